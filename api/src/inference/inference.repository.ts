@@ -1,0 +1,87 @@
+/**
+ * The api's view of the inference sidecar (DESIGN.md, Inference sidecar): "just another
+ * repository". The queue processor depends on this abstract class only; the gRPC client and
+ * the process supervisor behind it live in this folder.
+ */
+export type InferenceStage = 'preprocess' | 'structure' | 'geometry' | 'texture' | 'export';
+
+export interface InferenceProgress {
+  stage: InferenceStage;
+  /** Overall 0-100, never decreasing within a job. */
+  percent: number;
+  message: string;
+}
+
+export interface InferenceResult {
+  outputPath: string;
+  triangles: number;
+  bytes: number;
+  seconds: number;
+  /** Which engine made the model: trellis2, inflate or simulate. */
+  engine: string;
+}
+
+/**
+ * OOM, INVALID_INPUT, TIMEOUT, CANCELLED, INTERNAL come from the sidecar (proto ErrorCode);
+ * TIMEOUT is also raised by the api's own limit; UNAVAILABLE means the sidecar died or could
+ * not be reached during the job.
+ */
+export type InferenceErrorCode = 'OOM' | 'INVALID_INPUT' | 'TIMEOUT' | 'CANCELLED' | 'INTERNAL' | 'UNAVAILABLE';
+
+export class InferenceError extends Error {
+  constructor(
+    readonly code: InferenceErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'InferenceError';
+  }
+}
+
+export interface InferenceJob {
+  taskId: string;
+  /** Normalised PNG bytes. */
+  image: Buffer;
+  /** Absolute path of the GLB to write (the sidecar writes a temporary name, then renames). */
+  outputPath: string;
+  seed: number;
+  /** The job's limit; past it generate() rejects with TIMEOUT, killing the sidecar if needed. */
+  timeoutS: number;
+}
+
+export type SidecarState = 'starting' | 'loading' | 'ready' | 'busy' | 'failed' | 'down' | 'restarting';
+
+export interface InferenceHealth {
+  state: SidecarState;
+  engine: string;
+  device: string;
+  vramUsedBytes: number;
+  vramTotalBytes: number;
+  jobsDone: number;
+  message: string;
+  /** True when this api spawned the sidecar; false with INFERENCE_URL. */
+  managed: boolean;
+  pid: number | null;
+  restarts: number;
+}
+
+export abstract class InferenceRepository {
+  /**
+   * Runs one job. Resolves with the result, or rejects with InferenceError. Aborting the
+   * signal cancels the job (rejects with CANCELLED). The job's timeoutS is enforced here.
+   */
+  abstract generate(
+    job: InferenceJob,
+    onProgress: (progress: InferenceProgress) => void,
+    signal?: AbortSignal,
+  ): Promise<InferenceResult>;
+
+  /** Last known health; cheap, never blocks on a running job. */
+  abstract health(): Promise<InferenceHealth>;
+
+  /** Resolves once the sidecar reports ready (or rejects after timeoutMs). */
+  abstract waitUntilReady(timeoutMs: number): Promise<void>;
+
+  /** Ops restart: graceful waits for the running job; force kills at once. */
+  abstract restart(options: { force: boolean }): Promise<void>;
+}

@@ -1,0 +1,143 @@
+"""The engine seam: every engine (trellis2, inflate, simulate) implements `Engine`.
+
+The gRPC server owns one engine for the life of the process: `load()` once, `warm_up()` once,
+then `generate()` per job, never two at a time. Engines report progress and poll for
+cancellation through the `JobContext` they are handed; they raise `EngineError` subclasses for
+failures that the server maps onto the proto's ErrorCode.
+"""
+
+from __future__ import annotations
+
+import abc
+import enum
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from PIL import Image
+
+
+class Stage(enum.IntEnum):
+    """Mirrors proto `Stage` (same numbers)."""
+
+    PREPROCESS = 1
+    STRUCTURE = 2
+    GEOMETRY = 3
+    TEXTURE = 4
+    EXPORT = 5
+
+
+class ErrorCode(enum.IntEnum):
+    """Mirrors proto `ErrorCode` (same numbers)."""
+
+    OOM = 1
+    INVALID_INPUT = 2
+    TIMEOUT = 3
+    CANCELLED = 4
+    INTERNAL = 5
+
+
+class EngineError(Exception):
+    code: ErrorCode = ErrorCode.INTERNAL
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class OutOfMemory(EngineError):
+    code = ErrorCode.OOM
+
+
+class InvalidInput(EngineError):
+    code = ErrorCode.INVALID_INPUT
+
+
+class JobTimeout(EngineError):
+    code = ErrorCode.TIMEOUT
+
+
+class JobCancelled(EngineError):
+    code = ErrorCode.CANCELLED
+
+
+ProgressCallback = Callable[[Stage, float, str], None]
+
+
+@dataclass
+class JobContext:
+    """Per-job handle given to an engine: progress out, cancellation and deadline in."""
+
+    task_id: str
+    on_progress: ProgressCallback
+    deadline: float | None = None  # time.monotonic() value; None = no limit
+    cancelled: threading.Event = field(default_factory=threading.Event)
+    _last_percent: float = 0.0
+
+    def check(self) -> None:
+        """Raise if the job was cancelled or ran past its deadline. Call between steps."""
+        if self.cancelled.is_set():
+            raise JobCancelled("cancelled by the client")
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            raise JobTimeout("job exceeded its time limit")
+
+    def progress(self, stage: Stage, percent: float, message: str = "") -> None:
+        """Report overall progress (0-100); clamped so it never goes backwards."""
+        percent = min(100.0, max(self._last_percent, percent))
+        self._last_percent = percent
+        self.on_progress(stage, percent, message)
+        self.check()
+
+
+@dataclass(frozen=True)
+class GenerateResult:
+    output_path: Path
+    triangles: int
+    bytes: int
+    seconds: float
+    engine: str
+
+
+@dataclass(frozen=True)
+class VramUsage:
+    used_bytes: int = 0
+    total_bytes: int = 0
+
+
+class Engine(abc.ABC):
+    """Lifecycle: load() -> warm_up() -> generate()*; the server serialises calls."""
+
+    name: str
+
+    @abc.abstractmethod
+    def load(self) -> None:
+        """Load weights / prepare; called once at start."""
+
+    @abc.abstractmethod
+    def warm_up(self) -> None:
+        """Run one generation on a built-in image so the first real job is not slow."""
+
+    @abc.abstractmethod
+    def generate(
+        self, image: Image.Image, output_path: Path, seed: int, ctx: JobContext
+    ) -> GenerateResult:
+        """Make a GLB at output_path (write a temporary name, then rename)."""
+
+    def device(self) -> str:
+        return "cpu"
+
+    def vram(self) -> VramUsage:
+        return VramUsage()
+
+    def clear_cache(self) -> None:
+        """Release cached memory after a job or an error (CUDA engines free their cache)."""
+
+    def should_recycle(self) -> bool:
+        """True when the process should exit after the current job so the supervisor restarts
+        it (upstream VRAM growth); the server then exits with RECYCLE_EXIT_CODE."""
+        return False
+
+
+RECYCLE_EXIT_CODE = 75  # EX_TEMPFAIL: a planned restart, the supervisor restarts at once
