@@ -1,0 +1,182 @@
+// Brings a fresh clone up to a runnable state: JS dependencies, the sidecar's Python
+// environment, the api and web builds, a reachable Redis. Each step is skipped when its
+// inputs have not changed since it last succeeded.
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
+import { spawn, spawnSync } from 'node:child_process';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { isStale, touchStamp } from './freshness.mjs';
+import { mustRun } from './run.mjs';
+
+export const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+const STAMPS = join(ROOT, 'dist', '.stamps');
+const log = (msg) => console.log(`[kiln3d] ${msg}`);
+
+export function checkNode() {
+  const [major, minor] = process.versions.node.split('.').map(Number);
+  if (major < 20 || (major === 20 && minor < 19)) {
+    throw new Error(`Node.js 20.19 or newer is required, this is ${process.versions.node}`);
+  }
+}
+
+export async function ensureNodeModules() {
+  const marker = join(ROOT, 'node_modules', '.package-lock.json');
+  const inputs = [join(ROOT, 'package.json'), join(ROOT, 'package-lock.json')];
+  if (existsSync(marker) && !isStale(marker, inputs)) return;
+  const hasLock = existsSync(join(ROOT, 'package-lock.json'));
+  await mustRun(
+    'installing JS dependencies',
+    'npm',
+    [hasLock ? 'ci' : 'install', '--no-audit', '--no-fund'],
+    {
+      cwd: ROOT,
+    },
+  );
+}
+
+function pythonVersion(cmd) {
+  const out = spawnSync(cmd, ['-c', 'import sys; print("%d.%d" % sys.version_info[:2])'], {
+    encoding: 'utf8',
+  });
+  if (out.status !== 0) return null;
+  const [major, minor] = out.stdout.trim().split('.').map(Number);
+  return { major, minor };
+}
+
+function findPython() {
+  for (const cmd of ['python3.13', 'python3.12', 'python3.11', 'python3']) {
+    const v = pythonVersion(cmd);
+    if (v && v.major === 3 && v.minor >= 11) return cmd;
+  }
+  throw new Error(
+    'Python 3.11 or newer is required for the inference sidecar (with venv: on Debian/Ubuntu `apt-get install python3 python3-venv`)',
+  );
+}
+
+export const VENV_PYTHON = join(ROOT, 'inference', '.venv', 'bin', 'python');
+
+export async function ensurePython() {
+  const venv = join(ROOT, 'inference', '.venv');
+  const stamp = join(venv, '.kiln3d-installed');
+  const inputs = [join(ROOT, 'inference', 'pyproject.toml')];
+  if (existsSync(VENV_PYTHON) && !isStale(stamp, inputs)) return;
+  if (!existsSync(VENV_PYTHON)) {
+    const python = findPython();
+    rmSync(venv, { recursive: true, force: true });
+    await mustRun('creating the sidecar environment', python, ['-m', 'venv', venv], { cwd: ROOT });
+  }
+  await mustRun(
+    'installing the sidecar (inference/)',
+    VENV_PYTHON,
+    ['-m', 'pip', 'install', '--disable-pip-version-check', '-q', '-e', `${join(ROOT, 'inference')}[dev]`],
+    { cwd: ROOT },
+  );
+  touchStamp(stamp);
+}
+
+export async function ensureApiBuild() {
+  const stamp = join(STAMPS, 'api');
+  const inputs = [
+    'api/src',
+    'api/tsconfig.json',
+    'api/tsconfig.build.json',
+    'tsconfig.base.json',
+    'proto',
+  ].map((p) => join(ROOT, p));
+  if (existsSync(join(ROOT, 'dist', 'api', 'main.js')) && !isStale(stamp, inputs)) return;
+  await mustRun('building the api', process.execPath, [tscBin(), '-p', 'api/tsconfig.build.json'], {
+    cwd: ROOT,
+  });
+  touchStamp(stamp);
+}
+
+export async function ensureWebBuild() {
+  const stamp = join(STAMPS, 'web');
+  const inputs = ['web/src', 'web/public', 'angular.json', 'tsconfig.base.json'].map((p) => join(ROOT, p));
+  inputs.push(join(ROOT, 'web'));
+  if (existsSync(join(ROOT, 'dist', 'web', 'browser', 'index.html')) && !isStale(stamp, inputs)) return;
+  await mustRun('building the web app', process.execPath, [ngBin(), 'build'], {
+    cwd: ROOT,
+    env: { ...process.env, NG_CLI_ANALYTICS: 'false' },
+  });
+  touchStamp(stamp);
+}
+
+export const tscBin = () => join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
+export const ngBin = () => join(ROOT, 'node_modules', '@angular', 'cli', 'bin', 'ng.js');
+
+/** Resolves true when a Redis server answers PING (or asks for a password) at host:port. */
+export function redisAnswers(host, port, timeoutMs = 1500) {
+  return new Promise((resolveAnswer) => {
+    const socket = connect({ host, port });
+    const done = (ok) => {
+      socket.destroy();
+      resolveAnswer(ok);
+    };
+    socket.setTimeout(timeoutMs, () => done(false));
+    socket.on('error', () => done(false));
+    socket.on('connect', () => socket.write('PING\r\n'));
+    socket.on('data', (data) => {
+      const text = data.toString();
+      done(text.startsWith('+PONG') || text.includes('NOAUTH') || text.startsWith('-'));
+    });
+  });
+}
+
+function which(cmd) {
+  const out = spawnSync('sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' });
+  return out.status === 0 ? out.stdout.trim() : null;
+}
+
+/**
+ * Finds the Redis named by REDIS_URL, or starts a local redis-server for it when the URL
+ * points at this machine. Returns the child process it started (or null).
+ */
+export async function ensureRedis(redisUrl, { persist }) {
+  const url = new URL(redisUrl);
+  const host = url.hostname.replace(/^\[|\]$/g, '') || '127.0.0.1';
+  const port = Number(url.port || 6379);
+  if (await redisAnswers(host, port)) return null;
+  const local = ['127.0.0.1', 'localhost', '::1'].includes(host);
+  const server = which('redis-server');
+  if (!local || !server) {
+    throw new Error(
+      `Redis is not reachable at ${host}:${port}` +
+        (local
+          ? ' and redis-server is not installed. Install it (Debian/Ubuntu: `sudo apt-get install redis-server`; macOS: `brew install redis`), or run `docker compose up -d redis`, or point REDIS_URL at a Redis you have.'
+          : '. Check REDIS_URL.'),
+    );
+  }
+  const dir = join(ROOT, '.run', 'redis');
+  mkdirSync(dir, { recursive: true });
+  // Persist with an append-only file so queued tasks survive a restart of `npm start`.
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', ''];
+  args.push('--appendonly', persist ? 'yes' : 'no');
+  log(`Redis is not running at ${host}:${port}: starting ${server} (data in ${dir})`);
+  const child = spawn(server, args, { stdio: ['ignore', 'ignore', 'inherit'] });
+  for (let i = 0; i < 50; i++) {
+    if (await redisAnswers('127.0.0.1', port)) return child;
+    if (child.exitCode !== null) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  child.kill();
+  throw new Error(`redis-server did not start on port ${port}`);
+}
+
+/** Debian's Chromium for the browser tests; installed with apt-get when we may. */
+export async function ensureChromium() {
+  const path = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+  if (existsSync(path)) return path;
+  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+  if (!isRoot || !which('apt-get')) {
+    throw new Error(
+      `Chromium not found at ${path}: install it with \`sudo apt-get install chromium\` or set CHROMIUM_PATH`,
+    );
+  }
+  await mustRun('apt-get update', 'apt-get', ['update', '-q']);
+  await mustRun('installing Chromium (Debian package)', 'apt-get', ['install', '-y', '-q', 'chromium'], {
+    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+  });
+  return path;
+}

@@ -1,0 +1,41 @@
+// `npm start`: install and build whatever is missing, find or start Redis, then run the api
+// (which spawns and supervises the inference sidecar) on PORT (default 8000).
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import {
+  ROOT,
+  checkNode,
+  ensureApiBuild,
+  ensureNodeModules,
+  ensurePython,
+  ensureRedis,
+  ensureWebBuild,
+} from './lib/ensure.mjs';
+
+async function main() {
+  checkNode();
+  await ensureNodeModules();
+  await ensurePython();
+  await ensureApiBuild();
+  await ensureWebBuild();
+  const redis = await ensureRedis(process.env.REDIS_URL || 'redis://127.0.0.1:6379', { persist: true });
+
+  const api = spawn(process.execPath, [join(ROOT, 'dist', 'api', 'main.js')], {
+    cwd: ROOT,
+    stdio: 'inherit',
+  });
+  const stop = (signal) => {
+    if (api.exitCode === null) api.kill(signal);
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  api.on('exit', (code, signal) => {
+    redis?.kill('SIGTERM');
+    process.exitCode = code ?? (signal === 'SIGINT' || signal === 'SIGTERM' ? 0 : 1);
+  });
+}
+
+main().catch((err) => {
+  console.error(`[kiln3d] ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});
