@@ -1,0 +1,89 @@
+"""`python -m kiln3d_inference`: serve gRPC until SIGTERM/SIGINT (exit 0) or a recycle (exit 75).
+
+Configuration comes from KILN_* environment variables (see settings.py); logs are plain lines on
+stderr: "<timestamp> <LEVEL> <message>".
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import sys
+import threading
+import time
+from types import FrameType
+
+from pydantic import ValidationError
+
+from kiln3d_inference import __version__
+from kiln3d_inference.server import ExitRequest, Sidecar, start_server
+from kiln3d_inference.settings import Settings
+
+log = logging.getLogger("kiln3d_inference")
+
+EXIT_CONFIG = 2
+EXIT_LISTEN = 3
+
+
+def configure_logging() -> None:
+    logging.basicConfig(
+        level=logging.INFO,
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(message)s",
+        datefmt="%Y-%m-%dT%H:%M:%S",
+        force=True,
+    )
+    logging.Formatter.converter = time.gmtime
+
+
+def _exit(code: int) -> None:
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # Not sys.exit: a job thread stuck in an engine must not keep the process alive.
+    os._exit(code)
+
+
+def main() -> None:
+    configure_logging()
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"KILN_{'__'.join(str(p) for p in err['loc']).upper()}: {err['msg']}" for err in exc.errors()
+        )
+        log.error("invalid configuration: %s", problems)
+        _exit(EXIT_CONFIG)
+        return
+    exit_request = ExitRequest()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        exit_request.request(0, signal.Signals(signum).name)
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+
+    log.info("kiln3d_inference %s starting (pid %d)", __version__, os.getpid())
+    sidecar = Sidecar(settings, exit_request)
+    try:
+        server, bound = start_server(settings, sidecar)
+    except Exception as exc:
+        log.error("cannot listen on %s: %s", settings.listen, exc)
+        _exit(EXIT_LISTEN)
+        return
+    log.info("listening on %s", bound)
+    threading.Thread(target=sidecar.load, name="engine-load", daemon=True).start()
+
+    while not exit_request.event.wait(0.5):
+        pass
+    log.info("stopping (%s)", exit_request.reason)
+    sidecar.begin_shutdown()
+    # Stop accepting calls; a running stream gets the grace period to end (its job was cancelled).
+    server.stop(grace=settings.shutdown_grace_s).wait(settings.shutdown_grace_s + 1.0)
+    log.info("stopped; exit code %d", exit_request.code)
+    _exit(exit_request.code)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,131 @@
+"""The `simulate` engine: inflate's model, delivered over KILN_SIMULATE_SECONDS through stages shaped
+like TRELLIS.2's (preprocess, 3 x 12 sampler steps, export), with optional fault injection so the
+api's progress, cancel, timeout, OOM and kill-and-restart paths can be exercised without a GPU."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from pathlib import Path
+
+from PIL import Image
+
+from kiln3d_inference.engines.base import (
+    Engine,
+    GenerateResult,
+    JobContext,
+    OutOfMemory,
+    Stage,
+)
+from kiln3d_inference.engines.inflate import inflate_image, procedural_test_image
+from kiln3d_inference.engines.output import atomic_write_bytes
+from kiln3d_inference.settings import SimulateFault
+
+log = logging.getLogger(__name__)
+
+SAMPLER_STEPS = 12
+TICK_S = 0.05  # cancellation and deadline are polled at least this often
+# (stage, share of the job's time, percent at the end of the stage)
+PLAN: tuple[tuple[Stage, float, float], ...] = (
+    (Stage.PREPROCESS, 0.05, 5.0),
+    (Stage.STRUCTURE, 0.25, 30.0),
+    (Stage.GEOMETRY, 0.30, 60.0),
+    (Stage.TEXTURE, 0.30, 90.0),
+    (Stage.EXPORT, 0.10, 99.0),
+)
+STAGE_LABEL = {
+    Stage.PREPROCESS: "preprocessing",
+    Stage.STRUCTURE: "sparse structure sampling",
+    Stage.GEOMETRY: "geometry sampling",
+    Stage.TEXTURE: "texture sampling",
+    Stage.EXPORT: "exporting",
+}
+
+
+class SimulatedInternalError(RuntimeError):
+    pass
+
+
+class SimulateEngine(Engine):
+    name = "simulate"
+
+    def __init__(self, seconds: float, fault: SimulateFault = SimulateFault.NONE) -> None:
+        self.seconds = seconds
+        self.fault = fault
+        self.cache_clears = 0
+        self._oom_tasks: set[str] = set()
+        self._lock = threading.Lock()
+
+    def load(self) -> None:
+        """Nothing to load."""
+
+    def warm_up(self) -> None:
+        # Instant: the real work (inflate) runs once, without the simulated delay or faults.
+        inflate_image(procedural_test_image(128))
+
+    def clear_cache(self) -> None:
+        with self._lock:
+            self.cache_clears += 1
+
+    def _wait(self, seconds: float, ctx: JobContext) -> None:
+        end = time.monotonic() + seconds
+        while True:
+            ctx.check()
+            left = end - time.monotonic()
+            if left <= 0:
+                return
+            time.sleep(min(TICK_S, left))
+
+    def _hang(self, ctx: JobContext) -> None:
+        log.warning("simulate: task %s hangs on purpose (KILN_SIMULATE_FAULT=hang)", ctx.task_id)
+        while True:  # ignores ctx on purpose: only killing the process ends it
+            time.sleep(1.0)
+
+    def _inject(self, stage: Stage, ctx: JobContext) -> None:
+        if stage is not Stage.GEOMETRY:
+            return
+        if self.fault is SimulateFault.OOM:
+            raise OutOfMemory("CUDA out of memory (simulated)")
+        if self.fault is SimulateFault.OOM_ONCE:
+            with self._lock:
+                first = ctx.task_id not in self._oom_tasks
+                self._oom_tasks.add(ctx.task_id)
+            if first:
+                raise OutOfMemory("CUDA out of memory (simulated, first attempt only)")
+        if self.fault is SimulateFault.INTERNAL:
+            raise SimulatedInternalError("simulated internal fault")
+        if self.fault is SimulateFault.HANG:
+            self._hang(ctx)
+
+    def generate(self, image: Image.Image, output_path: Path, seed: int, ctx: JobContext) -> GenerateResult:
+        started = time.monotonic()
+        result = None
+        previous = 0.0
+        for stage, share, end_percent in PLAN:
+            label = STAGE_LABEL[stage]
+            self._inject(stage, ctx)
+            stage_seconds = self.seconds * share
+            if stage in (Stage.STRUCTURE, Stage.GEOMETRY, Stage.TEXTURE):
+                for step in range(1, SAMPLER_STEPS + 1):
+                    self._wait(stage_seconds / SAMPLER_STEPS, ctx)
+                    percent = previous + (end_percent - previous) * step / SAMPLER_STEPS
+                    ctx.progress(stage, percent, f"{label} {step}/{SAMPLER_STEPS}")
+            else:
+                ctx.progress(stage, previous, label)
+                if stage is Stage.PREPROCESS:
+                    result = inflate_image(image)  # bad input fails here, early, like the real engine
+                self._wait(stage_seconds, ctx)
+                ctx.progress(stage, end_percent, label)
+            previous = end_percent
+        assert result is not None
+        ctx.check()
+        atomic_write_bytes(output_path, result.glb)
+        ctx.progress(Stage.EXPORT, 100.0, "done")
+        return GenerateResult(
+            output_path=output_path,
+            triangles=result.triangles,
+            bytes=len(result.glb),
+            seconds=time.monotonic() - started,
+            engine=self.name,
+        )

@@ -1,0 +1,387 @@
+"""The gRPC sidecar: one engine, loaded and warmed once, one job at a time.
+
+Concurrency policy: a Generate that arrives while a job runs is answered at once with an INTERNAL
+error "busy: ..." (the api runs one job per sidecar, so this only guards against misuse).
+A job whose engine does not stop after cancellation keeps the sidecar BUSY (health says so) until
+the supervisor kills it; past its deadline plus STOP_GRACE_S the stream ends with TIMEOUT anyway.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import os
+import queue
+import threading
+import time
+import traceback
+from collections.abc import Iterator
+from concurrent import futures
+from dataclasses import dataclass
+from pathlib import Path
+
+import grpc
+from PIL import Image
+
+from kiln3d_inference import __version__
+from kiln3d_inference.engines.base import (
+    RECYCLE_EXIT_CODE,
+    Engine,
+    EngineError,
+    ErrorCode,
+    GenerateResult,
+    InvalidInput,
+    JobContext,
+    OutOfMemory,
+    Stage,
+)
+from kiln3d_inference.engines.factory import build_engine, select_engine
+from kiln3d_inference.proto import inference_pb2 as pb
+from kiln3d_inference.proto import inference_pb2_grpc as pb_grpc
+from kiln3d_inference.settings import Settings
+
+log = logging.getLogger("kiln3d_inference")
+
+MAX_MESSAGE_BYTES = 64 * 1024 * 1024
+STOP_GRACE_S = 5.0  # how long a cancelled or overdue engine gets to stop before it is called stuck
+POLL_S = 0.1
+
+
+def _is_oom(exc: BaseException) -> bool:
+    """OutOfMemory from an engine, or a CUDA/host OOM that an engine let through unmapped."""
+    if isinstance(exc, OutOfMemory | MemoryError):
+        return True
+    return type(exc).__name__ == "OutOfMemoryError" or "CUDA out of memory" in str(exc)
+
+
+def _error_event(code: ErrorCode, message: str) -> pb.GenerateEvent:
+    return pb.GenerateEvent(error=pb.Error(code=pb.ErrorCode.ValueType(int(code)), message=message))
+
+
+def decode_image(data: bytes) -> Image.Image:
+    """Pillow-decode the request image fully; anything undecodable is INVALID_INPUT."""
+    if not data:
+        raise InvalidInput("image is empty")
+    try:
+        image = Image.open(io.BytesIO(data))
+        image.load()
+    except Image.DecompressionBombError as exc:
+        raise InvalidInput("image has too many pixels") from exc
+    except Exception as exc:  # Pillow raises many types for corrupt data
+        raise InvalidInput("image could not be decoded") from exc
+    return image
+
+
+def check_output_path(raw: str) -> Path:
+    path = Path(raw)
+    if not raw or not path.is_absolute() or path.name in ("", ".", ".."):
+        raise InvalidInput("output_path must be an absolute file path")
+    if not path.parent.is_dir():
+        raise InvalidInput(f"output folder does not exist: {path.parent}")
+    return path
+
+
+@dataclass
+class RunningJob:
+    task_id: str
+    ctx: JobContext
+    started: float
+    thread: threading.Thread | None = None
+    stop_requested_at: float | None = None
+
+
+class Sidecar(pb_grpc.InferenceServicer):
+    """Holds the engine and its state; the gRPC methods are thin shells around it."""
+
+    def __init__(self, settings: Settings, exit_request: ExitRequest) -> None:
+        self.settings = settings
+        self.exit_request = exit_request
+        self.engine: Engine | None = None
+        self.engine_name = ""
+        self.state: pb.ServingState.ValueType = pb.LOADING
+        self.message = "starting"
+        self.jobs_done = 0
+        self.shutting_down = False
+        self._job_lock = threading.Lock()  # held from job start until the engine returns
+        self._state_lock = threading.Lock()
+        self.job: RunningJob | None = None
+
+    # ---- lifecycle -------------------------------------------------------------------------
+
+    def load(self) -> None:
+        """Select, load and warm up the engine (runs in a background thread at start)."""
+        try:
+            selection = select_engine(self.settings)
+            self.engine_name = selection.name
+            log.info("engine %s chosen: %s", selection.name, selection.reason)
+            self.message = f"loading {selection.name} ({selection.reason})"
+            engine = build_engine(selection.name, self.settings)
+            started = time.monotonic()
+            engine.load()
+            log.info("engine %s loaded in %.2f s", selection.name, time.monotonic() - started)
+            started = time.monotonic()
+            engine.warm_up()
+            engine.clear_cache()
+            log.info("warm-up done in %.2f s", time.monotonic() - started)
+            with self._state_lock:
+                self.engine = engine
+                self.state = pb.READY
+                self.message = selection.reason
+            log.info("ready: engine %s on %s", selection.name, engine.device())
+        except Exception as exc:
+            log.error("engine failed to load: %s\n%s", exc, traceback.format_exc())
+            with self._state_lock:
+                self.state = pb.FAILED
+                self.message = f"engine {self.engine_name or '?'} failed to load: {exc}"
+
+    def begin_shutdown(self) -> None:
+        self.shutting_down = True
+        job = self.job
+        if job is not None:
+            log.info("shutting down: cancelling task %s", job.task_id)
+            job.stop_requested_at = job.stop_requested_at or time.monotonic()
+            job.ctx.cancelled.set()
+
+    # ---- gRPC ------------------------------------------------------------------------------
+
+    def Health(self, request: pb.HealthRequest, context: grpc.ServicerContext) -> pb.HealthResponse:
+        engine = self.engine
+        vram = engine.vram() if engine is not None else None
+        message = self.message
+        job = self.job
+        if job is not None and job.stop_requested_at is not None:
+            message = f"task {job.task_id} asked to stop {time.monotonic() - job.stop_requested_at:.0f} s ago"
+        return pb.HealthResponse(
+            state=self.state,
+            engine=self.engine_name,
+            device=engine.device() if engine is not None else "",
+            vram_used_bytes=vram.used_bytes if vram else 0,
+            vram_total_bytes=vram.total_bytes if vram else 0,
+            jobs_done=self.jobs_done,
+            message=message,
+            pid=os.getpid(),
+            version=__version__,
+        )
+
+    def Generate(self, request: pb.GenerateRequest, context: grpc.ServicerContext) -> Iterator[pb.GenerateEvent]:
+        task_id = request.task_id or "-"
+        refusal = self._refusal()
+        if refusal is not None:
+            log.warning("task %s refused: %s", task_id, refusal)
+            yield _error_event(ErrorCode.INTERNAL, refusal)
+            return
+        if not self._job_lock.acquire(blocking=False):
+            log.warning("task %s refused: busy", task_id)
+            yield _error_event(ErrorCode.INTERNAL, "busy: another job is running")
+            return
+        events: queue.Queue[pb.GenerateEvent] = queue.Queue()
+        thread_started = False
+        try:
+            try:
+                output_path = check_output_path(request.output_path)
+                image = decode_image(request.image)
+            except InvalidInput as exc:
+                log.warning("task %s: invalid input: %s", task_id, exc.message)
+                yield _error_event(exc.code, exc.message)
+                return
+
+            def on_progress(stage: Stage, percent: float, message: str) -> None:
+                events.put(
+                    pb.GenerateEvent(
+                        progress=pb.Progress(
+                            stage=pb.Stage.ValueType(int(stage)), percent=percent, message=message
+                        )
+                    )
+                )
+
+            deadline = time.monotonic() + request.timeout_s if request.timeout_s > 0 else None
+            ctx = JobContext(task_id=task_id, on_progress=on_progress, deadline=deadline)
+            job = RunningJob(task_id=task_id, ctx=ctx, started=time.monotonic())
+            context.add_callback(lambda: self._on_call_end(job))
+            with self._state_lock:
+                self.job = job
+                self.state = pb.BUSY
+            thread = threading.Thread(
+                target=self._run_job,
+                args=(job, image, output_path, request.seed, events),
+                name=f"job-{task_id}",
+                daemon=True,
+            )
+            job.thread = thread
+            thread.start()
+            thread_started = True
+            yield from self._stream(job, events, context)
+        finally:
+            if not thread_started:
+                self._job_lock.release()
+
+    # ---- internals -------------------------------------------------------------------------
+
+    def _refusal(self) -> str | None:
+        if self.shutting_down:
+            return "shutting down"
+        if self.state == pb.LOADING:
+            return "not ready: the engine is still loading"
+        if self.state == pb.FAILED:
+            return f"not ready: {self.message}"
+        return None
+
+    def _on_call_end(self, job: RunningJob) -> None:
+        """gRPC calls this when the call ends for any reason; a cancelled call cancels the job."""
+        if job.thread is not None and job.thread.is_alive() and not job.ctx.cancelled.is_set():
+            log.info("task %s: call ended by the client, cancelling the job", job.task_id)
+            job.stop_requested_at = time.monotonic()
+            job.ctx.cancelled.set()
+
+    def _stream(
+        self, job: RunningJob, events: queue.Queue[pb.GenerateEvent], context: grpc.ServicerContext
+    ) -> Iterator[pb.GenerateEvent]:
+        while True:
+            try:
+                event = events.get(timeout=POLL_S)
+            except queue.Empty:
+                if not context.is_active():
+                    return  # the job thread sees ctx.cancelled via the call-end callback
+                deadline = job.ctx.deadline
+                if deadline is not None and time.monotonic() > deadline + STOP_GRACE_S:
+                    assert job.thread is not None
+                    if job.thread.is_alive():
+                        job.stop_requested_at = job.stop_requested_at or deadline
+                        job.ctx.cancelled.set()
+                        log.error("task %s: engine did not stop at its deadline; sidecar stuck", job.task_id)
+                        yield _error_event(
+                            ErrorCode.TIMEOUT, "job exceeded its time limit and the engine did not stop"
+                        )
+                        return
+                continue
+            yield event
+            if event.WhichOneof("event") in ("done", "error"):
+                return
+
+    def _run_job(
+        self,
+        job: RunningJob,
+        image: Image.Image,
+        output_path: Path,
+        seed: int,
+        events: queue.Queue[pb.GenerateEvent],
+    ) -> None:
+        engine = self.engine
+        assert engine is not None
+        ctx = job.ctx
+        log.info("task %s: start (engine %s, %dx%d)", job.task_id, self.engine_name, image.width, image.height)
+        outcome = "failed"
+        try:
+            result = self._generate_with_retry(engine, image, output_path, seed, ctx)
+            events.put(
+                pb.GenerateEvent(
+                    done=pb.Done(
+                        output_path=str(result.output_path),
+                        triangles=result.triangles,
+                        bytes=result.bytes,
+                        seconds=result.seconds,
+                        engine=result.engine,
+                    )
+                )
+            )
+            outcome = f"done: {result.triangles} triangles, {result.bytes} bytes"
+        except EngineError as exc:
+            if exc.code is ErrorCode.INTERNAL:
+                log.error("task %s: %s\n%s", job.task_id, exc.message, traceback.format_exc())
+            outcome = f"{exc.code.name}: {exc.message}"
+            events.put(_error_event(exc.code, exc.message))
+        except Exception as exc:
+            if _is_oom(exc):
+                outcome = f"OOM: {exc}"
+                events.put(_error_event(ErrorCode.OOM, f"out of memory: {exc}"))
+            else:
+                log.error("task %s: internal error: %s\n%s", job.task_id, exc, traceback.format_exc())
+                outcome = f"INTERNAL: {type(exc).__name__}: {exc}"
+                events.put(_error_event(ErrorCode.INTERNAL, f"internal error: {type(exc).__name__}: {exc}"))
+        finally:
+            self._finish_job(engine, job, outcome)
+
+    def _generate_with_retry(
+        self, engine: Engine, image: Image.Image, output_path: Path, seed: int, ctx: JobContext
+    ) -> GenerateResult:
+        """Out of memory: free the cache and try once more (upstream VRAM fragmentation)."""
+        try:
+            return engine.generate(image, output_path, seed, ctx)
+        except Exception as exc:
+            if not _is_oom(exc):
+                raise
+            log.warning("task %s: out of memory (%s); clearing the cache and retrying once", ctx.task_id, exc)
+            engine.clear_cache()
+            ctx.progress(Stage.PREPROCESS, 0.0, "out of memory: cache cleared, retrying")
+        try:
+            return engine.generate(image, output_path, seed, ctx)
+        except Exception as exc:
+            if _is_oom(exc):
+                raise OutOfMemory(f"out of memory after clean-up and retry: {exc}") from exc
+            raise
+
+    def _finish_job(self, engine: Engine, job: RunningJob, outcome: str) -> None:
+        try:
+            engine.clear_cache()
+        except Exception:
+            log.exception("clear_cache failed")
+        with self._state_lock:
+            self.jobs_done += 1
+            self.job = None
+            if self.state == pb.BUSY:
+                self.state = pb.READY
+        log.info(
+            "task %s: end after %.2f s (engine %s) %s",
+            job.task_id,
+            time.monotonic() - job.started,
+            self.engine_name,
+            outcome,
+        )
+        recycle_after = self.settings.recycle_after_jobs
+        recycle = engine.should_recycle() or (recycle_after > 0 and self.jobs_done >= recycle_after)
+        self._job_lock.release()
+        if recycle:
+            log.info("recycling: exiting with code %d after this job", RECYCLE_EXIT_CODE)
+            self.shutting_down = True
+            self.exit_request.request(RECYCLE_EXIT_CODE, "recycle")
+
+
+class ExitRequest:
+    """Set once by a signal handler or a recycling job; the main thread waits on it."""
+
+    def __init__(self) -> None:
+        self.event = threading.Event()
+        self.code = 0
+        self.reason = ""
+
+    def request(self, code: int, reason: str) -> None:
+        if not self.event.is_set():
+            self.code, self.reason = code, reason
+            self.event.set()
+
+
+def start_server(settings: Settings, sidecar: Sidecar) -> tuple[grpc.Server, str]:
+    """Bind and start serving (Health answers LOADING at once); returns the bound address."""
+    server = grpc.server(
+        futures.ThreadPoolExecutor(max_workers=8, thread_name_prefix="grpc"),
+        options=[
+            ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+            ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
+            ("grpc.so_reuseport", 0),
+        ],
+    )
+    pb_grpc.add_InferenceServicer_to_server(sidecar, server)
+    address = settings.listen
+    if address.startswith("unix:"):
+        socket_path = Path(address.removeprefix("unix://").removeprefix("unix:"))
+        socket_path.parent.mkdir(parents=True, exist_ok=True)
+        if socket_path.is_socket():
+            socket_path.unlink()  # stale socket of a killed predecessor
+    port = server.add_insecure_port(address)
+    if port == 0:
+        raise OSError(f"cannot listen on {address}")
+    bound = address
+    if not address.startswith("unix:") and address.rsplit(":", 1)[-1] == "0":
+        bound = f"{address.rsplit(':', 1)[0]}:{port}"
+    server.start()
+    return server, bound
