@@ -1,0 +1,26 @@
+import {
+  ApplicationConfig,
+  provideAppInitializer,
+  provideBrowserGlobalErrorListeners,
+  provideZonelessChangeDetection,
+  inject,
+} from '@angular/core';
+import { provideRouter, withComponentInputBinding } from '@angular/router';
+
+import { routes } from './app.routes';
+import { ServerConfigStore } from './core/api/server-config';
+import { HistoryStore } from './features/history/history-store';
+
+export const appConfig: ApplicationConfig = {
+  providers: [
+    provideBrowserGlobalErrorListeners(),
+    provideZonelessChangeDetection(),
+    provideRouter(routes, withComponentInputBinding()),
+    provideAppInitializer(() => {
+      const config = inject(ServerConfigStore);
+      const history = inject(HistoryStore);
+      // Not awaited: the page works on the documented defaults until the server answers.
+      void config.load().then((value) => history.setRetentionHours(value.retention_hours));
+    }),
+  ],
+};

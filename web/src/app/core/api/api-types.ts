@@ -1,0 +1,62 @@
+/** Shapes of the HTTP contract in DESIGN.md, as the browser sees them. */
+
+export type TaskStatus = 'queued' | 'processing' | 'completed' | 'failed' | 'cancelled';
+
+/** The task's JSON snapshot: the `data` of every SSE event and the body of GET /api/tasks/{id}. */
+export interface TaskSnapshot {
+  task_id?: string;
+  status: TaskStatus;
+  position?: number | null;
+  eta_s?: number | null;
+  progress?: number | null;
+  stage?: string | null;
+  model_url?: string | null;
+  download_url?: string | null;
+  generation_time?: number | null;
+  error?: string | null;
+  /** HTTP status the failure maps to (504, 500...), when the server includes it. */
+  http_status?: number | null;
+  code?: number | null;
+}
+
+export interface GenerateAccepted {
+  success: true;
+  task_id: string;
+  status_url: string;
+  queue_position: number;
+}
+
+/** Limits the server publishes at GET /api/config. */
+export interface ServerConfig {
+  max_upload_mb: number;
+  retention_hours: number;
+  job_timeout_s: number;
+  max_queue: number;
+}
+
+/** The documented fallback when /api/config cannot be read. */
+export const DEFAULT_SERVER_CONFIG: ServerConfig = {
+  max_upload_mb: 10,
+  retention_hours: 48,
+  job_timeout_s: 180,
+  max_queue: 5,
+};
+
+/** A failure of a request or a task, as the server (or the browser's own checks) named it. */
+export interface ApiError {
+  /** HTTP status; 0 when the network failed before any answer. */
+  status: number;
+  /** The server's `error` message, verbatim. */
+  error: string;
+  /** Seconds from Retry-After, for 503. */
+  retryAfterS?: number;
+}
+
+export const ERROR_MESSAGES = {
+  unsupported: 'Unsupported image format',
+  tooLarge: (maxMb: number): string => `File too large, max ${maxMb}MB`,
+  busy: 'Server busy, retry later',
+  timeout: 'Generation timeout',
+  oom: 'GPU out of memory',
+  internal: 'Internal error',
+} as const;

@@ -1,0 +1,92 @@
+import { TaskSnapshot, TaskStatus } from '../api/api-types';
+
+export const TASK_EVENT_NAMES: readonly TaskStatus[] = ['queued', 'processing', 'completed', 'failed', 'cancelled'];
+const TERMINAL: ReadonlySet<string> = new Set(['completed', 'failed', 'cancelled']);
+
+/** The parts of EventSource this code uses, so tests can drive it with a fake. */
+export interface EventSourceLike {
+  readonly readyState: number;
+  onerror: ((this: EventSource, event: Event) => unknown) | null;
+  onopen: ((this: EventSource, event: Event) => unknown) | null;
+  addEventListener(type: string, listener: (event: MessageEvent<string>) => void): void;
+  close(): void;
+}
+
+export type EventSourceFactory = (url: string) => EventSourceLike;
+
+export interface TaskStreamHandlers {
+  snapshot(snapshot: TaskSnapshot): void;
+  /** The connection dropped; reconnection is under way. */
+  lost(): void;
+  /**
+   * The browser gave up reconnecting (an HTTP error such as 404 closes an EventSource for good).
+   * The owner decides what the task's state is (GET /api/tasks/{id}) and may call reopen().
+   */
+  closed(): void;
+}
+
+const CLOSED = 2;
+
+/**
+ * One task's Server-Sent Events. EventSource reconnects by itself (sending Last-Event-ID) after a
+ * dropped connection; this wrapper closes the stream after a terminal event, so the browser does
+ * not reconnect to a stream the server has finished, and reports a permanent close to its owner.
+ */
+export class TaskEventStream {
+  private source: EventSourceLike | undefined;
+  private finished = false;
+
+  constructor(
+    private readonly url: string,
+    private readonly handlers: TaskStreamHandlers,
+    private readonly createSource: EventSourceFactory = (url) => new EventSource(url),
+  ) {}
+
+  open(): void {
+    if (this.finished) return;
+    this.source?.close();
+    const source = this.createSource(this.url);
+    this.source = source;
+    for (const name of TASK_EVENT_NAMES) {
+      source.addEventListener(name, (event) => this.onEvent(name, event));
+    }
+    source.onerror = () => {
+      if (this.finished || this.source !== source) return;
+      if (source.readyState === CLOSED) {
+        source.close();
+        this.source = undefined;
+        this.handlers.closed();
+      } else {
+        this.handlers.lost();
+      }
+    };
+  }
+
+  /** Starts a fresh connection after closed(); the server sends the current state first. */
+  reopen(): void {
+    this.open();
+  }
+
+  close(): void {
+    this.finished = true;
+    this.source?.close();
+    this.source = undefined;
+  }
+
+  get isOpen(): boolean {
+    return this.source !== undefined;
+  }
+
+  private onEvent(name: TaskStatus, event: MessageEvent<string>): void {
+    if (this.finished) return;
+    let snapshot: TaskSnapshot;
+    try {
+      const parsed = JSON.parse(event.data) as Partial<TaskSnapshot>;
+      snapshot = { ...parsed, status: parsed.status ?? name } as TaskSnapshot;
+    } catch {
+      return; // A malformed event is skipped; the next one (or a reconnect) carries the full state.
+    }
+    if (TERMINAL.has(snapshot.status)) this.close();
+    this.handlers.snapshot(snapshot);
+  }
+}

@@ -1,0 +1,176 @@
+import { ApiError, ERROR_MESSAGES, TaskSnapshot } from '../api/api-types';
+
+/**
+ * The life of one generation as the page sees it. `timed-out` is the page's own verdict when no
+ * result came within the job limit (the server should have said 504 by then, but a lost stream
+ * must not leave the page spinning forever).
+ */
+export type TaskPhase =
+  | 'idle'
+  | 'uploading'
+  | 'queued'
+  | 'processing'
+  | 'completed'
+  | 'failed'
+  | 'cancelled'
+  | 'timed-out';
+
+export interface TaskResult {
+  modelUrl: string;
+  downloadUrl: string;
+  generationTime: number | undefined;
+}
+
+export interface TaskState {
+  phase: TaskPhase;
+  taskId: string | undefined;
+  /** 1-based place in line while queued. */
+  position: number | undefined;
+  etaS: number | undefined;
+  /** 0-100, never decreasing within one task. */
+  progress: number;
+  stage: string | undefined;
+  /** Page clock (ms) when processing was first seen; elapsed time and the watchdog count from it. */
+  processingSince: number | undefined;
+  result: TaskResult | undefined;
+  error: ApiError | undefined;
+  /** The event stream dropped and the browser is reconnecting. */
+  reconnecting: boolean;
+}
+
+export const IDLE_TASK: TaskState = {
+  phase: 'idle',
+  taskId: undefined,
+  position: undefined,
+  etaS: undefined,
+  progress: 0,
+  stage: undefined,
+  processingSince: undefined,
+  result: undefined,
+  error: undefined,
+  reconnecting: false,
+};
+
+export type TaskAction =
+  | { type: 'upload-started' }
+  | { type: 'accepted'; taskId: string; position: number }
+  | { type: 'resume'; taskId: string }
+  | { type: 'rejected'; error: ApiError }
+  | { type: 'snapshot'; snapshot: TaskSnapshot; now: number }
+  | { type: 'stream-lost' }
+  | { type: 'not-found' }
+  | { type: 'cancelled' }
+  | { type: 'tick'; now: number; timeoutS: number }
+  | { type: 'reset' };
+
+export function isTerminal(phase: TaskPhase): boolean {
+  return phase === 'completed' || phase === 'failed' || phase === 'cancelled' || phase === 'timed-out';
+}
+
+function finiteOrUndefined(value: number | null | undefined): number | undefined {
+  return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
+}
+
+/** Model URLs are made relative to the page: the api may hand out its public https origin. */
+export function toSameOriginPath(url: string): string {
+  const match = /^(?:https?:\/\/[^/]+)?(\/static\/[^?#]+)$/.exec(url.trim());
+  return match?.[1] ?? url;
+}
+
+function applySnapshot(state: TaskState, snapshot: TaskSnapshot, now: number): TaskState {
+  const base: TaskState = { ...state, reconnecting: false, taskId: snapshot.task_id ?? state.taskId };
+  switch (snapshot.status) {
+    case 'queued':
+      // An older event can't move a running task back into the queue.
+      if (state.phase === 'processing') return base;
+      return {
+        ...base,
+        phase: 'queued',
+        position: finiteOrUndefined(snapshot.position) ?? state.position,
+        etaS: finiteOrUndefined(snapshot.eta_s),
+      };
+    case 'processing': {
+      const progress = Math.min(100, Math.max(state.progress, finiteOrUndefined(snapshot.progress) ?? 0));
+      return {
+        ...base,
+        phase: 'processing',
+        position: undefined,
+        etaS: undefined,
+        progress,
+        stage: snapshot.stage ?? state.stage,
+        processingSince: state.processingSince ?? now,
+      };
+    }
+    case 'completed': {
+      if (!snapshot.model_url) {
+        return { ...base, phase: 'failed', error: { status: 500, error: ERROR_MESSAGES.internal } };
+      }
+      const modelUrl = toSameOriginPath(snapshot.model_url);
+      return {
+        ...base,
+        phase: 'completed',
+        progress: 100,
+        position: undefined,
+        etaS: undefined,
+        result: {
+          modelUrl,
+          downloadUrl: snapshot.download_url ? toSameOriginPath(snapshot.download_url) : modelUrl,
+          generationTime: finiteOrUndefined(snapshot.generation_time),
+        },
+      };
+    }
+    case 'failed': {
+      const message = snapshot.error ?? ERROR_MESSAGES.internal;
+      if (/^cancel/i.test(message)) return { ...base, phase: 'cancelled' };
+      const status = finiteOrUndefined(snapshot.http_status) ?? finiteOrUndefined(snapshot.code) ?? 500;
+      return { ...base, phase: 'failed', error: { status, error: message } };
+    }
+    case 'cancelled':
+      return { ...base, phase: 'cancelled' };
+    default: {
+      const unknown: never = snapshot.status;
+      void unknown;
+      return base;
+    }
+  }
+}
+
+/** Pure reducer: the page's task state from what the server says and what the user does. */
+export function reduceTask(state: TaskState, action: TaskAction): TaskState {
+  if (action.type === 'reset') return IDLE_TASK;
+  if (action.type === 'upload-started') return { ...IDLE_TASK, phase: 'uploading' };
+  // Following a task the page knew before a reload: its first snapshot says where it stands.
+  if (action.type === 'resume') return { ...IDLE_TASK, phase: 'queued', taskId: action.taskId };
+  // A finished task stays finished: late or replayed events must not revive it.
+  if (isTerminal(state.phase)) return state;
+  switch (action.type) {
+    case 'accepted':
+      if (state.phase !== 'uploading') return state;
+      return { ...state, phase: 'queued', taskId: action.taskId, position: action.position };
+    case 'rejected':
+      return { ...state, phase: 'failed', error: action.error };
+    case 'snapshot':
+      if (state.phase === 'idle') return state;
+      return applySnapshot(state, action.snapshot, action.now);
+    case 'stream-lost':
+      return state.phase === 'queued' || state.phase === 'processing' ? { ...state, reconnecting: true } : state;
+    case 'not-found':
+      return { ...state, phase: 'failed', reconnecting: false, error: { status: 404, error: 'Task not found' } };
+    case 'cancelled':
+      return state.phase === 'idle' ? state : { ...state, phase: 'cancelled', reconnecting: false };
+    case 'tick':
+      if (
+        state.phase === 'processing' &&
+        state.processingSince !== undefined &&
+        action.now - state.processingSince >= action.timeoutS * 1000
+      ) {
+        return { ...state, phase: 'timed-out', reconnecting: false };
+      }
+      return state;
+    default: {
+      const unknown: never = action;
+      void unknown;
+      return state;
+    }
+  }
+}

@@ -1,0 +1,73 @@
+import { DOCUMENT, Injectable, effect, inject, signal } from '@angular/core';
+
+import { Dictionary, EN, MessageKey, ZH } from './messages';
+
+export type Lang = 'en' | 'zh';
+export const LANGS: readonly Lang[] = ['en', 'zh'];
+const DICTIONARIES: Record<Lang, Dictionary> = { en: EN, zh: ZH };
+const STORAGE_KEY = 'kiln3d.lang';
+
+export type MessageParams = Record<string, string | number>;
+
+/** Picks the first of the browser's preferred languages that we have; English otherwise. */
+export function pickLang(preferred: readonly string[]): Lang {
+  for (const tag of preferred) {
+    const primary = tag.toLowerCase().split('-')[0];
+    if (primary === 'zh') return 'zh';
+    if (primary === 'en') return 'en';
+  }
+  return 'en';
+}
+
+/** Replaces {name} placeholders; an unknown placeholder is left visible rather than hidden. */
+export function format(template: string, params: MessageParams = {}): string {
+  return template.replace(/\{(\w+)\}/g, (whole, name: string) =>
+    Object.prototype.hasOwnProperty.call(params, name) ? String(params[name]) : whole,
+  );
+}
+
+export function translate(lang: Lang, key: MessageKey, params?: MessageParams): string {
+  return format(DICTIONARIES[lang][key], params);
+}
+
+function readStoredLang(): Lang | undefined {
+  try {
+    const stored = globalThis.localStorage?.getItem(STORAGE_KEY);
+    return stored === 'en' || stored === 'zh' ? stored : undefined;
+  } catch {
+    return undefined; // Storage can be blocked (privacy mode); the browser language still works.
+  }
+}
+
+/** A signal-based dictionary: templates that call t() re-render when the language changes. */
+@Injectable({ providedIn: 'root' })
+export class I18n {
+  private readonly document = inject(DOCUMENT);
+  readonly lang = signal<Lang>(
+    readStoredLang() ?? pickLang(globalThis.navigator?.languages ?? [globalThis.navigator?.language ?? 'en']),
+  );
+
+  constructor() {
+    effect(() => {
+      this.document.documentElement.lang = this.lang() === 'zh' ? 'zh-CN' : 'en';
+    });
+  }
+
+  t(key: MessageKey, params?: MessageParams): string {
+    return translate(this.lang(), key, params);
+  }
+
+  setLang(lang: Lang): void {
+    this.lang.set(lang);
+    try {
+      globalThis.localStorage?.setItem(STORAGE_KEY, lang);
+    } catch {
+      // Not persisted; the choice still holds for this page.
+    }
+  }
+
+  /** A locale for Intl formatting of dates and numbers. */
+  locale(): string {
+    return this.lang() === 'zh' ? 'zh-CN' : 'en';
+  }
+}

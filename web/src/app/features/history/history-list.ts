@@ -1,0 +1,26 @@
+import { ChangeDetectionStrategy, Component, inject } from '@angular/core';
+import { RouterLink } from '@angular/router';
+
+import { ServerConfigStore } from '../../core/api/server-config';
+import { I18n } from '../../core/i18n/i18n';
+import { HistoryEntry, HistoryStore } from './history-store';
+
+/** This browser's recent models, each a link to its share page. */
+@Component({
+  selector: 'kiln-history-list',
+  imports: [RouterLink],
+  templateUrl: './history-list.html',
+  styleUrl: './history-list.css',
+  changeDetection: ChangeDetectionStrategy.OnPush,
+})
+export class HistoryList {
+  protected readonly i18n = inject(I18n);
+  protected readonly store = inject(HistoryStore);
+  protected readonly config = inject(ServerConfigStore).value;
+
+  protected dateLabel(entry: HistoryEntry): string {
+    return new Intl.DateTimeFormat(this.i18n.locale(), { dateStyle: 'medium', timeStyle: 'short' }).format(
+      entry.createdAt,
+    );
+  }
+}

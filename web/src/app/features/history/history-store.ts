@@ -1,0 +1,128 @@
+import { Injectable, signal } from '@angular/core';
+
+export interface HistoryEntry {
+  /** The model's UUID: /static/{modelId}.glb, shared as /m/{modelId}. */
+  modelId: string;
+  taskId: string;
+  /** Page clock (ms) when the model was made; expiry counts from it. */
+  createdAt: number;
+  /** A small JPEG data URL of the source picture, if one could be made. */
+  thumbnail?: string;
+  generationTime?: number;
+}
+
+export const HISTORY_KEY = 'kiln3d.history.v1';
+export const HISTORY_LIMIT = 24;
+const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export function isModelId(value: string): boolean {
+  return UUID_PATTERN.test(value);
+}
+
+/** /static/{uuid}.glb (absolute or not) -> uuid. */
+export function modelIdFromUrl(url: string): string | undefined {
+  const match = /\/static\/([0-9a-f-]{36})\.glb(?:[?#].*)?$/i.exec(url);
+  return match?.[1] && isModelId(match[1]) ? match[1].toLowerCase() : undefined;
+}
+
+export function isExpired(entry: HistoryEntry, now: number, retentionHours: number): boolean {
+  return now - entry.createdAt >= retentionHours * 3600 * 1000;
+}
+
+function isEntry(value: unknown): value is HistoryEntry {
+  if (value === null || typeof value !== 'object') return false;
+  const entry = value as Record<string, unknown>;
+  return (
+    typeof entry['modelId'] === 'string' &&
+    isModelId(entry['modelId']) &&
+    typeof entry['taskId'] === 'string' &&
+    typeof entry['createdAt'] === 'number' &&
+    Number.isFinite(entry['createdAt']) &&
+    (entry['thumbnail'] === undefined || typeof entry['thumbnail'] === 'string')
+  );
+}
+
+/** Valid, unexpired, newest first, one per model, at most HISTORY_LIMIT. */
+export function pruneHistory(entries: readonly unknown[], now: number, retentionHours: number): HistoryEntry[] {
+  const seen = new Set<string>();
+  return entries
+    .filter(isEntry)
+    .filter((entry) => !isExpired(entry, now, retentionHours))
+    .sort((a, b) => b.createdAt - a.createdAt)
+    .filter((entry) => (seen.has(entry.modelId) ? false : (seen.add(entry.modelId), true)))
+    .slice(0, HISTORY_LIMIT);
+}
+
+export function parseStoredHistory(raw: string | null): unknown[] {
+  if (raw === null) return [];
+  try {
+    const parsed: unknown = JSON.parse(raw);
+    return Array.isArray(parsed) ? parsed : [];
+  } catch {
+    return [];
+  }
+}
+
+/** This browser's generations, kept in localStorage and dropped once the server has deleted them. */
+@Injectable({ providedIn: 'root' })
+export class HistoryStore {
+  private readonly entriesSignal = signal<HistoryEntry[]>([]);
+  readonly entries = this.entriesSignal.asReadonly();
+  private retentionHours = 48;
+
+  constructor() {
+    this.reload(Date.now());
+  }
+
+  setRetentionHours(hours: number, now = Date.now()): void {
+    this.retentionHours = hours;
+    this.reload(now);
+  }
+
+  add(entry: HistoryEntry, now = Date.now()): void {
+    this.save(pruneHistory([entry, ...this.entriesSignal()], now, this.retentionHours));
+  }
+
+  remove(modelId: string): void {
+    this.save(this.entriesSignal().filter((entry) => entry.modelId !== modelId));
+  }
+
+  clear(): void {
+    this.save([]);
+  }
+
+  reload(now: number): void {
+    const stored = parseStoredHistory(this.storage()?.getItem(HISTORY_KEY) ?? null);
+    const pruned = pruneHistory(stored, now, this.retentionHours);
+    this.entriesSignal.set(pruned);
+    if (pruned.length !== stored.length) this.write(pruned);
+  }
+
+  private save(entries: HistoryEntry[]): void {
+    this.entriesSignal.set(entries);
+    this.write(entries);
+  }
+
+  private write(entries: HistoryEntry[]): void {
+    const storage = this.storage();
+    if (!storage) return;
+    try {
+      storage.setItem(HISTORY_KEY, JSON.stringify(entries));
+    } catch {
+      // Quota: drop thumbnails (the bulk) and try once more; the list still works without them.
+      try {
+        storage.setItem(HISTORY_KEY, JSON.stringify(entries.map(({ thumbnail: _t, ...rest }) => rest)));
+      } catch {
+        // Storage full or blocked: history lives for this page only.
+      }
+    }
+  }
+
+  private storage(): Storage | undefined {
+    try {
+      return globalThis.localStorage ?? undefined;
+    } catch {
+      return undefined;
+    }
+  }
+}

@@ -1,0 +1,93 @@
+import { ChangeDetectionStrategy, Component, DestroyRef, computed, effect, inject, signal } from '@angular/core';
+
+import { describeError } from '../../core/api/error-messages';
+import { ServerConfigStore } from '../../core/api/server-config';
+import { I18n } from '../../core/i18n/i18n';
+import { MessageKey } from '../../core/i18n/messages';
+import { TaskTracker } from './task-tracker';
+import { formatElapsed, formatEta } from './time-format';
+
+const STAGE_KEYS: Record<string, MessageKey> = {
+  preprocess: 'stage.preprocess',
+  structure: 'stage.structure',
+  geometry: 'stage.geometry',
+  texture: 'stage.texture',
+  export: 'stage.export',
+};
+
+/** What the task is doing now: place in line, progress, the result, or what went wrong and what to do. */
+@Component({
+  selector: 'kiln-progress-panel',
+  templateUrl: './progress-panel.html',
+  styleUrl: './progress-panel.css',
+  changeDetection: ChangeDetectionStrategy.OnPush,
+  host: { '[attr.data-phase]': 'state().phase' },
+})
+export class ProgressPanel {
+  protected readonly tracker = inject(TaskTracker);
+  protected readonly i18n = inject(I18n);
+  private readonly config = inject(ServerConfigStore);
+  protected readonly state = this.tracker.state;
+  protected readonly cancelling = signal(false);
+  /** Local clock for the Retry-After countdown (the tracker's stops with the task). */
+  private readonly now = signal(Date.now());
+  private readonly retryAllowedAt = signal(0);
+  private countdown: ReturnType<typeof setInterval> | undefined;
+
+  protected readonly error = computed(() => {
+    const error = this.state().error;
+    return error ? describeError(error, this.config.value().max_upload_mb) : undefined;
+  });
+  protected readonly stageLabel = computed(() => {
+    const stage = this.state().stage;
+    const key = stage ? STAGE_KEYS[stage] : undefined;
+    return key ? this.i18n.t(key) : stage ? stage : this.i18n.t('stage.unknown');
+  });
+  protected readonly elapsed = computed(() => formatElapsed(this.tracker.elapsedS()));
+  protected readonly eta = computed(() => {
+    const eta = this.state().etaS;
+    return eta === undefined ? undefined : formatEta(eta, this.i18n.lang());
+  });
+  protected readonly retryWaitS = computed(() => Math.max(0, Math.ceil((this.retryAllowedAt() - this.now()) / 1000)));
+
+  constructor() {
+    effect(() => {
+      const error = this.state().error;
+      const waitS = error?.status === 503 ? (error.retryAfterS ?? 0) : 0;
+      this.startCountdown(waitS);
+    });
+    inject(DestroyRef).onDestroy(() => clearInterval(this.countdown));
+  }
+
+  protected async cancel(): Promise<void> {
+    this.cancelling.set(true);
+    try {
+      await this.tracker.cancel();
+    } finally {
+      this.cancelling.set(false);
+    }
+  }
+
+  protected retry(): void {
+    void this.tracker.retry();
+  }
+
+  protected refresh(): void {
+    void this.tracker.refresh();
+  }
+
+  protected startOver(): void {
+    this.tracker.reset();
+  }
+
+  private startCountdown(waitS: number): void {
+    clearInterval(this.countdown);
+    this.retryAllowedAt.set(Date.now() + waitS * 1000);
+    this.now.set(Date.now());
+    if (waitS <= 0) return;
+    this.countdown = setInterval(() => {
+      this.now.set(Date.now());
+      if (Date.now() >= this.retryAllowedAt()) clearInterval(this.countdown);
+    }, 1000);
+  }
+}

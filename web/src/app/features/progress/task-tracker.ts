@@ -1,0 +1,213 @@
+import { DestroyRef, Injectable, computed, inject, signal } from '@angular/core';
+
+import { ApiClient } from '../../core/api/api-client';
+import { ServerConfigStore } from '../../core/api/server-config';
+import { EventSourceFactory, TaskEventStream } from '../../core/events/task-event-stream';
+import { IDLE_TASK, TaskAction, TaskState, isTerminal, reduceTask } from '../../core/events/task-state';
+
+const CURRENT_TASK_KEY = 'kiln3d.currentTask';
+/** Waits between manual reconnects after the browser gave up on the stream. */
+const RECONNECT_DELAYS_MS = [1000, 2000, 5000, 10000];
+
+/**
+ * Follows one generation: sends the picture, listens to its events, runs the page's own timeout
+ * watchdog, cancels on request. Its state is one signal, changed only through reduceTask.
+ */
+@Injectable({ providedIn: 'root' })
+export class TaskTracker {
+  private readonly api = inject(ApiClient);
+  private readonly config = inject(ServerConfigStore);
+  private readonly stateSignal = signal<TaskState>(IDLE_TASK);
+  /** Page clock, ticking once a second while a task is live (elapsed time, watchdog). */
+  private readonly clock = signal(Date.now());
+  private stream: TaskEventStream | undefined;
+  private ticker: ReturnType<typeof setInterval> | undefined;
+  private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
+  private reconnectAttempt = 0;
+  private readonly lastPicture = signal<{ blob: Blob; name: string } | undefined>(undefined);
+  /** Tests swap in a fake EventSource; the browser's own is the default. */
+  createEventSource: EventSourceFactory = (url) => new EventSource(url);
+
+  readonly state = this.stateSignal.asReadonly();
+  readonly now = this.clock.asReadonly();
+  readonly elapsedS = computed(() => {
+    const since = this.stateSignal().processingSince;
+    return since === undefined ? 0 : Math.max(0, Math.floor((this.clock() - since) / 1000));
+  });
+  readonly canRetry = computed(() => this.lastPicture() !== undefined && isTerminal(this.stateSignal().phase));
+
+  constructor() {
+    inject(DestroyRef).onDestroy(() => this.stop());
+  }
+
+  /** Sends a checked picture and follows the task it becomes. */
+  async start(picture: Blob, name: string): Promise<void> {
+    this.stop();
+    this.lastPicture.set({ blob: picture, name });
+    this.dispatch({ type: 'upload-started' });
+    const outcome = await this.api.generate(picture, name);
+    if (this.stateSignal().phase !== 'uploading') return; // Reset while sending.
+    if (!outcome.ok) {
+      this.dispatch({ type: 'rejected', error: outcome.error });
+      return;
+    }
+    this.dispatch({ type: 'accepted', taskId: outcome.value.task_id, position: outcome.value.queue_position });
+    this.remember(outcome.value.task_id);
+    this.follow(outcome.value.task_id);
+  }
+
+  /** Picks up the task this tab was following before a reload, if any. */
+  resume(): boolean {
+    const taskId = this.remembered();
+    if (!taskId || this.stateSignal().phase !== 'idle') return false;
+    this.dispatch({ type: 'resume', taskId });
+    this.follow(taskId);
+    return true;
+  }
+
+  /** Sends the same picture again (after busy, timeout, or a failure worth retrying). */
+  async retry(): Promise<void> {
+    const picture = this.lastPicture();
+    if (picture) await this.start(picture.blob, picture.name);
+  }
+
+  /** After the page's own timeout: asks the server where the task really stands. */
+  async refresh(): Promise<void> {
+    const taskId = this.stateSignal().taskId;
+    if (!taskId) return;
+    const outcome = await this.api.getTask(taskId);
+    if (outcome.ok) {
+      // The watchdog's verdict was the page's guess; the server's answer replaces it.
+      this.stateSignal.set(reduceTask(reduceTask(IDLE_TASK, { type: 'resume', taskId }), {
+        type: 'snapshot',
+        snapshot: outcome.value,
+        now: Date.now(),
+      }));
+      if (!isTerminal(this.stateSignal().phase)) this.follow(taskId);
+      else this.afterTerminal();
+    } else if (outcome.error.status === 404) {
+      this.dispatch({ type: 'not-found' });
+    }
+  }
+
+  async cancel(): Promise<void> {
+    const { taskId, phase } = this.stateSignal();
+    if (!taskId || isTerminal(phase)) return;
+    const outcome = await this.api.cancelTask(taskId);
+    if (outcome.ok || outcome.error.status === 404) {
+      this.dispatch({ type: 'cancelled' });
+    }
+  }
+
+  reset(): void {
+    this.stop();
+    this.lastPicture.set(undefined);
+    this.dispatch({ type: 'reset' });
+  }
+
+  private follow(taskId: string): void {
+    this.closeStream();
+    this.reconnectAttempt = 0;
+    const stream = new TaskEventStream(
+      `/api/status/${encodeURIComponent(taskId)}`,
+      {
+        snapshot: (snapshot) => {
+          this.reconnectAttempt = 0;
+          this.dispatch({ type: 'snapshot', snapshot, now: Date.now() });
+        },
+        lost: () => this.dispatch({ type: 'stream-lost' }),
+        closed: () => void this.onStreamClosed(taskId),
+      },
+      this.createEventSource,
+    );
+    this.stream = stream;
+    stream.open();
+    this.startTicker();
+  }
+
+  /** The browser stopped reconnecting: ask the server directly, then reconnect with a back-off. */
+  private async onStreamClosed(taskId: string): Promise<void> {
+    this.dispatch({ type: 'stream-lost' });
+    const outcome = await this.api.getTask(taskId);
+    if (this.stateSignal().taskId !== taskId || isTerminal(this.stateSignal().phase)) return;
+    if (outcome.ok) {
+      this.dispatch({ type: 'snapshot', snapshot: outcome.value, now: Date.now() });
+      if (isTerminal(this.stateSignal().phase)) return;
+    } else if (outcome.error.status === 404) {
+      this.dispatch({ type: 'not-found' });
+      return;
+    }
+    const delay = RECONNECT_DELAYS_MS[Math.min(this.reconnectAttempt, RECONNECT_DELAYS_MS.length - 1)] ?? 10000;
+    this.reconnectAttempt += 1;
+    clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = setTimeout(() => {
+      if (this.stream && this.stateSignal().taskId === taskId && !isTerminal(this.stateSignal().phase)) {
+        this.stream.reopen();
+      }
+    }, delay);
+  }
+
+  private dispatch(action: TaskAction): void {
+    const before = this.stateSignal();
+    const after = reduceTask(before, action);
+    if (after === before) return;
+    this.stateSignal.set(after);
+    if (isTerminal(after.phase) && !isTerminal(before.phase)) this.afterTerminal();
+  }
+
+  private afterTerminal(): void {
+    this.closeStream();
+    this.stopTicker();
+    this.forget();
+  }
+
+  private startTicker(): void {
+    this.stopTicker();
+    this.clock.set(Date.now());
+    this.ticker = setInterval(() => {
+      const now = Date.now();
+      this.clock.set(now);
+      this.dispatch({ type: 'tick', now, timeoutS: this.config.value().job_timeout_s });
+    }, 1000);
+  }
+
+  private stopTicker(): void {
+    clearInterval(this.ticker);
+    this.ticker = undefined;
+  }
+
+  private closeStream(): void {
+    clearTimeout(this.reconnectTimer);
+    this.stream?.close();
+    this.stream = undefined;
+  }
+
+  private stop(): void {
+    this.closeStream();
+    this.stopTicker();
+  }
+
+  private remember(taskId: string): void {
+    try {
+      sessionStorage.setItem(CURRENT_TASK_KEY, taskId);
+    } catch {
+      // Without storage a reload simply starts afresh.
+    }
+  }
+
+  private remembered(): string | undefined {
+    try {
+      return sessionStorage.getItem(CURRENT_TASK_KEY) ?? undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  private forget(): void {
+    try {
+      sessionStorage.removeItem(CURRENT_TASK_KEY);
+    } catch {
+      // Nothing to forget.
+    }
+  }
+}

@@ -1,0 +1,57 @@
+import { ChangeDetectionStrategy, Component, computed, inject, input, signal } from '@angular/core';
+import { RouterLink } from '@angular/router';
+
+import { ServerConfigStore } from '../../core/api/server-config';
+import { I18n } from '../../core/i18n/i18n';
+import { isModelId } from '../history/history-store';
+import { ModelLoadedInfo, ModelViewer } from '../viewer/model-viewer';
+import { expiryOf, hoursLeft } from './expiry';
+
+/** /m/{uuid}: one model in the viewer, with when it will be deleted. */
+@Component({
+  selector: 'kiln-share-page',
+  imports: [ModelViewer, RouterLink],
+  templateUrl: './share-page.html',
+  styleUrl: './share-page.css',
+  changeDetection: ChangeDetectionStrategy.OnPush,
+  host: { '[attr.data-status]': 'status()' },
+})
+export class SharePage {
+  /** The route's :id, bound by the router. */
+  readonly id = input.required<string>();
+  protected readonly i18n = inject(I18n);
+  protected readonly config = inject(ServerConfigStore).value;
+  protected readonly modelId = computed(() => (isModelId(this.id()) ? this.id().toLowerCase() : undefined));
+  protected readonly lastModified = signal<Date | undefined>(undefined);
+  protected readonly loadStatus = signal<number | undefined>(undefined);
+  protected readonly status = computed(() => {
+    if (!this.modelId()) return 'bad-id';
+    const failed = this.loadStatus();
+    if (failed === 404 || failed === 410) return 'not-found';
+    if (failed !== undefined) return 'error';
+    return this.lastModified() ? 'ready' : 'loading';
+  });
+  protected readonly expiry = computed(() => {
+    const modified = this.lastModified();
+    return modified ? expiryOf(modified, this.config().retention_hours) : undefined;
+  });
+
+  protected expiryNote(expiry: Date): string {
+    const hours = hoursLeft(expiry, Date.now());
+    if (hours < 1) return this.i18n.t('share.expiresSoon');
+    const date = new Intl.DateTimeFormat(this.i18n.locale(), { dateStyle: 'medium', timeStyle: 'short' }).format(
+      expiry,
+    );
+    return this.i18n.t('share.expires', { date, hours });
+  }
+
+  protected onLoaded(info: ModelLoadedInfo): void {
+    this.loadStatus.set(undefined);
+    // Without Last-Modified the file's age is unknown: count from now, the latest it could be.
+    this.lastModified.set(info.lastModified ?? new Date());
+  }
+
+  protected onFailed(status: number): void {
+    this.loadStatus.set(status);
+  }
+}

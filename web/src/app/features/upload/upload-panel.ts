@@ -1,0 +1,153 @@
+import {
+  ChangeDetectionStrategy,
+  Component,
+  DestroyRef,
+  ElementRef,
+  computed,
+  inject,
+  input,
+  output,
+  signal,
+  viewChild,
+} from '@angular/core';
+
+import { describeError } from '../../core/api/error-messages';
+import { ServerConfigStore } from '../../core/api/server-config';
+import { I18n } from '../../core/i18n/i18n';
+import { ImageKind, checkUpload, uploadFileName } from './upload-validation';
+
+export interface PickedPicture {
+  blob: Blob;
+  name: string;
+  kind: ImageKind;
+}
+
+/** Choose, drop, paste or photograph a picture; check it as the server would; show it; send it. */
+@Component({
+  selector: 'kiln-upload-panel',
+  templateUrl: './upload-panel.html',
+  styleUrl: './upload-panel.css',
+  changeDetection: ChangeDetectionStrategy.OnPush,
+  host: { '(document:paste)': 'onPaste($event)' },
+})
+export class UploadPanel {
+  /** True while a task is being sent or followed: no second submission meanwhile. */
+  readonly busy = input(false);
+  readonly submitted = output<PickedPicture>();
+
+  protected readonly i18n = inject(I18n);
+  protected readonly config = inject(ServerConfigStore).value;
+  protected readonly picked = signal<PickedPicture | undefined>(undefined);
+  protected readonly previewUrl = signal<string | undefined>(undefined);
+  protected readonly checking = signal(false);
+  protected readonly dragging = signal(false);
+  protected readonly rejection = signal<{ status: number; error: string } | undefined>(undefined);
+  protected readonly rejectionText = computed(() => {
+    const rejection = this.rejection();
+    if (!rejection) return undefined;
+    const description = describeError(rejection, this.config().max_upload_mb);
+    return this.i18n.t(description.key, description.params);
+  });
+  private readonly fileInput = viewChild.required<ElementRef<HTMLInputElement>>('fileInput');
+  private readonly cameraInput = viewChild<ElementRef<HTMLInputElement>>('cameraInput');
+  private dragDepth = 0;
+
+  constructor() {
+    inject(DestroyRef).onDestroy(() => this.revokePreview());
+  }
+
+  protected chooseFile(): void {
+    this.fileInput().nativeElement.click();
+  }
+
+  protected takePhoto(): void {
+    this.cameraInput()?.nativeElement.click();
+  }
+
+  protected onFileInput(event: Event): void {
+    const inputElement = event.target as HTMLInputElement;
+    const file = inputElement.files?.[0];
+    // Clearing lets the same file be chosen again after "use another picture".
+    inputElement.value = '';
+    if (file) void this.accept(file);
+  }
+
+  protected onDragEnter(event: DragEvent): void {
+    if (!this.hasFiles(event)) return;
+    event.preventDefault();
+    this.dragDepth += 1;
+    this.dragging.set(true);
+  }
+
+  protected onDragOver(event: DragEvent): void {
+    if (!this.hasFiles(event)) return;
+    event.preventDefault();
+    if (event.dataTransfer) event.dataTransfer.dropEffect = 'copy';
+  }
+
+  protected onDragLeave(): void {
+    this.dragDepth = Math.max(0, this.dragDepth - 1);
+    if (this.dragDepth === 0) this.dragging.set(false);
+  }
+
+  protected onDrop(event: DragEvent): void {
+    event.preventDefault();
+    this.dragDepth = 0;
+    this.dragging.set(false);
+    const file = event.dataTransfer?.files?.[0];
+    if (file) void this.accept(file);
+  }
+
+  protected onPaste(event: ClipboardEvent): void {
+    if (this.busy()) return;
+    const target = event.target as HTMLElement | null;
+    // Pasting text into a field is not a picture upload.
+    if (target?.closest('input, textarea, [contenteditable="true"]')) return;
+    const items = Array.from(event.clipboardData?.items ?? []);
+    const file = items.find((item) => item.kind === 'file')?.getAsFile();
+    if (file) {
+      event.preventDefault();
+      void this.accept(file);
+    }
+  }
+
+  protected submit(): void {
+    const picked = this.picked();
+    if (picked && !this.busy()) this.submitted.emit(picked);
+  }
+
+  protected clear(): void {
+    this.revokePreview();
+    this.picked.set(undefined);
+    this.rejection.set(undefined);
+  }
+
+  /** Runs the server's checks here first, so a wrong file gets its answer without an upload. */
+  async accept(file: Blob & { name?: string }): Promise<void> {
+    this.checking.set(true);
+    this.rejection.set(undefined);
+    try {
+      const check = await checkUpload(file, this.config().max_upload_mb);
+      if (!check.ok) {
+        this.clear();
+        this.rejection.set({ status: check.status, error: check.error });
+        return;
+      }
+      this.revokePreview();
+      this.picked.set({ blob: file, name: uploadFileName(file, check.kind), kind: check.kind });
+      this.previewUrl.set(URL.createObjectURL(file));
+    } finally {
+      this.checking.set(false);
+    }
+  }
+
+  private hasFiles(event: DragEvent): boolean {
+    return Array.from(event.dataTransfer?.types ?? []).includes('Files');
+  }
+
+  private revokePreview(): void {
+    const url = this.previewUrl();
+    if (url) URL.revokeObjectURL(url);
+    this.previewUrl.set(undefined);
+  }
+}

@@ -1,0 +1,52 @@
+import { ERROR_MESSAGES } from '../../core/api/api-types';
+
+export type ImageKind = 'jpeg' | 'png' | 'webp';
+
+const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+
+function startsWith(bytes: Uint8Array, signature: readonly number[], offset = 0): boolean {
+  return signature.every((value, index) => bytes[offset + index] === value);
+}
+
+function ascii(text: string): number[] {
+  return [...text].map((char) => char.charCodeAt(0));
+}
+
+/** The picture's kind from its first bytes, as the server judges it: never from its name or type. */
+export function sniffImageKind(head: Uint8Array): ImageKind | undefined {
+  if (startsWith(head, [0xff, 0xd8, 0xff])) return 'jpeg';
+  if (startsWith(head, PNG_SIGNATURE)) return 'png';
+  if (startsWith(head, ascii('RIFF')) && startsWith(head, ascii('WEBP'), 8)) return 'webp';
+  return undefined;
+}
+
+export type UploadCheck = { ok: true; kind: ImageKind } | { ok: false; error: string; status: 400 | 413 };
+
+async function readHead(file: Blob, length: number): Promise<Uint8Array> {
+  const slice = file.slice(0, length);
+  if (typeof slice.arrayBuffer === 'function') return new Uint8Array(await slice.arrayBuffer());
+  // Older engines (and some test DOMs) lack Blob.arrayBuffer.
+  return new Promise((resolve, reject) => {
+    const reader = new FileReader();
+    reader.onload = () => resolve(new Uint8Array(reader.result as ArrayBuffer));
+    reader.onerror = () => reject(reader.error ?? new Error('read failed'));
+    reader.readAsArrayBuffer(slice);
+  });
+}
+
+/** The server's own checks, run before sending: size first (it stops reading there), then the bytes. */
+export async function checkUpload(file: Blob, maxUploadMb: number): Promise<UploadCheck> {
+  if (file.size > maxUploadMb * 1024 * 1024) {
+    return { ok: false, status: 413, error: ERROR_MESSAGES.tooLarge(maxUploadMb) };
+  }
+  const kind = sniffImageKind(await readHead(file, 12));
+  if (kind === undefined) return { ok: false, status: 400, error: ERROR_MESSAGES.unsupported };
+  return { ok: true, kind };
+}
+
+/** A name the server's logs can show; a pasted picture has none. */
+export function uploadFileName(file: Blob & { name?: string }, kind: ImageKind): string {
+  const name = file.name?.trim();
+  if (name) return name;
+  return `pasted.${kind === 'jpeg' ? 'jpg' : kind}`;
+}

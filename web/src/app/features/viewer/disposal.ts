@@ -1,0 +1,31 @@
+import { Material, Mesh, Object3D, Texture } from 'three';
+
+function disposeMaterial(material: Material): void {
+  for (const value of Object.values(material)) {
+    if (value instanceof Texture) value.dispose();
+  }
+  material.dispose();
+}
+
+/** Frees the GPU side of everything under `root`: geometries, materials and their textures. */
+export function disposeObject(root: Object3D): void {
+  root.traverse((node) => {
+    const mesh = node as Partial<Mesh>;
+    mesh.geometry?.dispose();
+    const material = mesh.material;
+    if (Array.isArray(material)) material.forEach(disposeMaterial);
+    else if (material) disposeMaterial(material);
+  });
+  root.removeFromParent();
+}
+
+export function setWireframe(root: Object3D, wireframe: boolean): void {
+  root.traverse((node) => {
+    const material = (node as Partial<Mesh>).material;
+    for (const item of Array.isArray(material) ? material : material ? [material] : []) {
+      if ('wireframe' in item) {
+        (item as Material & { wireframe: boolean }).wireframe = wireframe;
+      }
+    }
+  });
+}

@@ -1,0 +1,55 @@
+import { Box3, MathUtils, Object3D, PerspectiveCamera, Sphere, Vector3 } from 'three';
+
+export interface Framing {
+  /** Centre of the model's bounding box, in world space, before centring. */
+  center: Vector3;
+  /** Radius of the bounding box's sphere (half its diagonal). */
+  radius: number;
+  /** Camera distance from the centre that keeps the whole sphere in view. */
+  distance: number;
+  near: number;
+  far: number;
+}
+
+/** model-viewer's default orbit: straight in front, 75 degrees from the top (15 degrees above). */
+export const DEFAULT_VIEW_DIRECTION = new Vector3(0, Math.cos(MathUtils.degToRad(75)), Math.sin(MathUtils.degToRad(75)));
+
+/**
+ * Distance at which a sphere of `radius` fits the view: radius / sin(fov / 2), using the narrower of
+ * the vertical and horizontal fields of view so a portrait phone does not clip the sides.
+ */
+export function fitDistance(radius: number, verticalFovDeg: number, aspect: number): number {
+  const halfVertical = MathUtils.degToRad(verticalFovDeg) / 2;
+  const halfHorizontal = Math.atan(Math.tan(halfVertical) * aspect);
+  return radius / Math.sin(Math.min(halfVertical, halfHorizontal));
+}
+
+/** Framing from the bounding box, whatever the model's size or position. */
+export function computeFraming(object: Object3D, verticalFovDeg: number, aspect: number): Framing {
+  object.updateWorldMatrix(true, true);
+  const box = new Box3().setFromObject(object, true);
+  const sphere = box.isEmpty() ? new Sphere(new Vector3(), 1) : box.getBoundingSphere(new Sphere());
+  // A flat or single-point model still needs a positive radius for the camera maths.
+  const radius = sphere.radius > 0 && Number.isFinite(sphere.radius) ? sphere.radius : 1;
+  const distance = fitDistance(radius, verticalFovDeg, Math.max(aspect, 1e-3));
+  return {
+    center: sphere.center.clone(),
+    radius,
+    distance,
+    near: Math.max(distance - radius, radius) / 100,
+    far: (distance + radius) * 10,
+  };
+}
+
+/** Puts the camera at `distance` from the origin (where the centred model sits) along `direction`. */
+export function placeCamera(
+  camera: PerspectiveCamera,
+  framing: Framing,
+  direction: Vector3 = DEFAULT_VIEW_DIRECTION,
+): void {
+  camera.near = framing.near;
+  camera.far = framing.far;
+  camera.position.copy(direction).normalize().multiplyScalar(framing.distance);
+  camera.lookAt(0, 0, 0);
+  camera.updateProjectionMatrix();
+}

@@ -1,0 +1,221 @@
+import {
+  ChangeDetectionStrategy,
+  Component,
+  DestroyRef,
+  ElementRef,
+  afterNextRender,
+  effect,
+  inject,
+  input,
+  output,
+  signal,
+  untracked,
+  viewChild,
+} from '@angular/core';
+import { Group, Object3D } from 'three';
+import { OrbitControls } from 'three/examples/jsm/controls/OrbitControls.js';
+
+import { I18n } from '../../core/i18n/i18n';
+import { ArMode, detectArMode, openQuickLook, readPlatformHints, sceneViewerIntent } from './ar';
+import { createOrbitControls, fitControls } from './controls';
+import { disposeObject, setWireframe } from './disposal';
+import { applyRoomEnvironment } from './environment';
+import { Framing, computeFraming, fitDistance, placeCamera } from './framing';
+import { ModelLoadError, loadModel } from './model-loader';
+import { RendererHost, VIEWER_BACKGROUND } from './renderer-host';
+
+export type ViewerState = 'loading' | 'ready' | 'error' | 'no-webgl';
+
+export interface ModelLoadedInfo {
+  lastModified: Date | undefined;
+  bytes: number;
+}
+
+/** The three.js viewer: load, frame, orbit, and the toolbar (reset, rotate, wireframe, download, share, AR). */
+@Component({
+  selector: 'kiln-model-viewer',
+  templateUrl: './model-viewer.html',
+  styleUrl: './model-viewer.css',
+  changeDetection: ChangeDetectionStrategy.OnPush,
+  host: { '[attr.data-state]': 'state()' },
+})
+export class ModelViewer {
+  /** The GLB to show (same-origin path, /static/{uuid}.glb). */
+  readonly src = input.required<string>();
+  /** The original GLB for editing tools; the viewed one when absent. */
+  readonly downloadUrl = input<string | undefined>(undefined);
+  /** Path of the share page (/m/{uuid}); no share button when absent. */
+  readonly sharePath = input<string | undefined>(undefined);
+  readonly modelTitle = input('Kiln3D model');
+  readonly loaded = output<ModelLoadedInfo>();
+  readonly loadFailed = output<number>();
+
+  protected readonly i18n = inject(I18n);
+  protected readonly state = signal<ViewerState>('loading');
+  protected readonly autoRotate = signal(false);
+  protected readonly wireframe = signal(false);
+  protected readonly shareNote = signal<string | undefined>(undefined);
+  protected readonly arBusy = signal(false);
+  protected readonly arMode = signal<ArMode>('none');
+  protected readonly background = VIEWER_BACKGROUND;
+
+  private readonly canvas = viewChild.required<ElementRef<HTMLCanvasElement>>('canvas');
+  private readonly stage = viewChild.required<ElementRef<HTMLElement>>('stage');
+  private readonly hostReady = signal(false);
+  private host: RendererHost | undefined;
+  private controls: OrbitControls | undefined;
+  private disposeEnvironment: (() => void) | undefined;
+  private model: Object3D | undefined;
+  private framing: Framing | undefined;
+  private userMoved = false;
+  private loadAbort: AbortController | undefined;
+  private shareNoteTimer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor() {
+    afterNextRender(() => this.startRenderer());
+    effect(() => {
+      const src = this.src();
+      if (this.hostReady()) untracked(() => void this.load(src));
+    });
+    inject(DestroyRef).onDestroy(() => this.teardown());
+  }
+
+  protected resetView(): void {
+    if (!this.host || !this.framing || !this.controls) return;
+    this.userMoved = false;
+    this.controls.reset();
+    this.frame(this.framing);
+    this.controls.update();
+    this.host.requestRender();
+  }
+
+  protected toggleAutoRotate(): void {
+    this.autoRotate.update((on) => !on);
+    if (this.controls) this.controls.autoRotate = this.autoRotate();
+    this.host?.requestRender();
+  }
+
+  protected toggleWireframe(): void {
+    this.wireframe.update((on) => !on);
+    if (this.model) setWireframe(this.model, this.wireframe());
+    this.host?.requestRender();
+  }
+
+  protected downloadName(): string {
+    const match = /([0-9a-f-]{36})/i.exec(this.src());
+    return `kiln3d-${match?.[1] ?? 'model'}.glb`;
+  }
+
+  protected async copyShareLink(): Promise<void> {
+    const path = this.sharePath();
+    if (!path) return;
+    const url = new URL(path, location.origin).toString();
+    try {
+      await navigator.clipboard.writeText(url);
+      this.showShareNote(this.i18n.t('viewer.copied'));
+    } catch {
+      // No clipboard permission (or plain http): show the link to copy by hand.
+      this.showShareNote(this.i18n.t('viewer.copyFailed', { url }), 20_000);
+    }
+  }
+
+  protected async openAr(): Promise<void> {
+    const mode = this.arMode();
+    if (mode === 'scene-viewer') {
+      const glb = new URL(this.src(), location.origin).toString();
+      location.href = sceneViewerIntent(glb, this.modelTitle(), location.href);
+    } else if (mode === 'quick-look' && this.model) {
+      this.arBusy.set(true);
+      try {
+        await openQuickLook(this.model);
+      } finally {
+        this.arBusy.set(false);
+      }
+    }
+  }
+
+  private showShareNote(note: string, ms = 2500): void {
+    clearTimeout(this.shareNoteTimer);
+    this.shareNote.set(note);
+    this.shareNoteTimer = setTimeout(() => this.shareNote.set(undefined), ms);
+  }
+
+  private startRenderer(): void {
+    let host: RendererHost;
+    try {
+      host = new RendererHost(this.canvas().nativeElement, this.stage().nativeElement);
+    } catch {
+      this.state.set('no-webgl');
+      this.loadFailed.emit(0);
+      return;
+    }
+    this.host = host;
+    this.arMode.set(detectArMode(readPlatformHints()));
+    this.disposeEnvironment = applyRoomEnvironment(host.renderer, host.scene);
+    const controls = createOrbitControls(host.camera, host.renderer.domElement, host.requestRender);
+    controls.addEventListener('start', () => (this.userMoved = true));
+    this.controls = controls;
+    host.onFrame((delta) => controls.update(delta) || controls.autoRotate);
+    host.onResize(() => {
+      // Keep the model in view on rotation or resize until the user has moved the camera.
+      if (this.framing && !this.userMoved) this.frame(this.framing);
+    });
+    this.hostReady.set(true);
+  }
+
+  private async load(src: string): Promise<void> {
+    const host = this.host;
+    if (!host) return;
+    this.loadAbort?.abort();
+    const abort = new AbortController();
+    this.loadAbort = abort;
+    this.state.set('loading');
+    try {
+      const loaded = await loadModel(src, abort.signal);
+      if (abort.signal.aborted) {
+        disposeObject(loaded.scene);
+        return;
+      }
+      this.replaceModel(loaded.scene);
+      this.state.set('ready');
+      this.loaded.emit({ lastModified: loaded.lastModified, bytes: loaded.bytes });
+    } catch (error) {
+      if (abort.signal.aborted) return;
+      this.state.set('error');
+      this.loadFailed.emit(error instanceof ModelLoadError ? error.status : 0);
+    }
+  }
+
+  private replaceModel(scene: Group): void {
+    const host = this.host;
+    const controls = this.controls;
+    if (!host || !controls) return;
+    if (this.model) disposeObject(this.model);
+    const framing = computeFraming(scene, host.camera.fov, host.aspect);
+    scene.position.sub(framing.center);
+    host.scene.add(scene);
+    this.model = scene;
+    this.framing = framing;
+    this.userMoved = false;
+    setWireframe(scene, this.wireframe());
+    this.frame(framing);
+    fitControls(controls, framing);
+    host.requestRender();
+  }
+
+  private frame(framing: Framing): void {
+    const host = this.host;
+    if (!host) return;
+    placeCamera(host.camera, { ...framing, distance: fitDistance(framing.radius, host.camera.fov, host.aspect) });
+    this.controls?.target.set(0, 0, 0);
+  }
+
+  private teardown(): void {
+    this.loadAbort?.abort();
+    clearTimeout(this.shareNoteTimer);
+    if (this.model) disposeObject(this.model);
+    this.controls?.dispose();
+    this.disposeEnvironment?.();
+    this.host?.dispose();
+  }
+}
