@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sized
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
@@ -74,15 +74,27 @@ class SamplingPass:
         return _STEP_COST[(self.kind, self.resolution)] * max(1, self.steps)
 
 
-def sampling_passes(pipeline_type: str, structure_steps: int, shape_steps: int, texture_steps: int) -> list[SamplingPass]:
+def sampling_passes(
+    pipeline_type: str, structure_steps: int, shape_steps: int, texture_steps: int
+) -> list[SamplingPass]:
     """The sampler loops `run()` makes for a pipeline type, in order (trellis2_image_to_3d.py:541-589)."""
     if pipeline_type not in PIPELINE_TYPES:
-        raise ValueError(f"unknown pipeline type {pipeline_type!r}; expected one of {', '.join(PIPELINE_TYPES)}")
+        raise ValueError(
+            f"unknown pipeline type {pipeline_type!r}; expected one of {', '.join(PIPELINE_TYPES)}"
+        )
     structure = SamplingPass("structure", 0, structure_steps)
     if pipeline_type == "512":
-        return [structure, SamplingPass("shape", 512, shape_steps), SamplingPass("texture", 512, texture_steps)]
+        return [
+            structure,
+            SamplingPass("shape", 512, shape_steps),
+            SamplingPass("texture", 512, texture_steps),
+        ]
     if pipeline_type == "1024":
-        return [structure, SamplingPass("shape", 1024, shape_steps), SamplingPass("texture", 1024, texture_steps)]
+        return [
+            structure,
+            SamplingPass("shape", 1024, shape_steps),
+            SamplingPass("texture", 1024, texture_steps),
+        ]
     high = 1024 if pipeline_type == "1024_cascade" else 1536
     return [
         structure,
@@ -120,6 +132,10 @@ class JobProgress:
         self.last_percent = max(self.last_percent, percent)
         self._ctx.progress(stage, percent, message)
 
+    def check(self) -> None:
+        """Raise JobCancelled / JobTimeout now if due."""
+        self._ctx.check()
+
     # -- tqdm stand-ins -------------------------------------------------------------------------
 
     def sampler_tqdm(self, iterable: Iterable[Any] | None = None, *args: Any, **kwargs: Any) -> StepBar:
@@ -134,7 +150,15 @@ class JobProgress:
             log.debug("unplanned sampler loop %d (%s)", index, kwargs.get("desc"))
             sampling_pass = self._passes[-1]
             low = high = self._pass_bounds[-1][1]
-        bar = StepBar(self, iterable, sampling_pass.stage, low, high, f"sampling {sampling_pass.label}", kwargs)
+        bar = StepBar(
+            self,
+            iterable,
+            stage=sampling_pass.stage,
+            low=low,
+            high=high,
+            label=f"sampling {sampling_pass.label}",
+            kwargs=kwargs,
+        )
         if index == len(self._passes) - 1:
             bar.on_finish = self.sampling_done  # run() decodes the latents right after this loop
         return bar
@@ -142,7 +166,15 @@ class JobProgress:
     def export_tqdm(self, iterable: Iterable[Any] | None = None, *args: Any, **kwargs: Any) -> StepBar:
         """Replaces `tqdm` in o_voxel.postprocess: the six to_glb stages."""
         kwargs.setdefault("total", TO_GLB_TICKS)
-        return StepBar(self, iterable, Stage.EXPORT, DECODE_END, TO_GLB_END, "extracting GLB", kwargs)
+        return StepBar(
+            self,
+            iterable,
+            stage=Stage.EXPORT,
+            low=DECODE_END,
+            high=TO_GLB_END,
+            label="extracting GLB",
+            kwargs=kwargs,
+        )
 
     # -- fixed points ---------------------------------------------------------------------------
 
@@ -169,6 +201,7 @@ class StepBar:
         self,
         owner: JobProgress,
         iterable: Iterable[Any] | None,
+        *,
         stage: Stage,
         low: float,
         high: float,
@@ -182,7 +215,7 @@ class StepBar:
         self._high = high
         self._label = label
         total = kwargs.get("total")
-        if total is None and iterable is not None and hasattr(iterable, "__len__"):
+        if total is None and isinstance(iterable, Sized):
             total = len(iterable)
         self.total: int = int(total) if total else 0
         self.n = 0
@@ -243,7 +276,9 @@ def patched_attribute(module: ModuleType | None, name: str, replacement: Any) ->
     """
     if module is None or not hasattr(module, name):
         if module is not None:
-            log.warning("%s has no %r any more; progress falls back to phase boundaries", module.__name__, name)
+            log.warning(
+                "%s has no %r any more; progress falls back to phase boundaries", module.__name__, name
+            )
         yield False
         return
     original = getattr(module, name)
