@@ -1,0 +1,53 @@
+// Original file: proto/inference.proto
+
+import type { Long } from '@grpc/proto-loader';
+
+export interface GenerateRequest {
+  /**
+   * Opaque id used in logs on both sides.
+   */
+  taskId?: string;
+  /**
+   * The normalised input picture (PNG, EXIF applied, at most 2048 px a side), sent as bytes
+   * so that a sidecar on another host (INFERENCE_URL) needs no shared input folder.
+   */
+  image?: Buffer | Uint8Array | string;
+  /**
+   * Absolute path the GLB is written to. The sidecar writes to a temporary name beside it and
+   * renames, so a partial file is never visible under this name.
+   */
+  outputPath?: string;
+  /**
+   * Random seed; 0 lets the engine choose.
+   */
+  seed?: number | string | Long;
+  /**
+   * Deadline the engine stops itself at (seconds, 0 = none). The api enforces it as well.
+   */
+  timeoutS?: number;
+}
+
+export interface GenerateRequest__Output {
+  /**
+   * Opaque id used in logs on both sides.
+   */
+  taskId: string;
+  /**
+   * The normalised input picture (PNG, EXIF applied, at most 2048 px a side), sent as bytes
+   * so that a sidecar on another host (INFERENCE_URL) needs no shared input folder.
+   */
+  image: Buffer;
+  /**
+   * Absolute path the GLB is written to. The sidecar writes to a temporary name beside it and
+   * renames, so a partial file is never visible under this name.
+   */
+  outputPath: string;
+  /**
+   * Random seed; 0 lets the engine choose.
+   */
+  seed: number;
+  /**
+   * Deadline the engine stops itself at (seconds, 0 = none). The api enforces it as well.
+   */
+  timeoutS: number;
+}

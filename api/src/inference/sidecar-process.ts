@@ -1,0 +1,83 @@
+import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
+
+export interface SidecarExit {
+  /** Exit code, or null when a signal ended it (or it never started). */
+  code: number | null;
+  signal: string | null;
+  /** Set when the process could not be started at all (e.g. the venv is missing). */
+  spawnError?: string;
+}
+
+export interface SidecarSpawnSpec {
+  command: string;
+  args: string[];
+  env: Record<string, string>;
+  cwd: string;
+  onLine: (stream: 'stdout' | 'stderr', line: string) => void;
+}
+
+export interface SidecarProcess {
+  readonly pid: number | undefined;
+  /** Resolves (never rejects) once the process has ended and its output is drained. */
+  readonly exited: Promise<SidecarExit>;
+  kill(signal: 'SIGTERM' | 'SIGKILL'): void;
+}
+
+/** Starts the sidecar process; the real one uses execa, unit tests a fake. */
+export abstract class SidecarLauncher {
+  abstract launch(spec: SidecarSpawnSpec): Promise<SidecarProcess>;
+}
+
+function forwardLines(stream: Readable | null, name: 'stdout' | 'stderr', spec: SidecarSpawnSpec): Promise<void> {
+  if (stream === null) return Promise.resolve();
+  const lines = createInterface({ input: stream, crlfDelay: Infinity });
+  lines.on('line', (line) => {
+    if (line.trim() !== '') spec.onLine(name, line);
+  });
+  return new Promise((resolve) => lines.once('close', resolve));
+}
+
+export class ExecaSidecarLauncher extends SidecarLauncher {
+  async launch(spec: SidecarSpawnSpec): Promise<SidecarProcess> {
+    // execa 9 is ESM-only; a dynamic import keeps this CommonJS build working.
+    const { execa } = await import('execa');
+    const subprocess = execa(spec.command, spec.args, {
+      cwd: spec.cwd,
+      env: spec.env,
+      extendEnv: false,
+      // stdin stays an open pipe that is never written: the sidecar can watch it for EOF to
+      // notice that the api died without a chance to stop it.
+      stdin: 'pipe',
+      stdout: 'pipe',
+      stderr: 'pipe',
+      buffer: false,
+      reject: false,
+      // Kill the sidecar if this process exits (signal-exit hook): no orphan after a crash of the api.
+      cleanup: true,
+      forceKillAfterDelay: false,
+    });
+    const drained = Promise.all([
+      forwardLines(subprocess.stdout, 'stdout', spec),
+      forwardLines(subprocess.stderr, 'stderr', spec),
+    ]);
+    const exited = subprocess.then(async (result) => {
+      await drained;
+      const exit: SidecarExit = {
+        code: result.exitCode ?? null,
+        signal: result.signal ?? null,
+      };
+      if (result.failed && result.exitCode === undefined && result.signal === undefined) {
+        exit.spawnError = result.originalMessage || result.shortMessage;
+      }
+      return exit;
+    });
+    return {
+      pid: subprocess.pid,
+      exited,
+      kill: (signal) => {
+        if (subprocess.exitCode === null && subprocess.signalCode === null) subprocess.kill(signal);
+      },
+    };
+  }
+}

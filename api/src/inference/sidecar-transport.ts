@@ -1,0 +1,94 @@
+import * as grpc from '@grpc/grpc-js';
+import type { GenerateEvent__Output } from './generated/kiln3d/inference/v1/GenerateEvent';
+import type { GenerateRequest } from './generated/kiln3d/inference/v1/GenerateRequest';
+import type { HealthResponse__Output } from './generated/kiln3d/inference/v1/HealthResponse';
+import type { InferenceClient } from './generated/kiln3d/inference/v1/Inference';
+import {
+  CHANNEL_OPTIONS,
+  InferenceClientConstructor,
+  grpcTarget,
+  loadInferenceClientConstructor,
+} from './inference-proto';
+
+/** A gRPC status that ended a Generate stream other than by a terminal event. */
+export interface StreamFailure {
+  code: grpc.status;
+  details: string;
+}
+
+export interface GenerateStreamHandlers {
+  onEvent: (event: GenerateEvent__Output) => void;
+  onFailure: (failure: StreamFailure) => void;
+  /** The server closed the stream normally. */
+  onEnd: () => void;
+}
+
+export interface GenerateCallHandle {
+  cancel(): void;
+}
+
+/** One connection to one sidecar (one process): the gRPC client in production, a fake in unit tests. */
+export abstract class SidecarTransport {
+  abstract health(timeoutMs: number): Promise<HealthResponse__Output>;
+  abstract generate(request: GenerateRequest, handlers: GenerateStreamHandlers): GenerateCallHandle;
+  abstract close(): void;
+}
+
+export abstract class SidecarTransportFactory {
+  abstract connect(address: string): SidecarTransport;
+}
+
+export class GrpcSidecarTransport extends SidecarTransport {
+  private readonly client: InferenceClient;
+
+  constructor(clientConstructor: InferenceClientConstructor, address: string) {
+    super();
+    this.client = new clientConstructor(grpcTarget(address), grpc.credentials.createInsecure(), CHANNEL_OPTIONS);
+  }
+
+  health(timeoutMs: number): Promise<HealthResponse__Output> {
+    return new Promise((resolve, reject) => {
+      this.client.health({}, { deadline: Date.now() + timeoutMs }, (error, response) => {
+        if (error) reject(error);
+        else if (response === undefined) reject(new Error('empty Health response'));
+        else resolve(response);
+      });
+    });
+  }
+
+  generate(request: GenerateRequest, handlers: GenerateStreamHandlers): GenerateCallHandle {
+    const call = this.client.generate(request);
+    let finished = false;
+    call.on('data', (event: GenerateEvent__Output) => {
+      if (!finished) handlers.onEvent(event);
+    });
+    call.on('error', (error: grpc.ServiceError) => {
+      if (finished) return;
+      finished = true;
+      handlers.onFailure({ code: error.code, details: error.details || error.message });
+    });
+    call.on('end', () => {
+      if (finished) return;
+      finished = true;
+      handlers.onEnd();
+    });
+    return { cancel: () => call.cancel() };
+  }
+
+  close(): void {
+    this.client.close();
+  }
+}
+
+export class GrpcSidecarTransportFactory extends SidecarTransportFactory {
+  private readonly clientConstructor: InferenceClientConstructor;
+
+  constructor(protoPath: string) {
+    super();
+    this.clientConstructor = loadInferenceClientConstructor(protoPath);
+  }
+
+  connect(address: string): SidecarTransport {
+    return new GrpcSidecarTransport(this.clientConstructor, address);
+  }
+}
