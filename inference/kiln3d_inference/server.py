@@ -1,5 +1,8 @@
 """The gRPC sidecar: one engine, loaded and warmed once, one job at a time.
 
+Out of memory: an engine frees its cache and retries once itself (it knows what a retry may change),
+then raises OutOfMemory; an unmapped CUDA/host OOM that escapes an engine is reported as OOM too.
+
 Concurrency policy: a Generate that arrives while a job runs is answered at once with an INTERNAL
 error "busy: ..." (the api runs one job per sidecar, so this only guards against misuse).
 A job whose engine does not stop after cancellation keeps the sidecar BUSY (health says so) until
@@ -29,7 +32,6 @@ from kiln3d_inference.engines.base import (
     Engine,
     EngineError,
     ErrorCode,
-    GenerateResult,
     InvalidInput,
     JobContext,
     OutOfMemory,
@@ -163,7 +165,9 @@ class Sidecar(pb_grpc.InferenceServicer):
             version=__version__,
         )
 
-    def Generate(self, request: pb.GenerateRequest, context: grpc.ServicerContext) -> Iterator[pb.GenerateEvent]:
+    def Generate(
+        self, request: pb.GenerateRequest, context: grpc.ServicerContext
+    ) -> Iterator[pb.GenerateEvent]:
         task_id = request.task_id or "-"
         refusal = self._refusal()
         if refusal is not None:
@@ -269,10 +273,12 @@ class Sidecar(pb_grpc.InferenceServicer):
         engine = self.engine
         assert engine is not None
         ctx = job.ctx
-        log.info("task %s: start (engine %s, %dx%d)", job.task_id, self.engine_name, image.width, image.height)
+        log.info(
+            "task %s: start (engine %s, %dx%d)", job.task_id, self.engine_name, image.width, image.height
+        )
         outcome = "failed"
         try:
-            result = self._generate_with_retry(engine, image, output_path, seed, ctx)
+            result = engine.generate(image, output_path, seed, ctx)
             events.put(
                 pb.GenerateEvent(
                     done=pb.Done(
@@ -300,25 +306,6 @@ class Sidecar(pb_grpc.InferenceServicer):
                 events.put(_error_event(ErrorCode.INTERNAL, f"internal error: {type(exc).__name__}: {exc}"))
         finally:
             self._finish_job(engine, job, outcome)
-
-    def _generate_with_retry(
-        self, engine: Engine, image: Image.Image, output_path: Path, seed: int, ctx: JobContext
-    ) -> GenerateResult:
-        """Out of memory: free the cache and try once more (upstream VRAM fragmentation)."""
-        try:
-            return engine.generate(image, output_path, seed, ctx)
-        except Exception as exc:
-            if not _is_oom(exc):
-                raise
-            log.warning("task %s: out of memory (%s); clearing the cache and retrying once", ctx.task_id, exc)
-            engine.clear_cache()
-            ctx.progress(Stage.PREPROCESS, 0.0, "out of memory: cache cleared, retrying")
-        try:
-            return engine.generate(image, output_path, seed, ctx)
-        except Exception as exc:
-            if _is_oom(exc):
-                raise OutOfMemory(f"out of memory after clean-up and retry: {exc}") from exc
-            raise
 
     def _finish_job(self, engine: Engine, job: RunningJob, outcome: str) -> None:
         try:

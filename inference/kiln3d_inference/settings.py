@@ -1,6 +1,8 @@
 """Sidecar configuration: environment variables with the prefix KILN_, validated once at start.
 
 A bad value stops the start with a message naming the variable (pydantic's ValidationError).
+The trellis2 engine reads its own KILN_TRELLIS2_* settings (engines/trellis2.py, Trellis2EngineSettings);
+KILN_MODELS_DIR is shared with it.
 """
 
 from __future__ import annotations
@@ -8,7 +10,7 @@ from __future__ import annotations
 import enum
 from pathlib import Path
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent.parent
@@ -31,15 +33,8 @@ class SimulateFault(enum.StrEnum):
     HANG = "hang"  # the job ignores cancellation and never ends (the api must kill the process)
 
 
-class Trellis2Settings(BaseModel):
-    """TRELLIS.2 engine settings, read from KILN_TRELLIS2__<NAME> (owned by the trellis2 engineer)."""
-
-    # Folder under KILN_MODELS_DIR holding the pipeline (or a hub id when absent locally).
-    model: str = "TRELLIS.2-4B"
-
-
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="KILN_", env_nested_delimiter="__", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="KILN_", extra="ignore")
 
     engine: EngineChoice = EngineChoice.AUTO
     # gRPC address: host:port, or unix:///path/to/socket.
@@ -47,8 +42,9 @@ class Settings(BaseSettings):
     models_dir: Path = REPO_ROOT / "models"
     simulate_seconds: float = Field(default=30.0, ge=0.0, le=3600.0)
     simulate_fault: SimulateFault = SimulateFault.NONE
+    # Extra warm-up delay of the simulate engine, so the LOADING state can be seen (tests, demos).
+    simulate_warmup_seconds: float = Field(default=0.0, ge=0.0, le=600.0)
     # Exit with code 75 (planned recycle) after this many jobs; 0 = only when the engine asks.
     recycle_after_jobs: int = Field(default=0, ge=0)
     # Seconds SIGTERM waits for the running job after cancelling it, before exiting anyway.
     shutdown_grace_s: float = Field(default=5.0, ge=0.0, le=60.0)
-    trellis2: Trellis2Settings = Field(default_factory=Trellis2Settings)

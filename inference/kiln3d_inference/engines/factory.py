@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import importlib
-import importlib.util
 import logging
 from dataclasses import dataclass
+from typing import Any
 
 from kiln3d_inference.engines.base import Engine
 from kiln3d_inference.settings import EngineChoice, Settings
 
 log = logging.getLogger(__name__)
+
+TRELLIS2_MODULE = "kiln3d_inference.engines.trellis2"
 
 
 @dataclass(frozen=True)
@@ -19,29 +21,23 @@ class EngineSelection:
     reason: str
 
 
-def cuda_available() -> tuple[bool, str]:
-    """(available, why); torch is imported only when it is installed at all."""
-    if importlib.util.find_spec("torch") is None:
-        return False, "torch is not installed"
-    try:
-        torch = importlib.import_module("torch")
-        if bool(torch.cuda.is_available()):
-            return True, f"CUDA device {torch.cuda.get_device_name(0)}"
-        return False, "torch sees no CUDA device"
-    except Exception as exc:  # a broken torch install must not stop the CPU engine
-        return False, f"torch failed to initialise CUDA: {exc}"
+def _trellis2_module() -> Any:
+    # Imported lazily: the module itself never imports torch at import time, but keep the CPU path
+    # independent of it anyway.
+    return importlib.import_module(TRELLIS2_MODULE)
 
 
 def select_engine(settings: Settings) -> EngineSelection:
+    """KILN_ENGINE as given, or for `auto` trellis2 where its probe (CUDA, packages, weights) passes."""
     if settings.engine is not EngineChoice.AUTO:
         return EngineSelection(settings.engine.value, f"KILN_ENGINE={settings.engine.value}")
-    weights = settings.models_dir / settings.trellis2.model
-    if not weights.is_dir():
-        return EngineSelection("inflate", f"auto: no TRELLIS.2 weights at {weights}")
-    cuda, why = cuda_available()
-    if not cuda:
-        return EngineSelection("inflate", f"auto: {why}")
-    return EngineSelection("trellis2", f"auto: {why} and weights at {weights}")
+    try:
+        available, why = _trellis2_module().trellis2_available()
+    except Exception as exc:  # a broken optional engine must not stop the CPU default
+        available, why = False, f"trellis2 probe failed: {type(exc).__name__}: {exc}"
+    if available:
+        return EngineSelection("trellis2", f"auto: {why}")
+    return EngineSelection("inflate", f"auto: trellis2 unavailable ({why})")
 
 
 def build_engine(name: str, settings: Settings) -> Engine:
@@ -52,10 +48,11 @@ def build_engine(name: str, settings: Settings) -> Engine:
     if name == "simulate":
         from kiln3d_inference.engines.simulate import SimulateEngine
 
-        return SimulateEngine(settings.simulate_seconds, settings.simulate_fault)
+        return SimulateEngine(
+            settings.simulate_seconds, settings.simulate_fault, settings.simulate_warmup_seconds
+        )
     if name == "trellis2":
-        # Owned by the trellis2 engineer; imported lazily so CPU machines never import torch.
-        module = importlib.import_module("kiln3d_inference.engines.trellis2")
-        engine: Engine = module.Trellis2Engine(settings)
+        # Reads its own KILN_TRELLIS2_* settings (engines/trellis2.py).
+        engine: Engine = _trellis2_module().Trellis2Engine()
         return engine
     raise ValueError(f"unknown engine {name!r}")

@@ -50,8 +50,11 @@ class SimulatedInternalError(RuntimeError):
 class SimulateEngine(Engine):
     name = "simulate"
 
-    def __init__(self, seconds: float, fault: SimulateFault = SimulateFault.NONE) -> None:
+    def __init__(
+        self, seconds: float, fault: SimulateFault = SimulateFault.NONE, warm_up_seconds: float = 0.0
+    ) -> None:
         self.seconds = seconds
+        self.warm_up_seconds = warm_up_seconds
         self.fault = fault
         self.cache_clears = 0
         self._oom_tasks: set[str] = set()
@@ -63,6 +66,7 @@ class SimulateEngine(Engine):
     def warm_up(self) -> None:
         # Instant: the real work (inflate) runs once, without the simulated delay or faults.
         inflate_image(procedural_test_image(128))
+        time.sleep(self.warm_up_seconds)
 
     def clear_cache(self) -> None:
         with self._lock:
@@ -99,7 +103,32 @@ class SimulateEngine(Engine):
             self._hang(ctx)
 
     def generate(self, image: Image.Image, output_path: Path, seed: int, ctx: JobContext) -> GenerateResult:
+        """One attempt, and like a CUDA engine one more after out-of-memory and a cache clear."""
         started = time.monotonic()
+        try:
+            glb, triangles = self._attempt(image, ctx)
+        except OutOfMemory as exc:
+            log.warning("simulate: task %s: %s; clearing the cache and retrying once", ctx.task_id, exc)
+            self.clear_cache()
+            ctx.progress(Stage.PREPROCESS, 0.0, "out of memory: cache cleared, retrying")
+            try:
+                glb, triangles = self._attempt(image, ctx)
+            except OutOfMemory as again:
+                raise OutOfMemory(
+                    f"{again.message}; the retry after clearing the cache failed too"
+                ) from again
+        ctx.check()
+        atomic_write_bytes(output_path, glb)
+        ctx.progress(Stage.EXPORT, 100.0, "done")
+        return GenerateResult(
+            output_path=output_path,
+            triangles=triangles,
+            bytes=len(glb),
+            seconds=time.monotonic() - started,
+            engine=self.name,
+        )
+
+    def _attempt(self, image: Image.Image, ctx: JobContext) -> tuple[bytes, int]:
         result = None
         previous = 0.0
         for stage, share, end_percent in PLAN:
@@ -119,13 +148,4 @@ class SimulateEngine(Engine):
                 ctx.progress(stage, end_percent, label)
             previous = end_percent
         assert result is not None
-        ctx.check()
-        atomic_write_bytes(output_path, result.glb)
-        ctx.progress(Stage.EXPORT, 100.0, "done")
-        return GenerateResult(
-            output_path=output_path,
-            triangles=result.triangles,
-            bytes=len(result.glb),
-            seconds=time.monotonic() - started,
-            engine=self.name,
-        )
+        return result.glb, result.triangles
