@@ -34,7 +34,7 @@ export function toApiError(status: number, bodyText: string, retryAfter: string 
   try {
     const body: unknown = JSON.parse(bodyText);
     if (body !== null && typeof body === 'object' && 'error' in body) {
-      const error = (body as { error: unknown }).error;
+      const error = body.error;
       if (typeof error === 'string' && error.trim() !== '') message = error;
     }
   } catch {

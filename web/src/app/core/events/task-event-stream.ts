@@ -1,6 +1,12 @@
 import { TaskSnapshot, TaskStatus } from '../api/api-types';
 
-export const TASK_EVENT_NAMES: readonly TaskStatus[] = ['queued', 'processing', 'completed', 'failed', 'cancelled'];
+export const TASK_EVENT_NAMES: readonly TaskStatus[] = [
+  'queued',
+  'processing',
+  'completed',
+  'failed',
+  'cancelled',
+];
 const TERMINAL: ReadonlySet<string> = new Set(['completed', 'failed', 'cancelled']);
 
 /** The parts of EventSource this code uses, so tests can drive it with a fake. */
@@ -82,7 +88,7 @@ export class TaskEventStream {
     let snapshot: TaskSnapshot;
     try {
       const parsed = JSON.parse(event.data) as Partial<TaskSnapshot>;
-      snapshot = { ...parsed, status: parsed.status ?? name } as TaskSnapshot;
+      snapshot = { ...parsed, status: parsed.status ?? name };
     } catch {
       return; // A malformed event is skipped; the next one (or a reconnect) carries the full state.
     }

@@ -6,14 +6,7 @@ import { ApiError, ERROR_MESSAGES, TaskSnapshot } from '../api/api-types';
  * must not leave the page spinning forever).
  */
 export type TaskPhase =
-  | 'idle'
-  | 'uploading'
-  | 'queued'
-  | 'processing'
-  | 'completed'
-  | 'failed'
-  | 'cancelled'
-  | 'timed-out';
+  'idle' | 'uploading' | 'queued' | 'processing' | 'completed' | 'failed' | 'cancelled' | 'timed-out';
 
 export interface TaskResult {
   modelUrl: string;
@@ -153,9 +146,16 @@ export function reduceTask(state: TaskState, action: TaskAction): TaskState {
       if (state.phase === 'idle') return state;
       return applySnapshot(state, action.snapshot, action.now);
     case 'stream-lost':
-      return state.phase === 'queued' || state.phase === 'processing' ? { ...state, reconnecting: true } : state;
+      return state.phase === 'queued' || state.phase === 'processing'
+        ? { ...state, reconnecting: true }
+        : state;
     case 'not-found':
-      return { ...state, phase: 'failed', reconnecting: false, error: { status: 404, error: 'Task not found' } };
+      return {
+        ...state,
+        phase: 'failed',
+        reconnecting: false,
+        error: { status: 404, error: 'Task not found' },
+      };
     case 'cancelled':
       return state.phase === 'idle' ? state : { ...state, phase: 'cancelled', reconnecting: false };
     case 'tick':

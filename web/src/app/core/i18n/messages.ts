@@ -48,7 +48,8 @@ export const EN = {
   'error.tooLarge': 'The picture is too large: the limit is {max} MB (File too large, max {max}MB).',
   'error.busy': 'The server is busy right now (Server busy, retry later). Try again in {seconds} s.',
   'error.busyNoDelay': 'The server is busy right now (Server busy, retry later). Try again in a moment.',
-  'error.timeout': 'The generation took too long and was stopped (Generation timeout). Refresh and try again.',
+  'error.timeout':
+    'The generation took too long and was stopped (Generation timeout). Refresh and try again.',
   'error.clientTimeout':
     'No result after {seconds} s: the generation timed out. Check again, or try again with the same picture.',
   'error.oom': 'The GPU ran out of memory on this picture (GPU out of memory). Try a simpler picture.',

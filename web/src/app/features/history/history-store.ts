@@ -43,7 +43,11 @@ function isEntry(value: unknown): value is HistoryEntry {
 }
 
 /** Valid, unexpired, newest first, one per model, at most HISTORY_LIMIT. */
-export function pruneHistory(entries: readonly unknown[], now: number, retentionHours: number): HistoryEntry[] {
+export function pruneHistory(
+  entries: readonly unknown[],
+  now: number,
+  retentionHours: number,
+): HistoryEntry[] {
   const seen = new Set<string>();
   return entries
     .filter(isEntry)

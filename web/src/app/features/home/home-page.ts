@@ -42,7 +42,10 @@ export class HomePage {
       const state = this.state();
       if (state.phase === 'completed' && state.result && state.taskId !== this.recordedTaskId) {
         this.recordedTaskId = state.taskId;
-        untracked(() => void this.record(state.taskId ?? '', state.result?.modelUrl ?? '', state.result?.generationTime));
+        untracked(
+          () =>
+            void this.record(state.taskId ?? '', state.result?.modelUrl ?? '', state.result?.generationTime),
+        );
       }
     });
   }

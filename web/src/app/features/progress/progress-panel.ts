@@ -1,4 +1,12 @@
-import { ChangeDetectionStrategy, Component, DestroyRef, computed, effect, inject, signal } from '@angular/core';
+import {
+  ChangeDetectionStrategy,
+  Component,
+  DestroyRef,
+  computed,
+  effect,
+  inject,
+  signal,
+} from '@angular/core';
 
 import { describeError } from '../../core/api/error-messages';
 import { ServerConfigStore } from '../../core/api/server-config';
@@ -48,7 +56,9 @@ export class ProgressPanel {
     const eta = this.state().etaS;
     return eta === undefined ? undefined : formatEta(eta, this.i18n.lang());
   });
-  protected readonly retryWaitS = computed(() => Math.max(0, Math.ceil((this.retryAllowedAt() - this.now()) / 1000)));
+  protected readonly retryWaitS = computed(() =>
+    Math.max(0, Math.ceil((this.retryAllowedAt() - this.now()) / 1000)),
+  );
 
   constructor() {
     effect(() => {

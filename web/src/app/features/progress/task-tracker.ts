@@ -34,7 +34,9 @@ export class TaskTracker {
     const since = this.stateSignal().processingSince;
     return since === undefined ? 0 : Math.max(0, Math.floor((this.clock() - since) / 1000));
   });
-  readonly canRetry = computed(() => this.lastPicture() !== undefined && isTerminal(this.stateSignal().phase));
+  readonly canRetry = computed(
+    () => this.lastPicture() !== undefined && isTerminal(this.stateSignal().phase),
+  );
 
   constructor() {
     inject(DestroyRef).onDestroy(() => this.stop());
@@ -51,7 +53,11 @@ export class TaskTracker {
       this.dispatch({ type: 'rejected', error: outcome.error });
       return;
     }
-    this.dispatch({ type: 'accepted', taskId: outcome.value.task_id, position: outcome.value.queue_position });
+    this.dispatch({
+      type: 'accepted',
+      taskId: outcome.value.task_id,
+      position: outcome.value.queue_position,
+    });
     this.remember(outcome.value.task_id);
     this.follow(outcome.value.task_id);
   }
@@ -78,11 +84,13 @@ export class TaskTracker {
     const outcome = await this.api.getTask(taskId);
     if (outcome.ok) {
       // The watchdog's verdict was the page's guess; the server's answer replaces it.
-      this.stateSignal.set(reduceTask(reduceTask(IDLE_TASK, { type: 'resume', taskId }), {
-        type: 'snapshot',
-        snapshot: outcome.value,
-        now: Date.now(),
-      }));
+      this.stateSignal.set(
+        reduceTask(reduceTask(IDLE_TASK, { type: 'resume', taskId }), {
+          type: 'snapshot',
+          snapshot: outcome.value,
+          now: Date.now(),
+        }),
+      );
       if (!isTerminal(this.stateSignal().phase)) this.follow(taskId);
       else this.afterTerminal();
     } else if (outcome.error.status === 404) {
@@ -137,7 +145,8 @@ export class TaskTracker {
       this.dispatch({ type: 'not-found' });
       return;
     }
-    const delay = RECONNECT_DELAYS_MS[Math.min(this.reconnectAttempt, RECONNECT_DELAYS_MS.length - 1)] ?? 10000;
+    const delay =
+      RECONNECT_DELAYS_MS[Math.min(this.reconnectAttempt, RECONNECT_DELAYS_MS.length - 1)] ?? 10000;
     this.reconnectAttempt += 1;
     clearTimeout(this.reconnectTimer);
     this.reconnectTimer = setTimeout(() => {

@@ -39,9 +39,10 @@ export class SharePage {
   protected expiryNote(expiry: Date): string {
     const hours = hoursLeft(expiry, Date.now());
     if (hours < 1) return this.i18n.t('share.expiresSoon');
-    const date = new Intl.DateTimeFormat(this.i18n.locale(), { dateStyle: 'medium', timeStyle: 'short' }).format(
-      expiry,
-    );
+    const date = new Intl.DateTimeFormat(this.i18n.locale(), {
+      dateStyle: 'medium',
+      timeStyle: 'short',
+    }).format(expiry);
     return this.i18n.t('share.expires', { date, hours });
   }
 

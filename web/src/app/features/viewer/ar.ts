@@ -46,7 +46,7 @@ export function sceneViewerIntent(absoluteGlbUrl: string, title: string, fallbac
 export async function openQuickLook(model: Object3D): Promise<void> {
   const { USDZExporter } = await import('three/examples/jsm/exporters/USDZExporter.js');
   const usdz = await new USDZExporter().parseAsync(model, { quickLookCompatible: true });
-  const url = URL.createObjectURL(new Blob([usdz as BlobPart], { type: 'model/vnd.usdz+zip' }));
+  const url = URL.createObjectURL(new Blob([usdz], { type: 'model/vnd.usdz+zip' }));
   const anchor = document.createElement('a');
   anchor.rel = 'ar';
   anchor.href = `${url}#allowsContentScaling=1`;

@@ -12,7 +12,11 @@ export interface Framing {
 }
 
 /** model-viewer's default orbit: straight in front, 75 degrees from the top (15 degrees above). */
-export const DEFAULT_VIEW_DIRECTION = new Vector3(0, Math.cos(MathUtils.degToRad(75)), Math.sin(MathUtils.degToRad(75)));
+export const DEFAULT_VIEW_DIRECTION = new Vector3(
+  0,
+  Math.cos(MathUtils.degToRad(75)),
+  Math.sin(MathUtils.degToRad(75)),
+);
 
 /**
  * Distance at which a sphere of `radius` fits the view: radius / sin(fov / 2), using the narrower of

@@ -206,7 +206,10 @@ export class ModelViewer {
   private frame(framing: Framing): void {
     const host = this.host;
     if (!host) return;
-    placeCamera(host.camera, { ...framing, distance: fitDistance(framing.radius, host.camera.fov, host.aspect) });
+    placeCamera(host.camera, {
+      ...framing,
+      distance: fitDistance(framing.radius, host.camera.fov, host.aspect),
+    });
     this.controls?.target.set(0, 0, 0);
   }
 

@@ -1,4 +1,12 @@
-import { Color, NeutralToneMapping, PerspectiveCamera, SRGBColorSpace, Scene, Timer, WebGLRenderer } from 'three';
+import {
+  Color,
+  NeutralToneMapping,
+  PerspectiveCamera,
+  SRGBColorSpace,
+  Scene,
+  Timer,
+  WebGLRenderer,
+} from 'three';
 
 export const VIEWER_BACKGROUND = '#e8ebf0';
 

@@ -1,0 +1,66 @@
+import { TestBed } from '@angular/core/testing';
+
+import { ApiClient, parseServerConfig } from './api-client';
+import { DEFAULT_SERVER_CONFIG } from './api-types';
+
+describe('parseServerConfig', () => {
+  it('takes valid fields and keeps defaults for the rest', () => {
+    expect(parseServerConfig({ max_upload_mb: 20, retention_hours: 'x', job_timeout_s: -1 })).toEqual({
+      ...DEFAULT_SERVER_CONFIG,
+      max_upload_mb: 20,
+    });
+    expect(parseServerConfig(null)).toEqual(DEFAULT_SERVER_CONFIG);
+  });
+});
+
+describe('ApiClient', () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  function client(): ApiClient {
+    return TestBed.inject(ApiClient);
+  }
+
+  it('returns the accepted task', async () => {
+    const fetchMock = vi
+      .spyOn(globalThis, 'fetch')
+      .mockResolvedValue(
+        new Response(
+          JSON.stringify({ success: true, task_id: 't1', status_url: '/api/status/t1', queue_position: 2 }),
+          { status: 202 },
+        ),
+      );
+    const outcome = await client().generate(new Blob([new Uint8Array([0xff, 0xd8, 0xff])]), 'a.jpg');
+    expect(outcome).toEqual({
+      ok: true,
+      value: { success: true, task_id: 't1', status_url: '/api/status/t1', queue_position: 2 },
+    });
+    const [url, init] = fetchMock.mock.calls[0] ?? [];
+    expect(url).toBe('/api/generate');
+    expect((init?.body as FormData).get('image')).toBeInstanceOf(Blob);
+  });
+
+  it('reads busy with its Retry-After', async () => {
+    vi.spyOn(globalThis, 'fetch').mockResolvedValue(
+      new Response('{"success":false,"error":"Server busy, retry later"}', {
+        status: 503,
+        headers: { 'Retry-After': '42' },
+      }),
+    );
+    expect(await client().generate(new Blob(['x']), 'a.png')).toEqual({
+      ok: false,
+      error: { status: 503, error: 'Server busy, retry later', retryAfterS: 42 },
+    });
+  });
+
+  it('reports a network failure as status 0', async () => {
+    vi.spyOn(globalThis, 'fetch').mockRejectedValue(new TypeError('Failed to fetch'));
+    const outcome = await client().generate(new Blob(['x']), 'a.png');
+    expect(outcome.ok).toBe(false);
+    expect(!outcome.ok && outcome.error.status).toBe(0);
+  });
+
+  it('falls back to the documented config when /api/config fails', async () => {
+    vi.spyOn(globalThis, 'fetch').mockResolvedValue(new Response('nope', { status: 404 }));
+    expect(await client().getConfig()).toEqual(DEFAULT_SERVER_CONFIG);
+  });
+});

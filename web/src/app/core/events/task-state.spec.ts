@@ -1,0 +1,123 @@
+import { TaskSnapshot } from '../api/api-types';
+import { IDLE_TASK, TaskAction, TaskState, reduceTask, toSameOriginPath } from './task-state';
+
+function run(actions: TaskAction[], start: TaskState = IDLE_TASK): TaskState {
+  return actions.reduce(reduceTask, start);
+}
+
+function snap(snapshot: TaskSnapshot, now = 0): TaskAction {
+  return { type: 'snapshot', snapshot, now };
+}
+
+const accepted: TaskAction[] = [{ type: 'upload-started' }, { type: 'accepted', taskId: 't1', position: 2 }];
+
+describe('reduceTask', () => {
+  it('follows queued -> processing -> completed', () => {
+    let state = run(accepted);
+    expect(state).toMatchObject({ phase: 'queued', taskId: 't1', position: 2 });
+    state = run([snap({ status: 'queued', position: 1, eta_s: 40 })], state);
+    expect(state).toMatchObject({ phase: 'queued', position: 1, etaS: 40 });
+    state = run([snap({ status: 'processing', progress: 10, stage: 'structure' }, 5000)], state);
+    expect(state).toMatchObject({
+      phase: 'processing',
+      progress: 10,
+      stage: 'structure',
+      processingSince: 5000,
+    });
+    state = run([snap({ status: 'processing', progress: 55, stage: 'texture' }, 9000)], state);
+    expect(state).toMatchObject({ progress: 55, stage: 'texture', processingSince: 5000 });
+    state = run(
+      [
+        snap({
+          status: 'completed',
+          model_url: 'https://kiln.example.com/static/0b6f3c2e-1d1a-4c1e-9a51-2f8d1b7e4c3a.glb',
+          download_url: 'https://kiln.example.com/static/0b6f3c2e-1d1a-4c1e-9a51-2f8d1b7e4c3a.source.glb',
+          generation_time: 12.5,
+        }),
+      ],
+      state,
+    );
+    expect(state.phase).toBe('completed');
+    expect(state.progress).toBe(100);
+    expect(state.result).toEqual({
+      modelUrl: '/static/0b6f3c2e-1d1a-4c1e-9a51-2f8d1b7e4c3a.glb',
+      downloadUrl: '/static/0b6f3c2e-1d1a-4c1e-9a51-2f8d1b7e4c3a.source.glb',
+      generationTime: 12.5,
+    });
+  });
+
+  it('never lets progress go backwards or a replayed queued event undo processing', () => {
+    const state = run([
+      ...accepted,
+      snap({ status: 'processing', progress: 60 }),
+      snap({ status: 'processing', progress: 40 }),
+      snap({ status: 'queued', position: 1 }),
+    ]);
+    expect(state).toMatchObject({ phase: 'processing', progress: 60 });
+  });
+
+  it('keeps a terminal state against late events', () => {
+    const failed = run([
+      ...accepted,
+      snap({ status: 'failed', error: 'Generation timeout', http_status: 504 }),
+    ]);
+    expect(failed).toMatchObject({ phase: 'failed', error: { status: 504, error: 'Generation timeout' } });
+    expect(run([snap({ status: 'processing', progress: 99 }), { type: 'stream-lost' }], failed)).toBe(failed);
+  });
+
+  it('treats a failure with an unknown status as a server error and a cancel message as cancelled', () => {
+    expect(run([...accepted, snap({ status: 'failed', error: 'GPU out of memory' })]).error).toEqual({
+      status: 500,
+      error: 'GPU out of memory',
+    });
+    expect(run([...accepted, snap({ status: 'failed', error: 'Cancelled by user' })]).phase).toBe(
+      'cancelled',
+    );
+  });
+
+  it('fails a completed event without a model', () => {
+    expect(run([...accepted, snap({ status: 'completed' })]).phase).toBe('failed');
+  });
+
+  it('records a rejected upload with its error', () => {
+    const error = { status: 503, error: 'Server busy, retry later', retryAfterS: 30 };
+    expect(run([{ type: 'upload-started' }, { type: 'rejected', error }])).toMatchObject({
+      phase: 'failed',
+      error,
+    });
+  });
+
+  it('times out after the job limit of processing, not before', () => {
+    const processing = run([...accepted, snap({ status: 'processing', progress: 5 }, 1000)]);
+    expect(run([{ type: 'tick', now: 1000 + 179_000, timeoutS: 180 }], processing).phase).toBe('processing');
+    expect(run([{ type: 'tick', now: 1000 + 180_000, timeoutS: 180 }], processing).phase).toBe('timed-out');
+    // Waiting in line does not count towards the limit.
+    const queued = run(accepted);
+    expect(run([{ type: 'tick', now: 10_000_000, timeoutS: 180 }], queued).phase).toBe('queued');
+  });
+
+  it('marks a lost stream and clears the mark on the next event', () => {
+    const lost = run([...accepted, { type: 'stream-lost' }]);
+    expect(lost.reconnecting).toBe(true);
+    expect(run([snap({ status: 'queued', position: 1 })], lost).reconnecting).toBe(false);
+  });
+
+  it('ignores events when idle, and resets to idle', () => {
+    expect(run([snap({ status: 'processing', progress: 5 })])).toBe(IDLE_TASK);
+    expect(run([...accepted, { type: 'reset' }])).toBe(IDLE_TASK);
+  });
+
+  it('cancels and resumes', () => {
+    expect(run([...accepted, { type: 'cancelled' }]).phase).toBe('cancelled');
+    expect(run([{ type: 'resume', taskId: 'x' }])).toMatchObject({ phase: 'queued', taskId: 'x' });
+    expect(run([{ type: 'resume', taskId: 'x' }, { type: 'not-found' }]).error?.status).toBe(404);
+  });
+});
+
+describe('toSameOriginPath', () => {
+  it('strips the origin from static URLs only', () => {
+    expect(toSameOriginPath('https://a.example/static/x.glb')).toBe('/static/x.glb');
+    expect(toSameOriginPath('/static/x.glb')).toBe('/static/x.glb');
+    expect(toSameOriginPath('https://a.example/other/x.glb')).toBe('https://a.example/other/x.glb');
+  });
+});

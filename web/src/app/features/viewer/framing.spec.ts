@@ -1,0 +1,69 @@
+import { BoxGeometry, Group, MathUtils, Mesh, MeshBasicMaterial, PerspectiveCamera, Vector3 } from 'three';
+
+import { computeFraming, fitDistance, placeCamera } from './framing';
+
+function box(size: [number, number, number], position: [number, number, number]): Group {
+  const group = new Group();
+  const mesh = new Mesh(new BoxGeometry(...size), new MeshBasicMaterial());
+  mesh.position.set(...position);
+  group.add(mesh);
+  return group;
+}
+
+describe('fitDistance', () => {
+  it('is radius / sin(fov / 2) for a landscape view', () => {
+    expect(fitDistance(2, 45, 16 / 9)).toBeCloseTo(2 / Math.sin(MathUtils.degToRad(22.5)), 10);
+  });
+
+  it('uses the narrower horizontal field of view in portrait', () => {
+    const aspect = 390 / 844;
+    const halfHorizontal = Math.atan(Math.tan(MathUtils.degToRad(22.5)) * aspect);
+    expect(fitDistance(1, 45, aspect)).toBeCloseTo(1 / Math.sin(halfHorizontal), 10);
+    expect(fitDistance(1, 45, aspect)).toBeGreaterThan(fitDistance(1, 45, 1));
+  });
+});
+
+describe('computeFraming', () => {
+  it('centres on the bounding box and sizes to its sphere, wherever the model is', () => {
+    const framing = computeFraming(box([2, 4, 6], [100, -50, 7]), 45, 1);
+    expect(framing.center.toArray()).toEqual([100, -50, 7]);
+    expect(framing.radius).toBeCloseTo(Math.sqrt(1 + 4 + 9), 10);
+    expect(framing.distance).toBeCloseTo(framing.radius / Math.sin(MathUtils.degToRad(22.5)), 10);
+    expect(framing.near).toBeGreaterThan(0);
+    expect(framing.near).toBeLessThan(framing.distance - framing.radius);
+    expect(framing.far).toBeGreaterThan(framing.distance + framing.radius);
+  });
+
+  it('scales with the model: a 1000x larger model is framed 1000x farther', () => {
+    const small = computeFraming(box([0.01, 0.02, 0.01], [0, 0, 0]), 45, 1.5);
+    const large = computeFraming(box([10, 20, 10], [0, 0, 0]), 45, 1.5);
+    // Float32 vertex positions limit the precision.
+    expect(large.distance / small.distance).toBeCloseTo(1000, 3);
+  });
+
+  it('survives an empty model', () => {
+    const framing = computeFraming(new Group(), 45, 1);
+    expect(framing.radius).toBe(1);
+    expect(Number.isFinite(framing.distance)).toBe(true);
+  });
+
+  it('puts the whole sphere inside the view after placing the camera', () => {
+    const model = box([3, 1, 2], [5, 5, 5]);
+    const framing = computeFraming(model, 45, 390 / 844);
+    model.position.sub(framing.center);
+    const camera = new PerspectiveCamera(45, 390 / 844);
+    placeCamera(camera, framing);
+    camera.updateMatrixWorld();
+    expect(camera.position.length()).toBeCloseTo(framing.distance, 8);
+    // Every corner of the centred box projects inside normalised device coordinates.
+    for (const x of [-1.5, 1.5]) {
+      for (const y of [-0.5, 0.5]) {
+        for (const z of [-1, 1]) {
+          const ndc = new Vector3(x, y, z).project(camera);
+          expect(Math.abs(ndc.x)).toBeLessThanOrEqual(1);
+          expect(Math.abs(ndc.y)).toBeLessThanOrEqual(1);
+        }
+      }
+    }
+  });
+});
