@@ -29,6 +29,8 @@ export interface AppConfig {
   webDir: string;
   /** Root of the Python sidecar package (inference/), holding .venv. */
   inferenceDir: string;
+  /** Seconds between SSE comment heartbeats (at most 15 so proxies keep the stream open). */
+  sseHeartbeatS: number;
 }
 
 export class ConfigError extends Error {}
@@ -119,6 +121,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, root = process.
       .filter((o) => o.length > 0),
     webDir: resolve(optional(env, 'WEB_DIR') ?? 'dist/web/browser'),
     inferenceDir: resolve(optional(env, 'INFERENCE_DIR') ?? 'inference'),
+    sseHeartbeatS: numberVar(env, 'SSE_HEARTBEAT_S', 15, 0.05, 15),
   };
 }
 

@@ -1,0 +1,29 @@
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
+import type { AppConfig } from './config/app-config';
+import { webAppMiddleware } from './storage/web-app.middleware';
+
+/** The OpenAPI document of the app (also written to api/openapi.json by the openapi script). */
+export function buildOpenApiDocument(app: NestExpressApplication): OpenAPIObject {
+  const config = new DocumentBuilder()
+    .setTitle('Kiln3D API')
+    .setDescription(
+      'One picture in, a GLB model out. Every error body is {"success": false, "error": "<message>"}; ' +
+        'unknown routes answer 404 "Not found".',
+    )
+    .setVersion('1.0')
+    .build();
+  return SwaggerModule.createDocument(app, config);
+}
+
+/** Everything main.ts does to the app besides listening: shared with the tests. */
+export function configureApp(app: NestExpressApplication, config: AppConfig): void {
+  app.set('trust proxy', config.trustProxy);
+  app.disable('x-powered-by');
+  app.useBodyParser('json', { limit: '100kb' });
+  app.useBodyParser('urlencoded', { limit: '100kb', extended: false });
+  if (config.corsOrigins.length > 0) app.enableCors({ origin: config.corsOrigins });
+  app.use(webAppMiddleware(config.webDir));
+  SwaggerModule.setup('api/docs', app, () => buildOpenApiDocument(app), { jsonDocumentUrl: 'api/docs-json' });
+  app.enableShutdownHooks();
+}

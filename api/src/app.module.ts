@@ -1,0 +1,34 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
+import { CleanupModule } from './cleanup/cleanup.module';
+import { AllExceptionsFilter } from './common/filters/all-exceptions.filter';
+import type { AppConfig } from './config/app-config';
+import { ConfigModule } from './config/config.module';
+import { GenerateModule } from './generate/generate.module';
+import { HealthModule } from './health/health.module';
+import { InferenceModule } from './inference/inference.module';
+import { QueueModule } from './queue/queue.module';
+import { RedisModule } from './redis/redis.module';
+import { StatusModule } from './status/status.module';
+import { StorageModule } from './storage/storage.module';
+
+@Module({})
+export class AppModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot(config),
+        RedisModule,
+        InferenceModule,
+        QueueModule,
+        StorageModule,
+        GenerateModule,
+        StatusModule,
+        HealthModule,
+        CleanupModule,
+      ],
+      providers: [{ provide: APP_FILTER, useClass: AllExceptionsFilter }],
+    };
+  }
+}

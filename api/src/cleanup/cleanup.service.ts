@@ -1,0 +1,65 @@
+import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { SchedulerRegistry } from '@nestjs/schedule';
+import { CronJob } from 'cron';
+import { Clock } from '../common/clock';
+import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { ModelFiles, selectExpired } from './model-files';
+
+const JOB_NAME = 'model-cleanup';
+
+/**
+ * Deletes STATIC_DIR/*.glb older than RETENTION_HOURS (by modification time) on CLEANUP_CRON,
+ * nothing else: not other files, not folders (STATIC_DIR/.work and the like).
+ */
+@Injectable()
+export class CleanupService implements OnModuleInit, OnModuleDestroy {
+  private readonly logger = new Logger(CleanupService.name);
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly files: ModelFiles,
+    private readonly clock: Clock,
+    private readonly scheduler: SchedulerRegistry,
+  ) {}
+
+  onModuleInit(): void {
+    const job = CronJob.from({
+      cronTime: this.config.cleanupCron,
+      onTick: () => void this.runOnce(),
+      start: true,
+    });
+    this.scheduler.addCronJob(JOB_NAME, job);
+    this.logger.log(
+      `model cleanup scheduled "${this.config.cleanupCron}", retention ${this.config.retentionHours} h`,
+    );
+  }
+
+  onModuleDestroy(): void {
+    if (this.scheduler.doesExist('cron', JOB_NAME)) this.scheduler.deleteCronJob(JOB_NAME);
+  }
+
+  /** Returns the names it deleted. */
+  async runOnce(): Promise<string[]> {
+    const cutoff = this.clock.now() - this.config.retentionHours * 3600 * 1000;
+    const deleted: string[] = [];
+    try {
+      const expired = selectExpired(await this.files.list(this.config.staticDir), cutoff);
+      for (const name of expired) {
+        try {
+          await this.files.remove(this.config.staticDir, name);
+          deleted.push(name);
+        } catch (error) {
+          this.logger.warn(
+            `could not delete ${name}: ${error instanceof Error ? error.message : String(error)}`,
+          );
+        }
+      }
+      this.logger.log(
+        `model cleanup: ${deleted.length} file(s) older than ${this.config.retentionHours} h deleted`,
+      );
+    } catch (error) {
+      this.logger.error('model cleanup failed', error instanceof Error ? error.stack : String(error));
+    }
+    return deleted;
+  }
+}

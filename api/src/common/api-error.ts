@@ -1,0 +1,37 @@
+/**
+ * Errors the HTTP contract names (DESIGN.md, HTTP contract). Every error body is
+ * {"success": false, "error": "<message>"}; the global filter turns ApiError into that body.
+ */
+export const ErrorMessage = {
+  unsupportedImage: 'Unsupported image format',
+  busy: 'Server busy, retry later',
+  timeout: 'Generation timeout',
+  outOfMemory: 'GPU out of memory',
+  internal: 'Internal error',
+  missingImage: 'Missing file field "image"',
+  oneFileOnly: 'Send exactly one file, in the field "image"',
+  notFound: 'Not found',
+  taskNotFound: 'Task not found',
+  cancelled: 'Task cancelled',
+  alreadyFinished: 'Task already finished',
+  unauthorized: 'Unauthorized',
+} as const;
+
+/** 413 message; it names the configured limit, e.g. "File too large, max 10MB". */
+export function fileTooLargeMessage(maxUploadMb: number): string {
+  return `File too large, max ${maxUploadMb}MB`;
+}
+
+/** HTTP status a cancelled task reports (in its failed snapshot and to ?wait=true callers). */
+export const CANCELLED_HTTP_STATUS = 409;
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly headers: Readonly<Record<string, string>> = {},
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}

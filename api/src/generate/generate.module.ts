@@ -1,0 +1,16 @@
+import { MiddlewareConsumer, Module, NestModule, RequestMethod } from '@nestjs/common';
+import { QueueModule } from '../queue/queue.module';
+import { GenerateController } from './generate.controller';
+import { ImageUploadInterceptor } from './image-upload.interceptor';
+import { UploadGuardMiddleware } from './upload-guard.middleware';
+
+@Module({
+  imports: [QueueModule],
+  controllers: [GenerateController],
+  providers: [ImageUploadInterceptor],
+})
+export class GenerateModule implements NestModule {
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(UploadGuardMiddleware).forRoutes({ path: 'api/generate', method: RequestMethod.POST });
+  }
+}

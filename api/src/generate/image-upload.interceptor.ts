@@ -1,0 +1,67 @@
+import { CallHandler, ExecutionContext, Inject, Injectable, NestInterceptor } from '@nestjs/common';
+import type { Request, RequestHandler, Response } from 'express';
+import multer from 'multer';
+import type { Observable } from 'rxjs';
+import { ApiError, ErrorMessage, fileTooLargeMessage } from '../common/api-error';
+import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { closeAfterResponse } from './upload-guard.middleware';
+import { maxUploadBytes } from './upload-limits';
+
+/** Multer errors to the contract: over the size limit 413, any other malformed upload 400. */
+export function mapMulterError(error: unknown, maxUploadMb: number): ApiError {
+  if (error instanceof multer.MulterError) {
+    switch (error.code) {
+      case 'LIMIT_FILE_SIZE':
+        return new ApiError(413, fileTooLargeMessage(maxUploadMb), { Connection: 'close' });
+      case 'LIMIT_FILE_COUNT':
+      case 'LIMIT_UNEXPECTED_FILE':
+        return new ApiError(400, ErrorMessage.oneFileOnly);
+      case 'LIMIT_FIELD_COUNT':
+      case 'LIMIT_FIELD_KEY':
+      case 'LIMIT_FIELD_VALUE':
+      case 'LIMIT_PART_COUNT':
+      case 'MISSING_FIELD_NAME':
+        return new ApiError(400, `Malformed upload: ${error.message}`);
+    }
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  return new ApiError(400, `Malformed upload: ${message}`);
+}
+
+/**
+ * Reads the multipart body into memory (at most MAX_UPLOAD_MB, enforced while it streams),
+ * one file in the field "image". Small text fields are allowed and ignored.
+ */
+@Injectable()
+export class ImageUploadInterceptor implements NestInterceptor {
+  private readonly upload: RequestHandler;
+
+  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
+    this.upload = multer({
+      storage: multer.memoryStorage(),
+      limits: {
+        fileSize: maxUploadBytes(config.maxUploadMb),
+        files: 1,
+        fields: 16,
+        parts: 20,
+        fieldSize: 64 * 1024,
+      },
+    }).single('image');
+  }
+
+  async intercept(context: ExecutionContext, next: CallHandler): Promise<Observable<unknown>> {
+    const http = context.switchToHttp();
+    const req = http.getRequest<Request>();
+    const res = http.getResponse<Response>();
+    await new Promise<void>((resolve, reject) => {
+      this.upload(req, res, (error?: unknown) => {
+        if (error === undefined || error === null) return resolve();
+        const mapped = mapMulterError(error, this.config.maxUploadMb);
+        // Stop reading what is left of an oversized body.
+        if (mapped.status === 413) closeAfterResponse(req, res);
+        reject(mapped);
+      });
+    });
+    return next.handle();
+  }
+}

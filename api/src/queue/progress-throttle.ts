@@ -1,0 +1,29 @@
+import type { InferenceProgress } from '../inference/inference.repository';
+
+/**
+ * Decides which sidecar progress reports become `processing` events: a new stage or 100 %
+ * always, otherwise at most one every minIntervalMs, and never a lower percent than the last.
+ */
+export class ProgressThrottle {
+  private lastStage: string | undefined;
+  private lastPercent = -1;
+  private lastAt = Number.NEGATIVE_INFINITY;
+
+  constructor(
+    private readonly minIntervalMs: number,
+    private readonly now: () => number,
+  ) {}
+
+  accept(progress: Pick<InferenceProgress, 'stage' | 'percent'>): boolean {
+    const percent = Math.round(Math.min(100, Math.max(0, progress.percent)));
+    const stageChanged = progress.stage !== this.lastStage;
+    if (percent < this.lastPercent) return false;
+    if (!stageChanged && percent === this.lastPercent) return false;
+    const due = this.now() - this.lastAt >= this.minIntervalMs;
+    if (!stageChanged && percent < 100 && !due) return false;
+    this.lastStage = progress.stage;
+    this.lastPercent = percent;
+    this.lastAt = this.now();
+    return true;
+  }
+}
