@@ -1,0 +1,1 @@
+"""Fake `trellis2` package (tests only): see ../README.md."""

@@ -1,0 +1,300 @@
+"""Fake `Trellis2ImageTo3DPipeline`: upstream's interface and control flow, no networks.
+
+Mirrors trellis2/pipelines/trellis2_image_to_3d.py @ 5565d24: from_pretrained reads
+<path>/<config_file>, low_vram moves each model to the device only around its own step, the
+sampler passes per pipeline type come in upstream's order with upstream's tqdm descriptions, and
+preprocess_image uses the alpha channel when any alpha is below 255, else the background remover.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+import numpy as np
+import torch
+from PIL import Image
+
+from trellis2.fake_control import CONTROL
+from trellis2.pipelines import samplers
+
+PIPELINE_TYPES = ("512", "1024", "1024_cascade", "1536_cascade")
+
+
+class FakeModel:
+    """A flow model or decoder: knows where it lives; holds real weights if the control makes them."""
+
+    def __init__(self, name: str, in_channels: int = 8, resolution: int = 16) -> None:
+        self.name = name
+        self.in_channels = in_channels
+        self.resolution = resolution
+        self.device = "cpu"
+        self.low_vram = False
+        self.weight: Any = CONTROL.make_weight(name) if CONTROL.make_weight is not None else None
+
+    def to(self, device: Any) -> FakeModel:
+        self.device = str(device)
+        if self.weight is not None:
+            self.weight = self.weight.to(self.device)
+        return self
+
+    def cuda(self) -> FakeModel:
+        return self.to("cuda")
+
+    def cpu(self) -> FakeModel:
+        return self.to("cpu")
+
+    def eval(self) -> FakeModel:
+        return self
+
+
+class FakeImageCondModel(FakeModel):
+    """Stands for DinoV3FeatureExtractor(model_name)."""
+
+    def __init__(self, model_name: str) -> None:
+        super().__init__("image_cond_model")
+        self.model_name = model_name
+        self.image_size = 512
+
+
+class BiRefNet(FakeModel):
+    """Stands for trellis2.pipelines.rembg.BiRefNet: a mask of what differs from the corner colour."""
+
+    def __init__(self, model_name: str = "ZhengPeng7/BiRefNet") -> None:
+        super().__init__("rembg_model")
+        self.model_name = model_name
+
+    def __call__(self, image: Image.Image) -> Image.Image:
+        CONTROL.rembg_calls += 1
+        rgb = np.asarray(image.convert("RGB")).astype(np.int16)
+        distance = np.abs(rgb - rgb[0, 0]).sum(axis=2)
+        mask = Image.fromarray(np.where(distance > 30, 255, 0).astype(np.uint8))
+        image.putalpha(mask)
+        return image
+
+
+class FakeMeshWithVoxel:
+    """What run() returns: a mesh plus the attribute voxels to_glb bakes from."""
+
+    def __init__(self, resolution: int, layout: dict[str, slice]) -> None:
+        self.vertices = np.array([[0, 0, 0], [1, 0, 0], [0, 1, 0], [0, 0, 1]], dtype=np.float32) * 0.4 - 0.2
+        self.faces = np.array([[0, 2, 1], [0, 1, 3], [0, 3, 2], [1, 2, 3]], dtype=np.int32)
+        self.coords = np.zeros((4, 3), dtype=np.int32)
+        self.attrs = np.full((4, 6), 0.5, dtype=np.float32)
+        self.layout = layout
+        self.voxel_size = 1 / resolution
+        self.simplified_to: int | None = None
+
+    def simplify(self, target: int = 1000000, verbose: bool = False) -> None:
+        self.simplified_to = target
+
+
+class Trellis2ImageTo3DPipeline:
+    model_names_to_load = (
+        "sparse_structure_flow_model",
+        "sparse_structure_decoder",
+        "shape_slat_flow_model_512",
+        "shape_slat_flow_model_1024",
+        "shape_slat_decoder",
+        "tex_slat_flow_model_512",
+        "tex_slat_flow_model_1024",
+        "tex_slat_decoder",
+    )
+
+    def __init__(self, models: dict[str, FakeModel]) -> None:
+        self.models = models
+        self.low_vram = True
+        self.default_pipeline_type = "1024_cascade"
+        self._device = "cpu"
+        self.pbr_attr_layout = {
+            "base_color": slice(0, 3),
+            "metallic": slice(3, 4),
+            "roughness": slice(4, 5),
+            "alpha": slice(5, 6),
+        }
+        self.sparse_structure_sampler: Any = None
+        self.shape_slat_sampler: Any = None
+        self.tex_slat_sampler: Any = None
+        self.sparse_structure_sampler_params: dict[str, Any] = {}
+        self.shape_slat_sampler_params: dict[str, Any] = {}
+        self.tex_slat_sampler_params: dict[str, Any] = {}
+        self.image_cond_model: FakeImageCondModel | None = None
+        self.rembg_model: BiRefNet | None = None
+
+    @classmethod
+    def from_pretrained(cls, path: str, config_file: str = "pipeline.json") -> Trellis2ImageTo3DPipeline:
+        CONTROL.record("from_pretrained", path=path, config_file=config_file)
+        config_path = f"{path}/{config_file}"
+        if not os.path.exists(config_path):
+            raise OSError(f"{path}: not a local model folder, and the fake has no hub to download from")
+        with open(config_path, encoding="utf-8") as file:
+            args = json.load(file)["args"]
+        models = {name: FakeModel(name) for name in args["models"] if name in cls.model_names_to_load}
+        pipeline = cls(models)
+        for key in ("sparse_structure_sampler", "shape_slat_sampler", "tex_slat_sampler"):
+            sampler_class = getattr(samplers, args[key]["name"])
+            setattr(pipeline, key, sampler_class(**args[key]["args"]))
+            setattr(pipeline, key + "_params", args[key]["params"])
+        pipeline.image_cond_model = FakeImageCondModel(**args["image_cond_model"]["args"])
+        pipeline.rembg_model = BiRefNet(**args["rembg_model"]["args"])
+        pipeline.low_vram = args.get("low_vram", True)
+        pipeline.default_pipeline_type = args.get("default_pipeline_type", "1024_cascade")
+        CONTROL.models = {
+            **models,
+            "image_cond_model": pipeline.image_cond_model,
+            "rembg_model": pipeline.rembg_model,
+        }
+        return pipeline
+
+    @property
+    def device(self) -> str:
+        return self._device
+
+    def to(self, device: Any) -> None:
+        self._device = str(device)
+        if not self.low_vram:
+            for model in CONTROL.models.values():
+                model.to(device)
+
+    def cuda(self) -> None:
+        CONTROL.record("cuda", low_vram=self.low_vram)
+        self.to("cuda")
+
+    def preprocess_image(self, input: Image.Image) -> Image.Image:
+        CONTROL.record("preprocess_image", mode=input.mode, size=input.size)
+        has_alpha = input.mode == "RGBA" and not bool(np.all(np.asarray(input)[:, :, 3] == 255))
+        if has_alpha:
+            output = input
+        else:
+            assert self.rembg_model is not None
+            if self.low_vram:
+                self.rembg_model.to(self.device)
+            output = self.rembg_model(input.convert("RGB"))
+            if self.low_vram:
+                self.rembg_model.cpu()
+        alpha = np.asarray(output)[:, :, 3]
+        found = np.argwhere(alpha > 0.8 * 255)
+        # Raises ValueError on an empty mask, exactly like upstream's np.min of nothing.
+        left, top, right, bottom = (
+            np.min(found[:, 1]),
+            np.min(found[:, 0]),
+            np.max(found[:, 1]),
+            np.max(found[:, 0]),
+        )
+        cropped = np.asarray(output.crop((int(left), int(top), int(right) + 1, int(bottom) + 1))).astype(
+            np.float32
+        )
+        premultiplied = cropped[:, :, :3] * cropped[:, :, 3:4] / 255
+        return Image.fromarray(premultiplied.astype(np.uint8))
+
+    def _sample(
+        self, model_name: str, sampler: Any, defaults: dict[str, Any], params: dict[str, Any], desc: str
+    ) -> None:
+        model = self.models[model_name]
+        if self.low_vram:
+            model.to(self.device)
+        sampler.sample(
+            model, None, cond=None, neg_cond=None, **{**defaults, **params}, verbose=True, tqdm_desc=desc
+        )
+        if self.low_vram:
+            model.cpu()
+
+    def _decode(self) -> None:
+        for name in ("shape_slat_decoder", "tex_slat_decoder"):
+            decoder = self.models[name]
+            if self.low_vram:
+                decoder.to(self.device)
+                decoder.cpu()
+
+    def run(  # noqa: PLR0917 (upstream's signature, positional parameters included)
+        self,
+        image: Image.Image,
+        num_samples: int = 1,
+        seed: int = 42,
+        sparse_structure_sampler_params: dict[str, Any] | None = None,
+        shape_slat_sampler_params: dict[str, Any] | None = None,
+        tex_slat_sampler_params: dict[str, Any] | None = None,
+        preprocess_image: bool = True,
+        return_latent: bool = False,
+        pipeline_type: str | None = None,
+        max_num_tokens: int = 49152,
+    ) -> list[FakeMeshWithVoxel]:
+        CONTROL.record(
+            "run",
+            image_mode=image.mode,
+            seed=seed,
+            sparse_structure_sampler_params=sparse_structure_sampler_params,
+            shape_slat_sampler_params=shape_slat_sampler_params,
+            tex_slat_sampler_params=tex_slat_sampler_params,
+            preprocess_image=preprocess_image,
+            pipeline_type=pipeline_type,
+            max_num_tokens=max_num_tokens,
+        )
+        pipeline_type = pipeline_type or self.default_pipeline_type
+        if pipeline_type not in PIPELINE_TYPES:
+            raise ValueError(f"Invalid pipeline type: {pipeline_type}")
+        if preprocess_image:
+            image = self.preprocess_image(image)
+        torch.manual_seed(seed)
+        ss_params = sparse_structure_sampler_params or {}
+        shape_params = shape_slat_sampler_params or {}
+        tex_params = tex_slat_sampler_params or {}
+        ss, shape, tex = (
+            self.sparse_structure_sampler_params,
+            self.shape_slat_sampler_params,
+            self.tex_slat_sampler_params,
+        )
+        self._sample(
+            "sparse_structure_flow_model",
+            self.sparse_structure_sampler,
+            ss,
+            ss_params,
+            "Sampling sparse structure",
+        )
+        if pipeline_type == "512":
+            self._sample(
+                "shape_slat_flow_model_512",
+                self.shape_slat_sampler,
+                shape,
+                shape_params,
+                "Sampling shape SLat",
+            )
+            self._sample(
+                "tex_slat_flow_model_512", self.tex_slat_sampler, tex, tex_params, "Sampling texture SLat"
+            )
+            resolution = 512
+        elif pipeline_type == "1024":
+            self._sample(
+                "shape_slat_flow_model_1024",
+                self.shape_slat_sampler,
+                shape,
+                shape_params,
+                "Sampling shape SLat",
+            )
+            self._sample(
+                "tex_slat_flow_model_1024", self.tex_slat_sampler, tex, tex_params, "Sampling texture SLat"
+            )
+            resolution = 1024
+        else:
+            self._sample(
+                "shape_slat_flow_model_512",
+                self.shape_slat_sampler,
+                shape,
+                shape_params,
+                "Sampling shape SLat",
+            )
+            self._sample(
+                "shape_slat_flow_model_1024",
+                self.shape_slat_sampler,
+                shape,
+                shape_params,
+                "Sampling shape SLat",
+            )
+            self._sample(
+                "tex_slat_flow_model_1024", self.tex_slat_sampler, tex, tex_params, "Sampling texture SLat"
+            )
+            resolution = 1024 if pipeline_type == "1024_cascade" else 1536
+        torch.cuda.empty_cache()
+        self._decode()
+        return [FakeMeshWithVoxel(resolution, self.pbr_attr_layout)]

@@ -1,0 +1,781 @@
+"""The trellis2 engine against a fake TRELLIS.2 (tests/fake_trellis2) and a fake torch: no GPU.
+
+The fake keeps upstream's interface and control flow (call order, tqdm loops, low_vram moves), so
+these tests pin what the adapter passes upstream and how it handles progress, cancellation,
+out-of-memory and recycling.
+"""
+
+from __future__ import annotations
+
+import gc
+import importlib
+import importlib.util
+import io
+import itertools
+import json
+import struct
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from kiln3d_inference.engines.base import (
+    EngineError,
+    InvalidInput,
+    JobCancelled,
+    JobContext,
+    JobTimeout,
+    OutOfMemory,
+    Stage,
+)
+from kiln3d_inference.engines.trellis2 import (
+    DERIVED_CONFIG,
+    Trellis2Engine,
+    Trellis2EngineSettings,
+    choose_seed,
+    prepare_input,
+    trellis2_available,
+)
+
+FAKE_ROOT = Path(__file__).resolve().parent / "fake_trellis2"
+FAKE_MODULES = ("torch", "trellis2", "o_voxel")
+
+# The shape of TRELLIS.2-4B's pipeline.json (only what the pipeline reads).
+PIPELINE_JSON: dict[str, Any] = {
+    "name": "Trellis2ImageTo3DPipeline",
+    "args": {
+        "models": {
+            "sparse_structure_flow_model": "ckpts/ss_flow_img_dit_1_3B_64_bf16",
+            "sparse_structure_decoder": "microsoft/TRELLIS-image-large/ckpts/ss_dec_conv3d_16l8_fp16",
+            "shape_slat_flow_model_512": "ckpts/slat_flow_img2shape_dit_1_3B_512_bf16",
+            "shape_slat_flow_model_1024": "ckpts/slat_flow_img2shape_dit_1_3B_1024_bf16",
+            "shape_slat_decoder": "ckpts/shape_dec_next_dc_f16c32_fp16",
+            "tex_slat_flow_model_512": "ckpts/slat_flow_imgshape2tex_dit_1_3B_512_bf16",
+            "tex_slat_flow_model_1024": "ckpts/slat_flow_imgshape2tex_dit_1_3B_1024_bf16",
+            "tex_slat_decoder": "ckpts/tex_dec_next_dc_f16c32_fp16",
+        },
+        "sparse_structure_sampler": {
+            "name": "FlowEulerGuidanceIntervalSampler",
+            "args": {"sigma_min": 1e-5},
+            "params": {"steps": 12, "guidance_strength": 7.5, "guidance_rescale": 0.7, "rescale_t": 5.0},
+        },
+        "shape_slat_sampler": {
+            "name": "FlowEulerGuidanceIntervalSampler",
+            "args": {"sigma_min": 1e-5},
+            "params": {"steps": 12, "guidance_strength": 7.5, "guidance_rescale": 0.5, "rescale_t": 3.0},
+        },
+        "tex_slat_sampler": {
+            "name": "FlowEulerGuidanceIntervalSampler",
+            "args": {"sigma_min": 1e-5},
+            "params": {"steps": 12, "guidance_strength": 1.0, "guidance_rescale": 0.0, "rescale_t": 3.0},
+        },
+        "shape_slat_normalization": {"mean": [0.0], "std": [1.0]},
+        "tex_slat_normalization": {"mean": [0.0], "std": [1.0]},
+        "image_cond_model": {
+            "name": "DinoV3FeatureExtractor",
+            "args": {"model_name": "facebook/dinov3-vitl16-pretrain-lvd1689m"},
+        },
+        "rembg_model": {"name": "BiRefNet", "args": {"model_name": "briaai/RMBG-2.0"}},
+        "low_vram": True,
+        "default_pipeline_type": "1024_cascade",
+    },
+}
+
+
+@dataclass
+class Fake:
+    """Handles on the fake upstream for one test."""
+
+    control: Any
+    cuda: Any
+    torch: ModuleType
+    models_dir: Path
+    sampler_module: ModuleType
+    postprocess_module: ModuleType
+
+
+@pytest.fixture
+def fake(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fake]:
+    for name in list(sys.modules):
+        if name.split(".")[0] in FAKE_MODULES:
+            monkeypatch.delitem(sys.modules, name)
+    monkeypatch.syspath_prepend(str(FAKE_ROOT / "torch_stub"))
+    monkeypatch.syspath_prepend(str(FAKE_ROOT))
+    importlib.invalidate_caches()
+    control = importlib.import_module("trellis2.fake_control").CONTROL
+    torch = importlib.import_module("torch")
+    cuda = importlib.import_module("torch.cuda").STATE
+    control.reset()
+    cuda.reset()
+    models_dir = tmp_path_factory.mktemp("models")  # outside tmp_path, which holds only outputs
+    write_model_folder(models_dir / "TRELLIS.2-4B")
+    yield Fake(
+        control=control,
+        cuda=cuda,
+        torch=torch,
+        models_dir=models_dir,
+        sampler_module=importlib.import_module("trellis2.pipelines.samplers.flow_euler"),
+        postprocess_module=importlib.import_module("o_voxel.postprocess"),
+    )
+    for name in list(sys.modules):
+        if name.split(".")[0] in FAKE_MODULES:
+            del sys.modules[name]
+
+
+def write_model_folder(folder: Path, checkpoints: bool = True) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "pipeline.json").write_text(json.dumps(PIPELINE_JSON), encoding="utf-8")
+    if checkpoints:
+        for reference in PIPELINE_JSON["args"]["models"].values():
+            for suffix in (".json", ".safetensors"):
+                path = folder / f"{reference}{suffix}"
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text("{}", encoding="utf-8")
+
+
+def write_aux_folder(models_dir: Path, name: str) -> Path:
+    folder = models_dir / name
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "config.json").write_text("{}", encoding="utf-8")
+    return folder
+
+
+def make_settings(fake: Fake, **overrides: Any) -> Trellis2EngineSettings:
+    return Trellis2EngineSettings(models_dir=fake.models_dir, **overrides)
+
+
+def loaded_engine(fake: Fake, **overrides: Any) -> Trellis2Engine:
+    engine = Trellis2Engine(make_settings(fake, **overrides))
+    engine.load()
+    return engine
+
+
+@dataclass
+class RecordingContext(JobContext):
+    """Keeps the raw percentages the engine reports, before JobContext clamps them."""
+
+    raw: list[tuple[Stage, float, str]] = field(default_factory=list)
+
+    def progress(self, stage: Stage, percent: float, message: str = "") -> None:
+        self.raw.append((stage, percent, message))
+        super().progress(stage, percent, message)
+
+
+def new_context(deadline: float | None = None) -> RecordingContext:
+    return RecordingContext(task_id="t", on_progress=lambda stage, percent, message: None, deadline=deadline)
+
+
+def transparent_subject(size: int = 96) -> Image.Image:
+    image = Image.new("RGBA", (size, size), (0, 0, 0, 0))
+    image.paste((200, 40, 40, 255), (size // 4, size // 4, 3 * size // 4, 3 * size // 4))
+    return image
+
+
+def opaque_subject(size: int = 96) -> Image.Image:
+    image = Image.new("RGB", (size, size), (250, 250, 250))
+    image.paste((30, 90, 200), (size // 4, size // 4, 3 * size // 4, 3 * size // 4))
+    return image
+
+
+def leftovers(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir() if p.name.startswith("."))
+
+
+def assert_models_on_cpu(fake: Fake) -> None:
+    placement = {name: model.device for name, model in fake.control.models.items()}
+    assert set(placement.values()) == {"cpu"}, placement
+
+
+def oom_on(fake: Fake, runs: set[int], desc: str = "Sampling shape SLat", step: int = 2) -> None:
+    """Raise torch.cuda.OutOfMemoryError at one sampler step of the given run numbers (1-based)."""
+
+    def hook(tqdm_desc: str, index: int, steps: int) -> object:
+        if len(fake.control.calls_named("run")) in runs and tqdm_desc == desc and index == step:
+            raise fake.torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
+        return None
+
+    fake.control.step_hook = hook
+
+
+# -- load ------------------------------------------------------------------------------------------
+
+
+def test_load_builds_the_pipeline_from_the_model_folder(fake: Fake) -> None:
+    engine = loaded_engine(fake)
+    (call,) = fake.control.calls_named("from_pretrained")
+    assert call == {"path": str(fake.models_dir / "TRELLIS.2-4B"), "config_file": "pipeline.json"}
+    assert fake.control.calls_named("cuda") == [{"low_vram": True}]
+    assert engine.device() == "cuda:0 (Fake GPU 24GB)"
+    assert_models_on_cpu(fake)  # low_vram: models go to the GPU only for their own step
+
+
+def test_low_vram_off_puts_every_model_on_the_gpu(fake: Fake) -> None:
+    loaded_engine(fake, low_vram=False)
+    assert {model.device for model in fake.control.models.values()} == {"cuda"}
+
+
+def test_local_folders_replace_the_gated_hub_parts(fake: Fake) -> None:
+    dinov3 = write_aux_folder(fake.models_dir, "dinov3-vitl16-pretrain-lvd1689m")
+    birefnet = write_aux_folder(fake.models_dir, "BiRefNet")
+    loaded_engine(fake)
+    (call,) = fake.control.calls_named("from_pretrained")
+    assert call["config_file"] == DERIVED_CONFIG
+    derived = json.loads((fake.models_dir / "TRELLIS.2-4B" / DERIVED_CONFIG).read_text(encoding="utf-8"))
+    assert derived["args"]["image_cond_model"]["args"]["model_name"] == str(dinov3.resolve())
+    assert derived["args"]["rembg_model"] == {
+        "name": "BiRefNet",
+        "args": {"model_name": str(birefnet.resolve())},
+    }
+    assert fake.control.models["image_cond_model"].model_name == str(dinov3.resolve())
+    assert fake.control.models["rembg_model"].model_name == str(birefnet.resolve())
+    # The upstream file stays as downloaded.
+    upstream = json.loads((fake.models_dir / "TRELLIS.2-4B" / "pipeline.json").read_text(encoding="utf-8"))
+    assert upstream == PIPELINE_JSON
+
+
+def test_rmbg_folder_is_preferred_and_an_explicit_hub_id_wins(fake: Fake) -> None:
+    write_aux_folder(fake.models_dir, "BiRefNet")
+    rmbg = write_aux_folder(fake.models_dir, "RMBG-2.0")
+    loaded_engine(fake)
+    assert fake.control.models["rembg_model"].model_name == str(rmbg.resolve())
+    fake.control.reset()
+    loaded_engine(fake, rembg_model="ZhengPeng7/BiRefNet")
+    assert fake.control.models["rembg_model"].model_name == "ZhengPeng7/BiRefNet"
+
+
+def test_missing_weights_fail_the_load_with_a_pointer_to_the_readme(fake: Fake, tmp_path: Path) -> None:
+    engine = Trellis2Engine(Trellis2EngineSettings(models_dir=tmp_path / "empty"))
+    with pytest.raises(EngineError, match=r"weights not found .*models/README\.md"):
+        engine.load()
+
+
+def test_a_hub_id_is_passed_through_to_from_pretrained(fake: Fake) -> None:
+    engine = Trellis2Engine(make_settings(fake, model="microsoft/TRELLIS.2-4B"))
+    with pytest.raises(EngineError, match=r"could not load TRELLIS\.2 from microsoft/TRELLIS\.2-4B"):
+        engine.load()  # the fake has no hub
+    assert fake.control.calls_named("from_pretrained") == [
+        {"path": "microsoft/TRELLIS.2-4B", "config_file": "pipeline.json"}
+    ]
+
+
+def test_load_without_cuda_fails_clearly(fake: Fake) -> None:
+    fake.cuda.available = False
+    with pytest.raises(EngineError, match="CUDA is not available"):
+        loaded_engine(fake)
+
+
+def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("KILN_TRELLIS2_PIPELINE_TYPE", "512")
+    monkeypatch.setenv("KILN_TRELLIS2_TEXTURE_SIZE", "1024")
+    monkeypatch.setenv("KILN_TRELLIS2_RECYCLE_AFTER_JOBS", "7")
+    monkeypatch.setenv("KILN_MODELS_DIR", str(tmp_path))
+    settings = Trellis2EngineSettings()
+    assert (settings.pipeline_type, settings.texture_size, settings.recycle_after_jobs) == ("512", 1024, 7)
+    assert settings.model_path() == tmp_path / "TRELLIS.2-4B"
+    monkeypatch.setenv("KILN_TRELLIS2_TEXTURE_SIZE", "3000")
+    with pytest.raises(ValueError, match="texture_size"):
+        Trellis2EngineSettings()
+    monkeypatch.setenv("KILN_TRELLIS2_TEXTURE_SIZE", "2048")
+    monkeypatch.setenv("KILN_TRELLIS2_PIPELINE_TYPE", "2048_cascade")
+    with pytest.raises(ValueError, match="pipeline_type"):
+        Trellis2EngineSettings()
+
+
+# -- generate: arguments ---------------------------------------------------------------------------
+
+
+def test_generate_passes_the_configuration_to_run_to_glb_and_export(fake: Fake, tmp_path: Path) -> None:
+    engine = loaded_engine(
+        fake,
+        pipeline_type="1024",
+        shape_steps=9,
+        texture_guidance=2.5,
+        max_num_tokens=32768,
+        decimation_target=200_000,
+        texture_size=1024,
+        remesh_band=2.0,
+        webp_textures=True,
+    )
+    output = tmp_path / "model.glb"
+    result = engine.generate(transparent_subject(), output, 1234, new_context())
+
+    (run,) = fake.control.calls_named("run")
+    assert run == {
+        "image_mode": "RGB",  # preprocessed by us: cropped and premultiplied
+        "seed": 1234,
+        "sparse_structure_sampler_params": {},
+        "shape_slat_sampler_params": {"steps": 9},
+        "tex_slat_sampler_params": {"guidance_strength": 2.5},
+        "preprocess_image": False,
+        "pipeline_type": "1024",
+        "max_num_tokens": 32768,
+    }
+    assert fake.cuda.seeds == [1234]
+    (to_glb,) = fake.control.calls_named("to_glb")
+    assert to_glb == {
+        "attr_layout": {
+            "base_color": slice(0, 3),
+            "metallic": slice(3, 4),
+            "roughness": slice(4, 5),
+            "alpha": slice(5, 6),
+        },
+        "aabb": [[-0.5, -0.5, -0.5], [0.5, 0.5, 0.5]],
+        "voxel_size": 1 / 1024,
+        "grid_size": None,
+        "decimation_target": 200_000,
+        "texture_size": 1024,
+        "remesh": True,
+        "remesh_band": 2.0,
+        "remesh_project": 0.0,
+        "verbose": False,
+        "use_tqdm": True,
+    }
+    (export,) = fake.control.calls_named("export")
+    assert export["file_type"] == "glb"
+    assert export["extension_webp"] is True
+    assert Path(export["file_obj"]).parent == tmp_path  # written beside the output, then renamed
+    assert Path(export["file_obj"]).name != output.name
+
+    data = output.read_bytes()
+    magic, version, length = struct.unpack("<III", data[:12])
+    assert (magic, version, length) == (0x46546C67, 2, len(data))
+    assert result.output_path == output
+    assert result.bytes == len(data)
+    assert result.triangles == 4
+    assert result.engine == "trellis2"
+    assert result.seconds >= 0
+    assert leftovers(tmp_path) == []
+
+
+def test_the_default_keeps_pipeline_json_sampler_values_and_png_textures(fake: Fake, tmp_path: Path) -> None:
+    engine = loaded_engine(fake)
+    engine.generate(transparent_subject(), tmp_path / "m.glb", 5, new_context())
+    (run,) = fake.control.calls_named("run")
+    assert run["pipeline_type"] == "1024_cascade"
+    assert run["sparse_structure_sampler_params"] == run["shape_slat_sampler_params"] == {}
+    assert run["tex_slat_sampler_params"] == {}
+    assert fake.control.calls_named("export")[0]["extension_webp"] is False
+    assert fake.control.calls_named("to_glb")[0]["decimation_target"] == 500_000
+    # 12 steps each from pipeline.json; the cascade samples the shape twice.
+    assert len(fake.control.steps) == 12 * 4
+
+
+@pytest.mark.parametrize(("given", "expected"), [(7, 7), (2**31 - 1, 1), (-5, 2**31 - 6)])
+def test_seeds_are_kept_or_folded_into_int32(given: int, expected: int) -> None:
+    assert choose_seed(given) == expected
+
+
+def test_seed_zero_lets_the_engine_choose(fake: Fake, tmp_path: Path) -> None:
+    engine = loaded_engine(fake)
+    engine.generate(transparent_subject(), tmp_path / "a.glb", 0, new_context())
+    engine.generate(transparent_subject(), tmp_path / "b.glb", 0, new_context())
+    seeds = [run["seed"] for run in fake.control.calls_named("run")]
+    assert all(0 < seed < 2**31 - 1 for seed in seeds)
+    assert seeds[0] != seeds[1]
+
+
+# -- generate: input -------------------------------------------------------------------------------
+
+
+def test_transparent_rgba_skips_background_removal(fake: Fake, tmp_path: Path) -> None:
+    engine = loaded_engine(fake)
+    engine.generate(transparent_subject(), tmp_path / "m.glb", 1, new_context())
+    assert fake.control.rembg_calls == 0
+    assert fake.control.calls_named("preprocess_image")[0]["mode"] == "RGBA"
+
+
+@pytest.mark.parametrize(
+    "image",
+    [
+        pytest.param(opaque_subject(), id="rgb"),
+        pytest.param(opaque_subject().convert("RGBA"), id="rgba-all-opaque"),
+        pytest.param(opaque_subject().convert("L"), id="greyscale"),
+    ],
+)
+def test_opaque_input_gets_its_background_removed(fake: Fake, tmp_path: Path, image: Image.Image) -> None:
+    engine = loaded_engine(fake)
+    engine.generate(image, tmp_path / "m.glb", 1, new_context())
+    assert fake.control.rembg_calls == 1
+    assert fake.control.calls_named("preprocess_image")[0]["mode"] == "RGB"
+
+
+def test_a_few_stray_translucent_pixels_do_not_count_as_transparency() -> None:
+    image = opaque_subject().convert("RGBA")
+    alpha = np.full((96, 96), 255, dtype=np.uint8)
+    alpha[0, :10] = 254  # what some editors leave behind
+    alpha[1, :10] = 0
+    image.putalpha(Image.fromarray(alpha))
+    prepared, transparent = prepare_input(image)
+    assert (prepared.mode, transparent) == ("RGB", False)
+
+
+def test_palette_png_transparency_counts() -> None:
+    palette = Image.new("P", (64, 64), 0)
+    palette.putpalette([0, 0, 0, 200, 40, 40])
+    palette.paste(1, (16, 16, 48, 48))
+    encoded = io.BytesIO()
+    palette.save(encoded, format="PNG", transparency=0)  # index 0 is transparent
+    prepared, transparent = prepare_input(Image.open(io.BytesIO(encoded.getvalue())))
+    assert (prepared.mode, transparent) == ("RGBA", True)
+
+
+@pytest.mark.parametrize(
+    ("image", "message"),
+    [
+        (Image.new("RGBA", (64, 64), (0, 0, 0, 0)), "transparent everywhere"),
+        (Image.new("RGB", (8, 64)), "too small"),
+        (Image.new("RGB", (64, 64), (200, 200, 200)), "no foreground object"),
+    ],
+    ids=["fully-transparent", "tiny", "nothing-to-cut-out"],
+)
+def test_unusable_images_are_invalid_input(
+    fake: Fake, tmp_path: Path, image: Image.Image, message: str
+) -> None:
+    engine = loaded_engine(fake)
+    with pytest.raises(InvalidInput, match=message):
+        engine.generate(image, tmp_path / "m.glb", 1, new_context())
+    assert fake.control.calls_named("run") == []
+    assert list(tmp_path.glob("*.glb")) == []
+
+
+def test_a_missing_output_folder_is_refused_before_any_work(fake: Fake, tmp_path: Path) -> None:
+    engine = loaded_engine(fake)
+    with pytest.raises(InvalidInput, match="output folder does not exist"):
+        engine.generate(transparent_subject(), tmp_path / "nope" / "m.glb", 1, new_context())
+    assert fake.control.calls_named("preprocess_image") == []
+
+
+# -- progress --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("pipeline_type", ["512", "1024", "1024_cascade", "1536_cascade"])
+def test_progress_is_one_monotonic_bar_from_0_to_100(fake: Fake, tmp_path: Path, pipeline_type: str) -> None:
+    engine = loaded_engine(
+        fake, pipeline_type=pipeline_type, structure_steps=5, shape_steps=7, texture_steps=6
+    )
+    ctx = new_context()
+    engine.generate(transparent_subject(), tmp_path / "m.glb", 1, ctx)
+    percents = [percent for _, percent, _ in ctx.raw]
+    assert percents == sorted(percents), "progress went backwards"
+    assert 0 <= percents[0] <= 5
+    assert percents[-1] == 100
+    stages = [stage for stage, _, _ in ctx.raw]
+    assert stages == sorted(stages), "stages out of order"
+    assert set(stages) == set(Stage)
+    passes = 4 if pipeline_type.endswith("cascade") else 3
+    sampling_reports = [m for s, _, m in ctx.raw if s in (Stage.STRUCTURE, Stage.GEOMETRY, Stage.TEXTURE)]
+    assert len(sampling_reports) == 5 + 7 * (passes - 2) + 6 + passes  # each step, plus each pass's start
+    assert "sampling texture 1024 6/6" in sampling_reports or "sampling texture 512 6/6" in sampling_reports
+    export_messages = [m for s, _, m in ctx.raw if s is Stage.EXPORT]
+    assert any("sampling attributes" in m for m in export_messages)
+    # The GEOMETRY share grows with resolution: a 1536 cascade spends most of the bar on shape.
+    geometry = [p for s, p, _ in ctx.raw if s is Stage.GEOMETRY]
+    assert max(geometry) - min(geometry) > (40 if pipeline_type == "1536_cascade" else 10)
+
+
+def test_progress_is_reported_between_every_sampler_step(fake: Fake, tmp_path: Path) -> None:
+    engine = loaded_engine(fake, pipeline_type="512")
+    ctx = new_context()
+    seen: list[int] = []
+    fake.control.step_hook = lambda desc, step, steps: seen.append(len(ctx.raw))
+    engine.generate(transparent_subject(), tmp_path / "m.glb", 1, ctx)
+    assert len(seen) == 36
+    assert all(later > earlier for earlier, later in itertools.pairwise(seen))
+
+
+def test_the_tqdm_names_are_restored_after_the_job(fake: Fake, tmp_path: Path) -> None:
+    sampler_tqdm, postprocess_tqdm = fake.sampler_module.tqdm, fake.postprocess_module.tqdm
+    engine = loaded_engine(fake)
+    engine.generate(transparent_subject(), tmp_path / "m.glb", 1, new_context())
+    assert (fake.sampler_module.tqdm, fake.postprocess_module.tqdm) == (sampler_tqdm, postprocess_tqdm)
+    oom_on(fake, {2, 3})
+    with pytest.raises(OutOfMemory):
+        engine.generate(transparent_subject(), tmp_path / "m.glb", 1, new_context())
+    assert (fake.sampler_module.tqdm, fake.postprocess_module.tqdm) == (sampler_tqdm, postprocess_tqdm)
+
+
+# -- out of memory ---------------------------------------------------------------------------------
+
+
+def test_oom_is_cleaned_up_and_retried_once_at_the_lower_resolution(
+    fake: Fake, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine = loaded_engine(fake)
+    collects: list[int] = []
+    real_collect = gc.collect
+
+    def counting_collect(generation: int = 2) -> int:
+        collects.append(generation)
+        return real_collect(generation)
+
+    monkeypatch.setattr(gc, "collect", counting_collect)
+    oom_on(fake, {1})
+    placement_at_retry: dict[str, str] = {}
+
+    def remember_placement(tqdm_desc: str, index: int, steps: int) -> object:
+        if len(fake.control.calls_named("run")) == 2 and not placement_at_retry:
+            placement_at_retry.update({n: m.device for n, m in fake.control.models.items()})
+        return None
+
+    first_hook = fake.control.step_hook
+    fake.control.step_hook = lambda d, i, n: (first_hook(d, i, n), remember_placement(d, i, n))
+    empty_cache_before = fake.cuda.empty_cache_calls
+    ctx = new_context()
+    result = engine.generate(transparent_subject(), tmp_path / "m.glb", 99, ctx)
+
+    runs = fake.control.calls_named("run")
+    assert [r["pipeline_type"] for r in runs] == ["1024_cascade", "512"]
+    assert [r["seed"] for r in runs] == [99, 99]
+    assert collects
+    assert fake.cuda.empty_cache_calls > empty_cache_before
+    # The interrupted step's model (shape 512, on the GPU when the error came) is back on the CPU
+    # before the retry starts; only the retry's first model has been moved up since.
+    assert {n for n, d in placement_at_retry.items() if d != "cpu"} == {"sparse_structure_flow_model"}
+    assert result.output_path.is_file()
+    assert fake.control.rembg_calls == 0
+    assert len(fake.control.calls_named("preprocess_image")) == 1
+    percents = [p for _, p, _ in ctx.raw]
+    assert percents == sorted(percents)
+    assert percents[-1] == 100
+    assert any("retrying at 512" in m for _, _, m in ctx.raw)
+
+
+def test_a_second_oom_is_reported_as_out_of_memory(fake: Fake, tmp_path: Path) -> None:
+    engine = loaded_engine(fake)
+    oom_on(fake, {1, 2}, desc="Sampling sparse structure", step=0)
+    with pytest.raises(OutOfMemory, match="GPU out of memory") as raised:
+        engine.generate(transparent_subject(), tmp_path / "m.glb", 1, new_context())
+    assert raised.value.__cause__ is None
+    assert len(fake.control.calls_named("run")) == 2
+    assert_models_on_cpu(fake)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_without_a_retry_type_the_retry_uses_the_same_pipeline_type(fake: Fake, tmp_path: Path) -> None:
+    engine = loaded_engine(fake, pipeline_type="1024", oom_retry_pipeline_type="")
+    oom_on(fake, {1})
+    engine.generate(transparent_subject(), tmp_path / "m.glb", 1, new_context())
+    assert [r["pipeline_type"] for r in fake.control.calls_named("run")] == ["1024", "1024"]
+
+
+def test_an_extension_running_out_of_memory_during_export_is_retried(fake: Fake, tmp_path: Path) -> None:
+    engine = loaded_engine(fake)
+    failures = iter([RuntimeError("CUDA error: out of memory")])
+
+    def export_hook(stage: str) -> None:
+        if stage == "Sampling attributes":
+            error = next(failures, None)
+            if error is not None:
+                raise error
+
+    fake.control.export_hook = export_hook
+    engine.generate(transparent_subject(), tmp_path / "m.glb", 1, new_context())
+    assert len(fake.control.calls_named("run")) == 2
+    assert len(fake.control.calls_named("export")) == 1
+
+
+def test_other_errors_are_not_retried(fake: Fake, tmp_path: Path) -> None:
+    engine = loaded_engine(fake)
+
+    def broken(tqdm_desc: str, index: int, steps: int) -> object:
+        raise RuntimeError("an illegal memory access was encountered")
+
+    fake.control.step_hook = broken
+    with pytest.raises(RuntimeError, match="illegal memory access"):
+        engine.generate(transparent_subject(), tmp_path / "m.glb", 1, new_context())
+    assert len(fake.control.calls_named("run")) == 1
+    assert_models_on_cpu(fake)
+
+
+# -- cancellation and deadline ---------------------------------------------------------------------
+
+
+def test_cancel_stops_the_sampler_at_the_next_step(fake: Fake, tmp_path: Path) -> None:
+    engine = loaded_engine(fake)
+    ctx = new_context()
+
+    def cancel_at_shape_step_3(tqdm_desc: str, index: int, steps: int) -> object:
+        if tqdm_desc == "Sampling shape SLat" and index == 3:
+            ctx.cancelled.set()
+        return None
+
+    fake.control.step_hook = cancel_at_shape_step_3
+    with pytest.raises(JobCancelled):
+        engine.generate(transparent_subject(), tmp_path / "m.glb", 1, ctx)
+    assert fake.control.steps[-1] == ("Sampling shape SLat", 3, 12)
+    assert len(fake.control.calls_named("run")) == 1  # a cancel is not retried
+    assert fake.control.calls_named("to_glb") == []
+    assert_models_on_cpu(fake)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_cancel_from_another_thread_during_export_leaves_no_file(fake: Fake, tmp_path: Path) -> None:
+    engine = loaded_engine(fake)
+    ctx = new_context()
+
+    def cancel_elsewhere(stage: str) -> None:
+        if stage == "Cleaning mesh":
+            canceller = threading.Thread(target=ctx.cancelled.set)
+            canceller.start()
+            canceller.join()
+
+    fake.control.export_hook = cancel_elsewhere
+    with pytest.raises(JobCancelled):
+        engine.generate(transparent_subject(), tmp_path / "m.glb", 1, ctx)
+    assert fake.control.calls_named("export") == []
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_deadline_stops_the_job_between_steps(fake: Fake, tmp_path: Path) -> None:
+    engine = loaded_engine(fake)
+    fake.control.step_hook = lambda desc, step, steps: time.sleep(0.01)
+    with pytest.raises(JobTimeout):
+        engine.generate(
+            transparent_subject(), tmp_path / "m.glb", 1, new_context(deadline=time.monotonic() + 0.1)
+        )
+    assert 1 <= len(fake.control.steps) < 48
+    assert list(tmp_path.iterdir()) == []
+
+
+# -- warm-up, recycling, health --------------------------------------------------------------------
+
+
+def test_warm_up_generates_once_and_exercises_the_background_remover(fake: Fake) -> None:
+    engine = loaded_engine(fake, warm_up_pipeline_type="512")
+    engine.warm_up()
+    runs = fake.control.calls_named("run")
+    assert [r["pipeline_type"] for r in runs] == ["512"]
+    assert len(fake.control.calls_named("export")) == 1
+    assert fake.control.rembg_calls == 1
+    assert engine.jobs_done == 0
+    assert not engine.should_recycle()
+
+
+def test_recycle_after_the_configured_number_of_jobs(fake: Fake, tmp_path: Path) -> None:
+    engine = loaded_engine(fake, recycle_after_jobs=2, recycle_vram_gb=0)
+    engine.generate(transparent_subject(), tmp_path / "a.glb", 1, new_context())
+    assert not engine.should_recycle()
+    with pytest.raises(InvalidInput):  # failed jobs count too: the memory growth is per run
+        engine.generate(Image.new("RGBA", (64, 64)), tmp_path / "b.glb", 1, new_context())
+    assert engine.should_recycle()
+
+
+def test_recycle_past_the_vram_threshold(fake: Fake) -> None:
+    engine = loaded_engine(fake, recycle_after_jobs=0, recycle_vram_gb=10)
+    fake.cuda.used_bytes = 9 * 1024**3
+    assert not engine.should_recycle()
+    fake.cuda.used_bytes = 11 * 1024**3
+    assert engine.should_recycle()
+    assert (engine.vram().used_bytes, engine.vram().total_bytes) == (11 * 1024**3, 24 * 1024**3)
+
+
+def test_health_before_load(fake: Fake) -> None:
+    engine = Trellis2Engine(make_settings(fake))
+    assert engine.device() == "cuda (not loaded)"
+    assert engine.vram().total_bytes == 0
+    assert not engine.should_recycle()
+    engine.clear_cache()  # harmless before load
+
+
+# -- availability probe ----------------------------------------------------------------------------
+
+
+def hide_module(monkeypatch: pytest.MonkeyPatch, hidden: str) -> None:
+    real_find_spec = importlib.util.find_spec
+
+    def find_spec(name: str, package: str | None = None) -> Any:
+        return None if name == hidden else real_find_spec(name, package)
+
+    monkeypatch.setattr(importlib.util, "find_spec", find_spec)
+
+
+@pytest.mark.parametrize(
+    ("hidden", "reason"), [("torch", "PyTorch is not installed"), ("trellis2", "TRELLIS.2 is not installed")]
+)
+def test_probe_says_which_package_is_missing(
+    fake: Fake, monkeypatch: pytest.MonkeyPatch, hidden: str, reason: str
+) -> None:
+    hide_module(monkeypatch, hidden)
+    assert trellis2_available(make_settings(fake)) == (
+        False,
+        f"{reason} (inference/scripts/install_trellis2.sh)",
+    )
+
+
+def test_probe_without_any_of_it_installed(tmp_path: Path) -> None:
+    available, reason = trellis2_available(Trellis2EngineSettings(models_dir=tmp_path))
+    assert not available
+    assert "not installed" in reason or "not found" in reason
+
+
+def test_probe_says_the_weights_are_missing(fake: Fake, tmp_path: Path) -> None:
+    available, reason = trellis2_available(Trellis2EngineSettings(models_dir=tmp_path / "none"))
+    assert not available
+    assert reason.startswith("TRELLIS.2 weights not found at")
+
+
+def test_probe_names_a_missing_checkpoint(fake: Fake) -> None:
+    write_aux_folder(fake.models_dir, "dinov3-vitl16-pretrain-lvd1689m")
+    write_aux_folder(fake.models_dir, "RMBG-2.0")
+    decoder = (
+        fake.models_dir
+        / "TRELLIS.2-4B/microsoft/TRELLIS-image-large/ckpts/ss_dec_conv3d_16l8_fp16.safetensors"
+    )
+    decoder.unlink()
+    available, reason = trellis2_available(make_settings(fake))
+    assert not available
+    assert "microsoft/TRELLIS-image-large/ckpts/ss_dec_conv3d_16l8_fp16" in reason
+
+
+def test_probe_names_the_gated_parts(fake: Fake) -> None:
+    assert trellis2_available(make_settings(fake))[1].startswith(
+        "image encoder facebook/dinov3-vitl16-pretrain-lvd1689m not found"
+    )
+    write_aux_folder(fake.models_dir, "dinov3-vitl16-pretrain-lvd1689m")
+    assert trellis2_available(make_settings(fake))[1].startswith(
+        "background remover briaai/RMBG-2.0 not found"
+    )
+
+
+def ready_models(fake: Fake) -> None:
+    write_aux_folder(fake.models_dir, "dinov3-vitl16-pretrain-lvd1689m")
+    write_aux_folder(fake.models_dir, "BiRefNet")
+
+
+def test_probe_says_yes_with_the_device(fake: Fake) -> None:
+    ready_models(fake)
+    available, reason = trellis2_available(make_settings(fake))
+    assert available, reason
+    assert reason.startswith("cuda:0 (Fake GPU 24GB, 24.0 GiB), weights ")
+
+
+@pytest.mark.parametrize(
+    ("configure", "reason"),
+    [
+        (lambda cuda: setattr(cuda, "available", False), "CUDA is not available"),
+        (lambda cuda: setattr(cuda, "total_bytes", 12 * 1024**3), "has 12.0 GiB; TRELLIS.2 needs 20 GiB"),
+    ],
+    ids=["no-cuda", "small-card"],
+)
+def test_probe_checks_the_gpu(fake: Fake, configure: Callable[[Any], None], reason: str) -> None:
+    ready_models(fake)
+    configure(fake.cuda)
+    available, message = trellis2_available(make_settings(fake))
+    assert not available
+    assert reason in message
+
+
+def test_probe_never_raises(fake: Fake) -> None:
+    ready_models(fake)
+    (fake.models_dir / "TRELLIS.2-4B" / "pipeline.json").write_text("{not json", encoding="utf-8")
+    available, reason = trellis2_available(make_settings(fake))
+    assert not available
+    assert reason.startswith("probe failed: JSONDecodeError")
