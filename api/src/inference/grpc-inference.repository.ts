@@ -11,7 +11,7 @@ import {
   Optional,
 } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
-import { Clock } from './clock';
+import { Clock, TimerHandle } from './clock';
 import type { GenerateEvent__Output } from './generated/kiln3d/inference/v1/GenerateEvent';
 import {
   InferenceError,
@@ -50,6 +50,9 @@ const ERROR_CODES: Record<string, InferenceErrorCode | undefined> = {
   CANCELLED: 'CANCELLED',
   INTERNAL: 'INTERNAL',
 };
+
+/** How long a dropped stream waits for the sidecar's exit to explain it. */
+const EXIT_REPORT_GRACE_MS = 1_000;
 
 /** Variables of the api's environment that the sidecar has no use for and should not see. */
 const WITHHELD_ENV = new Set(['ADMIN_TOKEN']);
@@ -173,10 +176,12 @@ export class GrpcInferenceRepository
         let stage: InferenceStage = 'preprocess';
         let percent = 0;
         let call: GenerateCallHandle | null = null;
+        let failureGrace: TimerHandle | null = null;
         const finish = (outcome: InferenceResult | InferenceError): void => {
           if (settled) return;
           settled = true;
           timer.cancel();
+          failureGrace?.cancel();
           signal?.removeEventListener('abort', onAbort);
           unsubscribeExit();
           if (outcome instanceof InferenceError) reject(outcome);
@@ -241,7 +246,16 @@ export class GrpcInferenceRepository
           },
           {
             onEvent,
-            onFailure: (failure) => finish(streamFailureError(failure)),
+            onFailure: (failure) => {
+              const error = streamFailureError(failure);
+              // A dropped connection usually means the process died: its exit, which says how, follows
+              // within milliseconds and makes the clearer message.
+              if (failure.code === GrpcStatus.UNAVAILABLE && this.supervisor.managed) {
+                failureGrace = this.clock.setTimer(() => finish(error), EXIT_REPORT_GRACE_MS);
+              } else {
+                finish(error);
+              }
+            },
             onEnd: () =>
               finish(new InferenceError('UNAVAILABLE', 'Inference sidecar closed the stream without a result')),
           },
