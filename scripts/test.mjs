@@ -35,6 +35,7 @@ function findFiles(dir, suffix) {
 
 /** Test counts from the closing lines of node:test, pytest or vitest output. */
 export function countTests(output) {
+  // eslint-disable-next-line no-control-regex -- strips ANSI colour codes
   const clean = output.replace(/\x1b\[[0-9;]*m/g, '');
   let passed = 0;
   let failed = 0;
