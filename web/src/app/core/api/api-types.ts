@@ -6,6 +6,7 @@ export type TaskStatus = 'queued' | 'processing' | 'completed' | 'failed' | 'can
 export interface TaskSnapshot {
   task_id?: string;
   status: TaskStatus;
+  /** queued: 1 = runs next. */
   position?: number | null;
   eta_s?: number | null;
   progress?: number | null;
@@ -17,6 +18,8 @@ export interface TaskSnapshot {
   /** HTTP status the failure maps to (504, 500...), when the server includes it. */
   http_status?: number | null;
   code?: number | null;
+  /** True on a `failed` snapshot when the task was cancelled (DELETE /api/tasks/{id}). */
+  cancelled?: boolean | null;
 }
 
 export interface GenerateAccepted {

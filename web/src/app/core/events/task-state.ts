@@ -114,7 +114,7 @@ function applySnapshot(state: TaskState, snapshot: TaskSnapshot, now: number): T
     }
     case 'failed': {
       const message = snapshot.error ?? ERROR_MESSAGES.internal;
-      if (/^cancel/i.test(message)) return { ...base, phase: 'cancelled' };
+      if (snapshot.cancelled === true || /^cancel/i.test(message)) return { ...base, phase: 'cancelled' };
       const status = finiteOrUndefined(snapshot.http_status) ?? finiteOrUndefined(snapshot.code) ?? 500;
       return { ...base, phase: 'failed', error: { status, error: message } };
     }

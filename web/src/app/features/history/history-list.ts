@@ -19,8 +19,11 @@ export class HistoryList {
   protected readonly config = inject(ServerConfigStore).value;
 
   protected dateLabel(entry: HistoryEntry): string {
-    return new Intl.DateTimeFormat(this.i18n.locale(), { dateStyle: 'medium', timeStyle: 'short' }).format(
-      entry.createdAt,
-    );
+    return new Intl.DateTimeFormat(this.i18n.locale(), {
+      month: 'short',
+      day: 'numeric',
+      hour: '2-digit',
+      minute: '2-digit',
+    }).format(entry.createdAt);
   }
 }

@@ -1,0 +1,117 @@
+// Upload each kind of sample through the real page, follow the real queue and progress, and see
+// the model drawn on the canvas. Client-side checks refuse bad files without a request.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+
+import { SAMPLES_DIR, analyseViewer, launchBrowser, newPage, saveArtifact, startApi } from './helpers.mjs';
+
+const SAMPLES = [
+  { file: 'typical_misc_lantern.png', kind: 'PNG with alpha' },
+  { file: 'lantern_on_white.jpg', kind: 'JPEG' },
+  { file: 'castle.webp', kind: 'WebP' },
+];
+
+describe('generate from the home page', () => {
+  let api;
+  let browser;
+
+  before(async () => {
+    api = await startApi({ SIMULATE_SECONDS: '4' });
+    browser = await launchBrowser();
+  });
+
+  after(async () => {
+    await browser?.close();
+    await api?.stop();
+  });
+
+  for (const sample of SAMPLES) {
+    test(`${sample.kind} (${sample.file}): progress, then a model on the canvas`, async () => {
+      const { context, page, errors } = await newPage(browser);
+      try {
+        await page.goto(api.baseUrl);
+        await page.locator('[data-testid=file-input]').setInputFiles(join(SAMPLES_DIR, sample.file));
+        await page.locator('[data-testid=thumbnail]').waitFor();
+        const accepted = page.waitForResponse((r) => r.url().endsWith('/api/generate'));
+        await page.locator('[data-testid=generate]').click();
+        assert.equal((await accepted).status(), 202);
+
+        // The live part: progress bar with a percent, a stage and the elapsed time.
+        await page.locator('[data-testid=status-processing]').waitFor({ timeout: 30_000 });
+        const percent = await page.locator('[data-testid=percent]').textContent();
+        assert.match(percent ?? '', /^\s*\d{1,3}%\s*$/);
+        assert.match((await page.locator('[data-testid=elapsed]').textContent()) ?? '', /\d+:\d\d/);
+        await saveArtifact(`generate-${sample.file}-progress.png`, await page.screenshot());
+
+        await page.locator('[data-testid=status-completed]').waitFor({ timeout: 60_000 });
+        await page.locator('kiln-model-viewer[data-state=ready]').waitFor({ timeout: 60_000 });
+        const view = await analyseViewer(page, `generate-${sample.file}-model.png`);
+        assert.ok(
+          view.fraction > 0.03 && view.fraction < 0.95,
+          `model covers ${(view.fraction * 100).toFixed(1)}% of the canvas`,
+        );
+        assert.ok(
+          !Object.values(view.touches).every(Boolean),
+          `model clipped on all sides: ${JSON.stringify(view)}`,
+        );
+
+        // Download offers the source GLB; the model lands in this browser's history.
+        const download = await page.locator('kiln-model-viewer a[download]').getAttribute('href');
+        assert.match(download ?? '', /^\/static\/[0-9a-f-]{36}\.source\.glb$/);
+        const glb = await fetch(new URL(download, api.baseUrl));
+        assert.equal(glb.status, 200);
+        await page.locator('[data-testid=history-entry]').first().waitFor();
+        await saveArtifact(`generate-${sample.file}-page.png`, await page.screenshot({ fullPage: true }));
+        assert.deepEqual(errors, []);
+      } finally {
+        await context.close();
+      }
+    });
+  }
+
+  test('refuses a file that is not a picture, judged by its bytes, without sending it', async () => {
+    const { context, page } = await newPage(browser);
+    try {
+      const posts = [];
+      page.on('request', (r) => r.method() === 'POST' && posts.push(r.url()));
+      await page.goto(api.baseUrl);
+      await page.locator('[data-testid=file-input]').setInputFiles({
+        name: 'looks-like.png',
+        mimeType: 'image/png',
+        buffer: Buffer.from('GIF89a this is not one of ours'),
+      });
+      const error = page.locator('[data-testid=upload-error]');
+      await error.waitFor();
+      assert.equal(await error.getAttribute('data-error'), 'Unsupported image format');
+      assert.equal(await page.locator('[data-testid=generate]').count(), 0);
+      assert.deepEqual(posts, []);
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('refuses a picture over 10 MB with the server message, without sending it', async () => {
+    const { context, page } = await newPage(browser);
+    try {
+      const posts = [];
+      page.on('request', (r) => r.method() === 'POST' && posts.push(r.url()));
+      await page.goto(api.baseUrl);
+      const big = Buffer.alloc(10 * 1024 * 1024 + 1);
+      readFileSync(join(SAMPLES_DIR, 'lantern_on_white.jpg')).copy(big);
+      await page.locator('[data-testid=file-input]').setInputFiles({
+        name: 'huge.jpg',
+        mimeType: 'image/jpeg',
+        buffer: big,
+      });
+      const error = page.locator('[data-testid=upload-error]');
+      await error.waitFor();
+      assert.equal(await error.getAttribute('data-error'), 'File too large, max 10MB');
+      assert.match((await error.textContent()) ?? '', /10 MB/);
+      assert.deepEqual(posts, []);
+    } finally {
+      await context.close();
+    }
+  });
+});

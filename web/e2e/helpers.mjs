@@ -1,0 +1,233 @@
+// Shared parts of the browser end-to-end tests: the real api as a child process (real Redis,
+// real sidecar with INFERENCE_ENGINE=simulate), headless Chromium, and pixel checks on the canvas.
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import Redis from 'ioredis';
+import { chromium } from 'playwright-core';
+import sharp from 'sharp';
+
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const SHARED_DIR = process.env.KILN_SHARED_DIR ?? resolve(ROOT, '..', 'shared');
+export const SAMPLES_DIR = join(SHARED_DIR, 'samples');
+export const GLB_DIR = join(SHARED_DIR, 'glb');
+export const ARTIFACTS_DIR = join(ROOT, 'test-artifacts', 'web');
+/** db 14 belongs to the web tests; it is flushed before each api start. */
+export const REDIS_URL = process.env.KILN_E2E_REDIS_URL ?? 'redis://127.0.0.1:6379/14';
+const API_MAIN = join(ROOT, 'dist', 'api', 'main.js');
+const WEB_DIR = join(ROOT, 'dist', 'web', 'browser');
+const CHROMIUM = process.env.KILN_CHROMIUM ?? '/usr/bin/chromium';
+
+export const PHONE_VIEWPORT = { width: 390, height: 844 };
+
+function freePort() {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
+async function flushRedis() {
+  const redis = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  try {
+    await redis.connect();
+    await redis.flushdb();
+  } finally {
+    redis.disconnect();
+  }
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Starts `node dist/api/main.js` on a free port with temp STATIC_DIR/LOG_DIR and waits until
+ * /api/health says the inference sidecar is ready. `env` overrides (MAX_QUEUE, JOB_TIMEOUT_S...).
+ */
+export async function startApi(env = {}) {
+  for (const [path, what] of [
+    [API_MAIN, 'the api build (npx tsc -p api/tsconfig.build.json)'],
+    [join(WEB_DIR, 'index.html'), 'the web build (npx ng build)'],
+  ]) {
+    if (!existsSync(path)) throw new Error(`${path} is missing: run ${what} first`);
+  }
+  await flushRedis();
+  const port = await freePort();
+  const workDir = mkdtempSync(join(tmpdir(), 'kiln3d-web-e2e-'));
+  const staticDir = join(workDir, 'static');
+  const logDir = join(workDir, 'logs');
+  mkdirSync(staticDir);
+  mkdirSync(logDir);
+  const child = spawn(process.execPath, [API_MAIN], {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      PORT: String(port),
+      REDIS_URL,
+      INFERENCE_ENGINE: 'simulate',
+      SIMULATE_SECONDS: '3',
+      STATIC_DIR: staticDir,
+      LOG_DIR: logDir,
+      WEB_DIR,
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const keep = (chunk) => {
+    output = (output + chunk.toString()).slice(-20000);
+  };
+  child.stdout.on('data', keep);
+  child.stderr.on('data', keep);
+  const exited = new Promise((r) => child.once('exit', (code, signal) => r({ code, signal })));
+  let exitInfo;
+  void exited.then((info) => (exitInfo = info));
+
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 90_000;
+  let health;
+  while (Date.now() < deadline) {
+    if (exitInfo) throw new Error(`api exited early (${JSON.stringify(exitInfo)}):\n${output}`);
+    try {
+      const response = await fetch(`${baseUrl}/api/health`);
+      health = await response.json();
+      if (health?.inference?.state === 'ready') break;
+    } catch {
+      // Not listening yet.
+    }
+    await sleep(250);
+  }
+  if (health?.inference?.state !== 'ready') {
+    child.kill('SIGKILL');
+    throw new Error(`api not ready in 90 s (last health ${JSON.stringify(health)}):\n${output}`);
+  }
+
+  return {
+    baseUrl,
+    staticDir,
+    output: () => output,
+    async stop() {
+      if (!exitInfo) {
+        child.kill('SIGTERM');
+        const stopped = await Promise.race([exited, sleep(10_000).then(() => undefined)]);
+        if (!stopped) {
+          child.kill('SIGKILL');
+          await exited;
+        }
+      }
+      rmSync(workDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function launchBrowser() {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium`);
+  }
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--use-angle=swiftshader',
+      '--enable-unsafe-swiftshader',
+      '--disable-background-networking',
+      '--no-sandbox',
+    ],
+  });
+}
+
+/** A page that fails the test on uncaught page errors (collected, checked by the caller). */
+export async function newPage(browser, options = {}) {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 860 }, ...options });
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (error) => errors.push(String(error)));
+  page.on('console', (message) => {
+    if (message.type() === 'error') errors.push(`console: ${message.text()}`);
+  });
+  return { context, page, errors };
+}
+
+export async function saveArtifact(name, bytes) {
+  mkdirSync(ARTIFACTS_DIR, { recursive: true });
+  const path = join(ARTIFACTS_DIR, name);
+  writeFileSync(path, bytes);
+  return path;
+}
+
+function hexToRgb(hex) {
+  const value = Number.parseInt(hex.replace('#', ''), 16);
+  return [(value >> 16) & 255, (value >> 8) & 255, value & 255];
+}
+
+/**
+ * Screenshot of the viewer canvas, and how much of it the model covers: the share of pixels that
+ * differ from the viewer's background colour, and the bounding box of those pixels.
+ */
+export async function analyseViewer(page, artifactName, viewer = page.locator('kiln-model-viewer')) {
+  const canvas = viewer.locator('canvas');
+  const background = hexToRgb(await canvas.getAttribute('data-background'));
+  // Damping settles and the last frame lands before the picture is taken.
+  await page.waitForTimeout(600);
+  const png = await canvas.screenshot();
+  await saveArtifact(artifactName, png);
+  const { data, info } = await sharp(png).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
+  const { width, height, channels } = info;
+  let drawn = 0;
+  let minX = width;
+  let minY = height;
+  let maxX = -1;
+  let maxY = -1;
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const i = (y * width + x) * channels;
+      const diff = Math.max(
+        Math.abs(data[i] - background[0]),
+        Math.abs(data[i + 1] - background[1]),
+        Math.abs(data[i + 2] - background[2]),
+      );
+      if (diff > 12) {
+        drawn++;
+        if (x < minX) minX = x;
+        if (x > maxX) maxX = x;
+        if (y < minY) minY = y;
+        if (y > maxY) maxY = y;
+      }
+    }
+  }
+  const touches = {
+    left: minX <= 0,
+    top: minY <= 0,
+    right: maxX >= width - 1,
+    bottom: maxY >= height - 1,
+  };
+  return { width, height, fraction: drawn / (width * height), box: { minX, minY, maxX, maxY }, touches };
+}
+
+/** The page must not scroll sideways: nothing is wider than the viewport. */
+export async function horizontalOverflow(page) {
+  return page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+}
+
+/** Whether an element is fully inside the viewport once scrolled into view. */
+export async function visibleInViewport(locator) {
+  await locator.scrollIntoViewIfNeeded();
+  return locator.evaluate((element) => {
+    const rect = element.getBoundingClientRect();
+    return (
+      rect.width > 0 &&
+      rect.height > 0 &&
+      rect.left >= 0 &&
+      rect.top >= 0 &&
+      rect.right <= window.innerWidth &&
+      rect.bottom <= window.innerHeight
+    );
+  });
+}
