@@ -41,7 +41,7 @@ StepCallback = Callable[[Stage, float, str], None]
 
 ANALYSIS_MAX_SIDE = 512  # mask finding runs at this size: fast, and plenty for a silhouette
 ANALYSIS_MIN_SIDE = 256  # tiny inputs are enlarged so the grid has room for a rounded rim
-GRID_TARGET_CELLS = 20_000  # ~4 triangles a cell: about 80k triangles whatever the silhouette
+GRID_TARGET_CELLS = 25_000  # ~4 triangles a cell: about 100k triangles whatever the silhouette
 TEXTURE_MAX_SIDE = 1024
 THICKNESS = 0.6  # profile height as a fraction of the rounded-profile radius
 TILE_THICKNESS = 0.05  # fallback tile: profile radius as a fraction of the longest side
@@ -214,6 +214,29 @@ def _profile(dist: FloatArray, radius: float) -> FloatArray:
     return np.asarray(THICKNESS * np.sqrt(np.maximum(d * (2.0 * radius - d), 0.0)), dtype=np.float32)
 
 
+def _smooth_rim(positions: FloatArray, mask: BoolArray, ids_rim: IntArray, rounds: int = 3) -> None:
+    """Round off the pixel staircase of the rim: each rim vertex moves towards the mean of its two
+    neighbours along the outline (in the picture plane; the topology is unchanged)."""
+    pm = np.pad(mask, 1)
+    h_edge = pm[:-1, 1:-1] != pm[1:, 1:-1]  # (h+1, w): between pixel rows r-1 and r
+    v_edge = pm[1:-1, :-1] != pm[1:-1, 1:]  # (h, w+1): between pixel columns c-1 and c
+    hr, hc = np.nonzero(h_edge)
+    vr, vc = np.nonzero(v_edge)
+    starts = np.concatenate([ids_rim[hr, hc], ids_rim[vr, vc]])
+    ends = np.concatenate([ids_rim[hr, hc + 1], ids_rim[vr + 1, vc]])
+    count = positions.shape[0]
+    degree = np.bincount(starts, minlength=count) + np.bincount(ends, minlength=count)
+    on_rim = degree > 0
+    for _ in range(rounds):
+        for axis in (0, 1):
+            values = positions[:, axis]
+            total = np.bincount(starts, weights=values[ends], minlength=count) + np.bincount(
+                ends, weights=values[starts], minlength=count
+            )
+            mean = total[on_rim] / degree[on_rim]
+            positions[on_rim, axis] = 0.5 * values[on_rim] + 0.5 * mean
+
+
 def build_relief(mask: BoolArray, tile: bool) -> tuple[FloatArray, FloatArray, npt.NDArray[np.uint32]]:
     """Closed surface over a padded grid mask. Returns positions (grid units, x right, y down, z
     out of the picture), UVs (0-1 over the unpadded grid) and CCW triangles."""
@@ -293,6 +316,7 @@ def build_relief(mask: BoolArray, tile: bool) -> tuple[FloatArray, FloatArray, n
     positions = np.stack(
         [np.concatenate(xs_parts), np.concatenate(ys_parts), np.concatenate(zs_parts)], axis=1
     ).astype(np.float32)
+    _smooth_rim(positions, mask, ids_rim)
     uvs = np.stack([positions[:, 0] / grid_w, positions[:, 1] / grid_h], axis=1).astype(np.float32)
 
     def side_triangles(

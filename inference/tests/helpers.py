@@ -1,0 +1,134 @@
+"""Shared test helpers: sample discovery, GLB mesh checks, Khronos glTF-Validator through Node."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from kiln3d_inference.glb import read_glb
+
+INFERENCE_DIR = Path(__file__).resolve().parent.parent
+REPO_ROOT = INFERENCE_DIR.parent
+VALIDATOR_SCRIPT = Path(__file__).resolve().parent / "validate_glb.mjs"
+SAMPLE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp"}
+
+
+def samples_dir() -> Path:
+    """KILN_SAMPLES_DIR, else <repo>/../shared/samples (CI keeps ../shared beside the clone)."""
+    override = os.environ.get("KILN_SAMPLES_DIR")
+    return Path(override) if override else REPO_ROOT.parent / "shared" / "samples"
+
+
+def sample_images() -> list[Path]:
+    folder = samples_dir()
+    return (
+        sorted(p for p in folder.glob("*") if p.suffix.lower() in SAMPLE_SUFFIXES) if folder.is_dir() else []
+    )
+
+
+@dataclass(frozen=True)
+class MeshFacts:
+    positions: npt.NDArray[np.float32]
+    normals: npt.NDArray[np.float32]
+    uvs: npt.NDArray[np.float32]
+    triangles: npt.NDArray[np.uint32]
+    document: dict[str, object]
+    texture: bytes
+
+    @property
+    def triangle_count(self) -> int:
+        return int(self.triangles.shape[0])
+
+
+def _accessor(
+    document: dict[str, object], binary: bytes, index: int, dtype: str, width: int
+) -> npt.NDArray[np.generic]:
+    accessors = document["accessors"]
+    views = document["bufferViews"]
+    assert isinstance(accessors, list)
+    assert isinstance(views, list)
+    accessor = accessors[index]
+    view = views[accessor["bufferView"]]
+    count = int(accessor["count"]) * width
+    return np.frombuffer(binary, dtype=dtype, count=count, offset=int(view["byteOffset"])).reshape(-1, width)
+
+
+def parse_mesh(glb: bytes) -> MeshFacts:
+    document, binary = read_glb(glb)
+    meshes = document["meshes"]
+    assert isinstance(meshes, list)
+    assert len(meshes) == 1
+    primitive = meshes[0]["primitives"][0]
+    attributes = primitive["attributes"]
+    images = document["images"]
+    views = document["bufferViews"]
+    assert isinstance(images, list)
+    assert isinstance(views, list)
+    image_view = views[images[0]["bufferView"]]
+    texture = binary[image_view["byteOffset"] : image_view["byteOffset"] + image_view["byteLength"]]
+    return MeshFacts(
+        positions=_accessor(document, binary, attributes["POSITION"], "<f4", 3).astype(np.float32),
+        normals=_accessor(document, binary, attributes["NORMAL"], "<f4", 3).astype(np.float32),
+        uvs=_accessor(document, binary, attributes["TEXCOORD_0"], "<f4", 2).astype(np.float32),
+        triangles=_accessor(document, binary, primitive["indices"], "<u4", 1)
+        .reshape(-1, 3)
+        .astype(np.uint32),
+        document=document,
+        texture=texture,
+    )
+
+
+def edge_problems(triangles: npt.NDArray[np.uint32]) -> dict[str, int]:
+    """Counts of undirected edges not shared by exactly two triangles, and of directed edges used
+    twice (inconsistent winding). Both are 0 for a closed, consistently oriented manifold."""
+    tri = triangles.astype(np.int64)
+    directed = np.concatenate([tri[:, [0, 1]], tri[:, [1, 2]], tri[:, [2, 0]]])
+    undirected = np.sort(directed, axis=1)
+    _, counts = np.unique(undirected, axis=0, return_counts=True)
+    _, directed_counts = np.unique(directed, axis=0, return_counts=True)
+    return {
+        "open_or_nonmanifold_edges": int(np.sum(counts != 2)),
+        "repeated_directed_edges": int(np.sum(directed_counts != 1)),
+    }
+
+
+def signed_volume(positions: npt.NDArray[np.float32], triangles: npt.NDArray[np.uint32]) -> float:
+    p = positions.astype(np.float64)
+    v0, v1, v2 = p[triangles[:, 0]], p[triangles[:, 1]], p[triangles[:, 2]]
+    return float(np.einsum("ij,ij->i", v0, np.cross(v1, v2)).sum() / 6.0)
+
+
+def euler_characteristic(facts: MeshFacts) -> int:
+    tri = facts.triangles.astype(np.int64)
+    edges = np.unique(
+        np.sort(np.concatenate([tri[:, [0, 1]], tri[:, [1, 2]], tri[:, [2, 0]]]), axis=1), axis=0
+    )
+    used_vertices = np.unique(tri).size
+    return int(used_vertices - edges.shape[0] + tri.shape[0])
+
+
+def validate_glbs(paths: list[Path]) -> dict[str, dict[str, object]]:
+    """Run the Khronos glTF-Validator (npm gltf-validator) over the files in one Node process."""
+    node = shutil.which("node") or "/usr/bin/node"
+    done = subprocess.run(
+        [node, str(VALIDATOR_SCRIPT), *[str(p) for p in paths]],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        cwd=REPO_ROOT,
+    )
+    reports: dict[str, dict[str, object]] = {}
+    for line in done.stdout.splitlines():
+        report = json.loads(line)
+        reports[str(report["path"])] = report
+    missing = [str(p) for p in paths if str(p) not in reports]
+    assert not missing, f"validator gave no report for {missing}: {done.stderr}"
+    return reports

@@ -1,0 +1,353 @@
+"""The sidecar over real gRPC: the CLI as a subprocess on a unix socket, simulate and inflate engines."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import grpc
+import pytest
+
+from kiln3d_inference.engines.base import RECYCLE_EXIT_CODE
+from kiln3d_inference.proto import inference_pb2 as pb
+from tests.helpers import INFERENCE_DIR, parse_mesh, sample_images, validate_glbs
+from tests.sidecar_process import SidecarProcess
+
+
+def _image_bytes() -> bytes:
+    return sample_images()[0].read_bytes()
+
+
+def _request(
+    out: Path, task_id: str = "t1", timeout_s: int = 0, image: bytes | None = None
+) -> pb.GenerateRequest:
+    return pb.GenerateRequest(
+        task_id=task_id,
+        image=_image_bytes() if image is None else image,
+        output_path=str(out / f"{task_id}.glb"),
+        seed=1,
+        timeout_s=timeout_s,
+    )
+
+
+def _terminal(events: list[pb.GenerateEvent]) -> pb.GenerateEvent:
+    kinds = [e.WhichOneof("event") for e in events]
+    assert kinds.count("done") + kinds.count("error") == 1, kinds
+    assert kinds[-1] in ("done", "error"), kinds
+    return events[-1]
+
+
+def _only_glbs(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir())
+
+
+@pytest.fixture
+def out_dir(tmp_path: Path) -> Path:
+    folder = tmp_path / "static"
+    folder.mkdir()
+    return folder
+
+
+@pytest.fixture
+def simulate(tmp_path: Path) -> Iterator[SidecarProcess]:
+    with SidecarProcess(tmp_path, KILN_SIMULATE_SECONDS="1.5") as sidecar:
+        sidecar.wait_for_state(pb.READY)
+        yield sidecar
+
+
+def test_health_goes_from_loading_to_ready(tmp_path: Path) -> None:
+    with SidecarProcess(tmp_path, KILN_SIMULATE_WARMUP_SECONDS="1.5") as sidecar:
+        loading = sidecar.wait_for_state(pb.LOADING, timeout=15)
+        assert loading.engine == "simulate"
+        ready = sidecar.wait_for_state(pb.READY)
+        assert ready.engine == "simulate"
+        assert ready.device == "cpu"
+        assert ready.pid == sidecar.proc.pid if sidecar.proc else False
+        assert ready.version
+        assert ready.jobs_done == 0
+        # Generate is refused, never queued, while loading; after READY it works.
+    assert "warm-up done" in sidecar.log()
+    assert "engine simulate chosen: KILN_ENGINE=simulate" in sidecar.log()
+
+
+def test_generate_streams_progress_then_done(simulate: SidecarProcess, out_dir: Path) -> None:
+    events = list(simulate.stub.Generate(_request(out_dir), timeout=30))
+    done = _terminal(events).done
+    progress = [e.progress for e in events if e.WhichOneof("event") == "progress"]
+    percents = [p.percent for p in progress]
+    assert percents == sorted(percents)
+    assert percents[-1] == 100.0
+    stages = [p.stage for p in progress]
+    assert stages == sorted(stages)
+    assert set(stages) == {
+        pb.STAGE_PREPROCESS,
+        pb.STAGE_STRUCTURE,
+        pb.STAGE_GEOMETRY,
+        pb.STAGE_TEXTURE,
+        pb.STAGE_EXPORT,
+    }
+    assert sum(1 for p in progress if p.stage == pb.STAGE_GEOMETRY and "/12" in p.message) == 12
+    assert done.engine == "simulate"
+    assert done.output_path == str(out_dir / "t1.glb")
+    assert done.bytes == (out_dir / "t1.glb").stat().st_size
+    assert done.triangles > 20_000
+    assert 1.2 < done.seconds < 10
+    assert _only_glbs(out_dir) == ["t1.glb"]
+    assert validate_glbs([out_dir / "t1.glb"])[str(out_dir / "t1.glb")]["errors"] == 0
+    health = simulate.health()
+    assert health.state == pb.READY
+    assert health.jobs_done == 1
+
+
+def test_health_says_busy_during_a_job_and_a_second_job_is_refused(
+    simulate: SidecarProcess, out_dir: Path
+) -> None:
+    first = simulate.stub.Generate(_request(out_dir, "first"), timeout=30)
+    assert next(first).WhichOneof("event") == "progress"
+    assert simulate.health().state == pb.BUSY
+    second = list(simulate.stub.Generate(_request(out_dir, "second"), timeout=5))
+    assert len(second) == 1
+    assert second[0].error.code == pb.INTERNAL
+    assert "busy" in second[0].error.message
+    assert _terminal(list(first)).WhichOneof("event") == "done"
+    assert _only_glbs(out_dir) == ["first.glb"]
+
+
+def test_cancelling_the_call_cancels_the_job(simulate: SidecarProcess, out_dir: Path) -> None:
+    call = simulate.stub.Generate(_request(out_dir), timeout=30)
+    for event in call:
+        if event.progress.stage == pb.STAGE_STRUCTURE:
+            break
+    call.cancel()
+    cancelled_at = time.monotonic()
+    health = simulate.wait_for_state(pb.READY, timeout=5)
+    assert time.monotonic() - cancelled_at < 1.0
+    assert health.jobs_done == 1
+    assert _only_glbs(out_dir) == []
+    assert "CANCELLED" in simulate.log()
+
+
+def test_deadline_ends_the_job_with_timeout(simulate: SidecarProcess, out_dir: Path) -> None:
+    started = time.monotonic()
+    request = _request(out_dir, timeout_s=1)
+    request.image = _image_bytes()
+    events = list(simulate.stub.Generate(request, timeout=30))
+    # KILN_SIMULATE_SECONDS=1.5 > timeout_s=1
+    error = _terminal(events).error
+    assert error.code == pb.TIMEOUT
+    assert time.monotonic() - started < 2.0
+    assert _only_glbs(out_dir) == []
+
+
+@pytest.mark.parametrize(
+    ("image", "output", "fragment"),
+    [
+        (b"definitely not a picture", None, "could not be decoded"),
+        (b"", None, "empty"),
+        (b"\x89PNG\r\n\x1a\n" + b"\x00" * 64, None, "could not be decoded"),
+        (None, "relative/out.glb", "absolute"),
+        (None, "/nonexistent-kiln-folder/out.glb", "does not exist"),
+    ],
+)
+def test_bad_input_is_invalid_input(
+    simulate: SidecarProcess, out_dir: Path, image: bytes | None, output: str | None, fragment: str
+) -> None:
+    request = _request(out_dir, image=image)
+    if output is not None:
+        request.output_path = output
+    events = list(simulate.stub.Generate(request, timeout=10))
+    assert len(events) == 1
+    assert events[0].error.code == pb.INVALID_INPUT
+    assert fragment in events[0].error.message
+    assert simulate.health().state == pb.READY
+    assert _only_glbs(out_dir) == []
+
+
+def test_truncated_png_is_invalid_input(simulate: SidecarProcess, out_dir: Path) -> None:
+    data = _image_bytes()
+    events = list(simulate.stub.Generate(_request(out_dir, image=data[: len(data) // 2]), timeout=10))
+    assert _terminal(events).error.code == pb.INVALID_INPUT
+
+
+@pytest.mark.parametrize(
+    ("fault", "code", "retried"),
+    [("oom", pb.OOM, True), ("internal", pb.INTERNAL, False)],
+)
+def test_faults_map_to_error_codes(
+    tmp_path: Path, out_dir: Path, fault: str, code: int, retried: bool
+) -> None:
+    with SidecarProcess(tmp_path, KILN_SIMULATE_SECONDS="0.3", KILN_SIMULATE_FAULT=fault) as sidecar:
+        sidecar.wait_for_state(pb.READY)
+        events = list(sidecar.stub.Generate(_request(out_dir), timeout=30))
+        error = _terminal(events).error
+        assert error.code == code
+        assert any("retrying" in e.progress.message for e in events) == retried
+        assert sidecar.health().state == pb.READY  # the sidecar survives and takes the next job
+        assert _only_glbs(out_dir) == []
+    if fault == "internal":
+        assert "Traceback" in sidecar.log()
+
+
+def test_oom_once_succeeds_on_the_retry(tmp_path: Path, out_dir: Path) -> None:
+    with SidecarProcess(tmp_path, KILN_SIMULATE_SECONDS="0.3", KILN_SIMULATE_FAULT="oom_once") as sidecar:
+        sidecar.wait_for_state(pb.READY)
+        events = list(sidecar.stub.Generate(_request(out_dir), timeout=30))
+        assert _terminal(events).WhichOneof("event") == "done"
+        assert any("retrying" in e.progress.message for e in events)
+        percents = [e.progress.percent for e in events if e.WhichOneof("event") == "progress"]
+        assert percents == sorted(percents)
+
+
+def test_recycle_exits_75_after_the_response(tmp_path: Path, out_dir: Path) -> None:
+    with SidecarProcess(tmp_path, KILN_SIMULATE_SECONDS="0.3", KILN_RECYCLE_AFTER_JOBS="1") as sidecar:
+        sidecar.wait_for_state(pb.READY)
+        events = list(sidecar.stub.Generate(_request(out_dir), timeout=30))
+        assert _terminal(events).WhichOneof("event") == "done"
+        assert sidecar.wait_for_exit(timeout=15) == RECYCLE_EXIT_CODE
+    assert "recycling" in sidecar.log()
+
+
+def test_sigterm_when_idle_exits_0(simulate: SidecarProcess) -> None:
+    simulate.signal(signal.SIGTERM)
+    assert simulate.wait_for_exit(timeout=10) == 0
+    assert "stopping (SIGTERM)" in simulate.log()
+
+
+def test_sigterm_during_a_job_cancels_it_and_exits_0(tmp_path: Path, out_dir: Path) -> None:
+    with SidecarProcess(tmp_path, KILN_SIMULATE_SECONDS="20") as sidecar:
+        sidecar.wait_for_state(pb.READY)
+        call = sidecar.stub.Generate(_request(out_dir), timeout=30)
+        assert next(call).WhichOneof("event") == "progress"
+        started = time.monotonic()
+        sidecar.signal(signal.SIGTERM)
+        rest = list(call)
+        assert _terminal(rest).error.code == pb.CANCELLED
+        assert sidecar.wait_for_exit(timeout=10) == 0
+        assert time.monotonic() - started < 3.0
+        assert _only_glbs(out_dir) == []
+
+
+def test_hang_fault_stays_busy_until_killed_and_sigterm_still_exits(tmp_path: Path, out_dir: Path) -> None:
+    with SidecarProcess(
+        tmp_path, KILN_SIMULATE_SECONDS="0.5", KILN_SIMULATE_FAULT="hang", KILN_SHUTDOWN_GRACE_S="1"
+    ) as sidecar:
+        sidecar.wait_for_state(pb.READY)
+        call = sidecar.stub.Generate(_request(out_dir), timeout=30)
+        for event in call:
+            if event.progress.stage == pb.STAGE_STRUCTURE and event.progress.percent >= 30:
+                break
+        call.cancel()
+        time.sleep(0.5)
+        health = sidecar.health()
+        assert health.state == pb.BUSY
+        assert "asked to stop" in health.message
+        refused = list(sidecar.stub.Generate(_request(out_dir, "next"), timeout=5))
+        assert refused[0].error.code == pb.INTERNAL
+        assert "busy" in refused[0].error.message
+        started = time.monotonic()
+        sidecar.signal(signal.SIGTERM)
+        assert sidecar.wait_for_exit(timeout=10) == 0
+        assert time.monotonic() - started < 4.0
+        assert _only_glbs(out_dir) == []
+
+
+def test_inflate_engine_over_grpc(tmp_path: Path, out_dir: Path) -> None:
+    images = sample_images()
+    with SidecarProcess(tmp_path, KILN_ENGINE="inflate") as sidecar:
+        ready = sidecar.wait_for_state(pb.READY)
+        assert ready.engine == "inflate"
+        results: list[pb.Done] = []
+        for index, image in enumerate(images[:3]):
+            request = _request(out_dir, f"job{index}", timeout_s=30, image=image.read_bytes())
+            results.append(_terminal(list(sidecar.stub.Generate(request, timeout=30))).done)
+        assert [r.engine for r in results] == ["inflate"] * 3
+        assert sidecar.health().jobs_done == 3
+    for done in results:
+        facts = parse_mesh(Path(done.output_path).read_bytes())
+        assert facts.triangle_count == done.triangles
+    reports = validate_glbs([Path(r.output_path) for r in results])
+    assert all(r["errors"] == 0 for r in reports.values())
+
+
+def test_large_message_is_accepted(tmp_path: Path, out_dir: Path) -> None:
+    # A 2048 px PNG of noise is ~12 MB: far over gRPC's 4 MB default limit.
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    noise = np.random.default_rng(1).integers(0, 256, (2048, 2048, 3), dtype=np.uint8)
+    buffer = io.BytesIO()
+    Image.fromarray(noise, mode="RGB").save(buffer, format="PNG", compress_level=0)
+    assert buffer.tell() > 8 * 1024 * 1024
+    with SidecarProcess(tmp_path, KILN_ENGINE="inflate") as sidecar:
+        sidecar.wait_for_state(pb.READY)
+        events = list(sidecar.stub.Generate(_request(out_dir, image=buffer.getvalue()), timeout=60))
+        assert _terminal(events).WhichOneof("event") == "done"
+
+
+def test_auto_picks_inflate_here_and_says_why(tmp_path: Path) -> None:
+    with SidecarProcess(tmp_path, KILN_ENGINE="auto") as sidecar:
+        ready = sidecar.wait_for_state(pb.READY)
+        assert ready.engine == "inflate"
+        assert ready.message.startswith("auto: trellis2 unavailable")
+    assert "engine inflate chosen: auto: trellis2 unavailable" in sidecar.log()
+
+
+def test_generate_before_ready_is_refused(tmp_path: Path, out_dir: Path) -> None:
+    with SidecarProcess(tmp_path, KILN_SIMULATE_WARMUP_SECONDS="3") as sidecar:
+        sidecar.wait_for_state(pb.LOADING, timeout=15)
+        events = list(sidecar.stub.Generate(_request(out_dir), timeout=5))
+        assert events[0].error.code == pb.INTERNAL
+        assert "loading" in events[0].error.message
+
+
+def test_bad_configuration_stops_the_start_naming_the_variable(tmp_path: Path) -> None:
+    env = {"KILN_ENGINE": "bogus", "KILN_LISTEN": f"unix://{tmp_path}/s.sock"}
+    import os
+
+    done = subprocess.run(
+        [sys.executable, "-m", "kiln3d_inference"],
+        cwd=INFERENCE_DIR,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert "KILN_ENGINE" in done.stderr
+
+
+def test_many_health_calls_while_a_job_runs(simulate: SidecarProcess, out_dir: Path) -> None:
+    call = simulate.stub.Generate(_request(out_dir), timeout=30)
+    states: list[int] = []
+
+    def poll() -> None:
+        for _ in range(20):
+            states.append(simulate.health().state)
+
+    threads = [threading.Thread(target=poll) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert _terminal(list(call)).WhichOneof("event") == "done"
+    assert len(states) == 80
+    assert set(states) <= {pb.BUSY, pb.READY}
+
+
+def test_grpc_error_free_when_client_disconnects_abruptly(simulate: SidecarProcess, out_dir: Path) -> None:
+    channel = grpc.insecure_channel(simulate.address)
+    from kiln3d_inference.proto import inference_pb2_grpc as pb_grpc
+
+    call = pb_grpc.InferenceStub(channel).Generate(_request(out_dir), timeout=30)
+    next(call)
+    channel.close()
+    assert simulate.wait_for_state(pb.READY, timeout=5).jobs_done == 1
+    assert _only_glbs(out_dir) == []
