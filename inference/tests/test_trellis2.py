@@ -48,47 +48,6 @@ from kiln3d_inference.engines.trellis2 import (
 FAKE_ROOT = Path(__file__).resolve().parent / "fake_trellis2"
 FAKE_MODULES = ("torch", "trellis2", "o_voxel")
 
-# The shape of TRELLIS.2-4B's pipeline.json (only what the pipeline reads).
-PIPELINE_JSON: dict[str, Any] = {
-    "name": "Trellis2ImageTo3DPipeline",
-    "args": {
-        "models": {
-            "sparse_structure_flow_model": "ckpts/ss_flow_img_dit_1_3B_64_bf16",
-            "sparse_structure_decoder": "microsoft/TRELLIS-image-large/ckpts/ss_dec_conv3d_16l8_fp16",
-            "shape_slat_flow_model_512": "ckpts/slat_flow_img2shape_dit_1_3B_512_bf16",
-            "shape_slat_flow_model_1024": "ckpts/slat_flow_img2shape_dit_1_3B_1024_bf16",
-            "shape_slat_decoder": "ckpts/shape_dec_next_dc_f16c32_fp16",
-            "tex_slat_flow_model_512": "ckpts/slat_flow_imgshape2tex_dit_1_3B_512_bf16",
-            "tex_slat_flow_model_1024": "ckpts/slat_flow_imgshape2tex_dit_1_3B_1024_bf16",
-            "tex_slat_decoder": "ckpts/tex_dec_next_dc_f16c32_fp16",
-        },
-        "sparse_structure_sampler": {
-            "name": "FlowEulerGuidanceIntervalSampler",
-            "args": {"sigma_min": 1e-5},
-            "params": {"steps": 12, "guidance_strength": 7.5, "guidance_rescale": 0.7, "rescale_t": 5.0},
-        },
-        "shape_slat_sampler": {
-            "name": "FlowEulerGuidanceIntervalSampler",
-            "args": {"sigma_min": 1e-5},
-            "params": {"steps": 12, "guidance_strength": 7.5, "guidance_rescale": 0.5, "rescale_t": 3.0},
-        },
-        "tex_slat_sampler": {
-            "name": "FlowEulerGuidanceIntervalSampler",
-            "args": {"sigma_min": 1e-5},
-            "params": {"steps": 12, "guidance_strength": 1.0, "guidance_rescale": 0.0, "rescale_t": 3.0},
-        },
-        "shape_slat_normalization": {"mean": [0.0], "std": [1.0]},
-        "tex_slat_normalization": {"mean": [0.0], "std": [1.0]},
-        "image_cond_model": {
-            "name": "DinoV3FeatureExtractor",
-            "args": {"model_name": "facebook/dinov3-vitl16-pretrain-lvd1689m"},
-        },
-        "rembg_model": {"name": "BiRefNet", "args": {"model_name": "briaai/RMBG-2.0"}},
-        "low_vram": True,
-        "default_pipeline_type": "1024_cascade",
-    },
-}
-
 
 @dataclass
 class Fake:
@@ -116,7 +75,7 @@ def fake(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFacto
     control.reset()
     cuda.reset()
     models_dir = tmp_path_factory.mktemp("models")  # outside tmp_path, which holds only outputs
-    write_model_folder(models_dir / "TRELLIS.2-4B")
+    control.write_model_folder(models_dir / "TRELLIS.2-4B")
     yield Fake(
         control=control,
         cuda=cuda,
@@ -128,17 +87,6 @@ def fake(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFacto
     for name in list(sys.modules):
         if name.split(".")[0] in FAKE_MODULES:
             del sys.modules[name]
-
-
-def write_model_folder(folder: Path, checkpoints: bool = True) -> None:
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "pipeline.json").write_text(json.dumps(PIPELINE_JSON), encoding="utf-8")
-    if checkpoints:
-        for reference in PIPELINE_JSON["args"]["models"].values():
-            for suffix in (".json", ".safetensors"):
-                path = folder / f"{reference}{suffix}"
-                path.parent.mkdir(parents=True, exist_ok=True)
-                path.write_text("{}", encoding="utf-8")
 
 
 def write_aux_folder(models_dir: Path, name: str) -> Path:
@@ -238,7 +186,7 @@ def test_local_folders_replace_the_gated_hub_parts(fake: Fake) -> None:
     assert fake.control.models["rembg_model"].model_name == str(birefnet.resolve())
     # The upstream file stays as downloaded.
     upstream = json.loads((fake.models_dir / "TRELLIS.2-4B" / "pipeline.json").read_text(encoding="utf-8"))
-    assert upstream == PIPELINE_JSON
+    assert upstream == fake.control.pipeline_json
 
 
 def test_rmbg_folder_is_preferred_and_an_explicit_hub_id_wins(fake: Fake) -> None:

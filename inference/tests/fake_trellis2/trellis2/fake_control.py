@@ -2,9 +2,54 @@
 
 from __future__ import annotations
 
+import copy
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
+
+# The shape of TRELLIS.2-4B's pipeline.json: what from_pretrained reads (model references as on the
+# hub, the sparse-structure decoder from microsoft/TRELLIS-image-large, samplers at 12 steps).
+PIPELINE_JSON: dict[str, Any] = {
+    "name": "Trellis2ImageTo3DPipeline",
+    "args": {
+        "models": {
+            "sparse_structure_flow_model": "ckpts/ss_flow_img_dit_1_3B_64_bf16",
+            "sparse_structure_decoder": "microsoft/TRELLIS-image-large/ckpts/ss_dec_conv3d_16l8_fp16",
+            "shape_slat_flow_model_512": "ckpts/slat_flow_img2shape_dit_1_3B_512_bf16",
+            "shape_slat_flow_model_1024": "ckpts/slat_flow_img2shape_dit_1_3B_1024_bf16",
+            "shape_slat_decoder": "ckpts/shape_dec_next_dc_f16c32_fp16",
+            "tex_slat_flow_model_512": "ckpts/slat_flow_imgshape2tex_dit_1_3B_512_bf16",
+            "tex_slat_flow_model_1024": "ckpts/slat_flow_imgshape2tex_dit_1_3B_1024_bf16",
+            "tex_slat_decoder": "ckpts/tex_dec_next_dc_f16c32_fp16",
+        },
+        "sparse_structure_sampler": {
+            "name": "FlowEulerGuidanceIntervalSampler",
+            "args": {"sigma_min": 1e-5},
+            "params": {"steps": 12, "guidance_strength": 7.5, "guidance_rescale": 0.7, "rescale_t": 5.0},
+        },
+        "shape_slat_sampler": {
+            "name": "FlowEulerGuidanceIntervalSampler",
+            "args": {"sigma_min": 1e-5},
+            "params": {"steps": 12, "guidance_strength": 7.5, "guidance_rescale": 0.5, "rescale_t": 3.0},
+        },
+        "tex_slat_sampler": {
+            "name": "FlowEulerGuidanceIntervalSampler",
+            "args": {"sigma_min": 1e-5},
+            "params": {"steps": 12, "guidance_strength": 1.0, "guidance_rescale": 0.0, "rescale_t": 3.0},
+        },
+        "shape_slat_normalization": {"mean": [0.0], "std": [1.0]},
+        "tex_slat_normalization": {"mean": [0.0], "std": [1.0]},
+        "image_cond_model": {
+            "name": "DinoV3FeatureExtractor",
+            "args": {"model_name": "facebook/dinov3-vitl16-pretrain-lvd1689m"},
+        },
+        "rembg_model": {"name": "BiRefNet", "args": {"model_name": "briaai/RMBG-2.0"}},
+        "low_vram": True,
+        "default_pipeline_type": "1024_cascade",
+    },
+}
 
 
 @dataclass
@@ -32,6 +77,21 @@ class FakeControl:
 
     def reset(self) -> None:
         self.__init__()  # type: ignore[misc]
+
+    @property
+    def pipeline_json(self) -> dict[str, Any]:
+        return copy.deepcopy(PIPELINE_JSON)
+
+    def write_model_folder(self, folder: Path, checkpoints: bool = True) -> None:
+        """A model folder laid out like models/TRELLIS.2-4B, with empty checkpoint files."""
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "pipeline.json").write_text(json.dumps(PIPELINE_JSON), encoding="utf-8")
+        if checkpoints:
+            for reference in PIPELINE_JSON["args"]["models"].values():
+                for suffix in (".json", ".safetensors"):
+                    path = folder / f"{reference}{suffix}"
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                    path.write_text("{}", encoding="utf-8")
 
 
 CONTROL = FakeControl()
