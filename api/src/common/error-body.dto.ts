@@ -1,4 +1,4 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, ApiResponse } from '@nestjs/swagger';
 
 /** Every error answer: {"success": false, "error": "<message>"}. */
 export class ErrorBodyDto {
@@ -7,3 +7,11 @@ export class ErrorBodyDto {
   @ApiProperty({ example: 'Unsupported image format' })
   error!: string;
 }
+
+/** Any route can answer 500 "Internal error" (logged with its stack). */
+export const ApiInternalErrorResponse = (): ClassDecorator & MethodDecorator =>
+  ApiResponse({
+    status: 500,
+    type: ErrorBodyDto,
+    description: '"Internal error" (the cause is logged with its stack)',
+  });

@@ -1,6 +1,7 @@
 import { Controller, Get, Inject } from '@nestjs/common';
 import { ApiOkResponse, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { APP_CONFIG, type AppConfig } from './app-config';
+import { ApiInternalErrorResponse } from '../common/error-body.dto';
 
 export class PublicConfigDto {
   @ApiProperty({ example: 10, description: 'Upload limit in MB (MAX_UPLOAD_MB)' })
@@ -14,6 +15,7 @@ export class PublicConfigDto {
 }
 
 @ApiTags('config')
+@ApiInternalErrorResponse()
 @Controller('api/config')
 export class ConfigController {
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}

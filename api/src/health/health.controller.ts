@@ -7,6 +7,7 @@ import { InferenceRepository, type InferenceHealth } from '../inference/inferenc
 import { GENERATION_QUEUE } from '../queue/job-names';
 import { AdmissionService } from '../queue/admission.service';
 import { RedisService } from '../redis/redis.service';
+import { ApiInternalErrorResponse } from '../common/error-body.dto';
 
 export class HealthDto {
   @ApiProperty({ enum: ['ok', 'degraded'], description: 'degraded = redis or inference down/failed (503)' })
@@ -34,6 +35,7 @@ export function healthStatusCode(
 }
 
 @ApiTags('health')
+@ApiInternalErrorResponse()
 @Controller('api/health')
 export class HealthController {
   constructor(

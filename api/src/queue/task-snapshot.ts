@@ -50,12 +50,38 @@ export type TaskView = Omit<TaskRecord, 'model_path' | 'download_path'> & {
   download_url?: string;
 };
 
+/** Field order of the JSON clients get (Redis hands fields back in any order). */
+const VIEW_ORDER: readonly (keyof TaskView)[] = [
+  'task_id',
+  'status',
+  'position',
+  'eta_s',
+  'progress',
+  'stage',
+  'model_url',
+  'download_url',
+  'generation_time',
+  'error',
+  'http_status',
+  'cancelled',
+  'engine',
+  'triangles',
+  'created_at',
+  'started_at',
+  'finished_at',
+  'updated_at',
+];
+
 export function toTaskView(record: TaskRecord, baseUrl: string): TaskView {
   const { model_path, download_path, ...rest } = record;
-  const view: TaskView = { ...rest };
-  if (model_path !== undefined) view.model_url = absoluteUrl(baseUrl, model_path);
-  if (download_path !== undefined) view.download_url = absoluteUrl(baseUrl, download_path);
-  return view;
+  const unordered: TaskView = { ...rest };
+  if (model_path !== undefined) unordered.model_url = absoluteUrl(baseUrl, model_path);
+  if (download_path !== undefined) unordered.download_url = absoluteUrl(baseUrl, download_path);
+  const view: Record<string, unknown> = {};
+  for (const key of VIEW_ORDER) {
+    if (unordered[key] !== undefined) view[key] = unordered[key];
+  }
+  return view as unknown as TaskView;
 }
 
 /** One stored version of a task; seq is the SSE event id (monotonic per task). */

@@ -17,11 +17,6 @@ export class SseCursor {
     return Number(raw.trim());
   }
 
-  /** Whether the client already has an event this old (it reconnected after it). */
-  clientHas(seq: number): boolean {
-    return this.lastEventId !== undefined && seq <= this.lastEventId;
-  }
-
   /** True if the event with this id should be written now. */
   accept(seq: number): boolean {
     if (this.lastSent === undefined) {

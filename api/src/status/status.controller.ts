@@ -11,7 +11,7 @@ import {
 } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { ApiError, ErrorMessage } from '../common/api-error';
-import { ErrorBodyDto } from '../common/error-body.dto';
+import { ApiInternalErrorResponse, ErrorBodyDto } from '../common/error-body.dto';
 import { requestBaseUrl } from '../common/public-url';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { TaskEventsService } from '../queue/task-events.service';
@@ -26,6 +26,7 @@ import { TaskViewDto } from './task-view.dto';
 export const SSE_RETRY_MS = 3000;
 
 @ApiTags('tasks')
+@ApiInternalErrorResponse()
 @Controller('api')
 export class StatusController {
   private readonly logger = new Logger('Status');

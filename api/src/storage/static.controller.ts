@@ -3,7 +3,7 @@ import { Controller, Get, Inject, Param, Res } from '@nestjs/common';
 import { ApiNotFoundResponse, ApiOkResponse, ApiParam, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { ApiError, ErrorMessage } from '../common/api-error';
-import { ErrorBodyDto } from '../common/error-body.dto';
+import { ApiInternalErrorResponse, ErrorBodyDto } from '../common/error-body.dto';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { isServableModelName } from './model-names';
 
@@ -15,6 +15,7 @@ export const MODEL_CACHE_CONTROL = 'public, max-age=172800, immutable';
  * whole against a strict pattern before the disk is touched, so no listing, no traversal.
  */
 @ApiTags('models')
+@ApiInternalErrorResponse()
 @Controller('static')
 export class StaticController {
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}

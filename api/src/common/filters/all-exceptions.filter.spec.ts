@@ -1,0 +1,43 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { BadRequestException, NotFoundException, PayloadTooLargeException } from '@nestjs/common';
+import { ApiError } from '../api-error';
+import { mapException } from './all-exceptions.filter';
+
+void describe('mapException', () => {
+  void it('keeps an ApiError status, message and headers', () => {
+    const mapped = mapException(new ApiError(503, 'Server busy, retry later', { 'Retry-After': '30' }), 10);
+    assert.deepEqual(mapped.body, { success: false, error: 'Server busy, retry later' });
+    assert.equal(mapped.status, 503);
+    assert.equal(mapped.headers['Retry-After'], '30');
+    assert.equal(mapped.unexpected, false);
+  });
+
+  void it("turns Nest's own 404 into the JSON error body", () => {
+    const mapped = mapException(new NotFoundException('Cannot GET /api/nope'), 10);
+    assert.equal(mapped.status, 404);
+    assert.deepEqual(mapped.body, { success: false, error: 'Not found' });
+  });
+
+  void it('names the configured limit on any 413', () => {
+    assert.equal(mapException(new PayloadTooLargeException(), 7).body.error, 'File too large, max 7MB');
+    const bodyParser = Object.assign(new Error('request entity too large'), { status: 413 });
+    assert.equal(mapException(bodyParser, 10).body.error, 'File too large, max 10MB');
+  });
+
+  void it('keeps a 4xx HttpException message', () => {
+    const mapped = mapException(
+      new BadRequestException('Validation failed (boolean string is expected)'),
+      10,
+    );
+    assert.equal(mapped.status, 400);
+    assert.equal(mapped.body.error, 'Validation failed (boolean string is expected)');
+  });
+
+  void it('hides anything else behind 500 Internal error and flags it for the log', () => {
+    const mapped = mapException(new TypeError('x is undefined'), 10);
+    assert.equal(mapped.status, 500);
+    assert.deepEqual(mapped.body, { success: false, error: 'Internal error' });
+    assert.equal(mapped.unexpected, true);
+  });
+});

@@ -1,0 +1,54 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ConfigError, loadConfig } from './app-config';
+
+void describe('loadConfig', () => {
+  void it('has defaults that work with an empty environment', () => {
+    const config = loadConfig({}, '/srv/kiln');
+    assert.equal(config.port, 8000);
+    assert.equal(config.redisUrl, 'redis://127.0.0.1:6379');
+    assert.equal(config.maxQueue, 5);
+    assert.equal(config.jobTimeoutS, 180);
+    assert.equal(config.maxUploadMb, 10);
+    assert.equal(config.retentionHours, 48);
+    assert.equal(config.cleanupCron, '0 3 * * *');
+    assert.equal(config.staticDir, '/srv/kiln/static');
+    assert.equal(config.trustProxy, 'loopback');
+    assert.equal(config.publicBaseUrl, undefined);
+    assert.equal(config.sseHeartbeatS, 15);
+  });
+
+  void it('strips the trailing slash of PUBLIC_BASE_URL and keeps absolute folders', () => {
+    const config = loadConfig({ PUBLIC_BASE_URL: 'https://api.example.com/', STATIC_DIR: '/data/glb' }, '/x');
+    assert.equal(config.publicBaseUrl, 'https://api.example.com');
+    assert.equal(config.staticDir, '/data/glb');
+  });
+
+  const bad: [string, string][] = [
+    ['PORT', 'eighty'],
+    ['PORT', '70000'],
+    ['MAX_QUEUE', '-1'],
+    ['MAX_QUEUE', '2.5'],
+    ['JOB_TIMEOUT_S', '0'],
+    ['MAX_UPLOAD_MB', 'ten'],
+    ['INFERENCE_ENGINE', 'cuda'],
+    ['REDIS_URL', 'http://localhost:6379'],
+    ['PUBLIC_BASE_URL', 'not a url'],
+    ['CLEANUP_CRON', 'daily'],
+    ['SSE_HEARTBEAT_S', '60'],
+  ];
+  for (const [name, value] of bad) {
+    void it(`refuses ${name}=${value} with a message naming the variable`, () => {
+      assert.throws(
+        () => loadConfig({ [name]: value }, '/x'),
+        (error: unknown) => error instanceof ConfigError && error.message.startsWith(name),
+      );
+    });
+  }
+
+  void it('reads TRUST_PROXY as a hop count, a boolean or an address list', () => {
+    assert.equal(loadConfig({ TRUST_PROXY: '1' }).trustProxy, 1);
+    assert.equal(loadConfig({ TRUST_PROXY: 'false' }).trustProxy, false);
+    assert.equal(loadConfig({ TRUST_PROXY: '10.0.0.0/8' }).trustProxy, '10.0.0.0/8');
+  });
+});

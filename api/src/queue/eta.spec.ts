@@ -1,0 +1,29 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { defaultDurationS, etaSeconds, meanDuration, retryAfterSeconds } from './eta';
+
+void describe('ETA', () => {
+  void it('uses the fallback before any job ran', () => {
+    assert.equal(meanDuration([], 60), 60);
+    assert.equal(meanDuration([Number.NaN], 60), 60);
+  });
+
+  void it('is the mean of recent durations times the position', () => {
+    const mean = meanDuration([10, 20, 30], 60);
+    assert.equal(mean, 20);
+    assert.equal(etaSeconds(1, mean), 20);
+    assert.equal(etaSeconds(3, mean), 60);
+    assert.equal(etaSeconds(2, 12.4), 25);
+  });
+
+  void it('bounds Retry-After to 1..600 s', () => {
+    assert.equal(retryAfterSeconds(0.2), 1);
+    assert.equal(retryAfterSeconds(41.1), 42);
+    assert.equal(retryAfterSeconds(5000), 600);
+  });
+
+  void it('assumes simulate takes SIMULATE_SECONDS and real engines a minute', () => {
+    assert.equal(defaultDurationS('simulate', 30), 30);
+    assert.equal(defaultDurationS('auto', 30), 60);
+  });
+});

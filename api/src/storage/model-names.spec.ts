@@ -1,0 +1,31 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { isServableModelName, isTaskId } from './model-names';
+
+void describe('servable model names', () => {
+  const id = '3f0c2a4e-8d1b-4c6e-9a7f-2b5d8e1c4a90';
+  void it('accepts {uuid v4}.glb and {uuid v4}.source.glb only', () => {
+    assert.equal(isServableModelName(`${id}.glb`), true);
+    assert.equal(isServableModelName(`${id}.source.glb`), true);
+  });
+  for (const name of [
+    `${id}.gltf`,
+    `${id}.png`,
+    `${id.toUpperCase()}.glb`,
+    '3f0c2a4e-8d1b-1c6e-9a7f-2b5d8e1c4a90.glb',
+    `../${id}.glb`,
+    `${id}.glb/`,
+    `x${id}.glb`,
+    `${id}.other.glb`,
+    '.work',
+    '',
+    '..',
+    '%2e%2e%2fetc%2fpasswd',
+  ]) {
+    void it(`refuses ${JSON.stringify(name)}`, () => assert.equal(isServableModelName(name), false));
+  }
+  void it('knows a task id', () => {
+    assert.equal(isTaskId(id), true);
+    assert.equal(isTaskId('nope'), false);
+  });
+});
