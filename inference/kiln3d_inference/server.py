@@ -201,7 +201,8 @@ class Sidecar(pb_grpc.InferenceServicer):
             deadline = time.monotonic() + request.timeout_s if request.timeout_s > 0 else None
             ctx = JobContext(task_id=task_id, on_progress=on_progress, deadline=deadline)
             job = RunningJob(task_id=task_id, ctx=ctx, started=time.monotonic())
-            context.add_callback(lambda: self._on_call_end(job))
+            if not context.add_callback(lambda: self._on_call_end(job)):
+                ctx.cancelled.set()  # the call already ended: the job starts cancelled and stops at once
             with self._state_lock:
                 self.job = job
                 self.state = pb.BUSY

@@ -15,6 +15,8 @@ import pytest
 
 from kiln3d_inference.engines.base import RECYCLE_EXIT_CODE
 from kiln3d_inference.proto import inference_pb2 as pb
+from kiln3d_inference.proto import inference_pb2_grpc as pb_grpc
+from kiln3d_inference.server import STOP_GRACE_S
 from tests.helpers import INFERENCE_DIR, parse_mesh, sample_images, validate_glbs
 from tests.sidecar_process import SidecarProcess
 
@@ -344,10 +346,56 @@ def test_many_health_calls_while_a_job_runs(simulate: SidecarProcess, out_dir: P
 
 def test_grpc_error_free_when_client_disconnects_abruptly(simulate: SidecarProcess, out_dir: Path) -> None:
     channel = grpc.insecure_channel(simulate.address)
-    from kiln3d_inference.proto import inference_pb2_grpc as pb_grpc
-
     call = pb_grpc.InferenceStub(channel).Generate(_request(out_dir), timeout=30)
     next(call)
     channel.close()
     assert simulate.wait_for_state(pb.READY, timeout=5).jobs_done == 1
     assert _only_glbs(out_dir) == []
+
+
+def test_hang_past_the_deadline_ends_the_stream_with_timeout_but_stays_busy(
+    tmp_path: Path, out_dir: Path
+) -> None:
+    with SidecarProcess(tmp_path, KILN_SIMULATE_SECONDS="0.5", KILN_SIMULATE_FAULT="hang") as sidecar:
+        sidecar.wait_for_state(pb.READY)
+        started = time.monotonic()
+        events = list(sidecar.stub.Generate(_request(out_dir, timeout_s=1), timeout=30))
+        elapsed = time.monotonic() - started
+        error = _terminal(events).error
+        assert error.code == pb.TIMEOUT
+        assert "did not stop" in error.message
+        assert 1.0 + STOP_GRACE_S - 0.5 < elapsed < 1.0 + STOP_GRACE_S + 2.0
+        assert sidecar.health().state == pb.BUSY  # the supervisor must kill and restart it
+
+
+def test_sigterm_while_loading_exits_0(tmp_path: Path) -> None:
+    with SidecarProcess(tmp_path, KILN_SIMULATE_WARMUP_SECONDS="30") as sidecar:
+        sidecar.wait_for_state(pb.LOADING, timeout=15)
+        sidecar.signal(signal.SIGTERM)
+        assert sidecar.wait_for_exit(timeout=10) == 0
+
+
+def test_restart_on_the_socket_of_a_killed_sidecar(tmp_path: Path) -> None:
+    with SidecarProcess(tmp_path) as first:
+        first.wait_for_state(pb.READY)
+        first.signal(signal.SIGKILL)
+        first.wait_for_exit(timeout=10)
+    assert (tmp_path / "inference.sock").exists()
+    with SidecarProcess(tmp_path) as second:
+        assert second.wait_for_state(pb.READY).pid != 0
+
+
+def test_tcp_port_zero_logs_the_bound_port(tmp_path: Path) -> None:
+    with SidecarProcess(tmp_path, KILN_LISTEN="127.0.0.1:0") as sidecar:
+        end = time.monotonic() + 15
+        while "listening on 127.0.0.1:" not in sidecar.log() and time.monotonic() < end:
+            time.sleep(0.05)
+        line = next(li for li in sidecar.log().splitlines() if "listening on" in li)
+        port = int(line.rsplit(":", 1)[1])
+        assert port > 0
+        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+            stub = pb_grpc.InferenceStub(channel)
+            end = time.monotonic() + 15
+            while stub.Health(pb.HealthRequest(), timeout=2).state != pb.READY:
+                assert time.monotonic() < end
+                time.sleep(0.05)

@@ -5,7 +5,7 @@ import warnings
 
 from kiln3d_inference.proto import inference_pb2 as kiln3d__inference_dot_proto_dot_inference__pb2
 
-GRPC_GENERATED_VERSION = '1.84.2'
+GRPC_GENERATED_VERSION = '1.84.0'
 GRPC_VERSION = grpc.__version__
 _version_not_supported = False
 
