@@ -47,6 +47,7 @@ log = logging.getLogger("kiln3d_inference")
 MAX_MESSAGE_BYTES = 64 * 1024 * 1024
 STOP_GRACE_S = 5.0  # how long a cancelled or overdue engine gets to stop before it is called stuck
 POLL_S = 0.1
+MAX_IMAGE_SIDE = 8192
 
 
 def _is_oom(exc: BaseException) -> bool:
@@ -66,7 +67,11 @@ def decode_image(data: bytes) -> Image.Image:
         raise InvalidInput("image is empty")
     try:
         image = Image.open(io.BytesIO(data))
+        if max(image.size) > MAX_IMAGE_SIDE:  # judged from the header, before pixels are decoded
+            raise InvalidInput(f"image too large: {image.width}x{image.height}, max {MAX_IMAGE_SIDE} a side")
         image.load()
+    except InvalidInput:
+        raise
     except Image.DecompressionBombError as exc:
         raise InvalidInput("image has too many pixels") from exc
     except Exception as exc:  # Pillow raises many types for corrupt data
@@ -295,8 +300,11 @@ class Sidecar(pb_grpc.InferenceServicer):
         except EngineError as exc:
             if exc.code is ErrorCode.INTERNAL:
                 log.error("task %s: %s\n%s", job.task_id, exc.message, traceback.format_exc())
-            outcome = f"{exc.code.name}: {exc.message}"
-            events.put(_error_event(exc.code, exc.message))
+            message = exc.message
+            if exc.code is ErrorCode.CANCELLED and self.shutting_down:
+                message = "cancelled: the sidecar is shutting down"
+            outcome = f"{exc.code.name}: {message}"
+            events.put(_error_event(exc.code, message))
         except Exception as exc:
             if _is_oom(exc):
                 outcome = f"OOM: {exc}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import signal
 import subprocess
 import sys
@@ -12,6 +13,7 @@ from pathlib import Path
 
 import grpc
 import pytest
+from PIL import Image
 
 from kiln3d_inference.engines.base import RECYCLE_EXIT_CODE
 from kiln3d_inference.proto import inference_pb2 as pb
@@ -35,6 +37,12 @@ def _request(
         seed=1,
         timeout_s=timeout_s,
     )
+
+
+def _png(image: Image.Image) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
 
 
 def _terminal(events: list[pb.GenerateEvent]) -> pb.GenerateEvent:
@@ -152,6 +160,7 @@ def test_deadline_ends_the_job_with_timeout(simulate: SidecarProcess, out_dir: P
         (b"definitely not a picture", None, "could not be decoded"),
         (b"", None, "empty"),
         (b"\x89PNG\r\n\x1a\n" + b"\x00" * 64, None, "could not be decoded"),
+        (_png(Image.new("L", (9000, 8))), None, "too large"),
         (None, "relative/out.glb", "absolute"),
         (None, "/nonexistent-kiln-folder/out.glb", "does not exist"),
     ],
@@ -229,6 +238,7 @@ def test_sigterm_during_a_job_cancels_it_and_exits_0(tmp_path: Path, out_dir: Pa
         sidecar.signal(signal.SIGTERM)
         rest = list(call)
         assert _terminal(rest).error.code == pb.CANCELLED
+        assert "shutting down" in rest[-1].error.message
         assert sidecar.wait_for_exit(timeout=10) == 0
         assert time.monotonic() - started < 3.0
         assert _only_glbs(out_dir) == []
@@ -278,10 +288,7 @@ def test_inflate_engine_over_grpc(tmp_path: Path, out_dir: Path) -> None:
 
 def test_large_message_is_accepted(tmp_path: Path, out_dir: Path) -> None:
     # A 2048 px PNG of noise is ~12 MB: far over gRPC's 4 MB default limit.
-    import io
-
     import numpy as np
-    from PIL import Image
 
     noise = np.random.default_rng(1).integers(0, 256, (2048, 2048, 3), dtype=np.uint8)
     buffer = io.BytesIO()
