@@ -168,6 +168,7 @@ export class GenerationService implements OnModuleInit, OnModuleDestroy, BeforeA
         controller.signal,
       );
       await this.storage.publishWebModel(taskId);
+      await this.tasks.deleteImage(taskId);
       await progressChain;
       const seconds = (this.clock.now() - startedAt) / 1000;
       const done = await this.tasks.update(
@@ -220,6 +221,7 @@ export class GenerationService implements OnModuleInit, OnModuleDestroy, BeforeA
         this.logger.warn(`inference end task=${taskId} duration=${seconds.toFixed(2)}s: ${failure.message}`);
       }
       await progressChain;
+      await this.tasks.deleteImage(taskId);
       await this.tasks.update(
         taskId,
         {

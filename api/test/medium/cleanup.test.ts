@@ -1,0 +1,60 @@
+import assert from 'node:assert/strict';
+import { mkdirSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import type { SchedulerRegistry } from '@nestjs/schedule';
+import { CleanupService } from '../../src/cleanup/cleanup.service';
+import { ModelFiles } from '../../src/cleanup/model-files';
+import { Clock } from '../../src/common/clock';
+import { loadConfig } from '../../src/config/app-config';
+import { tempDir } from '../support/env';
+
+/** The real filesystem with forged modification times. */
+void describe('model cleanup on a real folder', () => {
+  const dir = tempDir('cleanup');
+  after(() => dir.remove());
+
+  void it('deletes only *.glb files older than RETENTION_HOURS, nothing else', async () => {
+    const hoursAgo = (h: number): Date => new Date(Date.now() - h * 3600 * 1000);
+    const forge = (name: string, ageH: number, content = 'x'): void => {
+      writeFileSync(join(dir.path, name), content);
+      utimesSync(join(dir.path, name), hoursAgo(ageH), hoursAgo(ageH));
+    };
+    const id = '3f0c2a4e-8d1b-4c6e-9a7f-2b5d8e1c4a90';
+    forge(`${id}.glb`, 49);
+    forge(`${id}.source.glb`, 72);
+    forge('7a0c2a4e-8d1b-4c6e-9a7f-2b5d8e1c4a91.glb', 47);
+    forge('notes.txt', 500);
+    forge('.abc.partial', 500);
+    mkdirSync(join(dir.path, '.work'));
+    forge(join('.work', 'queued.glb'), 500);
+    mkdirSync(join(dir.path, 'old.glb'));
+    utimesSync(join(dir.path, 'old.glb'), hoursAgo(500), hoursAgo(500));
+
+    const service = new CleanupService(
+      loadConfig({ STATIC_DIR: dir.path, RETENTION_HOURS: '48' }),
+      new ModelFiles(),
+      new Clock(),
+      {} as SchedulerRegistry,
+    );
+    assert.deepEqual((await service.runOnce()).sort(), [`${id}.glb`, `${id}.source.glb`]);
+    assert.deepEqual(readdirSync(dir.path).sort(), [
+      '.abc.partial',
+      '.work',
+      '7a0c2a4e-8d1b-4c6e-9a7f-2b5d8e1c4a91.glb',
+      'notes.txt',
+      'old.glb',
+    ]);
+    assert.deepEqual(readdirSync(join(dir.path, '.work')), ['queued.glb']);
+  });
+
+  void it('copes with a missing folder', async () => {
+    const service = new CleanupService(
+      loadConfig({ STATIC_DIR: join(dir.path, 'absent') }),
+      new ModelFiles(),
+      new Clock(),
+      {} as SchedulerRegistry,
+    );
+    assert.deepEqual(await service.runOnce(), []);
+  });
+});

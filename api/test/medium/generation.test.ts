@@ -1,0 +1,173 @@
+import assert from 'node:assert/strict';
+import { readFile, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, beforeEach, describe, it } from 'node:test';
+import { getQueueToken } from '@nestjs/bull';
+import { Test, type TestingModule } from '@nestjs/testing';
+import type { Queue } from 'bull';
+import { loadConfig } from '../../src/config/app-config';
+import { ConfigModule } from '../../src/config/config.module';
+import { InferenceError } from '../../src/inference/inference.repository';
+import { GENERATION_QUEUE } from '../../src/queue/job-names';
+import { QueueModule } from '../../src/queue/queue.module';
+import { TaskEventsService } from '../../src/queue/task-events.service';
+import { TaskQueueService } from '../../src/queue/task-queue.service';
+import type { TaskRecord } from '../../src/queue/task-snapshot';
+import { TaskStore } from '../../src/queue/task-store.service';
+import { RedisModule } from '../../src/redis/redis.module';
+import { TEST_REDIS_URL, clearKilnKeys, tempDir, waitFor } from '../support/env';
+import { FakeInference, fakeInferenceModule, heldJob, succeed } from '../support/fake-inference';
+
+/** The queue, the processor and the generation service on real Redis and Bull, with a fake sidecar. */
+void describe('generation queue (real Redis + Bull, fake inference)', () => {
+  const dir = tempDir('generation');
+  const config = loadConfig(
+    {
+      REDIS_URL: TEST_REDIS_URL,
+      MAX_QUEUE: '3',
+      STATIC_DIR: dir.path,
+      INFERENCE_ENGINE: 'simulate',
+      SIMULATE_SECONDS: '1',
+    },
+    '/tmp',
+  );
+  const fake = new FakeInference();
+  let moduleRef: TestingModule;
+  let queue: TaskQueueService;
+  let tasks: TaskStore;
+  let events: TaskEventsService;
+  let bull: Queue;
+
+  const submit = async (): Promise<string> => {
+    const id = await queue.reserve();
+    await queue.enqueue(id, Buffer.from('png bytes'));
+    return id;
+  };
+  const finalOf = async (id: string): Promise<TaskRecord> => {
+    const state = await events.waitForTerminal(id);
+    assert.ok(state);
+    return state.record;
+  };
+
+  before(async () => {
+    await clearKilnKeys();
+    moduleRef = await Test.createTestingModule({
+      imports: [ConfigModule.forRoot(config), RedisModule, fakeInferenceModule(fake), QueueModule],
+    }).compile();
+    moduleRef.enableShutdownHooks();
+    await moduleRef.init();
+    queue = moduleRef.get(TaskQueueService);
+    tasks = moduleRef.get(TaskStore);
+    events = moduleRef.get(TaskEventsService);
+    bull = moduleRef.get<Queue>(getQueueToken(GENERATION_QUEUE));
+  });
+  beforeEach(() => {
+    fake.calls.length = 0;
+    fake.behaviour = (job, onProgress) => succeed(job, onProgress);
+  });
+  after(async () => {
+    await moduleRef.close();
+    await clearKilnKeys();
+    dir.remove();
+  });
+
+  void it('completes a task: progress events, both GLBs with the same bytes, slot released', async () => {
+    const id = await submit();
+    const seen: string[] = [];
+    const unsubscribe = events.subscribe(id, (e) =>
+      seen.push(`${e.record.status}:${e.record.progress ?? ''}`),
+    );
+    const record = await finalOf(id);
+    unsubscribe();
+    assert.equal(record.status, 'completed');
+    assert.equal(record.progress, 100);
+    assert.equal(record.model_path, `/static/${id}.glb`);
+    assert.equal(record.download_path, `/static/${id}.source.glb`);
+    assert.equal(record.engine, 'fake');
+    assert.ok(typeof record.generation_time === 'number');
+    const web = await readFile(join(dir.path, `${id}.glb`));
+    assert.deepEqual(web, await readFile(join(dir.path, `${id}.source.glb`)));
+    assert.ok(!(await readdir(dir.path)).some((n) => n.endsWith('.partial')), 'no temporary file left');
+    assert.ok(seen.includes('completed:100'));
+    assert.equal(await moduleRef.get(TaskStore).getImage(id), null, 'the image is dropped once done');
+    await waitFor('the job to leave Bull', async () => ((await bull.getJob(id)) === null ? true : undefined));
+  });
+
+  void it('runs tasks one at a time in FIFO order and publishes positions as the queue moves', async () => {
+    const hold = heldJob();
+    fake.behaviour = hold.behaviour;
+    const first = await submit();
+    await hold.started;
+    fake.behaviour = (job, onProgress) => succeed(job, onProgress);
+    const waiting = [await submit(), await submit(), await submit()];
+    const positions = await Promise.all(waiting.map(async (id) => (await tasks.get(id))?.record.position));
+    assert.deepEqual(positions, [1, 2, 3]);
+    assert.equal(typeof (await tasks.get(waiting[2]))?.record.eta_s, 'number');
+    // Full: 1 running + MAX_QUEUE (3) waiting.
+    await assert.rejects(queue.reserve(), (e: Error & { status?: number }) => e.status === 503);
+    const thirdPositions: number[] = [];
+    const unsubscribe = events.subscribe(waiting[2], (e) => {
+      if (e.record.position !== undefined) thirdPositions.push(e.record.position);
+    });
+    hold.release();
+    for (const id of waiting) assert.equal((await finalOf(id)).status, 'completed');
+    unsubscribe();
+    assert.deepEqual(fake.calls, [first, ...waiting]);
+    assert.deepEqual(thirdPositions, [2, 1], 'the last one moved up as the queue drained');
+  });
+
+  const failures: [string, () => Error, number, string][] = [
+    ['TIMEOUT', () => new InferenceError('TIMEOUT', 'over 180 s'), 504, 'Generation timeout'],
+    ['OOM', () => new InferenceError('OOM', 'CUDA out of memory'), 500, 'GPU out of memory'],
+    [
+      'INVALID_INPUT',
+      () => new InferenceError('INVALID_INPUT', 'no foreground'),
+      400,
+      'Unsupported image format',
+    ],
+    ['UNAVAILABLE', () => new InferenceError('UNAVAILABLE', 'sidecar died'), 500, 'Internal error'],
+    ['a plain Error', () => new Error('boom'), 500, 'Internal error'],
+  ];
+  for (const [name, error, status, message] of failures) {
+    void it(`maps ${name} to failed ${status} "${message}"`, async () => {
+      fake.behaviour = () => Promise.reject(error());
+      const record = await finalOf(await submit());
+      assert.equal(record.status, 'failed');
+      assert.equal(record.http_status, status);
+      assert.equal(record.error, message);
+    });
+  }
+
+  void it('cancels a waiting task: its job leaves Bull and never runs', async () => {
+    const hold = heldJob();
+    fake.behaviour = hold.behaviour;
+    const running = await submit();
+    await hold.started;
+    const waiting = await submit();
+    const cancelled = await queue.cancel(waiting);
+    assert.equal(cancelled.record.status, 'failed');
+    assert.equal(cancelled.record.cancelled, true);
+    assert.equal(cancelled.record.http_status, 409);
+    assert.equal(await bull.getJob(waiting), null);
+    hold.release();
+    assert.equal((await finalOf(running)).status, 'completed');
+    assert.deepEqual(fake.calls, [running]);
+    await assert.rejects(queue.cancel(waiting), (e: Error & { status?: number }) => e.status === 409);
+  });
+
+  void it('cancels a running task through its abort signal; the next task runs', async () => {
+    const hold = heldJob();
+    fake.behaviour = hold.behaviour;
+    const running = await submit();
+    await hold.started;
+    fake.behaviour = (job, onProgress) => succeed(job, onProgress);
+    const next = await submit();
+    const cancelled = await queue.cancel(running);
+    assert.equal(cancelled.record.error, 'Task cancelled');
+    assert.equal((await finalOf(running)).status, 'failed');
+    assert.equal((await finalOf(next)).status, 'completed');
+    await waitFor('slots released', async () =>
+      (await bull.getJobCounts()).active === 0 ? true : undefined,
+    );
+  });
+});

@@ -1,0 +1,150 @@
+import assert from 'node:assert/strict';
+import { after, before, beforeEach, describe, it } from 'node:test';
+import { Clock } from '../../src/common/clock';
+import { loadConfig } from '../../src/config/app-config';
+import { AdmissionService, RESERVATION_GRACE_MS } from '../../src/queue/admission.service';
+import { TaskEventsService } from '../../src/queue/task-events.service';
+import { TASK_TTL_S, type TaskEvent, TaskStore } from '../../src/queue/task-store.service';
+import { RedisService } from '../../src/redis/redis.service';
+import { TEST_REDIS_URL, clearKilnKeys, waitFor } from '../support/env';
+
+class ManualClock extends Clock {
+  t = Date.UTC(2026, 10, 27, 12);
+  override now(): number {
+    return this.t;
+  }
+}
+
+/** Two "api processes": separate Redis connections, same database. */
+void describe('task state and admission on real Redis', () => {
+  const config = loadConfig({ REDIS_URL: TEST_REDIS_URL, MAX_QUEUE: '5' }, '/tmp');
+  const clock = new ManualClock();
+  let redisA: RedisService;
+  let redisB: RedisService;
+  let storeA: TaskStore;
+  let admissionA: AdmissionService;
+  let admissionB: AdmissionService;
+  let events: TaskEventsService;
+
+  before(async () => {
+    await clearKilnKeys();
+    redisA = new RedisService(config);
+    redisB = new RedisService(config);
+    storeA = new TaskStore(redisA, clock);
+    admissionA = new AdmissionService(redisA, clock, config);
+    admissionB = new AdmissionService(redisB, clock, config);
+    events = new TaskEventsService(redisB, new TaskStore(redisB, clock));
+    await events.onModuleInit();
+  });
+  beforeEach(() => clearKilnKeys());
+  after(async () => {
+    events.onModuleDestroy();
+    await redisA.onApplicationShutdown();
+    await redisB.onApplicationShutdown();
+    await clearKilnKeys();
+  });
+
+  void it('admits exactly MAX_QUEUE + 1 of 40 simultaneous requests from two processes', async () => {
+    const ids = Array.from(
+      { length: 40 },
+      (_, i) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
+    );
+    const results = await Promise.all(ids.map((id, i) => (i % 2 ? admissionA : admissionB).reserve(id)));
+    assert.equal(results.filter(Boolean).length, 6);
+    assert.equal(await admissionA.held(), 6);
+    // Releasing one admits exactly one more.
+    const admitted = ids.filter((_, i) => results[i]);
+    await admissionB.release(admitted[0]);
+    const second = await Promise.all(ids.slice(0, 10).map((id) => admissionA.reserve(`${id}-again`)));
+    assert.equal(second.filter(Boolean).length, 1);
+  });
+
+  void it('reserving the same id twice counts once', async () => {
+    assert.equal(await admissionA.reserve('same'), true);
+    assert.equal(await admissionB.reserve('same'), true);
+    assert.equal(await admissionA.held(), 1);
+  });
+
+  void it('gives event ids 1, 2, 3... and publishes each change to every process', async () => {
+    const id = '11111111-1111-4111-8111-111111111111';
+    const seen: TaskEvent[] = [];
+    const unsubscribe = events.subscribe(id, (e) => seen.push(e));
+    const created = await storeA.create(id, Buffer.from('png'));
+    assert.equal(created.seq, 1);
+    assert.equal(await storeA.update(id, { position: 2, eta_s: 60 }), 2);
+    assert.equal(await storeA.update(id, { position: 2, eta_s: 60 }), 0, 'no change, no event');
+    assert.equal(
+      await storeA.update(id, { status: 'processing', progress: 0, position: null, eta_s: null }),
+      3,
+    );
+    await waitFor('two events', () => Promise.resolve(seen.length === 2 ? true : undefined), 5000);
+    unsubscribe();
+    assert.deepEqual(
+      seen.map((e) => [e.seq, e.record.status, e.record.position]),
+      [
+        [2, 'queued', 2],
+        [3, 'processing', undefined],
+      ],
+    );
+    const state = await storeA.get(id);
+    assert.equal(state?.seq, 3);
+    assert.equal(state?.record.progress, 0);
+    assert.equal('position' in (state?.record ?? {}), false, 'null removes a field');
+    const ttl = await redisA.client.ttl(`kiln:task:${id}`);
+    assert.ok(ttl > TASK_TTL_S - 10 && ttl <= TASK_TTL_S, `ttl ${ttl}`);
+    assert.equal((await storeA.getImage(id))?.toString(), 'png');
+  });
+
+  void it('a terminal task never changes again, and finishing releases its slot', async () => {
+    const id = '22222222-2222-4222-8222-222222222222';
+    assert.equal(await admissionA.reserve(id), true);
+    await storeA.create(id, Buffer.from('x'));
+    assert.ok((await storeA.update(id, { status: 'failed', error: 'Task cancelled', http_status: 409 })) > 0);
+    assert.equal(await admissionA.held(), 0);
+    assert.equal(await storeA.update(id, { status: 'completed', progress: 100 }), 0);
+    assert.equal((await storeA.get(id))?.record.status, 'failed');
+    assert.equal(await storeA.update('no-such-task', { progress: 1 }), -1);
+  });
+
+  void it('honours the allowed-status guard', async () => {
+    const id = '33333333-3333-4333-8333-333333333333';
+    await storeA.create(id, Buffer.from('x'));
+    assert.equal(await storeA.update(id, { progress: 5 }, ['processing']), 0);
+    assert.ok((await storeA.update(id, { status: 'processing' }, ['queued'])) > 0);
+  });
+
+  void it('publishes FIFO positions and ETAs from the wait list (rightmost runs next)', async () => {
+    const ids = ['a', 'b', 'c'].map((c) => `${c.repeat(8)}-0000-4000-8000-000000000000`);
+    for (const id of ids) await storeA.create(id, Buffer.from('x'));
+    // Bull LPUSHes new jobs: ids[0] came first, so it is rightmost.
+    await redisA.client.lpush('kiln:test:wait', ...ids);
+    await redisA.client.lpush('kiln:durations', '10', '20');
+    assert.equal(await storeA.refreshPositions('kiln:test:wait', 99), 3);
+    const records = await Promise.all(ids.map((id) => storeA.get(id)));
+    assert.deepEqual(
+      records.map((s) => [s?.record.position, s?.record.eta_s]),
+      [
+        [1, 15],
+        [2, 30],
+        [3, 45],
+      ],
+    );
+    assert.equal(
+      await storeA.refreshPositions('kiln:test:wait', 99),
+      0,
+      'unchanged positions publish nothing',
+    );
+  });
+
+  void it('reconcile drops slots of finished or vanished tasks after the grace period only', async () => {
+    const live = '44444444-4444-4444-8444-444444444444';
+    const leaked = '55555555-5555-4555-8555-555555555555';
+    await admissionA.reserve(live);
+    await storeA.create(live, Buffer.from('x'));
+    await admissionA.reserve(leaked);
+    assert.equal(await admissionA.reconcile(), 0, 'within the grace period');
+    clock.t += RESERVATION_GRACE_MS + 1;
+    assert.equal(await admissionA.reconcile(), 1);
+    assert.equal(await admissionA.held(), 1);
+  });
+});

@@ -1,0 +1,63 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Redis } from 'ioredis';
+
+/** Repository root (tests run from dist/api-test/test/...). */
+export const REPO_ROOT = resolve(__dirname, '..', '..', '..', '..');
+/** Real inputs: <repo>/../shared unless KILN_SHARED_DIR says otherwise. */
+export const SHARED_DIR = process.env.KILN_SHARED_DIR ?? resolve(REPO_ROOT, '..', 'shared');
+export const SAMPLES_DIR = join(SHARED_DIR, 'samples');
+/** The api engineer's Redis database; never another. */
+export const TEST_REDIS_URL = 'redis://127.0.0.1:6379/11';
+
+/** Deletes every key this project writes (kiln:*) in the test database. */
+export async function clearKilnKeys(url = TEST_REDIS_URL): Promise<void> {
+  const redis = new Redis(url, { lazyConnect: true });
+  try {
+    await redis.connect();
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', 'kiln:*', 'COUNT', 1000);
+      cursor = next;
+      if (keys.length > 0) await redis.del(...keys);
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+}
+
+export interface TempDir {
+  path: string;
+  remove(): void;
+}
+
+export function tempDir(prefix: string): TempDir {
+  const path = mkdtempSync(join(tmpdir(), `kiln3d-${prefix}-`));
+  return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** Polls until check() returns a value (not undefined), or throws after timeoutMs. */
+export async function waitFor<T>(
+  what: string,
+  check: () => Promise<T | undefined>,
+  timeoutMs = 30_000,
+  everyMs = 100,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await check();
+      if (value !== undefined) return value;
+    } catch (error) {
+      lastError = error;
+    }
+    await sleep(everyMs);
+  }
+  throw new Error(`timed out waiting for ${what}${lastError instanceof Error ? `: ${lastError.message}` : ''}`);
+}

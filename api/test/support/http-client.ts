@@ -1,0 +1,209 @@
+import { readFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { join } from 'node:path';
+import { SAMPLES_DIR } from './env';
+
+export interface JsonResponse<T = Record<string, unknown>> {
+  status: number;
+  headers: Headers;
+  body: T;
+}
+
+export function sample(name: string): Buffer {
+  return readFileSync(join(SAMPLES_DIR, name));
+}
+
+/** POST /api/generate with one file in `field` (default "image"). */
+export async function upload<T = Record<string, unknown>>(
+  baseUrl: string,
+  bytes: Buffer,
+  options: { filename?: string; contentType?: string; field?: string; query?: string } = {},
+): Promise<JsonResponse<T>> {
+  const form = new FormData();
+  form.append(
+    options.field ?? 'image',
+    new Blob([bytes], { type: options.contentType ?? 'application/octet-stream' }),
+    options.filename ?? 'upload.bin',
+  );
+  const response = await fetch(`${baseUrl}/api/generate${options.query ?? ''}`, {
+    method: 'POST',
+    body: form,
+  });
+  return { status: response.status, headers: response.headers, body: (await response.json()) as T };
+}
+
+export async function getJson<T = Record<string, unknown>>(
+  url: string,
+  init?: RequestInit,
+): Promise<JsonResponse<T>> {
+  const response = await fetch(url, init);
+  const text = await response.text();
+  return { status: response.status, headers: response.headers, body: (text ? JSON.parse(text) : {}) as T };
+}
+
+export interface SseEvent {
+  id: number;
+  event: string;
+  data: Record<string, unknown>;
+}
+
+export interface SseRead {
+  status: number;
+  events: SseEvent[];
+  comments: string[];
+  retry: number | undefined;
+  /** True when the server ended the stream (not us). */
+  endedByServer: boolean;
+  body: string;
+}
+
+/**
+ * Reads an SSE stream with node:http (so Last-Event-ID can be sent and the connection dropped
+ * at will). Stops when the server ends it, after `stopAfterEvents`, or after `timeoutMs`.
+ */
+export function readSse(
+  url: string,
+  options: {
+    lastEventId?: number;
+    stopAfterEvents?: number;
+    timeoutMs?: number;
+    stopWhen?: (read: SseRead) => boolean;
+  } = {},
+): Promise<SseRead> {
+  return new Promise((resolve, reject) => {
+    const read: SseRead = {
+      status: 0,
+      events: [],
+      comments: [],
+      retry: undefined,
+      endedByServer: false,
+      body: '',
+    };
+    const headers: Record<string, string> = { Accept: 'text/event-stream' };
+    if (options.lastEventId !== undefined) headers['Last-Event-ID'] = String(options.lastEventId);
+    let buffer = '';
+    let done = false;
+    const finish = (): void => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      req.destroy();
+      resolve(read);
+    };
+    const req = request(url, { headers }, (res) => {
+      read.status = res.statusCode ?? 0;
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        read.body += chunk;
+        buffer += chunk;
+        let split: number;
+        while ((split = buffer.indexOf('\n\n')) >= 0) {
+          const block = buffer.slice(0, split);
+          buffer = buffer.slice(split + 2);
+          const fields: Record<string, string> = {};
+          for (const line of block.split('\n')) {
+            if (line.startsWith(':')) read.comments.push(line.slice(1).trim());
+            else {
+              const colon = line.indexOf(':');
+              if (colon > 0) fields[line.slice(0, colon)] = line.slice(colon + 1).replace(/^ /, '');
+            }
+          }
+          if (fields['retry'] !== undefined) read.retry = Number(fields['retry']);
+          if (fields['data'] !== undefined) {
+            read.events.push({
+              id: Number(fields['id']),
+              event: fields['event'] ?? 'message',
+              data: JSON.parse(fields['data']) as Record<string, unknown>,
+            });
+            if (options.stopAfterEvents !== undefined && read.events.length >= options.stopAfterEvents)
+              return finish();
+          }
+          if (options.stopWhen?.(read)) return finish();
+        }
+      });
+      res.on('end', () => {
+        read.endedByServer = true;
+        finish();
+      });
+      res.on('error', () => finish());
+    });
+    const timer = setTimeout(finish, options.timeoutMs ?? 60_000);
+    req.on('error', (error) => (done ? undefined : reject(error)));
+    req.end();
+  });
+}
+
+/** Follows a task's SSE stream to its terminal event; returns every event. */
+export async function followToEnd(baseUrl: string, taskId: string, timeoutMs = 120_000): Promise<SseEvent[]> {
+  const read = await readSse(`${baseUrl}/api/status/${taskId}`, { timeoutMs });
+  if (!read.endedByServer) throw new Error(`stream of ${taskId} did not end: ${read.body.slice(-500)}`);
+  return read.events;
+}
+
+export interface RawResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+  /** Bytes of the body we had written when the answer arrived. */
+  bytesSentAtAnswer: number;
+}
+
+/**
+ * Streams a large multipart upload slowly enough to see whether the server answers before the
+ * end: chunked when contentLength is false, else with a truthful Content-Length.
+ */
+export function rawUpload(
+  baseUrl: string,
+  fileBytes: number,
+  options: { contentLength: boolean; chunkBytes?: number },
+): Promise<RawResponse> {
+  const boundary = '----kiln3dtestboundary';
+  const head = Buffer.from(
+    `--${boundary}\r\nContent-Disposition: form-data; name="image"; filename="big.png"\r\n` +
+      'Content-Type: image/png\r\n\r\n',
+  );
+  const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
+  const total = head.length + fileBytes + tail.length;
+  const url = new URL('/api/generate', baseUrl);
+  return new Promise((resolve, reject) => {
+    let sent = 0;
+    let answered = false;
+    const headers: Record<string, string | number> = {
+      'Content-Type': `multipart/form-data; boundary=${boundary}`,
+    };
+    if (options.contentLength) headers['Content-Length'] = total;
+    const req = request(url, { method: 'POST', headers }, (res) => {
+      answered = true;
+      const bytesSentAtAnswer = sent;
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (body += c));
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body, bytesSentAtAnswer }),
+      );
+      res.on('error', reject);
+    });
+    req.on('error', (error) => {
+      if (!answered) reject(error);
+    });
+    const chunk = Buffer.alloc(options.chunkBytes ?? 256 * 1024, 7);
+    const pump = (): void => {
+      if (answered || req.destroyed) return;
+      if (sent === 0) {
+        req.write(head);
+        sent += head.length;
+      }
+      while (sent < head.length + fileBytes) {
+        const n = Math.min(chunk.length, head.length + fileBytes - sent);
+        sent += n;
+        if (!req.write(chunk.subarray(0, n))) {
+          req.once('drain', pump);
+          return;
+        }
+        if (answered) return;
+      }
+      req.end(tail);
+    };
+    pump();
+  });
+}
