@@ -625,6 +625,25 @@ def test_recycle_past_the_vram_threshold(fake: Fake) -> None:
     assert (engine.vram().used_bytes, engine.vram().total_bytes) == (11 * 1024**3, 24 * 1024**3)
 
 
+def test_the_default_vram_threshold_is_the_warm_up_level_plus_headroom(fake: Fake) -> None:
+    engine = loaded_engine(fake, recycle_after_jobs=0)
+    assert engine.recycle_vram_limit() is None  # nothing to compare with before the warm-up
+    fake.cuda.used_bytes = 3 * 1024**3
+    engine.warm_up()
+    assert engine.recycle_vram_limit() == 9 * 1024**3
+    fake.cuda.used_bytes = 8 * 1024**3
+    assert not engine.should_recycle()
+    fake.cuda.used_bytes = 9 * 1024**3
+    assert engine.should_recycle()
+
+
+def test_a_zero_vram_threshold_never_recycles(fake: Fake) -> None:
+    engine = loaded_engine(fake, recycle_after_jobs=0, recycle_vram_gb=0)
+    engine.warm_up()
+    fake.cuda.used_bytes = 24 * 1024**3
+    assert not engine.should_recycle()
+
+
 def test_health_before_load(fake: Fake) -> None:
     engine = Trellis2Engine(make_settings(fake))
     assert engine.device() == "cuda (not loaded)"

@@ -96,6 +96,9 @@ NVDIFFRAST_FACE_LIMIT = 16_777_216  # example.py:26 simplifies to this before re
 AABB = ((-0.5, -0.5, -0.5), (0.5, 0.5, 0.5))  # the pipeline's output volume (trellis2_image_to_3d.py:478)
 MAX_SEED = 2**31 - 1
 GIB = 1024**3
+# Unset KILN_TRELLIS2_RECYCLE_VRAM_GB: recycle once this much more is held than after the warm-up
+# (a 1024_cascade job peaks well above its resting use; leave it the room to run).
+RECYCLE_VRAM_GROWTH_GIB = 6.0
 # Input judged to have real transparency: at least this share of pixels below half alpha.
 TRANSPARENT_SHARE = 0.01
 FOREGROUND_ALPHA = 204  # upstream crops to alpha > 0.8 * 255 (trellis2_image_to_3d.py:152)
@@ -145,9 +148,10 @@ class Trellis2EngineSettings(BaseSettings):
     image_cond_model: str = ""
     rembg_model: str = ""
     # Restart the sidecar after this many jobs (0 = never) or above this much used VRAM (GiB,
-    # device-wide, measured after a job; 0 = never): upstream's memory grows over repeated runs.
+    # device-wide, measured after a job; 0 = never; unset = what the GPU held after the warm-up
+    # plus RECYCLE_VRAM_GROWTH_GIB): upstream's memory grows over repeated runs.
     recycle_after_jobs: int = Field(default=100, ge=0)
-    recycle_vram_gb: float = Field(default=20.0, ge=0.0)
+    recycle_vram_gb: float | None = Field(default=None, ge=0.0)
     # The availability probe refuses smaller cards.
     min_vram_gb: float = Field(default=20.0, ge=0.0)
     # PYTORCH_CUDA_ALLOC_CONF unless already set (upstream example.py:3 uses it to save memory).
@@ -316,6 +320,9 @@ def trellis2_available(settings: Trellis2EngineSettings | None = None) -> tuple[
         weights_problem = _check_weights(settings)
         if weights_problem is not None:
             return False, weights_problem
+        if settings.alloc_conf:
+            # The engine loads in this process after the probe: same allocator settings for both.
+            os.environ.setdefault("PYTORCH_CUDA_ALLOC_CONF", settings.alloc_conf)
         torch: Any = importlib.import_module("torch")
         if not torch.cuda.is_available():
             return False, "CUDA is not available (no NVIDIA GPU or driver visible to PyTorch)"
@@ -347,6 +354,7 @@ class Trellis2Engine(Engine):
         self._postprocess: Any = None
         self._device_index = 0
         self._device_name = ""
+        self._vram_after_warm_up: int | None = None
 
     # -- lifecycle --------------------------------------------------------------------------------
 
@@ -437,6 +445,7 @@ class Trellis2Engine(Engine):
             self._generate(warm_up_image(), Path(folder) / "warm-up.glb", 1, ctx, pipeline_type)
         self._warm_up_background_removal()
         self.jobs_done = 0
+        self._vram_after_warm_up = self.vram().used_bytes
         log.info("TRELLIS.2 warm-up (%s) took %.1f s", pipeline_type, time.monotonic() - started)
 
     def _warm_up_background_removal(self) -> None:
@@ -661,15 +670,25 @@ class Trellis2Engine(Engine):
                 used_bytes=int(torch.cuda.memory_reserved(self._device_index)), total_bytes=int(total)
             )
 
+    def recycle_vram_limit(self) -> int | None:
+        """Bytes of used VRAM past which the sidecar restarts; None = no limit (yet)."""
+        configured = self.settings.recycle_vram_gb
+        if configured is not None:
+            return int(configured * GIB) if configured > 0 else None
+        if self._vram_after_warm_up is None:
+            return None
+        return self._vram_after_warm_up + int(RECYCLE_VRAM_GROWTH_GIB * GIB)
+
     def should_recycle(self) -> bool:
         s = self.settings
         if s.recycle_after_jobs and self.jobs_done >= s.recycle_after_jobs:
             log.info("recycling: %d jobs done (limit %d)", self.jobs_done, s.recycle_after_jobs)
             return True
-        if s.recycle_vram_gb and self._torch is not None:
+        limit = self.recycle_vram_limit()
+        if limit is not None and self._torch is not None:
             used = self.vram().used_bytes
-            if used >= s.recycle_vram_gb * GIB:
-                log.info("recycling: %.2f GiB of VRAM in use (limit %g GiB)", used / GIB, s.recycle_vram_gb)
+            if used >= limit:
+                log.info("recycling: %.2f GiB of VRAM in use (limit %.2f GiB)", used / GIB, limit / GIB)
                 return True
         return False
 
