@@ -1,0 +1,27 @@
+import { createRequire } from 'node:module';
+
+interface ValidationReport {
+  issues: {
+    numErrors: number;
+    numWarnings: number;
+    messages: { code: string; message: string; severity: number }[];
+  };
+}
+interface GltfValidator {
+  validateBytes(data: Uint8Array, options?: { maxIssues?: number }): Promise<ValidationReport>;
+}
+
+// The package ships no types; loaded through require so the one function used is typed here.
+const validator = createRequire(__filename)('gltf-validator') as GltfValidator;
+
+/** Khronos glTF-Validator: the number of errors and the first few messages. */
+export async function gltfErrors(bytes: Uint8Array): Promise<{ count: number; first: string[] }> {
+  const report = await validator.validateBytes(bytes, { maxIssues: 50 });
+  return {
+    count: report.issues.numErrors,
+    first: report.issues.messages
+      .filter((m) => m.severity === 0)
+      .slice(0, 5)
+      .map((m) => `${m.code}: ${m.message}`),
+  };
+}
