@@ -69,6 +69,9 @@ def _synthetic_cases() -> dict[str, Image.Image]:
         "one_pixel": Image.new("RGB", (1, 1), (255, 0, 0)),
         "one_pixel_transparent": Image.new("RGBA", (1, 1), (255, 0, 0, 0)),
         "one_colour": Image.new("RGB", (640, 480), (90, 90, 200)),
+        "one_pixel_wide_8000_tall": Image.new("RGB", (1, 8000), (9, 9, 9)),
+        "cmyk": Image.new("CMYK", (64, 64), (10, 20, 30, 40)),
+        "float_greyscale_noise": Image.fromarray(rng.random((64, 64)).astype(np.float32)),
         "busy_noise_photo": Image.fromarray(rng.integers(0, 256, (480, 640, 3), dtype=np.uint8), mode="RGB"),
         "grey_background": Image.fromarray(grey_bg, mode="RGB"),
         "coloured_background_jpeg": Image.open(_jpeg(Image.fromarray(coloured_bg, mode="RGB"))),
@@ -101,6 +104,8 @@ EXPECTED_KIND = {
     "one_pixel": "fallback:empty",
     "one_pixel_transparent": "fallback:empty",
     "one_colour": "fallback:empty",
+    "one_pixel_wide_8000_tall": "fallback:empty",
+    "float_greyscale_noise": "fallback:busy",
     "busy_noise_photo": "fallback:busy",
     "grey_background": "background",
     "coloured_background_jpeg": "background",
@@ -171,6 +176,13 @@ def test_glb_passes_khronos_validator(
 ) -> None:
     report = validator_reports[str(glb_dir / f"{name}.glb")]
     assert report["errors"] == 0, report["messages"]
+
+
+def test_extreme_aspect_keeps_some_width_and_depth(results: dict[str, InflateResult]) -> None:
+    extent = np.ptp(parse_mesh(results["one_pixel_wide_8000_tall"].glb).positions, axis=0)
+    assert extent[1] == pytest.approx(1.0, abs=1e-4)
+    assert extent[0] >= 1 / 8 - 0.01
+    assert extent[2] > 0.005
 
 
 def test_hole_in_the_silhouette_is_kept(results: dict[str, InflateResult]) -> None:

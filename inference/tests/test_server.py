@@ -406,3 +406,15 @@ def test_tcp_port_zero_logs_the_bound_port(tmp_path: Path) -> None:
             while stub.Health(pb.HealthRequest(), timeout=2).state != pb.READY:
                 assert time.monotonic() < end
                 time.sleep(0.05)
+
+
+def test_engine_that_cannot_load_reports_failed_and_refuses_jobs(tmp_path: Path, out_dir: Path) -> None:
+    # trellis2 cannot load on a machine without torch/CUDA: the sidecar stays up to say why.
+    with SidecarProcess(tmp_path, KILN_ENGINE="trellis2") as sidecar:
+        failed = sidecar.wait_for_state(pb.FAILED, timeout=30)
+        assert failed.engine == "trellis2"
+        assert "failed to load" in failed.message
+        events = list(sidecar.stub.Generate(_request(out_dir), timeout=5))
+        assert events[0].error.code == pb.INTERNAL
+        assert "not ready" in events[0].error.message
+    assert "engine failed to load" in sidecar.log()

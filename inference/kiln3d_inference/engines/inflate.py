@@ -48,6 +48,7 @@ TILE_THICKNESS = 0.05  # fallback tile: profile radius as a fraction of the long
 MIN_FOREGROUND_FRACTION = 0.003
 BUSY_FOREGROUND_FRACTION = 0.97
 MAX_INPUT_SIDE = 8192
+MAX_ASPECT = 8.0
 
 
 @dataclass(frozen=True)
@@ -418,6 +419,8 @@ def inflate_image(image: Image.Image, on_step: StepCallback | None = None) -> In
     grid_h, grid_w = grid.shape[0] - 2, grid.shape[1] - 2
     # Grid units -> world: keep the crop's aspect, Y up, centred, longest side 1.0.
     crop_w, crop_h = float(box[2] - box[0]), float(box[3] - box[1])
+    # A 1-pixel line of a picture would give a needle with no depth: keep at most 8:1.
+    crop_w, crop_h = max(crop_w, crop_h / MAX_ASPECT), max(crop_h, crop_w / MAX_ASPECT)
     cell_x, cell_y = crop_w / grid_w, crop_h / grid_h
     world = np.empty_like(positions)
     world[:, 0] = positions[:, 0] * cell_x
