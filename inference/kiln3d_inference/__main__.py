@@ -76,7 +76,9 @@ def main() -> None:
     threading.Thread(target=sidecar.load, name="engine-load", daemon=True).start()
 
     while not exit_request.event.wait(0.5):
-        pass
+        if settings.parent_pid and os.getppid() != settings.parent_pid:
+            log.warning("parent process %d is gone; shutting down", settings.parent_pid)
+            exit_request.request(0, "parent exited")
     log.info("stopping (%s)", exit_request.reason)
     sidecar.begin_shutdown()
     # Stop accepting calls; a running stream gets the grace period to end (its job was cancelled).

@@ -46,5 +46,8 @@ class Settings(BaseSettings):
     simulate_warmup_seconds: float = Field(default=0.0, ge=0.0, le=600.0)
     # Exit with code 75 (planned recycle) after this many jobs; 0 = only when the engine asks.
     recycle_after_jobs: int = Field(default=0, ge=0)
+    # Supervisor's pid: the sidecar exits (code 0) when it is no longer its parent, so a killed api
+    # leaves no orphan holding the port or the GPU. 0 = do not watch.
+    parent_pid: int = Field(default=0, ge=0)
     # Seconds SIGTERM waits for the running job after cancelling it, before exiting anyway.
     shutdown_grace_s: float = Field(default=5.0, ge=0.0, le=60.0)

@@ -418,3 +418,48 @@ def test_engine_that_cannot_load_reports_failed_and_refuses_jobs(tmp_path: Path,
         assert events[0].error.code == pb.INTERNAL
         assert "not ready" in events[0].error.message
     assert "engine failed to load" in sidecar.log()
+
+
+def test_exits_when_the_supervising_parent_dies(tmp_path: Path) -> None:
+    import os
+
+    socket = tmp_path / "inference.sock"
+    parent_code = (
+        "import os, subprocess, sys, time\n"
+        "env = dict(os.environ, KILN_PARENT_PID=str(os.getpid()))\n"
+        "child = subprocess.Popen([sys.executable, '-m', 'kiln3d_inference'], env=env)\n"
+        "print(child.pid, flush=True)\n"
+        "time.sleep(60)\n"
+    )
+    env = {**os.environ, "KILN_ENGINE": "simulate", "KILN_LISTEN": f"unix://{socket}"}
+    parent = subprocess.Popen(
+        [sys.executable, "-c", parent_code], cwd=INFERENCE_DIR, env=env, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert parent.stdout is not None
+        child_pid = int(parent.stdout.readline())
+        with grpc.insecure_channel(f"unix://{socket}") as channel:
+            stub = pb_grpc.InferenceStub(channel)
+            end = time.monotonic() + 15
+            while True:
+                try:
+                    if stub.Health(pb.HealthRequest(), timeout=1).state == pb.READY:
+                        break
+                except grpc.RpcError:
+                    pass
+                assert time.monotonic() < end
+                time.sleep(0.05)
+        parent.kill()
+        parent.wait(timeout=5)
+        end = time.monotonic() + 5
+        while time.monotonic() < end:
+            try:
+                os.kill(child_pid, 0)
+            except ProcessLookupError:
+                return
+            time.sleep(0.1)
+        os.kill(child_pid, signal.SIGKILL)
+        raise AssertionError("the sidecar outlived its parent")
+    finally:
+        if parent.poll() is None:
+            parent.kill()
