@@ -22,7 +22,7 @@ file:line references below are to that commit.
   list of `MeshWithVoxel` (vertices, faces, attrs, coords, layout, voxel_size).
 - Export: `o_voxel.postprocess.to_glb(...)` (o-voxel/o_voxel/postprocess.py:14-330) returns a
   `trimesh.Trimesh`; `.export(path, file_type='glb', extension_webp=...)` writes it. Arguments as
-  upstream's example.py:35-49 (remesh on, band 1, project 0), decimation and texture size ours.
+  upstream's example.py:33-48 (remesh on, band 1, project 0), decimation and texture size ours.
 - Progress: see trellis2_progress.py (upstream has no callback; its tqdm loops are borrowed).
 - Out of memory: torch.cuda.OutOfMemoryError (or an extension's "out of memory" RuntimeError) is
   handled once the exception and its traceback are gone: models back to the CPU in low_vram mode
