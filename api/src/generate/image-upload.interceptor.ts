@@ -5,7 +5,7 @@ import type { Observable } from 'rxjs';
 import { ApiError, ErrorMessage, fileTooLargeMessage } from '../common/api-error';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { closeAfterResponse } from './upload-guard.middleware';
-import { maxUploadBytes } from './upload-limits';
+import { MULTIPART_OVERHEAD_BYTES, maxUploadBytes } from './upload-limits';
 
 /** Multer errors to the contract: over the size limit 413, any other malformed upload 400. */
 export function mapMulterError(error: unknown, maxUploadMb: number): ApiError {
@@ -53,14 +53,32 @@ export class ImageUploadInterceptor implements NestInterceptor {
     const http = context.switchToHttp();
     const req = http.getRequest<Request>();
     const res = http.getResponse<Response>();
+    const bodyLimit = maxUploadBytes(this.config.maxUploadMb) + MULTIPART_OVERHEAD_BYTES;
     await new Promise<void>((resolve, reject) => {
+      let settled = false;
+      let received = 0;
+      const settle = (error?: ApiError): void => {
+        if (settled) return;
+        settled = true;
+        req.off('data', count);
+        if (error) reject(error);
+        else resolve();
+      };
+      // Multer drains the whole body before it reports its own size error; counting here lets
+      // the 413 go out as soon as the body passes the limit.
+      const count = (chunk: Buffer): void => {
+        received += chunk.length;
+        if (received <= bodyLimit) return;
+        closeAfterResponse(req, res);
+        settle(new ApiError(413, fileTooLargeMessage(this.config.maxUploadMb), { Connection: 'close' }));
+      };
       this.upload(req, res, (error?: unknown) => {
-        if (error === undefined || error === null) return resolve();
+        if (error === undefined || error === null) return settle();
         const mapped = mapMulterError(error, this.config.maxUploadMb);
-        // Stop reading what is left of an oversized body.
         if (mapped.status === 413) closeAfterResponse(req, res);
-        reject(mapped);
+        settle(mapped);
       });
+      req.on('data', count);
     });
     return next.handle();
   }

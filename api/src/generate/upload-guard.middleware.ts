@@ -29,11 +29,25 @@ export function refuseTooLarge(req: Request, res: Response, maxUploadMb: number)
   closeAfterResponse(req, res);
 }
 
-/** Ends the connection after the response so the rest of an oversized body is never read. */
+/** Longest time the rest of a refused body is read and dropped after the 413 went out. */
+export const LINGER_MS = 2000;
+
+/**
+ * Closes the connection after the 413 without processing the rest of the body. Node would
+ * destroy the socket the moment the answer is written; the kernel then answers the client's
+ * unread bytes with a reset, which can wipe the 413 from the client's buffer before it reads it
+ * (RFC 9112 section 9.6). So: half-close, drop what still arrives for at most LINGER_MS, destroy.
+ */
 export function closeAfterResponse(req: Request, res: Response): void {
+  const socket = req.socket as Request['socket'] & { destroySoon?: () => void };
+  socket.destroySoon = () => {
+    if (socket.writable) socket.end();
+  };
   req.unpipe();
+  req.resume();
   res.on('finish', () => {
-    // A moment for the client to read the answer before the socket (and its unread input) goes.
-    setTimeout(() => req.socket.destroy(), 200).unref();
+    const timer = setTimeout(() => socket.destroy(), LINGER_MS);
+    timer.unref();
+    socket.once('close', () => clearTimeout(timer));
   });
 }

@@ -1,0 +1,181 @@
+import assert from 'node:assert/strict';
+import { readFileSync, realpathSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { type ApiProcess, startApi } from '../support/api-process';
+import { clearKilnKeys, tempDir, waitFor } from '../support/env';
+import { followToEnd, getJson, rawUpload, sample, upload } from '../support/http-client';
+
+const PNG = 'typical_misc_lantern.png';
+const MB = 1024 * 1024;
+
+interface Accepted {
+  success: boolean;
+  task_id: string;
+  queue_position: number;
+  error?: string;
+}
+
+async function cancelAll(api: ApiProcess, ids: string[]): Promise<void> {
+  // Waiting ones first, so the running one's end does not start another.
+  for (const id of [...ids].reverse()) await fetch(`${api.url}/api/tasks/${id}`, { method: 'DELETE' });
+  await waitFor('every slot released', async () => {
+    const health = await getJson<{ queue: { slots_held: number; active: number } }>(`${api.url}/api/health`);
+    return health.body.queue.slots_held === 0 && health.body.queue.active === 0 ? true : undefined;
+  });
+}
+
+void describe('error table, end to end (simulate engine)', () => {
+  const dir = tempDir('e2e-errors');
+  const dirs = (name: string) => ({
+    staticDir: join(dir.path, name, 'static'),
+    logDir: join(dir.path, name, 'logs'),
+  });
+  before(() => clearKilnKeys());
+  after(async () => {
+    await clearKilnKeys();
+    dir.remove();
+  });
+
+  void describe('upload checks, queue limit and concurrent admission', () => {
+    let api: ApiProcess;
+    let second: ApiProcess | undefined;
+    before(async () => {
+      api = await startApi({ ...dirs('a'), env: { SIMULATE_SECONDS: '30', MAX_QUEUE: '5' } });
+    });
+    after(async () => {
+      await second?.stop();
+      await api.stop();
+      await clearKilnKeys();
+    });
+
+    void it('400 Unsupported image format for text bytes named .png with an image Content-Type', async () => {
+      const response = await upload(api.url, Buffer.from('definitely not pixels\n'.repeat(50)), {
+        filename: 'photo.png',
+        contentType: 'image/png',
+      });
+      assert.equal(response.status, 400);
+      assert.deepEqual(response.body, { success: false, error: 'Unsupported image format' });
+    });
+
+    void it('400 with a clear message when the image field is missing', async () => {
+      const response = await upload(api.url, sample(PNG), { field: 'photo' });
+      assert.equal(response.status, 400);
+      assert.deepEqual(response.body, {
+        success: false,
+        error: 'Send exactly one file, in the field "image"',
+      });
+      const empty = await fetch(`${api.url}/api/generate`, { method: 'POST' });
+      assert.equal(empty.status, 400);
+      assert.deepEqual(await empty.json(), { success: false, error: 'Missing file field "image"' });
+    });
+
+    for (const contentLength of [true, false]) {
+      void it(`413 for a 30 MB upload ${contentLength ? 'with' : 'without'} Content-Length, answered before the end`, async () => {
+        const response = await rawUpload(api.url, 30 * MB, { contentLength });
+        assert.equal(response.status, 413);
+        assert.deepEqual(JSON.parse(response.body), { success: false, error: 'File too large, max 10MB' });
+        assert.equal(response.headers['connection'], 'close');
+        assert.ok(response.bytesSentAtAnswer < 30 * MB, `answered after ${response.bytesSentAtAnswer} bytes`);
+      });
+    }
+
+    void it('503 + Retry-After for the 6th waiting task (one running, MAX_QUEUE=5 waiting)', async () => {
+      const ids: string[] = [];
+      for (let i = 0; i < 6; i++) {
+        const accepted = await upload<Accepted>(api.url, sample(PNG));
+        assert.equal(accepted.status, 202, JSON.stringify(accepted.body));
+        ids.push(accepted.body.task_id);
+      }
+      await waitFor('the first task to run', async () => {
+        const task = await getJson(`${api.url}/api/tasks/${ids[0]}`);
+        return task.body['status'] === 'processing' ? true : undefined;
+      });
+      const rejected = await upload(api.url, sample(PNG));
+      assert.equal(rejected.status, 503);
+      assert.deepEqual(rejected.body, { success: false, error: 'Server busy, retry later' });
+      const retryAfter = Number(rejected.headers.get('retry-after'));
+      assert.ok(Number.isInteger(retryAfter) && retryAfter >= 1, `Retry-After ${retryAfter}`);
+      const last = await getJson(`${api.url}/api/tasks/${ids[5]}`);
+      assert.equal(last.body['position'], 5);
+      assert.equal(last.body['eta_s'], 150, '5 x SIMULATE_SECONDS before any job finished');
+      await cancelAll(api, ids);
+    });
+
+    const burst = async (targets: ApiProcess[]): Promise<void> => {
+      const bytes = sample(PNG);
+      const responses = await Promise.all(
+        Array.from({ length: 20 }, (_, i) => upload<Accepted>(targets[i % targets.length].url, bytes)),
+      );
+      const accepted = responses.filter((r) => r.status === 202);
+      const busy = responses.filter((r) => r.status === 503);
+      assert.equal(accepted.length, 6, responses.map((r) => r.status).join(','));
+      assert.equal(busy.length, 14);
+      for (const r of busy) assert.equal(r.body.error, 'Server busy, retry later');
+      const ids = accepted.map((r) => r.body.task_id);
+      assert.equal(new Set(ids).size, 6);
+      const health = await getJson<{ queue: { slots_held: number } }>(`${targets[0].url}/api/health`);
+      assert.equal(health.body.queue.slots_held, 6);
+      await cancelAll(targets[0], ids);
+    };
+
+    void it('20 simultaneous uploads: exactly 6 accepted (1 running + 5 waiting), 14 get 503', () =>
+      burst([api]));
+
+    void it('the same across two api processes on one Redis', async () => {
+      second = await startApi({ ...dirs('b'), env: { SIMULATE_SECONDS: '30', MAX_QUEUE: '5' } });
+      await burst([api, second]);
+    });
+  });
+
+  const waitFailure = async (
+    name: string,
+    env: Record<string, string>,
+  ): Promise<{ api: ApiProcess; status: number; body: unknown; taskLog: string }> => {
+    const api = await startApi({ ...dirs(name), env });
+    try {
+      const response = await upload<{ task_id?: string }>(api.url, sample(PNG), { query: '?wait=true' });
+      const log = readFileSync(realpathSync(join(dirs(name).logDir, 'app.log')), 'utf8');
+      return { api, status: response.status, body: response.body, taskLog: log };
+    } finally {
+      await api.stop();
+      await clearKilnKeys();
+    }
+  };
+
+  void it('504 Generation timeout when a job passes JOB_TIMEOUT_S', async () => {
+    const result = await waitFailure('timeout', { JOB_TIMEOUT_S: '1', SIMULATE_SECONDS: '6' });
+    assert.equal(result.status, 504);
+    assert.deepEqual(result.body, { success: false, error: 'Generation timeout' });
+  });
+
+  void it('500 GPU out of memory when the engine runs out of memory (after its retry)', async () => {
+    const result = await waitFailure('oom', { KILN_SIMULATE_FAULT: 'oom' });
+    assert.equal(result.status, 500);
+    assert.deepEqual(result.body, { success: false, error: 'GPU out of memory' });
+  });
+
+  void it('500 Internal error for an engine failure, logged with its stack', async () => {
+    const result = await waitFailure('internal', { KILN_SIMULATE_FAULT: 'internal' });
+    assert.equal(result.status, 500);
+    assert.deepEqual(result.body, { success: false, error: 'Internal error' });
+    assert.match(result.taskLog, /inference failed task=[0-9a-f-]{36}/);
+    assert.match(result.taskLog, /\n\s+at /, 'a stack trace is in the log');
+  });
+
+  void it('the failed task snapshot carries the HTTP status and message (SSE and JSON)', async () => {
+    const api = await startApi({ ...dirs('sse-fail'), env: { KILN_SIMULATE_FAULT: 'oom' } });
+    try {
+      const accepted = await upload<Accepted>(api.url, sample(PNG));
+      const events = await followToEnd(api.url, accepted.body.task_id);
+      const last = events[events.length - 1];
+      assert.equal(last.event, 'failed');
+      assert.equal(last.data['status'], 'failed');
+      assert.equal(last.data['error'], 'GPU out of memory');
+      assert.equal(last.data['http_status'], 500);
+    } finally {
+      await api.stop();
+      await clearKilnKeys();
+    }
+  });
+});
