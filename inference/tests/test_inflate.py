@@ -185,6 +185,21 @@ def test_extreme_aspect_keeps_some_width_and_depth(results: dict[str, InflateRes
     assert extent[2] > 0.005
 
 
+def test_thin_parts_get_round_cross_sections() -> None:
+    # A big disc with a long thin arm: the arm's depth follows its own width, not the disc's size.
+    size = 400
+    ys, xs = np.mgrid[0:size, 0:size] / size
+    disc = (xs - 0.3) ** 2 + (ys - 0.5) ** 2 < 0.25**2
+    arm = (xs > 0.5) & (xs < 0.95) & (np.abs(ys - 0.5) < 0.03)
+    facts = parse_mesh(inflate_image(_rgba(np.where(disc | arm, 255, 0))).glb)
+    x, y, z = facts.positions[:, 0], facts.positions[:, 1], facts.positions[:, 2]
+    on_arm = x > x.min() + 0.75 * np.ptp(x)
+    arm_width, arm_depth = np.ptp(y[on_arm]), np.ptp(z[on_arm])
+    assert 0.5 < arm_depth / arm_width < 1.0
+    disc_depth = np.ptp(z)
+    assert disc_depth > 4 * arm_depth
+
+
 def test_hole_in_the_silhouette_is_kept(results: dict[str, InflateResult]) -> None:
     # A closed surface with one through-hole is a torus: Euler characteristic 0 (a sphere has 2).
     assert euler_characteristic(parse_mesh(results["ring_with_hole"].glb)) == 0

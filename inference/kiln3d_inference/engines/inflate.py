@@ -1,8 +1,10 @@
 """The `inflate` engine: a watertight, textured, inflated relief of the picture's silhouette.
 
 No GPU, no weights. Foreground from the alpha channel, else from the background colour seen on the
-border; the silhouette is sampled on a grid and lifted by a rounded profile of its distance to the
-rim (h = sqrt(d * (2R - d)), so the rim is vertical and smooth), front and back sharing the rim.
+border; the silhouette is sampled on a grid and inflated: u solves -laplacian(u) = 1 inside with
+u = 0 on the rim, and h = k sqrt(2u), which is a circle's profile across any strip (so thin limbs
+are round, big bodies domed, the rim vertical and smooth, with no medial-axis creases). Front and
+back share the rim vertices, so the surface is closed.
 
 Inputs with no usable foreground (fully transparent, one colour, 1x1) give a flat rounded tile of the
 whole picture; a busy photo with no clear background gives a rounded slab of the whole picture.
@@ -20,7 +22,8 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 from PIL import Image
-from scipy import ndimage
+from scipy import ndimage, sparse
+from scipy.sparse import linalg as sparse_linalg
 
 from kiln3d_inference.engines.base import (
     Engine,
@@ -43,7 +46,8 @@ ANALYSIS_MAX_SIDE = 512  # mask finding runs at this size: fast, and plenty for 
 ANALYSIS_MIN_SIDE = 256  # tiny inputs are enlarged so the grid has room for a rounded rim
 GRID_TARGET_CELLS = 25_000  # ~4 triangles a cell: about 100k triangles whatever the silhouette
 TEXTURE_MAX_SIDE = 1024
-THICKNESS = 0.6  # profile height as a fraction of the rounded-profile radius
+THICKNESS = 0.6  # tile profile height as a fraction of its rounded-rim radius
+POISSON_THICKNESS = 0.75  # object depth (each side) as a fraction of the local half-width
 TILE_THICKNESS = 0.05  # fallback tile: profile radius as a fraction of the longest side
 MIN_FOREGROUND_FRACTION = 0.003
 BUSY_FOREGROUND_FRACTION = 0.97
@@ -210,6 +214,31 @@ def _smoothed_distance(mask: BoolArray, sigma: float) -> FloatArray:
     return np.asarray(np.where(mask, np.maximum(out, 0.5), 0.0), dtype=np.float32)
 
 
+def _poisson_field(mask: BoolArray) -> FloatArray:
+    """Solve -laplacian(u) = 1 inside the mask with u = 0 outside (grid units). sqrt(2u) is then
+    a circle's profile across a strip of any width, and a rounded dome over a disc."""
+    h, w = mask.shape
+    index = np.full((h, w), -1, np.int64)
+    rows, cols = np.nonzero(mask)
+    count = rows.size
+    index[rows, cols] = np.arange(count)
+    src: list[IntArray] = []
+    dst: list[IntArray] = []
+    for dr, dc in ((-1, 0), (1, 0), (0, -1), (0, 1)):
+        neighbour = index[rows + dr, cols + dc]  # the padded grid keeps these in range
+        inside = neighbour >= 0
+        src.append(np.nonzero(inside)[0])
+        dst.append(neighbour[inside])
+    i = np.concatenate([np.arange(count), *src])
+    j = np.concatenate([np.arange(count), *dst])
+    values = np.concatenate([np.full(count, 4.0), np.full(i.size - count, -1.0)])
+    matrix = sparse.csc_matrix((values, (i, j)), shape=(count, count))
+    solution = np.asarray(sparse_linalg.spsolve(matrix, np.ones(count)), dtype=np.float64)
+    field = np.zeros((h, w), np.float32)
+    field[rows, cols] = solution.astype(np.float32)
+    return field
+
+
 def _profile(dist: FloatArray, radius: float) -> FloatArray:
     d = np.minimum(dist, radius)
     return np.asarray(THICKNESS * np.sqrt(np.maximum(d * (2.0 * radius - d), 0.0)), dtype=np.float32)
@@ -262,20 +291,30 @@ def build_relief(mask: BoolArray, tile: bool) -> tuple[FloatArray, FloatArray, n
     any_chord = h_chord[:-1] | h_chord[1:] | v_chord[:, :-1] | v_chord[:, 1:]
     fan = mask & (any_chord | ((rim_a & rim_c) & (rim_b & rim_d)))
 
-    dist = _smoothed_distance(mask, sigma=1.5)
-    radius = float(dist.max())
+    # A field over pixel centres (0 outside), its averages at corners and edge midpoints, and a
+    # profile turning it into height. Objects: a Poisson "inflation" (round cross-sections for thin
+    # limbs and big bodies alike, no medial-axis creases). Tiles: a capped distance profile.
     if tile:
-        radius = min(radius, TILE_THICKNESS * max(grid_h, grid_w))
-    radius = max(radius, 1.0)
+        field = _smoothed_distance(mask, sigma=1.5)
+        radius = max(1.0, min(float(field.max()), TILE_THICKNESS * max(grid_h, grid_w)))
+
+        def profile(values: FloatArray) -> FloatArray:
+            return _profile(values, radius)
+
+    else:
+        field = _poisson_field(mask)
+
+        def profile(values: FloatArray) -> FloatArray:
+            return np.asarray(POISSON_THICKNESS * np.sqrt(2.0 * np.maximum(values, 0.0)), dtype=np.float32)
 
     corner_d = np.zeros((h + 1, w + 1), np.float32)
-    pd = np.pad(dist, 1)
+    pd = np.pad(field, 1)
     corner_d[:] = (pd[:-1, :-1] + pd[:-1, 1:] + pd[1:, :-1] + pd[1:, 1:]) / 4.0
     corner_d[rim] = 0.0
     hmid_d = np.zeros((h + 1, w), np.float32)
-    hmid_d[1:-1] = (dist[:-1] + dist[1:]) / 2.0
+    hmid_d[1:-1] = (field[:-1] + field[1:]) / 2.0
     vmid_d = np.zeros((h, w + 1), np.float32)
-    vmid_d[:, 1:-1] = (dist[:, :-1] + dist[:, 1:]) / 2.0
+    vmid_d[:, 1:-1] = (field[:, :-1] + field[:, 1:]) / 2.0
 
     # Vertex table: [rim corners (shared)] [interior corners front] [interior back]
     # [centres front] [centres back] [h-mids front] [h-mids back] [v-mids front] [v-mids back].
@@ -298,19 +337,19 @@ def build_relief(mask: BoolArray, tile: bool) -> tuple[FloatArray, FloatArray, n
 
     # Corner (r, c) sits at the top-left of padded pixel (r, c): unpadded coordinates (c-1, r-1).
     interior = used & ~rim
-    corner_h = _profile(corner_d, radius)
+    corner_h = profile(corner_d)
     ids_rim = add(rim, -1.0, -1.0, None)
     ids_cf = add(interior, -1.0, -1.0, corner_h)
     ids_cb = add(interior, -1.0, -1.0, -corner_h)
     corner_front = np.where(rim, ids_rim, ids_cf)
     corner_back = np.where(rim, ids_rim, ids_cb)
-    centre_h = _profile(dist, radius)
+    centre_h = profile(field)
     ids_ef = add(fan, -0.5, -0.5, centre_h)
     ids_eb = add(fan, -0.5, -0.5, -centre_h)
-    hmid_h = _profile(hmid_d, radius)
+    hmid_h = profile(hmid_d)
     ids_hf = add(h_chord, -0.5, -1.0, hmid_h)
     ids_hb = add(h_chord, -0.5, -1.0, -hmid_h)
-    vmid_h = _profile(vmid_d, radius)
+    vmid_h = profile(vmid_d)
     ids_vf = add(v_chord, -1.0, -0.5, vmid_h)
     ids_vb = add(v_chord, -1.0, -0.5, -vmid_h)
 
