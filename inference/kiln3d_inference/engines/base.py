@@ -120,9 +120,7 @@ class Engine(abc.ABC):
         """Run one generation on a built-in image so the first real job is not slow."""
 
     @abc.abstractmethod
-    def generate(
-        self, image: Image.Image, output_path: Path, seed: int, ctx: JobContext
-    ) -> GenerateResult:
+    def generate(self, image: Image.Image, output_path: Path, seed: int, ctx: JobContext) -> GenerateResult:
         """Make a GLB at output_path (write a temporary name, then rename)."""
 
     def device(self) -> str:
