@@ -8,6 +8,11 @@ import { IDLE_TASK, TaskAction, TaskState, isTerminal, reduceTask } from '../../
 const CURRENT_TASK_KEY = 'kiln3d.currentTask';
 /** Waits between manual reconnects after the browser gave up on the stream. */
 const RECONNECT_DELAYS_MS = [1000, 2000, 5000, 10000];
+/**
+ * The page's own timeout fires this long after the server's job limit, so that the server's
+ * 504 (the real verdict, sent as a failed event) normally arrives first.
+ */
+const WATCHDOG_GRACE_S = 5;
 
 /**
  * Follows one generation: sends the picture, listens to its events, runs the page's own timeout
@@ -176,7 +181,7 @@ export class TaskTracker {
     this.ticker = setInterval(() => {
       const now = Date.now();
       this.clock.set(now);
-      this.dispatch({ type: 'tick', now, timeoutS: this.config.value().job_timeout_s });
+      this.dispatch({ type: 'tick', now, timeoutS: this.config.value().job_timeout_s + WATCHDOG_GRACE_S });
     }, 1000);
   }
 

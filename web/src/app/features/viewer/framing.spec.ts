@@ -1,4 +1,13 @@
-import { BoxGeometry, Group, MathUtils, Mesh, MeshBasicMaterial, PerspectiveCamera, Vector3 } from 'three';
+import {
+  BoxGeometry,
+  Group,
+  MathUtils,
+  Mesh,
+  MeshBasicMaterial,
+  OctahedronGeometry,
+  PerspectiveCamera,
+  Vector3,
+} from 'three';
 
 import { computeFraming, fitDistance, placeCamera } from './framing';
 
@@ -39,6 +48,18 @@ describe('computeFraming', () => {
     const large = computeFraming(box([10, 20, 10], [0, 0, 0]), 45, 1.5);
     // Float32 vertex positions limit the precision.
     expect(large.distance / small.distance).toBeCloseTo(1000, 3);
+  });
+
+  it('uses the farthest vertex, not the box corner, for rounded shapes', () => {
+    const group = new Group();
+    const mesh = new Mesh(new OctahedronGeometry(2), new MeshBasicMaterial());
+    mesh.position.set(-3, 4, 10);
+    mesh.scale.setScalar(10);
+    group.add(mesh);
+    const framing = computeFraming(group, 45, 1);
+    // The octahedron's tips are 20 from its centre; its box's corner would be 20 * sqrt(3).
+    expect(framing.radius).toBeCloseTo(20, 5);
+    expect(framing.center.toArray()).toEqual([-3, 4, 10]);
   });
 
   it('survives an empty model', () => {

@@ -1,9 +1,9 @@
-import { Box3, MathUtils, Object3D, PerspectiveCamera, Sphere, Vector3 } from 'three';
+import { Box3, BufferGeometry, MathUtils, Object3D, PerspectiveCamera, Sphere, Vector3 } from 'three';
 
 export interface Framing {
   /** Centre of the model's bounding box, in world space, before centring. */
   center: Vector3;
-  /** Radius of the bounding box's sphere (half its diagonal). */
+  /** Radius of the bounding sphere about the box centre (at most half the box diagonal). */
   radius: number;
   /** Camera distance from the centre that keeps the whole sphere in view. */
   distance: number;
@@ -28,11 +28,32 @@ export function fitDistance(radius: number, verticalFovDeg: number, aspect: numb
   return radius / Math.sin(Math.min(halfVertical, halfHorizontal));
 }
 
-/** Framing from the bounding box, whatever the model's size or position. */
+/**
+ * Farthest vertex from `center`, in world space. The box's own sphere (half its diagonal) is
+ * loose for anything but a box: an elongated or rounded model would be framed far too small.
+ */
+export function vertexRadius(object: Object3D, center: Vector3): number {
+  let maxSquared = 0;
+  const vertex = new Vector3();
+  object.traverse((node) => {
+    const geometry = (node as { geometry?: BufferGeometry }).geometry;
+    const position = geometry?.getAttribute('position');
+    if (!position) return;
+    for (let i = 0; i < position.count; i++) {
+      vertex.fromBufferAttribute(position, i).applyMatrix4(node.matrixWorld);
+      maxSquared = Math.max(maxSquared, vertex.distanceToSquared(center));
+    }
+  });
+  return Math.sqrt(maxSquared);
+}
+
+/** Framing from the bounding box and sphere, whatever the model's size or position. */
 export function computeFraming(object: Object3D, verticalFovDeg: number, aspect: number): Framing {
   object.updateWorldMatrix(true, true);
   const box = new Box3().setFromObject(object, true);
   const sphere = box.isEmpty() ? new Sphere(new Vector3(), 1) : box.getBoundingSphere(new Sphere());
+  const tight = box.isEmpty() ? 0 : vertexRadius(object, sphere.center);
+  if (tight > 0 && tight < sphere.radius) sphere.radius = tight;
   // A flat or single-point model still needs a positive radius for the camera maths.
   const radius = sphere.radius > 0 && Number.isFinite(sphere.radius) ? sphere.radius : 1;
   const distance = fitDistance(radius, verticalFovDeg, Math.max(aspect, 1e-3));

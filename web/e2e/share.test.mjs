@@ -1,0 +1,113 @@
+// The share page /m/{uuid}: real textured GLBs served by the real api from STATIC_DIR, framed
+// in the viewer whatever their size; the expiry note; a clear message for unknown models.
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { copyFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+
+import { GLB_DIR, PHONE_VIEWPORT, analyseViewer, launchBrowser, newPage, startApi } from './helpers.mjs';
+
+const MODELS = ['valve-index-left.glb', 'generic-trigger-left.glb'];
+
+function assertFramed(view, label) {
+  assert.ok(
+    view.fraction >= 0.05 && view.fraction <= 0.9,
+    `${label}: model covers ${(view.fraction * 100).toFixed(1)}% of the canvas`,
+  );
+  assert.ok(
+    !Object.values(view.touches).every(Boolean),
+    `${label}: clipped at all four edges ${JSON.stringify(view)}`,
+  );
+  // Framed, not lost in a corner: the drawn box's centre is near the canvas centre.
+  const cx = (view.box.minX + view.box.maxX) / 2 / view.width;
+  const cy = (view.box.minY + view.box.maxY) / 2 / view.height;
+  assert.ok(Math.abs(cx - 0.5) < 0.2 && Math.abs(cy - 0.5) < 0.2, `${label}: off-centre ${cx}, ${cy}`);
+}
+
+describe('share page', () => {
+  let api;
+  let browser;
+  const ids = {};
+
+  before(async () => {
+    api = await startApi({ RETENTION_HOURS: '48' });
+    browser = await launchBrowser();
+    for (const name of MODELS) {
+      const id = randomUUID();
+      ids[name] = id;
+      copyFileSync(join(GLB_DIR, name), join(api.staticDir, `${id}.glb`));
+      copyFileSync(join(GLB_DIR, name), join(api.staticDir, `${id}.source.glb`));
+    }
+  });
+
+  after(async () => {
+    await browser?.close();
+    await api?.stop();
+  });
+
+  for (const name of MODELS) {
+    test(`${name} is framed on a desktop and on a phone, with its expiry`, async () => {
+      for (const [label, options] of [
+        ['desktop', {}],
+        ['phone', { viewport: PHONE_VIEWPORT, deviceScaleFactor: 2, isMobile: true, hasTouch: true }],
+      ]) {
+        const { context, page, errors } = await newPage(browser, options);
+        try {
+          await page.goto(`${api.baseUrl}/m/${ids[name]}`);
+          await page.locator('kiln-model-viewer[data-state=ready]').waitFor({ timeout: 60_000 });
+          assertFramed(await analyseViewer(page, `share-${name}-${label}.png`), `${name} ${label}`);
+          const expiry = page.locator('[data-testid=share-expiry]');
+          await expiry.waitFor();
+          // Just copied, so about 47 hours are left.
+          assert.match((await expiry.textContent()) ?? '', /about 4[78] h/);
+          assert.equal(
+            await page.locator('kiln-model-viewer a[download]').getAttribute('href'),
+            `/static/${ids[name]}.source.glb`,
+          );
+          assert.deepEqual(errors, []);
+        } finally {
+          await context.close();
+        }
+      }
+    });
+  }
+
+  test('reset view brings the model back after the user zoomed far away', async () => {
+    const { context, page } = await newPage(browser);
+    try {
+      await page.goto(`${api.baseUrl}/m/${ids['generic-trigger-left.glb']}`);
+      const viewer = page.locator('kiln-model-viewer[data-state=ready]');
+      await viewer.waitFor({ timeout: 60_000 });
+      const canvas = viewer.locator('canvas');
+      const box = await canvas.boundingBox();
+      await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+      for (let i = 0; i < 15; i++) await page.mouse.wheel(0, 400);
+      await page.waitForTimeout(800);
+      const zoomedOut = await analyseViewer(page, 'share-zoomed-out.png');
+      await page.getByRole('button', { name: 'Reset view' }).click();
+      const reset = await analyseViewer(page, 'share-reset.png');
+      assert.ok(
+        zoomedOut.fraction < reset.fraction,
+        `zoomed ${zoomedOut.fraction} vs reset ${reset.fraction}`,
+      );
+      assertFramed(reset, 'after reset');
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('an unknown or expired model gets a clear message, a malformed link another', async () => {
+    const { context, page } = await newPage(browser);
+    try {
+      await page.goto(`${api.baseUrl}/m/${randomUUID()}`);
+      const notFound = page.locator('[data-testid=share-not-found]');
+      await notFound.waitFor({ timeout: 30_000 });
+      assert.match((await notFound.textContent()) ?? '', /does not exist or has expired/);
+      await page.goto(`${api.baseUrl}/m/not-a-model`);
+      await page.locator('[data-testid=share-bad-id]').waitFor();
+    } finally {
+      await context.close();
+    }
+  });
+});
