@@ -1,0 +1,181 @@
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { type ApiProcess, startApi } from '../support/api-process';
+import { clearKilnKeys, tempDir, waitFor } from '../support/env';
+import { followToEnd, getJson, readSse, sample, upload } from '../support/http-client';
+
+const PNG = 'typical_misc_lantern.png';
+
+interface Accepted {
+  task_id: string;
+  queue_position: number;
+}
+
+const submit = async (api: ApiProcess): Promise<string> => {
+  const response = await upload<Accepted>(api.url, sample(PNG));
+  assert.equal(response.status, 202, JSON.stringify(response.body));
+  return response.body.task_id;
+};
+
+const statusOf = async (api: ApiProcess, id: string): Promise<Record<string, unknown>> =>
+  (await getJson(`${api.url}/api/tasks/${id}`)).body;
+
+void describe('queue, SSE and task lifecycle end to end (simulate engine)', () => {
+  const dir = tempDir('e2e-queue');
+  const staticDir = join(dir.path, 'static');
+  const logDir = join(dir.path, 'logs');
+  let api: ApiProcess;
+
+  before(async () => {
+    await clearKilnKeys();
+    api = await startApi({ staticDir, logDir, env: { SIMULATE_SECONDS: '1.5', SSE_HEARTBEAT_S: '0.3' } });
+  });
+  after(async () => {
+    await api.stop();
+    await clearKilnKeys();
+    dir.remove();
+  });
+
+  void it('runs tasks one at a time, first in first out, with positions counting down', async () => {
+    const ids = [await submit(api), await submit(api), await submit(api)];
+    const third = readSse(`${api.url}/api/status/${ids[2]}`, { timeoutMs: 30_000 });
+    const finals = await Promise.all(ids.map((id) => followToEnd(api.url, id)));
+    const records = finals.map((events) => events[events.length - 1].data);
+    for (const r of records) assert.equal(r['status'], 'completed');
+    const started = records.map((r) => Date.parse(String(r['started_at'])));
+    const finished = records.map((r) => Date.parse(String(r['finished_at'])));
+    assert.ok(started[0] < started[1] && started[1] < started[2], 'started in order');
+    for (let i = 1; i < 3; i++) assert.ok(started[i] >= finished[i - 1], 'never two at once');
+    const positions = (await third).events.filter((e) => e.event === 'queued').map((e) => e.data['position']);
+    assert.deepEqual(positions, [2, 1]);
+  });
+
+  void it('SSE: retry field, heartbeats, unknown id 404 as JSON', async () => {
+    const id = await submit(api);
+    const read = await readSse(`${api.url}/api/status/${id}`, { timeoutMs: 30_000 });
+    assert.equal(read.status, 200);
+    assert.equal(read.retry, 3000);
+    assert.ok(read.endedByServer, 'the stream ends after the terminal event');
+    assert.ok(
+      read.comments.some((c) => c.startsWith('heartbeat')),
+      'a comment heartbeat (SSE_HEARTBEAT_S=0.3)',
+    );
+    const ids = read.events.map((e) => e.id);
+    assert.equal(new Set(ids).size, ids.length);
+    assert.deepEqual(
+      ids,
+      [...ids].sort((a, b) => a - b),
+    );
+    for (const e of read.events) assert.equal(e.event, e.data['status']);
+    const unknown = await getJson(`${api.url}/api/status/0f0c2a4e-8d1b-4c6e-9a7f-2b5d8e1c4a90`);
+    assert.equal(unknown.status, 404);
+    assert.deepEqual(unknown.body, { success: false, error: 'Task not found' });
+    const malformed = await getJson(`${api.url}/api/status/not-a-uuid`);
+    assert.equal(malformed.status, 404);
+  });
+
+  void it('SSE: a reconnect with Last-Event-ID gets the current state first, then only newer events', async () => {
+    const id = await submit(api);
+    const first = await readSse(`${api.url}/api/status/${id}`, { stopAfterEvents: 2, timeoutMs: 30_000 });
+    assert.equal(first.events.length, 2);
+    assert.equal(first.endedByServer, false, 'we dropped it');
+    const lastId = first.events[1].id;
+    const resumed = await readSse(`${api.url}/api/status/${id}`, { lastEventId: lastId, timeoutMs: 30_000 });
+    assert.ok(resumed.events.length >= 1);
+    const current = resumed.events[0];
+    assert.ok(current.id >= lastId, `current state ${current.id} first (Last-Event-ID ${lastId})`);
+    const rest = resumed.events.slice(1).map((e) => e.id);
+    for (const eventId of rest) assert.ok(eventId > current.id);
+    assert.equal(resumed.events[resumed.events.length - 1].event, 'completed');
+    // After the end, a reconnect still gets the (terminal) current state, then the stream ends.
+    const late = await readSse(`${api.url}/api/status/${id}`, { lastEventId: 999, timeoutMs: 10_000 });
+    assert.equal(late.events.length, 1);
+    assert.equal(late.events[0].event, 'completed');
+    assert.ok(late.endedByServer);
+  });
+
+  void it('?wait=true holds the request and answers the model', async () => {
+    const response = await upload<{
+      success: boolean;
+      model_url: string;
+      generation_time: number;
+      task_id: string;
+    }>(api.url, sample(PNG), { query: '?wait=true' });
+    assert.equal(response.status, 200);
+    assert.equal(response.body.success, true);
+    assert.equal(response.body.model_url, `${api.url}/static/${response.body.task_id}.glb`);
+    assert.ok(response.body.generation_time > 0);
+    assert.deepEqual(Object.keys(response.body).sort(), [
+      'generation_time',
+      'model_url',
+      'success',
+      'task_id',
+    ]);
+  });
+
+  void it('DELETE cancels a waiting task and a running one; both end failed/cancelled; 404 and 409 otherwise', async () => {
+    const running = await submit(api);
+    const waiting = await submit(api);
+    await waitFor('the first to run', async () =>
+      (await statusOf(api, running))['status'] === 'processing' ? true : undefined,
+    );
+    const stream = readSse(`${api.url}/api/status/${waiting}`, { timeoutMs: 20_000 });
+    const cancelWaiting = await getJson(`${api.url}/api/tasks/${waiting}`, { method: 'DELETE' });
+    assert.equal(cancelWaiting.status, 200);
+    assert.equal(cancelWaiting.body['status'], 'failed');
+    assert.equal(cancelWaiting.body['cancelled'], true);
+    const cancelRunning = await getJson(`${api.url}/api/tasks/${running}`, { method: 'DELETE' });
+    assert.equal(cancelRunning.status, 200);
+    assert.equal(cancelRunning.body['error'], 'Task cancelled');
+    assert.equal(cancelRunning.body['http_status'], 409);
+    const events = (await stream).events;
+    const last = events[events.length - 1];
+    assert.equal(last.event, 'failed');
+    assert.equal(last.data['cancelled'], true);
+    const again = await getJson(`${api.url}/api/tasks/${running}`, { method: 'DELETE' });
+    assert.equal(again.status, 409);
+    assert.deepEqual(again.body, { success: false, error: 'Task already finished' });
+    const unknown = await getJson(`${api.url}/api/tasks/0f0c2a4e-8d1b-4c6e-9a7f-2b5d8e1c4a90`, {
+      method: 'DELETE',
+    });
+    assert.equal(unknown.status, 404);
+    // The queue goes on: a new task completes, and no GLB of the cancelled ones exists.
+    const next = await submit(api);
+    const done = await followToEnd(api.url, next);
+    assert.equal(done[done.length - 1].event, 'completed');
+    for (const id of [running, waiting])
+      assert.equal((await fetch(`${api.url}/static/${id}.glb`)).status, 404);
+  });
+
+  void it('tasks survive an api crash: waiting ones and the interrupted one complete after a restart', async () => {
+    const finishedBefore = await submit(api);
+    await followToEnd(api.url, finishedBefore);
+    const ids = [await submit(api), await submit(api), await submit(api)];
+    await waitFor('the first to run', async () =>
+      (await statusOf(api, ids[0]))['status'] === 'processing' ? true : undefined,
+    );
+    await api.kill();
+    api = await startApi({ staticDir, logDir, env: { SIMULATE_SECONDS: '1.5', SSE_HEARTBEAT_S: '0.3' } });
+    assert.equal((await statusOf(api, finishedBefore))['status'], 'completed', 'finished tasks are kept');
+    for (const id of ids) {
+      const events = await followToEnd(api.url, id, 90_000);
+      assert.equal(
+        events[events.length - 1].event,
+        'completed',
+        `${id}: ${JSON.stringify(events[events.length - 1])}`,
+      );
+    }
+  });
+
+  void it('a graceful stop (SIGTERM) mid-job puts the job back; the next start completes it', async () => {
+    const id = await submit(api);
+    await waitFor('it to run', async () =>
+      (await statusOf(api, id))['status'] === 'processing' ? true : undefined,
+    );
+    await api.stop();
+    api = await startApi({ staticDir, logDir, env: { SIMULATE_SECONDS: '1.5', SSE_HEARTBEAT_S: '0.3' } });
+    const events = await followToEnd(api.url, id, 60_000);
+    assert.equal(events[events.length - 1].event, 'completed');
+  });
+});
