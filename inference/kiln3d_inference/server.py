@@ -95,6 +95,7 @@ class RunningJob:
     started: float
     thread: threading.Thread | None = None
     stop_requested_at: float | None = None
+    outcome_ready: bool = False  # the terminal event is queued: the call ending now cancels nothing
 
 
 class Sidecar(pb_grpc.InferenceServicer):
@@ -238,7 +239,7 @@ class Sidecar(pb_grpc.InferenceServicer):
 
     def _on_call_end(self, job: RunningJob) -> None:
         """gRPC calls this when the call ends for any reason; a cancelled call cancels the job."""
-        if job.thread is not None and job.thread.is_alive() and not job.ctx.cancelled.is_set():
+        if not job.outcome_ready and not job.ctx.cancelled.is_set():
             log.info("task %s: call ended by the client, cancelling the job", job.task_id)
             job.stop_requested_at = time.monotonic()
             job.ctx.cancelled.set()
@@ -285,6 +286,7 @@ class Sidecar(pb_grpc.InferenceServicer):
         outcome = "failed"
         try:
             result = engine.generate(image, output_path, seed, ctx)
+            job.outcome_ready = True
             events.put(
                 pb.GenerateEvent(
                     done=pb.Done(
@@ -304,8 +306,10 @@ class Sidecar(pb_grpc.InferenceServicer):
             if exc.code is ErrorCode.CANCELLED and self.shutting_down:
                 message = "cancelled: the sidecar is shutting down"
             outcome = f"{exc.code.name}: {message}"
+            job.outcome_ready = True
             events.put(_error_event(exc.code, message))
         except Exception as exc:
+            job.outcome_ready = True
             if _is_oom(exc):
                 outcome = f"OOM: {exc}"
                 events.put(_error_event(ErrorCode.OOM, f"out of memory: {exc}"))
