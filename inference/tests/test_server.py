@@ -112,6 +112,8 @@ def test_generate_streams_progress_then_done(simulate: SidecarProcess, out_dir: 
     health = simulate.health()
     assert health.state == pb.READY
     assert health.jobs_done == 1
+    time.sleep(0.3)  # the call-end callback runs after the client has the last event
+    assert "cancelling the job" not in simulate.log()
 
 
 def test_health_says_busy_during_a_job_and_a_second_job_is_refused(
