@@ -176,6 +176,7 @@ def test_glb_passes_khronos_validator(
 ) -> None:
     report = validator_reports[str(glb_dir / f"{name}.glb")]
     assert report["errors"] == 0, report["messages"]
+    assert report["warnings"] == 0, report["messages"]
 
 
 def test_extreme_aspect_keeps_some_width_and_depth(results: dict[str, InflateResult]) -> None:
