@@ -18,7 +18,11 @@ export async function renderOpenApiJson(): Promise<string> {
     abortOnError: false,
   });
   try {
-    return `${JSON.stringify(buildOpenApiDocument(app), null, 2)}\n`;
+    const json = JSON.stringify(buildOpenApiDocument(app), null, 2);
+    // Formatted as the repository's Prettier would, so the format check passes on it as written.
+    const prettier = await import('prettier');
+    const options = (await prettier.resolveConfig(__filename)) ?? {};
+    return prettier.format(json, { ...options, parser: 'json' });
   } finally {
     await app.close();
   }
