@@ -138,7 +138,7 @@ def test_cancelling_the_call_cancels_the_job(simulate: SidecarProcess, out_dir: 
     call.cancel()
     cancelled_at = time.monotonic()
     health = simulate.wait_for_state(pb.READY, timeout=5)
-    assert time.monotonic() - cancelled_at < 1.0
+    assert time.monotonic() - cancelled_at < 3.0  # generous: 2 shared cores; the engine polls every 50 ms
     assert health.jobs_done == 1
     assert _only_glbs(out_dir) == []
     assert "CANCELLED" in simulate.log()
@@ -152,7 +152,7 @@ def test_deadline_ends_the_job_with_timeout(simulate: SidecarProcess, out_dir: P
     # KILN_SIMULATE_SECONDS=1.5 > timeout_s=1
     error = _terminal(events).error
     assert error.code == pb.TIMEOUT
-    assert time.monotonic() - started < 2.0
+    assert time.monotonic() - started < 4.0
     assert _only_glbs(out_dir) == []
 
 
@@ -242,7 +242,7 @@ def test_sigterm_during_a_job_cancels_it_and_exits_0(tmp_path: Path, out_dir: Pa
         assert _terminal(rest).error.code == pb.CANCELLED
         assert "shutting down" in rest[-1].error.message
         assert sidecar.wait_for_exit(timeout=10) == 0
-        assert time.monotonic() - started < 3.0
+        assert time.monotonic() - started < 5.0
         assert _only_glbs(out_dir) == []
 
 
@@ -266,7 +266,7 @@ def test_hang_fault_stays_busy_until_killed_and_sigterm_still_exits(tmp_path: Pa
         started = time.monotonic()
         sidecar.signal(signal.SIGTERM)
         assert sidecar.wait_for_exit(timeout=10) == 0
-        assert time.monotonic() - started < 4.0
+        assert time.monotonic() - started < 6.0
         assert _only_glbs(out_dir) == []
 
 
@@ -373,7 +373,7 @@ def test_hang_past_the_deadline_ends_the_stream_with_timeout_but_stays_busy(
         error = _terminal(events).error
         assert error.code == pb.TIMEOUT
         assert "did not stop" in error.message
-        assert 1.0 + STOP_GRACE_S - 0.5 < elapsed < 1.0 + STOP_GRACE_S + 2.0
+        assert 1.0 + STOP_GRACE_S - 0.5 < elapsed < 1.0 + STOP_GRACE_S + 4.0
         assert sidecar.health().state == pb.BUSY  # the supervisor must kill and restart it
 
 
