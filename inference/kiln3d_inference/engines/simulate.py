@@ -143,7 +143,8 @@ class SimulateEngine(Engine):
             else:
                 ctx.progress(stage, previous, label)
                 if stage is Stage.PREPROCESS:
-                    result = inflate_image(image)  # bad input fails here, early, like the real engine
+                    # Bad input fails here, early, like the real engine; cancellation is polled inside.
+                    result = inflate_image(image, lambda stage, percent, message: ctx.check())
                 self._wait(stage_seconds, ctx)
                 ctx.progress(stage, end_percent, label)
             previous = end_percent
