@@ -144,7 +144,7 @@ class SimulateEngine(Engine):
                 ctx.progress(stage, previous, label)
                 if stage is Stage.PREPROCESS:
                     # Bad input fails here, early, like the real engine; cancellation is polled inside.
-                    result = inflate_image(image, lambda stage, percent, message: ctx.check())
+                    result = inflate_image(image, lambda _stage, _percent, _message: ctx.check())
                 self._wait(stage_seconds, ctx)
                 ctx.progress(stage, end_percent, label)
             previous = end_percent
