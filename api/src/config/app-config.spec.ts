@@ -35,6 +35,7 @@ void describe('loadConfig', () => {
     ['REDIS_URL', 'http://localhost:6379'],
     ['PUBLIC_BASE_URL', 'not a url'],
     ['CLEANUP_CRON', 'daily'],
+    ['CLEANUP_CRON', '0 25 * * *'],
     ['SSE_HEARTBEAT_S', '60'],
   ];
   for (const [name, value] of bad) {

@@ -1,3 +1,5 @@
+import { validateCronExpression } from 'cron';
+
 /**
  * Typed configuration, read once from the environment at boot (DESIGN.md, Operations).
  * A bad value stops the start with a message naming the variable.
@@ -94,7 +96,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, root = process.
   const redisUrl = urlVar(env, 'REDIS_URL', ['redis:', 'rediss:']) ?? 'redis://127.0.0.1:6379';
   const cleanupCron = optional(env, 'CLEANUP_CRON') ?? '0 3 * * *';
   const fields = cleanupCron.split(/\s+/).length;
-  if (fields < 5 || fields > 6) {
+  if (fields < 5 || fields > 6 || !validateCronExpression(cleanupCron).valid) {
     throw new ConfigError(`CLEANUP_CRON must be a cron expression of 5 or 6 fields, got "${cleanupCron}"`);
   }
   const resolve = (p: string): string => (p.startsWith('/') ? p : `${root}/${p}`);
