@@ -190,8 +190,8 @@ export class GrpcInferenceRepository
         const interrupt = (reason: string, error: InferenceError): void => {
           if (settled) return;
           interruption = reason;
-          call?.cancel();
           finish(error);
+          call?.cancel();
         };
         const onAbort = (): void =>
           interrupt(`job ${job.taskId} was cancelled`, new InferenceError('CANCELLED', 'Job cancelled'));

@@ -1,4 +1,4 @@
-import { rm } from 'node:fs/promises';
+import { rmSync } from 'node:fs';
 import { Clock, TimerHandle } from './clock';
 import type { HealthResponse__Output } from './generated/kiln3d/inference/v1/HealthResponse';
 import { InferenceError, InferenceHealth, SidecarState } from './inference.repository';
@@ -330,7 +330,7 @@ export class SidecarSupervisor {
     this.setState('starting', 'starting the sidecar process');
     let process: SidecarProcess;
     try {
-      if (spec.socketPath !== undefined) await rm(spec.socketPath, { force: true });
+      if (spec.socketPath !== undefined) rmSync(spec.socketPath, { force: true });
       const launch: SidecarSpawnSpec = {
         command: spec.command,
         args: spec.args,

@@ -19,7 +19,7 @@ import {
 
 const TOKEN = 'admin-token-for-tests-0123456789';
 
-void describe('admin restart route (managed sidecar)', () => {
+void describe('admin restart route (managed sidecar)', { timeout: 120_000 }, () => {
   const outDir = tempDir('kiln3d-inference-admin-');
   let harness: InferenceTestApp;
 

@@ -47,7 +47,7 @@ async function startSidecar(port: number): Promise<SidecarProcess> {
   });
 }
 
-void describe('INFERENCE_URL: a sidecar this api does not manage', () => {
+void describe('INFERENCE_URL: a sidecar this api does not manage', { timeout: 120_000 }, () => {
   const outDir = tempDir('kiln3d-inference-remote-');
   let port: number;
   let sidecar: SidecarProcess;
@@ -107,7 +107,7 @@ void describe('INFERENCE_URL: a sidecar this api does not manage', () => {
   });
 });
 
-void describe('admin routes are off without ADMIN_TOKEN', () => {
+void describe('admin routes are off without ADMIN_TOKEN', { timeout: 120_000 }, () => {
   let harness: InferenceTestApp;
   before(async () => {
     // No sidecar is needed to answer 404; an unreachable INFERENCE_URL keeps this one cheap.

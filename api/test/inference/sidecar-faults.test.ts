@@ -46,7 +46,7 @@ function rejectsWith(code: InferenceErrorCode, pattern?: RegExp): (error: unknow
   };
 }
 
-void describe('sidecar faults (real Python, simulate engine)', () => {
+void describe('sidecar faults (real Python, simulate engine)', { timeout: 120_000 }, () => {
   void test('a job that ignores cancellation: TIMEOUT at the limit, then the sidecar is killed and replaced', async () => {
     setSidecarEnv({ KILN_SIMULATE_FAULT: 'hang' });
     harness = await startInferenceApp(testConfig({ SIMULATE_SECONDS: '1' }));

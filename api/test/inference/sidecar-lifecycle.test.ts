@@ -20,7 +20,7 @@ import {
 
 const SIMULATE_SECONDS = 2;
 
-void describe('managed sidecar (real Python, simulate engine)', () => {
+void describe('managed sidecar (real Python, simulate engine)', { timeout: 120_000 }, () => {
   const outDir = tempDir('kiln3d-inference-out-');
   let harness: InferenceTestApp;
   let sidecarPid: number;
