@@ -1,0 +1,150 @@
+// A phone in portrait (390x844): no sideways scrolling, controls on screen, the whole flow works
+// with touch, AR offered on Android. Language from the browser, switchable. Keyboard reachable.
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+
+import {
+  PHONE_VIEWPORT,
+  SAMPLES_DIR,
+  analyseViewer,
+  horizontalOverflow,
+  launchBrowser,
+  newPage,
+  saveArtifact,
+  startApi,
+  visibleInViewport,
+} from './helpers.mjs';
+
+const ANDROID_UA =
+  'Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Mobile Safari/537.36';
+const PHONE = {
+  viewport: PHONE_VIEWPORT,
+  deviceScaleFactor: 2,
+  isMobile: true,
+  hasTouch: true,
+  userAgent: ANDROID_UA,
+  locale: 'en-US',
+};
+
+describe('phone layout, language and keyboard', () => {
+  let api;
+  let browser;
+
+  before(async () => {
+    api = await startApi({ SIMULATE_SECONDS: '3' });
+    browser = await launchBrowser();
+  });
+
+  after(async () => {
+    await browser?.close();
+    await api?.stop();
+  });
+
+  test('a phone in portrait: the whole flow fits the width and its controls are on screen', async () => {
+    const { context, page, errors } = await newPage(browser, PHONE);
+    try {
+      await page.goto(api.baseUrl);
+      assert.ok((await horizontalOverflow(page)) <= 0, 'home page scrolls sideways');
+      assert.ok(await visibleInViewport(page.getByRole('button', { name: 'Choose a picture' })));
+      assert.ok(await visibleInViewport(page.getByRole('button', { name: 'Take a photo' })));
+      assert.equal(await page.locator('input[capture=environment][accept="image/*"]').count(), 1);
+      await saveArtifact('phone-home.png', await page.screenshot({ fullPage: true }));
+
+      await page
+        .locator('[data-testid=file-input]')
+        .setInputFiles(join(SAMPLES_DIR, 'typical_misc_lantern.png'));
+      const generate = page.locator('[data-testid=generate]');
+      assert.ok(await visibleInViewport(generate));
+      await generate.tap();
+      await page.locator('[data-testid=status-processing], [data-testid=status-queued]').first().waitFor();
+      assert.ok((await horizontalOverflow(page)) <= 0, 'progress scrolls sideways');
+      await page.locator('kiln-model-viewer[data-state=ready]').waitFor();
+      assert.ok((await horizontalOverflow(page)) <= 0, 'viewer scrolls sideways');
+
+      const view = await analyseViewer(page, 'phone-model.png');
+      assert.ok(view.fraction > 0.03 && view.fraction < 0.95, `model covers ${view.fraction}`);
+      for (const name of ['Reset view', 'Auto-rotate', 'Wireframe', 'Copy share link', 'View in AR']) {
+        assert.ok(await visibleInViewport(page.getByRole('button', { name })), `${name} not on screen`);
+      }
+      assert.ok(await visibleInViewport(page.getByRole('link', { name: 'Download GLB' })));
+      await saveArtifact('phone-model-page.png', await page.screenshot({ fullPage: true }));
+
+      // Toggles report their state to assistive technology and redraw the model.
+      const wireframe = page.getByRole('button', { name: 'Wireframe' });
+      await wireframe.tap();
+      await page.locator('kiln-model-viewer button[aria-pressed=true]', { hasText: 'Wireframe' }).waitFor();
+      const wired = await analyseViewer(page, 'phone-wireframe.png');
+      assert.ok(Math.abs(wired.fraction - view.fraction) > 0.001, 'wireframe changed nothing');
+      assert.deepEqual(errors, []);
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('Chinese from the browser language, switchable to English and back, on a phone', async () => {
+    const { context, page } = await newPage(browser, { ...PHONE, locale: 'zh-CN' });
+    try {
+      await page.goto(api.baseUrl);
+      await page.getByRole('button', { name: '选择图片' }).waitFor();
+      assert.equal(await page.evaluate(() => document.documentElement.lang), 'zh-CN');
+      assert.ok((await horizontalOverflow(page)) <= 0);
+      await saveArtifact('phone-zh.png', await page.screenshot({ fullPage: true }));
+
+      await page.locator('[data-testid=lang]').selectOption('en');
+      await page.getByRole('button', { name: 'Choose a picture' }).waitFor();
+      assert.equal(await page.evaluate(() => document.documentElement.lang), 'en');
+      // The choice is remembered over the browser's language.
+      await page.reload();
+      await page.getByRole('button', { name: 'Choose a picture' }).waitFor();
+      await page.locator('[data-testid=lang]').selectOption('zh');
+      await page.getByRole('button', { name: '选择图片' }).waitFor();
+
+      // Client-side refusals speak the page's language too.
+      await page.locator('[data-testid=file-input]').setInputFiles({
+        name: 'notes.png',
+        mimeType: 'image/png',
+        buffer: Buffer.from('plain text'),
+      });
+      const error = page.locator('[data-testid=upload-error]');
+      await error.waitFor();
+      assert.match((await error.textContent()) ?? '', /不是 JPG、PNG 或 WebP/);
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('keyboard: the picker, the language and the viewer controls are reachable and labelled', async () => {
+    const { context, page } = await newPage(browser);
+    try {
+      await page.goto(api.baseUrl);
+      const reached = [];
+      for (let i = 0; i < 8; i++) {
+        await page.keyboard.press('Tab');
+        reached.push(await page.evaluate(() => document.activeElement?.textContent?.trim() ?? ''));
+        if (reached.at(-1) === 'Choose a picture') break;
+      }
+      assert.equal(reached.at(-1), 'Choose a picture', `tab order: ${JSON.stringify(reached)}`);
+      const chooser = page.waitForEvent('filechooser');
+      await page.keyboard.press('Enter');
+      await (await chooser).setFiles(join(SAMPLES_DIR, 'castle.webp'));
+      await page.locator('[data-testid=thumbnail]').waitFor();
+      await page.keyboard.press('Tab');
+      // Next stops: camera button is hidden with a fine pointer, so focus lands on Generate.
+      assert.equal(
+        await page.evaluate(() => document.activeElement?.getAttribute('data-testid')),
+        'generate',
+      );
+      await page.keyboard.press('Enter');
+      await page.locator('kiln-model-viewer[data-state=ready]').waitFor();
+      const unlabelled = await page.evaluate(() =>
+        [...document.querySelectorAll('button, a[href], select, canvas[tabindex]')]
+          .filter((el) => !(el.getAttribute('aria-label') || el.textContent?.trim() || el.closest('label')))
+          .map((el) => el.outerHTML.slice(0, 80)),
+      );
+      assert.deepEqual(unlabelled, []);
+    } finally {
+      await context.close();
+    }
+  });
+});
