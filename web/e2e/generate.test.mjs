@@ -1,5 +1,6 @@
 // Upload each kind of sample through the real page, follow the real queue and progress, and see
 // the model drawn on the canvas. Client-side checks refuse bad files without a request.
+/* global atob, DataTransfer, File, DragEvent, ClipboardEvent -- used inside page.evaluate */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -70,6 +71,54 @@ describe('generate from the home page', () => {
       }
     });
   }
+
+  test('a picture can also be dropped on the page or pasted from the clipboard', async () => {
+    const { context, page, errors } = await newPage(browser);
+    try {
+      await page.goto(api.baseUrl);
+      const sendInPage = async (eventName, file) => {
+        const bytes = readFileSync(join(SAMPLES_DIR, file)).toString('base64');
+        await page.evaluate(
+          ([eventName, bytes, file]) => {
+            const data = Uint8Array.from(atob(bytes), (c) => c.charCodeAt(0));
+            const transfer = new DataTransfer();
+            transfer.items.add(new File([data], file));
+            const target = document.querySelector('[data-testid=dropzone]');
+            if (eventName === 'drop') {
+              target.dispatchEvent(
+                new DragEvent('dragenter', { dataTransfer: transfer, bubbles: true, cancelable: true }),
+              );
+              target.dispatchEvent(
+                new DragEvent('drop', { dataTransfer: transfer, bubbles: true, cancelable: true }),
+              );
+            } else {
+              document.body.dispatchEvent(
+                new ClipboardEvent('paste', { clipboardData: transfer, bubbles: true }),
+              );
+            }
+          },
+          [eventName, bytes, file],
+        );
+      };
+      await sendInPage('drop', 'castle.webp');
+      const thumbnail = page.locator('[data-testid=thumbnail]');
+      await thumbnail.waitFor();
+      const dropped = await thumbnail.getAttribute('src');
+      await sendInPage('paste', 'lantern_on_white.jpg');
+      await page.waitForFunction(
+        (before) => document.querySelector('[data-testid=thumbnail]')?.getAttribute('src') !== before,
+        dropped,
+      );
+      assert.equal(await page.locator('[data-testid=upload-error]').count(), 0);
+      const accepted = page.waitForResponse((r) => r.url().endsWith('/api/generate'));
+      await page.locator('[data-testid=generate]').click();
+      assert.equal((await accepted).status(), 202);
+      await page.locator('[data-testid=status-completed]').waitFor();
+      assert.deepEqual(errors, []);
+    } finally {
+      await context.close();
+    }
+  });
 
   test('refuses a file that is not a picture, judged by its bytes, without sending it', async () => {
     const { context, page } = await newPage(browser);

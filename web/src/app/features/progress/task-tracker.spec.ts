@@ -1,0 +1,147 @@
+import { TestBed } from '@angular/core/testing';
+import type { MockInstance } from 'vitest';
+
+import { FakeEventSource } from '../../../testing/fake-event-source';
+import { TaskTracker } from './task-tracker';
+
+const TASK = 't-1';
+
+function json(body: unknown, status = 200, headers: Record<string, string> = {}): Response {
+  return new Response(JSON.stringify(body), { status, headers });
+}
+
+/** Routes the tracker's requests to canned answers from the HTTP contract. */
+function serve(routes: Record<string, () => Response>): MockInstance<typeof fetch> {
+  return vi.spyOn(globalThis, 'fetch').mockImplementation((input, init) => {
+    const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+    const key = `${init?.method ?? 'GET'} ${url}`;
+    const route = routes[key];
+    return route ? Promise.resolve(route()) : Promise.reject(new Error(`unexpected ${key}`));
+  });
+}
+
+const accepted = (): Response =>
+  json({ success: true, task_id: TASK, status_url: `/api/status/${TASK}`, queue_position: 1 }, 202);
+
+describe('TaskTracker', () => {
+  let tracker: TaskTracker;
+  const source = (): FakeEventSource => FakeEventSource.instances.at(-1) as FakeEventSource;
+
+  beforeEach(() => {
+    FakeEventSource.instances = [];
+    sessionStorage.clear();
+    tracker = TestBed.inject(TaskTracker);
+    tracker.createEventSource = (url) => new FakeEventSource(url);
+  });
+
+  afterEach(() => {
+    tracker.reset();
+    vi.useRealTimers();
+    vi.restoreAllMocks();
+  });
+
+  it('sends the picture, follows the events and closes the stream at the end', async () => {
+    serve({ 'POST /api/generate': accepted });
+    await tracker.start(new Blob(['x']), 'a.png');
+    expect(tracker.state()).toMatchObject({ phase: 'queued', taskId: TASK, position: 1 });
+    expect(source().url).toBe(`/api/status/${TASK}`);
+    expect(sessionStorage.getItem('kiln3d.currentTask')).toBe(TASK);
+    source().emit('processing', JSON.stringify({ status: 'processing', progress: 30, stage: 'geometry' }));
+    expect(tracker.state()).toMatchObject({ phase: 'processing', progress: 30 });
+    source().emit(
+      'completed',
+      JSON.stringify({
+        status: 'completed',
+        model_url: 'http://h/static/m.glb',
+        download_url: '/static/m.source.glb',
+      }),
+    );
+    expect(tracker.state().result?.modelUrl).toBe('/static/m.glb');
+    expect(source().closed).toBe(true);
+    expect(sessionStorage.getItem('kiln3d.currentTask')).toBeNull();
+  });
+
+  it('shows a refusal and can send the same picture again', async () => {
+    const fetchMock = serve({
+      'POST /api/generate': () =>
+        json({ success: false, error: 'Server busy, retry later' }, 503, { 'Retry-After': '9' }),
+    });
+    await tracker.start(new Blob(['x']), 'a.png');
+    expect(tracker.state()).toMatchObject({
+      phase: 'failed',
+      error: { status: 503, error: 'Server busy, retry later', retryAfterS: 9 },
+    });
+    expect(tracker.canRetry()).toBe(true);
+    await tracker.retry();
+    expect(fetchMock).toHaveBeenCalledTimes(2);
+  });
+
+  it('says timed out when processing outlasts the job limit plus a grace, and refresh asks the server', async () => {
+    vi.useFakeTimers();
+    serve({
+      'POST /api/generate': accepted,
+      [`GET /api/tasks/${TASK}`]: () =>
+        json({ task_id: TASK, status: 'failed', error: 'Generation timeout', http_status: 504 }),
+    });
+    await tracker.start(new Blob(['x']), 'a.png');
+    source().emit('processing', JSON.stringify({ status: 'processing', progress: 1 }));
+    await vi.advanceTimersByTimeAsync(184_000);
+    expect(tracker.state().phase).toBe('processing');
+    expect(tracker.elapsedS()).toBe(184);
+    await vi.advanceTimersByTimeAsync(2_000);
+    expect(tracker.state().phase).toBe('timed-out');
+    expect(source().closed).toBe(true);
+    await tracker.refresh();
+    expect(tracker.state()).toMatchObject({
+      phase: 'failed',
+      error: { status: 504, error: 'Generation timeout' },
+    });
+  });
+
+  it('when the browser gives up on the stream, asks the server and reconnects', async () => {
+    vi.useFakeTimers();
+    serve({
+      'POST /api/generate': accepted,
+      [`GET /api/tasks/${TASK}`]: () => json({ task_id: TASK, status: 'processing', progress: 50 }),
+    });
+    await tracker.start(new Blob(['x']), 'a.png');
+    source().fail(0);
+    expect(tracker.state().reconnecting).toBe(true);
+    source().fail(2);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(tracker.state()).toMatchObject({ phase: 'processing', progress: 50 });
+    expect(FakeEventSource.instances).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(FakeEventSource.instances).toHaveLength(2);
+  });
+
+  it('reports an unknown task when the stream and the server both say 404', async () => {
+    serve({
+      'POST /api/generate': accepted,
+      [`GET /api/tasks/${TASK}`]: () => json({ success: false, error: 'Task not found' }, 404),
+    });
+    await tracker.start(new Blob(['x']), 'a.png');
+    source().fail(2);
+    await vi.waitFor(() => expect(tracker.state().phase).toBe('failed'));
+    expect(tracker.state().error?.status).toBe(404);
+  });
+
+  it('cancels a queued task with DELETE', async () => {
+    const fetchMock = serve({
+      'POST /api/generate': accepted,
+      [`DELETE /api/tasks/${TASK}`]: () => json({ success: true }),
+    });
+    await tracker.start(new Blob(['x']), 'a.png');
+    await tracker.cancel();
+    expect(tracker.state().phase).toBe('cancelled');
+    expect(fetchMock).toHaveBeenLastCalledWith(`/api/tasks/${TASK}`, { method: 'DELETE' });
+    expect(source().closed).toBe(true);
+  });
+
+  it('resumes the task this tab followed before a reload', () => {
+    sessionStorage.setItem('kiln3d.currentTask', TASK);
+    expect(tracker.resume()).toBe(true);
+    expect(tracker.state()).toMatchObject({ phase: 'queued', taskId: TASK });
+    expect(source().url).toBe(`/api/status/${TASK}`);
+  });
+});

@@ -1,0 +1,34 @@
+import { EventSourceLike } from '../app/core/events/task-event-stream';
+
+/** A stand-in for the browser's EventSource that the test drives by hand. */
+export class FakeEventSource implements EventSourceLike {
+  static instances: FakeEventSource[] = [];
+  readyState = 0;
+  closed = false;
+  onerror: EventSourceLike['onerror'] = null;
+  onopen: EventSourceLike['onopen'] = null;
+  private readonly listeners = new Map<string, ((event: MessageEvent<string>) => void)[]>();
+
+  constructor(readonly url: string) {
+    FakeEventSource.instances.push(this);
+  }
+
+  addEventListener(type: string, listener: (event: MessageEvent<string>) => void): void {
+    this.listeners.set(type, [...(this.listeners.get(type) ?? []), listener]);
+  }
+
+  close(): void {
+    this.closed = true;
+    this.readyState = 2;
+  }
+
+  emit(type: string, data: string): void {
+    this.readyState = 1;
+    for (const listener of this.listeners.get(type) ?? []) listener(new MessageEvent(type, { data }));
+  }
+
+  fail(readyState: 0 | 2): void {
+    this.readyState = readyState;
+    this.onerror?.call(this as unknown as EventSource, new Event('error'));
+  }
+}
