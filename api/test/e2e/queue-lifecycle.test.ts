@@ -48,7 +48,11 @@ void describe('queue, SSE and task lifecycle end to end (simulate engine)', () =
     assert.ok(started[0] < started[1] && started[1] < started[2], 'started in order');
     for (let i = 1; i < 3; i++) assert.ok(started[i] >= finished[i - 1], 'never two at once');
     const positions = (await third).events.filter((e) => e.event === 'queued').map((e) => e.data['position']);
-    assert.deepEqual(positions, [2, 1]);
+    // An ETA update alone (a new mean duration) repeats a position; the order is what counts.
+    assert.deepEqual(
+      positions.filter((p, i) => i === 0 || p !== positions[i - 1]),
+      [2, 1],
+    );
   });
 
   void it('SSE: retry field, heartbeats, unknown id 404 as JSON', async () => {
