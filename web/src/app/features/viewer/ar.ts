@@ -42,10 +42,15 @@ export function sceneViewerIntent(absoluteGlbUrl: string, title: string, fallbac
   );
 }
 
-/** Builds a USDZ of the model in the browser (three's USDZExporter) and opens it in Quick Look. */
-export async function openQuickLook(model: Object3D): Promise<void> {
+/** A USDZ of the model, made in the browser by three's USDZExporter (loaded only when asked for). */
+export async function exportUsdz(model: Object3D): Promise<Uint8Array<ArrayBuffer>> {
   const { USDZExporter } = await import('three/examples/jsm/exporters/USDZExporter.js');
-  const usdz = await new USDZExporter().parseAsync(model, { quickLookCompatible: true });
+  return new USDZExporter().parseAsync(model, { quickLookCompatible: true });
+}
+
+/** Opens the model in iOS Quick Look from a USDZ made on the spot. */
+export async function openQuickLook(model: Object3D): Promise<void> {
+  const usdz = await exportUsdz(model);
   const url = URL.createObjectURL(new Blob([usdz], { type: 'model/vnd.usdz+zip' }));
   const anchor = document.createElement('a');
   anchor.rel = 'ar';

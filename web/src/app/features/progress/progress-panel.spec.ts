@@ -1,0 +1,59 @@
+import { TestBed } from '@angular/core/testing';
+
+import { I18n } from '../../core/i18n/i18n';
+import { FakeEventSource } from '../../../testing/fake-event-source';
+import { ProgressPanel } from './progress-panel';
+import { TaskTracker } from './task-tracker';
+
+describe('ProgressPanel', () => {
+  afterEach(() => {
+    TestBed.inject(TaskTracker).reset();
+    vi.restoreAllMocks();
+  });
+
+  async function render(): Promise<HTMLElement> {
+    const fixture = TestBed.createComponent(ProgressPanel);
+    await fixture.whenStable();
+    return fixture.nativeElement as HTMLElement;
+  }
+
+  it('explains busy with the wait from Retry-After and holds the retry button until then', async () => {
+    TestBed.inject(I18n).setLang('en');
+    vi.spyOn(globalThis, 'fetch').mockResolvedValue(
+      new Response('{"success":false,"error":"Server busy, retry later"}', {
+        status: 503,
+        headers: { 'Retry-After': '25' },
+      }),
+    );
+    await TestBed.inject(TaskTracker).start(new Blob(['x']), 'a.png');
+    const element = await render();
+    expect(element.getAttribute('data-phase')).toBe('failed');
+    expect(element.querySelector('[data-testid=status-failed]')?.textContent).toContain('Try again in 25 s');
+    expect(element.querySelector<HTMLButtonElement>('[data-testid=retry]')?.disabled).toBe(true);
+  });
+
+  it('shows place in line, then a progress bar with percent and stage, in Chinese too', async () => {
+    TestBed.inject(I18n).setLang('zh');
+    vi.spyOn(globalThis, 'fetch').mockResolvedValue(
+      new Response('{"success":true,"task_id":"t","status_url":"/api/status/t","queue_position":3}', {
+        status: 202,
+      }),
+    );
+    const tracker = TestBed.inject(TaskTracker);
+    tracker.createEventSource = (url) => new FakeEventSource(url);
+    await tracker.start(new Blob(['x']), 'a.png');
+    const fixture = TestBed.createComponent(ProgressPanel);
+    await fixture.whenStable();
+    const element = fixture.nativeElement as HTMLElement;
+    expect(element.querySelector('[data-testid=status-queued]')?.textContent).toContain('排队中：第 3 位');
+    (FakeEventSource.instances.at(-1) as FakeEventSource).emit(
+      'processing',
+      '{"status":"processing","progress":42,"stage":"texture"}',
+    );
+    await fixture.whenStable();
+    expect(element.querySelector('[data-testid=percent]')?.textContent?.trim()).toBe('42%');
+    expect(element.querySelector('[data-testid=status-processing]')?.textContent).toContain('正在绘制纹理');
+    expect(element.querySelector('progress')?.value).toBe(42);
+    TestBed.inject(I18n).setLang('en');
+  });
+});

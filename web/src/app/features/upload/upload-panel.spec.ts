@@ -1,0 +1,54 @@
+import { TestBed } from '@angular/core/testing';
+
+import { I18n } from '../../core/i18n/i18n';
+import { PickedPicture, UploadPanel } from './upload-panel';
+
+const PNG_HEAD = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13];
+
+describe('UploadPanel', () => {
+  beforeEach(() => {
+    TestBed.inject(I18n).setLang('en');
+    // jsdom has no object URLs; the thumbnail only needs a string.
+    URL.createObjectURL = vi.fn(() => 'blob:thumbnail');
+    URL.revokeObjectURL = vi.fn();
+  });
+
+  it('refuses a non-picture with the server message, and offers nothing to send', async () => {
+    const fixture = TestBed.createComponent(UploadPanel);
+    await fixture.componentInstance.accept(new File(['just text'], 'cat.png', { type: 'image/png' }));
+    await fixture.whenStable();
+    const element = fixture.nativeElement as HTMLElement;
+    const error = element.querySelector('[data-testid=upload-error]');
+    expect(error?.getAttribute('data-error')).toBe('Unsupported image format');
+    expect(error?.textContent).toContain('not a JPG, PNG or WebP');
+    expect(element.querySelector('[data-testid=generate]')).toBeNull();
+  });
+
+  it('shows a thumbnail of an accepted picture and sends it on Generate', async () => {
+    const fixture = TestBed.createComponent(UploadPanel);
+    const sent: PickedPicture[] = [];
+    fixture.componentInstance.submitted.subscribe((picked) => sent.push(picked));
+    await fixture.componentInstance.accept(new File([new Uint8Array(PNG_HEAD)], 'shot.jpg'));
+    await fixture.whenStable();
+    const element = fixture.nativeElement as HTMLElement;
+    expect(element.querySelector('[data-testid=thumbnail]')?.getAttribute('src')).toBe('blob:thumbnail');
+    element.querySelector<HTMLButtonElement>('[data-testid=generate]')?.click();
+    expect(sent).toHaveLength(1);
+    expect(sent[0]).toMatchObject({ name: 'shot.jpg', kind: 'png' });
+  });
+
+  it('does not send while a task is running', async () => {
+    const fixture = TestBed.createComponent(UploadPanel);
+    fixture.componentRef.setInput('busy', true);
+    const sent: PickedPicture[] = [];
+    fixture.componentInstance.submitted.subscribe((picked) => sent.push(picked));
+    await fixture.componentInstance.accept(new File([new Uint8Array(PNG_HEAD)], 'a.png'));
+    await fixture.whenStable();
+    const button = (fixture.nativeElement as HTMLElement).querySelector<HTMLButtonElement>(
+      '[data-testid=generate]',
+    );
+    expect(button?.disabled).toBe(true);
+    button?.click();
+    expect(sent).toEqual([]);
+  });
+});
