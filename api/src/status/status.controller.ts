@@ -92,7 +92,8 @@ export class StatusController {
       if (ready) send(event.seq, event.record);
       else pending.push({ seq: event.seq, record: event.record });
     });
-    req.on('close', close);
+    // The response closes when the client goes away (or after the terminal event).
+    res.on('close', close);
 
     try {
       const current = await this.tasks.get(taskId);

@@ -85,6 +85,8 @@ export class AllExceptionsFilter implements ExceptionFilter {
     if (mapped.unexpected) {
       const stack = exception instanceof Error ? exception.stack : String(exception);
       this.logger.error(`${req.method} ${req.originalUrl} failed: ${String(exception)}`, stack);
+    } else {
+      this.logger.log(`${req.method} ${req.originalUrl} -> ${mapped.status} ${mapped.body.error}`);
     }
     if (res.headersSent) {
       // An SSE stream or a file already under way: nothing more can be said, just end it.
