@@ -91,6 +91,18 @@ void describe('SidecarSupervisor (fake process, transport and clock)', { timeout
     assert.equal(launcher.sidecars.length, 5, 'respawned after 1 s');
   });
 
+  void test("a crash is explained in health by the sidecar's last error line", async () => {
+    const { clock, launcher, supervisor } = await startReady();
+    launcher.current.spec.onLine('stderr', '2026-01-01T00:00:00 ERROR invalid configuration: KILN_LISTEN: bad');
+    launcher.current.exit({ code: 2, signal: null });
+    await clock.advance(0);
+    assert.equal(
+      supervisor.snapshot().message,
+      'sidecar exit code 2 (last error: 2026-01-01T00:00:00 ERROR invalid configuration: KILN_LISTEN: bad); ' +
+        'restarting in 1 s',
+    );
+  });
+
   void test('exit 75 (planned recycle) respawns at once', async () => {
     const { clock, launcher, logger, supervisor } = await startReady();
     launcher.current.exit({ code: 75, signal: null });

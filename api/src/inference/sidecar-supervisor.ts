@@ -129,6 +129,8 @@ export class SidecarSupervisor {
   private consecutiveFailures = 0;
   private jobActive = false;
   private restartPending = false;
+  /** The current process's last error line, to say why it died in health and logs. */
+  private lastErrorLine: string | null = null;
   private pollTimer: TimerHandle | null = null;
   private pollToken = 0;
   private respawnTimer: TimerHandle | null = null;
@@ -327,6 +329,7 @@ export class SidecarSupervisor {
     this.answeredSinceSpawn = false;
     this.consecutiveFailures = 0;
     this.healthySince = null;
+    this.lastErrorLine = null;
     this.setState('starting', 'starting the sidecar process');
     let process: SidecarProcess;
     try {
@@ -336,7 +339,11 @@ export class SidecarSupervisor {
         args: spec.args,
         cwd: spec.cwd,
         env: spec.env(),
-        onLine: (_stream, line) => this.deps.sidecarLogger[sidecarLineLevel(line)](line),
+        onLine: (_stream, line) => {
+          const level = sidecarLineLevel(line);
+          if (level === 'error' && generation === this.generation) this.lastErrorLine = line.slice(0, 300);
+          this.deps.sidecarLogger[level](line);
+        },
       };
       process = await spec.launcher.launch(launch);
     } catch (error) {
@@ -386,8 +393,11 @@ export class SidecarSupervisor {
     }
     const delay = this.backoffMs;
     this.backoffMs = Math.min(this.backoffMs * 2, this.deps.options.backoffMaxMs);
-    this.deps.logger.error(`sidecar ${pid === undefined ? '' : `pid ${pid} `}${description}; restarting in ${delay} ms`);
-    this.setState('restarting', `sidecar ${description}; restarting in ${Math.ceil(delay / 1000)} s`);
+    const why = this.lastErrorLine === null ? '' : ` (last error: ${this.lastErrorLine})`;
+    this.deps.logger.error(
+      `sidecar ${pid === undefined ? '' : `pid ${pid} `}${description}; restarting in ${delay} ms${why}`,
+    );
+    this.setState('restarting', `sidecar ${description}${why}; restarting in ${Math.ceil(delay / 1000)} s`);
     this.respawnTimer = this.deps.clock.setTimer(() => void this.spawnNow(), delay);
   }
 
@@ -510,7 +520,7 @@ export class SidecarSupervisor {
     this.state = state;
     this.message = message;
     if (changed) {
-      const level = state === 'failed' || state === 'down' ? 'warn' : 'log';
+      const level = state === 'failed' || (state === 'down' && !this.stopping) ? 'warn' : 'log';
       const detail = state === 'ready' && this.lastHealth ? ` (engine ${this.lastHealth.engine}, ${this.lastHealth.device})` : '';
       this.deps.logger[level](`inference sidecar ${previous} -> ${state}${detail}: ${message}`);
     }
