@@ -25,10 +25,8 @@ async function bootstrap(): Promise<void> {
   });
   configureApp(app, config);
   const server = await app.listen(config.port);
-  // ?wait=true holds a request for a whole queue's worth of jobs; Node's default would cut it.
-  const holdS = (config.maxQueue + 2) * config.jobTimeoutS + 120;
-  server.requestTimeout = holdS * 1000;
-  server.headersTimeout = 60_000;
+  // Node's defaults never cut a long ?wait=true answer (server.timeout is 0); they only bound
+  // how long a client may take to send its request (requestTimeout 300 s, headers 60 s).
   const address = server.address();
   const port = typeof address === 'object' && address !== null ? address.port : config.port;
   new Logger('Bootstrap').log(
