@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type ApiProcess, startApi } from '../support/api-process';
 import { clearKilnKeys, tempDir, waitFor } from '../support/env';
-import { followToEnd, getJson, rawUpload, sample, upload } from '../support/http-client';
+import { followToEnd, getJson, rawUpload, readSse, sample, upload } from '../support/http-client';
 
 const PNG = 'typical_misc_lantern.png';
 const MB = 1024 * 1024;
@@ -125,6 +125,37 @@ void describe('error table, end to end (simulate engine)', () => {
     void it('the same across two api processes on one Redis', async () => {
       second = await startApi({ ...dirs('b'), env: { SIMULATE_SECONDS: '30', MAX_QUEUE: '5' } });
       await burst([api, second]);
+    });
+
+    void it('across processes: SSE on one sees a task run by the other; DELETE on one aborts a job on the other', async () => {
+      assert.ok(second);
+      const pair = [api, second];
+      const id = await upload<Accepted>(api.url, sample(PNG)).then((r) => r.body.task_id);
+      const runnerIndex = await waitFor('a process to run it', async () => {
+        const states = await Promise.all(
+          pair.map((p) => getJson<{ inference: { state: string } }>(`${p.url}/api/health`)),
+        );
+        const busy = states.findIndex((h) => h.body.inference.state === 'busy');
+        return busy >= 0 ? busy : undefined;
+      });
+      const runner = pair[runnerIndex];
+      const other = pair[1 - runnerIndex];
+      const stream = readSse(`${other.url}/api/status/${id}`, { timeoutMs: 20_000 });
+      const started = Date.now();
+      const cancelled = await getJson(`${other.url}/api/tasks/${id}`, { method: 'DELETE' });
+      assert.equal(cancelled.status, 200);
+      await waitFor(
+        "the runner's sidecar to be free again",
+        async () => {
+          const health = await getJson<{ inference: { state: string } }>(`${runner.url}/api/health`);
+          return health.body.inference.state === 'ready' ? true : undefined;
+        },
+        10_000,
+      );
+      assert.ok(Date.now() - started < 10_000, 'aborted, not run to its 30 s end');
+      const events = (await stream).events;
+      assert.equal(events[events.length - 1].event, 'failed');
+      assert.equal(events[events.length - 1].data['cancelled'], true);
     });
   });
 
