@@ -1,4 +1,13 @@
-import { ChangeDetectionStrategy, Component, computed, effect, inject, untracked } from '@angular/core';
+import {
+  ChangeDetectionStrategy,
+  Component,
+  ElementRef,
+  computed,
+  effect,
+  inject,
+  untracked,
+  viewChild,
+} from '@angular/core';
 
 import { isTerminal } from '../../core/events/task-state';
 import { I18n } from '../../core/i18n/i18n';
@@ -33,6 +42,7 @@ export class HomePage {
     const modelId = modelIdFromUrl(state.result.modelUrl);
     return { ...state.result, sharePath: modelId ? `/m/${modelId}` : undefined };
   });
+  private readonly modelColumn = viewChild<ElementRef<HTMLElement>>('modelColumn');
   private picture: Blob | undefined;
   private recordedTaskId: string | undefined;
 
@@ -53,6 +63,18 @@ export class HomePage {
   protected onSubmitted(picked: PickedPicture): void {
     this.picture = picked.blob;
     void this.tracker.start(picked.blob, picked.name);
+  }
+
+  /** On a phone the model appears below the fold: bring it up once, when it is new. */
+  private revealModel(): void {
+    if (!globalThis.matchMedia?.('(max-width: 859px)').matches) return;
+    const smooth = !globalThis.matchMedia('(prefers-reduced-motion: reduce)').matches;
+    setTimeout(() =>
+      this.modelColumn()?.nativeElement.scrollIntoView({
+        behavior: smooth ? 'smooth' : 'auto',
+        block: 'start',
+      }),
+    );
   }
 
   private async record(taskId: string, modelUrl: string, generationTime: number | undefined): Promise<void> {
