@@ -42,6 +42,7 @@ export const DEFAULT_SUPERVISOR_OPTIONS: SupervisorOptions = {
 export const RECYCLE_EXIT_CODE = 75;
 
 export interface SupervisorLogger {
+  debug(message: string): void;
   log(message: string): void;
   warn(message: string): void;
   error(message: string): void;
@@ -520,7 +521,9 @@ export class SidecarSupervisor {
     this.state = state;
     this.message = message;
     if (changed) {
-      const level = state === 'failed' || (state === 'down' && !this.stopping) ? 'warn' : 'log';
+      // ready <-> busy is every job's routine: the queue logs jobs itself.
+      const routine = (previous === 'ready' && state === 'busy') || (previous === 'busy' && state === 'ready');
+      const level = state === 'failed' || (state === 'down' && !this.stopping) ? 'warn' : routine ? 'debug' : 'log';
       const detail = state === 'ready' && this.lastHealth ? ` (engine ${this.lastHealth.engine}, ${this.lastHealth.device})` : '';
       this.deps.logger[level](`inference sidecar ${previous} -> ${state}${detail}: ${message}`);
     }

@@ -208,6 +208,9 @@ export class FakeTransportFactory extends SidecarTransportFactory {
 
 export class MemoryLogger implements SupervisorLogger {
   readonly lines: string[] = [];
+  debug(message: string): void {
+    this.lines.push(`debug ${message}`);
+  }
   log(message: string): void {
     this.lines.push(`log ${message}`);
   }

@@ -8,19 +8,25 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, describe, test } from 'node:test';
-import { isAlive, until } from './support';
+import { isAlive, removeDir, tempDir, until } from './support';
 
 const FIXTURE = join(__dirname, 'fixtures', 'api-process.js');
+// The api process makes its socket folder under TMPDIR; one killed outright cannot remove it.
+const childTmp = tempDir('kiln3d-orphans-');
 const children: ChildProcess[] = [];
 const sidecars: number[] = [];
 
 after(() => {
   for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   for (const pid of sidecars) if (isAlive(pid)) process.kill(pid, 'SIGKILL');
+  removeDir(childTmp);
 });
 
 async function startApiProcess(): Promise<{ child: ChildProcess; sidecarPid: number; exited: Promise<number | null> }> {
-  const child = spawn(process.execPath, [FIXTURE], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [FIXTURE], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+    env: { ...process.env, TMPDIR: childTmp },
+  });
   children.push(child);
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const lines = createInterface({ input: child.stdout });
