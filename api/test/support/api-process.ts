@@ -7,9 +7,10 @@ import { REPO_ROOT, TEST_REDIS_URL, sleep } from './env';
 /**
  * The api under test: the compiled main.js as a child process, with its own port, STATIC_DIR
  * and LOG_DIR, on the test Redis database, spawning the real Python sidecar.
- * dist/api-test/src/main.js is the same source compiled with the tests, so it is never stale.
+ * dist/api-test/src/main.js is the same source compiled with the tests, so it is never stale;
+ * KILN_API_MAIN=dist/api/main.js runs the production build instead.
  */
-export const API_MAIN = join(REPO_ROOT, 'dist', 'api-test', 'src', 'main.js');
+export const API_MAIN = process.env.KILN_API_MAIN ?? join(REPO_ROOT, 'dist', 'api-test', 'src', 'main.js');
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
