@@ -141,6 +141,30 @@ describe('generate from the home page', () => {
     }
   });
 
+  test('a file that only starts like a PNG passes the page, and the server refusal is explained', async () => {
+    const { context, page } = await newPage(browser);
+    try {
+      await page.goto(api.baseUrl);
+      const signature = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+      await page.locator('[data-testid=file-input]').setInputFiles({
+        name: 'broken.png',
+        mimeType: 'image/png',
+        buffer: Buffer.concat([signature, Buffer.from('not really a picture '.repeat(50))]),
+      });
+      const answer = page.waitForResponse((r) => r.url().endsWith('/api/generate'));
+      await page.locator('[data-testid=generate]').click();
+      assert.equal((await answer).status(), 400);
+      const failed = page.locator('[data-testid=status-failed]');
+      await failed.waitFor();
+      assert.equal(await failed.getAttribute('data-error'), 'Unsupported image format');
+      assert.match((await failed.textContent()) ?? '', /not a JPG, PNG or WebP picture/);
+      // Sending the same bytes again would fail the same way: no retry is offered.
+      assert.equal(await page.locator('[data-testid=retry]').count(), 0);
+    } finally {
+      await context.close();
+    }
+  });
+
   test('refuses a picture over 10 MB with the server message, without sending it', async () => {
     const { context, page } = await newPage(browser);
     try {

@@ -56,6 +56,31 @@ export class ProgressPanel {
     const eta = this.state().etaS;
     return eta === undefined ? undefined : formatEta(eta, this.i18n.lang());
   });
+  protected readonly announcement = computed(() => {
+    switch (this.state().phase) {
+      case 'uploading':
+        return this.i18n.t('progress.uploading');
+      case 'queued': {
+        const position = this.state().position ?? 0;
+        return position > 1
+          ? this.i18n.t('progress.queued', { position })
+          : this.i18n.t('progress.queuedNext');
+      }
+      case 'processing':
+        return this.i18n.t('progress.processing');
+      case 'completed':
+        return this.i18n.t('progress.completed', {
+          seconds: (this.state().result?.generationTime ?? 0).toFixed(1),
+        });
+      case 'cancelled':
+        return this.i18n.t('progress.cancelled');
+      case 'idle':
+      case 'failed':
+      case 'timed-out':
+        // Failures are role="alert" already.
+        return '';
+    }
+  });
   protected readonly retryWaitS = computed(() =>
     Math.max(0, Math.ceil((this.retryAllowedAt() - this.now()) / 1000)),
   );

@@ -15,6 +15,8 @@ export function createOrbitControls(
   controls.autoRotateSpeed = 1.5;
   controls.screenSpacePanning = true;
   controls.addEventListener('change', requestRender);
+  // Arrow keys pan when the canvas has focus (it is tabbable), for people without a pointer.
+  controls.listenToKeyEvents(element);
   return controls;
 }
 
