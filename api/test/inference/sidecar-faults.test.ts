@@ -60,7 +60,7 @@ void describe('sidecar faults (real Python, simulate engine)', { timeout: 120_00
       rejectsWith('TIMEOUT'),
     );
     const elapsed = Date.now() - started;
-    assert.ok(elapsed >= 1_900 && elapsed < 3_000, `TIMEOUT after ${elapsed} ms, not when the sidecar gave up`);
+    assert.ok(elapsed >= 1_900 && elapsed < 5_000, `TIMEOUT after ${elapsed} ms, not when the sidecar gave up`);
     assert.equal((await harness.repository.health()).pid, hungPid, 'given its grace first');
     const health = await until('a fresh sidecar', async () => {
       const h = await harness!.repository.health();
