@@ -189,3 +189,39 @@ describe('a dropped event stream', () => {
     }
   });
 });
+
+for (const fault of [
+  { env: 'oom', error: 'GPU out of memory', text: /ran out of memory/ },
+  { env: 'internal', error: 'Internal error', text: /went wrong on the server/ },
+]) {
+  describe(`engine failure: ${fault.error} (simulate fault ${fault.env})`, () => {
+    let api;
+    let browser;
+
+    before(async () => {
+      api = await startApi({ KILN_SIMULATE_FAULT: fault.env, SIMULATE_SECONDS: '2' });
+      browser = await launchBrowser();
+    });
+
+    after(async () => {
+      await browser?.close();
+      await api?.stop();
+    });
+
+    test('the page explains the failure in plain words and offers a retry', async () => {
+      const { context, page } = await newPage(browser);
+      try {
+        await page.goto(api.baseUrl);
+        assert.equal((await generateFromPage(page)).status, 202);
+        const failed = page.locator('[data-testid=status-failed]');
+        await failed.waitFor();
+        assert.equal(await failed.getAttribute('data-error'), fault.error);
+        assert.match((await failed.textContent()) ?? '', fault.text);
+        assert.equal(await page.locator('[data-testid=retry]').isEnabled(), true);
+        await saveArtifact(`failure-${fault.env}.png`, await page.screenshot({ fullPage: true }));
+      } finally {
+        await context.close();
+      }
+    });
+  });
+}
