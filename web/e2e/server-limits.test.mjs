@@ -79,7 +79,9 @@ describe('busy and cancel (MAX_QUEUE=1, slow simulate)', () => {
       const queued = await generateFromPage(page);
       assert.equal(queued.status, 202);
       await page.locator('[data-testid=status-queued]').waitFor();
-      assert.match((await page.locator('[data-testid=status-queued]').textContent()) ?? '', /Next in line/);
+      const queuedText = (await page.locator('[data-testid=status-queued]').textContent()) ?? '';
+      assert.match(queuedText, /Next in line/);
+      assert.match(queuedText, /Estimated wait: about \d+ (s|min)/);
       await saveArtifact('queued.png', await page.screenshot({ fullPage: true }));
       await page.getByRole('button', { name: 'Cancel' }).click();
       await page.locator('[data-testid=status-cancelled]').waitFor();

@@ -1,3 +1,4 @@
+/* global navigator -- used inside page.evaluate */
 // The share page /m/{uuid}: real textured GLBs served by the real api from STATIC_DIR, framed
 // in the viewer whatever their size; the expiry note; a clear message for unknown models.
 import assert from 'node:assert/strict';
@@ -92,6 +93,31 @@ describe('share page', () => {
         `zoomed ${zoomedOut.fraction} vs reset ${reset.fraction}`,
       );
       assertFramed(reset, 'after reset');
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('auto-rotate turns the model; the share link is copied to the clipboard', async () => {
+    const { context, page } = await newPage(browser);
+    try {
+      await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: api.baseUrl });
+      const id = ids['valve-index-left.glb'];
+      await page.goto(`${api.baseUrl}/m/${id}`);
+      const viewer = page.locator('kiln-model-viewer[data-state=ready]');
+      await viewer.waitFor();
+      const canvas = viewer.locator('canvas');
+      await page.waitForTimeout(600);
+      const still = await canvas.screenshot();
+      await page.waitForTimeout(600);
+      // Render on demand: nothing moves, so nothing changes.
+      assert.ok(still.equals(await canvas.screenshot()), 'the idle view changed');
+      await page.getByRole('button', { name: 'Auto-rotate' }).click();
+      await page.waitForTimeout(1500);
+      assert.ok(!still.equals(await canvas.screenshot()), 'auto-rotate did not move the model');
+      await page.getByRole('button', { name: 'Copy share link' }).click();
+      await page.getByText('Link copied').waitFor();
+      assert.equal(await page.evaluate(() => navigator.clipboard.readText()), `${api.baseUrl}/m/${id}`);
     } finally {
       await context.close();
     }
