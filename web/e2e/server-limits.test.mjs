@@ -78,7 +78,8 @@ describe('busy and cancel (MAX_QUEUE=1, slow simulate)', () => {
       await page.getByRole('button', { name: 'Start over' }).click();
       const queued = await generateFromPage(page);
       assert.equal(queued.status, 202);
-      await page.locator('[data-testid=status-queued]').waitFor();
+      // The place comes with the upload's answer, the estimate with the first queued event.
+      await page.locator('[data-testid=status-queued]', { hasText: 'Estimated wait' }).waitFor();
       const queuedText = (await page.locator('[data-testid=status-queued]').textContent()) ?? '';
       assert.match(queuedText, /Next in line/);
       assert.match(queuedText, /Estimated wait: about \d+ (s|min)/);
