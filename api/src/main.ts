@@ -7,6 +7,9 @@ import { configureApp } from './app-setup';
 import { ConfigError, loadConfig, type AppConfig } from './config/app-config';
 import { createAppLogger } from './common/logging/winston-logger';
 
+/** Longest a graceful stop may take: the running job's wind-down (15 s) plus the sidecar's stop. */
+const SHUTDOWN_LIMIT_S = 30;
+
 async function bootstrap(): Promise<void> {
   let config: AppConfig;
   try {
@@ -24,6 +27,15 @@ async function bootstrap(): Promise<void> {
     bodyParser: false,
   });
   configureApp(app, config);
+  // A stop must end even when a shutdown hook cannot (e.g. Bull waiting for an unreachable Redis).
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => {
+      setTimeout(() => {
+        process.stderr.write(`Kiln3D api: shutdown took over ${SHUTDOWN_LIMIT_S} s, exiting\n`);
+        process.exit(1);
+      }, SHUTDOWN_LIMIT_S * 1000).unref();
+    });
+  }
   const server = await app.listen(config.port);
   // Node's defaults never cut a long ?wait=true answer (server.timeout is 0); they only bound
   // how long a client may take to send its request (requestTimeout 300 s, headers 60 s).

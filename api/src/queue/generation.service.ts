@@ -62,8 +62,8 @@ export class GenerationService implements OnModuleInit, OnModuleDestroy, BeforeA
     @InjectQueue(GENERATION_QUEUE) private readonly queue: Queue,
   ) {}
 
-  async onModuleInit(): Promise<void> {
-    this.unlisten = await this.redis.listen(RedisKeys.cancelChannel, (taskId) => this.abortLocal(taskId));
+  onModuleInit(): void {
+    this.unlisten = this.redis.listen(RedisKeys.cancelChannel, (taskId) => this.abortLocal(taskId));
   }
 
   onModuleDestroy(): void {

@@ -22,8 +22,8 @@ export class TaskEventsService implements OnModuleInit, OnModuleDestroy {
     private readonly tasks: TaskStore,
   ) {}
 
-  async onModuleInit(): Promise<void> {
-    this.unlisten = await this.redis.listen(RedisKeys.taskEventsChannel, (message) => {
+  onModuleInit(): void {
+    this.unlisten = this.redis.listen(RedisKeys.taskEventsChannel, (message) => {
       const event = parseTaskEvent(message);
       if (!event) {
         this.logger.warn('unreadable task event ignored');

@@ -33,8 +33,9 @@ export class TaskQueueService implements OnModuleInit, OnModuleDestroy {
     private readonly clock: Clock,
   ) {}
 
-  async onModuleInit(): Promise<void> {
-    await this.reconcile();
+  onModuleInit(): void {
+    // Not awaited: the api starts (and reports redis down in /api/health) without Redis.
+    void this.reconcile();
     this.reconcileTimer = setInterval(() => void this.reconcile(), RECONCILE_EVERY_MS);
     this.reconcileTimer.unref();
   }

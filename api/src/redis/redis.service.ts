@@ -18,8 +18,21 @@ export class RedisService implements OnApplicationShutdown {
   constructor(@Inject(APP_CONFIG) config: AppConfig) {
     this.client = new Redis(config.redisUrl, { maxRetriesPerRequest: 3, enableReadyCheck: true });
     this.subscriber = new Redis(config.redisUrl, { maxRetriesPerRequest: null, enableReadyCheck: false });
-    for (const connection of [this.client, this.subscriber]) {
-      connection.on('error', (error: Error) => this.logger.warn(`Redis: ${error.message}`));
+    // ioredis retries forever; say so once per outage, not at every attempt.
+    for (const [name, connection] of [
+      ['commands', this.client],
+      ['subscriber', this.subscriber],
+    ] as const) {
+      let reported = false;
+      connection.on('error', (error: Error) => {
+        if (reported) return;
+        reported = true;
+        this.logger.warn(`Redis (${name}) unreachable: ${error.message}; retrying`);
+      });
+      connection.on('ready', () => {
+        if (reported) this.logger.log(`Redis (${name}) connected again`);
+        reported = false;
+      });
     }
     this.subscriber.on('message', (channel: string, message: string) => {
       for (const listener of this.listeners.get(channel) ?? []) {
@@ -35,15 +48,22 @@ export class RedisService implements OnApplicationShutdown {
     });
   }
 
-  /** Listens to a channel; resolves once Redis confirmed the subscription. Returns the unsubscribe. */
-  async listen(channel: string, listener: ChannelListener): Promise<() => void> {
+  /**
+   * Listens to a channel; returns the unsubscribe. The subscription is made in the background
+   * (and renewed by ioredis after a reconnect), so a start without Redis does not block.
+   */
+  listen(channel: string, listener: ChannelListener): () => void {
     let set = this.listeners.get(channel);
     if (!set) {
       set = new Set();
       this.listeners.set(channel, set);
     }
     set.add(listener);
-    await this.subscriber.subscribe(channel);
+    this.subscriber.subscribe(channel).catch((error: unknown) => {
+      this.logger.error(
+        `subscribe ${channel} failed: ${error instanceof Error ? error.message : String(error)}`,
+      );
+    });
     return () => {
       set.delete(listener);
     };

@@ -107,7 +107,15 @@ export class StatusController {
       res.flushHeaders();
       res.write(`retry: ${SSE_RETRY_MS}\n\n`);
       heartbeat = setInterval(() => {
-        if (!closed) res.write(`: heartbeat ${new Date().toISOString()}\n\n`);
+        if (closed) return;
+        res.write(`: heartbeat ${new Date().toISOString()}\n\n`);
+        // A pub/sub message lost in a Redis reconnect is caught up here (the cursor drops repeats).
+        this.tasks.get(taskId).then(
+          (state) => {
+            if (state) send(state.seq, state.record);
+          },
+          () => undefined,
+        );
       }, this.config.sseHeartbeatS * 1000);
       send(current.seq, current.record);
       ready = true;

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
-import { API_MAIN } from '../support/api-process';
-import { REPO_ROOT } from '../support/env';
+import { API_MAIN, freePort, startApi } from '../support/api-process';
+import { REPO_ROOT, tempDir } from '../support/env';
+import { getJson } from '../support/http-client';
 
 /** main.ts validates the environment before anything starts. */
 void describe('bootstrap configuration check', () => {
@@ -24,4 +25,24 @@ void describe('bootstrap configuration check', () => {
       assert.match(result.stderr, new RegExp(`^Invalid configuration: ${name} `, 'm'));
     });
   }
+
+  void it('starts without Redis and says so: /api/health 503 with redis down', async () => {
+    const dir = tempDir('no-redis');
+    const closedPort = await freePort();
+    const api = await startApi({
+      staticDir: `${dir.path}/static`,
+      logDir: `${dir.path}/logs`,
+      env: { REDIS_URL: `redis://127.0.0.1:${closedPort}/11` },
+    });
+    try {
+      const health = await getJson<{ status: string; redis: { up: boolean } }>(`${api.url}/api/health`);
+      assert.equal(health.status, 503);
+      assert.equal(health.body.status, 'degraded');
+      assert.equal(health.body.redis.up, false);
+    } finally {
+      // Bull cannot close cleanly without Redis; main.ts's watchdog ends such a stop after 30 s.
+      await api.kill();
+      dir.remove();
+    }
+  });
 });

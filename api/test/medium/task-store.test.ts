@@ -34,7 +34,7 @@ void describe('task state and admission on real Redis', () => {
     admissionA = new AdmissionService(redisA, clock, config);
     admissionB = new AdmissionService(redisB, clock, config);
     events = new TaskEventsService(redisB, new TaskStore(redisB, clock));
-    await events.onModuleInit();
+    events.onModuleInit();
   });
   beforeEach(() => clearKilnKeys());
   after(async () => {
