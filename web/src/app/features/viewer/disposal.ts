@@ -2,7 +2,12 @@ import { Material, Mesh, Object3D, Texture } from 'three';
 
 function disposeMaterial(material: Material): void {
   for (const value of Object.values(material)) {
-    if (value instanceof Texture) value.dispose();
+    if (value instanceof Texture) {
+      value.dispose();
+      // GLTFLoader decodes into ImageBitmaps, which hold memory until closed (phones notice).
+      const image: unknown = value.image;
+      if (typeof ImageBitmap !== 'undefined' && image instanceof ImageBitmap) image.close();
+    }
   }
   material.dispose();
 }
