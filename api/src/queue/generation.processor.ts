@@ -1,12 +1,18 @@
+import { OnModuleInit } from '@nestjs/common';
 import { OnQueueFailed, Process, Processor } from '@nestjs/bull';
 import type { Job } from 'bull';
 import { GenerationService, ShutdownInterruption } from './generation.service';
+import { assertOneHandlerPerJob } from './job-handlers';
 import { GENERATION_QUEUE, JobName, type JobPayloads, type JobStatus } from './job-names';
 
 /** Thin: one job at a time (concurrency 1, one sidecar per process), the service does the work. */
 @Processor(GENERATION_QUEUE)
-export class GenerationProcessor {
+export class GenerationProcessor implements OnModuleInit {
   constructor(private readonly generation: GenerationService) {}
+
+  onModuleInit(): void {
+    assertOneHandlerPerJob(GenerationProcessor);
+  }
 
   @Process({ name: JobName.Generate, concurrency: 1 })
   async generate(job: Job<JobPayloads[JobName.Generate]>): Promise<JobStatus> {
