@@ -72,6 +72,25 @@ describe('generate from the home page', () => {
     });
   }
 
+  test('the first paint of the home page does not load three.js (the viewer chunk is lazy)', async () => {
+    const { context, page } = await newPage(browser);
+    try {
+      const scripts = [];
+      page.on('response', (r) => r.url().endsWith('.js') && scripts.push(r));
+      await page.goto(api.baseUrl, { waitUntil: 'networkidle' });
+      await page.locator('[data-testid=dropzone]').waitFor();
+      const bodies = await Promise.all(scripts.map((r) => r.text()));
+      assert.ok(bodies.length > 0);
+      assert.equal(bodies.filter((body) => body.includes('THREE.WebGLRenderer')).length, 0);
+      const initialBytes = bodies.reduce((sum, body) => sum + body.length, 0);
+      console.log(
+        `home page scripts: ${bodies.length} files, ${(initialBytes / 1024).toFixed(0)} KiB uncompressed`,
+      );
+    } finally {
+      await context.close();
+    }
+  });
+
   test('a picture can also be dropped on the page or pasted from the clipboard', async () => {
     const { context, page, errors } = await newPage(browser);
     try {
