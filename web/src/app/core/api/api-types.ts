@@ -18,6 +18,9 @@ export interface TaskSnapshot {
   /** HTTP status the failure maps to (504, 500...), when the server includes it. */
   http_status?: number | null;
   code?: number | null;
+  /** ISO times from the server's clock. */
+  started_at?: string | null;
+  updated_at?: string | null;
   /** True on a `failed` snapshot when the task was cancelled (DELETE /api/tasks/{id}). */
   cancelled?: boolean | null;
 }

@@ -46,6 +46,28 @@ describe('reduceTask', () => {
     });
   });
 
+  it("counts processing time from the server's own start, whatever the clock skew", () => {
+    const resumed = run([
+      { type: 'resume', taskId: 't1' },
+      snap(
+        {
+          status: 'processing',
+          progress: 40,
+          started_at: '2020-01-01T00:00:00.000Z',
+          updated_at: '2020-01-01T00:01:10.000Z',
+        },
+        1_000_000,
+      ),
+    ]);
+    expect(resumed.processingSince).toBe(1_000_000 - 70_000);
+    // Garbled or missing times fall back to the moment the event arrived.
+    const garbled = run([
+      ...accepted,
+      snap({ status: 'processing', started_at: 'soon', updated_at: null }, 5),
+    ]);
+    expect(garbled.processingSince).toBe(5);
+  });
+
   it('never lets progress go backwards or a replayed queued event undo processing', () => {
     const state = run([
       ...accepted,

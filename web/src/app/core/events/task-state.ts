@@ -70,6 +70,18 @@ export function toSameOriginPath(url: string): string {
   return match?.[1] ?? url;
 }
 
+/**
+ * When processing began, on the page's clock. The server's started_at and updated_at are on its
+ * own clock; their difference is the time already spent, which stays right whatever the skew
+ * between the two clocks, and after a reload mid-task.
+ */
+function processingStart(snapshot: TaskSnapshot, now: number): number {
+  const started = Date.parse(snapshot.started_at ?? '');
+  const updated = Date.parse(snapshot.updated_at ?? '');
+  if (Number.isNaN(started) || Number.isNaN(updated) || updated < started) return now;
+  return now - (updated - started);
+}
+
 function applySnapshot(state: TaskState, snapshot: TaskSnapshot, now: number): TaskState {
   const base: TaskState = { ...state, reconnecting: false, taskId: snapshot.task_id ?? state.taskId };
   switch (snapshot.status) {
@@ -91,7 +103,7 @@ function applySnapshot(state: TaskState, snapshot: TaskSnapshot, now: number): T
         etaS: undefined,
         progress,
         stage: snapshot.stage ?? state.stage,
-        processingSince: state.processingSince ?? now,
+        processingSince: state.processingSince ?? processingStart(snapshot, now),
       };
     }
     case 'completed': {
