@@ -88,12 +88,14 @@ describe('phone layout, language and keyboard', () => {
       await page.goto(api.baseUrl);
       await page.getByRole('button', { name: '选择图片' }).waitFor();
       assert.equal(await page.evaluate(() => document.documentElement.lang), 'zh-CN');
+      assert.match(await page.title(), /一张图片生成 3D 模型/);
       assert.ok((await horizontalOverflow(page)) <= 0);
       await saveArtifact('phone-zh.png', await page.screenshot({ fullPage: true }));
 
       await page.locator('[data-testid=lang]').selectOption('en');
       await page.getByRole('button', { name: 'Choose a picture' }).waitFor();
       assert.equal(await page.evaluate(() => document.documentElement.lang), 'en');
+      assert.match(await page.title(), /one picture to a 3D model/);
       // The choice is remembered over the browser's language.
       await page.reload();
       await page.getByRole('button', { name: 'Choose a picture' }).waitFor();

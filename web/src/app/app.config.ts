@@ -5,10 +5,11 @@ import {
   provideZonelessChangeDetection,
   inject,
 } from '@angular/core';
-import { provideRouter, withComponentInputBinding } from '@angular/router';
+import { TitleStrategy, provideRouter, withComponentInputBinding } from '@angular/router';
 
 import { routes } from './app.routes';
 import { ServerConfigStore } from './core/api/server-config';
+import { I18nTitleStrategy } from './core/i18n/i18n-title-strategy';
 import { HistoryStore } from './features/history/history-store';
 
 export const appConfig: ApplicationConfig = {
@@ -16,6 +17,7 @@ export const appConfig: ApplicationConfig = {
     provideBrowserGlobalErrorListeners(),
     provideZonelessChangeDetection(),
     provideRouter(routes, withComponentInputBinding()),
+    { provide: TitleStrategy, useClass: I18nTitleStrategy },
     provideAppInitializer(() => {
       const config = inject(ServerConfigStore);
       const history = inject(HistoryStore);

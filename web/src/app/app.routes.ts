@@ -3,12 +3,12 @@ import { Routes } from '@angular/router';
 import { HomePage } from './features/home/home-page';
 
 export const routes: Routes = [
-  { path: '', component: HomePage, title: 'Kiln3D' },
+  { path: '', component: HomePage, title: 'title.home' },
   // Lazy: the share page pulls in three.js, which the first paint of / does not need.
   {
     path: 'm/:id',
     loadComponent: () => import('./features/share/share-page').then((m) => m.SharePage),
-    title: 'Kiln3D model',
+    title: 'title.share',
   },
   { path: '**', redirectTo: '' },
 ];

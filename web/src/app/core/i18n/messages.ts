@@ -5,6 +5,8 @@ export const EN = {
   'app.language': 'Language',
   'app.home': 'New model',
   'app.skip': 'Skip to content',
+  'title.home': 'Kiln3D: one picture to a 3D model',
+  'title.share': 'Kiln3D: shared 3D model',
 
   'upload.heading': 'Picture',
   'upload.drop': 'Drop a picture here, paste one, or choose a file',
@@ -96,6 +98,8 @@ export const ZH: Dictionary = {
   'app.language': '语言',
   'app.home': '新建模型',
   'app.skip': '跳到内容',
+  'title.home': 'Kiln3D：一张图片生成 3D 模型',
+  'title.share': 'Kiln3D：分享的 3D 模型',
 
   'upload.heading': '图片',
   'upload.drop': '把图片拖到这里、粘贴，或选择一个文件',
