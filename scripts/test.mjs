@@ -46,7 +46,8 @@ export function countTests(output) {
     else failed += Number(m[2]);
   }
   if (!matched) {
-    const py = clean.match(/^=+ (.*) in [\d.]+s.*=+$/m);
+    // pytest: "=== 3 passed in 1.2s ===", or with -q "1 failed, 154 passed in 88.38s (0:01:28)"
+    const py = clean.match(/^=*\s*((?:\d+ \w+(?:, )?)+) in [\d.]+s/m);
     if (py) {
       matched = true;
       passed += Number(py[1].match(/(\d+) passed/)?.[1] ?? 0);

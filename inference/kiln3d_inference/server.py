@@ -3,8 +3,10 @@
 Out of memory: an engine frees its cache and retries once itself (it knows what a retry may change),
 then raises OutOfMemory; an unmapped CUDA/host OOM that escapes an engine is reported as OOM too.
 
-Concurrency policy: a Generate that arrives while a job runs is answered at once with an INTERNAL
-error "busy: ..." (the api runs one job per sidecar, so this only guards against misuse).
+Concurrency policy: a Generate that arrives while a job runs waits up to KILN_BUSY_WAIT_S for it (the
+previous job's Done is streamed before its clean-up ends, so a client that starts the next job at
+once must not be refused), then is answered with an INTERNAL error "busy: ..." (the api runs one
+job per sidecar, so a real overlap only comes from misuse).
 A job whose engine does not stop after cancellation keeps the sidecar BUSY (health says so) until
 the supervisor kills it; past its deadline plus STOP_GRACE_S the stream ends with TIMEOUT anyway.
 """
@@ -180,7 +182,7 @@ class Sidecar(pb_grpc.InferenceServicer):
             log.warning("task %s refused: %s", task_id, refusal)
             yield _error_event(ErrorCode.INTERNAL, refusal)
             return
-        if not self._job_lock.acquire(blocking=False):
+        if not self._job_lock.acquire(timeout=self.settings.busy_wait_s):
             log.warning("task %s refused: busy", task_id)
             yield _error_event(ErrorCode.INTERNAL, "busy: another job is running")
             return

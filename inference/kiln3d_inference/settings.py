@@ -51,3 +51,5 @@ class Settings(BaseSettings):
     parent_pid: int = Field(default=0, ge=0)
     # Seconds SIGTERM waits for the running job after cancelling it, before exiting anyway.
     shutdown_grace_s: float = Field(default=5.0, ge=0.0, le=60.0)
+    # How long a Generate waits for the previous job to finish its clean-up before "busy".
+    busy_wait_s: float = Field(default=10.0, ge=0.0, le=600.0)

@@ -116,18 +116,33 @@ def test_generate_streams_progress_then_done(simulate: SidecarProcess, out_dir: 
     assert "cancelling the job" not in simulate.log()
 
 
-def test_health_says_busy_during_a_job_and_a_second_job_is_refused(
+def test_health_says_busy_during_a_job_and_a_second_job_is_refused(tmp_path: Path, out_dir: Path) -> None:
+    with SidecarProcess(tmp_path, KILN_SIMULATE_SECONDS="1.5", KILN_BUSY_WAIT_S="0.2") as simulate:
+        simulate.wait_for_state(pb.READY)
+        first = simulate.stub.Generate(_request(out_dir, "first"), timeout=30)
+        assert next(first).WhichOneof("event") == "progress"
+        assert simulate.health().state == pb.BUSY
+        second = list(simulate.stub.Generate(_request(out_dir, "second"), timeout=5))
+        assert len(second) == 1
+        assert second[0].error.code == pb.INTERNAL
+        assert "busy" in second[0].error.message
+        assert _terminal(list(first)).WhichOneof("event") == "done"
+        assert _only_glbs(out_dir) == ["first.glb"]
+
+
+def test_a_job_sent_right_after_the_previous_done_waits_for_its_clean_up(
     simulate: SidecarProcess, out_dir: Path
 ) -> None:
-    first = simulate.stub.Generate(_request(out_dir, "first"), timeout=30)
-    assert next(first).WhichOneof("event") == "progress"
-    assert simulate.health().state == pb.BUSY
-    second = list(simulate.stub.Generate(_request(out_dir, "second"), timeout=5))
-    assert len(second) == 1
-    assert second[0].error.code == pb.INTERNAL
-    assert "busy" in second[0].error.message
-    assert _terminal(list(first)).WhichOneof("event") == "done"
-    assert _only_glbs(out_dir) == ["first.glb"]
+    # The api starts the next job as soon as it reads Done, while the sidecar may still be
+    # releasing the previous job; that job must wait, not be refused.
+    for index in range(4):
+        events = list(simulate.stub.Generate(_request(out_dir, f"job{index}"), timeout=30))
+        assert _terminal(events).WhichOneof("event") == "done", events[-1]
+    second_running = simulate.stub.Generate(_request(out_dir, "overlap1"), timeout=30)
+    assert next(second_running).WhichOneof("event") == "progress"
+    overlapping = list(simulate.stub.Generate(_request(out_dir, "overlap2"), timeout=30))
+    assert _terminal(overlapping).WhichOneof("event") == "done"
+    assert _terminal(list(second_running)).WhichOneof("event") == "done"
 
 
 def test_cancelling_the_call_cancels_the_job(simulate: SidecarProcess, out_dir: Path) -> None:
@@ -248,7 +263,11 @@ def test_sigterm_during_a_job_cancels_it_and_exits_0(tmp_path: Path, out_dir: Pa
 
 def test_hang_fault_stays_busy_until_killed_and_sigterm_still_exits(tmp_path: Path, out_dir: Path) -> None:
     with SidecarProcess(
-        tmp_path, KILN_SIMULATE_SECONDS="0.5", KILN_SIMULATE_FAULT="hang", KILN_SHUTDOWN_GRACE_S="1"
+        tmp_path,
+        KILN_SIMULATE_SECONDS="0.5",
+        KILN_SIMULATE_FAULT="hang",
+        KILN_SHUTDOWN_GRACE_S="1",
+        KILN_BUSY_WAIT_S="0.2",
     ) as sidecar:
         sidecar.wait_for_state(pb.READY)
         call = sidecar.stub.Generate(_request(out_dir), timeout=30)
