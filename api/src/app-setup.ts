@@ -12,6 +12,8 @@ export function buildOpenApiDocument(app: NestExpressApplication): OpenAPIObject
         'unknown routes answer 404 "Not found".',
     )
     .setVersion('1.0')
+    // The ops routes (POST /api/admin/...) take ADMIN_TOKEN as a bearer token.
+    .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'ADMIN_TOKEN' })
     .build();
   return SwaggerModule.createDocument(app, config);
 }
