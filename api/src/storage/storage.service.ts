@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { copyFile, mkdir, rename, rm } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
@@ -38,11 +38,20 @@ export class StorageService implements OnModuleInit {
     }
   }
 
-  /** Removes a task's model files (a task cancelled or failed after the engine wrote them). */
+  /**
+   * Removes a task's model files (a task cancelled or failed after the engine wrote them), and the
+   * sidecar's temporary ".{name}.{pid}.{hex}.tmp" for it, which a killed sidecar leaves behind and
+   * the cleanup cron (".glb" only) would never sweep.
+   */
   async removeModels(taskId: string): Promise<void> {
+    const leftoverPrefix = `.${sourceModelName(taskId)}.`;
+    const leftovers = (await readdir(this.config.staticDir).catch(() => [] as string[])).filter(
+      (name) => name.startsWith(leftoverPrefix) && name.endsWith('.tmp'),
+    );
     await Promise.all([
       rm(this.sourcePath(taskId), { force: true }),
       rm(this.webPath(taskId), { force: true }),
+      ...leftovers.map((name) => rm(join(this.config.staticDir, name), { force: true })),
     ]);
   }
 }
