@@ -83,7 +83,7 @@ export async function startApi(env = {}) {
   });
   let output = '';
   const keep = (chunk) => {
-    output = (output + chunk.toString()).slice(-20000);
+    output = (output + chunk.toString()).slice(-200_000);
   };
   child.stdout.on('data', keep);
   child.stderr.on('data', keep);
@@ -115,6 +115,8 @@ export async function startApi(env = {}) {
     staticDir,
     output: () => output,
     async stop() {
+      // The api's own log, kept beside the screenshots for when a test fails.
+      await saveArtifact(`api-${port}.log`, output);
       if (!exitInfo) {
         child.kill('SIGTERM');
         const stopped = await Promise.race([exited, sleep(10_000).then(() => undefined)]);

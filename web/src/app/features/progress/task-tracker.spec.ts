@@ -78,11 +78,9 @@ describe('TaskTracker', () => {
 
   it('says timed out when processing outlasts the job limit plus a grace, and refresh asks the server', async () => {
     vi.useFakeTimers();
-    serve({
-      'POST /api/generate': accepted,
-      [`GET /api/tasks/${TASK}`]: () =>
-        json({ task_id: TASK, status: 'failed', error: 'Generation timeout', http_status: 504 }),
-    });
+    // The silent-stream poll sees a job still running (as if the server missed its own limit).
+    let answer: Record<string, unknown> = { task_id: TASK, status: 'processing', progress: 1 };
+    serve({ 'POST /api/generate': accepted, [`GET /api/tasks/${TASK}`]: () => json(answer) });
     await tracker.start(new Blob(['x']), 'a.png');
     source().emit('processing', JSON.stringify({ status: 'processing', progress: 1 }));
     await vi.advanceTimersByTimeAsync(184_000);
@@ -91,6 +89,7 @@ describe('TaskTracker', () => {
     await vi.advanceTimersByTimeAsync(2_000);
     expect(tracker.state().phase).toBe('timed-out');
     expect(source().closed).toBe(true);
+    answer = { task_id: TASK, status: 'failed', error: 'Generation timeout', http_status: 504 };
     await tracker.refresh();
     expect(tracker.state()).toMatchObject({
       phase: 'failed',
@@ -113,6 +112,29 @@ describe('TaskTracker', () => {
     expect(FakeEventSource.instances).toHaveLength(1);
     await vi.advanceTimersByTimeAsync(1_000);
     expect(FakeEventSource.instances).toHaveLength(2);
+  });
+
+  it('asks GET /api/tasks/{id} when the stream stays silent (a proxy buffering events)', async () => {
+    vi.useFakeTimers();
+    let answer: Record<string, unknown> = { task_id: TASK, status: 'processing', progress: 50 };
+    const fetchMock = serve({
+      'POST /api/generate': accepted,
+      [`GET /api/tasks/${TASK}`]: () => json(answer),
+    });
+    await tracker.start(new Blob(['x']), 'a.png');
+    await vi.advanceTimersByTimeAsync(9_000);
+    expect(fetchMock).toHaveBeenCalledTimes(1);
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(fetchMock).toHaveBeenCalledTimes(2);
+    expect(tracker.state()).toMatchObject({ phase: 'processing', progress: 50 });
+    // An event resets the silence; the next poll waits another ten seconds.
+    source().emit('processing', JSON.stringify({ status: 'processing', progress: 60 }));
+    await vi.advanceTimersByTimeAsync(9_000);
+    expect(fetchMock).toHaveBeenCalledTimes(2);
+    answer = { task_id: TASK, status: 'completed', model_url: '/static/m.glb' };
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(tracker.state().phase).toBe('completed');
+    expect(source().closed).toBe(true);
   });
 
   it('reports an unknown task when the stream and the server both say 404', async () => {

@@ -13,6 +13,11 @@ const RECONNECT_DELAYS_MS = [1000, 2000, 5000, 10000];
  * 504 (the real verdict, sent as a failed event) normally arrives first.
  */
 const WATCHDOG_GRACE_S = 5;
+/**
+ * With no event for this long, ask GET /api/tasks/{id} as well. Some proxies buffer event
+ * streams (Cloudflare quick tunnels deliver nothing), and heartbeats are invisible to scripts.
+ */
+const POLL_AFTER_SILENCE_MS = 10_000;
 
 /**
  * Follows one generation: sends the picture, listens to its events, runs the page's own timeout
@@ -29,6 +34,8 @@ export class TaskTracker {
   private ticker: ReturnType<typeof setInterval> | undefined;
   private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
   private reconnectAttempt = 0;
+  private lastHeardAt = 0;
+  private polling = false;
   private readonly lastPicture = signal<{ blob: Blob; name: string } | undefined>(undefined);
   /** Tests swap in a fake EventSource; the browser's own is the default. */
   createEventSource: EventSourceFactory = (url) => new EventSource(url);
@@ -126,6 +133,7 @@ export class TaskTracker {
       {
         snapshot: (snapshot) => {
           this.reconnectAttempt = 0;
+          this.lastHeardAt = Date.now();
           this.dispatch({ type: 'snapshot', snapshot, now: Date.now() });
         },
         lost: () => this.dispatch({ type: 'stream-lost' }),
@@ -134,6 +142,7 @@ export class TaskTracker {
       this.createEventSource,
     );
     this.stream = stream;
+    this.lastHeardAt = Date.now();
     stream.open();
     this.startTicker();
   }
@@ -161,6 +170,21 @@ export class TaskTracker {
     }, delay);
   }
 
+  private async poll(): Promise<void> {
+    const taskId = this.stateSignal().taskId;
+    if (this.polling || !taskId || isTerminal(this.stateSignal().phase)) return;
+    this.polling = true;
+    this.lastHeardAt = Date.now();
+    try {
+      const outcome = await this.api.getTask(taskId);
+      if (this.stateSignal().taskId !== taskId) return;
+      if (outcome.ok) this.dispatch({ type: 'snapshot', snapshot: outcome.value, now: Date.now() });
+      else if (outcome.error.status === 404) this.dispatch({ type: 'not-found' });
+    } finally {
+      this.polling = false;
+    }
+  }
+
   private dispatch(action: TaskAction): void {
     const before = this.stateSignal();
     const after = reduceTask(before, action);
@@ -182,6 +206,7 @@ export class TaskTracker {
       const now = Date.now();
       this.clock.set(now);
       this.dispatch({ type: 'tick', now, timeoutS: this.config.value().job_timeout_s + WATCHDOG_GRACE_S });
+      if (now - this.lastHeardAt >= POLL_AFTER_SILENCE_MS) void this.poll();
     }, 1000);
   }
 
