@@ -1,13 +1,19 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { SchedulerRegistry } from '@nestjs/schedule';
-import type { Clock } from '../common/clock';
+import { Clock } from '../common/clock';
 import { loadConfig } from '../config/app-config';
 import { CleanupService } from './cleanup.service';
 import { type DirectoryEntry, ModelFiles, selectExpired } from './model-files';
 
 const HOUR = 3600 * 1000;
 const NOW = Date.UTC(2026, 10, 28, 3, 0, 0);
+
+class PinnedClock extends Clock {
+  override now(): number {
+    return NOW;
+  }
+}
 
 class FakeModelFiles extends ModelFiles {
   readonly removed: string[] = [];
@@ -41,7 +47,7 @@ void describe('model cleanup', () => {
 
   void it('deletes exactly those, RETENTION_HOURS before the clock', async () => {
     const files = new FakeModelFiles(entries);
-    const clock: Clock = { now: () => NOW };
+    const clock = new PinnedClock();
     const service = new CleanupService(
       loadConfig({ RETENTION_HOURS: '48' }, '/srv'),
       files,
@@ -57,7 +63,7 @@ void describe('model cleanup', () => {
     const service = new CleanupService(
       loadConfig({ RETENTION_HOURS: '1' }, '/srv'),
       files,
-      { now: () => NOW },
+      new PinnedClock(),
       {} as SchedulerRegistry,
     );
     assert.deepEqual((await service.runOnce()).sort(), ['a.glb', 'a.source.glb', 'exactly.glb', 'fresh.glb']);

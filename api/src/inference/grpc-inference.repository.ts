@@ -11,7 +11,7 @@ import {
   Optional,
 } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
-import { Clock, TimerHandle } from './clock';
+import { Clock, TimerHandle } from '../common/clock';
 import type { GenerateEvent__Output } from './generated/kiln3d/inference/v1/GenerateEvent';
 import {
   InferenceError,

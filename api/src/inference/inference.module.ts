@@ -1,6 +1,6 @@
 import { Global, Module } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
-import { Clock, SystemClock } from './clock';
+import { Clock } from '../common/clock';
 import { GrpcInferenceRepository } from './grpc-inference.repository';
 import { InferenceAdminController } from './inference-admin.controller';
 import { findProtoFile } from './inference-proto';
@@ -16,7 +16,7 @@ import { GrpcSidecarTransportFactory, SidecarTransportFactory } from './sidecar-
 @Module({
   controllers: [InferenceAdminController],
   providers: [
-    { provide: Clock, useClass: SystemClock },
+    Clock,
     { provide: SidecarLauncher, useClass: ExecaSidecarLauncher },
     {
       provide: SidecarTransportFactory,

@@ -1,5 +1,5 @@
 import { rmSync } from 'node:fs';
-import { Clock, TimerHandle } from './clock';
+import { Clock, TimerHandle } from '../common/clock';
 import type { HealthResponse__Output } from './generated/kiln3d/inference/v1/HealthResponse';
 import { InferenceError, InferenceHealth, SidecarState } from './inference.repository';
 import { SidecarExit, SidecarLauncher, SidecarProcess, SidecarSpawnSpec } from './sidecar-process';

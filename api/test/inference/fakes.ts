@@ -1,5 +1,5 @@
 /** Fakes for the inference unit specs: a hand-driven clock, sidecar processes and a transport. */
-import { Clock, TimerHandle } from '../../src/inference/clock';
+import { Clock, TimerHandle } from '../../src/common/clock';
 import type { GenerateEvent__Output } from '../../src/inference/generated/kiln3d/inference/v1/GenerateEvent';
 import type { GenerateRequest } from '../../src/inference/generated/kiln3d/inference/v1/GenerateRequest';
 import type { HealthResponse__Output } from '../../src/inference/generated/kiln3d/inference/v1/HealthResponse';
@@ -30,11 +30,11 @@ export class FakeClock extends Clock {
   private seq = 0;
   private timers: FakeTimer[] = [];
 
-  now(): number {
+  override now(): number {
     return this.time;
   }
 
-  setTimer(callback: () => void, ms: number): TimerHandle {
+  override setTimer(callback: () => void, ms: number): TimerHandle {
     const timer: FakeTimer = { at: this.time + Math.max(0, ms), seq: this.seq++, callback, cancelled: false };
     this.timers.push(timer);
     return { cancel: () => (timer.cancelled = true) };
