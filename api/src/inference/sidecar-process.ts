@@ -53,8 +53,12 @@ export class ExecaSidecarLauncher extends SidecarLauncher {
       stderr: 'pipe',
       buffer: false,
       reject: false,
-      // Kill the sidecar if this process exits (signal-exit hook): no orphan after a crash of the api.
-      cleanup: true,
+      // Its own process group: a Ctrl+C in the terminal reaches only the api, which then stops the
+      // sidecar in order, instead of the sidecar exiting first and looking like a crash.
+      detached: true,
+      // With detached, execa's exit hook does not apply; the sidecar's KILN_PARENT_PID watch (every
+      // 0.5 s) stops it when the api is gone, however the api ended.
+      cleanup: false,
       forceKillAfterDelay: false,
     });
     const drained = Promise.all([

@@ -1,7 +1,8 @@
 /**
  * Medium test: the api process ending never leaves the sidecar behind, whether it stops through
- * Nest's shutdown (SIGTERM, as systemd or docker stop do), exits abruptly (process.exit: execa's
- * cleanup), or is killed outright (SIGKILL: the sidecar watches KILN_PARENT_PID).
+ * Nest's shutdown (SIGTERM, as systemd or docker stop do), exits abruptly (process.exit), or is
+ * killed outright (SIGKILL): in the last two the sidecar, in its own process group, notices that
+ * KILN_PARENT_PID is gone.
  */
 import assert from 'node:assert/strict';
 import { ChildProcess, spawn } from 'node:child_process';
