@@ -1,4 +1,4 @@
-/* global navigator -- used inside page.evaluate */
+/* global navigator, localStorage -- used inside the page */
 // The share page /m/{uuid}: real textured GLBs served by the real api from STATIC_DIR, framed
 // in the viewer whatever their size; the expiry note; a clear message for unknown models.
 import assert from 'node:assert/strict';
@@ -118,6 +118,35 @@ describe('share page', () => {
       await page.getByRole('button', { name: 'Copy share link' }).click();
       await page.getByText('Link copied').waitFor();
       assert.equal(await page.evaluate(() => navigator.clipboard.readText()), `${api.baseUrl}/m/${id}`);
+    } finally {
+      await context.close();
+    }
+  });
+
+  test("history lists this browser's models, drops expired ones, and opens the share page", async () => {
+    const { context, page } = await newPage(browser);
+    try {
+      const now = Date.now();
+      const fresh = { modelId: ids['valve-index-left.glb'], taskId: 'a', createdAt: now - 3600_000 };
+      const expired = { modelId: randomUUID(), taskId: 'b', createdAt: now - 49 * 3600_000 };
+      await context.addInitScript(
+        (entries) => {
+          if (!localStorage.getItem('kiln3d.history.v1')) localStorage.setItem('kiln3d.history.v1', entries);
+        },
+        JSON.stringify([expired, fresh]),
+      );
+      await page.goto(api.baseUrl);
+      const entries = page.locator('[data-testid=history-entry]');
+      await entries.first().waitFor();
+      assert.equal(await entries.count(), 1);
+      const stored = JSON.parse(await page.evaluate(() => localStorage.getItem('kiln3d.history.v1')));
+      assert.deepEqual(
+        stored.map((e) => e.modelId),
+        [fresh.modelId],
+      );
+      await entries.first().locator('a').click();
+      await page.waitForURL(`**/m/${fresh.modelId}`);
+      await page.locator('kiln-model-viewer[data-state=ready]').waitFor();
     } finally {
       await context.close();
     }
