@@ -1,7 +1,8 @@
 import { TestBed } from '@angular/core/testing';
 
-import { ApiClient, parseServerConfig } from './api-client';
+import { ApiClient, parseGenerateAnswer, parseServerConfig } from './api-client';
 import { DEFAULT_SERVER_CONFIG } from './api-types';
+import { useFetchBackedXhr } from '../../../testing/fetch-backed-xhr';
 
 describe('parseServerConfig', () => {
   it('takes valid fields and keeps defaults for the rest', () => {
@@ -13,7 +14,30 @@ describe('parseServerConfig', () => {
   });
 });
 
+describe('parseGenerateAnswer', () => {
+  it('reads an accepted task, a documented error, and a connection that never answered', () => {
+    expect(parseGenerateAnswer(202, '{"success":true,"task_id":"t","queue_position":2}', null)).toEqual({
+      ok: true,
+      value: { success: true, task_id: 't', status_url: '/api/status/t', queue_position: 2 },
+    });
+    expect(parseGenerateAnswer(413, '{"success":false,"error":"File too large, max 10MB"}', null)).toEqual({
+      ok: false,
+      error: { status: 413, error: 'File too large, max 10MB' },
+    });
+    expect(parseGenerateAnswer(0, '', null)).toEqual({
+      ok: false,
+      error: { status: 0, error: 'Network error' },
+    });
+    expect(parseGenerateAnswer(202, 'not json', null)).toEqual({
+      ok: false,
+      error: { status: 500, error: 'Internal error' },
+    });
+  });
+});
+
 describe('ApiClient', () => {
+  beforeEach(() => useFetchBackedXhr());
+
   afterEach(() => vi.restoreAllMocks());
 
   function client(): ApiClient {
@@ -29,12 +53,16 @@ describe('ApiClient', () => {
           { status: 202 },
         ),
       );
-    const outcome = await client().generate(new Blob([new Uint8Array([0xff, 0xd8, 0xff])]), 'a.jpg');
+    const progress: number[] = [];
+    const outcome = await client().generate(new Blob([new Uint8Array([0xff, 0xd8, 0xff])]), 'a.jpg', (f) =>
+      progress.push(f),
+    );
     expect(outcome).toEqual({
       ok: true,
       value: { success: true, task_id: 't1', status_url: '/api/status/t1', queue_position: 2 },
     });
     const [url, init] = fetchMock.mock.calls[0] ?? [];
+    expect(progress).toEqual([1]);
     expect(url).toBe('/api/generate');
     expect((init?.body as FormData).get('image')).toBeInstanceOf(Blob);
   });

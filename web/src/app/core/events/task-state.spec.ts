@@ -101,6 +101,13 @@ describe('reduceTask', () => {
     expect(run([...accepted, snap({ status: 'completed' })]).phase).toBe('failed');
   });
 
+  it('tracks upload progress only while uploading', () => {
+    const uploading = run([{ type: 'upload-started' }, { type: 'upload-progress', fraction: 0.4 }]);
+    expect(uploading).toMatchObject({ phase: 'uploading', uploadFraction: 0.4 });
+    const queued = run([{ type: 'accepted', taskId: 't', position: 1 }], uploading);
+    expect(run([{ type: 'upload-progress', fraction: 0.9 }], queued)).toBe(queued);
+  });
+
   it('records a rejected upload with its error', () => {
     const error = { status: 503, error: 'Server busy, retry later', retryAfterS: 30 };
     expect(run([{ type: 'upload-started' }, { type: 'rejected', error }])).toMatchObject({

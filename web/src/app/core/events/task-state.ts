@@ -22,6 +22,8 @@ export interface TaskState {
   etaS: number | undefined;
   /** 0-100, never decreasing within one task. */
   progress: number;
+  /** 0-1 while the picture is being sent, when the browser can tell. */
+  uploadFraction: number | undefined;
   stage: string | undefined;
   /** Page clock (ms) when processing was first seen; elapsed time and the watchdog count from it. */
   processingSince: number | undefined;
@@ -37,6 +39,7 @@ export const IDLE_TASK: TaskState = {
   position: undefined,
   etaS: undefined,
   progress: 0,
+  uploadFraction: undefined,
   stage: undefined,
   processingSince: undefined,
   result: undefined,
@@ -46,6 +49,7 @@ export const IDLE_TASK: TaskState = {
 
 export type TaskAction =
   | { type: 'upload-started' }
+  | { type: 'upload-progress'; fraction: number }
   | { type: 'accepted'; taskId: string; position: number }
   | { type: 'resume'; taskId: string }
   | { type: 'rejected'; error: ApiError }
@@ -149,6 +153,8 @@ export function reduceTask(state: TaskState, action: TaskAction): TaskState {
   // A finished task stays finished: late or replayed events must not revive it.
   if (isTerminal(state.phase)) return state;
   switch (action.type) {
+    case 'upload-progress':
+      return state.phase === 'uploading' ? { ...state, uploadFraction: action.fraction } : state;
     case 'accepted':
       if (state.phase !== 'uploading') return state;
       return { ...state, phase: 'queued', taskId: action.taskId, position: action.position };

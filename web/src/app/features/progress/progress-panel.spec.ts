@@ -4,8 +4,11 @@ import { I18n } from '../../core/i18n/i18n';
 import { FakeEventSource } from '../../../testing/fake-event-source';
 import { ProgressPanel } from './progress-panel';
 import { TaskTracker } from './task-tracker';
+import { useFetchBackedXhr } from '../../../testing/fetch-backed-xhr';
 
 describe('ProgressPanel', () => {
+  beforeEach(() => useFetchBackedXhr());
+
   afterEach(() => {
     TestBed.inject(TaskTracker).reset();
     vi.restoreAllMocks();

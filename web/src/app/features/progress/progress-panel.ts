@@ -51,6 +51,7 @@ export class ProgressPanel {
     const key = stage ? STAGE_KEYS[stage] : undefined;
     return key ? this.i18n.t(key) : stage ? stage : this.i18n.t('stage.unknown');
   });
+  protected readonly uploadPercent = computed(() => Math.round((this.state().uploadFraction ?? 0) * 100));
   protected readonly elapsed = computed(() => formatElapsed(this.tracker.elapsedS()));
   protected readonly eta = computed(() => {
     const eta = this.state().etaS;

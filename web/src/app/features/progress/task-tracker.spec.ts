@@ -3,6 +3,7 @@ import type { MockInstance } from 'vitest';
 
 import { FakeEventSource } from '../../../testing/fake-event-source';
 import { TaskTracker } from './task-tracker';
+import { useFetchBackedXhr } from '../../../testing/fetch-backed-xhr';
 
 const TASK = 't-1';
 
@@ -24,6 +25,8 @@ const accepted = (): Response =>
   json({ success: true, task_id: TASK, status_url: `/api/status/${TASK}`, queue_position: 1 }, 202);
 
 describe('TaskTracker', () => {
+  beforeEach(() => useFetchBackedXhr());
+
   let tracker: TaskTracker;
   const source = (): FakeEventSource => FakeEventSource.instances.at(-1) as FakeEventSource;
 

@@ -59,7 +59,9 @@ export class TaskTracker {
     this.stop();
     this.lastPicture.set({ blob: picture, name });
     this.dispatch({ type: 'upload-started' });
-    const outcome = await this.api.generate(picture, name);
+    const outcome = await this.api.generate(picture, name, (fraction) =>
+      this.dispatch({ type: 'upload-progress', fraction }),
+    );
     if (this.stateSignal().phase !== 'uploading') return; // Reset while sending.
     if (!outcome.ok) {
       this.dispatch({ type: 'rejected', error: outcome.error });
