@@ -15,8 +15,8 @@ describe('reduceTask', () => {
   it('follows queued -> processing -> completed', () => {
     let state = run(accepted);
     expect(state).toMatchObject({ phase: 'queued', taskId: 't1', position: 2 });
-    state = run([snap({ status: 'queued', position: 1, eta_s: 40 })], state);
-    expect(state).toMatchObject({ phase: 'queued', position: 1, etaS: 40 });
+    state = run([snap({ status: 'queued', position: 1, eta_s: 40 }, 1000)], state);
+    expect(state).toMatchObject({ phase: 'queued', position: 1, etaS: 40, etaAt: 1000 });
     state = run([snap({ status: 'processing', progress: 10, stage: 'structure' }, 5000)], state);
     expect(state).toMatchObject({
       phase: 'processing',

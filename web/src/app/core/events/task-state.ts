@@ -20,6 +20,8 @@ export interface TaskState {
   /** 1-based place in line while queued. */
   position: number | undefined;
   etaS: number | undefined;
+  /** Page clock (ms) when etaS was given, so the estimate can count down between events. */
+  etaAt: number | undefined;
   /** 0-100, never decreasing within one task. */
   progress: number;
   /** 0-1 while the picture is being sent, when the browser can tell. */
@@ -38,6 +40,7 @@ export const IDLE_TASK: TaskState = {
   taskId: undefined,
   position: undefined,
   etaS: undefined,
+  etaAt: undefined,
   progress: 0,
   uploadFraction: undefined,
   stage: undefined,
@@ -97,6 +100,7 @@ function applySnapshot(state: TaskState, snapshot: TaskSnapshot, now: number): T
         phase: 'queued',
         position: finiteOrUndefined(snapshot.position) ?? state.position,
         etaS: finiteOrUndefined(snapshot.eta_s),
+        etaAt: now,
       };
     case 'processing': {
       const progress = Math.min(100, Math.max(state.progress, finiteOrUndefined(snapshot.progress) ?? 0));

@@ -54,8 +54,11 @@ export class ProgressPanel {
   protected readonly uploadPercent = computed(() => Math.round((this.state().uploadFraction ?? 0) * 100));
   protected readonly elapsed = computed(() => formatElapsed(this.tracker.elapsedS()));
   protected readonly eta = computed(() => {
-    const eta = this.state().etaS;
-    return eta === undefined ? undefined : formatEta(eta, this.i18n.lang());
+    const { etaS, etaAt } = this.state();
+    if (etaS === undefined) return undefined;
+    // Counts down between the server's updates, but never claims the wait is over.
+    const passedS = etaAt === undefined ? 0 : (this.tracker.now() - etaAt) / 1000;
+    return formatEta(Math.max(1, etaS - passedS), this.i18n.lang());
   });
   protected readonly announcement = computed(() => {
     switch (this.state().phase) {
