@@ -55,8 +55,11 @@ describe('share page', () => {
       ]) {
         const { context, page, errors } = await newPage(browser, options);
         try {
+          const started = Date.now();
           await page.goto(`${api.baseUrl}/m/${ids[name]}`);
           await page.locator('kiln-model-viewer[data-state=ready]').waitFor({ timeout: 60_000 });
+          // A figure for the report, not a target: SwiftShader draws on the CPU here.
+          console.log(`share page ${name} (${label}): navigation to model ready ${Date.now() - started} ms`);
           assertFramed(await analyseViewer(page, `share-${name}-${label}.png`), `${name} ${label}`);
           const expiry = page.locator('[data-testid=share-expiry]');
           await expiry.waitFor();
