@@ -196,7 +196,7 @@ export async function newPage(browser, options = {}) {
 
 export async function saveArtifact(name, bytes) {
   mkdirSync(ARTIFACTS_DIR, { recursive: true });
-  const path = join(ARTIFACTS_DIR, name);
+  const path = join(ARTIFACTS_DIR, name.replace(/[^\w.-]+/g, '_'));
   writeFileSync(path, bytes);
   return path;
 }

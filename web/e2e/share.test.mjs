@@ -3,13 +3,35 @@
 // in the viewer whatever their size; the expiry note; a clear message for unknown models.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { copyFileSync } from 'node:fs';
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+
+import { Logger, NodeIO } from '@gltf-transform/core';
+import { ALL_EXTENSIONS } from '@gltf-transform/extensions';
+import { meshopt, textureCompress } from '@gltf-transform/functions';
+import { MeshoptDecoder, MeshoptEncoder } from 'meshoptimizer';
+import sharp from 'sharp';
 
 import { GLB_DIR, PHONE_VIEWPORT, analyseViewer, launchBrowser, newPage, startApi } from './helpers.mjs';
 
 const MODELS = ['valve-index-left.glb', 'generic-trigger-left.glb'];
+/** The shape the api serves at model_url: meshopt geometry, quantised, WebP textures. */
+const WEB_MODEL = 'valve-index-left.glb (meshopt + WebP)';
+
+async function webOptimised(path) {
+  await Promise.all([MeshoptEncoder.ready, MeshoptDecoder.ready]);
+  const io = new NodeIO()
+    .registerExtensions(ALL_EXTENSIONS)
+    .registerDependencies({ 'meshopt.encoder': MeshoptEncoder, 'meshopt.decoder': MeshoptDecoder });
+  const document = await io.readBinary(readFileSync(path));
+  document.setLogger(new Logger(Logger.Verbosity.ERROR));
+  await document.transform(
+    textureCompress({ encoder: sharp, targetFormat: 'webp', resize: [1024, 1024] }),
+    meshopt({ encoder: MeshoptEncoder, level: 'medium' }),
+  );
+  return io.writeBinary(document);
+}
 
 function assertFramed(view, label) {
   assert.ok(
@@ -40,6 +62,9 @@ describe('share page', () => {
       copyFileSync(join(GLB_DIR, name), join(api.staticDir, `${id}.glb`));
       copyFileSync(join(GLB_DIR, name), join(api.staticDir, `${id}.source.glb`));
     }
+    ids[WEB_MODEL] = randomUUID();
+    writeFileSync(join(api.staticDir, `${ids[WEB_MODEL]}.glb`), await webOptimised(join(GLB_DIR, MODELS[0])));
+    copyFileSync(join(GLB_DIR, MODELS[0]), join(api.staticDir, `${ids[WEB_MODEL]}.source.glb`));
   });
 
   after(async () => {
@@ -47,7 +72,7 @@ describe('share page', () => {
     await api?.stop();
   });
 
-  for (const name of MODELS) {
+  for (const name of [...MODELS, WEB_MODEL]) {
     test(`${name} is framed on a desktop and on a phone, with its expiry`, async () => {
       for (const [label, options] of [
         ['desktop', {}],
