@@ -25,7 +25,9 @@ export class StaticController {
   @ApiProduces('model/gltf-binary')
   @ApiOkResponse({
     description:
-      'The GLB ({uuid}.glb for the web, {uuid}.source.glb the original). Ranges, ETag and Last-Modified supported.',
+      'The GLB: {uuid}.glb optimised for the web (EXT_meshopt_compression + KHR_mesh_quantization geometry, ' +
+      'EXT_texture_webp textures; a glTF loader needs a meshopt decoder), {uuid}.source.glb the engine original ' +
+      'for editing tools. Ranges, ETag and Last-Modified supported.',
   })
   @ApiNotFoundResponse({
     type: ErrorBodyDto,

@@ -1,6 +1,11 @@
 import { Module } from '@nestjs/common';
+import { GlbOptimizer, WorkerGlbOptimizer } from './glb-optimizer';
 import { StaticController } from './static.controller';
 import { StorageService } from './storage.service';
 
-@Module({ controllers: [StaticController], providers: [StorageService], exports: [StorageService] })
+@Module({
+  controllers: [StaticController],
+  providers: [StorageService, { provide: GlbOptimizer, useFactory: () => new WorkerGlbOptimizer() }],
+  exports: [StorageService],
+})
 export class StorageModule {}

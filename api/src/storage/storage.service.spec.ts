@@ -1,44 +1,102 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { after, before, beforeEach, describe, it } from 'node:test';
 import { loadConfig } from '../config/app-config';
+import {
+  type GlbOptimisationStats,
+  GlbOptimisationError,
+  GlbOptimizer,
+  InvalidSourceModelError,
+} from './glb-optimizer';
 import { StorageService } from './storage.service';
 
-void describe('StorageService (real folder)', () => {
+/** Test double: writes "web:" + the source, or fails the way it is told to; records its calls. */
+class FakeOptimizer extends GlbOptimizer {
+  failure: Error | undefined;
+  readonly calls: { sourcePath: string; targetPath: string }[] = [];
+
+  async optimise(sourcePath: string, targetPath: string): Promise<GlbOptimisationStats> {
+    this.calls.push({ sourcePath, targetPath });
+    const source = await readFile(sourcePath);
+    // Half-written output first, as a real failure may leave it.
+    await writeFile(targetPath, 'partial');
+    if (this.failure) throw this.failure;
+    await writeFile(targetPath, Buffer.concat([Buffer.from('web:'), source]));
+    return { sourceBytes: source.length, webBytes: source.length + 4, textures: 0, seconds: 0.01, notes: [] };
+  }
+}
+
+void describe('StorageService (real folder, fake optimiser)', () => {
   let dir: string;
   let storage: StorageService;
+  const optimizer = new FakeOptimizer();
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'kiln3d-storage-'));
-    storage = new StorageService(loadConfig({ STATIC_DIR: dir }));
+    storage = new StorageService(loadConfig({ STATIC_DIR: dir }), optimizer);
     await storage.onModuleInit();
+  });
+  beforeEach(async () => {
+    optimizer.failure = undefined;
+    optimizer.calls.length = 0;
+    for (const name of await readdir(dir)) await rm(join(dir, name), { force: true });
   });
   after(() => rm(dir, { recursive: true, force: true }));
 
-  void it('publishes {uuid}.glb from the source whole, leaving no temporary file', async () => {
+  void it("publishes {uuid}.glb from the optimiser's output via a hidden temporary name", async () => {
     const id = randomUUID();
     await writeFile(storage.sourcePath(id), 'glTF-bytes');
     await storage.publishWebModel(id);
     assert.deepEqual((await readdir(dir)).sort(), [`${id}.glb`, `${id}.source.glb`]);
+    assert.equal((await readFile(storage.webPath(id))).toString(), 'web:glTF-bytes');
+    assert.equal((await readFile(storage.sourcePath(id))).toString(), 'glTF-bytes', 'source untouched');
+    assert.equal(optimizer.calls[0].sourcePath, storage.sourcePath(id));
+    const temporary = optimizer.calls[0].targetPath;
+    assert.equal(join(temporary, '..'), dir);
+    assert.match(temporary, /\/\.[0-9a-f-]{36}\.[0-9a-f]{8}\.partial$/, 'neither servable nor *.glb');
   });
 
-  void it("removes a task's models and the temporary file a killed sidecar left, nothing else", async () => {
+  void it('an optimisation failure publishes the source bytes unchanged (fallback)', async () => {
+    const id = randomUUID();
+    await writeFile(storage.sourcePath(id), 'glTF-bytes');
+    optimizer.failure = new GlbOptimisationError('Input image exceeds pixel limit');
+    await storage.publishWebModel(id);
+    assert.deepEqual((await readdir(dir)).sort(), [`${id}.glb`, `${id}.source.glb`]);
+    assert.equal((await readFile(storage.webPath(id))).toString(), 'glTF-bytes');
+  });
+
+  for (const [what, failure] of [
+    ['a source glTF-Validator rejects', new InvalidSourceModelError(2, ['a', 'b'])],
+    ['a failure before validation ended', new Error('GLB validation did not finish: worker exited')],
+  ] as const) {
+    void it(`${what} rejects and leaves no web model or temporary file`, async () => {
+      const id = randomUUID();
+      await writeFile(storage.sourcePath(id), 'glTF-bytes');
+      optimizer.failure = failure;
+      await assert.rejects(storage.publishWebModel(id), (error) => error === failure);
+      assert.deepEqual(await readdir(dir), [`${id}.source.glb`]);
+    });
+  }
+
+  void it("removes a task's models and the temporary files left behind, nothing else", async () => {
     const id = randomUUID();
     const other = randomUUID();
     const names = [
       `${id}.glb`,
       `${id}.source.glb`,
       `.${id}.source.glb.4242.deadbeef.tmp`,
+      `.${id}.0badc0de.partial`,
       `${other}.glb`,
       `.${other}.source.glb.4242.deadbeef.tmp`,
+      `.${other}.0badc0de.partial`,
     ];
     await Promise.all(names.map((name) => writeFile(join(dir, name), 'x')));
     await storage.removeModels(id);
     const left = await readdir(dir);
-    for (const name of names.slice(0, 3)) assert.equal(left.includes(name), false, name);
-    for (const name of names.slice(3)) assert.equal(left.includes(name), true, name);
+    for (const name of names.slice(0, 4)) assert.equal(left.includes(name), false, name);
+    for (const name of names.slice(4)) assert.equal(left.includes(name), true, name);
   });
 });

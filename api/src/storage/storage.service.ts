@@ -1,14 +1,20 @@
 import { randomBytes } from 'node:crypto';
 import { copyFile, mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { GlbOptimisationError, GlbOptimizer } from './glb-optimizer';
 import { sourceModelName, webModelName } from './model-names';
 
 /** Where models live under STATIC_DIR, and the steps that put them there whole. */
 @Injectable()
 export class StorageService implements OnModuleInit {
-  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
+  private readonly logger = new Logger(StorageService.name);
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly optimizer: GlbOptimizer,
+  ) {}
 
   async onModuleInit(): Promise<void> {
     await mkdir(this.config.staticDir, { recursive: true });
@@ -22,15 +28,38 @@ export class StorageService implements OnModuleInit {
     return join(this.config.staticDir, webModelName(taskId));
   }
 
+  private temporaryPath(taskId: string): string {
+    return join(this.config.staticDir, `.${taskId}.${randomBytes(4).toString('hex')}.partial`);
+  }
+
   /**
-   * Makes {uuid}.glb from the engine's {uuid}.source.glb. Until the optimisation stage exists
-   * it is the same bytes; copied under a temporary name that is neither servable nor *.glb,
-   * then renamed, so a partial file is never served or swept.
+   * Makes {uuid}.glb, the model for the web (meshopt geometry, WebP textures), from the engine's
+   * {uuid}.source.glb, written under a temporary name that is neither servable nor *.glb, then
+   * renamed, so a partial file is never served or swept.
+   *
+   * A source that fails glTF-Validator rejects (the task fails: 500 Internal error, logged with
+   * the validator's errors). A valid source that cannot be optimised is published unchanged,
+   * with a warning: the user still gets a correct model, only a larger one, instead of a failed
+   * job for a problem in an optional step.
    */
   async publishWebModel(taskId: string): Promise<void> {
-    const temporary = join(this.config.staticDir, `.${taskId}.${randomBytes(4).toString('hex')}.partial`);
+    const temporary = this.temporaryPath(taskId);
     try {
-      await copyFile(this.sourcePath(taskId), temporary);
+      try {
+        const stats = await this.optimizer.optimise(this.sourcePath(taskId), temporary);
+        this.logger.log(
+          `optimised task=${taskId} ${stats.sourceBytes} -> ${stats.webBytes} bytes in ` +
+            `${stats.seconds.toFixed(2)} s (${stats.textures} WebP texture(s))`,
+        );
+        for (const note of stats.notes) this.logger.debug(`optimise task=${taskId}: ${note}`);
+      } catch (error) {
+        if (!(error instanceof GlbOptimisationError)) throw error;
+        this.logger.warn(
+          `optimisation failed task=${taskId}: ${error.message}; publishing the source unchanged`,
+        );
+        await rm(temporary, { force: true });
+        await copyFile(this.sourcePath(taskId), temporary);
+      }
       await rename(temporary, this.webPath(taskId));
     } catch (error) {
       await rm(temporary, { force: true });
@@ -41,12 +70,15 @@ export class StorageService implements OnModuleInit {
   /**
    * Removes a task's model files (a task cancelled or failed after the engine wrote them), and the
    * sidecar's temporary ".{name}.{pid}.{hex}.tmp" for it, which a killed sidecar leaves behind and
-   * the cleanup cron (".glb" only) would never sweep.
+   * the cleanup cron (".glb" only) would never sweep; likewise a web model's ".{uuid}.{hex}.partial"
+   * left by an api killed while optimising.
    */
   async removeModels(taskId: string): Promise<void> {
     const leftoverPrefix = `.${sourceModelName(taskId)}.`;
     const leftovers = (await readdir(this.config.staticDir).catch(() => [] as string[])).filter(
-      (name) => name.startsWith(leftoverPrefix) && name.endsWith('.tmp'),
+      (name) =>
+        (name.startsWith(leftoverPrefix) && name.endsWith('.tmp')) ||
+        (name.startsWith(`.${taskId}.`) && name.endsWith('.partial')),
     );
     await Promise.all([
       rm(this.sourcePath(taskId), { force: true }),

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type ApiProcess, startApi } from '../support/api-process';
 import { SAMPLES_DIR, clearKilnKeys, tempDir } from '../support/env';
-import { gltfErrors } from '../support/gltf';
+import { glbJson } from '../support/glb-models';
+import { gltfErrors, gltfIssues } from '../support/gltf';
 import { followToEnd, getJson, rawGet, sample, upload } from '../support/http-client';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
@@ -58,13 +59,34 @@ void describe('HTTP contract end to end (inflate engine)', () => {
         [...ids].sort((a, b) => a - b),
         'event ids increase',
       );
+      const files: Uint8Array[] = [];
       for (const url of [modelUrl, downloadUrl]) {
         const response = await fetch(url);
         assert.equal(response.status, 200);
         const bytes = new Uint8Array(await response.arrayBuffer());
         const errors = await gltfErrors(bytes);
         assert.equal(errors.count, 0, `${url}: ${errors.first.join('; ')}`);
+        files.push(bytes);
       }
+      // The web model is the optimised one; the validator cannot decode meshopt data, so its one
+      // remark beyond the source's must be exactly that (an info, not an error or a warning).
+      const [web, source] = files;
+      assert.ok(web.byteLength < source.byteLength, `web ${web.byteLength} < source ${source.byteLength}`);
+      const declared = glbJson(web)['extensionsUsed'] as string[];
+      for (const extension of ['EXT_meshopt_compression', 'KHR_mesh_quantization', 'EXT_texture_webp']) {
+        assert.ok(declared.includes(extension), `${extension} in ${declared.join()}`);
+      }
+      assert.equal(glbJson(source)['extensionsUsed'], undefined, 'the source stays plain glTF');
+      const sourceCodes = new Set((await gltfIssues(source)).issues.map((issue) => issue.code));
+      const added = (await gltfIssues(web)).issues.filter((issue) => !sourceCodes.has(issue.code));
+      assert.deepEqual(
+        added.map((issue) => [
+          issue.code,
+          issue.severity,
+          issue.message.includes("'EXT_meshopt_compression'"),
+        ]),
+        [['UNSUPPORTED_EXTENSION', 2, true]],
+      );
       completed.push({ taskId: accepted.body.task_id, modelUrl, downloadUrl });
     });
   }

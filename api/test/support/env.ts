@@ -8,8 +8,8 @@ export const REPO_ROOT = resolve(__dirname, '..', '..', '..', '..');
 /** Real inputs: <repo>/../shared unless KILN_SHARED_DIR says otherwise. */
 export const SHARED_DIR = process.env.KILN_SHARED_DIR ?? resolve(REPO_ROOT, '..', 'shared');
 export const SAMPLES_DIR = join(SHARED_DIR, 'samples');
-/** The api engineer's Redis database; never another. */
-export const TEST_REDIS_URL = 'redis://127.0.0.1:6379/11';
+/** The api engineer's Redis database (KILN_TEST_REDIS_URL gives a parallel run its own); never another. */
+export const TEST_REDIS_URL = process.env.KILN_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/11';
 
 /** Deletes every key this project writes (kiln:*) in the test database. */
 export async function clearKilnKeys(url = TEST_REDIS_URL): Promise<void> {

@@ -25,3 +25,19 @@ export async function gltfErrors(bytes: Uint8Array): Promise<{ count: number; fi
       .map((m) => `${m.code}: ${m.message}`),
   };
 }
+
+export interface GltfIssue {
+  code: string;
+  message: string;
+  /** 0 error, 1 warning, 2 info, 3 hint. */
+  severity: number;
+  pointer?: string;
+}
+
+/** Every issue glTF-Validator reports (up to 200), with the error count. */
+export async function gltfIssues(bytes: Uint8Array): Promise<{ errors: number; issues: GltfIssue[] }> {
+  const report = (await validator.validateBytes(bytes, { maxIssues: 200 })) as ValidationReport & {
+    issues: { messages: GltfIssue[] };
+  };
+  return { errors: report.issues.numErrors, issues: report.issues.messages };
+}

@@ -1,0 +1,146 @@
+import { createRequire } from 'node:module';
+import { type Document, type ILogger, NodeIO } from '@gltf-transform/core';
+import { ALL_EXTENSIONS } from '@gltf-transform/extensions';
+import { dedup, meshopt, prune, textureCompress, weld } from '@gltf-transform/functions';
+import sharp from 'sharp';
+
+/**
+ * The web model's recipe (DESIGN.md: "meshopt geometry, WebP textures"), as plain functions so the
+ * worker thread, the tests and the benchmark all run the same code.
+ *
+ * WebP only, no PNG/JPEG fallback: every browser the web app supports (three.js r187 needs
+ * WebGL 2) decodes WebP, and a fallback image would cost the bytes this stage exists to save.
+ */
+export interface GlbOptimiseOptions {
+  /** Longest texture side after resizing (never enlarged). */
+  maxTextureSize: number;
+  /** WebP quality, 1-100. */
+  webpQuality: number;
+}
+
+export const DEFAULT_OPTIMISE_OPTIONS: GlbOptimiseOptions = { maxTextureSize: 2048, webpQuality: 80 };
+
+export interface GlbValidation {
+  errors: number;
+  warnings: number;
+  /** The first few errors, "CODE: message (pointer)". */
+  firstErrors: string[];
+}
+
+interface ValidatorMessage {
+  code: string;
+  message: string;
+  severity: number;
+  pointer?: string;
+}
+interface ValidatorReport {
+  issues: { numErrors: number; numWarnings: number; messages: ValidatorMessage[] };
+}
+interface GltfValidator {
+  validateBytes(data: Uint8Array, options?: { maxIssues?: number }): Promise<ValidatorReport>;
+}
+
+// The package ships no types; loaded through require so the one function used is typed here.
+const validator = createRequire(__filename)('gltf-validator') as GltfValidator;
+
+/**
+ * Khronos glTF-Validator on the engine's GLB. Run it before compressing: on meshopt data the
+ * validator only reports an unsupported extension, so afterwards it would prove nothing.
+ * Bytes that are not glTF at all count as one error (the validator throws on them).
+ */
+export async function validateGlb(bytes: Uint8Array): Promise<GlbValidation> {
+  try {
+    const report = await validator.validateBytes(bytes, { maxIssues: 100 });
+    return {
+      errors: report.issues.numErrors,
+      warnings: report.issues.numWarnings,
+      firstErrors: report.issues.messages
+        .filter((m) => m.severity === 0)
+        .slice(0, 5)
+        .map((m) => `${m.code}: ${m.message}${m.pointer ? ` (${m.pointer})` : ''}`),
+    };
+  } catch (error) {
+    return { errors: 1, warnings: 0, firstErrors: [`not a glTF binary: ${describeThrown(error)}`] };
+  }
+}
+
+// meshoptimizer is ESM-only: a dynamic import keeps this CommonJS build working.
+const importMeshopt = () => import('meshoptimizer');
+type MeshoptCodecs = Pick<Awaited<ReturnType<typeof importMeshopt>>, 'MeshoptEncoder' | 'MeshoptDecoder'>;
+
+let meshoptLoaded: Promise<MeshoptCodecs> | undefined;
+
+/** The meshopt encoder and decoder (WebAssembly), loaded and ready once per thread. */
+export function loadMeshopt(): Promise<MeshoptCodecs> {
+  meshoptLoaded ??= importMeshopt().then(async ({ MeshoptEncoder, MeshoptDecoder }) => {
+    await Promise.all([MeshoptEncoder.ready, MeshoptDecoder.ready]);
+    return { MeshoptEncoder, MeshoptDecoder };
+  });
+  return meshoptLoaded;
+}
+
+/** A NodeIO that reads and writes every extension, meshopt-compressed buffers included. */
+export async function createGlbIO(): Promise<NodeIO> {
+  const { MeshoptEncoder, MeshoptDecoder } = await loadMeshopt();
+  return new NodeIO()
+    .registerExtensions(ALL_EXTENSIONS)
+    .registerDependencies({ 'meshopt.encoder': MeshoptEncoder, 'meshopt.decoder': MeshoptDecoder });
+}
+
+/** gltf-transform's messages, kept instead of printed (the caller decides what to log). */
+class CollectingLogger implements ILogger {
+  readonly lines: string[] = [];
+  debug(): void {}
+  info(): void {}
+  warn(text: string): void {
+    this.lines.push(text);
+  }
+  error(text: string): void {
+    this.lines.push(text);
+  }
+}
+
+export interface GlbOptimised {
+  bytes: Uint8Array;
+  textures: number;
+  /** gltf-transform's warnings (e.g. attributes it left unquantised). */
+  notes: string[];
+}
+
+/**
+ * Source GLB bytes -> web GLB bytes: dedup, prune, weld, textures to WebP (resized to fit
+ * maxTextureSize), then meshopt: reorder + quantise (KHR_mesh_quantization) + EXT_meshopt_compression.
+ * Synchronous work of seconds on a large model: call it off the main thread (WorkerGlbOptimizer).
+ */
+export async function optimiseGlb(
+  source: Uint8Array,
+  options: GlbOptimiseOptions = DEFAULT_OPTIMISE_OPTIONS,
+): Promise<GlbOptimised> {
+  const io = await createGlbIO();
+  const { MeshoptEncoder } = await loadMeshopt();
+  const document: Document = await io.readBinary(source);
+  const logger = new CollectingLogger();
+  document.setLogger(logger);
+  await document.transform(
+    dedup(),
+    prune(),
+    weld(),
+    textureCompress({
+      encoder: sharp,
+      targetFormat: 'webp',
+      resize: [options.maxTextureSize, options.maxTextureSize],
+      quality: options.webpQuality,
+    }),
+    // 'medium': quantisation without meshopt's lossy filters (octahedral normals etc.).
+    meshopt({ encoder: MeshoptEncoder, level: 'medium' }),
+  );
+  return {
+    bytes: await io.writeBinary(document),
+    textures: document.getRoot().listTextures().length,
+    notes: logger.lines,
+  };
+}
+
+export function describeThrown(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
