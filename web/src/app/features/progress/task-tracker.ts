@@ -108,7 +108,10 @@ export class TaskTracker {
       if (!isTerminal(this.stateSignal().phase)) this.follow(taskId);
       else this.afterTerminal();
     } else if (outcome.error.status === 404) {
-      this.dispatch({ type: 'not-found' });
+      // Set directly: the timed-out state is terminal, so the reducer would keep it.
+      this.stateSignal.set(
+        reduceTask(reduceTask(IDLE_TASK, { type: 'resume', taskId }), { type: 'not-found' }),
+      );
     }
   }
 
