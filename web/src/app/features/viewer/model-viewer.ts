@@ -122,7 +122,9 @@ export class ModelViewer {
   protected async openAr(): Promise<void> {
     const mode = this.arMode();
     if (mode === 'scene-viewer') {
-      const glb = new URL(this.src(), location.origin).toString();
+      // Scene Viewer fetches the file itself and is not known to decode EXT_meshopt_compression:
+      // give it the engine's plain original rather than the web-optimised copy.
+      const glb = new URL(this.downloadUrl() ?? this.src(), location.origin).toString();
       location.href = sceneViewerIntent(glb, this.modelTitle(), location.href);
     } else if (mode === 'quick-look' && this.model) {
       this.arBusy.set(true);
