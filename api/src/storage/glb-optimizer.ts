@@ -63,9 +63,10 @@ export const DEFAULT_WORKER_SETTINGS: WorkerOptimizerSettings = {
 
 /**
  * Runs each optimisation in its own worker thread: on a TRELLIS-sized model (about a million
- * triangles) weld + meshopt are seconds of synchronous work that would stall every request and
- * SSE stream of this api process (measured: api/bench/glb-optimize.bench.ts). A fresh worker per
- * job (about 0.2 s to start) also means a crash or the time limit cannot leave state behind.
+ * triangles) weld, quantisation and meshopt run in synchronous stretches of a quarter second and
+ * more, stalling every request and SSE stream of this api process (measured by
+ * api/bench/glb-optimize.bench.ts; 10-35 ms in the worker). A fresh worker per job (0.2-0.7 s
+ * more than inline, validation included) means a crash or the time limit leaves nothing behind.
  */
 export class WorkerGlbOptimizer extends GlbOptimizer {
   constructor(private readonly settings: WorkerOptimizerSettings = DEFAULT_WORKER_SETTINGS) {
