@@ -119,6 +119,10 @@ describe('phone layout, language and keyboard', () => {
   test('keyboard: the picker, the language and the viewer controls are reachable and labelled', async () => {
     const { context, page } = await newPage(browser);
     try {
+      // Listen before anything happens: Playwright turns file-chooser interception on
+      // asynchronously when the first listener appears, and a key press that beats it opens a
+      // native chooser that never reaches the test (seen once under load).
+      const chooser = page.waitForEvent('filechooser', { timeout: 90_000 });
       await page.goto(api.baseUrl);
       const reached = [];
       for (let i = 0; i < 8; i++) {
@@ -127,7 +131,6 @@ describe('phone layout, language and keyboard', () => {
         if (reached.at(-1) === 'Choose a picture') break;
       }
       assert.equal(reached.at(-1), 'Choose a picture', `tab order: ${JSON.stringify(reached)}`);
-      const chooser = page.waitForEvent('filechooser');
       await page.keyboard.press('Enter');
       await (await chooser).setFiles(join(SAMPLES_DIR, 'castle.webp'));
       await page.locator('[data-testid=thumbnail]').waitFor();
