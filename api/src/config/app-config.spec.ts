@@ -16,6 +16,8 @@ void describe('loadConfig', () => {
     assert.equal(config.trustProxy, 'loopback');
     assert.equal(config.publicBaseUrl, undefined);
     assert.equal(config.sseHeartbeatS, 15);
+    assert.equal(config.inferenceReadyTimeoutS, 1200);
+    assert.equal(loadConfig({ INFERENCE_READY_TIMEOUT_S: '3600' }).inferenceReadyTimeoutS, 3600);
   });
 
   void it('strips the trailing slash of PUBLIC_BASE_URL and keeps absolute folders', () => {
@@ -37,6 +39,7 @@ void describe('loadConfig', () => {
     ['CLEANUP_CRON', 'daily'],
     ['CLEANUP_CRON', '0 25 * * *'],
     ['SSE_HEARTBEAT_S', '60'],
+    ['INFERENCE_READY_TIMEOUT_S', '5'],
   ];
   for (const [name, value] of bad) {
     void it(`refuses ${name}=${value} with a message naming the variable`, () => {

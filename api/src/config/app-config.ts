@@ -17,6 +17,8 @@ export interface AppConfig {
   inferenceUrl: string | undefined;
   maxQueue: number;
   jobTimeoutS: number;
+  /** How long a (re)started sidecar may take to load its engine and warm up before it is replaced. */
+  inferenceReadyTimeoutS: number;
   maxUploadMb: number;
   retentionHours: number;
   cleanupCron: string;
@@ -109,6 +111,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, root = process.
     inferenceUrl: optional(env, 'INFERENCE_URL'),
     maxQueue: intVar(env, 'MAX_QUEUE', 5, 0, 1000),
     jobTimeoutS: numberVar(env, 'JOB_TIMEOUT_S', 180, 1, 86400),
+    inferenceReadyTimeoutS: numberVar(env, 'INFERENCE_READY_TIMEOUT_S', 1200, 10, 86400),
     maxUploadMb: numberVar(env, 'MAX_UPLOAD_MB', 10, 0.001, 1024),
     retentionHours: numberVar(env, 'RETENTION_HOURS', 48, 0.001, 24 * 365),
     cleanupCron,

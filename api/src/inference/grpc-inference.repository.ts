@@ -137,7 +137,11 @@ export class GrpcInferenceRepository
       clock,
       logger: this.logger,
       sidecarLogger: new Logger('inference'),
-      options: { ...DEFAULT_SUPERVISOR_OPTIONS, ...options },
+      options: {
+        ...DEFAULT_SUPERVISOR_OPTIONS,
+        readyTimeoutMs: config.inferenceReadyTimeoutS * 1000,
+        ...options,
+      },
     });
   }
 
