@@ -41,3 +41,17 @@ export async function gltfIssues(bytes: Uint8Array): Promise<{ errors: number; i
   };
   return { errors: report.issues.numErrors, issues: report.issues.messages };
 }
+
+/**
+ * The issues a web-optimised model adds to its source's, as [code, severity, names meshopt]:
+ * glTF-Validator cannot decode meshopt data, so the tests expect exactly one such remark.
+ */
+export function issuesAddedByOptimisation(
+  source: GltfIssue[],
+  web: GltfIssue[],
+): [code: string, severity: number, namesMeshopt: boolean][] {
+  const sourceCodes = new Set(source.map((issue) => issue.code));
+  return web
+    .filter((issue) => !sourceCodes.has(issue.code))
+    .map((issue) => [issue.code, issue.severity, issue.message.includes("'EXT_meshopt_compression'")]);
+}
