@@ -1,4 +1,5 @@
 import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { ListenerRegistry } from '../common/listener-registry';
 import { RedisKeys } from '../redis/redis-keys';
 import { RedisService } from '../redis/redis.service';
 import { isTerminal } from './task-snapshot';
@@ -14,7 +15,7 @@ const POLL_MS = 5000;
 @Injectable()
 export class TaskEventsService implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(TaskEventsService.name);
-  private readonly listeners = new Map<string, Set<TaskListener>>();
+  private readonly listeners = new ListenerRegistry<TaskListener>();
   private unlisten: (() => void) | undefined;
 
   constructor(
@@ -29,7 +30,7 @@ export class TaskEventsService implements OnModuleInit, OnModuleDestroy {
         this.logger.warn('unreadable task event ignored');
         return;
       }
-      for (const listener of this.listeners.get(event.taskId) ?? []) listener(event);
+      for (const listener of this.listeners.get(event.taskId)) listener(event);
     });
   }
 
@@ -39,16 +40,7 @@ export class TaskEventsService implements OnModuleInit, OnModuleDestroy {
   }
 
   subscribe(taskId: string, listener: TaskListener): () => void {
-    let set = this.listeners.get(taskId);
-    if (!set) {
-      set = new Set();
-      this.listeners.set(taskId, set);
-    }
-    set.add(listener);
-    return () => {
-      set.delete(listener);
-      if (set.size === 0) this.listeners.delete(taskId);
-    };
+    return this.listeners.add(taskId, listener);
   }
 
   /** Resolves with the task's terminal state (or undefined if it vanished). */

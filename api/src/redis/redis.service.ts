@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { Redis } from 'ioredis';
+import { ListenerRegistry } from '../common/listener-registry';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 
 export type ChannelListener = (message: string) => void;
@@ -13,7 +14,7 @@ export class RedisService implements OnApplicationShutdown {
   private readonly logger = new Logger(RedisService.name);
   readonly client: Redis;
   private readonly subscriber: Redis;
-  private readonly listeners = new Map<string, Set<ChannelListener>>();
+  private readonly listeners = new ListenerRegistry<ChannelListener>();
 
   constructor(@Inject(APP_CONFIG) config: AppConfig) {
     this.client = new Redis(config.redisUrl, { maxRetriesPerRequest: 3, enableReadyCheck: true });
@@ -35,7 +36,7 @@ export class RedisService implements OnApplicationShutdown {
       });
     }
     this.subscriber.on('message', (channel: string, message: string) => {
-      for (const listener of this.listeners.get(channel) ?? []) {
+      for (const listener of this.listeners.get(channel)) {
         try {
           listener(message);
         } catch (error) {
@@ -53,20 +54,13 @@ export class RedisService implements OnApplicationShutdown {
    * (and renewed by ioredis after a reconnect), so a start without Redis does not block.
    */
   listen(channel: string, listener: ChannelListener): () => void {
-    let set = this.listeners.get(channel);
-    if (!set) {
-      set = new Set();
-      this.listeners.set(channel, set);
-    }
-    set.add(listener);
+    const remove = this.listeners.add(channel, listener);
     this.subscriber.subscribe(channel).catch((error: unknown) => {
       this.logger.error(
         `subscribe ${channel} failed: ${error instanceof Error ? error.message : String(error)}`,
       );
     });
-    return () => {
-      set.delete(listener);
-    };
+    return remove;
   }
 
   /** Round trip time of a PING in ms; throws when Redis is unreachable. */
