@@ -7,7 +7,7 @@
  *
  *   npx tsc -p api && node dist/api-test/bench/glb-optimize.bench.js
  *
- * BENCH_RUNS (default 5) runs per input and mode. Inputs: /work/shared/glb (KILN_SHARED_DIR), a GLB of the inflate engine, and a synthetic
+ * BENCH_RUNS (default 5) runs per input and mode. Inputs: the two textured GLBs in fixtures/glb, a GLB of the inflate engine, and a synthetic
  * TRELLIS-sized model (about a million triangles, a 4096 px texture). Prints; asserts nothing.
  */
 import { copyFile, readFile, writeFile } from 'node:fs/promises';
@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { optimiseGlb } from '../src/storage/glb-optimize';
 import { WorkerGlbOptimizer } from '../src/storage/glb-optimizer';
-import { SAMPLES_DIR, SHARED_DIR, tempDir } from '../test/support/env';
+import { GLB_DIR, SAMPLES_DIR, tempDir } from '../test/support/env';
 import { inflateGlb, texturedGridGlb } from '../test/support/glb-models';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
@@ -82,8 +82,8 @@ async function main(): Promise<void> {
   const dir = tempDir('glb-bench');
   try {
     const inputs: [string, string][] = [
-      ['valve-index-left', join(SHARED_DIR, 'glb', 'valve-index-left.glb')],
-      ['generic-trigger-left', join(SHARED_DIR, 'glb', 'generic-trigger-left.glb')],
+      ['valve-index-left-jpeg', join(GLB_DIR, 'valve-index-left-jpeg.glb')],
+      ['generic-trigger-left', join(GLB_DIR, 'generic-trigger-left.glb')],
     ];
     const inflated = join(dir.path, 'inflate-elephant.glb');
     await inflateGlb(join(SAMPLES_DIR, 'typical_creature_elephant.png'), inflated);

@@ -23,7 +23,7 @@ SAMPLE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp"}
 
 def default_images() -> list[Path]:
     repo = Path(__file__).resolve().parent.parent.parent
-    folder = Path(os.environ.get("KILN_SAMPLES_DIR") or repo.parent / "shared" / "samples")
+    folder = Path(os.environ.get("KILN_SAMPLES_DIR") or repo / "fixtures" / "samples")
     return sorted(p for p in folder.glob("*") if p.suffix.lower() in SAMPLE_SUFFIXES)
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -21,9 +20,8 @@ SAMPLE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp"}
 
 
 def samples_dir() -> Path:
-    """KILN_SAMPLES_DIR, else <repo>/../shared/samples (CI keeps ../shared beside the clone)."""
-    override = os.environ.get("KILN_SAMPLES_DIR")
-    return Path(override) if override else REPO_ROOT.parent / "shared" / "samples"
+    """The sample pictures kept in the repository: <repo>/fixtures/samples (see fixtures/README.md)."""
+    return REPO_ROOT / "fixtures" / "samples"
 
 
 def sample_images() -> list[Path]:

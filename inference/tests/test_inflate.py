@@ -136,7 +136,7 @@ def validator_reports(results: dict[str, InflateResult], glb_dir: Path) -> dict[
 
 def test_samples_are_present() -> None:
     found = [p.name for p in sample_images()]
-    assert len(found) >= 6, f"expected the shared samples in {samples_dir()} (set KILN_SAMPLES_DIR)"
+    assert len(found) >= 6, f"expected the sample pictures in {samples_dir()}"
 
 
 CASES = sorted({p.stem for p in sample_images()} | set(SYNTHETIC))

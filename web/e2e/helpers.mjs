@@ -12,9 +12,9 @@ import { chromium } from 'playwright-core';
 import sharp from 'sharp';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const SHARED_DIR = process.env.KILN_SHARED_DIR ?? resolve(ROOT, '..', 'shared');
-export const SAMPLES_DIR = join(SHARED_DIR, 'samples');
-export const GLB_DIR = join(SHARED_DIR, 'glb');
+/** Real inputs kept in the repository (fixtures/README.md says where each comes from). */
+export const SAMPLES_DIR = join(ROOT, 'fixtures', 'samples');
+export const GLB_DIR = join(ROOT, 'fixtures', 'glb');
 export const ARTIFACTS_DIR = join(ROOT, 'test-artifacts', 'web');
 /** db 14 belongs to the web tests; it is flushed before each api start. */
 export const REDIS_URL = process.env.KILN_E2E_REDIS_URL ?? 'redis://127.0.0.1:6379/14';

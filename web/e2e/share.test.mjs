@@ -15,9 +15,9 @@ import sharp from 'sharp';
 
 import { GLB_DIR, PHONE_VIEWPORT, analyseViewer, launchBrowser, newPage, startApi } from './helpers.mjs';
 
-const MODELS = ['valve-index-left.glb', 'generic-trigger-left.glb'];
+const MODELS = ['valve-index-left-jpeg.glb', 'generic-trigger-left.glb'];
 /** The shape the api serves at model_url: meshopt geometry, quantised, WebP textures. */
-const WEB_MODEL = 'valve-index-left.glb (meshopt + WebP)';
+const WEB_MODEL = 'valve-index-left-jpeg.glb (meshopt + WebP)';
 
 async function webOptimised(path) {
   await Promise.all([MeshoptEncoder.ready, MeshoptDecoder.ready]);
@@ -130,7 +130,7 @@ describe('share page', () => {
     const { context, page } = await newPage(browser);
     try {
       await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: api.baseUrl });
-      const id = ids['valve-index-left.glb'];
+      const id = ids['valve-index-left-jpeg.glb'];
       await page.goto(`${api.baseUrl}/m/${id}`);
       const viewer = page.locator('kiln-model-viewer[data-state=ready]');
       await viewer.waitFor();
@@ -155,7 +155,7 @@ describe('share page', () => {
     const { context, page } = await newPage(browser);
     try {
       const now = Date.now();
-      const fresh = { modelId: ids['valve-index-left.glb'], taskId: 'a', createdAt: now - 3600_000 };
+      const fresh = { modelId: ids['valve-index-left-jpeg.glb'], taskId: 'a', createdAt: now - 3600_000 };
       const expired = { modelId: randomUUID(), taskId: 'b', createdAt: now - 49 * 3600_000 };
       await context.addInitScript(
         (entries) => {

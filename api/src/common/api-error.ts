@@ -1,5 +1,5 @@
 /**
- * Errors the HTTP contract names (DESIGN.md, HTTP contract). Every error body is
+ * Errors the HTTP contract names (docs/design.md, HTTP contract). Every error body is
  * {"success": false, "error": "<message>"}; the global filter turns ApiError into that body.
  */
 export const ErrorMessage = {

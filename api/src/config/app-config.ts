@@ -1,7 +1,7 @@
 import { validateCronExpression } from 'cron';
 
 /**
- * Typed configuration, read once from the environment at boot (DESIGN.md, Operations).
+ * Typed configuration, read once from the environment at boot (docs/design.md, Operations).
  * A bad value stops the start with a message naming the variable.
  */
 export type InferenceEngineName = 'auto' | 'trellis2' | 'inflate' | 'simulate';

@@ -1,5 +1,5 @@
 /**
- * The api's view of the inference sidecar (DESIGN.md, Inference sidecar): "just another
+ * The api's view of the inference sidecar (docs/design.md, Inference sidecar): "just another
  * repository". The queue processor depends on this abstract class only; the gRPC client and
  * the process supervisor behind it live in this folder.
  */

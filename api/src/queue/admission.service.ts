@@ -9,7 +9,7 @@ import { RECONCILE_SLOTS_LUA, RESERVE_SLOT_LUA } from './task-store.lua';
 export const RESERVATION_GRACE_MS = 60_000;
 
 /**
- * Queue admission (DESIGN.md, Queue): a task holds one slot from before its image is decoded
+ * Queue admission (docs/design.md, Queue): a task holds one slot from before its image is decoded
  * until it finishes. Slots = MAX_QUEUE waiting + 1 running. The check-and-add is one Lua
  * script, so concurrent uploads on any number of api processes can never overfill it.
  */

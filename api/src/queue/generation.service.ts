@@ -38,7 +38,7 @@ export class ShutdownInterruption extends Error {
 }
 
 /**
- * Runs one task (DESIGN.md, Queue): marks it processing, calls the inference repository with
+ * Runs one task (docs/design.md, Queue): marks it processing, calls the inference repository with
  * the job limit, turns progress into throttled events, publishes the web model and marks the
  * task completed, or maps the error to the contract's status and message.
  */

@@ -9,7 +9,7 @@ export interface TaskFailure {
   unexpected: boolean;
 }
 
-/** InferenceError codes to the HTTP contract's error table (DESIGN.md, HTTP contract). */
+/** InferenceError codes to the HTTP contract's error table (docs/design.md, HTTP contract). */
 export function mapInferenceError(error: unknown): TaskFailure {
   if (error instanceof InferenceError) {
     switch (error.code) {

@@ -5,7 +5,7 @@ import { RedisService } from '../redis/redis.service';
 import { REFRESH_POSITIONS_LUA, UPDATE_TASK_LUA } from './task-store.lua';
 import type { TaskPatch, TaskRecord, TaskState, TaskStatus } from './task-snapshot';
 
-/** Task state and the queued image live 48 h in Redis (DESIGN.md, Queue). */
+/** Task state and the queued image live 48 h in Redis (docs/design.md, Queue). */
 export const TASK_TTL_S = 48 * 3600;
 
 export interface TaskEvent extends TaskState {

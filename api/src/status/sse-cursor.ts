@@ -1,5 +1,5 @@
 /**
- * Which task events a stream sends (DESIGN.md: a reconnect with Last-Event-ID resumes and
+ * Which task events a stream sends (docs/design.md: a reconnect with Last-Event-ID resumes and
  * always gets the current state first). Every event carries the whole snapshot, so resuming
  * needs no replay: the current state goes out first, whatever Last-Event-ID says, then only
  * events newer than what this stream already sent. Events raced in while the current state

@@ -5,7 +5,7 @@ import { dedup, meshopt, prune, textureCompress, weld } from '@gltf-transform/fu
 import sharp from 'sharp';
 
 /**
- * The web model's recipe (DESIGN.md: "meshopt geometry, WebP textures"), as plain functions so the
+ * The web model's recipe (docs/design.md: "meshopt geometry, WebP textures"), as plain functions so the
  * worker thread, the tests and the benchmark all run the same code.
  *
  * WebP only, no PNG/JPEG fallback: every browser the web app supports (three.js r187 needs

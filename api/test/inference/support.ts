@@ -12,6 +12,7 @@ import { INFERENCE_SUPERVISOR_OPTIONS } from '../../src/inference/grpc-inference
 import { InferenceModule } from '../../src/inference/inference.module';
 import { InferenceJob, InferenceRepository } from '../../src/inference/inference.repository';
 import type { SupervisorOptions } from '../../src/inference/sidecar-supervisor';
+import { SAMPLES_DIR } from '../support/env';
 import { findRepoRoot } from './proto-codegen';
 
 export const ROOT = findRepoRoot();
@@ -132,7 +133,7 @@ let cachedImage: Buffer | null = null;
 
 /** A real sample picture, normalised like the api does (PNG), small so that inflate is quick. */
 export async function sampleImage(): Promise<Buffer> {
-  cachedImage ??= await sharp(readFileSync('/work/shared/samples/typical_misc_lantern.png'))
+  cachedImage ??= await sharp(readFileSync(join(SAMPLES_DIR, 'typical_misc_lantern.png')))
     .resize(256, 256, { fit: 'inside' })
     .png()
     .toBuffer();

@@ -1,33 +1,38 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { copyFile, readFile, readdir } from 'node:fs/promises';
+import { copyFile, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { loadConfig } from '../../src/config/app-config';
 import { DEFAULT_WORKER_SETTINGS, WorkerGlbOptimizer } from '../../src/storage/glb-optimizer';
 import { StorageService } from '../../src/storage/storage.service';
-import { SAMPLES_DIR, SHARED_DIR, tempDir } from '../support/env';
-import { type GlbSummary, inflateGlb, summariseGlb } from '../support/glb-models';
+import { GLB_DIR, SAMPLES_DIR, tempDir } from '../support/env';
+import { type GlbSummary, inflateGlb, summariseGlb, texturedGridGlb } from '../support/glb-models';
 import { gltfIssues, issuesAddedByOptimisation } from '../support/gltf';
 
 /**
- * The web model stage on real models: two textured GLBs from /work/shared/glb and one the
- * inflate engine makes from a sample picture, each published by StorageService through the
- * real worker-thread optimiser, then read back with the meshopt decoder.
+ * The web model stage on real models: the two textured GLBs in fixtures/glb, one the inflate
+ * engine makes from a sample picture, and a dense textured grid generated here (over 5 MB, too
+ * large to keep in the repository), each published by StorageService through the real
+ * worker-thread optimiser, then read back with the meshopt decoder.
  */
 void describe('web models from real GLBs (StorageService + WorkerGlbOptimizer)', () => {
   const dir = tempDir('glb-optimize');
   const storage = new StorageService(loadConfig({ STATIC_DIR: dir.path }), new WorkerGlbOptimizer());
   const inflated = join(dir.path, 'inflate-elephant.glb');
+  const dense = join(dir.path, 'dense-grid-2k-texture.glb');
   const inputs = [
-    join(SHARED_DIR, 'glb', 'valve-index-left.glb'),
-    join(SHARED_DIR, 'glb', 'generic-trigger-left.glb'),
+    join(GLB_DIR, 'valve-index-left-jpeg.glb'),
+    join(GLB_DIR, 'generic-trigger-left.glb'),
     inflated,
+    dense,
   ];
 
   before(async () => {
     await storage.onModuleInit();
     await inflateGlb(join(SAMPLES_DIR, 'typical_creature_elephant.png'), inflated);
+    // 2 x 300² triangles and a 2048 px noise texture: about 9 MB, the size class of a TRELLIS.2 model.
+    await writeFile(dense, await texturedGridGlb({ cells: 300, textureSize: 2048 }));
   });
   after(() => dir.remove());
 

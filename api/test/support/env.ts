@@ -5,9 +5,10 @@ import { Redis } from 'ioredis';
 
 /** Repository root (tests run from dist/api-test/test/...). */
 export const REPO_ROOT = resolve(__dirname, '..', '..', '..', '..');
-/** Real inputs: <repo>/../shared unless KILN_SHARED_DIR says otherwise. */
-export const SHARED_DIR = process.env.KILN_SHARED_DIR ?? resolve(REPO_ROOT, '..', 'shared');
-export const SAMPLES_DIR = join(SHARED_DIR, 'samples');
+/** Real inputs kept in the repository (fixtures/README.md says where each comes from). */
+export const FIXTURES_DIR = join(REPO_ROOT, 'fixtures');
+export const SAMPLES_DIR = join(FIXTURES_DIR, 'samples');
+export const GLB_DIR = join(FIXTURES_DIR, 'glb');
 /** The api engineer's Redis database (KILN_TEST_REDIS_URL gives a parallel run its own); never another. */
 export const TEST_REDIS_URL = process.env.KILN_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/11';
 

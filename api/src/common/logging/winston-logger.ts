@@ -10,7 +10,7 @@ function stackText(stack: unknown): string {
 }
 
 /**
- * The one logger of the process (DESIGN.md, Operations): console plus LOG_DIR/app-YYYY-MM-DD.log,
+ * The one logger of the process (docs/design.md, Operations): console plus LOG_DIR/app-YYYY-MM-DD.log,
  * one file a day, kept 7 days, with LOG_DIR/app.log a symlink to the current day's file.
  * Nest's Logger forwards to it once main.ts calls app.useLogger().
  */

@@ -48,7 +48,7 @@ export function parseGenerateAnswer(
   }
 }
 
-/** The HTTP contract of DESIGN.md. Relative URLs only: page, api and models share one origin. */
+/** The HTTP contract of docs/design.md. Relative URLs only: page, api and models share one origin. */
 @Injectable({ providedIn: 'root' })
 export class ApiClient {
   /**

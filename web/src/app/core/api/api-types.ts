@@ -1,4 +1,4 @@
-/** Shapes of the HTTP contract in DESIGN.md, as the browser sees them. */
+/** Shapes of the HTTP contract in docs/design.md, as the browser sees them. */
 
 export type TaskStatus = 'queued' | 'processing' | 'completed' | 'failed' | 'cancelled';
 
