@@ -1,5 +1,5 @@
 import { status as GrpcStatus } from '@grpc/grpc-js';
-import { Clock, TimerHandle } from '../../common/clock';
+import { Clock } from '../../common/clock';
 import type { GenerateEvent__Output } from '../generated/kiln3d/inference/v1/GenerateEvent';
 import type { Stage__Output } from '../generated/kiln3d/inference/v1/Stage';
 import { InferenceError, InferenceJob, InferenceProgress, InferenceResult, InferenceStage } from '../inference.repository';

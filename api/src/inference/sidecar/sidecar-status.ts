@@ -96,16 +96,13 @@ export class SidecarStatus {
   recordHealth(health: HealthResponse__Output): SidecarState {
     this.health = health;
     const serving = SERVING_STATES[health.state];
-    switch (serving) {
-      case 'ready':
-        if (this.jobActive) this.set('busy', 'running a job');
-        else this.set('ready', health.message || 'ready');
-        break;
-      case 'busy':
-        this.set('busy', this.jobActive ? 'running a job' : health.message || 'busy');
-        break;
-      default:
-        this.set(serving, health.message || serving);
+    if (serving === 'ready') {
+      if (this.jobActive) this.set('busy', 'running a job');
+      else this.set('ready', health.message || 'ready');
+    } else if (serving === 'busy') {
+      this.set('busy', this.jobActive ? 'running a job' : health.message || 'busy');
+    } else {
+      this.set(serving, health.message || serving);
     }
     return serving;
   }
