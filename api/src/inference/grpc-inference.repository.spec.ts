@@ -1,14 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Logger } from '@nestjs/common';
-import { loadConfig } from '../config/app-config';
-import { FakeCall, FakeClock, FakeLauncher, FakeTransportFactory } from '../../test/inference/fakes';
+import { FakeCall, FakeClock, FakeLauncher, FakeTransportFactory, MemoryLogger } from '../../test/inference/fakes';
+import { streamFailureError } from './client/generate-call';
 import type { GenerateEvent__Output } from './generated/kiln3d/inference/v1/GenerateEvent';
-import { GrpcInferenceRepository, sidecarEnvironment, streamFailureError } from './grpc-inference.repository';
+import { GrpcInferenceRepository } from './grpc-inference.repository';
 import { InferenceError, InferenceErrorCode, InferenceJob, InferenceProgress } from './inference.repository';
-import { DEFAULT_SUPERVISOR_OPTIONS } from './sidecar-supervisor';
-
-const config = loadConfig({ INFERENCE_ENGINE: 'simulate', SIMULATE_SECONDS: '7', MODELS_DIR: '/srv/models' }, '/srv');
+import { ManagedSidecar } from './sidecar/managed-sidecar';
+import { DEFAULT_SIDECAR_OPTIONS } from './sidecar/sidecar';
 
 function progress(stage: string, percent: number, message = ''): GenerateEvent__Output {
   return { event: 'progress', progress: { stage: stage as 'STAGE_PREPROCESS', percent, message } };
@@ -43,14 +42,26 @@ function isError(code: InferenceErrorCode, pattern?: RegExp): (error: unknown) =
   };
 }
 
-const repositories: GrpcInferenceRepository[] = [];
-
 async function setup() {
   const clock = new FakeClock();
   const launcher = new FakeLauncher();
   const factory = new FakeTransportFactory(() => launcher.sidecars.at(-1));
-  const repository = new GrpcInferenceRepository(config, launcher, factory, clock, DEFAULT_SUPERVISOR_OPTIONS);
-  repositories.push(repository);
+  const sidecar = new ManagedSidecar({
+    spec: {
+      launcher,
+      address: 'unix:///tmp/kiln3d-test/inference.sock',
+      command: '/venv/bin/python',
+      args: ['-m', 'kiln3d_inference'],
+      cwd: '/',
+      env: () => ({ KILN_ENGINE: 'simulate' }),
+    },
+    transports: factory,
+    clock,
+    logger: new MemoryLogger(),
+    sidecarLogger: new MemoryLogger(),
+    options: DEFAULT_SIDECAR_OPTIONS,
+  });
+  const repository = new GrpcInferenceRepository(sidecar, clock);
   repository.onApplicationBootstrap();
   await clock.advance(250);
   assert.equal((await repository.health()).state, 'ready');
@@ -70,13 +81,11 @@ void describe('GrpcInferenceRepository (fake sidecar, transport and clock)', { t
   before(() => {
     Logger.overrideLogger(false);
   });
-  after(async () => {
-    // Each repository made a private socket folder: shutdown removes it.
-    await Promise.all(repositories.map((r) => r.onApplicationShutdown()));
+  after(() => {
     Logger.overrideLogger(['log', 'warn', 'error']);
   });
 
-  void test('sends the job, maps progress (stages, never-decreasing percent), resolves with Done', async () => {
+  void test('sends the job, maps progress stages, passes percent through as the sidecar sends it, resolves with Done', async () => {
     const { start, repository } = await setup();
     const { result, seen, call } = await start();
     assert.ok(call);
@@ -99,8 +108,8 @@ void describe('GrpcInferenceRepository (fake sidecar, transport and clock)', { t
     assert.deepEqual(seen, [
       { stage: 'preprocess', percent: 2, message: 'preprocessing' },
       { stage: 'structure', percent: 30, message: 'sampling 12/12' },
-      { stage: 'structure', percent: 30, message: 'odd' },
-      { stage: 'export', percent: 100, message: 'exporting' },
+      { stage: 'structure', percent: 20, message: 'odd' },
+      { stage: 'export', percent: 140, message: 'exporting' },
     ]);
     assert.equal((await repository.health()).state, 'busy', 'until the sidecar says it is idle again');
   });
@@ -222,21 +231,5 @@ void describe('GrpcInferenceRepository (fake sidecar, transport and clock)', { t
     await clock.advance(60_000);
     assert.equal(launcher.sidecars.length, 1);
     assert.equal((await repository.health()).state, 'down');
-  });
-
-  void test("the sidecar's environment: the api's own (KILN_* included), config-derived values win, no admin token", () => {
-    const env = sidecarEnvironment(config, 'unix:///tmp/kiln3d-x/inference.sock', {
-      PATH: '/usr/bin',
-      KILN_SIMULATE_FAULT: 'hang',
-      KILN_ENGINE: 'trellis2',
-      ADMIN_TOKEN: 'secret',
-    });
-    assert.equal(env.PATH, '/usr/bin');
-    assert.equal(env.KILN_SIMULATE_FAULT, 'hang');
-    assert.equal(env.KILN_ENGINE, 'simulate');
-    assert.equal(env.KILN_SIMULATE_SECONDS, '7');
-    assert.equal(env.KILN_MODELS_DIR, '/srv/models');
-    assert.equal(env.KILN_LISTEN, 'unix:///tmp/kiln3d-x/inference.sock');
-    assert.equal(env.ADMIN_TOKEN, undefined);
   });
 });

@@ -1,13 +1,13 @@
 /**
  * The api's view of the inference sidecar (docs/design.md, Inference sidecar): "just another
- * repository". The queue processor depends on this abstract class only; the gRPC client and
- * the process supervisor behind it live in this folder.
+ * repository". The queue processor depends on this abstract class only; the gRPC client
+ * (client/) and the sidecar, managed or remote (sidecar/), behind it live in this folder.
  */
 export type InferenceStage = 'preprocess' | 'structure' | 'geometry' | 'texture' | 'export';
 
 export interface InferenceProgress {
   stage: InferenceStage;
-  /** Overall 0-100, never decreasing within a job. */
+  /** Overall 0-100, never decreasing within a job: the sidecar owns this (proto Progress.percent), the api passes it on. */
   percent: number;
   message: string;
 }

@@ -4,14 +4,14 @@ import type { GenerateEvent__Output } from '../../src/inference/generated/kiln3d
 import type { GenerateRequest } from '../../src/inference/generated/kiln3d/inference/v1/GenerateRequest';
 import type { HealthResponse__Output } from '../../src/inference/generated/kiln3d/inference/v1/HealthResponse';
 import type { ServingState__Output } from '../../src/inference/generated/kiln3d/inference/v1/ServingState';
-import { SidecarExit, SidecarLauncher, SidecarProcess, SidecarSpawnSpec } from '../../src/inference/sidecar-process';
-import type { SupervisorLogger } from '../../src/inference/sidecar-supervisor';
+import { SidecarExit, SidecarLauncher, SidecarProcess, SidecarSpawnSpec } from '../../src/inference/sidecar/sidecar-process';
+import type { SidecarLogger } from '../../src/inference/sidecar/sidecar';
 import {
   GenerateCallHandle,
   GenerateStreamHandlers,
   SidecarTransport,
   SidecarTransportFactory,
-} from '../../src/inference/sidecar-transport';
+} from '../../src/inference/client/sidecar-transport';
 
 /** Lets every pending promise callback run. */
 export async function flush(): Promise<void> {
@@ -206,7 +206,7 @@ export class FakeTransportFactory extends SidecarTransportFactory {
   }
 }
 
-export class MemoryLogger implements SupervisorLogger {
+export class MemoryLogger implements SidecarLogger {
   readonly lines: string[] = [];
   debug(message: string): void {
     this.lines.push(`debug ${message}`);

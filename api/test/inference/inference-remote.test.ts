@@ -8,7 +8,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { InferenceError } from '../../src/inference/inference.repository';
-import { ExecaSidecarLauncher, SidecarProcess } from '../../src/inference/sidecar-process';
+import { ExecaSidecarLauncher, SidecarProcess } from '../../src/inference/sidecar/sidecar-process';
 import {
   InferenceTestApp,
   ROOT,

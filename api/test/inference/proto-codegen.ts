@@ -9,7 +9,7 @@ import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync 
 import { dirname, join, relative } from 'node:path';
 import { promisify } from 'node:util';
 import * as prettier from 'prettier';
-import { GEN_TYPES_FLAGS, PROTO_FILE_NAME } from '../../src/inference/inference-proto';
+import { GEN_TYPES_FLAGS, PROTO_FILE_NAME } from '../../src/inference/client/inference-proto';
 
 export function findRepoRoot(start: string = __dirname): string {
   for (let dir = start; ; dir = dirname(dir)) {

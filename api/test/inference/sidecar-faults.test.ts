@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { after, afterEach, describe, test } from 'node:test';
 import { InferenceError, InferenceErrorCode } from '../../src/inference/inference.repository';
 import {
-  FAST_SUPERVISOR,
+  FAST_SIDECAR_OPTIONS,
   InferenceTestApp,
   isAlive,
   makeJob,
@@ -102,7 +102,7 @@ void describe('sidecar faults (real Python, simulate engine)', { timeout: 120_00
     setSidecarEnv({ KILN_RECYCLE_AFTER_JOBS: '1' });
     // A crash would wait 10 s here; a recycle must not.
     harness = await startInferenceApp(testConfig({ SIMULATE_SECONDS: '0.3' }), {
-      ...FAST_SUPERVISOR,
+      ...FAST_SIDECAR_OPTIONS,
       backoffInitialMs: 10_000,
     });
     await harness.repository.waitUntilReady(60_000);

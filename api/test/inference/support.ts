@@ -8,17 +8,16 @@ import { DynamicModule, INestApplication, LoggerService, Module } from '@nestjs/
 import { Test } from '@nestjs/testing';
 import sharp from 'sharp';
 import { APP_CONFIG, AppConfig, loadConfig } from '../../src/config/app-config';
-import { INFERENCE_SUPERVISOR_OPTIONS } from '../../src/inference/grpc-inference.repository';
 import { InferenceModule } from '../../src/inference/inference.module';
 import { InferenceJob, InferenceRepository } from '../../src/inference/inference.repository';
-import type { SupervisorOptions } from '../../src/inference/sidecar-supervisor';
+import { SIDECAR_OPTIONS, type SidecarOptions } from '../../src/inference/sidecar/sidecar';
 import { SAMPLES_DIR } from '../support/env';
 import { findRepoRoot } from './proto-codegen';
 
 export const ROOT = findRepoRoot();
 
 /** Short timings so that restarts and kills happen within a test's patience. */
-export const FAST_SUPERVISOR: Partial<SupervisorOptions> = {
+export const FAST_SIDECAR_OPTIONS: Partial<SidecarOptions> = {
   healthIntervalMs: 500,
   healthTimeoutMs: 1_500,
   unhealthyAfterFailures: 3,
@@ -76,15 +75,15 @@ export function testConfig(env: Record<string, string>): AppConfig {
 
 class TestConfigModule {}
 
-function configModule(config: AppConfig, options: Partial<SupervisorOptions>): DynamicModule {
+function configModule(config: AppConfig, options: Partial<SidecarOptions>): DynamicModule {
   return {
     module: TestConfigModule,
     global: true,
     providers: [
       { provide: APP_CONFIG, useValue: config },
-      { provide: INFERENCE_SUPERVISOR_OPTIONS, useValue: options },
+      { provide: SIDECAR_OPTIONS, useValue: options },
     ],
-    exports: [APP_CONFIG, INFERENCE_SUPERVISOR_OPTIONS],
+    exports: [APP_CONFIG, SIDECAR_OPTIONS],
   };
 }
 
@@ -102,7 +101,7 @@ export interface InferenceTestApp {
 /** The InferenceModule in a Nest app listening on a free loopback port, as main.ts would run it. */
 export async function startInferenceApp(
   config: AppConfig,
-  options: Partial<SupervisorOptions> = FAST_SUPERVISOR,
+  options: Partial<SidecarOptions> = FAST_SIDECAR_OPTIONS,
 ): Promise<InferenceTestApp> {
   const logger = new CapturingLogger();
   const moduleRef = await Test.createTestingModule({

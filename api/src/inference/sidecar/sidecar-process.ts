@@ -1,6 +1,9 @@
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
+import { Clock } from '../../common/clock';
+import type { SidecarLogger } from './sidecar';
 
+/** How a sidecar process ended. */
 export interface SidecarExit {
   /** Exit code, or null when a signal ended it (or it never started). */
   code: number | null;
@@ -9,6 +12,7 @@ export interface SidecarExit {
   spawnError?: string;
 }
 
+/** What to run; onLine receives each non-empty line the process writes. */
 export interface SidecarSpawnSpec {
   command: string;
   args: string[];
@@ -17,6 +21,7 @@ export interface SidecarSpawnSpec {
   onLine: (stream: 'stdout' | 'stderr', line: string) => void;
 }
 
+/** A started sidecar process. */
 export interface SidecarProcess {
   readonly pid: number | undefined;
   /** Resolves (never rejects) once the process has ended and its output is drained. */
@@ -29,6 +34,49 @@ export abstract class SidecarLauncher {
   abstract launch(spec: SidecarSpawnSpec): Promise<SidecarProcess>;
 }
 
+/** Exit code by which the sidecar asks for a planned recycle (e.g. VRAM grew past its threshold). */
+export const RECYCLE_EXIT_CODE = 75;
+
+/** "exit code 1", "killed by SIGKILL" or "could not start: ...", for logs, health and job errors. */
+export function describeExit(exit: SidecarExit): string {
+  if (exit.spawnError !== undefined) return `could not start: ${exit.spawnError}`;
+  if (exit.signal !== null) return `killed by ${exit.signal}`;
+  return `exit code ${exit.code ?? 'unknown'}`;
+}
+
+/** Resolves true once the process has exited, false if it still runs after ms. */
+export function exitsWithin(process: SidecarProcess, clock: Clock, ms: number): Promise<boolean> {
+  const timeout = new AbortController();
+  return Promise.race([process.exited.then(() => true), clock.sleep(ms, timeout.signal).then(() => false)]).finally(
+    () => timeout.abort(),
+  );
+}
+
+/** The log level of one line of the sidecar's output, read from the line (Python's logging levels). */
+function sidecarLineLevel(line: string): 'log' | 'warn' | 'error' {
+  if (/\b(ERROR|CRITICAL|FATAL|Traceback)\b/.test(line)) return 'error';
+  if (/\bWARN(ING)?\b/.test(line)) return 'warn';
+  return 'log';
+}
+
+/** Forwards one process's output lines to the log at the level read from each; remembers its last error line. */
+export class SidecarOutput {
+  private lastError: string | null = null;
+
+  constructor(private readonly logger: SidecarLogger) {}
+
+  /** The last error line (at most 300 characters), to say why the process died; null if none. */
+  get lastErrorLine(): string | null {
+    return this.lastError;
+  }
+
+  readonly onLine = (_stream: 'stdout' | 'stderr', line: string): void => {
+    const level = sidecarLineLevel(line);
+    if (level === 'error') this.lastError = line.slice(0, 300);
+    this.logger[level](line);
+  };
+}
+
 function forwardLines(stream: Readable | null, name: 'stdout' | 'stderr', spec: SidecarSpawnSpec): Promise<void> {
   if (stream === null) return Promise.resolve();
   const lines = createInterface({ input: stream, crlfDelay: Infinity });
@@ -38,6 +86,7 @@ function forwardLines(stream: Readable | null, name: 'stdout' | 'stderr', spec: 
   return new Promise((resolve) => lines.once('close', resolve));
 }
 
+/** Launches with execa in the process's own group, stdout and stderr forwarded line by line. */
 export class ExecaSidecarLauncher extends SidecarLauncher {
   async launch(spec: SidecarSpawnSpec): Promise<SidecarProcess> {
     // execa 9 is ESM-only; a dynamic import keeps this CommonJS build working.

@@ -1,55 +1,56 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { FakeClock, FakeLauncher, FakeTransportFactory, MemoryLogger } from '../../test/inference/fakes';
-import { InferenceError } from './inference.repository';
-import { DEFAULT_SUPERVISOR_OPTIONS, SidecarSupervisor, SupervisorOptions } from './sidecar-supervisor';
+import { FakeClock, FakeLauncher, FakeTransportFactory, MemoryLogger } from '../../../test/inference/fakes';
+import { InferenceError } from '../inference.repository';
+import { ManagedSidecar } from './managed-sidecar';
+import { DEFAULT_SIDECAR_OPTIONS, SidecarOptions } from './sidecar';
 
-function setup(options: Partial<SupervisorOptions> = {}) {
+function setup(options: Partial<SidecarOptions> = {}) {
   const clock = new FakeClock();
   const launcher = new FakeLauncher();
   const factory = new FakeTransportFactory(() => launcher.sidecars.at(-1));
   const logger = new MemoryLogger();
   const sidecarLogger = new MemoryLogger();
-  const supervisor = new SidecarSupervisor({
-    address: 'unix:///tmp/kiln3d-test/inference.sock',
-    managed: {
+  const sidecar = new ManagedSidecar({
+    spec: {
       launcher,
+      address: 'unix:///tmp/kiln3d-test/inference.sock',
       command: '/venv/bin/python',
       args: ['-m', 'kiln3d_inference'],
       cwd: '/',
       env: () => ({ KILN_ENGINE: 'simulate' }),
     },
-    transportFactory: factory,
+    transports: factory,
     clock,
     logger,
     sidecarLogger,
-    options: { ...DEFAULT_SUPERVISOR_OPTIONS, ...options },
+    options: { ...DEFAULT_SIDECAR_OPTIONS, ...options },
   });
-  return { clock, launcher, factory, logger, sidecarLogger, supervisor };
+  return { clock, launcher, factory, logger, sidecarLogger, sidecar };
 }
 
-async function startReady(options: Partial<SupervisorOptions> = {}) {
+async function startReady(options: Partial<SidecarOptions> = {}) {
   const env = setup(options);
-  env.supervisor.start();
-  await env.clock.advance(DEFAULT_SUPERVISOR_OPTIONS.startupPollMs);
-  assert.equal(env.supervisor.snapshot().state, 'ready');
+  env.sidecar.start();
+  await env.clock.advance(DEFAULT_SIDECAR_OPTIONS.startupPollMs);
+  assert.equal(env.sidecar.health().state, 'ready');
   return env;
 }
 
-void describe('SidecarSupervisor (fake process, transport and clock)', { timeout: 30_000 }, () => {
+void describe('ManagedSidecar (fake process, transport and clock)', { timeout: 30_000 }, () => {
   void test('spawns one sidecar, is ready after its first READY answer, logs each state change once', async () => {
-    const { clock, launcher, logger, supervisor } = setup();
+    const { clock, launcher, logger, sidecar } = setup();
     launcher.initialState = 'LOADING';
-    supervisor.start();
-    supervisor.start();
+    sidecar.start();
+    sidecar.start();
     await clock.advance(0);
     assert.equal(launcher.sidecars.length, 1);
-    assert.equal(supervisor.snapshot().state, 'starting');
+    assert.equal(sidecar.health().state, 'starting');
     await clock.advance(250);
-    assert.equal(supervisor.snapshot().state, 'loading');
+    assert.equal(sidecar.health().state, 'loading');
     launcher.current.state = 'READY';
     await clock.advance(250);
-    const health = supervisor.snapshot();
+    const health = sidecar.health();
     assert.equal(health.state, 'ready');
     assert.equal(health.pid, launcher.current.pid);
     assert.equal(health.engine, 'simulate');
@@ -60,21 +61,21 @@ void describe('SidecarSupervisor (fake process, transport and clock)', { timeout
   });
 
   void test('a crash restarts with backoff 1 s, 2 s, 4 s ... capped at 30 s, each one counted', async () => {
-    const { clock, launcher, logger, supervisor } = await startReady();
+    const { clock, launcher, logger, sidecar } = await startReady();
     const delays = [1_000, 2_000, 4_000, 8_000, 16_000, 30_000, 30_000];
     for (const [index, delay] of delays.entries()) {
       launcher.current.exit({ code: 1, signal: null });
       await clock.advance(0);
-      assert.equal(supervisor.snapshot().state, 'restarting');
-      assert.equal(supervisor.snapshot().pid, null);
+      assert.equal(sidecar.health().state, 'restarting');
+      assert.equal(sidecar.health().pid, null);
       await clock.advance(delay - 1);
       assert.equal(launcher.sidecars.length, index + 1, `no respawn before ${delay} ms`);
       await clock.advance(1);
       assert.equal(launcher.sidecars.length, index + 2, `respawn at ${delay} ms`);
       await clock.advance(250);
-      assert.equal(supervisor.snapshot().state, 'ready');
+      assert.equal(sidecar.health().state, 'ready');
     }
-    assert.equal(supervisor.snapshot().restarts, delays.length);
+    assert.equal(sidecar.health().restarts, delays.length);
     assert.equal(logger.matching(/^error sidecar pid \d+ exit code 1; restarting in 30000 ms/).length, 2);
   });
 
@@ -92,28 +93,28 @@ void describe('SidecarSupervisor (fake process, transport and clock)', { timeout
   });
 
   void test("a crash is explained in health by the sidecar's last error line", async () => {
-    const { clock, launcher, supervisor } = await startReady();
+    const { clock, launcher, sidecar } = await startReady();
     launcher.current.spec.onLine('stderr', '2026-01-01T00:00:00 ERROR invalid configuration: KILN_LISTEN: bad');
     launcher.current.exit({ code: 2, signal: null });
     await clock.advance(0);
     assert.equal(
-      supervisor.snapshot().message,
+      sidecar.health().message,
       'sidecar exit code 2 (last error: 2026-01-01T00:00:00 ERROR invalid configuration: KILN_LISTEN: bad); ' +
         'restarting in 1 s',
     );
   });
 
   void test('exit 75 (planned recycle) respawns at once', async () => {
-    const { clock, launcher, logger, supervisor } = await startReady();
+    const { clock, launcher, logger, sidecar } = await startReady();
     launcher.current.exit({ code: 75, signal: null });
     await clock.advance(0);
     assert.equal(launcher.sidecars.length, 2);
-    assert.equal(supervisor.snapshot().restarts, 1);
+    assert.equal(sidecar.health().restarts, 1);
     assert.equal(logger.matching(/asked to be recycled/).length, 1);
   });
 
   void test('unanswered health checks: two are tolerated, three in a row kill and replace the sidecar', async () => {
-    const { clock, launcher, supervisor } = await startReady();
+    const { clock, launcher, sidecar } = await startReady();
     const first = launcher.current;
     first.answersHealth = false;
     await clock.advance(10_000);
@@ -125,14 +126,14 @@ void describe('SidecarSupervisor (fake process, transport and clock)', { timeout
     assert.deepEqual(first.signals, ['SIGKILL']);
     assert.equal(launcher.sidecars.length, 2, 'replaced at once, without backoff');
     await clock.advance(250);
-    assert.equal(supervisor.snapshot().state, 'ready');
-    assert.equal(supervisor.snapshot().restarts, 1);
+    assert.equal(sidecar.health().state, 'ready');
+    assert.equal(sidecar.health().restarts, 1);
   });
 
   void test('a sidecar still not ready after readyTimeoutMs is killed and replaced', async () => {
-    const { clock, launcher, logger, supervisor } = setup({ readyTimeoutMs: 60_000 });
+    const { clock, launcher, logger, sidecar } = setup({ readyTimeoutMs: 60_000 });
     launcher.initialState = 'LOADING';
-    supervisor.start();
+    sidecar.start();
     await clock.advance(59_000);
     assert.deepEqual(launcher.current.signals, []);
     await clock.advance(1_500);
@@ -142,16 +143,16 @@ void describe('SidecarSupervisor (fake process, transport and clock)', { timeout
   });
 
   void test('acquire waits for ready, bounded by the deadline (TIMEOUT), and honours the abort signal', async () => {
-    const { clock, launcher, supervisor } = setup();
+    const { clock, launcher, sidecar } = setup();
     launcher.initialState = 'LOADING';
-    supervisor.start();
+    sidecar.start();
     await clock.advance(0);
-    const timedOut = supervisor.acquire(clock.now() + 3_000);
+    const timedOut = sidecar.acquire(clock.now() + 3_000);
     const rejection = assert.rejects(timedOut, (e: unknown) => e instanceof InferenceError && e.code === 'TIMEOUT');
     await clock.advance(3_000);
     await rejection;
     const controller = new AbortController();
-    const cancelled = supervisor.acquire(clock.now() + 60_000, controller.signal);
+    const cancelled = sidecar.acquire(clock.now() + 60_000, controller.signal);
     const cancelRejection = assert.rejects(
       cancelled,
       (e: unknown) => e instanceof InferenceError && e.code === 'CANCELLED',
@@ -159,23 +160,23 @@ void describe('SidecarSupervisor (fake process, transport and clock)', { timeout
     controller.abort();
     await clock.advance(0);
     await cancelRejection;
-    const granted = supervisor.acquire(clock.now() + 60_000);
+    const granted = sidecar.acquire(clock.now() + 60_000);
     launcher.current.state = 'READY';
     await clock.advance(250);
     const lease = await granted;
-    assert.equal(supervisor.snapshot().state, 'busy');
-    supervisor.release(lease, null);
+    assert.equal(sidecar.health().state, 'busy');
+    sidecar.release(lease, null);
   });
 
   void test('an engine that failed to load fails jobs at once with UNAVAILABLE and its message', async () => {
-    const { clock, launcher, supervisor } = setup();
+    const { clock, launcher, sidecar } = setup();
     launcher.initialState = 'FAILED';
-    supervisor.start();
+    sidecar.start();
     await clock.advance(0);
     launcher.current.message = 'engine trellis2 failed to load: weights missing';
     await clock.advance(250);
-    assert.equal(supervisor.snapshot().state, 'failed');
-    await assert.rejects(supervisor.acquire(clock.now() + 60_000), (e: unknown) => {
+    assert.equal(sidecar.health().state, 'failed');
+    await assert.rejects(sidecar.acquire(clock.now() + 60_000), (e: unknown) => {
       assert.ok(e instanceof InferenceError);
       assert.equal(e.code, 'UNAVAILABLE');
       assert.match(e.message, /weights missing/);
@@ -184,44 +185,44 @@ void describe('SidecarSupervisor (fake process, transport and clock)', { timeout
   });
 
   void test('stop: SIGTERM, SIGKILL after the grace when it is ignored, then down and no respawn', async () => {
-    const { clock, launcher, supervisor } = await startReady({ stopGraceMs: 10_000 });
+    const { clock, launcher, sidecar } = await startReady({ stopGraceMs: 10_000 });
     launcher.current.obeysSigterm = false;
-    const stopped = supervisor.stop();
+    const stopped = sidecar.stop();
     await clock.advance(9_999);
     assert.deepEqual(launcher.current.signals, ['SIGTERM']);
     await clock.advance(1);
     await stopped;
     assert.deepEqual(launcher.current.signals, ['SIGTERM', 'SIGKILL']);
-    assert.equal(supervisor.snapshot().state, 'down');
+    assert.equal(sidecar.health().state, 'down');
     await clock.advance(120_000);
     assert.equal(launcher.sidecars.length, 1);
   });
 
   void test('graceful restart waits for the running job; force kills at once', async () => {
-    const { clock, launcher, supervisor } = await startReady({ stopGraceMs: 10_000 });
-    const lease = await supervisor.acquire(clock.now() + 60_000);
+    const { clock, launcher, sidecar } = await startReady({ stopGraceMs: 10_000 });
+    const lease = await sidecar.acquire(clock.now() + 60_000);
     const first = launcher.current;
-    const restarting = supervisor.restart({ force: false });
+    const restarting = sidecar.restart({ force: false });
     await clock.advance(30_000);
     assert.deepEqual(first.signals, [], 'not while the job runs');
     const blocked = assert.rejects(
-      supervisor.acquire(clock.now() + 1_000),
+      sidecar.acquire(clock.now() + 1_000),
       (e: unknown) => e instanceof InferenceError && e.code === 'TIMEOUT',
       'no new job slips in before the restart',
     );
     await clock.advance(1_000);
     await blocked;
-    supervisor.release(lease, null);
+    sidecar.release(lease, null);
     await clock.advance(0);
     await restarting;
     assert.deepEqual(first.signals, ['SIGTERM']);
     assert.equal(launcher.sidecars.length, 2);
     await clock.advance(250);
-    await supervisor.restart({ force: true });
+    await sidecar.restart({ force: true });
     await clock.advance(0);
     assert.deepEqual(launcher.sidecars[1].signals, ['SIGKILL']);
     assert.equal(launcher.sidecars.length, 3);
-    assert.equal(supervisor.snapshot().restarts, 2);
+    assert.equal(sidecar.health().restarts, 2);
   });
 
   void test("the sidecar's lines go to the sidecar logger at a level read from the line", async () => {

@@ -2,10 +2,10 @@ import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
-import type { ProtoGrpcType } from './generated/inference';
+import type { ProtoGrpcType } from '../generated/inference';
 
 /**
- * How proto/inference.proto is read at run time. The generated types in ./generated/ describe
+ * How proto/inference.proto is read at run time. The generated types in ../generated/ describe
  * exactly these shapes, so the two option sets below must stay in step (the codegen spec checks).
  */
 export const PROTO_LOADER_OPTIONS: protoLoader.Options = {
@@ -45,8 +45,10 @@ export function findProtoFile(inferenceDir: string): string {
   return found;
 }
 
+/** The generated client class of the Inference service. */
 export type InferenceClientConstructor = ProtoGrpcType['kiln3d']['inference']['v1']['Inference'];
 
+/** Reads the proto at run time (with PROTO_LOADER_OPTIONS) and returns its Inference client class. */
 export function loadInferenceClientConstructor(protoPath: string): InferenceClientConstructor {
   const definition = protoLoader.loadSync(protoPath, PROTO_LOADER_OPTIONS);
   const proto = grpc.loadPackageDefinition(definition) as unknown as ProtoGrpcType;

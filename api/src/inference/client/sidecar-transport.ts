@@ -1,8 +1,8 @@
 import * as grpc from '@grpc/grpc-js';
-import type { GenerateEvent__Output } from './generated/kiln3d/inference/v1/GenerateEvent';
-import type { GenerateRequest } from './generated/kiln3d/inference/v1/GenerateRequest';
-import type { HealthResponse__Output } from './generated/kiln3d/inference/v1/HealthResponse';
-import type { InferenceClient } from './generated/kiln3d/inference/v1/Inference';
+import type { GenerateEvent__Output } from '../generated/kiln3d/inference/v1/GenerateEvent';
+import type { GenerateRequest } from '../generated/kiln3d/inference/v1/GenerateRequest';
+import type { HealthResponse__Output } from '../generated/kiln3d/inference/v1/HealthResponse';
+import type { InferenceClient } from '../generated/kiln3d/inference/v1/Inference';
 import {
   CHANNEL_OPTIONS,
   InferenceClientConstructor,
@@ -16,6 +16,7 @@ export interface StreamFailure {
   details: string;
 }
 
+/** Receives one Generate stream: events, then exactly one of onFailure or onEnd. */
 export interface GenerateStreamHandlers {
   onEvent: (event: GenerateEvent__Output) => void;
   onFailure: (failure: StreamFailure) => void;
@@ -23,7 +24,9 @@ export interface GenerateStreamHandlers {
   onEnd: () => void;
 }
 
+/** The client side of one running Generate stream. */
 export interface GenerateCallHandle {
+  /** Cancels the rpc; the sidecar sees the cancellation and stops the job. */
   cancel(): void;
 }
 
@@ -34,10 +37,12 @@ export abstract class SidecarTransport {
   abstract close(): void;
 }
 
+/** Opens a SidecarTransport to an address (unix:///path or host:port). */
 export abstract class SidecarTransportFactory {
   abstract connect(address: string): SidecarTransport;
 }
 
+/** SidecarTransport over grpc-js, with the channel options of inference-proto.ts. */
 export class GrpcSidecarTransport extends SidecarTransport {
   private readonly client: InferenceClient;
 
@@ -58,6 +63,8 @@ export class GrpcSidecarTransport extends SidecarTransport {
 
   generate(request: GenerateRequest, handlers: GenerateStreamHandlers): GenerateCallHandle {
     const call = this.client.generate(request);
+    // grpc-js ends the stream ('end') as well as failing it ('error') on a non-OK status: the
+    // handlers hear only the first.
     let finished = false;
     call.on('data', (event: GenerateEvent__Output) => {
       if (!finished) handlers.onEvent(event);
@@ -80,6 +87,7 @@ export class GrpcSidecarTransport extends SidecarTransport {
   }
 }
 
+/** Loads proto/inference.proto once and opens GrpcSidecarTransports from it. */
 export class GrpcSidecarTransportFactory extends SidecarTransportFactory {
   private readonly clientConstructor: InferenceClientConstructor;
 

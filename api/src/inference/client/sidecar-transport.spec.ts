@@ -10,9 +10,9 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
-import type { ProtoGrpcType } from './generated/inference';
-import type { GenerateEvent__Output } from './generated/kiln3d/inference/v1/GenerateEvent';
-import type { InferenceHandlers } from './generated/kiln3d/inference/v1/Inference';
+import type { ProtoGrpcType } from '../generated/inference';
+import type { GenerateEvent__Output } from '../generated/kiln3d/inference/v1/GenerateEvent';
+import type { InferenceHandlers } from '../generated/kiln3d/inference/v1/Inference';
 import { MAX_MESSAGE_BYTES, PROTO_LOADER_OPTIONS, findProtoFile } from './inference-proto';
 import { GrpcSidecarTransportFactory, SidecarTransport, StreamFailure } from './sidecar-transport';
 

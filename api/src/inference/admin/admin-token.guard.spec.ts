@@ -1,0 +1,49 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { BadRequestException, NotFoundException, UnauthorizedException } from '@nestjs/common';
+import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host';
+import { loadConfig } from '../../config/app-config';
+import { AdminTokenGuard } from './admin-token.guard';
+import { ParseForcePipe } from './inference-admin.controller';
+
+const TOKEN = 'admin-token-0123456789';
+
+/** Runs the guard on a request with this Authorization header; returns its verdict and the challenge header. */
+function check(adminToken: string | undefined, authorization: string | undefined) {
+  const guard = new AdminTokenGuard(loadConfig(adminToken === undefined ? {} : { ADMIN_TOKEN: adminToken }, '/srv'));
+  const headers: Record<string, string> = {};
+  const request = { headers: authorization === undefined ? {} : { authorization } };
+  const response = { setHeader: (name: string, value: string) => (headers[name] = value) };
+  try {
+    return { allowed: guard.canActivate(new ExecutionContextHost([request, response])), error: null, headers };
+  } catch (error) {
+    return { allowed: false, error, headers };
+  }
+}
+
+void describe('admin route guard and force parameter', () => {
+  void test('the right bearer token passes, whatever the scheme case and surrounding spaces', () => {
+    assert.equal(check(TOKEN, `Bearer ${TOKEN}`).allowed, true);
+    assert.equal(check(TOKEN, `  bearer ${TOKEN} `).allowed, true);
+  });
+
+  void test('a missing or wrong token is 401 with a Bearer challenge', () => {
+    for (const authorization of [undefined, 'Bearer wrong', `Basic ${TOKEN}`, `Bearer ${TOKEN}x`, 'Bearer ']) {
+      const { allowed, error, headers } = check(TOKEN, authorization);
+      assert.equal(allowed, false);
+      assert.ok(error instanceof UnauthorizedException, String(authorization));
+      assert.equal(headers['WWW-Authenticate'], 'Bearer realm="kiln3d-admin"');
+    }
+  });
+
+  void test('without ADMIN_TOKEN the admin routes are off: 404, even with a token', () => {
+    assert.ok(check(undefined, `Bearer ${TOKEN}`).error instanceof NotFoundException);
+  });
+
+  void test('force: absent, empty, false or 0 is false; true or 1 is true; anything else is 400', () => {
+    const pipe = new ParseForcePipe();
+    for (const raw of [undefined, '', 'false', '0']) assert.equal(pipe.transform(raw), false);
+    for (const raw of ['true', '1']) assert.equal(pipe.transform(raw), true);
+    assert.throws(() => pipe.transform('maybe'), BadRequestException);
+  });
+});

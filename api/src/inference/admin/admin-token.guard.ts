@@ -1,0 +1,32 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { CanActivate, ExecutionContext, Inject, Injectable, NotFoundException, UnauthorizedException } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { APP_CONFIG, type AppConfig } from '../../config/app-config';
+
+/** Hashing first makes the comparison constant-time whatever the lengths. */
+function tokenMatches(given: string, expected: string): boolean {
+  const digest = (value: string): Buffer => createHash('sha256').update(value).digest();
+  return timingSafeEqual(digest(given), digest(expected));
+}
+
+/**
+ * Admin routes: 404 while ADMIN_TOKEN is unset (the routes are off), 401 with a Bearer
+ * challenge unless the request carries `Authorization: Bearer <ADMIN_TOKEN>`.
+ */
+@Injectable()
+export class AdminTokenGuard implements CanActivate {
+  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
+
+  canActivate(context: ExecutionContext): boolean {
+    const expected = this.config.adminToken;
+    if (expected === undefined) throw new NotFoundException('Not found');
+    const http = context.switchToHttp();
+    const authorization = http.getRequest<Request>().headers.authorization;
+    const match = /^Bearer\s+(.+)$/i.exec(authorization?.trim() ?? '');
+    if (match === null || !tokenMatches(match[1], expected)) {
+      http.getResponse<Response>().setHeader('WWW-Authenticate', 'Bearer realm="kiln3d-admin"');
+      throw new UnauthorizedException('Invalid or missing admin token');
+    }
+    return true;
+  }
+}

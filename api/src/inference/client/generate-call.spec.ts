@@ -1,0 +1,165 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { FakeClock, FakeLauncher, FakeSidecar, FakeTransportFactory, MemoryLogger } from '../../../test/inference/fakes';
+import type { GenerateEvent__Output } from '../generated/kiln3d/inference/v1/GenerateEvent';
+import { InferenceError, InferenceErrorCode, InferenceJob, InferenceProgress } from '../inference.repository';
+import type { ExitWatch, SidecarLease } from '../sidecar/sidecar';
+import { GenerateCall } from './generate-call';
+
+const job: InferenceJob = { taskId: 'task-9', image: Buffer.from('png'), outputPath: '/out/9.glb', seed: 3, timeoutS: 60 };
+
+const progress = (stage: string, percent: number, message = ''): GenerateEvent__Output => ({
+  event: 'progress',
+  progress: { stage: stage as 'STAGE_PREPROCESS', percent, message },
+});
+
+const done: GenerateEvent__Output = {
+  event: 'done',
+  done: { outputPath: '/out/9.glb', triangles: 10, bytes: 20, seconds: 1.5, engine: 'simulate' },
+};
+
+function isError(code: InferenceErrorCode, pattern?: RegExp): (error: unknown) => boolean {
+  return (error: unknown) => {
+    assert.ok(error instanceof InferenceError, String(error));
+    assert.equal(error.code, code, error.message);
+    if (pattern) assert.match(error.message, pattern);
+    return true;
+  };
+}
+
+/** A lease on one fake sidecar; managed: its exit is watched (as ManagedSidecar's leases are). */
+async function setup(managed = true) {
+  const clock = new FakeClock();
+  const launcher = new FakeLauncher();
+  const sidecar = (await launcher.launch({ command: 'x', args: [], cwd: '/', env: {}, onLine: () => undefined })) as FakeSidecar;
+  const transport = new FakeTransportFactory(() => sidecar).connect('unix:///x.sock');
+  const exitListeners = new Set<(description: string) => void>();
+  const watchExit: ExitWatch = (listener) => {
+    exitListeners.add(listener);
+    return () => exitListeners.delete(listener);
+  };
+  const lease: SidecarLease = { transport, watchExit: managed ? watchExit : null };
+  const logger = new MemoryLogger();
+  const call = new GenerateCall(lease, clock, logger);
+  const seen: InferenceProgress[] = [];
+  const run = (onProgress: (p: InferenceProgress) => void = (p) => seen.push(p), signal?: AbortSignal) => {
+    const result = call.run(job, clock.now() + job.timeoutS * 1000, onProgress, signal);
+    result.catch(() => undefined);
+    return result;
+  };
+  const exit = (description: string) => {
+    for (const listener of [...exitListeners]) listener(description);
+  };
+  return { clock, sidecar, call, seen, run, exit, exitListeners, logger };
+}
+
+void describe('GenerateCall (fake transport and clock)', { timeout: 30_000 }, () => {
+  void test('sends the request, passes progress through, settles once with Done and hears nothing after', async () => {
+    const { sidecar, call, seen, run, exitListeners } = await setup();
+    const result = run();
+    const rpc = sidecar.calls[0];
+    assert.deepEqual({ ...rpc.request, image: String(rpc.request.image) }, {
+      taskId: 'task-9',
+      image: 'png',
+      outputPath: '/out/9.glb',
+      seed: 3,
+      timeoutS: 60,
+    });
+    rpc.emit(progress('STAGE_GEOMETRY', 41.5, 'sampling 3/12'));
+    rpc.emit(progress('STAGE_UNSPECIFIED', 40, 'no stage'));
+    rpc.emit(done);
+    rpc.emit(progress('STAGE_EXPORT', 99, 'late'));
+    rpc.fail(14, 'late failure');
+    assert.deepEqual(await result, { outputPath: '/out/9.glb', triangles: 10, bytes: 20, seconds: 1.5, engine: 'simulate' });
+    assert.deepEqual(seen, [
+      { stage: 'geometry', percent: 41.5, message: 'sampling 3/12' },
+      { stage: 'geometry', percent: 40, message: 'no stage' },
+    ]);
+    assert.equal(call.interruption, null);
+    assert.equal(exitListeners.size, 0, 'the exit watch is dropped once settled');
+  });
+
+  void test("an Error event keeps the sidecar's code; an unset code is INTERNAL with a default message", async () => {
+    const first = await setup();
+    const oom = first.run();
+    first.sidecar.calls[0].emit({ event: 'error', error: { code: 'OOM', message: 'CUDA out of memory' } });
+    await assert.rejects(oom, isError('OOM', /^CUDA out of memory$/));
+    const second = await setup();
+    const unset = second.run();
+    second.sidecar.calls[0].emit({ event: 'error', error: { code: 'ERROR_CODE_UNSPECIFIED', message: '' } });
+    await assert.rejects(unset, isError('INTERNAL', /^Inference failed \(INTERNAL\)$/));
+  });
+
+  void test('the deadline: TIMEOUT exactly then, the rpc cancelled, and the call says it was interrupted', async () => {
+    const { clock, sidecar, call, run } = await setup();
+    const result = run();
+    let settled = false;
+    void result.catch(() => (settled = true));
+    await clock.advance(59_999);
+    assert.equal(settled, false);
+    await clock.advance(1);
+    await assert.rejects(result, isError('TIMEOUT', /over 60 s/));
+    assert.equal(sidecar.calls[0].cancelled, true);
+    assert.equal(call.interruption, 'job task-9 passed its 60 s limit');
+  });
+
+  void test('abort: CANCELLED and cancelled; a signal aborted before the run never reaches the sidecar', async () => {
+    const running = await setup();
+    const controller = new AbortController();
+    const result = running.run(undefined, controller.signal);
+    controller.abort();
+    await assert.rejects(result, isError('CANCELLED'));
+    assert.equal(running.sidecar.calls[0].cancelled, true);
+    assert.equal(running.call.interruption, 'job task-9 was cancelled');
+    const early = await setup();
+    await assert.rejects(early.run(undefined, AbortSignal.abort()), isError('CANCELLED'));
+    assert.equal(early.sidecar.calls.length, 0);
+    assert.equal(early.call.interruption, 'job task-9 was cancelled');
+  });
+
+  void test("the process exiting mid-job: UNAVAILABLE saying how, even before the stream's own failure", async () => {
+    const { run, exit, call } = await setup();
+    const result = run();
+    exit('killed by SIGKILL');
+    await assert.rejects(result, isError('UNAVAILABLE', /^Inference sidecar killed by SIGKILL during the job$/));
+    assert.equal(call.interruption, null);
+  });
+
+  void test('a dropped stream waits 1 s for the exit to explain it, then fails with the stream status', async () => {
+    const explained = await setup();
+    const first = explained.run();
+    explained.sidecar.calls[0].drop();
+    await explained.clock.advance(500);
+    explained.exit('exit code 1');
+    await assert.rejects(first, isError('UNAVAILABLE', /^Inference sidecar exit code 1 during the job$/));
+    const unexplained = await setup();
+    const second = unexplained.run();
+    let settled = false;
+    void second.catch(() => (settled = true));
+    unexplained.sidecar.calls[0].drop();
+    await unexplained.clock.advance(999);
+    assert.equal(settled, false);
+    await unexplained.clock.advance(1);
+    await assert.rejects(second, isError('UNAVAILABLE', /gRPC UNAVAILABLE: Connection dropped/));
+  });
+
+  void test('on a remote sidecar (no exit to watch) a dropped stream fails at once', async () => {
+    const { sidecar, run, clock } = await setup(false);
+    const result = run();
+    sidecar.calls[0].drop();
+    await clock.advance(0);
+    await assert.rejects(result, isError('UNAVAILABLE', /gRPC UNAVAILABLE/));
+  });
+
+  void test('a throwing progress listener is logged and the job goes on; a call runs once', async () => {
+    const { sidecar, run, logger, call } = await setup();
+    const result = run(() => {
+      throw new Error('listener broke');
+    });
+    sidecar.calls[0].emit(progress('STAGE_PREPROCESS', 1));
+    sidecar.calls[0].emit(done);
+    assert.equal((await result).engine, 'simulate');
+    assert.equal(logger.matching(/^error progress listener failed: Error: listener broke$/).length, 1);
+    assert.throws(() => call.run(job, 0, () => undefined), /runs once/);
+  });
+});

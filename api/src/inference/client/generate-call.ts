@@ -1,0 +1,166 @@
+import { status as GrpcStatus } from '@grpc/grpc-js';
+import { Clock } from '../../common/clock';
+import type { GenerateEvent__Output } from '../generated/kiln3d/inference/v1/GenerateEvent';
+import type { Stage__Output } from '../generated/kiln3d/inference/v1/Stage';
+import { InferenceError, InferenceJob, InferenceProgress, InferenceResult, InferenceStage } from '../inference.repository';
+import type { SidecarLease, SidecarLogger } from '../sidecar/sidecar';
+import { GenerateCallHandle, StreamFailure } from './sidecar-transport';
+
+/** The proto's stages as the port's; STAGE_UNSPECIFIED keeps the stage already reached. */
+const STAGES: Record<Exclude<Stage__Output, 'STAGE_UNSPECIFIED'>, InferenceStage> = {
+  STAGE_PREPROCESS: 'preprocess',
+  STAGE_STRUCTURE: 'structure',
+  STAGE_GEOMETRY: 'geometry',
+  STAGE_TEXTURE: 'texture',
+  STAGE_EXPORT: 'export',
+};
+
+/** How long a dropped stream waits for the sidecar's exit to explain it. */
+const EXIT_REPORT_GRACE_MS = 1_000;
+
+/** Maps a gRPC status that ended a Generate stream to the port's error. */
+export function streamFailureError(failure: StreamFailure): InferenceError {
+  const name = GrpcStatus[failure.code] ?? String(failure.code);
+  if (failure.code === GrpcStatus.DEADLINE_EXCEEDED) {
+    return new InferenceError('TIMEOUT', `Generation timeout (gRPC ${name}: ${failure.details})`);
+  }
+  if (failure.code === GrpcStatus.UNKNOWN || failure.code === GrpcStatus.INTERNAL) {
+    // The sidecar's handler raised instead of sending an Error event.
+    return new InferenceError('INTERNAL', `Inference sidecar failed (gRPC ${name}: ${failure.details})`);
+  }
+  return new InferenceError('UNAVAILABLE', `Inference sidecar unavailable during the job (gRPC ${name}: ${failure.details})`);
+}
+
+/**
+ * One Generate rpc for one job, on a leased sidecar: sends the request, passes progress on as the
+ * sidecar sends it (the sidecar owns its range and order, proto Progress.percent), and settles
+ * once, with the first of: Done, an Error event, a stream failure, the stream ending without a
+ * result, the sidecar process exiting, the job's deadline, or the abort signal. The last two
+ * cancel the rpc and are the call's interruption. Single use.
+ */
+export class GenerateCall {
+  private used = false;
+  private settled = false;
+  private interruptedBecause: string | null = null;
+  private stage: InferenceStage = 'preprocess';
+  private rpc: GenerateCallHandle | null = null;
+  private readonly cleanups: (() => void)[] = [];
+  private settle: (outcome: InferenceResult | InferenceError) => void = () => undefined;
+
+  constructor(
+    private readonly lease: SidecarLease,
+    private readonly clock: Clock,
+    private readonly logger: Pick<SidecarLogger, 'error'>,
+  ) {}
+
+  /** Why the api ended the job itself (its limit passed, or it was cancelled); null otherwise. */
+  get interruption(): string | null {
+    return this.interruptedBecause;
+  }
+
+  /**
+   * Runs the job. Resolves with Done's result; rejects with InferenceError: the sidecar's code,
+   * TIMEOUT at deadlineAt (clock ms), CANCELLED on abort, UNAVAILABLE or INTERNAL when the
+   * stream or the process fails. A throwing onProgress is logged, never fatal.
+   */
+  run(
+    job: InferenceJob,
+    deadlineAt: number,
+    onProgress: (progress: InferenceProgress) => void,
+    signal?: AbortSignal,
+  ): Promise<InferenceResult> {
+    if (this.used) throw new Error('A GenerateCall runs once');
+    this.used = true;
+    return new Promise<InferenceResult>((resolve, reject) => {
+      this.settle = (outcome) => {
+        if (this.settled) return;
+        this.settled = true;
+        for (const cleanup of this.cleanups) cleanup();
+        if (outcome instanceof InferenceError) reject(outcome);
+        else resolve(outcome);
+      };
+      this.watch(job, deadlineAt, signal);
+      if (this.settled) return;
+      this.rpc = this.lease.transport.generate(
+        {
+          taskId: job.taskId,
+          image: job.image,
+          outputPath: job.outputPath,
+          seed: job.seed,
+          timeoutS: Math.ceil(job.timeoutS),
+        },
+        {
+          onEvent: (event) => this.onEvent(event, onProgress),
+          onFailure: (failure) => this.onFailure(failure),
+          onEnd: () =>
+            this.settle(new InferenceError('UNAVAILABLE', 'Inference sidecar closed the stream without a result')),
+        },
+      );
+    });
+  }
+
+  /** Arms the deadline, the abort signal and the process's exit; each is undone on settling. */
+  private watch(job: InferenceJob, deadlineAt: number, signal: AbortSignal | undefined): void {
+    const deadline = this.clock.setTimer(
+      () =>
+        this.interrupt(
+          `job ${job.taskId} passed its ${job.timeoutS} s limit`,
+          new InferenceError('TIMEOUT', `Generation timeout (over ${job.timeoutS} s)`),
+        ),
+      Math.max(0, deadlineAt - this.clock.now()),
+    );
+    this.cleanups.push(() => deadline.cancel());
+    if (this.lease.watchExit !== null) {
+      const unwatch = this.lease.watchExit((description) =>
+        this.settle(new InferenceError('UNAVAILABLE', `Inference sidecar ${description} during the job`)),
+      );
+      this.cleanups.push(unwatch);
+    }
+    if (signal !== undefined) {
+      const onAbort = (): void =>
+        this.interrupt(`job ${job.taskId} was cancelled`, new InferenceError('CANCELLED', 'Job cancelled'));
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.cleanups.push(() => signal.removeEventListener('abort', onAbort));
+      if (signal.aborted) onAbort();
+    }
+  }
+
+  private interrupt(reason: string, error: InferenceError): void {
+    if (this.settled) return;
+    this.interruptedBecause = reason;
+    this.settle(error);
+    this.rpc?.cancel();
+  }
+
+  private onEvent(event: GenerateEvent__Output, onProgress: (progress: InferenceProgress) => void): void {
+    if (this.settled) return;
+    if (event.progress) {
+      const { stage, percent, message } = event.progress;
+      if (stage !== 'STAGE_UNSPECIFIED') this.stage = STAGES[stage];
+      try {
+        onProgress({ stage: this.stage, percent, message });
+      } catch (error) {
+        this.logger.error(`progress listener failed: ${String(error)}`);
+      }
+    } else if (event.done) {
+      const { outputPath, triangles, bytes, seconds, engine } = event.done;
+      this.settle({ outputPath, triangles, bytes, seconds, engine });
+    } else if (event.error) {
+      const code = event.error.code === 'ERROR_CODE_UNSPECIFIED' ? 'INTERNAL' : event.error.code;
+      this.settle(new InferenceError(code, event.error.message || `Inference failed (${code})`));
+    }
+  }
+
+  private onFailure(failure: StreamFailure): void {
+    if (this.settled) return;
+    const error = streamFailureError(failure);
+    if (failure.code !== GrpcStatus.UNAVAILABLE || this.lease.watchExit === null) {
+      this.settle(error);
+      return;
+    }
+    // A dropped connection usually means the process died: its exit, which says how, follows
+    // within milliseconds and makes the clearer message.
+    const grace = this.clock.setTimer(() => this.settle(error), EXIT_REPORT_GRACE_MS);
+    this.cleanups.push(() => grace.cancel());
+  }
+}
