@@ -4,8 +4,8 @@ import { ApiOkResponse, ApiOperation, ApiProperty, ApiResponse, ApiTags } from '
 import type { Queue } from 'bull';
 import type { Response } from 'express';
 import { InferenceRepository, type InferenceHealth } from '../inference/inference.repository';
-import { GENERATION_QUEUE } from '../queue/job-names';
-import { AdmissionService } from '../queue/admission.service';
+import { GENERATION_QUEUE } from '../tasks/queue/job-names';
+import { AdmissionService } from '../tasks/admission/admission.service';
 import { RedisService } from '../redis/redis.service';
 import { ApiInternalErrorResponse } from '../common/error-body.dto';
 

@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
-import { QueueModule } from '../queue/queue.module';
+import { TasksModule } from '../tasks/tasks.module';
 import { HealthController } from './health.controller';
 
-@Module({ imports: [QueueModule], controllers: [HealthController] })
+@Module({ imports: [TasksModule], controllers: [HealthController] })
 export class HealthModule {}

@@ -8,19 +8,19 @@ import type { Queue } from 'bull';
 import { loadConfig } from '../../src/config/app-config';
 import { ConfigModule } from '../../src/config/config.module';
 import { InferenceError } from '../../src/inference/inference.repository';
-import { GENERATION_QUEUE } from '../../src/queue/job-names';
-import { QueueModule } from '../../src/queue/queue.module';
-import { TaskEventsService } from '../../src/queue/task-events.service';
-import { TaskQueueService } from '../../src/queue/task-queue.service';
-import type { TaskRecord } from '../../src/queue/task-snapshot';
-import { TaskStore } from '../../src/queue/task-store.service';
+import { GENERATION_QUEUE } from '../../src/tasks/queue/job-names';
+import { TasksModule } from '../../src/tasks/tasks.module';
+import { TaskEventsService } from '../../src/tasks/events/task-events.service';
+import { TaskQueueService } from '../../src/tasks/queue/task-queue.service';
+import type { TaskRecord } from '../../src/tasks/state/task-snapshot';
+import { TaskStore } from '../../src/tasks/state/task-store.service';
 import { RedisModule } from '../../src/redis/redis.module';
-import { type GlbOptimisationStats, GlbOptimizer } from '../../src/storage/glb-optimizer';
+import { type GlbOptimisationStats, GlbOptimizer } from '../../src/glb/glb-optimizer';
 import { TEST_REDIS_URL, clearKilnKeys, tempDir, waitFor } from '../support/env';
 import { FakeInference, fakeInferenceModule, heldJob, succeed } from '../support/fake-inference';
 
 /**
- * Stands in for the real optimiser (its own tests: glb-optimizer.spec, test/storage): the fake
+ * Stands in for the real optimiser (its own tests: glb-optimizer.spec, test/glb): the fake
  * sidecar's bytes are no GLB, and this suite is about the queue. Writes "web:" + the source.
  */
 class MarkingOptimizer extends GlbOptimizer {
@@ -65,7 +65,7 @@ void describe('generation queue (real Redis + Bull, fake inference)', () => {
   before(async () => {
     await clearKilnKeys();
     moduleRef = await Test.createTestingModule({
-      imports: [ConfigModule.forRoot(config), RedisModule, fakeInferenceModule(fake), QueueModule],
+      imports: [ConfigModule.forRoot(config), RedisModule, fakeInferenceModule(fake), TasksModule],
     })
       .overrideProvider(GlbOptimizer)
       .useValue(new MarkingOptimizer())

@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { Clock } from '../../src/common/clock';
 import { loadConfig } from '../../src/config/app-config';
-import { AdmissionService, RESERVATION_GRACE_MS } from '../../src/queue/admission.service';
-import { TaskEventsService } from '../../src/queue/task-events.service';
-import { TASK_TTL_S, type TaskEvent, TaskStore } from '../../src/queue/task-store.service';
+import { AdmissionService, RESERVATION_GRACE_MS } from '../../src/tasks/admission/admission.service';
+import { TaskEventsService } from '../../src/tasks/events/task-events.service';
+import { TASK_TTL_S, type TaskEvent, TaskStore } from '../../src/tasks/state/task-store.service';
 import { RedisService } from '../../src/redis/redis.service';
 import { TEST_REDIS_URL, clearKilnKeys, waitFor } from '../support/env';
 

@@ -1,4 +1,4 @@
-import { absoluteUrl } from '../common/public-url';
+import { absoluteUrl } from '../../common/public-url';
 
 export type TaskStatus = 'queued' | 'processing' | 'completed' | 'failed';
 

@@ -1,10 +1,10 @@
 import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
-import { ListenerRegistry } from '../common/listener-registry';
-import { RedisKeys } from '../redis/redis-keys';
-import { RedisService } from '../redis/redis.service';
-import { isTerminal } from './task-snapshot';
-import { type TaskEvent, TaskStore, parseTaskEvent } from './task-store.service';
-import type { TaskState } from './task-snapshot';
+import { ListenerRegistry } from '../../common/listener-registry';
+import { RedisKeys } from '../../redis/redis-keys';
+import { RedisService } from '../../redis/redis.service';
+import { isTerminal } from '../state/task-snapshot';
+import { type TaskEvent, TaskStore, parseTaskEvent } from '../state/task-store.service';
+import type { TaskState } from '../state/task-snapshot';
 
 export type TaskListener = (event: TaskEvent) => void;
 

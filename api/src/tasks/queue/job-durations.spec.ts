@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { defaultDurationS, etaSeconds, meanDuration, retryAfterSeconds } from './eta';
+import { defaultDurationS, etaSeconds, meanDuration, retryAfterSeconds } from './job-durations';
 
 void describe('ETA', () => {
   void it('uses the fallback before any job ran', () => {

@@ -1,5 +1,5 @@
-import { CANCELLED_HTTP_STATUS, ErrorMessage } from '../common/api-error';
-import { InferenceError } from '../inference/inference.repository';
+import { CANCELLED_HTTP_STATUS, ErrorMessage } from '../../common/api-error';
+import { InferenceError } from '../../inference/inference.repository';
 
 export interface TaskFailure {
   httpStatus: number;

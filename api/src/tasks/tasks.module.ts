@@ -4,16 +4,20 @@ import { Clock } from '../common/clock';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { RedisKeys } from '../redis/redis-keys';
 import { StorageModule } from '../storage/storage.module';
-import { AdmissionService } from './admission.service';
-import { DurationsService } from './durations.service';
-import { GenerationProcessor } from './generation.processor';
-import { GenerationService } from './generation.service';
-import { GENERATION_QUEUE } from './job-names';
-import { TaskEventsService } from './task-events.service';
-import { TaskQueueService } from './task-queue.service';
-import { TaskStore } from './task-store.service';
+import { AdmissionService } from './admission/admission.service';
+import { JobDurationsService } from './queue/job-durations.service';
+import { GenerationProcessor } from './queue/generation.processor';
+import { GenerationService } from './run/generation.service';
+import { GENERATION_QUEUE } from './queue/job-names';
+import { TaskEventsService } from './events/task-events.service';
+import { TaskQueueService } from './queue/task-queue.service';
+import { TaskStore } from './state/task-store.service';
+import { StatusController } from './status.controller';
 
 /**
+ * The task domain: admission, the Bull queue and its processor, task state and events in Redis,
+ * the SSE stream, and the task routes (GET /api/status/{id}, GET/DELETE /api/tasks/{id}).
+ *
  * Bull keeps the jobs in Redis (they survive an api restart). A job that was running when its
  * api died is "stalled" once its lock lapses (lockDuration) and Bull requeues it at the head
  * of the queue, once; a second stall fails the task with 500 "Internal error".
@@ -30,11 +34,12 @@ import { TaskStore } from './task-store.service';
     }),
     StorageModule,
   ],
+  controllers: [StatusController],
   providers: [
     Clock,
     TaskStore,
     AdmissionService,
-    DurationsService,
+    JobDurationsService,
     TaskEventsService,
     GenerationService,
     GenerationProcessor,
@@ -44,10 +49,10 @@ import { TaskStore } from './task-store.service';
     TaskStore,
     TaskEventsService,
     TaskQueueService,
-    DurationsService,
+    JobDurationsService,
     AdmissionService,
     BullModule,
     Clock,
   ],
 })
-export class QueueModule {}
+export class TasksModule {}

@@ -1,12 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { APP_CONFIG, type AppConfig } from '../config/app-config';
-import { RedisKeys } from '../redis/redis-keys';
-import { RedisService } from '../redis/redis.service';
-import { DURATION_SAMPLES, defaultDurationS, meanDuration } from './eta';
+import { APP_CONFIG, type AppConfig } from '../../config/app-config';
+import { RedisKeys } from '../../redis/redis-keys';
+import { RedisService } from '../../redis/redis.service';
+import { DURATION_SAMPLES, defaultDurationS, meanDuration } from './job-durations';
 
 /** Rolling mean of the last job durations, shared by all api processes through Redis. */
 @Injectable()
-export class DurationsService {
+export class JobDurationsService {
   constructor(
     private readonly redis: RedisService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,

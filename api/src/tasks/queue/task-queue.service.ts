@@ -2,17 +2,17 @@ import { randomUUID } from 'node:crypto';
 import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { InjectQueue } from '@nestjs/bull';
 import type { Queue } from 'bull';
-import { ApiError, CANCELLED_HTTP_STATUS, ErrorMessage } from '../common/api-error';
-import { Clock } from '../common/clock';
-import { RedisKeys } from '../redis/redis-keys';
-import { RedisService } from '../redis/redis.service';
-import { AdmissionService } from './admission.service';
-import { DurationsService } from './durations.service';
-import { retryAfterSeconds } from './eta';
-import { GenerationService } from './generation.service';
+import { ApiError, CANCELLED_HTTP_STATUS, ErrorMessage } from '../../common/api-error';
+import { Clock } from '../../common/clock';
+import { RedisKeys } from '../../redis/redis-keys';
+import { RedisService } from '../../redis/redis.service';
+import { AdmissionService } from '../admission/admission.service';
+import { JobDurationsService } from './job-durations.service';
+import { retryAfterSeconds } from './job-durations';
+import { GenerationService } from '../run/generation.service';
 import { GENERATION_QUEUE, JobName, type JobPayloads } from './job-names';
-import type { TaskState } from './task-snapshot';
-import { TaskStore } from './task-store.service';
+import type { TaskState } from '../state/task-snapshot';
+import { TaskStore } from '../state/task-store.service';
 
 /** How often leaked admission slots are looked for. */
 const RECONCILE_EVERY_MS = 60_000;
@@ -27,7 +27,7 @@ export class TaskQueueService implements OnModuleInit, OnModuleDestroy {
     @InjectQueue(GENERATION_QUEUE) private readonly queue: Queue,
     private readonly admission: AdmissionService,
     private readonly tasks: TaskStore,
-    private readonly durations: DurationsService,
+    private readonly durations: JobDurationsService,
     private readonly generation: GenerationService,
     private readonly redis: RedisService,
     private readonly clock: Clock,

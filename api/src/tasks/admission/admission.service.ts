@@ -1,9 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { Clock } from '../common/clock';
-import { APP_CONFIG, type AppConfig } from '../config/app-config';
-import { RedisKeys } from '../redis/redis-keys';
-import { RedisService } from '../redis/redis.service';
-import { RECONCILE_SLOTS_LUA, RESERVE_SLOT_LUA } from './task-store.lua';
+import { Clock } from '../../common/clock';
+import { APP_CONFIG, type AppConfig } from '../../config/app-config';
+import { RedisKeys } from '../../redis/redis-keys';
+import { RedisService } from '../../redis/redis.service';
+import { RECONCILE_SLOTS_LUA, RESERVE_SLOT_LUA } from '../state/task-store.lua';
 
 /** Grace before a reservation with no live task counts as leaked (an upload still decoding). */
 export const RESERVATION_GRACE_MS = 60_000;

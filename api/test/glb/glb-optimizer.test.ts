@@ -4,7 +4,7 @@ import { copyFile, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { loadConfig } from '../../src/config/app-config';
-import { DEFAULT_WORKER_SETTINGS, WorkerGlbOptimizer } from '../../src/storage/glb-optimizer';
+import { DEFAULT_WORKER_SETTINGS, WorkerGlbOptimizer } from '../../src/glb/glb-optimizer';
 import { StorageService } from '../../src/storage/storage.service';
 import { GLB_DIR, SAMPLES_DIR, tempDir } from '../support/env';
 import { type GlbSummary, inflateGlb, summariseGlb, texturedGridGlb } from '../support/glb-models';

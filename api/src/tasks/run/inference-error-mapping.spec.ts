@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { InferenceError, type InferenceErrorCode } from '../inference/inference.repository';
+import { InferenceError, type InferenceErrorCode } from '../../inference/inference.repository';
 import { mapInferenceError } from './inference-error-mapping';
 
 void describe('mapInferenceError', () => {

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { Clock } from '../common/clock';
-import { RedisKeys } from '../redis/redis-keys';
-import { RedisService } from '../redis/redis.service';
+import { Clock } from '../../common/clock';
+import { RedisKeys } from '../../redis/redis-keys';
+import { RedisService } from '../../redis/redis.service';
 import { REFRESH_POSITIONS_LUA, UPDATE_TASK_LUA } from './task-store.lua';
 import type { TaskPatch, TaskRecord, TaskState, TaskStatus } from './task-snapshot';
 

@@ -8,19 +8,19 @@ import {
 } from '@nestjs/common';
 import { InjectQueue } from '@nestjs/bull';
 import type { Queue } from 'bull';
-import { ErrorMessage } from '../common/api-error';
-import { Clock } from '../common/clock';
-import { APP_CONFIG, type AppConfig } from '../config/app-config';
-import { InferenceRepository, type InferenceProgress } from '../inference/inference.repository';
-import { RedisKeys } from '../redis/redis-keys';
-import { RedisService } from '../redis/redis.service';
-import { StorageService } from '../storage/storage.service';
-import { sourceModelName, webModelName } from '../storage/model-names';
-import { DurationsService } from './durations.service';
+import { ErrorMessage } from '../../common/api-error';
+import { Clock } from '../../common/clock';
+import { APP_CONFIG, type AppConfig } from '../../config/app-config';
+import { InferenceRepository, type InferenceProgress } from '../../inference/inference.repository';
+import { RedisKeys } from '../../redis/redis-keys';
+import { RedisService } from '../../redis/redis.service';
+import { StorageService } from '../../storage/storage.service';
+import { sourceModelName, webModelName } from '../../storage/model-names';
+import { JobDurationsService } from '../queue/job-durations.service';
 import { mapInferenceError } from './inference-error-mapping';
-import { GENERATION_QUEUE, type JobStatus } from './job-names';
+import { GENERATION_QUEUE, type JobStatus } from '../queue/job-names';
 import { ProgressThrottle } from './progress-throttle';
-import { TaskStore } from './task-store.service';
+import { TaskStore } from '../state/task-store.service';
 
 /** At most this often a `processing` event per task (stage changes always pass). */
 export const PROGRESS_INTERVAL_MS = 250;
@@ -55,7 +55,7 @@ export class GenerationService implements OnModuleInit, OnModuleDestroy, BeforeA
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly inference: InferenceRepository,
     private readonly tasks: TaskStore,
-    private readonly durations: DurationsService,
+    private readonly durations: JobDurationsService,
     private readonly storage: StorageService,
     private readonly redis: RedisService,
     private readonly clock: Clock,

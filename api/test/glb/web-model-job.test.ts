@@ -6,10 +6,10 @@ import { Test, type TestingModule } from '@nestjs/testing';
 import { loadConfig } from '../../src/config/app-config';
 import { ConfigModule } from '../../src/config/config.module';
 import type { InferenceJob, InferenceResult } from '../../src/inference/inference.repository';
-import { QueueModule } from '../../src/queue/queue.module';
-import { TaskEventsService } from '../../src/queue/task-events.service';
-import { TaskQueueService } from '../../src/queue/task-queue.service';
-import type { TaskRecord } from '../../src/queue/task-snapshot';
+import { TasksModule } from '../../src/tasks/tasks.module';
+import { TaskEventsService } from '../../src/tasks/events/task-events.service';
+import { TaskQueueService } from '../../src/tasks/queue/task-queue.service';
+import type { TaskRecord } from '../../src/tasks/state/task-snapshot';
 import { RedisModule } from '../../src/redis/redis.module';
 import { TEST_REDIS_URL, clearKilnKeys, tempDir, waitFor } from '../support/env';
 import { FakeInference, fakeInferenceModule } from '../support/fake-inference';
@@ -42,7 +42,7 @@ void describe('web model stage in the generation job', () => {
   before(async () => {
     await clearKilnKeys();
     moduleRef = await Test.createTestingModule({
-      imports: [ConfigModule.forRoot(config), RedisModule, fakeInferenceModule(fake), QueueModule],
+      imports: [ConfigModule.forRoot(config), RedisModule, fakeInferenceModule(fake), TasksModule],
     }).compile();
     moduleRef.enableShutdownHooks();
     await moduleRef.init();

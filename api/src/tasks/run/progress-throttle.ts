@@ -1,4 +1,4 @@
-import type { InferenceProgress } from '../inference/inference.repository';
+import type { InferenceProgress } from '../../inference/inference.repository';
 
 /**
  * Decides which sidecar progress reports become `processing` events: a new stage or 100 %

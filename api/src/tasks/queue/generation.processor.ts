@@ -1,7 +1,7 @@
 import { OnModuleInit } from '@nestjs/common';
 import { OnQueueFailed, Process, Processor } from '@nestjs/bull';
 import type { Job } from 'bull';
-import { GenerationService, ShutdownInterruption } from './generation.service';
+import { GenerationService, ShutdownInterruption } from '../run/generation.service';
 import { assertOneHandlerPerJob } from './job-handlers';
 import { GENERATION_QUEUE, JobName, type JobPayloads, type JobStatus } from './job-names';
 

@@ -14,12 +14,12 @@ import { ApiError, ErrorMessage } from '../common/api-error';
 import { ApiInternalErrorResponse, ErrorBodyDto } from '../common/error-body.dto';
 import { requestBaseUrl } from '../common/public-url';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
-import { TaskEventsService } from '../queue/task-events.service';
-import { TaskQueueService } from '../queue/task-queue.service';
-import { isTerminal, toTaskView, type TaskRecord, type TaskView } from '../queue/task-snapshot';
-import { TaskStore } from '../queue/task-store.service';
+import { TaskEventsService } from './events/task-events.service';
+import { TaskQueueService } from './queue/task-queue.service';
+import { isTerminal, toTaskView, type TaskRecord, type TaskView } from './state/task-snapshot';
+import { TaskStore } from './state/task-store.service';
 import { isTaskId } from '../storage/model-names';
-import { SseCursor, formatSseEvent } from './sse-cursor';
+import { SseCursor, formatSseEvent } from './stream/sse-cursor';
 import { TaskViewDto } from './task-view.dto';
 
 /** Client reconnect delay announced in the stream (ms). */
