@@ -51,7 +51,7 @@ export class AdmissionService {
       RECONCILE_SLOTS_LUA,
       1,
       RedisKeys.admission,
-      'kiln:task:',
+      RedisKeys.taskPrefix,
       this.clock.now() - RESERVATION_GRACE_MS,
     );
     return Number(result);

@@ -1,3 +1,9 @@
+/**
+ * The rolling job duration (docs/design.md, Queue): Retry-After of a 503 and, before any job
+ * ran, the mean the ETA assumes. The ETA itself (position x mean) is computed in Redis, in
+ * REFRESH_POSITIONS_LUA, so every api process publishes the same numbers.
+ */
+
 /** How many recent job durations the rolling mean keeps. */
 export const DURATION_SAMPLES = 10;
 
@@ -6,11 +12,6 @@ export function meanDuration(samples: readonly number[], fallbackS: number): num
   const valid = samples.filter((s) => Number.isFinite(s) && s >= 0);
   if (valid.length === 0) return fallbackS;
   return valid.reduce((sum, s) => sum + s, 0) / valid.length;
-}
-
-/** ETA of a waiting task: its position times the mean job duration, whole seconds. */
-export function etaSeconds(position: number, meanS: number): number {
-  return Math.round(Math.max(0, position) * meanS);
 }
 
 /** Retry-After for a 503: one mean job duration, whole seconds, 1 to 600. */

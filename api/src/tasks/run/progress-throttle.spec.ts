@@ -16,14 +16,23 @@ void describe('ProgressThrottle', () => {
     assert.equal(throttle.accept({ stage: 'structure', percent: 10 }), true);
   });
 
-  void it('never goes backwards and never repeats a percent', () => {
+  void it('drops a report that changes neither the stage nor the whole percent', () => {
     let now = 0;
     const throttle = new ProgressThrottle(0, () => now);
     assert.equal(throttle.accept({ stage: 'geometry', percent: 40 }), true);
     now = 1000;
-    assert.equal(throttle.accept({ stage: 'geometry', percent: 30 }), false);
     assert.equal(throttle.accept({ stage: 'geometry', percent: 40.2 }), false);
     assert.equal(throttle.accept({ stage: 'geometry', percent: 41 }), true);
+  });
+
+  void it('trusts the sidecar for monotonic progress: a lower percent is not filtered here', () => {
+    let now = 0;
+    const throttle = new ProgressThrottle(250, () => now);
+    assert.equal(throttle.accept({ stage: 'geometry', percent: 40 }), true);
+    now = 100;
+    assert.equal(throttle.accept({ stage: 'geometry', percent: 30 }), false, 'throttled: not due yet');
+    now = 300;
+    assert.equal(throttle.accept({ stage: 'geometry', percent: 30 }), true, 'due: passed as reported');
   });
 
   void it('always passes 100 %', () => {

@@ -2,11 +2,13 @@ import type { InferenceProgress } from '../../inference/inference.repository';
 
 /**
  * Decides which sidecar progress reports become `processing` events: a new stage or 100 %
- * always, otherwise at most one every minIntervalMs, and never a lower percent than the last.
+ * always, otherwise at most one every minIntervalMs; a report that changes neither the stage
+ * nor the whole percent is dropped. Progress never decreasing is the sidecar's promise
+ * (proto/inference.proto, Progress.percent), not re-checked here.
  */
 export class ProgressThrottle {
   private lastStage: string | undefined;
-  private lastPercent = -1;
+  private lastPercent: number | undefined;
   private lastAt = Number.NEGATIVE_INFINITY;
 
   constructor(
@@ -15,9 +17,8 @@ export class ProgressThrottle {
   ) {}
 
   accept(progress: Pick<InferenceProgress, 'stage' | 'percent'>): boolean {
-    const percent = Math.round(Math.min(100, Math.max(0, progress.percent)));
+    const percent = Math.round(progress.percent);
     const stageChanged = progress.stage !== this.lastStage;
-    if (percent < this.lastPercent) return false;
     if (!stageChanged && percent === this.lastPercent) return false;
     const due = this.now() - this.lastAt >= this.minIntervalMs;
     if (!stageChanged && percent < 100 && !due) return false;

@@ -88,7 +88,7 @@ export class TaskStore {
       waitListKey,
       RedisKeys.admission,
       RedisKeys.durations,
-      'kiln:task:',
+      RedisKeys.taskPrefix,
       TASK_TTL_S,
       RedisKeys.taskEventsChannel,
       defaultMeanS,
