@@ -7,11 +7,14 @@ import { StorageModule } from '../storage/storage.module';
 import { AdmissionService } from './admission/admission.service';
 import { JobDurationsService } from './queue/job-durations.service';
 import { GenerationProcessor } from './queue/generation.processor';
-import { GenerationService } from './run/generation.service';
 import { GENERATION_QUEUE } from './queue/job-names';
 import { TaskEventsService } from './events/task-events.service';
+import { QueuePositionsService } from './queue/queue-positions.service';
 import { TaskQueueService } from './queue/task-queue.service';
+import { RunningJobsService } from './run/running-jobs.service';
+import { TaskRunner } from './run/task-runner.service';
 import { TaskStore } from './state/task-store.service';
+import { TaskStreamService } from './stream/task-stream.service';
 import { StatusController } from './status.controller';
 
 /**
@@ -41,18 +44,13 @@ import { StatusController } from './status.controller';
     AdmissionService,
     JobDurationsService,
     TaskEventsService,
-    GenerationService,
+    TaskStreamService,
+    QueuePositionsService,
+    RunningJobsService,
+    TaskRunner,
     GenerationProcessor,
     TaskQueueService,
   ],
-  exports: [
-    TaskStore,
-    TaskEventsService,
-    TaskQueueService,
-    JobDurationsService,
-    AdmissionService,
-    BullModule,
-    Clock,
-  ],
+  exports: [TaskStore, TaskEventsService, TaskQueueService, AdmissionService],
 })
 export class TasksModule {}

@@ -6,11 +6,12 @@ import { Test, type TestingModule } from '@nestjs/testing';
 import { loadConfig } from '../../src/config/app-config';
 import { ConfigModule } from '../../src/config/config.module';
 import type { InferenceJob, InferenceResult } from '../../src/inference/inference.repository';
-import { TasksModule } from '../../src/tasks/tasks.module';
 import { TaskEventsService } from '../../src/tasks/events/task-events.service';
 import { TaskQueueService } from '../../src/tasks/queue/task-queue.service';
 import type { TaskRecord } from '../../src/tasks/state/task-snapshot';
+import { TasksModule } from '../../src/tasks/tasks.module';
 import { RedisModule } from '../../src/redis/redis.module';
+import { AdmissionService } from '../../src/tasks/admission/admission.service';
 import { TEST_REDIS_URL, clearKilnKeys, tempDir, waitFor } from '../support/env';
 import { FakeInference, fakeInferenceModule } from '../support/fake-inference';
 import { glbJson, pixelBombPng, texturedGridGlb } from '../support/glb-models';
@@ -27,12 +28,13 @@ void describe('web model stage in the generation job', () => {
   );
   const fake = new FakeInference();
   let moduleRef: TestingModule;
+  let admission: AdmissionService;
   let queue: TaskQueueService;
   let events: TaskEventsService;
   let engineOutput: Uint8Array = new Uint8Array();
 
   const runTask = async (): Promise<{ id: string; record: TaskRecord }> => {
-    const id = await queue.reserve();
+    const id = await admission.admit();
     await queue.enqueue(id, Buffer.from('png bytes'));
     const state = await events.waitForTerminal(id);
     assert.ok(state);
@@ -46,6 +48,7 @@ void describe('web model stage in the generation job', () => {
     }).compile();
     moduleRef.enableShutdownHooks();
     await moduleRef.init();
+    admission = moduleRef.get(AdmissionService);
     queue = moduleRef.get(TaskQueueService);
     events = moduleRef.get(TaskEventsService);
     fake.behaviour = async (job: InferenceJob): Promise<InferenceResult> => {

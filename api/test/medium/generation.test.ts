@@ -9,12 +9,13 @@ import { loadConfig } from '../../src/config/app-config';
 import { ConfigModule } from '../../src/config/config.module';
 import { InferenceError } from '../../src/inference/inference.repository';
 import { GENERATION_QUEUE } from '../../src/tasks/queue/job-names';
-import { TasksModule } from '../../src/tasks/tasks.module';
 import { TaskEventsService } from '../../src/tasks/events/task-events.service';
 import { TaskQueueService } from '../../src/tasks/queue/task-queue.service';
 import type { TaskRecord } from '../../src/tasks/state/task-snapshot';
+import { TasksModule } from '../../src/tasks/tasks.module';
 import { TaskStore } from '../../src/tasks/state/task-store.service';
 import { RedisModule } from '../../src/redis/redis.module';
+import { AdmissionService } from '../../src/tasks/admission/admission.service';
 import { type GlbOptimisationStats, GlbOptimizer } from '../../src/glb/glb-optimizer';
 import { TEST_REDIS_URL, clearKilnKeys, tempDir, waitFor } from '../support/env';
 import { FakeInference, fakeInferenceModule, heldJob, succeed } from '../support/fake-inference';
@@ -46,13 +47,14 @@ void describe('generation queue (real Redis + Bull, fake inference)', () => {
   );
   const fake = new FakeInference();
   let moduleRef: TestingModule;
+  let admission: AdmissionService;
   let queue: TaskQueueService;
   let tasks: TaskStore;
   let events: TaskEventsService;
   let bull: Queue;
 
   const submit = async (): Promise<string> => {
-    const id = await queue.reserve();
+    const id = await admission.admit();
     await queue.enqueue(id, Buffer.from('png bytes'));
     return id;
   };
@@ -72,6 +74,7 @@ void describe('generation queue (real Redis + Bull, fake inference)', () => {
       .compile();
     moduleRef.enableShutdownHooks();
     await moduleRef.init();
+    admission = moduleRef.get(AdmissionService);
     queue = moduleRef.get(TaskQueueService);
     tasks = moduleRef.get(TaskStore);
     events = moduleRef.get(TaskEventsService);
@@ -121,7 +124,7 @@ void describe('generation queue (real Redis + Bull, fake inference)', () => {
     assert.deepEqual(positions, [1, 2, 3]);
     assert.equal(typeof (await tasks.get(waiting[2]))?.record.eta_s, 'number');
     // Full: 1 running + MAX_QUEUE (3) waiting.
-    await assert.rejects(queue.reserve(), (e: Error & { status?: number }) => e.status === 503);
+    await assert.rejects(admission.admit(), (e: Error & { status?: number }) => e.status === 503);
     const thirdPositions: number[] = [];
     const unsubscribe = events.subscribe(waiting[2], (e) => {
       if (e.record.position !== undefined) thirdPositions.push(e.record.position);

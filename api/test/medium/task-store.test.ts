@@ -4,7 +4,9 @@ import { Clock } from '../../src/common/clock';
 import { loadConfig } from '../../src/config/app-config';
 import { AdmissionService, RESERVATION_GRACE_MS } from '../../src/tasks/admission/admission.service';
 import { TaskEventsService } from '../../src/tasks/events/task-events.service';
-import { TASK_TTL_S, type TaskEvent, TaskStore } from '../../src/tasks/state/task-store.service';
+import { JobDurationsService } from '../../src/tasks/queue/job-durations.service';
+import type { TaskEvent } from '../../src/tasks/events/task-event';
+import { TASK_TTL_S, TaskStore } from '../../src/tasks/state/task-store.service';
 import { RedisKeys } from '../../src/redis/redis-keys';
 import { RedisService } from '../../src/redis/redis.service';
 import { TEST_REDIS_URL, clearKilnKeys, waitFor } from '../support/env';
@@ -35,8 +37,8 @@ void describe('task state and admission on real Redis', () => {
     redisA = new RedisService(config);
     redisB = new RedisService(config);
     storeA = new TaskStore(redisA, clock);
-    admissionA = new AdmissionService(redisA, clock, config);
-    admissionB = new AdmissionService(redisB, clock, config);
+    admissionA = new AdmissionService(redisA, clock, config, new JobDurationsService(redisA, config));
+    admissionB = new AdmissionService(redisB, clock, config, new JobDurationsService(redisB, config));
     events = new TaskEventsService(redisB, new TaskStore(redisB, clock));
     events.onModuleInit();
   });
@@ -133,11 +135,7 @@ void describe('task state and admission on real Redis', () => {
         [3, 45],
       ],
     );
-    assert.equal(
-      await storeA.refreshPositions(WAIT_LIST, 99),
-      0,
-      'unchanged positions publish nothing',
-    );
+    assert.equal(await storeA.refreshPositions(WAIT_LIST, 99), 0, 'unchanged positions publish nothing');
   });
 
   void it('before any job ran, takes the given mean duration for the ETA (whole seconds, rounded)', async () => {

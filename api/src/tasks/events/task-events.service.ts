@@ -2,9 +2,9 @@ import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/commo
 import { ListenerRegistry } from '../../common/listener-registry';
 import { RedisKeys } from '../../redis/redis-keys';
 import { RedisService } from '../../redis/redis.service';
-import { isTerminal } from '../state/task-snapshot';
-import { type TaskEvent, TaskStore, parseTaskEvent } from '../state/task-store.service';
-import type { TaskState } from '../state/task-snapshot';
+import { isTerminal, type TaskState } from '../state/task-snapshot';
+import { TaskStore } from '../state/task-store.service';
+import { type TaskEvent, parseTaskEvent } from './task-event';
 
 export type TaskListener = (event: TaskEvent) => void;
 

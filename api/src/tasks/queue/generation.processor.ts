@@ -1,14 +1,15 @@
 import { OnModuleInit } from '@nestjs/common';
 import { OnQueueFailed, Process, Processor } from '@nestjs/bull';
 import type { Job } from 'bull';
-import { GenerationService, ShutdownInterruption } from '../run/generation.service';
+import { ShutdownInterruption } from '../run/running-jobs.service';
+import { TaskRunner } from '../run/task-runner.service';
 import { assertOneHandlerPerJob } from './job-handlers';
 import { GENERATION_QUEUE, JobName, type JobPayloads, type JobStatus } from './job-names';
 
-/** Thin: one job at a time (concurrency 1, one sidecar per process), the service does the work. */
+/** Thin: one job at a time (concurrency 1, one sidecar per process), TaskRunner does the work. */
 @Processor(GENERATION_QUEUE)
 export class GenerationProcessor implements OnModuleInit {
-  constructor(private readonly generation: GenerationService) {}
+  constructor(private readonly runner: TaskRunner) {}
 
   onModuleInit(): void {
     assertOneHandlerPerJob(GenerationProcessor);
@@ -16,7 +17,7 @@ export class GenerationProcessor implements OnModuleInit {
 
   @Process({ name: JobName.Generate, concurrency: 1 })
   async generate(job: Job<JobPayloads[JobName.Generate]>): Promise<JobStatus> {
-    return this.generation.run(job.data.taskId);
+    return this.runner.run(job.data.taskId);
   }
 
   /**
@@ -26,6 +27,6 @@ export class GenerationProcessor implements OnModuleInit {
   @OnQueueFailed()
   async onFailed(job: Job<JobPayloads[JobName.Generate]>, error: Error): Promise<void> {
     if (error instanceof ShutdownInterruption && job.attemptsMade < (job.opts.attempts ?? 1)) return;
-    await this.generation.failUnexpectedly(job.data.taskId, error.message);
+    await this.runner.failUnexpectedly(job.data.taskId, error.message);
   }
 }

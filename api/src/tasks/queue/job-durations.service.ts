@@ -12,10 +12,12 @@ export class JobDurationsService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
+  /** Seconds assumed before any job ran (SIMULATE_SECONDS for simulate, else 60). */
   get fallbackS(): number {
     return defaultDurationS(this.config.inferenceEngine, this.config.simulateSeconds);
   }
 
+  /** Keeps one finished job's duration (s), newest first, the last DURATION_SAMPLES only. */
   async record(seconds: number): Promise<void> {
     await this.redis.client
       .multi()
@@ -24,6 +26,7 @@ export class JobDurationsService {
       .exec();
   }
 
+  /** Mean of the kept durations (s), or fallbackS before any job ran. */
   async mean(): Promise<number> {
     const samples = await this.redis.client.lrange(RedisKeys.durations, 0, -1);
     return meanDuration(samples.map(Number), this.fallbackS);

@@ -1,75 +1,41 @@
-import { randomUUID } from 'node:crypto';
-import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { InjectQueue } from '@nestjs/bull';
 import type { Queue } from 'bull';
 import { ApiError, CANCELLED_HTTP_STATUS, ErrorMessage } from '../../common/api-error';
 import { Clock } from '../../common/clock';
-import { RedisKeys } from '../../redis/redis-keys';
-import { RedisService } from '../../redis/redis.service';
 import { AdmissionService } from '../admission/admission.service';
-import { JobDurationsService } from './job-durations.service';
-import { retryAfterSeconds } from './job-durations';
-import { GenerationService } from '../run/generation.service';
-import { GENERATION_QUEUE, JobName, type JobPayloads } from './job-names';
+import { RunningJobsService } from '../run/running-jobs.service';
 import type { TaskState } from '../state/task-snapshot';
 import { TaskStore } from '../state/task-store.service';
+import { GENERATION_QUEUE, JobName, type JobPayloads } from './job-names';
+import { QueuePositionsService } from './queue-positions.service';
 
-/** How often leaked admission slots are looked for. */
-const RECONCILE_EVERY_MS = 60_000;
+/** Job and slot counts of the queue, as /api/health reports them. */
+export interface QueueCounts {
+  waiting: number;
+  active: number;
+  slots_held: number;
+  capacity: number;
+}
 
-/** Admission, enqueueing and cancellation: what the HTTP controllers ask of the queue. */
+/** The Bull queue of generation jobs: enqueueing an admitted task, cancelling one, counting. */
 @Injectable()
-export class TaskQueueService implements OnModuleInit, OnModuleDestroy {
+export class TaskQueueService {
   private readonly logger = new Logger(TaskQueueService.name);
-  private reconcileTimer: NodeJS.Timeout | undefined;
 
   constructor(
     @InjectQueue(GENERATION_QUEUE) private readonly queue: Queue,
     private readonly admission: AdmissionService,
     private readonly tasks: TaskStore,
-    private readonly durations: JobDurationsService,
-    private readonly generation: GenerationService,
-    private readonly redis: RedisService,
+    private readonly positions: QueuePositionsService,
+    private readonly jobs: RunningJobsService,
     private readonly clock: Clock,
   ) {}
 
-  onModuleInit(): void {
-    // Not awaited: the api starts (and reports redis down in /api/health) without Redis.
-    void this.reconcile();
-    this.reconcileTimer = setInterval(() => void this.reconcile(), RECONCILE_EVERY_MS);
-    this.reconcileTimer.unref();
-  }
-
-  onModuleDestroy(): void {
-    clearInterval(this.reconcileTimer);
-  }
-
-  private async reconcile(): Promise<void> {
-    try {
-      const dropped = await this.admission.reconcile();
-      if (dropped > 0) this.logger.warn(`released ${dropped} queue slot(s) held by no live task`);
-    } catch (error) {
-      this.logger.warn(
-        `admission reconcile failed: ${error instanceof Error ? error.message : String(error)}`,
-      );
-    }
-  }
-
-  /** Takes a queue slot for a new task id, or throws 503 with Retry-After. */
-  async reserve(): Promise<string> {
-    const taskId = randomUUID();
-    if (!(await this.admission.reserve(taskId))) {
-      const retryAfter = retryAfterSeconds(await this.durations.mean());
-      throw new ApiError(503, ErrorMessage.busy, { 'Retry-After': String(retryAfter) });
-    }
-    return taskId;
-  }
-
-  async release(taskId: string): Promise<void> {
-    await this.admission.release(taskId);
-  }
-
-  /** Stores the task and its image, enqueues the job; returns the state to answer with. */
+  /**
+   * Stores the admitted task and its image, enqueues its job; returns the state to answer with.
+   * On a failure the task's queue slot is given back.
+   */
   async enqueue(taskId: string, image: Buffer): Promise<TaskState> {
     try {
       await this.tasks.create(taskId, image);
@@ -85,7 +51,7 @@ export class TaskQueueService implements OnModuleInit, OnModuleDestroy {
       await this.admission.release(taskId).catch(() => undefined);
       throw error;
     }
-    await this.generation.refreshPositions();
+    await this.positions.refresh();
     return (
       (await this.tasks.get(taskId)) ?? {
         seq: 1,
@@ -96,11 +62,11 @@ export class TaskQueueService implements OnModuleInit, OnModuleDestroy {
 
   /**
    * Cancels a waiting task (its Bull job is removed) or a running one (its job is aborted on
-   * whichever process runs it). Either way the task ends `failed` with 409 "Task cancelled".
+   * whichever process runs it). Either way the task ends `failed` with 409 "Task cancelled";
+   * returns that state. ApiError 404 for an unknown task, 409 for a finished one.
    */
   async cancel(taskId: string): Promise<TaskState> {
-    const state = await this.tasks.get(taskId);
-    if (!state) throw new ApiError(404, ErrorMessage.taskNotFound);
+    const state = await this.tasks.require(taskId);
     if (state.record.status === 'completed' || state.record.status === 'failed') {
       throw new ApiError(409, ErrorMessage.alreadyFinished);
     }
@@ -120,15 +86,24 @@ export class TaskQueueService implements OnModuleInit, OnModuleDestroy {
         )
       : false;
     const seq = await this.tasks.update(taskId, failedPatch, removed ? [] : ['queued', 'processing']);
-    if (!removed) {
-      await this.redis.client.publish(RedisKeys.cancelChannel, taskId);
-    }
+    if (!removed) await this.jobs.requestAbort(taskId);
     await this.tasks.deleteImage(taskId);
-    await this.generation.refreshPositions();
+    await this.positions.refresh();
     const after = await this.tasks.get(taskId);
     if (!after) throw new ApiError(404, ErrorMessage.taskNotFound);
     if (seq <= 0 && after.record.cancelled !== true) throw new ApiError(409, ErrorMessage.alreadyFinished);
     this.logger.log(`task ${taskId} cancelled (${removed ? 'was waiting' : 'was running'})`);
     return after;
+  }
+
+  /** Waiting and running jobs (Bull) and held queue slots (admission). */
+  async counts(): Promise<QueueCounts> {
+    const counts = await this.queue.getJobCounts();
+    return {
+      waiting: counts.waiting,
+      active: counts.active,
+      slots_held: await this.admission.held(),
+      capacity: this.admission.capacity,
+    };
   }
 }

@@ -1,35 +1,19 @@
 import { Injectable } from '@nestjs/common';
+import { ApiError, ErrorMessage } from '../../common/api-error';
 import { Clock } from '../../common/clock';
 import { RedisKeys } from '../../redis/redis-keys';
 import { RedisService } from '../../redis/redis.service';
 import { REFRESH_POSITIONS_LUA, UPDATE_TASK_LUA } from './task-store.lua';
+import { isTaskId } from '../../storage/model-names';
 import type { TaskPatch, TaskRecord, TaskState, TaskStatus } from './task-snapshot';
 
 /** Task state and the queued image live 48 h in Redis (docs/design.md, Queue). */
 export const TASK_TTL_S = 48 * 3600;
 
-export interface TaskEvent extends TaskState {
-  taskId: string;
-}
-
-/** Parses a pub/sub message "<seq>\n<taskId>\n<snapshot JSON>". */
-export function parseTaskEvent(message: string): TaskEvent | undefined {
-  const first = message.indexOf('\n');
-  const second = message.indexOf('\n', first + 1);
-  if (first < 0 || second < 0) return undefined;
-  const seq = Number(message.slice(0, first));
-  if (!Number.isInteger(seq)) return undefined;
-  try {
-    return {
-      seq,
-      taskId: message.slice(first + 1, second),
-      record: JSON.parse(message.slice(second + 1)) as TaskRecord,
-    };
-  } catch {
-    return undefined;
-  }
-}
-
+/**
+ * A task's records in Redis: its snapshot hash (`kiln:task:{id}`: snapshot JSON, status, seq)
+ * and, until it runs, its normalised image. Every change goes through UPDATE_TASK_LUA.
+ */
 @Injectable()
 export class TaskStore {
   constructor(
@@ -60,6 +44,13 @@ export class TaskStore {
     return { seq: Number(seq), record: JSON.parse(snapshot) as TaskRecord };
   }
 
+  /** The task, or ApiError 404 "Task not found" (an id that is no UUID v4 is never looked up). */
+  async require(taskId: string): Promise<TaskState> {
+    const state = isTaskId(taskId) ? await this.get(taskId) : undefined;
+    if (!state) throw new ApiError(404, ErrorMessage.taskNotFound);
+    return state;
+  }
+
   /**
    * Applies a patch atomically and publishes it. Returns the new event id, 0 when nothing
    * changed (the task is terminal, not in one of `allowed`, or the patch changes nothing),
@@ -80,7 +71,10 @@ export class TaskStore {
     return Number(result);
   }
 
-  /** Recomputes position and ETA of every waiting task from Bull's wait list. */
+  /**
+   * Recomputes position and ETA of every waiting task from Bull's wait list (REFRESH_POSITIONS_LUA);
+   * defaultMeanS is the job duration assumed before any job ran. Returns how many tasks changed.
+   */
   async refreshPositions(waitListKey: string, defaultMeanS: number): Promise<number> {
     const result = await this.redis.client.eval(
       REFRESH_POSITIONS_LUA,

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { SseCursor, formatSseEvent } from './sse-cursor';
+import { SseCursor } from './sse-cursor';
 
 void describe('SseCursor (resume logic)', () => {
   void it('always sends the current state first, even if the client already had it', () => {
@@ -25,12 +25,5 @@ void describe('SseCursor (resume logic)', () => {
     assert.equal(SseCursor.parseLastEventId(''), undefined);
     assert.equal(SseCursor.parseLastEventId(undefined), undefined);
     assert.equal(SseCursor.parseLastEventId(['3', '4']), 3);
-  });
-
-  void it('formats one event with id, event name and one line of JSON', () => {
-    assert.equal(
-      formatSseEvent('queued', 3, { status: 'queued', position: 2 }),
-      'id: 3\nevent: queued\ndata: {"status":"queued","position":2}\n\n',
-    );
   });
 });

@@ -32,8 +32,3 @@ export class SseCursor {
     return this.lastSent;
   }
 }
-
-/** One SSE message. `data` is one line of JSON. */
-export function formatSseEvent(event: string, id: number, data: unknown): string {
-  return `id: ${id}\nevent: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
-}

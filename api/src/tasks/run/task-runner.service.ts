@@ -1,117 +1,51 @@
-import {
-  BeforeApplicationShutdown,
-  Inject,
-  Injectable,
-  Logger,
-  OnModuleDestroy,
-  OnModuleInit,
-} from '@nestjs/common';
-import { InjectQueue } from '@nestjs/bull';
-import type { Queue } from 'bull';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ErrorMessage } from '../../common/api-error';
 import { Clock } from '../../common/clock';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config';
 import { InferenceRepository, type InferenceProgress } from '../../inference/inference.repository';
-import { RedisKeys } from '../../redis/redis-keys';
-import { RedisService } from '../../redis/redis.service';
 import { StorageService } from '../../storage/storage.service';
 import { sourceModelName, webModelName } from '../../storage/model-names';
 import { JobDurationsService } from '../queue/job-durations.service';
-import { mapInferenceError } from './inference-error-mapping';
-import { GENERATION_QUEUE, type JobStatus } from '../queue/job-names';
-import { ProgressThrottle } from './progress-throttle';
+import type { JobStatus } from '../queue/job-names';
+import { QueuePositionsService } from '../queue/queue-positions.service';
 import { TaskStore } from '../state/task-store.service';
+import { mapInferenceError } from './inference-error-mapping';
+import { ProgressThrottle } from './progress-throttle';
+import { RunningJobsService, ShutdownInterruption } from './running-jobs.service';
 
 /** At most this often a `processing` event per task (stage changes always pass). */
 export const PROGRESS_INTERVAL_MS = 250;
 /** A job waits this long for the sidecar to be ready (e.g. right after an api restart). */
 export const READY_WAIT_MS = 300_000;
-/** On shutdown, how long the running job has to wind down after its abort. */
-const SHUTDOWN_WAIT_MS = 15_000;
-
-/** Thrown out of a job interrupted by this process shutting down, so Bull runs it again. */
-export class ShutdownInterruption extends Error {
-  constructor(taskId: string) {
-    super(`task ${taskId} interrupted by api shutdown; requeued`);
-    this.name = 'ShutdownInterruption';
-  }
-}
 
 /**
  * Runs one task (docs/design.md, Queue): marks it processing, calls the inference repository with
  * the job limit, turns progress into throttled events, publishes the web model and marks the
- * task completed, or maps the error to the contract's status and message.
+ * task completed, or maps the error to the contract's status and message. A job aborted by a
+ * graceful shutdown puts its task back to `queued` and throws ShutdownInterruption (Bull retries).
  */
 @Injectable()
-export class GenerationService implements OnModuleInit, OnModuleDestroy, BeforeApplicationShutdown {
-  private readonly logger = new Logger(GenerationService.name);
-  /** Jobs running in this process, by task id, so a DELETE on any process can abort them. */
-  private readonly running = new Map<string, AbortController>();
-  private readonly inFlight = new Set<Promise<JobStatus>>();
-  private shuttingDown = false;
-  private unlisten: (() => void) | undefined;
+export class TaskRunner {
+  private readonly logger = new Logger(TaskRunner.name);
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly inference: InferenceRepository,
     private readonly tasks: TaskStore,
     private readonly durations: JobDurationsService,
+    private readonly positions: QueuePositionsService,
+    private readonly jobs: RunningJobsService,
     private readonly storage: StorageService,
-    private readonly redis: RedisService,
     private readonly clock: Clock,
-    @InjectQueue(GENERATION_QUEUE) private readonly queue: Queue,
   ) {}
 
-  onModuleInit(): void {
-    this.unlisten = this.redis.listen(RedisKeys.cancelChannel, (taskId) => this.abortLocal(taskId));
-  }
-
-  onModuleDestroy(): void {
-    this.unlisten?.();
-  }
-
-  /**
-   * Graceful stop (SIGTERM): the running job is aborted and put back in the queue (its task
-   * returns to `queued`), so the next api start runs it; Redis and the sidecar are still up here.
-   */
-  async beforeApplicationShutdown(): Promise<void> {
-    this.shuttingDown = true;
-    for (const controller of this.running.values()) controller.abort();
-    const deadline = new Promise((resolve) => setTimeout(resolve, SHUTDOWN_WAIT_MS).unref());
-    await Promise.race([Promise.allSettled([...this.inFlight]), deadline]);
-  }
-
-  /** Aborts the task's job if this process runs it. */
-  abortLocal(taskId: string): boolean {
-    const controller = this.running.get(taskId);
-    if (!controller) return false;
-    controller.abort();
-    return true;
-  }
-
-  /** Publishes position and ETA to every waiting task (call whenever the queue moves). */
-  async refreshPositions(): Promise<void> {
-    try {
-      await this.tasks.refreshPositions(this.queue.toKey('wait'), await this.durations.mean());
-    } catch (error) {
-      this.logger.warn(
-        `queue positions not refreshed: ${error instanceof Error ? error.message : String(error)}`,
-      );
-    }
-  }
-
+  /** Runs the task's job; resolves with what Bull keeps as the job's result. */
   async run(taskId: string): Promise<JobStatus> {
-    const job = this.runJob(taskId);
-    this.inFlight.add(job);
-    try {
-      return await job;
-    } finally {
-      this.inFlight.delete(job);
-    }
+    return this.jobs.track(this.runJob(taskId));
   }
 
   private async runJob(taskId: string): Promise<JobStatus> {
-    if (this.shuttingDown) throw new ShutdownInterruption(taskId);
+    if (this.jobs.shuttingDown) throw new ShutdownInterruption(taskId);
     const startedAt = this.clock.now();
     const marked = await this.tasks.update(
       taskId,
@@ -128,12 +62,11 @@ export class GenerationService implements OnModuleInit, OnModuleDestroy, BeforeA
     if (marked <= 0) {
       // Cancelled while waiting, or expired: nothing to run.
       await this.tasks.deleteImage(taskId);
-      await this.refreshPositions();
+      await this.positions.refresh();
       return 'skipped';
     }
-    await this.refreshPositions();
-    const controller = new AbortController();
-    this.running.set(taskId, controller);
+    await this.positions.refresh();
+    const signal = this.jobs.start(taskId);
     let progressChain: Promise<unknown> = Promise.resolve();
     try {
       const current = await this.tasks.get(taskId);
@@ -165,7 +98,7 @@ export class GenerationService implements OnModuleInit, OnModuleDestroy, BeforeA
           timeoutS: this.config.jobTimeoutS,
         },
         onProgress,
-        controller.signal,
+        signal,
       );
       await this.storage.publishWebModel(taskId);
       await this.tasks.deleteImage(taskId);
@@ -201,7 +134,7 @@ export class GenerationService implements OnModuleInit, OnModuleDestroy, BeforeA
       );
       return 'completed';
     } catch (error) {
-      if (this.shuttingDown) {
+      if (this.jobs.shuttingDown) {
         await progressChain;
         await this.tasks.update(taskId, { status: 'queued', progress: null, stage: null, started_at: null }, [
           'processing',
@@ -236,9 +169,9 @@ export class GenerationService implements OnModuleInit, OnModuleDestroy, BeforeA
       await this.storage.removeModels(taskId);
       return 'failed';
     } finally {
-      this.running.delete(taskId);
-      if (!this.shuttingDown) await this.tasks.deleteImage(taskId).catch(() => undefined);
-      await this.refreshPositions();
+      this.jobs.end(taskId);
+      if (!this.jobs.shuttingDown) await this.tasks.deleteImage(taskId).catch(() => undefined);
+      await this.positions.refresh();
     }
   }
 
@@ -253,7 +186,7 @@ export class GenerationService implements OnModuleInit, OnModuleDestroy, BeforeA
         finished_at: new Date(this.clock.now()).toISOString(),
       });
       await this.tasks.deleteImage(taskId);
-      await this.refreshPositions();
+      await this.positions.refresh();
     } catch (error) {
       this.logger.error(`task ${taskId} could not be marked failed: ${String(error)}`);
     }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { healthStatusCode } from './health.controller';
+import { healthStatusCode } from './health.service';
 
 void describe('health status code', () => {
   void it('is 200 while redis is up and the sidecar is not down or failed', () => {
