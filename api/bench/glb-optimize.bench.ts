@@ -13,8 +13,8 @@
 import { copyFile, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
-import { optimiseGlb } from '../src/storage/glb-optimize';
-import { WorkerGlbOptimizer } from '../src/storage/glb-optimizer';
+import { optimiseGlb } from '../src/glb/glb-optimize';
+import { WorkerGlbOptimizer } from '../src/glb/glb-optimizer';
 import { GLB_DIR, SAMPLES_DIR, tempDir } from '../test/support/env';
 import { inflateGlb, texturedGridGlb } from '../test/support/glb-models';
 

@@ -7,10 +7,9 @@ import { ConfigModule } from './config/config.module';
 import { GenerateModule } from './generate/generate.module';
 import { HealthModule } from './health/health.module';
 import { InferenceModule } from './inference/inference.module';
-import { QueueModule } from './queue/queue.module';
 import { RedisModule } from './redis/redis.module';
-import { StatusModule } from './status/status.module';
 import { StorageModule } from './storage/storage.module';
+import { TasksModule } from './tasks/tasks.module';
 
 @Module({})
 export class AppModule {
@@ -21,10 +20,10 @@ export class AppModule {
         ConfigModule.forRoot(config),
         RedisModule,
         InferenceModule,
-        QueueModule,
+        // Modules register their routes in this order, which is the order of api/openapi.json's paths.
         StorageModule,
         GenerateModule,
-        StatusModule,
+        TasksModule,
         HealthModule,
         CleanupModule,
       ],

@@ -2,7 +2,6 @@ import {
   Controller,
   HttpCode,
   Inject,
-  Logger,
   ParseBoolPipe,
   Post,
   Query,
@@ -22,25 +21,20 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
-import { ApiError, ErrorMessage } from '../common/api-error';
 import { ErrorBodyDto } from '../common/error-body.dto';
-import { absoluteUrl, requestBaseUrl } from '../common/public-url';
+import { requestBaseUrl } from '../common/public-url';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
-import { TaskEventsService } from '../queue/task-events.service';
-import { TaskQueueService } from '../queue/task-queue.service';
 import { GenerateAcceptedDto, GenerateDoneDto, GenerateUploadDto } from './generate.dto';
+import { GenerateService } from './generate.service';
 import { ImageUploadInterceptor } from './image-upload.interceptor';
-import { normaliseImage } from './image-normaliser';
 
+/** POST /api/generate: the route's contract; GenerateService does the work. */
 @ApiTags('generate')
 @Controller('api/generate')
 export class GenerateController {
-  private readonly logger = new Logger('Upload');
-
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    private readonly queue: TaskQueueService,
-    private readonly events: TaskEventsService,
+    private readonly generation: GenerateService,
   ) {}
 
   @Post()
@@ -102,43 +96,12 @@ export class GenerateController {
     @Req() req: Request,
     @Res({ passthrough: true }) res: Response,
   ): Promise<GenerateAcceptedDto | GenerateDoneDto> {
-    if (!file) throw new ApiError(400, ErrorMessage.missingImage);
-    const taskId = await this.queue.reserve();
-    let png: Buffer;
-    try {
-      const image = await normaliseImage(file.buffer);
-      this.logger.log(
-        `request received task=${taskId} bytes=${file.size} format=${image.format} ` +
-          `${image.inputWidth}x${image.inputHeight} -> ${image.width}x${image.height}`,
-      );
-      png = image.png;
-    } catch (error) {
-      this.logger.log(`request received bytes=${file.size} format=unsupported: refused`);
-      await this.queue.release(taskId);
-      throw error;
-    }
-    const state = await this.queue.enqueue(taskId, png);
-    const baseUrl = requestBaseUrl(this.config.publicBaseUrl, req);
-    if (wait !== true) {
-      return {
-        success: true,
-        task_id: taskId,
-        status_url: absoluteUrl(baseUrl, `/api/status/${taskId}`),
-        queue_position: state.record.position ?? 0,
-      };
-    }
-    const final = await this.events.waitForTerminal(taskId);
-    if (!final) throw new ApiError(500, ErrorMessage.internal);
-    const record = final.record;
-    if (record.status === 'completed' && record.model_path !== undefined) {
-      res.status(200);
-      return {
-        success: true,
-        model_url: absoluteUrl(baseUrl, record.model_path),
-        generation_time: record.generation_time ?? 0,
-        task_id: taskId,
-      };
-    }
-    throw new ApiError(record.http_status ?? 500, record.error ?? ErrorMessage.internal);
+    const outcome = await this.generation.submit(
+      file,
+      wait === true,
+      requestBaseUrl(this.config.publicBaseUrl, req),
+    );
+    res.status(outcome.httpStatus);
+    return outcome.body;
   }
 }

@@ -1,13 +1,14 @@
 import { MiddlewareConsumer, Module, NestModule, RequestMethod } from '@nestjs/common';
-import { QueueModule } from '../queue/queue.module';
+import { TasksModule } from '../tasks/tasks.module';
 import { GenerateController } from './generate.controller';
+import { GenerateService } from './generate.service';
 import { ImageUploadInterceptor } from './image-upload.interceptor';
 import { UploadGuardMiddleware } from './upload-guard.middleware';
 
 @Module({
-  imports: [QueueModule],
+  imports: [TasksModule],
   controllers: [GenerateController],
-  providers: [ImageUploadInterceptor],
+  providers: [GenerateService, ImageUploadInterceptor],
 })
 export class GenerateModule implements NestModule {
   configure(consumer: MiddlewareConsumer): void {

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
-import { QueueModule } from '../queue/queue.module';
+import { TasksModule } from '../tasks/tasks.module';
 import { HealthController } from './health.controller';
+import { HealthService } from './health.service';
 
-@Module({ imports: [QueueModule], controllers: [HealthController] })
+@Module({ imports: [TasksModule], controllers: [HealthController], providers: [HealthService] })
 export class HealthModule {}

@@ -1,16 +1,23 @@
-/** Every Redis key and channel the api uses, in one place (all under the "kiln:" prefix). */
+/** Every key and channel the api uses starts with this (tests clear `kiln:*`). */
+const PREFIX = 'kiln:';
+/** A task's hash is this prefix + its id (the Lua scripts get the prefix to build keys). */
+const TASK_PREFIX = `${PREFIX}task:`;
+
+/** Every Redis key and channel the api uses, in one place: no other module spells a key. */
 export const RedisKeys = {
-  task: (taskId: string) => `kiln:task:${taskId}`,
+  prefix: PREFIX,
+  taskPrefix: TASK_PREFIX,
+  task: (taskId: string) => `${TASK_PREFIX}${taskId}`,
   /** The normalised PNG of a task that has not run yet (survives an api restart). */
-  image: (taskId: string) => `kiln:image:${taskId}`,
+  image: (taskId: string) => `${PREFIX}image:${taskId}`,
   /** Sorted set of admitted, unfinished task ids (score = admission time, ms). */
-  admission: 'kiln:admission',
+  admission: `${PREFIX}admission`,
   /** Recent job durations in seconds, newest first, for the ETA. */
-  durations: 'kiln:durations',
+  durations: `${PREFIX}durations`,
   /** Bull's own keys live under this prefix. */
-  bullPrefix: 'kiln:bull',
+  bullPrefix: `${PREFIX}bull`,
   /** Pub/sub: "<seq>\n<taskId>\n<snapshot JSON>" for every task change. */
-  taskEventsChannel: 'kiln:task-events',
+  taskEventsChannel: `${PREFIX}task-events`,
   /** Pub/sub: a task id whose running job must be aborted, on whichever process runs it. */
-  cancelChannel: 'kiln:cancel',
+  cancelChannel: `${PREFIX}cancel`,
 } as const;

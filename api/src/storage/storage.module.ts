@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { GlbOptimizer, WorkerGlbOptimizer } from './glb-optimizer';
+import { GlbOptimizer, WorkerGlbOptimizer } from '../glb/glb-optimizer';
 import { StaticController } from './static.controller';
 import { StorageService } from './storage.service';
 

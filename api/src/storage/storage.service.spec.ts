@@ -10,7 +10,7 @@ import {
   GlbOptimisationError,
   GlbOptimizer,
   InvalidSourceModelError,
-} from './glb-optimizer';
+} from '../glb/glb-optimizer';
 import { StorageService } from './storage.service';
 
 /** Test double: writes "web:" + the source, or fails the way it is told to; records its calls. */

@@ -3,7 +3,7 @@ import { copyFile, mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
-import { GlbOptimisationError, GlbOptimizer } from './glb-optimizer';
+import { GlbOptimisationError, GlbOptimizer } from '../glb/glb-optimizer';
 import { sourceModelName, webModelName } from './model-names';
 
 /** Where models live under STATIC_DIR, and the steps that put them there whole. */

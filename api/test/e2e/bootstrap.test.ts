@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { API_MAIN, freePort, startApi } from '../support/api-process';
-import { REPO_ROOT, tempDir } from '../support/env';
+import { REPO_ROOT, TEST_REDIS_URL, tempDir } from '../support/env';
 import { getJson } from '../support/http-client';
 
 /** main.ts validates the environment before anything starts. */
@@ -17,7 +17,7 @@ void describe('bootstrap configuration check', () => {
     void it(`${name}=${value}: exit code 1 and a message naming ${name}`, () => {
       const result = spawnSync(process.execPath, [API_MAIN], {
         cwd: REPO_ROOT,
-        env: { PATH: process.env.PATH, [name]: value, REDIS_URL: 'redis://127.0.0.1:6379/11' },
+        env: { PATH: process.env.PATH, [name]: value, REDIS_URL: TEST_REDIS_URL },
         encoding: 'utf8',
         timeout: 20_000,
       });
@@ -28,11 +28,13 @@ void describe('bootstrap configuration check', () => {
 
   void it('starts without Redis and says so: /api/health 503 with redis down', async () => {
     const dir = tempDir('no-redis');
-    const closedPort = await freePort();
+    // The test database's URL on a port where nothing listens.
+    const unreachable = new URL(TEST_REDIS_URL);
+    unreachable.port = String(await freePort());
     const api = await startApi({
       staticDir: `${dir.path}/static`,
       logDir: `${dir.path}/logs`,
-      env: { REDIS_URL: `redis://127.0.0.1:${closedPort}/11` },
+      env: { REDIS_URL: unreachable.toString() },
     });
     try {
       const health = await getJson<{ status: string; redis: { up: boolean } }>(`${api.url}/api/health`);

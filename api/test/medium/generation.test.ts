@@ -8,19 +8,20 @@ import type { Queue } from 'bull';
 import { loadConfig } from '../../src/config/app-config';
 import { ConfigModule } from '../../src/config/config.module';
 import { InferenceError } from '../../src/inference/inference.repository';
-import { GENERATION_QUEUE } from '../../src/queue/job-names';
-import { QueueModule } from '../../src/queue/queue.module';
-import { TaskEventsService } from '../../src/queue/task-events.service';
-import { TaskQueueService } from '../../src/queue/task-queue.service';
-import type { TaskRecord } from '../../src/queue/task-snapshot';
-import { TaskStore } from '../../src/queue/task-store.service';
+import { GENERATION_QUEUE } from '../../src/tasks/queue/job-names';
+import { TaskEventsService } from '../../src/tasks/events/task-events.service';
+import { TaskQueueService } from '../../src/tasks/queue/task-queue.service';
+import type { TaskRecord } from '../../src/tasks/state/task-snapshot';
+import { TasksModule } from '../../src/tasks/tasks.module';
+import { TaskStore } from '../../src/tasks/state/task-store.service';
 import { RedisModule } from '../../src/redis/redis.module';
-import { type GlbOptimisationStats, GlbOptimizer } from '../../src/storage/glb-optimizer';
+import { AdmissionService } from '../../src/tasks/admission/admission.service';
+import { type GlbOptimisationStats, GlbOptimizer } from '../../src/glb/glb-optimizer';
 import { TEST_REDIS_URL, clearKilnKeys, tempDir, waitFor } from '../support/env';
 import { FakeInference, fakeInferenceModule, heldJob, succeed } from '../support/fake-inference';
 
 /**
- * Stands in for the real optimiser (its own tests: glb-optimizer.spec, test/storage): the fake
+ * Stands in for the real optimiser (its own tests: glb-optimizer.spec, test/glb): the fake
  * sidecar's bytes are no GLB, and this suite is about the queue. Writes "web:" + the source.
  */
 class MarkingOptimizer extends GlbOptimizer {
@@ -46,13 +47,14 @@ void describe('generation queue (real Redis + Bull, fake inference)', () => {
   );
   const fake = new FakeInference();
   let moduleRef: TestingModule;
+  let admission: AdmissionService;
   let queue: TaskQueueService;
   let tasks: TaskStore;
   let events: TaskEventsService;
   let bull: Queue;
 
   const submit = async (): Promise<string> => {
-    const id = await queue.reserve();
+    const id = await admission.admit();
     await queue.enqueue(id, Buffer.from('png bytes'));
     return id;
   };
@@ -65,13 +67,14 @@ void describe('generation queue (real Redis + Bull, fake inference)', () => {
   before(async () => {
     await clearKilnKeys();
     moduleRef = await Test.createTestingModule({
-      imports: [ConfigModule.forRoot(config), RedisModule, fakeInferenceModule(fake), QueueModule],
+      imports: [ConfigModule.forRoot(config), RedisModule, fakeInferenceModule(fake), TasksModule],
     })
       .overrideProvider(GlbOptimizer)
       .useValue(new MarkingOptimizer())
       .compile();
     moduleRef.enableShutdownHooks();
     await moduleRef.init();
+    admission = moduleRef.get(AdmissionService);
     queue = moduleRef.get(TaskQueueService);
     tasks = moduleRef.get(TaskStore);
     events = moduleRef.get(TaskEventsService);
@@ -121,7 +124,7 @@ void describe('generation queue (real Redis + Bull, fake inference)', () => {
     assert.deepEqual(positions, [1, 2, 3]);
     assert.equal(typeof (await tasks.get(waiting[2]))?.record.eta_s, 'number');
     // Full: 1 running + MAX_QUEUE (3) waiting.
-    await assert.rejects(queue.reserve(), (e: Error & { status?: number }) => e.status === 503);
+    await assert.rejects(admission.admit(), (e: Error & { status?: number }) => e.status === 503);
     const thirdPositions: number[] = [];
     const unsubscribe = events.subscribe(waiting[2], (e) => {
       if (e.record.position !== undefined) thirdPositions.push(e.record.position);

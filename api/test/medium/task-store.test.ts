@@ -2,11 +2,17 @@ import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { Clock } from '../../src/common/clock';
 import { loadConfig } from '../../src/config/app-config';
-import { AdmissionService, RESERVATION_GRACE_MS } from '../../src/queue/admission.service';
-import { TaskEventsService } from '../../src/queue/task-events.service';
-import { TASK_TTL_S, type TaskEvent, TaskStore } from '../../src/queue/task-store.service';
+import { AdmissionService, RESERVATION_GRACE_MS } from '../../src/tasks/admission/admission.service';
+import { TaskEventsService } from '../../src/tasks/events/task-events.service';
+import { JobDurationsService } from '../../src/tasks/queue/job-durations.service';
+import type { TaskEvent } from '../../src/tasks/events/task-event';
+import { TASK_TTL_S, TaskStore } from '../../src/tasks/state/task-store.service';
+import { RedisKeys } from '../../src/redis/redis-keys';
 import { RedisService } from '../../src/redis/redis.service';
 import { TEST_REDIS_URL, clearKilnKeys, waitFor } from '../support/env';
+
+/** Stands in for Bull's wait list (cleared with every other project key). */
+const WAIT_LIST = `${RedisKeys.prefix}test:wait`;
 
 class ManualClock extends Clock {
   t = Date.UTC(2026, 10, 27, 12);
@@ -31,8 +37,8 @@ void describe('task state and admission on real Redis', () => {
     redisA = new RedisService(config);
     redisB = new RedisService(config);
     storeA = new TaskStore(redisA, clock);
-    admissionA = new AdmissionService(redisA, clock, config);
-    admissionB = new AdmissionService(redisB, clock, config);
+    admissionA = new AdmissionService(redisA, clock, config, new JobDurationsService(redisA, config));
+    admissionB = new AdmissionService(redisB, clock, config, new JobDurationsService(redisB, config));
     events = new TaskEventsService(redisB, new TaskStore(redisB, clock));
     events.onModuleInit();
   });
@@ -90,7 +96,7 @@ void describe('task state and admission on real Redis', () => {
     assert.equal(state?.seq, 3);
     assert.equal(state?.record.progress, 0);
     assert.equal('position' in (state?.record ?? {}), false, 'null removes a field');
-    const ttl = await redisA.client.ttl(`kiln:task:${id}`);
+    const ttl = await redisA.client.ttl(RedisKeys.task(id));
     assert.ok(ttl > TASK_TTL_S - 10 && ttl <= TASK_TTL_S, `ttl ${ttl}`);
     assert.equal((await storeA.getImage(id))?.toString(), 'png');
   });
@@ -117,9 +123,9 @@ void describe('task state and admission on real Redis', () => {
     const ids = ['a', 'b', 'c'].map((c) => `${c.repeat(8)}-0000-4000-8000-000000000000`);
     for (const id of ids) await storeA.create(id, Buffer.from('x'));
     // Bull LPUSHes new jobs: ids[0] came first, so it is rightmost.
-    await redisA.client.lpush('kiln:test:wait', ...ids);
-    await redisA.client.lpush('kiln:durations', '10', '20');
-    assert.equal(await storeA.refreshPositions('kiln:test:wait', 99), 3);
+    await redisA.client.lpush(WAIT_LIST, ...ids);
+    await redisA.client.lpush(RedisKeys.durations, '10', '20');
+    assert.equal(await storeA.refreshPositions(WAIT_LIST, 99), 3);
     const records = await Promise.all(ids.map((id) => storeA.get(id)));
     assert.deepEqual(
       records.map((s) => [s?.record.position, s?.record.eta_s]),
@@ -129,10 +135,21 @@ void describe('task state and admission on real Redis', () => {
         [3, 45],
       ],
     );
-    assert.equal(
-      await storeA.refreshPositions('kiln:test:wait', 99),
-      0,
-      'unchanged positions publish nothing',
+    assert.equal(await storeA.refreshPositions(WAIT_LIST, 99), 0, 'unchanged positions publish nothing');
+  });
+
+  void it('before any job ran, takes the given mean duration for the ETA (whole seconds, rounded)', async () => {
+    const ids = ['d', 'e'].map((c) => `${c.repeat(8)}-0000-4000-8000-000000000000`);
+    for (const id of ids) await storeA.create(id, Buffer.from('x'));
+    await redisA.client.lpush(WAIT_LIST, ...ids);
+    assert.equal(await storeA.refreshPositions(WAIT_LIST, 12.4), 2);
+    const records = await Promise.all(ids.map((id) => storeA.get(id)));
+    assert.deepEqual(
+      records.map((s) => [s?.record.position, s?.record.eta_s]),
+      [
+        [1, 12],
+        [2, 25],
+      ],
     );
   });
 

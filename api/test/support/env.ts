@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Redis } from 'ioredis';
+import { RedisKeys } from '../../src/redis/redis-keys';
 
 /** Repository root (tests run from dist/api-test/test/...). */
 export const REPO_ROOT = resolve(__dirname, '..', '..', '..', '..');
@@ -12,14 +13,14 @@ export const GLB_DIR = join(FIXTURES_DIR, 'glb');
 /** The api engineer's Redis database (KILN_TEST_REDIS_URL gives a parallel run its own); never another. */
 export const TEST_REDIS_URL = process.env.KILN_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/11';
 
-/** Deletes every key this project writes (kiln:*) in the test database. */
+/** Deletes every key this project writes (`kiln:*`, RedisKeys.prefix) in the test database. */
 export async function clearKilnKeys(url = TEST_REDIS_URL): Promise<void> {
   const redis = new Redis(url, { lazyConnect: true });
   try {
     await redis.connect();
     let cursor = '0';
     do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', 'kiln:*', 'COUNT', 1000);
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${RedisKeys.prefix}*`, 'COUNT', 1000);
       cursor = next;
       if (keys.length > 0) await redis.del(...keys);
     } while (cursor !== '0');

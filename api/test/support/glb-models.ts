@@ -4,7 +4,7 @@ import { crc32, deflateSync } from 'node:zlib';
 import { promisify } from 'node:util';
 import { Document, NodeIO, Primitive, type Texture, getBounds } from '@gltf-transform/core';
 import sharp from 'sharp';
-import { createGlbIO } from '../../src/storage/glb-optimize';
+import { createGlbIO } from '../../src/glb/glb-optimize';
 import { REPO_ROOT } from './env';
 
 export interface GridModelOptions {

@@ -1,0 +1,32 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { InjectQueue } from '@nestjs/bull';
+import type { Queue } from 'bull';
+import { TaskStore } from '../state/task-store.service';
+import { JobDurationsService } from './job-durations.service';
+import { GENERATION_QUEUE } from './job-names';
+
+/** Queue position and ETA of the waiting tasks (docs/design.md, Queue), from Bull's wait list. */
+@Injectable()
+export class QueuePositionsService {
+  private readonly logger = new Logger(QueuePositionsService.name);
+
+  constructor(
+    @InjectQueue(GENERATION_QUEUE) private readonly queue: Queue,
+    private readonly tasks: TaskStore,
+    private readonly durations: JobDurationsService,
+  ) {}
+
+  /**
+   * Publishes position and ETA to every waiting task whose numbers changed (call whenever the
+   * queue moves). The mean job duration is read in Redis by the script; a failure is logged only.
+   */
+  async refresh(): Promise<void> {
+    try {
+      await this.tasks.refreshPositions(this.queue.toKey('wait'), this.durations.fallbackS);
+    } catch (error) {
+      this.logger.warn(
+        `queue positions not refreshed: ${error instanceof Error ? error.message : String(error)}`,
+      );
+    }
+  }
+}

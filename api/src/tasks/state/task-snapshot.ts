@@ -1,0 +1,91 @@
+import { absoluteUrl } from '../../common/public-url';
+
+export type TaskStatus = 'queued' | 'processing' | 'completed' | 'failed';
+
+export const TERMINAL_STATUSES: readonly TaskStatus[] = ['completed', 'failed'];
+
+export function isTerminal(status: TaskStatus): boolean {
+  return TERMINAL_STATUSES.includes(status);
+}
+
+/**
+ * A task as stored in Redis (snake_case: it is the JSON clients see, less the URL fields).
+ * URLs are stored as paths and made absolute per reader, so a LAN client and one behind the
+ * tunnel each get a URL that works for them.
+ */
+export interface TaskRecord {
+  task_id: string;
+  status: TaskStatus;
+  created_at: string;
+  updated_at: string;
+  /** queued: 1 = runs next. */
+  position?: number;
+  /** queued: seconds until it is expected to finish waiting (position x recent mean duration). */
+  eta_s?: number;
+  /** processing / completed: 0-100. */
+  progress?: number;
+  stage?: string;
+  started_at?: string;
+  finished_at?: string;
+  model_path?: string;
+  download_path?: string;
+  /** completed: seconds from start of processing to the model being served. */
+  generation_time?: number;
+  engine?: string;
+  triangles?: number;
+  /** failed: the error message of the HTTP contract. */
+  error?: string;
+  /** failed: the HTTP status that error maps to (504, 500, 400, 409 for a cancelled task). */
+  http_status?: number;
+  /** failed: true when the task was cancelled (DELETE /api/tasks/{id}). */
+  cancelled?: boolean;
+}
+
+/** A field set to null is removed from the stored record. */
+export type TaskPatch = { [K in keyof TaskRecord]?: TaskRecord[K] | null };
+
+/** What clients get: the record with model_url/download_url absolute. */
+export type TaskView = Omit<TaskRecord, 'model_path' | 'download_path'> & {
+  model_url?: string;
+  download_url?: string;
+};
+
+/** Field order of the JSON clients get (Redis hands fields back in any order). */
+const VIEW_ORDER: readonly (keyof TaskView)[] = [
+  'task_id',
+  'status',
+  'position',
+  'eta_s',
+  'progress',
+  'stage',
+  'model_url',
+  'download_url',
+  'generation_time',
+  'error',
+  'http_status',
+  'cancelled',
+  'engine',
+  'triangles',
+  'created_at',
+  'started_at',
+  'finished_at',
+  'updated_at',
+];
+
+export function toTaskView(record: TaskRecord, baseUrl: string): TaskView {
+  const { model_path, download_path, ...rest } = record;
+  const unordered: TaskView = { ...rest };
+  if (model_path !== undefined) unordered.model_url = absoluteUrl(baseUrl, model_path);
+  if (download_path !== undefined) unordered.download_url = absoluteUrl(baseUrl, download_path);
+  const view: Record<string, unknown> = {};
+  for (const key of VIEW_ORDER) {
+    if (unordered[key] !== undefined) view[key] = unordered[key];
+  }
+  return view as unknown as TaskView;
+}
+
+/** One stored version of a task; seq is the SSE event id (monotonic per task). */
+export interface TaskState {
+  seq: number;
+  record: TaskRecord;
+}

@@ -1,0 +1,101 @@
+import { Injectable } from '@nestjs/common';
+import { ApiError, ErrorMessage } from '../../common/api-error';
+import { Clock } from '../../common/clock';
+import { RedisKeys } from '../../redis/redis-keys';
+import { RedisService } from '../../redis/redis.service';
+import { REFRESH_POSITIONS_LUA, UPDATE_TASK_LUA } from './task-store.lua';
+import { isTaskId } from '../../storage/model-names';
+import type { TaskPatch, TaskRecord, TaskState, TaskStatus } from './task-snapshot';
+
+/** Task state and the queued image live 48 h in Redis (docs/design.md, Queue). */
+export const TASK_TTL_S = 48 * 3600;
+
+/**
+ * A task's records in Redis: its snapshot hash (`kiln:task:{id}`: snapshot JSON, status, seq)
+ * and, until it runs, its normalised image. Every change goes through UPDATE_TASK_LUA.
+ */
+@Injectable()
+export class TaskStore {
+  constructor(
+    private readonly redis: RedisService,
+    private readonly clock: Clock,
+  ) {}
+
+  private nowIso(): string {
+    return new Date(this.clock.now()).toISOString();
+  }
+
+  /** Creates a queued task (event id 1) and keeps its normalised image beside it. */
+  async create(taskId: string, image: Buffer): Promise<TaskState> {
+    const now = this.nowIso();
+    const record: TaskRecord = { task_id: taskId, status: 'queued', created_at: now, updated_at: now };
+    await this.redis.client
+      .multi()
+      .hset(RedisKeys.task(taskId), 'snapshot', JSON.stringify(record), 'status', record.status, 'seq', 1)
+      .expire(RedisKeys.task(taskId), TASK_TTL_S)
+      .set(RedisKeys.image(taskId), image, 'EX', TASK_TTL_S)
+      .exec();
+    return { seq: 1, record };
+  }
+
+  async get(taskId: string): Promise<TaskState | undefined> {
+    const [snapshot, seq] = await this.redis.client.hmget(RedisKeys.task(taskId), 'snapshot', 'seq');
+    if (snapshot === null || seq === null) return undefined;
+    return { seq: Number(seq), record: JSON.parse(snapshot) as TaskRecord };
+  }
+
+  /** The task, or ApiError 404 "Task not found" (an id that is no UUID v4 is never looked up). */
+  async require(taskId: string): Promise<TaskState> {
+    const state = isTaskId(taskId) ? await this.get(taskId) : undefined;
+    if (!state) throw new ApiError(404, ErrorMessage.taskNotFound);
+    return state;
+  }
+
+  /**
+   * Applies a patch atomically and publishes it. Returns the new event id, 0 when nothing
+   * changed (the task is terminal, not in one of `allowed`, or the patch changes nothing),
+   * -1 when the task does not exist. Finishing a task releases its queue slot.
+   */
+  async update(taskId: string, patch: TaskPatch, allowed: readonly TaskStatus[] = []): Promise<number> {
+    const result = await this.redis.client.eval(
+      UPDATE_TASK_LUA,
+      2,
+      RedisKeys.task(taskId),
+      RedisKeys.admission,
+      taskId,
+      JSON.stringify({ ...patch, updated_at: this.nowIso() }),
+      TASK_TTL_S,
+      RedisKeys.taskEventsChannel,
+      allowed.join(','),
+    );
+    return Number(result);
+  }
+
+  /**
+   * Recomputes position and ETA of every waiting task from Bull's wait list (REFRESH_POSITIONS_LUA);
+   * defaultMeanS is the job duration assumed before any job ran. Returns how many tasks changed.
+   */
+  async refreshPositions(waitListKey: string, defaultMeanS: number): Promise<number> {
+    const result = await this.redis.client.eval(
+      REFRESH_POSITIONS_LUA,
+      3,
+      waitListKey,
+      RedisKeys.admission,
+      RedisKeys.durations,
+      RedisKeys.taskPrefix,
+      TASK_TTL_S,
+      RedisKeys.taskEventsChannel,
+      defaultMeanS,
+      this.nowIso(),
+    );
+    return Number(result);
+  }
+
+  async getImage(taskId: string): Promise<Buffer | null> {
+    return this.redis.client.getBuffer(RedisKeys.image(taskId));
+  }
+
+  async deleteImage(taskId: string): Promise<void> {
+    await this.redis.client.del(RedisKeys.image(taskId));
+  }
+}

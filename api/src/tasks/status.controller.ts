@@ -1,0 +1,82 @@
+import { Controller, Delete, Get, Headers, Inject, type MessageEvent, Param, Req, Sse } from '@nestjs/common';
+import {
+  ApiHeader,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiParam,
+  ApiProduces,
+  ApiResponse,
+  ApiTags,
+} from '@nestjs/swagger';
+import type { Request } from 'express';
+import type { Observable } from 'rxjs';
+import { ApiInternalErrorResponse, ErrorBodyDto } from '../common/error-body.dto';
+import { requestBaseUrl } from '../common/public-url';
+import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { TaskQueueService } from './queue/task-queue.service';
+import { toTaskView, type TaskView } from './state/task-snapshot';
+import { TaskStore } from './state/task-store.service';
+import { TaskStreamService } from './stream/task-stream.service';
+import { TaskViewDto } from './task-view.dto';
+
+/** The task routes: decorators and one service call each (TaskStreamService, TaskStore, TaskQueueService). */
+@ApiTags('tasks')
+@ApiInternalErrorResponse()
+@Controller('api')
+export class StatusController {
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly tasks: TaskStore,
+    private readonly streams: TaskStreamService,
+    private readonly queue: TaskQueueService,
+  ) {}
+
+  @Sse('status/:taskId')
+  @ApiOperation({
+    summary: 'Server-Sent Events of one task',
+    description:
+      'Each event: `id` (monotonic per task), `event` = the status (queued, processing, completed, failed), ' +
+      '`data` = the task snapshot as JSON. The current state is always sent first (also after a reconnect with ' +
+      'Last-Event-ID); a comment heartbeat at least every 15 s; the stream ends after completed or failed. ' +
+      'A cancelled task ends with `failed` {http_status: 409, error: "Task cancelled", cancelled: true}.',
+  })
+  @ApiParam({ name: 'taskId', format: 'uuid' })
+  @ApiHeader({ name: 'Last-Event-ID', required: false, description: 'Resume after this event id' })
+  @ApiProduces('text/event-stream')
+  @ApiOkResponse({ description: 'text/event-stream of task snapshots', type: TaskViewDto })
+  @ApiNotFoundResponse({ type: ErrorBodyDto, description: '"Task not found" (unknown or expired id)' })
+  stream(
+    @Param('taskId') taskId: string,
+    @Headers('last-event-id') lastEventId: string | undefined,
+    @Req() req: Request,
+  ): Promise<Observable<MessageEvent>> {
+    return this.streams.open(taskId, lastEventId, requestBaseUrl(this.config.publicBaseUrl, req));
+  }
+
+  @Get('tasks/:taskId')
+  @ApiOperation({ summary: 'The task snapshot as JSON, for polling clients' })
+  @ApiParam({ name: 'taskId', format: 'uuid' })
+  @ApiOkResponse({ type: TaskViewDto })
+  @ApiNotFoundResponse({ type: ErrorBodyDto, description: '"Task not found"' })
+  async get(@Param('taskId') taskId: string, @Req() req: Request): Promise<TaskView> {
+    const state = await this.tasks.require(taskId);
+    return toTaskView(state.record, requestBaseUrl(this.config.publicBaseUrl, req));
+  }
+
+  @Delete('tasks/:taskId')
+  @ApiOperation({
+    summary: 'Cancel a waiting or running task',
+    description:
+      'A waiting task leaves the queue; a running one is aborted. The task ends `failed` with ' +
+      'http_status 409, error "Task cancelled", cancelled true. Answers the final snapshot.',
+  })
+  @ApiParam({ name: 'taskId', format: 'uuid' })
+  @ApiOkResponse({ type: TaskViewDto, description: 'Cancelled: the failed snapshot' })
+  @ApiNotFoundResponse({ type: ErrorBodyDto, description: '"Task not found"' })
+  @ApiResponse({ status: 409, type: ErrorBodyDto, description: '"Task already finished"' })
+  async cancel(@Param('taskId') taskId: string, @Req() req: Request): Promise<TaskView> {
+    const state = await this.queue.cancel(taskId);
+    return toTaskView(state.record, requestBaseUrl(this.config.publicBaseUrl, req));
+  }
+}

@@ -1,0 +1,212 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { MessageEvent } from '@nestjs/common';
+import type { Observable } from 'rxjs';
+import { ApiError, ErrorMessage } from '../../common/api-error';
+import { Clock } from '../../common/clock';
+import { ListenerRegistry } from '../../common/listener-registry';
+import { loadConfig } from '../../config/app-config';
+import type { TaskEvent } from '../events/task-event';
+import type { TaskEventsService, TaskListener } from '../events/task-events.service';
+import type { TaskRecord, TaskState, TaskStatus } from '../state/task-snapshot';
+import type { TaskStore } from '../state/task-store.service';
+import { SSE_RETRY_MS, TaskStreamService } from './task-stream.service';
+
+const ID = '3f0c2a4e-8d1b-4c6e-9a7f-2b5d8e1c4a90';
+const BASE = 'https://api.example.com';
+
+function state(seq: number, status: TaskStatus, extra: Partial<TaskRecord> = {}): TaskState {
+  return { seq, record: { task_id: ID, status, created_at: 'c', updated_at: 'u', ...extra } };
+}
+
+/** TaskStore's reads over an in-memory state; `gate` can hold one read back. */
+class FakeTaskStore implements Pick<TaskStore, 'require' | 'get'> {
+  current: TaskState | undefined;
+  gets = 0;
+  /** When set, the next get() waits for it to resolve before answering. */
+  gate: Promise<void> | undefined;
+
+  async require(taskId: string): Promise<TaskState> {
+    const found = await this.get(taskId);
+    if (!found) throw new ApiError(404, ErrorMessage.taskNotFound);
+    return found;
+  }
+
+  async get(taskId: string): Promise<TaskState | undefined> {
+    this.gets++;
+    const gate = this.gate;
+    this.gate = undefined;
+    if (gate) await gate;
+    return taskId === ID ? this.current : undefined;
+  }
+}
+
+/** TaskEventsService's fan-out, fed by hand instead of Redis pub/sub. */
+class FakeTaskEvents implements Pick<TaskEventsService, 'subscribe'> {
+  readonly listeners = new ListenerRegistry<TaskListener>();
+
+  subscribe(taskId: string, listener: TaskListener): () => void {
+    return this.listeners.add(taskId, listener);
+  }
+
+  publish(event: TaskState): void {
+    const message: TaskEvent = { ...event, taskId: ID };
+    for (const listener of this.listeners.get(ID)) listener(message);
+  }
+}
+
+function setup(heartbeatS = '15') {
+  const store = new FakeTaskStore();
+  const events = new FakeTaskEvents();
+  const service = new TaskStreamService(
+    loadConfig({ SSE_HEARTBEAT_S: heartbeatS }, '/'),
+    store,
+    events,
+    new Clock(),
+  );
+  return { store, events, service };
+}
+
+/** Collects what the stream emits until it completes, errors, or stop() is called. */
+function collect(observable: Observable<MessageEvent>) {
+  const messages: MessageEvent[] = [];
+  let completed = false;
+  let failed: unknown;
+  const subscription = observable.subscribe({
+    next: (m) => messages.push(m),
+    complete: () => (completed = true),
+    error: (e: unknown) => (failed = e),
+  });
+  return {
+    messages,
+    completed: () => completed,
+    failed: () => failed,
+    stop: () => subscription.unsubscribe(),
+  };
+}
+
+const tick = (ms = 0): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+void describe('TaskStreamService', () => {
+  void it('answers 404 for an unknown or malformed id, before any stream exists', async () => {
+    const { service } = setup();
+    for (const id of ['0f0c2a4e-8d1b-4c6e-9a7f-2b5d8e1c4a90', 'not-a-uuid']) {
+      await assert.rejects(service.open(id, undefined, BASE), (e: ApiError) => e.status === 404);
+    }
+  });
+
+  void it('sends the current state first (with retry), then only newer events, and completes after the terminal one', async () => {
+    const { store, events, service } = setup();
+    store.current = state(3, 'queued', { position: 1 });
+    const read = collect(await service.open(ID, undefined, BASE));
+    await tick();
+    assert.deepEqual(read.messages, [
+      {
+        id: '3',
+        type: 'queued',
+        retry: SSE_RETRY_MS,
+        data: { task_id: ID, status: 'queued', position: 1, created_at: 'c', updated_at: 'u' },
+      },
+    ]);
+    events.publish(state(3, 'queued', { position: 1 }));
+    events.publish(state(4, 'processing', { progress: 10 }));
+    events.publish(state(4, 'processing', { progress: 10 }));
+    events.publish(
+      state(5, 'completed', { model_path: `/static/${ID}.glb`, download_path: `/static/${ID}.source.glb` }),
+    );
+    assert.deepEqual(
+      read.messages.map((m) => [m.id, m.type, m.retry]),
+      [
+        ['3', 'queued', SSE_RETRY_MS],
+        ['4', 'processing', undefined],
+        ['5', 'completed', undefined],
+      ],
+    );
+    const done = read.messages[2].data as Record<string, unknown>;
+    assert.equal(done['model_url'], `${BASE}/static/${ID}.glb`, 'URLs absolute for this reader');
+    assert.equal(read.completed(), true);
+    assert.equal(events.listeners.size, 0, 'listener dropped on completion');
+    events.publish(state(6, 'failed'));
+    assert.equal(read.messages.length, 3);
+  });
+
+  void it('keeps events raced in while the current state is read, in order, without repeats', async () => {
+    const { store, events, service } = setup();
+    store.current = state(2, 'queued');
+    const observable = await service.open(ID, undefined, BASE);
+    let release!: () => void;
+    store.gate = new Promise<void>((resolve) => (release = resolve));
+    store.current = state(4, 'processing');
+    const read = collect(observable);
+    events.publish(state(5, 'processing', { progress: 50 }));
+    events.publish(state(3, 'queued'));
+    events.publish(state(4, 'processing'));
+    release();
+    await tick();
+    assert.deepEqual(
+      read.messages.map((m) => m.id),
+      ['4', '5'],
+    );
+    read.stop();
+  });
+
+  void it('on a reconnect sends the current state first, whatever Last-Event-ID says, and ends at a terminal state', async () => {
+    const { store, service } = setup();
+    store.current = state(9, 'completed', { generation_time: 3 });
+    for (const lastEventId of ['9', '999', 'garbage']) {
+      const read = collect(await service.open(ID, lastEventId, BASE));
+      await tick();
+      assert.deepEqual(
+        read.messages.map((m) => [m.id, m.type]),
+        [['9', 'completed']],
+      );
+      assert.equal(read.completed(), true);
+    }
+  });
+
+  void it('writes heartbeat comments and catches up a change whose pub/sub message was lost', async () => {
+    const { store, service } = setup('0.05');
+    store.current = state(1, 'queued');
+    const read = collect(await service.open(ID, undefined, BASE));
+    await tick();
+    store.current = state(2, 'processing', { progress: 5 });
+    await tick(130);
+    const comments = read.messages.filter((m) => m.comment !== undefined);
+    assert.ok(comments.length >= 1, 'a heartbeat within 130 ms at 50 ms');
+    assert.match(String(comments[0].comment), /^heartbeat \d{4}-\d\d-\d\dT/);
+    assert.deepEqual(
+      read.messages.filter((m) => m.id !== undefined).map((m) => [m.id, m.type]),
+      [
+        ['1', 'queued'],
+        ['2', 'processing'],
+      ],
+    );
+    read.stop();
+  });
+
+  void it('drops its listener and heartbeat when the client goes away', async () => {
+    const { store, events, service } = setup('0.05');
+    store.current = state(1, 'queued');
+    const read = collect(await service.open(ID, undefined, BASE));
+    await tick();
+    assert.equal(events.listeners.size, 1);
+    read.stop();
+    assert.equal(events.listeners.size, 0);
+    const reads = store.gets;
+    const emitted = read.messages.length;
+    await tick(150);
+    assert.equal(store.gets, reads, 'no heartbeat re-read after the client left');
+    assert.equal(read.messages.length, emitted);
+  });
+
+  void it('ends with 404 if the task vanished between the check and the stream', async () => {
+    const { store, service } = setup();
+    store.current = state(1, 'queued');
+    const observable = await service.open(ID, undefined, BASE);
+    store.current = undefined;
+    const read = collect(observable);
+    await tick();
+    assert.ok(read.failed() instanceof ApiError);
+    assert.equal((read.failed() as ApiError).status, 404);
+  });
+});

@@ -1,0 +1,96 @@
+import { Inject, Injectable, type MessageEvent } from '@nestjs/common';
+import { Observable } from 'rxjs';
+import { ApiError, ErrorMessage } from '../../common/api-error';
+import { Clock } from '../../common/clock';
+import { APP_CONFIG, type AppConfig } from '../../config/app-config';
+import { TaskEventsService } from '../events/task-events.service';
+import { isTerminal, toTaskView, type TaskState } from '../state/task-snapshot';
+import { TaskStore } from '../state/task-store.service';
+import { SseCursor } from './sse-cursor';
+
+/** Client reconnect delay announced in the stream (ms), with its first event. */
+export const SSE_RETRY_MS = 3000;
+
+/**
+ * One task's Server-Sent Events (docs/design.md, GET /api/status/{id}) as an Observable for
+ * Nest's @Sse(): each event has `id` = the task's seq, `type` = its status, `data` = its view.
+ * The current state goes out first (also on a reconnect with Last-Event-ID), then only newer
+ * changes; a comment heartbeat every SSE_HEARTBEAT_S, which also re-reads the state so a change
+ * lost with a Redis reconnect is caught up; the stream completes after a terminal event.
+ * Unsubscribing (the client went away) drops the listener and the heartbeat.
+ */
+@Injectable()
+export class TaskStreamService {
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(TaskStore) private readonly tasks: Pick<TaskStore, 'require' | 'get'>,
+    @Inject(TaskEventsService) private readonly events: Pick<TaskEventsService, 'subscribe'>,
+    private readonly clock: Clock,
+  ) {}
+
+  /**
+   * The task's event stream; ApiError 404 "Task not found" (before any byte is sent) for an
+   * unknown id. lastEventId: the Last-Event-ID header as sent; baseUrl: the origin the view's
+   * URLs are made absolute against.
+   */
+  async open(
+    taskId: string,
+    lastEventId: string | undefined,
+    baseUrl: string,
+  ): Promise<Observable<MessageEvent>> {
+    await this.tasks.require(taskId);
+    return this.follow(taskId, SseCursor.parseLastEventId(lastEventId), baseUrl);
+  }
+
+  private follow(taskId: string, lastEventId: number | undefined, baseUrl: string): Observable<MessageEvent> {
+    return new Observable<MessageEvent>((subscriber) => {
+      const cursor = new SseCursor(lastEventId);
+      const pending: TaskState[] = [];
+      let ready = false;
+      let first = true;
+      const send = (state: TaskState): void => {
+        if (subscriber.closed || !cursor.accept(state.seq)) return;
+        subscriber.next({
+          id: String(state.seq),
+          type: state.record.status,
+          data: toTaskView(state.record, baseUrl),
+          ...(first ? { retry: SSE_RETRY_MS } : {}),
+        });
+        first = false;
+        if (isTerminal(state.record.status)) subscriber.complete();
+      };
+      // Subscribe before reading the current state, so nothing falls between the two.
+      const unsubscribe = this.events.subscribe(taskId, (event) => {
+        if (ready) send(event);
+        else pending.push(event);
+      });
+      const heartbeat = setInterval(() => {
+        subscriber.next({ comment: `heartbeat ${new Date(this.clock.now()).toISOString()}` });
+        // A pub/sub message lost in a Redis reconnect is caught up here (the cursor drops repeats).
+        this.tasks.get(taskId).then(
+          (state) => {
+            if (state) send(state);
+          },
+          () => undefined,
+        );
+      }, this.config.sseHeartbeatS * 1000);
+      this.tasks.get(taskId).then(
+        (current) => {
+          if (!current) {
+            subscriber.error(new ApiError(404, ErrorMessage.taskNotFound));
+            return;
+          }
+          send(current);
+          ready = true;
+          for (const event of pending.sort((a, b) => a.seq - b.seq)) send(event);
+          pending.length = 0;
+        },
+        (error: unknown) => subscriber.error(error),
+      );
+      return () => {
+        unsubscribe();
+        clearInterval(heartbeat);
+      };
+    });
+  }
+}

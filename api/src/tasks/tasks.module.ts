@@ -1,0 +1,56 @@
+import { Module } from '@nestjs/common';
+import { BullModule } from '@nestjs/bull';
+import { Clock } from '../common/clock';
+import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { RedisKeys } from '../redis/redis-keys';
+import { StorageModule } from '../storage/storage.module';
+import { AdmissionService } from './admission/admission.service';
+import { JobDurationsService } from './queue/job-durations.service';
+import { GenerationProcessor } from './queue/generation.processor';
+import { GENERATION_QUEUE } from './queue/job-names';
+import { TaskEventsService } from './events/task-events.service';
+import { QueuePositionsService } from './queue/queue-positions.service';
+import { TaskQueueService } from './queue/task-queue.service';
+import { RunningJobsService } from './run/running-jobs.service';
+import { TaskRunner } from './run/task-runner.service';
+import { TaskStore } from './state/task-store.service';
+import { TaskStreamService } from './stream/task-stream.service';
+import { StatusController } from './status.controller';
+
+/**
+ * The task domain: admission, the Bull queue and its processor, task state and events in Redis,
+ * the SSE stream, and the task routes (GET /api/status/{id}, GET/DELETE /api/tasks/{id}).
+ *
+ * Bull keeps the jobs in Redis (they survive an api restart). A job that was running when its
+ * api died is "stalled" once its lock lapses (lockDuration) and Bull requeues it at the head
+ * of the queue, once; a second stall fails the task with 500 "Internal error".
+ */
+@Module({
+  imports: [
+    BullModule.forRootAsync({
+      inject: [APP_CONFIG],
+      useFactory: (config: AppConfig) => ({ url: config.redisUrl, prefix: RedisKeys.bullPrefix }),
+    }),
+    BullModule.registerQueue({
+      name: GENERATION_QUEUE,
+      settings: { lockDuration: 15_000, stalledInterval: 5_000, maxStalledCount: 1 },
+    }),
+    StorageModule,
+  ],
+  controllers: [StatusController],
+  providers: [
+    Clock,
+    TaskStore,
+    AdmissionService,
+    JobDurationsService,
+    TaskEventsService,
+    TaskStreamService,
+    QueuePositionsService,
+    RunningJobsService,
+    TaskRunner,
+    GenerationProcessor,
+    TaskQueueService,
+  ],
+  exports: [TaskStore, TaskEventsService, TaskQueueService, AdmissionService],
+})
+export class TasksModule {}
