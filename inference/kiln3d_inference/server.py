@@ -30,6 +30,7 @@ from PIL import Image
 
 from kiln3d_inference import __version__
 from kiln3d_inference.engines.base import (
+    MAX_IMAGE_SIDE,
     RECYCLE_EXIT_CODE,
     Engine,
     EngineError,
@@ -49,7 +50,6 @@ log = logging.getLogger("kiln3d_inference")
 MAX_MESSAGE_BYTES = 64 * 1024 * 1024
 STOP_GRACE_S = 5.0  # how long a cancelled or overdue engine gets to stop before it is called stuck
 POLL_S = 0.1
-MAX_IMAGE_SIDE = 8192
 
 
 def _is_oom(exc: BaseException) -> bool:

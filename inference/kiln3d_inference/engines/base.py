@@ -18,6 +18,9 @@ from pathlib import Path
 
 from PIL import Image
 
+# Pictures larger than this on either side are INVALID_INPUT (proto GenerateRequest.image).
+MAX_IMAGE_SIDE = 8192
+
 
 class Stage(enum.IntEnum):
     """Mirrors proto `Stage` (same numbers)."""

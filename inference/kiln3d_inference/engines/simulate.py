@@ -1,6 +1,7 @@
-"""The `simulate` engine: inflate's model, delivered over KILN_SIMULATE_SECONDS through stages shaped
-like TRELLIS.2's (preprocess, 3 x 12 sampler steps, export), with optional fault injection so the
-api's progress, cancel, timeout, OOM and kill-and-restart paths can be exercised without a GPU."""
+"""The `simulate` engine: the silhouette relief (engines/relief.py), delivered over
+KILN_SIMULATE_SECONDS through stages shaped like TRELLIS.2's (preprocess, 3 x 12 sampler steps,
+export), with optional fault injection so the api's progress, cancel, timeout, OOM and
+kill-and-restart paths can be exercised without a GPU."""
 
 from __future__ import annotations
 
@@ -18,8 +19,8 @@ from kiln3d_inference.engines.base import (
     OutOfMemory,
     Stage,
 )
-from kiln3d_inference.engines.inflate import inflate_image, procedural_test_image
 from kiln3d_inference.engines.output import atomic_write_bytes
+from kiln3d_inference.engines.relief import inflate_image, procedural_test_image
 from kiln3d_inference.settings import SimulateFault
 
 log = logging.getLogger(__name__)
