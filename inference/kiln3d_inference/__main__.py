@@ -18,7 +18,7 @@ from pydantic import ValidationError
 
 from kiln3d_inference import __version__
 from kiln3d_inference.server import ExitRequest, Sidecar, start_server
-from kiln3d_inference.settings import Settings
+from kiln3d_inference.settings import Settings, describe_invalid
 
 log = logging.getLogger("kiln3d_inference")
 
@@ -50,10 +50,7 @@ def main() -> None:
     try:
         settings = Settings()
     except ValidationError as exc:
-        problems = "; ".join(
-            f"KILN_{'__'.join(str(p) for p in err['loc']).upper()}: {err['msg']}" for err in exc.errors()
-        )
-        log.error("invalid configuration: %s", problems)
+        log.error("invalid configuration: %s", describe_invalid(exc))
         _exit(EXIT_CONFIG)
         return
     exit_request = ExitRequest()

@@ -339,8 +339,8 @@ class Sidecar(pb_grpc.InferenceServicer):
             self.engine_name,
             outcome,
         )
-        recycle_after = self.settings.recycle_after_jobs
-        recycle = engine.should_recycle() or (recycle_after > 0 and self.jobs_done >= recycle_after)
+        job_limit = self.settings.jobs_before_recycle(self.engine_name)
+        recycle = engine.should_recycle() or (job_limit > 0 and self.jobs_done >= job_limit)
         self._job_lock.release()
         if recycle:
             log.info("recycling: exiting with code %d after this job", RECYCLE_EXIT_CODE)
