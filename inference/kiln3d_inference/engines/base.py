@@ -77,7 +77,12 @@ class JobContext:
     on_progress: ProgressCallback
     deadline: float | None = None  # time.monotonic() value; None = no limit
     cancelled: threading.Event = field(default_factory=threading.Event)
-    _last_percent: float = 0.0
+    _last_percent: float = field(default=0.0, init=False, repr=False)
+
+    @property
+    def last_percent(self) -> float:
+        """The percent last passed on (0 before the first report)."""
+        return self._last_percent
 
     def check(self) -> None:
         """Raise if the job was cancelled or ran past its deadline. Call between steps."""
@@ -87,7 +92,12 @@ class JobContext:
             raise JobTimeout("job exceeded its time limit")
 
     def progress(self, stage: Stage, percent: float, message: str = "") -> None:
-        """Report overall progress (0-100); clamped so it never goes backwards."""
+        """Report overall progress (0-100), then check() for cancellation and the deadline.
+
+        The one owner of "percent never decreases within one job" (proto Progress.percent): a value
+        below the last one is passed on as the last one, one above 100 as 100. Engines report their
+        own mapping as it is, and the server forwards what arrives here.
+        """
         percent = min(100.0, max(self._last_percent, percent))
         self._last_percent = percent
         self.on_progress(stage, percent, message)

@@ -111,6 +111,7 @@ class SimulateEngine(Engine):
         except OutOfMemory as exc:
             log.warning("simulate: task %s: %s; clearing the cache and retrying once", ctx.task_id, exc)
             self.clear_cache()
+            # The retry's lower percentages are held at the bar's level by the JobContext.
             ctx.progress(Stage.PREPROCESS, 0.0, "out of memory: cache cleared, retrying")
             try:
                 glb, triangles = self._attempt(image, ctx)

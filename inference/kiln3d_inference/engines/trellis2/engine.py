@@ -222,7 +222,7 @@ class Trellis2Engine(Engine):
                     attempt_type,
                     exc,
                 )
-                start_percent = progress.last_percent
+                start_percent = ctx.last_percent
             # Outside the except clause: the exception and its traceback are gone, so the
             # tensors its frames referenced can really be freed now.
             release_memory(self._torch, self._pipeline)
