@@ -27,6 +27,7 @@ EXIT_LISTEN = 3
 
 
 def configure_logging() -> None:
+    """Plain lines on stderr: "<UTC timestamp> <LEVEL> <message>" (the api parses them)."""
     logging.basicConfig(
         level=logging.INFO,
         stream=sys.stderr,
@@ -46,6 +47,8 @@ def _exit(code: int) -> None:
 
 
 def main() -> None:
+    """Validate the settings (exit 2), listen (exit 3), load the engine in the background, serve
+    until a signal (exit 0), a recycle (exit 75) or the parent's death (exit 0)."""
     configure_logging()
     try:
         settings = Settings()

@@ -82,6 +82,7 @@ def decode_image(data: bytes) -> Image.Image:
 
 
 def check_output_path(raw: str) -> Path:
+    """The request's output_path, absolute and in an existing folder, else InvalidInput."""
     path = Path(raw)
     if not raw or not path.is_absolute() or path.name in ("", ".", ".."):
         raise InvalidInput("output_path must be an absolute file path")
@@ -92,6 +93,8 @@ def check_output_path(raw: str) -> Path:
 
 @dataclass
 class RunningJob:
+    """The one job in progress: its context (cancel, deadline), thread and stop bookkeeping."""
+
     task_id: str
     ctx: JobContext
     started: float
@@ -145,6 +148,7 @@ class Sidecar(pb_grpc.InferenceServicer):
                 self.message = f"engine {self.engine_name or '?'} failed to load: {exc}"
 
     def begin_shutdown(self) -> None:
+        """Refuse new jobs and cancel the running one (SIGTERM, SIGINT, parent gone)."""
         self.shutting_down = True
         job = self.job
         if job is not None:
@@ -155,6 +159,7 @@ class Sidecar(pb_grpc.InferenceServicer):
     # ---- gRPC ------------------------------------------------------------------------------
 
     def Health(self, request: pb.HealthRequest, context: grpc.ServicerContext) -> pb.HealthResponse:
+        """The state, engine, device, VRAM and job count, answered at once in every state."""
         engine = self.engine
         vram = engine.vram() if engine is not None else None
         message = self.message
@@ -357,6 +362,7 @@ class ExitRequest:
         self.reason = ""
 
     def request(self, code: int, reason: str) -> None:
+        """Ask the process to exit with `code`; the first request wins."""
         if not self.event.is_set():
             self.code, self.reason = code, reason
             self.event.set()

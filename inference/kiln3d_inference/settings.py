@@ -19,7 +19,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent.parent
 ENV_PREFIX = "KILN_"
 
 PipelineType = Literal["512", "1024", "1024_cascade", "1536_cascade"]
-OptionalPipelineType = Literal["", "512", "1024", "1024_cascade", "1536_cascade"]
+OptionalPipelineType = Literal["", PipelineType]
 # The most faces nvdiffrast renders: upstream's example.py:26 simplifies to this before export
 # (microsoft/TRELLIS.2 @ 5565d24), so a larger decimation target would be meaningless.
 NVDIFFRAST_FACE_LIMIT = 16_777_216

@@ -43,6 +43,8 @@ class ErrorCode(enum.IntEnum):
 
 
 class EngineError(Exception):
+    """A failure an engine reports with its proto ErrorCode (INTERNAL unless a subclass says)."""
+
     code: ErrorCode = ErrorCode.INTERNAL
 
     def __init__(self, message: str) -> None:
@@ -51,18 +53,26 @@ class EngineError(Exception):
 
 
 class OutOfMemory(EngineError):
+    """GPU (or host) memory ran out, after the engine's own clean-up and retry."""
+
     code = ErrorCode.OOM
 
 
 class InvalidInput(EngineError):
+    """The picture or the output path cannot be used; retrying will not help."""
+
     code = ErrorCode.INVALID_INPUT
 
 
 class JobTimeout(EngineError):
+    """The job ran past GenerateRequest.timeout_s (JobContext.deadline)."""
+
     code = ErrorCode.TIMEOUT
 
 
 class JobCancelled(EngineError):
+    """The client ended the call, or the sidecar is shutting down."""
+
     code = ErrorCode.CANCELLED
 
 
@@ -106,6 +116,8 @@ class JobContext:
 
 @dataclass(frozen=True)
 class GenerateResult:
+    """A finished job: the GLB's path and size in bytes, its triangles, seconds taken, engine name."""
+
     output_path: Path
     triangles: int
     bytes: int
@@ -115,6 +127,8 @@ class GenerateResult:
 
 @dataclass(frozen=True)
 class VramUsage:
+    """GPU memory in bytes: used device-wide, and the device's total (both 0 on the CPU)."""
+
     used_bytes: int = 0
     total_bytes: int = 0
 
@@ -137,9 +151,11 @@ class Engine(abc.ABC):
         """Make a GLB at output_path (write a temporary name, then rename)."""
 
     def device(self) -> str:
+        """Where the engine runs, for Health (e.g. "cpu", "cuda:0 (NVIDIA H200)")."""
         return "cpu"
 
     def vram(self) -> VramUsage:
+        """GPU memory now, for Health and the recycle decision."""
         return VramUsage()
 
     def clear_cache(self) -> None:

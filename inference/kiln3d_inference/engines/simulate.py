@@ -45,10 +45,12 @@ STAGE_LABEL = {
 
 
 class SimulatedInternalError(RuntimeError):
-    pass
+    """KILN_SIMULATE_FAULT=internal: an error no engine maps, so the server reports INTERNAL."""
 
 
 class SimulateEngine(Engine):
+    """The relief, delivered over `seconds` in TRELLIS.2-like stages, with an optional fault."""
+
     name = "simulate"
 
     def __init__(
@@ -57,7 +59,6 @@ class SimulateEngine(Engine):
         self.seconds = seconds
         self.warm_up_seconds = warm_up_seconds
         self.fault = fault
-        self.cache_clears = 0
         self._oom_tasks: set[str] = set()
         self._lock = threading.Lock()
 
@@ -65,13 +66,10 @@ class SimulateEngine(Engine):
         """Nothing to load."""
 
     def warm_up(self) -> None:
+        """One relief of a small built-in picture, then KILN_SIMULATE_WARMUP_SECONDS of waiting."""
         # Instant: the real work (inflate) runs once, without the simulated delay or faults.
         inflate_image(procedural_test_image(128))
         time.sleep(self.warm_up_seconds)
-
-    def clear_cache(self) -> None:
-        with self._lock:
-            self.cache_clears += 1
 
     def _wait(self, seconds: float, ctx: JobContext) -> None:
         end = time.monotonic() + seconds

@@ -22,13 +22,14 @@ import logging
 from collections.abc import Callable, Iterable, Iterator, Sized
 from dataclasses import dataclass
 from types import ModuleType
-from typing import Any
+from typing import Any, get_args
 
 from kiln3d_inference.engines.base import JobContext, Stage
+from kiln3d_inference.settings import PipelineType
 
 log = logging.getLogger(__name__)
 
-PIPELINE_TYPES = ("512", "1024", "1024_cascade", "1536_cascade")
+PIPELINE_TYPES: tuple[str, ...] = get_args(PipelineType)
 
 # Where each phase ends on a 0-1 scale of one attempt; sampling fills the span between.
 PREPROCESS_END = 0.05
@@ -57,6 +58,8 @@ TO_GLB_TICKS = 6
 
 @dataclass(frozen=True)
 class SamplingPass:
+    """One sampler loop of `run()`: what it samples, at which resolution, in how many steps."""
+
     kind: str  # "structure", "shape" or "texture"
     resolution: int  # 0 for the sparse structure pass
     steps: int
