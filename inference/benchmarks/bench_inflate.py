@@ -15,7 +15,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from kiln3d_inference.engines.inflate import inflate_image
+from kiln3d_inference.engines.relief import inflate_image
 
 TARGET_S = 1.5
 SAMPLE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp"}

@@ -18,7 +18,7 @@ from pydantic import ValidationError
 
 from kiln3d_inference import __version__
 from kiln3d_inference.server import ExitRequest, Sidecar, start_server
-from kiln3d_inference.settings import Settings
+from kiln3d_inference.settings import Settings, describe_invalid
 
 log = logging.getLogger("kiln3d_inference")
 
@@ -27,6 +27,7 @@ EXIT_LISTEN = 3
 
 
 def configure_logging() -> None:
+    """Plain lines on stderr: "<UTC timestamp> <LEVEL> <message>" (the api parses them)."""
     logging.basicConfig(
         level=logging.INFO,
         stream=sys.stderr,
@@ -46,14 +47,13 @@ def _exit(code: int) -> None:
 
 
 def main() -> None:
+    """Validate the settings (exit 2), listen (exit 3), load the engine in the background, serve
+    until a signal (exit 0), a recycle (exit 75) or the parent's death (exit 0)."""
     configure_logging()
     try:
         settings = Settings()
     except ValidationError as exc:
-        problems = "; ".join(
-            f"KILN_{'__'.join(str(p) for p in err['loc']).upper()}: {err['msg']}" for err in exc.errors()
-        )
-        log.error("invalid configuration: %s", problems)
+        log.error("invalid configuration: %s", describe_invalid(exc))
         _exit(EXIT_CONFIG)
         return
     exit_request = ExitRequest()

@@ -23,6 +23,8 @@ CLAMP_TO_EDGE = 33071
 
 @dataclass(frozen=True)
 class TexturedMesh:
+    """One triangle mesh with one base-colour texture, in glTF's conventions (Y up, metres)."""
+
     positions: npt.NDArray[np.float32]  # (N, 3)
     normals: npt.NDArray[np.float32]  # (N, 3), unit length
     uvs: npt.NDArray[np.float32]  # (N, 2), glTF convention: origin top-left
@@ -36,6 +38,8 @@ def _pad4(data: bytes, fill: bytes) -> bytes:
 
 
 def encode_glb(mesh: TexturedMesh, generator: str, name: str = "model") -> bytes:
+    """A binary glTF 2.0 (GLB) of the mesh: one node, one primitive, the texture embedded;
+    `generator` goes into asset.generator."""
     positions = np.ascontiguousarray(mesh.positions, dtype="<f4")
     normals = np.ascontiguousarray(mesh.normals, dtype="<f4")
     uvs = np.ascontiguousarray(mesh.uvs, dtype="<f4")

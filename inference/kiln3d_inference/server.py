@@ -30,6 +30,7 @@ from PIL import Image
 
 from kiln3d_inference import __version__
 from kiln3d_inference.engines.base import (
+    MAX_IMAGE_SIDE,
     RECYCLE_EXIT_CODE,
     Engine,
     EngineError,
@@ -49,7 +50,6 @@ log = logging.getLogger("kiln3d_inference")
 MAX_MESSAGE_BYTES = 64 * 1024 * 1024
 STOP_GRACE_S = 5.0  # how long a cancelled or overdue engine gets to stop before it is called stuck
 POLL_S = 0.1
-MAX_IMAGE_SIDE = 8192
 
 
 def _is_oom(exc: BaseException) -> bool:
@@ -82,6 +82,7 @@ def decode_image(data: bytes) -> Image.Image:
 
 
 def check_output_path(raw: str) -> Path:
+    """The request's output_path, absolute and in an existing folder, else InvalidInput."""
     path = Path(raw)
     if not raw or not path.is_absolute() or path.name in ("", ".", ".."):
         raise InvalidInput("output_path must be an absolute file path")
@@ -92,6 +93,8 @@ def check_output_path(raw: str) -> Path:
 
 @dataclass
 class RunningJob:
+    """The one job in progress: its context (cancel, deadline), thread and stop bookkeeping."""
+
     task_id: str
     ctx: JobContext
     started: float
@@ -145,6 +148,7 @@ class Sidecar(pb_grpc.InferenceServicer):
                 self.message = f"engine {self.engine_name or '?'} failed to load: {exc}"
 
     def begin_shutdown(self) -> None:
+        """Refuse new jobs and cancel the running one (SIGTERM, SIGINT, parent gone)."""
         self.shutting_down = True
         job = self.job
         if job is not None:
@@ -155,6 +159,7 @@ class Sidecar(pb_grpc.InferenceServicer):
     # ---- gRPC ------------------------------------------------------------------------------
 
     def Health(self, request: pb.HealthRequest, context: grpc.ServicerContext) -> pb.HealthResponse:
+        """The state, engine, device, VRAM and job count, answered at once in every state."""
         engine = self.engine
         vram = engine.vram() if engine is not None else None
         message = self.message
@@ -339,8 +344,8 @@ class Sidecar(pb_grpc.InferenceServicer):
             self.engine_name,
             outcome,
         )
-        recycle_after = self.settings.recycle_after_jobs
-        recycle = engine.should_recycle() or (recycle_after > 0 and self.jobs_done >= recycle_after)
+        job_limit = self.settings.jobs_before_recycle(self.engine_name)
+        recycle = engine.should_recycle() or (job_limit > 0 and self.jobs_done >= job_limit)
         self._job_lock.release()
         if recycle:
             log.info("recycling: exiting with code %d after this job", RECYCLE_EXIT_CODE)
@@ -357,6 +362,7 @@ class ExitRequest:
         self.reason = ""
 
     def request(self, code: int, reason: str) -> None:
+        """Ask the process to exit with `code`; the first request wins."""
         if not self.event.is_set():
             self.code, self.reason = code, reason
             self.event.set()

@@ -1,22 +1,33 @@
-"""Sidecar configuration: environment variables with the prefix KILN_, validated once at start.
+"""Sidecar configuration: one settings object read from KILN_* environment variables at start.
 
-A bad value stops the start with a message naming the variable (pydantic's ValidationError).
-The trellis2 engine reads its own KILN_TRELLIS2_* settings (engines/trellis2.py, Trellis2EngineSettings);
-KILN_MODELS_DIR is shared with it.
+`Settings` holds the sidecar's options (KILN_<NAME>) and, nested, the trellis2 engine's
+(`Settings.trellis2`, read from KILN_TRELLIS2_<NAME>). Every option is defined here once, with its
+one default. A bad value stops the start: `__main__` prints `describe_invalid(error)`, which names
+each variable, and exits 2.
 """
 
 from __future__ import annotations
 
 import enum
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent.parent
+ENV_PREFIX = "KILN_"
+
+PipelineType = Literal["512", "1024", "1024_cascade", "1536_cascade"]
+OptionalPipelineType = Literal["", PipelineType]
+# The most faces nvdiffrast renders: upstream's example.py:26 simplifies to this before export
+# (microsoft/TRELLIS.2 @ 5565d24), so a larger decimation target would be meaningless.
+NVDIFFRAST_FACE_LIMIT = 16_777_216
 
 
 class EngineChoice(enum.StrEnum):
+    """KILN_ENGINE: which engine the sidecar runs; `auto` asks the trellis2 probe."""
+
     AUTO = "auto"
     TRELLIS2 = "trellis2"
     INFLATE = "inflate"
@@ -33,18 +44,89 @@ class SimulateFault(enum.StrEnum):
     HANG = "hang"  # the job ignores cancellation and never ends (the api must kill the process)
 
 
+class Trellis2Settings(BaseModel):
+    """KILN_TRELLIS2_<NAME>: the trellis2 engine's options; every default suits one 24 GB card (RTX 4090).
+
+    The weights folder is the sidecar's `Settings.models_dir`.
+    """
+
+    # Unknown KILN_TRELLIS2_* variables (e.g. the installer's KILN_TRELLIS2_SRC) are not options.
+    model_config = ConfigDict(extra="ignore")
+
+    # A folder (default <models_dir>/TRELLIS.2-4B) or a hub id such as microsoft/TRELLIS.2-4B.
+    model: str = ""
+    pipeline_type: PipelineType = "1024_cascade"
+    # Used by the one retry after CUDA out-of-memory; "" retries the same type.
+    oom_retry_pipeline_type: OptionalPipelineType = "512"
+    # "" warms up with pipeline_type (compiles the kernels the real jobs use).
+    warm_up_pipeline_type: OptionalPipelineType = ""
+    low_vram: bool = True
+    # None keeps pipeline.json's values (12 steps each in TRELLIS.2-4B).
+    structure_steps: int | None = Field(default=None, ge=1, le=100)
+    shape_steps: int | None = Field(default=None, ge=1, le=100)
+    texture_steps: int | None = Field(default=None, ge=1, le=100)
+    structure_guidance: float | None = Field(default=None, ge=0.0, le=20.0)
+    shape_guidance: float | None = Field(default=None, ge=0.0, le=20.0)
+    texture_guidance: float | None = Field(default=None, ge=0.0, le=20.0)
+    max_num_tokens: int = Field(default=49152, ge=1024, le=1_000_000)
+    decimation_target: int = Field(default=500_000, ge=1_000, le=NVDIFFRAST_FACE_LIMIT)
+    texture_size: int = 2048
+    remesh: bool = True
+    remesh_band: float = Field(default=1.0, gt=0.0, le=8.0)
+    remesh_project: float = Field(default=0.0, ge=0.0, le=1.0)
+    # The source GLB is for editing tools: PNG textures by default; the api makes the WebP web copy.
+    webp_textures: bool = False
+    # Folders or hub ids replacing pipeline.json's gated parts; "" = a conventional folder under
+    # models_dir when present (dinov3-vitl16-pretrain-lvd1689m; RMBG-2.0, else BiRefNet), else hub.
+    image_cond_model: str = ""
+    rembg_model: str = ""
+    # Upstream's memory grows over repeated runs: with this engine the sidecar also restarts after
+    # this many jobs (0 = no trellis2 job limit; see Settings.jobs_before_recycle) ...
+    recycle_after_jobs: int = Field(default=100, ge=0)
+    # ... or above this much used VRAM (GiB, device-wide, measured after a job; 0 = never; unset =
+    # what the GPU held after the warm-up plus engines/trellis2/memory.py's RECYCLE_VRAM_GROWTH_GIB).
+    recycle_vram_gb: float | None = Field(default=None, ge=0.0)
+    # The availability probe refuses smaller cards.
+    min_vram_gb: float = Field(default=20.0, ge=0.0)
+    # PYTORCH_CUDA_ALLOC_CONF unless already set (upstream example.py:3 uses it to save memory).
+    alloc_conf: str = "expandable_segments:True"
+    verbose: bool = False
+
+    @field_validator("texture_size")
+    @classmethod
+    def _texture_size_is_a_power_of_two(cls, value: int) -> int:
+        if value not in (512, 1024, 2048, 4096):
+            raise ValueError("texture_size must be 512, 1024, 2048 or 4096")
+        return value
+
+
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="KILN_", extra="ignore")
+    """KILN_<NAME>: the sidecar's options, validated once at start (pydantic's ValidationError)."""
+
+    # KILN_TRELLIS2_<NAME> fills Settings.trellis2.<name>: the nested delimiter is "_", split once.
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_nested_delimiter="_",
+        env_nested_max_split=1,
+        extra="ignore",
+        populate_by_name=True,
+    )
 
     engine: EngineChoice = EngineChoice.AUTO
     # gRPC address: host:port, or unix:///path/to/socket.
     listen: str = Field(default="127.0.0.1:50051", min_length=1)
-    models_dir: Path = REPO_ROOT / "models"
+    # The weights folder (only the trellis2 engine reads weights). First found wins: MODELS_DIR (the
+    # api's own name), KILN_TRELLIS2_MODELS_DIR, KILN_MODELS_DIR (what the api passes).
+    models_dir: Path = Field(
+        default=REPO_ROOT / "models",
+        validation_alias=AliasChoices("models_dir", "KILN_TRELLIS2_MODELS_DIR", "KILN_MODELS_DIR"),
+    )
     simulate_seconds: float = Field(default=30.0, ge=0.0, le=3600.0)
     simulate_fault: SimulateFault = SimulateFault.NONE
     # Extra warm-up delay of the simulate engine, so the LOADING state can be seen (tests, demos).
     simulate_warmup_seconds: float = Field(default=0.0, ge=0.0, le=600.0)
-    # Exit with code 75 (planned recycle) after this many jobs; 0 = only when the engine asks.
+    # Exit with code 75 (planned recycle) after this many jobs, whatever the engine; 0 = no limit of
+    # its own (the engine may still ask: trellis2's own job limit and VRAM threshold).
     recycle_after_jobs: int = Field(default=0, ge=0)
     # Supervisor's pid: the sidecar exits (code 0) when it is no longer its parent, so a killed api
     # leaves no orphan holding the port or the GPU. 0 = do not watch.
@@ -53,3 +135,24 @@ class Settings(BaseSettings):
     shutdown_grace_s: float = Field(default=5.0, ge=0.0, le=60.0)
     # How long a Generate waits for the previous job to finish its clean-up before "busy".
     busy_wait_s: float = Field(default=10.0, ge=0.0, le=600.0)
+    trellis2: Trellis2Settings = Field(default_factory=Trellis2Settings)
+
+    def jobs_before_recycle(self, engine: str) -> int:
+        """Jobs after which the sidecar exits 75, 0 for no limit: the smaller of KILN_RECYCLE_AFTER_JOBS
+        and, when `engine` is trellis2, KILN_TRELLIS2_RECYCLE_AFTER_JOBS, each where above 0."""
+        limits = [self.recycle_after_jobs]
+        if engine == EngineChoice.TRELLIS2.value:
+            limits.append(self.trellis2.recycle_after_jobs)
+        return min((limit for limit in limits if limit > 0), default=0)
+
+
+def describe_invalid(error: ValidationError) -> str:
+    """One line naming each invalid environment variable and why, e.g.
+    "KILN_TRELLIS2_TEXTURE_SIZE: Value error, texture_size must be 512, 1024, 2048 or 4096"."""
+    problems = []
+    for problem in error.errors():
+        name = "_".join(str(part) for part in problem["loc"]).upper()
+        # A field read under an alias reports the alias, which is already the variable's name.
+        variable = name if name.startswith(ENV_PREFIX) or name == "MODELS_DIR" else ENV_PREFIX + name
+        problems.append(f"{variable}: {problem['msg']}")
+    return "; ".join(problems)

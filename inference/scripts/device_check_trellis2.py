@@ -59,11 +59,8 @@ except ImportError as missing:
 from PIL import Image  # noqa: E402
 
 from kiln3d_inference.engines.base import JobCancelled, JobContext, OutOfMemory, Stage  # noqa: E402
-from kiln3d_inference.engines.trellis2 import (  # noqa: E402
-    Trellis2Engine,
-    Trellis2EngineSettings,
-    trellis2_available,
-)
+from kiln3d_inference.engines.trellis2 import Trellis2Engine, trellis2_available  # noqa: E402
+from kiln3d_inference.settings import Settings, Trellis2Settings  # noqa: E402
 
 results: list[tuple[str, bool, str]] = []
 
@@ -131,7 +128,7 @@ if not torch.cuda.is_available():
 
 @check("probe")
 def probe_without_upstream() -> str:
-    available, reason = trellis2_available(Trellis2EngineSettings(models_dir=Path(tempfile.mkdtemp())))
+    available, reason = trellis2_available(Settings(models_dir=Path(tempfile.mkdtemp())))
     require(not available, reason)
     require("TRELLIS.2 is not installed" in reason, reason)
     return f"(False, {reason!r})"
@@ -166,8 +163,7 @@ CONTROL.step_hook = step_hook
 models_dir = Path(tempfile.mkdtemp(prefix="kiln3d-device-check-"))
 CONTROL.write_model_folder(models_dir / "TRELLIS.2-4B")
 output_dir = Path(tempfile.mkdtemp(prefix="kiln3d-device-check-out-"))
-settings = Trellis2EngineSettings(
-    models_dir=models_dir,
+settings = Trellis2Settings(
     pipeline_type="1024_cascade",
     oom_retry_pipeline_type="512",
     warm_up_pipeline_type="512",
@@ -177,7 +173,7 @@ settings = Trellis2EngineSettings(
     recycle_after_jobs=0,
     recycle_vram_gb=0,
 )
-engine = Trellis2Engine(settings)
+engine = Trellis2Engine(Settings(models_dir=models_dir, trellis2=settings))
 baseline: dict[str, int] = {}
 
 

@@ -171,7 +171,7 @@ print(f"    flash-attn {flash_attn.__version__}; {Trellis2ImageTo3DPipeline.__mo
 EOF
 
 say "What the sidecar's INFERENCE_ENGINE=auto probe says now"
-(cd "$REPO_ROOT/inference" && "$PY" -c 'from kiln3d_inference.engines.trellis2 import trellis2_available as probe; ok, why = probe(); print(f"    {ok}: {why}")' 2>/dev/null) ||
+(cd "$REPO_ROOT/inference" && "$PY" -c 'from kiln3d_inference.engines.trellis2 import trellis2_available as probe; from kiln3d_inference.settings import Settings; ok, why = probe(Settings()); print(f"    {ok}: {why}")' 2>/dev/null) ||
   echo "    (the probe could not run: are the sidecar's dependencies in this venv? pip install -e 'inference[dev]')"
 trap - ERR
 say "Done. Weights: see models/README.md; then start with INFERENCE_ENGINE=trellis2 (or auto)."

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from kiln3d_inference import codegen
+from scripts import codegen
 
 
 def test_committed_stubs_match_a_fresh_generation(tmp_path: Path) -> None:
@@ -16,7 +16,7 @@ def test_committed_stubs_match_a_fresh_generation(tmp_path: Path) -> None:
         if (tmp_path / name).read_bytes() != (codegen.STUB_DIR / name).read_bytes()
     ]
     assert not stale, (
-        f"stubs out of date, run: inference/.venv/bin/python -m kiln3d_inference.codegen ({stale})"
+        f"stubs out of date, run: inference/.venv/bin/python inference/scripts/codegen.py ({stale})"
     )
 
 

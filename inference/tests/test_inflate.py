@@ -1,5 +1,6 @@
-"""The inflate engine on real samples and on hostile inputs: every GLB closed, manifold, about one
-unit across, centred, Y-up, and free of glTF-Validator errors."""
+"""The silhouette relief (engines/relief.py) and the inflate engine on real samples and on hostile
+inputs: every GLB closed, manifold, about one unit across, centred, Y-up, and free of glTF-Validator
+errors."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ import pytest
 from PIL import Image
 
 from kiln3d_inference.engines.base import InvalidInput, JobCancelled, JobContext, Stage
-from kiln3d_inference.engines.inflate import InflateEngine, InflateResult, inflate_image
+from kiln3d_inference.engines.inflate import InflateEngine
+from kiln3d_inference.engines.relief import InflateResult, inflate_image
 from tests.helpers import (
     MeshFacts,
     edge_problems,

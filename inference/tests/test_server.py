@@ -240,6 +240,18 @@ def test_recycle_exits_75_after_the_response(tmp_path: Path, out_dir: Path) -> N
     assert "recycling" in sidecar.log()
 
 
+def test_failed_jobs_count_towards_the_recycle(tmp_path: Path, out_dir: Path) -> None:
+    # Upstream's memory grows per run, whatever its outcome.
+    with SidecarProcess(
+        tmp_path, KILN_SIMULATE_SECONDS="0.3", KILN_SIMULATE_FAULT="internal", KILN_RECYCLE_AFTER_JOBS="2"
+    ) as sidecar:
+        sidecar.wait_for_state(pb.READY)
+        for task_id in ("t1", "t2"):
+            events = list(sidecar.stub.Generate(_request(out_dir, task_id=task_id), timeout=30))
+            assert _terminal(events).error.code == pb.INTERNAL
+        assert sidecar.wait_for_exit(timeout=15) == RECYCLE_EXIT_CODE
+
+
 def test_sigterm_when_idle_exits_0(simulate: SidecarProcess) -> None:
     simulate.signal(signal.SIGTERM)
     assert simulate.wait_for_exit(timeout=10) == 0
@@ -352,6 +364,28 @@ def test_bad_configuration_stops_the_start_naming_the_variable(tmp_path: Path) -
     )
     assert done.returncode == 2
     assert "KILN_ENGINE" in done.stderr
+
+
+def test_a_bad_trellis2_option_stops_the_start_naming_the_variable(tmp_path: Path) -> None:
+    # Validated at start with every other option, whichever engine runs.
+    env = {
+        "KILN_ENGINE": "inflate",
+        "KILN_TRELLIS2_TEXTURE_SIZE": "3000",
+        "KILN_LISTEN": f"unix://{tmp_path}/s.sock",
+    }
+    import os
+
+    done = subprocess.run(
+        [sys.executable, "-m", "kiln3d_inference"],
+        cwd=INFERENCE_DIR,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert "KILN_TRELLIS2_TEXTURE_SIZE: Value error, texture_size must be" in done.stderr
 
 
 def test_many_health_calls_while_a_job_runs(simulate: SidecarProcess, out_dir: Path) -> None:

@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 import pytest
 from PIL import Image
+from pydantic import ValidationError
 
 from kiln3d_inference.engines.base import (
     EngineError,
@@ -36,14 +37,10 @@ from kiln3d_inference.engines.base import (
     OutOfMemory,
     Stage,
 )
-from kiln3d_inference.engines.trellis2 import (
-    DERIVED_CONFIG,
-    Trellis2Engine,
-    Trellis2EngineSettings,
-    choose_seed,
-    prepare_input,
-    trellis2_available,
-)
+from kiln3d_inference.engines.trellis2 import Trellis2Engine, trellis2_available
+from kiln3d_inference.engines.trellis2.inputs import choose_seed, prepare_input
+from kiln3d_inference.engines.trellis2.weights import DERIVED_CONFIG, model_path
+from kiln3d_inference.settings import Settings, Trellis2Settings, describe_invalid
 
 FAKE_ROOT = Path(__file__).resolve().parent / "fake_trellis2"
 FAKE_MODULES = ("torch", "trellis2", "o_voxel")
@@ -96,8 +93,9 @@ def write_aux_folder(models_dir: Path, name: str) -> Path:
     return folder
 
 
-def make_settings(fake: Fake, **overrides: Any) -> Trellis2EngineSettings:
-    return Trellis2EngineSettings(models_dir=fake.models_dir, **overrides)
+def make_settings(fake: Fake, **overrides: Any) -> Settings:
+    """The sidecar's settings with the fake's models folder and these trellis2 options."""
+    return Settings(models_dir=fake.models_dir, trellis2=Trellis2Settings(**overrides))
 
 
 def loaded_engine(fake: Fake, **overrides: Any) -> Trellis2Engine:
@@ -200,7 +198,7 @@ def test_rmbg_folder_is_preferred_and_an_explicit_hub_id_wins(fake: Fake) -> Non
 
 
 def test_missing_weights_fail_the_load_with_a_pointer_to_the_readme(fake: Fake, tmp_path: Path) -> None:
-    engine = Trellis2Engine(Trellis2EngineSettings(models_dir=tmp_path / "empty"))
+    engine = Trellis2Engine(Settings(models_dir=tmp_path / "empty"))
     with pytest.raises(EngineError, match=r"weights not found .*models/README\.md"):
         engine.load()
 
@@ -225,16 +223,19 @@ def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch, tmp
     monkeypatch.setenv("KILN_TRELLIS2_TEXTURE_SIZE", "1024")
     monkeypatch.setenv("KILN_TRELLIS2_RECYCLE_AFTER_JOBS", "7")
     monkeypatch.setenv("KILN_MODELS_DIR", str(tmp_path))
-    settings = Trellis2EngineSettings()
-    assert (settings.pipeline_type, settings.texture_size, settings.recycle_after_jobs) == ("512", 1024, 7)
-    assert settings.model_path() == tmp_path / "TRELLIS.2-4B"
+    settings = Settings()
+    options = settings.trellis2
+    assert (options.pipeline_type, options.texture_size, options.recycle_after_jobs) == ("512", 1024, 7)
+    assert model_path(settings) == tmp_path / "TRELLIS.2-4B"
     monkeypatch.setenv("KILN_TRELLIS2_TEXTURE_SIZE", "3000")
-    with pytest.raises(ValueError, match="texture_size"):
-        Trellis2EngineSettings()
+    with pytest.raises(ValidationError, match="texture_size") as bad_size:
+        Settings()
+    assert describe_invalid(bad_size.value).startswith("KILN_TRELLIS2_TEXTURE_SIZE: ")
     monkeypatch.setenv("KILN_TRELLIS2_TEXTURE_SIZE", "2048")
     monkeypatch.setenv("KILN_TRELLIS2_PIPELINE_TYPE", "2048_cascade")
-    with pytest.raises(ValueError, match="pipeline_type"):
-        Trellis2EngineSettings()
+    with pytest.raises(ValidationError, match="pipeline_type") as bad_type:
+        Settings()
+    assert describe_invalid(bad_type.value).startswith("KILN_TRELLIS2_PIPELINE_TYPE: ")
 
 
 # -- generate: arguments ---------------------------------------------------------------------------
@@ -603,17 +604,19 @@ def test_warm_up_generates_once_and_exercises_the_background_remover(fake: Fake)
     assert [r["pipeline_type"] for r in runs] == ["512"]
     assert len(fake.control.calls_named("export")) == 1
     assert fake.control.rembg_calls == 1
-    assert engine.jobs_done == 0
     assert not engine.should_recycle()
 
 
-def test_recycle_after_the_configured_number_of_jobs(fake: Fake, tmp_path: Path) -> None:
-    engine = loaded_engine(fake, recycle_after_jobs=2, recycle_vram_gb=0)
+def test_the_trellis2_job_limit_is_counted_by_the_sidecar_not_the_engine(fake: Fake, tmp_path: Path) -> None:
+    # The sidecar counts every job, failed ones too (test_server.py); the engine asks only for VRAM.
+    settings = make_settings(fake, recycle_after_jobs=2, recycle_vram_gb=0)
+    assert settings.jobs_before_recycle("trellis2") == 2
+    engine = Trellis2Engine(settings)
+    engine.load()
     engine.generate(transparent_subject(), tmp_path / "a.glb", 1, new_context())
-    assert not engine.should_recycle()
-    with pytest.raises(InvalidInput):  # failed jobs count too: the memory growth is per run
+    with pytest.raises(InvalidInput):
         engine.generate(Image.new("RGBA", (64, 64)), tmp_path / "b.glb", 1, new_context())
-    assert engine.should_recycle()
+    assert not engine.should_recycle()
 
 
 def test_recycle_past_the_vram_threshold(fake: Fake) -> None:
@@ -678,13 +681,13 @@ def test_probe_says_which_package_is_missing(
 
 
 def test_probe_without_any_of_it_installed(tmp_path: Path) -> None:
-    available, reason = trellis2_available(Trellis2EngineSettings(models_dir=tmp_path))
+    available, reason = trellis2_available(Settings(models_dir=tmp_path))
     assert not available
     assert "not installed" in reason or "not found" in reason
 
 
 def test_probe_says_the_weights_are_missing(fake: Fake, tmp_path: Path) -> None:
-    available, reason = trellis2_available(Trellis2EngineSettings(models_dir=tmp_path / "none"))
+    available, reason = trellis2_available(Settings(models_dir=tmp_path / "none"))
     assert not available
     assert reason.startswith("TRELLIS.2 weights not found at")
 

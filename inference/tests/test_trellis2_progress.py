@@ -8,7 +8,7 @@ import types
 import pytest
 
 from kiln3d_inference.engines.base import JobCancelled, JobContext, Stage
-from kiln3d_inference.engines.trellis2_progress import (
+from kiln3d_inference.engines.trellis2.progress import (
     JobProgress,
     patched_attribute,
     sampling_passes,

@@ -18,6 +18,9 @@ from pathlib import Path
 
 from PIL import Image
 
+# Pictures larger than this on either side are INVALID_INPUT (proto GenerateRequest.image).
+MAX_IMAGE_SIDE = 8192
+
 
 class Stage(enum.IntEnum):
     """Mirrors proto `Stage` (same numbers)."""
@@ -40,6 +43,8 @@ class ErrorCode(enum.IntEnum):
 
 
 class EngineError(Exception):
+    """A failure an engine reports with its proto ErrorCode (INTERNAL unless a subclass says)."""
+
     code: ErrorCode = ErrorCode.INTERNAL
 
     def __init__(self, message: str) -> None:
@@ -48,18 +53,26 @@ class EngineError(Exception):
 
 
 class OutOfMemory(EngineError):
+    """GPU (or host) memory ran out, after the engine's own clean-up and retry."""
+
     code = ErrorCode.OOM
 
 
 class InvalidInput(EngineError):
+    """The picture or the output path cannot be used; retrying will not help."""
+
     code = ErrorCode.INVALID_INPUT
 
 
 class JobTimeout(EngineError):
+    """The job ran past GenerateRequest.timeout_s (JobContext.deadline)."""
+
     code = ErrorCode.TIMEOUT
 
 
 class JobCancelled(EngineError):
+    """The client ended the call, or the sidecar is shutting down."""
+
     code = ErrorCode.CANCELLED
 
 
@@ -74,7 +87,12 @@ class JobContext:
     on_progress: ProgressCallback
     deadline: float | None = None  # time.monotonic() value; None = no limit
     cancelled: threading.Event = field(default_factory=threading.Event)
-    _last_percent: float = 0.0
+    _last_percent: float = field(default=0.0, init=False, repr=False)
+
+    @property
+    def last_percent(self) -> float:
+        """The percent last passed on (0 before the first report)."""
+        return self._last_percent
 
     def check(self) -> None:
         """Raise if the job was cancelled or ran past its deadline. Call between steps."""
@@ -84,7 +102,12 @@ class JobContext:
             raise JobTimeout("job exceeded its time limit")
 
     def progress(self, stage: Stage, percent: float, message: str = "") -> None:
-        """Report overall progress (0-100); clamped so it never goes backwards."""
+        """Report overall progress (0-100), then check() for cancellation and the deadline.
+
+        The one owner of "percent never decreases within one job" (proto Progress.percent): a value
+        below the last one is passed on as the last one, one above 100 as 100. Engines report their
+        own mapping as it is, and the server forwards what arrives here.
+        """
         percent = min(100.0, max(self._last_percent, percent))
         self._last_percent = percent
         self.on_progress(stage, percent, message)
@@ -93,6 +116,8 @@ class JobContext:
 
 @dataclass(frozen=True)
 class GenerateResult:
+    """A finished job: the GLB's path and size in bytes, its triangles, seconds taken, engine name."""
+
     output_path: Path
     triangles: int
     bytes: int
@@ -102,6 +127,8 @@ class GenerateResult:
 
 @dataclass(frozen=True)
 class VramUsage:
+    """GPU memory in bytes: used device-wide, and the device's total (both 0 on the CPU)."""
+
     used_bytes: int = 0
     total_bytes: int = 0
 
@@ -124,9 +151,11 @@ class Engine(abc.ABC):
         """Make a GLB at output_path (write a temporary name, then rename)."""
 
     def device(self) -> str:
+        """Where the engine runs, for Health (e.g. "cpu", "cuda:0 (NVIDIA H200)")."""
         return "cpu"
 
     def vram(self) -> VramUsage:
+        """GPU memory now, for Health and the recycle decision."""
         return VramUsage()
 
     def clear_cache(self) -> None:

@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 import importlib
-import logging
 from dataclasses import dataclass
 from typing import Any
 
 from kiln3d_inference.engines.base import Engine
 from kiln3d_inference.settings import EngineChoice, Settings
 
-log = logging.getLogger(__name__)
-
 TRELLIS2_MODULE = "kiln3d_inference.engines.trellis2"
 
 
 @dataclass(frozen=True)
 class EngineSelection:
+    """The engine to run and why (logged, and shown by Health while loading)."""
+
     name: str  # "trellis2", "inflate" or "simulate"
     reason: str
 
@@ -32,7 +31,7 @@ def select_engine(settings: Settings) -> EngineSelection:
     if settings.engine is not EngineChoice.AUTO:
         return EngineSelection(settings.engine.value, f"KILN_ENGINE={settings.engine.value}")
     try:
-        available, why = _trellis2_module().trellis2_available()
+        available, why = _trellis2_module().trellis2_available(settings)
     except Exception as exc:  # a broken optional engine must not stop the CPU default
         available, why = False, f"trellis2 probe failed: {type(exc).__name__}: {exc}"
     if available:
@@ -41,6 +40,7 @@ def select_engine(settings: Settings) -> EngineSelection:
 
 
 def build_engine(name: str, settings: Settings) -> Engine:
+    """A new, unloaded engine by name ("inflate", "simulate" or "trellis2"); ValueError otherwise."""
     if name == "inflate":
         from kiln3d_inference.engines.inflate import InflateEngine
 
@@ -52,7 +52,6 @@ def build_engine(name: str, settings: Settings) -> Engine:
             settings.simulate_seconds, settings.simulate_fault, settings.simulate_warmup_seconds
         )
     if name == "trellis2":
-        # Reads its own KILN_TRELLIS2_* settings (engines/trellis2.py).
-        engine: Engine = _trellis2_module().Trellis2Engine()
+        engine: Engine = _trellis2_module().Trellis2Engine(settings)
         return engine
     raise ValueError(f"unknown engine {name!r}")

@@ -26,5 +26,6 @@ def atomic_output(output_path: Path) -> Iterator[Path]:
 
 
 def atomic_write_bytes(output_path: Path, data: bytes) -> None:
+    """Write data to output_path through atomic_output: complete or not there at all."""
     with atomic_output(output_path) as tmp:
         tmp.write_bytes(data)

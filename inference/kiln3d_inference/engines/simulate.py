@@ -1,6 +1,7 @@
-"""The `simulate` engine: inflate's model, delivered over KILN_SIMULATE_SECONDS through stages shaped
-like TRELLIS.2's (preprocess, 3 x 12 sampler steps, export), with optional fault injection so the
-api's progress, cancel, timeout, OOM and kill-and-restart paths can be exercised without a GPU."""
+"""The `simulate` engine: the silhouette relief (engines/relief.py), delivered over
+KILN_SIMULATE_SECONDS through stages shaped like TRELLIS.2's (preprocess, 3 x 12 sampler steps,
+export), with optional fault injection so the api's progress, cancel, timeout, OOM and
+kill-and-restart paths can be exercised without a GPU."""
 
 from __future__ import annotations
 
@@ -18,8 +19,8 @@ from kiln3d_inference.engines.base import (
     OutOfMemory,
     Stage,
 )
-from kiln3d_inference.engines.inflate import inflate_image, procedural_test_image
 from kiln3d_inference.engines.output import atomic_write_bytes
+from kiln3d_inference.engines.relief import inflate_image, procedural_test_image
 from kiln3d_inference.settings import SimulateFault
 
 log = logging.getLogger(__name__)
@@ -44,10 +45,12 @@ STAGE_LABEL = {
 
 
 class SimulatedInternalError(RuntimeError):
-    pass
+    """KILN_SIMULATE_FAULT=internal: an error no engine maps, so the server reports INTERNAL."""
 
 
 class SimulateEngine(Engine):
+    """The relief, delivered over `seconds` in TRELLIS.2-like stages, with an optional fault."""
+
     name = "simulate"
 
     def __init__(
@@ -56,7 +59,6 @@ class SimulateEngine(Engine):
         self.seconds = seconds
         self.warm_up_seconds = warm_up_seconds
         self.fault = fault
-        self.cache_clears = 0
         self._oom_tasks: set[str] = set()
         self._lock = threading.Lock()
 
@@ -64,13 +66,10 @@ class SimulateEngine(Engine):
         """Nothing to load."""
 
     def warm_up(self) -> None:
+        """One relief of a small built-in picture, then KILN_SIMULATE_WARMUP_SECONDS of waiting."""
         # Instant: the real work (inflate) runs once, without the simulated delay or faults.
         inflate_image(procedural_test_image(128))
         time.sleep(self.warm_up_seconds)
-
-    def clear_cache(self) -> None:
-        with self._lock:
-            self.cache_clears += 1
 
     def _wait(self, seconds: float, ctx: JobContext) -> None:
         end = time.monotonic() + seconds
@@ -110,6 +109,7 @@ class SimulateEngine(Engine):
         except OutOfMemory as exc:
             log.warning("simulate: task %s: %s; clearing the cache and retrying once", ctx.task_id, exc)
             self.clear_cache()
+            # The retry's lower percentages are held at the bar's level by the JobContext.
             ctx.progress(Stage.PREPROCESS, 0.0, "out of memory: cache cleared, retrying")
             try:
                 glb, triangles = self._attempt(image, ctx)

@@ -1,1 +1,1 @@
-"""Generated gRPC stubs for proto/inference.proto: regenerate with `python -m kiln3d_inference.codegen`."""
+"""Generated gRPC stubs for proto/inference.proto: regenerate with `python inference/scripts/codegen.py`."""

@@ -1,7 +1,10 @@
 """Regenerate the gRPC stubs from proto/inference.proto into kiln3d_inference/proto/.
 
-Run: `inference/.venv/bin/python -m kiln3d_inference.codegen [OUT_DIR]`. The proto is staged under
-`kiln3d_inference/proto/` in a temp include root so the generated imports are package-absolute.
+A development tool, not part of the runtime package: needs the dev extra (grpcio-tools and
+mypy-protobuf, pinned so the committed stubs equal what tests/test_codegen.py regenerates).
+Run from the repository root: `inference/.venv/bin/python inference/scripts/codegen.py [OUT_DIR]`.
+The proto is staged under `kiln3d_inference/proto/` in a temp include root so the generated imports
+are package-absolute.
 """
 
 from __future__ import annotations
@@ -12,10 +15,10 @@ import sysconfig
 import tempfile
 from pathlib import Path
 
-PACKAGE_DIR = Path(__file__).resolve().parent
-REPO_ROOT = PACKAGE_DIR.parent.parent
+INFERENCE_DIR = Path(__file__).resolve().parent.parent
+REPO_ROOT = INFERENCE_DIR.parent
 PROTO_FILE = REPO_ROOT / "proto" / "inference.proto"
-STUB_DIR = PACKAGE_DIR / "proto"
+STUB_DIR = INFERENCE_DIR / "kiln3d_inference" / "proto"
 GENERATED_NAMES = ("inference_pb2.py", "inference_pb2.pyi", "inference_pb2_grpc.py", "inference_pb2_grpc.pyi")
 
 
@@ -63,6 +66,7 @@ def generate(out_dir: Path) -> list[Path]:
 
 
 def main(argv: list[str]) -> int:
+    """Generate into argv[0], else into the package's proto/ folder; print each written path."""
     out_dir = Path(argv[0]) if argv else STUB_DIR
     for path in generate(out_dir):
         print(path)

@@ -1,4 +1,4 @@
-"""One monotonic 0-100 progress bar for a TRELLIS.2 job, fed by upstream's own tqdm loops.
+"""One 0-100 progress bar for a TRELLIS.2 job, fed by upstream's own tqdm loops.
 
 Upstream (microsoft/TRELLIS.2 @ 5565d240c4a494caaf9ece7a554542b76ffa36d3) exposes no progress
 callback. Its samplers step through `for t, t_prev in tqdm(t_pairs, desc=tqdm_desc, ...)`
@@ -22,13 +22,14 @@ import logging
 from collections.abc import Callable, Iterable, Iterator, Sized
 from dataclasses import dataclass
 from types import ModuleType
-from typing import Any
+from typing import Any, get_args
 
 from kiln3d_inference.engines.base import JobContext, Stage
+from kiln3d_inference.settings import PipelineType
 
 log = logging.getLogger(__name__)
 
-PIPELINE_TYPES = ("512", "1024", "1024_cascade", "1536_cascade")
+PIPELINE_TYPES: tuple[str, ...] = get_args(PipelineType)
 
 # Where each phase ends on a 0-1 scale of one attempt; sampling fills the span between.
 PREPROCESS_END = 0.05
@@ -57,6 +58,8 @@ TO_GLB_TICKS = 6
 
 @dataclass(frozen=True)
 class SamplingPass:
+    """One sampler loop of `run()`: what it samples, at which resolution, in how many steps."""
+
     kind: str  # "structure", "shape" or "texture"
     resolution: int  # 0 for the sparse structure pass
     steps: int
@@ -105,10 +108,11 @@ def sampling_passes(
 
 
 class JobProgress:
-    """Maps one attempt's phases onto [start, 100] of the job's bar and forwards to the JobContext.
+    """Maps one attempt's phases onto [start, 100] of the job's bar and forwards to the JobContext,
+    which keeps the bar from going backwards.
 
     A retry after an out-of-memory error starts a new JobProgress at the point the first attempt
-    reached, so the bar never goes backwards and still ends at 100.
+    reached (JobContext.last_percent), so it reads on from there and still ends at 100.
     """
 
     def __init__(self, ctx: JobContext, passes: list[SamplingPass], start: float = 0.0) -> None:
@@ -124,13 +128,10 @@ class JobProgress:
             self._pass_bounds.append((at, at + width))
             at += width
         self._next_pass = 0
-        self.last_percent = start
 
     def report(self, stage: Stage, fraction: float, message: str) -> None:
         """fraction: 0-1 of this attempt; raises JobCancelled / JobTimeout through the context."""
-        percent = self._start + self._span * min(1.0, max(0.0, fraction))
-        self.last_percent = max(self.last_percent, percent)
-        self._ctx.progress(stage, percent, message)
+        self._ctx.progress(stage, self._start + self._span * fraction, message)
 
     def check(self) -> None:
         """Raise JobCancelled / JobTimeout now if due."""
@@ -224,6 +225,7 @@ class StepBar:
 
     def _report(self) -> None:
         fraction = self.n / self.total if self.total else 0.0
+        # A loop that runs past its announced total stays within its own span of the bar.
         percent_of_attempt = self._low + (self._high - self._low) * min(1.0, fraction)
         detail = f"{self._label} {self.n}/{self.total}" if self.total else self._label
         if self.desc and self._stage is Stage.EXPORT:

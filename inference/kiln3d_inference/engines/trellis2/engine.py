@@ -1,0 +1,359 @@
+"""The `trellis2` engine: microsoft/TRELLIS.2-4B on CUDA behind the Engine seam (load, warm-up, jobs).
+
+Written against upstream microsoft/TRELLIS.2 @ 5565d240c4a494caaf9ece7a554542b76ffa36d3; the
+file:line references below are to that commit.
+
+- Loading: `Trellis2ImageTo3DPipeline.from_pretrained(path_or_hub_id, config_file)` reads
+  `<path>/pipeline.json` (pipelines/base.py:21-50; trellis2_image_to_3d.py:81-117); which path and
+  which config file: weights.py. `low_vram` (default True in pipeline.json) keeps every model on
+  the CPU and moves each to the GPU only for its own step (trellis2_image_to_3d.py:119-125,
+  210-221): that is what lets a 24 GB card run it.
+- Input: `preprocess_image` (trellis2_image_to_3d.py:127-162), given an RGBA or an RGB image as
+  inputs.py decides.
+- Sampling: `run(image, seed, sparse_structure_sampler_params, shape_slat_sampler_params,
+  tex_slat_sampler_params, preprocess_image, pipeline_type, max_num_tokens)` (lines 488-595);
+  pipeline types '512', '1024', '1024_cascade' (the default, line 56), '1536_cascade'. Sampler
+  params merge over pipeline.json's: `steps`, `guidance_strength`, `guidance_rescale`,
+  `guidance_interval`, `rescale_t` (samplers/flow_euler.py:84-208; app.py:375-392). It returns a
+  list of `MeshWithVoxel` (vertices, faces, attrs, coords, layout, voxel_size).
+- Export: `o_voxel.postprocess.to_glb(...)` (o-voxel/o_voxel/postprocess.py:14-330) returns a
+  `trimesh.Trimesh`; `.export(path, file_type='glb', extension_webp=...)` writes it. Arguments as
+  upstream's example.py:33-48 (remesh on, band 1, project 0), decimation and texture size ours.
+- Progress: see progress.py (upstream has no callback; its tqdm loops are borrowed).
+- Out of memory: cleaned up once the exception and its traceback are gone (memory.py), then one
+  retry, at KILN_TRELLIS2_OOM_RETRY_PIPELINE_TYPE when set; a second OOM is `OutOfMemory`.
+
+torch, trellis2 and o_voxel are imported inside load() only: this module imports on any machine.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from PIL import Image
+
+from kiln3d_inference.engines.base import (
+    Engine,
+    EngineError,
+    GenerateResult,
+    InvalidInput,
+    JobContext,
+    OutOfMemory,
+    VramUsage,
+)
+from kiln3d_inference.engines.output import atomic_output
+from kiln3d_inference.engines.trellis2.inputs import choose_seed, prepare_input, warm_up_image
+from kiln3d_inference.engines.trellis2.memory import (
+    GIB,
+    is_out_of_memory,
+    recycle_vram_limit,
+    release_memory,
+    vram_usage,
+)
+from kiln3d_inference.engines.trellis2.progress import (
+    JobProgress,
+    SamplingPass,
+    patched_attribute,
+    sampling_passes,
+)
+from kiln3d_inference.engines.trellis2.weights import UPSTREAM_CONFIG, model_reference
+from kiln3d_inference.settings import NVDIFFRAST_FACE_LIMIT, Settings
+
+log = logging.getLogger(__name__)
+
+SAMPLER_MODULE = "trellis2.pipelines.samplers.flow_euler"
+POSTPROCESS_MODULE = "o_voxel.postprocess"
+SAMPLER_DEFAULT_STEPS = 50  # FlowEulerSampler.sample's default when pipeline.json names none
+AABB = ((-0.5, -0.5, -0.5), (0.5, 0.5, 0.5))  # the pipeline's output volume (trellis2_image_to_3d.py:478)
+
+
+class Trellis2Engine(Engine):
+    """TRELLIS.2's image-to-3D pipeline, loaded once; one generation per job, retried once after a
+    CUDA out-of-memory error; asks for a restart past its VRAM threshold."""
+
+    name = "trellis2"
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings.trellis2
+        self._sidecar_settings = settings  # the weights folder lives there
+        self._torch: Any = None
+        self._pipeline: Any = None
+        self._sampler_module: Any = None
+        self._postprocess: Any = None
+        self._device_index = 0
+        self._device_name = ""
+        self._vram_after_warm_up: int | None = None
+
+    # -- lifecycle --------------------------------------------------------------------------------
+
+    def load(self) -> None:
+        """Import torch and TRELLIS.2, build the pipeline from the weights, move it to CUDA.
+        Raises EngineError saying what is missing."""
+        s = self.settings
+        if s.alloc_conf:
+            # Read when CUDA first allocates, so it must be set before torch touches the GPU.
+            os.environ.setdefault("PYTORCH_CUDA_ALLOC_CONF", s.alloc_conf)
+        try:
+            torch: Any = importlib.import_module("torch")
+        except ImportError as exc:
+            raise EngineError("PyTorch is not installed (inference/scripts/install_trellis2.sh)") from exc
+        if not torch.cuda.is_available():
+            raise EngineError("CUDA is not available: the trellis2 engine needs an NVIDIA GPU")
+        try:
+            pipelines: Any = importlib.import_module("trellis2.pipelines")
+            pipeline_class: Any = pipelines.Trellis2ImageTo3DPipeline
+            sampler_module = importlib.import_module(SAMPLER_MODULE)
+            postprocess = importlib.import_module(POSTPROCESS_MODULE)
+        except ImportError as exc:
+            raise EngineError(
+                f"TRELLIS.2 is not installed ({exc}): inference/scripts/install_trellis2.sh"
+            ) from exc
+        reference, config_file = model_reference(self._sidecar_settings)
+        started = time.monotonic()
+        try:
+            if config_file == UPSTREAM_CONFIG:
+                pipeline = pipeline_class.from_pretrained(reference)
+            else:
+                pipeline = pipeline_class.from_pretrained(reference, config_file=config_file)
+            pipeline.low_vram = s.low_vram
+            pipeline.cuda()
+        except Exception as exc:
+            raise EngineError(
+                f"could not load TRELLIS.2 from {reference}: {type(exc).__name__}: {exc}"
+            ) from exc
+        self._torch = torch
+        self._pipeline = pipeline
+        self._sampler_module = sampler_module
+        self._postprocess = postprocess
+        self._device_index = int(torch.cuda.current_device())
+        self._device_name = str(torch.cuda.get_device_name(self._device_index))
+        log.info(
+            "TRELLIS.2 loaded from %s in %.1f s on %s (low_vram=%s, pipeline %s)",
+            reference,
+            time.monotonic() - started,
+            self.device(),
+            s.low_vram,
+            s.pipeline_type,
+        )
+
+    def warm_up(self) -> None:
+        """One generation of the built-in picture (compiles the kernels), one background removal,
+        then the VRAM level the default recycle threshold is measured from."""
+        started = time.monotonic()
+        pipeline_type = self.settings.warm_up_pipeline_type or self.settings.pipeline_type
+        with tempfile.TemporaryDirectory(prefix="kiln3d-warm-up-") as folder:
+            ctx = JobContext(task_id="warm-up", on_progress=lambda stage, percent, message: None)
+            self._generate(warm_up_image(), Path(folder) / "warm-up.glb", 1, ctx, pipeline_type)
+        self._warm_up_background_removal()
+        self._vram_after_warm_up = self.vram().used_bytes
+        log.info("TRELLIS.2 warm-up (%s) took %.1f s", pipeline_type, time.monotonic() - started)
+
+    def _warm_up_background_removal(self) -> None:
+        """The warm-up subject is transparent, so also run the remover once on an opaque copy."""
+        opaque = Image.new("RGB", (384, 384), (245, 245, 245))
+        opaque.paste(warm_up_image(), mask=warm_up_image())
+        try:
+            self._pipeline.preprocess_image(opaque)
+        except ValueError:
+            log.info("background remover warm-up found no subject (harmless)")
+        except Exception:
+            log.warning("background remover warm-up failed", exc_info=True)
+        finally:
+            release_memory(self._torch, self._pipeline)
+
+    # -- jobs -------------------------------------------------------------------------------------
+
+    def generate(self, image: Image.Image, output_path: Path, seed: int, ctx: JobContext) -> GenerateResult:
+        """A GLB of `image` at output_path with KILN_TRELLIS2_PIPELINE_TYPE. Raises InvalidInput,
+        JobCancelled, JobTimeout, OutOfMemory (after the one retry), EngineError."""
+        return self._generate(image, output_path, seed, ctx, self.settings.pipeline_type)
+
+    def _generate(
+        self, image: Image.Image, output_path: Path, seed: int, ctx: JobContext, pipeline_type: str
+    ) -> GenerateResult:
+        if self._pipeline is None:
+            raise EngineError("the trellis2 engine is not loaded")
+        started = time.monotonic()
+        if not output_path.parent.is_dir():
+            raise InvalidInput(f"output folder does not exist: {output_path.parent}")
+        ctx.check()
+        prepared, transparent = prepare_input(image)
+        seed = choose_seed(seed)
+        attempts = [pipeline_type, self.settings.oom_retry_pipeline_type or pipeline_type]
+        log.info(
+            "task %s: seed %d, pipeline %s, transparent input %s",
+            ctx.task_id,
+            seed,
+            pipeline_type,
+            transparent,
+        )
+        processed: Image.Image | None = None
+        start_percent = 0.0
+        for attempt, attempt_type in enumerate(attempts, start=1):
+            progress = JobProgress(ctx, self._passes(attempt_type), start_percent)
+            out_of_memory = False
+            failure: EngineError | None = None
+            try:
+                if processed is None:
+                    processed = self._preprocess(prepared, transparent, progress)
+                else:
+                    progress.preprocess(1.0, f"retrying at {attempt_type} after running out of GPU memory")
+                triangles = self._run_and_export(processed, attempt_type, seed, output_path, progress)
+                break
+            except EngineError as exc:
+                # Ours (cancelled, timed out, bad input): nothing worth a stack; drop the frames
+                # it references so the memory they hold can be freed below.
+                failure = exc.with_traceback(None)
+            except Exception as exc:
+                if not is_out_of_memory(self._torch, exc):
+                    release_memory(self._torch, self._pipeline)
+                    raise
+                out_of_memory = True
+                log.warning(
+                    "task %s: CUDA out of memory (attempt %d, %s): %s",
+                    ctx.task_id,
+                    attempt,
+                    attempt_type,
+                    exc,
+                )
+                start_percent = ctx.last_percent
+            # Outside the except clause: the exception and its traceback are gone, so the
+            # tensors its frames referenced can really be freed now.
+            release_memory(self._torch, self._pipeline)
+            if failure is not None:
+                raise failure
+            if out_of_memory and attempt == len(attempts):
+                raise OutOfMemory("GPU out of memory") from None
+            log.info("task %s: retrying once at %s", ctx.task_id, attempts[attempt])
+        release_memory(self._torch, self._pipeline)
+        progress.done()
+        return GenerateResult(
+            output_path=output_path,
+            triangles=triangles,
+            bytes=output_path.stat().st_size,
+            seconds=time.monotonic() - started,
+            engine=self.name,
+        )
+
+    def _passes(self, pipeline_type: str) -> list[SamplingPass]:
+        return sampling_passes(
+            pipeline_type,
+            self._steps("sparse_structure_sampler_params", self.settings.structure_steps),
+            self._steps("shape_slat_sampler_params", self.settings.shape_steps),
+            self._steps("tex_slat_sampler_params", self.settings.texture_steps),
+        )
+
+    def _steps(self, pipeline_attribute: str, override: int | None) -> int:
+        if override is not None:
+            return override
+        defaults = getattr(self._pipeline, pipeline_attribute, None) or {}
+        return int(defaults.get("steps", SAMPLER_DEFAULT_STEPS))
+
+    @staticmethod
+    def _sampler_params(steps: int | None, guidance: float | None) -> dict[str, Any]:
+        """Only what is configured: run() merges these over pipeline.json's values."""
+        params: dict[str, Any] = {}
+        if steps is not None:
+            params["steps"] = steps
+        if guidance is not None:
+            params["guidance_strength"] = guidance
+        return params
+
+    def _preprocess(self, prepared: Image.Image, transparent: bool, progress: JobProgress) -> Image.Image:
+        progress.preprocess(0.1, "cropping to the alpha mask" if transparent else "removing the background")
+        try:
+            processed: Image.Image = self._pipeline.preprocess_image(prepared)
+        except ValueError as exc:
+            # Upstream takes min/max of an empty mask when it finds no subject.
+            raise InvalidInput("no foreground object found in the image") from exc
+        progress.preprocess(1.0, "image ready")
+        return processed
+
+    def _run_and_export(
+        self, image: Image.Image, pipeline_type: str, seed: int, output_path: Path, progress: JobProgress
+    ) -> int:
+        s = self.settings
+        with (
+            patched_attribute(self._sampler_module, "tqdm", progress.sampler_tqdm),
+            patched_attribute(self._postprocess, "tqdm", progress.export_tqdm),
+        ):
+            meshes = self._pipeline.run(
+                image,
+                seed=seed,
+                pipeline_type=pipeline_type,
+                preprocess_image=False,
+                sparse_structure_sampler_params=self._sampler_params(s.structure_steps, s.structure_guidance),
+                shape_slat_sampler_params=self._sampler_params(s.shape_steps, s.shape_guidance),
+                tex_slat_sampler_params=self._sampler_params(s.texture_steps, s.texture_guidance),
+                max_num_tokens=s.max_num_tokens,
+            )
+            mesh = meshes[0]
+            del meshes
+            progress.decoded()
+            mesh.simplify(NVDIFFRAST_FACE_LIMIT)
+            glb = self._postprocess.to_glb(
+                vertices=mesh.vertices,
+                faces=mesh.faces,
+                attr_volume=mesh.attrs,
+                coords=mesh.coords,
+                attr_layout=mesh.layout,
+                voxel_size=mesh.voxel_size,
+                aabb=[list(corner) for corner in AABB],
+                decimation_target=s.decimation_target,
+                texture_size=s.texture_size,
+                remesh=s.remesh,
+                remesh_band=s.remesh_band,
+                remesh_project=s.remesh_project,
+                verbose=s.verbose,
+                use_tqdm=True,
+            )
+            del mesh
+        progress.writing()
+        triangles = len(glb.faces)
+        with atomic_output(output_path) as temporary:
+            # The temporary name ends in .tmp, so the format is named, not inferred.
+            glb.export(str(temporary), file_type="glb", extension_webp=s.webp_textures)
+            progress.check()  # a cancel now still leaves no file under the final name
+        return triangles
+
+    # -- memory -----------------------------------------------------------------------------------
+
+    def clear_cache(self) -> None:
+        """Models back to the CPU (low_vram), garbage collected, CUDA cache emptied."""
+        release_memory(self._torch, self._pipeline)
+
+    # -- health -----------------------------------------------------------------------------------
+
+    def device(self) -> str:
+        if not self._device_name:
+            return "cuda (not loaded)"
+        return f"cuda:{self._device_index} ({self._device_name})"
+
+    def vram(self) -> VramUsage:
+        torch = self._torch
+        if torch is None:
+            return VramUsage()
+        return vram_usage(torch, self._device_index)
+
+    def recycle_vram_limit(self) -> int | None:
+        """Bytes of used VRAM past which the sidecar restarts; None = no limit (yet)."""
+        return recycle_vram_limit(self.settings.recycle_vram_gb, self._vram_after_warm_up)
+
+    def should_recycle(self) -> bool:
+        """True once the device's used VRAM, measured after a job, reaches recycle_vram_limit()
+        (upstream's memory grows over repeated runs). The job-count limit is the sidecar's
+        (Settings.jobs_before_recycle)."""
+        limit = self.recycle_vram_limit()
+        if limit is None or self._torch is None:
+            return False
+        used = self.vram().used_bytes
+        if used < limit:
+            return False
+        log.info("recycling: %.2f GiB of VRAM in use (limit %.2f GiB)", used / GIB, limit / GIB)
+        return True

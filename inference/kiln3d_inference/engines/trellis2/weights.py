@@ -1,0 +1,179 @@
+"""Finding TRELLIS.2's weights: the model folder or hub id, its pipeline.json, every checkpoint it
+names, and the two gated parts (DINOv3 image encoder, RMBG-2.0 / BiRefNet background remover).
+
+Upstream (microsoft/TRELLIS.2 @ 5565d240c4a494caaf9ece7a554542b76ffa36d3):
+`Trellis2ImageTo3DPipeline.from_pretrained(path_or_hub_id, config_file)` reads `<path>/pipeline.json`
+(pipelines/base.py:21-50; trellis2_image_to_3d.py:81-117) and builds the DINOv3 image encoder and
+the BiRefNet-class background remover (RMBG-2.0 by default) from the hub ids named there. Both are
+gated on the hub; `model_reference` points them at local folders under models/ through a derived
+config file (see models/README.md).
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+from kiln3d_inference.engines.base import EngineError
+from kiln3d_inference.engines.output import atomic_write_bytes
+from kiln3d_inference.settings import Settings
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MODEL_FOLDER = "TRELLIS.2-4B"
+UPSTREAM_CONFIG = "pipeline.json"
+DERIVED_CONFIG = "pipeline.kiln3d.json"
+# Conventional folders under models/ that replace the gated hub downloads when present.
+IMAGE_COND_FOLDERS = ("dinov3-vitl16-pretrain-lvd1689m",)
+REMBG_FOLDERS = ("RMBG-2.0", "BiRefNet")
+# Keys of pipeline.json's "models" that the image-to-3D pipeline loads (trellis2_image_to_3d.py:31-40).
+PIPELINE_MODEL_KEYS = (
+    "sparse_structure_flow_model",
+    "sparse_structure_decoder",
+    "shape_slat_flow_model_512",
+    "shape_slat_flow_model_1024",
+    "shape_slat_decoder",
+    "tex_slat_flow_model_512",
+    "tex_slat_flow_model_1024",
+    "tex_slat_decoder",
+)
+
+
+def model_path(settings: Settings) -> Path:
+    """KILN_TRELLIS2_MODEL as a path, else <models_dir>/TRELLIS.2-4B (it may be a hub id instead)."""
+    model = settings.trellis2.model
+    return Path(model) if model else settings.models_dir / DEFAULT_MODEL_FOLDER
+
+
+def _huggingface_hub() -> Any:
+    """huggingface_hub comes with TRELLIS.2's dependencies; None where it is absent."""
+    try:
+        return importlib.import_module("huggingface_hub")
+    except ImportError:
+        return None
+
+
+def _hub_file_cached(repo_id: str, filename: str) -> bool:
+    hub = _huggingface_hub()
+    return hub is not None and isinstance(hub.try_to_load_from_cache(repo_id, filename), str)
+
+
+def _hub_path_cached(reference: str, suffixes: tuple[str, ...]) -> bool:
+    """reference like 'microsoft/TRELLIS-image-large/ckpts/ss_dec' (repo id, then a path)."""
+    parts = reference.split("/")
+    if len(parts) < 3:
+        return False
+    repo_id, name = "/".join(parts[:2]), "/".join(parts[2:])
+    return all(_hub_file_cached(repo_id, name + suffix) for suffix in suffixes)
+
+
+def _checkpoint_present(base: Path | None, hub_id: str | None, reference: str) -> bool:
+    """Where upstream's models.from_pretrained looks: '<base>/<ref>', else '<ref>' on the hub."""
+    suffixes = (".json", ".safetensors")
+    if base is not None and all((base / f"{reference}{s}").is_file() for s in suffixes):
+        return True
+    if hub_id is not None and _hub_path_cached(f"{hub_id}/{reference}", suffixes):
+        return True
+    return _hub_path_cached(reference, suffixes)
+
+
+def _aux_model_present(name: str) -> bool:
+    path = Path(name)
+    if path.is_dir():
+        return (path / "config.json").is_file()
+    return "/" in name and _hub_file_cached(name, "config.json")
+
+
+def _resolve_aux(value: str, models_dir: Path, folders: tuple[str, ...]) -> str | None:
+    """An explicit folder or hub id, else a conventional folder under models_dir, else None."""
+    if value:
+        path = Path(value)
+        return str(path.resolve()) if path.exists() else value
+    for folder in folders:
+        candidate = models_dir / folder
+        if (candidate / "config.json").is_file():
+            return str(candidate.resolve())
+    return None
+
+
+def _locate_config(settings: Settings) -> tuple[Path | None, str | None, Path] | str:
+    """(local folder, hub id, pipeline.json on disk), or why the weights cannot be found."""
+    path = model_path(settings)
+    if path.is_dir():
+        if not (path / UPSTREAM_CONFIG).is_file():
+            return f"no {UPSTREAM_CONFIG} in {path} (see models/README.md)"
+        return path, None, path / UPSTREAM_CONFIG
+    hub_id = settings.trellis2.model
+    if hub_id and hub_id.count("/") == 1 and not hub_id.startswith((".", "/")):
+        if not _hub_file_cached(hub_id, UPSTREAM_CONFIG):
+            return f"{hub_id} is not in the Hugging Face cache (download it first: see models/README.md)"
+        cached = _huggingface_hub().hf_hub_download(hub_id, UPSTREAM_CONFIG, local_files_only=True)
+        return None, hub_id, Path(cached)
+    return f"TRELLIS.2 weights not found at {path} (see models/README.md)"
+
+
+def check_weights(settings: Settings) -> str | None:
+    """None when every file the pipeline loads is on disk (folder or hub cache), else why not.
+
+    Raises what reading a broken pipeline.json raises (OSError, ValueError, KeyError).
+    """
+    located = _locate_config(settings)
+    if isinstance(located, str):
+        return located
+    base, hub_id, config_path = located
+    args = json.loads(config_path.read_text(encoding="utf-8"))["args"]
+    missing = [
+        reference
+        for key, reference in args["models"].items()
+        if key in PIPELINE_MODEL_KEYS and not _checkpoint_present(base, hub_id, reference)
+    ]
+    if missing:
+        return f"checkpoints missing: {', '.join(missing)} (see models/README.md)"
+    options, models_dir = settings.trellis2, settings.models_dir
+    image_cond = _resolve_aux(options.image_cond_model, models_dir, IMAGE_COND_FOLDERS)
+    image_cond = image_cond or args["image_cond_model"]["args"]["model_name"]
+    if not _aux_model_present(image_cond):
+        return f"image encoder {image_cond} not found (gated DINOv3: see models/README.md)"
+    rembg = _resolve_aux(options.rembg_model, models_dir, REMBG_FOLDERS)
+    rembg = rembg or args["rembg_model"]["args"]["model_name"]
+    if not _aux_model_present(rembg):
+        return f"background remover {rembg} not found (gated RMBG-2.0, or BiRefNet: see models/README.md)"
+    return None
+
+
+def model_reference(settings: Settings) -> tuple[str, str]:
+    """(path or hub id, config file name) for from_pretrained.
+
+    With local folders for the gated parts (explicit, or conventional under models_dir) it writes
+    `<model>/pipeline.kiln3d.json`, a copy of pipeline.json pointing at them, and names that file.
+    Raises EngineError when the weights are missing or the model folder is not writable.
+    """
+    options = settings.trellis2
+    path = model_path(settings)
+    if not path.is_dir():
+        if not options.model:
+            raise EngineError(f"TRELLIS.2 weights not found at {path} (see models/README.md)")
+        if options.image_cond_model or options.rembg_model:
+            raise EngineError("KILN_TRELLIS2_IMAGE_COND_MODEL / _REMBG_MODEL need a local model folder")
+        return options.model, UPSTREAM_CONFIG  # a hub id: upstream downloads it
+    image_cond = _resolve_aux(options.image_cond_model, settings.models_dir, IMAGE_COND_FOLDERS)
+    rembg = _resolve_aux(options.rembg_model, settings.models_dir, REMBG_FOLDERS)
+    if image_cond is None and rembg is None:
+        return str(path), UPSTREAM_CONFIG
+    config = json.loads((path / UPSTREAM_CONFIG).read_text(encoding="utf-8"))
+    args = config["args"]
+    if image_cond is not None:
+        args["image_cond_model"]["args"]["model_name"] = image_cond
+    if rembg is not None:
+        args["rembg_model"]["args"]["model_name"] = rembg
+    try:
+        atomic_write_bytes(path / DERIVED_CONFIG, json.dumps(config, indent=2).encode())
+    except OSError as exc:
+        raise EngineError(
+            f"cannot write {path / DERIVED_CONFIG} (the model folder must be writable): {exc}"
+        ) from exc
+    log.info("model config %s: image encoder %s, background remover %s", DERIVED_CONFIG, image_cond, rembg)
+    return str(path), DERIVED_CONFIG
