@@ -344,7 +344,7 @@ class Sidecar(pb_grpc.InferenceServicer):
             self.engine_name,
             outcome,
         )
-        job_limit = self.settings.jobs_before_recycle(self.engine_name)
+        job_limit = self.settings.recycle_after_jobs
         recycle = engine.should_recycle() or (job_limit > 0 and self.jobs_done >= job_limit)
         self._job_lock.release()
         if recycle:

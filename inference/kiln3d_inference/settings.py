@@ -12,7 +12,7 @@ import enum
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent.parent
@@ -80,10 +80,9 @@ class Trellis2Settings(BaseModel):
     # models_dir when present (dinov3-vitl16-pretrain-lvd1689m; RMBG-2.0, else BiRefNet), else hub.
     image_cond_model: str = ""
     rembg_model: str = ""
-    # Upstream's memory grows over repeated runs: with this engine the sidecar also restarts after
-    # this many jobs (0 = no trellis2 job limit; see Settings.jobs_before_recycle) ...
-    recycle_after_jobs: int = Field(default=100, ge=0)
-    # ... or above this much used VRAM (GiB, device-wide, measured after a job; 0 = never; unset =
+    # Upstream's memory grows over repeated runs: the sidecar restarts after Settings.recycle_after_jobs
+    # jobs, or above this much used VRAM
+    # (GiB, device-wide, measured after a job; 0 = never; unset =
     # what the GPU held after the warm-up plus engines/trellis2/memory.py's RECYCLE_VRAM_GROWTH_GIB).
     recycle_vram_gb: float | None = Field(default=None, ge=0.0)
     # The availability probe refuses smaller cards.
@@ -115,19 +114,18 @@ class Settings(BaseSettings):
     engine: EngineChoice = EngineChoice.AUTO
     # gRPC address: host:port, or unix:///path/to/socket.
     listen: str = Field(default="127.0.0.1:50051", min_length=1)
-    # The weights folder (only the trellis2 engine reads weights). First found wins: MODELS_DIR (the
-    # api's own name), KILN_TRELLIS2_MODELS_DIR, KILN_MODELS_DIR (what the api passes).
-    models_dir: Path = Field(
-        default=REPO_ROOT / "models",
-        validation_alias=AliasChoices("models_dir", "KILN_TRELLIS2_MODELS_DIR", "KILN_MODELS_DIR"),
-    )
+    # The weights folder (only the trellis2 engine reads weights); the api passes its MODELS_DIR,
+    # resolved, as KILN_MODELS_DIR.
+    models_dir: Path = REPO_ROOT / "models"
     simulate_seconds: float = Field(default=30.0, ge=0.0, le=3600.0)
     simulate_fault: SimulateFault = SimulateFault.NONE
     # Extra warm-up delay of the simulate engine, so the LOADING state can be seen (tests, demos).
     simulate_warmup_seconds: float = Field(default=0.0, ge=0.0, le=600.0)
-    # Exit with code 75 (planned recycle) after this many jobs, whatever the engine; 0 = no limit of
-    # its own (the engine may still ask: trellis2's own job limit and VRAM threshold).
-    recycle_after_jobs: int = Field(default=0, ge=0)
+    # Exit with code 75 (planned recycle) after this many jobs, failed ones included, whatever the
+    # engine (0 = never): a long-lived CUDA process fragments and grows its memory (TRELLIS.2 does, see
+    # engines/trellis2/memory.py); a recycled inflate sidecar is back in about a second. The engine
+    # may also ask sooner (trellis2: past its VRAM threshold).
+    recycle_after_jobs: int = Field(default=100, ge=0)
     # Supervisor's pid: the sidecar exits (code 0) when it is no longer its parent, so a killed api
     # leaves no orphan holding the port or the GPU. 0 = do not watch.
     parent_pid: int = Field(default=0, ge=0)
@@ -137,14 +135,6 @@ class Settings(BaseSettings):
     busy_wait_s: float = Field(default=10.0, ge=0.0, le=600.0)
     trellis2: Trellis2Settings = Field(default_factory=Trellis2Settings)
 
-    def jobs_before_recycle(self, engine: str) -> int:
-        """Jobs after which the sidecar exits 75, 0 for no limit: the smaller of KILN_RECYCLE_AFTER_JOBS
-        and, when `engine` is trellis2, KILN_TRELLIS2_RECYCLE_AFTER_JOBS, each where above 0."""
-        limits = [self.recycle_after_jobs]
-        if engine == EngineChoice.TRELLIS2.value:
-            limits.append(self.trellis2.recycle_after_jobs)
-        return min((limit for limit in limits if limit > 0), default=0)
-
 
 def describe_invalid(error: ValidationError) -> str:
     """One line naming each invalid environment variable and why, e.g.
@@ -152,7 +142,6 @@ def describe_invalid(error: ValidationError) -> str:
     problems = []
     for problem in error.errors():
         name = "_".join(str(part) for part in problem["loc"]).upper()
-        # A field read under an alias reports the alias, which is already the variable's name.
-        variable = name if name.startswith(ENV_PREFIX) or name == "MODELS_DIR" else ENV_PREFIX + name
+        variable = name if name.startswith(ENV_PREFIX) else ENV_PREFIX + name
         problems.append(f"{variable}: {problem['msg']}")
     return "; ".join(problems)

@@ -170,7 +170,6 @@ settings = Trellis2Settings(
     structure_steps=STEPS,
     shape_steps=STEPS,
     texture_steps=STEPS,
-    recycle_after_jobs=0,
     recycle_vram_gb=0,
 )
 engine = Trellis2Engine(Settings(models_dir=models_dir, trellis2=settings))

@@ -6,11 +6,12 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from pydantic import ValidationError
 
 from kiln3d_inference.engines import factory
 from kiln3d_inference.engines.inflate import InflateEngine
 from kiln3d_inference.engines.simulate import SimulateEngine
-from kiln3d_inference.settings import EngineChoice, Settings, SimulateFault, Trellis2Settings
+from kiln3d_inference.settings import EngineChoice, Settings, SimulateFault
 
 
 def _probe(result: tuple[bool, str]) -> SimpleNamespace:
@@ -76,27 +77,16 @@ def test_settings_read_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_settings_read_the_trellis2_options_nested(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("KILN_TRELLIS2_PIPELINE_TYPE", "512")
     monkeypatch.setenv("KILN_TRELLIS2_SRC", "/opt/src")  # the installer's variable, not an option
-    monkeypatch.setenv("KILN_TRELLIS2_MODELS_DIR", "/srv/trellis-models")
+    monkeypatch.setenv("KILN_MODELS_DIR", "/srv/models")
     settings = Settings()
     assert settings.trellis2.pipeline_type == "512"
-    assert settings.trellis2.recycle_after_jobs == 100
-    assert settings.models_dir == Path("/srv/trellis-models")
+    assert settings.models_dir == Path("/srv/models")
 
 
-@pytest.mark.parametrize(
-    ("sidecar_limit", "trellis2_limit", "expected"),
-    [
-        (0, 100, {"trellis2": 100, "inflate": 0}),
-        (1, 100, {"trellis2": 1, "simulate": 1}),
-        (200, 100, {"trellis2": 100, "inflate": 200}),
-        (0, 0, {"trellis2": 0, "simulate": 0}),
-        (5, 0, {"trellis2": 5, "inflate": 5}),
-    ],
-)
-def test_the_job_limit_is_the_smaller_of_the_two_where_set(
-    sidecar_limit: int, trellis2_limit: int, expected: dict[str, int]
-) -> None:
-    settings = Settings(
-        recycle_after_jobs=sidecar_limit, trellis2=Trellis2Settings(recycle_after_jobs=trellis2_limit)
-    )
-    assert {engine: settings.jobs_before_recycle(engine) for engine in expected} == expected
+def test_one_job_limit_for_every_engine(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert Settings().recycle_after_jobs == 100
+    monkeypatch.setenv("KILN_RECYCLE_AFTER_JOBS", "0")
+    assert Settings().recycle_after_jobs == 0
+    monkeypatch.setenv("KILN_RECYCLE_AFTER_JOBS", "-1")
+    with pytest.raises(ValidationError, match="recycle_after_jobs"):
+        Settings()

@@ -221,11 +221,11 @@ def test_load_without_cuda_fails_clearly(fake: Fake) -> None:
 def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("KILN_TRELLIS2_PIPELINE_TYPE", "512")
     monkeypatch.setenv("KILN_TRELLIS2_TEXTURE_SIZE", "1024")
-    monkeypatch.setenv("KILN_TRELLIS2_RECYCLE_AFTER_JOBS", "7")
+    monkeypatch.setenv("KILN_RECYCLE_AFTER_JOBS", "7")
     monkeypatch.setenv("KILN_MODELS_DIR", str(tmp_path))
     settings = Settings()
     options = settings.trellis2
-    assert (options.pipeline_type, options.texture_size, options.recycle_after_jobs) == ("512", 1024, 7)
+    assert (options.pipeline_type, options.texture_size, settings.recycle_after_jobs) == ("512", 1024, 7)
     assert model_path(settings) == tmp_path / "TRELLIS.2-4B"
     monkeypatch.setenv("KILN_TRELLIS2_TEXTURE_SIZE", "3000")
     with pytest.raises(ValidationError, match="texture_size") as bad_size:
@@ -609,9 +609,8 @@ def test_warm_up_generates_once_and_exercises_the_background_remover(fake: Fake)
 
 def test_the_trellis2_job_limit_is_counted_by_the_sidecar_not_the_engine(fake: Fake, tmp_path: Path) -> None:
     # The sidecar counts every job, failed ones too (test_server.py); the engine asks only for VRAM.
-    settings = make_settings(fake, recycle_after_jobs=2, recycle_vram_gb=0)
-    assert settings.jobs_before_recycle("trellis2") == 2
-    engine = Trellis2Engine(settings)
+    settings = make_settings(fake, recycle_vram_gb=0)
+    engine = Trellis2Engine(settings.model_copy(update={"recycle_after_jobs": 2}))
     engine.load()
     engine.generate(transparent_subject(), tmp_path / "a.glb", 1, new_context())
     with pytest.raises(InvalidInput):
@@ -620,7 +619,7 @@ def test_the_trellis2_job_limit_is_counted_by_the_sidecar_not_the_engine(fake: F
 
 
 def test_recycle_past_the_vram_threshold(fake: Fake) -> None:
-    engine = loaded_engine(fake, recycle_after_jobs=0, recycle_vram_gb=10)
+    engine = loaded_engine(fake, recycle_vram_gb=10)
     fake.cuda.used_bytes = 9 * 1024**3
     assert not engine.should_recycle()
     fake.cuda.used_bytes = 11 * 1024**3
@@ -629,7 +628,7 @@ def test_recycle_past_the_vram_threshold(fake: Fake) -> None:
 
 
 def test_the_default_vram_threshold_is_the_warm_up_level_plus_headroom(fake: Fake) -> None:
-    engine = loaded_engine(fake, recycle_after_jobs=0)
+    engine = loaded_engine(fake)
     assert engine.recycle_vram_limit() is None  # nothing to compare with before the warm-up
     fake.cuda.used_bytes = 3 * 1024**3
     engine.warm_up()
@@ -641,7 +640,7 @@ def test_the_default_vram_threshold_is_the_warm_up_level_plus_headroom(fake: Fak
 
 
 def test_a_zero_vram_threshold_never_recycles(fake: Fake) -> None:
-    engine = loaded_engine(fake, recycle_after_jobs=0, recycle_vram_gb=0)
+    engine = loaded_engine(fake, recycle_vram_gb=0)
     engine.warm_up()
     fake.cuda.used_bytes = 24 * 1024**3
     assert not engine.should_recycle()

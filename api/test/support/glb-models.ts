@@ -94,7 +94,7 @@ export async function inflateGlb(imagePath: string, outputPath: string): Promise
   const script = [
     'import sys',
     'from PIL import Image',
-    'from kiln3d_inference.engines.inflate import inflate_image',
+    'from kiln3d_inference.engines.relief import inflate_image',
     'result = inflate_image(Image.open(sys.argv[1]))',
     'open(sys.argv[2], "wb").write(result.glb)',
   ].join('\n');

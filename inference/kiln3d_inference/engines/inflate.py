@@ -1,8 +1,7 @@
 """The `inflate` engine: the silhouette relief (engines/relief.py) behind the Engine seam.
 
 CPU only, no weights: each job inflates the picture's silhouette into a closed, textured relief and
-writes it atomically. `inflate_image` is re-exported here as this engine's public function (test
-helpers outside this package import it from this module).
+writes it atomically.
 """
 
 from __future__ import annotations
@@ -16,8 +15,6 @@ from PIL import Image
 from kiln3d_inference.engines.base import Engine, GenerateResult, JobContext, Stage
 from kiln3d_inference.engines.output import atomic_write_bytes
 from kiln3d_inference.engines.relief import inflate_image, procedural_test_image
-
-__all__ = ["InflateEngine", "inflate_image"]
 
 log = logging.getLogger(__name__)
 

@@ -348,7 +348,7 @@ class Trellis2Engine(Engine):
     def should_recycle(self) -> bool:
         """True once the device's used VRAM, measured after a job, reaches recycle_vram_limit()
         (upstream's memory grows over repeated runs). The job-count limit is the sidecar's
-        (Settings.jobs_before_recycle)."""
+        (Settings.recycle_after_jobs)."""
         limit = self.recycle_vram_limit()
         if limit is None or self._torch is None:
             return False
