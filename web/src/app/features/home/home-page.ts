@@ -15,7 +15,7 @@ import { HistoryList } from '../history/history-list';
 import { HistoryStore, modelIdFromUrl } from '../history/history-store';
 import { makeThumbnail } from '../history/thumbnail';
 import { ProgressPanel } from '../progress/progress-panel';
-import { TaskTracker } from '../progress/task-tracker';
+import { TaskTracker } from '../../core/tasks/task-tracker';
 import { PickedPicture, UploadPanel } from '../upload/upload-panel';
 import { ModelViewer } from '../viewer/model-viewer';
 

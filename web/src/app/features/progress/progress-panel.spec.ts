@@ -3,7 +3,7 @@ import { TestBed } from '@angular/core/testing';
 import { I18n } from '../../core/i18n/i18n';
 import { FakeEventSource } from '../../../testing/fake-event-source';
 import { ProgressPanel } from './progress-panel';
-import { TaskTracker } from './task-tracker';
+import { TaskTracker } from '../../core/tasks/task-tracker';
 import { useFetchBackedXhr } from '../../../testing/fetch-backed-xhr';
 
 describe('ProgressPanel', () => {

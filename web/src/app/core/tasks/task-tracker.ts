@@ -1,9 +1,9 @@
 import { DestroyRef, Injectable, computed, inject, signal } from '@angular/core';
 
-import { ApiClient } from '../../core/api/api-client';
-import { ServerConfigStore } from '../../core/api/server-config';
-import { EventSourceFactory, TaskEventStream } from '../../core/events/task-event-stream';
-import { IDLE_TASK, TaskAction, TaskState, isTerminal, reduceTask } from '../../core/events/task-state';
+import { ApiClient } from '../api/api-client';
+import { ServerConfigStore } from '../api/server-config';
+import { EventSourceFactory, TaskEventStream } from '../events/task-event-stream';
+import { IDLE_TASK, TaskAction, TaskState, isTerminal, reduceTask } from '../events/task-state';
 
 const CURRENT_TASK_KEY = 'kiln3d.currentTask';
 /** Waits between manual reconnects after the browser gave up on the stream. */
