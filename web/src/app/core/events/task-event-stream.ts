@@ -1,4 +1,5 @@
 import { TaskSnapshot, TaskStatus } from '../api/api-types';
+import { EventSourceFactory, EventSourceLike } from './event-source-factory';
 
 export const TASK_EVENT_NAMES: readonly TaskStatus[] = [
   'queued',
@@ -8,17 +9,6 @@ export const TASK_EVENT_NAMES: readonly TaskStatus[] = [
   'cancelled',
 ];
 const TERMINAL: ReadonlySet<string> = new Set(['completed', 'failed', 'cancelled']);
-
-/** The parts of EventSource this code uses, so tests can drive it with a fake. */
-export interface EventSourceLike {
-  readonly readyState: number;
-  onerror: ((this: EventSource, event: Event) => unknown) | null;
-  onopen: ((this: EventSource, event: Event) => unknown) | null;
-  addEventListener(type: string, listener: (event: MessageEvent<string>) => void): void;
-  close(): void;
-}
-
-export type EventSourceFactory = (url: string) => EventSourceLike;
 
 export interface TaskStreamHandlers {
   snapshot(snapshot: TaskSnapshot): void;
@@ -45,7 +35,7 @@ export class TaskEventStream {
   constructor(
     private readonly url: string,
     private readonly handlers: TaskStreamHandlers,
-    private readonly createSource: EventSourceFactory = (url) => new EventSource(url),
+    private readonly createSource: EventSourceFactory,
   ) {}
 
   open(): void {

@@ -2,8 +2,9 @@ import { TestBed } from '@angular/core/testing';
 import type { MockInstance } from 'vitest';
 
 import { FakeEventSource } from '../../../testing/fake-event-source';
-import { TaskTracker } from './task-tracker';
 import { useFetchBackedXhr } from '../../../testing/fetch-backed-xhr';
+import { EVENT_SOURCE_FACTORY } from '../events/event-source-factory';
+import { TaskTracker } from './task-tracker';
 
 const TASK = 't-1';
 
@@ -33,8 +34,10 @@ describe('TaskTracker', () => {
   beforeEach(() => {
     FakeEventSource.instances = [];
     sessionStorage.clear();
+    TestBed.configureTestingModule({
+      providers: [{ provide: EVENT_SOURCE_FACTORY, useValue: (url: string) => new FakeEventSource(url) }],
+    });
     tracker = TestBed.inject(TaskTracker);
-    tracker.createEventSource = (url) => new FakeEventSource(url);
   });
 
   afterEach(() => {

@@ -2,7 +2,8 @@ import { DestroyRef, Injectable, computed, inject, signal } from '@angular/core'
 
 import { ApiClient } from '../api/api-client';
 import { ServerConfigStore } from '../api/server-config';
-import { EventSourceFactory, TaskEventStream } from '../events/task-event-stream';
+import { EVENT_SOURCE_FACTORY } from '../events/event-source-factory';
+import { TaskEventStream } from '../events/task-event-stream';
 import { IDLE_TASK, TaskAction, TaskState, isTerminal, reduceTask } from '../events/task-state';
 
 const CURRENT_TASK_KEY = 'kiln3d.currentTask';
@@ -27,6 +28,7 @@ const POLL_AFTER_SILENCE_MS = 10_000;
 export class TaskTracker {
   private readonly api = inject(ApiClient);
   private readonly config = inject(ServerConfigStore);
+  private readonly createEventSource = inject(EVENT_SOURCE_FACTORY);
   private readonly stateSignal = signal<TaskState>(IDLE_TASK);
   /** Page clock, ticking once a second while a task is live (elapsed time, watchdog). */
   private readonly clock = signal(Date.now());
@@ -37,8 +39,6 @@ export class TaskTracker {
   private lastHeardAt = 0;
   private polling = false;
   private readonly lastPicture = signal<{ blob: Blob; name: string } | undefined>(undefined);
-  /** Tests swap in a fake EventSource; the browser's own is the default. */
-  createEventSource: EventSourceFactory = (url) => new EventSource(url);
 
   readonly state = this.stateSignal.asReadonly();
   readonly now = this.clock.asReadonly();
