@@ -10,6 +10,7 @@ import { TitleStrategy, provideRouter, withComponentInputBinding } from '@angula
 import { routes } from './app.routes';
 import { ServerConfigStore } from './core/api/server-config';
 import { I18nTitleStrategy } from './core/i18n/i18n-title-strategy';
+import { provideHistoryRecording } from './features/history/history-recorder';
 import { HistoryStore } from './features/history/history-store';
 
 export const appConfig: ApplicationConfig = {
@@ -18,6 +19,7 @@ export const appConfig: ApplicationConfig = {
     provideZonelessChangeDetection(),
     provideRouter(routes, withComponentInputBinding()),
     { provide: TitleStrategy, useClass: I18nTitleStrategy },
+    provideHistoryRecording(),
     provideAppInitializer(() => {
       const config = inject(ServerConfigStore);
       const history = inject(HistoryStore);

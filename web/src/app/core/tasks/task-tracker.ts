@@ -1,10 +1,11 @@
 import { DestroyRef, Injectable, computed, inject, signal } from '@angular/core';
+import { Observable, Subject } from 'rxjs';
 
 import { ApiClient } from '../api/api-client';
 import { ServerConfigStore } from '../api/server-config';
 import { EVENT_SOURCE_FACTORY } from '../events/event-source-factory';
 import { TaskEventStream } from '../events/task-event-stream';
-import { IDLE_TASK, TaskAction, TaskState, isTerminal, reduceTask } from '../events/task-state';
+import { IDLE_TASK, TaskAction, TaskResult, TaskState, isTerminal, reduceTask } from '../events/task-state';
 
 const CURRENT_TASK_KEY = 'kiln3d.currentTask';
 /** Waits between manual reconnects after the browser gave up on the stream. */
@@ -19,6 +20,20 @@ const WATCHDOG_GRACE_S = 5;
  * streams (Cloudflare quick tunnels deliver nothing), and heartbeats are invisible to scripts.
  */
 const POLL_AFTER_SILENCE_MS = 10_000;
+
+/** The picture sent for the current task, kept so that "try again" can send it once more. */
+interface SentPicture {
+  blob: Blob;
+  name: string;
+}
+
+/** A task that has just reached `completed`, announced once by TaskTracker.completed. */
+export interface CompletedTask {
+  taskId: string;
+  result: TaskResult;
+  /** The picture this page sent; undefined for a task resumed after a reload. */
+  picture: Blob | undefined;
+}
 
 /**
  * Follows one generation: sends the picture, listens to its events, runs the page's own timeout
@@ -38,7 +53,9 @@ export class TaskTracker {
   private reconnectAttempt = 0;
   private lastHeardAt = 0;
   private polling = false;
-  private readonly lastPicture = signal<{ blob: Blob; name: string } | undefined>(undefined);
+  /** The one owner of the picture being generated; the completion event hands it on. */
+  private readonly picture = signal<SentPicture | undefined>(undefined);
+  private readonly completions = new Subject<CompletedTask>();
 
   readonly state = this.stateSignal.asReadonly();
   readonly now = this.clock.asReadonly();
@@ -46,18 +63,21 @@ export class TaskTracker {
     const since = this.stateSignal().processingSince;
     return since === undefined ? 0 : Math.max(0, Math.floor((this.clock() - since) / 1000));
   });
-  readonly canRetry = computed(
-    () => this.lastPicture() !== undefined && isTerminal(this.stateSignal().phase),
-  );
+  readonly canRetry = computed(() => this.picture() !== undefined && isTerminal(this.stateSignal().phase));
+  /** Emits once per task, on its transition to `completed` (from an event, a poll or a refresh). */
+  readonly completed: Observable<CompletedTask> = this.completions.asObservable();
 
   constructor() {
-    inject(DestroyRef).onDestroy(() => this.stop());
+    inject(DestroyRef).onDestroy(() => {
+      this.stop();
+      this.completions.complete();
+    });
   }
 
   /** Sends a checked picture and follows the task it becomes. */
   async start(picture: Blob, name: string): Promise<void> {
     this.stop();
-    this.lastPicture.set({ blob: picture, name });
+    this.picture.set({ blob: picture, name });
     this.dispatch({ type: 'upload-started' });
     const outcome = await this.api.generate(picture, name, (fraction) =>
       this.dispatch({ type: 'upload-progress', fraction }),
@@ -87,7 +107,7 @@ export class TaskTracker {
 
   /** Sends the same picture again (after busy, timeout, or a failure worth retrying). */
   async retry(): Promise<void> {
-    const picture = this.lastPicture();
+    const picture = this.picture();
     if (picture) await this.start(picture.blob, picture.name);
   }
 
@@ -96,22 +116,14 @@ export class TaskTracker {
     const taskId = this.stateSignal().taskId;
     if (!taskId) return;
     const outcome = await this.api.getTask(taskId);
+    // The watchdog's verdict was the page's guess; the server's answer replaces it. Reduced from a
+    // fresh state: the timed-out state is terminal, so the reducer would keep it.
+    const fresh = reduceTask(IDLE_TASK, { type: 'resume', taskId });
     if (outcome.ok) {
-      // The watchdog's verdict was the page's guess; the server's answer replaces it.
-      this.stateSignal.set(
-        reduceTask(reduceTask(IDLE_TASK, { type: 'resume', taskId }), {
-          type: 'snapshot',
-          snapshot: outcome.value,
-          now: Date.now(),
-        }),
-      );
+      this.transition(reduceTask(fresh, { type: 'snapshot', snapshot: outcome.value, now: Date.now() }));
       if (!isTerminal(this.stateSignal().phase)) this.follow(taskId);
-      else this.afterTerminal();
     } else if (outcome.error.status === 404) {
-      // Set directly: the timed-out state is terminal, so the reducer would keep it.
-      this.stateSignal.set(
-        reduceTask(reduceTask(IDLE_TASK, { type: 'resume', taskId }), { type: 'not-found' }),
-      );
+      this.transition(reduceTask(fresh, { type: 'not-found' }));
     }
   }
 
@@ -126,7 +138,7 @@ export class TaskTracker {
 
   reset(): void {
     this.stop();
-    this.lastPicture.set(undefined);
+    this.picture.set(undefined);
     this.dispatch({ type: 'reset' });
   }
 
@@ -191,11 +203,18 @@ export class TaskTracker {
   }
 
   private dispatch(action: TaskAction): void {
+    this.transition(reduceTask(this.stateSignal(), action));
+  }
+
+  /** The one place the state changes: a terminal phase ends the following, a completion is announced. */
+  private transition(after: TaskState): void {
     const before = this.stateSignal();
-    const after = reduceTask(before, action);
     if (after === before) return;
     this.stateSignal.set(after);
-    if (isTerminal(after.phase) && !isTerminal(before.phase)) this.afterTerminal();
+    if (isTerminal(after.phase)) this.afterTerminal();
+    if (after.phase === 'completed' && before.phase !== 'completed' && after.taskId && after.result) {
+      this.completions.next({ taskId: after.taskId, result: after.result, picture: this.picture()?.blob });
+    }
   }
 
   private afterTerminal(): void {
