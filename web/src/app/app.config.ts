@@ -8,7 +8,7 @@ import {
 import { TitleStrategy, provideRouter, withComponentInputBinding } from '@angular/router';
 
 import { routes } from './app.routes';
-import { ServerConfigStore } from './core/api/server-config';
+import { ServerConfigStore } from './core/api/server-config-store';
 import { I18nTitleStrategy } from './core/i18n/i18n-title-strategy';
 import { provideHistoryRecording } from './features/history/history-recorder';
 import { HistoryStore } from './features/history/history-store';

@@ -1,16 +1,14 @@
 import { TaskSnapshot, TaskStatus } from '../api/api-types';
 import { EventSourceFactory, EventSourceLike } from './event-source-factory';
 
-export const TASK_EVENT_NAMES: readonly TaskStatus[] = [
-  'queued',
-  'processing',
-  'completed',
-  'failed',
-  'cancelled',
-];
+/** The `event:` names of GET /api/status/{id}: one per task status. */
+const TASK_EVENT_NAMES: readonly TaskStatus[] = ['queued', 'processing', 'completed', 'failed', 'cancelled'];
+/** The statuses after which the server ends the stream (docs/design.md). */
 const TERMINAL: ReadonlySet<string> = new Set(['completed', 'failed', 'cancelled']);
 
+/** What a TaskEventStream reports to its owner. */
 export interface TaskStreamHandlers {
+  /** One event's task snapshot, its `status` filled from the event name when the data lacks it. */
   snapshot(snapshot: TaskSnapshot): void;
   /** The connection dropped; reconnection is under way. */
   lost(): void;
@@ -21,6 +19,7 @@ export interface TaskStreamHandlers {
   closed(): void;
 }
 
+/** EventSource.CLOSED, spelled out: a fake EventSource has no static constants. */
 const CLOSED = 2;
 
 /**
@@ -38,6 +37,7 @@ export class TaskEventStream {
     private readonly createSource: EventSourceFactory,
   ) {}
 
+  /** Connects (again), unless the stream was closed for good. */
   open(): void {
     if (this.finished) return;
     this.source?.close();
@@ -63,14 +63,11 @@ export class TaskEventStream {
     this.open();
   }
 
+  /** Closes for good: no reconnect, no more snapshots. */
   close(): void {
     this.finished = true;
     this.source?.close();
     this.source = undefined;
-  }
-
-  get isOpen(): boolean {
-    return this.source !== undefined;
   }
 
   private onEvent(name: TaskStatus, event: MessageEvent<string>): void {

@@ -1,4 +1,5 @@
 import { ApiError, ERROR_MESSAGES, TaskSnapshot } from '../api/api-types';
+import { toSameOriginPath } from '../api/model-url';
 
 /**
  * The life of one generation as the page sees it. `timed-out` is the page's own verdict when no
@@ -69,12 +70,6 @@ export function isTerminal(phase: TaskPhase): boolean {
 
 function finiteOrUndefined(value: number | null | undefined): number | undefined {
   return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
-}
-
-/** Model URLs are made relative to the page: the api may hand out its public https origin. */
-export function toSameOriginPath(url: string): string {
-  const match = /^(?:https?:\/\/[^/]+)?(\/static\/[^?#]+)$/.exec(url.trim());
-  return match?.[1] ?? url;
 }
 
 /**

@@ -172,6 +172,19 @@ describe('TaskTracker', () => {
     expect(source().closed).toBe(true);
   });
 
+  it('merges the stream and the polling fallback without letting progress go backwards', async () => {
+    vi.useFakeTimers();
+    // The poll's answer was read before the event that came in first: it is older.
+    serve({
+      'POST /api/generate': accepted,
+      [`GET /api/tasks/${TASK}`]: () => json({ task_id: TASK, status: 'processing', progress: 50 }),
+    });
+    await tracker.start(new Blob(['x']), 'a.png');
+    source().emit('processing', JSON.stringify({ status: 'processing', progress: 60, stage: 'texture' }));
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(tracker.state()).toMatchObject({ phase: 'processing', progress: 60, stage: 'texture' });
+  });
+
   it('reports an unknown task when the stream and the server both say 404', async () => {
     serve({
       'POST /api/generate': accepted,

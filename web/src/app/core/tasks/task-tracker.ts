@@ -2,12 +2,12 @@ import { DestroyRef, Injectable, computed, inject, signal } from '@angular/core'
 import { Observable, Subject } from 'rxjs';
 
 import { ApiClient } from '../api/api-client';
-import { ServerConfigStore } from '../api/server-config';
+import { ServerConfigStore } from '../api/server-config-store';
 import { EVENT_SOURCE_FACTORY } from '../events/event-source-factory';
 import { TaskEventStream } from '../events/task-event-stream';
 import { IDLE_TASK, TaskAction, TaskResult, TaskState, isTerminal, reduceTask } from '../events/task-state';
+import { CurrentTaskMemory } from './current-task-memory';
 
-const CURRENT_TASK_KEY = 'kiln3d.currentTask';
 /** Waits between manual reconnects after the browser gave up on the stream. */
 const RECONNECT_DELAYS_MS = [1000, 2000, 5000, 10000];
 /**
@@ -36,14 +36,17 @@ export interface CompletedTask {
 }
 
 /**
- * Follows one generation: sends the picture, listens to its events, runs the page's own timeout
- * watchdog, cancels on request. Its state is one signal, changed only through reduceTask.
+ * Follows one generation: sends the picture, listens to its events (GET /api/status/{id}), asks
+ * GET /api/tasks/{id} when the stream is silent or gave up, runs the page's own timeout watchdog,
+ * cancels on request and resumes after a reload. Its state is one signal, changed only through
+ * reduceTask, which alone merges the two sources (stream and polling) and keeps progress monotonic.
  */
 @Injectable({ providedIn: 'root' })
 export class TaskTracker {
   private readonly api = inject(ApiClient);
   private readonly config = inject(ServerConfigStore);
   private readonly createEventSource = inject(EVENT_SOURCE_FACTORY);
+  private readonly memory = inject(CurrentTaskMemory);
   private readonly stateSignal = signal<TaskState>(IDLE_TASK);
   /** Page clock, ticking once a second while a task is live (elapsed time, watchdog). */
   private readonly clock = signal(Date.now());
@@ -57,12 +60,16 @@ export class TaskTracker {
   private readonly picture = signal<SentPicture | undefined>(undefined);
   private readonly completions = new Subject<CompletedTask>();
 
+  /** The followed task as the page sees it. */
   readonly state = this.stateSignal.asReadonly();
+  /** Page clock (ms), ticking once a second while a task is live. */
   readonly now = this.clock.asReadonly();
+  /** Whole seconds since processing began (0 before), counted from the server's start time. */
   readonly elapsedS = computed(() => {
     const since = this.stateSignal().processingSince;
     return since === undefined ? 0 : Math.max(0, Math.floor((this.clock() - since) / 1000));
   });
+  /** Whether "try again" can send the same picture: the task ended and this page sent it. */
   readonly canRetry = computed(() => this.picture() !== undefined && isTerminal(this.stateSignal().phase));
   /** Emits once per task, on its transition to `completed` (from an event, a poll or a refresh). */
   readonly completed: Observable<CompletedTask> = this.completions.asObservable();
@@ -92,13 +99,13 @@ export class TaskTracker {
       taskId: outcome.value.task_id,
       position: outcome.value.queue_position,
     });
-    this.remember(outcome.value.task_id);
+    this.memory.remember(outcome.value.task_id);
     this.follow(outcome.value.task_id);
   }
 
   /** Picks up the task this tab was following before a reload, if any. */
   resume(): boolean {
-    const taskId = this.remembered();
+    const taskId = this.memory.recall();
     if (!taskId || this.stateSignal().phase !== 'idle') return false;
     this.dispatch({ type: 'resume', taskId });
     this.follow(taskId);
@@ -127,6 +134,7 @@ export class TaskTracker {
     }
   }
 
+  /** DELETE /api/tasks/{id}; a task the server no longer knows counts as cancelled too. */
   async cancel(): Promise<void> {
     const { taskId, phase } = this.stateSignal();
     if (!taskId || isTerminal(phase)) return;
@@ -136,6 +144,7 @@ export class TaskTracker {
     }
   }
 
+  /** Stops following and forgets the picture: back to idle. */
   reset(): void {
     this.stop();
     this.picture.set(undefined);
@@ -220,7 +229,7 @@ export class TaskTracker {
   private afterTerminal(): void {
     this.closeStream();
     this.stopTicker();
-    this.forget();
+    this.memory.forget();
   }
 
   private startTicker(): void {
@@ -248,29 +257,5 @@ export class TaskTracker {
   private stop(): void {
     this.closeStream();
     this.stopTicker();
-  }
-
-  private remember(taskId: string): void {
-    try {
-      sessionStorage.setItem(CURRENT_TASK_KEY, taskId);
-    } catch {
-      // Without storage a reload simply starts afresh.
-    }
-  }
-
-  private remembered(): string | undefined {
-    try {
-      return sessionStorage.getItem(CURRENT_TASK_KEY) ?? undefined;
-    } catch {
-      return undefined;
-    }
-  }
-
-  private forget(): void {
-    try {
-      sessionStorage.removeItem(CURRENT_TASK_KEY);
-    } catch {
-      // Nothing to forget.
-    }
   }
 }

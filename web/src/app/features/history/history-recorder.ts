@@ -2,7 +2,8 @@ import { EnvironmentProviders, Injectable, inject, provideEnvironmentInitializer
 import { takeUntilDestroyed } from '@angular/core/rxjs-interop';
 
 import { CompletedTask, TaskTracker } from '../../core/tasks/task-tracker';
-import { HistoryStore, modelIdFromUrl } from './history-store';
+import { modelIdFromUrl } from '../../core/api/model-url';
+import { HistoryStore } from './history-store';
 import { makeThumbnail } from './thumbnail';
 
 /** Turns a completed generation into an entry of this browser's history. */

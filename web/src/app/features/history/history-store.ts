@@ -1,5 +1,7 @@
 import { Injectable, signal } from '@angular/core';
 
+import { isModelId } from '../../core/api/model-url';
+
 export interface HistoryEntry {
   /** The model's UUID: /static/{modelId}.glb, shared as /m/{modelId}. */
   modelId: string;
@@ -13,18 +15,6 @@ export interface HistoryEntry {
 
 export const HISTORY_KEY = 'kiln3d.history.v1';
 export const HISTORY_LIMIT = 24;
-const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-export function isModelId(value: string): boolean {
-  return UUID_PATTERN.test(value);
-}
-
-/** /static/{uuid}.glb (absolute or not) -> uuid. */
-export function modelIdFromUrl(url: string): string | undefined {
-  const match = /\/static\/([0-9a-f-]{36})\.glb(?:[?#].*)?$/i.exec(url);
-  return match?.[1] && isModelId(match[1]) ? match[1].toLowerCase() : undefined;
-}
-
 export function isExpired(entry: HistoryEntry, now: number, retentionHours: number): boolean {
   return now - entry.createdAt >= retentionHours * 3600 * 1000;
 }

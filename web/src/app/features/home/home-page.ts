@@ -1,10 +1,10 @@
 import { ChangeDetectionStrategy, Component, computed, inject } from '@angular/core';
 
+import { modelIdFromUrl } from '../../core/api/model-url';
 import { isTerminal } from '../../core/events/task-state';
 import { I18n } from '../../core/i18n/i18n';
 import { TaskTracker } from '../../core/tasks/task-tracker';
 import { HistoryList } from '../history/history-list';
-import { modelIdFromUrl } from '../history/history-store';
 import { ProgressPanel } from '../progress/progress-panel';
 import { PickedPicture, UploadPanel } from '../upload/upload-panel';
 import { ModelViewer } from '../viewer/model-viewer';
