@@ -13,6 +13,7 @@ import { I18nTitleStrategy } from './core/i18n/i18n-title-strategy';
 import { provideHistoryRecording } from './features/history/history-recorder';
 import { HistoryStore } from './features/history/history-store';
 
+/** Zoneless change detection, the routes, translated titles, history recording, /api/config at start. */
 export const appConfig: ApplicationConfig = {
   providers: [
     provideBrowserGlobalErrorListeners(),

@@ -9,12 +9,14 @@ import { toSameOriginPath } from '../api/model-url';
 export type TaskPhase =
   'idle' | 'uploading' | 'queued' | 'processing' | 'completed' | 'failed' | 'cancelled' | 'timed-out';
 
+/** A completed task's model: same-origin paths of the web GLB and the source GLB, and seconds taken. */
 export interface TaskResult {
   modelUrl: string;
   downloadUrl: string;
   generationTime: number | undefined;
 }
 
+/** Everything the page shows about the followed task; only reduceTask makes a new one. */
 export interface TaskState {
   phase: TaskPhase;
   taskId: string | undefined;
@@ -36,6 +38,7 @@ export interface TaskState {
   reconnecting: boolean;
 }
 
+/** No task: before the first picture and after "start over". */
 export const IDLE_TASK: TaskState = {
   phase: 'idle',
   taskId: undefined,
@@ -51,6 +54,7 @@ export const IDLE_TASK: TaskState = {
   reconnecting: false,
 };
 
+/** What can happen to the task: the user's actions, the server's snapshots, the page clock. */
 export type TaskAction =
   | { type: 'upload-started' }
   | { type: 'upload-progress'; fraction: number }
@@ -64,6 +68,7 @@ export type TaskAction =
   | { type: 'tick'; now: number; timeoutS: number }
   | { type: 'reset' };
 
+/** Whether the phase is final: nothing the server says later changes it. */
 export function isTerminal(phase: TaskPhase): boolean {
   return phase === 'completed' || phase === 'failed' || phase === 'cancelled' || phase === 'timed-out';
 }
