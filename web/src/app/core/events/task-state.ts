@@ -103,6 +103,8 @@ function applySnapshot(state: TaskState, snapshot: TaskSnapshot, now: number): T
         etaAt: now,
       };
     case 'processing': {
+      // The client's one monotonic-progress guard: the event stream and the polling fallback both
+      // arrive here, in whatever order, and nothing after this re-checks it.
       const progress = Math.min(100, Math.max(state.progress, finiteOrUndefined(snapshot.progress) ?? 0));
       return {
         ...base,
