@@ -8,16 +8,19 @@ import {
 import { TitleStrategy, provideRouter, withComponentInputBinding } from '@angular/router';
 
 import { routes } from './app.routes';
-import { ServerConfigStore } from './core/api/server-config';
+import { ServerConfigStore } from './core/api/server-config-store';
 import { I18nTitleStrategy } from './core/i18n/i18n-title-strategy';
+import { provideHistoryRecording } from './features/history/history-recorder';
 import { HistoryStore } from './features/history/history-store';
 
+/** Zoneless change detection, the routes, translated titles, history recording, /api/config at start. */
 export const appConfig: ApplicationConfig = {
   providers: [
     provideBrowserGlobalErrorListeners(),
     provideZonelessChangeDetection(),
     provideRouter(routes, withComponentInputBinding()),
     { provide: TitleStrategy, useClass: I18nTitleStrategy },
+    provideHistoryRecording(),
     provideAppInitializer(() => {
       const config = inject(ServerConfigStore);
       const history = inject(HistoryStore);

@@ -2,6 +2,7 @@ import { Routes } from '@angular/router';
 
 import { HomePage } from './features/home/home-page';
 
+/** `/` the home page, `/m/{uuid}` a model's share page (lazy), anything else back home. */
 export const routes: Routes = [
   { path: '', component: HomePage, title: 'title.home' },
   // Lazy: the share page pulls in three.js, which the first paint of / does not need.

@@ -5,6 +5,7 @@ import { I18n, LANGS, Lang } from './core/i18n/i18n';
 
 const LANG_NAMES: Record<Lang, string> = { en: 'English', zh: '中文' };
 
+/** The shell: header with the language switch, and the routed page. */
 @Component({
   selector: 'kiln-root',
   imports: [RouterOutlet, RouterLink],

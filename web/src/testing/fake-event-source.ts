@@ -1,4 +1,4 @@
-import { EventSourceLike } from '../app/core/events/task-event-stream';
+import { EventSourceLike } from '../app/core/events/event-source-factory';
 
 /** A stand-in for the browser's EventSource that the test drives by hand. */
 export class FakeEventSource implements EventSourceLike {

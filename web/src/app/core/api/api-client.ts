@@ -3,6 +3,7 @@ import { Injectable } from '@angular/core';
 import { toApiError } from './api-error';
 import { ApiError, DEFAULT_SERVER_CONFIG, GenerateAccepted, ServerConfig, TaskSnapshot } from './api-types';
 
+/** What a request ended with: the value, or the error as the server (or the network) named it. */
 export type Outcome<T> = { ok: true; value: T } | { ok: false; error: ApiError };
 
 const NETWORK_ERROR: ApiError = { status: 0, error: 'Network error' };
@@ -79,6 +80,7 @@ export class ApiClient {
     });
   }
 
+  /** GET /api/tasks/{id}: the task's snapshot, for polling and after the stream gave up. */
   async getTask(taskId: string): Promise<Outcome<TaskSnapshot>> {
     let response: Response;
     try {
@@ -97,6 +99,7 @@ export class ApiClient {
     }
   }
 
+  /** DELETE /api/tasks/{id}: cancels a queued or running task. */
   async cancelTask(taskId: string): Promise<Outcome<null>> {
     try {
       const response = await fetch(`/api/tasks/${encodeURIComponent(taskId)}`, { method: 'DELETE' });
@@ -108,6 +111,7 @@ export class ApiClient {
     }
   }
 
+  /** GET /api/config, or the documented defaults when it cannot be read. Never fails. */
   async getConfig(): Promise<ServerConfig> {
     try {
       const response = await fetch('/api/config', { cache: 'no-store' });

@@ -1,5 +1,6 @@
 /** Shapes of the HTTP contract in docs/design.md, as the browser sees them. */
 
+/** A task's status on the server; also the `event:` name of its SSE events. */
 export type TaskStatus = 'queued' | 'processing' | 'completed' | 'failed' | 'cancelled';
 
 /** The task's JSON snapshot: the `data` of every SSE event and the body of GET /api/tasks/{id}. */
@@ -25,6 +26,7 @@ export interface TaskSnapshot {
   cancelled?: boolean | null;
 }
 
+/** The 202 answer of POST /api/generate. */
 export interface GenerateAccepted {
   success: true;
   task_id: string;
@@ -58,6 +60,7 @@ export interface ApiError {
   retryAfterS?: number;
 }
 
+/** The documented `error` messages, verbatim (docs/design.md's error table). */
 export const ERROR_MESSAGES = {
   unsupported: 'Unsupported image format',
   tooLarge: (maxMb: number): string => `File too large, max ${maxMb}MB`,

@@ -2,6 +2,7 @@ import { MessageParams } from '../i18n/i18n';
 import { MessageKey } from '../i18n/messages';
 import { ApiError, ERROR_MESSAGES } from './api-types';
 
+/** An error as the page explains it: a dictionary key, its parameters, whether to offer a retry. */
 export interface ErrorDescription {
   key: MessageKey;
   params: MessageParams;

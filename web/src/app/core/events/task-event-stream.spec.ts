@@ -46,9 +46,11 @@ describe('TaskEventStream', () => {
     const { stream, source } = open(h);
     source().emit('completed', '{"status":"completed","model_url":"/static/a.glb"}');
     expect(source().closed).toBe(true);
-    expect(stream.isOpen).toBe(false);
     source().emit('processing', '{"progress":50}');
     expect(h.snapshots).toHaveLength(1);
+    // Finished for good: even an explicit reopen makes no new connection.
+    stream.reopen();
+    expect(FakeEventSource.instances).toHaveLength(1);
   });
 
   it('reports a drop while the browser reconnects, and a permanent close separately', () => {

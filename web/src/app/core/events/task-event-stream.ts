@@ -1,26 +1,14 @@
 import { TaskSnapshot, TaskStatus } from '../api/api-types';
+import { EventSourceFactory, EventSourceLike } from './event-source-factory';
 
-export const TASK_EVENT_NAMES: readonly TaskStatus[] = [
-  'queued',
-  'processing',
-  'completed',
-  'failed',
-  'cancelled',
-];
+/** The `event:` names of GET /api/status/{id}: one per task status. */
+const TASK_EVENT_NAMES: readonly TaskStatus[] = ['queued', 'processing', 'completed', 'failed', 'cancelled'];
+/** The statuses after which the server ends the stream (docs/design.md). */
 const TERMINAL: ReadonlySet<string> = new Set(['completed', 'failed', 'cancelled']);
 
-/** The parts of EventSource this code uses, so tests can drive it with a fake. */
-export interface EventSourceLike {
-  readonly readyState: number;
-  onerror: ((this: EventSource, event: Event) => unknown) | null;
-  onopen: ((this: EventSource, event: Event) => unknown) | null;
-  addEventListener(type: string, listener: (event: MessageEvent<string>) => void): void;
-  close(): void;
-}
-
-export type EventSourceFactory = (url: string) => EventSourceLike;
-
+/** What a TaskEventStream reports to its owner. */
 export interface TaskStreamHandlers {
+  /** One event's task snapshot, its `status` filled from the event name when the data lacks it. */
   snapshot(snapshot: TaskSnapshot): void;
   /** The connection dropped; reconnection is under way. */
   lost(): void;
@@ -31,6 +19,7 @@ export interface TaskStreamHandlers {
   closed(): void;
 }
 
+/** EventSource.CLOSED, spelled out: a fake EventSource has no static constants. */
 const CLOSED = 2;
 
 /**
@@ -45,9 +34,10 @@ export class TaskEventStream {
   constructor(
     private readonly url: string,
     private readonly handlers: TaskStreamHandlers,
-    private readonly createSource: EventSourceFactory = (url) => new EventSource(url),
+    private readonly createSource: EventSourceFactory,
   ) {}
 
+  /** Connects (again), unless the stream was closed for good. */
   open(): void {
     if (this.finished) return;
     this.source?.close();
@@ -73,14 +63,11 @@ export class TaskEventStream {
     this.open();
   }
 
+  /** Closes for good: no reconnect, no more snapshots. */
   close(): void {
     this.finished = true;
     this.source?.close();
     this.source = undefined;
-  }
-
-  get isOpen(): boolean {
-    return this.source !== undefined;
   }
 
   private onEvent(name: TaskStatus, event: MessageEvent<string>): void {

@@ -1,5 +1,5 @@
 import { TaskSnapshot } from '../api/api-types';
-import { IDLE_TASK, TaskAction, TaskState, reduceTask, toSameOriginPath } from './task-state';
+import { IDLE_TASK, TaskAction, TaskState, reduceTask } from './task-state';
 
 function run(actions: TaskAction[], start: TaskState = IDLE_TASK): TaskState {
   return actions.reduce(reduceTask, start);
@@ -140,13 +140,5 @@ describe('reduceTask', () => {
     expect(run([...accepted, { type: 'cancelled' }]).phase).toBe('cancelled');
     expect(run([{ type: 'resume', taskId: 'x' }])).toMatchObject({ phase: 'queued', taskId: 'x' });
     expect(run([{ type: 'resume', taskId: 'x' }, { type: 'not-found' }]).error?.status).toBe(404);
-  });
-});
-
-describe('toSameOriginPath', () => {
-  it('strips the origin from static URLs only', () => {
-    expect(toSameOriginPath('https://a.example/static/x.glb')).toBe('/static/x.glb');
-    expect(toSameOriginPath('/static/x.glb')).toBe('/static/x.glb');
-    expect(toSameOriginPath('https://a.example/other/x.glb')).toBe('https://a.example/other/x.glb');
   });
 });

@@ -1,4 +1,5 @@
 import { ApiError, ERROR_MESSAGES, TaskSnapshot } from '../api/api-types';
+import { toSameOriginPath } from '../api/model-url';
 
 /**
  * The life of one generation as the page sees it. `timed-out` is the page's own verdict when no
@@ -8,12 +9,14 @@ import { ApiError, ERROR_MESSAGES, TaskSnapshot } from '../api/api-types';
 export type TaskPhase =
   'idle' | 'uploading' | 'queued' | 'processing' | 'completed' | 'failed' | 'cancelled' | 'timed-out';
 
+/** A completed task's model: same-origin paths of the web GLB and the source GLB, and seconds taken. */
 export interface TaskResult {
   modelUrl: string;
   downloadUrl: string;
   generationTime: number | undefined;
 }
 
+/** Everything the page shows about the followed task; only reduceTask makes a new one. */
 export interface TaskState {
   phase: TaskPhase;
   taskId: string | undefined;
@@ -35,6 +38,7 @@ export interface TaskState {
   reconnecting: boolean;
 }
 
+/** No task: before the first picture and after "start over". */
 export const IDLE_TASK: TaskState = {
   phase: 'idle',
   taskId: undefined,
@@ -50,6 +54,7 @@ export const IDLE_TASK: TaskState = {
   reconnecting: false,
 };
 
+/** What can happen to the task: the user's actions, the server's snapshots, the page clock. */
 export type TaskAction =
   | { type: 'upload-started' }
   | { type: 'upload-progress'; fraction: number }
@@ -63,18 +68,13 @@ export type TaskAction =
   | { type: 'tick'; now: number; timeoutS: number }
   | { type: 'reset' };
 
+/** Whether the phase is final: nothing the server says later changes it. */
 export function isTerminal(phase: TaskPhase): boolean {
   return phase === 'completed' || phase === 'failed' || phase === 'cancelled' || phase === 'timed-out';
 }
 
 function finiteOrUndefined(value: number | null | undefined): number | undefined {
   return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
-}
-
-/** Model URLs are made relative to the page: the api may hand out its public https origin. */
-export function toSameOriginPath(url: string): string {
-  const match = /^(?:https?:\/\/[^/]+)?(\/static\/[^?#]+)$/.exec(url.trim());
-  return match?.[1] ?? url;
 }
 
 /**
@@ -103,6 +103,8 @@ function applySnapshot(state: TaskState, snapshot: TaskSnapshot, now: number): T
         etaAt: now,
       };
     case 'processing': {
+      // The client's one monotonic-progress guard: the event stream and the polling fallback both
+      // arrive here, in whatever order, and nothing after this re-checks it.
       const progress = Math.min(100, Math.max(state.progress, finiteOrUndefined(snapshot.progress) ?? 0));
       return {
         ...base,

@@ -2,11 +2,14 @@ import { DOCUMENT, Injectable, effect, inject, signal } from '@angular/core';
 
 import { Dictionary, EN, MessageKey, ZH } from './messages';
 
+/** The page's languages. */
 export type Lang = 'en' | 'zh';
+/** The languages in the switcher's order. */
 export const LANGS: readonly Lang[] = ['en', 'zh'];
 const DICTIONARIES: Record<Lang, Dictionary> = { en: EN, zh: ZH };
 const STORAGE_KEY = 'kiln3d.lang';
 
+/** Values for a message's {name} placeholders. */
 export type MessageParams = Record<string, string | number>;
 
 /** Picks the first of the browser's preferred languages that we have; English otherwise. */
@@ -26,6 +29,7 @@ export function format(template: string, params: MessageParams = {}): string {
   );
 }
 
+/** The message for a key in a language, placeholders filled. */
 export function translate(lang: Lang, key: MessageKey, params?: MessageParams): string {
   return format(DICTIONARIES[lang][key], params);
 }
@@ -53,10 +57,12 @@ export class I18n {
     });
   }
 
+  /** The message in the current language (a template that calls it follows language changes). */
   t(key: MessageKey, params?: MessageParams): string {
     return translate(this.lang(), key, params);
   }
 
+  /** Switches the language and remembers the choice in localStorage where it can. */
   setLang(lang: Lang): void {
     this.lang.set(lang);
     try {

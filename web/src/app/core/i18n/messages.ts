@@ -89,9 +89,12 @@ export const EN = {
   'history.clear': 'Clear list',
 } as const;
 
+/** A message's key, e.g. `progress.queued`. */
 export type MessageKey = keyof typeof EN;
+/** One language's messages: every key, by type. */
 export type Dictionary = Record<MessageKey, string>;
 
+/** Simplified Chinese. */
 export const ZH: Dictionary = {
   'app.title': 'Kiln3D',
   'app.tagline': '一张图片，生成一个 3D 模型，在我们自己的 GPU 上完成。',

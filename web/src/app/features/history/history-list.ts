@@ -1,7 +1,7 @@
 import { ChangeDetectionStrategy, Component, inject } from '@angular/core';
 import { RouterLink } from '@angular/router';
 
-import { ServerConfigStore } from '../../core/api/server-config';
+import { ServerConfigStore } from '../../core/api/server-config-store';
 import { I18n } from '../../core/i18n/i18n';
 import { HistoryEntry, HistoryStore } from './history-store';
 

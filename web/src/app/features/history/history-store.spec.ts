@@ -6,7 +6,6 @@ import {
   HistoryEntry,
   HistoryStore,
   isExpired,
-  modelIdFromUrl,
   pruneHistory,
 } from './history-store';
 
@@ -41,13 +40,6 @@ describe('history expiry', () => {
     expect(pruned).toHaveLength(HISTORY_LIMIT);
     expect(pruned[0]?.createdAt).toBe(now);
     expect(pruned.filter((e) => e.modelId === ID_A)).toEqual([entry(ID_A, now - 5)]);
-  });
-
-  it('reads the model id from absolute or relative model URLs', () => {
-    expect(modelIdFromUrl(`https://x.example/static/${ID_A}.glb`)).toBe(ID_A);
-    expect(modelIdFromUrl(`/static/${ID_A.toUpperCase()}.glb`)).toBe(ID_A);
-    expect(modelIdFromUrl(`/static/${ID_A}.source.glb`)).toBeUndefined();
-    expect(modelIdFromUrl('/static/../etc.glb')).toBeUndefined();
   });
 });
 

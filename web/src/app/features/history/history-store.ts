@@ -1,5 +1,8 @@
 import { Injectable, signal } from '@angular/core';
 
+import { isModelId } from '../../core/api/model-url';
+
+/** One model made in this browser, as kept in localStorage. */
 export interface HistoryEntry {
   /** The model's UUID: /static/{modelId}.glb, shared as /m/{modelId}. */
   modelId: string;
@@ -11,20 +14,11 @@ export interface HistoryEntry {
   generationTime?: number;
 }
 
+/** localStorage key; the version changes when the entry shape does. */
 export const HISTORY_KEY = 'kiln3d.history.v1';
+/** The most entries kept. */
 export const HISTORY_LIMIT = 24;
-const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-export function isModelId(value: string): boolean {
-  return UUID_PATTERN.test(value);
-}
-
-/** /static/{uuid}.glb (absolute or not) -> uuid. */
-export function modelIdFromUrl(url: string): string | undefined {
-  const match = /\/static\/([0-9a-f-]{36})\.glb(?:[?#].*)?$/i.exec(url);
-  return match?.[1] && isModelId(match[1]) ? match[1].toLowerCase() : undefined;
-}
-
+/** Whether the server's cleanup has deleted the model by now (it counts from creation). */
 export function isExpired(entry: HistoryEntry, now: number, retentionHours: number): boolean {
   return now - entry.createdAt >= retentionHours * 3600 * 1000;
 }
@@ -57,6 +51,7 @@ export function pruneHistory(
     .slice(0, HISTORY_LIMIT);
 }
 
+/** The stored list, or an empty one when it is absent or not JSON; entries are checked later. */
 export function parseStoredHistory(raw: string | null): unknown[] {
   if (raw === null) return [];
   try {
@@ -78,23 +73,28 @@ export class HistoryStore {
     this.reload(Date.now());
   }
 
+  /** Applies the server's retention (GET /api/config) and drops what it has deleted. */
   setRetentionHours(hours: number, now = Date.now()): void {
     this.retentionHours = hours;
     this.reload(now);
   }
 
+  /** Adds a model (newest first, one entry per model) and saves. */
   add(entry: HistoryEntry, now = Date.now()): void {
     this.save(pruneHistory([entry, ...this.entriesSignal()], now, this.retentionHours));
   }
 
+  /** Removes one model from the list (the model itself stays on the server). */
   remove(modelId: string): void {
     this.save(this.entriesSignal().filter((entry) => entry.modelId !== modelId));
   }
 
+  /** Empties the list. */
   clear(): void {
     this.save([]);
   }
 
+  /** Reads the stored list again, dropping expired and malformed entries (and saving that). */
   reload(now: number): void {
     const stored = parseStoredHistory(this.storage()?.getItem(HISTORY_KEY) ?? null);
     const pruned = pruneHistory(stored, now, this.retentionHours);

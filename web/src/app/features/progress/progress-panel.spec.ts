@@ -1,13 +1,20 @@
 import { TestBed } from '@angular/core/testing';
 
-import { I18n } from '../../core/i18n/i18n';
 import { FakeEventSource } from '../../../testing/fake-event-source';
-import { ProgressPanel } from './progress-panel';
-import { TaskTracker } from './task-tracker';
 import { useFetchBackedXhr } from '../../../testing/fetch-backed-xhr';
+import { EVENT_SOURCE_FACTORY } from '../../core/events/event-source-factory';
+import { I18n } from '../../core/i18n/i18n';
+import { TaskTracker } from '../../core/tasks/task-tracker';
+import { ProgressPanel } from './progress-panel';
 
 describe('ProgressPanel', () => {
-  beforeEach(() => useFetchBackedXhr());
+  beforeEach(() => {
+    useFetchBackedXhr();
+    FakeEventSource.instances = [];
+    TestBed.configureTestingModule({
+      providers: [{ provide: EVENT_SOURCE_FACTORY, useValue: (url: string) => new FakeEventSource(url) }],
+    });
+  });
 
   afterEach(() => {
     TestBed.inject(TaskTracker).reset();
@@ -43,7 +50,6 @@ describe('ProgressPanel', () => {
       }),
     );
     const tracker = TestBed.inject(TaskTracker);
-    tracker.createEventSource = (url) => new FakeEventSource(url);
     await tracker.start(new Blob(['x']), 'a.png');
     const fixture = TestBed.createComponent(ProgressPanel);
     await fixture.whenStable();

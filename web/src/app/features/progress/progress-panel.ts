@@ -9,10 +9,10 @@ import {
 } from '@angular/core';
 
 import { describeError } from '../../core/api/error-messages';
-import { ServerConfigStore } from '../../core/api/server-config';
+import { ServerConfigStore } from '../../core/api/server-config-store';
 import { I18n } from '../../core/i18n/i18n';
 import { MessageKey } from '../../core/i18n/messages';
-import { TaskTracker } from './task-tracker';
+import { TaskTracker } from '../../core/tasks/task-tracker';
 import { formatElapsed, formatEta } from './time-format';
 
 const STAGE_KEYS: Record<string, MessageKey> = {

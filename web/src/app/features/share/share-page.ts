@@ -1,9 +1,9 @@
 import { ChangeDetectionStrategy, Component, computed, inject, input, signal } from '@angular/core';
 import { RouterLink } from '@angular/router';
 
-import { ServerConfigStore } from '../../core/api/server-config';
+import { ServerConfigStore } from '../../core/api/server-config-store';
 import { I18n } from '../../core/i18n/i18n';
-import { isModelId } from '../history/history-store';
+import { isModelId } from '../../core/api/model-url';
 import { ModelLoadedInfo, ModelViewer } from '../viewer/model-viewer';
 import { expiryOf, hoursLeft } from './expiry';
 

@@ -12,10 +12,11 @@ import {
 } from '@angular/core';
 
 import { describeError } from '../../core/api/error-messages';
-import { ServerConfigStore } from '../../core/api/server-config';
+import { ServerConfigStore } from '../../core/api/server-config-store';
 import { I18n } from '../../core/i18n/i18n';
 import { ImageKind, checkUpload, uploadFileName } from './upload-validation';
 
+/** A picture that passed the browser-side checks, with the name it is sent under. */
 export interface PickedPicture {
   blob: Blob;
   name: string;

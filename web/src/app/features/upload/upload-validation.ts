@@ -1,5 +1,6 @@
 import { ERROR_MESSAGES } from '../../core/api/api-types';
 
+/** The picture formats the server accepts. */
 export type ImageKind = 'jpeg' | 'png' | 'webp';
 
 const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
@@ -20,6 +21,7 @@ export function sniffImageKind(head: Uint8Array): ImageKind | undefined {
   return undefined;
 }
 
+/** The browser-side verdict on a file: its kind, or the server's own error and status for it. */
 export type UploadCheck = { ok: true; kind: ImageKind } | { ok: false; error: string; status: 400 | 413 };
 
 async function readHead(file: Blob, length: number): Promise<Uint8Array> {

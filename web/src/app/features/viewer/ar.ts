@@ -1,7 +1,9 @@
 import { Object3D } from 'three';
 
+/** The AR viewer to hand the model to, if any. */
 export type ArMode = 'scene-viewer' | 'quick-look' | 'none';
 
+/** What AR detection needs to know about the device, so a spec can describe one. */
 export interface PlatformHints {
   userAgent: string;
   maxTouchPoints: number;
@@ -10,6 +12,7 @@ export interface PlatformHints {
   supportsRelAr: boolean;
 }
 
+/** This browser's hints. */
 export function readPlatformHints(): PlatformHints {
   const anchor = document.createElement('a');
   return {

@@ -24,6 +24,7 @@ export function disposeObject(root: Object3D): void {
   root.removeFromParent();
 }
 
+/** Shows every material of the model as wireframe, or solid again. */
 export function setWireframe(root: Object3D, wireframe: boolean): void {
   root.traverse((node) => {
     const material = (node as Partial<Mesh>).material;

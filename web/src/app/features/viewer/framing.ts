@@ -1,5 +1,6 @@
 import { Box3, BufferGeometry, MathUtils, Object3D, PerspectiveCamera, Sphere, Vector3 } from 'three';
 
+/** How to frame a model: its bounding sphere, and the camera distance and clip planes for it. */
 export interface Framing {
   /** Centre of the model's bounding box, in world space, before centring. */
   center: Vector3;

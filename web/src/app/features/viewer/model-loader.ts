@@ -2,6 +2,7 @@ import { Group } from 'three';
 import { GLTFLoader } from 'three/examples/jsm/loaders/GLTFLoader.js';
 import { MeshoptDecoder } from 'three/examples/jsm/libs/meshopt_decoder.module.js';
 
+/** A parsed GLB with what its response said about the file. */
 export interface LoadedModel {
   scene: Group;
   /** From the response's Last-Modified: when the server wrote the file. */
@@ -9,6 +10,7 @@ export interface LoadedModel {
   bytes: number;
 }
 
+/** A model that could not be loaded: the HTTP status, 0 for a network failure, 422 for an unreadable GLB. */
 export class ModelLoadError extends Error {
   constructor(
     readonly status: number,

@@ -24,8 +24,10 @@ import { Framing, computeFraming, fitDistance, placeCamera } from './framing';
 import { ModelLoadError, loadModel } from './model-loader';
 import { RendererHost, VIEWER_BACKGROUND } from './renderer-host';
 
+/** What the viewer shows: loading, the model, an error, or that WebGL is missing. */
 export type ViewerState = 'loading' | 'ready' | 'error' | 'no-webgl';
 
+/** Emitted once a model is shown: its file's Last-Modified and size in bytes. */
 export interface ModelLoadedInfo {
   lastModified: Date | undefined;
   bytes: number;

@@ -8,6 +8,7 @@ import {
   WebGLRenderer,
 } from 'three';
 
+/** The viewer's backdrop colour. */
 export const VIEWER_BACKGROUND = '#e8ebf0';
 
 /** A frame callback; returns true while it needs more frames (damping, auto-rotation). */

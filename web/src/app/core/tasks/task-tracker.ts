@@ -1,11 +1,13 @@
 import { DestroyRef, Injectable, computed, inject, signal } from '@angular/core';
+import { Observable, Subject } from 'rxjs';
 
-import { ApiClient } from '../../core/api/api-client';
-import { ServerConfigStore } from '../../core/api/server-config';
-import { EventSourceFactory, TaskEventStream } from '../../core/events/task-event-stream';
-import { IDLE_TASK, TaskAction, TaskState, isTerminal, reduceTask } from '../../core/events/task-state';
+import { ApiClient } from '../api/api-client';
+import { ServerConfigStore } from '../api/server-config-store';
+import { EVENT_SOURCE_FACTORY } from '../events/event-source-factory';
+import { TaskEventStream } from '../events/task-event-stream';
+import { IDLE_TASK, TaskAction, TaskResult, TaskState, isTerminal, reduceTask } from '../events/task-state';
+import { CurrentTaskMemory } from './current-task-memory';
 
-const CURRENT_TASK_KEY = 'kiln3d.currentTask';
 /** Waits between manual reconnects after the browser gave up on the stream. */
 const RECONNECT_DELAYS_MS = [1000, 2000, 5000, 10000];
 /**
@@ -19,14 +21,32 @@ const WATCHDOG_GRACE_S = 5;
  */
 const POLL_AFTER_SILENCE_MS = 10_000;
 
+/** The picture sent for the current task, kept so that "try again" can send it once more. */
+interface SentPicture {
+  blob: Blob;
+  name: string;
+}
+
+/** A task that has just reached `completed`, announced once by TaskTracker.completed. */
+export interface CompletedTask {
+  taskId: string;
+  result: TaskResult;
+  /** The picture this page sent; undefined for a task resumed after a reload. */
+  picture: Blob | undefined;
+}
+
 /**
- * Follows one generation: sends the picture, listens to its events, runs the page's own timeout
- * watchdog, cancels on request. Its state is one signal, changed only through reduceTask.
+ * Follows one generation: sends the picture, listens to its events (GET /api/status/{id}), asks
+ * GET /api/tasks/{id} when the stream is silent or gave up, runs the page's own timeout watchdog,
+ * cancels on request and resumes after a reload. Its state is one signal, changed only through
+ * reduceTask, which alone merges the two sources (stream and polling) and keeps progress monotonic.
  */
 @Injectable({ providedIn: 'root' })
 export class TaskTracker {
   private readonly api = inject(ApiClient);
   private readonly config = inject(ServerConfigStore);
+  private readonly createEventSource = inject(EVENT_SOURCE_FACTORY);
+  private readonly memory = inject(CurrentTaskMemory);
   private readonly stateSignal = signal<TaskState>(IDLE_TASK);
   /** Page clock, ticking once a second while a task is live (elapsed time, watchdog). */
   private readonly clock = signal(Date.now());
@@ -36,28 +56,35 @@ export class TaskTracker {
   private reconnectAttempt = 0;
   private lastHeardAt = 0;
   private polling = false;
-  private readonly lastPicture = signal<{ blob: Blob; name: string } | undefined>(undefined);
-  /** Tests swap in a fake EventSource; the browser's own is the default. */
-  createEventSource: EventSourceFactory = (url) => new EventSource(url);
+  /** The one owner of the picture being generated; the completion event hands it on. */
+  private readonly picture = signal<SentPicture | undefined>(undefined);
+  private readonly completions = new Subject<CompletedTask>();
 
+  /** The followed task as the page sees it. */
   readonly state = this.stateSignal.asReadonly();
+  /** Page clock (ms), ticking once a second while a task is live. */
   readonly now = this.clock.asReadonly();
+  /** Whole seconds since processing began (0 before), counted from the server's start time. */
   readonly elapsedS = computed(() => {
     const since = this.stateSignal().processingSince;
     return since === undefined ? 0 : Math.max(0, Math.floor((this.clock() - since) / 1000));
   });
-  readonly canRetry = computed(
-    () => this.lastPicture() !== undefined && isTerminal(this.stateSignal().phase),
-  );
+  /** Whether "try again" can send the same picture: the task ended and this page sent it. */
+  readonly canRetry = computed(() => this.picture() !== undefined && isTerminal(this.stateSignal().phase));
+  /** Emits once per task, on its transition to `completed` (from an event, a poll or a refresh). */
+  readonly completed: Observable<CompletedTask> = this.completions.asObservable();
 
   constructor() {
-    inject(DestroyRef).onDestroy(() => this.stop());
+    inject(DestroyRef).onDestroy(() => {
+      this.stop();
+      this.completions.complete();
+    });
   }
 
   /** Sends a checked picture and follows the task it becomes. */
   async start(picture: Blob, name: string): Promise<void> {
     this.stop();
-    this.lastPicture.set({ blob: picture, name });
+    this.picture.set({ blob: picture, name });
     this.dispatch({ type: 'upload-started' });
     const outcome = await this.api.generate(picture, name, (fraction) =>
       this.dispatch({ type: 'upload-progress', fraction }),
@@ -72,13 +99,13 @@ export class TaskTracker {
       taskId: outcome.value.task_id,
       position: outcome.value.queue_position,
     });
-    this.remember(outcome.value.task_id);
+    this.memory.remember(outcome.value.task_id);
     this.follow(outcome.value.task_id);
   }
 
   /** Picks up the task this tab was following before a reload, if any. */
   resume(): boolean {
-    const taskId = this.remembered();
+    const taskId = this.memory.recall();
     if (!taskId || this.stateSignal().phase !== 'idle') return false;
     this.dispatch({ type: 'resume', taskId });
     this.follow(taskId);
@@ -87,7 +114,7 @@ export class TaskTracker {
 
   /** Sends the same picture again (after busy, timeout, or a failure worth retrying). */
   async retry(): Promise<void> {
-    const picture = this.lastPicture();
+    const picture = this.picture();
     if (picture) await this.start(picture.blob, picture.name);
   }
 
@@ -96,25 +123,18 @@ export class TaskTracker {
     const taskId = this.stateSignal().taskId;
     if (!taskId) return;
     const outcome = await this.api.getTask(taskId);
+    // The watchdog's verdict was the page's guess; the server's answer replaces it. Reduced from a
+    // fresh state: the timed-out state is terminal, so the reducer would keep it.
+    const fresh = reduceTask(IDLE_TASK, { type: 'resume', taskId });
     if (outcome.ok) {
-      // The watchdog's verdict was the page's guess; the server's answer replaces it.
-      this.stateSignal.set(
-        reduceTask(reduceTask(IDLE_TASK, { type: 'resume', taskId }), {
-          type: 'snapshot',
-          snapshot: outcome.value,
-          now: Date.now(),
-        }),
-      );
+      this.transition(reduceTask(fresh, { type: 'snapshot', snapshot: outcome.value, now: Date.now() }));
       if (!isTerminal(this.stateSignal().phase)) this.follow(taskId);
-      else this.afterTerminal();
     } else if (outcome.error.status === 404) {
-      // Set directly: the timed-out state is terminal, so the reducer would keep it.
-      this.stateSignal.set(
-        reduceTask(reduceTask(IDLE_TASK, { type: 'resume', taskId }), { type: 'not-found' }),
-      );
+      this.transition(reduceTask(fresh, { type: 'not-found' }));
     }
   }
 
+  /** DELETE /api/tasks/{id}; a task the server no longer knows counts as cancelled too. */
   async cancel(): Promise<void> {
     const { taskId, phase } = this.stateSignal();
     if (!taskId || isTerminal(phase)) return;
@@ -124,9 +144,10 @@ export class TaskTracker {
     }
   }
 
+  /** Stops following and forgets the picture: back to idle. */
   reset(): void {
     this.stop();
-    this.lastPicture.set(undefined);
+    this.picture.set(undefined);
     this.dispatch({ type: 'reset' });
   }
 
@@ -191,17 +212,24 @@ export class TaskTracker {
   }
 
   private dispatch(action: TaskAction): void {
+    this.transition(reduceTask(this.stateSignal(), action));
+  }
+
+  /** The one place the state changes: a terminal phase ends the following, a completion is announced. */
+  private transition(after: TaskState): void {
     const before = this.stateSignal();
-    const after = reduceTask(before, action);
     if (after === before) return;
     this.stateSignal.set(after);
-    if (isTerminal(after.phase) && !isTerminal(before.phase)) this.afterTerminal();
+    if (isTerminal(after.phase)) this.afterTerminal();
+    if (after.phase === 'completed' && before.phase !== 'completed' && after.taskId && after.result) {
+      this.completions.next({ taskId: after.taskId, result: after.result, picture: this.picture()?.blob });
+    }
   }
 
   private afterTerminal(): void {
     this.closeStream();
     this.stopTicker();
-    this.forget();
+    this.memory.forget();
   }
 
   private startTicker(): void {
@@ -229,29 +257,5 @@ export class TaskTracker {
   private stop(): void {
     this.closeStream();
     this.stopTicker();
-  }
-
-  private remember(taskId: string): void {
-    try {
-      sessionStorage.setItem(CURRENT_TASK_KEY, taskId);
-    } catch {
-      // Without storage a reload simply starts afresh.
-    }
-  }
-
-  private remembered(): string | undefined {
-    try {
-      return sessionStorage.getItem(CURRENT_TASK_KEY) ?? undefined;
-    } catch {
-      return undefined;
-    }
-  }
-
-  private forget(): void {
-    try {
-      sessionStorage.removeItem(CURRENT_TASK_KEY);
-    } catch {
-      // Nothing to forget.
-    }
   }
 }

@@ -11,6 +11,7 @@ export class ServerConfigStore {
   private loading: Promise<ServerConfig> | undefined;
   readonly value = this.config.asReadonly();
 
+  /** Asks GET /api/config once; later calls share the first answer. */
   load(): Promise<ServerConfig> {
     this.loading ??= this.api.getConfig().then((config) => {
       this.config.set(config);

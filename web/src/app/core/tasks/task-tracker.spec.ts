@@ -2,8 +2,9 @@ import { TestBed } from '@angular/core/testing';
 import type { MockInstance } from 'vitest';
 
 import { FakeEventSource } from '../../../testing/fake-event-source';
-import { TaskTracker } from './task-tracker';
 import { useFetchBackedXhr } from '../../../testing/fetch-backed-xhr';
+import { EVENT_SOURCE_FACTORY } from '../events/event-source-factory';
+import { CompletedTask, TaskTracker } from './task-tracker';
 
 const TASK = 't-1';
 
@@ -33,8 +34,10 @@ describe('TaskTracker', () => {
   beforeEach(() => {
     FakeEventSource.instances = [];
     sessionStorage.clear();
+    TestBed.configureTestingModule({
+      providers: [{ provide: EVENT_SOURCE_FACTORY, useValue: (url: string) => new FakeEventSource(url) }],
+    });
     tracker = TestBed.inject(TaskTracker);
-    tracker.createEventSource = (url) => new FakeEventSource(url);
   });
 
   afterEach(() => {
@@ -45,7 +48,10 @@ describe('TaskTracker', () => {
 
   it('sends the picture, follows the events and closes the stream at the end', async () => {
     serve({ 'POST /api/generate': accepted });
-    await tracker.start(new Blob(['x']), 'a.png');
+    const completions: CompletedTask[] = [];
+    tracker.completed.subscribe((task) => completions.push(task));
+    const picture = new Blob(['x']);
+    await tracker.start(picture, 'a.png');
     expect(tracker.state()).toMatchObject({ phase: 'queued', taskId: TASK, position: 1 });
     expect(source().url).toBe(`/api/status/${TASK}`);
     expect(sessionStorage.getItem('kiln3d.currentTask')).toBe(TASK);
@@ -62,6 +68,10 @@ describe('TaskTracker', () => {
     expect(tracker.state().result?.modelUrl).toBe('/static/m.glb');
     expect(source().closed).toBe(true);
     expect(sessionStorage.getItem('kiln3d.currentTask')).toBeNull();
+    // Announced once, with the picture that was sent; a replayed event announces nothing more.
+    expect(completions).toEqual([{ taskId: TASK, result: tracker.state().result, picture }]);
+    source().emit('completed', JSON.stringify({ status: 'completed', model_url: '/static/m.glb' }));
+    expect(completions).toHaveLength(1);
   });
 
   it('shows a refusal and can send the same picture again', async () => {
@@ -98,6 +108,28 @@ describe('TaskTracker', () => {
       phase: 'failed',
       error: { status: 504, error: 'Generation timeout' },
     });
+  });
+
+  it('announces a completion that a refresh after the page timeout finds', async () => {
+    vi.useFakeTimers();
+    serve({
+      'POST /api/generate': accepted,
+      [`GET /api/tasks/${TASK}`]: () => json({ task_id: TASK, status: 'processing', progress: 1 }),
+    });
+    const completions: CompletedTask[] = [];
+    tracker.completed.subscribe((task) => completions.push(task));
+    await tracker.start(new Blob(['x']), 'a.png');
+    source().emit('processing', JSON.stringify({ status: 'processing', progress: 1 }));
+    await vi.advanceTimersByTimeAsync(186_000);
+    expect(tracker.state().phase).toBe('timed-out');
+    expect(completions).toEqual([]);
+    serve({
+      [`GET /api/tasks/${TASK}`]: () =>
+        json({ task_id: TASK, status: 'completed', model_url: '/static/m.glb' }),
+    });
+    await tracker.refresh();
+    expect(tracker.state().phase).toBe('completed');
+    expect(completions.map((task) => task.result.modelUrl)).toEqual(['/static/m.glb']);
   });
 
   it('when the browser gives up on the stream, asks the server and reconnects', async () => {
@@ -140,6 +172,19 @@ describe('TaskTracker', () => {
     expect(source().closed).toBe(true);
   });
 
+  it('merges the stream and the polling fallback without letting progress go backwards', async () => {
+    vi.useFakeTimers();
+    // The poll's answer was read before the event that came in first: it is older.
+    serve({
+      'POST /api/generate': accepted,
+      [`GET /api/tasks/${TASK}`]: () => json({ task_id: TASK, status: 'processing', progress: 50 }),
+    });
+    await tracker.start(new Blob(['x']), 'a.png');
+    source().emit('processing', JSON.stringify({ status: 'processing', progress: 60, stage: 'texture' }));
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(tracker.state()).toMatchObject({ phase: 'processing', progress: 60, stage: 'texture' });
+  });
+
   it('reports an unknown task when the stream and the server both say 404', async () => {
     serve({
       'POST /api/generate': accepted,
@@ -165,8 +210,13 @@ describe('TaskTracker', () => {
 
   it('resumes the task this tab followed before a reload', () => {
     sessionStorage.setItem('kiln3d.currentTask', TASK);
+    const completions: CompletedTask[] = [];
+    tracker.completed.subscribe((task) => completions.push(task));
     expect(tracker.resume()).toBe(true);
     expect(tracker.state()).toMatchObject({ phase: 'queued', taskId: TASK });
     expect(source().url).toBe(`/api/status/${TASK}`);
+    // The page never had this task's picture: the completion says so.
+    source().emit('completed', JSON.stringify({ status: 'completed', model_url: '/static/m.glb' }));
+    expect(completions).toEqual([{ taskId: TASK, result: tracker.state().result, picture: undefined }]);
   });
 });
