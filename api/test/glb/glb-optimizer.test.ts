@@ -31,7 +31,7 @@ void describe('web models from real GLBs (StorageService + WorkerGlbOptimizer)',
   before(async () => {
     await storage.onModuleInit();
     await inflateGlb(join(SAMPLES_DIR, 'typical_creature_elephant.png'), inflated);
-    // 2 x 300² triangles and a 2048 px noise texture: about 9 MB, the size class of a TRELLIS.2 model.
+    // 2 x 300² triangles and a 2048 px noise texture: about 5.8 MB, the size class of a TRELLIS.2 model.
     await writeFile(dense, await texturedGridGlb({ cells: 300, textureSize: 2048 }));
   });
   after(() => dir.remove());
