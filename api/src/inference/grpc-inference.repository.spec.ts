@@ -1,13 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Logger } from '@nestjs/common';
-import { FakeCall, FakeClock, FakeLauncher, FakeTransportFactory, MemoryLogger } from '../../test/inference/fakes';
+import { FakeCall, fakeManagedSidecar } from '../../test/inference/fakes';
 import { streamFailureError } from './client/generate-call';
 import type { GenerateEvent__Output } from './generated/kiln3d/inference/v1/GenerateEvent';
 import { GrpcInferenceRepository } from './grpc-inference.repository';
 import { InferenceError, InferenceErrorCode, InferenceJob, InferenceProgress } from './inference.repository';
-import { ManagedSidecar } from './sidecar/managed-sidecar';
-import { DEFAULT_SIDECAR_OPTIONS } from './sidecar/sidecar';
 
 function progress(stage: string, percent: number, message = ''): GenerateEvent__Output {
   return { event: 'progress', progress: { stage: stage as 'STAGE_PREPROCESS', percent, message } };
@@ -43,24 +41,7 @@ function isError(code: InferenceErrorCode, pattern?: RegExp): (error: unknown) =
 }
 
 async function setup() {
-  const clock = new FakeClock();
-  const launcher = new FakeLauncher();
-  const factory = new FakeTransportFactory(() => launcher.sidecars.at(-1));
-  const sidecar = new ManagedSidecar({
-    spec: {
-      launcher,
-      address: 'unix:///tmp/kiln3d-test/inference.sock',
-      command: '/venv/bin/python',
-      args: ['-m', 'kiln3d_inference'],
-      cwd: '/',
-      env: () => ({ KILN_ENGINE: 'simulate' }),
-    },
-    transports: factory,
-    clock,
-    logger: new MemoryLogger(),
-    sidecarLogger: new MemoryLogger(),
-    options: DEFAULT_SIDECAR_OPTIONS,
-  });
+  const { clock, launcher, factory, sidecar } = fakeManagedSidecar();
   const repository = new GrpcInferenceRepository(sidecar, clock);
   repository.onApplicationBootstrap();
   await clock.advance(250);

@@ -5,7 +5,8 @@ import type { GenerateRequest } from '../../src/inference/generated/kiln3d/infer
 import type { HealthResponse__Output } from '../../src/inference/generated/kiln3d/inference/v1/HealthResponse';
 import type { ServingState__Output } from '../../src/inference/generated/kiln3d/inference/v1/ServingState';
 import { SidecarExit, SidecarLauncher, SidecarProcess, SidecarSpawnSpec } from '../../src/inference/sidecar/sidecar-process';
-import type { SidecarLogger } from '../../src/inference/sidecar/sidecar';
+import { ManagedSidecar } from '../../src/inference/sidecar/managed-sidecar';
+import { DEFAULT_SIDECAR_OPTIONS, type SidecarLogger, type SidecarOptions } from '../../src/inference/sidecar/sidecar';
 import {
   GenerateCallHandle,
   GenerateStreamHandlers,
@@ -223,4 +224,32 @@ export class MemoryLogger implements SidecarLogger {
   matching(pattern: RegExp): string[] {
     return this.lines.filter((line) => pattern.test(line));
   }
+}
+
+/**
+ * A ManagedSidecar built on fakes only: a fake launcher, transports and clock, and loggers that
+ * remember. Nothing is spawned until `sidecar.start()`.
+ */
+export function fakeManagedSidecar(options: Partial<SidecarOptions> = {}) {
+  const clock = new FakeClock();
+  const launcher = new FakeLauncher();
+  const factory = new FakeTransportFactory(() => launcher.sidecars.at(-1));
+  const logger = new MemoryLogger();
+  const sidecarLogger = new MemoryLogger();
+  const sidecar = new ManagedSidecar({
+    spec: {
+      launcher,
+      address: 'unix:///tmp/kiln3d-test/inference.sock',
+      command: '/venv/bin/python',
+      args: ['-m', 'kiln3d_inference'],
+      cwd: '/',
+      env: () => ({ KILN_ENGINE: 'simulate' }),
+    },
+    transports: factory,
+    clock,
+    logger,
+    sidecarLogger,
+    options: { ...DEFAULT_SIDECAR_OPTIONS, ...options },
+  });
+  return { clock, launcher, factory, logger, sidecarLogger, sidecar };
 }

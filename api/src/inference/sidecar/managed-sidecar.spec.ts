@@ -1,33 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { FakeClock, FakeLauncher, FakeTransportFactory, MemoryLogger } from '../../../test/inference/fakes';
+import { fakeManagedSidecar } from '../../../test/inference/fakes';
 import { InferenceError } from '../inference.repository';
-import { ManagedSidecar } from './managed-sidecar';
 import { DEFAULT_SIDECAR_OPTIONS, SidecarOptions } from './sidecar';
 
-function setup(options: Partial<SidecarOptions> = {}) {
-  const clock = new FakeClock();
-  const launcher = new FakeLauncher();
-  const factory = new FakeTransportFactory(() => launcher.sidecars.at(-1));
-  const logger = new MemoryLogger();
-  const sidecarLogger = new MemoryLogger();
-  const sidecar = new ManagedSidecar({
-    spec: {
-      launcher,
-      address: 'unix:///tmp/kiln3d-test/inference.sock',
-      command: '/venv/bin/python',
-      args: ['-m', 'kiln3d_inference'],
-      cwd: '/',
-      env: () => ({ KILN_ENGINE: 'simulate' }),
-    },
-    transports: factory,
-    clock,
-    logger,
-    sidecarLogger,
-    options: { ...DEFAULT_SIDECAR_OPTIONS, ...options },
-  });
-  return { clock, launcher, factory, logger, sidecarLogger, sidecar };
-}
+const setup = fakeManagedSidecar;
 
 async function startReady(options: Partial<SidecarOptions> = {}) {
   const env = setup(options);
