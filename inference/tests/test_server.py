@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import signal
 import subprocess
 import sys
@@ -349,43 +350,31 @@ def test_generate_before_ready_is_refused(tmp_path: Path, out_dir: Path) -> None
         assert "loading" in events[0].error.message
 
 
-def test_bad_configuration_stops_the_start_naming_the_variable(tmp_path: Path) -> None:
-    env = {"KILN_ENGINE": "bogus", "KILN_LISTEN": f"unix://{tmp_path}/s.sock"}
-    import os
-
+@pytest.mark.parametrize(
+    ("bad", "named"),
+    [
+        ({"KILN_ENGINE": "bogus"}, "KILN_ENGINE"),
+        # Validated at start with every other option, whichever engine runs.
+        (
+            {"KILN_ENGINE": "inflate", "KILN_TRELLIS2_TEXTURE_SIZE": "3000"},
+            "KILN_TRELLIS2_TEXTURE_SIZE: Value error, texture_size must be",
+        ),
+    ],
+)
+def test_bad_configuration_stops_the_start_naming_the_variable(
+    tmp_path: Path, bad: dict[str, str], named: str
+) -> None:
     done = subprocess.run(
         [sys.executable, "-m", "kiln3d_inference"],
         cwd=INFERENCE_DIR,
-        env={**os.environ, **env},
+        env={**os.environ, **bad, "KILN_LISTEN": f"unix://{tmp_path}/s.sock"},
         capture_output=True,
         text=True,
         timeout=30,
         check=False,
     )
     assert done.returncode == 2
-    assert "KILN_ENGINE" in done.stderr
-
-
-def test_a_bad_trellis2_option_stops_the_start_naming_the_variable(tmp_path: Path) -> None:
-    # Validated at start with every other option, whichever engine runs.
-    env = {
-        "KILN_ENGINE": "inflate",
-        "KILN_TRELLIS2_TEXTURE_SIZE": "3000",
-        "KILN_LISTEN": f"unix://{tmp_path}/s.sock",
-    }
-    import os
-
-    done = subprocess.run(
-        [sys.executable, "-m", "kiln3d_inference"],
-        cwd=INFERENCE_DIR,
-        env={**os.environ, **env},
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
-    assert done.returncode == 2
-    assert "KILN_TRELLIS2_TEXTURE_SIZE: Value error, texture_size must be" in done.stderr
+    assert named in done.stderr
 
 
 def test_many_health_calls_while_a_job_runs(simulate: SidecarProcess, out_dir: Path) -> None:
@@ -476,8 +465,6 @@ def test_engine_that_cannot_load_reports_failed_and_refuses_jobs(tmp_path: Path,
 
 
 def test_exits_when_the_supervising_parent_dies(tmp_path: Path) -> None:
-    import os
-
     socket = tmp_path / "inference.sock"
     parent_code = (
         "import os, subprocess, sys, time\n"
