@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ErrorMessage } from '../../common/api-error';
 import { Clock } from '../../common/clock';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config';
-import { InferenceRepository, type InferenceProgress } from '../../inference/inference.repository';
+import { InferenceRepository, type InferenceResult } from '../../inference/inference.repository';
 import { StorageService } from '../../storage/storage.service';
 import { sourceModelName, webModelName } from '../../storage/model-names';
 import { JobDurationsService } from '../queue/job-durations.service';
@@ -10,7 +10,7 @@ import type { JobStatus } from '../queue/job-names';
 import { QueuePositionsService } from '../queue/queue-positions.service';
 import { TaskStore } from '../state/task-store.service';
 import { mapInferenceError } from './inference-error-mapping';
-import { ProgressThrottle } from './progress-throttle';
+import { ProgressPublisher } from './progress-publisher';
 import { RunningJobsService, ShutdownInterruption } from './running-jobs.service';
 
 /** At most this often a `processing` event per task (stage changes always pass). */
@@ -47,6 +47,36 @@ export class TaskRunner {
   private async runJob(taskId: string): Promise<JobStatus> {
     if (this.jobs.shuttingDown) throw new ShutdownInterruption(taskId);
     const startedAt = this.clock.now();
+    if (!(await this.markProcessing(taskId, startedAt))) {
+      // Cancelled while waiting, or expired: nothing to run.
+      await this.tasks.deleteImage(taskId);
+      await this.positions.refresh();
+      return 'skipped';
+    }
+    await this.positions.refresh();
+    const signal = this.jobs.start(taskId);
+    const progress = new ProgressPublisher(taskId, this.tasks, PROGRESS_INTERVAL_MS, () => this.clock.now());
+    try {
+      const current = await this.tasks.get(taskId);
+      if (!current || current.record.status !== 'processing') return 'skipped';
+      const result = await this.generate(taskId, progress, signal);
+      await this.storage.publishWebModel(taskId);
+      await this.tasks.deleteImage(taskId);
+      await progress.flushed();
+      return await this.complete(taskId, startedAt, result);
+    } catch (error) {
+      await progress.flushed();
+      if (this.jobs.shuttingDown) return await this.requeueForShutdown(taskId);
+      return await this.fail(taskId, startedAt, error);
+    } finally {
+      this.jobs.end(taskId);
+      if (!this.jobs.shuttingDown) await this.tasks.deleteImage(taskId).catch(() => undefined);
+      await this.positions.refresh();
+    }
+  }
+
+  /** queued -> processing; false when the task is no longer waiting (cancelled, expired). */
+  private async markProcessing(taskId: string, startedAt: number): Promise<boolean> {
     const marked = await this.tasks.update(
       taskId,
       {
@@ -59,120 +89,100 @@ export class TaskRunner {
       },
       ['queued', 'processing'],
     );
-    if (marked <= 0) {
-      // Cancelled while waiting, or expired: nothing to run.
-      await this.tasks.deleteImage(taskId);
-      await this.positions.refresh();
+    return marked > 0;
+  }
+
+  /** The sidecar's part: the task's stored image in, the source GLB written at its storage path. */
+  private async generate(
+    taskId: string,
+    progress: ProgressPublisher,
+    signal: AbortSignal,
+  ): Promise<InferenceResult> {
+    const image = await this.tasks.getImage(taskId);
+    if (!image) throw new Error(`image of task ${taskId} is missing from Redis`);
+    await this.inference.waitUntilReady(READY_WAIT_MS);
+    this.logger.log(`inference start task=${taskId} input=${image.length} bytes`);
+    return this.inference.generate(
+      {
+        taskId,
+        image,
+        outputPath: this.storage.sourcePath(taskId),
+        seed: 0,
+        timeoutS: this.config.jobTimeoutS,
+      },
+      progress.report,
+      signal,
+    );
+  }
+
+  /** processing -> completed with the model's URLs and figures; a task cancelled meanwhile loses its files. */
+  private async complete(taskId: string, startedAt: number, result: InferenceResult): Promise<JobStatus> {
+    const seconds = (this.clock.now() - startedAt) / 1000;
+    const done = await this.tasks.update(
+      taskId,
+      {
+        status: 'completed',
+        progress: 100,
+        stage: 'export',
+        model_path: `/static/${webModelName(taskId)}`,
+        download_path: `/static/${sourceModelName(taskId)}`,
+        generation_time: Math.round(seconds * 100) / 100,
+        engine: result.engine,
+        triangles: result.triangles,
+        finished_at: new Date(this.clock.now()).toISOString(),
+      },
+      ['processing'],
+    );
+    if (done <= 0) {
+      // Cancelled at the last moment: its files must not outlive it.
+      await this.storage.removeModels(taskId);
+      this.logger.log(`inference end task=${taskId} duration=${seconds.toFixed(2)}s (discarded: cancelled)`);
       return 'skipped';
     }
-    await this.positions.refresh();
-    const signal = this.jobs.start(taskId);
-    let progressChain: Promise<unknown> = Promise.resolve();
-    try {
-      const current = await this.tasks.get(taskId);
-      if (!current || current.record.status !== 'processing') return 'skipped';
-      const image = await this.tasks.getImage(taskId);
-      if (!image) throw new Error(`image of task ${taskId} is missing from Redis`);
-      await this.inference.waitUntilReady(READY_WAIT_MS);
-      this.logger.log(`inference start task=${taskId} input=${image.length} bytes`);
-      const throttle = new ProgressThrottle(PROGRESS_INTERVAL_MS, () => this.clock.now());
-      const onProgress = (progress: InferenceProgress): void => {
-        if (!throttle.accept(progress)) return;
-        // Chained so events keep their order; failures only cost an event.
-        progressChain = progressChain
-          .then(() =>
-            this.tasks.update(
-              taskId,
-              { progress: Math.min(99, Math.round(progress.percent)), stage: progress.stage },
-              ['processing'],
-            ),
-          )
-          .catch(() => undefined);
-      };
-      const result = await this.inference.generate(
-        {
-          taskId,
-          image,
-          outputPath: this.storage.sourcePath(taskId),
-          seed: 0,
-          timeoutS: this.config.jobTimeoutS,
-        },
-        onProgress,
-        signal,
+    await this.durations.record(seconds);
+    this.logger.log(
+      `inference end task=${taskId} duration=${seconds.toFixed(2)}s engine=${result.engine} ` +
+        `triangles=${result.triangles} bytes=${result.bytes}`,
+    );
+    return 'completed';
+  }
+
+  /** A graceful stop interrupted the job: back to queued, so that Bull runs it again after the restart. */
+  private async requeueForShutdown(taskId: string): Promise<never> {
+    await this.tasks.update(taskId, { status: 'queued', progress: null, stage: null, started_at: null }, [
+      'processing',
+    ]);
+    await this.storage.removeModels(taskId);
+    this.logger.warn(`task ${taskId} interrupted by shutdown: it will run again`);
+    throw new ShutdownInterruption(taskId);
+  }
+
+  /** processing -> failed with the contract's status and message for the error; no files left. */
+  private async fail(taskId: string, startedAt: number, error: unknown): Promise<JobStatus> {
+    const failure = mapInferenceError(error);
+    const seconds = (this.clock.now() - startedAt) / 1000;
+    if (failure.unexpected) {
+      this.logger.error(
+        `inference failed task=${taskId} after ${seconds.toFixed(2)}s: ${String(error)}`,
+        error instanceof Error ? error.stack : undefined,
       );
-      await this.storage.publishWebModel(taskId);
-      await this.tasks.deleteImage(taskId);
-      await progressChain;
-      const seconds = (this.clock.now() - startedAt) / 1000;
-      const done = await this.tasks.update(
-        taskId,
-        {
-          status: 'completed',
-          progress: 100,
-          stage: 'export',
-          model_path: `/static/${webModelName(taskId)}`,
-          download_path: `/static/${sourceModelName(taskId)}`,
-          generation_time: Math.round(seconds * 100) / 100,
-          engine: result.engine,
-          triangles: result.triangles,
-          finished_at: new Date(this.clock.now()).toISOString(),
-        },
-        ['processing'],
-      );
-      if (done <= 0) {
-        // Cancelled at the last moment: its files must not outlive it.
-        await this.storage.removeModels(taskId);
-        this.logger.log(
-          `inference end task=${taskId} duration=${seconds.toFixed(2)}s (discarded: cancelled)`,
-        );
-        return 'skipped';
-      }
-      await this.durations.record(seconds);
-      this.logger.log(
-        `inference end task=${taskId} duration=${seconds.toFixed(2)}s engine=${result.engine} ` +
-          `triangles=${result.triangles} bytes=${result.bytes}`,
-      );
-      return 'completed';
-    } catch (error) {
-      if (this.jobs.shuttingDown) {
-        await progressChain;
-        await this.tasks.update(taskId, { status: 'queued', progress: null, stage: null, started_at: null }, [
-          'processing',
-        ]);
-        await this.storage.removeModels(taskId);
-        this.logger.warn(`task ${taskId} interrupted by shutdown: it will run again`);
-        throw new ShutdownInterruption(taskId);
-      }
-      const failure = mapInferenceError(error);
-      const seconds = (this.clock.now() - startedAt) / 1000;
-      if (failure.unexpected) {
-        this.logger.error(
-          `inference failed task=${taskId} after ${seconds.toFixed(2)}s: ${String(error)}`,
-          error instanceof Error ? error.stack : undefined,
-        );
-      } else {
-        this.logger.warn(`inference end task=${taskId} duration=${seconds.toFixed(2)}s: ${failure.message}`);
-      }
-      await progressChain;
-      await this.tasks.deleteImage(taskId);
-      await this.tasks.update(
-        taskId,
-        {
-          status: 'failed',
-          error: failure.message,
-          http_status: failure.httpStatus,
-          cancelled: failure.cancelled ? true : null,
-          finished_at: new Date(this.clock.now()).toISOString(),
-        },
-        ['processing'],
-      );
-      await this.storage.removeModels(taskId);
-      return 'failed';
-    } finally {
-      this.jobs.end(taskId);
-      if (!this.jobs.shuttingDown) await this.tasks.deleteImage(taskId).catch(() => undefined);
-      await this.positions.refresh();
+    } else {
+      this.logger.warn(`inference end task=${taskId} duration=${seconds.toFixed(2)}s: ${failure.message}`);
     }
+    await this.tasks.deleteImage(taskId);
+    await this.tasks.update(
+      taskId,
+      {
+        status: 'failed',
+        error: failure.message,
+        http_status: failure.httpStatus,
+        cancelled: failure.cancelled ? true : null,
+        finished_at: new Date(this.clock.now()).toISOString(),
+      },
+      ['processing'],
+    );
+    await this.storage.removeModels(taskId);
+    return 'failed';
   }
 
   /** Marks a task failed "Internal error" (a job Bull gave up on, e.g. stalled twice). */
