@@ -1,7 +1,7 @@
 /** English is the reference dictionary: every key must exist in every other language (checked by type). */
 export const EN = {
   'app.title': 'Kiln3D',
-  'app.tagline': 'One picture in, a 3D model out, made on our own GPU.',
+  'app.tagline': 'One picture in, a 3D model out, made on this server.',
   'app.language': 'Language',
   'app.home': 'New model',
   'app.skip': 'Skip to content',
@@ -97,7 +97,7 @@ export type Dictionary = Record<MessageKey, string>;
 /** Simplified Chinese. */
 export const ZH: Dictionary = {
   'app.title': 'Kiln3D',
-  'app.tagline': '一张图片，生成一个 3D 模型，在我们自己的 GPU 上完成。',
+  'app.tagline': '一张图片，生成一个 3D 模型，在这台服务器上完成。',
   'app.language': '语言',
   'app.home': '新建模型',
   'app.skip': '跳到内容',
