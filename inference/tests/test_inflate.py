@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
+from scipy import ndimage
 
 from kiln3d_inference.engines.base import InvalidInput, JobCancelled, JobContext, Stage
 from kiln3d_inference.engines.inflate import InflateEngine
@@ -66,13 +67,13 @@ def _synthetic_cases() -> dict[str, Image.Image]:
     coloured_bg += rng.integers(0, 8, coloured_bg.shape, dtype=np.uint8)  # JPEG-like noise
     cy, cx = np.mgrid[0:300, 0:400]
     coloured_bg[((cx - 200) / 120.0) ** 2 + ((cy - 150) / 80.0) ** 2 < 1] = (230, 200, 30)
+    thin_line = np.zeros((8000, 64), np.uint8)
+    thin_line[:, 31:33] = 255
+    cmyk = Image.new("CMYK", (64, 64), (10, 20, 30, 40))
+    cmyk.paste((200, 10, 30, 0), (16, 16, 48, 48))
     return {
-        "fully_transparent": Image.new("RGBA", (256, 256), (10, 20, 30, 0)),
-        "one_pixel": Image.new("RGB", (1, 1), (255, 0, 0)),
-        "one_pixel_transparent": Image.new("RGBA", (1, 1), (255, 0, 0, 0)),
-        "one_colour": Image.new("RGB", (640, 480), (90, 90, 200)),
-        "one_pixel_wide_8000_tall": Image.new("RGB", (1, 8000), (9, 9, 9)),
-        "cmyk": Image.new("CMYK", (64, 64), (10, 20, 30, 40)),
+        "thin_line_8000_tall": _rgba(thin_line),
+        "cmyk": cmyk,
         "float_greyscale_noise": Image.fromarray(rng.random((64, 64)).astype(np.float32)),
         "busy_noise_photo": Image.fromarray(rng.integers(0, 256, (480, 640, 3), dtype=np.uint8), mode="RGB"),
         "grey_background": Image.fromarray(grey_bg, mode="RGB"),
@@ -100,13 +101,34 @@ def _palette_disc() -> Image.Image:
     return image
 
 
+def _ellipse(width: int, height: int, canvas: tuple[int, int]) -> np.ndarray:
+    """An ellipse of width x height px centred on a canvas (w, h): True inside."""
+    ys, xs = np.mgrid[0 : canvas[1], 0 : canvas[0]] + 0.5
+    return np.asarray(
+        ((xs - canvas[0] / 2) / (width / 2)) ** 2 + ((ys - canvas[1] / 2) / (height / 2)) ** 2 < 1
+    )
+
+
+def _speck() -> Image.Image:
+    speck = np.zeros((256, 256), np.uint8)
+    speck[100:102, 100:102] = 255
+    return _rgba(speck)
+
+
 SYNTHETIC = _synthetic_cases()
+# Pictures with nothing to model: InvalidInput("No object found in the image"), never a tile.
+NO_OBJECT = {
+    "fully_transparent": Image.new("RGBA", (256, 256), (10, 20, 30, 0)),
+    "one_pixel": Image.new("RGB", (1, 1), (255, 0, 0)),
+    "one_pixel_transparent": Image.new("RGBA", (1, 1), (255, 0, 0, 0)),
+    "one_colour": Image.new("RGB", (640, 480), (90, 90, 200)),
+    "one_colour_cmyk": Image.new("CMYK", (64, 64), (10, 20, 30, 40)),
+    "one_pixel_wide_8000_tall": Image.new("RGB", (1, 8000), (9, 9, 9)),
+    "faint_alpha_everywhere": Image.new("RGBA", (300, 200), (200, 80, 40, 8)),
+    "two_by_two_speck": _speck(),
+}
 EXPECTED_KIND = {
-    "fully_transparent": "fallback:empty",
-    "one_pixel": "fallback:empty",
-    "one_pixel_transparent": "fallback:empty",
-    "one_colour": "fallback:empty",
-    "one_pixel_wide_8000_tall": "fallback:empty",
+    "thin_line_8000_tall": "alpha",
     "float_greyscale_noise": "fallback:busy",
     "busy_noise_photo": "fallback:busy",
     "grey_background": "background",
@@ -181,8 +203,14 @@ def test_glb_passes_khronos_validator(
     assert report["warnings"] == 0, report["messages"]
 
 
+@pytest.mark.parametrize("name", sorted(NO_OBJECT))
+def test_nothing_to_model_is_invalid_input(name: str) -> None:
+    with pytest.raises(InvalidInput, match=r"^No object found in the image$"):
+        inflate_image(NO_OBJECT[name])
+
+
 def test_extreme_aspect_keeps_some_width_and_depth(results: dict[str, InflateResult]) -> None:
-    extent = np.ptp(parse_mesh(results["one_pixel_wide_8000_tall"].glb).positions, axis=0)
+    extent = np.ptp(parse_mesh(results["thin_line_8000_tall"].glb).positions, axis=0)
     assert extent[1] == pytest.approx(1.0, abs=1e-4)
     assert extent[0] >= 1 / 8 - 0.01
     assert extent[2] > 0.005
@@ -201,6 +229,61 @@ def test_thin_parts_get_round_cross_sections() -> None:
     assert 0.5 < arm_depth / arm_width < 1.0
     disc_depth = np.ptp(z)
     assert disc_depth > 4 * arm_depth
+
+
+@pytest.mark.parametrize("opacity", [90, 128, 255])
+def test_subject_at_partial_opacity_is_modelled(opacity: int) -> None:
+    # Issue 11 fault 4: at alpha 90 the fixed cut at 127 made a flat tile of the whole picture.
+    inside = _ellipse(240, 160, (320, 240))
+    result = inflate_image(_rgba(np.where(inside, opacity, 0)))
+    extent = np.ptp(parse_mesh(result.glb).positions, axis=0)
+    assert result.kind == "alpha"
+    assert extent[0] / extent[1] == pytest.approx(1.5, abs=0.05)
+    assert extent[2] > 0.3
+
+
+@pytest.mark.parametrize("on", ["transparency", "white"])
+@pytest.mark.parametrize("size", [(10, 20), (14, 28), (4, 8)])
+def test_small_object_is_modelled(size: tuple[int, int], on: str) -> None:
+    # Issue 11 fault 5: a 10x20 px ellipse on a 256 px canvas (0.24 % of it) became a 1:1 tile.
+    inside = _ellipse(size[0], size[1], (256, 256))
+    if on == "white":
+        rgb = np.full((256, 256, 3), 255, np.uint8)
+        rgb[inside] = (40, 60, 200)
+        image = Image.fromarray(rgb, mode="RGB")
+    else:
+        image = _rgba(np.where(inside, 255, 0), rgb=(40, 60, 200))
+    facts = parse_mesh(inflate_image(image).glb)
+    check_mesh(facts)
+    extent = np.ptp(facts.positions, axis=0)
+    assert extent[0] / extent[1] == pytest.approx(0.5, abs=0.06)
+    assert extent[2] > 0.25
+
+
+def _vase_with_shadow(shadow_levels: int) -> Image.Image:
+    """A brown vase on white, with a soft grey drop shadow `shadow_levels` below the white."""
+    size = 400
+    ys, xs = np.mgrid[0:size, 0:size].astype(np.float32)
+    shadow = ndimage.gaussian_filter(
+        ((((xs - 250) / 110) ** 2 + ((ys - 330) / 30) ** 2) < 1).astype(np.float32), 6
+    )
+    rgb = 255.0 - shadow_levels * shadow[..., None] * np.ones(3, np.float32)
+    vase = ((((xs - 200) / 70) ** 2 + ((ys - 260) / 80) ** 2) < 1) | (
+        (np.abs(xs - 200) < 28) & (ys > 100) & (ys < 200)
+    )
+    rgb[vase] = (150, 60, 30)
+    return Image.fromarray(np.clip(rgb, 0, 255).astype(np.uint8), mode="RGB")
+
+
+@pytest.mark.parametrize("shadow_levels", [10, 20, 30])
+def test_soft_shadow_stays_background(shadow_levels: int) -> None:
+    # Issue 11 fault 6: a shadow 20 grey levels below the white joined the vase (aspect 0.88).
+    def aspect(image: Image.Image) -> float:
+        extent = np.ptp(parse_mesh(inflate_image(image).glb).positions, axis=0)
+        return float(extent[0] / extent[1])
+
+    assert aspect(_vase_with_shadow(shadow_levels)) == pytest.approx(aspect(_vase_with_shadow(0)), abs=0.02)
+    assert aspect(_vase_with_shadow(0)) == pytest.approx(140 / 240, abs=0.03)
 
 
 def test_hole_in_the_silhouette_is_kept(results: dict[str, InflateResult]) -> None:

@@ -321,10 +321,13 @@ def test_inflate_engine_over_grpc(tmp_path: Path, out_dir: Path) -> None:
 
 
 def test_large_message_is_accepted(tmp_path: Path, out_dir: Path) -> None:
-    # A 2048 px PNG of noise is ~12 MB: far over gRPC's 4 MB default limit.
+    # A 2048 px PNG of noise is ~12 MB: far over gRPC's 4 MB default limit. A flat disc in it is
+    # the object to model (noise alone has none: INVALID_INPUT).
     import numpy as np
 
     noise = np.random.default_rng(1).integers(0, 256, (2048, 2048, 3), dtype=np.uint8)
+    ys, xs = np.mgrid[0:2048, 0:2048]
+    noise[(xs - 1024) ** 2 + (ys - 1024) ** 2 < 600**2] = (200, 40, 40)
     buffer = io.BytesIO()
     Image.fromarray(noise, mode="RGB").save(buffer, format="PNG", compress_level=0)
     assert buffer.tell() > 8 * 1024 * 1024

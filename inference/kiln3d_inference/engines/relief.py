@@ -9,8 +9,11 @@ rim, and h = k sqrt(2u), which is a circle's profile across any strip (so thin l
 bodies domed, the rim vertical and smooth, with no medial-axis creases). Front and back share the
 rim vertices, so the surface is closed.
 
-Inputs with no usable foreground (fully transparent, one colour, 1x1) give a flat rounded tile of the
-whole picture; a busy photo with no clear background gives a rounded slab of the whole picture.
+The cuts adapt to the picture: alpha where its own histogram splits, the background colour within
+a tolerance from its own spread and the picture's distance histogram; a small object is found again
+in a scaled-up crop. A picture with no object (blank, one colour, fully transparent, a speck) is
+InvalidInput("No object found in the image"); a busy photo with no clear background gives a rounded
+slab of the whole picture.
 """
 
 from __future__ import annotations
@@ -37,20 +40,29 @@ ANALYSIS_MAX_SIDE = 512  # mask finding runs at this size: fast, and plenty for 
 ANALYSIS_MIN_SIDE = 256  # tiny inputs are enlarged so the grid has room for a rounded rim
 GRID_TARGET_CELLS = 25_000  # ~4 triangles a cell: about 100k triangles whatever the silhouette
 TEXTURE_MAX_SIDE = 1024
-THICKNESS = 0.6  # tile profile height as a fraction of its rounded-rim radius
 POISSON_THICKNESS = 0.75  # object depth (each side) as a fraction of the local half-width
-TILE_THICKNESS = 0.05  # fallback tile: profile radius as a fraction of the longest side
-MIN_FOREGROUND_FRACTION = 0.003
+MIN_OBJECT_PIXELS = 16  # picture pixels: fewer is a speck, not an object
+SMALL_OBJECT_SIDE = 64  # analysis cells: an object boxed smaller is found again in a scaled-up crop
+ALPHA_VISIBLE = 16  # alpha below this everywhere: nothing to see
+ALPHA_MIN_CONTRAST = 16  # alpha spanning less than this: no silhouette in it, the colours decide
+BACKGROUND_MAX_TOLERANCE = 64.0  # RGB distance: a soft shadow down to ~35 grey levels is background
 BUSY_FOREGROUND_FRACTION = 0.97
 MAX_ASPECT = 8.0
 
 
+NO_OBJECT = "No object found in the image"
+
+
 @dataclass(frozen=True)
 class Silhouette:
-    """The object's outline found in a picture, at the analysis resolution (at most 512 px a side)."""
+    """The object's outline found in a picture: `mask` (True = object) covers the picture's pixels
+    from `origin` (x, y), each mask cell `scale` (x, y) picture pixels. Mask cells are at most
+    512 px a side for the whole picture; a small object gets a crop of its own, scaled up."""
 
-    mask: BoolArray  # analysis resolution, True = object
-    kind: str  # "alpha", "background", "fallback:empty" or "fallback:busy"
+    mask: BoolArray
+    kind: str  # "alpha", "background" or "fallback:busy"
+    origin: tuple[float, float] = (0.0, 0.0)
+    scale: tuple[float, float] = (1.0, 1.0)
 
 
 @dataclass(frozen=True)
@@ -61,6 +73,9 @@ class InflateResult:
     glb: bytes
     triangles: int
     kind: str
+
+
+ForegroundRule = Callable[[npt.NDArray[np.uint8]], BoolArray]  # RGBA (h, w, 4) -> object mask
 
 
 def _to_rgba(image: Image.Image) -> Image.Image:
@@ -126,49 +141,127 @@ def _border_pixels(arr: npt.NDArray[np.float32], ring: int) -> npt.NDArray[np.fl
     return np.concatenate(parts)
 
 
-def _mask_from_background(rgb: npt.NDArray[np.float32]) -> BoolArray | None:
-    """Foreground = what the border colour cannot reach; None when there is no clear background."""
+def _otsu_cut(values: npt.NDArray[np.float64], levels: int) -> float | None:
+    """A cut between the two classes of `values` (0 <= v < levels): Otsu's split, placed halfway
+    between the two class means (so a gap in the histogram is cut in its middle, not at its edge).
+    None when every value falls in one bin."""
+    hist = np.bincount(np.clip(values.astype(np.int64), 0, levels - 1), minlength=levels).astype(np.float64)
+    centres = np.arange(levels, dtype=np.float64)
+    w0 = np.cumsum(hist)[:-1]
+    m0 = np.cumsum(hist * centres)[:-1]
+    total, mass = float(hist.sum()), float((hist * centres).sum())
+    w1 = total - w0
+    valid = (w0 > 0) & (w1 > 0)
+    if not valid.any():
+        return None
+    mu0 = np.where(valid, m0 / np.maximum(w0, 1.0), 0.0)
+    mu1 = np.where(valid, (mass - m0) / np.maximum(w1, 1.0), 0.0)
+    between = np.where(valid, w0 * w1 * (mu0 - mu1) ** 2, -1.0)
+    best = int(np.argmax(between))
+    return float(mu0[best] + mu1[best]) / 2.0
+
+
+def _alpha_rule(alpha: npt.NDArray[np.uint8]) -> ForegroundRule | None:
+    """Object = alpha above the picture's own cut (Otsu), so a subject drawn at partial opacity is
+    found as well as an opaque one. None when alpha has no contrast (uniformly translucent: the
+    colours decide). Raises InvalidInput when nothing is visible at all."""
+    if int(alpha.max()) < ALPHA_VISIBLE:
+        raise InvalidInput(NO_OBJECT)
+    if int(alpha.max()) - int(alpha.min()) < ALPHA_MIN_CONTRAST:
+        return None
+    cut = _otsu_cut(alpha.ravel().astype(np.float64), 256)
+    assert cut is not None  # contrast above guarantees two classes
+    return lambda rgba: np.asarray(rgba[..., 3] > cut)
+
+
+def _background_rule(rgb: npt.NDArray[np.float32]) -> ForegroundRule | None:
+    """Object = what the background colour cannot reach from the border. The background colour is
+    the border's median; a pixel is background when within a tolerance of it: at least the
+    border's own spread (noise, JPEG), and up to the picture's own cut (Otsu on the distances to
+    the background colour) capped at BACKGROUND_MAX_TOLERANCE, so that a soft shadow close to the
+    background stays background while the object, far from it, does not. None when the border
+    has no uniform colour (a busy photo)."""
     border = _border_pixels(rgb, 2)
     background = np.median(border, axis=0)
     border_dist = np.linalg.norm(border - background, axis=1)
     if float(np.mean(border_dist < 40.0)) < 0.6:
         return None
-    threshold = float(np.clip(np.percentile(border_dist, 90) * 1.5 + 14.0, 20.0, 60.0))
-    near = np.linalg.norm(rgb - background, axis=2) < threshold
-    labels, _ = ndimage.label(near)
-    edge_labels = np.unique(
-        np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]).astype(np.int64)
-    )
-    edge_labels = edge_labels[edge_labels != 0]
-    return np.asarray(~np.isin(labels, edge_labels))
+    spread = float(np.clip(np.percentile(border_dist, 90) * 1.5 + 14.0, 20.0, 60.0))
+    distances = np.linalg.norm(rgb - background, axis=2)
+    cut = _otsu_cut(distances.ravel().astype(np.float64), 443)
+    tolerance = spread if cut is None else float(np.clip(cut, spread, max(spread, BACKGROUND_MAX_TOLERANCE)))
+
+    def rule(rgba: npt.NDArray[np.uint8]) -> BoolArray:
+        near = np.linalg.norm(rgba[..., :3].astype(np.float32) - background, axis=2) < tolerance
+        labels, _ = ndimage.label(near)
+        edge_labels = np.unique(
+            np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]).astype(np.int64)
+        )
+        edge_labels = edge_labels[edge_labels != 0]
+        return np.asarray(~np.isin(labels, edge_labels))
+
+    return rule
 
 
-def find_silhouette(analysis: Image.Image) -> Silhouette:
-    """The object's mask in an RGBA analysis image: from alpha when the picture has transparency, else
-    what the border colour cannot reach; a rounded rectangle of the whole picture when neither gives
-    a usable object (kind "fallback:empty" or "fallback:busy")."""
+def _clean(raw: BoolArray) -> BoolArray:
+    """The largest object after an opening (specks and one-pixel bridges gone); the largest raw
+    component when the opening leaves nothing (an object thinner than 3 cells)."""
+    opened = _largest_component(ndimage.binary_opening(raw, structure=np.ones((3, 3), bool)))
+    return opened if opened.any() else _largest_component(raw)
+
+
+def find_silhouette(rgba: Image.Image) -> Silhouette:
+    """The object's mask in an RGBA picture, found at the analysis resolution (at most 512 px a
+    side): from alpha when the picture has transparency (cut where its own alpha histogram splits),
+    else what the background colour seen on the border cannot reach. An object whose box is under
+    SMALL_OBJECT_SIDE analysis cells is found again in a crop around it, scaled up. A busy photo
+    with no uniform border gives a rounded rectangle of the whole picture ("fallback:busy").
+    Raises InvalidInput("No object found in the image") for a blank, one-colour or fully
+    transparent picture, or an object under MIN_OBJECT_PIXELS picture pixels."""
+    analysis = _analysis_image(rgba)
     arr = np.asarray(analysis)
-    alpha = arr[..., 3]
-    height, width = alpha.shape
-    area = height * width
+    height, width = arr.shape[:2]
+    scale = (rgba.width / width, rgba.height / height)
+    rule: ForegroundRule | None = None
     kind = "alpha"
-    if float(np.mean(alpha < 250)) > 0.001:
-        mask: BoolArray = np.asarray(alpha > 127)
-    else:
-        from_background = _mask_from_background(arr[..., :3].astype(np.float32))
-        if from_background is None:
-            return Silhouette(_rounded_rect(height, width), "fallback:busy")
-        mask, kind = from_background, "background"
-    mask = ndimage.binary_opening(mask, structure=np.ones((3, 3), bool))
-    mask = _largest_component(mask)
-    fraction = float(mask.mean())
-    if fraction < MIN_FOREGROUND_FRACTION:
-        return Silhouette(_rounded_rect(height, width), "fallback:empty")
-    if kind == "background" and fraction > BUSY_FOREGROUND_FRACTION:
-        return Silhouette(_rounded_rect(height, width), "fallback:busy")
+    if float(np.mean(arr[..., 3] < 250)) > 0.001:
+        rule = _alpha_rule(arr[..., 3])
+    if rule is None:
+        rule, kind = _background_rule(arr[..., :3].astype(np.float32)), "background"
+        if rule is None:
+            return Silhouette(_rounded_rect(height, width), "fallback:busy", scale=scale)
+    raw = _largest_component(rule(arr))
+    if float(raw.sum()) * scale[0] * scale[1] < MIN_OBJECT_PIXELS:
+        raise InvalidInput(NO_OBJECT)
+    if kind == "background" and float(raw.mean()) > BUSY_FOREGROUND_FRACTION:
+        return Silhouette(_rounded_rect(height, width), "fallback:busy", scale=scale)
+    origin = (0.0, 0.0)
+    rows = np.nonzero(raw.any(axis=1))[0]
+    cols = np.nonzero(raw.any(axis=0))[0]
+    side = max(int(rows[-1] - rows[0]), int(cols[-1] - cols[0])) + 1
+    if side < SMALL_OBJECT_SIDE:
+        # A small object: cut the picture's crop around it (with a margin of background) at its
+        # own resolution at most, then scale that mask up, so the opening and the outline work on
+        # enough cells (cutting an enlarged picture instead would shift the rim by the blur).
+        margin = max(2.0, 0.25 * side)
+        left = max(0, int(np.floor((cols[0] - margin) * scale[0])))
+        top = max(0, int(np.floor((rows[0] - margin) * scale[1])))
+        right = min(rgba.width, int(np.ceil((cols[-1] + 1 + margin) * scale[0])))
+        bottom = min(rgba.height, int(np.ceil((rows[-1] + 1 + margin) * scale[1])))
+        crop = rgba.crop((left, top, right, bottom))
+        zoom = ANALYSIS_MIN_SIDE / max(crop.size)
+        size = (max(1, round(crop.width * zoom)), max(1, round(crop.height * zoom)))
+        cut = crop if zoom >= 1.0 else crop.resize(size, Image.Resampling.BILINEAR, reducing_gap=2.0)
+        small = Image.fromarray(rule(np.asarray(cut)).astype(np.uint8) * 255, mode="L")
+        raw = np.asarray(small.resize(size, Image.Resampling.BILINEAR)) > 127
+        origin = (float(left), float(top))
+        scale = (crop.width / size[0], crop.height / size[1])
+    mask = _clean(raw)
+    if not mask.any():
+        raise InvalidInput(NO_OBJECT)
     # Transparent holes are real (a handle); specks of background inside an object are not.
-    max_hole = area if kind == "background" else max(16, int(0.002 * mask.sum()))
-    return Silhouette(_fill_small_holes(mask, max_hole), kind)
+    max_hole = mask.size if kind == "background" else max(16, int(0.002 * mask.sum()))
+    return Silhouette(_fill_small_holes(mask, max_hole), kind, origin, scale)
 
 
 def _remove_diagonal_pinches(mask: BoolArray) -> BoolArray:
@@ -202,16 +295,6 @@ def _grid_mask(mask_crop: BoolArray, fallback: bool) -> BoolArray:
     return _largest_component(_remove_diagonal_pinches(grid))
 
 
-def _smoothed_distance(mask: BoolArray, sigma: float) -> FloatArray:
-    """Distance of each pixel centre to the rim, blurred inside the mask to soften medial creases."""
-    dist = ndimage.distance_transform_edt(mask).astype(np.float32) - 0.5
-    dist[~mask] = 0.0
-    weight = ndimage.gaussian_filter(mask.astype(np.float32), sigma)
-    blurred = ndimage.gaussian_filter(dist, sigma)
-    out = np.where(mask, blurred / np.maximum(weight, 1e-6), 0.0).astype(np.float32)
-    return np.asarray(np.where(mask, np.maximum(out, 0.5), 0.0), dtype=np.float32)
-
-
 def _poisson_field(mask: BoolArray) -> FloatArray:
     """Solve -laplacian(u) = 1 inside the mask with u = 0 outside (grid units). sqrt(2u) is then
     a circle's profile across a strip of any width, and a rounded dome over a disc."""
@@ -237,11 +320,6 @@ def _poisson_field(mask: BoolArray) -> FloatArray:
     return field
 
 
-def _profile(dist: FloatArray, radius: float) -> FloatArray:
-    d = np.minimum(dist, radius)
-    return np.asarray(THICKNESS * np.sqrt(np.maximum(d * (2.0 * radius - d), 0.0)), dtype=np.float32)
-
-
 def _smooth_rim(positions: FloatArray, mask: BoolArray, ids_rim: IntArray, rounds: int = 3) -> None:
     """Round off the pixel staircase of the rim: each rim vertex moves towards the mean of its two
     neighbours along the outline (in the picture plane; the topology is unchanged)."""
@@ -265,7 +343,7 @@ def _smooth_rim(positions: FloatArray, mask: BoolArray, ids_rim: IntArray, round
             positions[on_rim, axis] = 0.5 * values[on_rim] + 0.5 * mean
 
 
-def build_relief(mask: BoolArray, tile: bool) -> tuple[FloatArray, FloatArray, npt.NDArray[np.uint32]]:
+def build_relief(mask: BoolArray) -> tuple[FloatArray, FloatArray, npt.NDArray[np.uint32]]:
     """Closed surface over a padded grid mask. Returns positions (grid units, x right, y down, z
     out of the picture), UVs (0-1 over the unpadded grid) and CCW triangles."""
     h, w = mask.shape
@@ -290,20 +368,12 @@ def build_relief(mask: BoolArray, tile: bool) -> tuple[FloatArray, FloatArray, n
     fan = mask & (any_chord | ((rim_a & rim_c) & (rim_b & rim_d)))
 
     # A field over pixel centres (0 outside), its averages at corners and edge midpoints, and a
-    # profile turning it into height. Objects: a Poisson "inflation" (round cross-sections for thin
-    # limbs and big bodies alike, no medial-axis creases). Tiles: a capped distance profile.
-    if tile:
-        field = _smoothed_distance(mask, sigma=1.5)
-        radius = max(1.0, min(float(field.max()), TILE_THICKNESS * max(grid_h, grid_w)))
+    # profile turning it into height: a Poisson "inflation" (round cross-sections for thin limbs
+    # and big bodies alike, no medial-axis creases).
+    field = _poisson_field(mask)
 
-        def profile(values: FloatArray) -> FloatArray:
-            return _profile(values, radius)
-
-    else:
-        field = _poisson_field(mask)
-
-        def profile(values: FloatArray) -> FloatArray:
-            return np.asarray(POISSON_THICKNESS * np.sqrt(2.0 * np.maximum(values, 0.0)), dtype=np.float32)
+    def profile(values: FloatArray) -> FloatArray:
+        return np.asarray(POISSON_THICKNESS * np.sqrt(2.0 * np.maximum(values, 0.0)), dtype=np.float32)
 
     corner_d = np.zeros((h + 1, w + 1), np.float32)
     pd = np.pad(field, 1)
@@ -433,7 +503,8 @@ def inflate_image(image: Image.Image, on_step: StepCallback | None = None) -> In
     triangles, longest side 1.0, centred, Y-up, front facing +Z, textured with the picture cropped to
     the object (JPEG, at most 1024 px). on_step(stage, percent 0-100, message) is called between
     phases (an engine passes JobContext.progress, which also raises on cancel). Raises InvalidInput
-    for an image too large or of an unsupported mode."""
+    for an image too large or of an unsupported mode, and InvalidInput("No object found in the
+    image") for one with nothing to model (see find_silhouette)."""
 
     def step(stage: Stage, percent: float, message: str) -> None:
         if on_step is not None:
@@ -441,25 +512,25 @@ def inflate_image(image: Image.Image, on_step: StepCallback | None = None) -> In
 
     step(Stage.PREPROCESS, 2.0, "finding the object")
     rgba = _to_rgba(image)
-    analysis = _analysis_image(rgba)
-    silhouette = find_silhouette(analysis)
+    silhouette = find_silhouette(rgba)
     fallback = silhouette.kind.startswith("fallback")
 
     rows = np.nonzero(silhouette.mask.any(axis=1))[0]
     cols = np.nonzero(silhouette.mask.any(axis=0))[0]
     top, bottom, left, right = int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
     mask_crop = silhouette.mask[top:bottom, left:right]
-    sx, sy = rgba.width / analysis.width, rgba.height / analysis.height
+    (ox, oy), (sx, sy) = silhouette.origin, silhouette.scale
+    x0, y0 = max(0, int(np.floor(ox + left * sx))), max(0, int(np.floor(oy + top * sy)))
     box = (
-        max(0, int(np.floor(left * sx))),
-        max(0, int(np.floor(top * sy))),
-        min(rgba.width, max(int(np.ceil(right * sx)), int(np.floor(left * sx)) + 1)),
-        min(rgba.height, max(int(np.ceil(bottom * sy)), int(np.floor(top * sy)) + 1)),
+        x0,
+        y0,
+        min(rgba.width, max(int(np.ceil(ox + right * sx)), x0 + 1)),
+        min(rgba.height, max(int(np.ceil(oy + bottom * sy)), y0 + 1)),
     )
 
     step(Stage.GEOMETRY, 20.0, "inflating the silhouette")
     grid = _grid_mask(mask_crop, fallback)
-    positions, uvs, triangles = build_relief(grid, tile=silhouette.kind == "fallback:empty")
+    positions, uvs, triangles = build_relief(grid)
     grid_h, grid_w = grid.shape[0] - 2, grid.shape[1] - 2
     # Grid units -> world: keep the crop's aspect, Y up, centred, longest side 1.0.
     crop_w, crop_h = float(box[2] - box[0]), float(box[3] - box[1])
