@@ -71,6 +71,19 @@ void describe('error table, end to end (simulate engine)', () => {
       assert.deepEqual(await empty.json(), { success: false, error: 'Missing file field "image"' });
     });
 
+    void it("a malformed request below Nest (bad JSON, a bad percent-encoding) gets the contract's body, not its raw message", async () => {
+      const badJson = await fetch(`${api.url}/api/generate`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: '{"image": ',
+      });
+      assert.equal(badJson.status, 400);
+      assert.deepEqual(await badJson.json(), { success: false, error: 'Bad request' });
+      const badPath = await getJson(`${api.url}/api/tasks/%E0%A4%A`);
+      assert.equal(badPath.status, 400);
+      assert.deepEqual(badPath.body, { success: false, error: 'Bad request' });
+    });
+
     for (const contentLength of [true, false]) {
       void it(`413 for a 30 MB upload ${contentLength ? 'with' : 'without'} Content-Length, answered before the end`, async () => {
         const response = await rawUpload(api.url, 30 * MB, { contentLength });
