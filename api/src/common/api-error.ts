@@ -4,6 +4,8 @@
  */
 export const ErrorMessage = {
   unsupportedImage: 'Unsupported image format',
+  imageTooSmall: 'Image too small, min 64x64',
+  noObject: 'No object found in the image',
   busy: 'Server busy, retry later',
   timeout: 'Generation timeout',
   outOfMemory: 'GPU out of memory',
@@ -15,6 +17,8 @@ export const ErrorMessage = {
   cancelled: 'Task cancelled',
   alreadyFinished: 'Task already finished',
   unauthorized: 'Unauthorized',
+  badRequest: 'Bad request',
+  webAppNotBuilt: 'Web app not built',
 } as const;
 
 /** 413 message; it names the configured limit, e.g. "File too large, max 10MB". */

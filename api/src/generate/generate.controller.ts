@@ -61,7 +61,14 @@ export class GenerateController {
     type: ErrorBodyDto,
     description:
       '"Unsupported image format" (not a JPEG, PNG or WebP by content, or over 8192x8192 px); ' +
-      '"Missing file field \\"image\\""; "Send exactly one file, in the field \\"image\\""; "Malformed upload: ..."',
+      '"Missing file field \\"image\\""; "Send exactly one file, in the field \\"image\\""; "Bad request" (a malformed body)',
+  })
+  @ApiResponse({
+    status: 422,
+    type: ErrorBodyDto,
+    description:
+      '"Image too small, min 64x64" (under 64 px on a side); "No object found in the image" (blank: one colour or ' +
+      'fully transparent; with wait=true also the engine finding no object). Neither holds a queue slot.',
   })
   @ApiResponse({
     status: 409,

@@ -4,17 +4,20 @@ import { absoluteUrl } from '../common/public-url';
 import { AdmissionService } from '../tasks/admission/admission.service';
 import { TaskEventsService } from '../tasks/events/task-events.service';
 import { TaskQueueService } from '../tasks/queue/task-queue.service';
+import type { TaskState } from '../tasks/state/task-snapshot';
 import type { GenerateAcceptedDto, GenerateDoneDto } from './generate.dto';
-import { normaliseImage } from './image-normaliser';
+import { type ImageHeader, inspectImage, normaliseImage } from './image-normaliser';
 
 /** What POST /api/generate answers: 202 with the task at once, or 200 with the model (?wait=true). */
 export type GenerateOutcome =
   { httpStatus: 202; body: GenerateAcceptedDto } | { httpStatus: 200; body: GenerateDoneDto };
 
 /**
- * One upload becomes one queued task (docs/design.md, HTTP contract): a queue slot is taken
- * before the image is decoded (503 + Retry-After when full), the image is normalised (400 when
- * refused, and the slot is given back), then the task is stored and enqueued.
+ * One upload becomes one queued task (docs/design.md, HTTP contract): the image header is read
+ * first (400 unsupported, 422 too small: no queue slot is touched), then a queue slot is taken
+ * (503 + Retry-After when full) before the pixels are decoded, so a full queue costs no decoding;
+ * a picture refused while decoding (400, or 422 when blank) or a failed enqueue gives its slot
+ * back. Then the task is stored and enqueued.
  */
 @Injectable()
 export class GenerateService {
@@ -30,8 +33,8 @@ export class GenerateService {
    * Admits, normalises and enqueues the uploaded picture. With wait, holds on until the task
    * ends and answers the model, or throws the task's error (its http_status and message).
    * baseUrl: the origin the client's URLs are made absolute against.
-   * Throws ApiError: 400 (no file, unsupported image), 503 (queue full); with wait also 409,
-   * 500, 504 as the task ended.
+   * Throws ApiError: 400 (no file, unsupported image), 422 (too small, nothing to model), 503
+   * (queue full); with wait also 409, 422, 500, 504 as the task ended.
    */
   async submit(
     file: Express.Multer.File | undefined,
@@ -39,9 +42,17 @@ export class GenerateService {
     baseUrl: string,
   ): Promise<GenerateOutcome> {
     if (!file) throw new ApiError(400, ErrorMessage.missingImage);
+    const header = await this.inspect(file);
     const taskId = await this.admission.admit();
-    const png = await this.normalise(taskId, file);
-    const state = await this.queue.enqueue(taskId, png);
+    let state: TaskState;
+    try {
+      const png = await this.normalise(taskId, file, header);
+      state = await this.queue.enqueue(taskId, png);
+    } catch (error) {
+      // Whatever failed after the slot was taken (a refused picture, Redis), the slot goes back.
+      await this.admission.release(taskId).catch(() => undefined);
+      throw error;
+    }
     if (!wait) {
       return {
         httpStatus: 202,
@@ -56,18 +67,29 @@ export class GenerateService {
     return { httpStatus: 200, body: await this.waitForModel(taskId, baseUrl) };
   }
 
-  /** The upload as a PNG (image-normaliser's rules); a refused image gives its slot back. */
-  private async normalise(taskId: string, file: Express.Multer.File): Promise<Buffer> {
+  /** The upload's header (image-normaliser's rules), before any queue slot is taken. */
+  private async inspect(file: Express.Multer.File): Promise<ImageHeader> {
     try {
-      const image = await normaliseImage(file.buffer);
+      return await inspectImage(file.buffer);
+    } catch (error) {
+      this.logger.log(`request received bytes=${file.size}: refused (${describe(error)})`);
+      throw error;
+    }
+  }
+
+  /** The upload as a PNG (image-normaliser's rules). */
+  private async normalise(taskId: string, file: Express.Multer.File, header: ImageHeader): Promise<Buffer> {
+    try {
+      const image = await normaliseImage(file.buffer, header);
       this.logger.log(
         `request received task=${taskId} bytes=${file.size} format=${image.format} ` +
           `${image.inputWidth}x${image.inputHeight} -> ${image.width}x${image.height}`,
       );
       return image.png;
     } catch (error) {
-      this.logger.log(`request received bytes=${file.size} format=unsupported: refused`);
-      await this.admission.release(taskId);
+      this.logger.log(
+        `request received task=${taskId} bytes=${file.size} format=${header.format}: refused (${describe(error)})`,
+      );
       throw error;
     }
   }
@@ -86,4 +108,8 @@ export class GenerateService {
     }
     throw new ApiError(record.http_status ?? 500, record.error ?? ErrorMessage.internal);
   }
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

@@ -2,79 +2,140 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { crc32 } from 'node:zlib';
 import sharp from 'sharp';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { ApiError } from '../common/api-error';
-import { normaliseImage } from './image-normaliser';
+import { SAMPLES_DIR } from '../../test/support/env';
+import { type NormalisedImage, inspectImage, normaliseImage } from './image-normaliser';
 
 const unsupported = (error: unknown): boolean =>
   error instanceof ApiError && error.status === 400 && error.message === 'Unsupported image format';
 
-function solid(width: number, height: number, alpha = false) {
-  return sharp({
+const refused422 =
+  (message: string) =>
+  (error: unknown): boolean =>
+    error instanceof ApiError && error.status === 422 && error.message === message;
+
+/** The upload path's two steps: the header before a queue slot, the pixels after. */
+async function normalise(bytes: Buffer): Promise<NormalisedImage> {
+  return normaliseImage(bytes, await inspectImage(bytes));
+}
+
+/** A picture with content (noise), so only the check under test can refuse it. */
+function noisy(width: number, height: number, alpha = false) {
+  const image = sharp({
     create: {
       width,
       height,
-      channels: alpha ? 4 : 3,
-      background: { r: 200, g: 10, b: 10, alpha: alpha ? 0.5 : 1 },
+      channels: 3,
+      background: { r: 0, g: 0, b: 0 },
+      noise: { type: 'gaussian', mean: 128, sigma: 40 },
     },
+  });
+  return alpha ? image.ensureAlpha(0.5) : image;
+}
+
+/** One flat colour: nothing to model. */
+function solid(width: number, height: number, alpha = 1) {
+  return sharp({
+    create: { width, height, channels: 4, background: { r: 200, g: 10, b: 10, alpha } },
   });
 }
 
 void describe('normaliseImage', () => {
   void it('accepts PNG, JPEG and WebP by content and outputs PNG', async () => {
     for (const input of [
-      await solid(64, 32).png().toBuffer(),
-      await solid(64, 32).jpeg().toBuffer(),
-      await solid(64, 32).webp().toBuffer(),
+      await noisy(128, 64).png().toBuffer(),
+      await noisy(128, 64).jpeg().toBuffer(),
+      await noisy(128, 64).webp().toBuffer(),
     ]) {
-      const image = await normaliseImage(input);
+      const image = await normalise(input);
       const meta = await sharp(image.png).metadata();
       assert.equal(meta.format, 'png');
-      assert.equal(meta.width, 64);
-      assert.equal(meta.height, 32);
+      assert.equal(meta.width, 128);
+      assert.equal(meta.height, 64);
     }
   });
 
   void it('keeps alpha', async () => {
-    const image = await normaliseImage(await solid(16, 16, true).png().toBuffer());
+    const image = await normalise(await noisy(64, 64, true).png().toBuffer());
     assert.equal((await sharp(image.png).metadata()).hasAlpha, true);
   });
 
   void it('refuses text, GIF, TIFF, truncated data and empty input', async () => {
-    const png = await solid(64, 64).png().toBuffer();
+    const png = await noisy(64, 64).png().toBuffer();
     for (const input of [
       Buffer.from('this is not a picture, whatever the file name says'),
-      await solid(8, 8).gif().toBuffer(),
-      await solid(8, 8).tiff().toBuffer(),
+      await noisy(64, 64).gif().toBuffer(),
+      await noisy(64, 64).tiff().toBuffer(),
       png.subarray(0, 60),
       Buffer.alloc(0),
     ]) {
-      await assert.rejects(normaliseImage(input), unsupported);
+      await assert.rejects(normalise(input), unsupported);
     }
   });
 
   void it('applies EXIF orientation', async () => {
-    // 40x20 stored, orientation 6 = rotate 90° clockwise to display: 20x40.
-    const input = await solid(40, 20).jpeg().withMetadata({ orientation: 6 }).toBuffer();
-    const image = await normaliseImage(input);
-    assert.equal(image.width, 20);
-    assert.equal(image.height, 40);
+    // 160x80 stored, orientation 6 = rotate 90° clockwise to display: 80x160.
+    const input = await noisy(160, 80).jpeg().withMetadata({ orientation: 6 }).toBuffer();
+    const image = await normalise(input);
+    assert.equal(image.width, 80);
+    assert.equal(image.height, 160);
   });
 
   void it('scales images over 2048 px on a side to fit inside 2048', async () => {
-    const image = await normaliseImage(await solid(4096, 1024).png({ compressionLevel: 1 }).toBuffer());
+    const image = await normalise(await noisy(4096, 1024).png({ compressionLevel: 1 }).toBuffer());
     assert.equal(image.width, 2048);
     assert.equal(image.height, 512);
   });
 
   void it('refuses a decompression bomb before decoding it', async () => {
     // A PNG header declaring 100000 x 100000 pixels (10 gigapixels), followed by nothing useful.
-    const png = await solid(1, 1).png().toBuffer();
+    const png = await noisy(64, 64).png().toBuffer();
     const bomb = Buffer.from(png);
     bomb.writeUInt32BE(100_000, 16);
     bomb.writeUInt32BE(100_000, 20);
     // Valid IHDR checksum, so only the pixel limit can refuse it.
     bomb.writeUInt32BE(crc32(bomb.subarray(12, 29)), 29);
     await assert.rejects(sharp(bomb).metadata(), /pixel limit/);
-    await assert.rejects(normaliseImage(bomb), unsupported);
+    await assert.rejects(normalise(bomb), unsupported);
+  });
+
+  void it('refuses a picture under 64 px on a side from its header: 422 Image too small', async () => {
+    for (const [width, height] of [
+      [63, 200],
+      [200, 63],
+      [1, 1],
+    ]) {
+      const input = await noisy(width, height).png().toBuffer();
+      await assert.rejects(inspectImage(input), refused422('Image too small, min 64x64'));
+    }
+    assert.deepEqual(await inspectImage(await noisy(64, 64).jpeg().toBuffer()), {
+      format: 'jpeg',
+      width: 64,
+      height: 64,
+    });
+  });
+
+  void it('refuses a blank picture (one colour, fully transparent): 422 No object found', async () => {
+    for (const input of [
+      await solid(256, 256).png().toBuffer(),
+      await solid(256, 256).jpeg().toBuffer(),
+      await solid(256, 256).webp().toBuffer(),
+      await solid(256, 256, 0).png().toBuffer(),
+      // Fully transparent, whatever colours hide under the alpha.
+      await noisy(256, 256).ensureAlpha(0).png().toBuffer(),
+    ]) {
+      await assert.rejects(normalise(input), refused422('No object found in the image'));
+    }
+  });
+
+  void it('accepts every real sample picture', async () => {
+    const names = readdirSync(SAMPLES_DIR).filter((name) => /\.(png|jpe?g|webp)$/i.test(name));
+    assert.ok(names.length >= 3);
+    for (const name of names) {
+      const image = await normalise(readFileSync(join(SAMPLES_DIR, name)));
+      assert.ok(image.width >= 64 && image.height >= 64, name);
+    }
   });
 });

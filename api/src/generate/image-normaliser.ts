@@ -7,48 +7,91 @@ export const ACCEPTED_FORMATS = ['jpeg', 'png', 'webp'] as const;
 export const MAX_INPUT_PIXELS = 8192 * 8192;
 /** Longest side sent to the engine. */
 export const MAX_SIDE_PX = 2048;
+/** Shortest side accepted (docs/design.md: 422 "Image too small, min 64x64"). */
+export const MIN_SIDE_PX = 64;
+/**
+ * A channel whose standard deviation (0-255 levels) is under this is one flat value. JPEG or
+ * WebP noise on a one-colour picture stays far below it; any photo or drawing is far above.
+ */
+const FLAT_CHANNEL_STDEV = 1;
+
+/** What an upload's header says: read without decoding the pixels. */
+export interface ImageHeader {
+  format: (typeof ACCEPTED_FORMATS)[number];
+  width: number;
+  height: number;
+}
 
 export interface NormalisedImage {
   png: Buffer;
-  format: (typeof ACCEPTED_FORMATS)[number];
+  format: ImageHeader['format'];
   inputWidth: number;
   inputHeight: number;
   width: number;
   height: number;
 }
 
+const DECODE_OPTIONS: sharp.SharpOptions = { limitInputPixels: MAX_INPUT_PIXELS, failOn: 'error', pages: 1 };
+
+const unsupported = (): ApiError => new ApiError(400, ErrorMessage.unsupportedImage);
+
 /**
- * Decodes an upload and turns it into the PNG the engine gets: JPEG/PNG/WebP only, first frame
- * of an animation, EXIF orientation applied, at most 2048 px a side, alpha kept. Anything that
- * does not decode as one of those (or is a decompression bomb) is 400 "Unsupported image format".
+ * Reads the upload's header only (cheap, no pixel decoding), so it can run before a queue slot
+ * is taken. Throws ApiError 400 "Unsupported image format" for anything that is not a JPEG, PNG
+ * or WebP header, or claims more than MAX_INPUT_PIXELS (a decompression bomb); 422 "Image too
+ * small, min 64x64" for a picture under MIN_SIDE_PX on a side.
  */
-export async function normaliseImage(bytes: Buffer): Promise<NormalisedImage> {
-  const unsupported = (): ApiError => new ApiError(400, ErrorMessage.unsupportedImage);
-  const options: sharp.SharpOptions = { limitInputPixels: MAX_INPUT_PIXELS, failOn: 'error', pages: 1 };
+export async function inspectImage(bytes: Buffer): Promise<ImageHeader> {
   let metadata: sharp.Metadata;
   try {
-    metadata = await sharp(bytes, options).metadata();
+    metadata = await sharp(bytes, DECODE_OPTIONS).metadata();
   } catch {
     throw unsupported();
   }
   const format = ACCEPTED_FORMATS.find((f) => f === metadata.format);
   if (format === undefined || !metadata.width || !metadata.height) throw unsupported();
   if (metadata.width * metadata.height > MAX_INPUT_PIXELS) throw unsupported();
+  if (metadata.width < MIN_SIDE_PX || metadata.height < MIN_SIDE_PX) {
+    throw new ApiError(422, ErrorMessage.imageTooSmall);
+  }
+  return { format, width: metadata.width, height: metadata.height };
+}
+
+/**
+ * Decodes an upload whose header inspectImage passed and turns it into the PNG the engine gets:
+ * first frame of an animation, EXIF orientation applied, at most 2048 px a side, alpha kept.
+ * Throws ApiError 400 "Unsupported image format" when the pixels do not decode (truncated,
+ * corrupt), 422 "No object found in the image" for a blank picture: fully transparent, or one
+ * flat colour (every channel flat), which the engine could only refuse after a queue wait.
+ */
+export async function normaliseImage(bytes: Buffer, header: ImageHeader): Promise<NormalisedImage> {
+  let png: { data: Buffer; info: sharp.OutputInfo };
+  let stats: sharp.Stats;
   try {
-    const { data, info } = await sharp(bytes, options)
+    png = await sharp(bytes, DECODE_OPTIONS)
       .rotate()
       .resize({ width: MAX_SIDE_PX, height: MAX_SIDE_PX, fit: 'inside', withoutEnlargement: true })
       .png()
       .toBuffer({ resolveWithObject: true });
-    return {
-      png: data,
-      format,
-      inputWidth: metadata.width,
-      inputHeight: metadata.height,
-      width: info.width,
-      height: info.height,
-    };
+    stats = await sharp(png.data).stats();
   } catch {
     throw unsupported();
   }
+  if (isBlank(stats, png.info.channels)) throw new ApiError(422, ErrorMessage.noObject);
+  return {
+    png: png.data,
+    format: header.format,
+    inputWidth: header.width,
+    inputHeight: header.height,
+    width: png.info.width,
+    height: png.info.height,
+  };
+}
+
+/** Fully transparent (alpha is the last of 2 or 4 channels, all 0), or every channel flat. */
+function isBlank(stats: sharp.Stats, channels: number): boolean {
+  const hasAlpha = channels === 2 || channels === 4;
+  const alpha = hasAlpha ? stats.channels[channels - 1] : undefined;
+  if (alpha !== undefined && alpha.max === 0) return true;
+  return stats.channels.every((channel) => channel.stdev < FLAT_CHANNEL_STDEV);
 }

@@ -7,7 +7,11 @@ import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { closeAfterResponse } from './upload-guard.middleware';
 import { MULTIPART_OVERHEAD_BYTES, maxUploadBytes } from './upload-limits';
 
-/** Multer errors to the contract: over the size limit 413, any other malformed upload 400. */
+/**
+ * Multer errors to the contract: over the size limit 413, a second or misnamed file 400 "Send
+ * exactly one file...", any other malformed upload 400 "Bad request" (busboy's own wording is
+ * not the contract's, so it never reaches the client).
+ */
 export function mapMulterError(error: unknown, maxUploadMb: number): ApiError {
   if (error instanceof multer.MulterError) {
     switch (error.code) {
@@ -21,11 +25,10 @@ export function mapMulterError(error: unknown, maxUploadMb: number): ApiError {
       case 'LIMIT_FIELD_VALUE':
       case 'LIMIT_PART_COUNT':
       case 'MISSING_FIELD_NAME':
-        return new ApiError(400, `Malformed upload: ${error.message}`);
+        return new ApiError(400, ErrorMessage.badRequest);
     }
   }
-  const message = error instanceof Error ? error.message : String(error);
-  return new ApiError(400, `Malformed upload: ${message}`);
+  return new ApiError(400, ErrorMessage.badRequest);
 }
 
 /**

@@ -2,6 +2,10 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import express from 'express';
+import { Logger } from '@nestjs/common';
+import { ErrorMessage } from '../common/api-error';
+
+const logger = new Logger('WebApp');
 
 /** Paths the web app never answers: the API and the models have their own routes (and 404s). */
 export function isWebAppPath(path: string): boolean {
@@ -10,9 +14,12 @@ export function isWebAppPath(path: string): boolean {
 
 /**
  * Serves the built Angular app from webDir at /: its files, and index.html for client routes
- * (/m/{uuid} and the like). Without a build, / says so plainly (503 text) instead of a 404.
+ * (/m/{uuid} and the like). Without a build, / answers 503 with the contract's error body
+ * {"success": false, "error": "Web app not built"} instead of a 404; how to build it is logged
+ * once, for the operator.
  */
 export function webAppMiddleware(webDir: string): RequestHandler {
+  let told = false;
   const files = express.static(webDir, {
     index: false,
     fallthrough: true,
@@ -23,12 +30,13 @@ export function webAppMiddleware(webDir: string): RequestHandler {
   return (req: Request, res: Response, next: NextFunction) => {
     if ((req.method !== 'GET' && req.method !== 'HEAD') || !isWebAppPath(req.path)) return next();
     if (!existsSync(indexPath)) {
-      res
-        .status(503)
-        .type('text/plain')
-        .send(
-          `The web app is not built (no ${indexPath}). Build it (npm start does), or use the API at /api/docs.\n`,
+      if (!told) {
+        told = true;
+        logger.warn(
+          `the web app is not built (no ${indexPath}): build it (npm start does), or use /api/docs`,
         );
+      }
+      res.status(503).json({ success: false, error: ErrorMessage.webAppNotBuilt });
       return;
     }
     files(req, res, () => {

@@ -1,6 +1,18 @@
-import { Controller, Delete, Get, Headers, Inject, type MessageEvent, Param, Req, Sse } from '@nestjs/common';
+import {
+  Controller,
+  Delete,
+  Get,
+  Headers,
+  Inject,
+  type MessageEvent,
+  Param,
+  Req,
+  Res,
+  Sse,
+} from '@nestjs/common';
 import {
   ApiHeader,
+  ApiNoContentResponse,
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
@@ -9,8 +21,8 @@ import {
   ApiResponse,
   ApiTags,
 } from '@nestjs/swagger';
-import type { Request } from 'express';
-import type { Observable } from 'rxjs';
+import type { Request, Response } from 'express';
+import { EMPTY, type Observable } from 'rxjs';
 import { ApiInternalErrorResponse, ErrorBodyDto } from '../common/error-body.dto';
 import { requestBaseUrl } from '../common/public-url';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
@@ -39,19 +51,34 @@ export class StatusController {
       'Each event: `id` (monotonic per task), `event` = the status (queued, processing, completed, failed), ' +
       '`data` = the task snapshot as JSON. The current state is always sent first (also after a reconnect with ' +
       'Last-Event-ID); a comment heartbeat at least every 15 s; the stream ends after completed or failed. ' +
-      'A cancelled task ends with `failed` {http_status: 409, error: "Task cancelled", cancelled: true}.',
+      'A cancelled task ends with `failed` {http_status: 409, error: "Task cancelled", cancelled: true}. ' +
+      'A finished task without Last-Event-ID gets its terminal event once; a reconnect whose ' +
+      "Last-Event-ID is at or past the terminal event's id gets 204 (an EventSource then stops).",
   })
   @ApiParam({ name: 'taskId', format: 'uuid' })
   @ApiHeader({ name: 'Last-Event-ID', required: false, description: 'Resume after this event id' })
   @ApiProduces('text/event-stream')
   @ApiOkResponse({ description: 'text/event-stream of task snapshots', type: TaskViewDto })
+  @ApiNoContentResponse({
+    description:
+      'The task is finished and Last-Event-ID is at or past its terminal event: nothing more to send',
+  })
   @ApiNotFoundResponse({ type: ErrorBodyDto, description: '"Task not found" (unknown or expired id)' })
-  stream(
+  async stream(
     @Param('taskId') taskId: string,
     @Headers('last-event-id') lastEventId: string | undefined,
     @Req() req: Request,
+    @Res({ passthrough: true }) res: Response,
   ): Promise<Observable<MessageEvent>> {
-    return this.streams.open(taskId, lastEventId, requestBaseUrl(this.config.publicBaseUrl, req));
+    const answer = await this.streams.open(
+      taskId,
+      lastEventId,
+      requestBaseUrl(this.config.publicBaseUrl, req),
+    );
+    if (answer.kind === 'events') return answer.events;
+    // Ended here, before Nest writes the event-stream headers: Nest then sends nothing more.
+    res.status(204).end();
+    return EMPTY;
   }
 
   @Get('tasks/:taskId')

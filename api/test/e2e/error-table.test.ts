@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
-import { readFileSync, realpathSync } from 'node:fs';
+import { readFileSync, readdirSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import sharp from 'sharp';
 import { type ApiProcess, startApi } from '../support/api-process';
 import { clearKilnKeys, tempDir, waitFor } from '../support/env';
 import { followToEnd, getJson, rawUpload, readSse, sample, upload } from '../support/http-client';
@@ -70,6 +71,19 @@ void describe('error table, end to end (simulate engine)', () => {
       assert.deepEqual(await empty.json(), { success: false, error: 'Missing file field "image"' });
     });
 
+    void it("a malformed request below Nest (bad JSON, a bad percent-encoding) gets the contract's body, not its raw message", async () => {
+      const badJson = await fetch(`${api.url}/api/generate`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: '{"image": ',
+      });
+      assert.equal(badJson.status, 400);
+      assert.deepEqual(await badJson.json(), { success: false, error: 'Bad request' });
+      const badPath = await getJson(`${api.url}/api/tasks/%E0%A4%A`);
+      assert.equal(badPath.status, 400);
+      assert.deepEqual(badPath.body, { success: false, error: 'Bad request' });
+    });
+
     for (const contentLength of [true, false]) {
       void it(`413 for a 30 MB upload ${contentLength ? 'with' : 'without'} Content-Length, answered before the end`, async () => {
         const response = await rawUpload(api.url, 30 * MB, { contentLength });
@@ -100,6 +114,49 @@ void describe('error table, end to end (simulate engine)', () => {
       assert.equal(last.body['position'], 5);
       assert.equal(last.body['eta_s'], 150, '5 x SIMULATE_SECONDS before any job finished');
       await cancelAll(api, ids);
+    });
+
+    void it('422 before a queue slot is taken: a picture under 64 px, even with the queue full; a blank one', async () => {
+      const tiny = await sharp({
+        create: {
+          width: 63,
+          height: 300,
+          channels: 3,
+          background: { r: 0, g: 0, b: 0 },
+          noise: { type: 'gaussian', mean: 128, sigma: 40 },
+        },
+      })
+        .png()
+        .toBuffer();
+      const blank = await sharp({
+        create: { width: 256, height: 256, channels: 4, background: { r: 0, g: 0, b: 0, alpha: 0 } },
+      })
+        .png()
+        .toBuffer();
+      const slotsHeld = async (): Promise<number> =>
+        (await getJson<{ queue: { slots_held: number } }>(`${api.url}/api/health`)).body.queue.slots_held;
+      for (const [bytes, error] of [
+        [tiny, 'Image too small, min 64x64'],
+        [blank, 'No object found in the image'],
+      ] as const) {
+        const refused = await upload(api.url, bytes);
+        assert.equal(refused.status, 422, error);
+        assert.deepEqual(refused.body, { success: false, error });
+        assert.equal(await slotsHeld(), 0, `${error}: no slot held or leaked`);
+      }
+      const ids: string[] = [];
+      for (let i = 0; i < 6; i++) {
+        const accepted = await upload<Accepted>(api.url, sample(PNG));
+        assert.equal(accepted.status, 202, JSON.stringify(accepted.body));
+        ids.push(accepted.body.task_id);
+      }
+      // Judged from the header before admission: a full queue does not turn it into a 503.
+      const whileFull = await upload(api.url, tiny);
+      assert.equal(whileFull.status, 422);
+      assert.deepEqual(whileFull.body, { success: false, error: 'Image too small, min 64x64' });
+      assert.equal(await slotsHeld(), 6);
+      await cancelAll(api, ids);
+      assert.deepEqual(readdirSync(dirs('a').staticDir), [], 'no stray file');
     });
 
     const burst = async (targets: ApiProcess[]): Promise<void> => {

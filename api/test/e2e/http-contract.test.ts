@@ -171,7 +171,7 @@ void describe('HTTP contract end to end (inflate engine)', () => {
     assert.deepEqual(unknown.body, { success: false, error: 'Not found' });
     const root = await fetch(`${api.url}/m/${completed[0].taskId}`);
     assert.equal(root.status, 503);
-    assert.match(await root.text(), /web app is not built/);
+    assert.deepEqual(await root.json(), { success: false, error: 'Web app not built' });
   });
 
   void it('logs to LOG_DIR/app.log: request received, inference start and end', () => {

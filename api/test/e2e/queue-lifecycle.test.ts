@@ -79,7 +79,7 @@ void describe('queue, SSE and task lifecycle end to end (simulate engine)', () =
     assert.equal(malformed.status, 404);
   });
 
-  void it('SSE: a reconnect with Last-Event-ID gets the current state first, then only newer events', async () => {
+  void it('SSE: a reconnect with Last-Event-ID gets the current state first, then only newer events; after the end 204', async () => {
     const id = await submit(api);
     const first = await readSse(`${api.url}/api/status/${id}`, { stopAfterEvents: 2, timeoutMs: 30_000 });
     assert.equal(first.events.length, 2);
@@ -92,10 +92,21 @@ void describe('queue, SSE and task lifecycle end to end (simulate engine)', () =
     const rest = resumed.events.slice(1).map((e) => e.id);
     for (const eventId of rest) assert.ok(eventId > current.id);
     assert.equal(resumed.events[resumed.events.length - 1].event, 'completed');
-    // After the end, a reconnect still gets the (terminal) current state, then the stream ends.
-    const late = await readSse(`${api.url}/api/status/${id}`, { lastEventId: 999, timeoutMs: 10_000 });
-    assert.equal(late.events.length, 1);
-    assert.equal(late.events[0].event, 'completed');
+    // After the end, a reconnect that had the terminal event gets 204, which stops an EventSource.
+    const terminalId = resumed.events[resumed.events.length - 1].id;
+    for (const lastEventId of [terminalId, 999]) {
+      const caughtUp = await fetch(`${api.url}/api/status/${id}`, {
+        headers: { 'Last-Event-ID': String(lastEventId), Accept: 'text/event-stream' },
+      });
+      assert.equal(caughtUp.status, 204, `Last-Event-ID ${lastEventId}`);
+      assert.equal(await caughtUp.text(), '');
+    }
+    // Without Last-Event-ID (a late viewer, curl) the finished task still gives its terminal event once.
+    const late = await readSse(`${api.url}/api/status/${id}`, { timeoutMs: 10_000 });
+    assert.deepEqual(
+      late.events.map((e) => [e.id, e.event]),
+      [[terminalId, 'completed']],
+    );
     assert.ok(late.endedByServer);
   });
 

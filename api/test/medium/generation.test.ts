@@ -142,8 +142,8 @@ void describe('generation queue (real Redis + Bull, fake inference)', () => {
     [
       'INVALID_INPUT',
       () => new InferenceError('INVALID_INPUT', 'no foreground'),
-      400,
-      'Unsupported image format',
+      422,
+      'No object found in the image',
     ],
     ['UNAVAILABLE', () => new InferenceError('UNAVAILABLE', 'sidecar died'), 500, 'Internal error'],
     ['a plain Error', () => new Error('boom'), 500, 'Internal error'],

@@ -56,10 +56,12 @@ void describe('web app serving', () => {
     }
   });
 
-  void it('says plainly that the web app is not built (503 text) when it is missing', async () => {
-    const response = await fetch(`${base}/missing-build/`);
-    assert.equal(response.status, 503);
-    assert.match(response.headers.get('content-type') ?? '', /text\/plain/);
-    assert.match(await response.text(), /web app is not built/);
+  void it("says that the web app is not built (503, the contract's JSON error body) when it is missing", async () => {
+    for (const path of ['/missing-build/', '/missing-build/m/6f0c2a4e-8d1b-4c6e-9a7f-2b5d8e1c4a90']) {
+      const response = await fetch(`${base}${path}`);
+      assert.equal(response.status, 503, path);
+      assert.match(response.headers.get('content-type') ?? '', /application\/json/);
+      assert.deepEqual(await response.json(), { success: false, error: 'Web app not built' });
+    }
   });
 });

@@ -1,6 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { BadRequestException, NotFoundException, PayloadTooLargeException } from '@nestjs/common';
+import {
+  BadRequestException,
+  HttpException,
+  NotFoundException,
+  PayloadTooLargeException,
+} from '@nestjs/common';
 import { ApiError } from '../api-error';
 import { mapException } from './all-exceptions.filter';
 
@@ -32,6 +37,37 @@ void describe('mapException', () => {
     );
     assert.equal(mapped.status, 400);
     assert.equal(mapped.body.error, 'Validation failed (boolean string is expected)');
+  });
+
+  void it('answers a 4xx from below Nest with the contract message, never its raw one', () => {
+    const badJson = Object.assign(new SyntaxError('Unexpected token } in JSON at position 7'), {
+      status: 400,
+      type: 'entity.parse.failed',
+    });
+    const badPath = Object.assign(new URIError("Failed to decode param '%E0%A4%A'"), { status: 400 });
+    const charset = Object.assign(new Error('unsupported charset "UTF-7"'), { statusCode: 415 });
+    for (const [error, status] of [
+      [badJson, 400],
+      [badPath, 400],
+      [charset, 415],
+    ] as const) {
+      const mapped = mapException(error, 10);
+      assert.equal(mapped.status, status);
+      assert.deepEqual(mapped.body, { success: false, error: 'Bad request' });
+      assert.equal(mapped.unexpected, false);
+    }
+    // The same errors as Nest's express adapter hands them on: wrapped, the original as cause.
+    for (const [wrapped, status] of [
+      [new BadRequestException('Unexpected end of JSON input', { cause: badJson }), 400],
+      [new BadRequestException("Failed to decode param '%E0%A4%A'", { cause: badPath }), 400],
+      [new HttpException('unsupported charset "UTF-7"', 415, { cause: charset }), 415],
+    ] as const) {
+      const mapped = mapException(wrapped, 10);
+      assert.equal(mapped.status, status);
+      assert.deepEqual(mapped.body, { success: false, error: 'Bad request' });
+    }
+    const missing = mapException(Object.assign(new Error('ENOENT: /srv/web/x.js'), { status: 404 }), 10);
+    assert.deepEqual([missing.status, missing.body.error], [404, 'Not found']);
   });
 
   void it('hides anything else behind 500 Internal error and flags it for the log', () => {

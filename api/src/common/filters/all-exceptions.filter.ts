@@ -26,7 +26,9 @@ export interface MappedError {
 
 /**
  * Maps anything thrown to the documented status and body. Known errors keep their status;
- * Nest's own HttpExceptions keep theirs with a plain message; everything else is a 500
+ * Nest's own HttpExceptions keep theirs with a plain message; a 4xx from below Nest (express,
+ * body-parser: malformed JSON, a bad percent-encoding in a path) keeps its status with the
+ * contract's "Bad request" (404 "Not found"), never its raw message; everything else is a 500
  * "Internal error" whose stack goes to the log, never to the client.
  */
 export function mapException(exception: unknown, maxUploadMb: number): MappedError {
@@ -43,13 +45,16 @@ export function mapException(exception: unknown, maxUploadMb: number): MappedErr
     if (status === 413) return make(413, fileTooLargeMessage(maxUploadMb), { Connection: 'close' });
     if (status === 404) return make(404, ErrorMessage.notFound);
     if (status >= 500) return make(500, ErrorMessage.internal, {}, true);
+    // Nest's express adapter wraps express and body-parser errors (bad JSON, a bad percent-encoding
+    // in a path) into an HttpException that keeps their raw message, with the original as cause.
+    if (exception.cause !== undefined) return make(status, ErrorMessage.badRequest);
     return make(status, httpExceptionMessage(exception));
   }
   // body-parser / raw-body errors carry a status (e.g. 413 entity.too.large, 400 bad JSON).
   const status = statusOf(exception);
   if (status === 413) return make(413, fileTooLargeMessage(maxUploadMb), { Connection: 'close' });
   if (status !== undefined && status >= 400 && status < 500) {
-    return make(status, exception instanceof Error ? exception.message : 'Bad request');
+    return make(status, status === 404 ? ErrorMessage.notFound : ErrorMessage.badRequest);
   }
   return make(HttpStatus.INTERNAL_SERVER_ERROR, ErrorMessage.internal, {}, true);
 }
@@ -86,7 +91,10 @@ export class AllExceptionsFilter implements ExceptionFilter {
       const stack = exception instanceof Error ? exception.stack : String(exception);
       this.logger.error(`${req.method} ${req.originalUrl} failed: ${String(exception)}`, stack);
     } else {
-      this.logger.log(`${req.method} ${req.originalUrl} -> ${mapped.status} ${mapped.body.error}`);
+      // The client gets the contract's words; the log keeps the original ones.
+      const original = exception instanceof Error ? exception.message : String(exception);
+      const detail = original === mapped.body.error ? '' : ` (${original})`;
+      this.logger.log(`${req.method} ${req.originalUrl} -> ${mapped.status} ${mapped.body.error}${detail}`);
     }
     if (res.headersSent) {
       // An SSE stream or a file already under way: nothing more can be said, just end it.

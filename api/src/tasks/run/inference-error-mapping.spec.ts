@@ -7,7 +7,7 @@ void describe('mapInferenceError', () => {
   const table: [InferenceErrorCode, number, string, boolean][] = [
     ['TIMEOUT', 504, 'Generation timeout', false],
     ['OOM', 500, 'GPU out of memory', false],
-    ['INVALID_INPUT', 400, 'Unsupported image format', false],
+    ['INVALID_INPUT', 422, 'No object found in the image', false],
     ['CANCELLED', 409, 'Task cancelled', false],
     ['INTERNAL', 500, 'Internal error', true],
     ['UNAVAILABLE', 500, 'Internal error', true],

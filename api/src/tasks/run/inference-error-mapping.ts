@@ -24,10 +24,12 @@ export function mapInferenceError(error: unknown): TaskFailure {
           cancelled: true,
           unexpected: false,
         };
+      // The api already refused what does not decode, so the engine's verdict is about the
+      // content: no object, too small or fully transparent once the background is removed.
       case 'INVALID_INPUT':
         return {
-          httpStatus: 400,
-          message: ErrorMessage.unsupportedImage,
+          httpStatus: 422,
+          message: ErrorMessage.noObject,
           cancelled: false,
           unexpected: false,
         };

@@ -10,7 +10,7 @@ import type { TaskEvent } from '../events/task-event';
 import type { TaskEventsService, TaskListener } from '../events/task-events.service';
 import type { TaskRecord, TaskState, TaskStatus } from '../state/task-snapshot';
 import type { TaskStore } from '../state/task-store.service';
-import { SSE_RETRY_MS, TaskStreamService } from './task-stream.service';
+import { SSE_RETRY_MS, type TaskStreamAnswer, TaskStreamService } from './task-stream.service';
 
 const ID = '3f0c2a4e-8d1b-4c6e-9a7f-2b5d8e1c4a90';
 const BASE = 'https://api.example.com';
@@ -85,6 +85,12 @@ function collect(observable: Observable<MessageEvent>) {
   };
 }
 
+/** The stream of an answer that must be one. */
+function eventsOf(answer: TaskStreamAnswer): Observable<MessageEvent> {
+  assert.equal(answer.kind, 'events');
+  return answer.kind === 'events' ? answer.events : assert.fail('no stream');
+}
+
 const tick = (ms = 0): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 void describe('TaskStreamService', () => {
@@ -98,7 +104,7 @@ void describe('TaskStreamService', () => {
   void it('sends the current state first (with retry), then only newer events, and completes after the terminal one', async () => {
     const { store, events, service } = setup();
     store.current = state(3, 'queued', { position: 1 });
-    const read = collect(await service.open(ID, undefined, BASE));
+    const read = collect(eventsOf(await service.open(ID, undefined, BASE)));
     await tick();
     assert.deepEqual(read.messages, [
       {
@@ -133,7 +139,7 @@ void describe('TaskStreamService', () => {
   void it('keeps events raced in while the current state is read, in order, without repeats', async () => {
     const { store, events, service } = setup();
     store.current = state(2, 'queued');
-    const observable = await service.open(ID, undefined, BASE);
+    const observable = eventsOf(await service.open(ID, undefined, BASE));
     let release!: () => void;
     store.gate = new Promise<void>((resolve) => (release = resolve));
     store.current = state(4, 'processing');
@@ -152,22 +158,48 @@ void describe('TaskStreamService', () => {
 
   void it('on a reconnect sends the current state first, whatever Last-Event-ID says, and ends at a terminal state', async () => {
     const { store, service } = setup();
+    store.current = state(9, 'processing', { progress: 40 });
+    for (const lastEventId of ['3', '9', '999', 'garbage']) {
+      const read = collect(eventsOf(await service.open(ID, lastEventId, BASE)));
+      await tick();
+      assert.deepEqual(
+        read.messages.map((m) => [m.id, m.type]),
+        [['9', 'processing']],
+      );
+      read.stop();
+    }
     store.current = state(9, 'completed', { generation_time: 3 });
-    for (const lastEventId of ['9', '999', 'garbage']) {
-      const read = collect(await service.open(ID, lastEventId, BASE));
+    for (const lastEventId of [undefined, '8', 'garbage']) {
+      const read = collect(eventsOf(await service.open(ID, lastEventId, BASE)));
       await tick();
       assert.deepEqual(
         read.messages.map((m) => [m.id, m.type]),
         [['9', 'completed']],
+        `Last-Event-ID ${lastEventId}: the terminal event once`,
       );
       assert.equal(read.completed(), true);
     }
   });
 
+  void it('a reconnect that already had the terminal event of a finished task is caught up (204)', async () => {
+    const { store, events, service } = setup();
+    for (const status of ['completed', 'failed'] as const) {
+      store.current = state(9, status);
+      for (const lastEventId of ['9', '10', '999']) {
+        assert.deepEqual(
+          await service.open(ID, lastEventId, BASE),
+          { kind: 'caughtUp' },
+          `${status} ${lastEventId}`,
+        );
+      }
+    }
+    assert.equal(events.listeners.size, 0, 'nothing subscribed for a caught-up client');
+  });
+
   void it('writes heartbeat comments and catches up a change whose pub/sub message was lost', async () => {
     const { store, service } = setup('0.05');
     store.current = state(1, 'queued');
-    const read = collect(await service.open(ID, undefined, BASE));
+    const read = collect(eventsOf(await service.open(ID, undefined, BASE)));
     await tick();
     store.current = state(2, 'processing', { progress: 5 });
     await tick(130);
@@ -187,7 +219,7 @@ void describe('TaskStreamService', () => {
   void it('drops its listener and heartbeat when the client goes away', async () => {
     const { store, events, service } = setup('0.05');
     store.current = state(1, 'queued');
-    const read = collect(await service.open(ID, undefined, BASE));
+    const read = collect(eventsOf(await service.open(ID, undefined, BASE)));
     await tick();
     assert.equal(events.listeners.size, 1);
     read.stop();
@@ -202,7 +234,7 @@ void describe('TaskStreamService', () => {
   void it('ends with 404 if the task vanished between the check and the stream', async () => {
     const { store, service } = setup();
     store.current = state(1, 'queued');
-    const observable = await service.open(ID, undefined, BASE);
+    const observable = eventsOf(await service.open(ID, undefined, BASE));
     store.current = undefined;
     const read = collect(observable);
     await tick();

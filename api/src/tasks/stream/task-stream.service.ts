@@ -12,11 +12,20 @@ import { SseCursor } from './sse-cursor';
 export const SSE_RETRY_MS = 3000;
 
 /**
+ * What GET /api/status/{id} answers: the event stream, or `caughtUp` when the client's
+ * Last-Event-ID is at or past the terminal event of a finished task (it has had the end; the
+ * route answers 204, which makes an EventSource stop reconnecting).
+ */
+export type TaskStreamAnswer = { kind: 'events'; events: Observable<MessageEvent> } | { kind: 'caughtUp' };
+
+/**
  * One task's Server-Sent Events (docs/design.md, GET /api/status/{id}) as an Observable for
  * Nest's @Sse(): each event has `id` = the task's seq, `type` = its status, `data` = its view.
  * The current state goes out first (also on a reconnect with Last-Event-ID), then only newer
  * changes; a comment heartbeat every SSE_HEARTBEAT_S, which also re-reads the state so a change
- * lost with a Redis reconnect is caught up; the stream completes after a terminal event.
+ * lost with a Redis reconnect is caught up; the stream completes after a terminal event. A
+ * reconnect that already had the terminal event gets no stream (caughtUp); one without
+ * Last-Event-ID still gets the terminal event once, so late viewers and curl see the result.
  * Unsubscribing (the client went away) drops the listener and the heartbeat.
  */
 @Injectable()
@@ -29,17 +38,18 @@ export class TaskStreamService {
   ) {}
 
   /**
-   * The task's event stream; ApiError 404 "Task not found" (before any byte is sent) for an
-   * unknown id. lastEventId: the Last-Event-ID header as sent; baseUrl: the origin the view's
-   * URLs are made absolute against.
+   * The task's event stream, or caughtUp for a finished task whose terminal event id is <=
+   * Last-Event-ID (a finished task's seq never changes again). ApiError 404 "Task not found"
+   * (before any byte is sent) for an unknown id. lastEventId: the Last-Event-ID header as sent;
+   * baseUrl: the origin the view's URLs are made absolute against.
    */
-  async open(
-    taskId: string,
-    lastEventId: string | undefined,
-    baseUrl: string,
-  ): Promise<Observable<MessageEvent>> {
-    await this.tasks.require(taskId);
-    return this.follow(taskId, SseCursor.parseLastEventId(lastEventId), baseUrl);
+  async open(taskId: string, lastEventId: string | undefined, baseUrl: string): Promise<TaskStreamAnswer> {
+    const current = await this.tasks.require(taskId);
+    const resumeAfter = SseCursor.parseLastEventId(lastEventId);
+    if (isTerminal(current.record.status) && resumeAfter !== undefined && resumeAfter >= current.seq) {
+      return { kind: 'caughtUp' };
+    }
+    return { kind: 'events', events: this.follow(taskId, resumeAfter, baseUrl) };
   }
 
   private follow(taskId: string, lastEventId: number | undefined, baseUrl: string): Observable<MessageEvent> {

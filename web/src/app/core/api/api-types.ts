@@ -63,6 +63,8 @@ export interface ApiError {
 /** The documented `error` messages, verbatim (docs/design.md's error table). */
 export const ERROR_MESSAGES = {
   unsupported: 'Unsupported image format',
+  tooSmall: 'Image too small, min 64x64',
+  noObject: 'No object found in the image',
   tooLarge: (maxMb: number): string => `File too large, max ${maxMb}MB`,
   busy: 'Server busy, retry later',
   timeout: 'Generation timeout',

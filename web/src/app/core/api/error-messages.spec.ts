@@ -8,6 +8,16 @@ function describe10(error: ApiError): ReturnType<typeof describeError> {
 describe('describeError', () => {
   it('maps each documented message to its explanation', () => {
     expect(describe10({ status: 400, error: 'Unsupported image format' }).key).toBe('error.unsupported');
+    expect(describe10({ status: 422, error: 'Image too small, min 64x64' })).toEqual({
+      key: 'error.tooSmall',
+      params: {},
+      retryable: false,
+    });
+    expect(describe10({ status: 422, error: 'No object found in the image' })).toEqual({
+      key: 'error.noObject',
+      params: {},
+      retryable: false,
+    });
     expect(describe10({ status: 413, error: 'File too large, max 10MB' })).toEqual({
       key: 'error.tooLarge',
       params: { max: '10' },

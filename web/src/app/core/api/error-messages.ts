@@ -19,6 +19,12 @@ export function describeError(error: ApiError, maxUploadMb: number): ErrorDescri
   if (message === ERROR_MESSAGES.unsupported) {
     return { key: 'error.unsupported', params: {}, retryable: false };
   }
+  if (message === ERROR_MESSAGES.tooSmall) {
+    return { key: 'error.tooSmall', params: {}, retryable: false };
+  }
+  if (message === ERROR_MESSAGES.noObject) {
+    return { key: 'error.noObject', params: {}, retryable: false };
+  }
   const tooLarge = /^File too large, max (\d+(?:\.\d+)?)MB$/.exec(message);
   if (tooLarge || error.status === 413) {
     return { key: 'error.tooLarge', params: { max: tooLarge?.[1] ?? maxUploadMb }, retryable: false };

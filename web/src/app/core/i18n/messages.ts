@@ -47,6 +47,10 @@ export const EN = {
   'stage.unknown': 'Working',
 
   'error.unsupported': 'This file is not a JPG, PNG or WebP picture (Unsupported image format).',
+  'error.tooSmall':
+    'The picture is too small: it needs at least 64 pixels on each side (Image too small, min 64x64).',
+  'error.noObject':
+    'No object could be found in this picture (No object found in the image). Try a photo of one object, clearly visible.',
   'error.tooLarge': 'The picture is too large: the limit is {max} MB (File too large, max {max}MB).',
   'error.busy': 'The server is busy right now (Server busy, retry later). Try again in {seconds} s.',
   'error.busyNoDelay': 'The server is busy right now (Server busy, retry later). Try again in a moment.',
@@ -142,6 +146,8 @@ export const ZH: Dictionary = {
   'stage.unknown': '处理中',
 
   'error.unsupported': '这个文件不是 JPG、PNG 或 WebP 图片（Unsupported image format）。',
+  'error.tooSmall': '图片太小：每边至少需要 64 像素（Image too small, min 64x64）。',
+  'error.noObject': '在这张图片里找不到物体（No object found in the image）。请换一张物体清晰可见的照片。',
   'error.tooLarge': '图片太大：上限是 {max} MB（File too large, max {max}MB）。',
   'error.busy': '服务器正忙（Server busy, retry later）。请在 {seconds} 秒后重试。',
   'error.busyNoDelay': '服务器正忙（Server busy, retry later）。请稍后重试。',
