@@ -10,15 +10,14 @@ import type { Job, Queue } from 'bull';
 import { RunningJobsService } from '../run/running-jobs.service';
 import { TaskRunner } from '../run/task-runner.service';
 import { assertOneHandlerPerJob } from './job-handlers';
-import {
-  GENERATION_QUEUE,
-  JobName,
-  STALLED_CHECK_MS,
-  generateJobOptions,
-  type JobPayloads,
-  type JobStatus,
-} from './job-names';
+import { GENERATION_QUEUE, JobName, generateJobOptions, type JobPayloads, type JobStatus } from './job-names';
 import { QueuePositionsService } from './queue-positions.service';
+
+/**
+ * How often the positions are refreshed for stalled jobs: a task whose job's lock lapsed reads
+ * `queued` at most this long after (Bull moves the job itself only at its next check, up to 5 s).
+ */
+const STALLED_TASKS_REFRESH_MS = 1_000;
 
 /** On shutdown, how long the running job has to wind down after its abort. */
 export const SHUTDOWN_WAIT_MS = 15_000;
@@ -34,7 +33,7 @@ const message = (error: unknown): string => (error instanceof Error ? error.mess
  *   (back to `queued` by TaskRunner) gets its job again, at the head of the queue, with no
  *   attempt spent; the next start runs it;
  * - a crash: the task reads `queued` once its job's lock lapsed (QueuePositionsService, checked
- *   every STALLED_CHECK_MS and on Bull's `stalled` event), Bull runs it again once;
+ *   every STALLED_TASKS_REFRESH_MS and on Bull's `stalled` event), Bull runs it again once;
  * - a job Bull gives up on (stalled twice): its task ends failed 500, the job is removed; failed
  *   jobs left by an api that died before doing so are swept at boot.
  */
@@ -61,7 +60,7 @@ export class GenerationProcessor
   onApplicationBootstrap(): void {
     // Not awaited: the api starts (and reports redis down in /api/health) without Redis.
     void this.sweepFailedJobs().then(() => this.positions.refresh());
-    this.stalledTimer = setInterval(() => void this.positions.refresh(), STALLED_CHECK_MS);
+    this.stalledTimer = setInterval(() => void this.positions.refresh(), STALLED_TASKS_REFRESH_MS);
     this.stalledTimer.unref();
   }
 

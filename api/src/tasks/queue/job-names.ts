@@ -17,7 +17,7 @@ export interface JobPayloads {
  */
 export type JobStatus = 'completed' | 'failed' | 'skipped' | 'requeued';
 
-/** How often Bull looks for stalled jobs, and how often stalled tasks are shown `queued`. */
+/** How often Bull looks for stalled jobs (and moves them back to the wait list). */
 export const STALLED_CHECK_MS = 5_000;
 
 /**
