@@ -7,7 +7,7 @@ import { StorageModule } from '../storage/storage.module';
 import { AdmissionService } from './admission/admission.service';
 import { JobDurationsService } from './queue/job-durations.service';
 import { GenerationProcessor } from './queue/generation.processor';
-import { GENERATION_QUEUE } from './queue/job-names';
+import { GENERATION_QUEUE, QUEUE_SETTINGS } from './queue/job-names';
 import { TaskEventsService } from './events/task-events.service';
 import { QueuePositionsService } from './queue/queue-positions.service';
 import { TaskQueueService } from './queue/task-queue.service';
@@ -22,8 +22,9 @@ import { StatusController } from './status.controller';
  * the SSE stream, and the task routes (GET /api/status/{id}, GET/DELETE /api/tasks/{id}).
  *
  * Bull keeps the jobs in Redis (they survive an api restart). A job that was running when its
- * api died is "stalled" once its lock lapses (lockDuration) and Bull requeues it at the head
- * of the queue, once; a second stall fails the task with 500 "Internal error".
+ * api died is "stalled" once its lock lapses (QUEUE_SETTINGS); its task reads `queued` from then
+ * on, and Bull runs it again at the head of the queue, once; a second stall fails the task with
+ * 500 "Internal error" (GenerationProcessor). A graceful stop re-adds the running job at the head.
  */
 @Module({
   imports: [
@@ -33,7 +34,7 @@ import { StatusController } from './status.controller';
     }),
     BullModule.registerQueue({
       name: GENERATION_QUEUE,
-      settings: { lockDuration: 15_000, stalledInterval: 5_000, maxStalledCount: 1 },
+      settings: QUEUE_SETTINGS,
     }),
     StorageModule,
   ],

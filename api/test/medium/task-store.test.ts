@@ -11,8 +11,13 @@ import { RedisKeys } from '../../src/redis/redis-keys';
 import { RedisService } from '../../src/redis/redis.service';
 import { TEST_REDIS_URL, clearKilnKeys, waitFor } from '../support/env';
 
-/** Stands in for Bull's wait list (cleared with every other project key). */
-const WAIT_LIST = `${RedisKeys.prefix}test:wait`;
+/** Stand in for Bull's lists and job keys (cleared with every other project key). */
+const BULL = {
+  wait: `${RedisKeys.prefix}test:wait`,
+  active: `${RedisKeys.prefix}test:active`,
+  jobPrefix: `${RedisKeys.prefix}test:job:`,
+};
+const WAIT_LIST = BULL.wait;
 
 class ManualClock extends Clock {
   t = Date.UTC(2026, 10, 27, 12);
@@ -125,7 +130,7 @@ void describe('task state and admission on real Redis', () => {
     // Bull LPUSHes new jobs: ids[0] came first, so it is rightmost.
     await redisA.client.lpush(WAIT_LIST, ...ids);
     await redisA.client.lpush(RedisKeys.durations, '10', '20');
-    assert.equal(await storeA.refreshPositions(WAIT_LIST, 99), 3);
+    assert.equal(await storeA.refreshPositions(BULL, 99), 3);
     const records = await Promise.all(ids.map((id) => storeA.get(id)));
     assert.deepEqual(
       records.map((s) => [s?.record.position, s?.record.eta_s]),
@@ -135,14 +140,14 @@ void describe('task state and admission on real Redis', () => {
         [3, 45],
       ],
     );
-    assert.equal(await storeA.refreshPositions(WAIT_LIST, 99), 0, 'unchanged positions publish nothing');
+    assert.equal(await storeA.refreshPositions(BULL, 99), 0, 'unchanged positions publish nothing');
   });
 
   void it('before any job ran, takes the given mean duration for the ETA (whole seconds, rounded)', async () => {
     const ids = ['d', 'e'].map((c) => `${c.repeat(8)}-0000-4000-8000-000000000000`);
     for (const id of ids) await storeA.create(id, Buffer.from('x'));
     await redisA.client.lpush(WAIT_LIST, ...ids);
-    assert.equal(await storeA.refreshPositions(WAIT_LIST, 12.4), 2);
+    assert.equal(await storeA.refreshPositions(BULL, 12.4), 2);
     const records = await Promise.all(ids.map((id) => storeA.get(id)));
     assert.deepEqual(
       records.map((s) => [s?.record.position, s?.record.eta_s]),
@@ -151,6 +156,25 @@ void describe('task state and admission on real Redis', () => {
         [2, 25],
       ],
     );
+  });
+
+  void it('a processing task whose job lost its lock reads queued, first; one whose lock is held stays processing', async () => {
+    const [crashed, live, waiting] = ['f', '1', '2'].map((c) => `${c.repeat(8)}-0000-4000-8000-000000000000`);
+    for (const id of [crashed, live, waiting]) await storeA.create(id, Buffer.from('x'));
+    for (const id of [crashed, live])
+      await storeA.update(id, { status: 'processing', progress: 40, stage: 'shape', started_at: 'x' });
+    await redisA.client.lpush(BULL.active, crashed, live);
+    await redisA.client.set(`${BULL.jobPrefix}${live}:lock`, 'token-of-a-live-worker');
+    await redisA.client.lpush(BULL.wait, waiting);
+    assert.equal(await storeA.refreshPositions(BULL, 10), 2);
+    const [c, l, w] = await Promise.all([crashed, live, waiting].map((id) => storeA.get(id)));
+    assert.deepEqual(
+      [c?.record.status, c?.record.position, c?.record.eta_s, c?.record.progress, c?.record.stage],
+      ['queued', 1, 10, undefined, undefined],
+    );
+    assert.equal(c?.record.started_at, undefined);
+    assert.deepEqual([l?.record.status, l?.record.progress], ['processing', 40]);
+    assert.deepEqual([w?.record.status, w?.record.position], ['queued', 2]);
   });
 
   void it('reconcile drops slots of finished or vanished tasks after the grace period only', async () => {

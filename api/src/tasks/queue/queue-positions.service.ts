@@ -5,7 +5,10 @@ import { TaskStore } from '../state/task-store.service';
 import { JobDurationsService } from './job-durations.service';
 import { GENERATION_QUEUE } from './job-names';
 
-/** Queue position and ETA of the waiting tasks (docs/design.md, Queue), from Bull's wait list. */
+/**
+ * Queue position and ETA of the waiting tasks (docs/design.md, Queue), from Bull's wait list and
+ * its stalled jobs (a task interrupted by an api crash reads `queued` once its job's lock lapsed).
+ */
 @Injectable()
 export class QueuePositionsService {
   private readonly logger = new Logger(QueuePositionsService.name);
@@ -18,11 +21,18 @@ export class QueuePositionsService {
 
   /**
    * Publishes position and ETA to every waiting task whose numbers changed (call whenever the
-   * queue moves). The mean job duration is read in Redis by the script; a failure is logged only.
+   * queue moves, and periodically for stalled jobs). The mean job duration is read in Redis by the script; a failure is logged only.
    */
   async refresh(): Promise<void> {
     try {
-      await this.tasks.refreshPositions(this.queue.toKey('wait'), this.durations.fallbackS);
+      await this.tasks.refreshPositions(
+        {
+          wait: this.queue.toKey('wait'),
+          active: this.queue.toKey('active'),
+          jobPrefix: this.queue.toKey(''),
+        },
+        this.durations.fallbackS,
+      );
     } catch (error) {
       this.logger.warn(
         `queue positions not refreshed: ${error instanceof Error ? error.message : String(error)}`,

@@ -7,7 +7,7 @@ import { AdmissionService } from '../admission/admission.service';
 import { RunningJobsService } from '../run/running-jobs.service';
 import type { TaskState } from '../state/task-snapshot';
 import { TaskStore } from '../state/task-store.service';
-import { GENERATION_QUEUE, JobName, type JobPayloads } from './job-names';
+import { GENERATION_QUEUE, JobName, generateJobOptions, type JobPayloads } from './job-names';
 import { QueuePositionsService } from './queue-positions.service';
 
 /** Job and slot counts of the queue, as /api/health reports them. */
@@ -40,13 +40,7 @@ export class TaskQueueService {
     try {
       await this.tasks.create(taskId, image);
       const payload: JobPayloads[JobName.Generate] = { taskId };
-      await this.queue.add(JobName.Generate, payload, {
-        jobId: taskId,
-        removeOnComplete: true,
-        removeOnFail: true,
-        // The second attempt is for a job interrupted by a graceful api shutdown.
-        attempts: 2,
-      });
+      await this.queue.add(JobName.Generate, payload, generateJobOptions(taskId));
     } catch (error) {
       await this.admission.release(taskId).catch(() => undefined);
       throw error;

@@ -1,25 +1,14 @@
-import { BeforeApplicationShutdown, Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { RedisKeys } from '../../redis/redis-keys';
 import { RedisService } from '../../redis/redis.service';
 
-/** On shutdown, how long the running job has to wind down after its abort. */
-const SHUTDOWN_WAIT_MS = 15_000;
-
-/** Thrown out of a job interrupted by this process shutting down, so Bull runs it again. */
-export class ShutdownInterruption extends Error {
-  constructor(taskId: string) {
-    super(`task ${taskId} interrupted by api shutdown; requeued`);
-    this.name = 'ShutdownInterruption';
-  }
-}
-
 /**
  * The jobs this process runs, and the two ways one is stopped: a cancel (RedisKeys.cancelChannel,
- * so a DELETE on any api process aborts the job where it runs) and a graceful shutdown (SIGTERM:
- * every running job is aborted, then awaited, while Redis and the sidecar are still up).
+ * so a DELETE on any api process aborts the job where it runs) and a graceful shutdown (abortAll,
+ * called by GenerationProcessor once its worker takes no new job).
  */
 @Injectable()
-export class RunningJobsService implements OnModuleInit, OnModuleDestroy, BeforeApplicationShutdown {
+export class RunningJobsService implements OnModuleInit, OnModuleDestroy {
   /** Jobs running in this process, by task id. */
   private readonly running = new Map<string, AbortController>();
   private readonly inFlight = new Set<Promise<unknown>>();
@@ -36,12 +25,21 @@ export class RunningJobsService implements OnModuleInit, OnModuleDestroy, Before
     this.unlisten?.();
   }
 
-  /** Aborts every running job and waits for them (at most SHUTDOWN_WAIT_MS). */
-  async beforeApplicationShutdown(): Promise<void> {
+  /**
+   * Shutdown: aborts every running job, and any that starts from now on, then waits for them
+   * (at most waitMs); false if one was still running then.
+   */
+  async abortAll(waitMs: number): Promise<boolean> {
     this.stopping = true;
     for (const controller of this.running.values()) controller.abort();
-    const deadline = new Promise((resolve) => setTimeout(resolve, SHUTDOWN_WAIT_MS).unref());
-    await Promise.race([Promise.allSettled([...this.inFlight]), deadline]);
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), waitMs)));
+    const settled = Promise.allSettled([...this.inFlight]).then(() => true);
+    try {
+      return await Promise.race([settled, deadline]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** True once a graceful shutdown began: no job starts, an aborted one goes back to the queue. */
@@ -59,9 +57,10 @@ export class RunningJobsService implements OnModuleInit, OnModuleDestroy, Before
     }
   }
 
-  /** Registers the task's job as running here; its signal aborts on cancel or shutdown. */
+  /** Registers the task's job as running here; its signal aborts on cancel or shutdown (already if one began). */
   start(taskId: string): AbortSignal {
     const controller = new AbortController();
+    if (this.stopping) controller.abort();
     this.running.set(taskId, controller);
     return controller.signal;
   }

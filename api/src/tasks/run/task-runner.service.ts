@@ -11,7 +11,7 @@ import { QueuePositionsService } from '../queue/queue-positions.service';
 import { TaskStore } from '../state/task-store.service';
 import { mapInferenceError } from './inference-error-mapping';
 import { ProgressPublisher } from './progress-publisher';
-import { RunningJobsService, ShutdownInterruption } from './running-jobs.service';
+import { RunningJobsService } from './running-jobs.service';
 
 /** At most this often a `processing` event per task (stage changes always pass). */
 export const PROGRESS_INTERVAL_MS = 250;
@@ -22,7 +22,8 @@ export const READY_WAIT_MS = 300_000;
  * Runs one task (docs/design.md, Queue): marks it processing, calls the inference repository with
  * the job limit, turns progress into throttled events, publishes the web model and marks the
  * task completed, or maps the error to the contract's status and message. A job aborted by a
- * graceful shutdown puts its task back to `queued` and throws ShutdownInterruption (Bull retries).
+ * graceful shutdown puts its task back to `queued` and reports `requeued` (GenerationProcessor
+ * adds the job again).
  */
 @Injectable()
 export class TaskRunner {
@@ -45,7 +46,8 @@ export class TaskRunner {
   }
 
   private async runJob(taskId: string): Promise<JobStatus> {
-    if (this.jobs.shuttingDown) throw new ShutdownInterruption(taskId);
+    // Taken just as the shutdown began: the task is still queued, its job goes back as it is.
+    if (this.jobs.shuttingDown) return 'requeued';
     const startedAt = this.clock.now();
     if (!(await this.markProcessing(taskId, startedAt))) {
       // Cancelled while waiting, or expired: nothing to run.
@@ -147,14 +149,14 @@ export class TaskRunner {
     return 'completed';
   }
 
-  /** A graceful stop interrupted the job: back to queued, so that Bull runs it again after the restart. */
-  private async requeueForShutdown(taskId: string): Promise<never> {
+  /** A graceful stop interrupted the job: back to queued; its job is added again (GenerationProcessor). */
+  private async requeueForShutdown(taskId: string): Promise<JobStatus> {
     await this.tasks.update(taskId, { status: 'queued', progress: null, stage: null, started_at: null }, [
       'processing',
     ]);
     await this.storage.removeModels(taskId);
     this.logger.warn(`task ${taskId} interrupted by shutdown: it will run again`);
-    throw new ShutdownInterruption(taskId);
+    return 'requeued';
   }
 
   /** processing -> failed with the contract's status and message for the error; no files left. */
@@ -185,7 +187,10 @@ export class TaskRunner {
     return 'failed';
   }
 
-  /** Marks a task failed "Internal error" (a job Bull gave up on, e.g. stalled twice). */
+  /**
+   * Marks a task failed "Internal error" (a job Bull gave up on, e.g. stalled twice): its queue
+   * slot is released with the update (UPDATE_TASK_LUA), its image and any model file deleted. Never throws.
+   */
   async failUnexpectedly(taskId: string, reason: string): Promise<void> {
     this.logger.error(`task ${taskId} failed in the queue: ${reason}`);
     try {
@@ -196,6 +201,7 @@ export class TaskRunner {
         finished_at: new Date(this.clock.now()).toISOString(),
       });
       await this.tasks.deleteImage(taskId);
+      await this.storage.removeModels(taskId);
       await this.positions.refresh();
     } catch (error) {
       this.logger.error(`task ${taskId} could not be marked failed: ${String(error)}`);

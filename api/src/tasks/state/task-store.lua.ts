@@ -52,12 +52,21 @@ return merge(KEYS[1], KEYS[2], ARGV[1], cjson.decode(ARGV[2]), tonumber(ARGV[3])
 
 /**
  * Publishes queue position and ETA to every waiting task. Bull pushes new jobs on the left of
- * its wait list and takes from the right, so the rightmost id runs next (position 1).
- * KEYS: Bull wait list, admission, durations. ARGV: task key prefix, ttl s, channel,
- * default mean duration s, updated_at ISO string.
+ * its wait list and takes from the right, so the rightmost id runs next. Ahead of them come the
+ * stalled jobs: still in Bull's active list but with their lock lapsed (no live worker holds
+ * them: their api died), which Bull's stalled-job check pushes back on the right, to run next.
+ * Every task listed here reads `queued`, also one whose snapshot still says `processing` (it
+ * was running when its api died): status, progress, stage and started_at are reset with it.
+ * KEYS: Bull wait list, admission, durations, Bull active list. ARGV: task key prefix, ttl s,
+ * channel, default mean duration s, updated_at ISO string, Bull job key prefix.
  */
 export const REFRESH_POSITIONS_LUA = `${MERGE}
-local ids = redis.call('LRANGE', KEYS[1], 0, -1)
+local waiting = redis.call('LRANGE', KEYS[1], 0, -1)
+local ids = {}
+for _, id in ipairs(redis.call('LRANGE', KEYS[4], 0, -1)) do
+  if redis.call('EXISTS', ARGV[6] .. id .. ':lock') == 0 then table.insert(ids, id) end
+end
+for i = #waiting, 1, -1 do table.insert(ids, waiting[i]) end
 local durations = redis.call('LRANGE', KEYS[3], 0, -1)
 local mean = tonumber(ARGV[4])
 if #durations > 0 then
@@ -65,12 +74,13 @@ if #durations > 0 then
   for _, d in ipairs(durations) do sum = sum + tonumber(d) end
   mean = sum / #durations
 end
-local n = #ids
 local changed = 0
-for i = n, 1, -1 do
-  local position = n - i + 1
-  local patch = { position = position, eta_s = math.floor(position * mean + 0.5), updated_at = ARGV[5] }
-  if merge(ARGV[1] .. ids[i], KEYS[2], ids[i], patch, tonumber(ARGV[2]), ARGV[3], 'queued') > 0 then
+for position, id in ipairs(ids) do
+  local patch = {
+    status = 'queued', progress = cjson.null, stage = cjson.null, started_at = cjson.null,
+    position = position, eta_s = math.floor(position * mean + 0.5), updated_at = ARGV[5]
+  }
+  if merge(ARGV[1] .. id, KEYS[2], id, patch, tonumber(ARGV[2]), ARGV[3], 'queued,processing') > 0 then
     changed = changed + 1
   end
 end

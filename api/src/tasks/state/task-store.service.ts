@@ -10,6 +10,13 @@ import type { TaskPatch, TaskRecord, TaskState, TaskStatus } from './task-snapsh
 /** Task state and the queued image live 48 h in Redis (docs/design.md, Queue). */
 export const TASK_TTL_S = 48 * 3600;
 
+/** Where Bull keeps the generation queue's lists and jobs (a job's lock is `<jobPrefix><id>:lock`). */
+export interface BullQueueKeys {
+  wait: string;
+  active: string;
+  jobPrefix: string;
+}
+
 /**
  * A task's records in Redis: its snapshot hash (`kiln:task:{id}`: snapshot JSON, status, seq)
  * and, until it runs, its normalised image. Every change goes through UPDATE_TASK_LUA.
@@ -72,21 +79,24 @@ export class TaskStore {
   }
 
   /**
-   * Recomputes position and ETA of every waiting task from Bull's wait list (REFRESH_POSITIONS_LUA);
+   * Recomputes position and ETA of every waiting task (REFRESH_POSITIONS_LUA): the stalled jobs
+   * of Bull's active list (lock lapsed) first, then its wait list; each of them reads `queued`.
    * defaultMeanS is the job duration assumed before any job ran. Returns how many tasks changed.
    */
-  async refreshPositions(waitListKey: string, defaultMeanS: number): Promise<number> {
+  async refreshPositions(bull: BullQueueKeys, defaultMeanS: number): Promise<number> {
     const result = await this.redis.client.eval(
       REFRESH_POSITIONS_LUA,
-      3,
-      waitListKey,
+      4,
+      bull.wait,
       RedisKeys.admission,
       RedisKeys.durations,
+      bull.active,
       RedisKeys.taskPrefix,
       TASK_TTL_S,
       RedisKeys.taskEventsChannel,
       defaultMeanS,
       this.nowIso(),
+      bull.jobPrefix,
     );
     return Number(result);
   }
