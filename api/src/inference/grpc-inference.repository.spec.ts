@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Logger } from '@nestjs/common';
-import { FakeCall, fakeManagedSidecar } from '../../test/inference/fakes';
+import { FakeCall, fakeManagedSidecar, isInferenceError } from '../../test/inference/fakes';
 import { streamFailureError } from './client/generate-call';
 import type { GenerateEvent__Output } from './generated/kiln3d/inference/v1/GenerateEvent';
 import { GrpcInferenceRepository } from './grpc-inference.repository';
-import { InferenceError, InferenceErrorCode, InferenceJob, InferenceProgress } from './inference.repository';
+import { InferenceJob, InferenceProgress } from './inference.repository';
 
 function progress(stage: string, percent: number, message = ''): GenerateEvent__Output {
   return { event: 'progress', progress: { stage: stage as 'STAGE_PREPROCESS', percent, message } };
@@ -31,14 +31,7 @@ const job = (overrides: Partial<InferenceJob> = {}): InferenceJob => ({
   ...overrides,
 });
 
-function isError(code: InferenceErrorCode, pattern?: RegExp): (error: unknown) => boolean {
-  return (error: unknown) => {
-    assert.ok(error instanceof InferenceError, String(error));
-    assert.equal(error.code, code, error.message);
-    if (pattern) assert.match(error.message, pattern);
-    return true;
-  };
-}
+const isError = isInferenceError;
 
 async function setup() {
   const { clock, launcher, factory, sidecar } = fakeManagedSidecar();

@@ -1,5 +1,7 @@
 /** Fakes for the inference unit specs: a hand-driven clock, sidecar processes and a transport. */
+import assert from 'node:assert/strict';
 import { Clock, TimerHandle } from '../../src/common/clock';
+import { InferenceError, type InferenceErrorCode } from '../../src/inference/inference.repository';
 import type { GenerateEvent__Output } from '../../src/inference/generated/kiln3d/inference/v1/GenerateEvent';
 import type { GenerateRequest } from '../../src/inference/generated/kiln3d/inference/v1/GenerateRequest';
 import type { HealthResponse__Output } from '../../src/inference/generated/kiln3d/inference/v1/HealthResponse';
@@ -252,4 +254,14 @@ export function fakeManagedSidecar(options: Partial<SidecarOptions> = {}) {
     options: { ...DEFAULT_SIDECAR_OPTIONS, ...options },
   });
   return { clock, launcher, factory, logger, sidecarLogger, sidecar };
+}
+
+/** An assert.rejects predicate: the error is an InferenceError with this code (and message pattern). */
+export function isInferenceError(code: InferenceErrorCode, pattern?: RegExp): (error: unknown) => boolean {
+  return (error: unknown) => {
+    assert.ok(error instanceof InferenceError, String(error));
+    assert.equal(error.code, code, error.message);
+    if (pattern) assert.match(error.message, pattern);
+    return true;
+  };
 }

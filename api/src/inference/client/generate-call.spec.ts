@@ -1,8 +1,15 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { FakeClock, FakeLauncher, FakeSidecar, FakeTransportFactory, MemoryLogger } from '../../../test/inference/fakes';
+import {
+  FakeClock,
+  FakeLauncher,
+  FakeSidecar,
+  FakeTransportFactory,
+  MemoryLogger,
+  isInferenceError,
+} from '../../../test/inference/fakes';
 import type { GenerateEvent__Output } from '../generated/kiln3d/inference/v1/GenerateEvent';
-import { InferenceError, InferenceErrorCode, InferenceJob, InferenceProgress } from '../inference.repository';
+import { InferenceJob, InferenceProgress } from '../inference.repository';
 import type { ExitWatch, SidecarLease } from '../sidecar/sidecar';
 import { GenerateCall } from './generate-call';
 
@@ -18,14 +25,7 @@ const done: GenerateEvent__Output = {
   done: { outputPath: '/out/9.glb', triangles: 10, bytes: 20, seconds: 1.5, engine: 'simulate' },
 };
 
-function isError(code: InferenceErrorCode, pattern?: RegExp): (error: unknown) => boolean {
-  return (error: unknown) => {
-    assert.ok(error instanceof InferenceError, String(error));
-    assert.equal(error.code, code, error.message);
-    if (pattern) assert.match(error.message, pattern);
-    return true;
-  };
-}
+const isError = isInferenceError;
 
 /** A lease on one fake sidecar; managed: its exit is watched (as ManagedSidecar's leases are). */
 async function setup(managed = true) {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { fakeManagedSidecar } from '../../../test/inference/fakes';
+import { fakeManagedSidecar, isInferenceError } from '../../../test/inference/fakes';
 import { InferenceError } from '../inference.repository';
 import { DEFAULT_SIDECAR_OPTIONS, SidecarOptions } from './sidecar';
 
@@ -153,12 +153,7 @@ void describe('ManagedSidecar (fake process, transport and clock)', { timeout: 3
     launcher.current.message = 'engine trellis2 failed to load: weights missing';
     await clock.advance(250);
     assert.equal(sidecar.health().state, 'failed');
-    await assert.rejects(sidecar.acquire(clock.now() + 60_000), (e: unknown) => {
-      assert.ok(e instanceof InferenceError);
-      assert.equal(e.code, 'UNAVAILABLE');
-      assert.match(e.message, /weights missing/);
-      return true;
-    });
+    await assert.rejects(sidecar.acquire(clock.now() + 60_000), isInferenceError('UNAVAILABLE', /weights missing/));
   });
 
   void test('stop: SIGTERM, SIGKILL after the grace when it is ignored, then down and no respawn', async () => {

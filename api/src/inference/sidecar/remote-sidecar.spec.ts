@@ -1,6 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { FakeClock, FakeLauncher, FakeSidecar, FakeTransportFactory, MemoryLogger } from '../../../test/inference/fakes';
+import {
+  FakeClock,
+  FakeLauncher,
+  FakeSidecar,
+  FakeTransportFactory,
+  MemoryLogger,
+  isInferenceError,
+} from '../../../test/inference/fakes';
 import { InferenceError } from '../inference.repository';
 import { RemoteSidecar } from './remote-sidecar';
 import { DEFAULT_SIDECAR_OPTIONS } from './sidecar';
@@ -86,12 +93,7 @@ void describe('RemoteSidecar (INFERENCE_URL; fake transport and clock)', { timeo
     sidecar.start();
     await clock.advance(0);
     assert.equal(sidecar.health().state, 'failed');
-    await assert.rejects(sidecar.acquire(clock.now() + 60_000), (e: unknown) => {
-      assert.ok(e instanceof InferenceError);
-      assert.equal(e.code, 'UNAVAILABLE');
-      assert.match(e.message, /weights missing/);
-      return true;
-    });
+    await assert.rejects(sidecar.acquire(clock.now() + 60_000), isInferenceError('UNAVAILABLE', /weights missing/));
     remote.answersHealth = false;
     await clock.advance(1_000);
     assert.equal(sidecar.health().state, 'down');
