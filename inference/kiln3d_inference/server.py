@@ -82,12 +82,13 @@ def decode_image(data: bytes) -> Image.Image:
 
 
 def check_output_path(raw: str) -> Path:
-    """The request's output_path, absolute and in an existing folder, else InvalidInput."""
+    """The request's output_path, absolute and in an existing folder, else EngineError (INTERNAL:
+    a bad path is the api's fault, not the picture's)."""
     path = Path(raw)
     if not raw or not path.is_absolute() or path.name in ("", ".", ".."):
-        raise InvalidInput("output_path must be an absolute file path")
+        raise EngineError("output_path must be an absolute file path")
     if not path.parent.is_dir():
-        raise InvalidInput(f"output folder does not exist: {path.parent}")
+        raise EngineError(f"output folder does not exist: {path.parent}")
     return path
 
 
@@ -197,8 +198,8 @@ class Sidecar(pb_grpc.InferenceServicer):
             try:
                 output_path = check_output_path(request.output_path)
                 image = decode_image(request.image)
-            except InvalidInput as exc:
-                log.warning("task %s: invalid input: %s", task_id, exc.message)
+            except EngineError as exc:
+                log.warning("task %s: refused: %s", task_id, exc.message)
                 yield _error_event(exc.code, exc.message)
                 return
 

@@ -179,11 +179,12 @@ def test_deadline_ends_the_job_with_timeout(simulate: SidecarProcess, out_dir: P
         (b"", None, "empty"),
         (b"\x89PNG\r\n\x1a\n" + b"\x00" * 64, None, "could not be decoded"),
         (_png(Image.new("L", (9000, 8))), None, "too large"),
+        # A bad output path is the api's fault, not the picture's: INTERNAL, not INVALID_INPUT.
         (None, "relative/out.glb", "absolute"),
         (None, "/nonexistent-kiln-folder/out.glb", "does not exist"),
     ],
 )
-def test_bad_input_is_invalid_input(
+def test_bad_input_is_refused_with_its_code(
     simulate: SidecarProcess, out_dir: Path, image: bytes | None, output: str | None, fragment: str
 ) -> None:
     request = _request(out_dir, image=image)
@@ -191,7 +192,7 @@ def test_bad_input_is_invalid_input(
         request.output_path = output
     events = list(simulate.stub.Generate(request, timeout=10))
     assert len(events) == 1
-    assert events[0].error.code == pb.INVALID_INPUT
+    assert events[0].error.code == (pb.INVALID_INPUT if output is None else pb.INTERNAL)
     assert fragment in events[0].error.message
     assert simulate.health().state == pb.READY
     assert _only_glbs(out_dir) == []

@@ -397,8 +397,9 @@ def test_unusable_images_are_invalid_input(
 
 def test_a_missing_output_folder_is_refused_before_any_work(fake: Fake, tmp_path: Path) -> None:
     engine = loaded_engine(fake)
-    with pytest.raises(InvalidInput, match="output folder does not exist"):
+    with pytest.raises(EngineError, match="output folder does not exist") as refused:
         engine.generate(transparent_subject(), tmp_path / "nope" / "m.glb", 1, new_context())
+    assert not isinstance(refused.value, InvalidInput)  # the api's fault, not the picture's
     assert fake.control.calls_named("preprocess_image") == []
 
 

@@ -59,7 +59,10 @@ class OutOfMemory(EngineError):
 
 
 class InvalidInput(EngineError):
-    """The picture or the output path cannot be used; retrying will not help."""
+    """The picture cannot be used (undecodable, too large, nothing to model); retrying will not help.
+
+    The api answers it as the user's fault (422 or 400), so a fault of the api's own request,
+    such as its output path, is a plain EngineError (INTERNAL) instead."""
 
     code = ErrorCode.INVALID_INPUT
 

@@ -181,7 +181,7 @@ class Trellis2Engine(Engine):
             raise EngineError("the trellis2 engine is not loaded")
         started = time.monotonic()
         if not output_path.parent.is_dir():
-            raise InvalidInput(f"output folder does not exist: {output_path.parent}")
+            raise EngineError(f"output folder does not exist: {output_path.parent}")
         ctx.check()
         prepared, transparent = prepare_input(image)
         seed = choose_seed(seed)
