@@ -53,6 +53,7 @@ void describe('admin restart route (managed sidecar)', { timeout: 120_000 }, () 
     for (const authorization of [null, 'Bearer wrong-token', `Basic ${TOKEN}`, `Bearer ${TOKEN}x`, 'Bearer ']) {
       const response = await restart('', authorization);
       assert.equal(response.status, 401, `authorization ${authorization}`);
+      assert.deepEqual(await response.json(), { success: false, error: 'Unauthorized' });
       assert.match(response.headers.get('www-authenticate') ?? '', /^Bearer/);
     }
     await new Promise((resolve) => setTimeout(resolve, 300));

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { DynamicModule, INestApplication, LoggerService, Module } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import sharp from 'sharp';
+import { AllExceptionsFilter } from '../../src/common/filters/all-exceptions.filter';
 import { APP_CONFIG, AppConfig, loadConfig } from '../../src/config/app-config';
 import { InferenceModule } from '../../src/inference/inference.module';
 import { InferenceJob, InferenceRepository } from '../../src/inference/inference.repository';
@@ -108,6 +109,8 @@ export async function startInferenceApp(
     imports: [configModule(config, options), InferenceModule, EmptyModule],
   }).compile();
   const app = moduleRef.createNestApplication({ logger });
+  // The app's one exception filter, as AppModule registers it: errors get the contract's body.
+  app.useGlobalFilters(new AllExceptionsFilter(config));
   await app.listen(0, '127.0.0.1');
   const baseUrl = (await app.getUrl()).replace('[::1]', '127.0.0.1');
   let closed = false;

@@ -1,23 +1,22 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { BadRequestException, NotFoundException, UnauthorizedException } from '@nestjs/common';
+import { BadRequestException } from '@nestjs/common';
 import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host';
+import { ApiError, ErrorMessage } from '../../common/api-error';
 import { loadConfig } from '../../config/app-config';
 import { AdminTokenGuard } from './admin-token.guard';
 import { ParseForcePipe } from './inference-admin.controller';
 
 const TOKEN = 'admin-token-0123456789';
 
-/** Runs the guard on a request with this Authorization header; returns its verdict and the challenge header. */
+/** Runs the guard on a request with this Authorization header; returns its verdict and the error's headers. */
 function check(adminToken: string | undefined, authorization: string | undefined) {
   const guard = new AdminTokenGuard(loadConfig(adminToken === undefined ? {} : { ADMIN_TOKEN: adminToken }, '/srv'));
-  const headers: Record<string, string> = {};
   const request = { headers: authorization === undefined ? {} : { authorization } };
-  const response = { setHeader: (name: string, value: string) => (headers[name] = value) };
   try {
-    return { allowed: guard.canActivate(new ExecutionContextHost([request, response])), error: null, headers };
+    return { allowed: guard.canActivate(new ExecutionContextHost([request, {}])), error: null, headers: {} };
   } catch (error) {
-    return { allowed: false, error, headers };
+    return { allowed: false, error, headers: error instanceof ApiError ? error.headers : {} };
   }
 }
 
@@ -31,13 +30,16 @@ void describe('admin route guard and force parameter', () => {
     for (const authorization of [undefined, 'Bearer wrong', `Basic ${TOKEN}`, `Bearer ${TOKEN}x`, 'Bearer ']) {
       const { allowed, error, headers } = check(TOKEN, authorization);
       assert.equal(allowed, false);
-      assert.ok(error instanceof UnauthorizedException, String(authorization));
+      assert.ok(error instanceof ApiError, String(authorization));
+      assert.deepEqual([error.status, error.message], [401, ErrorMessage.unauthorized]);
       assert.equal(headers['WWW-Authenticate'], 'Bearer realm="kiln3d-admin"');
     }
   });
 
   void test('without ADMIN_TOKEN the admin routes are off: 404, even with a token', () => {
-    assert.ok(check(undefined, `Bearer ${TOKEN}`).error instanceof NotFoundException);
+    const { error } = check(undefined, `Bearer ${TOKEN}`);
+    assert.ok(error instanceof ApiError);
+    assert.deepEqual([error.status, error.message], [404, ErrorMessage.notFound]);
   });
 
   void test('force: absent, empty, false or 0 is false; true or 1 is true; anything else is 400', () => {

@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { CanActivate, ExecutionContext, Inject, Injectable, NotFoundException, UnauthorizedException } from '@nestjs/common';
-import type { Request, Response } from 'express';
+import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/common';
+import type { Request } from 'express';
+import { ApiError, ErrorMessage } from '../../common/api-error';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config';
 
 /** Hashing first makes the comparison constant-time whatever the lengths. */
@@ -10,8 +11,9 @@ function tokenMatches(given: string, expected: string): boolean {
 }
 
 /**
- * Admin routes: 404 while ADMIN_TOKEN is unset (the routes are off), 401 with a Bearer
- * challenge unless the request carries `Authorization: Bearer <ADMIN_TOKEN>`.
+ * Admin routes: 404 `Not found` while ADMIN_TOKEN is unset (the routes are off), 401
+ * `Unauthorized` (docs/design.md's row) with a Bearer challenge unless the request carries
+ * `Authorization: Bearer <ADMIN_TOKEN>`.
  */
 @Injectable()
 export class AdminTokenGuard implements CanActivate {
@@ -19,13 +21,11 @@ export class AdminTokenGuard implements CanActivate {
 
   canActivate(context: ExecutionContext): boolean {
     const expected = this.config.adminToken;
-    if (expected === undefined) throw new NotFoundException('Not found');
-    const http = context.switchToHttp();
-    const authorization = http.getRequest<Request>().headers.authorization;
+    if (expected === undefined) throw new ApiError(404, ErrorMessage.notFound);
+    const authorization = context.switchToHttp().getRequest<Request>().headers.authorization;
     const match = /^Bearer\s+(.+)$/i.exec(authorization?.trim() ?? '');
     if (match === null || !tokenMatches(match[1], expected)) {
-      http.getResponse<Response>().setHeader('WWW-Authenticate', 'Bearer realm="kiln3d-admin"');
-      throw new UnauthorizedException('Invalid or missing admin token');
+      throw new ApiError(401, ErrorMessage.unauthorized, { 'WWW-Authenticate': 'Bearer realm="kiln3d-admin"' });
     }
     return true;
   }
