@@ -47,7 +47,7 @@ export function mapException(exception: unknown, maxUploadMb: number): MappedErr
     if (status >= 500) return make(500, ErrorMessage.internal, {}, true);
     // Nest's express adapter wraps express and body-parser errors (bad JSON, a bad percent-encoding
     // in a path) into an HttpException that keeps their raw message, with the original as cause.
-    if (exception.cause !== undefined) return make(status, ErrorMessage.badRequest);
+    if (statusOf(exception.cause) !== undefined) return mapException(exception.cause, maxUploadMb);
     return make(status, httpExceptionMessage(exception));
   }
   // body-parser / raw-body errors carry a status (e.g. 413 entity.too.large, 400 bad JSON).
