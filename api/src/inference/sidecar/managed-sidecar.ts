@@ -13,6 +13,7 @@ import {
   SidecarProcess,
   describeExit,
   exitsWithin,
+  terminate,
 } from './sidecar-process';
 import { SidecarStatus } from './sidecar-status';
 
@@ -140,10 +141,8 @@ export class ManagedSidecar extends Sidecar {
     this.status.pauseAdmission(false);
     const { process } = spawned;
     const grace = this.deps.options.stopGraceMs;
-    process.kill('SIGTERM');
-    if (!(await exitsWithin(process, this.deps.clock, grace))) {
+    if (await terminate(process, this.deps.clock, grace)) {
       this.deps.logger.warn(`sidecar pid ${process.pid} ignored SIGTERM for ${grace} ms: SIGKILL`);
-      process.kill('SIGKILL');
     }
   }
 
@@ -162,10 +161,8 @@ export class ManagedSidecar extends Sidecar {
     if (process !== undefined) {
       const grace = this.deps.options.stopGraceMs;
       this.deps.logger.log(`stopping sidecar pid ${process.pid}`);
-      process.kill('SIGTERM');
-      if (!(await exitsWithin(process, this.deps.clock, grace))) {
+      if (await terminate(process, this.deps.clock, grace)) {
         this.deps.logger.warn(`sidecar pid ${process.pid} did not stop within ${grace} ms: SIGKILL`);
-        process.kill('SIGKILL');
         await exitsWithin(process, this.deps.clock, 5_000);
       }
     }

@@ -52,6 +52,17 @@ export function exitsWithin(process: SidecarProcess, clock: Clock, ms: number): 
   );
 }
 
+/**
+ * SIGTERM, then SIGKILL if the process still runs after graceMs (ms). Resolves true when SIGKILL
+ * was needed (the caller says so in its log), false when the process exited on SIGTERM.
+ */
+export async function terminate(process: SidecarProcess, clock: Clock, graceMs: number): Promise<boolean> {
+  process.kill('SIGTERM');
+  if (await exitsWithin(process, clock, graceMs)) return false;
+  process.kill('SIGKILL');
+  return true;
+}
+
 /** The log level of one line of the sidecar's output, read from the line (Python's logging levels). */
 function sidecarLineLevel(line: string): 'log' | 'warn' | 'error' {
   if (/\b(ERROR|CRITICAL|FATAL|Traceback)\b/.test(line)) return 'error';
