@@ -123,11 +123,15 @@ void describe('orphaned queued tasks (real Redis + Bull, fake inference)', () =>
     assert.deepEqual(await queue.reconcile(), [], 'the grace counts from its return to queued');
     await sleep(GRACE_MS + 100);
     assert.deepEqual(await queue.reconcile(), [interrupted]);
-    const positions = await Promise.all([interrupted, waiting].map(async (id) => (await tasks.get(id))?.record.position));
+    const positions = await Promise.all(
+      [interrupted, waiting].map(async (id) => (await tasks.get(id))?.record.position),
+    );
     assert.deepEqual(positions, [1, 2], 'it goes to the head of the queue');
     hold.release();
     for (const id of [running, interrupted, waiting]) assert.equal((await finalOf(id)).status, 'completed');
     assert.deepEqual(fake.calls, [running, interrupted, waiting]);
-    await waitFor('the slots to be released', async () => ((await admission.held()) === 0 ? true : undefined));
+    await waitFor('the slots to be released', async () =>
+      (await admission.held()) === 0 ? true : undefined,
+    );
   });
 });

@@ -184,7 +184,11 @@ void describe('task state and admission on real Redis', () => {
     await storeA.create(live, Buffer.from('x'));
     await redisA.client.set(`${BULL.jobPrefix}${live}`, 'its job');
     await admissionA.reserve(leaked);
-    assert.deepEqual(await admissionA.reconcile(BULL.jobPrefix), { dropped: 0, orphaned: [] }, 'within the grace');
+    assert.deepEqual(
+      await admissionA.reconcile(BULL.jobPrefix),
+      { dropped: 0, orphaned: [] },
+      'within the grace',
+    );
     clock.t += RESERVATION_GRACE_MS + 1;
     assert.deepEqual(await admissionA.reconcile(BULL.jobPrefix), { dropped: 1, orphaned: [] });
     assert.equal(await admissionA.held(), 1);
