@@ -3,15 +3,19 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { getQueueToken } from '@nestjs/bull';
 import { Test, type TestingModule } from '@nestjs/testing';
-import type { Queue } from 'bull';
+import Bull, { type Queue } from 'bull';
 import { loadConfig } from '../../src/config/app-config';
 import { ConfigModule } from '../../src/config/config.module';
 import { type GlbOptimisationStats, GlbOptimizer } from '../../src/glb/glb-optimizer';
+import { Clock } from '../../src/common/clock';
+import { RedisKeys } from '../../src/redis/redis-keys';
 import { RedisModule } from '../../src/redis/redis.module';
 import { AdmissionService, RESERVATION_GRACE } from '../../src/tasks/admission/admission.service';
 import { TaskEventsService } from '../../src/tasks/events/task-events.service';
 import { GENERATION_QUEUE } from '../../src/tasks/queue/job-names';
+import { QueuePositionsService } from '../../src/tasks/queue/queue-positions.service';
 import { TaskQueueService } from '../../src/tasks/queue/task-queue.service';
+import { RunningJobsService } from '../../src/tasks/run/running-jobs.service';
 import type { TaskRecord } from '../../src/tasks/state/task-snapshot';
 import { TaskStore } from '../../src/tasks/state/task-store.service';
 import { TasksModule } from '../../src/tasks/tasks.module';
@@ -133,5 +137,25 @@ void describe('orphaned queued tasks (real Redis + Bull, fake inference)', () =>
     await waitFor('the slots to be released', async () =>
       (await admission.held()) === 0 ? true : undefined,
     );
+  });
+
+  void it('an enqueue whose job cannot be added fails its stored task and gives its slot back', async () => {
+    // Bull's connection lost: the same queue, closed, so that add() rejects.
+    const closed = new Bull(GENERATION_QUEUE, { redis: TEST_REDIS_URL, prefix: RedisKeys.bullPrefix });
+    await closed.close();
+    const broken = new TaskQueueService(
+      closed,
+      admission,
+      tasks,
+      moduleRef.get(QueuePositionsService),
+      moduleRef.get(RunningJobsService),
+      moduleRef.get(Clock),
+    );
+    const id = await admission.admit();
+    await assert.rejects(broken.enqueue(id, Buffer.from('png bytes')));
+    const record = (await tasks.get(id))?.record;
+    assert.deepEqual([record?.status, record?.http_status, record?.error], ['failed', 500, 'Internal error']);
+    assert.equal(await tasks.getImage(id), null);
+    assert.equal(await admission.held(), 0);
   });
 });

@@ -54,9 +54,10 @@ export class TaskQueueService implements OnModuleInit, OnModuleDestroy {
 
   /**
    * Stores the admitted task and its image, enqueues its job; returns the state to answer with.
-   * On a failure the task's queue slot is given back. The task is stored before its job is added
-   * (a job found by a worker before its task exists would be skipped and its task never run); a
-   * crash between the two writes leaves an orphan that reconcile() enqueues.
+   * On a failure the task's queue slot is given back and a task already stored ends failed 500.
+   * The task is stored before its job is added (a job found by a worker before its task exists
+   * would be skipped and its task never run; Bull's add is its own script, so no MULTI holds
+   * both): a crash between the two writes leaves an orphan that reconcile() enqueues.
    */
   async enqueue(taskId: string, image: Buffer): Promise<TaskState> {
     try {
@@ -64,6 +65,21 @@ export class TaskQueueService implements OnModuleInit, OnModuleDestroy {
       const payload: JobPayloads[JobName.Generate] = { taskId };
       await this.queue.add(JobName.Generate, payload, generateJobOptions(taskId));
     } catch (error) {
+      // The client gets the error and never the id: a task already stored ends failed (its slot
+      // goes with it) rather than left `queued` for reconcile() to run for no one.
+      await this.tasks
+        .update(
+          taskId,
+          {
+            status: 'failed',
+            error: ErrorMessage.internal,
+            http_status: 500,
+            finished_at: new Date(this.clock.now()).toISOString(),
+          },
+          ['queued'],
+        )
+        .catch(() => undefined);
+      await this.tasks.deleteImage(taskId).catch(() => undefined);
       await this.admission.release(taskId).catch(() => undefined);
       throw error;
     }
