@@ -4,7 +4,7 @@ import { Clock } from '../common/clock';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { RedisKeys } from '../redis/redis-keys';
 import { StorageModule } from '../storage/storage.module';
-import { AdmissionService } from './admission/admission.service';
+import { AdmissionService, RESERVATION_GRACE, RESERVATION_GRACE_MS } from './admission/admission.service';
 import { JobDurationsService } from './queue/job-durations.service';
 import { GenerationProcessor } from './queue/generation.processor';
 import { GENERATION_QUEUE, QUEUE_SETTINGS } from './queue/job-names';
@@ -43,6 +43,7 @@ import { StatusController } from './status.controller';
     Clock,
     TaskStore,
     AdmissionService,
+    { provide: RESERVATION_GRACE, useValue: RESERVATION_GRACE_MS },
     JobDurationsService,
     TaskEventsService,
     TaskStreamService,

@@ -182,10 +182,41 @@ void describe('task state and admission on real Redis', () => {
     const leaked = '55555555-5555-4555-8555-555555555555';
     await admissionA.reserve(live);
     await storeA.create(live, Buffer.from('x'));
+    await redisA.client.set(`${BULL.jobPrefix}${live}`, 'its job');
     await admissionA.reserve(leaked);
-    assert.equal(await admissionA.reconcile(), 0, 'within the grace period');
+    assert.deepEqual(
+      await admissionA.reconcile(BULL.jobPrefix),
+      { dropped: 0, orphaned: [] },
+      'within the grace',
+    );
     clock.t += RESERVATION_GRACE_MS + 1;
-    assert.equal(await admissionA.reconcile(), 1);
+    assert.deepEqual(await admissionA.reconcile(BULL.jobPrefix), { dropped: 1, orphaned: [] });
     assert.equal(await admissionA.held(), 1);
+  });
+
+  void it('reconcile names a queued task with no Bull job once unchanged for the grace period', async () => {
+    const orphan = '66666666-6666-4666-8666-666666666666';
+    const requeued = '77777777-7777-4777-8777-777777777777';
+    const running = '88888888-8888-4888-8888-888888888888';
+    for (const id of [orphan, requeued, running]) {
+      await admissionA.reserve(id);
+      await storeA.create(id, Buffer.from('x'));
+    }
+    await redisA.client.set(`${BULL.jobPrefix}${running}`, 'its job');
+    await storeA.update(running, { status: 'processing' });
+    clock.t += RESERVATION_GRACE_MS + 1;
+    // A shutdown just put this one back to queued (its job removed, the re-add under way).
+    await storeA.update(requeued, { status: 'processing' });
+    await storeA.update(requeued, { status: 'queued' });
+    const [a, b] = await Promise.all([
+      admissionA.reconcile(BULL.jobPrefix),
+      admissionB.reconcile(BULL.jobPrefix),
+    ]);
+    assert.deepEqual(a, { dropped: 0, orphaned: [orphan] });
+    assert.deepEqual(b, { dropped: 0, orphaned: [orphan] });
+    clock.t += RESERVATION_GRACE_MS + 1;
+    const later = await admissionA.reconcile(BULL.jobPrefix);
+    assert.deepEqual([...later.orphaned].sort(), [orphan, requeued].sort());
+    assert.equal(await admissionA.held(), 3, 'an orphan keeps its slot until it runs');
   });
 });

@@ -9,19 +9,30 @@ return 1
 `;
 
 /**
- * Drops reservations that no live task holds: admitted more than the grace period ago and
- * whose task is finished or gone (an api that died between reserving and enqueueing).
- * KEYS: admission. ARGV: task key prefix, cutoff score (ms). Returns how many were dropped.
+ * Reconciles the slots admitted more than the grace period ago (score <= cutoff):
+ * - a slot whose task is finished or gone (an api that died between reserving and storing the
+ *   task) is dropped;
+ * - a task still `queued`, unchanged since the cutoff (updated_at, an ISO string, so compared as
+ *   text) and with no Bull job (its job id is the task id) is orphaned: an api died between
+ *   storing it and adding its job, or between a shutdown's removal of its job and the re-add.
+ *   Its id is returned for the caller to enqueue again; its slot is kept.
+ * KEYS: admission. ARGV: task key prefix, cutoff score (ms), cutoff ISO string, Bull job key prefix.
+ * Returns { dropped count, orphaned task id... }.
  */
 export const RECONCILE_SLOTS_LUA = `
 local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[2])
-local dropped = 0
+local result = { 0 }
 for _, id in ipairs(ids) do
   local status = redis.call('HGET', ARGV[1] .. id, 'status')
   if (not status) or status == 'completed' or status == 'failed' then
     redis.call('ZREM', KEYS[1], id)
-    dropped = dropped + 1
+    result[1] = result[1] + 1
+  elseif status == 'queued' and redis.call('EXISTS', ARGV[4] .. id) == 0 then
+    local snap = cjson.decode(redis.call('HGET', ARGV[1] .. id, 'snapshot'))
+    if type(snap['updated_at']) == 'string' and snap['updated_at'] <= ARGV[3] then
+      table.insert(result, id)
+    end
   end
 end
-return dropped
+return result
 `;

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { ApiError, ErrorMessage } from '../../common/api-error';
 import { Clock } from '../../common/clock';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config';
@@ -9,39 +9,37 @@ import { JobDurationsService } from '../queue/job-durations.service';
 import { retryAfterSeconds } from '../queue/job-durations';
 import { RECONCILE_SLOTS_LUA, RESERVE_SLOT_LUA } from './admission.lua';
 
-/** Grace before a reservation with no live task counts as leaked (an upload still decoding). */
+/**
+ * Grace before a reservation with no live task counts as leaked (an upload still decoding), and
+ * before a `queued` task with no Bull job counts as orphaned (an enqueue or a shutdown's re-add
+ * still under way on a live process: both take milliseconds, or up to SHUTDOWN_WAIT_MS).
+ */
 export const RESERVATION_GRACE_MS = 60_000;
-/** How often leaked admission slots are looked for. */
-const RECONCILE_EVERY_MS = 60_000;
+/** Injection token of the grace in ms (TasksModule provides RESERVATION_GRACE_MS). */
+export const RESERVATION_GRACE = 'RESERVATION_GRACE_MS';
+
+/** What one reconcile pass found: slots dropped, and tasks left `queued` with no Bull job. */
+export interface ReconcileResult {
+  dropped: number;
+  orphaned: string[];
+}
 
 /**
  * Queue admission (docs/design.md, Queue): a task holds one slot from before its image is decoded
  * until it finishes. Slots = MAX_QUEUE waiting + 1 running. The check-and-add is one Lua
- * script, so concurrent uploads on any number of api processes can never overfill it. Slots
- * leaked by a process that died mid-upload are dropped at boot and every minute.
+ * script, so concurrent uploads on any number of api processes can never overfill it. Leaked
+ * slots and orphaned tasks are found by reconcile(), which TaskQueueService runs at boot and
+ * every minute.
  */
 @Injectable()
-export class AdmissionService implements OnModuleInit, OnModuleDestroy {
-  private readonly logger = new Logger(AdmissionService.name);
-  private reconcileTimer: NodeJS.Timeout | undefined;
-
+export class AdmissionService {
   constructor(
     private readonly redis: RedisService,
     private readonly clock: Clock,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly durations: JobDurationsService,
+    @Inject(RESERVATION_GRACE) private readonly graceMs: number = RESERVATION_GRACE_MS,
   ) {}
-
-  onModuleInit(): void {
-    // Not awaited: the api starts (and reports redis down in /api/health) without Redis.
-    void this.reconcileNow();
-    this.reconcileTimer = setInterval(() => void this.reconcileNow(), RECONCILE_EVERY_MS);
-    this.reconcileTimer.unref();
-  }
-
-  onModuleDestroy(): void {
-    clearInterval(this.reconcileTimer);
-  }
 
   /** Slots in all: MAX_QUEUE waiting + 1 running. */
   get capacity(): number {
@@ -80,26 +78,23 @@ export class AdmissionService implements OnModuleInit, OnModuleDestroy {
     return this.redis.client.zcard(RedisKeys.admission);
   }
 
-  /** Drops slots leaked by a process that died mid-upload; returns how many. */
-  async reconcile(): Promise<number> {
-    const result = await this.redis.client.eval(
+  /**
+   * One atomic pass over the slots taken more than the grace period ago (RECONCILE_SLOTS_LUA):
+   * drops those of finished or vanished tasks, and returns the ids of `queued` tasks unchanged
+   * for as long that have no Bull job (jobKeyPrefix + task id), for the caller to enqueue again.
+   */
+  async reconcile(jobKeyPrefix: string): Promise<ReconcileResult> {
+    const cutoff = this.clock.now() - this.graceMs;
+    const result = (await this.redis.client.eval(
       RECONCILE_SLOTS_LUA,
       1,
       RedisKeys.admission,
       RedisKeys.taskPrefix,
-      this.clock.now() - RESERVATION_GRACE_MS,
-    );
-    return Number(result);
-  }
-
-  private async reconcileNow(): Promise<void> {
-    try {
-      const dropped = await this.reconcile();
-      if (dropped > 0) this.logger.warn(`released ${dropped} queue slot(s) held by no live task`);
-    } catch (error) {
-      this.logger.warn(
-        `admission reconcile failed: ${error instanceof Error ? error.message : String(error)}`,
-      );
-    }
+      cutoff,
+      new Date(cutoff).toISOString(),
+      jobKeyPrefix,
+    )) as [number, ...string[]];
+    const [dropped, ...orphaned] = result;
+    return { dropped: Number(dropped), orphaned };
   }
 }

@@ -31,7 +31,8 @@ const message = (error: unknown): string => (error instanceof Error ? error.mess
  * TaskRunner does the work. It owns what happens to a job around a restart:
  * - graceful shutdown: the worker takes no new job, the running one is aborted and its task
  *   (back to `queued` by TaskRunner) gets its job again, at the head of the queue, with no
- *   attempt spent; the next start runs it;
+ *   attempt spent; the next start runs it (killed between the job's removal and its re-add, the
+ *   task is left `queued` with no job: TaskQueueService.reconcile enqueues it again);
  * - a crash: the task reads `queued` once its job's lock lapsed (QueuePositionsService, checked
  *   every STALLED_TASKS_REFRESH_MS and on Bull's `stalled` event), Bull runs it again once;
  * - a job Bull gives up on (stalled twice): its task ends failed 500, the job is removed; failed

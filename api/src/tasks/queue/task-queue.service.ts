@@ -1,4 +1,4 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { InjectQueue } from '@nestjs/bull';
 import type { Queue } from 'bull';
 import { ApiError, CANCELLED_HTTP_STATUS, ErrorMessage } from '../../common/api-error';
@@ -18,10 +18,19 @@ export interface QueueCounts {
   capacity: number;
 }
 
-/** The Bull queue of generation jobs: enqueueing an admitted task, cancelling one, counting. */
+/** How often leaked queue slots and orphaned tasks are looked for (AdmissionService.reconcile). */
+const RECONCILE_EVERY_MS = 60_000;
+
+const message = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+
+/**
+ * The Bull queue of generation jobs: enqueueing an admitted task, cancelling one, counting, and
+ * (at boot and every minute) the reconcile that frees leaked slots and enqueues orphaned tasks.
+ */
 @Injectable()
-export class TaskQueueService {
+export class TaskQueueService implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(TaskQueueService.name);
+  private reconcileTimer: NodeJS.Timeout | undefined;
 
   constructor(
     @InjectQueue(GENERATION_QUEUE) private readonly queue: Queue,
@@ -32,9 +41,23 @@ export class TaskQueueService {
     private readonly clock: Clock,
   ) {}
 
+  onModuleInit(): void {
+    // Not awaited: the api starts (and reports redis down in /api/health) without Redis.
+    void this.reconcileNow();
+    this.reconcileTimer = setInterval(() => void this.reconcileNow(), RECONCILE_EVERY_MS);
+    this.reconcileTimer.unref();
+  }
+
+  onModuleDestroy(): void {
+    clearInterval(this.reconcileTimer);
+  }
+
   /**
    * Stores the admitted task and its image, enqueues its job; returns the state to answer with.
-   * On a failure the task's queue slot is given back.
+   * On a failure the task's queue slot is given back and a task already stored ends failed 500.
+   * The task is stored before its job is added (a job found by a worker before its task exists
+   * would be skipped and its task never run; Bull's add is its own script, so no MULTI holds
+   * both): a crash between the two writes leaves an orphan that reconcile() enqueues.
    */
   async enqueue(taskId: string, image: Buffer): Promise<TaskState> {
     try {
@@ -42,6 +65,21 @@ export class TaskQueueService {
       const payload: JobPayloads[JobName.Generate] = { taskId };
       await this.queue.add(JobName.Generate, payload, generateJobOptions(taskId));
     } catch (error) {
+      // The client gets the error and never the id: a task already stored ends failed (its slot
+      // goes with it) rather than left `queued` for reconcile() to run for no one.
+      await this.tasks
+        .update(
+          taskId,
+          {
+            status: 'failed',
+            error: ErrorMessage.internal,
+            http_status: 500,
+            finished_at: new Date(this.clock.now()).toISOString(),
+          },
+          ['queued'],
+        )
+        .catch(() => undefined);
+      await this.tasks.deleteImage(taskId).catch(() => undefined);
       await this.admission.release(taskId).catch(() => undefined);
       throw error;
     }
@@ -88,6 +126,34 @@ export class TaskQueueService {
     if (seq <= 0 && after.record.cancelled !== true) throw new ApiError(409, ErrorMessage.alreadyFinished);
     this.logger.log(`task ${taskId} cancelled (${removed ? 'was waiting' : 'was running'})`);
     return after;
+  }
+
+  /**
+   * Frees the queue slots of finished or vanished tasks and adds the job of every orphaned task
+   * (`queued` past the grace period with no Bull job: its api died between storing it and adding
+   * its job, or between a shutdown's removal of its job and the re-add). The job goes to the head
+   * of the queue: the task has waited longest. Safe on several api processes at once: Bull adds a
+   * job id only once, and a job whose task is no longer `queued` is skipped by TaskRunner.
+   * Returns the ids enqueued again.
+   */
+  async reconcile(): Promise<string[]> {
+    const { dropped, orphaned } = await this.admission.reconcile(this.queue.toKey(''));
+    if (dropped > 0) this.logger.warn(`released ${dropped} queue slot(s) held by no live task`);
+    for (const taskId of orphaned) {
+      const payload: JobPayloads[JobName.Generate] = { taskId };
+      await this.queue.add(JobName.Generate, payload, generateJobOptions(taskId, true));
+      this.logger.warn(`task ${taskId} was queued with no job: enqueued again`);
+    }
+    if (orphaned.length > 0) await this.positions.refresh();
+    return orphaned;
+  }
+
+  private async reconcileNow(): Promise<void> {
+    try {
+      await this.reconcile();
+    } catch (error) {
+      this.logger.warn(`queue reconcile failed: ${message(error)}`);
+    }
   }
 
   /** Waiting and running jobs (Bull) and held queue slots (admission). */

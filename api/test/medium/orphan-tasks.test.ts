@@ -1,0 +1,161 @@
+import assert from 'node:assert/strict';
+import { readFile, writeFile } from 'node:fs/promises';
+import { after, before, beforeEach, describe, it } from 'node:test';
+import { getQueueToken } from '@nestjs/bull';
+import { Test, type TestingModule } from '@nestjs/testing';
+import Bull, { type Queue } from 'bull';
+import { loadConfig } from '../../src/config/app-config';
+import { ConfigModule } from '../../src/config/config.module';
+import { type GlbOptimisationStats, GlbOptimizer } from '../../src/glb/glb-optimizer';
+import { Clock } from '../../src/common/clock';
+import { RedisKeys } from '../../src/redis/redis-keys';
+import { RedisModule } from '../../src/redis/redis.module';
+import { AdmissionService, RESERVATION_GRACE } from '../../src/tasks/admission/admission.service';
+import { TaskEventsService } from '../../src/tasks/events/task-events.service';
+import { GENERATION_QUEUE } from '../../src/tasks/queue/job-names';
+import { QueuePositionsService } from '../../src/tasks/queue/queue-positions.service';
+import { TaskQueueService } from '../../src/tasks/queue/task-queue.service';
+import { RunningJobsService } from '../../src/tasks/run/running-jobs.service';
+import type { TaskRecord } from '../../src/tasks/state/task-snapshot';
+import { TaskStore } from '../../src/tasks/state/task-store.service';
+import { TasksModule } from '../../src/tasks/tasks.module';
+import { TEST_REDIS_URL, clearKilnKeys, sleep, tempDir, waitFor } from '../support/env';
+import { FakeInference, fakeInferenceModule, heldJob, succeed } from '../support/fake-inference';
+
+/** The grace of this suite's reconcile (production: RESERVATION_GRACE_MS, 60 s). */
+const GRACE_MS = 400;
+
+/** Writes "web:" + the source (the fake sidecar's bytes are no GLB; the optimiser has its own tests). */
+class MarkingOptimizer extends GlbOptimizer {
+  async optimise(sourcePath: string, targetPath: string): Promise<GlbOptimisationStats> {
+    const source = await readFile(sourcePath);
+    await writeFile(targetPath, Buffer.concat([Buffer.from('web:'), source]));
+    return { sourceBytes: source.length, webBytes: source.length + 4, textures: 0, seconds: 0, notes: [] };
+  }
+}
+
+/**
+ * A task left `queued` with no Bull job (issue 11, fault 9(iii), and a SIGKILL inside a graceful
+ * stop) on real Redis and Bull: the crash is simulated by writing the task state and its slot
+ * without its job, as the dead process left them; the reconcile then enqueues it again.
+ */
+void describe('orphaned queued tasks (real Redis + Bull, fake inference)', () => {
+  const dir = tempDir('orphans');
+  const config = loadConfig(
+    { REDIS_URL: TEST_REDIS_URL, MAX_QUEUE: '3', STATIC_DIR: dir.path, INFERENCE_ENGINE: 'simulate' },
+    '/tmp',
+  );
+  const fake = new FakeInference();
+  let moduleRef: TestingModule;
+  let admission: AdmissionService;
+  let queue: TaskQueueService;
+  let tasks: TaskStore;
+  let events: TaskEventsService;
+  let bull: Queue;
+
+  const finalOf = async (id: string): Promise<TaskRecord> => {
+    const state = await events.waitForTerminal(id);
+    assert.ok(state);
+    return state.record;
+  };
+  /** What a process that died after `tasks.create` and before `queue.add` left behind. */
+  const storedWithoutJob = async (): Promise<string> => {
+    const id = await admission.admit();
+    await tasks.create(id, Buffer.from('png bytes'));
+    return id;
+  };
+
+  before(async () => {
+    await clearKilnKeys();
+    moduleRef = await Test.createTestingModule({
+      imports: [ConfigModule.forRoot(config), RedisModule, fakeInferenceModule(fake), TasksModule],
+    })
+      .overrideProvider(GlbOptimizer)
+      .useValue(new MarkingOptimizer())
+      .overrideProvider(RESERVATION_GRACE)
+      .useValue(GRACE_MS)
+      .compile();
+    moduleRef.enableShutdownHooks();
+    await moduleRef.init();
+    admission = moduleRef.get(AdmissionService);
+    queue = moduleRef.get(TaskQueueService);
+    tasks = moduleRef.get(TaskStore);
+    events = moduleRef.get(TaskEventsService);
+    bull = moduleRef.get<Queue>(getQueueToken(GENERATION_QUEUE));
+  });
+  beforeEach(() => {
+    fake.calls.length = 0;
+    fake.behaviour = (job, onProgress) => succeed(job, onProgress);
+  });
+  after(async () => {
+    await moduleRef.close();
+    await clearKilnKeys();
+    dir.remove();
+  });
+
+  void it('a task stored without its job (crash inside enqueue) runs once after the grace', async () => {
+    const id = await storedWithoutJob();
+    assert.deepEqual(await queue.reconcile(), [], 'within the grace: an enqueue may still be under way');
+    assert.equal(await bull.getJob(id), null);
+    await sleep(GRACE_MS + 100);
+    // Two api processes reconciling at once: one job.
+    const [a, b] = await Promise.all([queue.reconcile(), queue.reconcile()]);
+    assert.deepEqual([a, b], [[id], [id]]);
+    const record = await finalOf(id);
+    assert.equal(record.status, 'completed');
+    assert.deepEqual(fake.calls, [id], 'run exactly once');
+    await waitFor('the slot to be released', async () => ((await admission.held()) === 0 ? true : undefined));
+    assert.equal(await tasks.getImage(id), null, 'its image is dropped once done');
+    assert.deepEqual(await queue.reconcile(), [], 'nothing left to reconcile');
+  });
+
+  void it('a task put back to queued whose job was never re-added (crash in a graceful stop) runs next', async () => {
+    const hold = heldJob();
+    fake.behaviour = hold.behaviour;
+    const running = await admission.admit();
+    await queue.enqueue(running, Buffer.from('png bytes'));
+    await hold.started;
+    fake.behaviour = (job, onProgress) => succeed(job, onProgress);
+    // Interrupted by a shutdown: TaskRunner put it back to queued, Bull removed its job, the
+    // process was killed before the re-add.
+    const interrupted = await storedWithoutJob();
+    await tasks.update(interrupted, { status: 'processing', progress: 40 });
+    await sleep(GRACE_MS + 100);
+    await tasks.update(interrupted, { status: 'queued', progress: null });
+    const waiting = await admission.admit();
+    await queue.enqueue(waiting, Buffer.from('png bytes'));
+    assert.deepEqual(await queue.reconcile(), [], 'the grace counts from its return to queued');
+    await sleep(GRACE_MS + 100);
+    assert.deepEqual(await queue.reconcile(), [interrupted]);
+    const positions = await Promise.all(
+      [interrupted, waiting].map(async (id) => (await tasks.get(id))?.record.position),
+    );
+    assert.deepEqual(positions, [1, 2], 'it goes to the head of the queue');
+    hold.release();
+    for (const id of [running, interrupted, waiting]) assert.equal((await finalOf(id)).status, 'completed');
+    assert.deepEqual(fake.calls, [running, interrupted, waiting]);
+    await waitFor('the slots to be released', async () =>
+      (await admission.held()) === 0 ? true : undefined,
+    );
+  });
+
+  void it('an enqueue whose job cannot be added fails its stored task and gives its slot back', async () => {
+    // Bull's connection lost: the same queue, closed, so that add() rejects.
+    const closed = new Bull(GENERATION_QUEUE, { redis: TEST_REDIS_URL, prefix: RedisKeys.bullPrefix });
+    await closed.close();
+    const broken = new TaskQueueService(
+      closed,
+      admission,
+      tasks,
+      moduleRef.get(QueuePositionsService),
+      moduleRef.get(RunningJobsService),
+      moduleRef.get(Clock),
+    );
+    const id = await admission.admit();
+    await assert.rejects(broken.enqueue(id, Buffer.from('png bytes')));
+    const record = (await tasks.get(id))?.record;
+    assert.deepEqual([record?.status, record?.http_status, record?.error], ['failed', 500, 'Internal error']);
+    assert.equal(await tasks.getImage(id), null);
+    assert.equal(await admission.held(), 0);
+  });
+});
