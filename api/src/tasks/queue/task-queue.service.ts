@@ -54,14 +54,16 @@ export class TaskQueueService implements OnModuleInit, OnModuleDestroy {
 
   /**
    * Stores the admitted task and its image, enqueues its job; returns the state to answer with.
-   * On a failure the task's queue slot is given back and a task already stored ends failed 500.
+   * On a failure a task already stored ends failed 500 and the error is thrown; the queue slot
+   * is the caller's to give back (GenerateService.submit owns it from admission on).
    * The task is stored before its job is added (a job found by a worker before its task exists
    * would be skipped and its task never run; Bull's add is its own script, so no MULTI holds
    * both): a crash between the two writes leaves an orphan that reconcile() enqueues.
    */
   async enqueue(taskId: string, image: Buffer): Promise<TaskState> {
+    let created: TaskState;
     try {
-      await this.tasks.create(taskId, image);
+      created = await this.tasks.create(taskId, image);
       const payload: JobPayloads[JobName.Generate] = { taskId };
       await this.queue.add(JobName.Generate, payload, generateJobOptions(taskId));
     } catch (error) {
@@ -80,16 +82,10 @@ export class TaskQueueService implements OnModuleInit, OnModuleDestroy {
         )
         .catch(() => undefined);
       await this.tasks.deleteImage(taskId).catch(() => undefined);
-      await this.admission.release(taskId).catch(() => undefined);
       throw error;
     }
     await this.positions.refresh();
-    return (
-      (await this.tasks.get(taskId)) ?? {
-        seq: 1,
-        record: { task_id: taskId, status: 'queued', created_at: '', updated_at: '' },
-      }
-    );
+    return (await this.tasks.get(taskId)) ?? created;
   }
 
   /**
