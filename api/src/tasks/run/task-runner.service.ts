@@ -151,10 +151,14 @@ export class TaskRunner {
 
   /** A graceful stop interrupted the job: back to queued; its job is added again (GenerationProcessor). */
   private async requeueForShutdown(taskId: string): Promise<JobStatus> {
-    await this.tasks.update(taskId, { status: 'queued', progress: null, stage: null, started_at: null }, [
-      'processing',
-    ]);
+    const requeued = await this.tasks.update(
+      taskId,
+      { status: 'queued', progress: null, stage: null, started_at: null },
+      ['processing'],
+    );
     await this.storage.removeModels(taskId);
+    // Cancelled during the wind-down: finished, so its job must not be added again.
+    if (requeued <= 0) return 'skipped';
     this.logger.warn(`task ${taskId} interrupted by shutdown: it will run again`);
     return 'requeued';
   }
