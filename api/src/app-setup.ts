@@ -1,5 +1,6 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
+import { docsContentSecurityPolicy, securityHeaders } from './common/security-headers';
 import type { AppConfig } from './config/app-config';
 import { webAppMiddleware } from './storage/web-app.middleware';
 
@@ -22,6 +23,9 @@ export function buildOpenApiDocument(app: NestExpressApplication): OpenAPIObject
 export function configureApp(app: NestExpressApplication, config: AppConfig): void {
   app.set('trust proxy', config.trustProxy);
   app.disable('x-powered-by');
+  // Before every route, so errors, the web app, the GLBs and Swagger UI all carry them.
+  app.use(securityHeaders(config.publicBaseUrl));
+  app.use('/api/docs', docsContentSecurityPolicy(config.publicBaseUrl));
   app.useBodyParser('json', { limit: '100kb' });
   app.useBodyParser('urlencoded', { limit: '100kb', extended: false });
   if (config.corsOrigins.length > 0) app.enableCors({ origin: config.corsOrigins });

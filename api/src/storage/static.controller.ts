@@ -45,7 +45,8 @@ export class StaticController {
           etag: true,
           acceptRanges: true,
           dotfiles: 'deny',
-          headers: { 'Cache-Control': MODEL_CACHE_CONTROL },
+          // Other sites may show a model (model_url is public): helmet's same-origin would refuse them.
+          headers: { 'Cache-Control': MODEL_CACHE_CONTROL, 'Cross-Origin-Resource-Policy': 'cross-origin' },
         },
         (error?: Error) => {
           if (!error) return resolve();

@@ -7,6 +7,12 @@ import { ErrorMessage } from '../common/api-error';
 
 const logger = new Logger('WebApp');
 
+/** A build output named by its content (main-BS7YN6QQ.js, chunk-…, styles-….css): never changes. */
+const HASHED_ASSET = /-[A-Z0-9]{8}\.(?:js|mjs|css)$/;
+export const HASHED_ASSET_CACHE_CONTROL = 'public, max-age=31536000, immutable';
+/** index.html and any file without a hash in its name: kept, but revalidated before each use. */
+export const REVALIDATE_CACHE_CONTROL = 'no-cache';
+
 /** Paths the web app never answers: the API and the models have their own routes (and 404s). */
 export function isWebAppPath(path: string): boolean {
   return !(path === '/api' || path.startsWith('/api/') || path === '/static' || path.startsWith('/static/'));
@@ -14,7 +20,8 @@ export function isWebAppPath(path: string): boolean {
 
 /**
  * Serves the built Angular app from webDir at /: its files, and index.html for client routes
- * (/m/{uuid} and the like). Without a build, / answers 503 with the contract's error body
+ * (/m/{uuid} and the like). Hashed build outputs are cached for a year as immutable, everything
+ * else (index.html first) is revalidated, so a deployment shows at once. Without a build, / answers 503 with the contract's error body
  * {"success": false, "error": "Web app not built"} instead of a 404; how to build it is logged
  * once, for the operator.
  */
@@ -25,6 +32,13 @@ export function webAppMiddleware(webDir: string): RequestHandler {
     fallthrough: true,
     redirect: false,
     dotfiles: 'ignore',
+    cacheControl: false,
+    setHeaders: (res, path) => {
+      res.setHeader(
+        'Cache-Control',
+        HASHED_ASSET.test(path) ? HASHED_ASSET_CACHE_CONTROL : REVALIDATE_CACHE_CONTROL,
+      );
+    },
   });
   const indexPath = join(webDir, 'index.html');
   return (req: Request, res: Response, next: NextFunction) => {
@@ -42,8 +56,8 @@ export function webAppMiddleware(webDir: string): RequestHandler {
     files(req, res, () => {
       // A missing asset (a name with an extension) is a 404, not the app.
       if (/\.[A-Za-z0-9]+$/.test(req.path)) return next();
-      // Client route (no such file): the app's index.html, never cached, so deployments show at once.
-      res.setHeader('Cache-Control', 'no-cache');
+      // Client route (no such file): the app's index.html.
+      res.setHeader('Cache-Control', REVALIDATE_CACHE_CONTROL);
       res.sendFile(indexPath, (error?: Error) => {
         if (error) next(error);
       });
