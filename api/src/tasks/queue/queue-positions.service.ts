@@ -12,6 +12,8 @@ import { GENERATION_QUEUE } from './job-names';
 @Injectable()
 export class QueuePositionsService {
   private readonly logger = new Logger(QueuePositionsService.name);
+  /** A refresh failed and was logged: the next failures stay quiet until one succeeds (Redis down). */
+  private failing = false;
 
   constructor(
     @InjectQueue(GENERATION_QUEUE) private readonly queue: Queue,
@@ -33,7 +35,10 @@ export class QueuePositionsService {
         },
         this.durations.fallbackS,
       );
+      this.failing = false;
     } catch (error) {
+      if (this.failing) return;
+      this.failing = true;
       this.logger.warn(
         `queue positions not refreshed: ${error instanceof Error ? error.message : String(error)}`,
       );
