@@ -5,17 +5,20 @@ import express from 'express';
 import { clientAddress } from './client-address';
 
 /** A real Express app per 'trust proxy' value, answering clientAddress(req) for a real socket. */
-async function serve(trustProxy: string | boolean): Promise<{ url: string; close: () => Promise<void> }> {
+async function serve(
+  trustProxy: string | boolean,
+  host = '127.0.0.1',
+): Promise<{ url: string; close: () => Promise<void> }> {
   const app = express();
   app.set('trust proxy', trustProxy);
   app.get('/', (req, res) => {
     res.send(clientAddress(req));
   });
-  const server = app.listen(0, '127.0.0.1');
+  const server = app.listen(0, host);
   await new Promise<void>((resolve) => server.once('listening', () => resolve()));
   const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}/`,
+    url: `http://127.0.0.1:${port}/`, // a dual-stack listener on '::' sees ::ffff:127.0.0.1
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
@@ -52,6 +55,15 @@ void describe('clientAddress', () => {
   void it("falls back to Express's req.ip (X-Forwarded-For from a trusted peer) without the header", async () => {
     assert.equal(await addressFor(trusted.url, { 'X-Forwarded-For': '198.51.100.9' }), '198.51.100.9');
     assert.equal(await addressFor(trusted.url, {}), '127.0.0.1');
+  });
+
+  void it('reads an IPv4-mapped peer (dual-stack listener) as IPv4', async () => {
+    const dualStack = await serve('10.0.0.1', '::');
+    try {
+      assert.equal(await addressFor(dualStack.url, { 'CF-Connecting-IP': '203.0.113.7' }), '127.0.0.1');
+    } finally {
+      await dualStack.close();
+    }
   });
 
   void it('ignores a CF-Connecting-IP that is not one IP address', async () => {
