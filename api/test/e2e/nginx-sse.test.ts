@@ -5,7 +5,13 @@ import { type ApiProcess, startApi } from '../support/api-process';
 import { clearKilnKeys, tempDir } from '../support/env';
 import { sample, upload } from '../support/http-client';
 import { type NginxProcess, startNginx } from '../support/nginx';
-import { type TimedSseRead, type TimedSseRecord, readTimedSse, timedEvents } from '../support/raw-http';
+import {
+  type TimedSseRead,
+  type TimedSseRecord,
+  readTimedSse,
+  sendRaw,
+  timedEvents,
+} from '../support/raw-http';
 
 /** The long profile (KILN_LONG_TESTS=1) also proves a quiet stream outlives Cloudflare's 100 s. */
 const LONG = process.env.KILN_LONG_TESTS === '1';
@@ -84,12 +90,12 @@ function startStack(
   return { api: () => api, nginx: () => nginx };
 }
 
-void describe('SSE through nginx (default buffering, gzip on for text/event-stream)', () => {
+void describe('SSE through nginx (default buffering, gzip on)', () => {
   const stack = startStack('short', { SIMULATE_SECONDS: '6', SSE_HEARTBEAT_S: '1' });
   let finishedTask = '';
   let lastId = 0;
 
-  void it('delivers every event while the job runs, each within 1 s, uncompressed', async () => {
+  void it('delivers every event while the job runs, each within 1 s, uncompressed', async (t) => {
     const taskId = await enqueue(stack.api(), stack.nginx().url);
     const [proxied, direct] = await Promise.all([
       readTimedSse(`${stack.nginx().url}/api/status/${taskId}`, { headers: GZIP_CLIENT, timeoutMs: 90_000 }),
@@ -117,12 +123,21 @@ void describe('SSE through nginx (default buffering, gzip on for text/event-stre
     const heartbeats = heartbeatLatencies(proxied.records);
     const worst = Math.max(...lags, ...heartbeats);
     assert.ok(worst < 1000, `worst delivery lag through nginx ${worst} ms`);
-    process.stdout.write(
-      `# nginx delivery: ${events.length} events, max lag vs direct ${Math.max(...lags)} ms; ` +
-        `${heartbeats.length} heartbeats, max lag ${Math.max(...heartbeats)} ms\n`,
+    t.diagnostic(
+      `nginx delivery: ${events.length} events, max lag vs direct ${Math.max(...lags)} ms; ` +
+        `${heartbeats.length} heartbeats, max lag ${Math.max(...heartbeats)} ms`,
     );
     finishedTask = taskId;
     lastId = events.at(-1)!.id;
+  });
+
+  void it('has gzip armed: the JSON snapshot of the same task comes back compressed', async () => {
+    assert.ok(finishedTask, 'needs the finished task of the previous test');
+    const response = await sendRaw(`${stack.nginx().url}/api/tasks/${finishedTask}`, {
+      headers: GZIP_CLIENT,
+    });
+    assert.equal(response.status, 200);
+    assert.equal(response.headers['content-encoding'], 'gzip');
   });
 
   void it('answers a reconnect after the terminal event with 204 through nginx', async () => {
