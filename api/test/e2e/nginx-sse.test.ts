@@ -108,6 +108,8 @@ void describe('SSE through nginx (default buffering, gzip on)', () => {
     const events = timedEvents(proxied);
     assert.equal(events.at(-1)?.event, 'completed', JSON.stringify(proxied.records.slice(-3)));
     assert.ok(proxied.endedByServer, 'the stream ends after the terminal event');
+    // nginx forwards Host and X-Forwarded-Proto from loopback (trusted): URLs name the proxy.
+    assert.equal(events.at(-1)?.data['model_url'], `${stack.nginx().url}/static/${taskId}.glb`);
     const progress = events.filter((e) => e.event === 'processing' && typeof e.data['progress'] === 'number');
     assert.ok(progress.length >= 3, `progress events: ${progress.length}`);
     // Spread over the run, not flushed at its end: the first progress arrives seconds before the last.
