@@ -9,6 +9,7 @@ import {
   checkNode,
   ensureApiBuild,
   ensureChromium,
+  ensureNginx,
   ensureNodeModules,
   ensurePython,
   ensureRedis,
@@ -157,6 +158,7 @@ async function main() {
   await ensureApiBuild();
   await ensureWebBuild();
   if (selected.some((s) => s.group === 'e2e')) await ensureChromium();
+  if (selected.some((s) => s.group === 'api')) await ensureNginx();
   const redis = await ensureRedis('redis://127.0.0.1:6379', { persist: false });
 
   const env = { ...process.env, NG_CLI_ANALYTICS: 'false', FORCE_COLOR: '0', NO_COLOR: '1' };

@@ -168,15 +168,30 @@ export async function ensureRedis(redisUrl, { persist }) {
 export async function ensureChromium() {
   const path = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
   if (existsSync(path)) return path;
+  await aptInstall('Chromium', 'chromium', `Chromium not found at ${path}`, 'or set CHROMIUM_PATH');
+  return path;
+}
+
+/**
+ * Debian's nginx for the api test that streams SSE through a real reverse proxy
+ * (api/test/e2e/nginx-sse.test.ts starts its own on a free port; the package's service is not used);
+ * installed with apt-get when we may. KILN_NGINX names another binary.
+ */
+export async function ensureNginx() {
+  const path = process.env.KILN_NGINX || '/usr/sbin/nginx';
+  if (existsSync(path)) return path;
+  await aptInstall('nginx', 'nginx', `nginx not found at ${path}`, 'or set KILN_NGINX');
+  return path;
+}
+
+/** apt-get install of one Debian package when running as root with apt-get; else a clear error. */
+async function aptInstall(label, pkg, missing, alternative) {
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
   if (!isRoot || !which('apt-get')) {
-    throw new Error(
-      `Chromium not found at ${path}: install it with \`sudo apt-get install chromium\` or set CHROMIUM_PATH`,
-    );
+    throw new Error(`${missing}: install it with \`sudo apt-get install ${pkg}\` ${alternative}`);
   }
   await mustRun('apt-get update', 'apt-get', ['update', '-q']);
-  await mustRun('installing Chromium (Debian package)', 'apt-get', ['install', '-y', '-q', 'chromium'], {
+  await mustRun(`installing ${label} (Debian package)`, 'apt-get', ['install', '-y', '-q', pkg], {
     env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
   });
-  return path;
 }

@@ -22,6 +22,7 @@ import {
 } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { ErrorBodyDto } from '../common/error-body.dto';
+import { clientAddress } from '../common/client-address';
 import { requestBaseUrl } from '../common/public-url';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { GenerateAcceptedDto, GenerateDoneDto, GenerateUploadDto } from './generate.dto';
@@ -107,6 +108,7 @@ export class GenerateController {
       file,
       wait === true,
       requestBaseUrl(this.config.publicBaseUrl, req),
+      clientAddress(req),
     );
     res.status(outcome.httpStatus);
     return outcome.body;

@@ -32,7 +32,8 @@ export class GenerateService {
   /**
    * Admits, normalises and enqueues the uploaded picture. With wait, holds on until the task
    * ends and answers the model, or throws the task's error (its http_status and message).
-   * baseUrl: the origin the client's URLs are made absolute against.
+   * baseUrl: the origin the client's URLs are made absolute against; client: the client's
+   * address (common/client-address), for the request log line.
    * Throws ApiError: 400 (no file, unsupported image), 422 (too small, nothing to model), 503
    * (queue full); with wait also 409, 422, 500, 504 as the task ended.
    */
@@ -40,13 +41,14 @@ export class GenerateService {
     file: Express.Multer.File | undefined,
     wait: boolean,
     baseUrl: string,
+    client: string,
   ): Promise<GenerateOutcome> {
     if (!file) throw new ApiError(400, ErrorMessage.missingImage);
-    const header = await this.inspect(file);
+    const header = await this.inspect(file, client);
     const taskId = await this.admission.admit();
     let state: TaskState;
     try {
-      const png = await this.normalise(taskId, file, header);
+      const png = await this.normalise(taskId, file, header, client);
       state = await this.queue.enqueue(taskId, png);
     } catch (error) {
       // Whatever failed after the slot was taken (a refused picture, Redis), the slot goes back.
@@ -68,27 +70,33 @@ export class GenerateService {
   }
 
   /** The upload's header (image-normaliser's rules), before any queue slot is taken. */
-  private async inspect(file: Express.Multer.File): Promise<ImageHeader> {
+  private async inspect(file: Express.Multer.File, client: string): Promise<ImageHeader> {
     try {
       return await inspectImage(file.buffer);
     } catch (error) {
-      this.logger.log(`request received bytes=${file.size}: refused (${describe(error)})`);
+      this.logger.log(`request received bytes=${file.size} client=${client}: refused (${describe(error)})`);
       throw error;
     }
   }
 
   /** The upload as a PNG (image-normaliser's rules). */
-  private async normalise(taskId: string, file: Express.Multer.File, header: ImageHeader): Promise<Buffer> {
+  private async normalise(
+    taskId: string,
+    file: Express.Multer.File,
+    header: ImageHeader,
+    client: string,
+  ): Promise<Buffer> {
     try {
       const image = await normaliseImage(file.buffer, header);
       this.logger.log(
         `request received task=${taskId} bytes=${file.size} format=${image.format} ` +
-          `${image.inputWidth}x${image.inputHeight} -> ${image.width}x${image.height}`,
+          `${image.inputWidth}x${image.inputHeight} -> ${image.width}x${image.height} client=${client}`,
       );
       return image.png;
     } catch (error) {
       this.logger.log(
-        `request received task=${taskId} bytes=${file.size} format=${header.format}: refused (${describe(error)})`,
+        `request received task=${taskId} bytes=${file.size} format=${header.format} client=${client}: ` +
+          `refused (${describe(error)})`,
       );
       throw error;
     }
