@@ -1,36 +1,18 @@
 import assert from 'node:assert/strict';
-import { readFile, readdir, writeFile } from 'node:fs/promises';
+import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { getQueueToken } from '@nestjs/bull';
-import { Test, type TestingModule } from '@nestjs/testing';
+import { type TestingModule } from '@nestjs/testing';
 import type { Queue } from 'bull';
 import { loadConfig } from '../../src/config/app-config';
-import { ConfigModule } from '../../src/config/config.module';
 import { InferenceError } from '../../src/inference/inference.repository';
-import { GENERATION_QUEUE } from '../../src/tasks/queue/job-names';
 import { TaskEventsService } from '../../src/tasks/events/task-events.service';
 import { TaskQueueService } from '../../src/tasks/queue/task-queue.service';
-import type { TaskRecord } from '../../src/tasks/state/task-snapshot';
-import { TasksModule } from '../../src/tasks/tasks.module';
 import { TaskStore } from '../../src/tasks/state/task-store.service';
-import { RedisModule } from '../../src/redis/redis.module';
 import { AdmissionService } from '../../src/tasks/admission/admission.service';
-import { type GlbOptimisationStats, GlbOptimizer } from '../../src/glb/glb-optimizer';
 import { TEST_REDIS_URL, clearKilnKeys, tempDir, waitFor } from '../support/env';
-import { FakeInference, fakeInferenceModule, heldJob, succeed } from '../support/fake-inference';
-
-/**
- * Stands in for the real optimiser (its own tests: glb-optimizer.spec, test/glb): the fake
- * sidecar's bytes are no GLB, and this suite is about the queue. Writes "web:" + the source.
- */
-class MarkingOptimizer extends GlbOptimizer {
-  async optimise(sourcePath: string, targetPath: string): Promise<GlbOptimisationStats> {
-    const source = await readFile(sourcePath);
-    await writeFile(targetPath, Buffer.concat([Buffer.from('web:'), source]));
-    return { sourceBytes: source.length, webBytes: source.length + 4, textures: 0, seconds: 0, notes: [] };
-  }
-}
+import { FakeInference, heldJob, succeed } from '../support/fake-inference';
+import { type TasksHarness, startTasksHarness } from '../support/tasks-harness';
 
 /** The queue, the processor and the generation service on real Redis and Bull, with a fake sidecar. */
 void describe('generation queue (real Redis + Bull, fake inference)', () => {
@@ -52,33 +34,16 @@ void describe('generation queue (real Redis + Bull, fake inference)', () => {
   let tasks: TaskStore;
   let events: TaskEventsService;
   let bull: Queue;
+  let finalOf: TasksHarness['finalOf'];
 
   const submit = async (): Promise<string> => {
     const id = await admission.admit();
     await queue.enqueue(id, Buffer.from('png bytes'));
     return id;
   };
-  const finalOf = async (id: string): Promise<TaskRecord> => {
-    const state = await events.waitForTerminal(id);
-    assert.ok(state);
-    return state.record;
-  };
 
   before(async () => {
-    await clearKilnKeys();
-    moduleRef = await Test.createTestingModule({
-      imports: [ConfigModule.forRoot(config), RedisModule, fakeInferenceModule(fake), TasksModule],
-    })
-      .overrideProvider(GlbOptimizer)
-      .useValue(new MarkingOptimizer())
-      .compile();
-    moduleRef.enableShutdownHooks();
-    await moduleRef.init();
-    admission = moduleRef.get(AdmissionService);
-    queue = moduleRef.get(TaskQueueService);
-    tasks = moduleRef.get(TaskStore);
-    events = moduleRef.get(TaskEventsService);
-    bull = moduleRef.get<Queue>(getQueueToken(GENERATION_QUEUE));
+    ({ moduleRef, admission, queue, tasks, events, bull, finalOf } = await startTasksHarness(config, fake));
   });
   beforeEach(() => {
     fake.calls.length = 0;

@@ -1,38 +1,22 @@
 import assert from 'node:assert/strict';
-import { readFile, writeFile } from 'node:fs/promises';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { getQueueToken } from '@nestjs/bull';
-import { Test, type TestingModule } from '@nestjs/testing';
+import { type TestingModule } from '@nestjs/testing';
 import Bull, { type Queue } from 'bull';
 import { loadConfig } from '../../src/config/app-config';
-import { ConfigModule } from '../../src/config/config.module';
-import { type GlbOptimisationStats, GlbOptimizer } from '../../src/glb/glb-optimizer';
 import { Clock } from '../../src/common/clock';
 import { RedisKeys } from '../../src/redis/redis-keys';
-import { RedisModule } from '../../src/redis/redis.module';
-import { AdmissionService, RESERVATION_GRACE } from '../../src/tasks/admission/admission.service';
-import { TaskEventsService } from '../../src/tasks/events/task-events.service';
+import { AdmissionService } from '../../src/tasks/admission/admission.service';
 import { GENERATION_QUEUE } from '../../src/tasks/queue/job-names';
 import { QueuePositionsService } from '../../src/tasks/queue/queue-positions.service';
 import { TaskQueueService } from '../../src/tasks/queue/task-queue.service';
 import { RunningJobsService } from '../../src/tasks/run/running-jobs.service';
-import type { TaskRecord } from '../../src/tasks/state/task-snapshot';
 import { TaskStore } from '../../src/tasks/state/task-store.service';
-import { TasksModule } from '../../src/tasks/tasks.module';
 import { TEST_REDIS_URL, clearKilnKeys, sleep, tempDir, waitFor } from '../support/env';
-import { FakeInference, fakeInferenceModule, heldJob, succeed } from '../support/fake-inference';
+import { FakeInference, heldJob, succeed } from '../support/fake-inference';
+import { type TasksHarness, startTasksHarness } from '../support/tasks-harness';
 
 /** The grace of this suite's reconcile (production: RESERVATION_GRACE_MS, 60 s). */
 const GRACE_MS = 400;
-
-/** Writes "web:" + the source (the fake sidecar's bytes are no GLB; the optimiser has its own tests). */
-class MarkingOptimizer extends GlbOptimizer {
-  async optimise(sourcePath: string, targetPath: string): Promise<GlbOptimisationStats> {
-    const source = await readFile(sourcePath);
-    await writeFile(targetPath, Buffer.concat([Buffer.from('web:'), source]));
-    return { sourceBytes: source.length, webBytes: source.length + 4, textures: 0, seconds: 0, notes: [] };
-  }
-}
 
 /**
  * A task left `queued` with no Bull job (issue 11, fault 9(iii), and a SIGKILL inside a graceful
@@ -50,14 +34,9 @@ void describe('orphaned queued tasks (real Redis + Bull, fake inference)', () =>
   let admission: AdmissionService;
   let queue: TaskQueueService;
   let tasks: TaskStore;
-  let events: TaskEventsService;
   let bull: Queue;
+  let finalOf: TasksHarness['finalOf'];
 
-  const finalOf = async (id: string): Promise<TaskRecord> => {
-    const state = await events.waitForTerminal(id);
-    assert.ok(state);
-    return state.record;
-  };
   /** What a process that died after `tasks.create` and before `queue.add` left behind. */
   const storedWithoutJob = async (): Promise<string> => {
     const id = await admission.admit();
@@ -66,22 +45,7 @@ void describe('orphaned queued tasks (real Redis + Bull, fake inference)', () =>
   };
 
   before(async () => {
-    await clearKilnKeys();
-    moduleRef = await Test.createTestingModule({
-      imports: [ConfigModule.forRoot(config), RedisModule, fakeInferenceModule(fake), TasksModule],
-    })
-      .overrideProvider(GlbOptimizer)
-      .useValue(new MarkingOptimizer())
-      .overrideProvider(RESERVATION_GRACE)
-      .useValue(GRACE_MS)
-      .compile();
-    moduleRef.enableShutdownHooks();
-    await moduleRef.init();
-    admission = moduleRef.get(AdmissionService);
-    queue = moduleRef.get(TaskQueueService);
-    tasks = moduleRef.get(TaskStore);
-    events = moduleRef.get(TaskEventsService);
-    bull = moduleRef.get<Queue>(getQueueToken(GENERATION_QUEUE));
+    ({ moduleRef, admission, queue, tasks, bull, finalOf } = await startTasksHarness(config, fake, GRACE_MS));
   });
   beforeEach(() => {
     fake.calls.length = 0;
