@@ -57,6 +57,20 @@ export interface SseRead {
   body: string;
 }
 
+/** One SSE block (the text between two blank lines): its comment lines and its `name: value` fields. */
+export function parseSseBlock(block: string): { comments: string[]; fields: Record<string, string> } {
+  const comments: string[] = [];
+  const fields: Record<string, string> = {};
+  for (const line of block.split('\n')) {
+    if (line.startsWith(':')) comments.push(line.slice(1).trim());
+    else {
+      const colon = line.indexOf(':');
+      if (colon > 0) fields[line.slice(0, colon)] = line.slice(colon + 1).replace(/^ /, '');
+    }
+  }
+  return { comments, fields };
+}
+
 /**
  * Reads an SSE stream with node:http (so Last-Event-ID can be sent and the connection dropped
  * at will). Stops when the server ends it, after `stopAfterEvents`, or after `timeoutMs`.
@@ -100,14 +114,8 @@ export function readSse(
         while ((split = buffer.indexOf('\n\n')) >= 0) {
           const block = buffer.slice(0, split);
           buffer = buffer.slice(split + 2);
-          const fields: Record<string, string> = {};
-          for (const line of block.split('\n')) {
-            if (line.startsWith(':')) read.comments.push(line.slice(1).trim());
-            else {
-              const colon = line.indexOf(':');
-              if (colon > 0) fields[line.slice(0, colon)] = line.slice(colon + 1).replace(/^ /, '');
-            }
-          }
+          const { comments, fields } = parseSseBlock(block);
+          read.comments.push(...comments);
           if (fields['retry'] !== undefined) read.retry = Number(fields['retry']);
           if (fields['data'] !== undefined) {
             read.events.push({

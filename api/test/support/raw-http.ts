@@ -1,4 +1,5 @@
 import { request } from 'node:http';
+import { parseSseBlock } from './http-client';
 
 /** One response read through node:http, which sends exactly the headers given (Host included). */
 export interface RawReply {
@@ -93,14 +94,8 @@ export function readTimedSse(
         while ((split = buffer.indexOf('\n\n')) >= 0) {
           const block = buffer.slice(0, split);
           buffer = buffer.slice(split + 2);
-          const fields: Record<string, string> = {};
-          for (const line of block.split('\n')) {
-            if (line.startsWith(':')) read.records.push({ kind: 'comment', at, text: line.slice(1).trim() });
-            else {
-              const colon = line.indexOf(':');
-              if (colon > 0) fields[line.slice(0, colon)] = line.slice(colon + 1).replace(/^ /, '');
-            }
-          }
+          const { comments, fields } = parseSseBlock(block);
+          for (const text of comments) read.records.push({ kind: 'comment', at, text });
           if (fields['data'] !== undefined) {
             read.records.push({
               kind: 'event',
