@@ -77,7 +77,12 @@ def fake(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFacto
     # The gated parts, where models/README.md downloads them.
     control.write_aux_folder(models_dir / "dinov3-vitl16-pretrain-lvd1689m")
     control.write_aux_folder(models_dir / "RMBG_2_0")
-    for name in ("HF_HUB_OFFLINE", "FLEX_GEMM_AUTOTUNE_CACHE_PATH", "HF_MODULES_CACHE", "PYTORCH_CUDA_ALLOC_CONF"):
+    for name in (
+        "HF_HUB_OFFLINE",
+        "FLEX_GEMM_AUTOTUNE_CACHE_PATH",
+        "HF_MODULES_CACHE",
+        "PYTORCH_CUDA_ALLOC_CONF",
+    ):
         monkeypatch.delenv(name, raising=False)  # the engine sets them in os.environ: undone after the test
     yield Fake(
         control=control,
@@ -108,7 +113,9 @@ def loaded_aux_names(fake: Fake) -> tuple[str, str]:
 
 def make_settings(fake: Fake, **overrides: Any) -> Settings:
     """The sidecar's settings with the fake's models folder and these trellis2 options."""
-    return Settings(models_dir=fake.models_dir, cache_dir=fake.cache_dir, trellis2=Trellis2Settings(**overrides))
+    return Settings(
+        models_dir=fake.models_dir, cache_dir=fake.cache_dir, trellis2=Trellis2Settings(**overrides)
+    )
 
 
 def loaded_engine(fake: Fake, **overrides: Any) -> Trellis2Engine:
@@ -188,7 +195,10 @@ def test_the_gated_parts_load_through_links_in_the_cache_folder(fake: Fake) -> N
     assert call == {"path": str(cache), "config_file": "pipeline.json"}
     derived = json.loads((cache / "pipeline.json").read_text(encoding="utf-8"))
     assert derived["args"]["image_cond_model"]["args"]["model_name"] == str(cache / "image_cond_model")
-    assert derived["args"]["rembg_model"] == {"name": "BiRefNet", "args": {"model_name": str(cache / "rembg_model")}}
+    assert derived["args"]["rembg_model"] == {
+        "name": "BiRefNet",
+        "args": {"model_name": str(cache / "rembg_model")},
+    }
     assert loaded_aux_names(fake) == (str(cache / "image_cond_model"), str(cache / "rembg_model"))
     assert (cache / "rembg_model").resolve() == (fake.models_dir / "RMBG_2_0").resolve()
     # Every checkpoint loaded through the cache's links, none from the hub.
@@ -215,12 +225,12 @@ def test_the_fake_remover_refuses_a_dotted_folder_like_old_transformers(fake: Fa
     # What the link above avoids: handing "RMBG-2.0" itself to the loader fails.
     dotted = write_aux_folder(fake.models_dir, "RMBG-2.0")
     rembg = importlib.import_module("trellis2.pipelines.rembg")
-    with pytest.raises(ModuleNotFoundError, match="transformers_modules.RMBG-2"):
+    with pytest.raises(ModuleNotFoundError, match=r"transformers_modules\.RMBG-2"):
         rembg.BiRefNet(str(dotted))
 
 
 def test_an_explicit_hub_id_wins_and_then_the_hub_is_not_offline(fake: Fake) -> None:
-    with pytest.raises(EngineError, match="ZhengPeng7/BiRefNet.*cannot be downloaded"):
+    with pytest.raises(EngineError, match=r"ZhengPeng7/BiRefNet.*cannot be downloaded"):
         loaded_engine(fake, rembg_model="ZhengPeng7/BiRefNet")
     derived = json.loads((fake.cache_dir / "trellis2" / "pipeline.json").read_text(encoding="utf-8"))
     assert derived["args"]["rembg_model"]["args"]["model_name"] == "ZhengPeng7/BiRefNet"
@@ -234,7 +244,9 @@ def test_everything_local_sets_the_offline_and_cache_environment(fake: Fake) -> 
 
     loaded_engine(fake)
     assert os.environ["HF_HUB_OFFLINE"] == "1"
-    assert os.environ["FLEX_GEMM_AUTOTUNE_CACHE_PATH"] == str(fake.cache_dir / "flex_gemm" / "autotune_cache.json")
+    assert os.environ["FLEX_GEMM_AUTOTUNE_CACHE_PATH"] == str(
+        fake.cache_dir / "flex_gemm" / "autotune_cache.json"
+    )
     assert (fake.cache_dir / "flex_gemm").is_dir()
     assert os.environ["HF_MODULES_CACHE"] == str(fake.cache_dir / "hf_modules")
     assert os.environ["PYTORCH_CUDA_ALLOC_CONF"] == "expandable_segments:True"
@@ -617,11 +629,14 @@ def test_an_export_oom_at_every_try_is_out_of_memory(fake: Fake, tmp_path: Path)
     with pytest.raises(OutOfMemory):
         engine.generate(transparent_subject(), tmp_path / "m.glb", 1, new_context())
     assert len(fake.control.calls_named("to_glb")) == 3
-    assert leftovers(tmp_path) == [] and not (tmp_path / "m.glb").exists()
+    assert leftovers(tmp_path) == []
+    assert not (tmp_path / "m.glb").exists()
     assert_models_on_cpu(fake)
 
 
-def test_lighter_settings_equal_to_the_configured_ones_skip_the_export_retry(fake: Fake, tmp_path: Path) -> None:
+def test_lighter_settings_equal_to_the_configured_ones_skip_the_export_retry(
+    fake: Fake, tmp_path: Path
+) -> None:
     engine = loaded_engine(fake, texture_size=1024, decimation_target=100_000)
     export_oom_on(fake, {1})
     engine.generate(transparent_subject(), tmp_path / "m.glb", 1, new_context())
@@ -638,7 +653,9 @@ def test_lighter_settings_equal_to_the_configured_ones_skip_the_export_retry(fak
         "CUBLAS_STATUS_EXECUTION_FAILED when calling `cublasGemmEx`",
     ],
 )
-def test_a_cuda_error_fails_the_job_internal_and_asks_for_a_restart(fake: Fake, tmp_path: Path, error: str) -> None:
+def test_a_cuda_error_fails_the_job_internal_and_asks_for_a_restart(
+    fake: Fake, tmp_path: Path, error: str
+) -> None:
     engine = loaded_engine(fake)
     empty_cache_before = fake.cuda.empty_cache_calls
 
@@ -647,7 +664,7 @@ def test_a_cuda_error_fails_the_job_internal_and_asks_for_a_restart(fake: Fake, 
 
     fake.control.step_hook = broken
     assert not engine.should_recycle()
-    with pytest.raises(EngineError, match="^Internal error: CUDA error") as raised:
+    with pytest.raises(EngineError, match=r"^Internal error: CUDA error") as raised:
         engine.generate(transparent_subject(), tmp_path / "m.glb", 1, new_context())
     assert raised.value.code.name == "INTERNAL"
     assert len(fake.control.calls_named("run")) == 1  # never retried
@@ -692,12 +709,15 @@ def test_other_errors_are_not_retried(fake: Fake, tmp_path: Path) -> None:
 # -- the cascade ---------------------------------------------------------------------------------
 
 
-def test_the_cascade_toggles_the_shape_decoders_low_vram_around_its_own_steps(fake: Fake, tmp_path: Path) -> None:
+def test_the_cascade_toggles_the_shape_decoders_low_vram_around_its_own_steps(
+    fake: Fake, tmp_path: Path
+) -> None:
     engine = loaded_engine(fake)
     engine.generate(transparent_subject(), tmp_path / "m.glb", 1, new_context())
     decoder = fake.control.models["shape_slat_decoder"]
     assert decoder.low_vram_seen == [("upsample", True), ("decode", True)]
-    assert decoder.low_vram is False and decoder.device == "cpu"
+    assert decoder.low_vram is False
+    assert decoder.device == "cpu"
     assert fake.control.cascade_resolutions == [(1024, 1024)]
 
 
@@ -777,7 +797,9 @@ def test_get_cond_sets_the_encoder_resolution_and_moves_it_only_for_its_call(fak
 def test_a_misspelt_sampler_parameter_fails_like_upstream(fake: Fake, tmp_path: Path) -> None:
     engine = loaded_engine(fake)
     with pytest.raises(TypeError, match="guidance_strenght"):
-        engine._pipeline.run(transparent_subject(), sparse_structure_sampler_params={"guidance_strenght": 3.0})
+        engine._pipeline.run(
+            transparent_subject(), sparse_structure_sampler_params={"guidance_strenght": 3.0}
+        )
 
 
 def test_preprocess_crops_a_square_around_the_subject_like_upstream(fake: Fake) -> None:

@@ -42,11 +42,11 @@ from __future__ import annotations
 
 import importlib
 import logging
-import os
 import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -62,8 +62,8 @@ from kiln3d_inference.engines.base import (
     VramUsage,
 )
 from kiln3d_inference.engines.output import atomic_output
-from kiln3d_inference.engines.trellis2.inputs import choose_seed, prepare_input, warm_up_image
 from kiln3d_inference.engines.trellis2.environment import prepare_environment
+from kiln3d_inference.engines.trellis2.inputs import choose_seed, prepare_input, warm_up_image
 from kiln3d_inference.engines.trellis2.memory import (
     GIB,
     is_cuda_error,
@@ -245,20 +245,25 @@ class Trellis2Engine(Engine):
         for attempt, (attempt_type, exports) in enumerate(plan, start=1):
             progress = JobProgress(ctx, self._passes(attempt_type), start_percent)
             if processed is None:
-                processed = self._guarded(lambda: self._preprocess(prepared, transparent, progress), ctx, "preprocess")
+                processed = self._guarded(
+                    partial(self._preprocess, prepared, transparent, progress), ctx, "preprocess"
+                )
             else:
                 progress.preprocess(1.0, f"retrying at {attempt_type} after running out of GPU memory")
             mesh: list[Any] | None = None
             if processed is not None:
-                ready = processed
-                mesh = self._guarded(lambda: self._sample(ready, attempt_type, seed, progress), ctx, attempt_type)
+                mesh = self._guarded(
+                    partial(self._sample, processed, attempt_type, seed, progress), ctx, attempt_type
+                )
             if mesh is not None:
                 for number, options in enumerate(exports, start=1):
                     if number > 1:
                         log.info("task %s: retrying the export alone with %s", ctx.task_id, options)
                         progress.exporting_again(options)
                     triangles = self._guarded(
-                        lambda: self._export(mesh[0], options, output_path, progress), ctx, f"export {options}"
+                        partial(self._export, mesh[0], options, output_path, progress),
+                        ctx,
+                        f"export {options}",
                     )
                     if triangles is not None:
                         break
@@ -297,7 +302,12 @@ class Trellis2Engine(Engine):
                 log.warning("task %s: CUDA out of memory (%s): %s", ctx.task_id, what, exc)
             elif is_cuda_error(self._torch, exc):
                 self._cuda_broken = f"{type(exc).__name__}: {exc}"
-                log.error("task %s: CUDA error (%s); the sidecar restarts after this job: %s", ctx.task_id, what, exc)
+                log.error(
+                    "task %s: CUDA error (%s); the sidecar restarts after this job: %s",
+                    ctx.task_id,
+                    what,
+                    exc,
+                )
                 failure = EngineError(f"Internal error: CUDA error during {what}; the sidecar restarts")
             else:
                 release_memory(self._torch, self._pipeline)
@@ -371,7 +381,7 @@ class Trellis2Engine(Engine):
         """'mesh decoded at N', saying so when the cascade's token limit lowered the resolution
         (upstream steps 1536 down by 128 until the tokens fit max_num_tokens, and only prints it)."""
         resolution = round(1 / float(mesh.voxel_size))
-        asked = 1536 if pipeline_type == "1536_cascade" else int(pipeline_type.split("_")[0])
+        asked = 1536 if pipeline_type == "1536_cascade" else int(pipeline_type.split("_", maxsplit=1)[0])
         if resolution < asked:
             log.warning(
                 "%s ran at %d: the tokens exceeded KILN_TRELLIS2_MAX_NUM_TOKENS=%d",

@@ -30,7 +30,14 @@ STAGES = (
 
 # Keyword arguments of trimesh.exchange.gltf.export_glb (trimesh 4.x) that Trimesh.export passes on.
 GLB_EXPORT_OPTIONS = frozenset(
-    {"extras", "include_normals", "unitize_normals", "tree_postprocessor", "buffer_postprocessor", "extension_webp"}
+    {
+        "extras",
+        "include_normals",
+        "unitize_normals",
+        "tree_postprocessor",
+        "buffer_postprocessor",
+        "extension_webp",
+    }
 )
 
 
@@ -132,7 +139,12 @@ def to_glb(  # noqa: PLR0917 (upstream's signature, positional parameters includ
     CONTROL.stall_export_if_asked()
     assert np.asarray(aabb).shape == (2, 3), f"aabb must be a (2, 3) array, but got {aabb}"
     assert voxel_size is not None or grid_size is not None, "Either voxel_size or grid_size must be provided"
-    for name, tensor in (("vertices", vertices), ("faces", faces), ("attr_volume", attr_volume), ("coords", coords)):
+    for name, tensor in (
+        ("vertices", vertices),
+        ("faces", faces),
+        ("attr_volume", attr_volume),
+        ("coords", coords),
+    ):
         if str(tensor.device).split(":")[0] != "cuda":  # CuMesh, FlexGEMM and nvdiffrast work on CUDA only
             raise RuntimeError(f"{name} must be a CUDA tensor")
     pbar = tqdm(total=6, desc="Extracting GLB") if use_tqdm else None
@@ -149,6 +161,4 @@ def to_glb(  # noqa: PLR0917 (upstream's signature, positional parameters includ
             pbar.update(1)
     if pbar is not None:
         pbar.close()
-    return FakeTrimesh(
-        vertices.cpu().numpy().astype(np.float32), faces.cpu().numpy().astype(np.int64)
-    )
+    return FakeTrimesh(vertices.cpu().numpy().astype(np.float32), faces.cpu().numpy().astype(np.int64))

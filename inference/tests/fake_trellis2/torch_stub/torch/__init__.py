@@ -37,7 +37,7 @@ class AcceleratorError(RuntimeError):
 class device:  # noqa: N801 (torch's name)
     """torch.device: a type ("cpu"/"cuda") and an optional index; str() as PyTorch prints it."""
 
-    def __init__(self, type: str, index: int | None = None) -> None:  # noqa: A002 (torch's name)
+    def __init__(self, type: str, index: int | None = None) -> None:
         name, _, number = str(type).partition(":")
         if name not in ("cpu", "cuda"):
             raise RuntimeError(f"Expected one of cpu, cuda device type at start of device string: {type}")

@@ -15,7 +15,7 @@ from trellis2.fake_control import CONTROL, hub_unavailable
 
 
 class Pipeline:
-    model_names_to_load: list[str] = []
+    model_names_to_load: list[str] = []  # noqa: RUF012 (upstream's class attribute)
 
     def __init__(self, models: dict[str, Any] | None = None) -> None:
         if models is None:

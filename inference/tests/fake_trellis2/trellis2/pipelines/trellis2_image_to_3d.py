@@ -1,9 +1,9 @@
 """Fake `Trellis2ImageTo3DPipeline`: upstream's methods, signatures and control flow, no networks.
 
-Mirrors trellis2/pipelines/trellis2_image_to_3d.py @ 5565d24 (tests/fixtures/
-trellis2_upstream_signatures.json records the signatures and test_trellis2_fake_signatures.py
-compares them): from_pretrained builds the samplers, the DINOv3 image encoder and the background
-remover from the config (each loading its folder, or failing offline); `low_vram` moves each model
+Mirrors trellis2/pipelines/trellis2_image_to_3d.py @ 5565d24 (../../upstream_signatures.json
+records upstream's signatures and tests/test_trellis2_fake_signatures.py compares them):
+from_pretrained builds the samplers, the DINOv3 image encoder and the background remover from the
+config (each loading its folder, or failing offline); `low_vram` moves each model
 to the device only around its own step (the shape decoder's own `low_vram` flag on around
 upsample and decode); get_cond per resolution; the cascade lowers 1536 by 128 until the tokens fit
 `max_num_tokens` (never below 1024); preprocess_image crops a square around the alpha mask like
@@ -117,13 +117,15 @@ class Trellis2ImageTo3DPipeline(Pipeline):
             if self.rembg_model is not None:
                 self.rembg_model.to(device)
 
-    def preprocess_image(self, input: Image.Image) -> Image.Image:  # noqa: A002 (upstream's name)
+    def preprocess_image(self, input: Image.Image) -> Image.Image:
         CONTROL.record("preprocess_image", mode=input.mode, size=input.size)
         has_alpha = input.mode == "RGBA" and not bool(np.all(np.asarray(input)[:, :, 3] == 255))
         longest = max(input.size)
         if longest > 1024:  # upstream scales the longest side down to 1024
             factor = 1024 / longest
-            input = input.resize((int(input.width * factor), int(input.height * factor)), Image.Resampling.LANCZOS)
+            input = input.resize(
+                (int(input.width * factor), int(input.height * factor)), Image.Resampling.LANCZOS
+            )
         if has_alpha:
             output = input
         else:
@@ -156,7 +158,11 @@ class Trellis2ImageTo3DPipeline(Pipeline):
         return {"cond": cond, "neg_cond": torch.zeros_like(cond)}
 
     def sample_sparse_structure(
-        self, cond: dict[str, Any], resolution: int, num_samples: int = 1, sampler_params: dict[str, Any] = {}  # noqa: B006
+        self,
+        cond: dict[str, Any],
+        resolution: int,
+        num_samples: int = 1,
+        sampler_params: dict[str, Any] = {},  # noqa: B006
     ) -> Any:
         flow_model = self.models["sparse_structure_flow_model"]
         reso = flow_model.resolution
@@ -177,10 +183,21 @@ class Trellis2ImageTo3DPipeline(Pipeline):
             decoder.cpu()
         return tensor_on(self.device, np.zeros((STRUCTURE_VOXELS, 4), dtype=np.int32))
 
-    def _sample_slat(self, sampler: Any, flow_model: Any, noise: Any, cond: dict[str, Any], params: dict[str, Any], desc: str, **extra: Any) -> Any:
+    def _sample_slat(  # noqa: PLR0917 (a helper of the fake)
+        self,
+        sampler: Any,
+        flow_model: Any,
+        noise: Any,
+        cond: dict[str, Any],
+        params: dict[str, Any],
+        desc: str,
+        **extra: Any,
+    ) -> Any:
         if self.low_vram:
             flow_model.to(self.device)
-        slat = sampler.sample(flow_model, noise, **extra, **cond, **params, verbose=True, tqdm_desc=desc).samples
+        slat = sampler.sample(
+            flow_model, noise, **extra, **cond, **params, verbose=True, tqdm_desc=desc
+        ).samples
         if self.low_vram:
             flow_model.cpu()
         return slat
@@ -189,11 +206,17 @@ class Trellis2ImageTo3DPipeline(Pipeline):
         return torch.randn(tokens, channels).to(self.device)
 
     def sample_shape_slat(
-        self, cond: dict[str, Any], flow_model: Any, coords: Any, sampler_params: dict[str, Any] = {}  # noqa: B006
+        self,
+        cond: dict[str, Any],
+        flow_model: Any,
+        coords: Any,
+        sampler_params: dict[str, Any] = {},  # noqa: B006
     ) -> Any:
         params = {**self.shape_slat_sampler_params, **sampler_params}
         noise = self._noise(coords.shape[0], flow_model.in_channels)
-        return self._sample_slat(self.shape_slat_sampler, flow_model, noise, cond, params, "Sampling shape SLat")
+        return self._sample_slat(
+            self.shape_slat_sampler, flow_model, noise, cond, params, "Sampling shape SLat"
+        )
 
     def sample_shape_slat_cascade(  # noqa: PLR0917 (upstream's signature)
         self,
@@ -209,7 +232,9 @@ class Trellis2ImageTo3DPipeline(Pipeline):
     ) -> Any:
         params = {**self.shape_slat_sampler_params, **sampler_params}
         noise = self._noise(coords.shape[0], flow_model_lr.in_channels)
-        slat = self._sample_slat(self.shape_slat_sampler, flow_model_lr, noise, lr_cond, params, "Sampling shape SLat")
+        slat = self._sample_slat(
+            self.shape_slat_sampler, flow_model_lr, noise, lr_cond, params, "Sampling shape SLat"
+        )
         decoder = self.models["shape_slat_decoder"]
         if self.low_vram:
             decoder.to(self.device)
@@ -223,12 +248,16 @@ class Trellis2ImageTo3DPipeline(Pipeline):
             num_tokens = CONTROL.tokens_at(hr_resolution)
             if num_tokens < max_num_tokens or hr_resolution == 1024:
                 if hr_resolution != resolution:
-                    print(f"Due to the limited number of tokens, the resolution is reduced to {hr_resolution}.")
+                    print(
+                        f"Due to the limited number of tokens, the resolution is reduced to {hr_resolution}."
+                    )
                 break
             hr_resolution -= 128
         CONTROL.cascade_resolutions.append((resolution, hr_resolution))
         noise = self._noise(num_tokens, flow_model.in_channels)
-        slat = self._sample_slat(self.shape_slat_sampler, flow_model, noise, cond, params, "Sampling shape SLat")
+        slat = self._sample_slat(
+            self.shape_slat_sampler, flow_model, noise, cond, params, "Sampling shape SLat"
+        )
         return slat, hr_resolution
 
     def decode_shape_slat(self, slat: Any, resolution: int) -> Any:
@@ -246,12 +275,22 @@ class Trellis2ImageTo3DPipeline(Pipeline):
         return [(tensor_on(self.device, vertices), tensor_on(self.device, faces))], []
 
     def sample_tex_slat(
-        self, cond: dict[str, Any], flow_model: Any, shape_slat: Any, sampler_params: dict[str, Any] = {}  # noqa: B006
+        self,
+        cond: dict[str, Any],
+        flow_model: Any,
+        shape_slat: Any,
+        sampler_params: dict[str, Any] = {},  # noqa: B006
     ) -> Any:
         params = {**self.tex_slat_sampler_params, **sampler_params}
         noise = self._noise(shape_slat.shape[0], flow_model.in_channels)
         return self._sample_slat(
-            self.tex_slat_sampler, flow_model, noise, cond, params, "Sampling texture SLat", concat_cond=shape_slat
+            self.tex_slat_sampler,
+            flow_model,
+            noise,
+            cond,
+            params,
+            "Sampling texture SLat",
+            concat_cond=shape_slat,
         )
 
     def decode_tex_slat(self, slat: Any, subs: list[Any]) -> Any:
@@ -338,7 +377,9 @@ class Trellis2ImageTo3DPipeline(Pipeline):
                 shape_slat_sampler_params,
                 max_num_tokens,
             )
-            tex_slat = self.sample_tex_slat(cond_1024, m["tex_slat_flow_model_1024"], shape_slat, tex_slat_sampler_params)
+            tex_slat = self.sample_tex_slat(
+                cond_1024, m["tex_slat_flow_model_1024"], shape_slat, tex_slat_sampler_params
+            )
         torch.cuda.empty_cache()
         out_mesh = self.decode_latent(shape_slat, tex_slat, res)
         if return_latent:

@@ -8,9 +8,8 @@ name (transformers imports the folder's own code under it; releases before the f
 colour.
 """
 
+# ruff: noqa: N999 (upstream's module name)
 from __future__ import annotations
-
-from typing import Any
 
 import numpy as np
 from PIL import Image
@@ -41,7 +40,9 @@ class BiRefNet:
 
     def __call__(self, image: Image.Image) -> Image.Image:
         if self.model.device != "cuda":
-            raise RuntimeError("Input type (torch.cuda.FloatTensor) and weight type (torch.FloatTensor) differ")
+            raise RuntimeError(
+                "Input type (torch.cuda.FloatTensor) and weight type (torch.FloatTensor) differ"
+            )
         CONTROL.rembg_calls += 1
         rgb = np.asarray(image.convert("RGB")).astype(np.int16)
         distance = np.abs(rgb - rgb[0, 0]).sum(axis=2)
