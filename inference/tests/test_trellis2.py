@@ -262,6 +262,55 @@ def test_the_users_own_environment_wins(fake: Fake, monkeypatch: pytest.MonkeyPa
     assert os.environ["FLEX_GEMM_AUTOTUNE_CACHE_PATH"] == str(fake.cache_dir / "mine.json")
 
 
+def tree_snapshot(folder: Path) -> dict[str, tuple[int, int, float]]:
+    """Every path under folder (links not followed): mode, size, mtime."""
+    snapshot = {}
+    for path in sorted(folder.rglob("*")):
+        info = path.lstat()
+        snapshot[str(path.relative_to(folder))] = (info.st_mode, info.st_size, info.st_mtime)
+    return snapshot
+
+
+def test_a_read_only_models_folder_loads_and_runs_unchanged(fake: Fake, tmp_path: Path) -> None:
+    # As docker-compose mounts it (ro). chmod alone would not stop root (CI runs as root), so the
+    # test also compares the whole tree before and after.
+    before = tree_snapshot(fake.models_dir)
+    paths = [fake.models_dir, *fake.models_dir.rglob("*")]
+    for path in paths:
+        path.chmod(path.stat().st_mode & ~0o222)
+    try:
+        engine = loaded_engine(fake)
+        engine.generate(opaque_subject(), tmp_path / "m.glb", 1, new_context())
+        assert tree_snapshot(fake.models_dir) == {
+            name: (mode & ~0o222, size, mtime) for name, (mode, size, mtime) in before.items()
+        }
+    finally:
+        for path in paths:
+            path.chmod(path.stat().st_mode | 0o200)
+    assert (tmp_path / "m.glb").is_file()
+    assert (fake.cache_dir / "trellis2" / "pipeline.json").is_file()
+
+
+def test_an_unwritable_cache_folder_fails_the_load_naming_the_setting(fake: Fake, tmp_path: Path) -> None:
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the cache folder should be", encoding="utf-8")
+    settings = Settings(models_dir=fake.models_dir, cache_dir=blocked, trellis2=Trellis2Settings())
+    with pytest.raises(EngineError, match="KILN_CACHE_DIR"):
+        Trellis2Engine(settings).load()
+
+
+def test_a_second_load_reuses_the_cache_links(fake: Fake) -> None:
+    loaded_engine(fake)
+    first = tree_snapshot(fake.cache_dir / "trellis2")
+    fake.control.reset()
+    loaded_engine(fake)
+    second = tree_snapshot(fake.cache_dir / "trellis2")
+    assert first.keys() == second.keys()
+    links = [name for name in first if name != "pipeline.json"]
+    assert links
+    assert all(first[name] == second[name] for name in links)  # the links were kept, not redone
+
+
 def test_a_missing_gated_part_fails_offline_with_its_name(fake: Fake) -> None:
     (fake.models_dir / "dinov3-vitl16-pretrain-lvd1689m" / "config.json").unlink()
     with pytest.raises(EngineError, match="facebook/dinov3-vitl16-pretrain-lvd1689m"):

@@ -34,9 +34,10 @@ LEGACY_DERIVED_CONFIG = "pipeline.kiln3d.json"
 IMAGE_COND_FOLDERS = ("dinov3-vitl16-pretrain-lvd1689m",)
 # RMBG_2_0 is what models/README.md downloads to; RMBG-2.0 (the old name) still works through the link.
 REMBG_FOLDERS = ("RMBG_2_0", "RMBG-2.0", "BiRefNet")
-# Names of the links in the cache folder. transformers imports a trust_remote_code folder under
-# its base name as a Python module: releases before 4.57's fix break on dots ("RMBG-2.0"), so the
-# remover's link is a plain identifier whatever the folder is called.
+# Names of the links in the cache folder. transformers imports a trust_remote_code folder's code
+# under the folder's base name as a Python module: releases before the fix that sanitises that name
+# break on a dot ("RMBG-2.0"), so the remover's link is a plain identifier whatever the folder is
+# called.
 IMAGE_COND_LINK = "image_cond_model"
 REMBG_LINK = "rembg_model"
 # Keys of pipeline.json's "models" that the image-to-3D pipeline loads (trellis2_image_to_3d.py:31-40).
