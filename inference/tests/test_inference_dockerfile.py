@@ -53,10 +53,10 @@ def test_trellis2_is_built_by_the_install_script_without_a_gpu() -> None:
 def test_the_sidecar_serves_grpc_on_tcp_with_read_only_weights() -> None:
     values = env()
     settings = Settings(
-        engine=values["KILN_ENGINE"],
+        engine=EngineChoice(values["KILN_ENGINE"]),
         listen=values["KILN_LISTEN"],
-        models_dir=values["KILN_MODELS_DIR"],
-        cache_dir=values["KILN_CACHE_DIR"],
+        models_dir=Path(values["KILN_MODELS_DIR"]),
+        cache_dir=Path(values["KILN_CACHE_DIR"]),
     )
     assert settings.engine is EngineChoice.TRELLIS2
     assert settings.listen == "0.0.0.0:50051"
