@@ -151,3 +151,14 @@ class FakeControl:
 
 
 CONTROL = FakeControl()
+
+
+if __name__ == "__main__":
+    # python -m trellis2.fake_control MODELS_DIR: a models folder the fake loads (the api's medium
+    # test of a stalled export runs a real sidecar on it), laid out as models/README.md says.
+    import sys
+
+    target = Path(sys.argv[1])
+    CONTROL.write_model_folder(target / "TRELLIS.2-4B")
+    CONTROL.write_aux_folder(target / "dinov3-vitl16-pretrain-lvd1689m")
+    CONTROL.write_aux_folder(target / "RMBG_2_0")
