@@ -58,6 +58,9 @@ PIPELINE_JSON: dict[str, Any] = {
 # on (the warm-up makes the first), to_glb stalls like a native call that never returns, deaf to
 # cancellation, until the process is killed.
 STALL_EXPORT_ENV = "KILN_FAKE_TRELLIS2_STALL_EXPORT_FROM_CALL"
+# From the Nth run() of the process on, the first sampler step raises the CUDA error a broken
+# kernel gives (PyTorch < 2.8 raises it as a RuntimeError), for tests of a real sidecar.
+CUDA_ERROR_ENV = "KILN_FAKE_TRELLIS2_CUDA_ERROR_FROM_RUN"
 
 
 def default_tokens(resolution: int) -> int:
@@ -118,6 +121,12 @@ class FakeControl:
         if from_call and self.to_glb_calls >= from_call:
             while True:
                 time.sleep(3600)
+
+    def cuda_error_if_asked(self) -> None:
+        """Raise the illegal-memory-access error when CUDA_ERROR_ENV says this run is one."""
+        from_run = int(os.environ.get(CUDA_ERROR_ENV, "0") or 0)
+        if from_run and len(self.calls_named("run")) >= from_run:
+            raise RuntimeError("CUDA error: an illegal memory access was encountered")
 
     def record(self, name: str, **kwargs: Any) -> None:
         self.calls.append((name, kwargs))

@@ -56,6 +56,7 @@ class FlowEulerSampler:
         activations: list[object] = []  # freed when the pass ends, or with the traceback
         for step, (t, _) in enumerate(tqdm(t_pairs, desc=tqdm_desc, disable=not verbose)):
             sample = self._inference_model(model, sample, t, cond, **kwargs)
+            CONTROL.cuda_error_if_asked()
             CONTROL.steps.append((tqdm_desc, step, steps))
             if CONTROL.step_hook is not None:
                 activations.append(CONTROL.step_hook(tqdm_desc, step, steps))
