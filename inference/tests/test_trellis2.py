@@ -561,6 +561,24 @@ def test_progress_is_reported_between_every_sampler_step(fake: Fake, tmp_path: P
     assert all(later > earlier for earlier, later in itertools.pairwise(seen))
 
 
+def test_the_export_reports_each_stage_as_it_starts_and_ends(fake: Fake, tmp_path: Path) -> None:
+    engine = loaded_engine(fake)
+    ctx = new_context()
+    engine.generate(transparent_subject(), tmp_path / "m.glb", 1, ctx)
+    export = [(round(p, 2), m) for stage, p, m in ctx.raw if stage is Stage.EXPORT]
+    messages = [m for _, m in export]
+    assert messages[:2] == ["decoding mesh", "mesh decoded at 1024"]
+    assert "simplifying mesh" in messages
+    # to_glb's six ticks, plus each of its five named stages when it starts (half a tick on).
+    to_glb = [m for m in messages if m.startswith("extracting GLB")]
+    assert len(to_glb) == 11
+    assert "extracting GLB 2/6: cleaning mesh" in to_glb  # reported when "Cleaning mesh" starts
+    assert messages[-2:] == ["writing GLB", "done"]
+    percents = [p for p, _ in export]
+    assert percents == sorted(percents)
+    assert len(set(percents)) >= 14
+
+
 def test_the_tqdm_names_are_restored_after_the_job(fake: Fake, tmp_path: Path) -> None:
     sampler_tqdm, postprocess_tqdm = fake.sampler_module.tqdm, fake.postprocess_module.tqdm
     engine = loaded_engine(fake)
