@@ -678,6 +678,9 @@ def test_an_export_oom_retries_the_export_alone_with_lighter_settings(fake: Fake
     assert exports == [(500_000, 2048), (200_000, 1024)]
     assert len(fake.control.calls_named("export")) == 1
     assert any("exporting again with 200000 faces, 1024 px texture" in m for _, _, m in ctx.raw)
+    raw = [p for _, p, _ in ctx.raw]
+    assert raw == sorted(raw)  # the retried export fills what is left of the bar, never back
+    assert raw[-1] == 100
     assert_models_on_cpu(fake)
 
 

@@ -129,6 +129,7 @@ class JobProgress:
             self._pass_bounds.append((at, at + width))
             at += width
         self._next_pass = 0
+        self._export_low = SIMPLIFY_END  # where to_glb's bar starts (later for an export retry)
 
     def report(self, stage: Stage, fraction: float, message: str) -> None:
         """fraction: 0-1 of this attempt; raises JobCancelled / JobTimeout through the context."""
@@ -172,7 +173,7 @@ class JobProgress:
             self,
             iterable,
             stage=Stage.EXPORT,
-            low=SIMPLIFY_END,
+            low=self._export_low,
             high=TO_GLB_END,
             label="extracting GLB",
             kwargs=kwargs,
@@ -193,8 +194,11 @@ class JobProgress:
         self.report(Stage.EXPORT, SIMPLIFY_END, "simplifying mesh")
 
     def exporting_again(self, options: object) -> None:
-        """An export ran out of memory: the next try starts its stages over (the bar holds)."""
-        self.report(Stage.EXPORT, SIMPLIFY_END, f"out of GPU memory; exporting again with {options}")
+        """An export ran out of memory: the next try's stages fill what is left of the export's
+        span, from where the bar is now, so it keeps moving forward."""
+        reached = (self._ctx.last_percent - self._start) / self._span if self._span else TO_GLB_END
+        self._export_low = min(TO_GLB_END, max(SIMPLIFY_END, reached))
+        self.report(Stage.EXPORT, self._export_low, f"out of GPU memory; exporting again with {options}")
 
     def writing(self) -> None:
         self.report(Stage.EXPORT, TO_GLB_END, "writing GLB")
