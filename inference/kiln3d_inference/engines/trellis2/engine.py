@@ -102,8 +102,9 @@ class ExportOptions:
 
 
 class Trellis2Engine(Engine):
-    """TRELLIS.2's image-to-3D pipeline, loaded once; one generation per job, retried once after a
-    CUDA out-of-memory error; asks for a restart past its VRAM threshold."""
+    """TRELLIS.2's image-to-3D pipeline, loaded once; one generation per job, retried after a CUDA
+    out-of-memory error (the export alone first, then sampling once); asks for a restart past its
+    VRAM threshold or after any other CUDA error."""
 
     name = "trellis2"
 
@@ -203,7 +204,9 @@ class Trellis2Engine(Engine):
 
     def generate(self, image: Image.Image, output_path: Path, seed: int, ctx: JobContext) -> GenerateResult:
         """A GLB of `image` at output_path with KILN_TRELLIS2_PIPELINE_TYPE. Raises InvalidInput,
-        JobCancelled, JobTimeout, OutOfMemory (after the one retry), EngineError."""
+        JobCancelled, JobTimeout, OutOfMemory (after the retries: the export alone, then sampling at
+        KILN_TRELLIS2_OOM_RETRY_PIPELINE_TYPE), EngineError ("Internal error: CUDA error ..." after a
+        CUDA error, which also makes should_recycle() True)."""
         return self._generate(image, output_path, seed, ctx, self.settings.pipeline_type)
 
     def _generate(
@@ -307,6 +310,7 @@ class Trellis2Engine(Engine):
                     ctx.task_id,
                     what,
                     exc,
+                    exc_info=True,
                 )
                 failure = EngineError(f"Internal error: CUDA error during {what}; the sidecar restarts")
             else:
