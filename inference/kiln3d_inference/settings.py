@@ -81,7 +81,7 @@ class Trellis2Settings(BaseModel):
     # The source GLB is for editing tools: PNG textures by default; the api makes the WebP web copy.
     webp_textures: bool = False
     # Folders or hub ids replacing pipeline.json's gated parts; "" = a conventional folder under
-    # models_dir when present (dinov3-vitl16-pretrain-lvd1689m; RMBG-2.0, else BiRefNet), else hub.
+    # models_dir when present (dinov3-vitl16-pretrain-lvd1689m; RMBG_2_0, RMBG-2.0, else BiRefNet), else hub.
     image_cond_model: str = ""
     rembg_model: str = ""
     # Upstream's memory grows over repeated runs: the sidecar restarts after Settings.recycle_after_jobs
