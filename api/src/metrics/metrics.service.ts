@@ -113,15 +113,10 @@ export class MetricsService {
     return { contentType: this.registry.contentType, body: await this.registry.metrics() };
   }
 
-  /** The sidecar gauges; returns the reader they share (one Health snapshot per scrape). */
+  /** The sidecar gauges; returns their reader (the supervisor's last Health answer, never a new call). */
   private sidecarGauges(registers: Registry[]): () => Promise<InferenceHealth> {
     const inference = this.inference;
-    let pending: Promise<InferenceHealth> | null = null;
-    // The gauges of one scrape read one snapshot: the first asks, the others share its answer.
-    const read = (): Promise<InferenceHealth> => {
-      pending ??= inference.health().finally(() => setImmediate(() => (pending = null)));
-      return pending;
-    };
+    const read = (): Promise<InferenceHealth> => inference.health();
     new Gauge({
       name: 'kiln3d_sidecar_state',
       help: 'The inference sidecar state as the api sees it (1 for the current state)',

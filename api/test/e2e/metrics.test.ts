@@ -7,6 +7,7 @@ import { clearKilnKeys, sleep, tempDir } from '../support/env';
 import { getJson, sample, upload } from '../support/http-client';
 
 const TOKEN = 'metrics-test-token';
+const ADMIN = 'metrics-test-admin';
 
 /** A sample line of the text format: name, optional labels, a value (docs: exposition formats). */
 const SAMPLE_LINE =
@@ -75,7 +76,11 @@ void describe('GET /metrics (Prometheus, two api processes, inflate engine)', ()
     await clearKilnKeys();
     const common = { INFERENCE_ENGINE: 'inflate' };
     [a, b] = await Promise.all([
-      startApi({ staticDir: join(dir.path, 'static'), logDir: join(dir.path, 'logs-a'), env: common }),
+      startApi({
+        staticDir: join(dir.path, 'static'),
+        logDir: join(dir.path, 'logs-a'),
+        env: { ...common, ADMIN_TOKEN: ADMIN },
+      }),
       startApi({
         staticDir: join(dir.path, 'static'),
         logDir: join(dir.path, 'logs-b'),
@@ -181,6 +186,30 @@ void describe('GET /metrics (Prometheus, two api processes, inflate engine)', ()
     // The sidecar that ran the job counts it; the queue is empty again.
     assert.ok(total(sa, 'kiln3d_sidecar_jobs_done') + total(sb, 'kiln3d_sidecar_jobs_done') >= 1);
     assert.equal(value(sa, 'kiln3d_queue_jobs', { state: 'waiting' }), 0);
+  });
+
+  void it("a restart of the sidecar by the api's supervisor is counted", async () => {
+    const restart = await fetch(`${a.url}/api/admin/inference/restart?force=true`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ADMIN}` },
+    });
+    assert.equal(restart.status, 202);
+    let scraped = await scrape(a);
+    for (let i = 0; i < 150; i++) {
+      if (
+        value(scraped, 'kiln3d_sidecar_restarts_total') === 1 &&
+        value(scraped, 'kiln3d_sidecar_state', { state: 'ready' }) === 1
+      )
+        break;
+      await sleep(100);
+      scraped = await scrape(a);
+    }
+    assert.equal(value(scraped, 'kiln3d_sidecar_restarts_total'), 1);
+    assert.equal(value(scraped, 'kiln3d_sidecar_state', { state: 'ready' }), 1);
+    // A new sidecar process: its own job count starts again.
+    assert.equal(value(scraped, 'kiln3d_sidecar_jobs_done'), 0);
+    // The other process's sidecar was not restarted.
+    assert.equal(value(await scrape(b, TOKEN), 'kiln3d_sidecar_restarts_total'), 0);
   });
 
   void it('/metrics is not the web app, and is left out of the OpenAPI document', async () => {
