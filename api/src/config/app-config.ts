@@ -26,6 +26,8 @@ export interface AppConfig {
   logDir: string;
   modelsDir: string;
   adminToken: string | undefined;
+  /** Bearer token GET /metrics requires; undefined = /metrics is open (keep it on the LAN). */
+  metricsToken: string | undefined;
   /** Express 'trust proxy' value: 'loopback', a hop count, or a list of addresses/subnets. */
   trustProxy: string | number | boolean;
   corsOrigins: string[];
@@ -119,6 +121,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, root = process.
     logDir: resolve(optional(env, 'LOG_DIR') ?? 'logs'),
     modelsDir: resolve(optional(env, 'MODELS_DIR') ?? 'models'),
     adminToken: optional(env, 'ADMIN_TOKEN'),
+    metricsToken: optional(env, 'METRICS_TOKEN'),
     trustProxy: trustProxyVar(env.TRUST_PROXY),
     corsOrigins: (optional(env, 'CORS_ORIGINS') ?? '')
       .split(',')

@@ -14,6 +14,8 @@ export const RedisKeys = {
   admission: `${PREFIX}admission`,
   /** Recent job durations in seconds, newest first, for the ETA. */
   durations: `${PREFIX}durations`,
+  /** Set by the one api process that counts a finished task in its metrics (SET NX, 1 h). */
+  metricsClaim: (taskId: string) => `${PREFIX}metrics-counted:${taskId}`,
   /** Bull's own keys live under this prefix. */
   bullPrefix: `${PREFIX}bull`,
   /** Pub/sub: "<seq>\n<taskId>\n<snapshot JSON>" for every task change. */
