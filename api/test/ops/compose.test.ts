@@ -109,6 +109,23 @@ void describe('docker-compose.yml (docker-compose config, no daemon)', { skip: m
     assert.deepEqual(inference.expose, ['50051']);
   });
 
+  void it('the inference service agrees with its image: weights and cache paths, the venv Python first on PATH', () => {
+    const dockerfile = readFileSync(join(REPO_ROOT, 'inference', 'Dockerfile'), 'utf8');
+    const imageEnv = (name: string): string | undefined =>
+      dockerfile.match(new RegExp(`\\b${name}=(\\S+)`))?.[1];
+    const env = inference.environment ?? {};
+    assert.equal(env.KILN_MODELS_DIR, imageEnv('KILN_MODELS_DIR'));
+    assert.equal(env.KILN_CACHE_DIR, imageEnv('KILN_CACHE_DIR'));
+    // The autotune cache and derived config outlive the container: a named volume, not the image layer.
+    assert.ok(
+      inference.volumes?.includes(`inference-cache:${env.KILN_CACHE_DIR}:rw`),
+      String(inference.volumes),
+    );
+    assert.ok('inference-cache' in config.volumes);
+    // The health check's `python3` must be the venv's, which has kiln3d_inference installed.
+    assert.match(imageEnv('PATH') ?? '', /^\/app\/inference\/\.venv\/bin:/);
+  });
+
   void it("the inference service's KILN_* variables are settings the sidecar has (settings.py)", () => {
     const settings = readFileSync(SETTINGS_PY, 'utf8');
     const field = (name: string): RegExp => new RegExp(`^\\s+${name}: `, 'm');
