@@ -18,10 +18,19 @@ export function buildOpenApiDocument(app: NestExpressApplication): OpenAPIObject
     // Optional access control of generate and the task routes (off unless API_KEYS or CF_ACCESS_* are set).
     .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'One of API_KEYS' }, 'api-key')
     .addApiKey(
-      { type: 'apiKey', in: 'header', name: 'Cf-Access-Jwt-Assertion', description: 'Cloudflare Access token' },
+      {
+        type: 'apiKey',
+        in: 'header',
+        name: 'Cf-Access-Jwt-Assertion',
+        description: 'Cloudflare Access token',
+      },
       'cf-access-header',
     )
-    .addCookieAuth('CF_Authorization', { type: 'apiKey', in: 'cookie', description: 'Cloudflare Access token' }, 'cf-access-cookie')
+    .addCookieAuth(
+      'CF_Authorization',
+      { type: 'apiKey', in: 'cookie', description: 'Cloudflare Access token' },
+      'cf-access-cookie',
+    )
     .build();
   return SwaggerModule.createDocument(app, config);
 }

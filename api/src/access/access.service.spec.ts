@@ -60,11 +60,17 @@ void describe('AccessService', () => {
   });
 
   void it('API keys: the right bearer key passes; none, a wrong one or a token in another header is 401 with a Bearer challenge', async () => {
-    const keys = service({ API_KEYS: `${KEY},sha256:${createHash('sha256').update(OTHER_KEY).digest('hex')}` });
+    const keys = service({
+      API_KEYS: `${KEY},sha256:${createHash('sha256').update(OTHER_KEY).digest('hex')}`,
+    });
     assert.equal(keys.enabled, true);
     assert.equal(await verdict(keys, { authorization: `Bearer ${KEY}` }), 'pass');
     assert.equal(await verdict(keys, { authorization: `Bearer ${OTHER_KEY}` }), 'pass', 'a key given hashed');
-    for (const headers of [{}, { authorization: 'Bearer wrong-key-0123456789' }, { 'cf-access-jwt-assertion': KEY }]) {
+    for (const headers of [
+      {},
+      { authorization: 'Bearer wrong-key-0123456789' },
+      { 'cf-access-jwt-assertion': KEY },
+    ]) {
       assert.equal(await verdict(keys, headers), BEARER_CHALLENGE, JSON.stringify(headers));
     }
   });
@@ -86,7 +92,11 @@ void describe('AccessService', () => {
       'not.a.jwt',
     ];
     assert.equal(await verdict(access, {}), '');
-    assert.equal(await verdict(access, { authorization: `Bearer ${await issuer.token()}` }), '', 'the token only counts where Access puts it');
+    assert.equal(
+      await verdict(access, { authorization: `Bearer ${await issuer.token()}` }),
+      '',
+      'the token only counts where Access puts it',
+    );
     for (const token of tokens) {
       assert.equal(await verdict(access, { 'cf-access-jwt-assertion': token }), '', token);
       assert.equal(await verdict(access, { cookie: `CF_Authorization=${token}` }), '', token);
@@ -112,7 +122,8 @@ void describe('AccessService', () => {
   void it('fetches the signing keys once and keeps them', async () => {
     const access = service(issuer.env());
     const before = issuer.certsRequests;
-    for (let i = 0; i < 5; i++) assert.equal(await verdict(access, { 'cf-access-jwt-assertion': await issuer.token() }), 'pass');
+    for (let i = 0; i < 5; i++)
+      assert.equal(await verdict(access, { 'cf-access-jwt-assertion': await issuer.token() }), 'pass');
     assert.equal(issuer.certsRequests - before, 1);
   });
 });

@@ -39,7 +39,8 @@ export class AccessService {
     const access = this.access;
     if (access === undefined) return;
     const bearer = bearerToken(headers.authorization);
-    if (access.apiKeySha256.length > 0 && bearer !== undefined && apiKeyMatches(bearer, access.apiKeySha256)) return;
+    if (access.apiKeySha256.length > 0 && bearer !== undefined && apiKeyMatches(bearer, access.apiKeySha256))
+      return;
     if (this.cloudflare !== undefined) {
       const token = accessToken(headers);
       if (token !== undefined) {
@@ -48,7 +49,9 @@ export class AccessService {
           return;
         } catch (error) {
           // A stranger's bad token is routine: debug, not a warning per request.
-          this.logger.debug(`Access token refused: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`);
+          this.logger.debug(
+            `Access token refused: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`,
+          );
         }
       }
     }

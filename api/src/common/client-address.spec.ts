@@ -80,7 +80,12 @@ void describe('limitKey', () => {
 
   void it('counts an IPv6 address by its /64, whichever way it is written', () => {
     const key = '2001:db8:1:2::/64';
-    for (const address of ['2001:db8:1:2:a:b:c:d', '2001:0DB8:0001:0002::1', '2001:db8:1:2::', '2001:db8:1:2:ffff::9']) {
+    for (const address of [
+      '2001:db8:1:2:a:b:c:d',
+      '2001:0DB8:0001:0002::1',
+      '2001:db8:1:2::',
+      '2001:db8:1:2:ffff::9',
+    ]) {
       assert.equal(limitKey(address), key, address);
     }
     assert.equal(limitKey('2001:db8::1'), '2001:db8:0:0::/64');

@@ -42,7 +42,10 @@ export function limitKey(address: string): string {
   const left = head === '' ? [] : head.split(':');
   const right = tail === undefined || tail === '' ? [] : tail.split(':');
   // An embedded IPv4 tail (::ffff:1.2.3.4 forms) is two groups; it only ever sits after the /64.
-  const groups = tail === undefined ? left : [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right];
+  const groups =
+    tail === undefined
+      ? left
+      : [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right];
   const network = groups.slice(0, 4).map((g) => Number.parseInt(g, 16).toString(16));
   return `${network.join(':')}::/64`;
 }

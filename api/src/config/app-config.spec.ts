@@ -115,7 +115,8 @@ void describe('loadConfig', () => {
     assert.equal(local.access?.cloudflare?.certsUrl, 'http://127.0.0.1:8123/certs');
     assert.throws(
       () => loadConfig({ CF_ACCESS_TEAM_DOMAIN: 'not a host', CF_ACCESS_AUD: 'a' }, '/x'),
-      (error: unknown) => error instanceof ConfigError && error.message.startsWith('CF_ACCESS_TEAM_DOMAIN must be'),
+      (error: unknown) =>
+        error instanceof ConfigError && error.message.startsWith('CF_ACCESS_TEAM_DOMAIN must be'),
     );
   });
 });

@@ -131,13 +131,17 @@ function apiKeysVar(env: NodeJS.ProcessEnv): string[] {
     const hashed = /^sha256:(.*)$/i.exec(entry);
     if (hashed !== null) {
       if (!/^[0-9a-f]{64}$/i.test(hashed[1])) {
-        throw new ConfigError('API_KEYS: a sha256: entry must be 64 hex digits (printf %s "$KEY" | sha256sum)');
+        throw new ConfigError(
+          'API_KEYS: a sha256: entry must be 64 hex digits (printf %s "$KEY" | sha256sum)',
+        );
       }
       return hashed[1].toLowerCase();
     }
     if (entry.length < MIN_API_KEY_LENGTH || /\s/.test(entry)) {
       // The key itself never goes into the message (it would land in a log).
-      throw new ConfigError(`API_KEYS: each key must be at least ${MIN_API_KEY_LENGTH} characters with no spaces`);
+      throw new ConfigError(
+        `API_KEYS: each key must be at least ${MIN_API_KEY_LENGTH} characters with no spaces`,
+      );
     }
     return createHash('sha256').update(entry).digest('hex');
   });
@@ -165,11 +169,15 @@ function cloudflareAccessVar(env: NodeJS.ProcessEnv): CloudflareAccessConfig | u
     throw new ConfigError('CF_ACCESS_AUD needs CF_ACCESS_TEAM_DOMAIN (<team>.cloudflareaccess.com)');
   }
   if (audiences.length === 0) {
-    throw new ConfigError("CF_ACCESS_TEAM_DOMAIN needs CF_ACCESS_AUD (the Access application's audience tag)");
+    throw new ConfigError(
+      "CF_ACCESS_TEAM_DOMAIN needs CF_ACCESS_AUD (the Access application's audience tag)",
+    );
   }
   const host = team.replace(/^https:\/\//i, '').replace(/\/+$/, '');
   if (!/^[a-z0-9-]+(\.[a-z0-9-]+)+$/i.test(host)) {
-    throw new ConfigError(`CF_ACCESS_TEAM_DOMAIN must be a host name like myteam.cloudflareaccess.com, got "${team}"`);
+    throw new ConfigError(
+      `CF_ACCESS_TEAM_DOMAIN must be a host name like myteam.cloudflareaccess.com, got "${team}"`,
+    );
   }
   const issuer = `https://${host.toLowerCase()}`;
   return {

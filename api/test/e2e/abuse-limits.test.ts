@@ -29,7 +29,10 @@ function assertTooMany(reply: RawReply, maxS: number): number {
   assert.equal(reply.status, 429, reply.body);
   assert.deepEqual(JSON.parse(reply.body), TOO_MANY);
   const retryAfter = Number(reply.headers['retry-after']);
-  assert.ok(Number.isInteger(retryAfter) && retryAfter >= 1 && retryAfter <= maxS, String(reply.headers['retry-after']));
+  assert.ok(
+    Number.isInteger(retryAfter) && retryAfter >= 1 && retryAfter <= maxS,
+    String(reply.headers['retry-after']),
+  );
   return retryAfter;
 }
 
@@ -40,7 +43,10 @@ function taskId(reply: RawReply): string {
 
 void describe('abuse limits, end to end', () => {
   const dir = tempDir('e2e-limits');
-  const dirs = (name: string) => ({ staticDir: join(dir.path, name, 'static'), logDir: join(dir.path, name, 'logs') });
+  const dirs = (name: string) => ({
+    staticDir: join(dir.path, name, 'static'),
+    logDir: join(dir.path, name, 'logs'),
+  });
   after(() => dir.remove());
 
   void describe('uploads per minute: one count for two api processes on one Redis', () => {
@@ -64,7 +70,9 @@ void describe('abuse limits, end to end', () => {
     void it('the 5th upload within the minute is 429 with Retry-After, on either process, whatever CF-Connecting-IP a stranger sends', async () => {
       taskId(await post(trusting));
       taskId(await post(untrusting, { 'CF-Connecting-IP': '198.51.100.1' }));
-      taskId(await post(untrusting, { 'CF-Connecting-IP': '198.51.100.2', 'X-Forwarded-For': '198.51.100.3' }));
+      taskId(
+        await post(untrusting, { 'CF-Connecting-IP': '198.51.100.2', 'X-Forwarded-For': '198.51.100.3' }),
+      );
       // A refused upload counts too.
       assert.equal((await post(trusting, {}, true)).status, 400);
       assertTooMany(await post(untrusting, { 'CF-Connecting-IP': '198.51.100.4' }), 60);
@@ -83,7 +91,10 @@ void describe('abuse limits, end to end', () => {
     let api: ApiProcess;
     before(async () => {
       await clearKilnKeys();
-      api = await startApi({ ...dirs('active'), env: { SIMULATE_SECONDS: '3', ACTIVE_TASKS_PER_CLIENT: '1' } });
+      api = await startApi({
+        ...dirs('active'),
+        env: { SIMULATE_SECONDS: '3', ACTIVE_TASKS_PER_CLIENT: '1' },
+      });
     });
     after(async () => {
       await api?.stop();
@@ -125,10 +136,17 @@ void describe('abuse limits, end to end', () => {
       for (let round = 0; round < 2; round++) {
         const replies = await Promise.all(Array.from({ length: 8 }, () => post(api)));
         const statuses = replies.map((r) => r.status).sort();
-        assert.deepEqual(statuses, [202, 202, 202, 202, 202, 202, 503, 503], replies.map((r) => r.body).join('\n'));
+        assert.deepEqual(
+          statuses,
+          [202, 202, 202, 202, 202, 202, 503, 503],
+          replies.map((r) => r.body).join('\n'),
+        );
         for (const reply of replies.filter((r) => r.status === 503)) assert.ok(reply.headers['retry-after']);
         for (const reply of replies.filter((r) => r.status === 202)) {
-          assert.equal((await fetch(`${api.url}/api/tasks/${taskId(reply)}`, { method: 'DELETE' })).status, 200);
+          assert.equal(
+            (await fetch(`${api.url}/api/tasks/${taskId(reply)}`, { method: 'DELETE' })).status,
+            200,
+          );
         }
       }
     });

@@ -14,7 +14,11 @@ const UNAUTHORIZED = { success: false, error: 'Unauthorized' };
 /** No sidecar: access control is judged before any engine is needed; tasks just wait. */
 const NO_SIDECAR = { INFERENCE_URL: 'unix:///nonexistent/kiln3d-access.sock' };
 
-async function post(api: ApiProcess, headers: Record<string, string>, picture = sample('typical_misc_lantern.png')): Promise<RawReply> {
+async function post(
+  api: ApiProcess,
+  headers: Record<string, string>,
+  picture = sample('typical_misc_lantern.png'),
+): Promise<RawReply> {
   const form = await imageForm(picture, 'upload.png');
   return sendRaw(`${api.url}/api/generate`, {
     method: 'POST',
@@ -30,11 +34,14 @@ function assertUnauthorized(reply: RawReply, what: string, challenge = true): vo
 }
 
 /** The first bytes of an SSE answer (status, content type), then the connection is dropped. */
-async function openStream(url: string, headers: Record<string, string>): Promise<{ status: number; type: string | null; body: string }> {
+async function openStream(
+  url: string,
+  headers: Record<string, string>,
+): Promise<{ status: number; type: string | null; body: string }> {
   const controller = new AbortController();
   const response = await fetch(url, { headers, signal: controller.signal });
   const body = response.headers.get('content-type')?.startsWith('text/event-stream')
-    ? new TextDecoder().decode((await response.body?.getReader().read())?.value)
+    ? new TextDecoder().decode((await response.body?.getReader().read())?.value as Uint8Array | undefined)
     : await response.text();
   controller.abort();
   return { status: response.status, type: response.headers.get('content-type'), body };
@@ -64,7 +71,10 @@ void describe('optional access control, end to end', () => {
         waitReady: false,
       });
     };
-    [guarded, open] = await Promise.all([start('guarded', { ...issuer.env(), API_KEYS: KEY }), start('open', {})]);
+    [guarded, open] = await Promise.all([
+      start('guarded', { ...issuer.env(), API_KEYS: KEY }),
+      start('open', {}),
+    ]);
   });
   after(async () => {
     // Without a sidecar a graceful stop only waits for its job until SIGKILL: end them at once.
@@ -77,7 +87,10 @@ void describe('optional access control, end to end', () => {
   void it('POST /api/generate without a valid key or Access token is 401 with the documented body', async () => {
     assertUnauthorized(await post(guarded, {}), 'no credentials');
     assertUnauthorized(await post(guarded, { Authorization: 'Bearer wrong-key-0123456789' }), 'wrong key');
-    assertUnauthorized(await post(guarded, { Authorization: `Basic ${Buffer.from(`u:${KEY}`).toString('base64')}` }), 'Basic');
+    assertUnauthorized(
+      await post(guarded, { Authorization: `Basic ${Buffer.from(`u:${KEY}`).toString('base64')}` }),
+      'Basic',
+    );
     const bad: [string, string][] = [
       ['expired', await issuer.token({ expiresInS: -3600 })],
       ['wrong audience', await issuer.token({ audience: 'someone-elses-application' })],
@@ -109,17 +122,25 @@ void describe('optional access control, end to end', () => {
     const key = { Authorization: `Bearer ${KEY}` };
     assertUnauthorized(await sendRaw(`${guarded.url}/api/tasks/${id}`), 'GET task');
     assert.equal((await sendRaw(`${guarded.url}/api/tasks/${id}`, { headers: key })).status, 200);
-    assertUnauthorized(await sendRaw(`${guarded.url}/api/tasks/${randomUUID()}`), 'an unknown task says nothing either');
+    assertUnauthorized(
+      await sendRaw(`${guarded.url}/api/tasks/${randomUUID()}`),
+      'an unknown task says nothing either',
+    );
     const refused = await openStream(`${guarded.url}/api/status/${id}`, {});
     assert.deepEqual([refused.status, JSON.parse(refused.body)], [401, UNAUTHORIZED]);
-    const stream = await openStream(`${guarded.url}/api/status/${id}`, { Cookie: `CF_Authorization=${await issuer.token()}` });
+    const stream = await openStream(`${guarded.url}/api/status/${id}`, {
+      Cookie: `CF_Authorization=${await issuer.token()}`,
+    });
     assert.equal(stream.status, 200);
     assert.match(stream.type ?? '', /^text\/event-stream/);
-    assert.match(stream.body, /^event: (queued|processing|failed)$/m, 'the task\'s current state comes first');
+    assert.match(stream.body, /^event: (queued|processing|failed)$/m, "the task's current state comes first");
     assertUnauthorized(await sendRaw(`${guarded.url}/api/tasks/${id}`, { method: 'DELETE' }), 'DELETE task');
     // Let through: a cancel (200), or 409 when the task already ended (without a sidecar it fails at once).
     const cancel = await sendRaw(`${guarded.url}/api/tasks/${id}`, { method: 'DELETE', headers: key });
-    assert.ok(cancel.status === 200 || (cancel.status === 409 && cancel.body.includes('Task already finished')), cancel.body);
+    assert.ok(
+      cancel.status === 200 || (cancel.status === 409 && cancel.body.includes('Task already finished')),
+      cancel.body,
+    );
   });
 
   void it('health, config, the model files (share links) and the web app stay public', async () => {
@@ -136,7 +157,10 @@ void describe('optional access control, end to end', () => {
   void it('order: a declared body over the limit is 413 before 401; anything else unauthenticated is 401, junk included', async () => {
     const oversized = await sendRaw(`${guarded.url}/api/generate`, {
       method: 'POST',
-      headers: { 'Content-Type': 'multipart/form-data; boundary=x', 'Content-Length': String(50 * 1024 * 1024) },
+      headers: {
+        'Content-Type': 'multipart/form-data; boundary=x',
+        'Content-Length': String(50 * 1024 * 1024),
+      },
     });
     assert.equal(oversized.status, 413, oversized.body);
     assertUnauthorized(await post(guarded, {}, Buffer.from('not a picture')), 'junk');

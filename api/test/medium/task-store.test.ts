@@ -224,7 +224,10 @@ void describe('task state and admission on real Redis', () => {
 
 /** ACTIVE_TASKS_PER_CLIENT: one client's share of the queue, judged in the admission script. */
 void describe('per-client active-task limit on real Redis (two processes)', () => {
-  const config = loadConfig({ REDIS_URL: TEST_REDIS_URL, MAX_QUEUE: '5', ACTIVE_TASKS_PER_CLIENT: '2' }, '/tmp');
+  const config = loadConfig(
+    { REDIS_URL: TEST_REDIS_URL, MAX_QUEUE: '5', ACTIVE_TASKS_PER_CLIENT: '2' },
+    '/tmp',
+  );
   const clock = new ManualClock();
   let redisA: RedisService;
   let redisB: RedisService;
@@ -256,7 +259,11 @@ void describe('per-client active-task limit on real Redis (two processes)', () =
     assert.equal(results.filter((r) => r === 'client-limit').length, 18);
     assert.equal(await admissionA.heldBy('198.51.100.1'), 2);
     assert.equal(await admissionB.reserve(id(100), '198.51.100.2'), 'admitted');
-    assert.equal(await admissionA.reserve(id(101)), 'admitted', 'a slot taken without a client is not counted');
+    assert.equal(
+      await admissionA.reserve(id(101)),
+      'admitted',
+      'a slot taken without a client is not counted',
+    );
   });
 
   void it('a full queue is 503 for everyone, before any client share (429)', async () => {
@@ -294,6 +301,10 @@ void describe('per-client active-task limit on real Redis (two processes)', () =
     assert.equal(dropped, 2, 'id(2) and id(4) never stored a task');
     assert.equal(await admissionA.heldBy('c'), 0);
     assert.equal(await admissionA.reserve(id(5), 'c'), 'admitted');
-    assert.deepEqual(Object.keys(await redisA.client.hgetall(RedisKeys.admissionClients)), [id(5)], 'gone slots are pruned');
+    assert.deepEqual(
+      Object.keys(await redisA.client.hgetall(RedisKeys.admissionClients)),
+      [id(5)],
+      'gone slots are pruned',
+    );
   });
 });

@@ -37,7 +37,9 @@ void describe('upload rate on real Redis', () => {
   void it('lets exactly 5 of 20 simultaneous uploads through across two processes, per client', async () => {
     const a = new UploadRateService(redisA, config);
     const b = new UploadRateService(redisB, config);
-    const results = await Promise.all(Array.from({ length: 20 }, (_, i) => outcome(i % 2 ? a : b, '203.0.113.7')));
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => outcome(i % 2 ? a : b, '203.0.113.7')),
+    );
     assert.equal(results.filter((r) => r === 'pass').length, 5);
     for (const retryAfter of results.filter((r) => r !== 'pass')) {
       const seconds = Number(retryAfter);
@@ -60,7 +62,10 @@ void describe('upload rate on real Redis', () => {
   });
 
   void it('0 turns the limit off', async () => {
-    const off = new UploadRateService(redisA, loadConfig({ REDIS_URL: TEST_REDIS_URL, UPLOADS_PER_MINUTE: '0' }, '/tmp'));
+    const off = new UploadRateService(
+      redisA,
+      loadConfig({ REDIS_URL: TEST_REDIS_URL, UPLOADS_PER_MINUTE: '0' }, '/tmp'),
+    );
     for (let i = 0; i < 50; i++) assert.equal(await outcome(off, 'c'), 'pass');
     assert.deepEqual(await redisA.client.keys('kiln:upload-rate:*'), []);
   });

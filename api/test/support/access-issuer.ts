@@ -26,14 +26,12 @@ export class AccessIssuer {
   static readonly ISSUER = `https://${AccessIssuer.TEAM}`;
   static readonly AUD = 'a1b2c3d4e5f6a1b2c3d4e5f6a1b2c3d4e5f6a1b2c3d4e5f6a1b2c3d4e5f6a1b2';
 
-  /** Requests the JWKS server answered. */
-  certsRequests = 0;
-
   private constructor(
     private readonly jose: Jose,
     private readonly key: Key,
     private readonly foreign: Key,
     private readonly server: Server,
+    private readonly served: { requests: number },
     readonly certsUrl: string,
   ) {}
 
@@ -42,9 +40,9 @@ export class AccessIssuer {
     const pair = await jose.generateKeyPair('RS256', { extractable: true });
     const foreign = await jose.generateKeyPair('RS256', { extractable: true });
     const jwk = { ...(await jose.exportJWK(pair.publicKey)), kid: 'kiln-test-key', alg: 'RS256', use: 'sig' };
-    let issuer: AccessIssuer | undefined;
+    const served = { requests: 0 };
     const server = createServer((req, res) => {
-      if (issuer !== undefined) issuer.certsRequests += 1;
+      served.requests += 1;
       if (req.url !== '/cdn-cgi/access/certs') {
         res.writeHead(404).end();
         return;
@@ -53,8 +51,19 @@ export class AccessIssuer {
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as AddressInfo;
-    issuer = new AccessIssuer(jose, pair.privateKey, foreign.privateKey, server, `http://127.0.0.1:${port}/cdn-cgi/access/certs`);
-    return issuer;
+    return new AccessIssuer(
+      jose,
+      pair.privateKey,
+      foreign.privateKey,
+      server,
+      served,
+      `http://127.0.0.1:${port}/cdn-cgi/access/certs`,
+    );
+  }
+
+  /** Requests the JWKS server answered. */
+  get certsRequests(): number {
+    return this.served.requests;
   }
 
   /** The api's environment for Access mode against this issuer. */

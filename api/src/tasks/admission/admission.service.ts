@@ -87,7 +87,11 @@ export class AdmissionService {
   }
 
   async release(taskId: string): Promise<void> {
-    await this.redis.client.multi().zrem(RedisKeys.admission, taskId).hdel(RedisKeys.admissionClients, taskId).exec();
+    await this.redis.client
+      .multi()
+      .zrem(RedisKeys.admission, taskId)
+      .hdel(RedisKeys.admissionClients, taskId)
+      .exec();
   }
 
   /** Unfinished tasks that `client` (a limit key) holds now, across every api process. */
