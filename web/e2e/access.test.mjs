@@ -73,10 +73,14 @@ describe('the web app under Cloudflare Access', () => {
     return accepted;
   }
 
-  test('without the Access cookie the upload is refused (401)', async () => {
+  test('without the Access cookie the upload is refused (401), and the page says to sign in', async () => {
     const { context, page } = await newPage(browser);
     try {
       assert.equal((await generate(page)).status(), 401);
+      const failed = page.locator('[data-testid=status-failed]');
+      await failed.waitFor();
+      assert.equal(await failed.getAttribute('data-error'), 'Unauthorized');
+      assert.match((await failed.textContent()) ?? '', /Sign in again/);
     } finally {
       await context.close();
     }
