@@ -119,6 +119,20 @@ void describe('AccessService', () => {
     assert.equal(await verdict(both, { authorization: 'Bearer nope-nope-nope-nope' }), BEARER_CHALLENGE);
   });
 
+  void it('signing keys that cannot be fetched mean 401, not an error', async () => {
+    for (const certsUrl of [
+      issuer.certsUrl.replace('/certs', '/missing'),
+      'http://127.0.0.1:9/cdn-cgi/access/certs',
+    ]) {
+      const unreachable = service({ ...issuer.env(), CF_ACCESS_CERTS_URL: certsUrl });
+      assert.equal(
+        await verdict(unreachable, { 'cf-access-jwt-assertion': await issuer.token() }),
+        '',
+        certsUrl,
+      );
+    }
+  });
+
   void it('fetches the signing keys once and keeps them', async () => {
     const access = service(issuer.env());
     const before = issuer.certsRequests;

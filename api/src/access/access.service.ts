@@ -22,6 +22,7 @@ export class AccessService {
   private readonly logger = new Logger('Access');
   private readonly access: AccessConfig | undefined;
   private readonly cloudflare: CloudflareAccessVerifier | undefined;
+  private lastKeysetWarning = 0;
 
   constructor(@Inject(APP_CONFIG) config: AppConfig) {
     this.access = config.access;
@@ -48,10 +49,7 @@ export class AccessService {
           await this.cloudflare.verify(token);
           return;
         } catch (error) {
-          // A stranger's bad token is routine: debug, not a warning per request.
-          this.logger.debug(
-            `Access token refused: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`,
-          );
+          this.reportRefusal(error);
         }
       }
     }
@@ -61,7 +59,31 @@ export class AccessService {
       access.apiKeySha256.length > 0 ? { 'WWW-Authenticate': BEARER_CHALLENGE } : {},
     );
   }
+
+  /**
+   * A stranger's bad token is routine (debug). Signing keys that cannot be fetched are the
+   * operator's problem (every Access user gets 401): a warning, at most once a minute.
+   */
+  private reportRefusal(error: unknown): void {
+    const description = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    const code = (error as { code?: unknown } | null)?.code;
+    if (typeof code === 'string' && !KEYSET_ERRORS.has(code)) {
+      this.logger.debug(`Access token refused: ${description}`);
+      return;
+    }
+    const now = Date.now();
+    if (now - this.lastKeysetWarning < KEYSET_WARNING_EVERY_MS) return;
+    this.lastKeysetWarning = now;
+    this.logger.warn(
+      `Cloudflare Access signing keys unavailable (${description}): Access tokens are refused until they load`,
+    );
+  }
 }
+
+/** jose's codes for a key set that could not be had (a fetch failing without a code is one too). */
+const KEYSET_ERRORS = new Set(['ERR_JOSE_GENERIC', 'ERR_JWKS_TIMEOUT', 'ERR_JWKS_INVALID']);
+/** At most one warning about the key set per this many ms. */
+const KEYSET_WARNING_EVERY_MS = 60_000;
 
 /** The Access token: the header Access adds, else the browser's cookie. */
 function accessToken(headers: IncomingHttpHeaders): string | undefined {
