@@ -35,6 +35,11 @@ export interface AppConfig {
   inferenceDir: string;
   /** Seconds between SSE comment heartbeats (at most 15 so proxies keep the stream open). */
   sseHeartbeatS: number;
+  /**
+   * True (default): a model's web optimisation runs after its GPU job, while the next job uses
+   * the GPU; false: inside the GPU job (the old path, kept as the benchmark's baseline).
+   */
+  webModelOverlap: boolean;
 }
 
 export class ConfigError extends Error {}
@@ -64,6 +69,14 @@ function numberVar(env: NodeJS.ProcessEnv, name: string, fallback: number, min: 
 function optional(env: NodeJS.ProcessEnv, name: string): string | undefined {
   const raw = env[name]?.trim();
   return raw ? raw : undefined;
+}
+
+function boolVar(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  if (raw === 'true' || raw === '1') return true;
+  if (raw === 'false' || raw === '0') return false;
+  throw new ConfigError(`${name} must be true or false, got "${raw}"`);
 }
 
 function urlVar(env: NodeJS.ProcessEnv, name: string, protocols: string[]): string | undefined {
@@ -127,6 +140,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, root = process.
     webDir: resolve(optional(env, 'WEB_DIR') ?? 'dist/web/browser'),
     inferenceDir: resolve(optional(env, 'INFERENCE_DIR') ?? 'inference'),
     sseHeartbeatS: numberVar(env, 'SSE_HEARTBEAT_S', 15, 0.05, 15),
+    webModelOverlap: boolVar(env, 'WEB_MODEL_OVERLAP', true),
   };
 }
 
