@@ -68,7 +68,8 @@ export class TaskRunner {
       await this.positions.refresh();
       return 'skipped';
     }
-    await this.positions.refresh();
+    // Not awaited (it never throws): the waiting tasks' positions need not hold up the GPU.
+    void this.positions.refresh();
     const signal = this.jobs.start(taskId);
     const progress = new ProgressPublisher(taskId, this.tasks, PROGRESS_INTERVAL_MS, () => this.clock.now());
     try {
@@ -93,7 +94,8 @@ export class TaskRunner {
     } finally {
       this.jobs.end(taskId);
       if (!this.jobs.shuttingDown) await this.tasks.deleteImage(taskId).catch(() => undefined);
-      await this.positions.refresh();
+      // Not awaited either: the next job (Bull takes it once this resolves) refreshes them again.
+      void this.positions.refresh();
     }
   }
 
