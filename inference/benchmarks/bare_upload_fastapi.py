@@ -38,12 +38,12 @@ async def generate(image: Annotated[UploadFile, File()]) -> JSONResponse:
     if len(data) > MAX_BYTES:
         return _error(413, "File too large, max 10MB")
     try:
-        picture = Image.open(io.BytesIO(data))
-        if picture.format not in FORMATS or picture.width * picture.height > MAX_PIXELS:
+        opened = Image.open(io.BytesIO(data))
+        if opened.format not in FORMATS or opened.width * opened.height > MAX_PIXELS:
             return _error(400, "Unsupported image format")
-        if picture.width < MIN_SIDE or picture.height < MIN_SIDE:
+        if opened.width < MIN_SIDE or opened.height < MIN_SIDE:
             return _error(422, "Image too small, min 64x64")
-        picture = ImageOps.exif_transpose(picture)
+        picture = ImageOps.exif_transpose(opened)
         picture.thumbnail((MAX_SIDE, MAX_SIDE))
         out = io.BytesIO()
         picture.save(out, format="PNG")

@@ -133,13 +133,13 @@ export const row: BenchRow = {
   name: 'gpu-gap',
   order: 20,
   async run(context) {
-    const jobs = context.quick ? 8 : 50;
+    const jobs = context.quick ? 6 : 50;
     context.log(`${jobs} jobs, optimisation inside the GPU job (old path)`);
     const inline = await measureGaps(context, jobs, false);
     context.log(`${jobs} jobs, optimisation after the GPU job`);
     const overlap = await measureGaps(context, jobs, true);
     context.log('control plane share, one task at a time');
-    const share = await measureShare(context, context.quick ? 2 : 10);
+    const share = await measureShare(context, context.quick ? 1 : 10);
     const note =
       `sidecar's own log (job start, job slot freed; ms), simulate engine at 0 s, ${PICTURE}; ` +
       `hand-offs with a task waiting: old ${inline.gaps.length}, new ${overlap.gaps.length} of ${jobs - 1}`;
