@@ -45,20 +45,30 @@ interface PageLoad {
   modelWireBytes: number;
 }
 
-/** Opens the share page /m/{id} in a fresh context throttled to 10 Mbps down; times its first frame. */
-async function loadSharePage(browser: Browser, baseUrl: string, id: string): Promise<PageLoad> {
+/**
+ * Opens the share page /m/{id} in a fresh context (no cache), throttled to 10 Mbps down unless
+ * `throttle` is false; times its first frame.
+ */
+async function loadSharePage(
+  browser: Browser,
+  baseUrl: string,
+  id: string,
+  throttle = true,
+): Promise<PageLoad> {
   const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
   try {
     const page = await context.newPage();
     const cdp = await context.newCDPSession(page);
     await cdp.send('Network.enable');
     await cdp.send('Network.setCacheDisabled', { cacheDisabled: true });
-    await cdp.send('Network.emulateNetworkConditions', {
-      offline: false,
-      latency: 0,
-      downloadThroughput: LINK_BYTES_PER_S,
-      uploadThroughput: LINK_BYTES_PER_S,
-    });
+    if (throttle) {
+      await cdp.send('Network.emulateNetworkConditions', {
+        offline: false,
+        latency: 0,
+        downloadThroughput: LINK_BYTES_PER_S,
+        uploadThroughput: LINK_BYTES_PER_S,
+      });
+    }
     const urls = new Map<string, string>();
     let pageBytes = 0;
     let modelWireBytes = 0;
@@ -71,7 +81,9 @@ async function loadSharePage(browser: Browser, baseUrl: string, id: string): Pro
     await page.locator('kiln-model-viewer[data-state=ready]').waitFor({ timeout: 300_000 });
     // In the page (a string: this file is compiled without the DOM's types).
     const frameMs = Number(
-      await page.evaluate('new Promise((resolve) => requestAnimationFrame(() => resolve(performance.now())))'),
+      await page.evaluate(
+        'new Promise((resolve) => requestAnimationFrame(() => resolve(performance.now())))',
+      ),
     );
     if (modelWireBytes === 0) throw new Error(`the model of /m/${id} was not seen on the wire`);
     return { firstFrameS: frameMs / 1000, pageBytes, modelWireBytes };
@@ -95,7 +107,7 @@ export const row: BenchRow = {
   async run(context) {
     if (!existsSync(join(WEB_DIR, 'index.html'))) throw new Error(`${WEB_DIR} is missing: build the web app`);
     const models: Model[] = context.quick
-      ? [inflated('typical_misc_lantern.png'), dense(150, 1024)]
+      ? [dense(150, 1024)]
       : [
           fixture('generic-trigger-left.glb'),
           fixture('valve-index-left-jpeg.glb'),
@@ -129,16 +141,26 @@ export const row: BenchRow = {
       }
       browser = await chromium.launch({
         executablePath: CHROMIUM,
-        args: ['--use-angle=swiftshader', '--enable-unsafe-swiftshader', '--disable-background-networking', '--no-sandbox'],
+        args: [
+          '--use-angle=swiftshader',
+          '--enable-unsafe-swiftshader',
+          '--disable-background-networking',
+          '--no-sandbox',
+        ],
       });
       const lines: BenchLine[] = [];
       for (const { model, id, sourceBytes, webBytes } of prepared) {
         const load = await loadSharePage(browser, api.url, id);
+        const unthrottled = await loadSharePage(browser, api.url, id, false);
         const limitS = load.pageBytes / LINK_BYTES_PER_S;
         const allowedS = FRAME_GOAL_FACTOR * limitS + FRAME_GOAL_SLACK_S;
         const source = await readFile(join(staticDir, `${id}.source.glb`));
-        const base64Json = Buffer.byteLength(JSON.stringify({ success: true, glb: source.toString('base64') }));
-        context.log(`${model.name}: first frame ${load.firstFrameS.toFixed(2)} s (limit ${limitS.toFixed(2)} s)`);
+        const base64Json = Buffer.byteLength(
+          JSON.stringify({ success: true, glb: source.toString('base64') }),
+        );
+        context.log(
+          `${model.name}: first frame ${load.firstFrameS.toFixed(2)} s (limit ${limitS.toFixed(2)} s)`,
+        );
         lines.push(
           {
             row: `delivery: ${model.name}`,
@@ -159,6 +181,19 @@ export const row: BenchRow = {
             ratio: load.firstFrameS / limitS,
             goal: `≤ ${FRAME_GOAL_FACTOR}× + ${FRAME_GOAL_SLACK_S} s (${allowedS.toFixed(2)} s)`,
             met: load.firstFrameS <= allowedS,
+          },
+          {
+            row: `delivery: ${model.name}`,
+            figure: 'first frame, no throttle (CPU part)',
+            value: unthrottled.firstFrameS,
+            unit: 's',
+            baseline: { label: 'first frame at 10 Mbps', value: load.firstFrameS },
+            ratio: unthrottled.firstFrameS / load.firstFrameS,
+            note:
+              id === prepared[0].id
+                ? 'the page, three.js, meshopt decoding and a SwiftShader (CPU) draw on this machine, ' +
+                  'with no network limit: what the 10 Mbps figure holds besides the transfer'
+                : undefined,
           },
           {
             row: `delivery: ${model.name}`,

@@ -88,7 +88,8 @@ export const row: BenchRow = {
       if (!start || !ready) throw new Error(`no starting/ready in the api log: ${JSON.stringify(changes)}`);
       spawnS = (ready[0] - start[0]) / 1000;
       for (let i = 0; i < (context.quick ? 1 : 3); i++) {
-        const before = ((await (await fetch(`${api.url}/api/health`)).json()) as Health).inference?.restarts ?? 0;
+        const before =
+          ((await (await fetch(`${api.url}/api/health`)).json()) as Health).inference?.restarts ?? 0;
         const t0 = Date.now();
         const response = await fetch(`${api.url}/api/admin/inference/restart`, {
           method: 'POST',

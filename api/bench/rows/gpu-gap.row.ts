@@ -18,7 +18,11 @@ interface GapRun {
   skipped: number;
 }
 
-async function startBenchApi(context: BenchContext, name: string, env: Record<string, string>): Promise<ApiProcess> {
+async function startBenchApi(
+  context: BenchContext,
+  name: string,
+  env: Record<string, string>,
+): Promise<ApiProcess> {
   await clearKilnKeys(context.redisUrl);
   return startApi({
     staticDir: join(context.workDir, name, 'static'),
@@ -108,7 +112,8 @@ async function measureShare(context: BenchContext, samples: number): Promise<Sha
       const id = response.body.task_id;
       const read = await readTimedSse(`${api.url}/api/status/${id}`, { timeoutMs: 60_000 });
       const completed = timedEvents(read).find((e) => e.event === 'completed');
-      if (!completed) throw new Error(`task ${id} did not complete: ${JSON.stringify(timedEvents(read).at(-1))}`);
+      if (!completed)
+        throw new Error(`task ${id} did not complete: ${JSON.stringify(timedEvents(read).at(-1))}`);
       let span: SidecarJobSpan | undefined;
       for (let tries = 0; tries < 40 && span?.end === undefined; tries++) {
         span = sidecarJobSpans(api.output()).find((s) => s.taskId === id);
@@ -180,7 +185,7 @@ export const row: BenchRow = {
         unit: 'ms',
         baseline: reference,
         ratio: after / TRELLIS_JOB_MS,
-        note: 'includes the web optimisation of the simulate engine\'s model, which no longer holds the GPU',
+        note: "includes the web optimisation of the simulate engine's model, which no longer holds the GPU",
       },
       {
         row: 'control plane share',

@@ -155,7 +155,9 @@ export const row: BenchRow = {
       many.close();
       const expected = rounds * subscribersWanted;
       const p99 = percentile(many.delays, 99);
-      context.log(`${subscribersWanted} subscribers: p99 ${p99} ms, ${many.delays.length} of ${expected} events`);
+      context.log(
+        `${subscribersWanted} subscribers: p99 ${p99} ms, ${many.delays.length} of ${expected} events`,
+      );
       if (many.delays.length !== expected) {
         throw new Error(`${many.delays.length} deliveries timed where ${expected} were published`);
       }

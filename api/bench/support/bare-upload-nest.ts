@@ -27,13 +27,16 @@ import { inspectImage, normaliseImage } from '../../src/generate/image-normalise
 class BareUploadController {
   @Post('generate')
   @HttpCode(202)
-  @UseInterceptors(FileInterceptor('image', { storage: memoryStorage(), limits: { fileSize: 10 * 1024 * 1024 } }))
+  @UseInterceptors(
+    FileInterceptor('image', { storage: memoryStorage(), limits: { fileSize: 10 * 1024 * 1024 } }),
+  )
   async generate(@UploadedFile() file: Express.Multer.File | undefined): Promise<Record<string, unknown>> {
     if (!file) throw new HttpException({ success: false, error: 'Unsupported image format' }, 400);
     try {
       await normaliseImage(file.buffer, await inspectImage(file.buffer));
     } catch (error) {
-      if (error instanceof ApiError) throw new HttpException({ success: false, error: error.message }, error.status);
+      if (error instanceof ApiError)
+        throw new HttpException({ success: false, error: error.message }, error.status);
       throw error;
     }
     const id = randomUUID();

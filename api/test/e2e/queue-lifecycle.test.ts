@@ -50,14 +50,17 @@ void describe('queue, SSE and task lifecycle end to end (simulate engine)', () =
     // task started: its web model is made while the GPU runs the next job).
     const spans = await waitFor('the sidecar to log the three jobs', () => {
       const found = sidecarJobSpans(api.output()).filter((s) => ids.includes(s.taskId));
-      return Promise.resolve(found.length === 3 && found.every((s) => s.end !== undefined) ? found : undefined);
+      return Promise.resolve(
+        found.length === 3 && found.every((s) => s.end !== undefined) ? found : undefined,
+      );
     });
     assert.deepEqual(
       spans.map((s) => s.taskId),
       ids,
       'the sidecar ran them first in first out',
     );
-    for (let i = 1; i < 3; i++) assert.ok(spans[i].start >= (spans[i - 1].end ?? Infinity), 'never two at once');
+    for (let i = 1; i < 3; i++)
+      assert.ok(spans[i].start >= (spans[i - 1].end ?? Infinity), 'never two at once');
     const positions = (await third).events.filter((e) => e.event === 'queued').map((e) => e.data['position']);
     // An ETA update alone (a new mean duration) repeats a position; the order is what counts.
     assert.deepEqual(

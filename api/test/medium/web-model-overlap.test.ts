@@ -94,25 +94,36 @@ void describe('web model after the GPU job (WEB_MODEL_OVERLAP)', () => {
 
   void it("starts the next task's sidecar call before the last task's `completed`", async () => {
     const order: string[] = [];
-    const first = await submit();
-    const unsubscribe = h.events.subscribe(first, (e) => order.push(`first:${e.record.status}`));
-    const second = await submit();
-    const originalBehaviour = fake.behaviour;
-    fake.behaviour = (job, onProgress, signal) => {
-      order.push(`sidecar:${job.taskId === first ? 'first' : 'second'}`);
-      return originalBehaviour(job, onProgress, signal);
+    const ids: string[] = [];
+    fake.behaviour = (job, onProgress) => {
+      order.push(`sidecar:${ids.indexOf(job.taskId)}`);
+      return succeed(job, onProgress);
     };
-    await waitFor('the second sidecar call', async () => (fake.calls.length === 2 ? true : undefined));
+    const first = await h.admission.admit();
+    ids.push(first);
+    const unsubscribe = h.events.subscribe(first, (e) => order.push(`first:${e.record.status}`));
+    await h.queue.enqueue(first, Buffer.from('png bytes'));
+    const second = await h.admission.admit();
+    ids.push(second);
+    await h.queue.enqueue(second, Buffer.from('png bytes'));
+    await waitFor('the second sidecar call', () =>
+      Promise.resolve(fake.calls.length === 2 ? true : undefined),
+    );
     assert.deepEqual(fake.calls, [first, second], 'FIFO');
     assert.equal(optimizer.started.length >= 1, true, "the first model's optimisation is running");
-    assert.equal((await h.tasks.get(first))?.record.status, 'processing', 'not completed before its web model');
+    assert.equal(
+      (await h.tasks.get(first))?.record.status,
+      'processing',
+      'not completed before its web model',
+    );
     assert.equal(existsSync(join(dir.path, `${first}.glb`)), false);
     optimizer.release();
     assert.equal((await h.finalOf(first)).status, 'completed');
     assert.equal((await h.finalOf(second)).status, 'completed');
     unsubscribe();
+    assert.ok(order.includes('sidecar:1') && order.includes('first:completed'), order.join(', '));
     assert.ok(
-      order.indexOf('sidecar:second') < order.indexOf('first:completed'),
+      order.indexOf('sidecar:1') < order.indexOf('first:completed'),
       `second sidecar start before first completed: ${order.join(', ')}`,
     );
     const web = await readFile(join(dir.path, `${first}.glb`));
@@ -122,16 +133,20 @@ void describe('web model after the GPU job (WEB_MODEL_OVERLAP)', () => {
 
   void it('a task cancelled while its web model is made ends cancelled, with no files left', async () => {
     const id = await submit();
-    await waitFor('its optimisation', async () => (optimizer.started.length === 1 ? true : undefined));
+    await waitFor('its optimisation', () =>
+      Promise.resolve(optimizer.started.length === 1 ? true : undefined),
+    );
     await h.queue.cancel(id);
     optimizer.release();
     const record = await h.finalOf(id);
     assert.equal(record.status, 'failed');
     assert.equal(record.cancelled, true);
-    await waitFor('its files to go', async () =>
-      !existsSync(join(dir.path, `${id}.source.glb`)) && !existsSync(join(dir.path, `${id}.glb`))
-        ? true
-        : undefined,
+    await waitFor('its files to go', () =>
+      Promise.resolve(
+        !existsSync(join(dir.path, `${id}.source.glb`)) && !existsSync(join(dir.path, `${id}.glb`))
+          ? true
+          : undefined,
+      ),
     );
     await sleep(200);
     assert.equal((await h.tasks.get(id))?.record.status, 'failed', 'a finished task never changes');
@@ -171,7 +186,9 @@ void describe('web model inside the GPU job (WEB_MODEL_OVERLAP=false, the old pa
     await h.queue.enqueue(first, Buffer.from('png bytes'));
     const second = await h.admission.admit();
     await h.queue.enqueue(second, Buffer.from('png bytes'));
-    await waitFor('the first optimisation', async () => (optimizer.started.length === 1 ? true : undefined));
+    await waitFor('the first optimisation', () =>
+      Promise.resolve(optimizer.started.length === 1 ? true : undefined),
+    );
     await sleep(500);
     assert.deepEqual(fake.calls, [first], 'the GPU job still holds the queue');
     optimizer.release();

@@ -33,8 +33,7 @@ export function assertOneHandlerPerJob(
     if (count !== 1) problems.push(`job "${name}" has ${count} handlers`);
   }
   for (const name of handled) {
-    if (!known.includes(name))
-      problems.push(`handler for unknown job "${name}"`);
+    if (!known.includes(name)) problems.push(`handler for unknown job "${name}"`);
   }
   if (problems.length > 0) throw new Error(`${processor.name}: ${problems.join('; ')}`);
 }
