@@ -2,7 +2,7 @@
 // same run, printed as one table and written as JSON (docs/performance.md says what each row
 // measures). Usage: node scripts/bench.mjs [--quick] [--only NAME ...] [--no-build]
 //   --quick      the reduced form of every row (what `npm test` runs: it prints, asserts no timing)
-//   --only NAME  only the rows whose file name contains NAME (repeatable)
+//   --only NAME  only the rows whose file name contains NAME (repeatable; written to partial.json)
 //   --no-build   skip compiling api/ (dist/api-test is current)
 // A row is one file api/bench/rows/<name>.row.ts (see api/bench/support/bench-row.ts). Exits 1
 // only when a row fails to run; a goal not met is a figure, not a failure.
@@ -139,7 +139,11 @@ async function main() {
   };
   const outDir = join(ROOT, 'dist', 'bench');
   mkdirSync(outDir, { recursive: true });
-  const outFile = join(outDir, options.quick ? 'latest-quick.json' : 'latest.json');
+  // A partial run (--only) never replaces the last whole table.
+  const outFile = join(
+    outDir,
+    `${options.only.length > 0 ? 'partial' : 'latest'}${options.quick ? '-quick' : ''}.json`,
+  );
   writeFileSync(outFile, `${JSON.stringify(report, null, 2)}\n`);
 
   const m = report.machine;
