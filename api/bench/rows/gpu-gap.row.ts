@@ -51,7 +51,12 @@ async function waitAllFinished(api: ApiProcess, ids: string[], timeoutMs: number
  * log, the time between one job's end and the next one's start, counting only hand-offs where
  * the next task had been created before the last job ended (a task was waiting).
  */
-async function measureGaps(context: BenchContext, jobs: number, overlap: boolean): Promise<GapRun> {
+async function measureGaps(
+  context: BenchContext,
+  jobs: number,
+  overlap: boolean,
+  then?: (api: ApiProcess) => Promise<void>,
+): Promise<GapRun> {
   const api = await startBenchApi(context, overlap ? 'overlap' : 'inline', {
     MAX_QUEUE: String(jobs),
     WEB_MODEL_OVERLAP: String(overlap),
@@ -85,6 +90,7 @@ async function measureGaps(context: BenchContext, jobs: number, overlap: boolean
       if ((created.get(spans[i].taskId) ?? Infinity) > previousEnd) skipped++;
       else gaps.push(spans[i].start - previousEnd);
     }
+    await then?.(api);
     return { gaps, skipped };
   } finally {
     await api.stop();
@@ -97,36 +103,31 @@ interface Share {
 }
 
 /**
- * One task at a time on an idle api: upload sent → the sidecar's job start, and the sidecar's
- * job end → `completed` received on the task's SSE stream (both on this machine's clock).
+ * One task at a time on the api once its queue is empty: upload sent → the sidecar's job start,
+ * and the sidecar's job end → `completed` received on the task's SSE stream (this machine's clock).
  */
-async function measureShare(context: BenchContext, samples: number): Promise<Share> {
-  const api = await startBenchApi(context, 'share', {});
+async function measureShare(api: ApiProcess, samples: number): Promise<Share> {
   const share: Share = { before: [], after: [] };
-  try {
-    const picture = sample(PICTURE);
-    for (let i = 0; i < samples; i++) {
-      const sentAt = Date.now();
-      const response = await upload<{ task_id: string }>(api.url, picture);
-      if (response.status !== 202) throw new Error(`upload answered ${response.status}`);
-      const id = response.body.task_id;
-      const read = await readTimedSse(`${api.url}/api/status/${id}`, { timeoutMs: 60_000 });
-      const completed = timedEvents(read).find((e) => e.event === 'completed');
-      if (!completed)
-        throw new Error(`task ${id} did not complete: ${JSON.stringify(timedEvents(read).at(-1))}`);
-      let span: SidecarJobSpan | undefined;
-      for (let tries = 0; tries < 40 && span?.end === undefined; tries++) {
-        span = sidecarJobSpans(api.output()).find((s) => s.taskId === id);
-        if (span?.end === undefined) await sleep(50);
-      }
-      if (span?.end === undefined) throw new Error(`the sidecar did not log task ${id}`);
-      share.before.push(span.start - sentAt);
-      share.after.push(completed.at - span.end);
+  const picture = sample(PICTURE);
+  for (let i = 0; i < samples; i++) {
+    const sentAt = Date.now();
+    const response = await upload<{ task_id: string }>(api.url, picture);
+    if (response.status !== 202) throw new Error(`upload answered ${response.status}`);
+    const id = response.body.task_id;
+    const read = await readTimedSse(`${api.url}/api/status/${id}`, { timeoutMs: 60_000 });
+    const completed = timedEvents(read).find((e) => e.event === 'completed');
+    if (!completed)
+      throw new Error(`task ${id} did not complete: ${JSON.stringify(timedEvents(read).at(-1))}`);
+    let span: SidecarJobSpan | undefined;
+    for (let tries = 0; tries < 40 && span?.end === undefined; tries++) {
+      span = sidecarJobSpans(api.output()).find((s) => s.taskId === id);
+      if (span?.end === undefined) await sleep(50);
     }
-    return share;
-  } finally {
-    await api.stop();
+    if (span?.end === undefined) throw new Error(`the sidecar did not log task ${id}`);
+    share.before.push(span.start - sentAt);
+    share.after.push(completed.at - span.end);
   }
+  return share;
 }
 
 /**
@@ -141,10 +142,11 @@ export const row: BenchRow = {
     const jobs = context.quick ? 6 : 50;
     context.log(`${jobs} jobs, optimisation inside the GPU job (old path)`);
     const inline = await measureGaps(context, jobs, false);
-    context.log(`${jobs} jobs, optimisation after the GPU job`);
-    const overlap = await measureGaps(context, jobs, true);
-    context.log('control plane share, one task at a time');
-    const share = await measureShare(context, context.quick ? 1 : 10);
+    context.log(`${jobs} jobs, optimisation after the GPU job; then the control plane share`);
+    let share: Share = { before: [], after: [] };
+    const overlap = await measureGaps(context, jobs, true, async (api) => {
+      share = await measureShare(api, context.quick ? 1 : 10);
+    });
     const note =
       `sidecar's own log (job start, job slot freed; ms), simulate engine at 0 s, ${PICTURE}; ` +
       `hand-offs with a task waiting: old ${inline.gaps.length}, new ${overlap.gaps.length} of ${jobs - 1}`;
