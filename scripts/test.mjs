@@ -1,5 +1,5 @@
 // `npm test`: every check and test suite of the project, on real Redis, a real sidecar and a
-// real headless Chromium. Usage: node scripts/test.mjs [group ...]; groups: lint python api web e2e.
+// real headless Chromium. Usage: node scripts/test.mjs [group ...]; groups: lint python api web e2e bench.
 // Prints one line per step, then a closing "N passed, N failed" line over all test runners.
 import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -146,6 +146,19 @@ function steps() {
       args: () => nodeTest(findFiles(join(ROOT, 'web', 'e2e'), '.test.mjs')),
       counts: true,
     },
+    {
+      // Every benchmark row in its reduced form, so none rots: it prints figures and asserts no
+      // timing; it fails only when a row cannot run (docs/performance.md).
+      group: 'bench',
+      name: 'benchmarks: npm run bench -- --quick (figures only)',
+      cmd: node,
+      args: (selected) => [
+        join(ROOT, 'scripts', 'bench.mjs'),
+        '--quick',
+        // The api group compiled dist/api-test just before.
+        ...(selected.some((s) => s.group === 'api') ? ['--no-build'] : []),
+      ],
+    },
   ];
 }
 
@@ -158,7 +171,7 @@ async function main() {
   await ensurePython();
   await ensureApiBuild();
   await ensureWebBuild();
-  if (selected.some((s) => s.group === 'e2e')) await ensureChromium();
+  if (selected.some((s) => s.group === 'e2e' || s.group === 'bench')) await ensureChromium();
   if (selected.some((s) => s.group === 'api')) await ensureNginx();
   if (selected.some((s) => s.group === 'api')) await ensureDockerCompose();
   const redis = await ensureRedis('redis://127.0.0.1:6379', { persist: false });
@@ -168,7 +181,7 @@ async function main() {
   let passed = 0;
   let failed = 0;
   for (const step of selected) {
-    const args = typeof step.args === 'function' ? step.args() : step.args;
+    const args = typeof step.args === 'function' ? step.args(selected) : step.args;
     console.log(`\n[kiln3d] ▶ ${step.name}`);
     step.before?.();
     const t0 = Date.now();

@@ -27,11 +27,12 @@ EXIT_LISTEN = 3
 
 
 def configure_logging() -> None:
-    """Plain lines on stderr: "<UTC timestamp> <LEVEL> <message>" (the api parses them)."""
+    """Plain lines on stderr: "<UTC timestamp, ms> <LEVEL> <message>" (the api parses them; the
+    benchmark reads the jobs' start and end from them, hence the milliseconds)."""
     logging.basicConfig(
         level=logging.INFO,
         stream=sys.stderr,
-        format="%(asctime)s %(levelname)s %(message)s",
+        format="%(asctime)s.%(msecs)03dZ %(levelname)s %(message)s",
         datefmt="%Y-%m-%dT%H:%M:%S",
         force=True,
     )

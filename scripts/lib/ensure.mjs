@@ -69,7 +69,15 @@ export async function ensurePython() {
   await mustRun(
     'installing the sidecar (inference/)',
     VENV_PYTHON,
-    ['-m', 'pip', 'install', '--disable-pip-version-check', '-q', '-e', `${join(ROOT, 'inference')}[dev]`],
+    [
+      '-m',
+      'pip',
+      'install',
+      '--disable-pip-version-check',
+      '-q',
+      '-e',
+      `${join(ROOT, 'inference')}[dev,bench]`,
+    ],
     { cwd: ROOT },
   );
   touchStamp(stamp);

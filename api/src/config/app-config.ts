@@ -44,6 +44,11 @@ export interface AppConfig {
   activeTasksPerClient: number;
   /** Access control of POST /api/generate and the task routes; undefined = off (public). */
   access: AccessConfig | undefined;
+  /**
+   * True (default): a model's web optimisation runs after its GPU job, while the next job uses
+   * the GPU; false: inside the GPU job (the old path, kept as the benchmark's baseline).
+   */
+  webModelOverlap: boolean;
 }
 
 /** Who may generate and follow tasks (docs/design.md, Operations). At least one mode is set. */
@@ -90,6 +95,14 @@ function numberVar(env: NodeJS.ProcessEnv, name: string, fallback: number, min: 
 function optional(env: NodeJS.ProcessEnv, name: string): string | undefined {
   const raw = env[name]?.trim();
   return raw ? raw : undefined;
+}
+
+function boolVar(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  if (raw === 'true' || raw === '1') return true;
+  if (raw === 'false' || raw === '0') return false;
+  throw new ConfigError(`${name} must be true or false, got "${raw}"`);
 }
 
 function urlVar(env: NodeJS.ProcessEnv, name: string, protocols: string[]): string | undefined {
@@ -230,6 +243,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, root = process.
     uploadsPerMinute: intVar(env, 'UPLOADS_PER_MINUTE', 30, 0, 100_000),
     activeTasksPerClient: intVar(env, 'ACTIVE_TASKS_PER_CLIENT', 6, 0, 100_000),
     access: accessVar(env),
+    webModelOverlap: boolVar(env, 'WEB_MODEL_OVERLAP', true),
   };
 }
 

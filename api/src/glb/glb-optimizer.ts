@@ -65,7 +65,7 @@ export const DEFAULT_WORKER_SETTINGS: WorkerOptimizerSettings = {
  * Runs each optimisation in its own worker thread: on a TRELLIS-sized model (about a million
  * triangles) weld, quantisation and meshopt run in synchronous stretches of a quarter second and
  * more, stalling every request and SSE stream of this api process (measured by
- * api/bench/glb-optimize.bench.ts; 10-35 ms in the worker). A fresh worker per job (0.2-0.7 s
+ * api/bench/rows/web-optimise.row.ts; 10-75 ms in the worker). A fresh worker per job (0.2-0.7 s
  * more than inline, validation included) means a crash or the time limit leaves nothing behind.
  */
 export class WorkerGlbOptimizer extends GlbOptimizer {

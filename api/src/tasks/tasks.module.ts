@@ -8,10 +8,11 @@ import { StorageModule } from '../storage/storage.module';
 import { AdmissionService, RESERVATION_GRACE, RESERVATION_GRACE_MS } from './admission/admission.service';
 import { JobDurationsService } from './queue/job-durations.service';
 import { GenerationProcessor } from './queue/generation.processor';
-import { GENERATION_QUEUE, QUEUE_SETTINGS } from './queue/job-names';
+import { GENERATION_QUEUE, QUEUE_SETTINGS, WEB_MODEL_QUEUE } from './queue/job-names';
 import { TaskEventsService } from './events/task-events.service';
 import { QueuePositionsService } from './queue/queue-positions.service';
 import { TaskQueueService } from './queue/task-queue.service';
+import { WebModelProcessor } from './queue/web-model.processor';
 import { RunningJobsService } from './run/running-jobs.service';
 import { TaskRunner } from './run/task-runner.service';
 import { TaskStore } from './state/task-store.service';
@@ -26,6 +27,8 @@ import { StatusController } from './status.controller';
  * api died is "stalled" once its lock lapses (QUEUE_SETTINGS); its task reads `queued` from then
  * on, and Bull runs it again at the head of the queue, once; a second stall fails the task with
  * 500 "Internal error" (GenerationProcessor). A graceful stop re-adds the running job at the head.
+ * A model's web optimisation is a job of a second queue (WebModelProcessor), so the GPU's next
+ * job starts while it runs; it follows the same lock and stalled rules.
  */
 @Module({
   imports: [
@@ -33,10 +36,10 @@ import { StatusController } from './status.controller';
       inject: [APP_CONFIG],
       useFactory: (config: AppConfig) => ({ url: config.redisUrl, prefix: RedisKeys.bullPrefix }),
     }),
-    BullModule.registerQueue({
-      name: GENERATION_QUEUE,
-      settings: QUEUE_SETTINGS,
-    }),
+    BullModule.registerQueue(
+      { name: GENERATION_QUEUE, settings: QUEUE_SETTINGS },
+      { name: WEB_MODEL_QUEUE, settings: QUEUE_SETTINGS },
+    ),
     StorageModule,
     AccessModule,
   ],
@@ -53,6 +56,7 @@ import { StatusController } from './status.controller';
     RunningJobsService,
     TaskRunner,
     GenerationProcessor,
+    WebModelProcessor,
     TaskQueueService,
   ],
   exports: [TaskStore, TaskEventsService, TaskQueueService, AdmissionService],

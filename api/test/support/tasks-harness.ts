@@ -42,20 +42,21 @@ export interface TasksHarness {
 
 /**
  * The tasks domain (admission, Bull queue and processor, runner, store, events) on the real Redis
- * and Bull of `config`, with a fake sidecar and MarkingOptimizer; the kiln keys are cleared first.
- * reservationGraceMs shortens the admission reconcile's grace (production: 60 s).
+ * and Bull of `config`, with a fake sidecar and `optimizer` (default MarkingOptimizer); the kiln
+ * keys are cleared first. reservationGraceMs shortens the admission reconcile's grace (production: 60 s).
  */
 export async function startTasksHarness(
   config: AppConfig,
   fake: FakeInference,
   reservationGraceMs?: number,
+  optimizer: GlbOptimizer = new MarkingOptimizer(),
 ): Promise<TasksHarness> {
   await clearKilnKeys();
   let builder = Test.createTestingModule({
     imports: [ConfigModule.forRoot(config), RedisModule, fakeInferenceModule(fake), TasksModule],
   })
     .overrideProvider(GlbOptimizer)
-    .useValue(new MarkingOptimizer());
+    .useValue(optimizer);
   if (reservationGraceMs !== undefined) {
     builder = builder.overrideProvider(RESERVATION_GRACE).useValue(reservationGraceMs);
   }

@@ -10,7 +10,14 @@ import type { Job, Queue } from 'bull';
 import { RunningJobsService } from '../run/running-jobs.service';
 import { TaskRunner } from '../run/task-runner.service';
 import { assertOneHandlerPerJob } from './job-handlers';
-import { GENERATION_QUEUE, JobName, generateJobOptions, type JobPayloads, type JobStatus } from './job-names';
+import {
+  GENERATION_QUEUE,
+  JobName,
+  WEB_MODEL_QUEUE,
+  generateJobOptions,
+  type JobPayloads,
+  type JobStatus,
+} from './job-names';
 import { QueuePositionsService } from './queue-positions.service';
 
 /**
@@ -50,6 +57,7 @@ export class GenerationProcessor
   constructor(
     private readonly runner: TaskRunner,
     @InjectQueue(GENERATION_QUEUE) private readonly queue: Queue,
+    @InjectQueue(WEB_MODEL_QUEUE) private readonly webModels: Queue,
     private readonly jobs: RunningJobsService,
     private readonly positions: QueuePositionsService,
   ) {}
@@ -71,6 +79,9 @@ export class GenerationProcessor
 
   @Process({ name: JobName.Generate, concurrency: 1 })
   async generate(job: GenerateJob): Promise<JobStatus> {
+    // Run again after a crash that came between its hand-off and Bull's record of it: the
+    // sidecar's part is done and the web-model job carries the task on.
+    if (await this.webModels.getJob(job.data.taskId)) return 'handed-off';
     const status = await this.runner.run(job.data.taskId);
     if (status === 'requeued') this.requeued.add(job.data.taskId);
     return status;

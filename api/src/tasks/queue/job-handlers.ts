@@ -17,18 +17,23 @@ export function handledJobNames(processor: { prototype: object }): string[] {
   return names;
 }
 
-/** Boot fails unless every JobName has exactly one handler and no handler is for an unknown name. */
-export function assertOneHandlerPerJob(processor: { prototype: object; name: string }): void {
+/**
+ * Boot fails unless every job name of the processor's queue (`names`, default the GPU queue's
+ * JobName) has exactly one handler and no handler is for an unknown name.
+ */
+export function assertOneHandlerPerJob(
+  processor: { prototype: object; name: string },
+  names: readonly string[] = Object.values(JobName),
+): void {
   const handled = handledJobNames(processor);
   const problems: string[] = [];
-  const known: string[] = Object.values(JobName);
+  const known: readonly string[] = names;
   for (const name of known) {
     const count = handled.filter((h) => h === name).length;
     if (count !== 1) problems.push(`job "${name}" has ${count} handlers`);
   }
   for (const name of handled) {
-    if (!(Object.values(JobName) as string[]).includes(name))
-      problems.push(`handler for unknown job "${name}"`);
+    if (!known.includes(name)) problems.push(`handler for unknown job "${name}"`);
   }
   if (problems.length > 0) throw new Error(`${processor.name}: ${problems.join('; ')}`);
 }

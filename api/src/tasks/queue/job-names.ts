@@ -12,10 +12,31 @@ export interface JobPayloads {
 }
 
 /**
+ * The second queue: a model's web optimisation, after its GPU job. It is a queue of its own so
+ * the GPU queue's worker takes its next job while the api optimises the last model
+ * (WEB_MODEL_OVERLAP), and so a crash mid-optimisation is Bull's stalled check, as for a GPU job.
+ */
+export const WEB_MODEL_QUEUE = 'web-model';
+
+export enum WebModelJobName {
+  Publish = 'publish',
+}
+
+/** What the GPU job hands on: the sidecar's result and when the task started (ms since the epoch). */
+export interface WebModelPayload {
+  taskId: string;
+  startedAt: number;
+  engine: string;
+  triangles: number;
+  bytes: number;
+}
+
+/**
  * What a handler reports back to Bull (kept as the job's return value). `requeued`: a graceful
  * shutdown interrupted the job; GenerationProcessor adds it again once this worker took its last job.
+ * `handed-off`: the sidecar's part is done and the task's web-model job is queued (WEB_MODEL_QUEUE).
  */
-export type JobStatus = 'completed' | 'failed' | 'skipped' | 'requeued';
+export type JobStatus = 'completed' | 'failed' | 'skipped' | 'requeued' | 'handed-off';
 
 /** How often Bull looks for stalled jobs (and moves them back to the wait list). */
 export const STALLED_CHECK_MS = 5_000;
@@ -38,4 +59,9 @@ export const QUEUE_SETTINGS: QueueOptions['settings'] = {
  */
 export function generateJobOptions(taskId: string, next = false): JobOptions {
   return { jobId: taskId, removeOnComplete: true, removeOnFail: false, attempts: 1, lifo: next };
+}
+
+/** Options of a task's web-model job: its id is the task id (added once), one attempt, as above. */
+export function webModelJobOptions(taskId: string): JobOptions {
+  return { jobId: taskId, removeOnComplete: true, removeOnFail: false, attempts: 1 };
 }

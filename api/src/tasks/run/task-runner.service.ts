@@ -1,4 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { InjectQueue } from '@nestjs/bull';
+import type { Queue } from 'bull';
 import { ErrorMessage } from '../../common/api-error';
 import { Clock } from '../../common/clock';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config';
@@ -6,7 +8,13 @@ import { InferenceRepository, type InferenceResult } from '../../inference/infer
 import { StorageService } from '../../storage/storage.service';
 import { sourceModelName, webModelName } from '../../storage/model-names';
 import { JobDurationsService } from '../queue/job-durations.service';
-import type { JobStatus } from '../queue/job-names';
+import {
+  type JobStatus,
+  WEB_MODEL_QUEUE,
+  WebModelJobName,
+  type WebModelPayload,
+  webModelJobOptions,
+} from '../queue/job-names';
 import { QueuePositionsService } from '../queue/queue-positions.service';
 import { TaskStore } from '../state/task-store.service';
 import { mapInferenceError } from './inference-error-mapping';
@@ -24,6 +32,10 @@ export const READY_WAIT_MS = 300_000;
  * task completed, or maps the error to the contract's status and message. A job aborted by a
  * graceful shutdown puts its task back to `queued` and reports `requeued` (GenerationProcessor
  * adds the job again).
+ *
+ * The GPU job ends with the sidecar's part: with WEB_MODEL_OVERLAP (the default) the web model
+ * is made by a job of WEB_MODEL_QUEUE (publishWebModel, WebModelProcessor) while the next task
+ * uses the GPU, and `completed` is sent once it is ready; without it, inside the GPU job.
  */
 @Injectable()
 export class TaskRunner {
@@ -38,6 +50,7 @@ export class TaskRunner {
     private readonly jobs: RunningJobsService,
     private readonly storage: StorageService,
     private readonly clock: Clock,
+    @InjectQueue(WEB_MODEL_QUEUE) private readonly webModels: Queue,
   ) {}
 
   /** Runs the task's job; resolves with what Bull keeps as the job's result. */
@@ -55,17 +68,25 @@ export class TaskRunner {
       await this.positions.refresh();
       return 'skipped';
     }
-    await this.positions.refresh();
+    // Not awaited (it never throws): the waiting tasks' positions need not hold up the GPU.
+    void this.positions.refresh();
     const signal = this.jobs.start(taskId);
     const progress = new ProgressPublisher(taskId, this.tasks, PROGRESS_INTERVAL_MS, () => this.clock.now());
     try {
       const current = await this.tasks.get(taskId);
       if (!current || current.record.status !== 'processing') return 'skipped';
       const result = await this.generate(taskId, progress, signal);
-      await this.storage.publishWebModel(taskId);
-      await this.tasks.deleteImage(taskId);
       await progress.flushed();
-      return await this.complete(taskId, startedAt, result);
+      const payload: WebModelPayload = {
+        taskId,
+        startedAt,
+        engine: result.engine,
+        triangles: result.triangles,
+        bytes: result.bytes,
+      };
+      if (!this.config.webModelOverlap) return await this.finish(payload);
+      await this.webModels.add(WebModelJobName.Publish, payload, webModelJobOptions(taskId));
+      return 'handed-off';
     } catch (error) {
       await progress.flushed();
       if (this.jobs.shuttingDown) return await this.requeueForShutdown(taskId);
@@ -73,7 +94,8 @@ export class TaskRunner {
     } finally {
       this.jobs.end(taskId);
       if (!this.jobs.shuttingDown) await this.tasks.deleteImage(taskId).catch(() => undefined);
-      await this.positions.refresh();
+      // Not awaited either: the next job (Bull takes it once this resolves) refreshes them again.
+      void this.positions.refresh();
     }
   }
 
@@ -117,8 +139,39 @@ export class TaskRunner {
     );
   }
 
+  /**
+   * After the sidecar's part: makes the web model from the source GLB and marks the task
+   * completed; a failure ends it failed (mapped as any job error). A task that is no longer
+   * `processing` (cancelled meanwhile; or completed, when a crash made Bull run this again) is
+   * left as it is, and a cancelled one loses its files. Never throws.
+   */
+  async finish(payload: WebModelPayload): Promise<JobStatus> {
+    const { taskId, startedAt } = payload;
+    try {
+      const current = await this.tasks.get(taskId);
+      if (current?.record.status !== 'processing') {
+        if (current?.record.status !== 'completed') await this.storage.removeModels(taskId);
+        return 'skipped';
+      }
+      await this.storage.publishWebModel(taskId);
+      await this.tasks.deleteImage(taskId);
+      return await this.complete(taskId, startedAt, payload);
+    } catch (error) {
+      try {
+        return await this.fail(taskId, startedAt, error);
+      } catch (failure) {
+        this.logger.error(`task ${taskId} could not be marked failed: ${String(failure)}`);
+        return 'failed';
+      }
+    }
+  }
+
   /** processing -> completed with the model's URLs and figures; a task cancelled meanwhile loses its files. */
-  private async complete(taskId: string, startedAt: number, result: InferenceResult): Promise<JobStatus> {
+  private async complete(
+    taskId: string,
+    startedAt: number,
+    result: Pick<InferenceResult, 'engine' | 'triangles' | 'bytes'>,
+  ): Promise<JobStatus> {
     const seconds = (this.clock.now() - startedAt) / 1000;
     const done = await this.tasks.update(
       taskId,
