@@ -9,6 +9,7 @@ import {
   checkNode,
   ensureApiBuild,
   ensureChromium,
+  ensureMoto,
   ensureNginx,
   ensureNodeModules,
   ensurePython,
@@ -159,6 +160,7 @@ async function main() {
   await ensureWebBuild();
   if (selected.some((s) => s.group === 'e2e')) await ensureChromium();
   if (selected.some((s) => s.group === 'api')) await ensureNginx();
+  if (selected.some((s) => s.group === 'api')) await ensureMoto();
   const redis = await ensureRedis('redis://127.0.0.1:6379', { persist: false });
 
   const env = { ...process.env, NG_CLI_ANALYTICS: 'false', FORCE_COLOR: '0', NO_COLOR: '1' };

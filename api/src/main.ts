@@ -6,6 +6,7 @@ import { AppModule } from './app.module';
 import { configureApp } from './app-setup';
 import { ConfigError, loadConfig, type AppConfig } from './config/app-config';
 import { createAppLogger } from './common/logging/winston-logger';
+import { ModelStoreUnavailableError } from './storage/model-store';
 
 /** Longest a graceful stop may take: the running job's wind-down (15 s) plus the sidecar's stop. */
 const SHUTDOWN_LIMIT_S = 30;
@@ -43,11 +44,15 @@ async function bootstrap(): Promise<void> {
   const port = typeof address === 'object' && address !== null ? address.port : config.port;
   new Logger('Bootstrap').log(
     `Kiln3D api listening on http://localhost:${port} (engine ${config.inferenceEngine}, ` +
-      `redis ${config.redisUrl.replace(/\/\/[^@]*@/, '//***@')}, static ${config.staticDir})`,
+      `redis ${config.redisUrl.replace(/\/\/[^@]*@/, '//***@')}, models ${config.storage.kind === 's3' ? `s3://${config.storage.bucket}/${config.storage.prefix}` : config.staticDir})`,
   );
 }
 
 bootstrap().catch((error: unknown) => {
+  if (error instanceof ModelStoreUnavailableError) {
+    process.stderr.write(`Kiln3D api: model storage unavailable: ${error.message}\n`);
+    process.exit(1);
+  }
   process.stderr.write(
     `Kiln3D api failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
   );

@@ -40,6 +40,11 @@ void describe('loadConfig', () => {
     ['CLEANUP_CRON', '0 25 * * *'],
     ['SSE_HEARTBEAT_S', '60'],
     ['INFERENCE_READY_TIMEOUT_S', '5'],
+    ['STORAGE_URL', 'http://bucket'],
+    ['STORAGE_URL', 's3://'],
+    ['STORAGE_URL', 's3://Bad_Bucket/x'],
+    ['STORAGE_PUBLIC_URL', 'ftp://cdn'],
+    ['STORAGE_PUBLIC_URL', 'https://cdn.example.com'],
   ];
   for (const [name, value] of bad) {
     void it(`refuses ${name}=${value} with a message naming the variable`, () => {
@@ -54,5 +59,21 @@ void describe('loadConfig', () => {
     assert.equal(loadConfig({ TRUST_PROXY: '1' }).trustProxy, 1);
     assert.equal(loadConfig({ TRUST_PROXY: 'false' }).trustProxy, false);
     assert.equal(loadConfig({ TRUST_PROXY: '10.0.0.0/8' }).trustProxy, '10.0.0.0/8');
+  });
+
+  void it('reads STORAGE_URL: the folder by default, s3://bucket/prefix for a bucket', () => {
+    assert.deepEqual(loadConfig({}).storage, { kind: 'local' });
+    assert.deepEqual(loadConfig({ STORAGE_URL: 'file:' }).storage, { kind: 'local' });
+    assert.deepEqual(loadConfig({ STORAGE_URL: 's3://models' }).storage, {
+      kind: 's3',
+      bucket: 'models',
+      prefix: '',
+      publicUrl: undefined,
+    });
+    assert.deepEqual(
+      loadConfig({ STORAGE_URL: 's3://kiln-3d/glb/v1/', STORAGE_PUBLIC_URL: 'https://cdn.example.com/' })
+        .storage,
+      { kind: 's3', bucket: 'kiln-3d', prefix: 'glb/v1/', publicUrl: 'https://cdn.example.com' },
+    );
   });
 });

@@ -35,6 +35,38 @@ export interface AppConfig {
   inferenceDir: string;
   /** Seconds between SSE comment heartbeats (at most 15 so proxies keep the stream open). */
   sseHeartbeatS: number;
+  /** Where models live (STORAGE_URL): the STATIC_DIR folder, or an S3-compatible bucket. */
+  storage: StorageTarget;
+}
+
+/**
+ * STORAGE_URL parsed: unset or `file:` = the STATIC_DIR folder (one machine); `s3://bucket/prefix`
+ * = an S3-compatible bucket (several machines), with STORAGE_PUBLIC_URL, when set, the bucket's
+ * public address that model URLs name instead of /static/.
+ */
+export type StorageTarget =
+  { kind: 'local' } | { kind: 's3'; bucket: string; prefix: string; publicUrl: string | undefined };
+
+/** Bucket names as S3 and R2 accept them (3-63 of a-z 0-9 . -, starting and ending alnum). */
+const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+
+function storageVar(env: NodeJS.ProcessEnv): StorageTarget {
+  const raw = optional(env, 'STORAGE_URL');
+  const publicUrl = urlVar(env, 'STORAGE_PUBLIC_URL', ['http:', 'https:']);
+  if (raw === undefined || raw === 'file:' || raw === 'file://') {
+    if (publicUrl !== undefined) {
+      throw new ConfigError('STORAGE_PUBLIC_URL needs an object store: set STORAGE_URL=s3://bucket/prefix');
+    }
+    return { kind: 'local' };
+  }
+  const match = /^s3:\/\/([^/]+)(?:\/(.*))?$/.exec(raw);
+  if (!match || !BUCKET.test(match[1])) {
+    throw new ConfigError(
+      `STORAGE_URL must be file: (the STATIC_DIR folder) or s3://bucket/prefix, got "${raw}"`,
+    );
+  }
+  const path = (match[2] ?? '').replace(/^\/+|\/+$/g, '');
+  return { kind: 's3', bucket: match[1], prefix: path === '' ? '' : `${path}/`, publicUrl };
 }
 
 export class ConfigError extends Error {}
@@ -127,6 +159,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, root = process.
     webDir: resolve(optional(env, 'WEB_DIR') ?? 'dist/web/browser'),
     inferenceDir: resolve(optional(env, 'INFERENCE_DIR') ?? 'inference'),
     sseHeartbeatS: numberVar(env, 'SSE_HEARTBEAT_S', 15, 0.05, 15),
+    storage: storageVar(env),
   };
 }
 
