@@ -4,12 +4,16 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from './app.module';
 import { configureApp } from './app-setup';
-import { ConfigError, loadConfig, type AppConfig } from './config/app-config';
+import { ConfigError, loadConfig, servesHttp, type AppConfig } from './config/app-config';
 import { createAppLogger } from './common/logging/winston-logger';
 import { ModelStoreUnavailableError } from './storage/model-store';
 
 /** Longest a graceful stop may take: the running job's wind-down (15 s) plus the sidecar's stop. */
 const SHUTDOWN_LIMIT_S = 30;
+
+function modelsLocation(config: AppConfig): string {
+  return config.storage.kind === 's3' ? `s3://${config.storage.bucket}/${config.storage.prefix}` : config.staticDir;
+}
 
 async function bootstrap(): Promise<void> {
   let config: AppConfig;
@@ -37,6 +41,15 @@ async function bootstrap(): Promise<void> {
       }, SHUTDOWN_LIMIT_S * 1000).unref();
     });
   }
+  if (!servesHttp(config)) {
+    // KILN_ROLE=worker: a GPU box that serves no HTTP; it takes jobs and announces itself in Redis.
+    await app.init();
+    new Logger('Bootstrap').log(
+      `Kiln3D worker started (no HTTP; engine ${config.inferenceEngine}, ` +
+        `redis ${config.redisUrl.replace(/\/\/[^@]*@/, '//***@')}, models ${modelsLocation(config)})`,
+    );
+    return;
+  }
   const server = await app.listen(config.port);
   // Node's defaults never cut a long ?wait=true answer (server.timeout is 0); they only bound
   // how long a client may take to send its request (requestTimeout 300 s, headers 60 s).
@@ -44,7 +57,7 @@ async function bootstrap(): Promise<void> {
   const port = typeof address === 'object' && address !== null ? address.port : config.port;
   new Logger('Bootstrap').log(
     `Kiln3D api listening on http://localhost:${port} (engine ${config.inferenceEngine}, ` +
-      `redis ${config.redisUrl.replace(/\/\/[^@]*@/, '//***@')}, models ${config.storage.kind === 's3' ? `s3://${config.storage.bucket}/${config.storage.prefix}` : config.staticDir})`,
+      `redis ${config.redisUrl.replace(/\/\/[^@]*@/, '//***@')}, models ${modelsLocation(config)})`,
   );
 }
 

@@ -40,6 +40,7 @@ void describe('loadConfig', () => {
     ['CLEANUP_CRON', '0 25 * * *'],
     ['SSE_HEARTBEAT_S', '60'],
     ['INFERENCE_READY_TIMEOUT_S', '5'],
+    ['KILN_ROLE', 'gpu'],
     ['STORAGE_URL', 'http://bucket'],
     ['STORAGE_URL', 's3://'],
     ['STORAGE_URL', 's3://Bad_Bucket/x'],

@@ -35,6 +35,8 @@ export interface AppConfig {
   inferenceDir: string;
   /** Seconds between SSE comment heartbeats (at most 15 so proxies keep the stream open). */
   sseHeartbeatS: number;
+  /** KILN_ROLE: `all` (HTTP api and a GPU worker, the default), `api` (HTTP only) or `worker` (jobs only, no HTTP). */
+  role: ProcessRole;
   /** Where models live (STORAGE_URL): the STATIC_DIR folder, or an S3-compatible bucket. */
   storage: StorageTarget;
 }
@@ -44,6 +46,19 @@ export interface AppConfig {
  * = an S3-compatible bucket (several machines), with STORAGE_PUBLIC_URL, when set, the bucket's
  * public address that model URLs name instead of /static/.
  */
+export type ProcessRole = 'all' | 'api' | 'worker';
+const ROLES: readonly ProcessRole[] = ['all', 'api', 'worker'];
+
+/** True when this process runs jobs (a Bull worker with its own sidecar). */
+export function runsJobs(config: Pick<AppConfig, 'role'>): boolean {
+  return config.role !== 'api';
+}
+
+/** True when this process answers HTTP. */
+export function servesHttp(config: Pick<AppConfig, 'role'>): boolean {
+  return config.role !== 'worker';
+}
+
 export type StorageTarget =
   { kind: 'local' } | { kind: 's3'; bucket: string; prefix: string; publicUrl: string | undefined };
 
@@ -127,6 +142,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, root = process.
   if (!ENGINES.includes(engine)) {
     throw new ConfigError(`INFERENCE_ENGINE must be one of ${ENGINES.join(', ')}, got "${engine}"`);
   }
+  const role = (optional(env, 'KILN_ROLE') ?? 'all') as ProcessRole;
+  if (!ROLES.includes(role)) {
+    throw new ConfigError(`KILN_ROLE must be one of ${ROLES.join(', ')}, got "${role}"`);
+  }
   const redisUrl = urlVar(env, 'REDIS_URL', ['redis:', 'rediss:']) ?? 'redis://127.0.0.1:6379';
   const cleanupCron = optional(env, 'CLEANUP_CRON') ?? '0 3 * * *';
   const fields = cleanupCron.split(/\s+/).length;
@@ -159,6 +178,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, root = process.
     webDir: resolve(optional(env, 'WEB_DIR') ?? 'dist/web/browser'),
     inferenceDir: resolve(optional(env, 'INFERENCE_DIR') ?? 'inference'),
     sseHeartbeatS: numberVar(env, 'SSE_HEARTBEAT_S', 15, 0.05, 15),
+    role,
     storage: storageVar(env),
   };
 }

@@ -1,5 +1,6 @@
 import { createReadStream } from 'node:fs';
-import { access, constants, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import { access, constants, mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { type ByteRange, type ModelInfo, ModelStore, ModelStoreUnavailableError } from './model-store';
@@ -8,6 +9,9 @@ import { type ByteRange, type ModelInfo, ModelStore, ModelStoreUnavailableError 
 function weakEtag(size: number, mtimeMs: number): string {
   return `W/"${size.toString(16)}-${Math.floor(mtimeMs).toString(16)}"`;
 }
+
+/** The file in STATIC_DIR that names the folder (never a model name, so never served or swept). */
+export const FOLDER_MARKER = '.kiln3d-folder-id';
 
 /**
  * Models as files in one folder (STATIC_DIR): the default, for one machine (any number of api
@@ -33,6 +37,17 @@ export class LocalModelStore extends ModelStore {
         `the model folder ${this.location} (STATIC_DIR) cannot be used: ${(error as Error).message}`,
       );
     }
+  }
+
+  /** The folder's marker: created once with a random id (exclusively, so two processes agree), then read. */
+  async identity(): Promise<string> {
+    const marker = join(this.dir, FOLDER_MARKER);
+    try {
+      await writeFile(marker, `${randomUUID()}\n`, { flag: 'wx' });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+    return `folder:${(await readFile(marker, 'utf8')).trim()}`;
   }
 
   async publish(localPath: string, name: string): Promise<void> {

@@ -44,6 +44,14 @@ export abstract class ModelStore {
    */
   abstract check(): Promise<void>;
 
+  /**
+   * Names this store the same in every process that uses the same one, and differently
+   * otherwise: a folder by a random id kept in a marker file inside it (two machines' folders
+   * differ even at the same path), a bucket by its endpoint, name and prefix. Processes on one
+   * Redis compare it at start (WorkerRegistry) to refuse a setup that would lose models.
+   */
+  abstract identity(): Promise<string>;
+
   /** Moves the complete local file at localPath into the store as name (atomically for readers). */
   abstract publish(localPath: string, name: string): Promise<void>;
 

@@ -6,7 +6,6 @@ import { RedisKeys } from '../redis/redis-keys';
 import { StorageModule } from '../storage/storage.module';
 import { AdmissionService, RESERVATION_GRACE, RESERVATION_GRACE_MS } from './admission/admission.service';
 import { JobDurationsService } from './queue/job-durations.service';
-import { GenerationProcessor } from './queue/generation.processor';
 import { GENERATION_QUEUE, QUEUE_SETTINGS } from './queue/job-names';
 import { TaskEventsService } from './events/task-events.service';
 import { QueuePositionsService } from './queue/queue-positions.service';
@@ -16,6 +15,7 @@ import { TaskRunner } from './run/task-runner.service';
 import { TaskStore } from './state/task-store.service';
 import { TaskStreamService } from './stream/task-stream.service';
 import { StatusController } from './status.controller';
+import { WorkerRegistry } from './workers/worker-registry.service';
 
 /**
  * The task domain: admission, the Bull queue and its processor, task state and events in Redis,
@@ -25,6 +25,9 @@ import { StatusController } from './status.controller';
  * api died is "stalled" once its lock lapses (QUEUE_SETTINGS); its task reads `queued` from then
  * on, and Bull runs it again at the head of the queue, once; a second stall fails the task with
  * 500 "Internal error" (GenerationProcessor). A graceful stop re-adds the running job at the head.
+ * The Bull worker itself (GenerationProcessor) is GenerationWorkerModule's, which a process
+ * imports only when it runs jobs (KILN_ROLE all or worker); every process announces itself in
+ * the WorkerRegistry.
  */
 @Module({
   imports: [
@@ -50,9 +53,19 @@ import { StatusController } from './status.controller';
     QueuePositionsService,
     RunningJobsService,
     TaskRunner,
-    GenerationProcessor,
     TaskQueueService,
+    WorkerRegistry,
   ],
-  exports: [TaskStore, TaskEventsService, TaskQueueService, AdmissionService],
+  exports: [
+    BullModule,
+    TaskStore,
+    TaskEventsService,
+    TaskQueueService,
+    AdmissionService,
+    TaskRunner,
+    RunningJobsService,
+    QueuePositionsService,
+    WorkerRegistry,
+  ],
 })
 export class TasksModule {}

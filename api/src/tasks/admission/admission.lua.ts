@@ -1,9 +1,16 @@
 /** Lua run inside Redis so that admission is one atomic step across every api process. */
 
-/** KEYS: admission. ARGV: limit, score (ms), taskId. 1 = admitted, 0 = full. */
+/**
+ * KEYS: admission, live workers (sorted set: worker id -> heartbeat lapse time, ms).
+ * ARGV: waiting limit (MAX_QUEUE), score (now, ms), taskId. 1 = admitted, 0 = full.
+ * Slots = one running per live worker (at least one, so tasks wait while every worker restarts)
+ * + MAX_QUEUE waiting.
+ */
 export const RESERVE_SLOT_LUA = `
 if redis.call('ZSCORE', KEYS[1], ARGV[3]) then return 1 end
-if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[1]) then return 0 end
+local workers = redis.call('ZCOUNT', KEYS[2], '(' .. ARGV[2], '+inf')
+if workers < 1 then workers = 1 end
+if redis.call('ZCARD', KEYS[1]) >= workers + tonumber(ARGV[1]) then return 0 end
 redis.call('ZADD', KEYS[1], ARGV[2], ARGV[3])
 return 1
 `;
