@@ -41,6 +41,8 @@ void describe('loadConfig', () => {
     ['SSE_HEARTBEAT_S', '60'],
     ['INFERENCE_READY_TIMEOUT_S', '5'],
     ['KILN_ROLE', 'gpu'],
+    ['KILN_GPUS', '0,0'],
+    ['KILN_GPUS', '0;1'],
     ['STORAGE_URL', 'http://bucket'],
     ['STORAGE_URL', 's3://'],
     ['STORAGE_URL', 's3://Bad_Bucket/x'],
@@ -76,5 +78,14 @@ void describe('loadConfig', () => {
         .storage,
       { kind: 's3', bucket: 'kiln-3d', prefix: 'glb/v1/', publicUrl: 'https://cdn.example.com' },
     );
+  });
+
+  void it('reads KILN_GPUS as device ids, only for a process that runs jobs', () => {
+    assert.deepEqual(loadConfig({}).gpus, []);
+    assert.deepEqual(loadConfig({ KILN_GPUS: '0, 1,2' }).gpus, ['0', '1', '2']);
+    assert.deepEqual(loadConfig({ KILN_GPUS: 'GPU-8f2a1c3e-0000-1111-2222-333344445555' }).gpus, [
+      'GPU-8f2a1c3e-0000-1111-2222-333344445555',
+    ]);
+    assert.throws(() => loadConfig({ KILN_GPUS: '0,1', KILN_ROLE: 'api' }), /KILN_GPUS needs KILN_ROLE/);
   });
 });

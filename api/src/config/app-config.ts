@@ -37,6 +37,11 @@ export interface AppConfig {
   sseHeartbeatS: number;
   /** KILN_ROLE: `all` (HTTP api and a GPU worker, the default), `api` (HTTP only) or `worker` (jobs only, no HTTP). */
   role: ProcessRole;
+  /**
+   * KILN_GPUS: device ids (e.g. "0,1" or GPU UUIDs) for one worker per GPU on this machine, each
+   * with its own sidecar pinned by CUDA_VISIBLE_DEVICES; empty = one worker, devices as the environment says.
+   */
+  gpus: string[];
   /** Where models live (STORAGE_URL): the STATIC_DIR folder, or an S3-compatible bucket. */
   storage: StorageTarget;
 }
@@ -57,6 +62,21 @@ export function runsJobs(config: Pick<AppConfig, 'role'>): boolean {
 /** True when this process answers HTTP. */
 export function servesHttp(config: Pick<AppConfig, 'role'>): boolean {
   return config.role !== 'worker';
+}
+
+/** A CUDA device as CUDA_VISIBLE_DEVICES names one: an index, or a GPU/MIG UUID. */
+const GPU_ID = /^(?:\d{1,3}|(?:GPU|MIG)-[0-9A-Za-z-]{1,80})$/;
+
+function gpusVar(env: NodeJS.ProcessEnv, role: ProcessRole): string[] {
+  const raw = optional(env, 'KILN_GPUS');
+  if (raw === undefined) return [];
+  const gpus = raw.split(',').map((gpu) => gpu.trim());
+  if (gpus.some((gpu) => !GPU_ID.test(gpu)) || new Set(gpus).size !== gpus.length) {
+    throw new ConfigError(`KILN_GPUS must list distinct CUDA device ids, e.g. "0,1", got "${raw}"`);
+  }
+  if (role === 'api')
+    throw new ConfigError('KILN_GPUS needs KILN_ROLE all or worker (an api-only process runs no jobs)');
+  return gpus;
 }
 
 export type StorageTarget =
@@ -179,6 +199,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, root = process.
     inferenceDir: resolve(optional(env, 'INFERENCE_DIR') ?? 'inference'),
     sseHeartbeatS: numberVar(env, 'SSE_HEARTBEAT_S', 15, 0.05, 15),
     role,
+    gpus: gpusVar(env, role),
     storage: storageVar(env),
   };
 }

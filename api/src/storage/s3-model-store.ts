@@ -105,9 +105,9 @@ export class S3ModelStore extends ModelStore {
     }
   }
 
-  async identity(): Promise<string> {
+  identity(): Promise<string> {
     const endpoint = process.env.AWS_ENDPOINT_URL_S3 ?? process.env.AWS_ENDPOINT_URL ?? 'aws';
-    return `s3:${endpoint.replace(/\/+$/, '')}/${this.target.bucket}/${this.target.prefix}`;
+    return Promise.resolve(`s3:${endpoint.replace(/\/+$/, '')}/${this.target.bucket}/${this.target.prefix}`);
   }
 
   async publish(localPath: string, name: string): Promise<void> {

@@ -45,6 +45,8 @@ export interface NodeReport {
     device: string;
     /** CUDA_VISIBLE_DEVICES of its sidecar (one GPU per worker), null when not pinned. */
     gpu: string | null;
+    /** The pid of its sidecar (on its host), null when it runs none (INFERENCE_URL) or none is up. */
+    sidecar_pid: number | null;
   } | null;
 }
 
@@ -151,6 +153,7 @@ export class WorkerRegistry implements OnModuleInit, BeforeApplicationShutdown, 
         engine: health?.engine ?? '',
         device: health?.device ?? '',
         gpu: process.env.CUDA_VISIBLE_DEVICES ?? null,
+        sidecar_pid: health?.pid ?? null,
       };
     }
     return {
@@ -200,8 +203,11 @@ export class WorkerRegistry implements OnModuleInit, BeforeApplicationShutdown, 
     const others = (await this.nodes()).filter((node) => node.id !== this.id && node.store !== this.store);
     if (others.length === 0) return;
     const other = others[0];
-    const mine = this.config.storage.kind === 's3' ? this.models.location : `the folder ${this.models.location}`;
-    const theirs = other.store.startsWith('folder:') ? 'its own STATIC_DIR folder' : other.store.replace(/^s3:/, '');
+    const mine =
+      this.config.storage.kind === 's3' ? this.models.location : `the folder ${this.models.location}`;
+    const theirs = other.store.startsWith('folder:')
+      ? 'its own STATIC_DIR folder'
+      : other.store.replace(/^s3:/, '');
     throw new ModelStoreUnavailableError(
       `another Kiln3D process on this Redis (${other.role} on ${other.host}, pid ${other.pid}) keeps its models in ` +
         `${theirs}, this one in ${mine}: models made by one would be missing (404) on the other. Give every ` +
