@@ -11,7 +11,6 @@ import { TaskEventsService } from './events/task-events.service';
 import { QueuePositionsService } from './queue/queue-positions.service';
 import { TaskQueueService } from './queue/task-queue.service';
 import { RunningJobsService } from './run/running-jobs.service';
-import { TaskRunner } from './run/task-runner.service';
 import { TaskStore } from './state/task-store.service';
 import { TaskStreamService } from './stream/task-stream.service';
 import { StatusController } from './status.controller';
@@ -52,18 +51,19 @@ import { WorkerRegistry } from './workers/worker-registry.service';
     TaskStreamService,
     QueuePositionsService,
     RunningJobsService,
-    TaskRunner,
     TaskQueueService,
     WorkerRegistry,
   ],
   exports: [
     BullModule,
-    TaskStore,
+    StorageModule,
     TaskEventsService,
     TaskQueueService,
     AdmissionService,
-    TaskRunner,
+    TaskStore,
+    JobDurationsService,
     RunningJobsService,
+    Clock,
     QueuePositionsService,
     WorkerRegistry,
   ],

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type ApiProcess, startApi } from '../support/api-process';
-import { clearKilnKeys, tempDir, waitFor } from '../support/env';
+import { clearKilnKeys, tempDir } from '../support/env';
 import { followToEnd, getJson, rawGet, sample, upload } from '../support/http-client';
 import { type MotoServer, startMoto } from '../support/moto';
 

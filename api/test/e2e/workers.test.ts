@@ -144,6 +144,7 @@ void describe('workers on one Redis', () => {
       ),
       'the killed job read queued again before it ran on another worker',
     );
+    await Promise.all(running.splice(0).map((p) => p.stop()));
   });
 
   void it('KILN_GPUS=0,1: one command, one worker per GPU, each sidecar pinned by CUDA_VISIBLE_DEVICES', async () => {
