@@ -8,7 +8,14 @@ import { type MotoServer, startMoto } from '../support/moto';
 
 const PNG = 'typical_misc_lantern.png';
 /** Headers a model answer carries, which must not depend on the process that answers. */
-const MODEL_HEADERS = ['content-type', 'cache-control', 'etag', 'last-modified', 'content-length', 'accept-ranges'];
+const MODEL_HEADERS = [
+  'content-type',
+  'cache-control',
+  'etag',
+  'last-modified',
+  'content-length',
+  'accept-ranges',
+];
 
 interface Health {
   queue: { capacity: number };
@@ -22,7 +29,10 @@ async function runTask(api: ApiProcess): Promise<{ taskId: string; urls: string[
   const events = await followToEnd(api.url, accepted.body.task_id, 60_000);
   const last = events[events.length - 1];
   assert.equal(last.event, 'completed', JSON.stringify(last.data));
-  return { taskId: accepted.body.task_id, urls: [String(last.data['model_url']), String(last.data['download_url'])] };
+  return {
+    taskId: accepted.body.task_id,
+    urls: [String(last.data['model_url']), String(last.data['download_url'])],
+  };
 }
 
 /** The same path asked of another api process. */
@@ -95,11 +105,19 @@ void describe('scale-out: processes on one Redis', () => {
       ...dirs('no-bucket'),
       env: { STORAGE_URL: 's3://no-such-bucket/models', ...moto.env() },
     });
-    assert.match(output, /model storage unavailable: bucket "no-such-bucket" does not exist at http:\/\/127\.0\.0\.1:\d+/);
+    assert.match(
+      output,
+      /model storage unavailable: bucket "no-such-bucket" does not exist at http:\/\/127\.0\.0\.1:\d+/,
+    );
   });
 
   void it('two processes, two folders, one bucket: every model downloads whole and in ranges from both', async () => {
-    const env = { SIMULATE_SECONDS: '1', MAX_QUEUE: '5', STORAGE_URL: `s3://${bucket}/models`, ...moto.env() };
+    const env = {
+      SIMULATE_SECONDS: '1',
+      MAX_QUEUE: '5',
+      STORAGE_URL: `s3://${bucket}/models`,
+      ...moto.env(),
+    };
     const a = await start({ ...dirs('a'), env });
     const b = await start({ ...dirs('b'), env });
     const health = await getJson<Health>(`${a.url}/api/health`);
@@ -130,6 +148,11 @@ void describe('scale-out: processes on one Redis', () => {
           const etag = answers[0].headers.get('etag') ?? '';
           assert.equal((await rawGet(via(url, api), { 'If-None-Match': etag })).status, 304);
           assert.equal((await rawGet(via(url, api), { Range: `bytes=${bodies[0].length}-` })).status, 416);
+          // If-Range: the range holds while the (strong) ETag still names the model.
+          assert.equal((await rawGet(via(url, api), { Range: 'bytes=0-3', 'If-Range': etag })).status, 206);
+          const changed = await rawGet(via(url, api), { Range: 'bytes=0-3', 'If-Range': '"0123"' });
+          assert.equal(changed.status, 200);
+          assert.equal(changed.body.length, bodies[0].length);
         }
       }
     }
