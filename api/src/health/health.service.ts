@@ -61,7 +61,8 @@ export class HealthService {
       inferenceError = error instanceof Error ? error.message : String(error);
     }
     let workers: NodeReport[] = [];
-    if (redis.up) workers = (await this.registry.nodes().catch(() => [])).filter((node) => node.worker !== null);
+    if (redis.up)
+      workers = (await this.registry.nodes().catch(() => [])).filter((node) => node.worker !== null);
     let queue: HealthDto['queue'] = null;
     if (redis.up) {
       try {

@@ -45,7 +45,13 @@ void describe('web model stage in the generation job', () => {
   before(async () => {
     await clearKilnKeys();
     moduleRef = await Test.createTestingModule({
-      imports: [ConfigModule.forRoot(config), RedisModule, fakeInferenceModule(fake), TasksModule, GenerationWorkerModule],
+      imports: [
+        ConfigModule.forRoot(config),
+        RedisModule,
+        fakeInferenceModule(fake),
+        TasksModule,
+        GenerationWorkerModule,
+      ],
     }).compile();
     moduleRef.enableShutdownHooks();
     await moduleRef.init();

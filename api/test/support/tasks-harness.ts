@@ -53,7 +53,13 @@ export async function startTasksHarness(
 ): Promise<TasksHarness> {
   await clearKilnKeys();
   let builder = Test.createTestingModule({
-    imports: [ConfigModule.forRoot(config), RedisModule, fakeInferenceModule(fake), TasksModule, GenerationWorkerModule],
+    imports: [
+      ConfigModule.forRoot(config),
+      RedisModule,
+      fakeInferenceModule(fake),
+      TasksModule,
+      GenerationWorkerModule,
+    ],
   })
     .overrideProvider(GlbOptimizer)
     .useValue(new MarkingOptimizer());
