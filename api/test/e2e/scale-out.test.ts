@@ -157,5 +157,38 @@ void describe('scale-out: processes on one Redis', () => {
       }
     }
     assert.equal(ran.size >= 1, true);
+    await Promise.all([a.stop(), b.stop()]);
+  });
+
+  void it('STORAGE_PUBLIC_URL: model URLs point straight at the bucket, which answers with the same headers', async () => {
+    await moto.makePublic(bucket);
+    const publicUrl = `${moto.endpoint}/${bucket}`;
+    const api = await start({
+      ...dirs('public'),
+      env: {
+        SIMULATE_SECONDS: '1',
+        STORAGE_URL: `s3://${bucket}/models`,
+        STORAGE_PUBLIC_URL: publicUrl,
+        ...moto.env(),
+      },
+    });
+    const { taskId, urls } = await runTask(api);
+    assert.deepEqual(urls, [`${publicUrl}/models/${taskId}.glb`, `${publicUrl}/models/${taskId}.source.glb`]);
+    for (const url of urls) {
+      const direct = await fetch(url);
+      assert.equal(direct.status, 200, url);
+      assert.equal(direct.headers.get('content-type'), 'model/gltf-binary');
+      assert.equal(direct.headers.get('cache-control'), 'public, max-age=172800, immutable');
+      const bytes = Buffer.from(await direct.arrayBuffer());
+      assert.equal(bytes.subarray(0, 4).toString(), 'glTF');
+      // The api still answers the same model at /static/ (old links, scripts).
+      const viaApi = await fetch(
+        `${api.url}${new URL(url).pathname.replace(`/${bucket}/models`, '/static')}`,
+      );
+      assert.deepEqual(Buffer.from(await viaApi.arrayBuffer()), bytes);
+    }
+    const csp = (await fetch(`${api.url}/api/health`)).headers.get('content-security-policy') ?? '';
+    assert.match(csp, new RegExp(`connect-src 'self' blob: ${moto.endpoint.replace(/[.:/]/g, '\\$&')}`));
+    await api.stop();
   });
 });

@@ -21,6 +21,8 @@ export interface MotoServer {
   env(): Record<string, string>;
   /** Creates a bucket (the operator's step: the api never creates one). */
   createBucket(name: string): Promise<void>;
+  /** Lets anyone GET the bucket's objects (a bucket policy, as a public R2 bucket or a CDN origin is). */
+  makePublic(name: string): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -56,6 +58,20 @@ export async function startMoto(options: { auth?: boolean } = {}): Promise<MotoS
       const response = await fetch(`${endpoint}/${name}`, { method: 'PUT' });
       if (!response.ok)
         throw new Error(`bucket ${name} not created: ${response.status} ${await response.text()}`);
+    },
+    async makePublic(name: string) {
+      const policy = {
+        Version: '2012-10-17',
+        Statement: [
+          { Effect: 'Allow', Principal: '*', Action: 's3:GetObject', Resource: `arn:aws:s3:::${name}/*` },
+        ],
+      };
+      const response = await fetch(`${endpoint}/${name}?policy`, {
+        method: 'PUT',
+        body: JSON.stringify(policy),
+      });
+      if (!response.ok)
+        throw new Error(`bucket ${name} not made public: ${response.status} ${await response.text()}`);
     },
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
