@@ -10,6 +10,7 @@ import {
   ensureApiBuild,
   ensureChromium,
   ensureDockerCompose,
+  ensureMoto,
   ensureNginx,
   ensureNodeModules,
   ensurePython,
@@ -174,6 +175,7 @@ async function main() {
   if (selected.some((s) => s.group === 'e2e' || s.group === 'bench')) await ensureChromium();
   if (selected.some((s) => s.group === 'api')) await ensureNginx();
   if (selected.some((s) => s.group === 'api')) await ensureDockerCompose();
+  if (selected.some((s) => s.group === 'api')) await ensureMoto();
   const redis = await ensureRedis('redis://127.0.0.1:6379', { persist: false });
 
   const env = { ...process.env, NG_CLI_ANALYTICS: 'false', FORCE_COLOR: '0', NO_COLOR: '1' };

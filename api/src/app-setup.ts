@@ -40,7 +40,11 @@ export function configureApp(app: NestExpressApplication, config: AppConfig): vo
   app.set('trust proxy', config.trustProxy);
   app.disable('x-powered-by');
   // Before every route, so errors, the web app, the GLBs and Swagger UI all carry them.
-  app.use(securityHeaders(config.publicBaseUrl));
+  const modelOrigins =
+    config.storage.kind === 's3' && config.storage.publicUrl
+      ? [new URL(config.storage.publicUrl).origin]
+      : [];
+  app.use(securityHeaders(config.publicBaseUrl, modelOrigins));
   app.use('/api/docs', docsContentSecurityPolicy(config.publicBaseUrl));
   app.useBodyParser('json', { limit: '100kb' });
   app.useBodyParser('urlencoded', { limit: '100kb', extended: false });

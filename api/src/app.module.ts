@@ -2,7 +2,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { CleanupModule } from './cleanup/cleanup.module';
 import { AllExceptionsFilter } from './common/filters/all-exceptions.filter';
-import type { AppConfig } from './config/app-config';
+import { type AppConfig, runsJobs } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { GenerateModule } from './generate/generate.module';
 import { HealthModule } from './health/health.module';
@@ -10,6 +10,7 @@ import { InferenceModule } from './inference/inference.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { RedisModule } from './redis/redis.module';
 import { StorageModule } from './storage/storage.module';
+import { GenerationWorkerModule } from './tasks/queue/generation-worker.module';
 import { TasksModule } from './tasks/tasks.module';
 
 @Module({})
@@ -20,7 +21,8 @@ export class AppModule {
       imports: [
         ConfigModule.forRoot(config),
         RedisModule,
-        InferenceModule,
+        // Only a process that runs jobs has a sidecar (KILN_ROLE all or worker).
+        ...(runsJobs(config) ? [InferenceModule] : []),
         // Modules register their routes in this order, which is the order of api/openapi.json's paths.
         StorageModule,
         GenerateModule,
@@ -28,6 +30,7 @@ export class AppModule {
         HealthModule,
         CleanupModule,
         MetricsModule,
+        ...(runsJobs(config) ? [GenerationWorkerModule] : []),
       ],
       providers: [{ provide: APP_FILTER, useClass: AllExceptionsFilter }],
     };

@@ -4,11 +4,19 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from './app.module';
 import { configureApp } from './app-setup';
-import { ConfigError, loadConfig, type AppConfig } from './config/app-config';
+import { ConfigError, loadConfig, servesHttp, type AppConfig } from './config/app-config';
 import { createAppLogger } from './common/logging/winston-logger';
+import { ModelStoreUnavailableError } from './storage/model-store';
+import { GpuWorkerSupervisor, followSupervisor, gpuWorkerPlans } from './tasks/workers/gpu-workers';
 
 /** Longest a graceful stop may take: the running job's wind-down (15 s) plus the sidecar's stop. */
 const SHUTDOWN_LIMIT_S = 30;
+
+function modelsLocation(config: AppConfig): string {
+  return config.storage.kind === 's3'
+    ? `s3://${config.storage.bucket}/${config.storage.prefix}`
+    : config.staticDir;
+}
 
 async function bootstrap(): Promise<void> {
   let config: AppConfig;
@@ -21,33 +29,59 @@ async function bootstrap(): Promise<void> {
     }
     throw error;
   }
+  if (config.gpus.length > 0) {
+    // KILN_GPUS: this process's sidecar takes the first GPU; the others get a worker each (below).
+    process.env.CUDA_VISIBLE_DEVICES = config.gpus[0];
+  }
+  followSupervisor();
   const logger = createAppLogger(config.logDir);
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), {
     logger,
     bodyParser: false,
   });
   configureApp(app, config);
+  const gpuWorkers = new GpuWorkerSupervisor(
+    gpuWorkerPlans(config, process.env, process.pid),
+    process.argv[1],
+    new Logger('GpuWorkers'),
+  );
   // A stop must end even when a shutdown hook cannot (e.g. Bull waiting for an unreachable Redis).
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.once(signal, () => {
+      void gpuWorkers.stop(SHUTDOWN_LIMIT_S * 1000);
       setTimeout(() => {
         process.stderr.write(`Kiln3D api: shutdown took over ${SHUTDOWN_LIMIT_S} s, exiting\n`);
         process.exit(1);
       }, SHUTDOWN_LIMIT_S * 1000).unref();
     });
   }
+  if (!servesHttp(config)) {
+    // KILN_ROLE=worker: a GPU box that serves no HTTP; it takes jobs and announces itself in Redis.
+    await app.init();
+    gpuWorkers.start();
+    new Logger('Bootstrap').log(
+      `Kiln3D worker started (no HTTP; engine ${config.inferenceEngine}, ` +
+        `redis ${config.redisUrl.replace(/\/\/[^@]*@/, '//***@')}, models ${modelsLocation(config)})`,
+    );
+    return;
+  }
   const server = await app.listen(config.port);
+  gpuWorkers.start();
   // Node's defaults never cut a long ?wait=true answer (server.timeout is 0); they only bound
   // how long a client may take to send its request (requestTimeout 300 s, headers 60 s).
   const address = server.address();
   const port = typeof address === 'object' && address !== null ? address.port : config.port;
   new Logger('Bootstrap').log(
     `Kiln3D api listening on http://localhost:${port} (engine ${config.inferenceEngine}, ` +
-      `redis ${config.redisUrl.replace(/\/\/[^@]*@/, '//***@')}, static ${config.staticDir})`,
+      `redis ${config.redisUrl.replace(/\/\/[^@]*@/, '//***@')}, models ${modelsLocation(config)})`,
   );
 }
 
 bootstrap().catch((error: unknown) => {
+  if (error instanceof ModelStoreUnavailableError) {
+    process.stderr.write(`Kiln3D api: model storage unavailable: ${error.message}\n`);
+    process.exit(1);
+  }
   process.stderr.write(
     `Kiln3D api failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
   );

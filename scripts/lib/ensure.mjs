@@ -83,6 +83,36 @@ export async function ensurePython() {
   touchStamp(stamp);
 }
 
+/** moto_server, the S3-protocol server of the api tests (api/test/support/moto.ts). */
+export const MOTO_SERVER = join(ROOT, '.run', 'moto-venv', 'bin', 'moto_server');
+
+/**
+ * The tests' object store: moto's standalone server (PyPI `moto[server]`, pinned in
+ * api/test/support/moto-requirements.txt) in a venv of its own under .run/, so the sidecar's
+ * environment (and what `npm start` installs) stays free of boto3, Flask and the rest.
+ */
+export async function ensureMoto() {
+  const venv = join(ROOT, '.run', 'moto-venv');
+  const python = join(venv, 'bin', 'python');
+  const stamp = join(venv, '.kiln3d-installed');
+  const requirements = join(ROOT, 'api', 'test', 'support', 'moto-requirements.txt');
+  if (existsSync(MOTO_SERVER) && !isStale(stamp, [requirements])) return;
+  if (!existsSync(python)) {
+    rmSync(venv, { recursive: true, force: true });
+    mkdirSync(join(ROOT, '.run'), { recursive: true });
+    await mustRun('creating the test object store environment', findPython(), ['-m', 'venv', venv], {
+      cwd: ROOT,
+    });
+  }
+  await mustRun(
+    'installing the test object store (moto[server])',
+    python,
+    ['-m', 'pip', 'install', '--disable-pip-version-check', '-q', '-r', requirements],
+    { cwd: ROOT },
+  );
+  touchStamp(stamp);
+}
+
 export async function ensureApiBuild() {
   const stamp = join(STAMPS, 'api');
   const inputs = [

@@ -1,12 +1,12 @@
 import { Module } from '@nestjs/common';
 import { ScheduleModule } from '@nestjs/schedule';
 import { Clock } from '../common/clock';
+import { StorageModule } from '../storage/storage.module';
 import { CleanupService } from './cleanup.service';
-import { ModelFiles } from './model-files';
 
 @Module({
-  imports: [ScheduleModule.forRoot()],
-  providers: [CleanupService, ModelFiles, Clock],
+  imports: [ScheduleModule.forRoot(), StorageModule],
+  providers: [CleanupService, Clock],
   exports: [CleanupService],
 })
 export class CleanupModule {}

@@ -3,13 +3,16 @@ import { SchedulerRegistry } from '@nestjs/schedule';
 import { CronJob } from 'cron';
 import { Clock } from '../common/clock';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
-import { ModelFiles, selectExpired } from './model-files';
+import { ModelStore } from '../storage/model-store';
+import { selectExpired } from './model-files';
 
 const JOB_NAME = 'model-cleanup';
 
 /**
- * Deletes STATIC_DIR/*.glb older than RETENTION_HOURS (by modification time) on CLEANUP_CRON,
- * nothing else: not other files, not folders (STATIC_DIR/.work and the like).
+ * Deletes the store's *.glb models older than RETENTION_HOURS (a file's modification time, an
+ * object's LastModified) on CLEANUP_CRON, nothing else: not other files, not folders
+ * (STATIC_DIR/.work and the like). With a bucket, a lifecycle rule can do the same on the
+ * store's side (docs/scale-out.md); both may run.
  */
 @Injectable()
 export class CleanupService implements OnModuleInit, OnModuleDestroy {
@@ -17,7 +20,7 @@ export class CleanupService implements OnModuleInit, OnModuleDestroy {
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    private readonly files: ModelFiles,
+    private readonly store: ModelStore,
     private readonly clock: Clock,
     private readonly scheduler: SchedulerRegistry,
   ) {}
@@ -43,10 +46,11 @@ export class CleanupService implements OnModuleInit, OnModuleDestroy {
     const cutoff = this.clock.now() - this.config.retentionHours * 3600 * 1000;
     const deleted: string[] = [];
     try {
-      const expired = selectExpired(await this.files.list(this.config.staticDir), cutoff);
-      for (const name of expired) {
+      const entries = [];
+      for await (const entry of this.store.list()) entries.push(entry);
+      for (const name of selectExpired(entries, cutoff)) {
         try {
-          await this.files.remove(this.config.staticDir, name);
+          await this.store.remove([name]);
           deleted.push(name);
         } catch (error) {
           this.logger.warn(

@@ -20,6 +20,7 @@ export const ErrorMessage = {
   unauthorized: 'Unauthorized',
   badRequest: 'Bad request',
   webAppNotBuilt: 'Web app not built',
+  rangeNotSatisfiable: 'Range not satisfiable',
 } as const;
 
 /** 413 message; it names the configured limit, e.g. "File too large, max 10MB". */

@@ -16,5 +16,7 @@ export function requestBaseUrl(
 
 /** Joins a base URL and an absolute path ("/static/x.glb"). */
 export function absoluteUrl(baseUrl: string, path: string): string {
+  // Already absolute: a model in a public bucket (STORAGE_PUBLIC_URL).
+  if (/^https?:\/\//.test(path)) return path;
   return `${baseUrl.replace(/\/+$/, '')}${path.startsWith('/') ? path : `/${path}`}`;
 }

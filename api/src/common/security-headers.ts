@@ -59,12 +59,18 @@ function withUpgrade(directives: CspDirectives, httpsOnly: boolean): CspDirectiv
  * Referrer-Policy strict-origin-when-cross-origin (other sites see our origin, never a share
  * page's path; no-referrer would also turn the Origin of our own POSTs into "null"), and
  * Strict-Transport-Security (180 days, subdomains) only when publicBaseUrl is https, so a plain
- * http localhost is never pinned to https.
+ * http localhost is never pinned to https. modelOrigins (the public bucket's origin, when models
+ * are fetched from there) are added to connect-src.
  */
-export function securityHeaders(publicBaseUrl: string | undefined): RequestHandler {
+export function securityHeaders(
+  publicBaseUrl: string | undefined,
+  modelOrigins: readonly string[] = [],
+): RequestHandler {
   const httpsOnly = isHttpsOnly(publicBaseUrl);
+  // Models in a public bucket (STORAGE_PUBLIC_URL): the viewer fetches them from that origin.
+  const directives = { ...APP_CSP, 'connect-src': [...APP_CSP['connect-src'], ...modelOrigins] };
   return helmet({
-    contentSecurityPolicy: { useDefaults: false, directives: withUpgrade(APP_CSP, httpsOnly) },
+    contentSecurityPolicy: { useDefaults: false, directives: withUpgrade(directives, httpsOnly) },
     strictTransportSecurity: httpsOnly ? { maxAge: 15_552_000, includeSubDomains: true } : false,
     referrerPolicy: { policy: 'strict-origin-when-cross-origin' },
     xFrameOptions: { action: 'deny' },

@@ -49,6 +49,14 @@ void describe('loadConfig', () => {
     ['CF_ACCESS_AUD', 'aud-tag-only'],
     ['CF_ACCESS_TEAM_DOMAIN', 'team.cloudflareaccess.com'],
     ['CF_ACCESS_CERTS_URL', 'http://127.0.0.1:9/certs'],
+    ['KILN_ROLE', 'gpu'],
+    ['KILN_GPUS', '0,0'],
+    ['KILN_GPUS', '0;1'],
+    ['STORAGE_URL', 'http://bucket'],
+    ['STORAGE_URL', 's3://'],
+    ['STORAGE_URL', 's3://Bad_Bucket/x'],
+    ['STORAGE_PUBLIC_URL', 'ftp://cdn'],
+    ['STORAGE_PUBLIC_URL', 'https://cdn.example.com'],
   ];
   for (const [name, value] of bad) {
     void it(`refuses ${name}=${value} with a message naming the variable`, () => {
@@ -118,5 +126,29 @@ void describe('loadConfig', () => {
       (error: unknown) =>
         error instanceof ConfigError && error.message.startsWith('CF_ACCESS_TEAM_DOMAIN must be'),
     );
+  });
+  void it('reads STORAGE_URL: the folder by default, s3://bucket/prefix for a bucket', () => {
+    assert.deepEqual(loadConfig({}).storage, { kind: 'local' });
+    assert.deepEqual(loadConfig({ STORAGE_URL: 'file:' }).storage, { kind: 'local' });
+    assert.deepEqual(loadConfig({ STORAGE_URL: 's3://models' }).storage, {
+      kind: 's3',
+      bucket: 'models',
+      prefix: '',
+      publicUrl: undefined,
+    });
+    assert.deepEqual(
+      loadConfig({ STORAGE_URL: 's3://kiln-3d/glb/v1/', STORAGE_PUBLIC_URL: 'https://cdn.example.com/' })
+        .storage,
+      { kind: 's3', bucket: 'kiln-3d', prefix: 'glb/v1/', publicUrl: 'https://cdn.example.com' },
+    );
+  });
+
+  void it('reads KILN_GPUS as device ids, only for a process that runs jobs', () => {
+    assert.deepEqual(loadConfig({}).gpus, []);
+    assert.deepEqual(loadConfig({ KILN_GPUS: '0, 1,2' }).gpus, ['0', '1', '2']);
+    assert.deepEqual(loadConfig({ KILN_GPUS: 'GPU-8f2a1c3e-0000-1111-2222-333344445555' }).gpus, [
+      'GPU-8f2a1c3e-0000-1111-2222-333344445555',
+    ]);
+    assert.throws(() => loadConfig({ KILN_GPUS: '0,1', KILN_ROLE: 'api' }), /KILN_GPUS needs KILN_ROLE/);
   });
 });

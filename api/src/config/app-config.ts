@@ -49,6 +49,15 @@ export interface AppConfig {
    * the GPU; false: inside the GPU job (the old path, kept as the benchmark's baseline).
    */
   webModelOverlap: boolean;
+  /** KILN_ROLE: `all` (HTTP api and a GPU worker, the default), `api` (HTTP only) or `worker` (jobs only, no HTTP). */
+  role: ProcessRole;
+  /**
+   * KILN_GPUS: device ids (e.g. "0,1" or GPU UUIDs) for one worker per GPU on this machine, each
+   * with its own sidecar pinned by CUDA_VISIBLE_DEVICES; empty = one worker, devices as the environment says.
+   */
+  gpus: string[];
+  /** Where models live (STORAGE_URL): the STATIC_DIR folder, or an S3-compatible bucket. */
+  storage: StorageTarget;
 }
 
 /** Who may generate and follow tasks (docs/design.md, Operations). At least one mode is set. */
@@ -66,6 +75,64 @@ export interface CloudflareAccessConfig {
   audiences: string[];
   /** Where the team's signing keys are (JWKS): <issuer>/cdn-cgi/access/certs unless CF_ACCESS_CERTS_URL. */
   certsUrl: string;
+}
+
+/**
+ * STORAGE_URL parsed: unset or `file:` = the STATIC_DIR folder (one machine); `s3://bucket/prefix`
+ * = an S3-compatible bucket (several machines), with STORAGE_PUBLIC_URL, when set, the bucket's
+ * public address that model URLs name instead of /static/.
+ */
+export type ProcessRole = 'all' | 'api' | 'worker';
+const ROLES: readonly ProcessRole[] = ['all', 'api', 'worker'];
+
+/** True when this process runs jobs (a Bull worker with its own sidecar). */
+export function runsJobs(config: Pick<AppConfig, 'role'>): boolean {
+  return config.role !== 'api';
+}
+
+/** True when this process answers HTTP. */
+export function servesHttp(config: Pick<AppConfig, 'role'>): boolean {
+  return config.role !== 'worker';
+}
+
+/** A CUDA device as CUDA_VISIBLE_DEVICES names one: an index, or a GPU/MIG UUID. */
+const GPU_ID = /^(?:\d{1,3}|(?:GPU|MIG)-[0-9A-Za-z-]{1,80})$/;
+
+function gpusVar(env: NodeJS.ProcessEnv, role: ProcessRole): string[] {
+  const raw = optional(env, 'KILN_GPUS');
+  if (raw === undefined) return [];
+  const gpus = raw.split(',').map((gpu) => gpu.trim());
+  if (gpus.some((gpu) => !GPU_ID.test(gpu)) || new Set(gpus).size !== gpus.length) {
+    throw new ConfigError(`KILN_GPUS must list distinct CUDA device ids, e.g. "0,1", got "${raw}"`);
+  }
+  if (role === 'api')
+    throw new ConfigError('KILN_GPUS needs KILN_ROLE all or worker (an api-only process runs no jobs)');
+  return gpus;
+}
+
+export type StorageTarget =
+  { kind: 'local' } | { kind: 's3'; bucket: string; prefix: string; publicUrl: string | undefined };
+
+/** Bucket names as S3 and R2 accept them (3-63 of a-z 0-9 . -, starting and ending alnum). */
+const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+
+function storageVar(env: NodeJS.ProcessEnv): StorageTarget {
+  const raw = optional(env, 'STORAGE_URL');
+  const publicUrl = urlVar(env, 'STORAGE_PUBLIC_URL', ['http:', 'https:']);
+  if (raw === undefined || raw === 'file:' || raw === 'file://') {
+    if (publicUrl !== undefined) {
+      throw new ConfigError('STORAGE_PUBLIC_URL needs an object store: set STORAGE_URL=s3://bucket/prefix');
+    }
+    return { kind: 'local' };
+  }
+  const match = /^s3:\/\/([^/]+)(?:\/(.*))?$/.exec(raw);
+  if (!match || !BUCKET.test(match[1])) {
+    throw new ConfigError(
+      `STORAGE_URL must be file: (the STATIC_DIR folder) or s3://bucket/prefix, got "${raw}"`,
+    );
+  }
+  const path = (match[2] ?? '').replace(/^\/+|\/+$/g, '');
+  return { kind: 's3', bucket: match[1], prefix: path === '' ? '' : `${path}/`, publicUrl };
 }
 
 export class ConfigError extends Error {}
@@ -207,6 +274,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, root = process.
   if (!ENGINES.includes(engine)) {
     throw new ConfigError(`INFERENCE_ENGINE must be one of ${ENGINES.join(', ')}, got "${engine}"`);
   }
+  const role = (optional(env, 'KILN_ROLE') ?? 'all') as ProcessRole;
+  if (!ROLES.includes(role)) {
+    throw new ConfigError(`KILN_ROLE must be one of ${ROLES.join(', ')}, got "${role}"`);
+  }
   const redisUrl = urlVar(env, 'REDIS_URL', ['redis:', 'rediss:']) ?? 'redis://127.0.0.1:6379';
   const cleanupCron = optional(env, 'CLEANUP_CRON') ?? '0 3 * * *';
   const fields = cleanupCron.split(/\s+/).length;
@@ -244,6 +315,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, root = process.
     activeTasksPerClient: intVar(env, 'ACTIVE_TASKS_PER_CLIENT', 6, 0, 100_000),
     access: accessVar(env),
     webModelOverlap: boolVar(env, 'WEB_MODEL_OVERLAP', true),
+    role,
+    gpus: gpusVar(env, role),
+    storage: storageVar(env),
   };
 }
 

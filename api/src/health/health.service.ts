@@ -1,7 +1,9 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { InferenceRepository, type InferenceHealth } from '../inference/inference.repository';
 import { RedisService } from '../redis/redis.service';
 import { TaskQueueService } from '../tasks/queue/task-queue.service';
+import { type NodeReport, WorkerRegistry } from '../tasks/workers/worker-registry.service';
 import type { HealthDto } from './health.dto';
 
 /** Inference states that make the service unable to work (503). */
@@ -23,13 +25,24 @@ export interface HealthReport {
   body: HealthDto;
 }
 
-/** Gathers Redis (a timed PING), the inference sidecar's last health and the queue's counts. */
+/** An api-only process (KILN_ROLE=api) can work while Redis answers and one live worker is up. */
+export function apiOnlyHealthStatusCode(redisUp: boolean, workers: readonly NodeReport[]): number {
+  const working = workers.some((node) => node.worker?.state === 'idle' || node.worker?.state === 'busy');
+  return redisUp && working ? 200 : 503;
+}
+
+/**
+ * Gathers Redis (a timed PING), this process's inference sidecar's last health (none in an
+ * api-only process), the queue's counts and every live worker on this Redis (WorkerRegistry).
+ */
 @Injectable()
 export class HealthService {
   constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly redis: RedisService,
-    private readonly inference: InferenceRepository,
     private readonly queue: TaskQueueService,
+    private readonly registry: WorkerRegistry,
+    @Optional() private readonly inference?: InferenceRepository,
   ) {}
 
   /** Never throws: what cannot be read is reported down (queue: null without Redis). */
@@ -43,10 +56,13 @@ export class HealthService {
     let inference: InferenceHealth | undefined;
     let inferenceError: string | undefined;
     try {
-      inference = await this.inference.health();
+      if (this.inference) inference = await this.inference.health();
     } catch (error) {
       inferenceError = error instanceof Error ? error.message : String(error);
     }
+    let workers: NodeReport[] = [];
+    if (redis.up)
+      workers = (await this.registry.nodes().catch(() => [])).filter((node) => node.worker !== null);
     let queue: HealthDto['queue'] = null;
     if (redis.up) {
       try {
@@ -55,7 +71,9 @@ export class HealthService {
         queue = null;
       }
     }
-    const httpStatus = healthStatusCode(redis.up, inference?.state);
+    const httpStatus = this.inference
+      ? healthStatusCode(redis.up, inference?.state)
+      : apiOnlyHealthStatusCode(redis.up, workers);
     return {
       httpStatus,
       body: {
@@ -74,8 +92,19 @@ export class HealthService {
               pid: inference.pid,
               restarts: inference.restarts,
             }
-          : { state: 'down', error: inferenceError ?? 'no health report' },
+          : this.inference
+            ? { state: 'down', error: inferenceError ?? 'no health report' }
+            : { state: 'none', message: 'api-only process (KILN_ROLE=api): jobs run on the workers listed' },
         queue,
+        role: this.config.role,
+        workers: workers.map((node) => ({
+          id: node.id,
+          host: node.host,
+          pid: node.pid,
+          role: node.role,
+          seen_at: node.seen_at,
+          ...node.worker,
+        })),
       },
     };
   }

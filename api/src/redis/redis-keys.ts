@@ -24,6 +24,12 @@ export const RedisKeys = {
   bullPrefix: `${PREFIX}bull`,
   /** Pub/sub: "<seq>\n<taskId>\n<snapshot JSON>" for every task change. */
   taskEventsChannel: `${PREFIX}task-events`,
+  /** Hash: process id -> its last heartbeat (JSON: role, host, pid, store identity, worker state). */
+  nodes: `${PREFIX}nodes`,
+  /** Sorted set: process id -> the time (ms) its heartbeat lapses; live processes score above now. */
+  nodesAlive: `${PREFIX}nodes:alive`,
+  /** Sorted set: worker process id -> the time (ms) its heartbeat lapses; admission counts the live ones. */
+  workersAlive: `${PREFIX}workers:alive`,
   /** Pub/sub: a task id whose running job must be aborted, on whichever process runs it. */
   cancelChannel: `${PREFIX}cancel`,
 } as const;

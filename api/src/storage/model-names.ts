@@ -19,3 +19,9 @@ export function webModelName(taskId: string): string {
 export function sourceModelName(taskId: string): string {
   return `${taskId}.source.glb`;
 }
+
+/** Names are UUID v4, so a CDN may keep a model for its whole life (48 h). */
+export const MODEL_CACHE_CONTROL = 'public, max-age=172800, immutable';
+
+/** The media type of every model (glTF binary, RFC: IANA model/gltf-binary). */
+export const MODEL_CONTENT_TYPE = 'model/gltf-binary';

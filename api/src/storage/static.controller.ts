@@ -1,24 +1,20 @@
-import { join } from 'node:path';
-import { Controller, Get, Inject, Param, Res } from '@nestjs/common';
+import { Controller, Get, Param, Req, Res } from '@nestjs/common';
 import { ApiNotFoundResponse, ApiOkResponse, ApiParam, ApiProduces, ApiTags } from '@nestjs/swagger';
-import type { Response } from 'express';
-import { ApiError, ErrorMessage } from '../common/api-error';
+import type { Request, Response } from 'express';
 import { ApiInternalErrorResponse, ErrorBodyDto } from '../common/error-body.dto';
-import { APP_CONFIG, type AppConfig } from '../config/app-config';
-import { isServableModelName } from './model-names';
+import { ModelDeliveryService } from './model-delivery.service';
 
-/** Names are UUID v4, so a CDN may keep a model for its whole life (48 h). */
-export const MODEL_CACHE_CONTROL = 'public, max-age=172800, immutable';
+export { MODEL_CACHE_CONTROL } from './model-names';
 
 /**
- * GET /static/{uuid}.glb and /static/{uuid}.source.glb, nothing else: the name is matched
- * whole against a strict pattern before the disk is touched, so no listing, no traversal.
+ * GET /static/{uuid}.glb and /static/{uuid}.source.glb, nothing else, from whichever ModelStore
+ * holds the models (ModelDeliveryService).
  */
 @ApiTags('models')
 @ApiInternalErrorResponse()
 @Controller('static')
 export class StaticController {
-  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
+  constructor(private readonly delivery: ModelDeliveryService) {}
 
   @Get(':name')
   @ApiParam({ name: 'name', example: '3f0c2a4e-8d1b-4c6e-9a7f-2b5d8e1c4a90.glb' })
@@ -33,33 +29,7 @@ export class StaticController {
     type: ErrorBodyDto,
     description: 'Not a model name, or no such model (deleted after RETENTION_HOURS).',
   })
-  serve(@Param('name') name: string, @Res() res: Response): Promise<void> {
-    if (!isServableModelName(name)) throw new ApiError(404, ErrorMessage.notFound);
-    res.setHeader('Content-Type', 'model/gltf-binary');
-    return new Promise((resolve, reject) => {
-      res.sendFile(
-        join(this.config.staticDir, name),
-        {
-          cacheControl: false,
-          lastModified: true,
-          etag: true,
-          acceptRanges: true,
-          dotfiles: 'deny',
-          // Other sites may show a model (model_url is public): helmet's same-origin would refuse them.
-          headers: { 'Cache-Control': MODEL_CACHE_CONTROL, 'Cross-Origin-Resource-Policy': 'cross-origin' },
-        },
-        (error?: Error) => {
-          if (!error) return resolve();
-          const status = (error as { status?: number; statusCode?: number }).status;
-          if (res.headersSent) return resolve();
-          res.removeHeader('Cache-Control');
-          res.removeHeader('Content-Type');
-          if (status === 404 || (error as NodeJS.ErrnoException).code === 'ENOENT') {
-            return reject(new ApiError(404, ErrorMessage.notFound));
-          }
-          reject(error);
-        },
-      );
-    });
+  serve(@Param('name') name: string, @Req() req: Request, @Res() res: Response): Promise<void> {
+    return this.delivery.serve(name, req, res);
   }
 }

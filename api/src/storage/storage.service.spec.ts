@@ -4,13 +4,13 @@ import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { loadConfig } from '../config/app-config';
 import {
   type GlbOptimisationStats,
   GlbOptimisationError,
   GlbOptimizer,
   InvalidSourceModelError,
 } from '../glb/glb-optimizer';
+import { LocalModelStore } from './local-model-store';
 import { StorageService } from './storage.service';
 
 /** Test double: writes "web:" + the source, or fails the way it is told to; records its calls. */
@@ -36,7 +36,7 @@ void describe('StorageService (real folder, fake optimiser)', () => {
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'kiln3d-storage-'));
-    storage = new StorageService(loadConfig({ STATIC_DIR: dir }), optimizer);
+    storage = new StorageService(new LocalModelStore(dir), optimizer);
     await storage.onModuleInit();
   });
   beforeEach(async () => {

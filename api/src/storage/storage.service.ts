@@ -1,41 +1,55 @@
 import { randomBytes } from 'node:crypto';
-import { copyFile, mkdir, readdir, rename, rm } from 'node:fs/promises';
+import { copyFile, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
-import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { GlbOptimisationError, GlbOptimizer } from '../glb/glb-optimizer';
+import { ModelStore } from './model-store';
 import { sourceModelName, webModelName } from './model-names';
 
-/** Where models live under STATIC_DIR, and the steps that put them there whole. */
+/**
+ * The steps that put a task's models into the ModelStore whole: the sidecar writes the source
+ * into the store's local work folder, the web model is made beside it, and only complete files
+ * are published (a folder: renamed; a bucket: uploaded, then the local copy removed).
+ */
 @Injectable()
 export class StorageService implements OnModuleInit {
   private readonly logger = new Logger(StorageService.name);
 
   constructor(
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly store: ModelStore,
     private readonly optimizer: GlbOptimizer,
   ) {}
 
+  /** Stops the start when the store cannot be used (ModelStoreUnavailableError: missing bucket, refused credentials). */
   async onModuleInit(): Promise<void> {
-    await mkdir(this.config.staticDir, { recursive: true });
+    await this.store.check();
+    this.logger.log(`models stored in ${this.store.location}`);
   }
 
+  /** Local path where the engine writes a task's source model (the sidecar writes it via a temporary name). */
   sourcePath(taskId: string): string {
-    return join(this.config.staticDir, sourceModelName(taskId));
+    return join(this.store.workDir, sourceModelName(taskId));
   }
 
+  /** Local path of the web model before it is published (the folder store: its final place). */
   webPath(taskId: string): string {
-    return join(this.config.staticDir, webModelName(taskId));
+    return join(this.store.workDir, webModelName(taskId));
+  }
+
+  /** The path or URL a finished task hands out for a model: /static/{name}, or the bucket's public URL. */
+  modelPath(name: string): string {
+    return this.store.publicUrl(name) ?? `/static/${name}`;
   }
 
   private temporaryPath(taskId: string): string {
-    return join(this.config.staticDir, `.${taskId}.${randomBytes(4).toString('hex')}.partial`);
+    return join(this.store.workDir, `.${taskId}.${randomBytes(4).toString('hex')}.partial`);
   }
 
   /**
    * Makes {uuid}.glb, the model for the web (meshopt geometry, WebP textures), from the engine's
    * {uuid}.source.glb, written under a temporary name that is neither servable nor *.glb, then
-   * renamed, so a partial file is never served or swept.
+   * publishes both (the source first: a task is completed only once both are in the store), so a
+   * partial file is never served or swept.
    *
    * A source that fails glTF-Validator rejects (the task fails: 500 Internal error, logged with
    * the validator's errors). A valid source that cannot be optimised is published unchanged,
@@ -60,7 +74,8 @@ export class StorageService implements OnModuleInit {
         await rm(temporary, { force: true });
         await copyFile(this.sourcePath(taskId), temporary);
       }
-      await rename(temporary, this.webPath(taskId));
+      await this.store.publish(this.sourcePath(taskId), sourceModelName(taskId));
+      await this.store.publish(temporary, webModelName(taskId));
     } catch (error) {
       await rm(temporary, { force: true });
       throw error;
@@ -68,22 +83,25 @@ export class StorageService implements OnModuleInit {
   }
 
   /**
-   * Removes a task's model files (a task cancelled or failed after the engine wrote them), and the
-   * sidecar's temporary ".{name}.{pid}.{hex}.tmp" for it, which a killed sidecar leaves behind and
-   * the cleanup cron (".glb" only) would never sweep; likewise a web model's ".{uuid}.{hex}.partial"
-   * left by an api killed while optimising.
+   * Removes a task's models from the store (a task cancelled or failed after the engine wrote
+   * them) and its local leftovers in the work folder: the source, the sidecar's temporary
+   * ".{name}.{pid}.{hex}.tmp", which a killed sidecar leaves behind and the cleanup cron (".glb"
+   * only) would never sweep, and a web model's ".{uuid}.{hex}.partial" left by an api killed
+   * while optimising.
    */
   async removeModels(taskId: string): Promise<void> {
+    const workDir = this.store.workDir;
     const leftoverPrefix = `.${sourceModelName(taskId)}.`;
-    const leftovers = (await readdir(this.config.staticDir).catch(() => [] as string[])).filter(
+    const leftovers = (await readdir(workDir).catch(() => [] as string[])).filter(
       (name) =>
         (name.startsWith(leftoverPrefix) && name.endsWith('.tmp')) ||
         (name.startsWith(`.${taskId}.`) && name.endsWith('.partial')),
     );
     await Promise.all([
+      this.store.remove([sourceModelName(taskId), webModelName(taskId)]),
       rm(this.sourcePath(taskId), { force: true }),
       rm(this.webPath(taskId), { force: true }),
-      ...leftovers.map((name) => rm(join(this.config.staticDir, name), { force: true })),
+      ...leftovers.map((name) => rm(join(workDir, name), { force: true })),
     ]);
   }
 }

@@ -7,17 +7,15 @@ import { RedisKeys } from '../redis/redis-keys';
 import { StorageModule } from '../storage/storage.module';
 import { AdmissionService, RESERVATION_GRACE, RESERVATION_GRACE_MS } from './admission/admission.service';
 import { JobDurationsService } from './queue/job-durations.service';
-import { GenerationProcessor } from './queue/generation.processor';
 import { GENERATION_QUEUE, QUEUE_SETTINGS, WEB_MODEL_QUEUE } from './queue/job-names';
 import { TaskEventsService } from './events/task-events.service';
 import { QueuePositionsService } from './queue/queue-positions.service';
 import { TaskQueueService } from './queue/task-queue.service';
-import { WebModelProcessor } from './queue/web-model.processor';
 import { RunningJobsService } from './run/running-jobs.service';
-import { TaskRunner } from './run/task-runner.service';
 import { TaskStore } from './state/task-store.service';
 import { TaskStreamService } from './stream/task-stream.service';
 import { StatusController } from './status.controller';
+import { WorkerRegistry } from './workers/worker-registry.service';
 
 /**
  * The task domain: admission, the Bull queue and its processor, task state and events in Redis,
@@ -29,6 +27,9 @@ import { StatusController } from './status.controller';
  * 500 "Internal error" (GenerationProcessor). A graceful stop re-adds the running job at the head.
  * A model's web optimisation is a job of a second queue (WebModelProcessor), so the GPU's next
  * job starts while it runs; it follows the same lock and stalled rules.
+ * The Bull workers themselves (GenerationProcessor, WebModelProcessor) are GenerationWorkerModule's,
+ * which a process imports only when it runs jobs (KILN_ROLE all or worker); every process
+ * announces itself in the WorkerRegistry.
  */
 @Module({
   imports: [
@@ -54,11 +55,21 @@ import { StatusController } from './status.controller';
     TaskStreamService,
     QueuePositionsService,
     RunningJobsService,
-    TaskRunner,
-    GenerationProcessor,
-    WebModelProcessor,
     TaskQueueService,
+    WorkerRegistry,
   ],
-  exports: [TaskStore, TaskEventsService, TaskQueueService, AdmissionService],
+  exports: [
+    BullModule,
+    StorageModule,
+    TaskEventsService,
+    TaskQueueService,
+    AdmissionService,
+    TaskStore,
+    JobDurationsService,
+    RunningJobsService,
+    Clock,
+    QueuePositionsService,
+    WorkerRegistry,
+  ],
 })
 export class TasksModule {}

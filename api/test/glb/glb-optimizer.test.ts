@@ -3,8 +3,8 @@ import { randomUUID } from 'node:crypto';
 import { copyFile, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { loadConfig } from '../../src/config/app-config';
 import { DEFAULT_WORKER_SETTINGS, WorkerGlbOptimizer } from '../../src/glb/glb-optimizer';
+import { LocalModelStore } from '../../src/storage/local-model-store';
 import { StorageService } from '../../src/storage/storage.service';
 import { GLB_DIR, SAMPLES_DIR, tempDir } from '../support/env';
 import { type GlbSummary, inflateGlb, summariseGlb, texturedGridGlb } from '../support/glb-models';
@@ -18,7 +18,7 @@ import { gltfIssues, issuesAddedByOptimisation } from '../support/gltf';
  */
 void describe('web models from real GLBs (StorageService + WorkerGlbOptimizer)', () => {
   const dir = tempDir('glb-optimize');
-  const storage = new StorageService(loadConfig({ STATIC_DIR: dir.path }), new WorkerGlbOptimizer());
+  const storage = new StorageService(new LocalModelStore(dir.path), new WorkerGlbOptimizer());
   const inflated = join(dir.path, 'inflate-elephant.glb');
   const dense = join(dir.path, 'dense-grid-2k-texture.glb');
   const inputs = [

@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import type { SchedulerRegistry } from '@nestjs/schedule';
 import { CleanupService } from '../../src/cleanup/cleanup.service';
-import { ModelFiles } from '../../src/cleanup/model-files';
 import { Clock } from '../../src/common/clock';
 import { loadConfig } from '../../src/config/app-config';
+import { LocalModelStore } from '../../src/storage/local-model-store';
 import { tempDir } from '../support/env';
 
 /** The real filesystem with forged modification times. */
@@ -32,8 +32,8 @@ void describe('model cleanup on a real folder', () => {
     utimesSync(join(dir.path, 'old.glb'), hoursAgo(500), hoursAgo(500));
 
     const service = new CleanupService(
-      loadConfig({ STATIC_DIR: dir.path, RETENTION_HOURS: '48' }),
-      new ModelFiles(),
+      loadConfig({ RETENTION_HOURS: '48' }),
+      new LocalModelStore(dir.path),
       new Clock(),
       {} as SchedulerRegistry,
     );
@@ -50,8 +50,8 @@ void describe('model cleanup on a real folder', () => {
 
   void it('copes with a missing folder', async () => {
     const service = new CleanupService(
-      loadConfig({ STATIC_DIR: join(dir.path, 'absent') }),
-      new ModelFiles(),
+      loadConfig({}),
+      new LocalModelStore(join(dir.path, 'absent')),
       new Clock(),
       {} as SchedulerRegistry,
     );

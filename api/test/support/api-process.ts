@@ -44,6 +44,11 @@ export interface StartOptions {
   /** Wait for the sidecar to report ready (default true). */
   waitReady?: boolean;
   port?: number;
+  /**
+   * Replaces the /api/health poll as the readiness check (a worker-only process, KILN_ROLE=worker,
+   * answers no HTTP: it is ready once an api process lists it).
+   */
+  ready?: (child: ChildProcess) => Promise<boolean>;
 }
 
 export async function startApi(options: StartOptions): Promise<ApiProcess> {
@@ -102,6 +107,11 @@ export async function startApi(options: StartOptions): Promise<ApiProcess> {
     if (Date.now() > deadline) {
       await api.kill();
       throw new Error(`api did not become ready:\n${output.slice(-3000)}`);
+    }
+    if (options.ready) {
+      if (await options.ready(child).catch(() => false)) return api;
+      await sleep(150);
+      continue;
     }
     try {
       const response = await fetch(`${url}/api/health`);

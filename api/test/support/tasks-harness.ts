@@ -13,6 +13,7 @@ import { GENERATION_QUEUE } from '../../src/tasks/queue/job-names';
 import { TaskQueueService } from '../../src/tasks/queue/task-queue.service';
 import type { TaskRecord } from '../../src/tasks/state/task-snapshot';
 import { TaskStore } from '../../src/tasks/state/task-store.service';
+import { GenerationWorkerModule } from '../../src/tasks/queue/generation-worker.module';
 import { TasksModule } from '../../src/tasks/tasks.module';
 import { clearKilnKeys } from './env';
 import { type FakeInference, fakeInferenceModule } from './fake-inference';
@@ -53,7 +54,13 @@ export async function startTasksHarness(
 ): Promise<TasksHarness> {
   await clearKilnKeys();
   let builder = Test.createTestingModule({
-    imports: [ConfigModule.forRoot(config), RedisModule, fakeInferenceModule(fake), TasksModule],
+    imports: [
+      ConfigModule.forRoot(config),
+      RedisModule,
+      fakeInferenceModule(fake),
+      TasksModule,
+      GenerationWorkerModule,
+    ],
   })
     .overrideProvider(GlbOptimizer)
     .useValue(optimizer);

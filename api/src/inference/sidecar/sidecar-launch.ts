@@ -6,7 +6,7 @@ import type { ManagedSidecarSpec } from './managed-sidecar';
 import { SidecarLauncher } from './sidecar-process';
 
 /** Variables of the api's environment that the sidecar has no use for and should not see. */
-const WITHHELD_ENV = new Set(['ADMIN_TOKEN']);
+const WITHHELD_ENV = new Set(['ADMIN_TOKEN', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN']);
 
 /** The sidecar's environment: the api's own (every KILN_* included) plus the config-derived KILN_* values. */
 export function sidecarEnvironment(

@@ -2,8 +2,12 @@
 
 /**
  * Takes a slot, checking the queue first, then the client's own share of it.
- * KEYS: admission, admission clients (hash task id -> client key).
- * ARGV: capacity, score (ms), taskId, client key ('' = not counted), per-client limit (0 = none).
+ * KEYS: admission, admission clients (hash task id -> client key), live workers (sorted set:
+ * worker id -> heartbeat lapse time, ms).
+ * ARGV: waiting limit (MAX_QUEUE), score (now, ms), taskId, client key ('' = not counted),
+ * per-client limit (0 = none).
+ * Slots = one running per live worker (at least one, so tasks wait while every worker restarts)
+ * + MAX_QUEUE waiting.
  * 1 = admitted (or already held), 0 = full (503: nobody gets in, whoever asks), -1 = this client
  * already holds its limit of unfinished tasks (429). A client's count is its entries whose task
  * still holds a slot, so it drops the moment a slot goes (task end, release, reconcile); entries
@@ -11,7 +15,9 @@
  */
 export const RESERVE_SLOT_LUA = `
 if redis.call('ZSCORE', KEYS[1], ARGV[3]) then return 1 end
-if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[1]) then return 0 end
+local workers = redis.call('ZCOUNT', KEYS[3], '(' .. ARGV[2], '+inf')
+if workers < 1 then workers = 1 end
+if redis.call('ZCARD', KEYS[1]) >= workers + tonumber(ARGV[1]) then return 0 end
 local mine = 0
 local owners = redis.call('HGETALL', KEYS[2])
 for i = 1, #owners, 2 do

@@ -26,7 +26,7 @@ export interface ReconcileResult {
 
 /**
  * Queue admission (docs/design.md, Queue): a task holds one slot from before its image is decoded
- * until it finishes. Slots = MAX_QUEUE waiting + 1 running. The check-and-add is one Lua
+ * until it finishes. Slots = MAX_QUEUE waiting + one running per live worker. The check-and-add is one Lua
  * script, so concurrent uploads on any number of api processes can never overfill it. Leaked
  * slots and orphaned tasks are found by reconcile(), which TaskQueueService runs at boot and
  * every minute.
@@ -41,9 +41,14 @@ export class AdmissionService {
     @Inject(RESERVATION_GRACE) private readonly graceMs: number = RESERVATION_GRACE_MS,
   ) {}
 
-  /** Slots in all: MAX_QUEUE waiting + 1 running. */
-  get capacity(): number {
-    return this.config.maxQueue + 1;
+  /** Workers whose heartbeat has not lapsed (WorkerRegistry), across every process on this Redis. */
+  async liveWorkers(): Promise<number> {
+    return this.redis.client.zcount(RedisKeys.workersAlive, `(${this.clock.now()}`, '+inf');
+  }
+
+  /** Slots in all: one running per live worker (at least one) + MAX_QUEUE waiting. */
+  async capacity(): Promise<number> {
+    return Math.max(1, await this.liveWorkers()) + this.config.maxQueue;
   }
 
   /**
@@ -73,10 +78,11 @@ export class AdmissionService {
     const result = Number(
       await this.redis.client.eval(
         RESERVE_SLOT_LUA,
-        2,
+        3,
         RedisKeys.admission,
         RedisKeys.admissionClients,
-        this.capacity,
+        RedisKeys.workersAlive,
+        this.config.maxQueue,
         this.clock.now(),
         taskId,
         client,

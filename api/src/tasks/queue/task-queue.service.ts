@@ -159,7 +159,7 @@ export class TaskQueueService implements OnModuleInit, OnModuleDestroy {
       waiting: counts.waiting,
       active: counts.active,
       slots_held: await this.admission.held(),
-      capacity: this.admission.capacity,
+      capacity: await this.admission.capacity(),
     };
   }
 }

@@ -65,6 +65,11 @@ export class RunningJobsService implements OnModuleInit, OnModuleDestroy {
     return controller.signal;
   }
 
+  /** Tasks whose job runs in this process now (the worker heartbeat reports them). */
+  get runningTaskIds(): string[] {
+    return [...this.running.keys()];
+  }
+
   /** The task's job no longer runs here. */
   end(taskId: string): void {
     this.running.delete(taskId);

@@ -1,0 +1,98 @@
+import { createReadStream } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { access, constants, mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import type { Readable } from 'node:stream';
+import { type ByteRange, type ModelInfo, ModelStore, ModelStoreUnavailableError } from './model-store';
+
+/** Express's weak ETag for a file (the `etag` package's stat form): size and mtime in hex. */
+function weakEtag(size: number, mtimeMs: number): string {
+  return `W/"${size.toString(16)}-${Math.floor(mtimeMs).toString(16)}"`;
+}
+
+/** The file in STATIC_DIR that names the folder (never a model name, so never served or swept). */
+export const FOLDER_MARKER = '.kiln3d-folder-id';
+
+/**
+ * Models as files in one folder (STATIC_DIR): the default, for one machine (any number of api
+ * processes on that machine share it). Files are made in the folder itself, so publishing is a
+ * rename on one filesystem: readers see the whole file or none.
+ */
+export class LocalModelStore extends ModelStore {
+  readonly location: string;
+  readonly workDir: string;
+
+  constructor(readonly dir: string) {
+    super();
+    this.location = resolve(dir);
+    this.workDir = this.location;
+  }
+
+  async check(): Promise<void> {
+    try {
+      await mkdir(this.dir, { recursive: true });
+      await access(this.dir, constants.W_OK | constants.R_OK);
+    } catch (error) {
+      throw new ModelStoreUnavailableError(
+        `the model folder ${this.location} (STATIC_DIR) cannot be used: ${(error as Error).message}`,
+      );
+    }
+  }
+
+  /** The folder's marker: created once with a random id (exclusively, so two processes agree), then read. */
+  async identity(): Promise<string> {
+    const marker = join(this.dir, FOLDER_MARKER);
+    try {
+      await writeFile(marker, `${randomUUID()}\n`, { flag: 'wx' });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+    return `folder:${(await readFile(marker, 'utf8')).trim()}`;
+  }
+
+  async publish(localPath: string, name: string): Promise<void> {
+    const target = join(this.dir, name);
+    if (resolve(localPath) !== resolve(target)) await rename(localPath, target);
+  }
+
+  async stat(name: string): Promise<ModelInfo | undefined> {
+    try {
+      const info = await stat(join(this.dir, name));
+      if (!info.isFile()) return undefined;
+      return { name, size: info.size, lastModified: info.mtime, etag: weakEtag(info.size, info.mtimeMs) };
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw error;
+    }
+  }
+
+  read(name: string, range?: ByteRange): Promise<Readable> {
+    const stream = createReadStream(
+      join(this.dir, name),
+      range ? { start: range.start, end: range.end } : {},
+    );
+    // Resolve once the file is open, so a missing file rejects here instead of mid-answer.
+    return new Promise((resolvePromise, reject) => {
+      stream.once('open', () => resolvePromise(stream));
+      stream.once('error', reject);
+    });
+  }
+
+  async remove(names: readonly string[]): Promise<void> {
+    await Promise.all(names.map((name) => rm(join(this.dir, name), { force: true })));
+  }
+
+  async *list(): AsyncIterable<ModelInfo> {
+    let names: string[];
+    try {
+      names = await readdir(this.dir);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw error;
+    }
+    for (const name of names) {
+      const info = await this.stat(name).catch(() => undefined); // gone between readdir and stat
+      if (info) yield info;
+    }
+  }
+}

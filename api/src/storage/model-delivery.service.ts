@@ -1,0 +1,101 @@
+import { pipeline } from 'node:stream/promises';
+import { Injectable, Logger } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { ApiError, ErrorMessage } from '../common/api-error';
+import { isServableModelName, MODEL_CACHE_CONTROL, MODEL_CONTENT_TYPE } from './model-names';
+import { type ByteRange, type ModelInfo, ModelStore } from './model-store';
+
+/**
+ * If-Range (RFC 9110 §13.1.5): the range applies only while the validator still names this
+ * model: a strong ETag compared exactly, or a date equal to Last-Modified. A weak ETag never matches.
+ */
+function ifRangeHolds(header: string | undefined, info: ModelInfo): boolean {
+  if (header === undefined) return true;
+  const value = header.trim();
+  if (value.startsWith('"')) return !info.etag.startsWith('W/') && value === info.etag;
+  if (value.startsWith('W/')) return false;
+  const date = Date.parse(value);
+  return Number.isFinite(date) && Math.floor(info.lastModified.getTime() / 1000) === Math.floor(date / 1000);
+}
+
+/**
+ * Answers GET/HEAD /static/{name} from the ModelStore, the same way whichever store holds the
+ * model: Content-Type model/gltf-binary, the immutable Cache-Control, ETag and Last-Modified with
+ * conditional requests (304, through Express's req.fresh), one byte range (206, or 416 with
+ * `Content-Range: bytes * /size`; several ranges or a malformed header get the whole model, as
+ * Express's own sendFile does), streamed from the store without buffering the model.
+ */
+@Injectable()
+export class ModelDeliveryService {
+  private readonly logger = new Logger(ModelDeliveryService.name);
+
+  constructor(private readonly store: ModelStore) {}
+
+  /** Throws ApiError 404 for a name that is not a model's, or a model the store does not hold. */
+  async serve(name: string, req: Request, res: Response): Promise<void> {
+    // Matched whole against a strict pattern before the store is touched: no listing, no traversal.
+    if (!isServableModelName(name)) throw new ApiError(404, ErrorMessage.notFound);
+    const info = await this.store.stat(name);
+    if (!info) throw new ApiError(404, ErrorMessage.notFound);
+
+    let range: ByteRange | undefined;
+    if (req.headers.range !== undefined && ifRangeHolds(req.get('If-Range'), info)) {
+      const parsed = req.range(info.size, { combine: true });
+      if (parsed === -1) {
+        throw new ApiError(416, ErrorMessage.rangeNotSatisfiable, {
+          'Content-Range': `bytes */${info.size}`,
+        });
+      }
+      if (Array.isArray(parsed) && parsed.length === 1 && parsed.type === 'bytes') range = parsed[0];
+    }
+
+    res.setHeader('Content-Type', MODEL_CONTENT_TYPE);
+    res.setHeader('Cache-Control', MODEL_CACHE_CONTROL);
+    // Other sites may show a model (model_url is public): helmet's same-origin would refuse them.
+    res.setHeader('Cross-Origin-Resource-Policy', 'cross-origin');
+    res.setHeader('Accept-Ranges', 'bytes');
+    res.setHeader('ETag', info.etag);
+    res.setHeader('Last-Modified', info.lastModified.toUTCString());
+    if (req.fresh) {
+      res.status(304).end();
+      return;
+    }
+    if (range) {
+      res.status(206);
+      res.setHeader('Content-Range', `bytes ${range.start}-${range.end}/${info.size}`);
+    }
+    res.setHeader('Content-Length', String(range ? range.end - range.start + 1 : info.size));
+    if (req.method === 'HEAD') {
+      res.end();
+      return;
+    }
+    let body;
+    try {
+      body = await this.store.read(name, range);
+    } catch (error) {
+      // Deleted between stat and read (the cleanup): nothing was sent yet.
+      for (const header of [
+        'Content-Type',
+        'Cache-Control',
+        'Content-Range',
+        'Content-Length',
+        'ETag',
+        'Last-Modified',
+      ]) {
+        res.removeHeader(header);
+      }
+      res.status(200);
+      if ((error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) {
+        throw new ApiError(404, ErrorMessage.notFound);
+      }
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new ApiError(404, ErrorMessage.notFound);
+      throw error;
+    }
+    try {
+      await pipeline(body, res);
+    } catch (error) {
+      // The client went away, or the store broke off mid-answer: the headers are gone, only the socket can end.
+      this.logger.debug(`model ${name} not delivered whole: ${(error as Error).message}`);
+    }
+  }
+}

@@ -1,0 +1,152 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { readFile, readdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { after, before, describe, it } from 'node:test';
+import type { SchedulerRegistry } from '@nestjs/schedule';
+import { CleanupService } from '../../src/cleanup/cleanup.service';
+import { Clock } from '../../src/common/clock';
+import { loadConfig } from '../../src/config/app-config';
+import { WorkerGlbOptimizer } from '../../src/glb/glb-optimizer';
+import { ModelStoreUnavailableError } from '../../src/storage/model-store';
+import { S3ModelStore, createS3Client } from '../../src/storage/s3-model-store';
+import { StorageService } from '../../src/storage/storage.service';
+import { GLB_DIR, tempDir } from '../support/env';
+import { type MotoServer, startMoto } from '../support/moto';
+
+async function bytesOf(stream: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+class ShiftedClock extends Clock {
+  constructor(private readonly offsetMs: number) {
+    super();
+  }
+  override now(): number {
+    return Date.now() + this.offsetMs;
+  }
+}
+
+/**
+ * S3ModelStore against a real S3-protocol server (moto_server), reached only through the SDK's
+ * standard variables (AWS_ENDPOINT_URL_S3, keys, region), as R2 would be.
+ */
+void describe('models in an S3-compatible bucket (moto_server)', () => {
+  let moto: MotoServer;
+  const scratch = tempDir('s3-store');
+  const bucket = `kiln-${randomUUID().slice(0, 8)}`;
+  let store: S3ModelStore;
+
+  before(async () => {
+    moto = await startMoto();
+    Object.assign(process.env, moto.env());
+    await moto.createBucket(bucket);
+    store = new S3ModelStore({ bucket, prefix: 'models/', publicUrl: undefined }, scratch.path);
+  });
+  after(async () => {
+    await moto?.stop();
+    scratch.remove();
+  });
+
+  void it('checks the bucket at start: a missing one stops it with a message naming the bucket', async () => {
+    await store.check();
+    const missing = new S3ModelStore(
+      { bucket: 'no-such-bucket', prefix: '', publicUrl: undefined },
+      scratch.path,
+    );
+    await assert.rejects(
+      missing.check(),
+      (error: unknown) =>
+        error instanceof ModelStoreUnavailableError &&
+        /bucket "no-such-bucket" does not exist at http:\/\/127\.0\.0\.1:\d+/.test(error.message),
+    );
+  });
+
+  void it('refuses bad credentials at start with a message naming the variables', async () => {
+    const guarded = await startMoto({ auth: true });
+    try {
+      const saved = process.env.AWS_ENDPOINT_URL_S3;
+      process.env.AWS_ENDPOINT_URL_S3 = guarded.endpoint;
+      try {
+        const denied = new S3ModelStore(
+          { bucket, prefix: '', publicUrl: undefined },
+          scratch.path,
+          createS3Client(),
+        );
+        await assert.rejects(
+          denied.check(),
+          (error: unknown) =>
+            error instanceof ModelStoreUnavailableError &&
+            error.message.includes('check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY'),
+        );
+      } finally {
+        process.env.AWS_ENDPOINT_URL_S3 = saved;
+      }
+    } finally {
+      await guarded.stop();
+    }
+  });
+
+  void it('publishes a real model (source + web) whole, then serves ranges, lists and removes it', async () => {
+    const storage = new StorageService(store, new WorkerGlbOptimizer());
+    await storage.onModuleInit();
+    const id = randomUUID();
+    const source = await readFile(join(GLB_DIR, 'generic-trigger-left.glb'));
+    await writeFile(storage.sourcePath(id), source);
+    await storage.publishWebModel(id);
+    assert.deepEqual(await readdir(store.workDir), [], 'local copies removed once uploaded');
+
+    const sourceInfo = await store.stat(`${id}.source.glb`);
+    const webInfo = await store.stat(`${id}.glb`);
+    assert.equal(sourceInfo?.size, source.length);
+    assert.ok(webInfo && webInfo.size > 0 && webInfo.size < source.length, 'web model is the optimised one');
+    assert.match(sourceInfo?.etag ?? '', /^"[0-9a-f]{32}"$/);
+    assert.deepEqual(await bytesOf(await store.read(`${id}.source.glb`)), source);
+    const slice = await bytesOf(await store.read(`${id}.source.glb`, { start: 4, end: 11 }));
+    assert.deepEqual(slice, source.subarray(4, 12));
+    assert.equal(await store.stat(`${randomUUID()}.glb`), undefined);
+
+    const listed: string[] = [];
+    for await (const entry of store.list()) listed.push(entry.name);
+    assert.deepEqual(listed.sort(), [`${id}.glb`, `${id}.source.glb`].sort());
+
+    await storage.removeModels(id);
+    assert.equal(await store.stat(`${id}.glb`), undefined);
+    assert.equal(await store.stat(`${id}.source.glb`), undefined);
+  });
+
+  void it('cleanup deletes objects past RETENTION_HOURS and keeps younger ones', async () => {
+    const id = randomUUID();
+    for (const name of [`${id}.glb`, `${id}.source.glb`]) {
+      const local = join(store.workDir, name);
+      await writeFile(local, 'glTF');
+      await store.publish(local, name);
+    }
+    const cleanup = (offsetH: number): CleanupService =>
+      new CleanupService(
+        loadConfig({ RETENTION_HOURS: '48' }),
+        store,
+        new ShiftedClock(offsetH * 3600 * 1000),
+        {} as SchedulerRegistry,
+      );
+    assert.deepEqual(await cleanup(47).runOnce(), []);
+    assert.deepEqual((await cleanup(49).runOnce()).sort(), [`${id}.glb`, `${id}.source.glb`].sort());
+    assert.equal(await store.stat(`${id}.glb`), undefined);
+  });
+
+  void it('names the public bucket URL when STORAGE_PUBLIC_URL is set', () => {
+    const exposed = new S3ModelStore(
+      { bucket, prefix: 'glb/v1/', publicUrl: 'https://models.example.com' },
+      scratch.path,
+    );
+    const id = randomUUID();
+    assert.equal(exposed.publicUrl(`${id}.glb`), `https://models.example.com/glb/v1/${id}.glb`);
+    assert.equal(
+      new StorageService(exposed, new WorkerGlbOptimizer()).modelPath(`${id}.glb`),
+      exposed.publicUrl(`${id}.glb`),
+    );
+  });
+});
