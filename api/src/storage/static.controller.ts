@@ -1,7 +1,8 @@
+import { lstat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Controller, Get, Inject, Param, Res } from '@nestjs/common';
+import { Controller, Get, Inject, Param, Req, Res } from '@nestjs/common';
 import { ApiNotFoundResponse, ApiOkResponse, ApiParam, ApiProduces, ApiTags } from '@nestjs/swagger';
-import type { Response } from 'express';
+import type { Request, Response } from 'express';
 import { ApiError, ErrorMessage } from '../common/api-error';
 import { ApiInternalErrorResponse, ErrorBodyDto } from '../common/error-body.dto';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
@@ -12,7 +13,9 @@ export const MODEL_CACHE_CONTROL = 'public, max-age=172800, immutable';
 
 /**
  * GET /static/{uuid}.glb and /static/{uuid}.source.glb, nothing else: the name is matched
- * whole against a strict pattern before the disk is touched, so no listing, no traversal.
+ * whole against a strict pattern before the disk is touched, so no listing, no traversal; the
+ * path must end with the name (Express would also route `{name}/`), and the file must be a
+ * regular file, not a symlink someone placed in the folder (sendFile would follow it anywhere).
  */
 @ApiTags('models')
 @ApiInternalErrorResponse()
@@ -33,12 +36,15 @@ export class StaticController {
     type: ErrorBodyDto,
     description: 'Not a model name, or no such model (deleted after RETENTION_HOURS).',
   })
-  serve(@Param('name') name: string, @Res() res: Response): Promise<void> {
-    if (!isServableModelName(name)) throw new ApiError(404, ErrorMessage.notFound);
+  async serve(@Param('name') name: string, @Req() req: Request, @Res() res: Response): Promise<void> {
+    if (!isServableModelName(name) || req.path.endsWith('/')) throw new ApiError(404, ErrorMessage.notFound);
+    const path = join(this.config.staticDir, name);
+    const stat = await lstat(path).catch(() => undefined);
+    if (!stat?.isFile()) throw new ApiError(404, ErrorMessage.notFound);
     res.setHeader('Content-Type', 'model/gltf-binary');
     return new Promise((resolve, reject) => {
       res.sendFile(
-        join(this.config.staticDir, name),
+        path,
         {
           cacheControl: false,
           lastModified: true,
