@@ -1,6 +1,8 @@
 import type { CategoryRun, Profile } from './harness';
 import { type CategoryReport, emptyReport, formatTable, isClean } from './report';
+import { runLoad } from './load';
 import { runStaticFiles } from './static-files';
+import { runUploadFuzz } from './upload-fuzz';
 import { runUploads } from './uploads';
 
 /**
@@ -13,7 +15,9 @@ import { runUploads } from './uploads';
  */
 const CATEGORIES: Record<string, CategoryRun> = {
   uploads: runUploads,
+  fuzz: runUploadFuzz,
   static: runStaticFiles,
+  load: runLoad,
 };
 
 async function main(): Promise<void> {
