@@ -145,6 +145,8 @@ export class Recorder {
   readonly report: CategoryReport;
   readonly admitted = new Set<string>();
   readonly completed = new Set<string>();
+  /** Tasks already seen at their end (a category may settle several times, on several apis). */
+  readonly ended = new Set<string>();
 
   constructor(
     category: string,
@@ -155,9 +157,14 @@ export class Recorder {
 
   /**
    * Runs one case. fn throws (assert) when the answer is not the documented one, CrashError for
-   * an undocumented 5xx; it may return a note. After it, a dead or unhealthy api is a crash.
+   * an undocumented 5xx; it may return a note. After it, a dead or unhealthy api is a crash
+   * (api: the process, or a getter for one the case restarts).
    */
-  async check(name: string, api: ApiProcess | undefined, fn: () => Promise<string | void>): Promise<void> {
+  async check(
+    name: string,
+    api: ApiProcess | (() => ApiProcess) | undefined,
+    fn: () => Promise<string | void>,
+  ): Promise<void> {
     let documented = true;
     let crashed = false;
     let detail = '';
@@ -168,7 +175,8 @@ export class Recorder {
       crashed = error instanceof CrashError;
       detail = error instanceof Error ? error.message.split('\n').slice(0, 3).join(' ') : String(error);
     }
-    if (api && !(await apiAlive(api))) {
+    const after = typeof api === 'function' ? api() : api;
+    if (after && !(await apiAlive(after))) {
       crashed = true;
       detail = `${detail} api down after the case`.trim();
     }
@@ -177,13 +185,14 @@ export class Recorder {
   }
 
   /**
-   * Waits until every admitted task has ended (GET /api/tasks/{id}); a task that does not end
-   * within timeoutMs is lost; a completed task must have its two model files.
+   * Waits until every admitted task not yet settled has ended (GET /api/tasks/{id}); a task that
+   * does not end within timeoutMs is lost; a completed task must have its web model file.
    */
   async settle(api: ApiProcess, suite: SuiteApi | undefined, timeoutMs: number): Promise<Map<string, TaskEnd>> {
     const ends = new Map<string, TaskEnd>();
     const deadline = Date.now() + timeoutMs;
-    for (const id of this.admitted) {
+    for (const id of [...this.admitted].filter((t) => !this.ended.has(t))) {
+      this.ended.add(id);
       for (;;) {
         let end: TaskEnd | undefined;
         try {

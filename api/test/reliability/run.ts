@@ -1,5 +1,6 @@
 import type { CategoryRun, Profile } from './harness';
 import { type CategoryReport, emptyReport, formatTable, isClean } from './report';
+import { runFaults } from './faults';
 import { runLoad } from './load';
 import { runStaticFiles } from './static-files';
 import { runUploadFuzz } from './upload-fuzz';
@@ -18,6 +19,7 @@ const CATEGORIES: Record<string, CategoryRun> = {
   fuzz: runUploadFuzz,
   static: runStaticFiles,
   load: runLoad,
+  faults: runFaults,
 };
 
 async function main(): Promise<void> {
