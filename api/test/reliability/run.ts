@@ -5,6 +5,7 @@ import { runLoad } from './load';
 import { runStaticFiles } from './static-files';
 import { runUploadFuzz } from './upload-fuzz';
 import { runUploads } from './uploads';
+import { runWiring } from './wiring';
 
 /**
  * The reliability suite's runner (issue 11, docs/reliability.md):
@@ -20,6 +21,7 @@ const CATEGORIES: Record<string, CategoryRun> = {
   static: runStaticFiles,
   load: runLoad,
   faults: runFaults,
+  wiring: runWiring,
 };
 
 async function main(): Promise<void> {
