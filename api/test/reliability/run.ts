@@ -1,3 +1,4 @@
+import { runApiFuzz } from './api-fuzz';
 import type { CategoryRun, Profile } from './harness';
 import { type CategoryReport, emptyReport, formatTable, isClean } from './report';
 import { runFaults } from './faults';
@@ -22,6 +23,7 @@ const CATEGORIES: Record<string, CategoryRun> = {
   load: runLoad,
   faults: runFaults,
   wiring: runWiring,
+  schemathesis: runApiFuzz,
 };
 
 async function main(): Promise<void> {
