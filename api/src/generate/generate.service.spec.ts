@@ -3,8 +3,6 @@ import { describe, it } from 'node:test';
 import sharp from 'sharp';
 import { ApiError, ErrorMessage } from '../common/api-error';
 import type { AdmissionService } from '../tasks/admission/admission.service';
-import type { TaskEventsService } from '../tasks/events/task-events.service';
-import type { TaskQueueService } from '../tasks/queue/task-queue.service';
 import { GenerateService } from './generate.service';
 
 /** An admission whose queue is full: every admit() is the contract's 503 (admission.service.ts). */
@@ -20,15 +18,13 @@ class FullAdmission {
 }
 
 function service(admission: FullAdmission): GenerateService {
+  // Neither is reached: every case ends at the header, the thumbnail or admission.
   const unused = {} as never;
-  return new GenerateService(
-    admission as unknown as AdmissionService,
-    unused as TaskQueueService,
-    unused as TaskEventsService,
-  );
+  return new GenerateService(admission as unknown as AdmissionService, unused, unused);
 }
 
-const file = (buffer: Buffer): Express.Multer.File => ({ buffer, size: buffer.length }) as Express.Multer.File;
+const file = (buffer: Buffer): Express.Multer.File =>
+  ({ buffer, size: buffer.length }) as Express.Multer.File;
 
 const solid = (alpha: number) =>
   sharp({ create: { width: 256, height: 256, channels: 4, background: { r: 200, g: 30, b: 30, alpha } } })

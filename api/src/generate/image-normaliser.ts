@@ -74,7 +74,12 @@ export async function refuseBlank(bytes: Buffer): Promise<void> {
   let stats: sharp.Stats;
   try {
     thumbnail = await sharp(bytes, DECODE_OPTIONS)
-      .resize({ width: BLANK_CHECK_SIDE_PX, height: BLANK_CHECK_SIDE_PX, fit: 'inside', withoutEnlargement: true })
+      .resize({
+        width: BLANK_CHECK_SIDE_PX,
+        height: BLANK_CHECK_SIDE_PX,
+        fit: 'inside',
+        withoutEnlargement: true,
+      })
       .png({ compressionLevel: 0 })
       .toBuffer({ resolveWithObject: true });
     stats = await sharp(thumbnail.data).stats();

@@ -22,9 +22,16 @@ const CHECKS = [
   'response_schema_conformance',
 ];
 
-function run(cmd: string, args: string[], timeoutMs: number): Promise<{ code: number | null; output: string }> {
+function run(
+  cmd: string,
+  args: string[],
+  timeoutMs: number,
+): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+    const child = spawn(cmd, args, {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, NO_COLOR: '1' },
+    });
     let output = '';
     child.stdout.on('data', (c: Buffer) => (output += c.toString()));
     child.stderr.on('data', (c: Buffer) => (output += c.toString()));
@@ -75,9 +82,15 @@ export const runApiFuzz: CategoryRun = async (ctx) => {
     const failures = Number(/found (\d+) unique failures?/.exec(output)?.[1] ?? 0);
     const serverErrors = Number(/Server error: (\d+)/.exec(output)?.[1] ?? 0);
     for (let i = 0; i < generated - failures; i++) {
-      recorder.report.cases.push({ name: `schemathesis case ${i + 1}`, documented: true, crashed: false, detail: '' });
+      recorder.report.cases.push({
+        name: `schemathesis case ${i + 1}`,
+        documented: true,
+        crashed: false,
+        detail: '',
+      });
     }
-    const failureBlock = /={5,} FAILURES ={5,}([\s\S]*?)={5,} (?:WARNINGS|SUMMARY)/.exec(output)?.[1] ?? output.slice(-3000);
+    const failureBlock =
+      /={5,} FAILURES ={5,}([\s\S]*?)={5,} (?:WARNINGS|SUMMARY)/.exec(output)?.[1] ?? output.slice(-3000);
     for (let i = 0; i < failures; i++) {
       recorder.report.cases.push({
         name: `schemathesis failure ${i + 1}`,

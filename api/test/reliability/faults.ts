@@ -40,16 +40,21 @@ const statusOf = async (url: string, id: string): Promise<Record<string, unknown
 export const runFaults: CategoryRun = async (ctx) => {
   const recorder = new Recorder('faults', ctx);
   const only = process.env.KILN_RELIABILITY_FAULTS?.split(',');
-  const scenarios: [string, (r: Recorder) => Promise<void>][] = [
-    ['sidecar', sidecarKilled],
-    ['stall', engineStalls],
-    ['api', apiKilledWithWaiting],
-    ['redis', redisRestarted],
-    ['disk', diskFills],
-    ['slot', crashBetweenSlotAndEnqueue],
+  // [name, scenario, in the quick profile too]: the two slowest run in the full profile only
+  // (api/test/e2e/restarts.test.ts kills the api in every `npm test` already).
+  const scenarios: [string, (r: Recorder) => Promise<void>, boolean][] = [
+    ['sidecar', sidecarKilled, true],
+    ['stall', engineStalls, true],
+    ['api', apiKilledWithWaiting, false],
+    ['redis', redisRestarted, false],
+    ['disk', diskFills, true],
+    ['slot', crashBetweenSlotAndEnqueue, true],
   ];
-  for (const [name, scenario] of scenarios) {
-    if (only && !only.includes(name)) continue;
+  for (const [name, scenario, quick] of scenarios) {
+    if (only ? !only.includes(name) : !quick && ctx.profile !== 'full') {
+      if (!only) recorder.report.skipped.push(`${name}: full profile only`);
+      continue;
+    }
     ctx.log(`${name}...`);
     await scenario(recorder);
   }
@@ -61,28 +66,34 @@ async function sidecarKilled(recorder: Recorder): Promise<void> {
   const suite = await startSuiteApi('fault-sidecar', { INFERENCE_ENGINE: 'simulate', SIMULATE_SECONDS: '4' });
   try {
     const png = await discPng();
-    await recorder.check('sidecar SIGKILLed mid-job: the task ends, the sidecar returns, the queue moves on', suite.api, async () => {
-      const before = (await health(suite.api.url)).inference?.pid;
-      assert.ok(before, 'the sidecar pid is in /api/health');
-      const first = await submit(suite, recorder, png);
-      const second = await submit(suite, recorder, png);
-      await waitFor('the job to run', async () => ((await statusOf(suite.api.url, first))['status'] === 'processing' ? true : undefined));
-      await sleep(500);
-      process.kill(before, 'SIGKILL');
-      const ends = await recorder.settle(suite.api, suite, 90_000);
-      const end = ends.get(first);
-      assert.ok(
-        end?.status === 'completed' || (end?.http_status === 500 && end.error === ErrorMessage.internal),
-        `first task ${JSON.stringify(end)}`,
-      );
-      assert.equal(ends.get(second)?.status, 'completed', 'the next task completes');
-      const after = await waitFor('a ready sidecar', async () => {
-        const h = await health(suite.api.url);
-        return h.inference?.state === 'ready' ? h.inference.pid : undefined;
-      });
-      assert.notEqual(after, before);
-      return `first task ${end?.status}, sidecar ${before} -> ${after}`;
-    });
+    await recorder.check(
+      'sidecar SIGKILLed mid-job: the task ends, the sidecar returns, the queue moves on',
+      suite.api,
+      async () => {
+        const before = (await health(suite.api.url)).inference?.pid;
+        assert.ok(before, 'the sidecar pid is in /api/health');
+        const first = await submit(suite, recorder, png);
+        const second = await submit(suite, recorder, png);
+        await waitFor('the job to run', async () =>
+          (await statusOf(suite.api.url, first))['status'] === 'processing' ? true : undefined,
+        );
+        await sleep(500);
+        process.kill(before, 'SIGKILL');
+        const ends = await recorder.settle(suite.api, suite, 90_000);
+        const end = ends.get(first);
+        assert.ok(
+          end?.status === 'completed' || (end?.http_status === 500 && end.error === ErrorMessage.internal),
+          `first task ${JSON.stringify(end)}`,
+        );
+        assert.equal(ends.get(second)?.status, 'completed', 'the next task completes');
+        const after = await waitFor('a ready sidecar', async () => {
+          const h = await health(suite.api.url);
+          return h.inference?.state === 'ready' ? h.inference.pid : undefined;
+        });
+        assert.notEqual(after, before);
+        return `first task ${end?.status}, sidecar ${before} -> ${after}`;
+      },
+    );
     await suite.api.stop();
     recorder.checkFiles(suite);
   } finally {
@@ -101,17 +112,25 @@ async function engineStalls(recorder: Recorder): Promise<void> {
     JOB_TIMEOUT_S: '3',
   });
   try {
-    await recorder.check('engine stalls past JOB_TIMEOUT_S: 504 Generation timeout, a fresh sidecar', suite.api, async () => {
-      const before = (await health(suite.api.url)).inference?.pid;
-      const id = await submit(suite, recorder, await discPng());
-      const end = (await recorder.settle(suite.api, suite, 60_000)).get(id);
-      assert.deepEqual([end?.status, end?.http_status, end?.error], ['failed', 504, ErrorMessage.timeout]);
-      const after = await waitFor('a fresh ready sidecar', async () => {
-        const h = await health(suite.api.url);
-        return h.inference?.state === 'ready' && h.inference.pid !== before ? h.inference.pid : undefined;
-      }, 60_000);
-      return `sidecar ${before} -> ${after}`;
-    });
+    await recorder.check(
+      'engine stalls past JOB_TIMEOUT_S: 504 Generation timeout, a fresh sidecar',
+      suite.api,
+      async () => {
+        const before = (await health(suite.api.url)).inference?.pid;
+        const id = await submit(suite, recorder, await discPng());
+        const end = (await recorder.settle(suite.api, suite, 60_000)).get(id);
+        assert.deepEqual([end?.status, end?.http_status, end?.error], ['failed', 504, ErrorMessage.timeout]);
+        const after = await waitFor(
+          'a fresh ready sidecar',
+          async () => {
+            const h = await health(suite.api.url);
+            return h.inference?.state === 'ready' && h.inference.pid !== before ? h.inference.pid : undefined;
+          },
+          60_000,
+        );
+        return `sidecar ${before} -> ${after}`;
+      },
+    );
     await suite.api.stop();
     recorder.checkFiles(suite);
   } finally {
@@ -124,31 +143,41 @@ async function apiKilledWithWaiting(recorder: Recorder): Promise<void> {
   const redis = await freshRedis();
   const suite = await startSuiteApi('fault-api', { INFERENCE_ENGINE: 'simulate', SIMULATE_SECONDS: '3' });
   try {
-    await recorder.check('api SIGKILLed with tasks waiting: each completes once after a start; SSE clients resume', () => suite.api, async () => {
-      const png = await discPng();
-      const ids: string[] = [];
-      for (let i = 0; i < 4; i++) ids.push(await submit(suite, recorder, png));
-      const streams = ids.map((id) => readSse(`${suite.api.url}/api/status/${id}`, { timeoutMs: 120_000 }));
-      await sleep(1000);
-      await suite.api.kill();
-      const cut = await Promise.all(streams);
-      await suite.restart({}, false);
-      const resumed = await Promise.all(
-        ids.map((id, i) =>
-          readSse(`${suite.api.url}/api/status/${id}`, {
-            lastEventId: cut[i].events.at(-1)?.id ?? 0,
-            timeoutMs: 120_000,
-          }),
-        ),
-      );
-      for (const [i, read] of resumed.entries()) {
-        assert.ok(read.endedByServer, `stream ${i} ended`);
-        const terminal = [...cut[i].events, ...read.events].filter((e) => e.event === 'completed' || e.event === 'failed');
-        assert.equal(terminal.length, 1, `task ${i}: one terminal event, got ${terminal.map((e) => e.event).join(',')}`);
-        assert.equal(terminal[0].event, 'completed', `task ${i} ${JSON.stringify(terminal[0].data)}`);
-      }
-      return undefined;
-    });
+    await recorder.check(
+      'api SIGKILLed with tasks waiting: each completes once after a start; SSE clients resume',
+      () => suite.api,
+      async () => {
+        const png = await discPng();
+        const ids: string[] = [];
+        for (let i = 0; i < 4; i++) ids.push(await submit(suite, recorder, png));
+        const streams = ids.map((id) => readSse(`${suite.api.url}/api/status/${id}`, { timeoutMs: 120_000 }));
+        await sleep(1000);
+        await suite.api.kill();
+        const cut = await Promise.all(streams);
+        await suite.restart({}, false);
+        const resumed = await Promise.all(
+          ids.map((id, i) =>
+            readSse(`${suite.api.url}/api/status/${id}`, {
+              lastEventId: cut[i].events.at(-1)?.id ?? 0,
+              timeoutMs: 120_000,
+            }),
+          ),
+        );
+        for (const [i, read] of resumed.entries()) {
+          assert.ok(read.endedByServer, `stream ${i} ended`);
+          const terminal = [...cut[i].events, ...read.events].filter(
+            (e) => e.event === 'completed' || e.event === 'failed',
+          );
+          assert.equal(
+            terminal.length,
+            1,
+            `task ${i}: one terminal event, got ${terminal.map((e) => e.event).join(',')}`,
+          );
+          assert.equal(terminal[0].event, 'completed', `task ${i} ${JSON.stringify(terminal[0].data)}`);
+        }
+        return undefined;
+      },
+    );
     await recorder.settle(suite.api, suite, 60_000);
     await suite.api.stop();
     recorder.checkFiles(suite);
@@ -166,18 +195,27 @@ async function privateRedis(dir: string, port: number): Promise<ChildProcess> {
     ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--save', ''],
     { stdio: 'ignore' },
   );
-  await waitFor('the private redis-server', async () => {
-    const probe = new Redis({ port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-    probe.on('error', () => undefined);
-    try {
-      await probe.connect();
-      return (await probe.ping()) === 'PONG' ? true : undefined;
-    } catch {
-      return undefined;
-    } finally {
-      probe.disconnect();
-    }
-  }, 10_000);
+  await waitFor(
+    'the private redis-server',
+    async () => {
+      const probe = new Redis({
+        port,
+        lazyConnect: true,
+        maxRetriesPerRequest: 0,
+        retryStrategy: () => null,
+      });
+      probe.on('error', () => undefined);
+      try {
+        await probe.connect();
+        return (await probe.ping()) === 'PONG' ? true : undefined;
+      } catch {
+        return undefined;
+      } finally {
+        probe.disconnect();
+      }
+    },
+    10_000,
+  );
   return child;
 }
 
@@ -191,25 +229,37 @@ async function redisRestarted(recorder: Recorder): Promise<void> {
     REDIS_URL: `redis://127.0.0.1:${port}/0`,
   });
   try {
-    await recorder.check('Redis restarted with work in flight: reported, recovered, no admitted task lost', suite.api, async () => {
-      const png = await discPng();
-      for (let i = 0; i < 3; i++) await submit(suite, recorder, png);
-      await sleep(1000);
-      const stopped = new Promise((r) => server.once('exit', r));
-      server.kill('SIGTERM');
-      await stopped;
-      const reported = await waitFor('health to report Redis down', async () => {
-        const response = await fetch(`${suite.api.url}/api/health`);
-        return response.status === 503 ? true : undefined;
-      }, 20_000);
-      server = await privateRedis(dir.path, port);
-      await waitFor('health ok again', async () => ((await fetch(`${suite.api.url}/api/health`)).status === 200 ? true : undefined), 60_000);
-      const ends = await recorder.settle(suite.api, suite, 120_000);
-      const notDone = [...ends].filter(([, e]) => e.status !== 'completed');
-      // A task whose job was interrupted may end failed 500 (the contract's restart rules); none is lost.
-      for (const [, e] of notDone) assert.equal(e.http_status, 500, JSON.stringify(e));
-      return `reported down: ${reported}; ${ends.size - notDone.length} of ${ends.size} completed`;
-    });
+    await recorder.check(
+      'Redis restarted with work in flight: reported, recovered, no admitted task lost',
+      suite.api,
+      async () => {
+        const png = await discPng();
+        for (let i = 0; i < 3; i++) await submit(suite, recorder, png);
+        await sleep(1000);
+        const stopped = new Promise((r) => server.once('exit', r));
+        server.kill('SIGTERM');
+        await stopped;
+        const reported = await waitFor(
+          'health to report Redis down',
+          async () => {
+            const response = await fetch(`${suite.api.url}/api/health`);
+            return response.status === 503 ? true : undefined;
+          },
+          20_000,
+        );
+        server = await privateRedis(dir.path, port);
+        await waitFor(
+          'health ok again',
+          async () => ((await fetch(`${suite.api.url}/api/health`)).status === 200 ? true : undefined),
+          60_000,
+        );
+        const ends = await recorder.settle(suite.api, suite, 120_000);
+        const notDone = [...ends].filter(([, e]) => e.status !== 'completed');
+        // A task whose job was interrupted may end failed 500 (the contract's restart rules); none is lost.
+        for (const [, e] of notDone) assert.equal(e.http_status, 500, JSON.stringify(e));
+        return `reported down: ${reported}; ${ends.size - notDone.length} of ${ends.size} completed`;
+      },
+    );
     await suite.api.stop();
     recorder.checkFiles(suite);
   } finally {
@@ -231,7 +281,9 @@ const DISK_LEFT_BYTES = 16 * 1024;
 async function diskFills(recorder: Recorder): Promise<void> {
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
   if (!isRoot) {
-    recorder.report.skipped.push('disk fills: mounting a tmpfs needs root (run the suite as root to include it)');
+    recorder.report.skipped.push(
+      'disk fills: mounting a tmpfs needs root (run the suite as root to include it)',
+    );
     return;
   }
   const mount = tempDir('rel-disk');
@@ -251,20 +303,24 @@ async function diskFills(recorder: Recorder): Promise<void> {
     const store = suite;
     const free = Number(execFileSync('df', ['--output=avail', '-B1', mount.path]).toString().split('\n')[1]);
     writeFileSync(filler, Buffer.alloc(Math.max(0, free - DISK_LEFT_BYTES)));
-    await recorder.check('disk fills while the GLB is written: the task fails cleanly, nothing partial served', store.api, async () => {
-      const id = await submit(store, recorder, await discPng());
-      const end = (await recorder.settle(store.api, store, 60_000)).get(id);
-      assert.deepEqual([end?.status, end?.http_status, end?.error], ['failed', 500, ErrorMessage.internal]);
-      for (const name of [`${id}.glb`, `${id}.source.glb`]) {
-        assert.equal((await fetch(`${store.api.url}/static/${name}`)).status, 404, `${name} is not served`);
-      }
-      const left = readdirSync(mount.path).filter((f) => f !== 'filler.bin');
-      assert.deepEqual(left, [], 'nothing partial left in the store');
-      rmSync(filler);
-      const next = await submit(store, recorder, await discPng());
-      const nextEnd = (await recorder.settle(store.api, store, 60_000)).get(next);
-      assert.equal(nextEnd?.status, 'completed', 'with room again the next task completes');
-    });
+    await recorder.check(
+      'disk fills while the GLB is written: the task fails cleanly, nothing partial served',
+      store.api,
+      async () => {
+        const id = await submit(store, recorder, await discPng());
+        const end = (await recorder.settle(store.api, store, 60_000)).get(id);
+        assert.deepEqual([end?.status, end?.http_status, end?.error], ['failed', 500, ErrorMessage.internal]);
+        for (const name of [`${id}.glb`, `${id}.source.glb`]) {
+          assert.equal((await fetch(`${store.api.url}/static/${name}`)).status, 404, `${name} is not served`);
+        }
+        const left = readdirSync(mount.path).filter((f) => f !== 'filler.bin');
+        assert.deepEqual(left, [], 'nothing partial left in the store');
+        rmSync(filler);
+        const next = await submit(store, recorder, await discPng());
+        const nextEnd = (await recorder.settle(store.api, store, 60_000)).get(next);
+        assert.equal(nextEnd?.status, 'completed', 'with room again the next task completes');
+      },
+    );
     await store.api.stop();
     recorder.checkFiles(store);
     recorder.report.strayFiles = recorder.report.strayFiles.filter((f) => f !== 'static/filler.bin');
@@ -284,15 +340,20 @@ async function diskFills(recorder: Recorder): Promise<void> {
 async function crashBetweenSlotAndEnqueue(recorder: Recorder): Promise<void> {
   const redis = await freshRedis();
   const longAgo = Date.now() - 5 * 60_000;
-  for (let i = 0; i < 6; i++) await redis.zadd(RedisKeys.admission, longAgo, `00000000-0000-4000-8000-00000000000${i}`);
+  for (let i = 0; i < 6; i++)
+    await redis.zadd(RedisKeys.admission, longAgo, `00000000-0000-4000-8000-00000000000${i}`);
   const suite = await startSuiteApi('fault-slot', { INFERENCE_ENGINE: 'simulate', SIMULATE_SECONDS: '1' });
   try {
-    await recorder.check('crash between slot and enqueue: leaked slots given back at the next start', suite.api, async () => {
-      const id = await submit(suite, recorder, await discPng());
-      const end = (await recorder.settle(suite.api, suite, 60_000)).get(id);
-      assert.equal(end?.status, 'completed');
-      assert.equal(await redis.zcard(RedisKeys.admission), 0, 'no slot held');
-    });
+    await recorder.check(
+      'crash between slot and enqueue: leaked slots given back at the next start',
+      suite.api,
+      async () => {
+        const id = await submit(suite, recorder, await discPng());
+        const end = (await recorder.settle(suite.api, suite, 60_000)).get(id);
+        assert.equal(end?.status, 'completed');
+        assert.equal(await redis.zcard(RedisKeys.admission), 0, 'no slot held');
+      },
+    );
     await suite.api.stop();
     recorder.checkFiles(suite);
   } finally {

@@ -188,7 +188,11 @@ export class Recorder {
    * Waits until every admitted task not yet settled has ended (GET /api/tasks/{id}); a task that
    * does not end within timeoutMs is lost; a completed task must have its web model file.
    */
-  async settle(api: ApiProcess, suite: SuiteApi | undefined, timeoutMs: number): Promise<Map<string, TaskEnd>> {
+  async settle(
+    api: ApiProcess,
+    suite: SuiteApi | undefined,
+    timeoutMs: number,
+  ): Promise<Map<string, TaskEnd>> {
     const ends = new Map<string, TaskEnd>();
     const deadline = Date.now() + timeoutMs;
     for (const id of [...this.admitted].filter((t) => !this.ended.has(t))) {

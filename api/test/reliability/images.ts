@@ -146,7 +146,8 @@ export function oneBitBomb(width: number, height: number, mark: boolean): Buffer
     const side = Math.floor(Math.min(width, height) / 4);
     const x0 = Math.floor((width - side) / 2 / 8);
     const y0 = Math.floor((height - side) / 2);
-    for (let y = y0; y < y0 + side; y++) raw.fill(0xff, y * rowBytes + 1 + x0, y * rowBytes + 1 + x0 + side / 8);
+    for (let y = y0; y < y0 + side; y++)
+      raw.fill(0xff, y * rowBytes + 1 + x0, y * rowBytes + 1 + x0 + side / 8);
   }
   return Buffer.concat([
     PNG_SIGNATURE,
@@ -159,9 +160,12 @@ export function oneBitBomb(width: number, height: number, mark: boolean): Buffer
 /** Splits a PNG into its chunks (type, data), after the signature. */
 function pngChunks(png: Buffer): { type: string; data: Buffer }[] {
   const chunks: { type: string; data: Buffer }[] = [];
-  for (let at = 8; at < png.length; ) {
+  for (let at = 8; at < png.length;) {
     const length = png.readUInt32BE(at);
-    chunks.push({ type: png.toString('latin1', at + 4, at + 8), data: png.subarray(at + 8, at + 8 + length) });
+    chunks.push({
+      type: png.toString('latin1', at + 4, at + 8),
+      data: png.subarray(at + 8, at + 8 + length),
+    });
     at += 12 + length;
   }
   return chunks;
@@ -208,13 +212,21 @@ export async function pngOfSize(bytes: number): Promise<Buffer> {
   const iend = png.length - 12;
   const filler = bytes - png.length - 12;
   if (filler < 0) throw new Error('too small a size');
-  const padded = Buffer.concat([png.subarray(0, iend), chunk('prVt', Buffer.alloc(filler, 0x5a)), png.subarray(iend)]);
+  const padded = Buffer.concat([
+    png.subarray(0, iend),
+    chunk('prVt', Buffer.alloc(filler, 0x5a)),
+    png.subarray(iend),
+  ]);
   if (padded.length !== bytes) throw new Error(`size ${padded.length} != ${bytes}`);
   return padded;
 }
 
 /** The colour at (x, y) of a decoded picture, as RGB. */
-export async function pixelAt(png: Buffer, x: number, y: number): Promise<{ rgb: Rgb; width: number; height: number }> {
+export async function pixelAt(
+  png: Buffer,
+  x: number,
+  y: number,
+): Promise<{ rgb: Rgb; width: number; height: number }> {
   const { data, info } = await sharp(png).removeAlpha().raw().toBuffer({ resolveWithObject: true });
   const at = (y * info.width + x) * info.channels;
   return { rgb: [data[at], data[at + 1], data[at + 2]], width: info.width, height: info.height };

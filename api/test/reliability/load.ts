@@ -93,7 +93,10 @@ export const runLoad: CategoryRun = async (ctx) => {
           assert.equal(read.status, 200);
           assert.ok(read.endedByServer, 'the stream ended after the terminal event, not before');
           assert.equal(read.events.at(-1)?.event, 'completed');
-          assert.ok(read.comments.length >= minBeats, `${read.comments.length} heartbeats, expected ${minBeats}+`);
+          assert.ok(
+            read.comments.length >= minBeats,
+            `${read.comments.length} heartbeats, expected ${minBeats}+`,
+          );
         }
         return Promise.resolve(`each got ${Math.min(...reads.map((r) => r.comments.length))}+ heartbeats`);
       },

@@ -42,26 +42,32 @@ export function postMultipart(
   }
   pieces.push(Buffer.from(`--${boundary}--\r\n`));
   const body = Buffer.concat(pieces);
-  const headers: Record<string, string | number> = { 'Content-Type': `multipart/form-data; boundary=${boundary}` };
+  const headers: Record<string, string | number> = {
+    'Content-Type': `multipart/form-data; boundary=${boundary}`,
+  };
   if (!options.chunked) headers['Content-Length'] = body.length;
   return new Promise((resolve, reject) => {
     let answered = false;
-    const req = request(new URL(options.path ?? '/api/generate', baseUrl), { method: 'POST', headers }, (res) => {
-      answered = true;
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (text += c));
-      res.on('end', () => {
-        let json: Record<string, unknown> | undefined;
-        try {
-          json = JSON.parse(text) as Record<string, unknown>;
-        } catch {
-          json = undefined;
-        }
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text, json });
-      });
-      res.on('error', reject);
-    });
+    const req = request(
+      new URL(options.path ?? '/api/generate', baseUrl),
+      { method: 'POST', headers },
+      (res) => {
+        answered = true;
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (text += c));
+        res.on('end', () => {
+          let json: Record<string, unknown> | undefined;
+          try {
+            json = JSON.parse(text) as Record<string, unknown>;
+          } catch {
+            json = undefined;
+          }
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text, json });
+        });
+        res.on('error', reject);
+      },
+    );
     req.setTimeout(options.timeoutMs ?? 60_000, () => req.destroy(new Error('no answer in time')));
     req.on('error', (error) => {
       if (!answered) reject(error);

@@ -28,10 +28,12 @@ const CATEGORIES: Record<string, CategoryRun> = {
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
-  const profile: Profile = args.includes('--full') || process.env.KILN_RELIABILITY === 'full' ? 'full' : 'quick';
+  const profile: Profile =
+    args.includes('--full') || process.env.KILN_RELIABILITY === 'full' ? 'full' : 'quick';
   const wanted = args.filter((a) => !a.startsWith('--'));
   const unknown = wanted.filter((a) => !(a in CATEGORIES));
-  if (unknown.length > 0) throw new Error(`unknown categories ${unknown.join(', ')}; known: ${Object.keys(CATEGORIES).join(', ')}`);
+  if (unknown.length > 0)
+    throw new Error(`unknown categories ${unknown.join(', ')}; known: ${Object.keys(CATEGORIES).join(', ')}`);
   const names = wanted.length > 0 ? wanted : Object.keys(CATEGORIES);
   console.log(`reliability suite, ${profile} profile: ${names.join(', ')}`);
   const reports: CategoryReport[] = [];

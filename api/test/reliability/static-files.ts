@@ -16,7 +16,11 @@ function rawGet(base: string, path: string): Promise<{ status: number; type: str
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () =>
-        resolve({ status: res.statusCode ?? 0, type: String(res.headers['content-type']), body: Buffer.concat(chunks) }),
+        resolve({
+          status: res.statusCode ?? 0,
+          type: String(res.headers['content-type']),
+          body: Buffer.concat(chunks),
+        }),
       );
       res.on('error', reject);
     });
@@ -37,7 +41,9 @@ export const runStaticFiles: CategoryRun = async (ctx) => {
   const suite = await startSuiteApi('static');
   const api = suite.api;
   try {
-    const made = await postMultipart(api.url, [imagePart(await discPng())], { path: '/api/generate?wait=true' });
+    const made = await postMultipart(api.url, [imagePart(await discPng())], {
+      path: '/api/generate?wait=true',
+    });
     assert.equal(made.status, 200, made.body);
     const id = String(made.json!['task_id']);
     recorder.admitted.add(id);

@@ -2,7 +2,14 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import sharp from 'sharp';
 import { ErrorMessage } from '../../src/common/api-error';
-import { type CategoryRun, Recorder, freshRedis, generationQueue, noUnexpected5xx, startSuiteApi } from './harness';
+import {
+  type CategoryRun,
+  Recorder,
+  freshRedis,
+  generationQueue,
+  noUnexpected5xx,
+  startSuiteApi,
+} from './harness';
 import { discPng } from './images';
 import { imagePart, postMultipart } from './multipart';
 
@@ -27,7 +34,7 @@ export const runUploadFuzz: CategoryRun = async (ctx) => {
   const suite = await startSuiteApi('fuzz', { MAX_QUEUE: '1000' });
   const queue = generationQueue();
   const api = suite.api;
-  const runs = ctx.profile === 'full' ? 400 : 60;
+  const runs = ctx.profile === 'full' ? 400 : 150;
   try {
     await queue.pause();
     const png = await discPng(96);
@@ -54,27 +61,36 @@ export const runUploadFuzz: CategoryRun = async (ctx) => {
     let failure = '';
     let tried = 0;
     // Each upload is one case of the table (shrinking's tries included: each is a real upload).
-    const property = fc.asyncProperty(fc.oneof(mutated, random), fc.string({ maxLength: 40 }), async (bytes, name) => {
-      let ok = true;
-      await recorder.check(`fuzz upload ${++tried} (${bytes.length} bytes)`, undefined, async () => {
-        const reply = await postMultipart(api.url, [imagePart(bytes, `${name.replace(/["\r\n\\]/g, '')}.png`)]);
-        seen.set(reply.status, (seen.get(reply.status) ?? 0) + 1);
-        if (reply.status === 202) {
-          recorder.admitted.add(String(reply.json?.['task_id']));
-          return;
-        }
-        ok = false;
-        noUnexpected5xx(reply.status, [503]);
-        const messages = DOCUMENTED[reply.status];
-        assert.ok(messages, `undocumented status ${reply.status}: ${reply.body.slice(0, 200)}`);
-        assert.ok(reply.json && reply.json['success'] === false, reply.body.slice(0, 200));
-        assert.ok(messages.includes(String(reply.json['error'])), `message ${String(reply.json['error'])}`);
-        ok = true;
-      });
-      return ok;
-    });
+    const property = fc.asyncProperty(
+      fc.oneof(mutated, random),
+      fc.string({ maxLength: 40 }),
+      async (bytes, name) => {
+        let ok = true;
+        await recorder.check(`fuzz upload ${++tried} (${bytes.length} bytes)`, undefined, async () => {
+          const reply = await postMultipart(api.url, [
+            imagePart(bytes, `${name.replace(/["\r\n\\]/g, '')}.png`),
+          ]);
+          seen.set(reply.status, (seen.get(reply.status) ?? 0) + 1);
+          if (reply.status === 202) {
+            recorder.admitted.add(String(reply.json?.['task_id']));
+            return;
+          }
+          ok = false;
+          noUnexpected5xx(reply.status, [503]);
+          const messages = DOCUMENTED[reply.status];
+          assert.ok(messages, `undocumented status ${reply.status}: ${reply.body.slice(0, 200)}`);
+          assert.ok(reply.json && reply.json['success'] === false, reply.body.slice(0, 200));
+          assert.ok(messages.includes(String(reply.json['error'])), `message ${String(reply.json['error'])}`);
+          ok = true;
+        });
+        return ok;
+      },
+    );
     await recorder.check(`the property over ${runs} runs (fast-check), api healthy after`, api, async () => {
-      const result = await fc.check(property, { numRuns: runs, seed: Number(process.env.KILN_FUZZ_SEED ?? Date.now() % 2 ** 31) });
+      const result = await fc.check(property, {
+        numRuns: runs,
+        seed: Number(process.env.KILN_FUZZ_SEED ?? Date.now() % 2 ** 31),
+      });
       if (result.failed) {
         failure = fc.defaultReportMessage(result) ?? 'failed';
         throw new Error(failure.slice(0, 600));

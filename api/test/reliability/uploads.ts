@@ -49,16 +49,16 @@ interface UploadCase {
   pixels?: (png: Buffer) => Promise<void>;
 }
 
-const one = (make: () => Promise<Buffer> | Buffer, filename = 'upload.png') => async (): Promise<Part[]> => [
-  imagePart(await make(), filename),
-];
+const one =
+  (make: () => Promise<Buffer> | Buffer, filename = 'upload.png') =>
+  async (): Promise<Part[]> => [imagePart(await make(), filename)];
 
 /** The centre of the stored picture has `colour`; returns nothing, throws otherwise. */
 const centreIs =
   (colour: Rgb, tolerance = 40) =>
   async (png: Buffer): Promise<void> => {
     const meta = await sharp(png).metadata();
-    const { rgb } = await pixelAt(png, Math.floor(meta.width! / 2), Math.floor(meta.height! / 2));
+    const { rgb } = await pixelAt(png, Math.floor(meta.width / 2), Math.floor(meta.height / 2));
     assert.ok(near(rgb, colour, tolerance), `centre ${rgb.join(',')}, expected about ${colour.join(',')}`);
   };
 
@@ -75,7 +75,10 @@ const upright =
     for (const [x, y, colour] of expected) {
       const seen = await pixelAt(png, Math.floor(x), Math.floor(y));
       assert.equal(`${seen.width}x${seen.height}`, `${width}x${height}`, 'upright size');
-      assert.ok(near(seen.rgb, colour, 60), `(${x},${y}) is ${seen.rgb.join(',')}, expected ${colour.join(',')}`);
+      assert.ok(
+        near(seen.rgb, colour, 60),
+        `(${x},${y}) is ${seen.rgb.join(',')}, expected ${colour.join(',')}`,
+      );
     }
   };
 
@@ -101,22 +104,40 @@ function catalogue(): UploadCase[] {
     { name: 'a plain PNG (baseline)', parts: one(() => discPng()), status: 202, pixels: centreIs(RED) },
     {
       name: 'a plain JPEG (baseline)',
-      parts: one(async () => sharp(await discPng()).jpeg().toBuffer(), 'a.jpg'),
+      parts: one(
+        async () =>
+          sharp(await discPng())
+            .jpeg()
+            .toBuffer(),
+        'a.jpg',
+      ),
       status: 202,
       pixels: centreIs(RED),
     },
     {
       name: 'a plain WebP (baseline)',
-      parts: one(async () => sharp(await discPng()).webp().toBuffer(), 'a.webp'),
+      parts: one(
+        async () =>
+          sharp(await discPng())
+            .webp()
+            .toBuffer(),
+        'a.webp',
+      ),
       status: 202,
       pixels: centreIs(RED),
     },
     { name: 'empty file', parts: one(() => Buffer.alloc(0)), ...unsupported },
-    { name: 'text named .png', parts: one(() => Buffer.from('hello, this is not a picture\n'.repeat(40))), ...unsupported },
+    {
+      name: 'text named .png',
+      parts: one(() => Buffer.from('hello, this is not a picture\n'.repeat(40))),
+      ...unsupported,
+    },
     {
       name: 'truncated PNG',
       parts: one(async () => {
-        const png = await sharp(await discPng(512)).png({ compressionLevel: 0 }).toBuffer();
+        const png = await sharp(await discPng(512))
+          .png({ compressionLevel: 0 })
+          .toBuffer();
         return png.subarray(0, Math.floor(png.length * 0.6));
       }),
       ...unsupported,
@@ -133,13 +154,45 @@ function catalogue(): UploadCase[] {
       ),
       ...unsupported,
     },
-    { name: 'GIF, one frame', parts: one(async () => sharp(await discPng()).gif().toBuffer(), 'a.gif'), ...unsupported },
+    {
+      name: 'GIF, one frame',
+      parts: one(
+        async () =>
+          sharp(await discPng())
+            .gif()
+            .toBuffer(),
+        'a.gif',
+      ),
+      ...unsupported,
+    },
     { name: 'GIF, animated', parts: one(() => animated('gif'), 'a.gif'), ...unsupported },
     { name: 'BMP', parts: one(() => bmp(128, 128), 'a.bmp'), ...unsupported },
-    { name: 'TIFF', parts: one(async () => sharp(await discPng()).tiff().toBuffer(), 'a.tiff'), ...unsupported },
-    { name: 'PNG header claiming 100000x100000 px', parts: one(() => lyingPngHeader(100_000, 100_000)), ...unsupported },
-    { name: '1-bit PNG bomb, 20000x20000 px', parts: one(() => oneBitBomb(20_000, 20_000, true)), ...unsupported },
-    { name: '1-bit PNG bomb, 8192x8192 px, blank', parts: one(() => oneBitBomb(8192, 8192, false)), ...noObject },
+    {
+      name: 'TIFF',
+      parts: one(
+        async () =>
+          sharp(await discPng())
+            .tiff()
+            .toBuffer(),
+        'a.tiff',
+      ),
+      ...unsupported,
+    },
+    {
+      name: 'PNG header claiming 100000x100000 px',
+      parts: one(() => lyingPngHeader(100_000, 100_000)),
+      ...unsupported,
+    },
+    {
+      name: '1-bit PNG bomb, 20000x20000 px',
+      parts: one(() => oneBitBomb(20_000, 20_000, true)),
+      ...unsupported,
+    },
+    {
+      name: '1-bit PNG bomb, 8192x8192 px, blank',
+      parts: one(() => oneBitBomb(8192, 8192, false)),
+      ...noObject,
+    },
     {
       name: '1-bit PNG bomb, 8192x8192 px, a white square',
       parts: one(() => oneBitBomb(8192, 8192, true)),
@@ -156,17 +209,30 @@ function catalogue(): UploadCase[] {
     },
     {
       name: '16-bit PNG',
-      parts: one(async () => sharp(await discPng()).toColourspace('rgb16').png().toBuffer()),
+      parts: one(async () =>
+        sharp(await discPng())
+          .toColourspace('rgb16')
+          .png()
+          .toBuffer(),
+      ),
       status: 202,
       pixels: centreIs(RED),
     },
     {
       name: 'greyscale PNG',
-      parts: one(async () => sharp(await discPng()).greyscale().png().toBuffer()),
+      parts: one(async () =>
+        sharp(await discPng())
+          .greyscale()
+          .png()
+          .toBuffer(),
+      ),
       status: 202,
       pixels: async (png) => {
         const { rgb } = await pixelAt(png, 128, 128);
-        assert.ok(rgb[0] === rgb[1] && rgb[1] === rgb[2] && rgb[0] < 200, `centre ${rgb.join(',')} is a mid grey`);
+        assert.ok(
+          rgb[0] === rgb[1] && rgb[1] === rgb[2] && rgb[0] < 200,
+          `centre ${rgb.join(',')} is a mid grey`,
+        );
       },
     },
     {
@@ -198,39 +264,59 @@ function catalogue(): UploadCase[] {
     },
     {
       name: 'CMYK JPEG without a profile',
-      parts: one(async () => sharp(await discPng()).toColourspace('cmyk').jpeg().toBuffer(), 'a.jpg'),
+      parts: one(
+        async () =>
+          sharp(await discPng())
+            .toColourspace('cmyk')
+            .jpeg()
+            .toBuffer(),
+        'a.jpg',
+      ),
       status: 202,
       pixels: centreIs(RED, 60),
     },
     {
       name: 'CMYK JPEG with a profile',
       parts: one(
-        async () => sharp(await discPng()).toColourspace('cmyk').withIccProfile('cmyk').jpeg().toBuffer(),
+        async () =>
+          sharp(await discPng())
+            .toColourspace('cmyk')
+            .withIccProfile('cmyk')
+            .jpeg()
+            .toBuffer(),
         'a.jpg',
       ),
       status: 202,
       pixels: centreIs(RED, 60),
     },
-    ...[1, 2, 3, 4, 5, 6, 7, 8].map(
-      (o): UploadCase => ({
-        name: `EXIF orientation ${o}`,
-        parts: one(
-          () =>
-            rawToSharp(storedForOrientation(quadrants(160, 96), o))
-              .jpeg({ quality: 95 })
-              .withMetadata({ orientation: o })
-              .toBuffer(),
-          'photo.jpg',
-        ),
-        status: 202,
-        pixels: upright(160, 96),
-      }),
-    ),
-    { name: 'animated WebP (first frame)', parts: one(() => animated('webp'), 'a.webp'), status: 202, pixels: centreIs(RED) },
+    ...[1, 2, 3, 4, 5, 6, 7, 8].map((o): UploadCase => ({
+      name: `EXIF orientation ${o}`,
+      parts: one(
+        () =>
+          rawToSharp(storedForOrientation(quadrants(160, 96), o))
+            .jpeg({ quality: 95 })
+            .withMetadata({ orientation: o })
+            .toBuffer(),
+        'photo.jpg',
+      ),
+      status: 202,
+      pixels: upright(160, 96),
+    })),
+    {
+      name: 'animated WebP (first frame)',
+      parts: one(() => animated('webp'), 'a.webp'),
+      status: 202,
+      pixels: centreIs(RED),
+    },
     { name: 'APNG (first frame)', parts: one(() => apng()), status: 202, pixels: centreIs(RED) },
     { name: 'exactly 10 MiB, Content-Length', parts: one(() => pngOfSize(10 * MIB)), status: 202 },
     { name: 'exactly 10 MiB, chunked', parts: one(() => pngOfSize(10 * MIB)), chunked: true, status: 202 },
-    { name: '10 MiB + 1 byte, Content-Length', parts: one(() => pngOfSize(10 * MIB + 1)), status: 413, error: TOO_LARGE },
+    {
+      name: '10 MiB + 1 byte, Content-Length',
+      parts: one(() => pngOfSize(10 * MIB + 1)),
+      status: 413,
+      error: TOO_LARGE,
+    },
     {
       name: '10 MiB + 1 byte, chunked',
       parts: one(() => pngOfSize(10 * MIB + 1)),
@@ -303,7 +389,11 @@ function catalogue(): UploadCase[] {
       status: 422,
       error: ErrorMessage.imageTooSmall,
     },
-    { name: 'nothing to model: white', parts: one(() => solid(256, 256, [255, 255, 255]).png().toBuffer()), ...noObject },
+    {
+      name: 'nothing to model: white',
+      parts: one(() => solid(256, 256, [255, 255, 255]).png().toBuffer()),
+      ...noObject,
+    },
     {
       name: 'nothing to model: one colour JPEG',
       parts: one(() => solid(256, 256, BLUE).jpeg().toBuffer(), 'a.jpg'),
@@ -366,7 +456,9 @@ export const runUploads: CategoryRun = async (ctx: SuiteContext) => {
       assert.ok(!(rssAfter > RSS_BOUND_MIB), `api RSS ${rssAfter.toFixed(0)} MiB over ${RSS_BOUND_MIB}`);
       return Promise.resolve(`api RSS ${rssBefore.toFixed(0)} -> ${rssAfter.toFixed(0)} MiB`);
     });
-    recorder.report.notes.push(`api RSS before ${rssBefore.toFixed(0)} MiB, after ${rssAfter.toFixed(0)} MiB`);
+    recorder.report.notes.push(
+      `api RSS before ${rssBefore.toFixed(0)} MiB, after ${rssAfter.toFixed(0)} MiB`,
+    );
     // The quick profile lets three tasks run; the rest are cancelled (also an end, once).
     const keep = ctx.profile === 'full' ? Infinity : 3;
     let kept = 0;
