@@ -22,13 +22,16 @@ const CHECKS = [
   'response_schema_conformance',
 ];
 
+/** Runs cmd in cwd (schemathesis keeps a `.schemathesis/` cache in its working folder). */
 function run(
   cmd: string,
   args: string[],
+  cwd: string,
   timeoutMs: number,
 ): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, {
+      cwd,
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, NO_COLOR: '1' },
     });
@@ -76,6 +79,7 @@ export const runApiFuzz: CategoryRun = async (ctx) => {
         String(examples),
         '--no-color',
       ],
+      suite.dir.path,
       480_000,
     );
     const generated = Number(/(\d+) generated/.exec(output)?.[1] ?? 0);

@@ -55,14 +55,19 @@ export const runLoad: CategoryRun = async (ctx) => {
         assert.deepEqual(r.json, { success: false, error: ErrorMessage.busy });
         assert.match(String(r.headers['retry-after']), /^[1-9]\d*$/);
       }
-      const states = await Promise.all(admitted.map((id) => getJson(`${api.url}/api/tasks/${id}`)));
-      const running = states.filter((s) => s.body['status'] === 'processing').length;
-      const done = states.filter((s) => s.body['status'] === 'completed').length;
-      const waiting = states.filter((s) => s.body['status'] === 'queued').length;
-      // A 2 s job: at most one can have ended by now, and then the next runs.
-      assert.equal(running, 1, `running ${running}, waiting ${waiting}, done ${done}`);
-      assert.equal(waiting + done, 5, `waiting ${waiting}, done ${done}`);
-      return `running 1, waiting ${waiting}, done ${done}`;
+      // Sampled for 1.5 s: never two running, and a moment with one running and the other five
+      // waiting or done (between two jobs none runs for a few milliseconds).
+      let seen = '';
+      for (let sample = 0; sample < 15; sample++) {
+        const states = await Promise.all(admitted.map((id) => getJson(`${api.url}/api/tasks/${id}`)));
+        const count = (status: string): number => states.filter((s) => s.body['status'] === status).length;
+        const [running, waiting, done] = [count('processing'), count('queued'), count('completed')];
+        assert.ok(running <= 1, `running ${running}`);
+        if (running === 1 && waiting + done === 5) seen ||= `running 1, waiting ${waiting}, done ${done}`;
+        await sleep(100);
+      }
+      assert.ok(seen, 'one running and five waiting (or done) at some moment');
+      return seen;
     });
     const ends = await recorder.settle(api, suite, 120_000);
     await recorder.check('every admitted task completed once', api, () => {
