@@ -1,6 +1,6 @@
 # The app image: Node 20 for the api and web build, Python 3.11 for the sidecar.
-# For the trellis2 engine, run inference/scripts/install_trellis2.sh in a CUDA 12.4 base
-# instead (see models/README.md); this image runs inflate everywhere.
+# In docker-compose.yml it is the `api` service (api + web app) and talks to the GPU sidecar of
+# inference/Dockerfile (INFERENCE_URL=inference:50051); run alone, it spawns the inflate sidecar.
 FROM node:20-bookworm
 RUN apt-get update \
  && apt-get install -y --no-install-recommends python3 python3-venv python3-dev build-essential \

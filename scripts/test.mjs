@@ -11,6 +11,7 @@ import {
   checkNode,
   ensureApiBuild,
   ensureChromium,
+  ensureDockerCompose,
   ensureNginx,
   ensureNodeModules,
   ensurePython,
@@ -187,6 +188,7 @@ async function main() {
   await ensureWebBuild();
   if (selected.some((s) => s.group === 'e2e')) await ensureChromium();
   if (selected.some((s) => s.group === 'api')) await ensureNginx();
+  if (selected.some((s) => s.group === 'api')) await ensureDockerCompose();
   if (selected.some((s) => s.group === 'reliability-full')) await ensureSchemathesis();
   const redis = await ensureRedis('redis://127.0.0.1:6379', { persist: false });
 

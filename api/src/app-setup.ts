@@ -15,6 +15,22 @@ export function buildOpenApiDocument(app: NestExpressApplication): OpenAPIObject
     .setVersion('1.0')
     // The ops routes (POST /api/admin/...) take ADMIN_TOKEN as a bearer token.
     .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'ADMIN_TOKEN' })
+    // Optional access control of generate and the task routes (off unless API_KEYS or CF_ACCESS_* are set).
+    .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'One of API_KEYS' }, 'api-key')
+    .addApiKey(
+      {
+        type: 'apiKey',
+        in: 'header',
+        name: 'Cf-Access-Jwt-Assertion',
+        description: 'Cloudflare Access token',
+      },
+      'cf-access-header',
+    )
+    .addCookieAuth(
+      'CF_Authorization',
+      { type: 'apiKey', in: 'cookie', description: 'Cloudflare Access token' },
+      'cf-access-cookie',
+    )
     .build();
   return SwaggerModule.createDocument(app, config);
 }

@@ -7,6 +7,7 @@ import { ConfigModule } from './config/config.module';
 import { GenerateModule } from './generate/generate.module';
 import { HealthModule } from './health/health.module';
 import { InferenceModule } from './inference/inference.module';
+import { MetricsModule } from './metrics/metrics.module';
 import { RedisModule } from './redis/redis.module';
 import { StorageModule } from './storage/storage.module';
 import { TasksModule } from './tasks/tasks.module';
@@ -26,6 +27,7 @@ export class AppModule {
         TasksModule,
         HealthModule,
         CleanupModule,
+        MetricsModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: AllExceptionsFilter }],
     };

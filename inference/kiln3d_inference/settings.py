@@ -71,13 +71,17 @@ class Trellis2Settings(BaseModel):
     max_num_tokens: int = Field(default=49152, ge=1024, le=1_000_000)
     decimation_target: int = Field(default=500_000, ge=1_000, le=NVDIFFRAST_FACE_LIMIT)
     texture_size: int = 2048
+    # An OOM in the GLB export first retries the export alone with these lighter settings (the
+    # sampled mesh is kept); only a second export OOM reruns sampling at oom_retry_pipeline_type.
+    export_retry_texture_size: int = 1024
+    export_retry_decimation_target: int = Field(default=200_000, ge=1_000, le=NVDIFFRAST_FACE_LIMIT)
     remesh: bool = True
     remesh_band: float = Field(default=1.0, gt=0.0, le=8.0)
     remesh_project: float = Field(default=0.0, ge=0.0, le=1.0)
     # The source GLB is for editing tools: PNG textures by default; the api makes the WebP web copy.
     webp_textures: bool = False
     # Folders or hub ids replacing pipeline.json's gated parts; "" = a conventional folder under
-    # models_dir when present (dinov3-vitl16-pretrain-lvd1689m; RMBG-2.0, else BiRefNet), else hub.
+    # models_dir when present (dinov3-vitl16-pretrain-lvd1689m; RMBG_2_0, RMBG-2.0, else BiRefNet), else hub.
     image_cond_model: str = ""
     rembg_model: str = ""
     # Upstream's memory grows over repeated runs: the sidecar restarts after Settings.recycle_after_jobs
@@ -91,7 +95,7 @@ class Trellis2Settings(BaseModel):
     alloc_conf: str = "expandable_segments:True"
     verbose: bool = False
 
-    @field_validator("texture_size")
+    @field_validator("texture_size", "export_retry_texture_size")
     @classmethod
     def _texture_size_is_a_power_of_two(cls, value: int) -> int:
         if value not in (512, 1024, 2048, 4096):
@@ -117,6 +121,10 @@ class Settings(BaseSettings):
     # The weights folder (only the trellis2 engine reads weights); the api passes its MODELS_DIR,
     # resolved, as KILN_MODELS_DIR.
     models_dir: Path = REPO_ROOT / "models"
+    # Writable folder for what the sidecar derives (models_dir may be read-only): the trellis2
+    # pipeline config and links to the weights, the FlexGEMM autotune cache, transformers' copies
+    # of remote code. Created on demand; safe to delete (rebuilt at the next start).
+    cache_dir: Path = REPO_ROOT / "cache"
     simulate_seconds: float = Field(default=30.0, ge=0.0, le=3600.0)
     simulate_fault: SimulateFault = SimulateFault.NONE
     # Extra warm-up delay of the simulate engine, so the LOADING state can be seen (tests, demos).

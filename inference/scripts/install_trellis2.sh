@@ -19,6 +19,7 @@
 #   CUDA_HOME             CUDA Toolkit 12.x (default /usr/local/cuda-12.4)
 #   TORCH_CUDA_ARCH_LIST  GPU architectures to compile for (default 8.9 = RTX 4090)
 #   MAX_JOBS              parallel compile jobs (default 4; flash-attn needs ~4 GB RAM per job)
+#   KILN_INSTALL_NO_GPU   1 = no GPU on this machine (an image build): skip the nvidia-smi check
 #   TRELLIS2_COMMIT, CUMESH_COMMIT, FLEXGEMM_COMMIT, NVDIFFRAST_REF, FLASH_ATTN_VERSION: the pins
 set -euo pipefail
 
@@ -29,6 +30,7 @@ CUDA_HOME="${CUDA_HOME:-/usr/local/cuda-12.4}"
 TORCH_CUDA_ARCH_LIST="${TORCH_CUDA_ARCH_LIST:-8.9}"
 MAX_JOBS="${MAX_JOBS:-4}"
 FORCE="${KILN_FORCE:-0}"
+NO_GPU="${KILN_INSTALL_NO_GPU:-0}"
 
 TORCH_VERSION="2.6.0"
 TORCHVISION_VERSION="0.21.0"
@@ -42,9 +44,20 @@ FLEXGEMM_URL="https://github.com/JeffreyXiang/FlexGEMM.git"
 FLEXGEMM_COMMIT="${FLEXGEMM_COMMIT:-de6411284d20a6d41362db27a59a6923aeceebfe}" # v1.0.0
 NVDIFFRAST_URL="https://github.com/NVlabs/nvdiffrast.git"
 NVDIFFRAST_REF="${NVDIFFRAST_REF:-v0.4.0}"
-# Runtime packages of the image-to-3D path (DINOv3ViTModel needs transformers >= 4.56).
+# Runtime packages of the image-to-3D path. Upstream's setup.sh leaves them all unpinned; the two
+# pinned here break TRELLIS.2 @ 5565d24 at their next major release (inference/tests/
+# test_trellis2_install_pins.py checks these specifiers).
 PYTHON_PACKAGES=(
-  "transformers>=4.56" huggingface_hub safetensors accelerate
+  # transformers: DINOv3ViTModel arrived in 4.56. 5.x removes `DINOv3ViTModel.layer`, which
+  # upstream's DinoV3FeatureExtractor.extract_features iterates (image_feature_extractor.py:86),
+  # and fails to load RMBG-2.0 / BiRefNet (trust_remote_code) with a meta-tensor error; both are
+  # reported upstream with fixes not merged at this commit.
+  "transformers>=4.56,<5"
+  # huggingface_hub: transformers 4.56-4.57 require >=0.34,<1.0 (pip would otherwise be free to
+  # take 1.x for the other packages and then break transformers' import); 0.34 is also the first
+  # release with the `hf` command models/README.md uses (1.x removed `huggingface-cli`).
+  "huggingface_hub>=0.34,<1.0"
+  safetensors accelerate
   kornia timm einops easydict tqdm
   opencv-python-headless imageio imageio-ffmpeg
   trimesh plyfile zstandard ninja
@@ -61,8 +74,13 @@ trap 'die "failed at line $LINENO (see the output above)"' ERR
 # -- preflight -------------------------------------------------------------------------------------
 say "Checking the machine"
 command -v git >/dev/null || die "git is missing: sudo apt-get install -y git"
-command -v nvidia-smi >/dev/null || die "nvidia-smi is missing: install the NVIDIA driver (550 or newer for CUDA 12.4)"
-nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader | sed 's/^/    GPU: /'
+if [ "$NO_GPU" = 1 ]; then
+  # An image build (inference/Dockerfile): no GPU at build time; compile for TORCH_CUDA_ARCH_LIST.
+  echo "    KILN_INSTALL_NO_GPU=1: no GPU check; compiling for TORCH_CUDA_ARCH_LIST=$TORCH_CUDA_ARCH_LIST"
+else
+  command -v nvidia-smi >/dev/null || die "nvidia-smi is missing: install the NVIDIA driver (550 or newer for CUDA 12.4)"
+  nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader | sed 's/^/    GPU: /'
+fi
 [ -x "$CUDA_HOME/bin/nvcc" ] ||
   die "nvcc not found in CUDA_HOME=$CUDA_HOME: install CUDA Toolkit 12.4 (sudo apt-get install -y cuda-toolkit-12-4 from NVIDIA's repository) or set CUDA_HOME"
 NVCC_RELEASE="$("$CUDA_HOME/bin/nvcc" --version | sed -n 's/.*release \([0-9.]*\),.*/\1/p')"
@@ -159,7 +177,11 @@ printf '    %s -> %s\n' "$SITE_PACKAGES/kiln3d-trellis2.pth" "$SRC/TRELLIS.2"
 
 # -- verify ----------------------------------------------------------------------------------------
 say "Verifying the imports"
-"$PY" - <<'EOF'
+verify_imports() {
+  "$PY" - <<'EOF'
+import huggingface_hub, transformers
+print(f"    transformers {transformers.__version__}, huggingface_hub {huggingface_hub.__version__}")
+assert int(transformers.__version__.split(".")[0]) < 5, "transformers 5.x breaks TRELLIS.2 (see PYTHON_PACKAGES)"
 import torch
 import cumesh, flex_gemm, flash_attn, nvdiffrast.torch, o_voxel.postprocess
 from trellis2.pipelines import Trellis2ImageTo3DPipeline
@@ -169,9 +191,16 @@ if torch.cuda.is_available():
     print(f"    {torch.cuda.get_device_name(0)}")
 print(f"    flash-attn {flash_attn.__version__}; {Trellis2ImageTo3DPipeline.__module__} imports")
 EOF
+}
+if [ "$NO_GPU" = 1 ]; then
+  # Without the driver's libcuda an extension may refuse to import; the container's start checks again.
+  verify_imports || echo "    (some imports need the NVIDIA driver: checked again when the container starts)"
+else
+  verify_imports
+fi
 
 say "What the sidecar's INFERENCE_ENGINE=auto probe says now"
 (cd "$REPO_ROOT/inference" && "$PY" -c 'from kiln3d_inference.engines.trellis2 import trellis2_available as probe; from kiln3d_inference.settings import Settings; ok, why = probe(Settings()); print(f"    {ok}: {why}")' 2>/dev/null) ||
   echo "    (the probe could not run: are the sidecar's dependencies in this venv? pip install -e 'inference[dev]')"
 trap - ERR
-say "Done. Weights: see models/README.md; then start with INFERENCE_ENGINE=trellis2 (or auto)."
+say "Done. Weights: see models/README.md (hf download: $VENV/bin/hf); then INFERENCE_ENGINE=trellis2 (or auto)."

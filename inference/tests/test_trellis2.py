@@ -39,7 +39,7 @@ from kiln3d_inference.engines.base import (
 )
 from kiln3d_inference.engines.trellis2 import Trellis2Engine, trellis2_available
 from kiln3d_inference.engines.trellis2.inputs import choose_seed, prepare_input
-from kiln3d_inference.engines.trellis2.weights import DERIVED_CONFIG, model_path
+from kiln3d_inference.engines.trellis2.weights import model_path
 from kiln3d_inference.settings import Settings, Trellis2Settings, describe_invalid
 
 FAKE_ROOT = Path(__file__).resolve().parent / "fake_trellis2"
@@ -54,6 +54,7 @@ class Fake:
     cuda: Any
     torch: ModuleType
     models_dir: Path
+    cache_dir: Path
     sampler_module: ModuleType
     postprocess_module: ModuleType
 
@@ -73,11 +74,22 @@ def fake(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFacto
     cuda.reset()
     models_dir = tmp_path_factory.mktemp("models")  # outside tmp_path, which holds only outputs
     control.write_model_folder(models_dir / "TRELLIS.2-4B")
+    # The gated parts, where models/README.md downloads them.
+    control.write_aux_folder(models_dir / "dinov3-vitl16-pretrain-lvd1689m")
+    control.write_aux_folder(models_dir / "RMBG_2_0")
+    for name in (
+        "HF_HUB_OFFLINE",
+        "FLEX_GEMM_AUTOTUNE_CACHE_PATH",
+        "HF_MODULES_CACHE",
+        "PYTORCH_CUDA_ALLOC_CONF",
+    ):
+        monkeypatch.delenv(name, raising=False)  # the engine sets them in os.environ: undone after the test
     yield Fake(
         control=control,
         cuda=cuda,
         torch=torch,
         models_dir=models_dir,
+        cache_dir=tmp_path_factory.mktemp("cache"),
         sampler_module=importlib.import_module("trellis2.pipelines.samplers.flow_euler"),
         postprocess_module=importlib.import_module("o_voxel.postprocess"),
     )
@@ -93,9 +105,17 @@ def write_aux_folder(models_dir: Path, name: str) -> Path:
     return folder
 
 
+def loaded_aux_names(fake: Fake) -> tuple[str, str]:
+    """(image encoder, background remover) model_name as the pipeline built them."""
+    pipeline = fake.control.pipeline
+    return pipeline.image_cond_model.model_name, pipeline.rembg_model.model_name
+
+
 def make_settings(fake: Fake, **overrides: Any) -> Settings:
     """The sidecar's settings with the fake's models folder and these trellis2 options."""
-    return Settings(models_dir=fake.models_dir, trellis2=Trellis2Settings(**overrides))
+    return Settings(
+        models_dir=fake.models_dir, cache_dir=fake.cache_dir, trellis2=Trellis2Settings(**overrides)
+    )
 
 
 def loaded_engine(fake: Fake, **overrides: Any) -> Trellis2Engine:
@@ -157,7 +177,7 @@ def oom_on(fake: Fake, runs: set[int], desc: str = "Sampling shape SLat", step: 
 def test_load_builds_the_pipeline_from_the_model_folder(fake: Fake) -> None:
     engine = loaded_engine(fake)
     (call,) = fake.control.calls_named("from_pretrained")
-    assert call == {"path": str(fake.models_dir / "TRELLIS.2-4B"), "config_file": "pipeline.json"}
+    assert call == {"path": str(fake.cache_dir / "trellis2"), "config_file": "pipeline.json"}
     assert fake.control.calls_named("cuda") == [{"low_vram": True}]
     assert engine.device() == "cuda:0 (Fake GPU 24GB)"
     assert_models_on_cpu(fake)  # low_vram: models go to the GPU only for their own step
@@ -168,33 +188,133 @@ def test_low_vram_off_puts_every_model_on_the_gpu(fake: Fake) -> None:
     assert {model.device for model in fake.control.models.values()} == {"cuda"}
 
 
-def test_local_folders_replace_the_gated_hub_parts(fake: Fake) -> None:
-    dinov3 = write_aux_folder(fake.models_dir, "dinov3-vitl16-pretrain-lvd1689m")
-    birefnet = write_aux_folder(fake.models_dir, "BiRefNet")
+def test_the_gated_parts_load_through_links_in_the_cache_folder(fake: Fake) -> None:
     loaded_engine(fake)
+    cache = fake.cache_dir / "trellis2"
     (call,) = fake.control.calls_named("from_pretrained")
-    assert call["config_file"] == DERIVED_CONFIG
-    derived = json.loads((fake.models_dir / "TRELLIS.2-4B" / DERIVED_CONFIG).read_text(encoding="utf-8"))
-    assert derived["args"]["image_cond_model"]["args"]["model_name"] == str(dinov3.resolve())
+    assert call == {"path": str(cache), "config_file": "pipeline.json"}
+    derived = json.loads((cache / "pipeline.json").read_text(encoding="utf-8"))
+    assert derived["args"]["image_cond_model"]["args"]["model_name"] == str(cache / "image_cond_model")
     assert derived["args"]["rembg_model"] == {
         "name": "BiRefNet",
-        "args": {"model_name": str(birefnet.resolve())},
+        "args": {"model_name": str(cache / "rembg_model")},
     }
-    assert fake.control.models["image_cond_model"].model_name == str(dinov3.resolve())
-    assert fake.control.models["rembg_model"].model_name == str(birefnet.resolve())
-    # The upstream file stays as downloaded.
+    assert loaded_aux_names(fake) == (str(cache / "image_cond_model"), str(cache / "rembg_model"))
+    assert (cache / "rembg_model").resolve() == (fake.models_dir / "RMBG_2_0").resolve()
+    # Every checkpoint loaded through the cache's links, none from the hub.
+    loaded = [c["path"] for c in fake.control.calls_named("load_checkpoint")]
+    assert len(loaded) == 8
+    assert all(path.startswith(str(cache) + "/") for path in loaded)
+    # The upstream file stays as downloaded, and nothing else is written beside it.
     upstream = json.loads((fake.models_dir / "TRELLIS.2-4B" / "pipeline.json").read_text(encoding="utf-8"))
     assert upstream == fake.control.pipeline_json
+    assert not (fake.models_dir / "TRELLIS.2-4B" / "pipeline.kiln3d.json").exists()
 
 
-def test_rmbg_folder_is_preferred_and_an_explicit_hub_id_wins(fake: Fake) -> None:
-    write_aux_folder(fake.models_dir, "BiRefNet")
-    rmbg = write_aux_folder(fake.models_dir, "RMBG-2.0")
+@pytest.mark.parametrize("folder", ["RMBG-2.0", "BiRefNet"])
+def test_a_remover_folder_with_dots_or_dashes_still_loads_through_its_link(fake: Fake, folder: str) -> None:
+    # transformers before the dotted-folder fix imports trust_remote_code under the folder's name.
+    (fake.models_dir / "RMBG_2_0" / "config.json").unlink()
+    (fake.models_dir / "RMBG_2_0").rmdir()
+    source = write_aux_folder(fake.models_dir, folder)
     loaded_engine(fake)
-    assert fake.control.models["rembg_model"].model_name == str(rmbg.resolve())
+    assert (fake.cache_dir / "trellis2" / "rembg_model").resolve() == source.resolve()
+
+
+def test_the_fake_remover_refuses_a_dotted_folder_like_old_transformers(fake: Fake) -> None:
+    # What the link above avoids: handing "RMBG-2.0" itself to the loader fails.
+    dotted = write_aux_folder(fake.models_dir, "RMBG-2.0")
+    rembg = importlib.import_module("trellis2.pipelines.rembg")
+    with pytest.raises(ModuleNotFoundError, match=r"transformers_modules\.RMBG-2"):
+        rembg.BiRefNet(str(dotted))
+
+
+def test_an_explicit_hub_id_wins_and_then_the_hub_is_not_offline(fake: Fake) -> None:
+    with pytest.raises(EngineError, match=r"ZhengPeng7/BiRefNet.*cannot be downloaded"):
+        loaded_engine(fake, rembg_model="ZhengPeng7/BiRefNet")
+    derived = json.loads((fake.cache_dir / "trellis2" / "pipeline.json").read_text(encoding="utf-8"))
+    assert derived["args"]["rembg_model"]["args"]["model_name"] == "ZhengPeng7/BiRefNet"
+    import os
+
+    assert "HF_HUB_OFFLINE" not in os.environ
+
+
+def test_everything_local_sets_the_offline_and_cache_environment(fake: Fake) -> None:
+    import os
+
+    loaded_engine(fake)
+    assert os.environ["HF_HUB_OFFLINE"] == "1"
+    assert os.environ["FLEX_GEMM_AUTOTUNE_CACHE_PATH"] == str(
+        fake.cache_dir / "flex_gemm" / "autotune_cache.json"
+    )
+    assert (fake.cache_dir / "flex_gemm").is_dir()
+    assert os.environ["HF_MODULES_CACHE"] == str(fake.cache_dir / "hf_modules")
+    assert os.environ["PYTORCH_CUDA_ALLOC_CONF"] == "expandable_segments:True"
+
+
+def test_the_users_own_environment_wins(fake: Fake, monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    monkeypatch.setenv("PYTORCH_CUDA_ALLOC_CONF", "max_split_size_mb:512")
+    monkeypatch.setenv("FLEX_GEMM_AUTOTUNE_CACHE_PATH", str(fake.cache_dir / "mine.json"))
+    loaded_engine(fake)
+    assert os.environ["PYTORCH_CUDA_ALLOC_CONF"] == "max_split_size_mb:512"
+    assert os.environ["FLEX_GEMM_AUTOTUNE_CACHE_PATH"] == str(fake.cache_dir / "mine.json")
+
+
+def tree_snapshot(folder: Path) -> dict[str, tuple[int, int, float]]:
+    """Every path under folder (links not followed): mode, size, mtime."""
+    snapshot = {}
+    for path in sorted(folder.rglob("*")):
+        info = path.lstat()
+        snapshot[str(path.relative_to(folder))] = (info.st_mode, info.st_size, info.st_mtime)
+    return snapshot
+
+
+def test_a_read_only_models_folder_loads_and_runs_unchanged(fake: Fake, tmp_path: Path) -> None:
+    # As docker-compose mounts it (ro). chmod alone would not stop root (CI runs as root), so the
+    # test also compares the whole tree before and after.
+    before = tree_snapshot(fake.models_dir)
+    paths = [fake.models_dir, *fake.models_dir.rglob("*")]
+    for path in paths:
+        path.chmod(path.stat().st_mode & ~0o222)
+    try:
+        engine = loaded_engine(fake)
+        engine.generate(opaque_subject(), tmp_path / "m.glb", 1, new_context())
+        assert tree_snapshot(fake.models_dir) == {
+            name: (mode & ~0o222, size, mtime) for name, (mode, size, mtime) in before.items()
+        }
+    finally:
+        for path in paths:
+            path.chmod(path.stat().st_mode | 0o200)
+    assert (tmp_path / "m.glb").is_file()
+    assert (fake.cache_dir / "trellis2" / "pipeline.json").is_file()
+
+
+def test_an_unwritable_cache_folder_fails_the_load_naming_the_setting(fake: Fake, tmp_path: Path) -> None:
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the cache folder should be", encoding="utf-8")
+    settings = Settings(models_dir=fake.models_dir, cache_dir=blocked, trellis2=Trellis2Settings())
+    with pytest.raises(EngineError, match="KILN_CACHE_DIR"):
+        Trellis2Engine(settings).load()
+
+
+def test_a_second_load_reuses_the_cache_links(fake: Fake) -> None:
+    loaded_engine(fake)
+    first = tree_snapshot(fake.cache_dir / "trellis2")
     fake.control.reset()
-    loaded_engine(fake, rembg_model="ZhengPeng7/BiRefNet")
-    assert fake.control.models["rembg_model"].model_name == "ZhengPeng7/BiRefNet"
+    loaded_engine(fake)
+    second = tree_snapshot(fake.cache_dir / "trellis2")
+    assert first.keys() == second.keys()
+    links = [name for name in first if name != "pipeline.json"]
+    assert links
+    assert all(first[name] == second[name] for name in links)  # the links were kept, not redone
+
+
+def test_a_missing_gated_part_fails_offline_with_its_name(fake: Fake) -> None:
+    (fake.models_dir / "dinov3-vitl16-pretrain-lvd1689m" / "config.json").unlink()
+    with pytest.raises(EngineError, match="facebook/dinov3-vitl16-pretrain-lvd1689m"):
+        loaded_engine(fake)
 
 
 def test_missing_weights_fail_the_load_with_a_pointer_to_the_readme(fake: Fake, tmp_path: Path) -> None:
@@ -441,6 +561,24 @@ def test_progress_is_reported_between_every_sampler_step(fake: Fake, tmp_path: P
     assert all(later > earlier for earlier, later in itertools.pairwise(seen))
 
 
+def test_the_export_reports_each_stage_as_it_starts_and_ends(fake: Fake, tmp_path: Path) -> None:
+    engine = loaded_engine(fake)
+    ctx = new_context()
+    engine.generate(transparent_subject(), tmp_path / "m.glb", 1, ctx)
+    export = [(round(p, 2), m) for stage, p, m in ctx.raw if stage is Stage.EXPORT]
+    messages = [m for _, m in export]
+    assert messages[:2] == ["decoding mesh", "mesh decoded at 1024"]
+    assert "simplifying mesh" in messages
+    # to_glb's six ticks, plus each of its five named stages when it starts (half a tick on).
+    to_glb = [m for m in messages if m.startswith("extracting GLB")]
+    assert len(to_glb) == 11
+    assert "extracting GLB 2/6: cleaning mesh" in to_glb  # reported when "Cleaning mesh" starts
+    assert messages[-2:] == ["writing GLB", "done"]
+    percents = [p for p, _ in export]
+    assert percents == sorted(percents)
+    assert len(set(percents)) >= 14
+
+
 def test_the_tqdm_names_are_restored_after_the_job(fake: Fake, tmp_path: Path) -> None:
     sampler_tqdm, postprocess_tqdm = fake.sampler_module.tqdm, fake.postprocess_module.tqdm
     engine = loaded_engine(fake)
@@ -516,33 +654,232 @@ def test_without_a_retry_type_the_retry_uses_the_same_pipeline_type(fake: Fake, 
     assert [r["pipeline_type"] for r in fake.control.calls_named("run")] == ["1024", "1024"]
 
 
-def test_an_extension_running_out_of_memory_during_export_is_retried(fake: Fake, tmp_path: Path) -> None:
+def export_oom_on(fake: Fake, calls: set[int], stage: str = "Sampling attributes") -> None:
+    """An extension's out-of-memory RuntimeError in these to_glb calls (1-based, this test's)."""
+    seen = {"calls": 0}
+
+    def hook(name: str) -> None:
+        if name == "Extracting GLB":
+            seen["calls"] += 1
+        if name == stage and seen["calls"] in calls:
+            raise RuntimeError("CUDA error: out of memory (cumesh remesh_narrow_band_dc)")
+
+    fake.control.export_hook = hook
+
+
+def test_an_export_oom_retries_the_export_alone_with_lighter_settings(fake: Fake, tmp_path: Path) -> None:
     engine = loaded_engine(fake)
-    failures = iter([RuntimeError("CUDA error: out of memory")])
-
-    def export_hook(stage: str) -> None:
-        if stage == "Sampling attributes":
-            error = next(failures, None)
-            if error is not None:
-                raise error
-
-    fake.control.export_hook = export_hook
-    engine.generate(transparent_subject(), tmp_path / "m.glb", 1, new_context())
-    assert len(fake.control.calls_named("run")) == 2
+    export_oom_on(fake, {1})
+    ctx = new_context()
+    result = engine.generate(transparent_subject(), tmp_path / "m.glb", 1, ctx)
+    assert result.output_path.is_file()
+    assert len(fake.control.calls_named("run")) == 1  # the sampled mesh was kept
+    exports = [(c["decimation_target"], c["texture_size"]) for c in fake.control.calls_named("to_glb")]
+    assert exports == [(500_000, 2048), (200_000, 1024)]
     assert len(fake.control.calls_named("export")) == 1
+    assert any("exporting again with 200000 faces, 1024 px texture" in m for _, _, m in ctx.raw)
+    raw = [p for _, p, _ in ctx.raw]
+    assert raw == sorted(raw)  # the retried export fills what is left of the bar, never back
+    assert raw[-1] == 100
+    assert_models_on_cpu(fake)
+
+
+def test_a_second_export_oom_reruns_sampling_at_the_retry_type(fake: Fake, tmp_path: Path) -> None:
+    engine = loaded_engine(fake)
+    export_oom_on(fake, {1, 2})
+    engine.generate(transparent_subject(), tmp_path / "m.glb", 1, new_context())
+    assert [r["pipeline_type"] for r in fake.control.calls_named("run")] == ["1024_cascade", "512"]
+    exports = [(c["decimation_target"], c["texture_size"]) for c in fake.control.calls_named("to_glb")]
+    assert exports == [(500_000, 2048), (200_000, 1024), (200_000, 1024)]
+
+
+def test_an_export_oom_at_every_try_is_out_of_memory(fake: Fake, tmp_path: Path) -> None:
+    engine = loaded_engine(fake)
+    export_oom_on(fake, {1, 2, 3})
+    with pytest.raises(OutOfMemory):
+        engine.generate(transparent_subject(), tmp_path / "m.glb", 1, new_context())
+    assert len(fake.control.calls_named("to_glb")) == 3
+    assert leftovers(tmp_path) == []
+    assert not (tmp_path / "m.glb").exists()
+    assert_models_on_cpu(fake)
+
+
+def test_lighter_settings_equal_to_the_configured_ones_skip_the_export_retry(
+    fake: Fake, tmp_path: Path
+) -> None:
+    engine = loaded_engine(fake, texture_size=1024, decimation_target=100_000)
+    export_oom_on(fake, {1})
+    engine.generate(transparent_subject(), tmp_path / "m.glb", 1, new_context())
+    assert [r["pipeline_type"] for r in fake.control.calls_named("run")] == ["1024_cascade", "512"]
+    exports = [(c["decimation_target"], c["texture_size"]) for c in fake.control.calls_named("to_glb")]
+    assert exports == [(100_000, 1024), (100_000, 1024)]
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        "CUDA error: an illegal memory access was encountered",
+        "CUDA error: device-side assert triggered",
+        "CUBLAS_STATUS_EXECUTION_FAILED when calling `cublasGemmEx`",
+    ],
+)
+def test_a_cuda_error_fails_the_job_internal_and_asks_for_a_restart(
+    fake: Fake, tmp_path: Path, error: str
+) -> None:
+    engine = loaded_engine(fake)
+    empty_cache_before = fake.cuda.empty_cache_calls
+
+    def broken(tqdm_desc: str, index: int, steps: int) -> object:
+        raise RuntimeError(error)
+
+    fake.control.step_hook = broken
+    assert not engine.should_recycle()
+    with pytest.raises(EngineError, match=r"^Internal error: CUDA error") as raised:
+        engine.generate(transparent_subject(), tmp_path / "m.glb", 1, new_context())
+    assert raised.value.code.name == "INTERNAL"
+    assert len(fake.control.calls_named("run")) == 1  # never retried
+    assert engine.should_recycle()
+    engine.clear_cache()  # the sidecar's after-job clean-up leaves a broken context alone
+    assert fake.cuda.empty_cache_calls == empty_cache_before
+    # A job that still reaches this process is refused, not run on the broken context.
+    fake.control.step_hook = None
+    with pytest.raises(EngineError, match="CUDA context is broken"):
+        engine.generate(transparent_subject(), tmp_path / "n.glb", 1, new_context())
+    assert len(fake.control.calls_named("run")) == 1
+
+
+def test_an_accelerator_error_during_export_is_a_cuda_error(fake: Fake, tmp_path: Path) -> None:
+    engine = loaded_engine(fake)
+
+    def hook(stage: str) -> None:
+        if stage == "Cleaning mesh":
+            raise fake.torch.AcceleratorError("CUDA error: unspecified launch failure")
+
+    fake.control.export_hook = hook
+    with pytest.raises(EngineError, match="Internal error: CUDA error during export"):
+        engine.generate(transparent_subject(), tmp_path / "m.glb", 1, new_context())
+    assert engine.should_recycle()
+    assert leftovers(tmp_path) == []
 
 
 def test_other_errors_are_not_retried(fake: Fake, tmp_path: Path) -> None:
     engine = loaded_engine(fake)
 
     def broken(tqdm_desc: str, index: int, steps: int) -> object:
-        raise RuntimeError("an illegal memory access was encountered")
+        raise RuntimeError("something else broke")
 
     fake.control.step_hook = broken
-    with pytest.raises(RuntimeError, match="illegal memory access"):
+    with pytest.raises(RuntimeError, match="something else broke"):
         engine.generate(transparent_subject(), tmp_path / "m.glb", 1, new_context())
     assert len(fake.control.calls_named("run")) == 1
+    assert not engine.should_recycle()
     assert_models_on_cpu(fake)
+
+
+# -- the cascade ---------------------------------------------------------------------------------
+
+
+def test_the_cascade_toggles_the_shape_decoders_low_vram_around_its_own_steps(
+    fake: Fake, tmp_path: Path
+) -> None:
+    engine = loaded_engine(fake)
+    engine.generate(transparent_subject(), tmp_path / "m.glb", 1, new_context())
+    decoder = fake.control.models["shape_slat_decoder"]
+    assert decoder.low_vram_seen == [("upsample", True), ("decode", True)]
+    assert decoder.low_vram is False
+    assert decoder.device == "cpu"
+    assert fake.control.cascade_resolutions == [(1024, 1024)]
+
+
+def test_an_oom_inside_the_cascade_upsample_leaves_every_model_on_the_cpu(fake: Fake, tmp_path: Path) -> None:
+    engine = loaded_engine(fake)
+    decoder = fake.control.models["shape_slat_decoder"]
+    original = decoder.upsample
+    calls = {"n": 0}
+
+    def upsample(x: Any, upsample_times: int) -> Any:
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise fake.torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 6.00 GiB")
+        return original(x, upsample_times)
+
+    decoder.upsample = upsample
+    seen: dict[str, Any] = {}
+
+    def at_retry(desc: str, index: int, steps: int) -> object:
+        if len(fake.control.calls_named("run")) == 2 and not seen:
+            seen.update({"low_vram": decoder.low_vram, "device": decoder.device})
+        return None
+
+    fake.control.step_hook = at_retry
+    engine.generate(transparent_subject(), tmp_path / "m.glb", 1, new_context())
+    assert seen == {"low_vram": False, "device": "cpu"}  # cleaned up before the 512 retry
+    assert [r["pipeline_type"] for r in fake.control.calls_named("run")] == ["1024_cascade", "512"]
+
+
+def test_1536_falls_back_by_128_until_the_tokens_fit_and_says_so(fake: Fake, tmp_path: Path) -> None:
+    # The default token count (2 * (res / 16)^2: 18432 at 1536) fits: no fallback.
+    engine = loaded_engine(fake, pipeline_type="1536_cascade", max_num_tokens=30_000)
+    engine.generate(transparent_subject(), tmp_path / "m.glb", 1, new_context())
+    assert fake.control.cascade_resolutions == [(1536, 1536)]
+    fake.control.reset()
+    fake.control.tokens_at = lambda resolution: resolution * 25  # 1536 -> 38400, 1280 -> 32000, 1152 -> 28800
+    engine = loaded_engine(fake, pipeline_type="1536_cascade", max_num_tokens=30_000)
+    ctx = new_context()
+    engine.generate(transparent_subject(), tmp_path / "n.glb", 1, ctx)
+    assert fake.control.cascade_resolutions == [(1536, 1152)]
+    (to_glb,) = fake.control.calls_named("to_glb")
+    assert to_glb["voxel_size"] == pytest.approx(1 / 1152)
+    assert any("mesh decoded at 1152 (token limit; asked 1536)" in m for _, _, m in ctx.raw)
+
+
+def test_the_token_fallback_stops_at_1024(fake: Fake, tmp_path: Path) -> None:
+    fake.control.tokens_at = lambda resolution: 60_000  # over 49152 at every resolution
+    engine = loaded_engine(fake, pipeline_type="1536_cascade")
+    engine.generate(transparent_subject(), tmp_path / "m.glb", 1, new_context())
+    assert fake.control.cascade_resolutions == [(1536, 1024)]
+
+
+# -- what the fake holds to, like upstream ----------------------------------------------------------
+
+
+def test_run_returns_cuda_tensors_that_numpy_cannot_read(fake: Fake) -> None:
+    engine = loaded_engine(fake)
+    (mesh,) = engine._pipeline.run(transparent_subject(), preprocess_image=True)
+    assert str(mesh.vertices.device) == "cuda"
+    with pytest.raises(TypeError, match="can't convert cuda"):
+        np.asarray(mesh.vertices)
+    assert mesh.vertices.cpu().numpy().shape == (4, 3)
+
+
+def test_get_cond_sets_the_encoder_resolution_and_moves_it_only_for_its_call(fake: Fake) -> None:
+    engine = loaded_engine(fake)
+    pipeline = engine._pipeline
+    cond = pipeline.get_cond([transparent_subject()], 1024)
+    assert set(cond) == {"cond", "neg_cond"}
+    assert cond["cond"].shape == (1, (1024 // 16) ** 2 + 5, 1024)
+    assert str(cond["neg_cond"].device) == "cuda"
+    assert pipeline.image_cond_model.image_size == 1024
+    assert pipeline.image_cond_model.device == "cpu"
+    assert pipeline.get_cond([transparent_subject()], 512, include_neg_cond=False).keys() == {"cond"}
+
+
+def test_a_misspelt_sampler_parameter_fails_like_upstream(fake: Fake, tmp_path: Path) -> None:
+    engine = loaded_engine(fake)
+    with pytest.raises(TypeError, match="guidance_strenght"):
+        engine._pipeline.run(
+            transparent_subject(), sparse_structure_sampler_params={"guidance_strenght": 3.0}
+        )
+
+
+def test_preprocess_crops_a_square_around_the_subject_like_upstream(fake: Fake) -> None:
+    engine = loaded_engine(fake)
+    image = Image.new("RGBA", (2000, 1000), (0, 0, 0, 0))
+    image.paste((200, 40, 40, 255), (400, 300, 1000, 500))  # 600 x 200, scaled by 1024/2000
+    out = engine._pipeline.preprocess_image(image)
+    assert out.mode == "RGB"
+    assert out.size[0] == out.size[1]  # a square of the longer side
+    assert abs(out.size[0] - 600 * 1024 / 2000) <= 2
 
 
 # -- cancellation and deadline ---------------------------------------------------------------------
@@ -693,8 +1030,6 @@ def test_probe_says_the_weights_are_missing(fake: Fake, tmp_path: Path) -> None:
 
 
 def test_probe_names_a_missing_checkpoint(fake: Fake) -> None:
-    write_aux_folder(fake.models_dir, "dinov3-vitl16-pretrain-lvd1689m")
-    write_aux_folder(fake.models_dir, "RMBG-2.0")
     decoder = (
         fake.models_dir
         / "TRELLIS.2-4B/microsoft/TRELLIS-image-large/ckpts/ss_dec_conv3d_16l8_fp16.safetensors"
@@ -706,6 +1041,9 @@ def test_probe_names_a_missing_checkpoint(fake: Fake) -> None:
 
 
 def test_probe_names_the_gated_parts(fake: Fake) -> None:
+    for folder in ("dinov3-vitl16-pretrain-lvd1689m", "RMBG_2_0"):
+        (fake.models_dir / folder / "config.json").unlink()
+        (fake.models_dir / folder).rmdir()
     assert trellis2_available(make_settings(fake))[1].startswith(
         "image encoder facebook/dinov3-vitl16-pretrain-lvd1689m not found"
     )

@@ -61,7 +61,9 @@ def test_the_export_bar_takes_updates_and_descriptions() -> None:
         bar.update(1)
         bar.set_postfix(x=1)
         bar.refresh()
-    assert [round(p, 2) for _, p, _ in seen] == [93.5, 94.5]  # 50 + 50 * (0.85 + 0.12 * n / 6)
+    # 50 + 50 * (0.86 + 0.11 * n / 6); a stage that starts (set_description) counts half a tick.
+    assert [round(p, 2) for _, p, _ in seen] == [93.92, 94.38, 94.83]
+    assert seen[1][2] == "extracting GLB 1/6: building bvh"
     assert seen[-1][2] == "extracting GLB 2/6: building bvh"
 
 

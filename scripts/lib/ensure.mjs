@@ -209,6 +209,23 @@ export async function ensureNginx() {
   return path;
 }
 
+/**
+ * Debian's docker-compose (v1) for the api test that validates docker-compose.yml without a daemon
+ * (api/test/ops/compose.test.ts runs `docker-compose config`); installed with apt-get when we may.
+ * KILN_DOCKER_COMPOSE names another binary.
+ */
+export async function ensureDockerCompose() {
+  const path = process.env.KILN_DOCKER_COMPOSE || '/usr/bin/docker-compose';
+  if (existsSync(path)) return path;
+  await aptInstall(
+    'docker-compose',
+    'docker-compose',
+    `docker-compose not found at ${path}`,
+    'or set KILN_DOCKER_COMPOSE',
+  );
+  return path;
+}
+
 /** apt-get install of one Debian package when running as root with apt-get; else a clear error. */
 async function aptInstall(label, pkg, missing, alternative) {
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;

@@ -7,6 +7,7 @@ export const ErrorMessage = {
   imageTooSmall: 'Image too small, min 64x64',
   noObject: 'No object found in the image',
   busy: 'Server busy, retry later',
+  tooManyRequests: 'Too many requests, retry later',
   timeout: 'Generation timeout',
   outOfMemory: 'GPU out of memory',
   internal: 'Internal error',

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import express from 'express';
-import { clientAddress } from './client-address';
+import { clientAddress, limitKey } from './client-address';
 
 /** A real Express app per 'trust proxy' value, answering clientAddress(req) for a real socket. */
 async function serve(
@@ -69,5 +69,27 @@ void describe('clientAddress', () => {
   void it('ignores a CF-Connecting-IP that is not one IP address', async () => {
     assert.equal(await addressFor(trusted.url, { 'CF-Connecting-IP': 'evil, 1.2.3.4' }), '127.0.0.1');
     assert.equal(await addressFor(trusted.url, { 'CF-Connecting-IP': 'not-an-ip' }), '127.0.0.1');
+  });
+});
+
+void describe('limitKey', () => {
+  void it('keeps an IPv4 address and anything that is not an address', () => {
+    assert.equal(limitKey('203.0.113.7'), '203.0.113.7');
+    assert.equal(limitKey('unknown'), 'unknown');
+  });
+
+  void it('counts an IPv6 address by its /64, whichever way it is written', () => {
+    const key = '2001:db8:1:2::/64';
+    for (const address of [
+      '2001:db8:1:2:a:b:c:d',
+      '2001:0DB8:0001:0002::1',
+      '2001:db8:1:2::',
+      '2001:db8:1:2:ffff::9',
+    ]) {
+      assert.equal(limitKey(address), key, address);
+    }
+    assert.equal(limitKey('2001:db8::1'), '2001:db8:0:0::/64');
+    assert.equal(limitKey('::1'), '0:0:0:0::/64');
+    assert.notEqual(limitKey('2001:db8:1:3::1'), key);
   });
 });

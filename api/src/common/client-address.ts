@@ -28,3 +28,24 @@ function unmapped(address: string): string {
   const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
   return mapped ? mapped[1] : address;
 }
+
+/**
+ * The key per-client limits count under (docs/design.md, HTTP contract): an IPv4 address as it
+ * is; an IPv6 address by its /64 network, because one home or phone gets a whole /64 (RFC 6177,
+ * and SLAAC's privacy addresses rotate within it), so counting single IPv6 addresses would let
+ * one household take a fresh address per request. Anything else ('unknown') as it is.
+ * e.g. 2001:db8:1:2:a:b:c:d -> "2001:db8:1:2::/64".
+ */
+export function limitKey(address: string): string {
+  if (isIP(address) !== 6) return address;
+  const [head, tail] = address.toLowerCase().split('::');
+  const left = head === '' ? [] : head.split(':');
+  const right = tail === undefined || tail === '' ? [] : tail.split(':');
+  // An embedded IPv4 tail (::ffff:1.2.3.4 forms) is two groups; it only ever sits after the /64.
+  const groups =
+    tail === undefined
+      ? left
+      : [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right];
+  const network = groups.slice(0, 4).map((g) => Number.parseInt(g, 16).toString(16));
+  return `${network.join(':')}::/64`;
+}

@@ -21,16 +21,19 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
+import { AccessControlled } from '../access/access-controlled.decorator';
 import { ErrorBodyDto } from '../common/error-body.dto';
 import { clientAddress } from '../common/client-address';
 import { requestBaseUrl } from '../common/public-url';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { UploadRateLimited } from '../limits/upload-rate-limited.decorator';
 import { GenerateAcceptedDto, GenerateDoneDto, GenerateUploadDto } from './generate.dto';
 import { GenerateService } from './generate.service';
 import { ImageUploadInterceptor } from './image-upload.interceptor';
 
 /** POST /api/generate: the route's contract; GenerateService does the work. */
 @ApiTags('generate')
+@AccessControlled()
 @Controller('api/generate')
 export class GenerateController {
   constructor(
@@ -40,6 +43,7 @@ export class GenerateController {
 
   @Post()
   @HttpCode(202)
+  @UploadRateLimited()
   @UseInterceptors(ImageUploadInterceptor)
   @ApiOperation({
     summary: 'Upload one picture; a GLB model is made from it',

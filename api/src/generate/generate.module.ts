@@ -1,4 +1,6 @@
 import { MiddlewareConsumer, Module, NestModule, RequestMethod } from '@nestjs/common';
+import { AccessModule } from '../access/access.module';
+import { LimitsModule } from '../limits/limits.module';
 import { TasksModule } from '../tasks/tasks.module';
 import { GenerateController } from './generate.controller';
 import { GenerateService } from './generate.service';
@@ -6,7 +8,7 @@ import { ImageUploadInterceptor } from './image-upload.interceptor';
 import { UploadGuardMiddleware } from './upload-guard.middleware';
 
 @Module({
-  imports: [TasksModule],
+  imports: [TasksModule, AccessModule, LimitsModule],
   controllers: [GenerateController],
   providers: [GenerateService, ImageUploadInterceptor],
 })

@@ -8,7 +8,7 @@ import { GenerateService } from './generate.service';
 /** An admission whose queue is full: every admit() is the contract's 503 (admission.service.ts). */
 class FullAdmission {
   admits = 0;
-  admit(): Promise<string> {
+  admit(_client = ''): Promise<string> {
     this.admits += 1;
     return Promise.reject(new ApiError(503, ErrorMessage.busy, { 'Retry-After': '30' }));
   }

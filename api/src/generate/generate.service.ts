@@ -1,5 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { ApiError, ErrorMessage } from '../common/api-error';
+import { limitKey } from '../common/client-address';
 import { absoluteUrl } from '../common/public-url';
 import { AdmissionService } from '../tasks/admission/admission.service';
 import { TaskEventsService } from '../tasks/events/task-events.service';
@@ -16,7 +17,8 @@ export type GenerateOutcome =
  * One upload becomes one queued task (docs/design.md, HTTP contract): the image header and a
  * thumbnail are read first (400 unsupported, 422 too small or blank: no queue slot is touched,
  * so these get their own answer even while the queue is full), then a queue slot is taken
- * (503 + Retry-After when full) before the pixels are decoded, so a full queue costs no decoding;
+ * (503 + Retry-After when full; 429 + Retry-After when this client already holds its share)
+ * before the pixels are decoded, so a full queue costs no decoding;
  * a picture refused while decoding (400, or 422 when blank) or a failed enqueue gives its slot
  * back. Then the task is stored and enqueued.
  */
@@ -36,7 +38,8 @@ export class GenerateService {
    * baseUrl: the origin the client's URLs are made absolute against; client: the client's
    * address (common/client-address), for the request log line.
    * Throws ApiError: 400 (no file, unsupported image), 422 (too small, nothing to model), 503
-   * (queue full); with wait also 409, 422, 500, 504 as the task ended.
+   * (queue full), 429 (the client holds ACTIVE_TASKS_PER_CLIENT unfinished tasks); with wait
+   * also 409, 422, 500, 504 as the task ended.
    */
   async submit(
     file: Express.Multer.File | undefined,
@@ -46,7 +49,7 @@ export class GenerateService {
   ): Promise<GenerateOutcome> {
     if (!file) throw new ApiError(400, ErrorMessage.missingImage);
     const header = await this.inspect(file, client);
-    const taskId = await this.admission.admit();
+    const taskId = await this.admission.admit(limitKey(client));
     let state: TaskState;
     try {
       const png = await this.normalise(taskId, file, header, client);

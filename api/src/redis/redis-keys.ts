@@ -12,8 +12,14 @@ export const RedisKeys = {
   image: (taskId: string) => `${PREFIX}image:${taskId}`,
   /** Sorted set of admitted, unfinished task ids (score = admission time, ms). */
   admission: `${PREFIX}admission`,
+  /** Hash: admitted task id -> the client key (common/client-address limitKey) that holds its slot. */
+  admissionClients: `${PREFIX}admission-clients`,
+  /** rate-limiter-flexible's key prefix for uploads per client per minute (it appends ":<client key>"). */
+  uploadRatePrefix: `${PREFIX}upload-rate`,
   /** Recent job durations in seconds, newest first, for the ETA. */
   durations: `${PREFIX}durations`,
+  /** Set by the one api process that counts a finished task in its metrics (SET NX, 1 h). */
+  metricsClaim: (taskId: string) => `${PREFIX}metrics-counted:${taskId}`,
   /** Bull's own keys live under this prefix. */
   bullPrefix: `${PREFIX}bull`,
   /** Pub/sub: "<seq>\n<taskId>\n<snapshot JSON>" for every task change. */

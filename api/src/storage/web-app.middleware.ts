@@ -13,8 +13,9 @@ export const HASHED_ASSET_CACHE_CONTROL = 'public, max-age=31536000, immutable';
 /** index.html and any file without a hash in its name: kept, but revalidated before each use. */
 export const REVALIDATE_CACHE_CONTROL = 'no-cache';
 
-/** Paths the web app never answers: the API and the models have their own routes (and 404s). */
+/** Paths the web app never answers: the API, the models and /metrics have their own routes (and 404s). */
 export function isWebAppPath(path: string): boolean {
+  if (path === '/metrics') return false;
   return !(path === '/api' || path.startsWith('/api/') || path === '/static' || path.startsWith('/static/'));
 }
 

@@ -23,6 +23,7 @@ import {
 } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { EMPTY, type Observable } from 'rxjs';
+import { AccessControlled } from '../access/access-controlled.decorator';
 import { ApiInternalErrorResponse, ErrorBodyDto } from '../common/error-body.dto';
 import { requestBaseUrl } from '../common/public-url';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
@@ -32,8 +33,12 @@ import { TaskStore } from './state/task-store.service';
 import { TaskStreamService } from './stream/task-stream.service';
 import { TaskViewDto } from './task-view.dto';
 
-/** The task routes: decorators and one service call each (TaskStreamService, TaskStore, TaskQueueService). */
+/**
+ * The task routes: decorators and one service call each (TaskStreamService, TaskStore, TaskQueueService).
+ * All under the optional access control (AccessControlled), like POST /api/generate.
+ */
 @ApiTags('tasks')
+@AccessControlled()
 @ApiInternalErrorResponse()
 @Controller('api')
 export class StatusController {

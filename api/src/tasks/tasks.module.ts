@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { BullModule } from '@nestjs/bull';
+import { AccessModule } from '../access/access.module';
 import { Clock } from '../common/clock';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { RedisKeys } from '../redis/redis-keys';
@@ -37,6 +38,7 @@ import { StatusController } from './status.controller';
       settings: QUEUE_SETTINGS,
     }),
     StorageModule,
+    AccessModule,
   ],
   controllers: [StatusController],
   providers: [

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
+import { ApiError } from '../../src/common/api-error';
 import { Clock } from '../../src/common/clock';
 import { loadConfig } from '../../src/config/app-config';
 import { AdmissionService, RESERVATION_GRACE_MS } from '../../src/tasks/admission/admission.service';
@@ -61,18 +62,18 @@ void describe('task state and admission on real Redis', () => {
       (_, i) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
     );
     const results = await Promise.all(ids.map((id, i) => (i % 2 ? admissionA : admissionB).reserve(id)));
-    assert.equal(results.filter(Boolean).length, 6);
+    assert.equal(results.filter((r) => r === 'admitted').length, 6);
     assert.equal(await admissionA.held(), 6);
     // Releasing one admits exactly one more.
-    const admitted = ids.filter((_, i) => results[i]);
+    const admitted = ids.filter((_, i) => results[i] === 'admitted');
     await admissionB.release(admitted[0]);
     const second = await Promise.all(ids.slice(0, 10).map((id) => admissionA.reserve(`${id}-again`)));
-    assert.equal(second.filter(Boolean).length, 1);
+    assert.equal(second.filter((r) => r === 'admitted').length, 1);
   });
 
   void it('reserving the same id twice counts once', async () => {
-    assert.equal(await admissionA.reserve('same'), true);
-    assert.equal(await admissionB.reserve('same'), true);
+    assert.equal(await admissionA.reserve('same'), 'admitted');
+    assert.equal(await admissionB.reserve('same'), 'admitted');
     assert.equal(await admissionA.held(), 1);
   });
 
@@ -108,7 +109,7 @@ void describe('task state and admission on real Redis', () => {
 
   void it('a terminal task never changes again, and finishing releases its slot', async () => {
     const id = '22222222-2222-4222-8222-222222222222';
-    assert.equal(await admissionA.reserve(id), true);
+    assert.equal(await admissionA.reserve(id), 'admitted');
     await storeA.create(id, Buffer.from('x'));
     assert.ok((await storeA.update(id, { status: 'failed', error: 'Task cancelled', http_status: 409 })) > 0);
     assert.equal(await admissionA.held(), 0);
@@ -218,5 +219,92 @@ void describe('task state and admission on real Redis', () => {
     const later = await admissionA.reconcile(BULL.jobPrefix);
     assert.deepEqual([...later.orphaned].sort(), [orphan, requeued].sort());
     assert.equal(await admissionA.held(), 3, 'an orphan keeps its slot until it runs');
+  });
+});
+
+/** ACTIVE_TASKS_PER_CLIENT: one client's share of the queue, judged in the admission script. */
+void describe('per-client active-task limit on real Redis (two processes)', () => {
+  const config = loadConfig(
+    { REDIS_URL: TEST_REDIS_URL, MAX_QUEUE: '5', ACTIVE_TASKS_PER_CLIENT: '2' },
+    '/tmp',
+  );
+  const clock = new ManualClock();
+  let redisA: RedisService;
+  let redisB: RedisService;
+  let storeA: TaskStore;
+  let admissionA: AdmissionService;
+  let admissionB: AdmissionService;
+  const id = (n: number): string => `33333333-3333-4333-8333-${String(n).padStart(12, '0')}`;
+
+  before(async () => {
+    await clearKilnKeys();
+    redisA = new RedisService(config);
+    redisB = new RedisService(config);
+    storeA = new TaskStore(redisA, clock);
+    admissionA = new AdmissionService(redisA, clock, config, new JobDurationsService(redisA, config));
+    admissionB = new AdmissionService(redisB, clock, config, new JobDurationsService(redisB, config));
+  });
+  beforeEach(() => clearKilnKeys());
+  after(async () => {
+    await redisA.onApplicationShutdown();
+    await redisB.onApplicationShutdown();
+    await clearKilnKeys();
+  });
+
+  void it('admits exactly the limit of 20 simultaneous requests from one client, and others still get in', async () => {
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => (i % 2 ? admissionA : admissionB).reserve(id(i), '198.51.100.1')),
+    );
+    assert.equal(results.filter((r) => r === 'admitted').length, 2);
+    assert.equal(results.filter((r) => r === 'client-limit').length, 18);
+    assert.equal(await admissionA.heldBy('198.51.100.1'), 2);
+    assert.equal(await admissionB.reserve(id(100), '198.51.100.2'), 'admitted');
+    assert.equal(
+      await admissionA.reserve(id(101)),
+      'admitted',
+      'a slot taken without a client is not counted',
+    );
+  });
+
+  void it('a full queue is 503 for everyone, before any client share (429)', async () => {
+    for (let i = 0; i < 6; i++) assert.equal(await admissionA.reserve(id(i), `10.0.0.${i}`), 'admitted');
+    assert.equal(await admissionA.reserve(id(10), '10.0.0.0'), 'full');
+    assert.equal(await admissionA.reserve(id(11), '10.0.0.99'), 'full');
+    await assert.rejects(admissionB.admit('10.0.0.0'), (error: unknown) => {
+      assert.ok(error instanceof ApiError);
+      assert.deepEqual([error.status, error.message], [503, 'Server busy, retry later']);
+      return true;
+    });
+  });
+
+  void it("admit() answers 429 with Retry-After; the task's end, a release and a reconcile drop each free the share", async () => {
+    await admissionA.reserve(id(1), 'c');
+    await admissionA.reserve(id(2), 'c');
+    await assert.rejects(admissionB.admit('c'), (error: unknown) => {
+      assert.ok(error instanceof ApiError);
+      assert.deepEqual([error.status, error.message], [429, 'Too many requests, retry later']);
+      assert.match(error.headers['Retry-After'] ?? '', /^[1-9]\d*$/);
+      return true;
+    });
+    // The task's end (the task-store script drops its slot) frees one place.
+    await storeA.create(id(1), Buffer.from('x'));
+    await storeA.update(id(1), { status: 'failed', error: 'Task cancelled', http_status: 409 });
+    assert.equal(await admissionB.heldBy('c'), 1);
+    const third = await admissionB.admit('c');
+    await assert.rejects(admissionA.admit('c'), /Too many requests/);
+    // A refused upload gives its slot back.
+    await admissionA.release(third);
+    assert.equal(await admissionA.reserve(id(4), 'c'), 'admitted');
+    // A leaked slot (no task stored) dropped by the reconcile frees its place too.
+    clock.t += RESERVATION_GRACE_MS + 1;
+    const { dropped } = await admissionA.reconcile(BULL.jobPrefix);
+    assert.equal(dropped, 2, 'id(2) and id(4) never stored a task');
+    assert.equal(await admissionA.heldBy('c'), 0);
+    assert.equal(await admissionA.reserve(id(5), 'c'), 'admitted');
+    assert.deepEqual(
+      Object.keys(await redisA.client.hgetall(RedisKeys.admissionClients)),
+      [id(5)],
+      'gone slots are pruned',
+    );
   });
 });

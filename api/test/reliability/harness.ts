@@ -54,7 +54,15 @@ export async function startSuiteApi(
   const logDir = join(dir.path, 'logs');
   const tmpDir = join(dir.path, 'tmp');
   mkdirSync(tmpDir, { recursive: true });
-  const baseEnv = { INFERENCE_ENGINE: 'inflate', TMPDIR: tmpDir, ...env };
+  // Every request comes from this one test client: the per-client limits (issue 9, their own
+  // tests) are off, so each category sees the queue's own answers (503, not 429).
+  const baseEnv = {
+    INFERENCE_ENGINE: 'inflate',
+    TMPDIR: tmpDir,
+    UPLOADS_PER_MINUTE: '0',
+    ACTIVE_TASKS_PER_CLIENT: '0',
+    ...env,
+  };
   const suite: SuiteApi = {
     api: await startApi({ staticDir, logDir, env: baseEnv, ...options }),
     dir,

@@ -4,8 +4,8 @@ import type { Request } from 'express';
 import { ApiError, ErrorMessage } from '../../common/api-error';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config';
 
-/** Hashing first makes the comparison constant-time whatever the lengths. */
-function tokenMatches(given: string, expected: string): boolean {
+/** True when a bearer token equals the expected one; hashing first makes the comparison constant-time whatever the lengths. */
+export function tokenMatches(given: string, expected: string): boolean {
   const digest = (value: string): Buffer => createHash('sha256').update(value).digest();
   return timingSafeEqual(digest(given), digest(expected));
 }

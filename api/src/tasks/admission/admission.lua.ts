@@ -1,10 +1,30 @@
 /** Lua run inside Redis so that admission is one atomic step across every api process. */
 
-/** KEYS: admission. ARGV: limit, score (ms), taskId. 1 = admitted, 0 = full. */
+/**
+ * Takes a slot, checking the queue first, then the client's own share of it.
+ * KEYS: admission, admission clients (hash task id -> client key).
+ * ARGV: capacity, score (ms), taskId, client key ('' = not counted), per-client limit (0 = none).
+ * 1 = admitted (or already held), 0 = full (503: nobody gets in, whoever asks), -1 = this client
+ * already holds its limit of unfinished tasks (429). A client's count is its entries whose task
+ * still holds a slot, so it drops the moment a slot goes (task end, release, reconcile); entries
+ * of gone slots are pruned here, at most capacity + the tasks finished since the last admission.
+ */
 export const RESERVE_SLOT_LUA = `
 if redis.call('ZSCORE', KEYS[1], ARGV[3]) then return 1 end
 if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[1]) then return 0 end
+local mine = 0
+local owners = redis.call('HGETALL', KEYS[2])
+for i = 1, #owners, 2 do
+  if not redis.call('ZSCORE', KEYS[1], owners[i]) then
+    redis.call('HDEL', KEYS[2], owners[i])
+  elseif owners[i + 1] == ARGV[4] then
+    mine = mine + 1
+  end
+end
+local limit = tonumber(ARGV[5])
+if ARGV[4] ~= '' and limit > 0 and mine >= limit then return -1 end
 redis.call('ZADD', KEYS[1], ARGV[2], ARGV[3])
+if ARGV[4] ~= '' then redis.call('HSET', KEYS[2], ARGV[3], ARGV[4]) end
 return 1
 `;
 

@@ -46,31 +46,61 @@ export class AdmissionService {
     return this.config.maxQueue + 1;
   }
 
-  /** Takes a queue slot for a new task id (UUID v4), or throws 503 with Retry-After (s). */
-  async admit(): Promise<string> {
+  /**
+   * Takes a queue slot for a new task id (UUID v4) on behalf of a client (its limit key,
+   * common/client-address limitKey; '' = not counted per client). Throws 503 `Server busy, retry later` when the queue is full,
+   * else 429 `Too many requests, retry later` when the client already holds
+   * ACTIVE_TASKS_PER_CLIENT unfinished tasks; both with Retry-After = one mean job duration (s),
+   * the soonest a slot (the queue's, or one of the client's) is likely to free.
+   */
+  async admit(client = ''): Promise<string> {
     const taskId = randomUUID();
-    if (!(await this.reserve(taskId))) {
-      const retryAfter = retryAfterSeconds(await this.durations.mean());
-      throw new ApiError(503, ErrorMessage.busy, { 'Retry-After': String(retryAfter) });
+    const verdict = await this.reserve(taskId, client);
+    if (verdict !== 'admitted') {
+      const retryAfter = String(retryAfterSeconds(await this.durations.mean()));
+      if (verdict === 'full') throw new ApiError(503, ErrorMessage.busy, { 'Retry-After': retryAfter });
+      throw new ApiError(429, ErrorMessage.tooManyRequests, { 'Retry-After': retryAfter });
     }
     return taskId;
   }
 
-  /** Takes a slot for this id; false when all are held (holding one already counts as taken). */
-  async reserve(taskId: string): Promise<boolean> {
-    const result = await this.redis.client.eval(
-      RESERVE_SLOT_LUA,
-      1,
-      RedisKeys.admission,
-      this.capacity,
-      this.clock.now(),
-      taskId,
+  /**
+   * Takes a slot for this id (holding one already counts as taken), in one step across every api
+   * process (RESERVE_SLOT_LUA): 'full' when all are held, 'client-limit' when `client` (a limit
+   * key; omitted = not counted per client) holds ACTIVE_TASKS_PER_CLIENT slots already.
+   */
+  async reserve(taskId: string, client = ''): Promise<'admitted' | 'full' | 'client-limit'> {
+    const result = Number(
+      await this.redis.client.eval(
+        RESERVE_SLOT_LUA,
+        2,
+        RedisKeys.admission,
+        RedisKeys.admissionClients,
+        this.capacity,
+        this.clock.now(),
+        taskId,
+        client,
+        this.config.activeTasksPerClient,
+      ),
     );
-    return Number(result) === 1;
+    return result === 1 ? 'admitted' : result === 0 ? 'full' : 'client-limit';
   }
 
   async release(taskId: string): Promise<void> {
-    await this.redis.client.zrem(RedisKeys.admission, taskId);
+    await this.redis.client
+      .multi()
+      .zrem(RedisKeys.admission, taskId)
+      .hdel(RedisKeys.admissionClients, taskId)
+      .exec();
+  }
+
+  /** Unfinished tasks that `client` (a limit key) holds now, across every api process. */
+  async heldBy(client: string): Promise<number> {
+    const [ids, owners] = await Promise.all([
+      this.redis.client.zrange(RedisKeys.admission, 0, -1),
+      this.redis.client.hgetall(RedisKeys.admissionClients),
+    ]);
+    return ids.filter((id) => owners[id] === client).length;
   }
 
   /** Slots held now, across every api process. */

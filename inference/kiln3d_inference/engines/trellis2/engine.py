@@ -20,8 +20,20 @@ file:line references below are to that commit.
   `trimesh.Trimesh`; `.export(path, file_type='glb', extension_webp=...)` writes it. Arguments as
   upstream's example.py:33-48 (remesh on, band 1, project 0), decimation and texture size ours.
 - Progress: see progress.py (upstream has no callback; its tqdm loops are borrowed).
-- Out of memory: cleaned up once the exception and its traceback are gone (memory.py), then one
-  retry, at KILN_TRELLIS2_OOM_RETRY_PIPELINE_TYPE when set; a second OOM is `OutOfMemory`.
+- Out of memory: cleaned up once the exception and its traceback are gone (memory.py). On a 24 GB
+  card the peaks are mostly in the export (remesh, dual contouring, texture bake), so an OOM there
+  first retries the export alone with lighter settings (KILN_TRELLIS2_EXPORT_RETRY_*), keeping the
+  sampled mesh; a second one, or an OOM while sampling, reruns sampling once at
+  KILN_TRELLIS2_OOM_RETRY_PIPELINE_TYPE (exported with the lighter settings); then `OutOfMemory`.
+- Any other CUDA error (illegal memory access, a CuMesh kernel failing) leaves the CUDA context
+  unusable: the job fails INTERNAL ("Internal error: CUDA error ...") and should_recycle() says yes,
+  so the sidecar exits (75) and the api starts a fresh one before the next job.
+- The cascade types lower their high resolution when the tokens exceed max_num_tokens
+  (trellis2_image_to_3d.py:300-311, 1536 down to 1024 in steps of 128); the engine reads the
+  resolution used from the mesh's voxel size and reports it.
+- Loading never writes under models_dir (weights.py: a derived config and links in KILN_CACHE_DIR);
+  environment.py sets HF_HUB_OFFLINE, the FlexGEMM autotune cache path and the CUDA allocator
+  options before the imports that read them.
 
 torch, trellis2 and o_voxel are imported inside load() only: this module imports on any machine.
 """
@@ -30,11 +42,13 @@ from __future__ import annotations
 
 import importlib
 import logging
-import os
 import tempfile
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from PIL import Image
 
@@ -48,9 +62,11 @@ from kiln3d_inference.engines.base import (
     VramUsage,
 )
 from kiln3d_inference.engines.output import atomic_output
+from kiln3d_inference.engines.trellis2.environment import prepare_environment
 from kiln3d_inference.engines.trellis2.inputs import choose_seed, prepare_input, warm_up_image
 from kiln3d_inference.engines.trellis2.memory import (
     GIB,
+    is_cuda_error,
     is_out_of_memory,
     recycle_vram_limit,
     release_memory,
@@ -71,11 +87,24 @@ SAMPLER_MODULE = "trellis2.pipelines.samplers.flow_euler"
 POSTPROCESS_MODULE = "o_voxel.postprocess"
 SAMPLER_DEFAULT_STEPS = 50  # FlowEulerSampler.sample's default when pipeline.json names none
 AABB = ((-0.5, -0.5, -0.5), (0.5, 0.5, 0.5))  # the pipeline's output volume (trellis2_image_to_3d.py:478)
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class ExportOptions:
+    """The to_glb settings that set its memory peak (remesh/decimation, texture bake)."""
+
+    decimation_target: int
+    texture_size: int
+
+    def __str__(self) -> str:
+        return f"{self.decimation_target} faces, {self.texture_size} px texture"
 
 
 class Trellis2Engine(Engine):
-    """TRELLIS.2's image-to-3D pipeline, loaded once; one generation per job, retried once after a
-    CUDA out-of-memory error; asks for a restart past its VRAM threshold."""
+    """TRELLIS.2's image-to-3D pipeline, loaded once; one generation per job, retried after a CUDA
+    out-of-memory error (the export alone first, then sampling once); asks for a restart past its
+    VRAM threshold or after any other CUDA error."""
 
     name = "trellis2"
 
@@ -89,16 +118,21 @@ class Trellis2Engine(Engine):
         self._device_index = 0
         self._device_name = ""
         self._vram_after_warm_up: int | None = None
+        self._cuda_broken: str | None = None  # the CUDA error that broke the context
 
     # -- lifecycle --------------------------------------------------------------------------------
 
     def load(self) -> None:
-        """Import torch and TRELLIS.2, build the pipeline from the weights, move it to CUDA.
-        Raises EngineError saying what is missing."""
+        """Link the weights into the cache folder, set the process environment (environment.py),
+        import torch and TRELLIS.2, build the pipeline, move it to CUDA. Raises EngineError saying
+        what is missing."""
         s = self.settings
-        if s.alloc_conf:
-            # Read when CUDA first allocates, so it must be set before torch touches the GPU.
-            os.environ.setdefault("PYTORCH_CUDA_ALLOC_CONF", s.alloc_conf)
+        reference = model_reference(self._sidecar_settings)
+        try:
+            applied = prepare_environment(self._sidecar_settings, reference.local)
+        except OSError as exc:
+            raise EngineError(f"cannot prepare the cache folder (KILN_CACHE_DIR): {exc}") from exc
+        log.info("environment: %s", ", ".join(f"{k}={v}" for k, v in applied.items()))
         try:
             torch: Any = importlib.import_module("torch")
         except ImportError as exc:
@@ -114,18 +148,17 @@ class Trellis2Engine(Engine):
             raise EngineError(
                 f"TRELLIS.2 is not installed ({exc}): inference/scripts/install_trellis2.sh"
             ) from exc
-        reference, config_file = model_reference(self._sidecar_settings)
         started = time.monotonic()
         try:
-            if config_file == UPSTREAM_CONFIG:
-                pipeline = pipeline_class.from_pretrained(reference)
+            if reference.config_file == UPSTREAM_CONFIG:
+                pipeline = pipeline_class.from_pretrained(reference.path)
             else:
-                pipeline = pipeline_class.from_pretrained(reference, config_file=config_file)
+                pipeline = pipeline_class.from_pretrained(reference.path, config_file=reference.config_file)
             pipeline.low_vram = s.low_vram
             pipeline.cuda()
         except Exception as exc:
             raise EngineError(
-                f"could not load TRELLIS.2 from {reference}: {type(exc).__name__}: {exc}"
+                f"could not load TRELLIS.2 from {reference.path}: {type(exc).__name__}: {exc}"
             ) from exc
         self._torch = torch
         self._pipeline = pipeline
@@ -135,7 +168,7 @@ class Trellis2Engine(Engine):
         self._device_name = str(torch.cuda.get_device_name(self._device_index))
         log.info(
             "TRELLIS.2 loaded from %s in %.1f s on %s (low_vram=%s, pipeline %s)",
-            reference,
+            reference.path,
             time.monotonic() - started,
             self.device(),
             s.low_vram,
@@ -171,7 +204,9 @@ class Trellis2Engine(Engine):
 
     def generate(self, image: Image.Image, output_path: Path, seed: int, ctx: JobContext) -> GenerateResult:
         """A GLB of `image` at output_path with KILN_TRELLIS2_PIPELINE_TYPE. Raises InvalidInput,
-        JobCancelled, JobTimeout, OutOfMemory (after the one retry), EngineError."""
+        JobCancelled, JobTimeout, OutOfMemory (after the retries: the export alone, then sampling at
+        KILN_TRELLIS2_OOM_RETRY_PIPELINE_TYPE), EngineError ("Internal error: CUDA error ..." after a
+        CUDA error, which also makes should_recycle() True)."""
         return self._generate(image, output_path, seed, ctx, self.settings.pipeline_type)
 
     def _generate(
@@ -179,13 +214,14 @@ class Trellis2Engine(Engine):
     ) -> GenerateResult:
         if self._pipeline is None:
             raise EngineError("the trellis2 engine is not loaded")
+        if self._cuda_broken is not None:
+            raise EngineError(f"the CUDA context is broken ({self._cuda_broken}); the sidecar restarts")
         started = time.monotonic()
         if not output_path.parent.is_dir():
             raise EngineError(f"output folder does not exist: {output_path.parent}")
         ctx.check()
         prepared, transparent = prepare_input(image)
         seed = choose_seed(seed)
-        attempts = [pipeline_type, self.settings.oom_retry_pipeline_type or pipeline_type]
         log.info(
             "task %s: seed %d, pipeline %s, transparent input %s",
             ctx.task_id,
@@ -193,46 +229,57 @@ class Trellis2Engine(Engine):
             pipeline_type,
             transparent,
         )
+        s = self.settings
+        full = ExportOptions(s.decimation_target, s.texture_size)
+        lighter = ExportOptions(
+            min(s.decimation_target, s.export_retry_decimation_target),
+            min(s.texture_size, s.export_retry_texture_size),
+        )
+        # (pipeline type, export options in order): an export OOM retries the export alone with
+        # the lighter options; a second one (or an OOM in sampling) reruns sampling at the retry
+        # type, exported with the lighter options at once.
+        plan = [
+            (pipeline_type, [full, lighter] if lighter != full else [full]),
+            (s.oom_retry_pipeline_type or pipeline_type, [lighter]),
+        ]
         processed: Image.Image | None = None
         start_percent = 0.0
-        for attempt, attempt_type in enumerate(attempts, start=1):
+        triangles: int | None = None
+        for attempt, (attempt_type, exports) in enumerate(plan, start=1):
             progress = JobProgress(ctx, self._passes(attempt_type), start_percent)
-            out_of_memory = False
-            failure: EngineError | None = None
-            try:
-                if processed is None:
-                    processed = self._preprocess(prepared, transparent, progress)
-                else:
-                    progress.preprocess(1.0, f"retrying at {attempt_type} after running out of GPU memory")
-                triangles = self._run_and_export(processed, attempt_type, seed, output_path, progress)
-                break
-            except EngineError as exc:
-                # Ours (cancelled, timed out, bad input): nothing worth a stack; drop the frames
-                # it references so the memory they hold can be freed below.
-                failure = exc.with_traceback(None)
-            except Exception as exc:
-                if not is_out_of_memory(self._torch, exc):
-                    release_memory(self._torch, self._pipeline)
-                    raise
-                out_of_memory = True
-                log.warning(
-                    "task %s: CUDA out of memory (attempt %d, %s): %s",
-                    ctx.task_id,
-                    attempt,
-                    attempt_type,
-                    exc,
+            if processed is None:
+                processed = self._guarded(
+                    partial(self._preprocess, prepared, transparent, progress), ctx, "preprocess"
                 )
-                start_percent = ctx.last_percent
-            # Outside the except clause: the exception and its traceback are gone, so the
-            # tensors its frames referenced can really be freed now.
-            release_memory(self._torch, self._pipeline)
-            if failure is not None:
-                raise failure
-            if out_of_memory and attempt == len(attempts):
+            else:
+                progress.preprocess(1.0, f"retrying at {attempt_type} after running out of GPU memory")
+            mesh: list[Any] | None = None
+            if processed is not None:
+                mesh = self._guarded(
+                    partial(self._sample, processed, attempt_type, seed, progress), ctx, attempt_type
+                )
+            if mesh is not None:
+                for number, options in enumerate(exports, start=1):
+                    if number > 1:
+                        log.info("task %s: retrying the export alone with %s", ctx.task_id, options)
+                        progress.exporting_again(options)
+                    triangles = self._guarded(
+                        partial(self._export, mesh[0], options, output_path, progress),
+                        ctx,
+                        f"export {options}",
+                    )
+                    if triangles is not None:
+                        break
+                del mesh
+            if triangles is not None:
+                break
+            if attempt == len(plan):
                 raise OutOfMemory("GPU out of memory") from None
-            log.info("task %s: retrying once at %s", ctx.task_id, attempts[attempt])
+            start_percent = ctx.last_percent
+            log.info("task %s: retrying once at %s", ctx.task_id, plan[attempt][0])
         release_memory(self._torch, self._pipeline)
         progress.done()
+        assert triangles is not None
         return GenerateResult(
             output_path=output_path,
             triangles=triangles,
@@ -240,6 +287,43 @@ class Trellis2Engine(Engine):
             seconds=time.monotonic() - started,
             engine=self.name,
         )
+
+    def _guarded(self, step: Callable[[], T], ctx: JobContext, what: str) -> T | None:
+        """Run one step of a job: its value, or None after a CUDA out-of-memory error (cleaned up).
+        Our own errors (cancelled, timed out, bad input) pass through, memory released first; a
+        CUDA error marks the context broken (should_recycle() is then True) and fails the job."""
+        failure: BaseException | None = None
+        out_of_memory = False
+        try:
+            return step()
+        except EngineError as exc:
+            # Ours: nothing worth a stack; drop the frames it references so their memory can go.
+            failure = exc.with_traceback(None)
+        except Exception as exc:
+            if is_out_of_memory(self._torch, exc):
+                out_of_memory = True
+                log.warning("task %s: CUDA out of memory (%s): %s", ctx.task_id, what, exc)
+            elif is_cuda_error(self._torch, exc):
+                self._cuda_broken = f"{type(exc).__name__}: {exc}"
+                log.error(
+                    "task %s: CUDA error (%s); the sidecar restarts after this job: %s",
+                    ctx.task_id,
+                    what,
+                    exc,
+                    exc_info=True,
+                )
+                failure = EngineError(f"Internal error: CUDA error during {what}; the sidecar restarts")
+            else:
+                release_memory(self._torch, self._pipeline)
+                raise
+        # Outside the except clause: the exception and its traceback are gone, so the tensors its
+        # frames referenced can really be freed now. A broken context is left alone.
+        if self._cuda_broken is None:
+            release_memory(self._torch, self._pipeline)
+        if failure is not None:
+            raise failure
+        assert out_of_memory
+        return None
 
     def _passes(self, pipeline_type: str) -> list[SamplingPass]:
         return sampling_passes(
@@ -275,14 +359,11 @@ class Trellis2Engine(Engine):
         progress.preprocess(1.0, "image ready")
         return processed
 
-    def _run_and_export(
-        self, image: Image.Image, pipeline_type: str, seed: int, output_path: Path, progress: JobProgress
-    ) -> int:
+    def _sample(self, image: Image.Image, pipeline_type: str, seed: int, progress: JobProgress) -> list[Any]:
+        """run() (sampling and decoding), then the face-count cap. A one-item list holding the mesh,
+        so the caller can drop its only reference."""
         s = self.settings
-        with (
-            patched_attribute(self._sampler_module, "tqdm", progress.sampler_tqdm),
-            patched_attribute(self._postprocess, "tqdm", progress.export_tqdm),
-        ):
+        with patched_attribute(self._sampler_module, "tqdm", progress.sampler_tqdm):
             meshes = self._pipeline.run(
                 image,
                 seed=seed,
@@ -293,10 +374,32 @@ class Trellis2Engine(Engine):
                 tex_slat_sampler_params=self._sampler_params(s.texture_steps, s.texture_guidance),
                 max_num_tokens=s.max_num_tokens,
             )
-            mesh = meshes[0]
-            del meshes
-            progress.decoded()
-            mesh.simplify(NVDIFFRAST_FACE_LIMIT)
+        mesh = meshes[0]
+        del meshes
+        progress.decoded(self._resolution_note(pipeline_type, mesh))
+        progress.simplifying()
+        mesh.simplify(NVDIFFRAST_FACE_LIMIT)
+        return [mesh]
+
+    def _resolution_note(self, pipeline_type: str, mesh: Any) -> str:
+        """'mesh decoded at N', saying so when the cascade's token limit lowered the resolution
+        (upstream steps 1536 down by 128 until the tokens fit max_num_tokens, and only prints it)."""
+        resolution = round(1 / float(mesh.voxel_size))
+        asked = 1536 if pipeline_type == "1536_cascade" else int(pipeline_type.split("_", maxsplit=1)[0])
+        if resolution < asked:
+            log.warning(
+                "%s ran at %d: the tokens exceeded KILN_TRELLIS2_MAX_NUM_TOKENS=%d",
+                pipeline_type,
+                resolution,
+                self.settings.max_num_tokens,
+            )
+            return f"mesh decoded at {resolution} (token limit; asked {asked})"
+        return f"mesh decoded at {resolution}"
+
+    def _export(self, mesh: Any, options: ExportOptions, output_path: Path, progress: JobProgress) -> int:
+        """to_glb with these options, then the GLB written atomically; returns its triangle count."""
+        s = self.settings
+        with patched_attribute(self._postprocess, "tqdm", progress.export_tqdm):
             glb = self._postprocess.to_glb(
                 vertices=mesh.vertices,
                 faces=mesh.faces,
@@ -305,15 +408,14 @@ class Trellis2Engine(Engine):
                 attr_layout=mesh.layout,
                 voxel_size=mesh.voxel_size,
                 aabb=[list(corner) for corner in AABB],
-                decimation_target=s.decimation_target,
-                texture_size=s.texture_size,
+                decimation_target=options.decimation_target,
+                texture_size=options.texture_size,
                 remesh=s.remesh,
                 remesh_band=s.remesh_band,
                 remesh_project=s.remesh_project,
                 verbose=s.verbose,
                 use_tqdm=True,
             )
-            del mesh
         progress.writing()
         triangles = len(glb.faces)
         with atomic_output(output_path) as temporary:
@@ -325,7 +427,10 @@ class Trellis2Engine(Engine):
     # -- memory -----------------------------------------------------------------------------------
 
     def clear_cache(self) -> None:
-        """Models back to the CPU (low_vram), garbage collected, CUDA cache emptied."""
+        """Models back to the CPU (low_vram), garbage collected, CUDA cache emptied (not after a
+        CUDA error: the context is broken and the sidecar restarts)."""
+        if self._cuda_broken is not None:
+            return
         release_memory(self._torch, self._pipeline)
 
     # -- health -----------------------------------------------------------------------------------
@@ -346,9 +451,12 @@ class Trellis2Engine(Engine):
         return recycle_vram_limit(self.settings.recycle_vram_gb, self._vram_after_warm_up)
 
     def should_recycle(self) -> bool:
-        """True once the device's used VRAM, measured after a job, reaches recycle_vram_limit()
-        (upstream's memory grows over repeated runs). The job-count limit is the sidecar's
-        (Settings.recycle_after_jobs)."""
+        """True after a CUDA error (the context is unusable), or once the device's used VRAM,
+        measured after a job, reaches recycle_vram_limit() (upstream's memory grows over repeated
+        runs). The job-count limit is the sidecar's (Settings.recycle_after_jobs)."""
+        if self._cuda_broken is not None:
+            log.info("recycling: the CUDA context is broken (%s)", self._cuda_broken)
+            return True
         limit = self.recycle_vram_limit()
         if limit is None or self._torch is None:
             return False

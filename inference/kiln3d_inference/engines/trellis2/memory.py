@@ -35,12 +35,39 @@ def is_out_of_memory(torch: Any, exc: BaseException) -> bool:
     return isinstance(exc, RuntimeError) and "out of memory" in str(exc).lower()
 
 
+# Text of CUDA errors that leave the context unusable (PyTorch < 2.8 raises them as RuntimeError;
+# CuMesh, FlexGEMM and nvdiffrast check their kernels with the same CUDA error strings).
+CUDA_ERROR_MARKERS = (
+    "cuda error",
+    "illegal memory access",
+    "device-side assert",
+    "cublas_status",
+    "cudnn_status",
+    "misaligned address",
+    "unspecified launch failure",
+)
+
+
+def is_cuda_error(torch: Any, exc: BaseException) -> bool:
+    """A CUDA error other than out-of-memory: torch.AcceleratorError (PyTorch 2.8+), or a
+    RuntimeError whose text names one (CUDA_ERROR_MARKERS). After one, every later CUDA call of the
+    process may fail too: the engine asks for a restart."""
+    if is_out_of_memory(torch, exc):
+        return False
+    accelerator_error = getattr(torch, "AcceleratorError", None)
+    if isinstance(accelerator_error, type) and isinstance(exc, accelerator_error):
+        return True
+    text = str(exc).lower()
+    return isinstance(exc, RuntimeError) and any(marker in text for marker in CUDA_ERROR_MARKERS)
+
+
 def offload_models(pipeline: Any) -> None:
     """Put every model of the pipeline back on the CPU.
 
     low_vram mode keeps models on the CPU between steps; an interrupted step leaves its model on the
     GPU (the .cpu() after it never ran)."""
     models = list(getattr(pipeline, "models", {}).values())
+    # The encoder and the remover are wrappers whose .cpu() moves their inner model.
     models += [getattr(pipeline, "image_cond_model", None), getattr(pipeline, "rembg_model", None)]
     for model in models:
         if model is None:

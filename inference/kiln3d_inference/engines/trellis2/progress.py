@@ -34,7 +34,8 @@ PIPELINE_TYPES: tuple[str, ...] = get_args(PipelineType)
 # Where each phase ends on a 0-1 scale of one attempt; sampling fills the span between.
 PREPROCESS_END = 0.05
 SAMPLING_END = 0.80
-DECODE_END = 0.85  # run() decodes the latents into a mesh after the last sampler loop
+DECODE_END = 0.84  # run() decodes the latents into a mesh after the last sampler loop
+SIMPLIFY_END = 0.86  # Mesh.simplify to nvdiffrast's face limit, before to_glb
 TO_GLB_END = 0.97  # remesh, simplify, UV unwrap, texture bake
 WRITE_END = 1.0
 
@@ -128,6 +129,7 @@ class JobProgress:
             self._pass_bounds.append((at, at + width))
             at += width
         self._next_pass = 0
+        self._export_low = SIMPLIFY_END  # where to_glb's bar starts (later for an export retry)
 
     def report(self, stage: Stage, fraction: float, message: str) -> None:
         """fraction: 0-1 of this attempt; raises JobCancelled / JobTimeout through the context."""
@@ -171,7 +173,7 @@ class JobProgress:
             self,
             iterable,
             stage=Stage.EXPORT,
-            low=DECODE_END,
+            low=self._export_low,
             high=TO_GLB_END,
             label="extracting GLB",
             kwargs=kwargs,
@@ -185,8 +187,18 @@ class JobProgress:
     def sampling_done(self) -> None:
         self.report(Stage.EXPORT, SAMPLING_END, "decoding mesh")
 
-    def decoded(self) -> None:
-        self.report(Stage.EXPORT, DECODE_END, "mesh decoded")
+    def decoded(self, message: str = "mesh decoded") -> None:
+        self.report(Stage.EXPORT, DECODE_END, message)
+
+    def simplifying(self) -> None:
+        self.report(Stage.EXPORT, SIMPLIFY_END, "simplifying mesh")
+
+    def exporting_again(self, options: object) -> None:
+        """An export ran out of memory: the next try's stages fill what is left of the export's
+        span, from where the bar is now, so it keeps moving forward."""
+        reached = (self._ctx.last_percent - self._start) / self._span if self._span else TO_GLB_END
+        self._export_low = min(TO_GLB_END, max(SIMPLIFY_END, reached))
+        self.report(Stage.EXPORT, self._export_low, f"out of GPU memory; exporting again with {options}")
 
     def writing(self) -> None:
         self.report(Stage.EXPORT, TO_GLB_END, "writing GLB")
@@ -220,11 +232,13 @@ class StepBar:
             total = len(iterable)
         self.total: int = int(total) if total else 0
         self.n = 0
+        self.n_started = 0.0  # export: the tick a stage that has started but not ended reaches
         self.desc = str(kwargs.get("desc") or "")
         self.on_finish: Callable[[], None] | None = None
 
     def _report(self) -> None:
-        fraction = self.n / self.total if self.total else 0.0
+        done = max(float(self.n), self.n_started)
+        fraction = done / self.total if self.total else 0.0
         # A loop that runs past its announced total stays within its own span of the bar.
         percent_of_attempt = self._low + (self._high - self._low) * min(1.0, fraction)
         detail = f"{self._label} {self.n}/{self.total}" if self.total else self._label
@@ -251,7 +265,12 @@ class StepBar:
         self._report()
 
     def set_description(self, desc: str | None = None, refresh: bool = True) -> None:
+        """to_glb names each stage before running it: reported half a tick on, so the bar moves
+        (and says what runs) when a long stage starts, not only when it ends."""
         self.desc = desc or ""
+        if self._stage is Stage.EXPORT and self.total:
+            self.n_started = self.n + 0.5
+            self._report()
 
     def set_postfix(self, *args: Any, **kwargs: Any) -> None:
         """Accepted and ignored, like every other tqdm display call."""

@@ -6,7 +6,8 @@ Upstream (microsoft/TRELLIS.2 @ 5565d240c4a494caaf9ece7a554542b76ffa36d3):
 (pipelines/base.py:21-50; trellis2_image_to_3d.py:81-117) and builds the DINOv3 image encoder and
 the BiRefNet-class background remover (RMBG-2.0 by default) from the hub ids named there. Both are
 gated on the hub; `model_reference` points them at local folders under models/ through a derived
-config file (see models/README.md).
+config in a writable cache folder (KILN_CACHE_DIR), so models/ can be mounted read-only
+(see models/README.md).
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from __future__ import annotations
 import importlib
 import json
 import logging
+import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,10 +28,18 @@ log = logging.getLogger(__name__)
 
 DEFAULT_MODEL_FOLDER = "TRELLIS.2-4B"
 UPSTREAM_CONFIG = "pipeline.json"
-DERIVED_CONFIG = "pipeline.kiln3d.json"
+# Written by earlier versions into the model folder; never linked into the cache.
+LEGACY_DERIVED_CONFIG = "pipeline.kiln3d.json"
 # Conventional folders under models/ that replace the gated hub downloads when present.
 IMAGE_COND_FOLDERS = ("dinov3-vitl16-pretrain-lvd1689m",)
-REMBG_FOLDERS = ("RMBG-2.0", "BiRefNet")
+# RMBG_2_0 is what models/README.md downloads to; RMBG-2.0 (the old name) still works through the link.
+REMBG_FOLDERS = ("RMBG_2_0", "RMBG-2.0", "BiRefNet")
+# Names of the links in the cache folder. transformers imports a trust_remote_code folder's code
+# under the folder's base name as a Python module: releases before the fix that sanitises that name
+# break on a dot ("RMBG-2.0"), so the remover's link is a plain identifier whatever the folder is
+# called.
+IMAGE_COND_LINK = "image_cond_model"
+REMBG_LINK = "rembg_model"
 # Keys of pipeline.json's "models" that the image-to-3D pipeline loads (trellis2_image_to_3d.py:31-40).
 PIPELINE_MODEL_KEYS = (
     "sparse_structure_flow_model",
@@ -144,12 +155,50 @@ def check_weights(settings: Settings) -> str | None:
     return None
 
 
-def model_reference(settings: Settings) -> tuple[str, str]:
-    """(path or hub id, config file name) for from_pretrained.
+@dataclass(frozen=True)
+class ModelReference:
+    """What from_pretrained is given: `path` (a folder or a hub id) and `config_file`; `local` is
+    True when every part loads from disk (then the engine sets HF_HUB_OFFLINE=1)."""
 
-    With local folders for the gated parts (explicit, or conventional under models_dir) it writes
-    `<model>/pipeline.kiln3d.json`, a copy of pipeline.json pointing at them, and names that file.
-    Raises EngineError when the weights are missing or the model folder is not writable.
+    path: str
+    config_file: str
+    local: bool
+
+
+def cache_folder(settings: Settings) -> Path:
+    """Where the derived pipeline config and the links to the weights live: <cache_dir>/trellis2."""
+    return settings.cache_dir / "trellis2"
+
+
+def _link(link: Path, target: Path) -> None:
+    """link -> target (absolute), replacing whatever link was there, atomically."""
+    if link.is_symlink() and os.readlink(link) == str(target):
+        return
+    temporary = link.with_name(f".{link.name}.{os.getpid()}.tmp")
+    temporary.unlink(missing_ok=True)
+    temporary.symlink_to(target, target_is_directory=target.is_dir())
+    os.replace(temporary, link)
+
+
+def _all_checkpoints_local(folder: Path, args: dict[str, Any]) -> bool:
+    """Every checkpoint the pipeline loads is in the folder (not only in the hub cache)."""
+    return all(
+        (folder / f"{reference}{suffix}").is_file()
+        for key, reference in args["models"].items()
+        if key in PIPELINE_MODEL_KEYS
+        for suffix in (".json", ".safetensors")
+    )
+
+
+def model_reference(settings: Settings) -> ModelReference:
+    """The reference for from_pretrained, with models_dir treated as read-only.
+
+    A local model folder is mirrored into cache_folder(): a link per entry of the folder (the
+    checkpoints upstream finds as `<path>/<ref>`), links named IMAGE_COND_LINK and REMBG_LINK to the
+    gated parts' folders (a remover link name transformers can import as a module, whatever the
+    source folder is called), and `pipeline.json`, a copy of the model's pointing at those links.
+    Nothing is written under models_dir. A hub id is passed through (upstream downloads it).
+    Raises EngineError when the weights are missing or the cache folder is not writable.
     """
     options = settings.trellis2
     path = model_path(settings)
@@ -158,22 +207,40 @@ def model_reference(settings: Settings) -> tuple[str, str]:
             raise EngineError(f"TRELLIS.2 weights not found at {path} (see models/README.md)")
         if options.image_cond_model or options.rembg_model:
             raise EngineError("KILN_TRELLIS2_IMAGE_COND_MODEL / _REMBG_MODEL need a local model folder")
-        return options.model, UPSTREAM_CONFIG  # a hub id: upstream downloads it
-    image_cond = _resolve_aux(options.image_cond_model, settings.models_dir, IMAGE_COND_FOLDERS)
-    rembg = _resolve_aux(options.rembg_model, settings.models_dir, REMBG_FOLDERS)
-    if image_cond is None and rembg is None:
-        return str(path), UPSTREAM_CONFIG
-    config = json.loads((path / UPSTREAM_CONFIG).read_text(encoding="utf-8"))
-    args = config["args"]
-    if image_cond is not None:
-        args["image_cond_model"]["args"]["model_name"] = image_cond
-    if rembg is not None:
-        args["rembg_model"]["args"]["model_name"] = rembg
+        return ModelReference(options.model, UPSTREAM_CONFIG, local=False)
     try:
-        atomic_write_bytes(path / DERIVED_CONFIG, json.dumps(config, indent=2).encode())
+        config = json.loads((path / UPSTREAM_CONFIG).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise EngineError(f"cannot read {path / UPSTREAM_CONFIG} (see models/README.md): {exc}") from exc
+    args = config["args"]
+    cache = cache_folder(settings)
+    try:
+        cache.mkdir(parents=True, exist_ok=True)
+        for entry in sorted(path.iterdir()):
+            if entry.name not in (UPSTREAM_CONFIG, LEGACY_DERIVED_CONFIG):
+                _link(cache / entry.name, entry.resolve())
+        local = _all_checkpoints_local(path, args)
+        for key, value, folders, link_name in (
+            ("image_cond_model", options.image_cond_model, IMAGE_COND_FOLDERS, IMAGE_COND_LINK),
+            ("rembg_model", options.rembg_model, REMBG_FOLDERS, REMBG_LINK),
+        ):
+            resolved = _resolve_aux(value, settings.models_dir, folders)
+            if resolved is not None and Path(resolved).is_dir():
+                _link(cache / link_name, Path(resolved))
+                args[key]["args"]["model_name"] = str(cache / link_name)
+            else:
+                if resolved is not None:
+                    args[key]["args"]["model_name"] = resolved  # a hub id
+                local = False
+        atomic_write_bytes(cache / UPSTREAM_CONFIG, json.dumps(config, indent=2).encode())
     except OSError as exc:
-        raise EngineError(
-            f"cannot write {path / DERIVED_CONFIG} (the model folder must be writable): {exc}"
-        ) from exc
-    log.info("model config %s: image encoder %s, background remover %s", DERIVED_CONFIG, image_cond, rembg)
-    return str(path), DERIVED_CONFIG
+        raise EngineError(f"cannot prepare {cache} (KILN_CACHE_DIR must be writable): {exc}") from exc
+    log.info(
+        "model %s via %s: image encoder %s, background remover %s, %s",
+        path,
+        cache,
+        args["image_cond_model"]["args"]["model_name"],
+        args["rembg_model"]["args"]["model_name"],
+        "all local" if local else "some parts from the hub",
+    )
+    return ModelReference(str(cache), UPSTREAM_CONFIG, local=local)

@@ -1,8 +1,9 @@
 """Fake `o_voxel.postprocess.to_glb`: upstream's signature and progress bar (postprocess.py:14-330).
 
-Returns a mesh object shaped like the trimesh.Trimesh upstream returns: `.faces` and
-`.export(file_obj, file_type=None, **kwargs)`, which writes a small valid GLB (with the sidecar's
-own GLB writer) and, like trimesh, cannot guess the format of a name without a known extension.
+Takes CUDA tensors (CuMesh and nvdiffrast refuse others) and returns a mesh object shaped like the
+trimesh.Trimesh upstream returns: `.faces` and `.export(file_obj, file_type=None, **kwargs)`, which
+writes a small valid GLB (with the sidecar's own GLB writer) and, like trimesh, cannot guess the
+format of a name without a known extension. STALL_EXPORT_ENV (fake_control.py) makes it hang.
 """
 
 from __future__ import annotations
@@ -27,6 +28,19 @@ STAGES = (
 )
 
 
+# Keyword arguments of trimesh.exchange.gltf.export_glb (trimesh 4.x) that Trimesh.export passes on.
+GLB_EXPORT_OPTIONS = frozenset(
+    {
+        "extras",
+        "include_normals",
+        "unitize_normals",
+        "tree_postprocessor",
+        "buffer_postprocessor",
+        "extension_webp",
+    }
+)
+
+
 class _Bar:
     """Upstream uses tqdm.tqdm; a silent stand-in is enough here."""
 
@@ -46,9 +60,8 @@ class _Bar:
         pass
 
 
-def tqdm(
-    iterable: Iterable[Any] | None = None, desc: str | None = None, total: int | None = None, **kwargs: Any
-) -> Any:
+def tqdm(iterable: Iterable[Any] | None = None, desc: str | None = None, total: int | None = None) -> Any:
+    """Upstream calls tqdm(total=6, desc="Extracting GLB")."""
     return _Bar(iterable, desc=desc, total=total)
 
 
@@ -58,6 +71,11 @@ class FakeTrimesh:
         self.faces = faces
 
     def export(self, file_obj: str | None = None, file_type: str | None = None, **kwargs: Any) -> bytes:
+        """trimesh.Trimesh.export's signature; the keywords go to trimesh's GLB exporter, which
+        refuses names it does not have."""
+        unknown = set(kwargs) - GLB_EXPORT_OPTIONS
+        if unknown:
+            raise TypeError(f"export_glb() got an unexpected keyword argument {sorted(unknown)[0]!r}")
         CONTROL.record("export", file_obj=file_obj, file_type=file_type, **kwargs)
         if file_type is None and file_obj is not None:
             file_type = Path(file_obj).suffix.lstrip(".").lower()
@@ -97,9 +115,12 @@ def to_glb(  # noqa: PLR0917 (upstream's signature, positional parameters includ
     remesh: bool = False,
     remesh_band: float = 1,
     remesh_project: float = 0.9,
+    mesh_cluster_threshold_cone_half_angle_rad: float = np.radians(90.0),
+    mesh_cluster_refine_iterations: int = 0,
+    mesh_cluster_global_iterations: int = 1,
+    mesh_cluster_smooth_strength: float = 1,
     verbose: bool = False,
     use_tqdm: bool = False,
-    **kwargs: Any,
 ) -> FakeTrimesh:
     CONTROL.record(
         "to_glb",
@@ -115,7 +136,17 @@ def to_glb(  # noqa: PLR0917 (upstream's signature, positional parameters includ
         verbose=verbose,
         use_tqdm=use_tqdm,
     )
+    CONTROL.stall_export_if_asked()
+    assert np.asarray(aabb).shape == (2, 3), f"aabb must be a (2, 3) array, but got {aabb}"
     assert voxel_size is not None or grid_size is not None, "Either voxel_size or grid_size must be provided"
+    for name, tensor in (
+        ("vertices", vertices),
+        ("faces", faces),
+        ("attr_volume", attr_volume),
+        ("coords", coords),
+    ):
+        if str(tensor.device).split(":")[0] != "cuda":  # CuMesh, FlexGEMM and nvdiffrast work on CUDA only
+            raise RuntimeError(f"{name} must be a CUDA tensor")
     pbar = tqdm(total=6, desc="Extracting GLB") if use_tqdm else None
     if CONTROL.export_hook is not None:
         CONTROL.export_hook("Extracting GLB")
@@ -130,4 +161,4 @@ def to_glb(  # noqa: PLR0917 (upstream's signature, positional parameters includ
             pbar.update(1)
     if pbar is not None:
         pbar.close()
-    return FakeTrimesh(np.asarray(vertices, dtype=np.float32), np.asarray(faces, dtype=np.int64))
+    return FakeTrimesh(vertices.cpu().numpy().astype(np.float32), faces.cpu().numpy().astype(np.int64))

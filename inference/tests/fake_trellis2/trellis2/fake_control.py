@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import copy
 import json
+import os
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,6 +54,43 @@ PIPELINE_JSON: dict[str, Any] = {
 }
 
 
+# The api's medium test runs a real sidecar on this fake: from the Nth to_glb call of the process
+# on (the warm-up makes the first), to_glb stalls like a native call that never returns, deaf to
+# cancellation, until the process is killed.
+STALL_EXPORT_ENV = "KILN_FAKE_TRELLIS2_STALL_EXPORT_FROM_CALL"
+# From the Nth run() of the process on, the first sampler step raises the CUDA error a broken
+# kernel gives (PyTorch < 2.8 raises it as a RuntimeError), for tests of a real sidecar.
+CUDA_ERROR_ENV = "KILN_FAKE_TRELLIS2_CUDA_ERROR_FROM_RUN"
+
+
+def default_tokens(resolution: int) -> int:
+    """Tokens of the cascade's high-resolution pass at `resolution` (a 1536 subject fits 49152)."""
+    return 2 * (resolution // 16) ** 2
+
+
+def hub_unavailable(name: str) -> OSError:
+    """What from_pretrained raises for a name that is not on disk: the fake has no hub, and with
+    HF_HUB_OFFLINE=1 (or no network) huggingface_hub raises an OSError subclass too."""
+    offline = os.environ.get("HF_HUB_OFFLINE", "") not in ("", "0", "false", "False")
+    why = "HF_HUB_OFFLINE is set" if offline else "the fake TRELLIS.2 has no hub"
+    return OSError(f"{name} is not a local folder and cannot be downloaded ({why})")
+
+
+def load_pretrained_folder(model_name: str, trust_remote_code: bool) -> None:
+    """What transformers' from_pretrained checks before loading: a local folder with config.json
+    (with trust_remote_code, its base name becomes a Python module name: dots and dashes break the
+    import on transformers releases before the sanitising fix), else a hub id."""
+    if os.path.isdir(model_name):
+        if not os.path.isfile(os.path.join(model_name, "config.json")):
+            raise OSError(f"{model_name} does not appear to have a file named config.json")
+        module = os.path.basename(os.path.normpath(model_name))
+        if trust_remote_code and not module.isidentifier():
+            raise ModuleNotFoundError(f"No module named 'transformers_modules.{module.split('.')[0]}'")
+        CONTROL.record("load_folder", path=model_name, trust_remote_code=trust_remote_code)
+        return
+    raise hub_unavailable(model_name)
+
+
 @dataclass
 class FakeControl:
     # (function name, keyword arguments) in call order: from_pretrained, run, to_glb, export ...
@@ -65,9 +104,29 @@ class FakeControl:
     export_hook: Callable[[str], None] | None = None
     # Makes each model's weights: None in unit tests; real tensors in the device check.
     make_weight: Callable[[str], Any] | None = None
+    # Tokens of the cascade's high-resolution pass at a given resolution (the 1536 fallback).
+    tokens_at: Callable[[int], int] = default_tokens
+    # Called when a cascade pass has chosen its resolution: (asked, used).
+    cascade_resolutions: list[tuple[int, int]] = field(default_factory=list)
     rembg_calls: int = 0
+    pipeline: Any = None  # the last pipeline from_pretrained built
+    to_glb_calls: int = 0
     # Every model built by from_pretrained, by name, to check where each one lives.
     models: dict[str, Any] = field(default_factory=dict)
+
+    def stall_export_if_asked(self) -> None:
+        """Sleep for good when STALL_EXPORT_ENV says this to_glb call is one to stall."""
+        self.to_glb_calls += 1
+        from_call = int(os.environ.get(STALL_EXPORT_ENV, "0") or 0)
+        if from_call and self.to_glb_calls >= from_call:
+            while True:
+                time.sleep(3600)
+
+    def cuda_error_if_asked(self) -> None:
+        """Raise the illegal-memory-access error when CUDA_ERROR_ENV says this run is one."""
+        from_run = int(os.environ.get(CUDA_ERROR_ENV, "0") or 0)
+        if from_run and len(self.calls_named("run")) >= from_run:
+            raise RuntimeError("CUDA error: an illegal memory access was encountered")
 
     def record(self, name: str, **kwargs: Any) -> None:
         self.calls.append((name, kwargs))
@@ -82,6 +141,12 @@ class FakeControl:
     def pipeline_json(self) -> dict[str, Any]:
         return copy.deepcopy(PIPELINE_JSON)
 
+    def write_aux_folder(self, folder: Path) -> Path:
+        """A DINOv3 or background-remover folder as `hf download` leaves it (config.json only here)."""
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "config.json").write_text("{}", encoding="utf-8")
+        return folder
+
     def write_model_folder(self, folder: Path, checkpoints: bool = True) -> None:
         """A model folder laid out like models/TRELLIS.2-4B, with empty checkpoint files."""
         folder.mkdir(parents=True, exist_ok=True)
@@ -95,3 +160,14 @@ class FakeControl:
 
 
 CONTROL = FakeControl()
+
+
+if __name__ == "__main__":
+    # python -m trellis2.fake_control MODELS_DIR: a models folder the fake loads (the api's medium
+    # test of a stalled export runs a real sidecar on it), laid out as models/README.md says.
+    import sys
+
+    target = Path(sys.argv[1])
+    CONTROL.write_model_folder(target / "TRELLIS.2-4B")
+    CONTROL.write_aux_folder(target / "dinov3-vitl16-pretrain-lvd1689m")
+    CONTROL.write_aux_folder(target / "RMBG_2_0")

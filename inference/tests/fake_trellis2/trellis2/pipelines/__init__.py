@@ -1,6 +1,6 @@
 """Fake `trellis2.pipelines`."""
 
-from trellis2.pipelines import samplers
+from trellis2.pipelines import rembg, samplers
 from trellis2.pipelines.trellis2_image_to_3d import Trellis2ImageTo3DPipeline
 
-__all__ = ["Trellis2ImageTo3DPipeline", "samplers"]
+__all__ = ["Trellis2ImageTo3DPipeline", "rembg", "samplers"]

@@ -67,6 +67,8 @@ export const ERROR_MESSAGES = {
   noObject: 'No object found in the image',
   tooLarge: (maxMb: number): string => `File too large, max ${maxMb}MB`,
   busy: 'Server busy, retry later',
+  tooMany: 'Too many requests, retry later',
+  unauthorized: 'Unauthorized',
   timeout: 'Generation timeout',
   oom: 'GPU out of memory',
   internal: 'Internal error',

@@ -37,6 +37,22 @@ describe('describeError', () => {
     expect(describe10({ status: 503, error: 'Server busy, retry later' }).key).toBe('error.busyNoDelay');
   });
 
+  it('tells how long to wait after too many requests, and that a refused sign-in is not retried', () => {
+    expect(describe10({ status: 429, error: 'Too many requests, retry later', retryAfterS: 42 })).toEqual({
+      key: 'error.tooMany',
+      params: { seconds: 42 },
+      retryable: true,
+    });
+    expect(describe10({ status: 429, error: 'Too many requests, retry later' }).key).toBe(
+      'error.tooManyNoDelay',
+    );
+    expect(describe10({ status: 401, error: 'Unauthorized' })).toEqual({
+      key: 'error.unauthorized',
+      params: {},
+      retryable: false,
+    });
+  });
+
   it('uses the status when the message is not one of ours', () => {
     expect(describe10({ status: 413, error: 'Payload Too Large' }).params).toEqual({ max: 10 });
     expect(describe10({ status: 504, error: 'Gateway Timeout' }).key).toBe('error.timeout');

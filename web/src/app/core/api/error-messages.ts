@@ -34,6 +34,14 @@ export function describeError(error: ApiError, maxUploadMb: number): ErrorDescri
       ? { key: 'error.busy', params: { seconds: error.retryAfterS }, retryable: true }
       : { key: 'error.busyNoDelay', params: {}, retryable: true };
   }
+  if (message === ERROR_MESSAGES.tooMany || error.status === 429) {
+    return error.retryAfterS !== undefined
+      ? { key: 'error.tooMany', params: { seconds: error.retryAfterS }, retryable: true }
+      : { key: 'error.tooManyNoDelay', params: {}, retryable: true };
+  }
+  if (message === ERROR_MESSAGES.unauthorized || error.status === 401) {
+    return { key: 'error.unauthorized', params: {}, retryable: false };
+  }
   if (message === ERROR_MESSAGES.timeout || error.status === 504) {
     return { key: 'error.timeout', params: {}, retryable: true };
   }

@@ -54,6 +54,12 @@ export const EN = {
   'error.tooLarge': 'The picture is too large: the limit is {max} MB (File too large, max {max}MB).',
   'error.busy': 'The server is busy right now (Server busy, retry later). Try again in {seconds} s.',
   'error.busyNoDelay': 'The server is busy right now (Server busy, retry later). Try again in a moment.',
+  'error.tooMany':
+    'Many pictures were sent from this network in a short time (Too many requests, retry later). Try again in {seconds} s.',
+  'error.tooManyNoDelay':
+    'Many pictures were sent from this network in a short time (Too many requests, retry later). Try again in a moment.',
+  'error.unauthorized':
+    'This server only makes models for people it knows (Unauthorized). Sign in again, then reload the page.',
   'error.timeout':
     'The generation took too long and was stopped (Generation timeout). Refresh and try again.',
   'error.clientTimeout':
@@ -151,6 +157,10 @@ export const ZH: Dictionary = {
   'error.tooLarge': '图片太大：上限是 {max} MB（File too large, max {max}MB）。',
   'error.busy': '服务器正忙（Server busy, retry later）。请在 {seconds} 秒后重试。',
   'error.busyNoDelay': '服务器正忙（Server busy, retry later）。请稍后重试。',
+  'error.tooMany':
+    '这个网络短时间内发送了太多图片（Too many requests, retry later）。请在 {seconds} 秒后重试。',
+  'error.tooManyNoDelay': '这个网络短时间内发送了太多图片（Too many requests, retry later）。请稍后重试。',
+  'error.unauthorized': '这台服务器只为已授权的用户生成模型（Unauthorized）。请重新登录后刷新页面。',
   'error.timeout': '生成时间过长，已被停止（Generation timeout）。请刷新后重试。',
   'error.clientTimeout': '{seconds} 秒后仍没有结果：生成已超时。请刷新状态，或用同一张图片重试。',
   'error.oom': '处理这张图片时 GPU 显存不足（GPU out of memory）。请换一张更简单的图片。',

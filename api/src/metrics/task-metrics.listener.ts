@@ -1,0 +1,59 @@
+import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { RedisKeys } from '../redis/redis-keys';
+import { RedisService } from '../redis/redis.service';
+import { parseTaskEvent } from '../tasks/events/task-event';
+import { MetricsService } from './metrics.service';
+import { TaskTimeline } from './task-timeline';
+
+/** How long a finished task's claim is kept: far longer than a pub/sub message takes to reach every process. */
+const CLAIM_TTL_S = 3600;
+
+/**
+ * Feeds the task metrics from the task events (RedisKeys.taskEventsChannel), which every api
+ * process receives, without a call in the job's code path. Each process follows every task's
+ * stages (TaskTimeline); when a task finishes, the processes race for one Redis claim
+ * (SET NX, RedisKeys.metricsClaim) and only the winner records it, so each finished task is
+ * counted once across all api processes of this instance.
+ */
+@Injectable()
+export class TaskMetricsListener implements OnModuleInit, OnModuleDestroy {
+  private readonly logger = new Logger(TaskMetricsListener.name);
+  private readonly timeline = new TaskTimeline();
+  private unlisten: (() => void) | undefined;
+
+  constructor(
+    private readonly redis: RedisService,
+    private readonly metrics: MetricsService,
+  ) {}
+
+  onModuleInit(): void {
+    this.unlisten = this.redis.listen(RedisKeys.taskEventsChannel, (message) => {
+      const event = parseTaskEvent(message);
+      if (!event) return; // TaskEventsService logs unreadable events
+      const outcome = this.timeline.observe(event.taskId, event.record);
+      if (outcome === undefined) return;
+      this.claim(event.taskId).then(
+        (mine) => {
+          if (mine) this.metrics.recordOutcome(outcome);
+        },
+        (error: unknown) =>
+          this.logger.warn(`task ${event.taskId} not counted in the metrics: ${String(error)}`),
+      );
+    });
+  }
+
+  onModuleDestroy(): void {
+    this.unlisten?.();
+  }
+
+  /**
+   * True for the one process that gets to count this finished task. Redis pub/sub ignores the
+   * database number, so an instance on another database of the same server publishes on the same
+   * channel: only a task stored in this instance's database is ours to count.
+   */
+  private async claim(taskId: string): Promise<boolean> {
+    const client = this.redis.client;
+    if ((await client.exists(RedisKeys.task(taskId))) === 0) return false;
+    return (await client.set(RedisKeys.metricsClaim(taskId), '1', 'EX', CLAIM_TTL_S, 'NX')) === 'OK';
+  }
+}

@@ -1,0 +1,176 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { AccessIssuer } from '../support/access-issuer';
+import { type ApiProcess, startApi } from '../support/api-process';
+import { GLB_DIR, clearKilnKeys, tempDir } from '../support/env';
+import { sample } from '../support/http-client';
+import { type RawReply, imageForm, sendRaw } from '../support/raw-http';
+
+const KEY = 'family-key-e2e-0123456789';
+const UNAUTHORIZED = { success: false, error: 'Unauthorized' };
+/** No sidecar: access control is judged before any engine is needed; tasks just wait. */
+const NO_SIDECAR = { INFERENCE_URL: 'unix:///nonexistent/kiln3d-access.sock' };
+
+async function post(
+  api: ApiProcess,
+  headers: Record<string, string>,
+  picture = sample('typical_misc_lantern.png'),
+): Promise<RawReply> {
+  const form = await imageForm(picture, 'upload.png');
+  return sendRaw(`${api.url}/api/generate`, {
+    method: 'POST',
+    headers: { ...headers, 'Content-Type': form.contentType },
+    body: form.body,
+  });
+}
+
+function assertUnauthorized(reply: RawReply, what: string, challenge = true): void {
+  assert.equal(reply.status, 401, `${what}: ${reply.body}`);
+  assert.deepEqual(JSON.parse(reply.body), UNAUTHORIZED, what);
+  assert.equal(reply.headers['www-authenticate'], challenge ? 'Bearer realm="kiln3d"' : undefined, what);
+}
+
+/** The first bytes of an SSE answer (status, content type), then the connection is dropped. */
+async function openStream(
+  url: string,
+  headers: Record<string, string>,
+): Promise<{ status: number; type: string | null; body: string }> {
+  const controller = new AbortController();
+  const response = await fetch(url, { headers, signal: controller.signal });
+  const body = response.headers.get('content-type')?.startsWith('text/event-stream')
+    ? new TextDecoder().decode((await response.body?.getReader().read())?.value as Uint8Array | undefined)
+    : await response.text();
+  controller.abort();
+  return { status: response.status, type: response.headers.get('content-type'), body };
+}
+
+void describe('optional access control, end to end', () => {
+  const dir = tempDir('e2e-access');
+  const modelId = randomUUID();
+  let issuer: AccessIssuer;
+  let guarded: ApiProcess;
+  let open: ApiProcess;
+
+  before(async () => {
+    await clearKilnKeys();
+    issuer = await AccessIssuer.start();
+    const webDir = join(dir.path, 'web');
+    mkdirSync(webDir, { recursive: true });
+    writeFileSync(join(webDir, 'index.html'), '<!doctype html><title>Kiln3D</title>');
+    const start = (name: string, env: Record<string, string>) => {
+      const staticDir = join(dir.path, name, 'static');
+      mkdirSync(staticDir, { recursive: true });
+      copyFileSync(join(GLB_DIR, 'generic-trigger-left.glb'), join(staticDir, `${modelId}.glb`));
+      return startApi({
+        staticDir,
+        logDir: join(dir.path, name, 'logs'),
+        env: { ...NO_SIDECAR, MAX_QUEUE: '20', WEB_DIR: webDir, ...env },
+        waitReady: false,
+      });
+    };
+    [guarded, open] = await Promise.all([
+      start('guarded', { ...issuer.env(), API_KEYS: KEY }),
+      start('open', {}),
+    ]);
+  });
+  after(async () => {
+    // Without a sidecar a graceful stop only waits for its job until SIGKILL: end them at once.
+    await Promise.all([guarded?.kill(), open?.kill()]);
+    await issuer?.stop();
+    await clearKilnKeys();
+    dir.remove();
+  });
+
+  void it('POST /api/generate without a valid key or Access token is 401 with the documented body', async () => {
+    assertUnauthorized(await post(guarded, {}), 'no credentials');
+    assertUnauthorized(await post(guarded, { Authorization: 'Bearer wrong-key-0123456789' }), 'wrong key');
+    assertUnauthorized(
+      await post(guarded, { Authorization: `Basic ${Buffer.from(`u:${KEY}`).toString('base64')}` }),
+      'Basic',
+    );
+    const bad: [string, string][] = [
+      ['expired', await issuer.token({ expiresInS: -3600 })],
+      ['wrong audience', await issuer.token({ audience: 'someone-elses-application' })],
+      ['wrong issuer', await issuer.token({ issuer: 'https://evil.cloudflareaccess.com' })],
+      ['not signed by the team', await issuer.token({ foreignKey: true })],
+      ['not a JWT', 'garbage'],
+    ];
+    for (const [what, token] of bad) {
+      assertUnauthorized(await post(guarded, { 'Cf-Access-Jwt-Assertion': token }), `${what} (header)`);
+      assertUnauthorized(await post(guarded, { Cookie: `CF_Authorization=${token}` }), `${what} (cookie)`);
+    }
+  });
+
+  void it('a good API key, or a good Access token in the header or the cookie, is 202', async () => {
+    const credentials: Record<string, string>[] = [
+      { Authorization: `Bearer ${KEY}` },
+      { 'Cf-Access-Jwt-Assertion': await issuer.token() },
+      { Cookie: `CF_Authorization=${await issuer.token()}` },
+    ];
+    for (const headers of credentials) {
+      const reply = await post(guarded, headers);
+      assert.equal(reply.status, 202, `${JSON.stringify(headers).slice(0, 40)}: ${reply.body}`);
+    }
+  });
+
+  void it('the task routes (JSON, SSE, DELETE) need it too', async () => {
+    const accepted = await post(guarded, { Authorization: `Bearer ${KEY}` });
+    const { task_id: id } = JSON.parse(accepted.body) as { task_id: string };
+    const key = { Authorization: `Bearer ${KEY}` };
+    assertUnauthorized(await sendRaw(`${guarded.url}/api/tasks/${id}`), 'GET task');
+    assert.equal((await sendRaw(`${guarded.url}/api/tasks/${id}`, { headers: key })).status, 200);
+    assertUnauthorized(
+      await sendRaw(`${guarded.url}/api/tasks/${randomUUID()}`),
+      'an unknown task says nothing either',
+    );
+    const refused = await openStream(`${guarded.url}/api/status/${id}`, {});
+    assert.deepEqual([refused.status, JSON.parse(refused.body)], [401, UNAUTHORIZED]);
+    const stream = await openStream(`${guarded.url}/api/status/${id}`, {
+      Cookie: `CF_Authorization=${await issuer.token()}`,
+    });
+    assert.equal(stream.status, 200);
+    assert.match(stream.type ?? '', /^text\/event-stream/);
+    assert.match(stream.body, /^event: (queued|processing|failed)$/m, "the task's current state comes first");
+    assertUnauthorized(await sendRaw(`${guarded.url}/api/tasks/${id}`, { method: 'DELETE' }), 'DELETE task');
+    // Let through: a cancel (200), or 409 when the task already ended (without a sidecar it fails at once).
+    const cancel = await sendRaw(`${guarded.url}/api/tasks/${id}`, { method: 'DELETE', headers: key });
+    assert.ok(
+      cancel.status === 200 || (cancel.status === 409 && cancel.body.includes('Task already finished')),
+      cancel.body,
+    );
+  });
+
+  void it('health, config, the model files (share links) and the web app stay public', async () => {
+    for (const path of ['/api/config', `/static/${modelId}.glb`, '/', `/m/${modelId}`]) {
+      const reply = await sendRaw(`${guarded.url}${path}`);
+      assert.equal(reply.status, 200, `${path}: ${reply.body.slice(0, 200)}`);
+    }
+    // Without a sidecar the health is "degraded" (503), which it says to anyone.
+    const health = await sendRaw(`${guarded.url}/api/health`);
+    assert.equal(health.status, 503, health.body);
+    assert.equal((JSON.parse(health.body) as { status: string }).status, 'degraded');
+  });
+
+  void it('order: a declared body over the limit is 413 before 401; anything else unauthenticated is 401, junk included', async () => {
+    const oversized = await sendRaw(`${guarded.url}/api/generate`, {
+      method: 'POST',
+      headers: {
+        'Content-Type': 'multipart/form-data; boundary=x',
+        'Content-Length': String(50 * 1024 * 1024),
+      },
+    });
+    assert.equal(oversized.status, 413, oversized.body);
+    assertUnauthorized(await post(guarded, {}, Buffer.from('not a picture')), 'junk');
+  });
+
+  void it('off by default: the same requests without credentials are served', async () => {
+    const reply = await post(open, {});
+    assert.equal(reply.status, 202, reply.body);
+    const { task_id: id } = JSON.parse(reply.body) as { task_id: string };
+    assert.equal((await sendRaw(`${open.url}/api/tasks/${id}`)).status, 200);
+    assert.equal((await openStream(`${open.url}/api/status/${id}`, {})).status, 200);
+  });
+});

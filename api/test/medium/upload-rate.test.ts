@@ -1,0 +1,72 @@
+import assert from 'node:assert/strict';
+import { after, before, beforeEach, describe, it } from 'node:test';
+import { ApiError } from '../../src/common/api-error';
+import { loadConfig } from '../../src/config/app-config';
+import { UploadRateService } from '../../src/limits/upload-rate.service';
+import { RedisService } from '../../src/redis/redis.service';
+import { TEST_REDIS_URL, clearKilnKeys } from '../support/env';
+
+/** The 429's Retry-After, or 'pass'. */
+async function outcome(rate: UploadRateService, client: string): Promise<string> {
+  try {
+    await rate.count(client);
+    return 'pass';
+  } catch (error) {
+    assert.ok(error instanceof ApiError, String(error));
+    assert.deepEqual([error.status, error.message], [429, 'Too many requests, retry later']);
+    return error.headers['Retry-After'] ?? 'none';
+  }
+}
+
+/** UPLOADS_PER_MINUTE on real Redis, counted by two "processes" (two connections). */
+void describe('upload rate on real Redis', () => {
+  const config = loadConfig({ REDIS_URL: TEST_REDIS_URL, UPLOADS_PER_MINUTE: '5' }, '/tmp');
+  let redisA: RedisService;
+  let redisB: RedisService;
+  before(() => {
+    redisA = new RedisService(config);
+    redisB = new RedisService(config);
+  });
+  beforeEach(() => clearKilnKeys());
+  after(async () => {
+    await redisA.onApplicationShutdown();
+    await redisB.onApplicationShutdown();
+    await clearKilnKeys();
+  });
+
+  void it('lets exactly 5 of 20 simultaneous uploads through across two processes, per client', async () => {
+    const a = new UploadRateService(redisA, config);
+    const b = new UploadRateService(redisB, config);
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => outcome(i % 2 ? a : b, '203.0.113.7')),
+    );
+    assert.equal(results.filter((r) => r === 'pass').length, 5);
+    for (const retryAfter of results.filter((r) => r !== 'pass')) {
+      const seconds = Number(retryAfter);
+      assert.ok(Number.isInteger(seconds) && seconds >= 59 && seconds <= 60, retryAfter);
+    }
+    assert.equal(await outcome(a, '203.0.113.8'), 'pass', 'another client has its own count');
+  });
+
+  void it('says how long until the window frees, and lets the client in after it', async () => {
+    const a = new UploadRateService(redisA, config);
+    for (let i = 0; i < 5; i++) assert.equal(await outcome(a, 'c'), 'pass');
+    // Age the window to 1.5 s left, as if 58.5 s had passed.
+    const [key] = await redisA.client.keys('kiln:upload-rate:c');
+    assert.ok(key, 'the count lives under the project prefix');
+    await redisA.client.pexpire(key, 1500);
+    assert.equal(await outcome(a, 'c'), '2');
+    await redisA.client.pexpire(key, 1);
+    await new Promise((r) => setTimeout(r, 20));
+    assert.equal(await outcome(a, 'c'), 'pass');
+  });
+
+  void it('0 turns the limit off', async () => {
+    const off = new UploadRateService(
+      redisA,
+      loadConfig({ REDIS_URL: TEST_REDIS_URL, UPLOADS_PER_MINUTE: '0' }, '/tmp'),
+    );
+    for (let i = 0; i < 50; i++) assert.equal(await outcome(off, 'c'), 'pass');
+    assert.deepEqual(await redisA.client.keys('kiln:upload-rate:*'), []);
+  });
+});

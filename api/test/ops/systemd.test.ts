@@ -1,0 +1,95 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { REPO_ROOT } from '../support/env';
+
+const UNITS_DIR = join(REPO_ROOT, 'deploy', 'systemd');
+/** Where docs/gpu-host.md puts the checkout; the units' paths under it are the repository's. */
+const INSTALL_DIR = '/opt/kiln3d';
+const SYSTEMD_ANALYZE = '/usr/bin/systemd-analyze';
+
+type Unit = Record<string, Record<string, string[]>>;
+
+/** A unit file's sections and their settings (a setting may repeat), per systemd.syntax(7). */
+function parseUnit(text: string): Unit {
+  const unit: Unit = {};
+  let section: Record<string, string[]> | undefined;
+  for (const raw of text.split('\n')) {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#') || line.startsWith(';')) continue;
+    const header = /^\[([A-Za-z]+)\]$/.exec(line);
+    if (header) {
+      section = unit[header[1]] ??= {};
+      continue;
+    }
+    const setting = /^([A-Za-z]+)=(.*)$/.exec(line);
+    assert.ok(setting && section, `not a unit file line: ${raw}`);
+    (section[setting[1]] ??= []).push(setting[2]);
+  }
+  return unit;
+}
+
+const one = (unit: Unit, section: string, key: string): string => {
+  const values = unit[section]?.[key] ?? [];
+  assert.equal(values.length, 1, `${section}.${key}: ${JSON.stringify(values)}`);
+  return values[0];
+};
+
+const packageScripts = (
+  JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }
+).scripts;
+
+void describe('deploy/systemd units', () => {
+  const units: [string, string][] = [
+    ['kiln3d.service', 'start'],
+    ['kiln3d-tunnel.service', 'tunnel'],
+  ];
+
+  for (const [name, script] of units) {
+    const unit = parseUnit(readFileSync(join(UNITS_DIR, name), 'utf8'));
+
+    void it(`${name}: runs the npm script "${script}" from the checkout, and comes back after a reboot`, () => {
+      const workdir = one(unit, 'Service', 'WorkingDirectory');
+      assert.equal(workdir, INSTALL_DIR);
+      const [executable, ...args] = one(unit, 'Service', 'ExecStart').split(/\s+/);
+      assert.equal(executable, '/usr/bin/node');
+      // The same command as `npm run <script>`, and the file it runs is in the repository.
+      assert.equal(`node ${args.join(' ')}`, packageScripts[script]);
+      assert.ok(existsSync(join(REPO_ROOT, args[0])), args[0]);
+      assert.equal(one(unit, 'Install', 'WantedBy'), 'multi-user.target');
+      assert.ok(['on-failure', 'always'].includes(one(unit, 'Service', 'Restart')));
+      assert.match(one(unit, 'Service', 'EnvironmentFile'), /^-\/etc\/kiln3d\/[a-z0-9]+\.env$/);
+      assert.equal(one(unit, 'Service', 'User'), 'kiln3d');
+      assert.match(one(unit, 'Unit', 'After'), /network-online\.target/);
+      const docs = one(unit, 'Unit', 'Documentation');
+      assert.ok(docs.startsWith(`file:${INSTALL_DIR}/`));
+      assert.ok(existsSync(join(REPO_ROOT, docs.slice(`file:${INSTALL_DIR}/`.length))), docs);
+    });
+  }
+
+  void it('kiln3d.service: SIGTERM reaches the api only, which stops within its 30 s before systemd kills', () => {
+    const unit = parseUnit(readFileSync(join(UNITS_DIR, 'kiln3d.service'), 'utf8'));
+    assert.equal(one(unit, 'Service', 'KillMode'), 'mixed');
+    assert.ok(Number(one(unit, 'Service', 'TimeoutStopSec')) > 30);
+    assert.match(one(unit, 'Unit', 'After'), /redis-server\.service/);
+  });
+
+  void it('kiln3d-tunnel.service starts after the service', () => {
+    const unit = parseUnit(readFileSync(join(UNITS_DIR, 'kiln3d-tunnel.service'), 'utf8'));
+    assert.match(one(unit, 'Unit', 'After'), /\bkiln3d\.service\b/);
+  });
+
+  void it(
+    'systemd-analyze verify accepts both units',
+    { skip: existsSync(SYSTEMD_ANALYZE) ? false : `${SYSTEMD_ANALYZE} is not installed` },
+    () => {
+      const result = spawnSync(SYSTEMD_ANALYZE, ['verify', ...units.map(([name]) => join(UNITS_DIR, name))], {
+        encoding: 'utf8',
+        timeout: 30_000,
+      });
+      assert.equal(result.status, 0, result.stderr);
+    },
+  );
+});

@@ -1,0 +1,1 @@
+"""Fake `trellis2.modules`."""
