@@ -1,5 +1,8 @@
 // `npm test`: every check and test suite of the project, on real Redis, a real sidecar and a
-// real headless Chromium. Usage: node scripts/test.mjs [group ...]; groups: lint python api web e2e bench.
+// real headless Chromium. Usage: node scripts/test.mjs [group ...]; groups: lint python api web e2e
+// reliability (the reliability suite's quick profile) bench (the benchmarks' quick form);
+// reliability-full (`npm run test:reliability`: the whole suite, schemathesis included; not part
+// of a plain `npm test`).
 // Prints one line per step, then a closing "N passed, N failed" line over all test runners.
 import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -15,6 +18,7 @@ import {
   ensureNodeModules,
   ensurePython,
   ensureRedis,
+  ensureSchemathesis,
   ensureWebBuild,
   ngBin,
   tscBin,
@@ -77,6 +81,16 @@ const nodeTest = (files) => [
   ...files.map((f) => relative(ROOT, f)),
 ];
 
+const compileTests = (group) => ({
+  group,
+  name: 'api: compile tests (tsc, type check)',
+  before: () => rmSync(join(ROOT, 'dist', 'api-test'), { recursive: true, force: true }),
+  cmd: node,
+  args: [tscBin(), '-p', 'api'],
+});
+
+const RELIABILITY = join(ROOT, 'dist', 'api-test', 'test', 'reliability', 'run.js');
+
 function steps() {
   return [
     {
@@ -112,13 +126,7 @@ function steps() {
       args: ['-m', 'pytest', '-q', 'inference/tests'],
       counts: true,
     },
-    {
-      group: 'api',
-      name: 'api: compile tests (tsc, type check)',
-      before: () => rmSync(join(ROOT, 'dist', 'api-test'), { recursive: true, force: true }),
-      cmd: node,
-      args: [tscBin(), '-p', 'api'],
-    },
+    compileTests('api'),
     {
       group: 'api',
       name: 'api: unit specs',
@@ -131,6 +139,22 @@ function steps() {
       name: 'api: medium and end-to-end (real Redis, real sidecar)',
       cmd: node,
       args: () => nodeTest(findFiles(join(ROOT, 'dist', 'api-test', 'test'), '.test.js')),
+      counts: true,
+    },
+    compileTests('reliability'),
+    {
+      group: 'reliability',
+      name: 'reliability suite, quick profile (docs/reliability.md)',
+      cmd: node,
+      args: [RELIABILITY],
+      counts: true,
+    },
+    compileTests('reliability-full'),
+    {
+      group: 'reliability-full',
+      name: 'reliability suite, full profile (docs/reliability.md)',
+      cmd: node,
+      args: [RELIABILITY, '--full'],
       counts: true,
     },
     {
@@ -166,7 +190,12 @@ function steps() {
 async function main() {
   const started = Date.now();
   const wanted = new Set(process.argv.slice(2));
-  const selected = steps().filter((s) => wanted.size === 0 || wanted.has(s.group));
+  const selected = [];
+  for (const step of steps()) {
+    const chosen = wanted.size === 0 ? step.group !== 'reliability-full' : wanted.has(step.group);
+    // One compile serves every group that needs it.
+    if (chosen && !selected.some((s) => s.name === step.name)) selected.push(step);
+  }
   checkNode();
   await ensureNodeModules();
   await ensurePython();
@@ -176,6 +205,7 @@ async function main() {
   if (selected.some((s) => s.group === 'api')) await ensureNginx();
   if (selected.some((s) => s.group === 'api')) await ensureDockerCompose();
   if (selected.some((s) => s.group === 'api')) await ensureMoto();
+  if (selected.some((s) => s.group === 'reliability-full')) await ensureSchemathesis();
   const redis = await ensureRedis('redis://127.0.0.1:6379', { persist: false });
 
   const env = { ...process.env, NG_CLI_ANALYTICS: 'false', FORCE_COLOR: '0', NO_COLOR: '1' };

@@ -202,6 +202,31 @@ export async function ensureRedis(redisUrl, { persist }) {
   throw new Error(`redis-server did not start on port ${port}`);
 }
 
+/** schemathesis, pinned, for the reliability suite's API fuzzing (its own venv: see docs/reliability.md). */
+export const SCHEMATHESIS_VERSION = '4.32.5';
+export const SCHEMATHESIS_BIN = join(ROOT, '.run', 'schemathesis', 'bin', 'st');
+
+/**
+ * A venv of its own under .run/schemathesis (not the sidecar's: schemathesis pulls hypothesis,
+ * pydantic-core and friends the sidecar does not need, and only `npm run test:reliability` uses it).
+ */
+export async function ensureSchemathesis() {
+  const venv = join(ROOT, '.run', 'schemathesis');
+  const stamp = join(venv, `.kiln3d-schemathesis-${SCHEMATHESIS_VERSION}`);
+  if (existsSync(stamp) && existsSync(SCHEMATHESIS_BIN)) return;
+  if (!existsSync(join(venv, 'bin', 'python'))) {
+    rmSync(venv, { recursive: true, force: true });
+    await mustRun('creating the schemathesis environment', findPython(), ['-m', 'venv', venv], { cwd: ROOT });
+  }
+  await mustRun(
+    'installing schemathesis (API fuzzing)',
+    join(venv, 'bin', 'python'),
+    ['-m', 'pip', 'install', '--disable-pip-version-check', '-q', `schemathesis==${SCHEMATHESIS_VERSION}`],
+    { cwd: ROOT },
+  );
+  touchStamp(stamp);
+}
+
 /** Debian's Chromium for the browser tests; installed with apt-get when we may. */
 export async function ensureChromium() {
   const path = process.env.CHROMIUM_PATH || '/usr/bin/chromium';

@@ -7,15 +7,16 @@ import { TaskEventsService } from '../tasks/events/task-events.service';
 import { TaskQueueService } from '../tasks/queue/task-queue.service';
 import type { TaskState } from '../tasks/state/task-snapshot';
 import type { GenerateAcceptedDto, GenerateDoneDto } from './generate.dto';
-import { type ImageHeader, inspectImage, normaliseImage } from './image-normaliser';
+import { type ImageHeader, inspectImage, normaliseImage, refuseBlank } from './image-normaliser';
 
 /** What POST /api/generate answers: 202 with the task at once, or 200 with the model (?wait=true). */
 export type GenerateOutcome =
   { httpStatus: 202; body: GenerateAcceptedDto } | { httpStatus: 200; body: GenerateDoneDto };
 
 /**
- * One upload becomes one queued task (docs/design.md, HTTP contract): the image header is read
- * first (400 unsupported, 422 too small: no queue slot is touched), then a queue slot is taken
+ * One upload becomes one queued task (docs/design.md, HTTP contract): the image header and a
+ * thumbnail are read first (400 unsupported, 422 too small or blank: no queue slot is touched,
+ * so these get their own answer even while the queue is full), then a queue slot is taken
  * (503 + Retry-After when full; 429 + Retry-After when this client already holds its share)
  * before the pixels are decoded, so a full queue costs no decoding;
  * a picture refused while decoding (400, or 422 when blank) or a failed enqueue gives its slot
@@ -72,10 +73,12 @@ export class GenerateService {
     return { httpStatus: 200, body: await this.waitForModel(taskId, baseUrl) };
   }
 
-  /** The upload's header (image-normaliser's rules), before any queue slot is taken. */
+  /** The upload's header and blankness (image-normaliser's rules), before any queue slot is taken. */
   private async inspect(file: Express.Multer.File, client: string): Promise<ImageHeader> {
     try {
-      return await inspectImage(file.buffer);
+      const header = await inspectImage(file.buffer);
+      await refuseBlank(file.buffer);
+      return header;
     } catch (error) {
       this.logger.log(`request received bytes=${file.size} client=${client}: refused (${describe(error)})`);
       throw error;

@@ -57,6 +57,38 @@ export async function inspectImage(bytes: Buffer): Promise<ImageHeader> {
   return { format, width: metadata.width, height: metadata.height };
 }
 
+/** Longest side of the thumbnail refuseBlank judges (cheap: JPEG and WebP shrink while decoding). */
+export const BLANK_CHECK_SIDE_PX = 256;
+
+/**
+ * Refuses a blank upload (fully transparent, or one flat colour) before a queue slot is taken,
+ * from a thumbnail of at most BLANK_CHECK_SIDE_PX a side, so a blank picture sent while the
+ * queue is full gets its own 422, not 503. A thumbnail keeps the share of a picture an object
+ * covers, so its spread is the full picture's for any object the engine could model (16 px or
+ * more at 2048 px, at least 2 px here); normaliseImage checks the full picture again.
+ * Throws ApiError 422 "No object found in the image"; 400 "Unsupported image format" when the
+ * pixels do not decode (truncated, corrupt).
+ */
+export async function refuseBlank(bytes: Buffer): Promise<void> {
+  let thumbnail: { data: Buffer; info: sharp.OutputInfo };
+  let stats: sharp.Stats;
+  try {
+    thumbnail = await sharp(bytes, DECODE_OPTIONS)
+      .resize({
+        width: BLANK_CHECK_SIDE_PX,
+        height: BLANK_CHECK_SIDE_PX,
+        fit: 'inside',
+        withoutEnlargement: true,
+      })
+      .png({ compressionLevel: 0 })
+      .toBuffer({ resolveWithObject: true });
+    stats = await sharp(thumbnail.data).stats();
+  } catch {
+    throw unsupported();
+  }
+  if (isBlank(stats, thumbnail.info.channels)) throw new ApiError(422, ErrorMessage.noObject);
+}
+
 /**
  * Decodes an upload whose header inspectImage passed and turns it into the PNG the engine gets:
  * first frame of an animation, EXIF orientation applied, at most 2048 px a side, alpha kept.

@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { randomUUID } from 'node:crypto';
-import { access, constants, mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { access, constants, lstat, mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { type ByteRange, type ModelInfo, ModelStore, ModelStoreUnavailableError } from './model-store';
@@ -57,7 +57,8 @@ export class LocalModelStore extends ModelStore {
 
   async stat(name: string): Promise<ModelInfo | undefined> {
     try {
-      const info = await stat(join(this.dir, name));
+      // lstat: a symlink someone placed in the folder is not a model (it could point anywhere).
+      const info = await lstat(join(this.dir, name));
       if (!info.isFile()) return undefined;
       return { name, size: info.size, lastModified: info.mtime, etag: weakEtag(info.size, info.mtimeMs) };
     } catch (error) {
@@ -69,7 +70,8 @@ export class LocalModelStore extends ModelStore {
   read(name: string, range?: ByteRange): Promise<Readable> {
     const stream = createReadStream(
       join(this.dir, name),
-      range ? { start: range.start, end: range.end } : {},
+      // O_NOFOLLOW: a symlink swapped in after stat() is refused too (ELOOP), never followed.
+      { flags: constants.O_RDONLY | constants.O_NOFOLLOW, ...(range ? { start: range.start, end: range.end } : {}) },
     );
     // Resolve once the file is open, so a missing file rejects here instead of mid-answer.
     return new Promise((resolvePromise, reject) => {

@@ -33,8 +33,9 @@ export class ModelDeliveryService {
 
   /** Throws ApiError 404 for a name that is not a model's, or a model the store does not hold. */
   async serve(name: string, req: Request, res: Response): Promise<void> {
-    // Matched whole against a strict pattern before the store is touched: no listing, no traversal.
-    if (!isServableModelName(name)) throw new ApiError(404, ErrorMessage.notFound);
+    // Matched whole against a strict pattern before the store is touched: no listing, no traversal;
+    // the path must end with the name (Express also routes `{name}/` here).
+    if (!isServableModelName(name) || req.path.endsWith('/')) throw new ApiError(404, ErrorMessage.notFound);
     const info = await this.store.stat(name);
     if (!info) throw new ApiError(404, ErrorMessage.notFound);
 
@@ -88,7 +89,7 @@ export class ModelDeliveryService {
       if ((error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) {
         throw new ApiError(404, ErrorMessage.notFound);
       }
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new ApiError(404, ErrorMessage.notFound);
+      if (['ENOENT', 'ELOOP'].includes((error as NodeJS.ErrnoException).code ?? '')) throw new ApiError(404, ErrorMessage.notFound);
       throw error;
     }
     try {

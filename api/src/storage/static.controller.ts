@@ -8,7 +8,8 @@ export { MODEL_CACHE_CONTROL } from './model-names';
 
 /**
  * GET /static/{uuid}.glb and /static/{uuid}.source.glb, nothing else, from whichever ModelStore
- * holds the models (ModelDeliveryService).
+ * holds the models (ModelDeliveryService: the name matched whole, the path ending with it, a
+ * regular file only: never a symlink placed in the folder).
  */
 @ApiTags('models')
 @ApiInternalErrorResponse()

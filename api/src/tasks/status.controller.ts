@@ -17,9 +17,9 @@ import {
   ApiOkResponse,
   ApiOperation,
   ApiParam,
-  ApiProduces,
   ApiResponse,
   ApiTags,
+  getSchemaPath,
 } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { EMPTY, type Observable } from 'rxjs';
@@ -62,8 +62,12 @@ export class StatusController {
   })
   @ApiParam({ name: 'taskId', format: 'uuid' })
   @ApiHeader({ name: 'Last-Event-ID', required: false, description: 'Resume after this event id' })
-  @ApiProduces('text/event-stream')
-  @ApiOkResponse({ description: 'text/event-stream of task snapshots', type: TaskViewDto })
+  // The content type is the 200's alone: the 404 and 500 answer JSON (an operation-wide
+  // @ApiProduces would document them as text/event-stream; schemathesis caught it).
+  @ApiOkResponse({
+    description: 'text/event-stream of task snapshots',
+    content: { 'text/event-stream': { schema: { $ref: getSchemaPath(TaskViewDto) } } },
+  })
   @ApiNoContentResponse({
     description:
       'The task is finished and Last-Event-ID is at or past its terminal event: nothing more to send',

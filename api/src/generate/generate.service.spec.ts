@@ -1,0 +1,91 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import sharp from 'sharp';
+import { ApiError, ErrorMessage } from '../common/api-error';
+import type { AdmissionService } from '../tasks/admission/admission.service';
+import { GenerateService } from './generate.service';
+
+/** An admission whose queue is full: every admit() is the contract's 503 (admission.service.ts). */
+class FullAdmission {
+  admits = 0;
+  admit(_client = ''): Promise<string> {
+    this.admits += 1;
+    return Promise.reject(new ApiError(503, ErrorMessage.busy, { 'Retry-After': '30' }));
+  }
+  release(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+function service(admission: FullAdmission): GenerateService {
+  // Neither is reached: every case ends at the header, the thumbnail or admission.
+  const unused = {} as never;
+  return new GenerateService(admission as unknown as AdmissionService, unused, unused);
+}
+
+const file = (buffer: Buffer): Express.Multer.File =>
+  ({ buffer, size: buffer.length }) as Express.Multer.File;
+
+const solid = (alpha: number) =>
+  sharp({ create: { width: 256, height: 256, channels: 4, background: { r: 200, g: 30, b: 30, alpha } } })
+    .png()
+    .toBuffer();
+
+void describe('GenerateService.submit while the queue is full (issue 11)', () => {
+  for (const [name, make] of [
+    ['one colour', () => solid(1)],
+    ['fully transparent', () => solid(0)],
+    [
+      'a one-colour JPEG',
+      () =>
+        sharp({ create: { width: 300, height: 200, channels: 3, background: '#3366cc' } })
+          .jpeg()
+          .toBuffer(),
+    ],
+  ] as const) {
+    void it(`a blank picture (${name}) gets 422 "No object found in the image", not 503, and takes no slot`, async () => {
+      const admission = new FullAdmission();
+      await assert.rejects(
+        service(admission).submit(file(await make()), false, 'http://x', '127.0.0.1'),
+        (e: unknown) => e instanceof ApiError && e.status === 422 && e.message === ErrorMessage.noObject,
+      );
+      assert.equal(admission.admits, 0);
+    });
+  }
+
+  void it('a picture with something in it reaches admission (503 Server busy)', async () => {
+    const admission = new FullAdmission();
+    const disc = await sharp(
+      Buffer.from(
+        '<svg xmlns="http://www.w3.org/2000/svg" width="256" height="256"><rect width="256" height="256" ' +
+          'fill="white"/><circle cx="128" cy="128" r="60" fill="red"/></svg>',
+      ),
+    )
+      .png()
+      .toBuffer();
+    await assert.rejects(
+      service(admission).submit(file(disc), false, 'http://x', '127.0.0.1'),
+      (e: unknown) => e instanceof ApiError && e.status === 503,
+    );
+    assert.equal(admission.admits, 1);
+  });
+
+  void it('a small object on a large canvas is not taken for blank by the thumbnail', async () => {
+    const admission = new FullAdmission();
+    // 2048 px canvas, a 24 px square: the engine's least object (16 px) and a bit more.
+    const png = await sharp({ create: { width: 2048, height: 2048, channels: 3, background: 'white' } })
+      .composite([
+        {
+          input: { create: { width: 24, height: 24, channels: 3, background: { r: 120, g: 120, b: 120 } } },
+          top: 1000,
+          left: 1000,
+        },
+      ])
+      .png()
+      .toBuffer();
+    await assert.rejects(
+      service(admission).submit(file(png), false, 'http://x', '127.0.0.1'),
+      (e: unknown) => e instanceof ApiError && e.status === 503,
+    );
+  });
+});
