@@ -13,6 +13,9 @@ export default tseslint.config(
       'logs/**',
       'models/**',
       'test-artifacts/**',
+      // Tools' own virtual environments (moto, schemathesis): third-party files.
+      '.run/**',
+      'cache/**',
       'api/src/inference/generated/**',
     ],
   },

@@ -1,6 +1,16 @@
-import { createReadStream } from 'node:fs';
 import { randomUUID } from 'node:crypto';
-import { access, constants, lstat, mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import {
+  access,
+  constants,
+  lstat,
+  mkdir,
+  open,
+  readFile,
+  readdir,
+  rename,
+  rm,
+  writeFile,
+} from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { type ByteRange, type ModelInfo, ModelStore, ModelStoreUnavailableError } from './model-store';
@@ -67,17 +77,11 @@ export class LocalModelStore extends ModelStore {
     }
   }
 
-  read(name: string, range?: ByteRange): Promise<Readable> {
-    const stream = createReadStream(
-      join(this.dir, name),
-      // O_NOFOLLOW: a symlink swapped in after stat() is refused too (ELOOP), never followed.
-      { flags: constants.O_RDONLY | constants.O_NOFOLLOW, ...(range ? { start: range.start, end: range.end } : {}) },
-    );
-    // Resolve once the file is open, so a missing file rejects here instead of mid-answer.
-    return new Promise((resolvePromise, reject) => {
-      stream.once('open', () => resolvePromise(stream));
-      stream.once('error', reject);
-    });
+  async read(name: string, range?: ByteRange): Promise<Readable> {
+    // O_NOFOLLOW: a symlink swapped in after stat() is refused too (ELOOP), never followed; a
+    // missing file rejects here instead of mid-answer. The stream closes the handle when done.
+    const handle = await open(join(this.dir, name), constants.O_RDONLY | constants.O_NOFOLLOW);
+    return handle.createReadStream(range ? { start: range.start, end: range.end } : {});
   }
 
   async remove(names: readonly string[]): Promise<void> {

@@ -89,7 +89,8 @@ export class ModelDeliveryService {
       if ((error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) {
         throw new ApiError(404, ErrorMessage.notFound);
       }
-      if (['ENOENT', 'ELOOP'].includes((error as NodeJS.ErrnoException).code ?? '')) throw new ApiError(404, ErrorMessage.notFound);
+      if (['ENOENT', 'ELOOP'].includes((error as NodeJS.ErrnoException).code ?? ''))
+        throw new ApiError(404, ErrorMessage.notFound);
       throw error;
     }
     try {
