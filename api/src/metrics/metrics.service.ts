@@ -1,4 +1,5 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Optional } from '@nestjs/common';
+import { WorkerRegistry } from '../tasks/workers/worker-registry.service';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import {
   InferenceRepository,
@@ -44,7 +45,9 @@ export class MetricsService {
 
   constructor(
     private readonly queue: TaskQueueService,
-    private readonly inference: InferenceRepository,
+    private readonly workers: WorkerRegistry,
+    // Absent in an api-only process (KILN_ROLE=api runs no sidecar): no sidecar gauges there.
+    @Optional() private readonly inference?: InferenceRepository,
   ) {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry });
@@ -85,7 +88,30 @@ export class MetricsService {
         }
       },
     });
-    const sidecar = this.sidecarGauges(registers);
+    this.workerGauge(registers);
+    if (this.inference) this.sidecarMetrics(this.inference, registers);
+  }
+
+  /** Live processes on this Redis by role and worker state (WorkerRegistry's heartbeats). */
+  private workerGauge(registers: Registry[]): void {
+    const workers = this.workers;
+    new Gauge({
+      name: 'kiln3d_workers',
+      help: 'Live Kiln3D processes on this Redis by role and worker state (api-only processes: state "none")',
+      labelNames: ['role', 'state'],
+      registers,
+      async collect() {
+        this.reset();
+        for (const node of await workers.nodes()) {
+          this.inc({ role: node.role, state: node.worker?.state ?? 'none' });
+        }
+      },
+    });
+  }
+
+  /** The sidecar gauges and the supervisor's restart counter. */
+  private sidecarMetrics(inference: InferenceRepository, registers: Registry[]): void {
+    const sidecar = this.sidecarGauges(inference, registers);
     // The supervisor's count only grows; the counter takes each scrape's increase.
     let restartsSeen = 0;
     new Counter({
@@ -114,8 +140,10 @@ export class MetricsService {
   }
 
   /** The sidecar gauges; returns their reader (the supervisor's last Health answer, never a new call). */
-  private sidecarGauges(registers: Registry[]): () => Promise<InferenceHealth> {
-    const inference = this.inference;
+  private sidecarGauges(
+    inference: InferenceRepository,
+    registers: Registry[],
+  ): () => Promise<InferenceHealth> {
     const read = (): Promise<InferenceHealth> => inference.health();
     new Gauge({
       name: 'kiln3d_sidecar_state',

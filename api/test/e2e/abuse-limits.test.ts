@@ -43,8 +43,9 @@ function taskId(reply: RawReply): string {
 
 void describe('abuse limits, end to end', () => {
   const dir = tempDir('e2e-limits');
+  // Processes on one Redis share one model store (separate folders are refused at start).
   const dirs = (name: string) => ({
-    staticDir: join(dir.path, name, 'static'),
+    staticDir: join(dir.path, 'static'),
     logDir: join(dir.path, name, 'logs'),
   });
   after(() => dir.remove());

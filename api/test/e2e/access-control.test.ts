@@ -60,10 +60,11 @@ void describe('optional access control, end to end', () => {
     const webDir = join(dir.path, 'web');
     mkdirSync(webDir, { recursive: true });
     writeFileSync(join(webDir, 'index.html'), '<!doctype html><title>Kiln3D</title>');
+    // Processes on one Redis share one model store (separate folders are refused at start).
+    const staticDir = join(dir.path, 'static');
+    mkdirSync(staticDir, { recursive: true });
+    copyFileSync(join(GLB_DIR, 'generic-trigger-left.glb'), join(staticDir, `${modelId}.glb`));
     const start = (name: string, env: Record<string, string>) => {
-      const staticDir = join(dir.path, name, 'static');
-      mkdirSync(staticDir, { recursive: true });
-      copyFileSync(join(GLB_DIR, 'generic-trigger-left.glb'), join(staticDir, `${modelId}.glb`));
       return startApi({
         staticDir,
         logDir: join(dir.path, name, 'logs'),

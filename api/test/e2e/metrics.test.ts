@@ -10,8 +10,10 @@ const TOKEN = 'metrics-test-token';
 const ADMIN = 'metrics-test-admin';
 
 /** A sample line of the text format: name, optional labels, a value (docs: exposition formats). */
+// Values as Prometheus reads them (Go's ParseFloat: NaN and Inf in any case; prom-client writes
+// `Nan` for a gauge with no sample yet, e.g. the event-loop lag right after start).
 const SAMPLE_LINE =
-  /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{([a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\]|\\.)*"(,[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\]|\\.)*")*)\})?( (-?[0-9.e+-]+|NaN|[+-]Inf))$/;
+  /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{([a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\]|\\.)*"(,[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\]|\\.)*")*)\})?( (-?[0-9.e+-]+|[Nn][Aa][Nn]|[+-][Ii]nf))$/;
 
 /** One sample line: its metric name (with a histogram's _bucket/_sum/_count suffix), labels and value. */
 interface Sample {
@@ -103,6 +105,9 @@ void describe('GET /metrics (Prometheus, two api processes, inflate engine)', ()
     assert.equal(value(scraped, 'kiln3d_queue_jobs', { state: 'active' }), 0);
     assert.equal(value(scraped, 'kiln3d_sidecar_state', { state: 'ready' }), 1);
     assert.equal(value(scraped, 'kiln3d_sidecar_state', { state: 'down' }), 0);
+    // Both processes are api + worker, and each lists every live one (WorkerRegistry's heartbeats).
+    assert.equal(scraped.families.get('kiln3d_workers')?.type, 'GAUGE');
+    assert.equal(total(scraped, 'kiln3d_workers', { role: 'all' }), 2);
     assert.equal(scraped.families.get('kiln3d_sidecar_restarts_total')?.type, 'COUNTER');
     assert.equal(value(scraped, 'kiln3d_sidecar_restarts_total'), 0);
     // The inflate engine runs on the CPU: its Health reports no VRAM.
