@@ -15,8 +15,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PIL import Image
+
+if TYPE_CHECKING:
+    from kiln3d_inference.engines.preview import VoxelPreview
 
 # Pictures larger than this on either side are INVALID_INPUT (proto GenerateRequest.image).
 MAX_IMAGE_SIDE = 8192
@@ -82,6 +86,10 @@ class JobCancelled(EngineError):
 ProgressCallback = Callable[[Stage, float, str], None]
 
 
+def _no_preview(preview: VoxelPreview) -> None:
+    """The default preview listener: a job nobody previews (warm-up, tests of other things)."""
+
+
 @dataclass
 class JobContext:
     """Per-job handle given to an engine: progress out, cancellation and deadline in."""
@@ -90,6 +98,7 @@ class JobContext:
     on_progress: ProgressCallback
     deadline: float | None = None  # time.monotonic() value; None = no limit
     cancelled: threading.Event = field(default_factory=threading.Event)
+    on_preview: Callable[[VoxelPreview], None] = _no_preview
     _last_percent: float = field(default=0.0, init=False, repr=False)
 
     @property
@@ -114,6 +123,11 @@ class JobContext:
         percent = min(100.0, max(self._last_percent, percent))
         self._last_percent = percent
         self.on_progress(stage, percent, message)
+        self.check()
+
+    def preview(self, preview: VoxelPreview) -> None:
+        """Pass on the voxels known so far (engines/preview.py; proto Preview), then check()."""
+        self.on_preview(preview)
         self.check()
 
 

@@ -33,9 +33,10 @@ class InflateEngine(Engine):
 
     def generate(self, image: Image.Image, output_path: Path, seed: int, ctx: JobContext) -> GenerateResult:
         """The relief of `image` written to output_path (the seed is unused: the result is
-        deterministic). Raises InvalidInput, JobCancelled, JobTimeout."""
+        deterministic); a voxel preview of the relief first. Raises InvalidInput, JobCancelled, JobTimeout."""
         started = time.monotonic()
-        result = inflate_image(image, ctx.progress)
+        # The coarse voxels go out before the mesh is built (proto Preview).
+        result = inflate_image(image, ctx.progress, on_preview=ctx.preview)
         ctx.check()
         atomic_write_bytes(output_path, result.glb)
         ctx.progress(Stage.EXPORT, 100.0, "done")

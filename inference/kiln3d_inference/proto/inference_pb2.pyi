@@ -173,6 +173,49 @@ class Progress(_message.Message):
 Global___Progress: _TypeAlias = Progress  # noqa: Y015
 
 @_typing.final
+class Preview(_message.Message):
+    """The occupied voxels known so far (a structure-stage shell, then a finer one after the shape
+    stage), for a live preview while the model is made. Axes are the finished model's (glTF: x
+    right, y up, z towards the viewer); voxel (x, y, z) fills [x/n - 0.5, (x+1)/n - 0.5] (likewise
+    y, z) of the model's unit cube, n = resolution. Packed as coordinate triplets, not a bitmask:
+    a surface shell holds O(n^2) voxels, a bitmask O(n^3) bits (a 96^3 shell of ~40k voxels is
+    ~120 KB as triplets, 110 KB as a bitmask, and the triplets map straight onto instances with
+    no decoding pass). Engines keep it at most 32768 voxels (coarsening the grid if need be).
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STAGE_FIELD_NUMBER: _builtins.int
+    RESOLUTION_FIELD_NUMBER: _builtins.int
+    COUNT_FIELD_NUMBER: _builtins.int
+    COORDS_FIELD_NUMBER: _builtins.int
+    stage: Global___Stage.ValueType
+    """STAGE_STRUCTURE (coarse) or STAGE_GEOMETRY (finer)"""
+    resolution: _builtins.int
+    """n: the grid is n^3, 1-65535"""
+    count: _builtins.int
+    """number of voxels"""
+    coords: _builtins.bytes
+    """count x (x, y, z): one byte per axis when resolution <= 256, else two (uint16 little-endian);
+    sorted, no repeats.
+    """
+    def __init__(
+        self,
+        *,
+        stage: Global___Stage.ValueType = ...,
+        resolution: _builtins.int = ...,
+        count: _builtins.int = ...,
+        coords: _builtins.bytes = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["coords", b"coords", "count", b"count", "resolution", b"resolution", "stage", b"stage"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Preview: _TypeAlias = Preview  # noqa: Y015
+
+@_typing.final
 class Done(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
@@ -233,24 +276,30 @@ class GenerateEvent(_message.Message):
     PROGRESS_FIELD_NUMBER: _builtins.int
     DONE_FIELD_NUMBER: _builtins.int
     ERROR_FIELD_NUMBER: _builtins.int
+    PREVIEW_FIELD_NUMBER: _builtins.int
     @_builtins.property
     def progress(self) -> Global___Progress: ...
     @_builtins.property
     def done(self) -> Global___Done: ...
     @_builtins.property
     def error(self) -> Global___Error: ...
+    @_builtins.property
+    def preview(self) -> Global___Preview:
+        """zero or more, before the terminal event; the latest one wins"""
+
     def __init__(
         self,
         *,
         progress: Global___Progress | None = ...,
         done: Global___Done | None = ...,
         error: Global___Error | None = ...,
+        preview: Global___Preview | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["done", b"done", "error", b"error", "event", b"event", "progress", b"progress"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["done", b"done", "error", b"error", "event", b"event", "preview", b"preview", "progress", b"progress"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["done", b"done", "error", b"error", "event", b"event", "progress", b"progress"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["done", b"done", "error", b"error", "event", b"event", "preview", b"preview", "progress", b"progress"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    _WhichOneofReturnType_event: _TypeAlias = _typing.Literal["progress", "done", "error"]  # noqa: Y015
+    _WhichOneofReturnType_event: _TypeAlias = _typing.Literal["progress", "done", "error", "preview"]  # noqa: Y015
     _WhichOneofArgType_event: _TypeAlias = _typing.Literal["event", b"event"]  # noqa: Y015
     def WhichOneof(self, oneof_group: _WhichOneofArgType_event) -> _WhichOneofReturnType_event | None: ...
 

@@ -20,6 +20,8 @@ file:line references below are to that commit.
   `trimesh.Trimesh`; `.export(path, file_type='glb', extension_webp=...)` writes it. Arguments as
   upstream's example.py:33-48 (remesh on, band 1, project 0), decimation and texture size ours.
 - Progress: see progress.py (upstream has no callback; its tqdm loops are borrowed).
+- Previews: see previews.py (the structure and cascade shape stages' voxels, from the pipeline
+  instance's own stage methods, wrapped for the call).
 - Out of memory: cleaned up once the exception and its traceback are gone (memory.py), then one
   retry, at KILN_TRELLIS2_OOM_RETRY_PIPELINE_TYPE when set; a second OOM is `OutOfMemory`.
 
@@ -56,6 +58,7 @@ from kiln3d_inference.engines.trellis2.memory import (
     release_memory,
     vram_usage,
 )
+from kiln3d_inference.engines.trellis2.previews import stage_previews
 from kiln3d_inference.engines.trellis2.progress import (
     JobProgress,
     SamplingPass,
@@ -204,7 +207,7 @@ class Trellis2Engine(Engine):
                     processed = self._preprocess(prepared, transparent, progress)
                 else:
                     progress.preprocess(1.0, f"retrying at {attempt_type} after running out of GPU memory")
-                triangles = self._run_and_export(processed, attempt_type, seed, output_path, progress)
+                triangles = self._run_and_export(processed, attempt_type, seed, output_path, progress, ctx)
                 break
             except EngineError as exc:
                 # Ours (cancelled, timed out, bad input): nothing worth a stack; drop the frames
@@ -275,13 +278,20 @@ class Trellis2Engine(Engine):
         progress.preprocess(1.0, "image ready")
         return processed
 
-    def _run_and_export(
-        self, image: Image.Image, pipeline_type: str, seed: int, output_path: Path, progress: JobProgress
+    def _run_and_export(  # noqa: PLR0917 (one call site; the job's parts, each needed)
+        self,
+        image: Image.Image,
+        pipeline_type: str,
+        seed: int,
+        output_path: Path,
+        progress: JobProgress,
+        ctx: JobContext,
     ) -> int:
         s = self.settings
         with (
             patched_attribute(self._sampler_module, "tqdm", progress.sampler_tqdm),
             patched_attribute(self._postprocess, "tqdm", progress.export_tqdm),
+            stage_previews(self._pipeline, ctx),
         ):
             meshes = self._pipeline.run(
                 image,

@@ -2,8 +2,12 @@
 
 Mirrors trellis2/pipelines/trellis2_image_to_3d.py @ 5565d24: from_pretrained reads
 <path>/<config_file>, low_vram moves each model to the device only around its own step, the
-sampler passes per pipeline type come in upstream's order with upstream's tqdm descriptions, and
+sampler passes per pipeline type come in upstream's order with upstream's tqdm descriptions, through
+upstream's stage methods (sample_sparse_structure, sample_shape_slat, sample_shape_slat_cascade,
+sample_tex_slat, with upstream's parameters and return values: structure coords (N, 4) as
+[batch, x, y, z] int32 in the Z-up pipeline frame, a sparse latent with `.coords` at res // 16), and
 preprocess_image uses the alpha channel when any alpha is below 255, else the background remover.
+The structure is a dome (the upper half of a ball, z up), so a test can tell the axes apart.
 """
 
 from __future__ import annotations
@@ -88,6 +92,25 @@ class FakeMeshWithVoxel:
 
     def simplify(self, target: int = 1000000, verbose: bool = False) -> None:
         self.simplified_to = target
+
+
+class SparseTensor:
+    """Stands for trellis2.modules.sparse.SparseTensor: feats (N, C) and coords (N, 4) [batch, x, y, z]."""
+
+    def __init__(self, feats: Any, coords: Any) -> None:
+        self.feats = feats
+        self.coords = coords
+
+
+def dome_coords(resolution: int) -> Any:
+    """[batch, x, y, z] int32 of a dome's shell: the ball of radius 0.4 * resolution, z >= centre."""
+    centre = (resolution - 1) / 2.0
+    x, y, z = np.meshgrid(*[np.arange(resolution)] * 3, indexing="ij")
+    distance = np.sqrt((x - centre) ** 2 + (y - centre) ** 2 + (z - centre) ** 2)
+    radius = 0.4 * resolution
+    found = np.argwhere((np.abs(distance - radius) < 0.75) & (z >= centre))
+    batch = np.zeros((found.shape[0], 1), dtype=np.int64)
+    return torch.from_numpy(np.ascontiguousarray(np.hstack([batch, found]).astype(np.int32)))
 
 
 class Trellis2ImageTo3DPipeline:
@@ -191,7 +214,11 @@ class Trellis2ImageTo3DPipeline:
     def _sample(
         self, model_name: str, sampler: Any, defaults: dict[str, Any], params: dict[str, Any], desc: str
     ) -> None:
-        model = self.models[model_name]
+        self._sample_with(self.models[model_name], sampler, defaults, params, desc)
+
+    def _sample_with(
+        self, model: FakeModel, sampler: Any, defaults: dict[str, Any], params: dict[str, Any], desc: str
+    ) -> None:
         if self.low_vram:
             model.to(self.device)
         sampler.sample(
@@ -199,6 +226,83 @@ class Trellis2ImageTo3DPipeline:
         )
         if self.low_vram:
             model.cpu()
+
+    def sample_sparse_structure(
+        self,
+        cond: dict[str, Any],
+        resolution: int,
+        num_samples: int = 1,
+        sampler_params: dict[str, Any] | None = None,
+    ) -> Any:
+        self._sample(
+            "sparse_structure_flow_model",
+            self.sparse_structure_sampler,
+            self.sparse_structure_sampler_params,
+            sampler_params or {},
+            "Sampling sparse structure",
+        )
+        for name in ("sparse_structure_decoder",):
+            if self.low_vram:
+                self.models[name].to(self.device)
+                self.models[name].cpu()
+        return dome_coords(resolution)
+
+    def sample_shape_slat(
+        self,
+        cond: dict[str, Any],
+        flow_model: FakeModel,
+        coords: Any,
+        sampler_params: dict[str, Any] | None = None,
+    ) -> SparseTensor:
+        self._sample_with(
+            flow_model,
+            self.shape_slat_sampler,
+            self.shape_slat_sampler_params,
+            sampler_params or {},
+            "Sampling shape SLat",
+        )
+        return SparseTensor(feats=None, coords=coords)
+
+    def sample_shape_slat_cascade(  # noqa: PLR0917 (upstream's signature)
+        self,
+        lr_cond: dict[str, Any],
+        cond: dict[str, Any],
+        flow_model_lr: FakeModel,
+        flow_model: FakeModel,
+        lr_resolution: int,
+        resolution: int,
+        coords: Any,
+        sampler_params: dict[str, Any] | None = None,
+        max_num_tokens: int = 49152,
+    ) -> tuple[SparseTensor, int]:
+        params = sampler_params or {}
+        self._sample_with(
+            flow_model_lr,
+            self.shape_slat_sampler,
+            self.shape_slat_sampler_params,
+            params,
+            "Sampling shape SLat",
+        )
+        self._sample_with(
+            flow_model, self.shape_slat_sampler, self.shape_slat_sampler_params, params, "Sampling shape SLat"
+        )
+        return SparseTensor(feats=None, coords=dome_coords(resolution // 16)), resolution
+
+    def sample_tex_slat(
+        self,
+        cond: dict[str, Any],
+        flow_model: FakeModel,
+        shape_slat: SparseTensor,
+        sampler_params: dict[str, Any] | None = None,
+    ) -> SparseTensor:
+        self._sample_with(
+            flow_model,
+            self.tex_slat_sampler,
+            self.tex_slat_sampler_params,
+            sampler_params or {},
+            "Sampling texture SLat",
+        )
+        return SparseTensor(feats=None, coords=shape_slat.coords)
 
     def _decode(self) -> None:
         for name in ("shape_slat_decoder", "tex_slat_decoder"):
@@ -240,61 +344,37 @@ class Trellis2ImageTo3DPipeline:
         ss_params = sparse_structure_sampler_params or {}
         shape_params = shape_slat_sampler_params or {}
         tex_params = tex_slat_sampler_params or {}
-        ss, shape, tex = (
-            self.sparse_structure_sampler_params,
-            self.shape_slat_sampler_params,
-            self.tex_slat_sampler_params,
-        )
-        self._sample(
-            "sparse_structure_flow_model",
-            self.sparse_structure_sampler,
-            ss,
-            ss_params,
-            "Sampling sparse structure",
-        )
+        cond_512: dict[str, Any] = {"cond": None, "neg_cond": None}
+        cond_1024 = dict(cond_512) if pipeline_type != "512" else None
+        ss_res = {"512": 32, "1024": 64, "1024_cascade": 32, "1536_cascade": 32}[pipeline_type]
+        coords = self.sample_sparse_structure(cond_512, ss_res, num_samples, ss_params)
         if pipeline_type == "512":
-            self._sample(
-                "shape_slat_flow_model_512",
-                self.shape_slat_sampler,
-                shape,
-                shape_params,
-                "Sampling shape SLat",
+            shape_slat = self.sample_shape_slat(
+                cond_512, self.models["shape_slat_flow_model_512"], coords, shape_params
             )
-            self._sample(
-                "tex_slat_flow_model_512", self.tex_slat_sampler, tex, tex_params, "Sampling texture SLat"
-            )
+            self.sample_tex_slat(cond_512, self.models["tex_slat_flow_model_512"], shape_slat, tex_params)
             resolution = 512
         elif pipeline_type == "1024":
-            self._sample(
-                "shape_slat_flow_model_1024",
-                self.shape_slat_sampler,
-                shape,
-                shape_params,
-                "Sampling shape SLat",
+            assert cond_1024 is not None
+            shape_slat = self.sample_shape_slat(
+                cond_1024, self.models["shape_slat_flow_model_1024"], coords, shape_params
             )
-            self._sample(
-                "tex_slat_flow_model_1024", self.tex_slat_sampler, tex, tex_params, "Sampling texture SLat"
-            )
+            self.sample_tex_slat(cond_1024, self.models["tex_slat_flow_model_1024"], shape_slat, tex_params)
             resolution = 1024
         else:
-            self._sample(
-                "shape_slat_flow_model_512",
-                self.shape_slat_sampler,
-                shape,
+            assert cond_1024 is not None
+            shape_slat, resolution = self.sample_shape_slat_cascade(
+                cond_512,
+                cond_1024,
+                self.models["shape_slat_flow_model_512"],
+                self.models["shape_slat_flow_model_1024"],
+                512,
+                1024 if pipeline_type == "1024_cascade" else 1536,
+                coords,
                 shape_params,
-                "Sampling shape SLat",
+                max_num_tokens,
             )
-            self._sample(
-                "shape_slat_flow_model_1024",
-                self.shape_slat_sampler,
-                shape,
-                shape_params,
-                "Sampling shape SLat",
-            )
-            self._sample(
-                "tex_slat_flow_model_1024", self.tex_slat_sampler, tex, tex_params, "Sampling texture SLat"
-            )
-            resolution = 1024 if pipeline_type == "1024_cascade" else 1536
+            self.sample_tex_slat(cond_1024, self.models["tex_slat_flow_model_1024"], shape_slat, tex_params)
         torch.cuda.empty_cache()
         self._decode()
         return [FakeMeshWithVoxel(resolution, self.pbr_attr_layout)]
