@@ -12,6 +12,24 @@ export interface InferenceProgress {
   message: string;
 }
 
+/**
+ * The voxels an engine knows before its mesh exists (proto Preview): an n³ grid over the model's
+ * unit cube in the model's axes (x right, y up, z towards the viewer); `coords` holds `count`
+ * sorted (x, y, z) triplets, one byte per axis when n <= 256, else uint16 little-endian.
+ */
+export interface InferencePreview {
+  /** structure (coarse, first) or geometry (finer, after the shape stage). */
+  stage: InferenceStage;
+  resolution: number;
+  count: number;
+  coords: Buffer;
+}
+
+/** Bytes per axis of a preview's coordinates at this grid resolution (proto Preview.coords). */
+export function previewBytesPerAxis(resolution: number): 1 | 2 {
+  return resolution <= 256 ? 1 : 2;
+}
+
 export interface InferenceResult {
   outputPath: string;
   triangles: number;
@@ -69,11 +87,13 @@ export abstract class InferenceRepository {
   /**
    * Runs one job. Resolves with the result, or rejects with InferenceError. Aborting the
    * signal cancels the job (rejects with CANCELLED). The job's timeoutS is enforced here.
+   * onPreview gets each well-formed voxel preview (the latest one wins); a malformed one is dropped.
    */
   abstract generate(
     job: InferenceJob,
     onProgress: (progress: InferenceProgress) => void,
     signal?: AbortSignal,
+    onPreview?: (preview: InferencePreview) => void,
   ): Promise<InferenceResult>;
 
   /** Last known health; cheap, never blocks on a running job. */

@@ -10,6 +10,8 @@ export const RedisKeys = {
   task: (taskId: string) => `${TASK_PREFIX}${taskId}`,
   /** The normalised PNG of a task that has not run yet (survives an api restart). */
   image: (taskId: string) => `${PREFIX}image:${taskId}`,
+  /** Hash of a task's latest voxel preview (coords, stage, resolution, count, rev); the task's TTL. */
+  preview: (taskId: string) => `${PREFIX}preview:${taskId}`,
   /** Sorted set of admitted, unfinished task ids (score = admission time, ms). */
   admission: `${PREFIX}admission`,
   /** Recent job durations in seconds, newest first, for the ETA. */

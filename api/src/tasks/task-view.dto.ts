@@ -1,5 +1,26 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 
+/** The latest voxel preview a processing task has (the voxels are at `url`). */
+export class TaskPreviewDto {
+  @ApiProperty({ description: '1, 2, ...: which preview of the task' })
+  rev!: number;
+  @ApiProperty({ enum: ['structure', 'geometry'], description: 'structure: coarse, first; geometry: finer' })
+  stage!: string;
+  @ApiProperty({ description: 'n: the voxels lie on an n³ grid over the model unit cube' })
+  resolution!: number;
+  @ApiProperty({ description: 'number of voxels (at most 32768)' })
+  count!: number;
+  @ApiProperty({
+    enum: ['xyz8', 'xyz16le'],
+    description: 'bytes per axis: 1 when n <= 256, else 2 (little-endian)',
+  })
+  encoding!: string;
+  @ApiProperty({ description: 'size of the binary at url' })
+  bytes!: number;
+  @ApiProperty({ description: 'GET /api/tasks/{id}/preview?rev=N, absolute' })
+  url!: string;
+}
+
 /** The task snapshot clients see (JSON of GET /api/tasks/{id} and of every SSE event). */
 export class TaskViewDto {
   @ApiProperty({ format: 'uuid' })
@@ -42,4 +63,10 @@ export class TaskViewDto {
   http_status?: number;
   @ApiPropertyOptional({ description: 'failed: true when cancelled' })
   cancelled?: boolean;
+  @ApiPropertyOptional({
+    type: TaskPreviewDto,
+    description:
+      'processing: the latest voxel preview, once the engine sent one (also the SSE `preview` event)',
+  })
+  preview?: TaskPreviewDto;
 }

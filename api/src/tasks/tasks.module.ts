@@ -13,6 +13,7 @@ import { QueuePositionsService } from './queue/queue-positions.service';
 import { TaskQueueService } from './queue/task-queue.service';
 import { RunningJobsService } from './run/running-jobs.service';
 import { TaskRunner } from './run/task-runner.service';
+import { PreviewStore } from './state/preview-store.service';
 import { TaskStore } from './state/task-store.service';
 import { TaskStreamService } from './stream/task-stream.service';
 import { StatusController } from './status.controller';
@@ -42,6 +43,7 @@ import { StatusController } from './status.controller';
   providers: [
     Clock,
     TaskStore,
+    PreviewStore,
     AdmissionService,
     { provide: RESERVATION_GRACE, useValue: RESERVATION_GRACE_MS },
     JobDurationsService,

@@ -9,7 +9,7 @@ import {
   isInferenceError,
 } from '../../../test/inference/fakes';
 import type { GenerateEvent__Output } from '../generated/kiln3d/inference/v1/GenerateEvent';
-import { InferenceJob, InferenceProgress } from '../inference.repository';
+import { InferenceJob, InferencePreview, InferenceProgress } from '../inference.repository';
 import type { ExitWatch, SidecarLease } from '../sidecar/sidecar';
 import { GenerateCall } from './generate-call';
 
@@ -161,5 +161,34 @@ void describe('GenerateCall (fake transport and clock)', { timeout: 30_000 }, ()
     assert.equal((await result).engine, 'simulate');
     assert.equal(logger.matching(/^error progress listener failed: Error: listener broke$/).length, 1);
     assert.throws(() => call.run(job, 0, () => undefined), /runs once/);
+  });
+
+  void test('passes well-formed previews on, drops a malformed one, survives a throwing preview listener', async () => {
+    const { sidecar, call, clock, logger } = await setup();
+    const previews: InferencePreview[] = [];
+    const result = call.run(job, clock.now() + 60_000, () => undefined, undefined, (preview) => {
+      previews.push(preview);
+      if (previews.length === 2) throw new Error('preview listener broke');
+    });
+    const rpc = sidecar.calls[0];
+    const preview = (stage: string, resolution: number, count: number, bytes: number): GenerateEvent__Output => ({
+      event: 'preview',
+      preview: { stage: stage as 'STAGE_STRUCTURE', resolution, count, coords: Buffer.alloc(bytes, 1) },
+    });
+    rpc.emit(preview('STAGE_STRUCTURE', 32, 2, 6));
+    rpc.emit(preview('STAGE_STRUCTURE', 32, 2, 5)); // bytes do not match the count
+    rpc.emit(preview('STAGE_UNSPECIFIED', 32, 1, 3));
+    rpc.emit(preview('STAGE_GEOMETRY', 300, 1, 6)); // uint16 per axis past 256
+    rpc.emit(done);
+    assert.equal((await result).engine, 'simulate');
+    assert.deepEqual(
+      previews.map((p) => [p.stage, p.resolution, p.count, p.coords.length]),
+      [
+        ['structure', 32, 2, 6],
+        ['geometry', 300, 1, 6],
+      ],
+    );
+    assert.equal(logger.matching(/^error malformed preview from the sidecar dropped$/).length, 2);
+    assert.equal(logger.matching(/^error preview listener failed: Error: preview listener broke$/).length, 1);
   });
 });

@@ -8,8 +8,10 @@ import { sourceModelName, webModelName } from '../../storage/model-names';
 import { JobDurationsService } from '../queue/job-durations.service';
 import type { JobStatus } from '../queue/job-names';
 import { QueuePositionsService } from '../queue/queue-positions.service';
+import { PreviewStore } from '../state/preview-store.service';
 import { TaskStore } from '../state/task-store.service';
 import { mapInferenceError } from './inference-error-mapping';
+import { PreviewPublisher } from './preview-publisher';
 import { ProgressPublisher } from './progress-publisher';
 import { RunningJobsService } from './running-jobs.service';
 
@@ -38,6 +40,7 @@ export class TaskRunner {
     private readonly jobs: RunningJobsService,
     private readonly storage: StorageService,
     private readonly clock: Clock,
+    private readonly previews: PreviewStore,
   ) {}
 
   /** Runs the task's job; resolves with what Bull keeps as the job's result. */
@@ -58,16 +61,17 @@ export class TaskRunner {
     await this.positions.refresh();
     const signal = this.jobs.start(taskId);
     const progress = new ProgressPublisher(taskId, this.tasks, PROGRESS_INTERVAL_MS, () => this.clock.now());
+    const preview = new PreviewPublisher(taskId, this.tasks, this.previews, this.logger);
     try {
       const current = await this.tasks.get(taskId);
       if (!current || current.record.status !== 'processing') return 'skipped';
-      const result = await this.generate(taskId, progress, signal);
+      const result = await this.generate(taskId, progress, preview, signal);
       await this.storage.publishWebModel(taskId);
       await this.tasks.deleteImage(taskId);
-      await progress.flushed();
+      await Promise.all([progress.flushed(), preview.flushed()]);
       return await this.complete(taskId, startedAt, result);
     } catch (error) {
-      await progress.flushed();
+      await Promise.all([progress.flushed(), preview.flushed()]);
       if (this.jobs.shuttingDown) return await this.requeueForShutdown(taskId);
       return await this.fail(taskId, startedAt, error);
     } finally {
@@ -98,6 +102,7 @@ export class TaskRunner {
   private async generate(
     taskId: string,
     progress: ProgressPublisher,
+    preview: PreviewPublisher,
     signal: AbortSignal,
   ): Promise<InferenceResult> {
     const image = await this.tasks.getImage(taskId);
@@ -114,6 +119,7 @@ export class TaskRunner {
       },
       progress.report,
       signal,
+      preview.report,
     );
   }
 
