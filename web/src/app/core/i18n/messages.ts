@@ -66,6 +66,7 @@ export const EN = {
 
   'viewer.canvas': '3D model viewer: drag to turn, pinch or scroll to zoom',
   'viewer.loading': 'Loading the model…',
+  'viewer.previewing': 'The shape so far; the finished model follows',
   'viewer.toolbar': 'Viewer controls',
   'viewer.reset': 'Reset view',
   'viewer.autoRotate': 'Auto-rotate',
@@ -161,6 +162,7 @@ export const ZH: Dictionary = {
 
   'viewer.canvas': '3D 模型查看器：拖动旋转，双指或滚轮缩放',
   'viewer.loading': '正在加载模型…',
+  'viewer.previewing': '目前的形状，完成的模型随后显示',
   'viewer.toolbar': '查看器控制',
   'viewer.reset': '重置视角',
   'viewer.autoRotate': '自动旋转',
