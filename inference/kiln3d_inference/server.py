@@ -37,6 +37,7 @@ from kiln3d_inference.engines.base import (
     ErrorCode,
     InvalidInput,
     JobContext,
+    JobOptions,
     OutOfMemory,
     Stage,
 )
@@ -227,7 +228,15 @@ class Sidecar(pb_grpc.InferenceServicer):
 
             deadline = time.monotonic() + request.timeout_s if request.timeout_s > 0 else None
             ctx = JobContext(
-                task_id=task_id, on_progress=on_progress, deadline=deadline, on_preview=on_preview
+                task_id=task_id,
+                on_progress=on_progress,
+                deadline=deadline,
+                on_preview=on_preview,
+                options=JobOptions(
+                    pipeline_type=request.pipeline_type,
+                    texture_size=request.texture_size,
+                    faces=request.faces,
+                ),
             )
             job = RunningJob(task_id=task_id, ctx=ctx, started=time.monotonic())
             if not context.add_callback(lambda: self._on_call_end(job)):
@@ -318,6 +327,8 @@ class Sidecar(pb_grpc.InferenceServicer):
                         bytes=result.bytes,
                         seconds=result.seconds,
                         engine=result.engine,
+                        seed=result.seed,
+                        ignored=list(result.ignored),
                     )
                 )
             )

@@ -130,13 +130,20 @@ def test_simulate_sends_a_coarse_then_a_finer_preview_at_its_stage_ends(tmp_path
     assert previews[0][1].count < previews[1][1].count
 
 
-def test_inflate_sends_its_preview_before_it_builds_the_mesh(tmp_path: Path) -> None:
+def test_inflate_sends_its_preview_before_it_builds_the_mesh_and_names_what_it_ignored(
+    tmp_path: Path,
+) -> None:
     out = tmp_path / "static"
     out.mkdir()
     with SidecarProcess(tmp_path, KILN_ENGINE="inflate") as sidecar:
         sidecar.wait_for_state(pb.READY)
         image = sample_images()[1].read_bytes()
-        events = list(sidecar.stub.Generate(_request(out, image, "inf"), timeout=30))
+        request = _request(out, image, "inf")
+        request.pipeline_type, request.texture_size, request.faces = "512", 4096, 100_000
+        events = list(sidecar.stub.Generate(request, timeout=30))
+    done = events[-1].done
+    assert list(done.ignored) == ["seed", "pipeline_type", "texture_size", "faces"]
+    assert done.seed == 0
     kinds = _kinds(events)
     assert kinds.count("preview") == 1
     assert kinds[-1] == "done"

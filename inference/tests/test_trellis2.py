@@ -33,6 +33,7 @@ from kiln3d_inference.engines.base import (
     InvalidInput,
     JobCancelled,
     JobContext,
+    JobOptions,
     JobTimeout,
     OutOfMemory,
     Stage,
@@ -528,6 +529,44 @@ def test_an_unexpected_stage_output_costs_the_preview_not_the_job(fake: Fake, tm
         pipeline_class.sample_sparse_structure = original
     assert previews == []
     assert result.output_path.exists()
+
+
+# -- request options ---------------------------------------------------------------------------------
+
+
+def test_request_options_win_over_the_settings_and_the_seed_used_is_reported(
+    fake: Fake, tmp_path: Path
+) -> None:
+    engine = loaded_engine(
+        fake, pipeline_type="1024_cascade", structure_steps=1, shape_steps=1, texture_steps=1
+    )
+    ctx = RecordingContext(
+        task_id="t",
+        on_progress=lambda stage, percent, message: None,
+        options=JobOptions(pipeline_type="512", texture_size=4096, faces=200_000),
+    )
+    result = engine.generate(transparent_subject(), tmp_path / "m.glb", 7, ctx)
+    assert fake.control.calls_named("run")[-1]["pipeline_type"] == "512"
+    to_glb = fake.control.calls_named("to_glb")[-1]
+    assert (to_glb["texture_size"], to_glb["decimation_target"]) == (4096, 200_000)
+    assert (result.seed, result.ignored) == (7, ())
+    # Without options: the settings; seed 0 lets the engine choose one, and it says which.
+    result = engine.generate(transparent_subject(), tmp_path / "n.glb", 0, new_context())
+    assert fake.control.calls_named("run")[-1]["pipeline_type"] == "1024_cascade"
+    assert fake.control.calls_named("to_glb")[-1]["texture_size"] == 2048
+    assert result.seed == fake.control.calls_named("run")[-1]["seed"] > 0
+
+
+def test_an_unknown_pipeline_type_is_refused_before_any_work(fake: Fake, tmp_path: Path) -> None:
+    engine = loaded_engine(fake)
+    ctx = RecordingContext(
+        task_id="t",
+        on_progress=lambda stage, percent, message: None,
+        options=JobOptions(pipeline_type="2048"),
+    )
+    with pytest.raises(EngineError, match="unknown pipeline type"):
+        engine.generate(transparent_subject(), tmp_path / "m.glb", 1, ctx)
+    assert fake.control.calls_named("run") == []
 
 
 def test_the_tqdm_names_are_restored_after_the_job(fake: Fake, tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from kiln3d_inference.engines.base import Engine, GenerateResult, JobContext, Stage
+from kiln3d_inference.engines.base import OPTION_NAMES, Engine, GenerateResult, JobContext, Stage
 from kiln3d_inference.engines.output import atomic_write_bytes
 from kiln3d_inference.engines.relief import inflate_image, procedural_test_image
 
@@ -47,4 +47,6 @@ class InflateEngine(Engine):
             bytes=len(result.glb),
             seconds=time.monotonic() - started,
             engine=self.name,
+            # The relief is deterministic and has no such settings (proto Done.ignored).
+            ignored=OPTION_NAMES,
         )

@@ -14,6 +14,7 @@ from pathlib import Path
 from PIL import Image
 
 from kiln3d_inference.engines.base import (
+    OPTION_NAMES,
     Engine,
     GenerateResult,
     JobContext,
@@ -130,6 +131,8 @@ class SimulateEngine(Engine):
             bytes=len(glb),
             seconds=time.monotonic() - started,
             engine=self.name,
+            # The relief is deterministic and has no such settings (proto Done.ignored).
+            ignored=OPTION_NAMES,
         )
 
     def _attempt(self, image: Image.Image, ctx: JobContext) -> tuple[bytes, int]:

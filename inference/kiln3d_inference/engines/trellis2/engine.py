@@ -60,6 +60,7 @@ from kiln3d_inference.engines.trellis2.memory import (
 )
 from kiln3d_inference.engines.trellis2.previews import stage_previews
 from kiln3d_inference.engines.trellis2.progress import (
+    PIPELINE_TYPES,
     JobProgress,
     SamplingPass,
     patched_attribute,
@@ -174,8 +175,12 @@ class Trellis2Engine(Engine):
 
     def generate(self, image: Image.Image, output_path: Path, seed: int, ctx: JobContext) -> GenerateResult:
         """A GLB of `image` at output_path with KILN_TRELLIS2_PIPELINE_TYPE. Raises InvalidInput,
-        JobCancelled, JobTimeout, OutOfMemory (after the one retry), EngineError."""
-        return self._generate(image, output_path, seed, ctx, self.settings.pipeline_type)
+        JobCancelled, JobTimeout, OutOfMemory (after the one retry), EngineError. ctx.options (the
+        request's pipeline type, texture size, face target) win over the settings when set."""
+        pipeline_type = ctx.options.pipeline_type or self.settings.pipeline_type
+        if pipeline_type not in PIPELINE_TYPES:
+            raise EngineError(f"unknown pipeline type {pipeline_type!r} (one of {', '.join(PIPELINE_TYPES)})")
+        return self._generate(image, output_path, seed, ctx, pipeline_type)
 
     def _generate(
         self, image: Image.Image, output_path: Path, seed: int, ctx: JobContext, pipeline_type: str
@@ -242,6 +247,7 @@ class Trellis2Engine(Engine):
             bytes=output_path.stat().st_size,
             seconds=time.monotonic() - started,
             engine=self.name,
+            seed=seed,
         )
 
     def _passes(self, pipeline_type: str) -> list[SamplingPass]:
@@ -315,8 +321,8 @@ class Trellis2Engine(Engine):
                 attr_layout=mesh.layout,
                 voxel_size=mesh.voxel_size,
                 aabb=[list(corner) for corner in AABB],
-                decimation_target=s.decimation_target,
-                texture_size=s.texture_size,
+                decimation_target=min(ctx.options.faces or s.decimation_target, NVDIFFRAST_FACE_LIMIT),
+                texture_size=ctx.options.texture_size or s.texture_size,
                 remesh=s.remesh,
                 remesh_band=s.remesh_band,
                 remesh_project=s.remesh_project,
