@@ -6,6 +6,7 @@ import { TaskEventsService } from '../tasks/events/task-events.service';
 import { TaskQueueService } from '../tasks/queue/task-queue.service';
 import type { TaskState } from '../tasks/state/task-snapshot';
 import type { GenerateAcceptedDto, GenerateDoneDto } from './generate.dto';
+import { parseGenerationOptions } from './generation-options';
 import { type ImageHeader, inspectImage, normaliseImage } from './image-normaliser';
 
 /** What POST /api/generate answers: 202 with the task at once, or 200 with the model (?wait=true). */
@@ -34,22 +35,26 @@ export class GenerateService {
    * ends and answers the model, or throws the task's error (its http_status and message).
    * baseUrl: the origin the client's URLs are made absolute against; client: the client's
    * address (common/client-address), for the request log line.
-   * Throws ApiError: 400 (no file, unsupported image), 422 (too small, nothing to model), 503
+   * fields: the multipart text fields (the generation options, generation-options.ts).
+   * Throws ApiError: 400 (no file, unsupported image, a bad option naming its field), 422 (too small, nothing to model), 503
    * (queue full); with wait also 409, 422, 500, 504 as the task ended.
    */
   async submit(
     file: Express.Multer.File | undefined,
+    fields: unknown,
     wait: boolean,
     baseUrl: string,
     client: string,
   ): Promise<GenerateOutcome> {
     if (!file) throw new ApiError(400, ErrorMessage.missingImage);
+    // Options first: a bad field costs no decoding and no queue slot.
+    const options = parseGenerationOptions(fields);
     const header = await this.inspect(file, client);
     const taskId = await this.admission.admit();
     let state: TaskState;
     try {
       const png = await this.normalise(taskId, file, header, client);
-      state = await this.queue.enqueue(taskId, png);
+      state = await this.queue.enqueue(taskId, png, options);
     } catch (error) {
       // Whatever failed after the slot was taken (a refused picture, Redis), the slot goes back.
       await this.admission.release(taskId).catch(() => undefined);

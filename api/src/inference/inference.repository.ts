@@ -37,6 +37,10 @@ export interface InferenceResult {
   seconds: number;
   /** Which engine made the model: trellis2, inflate or simulate. */
   engine: string;
+  /** The seed the engine used (0: it uses none). */
+  seed?: number;
+  /** Job options the engine has no setting for (proto Done.ignored: seed, pipeline_type, texture_size, faces). */
+  ignored?: string[];
 }
 
 /**
@@ -63,6 +67,12 @@ export interface InferenceJob {
   /** Absolute path of the GLB to write (the sidecar writes a temporary name, then renames). */
   outputPath: string;
   seed: number;
+  /** TRELLIS.2 pipeline type ('512', '1024_cascade', ...); absent: the engine's setting. */
+  pipelineType?: string;
+  /** Texture side in pixels; absent: the engine's setting. */
+  textureSize?: number;
+  /** Decimation target (faces at most); absent: the engine's setting. */
+  faces?: number;
   /** The job's limit; past it generate() rejects with TIMEOUT, killing the sidecar if needed. */
   timeoutS: number;
 }

@@ -21,6 +21,18 @@ export class TaskPreviewDto {
   url!: string;
 }
 
+/** The generation options a task runs with (defaults filled in). */
+export class TaskOptionsDto {
+  @ApiProperty({ enum: ['fast', 'balanced', 'high'] })
+  quality!: string;
+  @ApiProperty({ description: 'the seed the job uses' })
+  seed!: number;
+  @ApiProperty({ enum: [1024, 2048, 4096] })
+  texture_size!: number;
+  @ApiProperty({ description: 'decimation target' })
+  faces!: number;
+}
+
 /** The task snapshot clients see (JSON of GET /api/tasks/{id} and of every SSE event). */
 export class TaskViewDto {
   @ApiProperty({ format: 'uuid' })
@@ -69,4 +81,14 @@ export class TaskViewDto {
       'processing: the latest voxel preview, once the engine sent one (also the SSE `preview` event)',
   })
   preview?: TaskPreviewDto;
+  @ApiPropertyOptional({
+    type: TaskOptionsDto,
+    description: 'The options of POST /api/generate, defaults filled in',
+  })
+  options?: TaskOptionsDto;
+  @ApiPropertyOptional({
+    type: [String],
+    description: 'completed: options the engine has no setting for (inflate and simulate: all of them)',
+  })
+  ignored_options?: string[];
 }

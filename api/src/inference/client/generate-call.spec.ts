@@ -13,7 +13,16 @@ import { InferenceJob, InferencePreview, InferenceProgress } from '../inference.
 import type { ExitWatch, SidecarLease } from '../sidecar/sidecar';
 import { GenerateCall } from './generate-call';
 
-const job: InferenceJob = { taskId: 'task-9', image: Buffer.from('png'), outputPath: '/out/9.glb', seed: 3, timeoutS: 60 };
+const job: InferenceJob = {
+  taskId: 'task-9',
+  image: Buffer.from('png'),
+  outputPath: '/out/9.glb',
+  seed: 3,
+  pipelineType: '512',
+  textureSize: 4096,
+  faces: 200_000,
+  timeoutS: 60,
+};
 
 const progress = (stage: string, percent: number, message = ''): GenerateEvent__Output => ({
   event: 'progress',
@@ -22,7 +31,7 @@ const progress = (stage: string, percent: number, message = ''): GenerateEvent__
 
 const done: GenerateEvent__Output = {
   event: 'done',
-  done: { outputPath: '/out/9.glb', triangles: 10, bytes: 20, seconds: 1.5, engine: 'simulate' },
+  done: { outputPath: '/out/9.glb', triangles: 10, bytes: 20, seconds: 1.5, engine: 'simulate', seed: 0, ignored: [] },
 };
 
 const isError = isInferenceError;
@@ -64,13 +73,24 @@ void describe('GenerateCall (fake transport and clock)', { timeout: 30_000 }, ()
       outputPath: '/out/9.glb',
       seed: 3,
       timeoutS: 60,
+      pipelineType: '512',
+      textureSize: 4096,
+      faces: 200_000,
     });
     rpc.emit(progress('STAGE_GEOMETRY', 41.5, 'sampling 3/12'));
     rpc.emit(progress('STAGE_UNSPECIFIED', 40, 'no stage'));
     rpc.emit(done);
     rpc.emit(progress('STAGE_EXPORT', 99, 'late'));
     rpc.fail(14, 'late failure');
-    assert.deepEqual(await result, { outputPath: '/out/9.glb', triangles: 10, bytes: 20, seconds: 1.5, engine: 'simulate' });
+    assert.deepEqual(await result, {
+      outputPath: '/out/9.glb',
+      triangles: 10,
+      bytes: 20,
+      seconds: 1.5,
+      engine: 'simulate',
+      seed: 0,
+      ignored: [],
+    });
     assert.deepEqual(seen, [
       { stage: 'geometry', percent: 41.5, message: 'sampling 3/12' },
       { stage: 'geometry', percent: 40, message: 'no stage' },

@@ -107,6 +107,9 @@ export class GenerateCall {
           outputPath: job.outputPath,
           seed: job.seed,
           timeoutS: Math.ceil(job.timeoutS),
+          pipelineType: job.pipelineType ?? '',
+          textureSize: job.textureSize ?? 0,
+          faces: job.faces ?? 0,
         },
         {
           onEvent: (event) => this.onEvent(event, onProgress, onPreview),
@@ -179,8 +182,8 @@ export class GenerateCall {
         this.logger.error(`progress listener failed: ${String(error)}`);
       }
     } else if (event.done) {
-      const { outputPath, triangles, bytes, seconds, engine } = event.done;
-      this.settle({ outputPath, triangles, bytes, seconds, engine });
+      const { outputPath, triangles, bytes, seconds, engine, seed, ignored } = event.done;
+      this.settle({ outputPath, triangles, bytes, seconds, engine, seed: Number(seed), ignored: [...ignored] });
     } else if (event.error) {
       const code = event.error.code === 'ERROR_CODE_UNSPECIFIED' ? 'INTERNAL' : event.error.code;
       this.settle(new InferenceError(code, event.error.message || `Inference failed (${code})`));

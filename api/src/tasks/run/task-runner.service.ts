@@ -2,18 +2,43 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ErrorMessage } from '../../common/api-error';
 import { Clock } from '../../common/clock';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config';
-import { InferenceRepository, type InferenceResult } from '../../inference/inference.repository';
+import { QUALITY_PIPELINE_TYPES, type Quality } from '../../generate/generation-options';
+import {
+  type InferenceJob,
+  InferenceRepository,
+  type InferenceResult,
+} from '../../inference/inference.repository';
 import { StorageService } from '../../storage/storage.service';
 import { sourceModelName, webModelName } from '../../storage/model-names';
 import { JobDurationsService } from '../queue/job-durations.service';
 import type { JobStatus } from '../queue/job-names';
 import { QueuePositionsService } from '../queue/queue-positions.service';
 import { PreviewStore } from '../state/preview-store.service';
+import type { TaskOptionsRecord } from '../state/task-snapshot';
 import { TaskStore } from '../state/task-store.service';
 import { mapInferenceError } from './inference-error-mapping';
 import { PreviewPublisher } from './preview-publisher';
 import { ProgressPublisher } from './progress-publisher';
 import { RunningJobsService } from './running-jobs.service';
+
+/** A task's options as the job's (a task stored before options existed runs with the engine's settings, seed 0). */
+function jobOptions(
+  options: TaskOptionsRecord | undefined,
+): Pick<InferenceJob, 'seed' | 'pipelineType' | 'textureSize' | 'faces'> {
+  if (!options) return { seed: 0 };
+  return {
+    seed: options.seed,
+    pipelineType: QUALITY_PIPELINE_TYPES[options.quality as Quality],
+    textureSize: options.texture_size,
+    faces: options.faces,
+  };
+}
+
+/** The engine's ignored request fields in the api's option names (pipeline_type is `quality`); null when none. */
+function ignoredOptions(ignored: string[] | undefined): string[] | null {
+  if (!ignored || ignored.length === 0) return null;
+  return ignored.map((name) => (name === 'pipeline_type' ? 'quality' : name));
+}
 
 /** At most this often a `processing` event per task (stage changes always pass). */
 export const PROGRESS_INTERVAL_MS = 250;
@@ -65,7 +90,7 @@ export class TaskRunner {
     try {
       const current = await this.tasks.get(taskId);
       if (!current || current.record.status !== 'processing') return 'skipped';
-      const result = await this.generate(taskId, progress, preview, signal);
+      const result = await this.generate(taskId, current.record.options, progress, preview, signal);
       await this.storage.publishWebModel(taskId);
       await this.tasks.deleteImage(taskId);
       await Promise.all([progress.flushed(), preview.flushed()]);
@@ -101,6 +126,7 @@ export class TaskRunner {
   /** The sidecar's part: the task's stored image in, the source GLB written at its storage path. */
   private async generate(
     taskId: string,
+    options: TaskOptionsRecord | undefined,
     progress: ProgressPublisher,
     preview: PreviewPublisher,
     signal: AbortSignal,
@@ -114,7 +140,7 @@ export class TaskRunner {
         taskId,
         image,
         outputPath: this.storage.sourcePath(taskId),
-        seed: 0,
+        ...jobOptions(options),
         timeoutS: this.config.jobTimeoutS,
       },
       progress.report,
@@ -137,6 +163,7 @@ export class TaskRunner {
         generation_time: Math.round(seconds * 100) / 100,
         engine: result.engine,
         triangles: result.triangles,
+        ignored_options: ignoredOptions(result.ignored),
         finished_at: new Date(this.clock.now()).toISOString(),
       },
       ['processing'],

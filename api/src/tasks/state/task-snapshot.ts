@@ -25,6 +25,14 @@ export interface TaskPreviewRecord {
   bytes: number;
 }
 
+/** The generation options a task runs with (generate/generation-options.ts), as stored and shown. */
+export interface TaskOptionsRecord {
+  quality: string;
+  seed: number;
+  texture_size: number;
+  faces: number;
+}
+
 /** The preview as clients see it: the record plus its absolute URL. */
 export type TaskPreviewView = TaskPreviewRecord & { url: string };
 
@@ -61,6 +69,10 @@ export interface TaskRecord {
   cancelled?: boolean;
   /** processing: the latest voxel preview, once the engine sent one. */
   preview?: TaskPreviewRecord;
+  /** The generation options (defaults filled in): the seed here is the one the job uses. */
+  options?: TaskOptionsRecord;
+  /** completed: options the engine has no setting for, so they made no difference. */
+  ignored_options?: string[];
 }
 
 /** A field set to null is removed from the stored record. */
@@ -98,6 +110,8 @@ const VIEW_ORDER: readonly (keyof TaskView)[] = [
   'cancelled',
   'engine',
   'triangles',
+  'options',
+  'ignored_options',
   'preview',
   'created_at',
   'started_at',
