@@ -35,7 +35,15 @@ describe('live voxel preview', () => {
         .locator('[data-testid=file-input]')
         .setInputFiles(join(SAMPLES_DIR, 'typical_misc_lantern.png'));
       await page.locator('[data-testid=thumbnail]').waitFor();
+      // The options panel starts closed; a quality and a seed chosen there go with the picture.
+      const options = page.locator('[data-testid=options]');
+      assert.equal(await options.evaluate((details) => details.open), false);
+      await options.locator('summary').click();
+      await page.locator('[data-testid=option-quality]').selectOption('fast');
+      await page.locator('[data-testid=option-seed]').fill('7');
+      const accepted = page.waitForResponse((r) => r.url().endsWith('/api/generate'));
       await page.locator('[data-testid=generate]').click();
+      const taskId = (await (await accepted).json()).task_id;
 
       // Polled on a timer: rAF-paced polling lags behind while software GL draws the frames.
       await page.waitForFunction(
@@ -71,6 +79,16 @@ describe('live voxel preview', () => {
           `${side}: voxels ${voxels.box[side]}, model ${model.box[side]}`,
         );
       }
+
+      // "New variation": the same picture and options, another seed.
+      const first = await (await fetch(`${api.baseUrl}/api/tasks/${taskId}`)).json();
+      assert.deepEqual(first.options, { quality: 'fast', seed: 7, texture_size: 2048, faces: 500000 });
+      const again = page.waitForResponse((r) => r.url().endsWith('/api/generate'));
+      await page.locator('[data-testid=variation]').click();
+      const variationId = (await (await again).json()).task_id;
+      const variation = await (await fetch(`${api.baseUrl}/api/tasks/${variationId}`)).json();
+      assert.equal(variation.options.quality, 'fast');
+      assert.notEqual(variation.options.seed, 7, 'a new seed');
       assert.deepEqual(errors, []);
     } finally {
       await context.close();

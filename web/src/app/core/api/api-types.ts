@@ -39,6 +39,16 @@ export interface TaskSnapshot {
   preview?: TaskPreviewInfo | null;
 }
 
+/** The generation options of POST /api/generate; an absent one takes the server's default. */
+export interface GenerationChoice {
+  quality?: 'fast' | 'balanced' | 'high';
+  /** 1 to 2147483647. */
+  seed?: number;
+  texture_size?: 1024 | 2048 | 4096;
+  /** Decimation target, 10000 to 1000000. */
+  faces?: number;
+}
+
 /** The 202 answer of POST /api/generate. */
 export interface GenerateAccepted {
   success: true;

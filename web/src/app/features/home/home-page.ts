@@ -38,6 +38,8 @@ export class HomePage {
   });
   /** The picture sent, which colours the preview; none after a reload. */
   protected readonly picture = signal<Blob | undefined>(undefined);
+  /** A new variation needs the picture this page sent (not after a reload). */
+  protected readonly canVary = computed(() => this.result() !== undefined && this.picture() !== undefined);
 
   constructor() {
     this.tracker.resume();
@@ -45,6 +47,11 @@ export class HomePage {
 
   protected onSubmitted(picked: PickedPicture): void {
     this.picture.set(picked.blob);
-    void this.tracker.start(picked.blob, picked.name);
+    void this.tracker.start(picked.blob, picked.name, picked.options);
+  }
+
+  /** The same picture and options again, with a new seed. */
+  protected newVariation(): void {
+    void this.tracker.variation();
   }
 }
