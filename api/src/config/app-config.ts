@@ -35,6 +35,8 @@ export interface AppConfig {
   inferenceDir: string;
   /** Seconds between SSE comment heartbeats (at most 15 so proxies keep the stream open). */
   sseHeartbeatS: number;
+  /** Instant repeats (generate/repeat-registry.ts): on by default; INSTANT_REPEATS=off makes every request a job. */
+  instantRepeats: boolean;
 }
 
 export class ConfigError extends Error {}
@@ -90,6 +92,14 @@ function trustProxyVar(raw: string | undefined): string | number | boolean {
   return value;
 }
 
+function onOffVar(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
+  const raw = optional(env, name);
+  if (raw === undefined) return fallback;
+  if (raw === 'on') return true;
+  if (raw === 'off') return false;
+  throw new ConfigError(`${name} must be on or off, got "${raw}"`);
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, root = process.cwd()): AppConfig {
   const engine = (optional(env, 'INFERENCE_ENGINE') ?? 'auto') as InferenceEngineName;
   if (!ENGINES.includes(engine)) {
@@ -127,6 +137,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, root = process.
     webDir: resolve(optional(env, 'WEB_DIR') ?? 'dist/web/browser'),
     inferenceDir: resolve(optional(env, 'INFERENCE_DIR') ?? 'inference'),
     sseHeartbeatS: numberVar(env, 'SSE_HEARTBEAT_S', 15, 0.05, 15),
+    instantRepeats: onOffVar(env, 'INSTANT_REPEATS', true),
   };
 }
 

@@ -1,14 +1,17 @@
 import { MiddlewareConsumer, Module, NestModule, RequestMethod } from '@nestjs/common';
+import { Clock } from '../common/clock';
+import { StorageModule } from '../storage/storage.module';
 import { TasksModule } from '../tasks/tasks.module';
 import { GenerateController } from './generate.controller';
 import { GenerateService } from './generate.service';
 import { ImageUploadInterceptor } from './image-upload.interceptor';
+import { RepeatRegistry } from './repeat-registry';
 import { UploadGuardMiddleware } from './upload-guard.middleware';
 
 @Module({
-  imports: [TasksModule],
+  imports: [TasksModule, StorageModule],
   controllers: [GenerateController],
-  providers: [GenerateService, ImageUploadInterceptor],
+  providers: [GenerateService, ImageUploadInterceptor, RepeatRegistry, Clock],
 })
 export class GenerateModule implements NestModule {
   configure(consumer: MiddlewareConsumer): void {

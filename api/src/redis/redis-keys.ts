@@ -12,6 +12,8 @@ export const RedisKeys = {
   image: (taskId: string) => `${PREFIX}image:${taskId}`,
   /** Hash of a task's latest voxel preview (coords, stage, resolution, count, rev); the task's TTL. */
   preview: (taskId: string) => `${PREFIX}preview:${taskId}`,
+  /** Instant repeats: the task holding a request key (generate/repeat-registry.ts); RETENTION_HOURS. */
+  repeat: (key: string) => `${PREFIX}repeat:${key}`,
   /** Sorted set of admitted, unfinished task ids (score = admission time, ms). */
   admission: `${PREFIX}admission`,
   /** Recent job durations in seconds, newest first, for the ETA. */

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { copyFile, mkdir, readdir, rename, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { copyFile, mkdir, readdir, rename, rm, utimes } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { GlbOptimisationError, GlbOptimizer } from '../glb/glb-optimizer';
@@ -64,6 +64,21 @@ export class StorageService implements OnModuleInit {
     } catch (error) {
       await rm(temporary, { force: true });
       throw error;
+    }
+  }
+
+  /**
+   * Restarts the retention of a kept model (an instant repeat reuses it): its files, named by
+   * their /static/ paths, get the current modification time, which the cleanup cron reads.
+   * Resolves false when any of them is gone (swept, or never made), true otherwise.
+   */
+  async keepModels(staticPaths: string[]): Promise<boolean> {
+    const now = new Date();
+    try {
+      for (const path of staticPaths) await utimes(join(this.config.staticDir, basename(path)), now, now);
+      return true;
+    } catch {
+      return false;
     }
   }
 

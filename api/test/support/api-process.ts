@@ -60,6 +60,8 @@ export async function startApi(options: StartOptions): Promise<ApiProcess> {
     LOG_DIR: options.logDir,
     INFERENCE_DIR: join(REPO_ROOT, 'inference'),
     WEB_DIR: join(options.staticDir, 'no-web-build'),
+    // Suites that fill the queue or count jobs send one sample many times: each must be a job.
+    INSTANT_REPEATS: 'off',
     ...options.env,
   };
   const child = spawn(process.execPath, [API_MAIN], {

@@ -73,6 +73,9 @@ export interface TaskRecord {
   options?: TaskOptionsRecord;
   /** completed: options the engine has no setting for, so they made no difference. */
   ignored_options?: string[];
+  /** completed: an instant repeat, answered with the model of task `reused_from` (no job ran). */
+  reused?: boolean;
+  reused_from?: string;
 }
 
 /** A field set to null is removed from the stored record. */
@@ -112,6 +115,8 @@ const VIEW_ORDER: readonly (keyof TaskView)[] = [
   'triangles',
   'options',
   'ignored_options',
+  'reused',
+  'reused_from',
   'preview',
   'created_at',
   'started_at',

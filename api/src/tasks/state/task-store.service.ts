@@ -51,6 +51,27 @@ export class TaskStore {
     return { seq: 1, record };
   }
 
+  /**
+   * Stores a task that is finished from the start (an instant repeat: generate/repeat-registry.ts),
+   * event id 1. Its admission slot is the caller's to release.
+   */
+  async createFinished(record: TaskRecord): Promise<TaskState> {
+    await this.redis.client
+      .multi()
+      .hset(
+        RedisKeys.task(record.task_id),
+        'snapshot',
+        JSON.stringify(record),
+        'status',
+        record.status,
+        'seq',
+        1,
+      )
+      .expire(RedisKeys.task(record.task_id), TASK_TTL_S)
+      .exec();
+    return { seq: 1, record };
+  }
+
   async get(taskId: string): Promise<TaskState | undefined> {
     const [snapshot, seq] = await this.redis.client.hmget(RedisKeys.task(taskId), 'snapshot', 'seq');
     if (snapshot === null || seq === null) return undefined;
