@@ -29,16 +29,20 @@ export class RepeatRegistry {
     return Math.max(1, Math.round(this.config.retentionHours * 3600));
   }
 
-  /** Makes taskId the key's holder if it has none; else resolves with the holder's task id. */
+  /**
+   * Makes taskId the key's holder if it has none and resolves null (this request makes the job);
+   * else resolves with the holder's task id.
+   */
   async claim(key: string, taskId: string): Promise<string | null> {
     const redisKey = RedisKeys.repeat(key);
     const set = await this.redis.client.set(redisKey, taskId, 'EX', this.ttlS, 'NX');
     if (set === 'OK') return null;
     const holder = await this.redis.client.get(redisKey);
-    // Expired between the two calls: claim again (one more round at most matters in practice).
-    if (holder === null)
-      return (await this.redis.client.set(redisKey, taskId, 'EX', this.ttlS, 'NX')) === 'OK' ? null : taskId;
-    return holder;
+    if (holder !== null) return holder;
+    // The key expired between the two calls: claim it once more. Should another request win
+    // that race too, this one still makes its own job (null): a rare extra job, never a wrong model.
+    await this.redis.client.set(redisKey, taskId, 'EX', this.ttlS, 'NX');
+    return null;
   }
 
   /** Makes taskId the key's holder whatever held it (a failed task, a model no longer kept, a reuse), for the retention time. */
