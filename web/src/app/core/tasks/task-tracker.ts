@@ -135,11 +135,6 @@ export class TaskTracker {
     if (picture) await this.start(picture.blob, picture.name, { ...picture.options, seed: randomSeed() });
   }
 
-  /** The picture last sent (it colours the preview), while the page still has it. */
-  sentPicture(): Blob | undefined {
-    return this.picture()?.blob;
-  }
-
   /** After the page's own timeout: asks the server where the task really stands. */
   async refresh(): Promise<void> {
     const taskId = this.stateSignal().taskId;
