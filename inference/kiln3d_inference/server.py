@@ -37,10 +37,12 @@ from kiln3d_inference.engines.base import (
     ErrorCode,
     InvalidInput,
     JobContext,
+    JobOptions,
     OutOfMemory,
     Stage,
 )
 from kiln3d_inference.engines.factory import build_engine, select_engine
+from kiln3d_inference.engines.preview import VoxelPreview
 from kiln3d_inference.proto import inference_pb2 as pb
 from kiln3d_inference.proto import inference_pb2_grpc as pb_grpc
 from kiln3d_inference.settings import Settings
@@ -212,8 +214,30 @@ class Sidecar(pb_grpc.InferenceServicer):
                     )
                 )
 
+            def on_preview(preview: VoxelPreview) -> None:
+                events.put(
+                    pb.GenerateEvent(
+                        preview=pb.Preview(
+                            stage=pb.Stage.ValueType(int(preview.stage)),
+                            resolution=preview.resolution,
+                            count=preview.count,
+                            coords=preview.coords,
+                        )
+                    )
+                )
+
             deadline = time.monotonic() + request.timeout_s if request.timeout_s > 0 else None
-            ctx = JobContext(task_id=task_id, on_progress=on_progress, deadline=deadline)
+            ctx = JobContext(
+                task_id=task_id,
+                on_progress=on_progress,
+                deadline=deadline,
+                on_preview=on_preview,
+                options=JobOptions(
+                    pipeline_type=request.pipeline_type,
+                    texture_size=request.texture_size,
+                    faces=request.faces,
+                ),
+            )
             job = RunningJob(task_id=task_id, ctx=ctx, started=time.monotonic())
             if not context.add_callback(lambda: self._on_call_end(job)):
                 ctx.cancelled.set()  # the call already ended: the job starts cancelled and stops at once
@@ -303,6 +327,8 @@ class Sidecar(pb_grpc.InferenceServicer):
                         bytes=result.bytes,
                         seconds=result.seconds,
                         engine=result.engine,
+                        seed=result.seed,
+                        ignored=list(result.ignored),
                     )
                 )
             )

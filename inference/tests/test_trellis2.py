@@ -33,10 +33,12 @@ from kiln3d_inference.engines.base import (
     InvalidInput,
     JobCancelled,
     JobContext,
+    JobOptions,
     JobTimeout,
     OutOfMemory,
     Stage,
 )
+from kiln3d_inference.engines.preview import unpack
 from kiln3d_inference.engines.trellis2 import Trellis2Engine, trellis2_available
 from kiln3d_inference.engines.trellis2.inputs import choose_seed, prepare_input
 from kiln3d_inference.engines.trellis2.weights import model_path
@@ -577,6 +579,132 @@ def test_the_export_reports_each_stage_as_it_starts_and_ends(fake: Fake, tmp_pat
     percents = [p for p, _ in export]
     assert percents == sorted(percents)
     assert len(set(percents)) >= 14
+
+
+# -- previews --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("pipeline_type", "expected"),
+    [
+        ("512", [(Stage.STRUCTURE, 32)]),
+        ("1024", [(Stage.STRUCTURE, 64)]),
+        ("1024_cascade", [(Stage.STRUCTURE, 32), (Stage.GEOMETRY, 64)]),
+        ("1536_cascade", [(Stage.STRUCTURE, 32), (Stage.GEOMETRY, 96)]),
+    ],
+)
+def test_previews_come_from_the_structure_and_cascade_shape_stages(
+    fake: Fake, tmp_path: Path, pipeline_type: str, expected: list[tuple[Stage, int]]
+) -> None:
+    engine = loaded_engine(
+        fake, pipeline_type=pipeline_type, structure_steps=3, shape_steps=3, texture_steps=3
+    )
+    events: list[tuple[str, object]] = []
+    ctx = RecordingContext(
+        task_id="t",
+        on_progress=lambda stage, percent, message: events.append(("progress", stage)),
+        on_preview=lambda preview: events.append(("preview", preview)),
+    )
+    engine.generate(transparent_subject(), tmp_path / "m.glb", 1, ctx)
+    previews = [p for kind, p in events if kind == "preview"]
+    assert [(p.stage, p.resolution) for p in previews] == expected  # type: ignore[attr-defined]
+    for preview in previews:
+        coords = unpack(preview)  # type: ignore[arg-type]
+        n = preview.resolution  # type: ignore[attr-defined]
+        assert coords.shape[0] == preview.count > 50  # type: ignore[attr-defined]
+        # The fake's dome rises along the pipeline's z: in the GLB's axes that is +y, and the
+        # pipeline's y becomes -z (o_voxel's to_glb), so the dome spans z but never dips in y.
+        assert coords[:, 1].min() >= (n - 1) // 2
+        assert coords[:, 1].max() > 0.8 * n
+        assert coords[:, 0].min() < 0.2 * n
+        assert coords[:, 2].min() < 0.2 * n
+    # Each preview goes out when its stage's sampling is over, before the next stage reports.
+    kinds = [kind if kind == "preview" else events_stage for kind, events_stage in events]
+    first = kinds.index("preview")
+    assert Stage.STRUCTURE in kinds[:first]
+    assert Stage.GEOMETRY not in kinds[:first]
+    if len(previews) == 2:
+        second = kinds.index("preview", first + 1)
+        assert Stage.GEOMETRY in kinds[first:second]
+        assert Stage.TEXTURE not in kinds[:second]
+    # The instance's methods are the class's again.
+    assert "sample_sparse_structure" not in vars(engine._pipeline)
+    assert "sample_shape_slat_cascade" not in vars(engine._pipeline)
+
+
+def test_a_cancel_while_the_structure_preview_goes_out_stops_before_the_shape_stage(
+    fake: Fake, tmp_path: Path
+) -> None:
+    engine = loaded_engine(
+        fake, pipeline_type="1024_cascade", structure_steps=2, shape_steps=2, texture_steps=2
+    )
+    ctx = new_context()
+    ctx.on_preview = lambda preview: ctx.cancelled.set()
+    with pytest.raises(JobCancelled):
+        engine.generate(transparent_subject(), tmp_path / "m.glb", 1, ctx)
+    assert not [desc for desc, _, _ in fake.control.steps if desc == "Sampling shape SLat"]
+    assert "sample_sparse_structure" not in vars(engine._pipeline)
+    assert not (tmp_path / "m.glb").exists()
+
+
+def test_an_unexpected_stage_output_costs_the_preview_not_the_job(fake: Fake, tmp_path: Path) -> None:
+    engine = loaded_engine(fake, pipeline_type="512", structure_steps=2, shape_steps=2, texture_steps=2)
+    pipeline_class = type(engine._pipeline)
+    original = pipeline_class.sample_sparse_structure
+    bad = fake.torch.from_numpy(np.zeros((3, 2), dtype=np.int32))  # not (N, 4)
+    previews: list[object] = []
+
+    def odd_structure(self: Any, *args: Any) -> Any:
+        original(self, *args)
+        return bad
+
+    pipeline_class.sample_sparse_structure = odd_structure
+    try:
+        ctx = new_context()
+        ctx.on_preview = previews.append
+        result = engine.generate(transparent_subject(), tmp_path / "m.glb", 1, ctx)
+    finally:
+        pipeline_class.sample_sparse_structure = original
+    assert previews == []
+    assert result.output_path.exists()
+
+
+# -- request options ---------------------------------------------------------------------------------
+
+
+def test_request_options_win_over_the_settings_and_the_seed_used_is_reported(
+    fake: Fake, tmp_path: Path
+) -> None:
+    engine = loaded_engine(
+        fake, pipeline_type="1024_cascade", structure_steps=1, shape_steps=1, texture_steps=1
+    )
+    ctx = RecordingContext(
+        task_id="t",
+        on_progress=lambda stage, percent, message: None,
+        options=JobOptions(pipeline_type="512", texture_size=4096, faces=200_000),
+    )
+    result = engine.generate(transparent_subject(), tmp_path / "m.glb", 7, ctx)
+    assert fake.control.calls_named("run")[-1]["pipeline_type"] == "512"
+    to_glb = fake.control.calls_named("to_glb")[-1]
+    assert (to_glb["texture_size"], to_glb["decimation_target"]) == (4096, 200_000)
+    assert (result.seed, result.ignored) == (7, ())
+    # Without options: the settings; seed 0 lets the engine choose one, and it says which.
+    result = engine.generate(transparent_subject(), tmp_path / "n.glb", 0, new_context())
+    assert fake.control.calls_named("run")[-1]["pipeline_type"] == "1024_cascade"
+    assert fake.control.calls_named("to_glb")[-1]["texture_size"] == 2048
+    assert result.seed == fake.control.calls_named("run")[-1]["seed"] > 0
+
+
+def test_an_unknown_pipeline_type_is_refused_before_any_work(fake: Fake, tmp_path: Path) -> None:
+    engine = loaded_engine(fake)
+    ctx = RecordingContext(
+        task_id="t",
+        on_progress=lambda stage, percent, message: None,
+        options=JobOptions(pipeline_type="2048"),
+    )
+    with pytest.raises(EngineError, match="unknown pipeline type"):
+        engine.generate(transparent_subject(), tmp_path / "m.glb", 1, ctx)
+    assert fake.control.calls_named("run") == []
 
 
 def test_the_tqdm_names_are_restored_after_the_job(fake: Fake, tmp_path: Path) -> None:

@@ -74,6 +74,8 @@ export async function startApi(env = {}) {
       REDIS_URL,
       INFERENCE_ENGINE: 'simulate',
       SIMULATE_SECONDS: '3',
+      // Tests send one sample many times and expect each to be a job (issue 12's instant repeats off).
+      INSTANT_REPEATS: 'off',
       STATIC_DIR: staticDir,
       LOG_DIR: logDir,
       WEB_DIR,

@@ -15,6 +15,7 @@ export const ErrorMessage = {
   oneFileOnly: 'Send exactly one file, in the field "image"',
   notFound: 'Not found',
   taskNotFound: 'Task not found',
+  previewNotFound: 'No preview yet',
   cancelled: 'Task cancelled',
   alreadyFinished: 'Task already finished',
   unauthorized: 'Unauthorized',

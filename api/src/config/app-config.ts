@@ -58,6 +58,8 @@ export interface AppConfig {
   gpus: string[];
   /** Where models live (STORAGE_URL): the STATIC_DIR folder, or an S3-compatible bucket. */
   storage: StorageTarget;
+  /** Instant repeats (generate/repeat-registry.ts): on by default; INSTANT_REPEATS=off makes every request a job. */
+  instantRepeats: boolean;
 }
 
 /** Who may generate and follow tasks (docs/design.md, Operations). At least one mode is set. */
@@ -167,9 +169,9 @@ function optional(env: NodeJS.ProcessEnv, name: string): string | undefined {
 function boolVar(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
   const raw = env[name];
   if (raw === undefined || raw.trim() === '') return fallback;
-  if (raw === 'true' || raw === '1') return true;
-  if (raw === 'false' || raw === '0') return false;
-  throw new ConfigError(`${name} must be true or false, got "${raw}"`);
+  if (raw === 'true' || raw === '1' || raw === 'on') return true;
+  if (raw === 'false' || raw === '0' || raw === 'off') return false;
+  throw new ConfigError(`${name} must be true or false (or on/off), got "${raw}"`);
 }
 
 function urlVar(env: NodeJS.ProcessEnv, name: string, protocols: string[]): string | undefined {
@@ -318,6 +320,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, root = process.
     role,
     gpus: gpusVar(env, role),
     storage: storageVar(env),
+    instantRepeats: boolVar(env, 'INSTANT_REPEATS', true),
   };
 }
 

@@ -1,4 +1,5 @@
 import {
+  Body,
   Controller,
   HttpCode,
   Inject,
@@ -66,7 +67,8 @@ export class GenerateController {
     type: ErrorBodyDto,
     description:
       '"Unsupported image format" (not a JPEG, PNG or WebP by content, or over 8192x8192 px); ' +
-      '"Missing file field \\"image\\""; "Send exactly one file, in the field \\"image\\""; "Bad request" (a malformed body)',
+      '"Missing file field \\"image\\""; "Send exactly one file, in the field \\"image\\""; "Bad request" (a malformed body); ' +
+      '"Invalid <field>: <rule>" for a bad option, e.g. "Invalid quality: one of fast, balanced, high"',
   })
   @ApiResponse({
     status: 422,
@@ -104,12 +106,14 @@ export class GenerateController {
   })
   async generate(
     @UploadedFile() file: Express.Multer.File | undefined,
+    @Body() fields: unknown,
     @Query('wait', new ParseBoolPipe({ optional: true })) wait: boolean | undefined,
     @Req() req: Request,
     @Res({ passthrough: true }) res: Response,
   ): Promise<GenerateAcceptedDto | GenerateDoneDto> {
     const outcome = await this.generation.submit(
       file,
+      fields,
       wait === true,
       requestBaseUrl(this.config.publicBaseUrl, req),
       clientAddress(req),

@@ -1,4 +1,12 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import {
+  DEFAULT_OPTIONS,
+  MAX_FACES,
+  MAX_SEED,
+  MIN_FACES,
+  QUALITIES,
+  TEXTURE_SIZES,
+} from './generation-options';
 
 export class GenerateUploadDto {
   @ApiProperty({
@@ -7,6 +15,34 @@ export class GenerateUploadDto {
     description: 'One JPEG, PNG or WebP picture (judged by content), at most MAX_UPLOAD_MB.',
   })
   image!: unknown;
+  @ApiPropertyOptional({
+    enum: QUALITIES,
+    default: DEFAULT_OPTIONS.quality,
+    description:
+      "TRELLIS.2's pipeline type: fast = 512, balanced = 1024 cascade (fits a 24 GB card), high = 1536 cascade. " +
+      'Engines without one (inflate, simulate) ignore it and say so (ignored_options).',
+  })
+  quality?: string;
+  @ApiPropertyOptional({
+    minimum: 1,
+    maximum: MAX_SEED,
+    default: DEFAULT_OPTIONS.seed,
+    description: 'Random seed: the same picture, options and seed repeat a result. The task records it.',
+  })
+  seed?: number;
+  @ApiPropertyOptional({
+    enum: TEXTURE_SIZES,
+    default: DEFAULT_OPTIONS.texture_size,
+    description: 'Texture side (px)',
+  })
+  texture_size?: number;
+  @ApiPropertyOptional({
+    minimum: MIN_FACES,
+    maximum: MAX_FACES,
+    default: DEFAULT_OPTIONS.faces,
+    description: 'Decimation target: faces at most',
+  })
+  faces?: number;
 }
 
 export class GenerateAcceptedDto {

@@ -20,7 +20,16 @@ class FullAdmission {
 function service(admission: FullAdmission): GenerateService {
   // Neither is reached: every case ends at the header, the thumbnail or admission.
   const unused = {} as never;
-  return new GenerateService(admission as unknown as AdmissionService, unused, unused);
+  return new GenerateService(
+    admission as unknown as AdmissionService,
+    unused,
+    unused,
+    unused,
+    unused,
+    unused,
+    unused,
+    unused,
+  );
 }
 
 const file = (buffer: Buffer): Express.Multer.File =>
@@ -46,7 +55,7 @@ void describe('GenerateService.submit while the queue is full (issue 11)', () =>
     void it(`a blank picture (${name}) gets 422 "No object found in the image", not 503, and takes no slot`, async () => {
       const admission = new FullAdmission();
       await assert.rejects(
-        service(admission).submit(file(await make()), false, 'http://x', '127.0.0.1'),
+        service(admission).submit(file(await make()), {}, false, 'http://x', '127.0.0.1'),
         (e: unknown) => e instanceof ApiError && e.status === 422 && e.message === ErrorMessage.noObject,
       );
       assert.equal(admission.admits, 0);
@@ -64,7 +73,7 @@ void describe('GenerateService.submit while the queue is full (issue 11)', () =>
       .png()
       .toBuffer();
     await assert.rejects(
-      service(admission).submit(file(disc), false, 'http://x', '127.0.0.1'),
+      service(admission).submit(file(disc), {}, false, 'http://x', '127.0.0.1'),
       (e: unknown) => e instanceof ApiError && e.status === 503,
     );
     assert.equal(admission.admits, 1);
@@ -84,7 +93,7 @@ void describe('GenerateService.submit while the queue is full (issue 11)', () =>
       .png()
       .toBuffer();
     await assert.rejects(
-      service(admission).submit(file(png), false, 'http://x', '127.0.0.1'),
+      service(admission).submit(file(png), {}, false, 'http://x', '127.0.0.1'),
       (e: unknown) => e instanceof ApiError && e.status === 503,
     );
   });

@@ -1,12 +1,19 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { ApiError, ErrorMessage } from '../common/api-error';
 import { limitKey } from '../common/client-address';
+import { Clock } from '../common/clock';
+import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { InferenceRepository } from '../inference/inference.repository';
+import { StorageService } from '../storage/storage.service';
 import { absoluteUrl } from '../common/public-url';
 import { AdmissionService } from '../tasks/admission/admission.service';
 import { TaskEventsService } from '../tasks/events/task-events.service';
 import { TaskQueueService } from '../tasks/queue/task-queue.service';
-import type { TaskState } from '../tasks/state/task-snapshot';
+import { isTerminal, type TaskState } from '../tasks/state/task-snapshot';
+import { TaskStore } from '../tasks/state/task-store.service';
 import type { GenerateAcceptedDto, GenerateDoneDto } from './generate.dto';
+import { type GenerationOptions, parseGenerationOptions } from './generation-options';
+import { RepeatRegistry } from './repeat-registry';
 import { type ImageHeader, inspectImage, normaliseImage, refuseBlank } from './image-normaliser';
 
 /** What POST /api/generate answers: 202 with the task at once, or 200 with the model (?wait=true). */
@@ -30,6 +37,13 @@ export class GenerateService {
     private readonly admission: AdmissionService,
     private readonly queue: TaskQueueService,
     private readonly events: TaskEventsService,
+    private readonly tasks: TaskStore,
+    private readonly repeats: RepeatRegistry,
+    private readonly storage: StorageService,
+    private readonly clock: Clock,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    // Absent in an api-only process (KILN_ROLE=api): a repeat's key then names the configured engine.
+    @Optional() private readonly inference?: InferenceRepository,
   ) {}
 
   /**
@@ -37,28 +51,33 @@ export class GenerateService {
    * ends and answers the model, or throws the task's error (its http_status and message).
    * baseUrl: the origin the client's URLs are made absolute against; client: the client's
    * address (common/client-address), for the request log line.
-   * Throws ApiError: 400 (no file, unsupported image), 422 (too small, nothing to model), 503
-   * (queue full), 429 (the client holds ACTIVE_TASKS_PER_CLIENT unfinished tasks); with wait
-   * also 409, 422, 500, 504 as the task ended.
+   * fields: the multipart text fields (the generation options, generation-options.ts).
+   * Throws ApiError: 400 (no file, unsupported image, a bad option naming its field), 422 (too
+   * small, nothing to model), 503 (queue full), 429 (the client holds ACTIVE_TASKS_PER_CLIENT
+   * unfinished tasks); with wait also 409, 422, 500, 504 as the task ended.
    */
   async submit(
     file: Express.Multer.File | undefined,
+    fields: unknown,
     wait: boolean,
     baseUrl: string,
     client: string,
   ): Promise<GenerateOutcome> {
     if (!file) throw new ApiError(400, ErrorMessage.missingImage);
+    // Options first: a bad field costs no decoding and no queue slot.
+    const options = parseGenerationOptions(fields);
     const header = await this.inspect(file, client);
-    const taskId = await this.admission.admit(limitKey(client));
+    const admitted = await this.admission.admit(limitKey(client));
     let state: TaskState;
     try {
-      const png = await this.normalise(taskId, file, header, client);
-      state = await this.queue.enqueue(taskId, png);
+      const png = await this.normalise(admitted, file, header, client);
+      state = await this.repeatOrEnqueue(admitted, png, options);
     } catch (error) {
       // Whatever failed after the slot was taken (a refused picture, Redis), the slot goes back.
-      await this.admission.release(taskId).catch(() => undefined);
+      await this.admission.release(admitted).catch(() => undefined);
       throw error;
     }
+    const taskId = state.record.task_id;
     if (!wait) {
       return {
         httpStatus: 202,
@@ -71,6 +90,68 @@ export class GenerateService {
       };
     }
     return { httpStatus: 200, body: await this.waitForModel(taskId, baseUrl) };
+  }
+
+  /**
+   * Instant repeats (RepeatRegistry): the same picture, engine and options as a model still kept
+   * answer with a new task that is completed at once and names the same files (their retention
+   * restarts); as a task still unfinished, with that very task (one job for both). Either way the
+   * slot taken for `taskId` goes back and no job is added. Otherwise the task is enqueued.
+   */
+  private async repeatOrEnqueue(taskId: string, png: Buffer, options: GenerationOptions): Promise<TaskState> {
+    if (!this.config.instantRepeats) return this.queue.enqueue(taskId, png, options);
+    const engine = (await this.inference?.health())?.engine || this.config.inferenceEngine;
+    const key = RepeatRegistry.keyOf(png, engine, options);
+    const holderId = await this.repeats.claim(key, taskId);
+    if (holderId !== null && holderId !== taskId) {
+      const holder = await this.tasks.get(holderId);
+      if (holder && !isTerminal(holder.record.status)) {
+        await this.admission.release(taskId);
+        this.logger.log(`task=${taskId} is a repeat of unfinished task ${holderId}: sharing its job`);
+        return holder;
+      }
+      const reused = holder ? await this.reuse(taskId, holder) : undefined;
+      if (reused) {
+        await this.repeats.hold(key, taskId);
+        return reused;
+      }
+      await this.repeats.hold(key, taskId);
+    }
+    return this.queue.enqueue(taskId, png, options);
+  }
+
+  /** A completed holder whose files are still kept becomes a new completed task; undefined otherwise. */
+  private async reuse(taskId: string, holder: TaskState): Promise<TaskState | undefined> {
+    const from = holder.record;
+    if (from.status !== 'completed' || from.model_path === undefined || from.download_path === undefined) {
+      return undefined;
+    }
+    if (!(await this.storage.keepModels([from.model_path, from.download_path]))) return undefined;
+    const now = new Date(this.clock.now()).toISOString();
+    const state = await this.tasks.createFinished({
+      task_id: taskId,
+      status: 'completed',
+      created_at: now,
+      updated_at: now,
+      started_at: now,
+      finished_at: now,
+      progress: 100,
+      stage: 'export',
+      model_path: from.model_path,
+      download_path: from.download_path,
+      generation_time: 0,
+      ...(from.engine !== undefined ? { engine: from.engine } : {}),
+      ...(from.triangles !== undefined ? { triangles: from.triangles } : {}),
+      ...(from.options !== undefined ? { options: from.options } : {}),
+      ...(from.ignored_options !== undefined ? { ignored_options: from.ignored_options } : {}),
+      reused: true,
+      reused_from: from.reused_from ?? from.task_id,
+    });
+    await this.admission.release(taskId);
+    this.logger.log(
+      `task=${taskId} answered at once: a repeat of ${from.task_id} (model kept, retention restarted)`,
+    );
+    return state;
   }
 
   /** The upload's header and blankness (image-normaliser's rules), before any queue slot is taken. */

@@ -14,7 +14,15 @@ function progress(stage: string, percent: number, message = ''): GenerateEvent__
 function done(): GenerateEvent__Output {
   return {
     event: 'done',
-    done: { outputPath: '/out/a.glb', triangles: 1200, bytes: 34567, seconds: 3.5, engine: 'simulate' },
+    done: {
+      outputPath: '/out/a.glb',
+      triangles: 1200,
+      bytes: 34567,
+      seconds: 3.5,
+      engine: 'simulate',
+      seed: 0,
+      ignored: [],
+    },
   };
 }
 
@@ -65,7 +73,16 @@ void describe('GrpcInferenceRepository (fake sidecar, transport and clock)', { t
     assert.ok(call);
     assert.deepEqual(
       { ...call.request, image: Buffer.from(call.request.image as Buffer).toString() },
-      { taskId: 'task-1', image: 'png bytes', outputPath: '/out/a.glb', seed: 7, timeoutS: 180 },
+      {
+        taskId: 'task-1',
+        image: 'png bytes',
+        outputPath: '/out/a.glb',
+        seed: 7,
+        timeoutS: 180,
+        pipelineType: '',
+        textureSize: 0,
+        faces: 0,
+      },
     );
     call.emit(progress('STAGE_PREPROCESS', 2, 'preprocessing'));
     call.emit(progress('STAGE_STRUCTURE', 30, 'sampling 12/12'));
@@ -78,6 +95,8 @@ void describe('GrpcInferenceRepository (fake sidecar, transport and clock)', { t
       bytes: 34567,
       seconds: 3.5,
       engine: 'simulate',
+      seed: 0,
+      ignored: [],
     });
     assert.deepEqual(seen, [
       { stage: 'preprocess', percent: 2, message: 'preprocessing' },

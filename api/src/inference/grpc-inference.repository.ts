@@ -4,6 +4,7 @@ import { GenerateCall } from './client/generate-call';
 import {
   InferenceHealth,
   InferenceJob,
+  InferencePreview,
   InferenceProgress,
   InferenceRepository,
   InferenceResult,
@@ -52,12 +53,13 @@ export class GrpcInferenceRepository
     job: InferenceJob,
     onProgress: (progress: InferenceProgress) => void,
     signal?: AbortSignal,
+    onPreview?: (preview: InferencePreview) => void,
   ): Promise<InferenceResult> {
     const deadlineAt = this.clock.now() + job.timeoutS * 1000;
     const lease = await this.sidecar.acquire(deadlineAt, signal);
     const call = new GenerateCall(lease, this.clock, this.logger);
     try {
-      return await call.run(job, deadlineAt, onProgress, signal);
+      return await call.run(job, deadlineAt, onProgress, signal, onPreview);
     } finally {
       this.sidecar.release(lease, call.interruption);
     }

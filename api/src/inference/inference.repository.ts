@@ -12,6 +12,24 @@ export interface InferenceProgress {
   message: string;
 }
 
+/**
+ * The voxels an engine knows before its mesh exists (proto Preview): an n³ grid over the model's
+ * unit cube in the model's axes (x right, y up, z towards the viewer); `coords` holds `count`
+ * sorted (x, y, z) triplets, one byte per axis when n <= 256, else uint16 little-endian.
+ */
+export interface InferencePreview {
+  /** structure (coarse, first) or geometry (finer, after the shape stage). */
+  stage: InferenceStage;
+  resolution: number;
+  count: number;
+  coords: Buffer;
+}
+
+/** Bytes per axis of a preview's coordinates at this grid resolution (proto Preview.coords). */
+export function previewBytesPerAxis(resolution: number): 1 | 2 {
+  return resolution <= 256 ? 1 : 2;
+}
+
 export interface InferenceResult {
   outputPath: string;
   triangles: number;
@@ -19,6 +37,10 @@ export interface InferenceResult {
   seconds: number;
   /** Which engine made the model: trellis2, inflate or simulate. */
   engine: string;
+  /** The seed the engine used (0: it uses none). */
+  seed?: number;
+  /** Job options the engine has no setting for (proto Done.ignored: seed, pipeline_type, texture_size, faces). */
+  ignored?: string[];
 }
 
 /**
@@ -45,6 +67,12 @@ export interface InferenceJob {
   /** Absolute path of the GLB to write (the sidecar writes a temporary name, then renames). */
   outputPath: string;
   seed: number;
+  /** TRELLIS.2 pipeline type ('512', '1024_cascade', ...); absent: the engine's setting. */
+  pipelineType?: string;
+  /** Texture side in pixels; absent: the engine's setting. */
+  textureSize?: number;
+  /** Decimation target (faces at most); absent: the engine's setting. */
+  faces?: number;
   /** The job's limit; past it generate() rejects with TIMEOUT, killing the sidecar if needed. */
   timeoutS: number;
 }
@@ -69,11 +97,13 @@ export abstract class InferenceRepository {
   /**
    * Runs one job. Resolves with the result, or rejects with InferenceError. Aborting the
    * signal cancels the job (rejects with CANCELLED). The job's timeoutS is enforced here.
+   * onPreview gets each well-formed voxel preview (the latest one wins); a malformed one is dropped.
    */
   abstract generate(
     job: InferenceJob,
     onProgress: (progress: InferenceProgress) => void,
     signal?: AbortSignal,
+    onPreview?: (preview: InferencePreview) => void,
   ): Promise<InferenceResult>;
 
   /** Last known health; cheap, never blocks on a running job. */

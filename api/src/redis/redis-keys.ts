@@ -10,6 +10,10 @@ export const RedisKeys = {
   task: (taskId: string) => `${TASK_PREFIX}${taskId}`,
   /** The normalised PNG of a task that has not run yet (survives an api restart). */
   image: (taskId: string) => `${PREFIX}image:${taskId}`,
+  /** Hash of a task's latest voxel preview (coords, stage, resolution, count, rev); the task's TTL. */
+  preview: (taskId: string) => `${PREFIX}preview:${taskId}`,
+  /** Instant repeats: the task holding a request key (generate/repeat-registry.ts); RETENTION_HOURS. */
+  repeat: (key: string) => `${PREFIX}repeat:${key}`,
   /** Sorted set of admitted, unfinished task ids (score = admission time, ms). */
   admission: `${PREFIX}admission`,
   /** Hash: admitted task id -> the client key (common/client-address limitKey) that holds its slot. */

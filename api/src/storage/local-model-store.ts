@@ -9,6 +9,7 @@ import {
   readdir,
   rename,
   rm,
+  utimes,
   writeFile,
 } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -82,6 +83,15 @@ export class LocalModelStore extends ModelStore {
     // missing file rejects here instead of mid-answer. The stream closes the handle when done.
     const handle = await open(join(this.dir, name), constants.O_RDONLY | constants.O_NOFOLLOW);
     return handle.createReadStream(range ? { start: range.start, end: range.end } : {});
+  }
+
+  async touch(name: string): Promise<boolean> {
+    if (!(await this.stat(name))) return false;
+    const now = new Date();
+    return utimes(join(this.dir, name), now, now).then(
+      () => true,
+      () => false,
+    );
   }
 
   async remove(names: readonly string[]): Promise<void> {

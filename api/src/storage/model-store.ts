@@ -67,6 +67,12 @@ export abstract class ModelStore {
   /** Deletes these models; a name that is not there is not an error. */
   abstract remove(names: readonly string[]): Promise<void>;
 
+  /**
+   * Restarts a model's retention: its last-modified time becomes now (the cleanup cron and a
+   * bucket lifecycle rule both read it). Resolves false when the model is not there.
+   */
+  abstract touch(name: string): Promise<boolean>;
+
   /** Every object or file in the store that could be a model (names are not filtered here). */
   abstract list(): AsyncIterable<ModelInfo>;
 

@@ -3,6 +3,7 @@ import { mkdir, rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import {
+  CopyObjectCommand,
   DeleteObjectCommand,
   GetObjectCommand,
   HeadBucketCommand,
@@ -152,6 +153,27 @@ export class S3ModelStore extends ModelStore {
     );
     // In Node the SDK's body is the HTTP response itself (an IncomingMessage, a Readable).
     return object.Body as Readable;
+  }
+
+  async touch(name: string): Promise<boolean> {
+    // S3 has no "touch": a copy onto itself with its metadata replaced gives it a new
+    // LastModified (a copy without a change is refused), keeping its headers.
+    try {
+      await this.client.send(
+        new CopyObjectCommand({
+          Bucket: this.target.bucket,
+          Key: this.key(name),
+          CopySource: `${this.target.bucket}/${encodeURIComponent(this.key(name)).replace(/%2F/g, '/')}`,
+          MetadataDirective: 'REPLACE',
+          ContentType: MODEL_CONTENT_TYPE,
+          CacheControl: MODEL_CACHE_CONTROL,
+        }),
+      );
+      return true;
+    } catch (error) {
+      if ((error as { name?: string }).name === 'NoSuchKey') return false;
+      throw error;
+    }
   }
 
   async remove(names: readonly string[]): Promise<void> {

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { copyFile, readdir, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { GlbOptimisationError, GlbOptimizer } from '../glb/glb-optimizer';
 import { ModelStore } from './model-store';
@@ -80,6 +80,18 @@ export class StorageService implements OnModuleInit {
       await rm(temporary, { force: true });
       throw error;
     }
+  }
+
+  /**
+   * Restarts the retention of a kept model (an instant repeat reuses it): each of its models,
+   * named by their model paths (/static/{name}), gets a new last-modified time in the store,
+   * which the cleanup cron reads. Resolves false when any of them is gone (swept, or never made).
+   */
+  async keepModels(modelPaths: string[]): Promise<boolean> {
+    for (const path of modelPaths) {
+      if (!(await this.store.touch(basename(path)).catch(() => false))) return false;
+    }
+    return true;
   }
 
   /**

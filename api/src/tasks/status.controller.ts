@@ -9,6 +9,7 @@ import {
   Req,
   Res,
   Sse,
+  StreamableFile,
 } from '@nestjs/common';
 import {
   ApiHeader,
@@ -17,6 +18,7 @@ import {
   ApiOkResponse,
   ApiOperation,
   ApiParam,
+  ApiProduces,
   ApiResponse,
   ApiTags,
   getSchemaPath,
@@ -28,6 +30,7 @@ import { ApiInternalErrorResponse, ErrorBodyDto } from '../common/error-body.dto
 import { requestBaseUrl } from '../common/public-url';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { TaskQueueService } from './queue/task-queue.service';
+import { PreviewStore } from './state/preview-store.service';
 import { toTaskView, type TaskView } from './state/task-snapshot';
 import { TaskStore } from './state/task-store.service';
 import { TaskStreamService } from './stream/task-stream.service';
@@ -47,6 +50,7 @@ export class StatusController {
     private readonly tasks: TaskStore,
     private readonly streams: TaskStreamService,
     private readonly queue: TaskQueueService,
+    private readonly previews: PreviewStore,
   ) {}
 
   @Sse('status/:taskId')
@@ -54,7 +58,11 @@ export class StatusController {
     summary: 'Server-Sent Events of one task',
     description:
       'Each event: `id` (monotonic per task), `event` = the status (queued, processing, completed, failed), ' +
-      '`data` = the task snapshot as JSON. The current state is always sent first (also after a reconnect with ' +
+      '`data` = the task snapshot as JSON. While processing, an event `preview` (same id as the status event ' +
+      'before it) says a new voxel preview is ready: `data` = {task_id, rev, stage, resolution, count, encoding, ' +
+      'bytes, url}; fetch the voxels from `url` (GET /api/tasks/{id}/preview). A stream opened on a processing ' +
+      'task gets the latest preview right after the current state. ' +
+      'The current state is always sent first (also after a reconnect with ' +
       'Last-Event-ID); a comment heartbeat at least every 15 s; the stream ends after completed or failed. ' +
       'A cancelled task ends with `failed` {http_status: 409, error: "Task cancelled", cancelled: true}. ' +
       'A finished task without Last-Event-ID gets its terminal event once; a reconnect whose ' +
@@ -98,6 +106,46 @@ export class StatusController {
   async get(@Param('taskId') taskId: string, @Req() req: Request): Promise<TaskView> {
     const state = await this.tasks.require(taskId);
     return toTaskView(state.record, requestBaseUrl(this.config.publicBaseUrl, req));
+  }
+
+  @Get('tasks/:taskId/preview')
+  @ApiOperation({
+    summary: "The task's latest voxel preview (binary)",
+    description:
+      'The voxels the engine knows before the model exists (after its structure stage, then finer after its ' +
+      "shape stage): `count` (x, y, z) triplets on an n³ grid over the model's unit cube, in the model's axes " +
+      '(x right, y up, z towards the viewer; voxel (x, y, z) fills [x/n - 0.5, (x+1)/n - 0.5] likewise in y, z); ' +
+      'one byte per axis when n <= 256 (`xyz8`), else uint16 little-endian (`xyz16le`); at most 32768 voxels. ' +
+      'The headers say which preview it is (the `rev` query parameter only names a URL per preview).',
+  })
+  @ApiParam({ name: 'taskId', format: 'uuid' })
+  @ApiProduces('application/octet-stream')
+  @ApiOkResponse({
+    description: 'The packed coordinates',
+    schema: { type: 'string', format: 'binary' },
+    headers: {
+      'X-Preview-Rev': { description: '1, 2, ...: which preview of the task', schema: { type: 'integer' } },
+      'X-Preview-Stage': { description: 'structure or geometry', schema: { type: 'string' } },
+      'X-Preview-Resolution': { description: 'n: the grid is n³', schema: { type: 'integer' } },
+      'X-Preview-Count': { description: 'number of voxels', schema: { type: 'integer' } },
+      'X-Preview-Encoding': { description: 'xyz8 or xyz16le', schema: { type: 'string' } },
+    },
+  })
+  @ApiNotFoundResponse({ type: ErrorBodyDto, description: '"Task not found", or "No preview yet"' })
+  async preview(
+    @Param('taskId') taskId: string,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<StreamableFile> {
+    const { record, coords } = await this.previews.require(taskId);
+    res.set({
+      'Cache-Control': 'no-store',
+      'X-Preview-Rev': String(record.rev),
+      'X-Preview-Stage': record.stage,
+      'X-Preview-Resolution': String(record.resolution),
+      'X-Preview-Count': String(record.count),
+      'X-Preview-Encoding': record.encoding,
+    });
+    return new StreamableFile(coords, { type: 'application/octet-stream', length: coords.length });
   }
 
   @Delete('tasks/:taskId')

@@ -1,5 +1,38 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 
+/** The latest voxel preview a processing task has (the voxels are at `url`). */
+export class TaskPreviewDto {
+  @ApiProperty({ description: '1, 2, ...: which preview of the task' })
+  rev!: number;
+  @ApiProperty({ enum: ['structure', 'geometry'], description: 'structure: coarse, first; geometry: finer' })
+  stage!: string;
+  @ApiProperty({ description: 'n: the voxels lie on an n³ grid over the model unit cube' })
+  resolution!: number;
+  @ApiProperty({ description: 'number of voxels (at most 32768)' })
+  count!: number;
+  @ApiProperty({
+    enum: ['xyz8', 'xyz16le'],
+    description: 'bytes per axis: 1 when n <= 256, else 2 (little-endian)',
+  })
+  encoding!: string;
+  @ApiProperty({ description: 'size of the binary at url' })
+  bytes!: number;
+  @ApiProperty({ description: 'GET /api/tasks/{id}/preview?rev=N, absolute' })
+  url!: string;
+}
+
+/** The generation options a task runs with (defaults filled in). */
+export class TaskOptionsDto {
+  @ApiProperty({ enum: ['fast', 'balanced', 'high'] })
+  quality!: string;
+  @ApiProperty({ description: 'the seed the job uses' })
+  seed!: number;
+  @ApiProperty({ enum: [1024, 2048, 4096] })
+  texture_size!: number;
+  @ApiProperty({ description: 'decimation target' })
+  faces!: number;
+}
+
 /** The task snapshot clients see (JSON of GET /api/tasks/{id} and of every SSE event). */
 export class TaskViewDto {
   @ApiProperty({ format: 'uuid' })
@@ -42,4 +75,27 @@ export class TaskViewDto {
   http_status?: number;
   @ApiPropertyOptional({ description: 'failed: true when cancelled' })
   cancelled?: boolean;
+  @ApiPropertyOptional({
+    type: TaskPreviewDto,
+    description:
+      'processing: the latest voxel preview, once the engine sent one (also the SSE `preview` event)',
+  })
+  preview?: TaskPreviewDto;
+  @ApiPropertyOptional({
+    type: TaskOptionsDto,
+    description: 'The options of POST /api/generate, defaults filled in',
+  })
+  options?: TaskOptionsDto;
+  @ApiPropertyOptional({
+    type: [String],
+    description: 'completed: options the engine has no setting for (inflate and simulate: all of them)',
+  })
+  ignored_options?: string[];
+  @ApiPropertyOptional({
+    description:
+      'completed: true for an instant repeat (same picture, engine and options as a model still kept): no job ran',
+  })
+  reused?: boolean;
+  @ApiPropertyOptional({ format: 'uuid', description: 'completed, reused: the task that made the model' })
+  reused_from?: string;
 }

@@ -12,6 +12,7 @@ import { TaskEventsService } from './events/task-events.service';
 import { QueuePositionsService } from './queue/queue-positions.service';
 import { TaskQueueService } from './queue/task-queue.service';
 import { RunningJobsService } from './run/running-jobs.service';
+import { PreviewStore } from './state/preview-store.service';
 import { TaskStore } from './state/task-store.service';
 import { TaskStreamService } from './stream/task-stream.service';
 import { StatusController } from './status.controller';
@@ -48,6 +49,7 @@ import { WorkerRegistry } from './workers/worker-registry.service';
   providers: [
     Clock,
     TaskStore,
+    PreviewStore,
     AdmissionService,
     { provide: RESERVATION_GRACE, useValue: RESERVATION_GRACE_MS },
     JobDurationsService,
@@ -65,6 +67,7 @@ import { WorkerRegistry } from './workers/worker-registry.service';
     TaskQueueService,
     AdmissionService,
     TaskStore,
+    PreviewStore,
     JobDurationsService,
     RunningJobsService,
     Clock,

@@ -5,7 +5,7 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 import { type TestingModule } from '@nestjs/testing';
 import type { Queue } from 'bull';
 import { loadConfig } from '../../src/config/app-config';
-import { InferenceError } from '../../src/inference/inference.repository';
+import { InferenceError, type InferenceJob } from '../../src/inference/inference.repository';
 import { TaskEventsService } from '../../src/tasks/events/task-events.service';
 import { TaskQueueService } from '../../src/tasks/queue/task-queue.service';
 import { TaskStore } from '../../src/tasks/state/task-store.service';
@@ -76,6 +76,25 @@ void describe('generation queue (real Redis + Bull, fake inference)', () => {
     assert.ok(seen.includes('completed:100'));
     assert.equal(await moduleRef.get(TaskStore).getImage(id), null, 'the image is dropped once done');
     await waitFor('the job to leave Bull', async () => ((await bull.getJob(id)) === null ? true : undefined));
+  });
+
+  void it('runs a task with its options (quality as the pipeline type) and records what the engine ignored', async () => {
+    const jobs: InferenceJob[] = [];
+    fake.behaviour = async (job, onProgress) => {
+      jobs.push(job);
+      return { ...(await succeed(job, onProgress)), seed: job.seed, ignored: ['pipeline_type', 'faces'] };
+    };
+    const id = await admission.admit();
+    const options = { quality: 'fast', seed: 7, texture_size: 4096, faces: 20_000 };
+    await queue.enqueue(id, Buffer.from('png bytes'), options);
+    const record = await finalOf(id);
+    assert.equal(record.status, 'completed');
+    assert.deepEqual(record.options, options);
+    assert.deepEqual(record.ignored_options, ['quality', 'faces']);
+    assert.deepEqual(
+      jobs.map((j) => [j.seed, j.pipelineType, j.textureSize, j.faces]),
+      [[7, '512', 4096, 20_000]],
+    );
   });
 
   void it('runs tasks one at a time in FIFO order and publishes positions as the queue moves', async () => {

@@ -15,8 +15,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PIL import Image
+
+if TYPE_CHECKING:
+    from kiln3d_inference.engines.preview import VoxelPreview
 
 # Pictures larger than this on either side are INVALID_INPUT (proto GenerateRequest.image).
 MAX_IMAGE_SIDE = 8192
@@ -81,6 +85,23 @@ class JobCancelled(EngineError):
 
 ProgressCallback = Callable[[Stage, float, str], None]
 
+# Names of the GenerateRequest fields an engine may ignore (proto Done.ignored).
+OPTION_NAMES = ("seed", "pipeline_type", "texture_size", "faces")
+
+
+@dataclass(frozen=True)
+class JobOptions:
+    """The request's generation options (proto GenerateRequest); the zero value means the engine's
+    own setting. pipeline_type: TRELLIS.2's; texture_size: pixels a side; faces: decimation target."""
+
+    pipeline_type: str = ""
+    texture_size: int = 0
+    faces: int = 0
+
+
+def _no_preview(preview: VoxelPreview) -> None:
+    """The default preview listener: a job nobody previews (warm-up, tests of other things)."""
+
 
 @dataclass
 class JobContext:
@@ -90,6 +111,8 @@ class JobContext:
     on_progress: ProgressCallback
     deadline: float | None = None  # time.monotonic() value; None = no limit
     cancelled: threading.Event = field(default_factory=threading.Event)
+    on_preview: Callable[[VoxelPreview], None] = _no_preview
+    options: JobOptions = field(default_factory=JobOptions)
     _last_percent: float = field(default=0.0, init=False, repr=False)
 
     @property
@@ -116,16 +139,24 @@ class JobContext:
         self.on_progress(stage, percent, message)
         self.check()
 
+    def preview(self, preview: VoxelPreview) -> None:
+        """Pass on the voxels known so far (engines/preview.py; proto Preview), then check()."""
+        self.on_preview(preview)
+        self.check()
+
 
 @dataclass(frozen=True)
 class GenerateResult:
-    """A finished job: the GLB's path and size in bytes, its triangles, seconds taken, engine name."""
+    """A finished job: the GLB's path and size in bytes, its triangles, seconds taken, engine name,
+    the seed used (0: none) and the request options it ignored (OPTION_NAMES)."""
 
     output_path: Path
     triangles: int
     bytes: int
     seconds: float
     engine: str
+    seed: int = 0
+    ignored: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from kiln3d_inference.engines.base import Engine, GenerateResult, JobContext, Stage
+from kiln3d_inference.engines.base import OPTION_NAMES, Engine, GenerateResult, JobContext, Stage
 from kiln3d_inference.engines.output import atomic_write_bytes
 from kiln3d_inference.engines.relief import inflate_image, procedural_test_image
 
@@ -33,9 +33,10 @@ class InflateEngine(Engine):
 
     def generate(self, image: Image.Image, output_path: Path, seed: int, ctx: JobContext) -> GenerateResult:
         """The relief of `image` written to output_path (the seed is unused: the result is
-        deterministic). Raises InvalidInput, JobCancelled, JobTimeout."""
+        deterministic); a voxel preview of the relief first. Raises InvalidInput, JobCancelled, JobTimeout."""
         started = time.monotonic()
-        result = inflate_image(image, ctx.progress)
+        # The coarse voxels go out before the mesh is built (proto Preview).
+        result = inflate_image(image, ctx.progress, on_preview=ctx.preview)
         ctx.check()
         atomic_write_bytes(output_path, result.glb)
         ctx.progress(Stage.EXPORT, 100.0, "done")
@@ -46,4 +47,6 @@ class InflateEngine(Engine):
             bytes=len(result.glb),
             seconds=time.monotonic() - started,
             engine=self.name,
+            # The relief is deterministic and has no such settings (proto Done.ignored).
+            ignored=OPTION_NAMES,
         )

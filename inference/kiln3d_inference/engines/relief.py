@@ -29,6 +29,7 @@ from scipy import ndimage, sparse
 from scipy.sparse import linalg as sparse_linalg
 
 from kiln3d_inference.engines.base import MAX_IMAGE_SIDE, InvalidInput, Stage
+from kiln3d_inference.engines.preview import PreviewCallback, VoxelPreview, pack, shell
 from kiln3d_inference.glb import TexturedMesh, encode_glb
 
 BoolArray = npt.NDArray[np.bool_]
@@ -498,13 +499,57 @@ def _texture(rgba: Image.Image, box: tuple[int, int, int, int], mask_crop: BoolA
     return out.getvalue()
 
 
-def inflate_image(image: Image.Image, on_step: StepCallback | None = None) -> InflateResult:
+PREVIEW_RESOLUTION = 32  # the coarse preview: TRELLIS.2's sparse structure grid at its 512 type
+
+
+def relief_preview(
+    mask_crop: BoolArray, crop_size: tuple[float, float], resolution: int, stage: Stage
+) -> VoxelPreview:
+    """A voxelisation of the relief build_relief() will make of `mask_crop` (the object's cells;
+    crop_size: its width and height in picture pixels, aspect already clamped), before the mesh
+    exists: the silhouette resampled to the preview grid (longest side `resolution` cells, square
+    cells like the model's), each column as thick as the same Poisson profile makes it, centred
+    like the finished model; only the shell is sent (engines/preview.py)."""
+    crop_w, crop_h = crop_size
+    longest = max(crop_w, crop_h)
+    grid_w = max(1, min(resolution, round(resolution * crop_w / longest)))
+    grid_h = max(1, min(resolution, round(resolution * crop_h / longest)))
+    img = Image.fromarray(mask_crop.astype(np.uint8) * 255, mode="L")
+    cells = np.asarray(img.resize((grid_w, grid_h), Image.Resampling.BILINEAR)) > 127
+    if not cells.any():
+        cells[grid_h // 2, grid_w // 2] = True  # a sliver thinner than a cell still shows
+    padded = np.pad(cells, 1)
+    # Thickness per side in cells; the relief's profile, so the preview has the model's depth.
+    half = POISSON_THICKNESS * np.sqrt(2.0 * np.maximum(_poisson_field(padded)[1:-1, 1:-1], 0.0))
+    half = np.maximum(half, 0.5 * cells)  # every object column is at least one voxel deep
+    depth = 2.0 * float(half.max())
+    # The model is scaled so its longest extent is 1: width, height or (rarely) depth.
+    scale = resolution / max(float(grid_w), float(grid_h), depth)
+    centre = resolution / 2.0
+    z = np.arange(resolution, dtype=np.float32)[None, None, :] + 0.5
+    rows, cols = np.nonzero(cells)
+    x = np.clip(np.floor(centre + (cols + 0.5 - grid_w / 2.0) * scale), 0, resolution - 1).astype(np.int64)
+    y = np.clip(np.floor(centre - (rows + 0.5 - grid_h / 2.0) * scale), 0, resolution - 1).astype(np.int64)
+    occupied = np.zeros((resolution, resolution, resolution), bool)
+    column = np.abs(z - centre) <= (half[rows, cols] * scale)[:, None, None] + 0.5
+    np.logical_or.at(occupied, (x, y), column[:, 0, :])  # two columns may share a cell
+    return pack(stage, shell(occupied), resolution)
+
+
+def inflate_image(
+    image: Image.Image,
+    on_step: StepCallback | None = None,
+    on_preview: PreviewCallback | None = None,
+    preview_resolutions: tuple[int, ...] = (PREVIEW_RESOLUTION,),
+) -> InflateResult:
     """The relief of `image` (any Pillow mode, at most MAX_IMAGE_SIDE px a side) as a GLB: ~100k
     triangles, longest side 1.0, centred, Y-up, front facing +Z, textured with the picture cropped to
     the object (JPEG, at most 1024 px). on_step(stage, percent 0-100, message) is called between
     phases (an engine passes JobContext.progress, which also raises on cancel). Raises InvalidInput
     for an image too large or of an unsupported mode, and InvalidInput("No object found in the
-    image") for one with nothing to model (see find_silhouette)."""
+    image") for one with nothing to model (see find_silhouette). on_preview gets a voxel preview
+    per entry of preview_resolutions (relief_preview; STRUCTURE for the first, GEOMETRY for any
+    finer one) once the silhouette is known, before the mesh is built."""
 
     def step(stage: Stage, percent: float, message: str) -> None:
         if on_step is not None:
@@ -528,14 +573,20 @@ def inflate_image(image: Image.Image, on_step: StepCallback | None = None) -> In
         min(rgba.height, max(int(np.ceil(oy + bottom * sy)), y0 + 1)),
     )
 
-    step(Stage.GEOMETRY, 20.0, "inflating the silhouette")
-    grid = _grid_mask(mask_crop, fallback)
-    positions, uvs, triangles = build_relief(grid)
-    grid_h, grid_w = grid.shape[0] - 2, grid.shape[1] - 2
     # Grid units -> world: keep the crop's aspect, Y up, centred, longest side 1.0.
     crop_w, crop_h = float(box[2] - box[0]), float(box[3] - box[1])
     # A 1-pixel line of a picture would give a needle with no depth: keep at most 8:1.
     crop_w, crop_h = max(crop_w, crop_h / MAX_ASPECT), max(crop_h, crop_w / MAX_ASPECT)
+    if on_preview is not None:
+        preview_mask = _rounded_rect(*mask_crop.shape) if fallback else mask_crop
+        for index, resolution in enumerate(preview_resolutions):
+            stage = Stage.STRUCTURE if index == 0 else Stage.GEOMETRY
+            on_preview(relief_preview(preview_mask, (crop_w, crop_h), resolution, stage))
+
+    step(Stage.GEOMETRY, 20.0, "inflating the silhouette")
+    grid = _grid_mask(mask_crop, fallback)
+    positions, uvs, triangles = build_relief(grid)
+    grid_h, grid_w = grid.shape[0] - 2, grid.shape[1] - 2
     cell_x, cell_y = crop_w / grid_w, crop_h / grid_h
     world = np.empty_like(positions)
     world[:, 0] = positions[:, 0] * cell_x

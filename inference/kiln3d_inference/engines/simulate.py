@@ -1,7 +1,8 @@
 """The `simulate` engine: the silhouette relief (engines/relief.py), delivered over
 KILN_SIMULATE_SECONDS through stages shaped like TRELLIS.2's (preprocess, 3 x 12 sampler steps,
 export), with optional fault injection so the api's progress, cancel, timeout, OOM and
-kill-and-restart paths can be exercised without a GPU."""
+kill-and-restart paths can be exercised without a GPU. Like TRELLIS.2 it sends a coarse voxel
+preview when its structure stage ends and a finer one when its geometry stage ends."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from pathlib import Path
 from PIL import Image
 
 from kiln3d_inference.engines.base import (
+    OPTION_NAMES,
     Engine,
     GenerateResult,
     JobContext,
@@ -20,12 +22,15 @@ from kiln3d_inference.engines.base import (
     Stage,
 )
 from kiln3d_inference.engines.output import atomic_write_bytes
-from kiln3d_inference.engines.relief import inflate_image, procedural_test_image
+from kiln3d_inference.engines.preview import VoxelPreview
+from kiln3d_inference.engines.relief import PREVIEW_RESOLUTION, inflate_image, procedural_test_image
 from kiln3d_inference.settings import SimulateFault
 
 log = logging.getLogger(__name__)
 
 SAMPLER_STEPS = 12
+# TRELLIS.2's grids: the sparse structure at 32^3, the 1024 cascade's shape latent at 64^3.
+PREVIEW_RESOLUTIONS = (PREVIEW_RESOLUTION, 2 * PREVIEW_RESOLUTION)
 TICK_S = 0.05  # cancellation and deadline are polled at least this often
 # (stage, share of the job's time, percent at the end of the stage)
 PLAN: tuple[tuple[Stage, float, float], ...] = (
@@ -126,10 +131,13 @@ class SimulateEngine(Engine):
             bytes=len(glb),
             seconds=time.monotonic() - started,
             engine=self.name,
+            # The relief is deterministic and has no such settings (proto Done.ignored).
+            ignored=OPTION_NAMES,
         )
 
     def _attempt(self, image: Image.Image, ctx: JobContext) -> tuple[bytes, int]:
         result = None
+        previews: list[VoxelPreview] = []
         previous = 0.0
         for stage, share, end_percent in PLAN:
             label = STAGE_LABEL[stage]
@@ -140,11 +148,19 @@ class SimulateEngine(Engine):
                     self._wait(stage_seconds / SAMPLER_STEPS, ctx)
                     percent = previous + (end_percent - previous) * step / SAMPLER_STEPS
                     ctx.progress(stage, percent, f"{label} {step}/{SAMPLER_STEPS}")
+                for preview in previews:
+                    if preview.stage is stage:
+                        ctx.preview(preview)
             else:
                 ctx.progress(stage, previous, label)
                 if stage is Stage.PREPROCESS:
                     # Bad input fails here, early, like the real engine; cancellation is polled inside.
-                    result = inflate_image(image, lambda _stage, _percent, _message: ctx.check())
+                    result = inflate_image(
+                        image,
+                        lambda _stage, _percent, _message: ctx.check(),
+                        on_preview=previews.append,
+                        preview_resolutions=PREVIEW_RESOLUTIONS,
+                    )
                 self._wait(stage_seconds, ctx)
                 ctx.progress(stage, end_percent, label)
             previous = end_percent

@@ -6,8 +6,10 @@ The api (NestJS) is the client; the Python sidecar in inference/ is the server.
 Generated code is never hand-edited: the tests regenerate it and fail on a difference.
 """
 
+from collections import abc as _abc
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
+from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 import builtins as _builtins
 import sys
@@ -114,6 +116,9 @@ class GenerateRequest(_message.Message):
     OUTPUT_PATH_FIELD_NUMBER: _builtins.int
     SEED_FIELD_NUMBER: _builtins.int
     TIMEOUT_S_FIELD_NUMBER: _builtins.int
+    PIPELINE_TYPE_FIELD_NUMBER: _builtins.int
+    TEXTURE_SIZE_FIELD_NUMBER: _builtins.int
+    FACES_FIELD_NUMBER: _builtins.int
     task_id: _builtins.str
     """Opaque id used in logs on both sides."""
     image: _builtins.bytes
@@ -128,6 +133,15 @@ class GenerateRequest(_message.Message):
     """Random seed; 0 lets the engine choose."""
     timeout_s: _builtins.int
     """Deadline the engine stops itself at (seconds, 0 = none). The api enforces it as well."""
+    pipeline_type: _builtins.str
+    """Generation options (POST /api/generate's quality, texture_size, faces); the zero value lets
+    the engine use its own setting. An engine that has no such setting ignores it and says so
+    in Done.ignored. pipeline_type: TRELLIS.2's '512', '1024', '1024_cascade', '1536_cascade'.
+    """
+    texture_size: _builtins.int
+    """Texture side in pixels (1024, 2048, 4096)."""
+    faces: _builtins.int
+    """Decimation target: the model's face count at most."""
     def __init__(
         self,
         *,
@@ -136,10 +150,13 @@ class GenerateRequest(_message.Message):
         output_path: _builtins.str = ...,
         seed: _builtins.int = ...,
         timeout_s: _builtins.int = ...,
+        pipeline_type: _builtins.str = ...,
+        texture_size: _builtins.int = ...,
+        faces: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["image", b"image", "output_path", b"output_path", "seed", b"seed", "task_id", b"task_id", "timeout_s", b"timeout_s"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["faces", b"faces", "image", b"image", "output_path", b"output_path", "pipeline_type", b"pipeline_type", "seed", b"seed", "task_id", b"task_id", "texture_size", b"texture_size", "timeout_s", b"timeout_s"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -173,6 +190,49 @@ class Progress(_message.Message):
 Global___Progress: _TypeAlias = Progress  # noqa: Y015
 
 @_typing.final
+class Preview(_message.Message):
+    """The occupied voxels known so far (a structure-stage shell, then a finer one after the shape
+    stage), for a live preview while the model is made. Axes are the finished model's (glTF: x
+    right, y up, z towards the viewer); voxel (x, y, z) fills [x/n - 0.5, (x+1)/n - 0.5] (likewise
+    y, z) of the model's unit cube, n = resolution. Packed as coordinate triplets, not a bitmask:
+    a surface shell holds O(n^2) voxels, a bitmask O(n^3) bits (a 96^3 shell of ~40k voxels is
+    ~120 KB as triplets, 110 KB as a bitmask, and the triplets map straight onto instances with
+    no decoding pass). Engines keep it at most 32768 voxels (coarsening the grid if need be).
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STAGE_FIELD_NUMBER: _builtins.int
+    RESOLUTION_FIELD_NUMBER: _builtins.int
+    COUNT_FIELD_NUMBER: _builtins.int
+    COORDS_FIELD_NUMBER: _builtins.int
+    stage: Global___Stage.ValueType
+    """STAGE_STRUCTURE (coarse) or STAGE_GEOMETRY (finer)"""
+    resolution: _builtins.int
+    """n: the grid is n^3, 1-65535"""
+    count: _builtins.int
+    """number of voxels"""
+    coords: _builtins.bytes
+    """count x (x, y, z): one byte per axis when resolution <= 256, else two (uint16 little-endian);
+    sorted, no repeats.
+    """
+    def __init__(
+        self,
+        *,
+        stage: Global___Stage.ValueType = ...,
+        resolution: _builtins.int = ...,
+        count: _builtins.int = ...,
+        coords: _builtins.bytes = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["coords", b"coords", "count", b"count", "resolution", b"resolution", "stage", b"stage"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Preview: _TypeAlias = Preview  # noqa: Y015
+
+@_typing.final
 class Done(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
@@ -181,12 +241,22 @@ class Done(_message.Message):
     BYTES_FIELD_NUMBER: _builtins.int
     SECONDS_FIELD_NUMBER: _builtins.int
     ENGINE_FIELD_NUMBER: _builtins.int
+    SEED_FIELD_NUMBER: _builtins.int
+    IGNORED_FIELD_NUMBER: _builtins.int
     output_path: _builtins.str
     triangles: _builtins.int
     bytes: _builtins.int
     seconds: _builtins.float
     engine: _builtins.str
     """Which engine made the model: "trellis2", "inflate" or "simulate"."""
+    seed: _builtins.int
+    """The seed the engine used (the request's, or the one it chose for 0); 0 when it uses none."""
+    @_builtins.property
+    def ignored(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Request fields the engine ignored (it has no such setting): names of GenerateRequest's
+        fields among seed, pipeline_type, texture_size, faces.
+        """
+
     def __init__(
         self,
         *,
@@ -195,10 +265,12 @@ class Done(_message.Message):
         bytes: _builtins.int = ...,
         seconds: _builtins.float = ...,
         engine: _builtins.str = ...,
+        seed: _builtins.int = ...,
+        ignored: _abc.Iterable[_builtins.str] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["bytes", b"bytes", "engine", b"engine", "output_path", b"output_path", "seconds", b"seconds", "triangles", b"triangles"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["bytes", b"bytes", "engine", b"engine", "ignored", b"ignored", "output_path", b"output_path", "seconds", b"seconds", "seed", b"seed", "triangles", b"triangles"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -233,24 +305,30 @@ class GenerateEvent(_message.Message):
     PROGRESS_FIELD_NUMBER: _builtins.int
     DONE_FIELD_NUMBER: _builtins.int
     ERROR_FIELD_NUMBER: _builtins.int
+    PREVIEW_FIELD_NUMBER: _builtins.int
     @_builtins.property
     def progress(self) -> Global___Progress: ...
     @_builtins.property
     def done(self) -> Global___Done: ...
     @_builtins.property
     def error(self) -> Global___Error: ...
+    @_builtins.property
+    def preview(self) -> Global___Preview:
+        """zero or more, before the terminal event; the latest one wins"""
+
     def __init__(
         self,
         *,
         progress: Global___Progress | None = ...,
         done: Global___Done | None = ...,
         error: Global___Error | None = ...,
+        preview: Global___Preview | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["done", b"done", "error", b"error", "event", b"event", "progress", b"progress"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["done", b"done", "error", b"error", "event", b"event", "preview", b"preview", "progress", b"progress"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["done", b"done", "error", b"error", "event", b"event", "progress", b"progress"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["done", b"done", "error", b"error", "event", b"event", "preview", b"preview", "progress", b"progress"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    _WhichOneofReturnType_event: _TypeAlias = _typing.Literal["progress", "done", "error"]  # noqa: Y015
+    _WhichOneofReturnType_event: _TypeAlias = _typing.Literal["progress", "done", "error", "preview"]  # noqa: Y015
     _WhichOneofArgType_event: _TypeAlias = _typing.Literal["event", b"event"]  # noqa: Y015
     def WhichOneof(self, oneof_group: _WhichOneofArgType_event) -> _WhichOneofReturnType_event | None: ...
 

@@ -9,11 +9,20 @@ import {
   isInferenceError,
 } from '../../../test/inference/fakes';
 import type { GenerateEvent__Output } from '../generated/kiln3d/inference/v1/GenerateEvent';
-import { InferenceJob, InferenceProgress } from '../inference.repository';
+import { InferenceJob, InferencePreview, InferenceProgress } from '../inference.repository';
 import type { ExitWatch, SidecarLease } from '../sidecar/sidecar';
 import { GenerateCall } from './generate-call';
 
-const job: InferenceJob = { taskId: 'task-9', image: Buffer.from('png'), outputPath: '/out/9.glb', seed: 3, timeoutS: 60 };
+const job: InferenceJob = {
+  taskId: 'task-9',
+  image: Buffer.from('png'),
+  outputPath: '/out/9.glb',
+  seed: 3,
+  pipelineType: '512',
+  textureSize: 4096,
+  faces: 200_000,
+  timeoutS: 60,
+};
 
 const progress = (stage: string, percent: number, message = ''): GenerateEvent__Output => ({
   event: 'progress',
@@ -22,7 +31,7 @@ const progress = (stage: string, percent: number, message = ''): GenerateEvent__
 
 const done: GenerateEvent__Output = {
   event: 'done',
-  done: { outputPath: '/out/9.glb', triangles: 10, bytes: 20, seconds: 1.5, engine: 'simulate' },
+  done: { outputPath: '/out/9.glb', triangles: 10, bytes: 20, seconds: 1.5, engine: 'simulate', seed: 0, ignored: [] },
 };
 
 const isError = isInferenceError;
@@ -64,13 +73,24 @@ void describe('GenerateCall (fake transport and clock)', { timeout: 30_000 }, ()
       outputPath: '/out/9.glb',
       seed: 3,
       timeoutS: 60,
+      pipelineType: '512',
+      textureSize: 4096,
+      faces: 200_000,
     });
     rpc.emit(progress('STAGE_GEOMETRY', 41.5, 'sampling 3/12'));
     rpc.emit(progress('STAGE_UNSPECIFIED', 40, 'no stage'));
     rpc.emit(done);
     rpc.emit(progress('STAGE_EXPORT', 99, 'late'));
     rpc.fail(14, 'late failure');
-    assert.deepEqual(await result, { outputPath: '/out/9.glb', triangles: 10, bytes: 20, seconds: 1.5, engine: 'simulate' });
+    assert.deepEqual(await result, {
+      outputPath: '/out/9.glb',
+      triangles: 10,
+      bytes: 20,
+      seconds: 1.5,
+      engine: 'simulate',
+      seed: 0,
+      ignored: [],
+    });
     assert.deepEqual(seen, [
       { stage: 'geometry', percent: 41.5, message: 'sampling 3/12' },
       { stage: 'geometry', percent: 40, message: 'no stage' },
@@ -161,5 +181,34 @@ void describe('GenerateCall (fake transport and clock)', { timeout: 30_000 }, ()
     assert.equal((await result).engine, 'simulate');
     assert.equal(logger.matching(/^error progress listener failed: Error: listener broke$/).length, 1);
     assert.throws(() => call.run(job, 0, () => undefined), /runs once/);
+  });
+
+  void test('passes well-formed previews on, drops a malformed one, survives a throwing preview listener', async () => {
+    const { sidecar, call, clock, logger } = await setup();
+    const previews: InferencePreview[] = [];
+    const result = call.run(job, clock.now() + 60_000, () => undefined, undefined, (preview) => {
+      previews.push(preview);
+      if (previews.length === 2) throw new Error('preview listener broke');
+    });
+    const rpc = sidecar.calls[0];
+    const preview = (stage: string, resolution: number, count: number, bytes: number): GenerateEvent__Output => ({
+      event: 'preview',
+      preview: { stage: stage as 'STAGE_STRUCTURE', resolution, count, coords: Buffer.alloc(bytes, 1) },
+    });
+    rpc.emit(preview('STAGE_STRUCTURE', 32, 2, 6));
+    rpc.emit(preview('STAGE_STRUCTURE', 32, 2, 5)); // bytes do not match the count
+    rpc.emit(preview('STAGE_UNSPECIFIED', 32, 1, 3));
+    rpc.emit(preview('STAGE_GEOMETRY', 300, 1, 6)); // uint16 per axis past 256
+    rpc.emit(done);
+    assert.equal((await result).engine, 'simulate');
+    assert.deepEqual(
+      previews.map((p) => [p.stage, p.resolution, p.count, p.coords.length]),
+      [
+        ['structure', 32, 2, 6],
+        ['geometry', 300, 1, 6],
+      ],
+    );
+    assert.equal(logger.matching(/^error malformed preview from the sidecar dropped$/).length, 2);
+    assert.equal(logger.matching(/^error preview listener failed: Error: preview listener broke$/).length, 1);
   });
 });

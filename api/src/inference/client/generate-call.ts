@@ -2,7 +2,16 @@ import { status as GrpcStatus } from '@grpc/grpc-js';
 import { Clock } from '../../common/clock';
 import type { GenerateEvent__Output } from '../generated/kiln3d/inference/v1/GenerateEvent';
 import type { Stage__Output } from '../generated/kiln3d/inference/v1/Stage';
-import { InferenceError, InferenceJob, InferenceProgress, InferenceResult, InferenceStage } from '../inference.repository';
+import type { Preview__Output } from '../generated/kiln3d/inference/v1/Preview';
+import {
+  InferenceError,
+  InferenceJob,
+  InferencePreview,
+  InferenceProgress,
+  InferenceResult,
+  InferenceStage,
+  previewBytesPerAxis,
+} from '../inference.repository';
 import type { SidecarLease, SidecarLogger } from '../sidecar/sidecar';
 import { GenerateCallHandle, StreamFailure } from './sidecar-transport';
 
@@ -14,6 +23,14 @@ const STAGES: Record<Exclude<Stage__Output, 'STAGE_UNSPECIFIED'>, InferenceStage
   STAGE_TEXTURE: 'texture',
   STAGE_EXPORT: 'export',
 };
+
+/** A Preview event as the port's, or null when it is malformed (its bytes do not match its count). */
+export function toInferencePreview(preview: Preview__Output): InferencePreview | null {
+  const { stage, resolution, count, coords } = preview;
+  if (stage === 'STAGE_UNSPECIFIED' || resolution < 1 || resolution > 65_535 || count < 1) return null;
+  if (coords.length !== count * 3 * previewBytesPerAxis(resolution)) return null;
+  return { stage: STAGES[stage], resolution, count, coords: Buffer.from(coords) };
+}
 
 /** How long a dropped stream waits for the sidecar's exit to explain it. */
 const EXIT_REPORT_GRACE_MS = 1_000;
@@ -61,13 +78,15 @@ export class GenerateCall {
   /**
    * Runs the job. Resolves with Done's result; rejects with InferenceError: the sidecar's code,
    * TIMEOUT at deadlineAt (clock ms), CANCELLED on abort, UNAVAILABLE or INTERNAL when the
-   * stream or the process fails. A throwing onProgress is logged, never fatal.
+   * stream or the process fails. A throwing onProgress or onPreview is logged, never fatal; a
+   * malformed preview is logged and dropped.
    */
   run(
     job: InferenceJob,
     deadlineAt: number,
     onProgress: (progress: InferenceProgress) => void,
     signal?: AbortSignal,
+    onPreview?: (preview: InferencePreview) => void,
   ): Promise<InferenceResult> {
     if (this.used) throw new Error('A GenerateCall runs once');
     this.used = true;
@@ -88,9 +107,12 @@ export class GenerateCall {
           outputPath: job.outputPath,
           seed: job.seed,
           timeoutS: Math.ceil(job.timeoutS),
+          pipelineType: job.pipelineType ?? '',
+          textureSize: job.textureSize ?? 0,
+          faces: job.faces ?? 0,
         },
         {
-          onEvent: (event) => this.onEvent(event, onProgress),
+          onEvent: (event) => this.onEvent(event, onProgress, onPreview),
           onFailure: (failure) => this.onFailure(failure),
           onEnd: () =>
             this.settle(new InferenceError('UNAVAILABLE', 'Inference sidecar closed the stream without a result')),
@@ -132,8 +154,25 @@ export class GenerateCall {
     this.rpc?.cancel();
   }
 
-  private onEvent(event: GenerateEvent__Output, onProgress: (progress: InferenceProgress) => void): void {
+  private onEvent(
+    event: GenerateEvent__Output,
+    onProgress: (progress: InferenceProgress) => void,
+    onPreview: ((preview: InferencePreview) => void) | undefined,
+  ): void {
     if (this.settled) return;
+    if (event.preview) {
+      const preview = toInferencePreview(event.preview);
+      if (preview === null) {
+        this.logger.error('malformed preview from the sidecar dropped');
+        return;
+      }
+      try {
+        onPreview?.(preview);
+      } catch (error) {
+        this.logger.error(`preview listener failed: ${String(error)}`);
+      }
+      return;
+    }
     if (event.progress) {
       const { stage, percent, message } = event.progress;
       if (stage !== 'STAGE_UNSPECIFIED') this.stage = STAGES[stage];
@@ -143,8 +182,8 @@ export class GenerateCall {
         this.logger.error(`progress listener failed: ${String(error)}`);
       }
     } else if (event.done) {
-      const { outputPath, triangles, bytes, seconds, engine } = event.done;
-      this.settle({ outputPath, triangles, bytes, seconds, engine });
+      const { outputPath, triangles, bytes, seconds, engine, seed, ignored } = event.done;
+      this.settle({ outputPath, triangles, bytes, seconds, engine, seed: Number(seed), ignored: [...ignored] });
     } else if (event.error) {
       const code = event.error.code === 'ERROR_CODE_UNSPECIFIED' ? 'INTERNAL' : event.error.code;
       this.settle(new InferenceError(code, event.error.message || `Inference failed (${code})`));

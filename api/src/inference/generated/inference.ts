@@ -30,6 +30,10 @@ import type {
   InferenceDefinition as _kiln3d_inference_v1_InferenceDefinition,
 } from './kiln3d/inference/v1/Inference';
 import type {
+  Preview as _kiln3d_inference_v1_Preview,
+  Preview__Output as _kiln3d_inference_v1_Preview__Output,
+} from './kiln3d/inference/v1/Preview';
+import type {
   Progress as _kiln3d_inference_v1_Progress,
   Progress__Output as _kiln3d_inference_v1_Progress__Output,
 } from './kiln3d/inference/v1/Progress';
@@ -64,6 +68,7 @@ export interface ProtoGrpcType {
         Inference: SubtypeConstructor<typeof grpc.Client, _kiln3d_inference_v1_InferenceClient> & {
           service: _kiln3d_inference_v1_InferenceDefinition;
         };
+        Preview: MessageTypeDefinition<_kiln3d_inference_v1_Preview, _kiln3d_inference_v1_Preview__Output>;
         Progress: MessageTypeDefinition<_kiln3d_inference_v1_Progress, _kiln3d_inference_v1_Progress__Output>;
         ServingState: EnumTypeDefinition;
         Stage: EnumTypeDefinition;

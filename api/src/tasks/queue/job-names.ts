@@ -29,6 +29,8 @@ export interface WebModelPayload {
   engine: string;
   triangles: number;
   bytes: number;
+  /** The job options the engine ignored (InferenceResult.ignored), recorded on completion. */
+  ignored?: string[];
 }
 
 /**

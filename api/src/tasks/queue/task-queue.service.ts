@@ -5,7 +5,7 @@ import { ApiError, CANCELLED_HTTP_STATUS, ErrorMessage } from '../../common/api-
 import { Clock } from '../../common/clock';
 import { AdmissionService } from '../admission/admission.service';
 import { RunningJobsService } from '../run/running-jobs.service';
-import type { TaskState } from '../state/task-snapshot';
+import type { TaskOptionsRecord, TaskState } from '../state/task-snapshot';
 import { TaskStore } from '../state/task-store.service';
 import { GENERATION_QUEUE, JobName, generateJobOptions, type JobPayloads } from './job-names';
 import { QueuePositionsService } from './queue-positions.service';
@@ -60,10 +60,10 @@ export class TaskQueueService implements OnModuleInit, OnModuleDestroy {
    * would be skipped and its task never run; Bull's add is its own script, so no MULTI holds
    * both): a crash between the two writes leaves an orphan that reconcile() enqueues.
    */
-  async enqueue(taskId: string, image: Buffer): Promise<TaskState> {
+  async enqueue(taskId: string, image: Buffer, options?: TaskOptionsRecord): Promise<TaskState> {
     let created: TaskState;
     try {
-      created = await this.tasks.create(taskId, image);
+      created = await this.tasks.create(taskId, image, options);
       const payload: JobPayloads[JobName.Generate] = { taskId };
       await this.queue.add(JobName.Generate, payload, generateJobOptions(taskId));
     } catch (error) {

@@ -4,7 +4,12 @@ import type { Queue } from 'bull';
 import { ErrorMessage } from '../../common/api-error';
 import { Clock } from '../../common/clock';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config';
-import { InferenceRepository, type InferenceResult } from '../../inference/inference.repository';
+import { QUALITY_PIPELINE_TYPES, type Quality } from '../../generate/generation-options';
+import {
+  type InferenceJob,
+  InferenceRepository,
+  type InferenceResult,
+} from '../../inference/inference.repository';
 import { StorageService } from '../../storage/storage.service';
 import { sourceModelName, webModelName } from '../../storage/model-names';
 import { JobDurationsService } from '../queue/job-durations.service';
@@ -16,10 +21,32 @@ import {
   webModelJobOptions,
 } from '../queue/job-names';
 import { QueuePositionsService } from '../queue/queue-positions.service';
+import { PreviewStore } from '../state/preview-store.service';
+import type { TaskOptionsRecord } from '../state/task-snapshot';
 import { TaskStore } from '../state/task-store.service';
 import { mapInferenceError } from './inference-error-mapping';
+import { PreviewPublisher } from './preview-publisher';
 import { ProgressPublisher } from './progress-publisher';
 import { RunningJobsService } from './running-jobs.service';
+
+/** A task's options as the job's (a task stored before options existed runs with the engine's settings, seed 0). */
+function jobOptions(
+  options: TaskOptionsRecord | undefined,
+): Pick<InferenceJob, 'seed' | 'pipelineType' | 'textureSize' | 'faces'> {
+  if (!options) return { seed: 0 };
+  return {
+    seed: options.seed,
+    pipelineType: QUALITY_PIPELINE_TYPES[options.quality as Quality],
+    textureSize: options.texture_size,
+    faces: options.faces,
+  };
+}
+
+/** The engine's ignored request fields in the api's option names (pipeline_type is `quality`); null when none. */
+function ignoredOptions(ignored: string[] | undefined): string[] | null {
+  if (!ignored || ignored.length === 0) return null;
+  return ignored.map((name) => (name === 'pipeline_type' ? 'quality' : name));
+}
 
 /** At most this often a `processing` event per task (stage changes always pass). */
 export const PROGRESS_INTERVAL_MS = 250;
@@ -51,6 +78,7 @@ export class TaskRunner {
     private readonly storage: StorageService,
     private readonly clock: Clock,
     @InjectQueue(WEB_MODEL_QUEUE) private readonly webModels: Queue,
+    private readonly previews: PreviewStore,
   ) {}
 
   /** Runs the task's job; resolves with what Bull keeps as the job's result. */
@@ -72,23 +100,25 @@ export class TaskRunner {
     void this.positions.refresh();
     const signal = this.jobs.start(taskId);
     const progress = new ProgressPublisher(taskId, this.tasks, PROGRESS_INTERVAL_MS, () => this.clock.now());
+    const preview = new PreviewPublisher(taskId, this.tasks, this.previews, this.logger);
     try {
       const current = await this.tasks.get(taskId);
       if (!current || current.record.status !== 'processing') return 'skipped';
-      const result = await this.generate(taskId, progress, signal);
-      await progress.flushed();
+      const result = await this.generate(taskId, current.record.options, progress, preview, signal);
+      await Promise.all([progress.flushed(), preview.flushed()]);
       const payload: WebModelPayload = {
         taskId,
         startedAt,
         engine: result.engine,
         triangles: result.triangles,
         bytes: result.bytes,
+        ignored: result.ignored,
       };
       if (!this.config.webModelOverlap) return await this.finish(payload);
       await this.webModels.add(WebModelJobName.Publish, payload, webModelJobOptions(taskId));
       return 'handed-off';
     } catch (error) {
-      await progress.flushed();
+      await Promise.all([progress.flushed(), preview.flushed()]);
       if (this.jobs.shuttingDown) return await this.requeueForShutdown(taskId);
       return await this.fail(taskId, startedAt, error);
     } finally {
@@ -119,7 +149,9 @@ export class TaskRunner {
   /** The sidecar's part: the task's stored image in, the source GLB written at its storage path. */
   private async generate(
     taskId: string,
+    options: TaskOptionsRecord | undefined,
     progress: ProgressPublisher,
+    preview: PreviewPublisher,
     signal: AbortSignal,
   ): Promise<InferenceResult> {
     const image = await this.tasks.getImage(taskId);
@@ -131,11 +163,12 @@ export class TaskRunner {
         taskId,
         image,
         outputPath: this.storage.sourcePath(taskId),
-        seed: 0,
+        ...jobOptions(options),
         timeoutS: this.config.jobTimeoutS,
       },
       progress.report,
       signal,
+      preview.report,
     );
   }
 
@@ -170,7 +203,7 @@ export class TaskRunner {
   private async complete(
     taskId: string,
     startedAt: number,
-    result: Pick<InferenceResult, 'engine' | 'triangles' | 'bytes'>,
+    result: Pick<InferenceResult, 'engine' | 'triangles' | 'bytes' | 'ignored'>,
   ): Promise<JobStatus> {
     const seconds = (this.clock.now() - startedAt) / 1000;
     const done = await this.tasks.update(
@@ -184,6 +217,7 @@ export class TaskRunner {
         generation_time: Math.round(seconds * 100) / 100,
         engine: result.engine,
         triangles: result.triangles,
+        ignored_options: ignoredOptions(result.ignored),
         finished_at: new Date(this.clock.now()).toISOString(),
       },
       ['processing'],

@@ -9,6 +9,34 @@ export function isTerminal(status: TaskStatus): boolean {
 }
 
 /**
+ * What a task's snapshot says of its latest voxel preview (the voxels themselves are served at
+ * GET /api/tasks/{id}/preview): `rev` counts the previews of the task (1, 2, ...), so a client
+ * fetches each one once.
+ */
+export interface TaskPreviewRecord {
+  rev: number;
+  /** structure (coarse) or geometry (finer). */
+  stage: string;
+  /** n: the voxels lie on an n³ grid over the model's unit cube. */
+  resolution: number;
+  count: number;
+  /** 'xyz8' (n <= 256) or 'xyz16le'. */
+  encoding: 'xyz8' | 'xyz16le';
+  bytes: number;
+}
+
+/** The generation options a task runs with (generate/generation-options.ts), as stored and shown. */
+export interface TaskOptionsRecord {
+  quality: string;
+  seed: number;
+  texture_size: number;
+  faces: number;
+}
+
+/** The preview as clients see it: the record plus its absolute URL. */
+export type TaskPreviewView = TaskPreviewRecord & { url: string };
+
+/**
  * A task as stored in Redis (snake_case: it is the JSON clients see, less the URL fields).
  * URLs are stored as paths and made absolute per reader, so a LAN client and one behind the
  * tunnel each get a URL that works for them.
@@ -39,16 +67,35 @@ export interface TaskRecord {
   http_status?: number;
   /** failed: true when the task was cancelled (DELETE /api/tasks/{id}). */
   cancelled?: boolean;
+  /** processing: the latest voxel preview, once the engine sent one. */
+  preview?: TaskPreviewRecord;
+  /** The generation options (defaults filled in): the seed here is the one the job uses. */
+  options?: TaskOptionsRecord;
+  /** completed: options the engine has no setting for, so they made no difference. */
+  ignored_options?: string[];
+  /** completed: an instant repeat, answered with the model of task `reused_from` (no job ran). */
+  reused?: boolean;
+  reused_from?: string;
 }
 
 /** A field set to null is removed from the stored record. */
 export type TaskPatch = { [K in keyof TaskRecord]?: TaskRecord[K] | null };
 
 /** What clients get: the record with model_url/download_url absolute. */
-export type TaskView = Omit<TaskRecord, 'model_path' | 'download_path'> & {
+export type TaskView = Omit<TaskRecord, 'model_path' | 'download_path' | 'preview'> & {
   model_url?: string;
   download_url?: string;
+  preview?: TaskPreviewView;
 };
+
+/** Where a task's latest preview is served; `rev` makes each preview's URL its own. */
+export function previewPath(taskId: string, rev: number): string {
+  return `/api/tasks/${taskId}/preview?rev=${rev}`;
+}
+
+export function toPreviewView(taskId: string, preview: TaskPreviewRecord, baseUrl: string): TaskPreviewView {
+  return { ...preview, url: absoluteUrl(baseUrl, previewPath(taskId, preview.rev)) };
+}
 
 /** Field order of the JSON clients get (Redis hands fields back in any order). */
 const VIEW_ORDER: readonly (keyof TaskView)[] = [
@@ -66,6 +113,11 @@ const VIEW_ORDER: readonly (keyof TaskView)[] = [
   'cancelled',
   'engine',
   'triangles',
+  'options',
+  'ignored_options',
+  'reused',
+  'reused_from',
+  'preview',
   'created_at',
   'started_at',
   'finished_at',
@@ -73,8 +125,9 @@ const VIEW_ORDER: readonly (keyof TaskView)[] = [
 ];
 
 export function toTaskView(record: TaskRecord, baseUrl: string): TaskView {
-  const { model_path, download_path, ...rest } = record;
+  const { model_path, download_path, preview, ...rest } = record;
   const unordered: TaskView = { ...rest };
+  if (preview !== undefined) unordered.preview = toPreviewView(record.task_id, preview, baseUrl);
   if (model_path !== undefined) unordered.model_url = absoluteUrl(baseUrl, model_path);
   if (download_path !== undefined) unordered.download_url = absoluteUrl(baseUrl, download_path);
   const view: Record<string, unknown> = {};

@@ -5,7 +5,7 @@ import { RedisKeys } from '../../redis/redis-keys';
 import { RedisService } from '../../redis/redis.service';
 import { REFRESH_POSITIONS_LUA, UPDATE_TASK_LUA } from './task-store.lua';
 import { isTaskId } from '../../storage/model-names';
-import type { TaskPatch, TaskRecord, TaskState, TaskStatus } from './task-snapshot';
+import type { TaskOptionsRecord, TaskPatch, TaskRecord, TaskState, TaskStatus } from './task-snapshot';
 
 /** Task state and the queued image live 48 h in Redis (docs/design.md, Queue). */
 export const TASK_TTL_S = 48 * 3600;
@@ -32,15 +32,42 @@ export class TaskStore {
     return new Date(this.clock.now()).toISOString();
   }
 
-  /** Creates a queued task (event id 1) and keeps its normalised image beside it. */
-  async create(taskId: string, image: Buffer): Promise<TaskState> {
+  /** Creates a queued task (event id 1) with its options, and keeps its normalised image beside it. */
+  async create(taskId: string, image: Buffer, options?: TaskOptionsRecord): Promise<TaskState> {
     const now = this.nowIso();
-    const record: TaskRecord = { task_id: taskId, status: 'queued', created_at: now, updated_at: now };
+    const record: TaskRecord = {
+      task_id: taskId,
+      status: 'queued',
+      created_at: now,
+      updated_at: now,
+      ...(options ? { options } : {}),
+    };
     await this.redis.client
       .multi()
       .hset(RedisKeys.task(taskId), 'snapshot', JSON.stringify(record), 'status', record.status, 'seq', 1)
       .expire(RedisKeys.task(taskId), TASK_TTL_S)
       .set(RedisKeys.image(taskId), image, 'EX', TASK_TTL_S)
+      .exec();
+    return { seq: 1, record };
+  }
+
+  /**
+   * Stores a task that is finished from the start (an instant repeat: generate/repeat-registry.ts),
+   * event id 1. Its admission slot is the caller's to release.
+   */
+  async createFinished(record: TaskRecord): Promise<TaskState> {
+    await this.redis.client
+      .multi()
+      .hset(
+        RedisKeys.task(record.task_id),
+        'snapshot',
+        JSON.stringify(record),
+        'status',
+        record.status,
+        'seq',
+        1,
+      )
+      .expire(RedisKeys.task(record.task_id), TASK_TTL_S)
       .exec();
     return { seq: 1, record };
   }

@@ -241,4 +241,41 @@ void describe('TaskStreamService', () => {
     assert.ok(read.failed() instanceof ApiError);
     assert.equal((read.failed() as ApiError).status, 404);
   });
+
+  void it('follows a state naming a new preview with a `preview` event of the same id, once per rev', async () => {
+    const { store, events, service } = setup();
+    const preview = (rev: number): TaskRecord['preview'] => ({
+      rev,
+      stage: rev === 1 ? 'structure' : 'geometry',
+      resolution: rev === 1 ? 32 : 64,
+      count: 10,
+      encoding: 'xyz8',
+      bytes: 30,
+    });
+    store.current = state(7, 'processing', { progress: 30, preview: preview(1) });
+    const read = collect(eventsOf(await service.open(ID, '6', BASE)));
+    await tick();
+    events.publish(state(8, 'processing', { progress: 40, preview: preview(1) }));
+    events.publish(state(9, 'processing', { progress: 60, preview: preview(2) }));
+    events.publish(state(10, 'completed', { progress: 100, preview: preview(2) }));
+    assert.deepEqual(
+      read.messages.map((m) => [m.id, m.type]),
+      [
+        ['7', 'processing'],
+        ['7', 'preview'],
+        ['8', 'processing'],
+        ['9', 'processing'],
+        ['9', 'preview'],
+        ['10', 'completed'],
+      ],
+    );
+    assert.deepEqual(read.messages[4].data, {
+      task_id: ID,
+      ...preview(2),
+      url: `${BASE}/api/tasks/${ID}/preview?rev=2`,
+    });
+    const view = read.messages[0].data as Record<string, unknown>;
+    assert.deepEqual(view['preview'], { ...preview(1), url: `${BASE}/api/tasks/${ID}/preview?rev=1` });
+    assert.equal(read.completed(), true);
+  });
 });

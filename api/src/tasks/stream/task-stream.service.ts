@@ -4,7 +4,7 @@ import { ApiError, ErrorMessage } from '../../common/api-error';
 import { Clock } from '../../common/clock';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config';
 import { TaskEventsService } from '../events/task-events.service';
-import { isTerminal, toTaskView, type TaskState } from '../state/task-snapshot';
+import { isTerminal, toPreviewView, toTaskView, type TaskState } from '../state/task-snapshot';
 import { TaskStore } from '../state/task-store.service';
 import { SseCursor } from './sse-cursor';
 
@@ -27,6 +27,11 @@ export type TaskStreamAnswer = { kind: 'events'; events: Observable<MessageEvent
  * reconnect that already had the terminal event gets no stream (caughtUp); one without
  * Last-Event-ID still gets the terminal event once, so late viewers and curl see the result.
  * Unsubscribing (the client went away) drops the listener and the heartbeat.
+ *
+ * Previews: after a status event whose snapshot names a preview this stream has not sent yet
+ * (a new `rev`), a `preview` event follows with the same id and the preview's figures and URL as
+ * data (the voxels are fetched from there). So a stream (re)opened on a processing task gets the
+ * latest preview right after the current state; a terminal state sends none (the model is there).
  */
 @Injectable()
 export class TaskStreamService {
@@ -58,6 +63,7 @@ export class TaskStreamService {
       const pending: TaskState[] = [];
       let ready = false;
       let first = true;
+      let previewRev = 0;
       const send = (state: TaskState): void => {
         if (subscriber.closed || !cursor.accept(state.seq)) return;
         subscriber.next({
@@ -67,7 +73,19 @@ export class TaskStreamService {
           ...(first ? { retry: SSE_RETRY_MS } : {}),
         });
         first = false;
-        if (isTerminal(state.record.status)) subscriber.complete();
+        if (isTerminal(state.record.status)) {
+          subscriber.complete();
+          return;
+        }
+        const preview = state.record.preview;
+        if (preview !== undefined && preview.rev !== previewRev) {
+          previewRev = preview.rev;
+          subscriber.next({
+            id: String(state.seq),
+            type: 'preview',
+            data: { task_id: taskId, ...toPreviewView(taskId, preview, baseUrl) },
+          });
+        }
       };
       // Subscribe before reading the current state, so nothing falls between the two.
       const unsubscribe = this.events.subscribe(taskId, (event) => {

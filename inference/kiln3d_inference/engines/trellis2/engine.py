@@ -20,6 +20,8 @@ file:line references below are to that commit.
   `trimesh.Trimesh`; `.export(path, file_type='glb', extension_webp=...)` writes it. Arguments as
   upstream's example.py:33-48 (remesh on, band 1, project 0), decimation and texture size ours.
 - Progress: see progress.py (upstream has no callback; its tqdm loops are borrowed).
+- Previews: see previews.py (the structure and cascade shape stages' voxels, from the pipeline
+  instance's own stage methods, wrapped for the call).
 - Out of memory: cleaned up once the exception and its traceback are gone (memory.py). On a 24 GB
   card the peaks are mostly in the export (remesh, dual contouring, texture bake), so an OOM there
   first retries the export alone with lighter settings (KILN_TRELLIS2_EXPORT_RETRY_*), keeping the
@@ -72,7 +74,9 @@ from kiln3d_inference.engines.trellis2.memory import (
     release_memory,
     vram_usage,
 )
+from kiln3d_inference.engines.trellis2.previews import stage_previews
 from kiln3d_inference.engines.trellis2.progress import (
+    PIPELINE_TYPES,
     JobProgress,
     SamplingPass,
     patched_attribute,
@@ -206,8 +210,12 @@ class Trellis2Engine(Engine):
         """A GLB of `image` at output_path with KILN_TRELLIS2_PIPELINE_TYPE. Raises InvalidInput,
         JobCancelled, JobTimeout, OutOfMemory (after the retries: the export alone, then sampling at
         KILN_TRELLIS2_OOM_RETRY_PIPELINE_TYPE), EngineError ("Internal error: CUDA error ..." after a
-        CUDA error, which also makes should_recycle() True)."""
-        return self._generate(image, output_path, seed, ctx, self.settings.pipeline_type)
+        CUDA error, which also makes should_recycle() True). ctx.options (the request's pipeline
+        type, texture size, face target) win over the settings when set."""
+        pipeline_type = ctx.options.pipeline_type or self.settings.pipeline_type
+        if pipeline_type not in PIPELINE_TYPES:
+            raise EngineError(f"unknown pipeline type {pipeline_type!r} (one of {', '.join(PIPELINE_TYPES)})")
+        return self._generate(image, output_path, seed, ctx, pipeline_type)
 
     def _generate(
         self, image: Image.Image, output_path: Path, seed: int, ctx: JobContext, pipeline_type: str
@@ -230,10 +238,14 @@ class Trellis2Engine(Engine):
             transparent,
         )
         s = self.settings
-        full = ExportOptions(s.decimation_target, s.texture_size)
+        # The request's face target and texture size first (ctx.options), else the settings.
+        full = ExportOptions(
+            min(ctx.options.faces or s.decimation_target, NVDIFFRAST_FACE_LIMIT),
+            ctx.options.texture_size or s.texture_size,
+        )
         lighter = ExportOptions(
-            min(s.decimation_target, s.export_retry_decimation_target),
-            min(s.texture_size, s.export_retry_texture_size),
+            min(full.decimation_target, s.export_retry_decimation_target),
+            min(full.texture_size, s.export_retry_texture_size),
         )
         # (pipeline type, export options in order): an export OOM retries the export alone with
         # the lighter options; a second one (or an OOM in sampling) reruns sampling at the retry
@@ -256,7 +268,7 @@ class Trellis2Engine(Engine):
             mesh: list[Any] | None = None
             if processed is not None:
                 mesh = self._guarded(
-                    partial(self._sample, processed, attempt_type, seed, progress), ctx, attempt_type
+                    partial(self._sample, processed, attempt_type, seed, progress, ctx), ctx, attempt_type
                 )
             if mesh is not None:
                 for number, options in enumerate(exports, start=1):
@@ -286,6 +298,7 @@ class Trellis2Engine(Engine):
             bytes=output_path.stat().st_size,
             seconds=time.monotonic() - started,
             engine=self.name,
+            seed=seed,
         )
 
     def _guarded(self, step: Callable[[], T], ctx: JobContext, what: str) -> T | None:
@@ -359,11 +372,16 @@ class Trellis2Engine(Engine):
         progress.preprocess(1.0, "image ready")
         return processed
 
-    def _sample(self, image: Image.Image, pipeline_type: str, seed: int, progress: JobProgress) -> list[Any]:
+    def _sample(
+        self, image: Image.Image, pipeline_type: str, seed: int, progress: JobProgress, ctx: JobContext
+    ) -> list[Any]:
         """run() (sampling and decoding), then the face-count cap. A one-item list holding the mesh,
-        so the caller can drop its only reference."""
+        so the caller can drop its only reference. The stage methods send their voxels as previews."""
         s = self.settings
-        with patched_attribute(self._sampler_module, "tqdm", progress.sampler_tqdm):
+        with (
+            patched_attribute(self._sampler_module, "tqdm", progress.sampler_tqdm),
+            stage_previews(self._pipeline, ctx),
+        ):
             meshes = self._pipeline.run(
                 image,
                 seed=seed,

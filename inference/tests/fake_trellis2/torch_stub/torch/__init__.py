@@ -91,6 +91,9 @@ class Tensor:
     def cpu(self) -> Tensor:
         return self.to("cpu")
 
+    def detach(self) -> Tensor:
+        return self
+
     def float(self) -> Tensor:
         return Tensor(self._data.astype(np.float32), self.device)
 

@@ -21,12 +21,23 @@ from PIL import Image
 from trellis2.fake_control import CONTROL
 from trellis2.models.fake_networks import tensor_on
 from trellis2.modules import image_feature_extractor
+from trellis2.modules.sparse import SparseTensor
 from trellis2.pipelines import rembg, samplers
 from trellis2.pipelines.base import Pipeline
 from trellis2.representations import MeshWithVoxel
 
 PIPELINE_TYPES = ("512", "1024", "1024_cascade", "1536_cascade")
-STRUCTURE_VOXELS = 64  # occupied voxels of the fake sparse structure
+
+
+def dome_coords(resolution: int) -> np.ndarray[Any, Any]:
+    """[batch, x, y, z] int32 of the fake's structure: the shell of the upper half of a ball
+    (radius 0.4 * resolution, z up as in the pipeline's frame), so a test can tell the axes apart."""
+    centre = (resolution - 1) / 2.0
+    x, y, z = np.meshgrid(*[np.arange(resolution)] * 3, indexing="ij")
+    distance = np.sqrt((x - centre) ** 2 + (y - centre) ** 2 + (z - centre) ** 2)
+    found = np.argwhere((np.abs(distance - 0.4 * resolution) < 0.75) & (z >= centre))
+    batch = np.zeros((found.shape[0], 1), dtype=np.int64)
+    return np.ascontiguousarray(np.hstack([batch, found]).astype(np.int32))
 
 
 class Trellis2ImageTo3DPipeline(Pipeline):
@@ -181,7 +192,7 @@ class Trellis2ImageTo3DPipeline(Pipeline):
         decoder(z_s)
         if self.low_vram:
             decoder.cpu()
-        return tensor_on(self.device, np.zeros((STRUCTURE_VOXELS, 4), dtype=np.int32))
+        return tensor_on(self.device, dome_coords(resolution))
 
     def _sample_slat(  # noqa: PLR0917 (a helper of the fake)
         self,
@@ -214,9 +225,11 @@ class Trellis2ImageTo3DPipeline(Pipeline):
     ) -> Any:
         params = {**self.shape_slat_sampler_params, **sampler_params}
         noise = self._noise(coords.shape[0], flow_model.in_channels)
-        return self._sample_slat(
+        feats = self._sample_slat(
             self.shape_slat_sampler, flow_model, noise, cond, params, "Sampling shape SLat"
         )
+        # Upstream's latent is a SparseTensor at the structure's coordinates.
+        return SparseTensor(feats, coords)
 
     def sample_shape_slat_cascade(  # noqa: PLR0917 (upstream's signature)
         self,
@@ -255,10 +268,11 @@ class Trellis2ImageTo3DPipeline(Pipeline):
             hr_resolution -= 128
         CONTROL.cascade_resolutions.append((resolution, hr_resolution))
         noise = self._noise(num_tokens, flow_model.in_channels)
-        slat = self._sample_slat(
+        feats = self._sample_slat(
             self.shape_slat_sampler, flow_model, noise, cond, params, "Sampling shape SLat"
         )
-        return slat, hr_resolution
+        # Upstream's latent sits at the upsampled coordinates, quantised to hr_resolution // 16.
+        return SparseTensor(feats, tensor_on(self.device, dome_coords(hr_resolution // 16))), hr_resolution
 
     def decode_shape_slat(self, slat: Any, resolution: int) -> Any:
         decoder = self.models["shape_slat_decoder"]

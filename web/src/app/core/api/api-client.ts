@@ -1,7 +1,14 @@
 import { Injectable } from '@angular/core';
 
 import { toApiError } from './api-error';
-import { ApiError, DEFAULT_SERVER_CONFIG, GenerateAccepted, ServerConfig, TaskSnapshot } from './api-types';
+import {
+  ApiError,
+  DEFAULT_SERVER_CONFIG,
+  GenerateAccepted,
+  GenerationChoice,
+  ServerConfig,
+  TaskSnapshot,
+} from './api-types';
 
 /** What a request ended with: the value, or the error as the server (or the network) named it. */
 export type Outcome<T> = { ok: true; value: T } | { ok: false; error: ApiError };
@@ -60,9 +67,13 @@ export class ApiClient {
     image: Blob,
     fileName: string,
     onUploadProgress?: (fraction: number) => void,
+    options: GenerationChoice = {},
   ): Promise<Outcome<GenerateAccepted>> {
     const form = new FormData();
     form.append('image', image, fileName);
+    for (const [name, value] of Object.entries(options)) {
+      if (value !== undefined) form.append(name, String(value));
+    }
     return new Promise((resolve) => {
       const request = new XMLHttpRequest();
       request.open('POST', '/api/generate');

@@ -3,6 +3,17 @@
 /** A task's status on the server; also the `event:` name of its SSE events. */
 export type TaskStatus = 'queued' | 'processing' | 'completed' | 'failed' | 'cancelled';
 
+/** What a processing task's snapshot says of its latest voxel preview (GET /api/tasks/{id}/preview). */
+export interface TaskPreviewInfo {
+  rev: number;
+  stage: string;
+  resolution: number;
+  count: number;
+  encoding: 'xyz8' | 'xyz16le';
+  bytes: number;
+  url: string;
+}
+
 /** The task's JSON snapshot: the `data` of every SSE event and the body of GET /api/tasks/{id}. */
 export interface TaskSnapshot {
   task_id?: string;
@@ -24,6 +35,18 @@ export interface TaskSnapshot {
   updated_at?: string | null;
   /** True on a `failed` snapshot when the task was cancelled (DELETE /api/tasks/{id}). */
   cancelled?: boolean | null;
+  /** processing: the latest voxel preview, once the engine sent one. */
+  preview?: TaskPreviewInfo | null;
+}
+
+/** The generation options of POST /api/generate; an absent one takes the server's default. */
+export interface GenerationChoice {
+  quality?: 'fast' | 'balanced' | 'high';
+  /** 1 to 2147483647. */
+  seed?: number;
+  texture_size?: 1024 | 2048 | 4096;
+  /** Decimation target, 10000 to 1000000. */
+  faces?: number;
 }
 
 /** The 202 answer of POST /api/generate. */

@@ -24,3 +24,14 @@ export function toSameOriginPath(url: string): string {
   const match = /^(?:https?:\/\/[^/]+)?(\/static\/[^?#]+)$/.exec(url.trim());
   return match?.[1] ?? url;
 }
+
+/**
+ * A preview URL (GET /api/tasks/{uuid}/preview?rev=N, absolute or not) as a same-origin path, for
+ * the same reasons as model URLs; undefined for anything else (a preview is never fetched elsewhere).
+ */
+export function previewPath(url: string): string | undefined {
+  const match = /^(?:https?:\/\/[^/]+)?(\/api\/tasks\/[0-9a-f-]{36}\/preview\?rev=\d{1,9})$/i.exec(
+    url.trim(),
+  );
+  return match?.[1];
+}

@@ -141,4 +141,32 @@ describe('reduceTask', () => {
     expect(run([{ type: 'resume', taskId: 'x' }])).toMatchObject({ phase: 'queued', taskId: 'x' });
     expect(run([{ type: 'resume', taskId: 'x' }, { type: 'not-found' }]).error?.status).toBe(404);
   });
+
+  it('keeps the newest voxel preview of a processing task, as a same-origin path, through completion', () => {
+    const id = '0b6f3c2e-1d1a-4c1e-9a51-2f8d1b7e4c3a';
+    const info = (rev: number, url = `https://kiln.example.com/api/tasks/${id}/preview?rev=${rev}`) => ({
+      rev,
+      stage: rev === 1 ? 'structure' : 'geometry',
+      resolution: 32 * rev,
+      count: 10,
+      encoding: 'xyz8' as const,
+      bytes: 30,
+      url,
+    });
+    let state = run([...accepted, snap({ status: 'processing', progress: 20 })]);
+    expect(state.preview).toBeUndefined();
+    state = run([snap({ status: 'processing', progress: 30, preview: info(1) })], state);
+    expect(state.preview).toEqual({ url: `/api/tasks/${id}/preview?rev=1`, rev: 1 });
+    state = run([snap({ status: 'processing', progress: 60, preview: info(2) })], state);
+    expect(state.preview?.rev).toBe(2);
+    // An older snapshot (polling racing the stream) never brings an older preview back.
+    state = run([snap({ status: 'processing', progress: 30, preview: info(1) })], state);
+    expect(state.preview?.rev).toBe(2);
+    // A URL of another site is never followed.
+    state = run([snap({ status: 'processing', preview: info(3, 'https://elsewhere.example/x') })], state);
+    expect(state.preview?.rev).toBe(2);
+    state = run([snap({ status: 'completed', model_url: `/static/${id}.glb` })], state);
+    expect(state.preview?.rev).toBe(2);
+    expect(run([{ type: 'upload-started' }], state).preview).toBeUndefined();
+  });
 });

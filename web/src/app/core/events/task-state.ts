@@ -1,5 +1,5 @@
 import { ApiError, ERROR_MESSAGES, TaskSnapshot } from '../api/api-types';
-import { toSameOriginPath } from '../api/model-url';
+import { previewPath, toSameOriginPath } from '../api/model-url';
 
 /**
  * The life of one generation as the page sees it. `timed-out` is the page's own verdict when no
@@ -14,6 +14,13 @@ export interface TaskResult {
   modelUrl: string;
   downloadUrl: string;
   generationTime: number | undefined;
+}
+
+/** The latest voxel preview of a processing task: where to fetch it, and which one it is. */
+export interface TaskPreview {
+  /** Same-origin path: /api/tasks/{id}/preview?rev=N. */
+  url: string;
+  rev: number;
 }
 
 /** Everything the page shows about the followed task; only reduceTask makes a new one. */
@@ -33,6 +40,8 @@ export interface TaskState {
   /** Page clock (ms) when processing was first seen; elapsed time and the watchdog count from it. */
   processingSince: number | undefined;
   result: TaskResult | undefined;
+  /** The newest voxel preview seen (only a higher rev replaces it). */
+  preview: TaskPreview | undefined;
   error: ApiError | undefined;
   /** The event stream dropped and the browser is reconnecting. */
   reconnecting: boolean;
@@ -50,6 +59,7 @@ export const IDLE_TASK: TaskState = {
   stage: undefined,
   processingSince: undefined,
   result: undefined,
+  preview: undefined,
   error: undefined,
   reconnecting: false,
 };
@@ -89,6 +99,15 @@ function processingStart(snapshot: TaskSnapshot, now: number): number {
   return now - (updated - started);
 }
 
+/** The snapshot's preview when it is newer than the one the page has; else the page's. */
+function newerPreview(current: TaskPreview | undefined, snapshot: TaskSnapshot): TaskPreview | undefined {
+  const info = snapshot.preview;
+  const rev = finiteOrUndefined(info?.rev);
+  const url = typeof info?.url === 'string' ? previewPath(info.url) : undefined;
+  if (rev === undefined || url === undefined) return current;
+  return current !== undefined && current.rev >= rev ? current : { url, rev };
+}
+
 function applySnapshot(state: TaskState, snapshot: TaskSnapshot, now: number): TaskState {
   const base: TaskState = { ...state, reconnecting: false, taskId: snapshot.task_id ?? state.taskId };
   switch (snapshot.status) {
@@ -113,6 +132,7 @@ function applySnapshot(state: TaskState, snapshot: TaskSnapshot, now: number): T
         etaS: undefined,
         progress,
         stage: snapshot.stage ?? state.stage,
+        preview: newerPreview(state.preview, snapshot),
         processingSince: state.processingSince ?? processingStart(snapshot, now),
       };
     }

@@ -2,6 +2,7 @@ import { DestroyRef, Injectable, computed, inject, signal } from '@angular/core'
 import { Observable, Subject } from 'rxjs';
 
 import { ApiClient } from '../api/api-client';
+import type { GenerationChoice } from '../api/api-types';
 import { ServerConfigStore } from '../api/server-config-store';
 import { EVENT_SOURCE_FACTORY } from '../events/event-source-factory';
 import { TaskEventStream } from '../events/task-event-stream';
@@ -25,6 +26,13 @@ const POLL_AFTER_SILENCE_MS = 10_000;
 interface SentPicture {
   blob: Blob;
   name: string;
+  options: GenerationChoice;
+}
+
+/** A seed for "new variation": 1 to 2147483647, from the browser's random source. */
+export function randomSeed(): number {
+  const value = crypto.getRandomValues(new Uint32Array(1))[0] ?? 1;
+  return (value % 2_147_483_647) + 1;
 }
 
 /** A task that has just reached `completed`, announced once by TaskTracker.completed. */
@@ -82,12 +90,15 @@ export class TaskTracker {
   }
 
   /** Sends a checked picture and follows the task it becomes. */
-  async start(picture: Blob, name: string): Promise<void> {
+  async start(picture: Blob, name: string, options: GenerationChoice = {}): Promise<void> {
     this.stop();
-    this.picture.set({ blob: picture, name });
+    this.picture.set({ blob: picture, name, options });
     this.dispatch({ type: 'upload-started' });
-    const outcome = await this.api.generate(picture, name, (fraction) =>
-      this.dispatch({ type: 'upload-progress', fraction }),
+    const outcome = await this.api.generate(
+      picture,
+      name,
+      (fraction) => this.dispatch({ type: 'upload-progress', fraction }),
+      options,
     );
     if (this.stateSignal().phase !== 'uploading') return; // Reset while sending.
     if (!outcome.ok) {
@@ -115,7 +126,13 @@ export class TaskTracker {
   /** Sends the same picture again (after busy, timeout, or a failure worth retrying). */
   async retry(): Promise<void> {
     const picture = this.picture();
-    if (picture) await this.start(picture.blob, picture.name);
+    if (picture) await this.start(picture.blob, picture.name, picture.options);
+  }
+
+  /** Sends the same picture with the same options and a new seed: another take on the model. */
+  async variation(): Promise<void> {
+    const picture = this.picture();
+    if (picture) await this.start(picture.blob, picture.name, { ...picture.options, seed: randomSeed() });
   }
 
   /** After the page's own timeout: asks the server where the task really stands. */

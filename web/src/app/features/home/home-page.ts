@@ -1,4 +1,4 @@
-import { ChangeDetectionStrategy, Component, computed, inject } from '@angular/core';
+import { ChangeDetectionStrategy, Component, computed, inject, signal } from '@angular/core';
 
 import { modelIdFromUrl } from '../../core/api/model-url';
 import { isTerminal } from '../../core/events/task-state';
@@ -31,12 +31,27 @@ export class HomePage {
     const modelId = modelIdFromUrl(state.result.modelUrl);
     return { ...state.result, sharePath: modelId ? `/m/${modelId}` : undefined };
   });
+  /** The voxel preview while the model is made (the viewer keeps drawing it until the model is in). */
+  protected readonly preview = computed(() => {
+    const state = this.state();
+    return state.phase === 'processing' || state.phase === 'completed' ? state.preview : undefined;
+  });
+  /** The picture sent, which colours the preview; none after a reload. */
+  protected readonly picture = signal<Blob | undefined>(undefined);
+  /** A new variation needs the picture this page sent (not after a reload). */
+  protected readonly canVary = computed(() => this.result() !== undefined && this.picture() !== undefined);
 
   constructor() {
     this.tracker.resume();
   }
 
   protected onSubmitted(picked: PickedPicture): void {
-    void this.tracker.start(picked.blob, picked.name);
+    this.picture.set(picked.blob);
+    void this.tracker.start(picked.blob, picked.name, picked.options);
+  }
+
+  /** The same picture and options again, with a new seed. */
+  protected newVariation(): void {
+    void this.tracker.variation();
   }
 }

@@ -11,6 +11,7 @@ import {
   viewChild,
 } from '@angular/core';
 
+import type { GenerationChoice } from '../../core/api/api-types';
 import { describeError } from '../../core/api/error-messages';
 import { ServerConfigStore } from '../../core/api/server-config-store';
 import { I18n } from '../../core/i18n/i18n';
@@ -21,6 +22,31 @@ export interface PickedPicture {
   blob: Blob;
   name: string;
   kind: ImageKind;
+  /** The options panel's choices (only what the person set; the server fills the rest). */
+  options: GenerationChoice;
+}
+
+/** The options panel's fields as the request's options: blank or out-of-range numbers are left out. */
+export function toChoice(fields: {
+  quality: string;
+  seed: string;
+  textureSize: string;
+  faces: string;
+}): GenerationChoice {
+  const choice: GenerationChoice = {};
+  if (fields.quality === 'fast' || fields.quality === 'balanced' || fields.quality === 'high') {
+    choice.quality = fields.quality;
+  }
+  const seed = Number(fields.seed.trim());
+  if (fields.seed.trim() !== '' && Number.isInteger(seed) && seed >= 1 && seed <= 2_147_483_647)
+    choice.seed = seed;
+  const size = Number(fields.textureSize);
+  if (size === 1024 || size === 2048 || size === 4096) choice.texture_size = size;
+  const faces = Number(fields.faces.trim());
+  if (fields.faces.trim() !== '' && Number.isInteger(faces) && faces >= 10_000 && faces <= 1_000_000) {
+    choice.faces = faces;
+  }
+  return choice;
 }
 
 /** Choose, drop, paste or photograph a picture; check it as the server would; show it; send it. */
@@ -41,6 +67,11 @@ export class UploadPanel {
   protected readonly picked = signal<PickedPicture | undefined>(undefined);
   protected readonly previewUrl = signal<string | undefined>(undefined);
   protected readonly checking = signal(false);
+  /** The options panel (closed by default): raw field values, read when the picture is sent. */
+  protected readonly quality = signal('balanced');
+  protected readonly seed = signal('');
+  protected readonly textureSize = signal('2048');
+  protected readonly faces = signal('');
   protected readonly dragging = signal(false);
   protected readonly rejection = signal<{ status: number; error: string } | undefined>(undefined);
   protected readonly rejectionText = computed(() => {
@@ -114,7 +145,13 @@ export class UploadPanel {
 
   protected submit(): void {
     const picked = this.picked();
-    if (picked && !this.busy()) this.submitted.emit(picked);
+    const options = toChoice({
+      quality: this.quality(),
+      seed: this.seed(),
+      textureSize: this.textureSize(),
+      faces: this.faces(),
+    });
+    if (picked && !this.busy()) this.submitted.emit({ ...picked, options });
   }
 
   protected clear(): void {
@@ -135,7 +172,7 @@ export class UploadPanel {
         return;
       }
       this.revokePreview();
-      this.picked.set({ blob: file, name: uploadFileName(file, check.kind), kind: check.kind });
+      this.picked.set({ blob: file, name: uploadFileName(file, check.kind), kind: check.kind, options: {} });
       this.previewUrl.set(URL.createObjectURL(file));
     } finally {
       this.checking.set(false);

@@ -55,11 +55,21 @@ export function computeFraming(object: Object3D, verticalFovDeg: number, aspect:
   const sphere = box.isEmpty() ? new Sphere(new Vector3(), 1) : box.getBoundingSphere(new Sphere());
   const tight = box.isEmpty() ? 0 : vertexRadius(object, sphere.center);
   if (tight > 0 && tight < sphere.radius) sphere.radius = tight;
+  return framingFor(sphere.center, sphere.radius, verticalFovDeg, aspect);
+}
+
+/** Framing of a sphere (centre, radius) for this field of view and aspect. */
+export function framingFor(
+  center: Vector3,
+  sphereRadius: number,
+  verticalFovDeg: number,
+  aspect: number,
+): Framing {
   // A flat or single-point model still needs a positive radius for the camera maths.
-  const radius = sphere.radius > 0 && Number.isFinite(sphere.radius) ? sphere.radius : 1;
+  const radius = sphereRadius > 0 && Number.isFinite(sphereRadius) ? sphereRadius : 1;
   const distance = fitDistance(radius, verticalFovDeg, Math.max(aspect, 1e-3));
   return {
-    center: sphere.center.clone(),
+    center: center.clone(),
     radius,
     distance,
     near: Math.max(distance - radius, radius) / 100,

@@ -12,9 +12,10 @@ import {
   untracked,
   viewChild,
 } from '@angular/core';
-import { Group, Object3D } from 'three';
+import { Group, InstancedMesh, Object3D } from 'three';
 import { OrbitControls } from 'three/examples/jsm/controls/OrbitControls.js';
 
+import type { TaskPreview } from '../../core/events/task-state';
 import { I18n } from '../../core/i18n/i18n';
 import { ArMode, detectArMode, openQuickLook, readPlatformHints, sceneViewerIntent } from './ar';
 import { createOrbitControls, fitControls } from './controls';
@@ -23,9 +24,14 @@ import { applyRoomEnvironment } from './environment';
 import { Framing, computeFraming, fitDistance, placeCamera } from './framing';
 import { ModelLoadError, loadModel } from './model-loader';
 import { RendererHost, VIEWER_BACKGROUND } from './renderer-host';
+import { buildVoxelMesh, readPicture, voxelFraming } from './voxel-mesh';
+import { PictureData, decodeVoxels } from './voxel-preview';
 
-/** What the viewer shows: loading, the model, an error, or that WebGL is missing. */
-export type ViewerState = 'loading' | 'ready' | 'error' | 'no-webgl';
+/**
+ * What the viewer shows: the voxel preview while the model is made, loading, the model, an
+ * error, or that WebGL is missing.
+ */
+export type ViewerState = 'preview' | 'loading' | 'ready' | 'error' | 'no-webgl';
 
 /** Emitted once a model is shown: its file's Last-Modified and size in bytes. */
 export interface ModelLoadedInfo {
@@ -42,8 +48,12 @@ export interface ModelLoadedInfo {
   host: { '[attr.data-state]': 'state()' },
 })
 export class ModelViewer {
-  /** The GLB to show (same-origin path, /static/{uuid}.glb). */
-  readonly src = input.required<string>();
+  /** The GLB to show (same-origin path, /static/{uuid}.glb); none yet while previewing. */
+  readonly src = input<string | undefined>(undefined);
+  /** The latest voxel preview of the task being made: drawn until `src` arrives. */
+  readonly preview = input<TaskPreview | undefined>(undefined);
+  /** The uploaded picture, which colours the preview's voxels (clay without it). */
+  readonly picture = input<Blob | undefined>(undefined);
   /** The original GLB for editing tools; the viewed one when absent. */
   readonly downloadUrl = input<string | undefined>(undefined);
   /** Path of the share page (/m/{uuid}); no share button when absent. */
@@ -68,6 +78,10 @@ export class ModelViewer {
   private controls: OrbitControls | undefined;
   private disposeEnvironment: (() => void) | undefined;
   private model: Object3D | undefined;
+  private voxels: InstancedMesh | undefined;
+  private shownPreviewRev = 0;
+  private previewAbort: AbortController | undefined;
+  private pictureData: { blob: Blob; data: Promise<PictureData | undefined> } | undefined;
   private framing: Framing | undefined;
   private userMoved = false;
   private loadAbort: AbortController | undefined;
@@ -77,7 +91,11 @@ export class ModelViewer {
     afterNextRender(() => this.startRenderer());
     effect(() => {
       const src = this.src();
-      if (this.hostReady()) untracked(() => void this.load(src));
+      if (src !== undefined && this.hostReady()) untracked(() => void this.load(src));
+    });
+    effect(() => {
+      const preview = this.preview();
+      if (preview !== undefined && this.hostReady()) untracked(() => void this.showPreview(preview));
     });
     inject(DestroyRef).onDestroy(() => this.teardown());
   }
@@ -104,7 +122,7 @@ export class ModelViewer {
   }
 
   protected downloadName(): string {
-    const match = /([0-9a-f-]{36})/i.exec(this.src());
+    const match = /([0-9a-f-]{36})/i.exec(this.src() ?? '');
     return `kiln3d-${match?.[1] ?? 'model'}.glb`;
   }
 
@@ -126,7 +144,7 @@ export class ModelViewer {
     if (mode === 'scene-viewer') {
       // Scene Viewer fetches the file itself and is not known to decode EXT_meshopt_compression:
       // give it the engine's plain original rather than the web-optimised copy.
-      const glb = new URL(this.downloadUrl() ?? this.src(), location.origin).toString();
+      const glb = new URL(this.downloadUrl() ?? this.src() ?? '/', location.origin).toString();
       location.href = sceneViewerIntent(glb, this.modelTitle(), location.href);
     } else if (mode === 'quick-look' && this.model) {
       this.arBusy.set(true);
@@ -190,20 +208,90 @@ export class ModelViewer {
     }
   }
 
+  /**
+   * Fetches and draws a voxel preview, replacing an older one (disposed), unless the model is
+   * already in (or on its way). The first one is framed like a model; later ones keep the camera.
+   */
+  private async showPreview(preview: TaskPreview): Promise<void> {
+    const host = this.host;
+    if (!host || this.src() !== undefined || preview.rev <= this.shownPreviewRev) return;
+    this.previewAbort?.abort();
+    const abort = new AbortController();
+    this.previewAbort = abort;
+    try {
+      const response = await fetch(preview.url, { signal: abort.signal, cache: 'no-store' });
+      if (!response.ok) return; // expired or not there yet: the next preview or the model follows
+      const rev = Number(response.headers.get('X-Preview-Rev'));
+      const grid = decodeVoxels(
+        await response.arrayBuffer(),
+        Number(response.headers.get('X-Preview-Resolution')),
+        response.headers.get('X-Preview-Encoding') ?? '',
+      );
+      const picture = await this.pictureOf(this.picture());
+      if (abort.signal.aborted || this.src() !== undefined || this.host !== host) return;
+      if (Number.isFinite(rev) && rev <= this.shownPreviewRev) return;
+      this.shownPreviewRev = Number.isFinite(rev) && rev > 0 ? rev : preview.rev;
+      const mesh = buildVoxelMesh(grid, picture);
+      const framing = voxelFraming(grid, host.camera.fov, host.aspect);
+      const first = this.voxels === undefined;
+      if (this.voxels) disposeObject(this.voxels);
+      // Centred like a model; a finer preview keeps the first one's centre, so nothing moves.
+      const center = first ? framing.center : (this.framing?.center ?? framing.center);
+      mesh.position.sub(center);
+      host.scene.add(mesh);
+      this.voxels = mesh;
+      if (first) {
+        this.framing = framing;
+        this.userMoved = false;
+        this.frame(framing);
+        if (this.controls) fitControls(this.controls, framing);
+      }
+      this.state.set('preview');
+      host.requestRender();
+    } catch {
+      // A preview is a courtesy: a bad or interrupted one leaves the view as it was.
+    }
+  }
+
+  /** The picture's pixels, decoded once per picture. */
+  private pictureOf(blob: Blob | undefined): Promise<PictureData | undefined> {
+    if (!blob) return Promise.resolve(undefined);
+    if (this.pictureData?.blob !== blob) this.pictureData = { blob, data: readPicture(blob) };
+    return this.pictureData.data;
+  }
+
+  /**
+   * Shows the loaded model. After a preview it takes the voxels' place (they are disposed) in the
+   * same spot, and the camera stays where it is: the voxels were framed like the model, whose
+   * vertices lie within them, so the model appears where the shape was, with no jump.
+   */
   private replaceModel(scene: Group): void {
     const host = this.host;
     const controls = this.controls;
     if (!host || !controls) return;
     if (this.model) disposeObject(this.model);
+    this.previewAbort?.abort();
+    const previewFraming = this.voxels ? this.framing : undefined;
+    if (this.voxels) {
+      disposeObject(this.voxels);
+      this.voxels = undefined;
+    }
     const framing = computeFraming(scene, host.camera.fov, host.aspect);
-    scene.position.sub(framing.center);
+    scene.position.sub(previewFraming?.center ?? framing.center);
     host.scene.add(scene);
     this.model = scene;
-    this.framing = framing;
-    this.userMoved = false;
     setWireframe(scene, this.wireframe());
-    this.frame(framing);
-    fitControls(controls, framing);
+    if (previewFraming) {
+      // Zoom limits for the model; the target and the camera stay as the user left them.
+      this.framing = { ...framing, center: previewFraming.center };
+      controls.minDistance = framing.radius * 0.2;
+      controls.maxDistance = framing.distance * 5;
+    } else {
+      this.framing = framing;
+      this.userMoved = false;
+      this.frame(framing);
+      fitControls(controls, framing);
+    }
     host.requestRender();
   }
 
@@ -219,6 +307,8 @@ export class ModelViewer {
 
   private teardown(): void {
     this.loadAbort?.abort();
+    this.previewAbort?.abort();
+    if (this.voxels) disposeObject(this.voxels);
     clearTimeout(this.shareNoteTimer);
     if (this.model) disposeObject(this.model);
     this.controls?.dispose();

@@ -12,17 +12,29 @@ import type {
   Error as _kiln3d_inference_v1_Error,
   Error__Output as _kiln3d_inference_v1_Error__Output,
 } from '../../../kiln3d/inference/v1/Error';
+import type {
+  Preview as _kiln3d_inference_v1_Preview,
+  Preview__Output as _kiln3d_inference_v1_Preview__Output,
+} from '../../../kiln3d/inference/v1/Preview';
 
 export interface GenerateEvent {
   progress?: _kiln3d_inference_v1_Progress | null;
   done?: _kiln3d_inference_v1_Done | null;
   error?: _kiln3d_inference_v1_Error | null;
-  event?: 'progress' | 'done' | 'error';
+  /**
+   * zero or more, before the terminal event; the latest one wins
+   */
+  preview?: _kiln3d_inference_v1_Preview | null;
+  event?: 'progress' | 'done' | 'error' | 'preview';
 }
 
 export interface GenerateEvent__Output {
   progress?: _kiln3d_inference_v1_Progress__Output | null;
   done?: _kiln3d_inference_v1_Done__Output | null;
   error?: _kiln3d_inference_v1_Error__Output | null;
-  event?: 'progress' | 'done' | 'error';
+  /**
+   * zero or more, before the terminal event; the latest one wins
+   */
+  preview?: _kiln3d_inference_v1_Preview__Output | null;
+  event?: 'progress' | 'done' | 'error' | 'preview';
 }

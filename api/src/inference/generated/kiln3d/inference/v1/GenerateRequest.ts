@@ -25,6 +25,20 @@ export interface GenerateRequest {
    * Deadline the engine stops itself at (seconds, 0 = none). The api enforces it as well.
    */
   timeoutS?: number;
+  /**
+   * Generation options (POST /api/generate's quality, texture_size, faces); the zero value lets
+   * the engine use its own setting. An engine that has no such setting ignores it and says so
+   * in Done.ignored. pipeline_type: TRELLIS.2's '512', '1024', '1024_cascade', '1536_cascade'.
+   */
+  pipelineType?: string;
+  /**
+   * Texture side in pixels (1024, 2048, 4096).
+   */
+  textureSize?: number;
+  /**
+   * Decimation target: the model's face count at most.
+   */
+  faces?: number;
 }
 
 export interface GenerateRequest__Output {
@@ -50,4 +64,18 @@ export interface GenerateRequest__Output {
    * Deadline the engine stops itself at (seconds, 0 = none). The api enforces it as well.
    */
   timeoutS: number;
+  /**
+   * Generation options (POST /api/generate's quality, texture_size, faces); the zero value lets
+   * the engine use its own setting. An engine that has no such setting ignores it and says so
+   * in Done.ignored. pipeline_type: TRELLIS.2's '512', '1024', '1024_cascade', '1536_cascade'.
+   */
+  pipelineType: string;
+  /**
+   * Texture side in pixels (1024, 2048, 4096).
+   */
+  textureSize: number;
+  /**
+   * Decimation target: the model's face count at most.
+   */
+  faces: number;
 }

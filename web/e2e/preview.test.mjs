@@ -1,0 +1,97 @@
+// The live preview: while the simulate engine runs, the viewer draws the task's voxels (coloured
+// from the picture) before `completed`, then the finished model takes their place without the
+// camera moving: the model lands where the voxels were.
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+
+import { SAMPLES_DIR, analyseViewer, launchBrowser, newPage, startApi } from './helpers.mjs';
+
+describe('live voxel preview', () => {
+  let api;
+  let browser;
+
+  before(async () => {
+    // Long enough that the previews (at 30% and 60%) stay on screen for seconds, even when software
+    // GL on a busy machine takes seconds to draw the first frame.
+    api = await startApi({ SIMULATE_SECONDS: '20' });
+    browser = await launchBrowser();
+  });
+
+  after(async () => {
+    await browser?.close();
+    await api?.stop();
+  });
+
+  test('voxels on the canvas before completed, then the model in their place', async () => {
+    const { context, page, errors } = await newPage(browser);
+    try {
+      const previewFetches = [];
+      page.on('response', (r) => {
+        if (/\/api\/tasks\/[0-9a-f-]{36}\/preview\?rev=\d+$/.test(r.url())) previewFetches.push(r);
+      });
+      await page.goto(api.baseUrl);
+      await page
+        .locator('[data-testid=file-input]')
+        .setInputFiles(join(SAMPLES_DIR, 'typical_misc_lantern.png'));
+      await page.locator('[data-testid=thumbnail]').waitFor();
+      // The options panel starts closed; a quality and a seed chosen there go with the picture.
+      const options = page.locator('[data-testid=options]');
+      assert.equal(await options.evaluate((details) => details.open), false);
+      await options.locator('summary').click();
+      await page.locator('[data-testid=option-quality]').selectOption('fast');
+      await page.locator('[data-testid=option-seed]').fill('7');
+      const accepted = page.waitForResponse((r) => r.url().endsWith('/api/generate'));
+      await page.locator('[data-testid=generate]').click();
+      const taskId = (await (await accepted).json()).task_id;
+
+      // Polled on a timer: rAF-paced polling lags behind while software GL draws the frames.
+      await page.waitForFunction(
+        () => document.querySelector('kiln-model-viewer')?.getAttribute('data-state') === 'preview',
+        null,
+        { polling: 100, timeout: 30_000 },
+      );
+      // Still being made while the voxels are drawn.
+      assert.equal(await page.locator('[data-testid=status-completed]').count(), 0, 'completed too early');
+      assert.equal(await page.locator('[data-testid=status-processing]').count(), 1);
+      // The caption overlays the canvas's foot: hidden for the measurement, which is of the canvas.
+      const caption = page.locator('[data-testid=preview-caption]');
+      assert.equal(await caption.count(), 1);
+      await caption.evaluate((element) => (element.style.visibility = 'hidden'));
+      const voxels = await analyseViewer(page, 'preview-voxels.png');
+      // The viewer still showed the preview after the screenshot, so the picture is of the voxels.
+      assert.equal(await page.locator('kiln-model-viewer').getAttribute('data-state'), 'preview');
+      assert.ok(voxels.fraction > 0.02, `voxels cover ${(voxels.fraction * 100).toFixed(1)}% of the canvas`);
+      assert.ok(!Object.values(voxels.touches).every(Boolean), `voxels clipped: ${JSON.stringify(voxels)}`);
+      assert.ok(previewFetches.length >= 1);
+      assert.equal(previewFetches[0].status(), 200);
+      assert.equal(await previewFetches[0].headerValue('x-preview-encoding'), 'xyz8');
+
+      await page.locator('[data-testid=status-completed]').waitFor({ timeout: 60_000 });
+      await page.locator('kiln-model-viewer[data-state=ready]').waitFor({ timeout: 60_000 });
+      const model = await analyseViewer(page, 'preview-model.png');
+      assert.ok(model.fraction > 0.02);
+      // No jump: the model's outline on screen is where the voxels' was (within a tenth of the canvas).
+      const tolerance = 0.1 * Math.max(model.width, model.height);
+      for (const side of ['minX', 'minY', 'maxX', 'maxY']) {
+        assert.ok(
+          Math.abs(model.box[side] - voxels.box[side]) <= tolerance,
+          `${side}: voxels ${voxels.box[side]}, model ${model.box[side]}`,
+        );
+      }
+
+      // "New variation": the same picture and options, another seed.
+      const first = await (await fetch(`${api.baseUrl}/api/tasks/${taskId}`)).json();
+      assert.deepEqual(first.options, { quality: 'fast', seed: 7, texture_size: 2048, faces: 500000 });
+      const again = page.waitForResponse((r) => r.url().endsWith('/api/generate'));
+      await page.locator('[data-testid=variation]').click();
+      const variationId = (await (await again).json()).task_id;
+      const variation = await (await fetch(`${api.baseUrl}/api/tasks/${variationId}`)).json();
+      assert.equal(variation.options.quality, 'fast');
+      assert.notEqual(variation.options.seed, 7, 'a new seed');
+      assert.deepEqual(errors, []);
+    } finally {
+      await context.close();
+    }
+  });
+});
