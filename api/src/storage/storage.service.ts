@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { copyFile, readdir, rm } from 'node:fs/promises';
+import { createWriteStream, existsSync } from 'node:fs';
+import { copyFile, readdir, rename, rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { GlbOptimisationError, GlbOptimizer } from '../glb/glb-optimizer';
 import { ModelStore } from './model-store';
@@ -57,10 +59,16 @@ export class StorageService implements OnModuleInit {
    * job for a problem in an optional step.
    */
   async publishWebModel(taskId: string): Promise<void> {
+    const source = this.sourcePath(taskId);
     const temporary = this.temporaryPath(taskId);
+    // The source was published by the GPU job (publishSource), maybe on another machine: with an
+    // object store this process fetches it into its own work folder first (a local store's work
+    // folder is the store itself, where it already is).
+    const fetched = !existsSync(source);
     try {
+      if (fetched) await this.fetchModel(sourceModelName(taskId), source);
       try {
-        const stats = await this.optimizer.optimise(this.sourcePath(taskId), temporary);
+        const stats = await this.optimizer.optimise(source, temporary);
         this.logger.log(
           `optimised task=${taskId} ${stats.sourceBytes} -> ${stats.webBytes} bytes in ` +
             `${stats.seconds.toFixed(2)} s (${stats.textures} WebP texture(s))`,
@@ -72,12 +80,34 @@ export class StorageService implements OnModuleInit {
           `optimisation failed task=${taskId}: ${error.message}; publishing the source unchanged`,
         );
         await rm(temporary, { force: true });
-        await copyFile(this.sourcePath(taskId), temporary);
+        await copyFile(source, temporary);
       }
-      await this.store.publish(this.sourcePath(taskId), sourceModelName(taskId));
       await this.store.publish(temporary, webModelName(taskId));
     } catch (error) {
       await rm(temporary, { force: true });
+      throw error;
+    } finally {
+      if (fetched) await rm(source, { force: true });
+    }
+  }
+
+  /**
+   * Publishes the source GLB the sidecar wrote (sourcePath) to the store, at the end of the GPU
+   * job: whichever worker then makes the web model (publishWebModel) finds it there. A local
+   * store's work folder is the store, so this is a no-op there; a bucket gets one upload.
+   */
+  async publishSource(taskId: string): Promise<void> {
+    await this.store.publish(this.sourcePath(taskId), sourceModelName(taskId));
+  }
+
+  /** Copies a model from the store to a local file (written whole, then renamed into place). */
+  private async fetchModel(name: string, path: string): Promise<void> {
+    const partial = `${path}.${randomBytes(4).toString('hex')}.fetch`;
+    try {
+      await pipeline(await this.store.read(name), createWriteStream(partial));
+      await rename(partial, path);
+    } catch (error) {
+      await rm(partial, { force: true });
       throw error;
     }
   }

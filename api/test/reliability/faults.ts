@@ -11,6 +11,7 @@ import { getJson, readSse } from '../support/http-client';
 import { type CategoryRun, Recorder, type SuiteApi, freshRedis, startSuiteApi } from './harness';
 import { discPng } from './images';
 import { imagePart, postMultipart } from './multipart';
+import { FOLDER_MARKER } from '../../src/storage/local-model-store';
 
 interface Health {
   status?: string;
@@ -313,7 +314,7 @@ async function diskFills(recorder: Recorder): Promise<void> {
         for (const name of [`${id}.glb`, `${id}.source.glb`]) {
           assert.equal((await fetch(`${store.api.url}/static/${name}`)).status, 404, `${name} is not served`);
         }
-        const left = readdirSync(mount.path).filter((f) => f !== 'filler.bin');
+        const left = readdirSync(mount.path).filter((f) => f !== 'filler.bin' && f !== FOLDER_MARKER);
         assert.deepEqual(left, [], 'nothing partial left in the store');
         rmSync(filler);
         const next = await submit(store, recorder, await discPng());

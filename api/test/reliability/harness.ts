@@ -7,6 +7,7 @@ import { GENERATION_QUEUE } from '../../src/tasks/queue/job-names';
 import { type ApiProcess, type StartOptions, startApi } from '../support/api-process';
 import { TEST_REDIS_URL, type TempDir, clearKilnKeys, sleep, tempDir } from '../support/env';
 import { type CategoryReport, emptyReport } from './report';
+import { FOLDER_MARKER } from '../../src/storage/local-model-store';
 
 /** quick: inside `npm test` (a minute or two on 2 cores); full: `npm run test:reliability`. */
 export type Profile = 'quick' | 'full';
@@ -127,11 +128,13 @@ function filesUnder(root: string): string[] {
 
 /**
  * Files left behind: in TMPDIR anything; in the model store anything that is not one of the two
- * names of a task in `completed` (other tasks must leave nothing there).
+ * names of a task in `completed` (other tasks must leave nothing there) or the folder's marker.
  */
 export function strayFiles(suite: SuiteApi, completed: ReadonlySet<string>): string[] {
   const stray = filesUnder(suite.tmpDir).map((f) => `tmp/${f}`);
   for (const file of filesUnder(suite.staticDir)) {
+    // The folder's identity marker (LocalModelStore): written once at start, meant to stay.
+    if (file === FOLDER_MARKER) continue;
     const match = MODEL_NAME.exec(file);
     if (!match || !completed.has(match[1])) stray.push(`static/${file}`);
   }

@@ -96,6 +96,10 @@ void describe('models in an S3-compatible bucket (moto_server)', () => {
     const id = randomUUID();
     const source = await readFile(join(GLB_DIR, 'generic-trigger-left.glb'));
     await writeFile(storage.sourcePath(id), source);
+    // The GPU job publishes the source; the web model may then be made by another worker, which
+    // fetches the source from the bucket (none is left in this work folder after the upload).
+    await storage.publishSource(id);
+    assert.deepEqual(await readdir(store.workDir), [], 'the source is uploaded, not kept locally');
     await storage.publishWebModel(id);
     assert.deepEqual(await readdir(store.workDir), [], 'local copies removed once uploaded');
 

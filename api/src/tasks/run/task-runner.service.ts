@@ -106,6 +106,8 @@ export class TaskRunner {
       if (!current || current.record.status !== 'processing') return 'skipped';
       const result = await this.generate(taskId, current.record.options, progress, preview, signal);
       await Promise.all([progress.flushed(), preview.flushed()]);
+      // In the store before the hand-off: another worker may make the web model (publishWebModel).
+      await this.storage.publishSource(taskId);
       const payload: WebModelPayload = {
         taskId,
         startedAt,
