@@ -22,6 +22,7 @@ import {
   ROOT,
   checkNode,
   ensureChromium,
+  ensureMoto,
   ensureNodeModules,
   ensurePython,
   ensureRedis,
@@ -103,6 +104,8 @@ async function main() {
   await ensurePython();
   await ensureWebBuild();
   await ensureChromium();
+  // The scale-out row's object store (moto_server), as the tests start it.
+  await ensureMoto();
   const redis = await ensureRedis('redis://127.0.0.1:6379', { persist: false });
   if (options.build) {
     rmSync(join(ROOT, 'dist', 'api-test'), { recursive: true, force: true });

@@ -1,0 +1,134 @@
+import { join } from 'node:path';
+import { type ApiProcess, startApi } from '../../test/support/api-process';
+import { clearKilnKeys } from '../../test/support/env';
+import { sample } from '../../test/support/http-client';
+import { readTimedSse, timedEvents } from '../../test/support/raw-http';
+import { type BenchContext, type BenchLine, type BenchRow, median, ratioLine } from '../support/bench-row';
+
+const PICTURE = sample('typical_misc_lantern.png');
+
+function send(api: ApiProcess, seed: number): Promise<Response> {
+  const form = new FormData();
+  form.append('image', new Blob([PICTURE], { type: 'image/png' }), 'lantern.png');
+  form.append('seed', String(seed));
+  return fetch(`${api.url}/api/generate`, { method: 'POST', body: form });
+}
+
+interface PreviewRun {
+  /** processing → first `preview` event, and → its voxels fetched, and → `completed` (ms). */
+  eventMs: number;
+  voxelsMs: number;
+  completedMs: number;
+  eventBytes: number;
+  voxelBytes: number;
+}
+
+/** One job followed on its SSE stream: when the first preview came, and its size. */
+async function previewRun(api: ApiProcess, seed: number, timeoutMs: number): Promise<PreviewRun> {
+  const accepted = (await (await send(api, seed)).json()) as { task_id: string };
+  const read = await readTimedSse(`${api.url}/api/status/${accepted.task_id}`, { timeoutMs });
+  const events = timedEvents(read);
+  const processing = events.find((e) => e.event === 'processing');
+  const preview = events.find((e) => e.event === 'preview');
+  const end = events.at(-1);
+  if (!processing || !preview || end?.event !== 'completed') {
+    throw new Error(`task ${accepted.task_id}: no processing, preview and completed events (${end?.event})`);
+  }
+  const started = Date.now();
+  const voxels = await (await fetch(String(preview.data['url']))).arrayBuffer();
+  return {
+    eventMs: preview.at - processing.at,
+    voxelsMs: preview.at - processing.at + (Date.now() - started),
+    completedMs: end.at - processing.at,
+    eventBytes: Buffer.byteLength(
+      `id: ${preview.id}\nevent: preview\ndata: ${JSON.stringify(preview.data)}\n\n`,
+    ),
+    voxelBytes: voxels.byteLength,
+  };
+}
+
+/**
+ * Issue 12's figures: how soon the first voxel preview is in the client's hands after processing
+ * starts, against `completed` (what a viewer without previews waits for), the bytes of a preview
+ * event and of its voxels; and an instant repeat (POST + GET of the same picture and options)
+ * against the full job. Simulate engine: its first preview comes when its structure stage ends,
+ * at 30 % of SIMULATE_SECONDS (TRELLIS.2 reaches its structure sooner: seconds of a 30-90 s job).
+ */
+export const row: BenchRow = {
+  name: 'preview',
+  order: 60,
+  async run(context: BenchContext): Promise<BenchLine[]> {
+    const seconds = context.quick ? 2 : 20;
+    const jobs = context.quick ? 1 : 3;
+    await clearKilnKeys(context.redisUrl);
+    const api = await startApi({
+      staticDir: join(context.workDir, 'static'),
+      logDir: join(context.workDir, 'logs'),
+      env: {
+        REDIS_URL: context.redisUrl,
+        INFERENCE_ENGINE: 'simulate',
+        SIMULATE_SECONDS: String(seconds),
+        // The test harness turns repeats off; this row measures them.
+        INSTANT_REPEATS: 'on',
+      },
+    });
+    try {
+      const runs: PreviewRun[] = [];
+      for (let i = 0; i < jobs; i++) {
+        context.log(`preview: job ${i + 1} of ${jobs} (simulate ${seconds} s)`);
+        runs.push(await previewRun(api, 1000 + i, seconds * 1000 * 6 + 30_000));
+      }
+      const repeats: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        const t0 = performance.now();
+        const accepted = (await (await send(api, 1000)).json()) as { task_id: string };
+        const task = (await (await fetch(`${api.url}/api/tasks/${accepted.task_id}`)).json()) as {
+          status: string;
+          reused?: boolean;
+        };
+        if (task.status !== 'completed' || task.reused !== true) throw new Error('a repeat was not reused');
+        repeats.push(performance.now() - t0);
+      }
+      const completedS = median(runs.map((r) => r.completedMs)) / 1000;
+      const label = `\`completed\`, simulate ${seconds} s`;
+      const note = `${jobs} job(s), median; simulate's structure stage ends at 30 % of the job`;
+      return [
+        ratioLine(
+          {
+            row: 'preview',
+            figure: 'processing → first preview event',
+            value: median(runs.map((r) => r.eventMs)) / 1000,
+            unit: 's',
+            note,
+          },
+          { label, value: completedS },
+          undefined,
+        ),
+        ratioLine(
+          {
+            row: 'preview',
+            figure: 'processing → voxels fetched',
+            value: median(runs.map((r) => r.voxelsMs)) / 1000,
+            unit: 's',
+            note: 'goal on the owner GPU (TRELLIS.2): ≤ 5 s; here the simulate timing decides it',
+          },
+          { label, value: completedS },
+          undefined,
+        ),
+        { row: 'preview', figure: 'preview event', value: median(runs.map((r) => r.eventBytes)), unit: 'B' },
+        { row: 'preview', figure: 'preview voxels', value: median(runs.map((r) => r.voxelBytes)), unit: 'B' },
+        {
+          ...ratioLine(
+            { row: 'instant repeat', figure: 'POST + GET, median of 5', value: median(repeats), unit: 'ms' },
+            { label: 'the full job', value: completedS * 1000 },
+            undefined,
+          ),
+          goal: '≤ 100 ms',
+          met: median(repeats) <= 100,
+        },
+      ];
+    } finally {
+      await api.stop();
+    }
+  },
+};
