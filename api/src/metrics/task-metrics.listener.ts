@@ -46,14 +46,9 @@ export class TaskMetricsListener implements OnModuleInit, OnModuleDestroy {
     this.unlisten?.();
   }
 
-  /**
-   * True for the one process that gets to count this finished task. Redis pub/sub ignores the
-   * database number, so an instance on another database of the same server publishes on the same
-   * channel: only a task stored in this instance's database is ours to count.
-   */
+  /** True for the one process that gets to count this finished task (channels are per database). */
   private async claim(taskId: string): Promise<boolean> {
     const client = this.redis.client;
-    if ((await client.exists(RedisKeys.task(taskId))) === 0) return false;
     return (await client.set(RedisKeys.metricsClaim(taskId), '1', 'EX', CLAIM_TTL_S, 'NX')) === 'OK';
   }
 }

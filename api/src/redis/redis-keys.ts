@@ -26,7 +26,7 @@ export const RedisKeys = {
   metricsClaim: (taskId: string) => `${PREFIX}metrics-counted:${taskId}`,
   /** Bull's own keys live under this prefix. */
   bullPrefix: `${PREFIX}bull`,
-  /** Pub/sub: "<seq>\n<taskId>\n<snapshot JSON>" for every task change. */
+  /** Pub/sub (RedisService.channel() adds the database): "<seq>\n<taskId>\n<snapshot JSON>" for every task change. */
   taskEventsChannel: `${PREFIX}task-events`,
   /** Hash: process id -> its last heartbeat (JSON: role, host, pid, store identity, worker state). */
   nodes: `${PREFIX}nodes`,

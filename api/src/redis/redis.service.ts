@@ -8,6 +8,10 @@ export type ChannelListener = (message: string) => void;
 /**
  * The api's Redis connections: one for commands and one subscriber that fans pub/sub messages
  * out to in-process listeners by channel (SSE and cancellation work on any api process).
+ *
+ * Pub/sub ignores database numbers (every client of a server hears every channel), so channel
+ * names carry the database (`channel()`): instances on different databases of one server never
+ * hear each other's task events or cancels. Every publish and subscribe goes through here.
  */
 @Injectable()
 export class RedisService implements OnApplicationShutdown {
@@ -15,10 +19,13 @@ export class RedisService implements OnApplicationShutdown {
   readonly client: Redis;
   private readonly subscriber: Redis;
   private readonly listeners = new ListenerRegistry<ChannelListener>();
+  /** The database number, part of every channel name. */
+  private readonly db: number;
 
   constructor(@Inject(APP_CONFIG) config: AppConfig) {
     this.client = new Redis(config.redisUrl, { maxRetriesPerRequest: 3, enableReadyCheck: true });
     this.subscriber = new Redis(config.redisUrl, { maxRetriesPerRequest: null, enableReadyCheck: false });
+    this.db = this.client.options.db ?? 0;
     // ioredis retries forever; say so once per outage, not at every attempt.
     for (const [name, connection] of [
       ['commands', this.client],
@@ -49,11 +56,22 @@ export class RedisService implements OnApplicationShutdown {
     });
   }
 
+  /** The name a channel (RedisKeys.*Channel) has on the server: `{name}@{db}`. */
+  channel(name: string): string {
+    return `${name}@${this.db}`;
+  }
+
+  /** Publishes on a channel (its name for this database, channel()). */
+  async publish(name: string, message: string): Promise<void> {
+    await this.client.publish(this.channel(name), message);
+  }
+
   /**
-   * Listens to a channel; returns the unsubscribe. The subscription is made in the background
+   * Listens to a channel (its name for this database, channel()); returns the unsubscribe. The subscription is made in the background
    * (and renewed by ioredis after a reconnect), so a start without Redis does not block.
    */
-  listen(channel: string, listener: ChannelListener): () => void {
+  listen(name: string, listener: ChannelListener): () => void {
+    const channel = this.channel(name);
     const remove = this.listeners.add(channel, listener);
     this.subscriber.subscribe(channel).catch((error: unknown) => {
       this.logger.error(

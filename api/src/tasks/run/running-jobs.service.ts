@@ -85,6 +85,6 @@ export class RunningJobsService implements OnModuleInit, OnModuleDestroy {
 
   /** Aborts the task's job on whichever api process runs it. */
   async requestAbort(taskId: string): Promise<void> {
-    await this.redis.client.publish(RedisKeys.cancelChannel, taskId);
+    await this.redis.publish(RedisKeys.cancelChannel, taskId);
   }
 }

@@ -99,7 +99,7 @@ export class TaskStore {
       taskId,
       JSON.stringify({ ...patch, updated_at: this.nowIso() }),
       TASK_TTL_S,
-      RedisKeys.taskEventsChannel,
+      this.redis.channel(RedisKeys.taskEventsChannel),
       allowed.join(','),
     );
     return Number(result);
@@ -120,7 +120,7 @@ export class TaskStore {
       bull.active,
       RedisKeys.taskPrefix,
       TASK_TTL_S,
-      RedisKeys.taskEventsChannel,
+      this.redis.channel(RedisKeys.taskEventsChannel),
       defaultMeanS,
       this.nowIso(),
       bull.jobPrefix,
