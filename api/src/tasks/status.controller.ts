@@ -18,7 +18,6 @@ import {
   ApiOkResponse,
   ApiOperation,
   ApiParam,
-  ApiProduces,
   ApiResponse,
   ApiTags,
   getSchemaPath,
@@ -119,10 +118,10 @@ export class StatusController {
       'The headers say which preview it is (the `rev` query parameter only names a URL per preview).',
   })
   @ApiParam({ name: 'taskId', format: 'uuid' })
-  @ApiProduces('application/octet-stream')
+  // The content type is the 200's alone: its 404 and 401 answer JSON.
   @ApiOkResponse({
     description: 'The packed coordinates',
-    schema: { type: 'string', format: 'binary' },
+    content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } },
     headers: {
       'X-Preview-Rev': { description: '1, 2, ...: which preview of the task', schema: { type: 'integer' } },
       'X-Preview-Stage': { description: 'structure or geometry', schema: { type: 'string' } },
