@@ -7,13 +7,15 @@ import { TasksModule } from '../tasks/tasks.module';
 import { GenerateController } from './generate.controller';
 import { GenerateService } from './generate.service';
 import { ImageUploadInterceptor } from './image-upload.interceptor';
+import { QualitiesController } from './qualities.controller';
+import { QualityPresetsService } from './quality-presets.service';
 import { RepeatRegistry } from './repeat-registry';
 import { UploadGuardMiddleware } from './upload-guard.middleware';
 
 @Module({
   imports: [TasksModule, AccessModule, LimitsModule, StorageModule],
-  controllers: [GenerateController],
-  providers: [GenerateService, ImageUploadInterceptor, RepeatRegistry, Clock],
+  controllers: [GenerateController, QualitiesController],
+  providers: [GenerateService, QualityPresetsService, ImageUploadInterceptor, RepeatRegistry, Clock],
 })
 export class GenerateModule implements NestModule {
   configure(consumer: MiddlewareConsumer): void {

@@ -4,6 +4,7 @@ import sharp from 'sharp';
 import { ApiError, ErrorMessage } from '../common/api-error';
 import type { AdmissionService } from '../tasks/admission/admission.service';
 import { GenerateService } from './generate.service';
+import type { QualityPresetsService } from './quality-presets.service';
 
 /** An admission whose queue is full: every admit() is the contract's 503 (admission.service.ts). */
 class FullAdmission {
@@ -20,12 +21,17 @@ class FullAdmission {
 function service(admission: FullAdmission): GenerateService {
   // Neither is reached: every case ends at the header, the thumbnail or admission.
   const unused = {} as never;
+  // Every preset fits (no job measured yet): the quality check passes.
+  const presets = {
+    assertOffered: (): Promise<void> => Promise.resolve(),
+  } as unknown as QualityPresetsService;
   return new GenerateService(
     admission as unknown as AdmissionService,
     unused,
     unused,
     unused,
     unused,
+    presets,
     unused,
     unused,
     unused,

@@ -13,6 +13,7 @@ import { isTerminal, type TaskState } from '../tasks/state/task-snapshot';
 import { TaskStore } from '../tasks/state/task-store.service';
 import type { GenerateAcceptedDto, GenerateDoneDto } from './generate.dto';
 import { type GenerationOptions, parseGenerationOptions } from './generation-options';
+import { QualityPresetsService } from './quality-presets.service';
 import { RepeatRegistry } from './repeat-registry';
 import { type ImageHeader, inspectImage, normaliseImage, refuseBlank } from './image-normaliser';
 
@@ -39,6 +40,7 @@ export class GenerateService {
     private readonly events: TaskEventsService,
     private readonly tasks: TaskStore,
     private readonly repeats: RepeatRegistry,
+    private readonly presets: QualityPresetsService,
     private readonly storage: StorageService,
     private readonly clock: Clock,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -52,8 +54,8 @@ export class GenerateService {
    * baseUrl: the origin the client's URLs are made absolute against; client: the client's
    * address (common/client-address), for the request log line.
    * fields: the multipart text fields (the generation options, generation-options.ts).
-   * Throws ApiError: 400 (no file, unsupported image, a bad option naming its field), 422 (too
-   * small, nothing to model), 503 (queue full), 429 (the client holds ACTIVE_TASKS_PER_CLIENT
+   * Throws ApiError: 400 (no file, unsupported image, a bad option naming its field), 422 (a
+   * quality preset that does not fit the job limit on this GPU, too small, nothing to model), 503 (queue full), 429 (the client holds ACTIVE_TASKS_PER_CLIENT
    * unfinished tasks); with wait also 409, 422, 500, 504 as the task ended.
    */
   async submit(
@@ -66,6 +68,7 @@ export class GenerateService {
     if (!file) throw new ApiError(400, ErrorMessage.missingImage);
     // Options first: a bad field costs no decoding and no queue slot.
     const options = parseGenerationOptions(fields);
+    await this.presets.assertOffered(options.quality);
     const header = await this.inspect(file, client);
     const admitted = await this.admission.admit(limitKey(client));
     let state: TaskState;

@@ -20,8 +20,10 @@ export const RedisKeys = {
   admissionClients: `${PREFIX}admission-clients`,
   /** rate-limiter-flexible's key prefix for uploads per client per minute (it appends ":<client key>"). */
   uploadRatePrefix: `${PREFIX}upload-rate`,
-  /** Recent job durations in seconds, newest first, for the ETA. */
-  durations: `${PREFIX}durations`,
+  /** Recent GPU-part durations (s) of one quality preset, newest first (tasks/queue/job-durations.ts). */
+  durations: (quality: string) => `${PREFIX}durations:${quality}`,
+  /** "<engine> on <device>" that measured the durations; another one drops them (RECORD_DURATION_LUA). */
+  durationProfile: `${PREFIX}durations-profile`,
   /** Set by the one api process that counts a finished task in its metrics (SET NX, 1 h). */
   metricsClaim: (taskId: string) => `${PREFIX}metrics-counted:${taskId}`,
   /** Bull's own keys live under this prefix. */

@@ -5,6 +5,7 @@ import { Clock } from '../../src/common/clock';
 import { loadConfig } from '../../src/config/app-config';
 import { AdmissionService, RESERVATION_GRACE_MS } from '../../src/tasks/admission/admission.service';
 import { TaskEventsService } from '../../src/tasks/events/task-events.service';
+import type { DurationEstimates } from '../../src/tasks/queue/job-durations';
 import { JobDurationsService } from '../../src/tasks/queue/job-durations.service';
 import type { TaskEvent } from '../../src/tasks/events/task-event';
 import { TASK_TTL_S, TaskStore } from '../../src/tasks/state/task-store.service';
@@ -125,13 +126,18 @@ void describe('task state and admission on real Redis', () => {
     assert.ok((await storeA.update(id, { status: 'processing' }, ['queued'])) > 0);
   });
 
+  /** The same expected seconds for every quality and for any job. */
+  const flat = (seconds: number): DurationEstimates => ({
+    byQuality: { fast: seconds, balanced: seconds, high: seconds },
+    any: seconds,
+  });
+
   void it('publishes FIFO positions and ETAs from the wait list (rightmost runs next)', async () => {
     const ids = ['a', 'b', 'c'].map((c) => `${c.repeat(8)}-0000-4000-8000-000000000000`);
     for (const id of ids) await storeA.create(id, Buffer.from('x'));
     // Bull LPUSHes new jobs: ids[0] came first, so it is rightmost.
     await redisA.client.lpush(WAIT_LIST, ...ids);
-    await redisA.client.lpush(RedisKeys.durations, '10', '20');
-    assert.equal(await storeA.refreshPositions(BULL, 99), 3);
+    assert.equal(await storeA.refreshPositions(BULL, flat(15)), 3);
     const records = await Promise.all(ids.map((id) => storeA.get(id)));
     assert.deepEqual(
       records.map((s) => [s?.record.position, s?.record.eta_s]),
@@ -141,14 +147,14 @@ void describe('task state and admission on real Redis', () => {
         [3, 45],
       ],
     );
-    assert.equal(await storeA.refreshPositions(BULL, 99), 0, 'unchanged positions publish nothing');
+    assert.equal(await storeA.refreshPositions(BULL, flat(15)), 0, 'unchanged positions publish nothing');
   });
 
-  void it('before any job ran, takes the given mean duration for the ETA (whole seconds, rounded)', async () => {
+  void it('ETAs in whole seconds, rounded', async () => {
     const ids = ['d', 'e'].map((c) => `${c.repeat(8)}-0000-4000-8000-000000000000`);
     for (const id of ids) await storeA.create(id, Buffer.from('x'));
     await redisA.client.lpush(WAIT_LIST, ...ids);
-    assert.equal(await storeA.refreshPositions(BULL, 12.4), 2);
+    assert.equal(await storeA.refreshPositions(BULL, flat(12.4)), 2);
     const records = await Promise.all(ids.map((id) => storeA.get(id)));
     assert.deepEqual(
       records.map((s) => [s?.record.position, s?.record.eta_s]),
@@ -159,6 +165,38 @@ void describe('task state and admission on real Redis', () => {
     );
   });
 
+  void it('counts the running job and each task ahead by its own quality (a task without options: any job)', async () => {
+    const options = (quality: string) => ({ quality, seed: 42, texture_size: 2048, faces: 500_000 });
+    const [running, fast, high, old, balanced] = ['0', '1', '2', '3', '4'].map(
+      (c) => `${c.repeat(8)}-0000-4000-8000-000000000000`,
+    );
+    await storeA.create(running, Buffer.from('x'), options('high'));
+    await storeA.update(running, { status: 'processing', progress: 10, stage: 'structure' });
+    await redisA.client.lpush(BULL.active, running);
+    await redisA.client.set(`${BULL.jobPrefix}${running}:lock`, 'token-of-a-live-worker');
+    await storeA.create(fast, Buffer.from('x'), options('fast'));
+    await storeA.create(high, Buffer.from('x'), options('high'));
+    await storeA.create(old, Buffer.from('x'));
+    await storeA.create(balanced, Buffer.from('x'), options('balanced'));
+    await redisA.client.lpush(WAIT_LIST, fast, high, old, balanced);
+    const estimates: DurationEstimates = { byQuality: { fast: 20, balanced: 50, high: 150 }, any: 60 };
+    assert.equal(await storeA.refreshPositions(BULL, estimates), 4);
+    const records = await Promise.all([fast, high, old, balanced].map((id) => storeA.get(id)));
+    assert.deepEqual(
+      records.map((s) => [s?.record.position, s?.record.eta_s]),
+      [
+        [1, 150],
+        [2, 170],
+        [3, 320],
+        [4, 380],
+      ],
+    );
+    await redisA.client.del(`${BULL.jobPrefix}${running}:lock`, BULL.active);
+    assert.equal(await storeA.refreshPositions(BULL, estimates), 4, 'no running job: any job ahead');
+    const moved = await Promise.all([fast, high].map(async (id) => (await storeA.get(id))?.record.eta_s));
+    assert.deepEqual(moved, [60, 80]);
+  });
+
   void it('a processing task whose job lost its lock reads queued, first; one whose lock is held stays processing', async () => {
     const [crashed, live, waiting] = ['f', '1', '2'].map((c) => `${c.repeat(8)}-0000-4000-8000-000000000000`);
     for (const id of [crashed, live, waiting]) await storeA.create(id, Buffer.from('x'));
@@ -167,7 +205,7 @@ void describe('task state and admission on real Redis', () => {
     await redisA.client.lpush(BULL.active, crashed, live);
     await redisA.client.set(`${BULL.jobPrefix}${live}:lock`, 'token-of-a-live-worker');
     await redisA.client.lpush(BULL.wait, waiting);
-    assert.equal(await storeA.refreshPositions(BULL, 10), 2);
+    assert.equal(await storeA.refreshPositions(BULL, flat(10)), 2);
     const [c, l, w] = await Promise.all([crashed, live, waiting].map((id) => storeA.get(id)));
     assert.deepEqual(
       [c?.record.status, c?.record.position, c?.record.eta_s, c?.record.progress, c?.record.stage],

@@ -1,6 +1,20 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { defaultDurationS, meanDuration, retryAfterSeconds } from './job-durations';
+import {
+  type DurationSamples,
+  FIT_SHARE,
+  MIN_FIT_JOBS,
+  defaultDurationS,
+  estimateDurations,
+  meanDuration,
+  presetFits,
+  retryAfterSeconds,
+} from './job-durations';
+
+const samples = (byQuality: Partial<DurationSamples['byQuality']>): DurationSamples => ({
+  profile: 'trellis2 on cuda:0 (NVIDIA GeForce RTX 4090)',
+  byQuality: { fast: [], balanced: [], high: [], ...byQuality },
+});
 
 void describe('job durations', () => {
   void it('uses the fallback before any job ran', () => {
@@ -22,5 +36,58 @@ void describe('job durations', () => {
   void it('assumes simulate takes SIMULATE_SECONDS and real engines a minute', () => {
     assert.equal(defaultDurationS('simulate', 30), 30);
     assert.equal(defaultDurationS('auto', 30), 60);
+  });
+});
+
+void describe('ETA per quality (estimateDurations)', () => {
+  void it('each measured quality by its own mean; an unmeasured one by the mean of every job', () => {
+    const estimates = estimateDurations(samples({ fast: [20, 30], balanced: [60] }), 99);
+    assert.deepEqual(estimates, { byQuality: { fast: 25, balanced: 60, high: 110 / 3 }, any: 110 / 3 });
+  });
+
+  void it('before any job: the fallback for every quality', () => {
+    assert.deepEqual(estimateDurations(samples({}), 42), {
+      byQuality: { fast: 42, balanced: 42, high: 42 },
+      any: 42,
+    });
+  });
+});
+
+void describe('which presets fit the job limit (presetFits)', () => {
+  const limit = 180;
+
+  void it('offers every preset before enough jobs were measured', () => {
+    const fits = presetFits(samples({ high: [180] }).byQuality, limit);
+    assert.equal(MIN_FIT_JOBS, 2);
+    assert.deepEqual(
+      Object.values(fits).map((f) => f.offered),
+      [true, true, true],
+      'one timed-out job (a hang?) refuses nothing',
+    );
+    assert.equal(fits.high.jobs, 1);
+    assert.equal(fits.high.measuredS, null);
+  });
+
+  void it(`refuses a preset whose mean reaches ${FIT_SHARE} of the limit`, () => {
+    const fits = presetFits(
+      samples({ fast: [20, 22], balanced: [70, 80], high: [180, 150] }).byQuality,
+      limit,
+    );
+    assert.deepEqual([fits.fast.offered, fits.balanced.offered, fits.high.offered], [true, true, false]);
+    assert.deepEqual(fits.high.refusedBy, { quality: 'high', measuredS: 165 });
+    const under = presetFits(samples({ high: [161, 161] }).byQuality, limit);
+    assert.equal(under.high.offered, true, '161 s < 162 s');
+  });
+
+  void it('a slower preset is refused with a faster one that does not fit', () => {
+    const fits = presetFits(samples({ balanced: [170, 172] }).byQuality, limit);
+    assert.deepEqual([fits.fast.offered, fits.balanced.offered, fits.high.offered], [true, false, false]);
+    assert.deepEqual(fits.high.refusedBy, { quality: 'balanced', measuredS: 171 });
+  });
+
+  void it('the limit decides: a raised JOB_TIMEOUT_S offers the preset again', () => {
+    const byQuality = samples({ high: [180, 180] }).byQuality;
+    assert.equal(presetFits(byQuality, 180).high.offered, false);
+    assert.equal(presetFits(byQuality, 300).high.offered, true);
   });
 });

@@ -1,17 +1,104 @@
+import { QUALITIES, type Quality } from '../../generate/generation-options';
+
 /**
- * The rolling job duration (docs/design.md, Queue): Retry-After of a 503 and, before any job
- * ran, the mean the ETA assumes. The ETA itself (position x mean) is computed in Redis, in
- * REFRESH_POSITIONS_LUA, so every api process publishes the same numbers.
+ * Job durations (docs/design.md, Queue): measured per quality preset on the running engine and
+ * device, they give the ETA of each waiting task (computed in Redis, REFRESH_POSITIONS_LUA, so
+ * every api process publishes the same numbers), the Retry-After of a 503, and which presets
+ * fit the job limit (presetFits).
  */
 
-/** How many recent job durations the rolling mean keeps. */
+/** How many recent job durations each quality keeps. */
 export const DURATION_SAMPLES = 10;
+/** Samples are dropped a day after the newest one: a refused preset gets no samples, so it is tried again a day later. */
+export const DURATION_TTL_S = 24 * 3600;
+/**
+ * A preset whose measured mean reaches this share of JOB_TIMEOUT_S is refused: its jobs end at
+ * or near the limit (a 504 after the whole wait), and one slower run than the mean would.
+ */
+export const FIT_SHARE = 0.9;
+
+/** Recent GPU-part durations (s) of one engine and device, per quality, newest first. */
+export interface DurationSamples {
+  /** "<engine> on <device>" of the sidecar that ran them (e.g. "trellis2 on cuda:0 (NVIDIA GeForce RTX 4090)"); null before any job. */
+  profile: string | null;
+  byQuality: Record<Quality, number[]>;
+}
+
+/** Expected seconds of one job, per quality, and of a job whose quality is not known (`any`). */
+export interface DurationEstimates {
+  byQuality: Record<Quality, number>;
+  any: number;
+}
 
 /** Mean of recent durations (seconds), or the fallback before any job has run. */
 export function meanDuration(samples: readonly number[], fallbackS: number): number {
-  const valid = samples.filter((s) => Number.isFinite(s) && s >= 0);
+  const valid = validSamples(samples);
   if (valid.length === 0) return fallbackS;
   return valid.reduce((sum, s) => sum + s, 0) / valid.length;
+}
+
+function validSamples(samples: readonly number[]): number[] {
+  return samples.filter((s) => Number.isFinite(s) && s >= 0);
+}
+
+/**
+ * Expected seconds per quality: its own samples' mean; a quality not measured yet takes the mean
+ * of every sample (an engine that ignores quality runs all presets alike), and before any job
+ * ran, fallbackS.
+ */
+export function estimateDurations(samples: DurationSamples, fallbackS: number): DurationEstimates {
+  const any = meanDuration(
+    QUALITIES.flatMap((q) => samples.byQuality[q]),
+    fallbackS,
+  );
+  const byQuality = {} as Record<Quality, number>;
+  for (const quality of QUALITIES) byQuality[quality] = meanDuration(samples.byQuality[quality], any);
+  return { byQuality, any };
+}
+
+/** Whether a preset is offered, and why not. */
+export interface PresetFit {
+  offered: boolean;
+  /** Mean of its own measured jobs (s); null while fewer than MIN_FIT_JOBS were measured. */
+  measuredS: number | null;
+  /** How many of its recent jobs were measured. */
+  jobs: number;
+  /** Not offered: the preset whose measured mean decided it (itself, or a faster one), and that mean (s). */
+  refusedBy?: { quality: Quality; measuredS: number };
+}
+
+/**
+ * A preset needs this many measured jobs before it can be refused: one stalled job (a hang, not
+ * the preset's own speed) must not take a preset away for a day.
+ */
+export const MIN_FIT_JOBS = 2;
+
+/**
+ * Which presets fit the job limit (QUALITIES are ordered fastest first): one is refused when its
+ * measured mean, or that of a faster preset (a higher pipeline type never takes less), reaches
+ * FIT_SHARE of jobTimeoutS. A timed-out job counts as the limit itself (it ran at least that
+ * long). Fewer than MIN_FIT_JOBS measured: that preset's own mean decides nothing yet.
+ */
+export function presetFits(
+  byQuality: Readonly<Record<Quality, readonly number[]>>,
+  jobTimeoutS: number,
+): Record<Quality, PresetFit> {
+  const fits = {} as Record<Quality, PresetFit>;
+  let refusedBy: PresetFit['refusedBy'];
+  for (const quality of QUALITIES) {
+    const valid = validSamples(byQuality[quality]);
+    const measuredS = valid.length >= MIN_FIT_JOBS ? meanDuration(valid, 0) : null;
+    if (!refusedBy && measuredS !== null && measuredS >= FIT_SHARE * jobTimeoutS) {
+      refusedBy = { quality, measuredS };
+    }
+    fits[quality] = {
+      offered: refusedBy === undefined,
+      measuredS,
+      jobs: valid.length,
+      ...(refusedBy ? { refusedBy } : {}),
+    };
+  }
+  return fits;
 }
 
 /** Retry-After for a 503: one mean job duration, whole seconds, 1 to 600. */

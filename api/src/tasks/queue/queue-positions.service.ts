@@ -23,7 +23,8 @@ export class QueuePositionsService {
 
   /**
    * Publishes position and ETA to every waiting task whose numbers changed (call whenever the
-   * queue moves, and periodically for stalled jobs). The mean job duration is read in Redis by the script; a failure is logged only.
+   * queue moves, and periodically for stalled jobs). Each task's ETA counts the tasks ahead by
+   * their quality presets (JobDurationsService.estimates()); a failure is logged only.
    */
   async refresh(): Promise<void> {
     try {
@@ -33,7 +34,7 @@ export class QueuePositionsService {
           active: this.queue.toKey('active'),
           jobPrefix: this.queue.toKey(''),
         },
-        this.durations.fallbackS,
+        await this.durations.estimates(),
       );
       this.failing = false;
     } catch (error) {

@@ -4,8 +4,14 @@ import type { Queue } from 'bull';
 import { ErrorMessage } from '../../common/api-error';
 import { Clock } from '../../common/clock';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config';
-import { QUALITY_PIPELINE_TYPES, type Quality } from '../../generate/generation-options';
 import {
+  DEFAULT_OPTIONS,
+  QUALITIES,
+  QUALITY_PIPELINE_TYPES,
+  type Quality,
+} from '../../generate/generation-options';
+import {
+  InferenceError,
   type InferenceJob,
   InferenceRepository,
   type InferenceResult,
@@ -40,6 +46,12 @@ function jobOptions(
     textureSize: options.texture_size,
     faces: options.faces,
   };
+}
+
+/** The quality a task's job runs at (a task stored before options existed: the default). */
+function qualityOf(options: TaskOptionsRecord | undefined): Quality {
+  const quality = options?.quality as Quality | undefined;
+  return quality !== undefined && QUALITIES.includes(quality) ? quality : DEFAULT_OPTIONS.quality;
 }
 
 /** The engine's ignored request fields in the api's option names (pipeline_type is `quality`); null when none. */
@@ -160,18 +172,48 @@ export class TaskRunner {
     if (!image) throw new Error(`image of task ${taskId} is missing from Redis`);
     await this.inference.waitUntilReady(READY_WAIT_MS);
     this.logger.log(`inference start task=${taskId} input=${image.length} bytes`);
-    return this.inference.generate(
-      {
-        taskId,
-        image,
-        outputPath: this.storage.sourcePath(taskId),
-        ...jobOptions(options),
-        timeoutS: this.config.jobTimeoutS,
-      },
-      progress.report,
-      signal,
-      preview.report,
-    );
+    const quality = qualityOf(options);
+    const callStartedAt = this.clock.now();
+    try {
+      const result = await this.inference.generate(
+        {
+          taskId,
+          image,
+          outputPath: this.storage.sourcePath(taskId),
+          ...jobOptions(options),
+          timeoutS: this.config.jobTimeoutS,
+        },
+        progress.report,
+        signal,
+        preview.report,
+      );
+      await this.recordDuration(quality, (this.clock.now() - callStartedAt) / 1000, result.engine);
+      return result;
+    } catch (error) {
+      // It ran at least the limit: the preset may not fit this GPU (GenerationPresetsService).
+      if (error instanceof InferenceError && error.code === 'TIMEOUT' && !signal.aborted) {
+        await this.recordDuration(quality, this.config.jobTimeoutS, undefined);
+      }
+      throw error;
+    }
+  }
+
+  /**
+   * Keeps the sidecar call's duration under its quality and the engine and device that ran it
+   * (JobDurationsService); a failure to record is logged, never the job's failure.
+   */
+  private async recordDuration(quality: Quality, seconds: number, engine: string | undefined): Promise<void> {
+    try {
+      const health = await this.inference.health();
+      const profile = `${engine || health.engine || this.config.inferenceEngine} on ${health.device || 'unknown device'}`;
+      if (await this.durations.record(quality, seconds, profile)) {
+        this.logger.log(`job durations now measured on ${profile} (earlier samples dropped)`);
+      }
+    } catch (error) {
+      this.logger.warn(
+        `job duration not recorded: ${error instanceof Error ? error.message : String(error)}`,
+      );
+    }
   }
 
   /**
@@ -230,7 +272,6 @@ export class TaskRunner {
       this.logger.log(`inference end task=${taskId} duration=${seconds.toFixed(2)}s (discarded: cancelled)`);
       return 'skipped';
     }
-    await this.durations.record(seconds);
     this.logger.log(
       `inference end task=${taskId} duration=${seconds.toFixed(2)}s engine=${result.engine} ` +
         `triangles=${result.triangles} bytes=${result.bytes}`,

@@ -1,7 +1,7 @@
 /**
  * Lua run inside Redis so that a task change, its event id, its TTL, the release of its queue
  * slot and its pub/sub message happen as one step, whichever api process makes it. The ETA
- * (position x mean job duration) is computed here and nowhere else.
+ * (the expected durations of the jobs ahead, per quality) is computed here and nowhere else.
  */
 
 /** merge(taskKey, admissionKey, taskId, patch, ttl, channel, allowedStatuses) -> seq | 0 | -1 */
@@ -57,32 +57,47 @@ return merge(KEYS[1], KEYS[2], ARGV[1], cjson.decode(ARGV[2]), tonumber(ARGV[3])
  * them: their api died), which Bull's stalled-job check pushes back on the right, to run next.
  * Every task listed here reads `queued`, also one whose snapshot still says `processing` (it
  * was running when its api died): status, progress, stage and started_at are reset with it.
- * KEYS: Bull wait list, admission, durations, Bull active list. ARGV: task key prefix, ttl s,
- * channel, default mean duration s, updated_at ISO string, Bull job key prefix.
+ * A task's ETA (seconds until it is expected to start) is the expected duration of the job
+ * running now (the first active job whose lock is held; the mean of any job when none) plus those
+ * of the tasks ahead of it, each by its own quality preset (task options; the mean of any job for
+ * a task without options). With one preset throughout this is position x its mean.
+ * KEYS: Bull wait list, admission, Bull active list. ARGV: task key prefix, ttl s, channel,
+ * expected seconds per quality (JSON object), expected seconds of any job, updated_at ISO string,
+ * Bull job key prefix.
  */
 export const REFRESH_POSITIONS_LUA = `${MERGE}
-local waiting = redis.call('LRANGE', KEYS[1], 0, -1)
+local expected = cjson.decode(ARGV[4])
+local anyS = tonumber(ARGV[5])
+local function expectedOf(id)
+  local raw = redis.call('HGET', ARGV[1] .. id, 'snapshot')
+  if not raw then return anyS end
+  local options = cjson.decode(raw)['options']
+  if type(options) ~= 'table' or type(options['quality']) ~= 'string' then return anyS end
+  return tonumber(expected[options['quality']]) or anyS
+end
 local ids = {}
-for _, id in ipairs(redis.call('LRANGE', KEYS[4], 0, -1)) do
-  if redis.call('EXISTS', ARGV[6] .. id .. ':lock') == 0 then table.insert(ids, id) end
+local running = nil
+for _, id in ipairs(redis.call('LRANGE', KEYS[3], 0, -1)) do
+  if redis.call('EXISTS', ARGV[7] .. id .. ':lock') == 0 then
+    table.insert(ids, id)
+  elseif running == nil then
+    running = id
+  end
 end
+local waiting = redis.call('LRANGE', KEYS[1], 0, -1)
 for i = #waiting, 1, -1 do table.insert(ids, waiting[i]) end
-local durations = redis.call('LRANGE', KEYS[3], 0, -1)
-local mean = tonumber(ARGV[4])
-if #durations > 0 then
-  local sum = 0
-  for _, d in ipairs(durations) do sum = sum + tonumber(d) end
-  mean = sum / #durations
-end
+local ahead = anyS
+if running ~= nil then ahead = expectedOf(running) end
 local changed = 0
 for position, id in ipairs(ids) do
   local patch = {
     status = 'queued', progress = cjson.null, stage = cjson.null, started_at = cjson.null,
-    position = position, eta_s = math.floor(position * mean + 0.5), updated_at = ARGV[5]
+    position = position, eta_s = math.floor(ahead + 0.5), updated_at = ARGV[6]
   }
   if merge(ARGV[1] .. id, KEYS[2], id, patch, tonumber(ARGV[2]), ARGV[3], 'queued,processing') > 0 then
     changed = changed + 1
   end
+  ahead = ahead + expectedOf(id)
 end
 return changed
 `;

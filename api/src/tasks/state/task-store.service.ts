@@ -3,6 +3,7 @@ import { ApiError, ErrorMessage } from '../../common/api-error';
 import { Clock } from '../../common/clock';
 import { RedisKeys } from '../../redis/redis-keys';
 import { RedisService } from '../../redis/redis.service';
+import type { DurationEstimates } from '../queue/job-durations';
 import { REFRESH_POSITIONS_LUA, UPDATE_TASK_LUA } from './task-store.lua';
 import { isTaskId } from '../../storage/model-names';
 import type { TaskOptionsRecord, TaskPatch, TaskRecord, TaskState, TaskStatus } from './task-snapshot';
@@ -108,20 +109,21 @@ export class TaskStore {
   /**
    * Recomputes position and ETA of every waiting task (REFRESH_POSITIONS_LUA): the stalled jobs
    * of Bull's active list (lock lapsed) first, then its wait list; each of them reads `queued`.
-   * defaultMeanS is the job duration assumed before any job ran. Returns how many tasks changed.
+   * estimates: the expected seconds of a job per quality (JobDurationsService.estimates()).
+   * Returns how many tasks changed.
    */
-  async refreshPositions(bull: BullQueueKeys, defaultMeanS: number): Promise<number> {
+  async refreshPositions(bull: BullQueueKeys, estimates: DurationEstimates): Promise<number> {
     const result = await this.redis.client.eval(
       REFRESH_POSITIONS_LUA,
-      4,
+      3,
       bull.wait,
       RedisKeys.admission,
-      RedisKeys.durations,
       bull.active,
       RedisKeys.taskPrefix,
       TASK_TTL_S,
       this.redis.channel(RedisKeys.taskEventsChannel),
-      defaultMeanS,
+      JSON.stringify(estimates.byQuality),
+      estimates.any,
       this.nowIso(),
       bull.jobPrefix,
     );

@@ -1,0 +1,108 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { ApiError } from '../common/api-error';
+import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { JobDurationsService } from '../tasks/queue/job-durations.service';
+import { estimateDurations, meanDuration, presetFits } from '../tasks/queue/job-durations';
+import { DEFAULT_OPTIONS, QUALITIES, QUALITY_PIPELINE_TYPES, type Quality } from './generation-options';
+
+/** One quality preset as GET /api/qualities lists it. */
+export interface QualityPreset {
+  quality: Quality;
+  /** TRELLIS.2's pipeline type (QUALITY_PIPELINE_TYPES). */
+  pipeline_type: string;
+  /** The preset POST /api/generate takes when the field is absent. */
+  default: boolean;
+  /** False: its measured jobs do not fit JOB_TIMEOUT_S, and a request for it answers 422. */
+  offered: boolean;
+  /** Seconds a job of this preset is expected to hold the GPU (what the ETA counts). */
+  expected_s: number;
+  /** Mean of its measured jobs (s); null before one ran on this engine and device. */
+  measured_s: number | null;
+  /** How many recent jobs were measured (at most DURATION_SAMPLES). */
+  measured_jobs: number;
+}
+
+/** GET /api/qualities: the presets, where they were measured, and the limit they must fit. */
+export interface QualityPresets {
+  job_timeout_s: number;
+  /** "<engine> on <device>" that ran the measured jobs; null before any job. */
+  measured_on: string | null;
+  presets: QualityPreset[];
+}
+
+/**
+ * The 422 message of a preset that does not fit, naming the measured time that decided it, the
+ * limit and the presets still offered, e.g. `Unavailable quality: high takes about 212 s on this
+ * GPU, over the 180 s job limit; use fast or balanced`, or when a faster preset decided it,
+ * `Unavailable quality: high (balanced already takes about 170 s on this GPU, too close to the
+ * 180 s job limit); use fast`.
+ */
+export function unavailableQualityMessage(
+  quality: Quality,
+  refusedBy: { quality: Quality; measuredS: number },
+  jobTimeoutS: number,
+  offered: readonly Quality[],
+): string {
+  const seconds = Math.round(refusedBy.measuredS);
+  const relation = refusedBy.measuredS >= jobTimeoutS ? 'over' : 'too close to';
+  const limit = `${relation} the ${jobTimeoutS} s job limit`;
+  const why =
+    refusedBy.quality === quality
+      ? `${quality} takes about ${seconds} s on this GPU, ${limit}`
+      : `${quality} (${refusedBy.quality} already takes about ${seconds} s on this GPU, ${limit})`;
+  const instead =
+    offered.length > 0
+      ? `use ${offered.join(' or ')}`
+      : 'no quality fits this job limit here (the owner can raise JOB_TIMEOUT_S)';
+  return `Unavailable quality: ${why}; ${instead}`;
+}
+
+/**
+ * Which quality presets this service offers (docs/design.md, HTTP contract): every preset, until
+ * the jobs measured on the running engine and device show one does not fit JOB_TIMEOUT_S
+ * (job-durations.ts presetFits); that one is refused before a queue slot is taken rather than run
+ * to a 504.
+ */
+@Injectable()
+export class QualityPresetsService {
+  constructor(
+    private readonly durations: JobDurationsService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  /** Every preset, offered or not, with its expected and measured seconds. */
+  async list(): Promise<QualityPresets> {
+    const samples = await this.durations.samples();
+    const estimates = estimateDurations(samples, this.durations.fallbackS);
+    const fits = presetFits(samples.byQuality, this.config.jobTimeoutS);
+    return {
+      job_timeout_s: this.config.jobTimeoutS,
+      measured_on: samples.profile,
+      presets: QUALITIES.map((quality) => ({
+        quality,
+        pipeline_type: QUALITY_PIPELINE_TYPES[quality],
+        default: quality === DEFAULT_OPTIONS.quality,
+        offered: fits[quality].offered,
+        expected_s: tenths(estimates.byQuality[quality]),
+        measured_s:
+          samples.byQuality[quality].length > 0 ? tenths(meanDuration(samples.byQuality[quality], 0)) : null,
+        measured_jobs: fits[quality].jobs,
+      })),
+    };
+  }
+
+  /** Throws ApiError 422 (unavailableQualityMessage) when the preset is not offered. */
+  async assertOffered(quality: Quality): Promise<void> {
+    const { byQuality } = await this.durations.samples();
+    const fits = presetFits(byQuality, this.config.jobTimeoutS);
+    const refusedBy = fits[quality].refusedBy;
+    if (!refusedBy) return;
+    const offered = QUALITIES.filter((q) => fits[q].offered);
+    throw new ApiError(422, unavailableQualityMessage(quality, refusedBy, this.config.jobTimeoutS, offered));
+  }
+}
+
+/** Seconds to one decimal, as the route shows them. */
+function tenths(seconds: number): number {
+  return Math.round(seconds * 10) / 10;
+}

@@ -1,0 +1,99 @@
+/**
+ * End to end (issue 12): the quality presets a GPU can run within JOB_TIMEOUT_S, through the built
+ * api and a real simulate sidecar whose jobs outlast a short limit: GET /api/qualities lists every
+ * preset, two timed-out `high` jobs take `high` off the list, and POST /api/generate then answers
+ * 422 naming the preset, its measured time and what is still offered, before any queue slot.
+ */
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { type ApiProcess, startApi } from '../support/api-process';
+import { clearKilnKeys, tempDir } from '../support/env';
+import { getJson, sample } from '../support/http-client';
+
+const PNG = sample('typical_misc_lantern.png');
+
+async function post(api: ApiProcess, fields: Record<string, string>, query = ''): Promise<Response> {
+  const form = new FormData();
+  form.append('image', new Blob([PNG], { type: 'image/png' }), 'lantern.png');
+  for (const [name, value] of Object.entries(fields)) form.append(name, value);
+  return fetch(`${api.url}/api/generate${query}`, { method: 'POST', body: form });
+}
+
+interface Preset {
+  quality: string;
+  offered: boolean;
+  measured_s: number | null;
+  measured_jobs: number;
+}
+
+void describe('quality presets that fit the job limit (simulate engine, JOB_TIMEOUT_S=2)', () => {
+  const dir = tempDir('e2e-qualities');
+  let api: ApiProcess;
+
+  before(async () => {
+    await clearKilnKeys();
+    api = await startApi({
+      staticDir: join(dir.path, 'static'),
+      logDir: join(dir.path, 'logs'),
+      env: { INFERENCE_ENGINE: 'simulate', SIMULATE_SECONDS: '6', JOB_TIMEOUT_S: '2' },
+    });
+  });
+  after(async () => {
+    await api.stop();
+    await clearKilnKeys();
+    dir.remove();
+  });
+
+  const presets = async (): Promise<{ body: Record<string, unknown>; list: Preset[] }> => {
+    const { status, body } = await getJson(`${api.url}/api/qualities`);
+    assert.equal(status, 200);
+    return { body, list: body['presets'] as Preset[] };
+  };
+
+  void it('offers every preset before any job ran', async () => {
+    const { body, list } = await presets();
+    assert.equal(body['job_timeout_s'], 2);
+    assert.equal(body['measured_on'], null);
+    assert.deepEqual(
+      list.map((p) => [p.quality, p.offered, p.measured_jobs]),
+      [
+        ['fast', true, 0],
+        ['balanced', true, 0],
+        ['high', true, 0],
+      ],
+    );
+  });
+
+  void it('refuses high with 422 once two of its jobs ran to the limit; fast and balanced stay offered', async () => {
+    for (let i = 0; i < 2; i += 1) {
+      const response = await post(api, { quality: 'high' }, '?wait=true');
+      assert.equal(response.status, 504);
+      assert.deepEqual(await response.json(), { success: false, error: 'Generation timeout' });
+    }
+    const { body, list } = await presets();
+    assert.equal(body['measured_on'], 'simulate on cpu');
+    assert.deepEqual(
+      list.map((p) => [p.quality, p.offered, p.measured_s, p.measured_jobs]),
+      [
+        ['fast', true, null, 0],
+        ['balanced', true, null, 0],
+        ['high', false, 2, 2],
+      ],
+    );
+    const refused = await post(api, { quality: 'high' });
+    assert.equal(refused.status, 422);
+    assert.deepEqual(await refused.json(), {
+      success: false,
+      error:
+        'Unavailable quality: high takes about 2 s on this GPU, over the 2 s job limit; use fast or balanced',
+    });
+    const queue = (await getJson(`${api.url}/api/health`)).body['queue'] as Record<string, number>;
+    assert.equal(queue['slots_held'], 0, 'no queue slot taken');
+
+    const fast = await post(api, { quality: 'fast' });
+    assert.equal(fast.status, 202, 'a preset not measured yet is offered');
+    const { task_id: id } = (await fast.json()) as { task_id: string };
+    assert.equal((await fetch(`${api.url}/api/tasks/${id}`, { method: 'DELETE' })).status, 200);
+  });
+});

@@ -1,0 +1,175 @@
+import assert from 'node:assert/strict';
+import { after, before, beforeEach, describe, it } from 'node:test';
+import { ApiError } from '../../src/common/api-error';
+import { loadConfig } from '../../src/config/app-config';
+import { QualityPresetsService } from '../../src/generate/quality-presets.service';
+import { InferenceError, type InferenceJob } from '../../src/inference/inference.repository';
+import { RedisKeys } from '../../src/redis/redis-keys';
+import { RedisService } from '../../src/redis/redis.service';
+import { DURATION_SAMPLES, DURATION_TTL_S } from '../../src/tasks/queue/job-durations';
+import { JobDurationsService } from '../../src/tasks/queue/job-durations.service';
+import type { TaskOptionsRecord } from '../../src/tasks/state/task-snapshot';
+import { TEST_REDIS_URL, clearKilnKeys, tempDir } from '../support/env';
+import { FakeInference, heldJob, succeed } from '../support/fake-inference';
+import { type TasksHarness, startTasksHarness } from '../support/tasks-harness';
+
+const options = (quality: string): TaskOptionsRecord => ({
+  quality,
+  seed: 42,
+  texture_size: 2048,
+  faces: 500_000,
+});
+
+/**
+ * Issue 12: durations per quality preset on the running engine and device (what the ETA counts
+ * and which presets fit JOB_TIMEOUT_S), on real Redis and Bull with a fake sidecar.
+ */
+void describe('job durations per quality (real Redis + Bull, fake inference)', () => {
+  const dir = tempDir('quality-durations');
+  const config = loadConfig(
+    {
+      REDIS_URL: TEST_REDIS_URL,
+      MAX_QUEUE: '5',
+      STATIC_DIR: dir.path,
+      INFERENCE_ENGINE: 'simulate',
+      SIMULATE_SECONDS: '1',
+      JOB_TIMEOUT_S: '20',
+    },
+    '/tmp',
+  );
+  const fake = new FakeInference();
+  let harness: TasksHarness;
+  let durations: JobDurationsService;
+  let redis: RedisService;
+
+  const submit = async (quality: string): Promise<string> => {
+    const id = await harness.admission.admit();
+    await harness.queue.enqueue(id, Buffer.from('png bytes'), options(quality));
+    return id;
+  };
+
+  before(async () => {
+    harness = await startTasksHarness(config, fake);
+    durations = harness.moduleRef.get(JobDurationsService);
+    redis = harness.moduleRef.get(RedisService);
+  });
+  beforeEach(async () => {
+    fake.behaviour = (job, onProgress) => succeed(job, onProgress);
+    await redis.client.del(
+      RedisKeys.durationProfile,
+      ...['fast', 'balanced', 'high'].map(RedisKeys.durations),
+    );
+  });
+  after(async () => {
+    await harness.moduleRef.close();
+    await clearKilnKeys();
+    dir.remove();
+  });
+
+  void it('keeps the newest samples per quality, expiring a day after the last, and drops them all for another device', async () => {
+    for (let i = 1; i <= DURATION_SAMPLES + 2; i += 1)
+      await durations.record('fast', i, 'trellis2 on cuda:0 (A)');
+    assert.equal(await durations.record('high', 99, 'trellis2 on cuda:0 (A)'), false);
+    let samples = await durations.samples();
+    assert.equal(samples.profile, 'trellis2 on cuda:0 (A)');
+    assert.deepEqual(samples.byQuality.fast, [12, 11, 10, 9, 8, 7, 6, 5, 4, 3]);
+    assert.deepEqual(samples.byQuality.high, [99]);
+    const ttl = await redis.client.ttl(RedisKeys.durations('fast'));
+    assert.ok(ttl > DURATION_TTL_S - 10 && ttl <= DURATION_TTL_S, `ttl ${ttl}`);
+    assert.equal(await durations.record('balanced', 40, 'trellis2 on cuda:0 (B)'), true, 'another GPU');
+    samples = await durations.samples();
+    assert.deepEqual(samples, {
+      profile: 'trellis2 on cuda:0 (B)',
+      byQuality: { fast: [], balanced: [40], high: [] },
+    });
+    assert.equal(await durations.mean(), 40);
+  });
+
+  void it("records the sidecar call's seconds under the task's quality and the engine and device that ran it", async () => {
+    fake.behaviour = async (job: InferenceJob, onProgress) => {
+      await new Promise((r) => setTimeout(r, 300));
+      return succeed(job, onProgress);
+    };
+    const record = await harness.finalOf(await submit('fast'));
+    assert.equal(record.status, 'completed');
+    const samples = await durations.samples();
+    assert.equal(samples.profile, 'fake on cpu');
+    assert.equal(samples.byQuality.fast.length, 1);
+    assert.ok(
+      samples.byQuality.fast[0] >= 0.3 && samples.byQuality.fast[0] < 5,
+      `${samples.byQuality.fast[0]} s`,
+    );
+    assert.deepEqual([samples.byQuality.balanced, samples.byQuality.high], [[], []]);
+  });
+
+  void it('a timed-out job counts as the limit; a failed or cancelled one counts nothing', async () => {
+    fake.behaviour = () => Promise.reject(new InferenceError('TIMEOUT', 'over the limit'));
+    assert.equal((await harness.finalOf(await submit('high'))).http_status, 504);
+    fake.behaviour = () => Promise.reject(new InferenceError('OOM', 'CUDA out of memory'));
+    assert.equal((await harness.finalOf(await submit('high'))).http_status, 500);
+    const hold = heldJob();
+    fake.behaviour = hold.behaviour;
+    const cancelled = await submit('high');
+    await hold.started;
+    await harness.queue.cancel(cancelled);
+    assert.equal((await harness.finalOf(cancelled)).http_status, 409);
+    assert.deepEqual((await durations.samples()).byQuality.high, [20]);
+  });
+
+  void it("each waiting task's ETA counts the running job and the tasks ahead by their quality", async () => {
+    for (const [quality, s] of [
+      ['fast', 10],
+      ['fast', 10],
+      ['high', 100],
+      ['high', 100],
+    ] as const) {
+      await durations.record(quality, s, 'fake on cpu');
+    }
+    const hold = heldJob();
+    fake.behaviour = hold.behaviour;
+    const running = await submit('high');
+    await hold.started;
+    const waiting = [await submit('fast'), await submit('high'), await submit('balanced')];
+    const etas = await Promise.all(waiting.map(async (id) => (await harness.tasks.get(id))?.record.eta_s));
+    // balanced was never measured: the mean of every job (55 s).
+    assert.deepEqual(etas, [100, 110, 210]);
+    fake.behaviour = (job, onProgress) => succeed(job, onProgress);
+    hold.release();
+    for (const id of [running, ...waiting]) assert.equal((await harness.finalOf(id)).status, 'completed');
+  });
+
+  void it('a preset whose measured jobs do not fit JOB_TIMEOUT_S is refused with 422 naming it; a faster one is still offered', async () => {
+    const presets = new QualityPresetsService(durations, config);
+    fake.behaviour = () => Promise.reject(new InferenceError('TIMEOUT', 'over the limit'));
+    assert.equal((await harness.finalOf(await submit('high'))).http_status, 504);
+    await presets.assertOffered('high');
+    assert.equal((await harness.finalOf(await submit('high'))).http_status, 504);
+    await assert.rejects(
+      presets.assertOffered('high'),
+      (e: unknown) =>
+        e instanceof ApiError &&
+        e.status === 422 &&
+        e.message ===
+          'Unavailable quality: high takes about 20 s on this GPU, over the 20 s job limit; use fast or balanced',
+    );
+    await presets.assertOffered('balanced');
+    const list = await presets.list();
+    assert.equal(list.job_timeout_s, 20);
+    assert.equal(list.measured_on, 'fake on cpu');
+    assert.deepEqual(
+      list.presets.map((p) => [
+        p.quality,
+        p.pipeline_type,
+        p.default,
+        p.offered,
+        p.measured_s,
+        p.measured_jobs,
+      ]),
+      [
+        ['fast', '512', false, true, null, 0],
+        ['balanced', '1024_cascade', true, true, null, 0],
+        ['high', '1536_cascade', false, false, 20, 2],
+      ],
+    );
+  });
+});
