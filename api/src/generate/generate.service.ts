@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { ApiError, ErrorMessage } from '../common/api-error';
 import { limitKey } from '../common/client-address';
@@ -70,8 +71,16 @@ export class GenerateService {
     const options = parseGenerationOptions(fields);
     await this.presets.assertOffered(options.quality);
     const header = await this.inspect(file, client);
-    const admitted = await this.admission.admit(limitKey(client));
     let state: TaskState;
+    let admitted: string;
+    try {
+      admitted = await this.admission.admit(limitKey(client));
+    } catch (refusal) {
+      // A repeat needs no slot: a full queue or a used-up share refuses a job, not a repeat.
+      const repeat = await this.repeatWithoutSlot(refusal, file, header, client, options);
+      if (!repeat) throw refusal;
+      return this.answer(repeat, wait, baseUrl);
+    }
     try {
       const png = await this.normalise(admitted, file, header, client);
       state = await this.repeatOrEnqueue(admitted, png, options);
@@ -80,6 +89,11 @@ export class GenerateService {
       await this.admission.release(admitted).catch(() => undefined);
       throw error;
     }
+    return this.answer(state, wait, baseUrl);
+  }
+
+  /** 202 with the task's URLs, or with wait the finished model (waitForModel). */
+  private async answer(state: TaskState, wait: boolean, baseUrl: string): Promise<GenerateOutcome> {
     const taskId = state.record.task_id;
     if (!wait) {
       return {
@@ -103,24 +117,68 @@ export class GenerateService {
    */
   private async repeatOrEnqueue(taskId: string, png: Buffer, options: GenerationOptions): Promise<TaskState> {
     if (!this.config.instantRepeats) return this.queue.enqueue(taskId, png, options);
-    const engine = (await this.inference?.health())?.engine || this.config.inferenceEngine;
-    const key = RepeatRegistry.keyOf(png, engine, options);
+    const key = await this.repeatKey(png, options);
     const holderId = await this.repeats.claim(key, taskId);
     if (holderId !== null && holderId !== taskId) {
-      const holder = await this.tasks.get(holderId);
-      if (holder && !isTerminal(holder.record.status)) {
-        await this.admission.release(taskId);
-        this.logger.log(`task=${taskId} is a repeat of unfinished task ${holderId}: sharing its job`);
-        return holder;
-      }
-      const reused = holder ? await this.reuse(taskId, holder) : undefined;
-      if (reused) {
-        await this.repeats.hold(key, taskId);
-        return reused;
-      }
+      const repeat = await this.answerFromHolder(taskId, key, holderId);
+      if (repeat) return repeat;
       await this.repeats.hold(key, taskId);
     }
     return this.queue.enqueue(taskId, png, options);
+  }
+
+  /**
+   * After admission refused a slot (503 full, 429 the client's share): a repeat of a model still
+   * kept, or of an unfinished task, is answered all the same (it needs no slot); undefined when
+   * the request is no repeat, or its picture does not decode (the refusal stands). Costs one
+   * decoding, which the upload rate limit bounds.
+   */
+  private async repeatWithoutSlot(
+    refusal: unknown,
+    file: Express.Multer.File,
+    header: ImageHeader,
+    client: string,
+    options: GenerationOptions,
+  ): Promise<TaskState | undefined> {
+    const refusedForSlot = refusal instanceof ApiError && (refusal.status === 503 || refusal.status === 429);
+    if (!this.config.instantRepeats || !refusedForSlot) return undefined;
+    const taskId = randomUUID();
+    let png: Buffer;
+    try {
+      png = await this.normalise(taskId, file, header, client);
+    } catch {
+      return undefined;
+    }
+    const key = await this.repeatKey(png, options);
+    const holderId = await this.repeats.holderOf(key);
+    return holderId === null ? undefined : this.answerFromHolder(taskId, key, holderId);
+  }
+
+  /** The request's repeat key (RepeatRegistry.keyOf) with the engine the sidecar runs. */
+  private async repeatKey(png: Buffer, options: GenerationOptions): Promise<string> {
+    const engine = (await this.inference?.health())?.engine || this.config.inferenceEngine;
+    return RepeatRegistry.keyOf(png, engine, options);
+  }
+
+  /**
+   * A repeat's answer from its key's holder: an unfinished holder itself (one job for both), or a
+   * new completed task `taskId` naming the holder's files while they are kept (the key then names
+   * it); undefined otherwise. Any slot held for `taskId` goes back.
+   */
+  private async answerFromHolder(
+    taskId: string,
+    key: string,
+    holderId: string,
+  ): Promise<TaskState | undefined> {
+    const holder = await this.tasks.get(holderId);
+    if (holder && !isTerminal(holder.record.status)) {
+      await this.admission.release(taskId);
+      this.logger.log(`task=${taskId} is a repeat of unfinished task ${holderId}: sharing its job`);
+      return holder;
+    }
+    const reused = holder ? await this.reuse(taskId, holder) : undefined;
+    if (reused) await this.repeats.hold(key, taskId);
+    return reused;
   }
 
   /** A completed holder whose files are still kept becomes a new completed task; undefined otherwise. */

@@ -45,6 +45,11 @@ export class RepeatRegistry {
     return null;
   }
 
+  /** The task holding the key, or null; claims nothing (a request refused a queue slot only looks). */
+  async holderOf(key: string): Promise<string | null> {
+    return this.redis.client.get(RedisKeys.repeat(key));
+  }
+
   /** Makes taskId the key's holder whatever held it (a failed task, a model no longer kept, a reuse), for the retention time. */
   async hold(key: string, taskId: string): Promise<void> {
     await this.redis.client.set(RedisKeys.repeat(key), taskId, 'EX', this.ttlS);

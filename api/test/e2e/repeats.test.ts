@@ -92,3 +92,63 @@ void describe('instant repeats end to end (inflate engine)', () => {
     assert.notEqual(otherTask['model_url'], original['model_url']);
   });
 });
+
+void describe('instant repeats while the queue is full (simulate engine, MAX_QUEUE=1)', () => {
+  const dir = tempDir('e2e-repeats-full');
+  let api: ApiProcess;
+
+  const send = async (seed: string): Promise<Response> => {
+    const form = new FormData();
+    form.append('image', new Blob([PNG], { type: 'image/png' }), 'lantern.png');
+    form.append('seed', seed);
+    return fetch(`${api.url}/api/generate`, { method: 'POST', body: form });
+  };
+
+  before(async () => {
+    await clearKilnKeys();
+    api = await startApi({
+      staticDir: join(dir.path, 'static'),
+      logDir: join(dir.path, 'logs'),
+      env: { INFERENCE_ENGINE: 'simulate', SIMULATE_SECONDS: '4', MAX_QUEUE: '1', INSTANT_REPEATS: 'on' },
+    });
+  });
+  after(async () => {
+    await api.stop();
+    await clearKilnKeys();
+    dir.remove();
+  });
+
+  void it('a repeat of a kept model or of a waiting task is answered; any other request gets 503', async () => {
+    const kept = (await (await send('5')).json()) as { task_id: string };
+    const events = await followToEnd(api.url, kept.task_id);
+    assert.equal(events[events.length - 1].event, 'completed');
+    const running = (await (await send('6')).json()) as { task_id: string };
+    const waiting = (await (await send('7')).json()) as { task_id: string };
+    const busy = await send('8');
+    assert.equal(busy.status, 503, 'full: 1 running + MAX_QUEUE waiting');
+    assert.ok(busy.headers.get('retry-after'));
+
+    const repeat = await send('5');
+    assert.equal(repeat.status, 202, 'a repeat needs no slot');
+    const repeatId = ((await repeat.json()) as { task_id: string }).task_id;
+    const task = (await getJson(`${api.url}/api/tasks/${repeatId}`)).body;
+    assert.deepEqual(
+      [task['status'], task['reused'], task['reused_from']],
+      ['completed', true, kept.task_id],
+    );
+
+    const shared = await send('7');
+    assert.equal(shared.status, 202);
+    assert.equal(
+      ((await shared.json()) as { task_id: string }).task_id,
+      waiting.task_id,
+      'the waiting task itself',
+    );
+
+    const queue = (await getJson(`${api.url}/api/health`)).body['queue'] as Record<string, number>;
+    assert.equal(queue['slots_held'], 2, 'the repeats took no slot');
+    for (const id of [waiting.task_id, running.task_id]) {
+      assert.equal((await fetch(`${api.url}/api/tasks/${id}`, { method: 'DELETE' })).status, 200);
+    }
+  });
+});
