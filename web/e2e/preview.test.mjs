@@ -39,6 +39,15 @@ describe('live voxel preview', () => {
       const options = page.locator('[data-testid=options]');
       assert.equal(await options.evaluate((details) => details.open), false);
       await options.locator('summary').click();
+      // Opening it asks GET /api/qualities: each preset names its expected time on this GPU.
+      await page.waitForFunction(
+        () =>
+          /about \d+ s/.test(
+            document.querySelector('[data-testid=option-quality] option[value=fast]')?.textContent ?? '',
+          ),
+        null,
+        { polling: 100, timeout: 10_000 },
+      );
       await page.locator('[data-testid=option-quality]').selectOption('fast');
       await page.locator('[data-testid=option-seed]').fill('7');
       const accepted = page.waitForResponse((r) => r.url().endsWith('/api/generate'));

@@ -1,8 +1,29 @@
 import { TestBed } from '@angular/core/testing';
 
-import { ApiClient, parseGenerateAnswer, parseServerConfig } from './api-client';
+import { ApiClient, parseGenerateAnswer, parseQualityPresets, parseServerConfig } from './api-client';
 import { DEFAULT_SERVER_CONFIG } from './api-types';
 import { useFetchBackedXhr } from '../../../testing/fetch-backed-xhr';
+
+describe('parseQualityPresets', () => {
+  it('keeps the well-formed presets of GET /api/qualities and drops the rest', () => {
+    const fast = {
+      quality: 'fast',
+      pipeline_type: '512',
+      default: false,
+      offered: true,
+      expected_s: 21,
+      measured_s: 21,
+      measured_jobs: 2,
+    };
+    expect(
+      parseQualityPresets({
+        presets: [fast, { quality: 'ultra', offered: true, expected_s: 1 }, { quality: 'high' }],
+      }),
+    ).toEqual([fast]);
+    expect(parseQualityPresets({ presets: 'none' })).toEqual([]);
+    expect(parseQualityPresets(null)).toEqual([]);
+  });
+});
 
 describe('parseServerConfig', () => {
   it('takes valid fields and keeps defaults for the rest', () => {

@@ -6,6 +6,7 @@ import {
   DEFAULT_SERVER_CONFIG,
   GenerateAccepted,
   GenerationChoice,
+  QualityPreset,
   ServerConfig,
   TaskSnapshot,
 } from './api-types';
@@ -29,6 +30,23 @@ export function parseServerConfig(body: unknown): ServerConfig {
     if (isPositiveNumber(value)) config[key] = value;
   }
   return config;
+}
+
+/** The presets GET /api/qualities listed, keeping only well-formed entries; [] for anything else. */
+export function parseQualityPresets(body: unknown): QualityPreset[] {
+  if (body === null || typeof body !== 'object') return [];
+  const presets = (body as Record<string, unknown>)['presets'];
+  if (!Array.isArray(presets)) return [];
+  return presets.filter((entry): entry is QualityPreset => {
+    if (entry === null || typeof entry !== 'object') return false;
+    const preset = entry as Record<string, unknown>;
+    return (
+      (preset['quality'] === 'fast' || preset['quality'] === 'balanced' || preset['quality'] === 'high') &&
+      typeof preset['offered'] === 'boolean' &&
+      typeof preset['expected_s'] === 'number' &&
+      Number.isFinite(preset['expected_s'])
+    );
+  });
 }
 
 /** The answer to POST /api/generate: 202 with the task, or the documented error. */
@@ -119,6 +137,17 @@ export class ApiClient {
       return { ok: false, error: toApiError(response.status, text, null) };
     } catch {
       return { ok: false, error: NETWORK_ERROR };
+    }
+  }
+
+  /** GET /api/qualities: the presets and which this GPU offers; [] when it cannot be read. Never fails. */
+  async getQualities(): Promise<QualityPreset[]> {
+    try {
+      const response = await fetch('/api/qualities', { cache: 'no-store' });
+      if (!response.ok) return [];
+      return parseQualityPresets(await response.json());
+    } catch {
+      return [];
     }
   }
 

@@ -49,6 +49,21 @@ export interface GenerationChoice {
   faces?: number;
 }
 
+/** A quality preset as GET /api/qualities lists it: whether this GPU offers it, and how long it takes. */
+export interface QualityPreset {
+  quality: 'fast' | 'balanced' | 'high';
+  pipeline_type: string;
+  /** The preset the server takes when the request names none. */
+  default: boolean;
+  /** False: its measured jobs do not fit the server's job limit; asking for it answers 422. */
+  offered: boolean;
+  /** Seconds a job of it is expected to take on this GPU. */
+  expected_s: number;
+  /** Mean of its measured jobs (s), or null before one ran. */
+  measured_s: number | null;
+  measured_jobs: number;
+}
+
 /** The 202 answer of POST /api/generate. */
 export interface GenerateAccepted {
   success: true;

@@ -1,4 +1,10 @@
-import { toChoice } from './upload-panel';
+import { TestBed } from '@angular/core/testing';
+
+import { ApiClient } from '../../core/api/api-client';
+import type { QualityPreset } from '../../core/api/api-types';
+import { I18n, type MessageParams, translate } from '../../core/i18n/i18n';
+import type { MessageKey } from '../../core/i18n/messages';
+import { UploadPanel, qualityChoices, toChoice } from './upload-panel';
 
 describe('toChoice (the options panel)', () => {
   const blank = { quality: 'balanced', seed: '', textureSize: '2048', faces: '' };
@@ -19,5 +25,64 @@ describe('toChoice (the options panel)', () => {
       quality: 'balanced',
       texture_size: 2048,
     });
+  });
+});
+
+describe('the quality list (GET /api/qualities)', () => {
+  const preset = (
+    quality: QualityPreset['quality'],
+    offered: boolean,
+    expected_s: number,
+  ): QualityPreset => ({
+    quality,
+    pipeline_type: { fast: '512', balanced: '1024_cascade', high: '1536_cascade' }[quality],
+    default: quality === 'balanced',
+    offered,
+    expected_s,
+    measured_s: offered ? expected_s : 181,
+    measured_jobs: 3,
+  });
+  const en = (key: MessageKey, params?: MessageParams) => translate('en', key, params);
+
+  it('shows the bare names, all selectable, before the server said anything', () => {
+    expect(qualityChoices([], 'en', en)).toEqual([
+      { value: 'fast', offered: true, text: 'Fast (512)' },
+      { value: 'balanced', offered: true, text: 'Balanced (1024)' },
+      { value: 'high', offered: true, text: 'High (1536)' },
+    ]);
+  });
+
+  it("names each preset's expected time, and marks one this GPU cannot run in time", () => {
+    const list = [preset('fast', true, 21.4), preset('balanced', true, 48), preset('high', false, 181)];
+    expect(qualityChoices(list, 'en', en)).toEqual([
+      { value: 'fast', offered: true, text: 'Fast (512), about 21 s' },
+      { value: 'balanced', offered: true, text: 'Balanced (1024), about 48 s' },
+      { value: 'high', offered: false, text: 'High (1536): too slow for this GPU' },
+    ]);
+  });
+
+  it('the panel disables a refused preset and moves a refused choice to the default', async () => {
+    const list = [preset('fast', true, 20), preset('balanced', true, 48), preset('high', false, 181)];
+    const getQualities = vi.spyOn(TestBed.inject(ApiClient), 'getQualities').mockResolvedValue(list);
+    TestBed.inject(I18n).setLang('en');
+    const fixture = TestBed.createComponent(UploadPanel);
+    await fixture.whenStable();
+    const element = fixture.nativeElement as HTMLElement;
+    const select = element.querySelector<HTMLSelectElement>('[data-testid=option-quality]');
+    if (!select) throw new Error('no quality select');
+    select.value = 'high';
+    select.dispatchEvent(new Event('change'));
+    await fixture.whenStable();
+    expect(select.value).toBe('high');
+    await fixture.componentInstance.loadPresets();
+    await fixture.whenStable();
+    expect(getQualities).toHaveBeenCalledOnce();
+    const options = Array.from(select.options).map((o) => [o.value, o.disabled, o.textContent?.trim()]);
+    expect(options).toEqual([
+      ['fast', false, 'Fast (512), about 20 s'],
+      ['balanced', false, 'Balanced (1024), about 48 s'],
+      ['high', true, 'High (1536): too slow for this GPU'],
+    ]);
+    expect(select.value).toBe('balanced');
   });
 });

@@ -11,10 +11,13 @@ import {
   viewChild,
 } from '@angular/core';
 
-import type { GenerationChoice } from '../../core/api/api-types';
+import { ApiClient } from '../../core/api/api-client';
+import type { GenerationChoice, QualityPreset } from '../../core/api/api-types';
 import { describeError } from '../../core/api/error-messages';
 import { ServerConfigStore } from '../../core/api/server-config-store';
-import { I18n } from '../../core/i18n/i18n';
+import { I18n, type Lang, type MessageParams } from '../../core/i18n/i18n';
+import type { MessageKey } from '../../core/i18n/messages';
+import { formatEta } from '../progress/time-format';
 import { ImageKind, checkUpload, uploadFileName } from './upload-validation';
 
 /** A picture that passed the browser-side checks, with the name it is sent under. */
@@ -49,6 +52,44 @@ export function toChoice(fields: {
   return choice;
 }
 
+/** The quality presets, fastest first, and their names. */
+const QUALITY_CHOICES: readonly { value: QualityPreset['quality']; label: MessageKey }[] = [
+  { value: 'fast', label: 'upload.quality.fast' },
+  { value: 'balanced', label: 'upload.quality.balanced' },
+  { value: 'high', label: 'upload.quality.high' },
+];
+
+/** One entry of the quality list: offered or not, and its text. */
+export interface QualityChoice {
+  value: QualityPreset['quality'];
+  offered: boolean;
+  text: string;
+}
+
+/**
+ * The quality list as GET /api/qualities describes it: each preset's name with its expected time
+ * on this GPU, or "too slow" (and not selectable) when the server does not offer it; the bare
+ * names while the server has not said. t: the page's translator.
+ */
+export function qualityChoices(
+  presets: readonly QualityPreset[],
+  lang: Lang,
+  t: (key: MessageKey, params?: MessageParams) => string,
+): QualityChoice[] {
+  return QUALITY_CHOICES.map(({ value, label }) => {
+    const preset = presets.find((p) => p.quality === value);
+    const name = t(label);
+    if (!preset) return { value, offered: true, text: name };
+    if (!preset.offered)
+      return { value, offered: false, text: t('upload.quality.unavailable', { label: name }) };
+    return {
+      value,
+      offered: true,
+      text: t('upload.quality.expected', { label: name, eta: formatEta(preset.expected_s, lang) }),
+    };
+  });
+}
+
 /** Choose, drop, paste or photograph a picture; check it as the server would; show it; send it. */
 @Component({
   selector: 'kiln-upload-panel',
@@ -64,6 +105,12 @@ export class UploadPanel {
 
   protected readonly i18n = inject(I18n);
   protected readonly config = inject(ServerConfigStore).value;
+  private readonly api = inject(ApiClient);
+  /** What GET /api/qualities said when the options panel was last opened. */
+  private readonly presets = signal<QualityPreset[]>([]);
+  protected readonly qualityList = computed(() =>
+    qualityChoices(this.presets(), this.i18n.lang(), (key, params) => this.i18n.t(key, params)),
+  );
   protected readonly picked = signal<PickedPicture | undefined>(undefined);
   protected readonly previewUrl = signal<string | undefined>(undefined);
   protected readonly checking = signal(false);
@@ -86,6 +133,25 @@ export class UploadPanel {
 
   constructor() {
     inject(DestroyRef).onDestroy(() => this.revokePreview());
+  }
+
+  /** Opening the options panel asks which presets this GPU offers now. */
+  protected onOptionsToggle(event: Event): void {
+    if ((event.target as HTMLDetailsElement).open) void this.loadPresets();
+  }
+
+  /**
+   * Reads GET /api/qualities; a chosen preset the server no longer offers gives way to its
+   * default (or the first offered), since sending it would only be refused.
+   */
+  async loadPresets(): Promise<void> {
+    const presets = await this.api.getQualities();
+    this.presets.set(presets);
+    const chosen = presets.find((p) => p.quality === this.quality());
+    if (chosen && !chosen.offered) {
+      const fallback = presets.find((p) => p.default && p.offered) ?? presets.find((p) => p.offered);
+      if (fallback) this.quality.set(fallback.quality);
+    }
   }
 
   protected chooseFile(): void {
