@@ -197,6 +197,31 @@ void describe('task state and admission on real Redis', () => {
     assert.deepEqual(moved, [60, 80]);
   });
 
+  void it('shares the work ahead among the live workers', async () => {
+    const ids = ['5', '6', '7', '8'].map((c) => `${c.repeat(8)}-0000-4000-8000-000000000000`);
+    const [runningA, runningB, ...waiting] = ids;
+    for (const id of ids) await storeA.create(id, Buffer.from('x'));
+    for (const id of [runningA, runningB]) {
+      await storeA.update(id, { status: 'processing', progress: 10, stage: 'structure' });
+      await redisA.client.lpush(BULL.active, id);
+      await redisA.client.set(`${BULL.jobPrefix}${id}:lock`, 'token-of-a-live-worker');
+    }
+    await redisA.client.lpush(WAIT_LIST, ...waiting);
+    // Two live workers and one whose heartbeat lapsed.
+    await redisA.client.zadd(
+      RedisKeys.workersAlive,
+      clock.t + 5000,
+      'w1',
+      clock.t + 5000,
+      'w2',
+      clock.t - 1,
+      'w3',
+    );
+    assert.equal(await storeA.refreshPositions(BULL, flat(40)), 2);
+    const etas = await Promise.all(waiting.map(async (id) => (await storeA.get(id))?.record.eta_s));
+    assert.deepEqual(etas, [40, 60], '(2 running + the tasks ahead) x 40 s / 2 workers');
+  });
+
   void it('a processing task whose job lost its lock reads queued, first; one whose lock is held stays processing', async () => {
     const [crashed, live, waiting] = ['f', '1', '2'].map((c) => `${c.repeat(8)}-0000-4000-8000-000000000000`);
     for (const id of [crashed, live, waiting]) await storeA.create(id, Buffer.from('x'));

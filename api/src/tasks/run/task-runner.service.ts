@@ -190,7 +190,7 @@ export class TaskRunner {
       await this.recordDuration(quality, (this.clock.now() - callStartedAt) / 1000, result.engine);
       return result;
     } catch (error) {
-      // It ran at least the limit: the preset may not fit this GPU (GenerationPresetsService).
+      // It ran at least the limit: the preset may not fit this GPU (QualityPresetsService).
       if (error instanceof InferenceError && error.code === 'TIMEOUT' && !signal.aborted) {
         await this.recordDuration(quality, this.config.jobTimeoutS, undefined);
       }

@@ -57,13 +57,14 @@ return merge(KEYS[1], KEYS[2], ARGV[1], cjson.decode(ARGV[2]), tonumber(ARGV[3])
  * them: their api died), which Bull's stalled-job check pushes back on the right, to run next.
  * Every task listed here reads `queued`, also one whose snapshot still says `processing` (it
  * was running when its api died): status, progress, stage and started_at are reset with it.
- * A task's ETA (seconds until it is expected to start) is the expected duration of the job
- * running now (the first active job whose lock is held; the mean of any job when none) plus those
- * of the tasks ahead of it, each by its own quality preset (task options; the mean of any job for
- * a task without options). With one preset throughout this is position x its mean.
- * KEYS: Bull wait list, admission, Bull active list. ARGV: task key prefix, ttl s, channel,
- * expected seconds per quality (JSON object), expected seconds of any job, updated_at ISO string,
- * Bull job key prefix.
+ * A task's ETA (seconds until it is expected to start) is the expected duration of the jobs
+ * running now (active jobs whose lock is held; one job of any kind when none) plus those of the
+ * tasks ahead of it, each by its own quality preset (task options; the mean of any job for a task
+ * without options), shared among the live workers. With one worker and one preset throughout this
+ * is position x its mean.
+ * KEYS: Bull wait list, admission, Bull active list, live workers (sorted set, lapse time ms).
+ * ARGV: task key prefix, ttl s, channel, expected seconds per quality (JSON object), expected
+ * seconds of any job, updated_at ISO string, Bull job key prefix, now (ms).
  */
 export const REFRESH_POSITIONS_LUA = `${MERGE}
 local expected = cjson.decode(ARGV[4])
@@ -76,23 +77,26 @@ local function expectedOf(id)
   return tonumber(expected[options['quality']]) or anyS
 end
 local ids = {}
-local running = nil
+local ahead = 0
+local running = 0
 for _, id in ipairs(redis.call('LRANGE', KEYS[3], 0, -1)) do
   if redis.call('EXISTS', ARGV[7] .. id .. ':lock') == 0 then
     table.insert(ids, id)
-  elseif running == nil then
-    running = id
+  else
+    ahead = ahead + expectedOf(id)
+    running = running + 1
   end
 end
+if running == 0 then ahead = anyS end
 local waiting = redis.call('LRANGE', KEYS[1], 0, -1)
 for i = #waiting, 1, -1 do table.insert(ids, waiting[i]) end
-local ahead = anyS
-if running ~= nil then ahead = expectedOf(running) end
+local workers = redis.call('ZCOUNT', KEYS[4], '(' .. ARGV[8], '+inf')
+if workers < 1 then workers = 1 end
 local changed = 0
 for position, id in ipairs(ids) do
   local patch = {
     status = 'queued', progress = cjson.null, stage = cjson.null, started_at = cjson.null,
-    position = position, eta_s = math.floor(ahead + 0.5), updated_at = ARGV[6]
+    position = position, eta_s = math.floor(ahead / workers + 0.5), updated_at = ARGV[6]
   }
   if merge(ARGV[1] .. id, KEYS[2], id, patch, tonumber(ARGV[2]), ARGV[3], 'queued,processing') > 0 then
     changed = changed + 1

@@ -115,10 +115,11 @@ export class TaskStore {
   async refreshPositions(bull: BullQueueKeys, estimates: DurationEstimates): Promise<number> {
     const result = await this.redis.client.eval(
       REFRESH_POSITIONS_LUA,
-      3,
+      4,
       bull.wait,
       RedisKeys.admission,
       bull.active,
+      RedisKeys.workersAlive,
       RedisKeys.taskPrefix,
       TASK_TTL_S,
       this.redis.channel(RedisKeys.taskEventsChannel),
@@ -126,6 +127,7 @@ export class TaskStore {
       estimates.any,
       this.nowIso(),
       bull.jobPrefix,
+      this.clock.now(),
     );
     return Number(result);
   }
