@@ -4,9 +4,9 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 
-import { SAMPLES_DIR, analyseViewer, launchBrowser, newPage, saveArtifact, startApi } from './helpers.mjs';
+import { SAMPLES_DIR, analyseViewer, newPage, saveArtifact, useApiAndBrowser } from './helpers.mjs';
 
 const SAMPLES = [
   { file: 'typical_misc_lantern.png', kind: 'PNG with alpha' },
@@ -15,24 +15,13 @@ const SAMPLES = [
 ];
 
 describe('generate from the home page', () => {
-  let api;
-  let browser;
-
-  before(async () => {
-    api = await startApi({ SIMULATE_SECONDS: '4' });
-    browser = await launchBrowser();
-  });
-
-  after(async () => {
-    await browser?.close();
-    await api?.stop();
-  });
+  const app = useApiAndBrowser({ SIMULATE_SECONDS: '4' });
 
   for (const sample of SAMPLES) {
     test(`${sample.kind} (${sample.file}): progress, then a model on the canvas`, async () => {
-      const { context, page, errors } = await newPage(browser);
+      const { context, page, errors } = await newPage(app.browser);
       try {
-        await page.goto(api.baseUrl);
+        await page.goto(app.api.baseUrl);
         await page.locator('[data-testid=file-input]').setInputFiles(join(SAMPLES_DIR, sample.file));
         await page.locator('[data-testid=thumbnail]').waitFor();
         const accepted = page.waitForResponse((r) => r.url().endsWith('/api/generate'));
@@ -61,7 +50,7 @@ describe('generate from the home page', () => {
         // Download offers the source GLB; the model lands in this browser's history.
         const download = await page.locator('kiln-model-viewer a[download]').getAttribute('href');
         assert.match(download ?? '', /^\/static\/[0-9a-f-]{36}\.source\.glb$/);
-        const glb = await fetch(new URL(download, api.baseUrl));
+        const glb = await fetch(new URL(download, app.api.baseUrl));
         assert.equal(glb.status, 200);
         await page.locator('[data-testid=history-entry]').first().waitFor();
         await saveArtifact(`generate-${sample.file}-page.png`, await page.screenshot({ fullPage: true }));
@@ -73,11 +62,11 @@ describe('generate from the home page', () => {
   }
 
   test('the first paint of the home page does not load three.js (the viewer chunk is lazy)', async () => {
-    const { context, page } = await newPage(browser);
+    const { context, page } = await newPage(app.browser);
     try {
       const scripts = [];
       page.on('response', (r) => r.url().endsWith('.js') && scripts.push(r));
-      await page.goto(api.baseUrl, { waitUntil: 'networkidle' });
+      await page.goto(app.api.baseUrl, { waitUntil: 'networkidle' });
       await page.locator('[data-testid=dropzone]').waitFor();
       const bodies = await Promise.all(scripts.map((r) => r.text()));
       assert.ok(bodies.length > 0);
@@ -92,9 +81,9 @@ describe('generate from the home page', () => {
   });
 
   test('a picture can also be dropped on the page or pasted from the clipboard', async () => {
-    const { context, page, errors } = await newPage(browser);
+    const { context, page, errors } = await newPage(app.browser);
     try {
-      await page.goto(api.baseUrl);
+      await page.goto(app.api.baseUrl);
       const sendInPage = async (eventName, file) => {
         const bytes = readFileSync(join(SAMPLES_DIR, file)).toString('base64');
         await page.evaluate(
@@ -140,11 +129,11 @@ describe('generate from the home page', () => {
   });
 
   test('refuses a file that is not a picture, judged by its bytes, without sending it', async () => {
-    const { context, page } = await newPage(browser);
+    const { context, page } = await newPage(app.browser);
     try {
       const posts = [];
       page.on('request', (r) => r.method() === 'POST' && posts.push(r.url()));
-      await page.goto(api.baseUrl);
+      await page.goto(app.api.baseUrl);
       await page.locator('[data-testid=file-input]').setInputFiles({
         name: 'looks-like.png',
         mimeType: 'image/png',
@@ -161,9 +150,9 @@ describe('generate from the home page', () => {
   });
 
   test('a file that only starts like a PNG passes the page, and the server refusal is explained', async () => {
-    const { context, page } = await newPage(browser);
+    const { context, page } = await newPage(app.browser);
     try {
-      await page.goto(api.baseUrl);
+      await page.goto(app.api.baseUrl);
       const signature = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
       await page.locator('[data-testid=file-input]').setInputFiles({
         name: 'broken.png',
@@ -185,11 +174,11 @@ describe('generate from the home page', () => {
   });
 
   test('refuses a picture over 10 MB with the server message, without sending it', async () => {
-    const { context, page } = await newPage(browser);
+    const { context, page } = await newPage(app.browser);
     try {
       const posts = [];
       page.on('request', (r) => r.method() === 'POST' && posts.push(r.url()));
-      await page.goto(api.baseUrl);
+      await page.goto(app.api.baseUrl);
       const big = Buffer.alloc(10 * 1024 * 1024 + 1);
       readFileSync(join(SAMPLES_DIR, 'lantern_on_white.jpg')).copy(big);
       await page.locator('[data-testid=file-input]').setInputFiles({

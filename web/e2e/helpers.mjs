@@ -5,6 +5,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { after, before } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 import Redis from 'ioredis';
@@ -183,6 +184,25 @@ export async function launchBrowser() {
       '--no-sandbox',
     ],
   });
+}
+
+/**
+ * The api and Chromium for the enclosing describe, as node:test hooks: `before` starts the api
+ * (startApi(env)), then the browser (launchBrowser()); `after` closes the browser, then stops the
+ * api. Returns `{ api, browser }`, filled in by the `before` hook (undefined until then, so read
+ * them inside tests); a failed start (no build, no Chromium) fails the hook as those helpers throw.
+ */
+export function useApiAndBrowser(env = {}) {
+  const session = { api: undefined, browser: undefined };
+  before(async () => {
+    session.api = await startApi(env);
+    session.browser = await launchBrowser();
+  });
+  after(async () => {
+    await session.browser?.close();
+    await session.api?.stop();
+  });
+  return session;
 }
 
 /** A page that fails the test on uncaught page errors (collected, checked by the caller). */

@@ -2,17 +2,16 @@
 // with touch, AR offered on Android. Language from the browser, switchable. Keyboard reachable.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 
 import {
   PHONE_VIEWPORT,
   SAMPLES_DIR,
   analyseViewer,
   horizontalOverflow,
-  launchBrowser,
   newPage,
   saveArtifact,
-  startApi,
+  useApiAndBrowser,
   visibleInViewport,
 } from './helpers.mjs';
 
@@ -28,23 +27,12 @@ const PHONE = {
 };
 
 describe('phone layout, language and keyboard', () => {
-  let api;
-  let browser;
-
-  before(async () => {
-    api = await startApi({ SIMULATE_SECONDS: '3' });
-    browser = await launchBrowser();
-  });
-
-  after(async () => {
-    await browser?.close();
-    await api?.stop();
-  });
+  const app = useApiAndBrowser({ SIMULATE_SECONDS: '3' });
 
   test('a phone in portrait: the whole flow fits the width and its controls are on screen', async () => {
-    const { context, page, errors } = await newPage(browser, PHONE);
+    const { context, page, errors } = await newPage(app.browser, PHONE);
     try {
-      await page.goto(api.baseUrl);
+      await page.goto(app.api.baseUrl);
       assert.ok((await horizontalOverflow(page)) <= 0, 'home page scrolls sideways');
       assert.ok(await visibleInViewport(page.getByRole('button', { name: 'Choose a picture' })));
       assert.ok(await visibleInViewport(page.getByRole('button', { name: 'Take a photo' })));
@@ -83,9 +71,9 @@ describe('phone layout, language and keyboard', () => {
   });
 
   test('Chinese from the browser language, switchable to English and back, on a phone', async () => {
-    const { context, page } = await newPage(browser, { ...PHONE, locale: 'zh-CN' });
+    const { context, page } = await newPage(app.browser, { ...PHONE, locale: 'zh-CN' });
     try {
-      await page.goto(api.baseUrl);
+      await page.goto(app.api.baseUrl);
       await page.getByRole('button', { name: '选择图片' }).waitFor();
       assert.equal(await page.evaluate(() => document.documentElement.lang), 'zh-CN');
       assert.match(await page.title(), /一张图片生成 3D 模型/);
@@ -117,13 +105,13 @@ describe('phone layout, language and keyboard', () => {
   });
 
   test('keyboard: the picker, the language and the viewer controls are reachable and labelled', async () => {
-    const { context, page } = await newPage(browser);
+    const { context, page } = await newPage(app.browser);
     try {
       // Listen before anything happens: Playwright turns file-chooser interception on
       // asynchronously when the first listener appears, and a key press that beats it opens a
       // native chooser that never reaches the test (seen once under load).
       const chooser = page.waitForEvent('filechooser', { timeout: 90_000 });
-      await page.goto(api.baseUrl);
+      await page.goto(app.api.baseUrl);
       const reached = [];
       for (let i = 0; i < 8; i++) {
         await page.keyboard.press('Tab');

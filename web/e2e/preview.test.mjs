@@ -3,34 +3,23 @@
 // camera moving: the model lands where the voxels were.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 
-import { SAMPLES_DIR, analyseViewer, launchBrowser, newPage, startApi } from './helpers.mjs';
+import { SAMPLES_DIR, analyseViewer, newPage, useApiAndBrowser } from './helpers.mjs';
 
 describe('live voxel preview', () => {
-  let api;
-  let browser;
-
-  before(async () => {
-    // Long enough that the previews (at 30% and 60%) stay on screen for seconds, even when software
-    // GL on a busy machine takes seconds to draw the first frame.
-    api = await startApi({ SIMULATE_SECONDS: '20' });
-    browser = await launchBrowser();
-  });
-
-  after(async () => {
-    await browser?.close();
-    await api?.stop();
-  });
+  // Long enough that the previews (at 30% and 60%) stay on screen for seconds, even when software
+  // GL on a busy machine takes seconds to draw the first frame.
+  const app = useApiAndBrowser({ SIMULATE_SECONDS: '20' });
 
   test('voxels on the canvas before completed, then the model in their place', async () => {
-    const { context, page, errors } = await newPage(browser);
+    const { context, page, errors } = await newPage(app.browser);
     try {
       const previewFetches = [];
       page.on('response', (r) => {
         if (/\/api\/tasks\/[0-9a-f-]{36}\/preview\?rev=\d+$/.test(r.url())) previewFetches.push(r);
       });
-      await page.goto(api.baseUrl);
+      await page.goto(app.api.baseUrl);
       await page
         .locator('[data-testid=file-input]')
         .setInputFiles(join(SAMPLES_DIR, 'typical_misc_lantern.png'));
@@ -95,12 +84,12 @@ describe('live voxel preview', () => {
       }
 
       // "New variation": the same picture and options, another seed.
-      const first = await (await fetch(`${api.baseUrl}/api/tasks/${taskId}`)).json();
+      const first = await (await fetch(`${app.api.baseUrl}/api/tasks/${taskId}`)).json();
       assert.deepEqual(first.options, { quality: 'fast', seed: 7, texture_size: 2048, faces: 500000 });
       const again = page.waitForResponse((r) => r.url().endsWith('/api/generate'));
       await page.locator('[data-testid=variation]').click();
       const variationId = (await (await again).json()).task_id;
-      const variation = await (await fetch(`${api.baseUrl}/api/tasks/${variationId}`)).json();
+      const variation = await (await fetch(`${app.api.baseUrl}/api/tasks/${variationId}`)).json();
       assert.equal(variation.options.quality, 'fast');
       assert.notEqual(variation.options.seed, 7, 'a new seed');
       assert.deepEqual(errors, []);

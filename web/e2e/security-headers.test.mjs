@@ -3,9 +3,9 @@
 // model, and Swagger UI at /api/docs, each working, with zero violations reported by Chromium.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 
-import { SAMPLES_DIR, analyseViewer, launchBrowser, newPage, startApi } from './helpers.mjs';
+import { SAMPLES_DIR, analyseViewer, newPage, useApiAndBrowser } from './helpers.mjs';
 
 /**
  * A page whose CSP violations are collected twice over: the `securitypolicyviolation` events of
@@ -37,24 +37,13 @@ function cspOf(response) {
 }
 
 describe('Content-Security-Policy in Chromium', () => {
-  let api;
-  let browser;
   let modelId;
-
-  before(async () => {
-    api = await startApi({ SIMULATE_SECONDS: '3' });
-    browser = await launchBrowser();
-  });
-
-  after(async () => {
-    await browser?.close();
-    await api?.stop();
-  });
+  const app = useApiAndBrowser({ SIMULATE_SECONDS: '3' });
 
   test('the home page generates a model and draws it with zero violations', async () => {
-    const { context, page, errors, violations } = await watchedPage(browser);
+    const { context, page, errors, violations } = await watchedPage(app.browser);
     try {
-      const home = await page.goto(api.baseUrl);
+      const home = await page.goto(app.api.baseUrl);
       assert.match(cspOf(home), /script-src 'self' 'wasm-unsafe-eval'/);
       await page
         .locator('[data-testid=file-input]')
@@ -79,9 +68,9 @@ describe('Content-Security-Policy in Chromium', () => {
 
   test("that model's share page draws it with zero violations", async (t) => {
     if (!modelId) return t.skip('needs the model of the previous test');
-    const { context, page, errors, violations } = await watchedPage(browser);
+    const { context, page, errors, violations } = await watchedPage(app.browser);
     try {
-      const share = await page.goto(`${api.baseUrl}/m/${modelId}`);
+      const share = await page.goto(`${app.api.baseUrl}/m/${modelId}`);
       assert.match(cspOf(share), /frame-ancestors 'none'/);
       await page.locator('kiln-model-viewer[data-state=ready]').waitFor({ timeout: 60_000 });
       const view = await analyseViewer(page, 'csp-share-model.png');
@@ -94,9 +83,9 @@ describe('Content-Security-Policy in Chromium', () => {
   });
 
   test('Swagger UI at /api/docs lists the operations with zero violations', async () => {
-    const { context, page, errors, violations } = await watchedPage(browser);
+    const { context, page, errors, violations } = await watchedPage(app.browser);
     try {
-      const docs = await page.goto(`${api.baseUrl}/api/docs`);
+      const docs = await page.goto(`${app.api.baseUrl}/api/docs`);
       assert.match(cspOf(docs), /style-src 'self' 'unsafe-inline'/);
       await page.locator('.opblock-summary-path', { hasText: '/api/generate' }).first().waitFor();
       assert.ok((await page.locator('.opblock').count()) >= 5, 'the operations are listed');

@@ -6,7 +6,15 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
-import { SAMPLES_DIR, launchBrowser, newPage, saveArtifact, startApi, startDropProxy } from './helpers.mjs';
+import {
+  SAMPLES_DIR,
+  launchBrowser,
+  newPage,
+  saveArtifact,
+  startApi,
+  startDropProxy,
+  useApiAndBrowser,
+} from './helpers.mjs';
 
 const SAMPLE = join(SAMPLES_DIR, 'lantern_on_white.jpg');
 
@@ -38,27 +46,16 @@ async function generateFromPage(page) {
 }
 
 describe('busy and cancel (MAX_QUEUE=1, slow simulate)', () => {
-  let api;
-  let browser;
-
-  before(async () => {
-    api = await startApi({ MAX_QUEUE: '1', SIMULATE_SECONDS: '60' });
-    browser = await launchBrowser();
-  });
-
-  after(async () => {
-    await browser?.close();
-    await api?.stop();
-  });
+  const app = useApiAndBrowser({ MAX_QUEUE: '1', SIMULATE_SECONDS: '60' });
 
   test('a full queue answers busy; the page says when to try again', async () => {
-    const running = await postSample(api.baseUrl);
-    const waiting = await postSample(api.baseUrl);
+    const running = await postSample(app.api.baseUrl);
+    const waiting = await postSample(app.api.baseUrl);
     assert.equal(running.status, 202);
     assert.equal(waiting.status, 202);
-    const { context, page, errors } = await newPage(browser);
+    const { context, page, errors } = await newPage(app.browser);
     try {
-      await page.goto(api.baseUrl);
+      await page.goto(app.api.baseUrl);
       const answer = await generateFromPage(page);
       assert.equal(answer.status, 503);
       assert.equal(answer.body.error, 'Server busy, retry later');
@@ -74,7 +71,9 @@ describe('busy and cancel (MAX_QUEUE=1, slow simulate)', () => {
       await saveArtifact('busy.png', await page.screenshot({ fullPage: true }));
 
       // Free the waiting slot; the same picture now waits in line, and can be cancelled there.
-      assert.ok((await fetch(`${api.baseUrl}/api/tasks/${waiting.body.task_id}`, { method: 'DELETE' })).ok);
+      assert.ok(
+        (await fetch(`${app.api.baseUrl}/api/tasks/${waiting.body.task_id}`, { method: 'DELETE' })).ok,
+      );
       await page.getByRole('button', { name: 'Start over' }).click();
       const queued = await generateFromPage(page);
       assert.equal(queued.status, 202);
@@ -86,19 +85,21 @@ describe('busy and cancel (MAX_QUEUE=1, slow simulate)', () => {
       await saveArtifact('queued.png', await page.screenshot({ fullPage: true }));
       await page.getByRole('button', { name: 'Cancel' }).click();
       await page.locator('[data-testid=status-cancelled]').waitFor();
-      const cancelled = await taskState(api.baseUrl, queued.body.task_id);
+      const cancelled = await taskState(app.api.baseUrl, queued.body.task_id);
       assert.equal(cancelled.status, 'failed');
       assert.equal(cancelled.cancelled, true);
 
       // A running task can be cancelled too.
-      assert.ok((await fetch(`${api.baseUrl}/api/tasks/${running.body.task_id}`, { method: 'DELETE' })).ok);
+      assert.ok(
+        (await fetch(`${app.api.baseUrl}/api/tasks/${running.body.task_id}`, { method: 'DELETE' })).ok,
+      );
       await page.getByRole('button', { name: 'Start over' }).click();
       const started = await generateFromPage(page);
       assert.equal(started.status, 202);
       await page.locator('[data-testid=status-processing]').waitFor();
       await page.getByRole('button', { name: 'Cancel' }).click();
       await page.locator('[data-testid=status-cancelled]').waitFor();
-      assert.equal((await taskState(api.baseUrl, started.body.task_id)).cancelled, true);
+      assert.equal((await taskState(app.api.baseUrl, started.body.task_id)).cancelled, true);
       assert.deepEqual(
         errors.filter((e) => !/status of 503/.test(e)),
         [],
@@ -110,23 +111,12 @@ describe('busy and cancel (MAX_QUEUE=1, slow simulate)', () => {
 });
 
 describe('timeout (JOB_TIMEOUT_S=4, slow simulate)', () => {
-  let api;
-  let browser;
-
-  before(async () => {
-    api = await startApi({ JOB_TIMEOUT_S: '4', SIMULATE_SECONDS: '60' });
-    browser = await launchBrowser();
-  });
-
-  after(async () => {
-    await browser?.close();
-    await api?.stop();
-  });
+  const app = useApiAndBrowser({ JOB_TIMEOUT_S: '4', SIMULATE_SECONDS: '60' });
 
   test('a job over the limit ends with the timeout message and a way to retry', async () => {
-    const { context, page } = await newPage(browser);
+    const { context, page } = await newPage(app.browser);
     try {
-      await page.goto(api.baseUrl);
+      await page.goto(app.api.baseUrl);
       const answer = await generateFromPage(page);
       assert.equal(answer.status, 202);
       await page.locator('[data-testid=status-processing]').waitFor();
@@ -136,7 +126,7 @@ describe('timeout (JOB_TIMEOUT_S=4, slow simulate)', () => {
       assert.match((await failed.textContent()) ?? '', /took too long.*Refresh and try again/);
       assert.equal(await page.locator('[data-testid=retry]').isEnabled(), true);
       await saveArtifact('timeout.png', await page.screenshot({ fullPage: true }));
-      const state = await taskState(api.baseUrl, answer.body.task_id);
+      const state = await taskState(app.api.baseUrl, answer.body.task_id);
       assert.equal(state.status, 'failed');
       assert.equal(state.error, 'Generation timeout');
     } finally {
@@ -198,23 +188,12 @@ for (const fault of [
   { env: 'internal', error: 'Internal error', text: /went wrong on the server/ },
 ]) {
   describe(`engine failure: ${fault.error} (simulate fault ${fault.env})`, () => {
-    let api;
-    let browser;
-
-    before(async () => {
-      api = await startApi({ KILN_SIMULATE_FAULT: fault.env, SIMULATE_SECONDS: '2' });
-      browser = await launchBrowser();
-    });
-
-    after(async () => {
-      await browser?.close();
-      await api?.stop();
-    });
+    const app = useApiAndBrowser({ KILN_SIMULATE_FAULT: fault.env, SIMULATE_SECONDS: '2' });
 
     test('the page explains the failure in plain words and offers a retry', async () => {
-      const { context, page } = await newPage(browser);
+      const { context, page } = await newPage(app.browser);
       try {
-        await page.goto(api.baseUrl);
+        await page.goto(app.api.baseUrl);
         assert.equal((await generateFromPage(page)).status, 202);
         const failed = page.locator('[data-testid=status-failed]');
         await failed.waitFor();

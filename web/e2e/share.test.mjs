@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 
 import { Logger, NodeIO } from '@gltf-transform/core';
 import { ALL_EXTENSIONS } from '@gltf-transform/extensions';
@@ -13,7 +13,7 @@ import { meshopt, textureCompress } from '@gltf-transform/functions';
 import { MeshoptDecoder, MeshoptEncoder } from 'meshoptimizer';
 import sharp from 'sharp';
 
-import { GLB_DIR, PHONE_VIEWPORT, analyseViewer, launchBrowser, newPage, startApi } from './helpers.mjs';
+import { GLB_DIR, PHONE_VIEWPORT, analyseViewer, newPage, useApiAndBrowser } from './helpers.mjs';
 
 const MODELS = ['valve-index-left-jpeg.glb', 'generic-trigger-left.glb'];
 /** The shape the api serves at model_url: meshopt geometry, quantised, WebP textures. */
@@ -49,27 +49,22 @@ function assertFramed(view, label) {
 }
 
 describe('share page', () => {
-  let api;
-  let browser;
   const ids = {};
+  const app = useApiAndBrowser({ RETENTION_HOURS: '48' });
 
   before(async () => {
-    api = await startApi({ RETENTION_HOURS: '48' });
-    browser = await launchBrowser();
     for (const name of MODELS) {
       const id = randomUUID();
       ids[name] = id;
-      copyFileSync(join(GLB_DIR, name), join(api.staticDir, `${id}.glb`));
-      copyFileSync(join(GLB_DIR, name), join(api.staticDir, `${id}.source.glb`));
+      copyFileSync(join(GLB_DIR, name), join(app.api.staticDir, `${id}.glb`));
+      copyFileSync(join(GLB_DIR, name), join(app.api.staticDir, `${id}.source.glb`));
     }
     ids[WEB_MODEL] = randomUUID();
-    writeFileSync(join(api.staticDir, `${ids[WEB_MODEL]}.glb`), await webOptimised(join(GLB_DIR, MODELS[0])));
-    copyFileSync(join(GLB_DIR, MODELS[0]), join(api.staticDir, `${ids[WEB_MODEL]}.source.glb`));
-  });
-
-  after(async () => {
-    await browser?.close();
-    await api?.stop();
+    writeFileSync(
+      join(app.api.staticDir, `${ids[WEB_MODEL]}.glb`),
+      await webOptimised(join(GLB_DIR, MODELS[0])),
+    );
+    copyFileSync(join(GLB_DIR, MODELS[0]), join(app.api.staticDir, `${ids[WEB_MODEL]}.source.glb`));
   });
 
   for (const name of [...MODELS, WEB_MODEL]) {
@@ -78,10 +73,10 @@ describe('share page', () => {
         ['desktop', {}],
         ['phone', { viewport: PHONE_VIEWPORT, deviceScaleFactor: 2, isMobile: true, hasTouch: true }],
       ]) {
-        const { context, page, errors } = await newPage(browser, options);
+        const { context, page, errors } = await newPage(app.browser, options);
         try {
           const started = Date.now();
-          await page.goto(`${api.baseUrl}/m/${ids[name]}`);
+          await page.goto(`${app.api.baseUrl}/m/${ids[name]}`);
           await page.locator('kiln-model-viewer[data-state=ready]').waitFor({ timeout: 60_000 });
           // A figure for the report, not a target: SwiftShader draws on the CPU here.
           console.log(`share page ${name} (${label}): navigation to model ready ${Date.now() - started} ms`);
@@ -103,9 +98,9 @@ describe('share page', () => {
   }
 
   test('reset view brings the model back after the user zoomed far away', async () => {
-    const { context, page } = await newPage(browser);
+    const { context, page } = await newPage(app.browser);
     try {
-      await page.goto(`${api.baseUrl}/m/${ids['generic-trigger-left.glb']}`);
+      await page.goto(`${app.api.baseUrl}/m/${ids['generic-trigger-left.glb']}`);
       const viewer = page.locator('kiln-model-viewer[data-state=ready]');
       await viewer.waitFor({ timeout: 60_000 });
       const canvas = viewer.locator('canvas');
@@ -127,11 +122,11 @@ describe('share page', () => {
   });
 
   test('auto-rotate turns the model; the share link is copied to the clipboard', async () => {
-    const { context, page } = await newPage(browser);
+    const { context, page } = await newPage(app.browser);
     try {
-      await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: api.baseUrl });
+      await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: app.api.baseUrl });
       const id = ids['valve-index-left-jpeg.glb'];
-      await page.goto(`${api.baseUrl}/m/${id}`);
+      await page.goto(`${app.api.baseUrl}/m/${id}`);
       const viewer = page.locator('kiln-model-viewer[data-state=ready]');
       await viewer.waitFor();
       const canvas = viewer.locator('canvas');
@@ -145,14 +140,14 @@ describe('share page', () => {
       assert.ok(!still.equals(await canvas.screenshot()), 'auto-rotate did not move the model');
       await page.getByRole('button', { name: 'Copy share link' }).click();
       await page.getByText('Link copied').waitFor();
-      assert.equal(await page.evaluate(() => navigator.clipboard.readText()), `${api.baseUrl}/m/${id}`);
+      assert.equal(await page.evaluate(() => navigator.clipboard.readText()), `${app.api.baseUrl}/m/${id}`);
     } finally {
       await context.close();
     }
   });
 
   test("history lists this browser's models, drops expired ones, and opens the share page", async () => {
-    const { context, page } = await newPage(browser);
+    const { context, page } = await newPage(app.browser);
     try {
       const now = Date.now();
       const fresh = { modelId: ids['valve-index-left-jpeg.glb'], taskId: 'a', createdAt: now - 3600_000 };
@@ -163,7 +158,7 @@ describe('share page', () => {
         },
         JSON.stringify([expired, fresh]),
       );
-      await page.goto(api.baseUrl);
+      await page.goto(app.api.baseUrl);
       const entries = page.locator('[data-testid=history-entry]');
       await entries.first().waitFor();
       assert.equal(await entries.count(), 1);
@@ -181,13 +176,13 @@ describe('share page', () => {
   });
 
   test('an unknown or expired model gets a clear message, a malformed link another', async () => {
-    const { context, page } = await newPage(browser);
+    const { context, page } = await newPage(app.browser);
     try {
-      await page.goto(`${api.baseUrl}/m/${randomUUID()}`);
+      await page.goto(`${app.api.baseUrl}/m/${randomUUID()}`);
       const notFound = page.locator('[data-testid=share-not-found]');
       await notFound.waitFor({ timeout: 30_000 });
       assert.match((await notFound.textContent()) ?? '', /does not exist or has expired/);
-      await page.goto(`${api.baseUrl}/m/not-a-model`);
+      await page.goto(`${app.api.baseUrl}/m/not-a-model`);
       await page.locator('[data-testid=share-bad-id]').waitFor();
     } finally {
       await context.close();

@@ -4,10 +4,8 @@
  * options with the defaults filled in, and the engine saying which it ignored.
  */
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import { type ApiProcess, startApi } from '../support/api-process';
-import { clearKilnKeys, tempDir } from '../support/env';
+import { describe, it } from 'node:test';
+import { type ApiProcess, useApi } from '../support/api-process';
 import { followToEnd, getJson, sample } from '../support/http-client';
 
 const PNG = sample('typical_misc_lantern.png');
@@ -20,22 +18,7 @@ async function post(api: ApiProcess, fields: Record<string, string>, query = '')
 }
 
 void describe('generation options end to end (inflate engine)', () => {
-  const dir = tempDir('e2e-options');
-  let api: ApiProcess;
-
-  before(async () => {
-    await clearKilnKeys();
-    api = await startApi({
-      staticDir: join(dir.path, 'static'),
-      logDir: join(dir.path, 'logs'),
-      env: { INFERENCE_ENGINE: 'inflate' },
-    });
-  });
-  after(async () => {
-    await api.stop();
-    await clearKilnKeys();
-    dir.remove();
-  });
+  const api = useApi('e2e-options', { env: { INFERENCE_ENGINE: 'inflate' } });
 
   void it('answers 400 naming the field for each bad value, before any task exists', async () => {
     const cases: [Record<string, string>, string][] = [

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import { type ApiProcess, startApi } from '../support/api-process';
-import { SAMPLES_DIR, clearKilnKeys, tempDir } from '../support/env';
+import { describe, it } from 'node:test';
+import { useApi } from '../support/api-process';
+import { SAMPLES_DIR } from '../support/env';
 import { glbJson } from '../support/glb-models';
 import { gltfErrors, gltfIssues, issuesAddedByOptimisation } from '../support/gltf';
 import { followToEnd, getJson, rawGet, sample, upload } from '../support/http-client';
@@ -12,21 +12,9 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{1
 
 /** The whole path through HTTP with the real sidecar running the inflate engine. */
 void describe('HTTP contract end to end (inflate engine)', () => {
-  const dir = tempDir('e2e-contract');
-  const staticDir = join(dir.path, 'static');
-  const logDir = join(dir.path, 'logs');
-  let api: ApiProcess;
+  const api = useApi('e2e-contract', { env: { INFERENCE_ENGINE: 'inflate' } });
+  const { logDir } = api;
   const completed: { taskId: string; modelUrl: string; downloadUrl: string }[] = [];
-
-  before(async () => {
-    await clearKilnKeys();
-    api = await startApi({ staticDir, logDir, env: { INFERENCE_ENGINE: 'inflate' } });
-  });
-  after(async () => {
-    await api?.stop();
-    await clearKilnKeys();
-    dir.remove();
-  });
 
   const samples = readdirSync(SAMPLES_DIR).filter((n) => /\.(png|jpe?g|webp)$/i.test(n));
   void it('has real samples to run', () => assert.ok(samples.length >= 3, SAMPLES_DIR));

@@ -3,10 +3,8 @@
  * GET /api/tasks/{id} naming it, and a Last-Event-ID resume getting the latest preview again.
  */
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import { type ApiProcess, startApi } from '../support/api-process';
-import { clearKilnKeys, tempDir } from '../support/env';
+import { describe, it } from 'node:test';
+import { type ApiProcess, useApi } from '../support/api-process';
 import { getJson, readSse, sample, type SseEvent, upload } from '../support/http-client';
 
 const PNG = 'typical_misc_lantern.png';
@@ -20,22 +18,7 @@ const submit = async (api: ApiProcess): Promise<string> => {
 const previews = (events: SseEvent[]): SseEvent[] => events.filter((e) => e.event === 'preview');
 
 void describe('voxel previews end to end (simulate engine)', () => {
-  const dir = tempDir('e2e-previews');
-  let api: ApiProcess;
-
-  before(async () => {
-    await clearKilnKeys();
-    api = await startApi({
-      staticDir: join(dir.path, 'static'),
-      logDir: join(dir.path, 'logs'),
-      env: { SIMULATE_SECONDS: '3' },
-    });
-  });
-  after(async () => {
-    await api.stop();
-    await clearKilnKeys();
-    dir.remove();
-  });
+  const api = useApi('e2e-previews', { env: { SIMULATE_SECONDS: '3' } });
 
   void it('SSE sends `preview` events while processing; the URL serves the voxels; a resume gets the latest again', async () => {
     const id = await submit(api);

@@ -1,8 +1,6 @@
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import { type ApiProcess, startApi } from '../support/api-process';
-import { clearKilnKeys, tempDir } from '../support/env';
+import { describe, it } from 'node:test';
+import { type ApiProcess, useApi } from '../support/api-process';
 import { sample } from '../support/http-client';
 import { imageForm, readTimedSse, sendRaw, timedEvents } from '../support/raw-http';
 
@@ -72,21 +70,7 @@ function assertBase(out: HandedOut, base: string): void {
 /** One api process per proxy setting, on the simulate engine; each case is one describe. */
 function withApi(name: string, env: Record<string, string>, body: (api: () => ApiProcess) => void): void {
   void describe(name, () => {
-    const dir = tempDir('e2e-proxy');
-    let api: ApiProcess;
-    before(async () => {
-      await clearKilnKeys();
-      api = await startApi({
-        staticDir: join(dir.path, 'static'),
-        logDir: join(dir.path, 'logs'),
-        env: { SIMULATE_SECONDS: '1', ...env },
-      });
-    });
-    after(async () => {
-      await api?.stop();
-      await clearKilnKeys();
-      dir.remove();
-    });
+    const api = useApi('e2e-proxy', { env: { SIMULATE_SECONDS: '1', ...env } });
     body(() => api);
   });
 }

@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import { type ApiProcess, startApi } from '../support/api-process';
-import { clearKilnKeys, tempDir, waitFor } from '../support/env';
+import { describe, it } from 'node:test';
+import { type ApiProcess, useApi } from '../support/api-process';
+import { waitFor } from '../support/env';
 import { followToEnd, getJson, readSse, sample, upload } from '../support/http-client';
 import { sidecarJobSpans } from '../support/sidecar-log';
 
@@ -23,20 +22,7 @@ const statusOf = async (api: ApiProcess, id: string): Promise<Record<string, unk
   (await getJson(`${api.url}/api/tasks/${id}`)).body;
 
 void describe('queue, SSE and task lifecycle end to end (simulate engine)', () => {
-  const dir = tempDir('e2e-queue');
-  const staticDir = join(dir.path, 'static');
-  const logDir = join(dir.path, 'logs');
-  let api: ApiProcess;
-
-  before(async () => {
-    await clearKilnKeys();
-    api = await startApi({ staticDir, logDir, env: { SIMULATE_SECONDS: '1.5', SSE_HEARTBEAT_S: '0.3' } });
-  });
-  after(async () => {
-    await api.stop();
-    await clearKilnKeys();
-    dir.remove();
-  });
+  const api = useApi('e2e-queue', { env: { SIMULATE_SECONDS: '1.5', SSE_HEARTBEAT_S: '0.3' } });
 
   void it('runs tasks one at a time, first in first out, with positions counting down', async () => {
     const ids = [await submit(api), await submit(api), await submit(api)];
@@ -190,7 +176,7 @@ void describe('queue, SSE and task lifecycle end to end (simulate engine)', () =
       (await statusOf(api, ids[0]))['status'] === 'processing' ? true : undefined,
     );
     await api.kill();
-    api = await startApi({ staticDir, logDir, env: { SIMULATE_SECONDS: '1.5', SSE_HEARTBEAT_S: '0.3' } });
+    await api.restart();
     assert.equal((await statusOf(api, finishedBefore))['status'], 'completed', 'finished tasks are kept');
     for (const id of ids) {
       const events = await followToEnd(api.url, id, 90_000);
@@ -208,7 +194,7 @@ void describe('queue, SSE and task lifecycle end to end (simulate engine)', () =
       (await statusOf(api, id))['status'] === 'processing' ? true : undefined,
     );
     await api.stop();
-    api = await startApi({ staticDir, logDir, env: { SIMULATE_SECONDS: '1.5', SSE_HEARTBEAT_S: '0.3' } });
+    await api.restart();
     const events = await followToEnd(api.url, id, 60_000);
     assert.equal(events[events.length - 1].event, 'completed');
   });

@@ -7,9 +7,8 @@
 import assert from 'node:assert/strict';
 import { statSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import { type ApiProcess, startApi } from '../support/api-process';
-import { clearKilnKeys, tempDir } from '../support/env';
+import { describe, it } from 'node:test';
+import { type ApiProcess, useApi } from '../support/api-process';
 import { followToEnd, getJson, sample } from '../support/http-client';
 
 const PNG = sample('typical_misc_lantern.png');
@@ -29,23 +28,8 @@ async function jobsDone(api: ApiProcess): Promise<number> {
 }
 
 void describe('instant repeats end to end (inflate engine)', () => {
-  const dir = tempDir('e2e-repeats');
-  const staticDir = join(dir.path, 'static');
-  let api: ApiProcess;
-
-  before(async () => {
-    await clearKilnKeys();
-    api = await startApi({
-      staticDir,
-      logDir: join(dir.path, 'logs'),
-      env: { INFERENCE_ENGINE: 'inflate', INSTANT_REPEATS: 'on' },
-    });
-  });
-  after(async () => {
-    await api.stop();
-    await clearKilnKeys();
-    dir.remove();
-  });
+  const api = useApi('e2e-repeats', { env: { INFERENCE_ENGINE: 'inflate', INSTANT_REPEATS: 'on' } });
+  const { staticDir } = api;
 
   void it('identical requests at once share one task; a later repeat is completed at once with the same files', async () => {
     const [a, b] = await Promise.all([post(api, { seed: '5' }), post(api, { seed: '5' })]);

@@ -1,18 +1,13 @@
 import assert from 'node:assert/strict';
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, beforeEach, describe, it } from 'node:test';
-import { type TestingModule } from '@nestjs/testing';
-import type { Queue } from 'bull';
+import { after, describe, it } from 'node:test';
 import { loadConfig } from '../../src/config/app-config';
 import { InferenceError, type InferenceJob } from '../../src/inference/inference.repository';
-import { TaskEventsService } from '../../src/tasks/events/task-events.service';
-import { TaskQueueService } from '../../src/tasks/queue/task-queue.service';
 import { TaskStore } from '../../src/tasks/state/task-store.service';
-import { AdmissionService } from '../../src/tasks/admission/admission.service';
-import { TEST_REDIS_URL, clearKilnKeys, tempDir, waitFor } from '../support/env';
+import { TEST_REDIS_URL, tempDir, waitFor } from '../support/env';
 import { FakeInference, heldJob, succeed } from '../support/fake-inference';
-import { type TasksHarness, startTasksHarness } from '../support/tasks-harness';
+import { useTasksHarness } from '../support/tasks-harness';
 
 /** The queue, the processor and the generation service on real Redis and Bull, with a fake sidecar. */
 void describe('generation queue (real Redis + Bull, fake inference)', () => {
@@ -28,40 +23,22 @@ void describe('generation queue (real Redis + Bull, fake inference)', () => {
     '/tmp',
   );
   const fake = new FakeInference();
-  let moduleRef: TestingModule;
-  let admission: AdmissionService;
-  let queue: TaskQueueService;
-  let tasks: TaskStore;
-  let events: TaskEventsService;
-  let bull: Queue;
-  let finalOf: TasksHarness['finalOf'];
+  const h = useTasksHarness(config, fake);
+  after(() => dir.remove());
 
   const submit = async (): Promise<string> => {
-    const id = await admission.admit();
-    await queue.enqueue(id, Buffer.from('png bytes'));
+    const id = await h.admission.admit();
+    await h.queue.enqueue(id, Buffer.from('png bytes'));
     return id;
   };
-
-  before(async () => {
-    ({ moduleRef, admission, queue, tasks, events, bull, finalOf } = await startTasksHarness(config, fake));
-  });
-  beforeEach(() => {
-    fake.calls.length = 0;
-    fake.behaviour = (job, onProgress) => succeed(job, onProgress);
-  });
-  after(async () => {
-    await moduleRef.close();
-    await clearKilnKeys();
-    dir.remove();
-  });
 
   void it('completes a task: progress events, the web GLB made from the source, slot released', async () => {
     const id = await submit();
     const seen: string[] = [];
-    const unsubscribe = events.subscribe(id, (e) =>
+    const unsubscribe = h.events.subscribe(id, (e) =>
       seen.push(`${e.record.status}:${e.record.progress ?? ''}`),
     );
-    const record = await finalOf(id);
+    const record = await h.finalOf(id);
     unsubscribe();
     assert.equal(record.status, 'completed');
     assert.equal(record.progress, 100);
@@ -74,8 +51,10 @@ void describe('generation queue (real Redis + Bull, fake inference)', () => {
     assert.deepEqual(web, Buffer.concat([Buffer.from('web:'), source]), 'the optimiser made {uuid}.glb');
     assert.ok(!(await readdir(dir.path)).some((n) => n.endsWith('.partial')), 'no temporary file left');
     assert.ok(seen.includes('completed:100'));
-    assert.equal(await moduleRef.get(TaskStore).getImage(id), null, 'the image is dropped once done');
-    await waitFor('the job to leave Bull', async () => ((await bull.getJob(id)) === null ? true : undefined));
+    assert.equal(await h.moduleRef.get(TaskStore).getImage(id), null, 'the image is dropped once done');
+    await waitFor('the job to leave Bull', async () =>
+      (await h.bull.getJob(id)) === null ? true : undefined,
+    );
   });
 
   void it('runs a task with its options (quality as the pipeline type) and records what the engine ignored', async () => {
@@ -84,10 +63,10 @@ void describe('generation queue (real Redis + Bull, fake inference)', () => {
       jobs.push(job);
       return { ...(await succeed(job, onProgress)), seed: job.seed, ignored: ['pipeline_type', 'faces'] };
     };
-    const id = await admission.admit();
+    const id = await h.admission.admit();
     const options = { quality: 'fast', seed: 7, texture_size: 4096, faces: 20_000 };
-    await queue.enqueue(id, Buffer.from('png bytes'), options);
-    const record = await finalOf(id);
+    await h.queue.enqueue(id, Buffer.from('png bytes'), options);
+    const record = await h.finalOf(id);
     assert.equal(record.status, 'completed');
     assert.deepEqual(record.options, options);
     assert.deepEqual(record.ignored_options, ['quality', 'faces']);
@@ -104,17 +83,17 @@ void describe('generation queue (real Redis + Bull, fake inference)', () => {
     await hold.started;
     fake.behaviour = (job, onProgress) => succeed(job, onProgress);
     const waiting = [await submit(), await submit(), await submit()];
-    const positions = await Promise.all(waiting.map(async (id) => (await tasks.get(id))?.record.position));
+    const positions = await Promise.all(waiting.map(async (id) => (await h.tasks.get(id))?.record.position));
     assert.deepEqual(positions, [1, 2, 3]);
-    assert.equal(typeof (await tasks.get(waiting[2]))?.record.eta_s, 'number');
+    assert.equal(typeof (await h.tasks.get(waiting[2]))?.record.eta_s, 'number');
     // Full: 1 running + MAX_QUEUE (3) waiting.
-    await assert.rejects(admission.admit(), (e: Error & { status?: number }) => e.status === 503);
+    await assert.rejects(h.admission.admit(), (e: Error & { status?: number }) => e.status === 503);
     const thirdPositions: number[] = [];
-    const unsubscribe = events.subscribe(waiting[2], (e) => {
+    const unsubscribe = h.events.subscribe(waiting[2], (e) => {
       if (e.record.position !== undefined) thirdPositions.push(e.record.position);
     });
     hold.release();
-    for (const id of waiting) assert.equal((await finalOf(id)).status, 'completed');
+    for (const id of waiting) assert.equal((await h.finalOf(id)).status, 'completed');
     unsubscribe();
     assert.deepEqual(fake.calls, [first, ...waiting]);
     assert.deepEqual(thirdPositions, [2, 1], 'the last one moved up as the queue drained');
@@ -135,7 +114,7 @@ void describe('generation queue (real Redis + Bull, fake inference)', () => {
   for (const [name, error, status, message] of failures) {
     void it(`maps ${name} to failed ${status} "${message}"`, async () => {
       fake.behaviour = () => Promise.reject(error());
-      const record = await finalOf(await submit());
+      const record = await h.finalOf(await submit());
       assert.equal(record.status, 'failed');
       assert.equal(record.http_status, status);
       assert.equal(record.error, message);
@@ -148,15 +127,15 @@ void describe('generation queue (real Redis + Bull, fake inference)', () => {
     const running = await submit();
     await hold.started;
     const waiting = await submit();
-    const cancelled = await queue.cancel(waiting);
+    const cancelled = await h.queue.cancel(waiting);
     assert.equal(cancelled.record.status, 'failed');
     assert.equal(cancelled.record.cancelled, true);
     assert.equal(cancelled.record.http_status, 409);
-    assert.equal(await bull.getJob(waiting), null);
+    assert.equal(await h.bull.getJob(waiting), null);
     hold.release();
-    assert.equal((await finalOf(running)).status, 'completed');
+    assert.equal((await h.finalOf(running)).status, 'completed');
     assert.deepEqual(fake.calls, [running]);
-    await assert.rejects(queue.cancel(waiting), (e: Error & { status?: number }) => e.status === 409);
+    await assert.rejects(h.queue.cancel(waiting), (e: Error & { status?: number }) => e.status === 409);
   });
 
   void it('cancels a running task through its abort signal; the next task runs', async () => {
@@ -166,12 +145,12 @@ void describe('generation queue (real Redis + Bull, fake inference)', () => {
     await hold.started;
     fake.behaviour = (job, onProgress) => succeed(job, onProgress);
     const next = await submit();
-    const cancelled = await queue.cancel(running);
+    const cancelled = await h.queue.cancel(running);
     assert.equal(cancelled.record.error, 'Task cancelled');
-    assert.equal((await finalOf(running)).status, 'failed');
-    assert.equal((await finalOf(next)).status, 'completed');
+    assert.equal((await h.finalOf(running)).status, 'failed');
+    assert.equal((await h.finalOf(next)).status, 'completed');
     await waitFor('slots released', async () =>
-      (await bull.getJobCounts()).active === 0 ? true : undefined,
+      (await h.bull.getJobCounts()).active === 0 ? true : undefined,
     );
   });
 });

@@ -1,19 +1,16 @@
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, it } from 'node:test';
-import { type TestingModule } from '@nestjs/testing';
-import Bull, { type Queue } from 'bull';
+import { after, describe, it } from 'node:test';
+import Bull from 'bull';
 import { loadConfig } from '../../src/config/app-config';
 import { Clock } from '../../src/common/clock';
 import { RedisKeys } from '../../src/redis/redis-keys';
-import { AdmissionService } from '../../src/tasks/admission/admission.service';
 import { GENERATION_QUEUE } from '../../src/tasks/queue/job-names';
 import { QueuePositionsService } from '../../src/tasks/queue/queue-positions.service';
 import { TaskQueueService } from '../../src/tasks/queue/task-queue.service';
 import { RunningJobsService } from '../../src/tasks/run/running-jobs.service';
-import { TaskStore } from '../../src/tasks/state/task-store.service';
-import { TEST_REDIS_URL, clearKilnKeys, sleep, tempDir, waitFor } from '../support/env';
+import { TEST_REDIS_URL, sleep, tempDir, waitFor } from '../support/env';
 import { FakeInference, heldJob, succeed } from '../support/fake-inference';
-import { type TasksHarness, startTasksHarness } from '../support/tasks-harness';
+import { useTasksHarness } from '../support/tasks-harness';
 
 /** The grace of this suite's reconcile (production: RESERVATION_GRACE_MS, 60 s). */
 const GRACE_MS = 400;
@@ -30,76 +27,61 @@ void describe('orphaned queued tasks (real Redis + Bull, fake inference)', () =>
     '/tmp',
   );
   const fake = new FakeInference();
-  let moduleRef: TestingModule;
-  let admission: AdmissionService;
-  let queue: TaskQueueService;
-  let tasks: TaskStore;
-  let bull: Queue;
-  let finalOf: TasksHarness['finalOf'];
+  const h = useTasksHarness(config, fake, GRACE_MS);
+  after(() => dir.remove());
 
   /** What a process that died after `tasks.create` and before `queue.add` left behind. */
   const storedWithoutJob = async (): Promise<string> => {
-    const id = await admission.admit();
-    await tasks.create(id, Buffer.from('png bytes'));
+    const id = await h.admission.admit();
+    await h.tasks.create(id, Buffer.from('png bytes'));
     return id;
   };
 
-  before(async () => {
-    ({ moduleRef, admission, queue, tasks, bull, finalOf } = await startTasksHarness(config, fake, GRACE_MS));
-  });
-  beforeEach(() => {
-    fake.calls.length = 0;
-    fake.behaviour = (job, onProgress) => succeed(job, onProgress);
-  });
-  after(async () => {
-    await moduleRef.close();
-    await clearKilnKeys();
-    dir.remove();
-  });
-
   void it('a task stored without its job (crash inside enqueue) runs once after the grace', async () => {
     const id = await storedWithoutJob();
-    assert.deepEqual(await queue.reconcile(), [], 'within the grace: an enqueue may still be under way');
-    assert.equal(await bull.getJob(id), null);
+    assert.deepEqual(await h.queue.reconcile(), [], 'within the grace: an enqueue may still be under way');
+    assert.equal(await h.bull.getJob(id), null);
     await sleep(GRACE_MS + 100);
     // Two api processes reconciling at once: one job.
-    const [a, b] = await Promise.all([queue.reconcile(), queue.reconcile()]);
+    const [a, b] = await Promise.all([h.queue.reconcile(), h.queue.reconcile()]);
     assert.deepEqual([a, b], [[id], [id]]);
-    const record = await finalOf(id);
+    const record = await h.finalOf(id);
     assert.equal(record.status, 'completed');
     assert.deepEqual(fake.calls, [id], 'run exactly once');
-    await waitFor('the slot to be released', async () => ((await admission.held()) === 0 ? true : undefined));
-    assert.equal(await tasks.getImage(id), null, 'its image is dropped once done');
-    assert.deepEqual(await queue.reconcile(), [], 'nothing left to reconcile');
+    await waitFor('the slot to be released', async () =>
+      (await h.admission.held()) === 0 ? true : undefined,
+    );
+    assert.equal(await h.tasks.getImage(id), null, 'its image is dropped once done');
+    assert.deepEqual(await h.queue.reconcile(), [], 'nothing left to reconcile');
   });
 
   void it('a task put back to queued whose job was never re-added (crash in a graceful stop) runs next', async () => {
     const hold = heldJob();
     fake.behaviour = hold.behaviour;
-    const running = await admission.admit();
-    await queue.enqueue(running, Buffer.from('png bytes'));
+    const running = await h.admission.admit();
+    await h.queue.enqueue(running, Buffer.from('png bytes'));
     await hold.started;
     fake.behaviour = (job, onProgress) => succeed(job, onProgress);
     // Interrupted by a shutdown: TaskRunner put it back to queued, Bull removed its job, the
     // process was killed before the re-add.
     const interrupted = await storedWithoutJob();
-    await tasks.update(interrupted, { status: 'processing', progress: 40 });
+    await h.tasks.update(interrupted, { status: 'processing', progress: 40 });
     await sleep(GRACE_MS + 100);
-    await tasks.update(interrupted, { status: 'queued', progress: null });
-    const waiting = await admission.admit();
-    await queue.enqueue(waiting, Buffer.from('png bytes'));
-    assert.deepEqual(await queue.reconcile(), [], 'the grace counts from its return to queued');
+    await h.tasks.update(interrupted, { status: 'queued', progress: null });
+    const waiting = await h.admission.admit();
+    await h.queue.enqueue(waiting, Buffer.from('png bytes'));
+    assert.deepEqual(await h.queue.reconcile(), [], 'the grace counts from its return to queued');
     await sleep(GRACE_MS + 100);
-    assert.deepEqual(await queue.reconcile(), [interrupted]);
+    assert.deepEqual(await h.queue.reconcile(), [interrupted]);
     const positions = await Promise.all(
-      [interrupted, waiting].map(async (id) => (await tasks.get(id))?.record.position),
+      [interrupted, waiting].map(async (id) => (await h.tasks.get(id))?.record.position),
     );
     assert.deepEqual(positions, [1, 2], 'it goes to the head of the queue');
     hold.release();
-    for (const id of [running, interrupted, waiting]) assert.equal((await finalOf(id)).status, 'completed');
+    for (const id of [running, interrupted, waiting]) assert.equal((await h.finalOf(id)).status, 'completed');
     assert.deepEqual(fake.calls, [running, interrupted, waiting]);
     await waitFor('the slots to be released', async () =>
-      (await admission.held()) === 0 ? true : undefined,
+      (await h.admission.held()) === 0 ? true : undefined,
     );
   });
 
@@ -109,17 +91,17 @@ void describe('orphaned queued tasks (real Redis + Bull, fake inference)', () =>
     await closed.close();
     const broken = new TaskQueueService(
       closed,
-      admission,
-      tasks,
-      moduleRef.get(QueuePositionsService),
-      moduleRef.get(RunningJobsService),
-      moduleRef.get(Clock),
+      h.admission,
+      h.tasks,
+      h.moduleRef.get(QueuePositionsService),
+      h.moduleRef.get(RunningJobsService),
+      h.moduleRef.get(Clock),
     );
-    const id = await admission.admit();
+    const id = await h.admission.admit();
     await assert.rejects(broken.enqueue(id, Buffer.from('png bytes')));
-    const record = (await tasks.get(id))?.record;
+    const record = (await h.tasks.get(id))?.record;
     assert.deepEqual([record?.status, record?.http_status, record?.error], ['failed', 500, 'Internal error']);
-    assert.equal(await tasks.getImage(id), null);
-    assert.equal(await admission.held(), 0);
+    assert.equal(await h.tasks.getImage(id), null);
+    assert.equal(await h.admission.held(), 0);
   });
 });

@@ -2,7 +2,8 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { REPO_ROOT, TEST_REDIS_URL, sleep } from './env';
+import { after, before } from 'node:test';
+import { REPO_ROOT, TEST_REDIS_URL, clearKilnKeys, sleep, tempDir } from './env';
 
 /**
  * The api under test: the compiled main.js as a child process, with its own port, STATIC_DIR
@@ -124,4 +125,68 @@ export async function startApi(options: StartOptions): Promise<ApiProcess> {
     }
     await sleep(150);
   }
+}
+
+/** A suite's api process (see useApi): an ApiProcess that reads through to the one now running. */
+export interface ApiFixture extends ApiProcess {
+  /** The suite's temporary STATIC_DIR (`<temp>/static`) and LOG_DIR (`<temp>/logs`). */
+  readonly staticDir: string;
+  readonly logDir: string;
+  /**
+   * Starts a new process on the same folders and options (after a test stopped or killed the
+   * last one), resolves once it is ready; the fixture then reads through to it. Rejects as
+   * startApi does (the process exited, or was not ready within 60 s).
+   */
+  restart(): Promise<ApiProcess>;
+}
+
+/**
+ * Registers node:test hooks for the enclosing describe: `before` clears the kiln keys of the test
+ * Redis and starts the api (startApi) on a fresh temporary STATIC_DIR and LOG_DIR (tempDir(prefix));
+ * `after` stops whichever process is running, clears the kiln keys again and removes the folder.
+ * `options` are startApi's, less the folders; a failed start fails the `before` hook. Reading a process field (url, port, child, env,
+ * output, stop, kill) before the `before` hook has started it throws.
+ */
+export function useApi(prefix: string, options: Omit<StartOptions, 'staticDir' | 'logDir'> = {}): ApiFixture {
+  const dir = tempDir(prefix);
+  const staticDir = join(dir.path, 'static');
+  const logDir = join(dir.path, 'logs');
+  let current: ApiProcess | undefined;
+  const running = (): ApiProcess => {
+    if (!current) throw new Error(`useApi(${prefix}): the api has not started (read it inside a test)`);
+    return current;
+  };
+  const fixture: ApiFixture = {
+    staticDir,
+    logDir,
+    get url() {
+      return running().url;
+    },
+    get port() {
+      return running().port;
+    },
+    get child() {
+      return running().child;
+    },
+    get env() {
+      return running().env;
+    },
+    output: () => running().output(),
+    stop: (graceMs) => running().stop(graceMs),
+    kill: () => running().kill(),
+    async restart() {
+      current = await startApi({ ...options, staticDir, logDir });
+      return current;
+    },
+  };
+  before(async () => {
+    await clearKilnKeys();
+    await fixture.restart();
+  });
+  after(async () => {
+    await current?.stop();
+    await clearKilnKeys();
+    dir.remove();
+  });
+  return fixture;
 }

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
+import { after, before, beforeEach } from 'node:test';
 import { getQueueToken } from '@nestjs/bull';
 import { Test, type TestingModule } from '@nestjs/testing';
 import type { Queue } from 'bull';
@@ -16,7 +17,7 @@ import { TaskStore } from '../../src/tasks/state/task-store.service';
 import { GenerationWorkerModule } from '../../src/tasks/queue/generation-worker.module';
 import { TasksModule } from '../../src/tasks/tasks.module';
 import { clearKilnKeys } from './env';
-import { type FakeInference, fakeInferenceModule } from './fake-inference';
+import { type FakeInference, fakeInferenceModule, succeed } from './fake-inference';
 
 /**
  * Stands in for the real optimiser (its own tests: glb-optimizer.spec, test/glb): the fake
@@ -83,5 +84,55 @@ export async function startTasksHarness(
       assert.ok(state);
       return state.record;
     },
+  };
+}
+
+/**
+ * Registers node:test hooks for the enclosing describe around startTasksHarness(config, fake,
+ * reservationGraceMs): `before` starts it, `beforeEach` empties fake.calls and makes every job
+ * succeed again, `after` closes the module and clears the kiln keys. Returns a TasksHarness that
+ * reads through to the started one; reading a field before the `before` hook ran throws.
+ */
+export function useTasksHarness(
+  config: AppConfig,
+  fake: FakeInference,
+  reservationGraceMs?: number,
+): TasksHarness {
+  let current: TasksHarness | undefined;
+  const running = (): TasksHarness => {
+    if (!current) throw new Error('useTasksHarness: the harness has not started (read it inside a test)');
+    return current;
+  };
+  before(async () => {
+    current = await startTasksHarness(config, fake, reservationGraceMs);
+  });
+  beforeEach(() => {
+    fake.calls.length = 0;
+    fake.behaviour = (job, onProgress) => succeed(job, onProgress);
+  });
+  after(async () => {
+    await current?.moduleRef.close();
+    await clearKilnKeys();
+  });
+  return {
+    get moduleRef() {
+      return running().moduleRef;
+    },
+    get admission() {
+      return running().admission;
+    },
+    get queue() {
+      return running().queue;
+    },
+    get tasks() {
+      return running().tasks;
+    },
+    get events() {
+      return running().events;
+    },
+    get bull() {
+      return running().bull;
+    },
+    finalOf: (id) => running().finalOf(id),
   };
 }
