@@ -5,10 +5,8 @@
  * 422 naming the preset, its measured time and what is still offered, before any queue slot.
  */
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import { type ApiProcess, startApi } from '../support/api-process';
-import { clearKilnKeys, tempDir } from '../support/env';
+import { describe, it } from 'node:test';
+import { type ApiProcess, useApi } from '../support/api-process';
 import { getJson, sample } from '../support/http-client';
 
 const PNG = sample('typical_misc_lantern.png');
@@ -28,21 +26,8 @@ interface Preset {
 }
 
 void describe('quality presets that fit the job limit (simulate engine, JOB_TIMEOUT_S=2)', () => {
-  const dir = tempDir('e2e-qualities');
-  let api: ApiProcess;
-
-  before(async () => {
-    await clearKilnKeys();
-    api = await startApi({
-      staticDir: join(dir.path, 'static'),
-      logDir: join(dir.path, 'logs'),
-      env: { INFERENCE_ENGINE: 'simulate', SIMULATE_SECONDS: '6', JOB_TIMEOUT_S: '2' },
-    });
-  });
-  after(async () => {
-    await api.stop();
-    await clearKilnKeys();
-    dir.remove();
+  const api = useApi('e2e-qualities', {
+    env: { INFERENCE_ENGINE: 'simulate', SIMULATE_SECONDS: '6', JOB_TIMEOUT_S: '2' },
   });
 
   const presets = async (): Promise<{ body: Record<string, unknown>; list: Preset[] }> => {

@@ -78,8 +78,9 @@ void describe('instant repeats end to end (inflate engine)', () => {
 });
 
 void describe('instant repeats while the queue is full (simulate engine, MAX_QUEUE=1)', () => {
-  const dir = tempDir('e2e-repeats-full');
-  let api: ApiProcess;
+  const api = useApi('e2e-repeats-full', {
+    env: { INFERENCE_ENGINE: 'simulate', SIMULATE_SECONDS: '4', MAX_QUEUE: '1', INSTANT_REPEATS: 'on' },
+  });
 
   const send = async (seed: string): Promise<Response> => {
     const form = new FormData();
@@ -87,20 +88,6 @@ void describe('instant repeats while the queue is full (simulate engine, MAX_QUE
     form.append('seed', seed);
     return fetch(`${api.url}/api/generate`, { method: 'POST', body: form });
   };
-
-  before(async () => {
-    await clearKilnKeys();
-    api = await startApi({
-      staticDir: join(dir.path, 'static'),
-      logDir: join(dir.path, 'logs'),
-      env: { INFERENCE_ENGINE: 'simulate', SIMULATE_SECONDS: '4', MAX_QUEUE: '1', INSTANT_REPEATS: 'on' },
-    });
-  });
-  after(async () => {
-    await api.stop();
-    await clearKilnKeys();
-    dir.remove();
-  });
 
   void it('a repeat of a kept model or of a waiting task is answered; any other request gets 503', async () => {
     const kept = (await (await send('5')).json()) as { task_id: string };
