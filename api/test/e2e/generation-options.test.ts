@@ -5,17 +5,10 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { type ApiProcess, useApi } from '../support/api-process';
-import { followToEnd, getJson, sample } from '../support/http-client';
+import { useApi } from '../support/api-process';
+import { followToEnd, getJson, postPicture, sample } from '../support/http-client';
 
 const PNG = sample('typical_misc_lantern.png');
-
-async function post(api: ApiProcess, fields: Record<string, string>, query = ''): Promise<Response> {
-  const form = new FormData();
-  form.append('image', new Blob([PNG], { type: 'image/png' }), 'lantern.png');
-  for (const [name, value] of Object.entries(fields)) form.append(name, value);
-  return fetch(`${api.url}/api/generate${query}`, { method: 'POST', body: form });
-}
 
 void describe('generation options end to end (inflate engine)', () => {
   const api = useApi('e2e-options', { env: { INFERENCE_ENGINE: 'inflate' } });
@@ -28,7 +21,7 @@ void describe('generation options end to end (inflate engine)', () => {
       [{ faces: '5' }, 'Invalid faces: an integer from 10000 to 1000000'],
     ];
     for (const [fields, error] of cases) {
-      const response = await post(api, fields);
+      const response = await postPicture(api.url, PNG, fields);
       assert.equal(response.status, 400, JSON.stringify(fields));
       assert.deepEqual(await response.json(), { success: false, error });
     }
@@ -39,7 +32,7 @@ void describe('generation options end to end (inflate engine)', () => {
   });
 
   void it('records the options (defaults filled in) and what the engine ignored', async () => {
-    const response = await post(api, { quality: 'fast', seed: '1234', faces: '20000' });
+    const response = await postPicture(api.url, PNG, { quality: 'fast', seed: '1234', faces: '20000' });
     assert.equal(response.status, 202);
     const { task_id: id } = (await response.json()) as { task_id: string };
     const events = await followToEnd(api.url, id);
@@ -49,7 +42,7 @@ void describe('generation options end to end (inflate engine)', () => {
     assert.deepEqual(task['ignored_options'], ['seed', 'quality', 'texture_size', 'faces']);
     assert.equal(task['engine'], 'inflate');
 
-    const plain = await post(api, {}, '?wait=true');
+    const plain = await postPicture(api.url, PNG, {}, '?wait=true');
     assert.equal(plain.status, 200);
     const done = (await plain.json()) as { task_id: string };
     const defaults = (await getJson(`${api.url}/api/tasks/${done.task_id}`)).body;

@@ -6,17 +6,10 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { type ApiProcess, useApi } from '../support/api-process';
-import { getJson, sample } from '../support/http-client';
+import { useApi } from '../support/api-process';
+import { getJson, postPicture, sample } from '../support/http-client';
 
 const PNG = sample('typical_misc_lantern.png');
-
-async function post(api: ApiProcess, fields: Record<string, string>, query = ''): Promise<Response> {
-  const form = new FormData();
-  form.append('image', new Blob([PNG], { type: 'image/png' }), 'lantern.png');
-  for (const [name, value] of Object.entries(fields)) form.append(name, value);
-  return fetch(`${api.url}/api/generate${query}`, { method: 'POST', body: form });
-}
 
 interface Preset {
   quality: string;
@@ -52,7 +45,7 @@ void describe('quality presets that fit the job limit (simulate engine, JOB_TIME
 
   void it('refuses high with 422 once two of its jobs ran to the limit; fast and balanced stay offered', async () => {
     for (let i = 0; i < 2; i += 1) {
-      const response = await post(api, { quality: 'high' }, '?wait=true');
+      const response = await postPicture(api.url, PNG, { quality: 'high' }, '?wait=true');
       assert.equal(response.status, 504);
       assert.deepEqual(await response.json(), { success: false, error: 'Generation timeout' });
     }
@@ -66,7 +59,7 @@ void describe('quality presets that fit the job limit (simulate engine, JOB_TIME
         ['high', false, 2, 2],
       ],
     );
-    const refused = await post(api, { quality: 'high' });
+    const refused = await postPicture(api.url, PNG, { quality: 'high' });
     assert.equal(refused.status, 422);
     assert.deepEqual(await refused.json(), {
       success: false,
@@ -76,7 +69,7 @@ void describe('quality presets that fit the job limit (simulate engine, JOB_TIME
     const queue = (await getJson(`${api.url}/api/health`)).body['queue'] as Record<string, number>;
     assert.equal(queue['slots_held'], 0, 'no queue slot taken');
 
-    const fast = await post(api, { quality: 'fast' });
+    const fast = await postPicture(api.url, PNG, { quality: 'fast' });
     assert.equal(fast.status, 202, 'a preset not measured yet is offered');
     const { task_id: id } = (await fast.json()) as { task_id: string };
     assert.equal((await fetch(`${api.url}/api/tasks/${id}`, { method: 'DELETE' })).status, 200);

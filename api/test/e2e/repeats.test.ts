@@ -9,15 +9,12 @@ import { statSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { type ApiProcess, useApi } from '../support/api-process';
-import { followToEnd, getJson, sample } from '../support/http-client';
+import { followToEnd, getJson, postPicture, sample } from '../support/http-client';
 
 const PNG = sample('typical_misc_lantern.png');
 
 async function post(api: ApiProcess, fields: Record<string, string> = {}): Promise<Record<string, unknown>> {
-  const form = new FormData();
-  form.append('image', new Blob([PNG], { type: 'image/png' }), 'lantern.png');
-  for (const [name, value] of Object.entries(fields)) form.append(name, value);
-  const response = await fetch(`${api.url}/api/generate`, { method: 'POST', body: form });
+  const response = await postPicture(api.url, PNG, fields);
   assert.equal(response.status, 202);
   return (await response.json()) as Record<string, unknown>;
 }
@@ -82,12 +79,7 @@ void describe('instant repeats while the queue is full (simulate engine, MAX_QUE
     env: { INFERENCE_ENGINE: 'simulate', SIMULATE_SECONDS: '4', MAX_QUEUE: '1', INSTANT_REPEATS: 'on' },
   });
 
-  const send = async (seed: string): Promise<Response> => {
-    const form = new FormData();
-    form.append('image', new Blob([PNG], { type: 'image/png' }), 'lantern.png');
-    form.append('seed', seed);
-    return fetch(`${api.url}/api/generate`, { method: 'POST', body: form });
-  };
+  const send = (seed: string): Promise<Response> => postPicture(api.url, PNG, { seed });
 
   void it('a repeat of a kept model or of a waiting task is answered; any other request gets 503', async () => {
     const kept = (await (await send('5')).json()) as { task_id: string };

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { after, beforeEach, describe, it } from 'node:test';
 import { ApiError } from '../../src/common/api-error';
 import { loadConfig } from '../../src/config/app-config';
 import { QualityPresetsService } from '../../src/generate/quality-presets.service';
@@ -9,9 +9,9 @@ import { RedisService } from '../../src/redis/redis.service';
 import { DURATION_SAMPLES, DURATION_TTL_S } from '../../src/tasks/queue/job-durations';
 import { JobDurationsService } from '../../src/tasks/queue/job-durations.service';
 import type { TaskOptionsRecord } from '../../src/tasks/state/task-snapshot';
-import { TEST_REDIS_URL, clearKilnKeys, tempDir } from '../support/env';
+import { TEST_REDIS_URL, tempDir } from '../support/env';
 import { FakeInference, heldJob, succeed } from '../support/fake-inference';
-import { type TasksHarness, startTasksHarness } from '../support/tasks-harness';
+import { useTasksHarness } from '../support/tasks-harness';
 
 const options = (quality: string): TaskOptionsRecord => ({
   quality,
@@ -38,9 +38,9 @@ void describe('job durations per quality (real Redis + Bull, fake inference)', (
     '/tmp',
   );
   const fake = new FakeInference();
-  let harness: TasksHarness;
-  let durations: JobDurationsService;
-  let redis: RedisService;
+  const harness = useTasksHarness(config, fake);
+  const durations = (): JobDurationsService => harness.moduleRef.get(JobDurationsService);
+  const redis = (): RedisService => harness.moduleRef.get(RedisService);
 
   const submit = async (quality: string): Promise<string> => {
     const id = await harness.admission.admit();
@@ -48,41 +48,31 @@ void describe('job durations per quality (real Redis + Bull, fake inference)', (
     return id;
   };
 
-  before(async () => {
-    harness = await startTasksHarness(config, fake);
-    durations = harness.moduleRef.get(JobDurationsService);
-    redis = harness.moduleRef.get(RedisService);
-  });
   beforeEach(async () => {
-    fake.behaviour = (job, onProgress) => succeed(job, onProgress);
-    await redis.client.del(
+    await redis().client.del(
       RedisKeys.durationProfile,
       ...['fast', 'balanced', 'high'].map(RedisKeys.durations),
     );
   });
-  after(async () => {
-    await harness.moduleRef.close();
-    await clearKilnKeys();
-    dir.remove();
-  });
+  after(() => dir.remove());
 
   void it('keeps the newest samples per quality, expiring a day after the last, and drops them all for another device', async () => {
     for (let i = 1; i <= DURATION_SAMPLES + 2; i += 1)
-      await durations.record('fast', i, 'trellis2 on cuda:0 (A)');
-    assert.equal(await durations.record('high', 99, 'trellis2 on cuda:0 (A)'), false);
-    let samples = await durations.samples();
+      await durations().record('fast', i, 'trellis2 on cuda:0 (A)');
+    assert.equal(await durations().record('high', 99, 'trellis2 on cuda:0 (A)'), false);
+    let samples = await durations().samples();
     assert.equal(samples.profile, 'trellis2 on cuda:0 (A)');
     assert.deepEqual(samples.byQuality.fast, [12, 11, 10, 9, 8, 7, 6, 5, 4, 3]);
     assert.deepEqual(samples.byQuality.high, [99]);
-    const ttl = await redis.client.ttl(RedisKeys.durations('fast'));
+    const ttl = await redis().client.ttl(RedisKeys.durations('fast'));
     assert.ok(ttl > DURATION_TTL_S - 10 && ttl <= DURATION_TTL_S, `ttl ${ttl}`);
-    assert.equal(await durations.record('balanced', 40, 'trellis2 on cuda:0 (B)'), true, 'another GPU');
-    samples = await durations.samples();
+    assert.equal(await durations().record('balanced', 40, 'trellis2 on cuda:0 (B)'), true, 'another GPU');
+    samples = await durations().samples();
     assert.deepEqual(samples, {
       profile: 'trellis2 on cuda:0 (B)',
       byQuality: { fast: [], balanced: [40], high: [] },
     });
-    assert.equal(await durations.mean(), 40);
+    assert.equal(await durations().mean(), 40);
   });
 
   void it("records the sidecar call's seconds under the task's quality and the engine and device that ran it", async () => {
@@ -92,7 +82,7 @@ void describe('job durations per quality (real Redis + Bull, fake inference)', (
     };
     const record = await harness.finalOf(await submit('fast'));
     assert.equal(record.status, 'completed');
-    const samples = await durations.samples();
+    const samples = await durations().samples();
     assert.equal(samples.profile, 'fake on cpu');
     assert.equal(samples.byQuality.fast.length, 1);
     assert.ok(
@@ -113,7 +103,7 @@ void describe('job durations per quality (real Redis + Bull, fake inference)', (
     await hold.started;
     await harness.queue.cancel(cancelled);
     assert.equal((await harness.finalOf(cancelled)).http_status, 409);
-    assert.deepEqual((await durations.samples()).byQuality.high, [20]);
+    assert.deepEqual((await durations().samples()).byQuality.high, [20]);
   });
 
   void it("each waiting task's ETA counts the running job and the tasks ahead by their quality", async () => {
@@ -123,7 +113,7 @@ void describe('job durations per quality (real Redis + Bull, fake inference)', (
       ['high', 100],
       ['high', 100],
     ] as const) {
-      await durations.record(quality, s, 'fake on cpu');
+      await durations().record(quality, s, 'fake on cpu');
     }
     const hold = heldJob();
     fake.behaviour = hold.behaviour;
@@ -139,7 +129,7 @@ void describe('job durations per quality (real Redis + Bull, fake inference)', (
   });
 
   void it('a preset whose measured jobs do not fit JOB_TIMEOUT_S is refused with 422 naming it; a faster one is still offered', async () => {
-    const presets = new QualityPresetsService(durations, config);
+    const presets = new QualityPresetsService(durations(), config);
     fake.behaviour = () => Promise.reject(new InferenceError('TIMEOUT', 'over the limit'));
     assert.equal((await harness.finalOf(await submit('high'))).http_status, 504);
     await presets.assertOffered('high');

@@ -32,6 +32,22 @@ export async function upload<T = Record<string, unknown>>(
   return { status: response.status, headers: response.headers, body: (await response.json()) as T };
 }
 
+/**
+ * POST /api/generate with a PNG picture as `image` (named lantern.png) and the given text fields
+ * (the generation options); query e.g. `?wait=true`. Resolves with fetch's Response, unread.
+ */
+export function postPicture(
+  baseUrl: string,
+  png: Buffer,
+  fields: Record<string, string> = {},
+  query = '',
+): Promise<Response> {
+  const form = new FormData();
+  form.append('image', new Blob([png], { type: 'image/png' }), 'lantern.png');
+  for (const [name, value] of Object.entries(fields)) form.append(name, value);
+  return fetch(`${baseUrl}/api/generate${query}`, { method: 'POST', body: form });
+}
+
 export async function getJson<T = Record<string, unknown>>(
   url: string,
   init?: RequestInit,
