@@ -41,8 +41,8 @@ export class GrpcInferenceRepository
     return Promise.resolve(this.sidecar.health());
   }
 
-  waitUntilReady(timeoutMs: number): Promise<void> {
-    return this.sidecar.waitUntilReady(timeoutMs);
+  waitUntilReady(timeoutMs: number, signal?: AbortSignal): Promise<void> {
+    return this.sidecar.waitUntilReady(timeoutMs, signal);
   }
 
   restart(options: { force: boolean }): Promise<void> {

@@ -109,8 +109,11 @@ export abstract class InferenceRepository {
   /** Last known health; cheap, never blocks on a running job. */
   abstract health(): Promise<InferenceHealth>;
 
-  /** Resolves once the sidecar reports ready (or rejects after timeoutMs). */
-  abstract waitUntilReady(timeoutMs: number): Promise<void>;
+  /**
+   * Resolves once the sidecar reports ready; rejects with UNAVAILABLE after timeoutMs, with
+   * CANCELLED as soon as `signal` aborts (so a graceful stop never waits on an unreachable sidecar).
+   */
+  abstract waitUntilReady(timeoutMs: number, signal?: AbortSignal): Promise<void>;
 
   /** Ops restart: graceful waits for the running job; force kills at once. */
   abstract restart(options: { force: boolean }): Promise<void>;

@@ -123,6 +123,17 @@ void describe('api restarts with a task in flight', () => {
     assert.equal(events[events.length - 1].event, 'completed', JSON.stringify(events[events.length - 1]));
   });
 
+  void it('one SIGTERM stops an api whose remote sidecar (INFERENCE_URL) is unreachable while a job waits for it', async () => {
+    // Nothing listens on port 9 of this machine: the job waits for a sidecar that never comes.
+    const current = await start({ INFERENCE_URL: '127.0.0.1:9' });
+    const id = await submit(current);
+    await runningSince(current, id);
+    await current.stop(25_000);
+    // A graceful stop ends as Nest's shutdown hooks end it: by the SIGTERM itself, once they ran.
+    assert.equal(current.child.signalCode, 'SIGTERM', current.output().slice(-3000));
+    assert.equal((await stored(id))['status'], 'queued', 'the task waits for the next start');
+  });
+
   void it('after a crash the interrupted task reads queued, position 1, once its lock lapses, while another runs', async () => {
     let current = await start(LONG_JOB);
     const interrupted = await submit(current);

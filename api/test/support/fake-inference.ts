@@ -44,7 +44,8 @@ export class FakeInference extends InferenceRepository {
     });
   }
 
-  waitUntilReady(): Promise<void> {
+  waitUntilReady(_timeoutMs: number, signal?: AbortSignal): Promise<void> {
+    if (signal?.aborted) return Promise.reject(new InferenceError('CANCELLED', 'aborted'));
     return Promise.resolve();
   }
 

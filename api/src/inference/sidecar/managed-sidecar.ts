@@ -117,8 +117,8 @@ export class ManagedSidecar extends Sidecar {
     this.current?.monitor.checkIn(0);
   }
 
-  waitUntilReady(timeoutMs: number): Promise<void> {
-    return this.status.waitUntilReady(timeoutMs);
+  waitUntilReady(timeoutMs: number, signal?: AbortSignal): Promise<void> {
+    return this.status.waitUntilReady(timeoutMs, signal);
   }
 
   async restart(options: { force: boolean }): Promise<void> {

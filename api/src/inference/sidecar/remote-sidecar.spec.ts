@@ -70,6 +70,23 @@ void describe('RemoteSidecar (INFERENCE_URL; fake transport and clock)', { timeo
     await sidecar.stop();
   });
 
+  void test('unreachable: a job waiting for it is released at once when its signal aborts (cancel, graceful stop)', async () => {
+    const { clock, remote, sidecar } = await setup();
+    remote.answersHealth = false;
+    sidecar.start();
+    await clock.advance(0);
+    assert.equal(sidecar.health().state, 'down');
+    const abort = new AbortController();
+    let settled = false;
+    const waiting = sidecar.waitUntilReady(300_000, abort.signal).finally(() => (settled = true));
+    await clock.advance(5_000);
+    assert.equal(settled, false, 'still waiting for the sidecar');
+    abort.abort();
+    await assert.rejects(waiting, isInferenceError('CANCELLED'));
+    await assert.rejects(sidecar.waitUntilReady(300_000, abort.signal), isInferenceError('CANCELLED'));
+    await sidecar.stop();
+  });
+
   void test('a sidecar known to be up may miss two checks; at the third in a row it is down; nothing is killed', async () => {
     const { clock, remote, sidecar } = await setup();
     sidecar.start();

@@ -73,8 +73,8 @@ export class RemoteSidecar extends Sidecar {
     this.monitor?.checkIn(0);
   }
 
-  waitUntilReady(timeoutMs: number): Promise<void> {
-    return this.status.waitUntilReady(timeoutMs);
+  waitUntilReady(timeoutMs: number, signal?: AbortSignal): Promise<void> {
+    return this.status.waitUntilReady(timeoutMs, signal);
   }
 
   restart(): Promise<void> {

@@ -181,9 +181,10 @@ export class SidecarStatus {
   }
 
   /** See Sidecar.waitUntilReady. */
-  async waitUntilReady(timeoutMs: number): Promise<void> {
+  async waitUntilReady(timeoutMs: number, signal?: AbortSignal): Promise<void> {
     const deadline = this.clock.now() + timeoutMs;
     for (;;) {
+      if (signal?.aborted) throw new InferenceError('CANCELLED', 'Cancelled while waiting for the inference sidecar');
       if (this.current === 'ready' || (this.current === 'busy' && this.jobActive)) return;
       if (this.current === 'failed') {
         throw new InferenceError('UNAVAILABLE', `Inference engine failed to load: ${this.currentMessage}`);
@@ -196,7 +197,7 @@ export class SidecarStatus {
           `Inference sidecar not ready after ${Math.round(timeoutMs / 1000)} s (${this.current}: ${this.currentMessage})`,
         );
       }
-      await this.nextChange(Math.min(remaining, 1_000));
+      await this.nextChange(Math.min(remaining, 1_000), signal);
     }
   }
 

@@ -30,8 +30,11 @@ export abstract class Sidecar {
    */
   abstract release(lease: SidecarLease, interruption: string | null): void;
 
-  /** Resolves when the sidecar is ready (or runs our job); rejects with UNAVAILABLE after timeoutMs. */
-  abstract waitUntilReady(timeoutMs: number): Promise<void>;
+  /**
+   * Resolves when the sidecar is ready (or runs our job); rejects with UNAVAILABLE after
+   * timeoutMs, with CANCELLED as soon as `signal` aborts (a cancelled job, a graceful stop).
+   */
+  abstract waitUntilReady(timeoutMs: number, signal?: AbortSignal): Promise<void>;
 
   /** Ops restart: graceful waits for the running job, then SIGTERM; force kills at once. */
   abstract restart(options: { force: boolean }): Promise<void>;

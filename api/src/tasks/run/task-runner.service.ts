@@ -170,7 +170,8 @@ export class TaskRunner {
   ): Promise<InferenceResult> {
     const image = await this.tasks.getImage(taskId);
     if (!image) throw new Error(`image of task ${taskId} is missing from Redis`);
-    await this.inference.waitUntilReady(READY_WAIT_MS);
+    // Abortable: a cancel or a graceful stop must not wait on an unreachable sidecar.
+    await this.inference.waitUntilReady(READY_WAIT_MS, signal);
     this.logger.log(`inference start task=${taskId} input=${image.length} bytes`);
     const quality = qualityOf(options);
     const callStartedAt = this.clock.now();
