@@ -76,8 +76,8 @@ export class GenerateController {
     description:
       '"Image too small, min 64x64" (under 64 px on a side); "No object found in the image" (blank: one colour or ' +
       'fully transparent; with wait=true also the engine finding no object); "Unavailable quality: <preset> takes ' +
-      'about <n> s on this GPU, over the <limit> s job limit; use <offered presets>" (GET /api/qualities: its ' +
-      'measured jobs do not fit JOB_TIMEOUT_S). None holds a queue slot.',
+      'about <n> s here, over the <limit> s job limit; use <offered presets>" (GET /api/qualities: its ' +
+      'measured jobs do not fit JOB_TIMEOUT_S; a repeat of a kept model is still answered). None holds a queue slot.',
   })
   @ApiResponse({
     status: 409,

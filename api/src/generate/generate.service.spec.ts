@@ -23,7 +23,7 @@ function service(admission: FullAdmission): GenerateService {
   const unused = {} as never;
   // Every preset fits (no job measured yet): the quality check passes.
   const presets = {
-    assertOffered: (): Promise<void> => Promise.resolve(),
+    refusal: (): Promise<undefined> => Promise.resolve(undefined),
   } as unknown as QualityPresetsService;
   return new GenerateService(
     admission as unknown as AdmissionService,

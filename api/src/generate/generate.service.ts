@@ -55,8 +55,9 @@ export class GenerateService {
    * baseUrl: the origin the client's URLs are made absolute against; client: the client's
    * address (common/client-address), for the request log line.
    * fields: the multipart text fields (the generation options, generation-options.ts).
-   * Throws ApiError: 400 (no file, unsupported image, a bad option naming its field), 422 (a
-   * quality preset that does not fit the job limit on this GPU, too small, nothing to model), 503 (queue full), 429 (the client holds ACTIVE_TASKS_PER_CLIENT
+   * Throws ApiError: 400 (no file, unsupported image, a bad option naming its field), 422 (too
+   * small, nothing to model, a quality preset that does not fit the job limit here unless the
+   * request repeats a kept model), 503 (queue full), 429 (the client holds ACTIVE_TASKS_PER_CLIENT
    * unfinished tasks); with wait also 409, 422, 500, 504 as the task ended.
    */
   async submit(
@@ -69,17 +70,21 @@ export class GenerateService {
     if (!file) throw new ApiError(400, ErrorMessage.missingImage);
     // Options first: a bad field costs no decoding and no queue slot.
     const options = parseGenerationOptions(fields);
-    await this.presets.assertOffered(options.quality);
+    const unavailable = await this.presets.refusal(options.quality);
     const header = await this.inspect(file, client);
+    // A repeat needs neither the GPU nor a slot: a preset no longer offered, a full queue or a
+    // used-up share refuses a job, not a repeat.
+    if (unavailable)
+      return this.answerRepeatOrThrow(unavailable, file, header, client, options, wait, baseUrl);
     let state: TaskState;
     let admitted: string;
     try {
       admitted = await this.admission.admit(limitKey(client));
     } catch (refusal) {
-      // A repeat needs no slot: a full queue or a used-up share refuses a job, not a repeat.
-      const repeat = await this.repeatWithoutSlot(refusal, file, header, client, options);
-      if (!repeat) throw refusal;
-      return this.answer(repeat, wait, baseUrl);
+      const refusedForSlot =
+        refusal instanceof ApiError && (refusal.status === 503 || refusal.status === 429);
+      if (!refusedForSlot) throw refusal;
+      return this.answerRepeatOrThrow(refusal, file, header, client, options, wait, baseUrl);
     }
     try {
       const png = await this.normalise(admitted, file, header, client);
@@ -128,30 +133,33 @@ export class GenerateService {
   }
 
   /**
-   * After admission refused a slot (503 full, 429 the client's share): a repeat of a model still
-   * kept, or of an unfinished task, is answered all the same (it needs no slot); undefined when
-   * the request is no repeat, or its picture does not decode (the refusal stands). Costs one
-   * decoding, which the upload rate limit bounds.
+   * A request refused a job (422 a preset no longer offered, 503 full, 429 the client's share):
+   * a repeat of a model still kept, or of an unfinished task, is answered all the same (it needs
+   * no GPU and no slot); otherwise, or when its picture does not decode, the refusal is thrown.
+   * Costs one decoding, which the upload rate limit bounds.
    */
-  private async repeatWithoutSlot(
+  private async answerRepeatOrThrow(
     refusal: unknown,
     file: Express.Multer.File,
     header: ImageHeader,
     client: string,
     options: GenerationOptions,
-  ): Promise<TaskState | undefined> {
-    const refusedForSlot = refusal instanceof ApiError && (refusal.status === 503 || refusal.status === 429);
-    if (!this.config.instantRepeats || !refusedForSlot) return undefined;
+    wait: boolean,
+    baseUrl: string,
+  ): Promise<GenerateOutcome> {
+    if (!this.config.instantRepeats) throw refusal;
     const taskId = randomUUID();
     let png: Buffer;
     try {
       png = await this.normalise(taskId, file, header, client);
     } catch {
-      return undefined;
+      throw refusal;
     }
     const key = await this.repeatKey(png, options);
     const holderId = await this.repeats.holderOf(key);
-    return holderId === null ? undefined : this.answerFromHolder(taskId, key, holderId);
+    const repeat = holderId === null ? undefined : await this.answerFromHolder(taskId, key, holderId);
+    if (!repeat) throw refusal;
+    return this.answer(repeat, wait, baseUrl);
   }
 
   /** The request's repeat key (RepeatRegistry.keyOf) with the engine the sidecar runs. */

@@ -15,7 +15,8 @@ export class QualitiesController {
   @ApiOperation({
     summary: 'The quality presets, their expected seconds, and which fit the job limit on this GPU',
     description:
-      'A preset whose jobs measured on the running engine and device take 90% of JOB_TIMEOUT_S or more is not ' +
+      'A preset whose jobs measured on the running engine and device take 90% of JOB_TIMEOUT_S or more (the fastest: ' +
+      'the limit itself) is not ' +
       'offered: POST /api/generate answers 422 "Unavailable quality: ..." for it.',
   })
   @ApiOkResponse({ type: QualityPresetsDto })

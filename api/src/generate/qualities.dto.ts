@@ -33,8 +33,8 @@ export class QualityPresetsDto implements QualityPresets {
   @ApiProperty({
     type: String,
     nullable: true,
-    example: 'trellis2 on cuda:0 (NVIDIA GeForce RTX 4090)',
-    description: 'The engine and device that ran the measured jobs; null before any job',
+    example: 'trellis2 on cuda:0 (NVIDIA GeForce RTX 4090), limit 180 s',
+    description: 'The engine, device and job limit the measured jobs ran under; null before any job',
   })
   measured_on!: string | null;
   @ApiProperty({ type: [QualityPresetDto] })

@@ -25,17 +25,23 @@ export interface QualityPreset {
 /** GET /api/qualities: the presets, where they were measured, and the limit they must fit. */
 export interface QualityPresets {
   job_timeout_s: number;
-  /** "<engine> on <device>" that ran the measured jobs; null before any job. */
+  /** "<engine> on <device>, limit <n> s" under which the jobs were measured; null before any job. */
   measured_on: string | null;
   presets: QualityPreset[];
 }
 
+/** Seconds as the 422 message says them: one decimal under 10 s (a rounded "1 s over a 1 s limit" reads wrong). */
+function spoken(seconds: number): string {
+  return seconds < 10 ? seconds.toFixed(1) : String(Math.round(seconds));
+}
+
 /**
  * The 422 message of a preset that does not fit, naming the measured time that decided it, the
- * limit and the presets still offered, e.g. `Unavailable quality: high takes about 212 s on this
- * GPU, over the 180 s job limit; use fast or balanced`, or when a faster preset decided it,
- * `Unavailable quality: high (balanced already takes about 170 s on this GPU, too close to the
- * 180 s job limit); use fast`.
+ * limit and the presets still offered, e.g. `Unavailable quality: high takes about 212 s here,
+ * over the 180 s job limit; use fast or balanced`; when a faster preset decided it,
+ * `Unavailable quality: high (balanced already takes about 170 s here, too close to the 180 s job
+ * limit); use fast`; when none is left, `...; no quality fits this job limit here (the owner can
+ * raise JOB_TIMEOUT_S)`. "Here": the engine and device that measured it (GET /api/qualities).
  */
 export function unavailableQualityMessage(
   quality: Quality,
@@ -43,13 +49,13 @@ export function unavailableQualityMessage(
   jobTimeoutS: number,
   offered: readonly Quality[],
 ): string {
-  const seconds = Math.round(refusedBy.measuredS);
+  const seconds = spoken(refusedBy.measuredS);
   const relation = refusedBy.measuredS >= jobTimeoutS ? 'over' : 'too close to';
   const limit = `${relation} the ${jobTimeoutS} s job limit`;
   const why =
     refusedBy.quality === quality
-      ? `${quality} takes about ${seconds} s on this GPU, ${limit}`
-      : `${quality} (${refusedBy.quality} already takes about ${seconds} s on this GPU, ${limit})`;
+      ? `${quality} takes about ${seconds} s here, ${limit}`
+      : `${quality} (${refusedBy.quality} already takes about ${seconds} s here, ${limit})`;
   const instead =
     offered.length > 0
       ? `use ${offered.join(' or ')}`
@@ -91,14 +97,14 @@ export class QualityPresetsService {
     };
   }
 
-  /** Throws ApiError 422 (unavailableQualityMessage) when the preset is not offered. */
-  async assertOffered(quality: Quality): Promise<void> {
+  /** The 422 (unavailableQualityMessage) a request for this preset gets, or undefined when it is offered. */
+  async refusal(quality: Quality): Promise<ApiError | undefined> {
     const { byQuality } = await this.durations.samples();
     const fits = presetFits(byQuality, this.config.jobTimeoutS);
     const refusedBy = fits[quality].refusedBy;
-    if (!refusedBy) return;
+    if (!refusedBy) return undefined;
     const offered = QUALITIES.filter((q) => fits[q].offered);
-    throw new ApiError(422, unavailableQualityMessage(quality, refusedBy, this.config.jobTimeoutS, offered));
+    return new ApiError(422, unavailableQualityMessage(quality, refusedBy, this.config.jobTimeoutS, offered));
   }
 }
 

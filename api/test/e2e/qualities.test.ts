@@ -7,6 +7,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { useApi } from '../support/api-process';
+import { Redis } from 'ioredis';
+import { RedisKeys } from '../../src/redis/redis-keys';
+import { TEST_REDIS_URL } from '../support/env';
 import { getJson, postPicture, sample } from '../support/http-client';
 
 const PNG = sample('typical_misc_lantern.png');
@@ -50,7 +53,7 @@ void describe('quality presets that fit the job limit (simulate engine, JOB_TIME
       assert.deepEqual(await response.json(), { success: false, error: 'Generation timeout' });
     }
     const { body, list } = await presets();
-    assert.equal(body['measured_on'], 'simulate on cpu');
+    assert.equal(body['measured_on'], 'simulate on cpu, limit 2 s');
     assert.deepEqual(
       list.map((p) => [p.quality, p.offered, p.measured_s, p.measured_jobs]),
       [
@@ -63,8 +66,7 @@ void describe('quality presets that fit the job limit (simulate engine, JOB_TIME
     assert.equal(refused.status, 422);
     assert.deepEqual(await refused.json(), {
       success: false,
-      error:
-        'Unavailable quality: high takes about 2 s on this GPU, over the 2 s job limit; use fast or balanced',
+      error: 'Unavailable quality: high takes about 2.0 s here, over the 2 s job limit; use fast or balanced',
     });
     const queue = (await getJson(`${api.url}/api/health`)).body['queue'] as Record<string, number>;
     assert.equal(queue['slots_held'], 0, 'no queue slot taken');
@@ -73,5 +75,36 @@ void describe('quality presets that fit the job limit (simulate engine, JOB_TIME
     assert.equal(fast.status, 202, 'a preset not measured yet is offered');
     const { task_id: id } = (await fast.json()) as { task_id: string };
     assert.equal((await fetch(`${api.url}/api/tasks/${id}`, { method: 'DELETE' })).status, 200);
+  });
+});
+
+void describe('a repeat of a kept model is answered though its preset is no longer offered (simulate engine)', () => {
+  const api = useApi('e2e-qualities-repeat', {
+    env: { INFERENCE_ENGINE: 'simulate', SIMULATE_SECONDS: '1', JOB_TIMEOUT_S: '30', INSTANT_REPEATS: 'on' },
+  });
+
+  void it('high refused (its measured jobs near the limit): a new picture gets 422, a repeat of a kept high model 202', async () => {
+    const first = await postPicture(api.url, PNG, { quality: 'high', seed: '3' }, '?wait=true');
+    assert.equal(first.status, 200);
+    const kept = ((await first.json()) as { task_id: string }).task_id;
+    // Two jobs measured near the limit under this api's profile (as a slow card would leave them).
+    const redis = new Redis(TEST_REDIS_URL);
+    try {
+      await redis.del(RedisKeys.durations('high'));
+      await redis.rpush(RedisKeys.durations('high'), '29', '30');
+    } finally {
+      redis.disconnect();
+    }
+    const refused = await postPicture(api.url, PNG, { quality: 'high', seed: '4' });
+    assert.equal(refused.status, 422);
+    assert.match(
+      ((await refused.json()) as { error: string }).error,
+      /^Unavailable quality: high takes about 30 s here/,
+    );
+    const repeat = await postPicture(api.url, PNG, { quality: 'high', seed: '3' });
+    assert.equal(repeat.status, 202, 'a repeat needs no GPU');
+    const id = ((await repeat.json()) as { task_id: string }).task_id;
+    const task = (await getJson(`${api.url}/api/tasks/${id}`)).body;
+    assert.deepEqual([task['status'], task['reused'], task['reused_from']], ['completed', true, kept]);
   });
 });

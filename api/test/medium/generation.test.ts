@@ -127,10 +127,16 @@ void describe('generation queue (real Redis + Bull, fake inference)', () => {
     const running = await submit();
     await hold.started;
     const waiting = await submit();
+    assert.equal((await h.tasks.get(waiting))?.record.position, 1);
     const cancelled = await h.queue.cancel(waiting);
     assert.equal(cancelled.record.status, 'failed');
     assert.equal(cancelled.record.cancelled, true);
     assert.equal(cancelled.record.http_status, 409);
+    assert.deepEqual(
+      [cancelled.record.position, cancelled.record.eta_s],
+      [undefined, undefined],
+      'no queue figures left',
+    );
     assert.equal(await h.bull.getJob(waiting), null);
     hold.release();
     assert.equal((await h.finalOf(running)).status, 'completed');

@@ -13,6 +13,9 @@ import { TEST_REDIS_URL, tempDir } from '../support/env';
 import { FakeInference, heldJob, succeed } from '../support/fake-inference';
 import { useTasksHarness } from '../support/tasks-harness';
 
+/** The fake sidecar's profile under this suite's limit (JobDurationsService.profile()). */
+const PROFILE = 'fake on cpu, limit 20 s';
+
 const options = (quality: string): TaskOptionsRecord => ({
   quality,
   seed: 42,
@@ -56,23 +59,31 @@ void describe('job durations per quality (real Redis + Bull, fake inference)', (
   });
   after(() => dir.remove());
 
-  void it('keeps the newest samples per quality, expiring a day after the last, and drops them all for another device', async () => {
-    for (let i = 1; i <= DURATION_SAMPLES + 2; i += 1)
-      await durations().record('fast', i, 'trellis2 on cuda:0 (A)');
-    assert.equal(await durations().record('high', 99, 'trellis2 on cuda:0 (A)'), false);
-    let samples = await durations().samples();
-    assert.equal(samples.profile, 'trellis2 on cuda:0 (A)');
+  void it('keeps the newest samples per quality, expiring a day after the last; a job under another profile drops them all', async () => {
+    for (let i = 1; i <= DURATION_SAMPLES + 2; i += 1) await durations().record('fast', i, PROFILE);
+    assert.equal(await durations().record('high', 99, PROFILE), false);
+    const samples = await durations().samples();
+    assert.equal(samples.profile, PROFILE);
     assert.deepEqual(samples.byQuality.fast, [12, 11, 10, 9, 8, 7, 6, 5, 4, 3]);
     assert.deepEqual(samples.byQuality.high, [99]);
     const ttl = await redis().client.ttl(RedisKeys.durations('fast'));
     assert.ok(ttl > DURATION_TTL_S - 10 && ttl <= DURATION_TTL_S, `ttl ${ttl}`);
-    assert.equal(await durations().record('balanced', 40, 'trellis2 on cuda:0 (B)'), true, 'another GPU');
-    samples = await durations().samples();
-    assert.deepEqual(samples, {
-      profile: 'trellis2 on cuda:0 (B)',
-      byQuality: { fast: [], balanced: [40], high: [] },
-    });
-    assert.equal(await durations().mean(), 40);
+    const other = 'trellis2 on cuda:0 (NVIDIA GeForce RTX 4090), limit 180 s';
+    assert.equal(await durations().record('balanced', 40, other), true, 'another GPU, engine or limit');
+    const lists = await Promise.all(
+      ['fast', 'balanced', 'high'].map((q) => redis().client.lrange(RedisKeys.durations(q), 0, -1)),
+    );
+    assert.deepEqual(lists, [[], ['40.000'], []]);
+  });
+
+  void it('a process whose ready sidecar runs under another profile reads none of the stored samples (an engine switched between starts)', async () => {
+    await durations().record('fast', 10.3, 'simulate on cpu, limit 20 s');
+    await durations().record('fast', 10.4, 'simulate on cpu, limit 20 s');
+    const samples = await durations().samples();
+    assert.deepEqual(samples, { profile: null, byQuality: { fast: [], balanced: [], high: [] } });
+    assert.equal(await durations().mean(), durations().fallbackS, 'the ETA falls back as before any job');
+    const presets = new QualityPresetsService(durations(), config);
+    assert.equal(await presets.refusal('fast'), undefined);
   });
 
   void it("records the sidecar call's seconds under the task's quality and the engine and device that ran it", async () => {
@@ -83,7 +94,7 @@ void describe('job durations per quality (real Redis + Bull, fake inference)', (
     const record = await harness.finalOf(await submit('fast'));
     assert.equal(record.status, 'completed');
     const samples = await durations().samples();
-    assert.equal(samples.profile, 'fake on cpu');
+    assert.equal(samples.profile, 'fake on cpu, limit 20 s');
     assert.equal(samples.byQuality.fast.length, 1);
     assert.ok(
       samples.byQuality.fast[0] >= 0.3 && samples.byQuality.fast[0] < 5,
@@ -113,7 +124,7 @@ void describe('job durations per quality (real Redis + Bull, fake inference)', (
       ['high', 100],
       ['high', 100],
     ] as const) {
-      await durations().record(quality, s, 'fake on cpu');
+      await durations().record(quality, s, PROFILE);
     }
     const hold = heldJob();
     fake.behaviour = hold.behaviour;
@@ -132,20 +143,18 @@ void describe('job durations per quality (real Redis + Bull, fake inference)', (
     const presets = new QualityPresetsService(durations(), config);
     fake.behaviour = () => Promise.reject(new InferenceError('TIMEOUT', 'over the limit'));
     assert.equal((await harness.finalOf(await submit('high'))).http_status, 504);
-    await presets.assertOffered('high');
+    assert.equal(await presets.refusal('high'), undefined, 'one timed-out job refuses nothing');
     assert.equal((await harness.finalOf(await submit('high'))).http_status, 504);
-    await assert.rejects(
-      presets.assertOffered('high'),
-      (e: unknown) =>
-        e instanceof ApiError &&
-        e.status === 422 &&
-        e.message ===
-          'Unavailable quality: high takes about 20 s on this GPU, over the 20 s job limit; use fast or balanced',
+    const refusal = await presets.refusal('high');
+    assert.ok(refusal instanceof ApiError);
+    assert.deepEqual(
+      [refusal.status, refusal.message],
+      [422, 'Unavailable quality: high takes about 20 s here, over the 20 s job limit; use fast or balanced'],
     );
-    await presets.assertOffered('balanced');
+    assert.equal(await presets.refusal('balanced'), undefined);
     const list = await presets.list();
     assert.equal(list.job_timeout_s, 20);
-    assert.equal(list.measured_on, 'fake on cpu');
+    assert.equal(list.measured_on, 'fake on cpu, limit 20 s');
     assert.deepEqual(
       list.presets.map((p) => [
         p.quality,

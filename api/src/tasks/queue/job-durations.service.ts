@@ -1,5 +1,6 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config';
+import { InferenceRepository } from '../../inference/inference.repository';
 import { QUALITIES, type Quality } from '../../generate/generation-options';
 import { RedisKeys } from '../../redis/redis-keys';
 import { RedisService } from '../../redis/redis.service';
@@ -19,12 +20,20 @@ import { RECORD_DURATION_LUA } from './job-durations.lua';
  * Redis (job-durations.ts says what they decide). A duration is the sidecar call alone (what
  * JOB_TIMEOUT_S limits and what holds the GPU), not the wait for a ready sidecar nor the web
  * optimisation after it.
+ *
+ * Samples hold for one profile: the engine, the device and JOB_TIMEOUT_S they were measured
+ * under (a timed-out job is recorded as the limit, so a new limit makes them stale too). A job
+ * under another profile drops them (RECORD_DURATION_LUA); a process whose own sidecar is ready
+ * under another profile reads none (an engine switched between starts must not inherit the old
+ * engine's times, nor be refused by them before its first job).
  */
 @Injectable()
 export class JobDurationsService {
   constructor(
     private readonly redis: RedisService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    // Absent in an api-only process (KILN_ROLE=api): it reads the samples of whoever measured them.
+    @Optional() private readonly inference?: InferenceRepository,
   ) {}
 
   /** Seconds assumed before any job ran (SIMULATE_SECONDS for simulate, else 60). */
@@ -33,9 +42,22 @@ export class JobDurationsService {
   }
 
   /**
-   * Keeps one job's duration (s) under its quality, measured on `profile` ("<engine> on
-   * <device>"); a timed-out job is recorded as the limit. Resolves true when the profile changed
-   * and the older samples (another GPU or engine) were dropped.
+   * This process's profile, e.g. "trellis2 on cuda:0 (NVIDIA GeForce RTX 4090), limit 180 s",
+   * from its sidecar's health; null without a sidecar (api-only) or, with ready, while the
+   * sidecar is not ready or busy (its engine and device are not final yet).
+   */
+  async profile(ready = false): Promise<string | null> {
+    const health = await this.inference?.health().catch(() => undefined);
+    if (!health) return null;
+    if (ready && health.state !== 'ready' && health.state !== 'busy') return null;
+    const engine = health.engine || this.config.inferenceEngine;
+    return `${engine} on ${health.device || 'an unknown device'}, limit ${this.config.jobTimeoutS} s`;
+  }
+
+  /**
+   * Keeps one job's duration (s) under its quality, measured on `profile` (profile()); a
+   * timed-out job is recorded as the limit. Resolves true when the profile changed and the older
+   * samples were dropped.
    */
   async record(quality: Quality, seconds: number, profile: string): Promise<boolean> {
     const changed = await this.redis.client.eval(
@@ -52,19 +74,24 @@ export class JobDurationsService {
     return Number(changed) === 1;
   }
 
-  /** The kept samples, per quality, and the profile that measured them. */
+  /**
+   * The kept samples, per quality, and their profile; none (and a null profile) when this
+   * process's ready sidecar runs under another profile.
+   */
   async samples(): Promise<DurationSamples> {
     const pipeline = this.redis.client.pipeline().get(RedisKeys.durationProfile);
     for (const quality of QUALITIES) pipeline.lrange(RedisKeys.durations(quality), 0, -1);
-    const replies = (await pipeline.exec()) ?? [];
-    const failed = replies.find(([error]) => error !== null);
+    const [replies, current] = await Promise.all([pipeline.exec(), this.profile(true)]);
+    const failed = (replies ?? []).find(([error]) => error !== null);
     if (failed?.[0]) throw failed[0];
+    const stored = replies?.[0]?.[1];
+    const profile = typeof stored === 'string' ? stored : null;
     const byQuality = {} as Record<Quality, number[]>;
+    const stale = current !== null && profile !== null && profile !== current;
     QUALITIES.forEach((quality, i) => {
-      byQuality[quality] = ((replies[i + 1]?.[1] as string[] | undefined) ?? []).map(Number);
+      byQuality[quality] = stale ? [] : ((replies?.[i + 1]?.[1] as string[] | undefined) ?? []).map(Number);
     });
-    const profile = replies[0]?.[1];
-    return { profile: typeof profile === 'string' ? profile : null, byQuality };
+    return { profile: stale ? null : profile, byQuality };
   }
 
   /** Expected seconds per quality (estimateDurations), for the ETA. */

@@ -85,6 +85,15 @@ void describe('which presets fit the job limit (presetFits)', () => {
     assert.deepEqual(fits.high.refusedBy, { quality: 'balanced', measuredS: 171 });
   });
 
+  void it('the fastest preset is refused only at the limit itself (jobs that mostly fit beat none); slower ones at the margin', () => {
+    const close = presetFits(samples({ fast: [170, 172] }).byQuality, limit);
+    assert.deepEqual([close.fast.offered, close.balanced.offered, close.high.offered], [true, false, false]);
+    assert.deepEqual(close.balanced.refusedBy, { quality: 'fast', measuredS: 171 });
+    const over = presetFits(samples({ fast: [180, 181] }).byQuality, limit);
+    assert.deepEqual(over.fast.refusedBy, { quality: 'fast', measuredS: 180.5 });
+    assert.equal(over.high.offered, false);
+  });
+
   void it('the limit decides: a raised JOB_TIMEOUT_S offers the preset again', () => {
     const byQuality = samples({ high: [180, 180] }).byQuality;
     assert.equal(presetFits(byQuality, 180).high.offered, false);

@@ -74,22 +74,31 @@ export interface PresetFit {
 export const MIN_FIT_JOBS = 2;
 
 /**
- * Which presets fit the job limit (QUALITIES are ordered fastest first): one is refused when its
- * measured mean, or that of a faster preset (a higher pipeline type never takes less), reaches
- * FIT_SHARE of jobTimeoutS. A timed-out job counts as the limit itself (it ran at least that
- * long). Fewer than MIN_FIT_JOBS measured: that preset's own mean decides nothing yet.
+ * Which presets fit the job limit (QUALITIES are ordered fastest first). A preset is refused when
+ * its own measured mean reaches FIT_SHARE of jobTimeoutS, or a faster preset's does (a higher
+ * pipeline type never takes less). The fastest preset has no faster one to point people to, so
+ * it is refused only when its mean reaches the limit itself: jobs that mostly fit beat none. A
+ * timed-out job counts as the limit (it ran at least that long). Fewer than MIN_FIT_JOBS
+ * measured: that preset's own mean decides nothing yet.
  */
 export function presetFits(
   byQuality: Readonly<Record<Quality, readonly number[]>>,
   jobTimeoutS: number,
 ): Record<Quality, PresetFit> {
   const fits = {} as Record<Quality, PresetFit>;
+  const margin = FIT_SHARE * jobTimeoutS;
   let refusedBy: PresetFit['refusedBy'];
-  for (const quality of QUALITIES) {
+  /** The slowest measured mean of the faster presets: a slower preset takes at least as long. */
+  let slowestFaster: { quality: Quality; measuredS: number } | undefined;
+  QUALITIES.forEach((quality, index) => {
     const valid = validSamples(byQuality[quality]);
     const measuredS = valid.length >= MIN_FIT_JOBS ? meanDuration(valid, 0) : null;
-    if (!refusedBy && measuredS !== null && measuredS >= FIT_SHARE * jobTimeoutS) {
+    if (!refusedBy && slowestFaster && slowestFaster.measuredS >= margin) refusedBy = slowestFaster;
+    if (!refusedBy && measuredS !== null && measuredS >= (index === 0 ? jobTimeoutS : margin)) {
       refusedBy = { quality, measuredS };
+    }
+    if (measuredS !== null && (!slowestFaster || measuredS > slowestFaster.measuredS)) {
+      slowestFaster = { quality, measuredS };
     }
     fits[quality] = {
       offered: refusedBy === undefined,
@@ -97,7 +106,7 @@ export function presetFits(
       jobs: valid.length,
       ...(refusedBy ? { refusedBy } : {}),
     };
-  }
+  });
   return fits;
 }
 

@@ -104,6 +104,9 @@ export class TaskQueueService implements OnModuleInit, OnModuleDestroy {
       http_status: CANCELLED_HTTP_STATUS,
       cancelled: true,
       finished_at: new Date(this.clock.now()).toISOString(),
+      // A waiting task's queue figures end with the wait.
+      position: null,
+      eta_s: null,
     };
     // Removing a job fails while a worker holds its lock, i.e. once it runs.
     const job = await this.queue.getJob(taskId);

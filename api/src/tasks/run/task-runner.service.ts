@@ -188,25 +188,25 @@ export class TaskRunner {
         signal,
         preview.report,
       );
-      await this.recordDuration(quality, (this.clock.now() - callStartedAt) / 1000, result.engine);
+      await this.recordDuration(quality, (this.clock.now() - callStartedAt) / 1000);
       return result;
     } catch (error) {
       // It ran at least the limit: the preset may not fit this GPU (QualityPresetsService).
       if (error instanceof InferenceError && error.code === 'TIMEOUT' && !signal.aborted) {
-        await this.recordDuration(quality, this.config.jobTimeoutS, undefined);
+        await this.recordDuration(quality, this.config.jobTimeoutS);
       }
       throw error;
     }
   }
 
   /**
-   * Keeps the sidecar call's duration under its quality and the engine and device that ran it
-   * (JobDurationsService); a failure to record is logged, never the job's failure.
+   * Keeps the sidecar call's duration under its quality and this process's profile (engine,
+   * device, limit: JobDurationsService); a failure to record is logged, never the job's failure.
    */
-  private async recordDuration(quality: Quality, seconds: number, engine: string | undefined): Promise<void> {
+  private async recordDuration(quality: Quality, seconds: number): Promise<void> {
     try {
-      const health = await this.inference.health();
-      const profile = `${engine || health.engine || this.config.inferenceEngine} on ${health.device || 'unknown device'}`;
+      const profile =
+        (await this.durations.profile()) ?? `${this.config.inferenceEngine} (no sidecar health)`;
       if (await this.durations.record(quality, seconds, profile)) {
         this.logger.log(`job durations now measured on ${profile} (earlier samples dropped)`);
       }
