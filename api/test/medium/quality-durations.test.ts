@@ -86,6 +86,20 @@ void describe('job durations per quality (real Redis + Bull, fake inference)', (
     assert.equal(await presets.refusal('fast'), undefined);
   });
 
+  void it('while the sidecar starts (device not known yet) samples of the same engine and limit hold, others not', async () => {
+    fake.state = 'loading';
+    try {
+      await durations().record('fast', 10, 'fake on cuda:0 (NVIDIA GeForce RTX 4090), limit 20 s');
+      assert.deepEqual((await durations().samples()).byQuality.fast, [10]);
+      await durations().record('fast', 11, 'fake on cpu, limit 30 s');
+      assert.deepEqual((await durations().samples()).byQuality.fast, [], 'another limit');
+      await durations().record('fast', 12, 'simulate on cpu, limit 20 s');
+      assert.deepEqual((await durations().samples()).byQuality.fast, [], 'another engine');
+    } finally {
+      fake.state = 'ready';
+    }
+  });
+
   void it("records the sidecar call's seconds under the task's quality and the engine and device that ran it", async () => {
     fake.behaviour = async (job: InferenceJob, onProgress) => {
       await new Promise((r) => setTimeout(r, 300));

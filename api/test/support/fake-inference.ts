@@ -19,6 +19,8 @@ export type FakeBehaviour = (
 export class FakeInference extends InferenceRepository {
   readonly calls: string[] = [];
   behaviour: FakeBehaviour = (job, onProgress) => succeed(job, onProgress);
+  /** What health() reports as the sidecar's state (a test may show it still loading). */
+  state: InferenceHealth['state'] = 'ready';
 
   generate(
     job: InferenceJob,
@@ -31,7 +33,7 @@ export class FakeInference extends InferenceRepository {
 
   health(): Promise<InferenceHealth> {
     return Promise.resolve({
-      state: 'ready',
+      state: this.state,
       engine: 'fake',
       device: 'cpu',
       vramUsedBytes: 0,

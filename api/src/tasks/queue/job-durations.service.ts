@@ -43,15 +43,30 @@ export class JobDurationsService {
 
   /**
    * This process's profile, e.g. "trellis2 on cuda:0 (NVIDIA GeForce RTX 4090), limit 180 s",
-   * from its sidecar's health; null without a sidecar (api-only) or, with ready, while the
-   * sidecar is not ready or busy (its engine and device are not final yet).
+   * from its sidecar's health; null without a sidecar (an api-only process).
    */
-  async profile(ready = false): Promise<string | null> {
+  async profile(): Promise<string | null> {
     const health = await this.inference?.health().catch(() => undefined);
     if (!health) return null;
-    if (ready && health.state !== 'ready' && health.state !== 'busy') return null;
     const engine = health.engine || this.config.inferenceEngine;
-    return `${engine} on ${health.device || 'an unknown device'}, limit ${this.config.jobTimeoutS} s`;
+    return `${engine} on ${health.device || 'an unknown device'}${this.limitSuffix}`;
+  }
+
+  private get limitSuffix(): string {
+    return `, limit ${this.config.jobTimeoutS} s`;
+  }
+
+  /**
+   * Whether samples measured under `stored` hold for this process: with its sidecar ready or
+   * busy, the same profile; while it starts (device not known yet), the same engine and limit;
+   * without a sidecar (api-only), always.
+   */
+  private async holdsHere(stored: string): Promise<boolean> {
+    const health = await this.inference?.health().catch(() => undefined);
+    if (!health) return true;
+    if (health.state === 'ready' || health.state === 'busy') return stored === (await this.profile());
+    const engine = health.engine || this.config.inferenceEngine;
+    return stored.startsWith(`${engine} on `) && stored.endsWith(this.limitSuffix);
   }
 
   /**
@@ -75,19 +90,19 @@ export class JobDurationsService {
   }
 
   /**
-   * The kept samples, per quality, and their profile; none (and a null profile) when this
-   * process's ready sidecar runs under another profile.
+   * The kept samples, per quality, and their profile; none (and a null profile) when they do not
+   * hold for this process (holdsHere).
    */
   async samples(): Promise<DurationSamples> {
     const pipeline = this.redis.client.pipeline().get(RedisKeys.durationProfile);
     for (const quality of QUALITIES) pipeline.lrange(RedisKeys.durations(quality), 0, -1);
-    const [replies, current] = await Promise.all([pipeline.exec(), this.profile(true)]);
+    const replies = await pipeline.exec();
     const failed = (replies ?? []).find(([error]) => error !== null);
     if (failed?.[0]) throw failed[0];
     const stored = replies?.[0]?.[1];
     const profile = typeof stored === 'string' ? stored : null;
     const byQuality = {} as Record<Quality, number[]>;
-    const stale = current !== null && profile !== null && profile !== current;
+    const stale = profile !== null && !(await this.holdsHere(profile));
     QUALITIES.forEach((quality, i) => {
       byQuality[quality] = stale ? [] : ((replies?.[i + 1]?.[1] as string[] | undefined) ?? []).map(Number);
     });
