@@ -47,6 +47,9 @@ export class HomePage {
 
   protected onSubmitted(picked: PickedPicture): void {
     this.picture.set(picked.blob);
+    // The viewer's chunk (three.js) is fetched and parsed while the task waits and runs, so the
+    // first voxel preview is drawn as it arrives; the @defer block below then finds it loaded.
+    void import('../viewer/model-viewer').catch(() => undefined);
     void this.tracker.start(picked.blob, picked.name, picked.options);
   }
 
