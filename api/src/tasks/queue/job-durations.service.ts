@@ -1,6 +1,6 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config';
-import { InferenceRepository } from '../../inference/inference.repository';
+import { type InferenceHealth, InferenceRepository } from '../../inference/inference.repository';
 import { QUALITIES, type Quality } from '../../generate/generation-options';
 import { RedisKeys } from '../../redis/redis-keys';
 import { RedisService } from '../../redis/redis.service';
@@ -23,9 +23,9 @@ import { RECORD_DURATION_LUA } from './job-durations.lua';
  *
  * Samples hold for one profile: the engine, the device and JOB_TIMEOUT_S they were measured
  * under (a timed-out job is recorded as the limit, so a new limit makes them stale too). A job
- * under another profile drops them (RECORD_DURATION_LUA); a process whose own sidecar is ready
- * under another profile reads none (an engine switched between starts must not inherit the old
- * engine's times, nor be refused by them before its first job).
+ * under another profile drops them (RECORD_DURATION_LUA); a process whose own sidecar runs under
+ * another profile reads none (holdsHere: an engine switched between starts must not inherit the
+ * old engine's times, nor be refused by them before its first job).
  */
 @Injectable()
 export class JobDurationsService {
@@ -46,10 +46,20 @@ export class JobDurationsService {
    * from its sidecar's health; null without a sidecar (an api-only process).
    */
   async profile(): Promise<string | null> {
-    const health = await this.inference?.health().catch(() => undefined);
-    if (!health) return null;
-    const engine = health.engine || this.config.inferenceEngine;
-    return `${engine} on ${health.device || 'an unknown device'}${this.limitSuffix}`;
+    const health = await this.health();
+    return health ? this.profileOf(health) : null;
+  }
+
+  private health(): Promise<InferenceHealth | undefined> {
+    return this.inference ? this.inference.health().catch(() => undefined) : Promise.resolve(undefined);
+  }
+
+  private engineOf(health: InferenceHealth): string {
+    return health.engine || this.config.inferenceEngine;
+  }
+
+  private profileOf(health: InferenceHealth): string {
+    return `${this.engineOf(health)} on ${health.device || 'an unknown device'}${this.limitSuffix}`;
   }
 
   private get limitSuffix(): string {
@@ -62,11 +72,10 @@ export class JobDurationsService {
    * without a sidecar (api-only), always.
    */
   private async holdsHere(stored: string): Promise<boolean> {
-    const health = await this.inference?.health().catch(() => undefined);
+    const health = await this.health();
     if (!health) return true;
-    if (health.state === 'ready' || health.state === 'busy') return stored === (await this.profile());
-    const engine = health.engine || this.config.inferenceEngine;
-    return stored.startsWith(`${engine} on `) && stored.endsWith(this.limitSuffix);
+    if (health.state === 'ready' || health.state === 'busy') return stored === this.profileOf(health);
+    return stored.startsWith(`${this.engineOf(health)} on `) && stored.endsWith(this.limitSuffix);
   }
 
   /**
