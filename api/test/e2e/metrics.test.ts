@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import parsePrometheusTextFormat, { type PrometheusFamily } from 'parse-prometheus-text-format';
 import { type ApiProcess, startApi } from '../support/api-process';
-import { clearKilnKeys, sleep, tempDir } from '../support/env';
+import { clearKilnKeys, sleep, tempDir, waitFor } from '../support/env';
 import { getJson, sample, upload } from '../support/http-client';
 
 const TOKEN = 'metrics-test-token';
@@ -107,7 +107,16 @@ void describe('GET /metrics (Prometheus, two api processes, inflate engine)', ()
     assert.equal(value(scraped, 'kiln3d_sidecar_state', { state: 'down' }), 0);
     // Both processes are api + worker, and each lists every live one (WorkerRegistry's heartbeats).
     assert.equal(scraped.families.get('kiln3d_workers')?.type, 'GAUGE');
-    assert.equal(total(scraped, 'kiln3d_workers', { role: 'all' }), 2);
+    // The two started side by side: the other's first heartbeat may land a moment after this one answers.
+    const listed = await waitFor(
+      'both processes listed by kiln3d_workers',
+      async () => {
+        const count = total(await scrape(a), 'kiln3d_workers', { role: 'all' });
+        return count === 2 ? count : undefined;
+      },
+      10_000,
+    );
+    assert.equal(listed, 2);
     assert.equal(scraped.families.get('kiln3d_sidecar_restarts_total')?.type, 'COUNTER');
     assert.equal(value(scraped, 'kiln3d_sidecar_restarts_total'), 0);
     // The inflate engine runs on the CPU: its Health reports no VRAM.
