@@ -10,6 +10,9 @@
 # Left out, as the image-to-3D path never imports them: nvdiffrec, utils3d (rendering/video),
 # gradio (demo app), tensorboard/lpips/pandas (training), pillow-simd (optional speed-up).
 #
+# Build tools first: inference/scripts/bootstrap_venv.sh (pip, setuptools >= 64, wheel in the venv;
+# runs alone too) before any build, as every extension builds with the venv's own setuptools.
+#
 # Idempotent: every step is skipped when what it installs is already there at the pinned version
 # (stamps in $SRC/.stamps); KILN_FORCE=1 redoes everything. Sources are kept in $SRC.
 #
@@ -23,7 +26,8 @@
 #   TRELLIS2_COMMIT, CUMESH_COMMIT, FLEXGEMM_COMMIT, NVDIFFRAST_REF, FLASH_ATTN_VERSION: the pins
 set -euo pipefail
 
-REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+REPO_ROOT="$(cd "$SCRIPT_DIR/../.." && pwd)"
 VENV="${KILN_VENV:-$REPO_ROOT/inference/.venv}"
 SRC="${KILN_TRELLIS2_SRC:-$VENV/src}"
 CUDA_HOME="${CUDA_HOME:-/usr/local/cuda-12.4}"
@@ -95,8 +99,14 @@ PY="$VENV/bin/python"
 PY_TAG="$("$PY" -c 'import sys; print(f"{sys.version_info.major}.{sys.version_info.minor}")')"
 "$PY" -c 'import os, sysconfig; raise SystemExit(not os.path.exists(os.path.join(sysconfig.get_paths()["include"], "Python.h")))' ||
   die "Python.h for Python $PY_TAG is missing (needed to compile the extensions): sudo apt-get install -y python$PY_TAG-dev"
-"$PY" -m pip --version >/dev/null 2>&1 || "$PY" -m ensurepip --upgrade
 printf '    venv %s (Python %s), sources in %s\n' "$VENV" "$PY_TAG" "$SRC"
+
+# -- the venv's build tools ------------------------------------------------------------------------
+# Before anything is built: every extension below builds with --no-build-isolation, so with the
+# venv's own setuptools, and the one a stock Ubuntu 22.04 venv seeds (59.x) builds nvdiffrast v0.4.0
+# as UNKNOWN-0.0.0 (bootstrap_venv.sh says why). Not stamped: it is a no-op once done.
+say "Build tools (pip, setuptools >= 64, wheel)"
+"$SCRIPT_DIR/bootstrap_venv.sh" "$VENV"
 
 export CUDA_HOME TORCH_CUDA_ARCH_LIST MAX_JOBS
 export PATH="$CUDA_HOME/bin:$PATH"
@@ -135,8 +145,7 @@ PACKAGES_KEY="${PYTHON_PACKAGES[*]}"
 if stamp_is python-packages "$PACKAGES_KEY"; then
   skip "${PYTHON_PACKAGES[*]}"
 else
-  # setuptools/wheel: the extensions below build with --no-build-isolation, in this venv.
-  pip_install setuptools wheel "${PYTHON_PACKAGES[@]}"
+  pip_install "${PYTHON_PACKAGES[@]}"
   stamp python-packages "$PACKAGES_KEY"
 fi
 
