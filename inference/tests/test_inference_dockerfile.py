@@ -37,9 +37,11 @@ def env() -> dict[str, str]:
     return values
 
 
-def test_the_base_is_cuda_12_4_on_ubuntu_22_04() -> None:
+def test_the_base_is_cuda_12_4_devel_on_ubuntu_22_04_without_cudnn() -> None:
+    # nvcc for the extensions; no cuDNN: nothing built links it and the torch wheels bring their own.
     froms = [arguments for instruction, arguments in instructions() if instruction == "FROM"]
-    assert froms == ["nvidia/cuda:12.4.1-cudnn-devel-ubuntu22.04"]
+    assert froms == ["nvidia/cuda:12.4.1-devel-ubuntu22.04"]
+    assert "cudnn" not in froms[0]
 
 
 def test_trellis2_is_built_by_the_install_script_without_a_gpu() -> None:
@@ -48,6 +50,21 @@ def test_trellis2_is_built_by_the_install_script_without_a_gpu() -> None:
     assert "KILN_INSTALL_NO_GPU=1 inference/scripts/install_trellis2.sh" in install
     assert "python3.11 -m venv inference/.venv" in install  # the venv the script installs into
     assert env()["TORCH_CUDA_ARCH_LIST"] == "8.9"
+    # The script runs its venv bootstrap from beside itself: both are copied before it runs.
+    copies = [shlex.split(args) for instruction, args in instructions() if instruction == "COPY"]
+    copied_before = [path for words in copies[: copies_before_install()] for path in words[:-1]]
+    assert "inference/scripts/install_trellis2.sh" in copied_before
+    assert "inference/scripts/bootstrap_venv.sh" in copied_before
+
+
+def copies_before_install() -> int:
+    """How many COPY lines come before the RUN that calls the install script."""
+    count = 0
+    for instruction, arguments in instructions():
+        if instruction == "RUN" and "install_trellis2.sh" in arguments:
+            return count
+        count += instruction == "COPY"
+    raise AssertionError("no RUN calls install_trellis2.sh")
 
 
 def test_the_sidecar_serves_grpc_on_tcp_with_read_only_weights() -> None:
