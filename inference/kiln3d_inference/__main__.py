@@ -17,6 +17,7 @@ from types import FrameType
 from pydantic import ValidationError
 
 from kiln3d_inference import __version__
+from kiln3d_inference.auth import listen_needs_token
 from kiln3d_inference.server import ExitRequest, Sidecar, start_server
 from kiln3d_inference.settings import Settings, describe_invalid
 
@@ -48,13 +49,23 @@ def _exit(code: int) -> None:
 
 
 def main() -> None:
-    """Validate the settings (exit 2), listen (exit 3), load the engine in the background, serve
-    until a signal (exit 0), a recycle (exit 75) or the parent's death (exit 0)."""
+    """Validate the settings (exit 2; listening beyond loopback needs KILN_INFERENCE_TOKEN), listen
+    (exit 3), load the engine in the background, serve until a signal (exit 0), a recycle (exit 75)
+    or the parent's death (exit 0)."""
     configure_logging()
     try:
         settings = Settings()
     except ValidationError as exc:
         log.error("invalid configuration: %s", describe_invalid(exc))
+        _exit(EXIT_CONFIG)
+        return
+    if listen_needs_token(settings.listen) and not settings.inference_token:
+        # Anyone who reaches the port could run jobs, and the link carries users' photos.
+        log.error(
+            "invalid configuration: KILN_INFERENCE_TOKEN: required when KILN_LISTEN=%s is not a "
+            "loopback address or a unix socket (set the same secret as the api's INFERENCE_TOKEN)",
+            settings.listen,
+        )
         _exit(EXIT_CONFIG)
         return
     exit_request = ExitRequest()

@@ -9,14 +9,23 @@ once must not be refused), then is answered with an INTERNAL error "busy: ..." (
 job per sidecar, so a real overlap only comes from misuse).
 A job whose engine does not stop after cancellation keeps the sidecar BUSY (health says so) until
 the supervisor kills it; past its deadline plus STOP_GRACE_S the stream ends with TIMEOUT anyway.
+
+Files: each job's engine writes into a private temporary folder of its own (mkdtemp: mode 0700,
+under TMPDIR), which is removed when the call ends; the model goes back to the api on the stream
+(ModelChunk events, then Done with its length and SHA-256), so the sidecar writes nothing anywhere
+else and needs no folder shared with the api. A killed sidecar's folders are swept at the next start.
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
 import logging
 import os
 import queue
+import re
+import shutil
+import tempfile
 import threading
 import time
 import traceback
@@ -29,12 +38,14 @@ import grpc
 from PIL import Image
 
 from kiln3d_inference import __version__
+from kiln3d_inference.auth import AuthState, TokenCheck
 from kiln3d_inference.engines.base import (
     MAX_IMAGE_SIDE,
     RECYCLE_EXIT_CODE,
     Engine,
     EngineError,
     ErrorCode,
+    GenerateResult,
     InvalidInput,
     JobContext,
     JobOptions,
@@ -52,6 +63,11 @@ log = logging.getLogger("kiln3d_inference")
 MAX_MESSAGE_BYTES = 64 * 1024 * 1024
 STOP_GRACE_S = 5.0  # how long a cancelled or overdue engine gets to stop before it is called stuck
 POLL_S = 0.1
+# One ModelChunk's data at most: well under gRPC's default 4 MiB message limit on either side.
+MODEL_CHUNK_BYTES = 1024 * 1024
+WORK_DIR_PREFIX = "kiln3d-job-"
+_WORK_DIR_PATTERN = re.compile(rf"^{WORK_DIR_PREFIX}(\d+)-")
+MODEL_FILE_NAME = "model.glb"
 
 
 def _is_oom(exc: BaseException) -> bool:
@@ -83,15 +99,54 @@ def decode_image(data: bytes) -> Image.Image:
     return image
 
 
-def check_output_path(raw: str) -> Path:
-    """The request's output_path, absolute and in an existing folder, else EngineError (INTERNAL:
-    a bad path is the api's fault, not the picture's)."""
-    path = Path(raw)
-    if not raw or not path.is_absolute() or path.name in ("", ".", ".."):
-        raise EngineError("output_path must be an absolute file path")
-    if not path.parent.is_dir():
-        raise EngineError(f"output folder does not exist: {path.parent}")
-    return path
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process
+    return True
+
+
+def sweep_stale_work_dirs(root: Path | None = None) -> int:
+    """Remove job folders (WORK_DIR_PREFIX<pid>-*) left in `root` (default: the temporary folder)
+    by a sidecar that was killed mid-job; a live process's folders are kept. Returns how many went."""
+    folder = root if root is not None else Path(tempfile.gettempdir())
+    removed = 0
+    for entry in folder.glob(f"{WORK_DIR_PREFIX}*"):
+        match = _WORK_DIR_PATTERN.match(entry.name)
+        if match is None or not entry.is_dir() or entry.is_symlink():
+            continue
+        pid = int(match.group(1))
+        if pid != os.getpid() and not _pid_alive(pid):
+            shutil.rmtree(entry, ignore_errors=True)
+            removed += 1
+    return removed
+
+
+def model_events(result: GenerateResult, chunk_bytes: int = MODEL_CHUNK_BYTES) -> Iterator[pb.GenerateEvent]:
+    """The finished model as the stream's tail: ModelChunk events of at most `chunk_bytes` each, in
+    order, then Done with the byte length and SHA-256 of exactly what was sent (proto ModelChunk, Done).
+    Raises OSError when the engine's file cannot be read."""
+    digest = hashlib.sha256()
+    offset = 0
+    with result.output_path.open("rb") as model:
+        while data := model.read(chunk_bytes):
+            digest.update(data)
+            yield pb.GenerateEvent(model_chunk=pb.ModelChunk(offset=offset, data=data))
+            offset += len(data)
+    yield pb.GenerateEvent(
+        done=pb.Done(
+            triangles=result.triangles,
+            bytes=offset,
+            seconds=result.seconds,
+            engine=result.engine,
+            seed=result.seed,
+            ignored=list(result.ignored),
+            sha256=digest.digest(),
+        )
+    )
 
 
 @dataclass
@@ -101,9 +156,14 @@ class RunningJob:
     task_id: str
     ctx: JobContext
     started: float
+    work_dir: Path
     thread: threading.Thread | None = None
     stop_requested_at: float | None = None
     outcome_ready: bool = False  # the terminal event is queued: the call ending now cancels nothing
+
+    def remove_work_dir(self) -> None:
+        """Remove the job's private folder and whatever the engine left in it (idempotent)."""
+        shutil.rmtree(self.work_dir, ignore_errors=True)
 
 
 class Sidecar(pb_grpc.InferenceServicer):
@@ -121,12 +181,16 @@ class Sidecar(pb_grpc.InferenceServicer):
         self._job_lock = threading.Lock()  # held from job start until the engine returns
         self._state_lock = threading.Lock()
         self.job: RunningJob | None = None
+        self.auth = TokenCheck(settings.inference_token)
 
     # ---- lifecycle -------------------------------------------------------------------------
 
     def load(self) -> None:
         """Select, load and warm up the engine (runs in a background thread at start)."""
         try:
+            swept = sweep_stale_work_dirs()
+            if swept:
+                log.info("removed %d job folder(s) left by a killed sidecar", swept)
             selection = select_engine(self.settings)
             self.engine_name = selection.name
             log.info("engine %s chosen: %s", selection.name, selection.reason)
@@ -162,7 +226,8 @@ class Sidecar(pb_grpc.InferenceServicer):
     # ---- gRPC ------------------------------------------------------------------------------
 
     def Health(self, request: pb.HealthRequest, context: grpc.ServicerContext) -> pb.HealthResponse:
-        """The state, engine, device, VRAM and job count, answered at once in every state."""
+        """The state, engine, device, VRAM, job count and whether the caller's secret matches,
+        answered at once in every state and to every caller (it names no task)."""
         engine = self.engine
         vram = engine.vram() if engine is not None else None
         message = self.message
@@ -179,12 +244,18 @@ class Sidecar(pb_grpc.InferenceServicer):
             message=message,
             pid=os.getpid(),
             version=__version__,
+            auth=pb.AuthState.ValueType(self.auth.state(context.invocation_metadata())),
         )
 
     def Generate(
         self, request: pb.GenerateRequest, context: grpc.ServicerContext
     ) -> Iterator[pb.GenerateEvent]:
         task_id = request.task_id or "-"
+        auth = self.auth.state(context.invocation_metadata())
+        if auth != AuthState.OK:
+            self.auth.note_refusal(auth, context.peer())
+            what = "inference token missing" if auth == AuthState.MISSING else "wrong inference token"
+            context.abort(grpc.StatusCode.UNAUTHENTICATED, f"{what} (INFERENCE_TOKEN)")
         refusal = self._refusal()
         if refusal is not None:
             log.warning("task %s refused: %s", task_id, refusal)
@@ -194,11 +265,11 @@ class Sidecar(pb_grpc.InferenceServicer):
             log.warning("task %s refused: busy", task_id)
             yield _error_event(ErrorCode.INTERNAL, "busy: another job is running")
             return
-        events: queue.Queue[pb.GenerateEvent] = queue.Queue()
+        events: queue.Queue[pb.GenerateEvent | GenerateResult] = queue.Queue()
         thread_started = False
+        job: RunningJob | None = None
         try:
             try:
-                output_path = check_output_path(request.output_path)
                 image = decode_image(request.image)
             except EngineError as exc:
                 log.warning("task %s: refused: %s", task_id, exc.message)
@@ -238,15 +309,17 @@ class Sidecar(pb_grpc.InferenceServicer):
                     faces=request.faces,
                 ),
             )
-            job = RunningJob(task_id=task_id, ctx=ctx, started=time.monotonic())
-            if not context.add_callback(lambda: self._on_call_end(job)):
+            work_dir = Path(tempfile.mkdtemp(prefix=f"{WORK_DIR_PREFIX}{os.getpid()}-"))
+            job = RunningJob(task_id=task_id, ctx=ctx, started=time.monotonic(), work_dir=work_dir)
+            running = job
+            if not context.add_callback(lambda: self._on_call_end(running)):
                 ctx.cancelled.set()  # the call already ended: the job starts cancelled and stops at once
             with self._state_lock:
                 self.job = job
                 self.state = pb.BUSY
             thread = threading.Thread(
                 target=self._run_job,
-                args=(job, image, output_path, request.seed, events),
+                args=(job, image, request.seed, events),
                 name=f"job-{task_id}",
                 daemon=True,
             )
@@ -255,6 +328,8 @@ class Sidecar(pb_grpc.InferenceServicer):
             thread_started = True
             yield from self._stream(job, events, context)
         finally:
+            if job is not None:
+                job.remove_work_dir()
             if not thread_started:
                 self._job_lock.release()
 
@@ -270,14 +345,19 @@ class Sidecar(pb_grpc.InferenceServicer):
         return None
 
     def _on_call_end(self, job: RunningJob) -> None:
-        """gRPC calls this when the call ends for any reason; a cancelled call cancels the job."""
+        """gRPC calls this when the call ends for any reason: a cancelled call cancels the job, and
+        the job's folder goes (an engine still writing there then fails: nothing is left behind)."""
+        job.remove_work_dir()
         if not job.outcome_ready and not job.ctx.cancelled.is_set():
             log.info("task %s: call ended by the client, cancelling the job", job.task_id)
             job.stop_requested_at = time.monotonic()
             job.ctx.cancelled.set()
 
     def _stream(
-        self, job: RunningJob, events: queue.Queue[pb.GenerateEvent], context: grpc.ServicerContext
+        self,
+        job: RunningJob,
+        events: queue.Queue[pb.GenerateEvent | GenerateResult],
+        context: grpc.ServicerContext,
     ) -> Iterator[pb.GenerateEvent]:
         while True:
             try:
@@ -297,17 +377,27 @@ class Sidecar(pb_grpc.InferenceServicer):
                         )
                         return
                 continue
-            yield event
-            if event.WhichOneof("event") in ("done", "error"):
+            if isinstance(event, GenerateResult):
+                yield from self._deliver(job, event)
                 return
+            yield event
+            if event.WhichOneof("event") == "error":
+                return
+
+    def _deliver(self, job: RunningJob, result: GenerateResult) -> Iterator[pb.GenerateEvent]:
+        """The model's chunks and Done; an unreadable model file becomes an INTERNAL error event."""
+        try:
+            yield from model_events(result)
+        except OSError as exc:
+            log.error("task %s: the model could not be read back: %s", job.task_id, exc)
+            yield _error_event(ErrorCode.INTERNAL, f"internal error: the model could not be read: {exc}")
 
     def _run_job(
         self,
         job: RunningJob,
         image: Image.Image,
-        output_path: Path,
         seed: int,
-        events: queue.Queue[pb.GenerateEvent],
+        events: queue.Queue[pb.GenerateEvent | GenerateResult],
     ) -> None:
         engine = self.engine
         assert engine is not None
@@ -316,22 +406,13 @@ class Sidecar(pb_grpc.InferenceServicer):
             "task %s: start (engine %s, %dx%d)", job.task_id, self.engine_name, image.width, image.height
         )
         outcome = "failed"
+        delivered = False
         try:
-            result = engine.generate(image, output_path, seed, ctx)
+            result = engine.generate(image, job.work_dir / MODEL_FILE_NAME, seed, ctx)
             job.outcome_ready = True
-            events.put(
-                pb.GenerateEvent(
-                    done=pb.Done(
-                        output_path=str(result.output_path),
-                        triangles=result.triangles,
-                        bytes=result.bytes,
-                        seconds=result.seconds,
-                        engine=result.engine,
-                        seed=result.seed,
-                        ignored=list(result.ignored),
-                    )
-                )
-            )
+            # The stream reads the file back and sends it (model_events); it removes the folder after.
+            events.put(result)
+            delivered = True
             outcome = f"done: {result.triangles} triangles, {result.bytes} bytes"
         except EngineError as exc:
             if exc.code is ErrorCode.INTERNAL:
@@ -352,6 +433,8 @@ class Sidecar(pb_grpc.InferenceServicer):
                 outcome = f"INTERNAL: {type(exc).__name__}: {exc}"
                 events.put(_error_event(ErrorCode.INTERNAL, f"internal error: {type(exc).__name__}: {exc}"))
         finally:
+            if not delivered:
+                job.remove_work_dir()
             self._finish_job(engine, job, outcome)
 
     def _finish_job(self, engine: Engine, job: RunningJob, outcome: str) -> None:

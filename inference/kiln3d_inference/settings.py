@@ -15,6 +15,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from kiln3d_inference.auth import MIN_TOKEN_LENGTH
+
 REPO_ROOT = Path(__file__).resolve().parent.parent.parent
 ENV_PREFIX = "KILN_"
 
@@ -118,6 +120,9 @@ class Settings(BaseSettings):
     engine: EngineChoice = EngineChoice.AUTO
     # gRPC address: host:port, or unix:///path/to/socket.
     listen: str = Field(default="127.0.0.1:50051", min_length=1)
+    # The shared secret Generate requires (auth.py; the api's INFERENCE_TOKEN). "" = none, allowed
+    # only on loopback or a unix socket: __main__ refuses to listen elsewhere without one.
+    inference_token: str = Field(default="", repr=False)
     # The weights folder (only the trellis2 engine reads weights); the api passes its MODELS_DIR,
     # resolved, as KILN_MODELS_DIR.
     models_dir: Path = REPO_ROOT / "models"
@@ -142,6 +147,13 @@ class Settings(BaseSettings):
     # How long a Generate waits for the previous job to finish its clean-up before "busy".
     busy_wait_s: float = Field(default=10.0, ge=0.0, le=600.0)
     trellis2: Trellis2Settings = Field(default_factory=Trellis2Settings)
+
+    @field_validator("inference_token")
+    @classmethod
+    def _token_is_long_enough(cls, value: str) -> str:
+        if value and len(value) < MIN_TOKEN_LENGTH:
+            raise ValueError(f"must be at least {MIN_TOKEN_LENGTH} characters (e.g. openssl rand -hex 32)")
+        return value
 
 
 def describe_invalid(error: ValidationError) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 import subprocess
@@ -12,6 +13,8 @@ import numpy as np
 import numpy.typing as npt
 
 from kiln3d_inference.glb import read_glb
+from kiln3d_inference.proto import inference_pb2 as pb
+from kiln3d_inference.server import MODEL_CHUNK_BYTES
 
 INFERENCE_DIR = Path(__file__).resolve().parent.parent
 REPO_ROOT = INFERENCE_DIR.parent
@@ -130,3 +133,23 @@ def validate_glbs(paths: list[Path]) -> dict[str, dict[str, object]]:
     missing = [str(p) for p in paths if str(p) not in reports]
     assert not missing, f"validator gave no report for {missing}: {done.stderr}"
     return reports
+
+
+def streamed_model(events: list[pb.GenerateEvent]) -> bytes:
+    """The model a Generate stream delivered: its ModelChunk events joined, checked against Done
+    (offsets contiguous from 0, each chunk at most MODEL_CHUNK_BYTES, length and SHA-256 equal)."""
+    chunks = [e.model_chunk for e in events if e.WhichOneof("event") == "model_chunk"]
+    done = events[-1].done
+    assert events[-1].WhichOneof("event") == "done", events[-1]
+    offset = 0
+    for chunk in chunks:
+        assert chunk.offset == offset
+        assert 0 < len(chunk.data) <= MODEL_CHUNK_BYTES
+        offset += len(chunk.data)
+    model = b"".join(chunk.data for chunk in chunks)
+    assert len(model) == done.bytes
+    assert hashlib.sha256(model).digest() == done.sha256
+    kinds = [e.WhichOneof("event") for e in events]
+    first_chunk = kinds.index("model_chunk")
+    assert set(kinds[first_chunk:-1]) == {"model_chunk"}, "chunks come last, right before done"
+    return model

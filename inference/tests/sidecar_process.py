@@ -23,8 +23,12 @@ class SidecarProcess:
         self.socket = workdir / "inference.sock"
         self.address = f"unix://{self.socket}"
         self.log_path = workdir / "sidecar.log"
+        # The sidecar's temporary folder (its job folders go there): tests check it is left empty.
+        self.tmp_dir = workdir / "tmp"
+        self.tmp_dir.mkdir(exist_ok=True)
         self.env = {
-            **os.environ,
+            "TMPDIR": str(self.tmp_dir),
+            **{k: v for k, v in os.environ.items() if k != "TMPDIR"},
             "KILN_LISTEN": self.address,
             "KILN_ENGINE": "simulate",
             "KILN_SIMULATE_SECONDS": "1",

@@ -95,10 +95,8 @@ def test_the_relief_preview_has_the_silhouettes_outline() -> None:
     assert not front[30, 30]
 
 
-def _request(out: Path, image: bytes, task_id: str) -> pb.GenerateRequest:
-    return pb.GenerateRequest(
-        task_id=task_id, image=image, output_path=str(out / f"{task_id}.glb"), seed=1, timeout_s=30
-    )
+def _request(image: bytes, task_id: str) -> pb.GenerateRequest:
+    return pb.GenerateRequest(task_id=task_id, image=image, seed=1, timeout_s=30)
 
 
 def _kinds(events: list[pb.GenerateEvent]) -> list[str]:
@@ -106,12 +104,10 @@ def _kinds(events: list[pb.GenerateEvent]) -> list[str]:
 
 
 def test_simulate_sends_a_coarse_then_a_finer_preview_at_its_stage_ends(tmp_path: Path) -> None:
-    out = tmp_path / "static"
-    out.mkdir()
     with SidecarProcess(tmp_path, KILN_SIMULATE_SECONDS="1.0") as sidecar:
         sidecar.wait_for_state(pb.READY)
         image = sample_images()[0].read_bytes()
-        events = list(sidecar.stub.Generate(_request(out, image, "sim"), timeout=30))
+        events = list(sidecar.stub.Generate(_request(image, "sim"), timeout=30))
     kinds = _kinds(events)
     assert kinds[-1] == "done"
     previews = [(i, e.preview) for i, e in enumerate(events) if e.WhichOneof("event") == "preview"]
@@ -133,12 +129,10 @@ def test_simulate_sends_a_coarse_then_a_finer_preview_at_its_stage_ends(tmp_path
 def test_inflate_sends_its_preview_before_it_builds_the_mesh_and_names_what_it_ignored(
     tmp_path: Path,
 ) -> None:
-    out = tmp_path / "static"
-    out.mkdir()
     with SidecarProcess(tmp_path, KILN_ENGINE="inflate") as sidecar:
         sidecar.wait_for_state(pb.READY)
         image = sample_images()[1].read_bytes()
-        request = _request(out, image, "inf")
+        request = _request(image, "inf")
         request.pipeline_type, request.texture_size, request.faces = "512", 4096, 100_000
         events = list(sidecar.stub.Generate(request, timeout=30))
     done = events[-1].done

@@ -20,7 +20,7 @@ from kiln3d_inference.engines.base import RECYCLE_EXIT_CODE
 from kiln3d_inference.proto import inference_pb2 as pb
 from kiln3d_inference.proto import inference_pb2_grpc as pb_grpc
 from kiln3d_inference.server import STOP_GRACE_S
-from tests.helpers import INFERENCE_DIR, parse_mesh, sample_images, validate_glbs
+from tests.helpers import INFERENCE_DIR, parse_mesh, sample_images, streamed_model, validate_glbs
 from tests.sidecar_process import SidecarProcess
 
 
@@ -28,13 +28,10 @@ def _image_bytes() -> bytes:
     return sample_images()[0].read_bytes()
 
 
-def _request(
-    out: Path, task_id: str = "t1", timeout_s: int = 0, image: bytes | None = None
-) -> pb.GenerateRequest:
+def _request(task_id: str = "t1", timeout_s: int = 0, image: bytes | None = None) -> pb.GenerateRequest:
     return pb.GenerateRequest(
         task_id=task_id,
         image=_image_bytes() if image is None else image,
-        output_path=str(out / f"{task_id}.glb"),
         seed=1,
         timeout_s=timeout_s,
     )
@@ -53,14 +50,15 @@ def _terminal(events: list[pb.GenerateEvent]) -> pb.GenerateEvent:
     return events[-1]
 
 
-def _only_glbs(folder: Path) -> list[str]:
+def _left_in(folder: Path) -> list[str]:
     return sorted(p.name for p in folder.iterdir())
 
 
 @pytest.fixture
-def out_dir(tmp_path: Path) -> Path:
-    folder = tmp_path / "static"
-    folder.mkdir()
+def sidecar_tmp(tmp_path: Path) -> Path:
+    """The sidecar's TMPDIR (SidecarProcess sets it): where its private job folders are made."""
+    folder = tmp_path / "tmp"
+    folder.mkdir(exist_ok=True)
     return folder
 
 
@@ -86,8 +84,8 @@ def test_health_goes_from_loading_to_ready(tmp_path: Path) -> None:
     assert "engine simulate chosen: KILN_ENGINE=simulate" in sidecar.log()
 
 
-def test_generate_streams_progress_then_done(simulate: SidecarProcess, out_dir: Path) -> None:
-    events = list(simulate.stub.Generate(_request(out_dir), timeout=30))
+def test_generate_streams_progress_then_done(simulate: SidecarProcess, sidecar_tmp: Path) -> None:
+    events = list(simulate.stub.Generate(_request(), timeout=30))
     done = _terminal(events).done
     progress = [e.progress for e in events if e.WhichOneof("event") == "progress"]
     percents = [p.percent for p in progress]
@@ -104,12 +102,14 @@ def test_generate_streams_progress_then_done(simulate: SidecarProcess, out_dir: 
     }
     assert sum(1 for p in progress if p.stage == pb.STAGE_GEOMETRY and "/12" in p.message) == 12
     assert done.engine == "simulate"
-    assert done.output_path == str(out_dir / "t1.glb")
-    assert done.bytes == (out_dir / "t1.glb").stat().st_size
+    model = streamed_model(events)
     assert done.triangles > 20_000
     assert 1.2 < done.seconds < 10
-    assert _only_glbs(out_dir) == ["t1.glb"]
-    assert validate_glbs([out_dir / "t1.glb"])[str(out_dir / "t1.glb")]["errors"] == 0
+    # The job's private folder is gone: the sidecar keeps nothing once the model is sent.
+    assert _left_in(sidecar_tmp) == []
+    received = sidecar_tmp.parent / "received.glb"
+    received.write_bytes(model)
+    assert validate_glbs([received])[str(received)]["errors"] == 0
     health = simulate.health()
     assert health.state == pb.READY
     assert health.jobs_done == 1
@@ -117,37 +117,37 @@ def test_generate_streams_progress_then_done(simulate: SidecarProcess, out_dir: 
     assert "cancelling the job" not in simulate.log()
 
 
-def test_health_says_busy_during_a_job_and_a_second_job_is_refused(tmp_path: Path, out_dir: Path) -> None:
+def test_health_says_busy_during_a_job_and_a_second_job_is_refused(tmp_path: Path, sidecar_tmp: Path) -> None:
     with SidecarProcess(tmp_path, KILN_SIMULATE_SECONDS="1.5", KILN_BUSY_WAIT_S="0.2") as simulate:
         simulate.wait_for_state(pb.READY)
-        first = simulate.stub.Generate(_request(out_dir, "first"), timeout=30)
+        first = simulate.stub.Generate(_request("first"), timeout=30)
         assert next(first).WhichOneof("event") == "progress"
         assert simulate.health().state == pb.BUSY
-        second = list(simulate.stub.Generate(_request(out_dir, "second"), timeout=5))
+        second = list(simulate.stub.Generate(_request("second"), timeout=5))
         assert len(second) == 1
         assert second[0].error.code == pb.INTERNAL
         assert "busy" in second[0].error.message
         assert _terminal(list(first)).WhichOneof("event") == "done"
-        assert _only_glbs(out_dir) == ["first.glb"]
+        assert _left_in(sidecar_tmp) == []
 
 
 def test_a_job_sent_right_after_the_previous_done_waits_for_its_clean_up(
-    simulate: SidecarProcess, out_dir: Path
+    simulate: SidecarProcess, sidecar_tmp: Path
 ) -> None:
     # The api starts the next job as soon as it reads Done, while the sidecar may still be
     # releasing the previous job; that job must wait, not be refused.
     for index in range(4):
-        events = list(simulate.stub.Generate(_request(out_dir, f"job{index}"), timeout=30))
+        events = list(simulate.stub.Generate(_request(f"job{index}"), timeout=30))
         assert _terminal(events).WhichOneof("event") == "done", events[-1]
-    second_running = simulate.stub.Generate(_request(out_dir, "overlap1"), timeout=30)
+    second_running = simulate.stub.Generate(_request("overlap1"), timeout=30)
     assert next(second_running).WhichOneof("event") == "progress"
-    overlapping = list(simulate.stub.Generate(_request(out_dir, "overlap2"), timeout=30))
+    overlapping = list(simulate.stub.Generate(_request("overlap2"), timeout=30))
     assert _terminal(overlapping).WhichOneof("event") == "done"
     assert _terminal(list(second_running)).WhichOneof("event") == "done"
 
 
-def test_cancelling_the_call_cancels_the_job(simulate: SidecarProcess, out_dir: Path) -> None:
-    call = simulate.stub.Generate(_request(out_dir), timeout=30)
+def test_cancelling_the_call_cancels_the_job(simulate: SidecarProcess, sidecar_tmp: Path) -> None:
+    call = simulate.stub.Generate(_request(), timeout=30)
     for event in call:
         if event.progress.stage == pb.STAGE_STRUCTURE:
             break
@@ -156,51 +156,45 @@ def test_cancelling_the_call_cancels_the_job(simulate: SidecarProcess, out_dir: 
     health = simulate.wait_for_state(pb.READY, timeout=5)
     assert time.monotonic() - cancelled_at < 3.0  # generous: 2 shared cores; the engine polls every 50 ms
     assert health.jobs_done == 1
-    assert _only_glbs(out_dir) == []
+    assert _left_in(sidecar_tmp) == []
     assert "CANCELLED" in simulate.log()
 
 
-def test_deadline_ends_the_job_with_timeout(simulate: SidecarProcess, out_dir: Path) -> None:
+def test_deadline_ends_the_job_with_timeout(simulate: SidecarProcess, sidecar_tmp: Path) -> None:
     started = time.monotonic()
-    request = _request(out_dir, timeout_s=1)
+    request = _request(timeout_s=1)
     request.image = _image_bytes()
     events = list(simulate.stub.Generate(request, timeout=30))
     # KILN_SIMULATE_SECONDS=1.5 > timeout_s=1
     error = _terminal(events).error
     assert error.code == pb.TIMEOUT
     assert time.monotonic() - started < 4.0
-    assert _only_glbs(out_dir) == []
+    assert _left_in(sidecar_tmp) == []
 
 
 @pytest.mark.parametrize(
-    ("image", "output", "fragment"),
+    ("image", "fragment"),
     [
-        (b"definitely not a picture", None, "could not be decoded"),
-        (b"", None, "empty"),
-        (b"\x89PNG\r\n\x1a\n" + b"\x00" * 64, None, "could not be decoded"),
-        (_png(Image.new("L", (9000, 8))), None, "too large"),
-        # A bad output path is the api's fault, not the picture's: INTERNAL, not INVALID_INPUT.
-        (None, "relative/out.glb", "absolute"),
-        (None, "/nonexistent-kiln-folder/out.glb", "does not exist"),
+        (b"definitely not a picture", "could not be decoded"),
+        (b"", "empty"),
+        (b"\x89PNG\r\n\x1a\n" + b"\x00" * 64, "could not be decoded"),
+        (_png(Image.new("L", (9000, 8))), "too large"),
     ],
 )
 def test_bad_input_is_refused_with_its_code(
-    simulate: SidecarProcess, out_dir: Path, image: bytes | None, output: str | None, fragment: str
+    simulate: SidecarProcess, sidecar_tmp: Path, image: bytes, fragment: str
 ) -> None:
-    request = _request(out_dir, image=image)
-    if output is not None:
-        request.output_path = output
-    events = list(simulate.stub.Generate(request, timeout=10))
+    events = list(simulate.stub.Generate(_request(image=image), timeout=10))
     assert len(events) == 1
-    assert events[0].error.code == (pb.INVALID_INPUT if output is None else pb.INTERNAL)
+    assert events[0].error.code == pb.INVALID_INPUT
     assert fragment in events[0].error.message
     assert simulate.health().state == pb.READY
-    assert _only_glbs(out_dir) == []
+    assert _left_in(sidecar_tmp) == []
 
 
-def test_truncated_png_is_invalid_input(simulate: SidecarProcess, out_dir: Path) -> None:
+def test_truncated_png_is_invalid_input(simulate: SidecarProcess, sidecar_tmp: Path) -> None:
     data = _image_bytes()
-    events = list(simulate.stub.Generate(_request(out_dir, image=data[: len(data) // 2]), timeout=10))
+    events = list(simulate.stub.Generate(_request(image=data[: len(data) // 2]), timeout=10))
     assert _terminal(events).error.code == pb.INVALID_INPUT
 
 
@@ -209,47 +203,47 @@ def test_truncated_png_is_invalid_input(simulate: SidecarProcess, out_dir: Path)
     [("oom", pb.OOM, True), ("internal", pb.INTERNAL, False)],
 )
 def test_faults_map_to_error_codes(
-    tmp_path: Path, out_dir: Path, fault: str, code: int, retried: bool
+    tmp_path: Path, sidecar_tmp: Path, fault: str, code: int, retried: bool
 ) -> None:
     with SidecarProcess(tmp_path, KILN_SIMULATE_SECONDS="0.3", KILN_SIMULATE_FAULT=fault) as sidecar:
         sidecar.wait_for_state(pb.READY)
-        events = list(sidecar.stub.Generate(_request(out_dir), timeout=30))
+        events = list(sidecar.stub.Generate(_request(), timeout=30))
         error = _terminal(events).error
         assert error.code == code
         assert any("retrying" in e.progress.message for e in events) == retried
         assert sidecar.health().state == pb.READY  # the sidecar survives and takes the next job
-        assert _only_glbs(out_dir) == []
+        assert _left_in(sidecar_tmp) == []
     if fault == "internal":
         assert "Traceback" in sidecar.log()
 
 
-def test_oom_once_succeeds_on_the_retry(tmp_path: Path, out_dir: Path) -> None:
+def test_oom_once_succeeds_on_the_retry(tmp_path: Path, sidecar_tmp: Path) -> None:
     with SidecarProcess(tmp_path, KILN_SIMULATE_SECONDS="0.3", KILN_SIMULATE_FAULT="oom_once") as sidecar:
         sidecar.wait_for_state(pb.READY)
-        events = list(sidecar.stub.Generate(_request(out_dir), timeout=30))
+        events = list(sidecar.stub.Generate(_request(), timeout=30))
         assert _terminal(events).WhichOneof("event") == "done"
         assert any("retrying" in e.progress.message for e in events)
         percents = [e.progress.percent for e in events if e.WhichOneof("event") == "progress"]
         assert percents == sorted(percents)
 
 
-def test_recycle_exits_75_after_the_response(tmp_path: Path, out_dir: Path) -> None:
+def test_recycle_exits_75_after_the_response(tmp_path: Path, sidecar_tmp: Path) -> None:
     with SidecarProcess(tmp_path, KILN_SIMULATE_SECONDS="0.3", KILN_RECYCLE_AFTER_JOBS="1") as sidecar:
         sidecar.wait_for_state(pb.READY)
-        events = list(sidecar.stub.Generate(_request(out_dir), timeout=30))
+        events = list(sidecar.stub.Generate(_request(), timeout=30))
         assert _terminal(events).WhichOneof("event") == "done"
         assert sidecar.wait_for_exit(timeout=15) == RECYCLE_EXIT_CODE
     assert "recycling" in sidecar.log()
 
 
-def test_failed_jobs_count_towards_the_recycle(tmp_path: Path, out_dir: Path) -> None:
+def test_failed_jobs_count_towards_the_recycle(tmp_path: Path, sidecar_tmp: Path) -> None:
     # Upstream's memory grows per run, whatever its outcome.
     with SidecarProcess(
         tmp_path, KILN_SIMULATE_SECONDS="0.3", KILN_SIMULATE_FAULT="internal", KILN_RECYCLE_AFTER_JOBS="2"
     ) as sidecar:
         sidecar.wait_for_state(pb.READY)
         for task_id in ("t1", "t2"):
-            events = list(sidecar.stub.Generate(_request(out_dir, task_id=task_id), timeout=30))
+            events = list(sidecar.stub.Generate(_request(task_id=task_id), timeout=30))
             assert _terminal(events).error.code == pb.INTERNAL
         assert sidecar.wait_for_exit(timeout=15) == RECYCLE_EXIT_CODE
 
@@ -260,10 +254,10 @@ def test_sigterm_when_idle_exits_0(simulate: SidecarProcess) -> None:
     assert "stopping (SIGTERM)" in simulate.log()
 
 
-def test_sigterm_during_a_job_cancels_it_and_exits_0(tmp_path: Path, out_dir: Path) -> None:
+def test_sigterm_during_a_job_cancels_it_and_exits_0(tmp_path: Path, sidecar_tmp: Path) -> None:
     with SidecarProcess(tmp_path, KILN_SIMULATE_SECONDS="20") as sidecar:
         sidecar.wait_for_state(pb.READY)
-        call = sidecar.stub.Generate(_request(out_dir), timeout=30)
+        call = sidecar.stub.Generate(_request(), timeout=30)
         assert next(call).WhichOneof("event") == "progress"
         started = time.monotonic()
         sidecar.signal(signal.SIGTERM)
@@ -272,10 +266,12 @@ def test_sigterm_during_a_job_cancels_it_and_exits_0(tmp_path: Path, out_dir: Pa
         assert "shutting down" in rest[-1].error.message
         assert sidecar.wait_for_exit(timeout=10) == 0
         assert time.monotonic() - started < 5.0
-        assert _only_glbs(out_dir) == []
+        assert _left_in(sidecar_tmp) == []
 
 
-def test_hang_fault_stays_busy_until_killed_and_sigterm_still_exits(tmp_path: Path, out_dir: Path) -> None:
+def test_hang_fault_stays_busy_until_killed_and_sigterm_still_exits(
+    tmp_path: Path, sidecar_tmp: Path
+) -> None:
     with SidecarProcess(
         tmp_path,
         KILN_SIMULATE_SECONDS="0.5",
@@ -284,7 +280,7 @@ def test_hang_fault_stays_busy_until_killed_and_sigterm_still_exits(tmp_path: Pa
         KILN_BUSY_WAIT_S="0.2",
     ) as sidecar:
         sidecar.wait_for_state(pb.READY)
-        call = sidecar.stub.Generate(_request(out_dir), timeout=30)
+        call = sidecar.stub.Generate(_request(), timeout=30)
         for event in call:
             if event.progress.stage == pb.STAGE_STRUCTURE and event.progress.percent >= 30:
                 break
@@ -293,35 +289,39 @@ def test_hang_fault_stays_busy_until_killed_and_sigterm_still_exits(tmp_path: Pa
         health = sidecar.health()
         assert health.state == pb.BUSY
         assert "asked to stop" in health.message
-        refused = list(sidecar.stub.Generate(_request(out_dir, "next"), timeout=5))
+        refused = list(sidecar.stub.Generate(_request("next"), timeout=5))
         assert refused[0].error.code == pb.INTERNAL
         assert "busy" in refused[0].error.message
         started = time.monotonic()
         sidecar.signal(signal.SIGTERM)
         assert sidecar.wait_for_exit(timeout=10) == 0
         assert time.monotonic() - started < 6.0
-        assert _only_glbs(out_dir) == []
+        assert _left_in(sidecar_tmp) == []
 
 
-def test_inflate_engine_over_grpc(tmp_path: Path, out_dir: Path) -> None:
+def test_inflate_engine_over_grpc(tmp_path: Path, sidecar_tmp: Path) -> None:
     images = sample_images()
     with SidecarProcess(tmp_path, KILN_ENGINE="inflate") as sidecar:
         ready = sidecar.wait_for_state(pb.READY)
         assert ready.engine == "inflate"
         results: list[pb.Done] = []
+        received: list[Path] = []
         for index, image in enumerate(images[:3]):
-            request = _request(out_dir, f"job{index}", timeout_s=30, image=image.read_bytes())
-            results.append(_terminal(list(sidecar.stub.Generate(request, timeout=30))).done)
+            request = _request(f"job{index}", timeout_s=30, image=image.read_bytes())
+            events = list(sidecar.stub.Generate(request, timeout=30))
+            results.append(_terminal(events).done)
+            received.append(tmp_path / f"job{index}.glb")
+            received[-1].write_bytes(streamed_model(events))
         assert [r.engine for r in results] == ["inflate"] * 3
         assert sidecar.health().jobs_done == 3
-    for done in results:
-        facts = parse_mesh(Path(done.output_path).read_bytes())
+    for done, path in zip(results, received, strict=True):
+        facts = parse_mesh(path.read_bytes())
         assert facts.triangle_count == done.triangles
-    reports = validate_glbs([Path(r.output_path) for r in results])
+    reports = validate_glbs(received)
     assert all(r["errors"] == 0 for r in reports.values())
 
 
-def test_large_message_is_accepted(tmp_path: Path, out_dir: Path) -> None:
+def test_large_message_is_accepted(tmp_path: Path, sidecar_tmp: Path) -> None:
     # A 2048 px PNG of noise is ~12 MB: far over gRPC's 4 MB default limit. A flat disc in it is
     # the object to model (noise alone has none: INVALID_INPUT).
     import numpy as np
@@ -334,7 +334,7 @@ def test_large_message_is_accepted(tmp_path: Path, out_dir: Path) -> None:
     assert buffer.tell() > 8 * 1024 * 1024
     with SidecarProcess(tmp_path, KILN_ENGINE="inflate") as sidecar:
         sidecar.wait_for_state(pb.READY)
-        events = list(sidecar.stub.Generate(_request(out_dir, image=buffer.getvalue()), timeout=60))
+        events = list(sidecar.stub.Generate(_request(image=buffer.getvalue()), timeout=60))
         assert _terminal(events).WhichOneof("event") == "done"
 
 
@@ -346,10 +346,10 @@ def test_auto_picks_inflate_here_and_says_why(tmp_path: Path) -> None:
     assert "engine inflate chosen: auto: trellis2 unavailable" in sidecar.log()
 
 
-def test_generate_before_ready_is_refused(tmp_path: Path, out_dir: Path) -> None:
+def test_generate_before_ready_is_refused(tmp_path: Path, sidecar_tmp: Path) -> None:
     with SidecarProcess(tmp_path, KILN_SIMULATE_WARMUP_SECONDS="3") as sidecar:
         sidecar.wait_for_state(pb.LOADING, timeout=15)
-        events = list(sidecar.stub.Generate(_request(out_dir), timeout=5))
+        events = list(sidecar.stub.Generate(_request(), timeout=5))
         assert events[0].error.code == pb.INTERNAL
         assert "loading" in events[0].error.message
 
@@ -381,8 +381,8 @@ def test_bad_configuration_stops_the_start_naming_the_variable(
     assert named in done.stderr
 
 
-def test_many_health_calls_while_a_job_runs(simulate: SidecarProcess, out_dir: Path) -> None:
-    call = simulate.stub.Generate(_request(out_dir), timeout=30)
+def test_many_health_calls_while_a_job_runs(simulate: SidecarProcess, sidecar_tmp: Path) -> None:
+    call = simulate.stub.Generate(_request(), timeout=30)
     states: list[int] = []
 
     def poll() -> None:
@@ -399,22 +399,24 @@ def test_many_health_calls_while_a_job_runs(simulate: SidecarProcess, out_dir: P
     assert set(states) <= {pb.BUSY, pb.READY}
 
 
-def test_grpc_error_free_when_client_disconnects_abruptly(simulate: SidecarProcess, out_dir: Path) -> None:
+def test_grpc_error_free_when_client_disconnects_abruptly(
+    simulate: SidecarProcess, sidecar_tmp: Path
+) -> None:
     channel = grpc.insecure_channel(simulate.address)
-    call = pb_grpc.InferenceStub(channel).Generate(_request(out_dir), timeout=30)
+    call = pb_grpc.InferenceStub(channel).Generate(_request(), timeout=30)
     next(call)
     channel.close()
     assert simulate.wait_for_state(pb.READY, timeout=5).jobs_done == 1
-    assert _only_glbs(out_dir) == []
+    assert _left_in(sidecar_tmp) == []
 
 
 def test_hang_past_the_deadline_ends_the_stream_with_timeout_but_stays_busy(
-    tmp_path: Path, out_dir: Path
+    tmp_path: Path, sidecar_tmp: Path
 ) -> None:
     with SidecarProcess(tmp_path, KILN_SIMULATE_SECONDS="0.5", KILN_SIMULATE_FAULT="hang") as sidecar:
         sidecar.wait_for_state(pb.READY)
         started = time.monotonic()
-        events = list(sidecar.stub.Generate(_request(out_dir, timeout_s=1), timeout=30))
+        events = list(sidecar.stub.Generate(_request(timeout_s=1), timeout=30))
         elapsed = time.monotonic() - started
         error = _terminal(events).error
         assert error.code == pb.TIMEOUT
@@ -456,13 +458,13 @@ def test_tcp_port_zero_logs_the_bound_port(tmp_path: Path) -> None:
                 time.sleep(0.05)
 
 
-def test_engine_that_cannot_load_reports_failed_and_refuses_jobs(tmp_path: Path, out_dir: Path) -> None:
+def test_engine_that_cannot_load_reports_failed_and_refuses_jobs(tmp_path: Path, sidecar_tmp: Path) -> None:
     # trellis2 cannot load on a machine without torch/CUDA: the sidecar stays up to say why.
     with SidecarProcess(tmp_path, KILN_ENGINE="trellis2") as sidecar:
         failed = sidecar.wait_for_state(pb.FAILED, timeout=30)
         assert failed.engine == "trellis2"
         assert "failed to load" in failed.message
-        events = list(sidecar.stub.Generate(_request(out_dir), timeout=5))
+        events = list(sidecar.stub.Generate(_request(), timeout=5))
         assert events[0].error.code == pb.INTERNAL
         assert "not ready" in events[0].error.message
     assert "engine failed to load" in sidecar.log()

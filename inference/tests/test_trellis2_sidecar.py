@@ -38,8 +38,6 @@ def _subject_png() -> bytes:
 
 
 def test_a_cuda_error_fails_internal_and_the_sidecar_exits_75_before_the_next_job(tmp_path: Path) -> None:
-    out = tmp_path / "static"
-    out.mkdir()
     with SidecarProcess(
         tmp_path,
         KILN_ENGINE="trellis2",
@@ -50,13 +48,11 @@ def test_a_cuda_error_fails_internal_and_the_sidecar_exits_75_before_the_next_jo
         KILN_FAKE_TRELLIS2_CUDA_ERROR_FROM_RUN="2",  # the warm-up is run 1
     ) as sidecar:
         sidecar.wait_for_state(pb.READY, timeout=60)
-        request = pb.GenerateRequest(
-            task_id="t1", image=_subject_png(), output_path=str(out / "t1.glb"), seed=1, timeout_s=0
-        )
+        request = pb.GenerateRequest(task_id="t1", image=_subject_png(), seed=1, timeout_s=0)
         events = list(sidecar.stub.Generate(request, timeout=30))
         error = events[-1].error
         assert error.code == pb.INTERNAL
         assert error.message.startswith("Internal error: CUDA error during 1024_cascade")
         assert sidecar.wait_for_exit(timeout=15) == RECYCLE_EXIT_CODE
-        assert list(out.iterdir()) == []
+        assert list(sidecar.tmp_dir.iterdir()) == []
     assert "the CUDA context is broken" in sidecar.log()

@@ -107,13 +107,31 @@ FAILED: ServingState.ValueType  # 4
 """the engine could not load; message says why"""
 Global___ServingState: _TypeAlias = ServingState  # noqa: Y015
 
+class _AuthState:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _AuthStateEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_AuthState.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    AUTH_STATE_UNSPECIFIED: _AuthState.ValueType  # 0
+    AUTH_OK: _AuthState.ValueType  # 1
+    AUTH_MISSING: _AuthState.ValueType  # 2
+    AUTH_WRONG: _AuthState.ValueType  # 3
+
+class AuthState(_AuthState, metaclass=_AuthStateEnumTypeWrapper): ...
+
+AUTH_STATE_UNSPECIFIED: AuthState.ValueType  # 0
+AUTH_OK: AuthState.ValueType  # 1
+AUTH_MISSING: AuthState.ValueType  # 2
+AUTH_WRONG: AuthState.ValueType  # 3
+Global___AuthState: _TypeAlias = AuthState  # noqa: Y015
+
 @_typing.final
 class GenerateRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     TASK_ID_FIELD_NUMBER: _builtins.int
     IMAGE_FIELD_NUMBER: _builtins.int
-    OUTPUT_PATH_FIELD_NUMBER: _builtins.int
     SEED_FIELD_NUMBER: _builtins.int
     TIMEOUT_S_FIELD_NUMBER: _builtins.int
     PIPELINE_TYPE_FIELD_NUMBER: _builtins.int
@@ -124,10 +142,6 @@ class GenerateRequest(_message.Message):
     image: _builtins.bytes
     """The normalised input picture (PNG, EXIF applied, at most 2048 px a side), sent as bytes
     so that a sidecar on another host (INFERENCE_URL) needs no shared input folder.
-    """
-    output_path: _builtins.str
-    """Absolute path the GLB is written to. The sidecar writes to a temporary name beside it and
-    renames, so a partial file is never visible under this name.
     """
     seed: _builtins.int
     """Random seed; 0 lets the engine choose."""
@@ -147,7 +161,6 @@ class GenerateRequest(_message.Message):
         *,
         task_id: _builtins.str = ...,
         image: _builtins.bytes = ...,
-        output_path: _builtins.str = ...,
         seed: _builtins.int = ...,
         timeout_s: _builtins.int = ...,
         pipeline_type: _builtins.str = ...,
@@ -156,7 +169,7 @@ class GenerateRequest(_message.Message):
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["faces", b"faces", "image", b"image", "output_path", b"output_path", "pipeline_type", b"pipeline_type", "seed", b"seed", "task_id", b"task_id", "texture_size", b"texture_size", "timeout_s", b"timeout_s"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["faces", b"faces", "image", b"image", "pipeline_type", b"pipeline_type", "seed", b"seed", "task_id", b"task_id", "texture_size", b"texture_size", "timeout_s", b"timeout_s"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -233,24 +246,55 @@ class Preview(_message.Message):
 Global___Preview: _TypeAlias = Preview  # noqa: Y015
 
 @_typing.final
+class ModelChunk(_message.Message):
+    """One piece of the finished GLB. The pieces arrive in order, each at most 1 MiB (well under
+    gRPC's default 4 MiB message limit), right before Done; their concatenation is the model.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    OFFSET_FIELD_NUMBER: _builtins.int
+    DATA_FIELD_NUMBER: _builtins.int
+    offset: _builtins.int
+    """Byte offset of `data` in the model: equal to the sum of the previous chunks' lengths."""
+    data: _builtins.bytes
+    def __init__(
+        self,
+        *,
+        offset: _builtins.int = ...,
+        data: _builtins.bytes = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["data", b"data", "offset", b"offset"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ModelChunk: _TypeAlias = ModelChunk  # noqa: Y015
+
+@_typing.final
 class Done(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
-    OUTPUT_PATH_FIELD_NUMBER: _builtins.int
     TRIANGLES_FIELD_NUMBER: _builtins.int
     BYTES_FIELD_NUMBER: _builtins.int
     SECONDS_FIELD_NUMBER: _builtins.int
     ENGINE_FIELD_NUMBER: _builtins.int
     SEED_FIELD_NUMBER: _builtins.int
     IGNORED_FIELD_NUMBER: _builtins.int
-    output_path: _builtins.str
+    SHA256_FIELD_NUMBER: _builtins.int
     triangles: _builtins.int
     bytes: _builtins.int
+    """Length of the model in bytes: the sum of the ModelChunk lengths."""
     seconds: _builtins.float
     engine: _builtins.str
     """Which engine made the model: "trellis2", "inflate" or "simulate"."""
     seed: _builtins.int
     """The seed the engine used (the request's, or the one it chose for 0); 0 when it uses none."""
+    sha256: _builtins.bytes
+    """SHA-256 of the model's bytes (32 bytes). The api keeps the model only when the chunks it
+    received have this length and digest.
+    """
     @_builtins.property
     def ignored(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
         """Request fields the engine ignored (it has no such setting): names of GenerateRequest's
@@ -260,17 +304,17 @@ class Done(_message.Message):
     def __init__(
         self,
         *,
-        output_path: _builtins.str = ...,
         triangles: _builtins.int = ...,
         bytes: _builtins.int = ...,
         seconds: _builtins.float = ...,
         engine: _builtins.str = ...,
         seed: _builtins.int = ...,
         ignored: _abc.Iterable[_builtins.str] | None = ...,
+        sha256: _builtins.bytes = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["bytes", b"bytes", "engine", b"engine", "ignored", b"ignored", "output_path", b"output_path", "seconds", b"seconds", "seed", b"seed", "triangles", b"triangles"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["bytes", b"bytes", "engine", b"engine", "ignored", b"ignored", "seconds", b"seconds", "seed", b"seed", "sha256", b"sha256", "triangles", b"triangles"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -306,6 +350,7 @@ class GenerateEvent(_message.Message):
     DONE_FIELD_NUMBER: _builtins.int
     ERROR_FIELD_NUMBER: _builtins.int
     PREVIEW_FIELD_NUMBER: _builtins.int
+    MODEL_CHUNK_FIELD_NUMBER: _builtins.int
     @_builtins.property
     def progress(self) -> Global___Progress: ...
     @_builtins.property
@@ -316,6 +361,10 @@ class GenerateEvent(_message.Message):
     def preview(self) -> Global___Preview:
         """zero or more, before the terminal event; the latest one wins"""
 
+    @_builtins.property
+    def model_chunk(self) -> Global___ModelChunk:
+        """the model, in order, right before done"""
+
     def __init__(
         self,
         *,
@@ -323,12 +372,13 @@ class GenerateEvent(_message.Message):
         done: Global___Done | None = ...,
         error: Global___Error | None = ...,
         preview: Global___Preview | None = ...,
+        model_chunk: Global___ModelChunk | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["done", b"done", "error", b"error", "event", b"event", "preview", b"preview", "progress", b"progress"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["done", b"done", "error", b"error", "event", b"event", "model_chunk", b"model_chunk", "preview", b"preview", "progress", b"progress"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["done", b"done", "error", b"error", "event", b"event", "preview", b"preview", "progress", b"progress"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["done", b"done", "error", b"error", "event", b"event", "model_chunk", b"model_chunk", "preview", b"preview", "progress", b"progress"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    _WhichOneofReturnType_event: _TypeAlias = _typing.Literal["progress", "done", "error", "preview"]  # noqa: Y015
+    _WhichOneofReturnType_event: _TypeAlias = _typing.Literal["progress", "done", "error", "preview", "model_chunk"]  # noqa: Y015
     _WhichOneofArgType_event: _TypeAlias = _typing.Literal["event", b"event"]  # noqa: Y015
     def WhichOneof(self, oneof_group: _WhichOneofArgType_event) -> _WhichOneofReturnType_event | None: ...
 
@@ -362,6 +412,7 @@ class HealthResponse(_message.Message):
     MESSAGE_FIELD_NUMBER: _builtins.int
     PID_FIELD_NUMBER: _builtins.int
     VERSION_FIELD_NUMBER: _builtins.int
+    AUTH_FIELD_NUMBER: _builtins.int
     state: Global___ServingState.ValueType
     engine: _builtins.str
     """Engine actually loaded: "trellis2", "inflate" or "simulate"."""
@@ -373,6 +424,10 @@ class HealthResponse(_message.Message):
     message: _builtins.str
     pid: _builtins.int
     version: _builtins.str
+    auth: Global___AuthState.ValueType
+    """Whether Generate would accept this call's secret: AUTH_OK (it matches, or the sidecar has
+    none), AUTH_MISSING (the sidecar requires one and the call sent none) or AUTH_WRONG.
+    """
     def __init__(
         self,
         *,
@@ -385,10 +440,11 @@ class HealthResponse(_message.Message):
         message: _builtins.str = ...,
         pid: _builtins.int = ...,
         version: _builtins.str = ...,
+        auth: Global___AuthState.ValueType = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["device", b"device", "engine", b"engine", "jobs_done", b"jobs_done", "message", b"message", "pid", b"pid", "state", b"state", "version", b"version", "vram_total_bytes", b"vram_total_bytes", "vram_used_bytes", b"vram_used_bytes"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["auth", b"auth", "device", b"device", "engine", b"engine", "jobs_done", b"jobs_done", "message", b"message", "pid", b"pid", "state", b"state", "version", b"version", "vram_total_bytes", b"vram_total_bytes", "vram_used_bytes", b"vram_used_bytes"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

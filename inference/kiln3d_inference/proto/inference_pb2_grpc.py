@@ -50,15 +50,18 @@ class InferenceServicer:
     """Missing associated documentation comment in .proto file."""
 
     def Generate(self, request, context):
-        """Runs one image-to-3D job. The stream carries progress, then exactly one terminal
-        event (done or error). Cancelling the call cancels the job.
+        """Runs one image-to-3D job. The stream carries progress and previews, then either the model
+        (ModelChunk events in order, then Done) or one Error. Cancelling the call cancels the job.
+        Requires the shared secret when the sidecar has one: metadata "authorization: Bearer
+        <KILN_INFERENCE_TOKEN>"; a missing or wrong one ends the call with UNAUTHENTICATED.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def Health(self, request, context):
-        """Cheap; never waits for a running job.
+        """Cheap; never waits for a running job. Open without the secret (container health checks):
+        it names no task and carries no user data. `auth` says whether the caller's secret matched.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -35,21 +35,29 @@ class InferenceStub:
     @_typing.overload
     def __new__(cls, channel: _aio.Channel) -> InferenceAsyncStub: ...
     Generate: _grpc.UnaryStreamMultiCallable[_inference_pb2.GenerateRequest, _inference_pb2.GenerateEvent]
-    """Runs one image-to-3D job. The stream carries progress, then exactly one terminal
-    event (done or error). Cancelling the call cancels the job.
+    """Runs one image-to-3D job. The stream carries progress and previews, then either the model
+    (ModelChunk events in order, then Done) or one Error. Cancelling the call cancels the job.
+    Requires the shared secret when the sidecar has one: metadata "authorization: Bearer
+    <KILN_INFERENCE_TOKEN>"; a missing or wrong one ends the call with UNAUTHENTICATED.
     """
     Health: _grpc.UnaryUnaryMultiCallable[_inference_pb2.HealthRequest, _inference_pb2.HealthResponse]
-    """Cheap; never waits for a running job."""
+    """Cheap; never waits for a running job. Open without the secret (container health checks):
+    it names no task and carries no user data. `auth` says whether the caller's secret matched.
+    """
 
 @_typing.type_check_only
 class InferenceAsyncStub(InferenceStub):
     def __init__(self, channel: _aio.Channel) -> None: ...
     Generate: _aio.UnaryStreamMultiCallable[_inference_pb2.GenerateRequest, _inference_pb2.GenerateEvent]  # type: ignore[assignment]
-    """Runs one image-to-3D job. The stream carries progress, then exactly one terminal
-    event (done or error). Cancelling the call cancels the job.
+    """Runs one image-to-3D job. The stream carries progress and previews, then either the model
+    (ModelChunk events in order, then Done) or one Error. Cancelling the call cancels the job.
+    Requires the shared secret when the sidecar has one: metadata "authorization: Bearer
+    <KILN_INFERENCE_TOKEN>"; a missing or wrong one ends the call with UNAUTHENTICATED.
     """
     Health: _aio.UnaryUnaryMultiCallable[_inference_pb2.HealthRequest, _inference_pb2.HealthResponse]  # type: ignore[assignment]
-    """Cheap; never waits for a running job."""
+    """Cheap; never waits for a running job. Open without the secret (container health checks):
+    it names no task and carries no user data. `auth` says whether the caller's secret matched.
+    """
 
 class InferenceServicer(metaclass=_abc_1.ABCMeta):
     @_abc_1.abstractmethod
@@ -58,8 +66,10 @@ class InferenceServicer(metaclass=_abc_1.ABCMeta):
         request: _inference_pb2.GenerateRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_abc.Iterator[_inference_pb2.GenerateEvent], _abc.AsyncIterator[_inference_pb2.GenerateEvent]]:
-        """Runs one image-to-3D job. The stream carries progress, then exactly one terminal
-        event (done or error). Cancelling the call cancels the job.
+        """Runs one image-to-3D job. The stream carries progress and previews, then either the model
+        (ModelChunk events in order, then Done) or one Error. Cancelling the call cancels the job.
+        Requires the shared secret when the sidecar has one: metadata "authorization: Bearer
+        <KILN_INFERENCE_TOKEN>"; a missing or wrong one ends the call with UNAUTHENTICATED.
         """
 
     @_abc_1.abstractmethod
@@ -68,6 +78,8 @@ class InferenceServicer(metaclass=_abc_1.ABCMeta):
         request: _inference_pb2.HealthRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_inference_pb2.HealthResponse, _abc.Awaitable[_inference_pb2.HealthResponse]]:
-        """Cheap; never waits for a running job."""
+        """Cheap; never waits for a running job. Open without the secret (container health checks):
+        it names no task and carries no user data. `auth` says whether the caller's secret matched.
+        """
 
 def add_InferenceServicer_to_server(servicer: InferenceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
