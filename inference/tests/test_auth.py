@@ -147,7 +147,7 @@ def test_model_events_chunk_the_file_and_digest_exactly_what_was_sent(tmp_path: 
 
 def test_a_killed_sidecars_job_folders_are_swept_and_live_ones_kept(tmp_path: Path) -> None:
     dead = subprocess.run(
-        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+        [sys.executable, "-c", "import os; print(os.getpid())"], check=True, capture_output=True, text=True
     )
     dead_pid = int(dead.stdout)
     stale = tmp_path / f"{WORK_DIR_PREFIX}{dead_pid}-abc"
