@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import importlib.machinery
+import importlib.util
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
 from pydantic import ValidationError
@@ -43,6 +46,63 @@ def test_auto_survives_a_broken_probe(monkeypatch: pytest.MonkeyPatch) -> None:
     selection = factory.select_engine(Settings(engine=EngineChoice.AUTO))
     assert selection.name == "inflate"
     assert "libcudart" in selection.reason
+
+
+# Every module the image-to-3D path imports with upstream's default backends (engines/trellis2/probe.py).
+PIPELINE_MODULES = (
+    "torch",
+    "trellis2",
+    "o_voxel",
+    "nvdiffrast",
+    "nvdiffrast.torch",
+    "cumesh",
+    "flex_gemm",
+    "flash_attn",
+)
+
+
+def installed_only(monkeypatch: pytest.MonkeyPatch, present: set[str]) -> None:
+    """find_spec finds exactly these names (no module is imported)."""
+
+    def find_spec(name: str, package: str | None = None) -> Any:
+        return importlib.machinery.ModuleSpec(name, None) if name in present else None
+
+    monkeypatch.setattr(importlib.util, "find_spec", find_spec)
+    for name in ("ATTN_BACKEND", "SPARSE_ATTN_BACKEND", "SPARSE_CONV_BACKEND"):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.mark.parametrize(
+    ("absent", "named"),
+    [
+        ({"nvdiffrast", "nvdiffrast.torch"}, "nvdiffrast.torch"),
+        ({"cumesh"}, "cumesh"),
+        ({"flex_gemm"}, "flex_gemm"),
+        ({"o_voxel"}, "o_voxel"),
+        ({"flash_attn"}, "flash_attn"),
+        ({"cumesh", "flex_gemm", "flash_attn"}, "cumesh, flex_gemm, flash_attn"),
+        (set(PIPELINE_MODULES), "torch, trellis2, o_voxel, nvdiffrast.torch, cumesh, flex_gemm, flash_attn"),
+    ],
+)
+def test_auto_falls_back_naming_every_missing_extension(
+    monkeypatch: pytest.MonkeyPatch, absent: set[str], named: str
+) -> None:
+    installed_only(monkeypatch, set(PIPELINE_MODULES) - absent)
+    selection = factory.select_engine(Settings(engine=EngineChoice.AUTO))
+    assert selection.name == "inflate"
+    assert selection.reason == (
+        "auto: trellis2 unavailable (TRELLIS.2 is not installed: "
+        f"missing {named} (inference/scripts/install_trellis2.sh))"
+    )
+
+
+def test_auto_with_every_extension_goes_on_to_the_weights(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    installed_only(monkeypatch, set(PIPELINE_MODULES))
+    selection = factory.select_engine(Settings(engine=EngineChoice.AUTO, models_dir=tmp_path))
+    assert selection.name == "inflate"
+    assert selection.reason.startswith("auto: trellis2 unavailable (TRELLIS.2 weights not found at")
 
 
 def test_explicit_choice_is_obeyed() -> None:

@@ -13,7 +13,9 @@ import importlib.util
 import io
 import itertools
 import json
+import os
 import struct
+import subprocess
 import sys
 import threading
 import time
@@ -41,11 +43,13 @@ from kiln3d_inference.engines.base import (
 from kiln3d_inference.engines.preview import unpack
 from kiln3d_inference.engines.trellis2 import Trellis2Engine, trellis2_available
 from kiln3d_inference.engines.trellis2.inputs import choose_seed, prepare_input
+from kiln3d_inference.engines.trellis2.probe import missing_modules, required_modules
 from kiln3d_inference.engines.trellis2.weights import model_path
 from kiln3d_inference.settings import Settings, Trellis2Settings, describe_invalid
 
 FAKE_ROOT = Path(__file__).resolve().parent / "fake_trellis2"
-FAKE_MODULES = ("torch", "trellis2", "o_voxel")
+FAKE_EXTENSIONS = FAKE_ROOT / "extensions"  # nvdiffrast, cumesh, flex_gemm, flash_attn: found by the probe
+FAKE_MODULES = ("torch", "trellis2", "o_voxel", "nvdiffrast", "cumesh", "flex_gemm", "flash_attn")
 
 
 @dataclass
@@ -67,7 +71,10 @@ def fake(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFacto
         if name.split(".")[0] in FAKE_MODULES:
             monkeypatch.delitem(sys.modules, name)
     monkeypatch.syspath_prepend(str(FAKE_ROOT / "torch_stub"))
+    monkeypatch.syspath_prepend(str(FAKE_EXTENSIONS))
     monkeypatch.syspath_prepend(str(FAKE_ROOT))
+    for name in ("ATTN_BACKEND", "SPARSE_ATTN_BACKEND", "SPARSE_CONV_BACKEND"):
+        monkeypatch.delenv(name, raising=False)  # upstream's defaults unless a test sets one
     importlib.invalidate_caches()
     control = importlib.import_module("trellis2.fake_control").CONTROL
     torch = importlib.import_module("torch")
@@ -1123,32 +1130,145 @@ def test_health_before_load(fake: Fake) -> None:
 # -- availability probe ----------------------------------------------------------------------------
 
 
-def hide_module(monkeypatch: pytest.MonkeyPatch, hidden: str) -> None:
+def hide_modules(monkeypatch: pytest.MonkeyPatch, *hidden: str) -> None:
+    """find_spec answers None for these names (and, like Python, raises for a name under one)."""
     real_find_spec = importlib.util.find_spec
 
     def find_spec(name: str, package: str | None = None) -> Any:
-        return None if name == hidden else real_find_spec(name, package)
+        if name in hidden:
+            return None
+        if any(name.startswith(f"{parent}.") for parent in hidden):
+            raise ModuleNotFoundError(f"No module named {name.split('.', maxsplit=1)[0]!r}")
+        return real_find_spec(name, package)
 
     monkeypatch.setattr(importlib.util, "find_spec", find_spec)
 
 
-@pytest.mark.parametrize(
-    ("hidden", "reason"), [("torch", "PyTorch is not installed"), ("trellis2", "TRELLIS.2 is not installed")]
-)
-def test_probe_says_which_package_is_missing(
-    fake: Fake, monkeypatch: pytest.MonkeyPatch, hidden: str, reason: str
-) -> None:
-    hide_module(monkeypatch, hidden)
+def not_installed(*missing: str) -> str:
+    return f"TRELLIS.2 is not installed: missing {', '.join(missing)} (inference/scripts/install_trellis2.sh)"
+
+
+PIPELINE_MODULES = ("torch", "trellis2", "o_voxel", "nvdiffrast", "cumesh", "flex_gemm", "flash_attn")
+
+
+@pytest.mark.parametrize("hidden", PIPELINE_MODULES)
+def test_probe_names_each_missing_module(fake: Fake, monkeypatch: pytest.MonkeyPatch, hidden: str) -> None:
+    ready_models(fake)
+    hide_modules(monkeypatch, hidden)
+    expected = "nvdiffrast.torch" if hidden == "nvdiffrast" else hidden
+    assert trellis2_available(make_settings(fake)) == (False, not_installed(expected))
+
+
+def test_probe_names_every_missing_module_at_once(fake: Fake, monkeypatch: pytest.MonkeyPatch) -> None:
+    ready_models(fake)
+    hide_modules(monkeypatch, "nvdiffrast", "cumesh", "flash_attn")
     assert trellis2_available(make_settings(fake)) == (
         False,
-        f"{reason} (inference/scripts/install_trellis2.sh)",
+        not_installed("nvdiffrast.torch", "cumesh", "flash_attn"),
     )
+
+
+def test_probe_imports_no_torch_or_extension_to_find_them(tmp_path: Path) -> None:
+    # In a fresh process (the fixture has imported the fake): everything installed, no weights, so
+    # the probe looks every module up and stops before it would import torch.
+    code = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from kiln3d_inference.engines.trellis2 import trellis2_available\n"
+        "from kiln3d_inference.settings import Settings\n"
+        f"print(trellis2_available(Settings(models_dir=Path({str(tmp_path)!r}))))\n"
+        "print(' '.join(sorted({name.split('.')[0] for name in sys.modules})))\n"
+    )
+    path = [str(FAKE_ROOT), str(FAKE_EXTENSIONS), str(FAKE_ROOT / "torch_stub")]
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(path)},
+    )
+    verdict, imported = done.stdout.splitlines()[-2:]
+    assert verdict.startswith("(False, 'TRELLIS.2 weights not found at"), verdict
+    assert set(imported.split()).isdisjoint(
+        {"torch", "trellis2", "o_voxel", "cumesh", "flex_gemm", "flash_attn"}
+    )
+    assert "nvdiffrast" in imported.split()  # the parent of nvdiffrast.torch, a light package
+
+
+def test_probe_recognises_nvdiffrast_installed_as_unknown(
+    fake: Fake, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # What setuptools < 61 leaves of nvdiffrast v0.4.0: the compiled module, no package.
+    (tmp_path / "_nvdiffrast_c.py").write_text("", encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    ready_models(fake)
+    hide_modules(monkeypatch, "nvdiffrast")
+    available, reason = trellis2_available(make_settings(fake))
+    assert not available
+    assert reason.startswith(
+        "TRELLIS.2 is not installed: missing nvdiffrast.torch (installed as UNKNOWN-0.0.0, only its "
+        "_nvdiffrast_c: built by a setuptools older than 61;"
+    )
+
+
+def test_probe_reports_a_package_that_fails_to_import(
+    fake: Fake, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # nvdiffrast/__init__.py reads its version from its metadata: without it, the import raises.
+    (tmp_path / "nvdiffrast").mkdir()
+    (tmp_path / "nvdiffrast" / "__init__.py").write_text(
+        "from importlib.metadata import version\n__version__ = version('kiln-no-such-dist')\n",
+        encoding="utf-8",
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "nvdiffrast", raising=False)
+    importlib.invalidate_caches()
+    ready_models(fake)
+    available, reason = trellis2_available(make_settings(fake))
+    assert not available
+    assert "missing nvdiffrast.torch (nvdiffrast does not import: PackageNotFoundError" in reason
+
+
+@pytest.mark.parametrize(
+    ("environment", "expected"),
+    [
+        ({}, ["flex_gemm", "flash_attn"]),
+        ({"ATTN_BACKEND": "xformers"}, ["flex_gemm", "xformers"]),
+        ({"ATTN_BACKEND": "flash_attn_3"}, ["flex_gemm", "flash_attn_interface"]),
+        # sdpa serves dense attention alone: sparse attention stays at flash_attn upstream.
+        ({"ATTN_BACKEND": "sdpa"}, ["flex_gemm", "flash_attn"]),
+        ({"ATTN_BACKEND": "sdpa", "SPARSE_ATTN_BACKEND": "xformers"}, ["flex_gemm", "xformers"]),
+        (
+            {"ATTN_BACKEND": "xformers", "SPARSE_ATTN_BACKEND": "flash_attn"},
+            ["flex_gemm", "xformers", "flash_attn"],
+        ),
+        ({"ATTN_BACKEND": "no-such-backend"}, ["flex_gemm", "flash_attn"]),  # ignored upstream too
+        ({"SPARSE_CONV_BACKEND": "spconv"}, ["flex_gemm", "spconv", "flash_attn"]),
+        ({"SPARSE_CONV_BACKEND": "none"}, ["flex_gemm", "flash_attn"]),  # flex_gemm: the export's
+    ],
+)
+def test_the_backend_variables_choose_the_modules(environment: dict[str, str], expected: list[str]) -> None:
+    names = [m.name for m in required_modules(environment)]
+    assert names[:5] == ["torch", "trellis2", "o_voxel", "nvdiffrast.torch", "cumesh"]
+    assert names[5:] == expected
+
+
+def test_probe_follows_the_configured_attention_backend(fake: Fake, monkeypatch: pytest.MonkeyPatch) -> None:
+    ready_models(fake)
+    monkeypatch.setenv("ATTN_BACKEND", "xformers")
+    assert trellis2_available(make_settings(fake)) == (False, not_installed("xformers"))
+    hide_modules(monkeypatch, "flash_attn")
+    assert missing_modules() == ["xformers"]  # flash_attn is no longer needed
+    monkeypatch.setenv("SPARSE_ATTN_BACKEND", "flash_attn")
+    assert missing_modules() == ["xformers", "flash_attn"]
 
 
 def test_probe_without_any_of_it_installed(tmp_path: Path) -> None:
     available, reason = trellis2_available(Settings(models_dir=tmp_path))
     assert not available
-    assert "not installed" in reason or "not found" in reason
+    assert reason.startswith("TRELLIS.2 is not installed: missing ")
+    assert "trellis2, o_voxel, nvdiffrast.torch, cumesh, flex_gemm" in reason
 
 
 def test_probe_says_the_weights_are_missing(fake: Fake, tmp_path: Path) -> None:

@@ -1,0 +1,1 @@
+"""Fake `cumesh`: found by the trellis2 probe; holds nothing (README.md)."""

@@ -1,0 +1,1 @@
+"""Fake `flash_attn`: found by the trellis2 probe; holds nothing (README.md)."""
