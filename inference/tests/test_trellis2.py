@@ -42,10 +42,11 @@ from kiln3d_inference.engines.base import (
 )
 from kiln3d_inference.engines.preview import unpack
 from kiln3d_inference.engines.trellis2 import Trellis2Engine, trellis2_available
+from kiln3d_inference.engines.trellis2.faces import MIN_DECIMATION_TARGET, decimation_target, glb_triangles
 from kiln3d_inference.engines.trellis2.inputs import choose_seed, prepare_input
 from kiln3d_inference.engines.trellis2.probe import missing_modules, required_modules
 from kiln3d_inference.engines.trellis2.weights import model_path
-from kiln3d_inference.settings import Settings, Trellis2Settings, describe_invalid
+from kiln3d_inference.settings import NVDIFFRAST_FACE_LIMIT, Settings, Trellis2Settings, describe_invalid
 
 FAKE_ROOT = Path(__file__).resolve().parent / "fake_trellis2"
 FAKE_EXTENSIONS = FAKE_ROOT / "extensions"  # nvdiffrast, cumesh, flex_gemm, flash_attn: found by the probe
@@ -91,6 +92,7 @@ def fake(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFacto
         "FLEX_GEMM_AUTOTUNE_CACHE_PATH",
         "HF_MODULES_CACHE",
         "PYTORCH_CUDA_ALLOC_CONF",
+        "TRITON_CACHE_DIR",
     ):
         monkeypatch.delenv(name, raising=False)  # the engine sets them in os.environ: undone after the test
     yield Fake(
@@ -259,6 +261,9 @@ def test_everything_local_sets_the_offline_and_cache_environment(fake: Fake) -> 
     assert (fake.cache_dir / "flex_gemm").is_dir()
     assert os.environ["HF_MODULES_CACHE"] == str(fake.cache_dir / "hf_modules")
     assert os.environ["PYTORCH_CUDA_ALLOC_CONF"] == "expandable_segments:True"
+    # FlexGEMM's Triton kernels, compiled once, kept with the sidecar's cache.
+    assert os.environ["TRITON_CACHE_DIR"] == str(fake.cache_dir / "triton")
+    assert (fake.cache_dir / "triton").is_dir()
 
 
 def test_the_users_own_environment_wins(fake: Fake, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -266,9 +271,11 @@ def test_the_users_own_environment_wins(fake: Fake, monkeypatch: pytest.MonkeyPa
 
     monkeypatch.setenv("PYTORCH_CUDA_ALLOC_CONF", "max_split_size_mb:512")
     monkeypatch.setenv("FLEX_GEMM_AUTOTUNE_CACHE_PATH", str(fake.cache_dir / "mine.json"))
+    monkeypatch.setenv("TRITON_CACHE_DIR", str(fake.cache_dir / "my-triton"))
     loaded_engine(fake)
     assert os.environ["PYTORCH_CUDA_ALLOC_CONF"] == "max_split_size_mb:512"
     assert os.environ["FLEX_GEMM_AUTOTUNE_CACHE_PATH"] == str(fake.cache_dir / "mine.json")
+    assert os.environ["TRITON_CACHE_DIR"] == str(fake.cache_dir / "my-triton")
 
 
 def tree_snapshot(folder: Path) -> dict[str, tuple[int, int, float]]:
@@ -848,6 +855,112 @@ def test_lighter_settings_equal_to_the_configured_ones_skip_the_export_retry(
     assert [r["pipeline_type"] for r in fake.control.calls_named("run")] == ["1024_cascade", "512"]
     exports = [(c["decimation_target"], c["texture_size"]) for c in fake.control.calls_named("to_glb")]
     assert exports == [(100_000, 1024), (100_000, 1024)]
+
+
+# -- face targets, delivered faces, memory between the stages ---------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("settings", "options", "expected"),
+    [
+        ({"decimation_target": 20_000}, JobOptions(), [(MIN_DECIMATION_TARGET, 2048)]),
+        ({}, JobOptions(faces=10_000), [(MIN_DECIMATION_TARGET, 2048)]),
+        ({"decimation_target": 1_000}, JobOptions(faces=250_000), [(250_000, 2048)]),
+        ({}, JobOptions(faces=100_000_000), [(NVDIFFRAST_FACE_LIMIT, 2048)]),
+    ],
+    ids=["setting-below", "request-below", "request-wins", "over-nvdiffrast"],
+)
+def test_face_targets_stay_where_the_export_survives(
+    fake: Fake, tmp_path: Path, settings: dict[str, Any], options: JobOptions, expected: list[tuple[int, int]]
+) -> None:
+    engine = loaded_engine(fake, **settings)
+    ctx = JobContext(task_id="t", on_progress=lambda stage, percent, message: None, options=options)
+    engine.generate(transparent_subject(), tmp_path / "m.glb", 1, ctx)
+    exports = [(c["decimation_target"], c["texture_size"]) for c in fake.control.calls_named("to_glb")]
+    assert exports == expected
+
+
+def test_the_export_retry_target_has_the_same_floor(fake: Fake, tmp_path: Path) -> None:
+    engine = loaded_engine(fake, export_retry_decimation_target=30_000)
+    export_oom_on(fake, {1})
+    engine.generate(transparent_subject(), tmp_path / "m.glb", 1, new_context())
+    exports = [(c["decimation_target"], c["texture_size"]) for c in fake.control.calls_named("to_glb")]
+    assert exports == [(500_000, 2048), (MIN_DECIMATION_TARGET, 1024)]
+
+
+def test_the_floor_is_above_the_failing_target_upstream_reported() -> None:
+    assert MIN_DECIMATION_TARGET >= 2 * 50_000  # microsoft/TRELLIS.2#84 failed at 50,000
+    assert decimation_target(1) == MIN_DECIMATION_TARGET
+    assert decimation_target(300_000) == 300_000
+    assert decimation_target(NVDIFFRAST_FACE_LIMIT + 1) == NVDIFFRAST_FACE_LIMIT
+
+
+def test_the_result_reports_the_triangles_the_glb_holds(
+    fake: Fake, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The decimation target is a request CuMesh may miss (CuMesh#28), and the mesh object is not
+    # the file: the count comes from the GLB written.
+    mesh_class = fake.postprocess_module.FakeTrimesh
+    original_export = mesh_class.export
+
+    def export_half(
+        self: Any, file_obj: str | None = None, file_type: str | None = None, **kwargs: Any
+    ) -> Any:
+        half = mesh_class(self.vertices, self.faces[: len(self.faces) // 2])  # self keeps its 4 faces
+        return original_export(half, file_obj, file_type, **kwargs)
+
+    monkeypatch.setattr(mesh_class, "export", export_half)
+    engine = loaded_engine(fake, decimation_target=500_000)
+    result = engine.generate(transparent_subject(), tmp_path / "m.glb", 1, new_context())
+    assert result.triangles == 2  # the fake mesh has 4 faces; half were written
+    assert glb_triangles(result.output_path) == 2
+
+
+def test_glb_triangles_counts_lists_strips_fans_and_unindexed_primitives(tmp_path: Path) -> None:
+    document = {
+        "asset": {"version": "2.0"},
+        "accessors": [{"count": 30}, {"count": 12}, {"count": 7}, {"count": 9}, {"count": 5}],
+        "meshes": [
+            {"primitives": [{"attributes": {"POSITION": 1}, "indices": 0}]},  # 10
+            {"primitives": [{"attributes": {"POSITION": 1}}]},  # 4, unindexed
+            {"primitives": [{"attributes": {"POSITION": 1}, "indices": 2, "mode": 5}]},  # strip: 5
+            {"primitives": [{"attributes": {"POSITION": 1}, "indices": 3, "mode": 6}]},  # fan: 7
+            {"primitives": [{"attributes": {"POSITION": 1}, "indices": 4, "mode": 1}]},  # lines: 0
+        ],
+    }
+    text = json.dumps(document).encode()
+    text += b" " * (-len(text) % 4)
+    path = tmp_path / "counted.glb"
+    path.write_bytes(struct.pack("<IIIII", 0x46546C67, 2, 20 + len(text), len(text), 0x4E4F534A) + text)
+    assert glb_triangles(path) == 10 + 4 + 5 + 7
+    (tmp_path / "not.glb").write_bytes(b"solid ascii stl" + bytes(20))
+    with pytest.raises(ValueError, match=r"not a glTF 2\.0 binary"):
+        glb_triangles(tmp_path / "not.glb")
+
+
+def test_the_cuda_cache_is_emptied_between_sampling_and_export(
+    fake: Fake, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine = loaded_engine(fake)
+    collected: list[int] = []
+    real_collect = gc.collect
+    monkeypatch.setattr(gc, "collect", lambda *args: (collected.append(1), real_collect(*args))[1])
+    marks: dict[str, tuple[int, int]] = {}
+
+    def after_each_step(desc: str, step: int, steps: int) -> None:
+        marks["last step"] = (fake.cuda.empty_cache_calls, len(collected))
+
+    def at_export(stage: str) -> None:
+        marks.setdefault(f"export {stage}", (fake.cuda.empty_cache_calls, len(collected)))
+
+    fake.control.step_hook = after_each_step
+    fake.control.export_hook = at_export
+    engine.generate(transparent_subject(), tmp_path / "m.glb", 1, new_context())
+    (simplify,) = fake.control.calls_named("simplify")
+    assert simplify["target"] == NVDIFFRAST_FACE_LIMIT
+    emptied, collections = marks["export Extracting GLB"]
+    assert emptied > marks["last step"][0]
+    assert collections > marks["last step"][1]
 
 
 @pytest.mark.parametrize(

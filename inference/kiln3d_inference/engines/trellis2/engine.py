@@ -19,6 +19,10 @@ file:line references below are to that commit.
 - Export: `o_voxel.postprocess.to_glb(...)` (o-voxel/o_voxel/postprocess.py:14-330) returns a
   `trimesh.Trimesh`; `.export(path, file_type='glb', extension_webp=...)` writes it. Arguments as
   upstream's example.py:33-48 (remesh on, band 1, project 0), decimation and texture size ours.
+  The face target stays at or above faces.MIN_DECIMATION_TARGET (low targets break the export:
+  TRELLIS.2#84, CuMesh#28); the job reports the triangles the written GLB holds, not the target.
+  The CUDA cache is emptied between sampling and the export (memory.release_memory), so the
+  export's peak starts from what the mesh itself holds.
 - Progress: see progress.py (upstream has no callback; its tqdm loops are borrowed).
 - Previews: see previews.py (the structure and cascade shape stages' voxels, from the pipeline
   instance's own stage methods, wrapped for the call).
@@ -65,6 +69,7 @@ from kiln3d_inference.engines.base import (
 )
 from kiln3d_inference.engines.output import atomic_output
 from kiln3d_inference.engines.trellis2.environment import prepare_environment
+from kiln3d_inference.engines.trellis2.faces import decimation_target, glb_triangles
 from kiln3d_inference.engines.trellis2.inputs import choose_seed, prepare_input, warm_up_image
 from kiln3d_inference.engines.trellis2.memory import (
     GIB,
@@ -238,15 +243,21 @@ class Trellis2Engine(Engine):
             transparent,
         )
         s = self.settings
-        # The request's face target and texture size first (ctx.options), else the settings.
-        full = ExportOptions(
-            min(ctx.options.faces or s.decimation_target, NVDIFFRAST_FACE_LIMIT),
-            ctx.options.texture_size or s.texture_size,
-        )
+        # The request's face target and texture size first (ctx.options), else the settings; face
+        # targets kept where upstream's export survives them (faces.py: TRELLIS.2#84, CuMesh#28).
+        asked_faces = ctx.options.faces or s.decimation_target
+        full = ExportOptions(decimation_target(asked_faces), ctx.options.texture_size or s.texture_size)
         lighter = ExportOptions(
-            min(full.decimation_target, s.export_retry_decimation_target),
+            decimation_target(min(full.decimation_target, s.export_retry_decimation_target)),
             min(full.texture_size, s.export_retry_texture_size),
         )
+        if full.decimation_target != asked_faces:
+            log.info(
+                "task %s: face target %d asked, %d used (the export's limits)",
+                ctx.task_id,
+                asked_faces,
+                full.decimation_target,
+            )
         # (pipeline type, export options in order): an export OOM retries the export alone with
         # the lighter options; a second one (or an OOM in sampling) reruns sampling at the retry
         # type, exported with the lighter options at once.
@@ -271,6 +282,9 @@ class Trellis2Engine(Engine):
                     partial(self._sample, processed, attempt_type, seed, progress, ctx), ctx, attempt_type
                 )
             if mesh is not None:
+                # Sampling's leftovers (activations, decoder caches, the simplify's buffers) go
+                # back to the driver before the export's own peak (remesh, texture bake).
+                release_memory(self._torch, self._pipeline)
                 for number, options in enumerate(exports, start=1):
                     if number > 1:
                         log.info("task %s: retrying the export alone with %s", ctx.task_id, options)
@@ -415,7 +429,8 @@ class Trellis2Engine(Engine):
         return f"mesh decoded at {resolution}"
 
     def _export(self, mesh: Any, options: ExportOptions, output_path: Path, progress: JobProgress) -> int:
-        """to_glb with these options, then the GLB written atomically; returns its triangle count."""
+        """to_glb with these options, then the GLB written atomically; returns the triangles the
+        written file holds (CuMesh's decimation may miss the target: faces.py)."""
         s = self.settings
         with patched_attribute(self._postprocess, "tqdm", progress.export_tqdm):
             glb = self._postprocess.to_glb(
@@ -435,11 +450,12 @@ class Trellis2Engine(Engine):
                 use_tqdm=True,
             )
         progress.writing()
-        triangles = len(glb.faces)
         with atomic_output(output_path) as temporary:
             # The temporary name ends in .tmp, so the format is named, not inferred.
             glb.export(str(temporary), file_type="glb", extension_webp=s.webp_textures)
+            triangles = glb_triangles(temporary)
             progress.check()  # a cancel now still leaves no file under the final name
+        log.info("GLB written: %d triangles (asked: %s)", triangles, options)
         return triangles
 
     # -- memory -----------------------------------------------------------------------------------

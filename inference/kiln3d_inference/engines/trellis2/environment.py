@@ -12,6 +12,9 @@ imported (each reads these once, at import or first use). Never overrides what t
   recycled or rebuilt sidecar reuses it.
 - HF_MODULES_CACHE: where transformers copies a trust_remote_code model's code (the background
   remover), by default under $HOME; kept in KILN_CACHE_DIR too.
+- TRITON_CACHE_DIR: FlexGEMM's kernels are Triton kernels (flex_gemm/kernels/triton/ @ de64112),
+  compiled on first use into Triton's cache, by default ~/.triton/cache (lost with a container):
+  kept in KILN_CACHE_DIR, a new sidecar loads them instead of compiling again.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from kiln3d_inference.settings import Settings
 
 FLEX_GEMM_CACHE_FILE = Path("flex_gemm") / "autotune_cache.json"
 HF_MODULES_FOLDER = Path("hf_modules")
+TRITON_FOLDER = Path("triton")
 
 
 def prepare_environment(settings: Settings, all_local: bool) -> dict[str, str]:
@@ -36,8 +40,10 @@ def prepare_environment(settings: Settings, all_local: bool) -> dict[str, str]:
     flex_gemm_cache = settings.cache_dir / FLEX_GEMM_CACHE_FILE
     wanted["FLEX_GEMM_AUTOTUNE_CACHE_PATH"] = str(flex_gemm_cache)
     wanted["HF_MODULES_CACHE"] = str(settings.cache_dir / HF_MODULES_FOLDER)
+    wanted["TRITON_CACHE_DIR"] = str(settings.cache_dir / TRITON_FOLDER)
     for name, value in wanted.items():
         os.environ.setdefault(name, value)
     Path(os.environ["FLEX_GEMM_AUTOTUNE_CACHE_PATH"]).parent.mkdir(parents=True, exist_ok=True)
     Path(os.environ["HF_MODULES_CACHE"]).mkdir(parents=True, exist_ok=True)
+    Path(os.environ["TRITON_CACHE_DIR"]).mkdir(parents=True, exist_ok=True)
     return {name: os.environ[name] for name in wanted}
