@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Device check of the trellis2 engine's CUDA side, for a GPU machine without TRELLIS.2.
+"""Device check of the trellis2 engine's CUDA side, for a GPU machine with or without TRELLIS.2.
 
     python3 inference/scripts/device_check_trellis2.py            (from the repository root)
     python3 inference/scripts/device_check_trellis2.py --upstream (a machine with TRELLIS.2 installed:
@@ -11,7 +11,11 @@ tensors that low_vram mode moves to the GPU for its step and back, every sampler
 real activation tensor held until its pass ends, and what run() returns is real CUDA tensors.
 Then it checks, on the real card:
 
-  probe       trellis2_available() says why not (TRELLIS.2 missing) without raising
+  probe       trellis2_available() (run with this machine's own settings, KILN_MODELS_DIR or
+              models/) agrees with the machine, without raising: TRELLIS.2 installed with its weights:
+              True on the card; installed without them: the weights named; no TRELLIS.2 at all (a bare
+              GPU machine): every missing module named. A partial install (some modules missing)
+              fails, as does any answer that disagrees with what find_spec and the weights say
   load        device() names the real card; vram() matches torch.cuda.mem_get_info; models/ is
               left untouched (a read-only mount), the cache folder holds the derived config
   job         a generation runs; progress is monotonic 0-100; memory returns to the baseline
@@ -135,11 +139,17 @@ def run_checks() -> int:
         return 1
 
     @check("probe")
-    def probe_without_upstream() -> str:
-        available, reason = trellis2_available(Settings(models_dir=Path(tempfile.mkdtemp())))
-        require(not available, reason)
-        require("TRELLIS.2 is not installed" in reason, reason)
-        return f"(False, {reason!r})"
+    def probe_here() -> str:
+        from kiln3d_inference.engines.trellis2.probe import required_modules
+        from kiln3d_inference.engines.trellis2.weights import check_weights
+
+        settings_here = Settings()  # what the sidecar would read here: KILN_MODELS_DIR or models/
+        available, reason = trellis2_available(settings_here)
+        missing = [m.name for m in required_modules() if not module_found(m.name)]
+        weights_problem = check_weights(settings_here) if not missing else None
+        passed, detail = probe_verdict(available, reason, missing, weights_problem)
+        require(passed, detail)
+        return detail
 
     # From here on the fake TRELLIS.2 stands in for the real one.
     sys.path.insert(0, str(FAKE))
@@ -410,6 +420,47 @@ def run_checks() -> int:
     verdict = "PASS" if passed == len(results) else "FAIL"
     print(f"DEVICE CHECK: {verdict} ({passed}/{len(results)}) in {elapsed:.1f} s")
     return 0 if passed == len(results) else 1
+
+
+def module_found(name: str) -> bool:
+    """find_spec of every prefix of a dotted name (a parent that fails to import: not found)."""
+    import importlib.util
+
+    parts = name.split(".")
+    try:
+        return all(
+            importlib.util.find_spec(".".join(parts[:n])) is not None for n in range(1, len(parts) + 1)
+        )
+    except Exception:
+        return False
+
+
+# The checkout's own packages: neither found = no TRELLIS.2 here (a bare GPU machine).
+TRELLIS2_OWN = ("trellis2", "o_voxel")
+
+
+def probe_verdict(
+    available: bool, reason: str, missing: list[str], weights_problem: str | None
+) -> tuple[bool, str]:
+    """Whether the probe's answer (available, reason) fits this machine: `missing` is what
+    find_spec does not find of probe.required_modules(), `weights_problem` what
+    weights.check_weights says (None: the weights are there; only asked when nothing is missing).
+    (passed, what was seen)."""
+    answer = f"({available}, {reason!r})"
+    if missing:
+        unnamed = [name for name in missing if name not in reason]
+        if available or not reason.startswith("TRELLIS.2 is not installed: missing ") or unnamed:
+            return False, f"{', '.join(missing)} not found, yet the probe answered {answer}"
+        if all(name in missing for name in TRELLIS2_OWN):
+            return True, f"no TRELLIS.2 on this machine, as the probe says: {answer}"
+        return False, f"TRELLIS.2 is partly installed (install_trellis2.sh again): {answer}"
+    if weights_problem is not None:
+        if available or reason != weights_problem:
+            return False, f"installed, weights missing ({weights_problem}), yet the probe answered {answer}"
+        return True, f"installed, no weights yet, as the probe says: {answer}"
+    if not available or not reason.startswith("cuda:"):
+        return False, f"installed with its weights, yet the probe answered {answer}"
+    return True, f"installed with its weights: {answer}"
 
 
 def compare_upstream() -> int:
