@@ -944,7 +944,12 @@ def test_the_cuda_cache_is_emptied_between_sampling_and_export(
     engine = loaded_engine(fake)
     collected: list[int] = []
     real_collect = gc.collect
-    monkeypatch.setattr(gc, "collect", lambda *args: (collected.append(1), real_collect(*args))[1])
+
+    def counting_collect(*args: Any) -> int:
+        collected.append(1)
+        return real_collect(*args)
+
+    monkeypatch.setattr(gc, "collect", counting_collect)
     marks: dict[str, tuple[int, int]] = {}
 
     def after_each_step(desc: str, step: int, steps: int) -> None:
