@@ -1,10 +1,17 @@
 import assert from 'node:assert/strict';
+import 'reflect-metadata';
 import { spawnSync } from 'node:child_process';
+import type { Server } from 'node:http';
+import { connect, type AddressInfo } from 'node:net';
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { Controller, Get, Module } from '@nestjs/common';
+import { PATH_METADATA } from '@nestjs/common/constants';
+import { NestFactory } from '@nestjs/core';
 import { parse } from 'yaml';
 import { loadConfig } from '../../src/config/app-config';
+import { MetricsController } from '../../src/metrics/metrics.controller';
 import { REPO_ROOT, tempDir } from '../support/env';
 
 const CONFIG_PATH = join(REPO_ROOT, 'deploy', 'cloudflared', 'config.yml');
@@ -36,9 +43,57 @@ function matchRule(rules: IngressRule[], hostname: string, path: string): Ingres
       rule.hostname === undefined ||
       rule.hostname === hostname ||
       (rule.hostname.startsWith('*.') && hostname.endsWith(rule.hostname.slice(1)));
-    return hostOk && (rule.path === undefined || new RegExp(rule.path).test(path));
+    return hostOk && (rule.path === undefined || goRegExp(rule.path).test(path));
   });
 }
+
+/**
+ * A rule's path as JavaScript runs it: cloudflared compiles it with Go's regexp (RE2), whose
+ * leading `(?i)` flag JavaScript spells as the `i` flag; the rest of this file's syntax is common.
+ */
+function goRegExp(source: string): RegExp {
+  return source.startsWith('(?i)') ? new RegExp(source.slice(4), 'i') : new RegExp(source);
+}
+
+/**
+ * The path cloudflared matches for a request target: Go's http server parses it with
+ * url.ParseRequestURI (an absolute URL's path, the query cut at the first `?`, no fragment
+ * handling) and URL.Path is percent-decoded (cloudflared proxy.go: FindMatchingRule(req.Host, req.URL.Path)).
+ */
+function cloudflaredPath(target: string): string {
+  const path = target.replace(/^https?:\/\/[^/]*/, '').split('?')[0];
+  try {
+    return decodeURIComponent(path);
+  } catch {
+    return path;
+  }
+}
+
+/** The status line and body of one raw HTTP/1.1 GET of `target`, sent as given (no client normalisation). */
+function rawGet(port: number, target: string): Promise<string> {
+  return new Promise((resolveGet, reject) => {
+    const socket = connect(port, '127.0.0.1', () =>
+      socket.write(`GET ${target} HTTP/1.1\r\nHost: 3d.example.com\r\nConnection: close\r\n\r\n`),
+    );
+    let data = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => (data += chunk));
+    socket.on('end', () => resolveGet(data));
+    socket.on('error', reject);
+  });
+}
+
+/** A stand-in for MetricsController on the same route (its @Controller path), routed by Nest on Express as in the api. */
+@Controller(Reflect.getMetadata(PATH_METADATA, MetricsController) as string)
+class MetricsRouteProbe {
+  @Get()
+  scrape(): string {
+    return 'the-metrics-route';
+  }
+}
+
+@Module({ controllers: [MetricsRouteProbe] })
+class MetricsRouteModule {}
 
 void describe('deploy/cloudflared/config.yml (parsed, checked against the api config)', () => {
   const config = readConfig();
@@ -78,9 +133,36 @@ void describe('deploy/cloudflared/config.yml (parsed, checked against the api co
     assert.equal(matchRule(rules, 'other.example.net', '/')?.service, 'http_status:404');
   });
 
-  void it('keeps /metrics off the Internet (404 at cloudflared)', () => {
+  void it('keeps /metrics off the Internet (404 at cloudflared), in every spelling', () => {
     const host = rules.find((rule) => /^https?:/.test(rule.service))?.hostname ?? '';
-    assert.equal(matchRule(rules, host, '/metrics')?.service, 'http_status:404');
+    for (const path of ['/metrics', '/metrics/', '/METRICS', '/Metrics/', '/metrics#x'])
+      assert.equal(matchRule(rules, host, path)?.service, 'http_status:404', path);
+    for (const path of ['/metricsx', '/api/metrics', '/static/metrics.glb'])
+      assert.notEqual(matchRule(rules, host, path)?.service, 'http_status:404', path);
+  });
+
+  void it("every request target the api's router sends to the metrics route is caught by that rule", async () => {
+    const host = rules.find((rule) => /^https?:/.test(rule.service))?.hostname ?? '';
+    const app = await NestFactory.create(MetricsRouteModule, { logger: false });
+    await app.listen(0, '127.0.0.1');
+    try {
+      const { port } = (app.getHttpServer() as Server).address() as AddressInfo;
+      const names = ['metrics', 'METRICS', 'Metrics', 'mEtRiCs'];
+      const tails = ['', '/', '//', '?a=1', '/?a', '#', '/#a?b', '\\#', '\\', '%2F', '/.', ';x', '.', '%20'];
+      let routed = 0;
+      for (const name of names) {
+        for (const target of [...tails.map((tail) => `/${name}${tail}`), `//${name}`, `http://x/${name}`]) {
+          const response = await rawGet(port, target);
+          if (!response.includes('the-metrics-route')) continue;
+          routed++;
+          assert.equal(matchRule(rules, host, cloudflaredPath(target))?.service, 'http_status:404', target);
+        }
+      }
+      // Case-insensitive, a trailing slash, a query, a fragment: the router does route several.
+      assert.ok(routed >= names.length * 6, String(routed));
+    } finally {
+      await app.close();
+    }
   });
 
   void it('keeps the origin settings that let Server-Sent Events through', () => {
