@@ -9,6 +9,7 @@ const UNITS_DIR = join(REPO_ROOT, 'deploy', 'systemd');
 /** Where docs/gpu-host.md puts the checkout; the units' paths under it are the repository's. */
 const INSTALL_DIR = '/opt/kiln3d';
 const SYSTEMD_ANALYZE = '/usr/bin/systemd-analyze';
+const GUIDE = readFileSync(join(REPO_ROOT, 'docs', 'gpu-host.md'), 'utf8');
 
 type Unit = Record<string, Record<string, string[]>>;
 
@@ -69,6 +70,61 @@ void describe('deploy/systemd units', () => {
     });
   }
 
+  for (const [name] of units) {
+    const unit = parseUnit(readFileSync(join(UNITS_DIR, name), 'utf8'));
+
+    void it(`${name}: hardened (no new privileges, private /tmp, a read-only system, no capabilities), the GPU reachable`, () => {
+      assert.equal(one(unit, 'Service', 'NoNewPrivileges'), 'yes');
+      assert.equal(one(unit, 'Service', 'PrivateTmp'), 'yes');
+      assert.equal(one(unit, 'Service', 'ProtectSystem'), 'strict');
+      assert.equal(one(unit, 'Service', 'ProtectHome'), 'yes');
+      assert.equal(one(unit, 'Service', 'CapabilityBoundingSet'), '');
+      // PrivateDevices or a device allow-list would hide /dev/nvidia* from the sidecar.
+      for (const key of ['PrivateDevices', 'DeviceAllow', 'DevicePolicy', 'ProtectClock'])
+        assert.equal(unit.Service[key], undefined, key);
+    });
+
+    void it(`${name}: no start timeout that does nothing (Type=simple is started once the process runs)`, () => {
+      assert.ok(['simple', 'exec'].includes(one(unit, 'Service', 'Type')));
+      assert.equal(unit.Service.TimeoutStartSec, undefined);
+      assert.equal(unit.Service.ExecStartPre, undefined);
+    });
+
+    void it(`${name}: its environment file (tokens) is made mode 600 by the guide before anything is written to it`, () => {
+      const file = one(unit, 'Service', 'EnvironmentFile').replace(/^-/, '');
+      assert.ok(
+        GUIDE.includes(`sudo install -m 600 /dev/null ${file}`),
+        `docs/gpu-host.md does not create ${file} mode 600`,
+      );
+    });
+  }
+
+  void it('kiln3d.service may write where npm start installs, builds and runs, and in the home of kiln3d, nowhere else', () => {
+    const unit = parseUnit(readFileSync(join(UNITS_DIR, 'kiln3d.service'), 'utf8'));
+    const writable = (unit.Service.ReadWritePaths ?? []).flatMap((value) => value.split(/\s+/));
+    const home = /useradd .*--home-dir (\S+)/.exec(GUIDE)?.[1];
+    assert.ok(home, 'docs/gpu-host.md: no useradd --home-dir');
+    const paths = [
+      'static',
+      'logs',
+      'cache',
+      '.run',
+      'inference/.venv',
+      'node_modules',
+      'dist',
+      '.angular',
+    ].map((path) => `${INSTALL_DIR}/${path}`);
+    for (const path of [...paths, `${home}/.cache/huggingface`]) {
+      assert.ok(
+        writable.some((dir) => path === dir || path.startsWith(`${dir}/`)),
+        `${path} is not in ReadWritePaths ${writable.join(' ')}`,
+      );
+    }
+    assert.deepEqual(writable.sort(), [INSTALL_DIR, home].sort());
+    const tunnel = parseUnit(readFileSync(join(UNITS_DIR, 'kiln3d-tunnel.service'), 'utf8'));
+    assert.equal(tunnel.Service.ReadWritePaths, undefined);
+  });
+
   void it('kiln3d.service: SIGTERM reaches the api only, which stops within its 30 s before systemd kills', () => {
     const unit = parseUnit(readFileSync(join(UNITS_DIR, 'kiln3d.service'), 'utf8'));
     assert.equal(one(unit, 'Service', 'KillMode'), 'mixed');
@@ -90,6 +146,28 @@ void describe('deploy/systemd units', () => {
         timeout: 30_000,
       });
       assert.equal(result.status, 0, result.stderr);
+      // An unknown or misspelt key is only a warning ("Unknown key ..., ignoring"): none may be left.
+      assert.doesNotMatch(result.stderr, /Unknown|ignoring/, result.stderr);
+    },
+  );
+
+  void it(
+    "systemd-analyze security --offline rates both units' exposure below 6 (MEDIUM or better; 9.2 before hardening)",
+    { skip: existsSync(SYSTEMD_ANALYZE) ? false : `${SYSTEMD_ANALYZE} is not installed` },
+    (t) => {
+      for (const [name] of units) {
+        const result = spawnSync(SYSTEMD_ANALYZE, ['security', '--offline=yes', join(UNITS_DIR, name)], {
+          encoding: 'utf8',
+          timeout: 30_000,
+        });
+        if (/unrecognized option|unknown option/i.test(result.stderr)) {
+          t.skip('this systemd-analyze has no --offline (systemd 250+)');
+          return;
+        }
+        const level = /Overall exposure level for \S+: ([\d.]+)/.exec(result.stdout)?.[1];
+        assert.ok(level, result.stdout + result.stderr);
+        assert.ok(Number(level) < 6, `${name}: ${level}`);
+      }
     },
   );
 });
