@@ -16,6 +16,11 @@ export interface AppConfig {
   simulateSeconds: number;
   /** A sidecar already running elsewhere (host:port or unix:///path); undefined = spawn one. */
   inferenceUrl: string | undefined;
+  /**
+   * INFERENCE_TOKEN: the secret sent to the sidecar on every call (its KILN_INFERENCE_TOKEN; a
+   * spawned sidecar is given it); undefined = none (a spawned sidecar on its private socket needs none).
+   */
+  inferenceToken: string | undefined;
   maxQueue: number;
   jobTimeoutS: number;
   /** How long a (re)started sidecar may take to load its engine and warm up before it is replaced. */
@@ -294,6 +299,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, root = process.
     inferenceEngine: engine,
     simulateSeconds: numberVar(env, 'SIMULATE_SECONDS', 30, 0, 3600),
     inferenceUrl: optional(env, 'INFERENCE_URL'),
+    inferenceToken: inferenceTokenVar(env),
     maxQueue: intVar(env, 'MAX_QUEUE', 5, 0, 1000),
     jobTimeoutS: numberVar(env, 'JOB_TIMEOUT_S', 180, 1, 86400),
     inferenceReadyTimeoutS: numberVar(env, 'INFERENCE_READY_TIMEOUT_S', 1200, 10, 86400),
@@ -322,6 +328,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, root = process.
     storage: storageVar(env),
     instantRepeats: boolVar(env, 'INSTANT_REPEATS', true),
   };
+}
+
+/** The sidecar's KILN_INFERENCE_TOKEN checks the same rule (inference/kiln3d_inference/settings.py). */
+export const MIN_INFERENCE_TOKEN_LENGTH = 16;
+
+/** INFERENCE_TOKEN: at least MIN_INFERENCE_TOKEN_LENGTH characters, sent as a gRPC header value (no spaces). */
+function inferenceTokenVar(env: NodeJS.ProcessEnv): string | undefined {
+  const token = optional(env, 'INFERENCE_TOKEN');
+  if (token !== undefined && (token.length < MIN_INFERENCE_TOKEN_LENGTH || /\s/.test(token))) {
+    throw new ConfigError(
+      `INFERENCE_TOKEN must be at least ${MIN_INFERENCE_TOKEN_LENGTH} characters with no spaces (e.g. openssl rand -hex 32)`,
+    );
+  }
+  return token;
 }
 
 function accessVar(env: NodeJS.ProcessEnv): AccessConfig | undefined {

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Logger } from '@nestjs/common';
-import { FakeCall, fakeManagedSidecar, isInferenceError } from '../../test/inference/fakes';
+import { join } from 'node:path';
+import { FakeCall, fakeManagedSidecar, isInferenceError, modelDir } from '../../test/inference/fakes';
 import { streamFailureError } from './client/generate-call';
 import type { GenerateEvent__Output } from './generated/kiln3d/inference/v1/GenerateEvent';
 import { GrpcInferenceRepository } from './grpc-inference.repository';
@@ -11,20 +12,9 @@ function progress(stage: string, percent: number, message = ''): GenerateEvent__
   return { event: 'progress', progress: { stage: stage as 'STAGE_PREPROCESS', percent, message } };
 }
 
-function done(): GenerateEvent__Output {
-  return {
-    event: 'done',
-    done: {
-      outputPath: '/out/a.glb',
-      triangles: 1200,
-      bytes: 34567,
-      seconds: 3.5,
-      engine: 'simulate',
-      seed: 0,
-      ignored: [],
-    },
-  };
-}
+/** A model of 34567 bytes and Done's other fields. */
+const MODEL = Buffer.alloc(34_567, 7);
+const DONE = { triangles: 1200, seconds: 3.5, engine: 'simulate', seed: 0, ignored: [] };
 
 function sidecarError(code: string, message: string): GenerateEvent__Output {
   return { event: 'error', error: { code: code as 'OOM', message } };
@@ -33,7 +23,7 @@ function sidecarError(code: string, message: string): GenerateEvent__Output {
 const job = (overrides: Partial<InferenceJob> = {}): InferenceJob => ({
   taskId: 'task-1',
   image: Buffer.from('png bytes'),
-  outputPath: '/out/a.glb',
+  modelPath: join(modelDir(), 'a.source.glb'),
   seed: 7,
   timeoutS: 180,
   ...overrides,
@@ -76,7 +66,6 @@ void describe('GrpcInferenceRepository (fake sidecar, transport and clock)', { t
       {
         taskId: 'task-1',
         image: 'png bytes',
-        outputPath: '/out/a.glb',
         seed: 7,
         timeoutS: 180,
         pipelineType: '',
@@ -88,9 +77,8 @@ void describe('GrpcInferenceRepository (fake sidecar, transport and clock)', { t
     call.emit(progress('STAGE_STRUCTURE', 30, 'sampling 12/12'));
     call.emit(progress('STAGE_UNSPECIFIED', 20, 'odd'));
     call.emit(progress('STAGE_EXPORT', 140, 'exporting'));
-    call.emit(done());
+    call.deliver(MODEL, DONE);
     assert.deepEqual(await result, {
-      outputPath: '/out/a.glb',
       triangles: 1200,
       bytes: 34567,
       seconds: 3.5,
@@ -206,7 +194,7 @@ void describe('GrpcInferenceRepository (fake sidecar, transport and clock)', { t
     await clock.advance(250);
     const call = launcher.current.calls.at(-1);
     assert.ok(call, 'sent once the new sidecar is ready');
-    call.emit(done());
+    call.deliver(MODEL, DONE);
     assert.equal((await waiting.result).engine, 'simulate');
     launcher.current.exit({ code: 1, signal: null });
     await clock.advance(0);

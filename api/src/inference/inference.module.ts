@@ -55,7 +55,8 @@ function createSidecar(
     {
       provide: SidecarTransportFactory,
       inject: [APP_CONFIG],
-      useFactory: (config: AppConfig) => new GrpcSidecarTransportFactory(findProtoFile(config.inferenceDir)),
+      useFactory: (config: AppConfig) =>
+        new GrpcSidecarTransportFactory(findProtoFile(config.inferenceDir), config.inferenceToken),
     },
     {
       provide: Sidecar,

@@ -30,9 +30,10 @@ export function previewBytesPerAxis(resolution: number): 1 | 2 {
   return resolution <= 256 ? 1 : 2;
 }
 
+/** A finished job; the model itself is at InferenceJob.modelPath, checked against `bytes` and its SHA-256. */
 export interface InferenceResult {
-  outputPath: string;
   triangles: number;
+  /** The model's length in bytes. */
   bytes: number;
   seconds: number;
   /** Which engine made the model: trellis2, inflate or simulate. */
@@ -64,8 +65,11 @@ export interface InferenceJob {
   taskId: string;
   /** Normalised PNG bytes. */
   image: Buffer;
-  /** Absolute path of the GLB to write (the sidecar writes a temporary name, then renames). */
-  outputPath: string;
+  /**
+   * Local path where the model the sidecar streams back is written (a temporary name first; only a
+   * complete model whose length and SHA-256 match is renamed here). The sidecar never sees it.
+   */
+  modelPath: string;
   seed: number;
   /** TRELLIS.2 pipeline type ('512', '1024_cascade', ...); absent: the engine's setting. */
   pipelineType?: string;

@@ -52,8 +52,12 @@ export abstract class ModelStore {
    */
   abstract identity(): Promise<string>;
 
-  /** Moves the complete local file at localPath into the store as name (atomically for readers). */
-  abstract publish(localPath: string, name: string): Promise<void>;
+  /**
+   * Moves the complete local file at localPath into the store as name (atomically for readers).
+   * `keepLocal`: a store that is not the work folder itself (a bucket) leaves localPath in place,
+   * for a next step of the same process that reads it (the web model), which then removes it.
+   */
+  abstract publish(localPath: string, name: string, options?: { keepLocal?: boolean }): Promise<void>;
 
   /** The model's size, date and ETag, or undefined when there is no such model. */
   abstract stat(name: string): Promise<ModelInfo | undefined>;

@@ -111,7 +111,7 @@ export class S3ModelStore extends ModelStore {
     return Promise.resolve(`s3:${endpoint.replace(/\/+$/, '')}/${this.target.bucket}/${this.target.prefix}`);
   }
 
-  async publish(localPath: string, name: string): Promise<void> {
+  async publish(localPath: string, name: string, options?: { keepLocal?: boolean }): Promise<void> {
     const { size } = await stat(localPath);
     await this.client.send(
       new PutObjectCommand({
@@ -123,7 +123,7 @@ export class S3ModelStore extends ModelStore {
         CacheControl: MODEL_CACHE_CONTROL,
       }),
     );
-    await rm(localPath, { force: true });
+    if (options?.keepLocal !== true) await rm(localPath, { force: true });
   }
 
   async stat(name: string): Promise<ModelInfo | undefined> {

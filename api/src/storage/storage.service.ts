@@ -28,7 +28,7 @@ export class StorageService implements OnModuleInit {
     this.logger.log(`models stored in ${this.store.location}`);
   }
 
-  /** Local path where the engine writes a task's source model (the sidecar writes it via a temporary name). */
+  /** Local path where a task's source model is received from the sidecar (GenerateCall writes a temporary name, then renames). */
   sourcePath(taskId: string): string {
     return join(this.store.workDir, sourceModelName(taskId));
   }
@@ -61,10 +61,12 @@ export class StorageService implements OnModuleInit {
   async publishWebModel(taskId: string): Promise<void> {
     const source = this.sourcePath(taskId);
     const temporary = this.temporaryPath(taskId);
-    // The source was published by the GPU job (publishSource), maybe on another machine: with an
-    // object store this process fetches it into its own work folder first (a local store's work
-    // folder is the store itself, where it already is).
+    // The source was published by the GPU job (publishSource). The process that ran it kept its
+    // local copy (a bucket's too: no download of what it just uploaded); another process, maybe on
+    // another machine, fetches it from the store into its own work folder first.
     const fetched = !existsSync(source);
+    // A bucket's work folder is scratch: the local source goes once the web model is made.
+    const scratch = this.store.workDir !== this.store.location;
     try {
       if (fetched) await this.fetchModel(sourceModelName(taskId), source);
       try {
@@ -87,17 +89,18 @@ export class StorageService implements OnModuleInit {
       await rm(temporary, { force: true });
       throw error;
     } finally {
-      if (fetched) await rm(source, { force: true });
+      if (fetched || scratch) await rm(source, { force: true });
     }
   }
 
   /**
-   * Publishes the source GLB the sidecar wrote (sourcePath) to the store, at the end of the GPU
-   * job: whichever worker then makes the web model (publishWebModel) finds it there. A local
-   * store's work folder is the store, so this is a no-op there; a bucket gets one upload.
+   * Publishes the source GLB received from the sidecar (sourcePath) to the store, at the end of
+   * the GPU job: whichever worker then makes the web model (publishWebModel) finds it there. A
+   * local store's work folder is the store, so this is a no-op there; a bucket gets one upload and
+   * the local copy stays for this process's own web-model step.
    */
   async publishSource(taskId: string): Promise<void> {
-    await this.store.publish(this.sourcePath(taskId), sourceModelName(taskId));
+    await this.store.publish(this.sourcePath(taskId), sourceModelName(taskId), { keepLocal: true });
   }
 
   /** Copies a model from the store to a local file (written whole, then renamed into place). */

@@ -59,9 +59,8 @@ void describe('web model stage in the generation job', () => {
     queue = moduleRef.get(TaskQueueService);
     events = moduleRef.get(TaskEventsService);
     fake.behaviour = async (job: InferenceJob): Promise<InferenceResult> => {
-      await writeFile(job.outputPath, engineOutput);
+      await writeFile(job.modelPath, engineOutput);
       return {
-        outputPath: job.outputPath,
         triangles: 0,
         bytes: engineOutput.length,
         seconds: 0.01,

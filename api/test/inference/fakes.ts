@@ -1,7 +1,12 @@
 /** Fakes for the inference unit specs: a hand-driven clock, sidecar processes and a transport. */
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Clock, TimerHandle } from '../../src/common/clock';
 import { InferenceError, type InferenceErrorCode } from '../../src/inference/inference.repository';
+import type { Done__Output } from '../../src/inference/generated/kiln3d/inference/v1/Done';
 import type { GenerateEvent__Output } from '../../src/inference/generated/kiln3d/inference/v1/GenerateEvent';
 import type { GenerateRequest } from '../../src/inference/generated/kiln3d/inference/v1/GenerateRequest';
 import type { HealthResponse__Output } from '../../src/inference/generated/kiln3d/inference/v1/HealthResponse';
@@ -108,6 +113,7 @@ export class FakeSidecar implements SidecarProcess {
       message: this.message,
       pid: this.pid,
       version: 'test',
+      auth: 'AUTH_OK',
     };
   }
 }
@@ -132,6 +138,29 @@ export class FakeLauncher extends SidecarLauncher {
   }
 }
 
+/**
+ * The tail of a Generate stream that delivers `model`, as the sidecar sends it (proto ModelChunk,
+ * Done): chunks of at most `chunkBytes` in order, then Done with the model's length and SHA-256.
+ */
+export function modelEvents(
+  model: Buffer,
+  done: Omit<Done__Output, 'bytes' | 'sha256'>,
+  chunkBytes = 1024 * 1024,
+): GenerateEvent__Output[] {
+  const events: GenerateEvent__Output[] = [];
+  for (let offset = 0; offset < model.length; offset += chunkBytes) {
+    events.push({ event: 'modelChunk', modelChunk: { offset, data: model.subarray(offset, offset + chunkBytes) } });
+  }
+  const sha256 = createHash('sha256').update(model).digest();
+  events.push({ event: 'done', done: { ...done, bytes: model.length, sha256 } });
+  return events;
+}
+
+/** A fresh private folder for the models a test's jobs receive (InferenceJob.modelPath). */
+export function modelDir(): string {
+  return mkdtempSync(join(tmpdir(), 'kiln3d-models-'));
+}
+
 export class FakeCall implements GenerateCallHandle {
   cancelled = false;
   private open = true;
@@ -151,6 +180,11 @@ export class FakeCall implements GenerateCallHandle {
 
   emit(event: GenerateEvent__Output): void {
     if (this.open) this.handlers.onEvent(event);
+  }
+
+  /** Sends the model's chunks and Done (modelEvents). */
+  deliver(model: Buffer, done: Omit<Done__Output, 'bytes' | 'sha256'>, chunkBytes?: number): void {
+    for (const event of modelEvents(model, done, chunkBytes)) this.emit(event);
   }
 
   end(): void {

@@ -70,7 +70,8 @@ void describe('admin restart route (managed sidecar)', { timeout: 120_000 }, () 
     const oldPid = (await harness.repository.health()).pid;
     let running!: () => void;
     const jobRunning = new Promise<void>((resolve) => (running = resolve));
-    const job = harness.repository.generate(await makeJob(outDir), () => running());
+    const firstJob = await makeJob(outDir);
+    const job = harness.repository.generate(firstJob, () => running());
     await jobRunning;
     const response = await restart();
     assert.equal(response.status, 202);
@@ -81,8 +82,8 @@ void describe('admin restart route (managed sidecar)', { timeout: 120_000 }, () 
       previous_pid: oldPid,
       message: 'Restart will start when the running job ends',
     });
-    const result = await job;
-    assert.ok(existsSync(result.outputPath), 'the running job was not interrupted');
+    await job;
+    assert.ok(existsSync(firstJob.modelPath), 'the running job was not interrupted');
     const newPid = await freshSidecar(oldPid);
     assert.ok(!isAlive(oldPid));
     assert.equal((await harness.repository.health()).restarts, 1);
@@ -93,7 +94,8 @@ void describe('admin restart route (managed sidecar)', { timeout: 120_000 }, () 
     const oldPid = (await harness.repository.health()).pid;
     let running!: () => void;
     const jobRunning = new Promise<void>((resolve) => (running = resolve));
-    const job = harness.repository.generate(await makeJob(outDir), () => running());
+    const firstJob = await makeJob(outDir);
+    const job = harness.repository.generate(firstJob, () => running());
     await jobRunning;
     const response = await restart('?force=true');
     assert.equal(response.status, 202);
@@ -107,7 +109,8 @@ void describe('admin restart route (managed sidecar)', { timeout: 120_000 }, () 
     await freshSidecar(oldPid);
     assert.ok(!isAlive(oldPid));
     assert.equal((await harness.repository.health()).restarts, 2);
-    const result = await harness.repository.generate(await makeJob(outDir), () => undefined);
-    assert.ok(existsSync(result.outputPath), 'the next job succeeds');
+    const nextJob = await makeJob(outDir);
+    await harness.repository.generate(nextJob, () => undefined);
+    assert.ok(existsSync(nextJob.modelPath), 'the next job succeeds');
   });
 });

@@ -77,8 +77,9 @@ void describe('INFERENCE_URL: a sidecar this api does not manage', { timeout: 12
   });
 
   void test('jobs run on the remote sidecar', async () => {
-    const result = await harness.repository.generate(await makeJob(outDir), () => undefined);
-    assert.ok(existsSync(result.outputPath));
+    const nextJob = await makeJob(outDir);
+    const result = await harness.repository.generate(nextJob, () => undefined);
+    assert.ok(existsSync(nextJob.modelPath));
     assert.equal(result.engine, 'simulate');
   });
 

@@ -61,12 +61,11 @@ void describe('managed sidecar (real Python, simulate engine)', { timeout: 120_0
     const job = await makeJob(outDir);
     const progress: InferenceProgress[] = [];
     const result = await harness.repository.generate(job, (p) => progress.push(p));
-    assert.equal(result.outputPath, job.outputPath);
     assert.equal(result.engine, 'simulate');
     assert.ok(result.triangles > 0 && result.bytes > 0);
     assert.ok(result.seconds >= SIMULATE_SECONDS * 0.9, `took ${result.seconds} s`);
-    assert.ok(existsSync(job.outputPath));
-    assert.equal(await gltfErrors(job.outputPath), 0);
+    assert.ok(existsSync(job.modelPath));
+    assert.equal(await gltfErrors(job.modelPath), 0);
     assert.ok(progress.length >= 10, `${progress.length} progress events`);
     const stages = [...new Set(progress.map((p) => p.stage))];
     assert.deepEqual(stages, ['preprocess', 'structure', 'geometry', 'texture', 'export']);
@@ -98,7 +97,12 @@ void describe('managed sidecar (real Python, simulate engine)', { timeout: 120_0
     const health = await harness.repository.health();
     assert.equal(health.pid, sidecarPid, 'a cooperative cancel needs no kill');
     assert.equal(health.restarts, 0);
-    assert.ok(!existsSync(job.outputPath), 'no GLB for a cancelled job');
+    assert.ok(!existsSync(job.modelPath), 'no GLB for a cancelled job');
+    assert.deepEqual(
+      readdirSync(outDir).filter((name) => name.endsWith('.partial')),
+      [],
+      'nor a partial one',
+    );
   });
 
   void test('a job longer than its limit is rejected with TIMEOUT at the limit', async () => {
@@ -144,8 +148,8 @@ void describe('managed sidecar (real Python, simulate engine)', { timeout: 120_0
     assert.ok(killed);
     // Asked at once, while the sidecar is still restarting: the job waits for it instead of failing.
     const next = await makeJob(outDir);
-    const result = await harness.repository.generate(next, () => undefined);
-    assert.ok(existsSync(result.outputPath));
+    await harness.repository.generate(next, () => undefined);
+    assert.ok(existsSync(next.modelPath));
     const health = await harness.repository.health();
     assert.equal(health.restarts, 1);
     assert.ok(health.pid !== null && health.pid !== sidecarPid && isAlive(health.pid));

@@ -147,7 +147,7 @@ export async function makeJob(dir: string, overrides: Partial<InferenceJob> = {}
   return {
     taskId,
     image: await sampleImage(),
-    outputPath: join(dir, `${taskId}.source.glb`),
+    modelPath: join(dir, `${taskId}.source.glb`),
     seed: 0,
     timeoutS: 30,
     ...overrides,

@@ -75,7 +75,8 @@ void describe('trellis2 export stall (real sidecar, fake TRELLIS.2)', { timeout:
     assert.ok(!isAlive(stalledPid), 'the stalled sidecar was killed');
     assert.equal(health.restarts, 1);
     assert.match(health.engine, /trellis2/);
-    const result = await harness.repository.generate(await makeJob(outDir), () => undefined);
-    assert.ok(existsSync(result.outputPath), 'the next job succeeds on the fresh sidecar');
+    const nextJob = await makeJob(outDir);
+    await harness.repository.generate(nextJob, () => undefined);
+    assert.ok(existsSync(nextJob.modelPath), 'the next job succeeds on the fresh sidecar');
   });
 });

@@ -64,8 +64,8 @@ export async function succeed(
   onProgress({ stage: 'geometry', percent: 50, message: '' });
   onProgress({ stage: 'export', percent: 95, message: '' });
   const bytes = Buffer.from(`glTF fake model of ${job.taskId}`);
-  await writeFile(job.outputPath, bytes);
-  return { outputPath: job.outputPath, triangles: 12, bytes: bytes.length, seconds: 0.01, engine: 'fake' };
+  await writeFile(job.modelPath, bytes);
+  return { triangles: 12, bytes: bytes.length, seconds: 0.01, engine: 'fake' };
 }
 
 /** A job that runs until release() or until its signal aborts (then CANCELLED, as the real client does). */

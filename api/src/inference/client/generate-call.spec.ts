@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import {
   FakeClock,
   FakeLauncher,
@@ -7,16 +9,19 @@ import {
   FakeTransportFactory,
   MemoryLogger,
   isInferenceError,
+  modelDir,
+  modelEvents,
 } from '../../../test/inference/fakes';
 import type { GenerateEvent__Output } from '../generated/kiln3d/inference/v1/GenerateEvent';
 import { InferenceJob, InferencePreview, InferenceProgress } from '../inference.repository';
 import type { ExitWatch, SidecarLease } from '../sidecar/sidecar';
 import { GenerateCall } from './generate-call';
 
+const dir = modelDir();
 const job: InferenceJob = {
   taskId: 'task-9',
   image: Buffer.from('png'),
-  outputPath: '/out/9.glb',
+  modelPath: join(dir, 'task-9.source.glb'),
   seed: 3,
   pipelineType: '512',
   textureSize: 4096,
@@ -29,10 +34,9 @@ const progress = (stage: string, percent: number, message = ''): GenerateEvent__
   progress: { stage: stage as 'STAGE_PREPROCESS', percent, message },
 });
 
-const done: GenerateEvent__Output = {
-  event: 'done',
-  done: { outputPath: '/out/9.glb', triangles: 10, bytes: 20, seconds: 1.5, engine: 'simulate', seed: 0, ignored: [] },
-};
+/** A 20-byte model and Done's other fields. */
+const MODEL = Buffer.from('glTF twenty bytes!!!');
+const DONE = { triangles: 10, seconds: 1.5, engine: 'simulate', seed: 0, ignored: [] };
 
 const isError = isInferenceError;
 
@@ -70,7 +74,6 @@ void describe('GenerateCall (fake transport and clock)', { timeout: 30_000 }, ()
     assert.deepEqual({ ...rpc.request, image: String(rpc.request.image) }, {
       taskId: 'task-9',
       image: 'png',
-      outputPath: '/out/9.glb',
       seed: 3,
       timeoutS: 60,
       pipelineType: '512',
@@ -79,11 +82,10 @@ void describe('GenerateCall (fake transport and clock)', { timeout: 30_000 }, ()
     });
     rpc.emit(progress('STAGE_GEOMETRY', 41.5, 'sampling 3/12'));
     rpc.emit(progress('STAGE_UNSPECIFIED', 40, 'no stage'));
-    rpc.emit(done);
+    rpc.deliver(MODEL, DONE);
     rpc.emit(progress('STAGE_EXPORT', 99, 'late'));
     rpc.fail(14, 'late failure');
     assert.deepEqual(await result, {
-      outputPath: '/out/9.glb',
       triangles: 10,
       bytes: 20,
       seconds: 1.5,
@@ -177,7 +179,7 @@ void describe('GenerateCall (fake transport and clock)', { timeout: 30_000 }, ()
       throw new Error('listener broke');
     });
     sidecar.calls[0].emit(progress('STAGE_PREPROCESS', 1));
-    sidecar.calls[0].emit(done);
+    sidecar.calls[0].deliver(MODEL, DONE);
     assert.equal((await result).engine, 'simulate');
     assert.equal(logger.matching(/^error progress listener failed: Error: listener broke$/).length, 1);
     assert.throws(() => call.run(job, 0, () => undefined), /runs once/);
@@ -199,7 +201,7 @@ void describe('GenerateCall (fake transport and clock)', { timeout: 30_000 }, ()
     rpc.emit(preview('STAGE_STRUCTURE', 32, 2, 5)); // bytes do not match the count
     rpc.emit(preview('STAGE_UNSPECIFIED', 32, 1, 3));
     rpc.emit(preview('STAGE_GEOMETRY', 300, 1, 6)); // uint16 per axis past 256
-    rpc.emit(done);
+    rpc.deliver(MODEL, DONE);
     assert.equal((await result).engine, 'simulate');
     assert.deepEqual(
       previews.map((p) => [p.stage, p.resolution, p.count, p.coords.length]),
@@ -210,5 +212,78 @@ void describe('GenerateCall (fake transport and clock)', { timeout: 30_000 }, ()
     );
     assert.equal(logger.matching(/^error malformed preview from the sidecar dropped$/).length, 2);
     assert.equal(logger.matching(/^error preview listener failed: Error: preview listener broke$/).length, 1);
+  });
+});
+
+void describe('GenerateCall receiving the model (fake transport, real files)', { timeout: 30_000 }, () => {
+  /** What is in the job's folder besides models of earlier tests: nothing partial, ever. */
+  const leftovers = (): string[] => readdirSync(dir).filter((name) => name.startsWith('.'));
+  const fresh = (taskId: string): InferenceJob => ({ ...job, taskId, modelPath: join(dir, `${taskId}.source.glb`) });
+
+  void test('a model of tens of MB in 1 MiB chunks is written whole at modelPath', async () => {
+    const { sidecar, clock, call } = await setup();
+    const big = fresh('big');
+    const result = call.run(big, clock.now() + 60_000, () => undefined);
+    const model = Buffer.alloc(24 * 1024 * 1024 + 123);
+    for (let i = 0; i < model.length; i += 4096) model.writeUInt32LE((i * 2654435761) >>> 0, i);
+    sidecar.calls[0].deliver(model, DONE);
+    assert.equal((await result).bytes, model.length);
+    assert.ok(readFileSync(big.modelPath).equals(model));
+    assert.deepEqual(leftovers(), []);
+  });
+
+  for (const [name, events, message] of [
+    [
+      'a wrong digest',
+      [...modelEvents(MODEL, DONE).slice(0, -1), { event: 'done', done: { ...DONE, bytes: 20, sha256: Buffer.alloc(32) } }],
+      /^Model stream damaged: SHA-256 does not match$/,
+    ],
+    [
+      'a length that differs from Done',
+      [...modelEvents(MODEL, DONE).slice(0, -1), { event: 'done', done: { ...DONE, bytes: 21, sha256: Buffer.alloc(32) } }],
+      /^Model stream damaged: 20 bytes received, the sidecar sent 21$/,
+    ],
+    [
+      'a lost chunk',
+      modelEvents(MODEL, DONE, 8).filter((_event, index) => index !== 1),
+      /^Model stream damaged: chunk at byte 16, expected 8$/,
+    ],
+    ['Done without a model', [{ event: 'done', done: { ...DONE, bytes: 0, sha256: Buffer.alloc(32) } }], /^The sidecar sent no model$/],
+  ] as [string, GenerateEvent__Output[], RegExp][]) {
+    void test(`${name} fails the job INTERNAL, cancels the stream and leaves no file`, async () => {
+      const { sidecar, clock, call, logger } = await setup();
+      const damaged = fresh(`damaged-${name.replace(/\W+/g, '-')}`);
+      const result = call.run(damaged, clock.now() + 60_000, () => undefined);
+      for (const event of events) sidecar.calls[0].emit(event);
+      await assert.rejects(result, isError('INTERNAL', message));
+      assert.equal(sidecar.calls[0].cancelled, true, 'the sidecar is told to stop sending');
+      assert.equal(call.interruption, null, 'the sidecar finished its job: nothing to restart');
+      assert.ok(!existsSync(damaged.modelPath));
+      assert.deepEqual(leftovers(), []);
+      assert.equal(logger.matching(/^error Model stream damaged|^error The sidecar sent no model/).length, 1);
+    });
+  }
+
+  void test('a stream cut in the middle of the model fails UNAVAILABLE and leaves no file', async () => {
+    const { sidecar, clock, call } = await setup(false);
+    const cut = fresh('cut');
+    const result = call.run(cut, clock.now() + 60_000, () => undefined);
+    for (const event of modelEvents(Buffer.alloc(5000, 1), DONE, 1000).slice(0, 3)) sidecar.calls[0].emit(event);
+    sidecar.calls[0].drop();
+    await assert.rejects(result, isError('UNAVAILABLE', /gRPC UNAVAILABLE/));
+    assert.ok(!existsSync(cut.modelPath));
+    assert.deepEqual(leftovers(), []);
+  });
+
+  void test('a cancel in the middle of the model leaves no file', async () => {
+    const { sidecar, clock, call } = await setup();
+    const cancelled = fresh('cancelled');
+    const controller = new AbortController();
+    const result = call.run(cancelled, clock.now() + 60_000, () => undefined, controller.signal);
+    for (const event of modelEvents(Buffer.alloc(5000, 1), DONE, 1000).slice(0, 2)) sidecar.calls[0].emit(event);
+    controller.abort();
+    await assert.rejects(result, isError('CANCELLED', /Job cancelled/));
+    assert.ok(!existsSync(cancelled.modelPath));
+    assert.deepEqual(leftovers(), []);
   });
 });

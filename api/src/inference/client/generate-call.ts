@@ -14,6 +14,7 @@ import {
 } from '../inference.repository';
 import type { SidecarLease, SidecarLogger } from '../sidecar/sidecar';
 import { GenerateCallHandle, StreamFailure } from './sidecar-transport';
+import { ModelReceiver } from './model-receiver';
 
 /** The proto's stages as the port's; STAGE_UNSPECIFIED keeps the stage already reached. */
 const STAGES: Record<Exclude<Stage__Output, 'STAGE_UNSPECIFIED'>, InferenceStage> = {
@@ -50,7 +51,8 @@ export function streamFailureError(failure: StreamFailure): InferenceError {
 
 /**
  * One Generate rpc for one job, on a leased sidecar: sends the request, passes progress on as the
- * sidecar sends it (the sidecar owns its range and order, proto Progress.percent), and settles
+ * sidecar sends it (the sidecar owns its range and order, proto Progress.percent), receives the
+ * model into job.modelPath (ModelReceiver: verified against Done's length and SHA-256), and settles
  * once, with the first of: Done, an Error event, a stream failure, the stream ending without a
  * result, the sidecar process exiting, the job's deadline, or the abort signal. The last two
  * cancel the rpc and are the call's interruption. Single use.
@@ -98,13 +100,15 @@ export class GenerateCall {
         if (outcome instanceof InferenceError) reject(outcome);
         else resolve(outcome);
       };
+      const receiver = new ModelReceiver(job.modelPath);
+      // Whatever ends the call before a whole, verified model leaves no file (finish() kept it otherwise).
+      this.cleanups.push(() => receiver.abort());
       this.watch(job, deadlineAt, signal);
       if (this.settled) return;
       this.rpc = this.lease.transport.generate(
         {
           taskId: job.taskId,
           image: job.image,
-          outputPath: job.outputPath,
           seed: job.seed,
           timeoutS: Math.ceil(job.timeoutS),
           pipelineType: job.pipelineType ?? '',
@@ -112,7 +116,7 @@ export class GenerateCall {
           faces: job.faces ?? 0,
         },
         {
-          onEvent: (event) => this.onEvent(event, onProgress, onPreview),
+          onEvent: (event) => this.onEvent(event, receiver, onProgress, onPreview),
           onFailure: (failure) => this.onFailure(failure),
           onEnd: () =>
             this.settle(new InferenceError('UNAVAILABLE', 'Inference sidecar closed the stream without a result')),
@@ -156,10 +160,19 @@ export class GenerateCall {
 
   private onEvent(
     event: GenerateEvent__Output,
+    receiver: ModelReceiver,
     onProgress: (progress: InferenceProgress) => void,
     onPreview: ((preview: InferencePreview) => void) | undefined,
   ): void {
     if (this.settled) return;
+    if (event.modelChunk) {
+      try {
+        receiver.write(event.modelChunk.offset, event.modelChunk.data);
+      } catch (error) {
+        this.reject(error);
+      }
+      return;
+    }
     if (event.preview) {
       const preview = toInferencePreview(event.preview);
       if (preview === null) {
@@ -182,12 +195,32 @@ export class GenerateCall {
         this.logger.error(`progress listener failed: ${String(error)}`);
       }
     } else if (event.done) {
-      const { outputPath, triangles, bytes, seconds, engine, seed, ignored } = event.done;
-      this.settle({ outputPath, triangles, bytes, seconds, engine, seed: Number(seed), ignored: [...ignored] });
+      const { triangles, bytes, seconds, engine, seed, ignored, sha256 } = event.done;
+      try {
+        receiver.finish(bytes, Buffer.from(sha256));
+      } catch (error) {
+        this.reject(error);
+        return;
+      }
+      this.settle({ triangles, bytes, seconds, engine, seed: Number(seed), ignored: [...ignored] });
     } else if (event.error) {
       const code = event.error.code === 'ERROR_CODE_UNSPECIFIED' ? 'INTERNAL' : event.error.code;
       this.settle(new InferenceError(code, event.error.message || `Inference failed (${code})`));
     }
+  }
+
+  /**
+   * The model could not be received (a damaged stream, a full disk): the job fails INTERNAL and the
+   * rpc is cancelled, so the sidecar stops sending. Not an interruption: the sidecar's job is over.
+   */
+  private reject(error: unknown): void {
+    const failure =
+      error instanceof InferenceError
+        ? error
+        : new InferenceError('INTERNAL', `The model could not be received: ${String(error)}`);
+    this.logger.error(failure.message);
+    this.settle(failure);
+    this.rpc?.cancel();
   }
 
   private onFailure(failure: StreamFailure): void {

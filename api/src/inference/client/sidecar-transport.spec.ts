@@ -36,14 +36,18 @@ void describe('GrpcSidecarTransport (in-process grpc-js server)', { timeout: 30_
   let serverSawCancel: () => void;
   const cancelSeen = new Promise<void>((resolve) => (serverSawCancel = resolve));
   let slowHealth = false;
+  /** The authorization metadata of the last Generate and the last Health call. */
+  const authorization: { generate?: grpc.MetadataValue[]; health?: grpc.MetadataValue[] } = {};
 
   const handlers: InferenceHandlers = {
     Generate: (call) => {
+      authorization.generate = call.metadata.get('authorization');
       lastImageBytes = call.request.image.length;
       switch (call.request.taskId) {
         case 'ok':
           call.write({ progress: { stage: 'STAGE_GEOMETRY', percent: 42, message: 'sampling 3/12' } });
-          call.write({ done: { outputPath: call.request.outputPath, triangles: 10, bytes: 20, seconds: 1, engine: 'x' } });
+          call.write({ modelChunk: { offset: 0, data: Buffer.from('model') } });
+          call.write({ done: { triangles: 10, bytes: 5, seconds: 1, engine: 'x', sha256: Buffer.alloc(32) } });
           call.end();
           return;
         case 'crash':
@@ -57,7 +61,8 @@ void describe('GrpcSidecarTransport (in-process grpc-js server)', { timeout: 30_
           call.end();
       }
     },
-    Health: (_call, callback) => {
+    Health: (call, callback) => {
+      authorization.health = call.metadata.get('authorization');
       const answer = (): void =>
         callback(null, { state: 'READY', engine: 'simulate', device: 'cpu', pid: 1234, jobsDone: 3 });
       if (slowHealth) setTimeout(answer, 500);
@@ -86,7 +91,7 @@ void describe('GrpcSidecarTransport (in-process grpc-js server)', { timeout: 30_
     let cancel!: () => void;
     const promise = new Promise<Outcome>((resolve) => {
       const call = transport.generate(
-        { taskId, image, outputPath: '/out/x.glb', seed: 1, timeoutS: 10 },
+        { taskId, image, seed: 1, timeoutS: 10 },
         {
           onEvent: (event) => outcome.events.push(event),
           onFailure: (failure) => resolve({ ...outcome, failure }),
@@ -122,10 +127,11 @@ void describe('GrpcSidecarTransport (in-process grpc-js server)', { timeout: 30_
     assert.equal(result.failure, undefined);
     assert.deepEqual(
       result.events.map((e) => e.event),
-      ['progress', 'done'],
+      ['progress', 'modelChunk', 'done'],
     );
     assert.equal(result.events[0].progress?.stage, 'STAGE_GEOMETRY');
-    assert.equal(result.events[1].done?.triangles, 10);
+    assert.equal(String(result.events[1].modelChunk?.data), 'model');
+    assert.equal(result.events[2].done?.triangles, 10);
     assert.equal(result.ended, true);
   });
 
@@ -149,6 +155,29 @@ void describe('GrpcSidecarTransport (in-process grpc-js server)', { timeout: 30_
     const result = await outcome;
     assert.equal(result.failure?.code, grpc.status.CANCELLED);
     await cancelSeen;
+  });
+
+  void test('the shared secret goes on every call as a bearer authorization header, and none without one', async () => {
+    await run('ok').outcome;
+    await transport.health(2_000);
+    assert.deepEqual(authorization, { generate: [], health: [] });
+    const withToken = new GrpcSidecarTransportFactory(protoPath, 'a-long-enough-shared-secret').connect(address);
+    try {
+      await new Promise<void>((resolve) => {
+        withToken.generate(
+          { taskId: 'ok', image: Buffer.from('img') },
+          { onEvent: () => undefined, onFailure: () => resolve(), onEnd: () => resolve() },
+        );
+      });
+      await withToken.health(2_000);
+      await withToken.health(2_000); // the metadata is not consumed by the first call
+    } finally {
+      withToken.close();
+    }
+    assert.deepEqual(authorization, {
+      generate: ['Bearer a-long-enough-shared-secret'],
+      health: ['Bearer a-long-enough-shared-secret'],
+    });
   });
 
   void test('an unreachable address fails fast with UNAVAILABLE', async () => {

@@ -42,18 +42,24 @@ export abstract class SidecarTransportFactory {
   abstract connect(address: string): SidecarTransport;
 }
 
-/** SidecarTransport over grpc-js, with the channel options of inference-proto.ts. */
+/**
+ * SidecarTransport over grpc-js, with the channel options of inference-proto.ts. Every call carries
+ * the shared secret, when there is one, as `authorization: Bearer <token>` metadata (proto Inference).
+ */
 export class GrpcSidecarTransport extends SidecarTransport {
   private readonly client: InferenceClient;
+  private readonly metadata: grpc.Metadata;
 
-  constructor(clientConstructor: InferenceClientConstructor, address: string) {
+  constructor(clientConstructor: InferenceClientConstructor, address: string, token?: string) {
     super();
     this.client = new clientConstructor(grpcTarget(address), grpc.credentials.createInsecure(), CHANNEL_OPTIONS);
+    this.metadata = new grpc.Metadata();
+    if (token !== undefined) this.metadata.set('authorization', `Bearer ${token}`);
   }
 
   health(timeoutMs: number): Promise<HealthResponse__Output> {
     return new Promise((resolve, reject) => {
-      this.client.health({}, { deadline: Date.now() + timeoutMs }, (error, response) => {
+      this.client.health({}, this.metadata.clone(), { deadline: Date.now() + timeoutMs }, (error, response) => {
         if (error) reject(error);
         else if (response === undefined) reject(new Error('empty Health response'));
         else resolve(response);
@@ -62,7 +68,7 @@ export class GrpcSidecarTransport extends SidecarTransport {
   }
 
   generate(request: GenerateRequest, handlers: GenerateStreamHandlers): GenerateCallHandle {
-    const call = this.client.generate(request);
+    const call = this.client.generate(request, this.metadata.clone());
     // grpc-js ends the stream ('end') as well as failing it ('error') on a non-OK status: the
     // handlers hear only the first.
     let finished = false;
@@ -87,16 +93,19 @@ export class GrpcSidecarTransport extends SidecarTransport {
   }
 }
 
-/** Loads proto/inference.proto once and opens GrpcSidecarTransports from it. */
+/** Loads proto/inference.proto once and opens GrpcSidecarTransports from it, all with one secret (INFERENCE_TOKEN). */
 export class GrpcSidecarTransportFactory extends SidecarTransportFactory {
   private readonly clientConstructor: InferenceClientConstructor;
 
-  constructor(protoPath: string) {
+  constructor(
+    protoPath: string,
+    private readonly token?: string,
+  ) {
     super();
     this.clientConstructor = loadInferenceClientConstructor(protoPath);
   }
 
   connect(address: string): SidecarTransport {
-    return new GrpcSidecarTransport(this.clientConstructor, address);
+    return new GrpcSidecarTransport(this.clientConstructor, address, this.token);
   }
 }

@@ -6,7 +6,13 @@ import type { ManagedSidecarSpec } from './managed-sidecar';
 import { SidecarLauncher } from './sidecar-process';
 
 /** Variables of the api's environment that the sidecar has no use for and should not see. */
-const WITHHELD_ENV = new Set(['ADMIN_TOKEN', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN']);
+const WITHHELD_ENV = new Set([
+  'ADMIN_TOKEN',
+  'AWS_ACCESS_KEY_ID',
+  'AWS_SECRET_ACCESS_KEY',
+  'AWS_SESSION_TOKEN',
+  'INFERENCE_TOKEN',
+]);
 
 /** The sidecar's environment: the api's own (every KILN_* included) plus the config-derived KILN_* values. */
 export function sidecarEnvironment(
@@ -22,6 +28,9 @@ export function sidecarEnvironment(
   env.KILN_SIMULATE_SECONDS = String(config.simulateSeconds);
   env.KILN_MODELS_DIR = config.modelsDir;
   env.KILN_LISTEN = listen;
+  // The secret this api sends (GrpcSidecarTransport): always the api's own, so a stray
+  // KILN_INFERENCE_TOKEN in the api's environment cannot make its own sidecar refuse it.
+  env.KILN_INFERENCE_TOKEN = config.inferenceToken ?? '';
   // Lets the sidecar notice that its parent died without stopping it.
   env.KILN_PARENT_PID = String(process.pid);
   env.PYTHONUNBUFFERED = '1';

@@ -1,10 +1,19 @@
 import { Clock } from '../../common/clock';
+import type { AuthState__Output } from '../generated/kiln3d/inference/v1/AuthState';
 import type { HealthResponse__Output } from '../generated/kiln3d/inference/v1/HealthResponse';
 import type { ServingState__Output } from '../generated/kiln3d/inference/v1/ServingState';
 import { InferenceError, InferenceHealth, SidecarState } from '../inference.repository';
 import type { SidecarLease, SidecarLogger } from './sidecar';
 
 /** The sidecar's own serving state (proto ServingState) as the api's state; an unset one is still loading. */
+/** What /api/health and the log say when the sidecar's Health reports it would refuse this api's secret. */
+const AUTH_REFUSALS: Partial<Record<AuthState__Output, string>> = {
+  AUTH_MISSING:
+    'the sidecar requires a secret and this api sends none: set INFERENCE_TOKEN to the sidecar\'s KILN_INFERENCE_TOKEN',
+  AUTH_WRONG:
+    'the sidecar refuses this api\'s INFERENCE_TOKEN (wrong secret): it must equal the sidecar\'s KILN_INFERENCE_TOKEN',
+};
+
 const SERVING_STATES: Record<ServingState__Output, SidecarState> = {
   SERVING_STATE_UNSPECIFIED: 'loading',
   LOADING: 'loading',
@@ -95,6 +104,12 @@ export class SidecarStatus {
    */
   recordHealth(health: HealthResponse__Output): SidecarState {
     this.health = health;
+    const refusal = AUTH_REFUSALS[health.auth];
+    if (refusal !== undefined) {
+      // Up, but it will refuse every job: say why by name, not as a generic failure.
+      this.set('failed', refusal);
+      return 'failed';
+    }
     const serving = SERVING_STATES[health.state];
     if (serving === 'ready') {
       if (this.jobActive) this.set('busy', 'running a job');

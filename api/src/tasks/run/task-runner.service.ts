@@ -160,7 +160,7 @@ export class TaskRunner {
     return marked > 0;
   }
 
-  /** The sidecar's part: the task's stored image in, the source GLB written at its storage path. */
+  /** The sidecar's part: the task's stored image in, the source GLB received at its storage path. */
   private async generate(
     taskId: string,
     options: TaskOptionsRecord | undefined,
@@ -180,7 +180,7 @@ export class TaskRunner {
         {
           taskId,
           image,
-          outputPath: this.storage.sourcePath(taskId),
+          modelPath: this.storage.sourcePath(taskId),
           ...jobOptions(options),
           timeoutS: this.config.jobTimeoutS,
         },

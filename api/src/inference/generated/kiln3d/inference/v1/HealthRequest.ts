@@ -1,5 +1,8 @@
 // Original file: proto/inference.proto
 
-export interface HealthRequest {}
 
-export interface HealthRequest__Output {}
+export interface HealthRequest {
+}
+
+export interface HealthRequest__Output {
+}
