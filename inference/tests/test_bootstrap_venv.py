@@ -73,8 +73,7 @@ def installed(python: Path) -> dict[str, str]:
     listing = run(
         python,
         "-c",
-        "import importlib.metadata as m\n"
-        "for d in m.distributions(): print(d.metadata['Name'], d.version)",
+        "import importlib.metadata as m\nfor d in m.distributions(): print(d.metadata['Name'], d.version)",
     ).stdout
     return dict(line.split(" ", 1) for line in listing.splitlines() if line)
 
