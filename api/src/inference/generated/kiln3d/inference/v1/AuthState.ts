@@ -7,14 +7,6 @@ export const AuthState = {
   AUTH_WRONG: 'AUTH_WRONG',
 } as const;
 
-export type AuthState =
-  | 'AUTH_STATE_UNSPECIFIED'
-  | 0
-  | 'AUTH_OK'
-  | 1
-  | 'AUTH_MISSING'
-  | 2
-  | 'AUTH_WRONG'
-  | 3
+export type AuthState = 'AUTH_STATE_UNSPECIFIED' | 0 | 'AUTH_OK' | 1 | 'AUTH_MISSING' | 2 | 'AUTH_WRONG' | 3;
 
-export type AuthState__Output = typeof AuthState[keyof typeof AuthState]
+export type AuthState__Output = (typeof AuthState)[keyof typeof AuthState];

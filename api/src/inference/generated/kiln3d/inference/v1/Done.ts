@@ -3,55 +3,55 @@
 import type { Long } from '@grpc/proto-loader';
 
 export interface Done {
-  'triangles'?: (number | string | Long);
+  triangles?: number | string | Long;
   /**
    * Length of the model in bytes: the sum of the ModelChunk lengths.
    */
-  'bytes'?: (number | string | Long);
-  'seconds'?: (number | string);
+  bytes?: number | string | Long;
+  seconds?: number | string;
   /**
    * Which engine made the model: "trellis2", "inflate" or "simulate".
    */
-  'engine'?: (string);
+  engine?: string;
   /**
    * The seed the engine used (the request's, or the one it chose for 0); 0 when it uses none.
    */
-  'seed'?: (number | string | Long);
+  seed?: number | string | Long;
   /**
    * Request fields the engine ignored (it has no such setting): names of GenerateRequest's
    * fields among seed, pipeline_type, texture_size, faces.
    */
-  'ignored'?: (string)[];
+  ignored?: string[];
   /**
    * SHA-256 of the model's bytes (32 bytes). The api keeps the model only when the chunks it
    * received have this length and digest.
    */
-  'sha256'?: (Buffer | Uint8Array | string);
+  sha256?: Buffer | Uint8Array | string;
 }
 
 export interface Done__Output {
-  'triangles': (number);
+  triangles: number;
   /**
    * Length of the model in bytes: the sum of the ModelChunk lengths.
    */
-  'bytes': (number);
-  'seconds': (number);
+  bytes: number;
+  seconds: number;
   /**
    * Which engine made the model: "trellis2", "inflate" or "simulate".
    */
-  'engine': (string);
+  engine: string;
   /**
    * The seed the engine used (the request's, or the one it chose for 0); 0 when it uses none.
    */
-  'seed': (number);
+  seed: number;
   /**
    * Request fields the engine ignored (it has no such setting): names of GenerateRequest's
    * fields among seed, pipeline_type, texture_size, faces.
    */
-  'ignored': (string)[];
+  ignored: string[];
   /**
    * SHA-256 of the model's bytes (32 bytes). The api keeps the model only when the chunks it
    * received have this length and digest.
    */
-  'sha256': (Buffer);
+  sha256: Buffer;
 }

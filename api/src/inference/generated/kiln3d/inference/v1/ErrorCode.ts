@@ -21,6 +21,6 @@ export type ErrorCode =
   | 'CANCELLED'
   | 4
   | 'INTERNAL'
-  | 5
+  | 5;
 
-export type ErrorCode__Output = typeof ErrorCode[keyof typeof ErrorCode]
+export type ErrorCode__Output = (typeof ErrorCode)[keyof typeof ErrorCode];

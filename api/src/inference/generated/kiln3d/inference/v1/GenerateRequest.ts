@@ -6,66 +6,66 @@ export interface GenerateRequest {
   /**
    * Opaque id used in logs on both sides.
    */
-  'taskId'?: (string);
+  taskId?: string;
   /**
    * The normalised input picture (PNG, EXIF applied, at most 2048 px a side), sent as bytes
    * so that a sidecar on another host (INFERENCE_URL) needs no shared input folder.
    */
-  'image'?: (Buffer | Uint8Array | string);
+  image?: Buffer | Uint8Array | string;
   /**
    * Random seed; 0 lets the engine choose.
    */
-  'seed'?: (number | string | Long);
+  seed?: number | string | Long;
   /**
    * Deadline the engine stops itself at (seconds, 0 = none). The api enforces it as well.
    */
-  'timeoutS'?: (number);
+  timeoutS?: number;
   /**
    * Generation options (POST /api/generate's quality, texture_size, faces); the zero value lets
    * the engine use its own setting. An engine that has no such setting ignores it and says so
    * in Done.ignored. pipeline_type: TRELLIS.2's '512', '1024', '1024_cascade', '1536_cascade'.
    */
-  'pipelineType'?: (string);
+  pipelineType?: string;
   /**
    * Texture side in pixels (1024, 2048, 4096).
    */
-  'textureSize'?: (number);
+  textureSize?: number;
   /**
    * Decimation target: the model's face count at most.
    */
-  'faces'?: (number);
+  faces?: number;
 }
 
 export interface GenerateRequest__Output {
   /**
    * Opaque id used in logs on both sides.
    */
-  'taskId': (string);
+  taskId: string;
   /**
    * The normalised input picture (PNG, EXIF applied, at most 2048 px a side), sent as bytes
    * so that a sidecar on another host (INFERENCE_URL) needs no shared input folder.
    */
-  'image': (Buffer);
+  image: Buffer;
   /**
    * Random seed; 0 lets the engine choose.
    */
-  'seed': (number);
+  seed: number;
   /**
    * Deadline the engine stops itself at (seconds, 0 = none). The api enforces it as well.
    */
-  'timeoutS': (number);
+  timeoutS: number;
   /**
    * Generation options (POST /api/generate's quality, texture_size, faces); the zero value lets
    * the engine use its own setting. An engine that has no such setting ignores it and says so
    * in Done.ignored. pipeline_type: TRELLIS.2's '512', '1024', '1024_cascade', '1536_cascade'.
    */
-  'pipelineType': (string);
+  pipelineType: string;
   /**
    * Texture side in pixels (1024, 2048, 4096).
    */
-  'textureSize': (number);
+  textureSize: number;
   /**
    * Decimation target: the model's face count at most.
    */
-  'faces': (number);
+  faces: number;
 }

@@ -1,8 +1,5 @@
 // Original file: proto/inference.proto
 
+export interface HealthRequest {}
 
-export interface HealthRequest {
-}
-
-export interface HealthRequest__Output {
-}
+export interface HealthRequest__Output {}

@@ -1,51 +1,57 @@
 // Original file: proto/inference.proto
 
-import type { ServingState as _kiln3d_inference_v1_ServingState, ServingState__Output as _kiln3d_inference_v1_ServingState__Output } from '../../../kiln3d/inference/v1/ServingState';
-import type { AuthState as _kiln3d_inference_v1_AuthState, AuthState__Output as _kiln3d_inference_v1_AuthState__Output } from '../../../kiln3d/inference/v1/AuthState';
+import type {
+  ServingState as _kiln3d_inference_v1_ServingState,
+  ServingState__Output as _kiln3d_inference_v1_ServingState__Output,
+} from '../../../kiln3d/inference/v1/ServingState';
+import type {
+  AuthState as _kiln3d_inference_v1_AuthState,
+  AuthState__Output as _kiln3d_inference_v1_AuthState__Output,
+} from '../../../kiln3d/inference/v1/AuthState';
 import type { Long } from '@grpc/proto-loader';
 
 export interface HealthResponse {
-  'state'?: (_kiln3d_inference_v1_ServingState);
+  state?: _kiln3d_inference_v1_ServingState;
   /**
    * Engine actually loaded: "trellis2", "inflate" or "simulate".
    */
-  'engine'?: (string);
+  engine?: string;
   /**
    * "cuda:0 (NVIDIA GeForce RTX 4090)" or "cpu".
    */
-  'device'?: (string);
-  'vramUsedBytes'?: (number | string | Long);
-  'vramTotalBytes'?: (number | string | Long);
-  'jobsDone'?: (number | string | Long);
-  'message'?: (string);
-  'pid'?: (number);
-  'version'?: (string);
+  device?: string;
+  vramUsedBytes?: number | string | Long;
+  vramTotalBytes?: number | string | Long;
+  jobsDone?: number | string | Long;
+  message?: string;
+  pid?: number;
+  version?: string;
   /**
    * Whether Generate would accept this call's secret: AUTH_OK (it matches, or the sidecar has
    * none), AUTH_MISSING (the sidecar requires one and the call sent none) or AUTH_WRONG.
    */
-  'auth'?: (_kiln3d_inference_v1_AuthState);
+  auth?: _kiln3d_inference_v1_AuthState;
 }
 
 export interface HealthResponse__Output {
-  'state': (_kiln3d_inference_v1_ServingState__Output);
+  state: _kiln3d_inference_v1_ServingState__Output;
   /**
    * Engine actually loaded: "trellis2", "inflate" or "simulate".
    */
-  'engine': (string);
+  engine: string;
   /**
    * "cuda:0 (NVIDIA GeForce RTX 4090)" or "cpu".
    */
-  'device': (string);
-  'vramUsedBytes': (number);
-  'vramTotalBytes': (number);
-  'jobsDone': (number);
-  'message': (string);
-  'pid': (number);
-  'version': (string);
+  device: string;
+  vramUsedBytes: number;
+  vramTotalBytes: number;
+  jobsDone: number;
+  message: string;
+  pid: number;
+  version: string;
   /**
    * Whether Generate would accept this call's secret: AUTH_OK (it matches, or the sidecar has
    * none), AUTH_MISSING (the sidecar requires one and the call sent none) or AUTH_WRONG.
    */
-  'auth': (_kiln3d_inference_v1_AuthState__Output);
+  auth: _kiln3d_inference_v1_AuthState__Output;
 }

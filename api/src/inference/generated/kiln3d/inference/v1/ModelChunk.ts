@@ -10,8 +10,8 @@ export interface ModelChunk {
   /**
    * Byte offset of `data` in the model: equal to the sum of the previous chunks' lengths.
    */
-  'offset'?: (number | string | Long);
-  'data'?: (Buffer | Uint8Array | string);
+  offset?: number | string | Long;
+  data?: Buffer | Uint8Array | string;
 }
 
 /**
@@ -22,6 +22,6 @@ export interface ModelChunk__Output {
   /**
    * Byte offset of `data` in the model: equal to the sum of the previous chunks' lengths.
    */
-  'offset': (number);
-  'data': (Buffer);
+  offset: number;
+  data: Buffer;
 }

@@ -1,6 +1,9 @@
 // Original file: proto/inference.proto
 
-import type { Stage as _kiln3d_inference_v1_Stage, Stage__Output as _kiln3d_inference_v1_Stage__Output } from '../../../kiln3d/inference/v1/Stage';
+import type {
+  Stage as _kiln3d_inference_v1_Stage,
+  Stage__Output as _kiln3d_inference_v1_Stage__Output,
+} from '../../../kiln3d/inference/v1/Stage';
 
 /**
  * The occupied voxels known so far (a structure-stage shell, then a finer one after the shape
@@ -15,20 +18,20 @@ export interface Preview {
   /**
    * STAGE_STRUCTURE (coarse) or STAGE_GEOMETRY (finer)
    */
-  'stage'?: (_kiln3d_inference_v1_Stage);
+  stage?: _kiln3d_inference_v1_Stage;
   /**
    * n: the grid is n^3, 1-65535
    */
-  'resolution'?: (number);
+  resolution?: number;
   /**
    * number of voxels
    */
-  'count'?: (number);
+  count?: number;
   /**
    * count x (x, y, z): one byte per axis when resolution <= 256, else two (uint16 little-endian);
    * sorted, no repeats.
    */
-  'coords'?: (Buffer | Uint8Array | string);
+  coords?: Buffer | Uint8Array | string;
 }
 
 /**
@@ -44,18 +47,18 @@ export interface Preview__Output {
   /**
    * STAGE_STRUCTURE (coarse) or STAGE_GEOMETRY (finer)
    */
-  'stage': (_kiln3d_inference_v1_Stage__Output);
+  stage: _kiln3d_inference_v1_Stage__Output;
   /**
    * n: the grid is n^3, 1-65535
    */
-  'resolution': (number);
+  resolution: number;
   /**
    * number of voxels
    */
-  'count': (number);
+  count: number;
   /**
    * count x (x, y, z): one byte per axis when resolution <= 256, else two (uint16 little-endian);
    * sorted, no repeats.
    */
-  'coords': (Buffer);
+  coords: Buffer;
 }

@@ -42,6 +42,6 @@ export type ServingState =
    * the engine could not load; message says why
    */
   | 'FAILED'
-  | 4
+  | 4;
 
-export type ServingState__Output = typeof ServingState[keyof typeof ServingState]
+export type ServingState__Output = (typeof ServingState)[keyof typeof ServingState];

@@ -51,6 +51,6 @@ export type Stage =
    * mesh extraction, simplification, UV baking, GLB write
    */
   | 'STAGE_EXPORT'
-  | 5
+  | 5;
 
-export type Stage__Output = typeof Stage[keyof typeof Stage]
+export type Stage__Output = (typeof Stage)[keyof typeof Stage];
