@@ -182,7 +182,7 @@ export async function ensureRedis(redisUrl, { persist }) {
     throw new Error(
       `Redis is not reachable at ${host}:${port}` +
         (local
-          ? ' and redis-server is not installed. Install it (Debian/Ubuntu: `sudo apt-get install redis-server`; macOS: `brew install redis`), or run `docker compose up -d redis`, or point REDIS_URL at a Redis you have.'
+          ? ' and redis-server is not installed. Install it (Debian/Ubuntu: `sudo apt-get install redis-server`; macOS: `brew install redis`), or run `docker compose up -d redis` with `REDIS_URL=redis://127.0.0.1:6380` (the compose Redis keeps 6379 free for a host Redis), or point REDIS_URL at a Redis you have.'
           : '. Check REDIS_URL.'),
     );
   }
