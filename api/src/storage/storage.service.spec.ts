@@ -87,11 +87,11 @@ void describe('StorageService (real folder, fake optimiser)', () => {
     const names = [
       `${id}.glb`,
       `${id}.source.glb`,
-      `.${id}.source.glb.4242.deadbeef.tmp`,
       `.${id}.0badc0de.partial`,
+      `.${id}.5eed5eed.partial`,
       `${other}.glb`,
-      `.${other}.source.glb.4242.deadbeef.tmp`,
       `.${other}.0badc0de.partial`,
+      `${other}.source.glb`,
     ];
     await Promise.all(names.map((name) => writeFile(join(dir, name), 'x')));
     await storage.removeModels(id);

@@ -128,19 +128,14 @@ export class StorageService implements OnModuleInit {
   }
 
   /**
-   * Removes a task's models from the store (a task cancelled or failed after the engine wrote
-   * them) and its local leftovers in the work folder: the source, the sidecar's temporary
-   * ".{name}.{pid}.{hex}.tmp", which a killed sidecar leaves behind and the cleanup cron (".glb"
-   * only) would never sweep, and a web model's ".{uuid}.{hex}.partial" left by an api killed
-   * while optimising.
+   * Removes a task's models from the store (a task cancelled or failed after its model arrived)
+   * and its local leftovers in the work folder: the source, and a ".{uuid}.{hex}.partial" (a model
+   * being received from the sidecar, or a web model being optimised) left by an api killed meanwhile.
    */
   async removeModels(taskId: string): Promise<void> {
     const workDir = this.store.workDir;
-    const leftoverPrefix = `.${sourceModelName(taskId)}.`;
     const leftovers = (await readdir(workDir).catch(() => [] as string[])).filter(
-      (name) =>
-        (name.startsWith(leftoverPrefix) && name.endsWith('.tmp')) ||
-        (name.startsWith(`.${taskId}.`) && name.endsWith('.partial')),
+      (name) => name.startsWith(`.${taskId}.`) && name.endsWith('.partial'),
     );
     await Promise.all([
       this.store.remove([sourceModelName(taskId), webModelName(taskId)]),
