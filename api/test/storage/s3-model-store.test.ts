@@ -96,12 +96,24 @@ void describe('models in an S3-compatible bucket (moto_server)', () => {
     const id = randomUUID();
     const source = await readFile(join(GLB_DIR, 'generic-trigger-left.glb'));
     await writeFile(storage.sourcePath(id), source);
-    // The GPU job publishes the source; the web model may then be made by another worker, which
-    // fetches the source from the bucket (none is left in this work folder after the upload).
+    // The GPU job publishes the source and keeps its local copy: its own web-model step reads that,
+    // with no download of what it just uploaded, then removes it.
+    const reads: string[] = [];
+    const read = store.read.bind(store);
+    store.read = (name, range) => {
+      reads.push(name);
+      return read(name, range);
+    };
     await storage.publishSource(id);
-    assert.deepEqual(await readdir(store.workDir), [], 'the source is uploaded, not kept locally');
+    assert.deepEqual(await readdir(store.workDir), [`${id}.source.glb`], 'kept for this process');
     await storage.publishWebModel(id);
+    assert.deepEqual(reads, [], 'the web model was made from the local copy');
     assert.deepEqual(await readdir(store.workDir), [], 'local copies removed once uploaded');
+    // Another worker (no local copy) fetches the source from the bucket.
+    await store.remove([`${id}.glb`]);
+    await storage.publishWebModel(id);
+    assert.deepEqual(reads, [`${id}.source.glb`]);
+    assert.deepEqual(await readdir(store.workDir), []);
 
     const sourceInfo = await store.stat(`${id}.source.glb`);
     const webInfo = await store.stat(`${id}.glb`);
