@@ -148,7 +148,7 @@ export class SidecarStatus {
         throw new InferenceError('UNAVAILABLE', 'Inference sidecar is not running (the api is stopping)');
       }
       if (this.current === 'failed') {
-        throw new InferenceError('UNAVAILABLE', `Inference engine failed to load: ${this.currentMessage}`);
+        throw new InferenceError('UNAVAILABLE', `Inference sidecar cannot take jobs: ${this.currentMessage}`);
       }
       const lease = this.current === 'ready' && !this.jobActive && !this.admissionPaused ? connection() : null;
       if (lease !== null) {
@@ -202,7 +202,7 @@ export class SidecarStatus {
       if (signal?.aborted) throw new InferenceError('CANCELLED', 'Cancelled while waiting for the inference sidecar');
       if (this.current === 'ready' || (this.current === 'busy' && this.jobActive)) return;
       if (this.current === 'failed') {
-        throw new InferenceError('UNAVAILABLE', `Inference engine failed to load: ${this.currentMessage}`);
+        throw new InferenceError('UNAVAILABLE', `Inference sidecar cannot take jobs: ${this.currentMessage}`);
       }
       if (this.stopping) throw new InferenceError('UNAVAILABLE', 'Inference sidecar is stopping');
       const remaining = deadline - this.clock.now();
