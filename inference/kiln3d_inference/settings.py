@@ -158,10 +158,11 @@ class Settings(BaseSettings):
 
 def describe_invalid(error: ValidationError) -> str:
     """One line naming each invalid environment variable and why, e.g.
-    "KILN_TRELLIS2_TEXTURE_SIZE: Value error, texture_size must be 512, 1024, 2048 or 4096"."""
+    "KILN_TRELLIS2_TEXTURE_SIZE: texture_size must be 512, 1024, 2048 or 4096"."""
     problems = []
     for problem in error.errors():
         name = "_".join(str(part) for part in problem["loc"]).upper()
         variable = name if name.startswith(ENV_PREFIX) else ENV_PREFIX + name
-        problems.append(f"{variable}: {problem['msg']}")
+        # pydantic prefixes a validator's own message with "Value error, ": not the user's concern.
+        problems.append(f"{variable}: {problem['msg'].removeprefix('Value error, ')}")
     return "; ".join(problems)

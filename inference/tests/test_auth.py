@@ -94,7 +94,7 @@ def test_a_sidecar_beyond_loopback_refuses_to_start_without_a_token(tmp_path: Pa
         timeout=60,
     )
     assert short.returncode == 2
-    assert "KILN_INFERENCE_TOKEN: Value error, must be at least 16 characters" in short.stderr
+    assert "KILN_INFERENCE_TOKEN: must be at least 16 characters" in short.stderr
 
 
 def test_generate_needs_the_token_and_health_names_what_was_wrong(tmp_path: Path) -> None:

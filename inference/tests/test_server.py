@@ -361,7 +361,7 @@ def test_generate_before_ready_is_refused(tmp_path: Path, sidecar_tmp: Path) -> 
         # Validated at start with every other option, whichever engine runs.
         (
             {"KILN_ENGINE": "inflate", "KILN_TRELLIS2_TEXTURE_SIZE": "3000"},
-            "KILN_TRELLIS2_TEXTURE_SIZE: Value error, texture_size must be",
+            "KILN_TRELLIS2_TEXTURE_SIZE: texture_size must be",
         ),
     ],
 )

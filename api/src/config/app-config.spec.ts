@@ -57,6 +57,11 @@ void describe('loadConfig', () => {
     ['STORAGE_URL', 's3://Bad_Bucket/x'],
     ['STORAGE_PUBLIC_URL', 'ftp://cdn'],
     ['STORAGE_PUBLIC_URL', 'https://cdn.example.com'],
+    ['INFERENCE_URL', '10.0.0.5'],
+    ['INFERENCE_URL', '10.0.0.5:0'],
+    ['INFERENCE_URL', 'https://10.0.0.5:50051'],
+    ['INFERENCE_TOKEN', 'short'],
+    ['INFERENCE_TOKEN', 'a long secret with spaces in it'],
   ];
   for (const [name, value] of bad) {
     void it(`refuses ${name}=${value} with a message naming the variable`, () => {
@@ -66,6 +71,20 @@ void describe('loadConfig', () => {
       );
     });
   }
+
+  void it('takes INFERENCE_URL as host:port, [v6]:port or a unix socket, and INFERENCE_TOKEN of 16+ characters', () => {
+    for (const url of [
+      '10.0.0.5:50051',
+      'grpc://gpu-box:50051',
+      'http://gpu-box:50051',
+      '[fd00::5]:50051',
+      'unix:///run/kiln3d/inference.sock',
+    ]) {
+      assert.equal(loadConfig({ INFERENCE_URL: url }).inferenceUrl, url);
+    }
+    assert.equal(loadConfig({ INFERENCE_TOKEN: '0123456789abcdef' }).inferenceToken, '0123456789abcdef');
+    assert.equal(loadConfig({}).inferenceToken, undefined);
+  });
 
   void it('reads TRUST_PROXY as a hop count, a boolean or an address list', () => {
     assert.equal(loadConfig({ TRUST_PROXY: '1' }).trustProxy, 1);

@@ -298,7 +298,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, root = process.
     redisUrl,
     inferenceEngine: engine,
     simulateSeconds: numberVar(env, 'SIMULATE_SECONDS', 30, 0, 3600),
-    inferenceUrl: optional(env, 'INFERENCE_URL'),
+    inferenceUrl: inferenceUrlVar(env),
     inferenceToken: inferenceTokenVar(env),
     maxQueue: intVar(env, 'MAX_QUEUE', 5, 0, 1000),
     jobTimeoutS: numberVar(env, 'JOB_TIMEOUT_S', 180, 1, 86400),
@@ -328,6 +328,22 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, root = process.
     storage: storageVar(env),
     instantRepeats: boolVar(env, 'INSTANT_REPEATS', true),
   };
+}
+
+/**
+ * INFERENCE_URL: `host:port` (an optional grpc:// or http:// prefix is tolerated), `[v6]:port` or
+ * `unix:///path`. Without a port grpc-js would silently try 443.
+ */
+function inferenceUrlVar(env: NodeJS.ProcessEnv): string | undefined {
+  const url = optional(env, 'INFERENCE_URL');
+  if (url === undefined || url.startsWith('unix:')) return url;
+  const match = /^(?:(?:grpc|http):\/\/)?(?:\[[0-9a-fA-F:.]+\]|[^\s:/[\]]+):(\d{1,5})$/.exec(url);
+  if (match === null || Number(match[1]) < 1 || Number(match[1]) > 65535) {
+    throw new ConfigError(
+      `INFERENCE_URL must be host:port (e.g. 10.0.0.5:50051) or unix:///path/inference.sock, got "${url}"`,
+    );
+  }
+  return url;
 }
 
 /** The sidecar's KILN_INFERENCE_TOKEN checks the same rule (inference/kiln3d_inference/settings.py). */
