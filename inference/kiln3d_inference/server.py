@@ -233,7 +233,8 @@ class Sidecar(pb_grpc.InferenceServicer):
         message = self.message
         job = self.job
         if job is not None and job.stop_requested_at is not None:
-            message = f"task {job.task_id} asked to stop {time.monotonic() - job.stop_requested_at:.0f} s ago"
+            # No task id: Health is open, and the api shows this message on its public /api/health.
+            message = f"the running job was asked to stop {time.monotonic() - job.stop_requested_at:.0f} s ago"
         return pb.HealthResponse(
             state=self.state,
             engine=self.engine_name,

@@ -289,6 +289,7 @@ def test_hang_fault_stays_busy_until_killed_and_sigterm_still_exits(
         health = sidecar.health()
         assert health.state == pb.BUSY
         assert "asked to stop" in health.message
+        assert "t1" not in health.message  # Health is open: it names no task
         refused = list(sidecar.stub.Generate(_request("next"), timeout=5))
         assert refused[0].error.code == pb.INTERNAL
         assert "busy" in refused[0].error.message

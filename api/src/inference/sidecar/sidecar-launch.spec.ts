@@ -9,13 +9,42 @@ import { managedSidecarSpec, sidecarEnvironment } from './sidecar-launch';
 const config = loadConfig({ INFERENCE_ENGINE: 'simulate', SIMULATE_SECONDS: '7', MODELS_DIR: '/srv/models' }, '/srv');
 
 void describe('sidecar launch', () => {
-  void test("the sidecar's environment: the api's own (KILN_* included), config-derived values win, no admin token", () => {
+  void test("the sidecar's environment: an allowlist of the api's own, config-derived values win, no secret of the api's", () => {
+    const secrets = {
+      ADMIN_TOKEN: 'secret',
+      API_KEYS: 'a-very-long-api-key-0123',
+      METRICS_TOKEN: 'metrics-secret',
+      TUNNEL_TOKEN: 'tunnel-secret',
+      REDIS_URL: 'redis://:password@127.0.0.1:6379',
+      AWS_ACCESS_KEY_ID: 'key',
+      AWS_SECRET_ACCESS_KEY: 'secret',
+      CF_ACCESS_AUD: 'aud',
+      INFERENCE_TOKEN: 'the-api-secret-0123456789',
+      NODE_OPTIONS: '--inspect',
+    };
     const env = sidecarEnvironment(config, 'unix:///tmp/kiln3d-x/inference.sock', {
       PATH: '/usr/bin',
       KILN_SIMULATE_FAULT: 'hang',
       KILN_ENGINE: 'trellis2',
-      ADMIN_TOKEN: 'secret',
+      KILN_INFERENCE_TOKEN: 'stray-value-in-the-api-env',
+      PYTHONPATH: '/opt/fake',
+      CUDA_VISIBLE_DEVICES: '1',
+      HF_TOKEN: 'hf_read',
+      OPENBLAS_CORETYPE: 'Haswell',
+      ATTN_BACKEND: 'sdpa',
+      ...secrets,
     });
+    for (const name of Object.keys(secrets)) assert.equal(env[name], undefined, name);
+    assert.equal(env.KILN_INFERENCE_TOKEN, '', "the api's own secret (none), not a stray one");
+    for (const [name, value] of Object.entries({
+      PYTHONPATH: '/opt/fake',
+      CUDA_VISIBLE_DEVICES: '1',
+      HF_TOKEN: 'hf_read',
+      OPENBLAS_CORETYPE: 'Haswell',
+      ATTN_BACKEND: 'sdpa',
+    })) {
+      assert.equal(env[name], value, name);
+    }
     assert.equal(env.PATH, '/usr/bin');
     assert.equal(env.KILN_SIMULATE_FAULT, 'hang');
     assert.equal(env.KILN_ENGINE, 'simulate');

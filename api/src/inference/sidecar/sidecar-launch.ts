@@ -5,16 +5,56 @@ import type { AppConfig } from '../../config/app-config';
 import type { ManagedSidecarSpec } from './managed-sidecar';
 import { SidecarLauncher } from './sidecar-process';
 
-/** Variables of the api's environment that the sidecar has no use for and should not see. */
-const WITHHELD_ENV = new Set([
-  'ADMIN_TOKEN',
-  'AWS_ACCESS_KEY_ID',
-  'AWS_SECRET_ACCESS_KEY',
-  'AWS_SESSION_TOKEN',
-  'INFERENCE_TOKEN',
+/**
+ * The variables of the api's environment a sidecar may see (an allowlist: the api's own secrets,
+ * API_KEYS, METRICS_TOKEN, ADMIN_TOKEN, TUNNEL_TOKEN, REDIS_URL with its password, the bucket's
+ * keys, never reach it): the system's basics, its own KILN_*, Python's, and what CUDA, PyTorch,
+ * Triton, the math libraries and Hugging Face read (HF_TOKEN for gated weights).
+ */
+const SIDECAR_ENV_NAMES = new Set([
+  'PATH',
+  'HOME',
+  'USER',
+  'LOGNAME',
+  'LANG',
+  'LANGUAGE',
+  'TZ',
+  'TMPDIR',
+  'LD_LIBRARY_PATH',
+  'VIRTUAL_ENV',
+  'XDG_CACHE_HOME',
+  'SSL_CERT_FILE',
+  'SSL_CERT_DIR',
+  'REQUESTS_CA_BUNDLE',
+  'OMP_NUM_THREADS',
+  // TRELLIS.2's backend choices (trellis2/modules/attention/config.py, sparse/config.py @ 5565d24).
+  'ATTN_BACKEND',
+  'SPARSE_ATTN_BACKEND',
+  'SPARSE_CONV_BACKEND',
 ]);
+const SIDECAR_ENV_PREFIXES = [
+  'KILN_',
+  'LC_',
+  'PYTHON',
+  'CUDA_',
+  'NVIDIA_',
+  'PYTORCH_',
+  'TORCH_',
+  'TRITON_',
+  'OPENBLAS_',
+  'MKL_',
+  'HF_',
+  'HUGGINGFACE_',
+  'TRANSFORMERS_',
+  'GRPC_',
+];
 
-/** The sidecar's environment: the api's own (every KILN_* included) plus the config-derived KILN_* values. */
+/** Whether the sidecar may see this variable of the api's environment (SIDECAR_ENV_NAMES, SIDECAR_ENV_PREFIXES). */
+export function sidecarMaySee(name: string): boolean {
+  return SIDECAR_ENV_NAMES.has(name) || SIDECAR_ENV_PREFIXES.some((prefix) => name.startsWith(prefix));
+}
+
+/** The sidecar's environment: the allowed part of the api's own (sidecarMaySee), plus the config-derived KILN_* values. */
 export function sidecarEnvironment(
   config: AppConfig,
   listen: string,
@@ -22,7 +62,7 @@ export function sidecarEnvironment(
 ): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [name, value] of Object.entries(base)) {
-    if (value !== undefined && !WITHHELD_ENV.has(name)) env[name] = value;
+    if (value !== undefined && sidecarMaySee(name)) env[name] = value;
   }
   env.KILN_ENGINE = config.inferenceEngine;
   env.KILN_SIMULATE_SECONDS = String(config.simulateSeconds);
