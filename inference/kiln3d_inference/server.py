@@ -234,7 +234,8 @@ class Sidecar(pb_grpc.InferenceServicer):
         job = self.job
         if job is not None and job.stop_requested_at is not None:
             # No task id: Health is open, and the api shows this message on its public /api/health.
-            message = f"the running job was asked to stop {time.monotonic() - job.stop_requested_at:.0f} s ago"
+            waited = time.monotonic() - job.stop_requested_at
+            message = f"the running job was asked to stop {waited:.0f} s ago"
         return pb.HealthResponse(
             state=self.state,
             engine=self.engine_name,
