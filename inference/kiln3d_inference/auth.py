@@ -16,6 +16,8 @@ import threading
 import time
 from collections.abc import Sequence
 
+from kiln3d_inference.proto import inference_pb2 as pb
+
 log = logging.getLogger("kiln3d_inference")
 
 METADATA_KEY = "authorization"
@@ -23,14 +25,6 @@ SCHEME = "Bearer "
 MIN_TOKEN_LENGTH = 16
 # A wrong secret is logged at most this often (seconds): a stranger hammering the port must not fill the log.
 REFUSAL_LOG_INTERVAL_S = 10.0
-
-
-class AuthState:
-    """Mirrors proto `AuthState` (same numbers)."""
-
-    OK = 1
-    MISSING = 2
-    WRONG = 3
 
 
 def listen_needs_token(address: str) -> bool:
@@ -73,16 +67,17 @@ class TokenCheck:
         """Whether calls must carry the secret."""
         return bool(self._token)
 
-    def state(self, metadata: Sequence[tuple[str, str | bytes]] | None) -> int:
-        """AuthState.OK, MISSING or WRONG for a call's metadata (constant time in the secret)."""
+    def state(self, metadata: Sequence[tuple[str, str | bytes]] | None) -> pb.AuthState.ValueType:
+        """AUTH_OK, AUTH_MISSING or AUTH_WRONG (proto AuthState) for a call's metadata, compared in
+        constant time."""
         if not self._token:
-            return AuthState.OK
+            return pb.AUTH_OK
         sent = bearer_token(metadata)
         if sent is None:
-            return AuthState.MISSING
-        return AuthState.OK if hmac.compare_digest(sent.encode(), self._token) else AuthState.WRONG
+            return pb.AUTH_MISSING
+        return pb.AUTH_OK if hmac.compare_digest(sent.encode(), self._token) else pb.AUTH_WRONG
 
-    def note_refusal(self, state: int, peer: str) -> None:
+    def note_refusal(self, state: pb.AuthState.ValueType, peer: str) -> None:
         """Log a refused Generate (at most once per REFUSAL_LOG_INTERVAL_S, with the count since)."""
         with self._lock:
             now = time.monotonic()
@@ -90,5 +85,5 @@ class TokenCheck:
             if now - self._last_logged < REFUSAL_LOG_INTERVAL_S:
                 return
             count, self._unlogged, self._last_logged = self._unlogged, 0, now
-        what = "no inference token" if state == AuthState.MISSING else "a wrong inference token"
+        what = "no inference token" if state == pb.AUTH_MISSING else "a wrong inference token"
         log.warning("Generate refused: %s from %s (%d refusal(s) since the last report)", what, peer, count)

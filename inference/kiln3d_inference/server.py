@@ -38,7 +38,7 @@ import grpc
 from PIL import Image
 
 from kiln3d_inference import __version__
-from kiln3d_inference.auth import AuthState, TokenCheck
+from kiln3d_inference.auth import TokenCheck
 from kiln3d_inference.engines.base import (
     MAX_IMAGE_SIDE,
     RECYCLE_EXIT_CODE,
@@ -246,7 +246,7 @@ class Sidecar(pb_grpc.InferenceServicer):
             message=message,
             pid=os.getpid(),
             version=__version__,
-            auth=pb.AuthState.ValueType(self.auth.state(context.invocation_metadata())),
+            auth=self.auth.state(context.invocation_metadata()),
         )
 
     def Generate(
@@ -254,9 +254,9 @@ class Sidecar(pb_grpc.InferenceServicer):
     ) -> Iterator[pb.GenerateEvent]:
         task_id = request.task_id or "-"
         auth = self.auth.state(context.invocation_metadata())
-        if auth != AuthState.OK:
+        if auth != pb.AUTH_OK:
             self.auth.note_refusal(auth, context.peer())
-            what = "inference token missing" if auth == AuthState.MISSING else "wrong inference token"
+            what = "inference token missing" if auth == pb.AUTH_MISSING else "wrong inference token"
             context.abort(grpc.StatusCode.UNAUTHENTICATED, f"{what} (INFERENCE_TOKEN)")
         refusal = self._refusal()
         if refusal is not None:
@@ -408,13 +408,11 @@ class Sidecar(pb_grpc.InferenceServicer):
             "task %s: start (engine %s, %dx%d)", job.task_id, self.engine_name, image.width, image.height
         )
         outcome = "failed"
-        delivered = False
         try:
             result = engine.generate(image, job.work_dir / MODEL_FILE_NAME, seed, ctx)
             job.outcome_ready = True
-            # The stream reads the file back and sends it (model_events); it removes the folder after.
+            # The stream reads the file back and sends it (model_events); the folder goes with the call.
             events.put(result)
-            delivered = True
             outcome = f"done: {result.triangles} triangles, {result.bytes} bytes"
         except EngineError as exc:
             if exc.code is ErrorCode.INTERNAL:
@@ -435,8 +433,6 @@ class Sidecar(pb_grpc.InferenceServicer):
                 outcome = f"INTERNAL: {type(exc).__name__}: {exc}"
                 events.put(_error_event(ErrorCode.INTERNAL, f"internal error: {type(exc).__name__}: {exc}"))
         finally:
-            if not delivered:
-                job.remove_work_dir()
             self._finish_job(engine, job, outcome)
 
     def _finish_job(self, engine: Engine, job: RunningJob, outcome: str) -> None:

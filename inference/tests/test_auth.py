@@ -12,7 +12,7 @@ from pathlib import Path
 import grpc
 import pytest
 
-from kiln3d_inference.auth import AuthState, TokenCheck, bearer_token, listen_needs_token
+from kiln3d_inference.auth import TokenCheck, bearer_token, listen_needs_token
 from kiln3d_inference.engines.base import GenerateResult
 from kiln3d_inference.proto import inference_pb2 as pb
 from kiln3d_inference.proto import inference_pb2_grpc as pb_grpc
@@ -43,12 +43,12 @@ def test_listening_beyond_loopback_needs_a_token(address: str, needs: bool) -> N
 
 def test_the_token_is_compared_whole() -> None:
     check = TokenCheck(TOKEN)
-    assert check.state([("authorization", f"Bearer {TOKEN}")]) == AuthState.OK
-    assert check.state([("authorization", f"Bearer {TOKEN[:-1]}")]) == AuthState.WRONG
-    assert check.state([("authorization", f"Bearer {TOKEN}x")]) == AuthState.WRONG
-    assert check.state([("x-other", TOKEN)]) == AuthState.MISSING
-    assert check.state(None) == AuthState.MISSING
-    assert TokenCheck("").state(None) == AuthState.OK
+    assert check.state([("authorization", f"Bearer {TOKEN}")]) == pb.AUTH_OK
+    assert check.state([("authorization", f"Bearer {TOKEN[:-1]}")]) == pb.AUTH_WRONG
+    assert check.state([("authorization", f"Bearer {TOKEN}x")]) == pb.AUTH_WRONG
+    assert check.state([("x-other", TOKEN)]) == pb.AUTH_MISSING
+    assert check.state(None) == pb.AUTH_MISSING
+    assert TokenCheck("").state(None) == pb.AUTH_OK
     assert bearer_token([("Authorization", b"Bearer abc")]) == "abc"
 
 

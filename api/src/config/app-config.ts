@@ -203,11 +203,20 @@ function trustProxyVar(raw: string | undefined): string | number | boolean {
   return value;
 }
 
-/** Shortest plain API key accepted: a guessable key would make access control decorative. */
-export const MIN_API_KEY_LENGTH = 16;
+/**
+ * Shortest shared secret accepted (a plain API key, INFERENCE_TOKEN; the sidecar's
+ * KILN_INFERENCE_TOKEN checks the same in inference/kiln3d_inference/settings.py): a guessable one
+ * would make the check decorative.
+ */
+export const MIN_SECRET_LENGTH = 16;
+
+/** A secret long enough (MIN_SECRET_LENGTH) and without whitespace (it travels in a header). */
+function isUsableSecret(secret: string): boolean {
+  return secret.length >= MIN_SECRET_LENGTH && !/\s/.test(secret);
+}
 
 /**
- * API_KEYS: comma-separated keys, each either the key itself (at least MIN_API_KEY_LENGTH
+ * API_KEYS: comma-separated keys, each either the key itself (at least MIN_SECRET_LENGTH
  * characters) or `sha256:<64 hex digits>`, the digest of the key (so the environment need not
  * hold the secret: `printf %s "$KEY" | sha256sum`). Returns the digests, hex.
  */
@@ -226,10 +235,10 @@ function apiKeysVar(env: NodeJS.ProcessEnv): string[] {
       }
       return hashed[1].toLowerCase();
     }
-    if (entry.length < MIN_API_KEY_LENGTH || /\s/.test(entry)) {
+    if (!isUsableSecret(entry)) {
       // The key itself never goes into the message (it would land in a log).
       throw new ConfigError(
-        `API_KEYS: each key must be at least ${MIN_API_KEY_LENGTH} characters with no spaces`,
+        `API_KEYS: each key must be at least ${MIN_SECRET_LENGTH} characters with no spaces`,
       );
     }
     return createHash('sha256').update(entry).digest('hex');
@@ -346,15 +355,12 @@ function inferenceUrlVar(env: NodeJS.ProcessEnv): string | undefined {
   return url;
 }
 
-/** The sidecar's KILN_INFERENCE_TOKEN checks the same rule (inference/kiln3d_inference/settings.py). */
-export const MIN_INFERENCE_TOKEN_LENGTH = 16;
-
-/** INFERENCE_TOKEN: at least MIN_INFERENCE_TOKEN_LENGTH characters, sent as a gRPC header value (no spaces). */
+/** INFERENCE_TOKEN: a usable secret (isUsableSecret), sent as a gRPC header value. */
 function inferenceTokenVar(env: NodeJS.ProcessEnv): string | undefined {
   const token = optional(env, 'INFERENCE_TOKEN');
-  if (token !== undefined && (token.length < MIN_INFERENCE_TOKEN_LENGTH || /\s/.test(token))) {
+  if (token !== undefined && !isUsableSecret(token)) {
     throw new ConfigError(
-      `INFERENCE_TOKEN must be at least ${MIN_INFERENCE_TOKEN_LENGTH} characters with no spaces (e.g. openssl rand -hex 32)`,
+      `INFERENCE_TOKEN must be at least ${MIN_SECRET_LENGTH} characters with no spaces (e.g. openssl rand -hex 32)`,
     );
   }
   return token;

@@ -2,7 +2,7 @@
  * End to end: an api and a sidecar that share no folder, as an owner runs them on two machines or
  * in two containers. The REAL sidecar (inflate engine) is a separate process on TCP, listening on
  * 0.0.0.0 and so required to have a secret, in its own mount namespace where the api's STATIC_DIR
- * is covered by an empty tmpfs (`unshare -m`, as root: ../shared/TOOLCHAIN.md); the api reaches it
+ * is covered by an empty tmpfs (`unshare -m`, as root); the api reaches it
  * by INFERENCE_URL and INFERENCE_TOKEN. The model can only reach the api over the gRPC stream.
  */
 import assert from 'node:assert/strict';

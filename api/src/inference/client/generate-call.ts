@@ -169,7 +169,7 @@ export class GenerateCall {
       try {
         receiver.write(event.modelChunk.offset, event.modelChunk.data);
       } catch (error) {
-        this.reject(error);
+        this.failReceiving(error);
       }
       return;
     }
@@ -199,7 +199,7 @@ export class GenerateCall {
       try {
         receiver.finish(bytes, Buffer.from(sha256));
       } catch (error) {
-        this.reject(error);
+        this.failReceiving(error);
         return;
       }
       this.settle({ triangles, bytes, seconds, engine, seed: Number(seed), ignored: [...ignored] });
@@ -213,7 +213,7 @@ export class GenerateCall {
    * The model could not be received (a damaged stream, a full disk): the job fails INTERNAL and the
    * rpc is cancelled, so the sidecar stops sending. Not an interruption: the sidecar's job is over.
    */
-  private reject(error: unknown): void {
+  private failReceiving(error: unknown): void {
     const failure =
       error instanceof InferenceError
         ? error

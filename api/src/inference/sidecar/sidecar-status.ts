@@ -5,7 +5,6 @@ import type { ServingState__Output } from '../generated/kiln3d/inference/v1/Serv
 import { InferenceError, InferenceHealth, SidecarState } from '../inference.repository';
 import type { SidecarLease, SidecarLogger } from './sidecar';
 
-/** The sidecar's own serving state (proto ServingState) as the api's state; an unset one is still loading. */
 /** What /api/health and the log say when the sidecar's Health reports it would refuse this api's secret. */
 const AUTH_REFUSALS: Partial<Record<AuthState__Output, string>> = {
   AUTH_MISSING:
@@ -14,6 +13,7 @@ const AUTH_REFUSALS: Partial<Record<AuthState__Output, string>> = {
     'the sidecar refuses this api\'s INFERENCE_TOKEN (wrong secret): it must equal the sidecar\'s KILN_INFERENCE_TOKEN',
 };
 
+/** The sidecar's own serving state (proto ServingState) as the api's state; an unset one is still loading. */
 const SERVING_STATES: Record<ServingState__Output, SidecarState> = {
   SERVING_STATE_UNSPECIFIED: 'loading',
   LOADING: 'loading',
