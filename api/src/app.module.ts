@@ -10,7 +10,7 @@ import { InferenceModule } from './inference/inference.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { RedisModule } from './redis/redis.module';
 import { StorageModule } from './storage/storage.module';
-import { GenerationWorkerModule } from './tasks/queue/generation-worker.module';
+import { GenerationWorkerModule } from './tasks/run/generation-worker.module';
 import { TasksModule } from './tasks/tasks.module';
 
 @Module({})

@@ -21,7 +21,7 @@ import { NestFactory } from '@nestjs/core';
 import { FileInterceptor } from '@nestjs/platform-express';
 import { memoryStorage } from 'multer';
 import { ApiError } from '../../src/common/api-error';
-import { inspectImage, normaliseImage } from '../../src/generate/image-normaliser';
+import { inspectImage, normaliseImage } from '../../src/tasks/intake/image-normaliser';
 
 @Controller('api')
 class BareUploadController {

@@ -63,7 +63,7 @@ export interface AppConfig {
   gpus: string[];
   /** Where models live (STORAGE_URL): the STATIC_DIR folder, or an S3-compatible bucket. */
   storage: StorageTarget;
-  /** Instant repeats (generate/repeat-registry.ts): on by default; INSTANT_REPEATS=off makes every request a job. */
+  /** Instant repeats (tasks/repeats/repeat-registry.ts): on by default; INSTANT_REPEATS=off makes every request a job. */
   instantRepeats: boolean;
 }
 

@@ -1,6 +1,5 @@
 import { DynamicModule, Global, Module } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from './app-config';
-import { ConfigController } from './config.controller';
 
 /** Provides the AppConfig that main.ts validated before anything else started. */
 @Global()
@@ -9,7 +8,6 @@ export class ConfigModule {
   static forRoot(config: AppConfig): DynamicModule {
     return {
       module: ConfigModule,
-      controllers: [ConfigController],
       providers: [{ provide: APP_CONFIG, useValue: config }],
       exports: [APP_CONFIG],
     };

@@ -29,17 +29,17 @@ import { requestBaseUrl } from '../common/public-url';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { UploadRateLimited } from '../limits/upload-rate-limited.decorator';
 import { GenerateAcceptedDto, GenerateDoneDto, GenerateUploadDto } from './generate.dto';
-import { GenerateService } from './generate.service';
+import { TaskIntakeService } from '../tasks/intake/task-intake.service';
 import { ImageUploadInterceptor } from './image-upload.interceptor';
 
-/** POST /api/generate: the route's contract; GenerateService does the work. */
+/** POST /api/generate: the route's contract; TaskIntakeService does the work. */
 @ApiTags('generate')
 @AccessControlled()
 @Controller('api/generate')
 export class GenerateController {
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    private readonly generation: GenerateService,
+    private readonly generation: TaskIntakeService,
   ) {}
 
   @Post()

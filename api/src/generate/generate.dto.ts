@@ -1,3 +1,4 @@
+import type { TaskAccepted, TaskDone } from '../tasks/intake/task-intake.service';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import {
   DEFAULT_OPTIONS,
@@ -6,7 +7,7 @@ import {
   MIN_FACES,
   QUALITIES,
   TEXTURE_SIZES,
-} from './generation-options';
+} from '../tasks/options/generation-options';
 
 export class GenerateUploadDto {
   @ApiProperty({
@@ -45,7 +46,7 @@ export class GenerateUploadDto {
   faces?: number;
 }
 
-export class GenerateAcceptedDto {
+export class GenerateAcceptedDto implements TaskAccepted {
   @ApiProperty({ example: true })
   success!: true;
   @ApiProperty({ example: '3f0c2a4e-8d1b-4c6e-9a7f-2b5d8e1c4a90', format: 'uuid' })
@@ -62,7 +63,7 @@ export class GenerateAcceptedDto {
   queue_position!: number;
 }
 
-export class GenerateDoneDto {
+export class GenerateDoneDto implements TaskDone {
   @ApiProperty({ example: true })
   success!: true;
   @ApiProperty({ example: 'https://api.example.com/static/3f0c2a4e-8d1b-4c6e-9a7f-2b5d8e1c4a90.glb' })

@@ -2,7 +2,7 @@ import { Controller, Get } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiInternalErrorResponse } from '../common/error-body.dto';
 import { QualityPresetsDto } from './qualities.dto';
-import { QualityPresetsService } from './quality-presets.service';
+import { QualityPresetsService } from '../tasks/options/quality-presets.service';
 
 /** GET /api/qualities: the quality presets and which of them fit this GPU; public like /api/config. */
 @ApiTags('generate')

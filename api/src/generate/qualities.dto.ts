@@ -1,6 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { QUALITIES, type Quality } from './generation-options';
-import type { QualityPreset, QualityPresets } from './quality-presets.service';
+import { QUALITIES, type Quality } from '../tasks/options/generation-options';
+import type { QualityPreset, QualityPresets } from '../tasks/options/quality-presets.service';
 
 export class QualityPresetDto implements QualityPreset {
   @ApiProperty({ enum: QUALITIES })

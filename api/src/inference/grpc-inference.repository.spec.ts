@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { Logger } from '@nestjs/common';
 import { join } from 'node:path';
 import { FakeCall, fakeManagedSidecar, isInferenceError, modelDir } from '../../test/inference/fakes';
-import { streamFailureError } from './client/generate-call';
+import { streamFailureError } from './job/generate-call';
 import type { GenerateEvent__Output } from './generated/kiln3d/inference/v1/GenerateEvent';
 import { GrpcInferenceRepository } from './grpc-inference.repository';
 import { InferenceJob, InferenceProgress } from './inference.repository';

@@ -1,6 +1,6 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { Clock } from '../common/clock';
-import { GenerateCall } from './client/generate-call';
+import { GenerateCall } from './job/generate-call';
 import {
   InferenceHealth,
   InferenceJob,

@@ -12,7 +12,7 @@ export const RedisKeys = {
   image: (taskId: string) => `${PREFIX}image:${taskId}`,
   /** Hash of a task's latest voxel preview (coords, stage, resolution, count, rev); the task's TTL. */
   preview: (taskId: string) => `${PREFIX}preview:${taskId}`,
-  /** Instant repeats: the task holding a request key (generate/repeat-registry.ts); RETENTION_HOURS. */
+  /** Instant repeats: the task holding a request key (tasks/repeats/repeat-registry.ts); RETENTION_HOURS. */
   repeat: (key: string) => `${PREFIX}repeat:${key}`,
   /** Sorted set of admitted, unfinished task ids (score = admission time, ms). */
   admission: `${PREFIX}admission`,
@@ -20,7 +20,7 @@ export const RedisKeys = {
   admissionClients: `${PREFIX}admission-clients`,
   /** rate-limiter-flexible's key prefix for uploads per client per minute (it appends ":<client key>"). */
   uploadRatePrefix: `${PREFIX}upload-rate`,
-  /** Recent GPU-part durations (s) of one quality preset, newest first (tasks/queue/job-durations.ts). */
+  /** Recent GPU-part durations (s) of one quality preset, newest first (tasks/options/job-durations.ts). */
   durations: (quality: string) => `${PREFIX}durations:${quality}`,
   /** "<engine> on <device>" that measured the durations; another one drops them (RECORD_DURATION_LUA). */
   durationProfile: `${PREFIX}durations-profile`,

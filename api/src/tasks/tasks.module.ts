@@ -5,13 +5,16 @@ import { Clock } from '../common/clock';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { RedisKeys } from '../redis/redis-keys';
 import { StorageModule } from '../storage/storage.module';
+import { TaskIntakeService } from './intake/task-intake.service';
+import { QualityPresetsService } from './options/quality-presets.service';
+import { RepeatRegistry } from './repeats/repeat-registry';
 import { AdmissionService, RESERVATION_GRACE, RESERVATION_GRACE_MS } from './admission/admission.service';
-import { JobDurationsService } from './queue/job-durations.service';
+import { JobDurationsService } from './options/job-durations.service';
 import { GENERATION_QUEUE, QUEUE_SETTINGS, WEB_MODEL_QUEUE } from './queue/job-names';
 import { TaskEventsService } from './events/task-events.service';
 import { QueuePositionsService } from './queue/queue-positions.service';
 import { TaskQueueService } from './queue/task-queue.service';
-import { RunningJobsService } from './run/running-jobs.service';
+import { RunningJobsService } from './jobs/running-jobs.service';
 import { PreviewStore } from './state/preview-store.service';
 import { TaskStore } from './state/task-store.service';
 import { TaskStreamService } from './stream/task-stream.service';
@@ -59,6 +62,9 @@ import { WorkerRegistry } from './workers/worker-registry.service';
     RunningJobsService,
     TaskQueueService,
     WorkerRegistry,
+    TaskIntakeService,
+    QualityPresetsService,
+    RepeatRegistry,
   ],
   exports: [
     BullModule,
@@ -73,6 +79,8 @@ import { WorkerRegistry } from './workers/worker-registry.service';
     Clock,
     QueuePositionsService,
     WorkerRegistry,
+    TaskIntakeService,
+    QualityPresetsService,
   ],
 })
 export class TasksModule {}

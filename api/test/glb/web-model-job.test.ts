@@ -9,7 +9,7 @@ import type { InferenceJob, InferenceResult } from '../../src/inference/inferenc
 import { TaskEventsService } from '../../src/tasks/events/task-events.service';
 import { TaskQueueService } from '../../src/tasks/queue/task-queue.service';
 import type { TaskRecord } from '../../src/tasks/state/task-snapshot';
-import { GenerationWorkerModule } from '../../src/tasks/queue/generation-worker.module';
+import { GenerationWorkerModule } from '../../src/tasks/run/generation-worker.module';
 import { TasksModule } from '../../src/tasks/tasks.module';
 import { RedisModule } from '../../src/redis/redis.module';
 import { AdmissionService } from '../../src/tasks/admission/admission.service';

@@ -14,7 +14,7 @@ import { after, before, describe, test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { Clock } from '../../src/common/clock';
-import { GenerateCall } from '../../src/inference/client/generate-call';
+import { GenerateCall } from '../../src/inference/job/generate-call';
 import { PROTO_LOADER_OPTIONS, findProtoFile } from '../../src/inference/client/inference-proto';
 import { GrpcSidecarTransportFactory, type SidecarTransport } from '../../src/inference/client/sidecar-transport';
 import type { ProtoGrpcType } from '../../src/inference/generated/inference';

@@ -7,7 +7,7 @@ import { RedisKeys } from '../../src/redis/redis-keys';
 import { GENERATION_QUEUE } from '../../src/tasks/queue/job-names';
 import { QueuePositionsService } from '../../src/tasks/queue/queue-positions.service';
 import { TaskQueueService } from '../../src/tasks/queue/task-queue.service';
-import { RunningJobsService } from '../../src/tasks/run/running-jobs.service';
+import { RunningJobsService } from '../../src/tasks/jobs/running-jobs.service';
 import { TEST_REDIS_URL, sleep, tempDir, waitFor } from '../support/env';
 import { FakeInference, heldJob, succeed } from '../support/fake-inference';
 import { useTasksHarness } from '../support/tasks-harness';

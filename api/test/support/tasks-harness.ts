@@ -14,7 +14,7 @@ import { GENERATION_QUEUE } from '../../src/tasks/queue/job-names';
 import { TaskQueueService } from '../../src/tasks/queue/task-queue.service';
 import type { TaskRecord } from '../../src/tasks/state/task-snapshot';
 import { TaskStore } from '../../src/tasks/state/task-store.service';
-import { GenerationWorkerModule } from '../../src/tasks/queue/generation-worker.module';
+import { GenerationWorkerModule } from '../../src/tasks/run/generation-worker.module';
 import { TasksModule } from '../../src/tasks/tasks.module';
 import { clearKilnKeys } from './env';
 import { type FakeInference, fakeInferenceModule, succeed } from './fake-inference';

@@ -5,8 +5,8 @@ import { Clock } from '../../common/clock';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config';
 import { RedisKeys } from '../../redis/redis-keys';
 import { RedisService } from '../../redis/redis.service';
-import { JobDurationsService } from '../queue/job-durations.service';
-import { retryAfterSeconds } from '../queue/job-durations';
+import { JobDurationsService } from '../options/job-durations.service';
+import { retryAfterSeconds } from '../options/job-durations';
 import { RECONCILE_SLOTS_LUA, RESERVE_SLOT_LUA } from './admission.lua';
 
 /**

@@ -2,7 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { InjectQueue } from '@nestjs/bull';
 import type { Queue } from 'bull';
 import { TaskStore } from '../state/task-store.service';
-import { JobDurationsService } from './job-durations.service';
+import { JobDurationsService } from '../options/job-durations.service';
 import { GENERATION_QUEUE } from './job-names';
 
 /**

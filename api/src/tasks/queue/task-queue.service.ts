@@ -4,7 +4,7 @@ import type { Queue } from 'bull';
 import { ApiError, CANCELLED_HTTP_STATUS, ErrorMessage } from '../../common/api-error';
 import { Clock } from '../../common/clock';
 import { AdmissionService } from '../admission/admission.service';
-import { RunningJobsService } from '../run/running-jobs.service';
+import { RunningJobsService } from '../jobs/running-jobs.service';
 import type { TaskOptionsRecord, TaskState } from '../state/task-snapshot';
 import { TaskStore } from '../state/task-store.service';
 import { GENERATION_QUEUE, JobName, generateJobOptions, type JobPayloads } from './job-names';
@@ -55,7 +55,7 @@ export class TaskQueueService implements OnModuleInit, OnModuleDestroy {
   /**
    * Stores the admitted task and its image, enqueues its job; returns the state to answer with.
    * On a failure a task already stored ends failed 500 and the error is thrown; the queue slot
-   * is the caller's to give back (GenerateService.submit owns it from admission on).
+   * is the caller's to give back (TaskIntakeService.submit owns it from admission on).
    * The task is stored before its job is added (a job found by a worker before its task exists
    * would be skipped and its task never run; Bull's add is its own script, so no MULTI holds
    * both): a crash between the two writes leaves an orphan that reconcile() enqueues.

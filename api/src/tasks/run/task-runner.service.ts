@@ -9,7 +9,7 @@ import {
   QUALITIES,
   QUALITY_PIPELINE_TYPES,
   type Quality,
-} from '../../generate/generation-options';
+} from '../options/generation-options';
 import {
   InferenceError,
   type InferenceJob,
@@ -18,7 +18,7 @@ import {
 } from '../../inference/inference.repository';
 import { StorageService } from '../../storage/storage.service';
 import { sourceModelName, webModelName } from '../../storage/model-names';
-import { JobDurationsService } from '../queue/job-durations.service';
+import { JobDurationsService } from '../options/job-durations.service';
 import {
   type JobStatus,
   WEB_MODEL_QUEUE,
@@ -33,7 +33,7 @@ import { TaskStore } from '../state/task-store.service';
 import { mapInferenceError } from './inference-error-mapping';
 import { PreviewPublisher } from './preview-publisher';
 import { ProgressPublisher } from './progress-publisher';
-import { RunningJobsService } from './running-jobs.service';
+import { RunningJobsService } from '../jobs/running-jobs.service';
 
 /** A task's options as the job's (a task stored before options existed runs with the engine's settings, seed 0). */
 function jobOptions(

@@ -25,7 +25,7 @@ export interface TaskPreviewRecord {
   bytes: number;
 }
 
-/** The generation options a task runs with (generate/generation-options.ts), as stored and shown. */
+/** The generation options a task runs with (tasks/options/generation-options.ts), as stored and shown. */
 export interface TaskOptionsRecord {
   quality: string;
   seed: number;

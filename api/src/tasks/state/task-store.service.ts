@@ -3,7 +3,7 @@ import { ApiError, ErrorMessage } from '../../common/api-error';
 import { Clock } from '../../common/clock';
 import { RedisKeys } from '../../redis/redis-keys';
 import { RedisService } from '../../redis/redis.service';
-import type { DurationEstimates } from '../queue/job-durations';
+import type { DurationEstimates } from '../options/job-durations';
 import { REFRESH_POSITIONS_LUA, UPDATE_TASK_LUA } from './task-store.lua';
 import { isTaskId } from '../../storage/model-names';
 import type { TaskOptionsRecord, TaskPatch, TaskRecord, TaskState, TaskStatus } from './task-snapshot';
@@ -53,7 +53,7 @@ export class TaskStore {
   }
 
   /**
-   * Stores a task that is finished from the start (an instant repeat: generate/repeat-registry.ts),
+   * Stores a task that is finished from the start (an instant repeat: tasks/repeats/repeat-registry.ts),
    * event id 1. Its admission slot is the caller's to release.
    */
   async createFinished(record: TaskRecord): Promise<TaskState> {

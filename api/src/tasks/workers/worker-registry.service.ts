@@ -15,7 +15,7 @@ import { InferenceRepository } from '../../inference/inference.repository';
 import { RedisKeys } from '../../redis/redis-keys';
 import { RedisService } from '../../redis/redis.service';
 import { ModelStore, ModelStoreUnavailableError } from '../../storage/model-store';
-import { RunningJobsService } from '../run/running-jobs.service';
+import { RunningJobsService } from '../jobs/running-jobs.service';
 
 /** How often a process renews its heartbeat. */
 export const HEARTBEAT_MS = 2_000;

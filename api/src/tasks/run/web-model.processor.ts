@@ -1,9 +1,9 @@
 import { BeforeApplicationShutdown, Logger, OnApplicationBootstrap, OnModuleInit } from '@nestjs/common';
 import { InjectQueue, OnQueueFailed, Process, Processor } from '@nestjs/bull';
 import type { Job, Queue } from 'bull';
-import { TaskRunner } from '../run/task-runner.service';
+import { TaskRunner } from './task-runner.service';
 import { assertOneHandlerPerJob } from './job-handlers';
-import { type JobStatus, WEB_MODEL_QUEUE, WebModelJobName, type WebModelPayload } from './job-names';
+import { type JobStatus, WEB_MODEL_QUEUE, WebModelJobName, type WebModelPayload } from '../queue/job-names';
 
 type WebModelJob = Job<WebModelPayload>;
 

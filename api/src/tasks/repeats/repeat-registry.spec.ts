@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { loadConfig } from '../config/app-config';
-import { DEFAULT_OPTIONS } from './generation-options';
+import { loadConfig } from '../../config/app-config';
+import { DEFAULT_OPTIONS } from '../options/generation-options';
 import { RepeatRegistry } from './repeat-registry';
 
 void describe('RepeatRegistry.keyOf', () => {

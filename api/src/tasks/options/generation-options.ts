@@ -1,4 +1,4 @@
-import { ApiError } from '../common/api-error';
+import { ApiError } from '../../common/api-error';
 
 /**
  * The generation options of POST /api/generate (docs/design.md, HTTP contract): optional

@@ -1,5 +1,5 @@
 import sharp from 'sharp';
-import { ApiError, ErrorMessage } from '../common/api-error';
+import { ApiError, ErrorMessage } from '../../common/api-error';
 
 /** Formats accepted, judged by decoding the bytes (never by the name or Content-Type). */
 export const ACCEPTED_FORMATS = ['jpeg', 'png', 'webp'] as const;

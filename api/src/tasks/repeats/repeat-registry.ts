@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { APP_CONFIG, type AppConfig } from '../config/app-config';
-import { RedisKeys } from '../redis/redis-keys';
-import { RedisService } from '../redis/redis.service';
-import { OPTION_FIELDS, type GenerationOptions } from './generation-options';
+import { APP_CONFIG, type AppConfig } from '../../config/app-config';
+import { RedisKeys } from '../../redis/redis-keys';
+import { RedisService } from '../../redis/redis.service';
+import { OPTION_FIELDS, type GenerationOptions } from '../options/generation-options';
 
 /**
  * Instant repeats (docs/design.md, HTTP contract): a request's key is the hash of its normalised

@@ -13,7 +13,7 @@ import {
   previewBytesPerAxis,
 } from '../inference.repository';
 import type { SidecarLease, SidecarLogger } from '../sidecar/sidecar';
-import { GenerateCallHandle, StreamFailure } from './sidecar-transport';
+import { GenerateCallHandle, StreamFailure } from '../client/sidecar-transport';
 import { ModelReceiver } from './model-receiver';
 
 /** The proto's stages as the port's; STAGE_UNSPECIFIED keeps the stage already reached. */

@@ -4,8 +4,8 @@ import { crc32 } from 'node:zlib';
 import sharp from 'sharp';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { ApiError } from '../common/api-error';
-import { SAMPLES_DIR } from '../../test/support/env';
+import { ApiError } from '../../common/api-error';
+import { SAMPLES_DIR } from '../../../test/support/env';
 import { type NormalisedImage, inspectImage, normaliseImage } from './image-normaliser';
 
 const unsupported = (error: unknown): boolean =>

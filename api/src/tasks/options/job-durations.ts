@@ -1,4 +1,4 @@
-import { QUALITIES, type Quality } from '../../generate/generation-options';
+import { QUALITIES, type Quality } from './generation-options';
 
 /**
  * Job durations (docs/design.md, Queue): measured per quality preset on the running engine and

@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { JobName } from './job-names';
+import { JobName } from '../queue/job-names';
 
 /** Where @nestjs/bull's @Process() keeps its options (on the method); checked by a unit spec. */
 export const BULL_PROCESS_METADATA = 'bull:module_queue_process';

@@ -1,8 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { ApiError } from '../common/api-error';
-import { APP_CONFIG, type AppConfig } from '../config/app-config';
-import { JobDurationsService } from '../tasks/queue/job-durations.service';
-import { estimateDurations, meanDuration, presetFits } from '../tasks/queue/job-durations';
+import { ApiError } from '../../common/api-error';
+import { APP_CONFIG, type AppConfig } from '../../config/app-config';
+import { JobDurationsService } from './job-durations.service';
+import { estimateDurations, meanDuration, presetFits } from './job-durations';
 import { DEFAULT_OPTIONS, QUALITIES, QUALITY_PIPELINE_TYPES, type Quality } from './generation-options';
 
 /** One quality preset as GET /api/qualities lists it. */

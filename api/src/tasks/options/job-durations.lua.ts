@@ -1,5 +1,5 @@
 /**
- * Records one job duration (tasks/queue/job-durations.ts) in one step across api processes: the
+ * Records one job duration (tasks/options/job-durations.ts) in one step across api processes: the
  * samples belong to the engine and device that measured them, so a sample from another profile
  * (a new GPU, another engine) first drops every quality's samples; each list keeps the newest
  * DURATION_SAMPLES and expires DURATION_TTL_S after its last sample.

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config';
 import { type InferenceHealth, InferenceRepository } from '../../inference/inference.repository';
-import { QUALITIES, type Quality } from '../../generate/generation-options';
+import { QUALITIES, type Quality } from './generation-options';
 import { RedisKeys } from '../../redis/redis-keys';
 import { RedisService } from '../../redis/redis.service';
 import {

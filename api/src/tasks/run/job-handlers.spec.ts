@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { Process } from '@nestjs/bull';
 import { GenerationProcessor } from './generation.processor';
 import { assertOneHandlerPerJob, handledJobNames } from './job-handlers';
-import { JobName } from './job-names';
+import { JobName } from '../queue/job-names';
 
 void describe('job handlers', () => {
   void it('the real processor handles every job name exactly once', () => {

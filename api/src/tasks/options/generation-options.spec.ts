@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ApiError } from '../common/api-error';
+import { ApiError } from '../../common/api-error';
 import { DEFAULT_OPTIONS, parseGenerationOptions } from './generation-options';
 
 void describe('parseGenerationOptions', () => {

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import sharp from 'sharp';
-import { ApiError, ErrorMessage } from '../common/api-error';
-import type { AdmissionService } from '../tasks/admission/admission.service';
-import { GenerateService } from './generate.service';
-import type { QualityPresetsService } from './quality-presets.service';
+import { ApiError, ErrorMessage } from '../../common/api-error';
+import type { AdmissionService } from '../admission/admission.service';
+import { TaskIntakeService } from './task-intake.service';
+import type { QualityPresetsService } from '../options/quality-presets.service';
 
 /** An admission whose queue is full: every admit() is the contract's 503 (admission.service.ts). */
 class FullAdmission {
@@ -18,14 +18,14 @@ class FullAdmission {
   }
 }
 
-function service(admission: FullAdmission): GenerateService {
+function service(admission: FullAdmission): TaskIntakeService {
   // Neither is reached: every case ends at the header, the thumbnail or admission.
   const unused = {} as never;
   // Every preset fits (no job measured yet): the quality check passes.
   const presets = {
     refusal: (): Promise<undefined> => Promise.resolve(undefined),
   } as unknown as QualityPresetsService;
-  return new GenerateService(
+  return new TaskIntakeService(
     admission as unknown as AdmissionService,
     unused,
     unused,
@@ -46,7 +46,7 @@ const solid = (alpha: number) =>
     .png()
     .toBuffer();
 
-void describe('GenerateService.submit while the queue is full (issue 11)', () => {
+void describe('TaskIntakeService.submit while the queue is full (issue 11)', () => {
   for (const [name, make] of [
     ['one colour', () => solid(1)],
     ['fully transparent', () => solid(0)],

@@ -1,26 +1,43 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
-import { ApiError, ErrorMessage } from '../common/api-error';
-import { limitKey } from '../common/client-address';
-import { Clock } from '../common/clock';
-import { APP_CONFIG, type AppConfig } from '../config/app-config';
-import { InferenceRepository } from '../inference/inference.repository';
-import { StorageService } from '../storage/storage.service';
-import { absoluteUrl } from '../common/public-url';
-import { AdmissionService } from '../tasks/admission/admission.service';
-import { TaskEventsService } from '../tasks/events/task-events.service';
-import { TaskQueueService } from '../tasks/queue/task-queue.service';
-import { isTerminal, type TaskState } from '../tasks/state/task-snapshot';
-import { TaskStore } from '../tasks/state/task-store.service';
-import type { GenerateAcceptedDto, GenerateDoneDto } from './generate.dto';
-import { type GenerationOptions, parseGenerationOptions } from './generation-options';
-import { QualityPresetsService } from './quality-presets.service';
-import { RepeatRegistry } from './repeat-registry';
+import { ApiError, ErrorMessage } from '../../common/api-error';
+import { limitKey } from '../../common/client-address';
+import { Clock } from '../../common/clock';
+import { APP_CONFIG, type AppConfig } from '../../config/app-config';
+import { InferenceRepository } from '../../inference/inference.repository';
+import { StorageService } from '../../storage/storage.service';
+import { absoluteUrl } from '../../common/public-url';
+import { AdmissionService } from '../admission/admission.service';
+import { TaskEventsService } from '../events/task-events.service';
+import { TaskQueueService } from '../queue/task-queue.service';
+import { isTerminal, type TaskState } from '../state/task-snapshot';
+import { TaskStore } from '../state/task-store.service';
+import { type GenerationOptions, parseGenerationOptions } from '../options/generation-options';
+import { QualityPresetsService } from '../options/quality-presets.service';
+import { RepeatRegistry } from '../repeats/repeat-registry';
 import { type ImageHeader, inspectImage, normaliseImage, refuseBlank } from './image-normaliser';
 
+/** 202's body: the task is queued (or shares an unfinished task's job). */
+export interface TaskAccepted {
+  success: true;
+  task_id: string;
+  /** The task's SSE stream, absolute against the request's origin. */
+  status_url: string;
+  /** Place among waiting tasks (1 = runs next); 0 when it is already running. */
+  queue_position: number;
+}
+
+/** 200's body (?wait=true): the model is ready. */
+export interface TaskDone {
+  success: true;
+  model_url: string;
+  /** Seconds from the start of processing to the model being served. */
+  generation_time: number;
+  task_id: string;
+}
+
 /** What POST /api/generate answers: 202 with the task at once, or 200 with the model (?wait=true). */
-export type GenerateOutcome =
-  { httpStatus: 202; body: GenerateAcceptedDto } | { httpStatus: 200; body: GenerateDoneDto };
+export type GenerateOutcome = { httpStatus: 202; body: TaskAccepted } | { httpStatus: 200; body: TaskDone };
 
 /**
  * One upload becomes one queued task (docs/design.md, HTTP contract): the image header and a
@@ -32,7 +49,7 @@ export type GenerateOutcome =
  * back. Then the task is stored and enqueued.
  */
 @Injectable()
-export class GenerateService {
+export class TaskIntakeService {
   private readonly logger = new Logger('Upload');
 
   constructor(
@@ -258,7 +275,7 @@ export class GenerateService {
     }
   }
 
-  private async waitForModel(taskId: string, baseUrl: string): Promise<GenerateDoneDto> {
+  private async waitForModel(taskId: string, baseUrl: string): Promise<TaskDone> {
     const final = await this.events.waitForTerminal(taskId);
     if (!final) throw new ApiError(500, ErrorMessage.internal);
     const record = final.record;

@@ -1,6 +1,6 @@
 import { Controller, Get, Inject } from '@nestjs/common';
 import { ApiOkResponse, ApiProperty, ApiTags } from '@nestjs/swagger';
-import { APP_CONFIG, type AppConfig } from './app-config';
+import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { ApiInternalErrorResponse } from '../common/error-body.dto';
 
 export class PublicConfigDto {

@@ -7,8 +7,8 @@ import {
 } from '@nestjs/common';
 import { InjectQueue, OnQueueFailed, OnQueueStalled, Process, Processor } from '@nestjs/bull';
 import type { Job, Queue } from 'bull';
-import { RunningJobsService } from '../run/running-jobs.service';
-import { TaskRunner } from '../run/task-runner.service';
+import { RunningJobsService } from '../jobs/running-jobs.service';
+import { TaskRunner } from './task-runner.service';
 import { assertOneHandlerPerJob } from './job-handlers';
 import {
   GENERATION_QUEUE,
@@ -17,8 +17,8 @@ import {
   generateJobOptions,
   type JobPayloads,
   type JobStatus,
-} from './job-names';
-import { QueuePositionsService } from './queue-positions.service';
+} from '../queue/job-names';
+import { QueuePositionsService } from '../queue/queue-positions.service';
 
 /**
  * How often the positions are refreshed for stalled jobs: a task whose job's lock lapsed reads

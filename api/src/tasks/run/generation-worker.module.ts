@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { TaskRunner } from '../run/task-runner.service';
+import { TaskRunner } from './task-runner.service';
 import { TasksModule } from '../tasks.module';
 import { GenerationProcessor } from './generation.processor';
 import { WebModelProcessor } from './web-model.processor';
