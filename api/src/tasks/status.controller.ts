@@ -28,7 +28,7 @@ import { AccessControlled } from '../access/access-controlled.decorator';
 import { ApiInternalErrorResponse, ErrorBodyDto } from '../common/error-body.dto';
 import { requestBaseUrl } from '../common/public-url';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
-import { TaskQueueService } from './queue/task-queue.service';
+import { TaskLifecycle } from './lifecycle/task-lifecycle.service';
 import { PreviewStore } from './state/preview-store.service';
 import { toTaskView, type TaskView } from './state/task-snapshot';
 import { TaskStore } from './state/task-store.service';
@@ -36,7 +36,7 @@ import { TaskStreamService } from './stream/task-stream.service';
 import { TaskViewDto } from './task-view.dto';
 
 /**
- * The task routes: decorators and one service call each (TaskStreamService, TaskStore, TaskQueueService).
+ * The task routes: decorators and one service call each (TaskStreamService, TaskStore, TaskLifecycle).
  * All under the optional access control (AccessControlled), like POST /api/generate.
  */
 @ApiTags('tasks')
@@ -48,7 +48,7 @@ export class StatusController {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly tasks: TaskStore,
     private readonly streams: TaskStreamService,
-    private readonly queue: TaskQueueService,
+    private readonly lifecycle: TaskLifecycle,
     private readonly previews: PreviewStore,
   ) {}
 
@@ -159,7 +159,7 @@ export class StatusController {
   @ApiNotFoundResponse({ type: ErrorBodyDto, description: '"Task not found"' })
   @ApiResponse({ status: 409, type: ErrorBodyDto, description: '"Task already finished"' })
   async cancel(@Param('taskId') taskId: string, @Req() req: Request): Promise<TaskView> {
-    const state = await this.queue.cancel(taskId);
+    const state = await this.lifecycle.cancel(taskId);
     return toTaskView(state.record, requestBaseUrl(this.config.publicBaseUrl, req));
   }
 }

@@ -6,13 +6,14 @@ import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { RedisKeys } from '../redis/redis-keys';
 import { StorageModule } from '../storage/storage.module';
 import { TaskIntakeService } from './intake/task-intake.service';
+import { TaskLifecycle } from './lifecycle/task-lifecycle.service';
 import { QualityPresetsService } from './options/quality-presets.service';
 import { RepeatRegistry } from './repeats/repeat-registry';
 import { AdmissionService, RESERVATION_GRACE, RESERVATION_GRACE_MS } from './admission/admission.service';
 import { JobDurationsService } from './options/job-durations.service';
 import { GENERATION_QUEUE, QUEUE_SETTINGS, WEB_MODEL_QUEUE } from './queue/job-names';
 import { TaskEventsService } from './events/task-events.service';
-import { QueuePositionsService } from './queue/queue-positions.service';
+import { QueuePositionsService } from './lifecycle/queue-positions.service';
 import { TaskQueueService } from './queue/task-queue.service';
 import { RunningJobsService } from './jobs/running-jobs.service';
 import { PreviewStore } from './state/preview-store.service';
@@ -61,6 +62,7 @@ import { WorkerRegistry } from './workers/worker-registry.service';
     QueuePositionsService,
     RunningJobsService,
     TaskQueueService,
+    TaskLifecycle,
     WorkerRegistry,
     TaskIntakeService,
     QualityPresetsService,
@@ -71,6 +73,7 @@ import { WorkerRegistry } from './workers/worker-registry.service';
     StorageModule,
     TaskEventsService,
     TaskQueueService,
+    TaskLifecycle,
     AdmissionService,
     TaskStore,
     PreviewStore,

@@ -7,7 +7,7 @@ import { loadConfig } from '../../src/config/app-config';
 import { ConfigModule } from '../../src/config/config.module';
 import type { InferenceJob, InferenceResult } from '../../src/inference/inference.repository';
 import { TaskEventsService } from '../../src/tasks/events/task-events.service';
-import { TaskQueueService } from '../../src/tasks/queue/task-queue.service';
+import { TaskLifecycle } from '../../src/tasks/lifecycle/task-lifecycle.service';
 import type { TaskRecord } from '../../src/tasks/state/task-snapshot';
 import { GenerationWorkerModule } from '../../src/tasks/run/generation-worker.module';
 import { TasksModule } from '../../src/tasks/tasks.module';
@@ -30,13 +30,13 @@ void describe('web model stage in the generation job', () => {
   const fake = new FakeInference();
   let moduleRef: TestingModule;
   let admission: AdmissionService;
-  let queue: TaskQueueService;
+  let lifecycle: TaskLifecycle;
   let events: TaskEventsService;
   let engineOutput: Uint8Array = new Uint8Array();
 
   const runTask = async (): Promise<{ id: string; record: TaskRecord }> => {
     const id = await admission.admit();
-    await queue.enqueue(id, Buffer.from('png bytes'));
+    await lifecycle.create(id, Buffer.from('png bytes'));
     const state = await events.waitForTerminal(id);
     assert.ok(state);
     return { id, record: state.record };
@@ -56,7 +56,7 @@ void describe('web model stage in the generation job', () => {
     moduleRef.enableShutdownHooks();
     await moduleRef.init();
     admission = moduleRef.get(AdmissionService);
-    queue = moduleRef.get(TaskQueueService);
+    lifecycle = moduleRef.get(TaskLifecycle);
     events = moduleRef.get(TaskEventsService);
     fake.behaviour = async (job: InferenceJob): Promise<InferenceResult> => {
       await writeFile(job.modelPath, engineOutput);

@@ -5,8 +5,10 @@ import { loadConfig } from '../../src/config/app-config';
 import { Clock } from '../../src/common/clock';
 import { RedisKeys } from '../../src/redis/redis-keys';
 import { GENERATION_QUEUE } from '../../src/tasks/queue/job-names';
-import { QueuePositionsService } from '../../src/tasks/queue/queue-positions.service';
+import { QueuePositionsService } from '../../src/tasks/lifecycle/queue-positions.service';
 import { TaskQueueService } from '../../src/tasks/queue/task-queue.service';
+import { TaskLifecycle } from '../../src/tasks/lifecycle/task-lifecycle.service';
+import { StorageService } from '../../src/storage/storage.service';
 import { RunningJobsService } from '../../src/tasks/jobs/running-jobs.service';
 import { TEST_REDIS_URL, sleep, tempDir, waitFor } from '../support/env';
 import { FakeInference, heldJob, succeed } from '../support/fake-inference';
@@ -14,6 +16,8 @@ import { useTasksHarness } from '../support/tasks-harness';
 
 /** The grace of this suite's reconcile (production: RESERVATION_GRACE_MS, 60 s). */
 const GRACE_MS = 400;
+/** A status change with no slot or picture effect (a state only a crash leaves behind). */
+const KEEP = { releaseSlot: false, dropImage: false };
 
 /**
  * A task left `queued` with no Bull job (issue 11, fault 9(iii), and a SIGKILL inside a graceful
@@ -39,11 +43,15 @@ void describe('orphaned queued tasks (real Redis + Bull, fake inference)', () =>
 
   void it('a task stored without its job (crash inside enqueue) runs once after the grace', async () => {
     const id = await storedWithoutJob();
-    assert.deepEqual(await h.queue.reconcile(), [], 'within the grace: an enqueue may still be under way');
+    assert.deepEqual(
+      await h.lifecycle.reconcile(),
+      [],
+      'within the grace: an enqueue may still be under way',
+    );
     assert.equal(await h.bull.getJob(id), null);
     await sleep(GRACE_MS + 100);
     // Two api processes reconciling at once: one job.
-    const [a, b] = await Promise.all([h.queue.reconcile(), h.queue.reconcile()]);
+    const [a, b] = await Promise.all([h.lifecycle.reconcile(), h.lifecycle.reconcile()]);
     assert.deepEqual([a, b], [[id], [id]]);
     const record = await h.finalOf(id);
     assert.equal(record.status, 'completed');
@@ -52,27 +60,27 @@ void describe('orphaned queued tasks (real Redis + Bull, fake inference)', () =>
       (await h.admission.held()) === 0 ? true : undefined,
     );
     assert.equal(await h.tasks.getImage(id), null, 'its image is dropped once done');
-    assert.deepEqual(await h.queue.reconcile(), [], 'nothing left to reconcile');
+    assert.deepEqual(await h.lifecycle.reconcile(), [], 'nothing left to reconcile');
   });
 
   void it('a task put back to queued whose job was never re-added (crash in a graceful stop) runs next', async () => {
     const hold = heldJob();
     fake.behaviour = hold.behaviour;
     const running = await h.admission.admit();
-    await h.queue.enqueue(running, Buffer.from('png bytes'));
+    await h.lifecycle.create(running, Buffer.from('png bytes'));
     await hold.started;
     fake.behaviour = (job, onProgress) => succeed(job, onProgress);
     // Interrupted by a shutdown: TaskRunner put it back to queued, Bull removed its job, the
     // process was killed before the re-add.
     const interrupted = await storedWithoutJob();
-    await h.tasks.update(interrupted, { status: 'processing', progress: 40 });
+    await h.tasks.transition(interrupted, ['queued'], { status: 'processing', progress: 40 }, KEEP);
     await sleep(GRACE_MS + 100);
-    await h.tasks.update(interrupted, { status: 'queued', progress: null });
+    await h.tasks.transition(interrupted, ['processing'], { status: 'queued', progress: null }, KEEP);
     const waiting = await h.admission.admit();
-    await h.queue.enqueue(waiting, Buffer.from('png bytes'));
-    assert.deepEqual(await h.queue.reconcile(), [], 'the grace counts from its return to queued');
+    await h.lifecycle.create(waiting, Buffer.from('png bytes'));
+    assert.deepEqual(await h.lifecycle.reconcile(), [], 'the grace counts from its return to queued');
     await sleep(GRACE_MS + 100);
-    assert.deepEqual(await h.queue.reconcile(), [interrupted]);
+    assert.deepEqual(await h.lifecycle.reconcile(), [interrupted]);
     const positions = await Promise.all(
       [interrupted, waiting].map(async (id) => (await h.tasks.get(id))?.record.position),
     );
@@ -89,16 +97,17 @@ void describe('orphaned queued tasks (real Redis + Bull, fake inference)', () =>
     // Bull's connection lost: the same queue, closed, so that add() rejects.
     const closed = new Bull(GENERATION_QUEUE, { redis: TEST_REDIS_URL, prefix: RedisKeys.bullPrefix });
     await closed.close();
-    const broken = new TaskQueueService(
-      closed,
+    const broken = new TaskLifecycle(
       h.admission,
       h.tasks,
+      new TaskQueueService(closed, h.admission),
       h.moduleRef.get(QueuePositionsService),
       h.moduleRef.get(RunningJobsService),
+      h.moduleRef.get(StorageService),
       h.moduleRef.get(Clock),
     );
     const id = await h.admission.admit();
-    await assert.rejects(broken.enqueue(id, Buffer.from('png bytes')));
+    await assert.rejects(broken.create(id, Buffer.from('png bytes')));
     const record = (await h.tasks.get(id))?.record;
     assert.deepEqual([record?.status, record?.http_status, record?.error], ['failed', 500, 'Internal error']);
     assert.equal(await h.tasks.getImage(id), null);

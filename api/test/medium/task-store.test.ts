@@ -8,6 +8,8 @@ import { TaskEventsService } from '../../src/tasks/events/task-events.service';
 import type { DurationEstimates } from '../../src/tasks/options/job-durations';
 import { JobDurationsService } from '../../src/tasks/options/job-durations.service';
 import type { TaskEvent } from '../../src/tasks/events/task-event';
+import { BACK_IN_QUEUE } from '../../src/tasks/lifecycle/task-transitions';
+import type { TaskPatch, TaskStatus } from '../../src/tasks/state/task-snapshot';
 import { TASK_TTL_S, TaskStore } from '../../src/tasks/state/task-store.service';
 import { RedisKeys } from '../../src/redis/redis-keys';
 import { RedisService } from '../../src/redis/redis.service';
@@ -50,6 +52,15 @@ void describe('task state and admission on real Redis', () => {
     events.onModuleInit();
   });
   beforeEach(() => clearKilnKeys());
+
+  /** A change as the store applies it (TaskStore.transition, no slot or picture effect); its event id. */
+  async function change(
+    id: string,
+    patch: TaskPatch,
+    from: readonly TaskStatus[] = ['queued', 'processing'],
+  ): Promise<number> {
+    return (await storeA.transition(id, from, patch, { releaseSlot: false, dropImage: false })).seq;
+  }
   after(async () => {
     events.onModuleDestroy();
     await redisA.onApplicationShutdown();
@@ -84,12 +95,9 @@ void describe('task state and admission on real Redis', () => {
     const unsubscribe = events.subscribe(id, (e) => seen.push(e));
     const created = await storeA.create(id, Buffer.from('png'));
     assert.equal(created.seq, 1);
-    assert.equal(await storeA.update(id, { position: 2, eta_s: 60 }), 2);
-    assert.equal(await storeA.update(id, { position: 2, eta_s: 60 }), 0, 'no change, no event');
-    assert.equal(
-      await storeA.update(id, { status: 'processing', progress: 0, position: null, eta_s: null }),
-      3,
-    );
+    assert.equal(await change(id, { position: 2, eta_s: 60 }), 2);
+    assert.equal(await change(id, { position: 2, eta_s: 60 }), 0, 'no change, no event');
+    assert.equal(await change(id, { status: 'processing', progress: 0, position: null, eta_s: null }), 3);
     await waitFor('two events', () => Promise.resolve(seen.length === 2 ? true : undefined), 5000);
     unsubscribe();
     assert.deepEqual(
@@ -108,22 +116,54 @@ void describe('task state and admission on real Redis', () => {
     assert.equal((await storeA.getImage(id))?.toString(), 'png');
   });
 
-  void it('a terminal task never changes again, and finishing releases its slot', async () => {
+  void it('a finished task never changes again; a change releases its slot and picture only when told', async () => {
     const id = '22222222-2222-4222-8222-222222222222';
-    assert.equal(await admissionA.reserve(id), 'admitted');
+    assert.equal(await admissionA.reserve(id, 'client-a'), 'admitted');
     await storeA.create(id, Buffer.from('x'));
-    assert.ok((await storeA.update(id, { status: 'failed', error: 'Task cancelled', http_status: 409 })) > 0);
+    const keep = { releaseSlot: false, dropImage: false };
+    assert.deepEqual(await storeA.transition(id, ['queued'], { status: 'processing' }, keep), {
+      seq: 2,
+      status: 'processing',
+    });
+    assert.equal(await admissionA.held(), 1, 'no release asked');
+    assert.equal((await storeA.getImage(id))?.toString(), 'x', 'no drop asked');
+    const failed = { status: 'failed' as const, error: 'Task cancelled', http_status: 409 };
+    assert.deepEqual(
+      await storeA.transition(id, ['queued'], failed, { releaseSlot: true, dropImage: true }),
+      {
+        seq: 0,
+        status: 'processing',
+      },
+    );
+    assert.equal(await admissionA.held(), 1, 'a refused change releases nothing');
+    assert.deepEqual(
+      await storeA.transition(id, ['processing'], failed, { releaseSlot: true, dropImage: true }),
+      {
+        seq: 3,
+        status: 'failed',
+      },
+    );
     assert.equal(await admissionA.held(), 0);
-    assert.equal(await storeA.update(id, { status: 'completed', progress: 100 }), 0);
+    assert.equal(await admissionA.heldBy('client-a'), 0);
+    assert.deepEqual(
+      await redisA.client.hgetall(RedisKeys.admissionClients),
+      {},
+      'its client entry goes too',
+    );
+    assert.equal(await storeA.getImage(id), null);
+    assert.equal(await change(id, { status: 'completed', progress: 100 }), 0);
     assert.equal((await storeA.get(id))?.record.status, 'failed');
-    assert.equal(await storeA.update('no-such-task', { progress: 1 }), -1);
+    assert.deepEqual(await storeA.transition('no-such-task', ['queued'], { progress: 1 }, keep), {
+      seq: -1,
+      status: undefined,
+    });
   });
 
   void it('honours the allowed-status guard', async () => {
     const id = '33333333-3333-4333-8333-333333333333';
     await storeA.create(id, Buffer.from('x'));
-    assert.equal(await storeA.update(id, { progress: 5 }, ['processing']), 0);
-    assert.ok((await storeA.update(id, { status: 'processing' }, ['queued'])) > 0);
+    assert.equal(await change(id, { progress: 5 }, ['processing']), 0);
+    assert.ok((await change(id, { status: 'processing' }, ['queued'])) > 0);
   });
 
   /** The same expected seconds for every quality and for any job. */
@@ -137,7 +177,7 @@ void describe('task state and admission on real Redis', () => {
     for (const id of ids) await storeA.create(id, Buffer.from('x'));
     // Bull LPUSHes new jobs: ids[0] came first, so it is rightmost.
     await redisA.client.lpush(WAIT_LIST, ...ids);
-    assert.equal(await storeA.refreshPositions(BULL, flat(15)), 3);
+    assert.equal(await storeA.refreshPositions(BULL, flat(15), BACK_IN_QUEUE), 3);
     const records = await Promise.all(ids.map((id) => storeA.get(id)));
     assert.deepEqual(
       records.map((s) => [s?.record.position, s?.record.eta_s]),
@@ -147,14 +187,18 @@ void describe('task state and admission on real Redis', () => {
         [3, 45],
       ],
     );
-    assert.equal(await storeA.refreshPositions(BULL, flat(15)), 0, 'unchanged positions publish nothing');
+    assert.equal(
+      await storeA.refreshPositions(BULL, flat(15), BACK_IN_QUEUE),
+      0,
+      'unchanged positions publish nothing',
+    );
   });
 
   void it('ETAs in whole seconds, rounded', async () => {
     const ids = ['d', 'e'].map((c) => `${c.repeat(8)}-0000-4000-8000-000000000000`);
     for (const id of ids) await storeA.create(id, Buffer.from('x'));
     await redisA.client.lpush(WAIT_LIST, ...ids);
-    assert.equal(await storeA.refreshPositions(BULL, flat(12.4)), 2);
+    assert.equal(await storeA.refreshPositions(BULL, flat(12.4), BACK_IN_QUEUE), 2);
     const records = await Promise.all(ids.map((id) => storeA.get(id)));
     assert.deepEqual(
       records.map((s) => [s?.record.position, s?.record.eta_s]),
@@ -171,7 +215,7 @@ void describe('task state and admission on real Redis', () => {
       (c) => `${c.repeat(8)}-0000-4000-8000-000000000000`,
     );
     await storeA.create(running, Buffer.from('x'), options('high'));
-    await storeA.update(running, { status: 'processing', progress: 10, stage: 'structure' });
+    await change(running, { status: 'processing', progress: 10, stage: 'structure' });
     await redisA.client.lpush(BULL.active, running);
     await redisA.client.set(`${BULL.jobPrefix}${running}:lock`, 'token-of-a-live-worker');
     await storeA.create(fast, Buffer.from('x'), options('fast'));
@@ -180,7 +224,7 @@ void describe('task state and admission on real Redis', () => {
     await storeA.create(balanced, Buffer.from('x'), options('balanced'));
     await redisA.client.lpush(WAIT_LIST, fast, high, old, balanced);
     const estimates: DurationEstimates = { byQuality: { fast: 20, balanced: 50, high: 150 }, any: 60 };
-    assert.equal(await storeA.refreshPositions(BULL, estimates), 4);
+    assert.equal(await storeA.refreshPositions(BULL, estimates, BACK_IN_QUEUE), 4);
     const records = await Promise.all([fast, high, old, balanced].map((id) => storeA.get(id)));
     assert.deepEqual(
       records.map((s) => [s?.record.position, s?.record.eta_s]),
@@ -192,7 +236,11 @@ void describe('task state and admission on real Redis', () => {
       ],
     );
     await redisA.client.del(`${BULL.jobPrefix}${running}:lock`, BULL.active);
-    assert.equal(await storeA.refreshPositions(BULL, estimates), 4, 'no running job: any job ahead');
+    assert.equal(
+      await storeA.refreshPositions(BULL, estimates, BACK_IN_QUEUE),
+      4,
+      'no running job: any job ahead',
+    );
     const moved = await Promise.all([fast, high].map(async (id) => (await storeA.get(id))?.record.eta_s));
     assert.deepEqual(moved, [60, 80]);
   });
@@ -202,7 +250,7 @@ void describe('task state and admission on real Redis', () => {
     const [runningA, runningB, ...waiting] = ids;
     for (const id of ids) await storeA.create(id, Buffer.from('x'));
     for (const id of [runningA, runningB]) {
-      await storeA.update(id, { status: 'processing', progress: 10, stage: 'structure' });
+      await change(id, { status: 'processing', progress: 10, stage: 'structure' });
       await redisA.client.lpush(BULL.active, id);
       await redisA.client.set(`${BULL.jobPrefix}${id}:lock`, 'token-of-a-live-worker');
     }
@@ -217,7 +265,7 @@ void describe('task state and admission on real Redis', () => {
       clock.t - 1,
       'w3',
     );
-    assert.equal(await storeA.refreshPositions(BULL, flat(40)), 2);
+    assert.equal(await storeA.refreshPositions(BULL, flat(40), BACK_IN_QUEUE), 2);
     const etas = await Promise.all(waiting.map(async (id) => (await storeA.get(id))?.record.eta_s));
     assert.deepEqual(etas, [40, 60], '(2 running + the tasks ahead) x 40 s / 2 workers');
   });
@@ -226,11 +274,11 @@ void describe('task state and admission on real Redis', () => {
     const [crashed, live, waiting] = ['f', '1', '2'].map((c) => `${c.repeat(8)}-0000-4000-8000-000000000000`);
     for (const id of [crashed, live, waiting]) await storeA.create(id, Buffer.from('x'));
     for (const id of [crashed, live])
-      await storeA.update(id, { status: 'processing', progress: 40, stage: 'shape', started_at: 'x' });
+      await change(id, { status: 'processing', progress: 40, stage: 'shape', started_at: 'x' });
     await redisA.client.lpush(BULL.active, crashed, live);
     await redisA.client.set(`${BULL.jobPrefix}${live}:lock`, 'token-of-a-live-worker');
     await redisA.client.lpush(BULL.wait, waiting);
-    assert.equal(await storeA.refreshPositions(BULL, flat(10)), 2);
+    assert.equal(await storeA.refreshPositions(BULL, flat(10), BACK_IN_QUEUE), 2);
     const [c, l, w] = await Promise.all([crashed, live, waiting].map((id) => storeA.get(id)));
     assert.deepEqual(
       [c?.record.status, c?.record.position, c?.record.eta_s, c?.record.progress, c?.record.stage],
@@ -267,11 +315,11 @@ void describe('task state and admission on real Redis', () => {
       await storeA.create(id, Buffer.from('x'));
     }
     await redisA.client.set(`${BULL.jobPrefix}${running}`, 'its job');
-    await storeA.update(running, { status: 'processing' });
+    await change(running, { status: 'processing' });
     clock.t += RESERVATION_GRACE_MS + 1;
     // A shutdown just put this one back to queued (its job removed, the re-add under way).
-    await storeA.update(requeued, { status: 'processing' });
-    await storeA.update(requeued, { status: 'queued' });
+    await change(requeued, { status: 'processing' });
+    await change(requeued, { status: 'queued' });
     const [a, b] = await Promise.all([
       admissionA.reconcile(BULL.jobPrefix),
       admissionB.reconcile(BULL.jobPrefix),
@@ -308,6 +356,15 @@ void describe('per-client active-task limit on real Redis (two processes)', () =
     admissionB = new AdmissionService(redisB, clock, config, new JobDurationsService(redisB, config));
   });
   beforeEach(() => clearKilnKeys());
+
+  /** A change as the store applies it (TaskStore.transition, no slot or picture effect); its event id. */
+  async function change(
+    id: string,
+    patch: TaskPatch,
+    from: readonly TaskStatus[] = ['queued', 'processing'],
+  ): Promise<number> {
+    return (await storeA.transition(id, from, patch, { releaseSlot: false, dropImage: false })).seq;
+  }
   after(async () => {
     await redisA.onApplicationShutdown();
     await redisB.onApplicationShutdown();
@@ -349,9 +406,14 @@ void describe('per-client active-task limit on real Redis (two processes)', () =
       assert.match(error.headers['Retry-After'] ?? '', /^[1-9]\d*$/);
       return true;
     });
-    // The task's end (the task-store script drops its slot) frees one place.
+    // The task's end (TaskLifecycle has the store release its slot with the change) frees one place.
     await storeA.create(id(1), Buffer.from('x'));
-    await storeA.update(id(1), { status: 'failed', error: 'Task cancelled', http_status: 409 });
+    await storeA.transition(
+      id(1),
+      ['queued'],
+      { status: 'failed', error: 'Task cancelled', http_status: 409 },
+      { releaseSlot: true, dropImage: true },
+    );
     assert.equal(await admissionB.heldBy('c'), 1);
     const third = await admissionB.admit('c');
     await assert.rejects(admissionA.admit('c'), /Too many requests/);

@@ -11,6 +11,7 @@ import { RedisModule } from '../../src/redis/redis.module';
 import { AdmissionService, RESERVATION_GRACE } from '../../src/tasks/admission/admission.service';
 import { TaskEventsService } from '../../src/tasks/events/task-events.service';
 import { GENERATION_QUEUE } from '../../src/tasks/queue/job-names';
+import { TaskLifecycle } from '../../src/tasks/lifecycle/task-lifecycle.service';
 import { TaskQueueService } from '../../src/tasks/queue/task-queue.service';
 import type { TaskRecord } from '../../src/tasks/state/task-snapshot';
 import { TaskStore } from '../../src/tasks/state/task-store.service';
@@ -35,6 +36,7 @@ export interface TasksHarness {
   moduleRef: TestingModule;
   admission: AdmissionService;
   queue: TaskQueueService;
+  lifecycle: TaskLifecycle;
   tasks: TaskStore;
   events: TaskEventsService;
   bull: Queue;
@@ -76,6 +78,7 @@ export async function startTasksHarness(
     moduleRef,
     admission: moduleRef.get(AdmissionService),
     queue: moduleRef.get(TaskQueueService),
+    lifecycle: moduleRef.get(TaskLifecycle),
     tasks: moduleRef.get(TaskStore),
     events,
     bull: moduleRef.get<Queue>(getQueueToken(GENERATION_QUEUE)),
@@ -123,6 +126,9 @@ export function useTasksHarness(
     },
     get queue() {
       return running().queue;
+    },
+    get lifecycle() {
+      return running().lifecycle;
     },
     get tasks() {
       return running().tasks;

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import sharp from 'sharp';
 import { ApiError, ErrorMessage } from '../../common/api-error';
-import type { AdmissionService } from '../admission/admission.service';
+import type { TaskLifecycle } from '../lifecycle/task-lifecycle.service';
 import { TaskIntakeService } from './task-intake.service';
 import type { QualityPresetsService } from '../options/quality-presets.service';
 
@@ -26,8 +26,7 @@ function service(admission: FullAdmission): TaskIntakeService {
     refusal: (): Promise<undefined> => Promise.resolve(undefined),
   } as unknown as QualityPresetsService;
   return new TaskIntakeService(
-    admission as unknown as AdmissionService,
-    unused,
+    admission as unknown as TaskLifecycle,
     unused,
     unused,
     unused,

@@ -7,9 +7,8 @@ import { APP_CONFIG, type AppConfig } from '../../config/app-config';
 import { InferenceRepository } from '../../inference/inference.repository';
 import { StorageService } from '../../storage/storage.service';
 import { absoluteUrl } from '../../common/public-url';
-import { AdmissionService } from '../admission/admission.service';
+import { TaskLifecycle } from '../lifecycle/task-lifecycle.service';
 import { TaskEventsService } from '../events/task-events.service';
-import { TaskQueueService } from '../queue/task-queue.service';
 import { isTerminal, type TaskState } from '../state/task-snapshot';
 import { TaskStore } from '../state/task-store.service';
 import { type GenerationOptions, parseGenerationOptions } from '../options/generation-options';
@@ -53,8 +52,7 @@ export class TaskIntakeService {
   private readonly logger = new Logger('Upload');
 
   constructor(
-    private readonly admission: AdmissionService,
-    private readonly queue: TaskQueueService,
+    private readonly lifecycle: TaskLifecycle,
     private readonly events: TaskEventsService,
     private readonly tasks: TaskStore,
     private readonly repeats: RepeatRegistry,
@@ -96,7 +94,7 @@ export class TaskIntakeService {
     let state: TaskState;
     let admitted: string;
     try {
-      admitted = await this.admission.admit(limitKey(client));
+      admitted = await this.lifecycle.admit(limitKey(client));
     } catch (refusal) {
       const refusedForSlot =
         refusal instanceof ApiError && (refusal.status === 503 || refusal.status === 429);
@@ -108,7 +106,7 @@ export class TaskIntakeService {
       state = await this.repeatOrEnqueue(admitted, png, options);
     } catch (error) {
       // Whatever failed after the slot was taken (a refused picture, Redis), the slot goes back.
-      await this.admission.release(admitted).catch(() => undefined);
+      await this.lifecycle.release(admitted).catch(() => undefined);
       throw error;
     }
     return this.answer(state, wait, baseUrl);
@@ -138,7 +136,7 @@ export class TaskIntakeService {
    * slot taken for `taskId` goes back and no job is added. Otherwise the task is enqueued.
    */
   private async repeatOrEnqueue(taskId: string, png: Buffer, options: GenerationOptions): Promise<TaskState> {
-    if (!this.config.instantRepeats) return this.queue.enqueue(taskId, png, options);
+    if (!this.config.instantRepeats) return this.lifecycle.create(taskId, png, options);
     const key = await this.repeatKey(png, options);
     const holderId = await this.repeats.claim(key, taskId);
     if (holderId !== null && holderId !== taskId) {
@@ -146,7 +144,7 @@ export class TaskIntakeService {
       if (repeat) return repeat;
       await this.repeats.hold(key, taskId);
     }
-    return this.queue.enqueue(taskId, png, options);
+    return this.lifecycle.create(taskId, png, options);
   }
 
   /**
@@ -197,7 +195,7 @@ export class TaskIntakeService {
   ): Promise<TaskState | undefined> {
     const holder = await this.tasks.get(holderId);
     if (holder && !isTerminal(holder.record.status)) {
-      await this.admission.release(taskId);
+      await this.lifecycle.release(taskId);
       this.logger.log(`task=${taskId} is a repeat of unfinished task ${holderId}: sharing its job`);
       return holder;
     }
@@ -214,7 +212,7 @@ export class TaskIntakeService {
     }
     if (!(await this.storage.keepModels([from.model_path, from.download_path]))) return undefined;
     const now = new Date(this.clock.now()).toISOString();
-    const state = await this.tasks.createFinished({
+    const state = await this.lifecycle.reuse({
       task_id: taskId,
       status: 'completed',
       created_at: now,
@@ -233,7 +231,6 @@ export class TaskIntakeService {
       reused: true,
       reused_from: from.reused_from ?? from.task_id,
     });
-    await this.admission.release(taskId);
     this.logger.log(
       `task=${taskId} answered at once: a repeat of ${from.task_id} (model kept, retention restarted)`,
     );

@@ -8,17 +8,17 @@ import {
 import { InjectQueue, OnQueueFailed, OnQueueStalled, Process, Processor } from '@nestjs/bull';
 import type { Job, Queue } from 'bull';
 import { RunningJobsService } from '../jobs/running-jobs.service';
+import { TaskQueueService } from '../queue/task-queue.service';
 import { TaskRunner } from './task-runner.service';
 import { assertOneHandlerPerJob } from './job-handlers';
 import {
   GENERATION_QUEUE,
   JobName,
   WEB_MODEL_QUEUE,
-  generateJobOptions,
   type JobPayloads,
   type JobStatus,
 } from '../queue/job-names';
-import { QueuePositionsService } from '../queue/queue-positions.service';
+import { TaskLifecycle } from '../lifecycle/task-lifecycle.service';
 
 /**
  * How often the positions are refreshed for stalled jobs: a task whose job's lock lapsed reads
@@ -39,7 +39,7 @@ const message = (error: unknown): string => (error instanceof Error ? error.mess
  * - graceful shutdown: the worker takes no new job, the running one is aborted and its task
  *   (back to `queued` by TaskRunner) gets its job again, at the head of the queue, with no
  *   attempt spent; the next start runs it (killed between the job's removal and its re-add, the
- *   task is left `queued` with no job: TaskQueueService.reconcile enqueues it again);
+ *   task is left `queued` with no job: TaskLifecycle.reconcile enqueues it again);
  * - a crash: the task reads `queued` once its job's lock lapsed (QueuePositionsService, checked
  *   every STALLED_TASKS_REFRESH_MS and on Bull's `stalled` event), Bull runs it again once;
  * - a job Bull gives up on (stalled twice): its task ends failed 500, the job is removed; failed
@@ -57,9 +57,10 @@ export class GenerationProcessor
   constructor(
     private readonly runner: TaskRunner,
     @InjectQueue(GENERATION_QUEUE) private readonly queue: Queue,
+    private readonly jobsQueue: TaskQueueService,
     @InjectQueue(WEB_MODEL_QUEUE) private readonly webModels: Queue,
     private readonly jobs: RunningJobsService,
-    private readonly positions: QueuePositionsService,
+    private readonly lifecycle: TaskLifecycle,
   ) {}
 
   onModuleInit(): void {
@@ -68,8 +69,8 @@ export class GenerationProcessor
 
   onApplicationBootstrap(): void {
     // Not awaited: the api starts (and reports redis down in /api/health) without Redis.
-    void this.sweepFailedJobs().then(() => this.positions.refresh());
-    this.stalledTimer = setInterval(() => void this.positions.refresh(), STALLED_TASKS_REFRESH_MS);
+    void this.sweepFailedJobs().then(() => this.lifecycle.refreshPositions());
+    this.stalledTimer = setInterval(() => void this.lifecycle.refreshPositions(), STALLED_TASKS_REFRESH_MS);
     this.stalledTimer.unref();
   }
 
@@ -118,7 +119,7 @@ export class GenerationProcessor
   /** Bull moved a stalled job back to the wait list: its task reads `queued` with its position. */
   @OnQueueStalled()
   onStalled(): void {
-    void this.positions.refresh();
+    void this.lifecycle.refreshPositions();
   }
 
   /**
@@ -141,10 +142,8 @@ export class GenerationProcessor
     try {
       // Bull has finished (and removed) the interrupted job once its processing promise settled.
       await this.queue.whenCurrentJobsFinished();
-      for (const taskId of this.requeued) {
-        await this.queue.add(JobName.Generate, { taskId }, generateJobOptions(taskId, true));
-      }
-      await this.positions.refresh();
+      for (const taskId of this.requeued) await this.jobsQueue.addJob(taskId, true);
+      await this.lifecycle.refreshPositions();
     } catch (error) {
       this.logger.error(
         `interrupted jobs not put back (${[...this.requeued].join(', ')}): ${message(error)}`,

@@ -1,7 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectQueue } from '@nestjs/bull';
 import type { Queue } from 'bull';
-import { ErrorMessage } from '../../common/api-error';
 import { Clock } from '../../common/clock';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config';
 import {
@@ -26,7 +25,7 @@ import {
   type WebModelPayload,
   webModelJobOptions,
 } from '../queue/job-names';
-import { QueuePositionsService } from '../queue/queue-positions.service';
+import { TaskLifecycle } from '../lifecycle/task-lifecycle.service';
 import { PreviewStore } from '../state/preview-store.service';
 import type { TaskOptionsRecord } from '../state/task-snapshot';
 import { TaskStore } from '../state/task-store.service';
@@ -54,10 +53,9 @@ function qualityOf(options: TaskOptionsRecord | undefined): Quality {
   return quality !== undefined && QUALITIES.includes(quality) ? quality : DEFAULT_OPTIONS.quality;
 }
 
-/** The engine's ignored request fields in the api's option names (pipeline_type is `quality`); null when none. */
-function ignoredOptions(ignored: string[] | undefined): string[] | null {
-  if (!ignored || ignored.length === 0) return null;
-  return ignored.map((name) => (name === 'pipeline_type' ? 'quality' : name));
+/** The engine's ignored request fields in the api's option names (pipeline_type is `quality`). */
+function ignoredOptions(ignored: string[] | undefined): string[] {
+  return (ignored ?? []).map((name) => (name === 'pipeline_type' ? 'quality' : name));
 }
 
 /** At most this often a `processing` event per task (stage changes always pass). */
@@ -66,11 +64,11 @@ export const PROGRESS_INTERVAL_MS = 250;
 export const READY_WAIT_MS = 300_000;
 
 /**
- * Runs one task (docs/design.md, Queue): marks it processing, calls the inference repository with
- * the job limit, turns progress into throttled events, publishes the web model and marks the
- * task completed, or maps the error to the contract's status and message. A job aborted by a
- * graceful shutdown puts its task back to `queued` and reports `requeued` (GenerationProcessor
- * adds the job again).
+ * Runs one task's job (docs/design.md, Queue): starts it (TaskLifecycle), calls the inference repository with
+ * the job limit, turns progress into throttled events, publishes the web model and completes the
+ * task, or fails it with the error mapped to the contract's status and message. A job aborted by
+ * a graceful shutdown requeues its task and reports `requeued` (GenerationProcessor adds the job
+ * again). Every status change is an event TaskLifecycle applies, with its effects.
  *
  * The GPU job ends with the sidecar's part: with WEB_MODEL_OVERLAP (the default) the web model
  * is made by a job of WEB_MODEL_QUEUE (publishWebModel, WebModelProcessor) while the next task
@@ -85,7 +83,7 @@ export class TaskRunner {
     private readonly inference: InferenceRepository,
     private readonly tasks: TaskStore,
     private readonly durations: JobDurationsService,
-    private readonly positions: QueuePositionsService,
+    private readonly lifecycle: TaskLifecycle,
     private readonly jobs: RunningJobsService,
     private readonly storage: StorageService,
     private readonly clock: Clock,
@@ -102,14 +100,8 @@ export class TaskRunner {
     // Taken just as the shutdown began: the task is still queued, its job goes back as it is.
     if (this.jobs.shuttingDown) return 'requeued';
     const startedAt = this.clock.now();
-    if (!(await this.markProcessing(taskId, startedAt))) {
-      // Cancelled while waiting, or expired: nothing to run.
-      await this.tasks.deleteImage(taskId);
-      await this.positions.refresh();
-      return 'skipped';
-    }
-    // Not awaited (it never throws): the waiting tasks' positions need not hold up the GPU.
-    void this.positions.refresh();
+    // Cancelled while waiting, or expired: nothing to run (its picture went with its end).
+    if (!(await this.lifecycle.apply(taskId, { type: 'start' })).applied) return 'skipped';
     const signal = this.jobs.start(taskId);
     const progress = new ProgressPublisher(taskId, this.tasks, PROGRESS_INTERVAL_MS, () => this.clock.now());
     const preview = new PreviewPublisher(taskId, this.tasks, this.previews, this.logger);
@@ -137,27 +129,7 @@ export class TaskRunner {
       return await this.fail(taskId, startedAt, error);
     } finally {
       this.jobs.end(taskId);
-      if (!this.jobs.shuttingDown) await this.tasks.deleteImage(taskId).catch(() => undefined);
-      // Not awaited either: the next job (Bull takes it once this resolves) refreshes them again.
-      void this.positions.refresh();
     }
-  }
-
-  /** queued -> processing; false when the task is no longer waiting (cancelled, expired). */
-  private async markProcessing(taskId: string, startedAt: number): Promise<boolean> {
-    const marked = await this.tasks.update(
-      taskId,
-      {
-        status: 'processing',
-        progress: 0,
-        stage: 'preprocess',
-        started_at: new Date(startedAt).toISOString(),
-        position: null,
-        eta_s: null,
-      },
-      ['queued', 'processing'],
-    );
-    return marked > 0;
   }
 
   /** The sidecar's part: the task's stored image in, the source GLB received at its storage path. */
@@ -220,19 +192,15 @@ export class TaskRunner {
   /**
    * After the sidecar's part: makes the web model from the source GLB and marks the task
    * completed; a failure ends it failed (mapped as any job error). A task that is no longer
-   * `processing` (cancelled meanwhile; or completed, when a crash made Bull run this again) is
-   * left as it is, and a cancelled one loses its files. Never throws.
+   * `processing` (cancelled meanwhile, its files gone with it; or completed, when a crash made
+   * Bull run this again) is left as it is. Never throws.
    */
   async finish(payload: WebModelPayload): Promise<JobStatus> {
     const { taskId, startedAt } = payload;
     try {
       const current = await this.tasks.get(taskId);
-      if (current?.record.status !== 'processing') {
-        if (current?.record.status !== 'completed') await this.storage.removeModels(taskId);
-        return 'skipped';
-      }
+      if (current?.record.status !== 'processing') return 'skipped';
       await this.storage.publishWebModel(taskId);
-      await this.tasks.deleteImage(taskId);
       return await this.complete(taskId, startedAt, payload);
     } catch (error) {
       try {
@@ -251,25 +219,17 @@ export class TaskRunner {
     result: Pick<InferenceResult, 'engine' | 'triangles' | 'bytes' | 'ignored'>,
   ): Promise<JobStatus> {
     const seconds = (this.clock.now() - startedAt) / 1000;
-    const done = await this.tasks.update(
-      taskId,
-      {
-        status: 'completed',
-        progress: 100,
-        stage: 'export',
-        model_path: this.storage.modelPath(webModelName(taskId)),
-        download_path: this.storage.modelPath(sourceModelName(taskId)),
-        generation_time: Math.round(seconds * 100) / 100,
-        engine: result.engine,
-        triangles: result.triangles,
-        ignored_options: ignoredOptions(result.ignored),
-        finished_at: new Date(this.clock.now()).toISOString(),
-      },
-      ['processing'],
-    );
-    if (done <= 0) {
-      // Cancelled at the last moment: its files must not outlive it.
-      await this.storage.removeModels(taskId);
+    const done = await this.lifecycle.apply(taskId, {
+      type: 'complete',
+      modelPath: this.storage.modelPath(webModelName(taskId)),
+      downloadPath: this.storage.modelPath(sourceModelName(taskId)),
+      generationTime: seconds,
+      engine: result.engine,
+      triangles: result.triangles,
+      ignoredOptions: ignoredOptions(result.ignored),
+    });
+    if (!done.applied) {
+      // Cancelled at the last moment: the lifecycle removed its files.
       this.logger.log(`inference end task=${taskId} duration=${seconds.toFixed(2)}s (discarded: cancelled)`);
       return 'skipped';
     }
@@ -282,14 +242,9 @@ export class TaskRunner {
 
   /** A graceful stop interrupted the job: back to queued; its job is added again (GenerationProcessor). */
   private async requeueForShutdown(taskId: string): Promise<JobStatus> {
-    const requeued = await this.tasks.update(
-      taskId,
-      { status: 'queued', progress: null, stage: null, started_at: null },
-      ['processing'],
-    );
-    await this.storage.removeModels(taskId);
+    const requeued = await this.lifecycle.apply(taskId, { type: 'requeue' });
     // Cancelled during the wind-down: finished, so its job must not be added again.
-    if (requeued <= 0) return 'skipped';
+    if (!requeued.applied) return 'skipped';
     this.logger.warn(`task ${taskId} interrupted by shutdown: it will run again`);
     return 'requeued';
   }
@@ -306,38 +261,18 @@ export class TaskRunner {
     } else {
       this.logger.warn(`inference end task=${taskId} duration=${seconds.toFixed(2)}s: ${failure.message}`);
     }
-    await this.tasks.deleteImage(taskId);
-    await this.tasks.update(
-      taskId,
-      {
-        status: 'failed',
-        error: failure.message,
-        http_status: failure.httpStatus,
-        cancelled: failure.cancelled ? true : null,
-        finished_at: new Date(this.clock.now()).toISOString(),
-      },
-      ['processing'],
-    );
-    await this.storage.removeModels(taskId);
+    await this.lifecycle.apply(taskId, { type: 'fail', failure });
     return 'failed';
   }
 
   /**
-   * Marks a task failed "Internal error" (a job Bull gave up on, e.g. stalled twice): its queue
-   * slot is released with the update (UPDATE_TASK_LUA), its image and any model file deleted. Never throws.
+   * Abandons a task, failed "Internal error" (a job Bull gave up on, e.g. stalled twice): its slot,
+   * picture and model files go with it (TaskLifecycle). Never throws.
    */
   async failUnexpectedly(taskId: string, reason: string): Promise<void> {
     this.logger.error(`task ${taskId} failed in the queue: ${reason}`);
     try {
-      await this.tasks.update(taskId, {
-        status: 'failed',
-        error: ErrorMessage.internal,
-        http_status: 500,
-        finished_at: new Date(this.clock.now()).toISOString(),
-      });
-      await this.tasks.deleteImage(taskId);
-      await this.storage.removeModels(taskId);
-      await this.positions.refresh();
+      await this.lifecycle.apply(taskId, { type: 'abandon' });
     } catch (error) {
       this.logger.error(`task ${taskId} could not be marked failed: ${String(error)}`);
     }

@@ -81,6 +81,9 @@ export interface TaskRecord {
 /** A field set to null is removed from the stored record. */
 export type TaskPatch = { [K in keyof TaskRecord]?: TaskRecord[K] | null };
 
+/** A patch of a task's figures that leaves its status alone (progress, stage, preview). */
+export type TaskFiguresPatch = Omit<TaskPatch, 'status'>;
+
 /** What clients get: the record with model_url/download_url absolute. */
 export type TaskView = Omit<TaskRecord, 'model_path' | 'download_path' | 'preview'> & {
   model_url?: string;

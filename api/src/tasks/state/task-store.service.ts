@@ -6,7 +6,14 @@ import { RedisService } from '../../redis/redis.service';
 import type { DurationEstimates } from '../options/job-durations';
 import { REFRESH_POSITIONS_LUA, UPDATE_TASK_LUA } from './task-store.lua';
 import { isTaskId } from '../../storage/model-names';
-import type { TaskOptionsRecord, TaskPatch, TaskRecord, TaskState, TaskStatus } from './task-snapshot';
+import type {
+  TaskFiguresPatch,
+  TaskOptionsRecord,
+  TaskPatch,
+  TaskRecord,
+  TaskState,
+  TaskStatus,
+} from './task-snapshot';
 
 /** Task state and the queued image live 48 h in Redis (docs/design.md, Queue). */
 export const TASK_TTL_S = 48 * 3600;
@@ -20,7 +27,8 @@ export interface BullQueueKeys {
 
 /**
  * A task's records in Redis: its snapshot hash (`kiln:task:{id}`: snapshot JSON, status, seq)
- * and, until it runs, its normalised image. Every change goes through UPDATE_TASK_LUA.
+ * and, until it finishes, its normalised image. Every change goes through UPDATE_TASK_LUA; a status
+ * change only through transition(), which only TaskLifecycle calls.
  */
 @Injectable()
 export class TaskStore {
@@ -52,10 +60,7 @@ export class TaskStore {
     return { seq: 1, record };
   }
 
-  /**
-   * Stores a task that is finished from the start (an instant repeat: tasks/repeats/repeat-registry.ts),
-   * event id 1. Its admission slot is the caller's to release.
-   */
+  /** Stores a task that is finished from the start (an instant repeat: TaskLifecycle.reuse), event id 1. */
   async createFinished(record: TaskRecord): Promise<TaskState> {
     await this.redis.client
       .multi()
@@ -87,32 +92,59 @@ export class TaskStore {
   }
 
   /**
-   * Applies a patch atomically and publishes it. Returns the new event id, 0 when nothing
-   * changed (the task is terminal, not in one of `allowed`, or the patch changes nothing),
-   * -1 when the task does not exist. Finishing a task releases its queue slot.
+   * Changes a task's status: TaskLifecycle's one way to do it (tasks/lifecycle/task-transitions.ts
+   * says which change, from which statuses, with which effects). Applies `patch` atomically when
+   * the task is in one of `from` (and unfinished), publishes it, and with `releaseSlot` /
+   * `dropImage` frees its queue slot / deletes its queued picture in the same step.
+   * Returns the new event id (0 when refused or nothing changed, -1 when the task does not exist)
+   * and the task's status after the call (undefined when it does not exist).
    */
-  async update(taskId: string, patch: TaskPatch, allowed: readonly TaskStatus[] = []): Promise<number> {
-    const result = await this.redis.client.eval(
+  async transition(
+    taskId: string,
+    from: readonly TaskStatus[],
+    patch: TaskPatch,
+    effects: { releaseSlot: boolean; dropImage: boolean },
+  ): Promise<{ seq: number; status: TaskStatus | undefined }> {
+    const [seq, status] = (await this.redis.client.eval(
       UPDATE_TASK_LUA,
-      2,
+      3,
       RedisKeys.task(taskId),
       RedisKeys.admission,
+      RedisKeys.admissionClients,
       taskId,
       JSON.stringify({ ...patch, updated_at: this.nowIso() }),
       TASK_TTL_S,
       this.redis.channel(RedisKeys.taskEventsChannel),
-      allowed.join(','),
-    );
-    return Number(result);
+      from.join(','),
+      effects.releaseSlot ? '1' : '0',
+      effects.dropImage ? '1' : '0',
+      RedisKeys.image(''),
+    )) as [number, string];
+    return { seq: Number(seq), status: status === '' ? undefined : (status as TaskStatus) };
+  }
+
+  /**
+   * Updates a running task's figures (progress, stage, preview: never its status) atomically and
+   * publishes them. Returns the new event id, 0 when nothing changed (the task is not in one of
+   * `allowed`, is finished, or the patch changes nothing), -1 when the task does not exist.
+   */
+  async update(taskId: string, patch: TaskFiguresPatch, allowed: readonly TaskStatus[]): Promise<number> {
+    const { seq } = await this.transition(taskId, allowed, patch, { releaseSlot: false, dropImage: false });
+    return seq;
   }
 
   /**
    * Recomputes position and ETA of every waiting task (REFRESH_POSITIONS_LUA): the stalled jobs
-   * of Bull's active list (lock lapsed) first, then its wait list; each of them reads `queued`.
-   * estimates: the expected seconds of a job per quality (JobDurationsService.estimates()).
+   * of Bull's active list (lock lapsed) first, then its wait list; each of them reads `queued`,
+   * with `backInQueue` (TaskLifecycle's return-to-queue fields) applied to one that still read
+   * `processing`. estimates: the expected seconds of a job per quality (JobDurationsService.estimates()).
    * Returns how many tasks changed.
    */
-  async refreshPositions(bull: BullQueueKeys, estimates: DurationEstimates): Promise<number> {
+  async refreshPositions(
+    bull: BullQueueKeys,
+    estimates: DurationEstimates,
+    backInQueue: TaskPatch,
+  ): Promise<number> {
     const result = await this.redis.client.eval(
       REFRESH_POSITIONS_LUA,
       4,
@@ -128,15 +160,12 @@ export class TaskStore {
       this.nowIso(),
       bull.jobPrefix,
       this.clock.now(),
+      JSON.stringify(backInQueue),
     );
     return Number(result);
   }
 
   async getImage(taskId: string): Promise<Buffer | null> {
     return this.redis.client.getBuffer(RedisKeys.image(taskId));
-  }
-
-  async deleteImage(taskId: string): Promise<void> {
-    await this.redis.client.del(RedisKeys.image(taskId));
   }
 }

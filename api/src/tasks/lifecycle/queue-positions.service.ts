@@ -3,7 +3,8 @@ import { InjectQueue } from '@nestjs/bull';
 import type { Queue } from 'bull';
 import { TaskStore } from '../state/task-store.service';
 import { JobDurationsService } from '../options/job-durations.service';
-import { GENERATION_QUEUE } from './job-names';
+import { GENERATION_QUEUE } from '../queue/job-names';
+import { BACK_IN_QUEUE } from './task-transitions';
 
 /**
  * Queue position and ETA of the waiting tasks (docs/design.md, Queue), from Bull's wait list and
@@ -35,6 +36,7 @@ export class QueuePositionsService {
           jobPrefix: this.queue.toKey(''),
         },
         await this.durations.estimates(),
+        BACK_IN_QUEUE,
       );
       this.failing = false;
     } catch (error) {

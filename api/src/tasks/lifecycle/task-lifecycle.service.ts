@@ -1,0 +1,178 @@
+import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { ApiError, ErrorMessage } from '../../common/api-error';
+import { Clock } from '../../common/clock';
+import { StorageService } from '../../storage/storage.service';
+import { AdmissionService } from '../admission/admission.service';
+import { RunningJobsService } from '../jobs/running-jobs.service';
+import { TaskQueueService } from '../queue/task-queue.service';
+import type { TaskOptionsRecord, TaskRecord, TaskState, TaskStatus } from '../state/task-snapshot';
+import { TaskStore } from '../state/task-store.service';
+import { QueuePositionsService } from './queue-positions.service';
+import { type TaskEvent, transitionOf } from './task-transitions';
+
+/** How often leaked queue slots and orphaned tasks are looked for (reconcile). */
+const RECONCILE_EVERY_MS = 60_000;
+
+const message = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+
+/** What one transition did: its event id (0 refused or unchanged, -1 no such task), the status after. */
+export interface TransitionOutcome {
+  applied: boolean;
+  seq: number;
+  /** The task's status after the call; undefined when it does not exist (expired). */
+  status: TaskStatus | undefined;
+}
+
+/**
+ * The owner of a task's life (docs/design.md, Queue): its queue slot from admission to its end,
+ * its birth (create, reuse), every status change (task-transitions.ts says which, from where, with
+ * which effects) and those effects: the slot and the queued picture go in the same Redis step as
+ * the change (TaskStore.transition), model files and queue positions right after it. A status is
+ * changed nowhere else; the runner, the intake, the routes and the processors ask for events.
+ * Also runs the reconcile (at boot and every minute) that recovers what a dead api left: slots of
+ * tasks that never got stored, and `queued` tasks whose job was never added.
+ */
+@Injectable()
+export class TaskLifecycle implements OnModuleInit, OnModuleDestroy {
+  private readonly logger = new Logger(TaskLifecycle.name);
+  private reconcileTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly admission: AdmissionService,
+    private readonly tasks: TaskStore,
+    private readonly queue: TaskQueueService,
+    private readonly positions: QueuePositionsService,
+    private readonly jobs: RunningJobsService,
+    private readonly storage: StorageService,
+    private readonly clock: Clock,
+  ) {}
+
+  onModuleInit(): void {
+    // Not awaited: the api starts (and reports redis down in /api/health) without Redis.
+    void this.reconcileNow();
+    this.reconcileTimer = setInterval(() => void this.reconcileNow(), RECONCILE_EVERY_MS);
+    this.reconcileTimer.unref();
+  }
+
+  onModuleDestroy(): void {
+    clearInterval(this.reconcileTimer);
+  }
+
+  /**
+   * Takes a queue slot for a new task (AdmissionService.admit: 503 full, 429 the client's share,
+   * both with Retry-After); returns its id. The slot is held until the task ends, or until
+   * `release` when no task is made of it.
+   */
+  async admit(client: string): Promise<string> {
+    return this.admission.admit(client);
+  }
+
+  /** Gives back a slot no task was made of (a picture refused after admission, a repeat answered). */
+  async release(taskId: string): Promise<void> {
+    await this.admission.release(taskId);
+  }
+
+  /**
+   * (admitted) -> queued: stores the task and its picture, adds its job; returns the state to answer
+   * with. Stored before its job is added (a job found before its task would be skipped, and Bull's
+   * add is its own script, so no MULTI holds both): a crash between the two leaves an orphan
+   * that reconcile() enqueues. If storing or adding fails, a stored task is abandoned (failed 500,
+   * slot and picture gone), a task never stored gives its slot back, and the error is thrown.
+   */
+  async create(taskId: string, image: Buffer, options?: TaskOptionsRecord): Promise<TaskState> {
+    let created: TaskState;
+    try {
+      created = await this.tasks.create(taskId, image, options);
+      await this.queue.addJob(taskId);
+    } catch (error) {
+      // The client gets the error and never the id: no task is left `queued` for no one.
+      await this.apply(taskId, { type: 'abandon' }).catch(() => undefined);
+      await this.release(taskId).catch(() => undefined);
+      throw error;
+    }
+    await this.positions.refresh();
+    return (await this.tasks.get(taskId)) ?? created;
+  }
+
+  /**
+   * (admitted) -> completed at birth: an instant repeat answered with a kept model (`record`, status
+   * completed). Its slot goes back at once: no job runs.
+   */
+  async reuse(record: TaskRecord & { status: 'completed' }): Promise<TaskState> {
+    const state = await this.tasks.createFinished(record);
+    await this.release(record.task_id);
+    return state;
+  }
+
+  /**
+   * Applies `event` to the task if its status allows it (task-transitions.ts), with the row's
+   * effects (model files removed even when refused, where the row says so and the task is not completed).
+   */
+  async apply(taskId: string, event: TaskEvent): Promise<TransitionOutcome> {
+    const row = transitionOf(event, this.clock.now());
+    const { seq, status } = await this.tasks.transition(taskId, row.from, row.patch, row.effects);
+    const applied = seq > 0;
+    const removeModels = applied
+      ? row.effects.removeModels
+      : row.effects.removeModelsIfRefused && status !== 'completed';
+    if (removeModels) {
+      await this.storage.removeModels(taskId);
+    }
+    // Not awaited: waiting tasks' figures need not hold up a job (refresh never throws).
+    if (applied && row.effects.refreshPositions) void this.positions.refresh();
+    return { applied, seq, status };
+  }
+
+  /**
+   * queued | processing -> failed 409 "Task cancelled": a waiting task's job is removed, a running
+   * one is aborted on whichever process runs it (its runner then finds the task finished).
+   * Returns the state to answer with. ApiError 404 for an unknown task, 409 for a finished one.
+   */
+  async cancel(taskId: string): Promise<TaskState> {
+    const state = await this.tasks.require(taskId);
+    if (state.record.status === 'completed' || state.record.status === 'failed') {
+      throw new ApiError(409, ErrorMessage.alreadyFinished);
+    }
+    const removed = await this.queue.removeWaitingJob(taskId);
+    const outcome = await this.apply(taskId, { type: 'cancel' });
+    if (!removed) await this.jobs.requestAbort(taskId);
+    const after = await this.tasks.get(taskId);
+    if (!after) throw new ApiError(404, ErrorMessage.taskNotFound);
+    if (!outcome.applied && after.record.cancelled !== true)
+      throw new ApiError(409, ErrorMessage.alreadyFinished);
+    this.logger.log(`task ${taskId} cancelled (${removed ? 'was waiting' : 'was running'})`);
+    return after;
+  }
+
+  /** Positions and ETAs of the waiting tasks, again (a job started or stalled elsewhere). Never throws. */
+  async refreshPositions(): Promise<void> {
+    await this.positions.refresh();
+  }
+
+  /**
+   * Recovery after a dead api: frees the slots of finished or vanished tasks, and adds the job
+   * of every orphaned task (`queued` past the grace period with no Bull job: its api died between
+   * storing it and adding its job, or between a shutdown's removal of its job and the re-add) at
+   * the head of the queue, for it has waited longest. Safe on several api processes at once: Bull
+   * adds a job id only once, and a job whose task is no longer `queued` is skipped by TaskRunner.
+   * Returns the ids enqueued again.
+   */
+  async reconcile(): Promise<string[]> {
+    const { dropped, orphaned } = await this.admission.reconcile(this.queue.jobKeyPrefix());
+    if (dropped > 0) this.logger.warn(`released ${dropped} queue slot(s) held by no live task`);
+    for (const taskId of orphaned) {
+      await this.queue.addJob(taskId, true);
+      this.logger.warn(`task ${taskId} was queued with no job: enqueued again`);
+    }
+    if (orphaned.length > 0) await this.positions.refresh();
+    return orphaned;
+  }
+
+  private async reconcileNow(): Promise<void> {
+    try {
+      await this.reconcile();
+    } catch (error) {
+      this.logger.warn(`queue reconcile failed: ${message(error)}`);
+    }
+  }
+}

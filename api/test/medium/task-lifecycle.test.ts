@@ -1,0 +1,217 @@
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, beforeEach, describe, it } from 'node:test';
+import { getQueueToken } from '@nestjs/bull';
+import { Test, type TestingModule } from '@nestjs/testing';
+import type { Queue } from 'bull';
+import { Clock } from '../../src/common/clock';
+import { loadConfig } from '../../src/config/app-config';
+import { ConfigModule } from '../../src/config/config.module';
+import { RedisKeys } from '../../src/redis/redis-keys';
+import { RedisModule } from '../../src/redis/redis.module';
+import { RedisService } from '../../src/redis/redis.service';
+import { StorageService } from '../../src/storage/storage.service';
+import { AdmissionService } from '../../src/tasks/admission/admission.service';
+import { TaskEventsService } from '../../src/tasks/events/task-events.service';
+import { TaskLifecycle } from '../../src/tasks/lifecycle/task-lifecycle.service';
+import { type TaskEvent, reduceTask, transitionOf } from '../../src/tasks/lifecycle/task-transitions';
+import { GENERATION_QUEUE } from '../../src/tasks/queue/job-names';
+import type { TaskRecord, TaskStatus } from '../../src/tasks/state/task-snapshot';
+import { TaskStore } from '../../src/tasks/state/task-store.service';
+import { TasksModule } from '../../src/tasks/tasks.module';
+import { TEST_REDIS_URL, clearKilnKeys, tempDir, waitFor } from '../support/env';
+
+/** One event of each kind, as the runner, the routes and the processors send them. */
+const EVENTS: Record<TaskEvent['type'], TaskEvent> = {
+  start: { type: 'start' },
+  complete: {
+    type: 'complete',
+    modelPath: '/static/m.glb',
+    downloadPath: '/static/m.source.glb',
+    generationTime: 12.345,
+    engine: 'inflate',
+    triangles: 1000,
+    ignoredOptions: ['quality'],
+  },
+  fail: { type: 'fail', failure: { httpStatus: 504, message: 'Generation timeout', cancelled: false } },
+  cancel: { type: 'cancel' },
+  requeue: { type: 'requeue' },
+  abandon: { type: 'abandon' },
+};
+
+/** How each status is reached through the lifecycle itself (from a created, queued task). */
+const REACH: Record<TaskStatus, TaskEvent[]> = {
+  queued: [],
+  processing: [EVENTS.start],
+  completed: [EVENTS.start, EVENTS.complete],
+  failed: [EVENTS.cancel],
+};
+
+/**
+ * The expected verdict of every event from every status: the whole table, written out once more by
+ * hand so that a change to task-transitions.ts that is not meant shows up here.
+ */
+const EXPECTED: Record<TaskEvent['type'], Partial<Record<TaskStatus, TaskStatus>>> = {
+  start: { queued: 'processing', processing: 'processing' },
+  complete: { processing: 'completed' },
+  fail: { processing: 'failed' },
+  cancel: { queued: 'failed', processing: 'failed' },
+  requeue: { processing: 'queued' },
+  abandon: { queued: 'failed', processing: 'failed' },
+};
+
+/**
+ * Every task transition (tasks/lifecycle) on the real Redis and Bull queue, with the real store,
+ * admission, positions and model folder: for each status and event, whether the change is made,
+ * the record it leaves (the same as the pure reduceTask's), its event, and its effects on the slot,
+ * the queued picture, the model files and the waiting tasks' positions. No worker runs: the jobs
+ * stay in Bull where the lifecycle put them.
+ */
+void describe('task lifecycle: every event from every status (real Redis, real Bull)', () => {
+  const dir = tempDir('lifecycle');
+  const config = loadConfig({ REDIS_URL: TEST_REDIS_URL, STATIC_DIR: join(dir.path, 'static') }, dir.path);
+  let moduleRef: TestingModule;
+  let lifecycle: TaskLifecycle;
+  let tasks: TaskStore;
+  let admission: AdmissionService;
+  let storage: StorageService;
+  let events: TaskEventsService;
+  let bull: Queue;
+  let redis: RedisService;
+
+  before(async () => {
+    mkdirSync(config.staticDir, { recursive: true });
+    await clearKilnKeys();
+    moduleRef = await Test.createTestingModule({
+      imports: [ConfigModule.forRoot(config), RedisModule, TasksModule],
+    }).compile();
+    await moduleRef.init();
+    lifecycle = moduleRef.get(TaskLifecycle);
+    tasks = moduleRef.get(TaskStore);
+    admission = moduleRef.get(AdmissionService);
+    storage = moduleRef.get(StorageService);
+    events = moduleRef.get(TaskEventsService);
+    bull = moduleRef.get<Queue>(getQueueToken(GENERATION_QUEUE));
+    redis = moduleRef.get(RedisService);
+  });
+  beforeEach(async () => {
+    await bull.empty();
+    await clearKilnKeys();
+  });
+  after(async () => {
+    await moduleRef.close();
+    await clearKilnKeys();
+    dir.remove();
+  });
+
+  /** A created task (slot held, picture stored, job added) brought to `status`, with a model file on disk. */
+  async function taskIn(status: TaskStatus): Promise<string> {
+    const id = await lifecycle.admit('client-a');
+    await lifecycle.create(id, Buffer.from('png'));
+    if (status !== 'queued') {
+      // As Bull does before a worker runs it: the job leaves the wait list for the active one, locked.
+      await (await bull.getJob(id))?.remove();
+      await redis.client.lpush(bull.toKey('active'), id);
+      await redis.client.set(`${bull.toKey('')}${id}:lock`, 'a live worker');
+    }
+    for (const event of REACH[status]) assert.ok((await lifecycle.apply(id, event)).applied);
+    if (status === 'completed' || status === 'failed') {
+      await redis.client.del(bull.toKey('active'), `${bull.toKey('')}${id}:lock`);
+    }
+    writeFileSync(storage.sourcePath(id), 'glb');
+    return id;
+  }
+
+  /** A second task waiting behind, whose position shows whether the positions were refreshed. */
+  async function waiting(): Promise<string> {
+    const id = await lifecycle.admit('client-b');
+    await lifecycle.create(id, Buffer.from('png'));
+    return id;
+  }
+
+  for (const status of ['queued', 'processing', 'completed', 'failed'] as const) {
+    for (const type of Object.keys(EVENTS) as TaskEvent['type'][]) {
+      const expected = EXPECTED[type][status];
+      const name = expected ? `${status} --${type}--> ${expected}` : `${status} refuses ${type}`;
+      void it(name, async () => {
+        const id = await taskIn(status);
+        const behind = await waiting();
+        await lifecycle.refreshPositions();
+        const before = (await tasks.get(id)) as { seq: number; record: TaskRecord };
+        const seen: number[] = [];
+        const unsubscribe = events.subscribe(id, (event) => seen.push(event.seq));
+        const row = transitionOf(EVENTS[type], Date.now());
+        // Make the waiting task's figures stale so that a refresh shows.
+        await tasks.update(behind, { position: 99 }, ['queued']);
+
+        const outcome = await lifecycle.apply(id, EVENTS[type]);
+        const after = (await tasks.get(id)) as { seq: number; record: TaskRecord };
+
+        assert.equal(outcome.applied, expected !== undefined);
+        assert.equal(outcome.status, expected ?? status);
+        assert.equal(after.record.status, expected ?? status);
+        if (expected === undefined) {
+          assert.equal(outcome.seq, 0);
+          assert.deepEqual(after, before, 'a refused event changes nothing');
+        } else {
+          assert.equal(outcome.seq, before.seq + 1);
+          // The Lua store and the pure reducer agree on the record (timestamps aside).
+          const predicted = reduceTask(before.record, EVENTS[type], Date.now()) as TaskRecord;
+          const { updated_at: _a, started_at: _b, finished_at: _c, ...got } = after.record;
+          const { updated_at: _d, started_at: _e, finished_at: _f, ...want } = predicted;
+          assert.deepEqual(got, want);
+          await waitFor('its event', () => Promise.resolve(seen.includes(outcome.seq) ? true : undefined));
+        }
+        unsubscribe();
+
+        const applied = expected !== undefined;
+        const finishedBefore = status === 'completed' || status === 'failed';
+        const slotHeld = (await redis.client.zscore(RedisKeys.admission, id)) !== null;
+        assert.equal(slotHeld, !finishedBefore && !(applied && row.effects.releaseSlot), 'slot');
+        const imageKept = (await tasks.getImage(id)) !== null;
+        assert.equal(imageKept, !finishedBefore && !(applied && row.effects.dropImage), 'picture');
+        const modelsRemoved = applied
+          ? row.effects.removeModels
+          : row.effects.removeModelsIfRefused && status !== 'completed';
+        assert.equal(existsSync(storage.sourcePath(id)), !modelsRemoved, 'model files');
+        const refreshed = applied && row.effects.refreshPositions;
+        if (refreshed) {
+          await waitFor('the positions refreshed', async () =>
+            (await tasks.get(behind))?.record.position !== 99 ? true : undefined,
+          );
+        } else {
+          assert.equal((await tasks.get(behind))?.record.position, 99, 'no refresh');
+        }
+      });
+    }
+  }
+
+  void it('cancel: a waiting task loses its Bull job; a finished one answers 409, an unknown one 404', async () => {
+    const id = await taskIn('queued');
+    assert.ok(await bull.getJob(id));
+    const state = await lifecycle.cancel(id);
+    assert.deepEqual(
+      [state.record.status, state.record.http_status, state.record.cancelled],
+      ['failed', 409, true],
+    );
+    assert.equal(await bull.getJob(id), null);
+    await assert.rejects(lifecycle.cancel(id), /Task already finished/);
+    await assert.rejects(lifecycle.cancel('00000000-0000-4000-8000-000000000000'), /Task not found/);
+  });
+
+  void it('reuse: a task completed at birth gives its slot back at once', async () => {
+    const id = await lifecycle.admit('client-a');
+    const now = new Date().toISOString();
+    await lifecycle.reuse({ task_id: id, status: 'completed', created_at: now, updated_at: now });
+    assert.equal(await admission.held(), 0);
+    assert.equal((await tasks.get(id))?.record.status, 'completed');
+  });
+
+  void it('release: a slot no task was made of goes back', async () => {
+    const id = await lifecycle.admit('client-a');
+    assert.equal(await admission.held(), 1);
+    await lifecycle.release(id);
+    assert.equal(await admission.held(), 0);
+  });
+});
