@@ -40,14 +40,15 @@ function findFiles(dir, suffix) {
   return found.sort();
 }
 
-/** Test counts from the closing lines of node:test, pytest or vitest output. */
+/** Test counts from the closing lines of node:test, pytest or vitest output (node:test's cancelled count as failed). */
 export function countTests(output) {
   // eslint-disable-next-line no-control-regex -- strips ANSI colour codes
   const clean = output.replace(/\x1b\[[0-9;]*m/g, '');
   let passed = 0;
   let failed = 0;
   let matched = false;
-  for (const m of clean.matchAll(/^(?:ℹ|#) (pass|fail) (\d+)$/gm)) {
+  // A test cancelled because its suite's `before` hook failed never ran: it counts as failed.
+  for (const m of clean.matchAll(/^(?:ℹ|#) (pass|fail|cancelled) (\d+)$/gm)) {
     matched = true;
     if (m[1] === 'pass') passed += Number(m[2]);
     else failed += Number(m[2]);

@@ -5,7 +5,6 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 import { getQueueToken } from '@nestjs/bull';
 import { Test, type TestingModule } from '@nestjs/testing';
 import type { Queue } from 'bull';
-import { Clock } from '../../src/common/clock';
 import { loadConfig } from '../../src/config/app-config';
 import { ConfigModule } from '../../src/config/config.module';
 import { RedisKeys } from '../../src/redis/redis-keys';

@@ -357,14 +357,6 @@ void describe('per-client active-task limit on real Redis (two processes)', () =
   });
   beforeEach(() => clearKilnKeys());
 
-  /** A change as the store applies it (TaskStore.transition, no slot or picture effect); its event id. */
-  async function change(
-    id: string,
-    patch: TaskPatch,
-    from: readonly TaskStatus[] = ['queued', 'processing'],
-  ): Promise<number> {
-    return (await storeA.transition(id, from, patch, { releaseSlot: false, dropImage: false })).seq;
-  }
   after(async () => {
     await redisA.onApplicationShutdown();
     await redisB.onApplicationShutdown();
