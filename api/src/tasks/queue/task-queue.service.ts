@@ -75,6 +75,7 @@ export class TaskQueueService implements OnModuleInit, OnModuleDestroy {
           {
             status: 'failed',
             error: ErrorMessage.internal,
+            error_code: 'internal_error',
             http_status: 500,
             finished_at: new Date(this.clock.now()).toISOString(),
           },
@@ -101,6 +102,7 @@ export class TaskQueueService implements OnModuleInit, OnModuleDestroy {
     const failedPatch = {
       status: 'failed' as const,
       error: ErrorMessage.cancelled,
+      error_code: 'task_cancelled' as const,
       http_status: CANCELLED_HTTP_STATUS,
       cancelled: true,
       finished_at: new Date(this.clock.now()).toISOString(),

@@ -312,6 +312,7 @@ export class TaskRunner {
       {
         status: 'failed',
         error: failure.message,
+        error_code: failure.code,
         http_status: failure.httpStatus,
         cancelled: failure.cancelled ? true : null,
         finished_at: new Date(this.clock.now()).toISOString(),
@@ -332,6 +333,7 @@ export class TaskRunner {
       await this.tasks.update(taskId, {
         status: 'failed',
         error: ErrorMessage.internal,
+        error_code: 'internal_error',
         http_status: 500,
         finished_at: new Date(this.clock.now()).toISOString(),
       });
