@@ -42,7 +42,11 @@ const WEB_API_TYPES_HEADER =
 /** The web app's TypeScript types of the document (openapi-typescript: paths, components, operations). */
 export async function renderWebApiTypes(openApiJson: string): Promise<string> {
   const { default: openapiTS, astToString } = await import('openapi-typescript');
-  const ast = await openapiTS(JSON.parse(openApiJson) as Parameters<typeof openapiTS>[0], { silent: true });
+  const ast = await openapiTS(JSON.parse(openApiJson) as Parameters<typeof openapiTS>[0], {
+    silent: true,
+    // Runtime lists of the enums too (e.g. the error codes), so the page can tell a code it knows.
+    enumValues: true,
+  });
   return prettierFormat(WEB_API_TYPES_HEADER + astToString(ast), 'typescript');
 }
 

@@ -179,10 +179,10 @@ void describe('error table, end to end (simulate engine)', () => {
         .toBuffer();
       const slotsHeld = async (): Promise<number> =>
         (await getJson<{ queue: { slots_held: number } }>(`${api.url}/api/health`)).body.queue.slots_held;
-      for (const [bytes, error, code] of [
-        [tiny, 'Image too small, min 64x64', 'image_too_small'],
-        [blank, 'No object found in the image', 'no_object'],
-      ] as const) {
+      for (const { bytes, error, code } of [
+        { bytes: tiny, error: 'Image too small, min 64x64', code: 'image_too_small' },
+        { bytes: blank, error: 'No object found in the image', code: 'no_object' },
+      ]) {
         const refused = await upload(api.url, bytes);
         assert.equal(refused.status, 422, error);
         assert.deepEqual(refused.body, { success: false, error, code });
@@ -277,9 +277,15 @@ void describe('error table, end to end (simulate engine)', () => {
 
     void it('a cancelled task: its ?wait=true request answers 409 task_cancelled, its snapshot says error_code', async () => {
       const waiting = upload(api.url, sample(PNG), { query: '?wait=true' });
+      // Its id, from the worker that runs it (a worker's heartbeat may still name the task before).
       const id = await waitFor('the waited task to run', async () => {
         const health = await getJson<{ workers: { task_id: string | null }[] }>(`${api.url}/api/health`);
-        return health.body.workers.map((w) => w.task_id).find((t) => t !== null) ?? undefined;
+        for (const taskId of health.body.workers.map((w) => w.task_id)) {
+          if (taskId === null) continue;
+          const task = await getJson(`${api.url}/api/tasks/${taskId}`);
+          if (task.body['status'] === 'processing') return taskId;
+        }
+        return undefined;
       });
       const cancelled = await getJson(`${api.url}/api/tasks/${id}`, { method: 'DELETE' });
       assert.equal(cancelled.status, 200);

@@ -1164,3 +1164,80 @@ export interface operations {
     };
   };
 }
+type FlattenedDeepRequired<T> = {
+  [K in keyof T]-?: FlattenedDeepRequired<
+    T[K] extends unknown[] | undefined | null ? Extract<T[K], unknown[]>[number] : T[K]
+  >;
+};
+type ReadonlyArray<T> = [Exclude<T, undefined>] extends [unknown[]]
+  ? Readonly<Exclude<T, undefined>>
+  : Readonly<Exclude<T, undefined>[]>;
+export const errorCodeValues: ReadonlyArray<FlattenedDeepRequired<components>['schemas']['ErrorCode']> = [
+  'unsupported_image',
+  'missing_image',
+  'unexpected_file',
+  'invalid_option',
+  'invalid_parameter',
+  'bad_request',
+  'unauthorized',
+  'not_found',
+  'task_not_found',
+  'preview_not_found',
+  'task_cancelled',
+  'task_already_finished',
+  'sidecar_not_managed',
+  'file_too_large',
+  'range_not_satisfiable',
+  'image_too_small',
+  'no_object',
+  'unavailable_quality',
+  'too_many_requests',
+  'internal_error',
+  'gpu_out_of_memory',
+  'server_busy',
+  'sidecar_stopped',
+  'web_app_not_built',
+  'generation_timeout',
+];
+export const generateUploadDtoQualityValues: ReadonlyArray<
+  FlattenedDeepRequired<components>['schemas']['GenerateUploadDto']['quality']
+> = ['fast', 'balanced', 'high'];
+export const generateUploadDtoTexture_sizeValues: ReadonlyArray<
+  FlattenedDeepRequired<components>['schemas']['GenerateUploadDto']['texture_size']
+> = [1024, 2048, 4096];
+export const qualityPresetDtoQualityValues: ReadonlyArray<
+  FlattenedDeepRequired<components>['schemas']['QualityPresetDto']['quality']
+> = ['fast', 'balanced', 'high'];
+export const taskPreviewDtoStageValues: ReadonlyArray<
+  FlattenedDeepRequired<components>['schemas']['TaskPreviewDto']['stage']
+> = ['structure', 'geometry'];
+export const taskPreviewDtoEncodingValues: ReadonlyArray<
+  FlattenedDeepRequired<components>['schemas']['TaskPreviewDto']['encoding']
+> = ['xyz8', 'xyz16le'];
+export const taskOptionsDtoQualityValues: ReadonlyArray<
+  FlattenedDeepRequired<components>['schemas']['TaskOptionsDto']['quality']
+> = ['fast', 'balanced', 'high'];
+export const taskOptionsDtoTexture_sizeValues: ReadonlyArray<
+  FlattenedDeepRequired<components>['schemas']['TaskOptionsDto']['texture_size']
+> = [1024, 2048, 4096];
+export const taskViewDtoStatusValues: ReadonlyArray<
+  FlattenedDeepRequired<components>['schemas']['TaskViewDto']['status']
+> = ['queued', 'processing', 'completed', 'failed'];
+export const taskViewDtoStageValues: ReadonlyArray<
+  FlattenedDeepRequired<components>['schemas']['TaskViewDto']['stage']
+> = ['preprocess', 'structure', 'geometry', 'texture', 'export'];
+export const healthInferenceDtoStateValues: ReadonlyArray<
+  FlattenedDeepRequired<components>['schemas']['HealthInferenceDto']['state']
+> = ['starting', 'loading', 'ready', 'busy', 'failed', 'down', 'restarting', 'none'];
+export const healthWorkerDtoRoleValues: ReadonlyArray<
+  FlattenedDeepRequired<components>['schemas']['HealthWorkerDto']['role']
+> = ['all', 'api', 'worker'];
+export const healthWorkerDtoStateValues: ReadonlyArray<
+  FlattenedDeepRequired<components>['schemas']['HealthWorkerDto']['state']
+> = ['idle', 'busy', 'starting', 'down'];
+export const healthDtoStatusValues: ReadonlyArray<
+  FlattenedDeepRequired<components>['schemas']['HealthDto']['status']
+> = ['ok', 'degraded'];
+export const healthDtoRoleValues: ReadonlyArray<
+  FlattenedDeepRequired<components>['schemas']['HealthDto']['role']
+> = ['all', 'api', 'worker'];
