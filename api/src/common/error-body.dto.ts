@@ -20,10 +20,10 @@ export class ErrorBodyDto {
   code!: string;
 }
 
-/** One code as a route's Swagger text shows it: `code` "message": when. */
+/** One code as a route's Swagger text shows it: `code` (`message`): when. */
 function describeCode(code: ErrorCode): string {
   const row: ErrorRow = ERROR_TABLE[code];
-  return `\`${code}\` "${row.message}": ${row.when}`;
+  return `\`${code}\` (\`${row.message}\`): ${row.when}`;
 }
 
 /**

@@ -595,7 +595,7 @@ export interface operations {
           'application/json': components['schemas']['InferenceRestartAcceptedDto'];
         };
       };
-      /** @description `invalid_parameter` "<name> must be true or false": a query flag (`wait` of POST /api/generate, `force` of the admin restart) that is neither */
+      /** @description `invalid_parameter` (`<name> must be true or false`): a query flag (`wait` of POST /api/generate, `force` of the admin restart) that is neither */
       400: {
         headers: {
           [name: string]: unknown;
@@ -604,7 +604,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorBodyDto'];
         };
       };
-      /** @description `unauthorized` "Unauthorized": access control on (`API_KEYS`, `CF_ACCESS_*`) and no valid API key or Access token; an admin route without the right `ADMIN_TOKEN`; `/metrics` without `METRICS_TOKEN` when it is set */
+      /** @description `unauthorized` (`Unauthorized`): access control on (`API_KEYS`, `CF_ACCESS_*`) and no valid API key or Access token; an admin route without the right `ADMIN_TOKEN`; `/metrics` without `METRICS_TOKEN` when it is set */
       401: {
         headers: {
           /** @description a Bearer challenge: realm="kiln3d" while API keys are on, "kiln3d-admin" on the admin route, "kiln3d-metrics" on /metrics */
@@ -615,7 +615,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorBodyDto'];
         };
       };
-      /** @description `not_found` "Not found": no such route or model file (`/static/` serves two names per task); the admin routes while `ADMIN_TOKEN` is unset */
+      /** @description `not_found` (`Not found`): no such route or model file (`/static/` serves two names per task); the admin routes while `ADMIN_TOKEN` is unset */
       404: {
         headers: {
           [name: string]: unknown;
@@ -624,7 +624,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorBodyDto'];
         };
       };
-      /** @description `sidecar_not_managed` "The inference sidecar is not managed by this api (INFERENCE_URL is set)": POST /api/admin/inference/restart while the sidecar runs elsewhere */
+      /** @description `sidecar_not_managed` (`The inference sidecar is not managed by this api (INFERENCE_URL is set)`): POST /api/admin/inference/restart while the sidecar runs elsewhere */
       409: {
         headers: {
           [name: string]: unknown;
@@ -633,7 +633,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorBodyDto'];
         };
       };
-      /** @description `internal_error` "Internal error": anything else (logged with its stack) */
+      /** @description `internal_error` (`Internal error`): anything else (logged with its stack) */
       500: {
         headers: {
           [name: string]: unknown;
@@ -642,7 +642,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorBodyDto'];
         };
       };
-      /** @description `sidecar_stopped` "The inference sidecar is stopped": POST /api/admin/inference/restart while the api is shutting its sidecar down */
+      /** @description `sidecar_stopped` (`The inference sidecar is stopped`): POST /api/admin/inference/restart while the api is shutting its sidecar down */
       503: {
         headers: {
           [name: string]: unknown;
@@ -673,7 +673,7 @@ export interface operations {
           'model/gltf-binary': string;
         };
       };
-      /** @description `bad_request` "Bad request": a malformed request: a body that does not parse, a bad percent-encoding in a path (never the parser's own words; a 4xx the parser raised keeps its status, e.g. 415 for an unknown charset) */
+      /** @description `bad_request` (`Bad request`): a malformed request: a body that does not parse, a bad percent-encoding in a path (never the parser's own words; a 4xx the parser raised keeps its status, e.g. 415 for an unknown charset) */
       400: {
         headers: {
           [name: string]: unknown;
@@ -682,7 +682,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorBodyDto'];
         };
       };
-      /** @description `not_found` "Not found": no such route or model file (`/static/` serves two names per task); the admin routes while `ADMIN_TOKEN` is unset */
+      /** @description `not_found` (`Not found`): no such route or model file (`/static/` serves two names per task); the admin routes while `ADMIN_TOKEN` is unset */
       404: {
         headers: {
           [name: string]: unknown;
@@ -691,7 +691,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorBodyDto'];
         };
       };
-      /** @description `range_not_satisfiable` "Range not satisfiable": a model requested with a Range that starts past its end */
+      /** @description `range_not_satisfiable` (`Range not satisfiable`): a model requested with a Range that starts past its end */
       416: {
         headers: {
           /** @description bytes *\/<size> */
@@ -702,7 +702,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorBodyDto'];
         };
       };
-      /** @description `internal_error` "Internal error": anything else (logged with its stack) */
+      /** @description `internal_error` (`Internal error`): anything else (logged with its stack) */
       500: {
         headers: {
           [name: string]: unknown;
@@ -747,7 +747,7 @@ export interface operations {
           'application/json': components['schemas']['GenerateAcceptedDto'];
         };
       };
-      /** @description `unsupported_image` "Unsupported image format": not JPG/PNG/WebP (judged by content, not name or Content-Type), or over 8192 x 8192 px; `missing_image` "Missing file field "image"": POST /api/generate without a file; `unexpected_file` "Send exactly one file, in the field "image"": a file in another field, or a second file; `invalid_option` "Invalid <field>: <rule>": a bad generation option (quality, seed, texture_size, faces), e.g. `Invalid quality: one of fast, balanced, high`; before any queue slot is taken; `invalid_parameter` "<name> must be true or false": a query flag (`wait` of POST /api/generate, `force` of the admin restart) that is neither; `bad_request` "Bad request": a malformed request: a body that does not parse, a bad percent-encoding in a path (never the parser's own words; a 4xx the parser raised keeps its status, e.g. 415 for an unknown charset) */
+      /** @description `unsupported_image` (`Unsupported image format`): not JPG/PNG/WebP (judged by content, not name or Content-Type), or over 8192 x 8192 px; `missing_image` (`Missing file field "image"`): POST /api/generate without a file; `unexpected_file` (`Send exactly one file, in the field "image"`): a file in another field, or a second file; `invalid_option` (`Invalid <field>: <rule>`): a bad generation option (quality, seed, texture_size, faces), e.g. `Invalid quality: one of fast, balanced, high`; before any queue slot is taken; `invalid_parameter` (`<name> must be true or false`): a query flag (`wait` of POST /api/generate, `force` of the admin restart) that is neither; `bad_request` (`Bad request`): a malformed request: a body that does not parse, a bad percent-encoding in a path (never the parser's own words; a 4xx the parser raised keeps its status, e.g. 415 for an unknown charset) */
       400: {
         headers: {
           [name: string]: unknown;
@@ -756,7 +756,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorBodyDto'];
         };
       };
-      /** @description `unauthorized` "Unauthorized": access control on (`API_KEYS`, `CF_ACCESS_*`) and no valid API key or Access token; an admin route without the right `ADMIN_TOKEN`; `/metrics` without `METRICS_TOKEN` when it is set */
+      /** @description `unauthorized` (`Unauthorized`): access control on (`API_KEYS`, `CF_ACCESS_*`) and no valid API key or Access token; an admin route without the right `ADMIN_TOKEN`; `/metrics` without `METRICS_TOKEN` when it is set */
       401: {
         headers: {
           /** @description a Bearer challenge: realm="kiln3d" while API keys are on, "kiln3d-admin" on the admin route, "kiln3d-metrics" on /metrics */
@@ -767,7 +767,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorBodyDto'];
         };
       };
-      /** @description `task_cancelled` "Task cancelled": the task was cancelled (DELETE /api/tasks/{id}): its failed snapshot (`cancelled: true`), and a `?wait=true` request for it */
+      /** @description `task_cancelled` (`Task cancelled`): the task was cancelled (DELETE /api/tasks/{id}): its failed snapshot (`cancelled: true`), and a `?wait=true` request for it */
       409: {
         headers: {
           [name: string]: unknown;
@@ -776,7 +776,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorBodyDto'];
         };
       };
-      /** @description `file_too_large` "File too large, max <max_upload_mb>MB": a body over `MAX_UPLOAD_MB` (10 by default: `File too large, max 10MB`); reading stops at the limit and the connection closes after the answer */
+      /** @description `file_too_large` (`File too large, max <max_upload_mb>MB`): a body over `MAX_UPLOAD_MB` (10 by default: `File too large, max 10MB`); reading stops at the limit and the connection closes after the answer */
       413: {
         headers: {
           [name: string]: unknown;
@@ -785,7 +785,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorBodyDto'];
         };
       };
-      /** @description `image_too_small` "Image too small, min 64x64": a valid picture under 64 px on a side (judged from its header, before a queue slot is taken); `no_object` "No object found in the image": a valid picture with nothing to model (blank, one colour, fully transparent: before the task is queued), or the engine's own verdict (the task ends failed); `unavailable_quality` "Unavailable quality: <preset> takes about <n> s here, over (or too close to) the <limit> s job limit; use <offered presets>": a `quality` preset whose jobs measured on this GPU do not fit the job limit (GET /api/qualities), unless the request repeats a kept model; `<preset> (<faster preset> already takes about <n> s here, …)` when a faster preset decided it; `…; no quality fits this job limit here (the owner can raise JOB_TIMEOUT_S)` when none is left */
+      /** @description `image_too_small` (`Image too small, min 64x64`): a valid picture under 64 px on a side (judged from its header, before a queue slot is taken); `no_object` (`No object found in the image`): a valid picture with nothing to model (blank, one colour, fully transparent: before the task is queued), or the engine's own verdict (the task ends failed); `unavailable_quality` (`Unavailable quality: <preset> takes about <n> s here, over (or too close to) the <limit> s job limit; use <offered presets>`): a `quality` preset whose jobs measured on this GPU do not fit the job limit (GET /api/qualities), unless the request repeats a kept model; `<preset> (<faster preset> already takes about <n> s here, …)` when a faster preset decided it; `…; no quality fits this job limit here (the owner can raise JOB_TIMEOUT_S)` when none is left */
       422: {
         headers: {
           [name: string]: unknown;
@@ -794,7 +794,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorBodyDto'];
         };
       };
-      /** @description `too_many_requests` "Too many requests, retry later": over the per-client upload rate (`UPLOADS_PER_MINUTE`) or active-task limit (`ACTIVE_TASKS_PER_CLIENT`) */
+      /** @description `too_many_requests` (`Too many requests, retry later`): over the per-client upload rate (`UPLOADS_PER_MINUTE`) or active-task limit (`ACTIVE_TASKS_PER_CLIENT`) */
       429: {
         headers: {
           /** @description seconds until the client may try again */
@@ -805,7 +805,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorBodyDto'];
         };
       };
-      /** @description `internal_error` "Internal error": anything else (logged with its stack); `gpu_out_of_memory` "GPU out of memory": the task's job ran out of GPU memory after one clean-up-and-retry */
+      /** @description `internal_error` (`Internal error`): anything else (logged with its stack); `gpu_out_of_memory` (`GPU out of memory`): the task's job ran out of GPU memory after one clean-up-and-retry */
       500: {
         headers: {
           [name: string]: unknown;
@@ -814,7 +814,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorBodyDto'];
         };
       };
-      /** @description `server_busy` "Server busy, retry later": the queue is full (`MAX_QUEUE` waiting besides one running per worker) */
+      /** @description `server_busy` (`Server busy, retry later`): the queue is full (`MAX_QUEUE` waiting besides one running per worker) */
       503: {
         headers: {
           /** @description seconds: the mean job duration */
@@ -825,7 +825,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorBodyDto'];
         };
       };
-      /** @description `generation_timeout` "Generation timeout": the task's job ran over `JOB_TIMEOUT_S` (180 s by default) */
+      /** @description `generation_timeout` (`Generation timeout`): the task's job ran over `JOB_TIMEOUT_S` (180 s by default) */
       504: {
         headers: {
           [name: string]: unknown;
@@ -853,7 +853,7 @@ export interface operations {
           'application/json': components['schemas']['QualityPresetsDto'];
         };
       };
-      /** @description `internal_error` "Internal error": anything else (logged with its stack) */
+      /** @description `internal_error` (`Internal error`): anything else (logged with its stack) */
       500: {
         headers: {
           [name: string]: unknown;
@@ -894,7 +894,7 @@ export interface operations {
         };
         content?: never;
       };
-      /** @description `unauthorized` "Unauthorized": access control on (`API_KEYS`, `CF_ACCESS_*`) and no valid API key or Access token; an admin route without the right `ADMIN_TOKEN`; `/metrics` without `METRICS_TOKEN` when it is set */
+      /** @description `unauthorized` (`Unauthorized`): access control on (`API_KEYS`, `CF_ACCESS_*`) and no valid API key or Access token; an admin route without the right `ADMIN_TOKEN`; `/metrics` without `METRICS_TOKEN` when it is set */
       401: {
         headers: {
           /** @description a Bearer challenge: realm="kiln3d" while API keys are on, "kiln3d-admin" on the admin route, "kiln3d-metrics" on /metrics */
@@ -905,7 +905,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorBodyDto'];
         };
       };
-      /** @description `task_not_found` "Task not found": an unknown or expired task id */
+      /** @description `task_not_found` (`Task not found`): an unknown or expired task id */
       404: {
         headers: {
           [name: string]: unknown;
@@ -914,7 +914,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorBodyDto'];
         };
       };
-      /** @description `internal_error` "Internal error": anything else (logged with its stack) */
+      /** @description `internal_error` (`Internal error`): anything else (logged with its stack) */
       500: {
         headers: {
           [name: string]: unknown;
@@ -944,7 +944,7 @@ export interface operations {
           'application/json': components['schemas']['TaskViewDto'];
         };
       };
-      /** @description `unauthorized` "Unauthorized": access control on (`API_KEYS`, `CF_ACCESS_*`) and no valid API key or Access token; an admin route without the right `ADMIN_TOKEN`; `/metrics` without `METRICS_TOKEN` when it is set */
+      /** @description `unauthorized` (`Unauthorized`): access control on (`API_KEYS`, `CF_ACCESS_*`) and no valid API key or Access token; an admin route without the right `ADMIN_TOKEN`; `/metrics` without `METRICS_TOKEN` when it is set */
       401: {
         headers: {
           /** @description a Bearer challenge: realm="kiln3d" while API keys are on, "kiln3d-admin" on the admin route, "kiln3d-metrics" on /metrics */
@@ -955,7 +955,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorBodyDto'];
         };
       };
-      /** @description `task_not_found` "Task not found": an unknown or expired task id */
+      /** @description `task_not_found` (`Task not found`): an unknown or expired task id */
       404: {
         headers: {
           [name: string]: unknown;
@@ -964,7 +964,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorBodyDto'];
         };
       };
-      /** @description `internal_error` "Internal error": anything else (logged with its stack) */
+      /** @description `internal_error` (`Internal error`): anything else (logged with its stack) */
       500: {
         headers: {
           [name: string]: unknown;
@@ -995,7 +995,7 @@ export interface operations {
           'application/json': components['schemas']['TaskViewDto'];
         };
       };
-      /** @description `unauthorized` "Unauthorized": access control on (`API_KEYS`, `CF_ACCESS_*`) and no valid API key or Access token; an admin route without the right `ADMIN_TOKEN`; `/metrics` without `METRICS_TOKEN` when it is set */
+      /** @description `unauthorized` (`Unauthorized`): access control on (`API_KEYS`, `CF_ACCESS_*`) and no valid API key or Access token; an admin route without the right `ADMIN_TOKEN`; `/metrics` without `METRICS_TOKEN` when it is set */
       401: {
         headers: {
           /** @description a Bearer challenge: realm="kiln3d" while API keys are on, "kiln3d-admin" on the admin route, "kiln3d-metrics" on /metrics */
@@ -1006,7 +1006,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorBodyDto'];
         };
       };
-      /** @description `task_not_found` "Task not found": an unknown or expired task id */
+      /** @description `task_not_found` (`Task not found`): an unknown or expired task id */
       404: {
         headers: {
           [name: string]: unknown;
@@ -1015,7 +1015,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorBodyDto'];
         };
       };
-      /** @description `task_already_finished` "Task already finished": DELETE /api/tasks/{id} of a completed or failed task */
+      /** @description `task_already_finished` (`Task already finished`): DELETE /api/tasks/{id} of a completed or failed task */
       409: {
         headers: {
           [name: string]: unknown;
@@ -1024,7 +1024,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorBodyDto'];
         };
       };
-      /** @description `internal_error` "Internal error": anything else (logged with its stack) */
+      /** @description `internal_error` (`Internal error`): anything else (logged with its stack) */
       500: {
         headers: {
           [name: string]: unknown;
@@ -1065,7 +1065,7 @@ export interface operations {
           'application/octet-stream': string;
         };
       };
-      /** @description `unauthorized` "Unauthorized": access control on (`API_KEYS`, `CF_ACCESS_*`) and no valid API key or Access token; an admin route without the right `ADMIN_TOKEN`; `/metrics` without `METRICS_TOKEN` when it is set */
+      /** @description `unauthorized` (`Unauthorized`): access control on (`API_KEYS`, `CF_ACCESS_*`) and no valid API key or Access token; an admin route without the right `ADMIN_TOKEN`; `/metrics` without `METRICS_TOKEN` when it is set */
       401: {
         headers: {
           /** @description a Bearer challenge: realm="kiln3d" while API keys are on, "kiln3d-admin" on the admin route, "kiln3d-metrics" on /metrics */
@@ -1076,7 +1076,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorBodyDto'];
         };
       };
-      /** @description `task_not_found` "Task not found": an unknown or expired task id; `preview_not_found` "No preview yet": GET /api/tasks/{id}/preview before the engine sent one */
+      /** @description `task_not_found` (`Task not found`): an unknown or expired task id; `preview_not_found` (`No preview yet`): GET /api/tasks/{id}/preview before the engine sent one */
       404: {
         headers: {
           [name: string]: unknown;
@@ -1085,7 +1085,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorBodyDto'];
         };
       };
-      /** @description `internal_error` "Internal error": anything else (logged with its stack) */
+      /** @description `internal_error` (`Internal error`): anything else (logged with its stack) */
       500: {
         headers: {
           [name: string]: unknown;
@@ -1114,7 +1114,7 @@ export interface operations {
           'application/json': components['schemas']['HealthDto'];
         };
       };
-      /** @description `internal_error` "Internal error": anything else (logged with its stack) */
+      /** @description `internal_error` (`Internal error`): anything else (logged with its stack) */
       500: {
         headers: {
           [name: string]: unknown;
@@ -1152,7 +1152,7 @@ export interface operations {
           'application/json': components['schemas']['PublicConfigDto'];
         };
       };
-      /** @description `internal_error` "Internal error": anything else (logged with its stack) */
+      /** @description `internal_error` (`Internal error`): anything else (logged with its stack) */
       500: {
         headers: {
           [name: string]: unknown;
