@@ -17,6 +17,8 @@ export default tseslint.config(
       '.run/**',
       'cache/**',
       'api/src/inference/generated/**',
+      // Generated from api/openapi.json (openapi-typescript); a test keeps it current.
+      'web/src/app/core/api/generated/**',
     ],
   },
   eslint.configs.recommended,

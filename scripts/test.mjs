@@ -1,6 +1,7 @@
 // `npm test`: every check and test suite of the project, on real Redis, a real sidecar and a
 // real headless Chromium. Usage: node scripts/test.mjs [group ...]; groups: lint python api web e2e
-// reliability (the reliability suite's quick profile) bench (the benchmarks' quick form);
+// reliability (the reliability suite's quick profile, a short schemathesis pass included) bench
+// (the benchmarks' quick form);
 // reliability-full (`npm run test:reliability`: the whole suite, schemathesis included; not part
 // of a plain `npm test`).
 // Prints one line per step, then a closing "N passed, N failed" line over all test runners.
@@ -206,7 +207,9 @@ async function main() {
   if (selected.some((s) => s.group === 'api')) await ensureNginx();
   if (selected.some((s) => s.group === 'api')) await ensureDockerCompose();
   if (selected.some((s) => s.group === 'api')) await ensureMoto();
-  if (selected.some((s) => s.group === 'reliability-full')) await ensureSchemathesis();
+  // Both reliability profiles run schemathesis (the quick one a short pass over every route).
+  if (selected.some((s) => s.group === 'reliability' || s.group === 'reliability-full'))
+    await ensureSchemathesis();
   const redis = await ensureRedis('redis://127.0.0.1:6379', { persist: false });
 
   const env = { ...process.env, NG_CLI_ANALYTICS: 'false', FORCE_COLOR: '0', NO_COLOR: '1' };

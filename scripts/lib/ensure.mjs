@@ -208,7 +208,8 @@ export const SCHEMATHESIS_BIN = join(ROOT, '.run', 'schemathesis', 'bin', 'st');
 
 /**
  * A venv of its own under .run/schemathesis (not the sidecar's: schemathesis pulls hypothesis,
- * pydantic-core and friends the sidecar does not need, and only `npm run test:reliability` uses it).
+ * pydantic-core and friends the sidecar does not need). Both reliability profiles use it: `npm
+ * test`'s quick one for a short pass over every route, `npm run test:reliability` for the search.
  */
 export async function ensureSchemathesis() {
   const venv = join(ROOT, '.run', 'schemathesis');

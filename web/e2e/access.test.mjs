@@ -79,7 +79,7 @@ describe('the web app under Cloudflare Access', () => {
       assert.equal((await generate(page)).status(), 401);
       const failed = page.locator('[data-testid=status-failed]');
       await failed.waitFor();
-      assert.equal(await failed.getAttribute('data-error'), 'Unauthorized');
+      assert.equal(await failed.getAttribute('data-error-code'), 'unauthorized');
       assert.match((await failed.textContent()) ?? '', /Sign in again/);
     } finally {
       await context.close();

@@ -141,7 +141,7 @@ describe('generate from the home page', () => {
       });
       const error = page.locator('[data-testid=upload-error]');
       await error.waitFor();
-      assert.equal(await error.getAttribute('data-error'), 'Unsupported image format');
+      assert.equal(await error.getAttribute('data-error-code'), 'unsupported_image');
       assert.equal(await page.locator('[data-testid=generate]').count(), 0);
       assert.deepEqual(posts, []);
     } finally {
@@ -164,7 +164,7 @@ describe('generate from the home page', () => {
       assert.equal((await answer).status(), 400);
       const failed = page.locator('[data-testid=status-failed]');
       await failed.waitFor();
-      assert.equal(await failed.getAttribute('data-error'), 'Unsupported image format');
+      assert.equal(await failed.getAttribute('data-error-code'), 'unsupported_image');
       assert.match((await failed.textContent()) ?? '', /not a JPG, PNG or WebP picture/);
       // Sending the same bytes again would fail the same way: no retry is offered.
       assert.equal(await page.locator('[data-testid=retry]').count(), 0);
@@ -188,7 +188,7 @@ describe('generate from the home page', () => {
       });
       const error = page.locator('[data-testid=upload-error]');
       await error.waitFor();
-      assert.equal(await error.getAttribute('data-error'), 'File too large, max 10MB');
+      assert.equal(await error.getAttribute('data-error-code'), 'file_too_large');
       assert.match((await error.textContent()) ?? '', /10 MB/);
       assert.deepEqual(posts, []);
     } finally {

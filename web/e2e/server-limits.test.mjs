@@ -63,7 +63,7 @@ describe('busy and cancel (MAX_QUEUE=1, slow simulate)', () => {
       assert.ok(retryAfter > 0, `Retry-After ${answer.headers['retry-after']}`);
       const failed = page.locator('[data-testid=status-failed]');
       await failed.waitFor();
-      assert.equal(await failed.getAttribute('data-error'), 'Server busy, retry later');
+      assert.equal(await failed.getAttribute('data-error-code'), 'server_busy');
       assert.match((await failed.textContent()) ?? '', new RegExp(`Try again in ${retryAfter} s`));
       // The retry button waits out Retry-After.
       assert.equal(await page.locator('[data-testid=retry]').isDisabled(), true);
@@ -88,6 +88,7 @@ describe('busy and cancel (MAX_QUEUE=1, slow simulate)', () => {
       const cancelled = await taskState(app.api.baseUrl, queued.body.task_id);
       assert.equal(cancelled.status, 'failed');
       assert.equal(cancelled.cancelled, true);
+      assert.equal(cancelled.error_code, 'task_cancelled');
 
       // A running task can be cancelled too.
       assert.ok(
@@ -122,7 +123,7 @@ describe('timeout (JOB_TIMEOUT_S=4, slow simulate)', () => {
       await page.locator('[data-testid=status-processing]').waitFor();
       const failed = page.locator('[data-testid=status-failed]');
       await failed.waitFor({ timeout: 90_000 });
-      assert.equal(await failed.getAttribute('data-error'), 'Generation timeout');
+      assert.equal(await failed.getAttribute('data-error-code'), 'generation_timeout');
       assert.match((await failed.textContent()) ?? '', /took too long.*Refresh and try again/);
       assert.equal(await page.locator('[data-testid=retry]').isEnabled(), true);
       await saveArtifact('timeout.png', await page.screenshot({ fullPage: true }));
@@ -184,8 +185,8 @@ describe('a dropped event stream', () => {
 });
 
 for (const fault of [
-  { env: 'oom', error: 'GPU out of memory', text: /ran out of memory/ },
-  { env: 'internal', error: 'Internal error', text: /went wrong on the server/ },
+  { env: 'oom', error: 'GPU out of memory', code: 'gpu_out_of_memory', text: /ran out of memory/ },
+  { env: 'internal', error: 'Internal error', code: 'internal_error', text: /went wrong on the server/ },
 ]) {
   describe(`engine failure: ${fault.error} (simulate fault ${fault.env})`, () => {
     const app = useApiAndBrowser({ KILN_SIMULATE_FAULT: fault.env, SIMULATE_SECONDS: '2' });
@@ -197,7 +198,7 @@ for (const fault of [
         assert.equal((await generateFromPage(page)).status, 202);
         const failed = page.locator('[data-testid=status-failed]');
         await failed.waitFor();
-        assert.equal(await failed.getAttribute('data-error'), fault.error);
+        assert.equal(await failed.getAttribute('data-error-code'), fault.code);
         assert.match((await failed.textContent()) ?? '', fault.text);
         assert.equal(await page.locator('[data-testid=retry]').isEnabled(), true);
         await saveArtifact(`failure-${fault.env}.png`, await page.screenshot({ fullPage: true }));

@@ -1,6 +1,6 @@
 import { UseGuards, applyDecorators } from '@nestjs/common';
-import { ApiBearerAuth, ApiCookieAuth, ApiResponse, ApiSecurity } from '@nestjs/swagger';
-import { ErrorBodyDto } from '../common/error-body.dto';
+import { ApiBearerAuth, ApiCookieAuth, ApiSecurity } from '@nestjs/swagger';
+import { ApiErrorResponses } from '../common/error-body.dto';
 import { AccessGuard } from './access.guard';
 
 /**
@@ -13,11 +13,5 @@ export const AccessControlled = (): MethodDecorator & ClassDecorator =>
     ApiBearerAuth('api-key'),
     ApiSecurity('cf-access-header'),
     ApiCookieAuth('cf-access-cookie'),
-    ApiResponse({
-      status: 401,
-      type: ErrorBodyDto,
-      description:
-        '"Unauthorized": access control is on (API_KEYS, CF_ACCESS_*) and the request has no valid API key ' +
-        '(Authorization: Bearer) or Cloudflare Access token (Cf-Access-Jwt-Assertion header, CF_Authorization cookie).',
-    }),
+    ApiErrorResponses('unauthorized'),
   );

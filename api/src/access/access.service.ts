@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { parseCookie } from 'cookie';
 import type { IncomingHttpHeaders } from 'node:http';
-import { ApiError, ErrorMessage } from '../common/api-error';
+import { ApiError } from '../common/api-error';
 import { APP_CONFIG, type AccessConfig, type AppConfig } from '../config/app-config';
 import { apiKeyMatches, bearerToken } from './api-keys';
 import { CF_ACCESS_COOKIE, CF_ACCESS_HEADER, CloudflareAccessVerifier } from './cloudflare-access.verifier';
@@ -53,11 +53,9 @@ export class AccessService {
         }
       }
     }
-    throw new ApiError(
-      401,
-      ErrorMessage.unauthorized,
-      access.apiKeySha256.length > 0 ? { 'WWW-Authenticate': BEARER_CHALLENGE } : {},
-    );
+    throw new ApiError('unauthorized', {
+      headers: access.apiKeySha256.length > 0 ? { 'WWW-Authenticate': BEARER_CHALLENGE } : {},
+    });
   }
 
   /**

@@ -1,17 +1,64 @@
+import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiResponse } from '@nestjs/swagger';
+import { ERROR_CODES, ERROR_TABLE, type ErrorCode, type ErrorRow } from './error-table';
 
-/** Every error answer: {"success": false, "error": "<message>"}. */
+/** Every error answer: {"success": false, "error": "<message>", "code": "<code>"} (common/error-table.ts). */
 export class ErrorBodyDto {
   @ApiProperty({ example: false, enum: [false] })
   success!: false;
-  @ApiProperty({ example: 'Unsupported image format' })
+  @ApiProperty({
+    example: 'Unsupported image format',
+    description: 'The contract message, for people (its words never change)',
+  })
   error!: string;
+  @ApiProperty({
+    enum: ERROR_CODES,
+    enumName: 'ErrorCode',
+    example: 'unsupported_image',
+    description: "The message's stable machine code: what a client decides by",
+  })
+  code!: string;
 }
 
-/** Any route can answer 500 "Internal error" (logged with its stack). */
+/** One code as a route's Swagger text shows it: `code` (`message`): when. */
+function describeCode(code: ErrorCode): string {
+  const row: ErrorRow = ERROR_TABLE[code];
+  return `\`${code}\` (\`${row.message}\`): ${row.when}`;
+}
+
+/**
+ * Documents the error answers a route (or a controller's every route) may give, from the error
+ * table: one response per status with ErrorBodyDto, its codes, messages and when each is given,
+ * and the headers those rows carry (Retry-After, ...). Never restates a message.
+ */
+export const ApiErrorResponses = (...codes: ErrorCode[]): ClassDecorator & MethodDecorator => {
+  const byStatus = new Map<number, ErrorCode[]>();
+  for (const code of codes) {
+    const status = ERROR_TABLE[code].status;
+    byStatus.set(status, [...(byStatus.get(status) ?? []), code]);
+  }
+  return applyDecorators(
+    ...[...byStatus.entries()]
+      .sort(([a], [b]) => a - b)
+      .map(([status, rows]) => {
+        const headers = Object.fromEntries(
+          rows.flatMap((code) =>
+            Object.entries((ERROR_TABLE[code] as ErrorRow).headers ?? {}).map(([name, header]) => [
+              name,
+              { description: header.description, schema: { type: header.type } },
+            ]),
+          ),
+        );
+        return ApiResponse({
+          status,
+          type: ErrorBodyDto,
+          description: rows.map(describeCode).join('; '),
+          ...(Object.keys(headers).length > 0 ? { headers } : {}),
+        });
+      }),
+  );
+};
+
+/** Any route can answer 500 internal_error "Internal error" (logged with its stack). */
 export const ApiInternalErrorResponse = (): ClassDecorator & MethodDecorator =>
-  ApiResponse({
-    status: 500,
-    type: ErrorBodyDto,
-    description: '"Internal error" (the cause is logged with its stack)',
-  });
+  ApiErrorResponses('internal_error');

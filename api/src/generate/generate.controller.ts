@@ -18,12 +18,12 @@ import {
   ApiOkResponse,
   ApiOperation,
   ApiQuery,
-  ApiResponse,
   ApiTags,
 } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { AccessControlled } from '../access/access-controlled.decorator';
-import { ErrorBodyDto } from '../common/error-body.dto';
+import { ApiError } from '../common/api-error';
+import { ApiErrorResponses } from '../common/error-body.dto';
 import { clientAddress } from '../common/client-address';
 import { requestBaseUrl } from '../common/public-url';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
@@ -32,7 +32,13 @@ import { GenerateAcceptedDto, GenerateDoneDto, GenerateUploadDto } from './gener
 import { TaskIntakeService } from '../tasks/intake/task-intake.service';
 import { ImageUploadInterceptor } from './image-upload.interceptor';
 
-/** POST /api/generate: the route's contract; TaskIntakeService does the work. */
+/** ?wait= that is neither true nor false: 400 invalid_parameter, not the pipe's own words. */
+const waitIsNotAFlag = (): ApiError => new ApiError('invalid_parameter', { params: { name: 'wait' } });
+
+/**
+ * POST /api/generate: the route's contract; TaskIntakeService does the work. A job's failures
+ * (task_cancelled, gpu_out_of_memory, generation_timeout, no_object) answer only with wait=true.
+ */
 @ApiTags('generate')
 @AccessControlled()
 @Controller('api/generate')
@@ -62,54 +68,29 @@ export class GenerateController {
   })
   @ApiAcceptedResponse({ type: GenerateAcceptedDto, description: 'Queued (without wait).' })
   @ApiOkResponse({ type: GenerateDoneDto, description: 'With wait=true: the model is ready.' })
-  @ApiResponse({
-    status: 400,
-    type: ErrorBodyDto,
-    description:
-      '"Unsupported image format" (not a JPEG, PNG or WebP by content, or over 8192x8192 px); ' +
-      '"Missing file field \\"image\\""; "Send exactly one file, in the field \\"image\\""; "Bad request" (a malformed body); ' +
-      '"Invalid <field>: <rule>" for a bad option, e.g. "Invalid quality: one of fast, balanced, high"',
-  })
-  @ApiResponse({
-    status: 422,
-    type: ErrorBodyDto,
-    description:
-      '"Image too small, min 64x64" (under 64 px on a side); "No object found in the image" (blank: one colour or ' +
-      'fully transparent; with wait=true also the engine finding no object); "Unavailable quality: <preset> takes ' +
-      'about <n> s here, over the <limit> s job limit; use <offered presets>" (GET /api/qualities: its ' +
-      'measured jobs do not fit JOB_TIMEOUT_S; a repeat of a kept model is still answered). None holds a queue slot.',
-  })
-  @ApiResponse({
-    status: 409,
-    type: ErrorBodyDto,
-    description: 'With wait=true: "Task cancelled" (DELETE /api/tasks/{id}).',
-  })
-  @ApiResponse({
-    status: 413,
-    type: ErrorBodyDto,
-    description: '"File too large, max 10MB" (the number is MAX_UPLOAD_MB).',
-  })
-  @ApiResponse({
-    status: 500,
-    type: ErrorBodyDto,
-    description: 'With wait=true: "GPU out of memory"; any request: "Internal error".',
-  })
-  @ApiResponse({
-    status: 503,
-    type: ErrorBodyDto,
-    description:
-      '"Server busy, retry later": MAX_QUEUE tasks already wait. Retry-After says when to try again (s).',
-    headers: { 'Retry-After': { description: 'Seconds', schema: { type: 'integer' } } },
-  })
-  @ApiResponse({
-    status: 504,
-    type: ErrorBodyDto,
-    description: 'With wait=true: "Generation timeout" (over JOB_TIMEOUT_S).',
-  })
+  // 429 too_many_requests: UploadRateLimited documents it (the per-client share of the queue is the same row).
+  @ApiErrorResponses(
+    'unsupported_image',
+    'missing_image',
+    'unexpected_file',
+    'invalid_option',
+    'invalid_parameter',
+    'bad_request',
+    'task_cancelled',
+    'file_too_large',
+    'image_too_small',
+    'no_object',
+    'unavailable_quality',
+    'internal_error',
+    'gpu_out_of_memory',
+    'server_busy',
+    'generation_timeout',
+  )
   async generate(
     @UploadedFile() file: Express.Multer.File | undefined,
     @Body() fields: unknown,
-    @Query('wait', new ParseBoolPipe({ optional: true })) wait: boolean | undefined,
+    @Query('wait', new ParseBoolPipe({ optional: true, exceptionFactory: waitIsNotAFlag }))
+    wait: boolean | undefined,
     @Req() req: Request,
     @Res({ passthrough: true }) res: Response,
   ): Promise<GenerateAcceptedDto | GenerateDoneDto> {

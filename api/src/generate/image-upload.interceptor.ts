@@ -2,33 +2,33 @@ import { CallHandler, ExecutionContext, Inject, Injectable, NestInterceptor } fr
 import type { Request, RequestHandler, Response } from 'express';
 import multer from 'multer';
 import type { Observable } from 'rxjs';
-import { ApiError, ErrorMessage, fileTooLargeMessage } from '../common/api-error';
+import { ApiError, fileTooLargeError } from '../common/api-error';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { closeAfterResponse } from './upload-guard.middleware';
 import { MULTIPART_OVERHEAD_BYTES, maxUploadBytes } from './upload-limits';
 
 /**
- * Multer errors to the contract: over the size limit 413, a second or misnamed file 400 "Send
- * exactly one file...", any other malformed upload 400 "Bad request" (busboy's own wording is
+ * Multer errors to the contract: over the size limit 413 file_too_large, a second or misnamed file
+ * 400 unexpected_file ("Send exactly one file..."), any other malformed upload 400 bad_request (busboy's own wording is
  * not the contract's, so it never reaches the client).
  */
 export function mapMulterError(error: unknown, maxUploadMb: number): ApiError {
   if (error instanceof multer.MulterError) {
     switch (error.code) {
       case 'LIMIT_FILE_SIZE':
-        return new ApiError(413, fileTooLargeMessage(maxUploadMb), { Connection: 'close' });
+        return fileTooLargeError(maxUploadMb);
       case 'LIMIT_FILE_COUNT':
       case 'LIMIT_UNEXPECTED_FILE':
-        return new ApiError(400, ErrorMessage.oneFileOnly);
+        return new ApiError('unexpected_file');
       case 'LIMIT_FIELD_COUNT':
       case 'LIMIT_FIELD_KEY':
       case 'LIMIT_FIELD_VALUE':
       case 'LIMIT_PART_COUNT':
       case 'MISSING_FIELD_NAME':
-        return new ApiError(400, ErrorMessage.badRequest);
+        return new ApiError('bad_request');
     }
   }
-  return new ApiError(400, ErrorMessage.badRequest);
+  return new ApiError('bad_request');
 }
 
 /**
@@ -73,7 +73,7 @@ export class ImageUploadInterceptor implements NestInterceptor {
         received += chunk.length;
         if (received <= bodyLimit) return;
         closeAfterResponse(req, res);
-        settle(new ApiError(413, fileTooLargeMessage(this.config.maxUploadMb), { Connection: 'close' }));
+        settle(fileTooLargeError(this.config.maxUploadMb));
       };
       this.upload(req, res, (error?: unknown) => {
         if (error === undefined || error === null) return settle();

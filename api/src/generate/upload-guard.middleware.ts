@@ -1,6 +1,6 @@
 import { Inject, Injectable, NestMiddleware } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
-import { fileTooLargeMessage } from '../common/api-error';
+import { fileTooLargeError } from '../common/api-error';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { contentLengthTooLarge } from './upload-limits';
 
@@ -24,8 +24,9 @@ export class UploadGuardMiddleware implements NestMiddleware {
 
 /** Answers 413 and closes the socket once the answer is out, without reading the body. */
 export function refuseTooLarge(req: Request, res: Response, maxUploadMb: number): void {
-  res.setHeader('Connection', 'close');
-  res.status(413).json({ success: false, error: fileTooLargeMessage(maxUploadMb) });
+  const error = fileTooLargeError(maxUploadMb);
+  for (const [name, value] of Object.entries(error.headers)) res.setHeader(name, value);
+  res.status(error.status).json(error.body());
   closeAfterResponse(req, res);
 }
 

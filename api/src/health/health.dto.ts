@@ -1,37 +1,120 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+
+/** GET /api/health's `redis`: a timed PING. */
+export class HealthRedisDto {
+  @ApiProperty()
+  up!: boolean;
+  @ApiProperty({
+    type: Number,
+    nullable: true,
+    example: 0.4,
+    description: 'PING round trip (ms); null when down',
+  })
+  latency_ms!: number | null;
+  @ApiPropertyOptional({ description: 'down: why' })
+  error?: string;
+}
+
+/**
+ * GET /api/health's `inference`: this process's sidecar (its last health report), `down` with an
+ * `error` when none could be read, or `none` in an api-only process (KILN_ROLE=api).
+ */
+export class HealthInferenceDto {
+  @ApiProperty({
+    enum: ['starting', 'loading', 'ready', 'busy', 'failed', 'down', 'restarting', 'none'],
+    description: 'none: an api-only process runs no sidecar',
+  })
+  state!: string;
+  @ApiPropertyOptional({ example: 'inflate', description: 'trellis2, inflate or simulate' })
+  engine?: string;
+  @ApiPropertyOptional({ example: 'cpu', description: 'e.g. cuda:0 (NVIDIA GeForce RTX 4090)' })
+  device?: string;
+  @ApiPropertyOptional({ example: 0 })
+  vram_used_bytes?: number;
+  @ApiPropertyOptional({ example: 0 })
+  vram_total_bytes?: number;
+  @ApiPropertyOptional({ description: 'jobs this sidecar ran' })
+  jobs_done?: number;
+  @ApiPropertyOptional({ description: "the sidecar's own words (why it failed, what it loads)" })
+  message?: string;
+  @ApiPropertyOptional({ description: 'true when this api spawned it; false with INFERENCE_URL' })
+  managed?: boolean;
+  @ApiPropertyOptional({
+    type: Number,
+    nullable: true,
+    description: 'its process id; null when none runs here',
+  })
+  pid?: number | null;
+  @ApiPropertyOptional({ description: 'restarts by this api' })
+  restarts?: number;
+  @ApiPropertyOptional({ description: 'down: why no health report could be read' })
+  error?: string;
+}
+
+/** GET /api/health's `queue`: Bull's job counts and the admission slots. */
+export class HealthQueueDto {
+  @ApiProperty({ example: 2 })
+  waiting!: number;
+  @ApiProperty({ example: 1 })
+  active!: number;
+  @ApiProperty({ example: 3, description: 'unfinished tasks holding a queue slot' })
+  slots_held!: number;
+  @ApiProperty({ example: 6, description: 'one running per live worker (at least 1) + MAX_QUEUE' })
+  capacity!: number;
+}
+
+/** One live worker on this Redis (its heartbeat within 10 s), as GET /api/health lists it. */
+export class HealthWorkerDto {
+  @ApiProperty({ format: 'uuid', description: 'the process id on this Redis' })
+  id!: string;
+  @ApiProperty({ example: 'gpu-box-1' })
+  host!: string;
+  @ApiProperty({ example: 4242 })
+  pid!: number;
+  @ApiProperty({ enum: ['all', 'api', 'worker'] })
+  role!: 'all' | 'api' | 'worker';
+  @ApiProperty({ format: 'date-time', description: 'its latest heartbeat' })
+  seen_at!: string;
+  @ApiProperty({ enum: ['idle', 'busy', 'starting', 'down'] })
+  state!: 'idle' | 'busy' | 'starting' | 'down';
+  @ApiProperty({ type: String, nullable: true, format: 'uuid', description: 'busy: the task it runs' })
+  task_id!: string | null;
+  @ApiProperty({ example: 'trellis2' })
+  engine!: string;
+  @ApiProperty({ example: 'cuda' })
+  device!: string;
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    example: '1',
+    description: 'its CUDA_VISIBLE_DEVICES (one GPU per worker); null when not pinned',
+  })
+  gpu!: string | null;
+  @ApiProperty({
+    type: Number,
+    nullable: true,
+    description: 'the pid of its sidecar (on its host); null when it runs none (INFERENCE_URL) or none is up',
+  })
+  sidecar_pid!: number | null;
+}
 
 /** GET /api/health's body (200 ok or 503 degraded). */
 export class HealthDto {
   @ApiProperty({ enum: ['ok', 'degraded'], description: 'degraded = redis or inference down/failed (503)' })
   status!: 'ok' | 'degraded';
-  @ApiProperty({ example: { up: true, latency_ms: 0.4 } })
-  redis!: { up: boolean; latency_ms: number | null; error?: string };
-  @ApiProperty({
-    example: { state: 'ready', engine: 'inflate', device: 'cpu', vram_used_bytes: 0, vram_total_bytes: 0 },
-  })
-  inference!: Record<string, unknown>;
-  @ApiProperty({ example: { waiting: 2, active: 1, slots_held: 3, capacity: 6 } })
-  queue!: Record<string, number> | null;
+  @ApiProperty({ type: HealthRedisDto })
+  redis!: HealthRedisDto;
+  @ApiProperty({ type: HealthInferenceDto })
+  inference!: HealthInferenceDto;
+  @ApiProperty({ type: HealthQueueDto, nullable: true, description: 'null while Redis cannot be read' })
+  queue!: HealthQueueDto | null;
   @ApiProperty({ enum: ['all', 'api', 'worker'], description: "this process's KILN_ROLE" })
   role!: 'all' | 'api' | 'worker';
   @ApiProperty({
+    type: [HealthWorkerDto],
     description:
       'every live worker on this Redis (heartbeat within 10 s): state idle, busy (task_id), starting or down; ' +
       'gpu is its CUDA_VISIBLE_DEVICES',
-    example: [
-      {
-        id: '0b6f4d0e-3f7a-4a51-9a55-2d8c4f8f1e21',
-        host: 'gpu-box-1',
-        pid: 4242,
-        role: 'worker',
-        seen_at: '2026-11-30T03:00:00.000Z',
-        state: 'busy',
-        task_id: '3f0c2a4e-8d1b-4c6e-9a7f-2b5d8e1c4a90',
-        engine: 'trellis2',
-        device: 'cuda',
-        gpu: '1',
-      },
-    ],
   })
-  workers!: Record<string, unknown>[];
+  workers!: HealthWorkerDto[];
 }

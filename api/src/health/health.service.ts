@@ -97,14 +97,20 @@ export class HealthService {
             : { state: 'none', message: 'api-only process (KILN_ROLE=api): jobs run on the workers listed' },
         queue,
         role: this.config.role,
-        workers: workers.map((node) => ({
-          id: node.id,
-          host: node.host,
-          pid: node.pid,
-          role: node.role,
-          seen_at: node.seen_at,
-          ...node.worker,
-        })),
+        workers: workers.flatMap((node) =>
+          node.worker === null
+            ? []
+            : [
+                {
+                  id: node.id,
+                  host: node.host,
+                  pid: node.pid,
+                  role: node.role,
+                  seen_at: node.seen_at,
+                  ...node.worker,
+                },
+              ],
+        ),
       },
     };
   }

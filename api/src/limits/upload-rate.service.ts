@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
-import { ApiError, ErrorMessage } from '../common/api-error';
+import { ApiError } from '../common/api-error';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { RedisKeys } from '../redis/redis-keys';
 import { RedisService } from '../redis/redis.service';
@@ -47,8 +47,8 @@ export class UploadRateService {
       await this.limiter.consume(client);
     } catch (rejection) {
       if (!(rejection instanceof RateLimiterRes)) throw rejection;
-      throw new ApiError(429, ErrorMessage.tooManyRequests, {
-        'Retry-After': String(retryAfterFromMs(rejection.msBeforeNext)),
+      throw new ApiError('too_many_requests', {
+        headers: { 'Retry-After': String(retryAfterFromMs(rejection.msBeforeNext)) },
       });
     }
   }

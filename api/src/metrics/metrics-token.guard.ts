@@ -1,6 +1,6 @@
 import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import type { Request } from 'express';
-import { ApiError, ErrorMessage } from '../common/api-error';
+import { ApiError } from '../common/api-error';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { tokenMatches } from '../inference/admin/admin-token.guard';
 
@@ -20,8 +20,8 @@ export class MetricsTokenGuard implements CanActivate {
     const authorization = context.switchToHttp().getRequest<Request>().headers.authorization;
     const match = /^Bearer\s+(.+)$/i.exec(authorization?.trim() ?? '');
     if (match === null || !tokenMatches(match[1], expected)) {
-      throw new ApiError(401, ErrorMessage.unauthorized, {
-        'WWW-Authenticate': 'Bearer realm="kiln3d-metrics"',
+      throw new ApiError('unauthorized', {
+        headers: { 'WWW-Authenticate': 'Bearer realm="kiln3d-metrics"' },
       });
     }
     return true;

@@ -1,7 +1,7 @@
 import { pipeline } from 'node:stream/promises';
 import { Injectable, Logger } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { ApiError, ErrorMessage } from '../common/api-error';
+import { ApiError } from '../common/api-error';
 import { isServableModelName, MODEL_CACHE_CONTROL, MODEL_CONTENT_TYPE } from './model-names';
 import { type ByteRange, type ModelInfo, ModelStore } from './model-store';
 
@@ -35,17 +35,15 @@ export class ModelDeliveryService {
   async serve(name: string, req: Request, res: Response): Promise<void> {
     // Matched whole against a strict pattern before the store is touched: no listing, no traversal;
     // the path must end with the name (Express also routes `{name}/` here).
-    if (!isServableModelName(name) || req.path.endsWith('/')) throw new ApiError(404, ErrorMessage.notFound);
+    if (!isServableModelName(name) || req.path.endsWith('/')) throw new ApiError('not_found');
     const info = await this.store.stat(name);
-    if (!info) throw new ApiError(404, ErrorMessage.notFound);
+    if (!info) throw new ApiError('not_found');
 
     let range: ByteRange | undefined;
     if (req.headers.range !== undefined && ifRangeHolds(req.get('If-Range'), info)) {
       const parsed = req.range(info.size, { combine: true });
       if (parsed === -1) {
-        throw new ApiError(416, ErrorMessage.rangeNotSatisfiable, {
-          'Content-Range': `bytes */${info.size}`,
-        });
+        throw new ApiError('range_not_satisfiable', { headers: { 'Content-Range': `bytes */${info.size}` } });
       }
       if (Array.isArray(parsed) && parsed.length === 1 && parsed.type === 'bytes') range = parsed[0];
     }
@@ -87,10 +85,10 @@ export class ModelDeliveryService {
       }
       res.status(200);
       if ((error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) {
-        throw new ApiError(404, ErrorMessage.notFound);
+        throw new ApiError('not_found');
       }
       if (['ENOENT', 'ELOOP'].includes((error as NodeJS.ErrnoException).code ?? ''))
-        throw new ApiError(404, ErrorMessage.notFound);
+        throw new ApiError('not_found');
       throw error;
     }
     try {

@@ -1,7 +1,7 @@
 import { Controller, Get, Param, Req, Res } from '@nestjs/common';
-import { ApiNotFoundResponse, ApiOkResponse, ApiParam, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiParam, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
-import { ApiInternalErrorResponse, ErrorBodyDto } from '../common/error-body.dto';
+import { ApiErrorResponses, ApiInternalErrorResponse } from '../common/error-body.dto';
 import { ModelDeliveryService } from './model-delivery.service';
 
 export { MODEL_CACHE_CONTROL } from './model-names';
@@ -28,10 +28,8 @@ export class StaticController {
       'EXT_texture_webp textures; a glTF loader needs a meshopt decoder), {uuid}.source.glb the engine original ' +
       'for editing tools. Ranges, ETag and Last-Modified supported.',
   })
-  @ApiNotFoundResponse({
-    type: ErrorBodyDto,
-    description: 'Not a model name, or no such model (deleted after RETENTION_HOURS).',
-  })
+  // not_found: not a model name, or no such model (deleted after RETENTION_HOURS).
+  @ApiErrorResponses('bad_request', 'not_found', 'range_not_satisfiable')
   serve(@Param('name') name: string, @Req() req: Request, @Res() res: Response): Promise<void> {
     return this.delivery.serve(name, req, res);
   }

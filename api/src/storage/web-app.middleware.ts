@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import express from 'express';
 import { Logger } from '@nestjs/common';
-import { ErrorMessage } from '../common/api-error';
+import { errorBody } from '../common/api-error';
 
 const logger = new Logger('WebApp');
 
@@ -51,7 +51,7 @@ export function webAppMiddleware(webDir: string): RequestHandler {
           `the web app is not built (no ${indexPath}): build it (npm start does), or use /api/docs`,
         );
       }
-      res.status(503).json({ success: false, error: ErrorMessage.webAppNotBuilt });
+      res.status(503).json(errorBody('web_app_not_built'));
       return;
     }
     files(req, res, () => {

@@ -14,18 +14,16 @@ import {
 import {
   ApiHeader,
   ApiNoContentResponse,
-  ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
   ApiParam,
-  ApiResponse,
   ApiTags,
   getSchemaPath,
 } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { EMPTY, type Observable } from 'rxjs';
 import { AccessControlled } from '../access/access-controlled.decorator';
-import { ApiInternalErrorResponse, ErrorBodyDto } from '../common/error-body.dto';
+import { ApiErrorResponses, ApiInternalErrorResponse } from '../common/error-body.dto';
 import { requestBaseUrl } from '../common/public-url';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { TaskLifecycle } from './lifecycle/task-lifecycle.service';
@@ -63,7 +61,8 @@ export class StatusController {
       'task gets the latest preview right after the current state. ' +
       'The current state is always sent first (also after a reconnect with ' +
       'Last-Event-ID); a comment heartbeat at least every 15 s; the stream ends after completed or failed. ' +
-      'A cancelled task ends with `failed` {http_status: 409, error: "Task cancelled", cancelled: true}. ' +
+      'A cancelled task ends with `failed` {http_status: 409, error: "Task cancelled", error_code: "task_cancelled", ' +
+      'cancelled: true}. ' +
       'A finished task without Last-Event-ID gets its terminal event once; a reconnect whose ' +
       "Last-Event-ID is at or past the terminal event's id gets 204 (an EventSource then stops).",
   })
@@ -79,7 +78,7 @@ export class StatusController {
     description:
       'The task is finished and Last-Event-ID is at or past its terminal event: nothing more to send',
   })
-  @ApiNotFoundResponse({ type: ErrorBodyDto, description: '"Task not found" (unknown or expired id)' })
+  @ApiErrorResponses('task_not_found')
   async stream(
     @Param('taskId') taskId: string,
     @Headers('last-event-id') lastEventId: string | undefined,
@@ -101,7 +100,7 @@ export class StatusController {
   @ApiOperation({ summary: 'The task snapshot as JSON, for polling clients' })
   @ApiParam({ name: 'taskId', format: 'uuid' })
   @ApiOkResponse({ type: TaskViewDto })
-  @ApiNotFoundResponse({ type: ErrorBodyDto, description: '"Task not found"' })
+  @ApiErrorResponses('task_not_found')
   async get(@Param('taskId') taskId: string, @Req() req: Request): Promise<TaskView> {
     const state = await this.tasks.require(taskId);
     return toTaskView(state.record, requestBaseUrl(this.config.publicBaseUrl, req));
@@ -130,7 +129,7 @@ export class StatusController {
       'X-Preview-Encoding': { description: 'xyz8 or xyz16le', schema: { type: 'string' } },
     },
   })
-  @ApiNotFoundResponse({ type: ErrorBodyDto, description: '"Task not found", or "No preview yet"' })
+  @ApiErrorResponses('task_not_found', 'preview_not_found')
   async preview(
     @Param('taskId') taskId: string,
     @Res({ passthrough: true }) res: Response,
@@ -152,12 +151,11 @@ export class StatusController {
     summary: 'Cancel a waiting or running task',
     description:
       'A waiting task leaves the queue; a running one is aborted. The task ends `failed` with ' +
-      'http_status 409, error "Task cancelled", cancelled true. Answers the final snapshot.',
+      'http_status 409, error "Task cancelled", error_code task_cancelled, cancelled true. Answers the final snapshot.',
   })
   @ApiParam({ name: 'taskId', format: 'uuid' })
   @ApiOkResponse({ type: TaskViewDto, description: 'Cancelled: the failed snapshot' })
-  @ApiNotFoundResponse({ type: ErrorBodyDto, description: '"Task not found"' })
-  @ApiResponse({ status: 409, type: ErrorBodyDto, description: '"Task already finished"' })
+  @ApiErrorResponses('task_not_found', 'task_already_finished')
   async cancel(@Param('taskId') taskId: string, @Req() req: Request): Promise<TaskView> {
     const state = await this.lifecycle.cancel(taskId);
     return toTaskView(state.record, requestBaseUrl(this.config.publicBaseUrl, req));

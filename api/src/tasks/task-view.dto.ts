@@ -1,4 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ERROR_CODES } from '../common/api-error';
 
 /** The latest voxel preview a processing task has (the voxels are at `url`). */
 export class TaskPreviewDto {
@@ -70,7 +71,13 @@ export class TaskViewDto {
   @ApiPropertyOptional({ description: 'failed: the contract message, e.g. "Generation timeout"' })
   error?: string;
   @ApiPropertyOptional({
-    description: 'failed: the HTTP status of that error (400, 409 cancelled, 500, 504)',
+    enum: ERROR_CODES,
+    enumName: 'ErrorCode',
+    description: 'failed: the stable code of that error (task_cancelled for a cancelled task); decide by it',
+  })
+  error_code?: string;
+  @ApiPropertyOptional({
+    description: 'failed: the HTTP status of that error (409 cancelled, 422, 500, 504)',
   })
   http_status?: number;
   @ApiPropertyOptional({ description: 'failed: true when cancelled' })

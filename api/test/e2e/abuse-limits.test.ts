@@ -7,7 +7,7 @@ import { followToEnd, sample } from '../support/http-client';
 import { type RawReply, imageForm, sendRaw } from '../support/raw-http';
 
 const PNG = 'typical_misc_lantern.png';
-const TOO_MANY = { success: false, error: 'Too many requests, retry later' };
+const TOO_MANY = { success: false, error: 'Too many requests, retry later', code: 'too_many_requests' };
 /**
  * No sidecar: uploads are admitted and wait; the limits need no engine. Such an api is ended
  * with kill(): a graceful stop waits for the job it holds until SIGKILL (20 s) for nothing here.

@@ -10,7 +10,7 @@ import { sample } from '../support/http-client';
 import { type RawReply, imageForm, sendRaw } from '../support/raw-http';
 
 const KEY = 'family-key-e2e-0123456789';
-const UNAUTHORIZED = { success: false, error: 'Unauthorized' };
+const UNAUTHORIZED = { success: false, error: 'Unauthorized', code: 'unauthorized' };
 /** No sidecar: access control is judged before any engine is needed; tasks just wait. */
 const NO_SIDECAR = { INFERENCE_URL: 'unix:///nonexistent/kiln3d-access.sock' };
 

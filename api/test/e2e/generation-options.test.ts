@@ -23,7 +23,7 @@ void describe('generation options end to end (inflate engine)', () => {
     for (const [fields, error] of cases) {
       const response = await postPicture(api.url, PNG, fields);
       assert.equal(response.status, 400, JSON.stringify(fields));
-      assert.deepEqual(await response.json(), { success: false, error });
+      assert.deepEqual(await response.json(), { success: false, error, code: 'invalid_option' });
     }
     const health = (await getJson(`${api.url}/api/health`)).body;
     const queue = health['queue'] as Record<string, number>;

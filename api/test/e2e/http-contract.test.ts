@@ -3,7 +3,7 @@ import { readFileSync, readdirSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { useApi } from '../support/api-process';
-import { SAMPLES_DIR } from '../support/env';
+import { REPO_ROOT, SAMPLES_DIR } from '../support/env';
 import { glbJson } from '../support/glb-models';
 import { gltfErrors, gltfIssues, issuesAddedByOptimisation } from '../support/gltf';
 import { followToEnd, getJson, rawGet, sample, upload } from '../support/http-client';
@@ -79,9 +79,11 @@ void describe('HTTP contract end to end (inflate engine)', () => {
     assert.equal(task.status, 200);
     assert.equal(task.body['status'], 'completed');
     assert.equal(task.body['model_url'], modelUrl);
+    for (const field of ['error', 'error_code', 'http_status', 'cancelled'])
+      assert.ok(!(field in task.body), field);
     const missing = await getJson(`${api.url}/api/tasks/6f0c2a4e-8d1b-4c6e-9a7f-2b5d8e1c4a90`);
     assert.equal(missing.status, 404);
-    assert.deepEqual(missing.body, { success: false, error: 'Task not found' });
+    assert.deepEqual(missing.body, { success: false, error: 'Task not found', code: 'task_not_found' });
   });
 
   void it('serves models with the documented headers, ranges and revalidation', async () => {
@@ -98,6 +100,14 @@ void describe('HTTP contract end to end (inflate engine)', () => {
       assert.equal(range.status, 206);
       assert.equal(Buffer.from(await range.arrayBuffer()).toString(), 'glTF');
       assert.equal((await rawGet(url, { 'If-None-Match': etag })).status, 304);
+      const past = await fetch(url, { headers: { Range: 'bytes=999999999-' } });
+      assert.equal(past.status, 416);
+      assert.match(String(past.headers.get('content-range')), /^bytes \*\/\d+$/);
+      assert.deepEqual(await past.json(), {
+        success: false,
+        error: 'Range not satisfiable',
+        code: 'range_not_satisfiable',
+      });
     }
     const head = await fetch(modelUrl, { method: 'HEAD' });
     assert.equal(head.status, 200);
@@ -120,7 +130,7 @@ void describe('HTTP contract end to end (inflate engine)', () => {
     for (const path of paths) {
       const response = await getJson(`${api.url}${path}`);
       assert.equal(response.status, 404, path);
-      assert.deepEqual(response.body, { success: false, error: 'Not found' }, path);
+      assert.deepEqual(response.body, { success: false, error: 'Not found', code: 'not_found' }, path);
     }
   });
 
@@ -142,6 +152,16 @@ void describe('HTTP contract end to end (inflate engine)', () => {
     assert.equal(health.status, 200);
     assert.equal(health.body.redis.up, true);
     assert.equal(health.body.inference.engine, 'inflate');
+    // Each worker is the object the OpenAPI document describes (HealthWorkerDto), every field of it.
+    const doc = JSON.parse(readFileSync(join(REPO_ROOT, 'api', 'openapi.json'), 'utf8')) as {
+      components: { schemas: Record<string, { properties: Record<string, unknown> }> };
+    };
+    const workers = (health.body as unknown as { workers: Record<string, unknown>[] }).workers;
+    assert.equal(workers.length, 1);
+    assert.deepEqual(
+      Object.keys(workers[0]).sort(),
+      Object.keys(doc.components.schemas['HealthWorkerDto'].properties).sort(),
+    );
     const config = await getJson(`${api.url}/api/config`);
     assert.deepEqual(config.body, {
       max_upload_mb: 10,
@@ -156,10 +176,14 @@ void describe('HTTP contract end to end (inflate engine)', () => {
     assert.ok(docsJson.body.paths['/api/generate']);
     const unknown = await getJson(`${api.url}/api/nope`);
     assert.equal(unknown.status, 404);
-    assert.deepEqual(unknown.body, { success: false, error: 'Not found' });
+    assert.deepEqual(unknown.body, { success: false, error: 'Not found', code: 'not_found' });
     const root = await fetch(`${api.url}/m/${completed[0].taskId}`);
     assert.equal(root.status, 503);
-    assert.deepEqual(await root.json(), { success: false, error: 'Web app not built' });
+    assert.deepEqual(await root.json(), {
+      success: false,
+      error: 'Web app not built',
+      code: 'web_app_not_built',
+    });
   });
 
   void it('logs to LOG_DIR/app.log: request received, inference start and end', () => {

@@ -136,7 +136,7 @@ void describe('GET /metrics (Prometheus, two api processes, inflate engine)', ()
     for (const headers of attempts) {
       const response = await getJson(`${b.url}/metrics`, { headers });
       assert.equal(response.status, 401);
-      assert.deepEqual(response.body, { success: false, error: 'Unauthorized' });
+      assert.deepEqual(response.body, { success: false, error: 'Unauthorized', code: 'unauthorized' });
       assert.match(response.headers.get('www-authenticate') ?? '', /^Bearer /);
     }
     await scrape(b, TOKEN);

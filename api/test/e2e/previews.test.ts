@@ -25,7 +25,11 @@ void describe('voxel previews end to end (simulate engine)', () => {
     const queuedId = await submit(api); // waits behind the first: no preview yet
     const noPreview = await fetch(`${api.url}/api/tasks/${queuedId}/preview`);
     assert.equal(noPreview.status, 404);
-    assert.deepEqual(await noPreview.json(), { success: false, error: 'No preview yet' });
+    assert.deepEqual(await noPreview.json(), {
+      success: false,
+      error: 'No preview yet',
+      code: 'preview_not_found',
+    });
 
     // Up to the first preview, then drop the connection.
     const first = await readSse(`${api.url}/api/status/${id}`, {
@@ -90,6 +94,10 @@ void describe('voxel previews end to end (simulate engine)', () => {
     );
     const unknown = await fetch(`${api.url}/api/tasks/6a1d0c84-3b8e-4b5e-9f51-0d2f1c3e4a5b/preview`);
     assert.equal(unknown.status, 404);
-    assert.deepEqual(await unknown.json(), { success: false, error: 'Task not found' });
+    assert.deepEqual(await unknown.json(), {
+      success: false,
+      error: 'Task not found',
+      code: 'task_not_found',
+    });
   });
 });

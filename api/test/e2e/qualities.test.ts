@@ -50,7 +50,11 @@ void describe('quality presets that fit the job limit (simulate engine, JOB_TIME
     for (let i = 0; i < 2; i += 1) {
       const response = await postPicture(api.url, PNG, { quality: 'high' }, '?wait=true');
       assert.equal(response.status, 504);
-      assert.deepEqual(await response.json(), { success: false, error: 'Generation timeout' });
+      assert.deepEqual(await response.json(), {
+        success: false,
+        error: 'Generation timeout',
+        code: 'generation_timeout',
+      });
     }
     const { body, list } = await presets();
     assert.equal(body['measured_on'], 'simulate on cpu, limit 2 s');
@@ -67,6 +71,7 @@ void describe('quality presets that fit the job limit (simulate engine, JOB_TIME
     assert.deepEqual(await refused.json(), {
       success: false,
       error: 'Unavailable quality: high takes about 2.0 s here, over the 2 s job limit; use fast or balanced',
+      code: 'unavailable_quality',
     });
     const queue = (await getJson(`${api.url}/api/health`)).body['queue'] as Record<string, number>;
     assert.equal(queue['slots_held'], 0, 'no queue slot taken');

@@ -79,7 +79,7 @@ void describe('queue, SSE and task lifecycle end to end (simulate engine)', () =
     });
     const unknown = await getJson(`${api.url}/api/status/0f0c2a4e-8d1b-4c6e-9a7f-2b5d8e1c4a90`);
     assert.equal(unknown.status, 404);
-    assert.deepEqual(unknown.body, { success: false, error: 'Task not found' });
+    assert.deepEqual(unknown.body, { success: false, error: 'Task not found', code: 'task_not_found' });
     const malformed = await getJson(`${api.url}/api/status/not-a-uuid`);
     assert.equal(malformed.status, 404);
   });
@@ -155,7 +155,11 @@ void describe('queue, SSE and task lifecycle end to end (simulate engine)', () =
     assert.equal(last.data['cancelled'], true);
     const again = await getJson(`${api.url}/api/tasks/${running}`, { method: 'DELETE' });
     assert.equal(again.status, 409);
-    assert.deepEqual(again.body, { success: false, error: 'Task already finished' });
+    assert.deepEqual(again.body, {
+      success: false,
+      error: 'Task already finished',
+      code: 'task_already_finished',
+    });
     const unknown = await getJson(`${api.url}/api/tasks/0f0c2a4e-8d1b-4c6e-9a7f-2b5d8e1c4a90`, {
       method: 'DELETE',
     });

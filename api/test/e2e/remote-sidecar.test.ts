@@ -124,7 +124,10 @@ void describe(
     });
 
     void test('a picture becomes a valid model on the api side, sent back over the stream', async () => {
-      const live = await startApiWith({ INFERENCE_TOKEN: TOKEN });
+      const live = await startApiWith({
+        INFERENCE_TOKEN: TOKEN,
+        ADMIN_TOKEN: 'e2e-remote-admin-token-0123456789',
+      });
       const accepted = await postPicture(live.url, sample('typical_misc_lantern.png'));
       assert.equal(accepted.status, 202);
       const { task_id: taskId } = (await accepted.json()) as { task_id: string };
@@ -144,6 +147,20 @@ void describe(
       assert.deepEqual(readdirSync(`/proc/${sidecar!.child.pid!}/root${staticDir.path}`), []);
       assert.deepEqual(readdirSync(sidecarTmp.path), []);
       assert.match(sidecar!.output(), /task \S+: end after .* done: \d+ triangles/);
+    });
+
+    void test('the admin restart answers 409 sidecar_not_managed: this api does not own a remote sidecar', async () => {
+      assert.ok(api);
+      const response = await fetch(`${api.url}/api/admin/inference/restart`, {
+        method: 'POST',
+        headers: { authorization: 'Bearer e2e-remote-admin-token-0123456789' },
+      });
+      assert.equal(response.status, 409);
+      assert.deepEqual(await response.json(), {
+        success: false,
+        error: 'The inference sidecar is not managed by this api (INFERENCE_URL is set)',
+        code: 'sidecar_not_managed',
+      });
     });
 
     for (const [name, env, message] of [

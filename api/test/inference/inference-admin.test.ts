@@ -53,7 +53,7 @@ void describe('admin restart route (managed sidecar)', { timeout: 120_000 }, () 
     for (const authorization of [null, 'Bearer wrong-token', `Basic ${TOKEN}`, `Bearer ${TOKEN}x`, 'Bearer ']) {
       const response = await restart('', authorization);
       assert.equal(response.status, 401, `authorization ${authorization}`);
-      assert.deepEqual(await response.json(), { success: false, error: 'Unauthorized' });
+      assert.deepEqual(await response.json(), { success: false, error: 'Unauthorized', code: 'unauthorized' });
       assert.match(response.headers.get('www-authenticate') ?? '', /^Bearer/);
     }
     await new Promise((resolve) => setTimeout(resolve, 300));
@@ -63,7 +63,13 @@ void describe('admin restart route (managed sidecar)', { timeout: 120_000 }, () 
   });
 
   void test('400 on a force value that is neither true nor false', async () => {
-    assert.equal((await restart('?force=maybe')).status, 400);
+    const response = await restart('?force=maybe');
+    assert.equal(response.status, 400);
+    assert.deepEqual(await response.json(), {
+      success: false,
+      error: 'force must be true or false',
+      code: 'invalid_parameter',
+    });
   });
 
   void test('202 graceful: the running job finishes, then a fresh sidecar starts', async () => {

@@ -33,7 +33,10 @@ const EVENTS: Record<TaskEvent['type'], TaskEvent> = {
     triangles: 1000,
     ignoredOptions: ['quality'],
   },
-  fail: { type: 'fail', failure: { httpStatus: 504, message: 'Generation timeout', cancelled: false } },
+  fail: {
+    type: 'fail',
+    failure: { code: 'generation_timeout', httpStatus: 504, message: 'Generation timeout', cancelled: false },
+  },
   cancel: { type: 'cancel' },
   requeue: { type: 'requeue' },
   abandon: { type: 'abandon' },

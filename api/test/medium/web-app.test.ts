@@ -21,7 +21,7 @@ void describe('web app serving', () => {
     const app = express();
     app.use('/missing-build', webAppMiddleware(join(dir.path, 'absent')));
     app.use(webAppMiddleware(built));
-    app.use((_req, res) => res.status(404).json({ success: false, error: 'Not found' }));
+    app.use((_req, res) => res.status(404).json({ success: false, error: 'Not found', code: 'not_found' }));
     await new Promise<void>((resolve) => {
       server = app.listen(0, '127.0.0.1', () => resolve());
     });
@@ -52,7 +52,7 @@ void describe('web app serving', () => {
     for (const path of ['/api/nope', '/static/x.glb', '/api', '/static']) {
       const response = await fetch(`${base}${path}`);
       assert.equal(response.status, 404, path);
-      assert.deepEqual(await response.json(), { success: false, error: 'Not found' });
+      assert.deepEqual(await response.json(), { success: false, error: 'Not found', code: 'not_found' });
     }
   });
 
@@ -61,7 +61,11 @@ void describe('web app serving', () => {
       const response = await fetch(`${base}${path}`);
       assert.equal(response.status, 503, path);
       assert.match(response.headers.get('content-type') ?? '', /application\/json/);
-      assert.deepEqual(await response.json(), { success: false, error: 'Web app not built' });
+      assert.deepEqual(await response.json(), {
+        success: false,
+        error: 'Web app not built',
+        code: 'web_app_not_built',
+      });
     }
   });
 });

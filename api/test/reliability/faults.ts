@@ -83,7 +83,10 @@ async function sidecarKilled(recorder: Recorder): Promise<void> {
         const ends = await recorder.settle(suite.api, suite, 90_000);
         const end = ends.get(first);
         assert.ok(
-          end?.status === 'completed' || (end?.http_status === 500 && end.error === ErrorMessage.internal),
+          end?.status === 'completed' ||
+            (end?.http_status === 500 &&
+              end.error === ErrorMessage.internal &&
+              end.error_code === 'internal_error'),
           `first task ${JSON.stringify(end)}`,
         );
         assert.equal(ends.get(second)?.status, 'completed', 'the next task completes');
@@ -120,7 +123,10 @@ async function engineStalls(recorder: Recorder): Promise<void> {
         const before = (await health(suite.api.url)).inference?.pid;
         const id = await submit(suite, recorder, await discPng());
         const end = (await recorder.settle(suite.api, suite, 60_000)).get(id);
-        assert.deepEqual([end?.status, end?.http_status, end?.error], ['failed', 504, ErrorMessage.timeout]);
+        assert.deepEqual(
+          [end?.status, end?.http_status, end?.error, end?.error_code],
+          ['failed', 504, ErrorMessage.timeout, 'generation_timeout'],
+        );
         const after = await waitFor(
           'a fresh ready sidecar',
           async () => {
@@ -310,7 +316,10 @@ async function diskFills(recorder: Recorder): Promise<void> {
       async () => {
         const id = await submit(store, recorder, await discPng());
         const end = (await recorder.settle(store.api, store, 60_000)).get(id);
-        assert.deepEqual([end?.status, end?.http_status, end?.error], ['failed', 500, ErrorMessage.internal]);
+        assert.deepEqual(
+          [end?.status, end?.http_status, end?.error, end?.error_code],
+          ['failed', 500, ErrorMessage.internal, 'internal_error'],
+        );
         for (const name of [`${id}.glb`, `${id}.source.glb`]) {
           assert.equal((await fetch(`${store.api.url}/static/${name}`)).status, 404, `${name} is not served`);
         }

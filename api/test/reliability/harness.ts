@@ -145,6 +145,7 @@ export interface TaskEnd {
   status: string;
   http_status?: number;
   error?: string;
+  error_code?: string;
   model_url?: string;
 }
 

@@ -52,7 +52,7 @@ export const runLoad: CategoryRun = async (ctx) => {
       const busy = replies.filter((r) => r.status === 503);
       assert.equal(busy.length, BURST - 6);
       for (const r of busy) {
-        assert.deepEqual(r.json, { success: false, error: ErrorMessage.busy });
+        assert.deepEqual(r.json, { success: false, error: ErrorMessage.busy, code: 'server_busy' });
         assert.match(String(r.headers['retry-after']), /^[1-9]\d*$/);
       }
       // Sampled for 1.5 s: never two GPU jobs (Bull's active generation jobs: a task whose web

@@ -105,7 +105,11 @@ export const runStaticFiles: CategoryRun = async (ctx) => {
         noUnexpected5xx(reply.status);
         assert.ok(!reply.body.includes(secret), 'the planted secret was served');
         assert.equal(reply.status, 404, `status ${reply.status}`);
-        assert.deepEqual(JSON.parse(reply.body.toString()), { success: false, error: ErrorMessage.notFound });
+        assert.deepEqual(JSON.parse(reply.body.toString()), {
+          success: false,
+          error: ErrorMessage.notFound,
+          code: 'not_found',
+        });
       });
     }
     for (const path of ['/static/%c0%ae%c0%ae/etc/passwd', '/static/%', '/static/%zz.glb']) {
@@ -114,8 +118,11 @@ export const runStaticFiles: CategoryRun = async (ctx) => {
         noUnexpected5xx(reply.status);
         assert.ok(!reply.body.includes(secret), 'the planted secret was served');
         assert.ok(reply.status === 400 || reply.status === 404, `status ${reply.status}`);
-        const expected = reply.status === 400 ? ErrorMessage.badRequest : ErrorMessage.notFound;
-        assert.deepEqual(JSON.parse(reply.body.toString()), { success: false, error: expected });
+        const expected =
+          reply.status === 400
+            ? { success: false, error: ErrorMessage.badRequest, code: 'bad_request' }
+            : { success: false, error: ErrorMessage.notFound, code: 'not_found' };
+        assert.deepEqual(JSON.parse(reply.body.toString()), expected);
       });
     }
     await recorder.settle(api, suite, 30_000);

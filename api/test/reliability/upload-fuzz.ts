@@ -13,12 +13,18 @@ import {
 import { discPng } from './images';
 import { imagePart, postMultipart } from './multipart';
 
-/** Every answer the upload path may give to one file, with its message (docs/design.md). */
-const DOCUMENTED: Record<number, string[]> = {
-  400: [ErrorMessage.unsupportedImage, ErrorMessage.badRequest],
-  413: ['File too large, max 10MB'],
-  422: [ErrorMessage.imageTooSmall, ErrorMessage.noObject],
-  503: [ErrorMessage.busy],
+/** Every answer the upload path may give to one file: its message and code (docs/design.md). */
+const DOCUMENTED: Record<number, [string, string][]> = {
+  400: [
+    [ErrorMessage.unsupportedImage, 'unsupported_image'],
+    [ErrorMessage.badRequest, 'bad_request'],
+  ],
+  413: [['File too large, max 10MB', 'file_too_large']],
+  422: [
+    [ErrorMessage.imageTooSmall, 'image_too_small'],
+    [ErrorMessage.noObject, 'no_object'],
+  ],
+  503: [[ErrorMessage.busy, 'server_busy']],
 };
 
 /**
@@ -77,10 +83,14 @@ export const runUploadFuzz: CategoryRun = async (ctx) => {
           }
           ok = false;
           noUnexpected5xx(reply.status, [503]);
-          const messages = DOCUMENTED[reply.status];
-          assert.ok(messages, `undocumented status ${reply.status}: ${reply.body.slice(0, 200)}`);
+          const answers = DOCUMENTED[reply.status];
+          assert.ok(answers, `undocumented status ${reply.status}: ${reply.body.slice(0, 200)}`);
           assert.ok(reply.json && reply.json['success'] === false, reply.body.slice(0, 200));
-          assert.ok(messages.includes(String(reply.json['error'])), `message ${String(reply.json['error'])}`);
+          const answer = [String(reply.json['error']), String(reply.json['code'])];
+          assert.ok(
+            answers.some(([error, code]) => answer[0] === error && answer[1] === code),
+            `error and code ${answer.join(', ')}`,
+          );
           ok = true;
         });
         return ok;

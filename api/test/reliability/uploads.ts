@@ -45,6 +45,8 @@ interface UploadCase {
   chunked?: boolean;
   status: number;
   error?: string;
+  /** The error's code (common/error-table.ts), with `error`. */
+  code?: string;
   /** For an accepted upload: checks the normalised PNG the task keeps in Redis. */
   pixels?: (png: Buffer) => Promise<void>;
 }
@@ -98,8 +100,8 @@ function bmp(width: number, height: number): Buffer {
 }
 
 function catalogue(): UploadCase[] {
-  const unsupported = { status: 400, error: ErrorMessage.unsupportedImage };
-  const noObject = { status: 422, error: ErrorMessage.noObject };
+  const unsupported = { status: 400, error: ErrorMessage.unsupportedImage, code: 'unsupported_image' };
+  const noObject = { status: 422, error: ErrorMessage.noObject, code: 'no_object' };
   const cases: UploadCase[] = [
     { name: 'a plain PNG (baseline)', parts: one(() => discPng()), status: 202, pixels: centreIs(RED) },
     {
@@ -316,6 +318,7 @@ function catalogue(): UploadCase[] {
       parts: one(() => pngOfSize(10 * MIB + 1)),
       status: 413,
       error: TOO_LARGE,
+      code: 'file_too_large',
     },
     {
       name: '10 MiB + 1 byte, chunked',
@@ -323,24 +326,28 @@ function catalogue(): UploadCase[] {
       chunked: true,
       status: 413,
       error: TOO_LARGE,
+      code: 'file_too_large',
     },
     {
       name: 'two files',
       parts: async () => [imagePart(await discPng()), imagePart(await discPng(), 'b.png')],
       status: 400,
       error: ErrorMessage.oneFileOnly,
+      code: 'unexpected_file',
     },
     {
       name: 'the wrong field',
       parts: async () => [imagePart(await discPng(), 'a.png', 'file')],
       status: 400,
       error: ErrorMessage.oneFileOnly,
+      code: 'unexpected_file',
     },
     {
       name: 'no file, a text field only',
       parts: () => Promise.resolve([{ disposition: 'form-data; name="note"', body: Buffer.from('hi') }]),
       status: 400,
       error: ErrorMessage.missingImage,
+      code: 'missing_image',
     },
     { name: 'filename in UTF-8', parts: one(() => discPng(), '模型 ünïcødé.png'), status: 202 },
     {
@@ -376,18 +383,21 @@ function catalogue(): UploadCase[] {
       parts: one(() => discPng(), 'evil\u0000.png'),
       status: 400,
       error: ErrorMessage.badRequest,
+      code: 'bad_request',
     },
     {
       name: 'too small (32x32)',
       parts: one(() => discPng(32)),
       status: 422,
       error: ErrorMessage.imageTooSmall,
+      code: 'image_too_small',
     },
     {
       name: 'too small on one side (300x40)',
       parts: one(() => solid(300, 40, RED).png().toBuffer()),
       status: 422,
       error: ErrorMessage.imageTooSmall,
+      code: 'image_too_small',
     },
     {
       name: 'nothing to model: white',
@@ -409,7 +419,11 @@ function catalogue(): UploadCase[] {
 }
 
 /** Checks one answer against its case: status, body shape and message. */
-function checkReply(reply: Reply, c: { status: number; error?: string }, allowed5xx: number[] = []): void {
+function checkReply(
+  reply: Reply,
+  c: { status: number; error?: string; code?: string },
+  allowed5xx: number[] = [],
+): void {
   noUnexpected5xx(reply.status, allowed5xx);
   assert.equal(reply.status, c.status, `status ${reply.status} ${reply.body.slice(0, 200)}`);
   assert.ok(reply.json, `a JSON body: ${reply.body.slice(0, 200)}`);
@@ -418,7 +432,7 @@ function checkReply(reply: Reply, c: { status: number; error?: string }, allowed
     assert.match(String(reply.json['task_id']), /^[0-9a-f-]{36}$/);
     assert.equal(typeof reply.json['queue_position'], 'number');
   } else {
-    assert.deepEqual(reply.json, { success: false, error: c.error });
+    assert.deepEqual(reply.json, { success: false, error: c.error, code: c.code });
   }
 }
 
@@ -498,30 +512,35 @@ async function refusalsWhileFull(recorder: Recorder, api: ApiProcess): Promise<v
       parts: one(() => discPng()),
       status: 503,
       error: ErrorMessage.busy,
+      code: 'server_busy',
     },
     {
       name: 'queue full: nothing to model (white)',
       parts: one(() => solid(256, 256, [255, 255, 255]).png().toBuffer()),
       status: 422,
       error: ErrorMessage.noObject,
+      code: 'no_object',
     },
     {
       name: 'queue full: nothing to model (fully transparent)',
       parts: one(() => solid(256, 256, RED, 0).png().toBuffer()),
       status: 422,
       error: ErrorMessage.noObject,
+      code: 'no_object',
     },
     {
       name: 'queue full: too small',
       parts: one(() => discPng(32)),
       status: 422,
       error: ErrorMessage.imageTooSmall,
+      code: 'image_too_small',
     },
     {
       name: 'queue full: not a picture',
       parts: one(() => Buffer.from('not a picture')),
       status: 400,
       error: ErrorMessage.unsupportedImage,
+      code: 'unsupported_image',
     },
   ];
   for (const c of whileFull) {

@@ -17,6 +17,11 @@ export class FakeEventSource implements EventSourceLike {
     this.listeners.set(type, [...(this.listeners.get(type) ?? []), listener]);
   }
 
+  /** The event names something listens for. */
+  listenedTypes(): string[] {
+    return [...this.listeners.keys()];
+  }
+
   close(): void {
     this.closed = true;
     this.readyState = 2;

@@ -10,33 +10,71 @@ import { ApiError } from '../api-error';
 import { mapException } from './all-exceptions.filter';
 
 void describe('mapException', () => {
-  void it('keeps an ApiError status, message and headers', () => {
-    const mapped = mapException(new ApiError(503, 'Server busy, retry later', { 'Retry-After': '30' }), 10);
-    assert.deepEqual(mapped.body, { success: false, error: 'Server busy, retry later' });
+  void it('keeps an ApiError status, message, code and headers', () => {
+    const mapped = mapException(new ApiError('server_busy', { headers: { 'Retry-After': '30' } }), 10);
+    assert.deepEqual(mapped.body, { success: false, error: 'Server busy, retry later', code: 'server_busy' });
     assert.equal(mapped.status, 503);
     assert.equal(mapped.headers['Retry-After'], '30');
     assert.equal(mapped.unexpected, false);
   });
 
+  void it('gives the older (status, fixed message) form the code of its row', () => {
+    const mapped = mapException(new ApiError(409, 'Task already finished'), 10);
+    assert.deepEqual(mapped.body, {
+      success: false,
+      error: 'Task already finished',
+      code: 'task_already_finished',
+    });
+    assert.equal(mapped.status, 409);
+  });
+
+  void it('fills a templated message from its parameters, or takes its builder words', () => {
+    const option = mapException(
+      new ApiError('invalid_option', { params: { field: 'seed', rule: 'an integer' } }),
+      10,
+    );
+    assert.deepEqual(
+      [option.status, option.body],
+      [400, { success: false, error: 'Invalid seed: an integer', code: 'invalid_option' }],
+    );
+    const quality = mapException(
+      new ApiError('unavailable_quality', { message: 'Unavailable quality: high …' }),
+      10,
+    );
+    assert.deepEqual(
+      [quality.status, quality.body.code, quality.body.error],
+      [422, 'unavailable_quality', 'Unavailable quality: high …'],
+    );
+  });
+
   void it("turns Nest's own 404 into the JSON error body", () => {
     const mapped = mapException(new NotFoundException('Cannot GET /api/nope'), 10);
     assert.equal(mapped.status, 404);
-    assert.deepEqual(mapped.body, { success: false, error: 'Not found' });
+    assert.deepEqual(mapped.body, { success: false, error: 'Not found', code: 'not_found' });
   });
 
   void it('names the configured limit on any 413', () => {
-    assert.equal(mapException(new PayloadTooLargeException(), 7).body.error, 'File too large, max 7MB');
+    assert.deepEqual(mapException(new PayloadTooLargeException(), 7).body, {
+      success: false,
+      error: 'File too large, max 7MB',
+      code: 'file_too_large',
+    });
     const bodyParser = Object.assign(new Error('request entity too large'), { status: 413 });
     assert.equal(mapException(bodyParser, 10).body.error, 'File too large, max 10MB');
+    assert.equal(mapException(bodyParser, 10).headers['Connection'], 'close');
   });
 
-  void it('keeps a 4xx HttpException message', () => {
+  void it("answers a 4xx HttpException by its status's row, never its own words", () => {
     const mapped = mapException(
       new BadRequestException('Validation failed (boolean string is expected)'),
       10,
     );
     assert.equal(mapped.status, 400);
-    assert.equal(mapped.body.error, 'Validation failed (boolean string is expected)');
+    assert.deepEqual(mapped.body, { success: false, error: 'Bad request', code: 'bad_request' });
+    const conflict = mapException(new HttpException('Some conflict', 409), 10);
+    assert.deepEqual([conflict.status, conflict.body.code], [409, 'bad_request']);
+    const unauthorized = mapException(new HttpException('Nope', 401), 10);
+    assert.deepEqual([unauthorized.status, unauthorized.body.code], [401, 'unauthorized']);
   });
 
   void it('answers a 4xx from below Nest with the contract message, never its raw one', () => {
@@ -53,7 +91,7 @@ void describe('mapException', () => {
     ] as const) {
       const mapped = mapException(error, 10);
       assert.equal(mapped.status, status);
-      assert.deepEqual(mapped.body, { success: false, error: 'Bad request' });
+      assert.deepEqual(mapped.body, { success: false, error: 'Bad request', code: 'bad_request' });
       assert.equal(mapped.unexpected, false);
     }
     // The same errors as Nest's express adapter hands them on: wrapped, the original as cause.
@@ -64,16 +102,21 @@ void describe('mapException', () => {
     ] as const) {
       const mapped = mapException(wrapped, 10);
       assert.equal(mapped.status, status);
-      assert.deepEqual(mapped.body, { success: false, error: 'Bad request' });
+      assert.deepEqual(mapped.body, { success: false, error: 'Bad request', code: 'bad_request' });
     }
     const missing = mapException(Object.assign(new Error('ENOENT: /srv/web/x.js'), { status: 404 }), 10);
-    assert.deepEqual([missing.status, missing.body.error], [404, 'Not found']);
+    assert.deepEqual(
+      [missing.status, missing.body.error, missing.body.code],
+      [404, 'Not found', 'not_found'],
+    );
   });
 
   void it('hides anything else behind 500 Internal error and flags it for the log', () => {
     const mapped = mapException(new TypeError('x is undefined'), 10);
     assert.equal(mapped.status, 500);
-    assert.deepEqual(mapped.body, { success: false, error: 'Internal error' });
+    assert.deepEqual(mapped.body, { success: false, error: 'Internal error', code: 'internal_error' });
     assert.equal(mapped.unexpected, true);
+    const nest500 = mapException(new HttpException('boom', 502), 10);
+    assert.deepEqual([nest500.status, nest500.body.code, nest500.unexpected], [500, 'internal_error', true]);
   });
 });

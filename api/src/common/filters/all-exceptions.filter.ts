@@ -1,20 +1,9 @@
-import {
-  ArgumentsHost,
-  Catch,
-  ExceptionFilter,
-  HttpException,
-  HttpStatus,
-  Inject,
-  Logger,
-} from '@nestjs/common';
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Inject, Logger } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config';
-import { ApiError, ErrorMessage, fileTooLargeMessage } from '../api-error';
+import { ApiError, type ErrorBody, fileTooLargeError } from '../api-error';
 
-export interface ErrorBody {
-  success: false;
-  error: string;
-}
+export type { ErrorBody } from '../api-error';
 
 export interface MappedError {
   status: number;
@@ -25,38 +14,36 @@ export interface MappedError {
 }
 
 /**
- * Maps anything thrown to the documented status and body. Known errors keep their status;
- * Nest's own HttpExceptions keep theirs with a plain message; a 4xx from below Nest (express,
- * body-parser: malformed JSON, a bad percent-encoding in a path) keeps its status with the
- * contract's "Bad request" (404 "Not found"), never its raw message; everything else is a 500
- * "Internal error" whose stack goes to the log, never to the client.
+ * Maps anything thrown to the documented status and body, each with its code of the error table.
+ * An ApiError is its row; a 4xx from Nest or from below it (express, body-parser: malformed
+ * JSON, a bad percent-encoding in a path; Nest's own 404 for an unknown route) gets its row by
+ * status: 413 file_too_large, 404 not_found, 401 unauthorized, any other 4xx bad_request "Bad
+ * request" (its status kept), never the raw message; everything else is a 500 internal_error
+ * whose stack goes to the log, never to the client.
  */
 export function mapException(exception: unknown, maxUploadMb: number): MappedError {
-  const make = (status: number, error: string, headers: Record<string, string> = {}, unexpected = false) => ({
-    status,
-    body: { success: false as const, error },
-    headers,
+  const known = (error: ApiError, unexpected = false): MappedError => ({
+    status: error.status,
+    body: error.body(),
+    headers: { ...error.headers },
     unexpected,
   });
-  if (exception instanceof ApiError)
-    return make(exception.status, exception.message, { ...exception.headers });
-  if (exception instanceof HttpException) {
-    const status = exception.getStatus();
-    if (status === 413) return make(413, fileTooLargeMessage(maxUploadMb), { Connection: 'close' });
-    if (status === 404) return make(404, ErrorMessage.notFound);
-    if (status >= 500) return make(500, ErrorMessage.internal, {}, true);
-    // Nest's express adapter wraps express and body-parser errors (bad JSON, a bad percent-encoding
-    // in a path) into an HttpException that keeps their raw message, with the original as cause.
-    if (statusOf(exception.cause) !== undefined) return mapException(exception.cause, maxUploadMb);
-    return make(status, httpExceptionMessage(exception));
-  }
-  // body-parser / raw-body errors carry a status (e.g. 413 entity.too.large, 400 bad JSON).
-  const status = statusOf(exception);
-  if (status === 413) return make(413, fileTooLargeMessage(maxUploadMb), { Connection: 'close' });
-  if (status !== undefined && status >= 400 && status < 500) {
-    return make(status, status === 404 ? ErrorMessage.notFound : ErrorMessage.badRequest);
-  }
-  return make(HttpStatus.INTERNAL_SERVER_ERROR, ErrorMessage.internal, {}, true);
+  if (exception instanceof ApiError) return known(exception as ApiError);
+  // Nest's express adapter wraps express and body-parser errors (bad JSON, a bad percent-encoding
+  // in a path) into an HttpException that keeps their raw message, with the original as cause.
+  if (
+    exception instanceof HttpException &&
+    exception.getStatus() < 500 &&
+    statusOf(exception.cause) !== undefined
+  )
+    return mapException(exception.cause, maxUploadMb);
+  const status = exception instanceof HttpException ? exception.getStatus() : statusOf(exception);
+  if (status === undefined || status < 400 || status >= 500)
+    return known(new ApiError('internal_error'), true);
+  if (status === 413) return known(fileTooLargeError(maxUploadMb));
+  if (status === 404) return known(new ApiError('not_found'));
+  if (status === 401) return known(new ApiError('unauthorized'));
+  return known(new ApiError('bad_request', { status }));
 }
 
 function statusOf(exception: unknown): number | undefined {
@@ -65,15 +52,6 @@ function statusOf(exception: unknown): number | undefined {
     (exception as { status?: unknown; statusCode?: unknown }).status ??
     (exception as { statusCode?: unknown }).statusCode;
   return typeof candidate === 'number' ? candidate : undefined;
-}
-
-function httpExceptionMessage(exception: HttpException): string {
-  const response = exception.getResponse();
-  if (typeof response === 'string') return response;
-  const message = (response as { message?: unknown }).message;
-  if (typeof message === 'string') return message;
-  if (Array.isArray(message)) return message.map(String).join('; ');
-  return exception.message;
 }
 
 @Catch()
@@ -94,7 +72,9 @@ export class AllExceptionsFilter implements ExceptionFilter {
       // The client gets the contract's words; the log keeps the original ones.
       const original = exception instanceof Error ? exception.message : String(exception);
       const detail = original === mapped.body.error ? '' : ` (${original})`;
-      this.logger.log(`${req.method} ${req.originalUrl} -> ${mapped.status} ${mapped.body.error}${detail}`);
+      this.logger.log(
+        `${req.method} ${req.originalUrl} -> ${mapped.status} ${mapped.body.code} ${mapped.body.error}${detail}`,
+      );
     }
     if (res.headersSent) {
       // An SSE stream or a file already under way: nothing more can be said, just end it.

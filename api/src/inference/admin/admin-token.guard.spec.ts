@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { BadRequestException } from '@nestjs/common';
 import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host';
 import { ApiError, ErrorMessage } from '../../common/api-error';
 import { loadConfig } from '../../config/app-config';
@@ -31,7 +30,7 @@ void describe('admin route guard and force parameter', () => {
       const { allowed, error, headers } = check(TOKEN, authorization);
       assert.equal(allowed, false);
       assert.ok(error instanceof ApiError, String(authorization));
-      assert.deepEqual([error.status, error.message], [401, ErrorMessage.unauthorized]);
+      assert.deepEqual([error.status, error.code, error.message], [401, 'unauthorized', ErrorMessage.unauthorized]);
       assert.equal(headers['WWW-Authenticate'], 'Bearer realm="kiln3d-admin"');
     }
   });
@@ -39,13 +38,20 @@ void describe('admin route guard and force parameter', () => {
   void test('without ADMIN_TOKEN the admin routes are off: 404, even with a token', () => {
     const { error } = check(undefined, `Bearer ${TOKEN}`);
     assert.ok(error instanceof ApiError);
-    assert.deepEqual([error.status, error.message], [404, ErrorMessage.notFound]);
+    assert.deepEqual([error.status, error.code, error.message], [404, 'not_found', ErrorMessage.notFound]);
   });
 
   void test('force: absent, empty, false or 0 is false; true or 1 is true; anything else is 400', () => {
     const pipe = new ParseForcePipe();
     for (const raw of [undefined, '', 'false', '0']) assert.equal(pipe.transform(raw), false);
     for (const raw of ['true', '1']) assert.equal(pipe.transform(raw), true);
-    assert.throws(() => pipe.transform('maybe'), BadRequestException);
+    assert.throws(
+      () => pipe.transform('maybe'),
+      (error: unknown) =>
+        error instanceof ApiError &&
+        error.status === 400 &&
+        error.code === 'invalid_parameter' &&
+        error.message === 'force must be true or false',
+    );
   });
 });

@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import type { Request } from 'express';
-import { ApiError, ErrorMessage } from '../../common/api-error';
+import { ApiError } from '../../common/api-error';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config';
 
 /** True when a bearer token equals the expected one; hashing first makes the comparison constant-time whatever the lengths. */
@@ -21,11 +21,11 @@ export class AdminTokenGuard implements CanActivate {
 
   canActivate(context: ExecutionContext): boolean {
     const expected = this.config.adminToken;
-    if (expected === undefined) throw new ApiError(404, ErrorMessage.notFound);
+    if (expected === undefined) throw new ApiError('not_found');
     const authorization = context.switchToHttp().getRequest<Request>().headers.authorization;
     const match = /^Bearer\s+(.+)$/i.exec(authorization?.trim() ?? '');
     if (match === null || !tokenMatches(match[1], expected)) {
-      throw new ApiError(401, ErrorMessage.unauthorized, { 'WWW-Authenticate': 'Bearer realm="kiln3d-admin"' });
+      throw new ApiError('unauthorized', { headers: { 'WWW-Authenticate': 'Bearer realm="kiln3d-admin"' } });
     }
     return true;
   }

@@ -1,27 +1,17 @@
-import { BadRequestException, Controller, HttpCode, PipeTransform, Post, Query, UseGuards } from '@nestjs/common';
-import {
-  ApiAcceptedResponse,
-  ApiBadRequestResponse,
-  ApiBearerAuth,
-  ApiConflictResponse,
-  ApiNotFoundResponse,
-  ApiOperation,
-  ApiQuery,
-  ApiServiceUnavailableResponse,
-  ApiTags,
-  ApiUnauthorizedResponse,
-} from '@nestjs/swagger';
-import { ErrorBodyDto } from '../../common/error-body.dto';
+import { Controller, HttpCode, PipeTransform, Post, Query, UseGuards } from '@nestjs/common';
+import { ApiAcceptedResponse, ApiBearerAuth, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ApiError } from '../../common/api-error';
+import { ApiErrorResponses } from '../../common/error-body.dto';
 import { AdminTokenGuard } from './admin-token.guard';
 import { InferenceRestartAcceptedDto } from './inference-admin.dto';
 import { InferenceAdminService } from './inference-admin.service';
 
-/** The force query: absent, empty, false or 0 is false; true or 1 is true; anything else is a 400. */
+/** The force query: absent, empty, false or 0 is false; true or 1 is true; anything else is a 400 invalid_parameter. */
 export class ParseForcePipe implements PipeTransform<string | undefined, boolean> {
   transform(raw: string | undefined): boolean {
     if (raw === undefined || raw === '' || raw === 'false' || raw === '0') return false;
     if (raw === 'true' || raw === '1') return true;
-    throw new BadRequestException('force must be true or false');
+    throw new ApiError('invalid_parameter', { params: { name: 'force' } });
   }
 }
 
@@ -43,11 +33,14 @@ export class InferenceAdminController {
   @ApiBearerAuth()
   @ApiQuery({ name: 'force', required: false, type: Boolean, description: 'Kill at once (default false)' })
   @ApiAcceptedResponse({ type: InferenceRestartAcceptedDto, description: 'The restart has begun' })
-  @ApiBadRequestResponse({ type: ErrorBodyDto, description: 'force is not true or false' })
-  @ApiUnauthorizedResponse({ type: ErrorBodyDto, description: 'Missing or wrong bearer token' })
-  @ApiNotFoundResponse({ type: ErrorBodyDto, description: 'ADMIN_TOKEN is not set: admin routes are off' })
-  @ApiConflictResponse({ type: ErrorBodyDto, description: 'The sidecar runs elsewhere (INFERENCE_URL)' })
-  @ApiServiceUnavailableResponse({ type: ErrorBodyDto, description: 'The api is shutting down' })
+  @ApiErrorResponses(
+    'invalid_parameter',
+    'unauthorized',
+    'not_found',
+    'sidecar_not_managed',
+    'internal_error',
+    'sidecar_stopped',
+  )
   restart(@Query('force', ParseForcePipe) force: boolean): Promise<InferenceRestartAcceptedDto> {
     return this.admin.restart(force);
   }

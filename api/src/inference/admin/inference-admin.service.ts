@@ -1,4 +1,5 @@
-import { ConflictException, Injectable, Logger, ServiceUnavailableException } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
+import { ApiError } from '../../common/api-error';
 import { InferenceRepository } from '../inference.repository';
 import { InferenceRestartAcceptedDto } from './inference-admin.dto';
 
@@ -11,15 +12,15 @@ export class InferenceAdminService {
 
   /**
    * Starts a restart and answers at once: a graceful one may wait minutes for the running job.
-   * Throws ConflictException (409) when the sidecar runs elsewhere (INFERENCE_URL),
-   * ServiceUnavailableException (503) when it is stopped.
+   * Throws ApiError 409 sidecar_not_managed when the sidecar runs elsewhere (INFERENCE_URL),
+   * 503 sidecar_stopped when it is stopped.
    */
   async restart(force: boolean): Promise<InferenceRestartAcceptedDto> {
     const before = await this.inference.health();
     if (!before.managed) {
-      throw new ConflictException('The inference sidecar is not managed by this api (INFERENCE_URL is set)');
+      throw new ApiError('sidecar_not_managed');
     }
-    if (before.state === 'down') throw new ServiceUnavailableException('The inference sidecar is stopped');
+    if (before.state === 'down') throw new ApiError('sidecar_stopped');
     this.logger.warn(`inference sidecar restart requested (force=${force}, pid ${before.pid ?? 'none'})`);
     this.inference.restart({ force }).catch((error: unknown) => {
       this.logger.error(`inference sidecar restart failed: ${String(error)}`);

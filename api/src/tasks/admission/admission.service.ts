@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { ApiError, ErrorMessage } from '../../common/api-error';
+import { ApiError } from '../../common/api-error';
 import { Clock } from '../../common/clock';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config';
 import { RedisKeys } from '../../redis/redis-keys';
@@ -63,8 +63,9 @@ export class AdmissionService {
     const verdict = await this.reserve(taskId, client);
     if (verdict !== 'admitted') {
       const retryAfter = String(retryAfterSeconds(await this.durations.mean()));
-      if (verdict === 'full') throw new ApiError(503, ErrorMessage.busy, { 'Retry-After': retryAfter });
-      throw new ApiError(429, ErrorMessage.tooManyRequests, { 'Retry-After': retryAfter });
+      const headers = { 'Retry-After': retryAfter };
+      if (verdict === 'full') throw new ApiError('server_busy', { headers });
+      throw new ApiError('too_many_requests', { headers });
     }
     return taskId;
   }

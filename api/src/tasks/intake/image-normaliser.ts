@@ -1,5 +1,5 @@
 import sharp from 'sharp';
-import { ApiError, ErrorMessage } from '../../common/api-error';
+import { ApiError } from '../../common/api-error';
 
 /** Formats accepted, judged by decoding the bytes (never by the name or Content-Type). */
 export const ACCEPTED_FORMATS = ['jpeg', 'png', 'webp'] as const;
@@ -33,7 +33,7 @@ export interface NormalisedImage {
 
 const DECODE_OPTIONS: sharp.SharpOptions = { limitInputPixels: MAX_INPUT_PIXELS, failOn: 'error', pages: 1 };
 
-const unsupported = (): ApiError => new ApiError(400, ErrorMessage.unsupportedImage);
+const unsupported = (): ApiError => new ApiError('unsupported_image');
 
 /**
  * Reads the upload's header only (cheap, no pixel decoding), so it can run before a queue slot
@@ -52,7 +52,7 @@ export async function inspectImage(bytes: Buffer): Promise<ImageHeader> {
   if (format === undefined || !metadata.width || !metadata.height) throw unsupported();
   if (metadata.width * metadata.height > MAX_INPUT_PIXELS) throw unsupported();
   if (metadata.width < MIN_SIDE_PX || metadata.height < MIN_SIDE_PX) {
-    throw new ApiError(422, ErrorMessage.imageTooSmall);
+    throw new ApiError('image_too_small');
   }
   return { format, width: metadata.width, height: metadata.height };
 }
@@ -86,7 +86,7 @@ export async function refuseBlank(bytes: Buffer): Promise<void> {
   } catch {
     throw unsupported();
   }
-  if (isBlank(stats, thumbnail.info.channels)) throw new ApiError(422, ErrorMessage.noObject);
+  if (isBlank(stats, thumbnail.info.channels)) throw new ApiError('no_object');
 }
 
 /**
@@ -109,7 +109,7 @@ export async function normaliseImage(bytes: Buffer, header: ImageHeader): Promis
   } catch {
     throw unsupported();
   }
-  if (isBlank(stats, png.info.channels)) throw new ApiError(422, ErrorMessage.noObject);
+  if (isBlank(stats, png.info.channels)) throw new ApiError('no_object');
   return {
     png: png.data,
     format: header.format,

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
-import { ApiError, ErrorMessage } from '../../common/api-error';
+import { ApiError } from '../../common/api-error';
 import { limitKey } from '../../common/client-address';
 import { Clock } from '../../common/clock';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config';
@@ -82,7 +82,7 @@ export class TaskIntakeService {
     baseUrl: string,
     client: string,
   ): Promise<GenerateOutcome> {
-    if (!file) throw new ApiError(400, ErrorMessage.missingImage);
+    if (!file) throw new ApiError('missing_image');
     // Options first: a bad field costs no decoding and no queue slot.
     const options = parseGenerationOptions(fields);
     const unavailable = await this.presets.refusal(options.quality);
@@ -274,7 +274,7 @@ export class TaskIntakeService {
 
   private async waitForModel(taskId: string, baseUrl: string): Promise<TaskDone> {
     const final = await this.events.waitForTerminal(taskId);
-    if (!final) throw new ApiError(500, ErrorMessage.internal);
+    if (!final) throw new ApiError('internal_error');
     const record = final.record;
     if (record.status === 'completed' && record.model_path !== undefined) {
       return {
@@ -284,7 +284,8 @@ export class TaskIntakeService {
         task_id: taskId,
       };
     }
-    throw new ApiError(record.http_status ?? 500, record.error ?? ErrorMessage.internal);
+    // The task's failure as it was stored: its row of the error table (a failure is never templated).
+    throw new ApiError(record.error_code ?? 'internal_error');
   }
 }
 

@@ -1,4 +1,4 @@
-import { CANCELLED_HTTP_STATUS, ErrorMessage } from '../../common/api-error';
+import { ERROR_TABLE, type ErrorCode } from '../../common/api-error';
 import type { TaskPatch, TaskRecord, TaskStatus } from '../state/task-snapshot';
 
 /**
@@ -36,6 +36,8 @@ export type TaskEvent =
 
 /** The contract's error of a failed task (tasks/run/inference-error-mapping.ts maps job errors to it). */
 export interface TaskFailureFields {
+  /** Its row of the error table (common/error-table.ts). */
+  code: ErrorCode;
   httpStatus: number;
   message: string;
   cancelled: boolean;
@@ -131,6 +133,7 @@ export function transitionOf(event: TaskEvent, nowMs: number): Transition {
         patch: {
           status: 'failed',
           error: event.failure.message,
+          error_code: event.failure.code,
           http_status: event.failure.httpStatus,
           cancelled: event.failure.cancelled ? true : null,
           finished_at: now,
@@ -143,8 +146,9 @@ export function transitionOf(event: TaskEvent, nowMs: number): Transition {
         to: 'failed',
         patch: {
           status: 'failed',
-          error: ErrorMessage.cancelled,
-          http_status: CANCELLED_HTTP_STATUS,
+          error: ERROR_TABLE.task_cancelled.message,
+          error_code: 'task_cancelled',
+          http_status: ERROR_TABLE.task_cancelled.status,
           cancelled: true,
           finished_at: now,
           // A waiting task's queue figures end with the wait.
@@ -173,8 +177,9 @@ export function transitionOf(event: TaskEvent, nowMs: number): Transition {
         to: 'failed',
         patch: {
           status: 'failed',
-          error: ErrorMessage.internal,
-          http_status: 500,
+          error: ERROR_TABLE.internal_error.message,
+          error_code: 'internal_error',
+          http_status: ERROR_TABLE.internal_error.status,
           finished_at: now,
           position: null,
           eta_s: null,

@@ -48,7 +48,7 @@ export const DEFAULT_OPTIONS: Readonly<GenerationOptions> = {
 export const OPTION_FIELDS = ['quality', 'seed', 'texture_size', 'faces'] as const;
 
 function invalid(field: string, rule: string): ApiError {
-  return new ApiError(400, `Invalid ${field}: ${rule}`);
+  return new ApiError('invalid_option', { params: { field, rule } });
 }
 
 /** A decimal integer as sent in a form field (no sign, no exponent, no spaces); undefined otherwise. */

@@ -104,7 +104,9 @@ export class QualityPresetsService {
     const refusedBy = fits[quality].refusedBy;
     if (!refusedBy) return undefined;
     const offered = QUALITIES.filter((q) => fits[q].offered);
-    return new ApiError(422, unavailableQualityMessage(quality, refusedBy, this.config.jobTimeoutS, offered));
+    return new ApiError('unavailable_quality', {
+      message: unavailableQualityMessage(quality, refusedBy, this.config.jobTimeoutS, offered),
+    });
   }
 }
 

@@ -1,7 +1,10 @@
-import { CANCELLED_HTTP_STATUS, ErrorMessage } from '../../common/api-error';
+import { ERROR_TABLE, type ErrorCode } from '../../common/api-error';
 import { InferenceError } from '../../inference/inference.repository';
 
+/** How a task's job failed, as its failed snapshot says it (`error`, `http_status`, `error_code`). */
 export interface TaskFailure {
+  /** The error table's code (error-table.ts). */
+  code: ErrorCode;
   httpStatus: number;
   message: string;
   cancelled: boolean;
@@ -9,34 +12,39 @@ export interface TaskFailure {
   unexpected: boolean;
 }
 
+/** A failure by its row of the error table (a job's failures are never templated). */
+function failure(
+  code: 'generation_timeout' | 'gpu_out_of_memory' | 'task_cancelled' | 'no_object' | 'internal_error',
+  unexpected = false,
+): TaskFailure {
+  const row = ERROR_TABLE[code];
+  return {
+    code,
+    httpStatus: row.status,
+    message: row.message,
+    cancelled: code === 'task_cancelled',
+    unexpected,
+  };
+}
+
 /** InferenceError codes to the HTTP contract's error table (docs/design.md, HTTP contract). */
 export function mapInferenceError(error: unknown): TaskFailure {
   if (error instanceof InferenceError) {
     switch (error.code) {
       case 'TIMEOUT':
-        return { httpStatus: 504, message: ErrorMessage.timeout, cancelled: false, unexpected: false };
+        return failure('generation_timeout');
       case 'OOM':
-        return { httpStatus: 500, message: ErrorMessage.outOfMemory, cancelled: false, unexpected: false };
+        return failure('gpu_out_of_memory');
       case 'CANCELLED':
-        return {
-          httpStatus: CANCELLED_HTTP_STATUS,
-          message: ErrorMessage.cancelled,
-          cancelled: true,
-          unexpected: false,
-        };
+        return failure('task_cancelled');
       // The api already refused what does not decode, so the engine's verdict is about the
       // content: no object, too small or fully transparent once the background is removed.
       case 'INVALID_INPUT':
-        return {
-          httpStatus: 422,
-          message: ErrorMessage.noObject,
-          cancelled: false,
-          unexpected: false,
-        };
+        return failure('no_object');
       case 'INTERNAL':
       case 'UNAVAILABLE':
-        return { httpStatus: 500, message: ErrorMessage.internal, cancelled: false, unexpected: true };
+        return failure('internal_error', true);
     }
   }
-  return { httpStatus: 500, message: ErrorMessage.internal, cancelled: false, unexpected: true };
+  return failure('internal_error', true);
 }

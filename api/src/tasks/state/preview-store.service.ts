@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { ApiError, ErrorMessage } from '../../common/api-error';
+import { ApiError } from '../../common/api-error';
 import { previewBytesPerAxis, type InferencePreview } from '../../inference/inference.repository';
 import { RedisKeys } from '../../redis/redis-keys';
 import { RedisService } from '../../redis/redis.service';
@@ -71,7 +71,7 @@ export class PreviewStore {
   async require(taskId: string): Promise<StoredPreview> {
     await this.tasks.require(taskId);
     const preview = await this.get(taskId);
-    if (!preview) throw new ApiError(404, ErrorMessage.previewNotFound);
+    if (!preview) throw new ApiError('preview_not_found');
     return preview;
   }
 }

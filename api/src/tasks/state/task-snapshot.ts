@@ -1,3 +1,4 @@
+import type { ErrorCode } from '../../common/api-error';
 import { absoluteUrl } from '../../common/public-url';
 
 export type TaskStatus = 'queued' | 'processing' | 'completed' | 'failed';
@@ -63,6 +64,8 @@ export interface TaskRecord {
   triangles?: number;
   /** failed: the error message of the HTTP contract. */
   error?: string;
+  /** failed: that message's stable code (common/error-table.ts), what clients decide by. */
+  error_code?: ErrorCode;
   /** failed: the HTTP status that error maps to (504, 500, 400, 409 for a cancelled task). */
   http_status?: number;
   /** failed: true when the task was cancelled (DELETE /api/tasks/{id}). */
@@ -112,6 +115,7 @@ const VIEW_ORDER: readonly (keyof TaskView)[] = [
   'download_url',
   'generation_time',
   'error',
+  'error_code',
   'http_status',
   'cancelled',
   'engine',

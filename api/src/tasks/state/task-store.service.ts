@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { ApiError, ErrorMessage } from '../../common/api-error';
+import { ApiError } from '../../common/api-error';
 import { Clock } from '../../common/clock';
 import { RedisKeys } from '../../redis/redis-keys';
 import { RedisService } from '../../redis/redis.service';
@@ -87,7 +87,7 @@ export class TaskStore {
   /** The task, or ApiError 404 "Task not found" (an id that is no UUID v4 is never looked up). */
   async require(taskId: string): Promise<TaskState> {
     const state = isTaskId(taskId) ? await this.get(taskId) : undefined;
-    if (!state) throw new ApiError(404, ErrorMessage.taskNotFound);
+    if (!state) throw new ApiError('task_not_found');
     return state;
   }
 

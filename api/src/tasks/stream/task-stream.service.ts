@@ -1,6 +1,6 @@
 import { Inject, Injectable, type MessageEvent } from '@nestjs/common';
 import { Observable } from 'rxjs';
-import { ApiError, ErrorMessage } from '../../common/api-error';
+import { ApiError } from '../../common/api-error';
 import { Clock } from '../../common/clock';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config';
 import { TaskEventsService } from '../events/task-events.service';
@@ -105,7 +105,7 @@ export class TaskStreamService {
       this.tasks.get(taskId).then(
         (current) => {
           if (!current) {
-            subscriber.error(new ApiError(404, ErrorMessage.taskNotFound));
+            subscriber.error(new ApiError('task_not_found'));
             return;
           }
           send(current);

@@ -41,17 +41,23 @@ describe('parseGenerateAnswer', () => {
       ok: true,
       value: { success: true, task_id: 't', status_url: '/api/status/t', queue_position: 2 },
     });
-    expect(parseGenerateAnswer(413, '{"success":false,"error":"File too large, max 10MB"}', null)).toEqual({
+    expect(
+      parseGenerateAnswer(
+        413,
+        '{"success":false,"error":"File too large, max 10MB","code":"file_too_large"}',
+        null,
+      ),
+    ).toEqual({
       ok: false,
-      error: { status: 413, error: 'File too large, max 10MB' },
+      error: { status: 413, code: 'file_too_large', error: 'File too large, max 10MB' },
     });
     expect(parseGenerateAnswer(0, '', null)).toEqual({
       ok: false,
-      error: { status: 0, error: 'Network error' },
+      error: { status: 0, code: undefined, error: '' },
     });
     expect(parseGenerateAnswer(202, 'not json', null)).toEqual({
       ok: false,
-      error: { status: 500, error: 'Internal error' },
+      error: { status: 500, code: 'internal_error', error: '' },
     });
   });
 });
@@ -90,14 +96,14 @@ describe('ApiClient', () => {
 
   it('reads busy with its Retry-After', async () => {
     vi.spyOn(globalThis, 'fetch').mockResolvedValue(
-      new Response('{"success":false,"error":"Server busy, retry later"}', {
+      new Response('{"success":false,"error":"Server busy, retry later","code":"server_busy"}', {
         status: 503,
         headers: { 'Retry-After': '42' },
       }),
     );
     expect(await client().generate(new Blob(['x']), 'a.png')).toEqual({
       ok: false,
-      error: { status: 503, error: 'Server busy, retry later', retryAfterS: 42 },
+      error: { status: 503, code: 'server_busy', error: 'Server busy, retry later', retryAfterS: 42 },
     });
   });
 

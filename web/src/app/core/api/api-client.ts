@@ -14,7 +14,10 @@ import {
 /** What a request ended with: the value, or the error as the server (or the network) named it. */
 export type Outcome<T> = { ok: true; value: T } | { ok: false; error: ApiError };
 
-const NETWORK_ERROR: ApiError = { status: 0, error: 'Network error' };
+const NETWORK_ERROR: ApiError = { status: 0, code: undefined, error: '' };
+
+/** A 2xx answer whose body is not the documented shape: the server's fault, as the contract names it. */
+const MALFORMED_ANSWER: ApiError = { status: 500, code: 'internal_error', error: '' };
 
 function isPositiveNumber(value: unknown): value is number {
   return typeof value === 'number' && Number.isFinite(value) && value > 0;
@@ -70,7 +73,7 @@ export function parseGenerateAnswer(
       },
     };
   } catch {
-    return { ok: false, error: { status: 500, error: 'Internal error' } };
+    return { ok: false, error: MALFORMED_ANSWER };
   }
 }
 
@@ -124,7 +127,7 @@ export class ApiClient {
     try {
       return { ok: true, value: JSON.parse(text) as TaskSnapshot };
     } catch {
-      return { ok: false, error: { status: 500, error: 'Internal error' } };
+      return { ok: false, error: MALFORMED_ANSWER };
     }
   }
 

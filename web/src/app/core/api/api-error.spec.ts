@@ -1,4 +1,4 @@
-import { parseRetryAfter, toApiError } from './api-error';
+import { asErrorCode, parseRetryAfter, toApiError } from './api-error';
 
 describe('parseRetryAfter', () => {
   it('reads delta-seconds', () => {
@@ -18,19 +18,31 @@ describe('parseRetryAfter', () => {
 });
 
 describe('toApiError', () => {
-  it('keeps the server message and Retry-After', () => {
-    expect(toApiError(503, '{"success":false,"error":"Server busy, retry later"}', '12')).toEqual({
-      status: 503,
-      error: 'Server busy, retry later',
-      retryAfterS: 12,
-    });
+  it('keeps the code, the server message and Retry-After', () => {
+    expect(
+      toApiError(503, '{"success":false,"error":"Server busy, retry later","code":"server_busy"}', '12'),
+    ).toEqual({ status: 503, code: 'server_busy', error: 'Server busy, retry later', retryAfterS: 12 });
   });
 
-  it('falls back to the documented message when a proxy answers with HTML', () => {
+  it('has no code when a proxy answers with HTML, or the code is not one of the contract', () => {
     expect(toApiError(413, '<html>Request Entity Too Large</html>', null)).toEqual({
       status: 413,
-      error: 'File too large, max 10MB',
+      code: undefined,
+      error: '',
     });
-    expect(toApiError(524, '<html>timeout</html>', null).error).toBe('Internal error');
+    expect(toApiError(500, '{"success":false,"error":"Boom","code":"no_such_code"}', null)).toEqual({
+      status: 500,
+      code: undefined,
+      error: 'Boom',
+    });
+  });
+});
+
+describe('asErrorCode', () => {
+  it('accepts the codes of the generated contract only', () => {
+    expect(asErrorCode('task_cancelled')).toBe('task_cancelled');
+    expect(asErrorCode('Task cancelled')).toBeUndefined();
+    expect(asErrorCode(409)).toBeUndefined();
+    expect(asErrorCode(undefined)).toBeUndefined();
   });
 });

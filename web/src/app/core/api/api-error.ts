@@ -1,4 +1,5 @@
-import { ApiError, ERROR_MESSAGES } from './api-types';
+import { ApiError, ErrorCode } from './api-types';
+import { errorCodeValues } from './generated/openapi';
 
 /** Retry-After is either delta-seconds or an HTTP date (RFC 9110 10.2.3). */
 export function parseRetryAfter(value: string | null, now = Date.now()): number | undefined {
@@ -10,37 +11,32 @@ export function parseRetryAfter(value: string | null, now = Date.now()): number 
   return Math.max(0, Math.ceil((date - now) / 1000));
 }
 
-function fallbackMessage(status: number): string {
-  switch (status) {
-    case 400:
-      return ERROR_MESSAGES.unsupported;
-    case 413:
-      return ERROR_MESSAGES.tooLarge(10);
-    case 503:
-      return ERROR_MESSAGES.busy;
-    case 504:
-      return ERROR_MESSAGES.timeout;
-    default:
-      return ERROR_MESSAGES.internal;
-  }
+const KNOWN_CODES: ReadonlySet<string> = new Set(errorCodeValues);
+
+/** The value as an error code of the contract, or undefined (absent, or a code this page does not know). */
+export function asErrorCode(value: unknown): ErrorCode | undefined {
+  return typeof value === 'string' && KNOWN_CODES.has(value) ? (value as ErrorCode) : undefined;
 }
 
 /**
- * Builds an ApiError from a non-2xx answer. The body should be {success:false, error}, but a proxy
- * in front (Cloudflare's 524 page, an HTML 502) may answer anything, so it is read defensively.
+ * Builds an ApiError from a non-2xx answer. The body should be {success: false, error, code}, but a
+ * proxy in front (Cloudflare's 524 page, an HTML 502) may answer anything, so it is read
+ * defensively: without a code the page decides by the status alone (error-messages.ts).
  */
 export function toApiError(status: number, bodyText: string, retryAfter: string | null): ApiError {
-  let message: string | undefined;
+  let code: ErrorCode | undefined;
+  let error = '';
   try {
     const body: unknown = JSON.parse(bodyText);
-    if (body !== null && typeof body === 'object' && 'error' in body) {
-      const error = body.error;
-      if (typeof error === 'string' && error.trim() !== '') message = error;
+    if (body !== null && typeof body === 'object') {
+      const record = body as Record<string, unknown>;
+      code = asErrorCode(record['code']);
+      if (typeof record['error'] === 'string') error = record['error'].trim();
     }
   } catch {
-    // Not JSON: keep the status-based message.
+    // Not JSON: no code, no message.
   }
-  const apiError: ApiError = { status, error: message ?? fallbackMessage(status) };
+  const apiError: ApiError = { status, code, error };
   const retryAfterS = parseRetryAfter(retryAfter);
   if (retryAfterS !== undefined) apiError.retryAfterS = retryAfterS;
   return apiError;

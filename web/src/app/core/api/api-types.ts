@@ -1,84 +1,46 @@
-/** Shapes of the HTTP contract in docs/design.md, as the browser sees them. */
+/**
+ * Names for the HTTP contract's shapes, as the browser uses them. The shapes themselves are
+ * generated from api/openapi.json (generated/openapi.ts, by openapi-typescript, never edited by
+ * hand): nothing here restates a field of the server's answers.
+ */
+import type { components } from './generated/openapi';
 
-/** A task's status on the server; also the `event:` name of its SSE events. */
-export type TaskStatus = 'queued' | 'processing' | 'completed' | 'failed' | 'cancelled';
+type Schemas = components['schemas'];
+
+/** The stable machine code of an error (the api's error table): what the page decides by. */
+export type ErrorCode = Schemas['ErrorCode'];
+
+/** Every error answer of the api: {success: false, error, code}. */
+export type ErrorBody = Schemas['ErrorBodyDto'];
+
+/** The task snapshot: the `data` of every SSE event and the body of GET /api/tasks/{id}. */
+export type TaskView = Schemas['TaskViewDto'];
+
+/** A task's status on the server (queued, processing, completed, failed); also its SSE event names. */
+export type TaskStatus = TaskView['status'];
+
+/**
+ * A snapshot as the page reads it: an event's data may lack any field but its status (the
+ * stream fills that from the event name), so every other field is read defensively.
+ */
+export type TaskSnapshot = Partial<TaskView> & Pick<TaskView, 'status'>;
 
 /** What a processing task's snapshot says of its latest voxel preview (GET /api/tasks/{id}/preview). */
-export interface TaskPreviewInfo {
-  rev: number;
-  stage: string;
-  resolution: number;
-  count: number;
-  encoding: 'xyz8' | 'xyz16le';
-  bytes: number;
-  url: string;
-}
-
-/** The task's JSON snapshot: the `data` of every SSE event and the body of GET /api/tasks/{id}. */
-export interface TaskSnapshot {
-  task_id?: string;
-  status: TaskStatus;
-  /** queued: 1 = runs next. */
-  position?: number | null;
-  eta_s?: number | null;
-  progress?: number | null;
-  stage?: string | null;
-  model_url?: string | null;
-  download_url?: string | null;
-  generation_time?: number | null;
-  error?: string | null;
-  /** HTTP status the failure maps to (504, 500...), when the server includes it. */
-  http_status?: number | null;
-  code?: number | null;
-  /** ISO times from the server's clock. */
-  started_at?: string | null;
-  updated_at?: string | null;
-  /** True on a `failed` snapshot when the task was cancelled (DELETE /api/tasks/{id}). */
-  cancelled?: boolean | null;
-  /** processing: the latest voxel preview, once the engine sent one. */
-  preview?: TaskPreviewInfo | null;
-}
+export type TaskPreviewInfo = Schemas['TaskPreviewDto'];
 
 /** The generation options of POST /api/generate; an absent one takes the server's default. */
-export interface GenerationChoice {
-  quality?: 'fast' | 'balanced' | 'high';
-  /** 1 to 2147483647. */
-  seed?: number;
-  texture_size?: 1024 | 2048 | 4096;
-  /** Decimation target, 10000 to 1000000. */
-  faces?: number;
-}
+export type GenerationChoice = Partial<
+  Pick<Schemas['GenerateUploadDto'], 'quality' | 'seed' | 'texture_size' | 'faces'>
+>;
 
 /** A quality preset as GET /api/qualities lists it: whether this GPU offers it, and how long it takes. */
-export interface QualityPreset {
-  quality: 'fast' | 'balanced' | 'high';
-  pipeline_type: string;
-  /** The preset the server takes when the request names none. */
-  default: boolean;
-  /** False: its measured jobs do not fit the server's job limit; asking for it answers 422. */
-  offered: boolean;
-  /** Seconds a job of it is expected to take on this GPU. */
-  expected_s: number;
-  /** Mean of its measured jobs (s), or null before one ran. */
-  measured_s: number | null;
-  measured_jobs: number;
-}
+export type QualityPreset = Schemas['QualityPresetDto'];
 
 /** The 202 answer of POST /api/generate. */
-export interface GenerateAccepted {
-  success: true;
-  task_id: string;
-  status_url: string;
-  queue_position: number;
-}
+export type GenerateAccepted = Schemas['GenerateAcceptedDto'];
 
 /** Limits the server publishes at GET /api/config. */
-export interface ServerConfig {
-  max_upload_mb: number;
-  retention_hours: number;
-  job_timeout_s: number;
-  max_queue: number;
-}
+export type ServerConfig = Schemas['PublicConfigDto'];
 
 /** The documented fallback when /api/config cannot be read. */
 export const DEFAULT_SERVER_CONFIG: ServerConfig = {
@@ -92,22 +54,14 @@ export const DEFAULT_SERVER_CONFIG: ServerConfig = {
 export interface ApiError {
   /** HTTP status; 0 when the network failed before any answer. */
   status: number;
-  /** The server's `error` message, verbatim. */
+  /**
+   * The error's code, from the server's body or a failed task's `error_code` (the browser's own
+   * checks use the server's codes too); undefined when the answer had none (the network, a
+   * proxy's page). The page decides by it, never by the words.
+   */
+  code: ErrorCode | undefined;
+  /** The server's `error` message, verbatim ('' when there was none): shown only for a code the page has no words for. */
   error: string;
-  /** Seconds from Retry-After, for 503. */
+  /** Seconds from Retry-After, for 503 and 429. */
   retryAfterS?: number;
 }
-
-/** The documented `error` messages, verbatim (docs/design.md's error table). */
-export const ERROR_MESSAGES = {
-  unsupported: 'Unsupported image format',
-  tooSmall: 'Image too small, min 64x64',
-  noObject: 'No object found in the image',
-  tooLarge: (maxMb: number): string => `File too large, max ${maxMb}MB`,
-  busy: 'Server busy, retry later',
-  tooMany: 'Too many requests, retry later',
-  unauthorized: 'Unauthorized',
-  timeout: 'Generation timeout',
-  oom: 'GPU out of memory',
-  internal: 'Internal error',
-} as const;

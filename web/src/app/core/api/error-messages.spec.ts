@@ -1,70 +1,100 @@
-import { ApiError } from './api-types';
+import { ApiError, ErrorCode } from './api-types';
 import { describeError } from './error-messages';
+import { errorCodeValues } from './generated/openapi';
 
 function describe10(error: ApiError): ReturnType<typeof describeError> {
   return describeError(error, 10);
 }
 
+const coded = (status: number, code: ErrorCode, error = '', retryAfterS?: number): ApiError =>
+  retryAfterS === undefined ? { status, code, error } : { status, code, error, retryAfterS };
+
 describe('describeError', () => {
-  it('maps each documented message to its explanation', () => {
-    expect(describe10({ status: 400, error: 'Unsupported image format' }).key).toBe('error.unsupported');
-    expect(describe10({ status: 422, error: 'Image too small, min 64x64' })).toEqual({
+  it('maps each code of the contract to its explanation', () => {
+    expect(describe10(coded(400, 'unsupported_image')).key).toBe('error.unsupported');
+    expect(describe10(coded(422, 'image_too_small'))).toEqual({
       key: 'error.tooSmall',
       params: {},
       retryable: false,
     });
-    expect(describe10({ status: 422, error: 'No object found in the image' })).toEqual({
+    expect(describe10(coded(422, 'no_object'))).toEqual({
       key: 'error.noObject',
       params: {},
       retryable: false,
     });
-    expect(describe10({ status: 413, error: 'File too large, max 10MB' })).toEqual({
+    expect(describe10(coded(413, 'file_too_large', 'File too large, max 7MB'))).toEqual({
       key: 'error.tooLarge',
-      params: { max: '10' },
+      params: { max: 10 },
       retryable: false,
     });
-    expect(describe10({ status: 504, error: 'Generation timeout' }).key).toBe('error.timeout');
-    expect(describe10({ status: 500, error: 'GPU out of memory' }).key).toBe('error.oom');
-    expect(describe10({ status: 500, error: 'Internal error' }).key).toBe('error.internal');
+    expect(describe10(coded(504, 'generation_timeout')).key).toBe('error.timeout');
+    expect(describe10(coded(500, 'gpu_out_of_memory')).key).toBe('error.oom');
+    expect(describe10(coded(500, 'internal_error')).key).toBe('error.internal');
+    expect(describe10(coded(404, 'task_not_found')).key).toBe('error.notFound');
+    expect(describe10(coded(409, 'task_cancelled')).key).toBe('progress.cancelled');
+  });
+
+  it('decides by the code, never by the words', () => {
+    // The same words with another code, and other words with the code, are judged by the code.
+    expect(describe10(coded(500, 'internal_error', 'GPU out of memory')).key).toBe('error.internal');
+    expect(describe10(coded(500, 'gpu_out_of_memory', 'whatever the server says')).key).toBe('error.oom');
+    // No code: the words are not read, only the status.
+    expect(describe10({ status: 500, code: undefined, error: 'GPU out of memory' })).toEqual({
+      key: 'error.other',
+      params: { message: 'GPU out of memory' },
+      retryable: true,
+    });
+  });
+
+  it('explains every code the contract has', () => {
+    for (const code of errorCodeValues) {
+      const description = describe10(coded(400, code, 'words'));
+      expect(description.key, code).toBeTruthy();
+    }
   });
 
   it('tells how long to wait when the server is busy', () => {
-    expect(describe10({ status: 503, error: 'Server busy, retry later', retryAfterS: 20 })).toEqual({
+    expect(describe10(coded(503, 'server_busy', '', 20))).toEqual({
       key: 'error.busy',
       params: { seconds: 20 },
       retryable: true,
     });
-    expect(describe10({ status: 503, error: 'Server busy, retry later' }).key).toBe('error.busyNoDelay');
+    expect(describe10(coded(503, 'server_busy')).key).toBe('error.busyNoDelay');
   });
 
   it('tells how long to wait after too many requests, and that a refused sign-in is not retried', () => {
-    expect(describe10({ status: 429, error: 'Too many requests, retry later', retryAfterS: 42 })).toEqual({
+    expect(describe10(coded(429, 'too_many_requests', '', 42))).toEqual({
       key: 'error.tooMany',
       params: { seconds: 42 },
       retryable: true,
     });
-    expect(describe10({ status: 429, error: 'Too many requests, retry later' }).key).toBe(
-      'error.tooManyNoDelay',
-    );
-    expect(describe10({ status: 401, error: 'Unauthorized' })).toEqual({
+    expect(describe10(coded(429, 'too_many_requests')).key).toBe('error.tooManyNoDelay');
+    expect(describe10(coded(401, 'unauthorized'))).toEqual({
       key: 'error.unauthorized',
       params: {},
       retryable: false,
     });
   });
 
-  it('uses the status when the message is not one of ours', () => {
-    expect(describe10({ status: 413, error: 'Payload Too Large' }).params).toEqual({ max: 10 });
-    expect(describe10({ status: 504, error: 'Gateway Timeout' }).key).toBe('error.timeout');
-    expect(describe10({ status: 0, error: 'Network error' }).key).toBe('error.network');
-    expect(describe10({ status: 404, error: 'Task not found' }).key).toBe('error.notFound');
+  it('uses the status when the answer had no code (a proxy, the network)', () => {
+    expect(describe10({ status: 413, code: undefined, error: '' }).params).toEqual({ max: 10 });
+    expect(describe10({ status: 504, code: undefined, error: '' }).key).toBe('error.timeout');
+    expect(describe10({ status: 503, code: undefined, error: '', retryAfterS: 5 }).key).toBe('error.busy');
+    expect(describe10({ status: 0, code: undefined, error: '' }).key).toBe('error.network');
+    expect(describe10({ status: 404, code: undefined, error: '' }).key).toBe('error.notFound');
+    expect(describe10({ status: 502, code: undefined, error: '' }).key).toBe('error.internal');
   });
 
-  it('shows an unknown message as the server said it', () => {
-    expect(describe10({ status: 500, error: 'Sidecar exploded' })).toEqual({
+  it("shows the server's words for a code the page has no sentence for", () => {
+    const quality =
+      'Unavailable quality: high takes about 212 s here, over the 180 s job limit; use fast or balanced';
+    expect(describe10(coded(422, 'unavailable_quality', quality))).toEqual({
       key: 'error.other',
-      params: { message: 'Sidecar exploded' },
-      retryable: true,
+      params: { message: quality },
+      retryable: false,
+    });
+    expect(describe10(coded(400, 'invalid_option', 'Invalid seed: an integer')).params).toEqual({
+      message: 'Invalid seed: an integer',
     });
   });
 });

@@ -1,6 +1,6 @@
 import { MessageParams } from '../i18n/i18n';
 import { MessageKey } from '../i18n/messages';
-import { ApiError, ERROR_MESSAGES } from './api-types';
+import { ApiError, ErrorCode } from './api-types';
 
 /** An error as the page explains it: a dictionary key, its parameters, whether to offer a retry. */
 export interface ErrorDescription {
@@ -10,52 +10,98 @@ export interface ErrorDescription {
   retryable: boolean;
 }
 
+const plain = (key: MessageKey, retryable: boolean): ErrorDescription => ({ key, params: {}, retryable });
+
+/** A 503 or 429: with Retry-After, how long to wait. */
+function waitAndRetry(error: ApiError, withDelay: MessageKey, withoutDelay: MessageKey): ErrorDescription {
+  return error.retryAfterS !== undefined
+    ? { key: withDelay, params: { seconds: error.retryAfterS }, retryable: true }
+    : plain(withoutDelay, true);
+}
+
+/** The server's own words, for a code the page has no sentence of its own for. */
+function serverWords(error: ApiError, retryable: boolean): ErrorDescription {
+  return error.error === ''
+    ? plain('error.internal', true)
+    : { key: 'error.other', params: { message: error.error }, retryable };
+}
+
+/** Explains a code of the contract's error table; every code is decided here (exhaustive). */
+function describeCode(code: ErrorCode, error: ApiError, maxUploadMb: number): ErrorDescription {
+  switch (code) {
+    case 'unsupported_image':
+      return plain('error.unsupported', false);
+    case 'image_too_small':
+      return plain('error.tooSmall', false);
+    case 'no_object':
+      return plain('error.noObject', false);
+    case 'file_too_large':
+      return { key: 'error.tooLarge', params: { max: maxUploadMb }, retryable: false };
+    case 'server_busy':
+      return waitAndRetry(error, 'error.busy', 'error.busyNoDelay');
+    case 'too_many_requests':
+      return waitAndRetry(error, 'error.tooMany', 'error.tooManyNoDelay');
+    case 'unauthorized':
+      return plain('error.unauthorized', false);
+    case 'generation_timeout':
+      return plain('error.timeout', true);
+    case 'gpu_out_of_memory':
+      return plain('error.oom', true);
+    case 'internal_error':
+      return plain('error.internal', true);
+    case 'task_not_found':
+    case 'not_found':
+    case 'preview_not_found':
+      return plain('error.notFound', false);
+    case 'task_cancelled':
+      return plain('progress.cancelled', true);
+    // A request the page itself built wrong, or a limit the server names in its own words
+    // (unavailable_quality names the presets that fit): shown as the server said it.
+    case 'unavailable_quality':
+    case 'invalid_option':
+    case 'invalid_parameter':
+    case 'missing_image':
+    case 'unexpected_file':
+    case 'bad_request':
+    case 'task_already_finished':
+    case 'range_not_satisfiable':
+    case 'sidecar_not_managed':
+      return serverWords(error, false);
+    case 'sidecar_stopped':
+    case 'web_app_not_built':
+      return serverWords(error, true);
+  }
+}
+
+/** Without a code (the network, a proxy's page): the status alone says what it can. */
+function describeStatus(error: ApiError, maxUploadMb: number): ErrorDescription {
+  switch (error.status) {
+    case 0:
+      return plain('error.network', true);
+    case 401:
+      return plain('error.unauthorized', false);
+    case 404:
+      return plain('error.notFound', false);
+    case 413:
+      return { key: 'error.tooLarge', params: { max: maxUploadMb }, retryable: false };
+    case 429:
+      return waitAndRetry(error, 'error.tooMany', 'error.tooManyNoDelay');
+    case 503:
+      return waitAndRetry(error, 'error.busy', 'error.busyNoDelay');
+    case 504:
+      return plain('error.timeout', true);
+    default:
+      return serverWords(error, true);
+  }
+}
+
 /**
- * Turns the server's error (its exact message first, the status second) into a plain explanation.
- * The documented messages are matched verbatim; anything else is shown as the server said it.
+ * Turns an error into a plain explanation, decided by its code (the contract's error table);
+ * an answer without one (the network, a proxy in front) by its status. Never by the message's
+ * words: those are only shown, for a code the page has no sentence for.
  */
 export function describeError(error: ApiError, maxUploadMb: number): ErrorDescription {
-  const message = error.error.trim();
-  if (message === ERROR_MESSAGES.unsupported) {
-    return { key: 'error.unsupported', params: {}, retryable: false };
-  }
-  if (message === ERROR_MESSAGES.tooSmall) {
-    return { key: 'error.tooSmall', params: {}, retryable: false };
-  }
-  if (message === ERROR_MESSAGES.noObject) {
-    return { key: 'error.noObject', params: {}, retryable: false };
-  }
-  const tooLarge = /^File too large, max (\d+(?:\.\d+)?)MB$/.exec(message);
-  if (tooLarge || error.status === 413) {
-    return { key: 'error.tooLarge', params: { max: tooLarge?.[1] ?? maxUploadMb }, retryable: false };
-  }
-  if (message === ERROR_MESSAGES.busy || error.status === 503) {
-    return error.retryAfterS !== undefined
-      ? { key: 'error.busy', params: { seconds: error.retryAfterS }, retryable: true }
-      : { key: 'error.busyNoDelay', params: {}, retryable: true };
-  }
-  if (message === ERROR_MESSAGES.tooMany || error.status === 429) {
-    return error.retryAfterS !== undefined
-      ? { key: 'error.tooMany', params: { seconds: error.retryAfterS }, retryable: true }
-      : { key: 'error.tooManyNoDelay', params: {}, retryable: true };
-  }
-  if (message === ERROR_MESSAGES.unauthorized || error.status === 401) {
-    return { key: 'error.unauthorized', params: {}, retryable: false };
-  }
-  if (message === ERROR_MESSAGES.timeout || error.status === 504) {
-    return { key: 'error.timeout', params: {}, retryable: true };
-  }
-  if (message === ERROR_MESSAGES.oom) {
-    return { key: 'error.oom', params: {}, retryable: true };
-  }
-  if (error.status === 0) {
-    return { key: 'error.network', params: {}, retryable: true };
-  }
-  if (error.status === 404) {
-    return { key: 'error.notFound', params: {}, retryable: false };
-  }
-  if (message === ERROR_MESSAGES.internal || message === '') {
-    return { key: 'error.internal', params: {}, retryable: true };
-  }
-  return { key: 'error.other', params: { message }, retryable: true };
+  return error.code !== undefined
+    ? describeCode(error.code, error, maxUploadMb)
+    : describeStatus(error, maxUploadMb);
 }

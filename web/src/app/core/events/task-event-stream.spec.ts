@@ -41,6 +41,18 @@ describe('TaskEventStream', () => {
     expect(source().url).toBe('/api/status/t1');
   });
 
+  it("listens for the server's statuses only: a cancelled task ends failed, there is no cancelled event", () => {
+    const h = handlers();
+    const { source } = open(h);
+    expect(source().listenedTypes().sort()).toEqual(['completed', 'failed', 'processing', 'queued']);
+    source().emit(
+      'failed',
+      '{"status":"failed","error":"Task cancelled","error_code":"task_cancelled","http_status":409,"cancelled":true}',
+    );
+    expect(source().closed).toBe(true);
+    expect(h.snapshots[0]).toMatchObject({ status: 'failed', error_code: 'task_cancelled', cancelled: true });
+  });
+
   it('closes itself after a terminal event so the browser does not reconnect', () => {
     const h = handlers();
     const { stream, source } = open(h);

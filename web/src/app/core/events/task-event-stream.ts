@@ -1,10 +1,14 @@
 import { TaskSnapshot, TaskStatus } from '../api/api-types';
+import { taskViewDtoStatusValues } from '../api/generated/openapi';
 import { EventSourceFactory, EventSourceLike } from './event-source-factory';
 
-/** The `event:` names of GET /api/status/{id}: one per task status. */
-const TASK_EVENT_NAMES: readonly TaskStatus[] = ['queued', 'processing', 'completed', 'failed', 'cancelled'];
-/** The statuses after which the server ends the stream (docs/design.md). */
-const TERMINAL: ReadonlySet<string> = new Set(['completed', 'failed', 'cancelled']);
+/** The `event:` names of GET /api/status/{id}: one per task status, as the contract lists them. */
+const TASK_EVENT_NAMES: readonly TaskStatus[] = taskViewDtoStatusValues;
+/**
+ * The statuses after which the server ends the stream (docs/design.md). A cancelled task ends
+ * `failed` (cancelled: true, error_code task_cancelled): there is no `cancelled` event.
+ */
+const TERMINAL: ReadonlySet<TaskStatus> = new Set<TaskStatus>(['completed', 'failed']);
 
 /** What a TaskEventStream reports to its owner. */
 export interface TaskStreamHandlers {

@@ -61,10 +61,7 @@ describe('reduceTask', () => {
     ]);
     expect(resumed.processingSince).toBe(1_000_000 - 70_000);
     // Garbled or missing times fall back to the moment the event arrived.
-    const garbled = run([
-      ...accepted,
-      snap({ status: 'processing', started_at: 'soon', updated_at: null }, 5),
-    ]);
+    const garbled = run([...accepted, snap({ status: 'processing', started_at: 'soon' }, 5)]);
     expect(garbled.processingSince).toBe(5);
   });
 
@@ -81,20 +78,50 @@ describe('reduceTask', () => {
   it('keeps a terminal state against late events', () => {
     const failed = run([
       ...accepted,
-      snap({ status: 'failed', error: 'Generation timeout', http_status: 504 }),
+      snap({
+        status: 'failed',
+        error: 'Generation timeout',
+        error_code: 'generation_timeout',
+        http_status: 504,
+      }),
     ]);
-    expect(failed).toMatchObject({ phase: 'failed', error: { status: 504, error: 'Generation timeout' } });
+    expect(failed).toMatchObject({
+      phase: 'failed',
+      error: { status: 504, code: 'generation_timeout', error: 'Generation timeout' },
+    });
     expect(run([snap({ status: 'processing', progress: 99 }), { type: 'stream-lost' }], failed)).toBe(failed);
   });
 
-  it('treats a failure with an unknown status as a server error and a cancel message as cancelled', () => {
-    expect(run([...accepted, snap({ status: 'failed', error: 'GPU out of memory' })]).error).toEqual({
-      status: 500,
-      error: 'GPU out of memory',
+  it('treats a failure with an unknown status as a server error; decides a cancel by its code or flag, not its words', () => {
+    expect(
+      run([
+        ...accepted,
+        snap({ status: 'failed', error: 'GPU out of memory', error_code: 'gpu_out_of_memory' }),
+      ]).error,
+    ).toEqual({ status: 500, code: 'gpu_out_of_memory', error: 'GPU out of memory' });
+    const byCode = snap({
+      status: 'failed',
+      error: 'Task cancelled',
+      error_code: 'task_cancelled',
+      http_status: 409,
     });
-    expect(run([...accepted, snap({ status: 'failed', error: 'Cancelled by user' })]).phase).toBe(
-      'cancelled',
-    );
+    expect(run([...accepted, byCode]).phase).toBe('cancelled');
+    expect(run([...accepted, snap({ status: 'failed', cancelled: true })]).phase).toBe('cancelled');
+    // Words alone decide nothing: a message that reads like a cancel, without its code, is a failure.
+    const words = run([
+      ...accepted,
+      snap({ status: 'failed', error: 'Cancelled by user', http_status: 500 }),
+    ]);
+    expect(words).toMatchObject({
+      phase: 'failed',
+      error: { status: 500, code: undefined, error: 'Cancelled by user' },
+    });
+    // A code this page does not know is no code.
+    const unknown = run([
+      ...accepted,
+      snap({ status: 'failed', error_code: 'brand_new' as never, error: 'New', http_status: 500 }),
+    ]);
+    expect(unknown.error?.code).toBeUndefined();
   });
 
   it('fails a completed event without a model', () => {
@@ -109,7 +136,12 @@ describe('reduceTask', () => {
   });
 
   it('records a rejected upload with its error', () => {
-    const error = { status: 503, error: 'Server busy, retry later', retryAfterS: 30 };
+    const error = {
+      status: 503,
+      code: 'server_busy' as const,
+      error: 'Server busy, retry later',
+      retryAfterS: 30,
+    };
     expect(run([{ type: 'upload-started' }, { type: 'rejected', error }])).toMatchObject({
       phase: 'failed',
       error,
@@ -146,7 +178,7 @@ describe('reduceTask', () => {
     const id = '0b6f3c2e-1d1a-4c1e-9a51-2f8d1b7e4c3a';
     const info = (rev: number, url = `https://kiln.example.com/api/tasks/${id}/preview?rev=${rev}`) => ({
       rev,
-      stage: rev === 1 ? 'structure' : 'geometry',
+      stage: rev === 1 ? ('structure' as const) : ('geometry' as const),
       resolution: 32 * rev,
       count: 10,
       encoding: 'xyz8' as const,

@@ -1,8 +1,10 @@
-import { ApiError, ERROR_MESSAGES, TaskSnapshot } from '../api/api-types';
+import { asErrorCode } from '../api/api-error';
+import { ApiError, TaskSnapshot } from '../api/api-types';
 import { previewPath, toSameOriginPath } from '../api/model-url';
 
 /**
- * The life of one generation as the page sees it. `timed-out` is the page's own verdict when no
+ * The life of one generation as the page sees it. `cancelled` is the page's name for a task that
+ * ended `failed` with code task_cancelled (the server has no such status). `timed-out` is the page's own verdict when no
  * result came within the job limit (the server should have said 504 by then, but a lost stream
  * must not leave the page spinning forever).
  */
@@ -138,7 +140,7 @@ function applySnapshot(state: TaskState, snapshot: TaskSnapshot, now: number): T
     }
     case 'completed': {
       if (!snapshot.model_url) {
-        return { ...base, phase: 'failed', error: { status: 500, error: ERROR_MESSAGES.internal } };
+        return { ...base, phase: 'failed', error: { status: 500, code: 'internal_error', error: '' } };
       }
       const modelUrl = toSameOriginPath(snapshot.model_url);
       return {
@@ -155,13 +157,12 @@ function applySnapshot(state: TaskState, snapshot: TaskSnapshot, now: number): T
       };
     }
     case 'failed': {
-      const message = snapshot.error ?? ERROR_MESSAGES.internal;
-      if (snapshot.cancelled === true || /^cancel/i.test(message)) return { ...base, phase: 'cancelled' };
-      const status = finiteOrUndefined(snapshot.http_status) ?? finiteOrUndefined(snapshot.code) ?? 500;
-      return { ...base, phase: 'failed', error: { status, error: message } };
+      // Decided by the code (and the cancelled flag), never by the words of `error`.
+      const code = asErrorCode(snapshot.error_code);
+      if (snapshot.cancelled === true || code === 'task_cancelled') return { ...base, phase: 'cancelled' };
+      const status = finiteOrUndefined(snapshot.http_status) ?? 500;
+      return { ...base, phase: 'failed', error: { status, code, error: snapshot.error ?? '' } };
     }
-    case 'cancelled':
-      return { ...base, phase: 'cancelled' };
     default: {
       const unknown: never = snapshot.status;
       void unknown;
@@ -198,7 +199,7 @@ export function reduceTask(state: TaskState, action: TaskAction): TaskState {
         ...state,
         phase: 'failed',
         reconnecting: false,
-        error: { status: 404, error: 'Task not found' },
+        error: { status: 404, code: 'task_not_found', error: '' },
       };
     case 'cancelled':
       return state.phase === 'idle' ? state : { ...state, phase: 'cancelled', reconnecting: false };

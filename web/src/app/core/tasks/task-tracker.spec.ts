@@ -77,12 +77,14 @@ describe('TaskTracker', () => {
   it('shows a refusal and can send the same picture again', async () => {
     const fetchMock = serve({
       'POST /api/generate': () =>
-        json({ success: false, error: 'Server busy, retry later' }, 503, { 'Retry-After': '9' }),
+        json({ success: false, error: 'Server busy, retry later', code: 'server_busy' }, 503, {
+          'Retry-After': '9',
+        }),
     });
     await tracker.start(new Blob(['x']), 'a.png');
     expect(tracker.state()).toMatchObject({
       phase: 'failed',
-      error: { status: 503, error: 'Server busy, retry later', retryAfterS: 9 },
+      error: { status: 503, code: 'server_busy', error: 'Server busy, retry later', retryAfterS: 9 },
     });
     expect(tracker.canRetry()).toBe(true);
     await tracker.retry();
@@ -102,11 +104,17 @@ describe('TaskTracker', () => {
     await vi.advanceTimersByTimeAsync(2_000);
     expect(tracker.state().phase).toBe('timed-out');
     expect(source().closed).toBe(true);
-    answer = { task_id: TASK, status: 'failed', error: 'Generation timeout', http_status: 504 };
+    answer = {
+      task_id: TASK,
+      status: 'failed',
+      error: 'Generation timeout',
+      error_code: 'generation_timeout',
+      http_status: 504,
+    };
     await tracker.refresh();
     expect(tracker.state()).toMatchObject({
       phase: 'failed',
-      error: { status: 504, error: 'Generation timeout' },
+      error: { status: 504, code: 'generation_timeout', error: 'Generation timeout' },
     });
   });
 
@@ -188,7 +196,8 @@ describe('TaskTracker', () => {
   it('reports an unknown task when the stream and the server both say 404', async () => {
     serve({
       'POST /api/generate': accepted,
-      [`GET /api/tasks/${TASK}`]: () => json({ success: false, error: 'Task not found' }, 404),
+      [`GET /api/tasks/${TASK}`]: () =>
+        json({ success: false, error: 'Task not found', code: 'task_not_found' }, 404),
     });
     await tracker.start(new Blob(['x']), 'a.png');
     source().fail(2);

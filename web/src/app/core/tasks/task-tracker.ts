@@ -2,12 +2,17 @@ import { DestroyRef, Injectable, computed, inject, signal } from '@angular/core'
 import { Observable, Subject } from 'rxjs';
 
 import { ApiClient } from '../api/api-client';
-import type { GenerationChoice } from '../api/api-types';
+import type { ApiError, GenerationChoice } from '../api/api-types';
 import { ServerConfigStore } from '../api/server-config-store';
 import { EVENT_SOURCE_FACTORY } from '../events/event-source-factory';
 import { TaskEventStream } from '../events/task-event-stream';
 import { IDLE_TASK, TaskAction, TaskResult, TaskState, isTerminal, reduceTask } from '../events/task-state';
 import { CurrentTaskMemory } from './current-task-memory';
+
+/** The server no longer knows the task (unknown or expired id): decided by its code. */
+function taskGone(error: ApiError): boolean {
+  return error.code === 'task_not_found';
+}
 
 /** Waits between manual reconnects after the browser gave up on the stream. */
 const RECONNECT_DELAYS_MS = [1000, 2000, 5000, 10000];
@@ -146,7 +151,7 @@ export class TaskTracker {
     if (outcome.ok) {
       this.transition(reduceTask(fresh, { type: 'snapshot', snapshot: outcome.value, now: Date.now() }));
       if (!isTerminal(this.stateSignal().phase)) this.follow(taskId);
-    } else if (outcome.error.status === 404) {
+    } else if (taskGone(outcome.error)) {
       this.transition(reduceTask(fresh, { type: 'not-found' }));
     }
   }
@@ -156,7 +161,7 @@ export class TaskTracker {
     const { taskId, phase } = this.stateSignal();
     if (!taskId || isTerminal(phase)) return;
     const outcome = await this.api.cancelTask(taskId);
-    if (outcome.ok || outcome.error.status === 404) {
+    if (outcome.ok || taskGone(outcome.error)) {
       this.dispatch({ type: 'cancelled' });
     }
   }
@@ -198,7 +203,7 @@ export class TaskTracker {
     if (outcome.ok) {
       this.dispatch({ type: 'snapshot', snapshot: outcome.value, now: Date.now() });
       if (isTerminal(this.stateSignal().phase)) return;
-    } else if (outcome.error.status === 404) {
+    } else if (taskGone(outcome.error)) {
       this.dispatch({ type: 'not-found' });
       return;
     }
@@ -222,7 +227,7 @@ export class TaskTracker {
       const outcome = await this.api.getTask(taskId);
       if (this.stateSignal().taskId !== taskId) return;
       if (outcome.ok) this.dispatch({ type: 'snapshot', snapshot: outcome.value, now: Date.now() });
-      else if (outcome.error.status === 404) this.dispatch({ type: 'not-found' });
+      else if (taskGone(outcome.error)) this.dispatch({ type: 'not-found' });
     } finally {
       this.polling = false;
     }

@@ -13,13 +13,13 @@ describe('UploadPanel', () => {
     URL.revokeObjectURL = vi.fn();
   });
 
-  it('refuses a non-picture with the server message, and offers nothing to send', async () => {
+  it("refuses a non-picture with the server's code, and offers nothing to send", async () => {
     const fixture = TestBed.createComponent(UploadPanel);
     await fixture.componentInstance.accept(new File(['just text'], 'cat.png', { type: 'image/png' }));
     await fixture.whenStable();
     const element = fixture.nativeElement as HTMLElement;
     const error = element.querySelector('[data-testid=upload-error]');
-    expect(error?.getAttribute('data-error')).toBe('Unsupported image format');
+    expect(error?.getAttribute('data-error-code')).toBe('unsupported_image');
     expect(error?.textContent).toContain('not a JPG, PNG or WebP');
     expect(element.querySelector('[data-testid=generate]')).toBeNull();
   });

@@ -12,7 +12,7 @@ import {
 } from '@angular/core';
 
 import { ApiClient } from '../../core/api/api-client';
-import type { GenerationChoice, QualityPreset } from '../../core/api/api-types';
+import type { ApiError, GenerationChoice, QualityPreset } from '../../core/api/api-types';
 import { describeError } from '../../core/api/error-messages';
 import { ServerConfigStore } from '../../core/api/server-config-store';
 import { I18n, type Lang, type MessageParams } from '../../core/i18n/i18n';
@@ -120,7 +120,7 @@ export class UploadPanel {
   protected readonly textureSize = signal('2048');
   protected readonly faces = signal('');
   protected readonly dragging = signal(false);
-  protected readonly rejection = signal<{ status: number; error: string } | undefined>(undefined);
+  protected readonly rejection = signal<ApiError | undefined>(undefined);
   protected readonly rejectionText = computed(() => {
     const rejection = this.rejection();
     if (!rejection) return undefined;
@@ -234,7 +234,7 @@ export class UploadPanel {
       const check = await checkUpload(file, this.config().max_upload_mb);
       if (!check.ok) {
         this.clear();
-        this.rejection.set({ status: check.status, error: check.error });
+        this.rejection.set(check.error);
         return;
       }
       this.revokePreview();

@@ -49,24 +49,22 @@ describe('checkUpload', () => {
       ),
     ).toEqual({
       ok: false,
-      status: 400,
-      error: 'Unsupported image format',
+      error: { status: 400, code: 'unsupported_image', error: '' },
     });
   });
 
-  it('rejects over the limit with the server message, and accepts exactly the limit', async () => {
+  it("rejects over the limit with the server's status and code, and accepts exactly the limit", async () => {
     const limit = 1024 * 1024;
     expect(await checkUpload(file(JPEG, 'big.jpg', 'image/jpeg', limit + 1), 1)).toEqual({
       ok: false,
-      status: 413,
-      error: 'File too large, max 1MB',
+      error: { status: 413, code: 'file_too_large', error: '' },
     });
     expect((await checkUpload(file(JPEG, 'ok.jpg', 'image/jpeg', limit), 1)).ok).toBe(true);
   });
 
   it('checks size before content, as the server stops reading at the limit', async () => {
     const check = await checkUpload(file([1, 2, 3], 'huge.txt', 'text/plain', 11 * 1024 * 1024), 10);
-    expect(check).toEqual({ ok: false, status: 413, error: 'File too large, max 10MB' });
+    expect(check).toEqual({ ok: false, error: { status: 413, code: 'file_too_large', error: '' } });
   });
 });
 

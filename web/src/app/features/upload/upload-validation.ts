@@ -1,4 +1,4 @@
-import { ERROR_MESSAGES } from '../../core/api/api-types';
+import { ApiError } from '../../core/api/api-types';
 
 /** The picture formats the server accepts. */
 export type ImageKind = 'jpeg' | 'png' | 'webp';
@@ -21,8 +21,8 @@ export function sniffImageKind(head: Uint8Array): ImageKind | undefined {
   return undefined;
 }
 
-/** The browser-side verdict on a file: its kind, or the server's own error and status for it. */
-export type UploadCheck = { ok: true; kind: ImageKind } | { ok: false; error: string; status: 400 | 413 };
+/** The browser-side verdict on a file: its kind, or the error the server would answer (its status and code). */
+export type UploadCheck = { ok: true; kind: ImageKind } | { ok: false; error: ApiError };
 
 async function readHead(file: Blob, length: number): Promise<Uint8Array> {
   const slice = file.slice(0, length);
@@ -39,10 +39,10 @@ async function readHead(file: Blob, length: number): Promise<Uint8Array> {
 /** The server's own checks, run before sending: size first (it stops reading there), then the bytes. */
 export async function checkUpload(file: Blob, maxUploadMb: number): Promise<UploadCheck> {
   if (file.size > maxUploadMb * 1024 * 1024) {
-    return { ok: false, status: 413, error: ERROR_MESSAGES.tooLarge(maxUploadMb) };
+    return { ok: false, error: { status: 413, code: 'file_too_large', error: '' } };
   }
   const kind = sniffImageKind(await readHead(file, 12));
-  if (kind === undefined) return { ok: false, status: 400, error: ERROR_MESSAGES.unsupported };
+  if (kind === undefined) return { ok: false, error: { status: 400, code: 'unsupported_image', error: '' } };
   return { ok: true, kind };
 }
 

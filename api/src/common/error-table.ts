@@ -1,0 +1,282 @@
+/**
+ * The HTTP contract's errors, written once (docs/design.md, HTTP contract). Each row is one
+ * stable machine `code` (snake_case: clients decide by it), its HTTP status and its `error`
+ * message (people read it; clients and scripts also rely on its exact words, so it never
+ * changes). Every error body is {"success": false, "error": "<message>", "code": "<code>"}; a
+ * failed task's snapshot carries the same three as `error`, `http_status` and `error_code`.
+ *
+ * Rendered from here, never restated: the ApiError the api throws (api-error.ts), the OpenAPI
+ * document's `ErrorCode` enum and the error responses of each route (error-body.dto.ts), the
+ * error tables of docs/design.md and README.md (renderErrorTableMarkdown, written by
+ * `node dist/api/openapi.js`, checked by api/test/medium/openapi.test.ts) and, through the
+ * OpenAPI document, the web app's generated types.
+ *
+ * A message with `<name>` parts is a template: the parts are filled in per answer
+ * (errorMessage(), or for unavailable_quality the quality presets' own wording).
+ */
+
+/** One row of the error table. */
+export interface ErrorRow {
+  /** The HTTP status it answers with (bad_request: a parser's own 4xx keeps its status). */
+  readonly status: number;
+  /** The `error` text, verbatim; `<name>` marks a part filled in per answer. */
+  readonly message: string;
+  /** When it is answered, in the contract's words (the docs' "when" column, the route's Swagger text). */
+  readonly when: string;
+  /** Headers the answer carries besides the body: name -> what it says and its OpenAPI type. */
+  readonly headers?: Readonly<
+    Record<string, { readonly description: string; readonly type: 'string' | 'integer' }>
+  >;
+}
+
+/** Every error the api answers, by code; ordered by status, as the docs list them. */
+export const ERROR_TABLE = {
+  unsupported_image: {
+    status: 400,
+    message: 'Unsupported image format',
+    when: 'not JPG/PNG/WebP (judged by content, not name or Content-Type), or over 8192 x 8192 px',
+  },
+  missing_image: {
+    status: 400,
+    message: 'Missing file field "image"',
+    when: 'POST /api/generate without a file',
+  },
+  unexpected_file: {
+    status: 400,
+    message: 'Send exactly one file, in the field "image"',
+    when: 'a file in another field, or a second file',
+  },
+  invalid_option: {
+    status: 400,
+    message: 'Invalid <field>: <rule>',
+    when:
+      'a bad generation option (quality, seed, texture_size, faces), e.g. ' +
+      '`Invalid quality: one of fast, balanced, high`; before any queue slot is taken',
+  },
+  invalid_parameter: {
+    status: 400,
+    message: '<name> must be true or false',
+    when: 'a query flag (`wait` of POST /api/generate, `force` of the admin restart) that is neither',
+  },
+  bad_request: {
+    status: 400,
+    message: 'Bad request',
+    when:
+      "a malformed request: a body that does not parse, a bad percent-encoding in a path (never the parser's " +
+      'own words; a 4xx the parser raised keeps its status, e.g. 415 for an unknown charset)',
+  },
+  unauthorized: {
+    status: 401,
+    message: 'Unauthorized',
+    when:
+      'access control on (`API_KEYS`, `CF_ACCESS_*`) and no valid API key or Access token; an admin route ' +
+      'without the right `ADMIN_TOKEN`; `/metrics` without `METRICS_TOKEN` when it is set',
+    headers: {
+      'WWW-Authenticate': {
+        type: 'string',
+        description:
+          'a Bearer challenge: realm="kiln3d" while API keys are on, "kiln3d-admin" on the admin route, "kiln3d-metrics" on /metrics',
+      },
+    },
+  },
+  not_found: {
+    status: 404,
+    message: 'Not found',
+    when: 'no such route or model file (`/static/` serves two names per task); the admin routes while `ADMIN_TOKEN` is unset',
+  },
+  task_not_found: {
+    status: 404,
+    message: 'Task not found',
+    when: 'an unknown or expired task id',
+  },
+  preview_not_found: {
+    status: 404,
+    message: 'No preview yet',
+    when: 'GET /api/tasks/{id}/preview before the engine sent one',
+  },
+  task_cancelled: {
+    status: 409,
+    message: 'Task cancelled',
+    when:
+      'the task was cancelled (DELETE /api/tasks/{id}): its failed snapshot (`cancelled: true`), and a ' +
+      '`?wait=true` request for it',
+  },
+  task_already_finished: {
+    status: 409,
+    message: 'Task already finished',
+    when: 'DELETE /api/tasks/{id} of a completed or failed task',
+  },
+  sidecar_not_managed: {
+    status: 409,
+    message: 'The inference sidecar is not managed by this api (INFERENCE_URL is set)',
+    when: 'POST /api/admin/inference/restart while the sidecar runs elsewhere',
+  },
+  file_too_large: {
+    status: 413,
+    message: 'File too large, max <max_upload_mb>MB',
+    when:
+      'a body over `MAX_UPLOAD_MB` (10 by default: `File too large, max 10MB`); reading stops at the limit and ' +
+      'the connection closes after the answer',
+  },
+  range_not_satisfiable: {
+    status: 416,
+    message: 'Range not satisfiable',
+    when: 'a model requested with a Range that starts past its end',
+    headers: { 'Content-Range': { type: 'string', description: 'bytes */<size>' } },
+  },
+  image_too_small: {
+    status: 422,
+    message: 'Image too small, min 64x64',
+    when: 'a valid picture under 64 px on a side (judged from its header, before a queue slot is taken)',
+  },
+  no_object: {
+    status: 422,
+    message: 'No object found in the image',
+    when:
+      'a valid picture with nothing to model (blank, one colour, fully transparent: before the task is ' +
+      "queued), or the engine's own verdict (the task ends failed)",
+  },
+  unavailable_quality: {
+    status: 422,
+    // One literal (no +): the message's type is its words, so its <parts> are checked where it is built.
+    message:
+      'Unavailable quality: <preset> takes about <n> s here, over (or too close to) the <limit> s job limit; use <offered presets>',
+    when:
+      'a `quality` preset whose jobs measured on this GPU do not fit the job limit (GET /api/qualities), ' +
+      'unless the request repeats a kept model; `<preset> (<faster preset> already takes about <n> s here, …)` ' +
+      'when a faster preset decided it; `…; no quality fits this job limit here (the owner can raise ' +
+      'JOB_TIMEOUT_S)` when none is left',
+  },
+  too_many_requests: {
+    status: 429,
+    message: 'Too many requests, retry later',
+    when: 'over the per-client upload rate (`UPLOADS_PER_MINUTE`) or active-task limit (`ACTIVE_TASKS_PER_CLIENT`)',
+    headers: { 'Retry-After': { type: 'integer', description: 'seconds until the client may try again' } },
+  },
+  internal_error: {
+    status: 500,
+    message: 'Internal error',
+    when: 'anything else (logged with its stack)',
+  },
+  gpu_out_of_memory: {
+    status: 500,
+    message: 'GPU out of memory',
+    when: "the task's job ran out of GPU memory after one clean-up-and-retry",
+  },
+  server_busy: {
+    status: 503,
+    message: 'Server busy, retry later',
+    when: 'the queue is full (`MAX_QUEUE` waiting besides one running per worker)',
+    headers: { 'Retry-After': { type: 'integer', description: 'seconds: the mean job duration' } },
+  },
+  sidecar_stopped: {
+    status: 503,
+    message: 'The inference sidecar is stopped',
+    when: 'POST /api/admin/inference/restart while the api is shutting its sidecar down',
+  },
+  web_app_not_built: {
+    status: 503,
+    message: 'Web app not built',
+    when: '`/` and the web routes when the web build is missing',
+  },
+  generation_timeout: {
+    status: 504,
+    message: 'Generation timeout',
+    when: "the task's job ran over `JOB_TIMEOUT_S` (180 s by default)",
+  },
+} as const satisfies Record<string, ErrorRow>;
+
+/** A stable machine code of the error table, e.g. `server_busy`. */
+export type ErrorCode = keyof typeof ERROR_TABLE;
+
+/** Every code, in the table's order (the OpenAPI document's `ErrorCode` enum). */
+export const ERROR_CODES = Object.keys(ERROR_TABLE) as ErrorCode[];
+
+type TemplateOf<C extends ErrorCode> = (typeof ERROR_TABLE)[C]['message'];
+
+/** The `<name>` parts of a message template, e.g. 'field' | 'rule'. */
+type Placeholders<S extends string> = S extends `${string}<${infer P}>${infer Rest}`
+  ? P | Placeholders<Rest>
+  : never;
+
+/** Codes whose message is the same on every answer. */
+export type FixedErrorCode = {
+  [C in ErrorCode]: [Placeholders<TemplateOf<C>>] extends [never] ? C : never;
+}[ErrorCode];
+
+/** Codes whose message is a template filled in per answer (file_too_large, invalid_option, ...). */
+export type TemplatedErrorCode = Exclude<ErrorCode, FixedErrorCode>;
+
+/** The values a templated code's message needs, by placeholder name. */
+export type ErrorParams<C extends ErrorCode> = Readonly<Record<Placeholders<TemplateOf<C>>, string | number>>;
+
+/** A message that is the same on every answer, e.g. 'Task not found'. */
+export type FixedErrorMessage = TemplateOf<FixedErrorCode>;
+
+/** Whether the code's message is the same on every answer. */
+export function isFixedErrorCode(code: ErrorCode): code is FixedErrorCode {
+  return !/<[^>]+>/.test(ERROR_TABLE[code].message);
+}
+
+/** Fills a template's `<name>` parts, e.g. errorMessage('file_too_large', { max_upload_mb: 10 }). */
+export function errorMessage<C extends TemplatedErrorCode>(code: C, params: ErrorParams<C>): string {
+  const values = params as Readonly<Record<string, string | number>>;
+  return ERROR_TABLE[code].message.replace(/<([^>]+)>/g, (whole, name: string) =>
+    name in values ? String(values[name]) : whole,
+  );
+}
+
+const CODE_BY_FIXED_MESSAGE: ReadonlyMap<string, FixedErrorCode> = new Map(
+  ERROR_CODES.filter(isFixedErrorCode).map((code) => [ERROR_TABLE[code].message, code]),
+);
+
+/** The code of a fixed message (one row each: the table has no two rows with the same words). */
+export function codeOfFixedMessage(message: FixedErrorMessage): FixedErrorCode {
+  const code = CODE_BY_FIXED_MESSAGE.get(message);
+  if (code === undefined) throw new Error(`not a fixed message of the error table: ${message}`);
+  return code;
+}
+
+const cell = (text: string): string => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+
+/**
+ * The error table as Markdown (code, status with its headers, message, when), as docs/design.md
+ * and README.md show it between their `error-table` markers.
+ */
+export function renderErrorTableMarkdown(): string {
+  const lines = ['| code | status | error | when |', '|---|---|---|---|'];
+  for (const code of ERROR_CODES) {
+    const row: ErrorRow = ERROR_TABLE[code];
+    const headers = Object.keys(row.headers ?? {})
+      .map((name) => ` + \`${name}\``)
+      .join('');
+    lines.push(`| \`${code}\` | ${row.status}${headers} | \`${cell(row.message)}\` | ${cell(row.when)} |`);
+  }
+  return lines.join('\n');
+}
+
+/** The markers around a generated block in a Markdown file. */
+export function markerLines(block: string): { begin: string; end: string } {
+  return {
+    begin: `<!-- ${block}:begin (generated from api/src/common/error-table.ts by \`node dist/api/openapi.js\`; do not edit) -->`,
+    end: `<!-- ${block}:end -->`,
+  };
+}
+
+/**
+ * The text with the block between its markers replaced by content. Throws when the markers are
+ * missing or out of order (a doc that lost them must not silently stop being checked).
+ */
+export function replaceMarkedBlock(text: string, block: string, content: string): string {
+  const { begin, end } = markerLines(block);
+  // The begin marker is found by its opening, so a reworded note in it is rewritten too.
+  const start = text.indexOf(`<!-- ${block}:begin`);
+  const stop = text.indexOf(end);
+  if (start < 0 || stop < start) throw new Error(`the ${block} markers are missing or out of order`);
+  return `${text.slice(0, start)}${begin}\n${content}\n${text.slice(stop)}`;
+}
+
+// Every message must be one string literal (a `+` makes its type `string`, and then no template
+// part, fixed message or code of a message could be checked): this line stops the build if not.
+const MESSAGES_ARE_LITERALS: string extends (typeof ERROR_TABLE)[ErrorCode]['message'] ? never : true = true;
+void MESSAGES_ARE_LITERALS;

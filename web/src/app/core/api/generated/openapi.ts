@@ -1,0 +1,1243 @@
+// Generated from api/openapi.json by openapi-typescript (`node dist/api/openapi.js`); do not edit.
+// api/test/medium/openapi.test.ts fails when it differs from what the document generates.
+export interface paths {
+  '/api/admin/inference/restart': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Restart the inference sidecar
+     * @description Graceful by default: waits for the running job to finish, then stops the sidecar (SIGTERM) and starts a fresh one. With force=true the sidecar is killed at once and the running job fails.
+     */
+    post: operations['InferenceAdminController_restart'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/static/{name}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get: operations['StaticController_serve'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/generate': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Upload one picture; a GLB model is made from it
+     * @description Answers 202 at once with the task id (follow it with GET /api/status/{task_id}). With ?wait=true the request is held until the model is done (for scripts on the local network; a tunnel cuts requests at ~100 s).
+     */
+    post: operations['GenerateController_generate'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/qualities': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * The quality presets, their expected seconds, and which fit the job limit on this GPU
+     * @description A preset whose jobs measured on the running engine and device take 90% of JOB_TIMEOUT_S or more (the fastest: the limit itself) is not offered: POST /api/generate answers 422 "Unavailable quality: ..." for it.
+     */
+    get: operations['QualitiesController_list'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/status/{taskId}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Server-Sent Events of one task
+     * @description Each event: `id` (monotonic per task), `event` = the status (queued, processing, completed, failed), `data` = the task snapshot as JSON. While processing, an event `preview` (same id as the status event before it) says a new voxel preview is ready: `data` = {task_id, rev, stage, resolution, count, encoding, bytes, url}; fetch the voxels from `url` (GET /api/tasks/{id}/preview). A stream opened on a processing task gets the latest preview right after the current state. The current state is always sent first (also after a reconnect with Last-Event-ID); a comment heartbeat at least every 15 s; the stream ends after completed or failed. A cancelled task ends with `failed` {http_status: 409, error: "Task cancelled", error_code: "task_cancelled", cancelled: true}. A finished task without Last-Event-ID gets its terminal event once; a reconnect whose Last-Event-ID is at or past the terminal event's id gets 204 (an EventSource then stops).
+     */
+    get: operations['StatusController_stream'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/tasks/{taskId}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The task snapshot as JSON, for polling clients */
+    get: operations['StatusController_get'];
+    put?: never;
+    post?: never;
+    /**
+     * Cancel a waiting or running task
+     * @description A waiting task leaves the queue; a running one is aborted. The task ends `failed` with http_status 409, error "Task cancelled", error_code task_cancelled, cancelled true. Answers the final snapshot.
+     */
+    delete: operations['StatusController_cancel'];
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/tasks/{taskId}/preview': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * The task's latest voxel preview (binary)
+     * @description The voxels the engine knows before the model exists (after its structure stage, then finer after its shape stage): `count` (x, y, z) triplets on an n³ grid over the model's unit cube, in the model's axes (x right, y up, z towards the viewer; voxel (x, y, z) fills [x/n - 0.5, (x+1)/n - 0.5] likewise in y, z); one byte per axis when n <= 256 (`xyz8`), else uint16 little-endian (`xyz16le`); at most 32768 voxels. The headers say which preview it is (the `rev` query parameter only names a URL per preview).
+     */
+    get: operations['StatusController_preview'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/health': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Redis, inference sidecar and queue state */
+    get: operations['HealthController_health'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/config': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get: operations['ConfigController_get'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+}
+export type webhooks = Record<string, never>;
+export interface components {
+  schemas: {
+    InferenceRestartAcceptedDto: {
+      /**
+       * @example true
+       * @enum {boolean}
+       */
+      success: true;
+      /**
+       * @description true: killed at once; false: after the running job
+       * @example false
+       */
+      force: boolean;
+      /**
+       * @description pid of the sidecar being replaced
+       * @example 4242
+       */
+      previous_pid: number | null;
+      /** @example Restart started */
+      message: string;
+    };
+    /**
+     * @description The message's stable machine code: what a client decides by
+     * @enum {string}
+     */
+    ErrorCode:
+      | 'unsupported_image'
+      | 'missing_image'
+      | 'unexpected_file'
+      | 'invalid_option'
+      | 'invalid_parameter'
+      | 'bad_request'
+      | 'unauthorized'
+      | 'not_found'
+      | 'task_not_found'
+      | 'preview_not_found'
+      | 'task_cancelled'
+      | 'task_already_finished'
+      | 'sidecar_not_managed'
+      | 'file_too_large'
+      | 'range_not_satisfiable'
+      | 'image_too_small'
+      | 'no_object'
+      | 'unavailable_quality'
+      | 'too_many_requests'
+      | 'internal_error'
+      | 'gpu_out_of_memory'
+      | 'server_busy'
+      | 'sidecar_stopped'
+      | 'web_app_not_built'
+      | 'generation_timeout';
+    ErrorBodyDto: {
+      /**
+       * @example false
+       * @enum {boolean}
+       */
+      success: false;
+      /**
+       * @description The contract message, for people (its words never change)
+       * @example Unsupported image format
+       */
+      error: string;
+      /**
+       * @description The message's stable machine code: what a client decides by
+       * @example unsupported_image
+       */
+      code: components['schemas']['ErrorCode'];
+    };
+    GenerateUploadDto: {
+      /**
+       * Format: binary
+       * @description One JPEG, PNG or WebP picture (judged by content), at most MAX_UPLOAD_MB.
+       */
+      image: string;
+      /**
+       * @description TRELLIS.2's pipeline type: fast = 512, balanced = 1024 cascade (fits a 24 GB card), high = 1536 cascade. Engines without one (inflate, simulate) ignore it and say so (ignored_options).
+       * @default balanced
+       * @enum {string}
+       */
+      quality: 'fast' | 'balanced' | 'high';
+      /**
+       * @description Random seed: the same picture, options and seed repeat a result. The task records it.
+       * @default 42
+       */
+      seed: number;
+      /**
+       * @description Texture side (px)
+       * @default 2048
+       * @enum {number}
+       */
+      texture_size: 1024 | 2048 | 4096;
+      /**
+       * @description Decimation target: faces at most
+       * @default 500000
+       */
+      faces: number;
+    };
+    GenerateDoneDto: {
+      /** @example true */
+      success: boolean;
+      /** @example https://api.example.com/static/3f0c2a4e-8d1b-4c6e-9a7f-2b5d8e1c4a90.glb */
+      model_url: string;
+      /**
+       * @description Seconds from the start of processing to the model being served
+       * @example 41.7
+       */
+      generation_time: number;
+      /**
+       * Format: uuid
+       * @example 3f0c2a4e-8d1b-4c6e-9a7f-2b5d8e1c4a90
+       */
+      task_id: string;
+    };
+    GenerateAcceptedDto: {
+      /** @example true */
+      success: boolean;
+      /**
+       * Format: uuid
+       * @example 3f0c2a4e-8d1b-4c6e-9a7f-2b5d8e1c4a90
+       */
+      task_id: string;
+      /**
+       * @description SSE stream of the task
+       * @example https://api.example.com/api/status/3f0c2a4e-8d1b-4c6e-9a7f-2b5d8e1c4a90
+       */
+      status_url: string;
+      /**
+       * @description Place among waiting tasks (1 = runs next); 0 when it is already running.
+       * @example 1
+       */
+      queue_position: number;
+    };
+    QualityPresetDto: {
+      /** @enum {string} */
+      quality: 'fast' | 'balanced' | 'high';
+      /**
+       * @description TRELLIS.2's pipeline type
+       * @example 1024_cascade
+       */
+      pipeline_type: string;
+      /** @description Taken when the request names no quality */
+      default: boolean;
+      /** @description False: measured jobs do not fit the job limit; a request for it answers 422 */
+      offered: boolean;
+      /**
+       * @description Seconds a job is expected to hold the GPU (the ETA counts this)
+       * @example 48.2
+       */
+      expected_s: number;
+      /**
+       * @description Mean of the measured jobs (s); null before one ran on this engine and device
+       * @example 47.9
+       */
+      measured_s: number | null;
+      /**
+       * @description Recent jobs measured (at most 10)
+       * @example 10
+       */
+      measured_jobs: number;
+    };
+    QualityPresetsDto: {
+      /**
+       * @description JOB_TIMEOUT_S
+       * @example 180
+       */
+      job_timeout_s: number;
+      /**
+       * @description The engine, device and job limit the measured jobs ran under; null before any job
+       * @example trellis2 on cuda:0 (NVIDIA GeForce RTX 4090), limit 180 s
+       */
+      measured_on: string | null;
+      presets: components['schemas']['QualityPresetDto'][];
+    };
+    TaskPreviewDto: {
+      /** @description 1, 2, ...: which preview of the task */
+      rev: number;
+      /**
+       * @description structure: coarse, first; geometry: finer
+       * @enum {string}
+       */
+      stage: 'structure' | 'geometry';
+      /** @description n: the voxels lie on an n³ grid over the model unit cube */
+      resolution: number;
+      /** @description number of voxels (at most 32768) */
+      count: number;
+      /**
+       * @description bytes per axis: 1 when n <= 256, else 2 (little-endian)
+       * @enum {string}
+       */
+      encoding: 'xyz8' | 'xyz16le';
+      /** @description size of the binary at url */
+      bytes: number;
+      /** @description GET /api/tasks/{id}/preview?rev=N, absolute */
+      url: string;
+    };
+    TaskOptionsDto: {
+      /** @enum {string} */
+      quality: 'fast' | 'balanced' | 'high';
+      /** @description the seed the job uses */
+      seed: number;
+      /** @enum {number} */
+      texture_size: 1024 | 2048 | 4096;
+      /** @description decimation target */
+      faces: number;
+    };
+    TaskViewDto: {
+      /** Format: uuid */
+      task_id: string;
+      /** @enum {string} */
+      status: 'queued' | 'processing' | 'completed' | 'failed';
+      /** Format: date-time */
+      created_at: string;
+      /** Format: date-time */
+      updated_at: string;
+      /** @description queued: 1 = runs next */
+      position?: number;
+      /** @description queued: seconds until it is expected to start (position x mean job time) */
+      eta_s?: number;
+      /** @description processing/completed: 0-100 */
+      progress?: number;
+      /** @enum {string} */
+      stage?: 'preprocess' | 'structure' | 'geometry' | 'texture' | 'export';
+      /** Format: date-time */
+      started_at?: string;
+      /** Format: date-time */
+      finished_at?: string;
+      /** @description completed: the web GLB, absolute */
+      model_url?: string;
+      /** @description completed: the engine's original GLB, absolute */
+      download_url?: string;
+      /** @description completed: seconds */
+      generation_time?: number;
+      /** @description completed: trellis2, inflate or simulate */
+      engine?: string;
+      triangles?: number;
+      /** @description failed: the contract message, e.g. "Generation timeout" */
+      error?: string;
+      /** @description failed: the stable code of that error (task_cancelled for a cancelled task); decide by it */
+      error_code?: components['schemas']['ErrorCode'];
+      /** @description failed: the HTTP status of that error (409 cancelled, 422, 500, 504) */
+      http_status?: number;
+      /** @description failed: true when cancelled */
+      cancelled?: boolean;
+      /** @description processing: the latest voxel preview, once the engine sent one (also the SSE `preview` event) */
+      preview?: components['schemas']['TaskPreviewDto'];
+      /** @description The options of POST /api/generate, defaults filled in */
+      options?: components['schemas']['TaskOptionsDto'];
+      /** @description completed: options the engine has no setting for (inflate and simulate: all of them) */
+      ignored_options?: string[];
+      /** @description completed: true for an instant repeat (same picture, engine and options as a model still kept): no job ran */
+      reused?: boolean;
+      /**
+       * Format: uuid
+       * @description completed, reused: the task that made the model
+       */
+      reused_from?: string;
+    };
+    HealthRedisDto: {
+      up: boolean;
+      /**
+       * @description PING round trip (ms); null when down
+       * @example 0.4
+       */
+      latency_ms: number | null;
+      /** @description down: why */
+      error?: string;
+    };
+    HealthInferenceDto: {
+      /**
+       * @description none: an api-only process runs no sidecar
+       * @enum {string}
+       */
+      state: 'starting' | 'loading' | 'ready' | 'busy' | 'failed' | 'down' | 'restarting' | 'none';
+      /**
+       * @description trellis2, inflate or simulate
+       * @example inflate
+       */
+      engine?: string;
+      /**
+       * @description e.g. cuda:0 (NVIDIA GeForce RTX 4090)
+       * @example cpu
+       */
+      device?: string;
+      /** @example 0 */
+      vram_used_bytes?: number;
+      /** @example 0 */
+      vram_total_bytes?: number;
+      /** @description jobs this sidecar ran */
+      jobs_done?: number;
+      /** @description the sidecar's own words (why it failed, what it loads) */
+      message?: string;
+      /** @description true when this api spawned it; false with INFERENCE_URL */
+      managed?: boolean;
+      /** @description its process id; null when none runs here */
+      pid?: number | null;
+      /** @description restarts by this api */
+      restarts?: number;
+      /** @description down: why no health report could be read */
+      error?: string;
+    };
+    HealthQueueDto: {
+      /** @example 2 */
+      waiting: number;
+      /** @example 1 */
+      active: number;
+      /**
+       * @description unfinished tasks holding a queue slot
+       * @example 3
+       */
+      slots_held: number;
+      /**
+       * @description one running per live worker (at least 1) + MAX_QUEUE
+       * @example 6
+       */
+      capacity: number;
+    };
+    HealthWorkerDto: {
+      /**
+       * Format: uuid
+       * @description the process id on this Redis
+       */
+      id: string;
+      /** @example gpu-box-1 */
+      host: string;
+      /** @example 4242 */
+      pid: number;
+      /** @enum {string} */
+      role: 'all' | 'api' | 'worker';
+      /**
+       * Format: date-time
+       * @description its latest heartbeat
+       */
+      seen_at: string;
+      /** @enum {string} */
+      state: 'idle' | 'busy' | 'starting' | 'down';
+      /**
+       * Format: uuid
+       * @description busy: the task it runs
+       */
+      task_id: string | null;
+      /** @example trellis2 */
+      engine: string;
+      /** @example cuda */
+      device: string;
+      /**
+       * @description its CUDA_VISIBLE_DEVICES (one GPU per worker); null when not pinned
+       * @example 1
+       */
+      gpu: string | null;
+      /** @description the pid of its sidecar (on its host); null when it runs none (INFERENCE_URL) or none is up */
+      sidecar_pid: number | null;
+    };
+    HealthDto: {
+      /**
+       * @description degraded = redis or inference down/failed (503)
+       * @enum {string}
+       */
+      status: 'ok' | 'degraded';
+      redis: components['schemas']['HealthRedisDto'];
+      inference: components['schemas']['HealthInferenceDto'];
+      /** @description null while Redis cannot be read */
+      queue: components['schemas']['HealthQueueDto'] | null;
+      /**
+       * @description this process's KILN_ROLE
+       * @enum {string}
+       */
+      role: 'all' | 'api' | 'worker';
+      /** @description every live worker on this Redis (heartbeat within 10 s): state idle, busy (task_id), starting or down; gpu is its CUDA_VISIBLE_DEVICES */
+      workers: components['schemas']['HealthWorkerDto'][];
+    };
+    PublicConfigDto: {
+      /**
+       * @description Upload limit in MB (MAX_UPLOAD_MB)
+       * @example 10
+       */
+      max_upload_mb: number;
+      /**
+       * @description Hours a model is kept (RETENTION_HOURS)
+       * @example 48
+       */
+      retention_hours: number;
+      /**
+       * @description Per-job limit in seconds (JOB_TIMEOUT_S)
+       * @example 180
+       */
+      job_timeout_s: number;
+      /**
+       * @description Tasks allowed to wait besides the running one (MAX_QUEUE)
+       * @example 5
+       */
+      max_queue: number;
+    };
+  };
+  responses: never;
+  parameters: never;
+  requestBodies: never;
+  headers: never;
+  pathItems: never;
+}
+export type $defs = Record<string, never>;
+export interface operations {
+  InferenceAdminController_restart: {
+    parameters: {
+      query?: {
+        /** @description Kill at once (default false) */
+        force?: boolean;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The restart has begun */
+      202: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['InferenceRestartAcceptedDto'];
+        };
+      };
+      /** @description `invalid_parameter` (`<name> must be true or false`): a query flag (`wait` of POST /api/generate, `force` of the admin restart) that is neither */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBodyDto'];
+        };
+      };
+      /** @description `unauthorized` (`Unauthorized`): access control on (`API_KEYS`, `CF_ACCESS_*`) and no valid API key or Access token; an admin route without the right `ADMIN_TOKEN`; `/metrics` without `METRICS_TOKEN` when it is set */
+      401: {
+        headers: {
+          /** @description a Bearer challenge: realm="kiln3d" while API keys are on, "kiln3d-admin" on the admin route, "kiln3d-metrics" on /metrics */
+          'WWW-Authenticate'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBodyDto'];
+        };
+      };
+      /** @description `not_found` (`Not found`): no such route or model file (`/static/` serves two names per task); the admin routes while `ADMIN_TOKEN` is unset */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBodyDto'];
+        };
+      };
+      /** @description `sidecar_not_managed` (`The inference sidecar is not managed by this api (INFERENCE_URL is set)`): POST /api/admin/inference/restart while the sidecar runs elsewhere */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBodyDto'];
+        };
+      };
+      /** @description `internal_error` (`Internal error`): anything else (logged with its stack) */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBodyDto'];
+        };
+      };
+      /** @description `sidecar_stopped` (`The inference sidecar is stopped`): POST /api/admin/inference/restart while the api is shutting its sidecar down */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBodyDto'];
+        };
+      };
+    };
+  };
+  StaticController_serve: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        name: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The GLB: {uuid}.glb optimised for the web (EXT_meshopt_compression + KHR_mesh_quantization geometry, EXT_texture_webp textures; a glTF loader needs a meshopt decoder), {uuid}.source.glb the engine original for editing tools. Ranges, ETag and Last-Modified supported. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'model/gltf-binary': string;
+        };
+      };
+      /** @description `bad_request` (`Bad request`): a malformed request: a body that does not parse, a bad percent-encoding in a path (never the parser's own words; a 4xx the parser raised keeps its status, e.g. 415 for an unknown charset) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBodyDto'];
+        };
+      };
+      /** @description `not_found` (`Not found`): no such route or model file (`/static/` serves two names per task); the admin routes while `ADMIN_TOKEN` is unset */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBodyDto'];
+        };
+      };
+      /** @description `range_not_satisfiable` (`Range not satisfiable`): a model requested with a Range that starts past its end */
+      416: {
+        headers: {
+          /** @description bytes *\/<size> */
+          'Content-Range'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBodyDto'];
+        };
+      };
+      /** @description `internal_error` (`Internal error`): anything else (logged with its stack) */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBodyDto'];
+        };
+      };
+    };
+  };
+  GenerateController_generate: {
+    parameters: {
+      query?: {
+        /** @description Hold the request until the task ends */
+        wait?: boolean;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'multipart/form-data': components['schemas']['GenerateUploadDto'];
+      };
+    };
+    responses: {
+      /** @description With wait=true: the model is ready. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['GenerateDoneDto'];
+        };
+      };
+      /** @description Queued (without wait). */
+      202: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['GenerateAcceptedDto'];
+        };
+      };
+      /** @description `unsupported_image` (`Unsupported image format`): not JPG/PNG/WebP (judged by content, not name or Content-Type), or over 8192 x 8192 px; `missing_image` (`Missing file field "image"`): POST /api/generate without a file; `unexpected_file` (`Send exactly one file, in the field "image"`): a file in another field, or a second file; `invalid_option` (`Invalid <field>: <rule>`): a bad generation option (quality, seed, texture_size, faces), e.g. `Invalid quality: one of fast, balanced, high`; before any queue slot is taken; `invalid_parameter` (`<name> must be true or false`): a query flag (`wait` of POST /api/generate, `force` of the admin restart) that is neither; `bad_request` (`Bad request`): a malformed request: a body that does not parse, a bad percent-encoding in a path (never the parser's own words; a 4xx the parser raised keeps its status, e.g. 415 for an unknown charset) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBodyDto'];
+        };
+      };
+      /** @description `unauthorized` (`Unauthorized`): access control on (`API_KEYS`, `CF_ACCESS_*`) and no valid API key or Access token; an admin route without the right `ADMIN_TOKEN`; `/metrics` without `METRICS_TOKEN` when it is set */
+      401: {
+        headers: {
+          /** @description a Bearer challenge: realm="kiln3d" while API keys are on, "kiln3d-admin" on the admin route, "kiln3d-metrics" on /metrics */
+          'WWW-Authenticate'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBodyDto'];
+        };
+      };
+      /** @description `task_cancelled` (`Task cancelled`): the task was cancelled (DELETE /api/tasks/{id}): its failed snapshot (`cancelled: true`), and a `?wait=true` request for it */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBodyDto'];
+        };
+      };
+      /** @description `file_too_large` (`File too large, max <max_upload_mb>MB`): a body over `MAX_UPLOAD_MB` (10 by default: `File too large, max 10MB`); reading stops at the limit and the connection closes after the answer */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBodyDto'];
+        };
+      };
+      /** @description `image_too_small` (`Image too small, min 64x64`): a valid picture under 64 px on a side (judged from its header, before a queue slot is taken); `no_object` (`No object found in the image`): a valid picture with nothing to model (blank, one colour, fully transparent: before the task is queued), or the engine's own verdict (the task ends failed); `unavailable_quality` (`Unavailable quality: <preset> takes about <n> s here, over (or too close to) the <limit> s job limit; use <offered presets>`): a `quality` preset whose jobs measured on this GPU do not fit the job limit (GET /api/qualities), unless the request repeats a kept model; `<preset> (<faster preset> already takes about <n> s here, …)` when a faster preset decided it; `…; no quality fits this job limit here (the owner can raise JOB_TIMEOUT_S)` when none is left */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBodyDto'];
+        };
+      };
+      /** @description `too_many_requests` (`Too many requests, retry later`): over the per-client upload rate (`UPLOADS_PER_MINUTE`) or active-task limit (`ACTIVE_TASKS_PER_CLIENT`) */
+      429: {
+        headers: {
+          /** @description seconds until the client may try again */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBodyDto'];
+        };
+      };
+      /** @description `internal_error` (`Internal error`): anything else (logged with its stack); `gpu_out_of_memory` (`GPU out of memory`): the task's job ran out of GPU memory after one clean-up-and-retry */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBodyDto'];
+        };
+      };
+      /** @description `server_busy` (`Server busy, retry later`): the queue is full (`MAX_QUEUE` waiting besides one running per worker) */
+      503: {
+        headers: {
+          /** @description seconds: the mean job duration */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBodyDto'];
+        };
+      };
+      /** @description `generation_timeout` (`Generation timeout`): the task's job ran over `JOB_TIMEOUT_S` (180 s by default) */
+      504: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBodyDto'];
+        };
+      };
+    };
+  };
+  QualitiesController_list: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['QualityPresetsDto'];
+        };
+      };
+      /** @description `internal_error` (`Internal error`): anything else (logged with its stack) */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBodyDto'];
+        };
+      };
+    };
+  };
+  StatusController_stream: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description Resume after this event id */
+        'Last-Event-ID'?: string;
+      };
+      path: {
+        taskId: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description text/event-stream of task snapshots */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'text/event-stream': components['schemas']['TaskViewDto'];
+        };
+      };
+      /** @description The task is finished and Last-Event-ID is at or past its terminal event: nothing more to send */
+      204: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description `unauthorized` (`Unauthorized`): access control on (`API_KEYS`, `CF_ACCESS_*`) and no valid API key or Access token; an admin route without the right `ADMIN_TOKEN`; `/metrics` without `METRICS_TOKEN` when it is set */
+      401: {
+        headers: {
+          /** @description a Bearer challenge: realm="kiln3d" while API keys are on, "kiln3d-admin" on the admin route, "kiln3d-metrics" on /metrics */
+          'WWW-Authenticate'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBodyDto'];
+        };
+      };
+      /** @description `task_not_found` (`Task not found`): an unknown or expired task id */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBodyDto'];
+        };
+      };
+      /** @description `internal_error` (`Internal error`): anything else (logged with its stack) */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBodyDto'];
+        };
+      };
+    };
+  };
+  StatusController_get: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        taskId: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['TaskViewDto'];
+        };
+      };
+      /** @description `unauthorized` (`Unauthorized`): access control on (`API_KEYS`, `CF_ACCESS_*`) and no valid API key or Access token; an admin route without the right `ADMIN_TOKEN`; `/metrics` without `METRICS_TOKEN` when it is set */
+      401: {
+        headers: {
+          /** @description a Bearer challenge: realm="kiln3d" while API keys are on, "kiln3d-admin" on the admin route, "kiln3d-metrics" on /metrics */
+          'WWW-Authenticate'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBodyDto'];
+        };
+      };
+      /** @description `task_not_found` (`Task not found`): an unknown or expired task id */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBodyDto'];
+        };
+      };
+      /** @description `internal_error` (`Internal error`): anything else (logged with its stack) */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBodyDto'];
+        };
+      };
+    };
+  };
+  StatusController_cancel: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        taskId: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Cancelled: the failed snapshot */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['TaskViewDto'];
+        };
+      };
+      /** @description `unauthorized` (`Unauthorized`): access control on (`API_KEYS`, `CF_ACCESS_*`) and no valid API key or Access token; an admin route without the right `ADMIN_TOKEN`; `/metrics` without `METRICS_TOKEN` when it is set */
+      401: {
+        headers: {
+          /** @description a Bearer challenge: realm="kiln3d" while API keys are on, "kiln3d-admin" on the admin route, "kiln3d-metrics" on /metrics */
+          'WWW-Authenticate'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBodyDto'];
+        };
+      };
+      /** @description `task_not_found` (`Task not found`): an unknown or expired task id */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBodyDto'];
+        };
+      };
+      /** @description `task_already_finished` (`Task already finished`): DELETE /api/tasks/{id} of a completed or failed task */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBodyDto'];
+        };
+      };
+      /** @description `internal_error` (`Internal error`): anything else (logged with its stack) */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBodyDto'];
+        };
+      };
+    };
+  };
+  StatusController_preview: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        taskId: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The packed coordinates */
+      200: {
+        headers: {
+          /** @description 1, 2, ...: which preview of the task */
+          'X-Preview-Rev'?: number;
+          /** @description structure or geometry */
+          'X-Preview-Stage'?: string;
+          /** @description n: the grid is n³ */
+          'X-Preview-Resolution'?: number;
+          /** @description number of voxels */
+          'X-Preview-Count'?: number;
+          /** @description xyz8 or xyz16le */
+          'X-Preview-Encoding'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/octet-stream': string;
+        };
+      };
+      /** @description `unauthorized` (`Unauthorized`): access control on (`API_KEYS`, `CF_ACCESS_*`) and no valid API key or Access token; an admin route without the right `ADMIN_TOKEN`; `/metrics` without `METRICS_TOKEN` when it is set */
+      401: {
+        headers: {
+          /** @description a Bearer challenge: realm="kiln3d" while API keys are on, "kiln3d-admin" on the admin route, "kiln3d-metrics" on /metrics */
+          'WWW-Authenticate'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBodyDto'];
+        };
+      };
+      /** @description `task_not_found` (`Task not found`): an unknown or expired task id; `preview_not_found` (`No preview yet`): GET /api/tasks/{id}/preview before the engine sent one */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBodyDto'];
+        };
+      };
+      /** @description `internal_error` (`Internal error`): anything else (logged with its stack) */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBodyDto'];
+        };
+      };
+    };
+  };
+  HealthController_health: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Redis up and the sidecar not down/failed (it may still be loading) */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['HealthDto'];
+        };
+      };
+      /** @description `internal_error` (`Internal error`): anything else (logged with its stack) */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBodyDto'];
+        };
+      };
+      /** @description Redis unreachable, or the sidecar down or failed */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['HealthDto'];
+        };
+      };
+    };
+  };
+  ConfigController_get: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The settings the web app needs; nothing secret. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['PublicConfigDto'];
+        };
+      };
+      /** @description `internal_error` (`Internal error`): anything else (logged with its stack) */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBodyDto'];
+        };
+      };
+    };
+  };
+}
+type FlattenedDeepRequired<T> = {
+  [K in keyof T]-?: FlattenedDeepRequired<
+    T[K] extends unknown[] | undefined | null ? Extract<T[K], unknown[]>[number] : T[K]
+  >;
+};
+type ReadonlyArray<T> = [Exclude<T, undefined>] extends [unknown[]]
+  ? Readonly<Exclude<T, undefined>>
+  : Readonly<Exclude<T, undefined>[]>;
+export const errorCodeValues: ReadonlyArray<FlattenedDeepRequired<components>['schemas']['ErrorCode']> = [
+  'unsupported_image',
+  'missing_image',
+  'unexpected_file',
+  'invalid_option',
+  'invalid_parameter',
+  'bad_request',
+  'unauthorized',
+  'not_found',
+  'task_not_found',
+  'preview_not_found',
+  'task_cancelled',
+  'task_already_finished',
+  'sidecar_not_managed',
+  'file_too_large',
+  'range_not_satisfiable',
+  'image_too_small',
+  'no_object',
+  'unavailable_quality',
+  'too_many_requests',
+  'internal_error',
+  'gpu_out_of_memory',
+  'server_busy',
+  'sidecar_stopped',
+  'web_app_not_built',
+  'generation_timeout',
+];
+export const generateUploadDtoQualityValues: ReadonlyArray<
+  FlattenedDeepRequired<components>['schemas']['GenerateUploadDto']['quality']
+> = ['fast', 'balanced', 'high'];
+export const generateUploadDtoTexture_sizeValues: ReadonlyArray<
+  FlattenedDeepRequired<components>['schemas']['GenerateUploadDto']['texture_size']
+> = [1024, 2048, 4096];
+export const qualityPresetDtoQualityValues: ReadonlyArray<
+  FlattenedDeepRequired<components>['schemas']['QualityPresetDto']['quality']
+> = ['fast', 'balanced', 'high'];
+export const taskPreviewDtoStageValues: ReadonlyArray<
+  FlattenedDeepRequired<components>['schemas']['TaskPreviewDto']['stage']
+> = ['structure', 'geometry'];
+export const taskPreviewDtoEncodingValues: ReadonlyArray<
+  FlattenedDeepRequired<components>['schemas']['TaskPreviewDto']['encoding']
+> = ['xyz8', 'xyz16le'];
+export const taskOptionsDtoQualityValues: ReadonlyArray<
+  FlattenedDeepRequired<components>['schemas']['TaskOptionsDto']['quality']
+> = ['fast', 'balanced', 'high'];
+export const taskOptionsDtoTexture_sizeValues: ReadonlyArray<
+  FlattenedDeepRequired<components>['schemas']['TaskOptionsDto']['texture_size']
+> = [1024, 2048, 4096];
+export const taskViewDtoStatusValues: ReadonlyArray<
+  FlattenedDeepRequired<components>['schemas']['TaskViewDto']['status']
+> = ['queued', 'processing', 'completed', 'failed'];
+export const taskViewDtoStageValues: ReadonlyArray<
+  FlattenedDeepRequired<components>['schemas']['TaskViewDto']['stage']
+> = ['preprocess', 'structure', 'geometry', 'texture', 'export'];
+export const healthInferenceDtoStateValues: ReadonlyArray<
+  FlattenedDeepRequired<components>['schemas']['HealthInferenceDto']['state']
+> = ['starting', 'loading', 'ready', 'busy', 'failed', 'down', 'restarting', 'none'];
+export const healthWorkerDtoRoleValues: ReadonlyArray<
+  FlattenedDeepRequired<components>['schemas']['HealthWorkerDto']['role']
+> = ['all', 'api', 'worker'];
+export const healthWorkerDtoStateValues: ReadonlyArray<
+  FlattenedDeepRequired<components>['schemas']['HealthWorkerDto']['state']
+> = ['idle', 'busy', 'starting', 'down'];
+export const healthDtoStatusValues: ReadonlyArray<
+  FlattenedDeepRequired<components>['schemas']['HealthDto']['status']
+> = ['ok', 'degraded'];
+export const healthDtoRoleValues: ReadonlyArray<
+  FlattenedDeepRequired<components>['schemas']['HealthDto']['role']
+> = ['all', 'api', 'worker'];
