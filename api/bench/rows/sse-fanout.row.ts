@@ -25,6 +25,17 @@ function rssMb(pid: number): number {
   return Number(match[1]) / 1024;
 }
 
+/** Clock ticks per second of /proc/{pid}/stat's CPU times (USER_HZ: 100 on Linux). */
+const USER_HZ = 100;
+
+/** CPU time (user + system) a process has used so far, in ms (Linux /proc; 10 ms steps). */
+function cpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name (which may hold spaces): state is field 3, utime 14, stime 15.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / USER_HZ;
+}
+
 interface Subscribers {
   /** Resolves once every stream got its first event (the current state). */
   ready: Promise<void>;
@@ -140,25 +151,38 @@ export const row: BenchRow = {
         await sleep(500);
       };
 
-      const idleRss = rssMb(api.child.pid ?? 0);
+      const pid = api.child.pid ?? 0;
+      const idleRss = rssMb(pid);
       const single = subscribe(api, taskIds.slice(0, 1), 1, publishedAt);
       await single.ready;
+      const singleCpuFrom = cpuMs(pid);
       await publishRounds(1);
+      const singleCpuMs = cpuMs(pid) - singleCpuFrom;
       single.close();
       const baselineP99 = percentile(single.delays, 99);
       context.log(`1 subscriber: p99 ${baselineP99} ms over ${single.delays.length} events`);
 
       const many = subscribe(api, taskIds, subscribersWanted, publishedAt);
       await many.ready;
-      let peakRss = rssMb(api.child.pid ?? 0);
-      const sampler = setInterval(() => (peakRss = Math.max(peakRss, rssMb(api.child.pid ?? 0))), 100);
+      let peakRss = rssMb(pid);
+      const sampler = setInterval(() => (peakRss = Math.max(peakRss, rssMb(pid))), 100);
+      const manyCpuFrom = cpuMs(pid);
       await publishRounds(1 + rounds);
+      const manyCpuMs = cpuMs(pid) - manyCpuFrom;
       clearInterval(sampler);
       many.close();
       const expected = rounds * subscribersWanted;
       const p99 = percentile(many.delays, 99);
       context.log(
         `${subscribersWanted} subscribers: p99 ${p99} ms, ${many.delays.length} of ${expected} events`,
+      );
+      // CPU per publish round (every task's update once): what the api spends whatever else the
+      // machine runs, where the latency above also counts the waits for a busy core.
+      const singleRoundCpu = singleCpuMs / rounds;
+      const manyRoundCpu = manyCpuMs / rounds;
+      context.log(
+        `api CPU per round: ${manyRoundCpu.toFixed(1)} ms with ${subscribersWanted} streams, ` +
+          `${singleRoundCpu.toFixed(1)} ms with one`,
       );
       if (many.delays.length !== expected) {
         throw new Error(`${many.delays.length} deliveries timed where ${expected} were published`);
@@ -176,6 +200,17 @@ export const row: BenchRow = {
           note:
             `${taskCount} running tasks, ${rounds} updates each, one per ${PROGRESS_INTERVAL_MS} ms, through TaskStore (Redis pub/sub), ` +
             `${many.delays.length} deliveries; median ${percentile(many.delays, 50)} ms; ratio floor 1 ms`,
+        },
+        {
+          row: ROW,
+          figure: `api CPU per round, ${subscribersWanted} streams`,
+          value: manyRoundCpu,
+          unit: 'ms',
+          baseline: { label: 'one stream', value: singleRoundCpu },
+          ratio: manyRoundCpu / Math.max(singleRoundCpu, 1),
+          note:
+            `user + system time of the api process (/proc, 10 ms steps) over the ${rounds} rounds, ÷ rounds; ` +
+            `a round is one update of each of the ${taskCount} tasks, ${subscribersWanted} deliveries; ratio floor 1 ms`,
         },
         {
           row: ROW,
