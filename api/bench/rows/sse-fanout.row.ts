@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { type ClientRequest, request } from 'node:http';
 import { join } from 'node:path';
 import { Test } from '@nestjs/testing';
@@ -13,28 +12,11 @@ import { type ApiProcess, startApi } from '../../test/support/api-process';
 import { clearKilnKeys, sleep } from '../../test/support/env';
 import { parseSseBlock } from '../../test/support/http-client';
 import { type BenchLine, type BenchRow, percentile } from '../support/bench-row';
+import { cpuMs, rssMb } from '../support/proc';
 
 const P99_GOAL_MS = 50;
 const RSS_GOAL_MB = 300;
 const ROW = 'SSE fan-out';
-
-/** Resident memory of a process in MB (Linux /proc). */
-function rssMb(pid: number): number {
-  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  if (!match) throw new Error(`no VmRSS for ${pid}`);
-  return Number(match[1]) / 1024;
-}
-
-/** Clock ticks per second of /proc/{pid}/stat's CPU times (USER_HZ: 100 on Linux). */
-const USER_HZ = 100;
-
-/** CPU time (user + system) a process has used so far, in ms (Linux /proc; 10 ms steps). */
-function cpuMs(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  // Fields after the command name (which may hold spaces): state is field 3, utime 14, stime 15.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / USER_HZ;
-}
 
 interface Subscribers {
   /** Resolves once every stream got its first event (the current state). */
