@@ -5,6 +5,7 @@ import sharp from 'sharp';
 import { freePort, startApi } from '../../test/support/api-process';
 import { REPO_ROOT, SAMPLES_DIR, clearKilnKeys, sleep } from '../../test/support/env';
 import { type BenchRow, ratioLine } from '../support/bench-row';
+import { cpuMs } from '../support/proc';
 
 const CLIENTS = 20;
 const GOAL_RATIO = 1.5;
@@ -99,11 +100,20 @@ export const row: BenchRow = {
     );
     const rate = (r: AutocannonResult): string =>
       ((amount * 1000) / (new Date(r.finish).getTime() - new Date(r.start).getTime())).toFixed(1);
-    const measure = async (label: string, url: string): Promise<AutocannonResult> => {
+    /** CPU ms per upload of the server's own process, by label (after the warm-up). */
+    const cpuPerUpload = new Map<string, number>();
+    const measure = async (
+      label: string,
+      url: string,
+      pid: number | undefined,
+    ): Promise<AutocannonResult> => {
       await load(url, picture, CLIENTS * 2); // warm-up: JIT, sharp's first decode, connections
+      const cpuFrom = pid === undefined ? 0 : cpuMs(pid);
       const result = await load(url, picture, amount);
+      if (pid !== undefined) cpuPerUpload.set(label, (cpuMs(pid) - cpuFrom) / amount);
       context.log(
-        `${label}: p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms, ${rate(result)} req/s`,
+        `${label}: p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms, ${rate(result)} req/s` +
+          (pid === undefined ? '' : `, ${cpuPerUpload.get(label)?.toFixed(1)} ms CPU per upload`),
       );
       return result;
     };
@@ -117,7 +127,7 @@ export const row: BenchRow = {
     );
     let bare: AutocannonResult;
     try {
-      bare = await measure('bare NestJS', nestUrl);
+      bare = await measure('bare NestJS', nestUrl, nest.pid);
     } finally {
       await stopServer(nest);
     }
@@ -135,7 +145,7 @@ export const row: BenchRow = {
     });
     let product: AutocannonResult;
     try {
-      product = await measure('Kiln3D api', api.url);
+      product = await measure('Kiln3D api', api.url, api.child.pid);
     } finally {
       await api.stop();
       await clearKilnKeys(context.redisUrl);
@@ -162,7 +172,7 @@ export const row: BenchRow = {
     );
     let fastapi: AutocannonResult;
     try {
-      fastapi = await measure('FastAPI', pyUrl);
+      fastapi = await measure('FastAPI', pyUrl, undefined);
     } finally {
       await stopServer(python);
     }
@@ -180,6 +190,22 @@ export const row: BenchRow = {
         { row: ROW, figure: `p99, ${CLIENTS} clients`, value: product.latency.p99, unit: 'ms' },
         { label: 'bare NestJS + multer, same validation', value: bare.latency.p99 },
         GOAL_RATIO,
+      ),
+      ratioLine(
+        {
+          row: ROW,
+          figure: 'CPU per upload, the server process',
+          value: cpuPerUpload.get('Kiln3D api') ?? Number.NaN,
+          unit: 'ms',
+          note:
+            'user + system time of the process (/proc, 10 ms steps) over the measured uploads, ÷ uploads; ' +
+            "the api's Redis work runs in redis-server, its sidecar apart: neither is counted",
+        },
+        {
+          label: 'bare NestJS + multer, same validation',
+          value: cpuPerUpload.get('bare NestJS') ?? Number.NaN,
+        },
+        undefined,
       ),
       ratioLine(
         { row: ROW, figure: `p50 vs the seed's stack`, value: product.latency.p50, unit: 'ms' },

@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { type ClientRequest, request } from 'node:http';
 import { join } from 'node:path';
 import { Test } from '@nestjs/testing';
@@ -13,19 +12,13 @@ import { type ApiProcess, startApi } from '../../test/support/api-process';
 import { clearKilnKeys, sleep } from '../../test/support/env';
 import { parseSseBlock } from '../../test/support/http-client';
 import { type BenchLine, type BenchRow, percentile } from '../support/bench-row';
+import { cpuMs, rssMb } from '../support/proc';
 
 const P99_GOAL_MS = 50;
 /** Tasks made running by hand: no slot or picture to touch. */
 const NO_EFFECTS = { releaseSlot: false, dropImage: false };
 const RSS_GOAL_MB = 300;
 const ROW = 'SSE fan-out';
-
-/** Resident memory of a process in MB (Linux /proc). */
-function rssMb(pid: number): number {
-  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  if (!match) throw new Error(`no VmRSS for ${pid}`);
-  return Number(match[1]) / 1024;
-}
 
 interface Subscribers {
   /** Resolves once every stream got its first event (the current state). */
@@ -147,25 +140,38 @@ export const row: BenchRow = {
         await sleep(500);
       };
 
-      const idleRss = rssMb(api.child.pid ?? 0);
+      const pid = api.child.pid ?? 0;
+      const idleRss = rssMb(pid);
       const single = subscribe(api, taskIds.slice(0, 1), 1, publishedAt);
       await single.ready;
+      const singleCpuFrom = cpuMs(pid);
       await publishRounds(1);
+      const singleCpuMs = cpuMs(pid) - singleCpuFrom;
       single.close();
       const baselineP99 = percentile(single.delays, 99);
       context.log(`1 subscriber: p99 ${baselineP99} ms over ${single.delays.length} events`);
 
       const many = subscribe(api, taskIds, subscribersWanted, publishedAt);
       await many.ready;
-      let peakRss = rssMb(api.child.pid ?? 0);
-      const sampler = setInterval(() => (peakRss = Math.max(peakRss, rssMb(api.child.pid ?? 0))), 100);
+      let peakRss = rssMb(pid);
+      const sampler = setInterval(() => (peakRss = Math.max(peakRss, rssMb(pid))), 100);
+      const manyCpuFrom = cpuMs(pid);
       await publishRounds(1 + rounds);
+      const manyCpuMs = cpuMs(pid) - manyCpuFrom;
       clearInterval(sampler);
       many.close();
       const expected = rounds * subscribersWanted;
       const p99 = percentile(many.delays, 99);
       context.log(
         `${subscribersWanted} subscribers: p99 ${p99} ms, ${many.delays.length} of ${expected} events`,
+      );
+      // CPU per publish round (every task's update once): what the api spends whatever else the
+      // machine runs, where the latency above also counts the waits for a busy core.
+      const singleRoundCpu = singleCpuMs / rounds;
+      const manyRoundCpu = manyCpuMs / rounds;
+      context.log(
+        `api CPU per round: ${manyRoundCpu.toFixed(1)} ms with ${subscribersWanted} streams, ` +
+          `${singleRoundCpu.toFixed(1)} ms with one`,
       );
       if (many.delays.length !== expected) {
         throw new Error(`${many.delays.length} deliveries timed where ${expected} were published`);
@@ -183,6 +189,17 @@ export const row: BenchRow = {
           note:
             `${taskCount} running tasks, ${rounds} updates each, one per ${PROGRESS_INTERVAL_MS} ms, through TaskStore (Redis pub/sub), ` +
             `${many.delays.length} deliveries; median ${percentile(many.delays, 50)} ms; ratio floor 1 ms`,
+        },
+        {
+          row: ROW,
+          figure: `api CPU per round, ${subscribersWanted} streams`,
+          value: manyRoundCpu,
+          unit: 'ms',
+          baseline: { label: 'one stream', value: singleRoundCpu },
+          ratio: manyRoundCpu / Math.max(singleRoundCpu, 1),
+          note:
+            `user + system time of the api process (/proc, 10 ms steps) over the ${rounds} rounds, ÷ rounds; ` +
+            `a round is one update of each of the ${taskCount} tasks, ${subscribersWanted} deliveries; ratio floor 1 ms`,
         },
         {
           row: ROW,

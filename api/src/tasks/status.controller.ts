@@ -55,10 +55,9 @@ export class StatusController {
     summary: 'Server-Sent Events of one task',
     description:
       'Each event: `id` (monotonic per task), `event` = the status (queued, processing, completed, failed), ' +
-      '`data` = the task snapshot as JSON. While processing, an event `preview` (same id as the status event ' +
-      'before it) says a new voxel preview is ready: `data` = {task_id, rev, stage, resolution, count, encoding, ' +
-      'bytes, url}; fetch the voxels from `url` (GET /api/tasks/{id}/preview). A stream opened on a processing ' +
-      'task gets the latest preview right after the current state. ' +
+      "`data` = the task snapshot as JSON. While processing, the snapshot's `preview` names the latest voxel " +
+      'preview {rev, stage, resolution, count, encoding, bytes, url}: a new `rev` says new voxels are known; ' +
+      'fetch them from `url` (GET /api/tasks/{id}/preview). ' +
       'The current state is always sent first (also after a reconnect with ' +
       'Last-Event-ID); a comment heartbeat at least every 15 s; the stream ends after completed or failed. ' +
       'A cancelled task ends with `failed` {http_status: 409, error: "Task cancelled", error_code: "task_cancelled", ' +

@@ -85,7 +85,7 @@ export class TaskViewDto {
   @ApiPropertyOptional({
     type: TaskPreviewDto,
     description:
-      'processing: the latest voxel preview, once the engine sent one (also the SSE `preview` event)',
+      'processing: the latest voxel preview, once the engine sent one (a new `rev`: new voxels at `url`)',
   })
   preview?: TaskPreviewDto;
   @ApiPropertyOptional({

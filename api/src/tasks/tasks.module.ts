@@ -18,6 +18,7 @@ import { TaskQueueService } from './queue/task-queue.service';
 import { RunningJobsService } from './jobs/running-jobs.service';
 import { PreviewStore } from './state/preview-store.service';
 import { TaskStore } from './state/task-store.service';
+import { TaskSseMessages } from './stream/task-sse-messages';
 import { TaskStreamService } from './stream/task-stream.service';
 import { StatusController } from './status.controller';
 import { WorkerRegistry } from './workers/worker-registry.service';
@@ -58,6 +59,8 @@ import { WorkerRegistry } from './workers/worker-registry.service';
     { provide: RESERVATION_GRACE, useValue: RESERVATION_GRACE_MS },
     JobDurationsService,
     TaskEventsService,
+    // One per process: the SSE messages every stream of a task event shares.
+    { provide: TaskSseMessages, useFactory: () => new TaskSseMessages() },
     TaskStreamService,
     QueuePositionsService,
     RunningJobsService,

@@ -6,7 +6,14 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ApiError } from '../../common/api-error';
 import { SAMPLES_DIR } from '../../../test/support/env';
-import { type NormalisedImage, inspectImage, normaliseImage } from './image-normaliser';
+import {
+  type NormalisedImage,
+  type SharpFactory,
+  decodeImage,
+  encodePng,
+  inspectImage,
+  normaliseImage,
+} from './image-normaliser';
 
 const unsupported = (error: unknown): boolean =>
   error instanceof ApiError && error.status === 400 && error.message === 'Unsupported image format';
@@ -20,6 +27,47 @@ const refused422 =
 async function normalise(bytes: Buffer): Promise<NormalisedImage> {
   return normaliseImage(bytes, await inspectImage(bytes));
 }
+
+/** One sharp pipeline the code under test built: over what input, and which outputs it read. */
+interface Pipeline {
+  /** `upload`: the encoded bytes (reading pixels from it is a decode); `pixels`: raw, decoded. */
+  input: 'upload' | 'pixels';
+  calls: ('metadata' | 'stats' | 'toBuffer')[];
+}
+
+/** A SharpFactory that records every pipeline built through it (the seam the functions take). */
+function countingSharp(): { createSharp: SharpFactory; pipelines: Pipeline[] } {
+  const pipelines: Pipeline[] = [];
+  const createSharp: SharpFactory = (input, options) => {
+    const pipeline: Pipeline = { input: options.raw === undefined ? 'upload' : 'pixels', calls: [] };
+    pipelines.push(pipeline);
+    const instance = sharp(input, options);
+    // Each output the code reads is recorded, then answered by sharp itself (promise forms only).
+    const metadata = instance.metadata.bind(instance) as () => Promise<sharp.Metadata>;
+    const stats = instance.stats.bind(instance) as () => Promise<sharp.Stats>;
+    const toBuffer = instance.toBuffer.bind(instance) as (options?: {
+      resolveWithObject: true;
+    }) => Promise<unknown>;
+    instance.metadata = (() => {
+      pipeline.calls.push('metadata');
+      return metadata();
+    }) as typeof instance.metadata;
+    instance.stats = (() => {
+      pipeline.calls.push('stats');
+      return stats();
+    }) as typeof instance.stats;
+    instance.toBuffer = ((options?: { resolveWithObject: true }) => {
+      pipeline.calls.push('toBuffer');
+      return toBuffer(options);
+    }) as typeof instance.toBuffer;
+    return instance;
+  };
+  return { createSharp, pipelines };
+}
+
+/** Pipelines that read pixels out of the upload's encoded bytes: its decodes. */
+const decodes = (pipelines: Pipeline[]): Pipeline[] =>
+  pipelines.filter((p) => p.input === 'upload' && p.calls.some((call) => call !== 'metadata'));
 
 /** A picture with content (noise), so only the check under test can refuse it. */
 function noisy(width: number, height: number, alpha = false) {
@@ -137,5 +185,63 @@ void describe('normaliseImage', () => {
       const image = await normalise(readFileSync(join(SAMPLES_DIR, name)));
       assert.ok(image.width >= 64 && image.height >= 64, name);
     }
+  });
+
+  void it('decodes the upload once: the header from metadata, then one decode both the blankness judgement and the PNG are made from', async () => {
+    const { createSharp, pipelines } = countingSharp();
+    const upload = await noisy(300, 200, true).webp().toBuffer();
+    const header = await inspectImage(upload, createSharp);
+    assert.deepEqual(pipelines, [{ input: 'upload', calls: ['metadata'] }], 'the header decodes no pixels');
+    const decoded = await decodeImage(upload, header, createSharp);
+    assert.deepEqual(
+      {
+        width: decoded.width,
+        height: decoded.height,
+        channels: decoded.channels,
+        bytes: decoded.pixels.length,
+      },
+      { width: 300, height: 200, channels: 4, bytes: 300 * 200 * 4 },
+    );
+    const image = await encodePng(decoded, createSharp);
+    assert.equal(decodes(pipelines).length, 1, JSON.stringify(pipelines));
+    assert.deepEqual(pipelines, [
+      { input: 'upload', calls: ['metadata'] },
+      { input: 'upload', calls: ['toBuffer'] },
+      { input: 'pixels', calls: ['stats'] },
+      { input: 'pixels', calls: ['toBuffer'] },
+    ]);
+    // The PNG holds the decoded pixels themselves.
+    const back = await sharp(image.png).raw().toBuffer({ resolveWithObject: true });
+    assert.equal(back.info.channels, 4);
+    assert.ok(back.data.equals(decoded.pixels));
+  });
+
+  void it('normaliseImage decodes once too; a blank or undecodable picture is refused by that one decode, with no PNG made', async () => {
+    const cases: [Buffer, (error: unknown) => boolean, number][] = [
+      [await noisy(256, 256).jpeg().toBuffer(), () => true, 2],
+      [await solid(256, 256).png().toBuffer(), refused422('No object found in the image'), 1],
+      [(await noisy(256, 256).png().toBuffer()).subarray(0, 2000), unsupported, 0],
+    ];
+    for (const [upload, refused, pixelPipelines] of cases) {
+      const header = await inspectImage(upload);
+      const { createSharp, pipelines } = countingSharp();
+      if (pixelPipelines === 2) await normaliseImage(upload, header, createSharp);
+      else await assert.rejects(normaliseImage(upload, header, createSharp), refused);
+      assert.equal(decodes(pipelines).length, 1, JSON.stringify(pipelines));
+      assert.equal(
+        pipelines.filter((p) => p.input === 'pixels').length,
+        pixelPipelines,
+        JSON.stringify(pipelines),
+      );
+    }
+  });
+
+  void it('orients and scales in that one decode (EXIF 6, 4096 px: 1024 x 2048 pixels)', async () => {
+    const upload = await noisy(4096, 2048).jpeg().withMetadata({ orientation: 6 }).toBuffer();
+    const { createSharp, pipelines } = countingSharp();
+    const decoded = await decodeImage(upload, await inspectImage(upload), createSharp);
+    assert.deepEqual([decoded.width, decoded.height, decoded.channels], [1024, 2048, 3]);
+    assert.deepEqual(decoded.header, { format: 'jpeg', width: 4096, height: 2048 });
+    assert.equal(decodes(pipelines).length, 1);
   });
 });

@@ -1,5 +1,5 @@
 import sharp from 'sharp';
-import { ApiError } from '../../common/api-error';
+import { ApiError, ErrorMessage } from '../../common/api-error';
 
 /** Formats accepted, judged by decoding the bytes (never by the name or Content-Type). */
 export const ACCEPTED_FORMATS = ['jpeg', 'png', 'webp'] as const;
@@ -18,33 +18,67 @@ const FLAT_CHANNEL_STDEV = 1;
 /** What an upload's header says: read without decoding the pixels. */
 export interface ImageHeader {
   format: (typeof ACCEPTED_FORMATS)[number];
+  /** Stored size in pixels, before EXIF orientation. */
   width: number;
   height: number;
 }
 
+/**
+ * An upload decoded once (decodeImage): its header and its pixels as the engine will get them,
+ * EXIF orientation applied and scaled to at most MAX_SIDE_PX a side. Everything after the decode
+ * (the blankness judgement, the PNG for the engine) is made from these pixels, never from the
+ * upload's bytes again.
+ */
+export interface DecodedImage {
+  header: ImageHeader;
+  /**
+   * Raw pixels, row-major, `channels` 8-bit samples per pixel: 1 grey, 2 grey + alpha, 3 sRGB,
+   * 4 sRGB + alpha (at most 2048 × 2048 × 4 bytes, 16 MiB).
+   */
+  pixels: Buffer;
+  /** Size in pixels after orientation and scaling. */
+  width: number;
+  height: number;
+  channels: 1 | 2 | 3 | 4;
+}
+
+/** The PNG the engine gets, and the sizes the request log names. */
 export interface NormalisedImage {
   png: Buffer;
   format: ImageHeader['format'];
+  /** The upload's stored size in pixels. */
   inputWidth: number;
   inputHeight: number;
+  /** The PNG's size in pixels (oriented, at most MAX_SIDE_PX a side). */
   width: number;
   height: number;
 }
 
+/**
+ * Makes a sharp pipeline: `sharp` itself in the product; a test passes a wrapper to count the
+ * pipelines built over the upload's bytes (decodes) and over decoded pixels.
+ */
+export type SharpFactory = (input: Buffer, options: sharp.SharpOptions) => sharp.Sharp;
+
+const productSharp: SharpFactory = (input, options) => sharp(input, options);
+
 const DECODE_OPTIONS: sharp.SharpOptions = { limitInputPixels: MAX_INPUT_PIXELS, failOn: 'error', pages: 1 };
 
-const unsupported = (): ApiError => new ApiError('unsupported_image');
+const unsupported = (): ApiError => new ApiError(400, ErrorMessage.unsupportedImage);
 
 /**
- * Reads the upload's header only (cheap, no pixel decoding), so it can run before a queue slot
- * is taken. Throws ApiError 400 "Unsupported image format" for anything that is not a JPEG, PNG
- * or WebP header, or claims more than MAX_INPUT_PIXELS (a decompression bomb); 422 "Image too
- * small, min 64x64" for a picture under MIN_SIDE_PX on a side.
+ * Reads the upload's header only (sharp's metadata: no pixel decoding). Throws ApiError 400
+ * "Unsupported image format" for anything that is not a JPEG, PNG or WebP header, or claims more
+ * than MAX_INPUT_PIXELS (a decompression bomb); 422 "Image too small, min 64x64" for a picture
+ * under MIN_SIDE_PX on a side.
  */
-export async function inspectImage(bytes: Buffer): Promise<ImageHeader> {
+export async function inspectImage(
+  bytes: Buffer,
+  createSharp: SharpFactory = productSharp,
+): Promise<ImageHeader> {
   let metadata: sharp.Metadata;
   try {
-    metadata = await sharp(bytes, DECODE_OPTIONS).metadata();
+    metadata = await createSharp(bytes, DECODE_OPTIONS).metadata();
   } catch {
     throw unsupported();
   }
@@ -52,72 +86,78 @@ export async function inspectImage(bytes: Buffer): Promise<ImageHeader> {
   if (format === undefined || !metadata.width || !metadata.height) throw unsupported();
   if (metadata.width * metadata.height > MAX_INPUT_PIXELS) throw unsupported();
   if (metadata.width < MIN_SIDE_PX || metadata.height < MIN_SIDE_PX) {
-    throw new ApiError('image_too_small');
+    throw new ApiError(422, ErrorMessage.imageTooSmall);
   }
   return { format, width: metadata.width, height: metadata.height };
 }
 
-/** Longest side of the thumbnail refuseBlank judges (cheap: JPEG and WebP shrink while decoding). */
-export const BLANK_CHECK_SIDE_PX = 256;
-
 /**
- * Refuses a blank upload (fully transparent, or one flat colour) before a queue slot is taken,
- * from a thumbnail of at most BLANK_CHECK_SIDE_PX a side, so a blank picture sent while the
- * queue is full gets its own 422, not 503. A thumbnail keeps the share of a picture an object
- * covers, so its spread is the full picture's for any object the engine could model (16 px or
- * more at 2048 px, at least 2 px here); normaliseImage checks the full picture again.
- * Throws ApiError 422 "No object found in the image"; 400 "Unsupported image format" when the
- * pixels do not decode (truncated, corrupt).
+ * Decodes an upload whose header inspectImage passed, once: first frame of an animation, EXIF
+ * orientation applied, at most MAX_SIDE_PX a side, alpha kept, into raw 8-bit pixels; then judges
+ * them. Throws ApiError 400 "Unsupported image format" when the pixels do not decode (truncated,
+ * corrupt); 422 "No object found in the image" for a blank picture: fully transparent, or one
+ * flat colour (every channel flat), which the engine could only refuse after a queue wait.
+ * The blankness judgement reads the decoded pixels (sharp's stats over them: no second decode).
  */
-export async function refuseBlank(bytes: Buffer): Promise<void> {
-  let thumbnail: { data: Buffer; info: sharp.OutputInfo };
-  let stats: sharp.Stats;
+export async function decodeImage(
+  bytes: Buffer,
+  header: ImageHeader,
+  createSharp: SharpFactory = productSharp,
+): Promise<DecodedImage> {
+  let decoded: { data: Buffer; info: sharp.OutputInfo };
   try {
-    thumbnail = await sharp(bytes, DECODE_OPTIONS)
-      .resize({
-        width: BLANK_CHECK_SIDE_PX,
-        height: BLANK_CHECK_SIDE_PX,
-        fit: 'inside',
-        withoutEnlargement: true,
-      })
-      .png({ compressionLevel: 0 })
+    decoded = await createSharp(bytes, DECODE_OPTIONS)
+      .rotate()
+      .resize({ width: MAX_SIDE_PX, height: MAX_SIDE_PX, fit: 'inside', withoutEnlargement: true })
+      .raw()
       .toBuffer({ resolveWithObject: true });
-    stats = await sharp(thumbnail.data).stats();
   } catch {
     throw unsupported();
   }
-  if (isBlank(stats, thumbnail.info.channels)) throw new ApiError('no_object');
+  const { width, height, channels } = decoded.info;
+  const image: DecodedImage = { header, pixels: decoded.data, width, height, channels };
+  const stats = await pixelsOf(image, createSharp).stats();
+  if (isBlank(stats, channels)) throw new ApiError(422, ErrorMessage.noObject);
+  return image;
 }
 
 /**
- * Decodes an upload whose header inspectImage passed and turns it into the PNG the engine gets:
- * first frame of an animation, EXIF orientation applied, at most 2048 px a side, alpha kept.
- * Throws ApiError 400 "Unsupported image format" when the pixels do not decode (truncated,
- * corrupt), 422 "No object found in the image" for a blank picture: fully transparent, or one
- * flat colour (every channel flat), which the engine could only refuse after a queue wait.
+ * The PNG the engine gets, encoded from the decoded pixels (no decoding of the upload). The PNG
+ * carries the pixels alone (no density or other metadata of the upload), so two uploads of the
+ * same pixels make the same PNG (the instant-repeat key, RepeatRegistry.keyOf).
  */
-export async function normaliseImage(bytes: Buffer, header: ImageHeader): Promise<NormalisedImage> {
-  let png: { data: Buffer; info: sharp.OutputInfo };
-  let stats: sharp.Stats;
-  try {
-    png = await sharp(bytes, DECODE_OPTIONS)
-      .rotate()
-      .resize({ width: MAX_SIDE_PX, height: MAX_SIDE_PX, fit: 'inside', withoutEnlargement: true })
-      .png()
-      .toBuffer({ resolveWithObject: true });
-    stats = await sharp(png.data).stats();
-  } catch {
-    throw unsupported();
-  }
-  if (isBlank(stats, png.info.channels)) throw new ApiError('no_object');
+export async function encodePng(
+  image: DecodedImage,
+  createSharp: SharpFactory = productSharp,
+): Promise<NormalisedImage> {
+  const png = await pixelsOf(image, createSharp).png().toBuffer();
   return {
-    png: png.data,
-    format: header.format,
-    inputWidth: header.width,
-    inputHeight: header.height,
-    width: png.info.width,
-    height: png.info.height,
+    png,
+    format: image.header.format,
+    inputWidth: image.header.width,
+    inputHeight: image.header.height,
+    width: image.width,
+    height: image.height,
   };
+}
+
+/**
+ * decodeImage then encodePng: an upload whose header inspectImage passed, as the engine's PNG
+ * (the same refusals as decodeImage). For callers that need no step between the two.
+ */
+export async function normaliseImage(
+  bytes: Buffer,
+  header: ImageHeader,
+  createSharp: SharpFactory = productSharp,
+): Promise<NormalisedImage> {
+  return encodePng(await decodeImage(bytes, header, createSharp), createSharp);
+}
+
+/** A pipeline over already decoded pixels (raw input: nothing is decoded). */
+function pixelsOf(image: DecodedImage, createSharp: SharpFactory): sharp.Sharp {
+  return createSharp(image.pixels, {
+    raw: { width: image.width, height: image.height, channels: image.channels },
+  });
 }
 
 /** Fully transparent (alpha is the last of 2 or 4 channels, all 0), or every channel flat. */

@@ -19,7 +19,7 @@ class FullAdmission {
 }
 
 function service(admission: FullAdmission): TaskIntakeService {
-  // Neither is reached: every case ends at the header, the thumbnail or admission.
+  // None is reached: every case ends at the header, the one decode or admission.
   const unused = {} as never;
   // Every preset fits (no job measured yet): the quality check passes.
   const presets = {
@@ -67,6 +67,32 @@ void describe('TaskIntakeService.submit while the queue is full (issue 11)', () 
     });
   }
 
+  void it('a picture too small (the header) or whose pixels do not decode gets its own answer, not 503, and takes no slot', async () => {
+    const noise = (width: number, height: number) =>
+      sharp({
+        create: {
+          width,
+          height,
+          channels: 3,
+          background: { r: 0, g: 0, b: 0 },
+          noise: { type: 'gaussian', mean: 128, sigma: 40 },
+        },
+      }).png();
+    const cases: [Buffer, number, string][] = [
+      [await noise(63, 200).toBuffer(), 422, ErrorMessage.imageTooSmall],
+      // A whole header, the pixels cut short: the one decode refuses it.
+      [(await noise(256, 256).toBuffer()).subarray(0, 4000), 400, ErrorMessage.unsupportedImage],
+    ];
+    for (const [bytes, status, message] of cases) {
+      const admission = new FullAdmission();
+      await assert.rejects(
+        service(admission).submit(file(bytes), {}, false, 'http://x', '127.0.0.1'),
+        (e: unknown) => e instanceof ApiError && e.status === status && e.message === message,
+      );
+      assert.equal(admission.admits, 0, message);
+    }
+  });
+
   void it('a picture with something in it reaches admission (503 Server busy)', async () => {
     const admission = new FullAdmission();
     const disc = await sharp(
@@ -84,7 +110,7 @@ void describe('TaskIntakeService.submit while the queue is full (issue 11)', () 
     assert.equal(admission.admits, 1);
   });
 
-  void it('a small object on a large canvas is not taken for blank by the thumbnail', async () => {
+  void it('a small object on a large canvas is not taken for blank', async () => {
     const admission = new FullAdmission();
     // 2048 px canvas, a 24 px square: the engine's least object (16 px) and a bit more.
     const png = await sharp({ create: { width: 2048, height: 2048, channels: 3, background: 'white' } })

@@ -14,7 +14,7 @@ import { TaskStore } from '../state/task-store.service';
 import { type GenerationOptions, parseGenerationOptions } from '../options/generation-options';
 import { QualityPresetsService } from '../options/quality-presets.service';
 import { RepeatRegistry } from '../repeats/repeat-registry';
-import { type ImageHeader, inspectImage, normaliseImage, refuseBlank } from './image-normaliser';
+import { type DecodedImage, decodeImage, encodePng, inspectImage } from './image-normaliser';
 
 /** 202's body: the task is queued (or shares an unfinished task's job). */
 export interface TaskAccepted {
@@ -39,13 +39,12 @@ export interface TaskDone {
 export type GenerateOutcome = { httpStatus: 202; body: TaskAccepted } | { httpStatus: 200; body: TaskDone };
 
 /**
- * One upload becomes one queued task (docs/design.md, HTTP contract): the image header and a
- * thumbnail are read first (400 unsupported, 422 too small or blank: no queue slot is touched,
- * so these get their own answer even while the queue is full), then a queue slot is taken
- * (503 + Retry-After when full; 429 + Retry-After when this client already holds its share)
- * before the pixels are decoded, so a full queue costs no decoding;
- * a picture refused while decoding (400, or 422 when blank) or a failed enqueue gives its slot
- * back. Then the task is stored and enqueued.
+ * One upload becomes one queued task (docs/design.md, HTTP contract): the image header is read,
+ * then the pixels are decoded once and judged (400 unsupported or undecodable, 422 too small or
+ * blank: no queue slot is touched, so these get their own answer even while the queue is full),
+ * then a queue slot is taken (503 + Retry-After when full; 429 + Retry-After when this client
+ * already holds its share) before the engine's PNG is encoded from those pixels, so a full queue
+ * costs no encoding; a failed enqueue gives its slot back. Then the task is stored and enqueued.
  */
 @Injectable()
 export class TaskIntakeService {
@@ -86,11 +85,11 @@ export class TaskIntakeService {
     // Options first: a bad field costs no decoding and no queue slot.
     const options = parseGenerationOptions(fields);
     const unavailable = await this.presets.refusal(options.quality);
-    const header = await this.inspect(file, client);
+    const image = await this.inspect(file, client);
     // A repeat needs neither the GPU nor a slot: a preset no longer offered, a full queue or a
     // used-up share refuses a job, not a repeat.
     if (unavailable)
-      return this.answerRepeatOrThrow(unavailable, file, header, client, options, wait, baseUrl);
+      return this.answerRepeatOrThrow(unavailable, file, image, client, options, wait, baseUrl);
     let state: TaskState;
     let admitted: string;
     try {
@@ -99,10 +98,10 @@ export class TaskIntakeService {
       const refusedForSlot =
         refusal instanceof ApiError && (refusal.status === 503 || refusal.status === 429);
       if (!refusedForSlot) throw refusal;
-      return this.answerRepeatOrThrow(refusal, file, header, client, options, wait, baseUrl);
+      return this.answerRepeatOrThrow(refusal, file, image, client, options, wait, baseUrl);
     }
     try {
-      const png = await this.normalise(admitted, file, header, client);
+      const png = await this.normalise(admitted, file, image, client);
       state = await this.repeatOrEnqueue(admitted, png, options);
     } catch (error) {
       // Whatever failed after the slot was taken (a refused picture, Redis), the slot goes back.
@@ -150,13 +149,13 @@ export class TaskIntakeService {
   /**
    * A request refused a job (422 a preset no longer offered, 503 full, 429 the client's share):
    * a repeat of a model still kept, or of an unfinished task, is answered all the same (it needs
-   * no GPU and no slot); otherwise, or when its picture does not decode, the refusal is thrown.
-   * Costs one decoding, which the upload rate limit bounds.
+   * no GPU and no slot); otherwise the refusal is thrown. Costs one PNG encoding of the pixels
+   * decoded before admission (no second decoding), which the upload rate limit bounds.
    */
   private async answerRepeatOrThrow(
     refusal: unknown,
     file: Express.Multer.File,
-    header: ImageHeader,
+    image: DecodedImage,
     client: string,
     options: GenerationOptions,
     wait: boolean,
@@ -166,7 +165,7 @@ export class TaskIntakeService {
     const taskId = randomUUID();
     let png: Buffer;
     try {
-      png = await this.normalise(taskId, file, header, client);
+      png = await this.normalise(taskId, file, image, client);
     } catch {
       throw refusal;
     }
@@ -237,27 +236,28 @@ export class TaskIntakeService {
     return state;
   }
 
-  /** The upload's header and blankness (image-normaliser's rules), before any queue slot is taken. */
-  private async inspect(file: Express.Multer.File, client: string): Promise<ImageHeader> {
+  /**
+   * The upload's header, then its pixels decoded once and judged blank or not (image-normaliser's
+   * rules), before any queue slot is taken. Later steps use the decoded pixels, never the bytes.
+   */
+  private async inspect(file: Express.Multer.File, client: string): Promise<DecodedImage> {
     try {
-      const header = await inspectImage(file.buffer);
-      await refuseBlank(file.buffer);
-      return header;
+      return await decodeImage(file.buffer, await inspectImage(file.buffer));
     } catch (error) {
       this.logger.log(`request received bytes=${file.size} client=${client}: refused (${describe(error)})`);
       throw error;
     }
   }
 
-  /** The upload as a PNG (image-normaliser's rules). */
+  /** The engine's PNG, encoded from the pixels inspect decoded (image-normaliser's encodePng). */
   private async normalise(
     taskId: string,
     file: Express.Multer.File,
-    header: ImageHeader,
+    decoded: DecodedImage,
     client: string,
   ): Promise<Buffer> {
     try {
-      const image = await normaliseImage(file.buffer, header);
+      const image = await encodePng(decoded);
       this.logger.log(
         `request received task=${taskId} bytes=${file.size} format=${image.format} ` +
           `${image.inputWidth}x${image.inputHeight} -> ${image.width}x${image.height} client=${client}`,
@@ -265,7 +265,7 @@ export class TaskIntakeService {
       return image.png;
     } catch (error) {
       this.logger.log(
-        `request received task=${taskId} bytes=${file.size} format=${header.format} client=${client}: ` +
+        `request received task=${taskId} bytes=${file.size} format=${decoded.header.format} client=${client}: ` +
           `refused (${describe(error)})`,
       );
       throw error;

@@ -10,6 +10,7 @@ import type { TaskEvent } from '../events/task-event';
 import type { TaskEventsService, TaskListener } from '../events/task-events.service';
 import type { TaskRecord, TaskState, TaskStatus } from '../state/task-snapshot';
 import type { TaskStore } from '../state/task-store.service';
+import { TaskSseMessages, type TaskViewSerialiser, serialiseTaskView } from './task-sse-messages';
 import { SSE_RETRY_MS, type TaskStreamAnswer, TaskStreamService } from './task-stream.service';
 
 const ID = '3f0c2a4e-8d1b-4c6e-9a7f-2b5d8e1c4a90';
@@ -37,7 +38,8 @@ class FakeTaskStore implements Pick<TaskStore, 'require' | 'get'> {
     const gate = this.gate;
     this.gate = undefined;
     if (gate) await gate;
-    return taskId === ID ? this.current : undefined;
+    // A copy, as a Redis read parses a new object each time.
+    return taskId === ID && this.current !== undefined ? structuredClone(this.current) : undefined;
   }
 }
 
@@ -58,13 +60,26 @@ class FakeTaskEvents implements Pick<TaskEventsService, 'subscribe'> {
 function setup(heartbeatS = '15') {
   const store = new FakeTaskStore();
   const events = new FakeTaskEvents();
+  /** Every call of the serialiser: which record, for which base URL. */
+  const serialised: { record: TaskRecord; baseUrl: string }[] = [];
+  const counting: TaskViewSerialiser = (record, baseUrl) => {
+    serialised.push({ record, baseUrl });
+    return serialiseTaskView(record, baseUrl);
+  };
   const service = new TaskStreamService(
     loadConfig({ SSE_HEARTBEAT_S: heartbeatS }, '/'),
     store,
     events,
     new Clock(),
+    new TaskSseMessages(counting),
   );
-  return { store, events, service };
+  return { store, events, service, serialised };
+}
+
+/** An event's `data`, which the stream hands Nest as the JSON string it writes. */
+function dataOf(message: MessageEvent): Record<string, unknown> {
+  assert.equal(typeof message.data, 'string', 'data is serialised before Nest gets it');
+  return JSON.parse(message.data as string) as Record<string, unknown>;
 }
 
 /** Collects what the stream emits until it completes, errors, or stop() is called. */
@@ -111,7 +126,13 @@ void describe('TaskStreamService', () => {
         id: '3',
         type: 'queued',
         retry: SSE_RETRY_MS,
-        data: { task_id: ID, status: 'queued', position: 1, created_at: 'c', updated_at: 'u' },
+        data: JSON.stringify({
+          task_id: ID,
+          status: 'queued',
+          position: 1,
+          created_at: 'c',
+          updated_at: 'u',
+        }),
       },
     ]);
     events.publish(state(3, 'queued', { position: 1 }));
@@ -128,7 +149,7 @@ void describe('TaskStreamService', () => {
         ['5', 'completed', undefined],
       ],
     );
-    const done = read.messages[2].data as Record<string, unknown>;
+    const done = dataOf(read.messages[2]);
     assert.equal(done['model_url'], `${BASE}/static/${ID}.glb`, 'URLs absolute for this reader');
     assert.equal(read.completed(), true);
     assert.equal(events.listeners.size, 0, 'listener dropped on completion');
@@ -242,7 +263,7 @@ void describe('TaskStreamService', () => {
     assert.equal((read.failed() as ApiError).status, 404);
   });
 
-  void it('follows a state naming a new preview with a `preview` event of the same id, once per rev', async () => {
+  void it('announces a preview in the snapshot alone: no `preview` event, the view names its URL', async () => {
     const { store, events, service } = setup();
     const preview = (rev: number): TaskRecord['preview'] => ({
       rev,
@@ -262,20 +283,73 @@ void describe('TaskStreamService', () => {
       read.messages.map((m) => [m.id, m.type]),
       [
         ['7', 'processing'],
-        ['7', 'preview'],
         ['8', 'processing'],
         ['9', 'processing'],
-        ['9', 'preview'],
         ['10', 'completed'],
       ],
     );
-    assert.deepEqual(read.messages[4].data, {
-      task_id: ID,
+    assert.deepEqual(dataOf(read.messages[0])['preview'], {
+      ...preview(1),
+      url: `${BASE}/api/tasks/${ID}/preview?rev=1`,
+    });
+    assert.deepEqual(dataOf(read.messages[2])['preview'], {
       ...preview(2),
       url: `${BASE}/api/tasks/${ID}/preview?rev=2`,
     });
-    const view = read.messages[0].data as Record<string, unknown>;
-    assert.deepEqual(view['preview'], { ...preview(1), url: `${BASE}/api/tasks/${ID}/preview?rev=1` });
     assert.equal(read.completed(), true);
+  });
+
+  void it('serialises a published event once per base URL, however many streams send it', async (t) => {
+    const { store, events, service, serialised } = setup();
+    const OTHER = 'http://192.168.1.20:3000';
+    store.current = state(1, 'processing', { progress: 0 });
+    const streams: ReturnType<typeof collect>[] = [];
+    t.after(() => streams.forEach((read) => read.stop()));
+    for (let i = 0; i < 50; i++) {
+      streams.push(collect(eventsOf(await service.open(ID, undefined, i % 5 === 0 ? OTHER : BASE))));
+    }
+    await tick();
+    // The current state is read for each stream on its own: one serialisation each.
+    assert.equal(serialised.length, 50);
+    const published = [2, 3, 4].map((seq) =>
+      state(seq, 'processing', {
+        progress: seq * 10,
+        preview: { rev: seq, stage: 'geometry', resolution: 64, count: 3, encoding: 'xyz8', bytes: 9 },
+      }),
+    );
+    for (const event of published) events.publish(event);
+    const fannedOut = serialised.slice(50);
+    assert.equal(fannedOut.length, published.length * 2, '3 events × 2 base URLs, not × 50 streams');
+    for (const event of published) {
+      assert.deepEqual(
+        fannedOut
+          .filter((s) => s.record.progress === event.record.progress)
+          .map((s) => s.baseUrl)
+          .sort(),
+        [BASE, OTHER].sort(),
+      );
+    }
+    for (const [index, read] of streams.entries()) {
+      const baseUrl = index % 5 === 0 ? OTHER : BASE;
+      assert.deepEqual(
+        read.messages.map((m) => [m.id, m.type]),
+        [
+          ['1', 'processing'],
+          ['2', 'processing'],
+          ['3', 'processing'],
+          ['4', 'processing'],
+        ],
+      );
+      const last = dataOf(read.messages[3]);
+      assert.equal(last['progress'], 40);
+      assert.equal(
+        (last['preview'] as Record<string, unknown>)['url'],
+        `${baseUrl}/api/tasks/${ID}/preview?rev=4`,
+        'URLs absolute for this reader',
+      );
+      // The very message object of the other streams with this base URL: shared, not rebuilt.
+      const peer = streams[index % 5 === 0 ? 0 : 1];
+      assert.equal(read.messages[3], peer.messages[3]);
+    }
   });
 });

@@ -4,9 +4,10 @@ import { ApiError } from '../../common/api-error';
 import { Clock } from '../../common/clock';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config';
 import { TaskEventsService } from '../events/task-events.service';
-import { isTerminal, toPreviewView, toTaskView, type TaskState } from '../state/task-snapshot';
+import { isTerminal, type TaskState } from '../state/task-snapshot';
 import { TaskStore } from '../state/task-store.service';
 import { SseCursor } from './sse-cursor';
+import { TaskSseMessages } from './task-sse-messages';
 
 /** Client reconnect delay announced in the stream (ms), with its first event. */
 export const SSE_RETRY_MS = 3000;
@@ -20,7 +21,9 @@ export type TaskStreamAnswer = { kind: 'events'; events: Observable<MessageEvent
 
 /**
  * One task's Server-Sent Events (docs/design.md, GET /api/status/{id}) as an Observable for
- * Nest's @Sse(): each event has `id` = the task's seq, `type` = its status, `data` = its view.
+ * Nest's @Sse(): each event has `id` = the task's seq, `type` = its status, `data` = its view as
+ * JSON (a string: TaskSseMessages serialises a published event once for all the streams that
+ * share its base URL, and Nest writes a string as it is).
  * The current state goes out first (also on a reconnect with Last-Event-ID), then only newer
  * changes; a comment heartbeat every SSE_HEARTBEAT_S, which also re-reads the state so a change
  * lost with a Redis reconnect is caught up; the stream completes after a terminal event. A
@@ -28,10 +31,8 @@ export type TaskStreamAnswer = { kind: 'events'; events: Observable<MessageEvent
  * Last-Event-ID still gets the terminal event once, so late viewers and curl see the result.
  * Unsubscribing (the client went away) drops the listener and the heartbeat.
  *
- * Previews: after a status event whose snapshot names a preview this stream has not sent yet
- * (a new `rev`), a `preview` event follows with the same id and the preview's figures and URL as
- * data (the voxels are fetched from there). So a stream (re)opened on a processing task gets the
- * latest preview right after the current state; a terminal state sends none (the model is there).
+ * Previews are announced by the snapshot alone: a processing task's `preview` field names the
+ * latest voxel preview and its URL (no event of its own).
  */
 @Injectable()
 export class TaskStreamService {
@@ -40,6 +41,7 @@ export class TaskStreamService {
     @Inject(TaskStore) private readonly tasks: Pick<TaskStore, 'require' | 'get'>,
     @Inject(TaskEventsService) private readonly events: Pick<TaskEventsService, 'subscribe'>,
     private readonly clock: Clock,
+    @Inject(TaskSseMessages) private readonly messages: TaskSseMessages,
   ) {}
 
   /**
@@ -63,29 +65,12 @@ export class TaskStreamService {
       const pending: TaskState[] = [];
       let ready = false;
       let first = true;
-      let previewRev = 0;
       const send = (state: TaskState): void => {
         if (subscriber.closed || !cursor.accept(state.seq)) return;
-        subscriber.next({
-          id: String(state.seq),
-          type: state.record.status,
-          data: toTaskView(state.record, baseUrl),
-          ...(first ? { retry: SSE_RETRY_MS } : {}),
-        });
+        const message = this.messages.message(state, baseUrl);
+        subscriber.next(first ? { ...message, retry: SSE_RETRY_MS } : message);
         first = false;
-        if (isTerminal(state.record.status)) {
-          subscriber.complete();
-          return;
-        }
-        const preview = state.record.preview;
-        if (preview !== undefined && preview.rev !== previewRev) {
-          previewRev = preview.rev;
-          subscriber.next({
-            id: String(state.seq),
-            type: 'preview',
-            data: { task_id: taskId, ...toPreviewView(taskId, preview, baseUrl) },
-          });
-        }
+        if (isTerminal(state.record.status)) subscriber.complete();
       };
       // Subscribe before reading the current state, so nothing falls between the two.
       const unsubscribe = this.events.subscribe(taskId, (event) => {
