@@ -20,4 +20,11 @@ export const AccessControlled = (): MethodDecorator & ClassDecorator =>
         '"Unauthorized": access control is on (API_KEYS, CF_ACCESS_*) and the request has no valid API key ' +
         '(Authorization: Bearer) or Cloudflare Access token (Cf-Access-Jwt-Assertion header, CF_Authorization cookie).',
     }),
+    ApiResponse({
+      status: 403,
+      type: ErrorBodyDto,
+      description:
+        '"Cross-site request refused": a POST or DELETE carrying a Cloudflare Access token (the ambient cookie, or ' +
+        'the header Access derives from it) that another site sent (Sec-Fetch-Site cross-site, or a foreign Origin).',
+    }),
   );

@@ -22,6 +22,10 @@ export const ErrorMessage = {
   badRequest: 'Bad request',
   webAppNotBuilt: 'Web app not built',
   rangeNotSatisfiable: 'Range not satisfiable',
+  /** GET /metrics from beyond loopback (or through a proxy) while METRICS_TOKEN is unset. */
+  forbidden: 'Forbidden',
+  /** A POST/DELETE carrying a Cloudflare Access credential but sent by another site (CSRF). */
+  crossSite: 'Cross-site request refused',
 } as const;
 
 /** 413 message; it names the configured limit, e.g. "File too large, max 10MB". */
