@@ -475,7 +475,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, root = process.
     gpus: gpusVar(env, role),
     storage: storageVar(env),
     instantRepeats: boolVar(env, 'INSTANT_REPEATS', true),
-    logMaxBytes: Math.round(numberVar(env, 'LOG_MAX_MB', 200, 1, 1_000_000) * 1024 * 1024),
+    logMaxBytes: Math.round(numberVar(env, 'LOG_MAX_MB', 200, 0.01, 1_000_000) * 1024 * 1024),
   };
 }
 
