@@ -2,6 +2,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
 import { docsContentSecurityPolicy, securityHeaders } from './common/security-headers';
 import type { AppConfig } from './config/app-config';
+import { modelCors } from './storage/model-cors.middleware';
 import { webAppMiddleware } from './storage/web-app.middleware';
 
 /** The OpenAPI document of the app (also written to api/openapi.json by the openapi script). */
@@ -37,6 +38,7 @@ export function buildOpenApiDocument(app: NestExpressApplication): OpenAPIObject
 
 /** Everything main.ts does to the app besides listening: shared with the tests. */
 export function configureApp(app: NestExpressApplication, config: AppConfig): void {
+  // A list of addresses and subnets only (AppConfig refuses true and hop counts); [] trusts none.
   app.set('trust proxy', config.trustProxy);
   app.disable('x-powered-by');
   // Before every route, so errors, the web app, the GLBs and Swagger UI all carry them.
@@ -44,11 +46,23 @@ export function configureApp(app: NestExpressApplication, config: AppConfig): vo
     config.storage.kind === 's3' && config.storage.publicUrl
       ? [new URL(config.storage.publicUrl).origin]
       : [];
-  app.use(securityHeaders(config.publicBaseUrl, modelOrigins));
-  app.use('/api/docs', docsContentSecurityPolicy(config.publicBaseUrl));
+  app.use(securityHeaders(modelOrigins));
+  app.use('/api/docs', docsContentSecurityPolicy());
   app.useBodyParser('json', { limit: '100kb' });
   app.useBodyParser('urlencoded', { limit: '100kb', extended: false });
-  if (config.corsOrigins.length > 0) app.enableCors({ origin: config.corsOrigins });
+  // Models load from any site; the API only from the origins CORS_ORIGINS lists (none: same-origin).
+  app.use('/static', modelCors());
+  if (config.corsOrigins.length > 0) {
+    app.enableCors((req: { url?: string }, callback) => {
+      const model = /^\/static(\/|$)/i.test(req.url ?? '');
+      callback(
+        null,
+        model
+          ? { origin: false }
+          : { origin: config.corsOrigins, exposedHeaders: ['Retry-After', 'WWW-Authenticate'] },
+      );
+    });
+  }
   app.use(webAppMiddleware(config.webDir));
   SwaggerModule.setup('api/docs', app, () => buildOpenApiDocument(app), { jsonDocumentUrl: 'api/docs-json' });
   app.enableShutdownHooks();

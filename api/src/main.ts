@@ -18,6 +18,12 @@ function modelsLocation(config: AppConfig): string {
     : config.staticDir;
 }
 
+/** Where the server listens, as a URL to quote: every interface reads "every interface". */
+function listenUrl(host: string, port: number): string {
+  if (host === '::' || host === '0.0.0.0') return `http://localhost:${port} (every interface, ${host})`;
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+
 async function bootstrap(): Promise<void> {
   let config: AppConfig;
   try {
@@ -34,7 +40,7 @@ async function bootstrap(): Promise<void> {
     process.env.CUDA_VISIBLE_DEVICES = config.gpus[0];
   }
   followSupervisor();
-  const logger = createAppLogger(config.logDir);
+  const logger = createAppLogger(config.logDir, config.logMaxBytes);
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), {
     logger,
     bodyParser: false,
@@ -65,14 +71,17 @@ async function bootstrap(): Promise<void> {
     );
     return;
   }
-  const server = await app.listen(config.port);
+  // HOST unset: every interface (Node's default), as `npm start` on a LAN has always served.
+  const server =
+    config.host === undefined ? await app.listen(config.port) : await app.listen(config.port, config.host);
   gpuWorkers.start();
   // Node's defaults never cut a long ?wait=true answer (server.timeout is 0); they only bound
   // how long a client may take to send its request (requestTimeout 300 s, headers 60 s).
   const address = server.address();
   const port = typeof address === 'object' && address !== null ? address.port : config.port;
+  const host = typeof address === 'object' && address !== null ? address.address : (config.host ?? '::');
   new Logger('Bootstrap').log(
-    `Kiln3D api listening on http://localhost:${port} (engine ${config.inferenceEngine}, ` +
+    `Kiln3D api listening on ${listenUrl(host, port)} (engine ${config.inferenceEngine}, ` +
       `redis ${config.redisUrl.replace(/\/\/[^@]*@/, '//***@')}, models ${modelsLocation(config)})`,
   );
 }

@@ -13,5 +13,5 @@ export const AccessControlled = (): MethodDecorator & ClassDecorator =>
     ApiBearerAuth('api-key'),
     ApiSecurity('cf-access-header'),
     ApiCookieAuth('cf-access-cookie'),
-    ApiErrorResponses('unauthorized'),
+    ApiErrorResponses('unauthorized', 'cross_site_request'),
   );

@@ -5,19 +5,27 @@ import { after, before, describe, it } from 'node:test';
 import { AccessIssuer } from '../../test/support/access-issuer';
 import { ApiError, ErrorMessage } from '../common/api-error';
 import { loadConfig } from '../config/app-config';
-import { AccessService, BEARER_CHALLENGE } from './access.service';
+import { AccessService, BEARER_CHALLENGE, sameSite } from './access.service';
 import { apiKeyMatches, bearerToken } from './api-keys';
 
 const KEY = 'family-key-0123456789abcdef';
 const OTHER_KEY = 'second-key-0123456789abcdef';
 
-/** The service's verdict: 'pass', or the 401's WWW-Authenticate ('' when none). */
-async function verdict(service: AccessService, headers: IncomingHttpHeaders): Promise<string> {
+/** The service's verdict: 'pass', 'cross-site' (403), or the 401's WWW-Authenticate ('' when none). */
+async function verdict(
+  service: AccessService,
+  headers: IncomingHttpHeaders,
+  method = 'GET',
+): Promise<string> {
   try {
-    await service.check(headers);
+    await service.check({ method, headers });
     return 'pass';
   } catch (error) {
     assert.ok(error instanceof ApiError, String(error));
+    if (error.status === 403) {
+      assert.equal(error.message, ErrorMessage.crossSite);
+      return 'cross-site';
+    }
     assert.deepEqual([error.status, error.message], [401, ErrorMessage.unauthorized]);
     return error.headers['WWW-Authenticate'] ?? '';
   }
@@ -51,7 +59,8 @@ void describe('AccessService', () => {
   });
   after(() => issuer.stop());
 
-  const service = (env: Record<string, string>): AccessService => new AccessService(loadConfig(env, '/x'));
+  const service = (env: Record<string, string>): AccessService =>
+    new AccessService(loadConfig(env, '/x'), issuer.fetchKeys);
 
   void it('is off by default: every request passes', async () => {
     const off = service({});
@@ -82,10 +91,11 @@ void describe('AccessService', () => {
     assert.equal(await verdict(access, { cookie: `theme=dark; CF_Authorization=${token}; other=1` }), 'pass');
   });
 
-  void it('Cloudflare Access: missing, expired, wrong-audience, wrong-issuer, foreign-key or malformed tokens are 401 (no Bearer challenge)', async () => {
+  void it('Cloudflare Access: missing, expired, exp-less, wrong-audience, wrong-issuer, foreign-key or malformed tokens are 401 (no Bearer challenge)', async () => {
     const access = service(issuer.env());
     const tokens = [
       await issuer.token({ expiresInS: -3600 }),
+      await issuer.token({ expiresInS: null }),
       await issuer.token({ audience: 'another-application-aud' }),
       await issuer.token({ issuer: 'https://other-team.cloudflareaccess.com' }),
       await issuer.token({ foreignKey: true }),
@@ -122,7 +132,7 @@ void describe('AccessService', () => {
   void it('signing keys that cannot be fetched mean 401, not an error', async () => {
     for (const certsUrl of [
       issuer.certsUrl.replace('/certs', '/missing'),
-      'http://127.0.0.1:9/cdn-cgi/access/certs',
+      'https://127.0.0.1:9/cdn-cgi/access/certs',
     ]) {
       const unreachable = service({ ...issuer.env(), CF_ACCESS_CERTS_URL: certsUrl });
       assert.equal(
@@ -139,5 +149,67 @@ void describe('AccessService', () => {
     for (let i = 0; i < 5; i++)
       assert.equal(await verdict(access, { 'cf-access-jwt-assertion': await issuer.token() }), 'pass');
     assert.equal(issuer.certsRequests - before, 1);
+  });
+
+  void it('cross-site: a POST or DELETE passing by an Access token (header or cookie) is 403 unless this site sent it', async () => {
+    const access = service({ ...issuer.env(), API_KEYS: KEY, PUBLIC_BASE_URL: 'https://3d.example.com' });
+    const token = await issuer.token();
+    for (const credential of [
+      { 'cf-access-jwt-assertion': token },
+      { cookie: `CF_Authorization=${token}` },
+    ]) {
+      for (const method of ['POST', 'DELETE']) {
+        const at = (headers: IncomingHttpHeaders): Promise<string> =>
+          verdict(access, { ...credential, host: '3d.example.com', ...headers }, method);
+        assert.equal(
+          await at({ 'sec-fetch-site': 'cross-site', origin: 'https://evil.example' }),
+          'cross-site',
+        );
+        assert.equal(await at({ origin: 'https://evil.example' }), 'cross-site', 'no Sec-Fetch-Site');
+        assert.equal(await at({ origin: 'null' }), 'cross-site', 'a sandboxed frame');
+        assert.equal(await at({ 'sec-fetch-site': 'same-origin', origin: 'https://3d.example.com' }), 'pass');
+        assert.equal(await at({ origin: 'https://3d.example.com' }), 'pass', 'Origin = PUBLIC_BASE_URL');
+        assert.equal(await at({}), 'pass', 'no browser (curl, a service token)');
+      }
+      assert.equal(
+        await verdict(access, { ...credential, 'sec-fetch-site': 'cross-site' }, 'GET'),
+        'pass',
+        'a GET changes nothing',
+      );
+    }
+    assert.equal(
+      await verdict(access, { authorization: `Bearer ${KEY}`, 'sec-fetch-site': 'cross-site' }, 'POST'),
+      'pass',
+      'an API key is no ambient credential',
+    );
+  });
+
+  void it('cross-site: with access control off, a POST carrying an Access cookie from another site is still 403', async () => {
+    const off = service({});
+    const cookie = `CF_Authorization=${await issuer.token()}`;
+    assert.equal(await verdict(off, { cookie, 'sec-fetch-site': 'cross-site' }, 'POST'), 'cross-site');
+    assert.equal(await verdict(off, { cookie, 'sec-fetch-site': 'same-origin' }, 'POST'), 'pass');
+    assert.equal(
+      await verdict(off, { 'sec-fetch-site': 'cross-site' }, 'POST'),
+      'pass',
+      'no credential, nothing to forge',
+    );
+  });
+});
+
+void describe('sameSite', () => {
+  void it('believes Sec-Fetch-Site first, then Origin against PUBLIC_BASE_URL or the Host header', () => {
+    const base = 'https://3d.example.com';
+    assert.equal(sameSite({ 'sec-fetch-site': 'same-site', origin: 'https://evil.example' }, base), true);
+    assert.equal(sameSite({ 'sec-fetch-site': 'none' }, base), true);
+    assert.equal(sameSite({ 'sec-fetch-site': 'cross-site', origin: base }, base), false);
+    assert.equal(sameSite({ origin: 'http://192.168.1.20:8000', host: '192.168.1.20:8000' }, base), true);
+    assert.equal(sameSite({ origin: 'http://192.168.1.20:8001', host: '192.168.1.20:8000' }, base), false);
+    assert.equal(
+      sameSite({ origin: 'https://3d.example.com.evil.example', host: '3d.example.com' }, base),
+      false,
+    );
+    assert.equal(sameSite({ origin: 'file://', host: '3d.example.com' }, undefined), false);
+    assert.equal(sameSite({}, undefined), true);
   });
 });

@@ -1,5 +1,7 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { parseCookie } from 'cookie';
+import type { Request } from 'express';
+import type { FetchImplementation } from 'jose';
 import type { IncomingHttpHeaders } from 'node:http';
 import { ApiError } from '../common/api-error';
 import { APP_CONFIG, type AccessConfig, type AppConfig } from '../config/app-config';
@@ -9,6 +11,17 @@ import { CF_ACCESS_COOKIE, CF_ACCESS_HEADER, CloudflareAccessVerifier } from './
 /** The challenge of a 401 while API keys are on (RFC 6750); realm names the service. */
 export const BEARER_CHALLENGE = 'Bearer realm="kiln3d"';
 
+/** Injection token: how the Access key set is fetched (unset: the global fetch). Tests provide one. */
+export const ACCESS_KEYS_FETCH = Symbol('ACCESS_KEYS_FETCH');
+
+/** What check() reads of a request. */
+export type AccessRequest = Pick<Request, 'method' | 'headers'>;
+
+/** Methods that change nothing, so a request another site makes with them gains it nothing. */
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+/** Sec-Fetch-Site values of a request this site (or the user, typing or bookmarking) made. */
+const SAME_SITE_FETCHES = new Set(['same-origin', 'same-site', 'none']);
+
 /**
  * Optional access control of POST /api/generate and the task routes (docs/design.md, Operations):
  * off unless API_KEYS or CF_ACCESS_TEAM_DOMAIN + CF_ACCESS_AUD are set. A request passes with
@@ -16,6 +29,13 @@ export const BEARER_CHALLENGE = 'Bearer realm="kiln3d"';
  * `Cf-Access-Jwt-Assertion` header (what Access adds at the edge) or the `CF_Authorization`
  * cookie (what a browser under Access sends); with both modes on, either passes. Otherwise 401
  * `Unauthorized`, with `WWW-Authenticate: Bearer realm="kiln3d"` when API keys are on.
+ *
+ * Cross-site request forgery: an Access credential is ambient (the browser sends the cookie with
+ * any request to the host, and Access at the edge turns that cookie into the header), so a
+ * POST or DELETE that passes by it, or carries one while access control is off, must come from
+ * this site: 403 `Cross-site request refused` otherwise (sameSite). An API key is no ambient
+ * credential (another site cannot make a browser send an Authorization header without CORS),
+ * so a request that passes by its key is not checked.
  */
 @Injectable()
 export class AccessService {
@@ -24,10 +44,17 @@ export class AccessService {
   private readonly cloudflare: CloudflareAccessVerifier | undefined;
   private lastKeysetWarning = 0;
 
-  constructor(@Inject(APP_CONFIG) config: AppConfig) {
+  private readonly publicOrigin: string | undefined;
+
+  constructor(
+    @Inject(APP_CONFIG) config: AppConfig,
+    @Optional() @Inject(ACCESS_KEYS_FETCH) fetchKeys?: FetchImplementation,
+  ) {
     this.access = config.access;
+    this.publicOrigin = config.publicBaseUrl === undefined ? undefined : new URL(config.publicBaseUrl).origin;
     const cloudflare = config.access?.cloudflare;
-    this.cloudflare = cloudflare === undefined ? undefined : new CloudflareAccessVerifier(cloudflare);
+    this.cloudflare =
+      cloudflare === undefined ? undefined : new CloudflareAccessVerifier(cloudflare, fetchKeys);
   }
 
   /** Is access control on at all? */
@@ -35,27 +62,47 @@ export class AccessService {
     return this.access !== undefined;
   }
 
-  /** Lets the request through, or throws ApiError 401 (see the class). */
-  async check(headers: IncomingHttpHeaders): Promise<void> {
+  /** Lets the request through, or throws ApiError 401 or 403 (see the class). */
+  async check(req: AccessRequest): Promise<void> {
+    const { headers } = req;
     const access = this.access;
-    if (access === undefined) return;
+    if (access === undefined) {
+      // Access may still guard the hostname at the edge: its credential is ambient all the same.
+      if (accessToken(headers) !== undefined) this.refuseCrossSite(req);
+      return;
+    }
     const bearer = bearerToken(headers.authorization);
     if (access.apiKeySha256.length > 0 && bearer !== undefined && apiKeyMatches(bearer, access.apiKeySha256))
       return;
     if (this.cloudflare !== undefined) {
       const token = accessToken(headers);
       if (token !== undefined) {
+        let verified = false;
         try {
           await this.cloudflare.verify(token);
-          return;
+          verified = true;
         } catch (error) {
           this.reportRefusal(error);
+        }
+        if (verified) {
+          this.refuseCrossSite(req);
+          return;
         }
       }
     }
     throw new ApiError('unauthorized', {
       headers: access.apiKeySha256.length > 0 ? { 'WWW-Authenticate': BEARER_CHALLENGE } : {},
     });
+  }
+
+  /** Throws 403 `Cross-site request refused` for an unsafe request another site made (sameSite). */
+  private refuseCrossSite(req: AccessRequest): void {
+    if (SAFE_METHODS.has(req.method.toUpperCase()) || sameSite(req.headers, this.publicOrigin)) return;
+    this.logger.debug(
+      `Cross-site ${req.method} refused (Sec-Fetch-Site ${String(req.headers['sec-fetch-site'])}, ` +
+        `Origin ${String(req.headers.origin).slice(0, 200)})`,
+    );
+    throw new ApiError('cross_site_request');
   }
 
   /**
@@ -89,4 +136,27 @@ function accessToken(headers: IncomingHttpHeaders): string | undefined {
   if (typeof header === 'string' && header.trim() !== '') return header.trim();
   const cookie = headers.cookie === undefined ? undefined : parseCookie(headers.cookie)[CF_ACCESS_COOKIE];
   return cookie === undefined || cookie === '' ? undefined : cookie;
+}
+
+/**
+ * Did this site make the request? Sec-Fetch-Site when the browser sends it (every current one
+ * does): same-origin, same-site or none (the user's own navigation). Else the Origin header: it
+ * must be PUBLIC_BASE_URL's origin, or name the host the request was sent to (the Host header;
+ * the scheme may differ behind a TLS-terminating proxy). A request with neither is no browser's
+ * cross-site request (a browser sends at least Origin with a cross-site POST or DELETE), e.g. curl
+ * or an Access service token: it passes.
+ */
+export function sameSite(headers: IncomingHttpHeaders, publicOrigin: string | undefined): boolean {
+  const site = headers['sec-fetch-site'];
+  if (typeof site === 'string') return SAME_SITE_FETCHES.has(site.trim().toLowerCase());
+  const origin = headers.origin;
+  if (origin === undefined) return true;
+  if (origin === publicOrigin) return true;
+  try {
+    const { host, protocol } = new URL(origin);
+    return ['http:', 'https:'].includes(protocol) && host !== '' && host === headers.host?.toLowerCase();
+  } catch {
+    // "null" (a sandboxed frame, a redirect across sites) or junk: not this site.
+    return false;
+  }
 }

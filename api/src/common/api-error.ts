@@ -45,6 +45,8 @@ export const ErrorMessage = {
   badRequest: ERROR_TABLE.bad_request.message,
   webAppNotBuilt: ERROR_TABLE.web_app_not_built.message,
   rangeNotSatisfiable: ERROR_TABLE.range_not_satisfiable.message,
+  forbidden: ERROR_TABLE.forbidden.message,
+  crossSite: ERROR_TABLE.cross_site_request.message,
 } as const;
 
 /** HTTP status a cancelled task reports (in its failed snapshot and to ?wait=true callers). */

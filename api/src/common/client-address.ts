@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import type { Request } from 'express';
+import { isLoopbackAddress } from '../config/loopback';
 
 /** Express's compiled 'trust proxy' setting: is the hop-th address from the socket trusted? */
 type TrustFn = (address: string, hop: number) => boolean;
@@ -48,4 +49,23 @@ export function limitKey(address: string): string {
       : [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right];
   const network = groups.slice(0, 4).map((g) => Number.parseInt(g, 16).toString(16));
   return `${network.join(':')}::/64`;
+}
+
+/**
+ * Headers a proxy adds on the way in: a request carrying any of them was relayed (by cloudflared,
+ * nginx, ...) for someone else, whatever the socket's address says.
+ */
+export const FORWARDING_HEADERS = ['forwarded', 'x-forwarded-for', 'cf-connecting-ip', 'cf-ray'] as const;
+
+/**
+ * True when the request comes from this machine itself: the socket's peer is loopback (never a
+ * forwarded address) and no proxy relayed it (FORWARDING_HEADERS): a cloudflared on this
+ * machine connects from loopback too, but Cloudflare's edge always adds CF-Connecting-IP and
+ * X-Forwarded-For, which a visitor cannot remove.
+ */
+export function isLocalRequest(req: Pick<Request, 'headers' | 'socket'>): boolean {
+  return (
+    isLoopbackAddress(req.socket.remoteAddress) &&
+    FORWARDING_HEADERS.every((name) => req.headers[name] === undefined)
+  );
 }

@@ -79,6 +79,18 @@ export const ERROR_TABLE = {
       },
     },
   },
+  forbidden: {
+    status: 403,
+    message: 'Forbidden',
+    when: 'GET /metrics from beyond this machine (or through a proxy) while `METRICS_TOKEN` is unset',
+  },
+  cross_site_request: {
+    status: 403,
+    message: 'Cross-site request refused',
+    when:
+      'a POST or DELETE carrying a Cloudflare Access credential (the cookie, or the header Access derives ' +
+      'from it) that another site sent (`Sec-Fetch-Site: cross-site`, or a foreign `Origin`)',
+  },
   not_found: {
     status: 404,
     message: 'Not found',

@@ -1,4 +1,4 @@
-import type { RequestHandler } from 'express';
+import type { Request, RequestHandler } from 'express';
 import helmet from 'helmet';
 
 type CspDirectives = Record<string, string[]>;
@@ -43,14 +43,26 @@ export const DOCS_CSP: CspDirectives = {
   'frame-ancestors': ["'none'"],
 };
 
-/** True when browsers reach the service over https only (PUBLIC_BASE_URL says so). */
-function isHttpsOnly(publicBaseUrl: string | undefined): boolean {
-  return publicBaseUrl?.startsWith('https:') ?? false;
+/**
+ * True when this response goes out over https: a TLS connection, or a trusted proxy's
+ * X-Forwarded-Proto (req.protocol honours it only from TRUST_PROXY peers, so a stranger on plain
+ * http cannot ask for it). A LAN visitor on http://192.168.1.20:8000 of an instance whose
+ * PUBLIC_BASE_URL is https gets neither HSTS nor upgrade-insecure-requests, so the app works there.
+ */
+function overHttps(req: Request): boolean {
+  return req.protocol === 'https';
 }
 
-function withUpgrade(directives: CspDirectives, httpsOnly: boolean): CspDirectives {
-  // Upgrading requests on a plain http service (localhost, a LAN address) would break every fetch.
-  return httpsOnly ? { ...directives, 'upgrade-insecure-requests': [] } : directives;
+function withUpgrade(directives: CspDirectives, https: boolean): CspDirectives {
+  // Upgrading requests on a plain http answer (localhost, a LAN address) would break every fetch.
+  return https ? { ...directives, 'upgrade-insecure-requests': [] } : directives;
+}
+
+/** Two ready-made middlewares, one for answers over https and one for plain http, picked per request. */
+function perScheme(make: (https: boolean) => RequestHandler): RequestHandler {
+  const https = make(true);
+  const plain = make(false);
+  return (req, res, next) => (overHttps(req) ? https : plain)(req, res, next);
 }
 
 /**
@@ -58,29 +70,27 @@ function withUpgrade(directives: CspDirectives, httpsOnly: boolean): CspDirectiv
  * X-Frame-Options DENY (with frame-ancestors 'none': nothing of ours is meant to be framed),
  * Referrer-Policy strict-origin-when-cross-origin (other sites see our origin, never a share
  * page's path; no-referrer would also turn the Origin of our own POSTs into "null"), and
- * Strict-Transport-Security (180 days, subdomains) only when publicBaseUrl is https, so a plain
- * http localhost is never pinned to https. modelOrigins (the public bucket's origin, when models
- * are fetched from there) are added to connect-src.
+ * Strict-Transport-Security (180 days, subdomains) plus CSP upgrade-insecure-requests only on
+ * answers that go out over https (overHttps), so a plain http localhost or LAN address is never
+ * pinned or upgraded to https. modelOrigins (the public bucket's origin, when models are fetched
+ * from there) are added to connect-src.
  */
-export function securityHeaders(
-  publicBaseUrl: string | undefined,
-  modelOrigins: readonly string[] = [],
-): RequestHandler {
-  const httpsOnly = isHttpsOnly(publicBaseUrl);
+export function securityHeaders(modelOrigins: readonly string[] = []): RequestHandler {
   // Models in a public bucket (STORAGE_PUBLIC_URL): the viewer fetches them from that origin.
   const directives = { ...APP_CSP, 'connect-src': [...APP_CSP['connect-src'], ...modelOrigins] };
-  return helmet({
-    contentSecurityPolicy: { useDefaults: false, directives: withUpgrade(directives, httpsOnly) },
-    strictTransportSecurity: httpsOnly ? { maxAge: 15_552_000, includeSubDomains: true } : false,
-    referrerPolicy: { policy: 'strict-origin-when-cross-origin' },
-    xFrameOptions: { action: 'deny' },
-  });
+  return perScheme((https) =>
+    helmet({
+      contentSecurityPolicy: { useDefaults: false, directives: withUpgrade(directives, https) },
+      strictTransportSecurity: https ? { maxAge: 15_552_000, includeSubDomains: true } : false,
+      referrerPolicy: { policy: 'strict-origin-when-cross-origin' },
+      xFrameOptions: { action: 'deny' },
+    }),
+  );
 }
 
 /** Replaces APP_CSP with DOCS_CSP: mounted on /api/docs after securityHeaders. */
-export function docsContentSecurityPolicy(publicBaseUrl: string | undefined): RequestHandler {
-  return helmet.contentSecurityPolicy({
-    useDefaults: false,
-    directives: withUpgrade(DOCS_CSP, isHttpsOnly(publicBaseUrl)),
-  });
+export function docsContentSecurityPolicy(): RequestHandler {
+  return perScheme((https) =>
+    helmet.contentSecurityPolicy({ useDefaults: false, directives: withUpgrade(DOCS_CSP, https) }),
+  );
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { ConfigError, loadConfig } from './app-config';
+import { ConfigError, isLoopbackEntry, loadConfig, shown } from './app-config';
 
 void describe('loadConfig', () => {
   void it('has defaults that work with an empty environment', () => {
@@ -14,7 +14,10 @@ void describe('loadConfig', () => {
     assert.equal(config.retentionHours, 48);
     assert.equal(config.cleanupCron, '0 3 * * *');
     assert.equal(config.staticDir, '/srv/kiln/static');
-    assert.equal(config.trustProxy, 'loopback');
+    assert.deepEqual(config.trustProxy, ['loopback']);
+    assert.equal(config.host, undefined, 'every interface, as before');
+    assert.deepEqual(config.corsOrigins, []);
+    assert.equal(config.logMaxBytes, 200 * 1024 * 1024);
     assert.equal(config.publicBaseUrl, undefined);
     assert.equal(config.sseHeartbeatS, 15);
     assert.equal(config.inferenceReadyTimeoutS, 1200);
@@ -49,6 +52,19 @@ void describe('loadConfig', () => {
     ['CF_ACCESS_AUD', 'aud-tag-only'],
     ['CF_ACCESS_TEAM_DOMAIN', 'team.cloudflareaccess.com'],
     ['CF_ACCESS_CERTS_URL', 'http://127.0.0.1:9/certs'],
+    ['HOST', 'kiln-box'],
+    ['HOST', '300.1.1.1'],
+    ['TRUST_PROXY', 'true'],
+    ['TRUST_PROXY', '1'],
+    ['TRUST_PROXY', '2'],
+    ['TRUST_PROXY', '10.0.0.1/33'],
+    ['TRUST_PROXY', 'cloudflare'],
+    ['CORS_ORIGINS', '*'],
+    ['CORS_ORIGINS', 'https://app.example.com/path'],
+    ['CORS_ORIGINS', 'app.example.com'],
+    ['ADMIN_TOKEN', 'short'],
+    ['METRICS_TOKEN', 'has spaces in the token'],
+    ['LOG_MAX_MB', '0'],
     ['KILN_ROLE', 'gpu'],
     ['KILN_GPUS', '0,0'],
     ['KILN_GPUS', '0;1'],
@@ -86,10 +102,128 @@ void describe('loadConfig', () => {
     assert.equal(loadConfig({}).inferenceToken, undefined);
   });
 
-  void it('reads TRUST_PROXY as a hop count, a boolean or an address list', () => {
-    assert.equal(loadConfig({ TRUST_PROXY: '1' }).trustProxy, 1);
-    assert.equal(loadConfig({ TRUST_PROXY: 'false' }).trustProxy, false);
-    assert.equal(loadConfig({ TRUST_PROXY: '10.0.0.0/8' }).trustProxy, '10.0.0.0/8');
+  void it('reads TRUST_PROXY as a list of addresses, subnets and proxy-addr names; false trusts none', () => {
+    assert.deepEqual(loadConfig({ TRUST_PROXY: 'false' }).trustProxy, []);
+    assert.deepEqual(loadConfig({ TRUST_PROXY: 'none' }).trustProxy, []);
+    assert.deepEqual(loadConfig({ TRUST_PROXY: '127.0.0.2, ::1' }).trustProxy, ['127.0.0.2', '::1']);
+    const beyond = { PUBLIC_BASE_URL: 'https://3d.example.com' };
+    assert.deepEqual(loadConfig({ ...beyond, TRUST_PROXY: '10.0.0.0/8' }).trustProxy, ['10.0.0.0/8']);
+    assert.deepEqual(loadConfig({ ...beyond, TRUST_PROXY: 'loopback,uniquelocal,fd00::/8' }).trustProxy, [
+      'loopback',
+      'uniquelocal',
+      'fd00::/8',
+    ]);
+  });
+
+  void it('refuses TRUST_PROXY=true and hop counts, saying why', () => {
+    for (const value of ['true', '1', '3']) {
+      assert.throws(
+        () => loadConfig({ TRUST_PROXY: value, PUBLIC_BASE_URL: 'https://3d.example.com' }),
+        (error: unknown) =>
+          error instanceof ConfigError && /believe forwarding headers from anyone/.test(error.message),
+      );
+    }
+  });
+
+  void it('requires PUBLIC_BASE_URL once TRUST_PROXY trusts a proxy beyond loopback, naming both', () => {
+    for (const value of [
+      '10.0.0.1',
+      '172.31.87.10',
+      'uniquelocal',
+      'linklocal',
+      '127.0.0.1,192.168.1.2',
+      '::ffff:10.0.0.1',
+      '0.0.0.0/0',
+      '::/0',
+      '127.0.0.0/7',
+    ]) {
+      assert.throws(
+        () => loadConfig({ TRUST_PROXY: value }),
+        (error: unknown) =>
+          error instanceof ConfigError &&
+          error.message.startsWith('PUBLIC_BASE_URL is required when TRUST_PROXY'),
+        value,
+      );
+    }
+    for (const value of [
+      'loopback',
+      '127.0.0.1',
+      '127.0.0.0/8',
+      '::1',
+      '::1/128',
+      '::ffff:127.0.0.1',
+      'false',
+    ]) {
+      assert.doesNotThrow(() => loadConfig({ TRUST_PROXY: value }), value);
+    }
+  });
+
+  void it('tells loopback-only TRUST_PROXY entries from the rest', () => {
+    for (const entry of [
+      'loopback',
+      '127.0.0.1',
+      '127.1.2.3/16',
+      '::1',
+      '0:0:0:0:0:0:0:1',
+      '::ffff:127.0.0.1/104',
+    ])
+      assert.equal(isLoopbackEntry(entry), true, entry);
+    for (const entry of [
+      'uniquelocal',
+      '128.0.0.1',
+      '127.0.0.0/7',
+      '::1/64',
+      '::2',
+      '::ffff:127.0.0.1/96',
+      '10.0.0.1',
+    ])
+      assert.equal(isLoopbackEntry(entry), false, entry);
+  });
+
+  void it('reads HOST as an IP address or localhost', () => {
+    for (const host of ['127.0.0.1', '0.0.0.0', '::', '::1', '192.168.1.20', 'localhost'])
+      assert.equal(loadConfig({ HOST: host }).host, host);
+  });
+
+  void it('reads CORS_ORIGINS as exact origins (a trailing slash forgiven)', () => {
+    assert.deepEqual(
+      loadConfig({ CORS_ORIGINS: 'https://app.example.com/, http://localhost:4200' }).corsOrigins,
+      ['https://app.example.com', 'http://localhost:4200'],
+    );
+  });
+
+  void it('never quotes a secret in a refusal: URL credentials and queries are cut, tokens never shown', () => {
+    const secret = 'hunter2-very-secret';
+    const cases: Record<string, string>[] = [
+      { REDIS_URL: `http://:${secret}@redis:6379/0` },
+      { REDIS_URL: `redis//default:${secret}@redis` },
+      { PUBLIC_BASE_URL: `ftp://user:${secret}@example.com` },
+      { STORAGE_URL: `s3://AKIA:${secret}@Bad_Bucket/x` },
+      { STORAGE_PUBLIC_URL: `https://cdn.example.com/?token=${secret}` },
+      {
+        CF_ACCESS_TEAM_DOMAIN: 'team.cloudflareaccess.com',
+        CF_ACCESS_AUD: 'a',
+        CF_ACCESS_CERTS_URL: `http://u:${secret}@keys.example/certs`,
+      },
+      { INFERENCE_URL: `grpc://u:${secret}@10.0.0.5` },
+      { INFERENCE_TOKEN: `${secret} x` },
+      { ADMIN_TOKEN: 'hunter2' },
+      { METRICS_TOKEN: 'hunter2' },
+      { API_KEYS: `${secret} with space` },
+      { TRUST_PROXY: `http://u:${secret}@proxy` },
+    ];
+    for (const env of cases) {
+      assert.throws(
+        () => loadConfig(env, '/x'),
+        (error: unknown) =>
+          error instanceof ConfigError &&
+          !error.message.includes('hunter2') &&
+          /^[A-Z_]+[ :]/.test(error.message),
+        JSON.stringify(env),
+      );
+    }
+    assert.equal(shown(`redis://default:${secret}@redis:6379/0`), 'redis://***@redis:6379/0');
+    assert.equal(shown('x'.repeat(200)).length, 83);
   });
 
   void it('limits uploads to 30 a minute and 6 unfinished tasks per client by default; 0 turns each off', () => {
@@ -135,11 +269,22 @@ void describe('loadConfig', () => {
       {
         CF_ACCESS_TEAM_DOMAIN: 'myteam.cloudflareaccess.com',
         CF_ACCESS_AUD: 'aud1',
-        CF_ACCESS_CERTS_URL: 'http://127.0.0.1:8123/certs',
+        CF_ACCESS_CERTS_URL: 'https://127.0.0.1:8123/certs',
       },
       '/x',
     );
-    assert.equal(local.access?.cloudflare?.certsUrl, 'http://127.0.0.1:8123/certs');
+    assert.equal(local.access?.cloudflare?.certsUrl, 'https://127.0.0.1:8123/certs');
+    assert.throws(
+      () =>
+        loadConfig({
+          CF_ACCESS_TEAM_DOMAIN: 'myteam.cloudflareaccess.com',
+          CF_ACCESS_AUD: 'aud1',
+          CF_ACCESS_CERTS_URL: 'http://127.0.0.1:8123/certs',
+        }),
+      (error: unknown) =>
+        error instanceof ConfigError && error.message.startsWith('CF_ACCESS_CERTS_URL must use https:'),
+      'a key set over http could be swapped on the way',
+    );
     assert.throws(
       () => loadConfig({ CF_ACCESS_TEAM_DOMAIN: 'not a host', CF_ACCESS_AUD: 'a' }, '/x'),
       (error: unknown) =>

@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
+import { isIP } from 'node:net';
 import { validateCronExpression } from 'cron';
+import { isLoopbackAddress } from './loopback';
 
 /**
  * Typed configuration, read once from the environment at boot (docs/design.md, Operations).
@@ -8,6 +10,12 @@ import { validateCronExpression } from 'cron';
 export type InferenceEngineName = 'auto' | 'trellis2' | 'inflate' | 'simulate';
 
 export interface AppConfig {
+  /**
+   * HOST: the address the HTTP server listens on (an IP address of this machine, or `localhost`);
+   * undefined = every interface (Node's default: `::`, dual-stack, else 0.0.0.0), as `npm start`
+   * on a LAN expects. The systemd unit sets 127.0.0.1: only cloudflared (and the machine) reach it.
+   */
+  host: string | undefined;
   port: number;
   /** e.g. https://api.example.com (no trailing slash); undefined = derive from the request. */
   publicBaseUrl: string | undefined;
@@ -32,10 +40,22 @@ export interface AppConfig {
   logDir: string;
   modelsDir: string;
   adminToken: string | undefined;
-  /** Bearer token GET /metrics requires; undefined = /metrics is open (keep it on the LAN). */
+  /**
+   * Bearer token GET /metrics requires; undefined = /metrics answers loopback peers only (a
+   * request's socket address, never a forwarded one: metrics/metrics-token.guard.ts).
+   */
   metricsToken: string | undefined;
-  /** Express 'trust proxy' value: 'loopback', a hop count, or a list of addresses/subnets. */
-  trustProxy: string | number | boolean;
+  /**
+   * TRUST_PROXY: the proxies whose forwarding headers (CF-Connecting-IP, X-Forwarded-For, -Proto,
+   * -Host) are believed, as Express's 'trust proxy' list: IP addresses, CIDR subnets and the names
+   * `loopback`, `linklocal`, `uniquelocal`; empty = none (TRUST_PROXY=false). Never `true` or a hop
+   * count: those believe whoever connects (trustProxyVar).
+   */
+  trustProxy: string[];
+  /**
+   * CORS_ORIGINS: origins (scheme://host[:port]) whose pages may call the API routes; empty = the
+   * API stays same-origin. The models under /static/ answer every origin whatever this says.
+   */
   corsOrigins: string[];
   /** Built web app served at / (index.html fallback for client routes). */
   webDir: string;
@@ -65,6 +85,11 @@ export interface AppConfig {
   storage: StorageTarget;
   /** Instant repeats (tasks/repeats/repeat-registry.ts): on by default; INSTANT_REPEATS=off makes every request a job. */
   instantRepeats: boolean;
+  /**
+   * LOG_MAX_MB, in bytes: the most the log files together may hold (common/logging/winston-logger.ts):
+   * each file rotates at a tenth of it, and the oldest go past it (besides the 7 days' age limit).
+   */
+  logMaxBytes: number;
 }
 
 /** Who may generate and follow tasks (docs/design.md, Operations). At least one mode is set. */
@@ -80,7 +105,10 @@ export interface CloudflareAccessConfig {
   issuer: string;
   /** Accepted `aud` values: the Access application's audience (AUD) tags. */
   audiences: string[];
-  /** Where the team's signing keys are (JWKS): <issuer>/cdn-cgi/access/certs unless CF_ACCESS_CERTS_URL. */
+  /**
+   * Where the team's signing keys are (JWKS, https only: whoever can answer this fetch chooses
+   * which tokens pass): <issuer>/cdn-cgi/access/certs unless CF_ACCESS_CERTS_URL.
+   */
   certsUrl: string;
 }
 
@@ -110,7 +138,7 @@ function gpusVar(env: NodeJS.ProcessEnv, role: ProcessRole): string[] {
   if (raw === undefined) return [];
   const gpus = raw.split(',').map((gpu) => gpu.trim());
   if (gpus.some((gpu) => !GPU_ID.test(gpu)) || new Set(gpus).size !== gpus.length) {
-    throw new ConfigError(`KILN_GPUS must list distinct CUDA device ids, e.g. "0,1", got "${raw}"`);
+    throw new ConfigError(`KILN_GPUS must list distinct CUDA device ids, e.g. "0,1", got "${shown(raw)}"`);
   }
   if (role === 'api')
     throw new ConfigError('KILN_GPUS needs KILN_ROLE all or worker (an api-only process runs no jobs)');
@@ -135,7 +163,7 @@ function storageVar(env: NodeJS.ProcessEnv): StorageTarget {
   const match = /^s3:\/\/([^/]+)(?:\/(.*))?$/.exec(raw);
   if (!match || !BUCKET.test(match[1])) {
     throw new ConfigError(
-      `STORAGE_URL must be file: (the STATIC_DIR folder) or s3://bucket/prefix, got "${raw}"`,
+      `STORAGE_URL must be file: (the STATIC_DIR folder) or s3://bucket/prefix, got "${shown(raw)}"`,
     );
   }
   const path = (match[2] ?? '').replace(/^\/+|\/+$/g, '');
@@ -144,6 +172,17 @@ function storageVar(env: NodeJS.ProcessEnv): StorageTarget {
 
 export class ConfigError extends Error {}
 
+/**
+ * A refused value as a message may quote it: a URL's credentials (`user:password@`) and query
+ * cut out, at most 80 characters. Messages go to stderr and the journal, which more people read
+ * than the environment file; secret variables (API_KEYS, the tokens) are never quoted at all.
+ * e.g. "redis://:hunter2@redis:6379/x" -> "redis://***@redis:6379/x".
+ */
+export function shown(raw: string): string {
+  const redacted = raw.replace(/^([a-z][a-z0-9+.-]*:\/\/)?.*@/is, '$1***@').replace(/\?.*$/s, '?***');
+  return redacted.length > 80 ? `${redacted.slice(0, 80)}...` : redacted;
+}
+
 const ENGINES: readonly InferenceEngineName[] = ['auto', 'trellis2', 'inflate', 'simulate'];
 
 function intVar(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
@@ -151,7 +190,7 @@ function intVar(env: NodeJS.ProcessEnv, name: string, fallback: number, min: num
   if (raw === undefined || raw.trim() === '') return fallback;
   const value = Number(raw);
   if (!Number.isInteger(value) || value < min || value > max) {
-    throw new ConfigError(`${name} must be an integer from ${min} to ${max}, got "${raw}"`);
+    throw new ConfigError(`${name} must be an integer from ${min} to ${max}, got "${shown(raw)}"`);
   }
   return value;
 }
@@ -161,7 +200,7 @@ function numberVar(env: NodeJS.ProcessEnv, name: string, fallback: number, min: 
   if (raw === undefined || raw.trim() === '') return fallback;
   const value = Number(raw);
   if (!Number.isFinite(value) || value < min || value > max) {
-    throw new ConfigError(`${name} must be a number from ${min} to ${max}, got "${raw}"`);
+    throw new ConfigError(`${name} must be a number from ${min} to ${max}, got "${shown(raw)}"`);
   }
   return value;
 }
@@ -176,7 +215,7 @@ function boolVar(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boole
   if (raw === undefined || raw.trim() === '') return fallback;
   if (raw === 'true' || raw === '1' || raw === 'on') return true;
   if (raw === 'false' || raw === '0' || raw === 'off') return false;
-  throw new ConfigError(`${name} must be true or false (or on/off), got "${raw}"`);
+  throw new ConfigError(`${name} must be true or false (or on/off), got "${shown(raw)}"`);
 }
 
 function urlVar(env: NodeJS.ProcessEnv, name: string, protocols: string[]): string | undefined {
@@ -186,21 +225,117 @@ function urlVar(env: NodeJS.ProcessEnv, name: string, protocols: string[]): stri
   try {
     parsed = new URL(raw);
   } catch {
-    throw new ConfigError(`${name} must be a URL (${protocols.join(' or ')}), got "${raw}"`);
+    throw new ConfigError(`${name} must be a URL (${protocols.join(' or ')}), got "${shown(raw)}"`);
   }
   if (!protocols.includes(parsed.protocol)) {
-    throw new ConfigError(`${name} must use ${protocols.join(' or ')}, got "${raw}"`);
+    throw new ConfigError(`${name} must use ${protocols.join(' or ')}, got "${shown(raw)}"`);
   }
   return raw.replace(/\/+$/, '');
 }
 
-function trustProxyVar(raw: string | undefined): string | number | boolean {
-  if (raw === undefined || raw.trim() === '') return 'loopback';
-  const value = raw.trim();
-  if (value === 'true') return true;
-  if (value === 'false') return false;
-  if (/^\d+$/.test(value)) return Number(value);
-  return value;
+/** The names Express's 'trust proxy' (proxy-addr) knows, each a fixed set of subnets. */
+const TRUST_NAMES = ['loopback', 'linklocal', 'uniquelocal'] as const;
+
+/** An IP address, or one with a /prefix length of its family (10.0.0.0/8, fd00::/8). */
+function isAddressOrSubnet(entry: string): boolean {
+  const [address, prefix, ...rest] = entry.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  if (prefix === undefined) return true;
+  return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
+}
+
+/** True for a TRUST_PROXY entry that can only ever match a loopback peer (this machine). */
+export function isLoopbackEntry(entry: string): boolean {
+  if (entry === 'loopback') return true;
+  const [address, prefix] = entry.split('/');
+  if (!isLoopbackAddress(address)) return false;
+  if (prefix === undefined) return true;
+  const bits = Number(prefix);
+  if (isIP(address) === 4) return bits >= 8;
+  return /ffff:/i.test(address) ? bits >= 104 : bits === 128;
+}
+
+/**
+ * TRUST_PROXY: a comma-separated list of the proxies in front of the api (addresses, CIDR
+ * subnets, `loopback`, `linklocal`, `uniquelocal`); `false` (or `none`) trusts none; default
+ * `loopback` (cloudflared or nginx on this machine). `true` and hop counts are refused: Express
+ * then believes the forwarding headers of whoever connects (a hop count trusts the peer itself,
+ * whatever its address), so any client could pick its own CF-Connecting-IP and escape the
+ * per-client limits, or its own X-Forwarded-Host and Proto.
+ */
+function trustProxyVar(env: NodeJS.ProcessEnv): string[] {
+  const raw = optional(env, 'TRUST_PROXY');
+  if (raw === undefined) return ['loopback'];
+  if (raw === 'false' || raw === 'none') return [];
+  if (raw === 'true' || /^\d+$/.test(raw)) {
+    throw new ConfigError(
+      `TRUST_PROXY must list the proxies' addresses (e.g. 127.0.0.1, 172.31.87.10 or 10.0.0.0/24) or be false, got "${shown(raw)}": ` +
+        'true or a hop count would believe forwarding headers from anyone who connects',
+    );
+  }
+  const entries = raw
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry.length > 0);
+  for (const entry of entries) {
+    if (!(TRUST_NAMES as readonly string[]).includes(entry) && !isAddressOrSubnet(entry)) {
+      throw new ConfigError(
+        `TRUST_PROXY must be a comma-separated list of IP addresses, CIDR subnets or ${TRUST_NAMES.join(', ')} (or false), got "${shown(entry)}"`,
+      );
+    }
+  }
+  return entries;
+}
+
+/**
+ * HOST: an IP address of this machine (0.0.0.0 or :: for every interface) or `localhost`.
+ * A host name is refused rather than resolved: some shells export HOST as the machine's name,
+ * which would quietly move the listener to whichever address that name resolves to.
+ */
+function hostVar(env: NodeJS.ProcessEnv): string | undefined {
+  const host = optional(env, 'HOST');
+  if (host === undefined || host === 'localhost' || isIP(host) !== 0) return host;
+  throw new ConfigError(
+    `HOST must be an IP address of this machine (127.0.0.1, 192.168.1.20, 0.0.0.0 or ::) or localhost, got "${shown(host)}"`,
+  );
+}
+
+/** CORS_ORIGINS: comma-separated origins, each exactly scheme://host[:port] (http or https). */
+function corsOriginsVar(env: NodeJS.ProcessEnv): string[] {
+  const origins = (optional(env, 'CORS_ORIGINS') ?? '')
+    .split(',')
+    .map((origin) => origin.trim().replace(/\/+$/, ''))
+    .filter((origin) => origin.length > 0);
+  for (const origin of origins) {
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(origin);
+    } catch {
+      parsed = undefined;
+    }
+    if (parsed === undefined || !['http:', 'https:'].includes(parsed.protocol) || parsed.origin !== origin) {
+      throw new ConfigError(
+        `CORS_ORIGINS must list origins like https://app.example.com (scheme, host, optional port; no path, no *), got "${shown(origin)}"`,
+      );
+    }
+  }
+  return origins;
+}
+
+/**
+ * A trusted proxy beyond loopback (another container, a LAN reverse proxy) needs PUBLIC_BASE_URL:
+ * its X-Forwarded-Host and -Proto would otherwise choose the host and scheme of every URL handed
+ * out, and such a proxy (cloudflared included) may pass on whatever a visitor sent.
+ */
+function checkProxyBaseUrl(trustProxy: readonly string[], publicBaseUrl: string | undefined): void {
+  const beyond = trustProxy.find((entry) => !isLoopbackEntry(entry));
+  if (beyond !== undefined && publicBaseUrl === undefined) {
+    throw new ConfigError(
+      `PUBLIC_BASE_URL is required when TRUST_PROXY trusts a proxy beyond loopback ("${beyond}"): ` +
+        'set PUBLIC_BASE_URL=https://your.host (the URL visitors use), or trust loopback only',
+    );
+  }
 }
 
 /**
@@ -274,36 +409,43 @@ function cloudflareAccessVar(env: NodeJS.ProcessEnv): CloudflareAccessConfig | u
   const host = team.replace(/^https:\/\//i, '').replace(/\/+$/, '');
   if (!/^[a-z0-9-]+(\.[a-z0-9-]+)+$/i.test(host)) {
     throw new ConfigError(
-      `CF_ACCESS_TEAM_DOMAIN must be a host name like myteam.cloudflareaccess.com, got "${team}"`,
+      `CF_ACCESS_TEAM_DOMAIN must be a host name like myteam.cloudflareaccess.com, got "${shown(team)}"`,
     );
   }
   const issuer = `https://${host.toLowerCase()}`;
   return {
     issuer,
     audiences,
-    certsUrl: urlVar(env, 'CF_ACCESS_CERTS_URL', ['https:', 'http:']) ?? `${issuer}/cdn-cgi/access/certs`,
+    // https only: a key set fetched over http could be swapped on the way, and with it every token.
+    certsUrl: urlVar(env, 'CF_ACCESS_CERTS_URL', ['https:']) ?? `${issuer}/cdn-cgi/access/certs`,
   };
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, root = process.cwd()): AppConfig {
   const engine = (optional(env, 'INFERENCE_ENGINE') ?? 'auto') as InferenceEngineName;
   if (!ENGINES.includes(engine)) {
-    throw new ConfigError(`INFERENCE_ENGINE must be one of ${ENGINES.join(', ')}, got "${engine}"`);
+    throw new ConfigError(`INFERENCE_ENGINE must be one of ${ENGINES.join(', ')}, got "${shown(engine)}"`);
   }
   const role = (optional(env, 'KILN_ROLE') ?? 'all') as ProcessRole;
   if (!ROLES.includes(role)) {
-    throw new ConfigError(`KILN_ROLE must be one of ${ROLES.join(', ')}, got "${role}"`);
+    throw new ConfigError(`KILN_ROLE must be one of ${ROLES.join(', ')}, got "${shown(role)}"`);
   }
   const redisUrl = urlVar(env, 'REDIS_URL', ['redis:', 'rediss:']) ?? 'redis://127.0.0.1:6379';
   const cleanupCron = optional(env, 'CLEANUP_CRON') ?? '0 3 * * *';
   const fields = cleanupCron.split(/\s+/).length;
   if (fields < 5 || fields > 6 || !validateCronExpression(cleanupCron).valid) {
-    throw new ConfigError(`CLEANUP_CRON must be a cron expression of 5 or 6 fields, got "${cleanupCron}"`);
+    throw new ConfigError(
+      `CLEANUP_CRON must be a cron expression of 5 or 6 fields, got "${shown(cleanupCron)}"`,
+    );
   }
   const resolve = (p: string): string => (p.startsWith('/') ? p : `${root}/${p}`);
+  const publicBaseUrl = urlVar(env, 'PUBLIC_BASE_URL', ['http:', 'https:']);
+  const trustProxy = trustProxyVar(env);
+  checkProxyBaseUrl(trustProxy, publicBaseUrl);
   return {
+    host: hostVar(env),
     port: intVar(env, 'PORT', 8000, 0, 65535),
-    publicBaseUrl: urlVar(env, 'PUBLIC_BASE_URL', ['http:', 'https:']),
+    publicBaseUrl,
     redisUrl,
     inferenceEngine: engine,
     simulateSeconds: numberVar(env, 'SIMULATE_SECONDS', 30, 0, 3600),
@@ -318,13 +460,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, root = process.
     staticDir: resolve(optional(env, 'STATIC_DIR') ?? 'static'),
     logDir: resolve(optional(env, 'LOG_DIR') ?? 'logs'),
     modelsDir: resolve(optional(env, 'MODELS_DIR') ?? 'models'),
-    adminToken: optional(env, 'ADMIN_TOKEN'),
-    metricsToken: optional(env, 'METRICS_TOKEN'),
-    trustProxy: trustProxyVar(env.TRUST_PROXY),
-    corsOrigins: (optional(env, 'CORS_ORIGINS') ?? '')
-      .split(',')
-      .map((o) => o.trim())
-      .filter((o) => o.length > 0),
+    adminToken: tokenVar(env, 'ADMIN_TOKEN'),
+    metricsToken: tokenVar(env, 'METRICS_TOKEN'),
+    trustProxy,
+    corsOrigins: corsOriginsVar(env),
     webDir: resolve(optional(env, 'WEB_DIR') ?? 'dist/web/browser'),
     inferenceDir: resolve(optional(env, 'INFERENCE_DIR') ?? 'inference'),
     sseHeartbeatS: numberVar(env, 'SSE_HEARTBEAT_S', 15, 0.05, 15),
@@ -336,6 +475,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, root = process.
     gpus: gpusVar(env, role),
     storage: storageVar(env),
     instantRepeats: boolVar(env, 'INSTANT_REPEATS', true),
+    logMaxBytes: Math.round(numberVar(env, 'LOG_MAX_MB', 200, 0.01, 1_000_000) * 1024 * 1024),
   };
 }
 
@@ -349,7 +489,7 @@ function inferenceUrlVar(env: NodeJS.ProcessEnv): string | undefined {
   const match = /^(?:(?:grpc|http):\/\/)?(?:\[[0-9a-fA-F:.]+\]|[^\s:/[\]]+):(\d{1,5})$/.exec(url);
   if (match === null || Number(match[1]) < 1 || Number(match[1]) > 65535) {
     throw new ConfigError(
-      `INFERENCE_URL must be host:port (e.g. 10.0.0.5:50051) or unix:///path/inference.sock, got "${url}"`,
+      `INFERENCE_URL must be host:port (e.g. 10.0.0.5:50051) or unix:///path/inference.sock, got "${shown(url)}"`,
     );
   }
   return url;
@@ -357,10 +497,19 @@ function inferenceUrlVar(env: NodeJS.ProcessEnv): string | undefined {
 
 /** INFERENCE_TOKEN: a usable secret (isUsableSecret), sent as a gRPC header value. */
 function inferenceTokenVar(env: NodeJS.ProcessEnv): string | undefined {
-  const token = optional(env, 'INFERENCE_TOKEN');
+  return tokenVar(env, 'INFERENCE_TOKEN');
+}
+
+/**
+ * A bearer token setting (INFERENCE_TOKEN, ADMIN_TOKEN, METRICS_TOKEN): a usable secret
+ * (isUsableSecret; the admin and metrics routes are reachable through the tunnel, where a short
+ * token could be guessed), or unset. The value never goes into the message.
+ */
+function tokenVar(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  const token = optional(env, name);
   if (token !== undefined && !isUsableSecret(token)) {
     throw new ConfigError(
-      `INFERENCE_TOKEN must be at least ${MIN_SECRET_LENGTH} characters with no spaces (e.g. openssl rand -hex 32)`,
+      `${name} must be at least ${MIN_SECRET_LENGTH} characters with no spaces (e.g. openssl rand -hex 32)`,
     );
   }
   return token;

@@ -83,8 +83,13 @@ withApi('PUBLIC_BASE_URL set', { PUBLIC_BASE_URL: 'https://3d.example.com' }, (a
 });
 
 withApi('no PUBLIC_BASE_URL, the peer trusted (TRUST_PROXY default: loopback)', {}, (api) => {
-  void it('every URL follows X-Forwarded-Proto and X-Forwarded-Host', async () => {
-    assertBase(await handedOut(api(), FORWARDED), 'https://kiln.example.org');
+  void it('every URL follows X-Forwarded-Proto and X-Forwarded-Host (a proxy such as nginx)', async () => {
+    const { 'CF-Connecting-IP': _cf, ...nginx } = FORWARDED;
+    assertBase(await handedOut(api(), nginx), 'https://kiln.example.org');
+  });
+
+  void it("through Cloudflare (CF-Connecting-IP), X-Forwarded-Host is the visitor's own: the Host header counts", async () => {
+    assertBase(await handedOut(api(), { ...FORWARDED, Host: '3d.example.com' }), 'https://3d.example.com');
   });
 
   void it('without forwarding headers, the Host header and http', async () => {
@@ -97,8 +102,8 @@ withApi('no PUBLIC_BASE_URL, the peer trusted (TRUST_PROXY default: loopback)', 
 });
 
 withApi(
-  'no PUBLIC_BASE_URL, the peer untrusted (TRUST_PROXY=10.0.0.1)',
-  { TRUST_PROXY: '10.0.0.1' },
+  'no PUBLIC_BASE_URL, the peer untrusted (TRUST_PROXY=127.0.0.2, the client 127.0.0.1)',
+  { TRUST_PROXY: '127.0.0.2' },
   (api) => {
     void it('forged X-Forwarded-* are ignored: URLs use the Host header and http', async () => {
       assertBase(await handedOut(api(), { ...FORWARDED, Host: 'kiln.lan:8000' }), 'http://kiln.lan:8000');

@@ -55,8 +55,6 @@ function routes(
 }
 
 for (const publicBaseUrl of [undefined, 'http://192.168.1.20:8000', 'https://kiln.example.com']) {
-  const https = publicBaseUrl?.startsWith('https:') ?? false;
-
   void describe(`security headers (PUBLIC_BASE_URL ${publicBaseUrl ?? 'unset'})`, () => {
     const dir = tempDir('e2e-headers');
     const staticDir = join(dir.path, 'static');
@@ -99,11 +97,25 @@ for (const publicBaseUrl of [undefined, 'http://192.168.1.20:8000', 'https://kil
           const cache = response.headers.get('cache-control');
           assert.ok(cache === null || !cache.includes('immutable'), `${path}: ${cache}`);
         }
-        // Only over a public https URL: a plain http service must never pin browsers to https.
-        const hsts = response.headers.get('strict-transport-security');
-        if (https) assert.equal(hsts, 'max-age=15552000; includeSubDomains', path);
-        else assert.equal(hsts, null, path);
-        assert.equal(csp.includes('upgrade-insecure-requests'), https, `${path}: ${csp}`);
+        // Plain http (a LAN visitor, whatever PUBLIC_BASE_URL says): never pinned or upgraded to https.
+        assert.equal(response.headers.get('strict-transport-security'), null, path);
+        assert.equal(csp.includes('upgrade-insecure-requests'), false, `${path}: ${csp}`);
+      });
+
+      void it(`${route.path.replace(modelId, '{uuid}')} over https (a trusted proxy's X-Forwarded-Proto): HSTS and upgrade-insecure-requests`, async () => {
+        const response = await fetch(`${api.url}${route.path}`, {
+          headers: { 'X-Forwarded-Proto': 'https' },
+        });
+        await response.arrayBuffer();
+        assert.equal(response.status, route.status, route.path);
+        assertCommonHeaders(route.path, response);
+        const csp = response.headers.get('content-security-policy') ?? '';
+        assert.equal(
+          response.headers.get('strict-transport-security'),
+          'max-age=15552000; includeSubDomains',
+        );
+        assert.ok(csp.includes('upgrade-insecure-requests'), `${route.path}: ${csp}`);
+        assert.ok(csp.includes(route.csp === 'app' ? APP_SCRIPTS : DOCS_SCRIPTS), `${route.path}: ${csp}`);
       });
     }
 

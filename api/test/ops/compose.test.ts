@@ -38,6 +38,7 @@ interface Service {
   restart?: string;
   profiles?: string[];
   depends_on?: Record<string, { condition: string }>;
+  networks?: Record<string, { ipv4_address?: string } | null>;
   deploy?: {
     resources: { reservations: { devices: { driver: string; count: number; capabilities: string[] }[] } };
   };
@@ -46,6 +47,7 @@ interface Service {
 interface Normalised {
   services: Record<string, Service>;
   volumes: Record<string, unknown>;
+  networks?: Record<string, { ipam?: { config?: { subnet?: string }[] } }>;
 }
 
 const IDENTIFIER = /^[A-Z][A-Z0-9_]*$/;
@@ -97,6 +99,7 @@ const API_PINNED: Record<string, string> = {
   REDIS_URL: 'redis://redis:6379',
   INFERENCE_URL: 'inference:50051',
   PORT: '8000',
+  HOST: '0.0.0.0',
   STATIC_DIR: '/app/static',
   LOG_DIR: '/app/logs',
   MODELS_DIR: '/app/models',
@@ -208,6 +211,34 @@ void describe('docker-compose.yml (docker-compose config, no daemon)', { skip: m
     const result = compose(['config', '-q'], { INFERENCE_TOKEN: 'from-the-shell' });
     assert.notEqual(result.status, 0);
     assert.match(result.stderr, /\.env/);
+  });
+
+  void it("forwarding headers are believed from cloudflared's fixed address only, so PUBLIC_BASE_URL is required", () => {
+    const address = cloudflared.networks?.default?.ipv4_address ?? '';
+    const subnet = config.networks?.default?.ipam?.config?.[0]?.subnet ?? '';
+    assert.match(subnet, /^10\.\d+\.\d+\.0\/24$/, "a fixed subnet outside Docker's default pools");
+    assert.equal(address.split('.').slice(0, 3).join('.'), subnet.split('.').slice(0, 3).join('.'));
+    // .env without TRUST_PROXY: the default names cloudflared, and no one else.
+    const defaults = normalised(
+      `INFERENCE_TOKEN=${marker('INFERENCE_TOKEN')}\nPUBLIC_BASE_URL=https://3d.example.com\n`,
+    );
+    assert.equal(defaults.services.api.environment?.TRUST_PROXY, address);
+    const apiEnv = defaults.services.api.environment ?? {};
+    assert.equal(loadConfig(apiEnv, '/app').trustProxy.join(','), address, 'the api accepts it');
+    assert.throws(
+      () => loadConfig({ ...apiEnv, PUBLIC_BASE_URL: '' }, '/app'),
+      /PUBLIC_BASE_URL is required/,
+    );
+    // ... and compose says so before anything starts.
+    writeFileSync(envPath, `INFERENCE_TOKEN=${marker('INFERENCE_TOKEN')}\n`);
+    const result = compose(['config', '-q']);
+    assert.notEqual(result.status, 0);
+    assert.match(result.stderr, /set PUBLIC_BASE_URL in \.env/);
+  });
+
+  void it("the api listens on every interface of its container, published on the host's loopback only", () => {
+    assert.equal(api.environment?.HOST, '0.0.0.0');
+    assert.deepEqual(api.ports, [`127.0.0.1:${marker('PORT')}:${apiConfig.port}/tcp`]);
   });
 
   void it('the services share no folder and no volume: the model comes back over gRPC', () => {

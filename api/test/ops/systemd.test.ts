@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { loadConfig } from '../../src/config/app-config';
 import { REPO_ROOT } from '../support/env';
 
 const UNITS_DIR = join(REPO_ROOT, 'deploy', 'systemd');
@@ -123,6 +124,15 @@ void describe('deploy/systemd units', () => {
     assert.deepEqual(writable.sort(), [INSTALL_DIR, home].sort());
     const tunnel = parseUnit(readFileSync(join(UNITS_DIR, 'kiln3d-tunnel.service'), 'utf8'));
     assert.equal(tunnel.Service.ReadWritePaths, undefined);
+  });
+
+  void it('kiln3d.service: the api listens on loopback (HOST=127.0.0.1), where the tunnel reaches it; kiln3d.env may widen it', () => {
+    const unit = parseUnit(readFileSync(join(UNITS_DIR, 'kiln3d.service'), 'utf8'));
+    const environment = (unit.Service.Environment ?? []).flatMap((value) => value.split(/\s+/));
+    assert.ok(environment.includes('HOST=127.0.0.1'), environment.join(' '));
+    assert.equal(loadConfig({ HOST: '127.0.0.1' }).host, '127.0.0.1');
+    // EnvironmentFile= wins over Environment= (systemd.exec), so an owner may set HOST there.
+    assert.ok((unit.Service.EnvironmentFile ?? []).some((file) => file.endsWith('/etc/kiln3d/kiln3d.env')));
   });
 
   void it('kiln3d.service: SIGTERM reaches the api only, which stops within its 30 s before systemd kills', () => {

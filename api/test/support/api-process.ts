@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { createServer, isIP } from 'node:net';
+import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { after, before } from 'node:test';
 import { REPO_ROOT, TEST_REDIS_URL, clearKilnKeys, sleep, tempDir } from './env';
@@ -23,6 +24,25 @@ export async function freePort(): Promise<number> {
     });
     server.on('error', reject);
   });
+}
+
+/**
+ * The first IPv4 address of this machine that is not loopback (its LAN address, e.g. eth0's), or
+ * undefined on a machine with none: a connection from it to this machine comes from a
+ * non-loopback peer, as a LAN visitor's would.
+ */
+export function lanAddress(): string | undefined {
+  for (const addresses of Object.values(networkInterfaces())) {
+    const found = addresses?.find((a) => a.family === 'IPv4' && !a.internal);
+    if (found) return found.address;
+  }
+  return undefined;
+}
+
+/** The URL host that reaches a server listening on `host` (HOST): itself, or 127.0.0.1 for every interface. */
+function reachableHost(host: string | undefined): string {
+  if (host === undefined || host === '0.0.0.0' || host === '::' || host === 'localhost') return '127.0.0.1';
+  return isIP(host) === 6 ? `[${host}]` : host;
 }
 
 export interface ApiProcess {
@@ -83,7 +103,7 @@ export async function startApi(options: StartOptions): Promise<ApiProcess> {
   child.stdout?.on('data', (c: Buffer) => (output += c.toString()));
   child.stderr?.on('data', (c: Buffer) => (output += c.toString()));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const url = `http://127.0.0.1:${port}`;
+  const url = `http://${reachableHost(env.HOST)}:${port}`;
   const api: ApiProcess = {
     url,
     port,

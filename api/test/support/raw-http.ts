@@ -10,16 +10,19 @@ export interface RawReply {
 
 /**
  * Sends one request with node:http: unlike fetch, it may set Host and forged X-Forwarded-*
- * headers. body: bytes to send (Content-Length is set from it).
+ * headers. body: bytes to send (Content-Length is set from it). localAddress: the address the
+ * connection comes from (a loopback alias such as 127.0.0.2, or the machine's LAN address), so
+ * one test plays several peers.
  */
 export function sendRaw(
   url: string,
-  options: { method?: string; headers?: Record<string, string>; body?: Buffer } = {},
+  options: { method?: string; headers?: Record<string, string>; body?: Buffer; localAddress?: string } = {},
 ): Promise<RawReply> {
   return new Promise((resolve, reject) => {
     const headers: Record<string, string | number> = { ...options.headers };
     if (options.body) headers['Content-Length'] = options.body.byteLength;
-    const req = request(url, { method: options.method ?? 'GET', headers }, (res) => {
+    const agentOptions = options.localAddress === undefined ? {} : { localAddress: options.localAddress };
+    const req = request(url, { method: options.method ?? 'GET', headers, ...agentOptions }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () =>

@@ -2,6 +2,7 @@ import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Inject, Logger } 
 import type { Request, Response } from 'express';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config';
 import { ApiError, type ErrorBody, fileTooLargeError } from '../api-error';
+import { forLog } from '../logging/log-text';
 
 export type { ErrorBody } from '../api-error';
 
@@ -67,13 +68,17 @@ export class AllExceptionsFilter implements ExceptionFilter {
     const mapped = mapException(exception, this.config.maxUploadMb);
     if (mapped.unexpected) {
       const stack = exception instanceof Error ? exception.stack : String(exception);
-      this.logger.error(`${req.method} ${req.originalUrl} failed: ${String(exception)}`, stack);
+      this.logger.error(
+        `${req.method} ${forLog(req.originalUrl)} failed: ${forLog(String(exception))}`,
+        stack,
+      );
     } else {
       // The client gets the contract's words; the log keeps the original ones.
       const original = exception instanceof Error ? exception.message : String(exception);
-      const detail = original === mapped.body.error ? '' : ` (${original})`;
+      // Cut like the URL: a parser's message may quote the whole request line ("Cannot GET /...").
+      const detail = original === mapped.body.error ? '' : ` (${forLog(original)})`;
       this.logger.log(
-        `${req.method} ${req.originalUrl} -> ${mapped.status} ${mapped.body.code} ${mapped.body.error}${detail}`,
+        `${req.method} ${forLog(req.originalUrl)} -> ${mapped.status} ${mapped.body.code} ${mapped.body.error}${detail}`,
       );
     }
     if (res.headersSent) {

@@ -1,4 +1,5 @@
-import { mkdirSync } from 'node:fs';
+import { lstatSync, mkdirSync, readdirSync, unlinkSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import type { LoggerService } from '@nestjs/common';
 import { WinstonModule, utilities as nestWinstonUtilities } from 'nest-winston';
 import * as winston from 'winston';
@@ -9,12 +10,54 @@ function stackText(stack: unknown): string {
   return parts.length > 0 ? `\n${parts.join('\n')}` : '';
 }
 
+/** LOG_MAX_MB's default, in bytes: what the log files may hold together. */
+export const DEFAULT_LOG_MAX_BYTES = 200 * 1024 * 1024;
+/** Files of the log budget: each rotates at this share of it (so about this many files are kept). */
+const FILES_PER_BUDGET = 10;
+/** The log files the app writes (app-YYYY-MM-DD.log, and .1, .2, ... once one day passes the size). */
+const LOG_FILE = /^app-\d{4}-\d{2}-\d{2}\.log(?:\.\d+)?$/;
+
+/** A log file's place in time: its day, then its number within the day (none = the day's first). */
+function logOrder(name: string): string {
+  const match = /^app-(\d{4}-\d{2}-\d{2})\.log(?:\.(\d+))?$/.exec(name);
+  return match === null ? name : `${match[1]}.${(match[2] ?? '0').padStart(9, '0')}`;
+}
+
+/**
+ * Deletes the oldest log files (LOG_FILE, oldest day and number first) until the others in
+ * `logDir` hold at most `budget` bytes together; `current` (the file being written) is never
+ * deleted nor counted (the caller leaves room for it). Returns the names deleted. A flood of
+ * requests in one day can thus never fill the disk, whatever the 7 days say.
+ */
+export function pruneLogs(logDir: string, budget: number, current?: string): string[] {
+  const files = readdirSync(logDir)
+    .filter((name) => LOG_FILE.test(name) && (current === undefined || name !== basename(current)))
+    .map((name) => ({ name, stat: lstatSync(join(logDir, name)) }))
+    .filter(({ stat }) => stat.isFile())
+    .sort((a, b) => logOrder(a.name).localeCompare(logOrder(b.name)));
+  let total = files.reduce((sum, { stat }) => sum + stat.size, 0);
+  const deleted: string[] = [];
+  for (const { name, stat } of files) {
+    if (total <= budget) break;
+    try {
+      unlinkSync(join(logDir, name));
+    } catch {
+      continue; // gone already (file-stream-rotator's own age limit)
+    }
+    total -= stat.size;
+    deleted.push(name);
+  }
+  return deleted;
+}
+
 /**
  * The one logger of the process (docs/design.md, Operations): console plus LOG_DIR/app-YYYY-MM-DD.log,
- * one file a day, kept 7 days, with LOG_DIR/app.log a symlink to the current day's file.
- * Nest's Logger forwards to it once main.ts calls app.useLogger().
+ * one file a day (and another, `.1`, `.2`, ..., whenever one reaches a tenth of maxBytes), kept 7
+ * days and at most maxBytes together (LOG_MAX_MB: the oldest files go first, pruneLogs), with
+ * LOG_DIR/app.log a symlink to the current file. Nest's Logger forwards to it once main.ts calls
+ * app.useLogger(). Lines quoting a request's URL cut it to 512 characters (log-text.ts).
  */
-export function createAppLogger(logDir: string): LoggerService {
+export function createAppLogger(logDir: string, maxBytes = DEFAULT_LOG_MAX_BYTES): LoggerService {
   mkdirSync(logDir, { recursive: true });
   const fileFormat = winston.format.combine(
     winston.format.timestamp(),
@@ -25,6 +68,27 @@ export function createAppLogger(logDir: string): LoggerService {
       return `${String(info['timestamp'])} ${info.level.toUpperCase()}${context} ${String(info.message)}${stack}`;
     }),
   );
+  const fileBytes = Math.max(1024, Math.floor(maxBytes / FILES_PER_BUDGET));
+  const file = new DailyRotateFile({
+    dirname: logDir,
+    filename: 'app-%DATE%.log',
+    datePattern: 'YYYY-MM-DD',
+    maxFiles: '7d',
+    // A number of bytes (the library rounds it to KiB).
+    maxSize: fileBytes,
+    createSymlink: true,
+    symlinkName: 'app.log',
+    format: fileFormat,
+  });
+  // Each new file (a new day, or the last one full): the oldest go until the rest leave it room;
+  // again a second later, once the lines still on their way to the last file have landed.
+  let settle: NodeJS.Timeout | undefined;
+  file.on('new', (newFile: string) => {
+    pruneLogs(logDir, maxBytes - fileBytes, newFile);
+    clearTimeout(settle);
+    settle = setTimeout(() => pruneLogs(logDir, maxBytes - fileBytes, newFile), 1000).unref();
+  });
+  pruneLogs(logDir, maxBytes - fileBytes);
   return WinstonModule.createLogger({
     level: 'info',
     transports: [
@@ -34,15 +98,7 @@ export function createAppLogger(logDir: string): LoggerService {
           nestWinstonUtilities.format.nestLike('Kiln3D', { colors: false, prettyPrint: true }),
         ),
       }),
-      new DailyRotateFile({
-        dirname: logDir,
-        filename: 'app-%DATE%.log',
-        datePattern: 'YYYY-MM-DD',
-        maxFiles: '7d',
-        createSymlink: true,
-        symlinkName: 'app.log',
-        format: fileFormat,
-      }),
+      file,
     ],
   });
 }

@@ -11,9 +11,9 @@ const config = loadConfig({ INFERENCE_ENGINE: 'simulate', SIMULATE_SECONDS: '7',
 void describe('sidecar launch', () => {
   void test("the sidecar's environment: an allowlist of the api's own, config-derived values win, no secret of the api's", () => {
     const secrets = {
-      ADMIN_TOKEN: 'secret',
+      ADMIN_TOKEN: 'admin-secret-0123456789',
       API_KEYS: 'a-very-long-api-key-0123',
-      METRICS_TOKEN: 'metrics-secret',
+      METRICS_TOKEN: 'metrics-secret-0123456789',
       TUNNEL_TOKEN: 'tunnel-secret',
       REDIS_URL: 'redis://:password@127.0.0.1:6379',
       AWS_ACCESS_KEY_ID: 'key',

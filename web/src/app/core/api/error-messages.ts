@@ -64,6 +64,8 @@ function describeCode(code: ErrorCode, error: ApiError, maxUploadMb: number): Er
     case 'unexpected_file':
     case 'bad_request':
     case 'task_already_finished':
+    case 'forbidden':
+    case 'cross_site_request':
     case 'range_not_satisfiable':
     case 'sidecar_not_managed':
       return serverWords(error, false);

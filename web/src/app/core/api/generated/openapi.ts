@@ -86,7 +86,7 @@ export interface paths {
     };
     /**
      * Server-Sent Events of one task
-     * @description Each event: `id` (monotonic per task), `event` = the status (queued, processing, completed, failed), `data` = the task snapshot as JSON. While processing, an event `preview` (same id as the status event before it) says a new voxel preview is ready: `data` = {task_id, rev, stage, resolution, count, encoding, bytes, url}; fetch the voxels from `url` (GET /api/tasks/{id}/preview). A stream opened on a processing task gets the latest preview right after the current state. The current state is always sent first (also after a reconnect with Last-Event-ID); a comment heartbeat at least every 15 s; the stream ends after completed or failed. A cancelled task ends with `failed` {http_status: 409, error: "Task cancelled", error_code: "task_cancelled", cancelled: true}. A finished task without Last-Event-ID gets its terminal event once; a reconnect whose Last-Event-ID is at or past the terminal event's id gets 204 (an EventSource then stops).
+     * @description Each event: `id` (monotonic per task), `event` = the status (queued, processing, completed, failed), `data` = the task snapshot as JSON. While processing, the snapshot's `preview` names the latest voxel preview {rev, stage, resolution, count, encoding, bytes, url}: a new `rev` says new voxels are known; fetch them from `url` (GET /api/tasks/{id}/preview). The current state is always sent first (also after a reconnect with Last-Event-ID); a comment heartbeat at least every 15 s; the stream ends after completed or failed. A cancelled task ends with `failed` {http_status: 409, error: "Task cancelled", error_code: "task_cancelled", cancelled: true}. A finished task without Last-Event-ID gets its terminal event once; a reconnect whose Last-Event-ID is at or past the terminal event's id gets 204 (an EventSource then stops).
      */
     get: operations['StatusController_stream'];
     put?: never;
@@ -206,6 +206,8 @@ export interface components {
       | 'invalid_parameter'
       | 'bad_request'
       | 'unauthorized'
+      | 'forbidden'
+      | 'cross_site_request'
       | 'not_found'
       | 'task_not_found'
       | 'preview_not_found'
@@ -416,7 +418,7 @@ export interface components {
       http_status?: number;
       /** @description failed: true when cancelled */
       cancelled?: boolean;
-      /** @description processing: the latest voxel preview, once the engine sent one (also the SSE `preview` event) */
+      /** @description processing: the latest voxel preview, once the engine sent one (a new `rev`: new voxels at `url`) */
       preview?: components['schemas']['TaskPreviewDto'];
       /** @description The options of POST /api/generate, defaults filled in */
       options?: components['schemas']['TaskOptionsDto'];
@@ -767,6 +769,15 @@ export interface operations {
           'application/json': components['schemas']['ErrorBodyDto'];
         };
       };
+      /** @description `cross_site_request` (`Cross-site request refused`): a POST or DELETE carrying a Cloudflare Access credential (the cookie, or the header Access derives from it) that another site sent (`Sec-Fetch-Site: cross-site`, or a foreign `Origin`) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBodyDto'];
+        };
+      };
       /** @description `task_cancelled` (`Task cancelled`): the task was cancelled (DELETE /api/tasks/{id}): its failed snapshot (`cancelled: true`), and a `?wait=true` request for it */
       409: {
         headers: {
@@ -905,6 +916,15 @@ export interface operations {
           'application/json': components['schemas']['ErrorBodyDto'];
         };
       };
+      /** @description `cross_site_request` (`Cross-site request refused`): a POST or DELETE carrying a Cloudflare Access credential (the cookie, or the header Access derives from it) that another site sent (`Sec-Fetch-Site: cross-site`, or a foreign `Origin`) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBodyDto'];
+        };
+      };
       /** @description `task_not_found` (`Task not found`): an unknown or expired task id */
       404: {
         headers: {
@@ -949,6 +969,15 @@ export interface operations {
         headers: {
           /** @description a Bearer challenge: realm="kiln3d" while API keys are on, "kiln3d-admin" on the admin route, "kiln3d-metrics" on /metrics */
           'WWW-Authenticate'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBodyDto'];
+        };
+      };
+      /** @description `cross_site_request` (`Cross-site request refused`): a POST or DELETE carrying a Cloudflare Access credential (the cookie, or the header Access derives from it) that another site sent (`Sec-Fetch-Site: cross-site`, or a foreign `Origin`) */
+      403: {
+        headers: {
           [name: string]: unknown;
         };
         content: {
@@ -1000,6 +1029,15 @@ export interface operations {
         headers: {
           /** @description a Bearer challenge: realm="kiln3d" while API keys are on, "kiln3d-admin" on the admin route, "kiln3d-metrics" on /metrics */
           'WWW-Authenticate'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBodyDto'];
+        };
+      };
+      /** @description `cross_site_request` (`Cross-site request refused`): a POST or DELETE carrying a Cloudflare Access credential (the cookie, or the header Access derives from it) that another site sent (`Sec-Fetch-Site: cross-site`, or a foreign `Origin`) */
+      403: {
+        headers: {
           [name: string]: unknown;
         };
         content: {
@@ -1070,6 +1108,15 @@ export interface operations {
         headers: {
           /** @description a Bearer challenge: realm="kiln3d" while API keys are on, "kiln3d-admin" on the admin route, "kiln3d-metrics" on /metrics */
           'WWW-Authenticate'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBodyDto'];
+        };
+      };
+      /** @description `cross_site_request` (`Cross-site request refused`): a POST or DELETE carrying a Cloudflare Access credential (the cookie, or the header Access derives from it) that another site sent (`Sec-Fetch-Site: cross-site`, or a foreign `Origin`) */
+      403: {
+        headers: {
           [name: string]: unknown;
         };
         content: {
@@ -1180,6 +1227,8 @@ export const errorCodeValues: ReadonlyArray<FlattenedDeepRequired<components>['s
   'invalid_parameter',
   'bad_request',
   'unauthorized',
+  'forbidden',
+  'cross_site_request',
   'not_found',
   'task_not_found',
   'preview_not_found',

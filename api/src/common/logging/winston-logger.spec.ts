@@ -1,0 +1,65 @@
+import assert from 'node:assert/strict';
+import { lstatSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { createAppLogger, pruneLogs } from './winston-logger';
+
+const folders: string[] = [];
+function folder(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'kiln3d-logs-'));
+  folders.push(dir);
+  return dir;
+}
+
+/** Bytes of the app's log files in `dir` (not the app.log symlink, not the audit file). */
+function logBytes(dir: string): number {
+  return readdirSync(dir)
+    .filter((name) => name.startsWith('app-'))
+    .reduce((sum, name) => sum + lstatSync(join(dir, name)).size, 0);
+}
+
+void describe('log files capped by size', () => {
+  after(() => {
+    for (const dir of folders) rmSync(dir, { recursive: true, force: true });
+  });
+
+  void it('pruneLogs deletes the oldest files (day, then number) until the rest fit; the current file stays', () => {
+    const dir = folder();
+    const names = [
+      'app-2026-01-01.log',
+      'app-2026-01-01.log.1',
+      'app-2026-01-01.log.10',
+      'app-2026-01-01.log.2',
+      'app-2026-01-02.log',
+    ];
+    for (const name of names) writeFileSync(join(dir, name), Buffer.alloc(100));
+    writeFileSync(join(dir, 'notes.txt'), Buffer.alloc(1000));
+    const deleted = pruneLogs(dir, 250, join(dir, 'app-2026-01-02.log'));
+    assert.deepEqual(deleted, ['app-2026-01-01.log', 'app-2026-01-01.log.1']);
+    assert.deepEqual(readdirSync(dir).sort(), [
+      'app-2026-01-01.log.10',
+      'app-2026-01-01.log.2',
+      'app-2026-01-02.log',
+      'notes.txt',
+    ]);
+  });
+
+  void it('the real logger: a flood of lines leaves about LOG_MAX_MB, in files of a tenth of it', async () => {
+    const dir = folder();
+    const budget = 100 * 1024;
+    const logger = createAppLogger(dir, budget);
+    const line = 'x'.repeat(1000);
+    for (let burst = 0; burst < 30; burst++) {
+      for (let i = 0; i < 50; i++) logger.log(`${line} ${burst}.${i}`, 'Flood');
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    // The logger prunes again a second after its last new file, once the lines in flight have landed.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const files = readdirSync(dir).filter((name) => name.startsWith('app-'));
+    assert.ok(files.length >= 5, files.join(' '));
+    for (const name of files) assert.ok(lstatSync(join(dir, name)).size <= budget / 10 + 2048, name);
+    // 1.5 MB written; what stays is the budget (the current file included).
+    assert.ok(logBytes(dir) <= budget * 1.05, `${logBytes(dir)} bytes kept`);
+  });
+});

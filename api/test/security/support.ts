@@ -1,0 +1,75 @@
+import { spawnSync } from 'node:child_process';
+import { after, before } from 'node:test';
+import { API_MAIN, type ApiProcess, startApi } from '../support/api-process';
+import { REPO_ROOT, TEST_REDIS_URL, clearKilnKeys, tempDir } from '../support/env';
+import { sample } from '../support/http-client';
+import { type RawReply, imageForm, sendRaw } from '../support/raw-http';
+
+/**
+ * Helpers of the security suite (api/test/security): each file plays one family of attacks
+ * against the real api process over real HTTP, each attack one self-contained test.
+ */
+
+/**
+ * No sidecar: the attacks here are answered before any engine is needed (uploads are admitted
+ * and wait). Such an api is ended with kill(): a graceful stop would wait for its queued jobs.
+ */
+export const NO_SIDECAR = { INFERENCE_URL: 'unix:///nonexistent/kiln3d-security.sock' };
+
+/**
+ * One api process for the enclosing describe (node:test hooks), no sidecar, not waiting for one;
+ * `env` on top. Returns a getter: read it inside tests.
+ */
+export function useSecurityApi(prefix: string, env: Record<string, string>): () => ApiProcess {
+  const dir = tempDir(`security-${prefix}`);
+  let api: ApiProcess | undefined;
+  before(async () => {
+    await clearKilnKeys();
+    api = await startApi({
+      staticDir: `${dir.path}/static`,
+      logDir: `${dir.path}/logs`,
+      env: { ...NO_SIDECAR, MAX_QUEUE: '50', ...env },
+      waitReady: false,
+    });
+  });
+  after(async () => {
+    await api?.kill();
+    await clearKilnKeys();
+    dir.remove();
+  });
+  return () => {
+    if (api === undefined) throw new Error(`${prefix}: the api has not started`);
+    return api;
+  };
+}
+
+/** The api's start with this environment (nothing else but PATH, HOME and the test Redis): exit status and stderr. */
+export function startWith(env: Record<string, string>): {
+  status: number | null;
+  stderr: string;
+  stdout: string;
+} {
+  const result = spawnSync(process.execPath, [API_MAIN], {
+    cwd: REPO_ROOT,
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, REDIS_URL: TEST_REDIS_URL, ...env },
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
+  return { status: result.status, stderr: result.stderr, stdout: result.stdout };
+}
+
+/** POST /api/generate with the lantern picture from `localAddress` (default the kernel's choice), these headers exactly. */
+export async function postPicture(
+  url: string,
+  headers: Record<string, string> = {},
+  localAddress?: string,
+  method = 'POST',
+): Promise<RawReply> {
+  const form = await imageForm(sample('typical_misc_lantern.png'), 'upload.png');
+  return sendRaw(`${url}/api/generate`, {
+    method,
+    headers: { ...headers, 'Content-Type': form.contentType },
+    body: form.body,
+    localAddress,
+  });
+}
