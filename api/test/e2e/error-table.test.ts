@@ -379,7 +379,7 @@ void describe('error table, end to end (simulate engine)', () => {
     const notProvokable: Partial<Record<ErrorCode, string>> = {
       sidecar_stopped: 'api/src/inference/admin/inference-admin.service.spec.ts',
     };
-    const sources = ['e2e', 'inference', 'medium']
+    const sources = ['e2e', 'inference', 'medium', 'security']
       .flatMap((folder) => {
         const dir = join(REPO_ROOT, 'api', 'test', folder);
         return readdirSync(dir)

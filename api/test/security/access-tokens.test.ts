@@ -7,8 +7,8 @@ import { type RawReply, sendRaw } from '../support/raw-http';
 import { NO_SIDECAR, postPicture, startWith } from './support';
 
 const KEY = 'security-api-key-0123456789';
-const UNAUTHORIZED = { success: false, error: 'Unauthorized' };
-const CROSS_SITE = { success: false, error: 'Cross-site request refused' };
+const UNAUTHORIZED = { success: false, error: 'Unauthorized', code: 'unauthorized' };
+const CROSS_SITE = { success: false, error: 'Cross-site request refused', code: 'cross_site_request' };
 /** What a browser adds to a form POST another site made (a hidden auto-submitted form). */
 const FROM_EVIL = {
   Origin: 'https://evil.example',

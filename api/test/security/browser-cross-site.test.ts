@@ -128,7 +128,11 @@ void describe(
         const response = await answered;
         const sent = response.request().headers();
         assert.equal(response.status(), 403, `${await response.text()} (cookie sent: ${'cookie' in sent})`);
-        assert.deepEqual(await response.json(), { success: false, error: 'Cross-site request refused' });
+        assert.deepEqual(await response.json(), {
+          success: false,
+          error: 'Cross-site request refused',
+          code: 'cross_site_request',
+        });
       } finally {
         await context.close();
       }

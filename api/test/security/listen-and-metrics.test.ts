@@ -16,7 +16,7 @@ async function reach(url: string, localAddress?: string): Promise<string> {
 
 const lan = lanAddress();
 const noLan = lan === undefined ? 'this machine has no non-loopback IPv4 address' : false;
-const FORBIDDEN = { success: false, error: 'Forbidden' };
+const FORBIDDEN = { success: false, error: 'Forbidden', code: 'forbidden' };
 const TOKEN = 'metrics-security-token-0123456789';
 
 void describe('security: HOST=127.0.0.2, the api reachable on that address only', () => {
