@@ -414,7 +414,9 @@ def test_grpc_error_free_when_client_disconnects_abruptly(
 def test_hang_past_the_deadline_ends_the_stream_with_timeout_but_stays_busy(
     tmp_path: Path, sidecar_tmp: Path
 ) -> None:
-    with SidecarProcess(tmp_path, KILN_SIMULATE_SECONDS="0.5", KILN_SIMULATE_FAULT="hang") as sidecar:
+    # A short simulated job: the hang (at the geometry stage) starts well before the 1 s deadline,
+    # also on a busy machine (npm test runs suites side by side).
+    with SidecarProcess(tmp_path, KILN_SIMULATE_SECONDS="0.1", KILN_SIMULATE_FAULT="hang") as sidecar:
         sidecar.wait_for_state(pb.READY)
         started = time.monotonic()
         events = list(sidecar.stub.Generate(_request(timeout_s=1), timeout=30))
