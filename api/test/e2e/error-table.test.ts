@@ -247,12 +247,6 @@ void describe('error table, end to end (simulate engine)', () => {
     assert.deepEqual(result.body, { success: false, error: 'Generation timeout' });
   });
 
-  void it('500 GPU out of memory when the engine runs out of memory (after its retry)', async () => {
-    const result = await waitFailure('oom', { KILN_SIMULATE_FAULT: 'oom' });
-    assert.equal(result.status, 500);
-    assert.deepEqual(result.body, { success: false, error: 'GPU out of memory' });
-  });
-
   void it('500 Internal error for an engine failure, logged with its stack', async () => {
     const result = await waitFailure('internal', { KILN_SIMULATE_FAULT: 'internal' });
     assert.equal(result.status, 500);
@@ -261,9 +255,24 @@ void describe('error table, end to end (simulate engine)', () => {
     assert.match(result.taskLog, /\n\s+at /, 'a stack trace is in the log');
   });
 
-  void it('the failed task snapshot carries the HTTP status and message (SSE and JSON)', async () => {
-    const api = await startApi({ ...dirs('sse-fail'), env: { KILN_SIMULATE_FAULT: 'oom' } });
-    try {
+  // One api for both out-of-memory cases (each task fails on its own; neither needs a fresh process).
+  void describe('an engine that runs out of memory (KILN_SIMULATE_FAULT=oom)', () => {
+    let api: ApiProcess;
+    before(async () => {
+      api = await startApi({ ...dirs('oom'), env: { KILN_SIMULATE_FAULT: 'oom' } });
+    });
+    after(async () => {
+      await api?.stop();
+      await clearKilnKeys();
+    });
+
+    void it('500 GPU out of memory when the engine runs out of memory (after its retry)', async () => {
+      const response = await upload(api.url, sample(PNG), { query: '?wait=true' });
+      assert.equal(response.status, 500);
+      assert.deepEqual(response.body, { success: false, error: 'GPU out of memory' });
+    });
+
+    void it('the failed task snapshot carries the HTTP status and message (SSE and JSON)', async () => {
       const accepted = await upload<Accepted>(api.url, sample(PNG));
       const events = await followToEnd(api.url, accepted.body.task_id);
       const last = events[events.length - 1];
@@ -271,9 +280,6 @@ void describe('error table, end to end (simulate engine)', () => {
       assert.equal(last.data['status'], 'failed');
       assert.equal(last.data['error'], 'GPU out of memory');
       assert.equal(last.data['http_status'], 500);
-    } finally {
-      await api.stop();
-      await clearKilnKeys();
-    }
+    });
   });
 });
