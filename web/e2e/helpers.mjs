@@ -147,20 +147,37 @@ export async function launchBrowser() {
   });
 }
 
+/** This test file's Chromium (sharedBrowser), launched at its first use. */
+let shared;
+// After the file's last test (a hook of the root test, registered once per file).
+after(async () => {
+  const browser = await shared?.catch(() => undefined);
+  await browser?.close();
+});
+
+/**
+ * One Chromium for the whole test file, launched at the first call and closed after the file's
+ * last test: each test opens its own context (newPage), so tests share no cookie, storage or
+ * page, only the browser process, which is not started again for every describe.
+ */
+export function sharedBrowser() {
+  shared ??= launchBrowser();
+  return shared;
+}
+
 /**
  * The api and Chromium for the enclosing describe, as node:test hooks: `before` starts the api
- * (startApi(env)), then the browser (launchBrowser()); `after` closes the browser, then stops the
- * api. Returns `{ api, browser }`, filled in by the `before` hook (undefined until then, so read
+ * (startApi(env)), then takes the file's browser (sharedBrowser()); `after` stops the api.
+ * Returns `{ api, browser }`, filled in by the `before` hook (undefined until then, so read
  * them inside tests); a failed start (no build, no Chromium) fails the hook as those helpers throw.
  */
 export function useApiAndBrowser(env = {}) {
   const session = { api: undefined, browser: undefined };
   before(async () => {
     session.api = await startApi(env);
-    session.browser = await launchBrowser();
+    session.browser = await sharedBrowser();
   });
   after(async () => {
-    await session.browser?.close();
     await session.api?.stop();
   });
   return session;
