@@ -51,6 +51,11 @@ const log = (msg) => console.log(`[kiln3d] ${msg}`);
 
 /** How many jobs run at once (2 cores: three keep both busy while one job waits on a process). */
 const LANES = Math.max(1, Number(process.env.KILN_TEST_LANES ?? 3) || 3);
+/**
+ * How many jobs that drive headless Chromium run at once: SwiftShader draws on the CPU, and two
+ * of them beside the other suites starve the pages' own timeouts on 2 cores.
+ */
+const BROWSERS = Math.max(1, Number(process.env.KILN_TEST_BROWSERS ?? 1) || 1);
 /** A job still running after this long is ended with everything it started, and fails. */
 const JOB_TIMEOUT_MS = Number(process.env.KILN_TEST_JOB_TIMEOUT_S ?? 1200) * 1000;
 /** Seconds each job took in the last runs here (the order of the next run), and the seed for a clone. */
@@ -187,6 +192,7 @@ function steps(times) {
       group: ['e2e', 'bench'],
       name: 'web: build (ng build, dist/web)',
       skipIf: webBuildIsCurrent,
+      priority: true,
       after: markWebBuilt,
       cmd: node,
       args: [ngBin(), 'build'],
@@ -305,6 +311,7 @@ function steps(times) {
       needs: ['compile', 'web-build'],
       counts: true,
       redis: true,
+      kind: 'browser',
       files: () => findFiles(join(ROOT, 'web', 'e2e'), '.test.mjs'),
     },
     {
@@ -321,6 +328,8 @@ function steps(times) {
         findFiles(join(ROOT, 'api', 'bench', 'rows'), '.row.ts').map((file) => {
           const row = basename(file, '.ts');
           return {
+            // The rows that open a page in Chromium count as browser jobs.
+            kind: /playwright|chromium/i.test(readFileSync(file, 'utf8')) ? 'browser' : undefined,
             key: `bench:${row}`,
             label: `bench quick: ${row.replace(/\.row$/, '')}`,
             cmd: node,
@@ -389,9 +398,10 @@ async function main() {
         step,
         label: spec.label,
         needs: needs.flatMap((n) => selected.find((s) => s.id === n)?.jobIds ?? []),
-        // The compile goes first: most of the run waits for it.
+        // The builds go first: most of the run waits for them.
         estimate: step.priority ? Infinity : (spec.estimate ?? times[id] ?? 20),
         redis: Boolean(step.redis),
+        kind: spec.kind ?? step.kind,
         run: async (db) => {
           if (step.skipIf?.()) return { ok: true, seconds: 0, output: 'up to date\n', note: 'up to date' };
           step.before?.();
@@ -444,6 +454,7 @@ async function main() {
   const results = await runJobs(jobs, {
     lanes: LANES,
     redis,
+    limits: { browser: BROWSERS },
     onStart(job, db) {
       const span = spans.get(job.step) ?? { start: Date.now(), end: 0 };
       spans.set(job.step, span);

@@ -50,14 +50,17 @@ export function killRunningJobs() {
 }
 
 /**
- * jobs: [{ id, needs: [id], estimate (s), redis (bool), run(db) -> Promise<result> }].
+ * jobs: [{ id, needs: [id], estimate (s), redis (bool), kind?, run(db) -> Promise<result> }];
+ * `limits` caps how many jobs of one kind run at once ({ browser: 1 }: one headless Chromium).
  * A job whose needs failed is not run (result { skipped: true }). `onStart(job)` and
  * `onEnd(job, result)` report. Resolves with a Map id -> result.
  */
-export async function runJobs(jobs, { lanes, redis, onStart, onEnd }) {
+export async function runJobs(jobs, { lanes, redis, limits = {}, onStart, onEnd }) {
   const results = new Map();
   const pending = [...jobs].sort((a, b) => b.estimate - a.estimate);
   const active = new Set();
+  const kinds = new Map();
+  const kindFree = (job) => !job.kind || (kinds.get(job.kind) ?? 0) < (limits[job.kind] ?? Infinity);
   let wake;
   const ready = (job) => job.needs.every((id) => results.has(id));
   const neededFailed = (job) => job.needs.some((id) => !results.get(id)?.ok);
@@ -72,10 +75,17 @@ export async function runJobs(jobs, { lanes, redis, onStart, onEnd }) {
     if (pending.length === 0 && active.size === 0) break;
     let started = false;
     while (active.size < lanes) {
-      const job = pending.find((j) => ready(j) && (!j.redis || redis.available()));
+      // The longest first; a job of a capped kind counts as its kind's whole remaining queue
+      // (they run that many at a time: that queue is one long job).
+      const queued = (kind) => pending.filter((j) => j.kind === kind).reduce((sum, j) => sum + j.estimate, 0);
+      const weight = (j) => (j.kind && limits[j.kind] ? queued(j.kind) / limits[j.kind] : j.estimate);
+      const job = pending
+        .filter((j) => ready(j) && kindFree(j) && (!j.redis || redis.available()))
+        .reduce((best, j) => (!best || weight(j) > weight(best) ? j : best), undefined);
       if (!job) break;
       pending.splice(pending.indexOf(job), 1);
       const db = job.redis ? redis.acquire() : null;
+      if (job.kind) kinds.set(job.kind, (kinds.get(job.kind) ?? 0) + 1);
       started = true;
       onStart(job, db);
       const promise = (async () => {
@@ -93,6 +103,7 @@ export async function runJobs(jobs, { lanes, redis, onStart, onEnd }) {
         }
       })().then((result) => {
         active.delete(promise);
+        if (job.kind) kinds.set(job.kind, kinds.get(job.kind) - 1);
         results.set(job.id, result);
         onEnd(job, result);
         wake?.();
