@@ -340,6 +340,9 @@ function steps(times) {
   ];
 }
 
+/** Ends the run's private redis-server (set once it runs). */
+let stopRedis = () => Promise.resolve();
+
 async function main() {
   const started = Date.now();
   const wanted = new Set(process.argv.slice(2));
@@ -368,6 +371,7 @@ async function main() {
   if (has('api-tests', 'bench')) await ensureMoto();
   if (has('reliability-full')) await ensureSchemathesis();
   const redis = selected.some((s) => s.redis) ? await testRedis() : null;
+  stopRedis = () => redis?.stop();
   if (redis) log(`Redis for the suites: ${redis.description}`);
   log(
     `${LANES} jobs at a time on ${cpus().length} cores (KILN_TEST_LANES), load ${loadavg()[0].toFixed(2)} at start`,
@@ -476,7 +480,7 @@ async function main() {
   await redis?.stop();
   rmSync(junitDir, { recursive: true, force: true });
   mkdirSync(join(ROOT, '.run'), { recursive: true });
-  writeFileSync(TIMES_FILE, `${JSON.stringify(times, null, 1)}\n`);
+  writeFileSync(TIMES_FILE, `${JSON.stringify(times, null, 2)}\n`);
 
   let passed = 0;
   let failed = 0;
@@ -526,8 +530,9 @@ async function main() {
   process.exitCode = badSteps === 0 && failed === 0 ? 0 : 1;
 }
 
-main().catch((err) => {
+main().catch(async (err) => {
   console.error(`[kiln3d] ${err instanceof Error ? err.stack : String(err)}`);
   killRunningJobs();
+  await stopRedis();
   process.exit(1);
 });
