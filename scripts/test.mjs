@@ -374,7 +374,8 @@ async function main() {
   stopRedis = () => redis?.stop();
   if (redis) log(`Redis for the suites: ${redis.description}`);
   log(
-    `${LANES} jobs at a time on ${cpus().length} cores (KILN_TEST_LANES), load ${loadavg()[0].toFixed(2)} at start`,
+    `${LANES} jobs at a time (KILN_TEST_LANES), ${BROWSERS} of them with Chromium (KILN_TEST_BROWSERS), ` +
+      `on ${cpus().length} cores; load ${loadavg()[0].toFixed(2)} at start`,
   );
 
   const junitDir = mkdtempSync(join(tmpdir(), 'kiln3d-test-junit-'));
