@@ -44,7 +44,7 @@ async function openStream(
   if (response.headers.get('content-type')?.startsWith('text/event-stream') && response.body) {
     // The stream's start up to its first event: the server may flush `retry:` or a blank line
     // in a chunk of its own first (more likely on a busy machine).
-    const reader = response.body.getReader();
+    const reader = (response.body as ReadableStream<Uint8Array>).getReader();
     const decoder = new TextDecoder();
     const deadline = Date.now() + 10_000;
     while (!/^event: /m.test(body) && Date.now() < deadline) {
