@@ -106,7 +106,10 @@ async function main() {
   await ensureChromium();
   // The scale-out row's object store (moto_server), as the tests start it.
   await ensureMoto();
-  const redis = await ensureRedis('redis://127.0.0.1:6379', { persist: false });
+  // Only the server of the rows' database (KILN_BENCH_REDIS_URL, as run-row.ts reads it) is needed.
+  const redis = await ensureRedis(process.env.KILN_BENCH_REDIS_URL || 'redis://127.0.0.1:6379', {
+    persist: false,
+  });
   if (options.build) {
     rmSync(join(ROOT, 'dist', 'api-test'), { recursive: true, force: true });
     await mustRun('compiling the api and its benchmarks', process.execPath, [tscBin(), '-p', 'api'], {

@@ -1,34 +1,68 @@
 // `npm test`: every check and test suite of the project, on real Redis, a real sidecar and a
 // real headless Chromium. Usage: node scripts/test.mjs [group ...]; groups: lint python api web e2e
-// reliability (the reliability suite's quick profile, a short schemathesis pass included) bench
-// (the benchmarks' quick form);
+// reliability (the reliability suite's quick profile) bench (the benchmarks' quick form);
 // reliability-full (`npm run test:reliability`: the whole suite, schemathesis included; not part
 // of a plain `npm test`).
-// Prints one line per step, then a closing "N passed, N failed" line over all test runners.
-import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+//
+// The steps run side by side (scripts/lib/scheduler.mjs): each test file of the api's medium and
+// end-to-end suites and of the browser suite is a job of its own, pytest runs in a few chunks of
+// files, and at most KILN_TEST_LANES jobs (default 3) run at once, the longest expected first.
+// Every job that touches Redis gets a database of its own (scripts/lib/test-redis.mjs: a private
+// redis-server by default, or KILN_TEST_REDIS_DBS of KILN_TEST_REDIS_SERVER). The api and the web
+// app are each compiled once: `tsc -p api` (dist/api-test: the api, its tests and benchmarks) and
+// `ng build` (dist/web, served by the browser suite's api). Each job's output is printed in one
+// piece when it ends; then one line per step, and a closing "N passed, N failed" line over all
+// test runners.
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { basename, join, relative } from 'node:path';
 import {
   ROOT,
   VENV_PYTHON,
   checkNode,
-  ensureApiBuild,
   ensureChromium,
   ensureDockerCompose,
   ensureMoto,
   ensureNginx,
   ensureNodeModules,
   ensurePython,
-  ensureRedis,
   ensureSchemathesis,
-  ensureWebBuild,
+  markWebBuilt,
   ngBin,
   tscBin,
+  webBuildIsCurrent,
 } from './lib/ensure.mjs';
-import { runCapture } from './lib/run.mjs';
+import { killRunningJobs, runJobProcess, runJobs } from './lib/scheduler.mjs';
+import { testRedis } from './lib/test-redis.mjs';
 
 const node = process.execPath;
 const bin = (pkg, file) => join(ROOT, 'node_modules', pkg, file);
 const venvBin = (name) => join(ROOT, 'inference', '.venv', 'bin', name);
+const log = (msg) => console.log(`[kiln3d] ${msg}`);
+
+/** How many jobs run at once (2 cores: three keep both busy while one job waits on a process). */
+const LANES = Math.max(1, Number(process.env.KILN_TEST_LANES ?? 3) || 3);
+/**
+ * How many jobs that drive headless Chromium run at once: SwiftShader draws on the CPU, and two
+ * of them beside the other suites starve the pages' own timeouts on 2 cores.
+ */
+const BROWSERS = Math.max(1, Number(process.env.KILN_TEST_BROWSERS ?? 1) || 1);
+/** A job still running after this long is ended with everything it started, and fails. */
+const JOB_TIMEOUT_MS = Number(process.env.KILN_TEST_JOB_TIMEOUT_S ?? 1200) * 1000;
+/** Seconds each job took in the last runs here (the order of the next run), and the seed for a clone. */
+const TIMES_FILE = join(ROOT, '.run', 'test-times.json');
+const SEED_TIMES_FILE = join(ROOT, 'scripts', 'lib', 'test-times.json');
+/** KILN_TEST_CPU=1: also measure each job's CPU seconds (user + system, with /usr/bin/time). */
+const MEASURE_CPU = Boolean(process.env.KILN_TEST_CPU) && existsSync('/usr/bin/time');
 
 function findFiles(dir, suffix) {
   if (!existsSync(dir)) return [];
@@ -41,7 +75,7 @@ function findFiles(dir, suffix) {
   return found.sort();
 }
 
-/** Test counts from the closing lines of node:test, pytest or vitest output (node:test's cancelled count as failed). */
+/** Test counts from the closing lines of node:test, pytest or vitest output. */
 export function countTests(output) {
   // eslint-disable-next-line no-control-regex -- strips ANSI colour codes
   const clean = output.replace(/\x1b\[[0-9;]*m/g, '');
@@ -83,177 +117,425 @@ const nodeTest = (files) => [
   ...files.map((f) => relative(ROOT, f)),
 ];
 
-const compileTests = (group) => ({
-  group,
-  name: 'api: compile tests (tsc, type check)',
-  before: () => rmSync(join(ROOT, 'dist', 'api-test'), { recursive: true, force: true }),
-  cmd: node,
-  args: [tscBin(), '-p', 'api'],
-});
+function readTimes() {
+  const times = {};
+  for (const file of [SEED_TIMES_FILE, TIMES_FILE]) {
+    try {
+      Object.assign(times, JSON.parse(readFileSync(file, 'utf8')));
+    } catch {
+      // None yet.
+    }
+  }
+  return times;
+}
+
+/** pytest's JUnit report -> seconds per test file (tests/test_x.py), setup and teardown included. */
+function pytestFileTimes(xmlPath) {
+  const times = {};
+  if (!existsSync(xmlPath)) return times;
+  const xml = readFileSync(xmlPath, 'utf8');
+  for (const m of xml.matchAll(/<testcase [^>]*classname="([^"]+)"[^>]*time="([\d.]+)"/g)) {
+    const file = `${m[1].split('.').slice(0, 2).join('/')}.py`;
+    times[file] = (times[file] ?? 0) + Number(m[2]);
+  }
+  return times;
+}
+
+/** Files packed into at most `count` chunks of about equal expected time (longest first). */
+function chunks(files, estimate, count) {
+  const bins = Array.from({ length: count }, () => ({ files: [], total: 0 }));
+  for (const file of [...files].sort((a, b) => estimate(b) - estimate(a))) {
+    const bin = bins.reduce((least, b) => (b.total < least.total ? b : least));
+    bin.files.push(file);
+    bin.total += estimate(file);
+  }
+  return bins.filter((b) => b.files.length > 0);
+}
 
 const RELIABILITY = join(ROOT, 'dist', 'api-test', 'test', 'reliability', 'run.js');
 
-function steps() {
+/** The reliability suite's categories, as its runner names them (api/test/reliability/run.ts). */
+function reliabilityCategories() {
+  const source = readFileSync(join(ROOT, 'api', 'test', 'reliability', 'run.ts'), 'utf8');
+  const table = source.match(/const CATEGORIES[^=]*=\s*\{([^}]*)\}/)?.[1] ?? '';
+  const names = [...table.matchAll(/^\s*([\w-]+):\s*\w+,?\s*$/gm)].map((m) => m[1]);
+  if (names.length === 0) throw new Error('no category found in api/test/reliability/run.ts (CATEGORIES)');
+  return names;
+}
+const API_TEST_DIR = join(ROOT, 'dist', 'api-test');
+/** dist/api-test/<dir>/x.<suffix>.js for each api/<dir>/x.<suffix>.ts (known before tsc has run). */
+const compiled = (dir, suffix) =>
+  findFiles(join(ROOT, 'api', dir), `.${suffix}.ts`).map((f) =>
+    join(API_TEST_DIR, relative(join(ROOT, 'api'), f)).replace(/\.ts$/, '.js'),
+  );
+
+/**
+ * The steps. A step runs as one job, or (files) as one job per file, each `node --test` of that
+ * file; `needs` names steps that must pass first; `redis` gives each job a database.
+ */
+function steps(times) {
+  const pytestEstimate = (f) => times[`pytest:${relative(join(ROOT, 'inference'), f)}`] ?? 10;
+  const pytestFiles = findFiles(join(ROOT, 'inference', 'tests'), '.py').filter((f) =>
+    basename(f).startsWith('test_'),
+  );
   return [
     {
-      group: 'lint',
+      id: 'compile',
+      group: ['api', 'reliability', 'reliability-full', 'e2e', 'bench'],
+      name: 'api: compile (tsc -p api: src, tests and benchmarks, type check)',
+      before: () => rmSync(API_TEST_DIR, { recursive: true, force: true }),
+      cmd: node,
+      args: [tscBin(), '-p', 'api'],
+      priority: true,
+    },
+    {
+      id: 'web-build',
+      group: ['e2e', 'bench'],
+      name: 'web: build (ng build, dist/web)',
+      skipIf: webBuildIsCurrent,
+      priority: true,
+      after: markWebBuilt,
+      cmd: node,
+      args: [ngBin(), 'build'],
+    },
+    {
+      id: 'eslint',
+      group: ['lint'],
       name: 'eslint (zero warnings)',
       cmd: node,
       args: [bin('eslint', 'bin/eslint.js'), '.', '--max-warnings', '0'],
     },
     {
-      group: 'lint',
+      id: 'prettier',
+      group: ['lint'],
       name: 'prettier --check',
       cmd: node,
       args: [bin('prettier', 'bin/prettier.cjs'), '--check', '.'],
     },
-    { group: 'lint', name: 'ruff check', cmd: venvBin('ruff'), args: ['check', 'inference'] },
+    { id: 'ruff', group: ['lint'], name: 'ruff check', cmd: venvBin('ruff'), args: ['check', 'inference'] },
     {
-      group: 'lint',
+      id: 'ruff-format',
+      group: ['lint'],
       name: 'ruff format --check',
       cmd: venvBin('ruff'),
       args: ['format', '--check', 'inference'],
     },
     {
-      group: 'lint',
+      id: 'mypy',
+      group: ['lint'],
       name: 'mypy --strict',
       cmd: venvBin('mypy'),
       args: ['--strict'],
       cwd: join(ROOT, 'inference'),
     },
     {
-      group: 'python',
+      id: 'pytest',
+      group: ['python'],
       name: 'pytest (sidecar)',
-      cmd: VENV_PYTHON,
-      args: ['-m', 'pytest', '-q', 'inference/tests'],
       counts: true,
+      // Chunks of files, each one pytest process: a module's fixtures stay in one process.
+      jobs: () =>
+        chunks(pytestFiles, pytestEstimate, Number(process.env.KILN_PYTEST_CHUNKS ?? 3) || 3).map(
+          (chunk, i) => ({
+            key: `pytest#${i + 1}`,
+            label: `pytest ${chunk.files.map((f) => basename(f, '.py').replace(/^test_/, '')).join(' ')}`,
+            estimate: chunk.total,
+            junit: true,
+            cmd: VENV_PYTHON,
+            args: ['-m', 'pytest', '-q', ...chunk.files.map((f) => relative(ROOT, f))],
+          }),
+        ),
     },
-    compileTests('api'),
     {
-      group: 'api',
+      id: 'unit',
+      group: ['api'],
       name: 'api: unit specs',
-      cmd: node,
-      args: () => nodeTest(findFiles(join(ROOT, 'dist', 'api-test', 'src'), '.spec.js')),
+      needs: ['compile'],
       counts: true,
+      cmd: node,
+      args: () => nodeTest(compiled('src', 'spec')),
     },
     {
-      group: 'api',
+      id: 'api-tests',
+      group: ['api'],
       name: 'api: medium and end-to-end (real Redis, real sidecar)',
-      cmd: node,
-      args: () => nodeTest(findFiles(join(ROOT, 'dist', 'api-test', 'test'), '.test.js')),
+      needs: ['compile'],
       counts: true,
+      redis: true,
+      files: () => compiled('test', 'test'),
     },
-    compileTests('reliability'),
     {
-      group: 'reliability',
+      id: 'reliability',
+      group: ['reliability'],
       name: 'reliability suite, quick profile (docs/reliability.md)',
-      cmd: node,
-      args: [RELIABILITY],
+      needs: ['compile'],
       counts: true,
+      redis: true,
+      // One job per category (run.js takes their names), each with its own api and database.
+      jobs: () =>
+        reliabilityCategories().map((category) => ({
+          key: `reliability:${category}`,
+          label: `reliability quick: ${category}`,
+          cmd: node,
+          args: [RELIABILITY, category],
+        })),
     },
-    compileTests('reliability-full'),
     {
-      group: 'reliability-full',
+      id: 'reliability-full',
+      group: ['reliability-full'],
       name: 'reliability suite, full profile (docs/reliability.md)',
-      cmd: node,
-      args: [RELIABILITY, '--full'],
+      needs: ['compile'],
       counts: true,
+      redis: true,
+      jobs: () =>
+        reliabilityCategories().map((category) => ({
+          key: `reliability-full:${category}`,
+          label: `reliability full: ${category}`,
+          cmd: node,
+          args: [RELIABILITY, '--full', category],
+        })),
     },
     {
-      group: 'web',
+      id: 'vitest',
+      group: ['web'],
       name: 'web: component and state tests (vitest)',
+      // Not beside `ng build`: both are the Angular builder, on the same cache.
+      afterSteps: ['web-build'],
+      counts: true,
       cmd: node,
       args: [ngBin(), 'test', '--watch=false'],
-      counts: true,
     },
     {
-      group: 'e2e',
+      id: 'e2e',
+      group: ['e2e'],
       name: 'web: browser end-to-end (Chromium)',
-      cmd: node,
-      args: () => nodeTest(findFiles(join(ROOT, 'web', 'e2e'), '.test.mjs')),
+      needs: ['compile', 'web-build'],
       counts: true,
+      redis: true,
+      kind: 'browser',
+      files: () => findFiles(join(ROOT, 'web', 'e2e'), '.test.mjs'),
     },
     {
       // Every benchmark row in its reduced form, so none rots: it prints figures and asserts no
-      // timing; it fails only when a row cannot run (docs/performance.md).
-      group: 'bench',
+      // timing; it fails only when a row cannot run (docs/performance.md). Beside other jobs here,
+      // so its figures say nothing: `npm run bench` alone is the measurement.
+      id: 'bench',
+      group: ['bench'],
       name: 'benchmarks: npm run bench -- --quick (figures only)',
-      cmd: node,
-      args: (selected) => [
-        join(ROOT, 'scripts', 'bench.mjs'),
-        '--quick',
-        // The api group compiled dist/api-test just before.
-        ...(selected.some((s) => s.group === 'api') ? ['--no-build'] : []),
-      ],
+      needs: ['compile', 'web-build'],
+      redis: true,
+      // One job per row (bench.mjs --only), each its own process, as bench.mjs runs them.
+      jobs: () =>
+        findFiles(join(ROOT, 'api', 'bench', 'rows'), '.row.ts').map((file) => {
+          const row = basename(file, '.ts');
+          return {
+            // The rows that open a page in Chromium count as browser jobs.
+            kind: /playwright|chromium/i.test(readFileSync(file, 'utf8')) ? 'browser' : undefined,
+            key: `bench:${row}`,
+            label: `bench quick: ${row.replace(/\.row$/, '')}`,
+            cmd: node,
+            args: [join(ROOT, 'scripts', 'bench.mjs'), '--quick', '--no-build', '--only', `${row}.js`],
+          };
+        }),
     },
   ];
 }
 
+/** Ends the run's private redis-server (set once it runs). */
+let stopRedis = () => Promise.resolve();
+
 async function main() {
   const started = Date.now();
   const wanted = new Set(process.argv.slice(2));
-  const selected = [];
-  for (const step of steps()) {
-    const chosen = wanted.size === 0 ? step.group !== 'reliability-full' : wanted.has(step.group);
-    // One compile serves every group that needs it.
-    if (chosen && !selected.some((s) => s.name === step.name)) selected.push(step);
+  const times = readTimes();
+  const all = steps(times);
+  const chosen = (step) =>
+    wanted.size === 0
+      ? !step.group.every((g) => g === 'reliability-full')
+      : step.group.some((g) => wanted.has(g));
+  // A step's needs come along (the compile for the browser suite alone, say).
+  const selected = all.filter(chosen);
+  for (let i = 0; i < selected.length; i++) {
+    for (const id of selected[i].needs ?? []) {
+      if (!selected.some((s) => s.id === id)) selected.push(all.find((s) => s.id === id));
+    }
   }
+  selected.sort((a, b) => all.indexOf(a) - all.indexOf(b));
+  const has = (...ids) => selected.some((s) => ids.includes(s.id));
+
   checkNode();
   await ensureNodeModules();
   await ensurePython();
-  await ensureApiBuild();
-  await ensureWebBuild();
-  if (selected.some((s) => s.group === 'e2e' || s.group === 'bench')) await ensureChromium();
-  if (selected.some((s) => s.group === 'api')) await ensureNginx();
-  if (selected.some((s) => s.group === 'api')) await ensureDockerCompose();
-  if (selected.some((s) => s.group === 'api')) await ensureMoto();
+  if (has('e2e', 'bench')) await ensureChromium();
+  if (has('api-tests')) await ensureNginx();
+  if (has('api-tests')) await ensureDockerCompose();
+  if (has('api-tests', 'bench')) await ensureMoto();
   // Both reliability profiles run schemathesis (the quick one a short pass over every route).
-  if (selected.some((s) => s.group === 'reliability' || s.group === 'reliability-full'))
-    await ensureSchemathesis();
-  const redis = await ensureRedis('redis://127.0.0.1:6379', { persist: false });
+  if (has('reliability', 'reliability-full')) await ensureSchemathesis();
+  const redis = selected.some((s) => s.redis) ? await testRedis() : null;
+  stopRedis = () => redis?.stop();
+  if (redis) log(`Redis for the suites: ${redis.description}`);
+  log(
+    `${LANES} jobs at a time (KILN_TEST_LANES), ${BROWSERS} of them with Chromium (KILN_TEST_BROWSERS), ` +
+      `on ${cpus().length} cores; load ${loadavg()[0].toFixed(2)} at start`,
+  );
 
-  const env = { ...process.env, NG_CLI_ANALYTICS: 'false', FORCE_COLOR: '0', NO_COLOR: '1' };
-  const results = [];
+  const junitDir = mkdtempSync(join(tmpdir(), 'kiln3d-test-junit-'));
+  const baseEnv = { ...process.env, NG_CLI_ANALYTICS: 'false', FORCE_COLOR: '0', NO_COLOR: '1' };
+  /** Jobs of every selected step; each knows its step. */
+  const jobs = [];
+  for (const step of selected) {
+    const needs = [...(step.needs ?? []), ...(step.afterSteps ?? []).filter((id) => has(id))];
+    const list = step.jobs
+      ? step.jobs()
+      : step.files
+        ? step.files().map((file) => ({
+            key: `${step.id}:${relative(ROOT, file)}`,
+            label: relative(ROOT, file).replace(/^dist\/api-test\//, 'api/'),
+            cmd: node,
+            args: nodeTest([file]),
+          }))
+        : [{ key: step.id, label: step.name, cmd: step.cmd, args: step.args }];
+    step.jobIds = [];
+    for (const spec of list) {
+      const id = spec.key;
+      step.jobIds.push(id);
+      jobs.push({
+        id,
+        step,
+        label: spec.label,
+        needs: needs.flatMap((n) => selected.find((s) => s.id === n)?.jobIds ?? []),
+        // The builds go first: most of the run waits for them.
+        estimate: step.priority ? Infinity : (spec.estimate ?? times[id] ?? 20),
+        redis: Boolean(step.redis),
+        kind: spec.kind ?? step.kind,
+        run: async (db) => {
+          if (step.skipIf?.()) return { ok: true, seconds: 0, output: 'up to date\n', note: 'up to date' };
+          step.before?.();
+          const env = { ...baseEnv };
+          if (db !== null) {
+            for (const name of ['KILN_TEST_REDIS_URL', 'KILN_E2E_REDIS_URL', 'KILN_BENCH_REDIS_URL']) {
+              env[name] = redis.url(db);
+            }
+          }
+          let args = typeof spec.args === 'function' ? spec.args() : spec.args;
+          const junit = spec.junit ? join(junitDir, `${id.replace(/\W+/g, '_')}.xml`) : null;
+          if (junit) args = [...args, `--junitxml=${junit}`];
+          const cpuFile = MEASURE_CPU ? join(junitDir, `${id.replace(/\W+/g, '_')}.cpu`) : null;
+          const [cmd, cmdArgs] = cpuFile
+            ? ['/usr/bin/time', ['-f', '%U %S', '-o', cpuFile, spec.cmd, ...args]]
+            : [spec.cmd, args];
+          const result = await runJobProcess(cmd, cmdArgs, {
+            cwd: step.cwd ?? ROOT,
+            env,
+            timeoutMs: JOB_TIMEOUT_MS,
+          });
+          if (cpuFile && existsSync(cpuFile)) {
+            const [user, system] = readFileSync(cpuFile, 'utf8').trim().split(/\s+/).slice(-2).map(Number);
+            result.cpu = user + system;
+          }
+          const counts = step.counts ? countTests(result.output) : null;
+          // A test job must end with its runner's closing counts (a crash before them fails it).
+          let ok = result.code === 0 && !result.timedOut && (!step.counts || (counts && counts.failed === 0));
+          let note = counts ? `${counts.passed} passed, ${counts.failed} failed` : '';
+          if (step.counts && !counts) note = 'no test counts in its output';
+          if (result.timedOut) note = `ended after ${JOB_TIMEOUT_MS / 1000} s (KILN_TEST_JOB_TIMEOUT_S)`;
+          if (ok) step.after?.();
+          if (junit)
+            for (const [file, s] of Object.entries(pytestFileTimes(junit))) times[`pytest:${file}`] = s;
+          return { ...result, ok, counts, note, db };
+        },
+      });
+    }
+  }
+
+  const stopAll = () => {
+    killRunningJobs();
+    void redis?.stop();
+    process.exit(130);
+  };
+  process.once('SIGINT', stopAll);
+  process.once('SIGTERM', stopAll);
+
+  const spans = new Map();
+  const results = await runJobs(jobs, {
+    lanes: LANES,
+    redis,
+    limits: { browser: BROWSERS },
+    onStart(job, db) {
+      const span = spans.get(job.step) ?? { start: Date.now(), end: 0 };
+      spans.set(job.step, span);
+      log(`▶ ${job.label}${db !== null ? ` (Redis db ${db})` : ''}`);
+    },
+    onEnd(job, result) {
+      const span = spans.get(job.step) ?? { start: Date.now(), end: 0 };
+      span.end = Date.now();
+      spans.set(job.step, span);
+      const state = result.skipped ? 'NOT RUN (a step it needs failed)' : result.ok ? 'ok' : 'FAIL';
+      const note = result.note ? `, ${result.note}` : '';
+      const cpu = result.cpu !== undefined ? `, ${result.cpu.toFixed(1)} s CPU` : '';
+      console.log(`\n[kiln3d] ━━ ${job.label}: ${state} (${result.seconds.toFixed(1)} s${cpu}${note}) ━━`);
+      if (result.output)
+        process.stdout.write(result.output.endsWith('\n') ? result.output : `${result.output}\n`);
+      if (!result.skipped && job.id !== 'compile') times[job.id] = Math.round(result.seconds * 10) / 10;
+    },
+  });
+  await redis?.stop();
+  rmSync(junitDir, { recursive: true, force: true });
+  mkdirSync(join(ROOT, '.run'), { recursive: true });
+  writeFileSync(TIMES_FILE, `${JSON.stringify(times, null, 2)}\n`);
+
   let passed = 0;
   let failed = 0;
+  let badSteps = 0;
+  console.log('\n[kiln3d] summary (wall time of each step, from its first job start to its last job end)');
   for (const step of selected) {
-    const args = typeof step.args === 'function' ? step.args(selected) : step.args;
-    console.log(`\n[kiln3d] ▶ ${step.name}`);
-    step.before?.();
-    const t0 = Date.now();
-    const { code, output } = await runCapture(step.cmd, args, { cwd: step.cwd ?? ROOT, env });
-    const seconds = ((Date.now() - t0) / 1000).toFixed(1);
-    const counts = step.counts ? countTests(output) : null;
-    if (step.counts && code === 0 && (!counts || counts.passed === 0)) {
-      results.push({ step, ok: false, seconds, note: 'ran no test' });
-      continue;
+    const stepResults = step.jobIds.map((id) => ({ id, ...results.get(id) }));
+    const counts = stepResults.reduce(
+      (sum, r) =>
+        r.counts ? { passed: sum.passed + r.counts.passed, failed: sum.failed + r.counts.failed } : sum,
+      { passed: 0, failed: 0 },
+    );
+    passed += counts.passed;
+    failed += counts.failed;
+    const bad = stepResults.filter((r) => !r.ok);
+    // A test step that ran and counted no test at all fails (a runner that found no file).
+    const ranNoTest = step.counts && bad.length === 0 && counts.passed + counts.failed === 0;
+    if (bad.length > 0 || ranNoTest) badSteps++;
+    const span = spans.get(step);
+    const wall = span ? ((span.end - span.start) / 1000).toFixed(1) : '0.0';
+    const notes = [];
+    if (step.counts)
+      notes.push(ranNoTest ? 'ran no test' : `${counts.passed} passed, ${counts.failed} failed`);
+    if (stepResults.length > 1) notes.push(`${stepResults.length} jobs`);
+    if (MEASURE_CPU) notes.push(`${stepResults.reduce((sum, r) => sum + (r.cpu ?? 0), 0).toFixed(0)} s CPU`);
+    if (stepResults.length === 1 && stepResults[0].note && !step.counts) notes.push(stepResults[0].note);
+    for (const r of bad) {
+      const job = jobs.find((j) => j.id === r.id);
+      notes.push(
+        `${r.skipped ? 'not run' : 'failed'}: ${job.label}${r.note && !r.skipped ? ` (${r.note})` : ''}`,
+      );
     }
-    if (counts) {
-      passed += counts.passed;
-      failed += counts.failed;
-    }
-    results.push({
-      step,
-      ok: code === 0,
-      seconds,
-      note: counts ? `${counts.passed} passed, ${counts.failed} failed` : '',
-    });
+    console.log(
+      `  ${bad.length === 0 && !ranNoTest ? 'ok  ' : 'FAIL'} ${step.name} (${wall} s)${notes.length ? ` — ${notes.join('; ')}` : ''}`,
+    );
   }
-  redis?.kill('SIGTERM');
-
-  console.log('\n[kiln3d] summary');
-  for (const r of results) {
-    console.log(`  ${r.ok ? 'ok  ' : 'FAIL'} ${r.step.name} (${r.seconds} s)${r.note ? ` — ${r.note}` : ''}`);
-  }
-  const bad = results.filter((r) => !r.ok);
+  const slowest = jobs
+    .map((j) => ({ label: j.label, seconds: results.get(j.id)?.seconds ?? 0 }))
+    .sort((a, b) => b.seconds - a.seconds)
+    .slice(0, 8);
+  console.log(`  slowest jobs: ${slowest.map((j) => `${j.label} ${j.seconds.toFixed(0)} s`).join(', ')}`);
   console.log(
-    `  total ${((Date.now() - started) / 1000).toFixed(0)} s; ${bad.length} of ${results.length} steps failed`,
+    `  total ${((Date.now() - started) / 1000).toFixed(0)} s, ${LANES} lanes, load ${loadavg()[0].toFixed(2)} at the end; ` +
+      `${badSteps} of ${selected.length} steps failed`,
   );
   console.log(`${passed} passed, ${failed} failed`);
-  process.exitCode = bad.length === 0 && failed === 0 ? 0 : 1;
+  process.exitCode = badSteps === 0 && failed === 0 ? 0 : 1;
 }
 
-main().catch((err) => {
+main().catch(async (err) => {
   console.error(`[kiln3d] ${err instanceof Error ? err.stack : String(err)}`);
+  killRunningJobs();
+  await stopRedis();
   process.exit(1);
 });

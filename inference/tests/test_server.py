@@ -17,6 +17,7 @@ import pytest
 from PIL import Image
 
 from kiln3d_inference.engines.base import RECYCLE_EXIT_CODE
+from kiln3d_inference.engines.relief import procedural_test_image
 from kiln3d_inference.proto import inference_pb2 as pb
 from kiln3d_inference.proto import inference_pb2_grpc as pb_grpc
 from kiln3d_inference.server import STOP_GRACE_S
@@ -414,10 +415,14 @@ def test_grpc_error_free_when_client_disconnects_abruptly(
 def test_hang_past_the_deadline_ends_the_stream_with_timeout_but_stays_busy(
     tmp_path: Path, sidecar_tmp: Path
 ) -> None:
+    # A small picture: its relief (made before the geometry stage, where the hang starts) takes far
+    # less than the 1 s deadline, also on a busy machine (npm test runs suites side by side); a
+    # sample photo's could pass the deadline first, and the job then stops as an ordinary timeout.
+    small = _png(procedural_test_image(128))
     with SidecarProcess(tmp_path, KILN_SIMULATE_SECONDS="0.5", KILN_SIMULATE_FAULT="hang") as sidecar:
         sidecar.wait_for_state(pb.READY)
         started = time.monotonic()
-        events = list(sidecar.stub.Generate(_request(timeout_s=1), timeout=30))
+        events = list(sidecar.stub.Generate(_request(timeout_s=1, image=small), timeout=30))
         elapsed = time.monotonic() - started
         error = _terminal(events).error
         assert error.code == pb.TIMEOUT

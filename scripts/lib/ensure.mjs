@@ -129,16 +129,29 @@ export async function ensureApiBuild() {
   touchStamp(stamp);
 }
 
+const WEB_STAMP = join(STAMPS, 'web');
+const webInputs = () => [
+  ...['web/src', 'web/public', 'angular.json', 'tsconfig.base.json'].map((p) => join(ROOT, p)),
+  join(ROOT, 'web'),
+];
+
+/** Whether dist/web is the build of the current web/ sources (the stamp of its last build is newer). */
+export function webBuildIsCurrent() {
+  return existsSync(join(ROOT, 'dist', 'web', 'browser', 'index.html')) && !isStale(WEB_STAMP, webInputs());
+}
+
+/** Records a successful `ng build` (scripts/test.mjs runs it as one of its jobs). */
+export function markWebBuilt() {
+  touchStamp(WEB_STAMP);
+}
+
 export async function ensureWebBuild() {
-  const stamp = join(STAMPS, 'web');
-  const inputs = ['web/src', 'web/public', 'angular.json', 'tsconfig.base.json'].map((p) => join(ROOT, p));
-  inputs.push(join(ROOT, 'web'));
-  if (existsSync(join(ROOT, 'dist', 'web', 'browser', 'index.html')) && !isStale(stamp, inputs)) return;
+  if (webBuildIsCurrent()) return;
   await mustRun('building the web app', process.execPath, [ngBin(), 'build'], {
     cwd: ROOT,
     env: { ...process.env, NG_CLI_ANALYTICS: 'false' },
   });
-  touchStamp(stamp);
+  markWebBuilt();
 }
 
 export const tscBin = () => join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');

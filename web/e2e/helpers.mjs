@@ -1,12 +1,12 @@
 // Shared parts of the browser end-to-end tests: the real api as a child process (real Redis,
-// real sidecar with INFERENCE_ENGINE=simulate), headless Chromium, and pixel checks on the canvas.
-import { spawn } from 'node:child_process';
+// real sidecar with INFERENCE_ENGINE=simulate), started by the api suites' own harness, headless
+// Chromium, and pixel checks on the canvas.
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { after, before } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 import Redis from 'ioredis';
 import { chromium } from 'playwright-core';
@@ -19,23 +19,11 @@ export const GLB_DIR = join(ROOT, 'fixtures', 'glb');
 export const ARTIFACTS_DIR = join(ROOT, 'test-artifacts', 'web');
 /** db 14 belongs to the web tests; it is flushed before each api start. */
 export const REDIS_URL = process.env.KILN_E2E_REDIS_URL ?? 'redis://127.0.0.1:6379/14';
-const API_MAIN = join(ROOT, 'dist', 'api', 'main.js');
+const API_HARNESS = join(ROOT, 'dist', 'api-test', 'test', 'support', 'api-process.js');
 const WEB_DIR = join(ROOT, 'dist', 'web', 'browser');
 const CHROMIUM = process.env.KILN_CHROMIUM ?? '/usr/bin/chromium';
 
 export const PHONE_VIEWPORT = { width: 390, height: 844 };
-
-function freePort() {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolvePort(port));
-    });
-  });
-}
 
 async function flushRedis() {
   const redis = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
@@ -47,90 +35,63 @@ async function flushRedis() {
   }
 }
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+/**
+ * The api suites' harness (api/test/support/api-process.ts, compiled by `npx tsc -p api`): one
+ * way to start the api for every suite. It runs dist/api-test/src/main.js, the api compiled with
+ * its tests.
+ */
+async function apiHarness() {
+  if (!existsSync(API_HARNESS)) {
+    throw new Error(
+      `${API_HARNESS} is missing: run \`npx tsc -p api\` (it compiles the api and its test harness) first`,
+    );
+  }
+  // CommonJS (tsc's output): its exports are the default export's fields.
+  return (await import(pathToFileURL(API_HARNESS).href)).default;
+}
 
 /**
- * Starts `node dist/api/main.js` on a free port with temp STATIC_DIR/LOG_DIR and waits until
- * /api/health says the inference sidecar is ready. `env` overrides (MAX_QUEUE, JOB_TIMEOUT_S...).
+ * Starts the api (the api suites' startApi: a free port, the real sidecar with
+ * INFERENCE_ENGINE=simulate) serving the web build, on a fresh temp STATIC_DIR/LOG_DIR and the
+ * flushed Redis database of the web tests; resolves once /api/health says the sidecar is ready.
+ * `env` overrides (MAX_QUEUE, JOB_TIMEOUT_S...).
  */
 export async function startApi(env = {}) {
-  for (const [path, what] of [
-    [API_MAIN, 'the api build (npx tsc -p api/tsconfig.build.json)'],
-    [join(WEB_DIR, 'index.html'), 'the web build (npx ng build)'],
-  ]) {
-    if (!existsSync(path)) throw new Error(`${path} is missing: run ${what} first`);
+  if (!existsSync(join(WEB_DIR, 'index.html'))) {
+    throw new Error(`${join(WEB_DIR, 'index.html')} is missing: run the web build (npx ng build) first`);
   }
+  const harness = await apiHarness();
   await flushRedis();
-  const port = await freePort();
   const workDir = mkdtempSync(join(tmpdir(), 'kiln3d-web-e2e-'));
   const staticDir = join(workDir, 'static');
   const logDir = join(workDir, 'logs');
-  mkdirSync(staticDir);
   mkdirSync(logDir);
-  const child = spawn(process.execPath, [API_MAIN], {
-    cwd: ROOT,
-    env: {
-      ...process.env,
-      PORT: String(port),
-      REDIS_URL,
-      INFERENCE_ENGINE: 'simulate',
-      SIMULATE_SECONDS: '3',
-      // Tests send one sample many times and expect each to be a job (issue 12's instant repeats off).
-      INSTANT_REPEATS: 'off',
-      STATIC_DIR: staticDir,
-      LOG_DIR: logDir,
-      WEB_DIR,
-      // The suites upload faster than any family from one address; the limits have their own tests.
-      UPLOADS_PER_MINUTE: '0',
-      ACTIVE_TASKS_PER_CLIENT: '0',
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  const keep = (chunk) => {
-    output = (output + chunk.toString()).slice(-200_000);
-  };
-  child.stdout.on('data', keep);
-  child.stderr.on('data', keep);
-  const exited = new Promise((r) => child.once('exit', (code, signal) => r({ code, signal })));
-  let exitInfo;
-  void exited.then((info) => (exitInfo = info));
-
-  const baseUrl = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 90_000;
-  let health;
-  while (Date.now() < deadline) {
-    if (exitInfo) throw new Error(`api exited early (${JSON.stringify(exitInfo)}):\n${output}`);
-    try {
-      const response = await fetch(`${baseUrl}/api/health`);
-      health = await response.json();
-      if (health?.inference?.state === 'ready') break;
-    } catch {
-      // Not listening yet.
-    }
-    await sleep(250);
+  let api;
+  try {
+    api = await harness.startApi({
+      staticDir,
+      logDir,
+      readyTimeoutMs: 90_000,
+      env: {
+        REDIS_URL,
+        WEB_DIR,
+        SIMULATE_SECONDS: '3',
+        // The harness turns the per-client limits and instant repeats off, as these suites need.
+        ...env,
+      },
+    });
+  } catch (error) {
+    rmSync(workDir, { recursive: true, force: true });
+    throw error;
   }
-  if (health?.inference?.state !== 'ready') {
-    child.kill('SIGKILL');
-    throw new Error(`api not ready in 90 s (last health ${JSON.stringify(health)}):\n${output}`);
-  }
-
   return {
-    baseUrl,
+    baseUrl: api.url,
     staticDir,
-    output: () => output,
+    output: () => api.output(),
     async stop() {
       // The api's own log, kept beside the screenshots for when a test fails.
-      await saveArtifact(`api-${port}.log`, output);
-      if (!exitInfo) {
-        child.kill('SIGTERM');
-        const stopped = await Promise.race([exited, sleep(10_000).then(() => undefined)]);
-        if (!stopped) {
-          child.kill('SIGKILL');
-          await exited;
-        }
-      }
+      await saveArtifact(`api-${api.port}.log`, api.output().slice(-200_000));
+      await api.stop(10_000);
       rmSync(workDir, { recursive: true, force: true });
     },
   };
@@ -186,20 +147,37 @@ export async function launchBrowser() {
   });
 }
 
+/** This test file's Chromium (sharedBrowser), launched at its first use. */
+let shared;
+// After the file's last test (a hook of the root test, registered once per file).
+after(async () => {
+  const browser = await shared?.catch(() => undefined);
+  await browser?.close();
+});
+
+/**
+ * One Chromium for the whole test file, launched at the first call and closed after the file's
+ * last test: each test opens its own context (newPage), so tests share no cookie, storage or
+ * page, only the browser process, which is not started again for every describe.
+ */
+export function sharedBrowser() {
+  shared ??= launchBrowser();
+  return shared;
+}
+
 /**
  * The api and Chromium for the enclosing describe, as node:test hooks: `before` starts the api
- * (startApi(env)), then the browser (launchBrowser()); `after` closes the browser, then stops the
- * api. Returns `{ api, browser }`, filled in by the `before` hook (undefined until then, so read
+ * (startApi(env)), then takes the file's browser (sharedBrowser()); `after` stops the api.
+ * Returns `{ api, browser }`, filled in by the `before` hook (undefined until then, so read
  * them inside tests); a failed start (no build, no Chromium) fails the hook as those helpers throw.
  */
 export function useApiAndBrowser(env = {}) {
   const session = { api: undefined, browser: undefined };
   before(async () => {
     session.api = await startApi(env);
-    session.browser = await launchBrowser();
+    session.browser = await sharedBrowser();
   });
   after(async () => {
-    await session.browser?.close();
     await session.api?.stop();
   });
   return session;

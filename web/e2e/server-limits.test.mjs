@@ -8,9 +8,9 @@ import { after, before, describe, test } from 'node:test';
 
 import {
   SAMPLES_DIR,
-  launchBrowser,
   newPage,
   saveArtifact,
+  sharedBrowser,
   startApi,
   startDropProxy,
   useApiAndBrowser,
@@ -144,11 +144,10 @@ describe('a dropped event stream', () => {
   before(async () => {
     api = await startApi({ SIMULATE_SECONDS: '14' });
     proxy = await startDropProxy(api.baseUrl);
-    browser = await launchBrowser();
+    browser = await sharedBrowser();
   });
 
   after(async () => {
-    await browser?.close();
     await proxy?.stop();
     await api?.stop();
   });

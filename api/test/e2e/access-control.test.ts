@@ -40,9 +40,21 @@ async function openStream(
 ): Promise<{ status: number; type: string | null; body: string }> {
   const controller = new AbortController();
   const response = await fetch(url, { headers, signal: controller.signal });
-  const body = response.headers.get('content-type')?.startsWith('text/event-stream')
-    ? new TextDecoder().decode((await response.body?.getReader().read())?.value as Uint8Array | undefined)
-    : await response.text();
+  let body = '';
+  if (response.headers.get('content-type')?.startsWith('text/event-stream') && response.body) {
+    // The stream's start up to its first event: the server may flush `retry:` or a blank line
+    // in a chunk of its own first (more likely on a busy machine).
+    const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+    const decoder = new TextDecoder();
+    const deadline = Date.now() + 10_000;
+    while (!/^event: /m.test(body) && Date.now() < deadline) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      body += decoder.decode(value, { stream: true });
+    }
+  } else {
+    body = await response.text();
+  }
   controller.abort();
   return { status: response.status, type: response.headers.get('content-type'), body };
 }

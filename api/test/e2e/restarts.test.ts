@@ -158,8 +158,10 @@ void describe('api restarts with a task in flight', () => {
     assert.equal(seen['position'], 1);
     assert.equal(typeof seen['eta_s'], 'number');
     assert.equal(seen['progress'], undefined);
-    // The lock lapses at most lockDuration (15 s) after the crash, then one refresh (1 s).
-    assert.ok(afterS < 20, `queued ${afterS} s after the crash`);
+    // The lock lapses at most lockDuration (15 s) after the crash; Bull's next stalled check (every
+    // STALLED_CHECK_MS, 5 s) moves the job back, then one refresh (1 s) shows it: 21 s at worst
+    // (the queue's settings), plus a margin for a busy machine (npm test runs suites side by side).
+    assert.ok(afterS < 25, `queued ${afterS} s after the crash`);
     process.stdout.write(`# interrupted task read queued ${afterS.toFixed(1)} s after the crash\n`);
   });
 });

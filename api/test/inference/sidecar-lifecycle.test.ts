@@ -3,7 +3,8 @@
  * progress then done, cancel, timeout, SIGKILL mid-job, error mapping, log forwarding, shutdown.
  */
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { basename, dirname } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { InferenceError, InferenceProgress } from '../../src/inference/inference.repository';
 import {
@@ -161,13 +162,19 @@ void describe('managed sidecar (real Python, simulate engine)', { timeout: 120_0
   });
 
   void test('shutdown stops the sidecar (no orphan) and removes its socket folder', async () => {
-    const before = readdirSync('/tmp').filter((name) => name.startsWith('kiln3d-'));
+    // This sidecar's own socket folder, from its KILN_LISTEN (unix://<folder>/inference.sock): other
+    // suites running beside this one make and remove kiln3d-* folders in /tmp meanwhile.
+    const listen = readFileSync(`/proc/${sidecarPid}/environ`, 'utf8')
+      .split('\0')
+      .find((entry) => entry.startsWith('KILN_LISTEN='));
+    const socketDir = dirname(String(listen).replace(/^KILN_LISTEN=unix:\/\//, ''));
+    assert.match(basename(socketDir), /^kiln3d-/, String(listen));
+    assert.ok(existsSync(socketDir), `${socketDir} exists while the sidecar runs`);
     await harness.close();
     assert.ok(!isAlive(sidecarPid), 'the sidecar is gone after shutdown');
     const health = await harness.repository.health();
     assert.equal(health.state, 'down');
-    const left = readdirSync('/tmp').filter((name) => name.startsWith('kiln3d-'));
-    assert.ok(left.length < before.length, 'the private socket folder was removed');
+    assert.ok(!existsSync(socketDir), 'the private socket folder was removed');
     assert.ok(
       harness.logger.messages('inference').some((line) => line.includes('stopping (SIGTERM)')),
       'stopped with SIGTERM, gracefully',

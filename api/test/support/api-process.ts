@@ -70,6 +70,8 @@ export interface StartOptions {
    * answers no HTTP: it is ready once an api process lists it).
    */
   ready?: (child: ChildProcess) => Promise<boolean>;
+  /** How long it may take to be ready (default 60 s). */
+  readyTimeoutMs?: number;
 }
 
 export async function startApi(options: StartOptions): Promise<ApiProcess> {
@@ -123,13 +125,14 @@ export async function startApi(options: StartOptions): Promise<ApiProcess> {
       await exited;
     },
   };
-  const deadline = Date.now() + 60_000;
+  const readyTimeoutMs = options.readyTimeoutMs ?? 60_000;
+  const deadline = Date.now() + readyTimeoutMs;
   for (;;) {
     if (child.exitCode !== null)
       throw new Error(`api exited with ${child.exitCode}:\n${output.slice(-3000)}`);
     if (Date.now() > deadline) {
       await api.kill();
-      throw new Error(`api did not become ready:\n${output.slice(-3000)}`);
+      throw new Error(`api did not become ready in ${readyTimeoutMs / 1000} s:\n${output.slice(-3000)}`);
     }
     if (options.ready) {
       if (await options.ready(child).catch(() => false)) return api;
