@@ -10,7 +10,7 @@ import { useApi } from '../support/api-process';
 import { Redis } from 'ioredis';
 import { RedisKeys } from '../../src/redis/redis-keys';
 import { TEST_REDIS_URL } from '../support/env';
-import { getJson, postPicture, sample } from '../support/http-client';
+import { type MadeTask, cancelTask, getJson, postPicture, sample } from '../support/http-client';
 
 const PNG = sample('typical_misc_lantern.png');
 
@@ -78,8 +78,8 @@ void describe('quality presets that fit the job limit (simulate engine, JOB_TIME
 
     const fast = await postPicture(api.url, PNG, { quality: 'fast' });
     assert.equal(fast.status, 202, 'a preset not measured yet is offered');
-    const { task_id: id } = (await fast.json()) as { task_id: string };
-    assert.equal((await fetch(`${api.url}/api/tasks/${id}`, { method: 'DELETE' })).status, 200);
+    const made = (await fast.json()) as MadeTask;
+    assert.equal((await cancelTask(api.url, made)).status, 200);
   });
 });
 

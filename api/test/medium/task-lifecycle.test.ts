@@ -189,7 +189,7 @@ void describe('task lifecycle: every event from every status (real Redis, real B
     }
   }
 
-  void it('cancel: only with the task token (403 without, or with another task\'s); a waiting task loses its Bull job; then 409; unknown 404', async () => {
+  void it("cancel: only with the task token (403 without, or with another task's); a waiting task loses its Bull job; then 409; unknown 404", async () => {
     const mine = await lifecycle.admit('client-a');
     const { token } = await lifecycle.create(mine, Buffer.from('png'));
     const other = await lifecycle.admit('client-b');
@@ -211,7 +211,11 @@ void describe('task lifecycle: every event from every status (real Redis, real B
     );
     assert.equal(await bull.getJob(mine), null);
     await assert.rejects(lifecycle.cancel(mine, token), /Task already finished/);
-    await assert.rejects(lifecycle.cancel(mine, undefined), /Task token required/, 'the token before the state');
+    await assert.rejects(
+      lifecycle.cancel(mine, undefined),
+      /Task token required/,
+      'the token before the state',
+    );
     await assert.rejects(lifecycle.cancel('00000000-0000-4000-8000-000000000000', token), /Task not found/);
     const json = JSON.stringify(await tasks.get(mine));
     assert.ok(!json.includes(token), 'the snapshot never carries the token');
@@ -220,7 +224,12 @@ void describe('task lifecycle: every event from every status (real Redis, real B
   void it('reuse: a task completed at birth gives its slot back at once', async () => {
     const id = await lifecycle.admit('client-a');
     const now = new Date().toISOString();
-    const { token } = await lifecycle.reuse({ task_id: id, status: 'completed', created_at: now, updated_at: now });
+    const { token } = await lifecycle.reuse({
+      task_id: id,
+      status: 'completed',
+      created_at: now,
+      updated_at: now,
+    });
     assert.equal(await admission.held(), 0);
     assert.match(token, /^[A-Za-z0-9_-]{43}$/, 'a task of its own, with its own token');
     assert.equal((await tasks.get(id))?.record.status, 'completed');
