@@ -110,6 +110,7 @@ void describe('a repeat of a kept model is answered though its preset is no long
     assert.equal(repeat.status, 202, 'a repeat needs no GPU');
     const id = ((await repeat.json()) as { task_id: string }).task_id;
     const task = (await getJson(`${api.url}/api/tasks/${id}`)).body;
-    assert.deepEqual([task['status'], task['reused'], task['reused_from']], ['completed', true, kept]);
+    assert.deepEqual([task['status'], task['reused'], task['reused_from']], ['completed', true, undefined]);
+    assert.ok(String(task['model_url']).endsWith(`/static/${kept}.glb`), "the kept model's file");
   });
 });
