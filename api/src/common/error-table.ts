@@ -83,7 +83,7 @@ export const ERROR_TABLE = {
     status: 403,
     message: 'Task token required',
     when:
-      'a request that changes a task (DELETE /api/tasks/{id}) without its maker\'s `X-Task-Token` (the ' +
+      "a request that changes a task (DELETE /api/tasks/{id}) without its maker's `X-Task-Token` (the " +
       '`task_token` of the 202 that made it), or with another one',
   },
   not_found: {

@@ -283,7 +283,7 @@ void describe('error table, end to end (simulate engine)', () => {
         const health = await getJson<{ workers: { task_id: string | null }[] }>(`${api.url}/api/health`);
         return health.body.workers.map((w) => w.task_id).find((taskId) => taskId === made.body.task_id);
       });
-      for (const headers of [{}, { 'X-Task-Token': 'A'.repeat(43) }]) {
+      for (const headers of [{}, { 'X-Task-Token': 'A'.repeat(43) }] as Record<string, string>[]) {
         const refused = await getJson(`${api.url}/api/tasks/${id}`, { method: 'DELETE', headers });
         assert.equal(refused.status, 403);
         assert.deepEqual(refused.body, {

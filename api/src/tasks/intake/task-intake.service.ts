@@ -202,7 +202,11 @@ export class TaskIntakeService {
    * naming the holder's files while they are kept (the key then names it; its slot goes back);
    * undefined otherwise (an unfinished holder included).
    */
-  private async answerFromHolder(taskId: string, key: string, holderId: string): Promise<NewTask | undefined> {
+  private async answerFromHolder(
+    taskId: string,
+    key: string,
+    holderId: string,
+  ): Promise<NewTask | undefined> {
     const holder = await this.tasks.get(holderId);
     const reused = holder ? await this.reuse(taskId, holder) : undefined;
     if (reused) await this.repeats.hold(key, taskId);

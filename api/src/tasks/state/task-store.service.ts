@@ -46,7 +46,12 @@ export class TaskStore {
    * (lifecycle/task-token.ts; kept beside the snapshot, never in it), and keeps its normalised
    * image beside it.
    */
-  async create(taskId: string, image: Buffer, tokenHash: string, options?: TaskOptionsRecord): Promise<TaskState> {
+  async create(
+    taskId: string,
+    image: Buffer,
+    tokenHash: string,
+    options?: TaskOptionsRecord,
+  ): Promise<TaskState> {
     const now = this.nowIso();
     const record: TaskRecord = {
       task_id: taskId,

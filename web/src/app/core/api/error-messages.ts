@@ -64,6 +64,7 @@ function describeCode(code: ErrorCode, error: ApiError, maxUploadMb: number): Er
     case 'unexpected_file':
     case 'bad_request':
     case 'task_already_finished':
+    case 'task_token_required':
     case 'range_not_satisfiable':
     case 'sidecar_not_managed':
       return serverWords(error, false);

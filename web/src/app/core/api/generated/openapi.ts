@@ -206,6 +206,7 @@ export interface components {
       | 'invalid_parameter'
       | 'bad_request'
       | 'unauthorized'
+      | 'task_token_required'
       | 'not_found'
       | 'task_not_found'
       | 'preview_not_found'
@@ -294,6 +295,11 @@ export interface components {
        * @example 3f0c2a4e-8d1b-4c6e-9a7f-2b5d8e1c4a90
        */
       task_id: string;
+      /**
+       * @description Secret of the task: send it as X-Task-Token to cancel (DELETE /api/tasks/{id}); shown once. Reading the task, its events, preview and models needs only the id (a share link).
+       * @example kT3u0Qx2b0c9mJ4yJ8wQmRk1sZ6fQvH3nA7pL2eX5dU
+       */
+      task_token: string;
       /**
        * @description SSE stream of the task
        * @example https://api.example.com/api/status/3f0c2a4e-8d1b-4c6e-9a7f-2b5d8e1c4a90
@@ -424,11 +430,6 @@ export interface components {
       ignored_options?: string[];
       /** @description completed: true for an instant repeat (same picture, engine and options as a model still kept): no job ran */
       reused?: boolean;
-      /**
-       * Format: uuid
-       * @description completed, reused: the task that made the model
-       */
-      reused_from?: string;
     };
     HealthRedisDto: {
       up: boolean;
@@ -978,7 +979,10 @@ export interface operations {
   StatusController_cancel: {
     parameters: {
       query?: never;
-      header?: never;
+      header: {
+        /** @description The task_token of the 202 that made the task: only its maker may cancel it. */
+        'X-Task-Token': string;
+      };
       path: {
         taskId: string;
       };
@@ -1000,6 +1004,15 @@ export interface operations {
         headers: {
           /** @description a Bearer challenge: realm="kiln3d" while API keys are on, "kiln3d-admin" on the admin route, "kiln3d-metrics" on /metrics */
           'WWW-Authenticate'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBodyDto'];
+        };
+      };
+      /** @description `task_token_required` (`Task token required`): a request that changes a task (DELETE /api/tasks/{id}) without its maker's `X-Task-Token` (the `task_token` of the 202 that made it), or with another one */
+      403: {
+        headers: {
           [name: string]: unknown;
         };
         content: {
@@ -1180,6 +1193,7 @@ export const errorCodeValues: ReadonlyArray<FlattenedDeepRequired<components>['s
   'invalid_parameter',
   'bad_request',
   'unauthorized',
+  'task_token_required',
   'not_found',
   'task_not_found',
   'preview_not_found',
