@@ -72,7 +72,12 @@ describe('busy and cancel (MAX_QUEUE=1, slow simulate)', () => {
 
       // Free the waiting slot; the same picture now waits in line, and can be cancelled there.
       assert.ok(
-        (await fetch(`${app.api.baseUrl}/api/tasks/${waiting.body.task_id}`, { method: 'DELETE' })).ok,
+        (
+          await fetch(`${app.api.baseUrl}/api/tasks/${waiting.body.task_id}`, {
+            method: 'DELETE',
+            headers: { 'X-Task-Token': waiting.body.task_token },
+          })
+        ).ok,
       );
       await page.getByRole('button', { name: 'Start over' }).click();
       const queued = await generateFromPage(page);
@@ -92,7 +97,12 @@ describe('busy and cancel (MAX_QUEUE=1, slow simulate)', () => {
 
       // A running task can be cancelled too.
       assert.ok(
-        (await fetch(`${app.api.baseUrl}/api/tasks/${running.body.task_id}`, { method: 'DELETE' })).ok,
+        (
+          await fetch(`${app.api.baseUrl}/api/tasks/${running.body.task_id}`, {
+            method: 'DELETE',
+            headers: { 'X-Task-Token': running.body.task_token },
+          })
+        ).ok,
       );
       await page.getByRole('button', { name: 'Start over' }).click();
       const started = await generateFromPage(page);

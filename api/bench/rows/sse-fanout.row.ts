@@ -119,7 +119,7 @@ export const row: BenchRow = {
       // Running tasks with no Bull job: only this benchmark changes them.
       const taskIds = Array.from({ length: taskCount }, () => randomUUID());
       for (const id of taskIds) {
-        await store.create(id, Buffer.from('-'));
+        await store.create(id, Buffer.from('-'), 'a'.repeat(64));
         await store.transition(
           id,
           ['queued'],

@@ -91,6 +91,13 @@ export const ERROR_TABLE = {
       'a POST or DELETE carrying a Cloudflare Access credential (the cookie, or the header Access derives ' +
       'from it) that another site sent (`Sec-Fetch-Site: cross-site`, or a foreign `Origin`)',
   },
+  task_token_required: {
+    status: 403,
+    message: 'Task token required',
+    when:
+      "a request that changes a task (DELETE /api/tasks/{id}) without its maker's `X-Task-Token` (the " +
+      '`task_token` of the 202 that made it), or with another one',
+  },
   not_found: {
     status: 404,
     message: 'Not found',

@@ -52,6 +52,13 @@ export class GenerateAcceptedDto implements TaskAccepted {
   @ApiProperty({ example: '3f0c2a4e-8d1b-4c6e-9a7f-2b5d8e1c4a90', format: 'uuid' })
   task_id!: string;
   @ApiProperty({
+    example: 'kT3u0Qx2b0c9mJ4yJ8wQmRk1sZ6fQvH3nA7pL2eX5dU',
+    description:
+      'Secret of the task: send it as X-Task-Token to cancel (DELETE /api/tasks/{id}); shown once. ' +
+      'Reading the task, its events, preview and models needs only the id (a share link).',
+  })
+  task_token!: string;
+  @ApiProperty({
     example: 'https://api.example.com/api/status/3f0c2a4e-8d1b-4c6e-9a7f-2b5d8e1c4a90',
     description: 'SSE stream of the task',
   })

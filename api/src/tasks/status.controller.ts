@@ -27,6 +27,7 @@ import { ApiErrorResponses, ApiInternalErrorResponse } from '../common/error-bod
 import { requestBaseUrl } from '../common/public-url';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { TaskLifecycle } from './lifecycle/task-lifecycle.service';
+import { TASK_TOKEN_HEADER } from './lifecycle/task-token';
 import { PreviewStore } from './state/preview-store.service';
 import { toTaskView, type TaskView } from './state/task-snapshot';
 import { TaskStore } from './state/task-store.service';
@@ -154,9 +155,18 @@ export class StatusController {
   })
   @ApiParam({ name: 'taskId', format: 'uuid' })
   @ApiOkResponse({ type: TaskViewDto, description: 'Cancelled: the failed snapshot' })
-  @ApiErrorResponses('task_not_found', 'task_already_finished')
-  async cancel(@Param('taskId') taskId: string, @Req() req: Request): Promise<TaskView> {
-    const state = await this.lifecycle.cancel(taskId);
+  @ApiHeader({
+    name: 'X-Task-Token',
+    required: true,
+    description: 'The task_token of the 202 that made the task: only its maker may cancel it.',
+  })
+  @ApiErrorResponses('task_token_required', 'task_not_found', 'task_already_finished')
+  async cancel(
+    @Param('taskId') taskId: string,
+    @Headers(TASK_TOKEN_HEADER) token: string | undefined,
+    @Req() req: Request,
+  ): Promise<TaskView> {
+    const state = await this.lifecycle.cancel(taskId, token);
     return toTaskView(state.record, requestBaseUrl(this.config.publicBaseUrl, req));
   }
 }

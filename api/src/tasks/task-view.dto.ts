@@ -103,6 +103,4 @@ export class TaskViewDto {
       'completed: true for an instant repeat (same picture, engine and options as a model still kept): no job ran',
   })
   reused?: boolean;
-  @ApiPropertyOptional({ format: 'uuid', description: 'completed, reused: the task that made the model' })
-  reused_from?: string;
 }

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type ApiProcess, startApi } from '../support/api-process';
 import { clearKilnKeys, tempDir } from '../support/env';
-import { followToEnd, sample } from '../support/http-client';
+import { type MadeTask, cancelTask, followToEnd, sample } from '../support/http-client';
 import { type RawReply, imageForm, sendRaw } from '../support/raw-http';
 
 const PNG = 'typical_misc_lantern.png';
@@ -37,8 +37,13 @@ function assertTooMany(reply: RawReply, maxS: number): number {
 }
 
 function taskId(reply: RawReply): string {
+  return made(reply).task_id;
+}
+
+/** The task a 202 made: its id and its maker's token. */
+function made(reply: RawReply): MadeTask {
   assert.equal(reply.status, 202, reply.body);
-  return (JSON.parse(reply.body) as { task_id: string }).task_id;
+  return JSON.parse(reply.body) as MadeTask;
 }
 
 void describe('abuse limits, end to end', () => {
@@ -108,12 +113,12 @@ void describe('abuse limits, end to end', () => {
       assert.equal(assertTooMany(await post(api), 600), 3);
       const events = await followToEnd(api.url, first, 60_000);
       assert.equal(events.at(-1)?.event, 'completed');
-      const second = taskId(await post(api));
+      const second = made(await post(api));
       assertTooMany(await post(api), 600);
-      const cancelled = await fetch(`${api.url}/api/tasks/${second}`, { method: 'DELETE' });
+      const cancelled = await cancelTask(api.url, second);
       assert.equal(cancelled.status, 200);
-      const third = taskId(await post(api));
-      assert.equal((await fetch(`${api.url}/api/tasks/${third}`, { method: 'DELETE' })).status, 200);
+      const third = made(await post(api));
+      assert.equal((await cancelTask(api.url, third)).status, 200);
     });
   });
 
@@ -144,10 +149,7 @@ void describe('abuse limits, end to end', () => {
         );
         for (const reply of replies.filter((r) => r.status === 503)) assert.ok(reply.headers['retry-after']);
         for (const reply of replies.filter((r) => r.status === 202)) {
-          assert.equal(
-            (await fetch(`${api.url}/api/tasks/${taskId(reply)}`, { method: 'DELETE' })).status,
-            200,
-          );
+          assert.equal((await cancelTask(api.url, made(reply))).status, 200);
         }
       }
     });

@@ -131,7 +131,10 @@ void describe('optional access control, end to end', () => {
 
   void it('the task routes (JSON, SSE, DELETE) need it too', async () => {
     const accepted = await post(guarded, { Authorization: `Bearer ${KEY}` });
-    const { task_id: id } = JSON.parse(accepted.body) as { task_id: string };
+    const { task_id: id, task_token: token } = JSON.parse(accepted.body) as {
+      task_id: string;
+      task_token: string;
+    };
     const key = { Authorization: `Bearer ${KEY}` };
     assertUnauthorized(await sendRaw(`${guarded.url}/api/tasks/${id}`), 'GET task');
     assert.equal((await sendRaw(`${guarded.url}/api/tasks/${id}`, { headers: key })).status, 200);
@@ -147,9 +150,18 @@ void describe('optional access control, end to end', () => {
     assert.equal(stream.status, 200);
     assert.match(stream.type ?? '', /^text\/event-stream/);
     assert.match(stream.body, /^event: (queued|processing|failed)$/m, "the task's current state comes first");
-    assertUnauthorized(await sendRaw(`${guarded.url}/api/tasks/${id}`, { method: 'DELETE' }), 'DELETE task');
+    assertUnauthorized(
+      await sendRaw(`${guarded.url}/api/tasks/${id}`, {
+        method: 'DELETE',
+        headers: { 'X-Task-Token': token },
+      }),
+      'DELETE task, even with its token',
+    );
     // Let through: a cancel (200), or 409 when the task already ended (without a sidecar it fails at once).
-    const cancel = await sendRaw(`${guarded.url}/api/tasks/${id}`, { method: 'DELETE', headers: key });
+    const cancel = await sendRaw(`${guarded.url}/api/tasks/${id}`, {
+      method: 'DELETE',
+      headers: { ...key, 'X-Task-Token': token },
+    });
     assert.ok(
       cancel.status === 200 || (cancel.status === 409 && cancel.body.includes('Task already finished')),
       cancel.body,

@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import parsePrometheusTextFormat, { type PrometheusFamily } from 'parse-prometheus-text-format';
 import { type ApiProcess, startApi } from '../support/api-process';
 import { clearKilnKeys, sleep, tempDir, waitFor } from '../support/env';
-import { getJson, sample, upload } from '../support/http-client';
+import { cancelTask, getJson, sample, upload } from '../support/http-client';
 
 const TOKEN = 'metrics-test-token';
 const ADMIN = 'metrics-test-admin';
@@ -154,7 +154,7 @@ void describe('GET /metrics (Prometheus, two api processes, inflate engine)', ()
       filename: 'l.png',
     });
     assert.equal(second.status, 202);
-    const cancel = await fetch(`${a.url}/api/tasks/${second.body.task_id}`, { method: 'DELETE' });
+    const cancel = await cancelTask(a.url, second.body.task_id);
     assert.ok(cancel.status < 300, String(cancel.status));
 
     const finished = 'kiln3d_tasks_finished_total';

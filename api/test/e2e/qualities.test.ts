@@ -10,7 +10,7 @@ import { useApi } from '../support/api-process';
 import { Redis } from 'ioredis';
 import { RedisKeys } from '../../src/redis/redis-keys';
 import { TEST_REDIS_URL } from '../support/env';
-import { getJson, postPicture, sample } from '../support/http-client';
+import { type MadeTask, cancelTask, getJson, postPicture, sample } from '../support/http-client';
 
 const PNG = sample('typical_misc_lantern.png');
 
@@ -78,8 +78,8 @@ void describe('quality presets that fit the job limit (simulate engine, JOB_TIME
 
     const fast = await postPicture(api.url, PNG, { quality: 'fast' });
     assert.equal(fast.status, 202, 'a preset not measured yet is offered');
-    const { task_id: id } = (await fast.json()) as { task_id: string };
-    assert.equal((await fetch(`${api.url}/api/tasks/${id}`, { method: 'DELETE' })).status, 200);
+    const made = (await fast.json()) as MadeTask;
+    assert.equal((await cancelTask(api.url, made)).status, 200);
   });
 });
 
@@ -110,6 +110,7 @@ void describe('a repeat of a kept model is answered though its preset is no long
     assert.equal(repeat.status, 202, 'a repeat needs no GPU');
     const id = ((await repeat.json()) as { task_id: string }).task_id;
     const task = (await getJson(`${api.url}/api/tasks/${id}`)).body;
-    assert.deepEqual([task['status'], task['reused'], task['reused_from']], ['completed', true, kept]);
+    assert.deepEqual([task['status'], task['reused'], task['reused_from']], ['completed', true, undefined]);
+    assert.ok(String(task['model_url']).endsWith(`/static/${kept}.glb`), "the kept model's file");
   });
 });

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { type ApiProcess, useApi } from '../support/api-process';
 import { waitFor } from '../support/env';
-import { followToEnd, getJson, readSse, sample, upload } from '../support/http-client';
+import { followToEnd, getJson, makerHeaders, readSse, sample, upload } from '../support/http-client';
 import { sidecarJobSpans } from '../support/sidecar-log';
 
 const PNG = 'typical_misc_lantern.png';
@@ -130,18 +130,33 @@ void describe('queue, SSE and task lifecycle end to end (simulate engine)', () =
     ]);
   });
 
-  void it('DELETE cancels a waiting task and a running one; both end failed/cancelled; 404 and 409 otherwise', async () => {
+  void it('DELETE cancels a waiting task and a running one for their maker only (403 otherwise); both end failed/cancelled; 404 and 409 otherwise', async () => {
     const running = await submit(api);
     const waiting = await submit(api);
     await waitFor('the first to run', async () =>
       (await statusOf(api, running))['status'] === 'processing' ? true : undefined,
     );
     const stream = readSse(`${api.url}/api/status/${waiting}`, { timeoutMs: 20_000 });
-    const cancelWaiting = await getJson(`${api.url}/api/tasks/${waiting}`, { method: 'DELETE' });
+    // A stranger (no token, or another task's) cannot cancel it: 403, and nothing changes.
+    for (const headers of [{}, makerHeaders(running), { 'X-Task-Token': 'x'.repeat(43) }]) {
+      const refused = await getJson(`${api.url}/api/tasks/${waiting}`, { method: 'DELETE', headers });
+      assert.deepEqual(
+        [refused.status, refused.body],
+        [403, { success: false, error: 'Task token required', code: 'task_token_required' }],
+      );
+    }
+    assert.equal((await statusOf(api, waiting))['status'], 'queued');
+    const cancelWaiting = await getJson(`${api.url}/api/tasks/${waiting}`, {
+      method: 'DELETE',
+      headers: makerHeaders(waiting),
+    });
     assert.equal(cancelWaiting.status, 200);
     assert.equal(cancelWaiting.body['status'], 'failed');
     assert.equal(cancelWaiting.body['cancelled'], true);
-    const cancelRunning = await getJson(`${api.url}/api/tasks/${running}`, { method: 'DELETE' });
+    const cancelRunning = await getJson(`${api.url}/api/tasks/${running}`, {
+      method: 'DELETE',
+      headers: makerHeaders(running),
+    });
     assert.equal(cancelRunning.status, 200);
     assert.equal(cancelRunning.body['error'], 'Task cancelled');
     assert.equal(cancelRunning.body['http_status'], 409);
@@ -149,7 +164,10 @@ void describe('queue, SSE and task lifecycle end to end (simulate engine)', () =
     const last = events[events.length - 1];
     assert.equal(last.event, 'failed');
     assert.equal(last.data['cancelled'], true);
-    const again = await getJson(`${api.url}/api/tasks/${running}`, { method: 'DELETE' });
+    const again = await getJson(`${api.url}/api/tasks/${running}`, {
+      method: 'DELETE',
+      headers: makerHeaders(running),
+    });
     assert.equal(again.status, 409);
     assert.deepEqual(again.body, {
       success: false,

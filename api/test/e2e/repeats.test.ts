@@ -1,22 +1,23 @@
 /**
  * End to end: instant repeats through the built api and a real inflate sidecar. A repeat of a
  * completed model answers at once with a completed task naming the same files (no job: the
- * sidecar's job count stays), restarting their retention; a different option misses; identical
- * requests at once share one task.
+ * sidecar's job count stays), restarting their retention, as a task of the requester's own (its
+ * id and token; nothing names the task it came from); a different option misses; identical requests
+ * at once are two tasks of their own, never one person's task handed to another (issue 19).
  */
 import assert from 'node:assert/strict';
 import { statSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { type ApiProcess, useApi } from '../support/api-process';
-import { followToEnd, getJson, postPicture, sample } from '../support/http-client';
+import { cancelTask, followToEnd, getJson, postPicture, rememberTask, sample } from '../support/http-client';
 
 const PNG = sample('typical_misc_lantern.png');
 
 async function post(api: ApiProcess, fields: Record<string, string> = {}): Promise<Record<string, unknown>> {
   const response = await postPicture(api.url, PNG, fields);
   assert.equal(response.status, 202);
-  return (await response.json()) as Record<string, unknown>;
+  return rememberTask((await response.json()) as Record<string, unknown>);
 }
 
 async function jobsDone(api: ApiProcess): Promise<number> {
@@ -28,35 +29,49 @@ void describe('instant repeats end to end (inflate engine)', () => {
   const api = useApi('e2e-repeats', { env: { INFERENCE_ENGINE: 'inflate', INSTANT_REPEATS: 'on' } });
   const { staticDir } = api;
 
-  void it('identical requests at once share one task; a later repeat is completed at once with the same files', async () => {
+  void it('identical requests at once are two tasks of their own; a later repeat is completed at once with the same files', async () => {
     const [a, b] = await Promise.all([post(api, { seed: '5' }), post(api, { seed: '5' })]);
-    assert.equal(a['task_id'], b['task_id'], 'one task for both');
-    const first = String(a['task_id']);
-    const events = await followToEnd(api.url, first);
-    assert.equal(events[events.length - 1].event, 'completed');
-    const original = (await getJson(`${api.url}/api/tasks/${first}`)).body;
+    assert.notEqual(a['task_id'], b['task_id'], "nobody is handed another person's task");
+    assert.notEqual(a['task_token'], b['task_token']);
+    for (const made of [a, b]) {
+      const events = await followToEnd(api.url, String(made['task_id']));
+      assert.equal(events[events.length - 1].event, 'completed');
+    }
     const jobs = await jobsDone(api);
-    assert.equal(jobs, 1, 'one job ran for the two requests');
+    assert.equal(jobs, 2, 'each ran its own job');
+    const models = await Promise.all(
+      [a, b].map(async (made) => (await getJson(`${api.url}/api/tasks/${String(made['task_id'])}`)).body),
+    );
 
     // Age the files as the retention sweep would see them after a day.
-    const files = [`${first}.glb`, `${first}.source.glb`].map((name) => join(staticDir, name));
+    const files = [a, b]
+      .flatMap((made) => [`${String(made['task_id'])}.glb`, `${String(made['task_id'])}.source.glb`])
+      .map((name) => join(staticDir, name));
     const dayAgo = new Date(Date.now() - 24 * 3600 * 1000);
     for (const file of files) utimesSync(file, dayAgo, dayAgo);
 
     const started = Date.now();
     const repeat = await post(api, { seed: '5' });
     const repeatId = String(repeat['task_id']);
-    assert.notEqual(repeatId, first);
+    assert.ok(![a['task_id'], b['task_id']].includes(repeatId), 'a task of its own');
+    assert.match(String(repeat['task_token']), /^[A-Za-z0-9_-]{43}$/);
     const task = (await getJson(`${api.url}/api/tasks/${repeatId}`)).body;
     const answeredMs = Date.now() - started;
     assert.equal(task['status'], 'completed', JSON.stringify(task));
     assert.equal(task['reused'], true);
-    assert.equal(task['reused_from'], first);
-    assert.equal(task['model_url'], original['model_url']);
+    assert.equal(task['reused_from'], undefined, 'no field names the task it came from');
+    // The files keep their maker's name (a known gap, noted on issue 19); no other field names it.
+    const { model_url: _m, download_url: _d, ...fields } = task;
+    for (const made of [a, b]) assert.ok(!JSON.stringify(fields).includes(String(made['task_id'])));
+    const original = models.find((model) => model['model_url'] === task['model_url']);
+    assert.ok(original, "the repeat names one of the two models' files");
     assert.equal(task['download_url'], original['download_url']);
     assert.deepEqual(task['options'], original['options']);
     assert.equal(await jobsDone(api), jobs, 'no sidecar call');
-    for (const file of files) assert.ok(statSync(file).mtimeMs > Date.now() - 60_000, 'retention restarted');
+    const kept = [original['model_url'], original['download_url']].map((url) =>
+      join(staticDir, String(url).split('/').pop() as string),
+    );
+    for (const file of kept) assert.ok(statSync(file).mtimeMs > Date.now() - 60_000, 'retention restarted');
     const sse = await followToEnd(api.url, repeatId);
     assert.deepEqual(
       sse.map((e) => e.event),
@@ -70,7 +85,7 @@ void describe('instant repeats end to end (inflate engine)', () => {
     assert.equal(await jobsDone(api), jobs + 1);
     const otherTask = (await getJson(`${api.url}/api/tasks/${other}`)).body;
     assert.equal(otherTask['reused'], undefined);
-    assert.notEqual(otherTask['model_url'], original['model_url']);
+    assert.ok(!models.some((model) => model['model_url'] === otherTask['model_url']));
   });
 });
 
@@ -81,12 +96,12 @@ void describe('instant repeats while the queue is full (simulate engine, MAX_QUE
 
   const send = (seed: string): Promise<Response> => postPicture(api.url, PNG, { seed });
 
-  void it('a repeat of a kept model or of a waiting task is answered; any other request gets 503', async () => {
-    const kept = (await (await send('5')).json()) as { task_id: string };
+  void it('a repeat of a kept model is answered; a repeat of a waiting task, like any other request, gets 503', async () => {
+    const kept = rememberTask((await (await send('5')).json()) as { task_id: string });
     const events = await followToEnd(api.url, kept.task_id);
     assert.equal(events[events.length - 1].event, 'completed');
-    const running = (await (await send('6')).json()) as { task_id: string };
-    const waiting = (await (await send('7')).json()) as { task_id: string };
+    const running = rememberTask((await (await send('6')).json()) as { task_id: string });
+    const waiting = rememberTask((await (await send('7')).json()) as { task_id: string });
     const busy = await send('8');
     assert.equal(busy.status, 503, 'full: 1 running + MAX_QUEUE waiting');
     assert.ok(busy.headers.get('retry-after'));
@@ -95,23 +110,16 @@ void describe('instant repeats while the queue is full (simulate engine, MAX_QUE
     assert.equal(repeat.status, 202, 'a repeat needs no slot');
     const repeatId = ((await repeat.json()) as { task_id: string }).task_id;
     const task = (await getJson(`${api.url}/api/tasks/${repeatId}`)).body;
-    assert.deepEqual(
-      [task['status'], task['reused'], task['reused_from']],
-      ['completed', true, kept.task_id],
-    );
+    assert.deepEqual([task['status'], task['reused'], task['reused_from']], ['completed', true, undefined]);
 
-    const shared = await send('7');
-    assert.equal(shared.status, 202);
-    assert.equal(
-      ((await shared.json()) as { task_id: string }).task_id,
-      waiting.task_id,
-      'the waiting task itself',
-    );
+    const sameAsWaiting = await send('7');
+    assert.equal(sameAsWaiting.status, 503, "another person's waiting task is never handed out");
+    assert.ok(!(await sameAsWaiting.text()).includes(waiting.task_id));
 
     const queue = (await getJson(`${api.url}/api/health`)).body['queue'] as Record<string, number>;
     assert.equal(queue['slots_held'], 2, 'the repeats took no slot');
     for (const id of [waiting.task_id, running.task_id]) {
-      assert.equal((await fetch(`${api.url}/api/tasks/${id}`, { method: 'DELETE' })).status, 200);
+      assert.equal((await cancelTask(api.url, id)).status, 200);
     }
   });
 });

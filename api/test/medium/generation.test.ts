@@ -28,7 +28,7 @@ void describe('generation queue (real Redis + Bull, fake inference)', () => {
 
   const submit = async (): Promise<string> => {
     const id = await h.admission.admit();
-    await h.lifecycle.create(id, Buffer.from('png bytes'));
+    await h.create(id, Buffer.from('png bytes'));
     return id;
   };
 
@@ -65,7 +65,7 @@ void describe('generation queue (real Redis + Bull, fake inference)', () => {
     };
     const id = await h.admission.admit();
     const options = { quality: 'fast', seed: 7, texture_size: 4096, faces: 20_000 };
-    await h.lifecycle.create(id, Buffer.from('png bytes'), options);
+    await h.create(id, Buffer.from('png bytes'), options);
     const record = await h.finalOf(id);
     assert.equal(record.status, 'completed');
     assert.deepEqual(record.options, options);
@@ -128,7 +128,7 @@ void describe('generation queue (real Redis + Bull, fake inference)', () => {
     await hold.started;
     const waiting = await submit();
     assert.equal((await h.tasks.get(waiting))?.record.position, 1);
-    const cancelled = await h.lifecycle.cancel(waiting);
+    const cancelled = await h.cancel(waiting);
     assert.equal(cancelled.record.status, 'failed');
     assert.equal(cancelled.record.cancelled, true);
     assert.equal(cancelled.record.http_status, 409);
@@ -141,7 +141,7 @@ void describe('generation queue (real Redis + Bull, fake inference)', () => {
     hold.release();
     assert.equal((await h.finalOf(running)).status, 'completed');
     assert.deepEqual(fake.calls, [running]);
-    await assert.rejects(h.lifecycle.cancel(waiting), (e: Error & { status?: number }) => e.status === 409);
+    await assert.rejects(h.cancel(waiting), (e: Error & { status?: number }) => e.status === 409);
   });
 
   void it('cancels a running task through its abort signal; the next task runs', async () => {
@@ -151,7 +151,7 @@ void describe('generation queue (real Redis + Bull, fake inference)', () => {
     await hold.started;
     fake.behaviour = (job, onProgress) => succeed(job, onProgress);
     const next = await submit();
-    const cancelled = await h.lifecycle.cancel(running);
+    const cancelled = await h.cancel(running);
     assert.equal(cancelled.record.error, 'Task cancelled');
     assert.equal((await h.finalOf(running)).status, 'failed');
     assert.equal((await h.finalOf(next)).status, 'completed');

@@ -37,7 +37,7 @@ void describe('orphaned queued tasks (real Redis + Bull, fake inference)', () =>
   /** What a process that died after `tasks.create` and before `queue.add` left behind. */
   const storedWithoutJob = async (): Promise<string> => {
     const id = await h.admission.admit();
-    await h.tasks.create(id, Buffer.from('png bytes'));
+    await h.tasks.create(id, Buffer.from('png bytes'), 'a'.repeat(64));
     return id;
   };
 
@@ -67,7 +67,7 @@ void describe('orphaned queued tasks (real Redis + Bull, fake inference)', () =>
     const hold = heldJob();
     fake.behaviour = hold.behaviour;
     const running = await h.admission.admit();
-    await h.lifecycle.create(running, Buffer.from('png bytes'));
+    await h.create(running, Buffer.from('png bytes'));
     await hold.started;
     fake.behaviour = (job, onProgress) => succeed(job, onProgress);
     // Interrupted by a shutdown: TaskRunner put it back to queued, Bull removed its job, the
@@ -77,7 +77,7 @@ void describe('orphaned queued tasks (real Redis + Bull, fake inference)', () =>
     await sleep(GRACE_MS + 100);
     await h.tasks.transition(interrupted, ['processing'], { status: 'queued', progress: null }, KEEP);
     const waiting = await h.admission.admit();
-    await h.lifecycle.create(waiting, Buffer.from('png bytes'));
+    await h.create(waiting, Buffer.from('png bytes'));
     assert.deepEqual(await h.lifecycle.reconcile(), [], 'the grace counts from its return to queued');
     await sleep(GRACE_MS + 100);
     assert.deepEqual(await h.lifecycle.reconcile(), [interrupted]);

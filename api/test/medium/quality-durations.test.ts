@@ -47,7 +47,7 @@ void describe('job durations per quality (real Redis + Bull, fake inference)', (
 
   const submit = async (quality: string): Promise<string> => {
     const id = await harness.admission.admit();
-    await harness.lifecycle.create(id, Buffer.from('png bytes'), options(quality));
+    await harness.create(id, Buffer.from('png bytes'), options(quality));
     return id;
   };
 
@@ -126,7 +126,7 @@ void describe('job durations per quality (real Redis + Bull, fake inference)', (
     fake.behaviour = hold.behaviour;
     const cancelled = await submit('high');
     await hold.started;
-    await harness.lifecycle.cancel(cancelled);
+    await harness.cancel(cancelled);
     assert.equal((await harness.finalOf(cancelled)).http_status, 409);
     assert.deepEqual((await durations().samples()).byQuality.high, [20]);
   });

@@ -189,24 +189,49 @@ void describe('task lifecycle: every event from every status (real Redis, real B
     }
   }
 
-  void it('cancel: a waiting task loses its Bull job; a finished one answers 409, an unknown one 404', async () => {
-    const id = await taskIn('queued');
-    assert.ok(await bull.getJob(id));
-    const state = await lifecycle.cancel(id);
+  void it("cancel: only with the task token (403 without, or with another task's); a waiting task loses its Bull job; then 409; unknown 404", async () => {
+    const mine = await lifecycle.admit('client-a');
+    const { token } = await lifecycle.create(mine, Buffer.from('png'));
+    const other = await lifecycle.admit('client-b');
+    const { token: otherToken } = await lifecycle.create(other, Buffer.from('png'));
+    assert.match(token, /^[A-Za-z0-9_-]{43}$/);
+    assert.notEqual(token, otherToken);
+    for (const wrong of [undefined, '', otherToken, token.slice(0, -1), `${token}x`]) {
+      await assert.rejects(lifecycle.cancel(mine, wrong), (error: Error & { status?: number }) => {
+        assert.deepEqual([error.status, error.message], [403, 'Task token required']);
+        return true;
+      });
+    }
+    assert.equal((await tasks.get(mine))?.record.status, 'queued', 'refused: nothing changed');
+    assert.ok(await bull.getJob(mine));
+    const state = await lifecycle.cancel(mine, token);
     assert.deepEqual(
       [state.record.status, state.record.http_status, state.record.cancelled],
       ['failed', 409, true],
     );
-    assert.equal(await bull.getJob(id), null);
-    await assert.rejects(lifecycle.cancel(id), /Task already finished/);
-    await assert.rejects(lifecycle.cancel('00000000-0000-4000-8000-000000000000'), /Task not found/);
+    assert.equal(await bull.getJob(mine), null);
+    await assert.rejects(lifecycle.cancel(mine, token), /Task already finished/);
+    await assert.rejects(
+      lifecycle.cancel(mine, undefined),
+      /Task token required/,
+      'the token before the state',
+    );
+    await assert.rejects(lifecycle.cancel('00000000-0000-4000-8000-000000000000', token), /Task not found/);
+    const json = JSON.stringify(await tasks.get(mine));
+    assert.ok(!json.includes(token), 'the snapshot never carries the token');
   });
 
   void it('reuse: a task completed at birth gives its slot back at once', async () => {
     const id = await lifecycle.admit('client-a');
     const now = new Date().toISOString();
-    await lifecycle.reuse({ task_id: id, status: 'completed', created_at: now, updated_at: now });
+    const { token } = await lifecycle.reuse({
+      task_id: id,
+      status: 'completed',
+      created_at: now,
+      updated_at: now,
+    });
     assert.equal(await admission.held(), 0);
+    assert.match(token, /^[A-Za-z0-9_-]{43}$/, 'a task of its own, with its own token');
     assert.equal((await tasks.get(id))?.record.status, 'completed');
   });
 

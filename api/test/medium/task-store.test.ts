@@ -22,6 +22,8 @@ const BULL = {
   jobPrefix: `${RedisKeys.prefix}test:job:`,
 };
 const WAIT_LIST = BULL.wait;
+/** A task token's hash (lifecycle/task-token.ts): these tests never present the token. */
+const HASH = 'a'.repeat(64);
 
 class ManualClock extends Clock {
   t = Date.UTC(2026, 10, 27, 12);
@@ -93,7 +95,7 @@ void describe('task state and admission on real Redis', () => {
     const id = '11111111-1111-4111-8111-111111111111';
     const seen: TaskEvent[] = [];
     const unsubscribe = events.subscribe(id, (e) => seen.push(e));
-    const created = await storeA.create(id, Buffer.from('png'));
+    const created = await storeA.create(id, Buffer.from('png'), HASH);
     assert.equal(created.seq, 1);
     assert.equal(await change(id, { position: 2, eta_s: 60 }), 2);
     assert.equal(await change(id, { position: 2, eta_s: 60 }), 0, 'no change, no event');
@@ -119,7 +121,7 @@ void describe('task state and admission on real Redis', () => {
   void it('a finished task never changes again; a change releases its slot and picture only when told', async () => {
     const id = '22222222-2222-4222-8222-222222222222';
     assert.equal(await admissionA.reserve(id, 'client-a'), 'admitted');
-    await storeA.create(id, Buffer.from('x'));
+    await storeA.create(id, Buffer.from('x'), HASH);
     const keep = { releaseSlot: false, dropImage: false };
     assert.deepEqual(await storeA.transition(id, ['queued'], { status: 'processing' }, keep), {
       seq: 2,
@@ -161,7 +163,7 @@ void describe('task state and admission on real Redis', () => {
 
   void it('honours the allowed-status guard', async () => {
     const id = '33333333-3333-4333-8333-333333333333';
-    await storeA.create(id, Buffer.from('x'));
+    await storeA.create(id, Buffer.from('x'), HASH);
     assert.equal(await change(id, { progress: 5 }, ['processing']), 0);
     assert.ok((await change(id, { status: 'processing' }, ['queued'])) > 0);
   });
@@ -174,7 +176,7 @@ void describe('task state and admission on real Redis', () => {
 
   void it('publishes FIFO positions and ETAs from the wait list (rightmost runs next)', async () => {
     const ids = ['a', 'b', 'c'].map((c) => `${c.repeat(8)}-0000-4000-8000-000000000000`);
-    for (const id of ids) await storeA.create(id, Buffer.from('x'));
+    for (const id of ids) await storeA.create(id, Buffer.from('x'), HASH);
     // Bull LPUSHes new jobs: ids[0] came first, so it is rightmost.
     await redisA.client.lpush(WAIT_LIST, ...ids);
     assert.equal(await storeA.refreshPositions(BULL, flat(15), BACK_IN_QUEUE), 3);
@@ -196,7 +198,7 @@ void describe('task state and admission on real Redis', () => {
 
   void it('ETAs in whole seconds, rounded', async () => {
     const ids = ['d', 'e'].map((c) => `${c.repeat(8)}-0000-4000-8000-000000000000`);
-    for (const id of ids) await storeA.create(id, Buffer.from('x'));
+    for (const id of ids) await storeA.create(id, Buffer.from('x'), HASH);
     await redisA.client.lpush(WAIT_LIST, ...ids);
     assert.equal(await storeA.refreshPositions(BULL, flat(12.4), BACK_IN_QUEUE), 2);
     const records = await Promise.all(ids.map((id) => storeA.get(id)));
@@ -214,14 +216,14 @@ void describe('task state and admission on real Redis', () => {
     const [running, fast, high, old, balanced] = ['0', '1', '2', '3', '4'].map(
       (c) => `${c.repeat(8)}-0000-4000-8000-000000000000`,
     );
-    await storeA.create(running, Buffer.from('x'), options('high'));
+    await storeA.create(running, Buffer.from('x'), HASH, options('high'));
     await change(running, { status: 'processing', progress: 10, stage: 'structure' });
     await redisA.client.lpush(BULL.active, running);
     await redisA.client.set(`${BULL.jobPrefix}${running}:lock`, 'token-of-a-live-worker');
-    await storeA.create(fast, Buffer.from('x'), options('fast'));
-    await storeA.create(high, Buffer.from('x'), options('high'));
-    await storeA.create(old, Buffer.from('x'));
-    await storeA.create(balanced, Buffer.from('x'), options('balanced'));
+    await storeA.create(fast, Buffer.from('x'), HASH, options('fast'));
+    await storeA.create(high, Buffer.from('x'), HASH, options('high'));
+    await storeA.create(old, Buffer.from('x'), HASH);
+    await storeA.create(balanced, Buffer.from('x'), HASH, options('balanced'));
     await redisA.client.lpush(WAIT_LIST, fast, high, old, balanced);
     const estimates: DurationEstimates = { byQuality: { fast: 20, balanced: 50, high: 150 }, any: 60 };
     assert.equal(await storeA.refreshPositions(BULL, estimates, BACK_IN_QUEUE), 4);
@@ -248,7 +250,7 @@ void describe('task state and admission on real Redis', () => {
   void it('shares the work ahead among the live workers', async () => {
     const ids = ['5', '6', '7', '8'].map((c) => `${c.repeat(8)}-0000-4000-8000-000000000000`);
     const [runningA, runningB, ...waiting] = ids;
-    for (const id of ids) await storeA.create(id, Buffer.from('x'));
+    for (const id of ids) await storeA.create(id, Buffer.from('x'), HASH);
     for (const id of [runningA, runningB]) {
       await change(id, { status: 'processing', progress: 10, stage: 'structure' });
       await redisA.client.lpush(BULL.active, id);
@@ -272,7 +274,7 @@ void describe('task state and admission on real Redis', () => {
 
   void it('a processing task whose job lost its lock reads queued, first; one whose lock is held stays processing', async () => {
     const [crashed, live, waiting] = ['f', '1', '2'].map((c) => `${c.repeat(8)}-0000-4000-8000-000000000000`);
-    for (const id of [crashed, live, waiting]) await storeA.create(id, Buffer.from('x'));
+    for (const id of [crashed, live, waiting]) await storeA.create(id, Buffer.from('x'), HASH);
     for (const id of [crashed, live])
       await change(id, { status: 'processing', progress: 40, stage: 'shape', started_at: 'x' });
     await redisA.client.lpush(BULL.active, crashed, live);
@@ -293,7 +295,7 @@ void describe('task state and admission on real Redis', () => {
     const live = '44444444-4444-4444-8444-444444444444';
     const leaked = '55555555-5555-4555-8555-555555555555';
     await admissionA.reserve(live);
-    await storeA.create(live, Buffer.from('x'));
+    await storeA.create(live, Buffer.from('x'), HASH);
     await redisA.client.set(`${BULL.jobPrefix}${live}`, 'its job');
     await admissionA.reserve(leaked);
     assert.deepEqual(
@@ -312,7 +314,7 @@ void describe('task state and admission on real Redis', () => {
     const running = '88888888-8888-4888-8888-888888888888';
     for (const id of [orphan, requeued, running]) {
       await admissionA.reserve(id);
-      await storeA.create(id, Buffer.from('x'));
+      await storeA.create(id, Buffer.from('x'), HASH);
     }
     await redisA.client.set(`${BULL.jobPrefix}${running}`, 'its job');
     await change(running, { status: 'processing' });
@@ -399,7 +401,7 @@ void describe('per-client active-task limit on real Redis (two processes)', () =
       return true;
     });
     // The task's end (TaskLifecycle has the store release its slot with the change) frees one place.
-    await storeA.create(id(1), Buffer.from('x'));
+    await storeA.create(id(1), Buffer.from('x'), HASH);
     await storeA.transition(
       id(1),
       ['queued'],

@@ -71,7 +71,7 @@ void describe('web model after the GPU job (WEB_MODEL_OVERLAP)', () => {
 
   const submit = async (): Promise<string> => {
     const id = await h.admission.admit();
-    await h.lifecycle.create(id, Buffer.from('png bytes'));
+    await h.create(id, Buffer.from('png bytes'));
     return id;
   };
 
@@ -102,10 +102,10 @@ void describe('web model after the GPU job (WEB_MODEL_OVERLAP)', () => {
     const first = await h.admission.admit();
     ids.push(first);
     const unsubscribe = h.events.subscribe(first, (e) => order.push(`first:${e.record.status}`));
-    await h.lifecycle.create(first, Buffer.from('png bytes'));
+    await h.create(first, Buffer.from('png bytes'));
     const second = await h.admission.admit();
     ids.push(second);
-    await h.lifecycle.create(second, Buffer.from('png bytes'));
+    await h.create(second, Buffer.from('png bytes'));
     await waitFor('the second sidecar call', () =>
       Promise.resolve(fake.calls.length === 2 ? true : undefined),
     );
@@ -136,7 +136,7 @@ void describe('web model after the GPU job (WEB_MODEL_OVERLAP)', () => {
     await waitFor('its optimisation', () =>
       Promise.resolve(optimizer.started.length === 1 ? true : undefined),
     );
-    await h.lifecycle.cancel(id);
+    await h.cancel(id);
     optimizer.release();
     const record = await h.finalOf(id);
     assert.equal(record.status, 'failed');
@@ -183,9 +183,9 @@ void describe('web model inside the GPU job (WEB_MODEL_OVERLAP=false, the old pa
 
   void it('the next sidecar call waits for the last web model', async () => {
     const first = await h.admission.admit();
-    await h.lifecycle.create(first, Buffer.from('png bytes'));
+    await h.create(first, Buffer.from('png bytes'));
     const second = await h.admission.admit();
-    await h.lifecycle.create(second, Buffer.from('png bytes'));
+    await h.create(second, Buffer.from('png bytes'));
     await waitFor('the first optimisation', () =>
       Promise.resolve(optimizer.started.length === 1 ? true : undefined),
     );

@@ -1,4 +1,5 @@
 import { request } from 'node:http';
+import { rememberTask } from '../support/http-client';
 
 /** One part of a multipart body: its Content-Disposition written as given (raw bytes allowed). */
 export interface Part {
@@ -59,7 +60,8 @@ export function postMultipart(
         res.on('end', () => {
           let json: Record<string, unknown> | undefined;
           try {
-            json = JSON.parse(text) as Record<string, unknown>;
+            // A 202 is a task made here: keep its token, as its maker would (cancelTask).
+            json = rememberTask(JSON.parse(text) as Record<string, unknown>);
           } catch {
             json = undefined;
           }

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import sharp from 'sharp';
 import { ErrorMessage } from '../../src/common/api-error';
+import { cancelTask } from '../support/http-client';
 import {
   type CategoryRun,
   Recorder,
@@ -108,7 +109,7 @@ export const runUploadFuzz: CategoryRun = async (ctx) => {
       return [...seen].map(([status, n]) => `${status}: ${n}`).join(', ');
     });
     recorder.report.notes.push(`answers: ${[...seen].map(([status, n]) => `${status} x${n}`).join(', ')}`);
-    for (const id of recorder.admitted) await fetch(`${api.url}/api/tasks/${id}`, { method: 'DELETE' });
+    for (const id of recorder.admitted) await cancelTask(api.url, id);
     await queue.resume();
     await recorder.settle(api, suite, 60_000);
     await api.stop();

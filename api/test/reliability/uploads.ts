@@ -3,6 +3,7 @@ import sharp from 'sharp';
 import { ErrorMessage } from '../../src/common/api-error';
 import { RedisKeys } from '../../src/redis/redis-keys';
 import type { ApiProcess } from '../support/api-process';
+import { cancelTask } from '../support/http-client';
 import {
   type CategoryRun,
   Recorder,
@@ -478,7 +479,7 @@ export const runUploads: CategoryRun = async (ctx: SuiteContext) => {
     let kept = 0;
     for (const id of recorder.admitted) {
       if (kept++ < keep) continue;
-      await fetch(`${api.url}/api/tasks/${id}`, { method: 'DELETE' });
+      await cancelTask(api.url, id);
     }
     await queue.resume();
     await recorder.settle(api, suite, ctx.profile === 'full' ? 600_000 : 120_000);
@@ -551,5 +552,5 @@ async function refusalsWhileFull(recorder: Recorder, api: ApiProcess): Promise<v
       if (c.status === 503) assert.match(String(reply.headers['retry-after']), /^\d+$/, 'Retry-After');
     });
   }
-  for (const id of fillers) await fetch(`${api.url}/api/tasks/${id}`, { method: 'DELETE' });
+  for (const id of fillers) await cancelTask(api.url, id);
 }

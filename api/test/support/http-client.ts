@@ -29,7 +29,11 @@ export async function upload<T = Record<string, unknown>>(
     method: 'POST',
     body: form,
   });
-  return { status: response.status, headers: response.headers, body: (await response.json()) as T };
+  return {
+    status: response.status,
+    headers: response.headers,
+    body: rememberTask((await response.json()) as T),
+  };
 }
 
 /**
@@ -46,6 +50,46 @@ export function postPicture(
   form.append('image', new Blob([png], { type: 'image/png' }), 'lantern.png');
   for (const [name, value] of Object.entries(fields)) form.append(name, value);
   return fetch(`${baseUrl}/api/generate${query}`, { method: 'POST', body: form });
+}
+
+/** What the maker of a task holds from its 202: the id, and the token that changes the task (issue 19). */
+export interface MadeTask {
+  task_id: string;
+  task_token: string;
+}
+
+/** The tokens of the tasks this test process made (task id -> token), as a maker keeps them. */
+const madeTasks = new Map<string, string>();
+
+/** Keeps the task token of a 202 body (any other body is ignored); returns the body. */
+export function rememberTask<T>(body: T): T {
+  const made = body as Partial<MadeTask> | null;
+  if (typeof made?.task_id === 'string' && typeof made.task_token === 'string') {
+    madeTasks.set(made.task_id, made.task_token);
+  }
+  return body;
+}
+
+/** The headers a task's maker sends to change it: its X-Task-Token (none for a task not made here). */
+export function makerHeaders(taskId: string): Record<string, string> {
+  const token = madeTasks.get(taskId);
+  return token === undefined ? {} : { 'X-Task-Token': token };
+}
+
+/**
+ * DELETE /api/tasks/{id} as the task's maker: with its X-Task-Token (from `task`, or kept by
+ * rememberTask for an id) and any other headers of `init`. Resolves with fetch's Response, unread.
+ */
+export function cancelTask(
+  baseUrl: string,
+  task: MadeTask | string,
+  init: RequestInit = {},
+): Promise<Response> {
+  const id = typeof task === 'string' ? task : task.task_id;
+  const token = typeof task === 'string' ? madeTasks.get(task) : task.task_token;
+  const headers = new Headers(init.headers);
+  if (token !== undefined) headers.set('X-Task-Token', token);
+  return fetch(`${baseUrl}/api/tasks/${id}`, { ...init, method: 'DELETE', headers });
 }
 
 export async function getJson<T = Record<string, unknown>>(

@@ -13,7 +13,7 @@ import { TaskEventsService } from '../../src/tasks/events/task-events.service';
 import { GENERATION_QUEUE } from '../../src/tasks/queue/job-names';
 import { TaskLifecycle } from '../../src/tasks/lifecycle/task-lifecycle.service';
 import { TaskQueueService } from '../../src/tasks/queue/task-queue.service';
-import type { TaskRecord } from '../../src/tasks/state/task-snapshot';
+import type { TaskOptionsRecord, TaskRecord, TaskState } from '../../src/tasks/state/task-snapshot';
 import { TaskStore } from '../../src/tasks/state/task-store.service';
 import { GenerationWorkerModule } from '../../src/tasks/run/generation-worker.module';
 import { TasksModule } from '../../src/tasks/tasks.module';
@@ -42,6 +42,10 @@ export interface TasksHarness {
   bull: Queue;
   /** The task's terminal record, once it has one. */
   finalOf(id: string): Promise<TaskRecord>;
+  /** TaskLifecycle.create, keeping the task's token for cancel(). */
+  create(id: string, image: Buffer, options?: TaskOptionsRecord): Promise<TaskState>;
+  /** TaskLifecycle.cancel with the token create() kept (as the task's maker would). */
+  cancel(id: string): Promise<TaskState>;
 }
 
 /**
@@ -74,11 +78,13 @@ export async function startTasksHarness(
   moduleRef.enableShutdownHooks();
   await moduleRef.init();
   const events = moduleRef.get(TaskEventsService);
+  const lifecycle = moduleRef.get(TaskLifecycle);
+  const tokens = new Map<string, string>();
   return {
     moduleRef,
     admission: moduleRef.get(AdmissionService),
     queue: moduleRef.get(TaskQueueService),
-    lifecycle: moduleRef.get(TaskLifecycle),
+    lifecycle,
     tasks: moduleRef.get(TaskStore),
     events,
     bull: moduleRef.get<Queue>(getQueueToken(GENERATION_QUEUE)),
@@ -87,6 +93,12 @@ export async function startTasksHarness(
       assert.ok(state);
       return state.record;
     },
+    create: async (id, image, options) => {
+      const { state, token } = await lifecycle.create(id, image, options);
+      tokens.set(id, token);
+      return state;
+    },
+    cancel: (id) => lifecycle.cancel(id, tokens.get(id)),
   };
 }
 
@@ -140,5 +152,7 @@ export function useTasksHarness(
       return running().bull;
     },
     finalOf: (id) => running().finalOf(id),
+    create: (id, image, options) => running().create(id, image, options),
+    cancel: (id) => running().cancel(id),
   };
 }

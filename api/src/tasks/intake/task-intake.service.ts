@@ -7,7 +7,7 @@ import { APP_CONFIG, type AppConfig } from '../../config/app-config';
 import { InferenceRepository } from '../../inference/inference.repository';
 import { StorageService } from '../../storage/storage.service';
 import { absoluteUrl } from '../../common/public-url';
-import { TaskLifecycle } from '../lifecycle/task-lifecycle.service';
+import { type NewTask, TaskLifecycle } from '../lifecycle/task-lifecycle.service';
 import { TaskEventsService } from '../events/task-events.service';
 import { isTerminal, type TaskState } from '../state/task-snapshot';
 import { TaskStore } from '../state/task-store.service';
@@ -20,6 +20,11 @@ import { type DecodedImage, decodeImage, encodePng, inspectImage } from './image
 export interface TaskAccepted {
   success: true;
   task_id: string;
+  /**
+   * The task's token: the one proof of being its maker, asked for (X-Task-Token) by every request
+   * that changes the task. Handed out here only; keep it.
+   */
+  task_token: string;
   /** The task's SSE stream, absolute against the request's origin. */
   status_url: string;
   /** Place among waiting tasks (1 = runs next); 0 when it is already running. */
@@ -90,7 +95,7 @@ export class TaskIntakeService {
     // used-up share refuses a job, not a repeat.
     if (unavailable)
       return this.answerRepeatOrThrow(unavailable, file, image, client, options, wait, baseUrl);
-    let state: TaskState;
+    let made: NewTask;
     let admitted: string;
     try {
       admitted = await this.lifecycle.admit(limitKey(client));
@@ -102,17 +107,17 @@ export class TaskIntakeService {
     }
     try {
       const png = await this.normalise(admitted, file, image, client);
-      state = await this.repeatOrEnqueue(admitted, png, options);
+      made = await this.repeatOrEnqueue(admitted, png, options);
     } catch (error) {
       // Whatever failed after the slot was taken (a refused picture, Redis), the slot goes back.
       await this.lifecycle.release(admitted).catch(() => undefined);
       throw error;
     }
-    return this.answer(state, wait, baseUrl);
+    return this.answer(made, wait, baseUrl);
   }
 
-  /** 202 with the task's URLs, or with wait the finished model (waitForModel). */
-  private async answer(state: TaskState, wait: boolean, baseUrl: string): Promise<GenerateOutcome> {
+  /** 202 with the task's URLs and token, or with wait the finished model (waitForModel). */
+  private async answer({ state, token }: NewTask, wait: boolean, baseUrl: string): Promise<GenerateOutcome> {
     const taskId = state.record.task_id;
     if (!wait) {
       return {
@@ -120,6 +125,7 @@ export class TaskIntakeService {
         body: {
           success: true,
           task_id: taskId,
+          task_token: token,
           status_url: absoluteUrl(baseUrl, `/api/status/${taskId}`),
           queue_position: state.record.position ?? 0,
         },
@@ -130,27 +136,29 @@ export class TaskIntakeService {
 
   /**
    * Instant repeats (RepeatRegistry): the same picture, engine and options as a model still kept
-   * answer with a new task that is completed at once and names the same files (their retention
-   * restarts); as a task still unfinished, with that very task (one job for both). Either way the
-   * slot taken for `taskId` goes back and no job is added. Otherwise the task is enqueued.
+   * answer with a new task of the requester's own (its own id and token) that is completed at once
+   * and names the same files (their retention restarts); its slot goes back and no job is added.
+   * Otherwise, a repeat of a task still unfinished included, the task is enqueued: an unfinished
+   * task is its maker's, never handed to another requester (issue 19: no takeover, no leak).
    */
-  private async repeatOrEnqueue(taskId: string, png: Buffer, options: GenerationOptions): Promise<TaskState> {
+  private async repeatOrEnqueue(taskId: string, png: Buffer, options: GenerationOptions): Promise<NewTask> {
     if (!this.config.instantRepeats) return this.lifecycle.create(taskId, png, options);
     const key = await this.repeatKey(png, options);
     const holderId = await this.repeats.claim(key, taskId);
     if (holderId !== null && holderId !== taskId) {
       const repeat = await this.answerFromHolder(taskId, key, holderId);
       if (repeat) return repeat;
-      await this.repeats.hold(key, taskId);
+      // The holder's model is gone: this task holds the key now. An unfinished holder keeps it.
+      if (!(await this.holderUnfinished(holderId))) await this.repeats.hold(key, taskId);
     }
     return this.lifecycle.create(taskId, png, options);
   }
 
   /**
    * A request refused a job (422 a preset no longer offered, 503 full, 429 the client's share):
-   * a repeat of a model still kept, or of an unfinished task, is answered all the same (it needs
-   * no GPU and no slot); otherwise the refusal is thrown. Costs one PNG encoding of the pixels
-   * decoded before admission (no second decoding), which the upload rate limit bounds.
+   * a repeat of a model still kept is answered all the same (it needs no GPU and no slot);
+   * otherwise the refusal is thrown. Costs one PNG encoding of the pixels decoded before
+   * admission (no second decoding), which the upload rate limit bounds.
    */
   private async answerRepeatOrThrow(
     refusal: unknown,
@@ -182,36 +190,37 @@ export class TaskIntakeService {
     return RepeatRegistry.keyOf(png, engine, options);
   }
 
+  /** Whether the key's holder is a task still queued or running. */
+  private async holderUnfinished(holderId: string): Promise<boolean> {
+    const holder = await this.tasks.get(holderId);
+    return holder !== undefined && !isTerminal(holder.record.status);
+  }
+
   /**
-   * A repeat's answer from its key's holder: an unfinished holder itself (one job for both), or a
-   * new completed task `taskId` naming the holder's files while they are kept (the key then names
-   * it); undefined otherwise. Any slot held for `taskId` goes back.
+   * A repeat's answer from its key's holder: a new completed task `taskId` of the requester's own,
+   * naming the holder's files while they are kept (the key then names it; its slot goes back);
+   * undefined otherwise (an unfinished holder included).
    */
   private async answerFromHolder(
     taskId: string,
     key: string,
     holderId: string,
-  ): Promise<TaskState | undefined> {
+  ): Promise<NewTask | undefined> {
     const holder = await this.tasks.get(holderId);
-    if (holder && !isTerminal(holder.record.status)) {
-      await this.lifecycle.release(taskId);
-      this.logger.log(`task=${taskId} is a repeat of unfinished task ${holderId}: sharing its job`);
-      return holder;
-    }
     const reused = holder ? await this.reuse(taskId, holder) : undefined;
     if (reused) await this.repeats.hold(key, taskId);
     return reused;
   }
 
   /** A completed holder whose files are still kept becomes a new completed task; undefined otherwise. */
-  private async reuse(taskId: string, holder: TaskState): Promise<TaskState | undefined> {
+  private async reuse(taskId: string, holder: TaskState): Promise<NewTask | undefined> {
     const from = holder.record;
     if (from.status !== 'completed' || from.model_path === undefined || from.download_path === undefined) {
       return undefined;
     }
     if (!(await this.storage.keepModels([from.model_path, from.download_path]))) return undefined;
     const now = new Date(this.clock.now()).toISOString();
-    const state = await this.lifecycle.reuse({
+    const made = await this.lifecycle.reuse({
       task_id: taskId,
       status: 'completed',
       created_at: now,
@@ -233,7 +242,7 @@ export class TaskIntakeService {
     this.logger.log(
       `task=${taskId} answered at once: a repeat of ${from.task_id} (model kept, retention restarted)`,
     );
-    return state;
+    return made;
   }
 
   /**

@@ -8,12 +8,19 @@ import { TaskQueueService } from '../queue/task-queue.service';
 import type { TaskOptionsRecord, TaskRecord, TaskState, TaskStatus } from '../state/task-snapshot';
 import { TaskStore } from '../state/task-store.service';
 import { QueuePositionsService } from './queue-positions.service';
+import { newTaskToken, tokenMatches } from './task-token';
 import { type TaskEvent, transitionOf } from './task-transitions';
 
 /** How often leaked queue slots and orphaned tasks are looked for (reconcile). */
 const RECONCILE_EVERY_MS = 60_000;
 
 const message = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+
+/** A task just made: its state and its token (handed to its maker once, never stored). */
+export interface NewTask {
+  state: TaskState;
+  token: string;
+}
 
 /** What one transition did: its event id (0 refused or unchanged, -1 no such task), the status after. */
 export interface TransitionOutcome {
@@ -73,16 +80,17 @@ export class TaskLifecycle implements OnModuleInit, OnModuleDestroy {
   }
 
   /**
-   * (admitted) -> queued: stores the task and its picture, adds its job; returns the state to answer
-   * with. Stored before its job is added (a job found before its task would be skipped, and Bull's
+   * (admitted) -> queued: stores the task (with its new token's hash) and its picture, adds its job;
+   * returns the state to answer with and the token. Stored before its job is added (a job found before its task would be skipped, and Bull's
    * add is its own script, so no MULTI holds both): a crash between the two leaves an orphan
    * that reconcile() enqueues. If storing or adding fails, a stored task is abandoned (failed 500,
    * slot and picture gone), a task never stored gives its slot back, and the error is thrown.
    */
-  async create(taskId: string, image: Buffer, options?: TaskOptionsRecord): Promise<TaskState> {
+  async create(taskId: string, image: Buffer, options?: TaskOptionsRecord): Promise<NewTask> {
+    const { token, hash } = newTaskToken();
     let created: TaskState;
     try {
-      created = await this.tasks.create(taskId, image, options);
+      created = await this.tasks.create(taskId, image, hash, options);
       await this.queue.addJob(taskId);
     } catch (error) {
       // The client gets the error and never the id: no task is left `queued` for no one.
@@ -91,17 +99,18 @@ export class TaskLifecycle implements OnModuleInit, OnModuleDestroy {
       throw error;
     }
     await this.positions.refresh();
-    return (await this.tasks.get(taskId)) ?? created;
+    return { state: (await this.tasks.get(taskId)) ?? created, token };
   }
 
   /**
    * (admitted) -> completed at birth: an instant repeat answered with a kept model (`record`, status
-   * completed). Its slot goes back at once: no job runs.
+   * completed), with a token of its own. Its slot goes back at once: no job runs.
    */
-  async reuse(record: TaskRecord & { status: 'completed' }): Promise<TaskState> {
-    const state = await this.tasks.createFinished(record);
+  async reuse(record: TaskRecord & { status: 'completed' }): Promise<NewTask> {
+    const { token, hash } = newTaskToken();
+    const state = await this.tasks.createFinished(record, hash);
     await this.release(record.task_id);
-    return state;
+    return { state, token };
   }
 
   /**
@@ -124,12 +133,17 @@ export class TaskLifecycle implements OnModuleInit, OnModuleDestroy {
   }
 
   /**
-   * queued | processing -> failed 409 "Task cancelled": a waiting task's job is removed, a running
-   * one is aborted on whichever process runs it (its runner then finds the task finished).
-   * Returns the state to answer with. ApiError 404 for an unknown task, 409 for a finished one.
+   * queued | processing -> failed 409 "Task cancelled", for the task's maker only: `token` is the
+   * X-Task-Token header (undefined when absent). A waiting task's job is removed, a running one is
+   * aborted on whichever process runs it (its runner then finds the task finished). Returns the
+   * state to answer with. ApiError 404 for an unknown task, 403 "Task token required" without
+   * the task's token (checked before anything about the task is told), 409 for a finished one.
    */
-  async cancel(taskId: string): Promise<TaskState> {
+  async cancel(taskId: string, token: string | undefined): Promise<TaskState> {
     const state = await this.tasks.require(taskId);
+    if (!tokenMatches(await this.tasks.tokenHashOf(taskId), token)) {
+      throw new ApiError('task_token_required');
+    }
     if (state.record.status === 'completed' || state.record.status === 'failed') {
       throw new ApiError(409, ErrorMessage.alreadyFinished);
     }

@@ -76,7 +76,10 @@ export interface TaskRecord {
   options?: TaskOptionsRecord;
   /** completed: options the engine has no setting for, so they made no difference. */
   ignored_options?: string[];
-  /** completed: an instant repeat, answered with the model of task `reused_from` (no job ran). */
+  /**
+   * completed: an instant repeat, answered with the model of task `reused_from` (no job ran).
+   * Kept for the repeat chain only: no view shows it (it would name another person's task).
+   */
   reused?: boolean;
   reused_from?: string;
 }
@@ -123,7 +126,6 @@ const VIEW_ORDER: readonly (keyof TaskView)[] = [
   'options',
   'ignored_options',
   'reused',
-  'reused_from',
   'preview',
   'created_at',
   'started_at',

@@ -41,8 +41,17 @@ export class TaskStore {
     return new Date(this.clock.now()).toISOString();
   }
 
-  /** Creates a queued task (event id 1) with its options, and keeps its normalised image beside it. */
-  async create(taskId: string, image: Buffer, options?: TaskOptionsRecord): Promise<TaskState> {
+  /**
+   * Creates a queued task (event id 1) with its options and the hash of its task token
+   * (lifecycle/task-token.ts; kept beside the snapshot, never in it), and keeps its normalised
+   * image beside it.
+   */
+  async create(
+    taskId: string,
+    image: Buffer,
+    tokenHash: string,
+    options?: TaskOptionsRecord,
+  ): Promise<TaskState> {
     const now = this.nowIso();
     const record: TaskRecord = {
       task_id: taskId,
@@ -53,7 +62,17 @@ export class TaskStore {
     };
     await this.redis.client
       .multi()
-      .hset(RedisKeys.task(taskId), 'snapshot', JSON.stringify(record), 'status', record.status, 'seq', 1)
+      .hset(
+        RedisKeys.task(taskId),
+        'snapshot',
+        JSON.stringify(record),
+        'status',
+        record.status,
+        'seq',
+        1,
+        'token',
+        tokenHash,
+      )
       .expire(RedisKeys.task(taskId), TASK_TTL_S)
       .set(RedisKeys.image(taskId), image, 'EX', TASK_TTL_S)
       .exec();
@@ -61,7 +80,7 @@ export class TaskStore {
   }
 
   /** Stores a task that is finished from the start (an instant repeat: TaskLifecycle.reuse), event id 1. */
-  async createFinished(record: TaskRecord): Promise<TaskState> {
+  async createFinished(record: TaskRecord, tokenHash: string): Promise<TaskState> {
     await this.redis.client
       .multi()
       .hset(
@@ -72,6 +91,8 @@ export class TaskStore {
         record.status,
         'seq',
         1,
+        'token',
+        tokenHash,
       )
       .expire(RedisKeys.task(record.task_id), TASK_TTL_S)
       .exec();
@@ -163,6 +184,11 @@ export class TaskStore {
       JSON.stringify(backInQueue),
     );
     return Number(result);
+  }
+
+  /** The SHA-256 (hex) of the task's token; undefined for an unknown task or one made before tokens. */
+  async tokenHashOf(taskId: string): Promise<string | undefined> {
+    return (await this.redis.client.hget(RedisKeys.task(taskId), 'token')) ?? undefined;
   }
 
   async getImage(taskId: string): Promise<Buffer | null> {

@@ -37,10 +37,16 @@ describe('parseServerConfig', () => {
 
 describe('parseGenerateAnswer', () => {
   it('reads an accepted task, a documented error, and a connection that never answered', () => {
-    expect(parseGenerateAnswer(202, '{"success":true,"task_id":"t","queue_position":2}', null)).toEqual({
+    expect(
+      parseGenerateAnswer(202, '{"success":true,"task_id":"t","task_token":"k","queue_position":2}', null),
+    ).toEqual({
       ok: true,
-      value: { success: true, task_id: 't', status_url: '/api/status/t', queue_position: 2 },
+      value: { success: true, task_id: 't', task_token: 'k', status_url: '/api/status/t', queue_position: 2 },
     });
+    // A 202 without the task's token is no answer of this contract: nobody could cancel the task.
+    expect(parseGenerateAnswer(202, '{"success":true,"task_id":"t","queue_position":2}', null).ok).toBe(
+      false,
+    );
     expect(
       parseGenerateAnswer(
         413,
@@ -72,21 +78,31 @@ describe('ApiClient', () => {
   }
 
   it('returns the accepted task', async () => {
-    const fetchMock = vi
-      .spyOn(globalThis, 'fetch')
-      .mockResolvedValue(
-        new Response(
-          JSON.stringify({ success: true, task_id: 't1', status_url: '/api/status/t1', queue_position: 2 }),
-          { status: 202 },
-        ),
-      );
+    const fetchMock = vi.spyOn(globalThis, 'fetch').mockResolvedValue(
+      new Response(
+        JSON.stringify({
+          success: true,
+          task_id: 't1',
+          task_token: 'k1',
+          status_url: '/api/status/t1',
+          queue_position: 2,
+        }),
+        { status: 202 },
+      ),
+    );
     const progress: number[] = [];
     const outcome = await client().generate(new Blob([new Uint8Array([0xff, 0xd8, 0xff])]), 'a.jpg', (f) =>
       progress.push(f),
     );
     expect(outcome).toEqual({
       ok: true,
-      value: { success: true, task_id: 't1', status_url: '/api/status/t1', queue_position: 2 },
+      value: {
+        success: true,
+        task_id: 't1',
+        task_token: 'k1',
+        status_url: '/api/status/t1',
+        queue_position: 2,
+      },
     });
     const [url, init] = fetchMock.mock.calls[0] ?? [];
     expect(progress).toEqual([1]);

@@ -63,11 +63,13 @@ export function parseGenerateAnswer(
   try {
     const body = JSON.parse(text) as Partial<GenerateAccepted>;
     if (typeof body.task_id !== 'string') throw new Error('no task_id');
+    if (typeof body.task_token !== 'string') throw new Error('no task_token');
     return {
       ok: true,
       value: {
         success: true,
         task_id: body.task_id,
+        task_token: body.task_token,
         status_url: body.status_url ?? `/api/status/${body.task_id}`,
         queue_position: typeof body.queue_position === 'number' ? body.queue_position : 0,
       },
@@ -131,10 +133,17 @@ export class ApiClient {
     }
   }
 
-  /** DELETE /api/tasks/{id}: cancels a queued or running task. */
-  async cancelTask(taskId: string): Promise<Outcome<null>> {
+  /**
+   * DELETE /api/tasks/{id}: cancels a queued or running task, as its maker: `token` is the
+   * task_token of the 202 that made it (sent as X-Task-Token; without it the server answers 403
+   * task_token_required).
+   */
+  async cancelTask(taskId: string, token: string | undefined): Promise<Outcome<null>> {
     try {
-      const response = await fetch(`/api/tasks/${encodeURIComponent(taskId)}`, { method: 'DELETE' });
+      const response = await fetch(`/api/tasks/${encodeURIComponent(taskId)}`, {
+        method: 'DELETE',
+        headers: token === undefined ? {} : { 'X-Task-Token': token },
+      });
       if (response.ok) return { ok: true, value: null };
       const text = await response.text().catch(() => '');
       return { ok: false, error: toApiError(response.status, text, null) };

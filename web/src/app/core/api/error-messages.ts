@@ -66,6 +66,7 @@ function describeCode(code: ErrorCode, error: ApiError, maxUploadMb: number): Er
     case 'task_already_finished':
     case 'forbidden':
     case 'cross_site_request':
+    case 'task_token_required':
     case 'range_not_satisfiable':
     case 'sidecar_not_managed':
       return serverWords(error, false);

@@ -22,8 +22,13 @@ function serve(routes: Record<string, () => Response>): MockInstance<typeof fetc
   });
 }
 
+const TOKEN = 'kT3u0Qx2b0c9mJ4yJ8wQmRk1sZ6fQvH3nA7pL2eX5dU';
+
 const accepted = (): Response =>
-  json({ success: true, task_id: TASK, status_url: `/api/status/${TASK}`, queue_position: 1 }, 202);
+  json(
+    { success: true, task_id: TASK, task_token: TOKEN, status_url: `/api/status/${TASK}`, queue_position: 1 },
+    202,
+  );
 
 describe('TaskTracker', () => {
   beforeEach(() => useFetchBackedXhr());
@@ -205,16 +210,45 @@ describe('TaskTracker', () => {
     expect(tracker.state().error?.status).toBe(404);
   });
 
-  it('cancels a queued task with DELETE', async () => {
+  it("cancels a queued task with DELETE, as its maker (the 202's task token in X-Task-Token)", async () => {
     const fetchMock = serve({
       'POST /api/generate': accepted,
       [`DELETE /api/tasks/${TASK}`]: () => json({ success: true }),
     });
     await tracker.start(new Blob(['x']), 'a.png');
+    expect(sessionStorage.getItem('kiln3d.currentTaskToken')).toBe(TOKEN);
     await tracker.cancel();
     expect(tracker.state().phase).toBe('cancelled');
-    expect(fetchMock).toHaveBeenLastCalledWith(`/api/tasks/${TASK}`, { method: 'DELETE' });
+    expect(fetchMock).toHaveBeenLastCalledWith(`/api/tasks/${TASK}`, {
+      method: 'DELETE',
+      headers: { 'X-Task-Token': TOKEN },
+    });
     expect(source().closed).toBe(true);
+    expect(sessionStorage.getItem('kiln3d.currentTaskToken')).toBeNull();
+  });
+
+  it('after a reload, cancels with the token this tab kept', async () => {
+    sessionStorage.setItem('kiln3d.currentTask', TASK);
+    sessionStorage.setItem('kiln3d.currentTaskToken', TOKEN);
+    const fetchMock = serve({ [`DELETE /api/tasks/${TASK}`]: () => json({ success: true }) });
+    expect(tracker.resume()).toBe(true);
+    await tracker.cancel();
+    expect(fetchMock).toHaveBeenLastCalledWith(`/api/tasks/${TASK}`, {
+      method: 'DELETE',
+      headers: { 'X-Task-Token': TOKEN },
+    });
+    expect(tracker.state().phase).toBe('cancelled');
+  });
+
+  it("a task this tab did not make is not cancelled: the server's 403 leaves it running", async () => {
+    sessionStorage.setItem('kiln3d.currentTask', TASK);
+    serve({
+      [`DELETE /api/tasks/${TASK}`]: () =>
+        json({ success: false, error: 'Task token required', code: 'task_token_required' }, 403),
+    });
+    expect(tracker.resume()).toBe(true);
+    await tracker.cancel();
+    expect(tracker.state().phase).toBe('queued');
   });
 
   it('resumes the task this tab followed before a reload', () => {

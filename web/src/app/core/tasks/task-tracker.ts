@@ -60,6 +60,8 @@ export class TaskTracker {
   private readonly config = inject(ServerConfigStore);
   private readonly createEventSource = inject(EVENT_SOURCE_FACTORY);
   private readonly memory = inject(CurrentTaskMemory);
+  /** The followed task's token when this page made it (also kept by CurrentTaskMemory for a reload). */
+  private token: string | undefined;
   private readonly stateSignal = signal<TaskState>(IDLE_TASK);
   /** Page clock, ticking once a second while a task is live (elapsed time, watchdog). */
   private readonly clock = signal(Date.now());
@@ -97,6 +99,7 @@ export class TaskTracker {
   /** Sends a checked picture and follows the task it becomes. */
   async start(picture: Blob, name: string, options: GenerationChoice = {}): Promise<void> {
     this.stop();
+    this.token = undefined;
     this.picture.set({ blob: picture, name, options });
     this.dispatch({ type: 'upload-started' });
     const outcome = await this.api.generate(
@@ -115,7 +118,8 @@ export class TaskTracker {
       taskId: outcome.value.task_id,
       position: outcome.value.queue_position,
     });
-    this.memory.remember(outcome.value.task_id);
+    this.token = outcome.value.task_token;
+    this.memory.remember(outcome.value.task_id, outcome.value.task_token);
     this.follow(outcome.value.task_id);
   }
 
@@ -160,7 +164,7 @@ export class TaskTracker {
   async cancel(): Promise<void> {
     const { taskId, phase } = this.stateSignal();
     if (!taskId || isTerminal(phase)) return;
-    const outcome = await this.api.cancelTask(taskId);
+    const outcome = await this.api.cancelTask(taskId, this.token ?? this.memory.recallToken());
     if (outcome.ok || taskGone(outcome.error)) {
       this.dispatch({ type: 'cancelled' });
     }
@@ -251,6 +255,7 @@ export class TaskTracker {
   private afterTerminal(): void {
     this.closeStream();
     this.stopTicker();
+    this.token = undefined;
     this.memory.forget();
   }
 

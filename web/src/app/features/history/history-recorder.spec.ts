@@ -87,6 +87,7 @@ describe('provideHistoryRecording', () => {
         JSON.stringify({
           success: true,
           task_id: TASK,
+          task_token: 'token-of-t',
           status_url: `/api/status/${TASK}`,
           queue_position: 1,
         }),

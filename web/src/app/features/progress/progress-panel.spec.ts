@@ -45,9 +45,12 @@ describe('ProgressPanel', () => {
   it('shows place in line, then a progress bar with percent and stage, in Chinese too', async () => {
     TestBed.inject(I18n).setLang('zh');
     vi.spyOn(globalThis, 'fetch').mockResolvedValue(
-      new Response('{"success":true,"task_id":"t","status_url":"/api/status/t","queue_position":3}', {
-        status: 202,
-      }),
+      new Response(
+        '{"success":true,"task_id":"t","task_token":"k","status_url":"/api/status/t","queue_position":3}',
+        {
+          status: 202,
+        },
+      ),
     );
     const tracker = TestBed.inject(TaskTracker);
     await tracker.start(new Blob(['x']), 'a.png');

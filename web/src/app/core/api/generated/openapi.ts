@@ -208,6 +208,7 @@ export interface components {
       | 'unauthorized'
       | 'forbidden'
       | 'cross_site_request'
+      | 'task_token_required'
       | 'not_found'
       | 'task_not_found'
       | 'preview_not_found'
@@ -296,6 +297,11 @@ export interface components {
        * @example 3f0c2a4e-8d1b-4c6e-9a7f-2b5d8e1c4a90
        */
       task_id: string;
+      /**
+       * @description Secret of the task: send it as X-Task-Token to cancel (DELETE /api/tasks/{id}); shown once. Reading the task, its events, preview and models needs only the id (a share link).
+       * @example kT3u0Qx2b0c9mJ4yJ8wQmRk1sZ6fQvH3nA7pL2eX5dU
+       */
+      task_token: string;
       /**
        * @description SSE stream of the task
        * @example https://api.example.com/api/status/3f0c2a4e-8d1b-4c6e-9a7f-2b5d8e1c4a90
@@ -426,11 +432,6 @@ export interface components {
       ignored_options?: string[];
       /** @description completed: true for an instant repeat (same picture, engine and options as a model still kept): no job ran */
       reused?: boolean;
-      /**
-       * Format: uuid
-       * @description completed, reused: the task that made the model
-       */
-      reused_from?: string;
     };
     HealthRedisDto: {
       up: boolean;
@@ -1007,7 +1008,10 @@ export interface operations {
   StatusController_cancel: {
     parameters: {
       query?: never;
-      header?: never;
+      header: {
+        /** @description The task_token of the 202 that made the task: only its maker may cancel it. */
+        'X-Task-Token': string;
+      };
       path: {
         taskId: string;
       };
@@ -1035,7 +1039,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorBodyDto'];
         };
       };
-      /** @description `cross_site_request` (`Cross-site request refused`): a POST or DELETE carrying a Cloudflare Access credential (the cookie, or the header Access derives from it) that another site sent (`Sec-Fetch-Site: cross-site`, or a foreign `Origin`) */
+      /** @description `task_token_required` (`Task token required`): a request that changes a task (DELETE /api/tasks/{id}) without its maker's `X-Task-Token` (the `task_token` of the 202 that made it), or with another one */
       403: {
         headers: {
           [name: string]: unknown;
@@ -1229,6 +1233,7 @@ export const errorCodeValues: ReadonlyArray<FlattenedDeepRequired<components>['s
   'unauthorized',
   'forbidden',
   'cross_site_request',
+  'task_token_required',
   'not_found',
   'task_not_found',
   'preview_not_found',
