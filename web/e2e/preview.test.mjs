@@ -10,7 +10,8 @@ import { SAMPLES_DIR, analyseViewer, newPage, useApiAndBrowser } from './helpers
 describe('live voxel preview', () => {
   // Long enough that the previews (at 30% and 60%) stay on screen for seconds, even when software
   // GL on a busy machine takes seconds to draw the first frame.
-  const app = useApiAndBrowser({ SIMULATE_SECONDS: '20' });
+  // 40 s: the preview must show before the job ends even when SwiftShader draws beside other test lanes.
+  const app = useApiAndBrowser({ SIMULATE_SECONDS: '40' });
 
   test('voxels on the canvas before completed, then the model in their place', async () => {
     const { context, page, errors } = await newPage(app.browser);
@@ -47,7 +48,7 @@ describe('live voxel preview', () => {
       await page.waitForFunction(
         () => document.querySelector('kiln-model-viewer')?.getAttribute('data-state') === 'preview',
         null,
-        { polling: 100, timeout: 30_000 },
+        { polling: 100, timeout: 60_000 },
       );
       // Still being made while the voxels are drawn.
       assert.equal(await page.locator('[data-testid=status-completed]').count(), 0, 'completed too early');
