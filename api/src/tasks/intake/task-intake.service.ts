@@ -146,10 +146,11 @@ export class TaskIntakeService {
     const key = await this.repeatKey(png, options);
     const holderId = await this.repeats.claim(key, taskId);
     if (holderId !== null && holderId !== taskId) {
-      const repeat = await this.answerFromHolder(taskId, key, holderId);
+      const holder = await this.tasks.get(holderId);
+      const repeat = holder ? await this.answerFromHolder(taskId, key, holder) : undefined;
       if (repeat) return repeat;
       // The holder's model is gone: this task holds the key now. An unfinished holder keeps it.
-      if (!(await this.holderUnfinished(holderId))) await this.repeats.hold(key, taskId);
+      if (!holder || isTerminal(holder.record.status)) await this.repeats.hold(key, taskId);
     }
     return this.lifecycle.create(taskId, png, options);
   }
@@ -179,7 +180,8 @@ export class TaskIntakeService {
     }
     const key = await this.repeatKey(png, options);
     const holderId = await this.repeats.holderOf(key);
-    const repeat = holderId === null ? undefined : await this.answerFromHolder(taskId, key, holderId);
+    const holder = holderId === null ? undefined : await this.tasks.get(holderId);
+    const repeat = holder ? await this.answerFromHolder(taskId, key, holder) : undefined;
     if (!repeat) throw refusal;
     return this.answer(repeat, wait, baseUrl);
   }
@@ -190,12 +192,6 @@ export class TaskIntakeService {
     return RepeatRegistry.keyOf(png, engine, options);
   }
 
-  /** Whether the key's holder is a task still queued or running. */
-  private async holderUnfinished(holderId: string): Promise<boolean> {
-    const holder = await this.tasks.get(holderId);
-    return holder !== undefined && !isTerminal(holder.record.status);
-  }
-
   /**
    * A repeat's answer from its key's holder: a new completed task `taskId` of the requester's own,
    * naming the holder's files while they are kept (the key then names it; its slot goes back);
@@ -204,10 +200,9 @@ export class TaskIntakeService {
   private async answerFromHolder(
     taskId: string,
     key: string,
-    holderId: string,
+    holder: TaskState,
   ): Promise<NewTask | undefined> {
-    const holder = await this.tasks.get(holderId);
-    const reused = holder ? await this.reuse(taskId, holder) : undefined;
+    const reused = await this.reuse(taskId, holder);
     if (reused) await this.repeats.hold(key, taskId);
     return reused;
   }

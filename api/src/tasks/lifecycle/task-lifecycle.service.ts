@@ -80,10 +80,10 @@ export class TaskLifecycle implements OnModuleInit, OnModuleDestroy {
   }
 
   /**
-   * (admitted) -> queued: stores the task (with its new token's hash) and its picture, adds its job;
-   * returns the state to answer with and the token. Stored before its job is added (a job found before its task would be skipped, and Bull's
-   * add is its own script, so no MULTI holds both): a crash between the two leaves an orphan
-   * that reconcile() enqueues. If storing or adding fails, a stored task is abandoned (failed 500,
+   * (admitted) -> queued: stores the task (with its new token's hash) and its picture, adds its
+   * job; returns the state to answer with and the token. Stored before its job is added (a job
+   * found before its task would be skipped, and Bull's add is its own script, so no MULTI holds
+   * both): a crash between the two leaves an orphan that reconcile() enqueues. If storing or adding fails, a stored task is abandoned (failed 500,
    * slot and picture gone), a task never stored gives its slot back, and the error is thrown.
    */
   async create(taskId: string, image: Buffer, options?: TaskOptionsRecord): Promise<NewTask> {

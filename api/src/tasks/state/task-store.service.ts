@@ -60,42 +60,23 @@ export class TaskStore {
       updated_at: now,
       ...(options ? { options } : {}),
     };
-    await this.redis.client
-      .multi()
-      .hset(
-        RedisKeys.task(taskId),
-        'snapshot',
-        JSON.stringify(record),
-        'status',
-        record.status,
-        'seq',
-        1,
-        'token',
-        tokenHash,
-      )
-      .expire(RedisKeys.task(taskId), TASK_TTL_S)
-      .set(RedisKeys.image(taskId), image, 'EX', TASK_TTL_S)
-      .exec();
-    return { seq: 1, record };
+    return this.store(record, tokenHash, image);
   }
 
   /** Stores a task that is finished from the start (an instant repeat: TaskLifecycle.reuse), event id 1. */
   async createFinished(record: TaskRecord, tokenHash: string): Promise<TaskState> {
-    await this.redis.client
+    return this.store(record, tokenHash);
+  }
+
+  /** A new task's hash (event id 1, its token's hash) and, while it waits, its picture: one MULTI. */
+  private async store(record: TaskRecord, tokenHash: string, image?: Buffer): Promise<TaskState> {
+    const key = RedisKeys.task(record.task_id);
+    const write = this.redis.client
       .multi()
-      .hset(
-        RedisKeys.task(record.task_id),
-        'snapshot',
-        JSON.stringify(record),
-        'status',
-        record.status,
-        'seq',
-        1,
-        'token',
-        tokenHash,
-      )
-      .expire(RedisKeys.task(record.task_id), TASK_TTL_S)
-      .exec();
+      .hset(key, 'snapshot', JSON.stringify(record), 'status', record.status, 'seq', 1, 'token', tokenHash)
+      .expire(key, TASK_TTL_S);
+    if (image) write.set(RedisKeys.image(record.task_id), image, 'EX', TASK_TTL_S);
+    await write.exec();
     return { seq: 1, record };
   }
 
