@@ -2,7 +2,9 @@
 // real headless Chromium. Usage: node scripts/test.mjs [group ...]; groups: lint python api web e2e
 // reliability (the reliability suite's quick profile) bench (the benchmarks' quick form);
 // reliability-full (`npm run test:reliability`: the whole suite, schemathesis included; not part
-// of a plain `npm test`).
+// of a plain `npm test`); security (the security suite's quick profile: api/test/security and
+// npm audit, counted per category: docs/security.md); security-full (`npm run test:security`: the
+// same attacks at full volume; not part of a plain `npm test`).
 //
 // The steps run side by side (scripts/lib/scheduler.mjs): each test file of the api's medium and
 // end-to-end suites and of the browser suite is a job of its own, pytest runs in a few chunks of
@@ -42,6 +44,7 @@ import {
   webBuildIsCurrent,
 } from './lib/ensure.mjs';
 import { killRunningJobs, runJobProcess, runJobs } from './lib/scheduler.mjs';
+import { securityTable } from './lib/security-report.mjs';
 import { testRedis } from './lib/test-redis.mjs';
 
 const node = process.execPath;
@@ -163,6 +166,7 @@ function reliabilityCategories() {
   return names;
 }
 const API_TEST_DIR = join(ROOT, 'dist', 'api-test');
+const SECURITY_DIR = join(API_TEST_DIR, 'test', 'security');
 /** dist/api-test/<dir>/x.<suffix>.js for each api/<dir>/x.<suffix>.ts (known before tsc has run). */
 const compiled = (dir, suffix) =>
   findFiles(join(ROOT, 'api', dir), `.${suffix}.ts`).map((f) =>
@@ -262,7 +266,44 @@ function steps(times) {
       needs: ['compile'],
       counts: true,
       redis: true,
-      files: () => compiled('test', 'test'),
+      files: () => compiled('test', 'test').filter((f) => !f.startsWith(SECURITY_DIR)),
+    },
+    ...['security', 'security-full'].map((id) => ({
+      id,
+      group: [id],
+      name:
+        id === 'security'
+          ? 'security suite, quick profile (docs/security.md)'
+          : 'security suite, full profile (docs/security.md)',
+      needs: ['compile'],
+      counts: true,
+      redis: true,
+      attacks: true,
+      env: { KILN_SECURITY_PROFILE: id === 'security' ? 'quick' : 'full' },
+      // One job per file (a category of attacks), each with its own api(s) and database.
+      jobs: () =>
+        compiled(join('test', 'security'), 'test').map((file) => {
+          const category = basename(file, '.test.js');
+          return {
+            key: `${id}:${category}`,
+            label: `security ${id === 'security' ? 'quick' : 'full'}: ${category}`,
+            category,
+            kind: /playwright/.test(
+              readFileSync(file.replace(API_TEST_DIR, join(ROOT, 'api')).replace(/\.js$/, '.ts'), 'utf8'),
+            )
+              ? 'browser'
+              : undefined,
+            cmd: node,
+            args: nodeTest([file]),
+          };
+        }),
+    })),
+    {
+      id: 'audit',
+      group: ['security', 'security-full'],
+      name: 'npm audit --omit=dev (no high or critical advisory; docs/security.md)',
+      cmd: node,
+      args: [join(ROOT, 'scripts', 'lib', 'npm-audit.mjs')],
     },
     {
       id: 'reliability',
@@ -351,7 +392,7 @@ async function main() {
   const all = steps(times);
   const chosen = (step) =>
     wanted.size === 0
-      ? !step.group.every((g) => g === 'reliability-full')
+      ? !step.group.every((g) => g === 'reliability-full' || g === 'security-full')
       : step.group.some((g) => wanted.has(g));
   // A step's needs come along (the compile for the browser suite alone, say).
   const selected = all.filter(chosen);
@@ -366,7 +407,7 @@ async function main() {
   checkNode();
   await ensureNodeModules();
   await ensurePython();
-  if (has('e2e', 'bench')) await ensureChromium();
+  if (has('e2e', 'bench', 'security', 'security-full')) await ensureChromium();
   if (has('api-tests')) await ensureNginx();
   if (has('api-tests')) await ensureDockerCompose();
   if (has('api-tests', 'bench')) await ensureMoto();
@@ -404,6 +445,7 @@ async function main() {
         id,
         step,
         label: spec.label,
+        category: spec.category,
         needs: needs.flatMap((n) => selected.find((s) => s.id === n)?.jobIds ?? []),
         // The builds go first: most of the run waits for them.
         estimate: step.priority ? Infinity : (spec.estimate ?? times[id] ?? 20),
@@ -412,7 +454,7 @@ async function main() {
         run: async (db) => {
           if (step.skipIf?.()) return { ok: true, seconds: 0, output: 'up to date\n', note: 'up to date' };
           step.before?.();
-          const env = { ...baseEnv };
+          const env = { ...baseEnv, ...step.env };
           if (db !== null) {
             for (const name of ['KILN_TEST_REDIS_URL', 'KILN_E2E_REDIS_URL', 'KILN_BENCH_REDIS_URL']) {
               env[name] = redis.url(db);
@@ -519,6 +561,18 @@ async function main() {
     console.log(
       `  ${bad.length === 0 && !ranNoTest ? 'ok  ' : 'FAIL'} ${step.name} (${wall} s)${notes.length ? ` — ${notes.join('; ')}` : ''}`,
     );
+  }
+  for (const step of selected.filter((s) => s.attacks)) {
+    const runs = step.jobIds
+      .map((id) => ({ job: jobs.find((j) => j.id === id), result: results.get(id) }))
+      .filter(({ result }) => result && !result.skipped)
+      .map(({ job, result }) => ({ category: job.category, output: result.output ?? '' }));
+    const report = securityTable(runs);
+    console.log(
+      `\n[kiln3d] ${step.name}: attacks per category (a refused attack is a passing test)\n${report.table}`,
+    );
+    mkdirSync(join(ROOT, '.run'), { recursive: true });
+    writeFileSync(join(ROOT, '.run', `${step.id}-report.md`), `${report.table}\n`);
   }
   const slowest = jobs
     .map((j) => ({ label: j.label, seconds: results.get(j.id)?.seconds ?? 0 }))

@@ -56,7 +56,7 @@ void describe('security: configuration errors name the variable, never print a s
     ['a secret pasted into TRUST_PROXY', { TRUST_PROXY: `https://user:${SECRET}@proxy` }, 'TRUST_PROXY'],
   ];
   for (const [what, env, variable] of cases) {
-    void it(`attack surface: ${what} -> exit 1 naming ${variable}, the secret not printed`, () => {
+    void it(`attack: ${what} -> exit 1 naming ${variable}, the secret not printed`, () => {
       assertRefusedQuietly(env, variable);
     });
   }

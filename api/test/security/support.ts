@@ -73,3 +73,16 @@ export async function postPicture(
     localAddress,
   });
 }
+
+/**
+ * The suite's profile (KILN_SECURITY_PROFILE): `quick` inside `npm test`, `full` for
+ * `npm run test:security` (docs/security.md). The same attacks run in both; the full one repeats
+ * the loops and floods more often.
+ */
+export const SECURITY_PROFILE: 'quick' | 'full' =
+  process.env.KILN_SECURITY_PROFILE === 'full' ? 'full' : 'quick';
+
+/** How many times a loop or flood goes round: `quick` in the quick profile, `full` in the full one. */
+export function attackVolume(quick: number, full: number): number {
+  return SECURITY_PROFILE === 'full' ? full : quick;
+}
