@@ -148,16 +148,8 @@ export class TaskTracker {
   async refresh(): Promise<void> {
     const taskId = this.stateSignal().taskId;
     if (!taskId) return;
-    const outcome = await this.api.getTask(taskId);
-    // The watchdog's verdict was the page's guess; the server's answer replaces it. Reduced from a
-    // fresh state: the timed-out state is terminal, so the reducer would keep it.
-    const fresh = reduceTask(IDLE_TASK, { type: 'resume', taskId });
-    if (outcome.ok) {
-      this.transition(reduceTask(fresh, { type: 'snapshot', snapshot: outcome.value, now: Date.now() }));
-      if (!isTerminal(this.stateSignal().phase)) this.follow(taskId);
-    } else if (taskGone(outcome.error)) {
-      this.transition(reduceTask(fresh, { type: 'not-found' }));
-    }
+    // The watchdog's verdict was the page's guess: the server's answer replaces it.
+    if ((await this.askServer(taskId, { replaceGuess: true })) === 'live') this.follow(taskId);
   }
 
   /** DELETE /api/tasks/{id}; a task the server no longer knows counts as cancelled too. */
@@ -202,15 +194,7 @@ export class TaskTracker {
   /** The browser stopped reconnecting: ask the server directly, then reconnect with a back-off. */
   private async onStreamClosed(taskId: string): Promise<void> {
     this.dispatch({ type: 'stream-lost' });
-    const outcome = await this.api.getTask(taskId);
-    if (this.stateSignal().taskId !== taskId || isTerminal(this.stateSignal().phase)) return;
-    if (outcome.ok) {
-      this.dispatch({ type: 'snapshot', snapshot: outcome.value, now: Date.now() });
-      if (isTerminal(this.stateSignal().phase)) return;
-    } else if (taskGone(outcome.error)) {
-      this.dispatch({ type: 'not-found' });
-      return;
-    }
+    if ((await this.askServer(taskId)) !== 'live') return;
     const delay =
       RECONNECT_DELAYS_MS[Math.min(this.reconnectAttempt, RECONNECT_DELAYS_MS.length - 1)] ?? 10000;
     this.reconnectAttempt += 1;
@@ -222,16 +206,38 @@ export class TaskTracker {
     }, delay);
   }
 
+  /**
+   * The one place the page asks GET /api/tasks/{id} (after a silence, a stream that gave up, the
+   * page's own timeout) and folds the answer in through reduceTask. `replaceGuess`: reduce from a
+   * fresh state, since the watchdog's timed-out state is terminal and the reducer would keep it.
+   * Resolves `live` while the task goes on (or the server did not answer), `ended` when it is
+   * terminal or unknown to the server, `other` when the page follows another task by now.
+   */
+  private async askServer(
+    taskId: string,
+    { replaceGuess = false } = {},
+  ): Promise<'live' | 'ended' | 'other'> {
+    this.lastHeardAt = Date.now();
+    const outcome = await this.api.getTask(taskId);
+    if (this.stateSignal().taskId !== taskId) return 'other';
+    const base = replaceGuess ? reduceTask(IDLE_TASK, { type: 'resume', taskId }) : this.stateSignal();
+    if (outcome.ok) {
+      this.transition(reduceTask(base, { type: 'snapshot', snapshot: outcome.value, now: Date.now() }));
+    } else if (taskGone(outcome.error)) {
+      this.transition(reduceTask(base, { type: 'not-found' }));
+    } else if (replaceGuess) {
+      return 'ended'; // No answer: the page's own verdict stands.
+    }
+    return isTerminal(this.stateSignal().phase) ? 'ended' : 'live';
+  }
+
+  /** After a silence: one question at a time, whatever the stream does meanwhile. */
   private async poll(): Promise<void> {
     const taskId = this.stateSignal().taskId;
     if (this.polling || !taskId || isTerminal(this.stateSignal().phase)) return;
     this.polling = true;
-    this.lastHeardAt = Date.now();
     try {
-      const outcome = await this.api.getTask(taskId);
-      if (this.stateSignal().taskId !== taskId) return;
-      if (outcome.ok) this.dispatch({ type: 'snapshot', snapshot: outcome.value, now: Date.now() });
-      else if (taskGone(outcome.error)) this.dispatch({ type: 'not-found' });
+      await this.askServer(taskId);
     } finally {
       this.polling = false;
     }
