@@ -1,79 +1,14 @@
 // The web app under Cloudflare Access: the browser carries Access's CF_Authorization cookie, and
 // same-origin fetch (upload, polling) and EventSource (progress) send it, so a generation runs
-// to `completed` with access control on. The "team" is this test's own: an RS256 key pair made
-// here, its JWKS served from a local https server (the api's CF_ACCESS_CERTS_URL, which must be
-// https) with a self-signed certificate the api trusts through NODE_EXTRA_CA_CERTS, tokens minted
-// with jose the way Access mints them.
+// to `completed` with access control on. The "team" is the api suites' AccessIssuer: an RS256 key
+// pair made for the run, its JWKS served from a local https server (the api's CF_ACCESS_CERTS_URL,
+// which must be https) with a self-signed certificate the api trusts through NODE_EXTRA_CA_CERTS,
+// tokens minted with jose the way Access mints them.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:https';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
-import { SignJWT, exportJWK, generateKeyPair } from 'jose';
-
-import { SAMPLES_DIR, launchBrowser, newPage, saveArtifact, startApi } from './helpers.mjs';
-
-const TEAM = 'kiln-web-test.cloudflareaccess.com';
-const AUD = 'f00dfeedf00dfeedf00dfeedf00dfeedf00dfeedf00dfeedf00dfeedf00dfeed';
-
-/** A throwaway self-signed certificate for 127.0.0.1 (openssl), in a folder of its own. */
-function selfSigned() {
-  const dir = mkdtempSync(join(tmpdir(), 'kiln3d-web-tls-'));
-  const [keyPath, certPath] = [join(dir, 'key.pem'), join(dir, 'cert.pem')];
-  const made = spawnSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-days',
-      '1',
-      '-keyout',
-      keyPath,
-      '-out',
-      certPath,
-    ].concat(['-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1']),
-    { encoding: 'utf8' },
-  );
-  if (made.status !== 0) throw new Error(`openssl: ${made.stderr}`);
-  return {
-    key: readFileSync(keyPath),
-    cert: readFileSync(certPath),
-    certPath,
-    remove: () => rmSync(dir, { recursive: true, force: true }),
-  };
-}
-
-/** A local stand-in for https://<team>.cloudflareaccess.com/cdn-cgi/access/certs, and a minter. */
-async function startTeam() {
-  const { publicKey, privateKey } = await generateKeyPair('RS256', { extractable: true });
-  const jwk = { ...(await exportJWK(publicKey)), kid: 'web-test-key', alg: 'RS256', use: 'sig' };
-  const tls = selfSigned();
-  const server = createServer({ key: tls.key, cert: tls.cert }, (req, res) => {
-    if (req.url !== '/cdn-cgi/access/certs') return res.writeHead(404).end();
-    res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ keys: [jwk] }));
-  });
-  await new Promise((r) => server.listen(0, '127.0.0.1', r));
-  return {
-    certsUrl: `https://127.0.0.1:${server.address().port}/cdn-cgi/access/certs`,
-    caFile: tls.certPath,
-    token: () =>
-      new SignJWT({ email: 'family@example.org', type: 'app' })
-        .setProtectedHeader({ alg: 'RS256', kid: 'web-test-key' })
-        .setIssuer(`https://${TEAM}`)
-        .setAudience(AUD)
-        .setSubject('web-test-user')
-        .setIssuedAt()
-        .setExpirationTime('10m')
-        .sign(privateKey),
-    stop: () => new Promise((r) => server.close(r)).then(tls.remove),
-  };
-}
+import { SAMPLES_DIR, apiSupport, launchBrowser, newPage, saveArtifact, startApi } from './helpers.mjs';
 
 describe('the web app under Cloudflare Access', () => {
   let team;
@@ -81,14 +16,10 @@ describe('the web app under Cloudflare Access', () => {
   let browser;
 
   before(async () => {
-    team = await startTeam();
-    api = await startApi({
-      SIMULATE_SECONDS: '3',
-      CF_ACCESS_TEAM_DOMAIN: TEAM,
-      CF_ACCESS_AUD: AUD,
-      CF_ACCESS_CERTS_URL: team.certsUrl,
-      NODE_EXTRA_CA_CERTS: team.caFile,
-    });
+    // The api suites' stand-in for the Access team (api/test/support/access-issuer.ts).
+    const { AccessIssuer } = await apiSupport('access-issuer');
+    team = await AccessIssuer.start();
+    api = await startApi({ SIMULATE_SECONDS: '3', ...team.env() });
     browser = await launchBrowser();
   });
 

@@ -19,7 +19,7 @@ export const GLB_DIR = join(ROOT, 'fixtures', 'glb');
 export const ARTIFACTS_DIR = join(ROOT, 'test-artifacts', 'web');
 /** db 14 belongs to the web tests; it is flushed before each api start. */
 export const REDIS_URL = process.env.KILN_E2E_REDIS_URL ?? 'redis://127.0.0.1:6379/14';
-const API_HARNESS = join(ROOT, 'dist', 'api-test', 'test', 'support', 'api-process.js');
+const API_SUPPORT = join(ROOT, 'dist', 'api-test', 'test', 'support');
 const WEB_DIR = join(ROOT, 'dist', 'web', 'browser');
 const CHROMIUM = process.env.KILN_CHROMIUM ?? '/usr/bin/chromium';
 
@@ -36,18 +36,20 @@ async function flushRedis() {
 }
 
 /**
- * The api suites' harness (api/test/support/api-process.ts, compiled by `npx tsc -p api`): one
- * way to start the api for every suite. It runs dist/api-test/src/main.js, the api compiled with
- * its tests.
+ * A module of the api suites' test support (api/test/support/<name>.ts, compiled by
+ * `npx tsc -p api` into dist/api-test): one harness for every suite. api-process starts the api
+ * (dist/api-test/src/main.js, the api compiled with its tests); access-issuer is the Cloudflare
+ * Access stand-in.
  */
-async function apiHarness() {
-  if (!existsSync(API_HARNESS)) {
+export async function apiSupport(name) {
+  const path = join(API_SUPPORT, `${name}.js`);
+  if (!existsSync(path)) {
     throw new Error(
-      `${API_HARNESS} is missing: run \`npx tsc -p api\` (it compiles the api and its test harness) first`,
+      `${path} is missing: run \`npx tsc -p api\` (it compiles the api and its test harness) first`,
     );
   }
   // CommonJS (tsc's output): its exports are the default export's fields.
-  return (await import(pathToFileURL(API_HARNESS).href)).default;
+  return (await import(pathToFileURL(path).href)).default;
 }
 
 /**
@@ -60,7 +62,7 @@ export async function startApi(env = {}) {
   if (!existsSync(join(WEB_DIR, 'index.html'))) {
     throw new Error(`${join(WEB_DIR, 'index.html')} is missing: run the web build (npx ng build) first`);
   }
-  const harness = await apiHarness();
+  const harness = await apiSupport('api-process');
   await flushRedis();
   const workDir = mkdtempSync(join(tmpdir(), 'kiln3d-web-e2e-'));
   const staticDir = join(workDir, 'static');
