@@ -47,6 +47,7 @@ from kiln3d_inference.engines.trellis2.inputs import choose_seed, prepare_input
 from kiln3d_inference.engines.trellis2.probe import missing_modules, required_modules
 from kiln3d_inference.engines.trellis2.weights import model_path
 from kiln3d_inference.settings import NVDIFFRAST_FACE_LIMIT, Settings, Trellis2Settings, describe_invalid
+from tests.helpers import REPO_ROOT
 
 FAKE_ROOT = Path(__file__).resolve().parent / "fake_trellis2"
 FAKE_EXTENSIONS = FAKE_ROOT / "extensions"  # nvdiffrast, cumesh, flex_gemm, flash_attn: found by the probe
@@ -893,6 +894,18 @@ def test_the_floor_is_above_the_failing_target_upstream_reported() -> None:
     assert decimation_target(1) == MIN_DECIMATION_TARGET
     assert decimation_target(300_000) == 300_000
     assert decimation_target(NVDIFFRAST_FACE_LIMIT + 1) == NVDIFFRAST_FACE_LIMIT
+
+
+def test_the_api_contract_names_the_floor_its_faces_option_meets() -> None:
+    # POST /api/generate accepts faces from 10,000: a client must read there that trellis2 uses at
+    # least MIN_DECIMATION_TARGET, and that the task's triangles say what the model holds.
+    openapi = json.loads((REPO_ROOT / "api" / "openapi.json").read_text())
+    upload = openapi["components"]["schemas"]["GenerateUploadDto"]["properties"]["faces"]
+    assert upload["minimum"] < MIN_DECIMATION_TARGET
+    assert f"at least {MIN_DECIMATION_TARGET}" in upload["description"]
+    assert "triangles" in upload["description"]
+    design = (REPO_ROOT / "docs" / "design.md").read_text()
+    assert f"engine uses at least {MIN_DECIMATION_TARGET}" in design.replace("\n  ", " ")
 
 
 def test_the_result_reports_the_triangles_the_glb_holds(
