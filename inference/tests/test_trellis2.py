@@ -308,6 +308,21 @@ def test_a_read_only_models_folder_loads_and_runs_unchanged(fake: Fake, tmp_path
     assert (fake.cache_dir / "trellis2" / "pipeline.json").is_file()
 
 
+def test_models_readme_names_every_variable_the_engine_sets(fake: Fake) -> None:
+    # An owner moving a cache (or wondering where Triton's kernels went) reads models/README.md.
+    loaded_engine(fake)
+    readme = (REPO_ROOT / "models" / "README.md").read_text()
+    for name in (
+        "HF_HUB_OFFLINE",
+        "FLEX_GEMM_AUTOTUNE_CACHE_PATH",
+        "HF_MODULES_CACHE",
+        "PYTORCH_CUDA_ALLOC_CONF",
+        "TRITON_CACHE_DIR",
+    ):
+        assert name in os.environ, name
+        assert f"`{name}=" in readme, f"models/README.md does not name {name}"
+
+
 def test_an_unwritable_cache_folder_fails_the_load_naming_the_setting(fake: Fake, tmp_path: Path) -> None:
     blocked = tmp_path / "not-a-folder"
     blocked.write_text("a file where the cache folder should be", encoding="utf-8")
