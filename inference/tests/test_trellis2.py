@@ -47,6 +47,7 @@ from kiln3d_inference.engines.trellis2.inputs import choose_seed, prepare_input
 from kiln3d_inference.engines.trellis2.probe import missing_modules, required_modules
 from kiln3d_inference.engines.trellis2.weights import model_path
 from kiln3d_inference.settings import NVDIFFRAST_FACE_LIMIT, Settings, Trellis2Settings, describe_invalid
+from tests.helpers import REPO_ROOT
 
 FAKE_ROOT = Path(__file__).resolve().parent / "fake_trellis2"
 FAKE_EXTENSIONS = FAKE_ROOT / "extensions"  # nvdiffrast, cumesh, flex_gemm, flash_attn: found by the probe
@@ -305,6 +306,21 @@ def test_a_read_only_models_folder_loads_and_runs_unchanged(fake: Fake, tmp_path
             path.chmod(path.stat().st_mode | 0o200)
     assert (tmp_path / "m.glb").is_file()
     assert (fake.cache_dir / "trellis2" / "pipeline.json").is_file()
+
+
+def test_models_readme_names_every_variable_the_engine_sets(fake: Fake) -> None:
+    # An owner moving a cache (or wondering where Triton's kernels went) reads models/README.md.
+    loaded_engine(fake)
+    readme = (REPO_ROOT / "models" / "README.md").read_text()
+    for name in (
+        "HF_HUB_OFFLINE",
+        "FLEX_GEMM_AUTOTUNE_CACHE_PATH",
+        "HF_MODULES_CACHE",
+        "PYTORCH_CUDA_ALLOC_CONF",
+        "TRITON_CACHE_DIR",
+    ):
+        assert name in os.environ, name
+        assert f"`{name}=" in readme, f"models/README.md does not name {name}"
 
 
 def test_an_unwritable_cache_folder_fails_the_load_naming_the_setting(fake: Fake, tmp_path: Path) -> None:
@@ -893,6 +909,18 @@ def test_the_floor_is_above_the_failing_target_upstream_reported() -> None:
     assert decimation_target(1) == MIN_DECIMATION_TARGET
     assert decimation_target(300_000) == 300_000
     assert decimation_target(NVDIFFRAST_FACE_LIMIT + 1) == NVDIFFRAST_FACE_LIMIT
+
+
+def test_the_api_contract_names_the_floor_its_faces_option_meets() -> None:
+    # POST /api/generate accepts faces from 10,000: a client must read there that trellis2 uses at
+    # least MIN_DECIMATION_TARGET, and that the task's triangles say what the model holds.
+    openapi = json.loads((REPO_ROOT / "api" / "openapi.json").read_text())
+    upload = openapi["components"]["schemas"]["GenerateUploadDto"]["properties"]["faces"]
+    assert upload["minimum"] < MIN_DECIMATION_TARGET
+    assert f"at least {MIN_DECIMATION_TARGET}" in upload["description"]
+    assert "triangles" in upload["description"]
+    design = (REPO_ROOT / "docs" / "design.md").read_text()
+    assert f"engine uses at least {MIN_DECIMATION_TARGET}" in design.replace("\n  ", " ")
 
 
 def test_the_result_reports_the_triangles_the_glb_holds(

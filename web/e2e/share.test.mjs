@@ -13,7 +13,7 @@ import { meshopt, textureCompress } from '@gltf-transform/functions';
 import { MeshoptDecoder, MeshoptEncoder } from 'meshoptimizer';
 import sharp from 'sharp';
 
-import { GLB_DIR, PHONE_VIEWPORT, analyseViewer, newPage, useApiAndBrowser } from './helpers.mjs';
+import { GLB_DIR, PHONE_VIEWPORT, ROOT, analyseViewer, newPage, useApiAndBrowser } from './helpers.mjs';
 
 const MODELS = ['valve-index-left-jpeg.glb', 'generic-trigger-left.glb'];
 /** The shape the api serves at model_url: meshopt geometry, quantised, WebP textures. */
@@ -31,6 +31,21 @@ async function webOptimised(path) {
     meshopt({ encoder: MeshoptEncoder, level: 'medium' }),
   );
   return io.writeBinary(document);
+}
+
+/**
+ * The paths docs/gpu-host.md tells an owner to bypass Cloudflare Access for (the list under "add
+ * **Bypass** policies"), as regular expressions: `*` is any run of characters, as in Access paths.
+ */
+function accessBypassPaths() {
+  const guide = readFileSync(join(ROOT, 'docs', 'gpu-host.md'), 'utf8');
+  const start = guide.indexOf('add **Bypass** policies');
+  const end = guide.indexOf('Everything else', start);
+  assert.ok(start >= 0 && end > start, 'docs/gpu-host.md: no Bypass list');
+  const listed = [...guide.slice(start, end).matchAll(/`(\/[^`\s]*)`/g)].map((match) => match[1]);
+  return listed.map(
+    (path) => new RegExp(`^${path.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`),
+  );
 }
 
 function assertFramed(view, label) {
@@ -96,6 +111,31 @@ describe('share page', () => {
       }
     });
   }
+
+  test("every request a share page makes is on docs/gpu-host.md's Access bypass list", async () => {
+    // Behind Cloudflare Access a share link works for anyone only if each path the page asks for
+    // has a Bypass policy: a path missing from the guide's list would ask an anonymous visitor to log in.
+    const bypass = accessBypassPaths();
+    assert.ok(bypass.length >= 4, bypass.join(' '));
+    const { context, page } = await newPage(app.browser);
+    try {
+      const paths = new Set();
+      page.on('request', (request) => {
+        const url = new URL(request.url());
+        // blob: URLs (the viewer's decoded textures) never leave the browser.
+        if (url.protocol.startsWith('http') && url.origin === app.api.baseUrl) paths.add(url.pathname);
+      });
+      await page.goto(`${app.api.baseUrl}/m/${ids['generic-trigger-left.glb']}`);
+      await page.locator('kiln-model-viewer[data-state=ready]').waitFor({ timeout: 60_000 });
+      await page.locator('[data-testid=share-expiry]').waitFor();
+      await page.waitForLoadState('networkidle');
+      assert.ok(paths.has(`/static/${ids['generic-trigger-left.glb']}.glb`), [...paths].join(' '));
+      const refused = [...paths].filter((path) => !bypass.some((pattern) => pattern.test(path)));
+      assert.deepEqual(refused, [], `not on the bypass list (${bypass.join(' ')})`);
+    } finally {
+      await context.close();
+    }
+  });
 
   test('reset view brings the model back after the user zoomed far away', async () => {
     const { context, page } = await newPage(app.browser);

@@ -41,7 +41,8 @@ export class GenerateUploadDto {
     minimum: MIN_FACES,
     maximum: MAX_FACES,
     default: DEFAULT_OPTIONS.faces,
-    description: 'Decimation target: faces at most',
+    description:
+      "Decimation target (faces). The trellis2 engine uses at least 100000 (lower targets break its export); the finished task's triangles count what the model holds.",
   })
   faces?: number;
 }

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { loadConfig } from '../../src/config/app-config';
@@ -12,7 +13,26 @@ const INSTALL_DIR = '/opt/kiln3d';
 const SYSTEMD_ANALYZE = '/usr/bin/systemd-analyze';
 const GUIDE = readFileSync(join(REPO_ROOT, 'docs', 'gpu-host.md'), 'utf8');
 
+/** The remote sidecar's unit (docs/gpu-host.md, "A sidecar on another machine"): no npm script. */
+const SIDECAR_UNIT = 'kiln3d-sidecar.service';
+const ALL_UNITS = ['kiln3d.service', 'kiln3d-tunnel.service', SIDECAR_UNIT];
+
 type Unit = Record<string, Record<string, string[]>>;
+
+/**
+ * The units as `systemd-analyze verify` should read them, copied into `dir`: verify refuses an
+ * ExecStart whose file is missing, and the sidecar's venv Python is under /opt/kiln3d only on a GPU
+ * box, so that unit's copy points into this checkout (its venv exists wherever the tests run). All
+ * are copies: verify looks units up by name in the folders of the files it is given.
+ */
+function verifiableUnits(dir: string): string[] {
+  return ALL_UNITS.map((name) => {
+    const copy = join(dir, name);
+    const text = readFileSync(join(UNITS_DIR, name), 'utf8');
+    writeFileSync(copy, text.replace(`ExecStart=${INSTALL_DIR}/`, `ExecStart=${REPO_ROOT}/`));
+    return copy;
+  });
+}
 
 /** A unit file's sections and their settings (a setting may repeat), per systemd.syntax(7). */
 function parseUnit(text: string): Unit {
@@ -71,7 +91,7 @@ void describe('deploy/systemd units', () => {
     });
   }
 
-  for (const [name] of units) {
+  for (const name of ALL_UNITS) {
     const unit = parseUnit(readFileSync(join(UNITS_DIR, name), 'utf8'));
 
     void it(`${name}: hardened (no new privileges, private /tmp, a read-only system, no capabilities), the GPU reachable`, () => {
@@ -142,19 +162,54 @@ void describe('deploy/systemd units', () => {
     assert.match(one(unit, 'Unit', 'After'), /redis-server\.service/);
   });
 
+  void it("kiln3d-sidecar.service: the venv's sidecar as kiln3d, restarted after every exit (75: recycle), its secret from a root-only file", () => {
+    const unit = parseUnit(readFileSync(join(UNITS_DIR, SIDECAR_UNIT), 'utf8'));
+    assert.equal(one(unit, 'Service', 'User'), 'kiln3d');
+    assert.equal(one(unit, 'Service', 'WorkingDirectory'), INSTALL_DIR);
+    const [executable, ...args] = one(unit, 'Service', 'ExecStart').split(/\s+/);
+    assert.equal(executable, `${INSTALL_DIR}/inference/.venv/bin/python`);
+    assert.deepEqual(args, ['-m', 'kiln3d_inference']);
+    assert.ok(existsSync(join(REPO_ROOT, 'inference', 'kiln3d_inference', '__main__.py')));
+    // Restart=on-failure would restart exit 75 too, but not a clean exit 0 after a recycle request.
+    assert.equal(one(unit, 'Service', 'Restart'), 'always');
+    assert.equal(one(unit, 'Install', 'WantedBy'), 'multi-user.target');
+    assert.match(one(unit, 'Unit', 'After'), /network-online\.target/);
+    // Required, not `-`: without the secret a sidecar on a private address refuses to start anyway.
+    assert.equal(one(unit, 'Service', 'EnvironmentFile'), '/etc/kiln3d/sidecar.env');
+    const writable = (unit.Service.ReadWritePaths ?? []).flatMap((value) => value.split(/\s+/));
+    const home = /useradd .*--home-dir (\S+)/.exec(GUIDE)?.[1];
+    assert.deepEqual(writable.sort(), [`${INSTALL_DIR}/cache`, home].sort());
+    assert.ok(Number(one(unit, 'Service', 'TimeoutStopSec')) > 5, 'past KILN_SHUTDOWN_GRACE_S');
+  });
+
+  void it("docs/gpu-host.md puts the remote sidecar's secret in its root-only file, never on a command line, and makes the cache folder the unit writes", () => {
+    const section = GUIDE.slice(GUIDE.indexOf('### A sidecar on another machine'), GUIDE.indexOf('\n## 9.'));
+    const env =
+      /sudo tee \/etc\/kiln3d\/sidecar\.env >\/dev\/null <<EOF\n([\s\S]*?)\nEOF/.exec(section)?.[1] ?? '';
+    for (const name of ['KILN_LISTEN', 'KILN_INFERENCE_TOKEN', 'KILN_ENGINE'])
+      assert.match(env, new RegExp(`^${name}=\\S+$`, 'm'), name);
+    assert.ok(section.includes(`cp deploy/systemd/${SIDECAR_UNIT} /etc/systemd/system/`));
+    assert.ok(section.includes('sudo -u kiln3d mkdir -p cache'));
+    // Outside the file, the secret may only be generated or named, never handed to a process.
+    const lines = section.split('\n').filter((line) => /KILN_INFERENCE_TOKEN=/.test(line));
+    assert.deepEqual(lines, ['KILN_INFERENCE_TOKEN=$SECRET']);
+  });
+
   void it('kiln3d-tunnel.service starts after the service', () => {
     const unit = parseUnit(readFileSync(join(UNITS_DIR, 'kiln3d-tunnel.service'), 'utf8'));
     assert.match(one(unit, 'Unit', 'After'), /\bkiln3d\.service\b/);
   });
 
   void it(
-    'systemd-analyze verify accepts both units',
+    'systemd-analyze verify accepts every unit',
     { skip: existsSync(SYSTEMD_ANALYZE) ? false : `${SYSTEMD_ANALYZE} is not installed` },
     () => {
-      const result = spawnSync(SYSTEMD_ANALYZE, ['verify', ...units.map(([name]) => join(UNITS_DIR, name))], {
+      const dir = mkdtempSync(join(tmpdir(), 'kiln3d-units-'));
+      const result = spawnSync(SYSTEMD_ANALYZE, ['verify', ...verifiableUnits(dir)], {
         encoding: 'utf8',
         timeout: 30_000,
       });
+      rmSync(dir, { recursive: true, force: true });
       assert.equal(result.status, 0, result.stderr);
       // An unknown or misspelt key is only a warning ("Unknown key ..., ignoring"): none may be left.
       assert.doesNotMatch(result.stderr, /Unknown|ignoring/, result.stderr);
@@ -162,10 +217,10 @@ void describe('deploy/systemd units', () => {
   );
 
   void it(
-    "systemd-analyze security --offline rates both units' exposure below 6 (MEDIUM or better; 9.2 before hardening)",
+    "systemd-analyze security --offline rates every unit's exposure below 6 (MEDIUM or better; 9.2 before hardening)",
     { skip: existsSync(SYSTEMD_ANALYZE) ? false : `${SYSTEMD_ANALYZE} is not installed` },
     (t) => {
-      for (const [name] of units) {
+      for (const name of ALL_UNITS) {
         const result = spawnSync(SYSTEMD_ANALYZE, ['security', '--offline=yes', join(UNITS_DIR, name)], {
           encoding: 'utf8',
           timeout: 30_000,

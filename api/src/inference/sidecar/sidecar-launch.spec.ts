@@ -32,6 +32,8 @@ void describe('sidecar launch', () => {
       HF_TOKEN: 'hf_read',
       OPENBLAS_CORETYPE: 'Haswell',
       ATTN_BACKEND: 'sdpa',
+      TRITON_CACHE_DIR: '/srv/triton',
+      FLEX_GEMM_AUTOTUNE_CACHE_PATH: '/srv/flex_gemm.json',
       ...secrets,
     });
     for (const name of Object.keys(secrets)) assert.equal(env[name], undefined, name);
@@ -42,6 +44,9 @@ void describe('sidecar launch', () => {
       HF_TOKEN: 'hf_read',
       OPENBLAS_CORETYPE: 'Haswell',
       ATTN_BACKEND: 'sdpa',
+      // The caches models/README.md says the sidecar keeps in KILN_CACHE_DIR unless they are set.
+      TRITON_CACHE_DIR: '/srv/triton',
+      FLEX_GEMM_AUTOTUNE_CACHE_PATH: '/srv/flex_gemm.json',
     })) {
       assert.equal(env[name], value, name);
     }

@@ -9,7 +9,7 @@ import { SidecarLauncher } from './sidecar-process';
  * The variables of the api's environment a sidecar may see (an allowlist: the api's own secrets,
  * API_KEYS, METRICS_TOKEN, ADMIN_TOKEN, TUNNEL_TOKEN, REDIS_URL with its password, the bucket's
  * keys, never reach it): the system's basics, its own KILN_*, Python's, and what CUDA, PyTorch,
- * Triton, the math libraries and Hugging Face read (HF_TOKEN for gated weights).
+ * Triton, FlexGEMM, the math libraries and Hugging Face read (HF_TOKEN for gated weights).
  */
 const SIDECAR_ENV_NAMES = new Set([
   'PATH',
@@ -41,6 +41,8 @@ const SIDECAR_ENV_PREFIXES = [
   'PYTORCH_',
   'TORCH_',
   'TRITON_',
+  // FLEX_GEMM_AUTOTUNE_CACHE_PATH: the sidecar sets it only when unset (trellis2/environment.py).
+  'FLEX_GEMM_',
   'OPENBLAS_',
   'MKL_',
   'HF_',

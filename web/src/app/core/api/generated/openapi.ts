@@ -268,7 +268,7 @@ export interface components {
        */
       texture_size: 1024 | 2048 | 4096;
       /**
-       * @description Decimation target: faces at most
+       * @description Decimation target (faces). The trellis2 engine uses at least 100000 (lower targets break its export); the finished task's triangles count what the model holds.
        * @default 500000
        */
       faces: number;
