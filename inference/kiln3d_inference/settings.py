@@ -21,7 +21,16 @@ REPO_ROOT = Path(__file__).resolve().parent.parent.parent
 ENV_PREFIX = "KILN_"
 
 PipelineType = Literal["512", "1024", "1024_cascade", "1536_cascade"]
-OptionalPipelineType = Literal["", PipelineType]
+# "" and "same": the job's own pipeline type. An empty variable is unset (env_ignore_empty below),
+# so an owner who wants the same type writes "same".
+OptionalPipelineType = Literal["", "same", PipelineType]
+
+
+def same_or(choice: str, own: str) -> str:
+    """The pipeline type a setting (OptionalPipelineType) names, or `own`, the job's, for "" and "same"."""
+    return own if choice in ("", "same") else choice
+
+
 # The most faces nvdiffrast renders: upstream's example.py:26 simplifies to this before export
 # (microsoft/TRELLIS.2 @ 5565d24), so a larger decimation target would be meaningless.
 NVDIFFRAST_FACE_LIMIT = 16_777_216
@@ -113,6 +122,9 @@ class Settings(BaseSettings):
         env_prefix=ENV_PREFIX,
         env_nested_delimiter="_",
         env_nested_max_split=1,
+        # An empty KILN_X is unset (its default): compose hands the sidecar each of its settings
+        # as ${KILN_X:-}, an empty string where .env does not set it (docker-compose.yml).
+        env_ignore_empty=True,
         extra="ignore",
         populate_by_name=True,
     )

@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from kiln3d_inference.engines import factory
 from kiln3d_inference.engines.inflate import InflateEngine
 from kiln3d_inference.engines.simulate import SimulateEngine
-from kiln3d_inference.settings import EngineChoice, Settings, SimulateFault
+from kiln3d_inference.settings import EngineChoice, Settings, SimulateFault, same_or
 
 
 def _probe(result: tuple[bool, str]) -> SimpleNamespace:
@@ -141,6 +141,38 @@ def test_settings_read_the_trellis2_options_nested(monkeypatch: pytest.MonkeyPat
     settings = Settings()
     assert settings.trellis2.pipeline_type == "512"
     assert settings.models_dir == Path("/srv/models")
+
+
+def test_an_empty_setting_is_its_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    # docker-compose.yml hands the sidecar each setting as ${KILN_X:-}: empty where .env has none.
+    for name in (
+        "KILN_ENGINE",
+        "KILN_SIMULATE_SECONDS",
+        "KILN_RECYCLE_AFTER_JOBS",
+        "KILN_TRELLIS2_PIPELINE_TYPE",
+        "KILN_TRELLIS2_TEXTURE_SIZE",
+        "KILN_TRELLIS2_LOW_VRAM",
+        "KILN_TRELLIS2_MODEL",
+        "KILN_TRELLIS2_OOM_RETRY_PIPELINE_TYPE",
+    ):
+        monkeypatch.setenv(name, "")
+    settings = Settings()
+    defaults = Settings.model_construct()
+    assert settings.engine is EngineChoice.AUTO
+    assert settings.simulate_seconds == 30.0
+    assert settings.recycle_after_jobs == defaults.recycle_after_jobs
+    assert settings.trellis2.pipeline_type == "1024_cascade"
+    assert settings.trellis2.texture_size == 2048
+    assert settings.trellis2.low_vram is True
+    assert settings.trellis2.model == ""
+    assert settings.trellis2.oom_retry_pipeline_type == "512"
+
+
+def test_same_names_the_jobs_own_pipeline_type(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KILN_TRELLIS2_OOM_RETRY_PIPELINE_TYPE", "same")
+    retry = Settings().trellis2.oom_retry_pipeline_type
+    assert same_or(retry, "1536_cascade") == "1536_cascade"
+    assert same_or("512", "1536_cascade") == "512"
 
 
 def test_one_job_limit_for_every_engine(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -197,6 +197,29 @@ void describe('docker-compose.yml (docker-compose config, no daemon)', { skip: m
     }
   });
 
+  void it("the sidecar gets its own settings only: none of the api's keys and tokens (it runs model code)", () => {
+    const allowed = new Set([...sidecarVariables, ...Object.keys(INFERENCE_PINNED), 'HF_TOKEN']);
+    const names = Object.keys(inference.environment ?? {});
+    assert.deepEqual(
+      names.filter((name) => !allowed.has(name)),
+      [],
+      'variables of .env the sidecar does not need',
+    );
+    for (const secret of [
+      'API_KEYS',
+      'ADMIN_TOKEN',
+      'METRICS_TOKEN',
+      'TUNNEL_TOKEN',
+      'INFERENCE_TOKEN',
+      'CF_ACCESS_AUD',
+    ])
+      assert.ok(!names.includes(secret), secret);
+    // A setting .env leaves out arrives empty, which the sidecar reads as its default (settings.py env_ignore_empty).
+    const bare = normalised('INFERENCE_TOKEN=t\nPUBLIC_BASE_URL=http://127.0.0.1:8000\n').services.inference;
+    assert.equal(bare.environment?.KILN_TRELLIS2_PIPELINE_TYPE, '');
+    assert.match(readFileSync(SETTINGS_PY, 'utf8'), /env_ignore_empty=True/);
+  });
+
   void it('the shared secret: both sides get the one INFERENCE_TOKEN; without it (unset or empty) compose refuses to start', () => {
     assert.equal(api.environment?.INFERENCE_TOKEN, marker('INFERENCE_TOKEN'));
     assert.equal(inference.environment?.KILN_INFERENCE_TOKEN, marker('INFERENCE_TOKEN'));

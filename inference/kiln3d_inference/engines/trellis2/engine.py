@@ -88,7 +88,7 @@ from kiln3d_inference.engines.trellis2.progress import (
     sampling_passes,
 )
 from kiln3d_inference.engines.trellis2.weights import UPSTREAM_CONFIG, model_reference
-from kiln3d_inference.settings import NVDIFFRAST_FACE_LIMIT, Settings
+from kiln3d_inference.settings import NVDIFFRAST_FACE_LIMIT, Settings, same_or
 
 log = logging.getLogger(__name__)
 
@@ -188,7 +188,7 @@ class Trellis2Engine(Engine):
         """One generation of the built-in picture (compiles the kernels), one background removal,
         then the VRAM level the default recycle threshold is measured from."""
         started = time.monotonic()
-        pipeline_type = self.settings.warm_up_pipeline_type or self.settings.pipeline_type
+        pipeline_type = same_or(self.settings.warm_up_pipeline_type, self.settings.pipeline_type)
         with tempfile.TemporaryDirectory(prefix="kiln3d-warm-up-") as folder:
             ctx = JobContext(task_id="warm-up", on_progress=lambda stage, percent, message: None)
             self._generate(warm_up_image(), Path(folder) / "warm-up.glb", 1, ctx, pipeline_type)
@@ -263,7 +263,7 @@ class Trellis2Engine(Engine):
         # type, exported with the lighter options at once.
         plan = [
             (pipeline_type, [full, lighter] if lighter != full else [full]),
-            (s.oom_retry_pipeline_type or pipeline_type, [lighter]),
+            (same_or(s.oom_retry_pipeline_type, pipeline_type), [lighter]),
         ]
         processed: Image.Image | None = None
         start_percent = 0.0
