@@ -5,7 +5,6 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from './app.module';
 import { configureApp } from './app-setup';
 import { ConfigError, loadConfig, servesHttp, type AppConfig } from './config/app-config';
-import type { Server } from 'node:http';
 import { applyServerLimits } from './common/http-server-limits';
 import { createAppLogger } from './common/logging/winston-logger';
 import { ModelStoreUnavailableError } from './storage/model-store';
@@ -74,7 +73,7 @@ async function bootstrap(): Promise<void> {
     return;
   }
   // Before listening: the timeouts' check starts with the server (common/http-server-limits.ts).
-  applyServerLimits(app.getHttpServer() as Server, config);
+  applyServerLimits(app.getHttpServer(), config);
   // HOST unset: every interface (Node's default), as `npm start` on a LAN has always served.
   const server =
     config.host === undefined ? await app.listen(config.port) : await app.listen(config.port, config.host);

@@ -114,7 +114,12 @@ export const row: BenchRow = {
       staticDir: join(context.workDir, 'static'),
       logDir: join(context.workDir, 'logs'),
       // 1,000 streams from one address: the per-client stream and read limits are off here.
-      env: { REDIS_URL: context.redisUrl, SSE_HEARTBEAT_S: '15', SSE_STREAMS_PER_CLIENT: '0', READS_PER_MINUTE: '0' },
+      env: {
+        REDIS_URL: context.redisUrl,
+        SSE_HEARTBEAT_S: '15',
+        SSE_STREAMS_PER_CLIENT: '0',
+        READS_PER_MINUTE: '0',
+      },
     });
     try {
       // Running tasks with no Bull job: only this benchmark changes them.

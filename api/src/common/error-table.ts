@@ -141,7 +141,7 @@ export const ERROR_TABLE = {
     status: 408,
     message: 'Request timeout',
     when:
-      'the request\'s headers took over `HEADERS_TIMEOUT_S` (20 s by default), or the whole request, body included, ' +
+      "the request's headers took over `HEADERS_TIMEOUT_S` (20 s by default), or the whole request, body included, " +
       'over `REQUEST_TIMEOUT_S` (120 s: a 10 MB picture at 0.7 Mbit/s); the connection closes after the answer',
   },
   range_not_satisfiable: {

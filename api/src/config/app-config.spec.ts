@@ -238,7 +238,10 @@ void describe('loadConfig', () => {
       () => loadConfig({ HEADERS_TIMEOUT_S: '30', REQUEST_TIMEOUT_S: '10' }, '/x'),
       /HEADERS_TIMEOUT_S \(30\) must not exceed REQUEST_TIMEOUT_S \(10\)/,
     );
-    assert.throws(() => loadConfig({ SSE_STREAMS_TOTAL: '-1' }, '/x'), /SSE_STREAMS_TOTAL must be an integer/);
+    assert.throws(
+      () => loadConfig({ SSE_STREAMS_TOTAL: '-1' }, '/x'),
+      /SSE_STREAMS_TOTAL must be an integer/,
+    );
   });
 
   void it('limits uploads to 30 a minute and unfinished tasks per client to half the capacity by default; 0 turns each off', () => {

@@ -10,7 +10,13 @@ import { postPicture, useSecurityApi } from './support';
  */
 function bigPicture(): Promise<Buffer> {
   return sharp({ create: { width: 8192, height: 8192, channels: 3, background: 'white' } })
-    .composite([{ input: { create: { width: 2048, height: 2048, channels: 3, background: 'red' } }, top: 3000, left: 3000 }])
+    .composite([
+      {
+        input: { create: { width: 2048, height: 2048, channels: 3, background: 'red' } },
+        top: 3000,
+        left: 3000,
+      },
+    ])
     .png({ compressionLevel: 9 })
     .toBuffer();
 }
@@ -75,7 +81,7 @@ void describe('security: uploads while the queue is full (MAX_QUEUE=0)', () => {
     const cut = (await bigPicture()).subarray(0, 4096);
     const refused = await upload(api().url, cut, '127.0.0.3');
     assert.equal(refused.status, 503, refused.body);
-    assert.equal(JSON.parse(refused.body).code, 'server_busy');
+    assert.equal((JSON.parse(refused.body) as { code: string }).code, 'server_busy');
     assert.ok(refused.headers['retry-after']);
   });
 });

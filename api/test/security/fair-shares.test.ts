@@ -21,8 +21,14 @@ void describe('security: fair shares at the defaults (MAX_QUEUE=9, ACTIVE_TASKS_
 
   /** Cancels the task a 202 made, as its maker (its slot goes back). */
   async function cancel(reply: RawReply): Promise<void> {
-    const { task_id: id, task_token: token } = JSON.parse(reply.body) as { task_id: string; task_token: string };
-    const done = await sendRaw(`${api().url}/api/tasks/${id}`, { method: 'DELETE', headers: { 'X-Task-Token': token } });
+    const { task_id: id, task_token: token } = JSON.parse(reply.body) as {
+      task_id: string;
+      task_token: string;
+    };
+    const done = await sendRaw(`${api().url}/api/tasks/${id}`, {
+      method: 'DELETE',
+      headers: { 'X-Task-Token': token },
+    });
     assert.equal(done.status, 200, done.body);
   }
 
@@ -37,7 +43,7 @@ void describe('security: fair shares at the defaults (MAX_QUEUE=9, ACTIVE_TASKS_
     }
     const refused = await postPicture(api().url, {}, '127.0.0.2');
     assert.equal(refused.status, 429, refused.body);
-    assert.equal(JSON.parse(refused.body).code, 'too_many_requests');
+    assert.equal((JSON.parse(refused.body) as { code: string }).code, 'too_many_requests');
     assert.ok(Number(refused.headers['retry-after']) >= 1, String(refused.headers['retry-after']));
     const other = await postPicture(api().url, {}, '127.0.0.3');
     assert.equal(other.status, 202, other.body);
@@ -47,7 +53,9 @@ void describe('security: fair shares at the defaults (MAX_QUEUE=9, ACTIVE_TASKS_
   void it('attack: one IPv6 household takes a fresh address of its /64 per upload -> one client, 429 after its share', async () => {
     const limit = await share();
     // Behind the trusted proxy (loopback): the visitor's address is CF-Connecting-IP.
-    const visitor = (n: number): Record<string, string> => ({ 'CF-Connecting-IP': `2001:db8:7:9:${n.toString(16)}::1` });
+    const visitor = (n: number): Record<string, string> => ({
+      'CF-Connecting-IP': `2001:db8:7:9:${n.toString(16)}::1`,
+    });
     for (let i = 0; i < limit; i++) {
       const reply = await postPicture(api().url, visitor(i + 1));
       assert.equal(reply.status, 202, reply.body);

@@ -34,7 +34,10 @@ void describe('security: read floods (READS_PER_MINUTE=5)', () => {
     });
     const retryAfter = Number(refused.headers['retry-after']);
     assert.ok(retryAfter >= 1 && retryAfter <= 60, String(refused.headers['retry-after']));
-    const cancel = await sendRaw(`${api().url}/api/tasks/${id}`, { method: 'DELETE', localAddress: '127.0.0.2' });
+    const cancel = await sendRaw(`${api().url}/api/tasks/${id}`, {
+      method: 'DELETE',
+      localAddress: '127.0.0.2',
+    });
     assert.equal(cancel.status, 429, 'cancels are counted too');
   });
 

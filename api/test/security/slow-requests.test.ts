@@ -53,7 +53,11 @@ function bodyOf(raw: string): unknown {
  * the same code). Event streams and long answers must outlive both: only the request is bounded.
  */
 void describe('security: slow requests (HEADERS_TIMEOUT_S=1, REQUEST_TIMEOUT_S=3, SSE_HEARTBEAT_S=0.5)', () => {
-  const api = useSecurityApi('slow', { HEADERS_TIMEOUT_S: '1', REQUEST_TIMEOUT_S: '3', SSE_HEARTBEAT_S: '0.5' });
+  const api = useSecurityApi('slow', {
+    HEADERS_TIMEOUT_S: '1',
+    REQUEST_TIMEOUT_S: '3',
+    SSE_HEARTBEAT_S: '0.5',
+  });
 
   void it('attack: headers dripped a line at a time -> 408 request_timeout as JSON, connection closed (not held for 60 s)', async () => {
     const result = await drip(

@@ -86,11 +86,7 @@ export class AdmissionService {
    * key; omitted = not counted per client) holds ACTIVE_TASKS_PER_CLIENT slots already (unset: half
    * the capacity, judged in the script where the live workers are counted). dryRun: judge only.
    */
-  async reserve(
-    taskId: string,
-    client = '',
-    dryRun = false,
-  ): Promise<'admitted' | 'full' | 'client-limit'> {
+  async reserve(taskId: string, client = '', dryRun = false): Promise<'admitted' | 'full' | 'client-limit'> {
     const result = Number(
       await this.redis.client.eval(
         RESERVE_SLOT_LUA,

@@ -157,7 +157,9 @@ void describe('TaskIntakeService.submit while the queue is full (issues 11 and 1
     const gate = new CountingGate(CONFIG);
     const admission = new FullAdmission(true);
     const png = await sharp({ create: { width: 512, height: 512, channels: 3, background: 'white' } })
-      .composite([{ input: { create: { width: 64, height: 64, channels: 3, background: 'red' } }, top: 9, left: 9 }])
+      .composite([
+        { input: { create: { width: 64, height: 64, channels: 3, background: 'red' } }, top: 9, left: 9 },
+      ])
       .png()
       .toBuffer();
     await assert.rejects(

@@ -15,7 +15,13 @@ import { type GenerationOptions, parseGenerationOptions } from '../options/gener
 import { QualityPresetsService } from '../options/quality-presets.service';
 import { RepeatRegistry } from '../repeats/repeat-registry';
 import { DecodeGate } from './decode-gate';
-import { type DecodedImage, type ImageHeader, decodeImage, encodePng, inspectImage } from './image-normaliser';
+import {
+  type DecodedImage,
+  type ImageHeader,
+  decodeImage,
+  encodePng,
+  inspectImage,
+} from './image-normaliser';
 
 /** 202's body: the task is queued (or shares an unfinished task's job). */
 export interface TaskAccepted {
@@ -277,9 +283,15 @@ export class TaskIntakeService {
    * DECODE_WAIT_S), and judged blank or not (image-normaliser's rules), before any queue slot is
    * taken. Later steps use the decoded pixels, never the bytes.
    */
-  private async decode(file: Express.Multer.File, header: ImageHeader, client: string): Promise<DecodedImage> {
+  private async decode(
+    file: Express.Multer.File,
+    header: ImageHeader,
+    client: string,
+  ): Promise<DecodedImage> {
     try {
-      return await this.gate.run((header.width * header.height) / 1e6, () => decodeImage(file.buffer, header));
+      return await this.gate.run((header.width * header.height) / 1e6, () =>
+        decodeImage(file.buffer, header),
+      );
     } catch (error) {
       this.logger.log(`request received bytes=${file.size} client=${client}: refused (${describe(error)})`);
       throw error;

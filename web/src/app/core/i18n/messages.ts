@@ -189,8 +189,10 @@ export const ZH: Dictionary = {
   'error.tooMany':
     '这个网络短时间内发送了太多图片（Too many requests, retry later）。请在 {seconds} 秒后重试。',
   'error.tooManyNoDelay': '这个网络短时间内发送了太多图片（Too many requests, retry later）。请稍后重试。',
-  'error.decodeBusy': '服务器正在读取其他大图片（Busy decoding other pictures, retry later）。请在 {seconds} 秒后重试。',
-  'error.decodeBusyNoDelay': '服务器正在读取其他大图片（Busy decoding other pictures, retry later）。请稍后重试。',
+  'error.decodeBusy':
+    '服务器正在读取其他大图片（Busy decoding other pictures, retry later）。请在 {seconds} 秒后重试。',
+  'error.decodeBusyNoDelay':
+    '服务器正在读取其他大图片（Busy decoding other pictures, retry later）。请稍后重试。',
   'error.requestTimeout': '图片上传时间过长（Request timeout）。请检查网络，或换一张较小的图片。',
   'error.unauthorized': '这台服务器只为已授权的用户生成模型（Unauthorized）。请重新登录后刷新页面。',
   'error.timeout': '生成时间过长，已被停止（Generation timeout）。请刷新后重试。',
