@@ -86,8 +86,10 @@ export class TaskIntakeService {
    * fields: the multipart text fields (the generation options, generation-options.ts).
    * Throws ApiError: 400 (no file, unsupported image, a bad option naming its field), 422 (too
    * small, nothing to model, a quality preset that does not fit the job limit here unless the
-   * request repeats a kept model), 503 (queue full), 429 (the client holds ACTIVE_TASKS_PER_CLIENT
-   * unfinished tasks); with wait also 409, 422, 500, 504 as the task ended.
+   * request repeats a kept model), 503 (queue full, or decode_busy: the decode budget did not free
+   * within DECODE_WAIT_S), 429 (the client holds its share of unfinished tasks:
+   * ACTIVE_TASKS_PER_CLIENT, half the capacity when unset); with wait also 409, 422, 500, 504 as
+   * the task ended.
    */
   async submit(
     file: Express.Multer.File | undefined,
@@ -102,7 +104,10 @@ export class TaskIntakeService {
     const unavailable = await this.presets.refusal(options.quality);
     const header = await this.inspectHeader(file, client);
     const engine = await this.engineName();
-    const uploadKey = RepeatRegistry.uploadKeyOf(file.buffer, engine, options);
+    // A hash of the whole upload (some 20 ms for 10 MB): only where repeats are on.
+    const uploadKey = this.config.instantRepeats
+      ? RepeatRegistry.uploadKeyOf(file.buffer, engine, options)
+      : '';
     // A full queue or a used-up share is known before the pixels are decoded: refused then at no
     // decode cost (issue 19), unless the very same upload repeats a model still kept.
     if (!unavailable) {
