@@ -783,6 +783,15 @@ export interface operations {
           'application/json': components['schemas']['ErrorBodyDto'];
         };
       };
+      /** @description `request_timeout` (`Request timeout`): the request's headers took over `HEADERS_TIMEOUT_S` (20 s by default), or the whole request, body included, over `REQUEST_TIMEOUT_S` (120 s: a 10 MB picture at 0.7 Mbit/s); the connection closes after the answer */
+      408: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBodyDto'];
+        };
+      };
       /** @description `task_cancelled` (`Task cancelled`): the task was cancelled (DELETE /api/tasks/{id}): its failed snapshot (`cancelled: true`), and a `?wait=true` request for it */
       409: {
         headers: {
@@ -830,10 +839,10 @@ export interface operations {
           'application/json': components['schemas']['ErrorBodyDto'];
         };
       };
-      /** @description `server_busy` (`Server busy, retry later`): the queue is full (`MAX_QUEUE` waiting besides one running per worker) */
+      /** @description `server_busy` (`Server busy, retry later`): the queue is full (`MAX_QUEUE` waiting besides one running per worker); `decode_busy` (`Busy decoding other pictures, retry later`): POST /api/generate whose picture waited `DECODE_WAIT_S` (10 s) for the decode budget (`DECODE_BUDGET_MP` megapixels decoded at once per process) without getting it */
       503: {
         headers: {
-          /** @description seconds: the mean job duration */
+          /** @description seconds: the decode wait */
           'Retry-After'?: number;
           [name: string]: unknown;
         };
