@@ -12,6 +12,7 @@ export const CONNECTIONS_CHECK_MS = 1000;
 /** Node's own answers to a request it could not parse (its default clientError behaviour). */
 const BAD_REQUEST = 'HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n';
 const HEADERS_TOO_LARGE = 'HTTP/1.1 431 Request Header Fields Too Large\r\nConnection: close\r\n\r\n';
+const CHUNK_EXTENSIONS_TOO_LARGE = 'HTTP/1.1 413 Payload Too Large\r\nConnection: close\r\n\r\n';
 
 /**
  * The HTTP server's bounds on slow and many clients (docs/design.md, HTTP contract; issue 19),
@@ -43,7 +44,9 @@ export function applyServerLimits(server: Server, config: AppConfig): void {
           ? requestTimeoutAnswer()
           : error.code === 'HPE_HEADER_OVERFLOW'
             ? HEADERS_TOO_LARGE
-            : BAD_REQUEST,
+            : error.code === 'HPE_CHUNK_EXTENSIONS_OVERFLOW'
+              ? CHUNK_EXTENSIONS_TOO_LARGE
+              : BAD_REQUEST,
       );
     }
     socket.destroy(error);
