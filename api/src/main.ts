@@ -5,6 +5,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from './app.module';
 import { configureApp } from './app-setup';
 import { ConfigError, loadConfig, servesHttp, type AppConfig } from './config/app-config';
+import { applyServerLimits } from './common/http-server-limits';
 import { createAppLogger } from './common/logging/winston-logger';
 import { ModelStoreUnavailableError } from './storage/model-store';
 import { GpuWorkerSupervisor, followSupervisor, gpuWorkerPlans } from './tasks/workers/gpu-workers';
@@ -71,12 +72,14 @@ async function bootstrap(): Promise<void> {
     );
     return;
   }
+  // Before listening: the timeouts' check starts with the server (common/http-server-limits.ts).
+  applyServerLimits(app.getHttpServer(), config);
   // HOST unset: every interface (Node's default), as `npm start` on a LAN has always served.
   const server =
     config.host === undefined ? await app.listen(config.port) : await app.listen(config.port, config.host);
   gpuWorkers.start();
-  // Node's defaults never cut a long ?wait=true answer (server.timeout is 0); they only bound
-  // how long a client may take to send its request (requestTimeout 300 s, headers 60 s).
+  // The limits never cut a long ?wait=true answer or an event stream (server.timeout is 0); they
+  // only bound how long a client may take to send its request (REQUEST_TIMEOUT_S, HEADERS_TIMEOUT_S).
   const address = server.address();
   const port = typeof address === 'object' && address !== null ? address.port : config.port;
   const host = typeof address === 'object' && address !== null ? address.address : (config.host ?? '::');

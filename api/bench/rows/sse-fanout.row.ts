@@ -113,7 +113,13 @@ export const row: BenchRow = {
     const api = await startApi({
       staticDir: join(context.workDir, 'static'),
       logDir: join(context.workDir, 'logs'),
-      env: { REDIS_URL: context.redisUrl, SSE_HEARTBEAT_S: '15' },
+      // 1,000 streams from one address: the per-client stream and read limits are off here.
+      env: {
+        REDIS_URL: context.redisUrl,
+        SSE_HEARTBEAT_S: '15',
+        SSE_STREAMS_PER_CLIENT: '0',
+        READS_PER_MINUTE: '0',
+      },
     });
     try {
       // Running tasks with no Bull job: only this benchmark changes them.

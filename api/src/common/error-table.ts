@@ -137,6 +137,13 @@ export const ERROR_TABLE = {
       'a body over `MAX_UPLOAD_MB` (10 by default: `File too large, max 10MB`); reading stops at the limit and ' +
       'the connection closes after the answer',
   },
+  request_timeout: {
+    status: 408,
+    message: 'Request timeout',
+    when:
+      "the request's headers took over `HEADERS_TIMEOUT_S` (20 s by default), or the whole request, body included, " +
+      'over `REQUEST_TIMEOUT_S` (120 s: a 10 MB picture at 0.7 Mbit/s); the connection closes after the answer',
+  },
   range_not_satisfiable: {
     status: 416,
     message: 'Range not satisfiable',
@@ -169,8 +176,16 @@ export const ERROR_TABLE = {
   too_many_requests: {
     status: 429,
     message: 'Too many requests, retry later',
-    when: 'over the per-client upload rate (`UPLOADS_PER_MINUTE`) or active-task limit (`ACTIVE_TASKS_PER_CLIENT`)',
+    when:
+      'over the per-client upload rate (`UPLOADS_PER_MINUTE`), active-task share (`ACTIVE_TASKS_PER_CLIENT`, half ' +
+      'the capacity by default) or read rate (`READS_PER_MINUTE`: task, preview, stream and cancel requests)',
     headers: { 'Retry-After': { type: 'integer', description: 'seconds until the client may try again' } },
+  },
+  too_many_streams: {
+    status: 429,
+    message: 'Too many open event streams, close one first',
+    when: 'GET /api/status/{id} while this client holds `SSE_STREAMS_PER_CLIENT` streams open (before the stream opens)',
+    headers: { 'Retry-After': { type: 'integer', description: 'seconds: one heartbeat interval' } },
   },
   internal_error: {
     status: 500,
@@ -187,6 +202,20 @@ export const ERROR_TABLE = {
     message: 'Server busy, retry later',
     when: 'the queue is full (`MAX_QUEUE` waiting besides one running per worker)',
     headers: { 'Retry-After': { type: 'integer', description: 'seconds: the mean job duration' } },
+  },
+  streams_full: {
+    status: 503,
+    message: 'Too many open event streams here, retry later',
+    when: 'GET /api/status/{id} while this process holds `SSE_STREAMS_TOTAL` streams open (before the stream opens)',
+    headers: { 'Retry-After': { type: 'integer', description: 'seconds: one heartbeat interval' } },
+  },
+  decode_busy: {
+    status: 503,
+    message: 'Busy decoding other pictures, retry later',
+    when:
+      'POST /api/generate whose picture waited `DECODE_WAIT_S` (10 s) for the decode budget (`DECODE_BUDGET_MP` ' +
+      'megapixels decoded at once per process) without getting it',
+    headers: { 'Retry-After': { type: 'integer', description: 'seconds: the decode wait' } },
   },
   sidecar_stopped: {
     status: 503,

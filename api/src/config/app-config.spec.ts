@@ -226,10 +226,28 @@ void describe('loadConfig', () => {
     assert.equal(shown('x'.repeat(200)).length, 83);
   });
 
-  void it('limits uploads to 30 a minute and 6 unfinished tasks per client by default; 0 turns each off', () => {
+  void it('bounds streams, reads, slow requests, connections and decodes by default; refuses a headers timeout over the request timeout', () => {
+    const config = loadConfig({}, '/x');
+    assert.deepEqual(
+      [config.readsPerMinute, config.sseStreamsPerClient, config.sseStreamsTotal, config.maxConnections],
+      [600, 16, 2000, 4000],
+    );
+    assert.deepEqual([config.headersTimeoutMs, config.requestTimeoutMs], [20_000, 120_000]);
+    assert.deepEqual([config.decodeBudgetMp, config.decodeWaitMs], [100, 10_000]);
+    assert.throws(
+      () => loadConfig({ HEADERS_TIMEOUT_S: '30', REQUEST_TIMEOUT_S: '10' }, '/x'),
+      /HEADERS_TIMEOUT_S \(30\) must not exceed REQUEST_TIMEOUT_S \(10\)/,
+    );
+    assert.throws(
+      () => loadConfig({ SSE_STREAMS_TOTAL: '-1' }, '/x'),
+      /SSE_STREAMS_TOTAL must be an integer/,
+    );
+  });
+
+  void it('limits uploads to 30 a minute and unfinished tasks per client to half the capacity by default; 0 turns each off', () => {
     const config = loadConfig({}, '/x');
     assert.equal(config.uploadsPerMinute, 30);
-    assert.equal(config.activeTasksPerClient, 6);
+    assert.equal(config.activeTasksPerClient, undefined, 'unset: half the live capacity (admission.lua.ts)');
     const off = loadConfig({ UPLOADS_PER_MINUTE: '0', ACTIVE_TASKS_PER_CLIENT: '0' }, '/x');
     assert.deepEqual([off.uploadsPerMinute, off.activeTasksPerClient], [0, 0]);
   });

@@ -65,8 +65,39 @@ export interface AppConfig {
   sseHeartbeatS: number;
   /** Uploads one client address may send per minute (UPLOADS_PER_MINUTE); 0 = no limit. */
   uploadsPerMinute: number;
-  /** Unfinished (queued + processing) tasks one client address may hold (ACTIVE_TASKS_PER_CLIENT); 0 = no limit. */
-  activeTasksPerClient: number;
+  /**
+   * Unfinished (queued + processing) tasks one client may hold (ACTIVE_TASKS_PER_CLIENT); 0 = no
+   * limit; undefined (unset, the default) = half the live capacity, rounded down, at least 1
+   * (tasks/admission/admission.lua.ts works it out where the capacity is known: MAX_QUEUE + one
+   * per live worker), so one address never holds the whole queue however many GPUs there are.
+   */
+  activeTasksPerClient: number | undefined;
+  /**
+   * Reads and cancels one client may send per minute (READS_PER_MINUTE, limits/read-rate.service.ts):
+   * GET /api/tasks/{id}, GET /api/tasks/{id}/preview, GET /api/status/{id} (opening a stream) and
+   * DELETE /api/tasks/{id}; 0 = no limit. /static/ (models) is not counted.
+   */
+  readsPerMinute: number;
+  /** Event streams (GET /api/status/{id}) one client may hold open on this process (SSE_STREAMS_PER_CLIENT); 0 = no limit. */
+  sseStreamsPerClient: number;
+  /** Event streams this process holds open in all (SSE_STREAMS_TOTAL); 0 = no limit. */
+  sseStreamsTotal: number;
+  /** HEADERS_TIMEOUT_S in ms: the most a client may take to send a request's headers (Node's headersTimeout). */
+  headersTimeoutMs: number;
+  /**
+   * REQUEST_TIMEOUT_S in ms: the most a client may take to send a whole request, body included
+   * (Node's requestTimeout); the answer's own length is not bounded by it (event streams, ?wait=true).
+   */
+  requestTimeoutMs: number;
+  /** MAX_CONNECTIONS: open sockets the HTTP server accepts at once; beyond it Node closes new ones at once. 0 = no limit. */
+  maxConnections: number;
+  /**
+   * DECODE_BUDGET_MP: megapixels (stored size, width x height / 1e6) this process decodes at once
+   * (tasks/intake/decode-gate.ts); a picture over the budget alone decodes while nothing else does.
+   */
+  decodeBudgetMp: number;
+  /** DECODE_WAIT_S in ms: the most an upload waits for the decode budget before 503 decode_busy. */
+  decodeWaitMs: number;
   /** Access control of POST /api/generate and the task routes; undefined = off (public). */
   access: AccessConfig | undefined;
   /**
@@ -193,6 +224,13 @@ function intVar(env: NodeJS.ProcessEnv, name: string, fallback: number, min: num
     throw new ConfigError(`${name} must be an integer from ${min} to ${max}, got "${shown(raw)}"`);
   }
   return value;
+}
+
+/** An integer setting with no fixed default: undefined when unset (the caller's default is computed elsewhere). */
+function optionalIntVar(env: NodeJS.ProcessEnv, name: string, min: number, max: number): number | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return undefined;
+  return intVar(env, name, 0, min, max);
 }
 
 function numberVar(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
@@ -442,6 +480,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, root = process.
   const publicBaseUrl = urlVar(env, 'PUBLIC_BASE_URL', ['http:', 'https:']);
   const trustProxy = trustProxyVar(env);
   checkProxyBaseUrl(trustProxy, publicBaseUrl);
+  checkTimeouts(env);
   return {
     host: hostVar(env),
     port: intVar(env, 'PORT', 8000, 0, 65535),
@@ -468,7 +507,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, root = process.
     inferenceDir: resolve(optional(env, 'INFERENCE_DIR') ?? 'inference'),
     sseHeartbeatS: numberVar(env, 'SSE_HEARTBEAT_S', 15, 0.05, 15),
     uploadsPerMinute: intVar(env, 'UPLOADS_PER_MINUTE', 30, 0, 100_000),
-    activeTasksPerClient: intVar(env, 'ACTIVE_TASKS_PER_CLIENT', 6, 0, 100_000),
+    activeTasksPerClient: optionalIntVar(env, 'ACTIVE_TASKS_PER_CLIENT', 0, 100_000),
+    readsPerMinute: intVar(env, 'READS_PER_MINUTE', 600, 0, 1_000_000),
+    sseStreamsPerClient: intVar(env, 'SSE_STREAMS_PER_CLIENT', 16, 0, 1_000_000),
+    sseStreamsTotal: intVar(env, 'SSE_STREAMS_TOTAL', 2000, 0, 1_000_000),
+    headersTimeoutMs: Math.round(numberVar(env, 'HEADERS_TIMEOUT_S', 20, 0.1, 3600) * 1000),
+    requestTimeoutMs: Math.round(numberVar(env, 'REQUEST_TIMEOUT_S', 120, 0.1, 3600) * 1000),
+    maxConnections: intVar(env, 'MAX_CONNECTIONS', 4000, 0, 1_000_000),
+    decodeBudgetMp: numberVar(env, 'DECODE_BUDGET_MP', 100, 1, 100_000),
+    decodeWaitMs: Math.round(numberVar(env, 'DECODE_WAIT_S', 10, 0, 600) * 1000),
     access: accessVar(env),
     webModelOverlap: boolVar(env, 'WEB_MODEL_OVERLAP', true),
     role,
@@ -477,6 +524,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, root = process.
     instantRepeats: boolVar(env, 'INSTANT_REPEATS', true),
     logMaxBytes: Math.round(numberVar(env, 'LOG_MAX_MB', 200, 0.01, 1_000_000) * 1024 * 1024),
   };
+}
+
+/** Node refuses a headers timeout longer than the whole request's: said here, naming both. */
+function checkTimeouts(env: NodeJS.ProcessEnv): void {
+  const headers = numberVar(env, 'HEADERS_TIMEOUT_S', 20, 0.1, 3600);
+  const request = numberVar(env, 'REQUEST_TIMEOUT_S', 120, 0.1, 3600);
+  if (headers > request) {
+    throw new ConfigError(
+      `HEADERS_TIMEOUT_S (${headers}) must not exceed REQUEST_TIMEOUT_S (${request}): the headers are part of the request`,
+    );
+  }
 }
 
 /**

@@ -84,6 +84,8 @@ export class GenerateController {
     'internal_error',
     'gpu_out_of_memory',
     'server_busy',
+    'decode_busy',
+    'request_timeout',
     'generation_timeout',
   )
   async generate(

@@ -20,6 +20,8 @@ export const RedisKeys = {
   admissionClients: `${PREFIX}admission-clients`,
   /** rate-limiter-flexible's key prefix for uploads per client per minute (it appends ":<client key>"). */
   uploadRatePrefix: `${PREFIX}upload-rate`,
+  /** rate-limiter-flexible's key prefix for reads and cancels per client per minute (limits/read-rate.service.ts). */
+  readRatePrefix: `${PREFIX}read-rate`,
   /** Recent GPU-part durations (s) of one quality preset, newest first (tasks/options/job-durations.ts). */
   durations: (quality: string) => `${PREFIX}durations:${quality}`,
   /** "<engine> on <device>" that measured the durations; another one drops them (RECORD_DURATION_LUA). */

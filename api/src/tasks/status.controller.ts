@@ -21,22 +21,27 @@ import {
   getSchemaPath,
 } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
-import { EMPTY, type Observable } from 'rxjs';
+import { EMPTY, type Observable, finalize } from 'rxjs';
 import { AccessControlled } from '../access/access-controlled.decorator';
 import { ApiErrorResponses, ApiInternalErrorResponse } from '../common/error-body.dto';
+import { clientAddress, limitKey } from '../common/client-address';
 import { requestBaseUrl } from '../common/public-url';
+import { ReadRateLimited } from '../limits/read-rate-limited.decorator';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { TaskLifecycle } from './lifecycle/task-lifecycle.service';
 import { TASK_TOKEN_HEADER } from './lifecycle/task-token';
 import { PreviewStore } from './state/preview-store.service';
 import { toTaskView, type TaskView } from './state/task-snapshot';
 import { TaskStore } from './state/task-store.service';
+import { StreamSlots } from './stream/stream-slots';
 import { TaskStreamService } from './stream/task-stream.service';
 import { TaskViewDto } from './task-view.dto';
 
 /**
  * The task routes: decorators and one service call each (TaskStreamService, TaskStore, TaskLifecycle).
- * All under the optional access control (AccessControlled), like POST /api/generate.
+ * All under the optional access control (AccessControlled), like POST /api/generate, then the
+ * per-client read rate (ReadRateLimited: READS_PER_MINUTE); an event stream also takes one of
+ * this process's stream slots (StreamSlots) before it opens.
  */
 @ApiTags('tasks')
 @AccessControlled()
@@ -49,6 +54,7 @@ export class StatusController {
     private readonly streams: TaskStreamService,
     private readonly lifecycle: TaskLifecycle,
     private readonly previews: PreviewStore,
+    private readonly slots: StreamSlots,
   ) {}
 
   @Sse('status/:taskId')
@@ -78,19 +84,27 @@ export class StatusController {
     description:
       'The task is finished and Last-Event-ID is at or past its terminal event: nothing more to send',
   })
-  @ApiErrorResponses('task_not_found')
+  @ReadRateLimited()
+  @ApiErrorResponses('task_not_found', 'too_many_streams', 'streams_full')
   async stream(
     @Param('taskId') taskId: string,
     @Headers('last-event-id') lastEventId: string | undefined,
     @Req() req: Request,
     @Res({ passthrough: true }) res: Response,
   ): Promise<Observable<MessageEvent>> {
-    const answer = await this.streams.open(
-      taskId,
-      lastEventId,
-      requestBaseUrl(this.config.publicBaseUrl, req),
-    );
-    if (answer.kind === 'events') return answer.events;
+    // Before any byte of the stream: a refusal is a plain JSON answer (429 / 503 + Retry-After).
+    const release = this.slots.take(limitKey(clientAddress(req)));
+    // Whatever ends the answer (the stream's end, the client gone, an error) gives the slot back.
+    res.once('close', release);
+    let answer: Awaited<ReturnType<TaskStreamService['open']>>;
+    try {
+      answer = await this.streams.open(taskId, lastEventId, requestBaseUrl(this.config.publicBaseUrl, req));
+    } catch (error) {
+      release();
+      throw error;
+    }
+    if (answer.kind === 'events') return answer.events.pipe(finalize(release));
+    release();
     // Ended here, before Nest writes the event-stream headers: Nest then sends nothing more.
     res.status(204).end();
     return EMPTY;
@@ -100,6 +114,7 @@ export class StatusController {
   @ApiOperation({ summary: 'The task snapshot as JSON, for polling clients' })
   @ApiParam({ name: 'taskId', format: 'uuid' })
   @ApiOkResponse({ type: TaskViewDto })
+  @ReadRateLimited()
   @ApiErrorResponses('task_not_found')
   async get(@Param('taskId') taskId: string, @Req() req: Request): Promise<TaskView> {
     const state = await this.tasks.require(taskId);
@@ -129,6 +144,7 @@ export class StatusController {
       'X-Preview-Encoding': { description: 'xyz8 or xyz16le', schema: { type: 'string' } },
     },
   })
+  @ReadRateLimited()
   @ApiErrorResponses('task_not_found', 'preview_not_found')
   async preview(
     @Param('taskId') taskId: string,
@@ -160,6 +176,7 @@ export class StatusController {
     required: true,
     description: 'The task_token of the 202 that made the task: only its maker may cancel it.',
   })
+  @ReadRateLimited()
   @ApiErrorResponses('task_token_required', 'task_not_found', 'task_already_finished')
   async cancel(
     @Param('taskId') taskId: string,

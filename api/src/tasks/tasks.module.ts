@@ -8,6 +8,9 @@ import { StorageModule } from '../storage/storage.module';
 import { TaskIntakeService } from './intake/task-intake.service';
 import { TaskLifecycle } from './lifecycle/task-lifecycle.service';
 import { QualityPresetsService } from './options/quality-presets.service';
+import { LimitsModule } from '../limits/limits.module';
+import { StreamSlots } from './stream/stream-slots';
+import { DecodeGate } from './intake/decode-gate';
 import { RepeatRegistry } from './repeats/repeat-registry';
 import { AdmissionService, RESERVATION_GRACE, RESERVATION_GRACE_MS } from './admission/admission.service';
 import { JobDurationsService } from './options/job-durations.service';
@@ -49,6 +52,7 @@ import { WorkerRegistry } from './workers/worker-registry.service';
     ),
     StorageModule,
     AccessModule,
+    LimitsModule,
   ],
   controllers: [StatusController],
   providers: [
@@ -62,12 +66,14 @@ import { WorkerRegistry } from './workers/worker-registry.service';
     // One per process: the SSE messages every stream of a task event shares.
     { provide: TaskSseMessages, useFactory: () => new TaskSseMessages() },
     TaskStreamService,
+    StreamSlots,
     QueuePositionsService,
     RunningJobsService,
     TaskQueueService,
     TaskLifecycle,
     WorkerRegistry,
     TaskIntakeService,
+    DecodeGate,
     QualityPresetsService,
     RepeatRegistry,
   ],

@@ -8,6 +8,7 @@ import { GENERATION_QUEUE } from '../../src/tasks/queue/job-names';
 import { QueuePositionsService } from '../../src/tasks/lifecycle/queue-positions.service';
 import { TaskQueueService } from '../../src/tasks/queue/task-queue.service';
 import { TaskLifecycle } from '../../src/tasks/lifecycle/task-lifecycle.service';
+import { RepeatRegistry } from '../../src/tasks/repeats/repeat-registry';
 import { StorageService } from '../../src/storage/storage.service';
 import { RunningJobsService } from '../../src/tasks/jobs/running-jobs.service';
 import { TEST_REDIS_URL, sleep, tempDir, waitFor } from '../support/env';
@@ -105,6 +106,7 @@ void describe('orphaned queued tasks (real Redis + Bull, fake inference)', () =>
       h.moduleRef.get(RunningJobsService),
       h.moduleRef.get(StorageService),
       h.moduleRef.get(Clock),
+      h.moduleRef.get(RepeatRegistry),
     );
     const id = await h.admission.admit();
     await assert.rejects(broken.create(id, Buffer.from('png bytes')));

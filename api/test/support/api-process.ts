@@ -88,10 +88,13 @@ export async function startApi(options: StartOptions): Promise<ApiProcess> {
     LOG_DIR: options.logDir,
     INFERENCE_DIR: join(REPO_ROOT, 'inference'),
     WEB_DIR: join(options.staticDir, 'no-web-build'),
-    // The suites upload far faster than any family from one address (127.0.0.1); the per-client
-    // limits' own tests (e2e/abuse-limits.test.ts) turn them on, with their defaults too.
+    // The suites upload, poll and follow far faster than any family from one address (127.0.0.1);
+    // the per-client limits' own tests (e2e/abuse-limits.test.ts, security/) turn them on, with
+    // their defaults too.
     UPLOADS_PER_MINUTE: '0',
     ACTIVE_TASKS_PER_CLIENT: '0',
+    READS_PER_MINUTE: '0',
+    SSE_STREAMS_PER_CLIENT: '0',
     // Suites that fill the queue or count jobs send one sample many times: each must be a job.
     INSTANT_REPEATS: 'off',
     ...options.env,

@@ -5,11 +5,13 @@
  * KEYS: admission, admission clients (hash task id -> client key), live workers (sorted set:
  * worker id -> heartbeat lapse time, ms).
  * ARGV: waiting limit (MAX_QUEUE), score (now, ms), taskId, client key ('' = not counted),
- * per-client limit (0 = none).
+ * per-client limit (0 = none; -1 = half the capacity, rounded down, at least 1), '1' for a dry run
+ * (the verdict only: nothing is added, for an upload that has not been decoded yet).
  * Slots = one running per live worker (at least one, so tasks wait while every worker restarts)
  * + MAX_QUEUE waiting.
- * 1 = admitted (or already held), 0 = full (503: nobody gets in, whoever asks), -1 = this client
- * already holds its limit of unfinished tasks (429). A client's count is its entries whose task
+ * 1 = admitted (or already held; a dry run: would be), 0 = full (503: nobody gets in, whoever
+ * asks), -1 = this client already holds its limit of unfinished tasks (429). The queue is judged
+ * first, so a full queue answers 503 to everyone, the client over its share included. A client's count is its entries whose task
  * still holds a slot, so it drops the moment a slot goes (task end, release, reconcile); entries
  * of gone slots are pruned here, at most capacity + the tasks finished since the last admission.
  */
@@ -28,7 +30,9 @@ for i = 1, #owners, 2 do
   end
 end
 local limit = tonumber(ARGV[5])
+if limit < 0 then limit = math.max(1, math.floor((workers + tonumber(ARGV[1])) / 2)) end
 if ARGV[4] ~= '' and limit > 0 and mine >= limit then return -1 end
+if ARGV[6] == '1' then return 1 end
 redis.call('ZADD', KEYS[1], ARGV[2], ARGV[3])
 if ARGV[4] ~= '' then redis.call('HSET', KEYS[2], ARGV[3], ARGV[4]) end
 return 1

@@ -60,22 +60,33 @@ export class AdmissionService {
    */
   async admit(client = ''): Promise<string> {
     const taskId = randomUUID();
-    const verdict = await this.reserve(taskId, client);
-    if (verdict !== 'admitted') {
-      const retryAfter = String(retryAfterSeconds(await this.durations.mean()));
-      const headers = { 'Retry-After': retryAfter };
-      if (verdict === 'full') throw new ApiError('server_busy', { headers });
-      throw new ApiError('too_many_requests', { headers });
-    }
+    await this.throwIfRefused(await this.reserve(taskId, client));
     return taskId;
+  }
+
+  /**
+   * admit()'s verdict without taking a slot (for an upload not decoded yet: a full queue or a used
+   * share must cost no decoding). Throws the same 503 or 429; resolves when a slot would be given.
+   * A slot can still be gone by the time admit() runs: admit() judges again.
+   */
+  async precheck(client = ''): Promise<void> {
+    await this.throwIfRefused(await this.reserve(randomUUID(), client, true));
+  }
+
+  private async throwIfRefused(verdict: 'admitted' | 'full' | 'client-limit'): Promise<void> {
+    if (verdict === 'admitted') return;
+    const headers = { 'Retry-After': String(retryAfterSeconds(await this.durations.mean())) };
+    if (verdict === 'full') throw new ApiError('server_busy', { headers });
+    throw new ApiError('too_many_requests', { headers });
   }
 
   /**
    * Takes a slot for this id (holding one already counts as taken), in one step across every api
    * process (RESERVE_SLOT_LUA): 'full' when all are held, 'client-limit' when `client` (a limit
-   * key; omitted = not counted per client) holds ACTIVE_TASKS_PER_CLIENT slots already.
+   * key; omitted = not counted per client) holds ACTIVE_TASKS_PER_CLIENT slots already (unset: half
+   * the capacity, judged in the script where the live workers are counted). dryRun: judge only.
    */
-  async reserve(taskId: string, client = ''): Promise<'admitted' | 'full' | 'client-limit'> {
+  async reserve(taskId: string, client = '', dryRun = false): Promise<'admitted' | 'full' | 'client-limit'> {
     const result = Number(
       await this.redis.client.eval(
         RESERVE_SLOT_LUA,
@@ -87,7 +98,9 @@ export class AdmissionService {
         this.clock.now(),
         taskId,
         client,
-        this.config.activeTasksPerClient,
+        // -1: half the capacity (admission.lua.ts), the default when ACTIVE_TASKS_PER_CLIENT is unset.
+        this.config.activeTasksPerClient ?? -1,
+        dryRun ? '1' : '0',
       ),
     );
     return result === 1 ? 'admitted' : result === 0 ? 'full' : 'client-limit';

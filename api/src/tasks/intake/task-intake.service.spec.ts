@@ -3,12 +3,24 @@ import { describe, it } from 'node:test';
 import sharp from 'sharp';
 import { ApiError, ErrorMessage } from '../../common/api-error';
 import type { TaskLifecycle } from '../lifecycle/task-lifecycle.service';
+import { loadConfig } from '../../config/app-config';
+import { DecodeGate } from './decode-gate';
 import { TaskIntakeService } from './task-intake.service';
 import type { QualityPresetsService } from '../options/quality-presets.service';
 
-/** An admission whose queue is full: every admit() is the contract's 503 (admission.service.ts). */
+/**
+ * An admission whose queue fills between the precheck and admit() (another upload took the last
+ * slot while this one decoded): the precheck passes, or with `fullAtPrecheck` is the 503 already;
+ * every admit() is the contract's 503 (admission.service.ts).
+ */
 class FullAdmission {
   admits = 0;
+  constructor(private readonly fullAtPrecheck = false) {}
+  precheck(_client = ''): Promise<void> {
+    return this.fullAtPrecheck
+      ? Promise.reject(new ApiError(503, ErrorMessage.busy, { 'Retry-After': '30' }))
+      : Promise.resolve();
+  }
   admit(_client = ''): Promise<string> {
     this.admits += 1;
     return Promise.reject(new ApiError(503, ErrorMessage.busy, { 'Retry-After': '30' }));
@@ -18,7 +30,18 @@ class FullAdmission {
   }
 }
 
-function service(admission: FullAdmission): TaskIntakeService {
+/** The decode budget, counting the decodes it lets run. */
+class CountingGate extends DecodeGate {
+  decodes = 0;
+  override run<T>(megapixels: number, decode: () => Promise<T>): Promise<T> {
+    this.decodes += 1;
+    return super.run(megapixels, decode);
+  }
+}
+
+const CONFIG = loadConfig({ INFERENCE_ENGINE: 'simulate', INSTANT_REPEATS: 'off' }, '/');
+
+function service(admission: FullAdmission, gate = new CountingGate(CONFIG)): TaskIntakeService {
   // None is reached: every case ends at the header, the one decode or admission.
   const unused = {} as never;
   // Every preset fits (no job measured yet): the quality check passes.
@@ -33,7 +56,8 @@ function service(admission: FullAdmission): TaskIntakeService {
     presets,
     unused,
     unused,
-    unused,
+    CONFIG,
+    gate,
   );
 }
 
@@ -45,7 +69,7 @@ const solid = (alpha: number) =>
     .png()
     .toBuffer();
 
-void describe('TaskIntakeService.submit while the queue is full (issue 11)', () => {
+void describe('TaskIntakeService.submit while the queue is full (issues 11 and 19)', () => {
   for (const [name, make] of [
     ['one colour', () => solid(1)],
     ['fully transparent', () => solid(0)],
@@ -127,5 +151,21 @@ void describe('TaskIntakeService.submit while the queue is full (issue 11)', () 
       service(admission).submit(file(png), {}, false, 'http://x', '127.0.0.1'),
       (e: unknown) => e instanceof ApiError && e.status === 503,
     );
+  });
+
+  void it('a queue already full before the decode answers 503 without decoding the picture (issue 19)', async () => {
+    const gate = new CountingGate(CONFIG);
+    const admission = new FullAdmission(true);
+    const png = await sharp({ create: { width: 512, height: 512, channels: 3, background: 'white' } })
+      .composite([
+        { input: { create: { width: 64, height: 64, channels: 3, background: 'red' } }, top: 9, left: 9 },
+      ])
+      .png()
+      .toBuffer();
+    await assert.rejects(
+      service(admission, gate).submit(file(png), {}, false, 'http://x', '127.0.0.1'),
+      (e: unknown) => e instanceof ApiError && e.status === 503 && e.headers['Retry-After'] === '30',
+    );
+    assert.deepEqual([gate.decodes, admission.admits], [0, 0]);
   });
 });

@@ -9,12 +9,19 @@ import { StorageService } from '../../storage/storage.service';
 import { absoluteUrl } from '../../common/public-url';
 import { type NewTask, TaskLifecycle } from '../lifecycle/task-lifecycle.service';
 import { TaskEventsService } from '../events/task-events.service';
-import { isTerminal, type TaskState } from '../state/task-snapshot';
+import type { TaskState } from '../state/task-snapshot';
 import { TaskStore } from '../state/task-store.service';
 import { type GenerationOptions, parseGenerationOptions } from '../options/generation-options';
 import { QualityPresetsService } from '../options/quality-presets.service';
 import { RepeatRegistry } from '../repeats/repeat-registry';
-import { type DecodedImage, decodeImage, encodePng, inspectImage } from './image-normaliser';
+import { DecodeGate } from './decode-gate';
+import {
+  type DecodedImage,
+  type ImageHeader,
+  decodeImage,
+  encodePng,
+  inspectImage,
+} from './image-normaliser';
 
 /** 202's body: the task is queued (or shares an unfinished task's job). */
 export interface TaskAccepted {
@@ -44,12 +51,14 @@ export interface TaskDone {
 export type GenerateOutcome = { httpStatus: 202; body: TaskAccepted } | { httpStatus: 200; body: TaskDone };
 
 /**
- * One upload becomes one queued task (docs/design.md, HTTP contract): the image header is read,
- * then the pixels are decoded once and judged (400 unsupported or undecodable, 422 too small or
- * blank: no queue slot is touched, so these get their own answer even while the queue is full),
- * then a queue slot is taken (503 + Retry-After when full; 429 + Retry-After when this client
- * already holds its share) before the engine's PNG is encoded from those pixels, so a full queue
- * costs no encoding; a failed enqueue gives its slot back. Then the task is stored and enqueued.
+ * One upload becomes one queued task (docs/design.md, HTTP contract, "Order of checks"): the
+ * options (400), the image header (400 unsupported, 422 too small: no pixel is decoded), then the
+ * queue's verdict without taking a slot (503 full, 429 this client's share, both + Retry-After:
+ * refused before any decoding unless this very upload repeats a kept model), then the pixels are
+ * decoded once under the decode budget (503 decode_busy) and judged (400 undecodable, 422 blank),
+ * then a queue slot is taken (the same 503/429 if it went meanwhile) before the engine's PNG is
+ * encoded from those pixels; a failed enqueue gives its slot back. Then the task is stored and
+ * enqueued.
  */
 @Injectable()
 export class TaskIntakeService {
@@ -64,6 +73,7 @@ export class TaskIntakeService {
     private readonly storage: StorageService,
     private readonly clock: Clock,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly gate: DecodeGate,
     // Absent in an api-only process (KILN_ROLE=api): a repeat's key then names the configured engine.
     @Optional() private readonly inference?: InferenceRepository,
   ) {}
@@ -76,8 +86,10 @@ export class TaskIntakeService {
    * fields: the multipart text fields (the generation options, generation-options.ts).
    * Throws ApiError: 400 (no file, unsupported image, a bad option naming its field), 422 (too
    * small, nothing to model, a quality preset that does not fit the job limit here unless the
-   * request repeats a kept model), 503 (queue full), 429 (the client holds ACTIVE_TASKS_PER_CLIENT
-   * unfinished tasks); with wait also 409, 422, 500, 504 as the task ended.
+   * request repeats a kept model), 503 (queue full, or decode_busy: the decode budget did not free
+   * within DECODE_WAIT_S), 429 (the client holds its share of unfinished tasks:
+   * ACTIVE_TASKS_PER_CLIENT, half the capacity when unset); with wait also 409, 422, 500, 504 as
+   * the task ended.
    */
   async submit(
     file: Express.Multer.File | undefined,
@@ -90,30 +102,48 @@ export class TaskIntakeService {
     // Options first: a bad field costs no decoding and no queue slot.
     const options = parseGenerationOptions(fields);
     const unavailable = await this.presets.refusal(options.quality);
-    const image = await this.inspect(file, client);
+    const header = await this.inspectHeader(file, client);
+    const engine = await this.engineName();
+    // A hash of the whole upload (some 20 ms for 10 MB): only where repeats are on.
+    const uploadKey = this.config.instantRepeats
+      ? RepeatRegistry.uploadKeyOf(file.buffer, engine, options)
+      : '';
+    // A full queue or a used-up share is known before the pixels are decoded: refused then at no
+    // decode cost (issue 19), unless the very same upload repeats a model still kept.
+    if (!unavailable) {
+      try {
+        await this.lifecycle.precheck(limitKey(client));
+      } catch (refusal) {
+        if (!isSlotRefusal(refusal) || !(await this.mayRepeat(uploadKey))) throw refusal;
+      }
+    }
+    const image = await this.decode(file, header, client);
     // A repeat needs neither the GPU nor a slot: a preset no longer offered, a full queue or a
     // used-up share refuses a job, not a repeat.
     if (unavailable)
-      return this.answerRepeatOrThrow(unavailable, file, image, client, options, wait, baseUrl);
+      return this.answerRepeatOrThrow(unavailable, file, image, client, engine, options, wait, baseUrl);
     let made: NewTask;
     let admitted: string;
     try {
       admitted = await this.lifecycle.admit(limitKey(client));
     } catch (refusal) {
-      const refusedForSlot =
-        refusal instanceof ApiError && (refusal.status === 503 || refusal.status === 429);
-      if (!refusedForSlot) throw refusal;
-      return this.answerRepeatOrThrow(refusal, file, image, client, options, wait, baseUrl);
+      if (!isSlotRefusal(refusal)) throw refusal;
+      return this.answerRepeatOrThrow(refusal, file, image, client, engine, options, wait, baseUrl);
     }
     try {
       const png = await this.normalise(admitted, file, image, client);
-      made = await this.repeatOrEnqueue(admitted, png, options);
+      made = await this.repeatOrEnqueue(admitted, png, engine, uploadKey, options);
     } catch (error) {
       // Whatever failed after the slot was taken (a refused picture, Redis), the slot goes back.
       await this.lifecycle.release(admitted).catch(() => undefined);
       throw error;
     }
     return this.answer(made, wait, baseUrl);
+  }
+
+  /** Whether a kept model may answer this very upload (its upload key names a task): worth a decode while full. */
+  private async mayRepeat(uploadKey: string): Promise<boolean> {
+    return this.config.instantRepeats && (await this.repeats.holderOf(uploadKey)) !== null;
   }
 
   /** 202 with the task's URLs and token, or with wait the finished model (waitForModel). */
@@ -141,18 +171,21 @@ export class TaskIntakeService {
    * Otherwise, a repeat of a task still unfinished included, the task is enqueued: an unfinished
    * task is its maker's, never handed to another requester (issue 19: no takeover, no leak).
    */
-  private async repeatOrEnqueue(taskId: string, png: Buffer, options: GenerationOptions): Promise<NewTask> {
+  private async repeatOrEnqueue(
+    taskId: string,
+    png: Buffer,
+    engine: string,
+    uploadKey: string,
+    options: GenerationOptions,
+  ): Promise<NewTask> {
     if (!this.config.instantRepeats) return this.lifecycle.create(taskId, png, options);
-    const key = await this.repeatKey(png, options);
-    const holderId = await this.repeats.claim(key, taskId);
-    if (holderId !== null && holderId !== taskId) {
-      const holder = await this.tasks.get(holderId);
-      const repeat = holder ? await this.answerFromHolder(taskId, key, holder) : undefined;
-      if (repeat) return repeat;
-      // The holder's model is gone: this task holds the key now. An unfinished holder keeps it.
-      if (!holder || isTerminal(holder.record.status)) await this.repeats.hold(key, taskId);
-    }
-    return this.lifecycle.create(taskId, png, options);
+    const key = RepeatRegistry.keyOf(png, engine, options);
+    const holderId = await this.repeats.holderOf(key);
+    const holder = holderId === null ? undefined : await this.tasks.get(holderId);
+    const repeat = holder ? await this.answerFromHolder(taskId, key, holder) : undefined;
+    if (repeat) return repeat;
+    // Its keys are written when it completes (RepeatRegistry.remember): none for a job that never does.
+    return this.lifecycle.create(taskId, png, options, [key, uploadKey]);
   }
 
   /**
@@ -166,6 +199,7 @@ export class TaskIntakeService {
     file: Express.Multer.File,
     image: DecodedImage,
     client: string,
+    engine: string,
     options: GenerationOptions,
     wait: boolean,
     baseUrl: string,
@@ -178,7 +212,7 @@ export class TaskIntakeService {
     } catch {
       throw refusal;
     }
-    const key = await this.repeatKey(png, options);
+    const key = RepeatRegistry.keyOf(png, engine, options);
     const holderId = await this.repeats.holderOf(key);
     const holder = holderId === null ? undefined : await this.tasks.get(holderId);
     const repeat = holder ? await this.answerFromHolder(taskId, key, holder) : undefined;
@@ -186,10 +220,9 @@ export class TaskIntakeService {
     return this.answer(repeat, wait, baseUrl);
   }
 
-  /** The request's repeat key (RepeatRegistry.keyOf) with the engine the sidecar runs. */
-  private async repeatKey(png: Buffer, options: GenerationOptions): Promise<string> {
-    const engine = (await this.inference?.health())?.engine || this.config.inferenceEngine;
-    return RepeatRegistry.keyOf(png, engine, options);
+  /** The engine the sidecar runs (else the configured one): part of a request's repeat keys. */
+  private async engineName(): Promise<string> {
+    return (await this.inference?.health())?.engine || this.config.inferenceEngine;
   }
 
   /**
@@ -240,13 +273,30 @@ export class TaskIntakeService {
     return made;
   }
 
-  /**
-   * The upload's header, then its pixels decoded once and judged blank or not (image-normaliser's
-   * rules), before any queue slot is taken. Later steps use the decoded pixels, never the bytes.
-   */
-  private async inspect(file: Express.Multer.File, client: string): Promise<DecodedImage> {
+  /** The upload's header (image-normaliser's inspectImage: no pixel decoding); a refusal is logged. */
+  private async inspectHeader(file: Express.Multer.File, client: string): Promise<ImageHeader> {
     try {
-      return await decodeImage(file.buffer, await inspectImage(file.buffer));
+      return await inspectImage(file.buffer);
+    } catch (error) {
+      this.logger.log(`request received bytes=${file.size} client=${client}: refused (${describe(error)})`);
+      throw error;
+    }
+  }
+
+  /**
+   * The pixels decoded once, under the decode budget (DecodeGate: 503 decode_busy after
+   * DECODE_WAIT_S), and judged blank or not (image-normaliser's rules), before any queue slot is
+   * taken. Later steps use the decoded pixels, never the bytes.
+   */
+  private async decode(
+    file: Express.Multer.File,
+    header: ImageHeader,
+    client: string,
+  ): Promise<DecodedImage> {
+    try {
+      return await this.gate.run((header.width * header.height) / 1e6, () =>
+        decodeImage(file.buffer, header),
+      );
     } catch (error) {
       this.logger.log(`request received bytes=${file.size} client=${client}: refused (${describe(error)})`);
       throw error;
@@ -291,6 +341,11 @@ export class TaskIntakeService {
     // The task's failure as it was stored: its row of the error table (a failure is never templated).
     throw new ApiError(record.error_code ?? 'internal_error');
   }
+}
+
+/** 503 (queue full) or 429 (the client's share): refusals of a job, which a repeat may still answer. */
+function isSlotRefusal(refusal: unknown): boolean {
+  return refusal instanceof ApiError && (refusal.status === 503 || refusal.status === 429);
 }
 
 function describe(error: unknown): string {

@@ -7,6 +7,7 @@ import { RunningJobsService } from '../jobs/running-jobs.service';
 import { TaskQueueService } from '../queue/task-queue.service';
 import type { TaskOptionsRecord, TaskRecord, TaskState, TaskStatus } from '../state/task-snapshot';
 import { TaskStore } from '../state/task-store.service';
+import { RepeatRegistry } from '../repeats/repeat-registry';
 import { QueuePositionsService } from './queue-positions.service';
 import { newTaskToken, tokenMatches } from './task-token';
 import { type TaskEvent, transitionOf } from './task-transitions';
@@ -52,6 +53,7 @@ export class TaskLifecycle implements OnModuleInit, OnModuleDestroy {
     private readonly jobs: RunningJobsService,
     private readonly storage: StorageService,
     private readonly clock: Clock,
+    private readonly repeats: RepeatRegistry,
   ) {}
 
   onModuleInit(): void {
@@ -63,6 +65,14 @@ export class TaskLifecycle implements OnModuleInit, OnModuleDestroy {
 
   onModuleDestroy(): void {
     clearInterval(this.reconcileTimer);
+  }
+
+  /**
+   * admit()'s verdict without taking a slot (AdmissionService.precheck): the same 503 or 429, for an
+   * upload whose picture is not decoded yet.
+   */
+  async precheck(client: string): Promise<void> {
+    await this.admission.precheck(client);
   }
 
   /**
@@ -86,11 +96,16 @@ export class TaskLifecycle implements OnModuleInit, OnModuleDestroy {
    * both): a crash between the two leaves an orphan that reconcile() enqueues. If storing or adding fails, a stored task is abandoned (failed 500,
    * slot and picture gone), a task never stored gives its slot back, and the error is thrown.
    */
-  async create(taskId: string, image: Buffer, options?: TaskOptionsRecord): Promise<NewTask> {
+  async create(
+    taskId: string,
+    image: Buffer,
+    options?: TaskOptionsRecord,
+    repeatKeys: readonly string[] = [],
+  ): Promise<NewTask> {
     const { token, hash } = newTaskToken();
     let created: TaskState;
     try {
-      created = await this.tasks.create(taskId, image, hash, options);
+      created = await this.tasks.create(taskId, image, hash, options, repeatKeys);
       await this.queue.addJob(taskId);
     } catch (error) {
       // The client gets the error and never the id: no task is left `queued` for no one.
@@ -127,6 +142,8 @@ export class TaskLifecycle implements OnModuleInit, OnModuleDestroy {
     if (removeModels) {
       await this.storage.removeModels(taskId);
     }
+    // Instant-repeat keys exist for completed jobs only (RepeatRegistry): written now, not at upload.
+    if (applied && event.type === 'complete') await this.repeats.remember(taskId);
     // Not awaited: waiting tasks' figures need not hold up a job (refresh never throws).
     if (applied && row.effects.refreshPositions) void this.positions.refresh();
     return { applied, seq, status };

@@ -3,13 +3,20 @@ import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config';
 import { RedisKeys } from '../../redis/redis-keys';
 import { RedisService } from '../../redis/redis.service';
+import { REPEAT_KEYS_FIELD } from '../state/task-store.service';
 import { OPTION_FIELDS, type GenerationOptions } from '../options/generation-options';
 
 /**
  * Instant repeats (docs/design.md, HTTP contract): a request's key is the hash of its normalised
- * picture, the engine and the options; `kiln:repeat:{key}` names the task that holds that key
- * (kept as long as a model is, RETENTION_HOURS). Claiming is one SET NX, so of two identical
- * requests at once exactly one makes the job and the other finds it.
+ * picture, the engine and the options (keyOf); its upload key the hash of the uploaded bytes, the
+ * engine and the options (uploadKeyOf: known before any decoding). `kiln:repeat:{key}` names the
+ * task whose kept model answers that key, for as long as a model is kept (RETENTION_HOURS).
+ *
+ * Keys are written for completed jobs only (remember, when the task completes; hold, when a repeat
+ * answered from a kept model takes over the same key): an upload that never completes (refused,
+ * cancelled, failed, still waiting) mints none. So the keys a stranger can grow are at most two per
+ * job the GPU finished within RETENTION_HOURS, never one per upload (issue 19). Until then a task
+ * keeps its keys in its own hash (REPEAT_KEYS_FIELD), which expires with the task.
  */
 @Injectable()
 export class RepeatRegistry {
@@ -25,33 +32,38 @@ export class RepeatRegistry {
     return hash.digest('hex');
   }
 
+  /**
+   * sha256 (hex) of the uploaded bytes as sent, the engine and the options: the same upload again
+   * is found without decoding it (a full queue answers a byte-identical repeat at no decode cost).
+   */
+  static uploadKeyOf(bytes: Buffer, engine: string, options: GenerationOptions): string {
+    return RepeatRegistry.keyOf(Buffer.concat([Buffer.from('upload\0'), bytes]), engine, options);
+  }
+
   private get ttlS(): number {
     return Math.max(1, Math.round(this.config.retentionHours * 3600));
   }
 
-  /**
-   * Makes taskId the key's holder if it has none and resolves null (this request makes the job);
-   * else resolves with the holder's task id.
-   */
-  async claim(key: string, taskId: string): Promise<string | null> {
-    const redisKey = RedisKeys.repeat(key);
-    const set = await this.redis.client.set(redisKey, taskId, 'EX', this.ttlS, 'NX');
-    if (set === 'OK') return null;
-    const holder = await this.redis.client.get(redisKey);
-    if (holder !== null) return holder;
-    // The key expired between the two calls: claim it once more. Should another request win
-    // that race too, this one still makes its own job (null): a rare extra job, never a wrong model.
-    await this.redis.client.set(redisKey, taskId, 'EX', this.ttlS, 'NX');
-    return null;
-  }
-
-  /** The task holding the key, or null; claims nothing (a request refused a queue slot only looks). */
+  /** The task holding the key, or null. */
   async holderOf(key: string): Promise<string | null> {
     return this.redis.client.get(RedisKeys.repeat(key));
   }
 
-  /** Makes taskId the key's holder whatever held it (a failed task, a model no longer kept, a reuse), for the retention time. */
+  /** Makes taskId the key's holder whatever held it (a repeat answered from a kept model), for the retention time. */
   async hold(key: string, taskId: string): Promise<void> {
     await this.redis.client.set(RedisKeys.repeat(key), taskId, 'EX', this.ttlS);
+  }
+
+  /**
+   * A task just completed: the keys its intake kept in its hash (REPEAT_KEYS_FIELD, comma-separated)
+   * now name it, for the retention time; the field goes. Nothing for a task stored without keys.
+   */
+  async remember(taskId: string): Promise<void> {
+    const taskKey = RedisKeys.task(taskId);
+    const keys = await this.redis.client.hget(taskKey, REPEAT_KEYS_FIELD);
+    if (!keys) return;
+    const write = this.redis.client.multi();
+    for (const key of keys.split(',')) write.set(RedisKeys.repeat(key), taskId, 'EX', this.ttlS);
+    await write.hdel(taskKey, REPEAT_KEYS_FIELD).exec();
   }
 }

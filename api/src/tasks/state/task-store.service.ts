@@ -15,6 +15,12 @@ import type {
   TaskStatus,
 } from './task-snapshot';
 
+/**
+ * The task hash field that keeps an unfinished task's instant-repeat keys (comma-separated) until
+ * it completes (tasks/repeats/repeat-registry.ts): beside the snapshot, never in it.
+ */
+export const REPEAT_KEYS_FIELD = 'repeat_keys';
+
 /** Task state and the queued image live 48 h in Redis (docs/design.md, Queue). */
 export const TASK_TTL_S = 48 * 3600;
 
@@ -44,13 +50,15 @@ export class TaskStore {
   /**
    * Creates a queued task (event id 1) with its options and the hash of its task token
    * (lifecycle/task-token.ts; kept beside the snapshot, never in it), and keeps its normalised
-   * image beside it.
+   * image beside it. repeatKeys: the request's instant-repeat keys (RepeatRegistry), kept in the
+   * task's hash (never in its snapshot) until it completes; none when repeats are off.
    */
   async create(
     taskId: string,
     image: Buffer,
     tokenHash: string,
     options?: TaskOptionsRecord,
+    repeatKeys: readonly string[] = [],
   ): Promise<TaskState> {
     const now = this.nowIso();
     const record: TaskRecord = {
@@ -60,7 +68,7 @@ export class TaskStore {
       updated_at: now,
       ...(options ? { options } : {}),
     };
-    return this.store(record, tokenHash, image);
+    return this.store(record, tokenHash, image, repeatKeys);
   }
 
   /** Stores a task that is finished from the start (an instant repeat: TaskLifecycle.reuse), event id 1. */
@@ -69,12 +77,18 @@ export class TaskStore {
   }
 
   /** A new task's hash (event id 1, its token's hash) and, while it waits, its picture: one MULTI. */
-  private async store(record: TaskRecord, tokenHash: string, image?: Buffer): Promise<TaskState> {
+  private async store(
+    record: TaskRecord,
+    tokenHash: string,
+    image?: Buffer,
+    repeatKeys: readonly string[] = [],
+  ): Promise<TaskState> {
     const key = RedisKeys.task(record.task_id);
     const write = this.redis.client
       .multi()
-      .hset(key, 'snapshot', JSON.stringify(record), 'status', record.status, 'seq', 1, 'token', tokenHash)
-      .expire(key, TASK_TTL_S);
+      .hset(key, 'snapshot', JSON.stringify(record), 'status', record.status, 'seq', 1, 'token', tokenHash);
+    if (repeatKeys.length > 0) write.hset(key, REPEAT_KEYS_FIELD, repeatKeys.join(','));
+    write.expire(key, TASK_TTL_S);
     if (image) write.set(RedisKeys.image(record.task_id), image, 'EX', TASK_TTL_S);
     await write.exec();
     return { seq: 1, record };

@@ -60,6 +60,12 @@ describe('describeError', () => {
       retryable: true,
     });
     expect(describe10(coded(503, 'server_busy')).key).toBe('error.busyNoDelay');
+    expect(describe10(coded(503, 'decode_busy', '', 10))).toEqual({
+      key: 'error.decodeBusy',
+      params: { seconds: 10 },
+      retryable: true,
+    });
+    expect(describe10(coded(408, 'request_timeout')).key).toBe('error.requestTimeout');
   });
 
   it('tells how long to wait after too many requests, and that a refused sign-in is not retried', () => {

@@ -41,6 +41,10 @@ function describeCode(code: ErrorCode, error: ApiError, maxUploadMb: number): Er
       return waitAndRetry(error, 'error.busy', 'error.busyNoDelay');
     case 'too_many_requests':
       return waitAndRetry(error, 'error.tooMany', 'error.tooManyNoDelay');
+    case 'decode_busy':
+      return waitAndRetry(error, 'error.decodeBusy', 'error.decodeBusyNoDelay');
+    case 'request_timeout':
+      return plain('error.requestTimeout', true);
     case 'unauthorized':
       return plain('error.unauthorized', false);
     case 'generation_timeout':
@@ -70,6 +74,9 @@ function describeCode(code: ErrorCode, error: ApiError, maxUploadMb: number): Er
     case 'range_not_satisfiable':
     case 'sidecar_not_managed':
       return serverWords(error, false);
+    // An event stream refused (the page's EventSource retries on its own; shown if ever read).
+    case 'too_many_streams':
+    case 'streams_full':
     case 'sidecar_stopped':
     case 'web_app_not_built':
       return serverWords(error, true);

@@ -69,6 +69,12 @@ export const EN = {
     'Many pictures were sent from this network in a short time (Too many requests, retry later). Try again in {seconds} s.',
   'error.tooManyNoDelay':
     'Many pictures were sent from this network in a short time (Too many requests, retry later). Try again in a moment.',
+  'error.decodeBusy':
+    'The server is busy reading other large pictures (Busy decoding other pictures, retry later). Try again in {seconds} s.',
+  'error.decodeBusyNoDelay':
+    'The server is busy reading other large pictures (Busy decoding other pictures, retry later). Try again in a moment.',
+  'error.requestTimeout':
+    'The picture took too long to arrive (Request timeout). Check the connection, or send a smaller picture.',
   'error.unauthorized':
     'This server only makes models for people it knows (Unauthorized). Sign in again, then reload the page.',
   'error.timeout':
@@ -183,6 +189,11 @@ export const ZH: Dictionary = {
   'error.tooMany':
     '这个网络短时间内发送了太多图片（Too many requests, retry later）。请在 {seconds} 秒后重试。',
   'error.tooManyNoDelay': '这个网络短时间内发送了太多图片（Too many requests, retry later）。请稍后重试。',
+  'error.decodeBusy':
+    '服务器正在读取其他大图片（Busy decoding other pictures, retry later）。请在 {seconds} 秒后重试。',
+  'error.decodeBusyNoDelay':
+    '服务器正在读取其他大图片（Busy decoding other pictures, retry later）。请稍后重试。',
+  'error.requestTimeout': '图片上传时间过长（Request timeout）。请检查网络，或换一张较小的图片。',
   'error.unauthorized': '这台服务器只为已授权的用户生成模型（Unauthorized）。请重新登录后刷新页面。',
   'error.timeout': '生成时间过长，已被停止（Generation timeout）。请刷新后重试。',
   'error.clientTimeout': '{seconds} 秒后仍没有结果：生成已超时。请刷新状态，或用同一张图片重试。',

@@ -216,14 +216,18 @@ export interface components {
       | 'task_already_finished'
       | 'sidecar_not_managed'
       | 'file_too_large'
+      | 'request_timeout'
       | 'range_not_satisfiable'
       | 'image_too_small'
       | 'no_object'
       | 'unavailable_quality'
       | 'too_many_requests'
+      | 'too_many_streams'
       | 'internal_error'
       | 'gpu_out_of_memory'
       | 'server_busy'
+      | 'streams_full'
+      | 'decode_busy'
       | 'sidecar_stopped'
       | 'web_app_not_built'
       | 'generation_timeout';
@@ -779,6 +783,15 @@ export interface operations {
           'application/json': components['schemas']['ErrorBodyDto'];
         };
       };
+      /** @description `request_timeout` (`Request timeout`): the request's headers took over `HEADERS_TIMEOUT_S` (20 s by default), or the whole request, body included, over `REQUEST_TIMEOUT_S` (120 s: a 10 MB picture at 0.7 Mbit/s); the connection closes after the answer */
+      408: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBodyDto'];
+        };
+      };
       /** @description `task_cancelled` (`Task cancelled`): the task was cancelled (DELETE /api/tasks/{id}): its failed snapshot (`cancelled: true`), and a `?wait=true` request for it */
       409: {
         headers: {
@@ -806,7 +819,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorBodyDto'];
         };
       };
-      /** @description `too_many_requests` (`Too many requests, retry later`): over the per-client upload rate (`UPLOADS_PER_MINUTE`) or active-task limit (`ACTIVE_TASKS_PER_CLIENT`) */
+      /** @description `too_many_requests` (`Too many requests, retry later`): over the per-client upload rate (`UPLOADS_PER_MINUTE`), active-task share (`ACTIVE_TASKS_PER_CLIENT`, half the capacity by default) or read rate (`READS_PER_MINUTE`: task, preview, stream and cancel requests) */
       429: {
         headers: {
           /** @description seconds until the client may try again */
@@ -826,10 +839,10 @@ export interface operations {
           'application/json': components['schemas']['ErrorBodyDto'];
         };
       };
-      /** @description `server_busy` (`Server busy, retry later`): the queue is full (`MAX_QUEUE` waiting besides one running per worker) */
+      /** @description `server_busy` (`Server busy, retry later`): the queue is full (`MAX_QUEUE` waiting besides one running per worker); `decode_busy` (`Busy decoding other pictures, retry later`): POST /api/generate whose picture waited `DECODE_WAIT_S` (10 s) for the decode budget (`DECODE_BUDGET_MP` megapixels decoded at once per process) without getting it */
       503: {
         headers: {
-          /** @description seconds: the mean job duration */
+          /** @description seconds: the decode wait */
           'Retry-After'?: number;
           [name: string]: unknown;
         };
@@ -935,9 +948,35 @@ export interface operations {
           'application/json': components['schemas']['ErrorBodyDto'];
         };
       };
+      /**
+       * @description `too_many_streams` (`Too many open event streams, close one first`): GET /api/status/{id} while this client holds `SSE_STREAMS_PER_CLIENT` streams open (before the stream opens)
+       *
+       *     `too_many_requests` (`Too many requests, retry later`): over the per-client upload rate (`UPLOADS_PER_MINUTE`), active-task share (`ACTIVE_TASKS_PER_CLIENT`, half the capacity by default) or read rate (`READS_PER_MINUTE`: task, preview, stream and cancel requests)
+       */
+      429: {
+        headers: {
+          /** @description seconds until the client may try again */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBodyDto'];
+        };
+      };
       /** @description `internal_error` (`Internal error`): anything else (logged with its stack) */
       500: {
         headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBodyDto'];
+        };
+      };
+      /** @description `streams_full` (`Too many open event streams here, retry later`): GET /api/status/{id} while this process holds `SSE_STREAMS_TOTAL` streams open (before the stream opens) */
+      503: {
+        headers: {
+          /** @description seconds: one heartbeat interval */
+          'Retry-After'?: number;
           [name: string]: unknown;
         };
         content: {
@@ -988,6 +1027,17 @@ export interface operations {
       /** @description `task_not_found` (`Task not found`): an unknown or expired task id */
       404: {
         headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBodyDto'];
+        };
+      };
+      /** @description `too_many_requests` (`Too many requests, retry later`): over the per-client upload rate (`UPLOADS_PER_MINUTE`), active-task share (`ACTIVE_TASKS_PER_CLIENT`, half the capacity by default) or read rate (`READS_PER_MINUTE`: task, preview, stream and cancel requests) */
+      429: {
+        headers: {
+          /** @description seconds until the client may try again */
+          'Retry-After'?: number;
           [name: string]: unknown;
         };
         content: {
@@ -1066,6 +1116,17 @@ export interface operations {
           'application/json': components['schemas']['ErrorBodyDto'];
         };
       };
+      /** @description `too_many_requests` (`Too many requests, retry later`): over the per-client upload rate (`UPLOADS_PER_MINUTE`), active-task share (`ACTIVE_TASKS_PER_CLIENT`, half the capacity by default) or read rate (`READS_PER_MINUTE`: task, preview, stream and cancel requests) */
+      429: {
+        headers: {
+          /** @description seconds until the client may try again */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBodyDto'];
+        };
+      };
       /** @description `internal_error` (`Internal error`): anything else (logged with its stack) */
       500: {
         headers: {
@@ -1130,6 +1191,17 @@ export interface operations {
       /** @description `task_not_found` (`Task not found`): an unknown or expired task id; `preview_not_found` (`No preview yet`): GET /api/tasks/{id}/preview before the engine sent one */
       404: {
         headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBodyDto'];
+        };
+      };
+      /** @description `too_many_requests` (`Too many requests, retry later`): over the per-client upload rate (`UPLOADS_PER_MINUTE`), active-task share (`ACTIVE_TASKS_PER_CLIENT`, half the capacity by default) or read rate (`READS_PER_MINUTE`: task, preview, stream and cancel requests) */
+      429: {
+        headers: {
+          /** @description seconds until the client may try again */
+          'Retry-After'?: number;
           [name: string]: unknown;
         };
         content: {
@@ -1241,14 +1313,18 @@ export const errorCodeValues: ReadonlyArray<FlattenedDeepRequired<components>['s
   'task_already_finished',
   'sidecar_not_managed',
   'file_too_large',
+  'request_timeout',
   'range_not_satisfiable',
   'image_too_small',
   'no_object',
   'unavailable_quality',
   'too_many_requests',
+  'too_many_streams',
   'internal_error',
   'gpu_out_of_memory',
   'server_busy',
+  'streams_full',
+  'decode_busy',
   'sidecar_stopped',
   'web_app_not_built',
   'generation_timeout',
