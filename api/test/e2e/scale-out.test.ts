@@ -19,7 +19,7 @@ const MODEL_HEADERS = [
 
 interface Health {
   queue: { capacity: number };
-  workers: { id: string; state: string; role: string; task_id: string | null }[];
+  workers: { id: string; state: string; role: string }[];
 }
 
 /** Runs one task through `api` to its end; returns its model and download URLs. */

@@ -1,5 +1,5 @@
 import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { basename, join, relative } from 'node:path';
 import Bull from 'bull';
 import { Redis } from 'ioredis';
 import { RedisKeys } from '../../src/redis/redis-keys';
@@ -222,7 +222,9 @@ export class Recorder {
           ends.set(id, end);
           if (end.status === 'completed') {
             this.completed.add(id);
-            if (suite && !existsSync(join(suite.staticDir, `${id}.glb`))) {
+            // Files are named by the model's id (the model URL's), not the task's.
+            const file = end.model_url === undefined ? undefined : basename(new URL(end.model_url).pathname);
+            if (suite && (file === undefined || !existsSync(join(suite.staticDir, file)))) {
               this.report.lostTasks.push(`${id} (completed, no model file)`);
             }
           }
