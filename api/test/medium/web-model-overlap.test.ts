@@ -187,7 +187,6 @@ void describe('web model inside the GPU job (WEB_MODEL_OVERLAP=false, the old pa
   void it('the next sidecar call waits for the last web model', async () => {
     const first = await h.admission.admit();
     await h.create(first, Buffer.from('png bytes'));
-    const firstModel = String((await h.tasks.get(first))?.record.model_id);
     const second = await h.admission.admit();
     await h.create(second, Buffer.from('png bytes'));
     await waitFor('the first optimisation', () =>
