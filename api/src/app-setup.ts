@@ -14,7 +14,7 @@ export function buildOpenApiDocument(app: NestExpressApplication): OpenAPIObject
         'unknown routes answer 404 "Not found".',
     )
     .setVersion('1.0')
-    // The ops routes (POST /api/admin/...) take ADMIN_TOKEN as a bearer token.
+    // The ops routes (/api/admin/...) take ADMIN_TOKEN as a bearer token.
     .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'ADMIN_TOKEN' })
     // Optional access control of generate and the task routes (off unless API_KEYS or CF_ACCESS_* are set).
     .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'One of API_KEYS' }, 'api-key')

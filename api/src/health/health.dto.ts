@@ -1,4 +1,4 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, OmitType } from '@nestjs/swagger';
 
 /** GET /api/health's `redis`: a timed PING. */
 export class HealthRedisDto {
@@ -63,7 +63,11 @@ export class HealthQueueDto {
   capacity!: number;
 }
 
-/** One live worker on this Redis (its heartbeat within 10 s), as GET /api/health lists it. */
+/**
+ * One live worker on this Redis (its heartbeat within 10 s), as GET /api/health lists it: never
+ * the task it runs (issue 19: a stranger polling the public health would find every task;
+ * AdminWorkerDto, behind ADMIN_TOKEN, names it).
+ */
 export class HealthWorkerDto {
   @ApiProperty({ format: 'uuid', description: 'the process id on this Redis' })
   id!: string;
@@ -77,8 +81,6 @@ export class HealthWorkerDto {
   seen_at!: string;
   @ApiProperty({ enum: ['idle', 'busy', 'starting', 'down'] })
   state!: 'idle' | 'busy' | 'starting' | 'down';
-  @ApiProperty({ type: String, nullable: true, format: 'uuid', description: 'busy: the task it runs' })
-  task_id!: string | null;
   @ApiProperty({ example: 'trellis2' })
   engine!: string;
   @ApiProperty({ example: 'cuda' })
@@ -113,8 +115,25 @@ export class HealthDto {
   @ApiProperty({
     type: [HealthWorkerDto],
     description:
+      'every live worker on this Redis (heartbeat within 10 s): state idle, busy, starting or down; ' +
+      'gpu is its CUDA_VISIBLE_DEVICES. No task ids (GET /api/admin/health names them)',
+  })
+  workers!: HealthWorkerDto[];
+}
+
+/** One live worker as GET /api/admin/health lists it: the public fields and the task it runs. */
+export class AdminWorkerDto extends HealthWorkerDto {
+  @ApiProperty({ type: String, nullable: true, format: 'uuid', description: 'busy: the task it runs' })
+  task_id!: string | null;
+}
+
+/** GET /api/admin/health's body: the public health, each worker with the task it runs. */
+export class AdminHealthDto extends OmitType(HealthDto, ['workers'] as const) {
+  @ApiProperty({
+    type: [AdminWorkerDto],
+    description:
       'every live worker on this Redis (heartbeat within 10 s): state idle, busy (task_id), starting or down; ' +
       'gpu is its CUDA_VISIBLE_DEVICES',
   })
-  workers!: HealthWorkerDto[];
+  workers!: AdminWorkerDto[];
 }

@@ -4,7 +4,7 @@ import { InferenceRepository, type InferenceHealth } from '../inference/inferenc
 import { RedisService } from '../redis/redis.service';
 import { TaskQueueService } from '../tasks/queue/task-queue.service';
 import { type NodeReport, WorkerRegistry } from '../tasks/workers/worker-registry.service';
-import type { HealthDto } from './health.dto';
+import type { AdminHealthDto, HealthDto } from './health.dto';
 
 /** Inference states that make the service unable to work (503). */
 const INFERENCE_DOWN: readonly InferenceHealth['state'][] = ['down', 'failed'];
@@ -20,9 +20,9 @@ export function healthStatusCode(
 }
 
 /** The health report and the HTTP status it is answered with. */
-export interface HealthReport {
+export interface HealthReport<Body extends HealthDto = HealthDto> {
   httpStatus: number;
-  body: HealthDto;
+  body: Body;
 }
 
 /** An api-only process (KILN_ROLE=api) can work while Redis answers and one live worker is up. */
@@ -34,6 +34,8 @@ export function apiOnlyHealthStatusCode(redisUp: boolean, workers: readonly Node
 /**
  * Gathers Redis (a timed PING), this process's inference sidecar's last health (none in an
  * api-only process), the queue's counts and every live worker on this Redis (WorkerRegistry).
+ * Two readers: the public GET /api/health (check: no task ids, since anyone may poll it) and the
+ * operator's GET /api/admin/health (checkForAdmin: each busy worker's task id too).
  */
 @Injectable()
 export class HealthService {
@@ -45,8 +47,18 @@ export class HealthService {
     @Optional() private readonly inference?: InferenceRepository,
   ) {}
 
-  /** Never throws: what cannot be read is reported down (queue: null without Redis). */
+  /** The public report: each worker without the task it runs. Never throws (see checkForAdmin). */
   async check(): Promise<HealthReport> {
+    const { httpStatus, body } = await this.checkForAdmin();
+    const workers = body.workers.map(({ task_id: _taskId, ...worker }) => worker);
+    return { httpStatus, body: { ...body, workers } };
+  }
+
+  /**
+   * The operator's report: the public one with each worker's running task (`task_id`, null when
+   * idle). Never throws: what cannot be read is reported down (queue: null without Redis).
+   */
+  async checkForAdmin(): Promise<HealthReport<AdminHealthDto>> {
     let redis: HealthDto['redis'];
     try {
       redis = { up: true, latency_ms: Math.round((await this.redis.ping()) * 100) / 100 };

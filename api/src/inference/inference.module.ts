@@ -1,7 +1,7 @@
 import { Global, Logger, Module } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { Clock } from '../common/clock';
-import { AdminTokenGuard } from './admin/admin-token.guard';
+import { AdminTokenGuard } from '../access/admin-token.guard';
 import { InferenceAdminController } from './admin/inference-admin.controller';
 import { InferenceAdminService } from './admin/inference-admin.service';
 import { findProtoFile } from './client/inference-proto';

@@ -3,7 +3,7 @@ import type { Request } from 'express';
 import { ApiError } from '../common/api-error';
 import { isLocalRequest } from '../common/client-address';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
-import { tokenMatches } from '../inference/admin/admin-token.guard';
+import { tokenMatches } from '../access/admin-token.guard';
 
 /**
  * GET /metrics. While METRICS_TOKEN is unset: served only to this machine (isLocalRequest: the

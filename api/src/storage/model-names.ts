@@ -1,4 +1,10 @@
-/** Model files are named by their task's UUID v4; nothing else under STATIC_DIR is ever served. */
+import { randomUUID } from 'node:crypto';
+
+/**
+ * Model files are named by a model id, a UUID v4 of their own (issue 19: not the task id of whoever
+ * made the model, for a repeat hands the same files to another requester); tasks made before model
+ * ids named them by their task id, also a UUID v4. Nothing else under STATIC_DIR is ever served.
+ */
 export const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
 const SERVABLE = /^([0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12})(\.source)?\.glb$/;
@@ -7,17 +13,24 @@ export function isTaskId(value: string): boolean {
   return UUID_V4.test(value);
 }
 
+/** A new model's id (UUID v4, random: it tells nothing of the task or the person that made it). */
+export function newModelId(): string {
+  return randomUUID();
+}
+
 /** True for "{uuid}.glb" and "{uuid}.source.glb" only (lower-case, no path parts). */
 export function isServableModelName(name: string): boolean {
   return SERVABLE.test(name);
 }
 
-export function webModelName(taskId: string): string {
-  return `${taskId}.glb`;
+/** The web model's file name: "{modelId}.glb". */
+export function webModelName(modelId: string): string {
+  return `${modelId}.glb`;
 }
 
-export function sourceModelName(taskId: string): string {
-  return `${taskId}.source.glb`;
+/** The engine's original model's file name: "{modelId}.source.glb". */
+export function sourceModelName(modelId: string): string {
+  return `${modelId}.source.glb`;
 }
 
 /** Names are UUID v4, so a CDN may keep a model for its whole life (48 h). */

@@ -9,7 +9,8 @@ import { ModelStore } from './model-store';
 import { sourceModelName, webModelName } from './model-names';
 
 /**
- * The steps that put a task's models into the ModelStore whole: the sidecar writes the source
+ * The steps that put a model into the ModelStore whole (each model named by its model id, a UUID v4
+ * recorded in its task: TaskRecord.model_id): the sidecar writes the source
  * into the store's local work folder, the web model is made beside it, and only complete files
  * are published (a folder: renamed; a bucket: uploaded, then the local copy removed).
  */
@@ -28,14 +29,14 @@ export class StorageService implements OnModuleInit {
     this.logger.log(`models stored in ${this.store.location}`);
   }
 
-  /** Local path where a task's source model is received from the sidecar (GenerateCall writes a temporary name, then renames). */
-  sourcePath(taskId: string): string {
-    return join(this.store.workDir, sourceModelName(taskId));
+  /** Local path where a model's source is received from the sidecar (GenerateCall writes a temporary name, then renames). */
+  sourcePath(modelId: string): string {
+    return join(this.store.workDir, sourceModelName(modelId));
   }
 
   /** Local path of the web model before it is published (the folder store: its final place). */
-  webPath(taskId: string): string {
-    return join(this.store.workDir, webModelName(taskId));
+  webPath(modelId: string): string {
+    return join(this.store.workDir, webModelName(modelId));
   }
 
   /** The path or URL a finished task hands out for a model: /static/{name}, or the bucket's public URL. */
@@ -43,13 +44,13 @@ export class StorageService implements OnModuleInit {
     return this.store.publicUrl(name) ?? `/static/${name}`;
   }
 
-  private temporaryPath(taskId: string): string {
-    return join(this.store.workDir, `.${taskId}.${randomBytes(4).toString('hex')}.partial`);
+  private temporaryPath(modelId: string): string {
+    return join(this.store.workDir, `.${modelId}.${randomBytes(4).toString('hex')}.partial`);
   }
 
   /**
-   * Makes {uuid}.glb, the model for the web (meshopt geometry, WebP textures), from the engine's
-   * {uuid}.source.glb, written under a temporary name that is neither servable nor *.glb, then
+   * Makes {modelId}.glb, the model for the web (meshopt geometry, WebP textures), from the engine's
+   * {modelId}.source.glb, written under a temporary name that is neither servable nor *.glb, then
    * publishes both (the source first: a task is completed only once both are in the store), so a
    * partial file is never served or swept.
    *
@@ -58,9 +59,9 @@ export class StorageService implements OnModuleInit {
    * with a warning: the user still gets a correct model, only a larger one, instead of a failed
    * job for a problem in an optional step.
    */
-  async publishWebModel(taskId: string): Promise<void> {
-    const source = this.sourcePath(taskId);
-    const temporary = this.temporaryPath(taskId);
+  async publishWebModel(modelId: string): Promise<void> {
+    const source = this.sourcePath(modelId);
+    const temporary = this.temporaryPath(modelId);
     // The source was published by the GPU job (publishSource). The process that ran it kept its
     // local copy (a bucket's too: no download of what it just uploaded); another process, maybe on
     // another machine, fetches it from the store into its own work folder first.
@@ -68,23 +69,23 @@ export class StorageService implements OnModuleInit {
     // A bucket's work folder is scratch: the local source goes once the web model is made.
     const scratch = this.store.workDir !== this.store.location;
     try {
-      if (fetched) await this.fetchModel(sourceModelName(taskId), source);
+      if (fetched) await this.fetchModel(sourceModelName(modelId), source);
       try {
         const stats = await this.optimizer.optimise(source, temporary);
         this.logger.log(
-          `optimised task=${taskId} ${stats.sourceBytes} -> ${stats.webBytes} bytes in ` +
+          `optimised model=${modelId} ${stats.sourceBytes} -> ${stats.webBytes} bytes in ` +
             `${stats.seconds.toFixed(2)} s (${stats.textures} WebP texture(s))`,
         );
-        for (const note of stats.notes) this.logger.debug(`optimise task=${taskId}: ${note}`);
+        for (const note of stats.notes) this.logger.debug(`optimise model=${modelId}: ${note}`);
       } catch (error) {
         if (!(error instanceof GlbOptimisationError)) throw error;
         this.logger.warn(
-          `optimisation failed task=${taskId}: ${error.message}; publishing the source unchanged`,
+          `optimisation failed model=${modelId}: ${error.message}; publishing the source unchanged`,
         );
         await rm(temporary, { force: true });
         await copyFile(source, temporary);
       }
-      await this.store.publish(temporary, webModelName(taskId));
+      await this.store.publish(temporary, webModelName(modelId));
     } catch (error) {
       await rm(temporary, { force: true });
       throw error;
@@ -99,8 +100,8 @@ export class StorageService implements OnModuleInit {
    * local store's work folder is the store, so this is a no-op there; a bucket gets one upload and
    * the local copy stays for this process's own web-model step.
    */
-  async publishSource(taskId: string): Promise<void> {
-    await this.store.publish(this.sourcePath(taskId), sourceModelName(taskId), { keepLocal: true });
+  async publishSource(modelId: string): Promise<void> {
+    await this.store.publish(this.sourcePath(modelId), sourceModelName(modelId), { keepLocal: true });
   }
 
   /** Copies a model from the store to a local file (written whole, then renamed into place). */
@@ -128,19 +129,19 @@ export class StorageService implements OnModuleInit {
   }
 
   /**
-   * Removes a task's models from the store (a task cancelled or failed after its model arrived)
-   * and its local leftovers in the work folder: the source, and a ".{uuid}.{hex}.partial" (a model
+   * Removes a model's files from the store (its task cancelled or failed after the model arrived)
+   * and its local leftovers in the work folder: the source, and a ".{modelId}.{hex}.partial" (a model
    * being received from the sidecar, or a web model being optimised) left by an api killed meanwhile.
    */
-  async removeModels(taskId: string): Promise<void> {
+  async removeModels(modelId: string): Promise<void> {
     const workDir = this.store.workDir;
     const leftovers = (await readdir(workDir).catch(() => [] as string[])).filter(
-      (name) => name.startsWith(`.${taskId}.`) && name.endsWith('.partial'),
+      (name) => name.startsWith(`.${modelId}.`) && name.endsWith('.partial'),
     );
     await Promise.all([
-      this.store.remove([sourceModelName(taskId), webModelName(taskId)]),
-      rm(this.sourcePath(taskId), { force: true }),
-      rm(this.webPath(taskId), { force: true }),
+      this.store.remove([sourceModelName(modelId), webModelName(modelId)]),
+      rm(this.sourcePath(modelId), { force: true }),
+      rm(this.webPath(modelId), { force: true }),
       ...leftovers.map((name) => rm(join(workDir, name), { force: true })),
     ]);
   }

@@ -98,9 +98,4 @@ export class TaskViewDto {
     description: 'completed: options the engine has no setting for (inflate and simulate: all of them)',
   })
   ignored_options?: string[];
-  @ApiPropertyOptional({
-    description:
-      'completed: true for an instant repeat (same picture, engine and options as a model still kept): no job ran',
-  })
-  reused?: boolean;
 }

@@ -276,13 +276,16 @@ void describe('error table, end to end (simulate engine)', () => {
       assert.equal(events[events.length - 1].data['error_code'], 'task_cancelled');
     });
 
-    void it("a running task found by a stranger (health still names it): the stranger's cancel is 403, its maker's ends it 409 task_cancelled", async () => {
+    void it("a running task whose id a stranger holds (a share link; health names none): the stranger's cancel is 403, its maker's ends it 409 task_cancelled", async () => {
       const made = await upload<{ task_id: string; task_token: string }>(api.url, sample(PNG));
       assert.equal(made.status, 202);
-      const id = await waitFor('the task to run', async () => {
-        const health = await getJson<{ workers: { task_id: string | null }[] }>(`${api.url}/api/health`);
-        return health.body.workers.map((w) => w.task_id).find((taskId) => taskId === made.body.task_id);
-      });
+      const id = made.body.task_id;
+      await waitFor('the task to run', async () =>
+        (await getJson(`${api.url}/api/tasks/${id}`)).body['status'] === 'processing' ? true : undefined,
+      );
+      const health = await fetch(`${api.url}/api/health`).then((r) => r.text());
+      assert.ok(health.includes('"busy"'), health);
+      assert.ok(!health.includes(id), 'the public health names no task');
       for (const headers of [{}, { 'X-Task-Token': 'A'.repeat(43) }] as Record<string, string>[]) {
         const refused = await getJson(`${api.url}/api/tasks/${id}`, { method: 'DELETE', headers });
         assert.equal(refused.status, 403);

@@ -6,7 +6,7 @@ import { useApi } from '../support/api-process';
 import { REPO_ROOT, SAMPLES_DIR } from '../support/env';
 import { glbJson } from '../support/glb-models';
 import { gltfErrors, gltfIssues, issuesAddedByOptimisation } from '../support/gltf';
-import { followToEnd, getJson, rawGet, sample, upload } from '../support/http-client';
+import { followToEnd, getJson, modelIdIn, rawGet, sample, upload } from '../support/http-client';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
@@ -14,7 +14,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{1
 void describe('HTTP contract end to end (inflate engine)', () => {
   const api = useApi('e2e-contract', { env: { INFERENCE_ENGINE: 'inflate' } });
   const { logDir } = api;
-  const completed: { taskId: string; modelUrl: string; downloadUrl: string }[] = [];
+  const completed: { taskId: string; modelId: string; modelUrl: string; downloadUrl: string }[] = [];
 
   const samples = readdirSync(SAMPLES_DIR).filter((n) => /\.(png|jpe?g|webp)$/i.test(n));
   void it('has real samples to run', () => assert.ok(samples.length >= 3, SAMPLES_DIR));
@@ -38,8 +38,8 @@ void describe('HTTP contract end to end (inflate engine)', () => {
       assert.equal(last.data['status'], 'completed');
       const modelUrl = String(last.data['model_url']);
       const downloadUrl = String(last.data['download_url']);
-      assert.equal(modelUrl, `${api.url}/static/${accepted.body.task_id}.glb`);
-      assert.equal(downloadUrl, `${api.url}/static/${accepted.body.task_id}.source.glb`);
+      const modelId = modelIdIn(modelUrl, downloadUrl, accepted.body.task_id);
+      assert.equal(modelUrl, `${api.url}/static/${modelId}.glb`);
       assert.ok(Number(last.data['generation_time']) > 0);
       const ids = events.map((e) => e.id);
       assert.deepEqual(
@@ -69,7 +69,7 @@ void describe('HTTP contract end to end (inflate engine)', () => {
         issuesAddedByOptimisation((await gltfIssues(source)).issues, (await gltfIssues(web)).issues),
         [['UNSUPPORTED_EXTENSION', 2, true]],
       );
-      completed.push({ taskId: accepted.body.task_id, modelUrl, downloadUrl });
+      completed.push({ taskId: accepted.body.task_id, modelId, modelUrl, downloadUrl });
     });
   }
 
@@ -114,16 +114,17 @@ void describe('HTTP contract end to end (inflate engine)', () => {
   });
 
   void it('serves nothing else under /static: not other names, not folders, no traversal', async () => {
-    const { taskId } = completed[0];
+    const { taskId, modelId } = completed[0];
     const paths = [
       '/static/',
       '/static',
-      `/static/${taskId}.gltf`,
-      `/static/${taskId.toUpperCase()}.glb`,
-      `/static/${taskId}`,
+      `/static/${modelId}.gltf`,
+      `/static/${modelId.toUpperCase()}.glb`,
+      `/static/${modelId}`,
+      `/static/${taskId}.glb`,
       '/static/..%2f..%2fpackage.json',
       '/static/%2e%2e%2fpackage.json',
-      `/static/..%2fstatic%2f${taskId}.glb`,
+      `/static/..%2fstatic%2f${modelId}.glb`,
       '/static/.work',
       '/static/6f0c2a4e-8d1b-4c6e-9a7f-2b5d8e1c4a90.glb',
     ];
@@ -140,7 +141,7 @@ void describe('HTTP contract end to end (inflate engine)', () => {
     const viaProxy = await getJson(`${api.url}/api/tasks/${completed[0].taskId}`, {
       headers: { 'X-Forwarded-Proto': 'https', 'X-Forwarded-Host': 'kiln.example.com' },
     });
-    assert.equal(viaProxy.body['model_url'], `https://kiln.example.com/static/${completed[0].taskId}.glb`);
+    assert.equal(viaProxy.body['model_url'], `https://kiln.example.com/static/${completed[0].modelId}.glb`);
   });
 
   void it('health, config, docs, unknown routes and the missing web build', async () => {

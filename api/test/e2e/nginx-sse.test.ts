@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type ApiProcess, startApi } from '../support/api-process';
 import { clearKilnKeys, tempDir } from '../support/env';
-import { sample, upload } from '../support/http-client';
+import { modelIdIn, sample, upload } from '../support/http-client';
 import { type NginxProcess, startNginx } from '../support/nginx';
 import {
   type TimedSseRead,
@@ -109,7 +109,9 @@ void describe('SSE through nginx (default buffering, gzip on)', () => {
     assert.equal(events.at(-1)?.event, 'completed', JSON.stringify(proxied.records.slice(-3)));
     assert.ok(proxied.endedByServer, 'the stream ends after the terminal event');
     // nginx forwards Host and X-Forwarded-Proto from loopback (trusted): URLs name the proxy.
-    assert.equal(events.at(-1)?.data['model_url'], `${stack.nginx().url}/static/${taskId}.glb`);
+    const modelUrl = String(events.at(-1)?.data['model_url']);
+    const modelId = modelIdIn(modelUrl, String(events.at(-1)?.data['download_url']), taskId);
+    assert.equal(modelUrl, `${stack.nginx().url}/static/${modelId}.glb`);
     const progress = events.filter((e) => e.event === 'processing' && typeof e.data['progress'] === 'number');
     assert.ok(progress.length >= 3, `progress events: ${progress.length}`);
     // Spread over the run, not flushed at its end: the first progress arrives seconds before the last.

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { type ApiProcess, useApi } from '../support/api-process';
-import { sample } from '../support/http-client';
+import { modelIdIn, sample } from '../support/http-client';
 import { imageForm, readTimedSse, sendRaw, timedEvents } from '../support/raw-http';
 
 /** What a client behind (or pretending to be) a proxy sends with every request. */
@@ -58,8 +58,8 @@ async function handedOut(api: ApiProcess, headers: Record<string, string>): Prom
 function assertBase(out: HandedOut, base: string): void {
   assert.equal(out.statusUrl, `${base}/api/status/${out.taskId}`);
   for (const data of [out.sseCompleted, out.task]) {
-    assert.equal(data['model_url'], `${base}/static/${out.taskId}.glb`);
-    assert.equal(data['download_url'], `${base}/static/${out.taskId}.source.glb`);
+    const modelId = modelIdIn(String(data['model_url']), String(data['download_url']), out.taskId);
+    assert.equal(data['model_url'], `${base}/static/${modelId}.glb`);
   }
   assert.match(
     out.waitModelUrl,

@@ -120,7 +120,9 @@ void describe('queue, SSE and task lifecycle end to end (simulate engine)', () =
     }>(api.url, sample(PNG), { query: '?wait=true' });
     assert.equal(response.status, 200);
     assert.equal(response.body.success, true);
-    assert.equal(response.body.model_url, `${api.url}/static/${response.body.task_id}.glb`);
+    // Named by the model's own id, never by the task's (issue 19).
+    assert.match(response.body.model_url, new RegExp(`^${api.url}/static/[0-9a-f-]{36}\\.glb$`));
+    assert.ok(!response.body.model_url.includes(response.body.task_id));
     assert.ok(response.body.generation_time > 0);
     assert.deepEqual(Object.keys(response.body).sort(), [
       'generation_time',

@@ -19,10 +19,10 @@ const MODEL_HEADERS = [
 
 interface Health {
   queue: { capacity: number };
-  workers: { id: string; state: string; role: string; task_id: string | null }[];
+  workers: { id: string; state: string; role: string }[];
 }
 
-/** Runs one task through `api` to its end; returns its model and download URLs. */
+/** Runs one task through `api` to its end; returns its id and its model and download URLs. */
 async function runTask(api: ApiProcess): Promise<{ taskId: string; urls: string[] }> {
   const accepted = await upload<{ task_id: string }>(api.url, sample(PNG));
   assert.equal(accepted.status, 202, JSON.stringify(accepted.body));
@@ -131,7 +131,9 @@ void describe('scale-out: processes on one Redis', () => {
     }
     for (const { taskId, urls } of tasks) {
       for (const url of urls) {
-        assert.match(url, new RegExp(`/static/${taskId}(\\.source)?\\.glb$`));
+        // Named by the model's own id (a UUID v4), never by its task's (issue 19).
+        assert.match(url, /\/static\/[0-9a-f-]{36}(\.source)?\.glb$/);
+        assert.ok(!url.includes(taskId), url);
         const answers = await Promise.all([a, b].map((api) => fetch(via(url, api))));
         const bodies = await Promise.all(answers.map(async (r) => Buffer.from(await r.arrayBuffer())));
         for (const answer of answers) assert.equal(answer.status, 200, url);
@@ -173,7 +175,12 @@ void describe('scale-out: processes on one Redis', () => {
       },
     });
     const { taskId, urls } = await runTask(api);
-    assert.deepEqual(urls, [`${publicUrl}/models/${taskId}.glb`, `${publicUrl}/models/${taskId}.source.glb`]);
+    const modelId = /\/models\/([0-9a-f-]{36})\.glb$/.exec(urls[0])?.[1];
+    assert.ok(modelId !== undefined && modelId !== taskId, urls[0]);
+    assert.deepEqual(urls, [
+      `${publicUrl}/models/${modelId}.glb`,
+      `${publicUrl}/models/${modelId}.source.glb`,
+    ]);
     for (const url of urls) {
       const direct = await fetch(url);
       assert.equal(direct.status, 200, url);

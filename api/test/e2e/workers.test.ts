@@ -15,7 +15,6 @@ interface WorkerView {
   pid: number;
   role: string;
   state: string;
-  task_id: string | null;
   gpu: string | null;
   sidecar_pid: number | null;
 }
@@ -27,6 +26,21 @@ interface Health {
 
 const health = async (api: ApiProcess): Promise<Health> =>
   (await getJson<Health>(`${api.url}/api/health`)).body;
+
+/** The operator's token of the api-only process: GET /api/admin/health names each worker's task. */
+const ADMIN_TOKEN = 'workers-admin-token-0123456789';
+
+interface AdminHealth extends Omit<Health, 'workers'> {
+  workers: (WorkerView & { task_id: string | null })[];
+}
+
+/** GET /api/admin/health: the public health, each worker with the task it runs (issue 19). */
+const adminHealth = async (api: ApiProcess): Promise<AdminHealth> =>
+  (
+    await getJson<AdminHealth>(`${api.url}/api/admin/health`, {
+      headers: { Authorization: `Bearer ${ADMIN_TOKEN}` },
+    })
+  ).body;
 
 /** A worker-only process is ready once `api` lists it idle. */
 const listedIdleBy =
@@ -70,7 +84,11 @@ void describe('workers on one Redis', () => {
       STORAGE_URL: 's3://kiln-workers/models',
       ...moto.env(),
     };
-    const api = await startApi({ ...dirs('api'), env: { ...env, KILN_ROLE: 'api' }, waitReady: false });
+    const api = await startApi({
+      ...dirs('api'),
+      env: { ...env, KILN_ROLE: 'api', ADMIN_TOKEN },
+      waitReady: false,
+    });
     running.push(api);
     assert.equal((await getJson(`${api.url}/api/health`)).status, 503, 'no worker yet: degraded');
     const workers: ApiProcess[] = [];
@@ -99,9 +117,17 @@ void describe('workers on one Redis', () => {
     const streams = accepted.map((id) => followToEnd(api.url, id, 120_000));
 
     const busy = await waitFor('three jobs running at once', async () => {
-      const now = (await health(api)).workers.filter((w) => w.state === 'busy');
+      const now = (await adminHealth(api)).workers.filter((w) => w.state === 'busy');
       return now.length === 3 ? now : undefined;
     });
+    assert.deepEqual(
+      busy.map((w) => w.task_id).filter((id) => id !== null && accepted.includes(id)).length,
+      3,
+      'the admin health names the task each busy worker runs',
+    );
+    const publicHealth = await fetch(`${api.url}/api/health`).then((r) => r.text());
+    assert.ok((JSON.parse(publicHealth) as Health).workers.every((w) => !('task_id' in w)));
+    for (const id of accepted) assert.ok(!publicHealth.includes(id), 'the public health names no task');
     // A worker dies mid-job: its task runs again, once, on another worker.
     const victim = workers.find((w) => w.child.pid === busy[0].pid);
     assert.ok(victim);

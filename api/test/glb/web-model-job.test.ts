@@ -34,11 +34,14 @@ void describe('web model stage in the generation job', () => {
   let events: TaskEventsService;
   let engineOutput: Uint8Array = new Uint8Array();
 
+  /** Runs one task to its end; `id` names its model files (its model id, never its task id). */
   const runTask = async (): Promise<{ id: string; record: TaskRecord }> => {
-    const id = await admission.admit();
-    await lifecycle.create(id, Buffer.from('png bytes'));
-    const state = await events.waitForTerminal(id);
+    const taskId = await admission.admit();
+    await lifecycle.create(taskId, Buffer.from('png bytes'));
+    const state = await events.waitForTerminal(taskId);
     assert.ok(state);
+    const id = state.record.model_id;
+    assert.ok(id !== undefined && id !== taskId, 'files named by a model id of their own');
     return { id, record: state.record };
   };
 

@@ -42,12 +42,15 @@ void describe('generation queue (real Redis + Bull, fake inference)', () => {
     unsubscribe();
     assert.equal(record.status, 'completed');
     assert.equal(record.progress, 100);
-    assert.equal(record.model_path, `/static/${id}.glb`);
-    assert.equal(record.download_path, `/static/${id}.source.glb`);
+    // Files named by the task's model id, a UUID of their own (issue 19).
+    const modelId = String(record.model_id);
+    assert.notEqual(modelId, id);
+    assert.equal(record.model_path, `/static/${modelId}.glb`);
+    assert.equal(record.download_path, `/static/${modelId}.source.glb`);
     assert.equal(record.engine, 'fake');
     assert.ok(typeof record.generation_time === 'number');
-    const web = await readFile(join(dir.path, `${id}.glb`));
-    const source = await readFile(join(dir.path, `${id}.source.glb`));
+    const web = await readFile(join(dir.path, `${modelId}.glb`));
+    const source = await readFile(join(dir.path, `${modelId}.source.glb`));
     assert.deepEqual(web, Buffer.concat([Buffer.from('web:'), source]), 'the optimiser made {uuid}.glb');
     assert.ok(!(await readdir(dir.path)).some((n) => n.endsWith('.partial')), 'no temporary file left');
     assert.ok(seen.includes('completed:100'));

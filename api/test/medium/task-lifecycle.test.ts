@@ -16,7 +16,7 @@ import { TaskEventsService } from '../../src/tasks/events/task-events.service';
 import { TaskLifecycle } from '../../src/tasks/lifecycle/task-lifecycle.service';
 import { type TaskEvent, reduceTask, transitionOf } from '../../src/tasks/lifecycle/task-transitions';
 import { GENERATION_QUEUE } from '../../src/tasks/queue/job-names';
-import type { TaskRecord, TaskStatus } from '../../src/tasks/state/task-snapshot';
+import { type TaskRecord, type TaskStatus, modelIdOf } from '../../src/tasks/state/task-snapshot';
 import { TaskStore } from '../../src/tasks/state/task-store.service';
 import { TasksModule } from '../../src/tasks/tasks.module';
 import { TEST_REDIS_URL, clearKilnKeys, tempDir, waitFor } from '../support/env';
@@ -121,8 +121,15 @@ void describe('task lifecycle: every event from every status (real Redis, real B
     if (status === 'completed' || status === 'failed') {
       await redis.client.del(bull.toKey('active'), `${bull.toKey('')}${id}:lock`);
     }
-    writeFileSync(storage.sourcePath(id), 'glb');
+    writeFileSync(await modelFile(id), 'glb');
     return id;
+  }
+
+  /** The local source model file of a task: named by its model id (issue 19), never by its task id. */
+  async function modelFile(id: string): Promise<string> {
+    const record = (await tasks.get(id))?.record;
+    assert.ok(record);
+    return storage.sourcePath(modelIdOf(record));
   }
 
   /** A second task waiting behind, whose position shows whether the positions were refreshed. */
@@ -176,7 +183,7 @@ void describe('task lifecycle: every event from every status (real Redis, real B
         const modelsRemoved = applied
           ? row.effects.removeModels
           : row.effects.removeModelsIfRefused && status !== 'completed';
-        assert.equal(existsSync(storage.sourcePath(id)), !modelsRemoved, 'model files');
+        assert.equal(existsSync(await modelFile(id)), !modelsRemoved, 'model files');
         const refreshed = applied && row.effects.refreshPositions;
         if (refreshed) {
           await waitFor('the positions refreshed', async () =>
@@ -233,6 +240,25 @@ void describe('task lifecycle: every event from every status (real Redis, real B
     assert.equal(await admission.held(), 0);
     assert.match(token, /^[A-Za-z0-9_-]{43}$/, 'a task of its own, with its own token');
     assert.equal((await tasks.get(id))?.record.status, 'completed');
+  });
+
+  void it('model ids: each task gets a random one of its own; a task stored before them has its files (named by its id) removed all the same', async () => {
+    const [a, b] = [await taskIn('processing'), await taskIn('processing')];
+    const [ma, mb] = await Promise.all([a, b].map(async (id) => (await tasks.get(id))?.record.model_id));
+    assert.match(String(ma), /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    assert.ok(ma !== mb && ma !== a && mb !== b, 'random, not the task id');
+    // An old-style record: no model_id, its files named by its task id.
+    const key = RedisKeys.task(b);
+    const { model_id: _m, ...old } = JSON.parse(
+      String(await redis.client.hget(key, 'snapshot')),
+    ) as TaskRecord;
+    await redis.client.hset(key, 'snapshot', JSON.stringify(old));
+    writeFileSync(storage.sourcePath(b), 'glb');
+    for (const id of [a, b]) assert.ok((await lifecycle.apply(id, EVENTS.fail)).applied);
+    assert.deepEqual(
+      [existsSync(storage.sourcePath(String(ma))), existsSync(storage.sourcePath(b))],
+      [false, false],
+    );
   });
 
   void it('release: a slot no task was made of goes back', async () => {

@@ -103,6 +103,7 @@ void describe('web model after the GPU job (WEB_MODEL_OVERLAP)', () => {
     ids.push(first);
     const unsubscribe = h.events.subscribe(first, (e) => order.push(`first:${e.record.status}`));
     await h.create(first, Buffer.from('png bytes'));
+    const firstModel = String((await h.tasks.get(first))?.record.model_id);
     const second = await h.admission.admit();
     ids.push(second);
     await h.create(second, Buffer.from('png bytes'));
@@ -116,7 +117,7 @@ void describe('web model after the GPU job (WEB_MODEL_OVERLAP)', () => {
       'processing',
       'not completed before its web model',
     );
-    assert.equal(existsSync(join(dir.path, `${first}.glb`)), false);
+    assert.equal(existsSync(join(dir.path, `${firstModel}.glb`)), false);
     optimizer.release();
     assert.equal((await h.finalOf(first)).status, 'completed');
     assert.equal((await h.finalOf(second)).status, 'completed');
@@ -126,16 +127,18 @@ void describe('web model after the GPU job (WEB_MODEL_OVERLAP)', () => {
       order.indexOf('sidecar:1') < order.indexOf('first:completed'),
       `second sidecar start before first completed: ${order.join(', ')}`,
     );
-    const web = await readFile(join(dir.path, `${first}.glb`));
+    const web = await readFile(join(dir.path, `${firstModel}.glb`));
     assert.equal(web.subarray(0, 4).toString(), 'web:', 'completed names a web model that exists');
     assert.equal(await h.bull.getJob(first), null);
   });
 
   void it('a task cancelled while its web model is made ends cancelled, with no files left', async () => {
     const id = await submit();
+    const model = String((await h.tasks.get(id))?.record.model_id);
     await waitFor('its optimisation', () =>
       Promise.resolve(optimizer.started.length === 1 ? true : undefined),
     );
+    assert.ok(existsSync(join(dir.path, `${model}.source.glb`)), 'its source, named by its model id');
     await h.cancel(id);
     optimizer.release();
     const record = await h.finalOf(id);
@@ -143,7 +146,7 @@ void describe('web model after the GPU job (WEB_MODEL_OVERLAP)', () => {
     assert.equal(record.cancelled, true);
     await waitFor('its files to go', () =>
       Promise.resolve(
-        !existsSync(join(dir.path, `${id}.source.glb`)) && !existsSync(join(dir.path, `${id}.glb`))
+        !existsSync(join(dir.path, `${model}.source.glb`)) && !existsSync(join(dir.path, `${model}.glb`))
           ? true
           : undefined,
       ),

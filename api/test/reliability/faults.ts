@@ -320,9 +320,8 @@ async function diskFills(recorder: Recorder): Promise<void> {
           [end?.status, end?.http_status, end?.error, end?.error_code],
           ['failed', 500, ErrorMessage.internal, 'internal_error'],
         );
-        for (const name of [`${id}.glb`, `${id}.source.glb`]) {
-          assert.equal((await fetch(`${store.api.url}/static/${name}`)).status, 404, `${name} is not served`);
-        }
+        // A failed task names no model (its files are named by a model id it never shows): the store's
+        // listing below is what proves nothing partial is served.
         const left = readdirSync(mount.path).filter((f) => f !== 'filler.bin' && f !== FOLDER_MARKER);
         assert.deepEqual(left, [], 'nothing partial left in the store');
         rmSync(filler);

@@ -1,5 +1,5 @@
 import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { basename, join, relative } from 'node:path';
 import Bull from 'bull';
 import { Redis } from 'ioredis';
 import { RedisKeys } from '../../src/redis/redis-keys';
@@ -128,15 +128,16 @@ function filesUnder(root: string): string[] {
 
 /**
  * Files left behind: in TMPDIR anything; in the model store anything that is not one of the two
- * names of a task in `completed` (other tasks must leave nothing there) or the folder's marker.
+ * names of a model in `completedModels` (the model ids of the completed tasks: other tasks must
+ * leave nothing there) or the folder's marker.
  */
-export function strayFiles(suite: SuiteApi, completed: ReadonlySet<string>): string[] {
+export function strayFiles(suite: SuiteApi, completedModels: ReadonlySet<string>): string[] {
   const stray = filesUnder(suite.tmpDir).map((f) => `tmp/${f}`);
   for (const file of filesUnder(suite.staticDir)) {
     // The folder's identity marker (LocalModelStore): written once at start, meant to stay.
     if (file === FOLDER_MARKER) continue;
     const match = MODEL_NAME.exec(file);
-    if (!match || !completed.has(match[1])) stray.push(`static/${file}`);
+    if (!match || !completedModels.has(match[1])) stray.push(`static/${file}`);
   }
   return stray;
 }
@@ -157,6 +158,8 @@ export class Recorder {
   readonly report: CategoryReport;
   readonly admitted = new Set<string>();
   readonly completed = new Set<string>();
+  /** The model ids (file names) of the completed tasks' models. */
+  readonly completedModels = new Set<string>();
   /** Tasks already seen at their end (a category may settle several times, on several apis). */
   readonly ended = new Set<string>();
 
@@ -222,7 +225,11 @@ export class Recorder {
           ends.set(id, end);
           if (end.status === 'completed') {
             this.completed.add(id);
-            if (suite && !existsSync(join(suite.staticDir, `${id}.glb`))) {
+            // Files are named by the model's id (the model URL's), not the task's.
+            const file = end.model_url === undefined ? undefined : basename(new URL(end.model_url).pathname);
+            const modelId = file === undefined ? undefined : MODEL_NAME.exec(file)?.[1];
+            if (modelId !== undefined) this.completedModels.add(modelId);
+            if (suite && (file === undefined || !existsSync(join(suite.staticDir, file)))) {
               this.report.lostTasks.push(`${id} (completed, no model file)`);
             }
           }
@@ -240,7 +247,7 @@ export class Recorder {
 
   /** Adds the files left in the suite api's folders to the report (after the api stopped: its socket goes with it). */
   checkFiles(suite: SuiteApi): void {
-    this.report.strayFiles.push(...strayFiles(suite, this.completed));
+    this.report.strayFiles.push(...strayFiles(suite, this.completedModels));
   }
 }
 

@@ -45,8 +45,11 @@ export const runStaticFiles: CategoryRun = async (ctx) => {
       path: '/api/generate?wait=true',
     });
     assert.equal(made.status, 200, made.body);
-    const id = String(made.json!['task_id']);
-    recorder.admitted.add(id);
+    const taskId = String(made.json!['task_id']);
+    recorder.admitted.add(taskId);
+    // The files are named by the model's own id (the model URL's), never by the task id (issue 19).
+    const id = /\/([0-9a-f-]{36})\.glb$/.exec(String(made.json!['model_url']))?.[1] ?? '';
+    assert.ok(id !== '' && id !== taskId, String(made.json!['model_url']));
     // Planted in the model folder: a symlink and a plain file with model names, and a secret.
     const secret = 'kiln3d-secret-must-not-be-served';
     writeFileSync(join(suite.dir.path, 'secret.txt'), secret);

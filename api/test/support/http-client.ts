@@ -9,6 +9,23 @@ export interface JsonResponse<T = Record<string, unknown>> {
   body: T;
 }
 
+/**
+ * The model id a completed task's model URL names (`.../{id}.glb`), checking that its download
+ * URL names the same model (`.../{id}.source.glb`) and that the id is a UUID v4 of the model's
+ * own, not the task's (issue 19: files are never named by the task that made them).
+ */
+export function modelIdIn(modelUrl: string, downloadUrl: string, taskId: string): string {
+  const match = /\/([0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12})\.glb$/.exec(
+    modelUrl,
+  );
+  if (match === null) throw new Error(`${modelUrl} names no model id`);
+  const id = match[1];
+  if (id === taskId) throw new Error(`${modelUrl} is named by its task id`);
+  if (downloadUrl !== modelUrl.replace(/\.glb$/, '.source.glb'))
+    throw new Error(`${downloadUrl} is not the source of ${modelUrl}`);
+  return id;
+}
+
 export function sample(name: string): Buffer {
   return readFileSync(join(SAMPLES_DIR, name));
 }

@@ -2,7 +2,7 @@ import { Controller, HttpCode, PipeTransform, Post, Query, UseGuards } from '@ne
 import { ApiAcceptedResponse, ApiBearerAuth, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { ApiError } from '../../common/api-error';
 import { ApiErrorResponses } from '../../common/error-body.dto';
-import { AdminTokenGuard } from './admin-token.guard';
+import { AdminTokenGuard } from '../../access/admin-token.guard';
 import { InferenceRestartAcceptedDto } from './inference-admin.dto';
 import { InferenceAdminService } from './inference-admin.service';
 

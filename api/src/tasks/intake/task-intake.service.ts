@@ -240,10 +240,20 @@ export class TaskIntakeService {
     return reused;
   }
 
-  /** A completed holder whose files are still kept becomes a new completed task; undefined otherwise. */
+  /**
+   * A completed holder whose files are still kept becomes a new completed task; undefined
+   * otherwise. A holder stored before model ids is not reused: its files are named by its maker's
+   * task id, which a reuse would hand to the requester (such tasks expire within 48 h of the
+   * upgrade; until then a repeat of one runs a job of its own).
+   */
   private async reuse(taskId: string, holder: TaskState): Promise<NewTask | undefined> {
     const from = holder.record;
-    if (from.status !== 'completed' || from.model_path === undefined || from.download_path === undefined) {
+    if (
+      from.status !== 'completed' ||
+      from.model_id === undefined ||
+      from.model_path === undefined ||
+      from.download_path === undefined
+    ) {
       return undefined;
     }
     if (!(await this.storage.keepModels([from.model_path, from.download_path]))) return undefined;
@@ -257,6 +267,8 @@ export class TaskIntakeService {
       finished_at: now,
       progress: 100,
       stage: 'export',
+      // The files' own id, never the first maker's task id (issue 19).
+      model_id: from.model_id,
       model_path: from.model_path,
       download_path: from.download_path,
       generation_time: 0,

@@ -5,7 +5,13 @@ import { StorageService } from '../../storage/storage.service';
 import { AdmissionService } from '../admission/admission.service';
 import { RunningJobsService } from '../jobs/running-jobs.service';
 import { TaskQueueService } from '../queue/task-queue.service';
-import type { TaskOptionsRecord, TaskRecord, TaskState, TaskStatus } from '../state/task-snapshot';
+import {
+  modelIdOf,
+  type TaskOptionsRecord,
+  type TaskRecord,
+  type TaskState,
+  type TaskStatus,
+} from '../state/task-snapshot';
 import { TaskStore } from '../state/task-store.service';
 import { RepeatRegistry } from '../repeats/repeat-registry';
 import { QueuePositionsService } from './queue-positions.service';
@@ -140,7 +146,9 @@ export class TaskLifecycle implements OnModuleInit, OnModuleDestroy {
       ? row.effects.removeModels
       : row.effects.removeModelsIfRefused && status !== 'completed';
     if (removeModels) {
-      await this.storage.removeModels(taskId);
+      // Files are named by the task's model id (an expired task's, unknown: the old name, its id).
+      const record = (await this.tasks.get(taskId))?.record;
+      await this.storage.removeModels(modelIdOf(record ?? { task_id: taskId }));
     }
     // Instant-repeat keys exist for completed jobs only (RepeatRegistry): written now, not at upload.
     if (applied && event.type === 'complete') await this.repeats.remember(taskId);

@@ -27,7 +27,7 @@ import {
 } from '../queue/job-names';
 import { TaskLifecycle } from '../lifecycle/task-lifecycle.service';
 import { PreviewStore } from '../state/preview-store.service';
-import type { TaskOptionsRecord } from '../state/task-snapshot';
+import { modelIdOf, type TaskOptionsRecord } from '../state/task-snapshot';
 import { TaskStore } from '../state/task-store.service';
 import { mapInferenceError } from './inference-error-mapping';
 import { PreviewPublisher } from './preview-publisher';
@@ -108,10 +108,11 @@ export class TaskRunner {
     try {
       const current = await this.tasks.get(taskId);
       if (!current || current.record.status !== 'processing') return 'skipped';
-      const result = await this.generate(taskId, current.record.options, progress, preview, signal);
+      const modelId = modelIdOf(current.record);
+      const result = await this.generate(taskId, modelId, current.record.options, progress, preview, signal);
       await Promise.all([progress.flushed(), preview.flushed()]);
       // In the store before the hand-off: another worker may make the web model (publishWebModel).
-      await this.storage.publishSource(taskId);
+      await this.storage.publishSource(modelId);
       const payload: WebModelPayload = {
         taskId,
         startedAt,
@@ -132,9 +133,10 @@ export class TaskRunner {
     }
   }
 
-  /** The sidecar's part: the task's stored image in, the source GLB received at its storage path. */
+  /** The sidecar's part: the task's stored image in, the source GLB received at its model's storage path. */
   private async generate(
     taskId: string,
+    modelId: string,
     options: TaskOptionsRecord | undefined,
     progress: ProgressPublisher,
     preview: PreviewPublisher,
@@ -152,7 +154,7 @@ export class TaskRunner {
         {
           taskId,
           image,
-          modelPath: this.storage.sourcePath(taskId),
+          modelPath: this.storage.sourcePath(modelId),
           ...jobOptions(options),
           timeoutS: this.config.jobTimeoutS,
         },
@@ -200,8 +202,9 @@ export class TaskRunner {
     try {
       const current = await this.tasks.get(taskId);
       if (current?.record.status !== 'processing') return 'skipped';
-      await this.storage.publishWebModel(taskId);
-      return await this.complete(taskId, startedAt, payload);
+      const modelId = modelIdOf(current.record);
+      await this.storage.publishWebModel(modelId);
+      return await this.complete(taskId, modelId, startedAt, payload);
     } catch (error) {
       try {
         return await this.fail(taskId, startedAt, error);
@@ -215,14 +218,15 @@ export class TaskRunner {
   /** processing -> completed with the model's URLs and figures; a task cancelled meanwhile loses its files. */
   private async complete(
     taskId: string,
+    modelId: string,
     startedAt: number,
     result: Pick<InferenceResult, 'engine' | 'triangles' | 'bytes' | 'ignored'>,
   ): Promise<JobStatus> {
     const seconds = (this.clock.now() - startedAt) / 1000;
     const done = await this.lifecycle.apply(taskId, {
       type: 'complete',
-      modelPath: this.storage.modelPath(webModelName(taskId)),
-      downloadPath: this.storage.modelPath(sourceModelName(taskId)),
+      modelPath: this.storage.modelPath(webModelName(modelId)),
+      downloadPath: this.storage.modelPath(sourceModelName(modelId)),
       generationTime: seconds,
       engine: result.engine,
       triangles: result.triangles,

@@ -56,6 +56,12 @@ export interface TaskRecord {
   stage?: string;
   started_at?: string;
   finished_at?: string;
+  /**
+   * The id its model files are named by (storage/model-names.ts: "{model_id}.glb"), a random UUID
+   * v4 given at creation; a repeat that reuses a kept model copies it. Never shown (no view lists
+   * it): the model URLs carry it. Absent in a task stored before model ids: modelIdOf.
+   */
+  model_id?: string;
   model_path?: string;
   download_path?: string;
   /** completed: seconds from start of processing to the model being served. */
@@ -78,10 +84,20 @@ export interface TaskRecord {
   ignored_options?: string[];
   /**
    * completed: an instant repeat, answered with the model of task `reused_from` (no job ran).
-   * Kept for the repeat chain only: no view shows it (it would name another person's task).
+   * Kept for the logs and the repeat chain only: no view shows either (issue 19: `reused_from`
+   * would name another person's task, and `reused` would tell a requester that someone else
+   * uploaded the same picture).
    */
   reused?: boolean;
   reused_from?: string;
+}
+
+/**
+ * The id a task's model files are named by: its model_id, or for a task stored before model ids
+ * (kept 48 h, so only across an upgrade) its task id, which named its files then.
+ */
+export function modelIdOf(record: Pick<TaskRecord, 'task_id' | 'model_id'>): string {
+  return record.model_id ?? record.task_id;
 }
 
 /** A field set to null is removed from the stored record. */
@@ -91,7 +107,10 @@ export type TaskPatch = { [K in keyof TaskRecord]?: TaskRecord[K] | null };
 export type TaskFiguresPatch = Omit<TaskPatch, 'status'>;
 
 /** What clients get: the record with model_url/download_url absolute. */
-export type TaskView = Omit<TaskRecord, 'model_path' | 'download_path' | 'preview'> & {
+export type TaskView = Omit<
+  TaskRecord,
+  'model_id' | 'model_path' | 'download_path' | 'preview' | 'reused' | 'reused_from'
+> & {
   model_url?: string;
   download_url?: string;
   preview?: TaskPreviewView;
@@ -125,7 +144,6 @@ const VIEW_ORDER: readonly (keyof TaskView)[] = [
   'triangles',
   'options',
   'ignored_options',
-  'reused',
   'preview',
   'created_at',
   'started_at',

@@ -5,7 +5,7 @@ import { RedisKeys } from '../../redis/redis-keys';
 import { RedisService } from '../../redis/redis.service';
 import type { DurationEstimates } from '../options/job-durations';
 import { REFRESH_POSITIONS_LUA, UPDATE_TASK_LUA } from './task-store.lua';
-import { isTaskId } from '../../storage/model-names';
+import { isTaskId, newModelId } from '../../storage/model-names';
 import type {
   TaskFiguresPatch,
   TaskOptionsRecord,
@@ -48,10 +48,11 @@ export class TaskStore {
   }
 
   /**
-   * Creates a queued task (event id 1) with its options and the hash of its task token
-   * (lifecycle/task-token.ts; kept beside the snapshot, never in it), and keeps its normalised
-   * image beside it. repeatKeys: the request's instant-repeat keys (RepeatRegistry), kept in the
-   * task's hash (never in its snapshot) until it completes; none when repeats are off.
+   * Creates a queued task (event id 1) with its options, a new model id (the name its model files
+   * will have: newModelId) and the hash of its task token (lifecycle/task-token.ts; kept beside
+   * the snapshot, never in it), and keeps its normalised image beside it. repeatKeys: the
+   * request's instant-repeat keys (RepeatRegistry), kept in the task's hash (never in its
+   * snapshot) until it completes; none when repeats are off.
    */
   async create(
     taskId: string,
@@ -66,6 +67,7 @@ export class TaskStore {
       status: 'queued',
       created_at: now,
       updated_at: now,
+      model_id: newModelId(),
       ...(options ? { options } : {}),
     };
     return this.store(record, tokenHash, image, repeatKeys);

@@ -155,6 +155,26 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/admin/health': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Health with the running task of each worker (operators)
+     * @description The body of GET /api/health, each worker with its task_id (busy: the task it runs; else null).
+     */
+    get: operations['AdminHealthController_health'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/config': {
     parameters: {
       query?: never;
@@ -434,8 +454,6 @@ export interface components {
       options?: components['schemas']['TaskOptionsDto'];
       /** @description completed: options the engine has no setting for (inflate and simulate: all of them) */
       ignored_options?: string[];
-      /** @description completed: true for an instant repeat (same picture, engine and options as a model still kept): no job ran */
-      reused?: boolean;
     };
     HealthRedisDto: {
       up: boolean;
@@ -515,11 +533,6 @@ export interface components {
       seen_at: string;
       /** @enum {string} */
       state: 'idle' | 'busy' | 'starting' | 'down';
-      /**
-       * Format: uuid
-       * @description busy: the task it runs
-       */
-      task_id: string | null;
       /** @example trellis2 */
       engine: string;
       /** @example cuda */
@@ -547,8 +560,62 @@ export interface components {
        * @enum {string}
        */
       role: 'all' | 'api' | 'worker';
-      /** @description every live worker on this Redis (heartbeat within 10 s): state idle, busy (task_id), starting or down; gpu is its CUDA_VISIBLE_DEVICES */
+      /** @description every live worker on this Redis (heartbeat within 10 s): state idle, busy, starting or down; gpu is its CUDA_VISIBLE_DEVICES. No task ids (GET /api/admin/health names them) */
       workers: components['schemas']['HealthWorkerDto'][];
+    };
+    AdminWorkerDto: {
+      /**
+       * Format: uuid
+       * @description the process id on this Redis
+       */
+      id: string;
+      /** @example gpu-box-1 */
+      host: string;
+      /** @example 4242 */
+      pid: number;
+      /** @enum {string} */
+      role: 'all' | 'api' | 'worker';
+      /**
+       * Format: date-time
+       * @description its latest heartbeat
+       */
+      seen_at: string;
+      /** @enum {string} */
+      state: 'idle' | 'busy' | 'starting' | 'down';
+      /** @example trellis2 */
+      engine: string;
+      /** @example cuda */
+      device: string;
+      /**
+       * @description its CUDA_VISIBLE_DEVICES (one GPU per worker); null when not pinned
+       * @example 1
+       */
+      gpu: string | null;
+      /** @description the pid of its sidecar (on its host); null when it runs none (INFERENCE_URL) or none is up */
+      sidecar_pid: number | null;
+      /**
+       * Format: uuid
+       * @description busy: the task it runs
+       */
+      task_id: string | null;
+    };
+    AdminHealthDto: {
+      /**
+       * @description degraded = redis or inference down/failed (503)
+       * @enum {string}
+       */
+      status: 'ok' | 'degraded';
+      redis: components['schemas']['HealthRedisDto'];
+      inference: components['schemas']['HealthInferenceDto'];
+      /** @description null while Redis cannot be read */
+      queue: components['schemas']['HealthQueueDto'] | null;
+      /**
+       * @description this process's KILN_ROLE
+       * @enum {string}
+       */
+      role: 'all' | 'api' | 'worker';
+      /** @description every live worker on this Redis (heartbeat within 10 s): state idle, busy (task_id), starting or down; gpu is its CUDA_VISIBLE_DEVICES */
+      workers: components['schemas']['AdminWorkerDto'][];
     };
     PublicConfigDto: {
       /**
@@ -1257,6 +1324,64 @@ export interface operations {
       };
     };
   };
+  AdminHealthController_health: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description As GET /api/health (200 ok) */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['AdminHealthDto'];
+        };
+      };
+      /** @description `unauthorized` (`Unauthorized`): access control on (`API_KEYS`, `CF_ACCESS_*`) and no valid API key or Access token; an admin route without the right `ADMIN_TOKEN`; `/metrics` without `METRICS_TOKEN` when it is set */
+      401: {
+        headers: {
+          /** @description a Bearer challenge: realm="kiln3d" while API keys are on, "kiln3d-admin" on the admin route, "kiln3d-metrics" on /metrics */
+          'WWW-Authenticate'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBodyDto'];
+        };
+      };
+      /** @description `not_found` (`Not found`): no such route or model file (`/static/` serves two names per task); the admin routes while `ADMIN_TOKEN` is unset */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBodyDto'];
+        };
+      };
+      /** @description `internal_error` (`Internal error`): anything else (logged with its stack) */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBodyDto'];
+        };
+      };
+      /** @description As GET /api/health (503 degraded) */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['AdminHealthDto'];
+        };
+      };
+    };
+  };
   ConfigController_get: {
     parameters: {
       query?: never;
@@ -1370,4 +1495,16 @@ export const healthDtoStatusValues: ReadonlyArray<
 > = ['ok', 'degraded'];
 export const healthDtoRoleValues: ReadonlyArray<
   FlattenedDeepRequired<components>['schemas']['HealthDto']['role']
+> = ['all', 'api', 'worker'];
+export const adminWorkerDtoRoleValues: ReadonlyArray<
+  FlattenedDeepRequired<components>['schemas']['AdminWorkerDto']['role']
+> = ['all', 'api', 'worker'];
+export const adminWorkerDtoStateValues: ReadonlyArray<
+  FlattenedDeepRequired<components>['schemas']['AdminWorkerDto']['state']
+> = ['idle', 'busy', 'starting', 'down'];
+export const adminHealthDtoStatusValues: ReadonlyArray<
+  FlattenedDeepRequired<components>['schemas']['AdminHealthDto']['status']
+> = ['ok', 'degraded'];
+export const adminHealthDtoRoleValues: ReadonlyArray<
+  FlattenedDeepRequired<components>['schemas']['AdminHealthDto']['role']
 > = ['all', 'api', 'worker'];

@@ -1,8 +1,8 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import type { Request } from 'express';
-import { ApiError } from '../../common/api-error';
-import { APP_CONFIG, type AppConfig } from '../../config/app-config';
+import { ApiError } from '../common/api-error';
+import { APP_CONFIG, type AppConfig } from '../config/app-config';
 
 /** True when a bearer token equals the expected one; hashing first makes the comparison constant-time whatever the lengths. */
 export function tokenMatches(given: string, expected: string): boolean {
