@@ -4,7 +4,7 @@ import { Redis } from 'ioredis';
 import { RedisKeys } from '../../src/redis/redis-keys';
 import { TEST_REDIS_URL } from '../support/env';
 import { type MadeTask, cancelTask, postPicture, sample } from '../support/http-client';
-import { useSecurityApi } from './support';
+import { attackVolume, useSecurityApi } from './support';
 
 /** The instant-repeat keys in the test Redis (`kiln:repeat:*`). */
 async function repeatKeys(): Promise<string[]> {
@@ -24,10 +24,10 @@ async function repeatKeys(): Promise<string[]> {
 void describe('security: repeat keys (INSTANT_REPEATS=on, no sidecar)', () => {
   const api = useSecurityApi('repeat-keys', { INSTANT_REPEATS: 'on' });
 
-  void it('attack: 12 distinct uploads (a new seed each), cancelled -> no kiln:repeat key is left, not one per upload', async () => {
+  void it('attack: distinct uploads (a new seed each: 12, 40 in the full profile), cancelled -> no kiln:repeat key is left, not one per upload', async () => {
     const png = sample('typical_misc_lantern.png');
     const made: MadeTask[] = [];
-    for (let seed = 1; seed <= 12; seed++) {
+    for (let seed = 1; seed <= attackVolume(12, 40); seed++) {
       const reply = await postPicture(api().url, png, { seed: String(seed) });
       assert.equal(reply.status, 202, await reply.clone().text());
       made.push((await reply.json()) as MadeTask);
