@@ -382,6 +382,30 @@ function steps(times) {
   ];
 }
 
+/**
+ * What the selected steps need installed, side by side: in a lone clone these are minutes of
+ * downloads and unpacking (npm ci, three Python environments, Debian packages) that do not depend
+ * on one another. The apt installs stay one after another (dpkg takes a lock). Waits for every
+ * install to end before it reports the first failure, so none is left running.
+ */
+async function installAll(has) {
+  const apt = async () => {
+    if (has('e2e', 'bench', 'security', 'security-full')) await ensureChromium();
+    if (has('api-tests')) await ensureNginx();
+    if (has('api-tests')) await ensureDockerCompose();
+  };
+  const results = await Promise.allSettled([
+    ensureNodeModules(),
+    ensurePython(),
+    apt(),
+    has('api-tests', 'bench') ? ensureMoto() : null,
+    // Both reliability profiles run schemathesis (the quick one a short pass over every route).
+    has('reliability', 'reliability-full') ? ensureSchemathesis() : null,
+  ]);
+  const failed = results.find((r) => r.status === 'rejected');
+  if (failed) throw failed.reason;
+}
+
 /** Ends the run's private redis-server (set once it runs). */
 let stopRedis = () => Promise.resolve();
 
@@ -405,14 +429,7 @@ async function main() {
   const has = (...ids) => selected.some((s) => ids.includes(s.id));
 
   checkNode();
-  await ensureNodeModules();
-  await ensurePython();
-  if (has('e2e', 'bench', 'security', 'security-full')) await ensureChromium();
-  if (has('api-tests')) await ensureNginx();
-  if (has('api-tests')) await ensureDockerCompose();
-  if (has('api-tests', 'bench')) await ensureMoto();
-  // Both reliability profiles run schemathesis (the quick one a short pass over every route).
-  if (has('reliability', 'reliability-full')) await ensureSchemathesis();
+  await installAll(has);
   const redis = selected.some((s) => s.redis) ? await testRedis() : null;
   stopRedis = () => redis?.stop();
   if (redis) log(`Redis for the suites: ${redis.description}`);

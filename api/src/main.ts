@@ -1,14 +1,7 @@
 import 'reflect-metadata';
-import { Logger } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { AppModule } from './app.module';
-import { configureApp } from './app-setup';
 import { ConfigError, loadConfig, servesHttp, type AppConfig } from './config/app-config';
-import { applyServerLimits } from './common/http-server-limits';
-import { createAppLogger } from './common/logging/winston-logger';
 import { ModelStoreUnavailableError } from './storage/model-store';
-import { GpuWorkerSupervisor, followSupervisor, gpuWorkerPlans } from './tasks/workers/gpu-workers';
 
 /** Longest a graceful stop may take: the running job's wind-down (15 s) plus the sidecar's stop. */
 const SHUTDOWN_LIMIT_S = 30;
@@ -36,6 +29,18 @@ async function bootstrap(): Promise<void> {
     }
     throw error;
   }
+  // The framework and the app's modules load only now, once the configuration is valid: a bad
+  // variable is reported in a tenth of the CPU time (0.07 instead of 0.9 s here), and every test
+  // that provokes one skips parsing them. One after another: Node 20 cannot require() an ES
+  // module (Nest's) while a parallel import() of it is still loading.
+  const { Logger } = await import('@nestjs/common');
+  const { NestFactory } = await import('@nestjs/core');
+  const { AppModule } = await import('./app.module.js');
+  const { configureApp } = await import('./app-setup.js');
+  const { createAppLogger } = await import('./common/logging/winston-logger.js');
+  const { applyServerLimits } = await import('./common/http-server-limits.js');
+  const { GpuWorkerSupervisor, followSupervisor, gpuWorkerPlans } =
+    await import('./tasks/workers/gpu-workers.js');
   if (config.gpus.length > 0) {
     // KILN_GPUS: this process's sidecar takes the first GPU; the others get a worker each (below).
     process.env.CUDA_VISIBLE_DEVICES = config.gpus[0];

@@ -3,6 +3,7 @@ import { type Document, type ILogger, NodeIO } from '@gltf-transform/core';
 import { ALL_EXTENSIONS } from '@gltf-transform/extensions';
 import { dedup, meshopt, prune, textureCompress, weld } from '@gltf-transform/functions';
 import sharp from 'sharp';
+import { DEFAULT_OPTIMISE_OPTIONS, type GlbOptimiseOptions } from './glb-optimise-options';
 
 /**
  * The web model's recipe (docs/design.md: "meshopt geometry, WebP textures"), as plain functions so the
@@ -11,14 +12,7 @@ import sharp from 'sharp';
  * WebP only, no PNG/JPEG fallback: every browser the web app supports (three.js r187 needs
  * WebGL 2) decodes WebP, and a fallback image would cost the bytes this stage exists to save.
  */
-export interface GlbOptimiseOptions {
-  /** Longest texture side after resizing (never enlarged). */
-  maxTextureSize: number;
-  /** WebP quality, 1-100. */
-  webpQuality: number;
-}
-
-export const DEFAULT_OPTIMISE_OPTIONS: GlbOptimiseOptions = { maxTextureSize: 2048, webpQuality: 80 };
+export { DEFAULT_OPTIMISE_OPTIONS, type GlbOptimiseOptions } from './glb-optimise-options';
 
 export interface GlbValidation {
   errors: number;

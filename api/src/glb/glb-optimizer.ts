@@ -3,7 +3,8 @@
 import 'sharp';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { DEFAULT_OPTIMISE_OPTIONS, type GlbOptimiseOptions } from './glb-optimize';
+// Not './glb-optimize': that loads gltf-transform, which only the worker thread needs.
+import { DEFAULT_OPTIMISE_OPTIONS, type GlbOptimiseOptions } from './glb-optimise-options';
 import type { OptimiseJob, OptimiseMessage } from './glb-optimize.worker';
 
 export interface GlbOptimisationStats {

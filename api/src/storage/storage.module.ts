@@ -4,13 +4,19 @@ import { GlbOptimizer, WorkerGlbOptimizer } from '../glb/glb-optimizer';
 import { LocalModelStore } from './local-model-store';
 import { ModelDeliveryService } from './model-delivery.service';
 import { ModelStore } from './model-store';
-import { S3ModelStore } from './s3-model-store';
 import { StaticController } from './static.controller';
 import { StorageService } from './storage.service';
 
-/** The one place that chooses the store: STORAGE_URL s3://… is a bucket, anything else the STATIC_DIR folder. */
-export function createModelStore(config: AppConfig): ModelStore {
-  if (config.storage.kind === 's3') return new S3ModelStore(config.storage, config.staticDir);
+/**
+ * The one place that chooses the store: STORAGE_URL s3://… is a bucket, anything else the
+ * STATIC_DIR folder. The S3 client (@aws-sdk/client-s3, a megabyte of code) loads only for a
+ * bucket, so an api on the folder, every test's included, does not parse it at start.
+ */
+export async function createModelStore(config: AppConfig): Promise<ModelStore> {
+  if (config.storage.kind === 's3') {
+    const { S3ModelStore } = await import('./s3-model-store.js');
+    return new S3ModelStore(config.storage, config.staticDir);
+  }
   return new LocalModelStore(config.staticDir);
 }
 

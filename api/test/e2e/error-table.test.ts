@@ -341,12 +341,6 @@ void describe('error table, end to end (simulate engine)', () => {
     });
   });
 
-  void it('500 GPU out of memory when the engine runs out of memory (after its retry)', async () => {
-    const result = await waitFailure('oom', { KILN_SIMULATE_FAULT: 'oom' });
-    assert.equal(result.status, 500);
-    assert.deepEqual(result.body, { success: false, error: 'GPU out of memory', code: 'gpu_out_of_memory' });
-  });
-
   void it('500 Internal error for an engine failure, logged with its stack', async () => {
     const result = await waitFailure('internal', { KILN_SIMULATE_FAULT: 'internal' });
     assert.equal(result.status, 500);
@@ -355,11 +349,34 @@ void describe('error table, end to end (simulate engine)', () => {
     assert.match(result.taskLog, /\n\s+at /, 'a stack trace is in the log');
   });
 
-  void it('the failed task snapshot carries the HTTP status, message and code (SSE and JSON)', async () => {
-    const api = await startApi({ ...dirs('sse-fail'), env: { KILN_SIMULATE_FAULT: 'oom' } });
-    try {
-      const accepted = await upload<Accepted>(api.url, sample(PNG));
-      const events = await followToEnd(api.url, accepted.body.task_id);
+  // One api with the engine's out-of-memory fault serves both of its tests (one start, not two).
+  void describe('the engine out of memory (KILN_SIMULATE_FAULT=oom)', () => {
+    let started: ApiProcess | undefined;
+    const api = (): ApiProcess => {
+      assert.ok(started, 'the api started');
+      return started;
+    };
+    before(async () => {
+      started = await startApi({ ...dirs('oom'), env: { KILN_SIMULATE_FAULT: 'oom' } });
+    });
+    after(async () => {
+      await started?.stop();
+      await clearKilnKeys();
+    });
+
+    void it('500 GPU out of memory when the engine runs out of memory (after its retry)', async () => {
+      const response = await upload<{ task_id?: string }>(api().url, sample(PNG), { query: '?wait=true' });
+      assert.equal(response.status, 500);
+      assert.deepEqual(response.body, {
+        success: false,
+        error: 'GPU out of memory',
+        code: 'gpu_out_of_memory',
+      });
+    });
+
+    void it('the failed task snapshot carries the HTTP status, message and code (SSE and JSON)', async () => {
+      const accepted = await upload<Accepted>(api().url, sample(PNG));
+      const events = await followToEnd(api().url, accepted.body.task_id);
       const last = events[events.length - 1];
       assert.equal(last.event, 'failed');
       assert.equal(last.data['status'], 'failed');
@@ -372,15 +389,12 @@ void describe('error table, end to end (simulate engine)', () => {
         'error_code',
         'http_status',
       ]);
-      const json = await getJson(`${api.url}/api/tasks/${accepted.body.task_id}`);
+      const json = await getJson(`${api().url}/api/tasks/${accepted.body.task_id}`);
       assert.deepEqual(
         [json.body['status'], json.body['error'], json.body['error_code'], json.body['http_status']],
         ['failed', 'GPU out of memory', 'gpu_out_of_memory', 500],
       );
-    } finally {
-      await api.stop();
-      await clearKilnKeys();
-    }
+    });
   });
 
   void it('every code of the table is asserted over HTTP by an end-to-end test (its status and message are the table row)', () => {
