@@ -141,8 +141,11 @@ void describe(
         const report = await gltfErrors(new Uint8Array(await response.arrayBuffer()));
         assert.equal(report.count, 0, report.first.join('\n'));
       }
+      // Files are named by the model's own id (issue 19), the one its URL names.
+      const modelId = /\/static\/([0-9a-f-]{36})\.glb$/.exec(data.model_url)?.[1];
+      assert.ok(modelId, data.model_url);
       const here = readdirSync(staticDir.path).filter((name) => name.endsWith('.glb'));
-      assert.deepEqual(here.sort(), [`${taskId}.glb`, `${taskId}.source.glb`]);
+      assert.deepEqual(here.sort(), [`${modelId}.glb`, `${modelId}.source.glb`]);
       // The sidecar's view of the same path: still its own empty tmpfs; its job folder is gone.
       assert.deepEqual(readdirSync(`/proc/${sidecar!.child.pid!}/root${staticDir.path}`), []);
       assert.deepEqual(readdirSync(sidecarTmp.path), []);

@@ -494,9 +494,10 @@ export const runUploads: CategoryRun = async (ctx: SuiteContext) => {
 };
 
 /**
- * With every queue slot taken, a refusal the api can judge before admission (too small, nothing
- * to model, not a picture) still gets its own answer, not 503; a good picture gets 503 +
- * Retry-After. The fillers are cancelled afterwards.
+ * With every queue slot taken, a refusal the api can judge from the picture's header (too small,
+ * not a picture) still gets its own answer, not 503; a good picture, and one with nothing to
+ * model (judged only by decoding it, which a full queue no longer pays for: issue 19, the order
+ * of checks in docs/design.md), get 503 + Retry-After. The fillers are cancelled afterwards.
  */
 async function refusalsWhileFull(recorder: Recorder, api: ApiProcess): Promise<void> {
   const fillers: string[] = [];
@@ -518,16 +519,16 @@ async function refusalsWhileFull(recorder: Recorder, api: ApiProcess): Promise<v
     {
       name: 'queue full: nothing to model (white)',
       parts: one(() => solid(256, 256, [255, 255, 255]).png().toBuffer()),
-      status: 422,
-      error: ErrorMessage.noObject,
-      code: 'no_object',
+      status: 503,
+      error: ErrorMessage.busy,
+      code: 'server_busy',
     },
     {
       name: 'queue full: nothing to model (fully transparent)',
       parts: one(() => solid(256, 256, RED, 0).png().toBuffer()),
-      status: 422,
-      error: ErrorMessage.noObject,
-      code: 'no_object',
+      status: 503,
+      error: ErrorMessage.busy,
+      code: 'server_busy',
     },
     {
       name: 'queue full: too small',
