@@ -7,9 +7,10 @@
  * Played against the real api process with a real simulate sidecar, over real HTTP.
  */
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
-import { useApi } from '../support/api-process';
-import { sleep } from '../support/env';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { type ApiProcess, startApi, useApi } from '../support/api-process';
+import { clearKilnKeys, sleep, tempDir } from '../support/env';
 import { getJson, readSse, sample } from '../support/http-client';
 import { imageForm, sendRaw } from '../support/raw-http';
 
@@ -169,4 +170,98 @@ void describe('security: a stranger repeats a picture whose job is unfinished (I
       assert.equal(after.slotsHeld, 0, 'the slot went back');
     });
   }
+});
+
+/**
+ * The same across api processes on one Redis (docs/scale-out.md): the maker's job runs on a
+ * process with the sidecar, the stranger talks to an api-only one (KILN_ROLE=api) sharing its
+ * model folder. Job events reach the follower through Redis pub/sub; the last cancel, made on the
+ * api-only process, aborts the job where it runs.
+ */
+void describe('security: a follower on another api process (one Redis)', () => {
+  const dir = tempDir('security-followers-scale');
+  const staticDir = join(dir.path, 'static');
+  const env = { SIMULATE_SECONDS: String(SIMULATE_SECONDS), INSTANT_REPEATS: 'on', MAX_QUEUE: '20' };
+  let worker: ApiProcess;
+  let apiOnly: ApiProcess;
+
+  before(async () => {
+    await clearKilnKeys();
+    worker = await startApi({ staticDir, logDir: join(dir.path, 'worker-logs'), env });
+    apiOnly = await startApi({
+      staticDir,
+      logDir: join(dir.path, 'api-logs'),
+      env: { ...env, KILN_ROLE: 'api' },
+      waitReady: false,
+    });
+  });
+  after(async () => {
+    await Promise.all([worker?.stop(), apiOnly?.stop()]);
+    await clearKilnKeys();
+    dir.remove();
+  });
+
+  async function send(api: ApiProcess, seed: string, address: string): Promise<Made> {
+    const form = await imageForm(sample('typical_creature_elephant.png'), 'elephant.png', { seed });
+    const reply = await sendRaw(`${api.url}/api/generate`, {
+      method: 'POST',
+      headers: { 'Content-Type': form.contentType },
+      body: form.body,
+      localAddress: address,
+    });
+    assert.equal(reply.status, 202, reply.body);
+    return JSON.parse(reply.body) as Made;
+  }
+
+  const cancel = (api: ApiProcess, made: Made, address: string) =>
+    sendRaw(`${api.url}/api/tasks/${made.task_id}`, {
+      method: 'DELETE',
+      headers: { 'X-Task-Token': made.task_token },
+      localAddress: address,
+    });
+
+  void it('the stranger on the api-only process follows the job run elsewhere to its model; then both cancel a second job and it stops where it runs', async () => {
+    const maker = await send(worker, '41', MAKER);
+    const stranger = await send(apiOnly, '41', STRANGER);
+    assert.notEqual(stranger.task_id, maker.task_id);
+    const theirs = await readSse(`${apiOnly.url}/api/status/${stranger.task_id}`, { timeoutMs: 60_000 });
+    assert.ok(
+      theirs.events.some((e) => e.event === 'processing'),
+      'the progress of a job on another process',
+    );
+    assert.equal(theirs.events.at(-1)?.event, 'completed', theirs.body);
+    const mine = (await getJson(`${worker.url}/api/tasks/${maker.task_id}`)).body;
+    const path = (url: unknown): string => new URL(String(url)).pathname;
+    assert.equal(path(theirs.events.at(-1)?.data['model_url']), path(mine['model_url']), 'the same model');
+    assert.ok(!theirs.body.includes(maker.task_id), "the stream names the maker's task");
+    const lines = (id: string) =>
+      worker
+        .output()
+        .split('\n')
+        .filter((l) => l.includes(`task ${id}: end after`));
+    assert.equal(lines(maker.task_id).length, 1, 'one job');
+    assert.deepEqual(lines(stranger.task_id), [], 'none of the stranger');
+
+    const second = await send(worker, '42', MAKER);
+    const follower = await send(apiOnly, '42', STRANGER);
+    await sleep(1000);
+    assert.equal((await cancel(worker, second, MAKER)).status, 200);
+    const running = (await getJson(`${apiOnly.url}/api/tasks/${follower.task_id}`)).body;
+    assert.ok(
+      ['queued', 'processing'].includes(String(running['status'])),
+      'the job runs on for the stranger',
+    );
+    assert.equal((await cancel(apiOnly, follower, STRANGER)).status, 200);
+    await sleep((SIMULATE_SECONDS + 2) * 1000);
+    const ends = lines(second.task_id);
+    assert.deepEqual(
+      ends.filter((line) => line.includes(' done: ')),
+      [],
+      'the job ran to completion',
+    );
+    for (const made of [second, follower]) {
+      const task = (await getJson(`${worker.url}/api/tasks/${made.task_id}`)).body;
+      assert.deepEqual([task['status'], task['error_code']], ['failed', 'task_cancelled']);
+    }
+  });
 });
