@@ -14,6 +14,18 @@ export const RedisKeys = {
   preview: (taskId: string) => `${PREFIX}preview:${taskId}`,
   /** Instant repeats: the task holding a request key (tasks/repeats/repeat-registry.ts); RETENTION_HOURS. */
   repeat: (key: string) => `${PREFIX}repeat:${key}`,
+  /**
+   * Set of the task ids following a shared job (docs/design.md, Instant repeats); the job's id is
+   * its first task's id. Exists only once a repeat followed the job; TASK_TTL_S, like a task.
+   */
+  job: (jobId: string) => `${PREFIX}job:${jobId}`,
+  jobPrefix: `${PREFIX}job:`,
+  /**
+   * Instant repeats of unfinished jobs: the job a request key names while it is queued or running
+   * (tasks/repeats/repeat-registry.ts); deleted in the step that ends the job, TASK_TTL_S at most.
+   */
+  repeatLive: (key: string) => `${PREFIX}repeat-live:${key}`,
+  repeatLivePrefix: `${PREFIX}repeat-live:`,
   /** Sorted set of admitted, unfinished task ids (score = admission time, ms). */
   admission: `${PREFIX}admission`,
   /** Hash: admitted task id -> the client key (common/client-address limitKey) that holds its slot. */

@@ -2,8 +2,9 @@
  * End to end: instant repeats through the built api and a real inflate sidecar. A repeat of a
  * completed model answers at once with a completed task naming the same files (no job: the
  * sidecar's job count stays), restarting their retention, as a task of the requester's own (its
- * id and token; nothing names the task it came from); a different option misses; identical requests
- * at once are two tasks of their own, never one person's task handed to another (issue 19).
+ * id and token; nothing names the task it came from); a different option misses; an identical
+ * request while the first is unfinished is a task of its own following the first one's job (one
+ * sidecar job, the same model), never one person's task handed to another (issue 19).
  */
 import assert from 'node:assert/strict';
 import { statSync, utimesSync } from 'node:fs';
@@ -29,8 +30,11 @@ void describe('instant repeats end to end (inflate engine)', () => {
   const api = useApi('e2e-repeats', { env: { INFERENCE_ENGINE: 'inflate', INSTANT_REPEATS: 'on' } });
   const { staticDir } = api;
 
-  void it('identical requests at once are two tasks of their own; a later repeat is completed at once with the same files', async () => {
-    const [a, b] = await Promise.all([post(api, { seed: '5' }), post(api, { seed: '5' })]);
+  void it('an identical request while the first is unfinished is a task of its own on the same job; a later repeat is completed at once with the same files', async () => {
+    // One after the other (the second while the first is queued or running): two uploads whose
+    // repeat checks overlap in time may still make two jobs (docs/design.md, Instant repeats).
+    const a = await post(api, { seed: '5' });
+    const b = await post(api, { seed: '5' });
     assert.notEqual(a['task_id'], b['task_id'], "nobody is handed another person's task");
     assert.notEqual(a['task_token'], b['task_token']);
     for (const made of [a, b]) {
@@ -38,10 +42,12 @@ void describe('instant repeats end to end (inflate engine)', () => {
       assert.equal(events[events.length - 1].event, 'completed');
     }
     const jobs = await jobsDone(api);
-    assert.equal(jobs, 2, 'each ran its own job');
+    assert.equal(jobs, 1, 'one job for both: the second follows the first');
     const models = await Promise.all(
       [a, b].map(async (made) => (await getJson(`${api.url}/api/tasks/${String(made['task_id'])}`)).body),
     );
+    assert.equal(models[1]['model_url'], models[0]['model_url'], 'the same model');
+    assert.ok(!JSON.stringify(models[1]).includes(String(a['task_id'])), 'nothing names the first task');
 
     // Age the files as the retention sweep would see them after a day (named by their model ids).
     const files = models
@@ -105,7 +111,7 @@ void describe('instant repeats while the queue is full (simulate engine, MAX_QUE
 
   const send = (seed: string): Promise<Response> => postPicture(api.url, PNG, { seed });
 
-  void it('a repeat of a kept model is answered; a repeat of a waiting task, like any other request, gets 503', async () => {
+  void it('a repeat of a kept model is answered; a repeat of a waiting task follows its job (no slot), while any other request gets 503', async () => {
     const kept = rememberTask((await (await send('5')).json()) as { task_id: string });
     const events = await followToEnd(api.url, kept.task_id);
     assert.equal(events[events.length - 1].event, 'completed');
@@ -122,12 +128,21 @@ void describe('instant repeats while the queue is full (simulate engine, MAX_QUE
     assert.deepEqual([task['status'], task['generation_time']], ['completed', 0], 'answered at once');
 
     const sameAsWaiting = await send('7');
-    assert.equal(sameAsWaiting.status, 503, "another person's waiting task is never handed out");
-    assert.ok(!(await sameAsWaiting.text()).includes(waiting.task_id));
+    const sameText = await sameAsWaiting.text();
+    assert.equal(sameAsWaiting.status, 202, 'a repeat of an unfinished job needs no slot');
+    assert.ok(!sameText.includes(waiting.task_id), "another person's waiting task is never handed out");
+    const follower = rememberTask(JSON.parse(sameText) as { task_id: string; queue_position: number });
+    const followed = (await getJson(`${api.url}/api/tasks/${follower.task_id}`)).body;
+    const waited = (await getJson(`${api.url}/api/tasks/${waiting.task_id}`)).body;
+    assert.deepEqual(
+      [followed['status'], followed['position'], followed['eta_s']],
+      [waited['status'], waited['position'], waited['eta_s']],
+      "the waiting job's place and ETA",
+    );
 
     const queue = (await getJson(`${api.url}/api/health`)).body['queue'] as Record<string, number>;
     assert.equal(queue['slots_held'], 2, 'the repeats took no slot');
-    for (const id of [waiting.task_id, running.task_id]) {
+    for (const id of [waiting.task_id, follower.task_id, running.task_id]) {
       assert.equal((await cancelTask(api.url, id)).status, 200);
     }
   });

@@ -6,11 +6,11 @@ import { TEST_REDIS_URL } from '../support/env';
 import { type MadeTask, cancelTask, postPicture, sample } from '../support/http-client';
 import { attackVolume, useSecurityApi } from './support';
 
-/** The instant-repeat keys in the test Redis (`kiln:repeat:*`). */
-async function repeatKeys(): Promise<string[]> {
+/** The instant-repeat keys in the test Redis (`kiln:repeat:*`, or the unfinished jobs' `kiln:repeat-live:*`). */
+async function repeatKeys(pattern = RedisKeys.repeat('*')): Promise<string[]> {
   const redis = new Redis(TEST_REDIS_URL);
   try {
-    return await redis.keys(RedisKeys.repeat('*'));
+    return await redis.keys(pattern);
   } finally {
     redis.disconnect();
   }
@@ -18,7 +18,8 @@ async function repeatKeys(): Promise<string[]> {
 
 /**
  * Repeat keys (docs/design.md, HTTP contract): a key names a completed job's kept model, so a
- * stranger's uploads that never complete (cancelled here; the api has no sidecar) mint none. Keys
+ * stranger's uploads that never complete (cancelled here; the api has no sidecar) mint none; the
+ * keys that name an unfinished job (for repeats to follow it) go with the job. Keys
  * of completed jobs and their repeats: e2e/repeats.test.ts (a real engine).
  */
 void describe('security: repeat keys (INSTANT_REPEATS=on, no sidecar)', () => {
@@ -33,7 +34,10 @@ void describe('security: repeat keys (INSTANT_REPEATS=on, no sidecar)', () => {
       made.push((await reply.json()) as MadeTask);
     }
     assert.deepEqual(await repeatKeys(), [], 'none while they wait');
+    // While waiting, each job is named by its two request keys for repeats to follow: bounded by the slots.
+    assert.equal((await repeatKeys(RedisKeys.repeatLive('*'))).length, 2 * made.length);
     for (const task of made) assert.equal((await cancelTask(api().url, task)).status, 200);
     assert.deepEqual(await repeatKeys(), [], 'none once cancelled');
+    assert.deepEqual(await repeatKeys(RedisKeys.repeatLive('*')), [], 'no live key outlives its job');
   });
 });

@@ -127,7 +127,7 @@ void describe('security: a stranger uploads the same picture as someone else (in
     for (const key of ['reused', 'reused_from', 'model_id']) assert.ok(!(key in repeat.snapshot), key);
   });
 
-  void it("attack: a stranger sends the same picture while the maker's task runs -> a task of its own; nothing names the maker's", async () => {
+  void it("attack: a stranger sends the same picture while the maker's task runs -> a task of its own following the job (the same model, named by its model id); nothing names the maker's", async () => {
     const maker = await postPicture(api.url, PNG, { seed: '12' });
     assert.equal(maker.status, 202);
     const makerId = ((await maker.json()) as { task_id: string }).task_id;
@@ -140,7 +140,7 @@ void describe('security: a stranger uploads the same picture as someone else (in
     assert.equal(stranger.snapshot['status'], 'completed', JSON.stringify(stranger.snapshot));
     const first = await everythingAbout(api.url, makerId);
     assert.equal(first.snapshot['status'], 'completed');
-    assert.notEqual(stranger.snapshot['model_url'], first.snapshot['model_url'], 'a model of its own');
+    assert.equal(stranger.snapshot['model_url'], first.snapshot['model_url'], "the shared job's model");
     assert.deepEqual(
       [acceptedText, ...stranger.texts].filter((text) => text.includes(makerId)),
       [],

@@ -36,7 +36,7 @@ void describe('security: task ownership', () => {
   });
 
   void it("attack: poll health, metrics and every answer for task ids while others' jobs run, and cancel each one found (no token, a made-up one, the stranger's own) -> every cancel 403, every job completes", async () => {
-    // Two tasks of the maker's (the lantern twice: two tasks of their own, issue 19).
+    // Two tasks of the maker's (the lantern twice: two tasks of their own following one job, issue 19).
     const maker = [made((await postPicture(api.url)).body), made((await postPicture(api.url)).body)];
     const own = made((await postPicture(api.url, {}, STRANGER)).body);
     const strangerTokens = [undefined, randomBytes(32).toString('base64url'), own.task_token];

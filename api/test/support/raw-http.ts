@@ -39,13 +39,18 @@ export function sendRaw(
   });
 }
 
-/** A multipart/form-data body with one file in field "image", as fetch would send it. */
+/**
+ * A multipart/form-data body with one file in field "image" and the given text fields (the
+ * generation options), as fetch would send it.
+ */
 export async function imageForm(
   bytes: Buffer,
   filename: string,
+  fields: Record<string, string> = {},
 ): Promise<{ body: Buffer; contentType: string }> {
   const form = new FormData();
   form.append('image', new Blob([new Uint8Array(bytes)]), filename);
+  for (const [name, value] of Object.entries(fields)) form.append(name, value);
   const encoded = new Request('http://form.invalid/', { method: 'POST', body: form });
   return {
     body: Buffer.from(await encoded.arrayBuffer()),

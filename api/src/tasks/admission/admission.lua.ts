@@ -41,12 +41,14 @@ return 1
 /**
  * Reconciles the slots admitted more than the grace period ago (score <= cutoff):
  * - a slot whose task is finished or gone (an api that died between reserving and storing the
- *   task) is dropped;
+ *   task) is dropped, unless tasks still follow its job (`kiln:job:{id}`: the first task was
+ *   cancelled, the job runs on for repeats that follow it);
  * - a task still `queued`, unchanged since the cutoff (updated_at, an ISO string, so compared as
  *   text) and with no Bull job (its job id is the task id) is orphaned: an api died between
  *   storing it and adding its job, or between a shutdown's removal of its job and the re-add.
  *   Its id is returned for the caller to enqueue again; its slot is kept.
- * KEYS: admission. ARGV: task key prefix, cutoff score (ms), cutoff ISO string, Bull job key prefix.
+ * KEYS: admission. ARGV: task key prefix, cutoff score (ms), cutoff ISO string, Bull job key
+ * prefix, shared job key prefix.
  * Returns { dropped count, orphaned task id... }.
  */
 export const RECONCILE_SLOTS_LUA = `
@@ -54,7 +56,7 @@ local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[2])
 local result = { 0 }
 for _, id in ipairs(ids) do
   local status = redis.call('HGET', ARGV[1] .. id, 'status')
-  if (not status) or status == 'completed' or status == 'failed' then
+  if ((not status) or status == 'completed' or status == 'failed') and redis.call('SCARD', ARGV[5] .. id) == 0 then
     redis.call('ZREM', KEYS[1], id)
     result[1] = result[1] + 1
   elseif status == 'queued' and redis.call('EXISTS', ARGV[4] .. id) == 0 then

@@ -143,6 +143,7 @@ export class AdmissionService {
       cutoff,
       new Date(cutoff).toISOString(),
       jobKeyPrefix,
+      RedisKeys.jobPrefix,
     )) as [number, ...string[]];
     const [dropped, ...orphaned] = result;
     return { dropped: Number(dropped), orphaned };

@@ -141,9 +141,15 @@ export class TaskIntakeService {
     return this.answer(made, wait, baseUrl);
   }
 
-  /** Whether a kept model may answer this very upload (its upload key names a task): worth a decode while full. */
+  /**
+   * Whether a kept model or an unfinished job may answer this very upload (its upload key names a
+   * task or a job): worth a decode while full.
+   */
   private async mayRepeat(uploadKey: string): Promise<boolean> {
-    return this.config.instantRepeats && (await this.repeats.holderOf(uploadKey)) !== null;
+    if (!this.config.instantRepeats) return false;
+    return (
+      (await this.repeats.holderOf(uploadKey)) !== null || (await this.repeats.liveJobOf(uploadKey)) !== null
+    );
   }
 
   /** 202 with the task's URLs and token, or with wait the finished model (waitForModel). */
@@ -168,8 +174,10 @@ export class TaskIntakeService {
    * Instant repeats (RepeatRegistry): the same picture, engine and options as a model still kept
    * answer with a new task of the requester's own (its own id and token) that is completed at once
    * and names the same files (their retention restarts); its slot goes back and no job is added.
-   * Otherwise, a repeat of a task still unfinished included, the task is enqueued: an unfinished
-   * task is its maker's, never handed to another requester (issue 19: no takeover, no leak).
+   * A repeat of a job still unfinished gets a new task of its own that follows that job
+   * (followLive): the job's figures, events and model, its own id, token and cancel; never the
+   * first maker's task (issue 19: no takeover, no leak) and never a second job on the GPU.
+   * Otherwise the task is enqueued.
    */
   private async repeatOrEnqueue(
     taskId: string,
@@ -184,8 +192,28 @@ export class TaskIntakeService {
     const holder = holderId === null ? undefined : await this.tasks.get(holderId);
     const repeat = holder ? await this.answerFromHolder(taskId, key, holder) : undefined;
     if (repeat) return repeat;
-    // Its keys are written when it completes (RepeatRegistry.remember): none for a job that never does.
+    const followed = await this.followLive(taskId, [key, uploadKey]);
+    if (followed) return followed;
+    // Its keys name its job while it is unfinished and its task once it completes (RepeatRegistry).
     return this.lifecycle.create(taskId, png, options, [key, uploadKey]);
+  }
+
+  /**
+   * A repeat of an unfinished job (a request key names it: RepeatRegistry.liveJobOf) becomes task
+   * `taskId` of the requester's own following that job (TaskLifecycle.follow: its own id and token,
+   * the job's figures, events and model; no job, no slot); undefined when no key names a job still
+   * unfinished.
+   */
+  private async followLive(taskId: string, keys: readonly string[]): Promise<NewTask | undefined> {
+    for (const key of keys) {
+      const jobId = key === '' ? null : await this.repeats.liveJobOf(key);
+      const followed = jobId === null ? undefined : await this.lifecycle.follow(taskId, jobId);
+      if (followed) {
+        this.logger.log(`task=${taskId} follows an unfinished job with the same request (no job of its own)`);
+        return followed;
+      }
+    }
+    return undefined;
   }
 
   /**
@@ -215,7 +243,9 @@ export class TaskIntakeService {
     const key = RepeatRegistry.keyOf(png, engine, options);
     const holderId = await this.repeats.holderOf(key);
     const holder = holderId === null ? undefined : await this.tasks.get(holderId);
-    const repeat = holder ? await this.answerFromHolder(taskId, key, holder) : undefined;
+    const repeat =
+      (holder ? await this.answerFromHolder(taskId, key, holder) : undefined) ??
+      (await this.followLive(taskId, [key, RepeatRegistry.uploadKeyOf(file.buffer, engine, options)]));
     if (!repeat) throw refusal;
     return this.answer(repeat, wait, baseUrl);
   }

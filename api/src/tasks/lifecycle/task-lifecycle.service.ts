@@ -16,7 +16,7 @@ import { TaskStore } from '../state/task-store.service';
 import { RepeatRegistry } from '../repeats/repeat-registry';
 import { QueuePositionsService } from './queue-positions.service';
 import { newTaskToken, tokenMatches } from './task-token';
-import { type TaskEvent, transitionOf } from './task-transitions';
+import { FOLLOW, type TaskEvent, transitionOf } from './task-transitions';
 
 /** How often leaked queue slots and orphaned tasks are looked for (reconcile). */
 const RECONCILE_EVERY_MS = 60_000;
@@ -35,6 +35,11 @@ export interface TransitionOutcome {
   seq: number;
   /** The task's status after the call; undefined when it does not exist (expired). */
   status: TaskStatus | undefined;
+  /**
+   * A `cancel` (ownTaskOnly) that ended its job: the job's id (its Bull job is to be removed or
+   * aborted); undefined when the job runs on for the tasks following it, or for any other event.
+   */
+  endedJob?: string | undefined;
 }
 
 /**
@@ -135,34 +140,77 @@ export class TaskLifecycle implements OnModuleInit, OnModuleDestroy {
   }
 
   /**
-   * Applies `event` to the task if its status allows it (task-transitions.ts), with the row's
-   * effects (model files removed even when refused, where the row says so and the task is not completed).
+   * (admitted) -> follow (task-transitions.ts FOLLOW): an instant repeat of the unfinished job
+   * `jobId` becomes task `taskId` of its own (own token) following it, with a copy of the job's
+   * current record; the slot admitted for it goes back (a follower takes no GPU time and holds no
+   * slot: docs/design.md, Instant repeats). Undefined when the job is finished or gone (the slot is
+   * kept: the caller makes a job of its own with it).
+   */
+  async follow(taskId: string, jobId: string): Promise<NewTask | undefined> {
+    const { token, hash } = newTaskToken();
+    const state = await this.tasks.follow(taskId, jobId, hash, FOLLOW.joins);
+    if (!state) return undefined;
+    await this.release(taskId);
+    return { state, token };
+  }
+
+  /**
+   * Applies job event `event` to job `taskId` (its first task's id) and every task following it
+   * whose status allows it (task-transitions.ts), with the row's effects on the job (model files
+   * removed even when refused, where the row says so and no task of the job is completed).
    */
   async apply(taskId: string, event: TaskEvent): Promise<TransitionOutcome> {
     const row = transitionOf(event, this.clock.now());
-    const { seq, status } = await this.tasks.transition(taskId, row.from, row.patch, row.effects);
+    let seq: number;
+    let status: TaskStatus | undefined;
+    let endedJob: string | undefined;
+    if (row.effects.ownTaskOnly) {
+      ({ seq, status, endedJob } = await this.tasks.cancel(taskId, row.from, row.patch));
+    } else {
+      ({ seq, status } = await this.tasks.transition(taskId, row.from, row.patch, row.effects));
+      if (seq > 0) endedJob = taskId;
+    }
     const applied = seq > 0;
-    const removeModels = applied
+    // The job's effects: always for a job event that changed a task; for one task's own change
+    // (cancel) only when it was the last task following its job.
+    const jobChanged = applied && endedJob !== undefined;
+    const removeModels = jobChanged
       ? row.effects.removeModels
-      : row.effects.removeModelsIfRefused && status !== 'completed';
+      : !applied && row.effects.removeModelsIfRefused && status !== 'completed';
     if (removeModels) {
       // Files are named by the task's model id (an expired task's, unknown: the old name, its id).
       const record = (await this.tasks.get(taskId))?.record;
       await this.storage.removeModels(modelIdOf(record ?? { task_id: taskId }));
     }
     // Instant-repeat keys exist for completed jobs only (RepeatRegistry): written now, not at upload.
-    if (applied && event.type === 'complete') await this.repeats.remember(taskId);
+    if (applied && event.type === 'complete')
+      await this.repeats.remember(taskId, await this.completedMember(taskId));
     // Not awaited: waiting tasks' figures need not hold up a job (refresh never throws).
-    if (applied && row.effects.refreshPositions) void this.positions.refresh();
-    return { applied, seq, status };
+    if (jobChanged && row.effects.refreshPositions) void this.positions.refresh();
+    return { applied, seq, status, endedJob: row.effects.ownTaskOnly ? endedJob : undefined };
+  }
+
+  /**
+   * The task a completed job's repeat keys name: its first task when completed, else a completed
+   * one following it (the first was cancelled), else the job's id.
+   */
+  private async completedMember(jobId: string): Promise<string> {
+    const others = (await this.tasks.membersOf(jobId)).filter((id) => id !== jobId);
+    for (const id of [jobId, ...others]) {
+      if ((await this.tasks.get(id))?.record.status === 'completed') return id;
+    }
+    return jobId;
   }
 
   /**
    * queued | processing -> failed 409 "Task cancelled", for the task's maker only: `token` is the
-   * X-Task-Token header (undefined when absent). A waiting task's job is removed, a running one is
-   * aborted on whichever process runs it (its runner then finds the task finished). Returns the
-   * state to answer with. ApiError 404 for an unknown task, 403 "Task token required" without
-   * the task's token (checked before anything about the task is told), 409 for a finished one.
+   * X-Task-Token header (undefined when absent). The task leaves its job (TaskStore.cancel, one
+   * step); when no task follows the job any more the job ends: its slot and picture go in that
+   * step, then a waiting job is removed from Bull, a running one is aborted on whichever process
+   * runs it (its runner then finds no task to finish), and its files are removed. While others
+   * follow it the job runs on for them. Returns the state to answer with. ApiError 404 for an
+   * unknown task, 403 "Task token required" without the task's token (checked before anything
+   * about the task is told), 409 for a finished one.
    */
   async cancel(taskId: string, token: string | undefined): Promise<TaskState> {
     const state = await this.tasks.require(taskId);
@@ -172,13 +220,18 @@ export class TaskLifecycle implements OnModuleInit, OnModuleDestroy {
     if (state.record.status === 'completed' || state.record.status === 'failed') {
       throw new ApiError(409, ErrorMessage.alreadyFinished);
     }
-    const removed = await this.queue.removeWaitingJob(taskId);
     const outcome = await this.apply(taskId, { type: 'cancel' });
-    if (!removed) await this.jobs.requestAbort(taskId);
     const after = await this.tasks.get(taskId);
     if (!after) throw new ApiError(404, ErrorMessage.taskNotFound);
     if (!outcome.applied && after.record.cancelled !== true)
       throw new ApiError(409, ErrorMessage.alreadyFinished);
+    if (outcome.endedJob === undefined) {
+      this.logger.log(`task ${taskId} cancelled (its job runs on for the tasks following it)`);
+      return after;
+    }
+    // The job's end: after its slot went, so a worker that takes it now finds no task to start.
+    const removed = await this.queue.removeWaitingJob(outcome.endedJob);
+    if (!removed) await this.jobs.requestAbort(outcome.endedJob);
     this.logger.log(`task ${taskId} cancelled (${removed ? 'was waiting' : 'was running'})`);
     return after;
   }

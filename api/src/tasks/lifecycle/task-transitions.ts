@@ -7,9 +7,14 @@ import type { TaskPatch, TaskRecord, TaskStatus } from '../state/task-snapshot';
  *
  *   (admitted) --create--> queued --start--> processing --complete--> completed
  *   (admitted) --reuse---> completed              |  \--fail------------> failed
+ *   (admitted) --follow--> the job's queued | processing (FOLLOW: a repeat joins an unfinished job)
  *   queued | processing --cancel--> failed (409)  |  \--requeue--> queued (a graceful stop)
  *   queued | processing --abandon--> failed (500: Bull gave up, the enqueue failed)
  *
+ * Every event but `cancel` is a job's (docs/design.md, Instant repeats): it goes to every task
+ * following the job, each with its own event id, and its effects are the job's (its slot,
+ * picture, files). `cancel` is one task's (ownTaskOnly): the job's effects follow only when no
+ * task follows the job any more.
  * A crashed api's running task reads `queued` again once its job's lock lapses: the position
  * refresh applies `requeue`'s fields to it (REFRESH_POSITIONS_LUA, given them by the store).
  * Finished (completed, failed) is final: no event leaves it. The same shape as the web's
@@ -58,6 +63,12 @@ export interface TransitionEffects {
   removeModelsIfRefused: boolean;
   /** The waiting tasks' positions and ETAs change (QueuePositionsService.refresh after the change). */
   refreshPositions: boolean;
+  /**
+   * The change is one task's, not its job's (`cancel`): the patch goes to that task alone, which
+   * leaves its job; the effects above (and the removal or abort of the Bull job) happen only when
+   * it was the last task following the job (TaskStore.cancel, in the same step).
+   */
+  ownTaskOnly: boolean;
 }
 
 /** One row of the table: where the event may start from, where it leads, what it writes and does. */
@@ -75,6 +86,26 @@ const FINISHED: TransitionEffects = {
   removeModels: true,
   removeModelsIfRefused: false,
   refreshPositions: true,
+  ownTaskOnly: false,
+};
+
+/**
+ * The `follow` row (TaskLifecycle.follow): a repeat's new task (admitted, its slot given back)
+ * joins an unfinished job (`joins`: the statuses the job's tasks may be in; a finished job is
+ * refused and the repeat gets a job of its own) and gets a copy of the job's current record under
+ * its own id, times and token (TaskStore.follow, one step): no slot, no picture, no Bull job, so
+ * none of the effects. From then on it gets every job event; its cancel is its own.
+ */
+export const FOLLOW: { joins: readonly TaskStatus[]; effects: TransitionEffects } = {
+  joins: ['queued', 'processing'],
+  effects: {
+    releaseSlot: false,
+    dropImage: false,
+    removeModels: false,
+    removeModelsIfRefused: false,
+    refreshPositions: false,
+    ownTaskOnly: true,
+  },
 };
 
 /** A running task's fields that a return to the queue clears (also REFRESH_POSITIONS_LUA's reset). */
@@ -106,6 +137,7 @@ export function transitionOf(event: TaskEvent, nowMs: number): Transition {
           removeModels: false,
           removeModelsIfRefused: false,
           refreshPositions: true,
+          ownTaskOnly: false,
         },
       };
     case 'complete':
@@ -155,7 +187,7 @@ export function transitionOf(event: TaskEvent, nowMs: number): Transition {
           position: null,
           eta_s: null,
         },
-        effects: FINISHED,
+        effects: { ...FINISHED, ownTaskOnly: true },
       };
     case 'requeue':
       // The picture stays: the job runs again. Its partial output goes.
@@ -169,6 +201,7 @@ export function transitionOf(event: TaskEvent, nowMs: number): Transition {
           removeModels: true,
           removeModelsIfRefused: true,
           refreshPositions: true,
+          ownTaskOnly: false,
         },
       };
     case 'abandon':

@@ -10,7 +10,8 @@ import { OPTION_FIELDS, type GenerationOptions } from '../options/generation-opt
  * Instant repeats (docs/design.md, HTTP contract): a request's key is the hash of its normalised
  * picture, the engine and the options (keyOf); its upload key the hash of the uploaded bytes, the
  * engine and the options (uploadKeyOf: known before any decoding). `kiln:repeat:{key}` names the
- * task whose kept model answers that key, for as long as a model is kept (RETENTION_HOURS).
+ * task whose kept model answers that key, for as long as a model is kept (RETENTION_HOURS);
+ * `kiln:repeat-live:{key}` the unfinished job a repeat follows (liveJobOf), until the job ends.
  *
  * Keys are written for completed jobs only (remember, when the task completes; hold, when a repeat
  * answered from a kept model takes over the same key): an upload that never completes (refused,
@@ -55,15 +56,26 @@ export class RepeatRegistry {
   }
 
   /**
-   * A task just completed: the keys its intake kept in its hash (REPEAT_KEYS_FIELD, comma-separated)
-   * now name it, for the retention time; the field goes. Nothing for a task stored without keys.
+   * A job just completed: the keys its intake kept in its first task's hash (REPEAT_KEYS_FIELD,
+   * comma-separated) now name `holderId`, a completed task of the job (its first task, or one
+   * following it when the first was cancelled), for the retention time; the field goes. Nothing
+   * for a job stored without keys.
    */
-  async remember(taskId: string): Promise<void> {
-    const taskKey = RedisKeys.task(taskId);
+  async remember(jobId: string, holderId: string = jobId): Promise<void> {
+    const taskKey = RedisKeys.task(jobId);
     const keys = await this.redis.client.hget(taskKey, REPEAT_KEYS_FIELD);
     if (!keys) return;
     const write = this.redis.client.multi();
-    for (const key of keys.split(',')) write.set(RedisKeys.repeat(key), taskId, 'EX', this.ttlS);
+    for (const key of keys.split(',')) write.set(RedisKeys.repeat(key), holderId, 'EX', this.ttlS);
     await write.hdel(taskKey, REPEAT_KEYS_FIELD).exec();
+  }
+
+  /**
+   * The unfinished job a request key names, or null: TaskStore.create writes the key with the
+   * job's task (at most two per queue slot), the step that ends the job deletes it (endJob in
+   * task-store.lua.ts), TASK_TTL_S bounds one a crash left.
+   */
+  async liveJobOf(key: string): Promise<string | null> {
+    return this.redis.client.get(RedisKeys.repeatLive(key));
   }
 }

@@ -64,7 +64,8 @@ export const PROGRESS_INTERVAL_MS = 250;
 export const READY_WAIT_MS = 300_000;
 
 /**
- * Runs one task's job (docs/design.md, Queue): starts it (TaskLifecycle), calls the inference repository with
+ * Runs one job (docs/design.md, Queue; its id is its first task's, and every event goes to each
+ * task following it: Instant repeats): starts it (TaskLifecycle), calls the inference repository with
  * the job limit, turns progress into throttled events, publishes the web model and completes the
  * task, or fails it with the error mapped to the contract's status and message. A job aborted by
  * a graceful shutdown requeues its task and reports `requeued` (GenerationProcessor adds the job
@@ -106,7 +107,8 @@ export class TaskRunner {
     const progress = new ProgressPublisher(taskId, this.tasks, PROGRESS_INTERVAL_MS, () => this.clock.now());
     const preview = new PreviewPublisher(taskId, this.tasks, this.previews, this.logger);
     try {
-      const current = await this.tasks.get(taskId);
+      // The job's record: its first task's, or a follower's when the first was cancelled.
+      const current = await this.tasks.jobState(taskId);
       if (!current || current.record.status !== 'processing') return 'skipped';
       const modelId = modelIdOf(current.record);
       const result = await this.generate(taskId, modelId, current.record.options, progress, preview, signal);
@@ -200,7 +202,7 @@ export class TaskRunner {
   async finish(payload: WebModelPayload): Promise<JobStatus> {
     const { taskId, startedAt } = payload;
     try {
-      const current = await this.tasks.get(taskId);
+      const current = await this.tasks.jobState(taskId);
       if (current?.record.status !== 'processing') return 'skipped';
       const modelId = modelIdOf(current.record);
       await this.storage.publishWebModel(modelId);

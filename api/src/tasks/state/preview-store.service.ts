@@ -13,7 +13,7 @@ export interface StoredPreview {
 }
 
 /**
- * A task's latest voxel preview in Redis (`kiln:preview:{id}`, a hash: coords, stage,
+ * A job's latest voxel preview in Redis (`kiln:preview:{id}`, id: the job's, its first task's id; a hash: coords, stage,
  * resolution, count, rev), kept as long as a task (TASK_TTL_S). Each save replaces the voxels and
  * bumps `rev` in one MULTI, so a reader always gets coordinates and figures of the same preview.
  */
@@ -65,12 +65,13 @@ export class PreviewStore {
   }
 
   /**
-   * GET /api/tasks/{id}/preview: the task's latest preview; ApiError 404 "Task not found" for an
+   * GET /api/tasks/{id}/preview: the latest preview of the task's job (TaskStore.jobOf); ApiError 404 "Task not found" for an
    * unknown task, 404 "No preview yet" for a task with none.
    */
   async require(taskId: string): Promise<StoredPreview> {
     await this.tasks.require(taskId);
-    const preview = await this.get(taskId);
+    // A task following a shared job shows the job's preview (kept under the job's id).
+    const preview = await this.get(await this.tasks.jobOf(taskId));
     if (!preview) throw new ApiError('preview_not_found');
     return preview;
   }

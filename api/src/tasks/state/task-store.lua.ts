@@ -55,16 +55,144 @@ end
 `;
 
 /**
- * KEYS: task, admission, admission clients. ARGV: taskId, patch JSON, ttl s, channel, allowed
- * statuses (comma list), release ('1' or '0'), drop image ('1' or '0'), image key prefix.
- * Returns { seq, status } (merge).
+ * A shared job (docs/design.md, Instant repeats): its id is its first task's id (the Bull job id,
+ * the key of its slot, picture and preview); `kiln:job:{jobId}` is the set of the tasks following
+ * it, which exists only once a repeat has followed it (absent: the job's one task is its id).
+ * members(jobId): the ids its events go to. endJob(jobId): its slot (admission + client entry),
+ * its picture and its live repeat keys (the job's hash field repeat_keys, those still naming it)
+ * go, in the step that ended it; its set stays (as long as a task: it names the completed task a
+ * repeat key is to name). mergeJob: merge() on every member, each with its own event
+ * id and publish; the slot and picture go once, when any member changed. Returns { seq of the
+ * first member changed (0 none, -1 no member exists), status }: the status the change led to,
+ * else 'completed' when a member is completed (its files are kept), else the first member's.
+ * Needs TASK_PREFIX, JOB_PREFIX, LIVE_PREFIX, ADMISSION_KEY, ADMISSION_CLIENTS_KEY, IMAGE_PREFIX.
+ */
+const JOB = `
+local function members(jobId)
+  local ids = redis.call('SMEMBERS', JOB_PREFIX .. jobId)
+  if #ids == 0 then ids = { jobId } end
+  return ids
+end
+local function endJob(jobId)
+  redis.call('ZREM', ADMISSION_KEY, jobId)
+  if ADMISSION_CLIENTS_KEY ~= '' then redis.call('HDEL', ADMISSION_CLIENTS_KEY, jobId) end
+  local keys = redis.call('HGET', TASK_PREFIX .. jobId, 'repeat_keys')
+  if keys then
+    for key in string.gmatch(keys, '[^,]+') do
+      if redis.call('GET', LIVE_PREFIX .. key) == jobId then redis.call('DEL', LIVE_PREFIX .. key) end
+    end
+  end
+end
+local function mergeJob(jobId, patch, ttl, channel, allowed, release, dropImage)
+  local first = -1
+  local changedTo = nil
+  local completed = false
+  local firstStatus = ''
+  for _, id in ipairs(members(jobId)) do
+    local r = merge(TASK_PREFIX .. id, id, patch, ttl, channel, allowed, '0', '0')
+    if r[1] > 0 then
+      if first <= 0 then first = r[1] end
+      changedTo = r[2]
+    elseif r[1] == 0 and first < 0 then
+      first = 0
+    end
+    if r[2] == 'completed' then completed = true end
+    if firstStatus == '' then firstStatus = r[2] end
+  end
+  if changedTo then
+    if release == '1' then endJob(jobId) end
+    if dropImage == '1' then redis.call('DEL', IMAGE_PREFIX .. jobId) end
+    return { first, changedTo }
+  end
+  if completed then return { first, 'completed' } end
+  return { first, firstStatus }
+end
+`;
+
+/**
+ * A job event (TaskLifecycle.apply), applied to the job and every task following it (mergeJob).
+ * KEYS: the job's first task, admission, admission clients. ARGV: jobId, patch JSON, ttl s,
+ * channel, allowed statuses (comma list), release ('1' or '0'), drop image ('1' or '0'), image
+ * key prefix, task key prefix, job key prefix, live repeat key prefix. Returns { seq, status }.
  */
 export const UPDATE_TASK_LUA = `
 local ADMISSION_KEY = KEYS[2]
 local ADMISSION_CLIENTS_KEY = KEYS[3]
 local IMAGE_PREFIX = ARGV[8]
+local TASK_PREFIX = ARGV[9]
+local JOB_PREFIX = ARGV[10]
+local LIVE_PREFIX = ARGV[11]
 ${MERGE}
-return merge(KEYS[1], ARGV[1], cjson.decode(ARGV[2]), tonumber(ARGV[3]), ARGV[4], ARGV[5], ARGV[6], ARGV[7])
+${JOB}
+return mergeJob(ARGV[1], cjson.decode(ARGV[2]), tonumber(ARGV[3]), ARGV[4], ARGV[5], ARGV[6], ARGV[7])
+`;
+
+/**
+ * `cancel` of one task (TaskLifecycle.cancel): the patch goes to that task alone, which leaves its
+ * job's set in the same step; when no task follows the job any more (or the task was its job's
+ * only one) the job ends with it (endJob: slot, picture, live repeat keys) and its id is returned
+ * for the caller to remove its Bull job or abort it and remove its files.
+ * KEYS: task, admission, admission clients. ARGV: taskId, patch JSON, ttl s, channel, allowed
+ * statuses, image key prefix, task key prefix, job key prefix, live repeat key prefix.
+ * Returns { seq, status, the ended job's id or '' }.
+ */
+export const CANCEL_TASK_LUA = `
+local ADMISSION_KEY = KEYS[2]
+local ADMISSION_CLIENTS_KEY = KEYS[3]
+local IMAGE_PREFIX = ARGV[6]
+local TASK_PREFIX = ARGV[7]
+local JOB_PREFIX = ARGV[8]
+local LIVE_PREFIX = ARGV[9]
+${MERGE}
+${JOB}
+local jobId = redis.call('HGET', KEYS[1], 'job') or ARGV[1]
+local r = merge(KEYS[1], ARGV[1], cjson.decode(ARGV[2]), tonumber(ARGV[3]), ARGV[4], ARGV[5], '0', '0')
+if r[1] <= 0 then return { r[1], r[2], '' } end
+local jobKey = JOB_PREFIX .. jobId
+if redis.call('EXISTS', jobKey) == 1 then
+  redis.call('SREM', jobKey, ARGV[1])
+  if redis.call('SCARD', jobKey) > 0 then return { r[1], r[2], '' } end
+end
+endJob(jobId)
+redis.call('DEL', IMAGE_PREFIX .. jobId)
+return { r[1], r[2], jobId }
+`;
+
+/**
+ * `follow` (a repeat's new task joins an unfinished job): stores the task with a copy of the job's
+ * current record (the first member in one of the statuses it may join: status, position, ETA, progress,
+ * stage, preview, model id, options) under its own id, times and token hash, names the job in its
+ * hash (field `job`, never in the snapshot) and adds it to the job's set (made with the job's
+ * first task when the job had none), all in one step. No slot, no picture, no Bull job.
+ * KEYS: the new task. ARGV: its id, jobId, its own fields (JSON: task_id, created_at, updated_at),
+ * its token hash, ttl s, task key prefix, job key prefix, the statuses it may join (comma list:
+ * task-transitions.ts FOLLOW.joins).
+ * Returns 1 when followed, 0 when the job is finished or gone (nothing written).
+ */
+export const FOLLOW_JOB_LUA = `
+local jobKey = ARGV[7] .. ARGV[2]
+local ids = redis.call('SMEMBERS', jobKey)
+local fresh = #ids == 0
+if fresh then ids = { ARGV[2] } end
+local source = nil
+for _, id in ipairs(ids) do
+  local raw = redis.call('HGET', ARGV[6] .. id, 'snapshot')
+  if raw then
+    local snap = cjson.decode(raw)
+    for s in string.gmatch(ARGV[8], '[^,]+') do
+      if snap['status'] == s and not source then source = snap end
+    end
+  end
+end
+if not source then return 0 end
+if fresh then redis.call('SADD', jobKey, ARGV[2]) end
+redis.call('SADD', jobKey, ARGV[1])
+redis.call('EXPIRE', jobKey, tonumber(ARGV[5]))
+for k, v in pairs(cjson.decode(ARGV[3])) do source[k] = v end
+redis.call('HSET', KEYS[1], 'snapshot', cjson.encode(source), 'status', source['status'], 'seq', 1,
+  'token', ARGV[4], 'job', ARGV[2])
+redis.call('EXPIRE', KEYS[1], tonumber(ARGV[5]))
+return 1
 `;
 
 /**
@@ -83,13 +211,17 @@ return merge(KEYS[1], ARGV[1], cjson.decode(ARGV[2]), tonumber(ARGV[3]), ARGV[4]
  * KEYS: Bull wait list, admission, Bull active list, live workers (sorted set, lapse time ms).
  * ARGV: task key prefix, ttl s, channel, expected seconds per quality (JSON object), expected
  * seconds of any job, updated_at ISO string, Bull job key prefix, now (ms), the return-to-queue
- * patch (JSON object).
+ * patch (JSON object), job key prefix. Each job's figures go to every task following it (mergeJob).
  */
 export const REFRESH_POSITIONS_LUA = `
 local ADMISSION_KEY = KEYS[2]
 local ADMISSION_CLIENTS_KEY = ''
 local IMAGE_PREFIX = ''
+local TASK_PREFIX = ARGV[1]
+local JOB_PREFIX = ARGV[10]
+local LIVE_PREFIX = ''
 ${MERGE}
+${JOB}
 local expected = cjson.decode(ARGV[4])
 local anyS = tonumber(ARGV[5])
 local function expectedOf(id)
@@ -121,7 +253,7 @@ for position, id in ipairs(ids) do
   patch['position'] = position
   patch['eta_s'] = math.floor(ahead / workers + 0.5)
   patch['updated_at'] = ARGV[6]
-  if merge(ARGV[1] .. id, id, patch, tonumber(ARGV[2]), ARGV[3], 'queued,processing', '0', '0')[1] > 0 then
+  if mergeJob(id, patch, tonumber(ARGV[2]), ARGV[3], 'queued,processing', '0', '0')[1] > 0 then
     changed = changed + 1
   end
   ahead = ahead + expectedOf(id)

@@ -4,7 +4,7 @@ import { Clock } from '../../common/clock';
 import { RedisKeys } from '../../redis/redis-keys';
 import { RedisService } from '../../redis/redis.service';
 import type { DurationEstimates } from '../options/job-durations';
-import { REFRESH_POSITIONS_LUA, UPDATE_TASK_LUA } from './task-store.lua';
+import { CANCEL_TASK_LUA, FOLLOW_JOB_LUA, REFRESH_POSITIONS_LUA, UPDATE_TASK_LUA } from './task-store.lua';
 import { isTaskId, newModelId } from '../../storage/model-names';
 import type {
   TaskFiguresPatch,
@@ -52,7 +52,8 @@ export class TaskStore {
    * will have: newModelId) and the hash of its task token (lifecycle/task-token.ts; kept beside
    * the snapshot, never in it), and keeps its normalised image beside it. repeatKeys: the
    * request's instant-repeat keys (RepeatRegistry), kept in the task's hash (never in its
-   * snapshot) until it completes; none when repeats are off.
+   * snapshot) until it completes, and naming its job (`kiln:repeat-live:{key}`) until it ends;
+   * none when repeats are off.
    */
   async create(
     taskId: string,
@@ -90,6 +91,10 @@ export class TaskStore {
       .multi()
       .hset(key, 'snapshot', JSON.stringify(record), 'status', record.status, 'seq', 1, 'token', tokenHash);
     if (repeatKeys.length > 0) write.hset(key, REPEAT_KEYS_FIELD, repeatKeys.join(','));
+    // While it is unfinished its keys name its job, for repeats to follow (RepeatRegistry.liveJobOf).
+    for (const repeatKey of repeatKeys) {
+      write.set(RedisKeys.repeatLive(repeatKey), record.task_id, 'EX', TASK_TTL_S);
+    }
     write.expire(key, TASK_TTL_S);
     if (image) write.set(RedisKeys.image(record.task_id), image, 'EX', TASK_TTL_S);
     await write.exec();
@@ -110,12 +115,106 @@ export class TaskStore {
   }
 
   /**
-   * Changes a task's status: TaskLifecycle's one way to do it (tasks/lifecycle/task-transitions.ts
-   * says which change, from which statuses, with which effects). Applies `patch` atomically when
-   * the task is in one of `from` (and unfinished), publishes it, and with `releaseSlot` /
-   * `dropImage` frees its queue slot / deletes its queued picture in the same step.
-   * Returns the new event id (0 when refused or nothing changed, -1 when the task does not exist)
-   * and the task's status after the call (undefined when it does not exist).
+   * The job a task follows (docs/design.md, Instant repeats): the `job` field of its hash, else its
+   * own id (a task that made its job, or one stored before shared jobs).
+   */
+  async jobOf(taskId: string): Promise<string> {
+    return (await this.redis.client.hget(RedisKeys.task(taskId), 'job')) ?? taskId;
+  }
+
+  /** The ids of the tasks following job `jobId` (its set; just the id when no repeat followed it). */
+  async membersOf(jobId: string): Promise<string[]> {
+    const ids = await this.redis.client.smembers(RedisKeys.job(jobId));
+    return ids.length > 0 ? ids : [jobId];
+  }
+
+  /**
+   * The job's record as its runner needs it (options, model id, status): the first task following
+   * it that is unfinished, else its first task's, else the first member found; undefined when none
+   * exists. Every member carries the same options and model id (FOLLOW_JOB_LUA copies them).
+   */
+  async jobState(jobId: string): Promise<TaskState | undefined> {
+    let found: TaskState | undefined;
+    for (const id of await this.membersOf(jobId)) {
+      const state = await this.get(id);
+      if (state && (state.record.status === 'queued' || state.record.status === 'processing')) return state;
+      found ??= state;
+    }
+    return found ?? (await this.get(jobId));
+  }
+
+  /**
+   * `follow`: stores task `taskId` following the unfinished job `jobId` with a copy of its record
+   * under its own id and times (FOLLOW_JOB_LUA: one step) when one of its tasks is in one of `joins`;
+   * undefined when the job is finished or gone.
+   */
+  async follow(
+    taskId: string,
+    jobId: string,
+    tokenHash: string,
+    joins: readonly TaskStatus[],
+  ): Promise<TaskState | undefined> {
+    const now = this.nowIso();
+    const followed = await this.redis.client.eval(
+      FOLLOW_JOB_LUA,
+      1,
+      RedisKeys.task(taskId),
+      taskId,
+      jobId,
+      JSON.stringify({ task_id: taskId, created_at: now, updated_at: now }),
+      tokenHash,
+      TASK_TTL_S,
+      RedisKeys.taskPrefix,
+      RedisKeys.jobPrefix,
+      joins.join(','),
+    );
+    return Number(followed) === 1 ? this.get(taskId) : undefined;
+  }
+
+  /**
+   * `cancel` of one task (CANCEL_TASK_LUA): `patch` applied to it alone when it is in one of `from`,
+   * and it leaves its job; the job ends in the same step (slot, picture, live repeat keys) when no
+   * task follows it any more. Returns the event id (as transition), the status after, and the id of
+   * the job that ended (undefined when it runs on for others or the cancel was refused).
+   */
+  async cancel(
+    taskId: string,
+    from: readonly TaskStatus[],
+    patch: TaskPatch,
+  ): Promise<{ seq: number; status: TaskStatus | undefined; endedJob: string | undefined }> {
+    const [seq, status, endedJob] = (await this.redis.client.eval(
+      CANCEL_TASK_LUA,
+      3,
+      RedisKeys.task(taskId),
+      RedisKeys.admission,
+      RedisKeys.admissionClients,
+      taskId,
+      JSON.stringify({ ...patch, updated_at: this.nowIso() }),
+      TASK_TTL_S,
+      this.redis.channel(RedisKeys.taskEventsChannel),
+      from.join(','),
+      RedisKeys.image(''),
+      RedisKeys.taskPrefix,
+      RedisKeys.jobPrefix,
+      RedisKeys.repeatLivePrefix,
+    )) as [number, string, string];
+    return {
+      seq: Number(seq),
+      status: status === '' ? undefined : (status as TaskStatus),
+      endedJob: endedJob === '' ? undefined : endedJob,
+    };
+  }
+
+  /**
+   * Changes a job's status: TaskLifecycle's one way to do it (tasks/lifecycle/task-transitions.ts
+   * says which change, from which statuses, with which effects). Applies `patch` atomically to
+   * every task following job `taskId` (the job's id is its first task's: a task that no repeat
+   * followed is its job alone) that is in one of `from` (and unfinished), each with its own event
+   * id and publish, and with `releaseSlot` / `dropImage` frees the job's queue slot (and its live
+   * repeat keys) / deletes its queued picture in the same step, when any task changed.
+   * Returns the first new event id (0 when refused or nothing changed, -1 when no task exists)
+   * and the status after the call (undefined when none exists; 'completed' when a refused event
+   * found a completed task).
    */
   async transition(
     taskId: string,
@@ -137,13 +236,16 @@ export class TaskStore {
       effects.releaseSlot ? '1' : '0',
       effects.dropImage ? '1' : '0',
       RedisKeys.image(''),
+      RedisKeys.taskPrefix,
+      RedisKeys.jobPrefix,
+      RedisKeys.repeatLivePrefix,
     )) as [number, string];
     return { seq: Number(seq), status: status === '' ? undefined : (status as TaskStatus) };
   }
 
   /**
-   * Updates a running task's figures (progress, stage, preview: never its status) atomically and
-   * publishes them. Returns the new event id, 0 when nothing changed (the task is not in one of
+   * Updates a running job's figures (progress, stage, preview: never its status) atomically on
+   * every task following it (transition) and publishes them. Returns the new event id, 0 when nothing changed (the task is not in one of
    * `allowed`, is finished, or the patch changes nothing), -1 when the task does not exist.
    */
   async update(taskId: string, patch: TaskFiguresPatch, allowed: readonly TaskStatus[]): Promise<number> {
@@ -179,6 +281,7 @@ export class TaskStore {
       bull.jobPrefix,
       this.clock.now(),
       JSON.stringify(backInQueue),
+      RedisKeys.jobPrefix,
     );
     return Number(result);
   }
