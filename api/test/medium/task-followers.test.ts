@@ -21,7 +21,7 @@ import { PreviewStore } from '../../src/tasks/state/preview-store.service';
 import { type TaskRecord, type TaskStatus, modelIdOf } from '../../src/tasks/state/task-snapshot';
 import { TaskStore } from '../../src/tasks/state/task-store.service';
 import { TasksModule } from '../../src/tasks/tasks.module';
-import { TEST_REDIS_URL, clearKilnKeys, tempDir, waitFor } from '../support/env';
+import { TEST_REDIS_URL, clearKilnKeys, sleep, tempDir, waitFor } from '../support/env';
 
 /** Every job event (all but `cancel`, which is one task's), as the runner and the processors send them. */
 const JOB_EVENTS: Record<Exclude<TaskEvent['type'], 'cancel'>, TaskEvent> = {
@@ -185,6 +185,9 @@ void describe('shared jobs: followers of an unfinished job (real Redis, real Bul
             seen.set(id, mine);
             unsubscribes.push(events.subscribe(id, (event) => mine.push(event.seq)));
           }
+          // A start of a running job within the millisecond of its first start would change
+          // nothing (the same started_at) and be no event at all.
+          await sleep(5);
           const row = transitionOf(JOB_EVENTS[type], Date.now());
 
           const outcome = await lifecycle.apply(jobId, JOB_EVENTS[type]);
@@ -228,6 +231,17 @@ void describe('shared jobs: followers of an unfinished job (real Redis, real Bul
       }
     }
   }
+
+  void it("a follower of a running job starts with its own creation, not the job's earlier start (which would tell that someone sent the picture first)", async () => {
+    const jobId = await jobIn('processing');
+    await sleep(20);
+    const [id] = await followers(jobId, 1);
+    const job = (await tasks.get(jobId))?.record as TaskRecord;
+    const follower = (await tasks.get(id))?.record as TaskRecord;
+    assert.equal(follower.status, 'processing');
+    assert.ok(job.started_at !== undefined && job.started_at < follower.created_at, 'the job started before');
+    assert.equal(follower.started_at, follower.created_at);
+  });
 
   void it('progress, stage and previews of a running job reach each follower as its own event; the preview route of a follower serves the job preview', async () => {
     const jobId = await jobIn('processing');

@@ -161,7 +161,8 @@ return { r[1], r[2], jobId }
 /**
  * `follow` (a repeat's new task joins an unfinished job): stores the task with a copy of the job's
  * current record (the first member in one of the statuses it may join: status, position, ETA, progress,
- * stage, preview, model id, options) under its own id, times and token hash, names the job in its
+ * stage, preview, model id, options) under its own id, times (a running job's start becomes the
+ * task's creation) and token hash, names the job in its
  * hash (field `job`, never in the snapshot) and adds it to the job's set (made with the job's
  * first task when the job had none), all in one step. No slot, no picture, no Bull job.
  * KEYS: the new task. ARGV: its id, jobId, its own fields (JSON: task_id, created_at, updated_at),
@@ -188,7 +189,11 @@ if not source then return 0 end
 if fresh then redis.call('SADD', jobKey, ARGV[2]) end
 redis.call('SADD', jobKey, ARGV[1])
 redis.call('EXPIRE', jobKey, tonumber(ARGV[5]))
-for k, v in pairs(cjson.decode(ARGV[3])) do source[k] = v end
+local own = cjson.decode(ARGV[3])
+for k, v in pairs(own) do source[k] = v end
+-- A running job's start predates this task: it starts with its own creation (a start before it
+-- would tell that someone else sent the picture first).
+if source['started_at'] then source['started_at'] = own['created_at'] end
 redis.call('HSET', KEYS[1], 'snapshot', cjson.encode(source), 'status', source['status'], 'seq', 1,
   'token', ARGV[4], 'job', ARGV[2])
 redis.call('EXPIRE', KEYS[1], tonumber(ARGV[5]))
