@@ -77,7 +77,11 @@ void describe('security: stream floods (SSE_STREAMS_PER_CLIENT=3, SSE_STREAMS_TO
     assert.equal((await hold('127.0.0.3')).status, 200);
     const refused = await hold('127.0.0.4');
     assert.equal(refused.status, 503, refused.body);
-    assert.equal((JSON.parse(refused.body) as { code: string }).code, 'streams_full');
+    assert.deepEqual(JSON.parse(refused.body), {
+      success: false,
+      error: 'Too many open event streams here, retry later',
+      code: 'streams_full',
+    });
     assert.ok(Number(refused.headers['retry-after']) >= 1);
   });
 
