@@ -20,23 +20,10 @@ import { TASK_TOKEN_HEADER } from './lifecycle/task-token';
 import { PreviewStore } from './state/preview-store.service';
 import { toTaskView, type TaskView } from './state/task-snapshot';
 import { TaskStore } from './state/task-store.service';
+import { openSseResponse } from './stream/sse-response';
 import { StreamSlots } from './stream/stream-slots';
 import { TaskStreamService } from './stream/task-stream.service';
 import { TaskViewDto } from './task-view.dto';
-
-/**
- * The event stream's response headers (docs/design.md, GET /api/status/{id}), as Nest's @Sse()
- * sent them: no cache or transformation anywhere, and `X-Accel-Buffering: no` so a buffering
- * proxy (nginx) passes each event on at once.
- */
-const SSE_HEADERS = {
-  'Content-Type': 'text/event-stream',
-  Connection: 'keep-alive',
-  'Cache-Control': 'private, no-cache, no-store, must-revalidate, max-age=0, no-transform',
-  Pragma: 'no-cache',
-  Expires: '0',
-  'X-Accel-Buffering': 'no',
-} as const;
 
 /**
  * The task routes: decorators and one service call each (TaskStreamService, TaskStore, TaskLifecycle).
@@ -59,10 +46,11 @@ export class StatusController {
   ) {}
 
   // A plain GET that writes the event stream itself rather than Nest's @Sse(): one fan-out per
-  // task writes each event's bytes, built once, to every stream (TaskStreamService), where @Sse()
-  // runs an rxjs pipeline and an object-mode Transform per stream and event (docs/performance.md,
-  // issue 24: the most of the api's CPU at 1,000 streams). Refusals and the 404 are thrown before
-  // any byte is written, so the exception filters answer them as for any route.
+  // task writes each event's bytes, built once, to every stream (TaskStreamService, through
+  // openSseResponse), where @Sse() runs an rxjs pipeline and an object-mode Transform per stream
+  // and event (docs/performance.md, issue 24: most of the api's CPU at 1,000 streams). Refusals
+  // and the 404 are thrown before any byte is written, so the exception filters answer them as
+  // for any route.
   @Get('status/:taskId')
   @ApiOperation({
     summary: 'Server-Sent Events of one task',
@@ -119,12 +107,7 @@ export class StatusController {
       answer.cancel();
       return;
     }
-    // No idle timeout on a stream (its heartbeats keep proxies' timers alive), no Nagle delay.
-    req.socket.setKeepAlive(true);
-    req.socket.setNoDelay(true);
-    req.socket.setTimeout(0);
-    res.writeHead(200, SSE_HEADERS);
-    answer.attach(res);
+    answer.attach(openSseResponse(res));
   }
 
   @Get('tasks/:taskId')
