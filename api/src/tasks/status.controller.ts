@@ -1,16 +1,4 @@
-import {
-  Controller,
-  Delete,
-  Get,
-  Headers,
-  Inject,
-  type MessageEvent,
-  Param,
-  Req,
-  Res,
-  Sse,
-  StreamableFile,
-} from '@nestjs/common';
+import { Controller, Delete, Get, Headers, Inject, Param, Req, Res, StreamableFile } from '@nestjs/common';
 import {
   ApiHeader,
   ApiNoContentResponse,
@@ -21,7 +9,6 @@ import {
   getSchemaPath,
 } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
-import { EMPTY, type Observable, finalize } from 'rxjs';
 import { AccessControlled } from '../access/access-controlled.decorator';
 import { ApiErrorResponses, ApiInternalErrorResponse } from '../common/error-body.dto';
 import { clientAddress, limitKey } from '../common/client-address';
@@ -33,6 +20,7 @@ import { TASK_TOKEN_HEADER } from './lifecycle/task-token';
 import { PreviewStore } from './state/preview-store.service';
 import { toTaskView, type TaskView } from './state/task-snapshot';
 import { TaskStore } from './state/task-store.service';
+import { openSseResponse } from './stream/sse-response';
 import { StreamSlots } from './stream/stream-slots';
 import { TaskStreamService } from './stream/task-stream.service';
 import { TaskViewDto } from './task-view.dto';
@@ -57,7 +45,13 @@ export class StatusController {
     private readonly slots: StreamSlots,
   ) {}
 
-  @Sse('status/:taskId')
+  // A plain GET that writes the event stream itself rather than Nest's @Sse(): one fan-out per
+  // task writes each event's bytes, built once, to every stream (TaskStreamService, through
+  // openSseResponse), where @Sse() runs an rxjs pipeline and an object-mode Transform per stream
+  // and event (docs/performance.md, issue 24: most of the api's CPU at 1,000 streams). Refusals
+  // and the 404 are thrown before any byte is written, so the exception filters answer them as
+  // for any route.
+  @Get('status/:taskId')
   @ApiOperation({
     summary: 'Server-Sent Events of one task',
     description:
@@ -90,8 +84,8 @@ export class StatusController {
     @Param('taskId') taskId: string,
     @Headers('last-event-id') lastEventId: string | undefined,
     @Req() req: Request,
-    @Res({ passthrough: true }) res: Response,
-  ): Promise<Observable<MessageEvent>> {
+    @Res() res: Response,
+  ): Promise<void> {
     // Before any byte of the stream: a refusal is a plain JSON answer (429 / 503 + Retry-After).
     const release = this.slots.take(limitKey(clientAddress(req)));
     // Whatever ends the answer (the stream's end, the client gone, an error) gives the slot back.
@@ -103,11 +97,17 @@ export class StatusController {
       release();
       throw error;
     }
-    if (answer.kind === 'events') return answer.events.pipe(finalize(release));
-    release();
-    // Ended here, before Nest writes the event-stream headers: Nest then sends nothing more.
-    res.status(204).end();
-    return EMPTY;
+    if (answer.kind === 'caughtUp') {
+      release();
+      res.status(204).end();
+      return;
+    }
+    if (res.destroyed) {
+      // The client left while the state was read.
+      answer.cancel();
+      return;
+    }
+    answer.attach(openSseResponse(res));
   }
 
   @Get('tasks/:taskId')

@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type ApiProcess, startApi } from '../support/api-process';
@@ -15,6 +17,13 @@ import {
 
 /** The long profile (KILN_LONG_TESTS=1) also proves a quiet stream outlives Cloudflare's 100 s. */
 const LONG = process.env.KILN_LONG_TESTS === '1';
+
+/** A raw HTTP answer's head (status line and headers) and body. */
+function splitHead(answer: string): [string, string] {
+  const end = answer.indexOf('\r\n\r\n');
+  assert.ok(end > 0, answer);
+  return [answer.slice(0, end), answer.slice(end + 4)];
+}
 
 /** A client that would take a compressed stream: nothing on the way may compress it anyway. */
 const GZIP_CLIENT = { 'Accept-Encoding': 'gzip, deflate, br' };
@@ -156,6 +165,44 @@ void describe('SSE through nginx (default buffering, gzip on)', () => {
     assert.equal(reconnect.status, 204);
     assert.deepEqual(reconnect.records, []);
     assert.ok(reconnect.endedByServer);
+  });
+
+  void it('frames the stream for the protocol asked: HTTP/1.1 chunks, HTTP/1.0 a body ended by the close', async () => {
+    assert.ok(finishedTask, 'needs the finished task of the previous test');
+    // The terminal event once, straight from the api (nginx's default upstream protocol is 1.0).
+    const raw = async (version: string): Promise<string> => {
+      const socket = connect(stack.api().port, '127.0.0.1');
+      socket.write(`GET /api/status/${finishedTask} ${version}\r\nHost: 127.0.0.1\r\n\r\n`);
+      const chunks: Buffer[] = [];
+      socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+      // HTTP/1.1 keeps the connection: it is closed here once the last chunk is in.
+      socket.on(
+        'data',
+        () => Buffer.concat(chunks).toString('latin1').endsWith('\r\n0\r\n\r\n') && socket.end(),
+      );
+      await once(socket, 'close');
+      return Buffer.concat(chunks).toString('latin1');
+    };
+    const event = (text: string): string => {
+      const match = /event: completed\nid: (\d+)\nretry: 3000\ndata: (\{.*\})\n\n/.exec(text);
+      assert.ok(match, text);
+      assert.equal(Number(match[1]), lastId);
+      assert.equal((JSON.parse(match[2]) as { status: string }).status, 'completed');
+      return match[0];
+    };
+    const chunked = await raw('HTTP/1.1');
+    const [head11, body11] = splitHead(chunked);
+    assert.match(head11, /^HTTP\/1\.1 200 /);
+    assert.match(head11, /\r\ntransfer-encoding: chunked/i);
+    assert.match(head11, /\r\ncontent-type: text\/event-stream/i);
+    assert.match(head11, /\r\nx-accel-buffering: no/i);
+    const frame = event(body11);
+    assert.equal(body11, `${Buffer.byteLength(frame).toString(16)}\r\n${frame}\r\n0\r\n\r\n`);
+    const closed = await raw('HTTP/1.0');
+    const [head10, body10] = splitHead(closed);
+    assert.match(head10, /^HTTP\/1\.1 200 /);
+    assert.doesNotMatch(head10, /transfer-encoding/i);
+    assert.equal(body10, event(body10), 'the event as it is, ended by the close');
   });
 });
 

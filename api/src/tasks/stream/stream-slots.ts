@@ -5,8 +5,8 @@ import { APP_CONFIG, type AppConfig } from '../../config/app-config';
 /**
  * Open event streams (GET /api/status/{id}) of this process, per client and in all
  * (SSE_STREAMS_PER_CLIENT, SSE_STREAMS_TOTAL; docs/design.md, HTTP contract): each open stream
- * holds a socket, a Redis listener and a heartbeat timer, so a stranger opening thousands must be
- * refused before the stream opens. take() is asked before any byte of the stream is written; the
+ * holds a socket and a place in its task's fan-out (TaskStreamService), so a stranger opening
+ * thousands must be refused before the stream opens. take() is asked before any byte of the stream is written; the
  * release it returns runs once, when the stream ends for any reason (completed, the client went
  * away, an error). Counted per process, in memory: the sockets are this process's.
  */

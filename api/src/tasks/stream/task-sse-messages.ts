@@ -1,4 +1,3 @@
-import type { MessageEvent } from '@nestjs/common';
 import { type TaskRecord, type TaskState, toTaskView } from '../state/task-snapshot';
 
 /**
@@ -12,40 +11,58 @@ export const serialiseTaskView: TaskViewSerialiser = (record, baseUrl) =>
   JSON.stringify(toTaskView(record, baseUrl));
 
 /**
- * The SSE message of one task state, built once per (state, base URL) and shared by every stream
- * that sends it: `{id: String(seq), type: status, data: the view's JSON}`, frozen. Nest writes a
- * string `data` as it is (an object it would JSON.stringify again for each stream), so one task
- * event fanned out to N streams is serialised once per distinct base URL among them, not N times.
+ * One event of the stream as the bytes written to the socket (text/event-stream, UTF-8):
+ * `event: <status>\nid: <seq>\n[retry: <ms>\n]data: <view JSON>\n\n`. The view's JSON is one line
+ * (JSON.stringify escapes newlines inside strings), so one `data:` line carries it; the status
+ * and the seq never hold a line break.
+ */
+export function formatTaskEvent(state: TaskState, data: string, retryMs?: number): Buffer {
+  const retry = retryMs === undefined ? '' : `retry: ${retryMs}\n`;
+  return Buffer.from(`event: ${state.record.status}\nid: ${state.seq}\n${retry}data: ${data}\n\n`, 'utf8');
+}
+
+/** A comment line (`: text`), which clients ignore: a heartbeat. text holds no line break. */
+export function formatComment(text: string): Buffer {
+  return Buffer.from(`: ${text}\n\n`, 'utf8');
+}
+
+/**
+ * The SSE event of one task state as its bytes, built once per (state, base URL) and shared by
+ * every stream that sends it (formatTaskEvent): one task event fanned out to N streams is
+ * serialised and encoded once per distinct base URL among them, not N times, and each stream
+ * writes the same Buffer.
  *
  * The cache is keyed by the state object itself (a WeakMap): TaskEventsService hands one parsed
- * event object to every local listener of its task, so the states a fan-out shares are the same
- * object, and an entry is gone with its event once the last stream has written it. A state read
- * for one stream alone (the current state on connect, a heartbeat re-read) is serialised for it.
- * The base URLs under one state are as many as the distinct origins of the streams that send it
+ * event object to every local listener of its task, and TaskStreamService hands one heartbeat
+ * re-read to every stream of its task, so the states a fan-out shares are the same object, and an
+ * entry is gone with its state once the last stream has written it. The current state read for
+ * one stream on connect is serialised for it (first(), with the stream's `retry`). The base URLs
+ * under one state are as many as the distinct origins of the streams that send it
  * (PUBLIC_BASE_URL: one).
  */
 export class TaskSseMessages {
-  private readonly byState = new WeakMap<TaskState, Map<string, Readonly<MessageEvent>>>();
+  private readonly byState = new WeakMap<TaskState, Map<string, Buffer>>();
 
   /** serialise: the record → `data` seam (tests count its calls). */
   constructor(private readonly serialise: TaskViewSerialiser = serialiseTaskView) {}
 
-  /** The message of `state` for readers whose URLs are made absolute against `baseUrl`. */
-  message(state: TaskState, baseUrl: string): Readonly<MessageEvent> {
+  /** The event of `state` for readers whose URLs are made absolute against `baseUrl`. */
+  frame(state: TaskState, baseUrl: string): Buffer {
     let byBaseUrl = this.byState.get(state);
     if (byBaseUrl === undefined) {
       byBaseUrl = new Map();
       this.byState.set(state, byBaseUrl);
     }
-    let message = byBaseUrl.get(baseUrl);
-    if (message === undefined) {
-      message = Object.freeze({
-        id: String(state.seq),
-        type: state.record.status,
-        data: this.serialise(state.record, baseUrl),
-      });
-      byBaseUrl.set(baseUrl, message);
+    let frame = byBaseUrl.get(baseUrl);
+    if (frame === undefined) {
+      frame = formatTaskEvent(state, this.serialise(state.record, baseUrl));
+      byBaseUrl.set(baseUrl, frame);
     }
-    return message;
+    return frame;
+  }
+
+  /** A stream's first event: `state` with the client's reconnect delay (`retry`, ms), not shared. */
+  first(state: TaskState, baseUrl: string, retryMs: number): Buffer {
+    return formatTaskEvent(state, this.serialise(state.record, baseUrl), retryMs);
   }
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { MessageEvent } from '@nestjs/common';
-import type { Observable } from 'rxjs';
+import { once } from 'node:events';
+import { Writable } from 'node:stream';
 import { ApiError, ErrorMessage } from '../../common/api-error';
 import { Clock } from '../../common/clock';
 import { ListenerRegistry } from '../../common/listener-registry';
@@ -76,34 +76,87 @@ function setup(heartbeatS = '15') {
   return { store, events, service, serialised };
 }
 
-/** An event's `data`, which the stream hands Nest as the JSON string it writes. */
-function dataOf(message: MessageEvent): Record<string, unknown> {
-  assert.equal(typeof message.data, 'string', 'data is serialised before Nest gets it');
+/** One event or comment of the stream, parsed back from the bytes it wrote. */
+interface Message {
+  id?: string;
+  type?: string;
+  retry?: number;
+  data?: string;
+  comment?: string;
+}
+
+/** An event's `data`: the view's JSON. */
+function dataOf(message: Message): Record<string, unknown> {
+  assert.equal(typeof message.data, 'string');
   return JSON.parse(message.data as string) as Record<string, unknown>;
 }
 
-/** Collects what the stream emits until it completes, errors, or stop() is called. */
-function collect(observable: Observable<MessageEvent>) {
-  const messages: MessageEvent[] = [];
-  let completed = false;
-  let failed: unknown;
-  const subscription = observable.subscribe({
-    next: (m) => messages.push(m),
-    complete: () => (completed = true),
-    error: (e: unknown) => (failed = e),
-  });
-  return {
-    messages,
-    completed: () => completed,
-    failed: () => failed,
-    stop: () => subscription.unsubscribe(),
-  };
+/** Parses text/event-stream blocks (each ends with a blank line) as a client would. */
+function parseBlocks(text: string): Message[] {
+  return text
+    .split('\n\n')
+    .slice(0, -1)
+    .map((block) => {
+      const message: Message = {};
+      for (const line of block.split('\n')) {
+        if (line.startsWith(': ')) message.comment = line.slice(2);
+        else if (line.startsWith('event: ')) message.type = line.slice(7);
+        else if (line.startsWith('id: ')) message.id = line.slice(4);
+        else if (line.startsWith('retry: ')) message.retry = Number(line.slice(7));
+        else if (line.startsWith('data: ')) message.data = line.slice(6);
+        else assert.fail(`unexpected line ${JSON.stringify(line)}`);
+      }
+      return message;
+    });
 }
 
-/** The stream of an answer that must be one. */
-function eventsOf(answer: TaskStreamAnswer): Observable<MessageEvent> {
+/**
+ * A Writable standing in for the response: collects what the stream writes. `paused` holds
+ * every write's callback back (a reader that takes no byte), so the buffer fills past its
+ * highWaterMark as a socket's does; resume() lets them go (the socket drains).
+ */
+class Sink extends Writable {
+  readonly chunks: Buffer[] = [];
+  private held: (() => void)[] = [];
+  paused = false;
+
+  constructor(highWaterMark = 16 * 1024) {
+    super({ highWaterMark });
+  }
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: () => void): void {
+    this.chunks.push(chunk);
+    if (this.paused) this.held.push(callback);
+    else callback();
+  }
+
+  resume(): void {
+    this.paused = false;
+    const held = this.held;
+    this.held = [];
+    held.forEach((callback) => callback());
+  }
+}
+
+/** Attaches an answer's stream to a Sink and reads back what it wrote. */
+function collect(answer: TaskStreamAnswer, sink = new Sink()) {
   assert.equal(answer.kind, 'events');
-  return answer.kind === 'events' ? answer.events : assert.fail('no stream');
+  if (answer.kind !== 'events') assert.fail('no stream');
+  answer.attach(sink);
+  return {
+    sink,
+    /** Every event and comment written so far, in order. */
+    get messages(): Message[] {
+      return parseBlocks(Buffer.concat(sink.chunks).toString('utf8'));
+    },
+    /** The stream ended the response (after its terminal event). */
+    completed: () => sink.writableEnded,
+    /** The client goes away; resolves once the stream saw it ('close'). */
+    stop: async (): Promise<void> => {
+      sink.destroy();
+      await once(sink, 'close');
+    },
+  };
 }
 
 const tick = (ms = 0): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -119,7 +172,7 @@ void describe('TaskStreamService', () => {
   void it('sends the current state first (with retry), then only newer events, and completes after the terminal one', async () => {
     const { store, events, service } = setup();
     store.current = state(3, 'queued', { position: 1 });
-    const read = collect(eventsOf(await service.open(ID, undefined, BASE)));
+    const read = collect(await service.open(ID, undefined, BASE));
     await tick();
     assert.deepEqual(read.messages, [
       {
@@ -160,38 +213,40 @@ void describe('TaskStreamService', () => {
   void it('keeps events raced in while the current state is read, in order, without repeats', async () => {
     const { store, events, service } = setup();
     store.current = state(2, 'queued');
-    const observable = eventsOf(await service.open(ID, undefined, BASE));
     let release!: () => void;
     store.gate = new Promise<void>((resolve) => (release = resolve));
+    const opening = service.open(ID, undefined, BASE);
     store.current = state(4, 'processing');
-    const read = collect(observable);
     events.publish(state(5, 'processing', { progress: 50 }));
     events.publish(state(3, 'queued'));
     events.publish(state(4, 'processing'));
     release();
-    await tick();
+    const answer = await opening;
+    // And one that comes between the answer and the response's headers.
+    events.publish(state(6, 'processing', { progress: 60 }));
+    const read = collect(answer);
     assert.deepEqual(
       read.messages.map((m) => m.id),
-      ['4', '5'],
+      ['4', '5', '6'],
     );
-    read.stop();
+    await read.stop();
   });
 
   void it('on a reconnect sends the current state first, whatever Last-Event-ID says, and ends at a terminal state', async () => {
     const { store, service } = setup();
     store.current = state(9, 'processing', { progress: 40 });
     for (const lastEventId of ['3', '9', '999', 'garbage']) {
-      const read = collect(eventsOf(await service.open(ID, lastEventId, BASE)));
+      const read = collect(await service.open(ID, lastEventId, BASE));
       await tick();
       assert.deepEqual(
         read.messages.map((m) => [m.id, m.type]),
         [['9', 'processing']],
       );
-      read.stop();
+      await read.stop();
     }
     store.current = state(9, 'completed', { generation_time: 3 });
     for (const lastEventId of [undefined, '8', 'garbage']) {
-      const read = collect(eventsOf(await service.open(ID, lastEventId, BASE)));
+      const read = collect(await service.open(ID, lastEventId, BASE));
       await tick();
       assert.deepEqual(
         read.messages.map((m) => [m.id, m.type]),
@@ -220,7 +275,7 @@ void describe('TaskStreamService', () => {
   void it('writes heartbeat comments and catches up a change whose pub/sub message was lost', async () => {
     const { store, service } = setup('0.05');
     store.current = state(1, 'queued');
-    const read = collect(eventsOf(await service.open(ID, undefined, BASE)));
+    const read = collect(await service.open(ID, undefined, BASE));
     await tick();
     store.current = state(2, 'processing', { progress: 5 });
     await tick(130);
@@ -234,17 +289,18 @@ void describe('TaskStreamService', () => {
         ['2', 'processing'],
       ],
     );
-    read.stop();
+    await read.stop();
   });
 
   void it('drops its listener and heartbeat when the client goes away', async () => {
     const { store, events, service } = setup('0.05');
     store.current = state(1, 'queued');
-    const read = collect(eventsOf(await service.open(ID, undefined, BASE)));
+    const read = collect(await service.open(ID, undefined, BASE));
     await tick();
     assert.equal(events.listeners.size, 1);
-    read.stop();
+    await read.stop();
     assert.equal(events.listeners.size, 0);
+    assert.deepEqual(service.openStreams, { streams: 0, tasks: 0 });
     const reads = store.gets;
     const emitted = read.messages.length;
     await tick(150);
@@ -252,15 +308,16 @@ void describe('TaskStreamService', () => {
     assert.equal(read.messages.length, emitted);
   });
 
-  void it('ends with 404 if the task vanished between the check and the stream', async () => {
-    const { store, service } = setup();
+  void it('leaves nothing subscribed for an unknown task, nor for an answer never attached', async () => {
+    const { store, events, service } = setup();
+    await assert.rejects(service.open(ID, undefined, BASE), (e: ApiError) => e.status === 404);
+    assert.equal(events.listeners.size, 0);
     store.current = state(1, 'queued');
-    const observable = eventsOf(await service.open(ID, undefined, BASE));
-    store.current = undefined;
-    const read = collect(observable);
-    await tick();
-    assert.ok(read.failed() instanceof ApiError);
-    assert.equal((read.failed() as ApiError).status, 404);
+    const answer = await service.open(ID, undefined, BASE);
+    assert.equal(events.listeners.size, 1);
+    if (answer.kind === 'events') answer.cancel();
+    assert.equal(events.listeners.size, 0);
+    assert.deepEqual(service.openStreams, { streams: 0, tasks: 0 });
   });
 
   void it('announces a preview in the snapshot alone: no `preview` event, the view names its URL', async () => {
@@ -274,7 +331,7 @@ void describe('TaskStreamService', () => {
       bytes: 30,
     });
     store.current = state(7, 'processing', { progress: 30, preview: preview(1) });
-    const read = collect(eventsOf(await service.open(ID, '6', BASE)));
+    const read = collect(await service.open(ID, '6', BASE));
     await tick();
     events.publish(state(8, 'processing', { progress: 40, preview: preview(1) }));
     events.publish(state(9, 'processing', { progress: 60, preview: preview(2) }));
@@ -304,9 +361,9 @@ void describe('TaskStreamService', () => {
     const OTHER = 'http://192.168.1.20:3000';
     store.current = state(1, 'processing', { progress: 0 });
     const streams: ReturnType<typeof collect>[] = [];
-    t.after(() => streams.forEach((read) => read.stop()));
+    t.after(() => Promise.all(streams.map((read) => read.stop())));
     for (let i = 0; i < 50; i++) {
-      streams.push(collect(eventsOf(await service.open(ID, undefined, i % 5 === 0 ? OTHER : BASE))));
+      streams.push(collect(await service.open(ID, undefined, i % 5 === 0 ? OTHER : BASE)));
     }
     await tick();
     // The current state is read for each stream on its own: one serialisation each.
@@ -347,9 +404,88 @@ void describe('TaskStreamService', () => {
         `${baseUrl}/api/tasks/${ID}/preview?rev=4`,
         'URLs absolute for this reader',
       );
-      // The very message object of the other streams with this base URL: shared, not rebuilt.
+      // The very bytes written to the other streams with this base URL: shared, not rebuilt.
       const peer = streams[index % 5 === 0 ? 0 : 1];
-      assert.equal(read.messages[3], peer.messages[3]);
+      assert.equal(read.sink.chunks[3], peer.sink.chunks[3]);
+    }
+    assert.equal(events.listeners.size, 1);
+    assert.equal(
+      [...events.listeners.get(ID)].length,
+      1,
+      'one event listener for the 50 streams of the task',
+    );
+  });
+
+  void it('re-reads each task once per heartbeat, however many streams follow it', async (t) => {
+    const { store, service } = setup('0.05');
+    store.current = state(1, 'processing', { progress: 0 });
+    const streams: ReturnType<typeof collect>[] = [];
+    t.after(() => Promise.all(streams.map((read) => read.stop())));
+    for (let i = 0; i < 20; i++) streams.push(collect(await service.open(ID, undefined, BASE)));
+    const readsOnConnect = store.gets;
+    store.current = state(2, 'processing', { progress: 5 });
+    // Until two ticks have written their heartbeat (a wait, not a timed assertion).
+    while (streams[0].messages.filter((m) => m.comment !== undefined).length < 2) await tick(20);
+    const beats = streams[0].messages.filter((m) => m.comment !== undefined).length;
+    assert.equal(store.gets - readsOnConnect, beats, 'one read per tick for the 20 streams');
+    for (const read of streams) {
+      assert.deepEqual(
+        read.messages.filter((m) => m.id !== undefined).map((m) => m.id),
+        ['1', '2'],
+        'the change caught up by the shared re-read',
+      );
     }
   });
+
+  void it('keeps only the newest event for a reader whose socket has not drained, then writes it', async () => {
+    const { store, events, service } = setup();
+    store.current = state(1, 'processing', { progress: 0 });
+    const sink = new Sink(64);
+    sink.paused = true;
+    const read = collect(await service.open(ID, undefined, BASE), sink);
+    assert.equal(sink.writableNeedDrain, true, 'the first event filled the buffer');
+    for (let seq = 2; seq <= 200; seq++) events.publish(state(seq, 'processing', { progress: seq % 100 }));
+    assert.equal(sink.chunks.length, 1, 'nothing queued behind a full buffer');
+    const drained = once(sink, 'drain');
+    sink.resume();
+    await drained;
+    await tick();
+    assert.deepEqual(
+      read.messages.map((m) => m.id),
+      ['1', '200'],
+    );
+    events.publish(state(201, 'completed', { progress: 100 }));
+    assert.deepEqual(
+      read.messages.map((m) => [m.id, m.type]),
+      [
+        ['1', 'processing'],
+        ['200', 'processing'],
+        ['201', 'completed'],
+      ],
+    );
+    assert.equal(read.completed(), true);
+  });
+
+  void it(
+    'drops a stream whose socket has not drained for a whole heartbeat interval',
+    { timeout: 30_000 },
+    async () => {
+      const { store, events, service } = setup('0.05');
+      store.current = state(1, 'processing', { progress: 0 });
+      const sink = new Sink(64);
+      sink.paused = true;
+      const read = collect(await service.open(ID, undefined, BASE), sink);
+      const closed = once(sink, 'close');
+      events.publish(state(2, 'processing', { progress: 1 }));
+      await closed;
+      assert.equal(sink.destroyed, true);
+      assert.deepEqual(service.openStreams, { streams: 0, tasks: 0 });
+      assert.equal(events.listeners.size, 0);
+      assert.deepEqual(
+        read.messages.map((m) => m.id),
+        ['1'],
+        'no heartbeat or event written to it while it did not drain',
+      );
+    },
+  );
 });
