@@ -5,7 +5,7 @@ import { Redis } from 'ioredis';
 import { RedisKeys } from '../../src/redis/redis-keys';
 import { type ApiProcess, startApi } from '../support/api-process';
 import { TEST_REDIS_URL, clearKilnKeys, sleep, tempDir, waitFor } from '../support/env';
-import { followToEnd, getJson, sample, upload } from '../support/http-client';
+import { followToEnd, getJson, readSse, sample, upload } from '../support/http-client';
 
 const PNG = 'typical_misc_lantern.png';
 /** A job long enough to be interrupted for sure; the last start uses a short one to finish. */
@@ -121,6 +121,27 @@ void describe('api restarts with a task in flight', () => {
     const last = await start(SHORT_JOB);
     const events = await followToEnd(last.url, id, 60_000);
     assert.equal(events[events.length - 1].event, 'completed', JSON.stringify(events[events.length - 1]));
+  });
+
+  void it("one SIGTERM while someone watches the running task's event stream: the stream is ended, the stop is graceful", async () => {
+    const current = await start(LONG_JOB);
+    const id = await submit(current);
+    await runningSince(current, id);
+    const watching = readSse(`${current.url}/api/status/${id}`, { timeoutMs: 40_000 });
+    // The stream's first event (the current state) is written at once.
+    await sleep(500);
+    const stopAt = Date.now();
+    await current.stop(25_000);
+    const stopS = (Date.now() - stopAt) / 1000;
+    assert.notEqual(current.child.signalCode, 'SIGKILL', 'one SIGTERM ended it');
+    assert.doesNotMatch(current.output(), /shutdown took over/, 'not the forced exit');
+    assert.ok(stopS < 20, `stopped in ${stopS} s`);
+    const read = await watching;
+    assert.ok(read.events.length > 0, 'the stream was open');
+    assert.ok(
+      read.endedByServer,
+      'the server ended the stream (its EventSource reconnects with Last-Event-ID)',
+    );
   });
 
   void it('one SIGTERM stops an api whose remote sidecar (INFERENCE_URL) is unreachable while a job waits for it', async () => {
