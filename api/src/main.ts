@@ -78,7 +78,11 @@ async function bootstrap(): Promise<void> {
     return;
   }
   // Before listening: the timeouts' check starts with the server (common/http-server-limits.ts).
-  applyServerLimits(app.getHttpServer(), config);
+  const trustProxy = app.getHttpAdapter().getInstance().get('trust proxy fn') as (
+    address: string,
+    hop: number,
+  ) => boolean;
+  applyServerLimits(app.getHttpServer(), config, (address) => trustProxy(address, 0));
   // HOST unset: every interface (Node's default), as `npm start` on a LAN has always served.
   const server =
     config.host === undefined ? await app.listen(config.port) : await app.listen(config.port, config.host);

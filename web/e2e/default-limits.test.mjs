@@ -16,6 +16,7 @@ describe('the default per-client limits, one household in the real page', () => 
     ACTIVE_TASKS_PER_CLIENT: '',
     READS_PER_MINUTE: '',
     SSE_STREAMS_PER_CLIENT: '',
+    MAX_CONNECTIONS_PER_CLIENT: '',
     INSTANT_REPEATS: 'on',
   });
 

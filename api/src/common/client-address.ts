@@ -25,7 +25,8 @@ export function clientAddress(req: Pick<Request, 'app' | 'headers' | 'ip' | 'soc
   return isIP(address) !== 0 ? address : fallback;
 }
 
-function unmapped(address: string): string {
+/** An IPv4-mapped IPv6 address (::ffff:192.0.2.1) as its IPv4 address; any other as it is. */
+export function unmapped(address: string): string {
   const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
   return mapped ? mapped[1] : address;
 }

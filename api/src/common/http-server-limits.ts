@@ -2,6 +2,7 @@ import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
 import type { AppConfig } from '../config/app-config';
 import { ApiError } from './api-error';
+import { limitKey, unmapped } from './client-address';
 
 /**
  * How often Node looks for requests over their headers or request timeout (ms). Node's default
@@ -21,12 +22,20 @@ const CHUNK_EXTENSIONS_TOO_LARGE = 'HTTP/1.1 413 Payload Too Large\r\nConnection
  * - requestTimeout (REQUEST_TIMEOUT_S, 120 s): the whole request, body included (a 10 MB picture
  *   needs 0.7 Mbit/s upstream to fit); both answer 408 request_timeout as JSON and close;
  * - maxConnections (MAX_CONNECTIONS, 4000): beyond it Node closes each new socket at once, no answer;
+ * - MAX_CONNECTIONS_PER_CLIENT (64): the same for one peer address (an IPv6 /64), so one address
+ *   cannot take all MAX_CONNECTIONS from everyone else; `trusted(address)` (the 'trust proxy'
+ *   setting: TRUST_PROXY) exempts the proxies whose sockets carry everyone's requests (cloudflared,
+ *   nginx), which bound their own clients;
  * - keepAliveTimeout stays Node's 5 s, and no socket idle timeout (server.timeout 0): an answer's
  *   own length is never bounded, so event streams (a heartbeat at most every 15 s), ?wait=true
  *   answers (up to JOB_TIMEOUT_S with nothing sent) and proxies' long connections keep working.
  * The timeouts are checked every CONNECTIONS_CHECK_MS (the check starts when the server listens).
  */
-export function applyServerLimits(server: Server, config: AppConfig): void {
+export function applyServerLimits(
+  server: Server,
+  config: AppConfig,
+  trusted: (address: string) => boolean = () => false,
+): void {
   server.headersTimeout = config.headersTimeoutMs;
   server.requestTimeout = config.requestTimeoutMs;
   // A constructor option in @types/node, but a plain property Node reads when the server listens.
@@ -36,6 +45,8 @@ export function applyServerLimits(server: Server, config: AppConfig): void {
   );
   server.timeout = 0;
   if (config.maxConnections > 0) server.maxConnections = config.maxConnections;
+  if (config.maxConnectionsPerClient > 0)
+    capConnectionsPerPeer(server, config.maxConnectionsPerClient, trusted);
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
     // Only a socket nothing was written to may get an answer (Node's own rule).
     if (socket.writable && socket.bytesWritten === 0) {
@@ -60,4 +71,28 @@ function requestTimeoutAnswer(): string {
     'HTTP/1.1 408 Request Timeout\r\nContent-Type: application/json; charset=utf-8\r\n' +
     `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`
   );
+}
+
+/**
+ * Closes a new socket at once when its peer (an IPv4 address or an IPv6 /64: limitKey) already
+ * holds `cap` open ones, unless `trusted(peer)`; counted here, per process, as sockets open and close.
+ */
+function capConnectionsPerPeer(server: Server, cap: number, trusted: (address: string) => boolean): void {
+  const open = new Map<string, number>();
+  server.on('connection', (socket: Socket) => {
+    const address = unmapped(socket.remoteAddress ?? 'unknown');
+    if (trusted(address)) return;
+    const key = limitKey(address);
+    const held = open.get(key) ?? 0;
+    if (held >= cap) {
+      socket.destroy();
+      return;
+    }
+    open.set(key, held + 1);
+    socket.once('close', () => {
+      const left = (open.get(key) ?? 1) - 1;
+      if (left > 0) open.set(key, left);
+      else open.delete(key);
+    });
+  });
 }

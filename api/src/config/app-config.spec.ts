@@ -229,8 +229,14 @@ void describe('loadConfig', () => {
   void it('bounds streams, reads, slow requests, connections and decodes by default; refuses a headers timeout over the request timeout', () => {
     const config = loadConfig({}, '/x');
     assert.deepEqual(
-      [config.readsPerMinute, config.sseStreamsPerClient, config.sseStreamsTotal, config.maxConnections],
-      [600, 16, 2000, 4000],
+      [
+        config.readsPerMinute,
+        config.sseStreamsPerClient,
+        config.sseStreamsTotal,
+        config.maxConnections,
+        config.maxConnectionsPerClient,
+      ],
+      [600, 16, 2000, 4000, 64],
     );
     assert.deepEqual([config.headersTimeoutMs, config.requestTimeoutMs], [20_000, 120_000]);
     assert.deepEqual([config.decodeBudgetMp, config.decodeWaitMs], [100, 10_000]);

@@ -92,6 +92,12 @@ export interface AppConfig {
   /** MAX_CONNECTIONS: open sockets the HTTP server accepts at once; beyond it Node closes new ones at once. 0 = no limit. */
   maxConnections: number;
   /**
+   * MAX_CONNECTIONS_PER_CLIENT: open sockets one peer address (an IPv6 /64) may hold; beyond it
+   * each new one is closed at once. Trusted proxies (TRUST_PROXY) are not counted: their sockets
+   * carry everyone's requests. 0 = no limit.
+   */
+  maxConnectionsPerClient: number;
+  /**
    * DECODE_BUDGET_MP: megapixels (stored size, width x height / 1e6) this process decodes at once
    * (tasks/intake/decode-gate.ts); a picture over the budget alone decodes while nothing else does.
    */
@@ -514,6 +520,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, root = process.
     headersTimeoutMs: Math.round(numberVar(env, 'HEADERS_TIMEOUT_S', 20, 0.1, 3600) * 1000),
     requestTimeoutMs: Math.round(numberVar(env, 'REQUEST_TIMEOUT_S', 120, 0.1, 3600) * 1000),
     maxConnections: intVar(env, 'MAX_CONNECTIONS', 4000, 0, 1_000_000),
+    maxConnectionsPerClient: intVar(env, 'MAX_CONNECTIONS_PER_CLIENT', 64, 0, 1_000_000),
     decodeBudgetMp: numberVar(env, 'DECODE_BUDGET_MP', 100, 1, 100_000),
     decodeWaitMs: Math.round(numberVar(env, 'DECODE_WAIT_S', 10, 0, 600) * 1000),
     access: accessVar(env),

@@ -15,9 +15,16 @@ interface Dripped {
  * closes the connection or `limitMs` passes (a generous bound, far above the settings under test:
  * it separates "cut" from "held for Node's 60 s / 300 s", and measures nothing).
  */
-function drip(port: number, head: string, drip: string, everyMs: number, limitMs: number): Promise<Dripped> {
+function drip(
+  port: number,
+  head: string,
+  drip: string,
+  everyMs: number,
+  limitMs: number,
+  localAddress?: string,
+): Promise<Dripped> {
   return new Promise((resolve) => {
-    const socket: Socket = connect(port, '127.0.0.1');
+    const socket: Socket = connect({ port, host: '127.0.0.1', localAddress });
     let received = '';
     let done = false;
     const finish = (closed: boolean): void => {
@@ -133,5 +140,42 @@ void describe('security: connection floods (MAX_CONNECTIONS=3)', () => {
     await sleep(300);
     const after = await drip(api().port, request, '', 1000, 1500);
     assert.match(after.received, /^HTTP\/1\.1 200 /);
+  });
+});
+
+/**
+ * MAX_CONNECTIONS_PER_CLIENT=3 (found by a stranger's trial: one address holding all
+ * MAX_CONNECTIONS locked everyone out): one peer address's fourth socket is closed at once while
+ * another address is still served. TRUST_PROXY=false, so the loopback aliases count as clients
+ * (a trusted proxy's sockets, which carry everyone's requests, are not counted).
+ */
+void describe('security: one address holding connections (MAX_CONNECTIONS_PER_CLIENT=3)', () => {
+  const api = useSecurityApi('peer-connections', { MAX_CONNECTIONS_PER_CLIENT: '3', TRUST_PROXY: 'false' });
+  const held: Socket[] = [];
+  after(() => held.forEach((socket) => socket.destroy()));
+  const config = 'GET /api/config HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n';
+
+  void it('attack: one address opens connections and holds them idle -> its next is closed at once, unanswered; another address is still served', async () => {
+    for (let i = 0; i < 3; i++) {
+      const socket = connect({ port: api().port, host: '127.0.0.1', localAddress: '127.0.0.2' });
+      await new Promise<void>((resolve, reject) => {
+        socket.once('connect', () => resolve());
+        socket.once('error', reject);
+      });
+      held.push(socket);
+    }
+    await sleep(200);
+    assert.ok(
+      held.every((socket) => !socket.destroyed),
+      'the first three stay open',
+    );
+    const beyond = await drip(api().port, config, '', 1000, 3000, '127.0.0.2');
+    assert.deepEqual(beyond, { closed: true, received: '' });
+    const other = await drip(api().port, config, '', 1000, 3000, '127.0.0.3');
+    assert.match(other.received, /^HTTP\/1\.1 200 /);
+    held.shift()?.destroy();
+    await sleep(300);
+    const again = await drip(api().port, config, '', 1000, 3000, '127.0.0.2');
+    assert.match(again.received, /^HTTP\/1\.1 200 /, 'a closed connection frees its place');
   });
 });

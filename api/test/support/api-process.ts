@@ -95,6 +95,7 @@ export async function startApi(options: StartOptions): Promise<ApiProcess> {
     ACTIVE_TASKS_PER_CLIENT: '0',
     READS_PER_MINUTE: '0',
     SSE_STREAMS_PER_CLIENT: '0',
+    MAX_CONNECTIONS_PER_CLIENT: '0',
     // Suites that fill the queue or count jobs send one sample many times: each must be a job.
     INSTANT_REPEATS: 'off',
     ...options.env,
