@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { retryAfterFromMs } from './upload-rate.service';
+import { retryAfterFromMs } from './client-rate-limit';
 
 void describe('upload rate Retry-After', () => {
   void it('is the whole seconds until the window ends, at least 1', () => {
