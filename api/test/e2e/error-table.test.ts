@@ -283,8 +283,11 @@ void describe('error table, end to end (simulate engine)', () => {
       await waitFor('the task to run', async () =>
         (await getJson(`${api.url}/api/tasks/${id}`)).body['status'] === 'processing' ? true : undefined,
       );
-      const health = await fetch(`${api.url}/api/health`).then((r) => r.text());
-      assert.ok(health.includes('"busy"'), health);
+      // A worker's state comes with its next heartbeat: wait for health to show it busy.
+      const health = await waitFor('health to show a busy worker', async () => {
+        const text = await fetch(`${api.url}/api/health`).then((r) => r.text());
+        return text.includes('"busy"') ? text : undefined;
+      });
       assert.ok(!health.includes(id), 'the public health names no task');
       for (const headers of [{}, { 'X-Task-Token': 'A'.repeat(43) }] as Record<string, string>[]) {
         const refused = await getJson(`${api.url}/api/tasks/${id}`, { method: 'DELETE', headers });
