@@ -1,14 +1,9 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { existsSync, writeFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
 import { getQueueToken } from '@nestjs/bull';
-import { Test, type TestingModule } from '@nestjs/testing';
 import type { Queue } from 'bull';
-import { loadConfig } from '../../src/config/app-config';
-import { ConfigModule } from '../../src/config/config.module';
 import { RedisKeys } from '../../src/redis/redis-keys';
-import { RedisModule } from '../../src/redis/redis.module';
 import { RedisService } from '../../src/redis/redis.service';
 import { StorageService } from '../../src/storage/storage.service';
 import { AdmissionService } from '../../src/tasks/admission/admission.service';
@@ -20,8 +15,8 @@ import { GENERATION_QUEUE } from '../../src/tasks/queue/job-names';
 import { PreviewStore } from '../../src/tasks/state/preview-store.service';
 import { type TaskRecord, type TaskStatus, modelIdOf } from '../../src/tasks/state/task-snapshot';
 import { TaskStore } from '../../src/tasks/state/task-store.service';
-import { TasksModule } from '../../src/tasks/tasks.module';
-import { TEST_REDIS_URL, clearKilnKeys, sleep, tempDir, waitFor } from '../support/env';
+import { useTasksModule } from '../support/tasks-module';
+import { sleep, waitFor } from '../support/env';
 
 /** Every job event (all but `cancel`, which is one task's), as the runner and the processors send them. */
 const JOB_EVENTS: Record<Exclude<TaskEvent['type'], 'cancel'>, TaskEvent> = {
@@ -70,9 +65,6 @@ function shared(record: TaskRecord): Record<string, unknown> {
  * aborted, slot released, picture and files removed). No worker runs.
  */
 void describe('shared jobs: followers of an unfinished job (real Redis, real Bull)', () => {
-  const dir = tempDir('followers');
-  const config = loadConfig({ REDIS_URL: TEST_REDIS_URL, STATIC_DIR: join(dir.path, 'static') }, dir.path);
-  let moduleRef: TestingModule;
   let lifecycle: TaskLifecycle;
   let tasks: TaskStore;
   let admission: AdmissionService;
@@ -85,13 +77,7 @@ void describe('shared jobs: followers of an unfinished job (real Redis, real Bul
   /** The first tasks' tokens (as their 202s handed them out). */
   const tokens = new Map<string, string>();
 
-  before(async () => {
-    mkdirSync(config.staticDir, { recursive: true });
-    await clearKilnKeys();
-    moduleRef = await Test.createTestingModule({
-      imports: [ConfigModule.forRoot(config), RedisModule, TasksModule],
-    }).compile();
-    await moduleRef.init();
+  useTasksModule('followers', (moduleRef) => {
     lifecycle = moduleRef.get(TaskLifecycle);
     tasks = moduleRef.get(TaskStore);
     admission = moduleRef.get(AdmissionService);
@@ -101,15 +87,6 @@ void describe('shared jobs: followers of an unfinished job (real Redis, real Bul
     running = moduleRef.get(RunningJobsService);
     bull = moduleRef.get<Queue>(getQueueToken(GENERATION_QUEUE));
     redis = moduleRef.get(RedisService);
-  });
-  beforeEach(async () => {
-    await bull.empty();
-    await clearKilnKeys();
-  });
-  after(async () => {
-    await moduleRef.close();
-    await clearKilnKeys();
-    dir.remove();
   });
 
   /** A job (its first task created: slot, picture, Bull job, repeat keys) in `status`, with its model file on disk. */

@@ -1,14 +1,9 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { existsSync, writeFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
 import { getQueueToken } from '@nestjs/bull';
-import { Test, type TestingModule } from '@nestjs/testing';
 import type { Queue } from 'bull';
-import { loadConfig } from '../../src/config/app-config';
-import { ConfigModule } from '../../src/config/config.module';
 import { RedisKeys } from '../../src/redis/redis-keys';
-import { RedisModule } from '../../src/redis/redis.module';
 import { RedisService } from '../../src/redis/redis.service';
 import { StorageService } from '../../src/storage/storage.service';
 import { AdmissionService } from '../../src/tasks/admission/admission.service';
@@ -18,8 +13,8 @@ import { type TaskEvent, reduceTask, transitionOf } from '../../src/tasks/lifecy
 import { GENERATION_QUEUE } from '../../src/tasks/queue/job-names';
 import { type TaskRecord, type TaskStatus, modelIdOf } from '../../src/tasks/state/task-snapshot';
 import { TaskStore } from '../../src/tasks/state/task-store.service';
-import { TasksModule } from '../../src/tasks/tasks.module';
-import { TEST_REDIS_URL, clearKilnKeys, tempDir, waitFor } from '../support/env';
+import { useTasksModule } from '../support/tasks-module';
+import { waitFor } from '../support/env';
 
 /** One event of each kind, as the runner, the routes and the processors send them. */
 const EVENTS: Record<TaskEvent['type'], TaskEvent> = {
@@ -71,9 +66,6 @@ const EXPECTED: Record<TaskEvent['type'], Partial<Record<TaskStatus, TaskStatus>
  * stay in Bull where the lifecycle put them.
  */
 void describe('task lifecycle: every event from every status (real Redis, real Bull)', () => {
-  const dir = tempDir('lifecycle');
-  const config = loadConfig({ REDIS_URL: TEST_REDIS_URL, STATIC_DIR: join(dir.path, 'static') }, dir.path);
-  let moduleRef: TestingModule;
   let lifecycle: TaskLifecycle;
   let tasks: TaskStore;
   let admission: AdmissionService;
@@ -82,13 +74,7 @@ void describe('task lifecycle: every event from every status (real Redis, real B
   let bull: Queue;
   let redis: RedisService;
 
-  before(async () => {
-    mkdirSync(config.staticDir, { recursive: true });
-    await clearKilnKeys();
-    moduleRef = await Test.createTestingModule({
-      imports: [ConfigModule.forRoot(config), RedisModule, TasksModule],
-    }).compile();
-    await moduleRef.init();
+  useTasksModule('lifecycle', (moduleRef) => {
     lifecycle = moduleRef.get(TaskLifecycle);
     tasks = moduleRef.get(TaskStore);
     admission = moduleRef.get(AdmissionService);
@@ -96,15 +82,6 @@ void describe('task lifecycle: every event from every status (real Redis, real B
     events = moduleRef.get(TaskEventsService);
     bull = moduleRef.get<Queue>(getQueueToken(GENERATION_QUEUE));
     redis = moduleRef.get(RedisService);
-  });
-  beforeEach(async () => {
-    await bull.empty();
-    await clearKilnKeys();
-  });
-  after(async () => {
-    await moduleRef.close();
-    await clearKilnKeys();
-    dir.remove();
   });
 
   /** A created task (slot held, picture stored, job added) brought to `status`, with a model file on disk. */
