@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import sharp from 'sharp';
-import { type RawReply, imageForm, sendRaw } from '../support/raw-http';
+import { type RawReply, sendPicture } from '../support/raw-http';
 import { postPicture, useSecurityApi } from './support';
 
 /**
@@ -21,14 +21,8 @@ function bigPicture(): Promise<Buffer> {
     .toBuffer();
 }
 
-async function upload(url: string, picture: Buffer, localAddress: string): Promise<RawReply> {
-  const form = await imageForm(picture, 'big.png');
-  return sendRaw(`${url}/api/generate`, {
-    method: 'POST',
-    headers: { 'Content-Type': form.contentType },
-    body: form.body,
-    localAddress,
-  });
+function upload(url: string, picture: Buffer, localAddress: string): Promise<RawReply> {
+  return sendPicture(url, picture, { filename: 'big.png', localAddress });
 }
 
 /**

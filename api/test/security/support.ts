@@ -3,7 +3,7 @@ import { after, before } from 'node:test';
 import { API_MAIN, type ApiProcess, startApi } from '../support/api-process';
 import { REPO_ROOT, TEST_REDIS_URL, clearKilnKeys, tempDir } from '../support/env';
 import { sample } from '../support/http-client';
-import { type RawReply, imageForm, sendRaw } from '../support/raw-http';
+import { type RawReply, sendPicture } from '../support/raw-http';
 
 /**
  * Helpers of the security suite (api/test/security): each file plays one family of attacks
@@ -59,19 +59,13 @@ export function startWith(env: Record<string, string>): {
 }
 
 /** POST /api/generate with the lantern picture from `localAddress` (default the kernel's choice), these headers exactly. */
-export async function postPicture(
+export function postPicture(
   url: string,
   headers: Record<string, string> = {},
   localAddress?: string,
   method = 'POST',
 ): Promise<RawReply> {
-  const form = await imageForm(sample('typical_misc_lantern.png'), 'upload.png');
-  return sendRaw(`${url}/api/generate`, {
-    method,
-    headers: { ...headers, 'Content-Type': form.contentType },
-    body: form.body,
-    localAddress,
-  });
+  return sendPicture(url, sample('typical_misc_lantern.png'), { headers, localAddress, method });
 }
 
 /**

@@ -12,7 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import { type ApiProcess, startApi, useApi } from '../support/api-process';
 import { clearKilnKeys, sleep, tempDir } from '../support/env';
 import { getJson, readSse, sample } from '../support/http-client';
-import { imageForm, sendRaw } from '../support/raw-http';
+import { sendPicture, sendRaw } from '../support/raw-http';
 
 const MAKER = '127.0.0.1';
 const STRANGER = '127.0.0.2';
@@ -24,31 +24,30 @@ interface Made {
   queue_position: number;
 }
 
+/** The elephant with this seed (a picture no other test sends), to `url` from `address`; the 202's body and text. */
+async function send(url: string, seed: string, address: string): Promise<{ made: Made; text: string }> {
+  const reply = await sendPicture(url, sample('typical_creature_elephant.png'), {
+    filename: 'elephant.png',
+    fields: { seed },
+    localAddress: address,
+  });
+  assert.equal(reply.status, 202, reply.body);
+  return { made: JSON.parse(reply.body) as Made, text: reply.body };
+}
+
+/** DELETE /api/tasks/{id} as its maker (its token), to `url` from `address`. */
+function cancel(url: string, made: Made, address: string): Promise<{ status: number; body: string }> {
+  return sendRaw(`${url}/api/tasks/${made.task_id}`, {
+    method: 'DELETE',
+    headers: { 'X-Task-Token': made.task_token },
+    localAddress: address,
+  });
+}
+
 void describe('security: a stranger repeats a picture whose job is unfinished (INSTANT_REPEATS=on)', () => {
   const api = useApi('security-followers', {
     env: { SIMULATE_SECONDS: String(SIMULATE_SECONDS), INSTANT_REPEATS: 'on', MAX_QUEUE: '20' },
   });
-
-  /** The elephant with this seed (a picture no other test sends), from `address`; the 202's body and text. */
-  async function send(seed: string, address: string): Promise<{ made: Made; text: string }> {
-    const form = await imageForm(sample('typical_creature_elephant.png'), 'elephant.png', { seed });
-    const reply = await sendRaw(`${api.url}/api/generate`, {
-      method: 'POST',
-      headers: { 'Content-Type': form.contentType },
-      body: form.body,
-      localAddress: address,
-    });
-    assert.equal(reply.status, 202, reply.body);
-    return { made: JSON.parse(reply.body) as Made, text: reply.body };
-  }
-
-  async function cancel(made: Made, address: string): Promise<{ status: number; body: string }> {
-    return sendRaw(`${api.url}/api/tasks/${made.task_id}`, {
-      method: 'DELETE',
-      headers: { 'X-Task-Token': made.task_token },
-      localAddress: address,
-    });
-  }
 
   /** The sidecar's "task <id>: end after ..." lines (the api forwards its log): one per job it ran for that id. */
   function sidecarEnds(id: string): string[] {
@@ -67,8 +66,8 @@ void describe('security: a stranger repeats a picture whose job is unfinished (I
 
   void it("attack: a stranger sends the same picture while the maker's job runs -> its 202 is a task of its own following it: the same figures and stages, the same model; the sidecar ran one job; nothing names the maker's task", async () => {
     const before = await health();
-    const maker = await send('31', MAKER);
-    const stranger = await send('31', STRANGER);
+    const maker = await send(api.url, '31', MAKER);
+    const stranger = await send(api.url, '31', STRANGER);
     assert.notEqual(stranger.made.task_id, maker.made.task_id);
     assert.notEqual(stranger.made.task_token, maker.made.task_token);
     assert.equal(stranger.made.queue_position, maker.made.queue_position, 'the same place in the queue');
@@ -99,10 +98,10 @@ void describe('security: a stranger repeats a picture whose job is unfinished (I
 
   void it("attack: the stranger cancels its repeat -> 409 task_cancelled for its task only; the maker's job runs on and completes; one job ran", async () => {
     const before = await health();
-    const maker = await send('32', MAKER);
-    const stranger = await send('32', STRANGER);
+    const maker = await send(api.url, '32', MAKER);
+    const stranger = await send(api.url, '32', STRANGER);
     const watched = readSse(`${api.url}/api/status/${stranger.made.task_id}`, { timeoutMs: 60_000 });
-    const cancelled = await cancel(stranger.made, STRANGER);
+    const cancelled = await cancel(api.url, stranger.made, STRANGER);
     assert.equal(cancelled.status, 200, cancelled.body);
     const state = JSON.parse(cancelled.body) as Record<string, unknown>;
     assert.deepEqual(
@@ -114,7 +113,7 @@ void describe('security: a stranger repeats a picture whose job is unfinished (I
     assert.equal(theirs.events.at(-1)?.event, 'failed', theirs.body);
     const mine = await readSse(`${api.url}/api/status/${maker.made.task_id}`, { timeoutMs: 60_000 });
     assert.equal(mine.events.at(-1)?.event, 'completed', "the maker's job survives the stranger's cancel");
-    const again = await cancel(stranger.made, STRANGER);
+    const again = await cancel(api.url, stranger.made, STRANGER);
     assert.equal(again.status, 409, 'finished: as any cancel of a finished task');
     const after = await health();
     assert.equal(after.jobsDone, before.jobsDone + 1, 'one job ran');
@@ -124,8 +123,8 @@ void describe('security: a stranger repeats a picture whose job is unfinished (I
   for (const order of ['maker first', 'stranger first'] as const) {
     void it(`both cancel (${order}) -> the job stops: no job runs to completion, its slot goes back`, async () => {
       const before = await health();
-      const maker = await send(order === 'maker first' ? '33' : '34', MAKER);
-      const stranger = await send(order === 'maker first' ? '33' : '34', STRANGER);
+      const maker = await send(api.url, order === 'maker first' ? '33' : '34', MAKER);
+      const stranger = await send(api.url, order === 'maker first' ? '33' : '34', STRANGER);
       // Let the job start on the GPU: the last cancel must abort it there.
       await sleep(1000);
       const sequence: [Made, string][] =
@@ -139,7 +138,7 @@ void describe('security: a stranger repeats a picture whose job is unfinished (I
               [maker.made, MAKER],
             ];
       for (const [i, [made, address]] of sequence.entries()) {
-        const reply = await cancel(made, address);
+        const reply = await cancel(api.url, made, address);
         assert.equal(reply.status, 200, reply.body);
         if (i === 0) {
           const other = (await getJson(`${api.url}/api/tasks/${sequence[1][0].task_id}`)).body;
@@ -201,28 +200,9 @@ void describe('security: a follower on another api process (one Redis)', () => {
     dir.remove();
   });
 
-  async function send(api: ApiProcess, seed: string, address: string): Promise<Made> {
-    const form = await imageForm(sample('typical_creature_elephant.png'), 'elephant.png', { seed });
-    const reply = await sendRaw(`${api.url}/api/generate`, {
-      method: 'POST',
-      headers: { 'Content-Type': form.contentType },
-      body: form.body,
-      localAddress: address,
-    });
-    assert.equal(reply.status, 202, reply.body);
-    return JSON.parse(reply.body) as Made;
-  }
-
-  const cancel = (api: ApiProcess, made: Made, address: string) =>
-    sendRaw(`${api.url}/api/tasks/${made.task_id}`, {
-      method: 'DELETE',
-      headers: { 'X-Task-Token': made.task_token },
-      localAddress: address,
-    });
-
   void it('the stranger on the api-only process follows the job run elsewhere to its model; then both cancel a second job and it stops where it runs', async () => {
-    const maker = await send(worker, '41', MAKER);
-    const stranger = await send(apiOnly, '41', STRANGER);
+    const maker = (await send(worker.url, '41', MAKER)).made;
+    const stranger = (await send(apiOnly.url, '41', STRANGER)).made;
     assert.notEqual(stranger.task_id, maker.task_id);
     const theirs = await readSse(`${apiOnly.url}/api/status/${stranger.task_id}`, { timeoutMs: 60_000 });
     assert.ok(
@@ -242,16 +222,16 @@ void describe('security: a follower on another api process (one Redis)', () => {
     assert.equal(lines(maker.task_id).length, 1, 'one job');
     assert.deepEqual(lines(stranger.task_id), [], 'none of the stranger');
 
-    const second = await send(worker, '42', MAKER);
-    const follower = await send(apiOnly, '42', STRANGER);
+    const second = (await send(worker.url, '42', MAKER)).made;
+    const follower = (await send(apiOnly.url, '42', STRANGER)).made;
     await sleep(1000);
-    assert.equal((await cancel(worker, second, MAKER)).status, 200);
+    assert.equal((await cancel(worker.url, second, MAKER)).status, 200);
     const running = (await getJson(`${apiOnly.url}/api/tasks/${follower.task_id}`)).body;
     assert.ok(
       ['queued', 'processing'].includes(String(running['status'])),
       'the job runs on for the stranger',
     );
-    assert.equal((await cancel(apiOnly, follower, STRANGER)).status, 200);
+    assert.equal((await cancel(apiOnly.url, follower, STRANGER)).status, 200);
     await sleep((SIMULATE_SECONDS + 2) * 1000);
     const ends = lines(second.task_id);
     assert.deepEqual(

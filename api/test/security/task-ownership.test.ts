@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import { useApi } from '../support/api-process';
 import { sleep } from '../support/env';
 import { followToEnd, readSse, sample } from '../support/http-client';
-import { imageForm, sendRaw } from '../support/raw-http';
+import { sendPicture, sendRaw } from '../support/raw-http';
 import { attackVolume, postPicture } from './support';
 
 /** The stranger's address: another loopback alias, so the api counts it as another client. */
@@ -96,12 +96,9 @@ void describe('security: task ownership', () => {
 
   void it("attack: upload the same picture as a running task and cancel it (the repeat takeover) -> the stranger gets a task of its own, nothing names the maker's, the maker's job completes", async () => {
     // A picture no other test here sends: no kept model of it, so the repeat meets a running task.
-    const form = await imageForm(sample('typical_creature_elephant.png'), 'elephant.png');
     const send = (localAddress?: string) =>
-      sendRaw(`${api.url}/api/generate`, {
-        method: 'POST',
-        headers: { 'Content-Type': form.contentType },
-        body: form.body,
+      sendPicture(api.url, sample('typical_creature_elephant.png'), {
+        filename: 'elephant.png',
         localAddress,
       });
     const first = made((await send()).body);

@@ -58,6 +58,31 @@ export async function imageForm(
   };
 }
 
+/**
+ * POST /api/generate of `picture` (as `filename`, default upload.png) with the text `fields`, from
+ * `localAddress` (another peer: a loopback alias), with these extra `headers` (sent exactly, as
+ * sendRaw sends them) and `method` (default POST): the raw reply.
+ */
+export async function sendPicture(
+  url: string,
+  picture: Buffer,
+  options: {
+    filename?: string;
+    fields?: Record<string, string>;
+    headers?: Record<string, string>;
+    localAddress?: string;
+    method?: string;
+  } = {},
+): Promise<RawReply> {
+  const form = await imageForm(picture, options.filename ?? 'upload.png', options.fields);
+  return sendRaw(`${url}/api/generate`, {
+    method: options.method ?? 'POST',
+    headers: { ...options.headers, 'Content-Type': form.contentType },
+    body: form.body,
+    localAddress: options.localAddress,
+  });
+}
+
 /** One SSE record as it arrived: an event (id, event, data) or a comment, with its arrival time. */
 export type TimedSseRecord =
   | { kind: 'event'; at: number; id: number; event: string; data: Record<string, unknown> }
