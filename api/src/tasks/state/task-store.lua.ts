@@ -110,12 +110,13 @@ end
 `;
 
 /**
- * A job event (TaskLifecycle.apply), applied to the job and every task following it (mergeJob).
- * KEYS: the job's first task, admission, admission clients. ARGV: jobId, patch JSON, ttl s,
- * channel, allowed statuses (comma list), release ('1' or '0'), drop image ('1' or '0'), image
- * key prefix, task key prefix, job key prefix, live repeat key prefix. Returns { seq, status }.
+ * The ARGV layout both job scripts take (UPDATE_TASK_LUA, CANCEL_TASK_LUA; TaskStore.runJobScript),
+ * and the helpers they share. KEYS: the task (the job's first task for an update), admission,
+ * admission clients. ARGV: task or job id, patch JSON, ttl s, channel, allowed statuses (comma
+ * list), release ('1' or '0'), drop image ('1' or '0'), image key prefix, task key prefix, job key
+ * prefix, live repeat key prefix.
  */
-export const UPDATE_TASK_LUA = `
+const JOB_SCRIPT = `
 local ADMISSION_KEY = KEYS[2]
 local ADMISSION_CLIENTS_KEY = KEYS[3]
 local IMAGE_PREFIX = ARGV[8]
@@ -124,6 +125,13 @@ local JOB_PREFIX = ARGV[10]
 local LIVE_PREFIX = ARGV[11]
 ${MERGE}
 ${JOB}
+`;
+
+/**
+ * A job event (TaskLifecycle.apply), applied to the job and every task following it (mergeJob).
+ * KEYS and ARGV: JOB_SCRIPT's, with the job's id. Returns { seq, status }.
+ */
+export const UPDATE_TASK_LUA = `${JOB_SCRIPT}
 return mergeJob(ARGV[1], cjson.decode(ARGV[2]), tonumber(ARGV[3]), ARGV[4], ARGV[5], ARGV[6], ARGV[7])
 `;
 
@@ -132,19 +140,10 @@ return mergeJob(ARGV[1], cjson.decode(ARGV[2]), tonumber(ARGV[3]), ARGV[4], ARGV
  * job's set in the same step; when no task follows the job any more (or the task was its job's
  * only one) the job ends with it (endJob: slot, picture, live repeat keys) and its id is returned
  * for the caller to remove its Bull job or abort it and remove its files.
- * KEYS: task, admission, admission clients. ARGV: taskId, patch JSON, ttl s, channel, allowed
- * statuses, image key prefix, task key prefix, job key prefix, live repeat key prefix.
- * Returns { seq, status, the ended job's id or '' }.
+ * KEYS and ARGV: JOB_SCRIPT's, with the task's id (release and drop image unused: the job's
+ * end decides them). Returns { seq, status, the ended job's id or '' }.
  */
-export const CANCEL_TASK_LUA = `
-local ADMISSION_KEY = KEYS[2]
-local ADMISSION_CLIENTS_KEY = KEYS[3]
-local IMAGE_PREFIX = ARGV[6]
-local TASK_PREFIX = ARGV[7]
-local JOB_PREFIX = ARGV[8]
-local LIVE_PREFIX = ARGV[9]
-${MERGE}
-${JOB}
+export const CANCEL_TASK_LUA = `${JOB_SCRIPT}
 local jobId = redis.call('HGET', KEYS[1], 'job') or ARGV[1]
 local r = merge(KEYS[1], ARGV[1], cjson.decode(ARGV[2]), tonumber(ARGV[3]), ARGV[4], ARGV[5], '0', '0')
 if r[1] <= 0 then return { r[1], r[2], '' } end

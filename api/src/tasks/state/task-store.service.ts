@@ -182,22 +182,10 @@ export class TaskStore {
     from: readonly TaskStatus[],
     patch: TaskPatch,
   ): Promise<{ seq: number; status: TaskStatus | undefined; endedJob: string | undefined }> {
-    const [seq, status, endedJob] = (await this.redis.client.eval(
-      CANCEL_TASK_LUA,
-      3,
-      RedisKeys.task(taskId),
-      RedisKeys.admission,
-      RedisKeys.admissionClients,
-      taskId,
-      JSON.stringify({ ...patch, updated_at: this.nowIso() }),
-      TASK_TTL_S,
-      this.redis.channel(RedisKeys.taskEventsChannel),
-      from.join(','),
-      RedisKeys.image(''),
-      RedisKeys.taskPrefix,
-      RedisKeys.jobPrefix,
-      RedisKeys.repeatLivePrefix,
-    )) as [number, string, string];
+    const [seq, status, endedJob] = (await this.runJobScript(CANCEL_TASK_LUA, taskId, from, patch, {
+      releaseSlot: false,
+      dropImage: false,
+    })) as [number, string, string];
     return {
       seq: Number(seq),
       status: status === '' ? undefined : (status as TaskStatus),
@@ -222,8 +210,23 @@ export class TaskStore {
     patch: TaskPatch,
     effects: { releaseSlot: boolean; dropImage: boolean },
   ): Promise<{ seq: number; status: TaskStatus | undefined }> {
-    const [seq, status] = (await this.redis.client.eval(
-      UPDATE_TASK_LUA,
+    const [seq, status] = (await this.runJobScript(UPDATE_TASK_LUA, taskId, from, patch, effects)) as [
+      number,
+      string,
+    ];
+    return { seq: Number(seq), status: status === '' ? undefined : (status as TaskStatus) };
+  }
+
+  /** Runs a job script (task-store.lua.ts JOB_SCRIPT's KEYS and ARGV) for `taskId` with `patch` (updated_at added). */
+  private runJobScript(
+    script: string,
+    taskId: string,
+    from: readonly TaskStatus[],
+    patch: TaskPatch,
+    effects: { releaseSlot: boolean; dropImage: boolean },
+  ): Promise<unknown> {
+    return this.redis.client.eval(
+      script,
       3,
       RedisKeys.task(taskId),
       RedisKeys.admission,
@@ -239,8 +242,7 @@ export class TaskStore {
       RedisKeys.taskPrefix,
       RedisKeys.jobPrefix,
       RedisKeys.repeatLivePrefix,
-    )) as [number, string];
-    return { seq: Number(seq), status: status === '' ? undefined : (status as TaskStatus) };
+    );
   }
 
   /**
