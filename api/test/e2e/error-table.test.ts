@@ -3,6 +3,7 @@ import { readFileSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
+import { noisy } from '../reliability/images';
 import { type ApiProcess, startApi } from '../support/api-process';
 import { ERROR_CODES, ERROR_TABLE, type ErrorCode } from '../../src/common/error-table';
 import { REPO_ROOT, clearKilnKeys, tempDir, waitFor } from '../support/env';
@@ -162,17 +163,7 @@ void describe('error table, end to end (simulate engine)', () => {
     });
 
     void it('422 before a queue slot is taken: a picture under 64 px, even with the queue full; a blank one', async () => {
-      const tiny = await sharp({
-        create: {
-          width: 63,
-          height: 300,
-          channels: 3,
-          background: { r: 0, g: 0, b: 0 },
-          noise: { type: 'gaussian', mean: 128, sigma: 40 },
-        },
-      })
-        .png()
-        .toBuffer();
+      const tiny = await noisy(63, 300).png().toBuffer();
       const blank = await sharp({
         create: { width: 256, height: 256, channels: 4, background: { r: 0, g: 0, b: 0, alpha: 0 } },
       })

@@ -87,6 +87,23 @@ export async function discPng(size = 256, colour: Rgb = RED): Promise<Buffer> {
   return sharp(Buffer.from(svg)).png().toBuffer();
 }
 
+/**
+ * A picture with content everywhere (Gaussian noise around mid grey, 3 channels; with `alpha`, a
+ * half-opaque alpha channel), so no blankness check refuses it: only the check under test can.
+ */
+export function noisy(width: number, height: number, alpha = false): sharp.Sharp {
+  const image = sharp({
+    create: {
+      width,
+      height,
+      channels: 3,
+      background: { r: 0, g: 0, b: 0 },
+      noise: { type: 'gaussian', mean: 128, sigma: 40 },
+    },
+  });
+  return alpha ? image.ensureAlpha(0.5) : image;
+}
+
 export function solid(width: number, height: number, colour: Rgb, alpha?: number): sharp.Sharp {
   const background =
     alpha === undefined

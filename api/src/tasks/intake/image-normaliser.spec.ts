@@ -5,6 +5,7 @@ import sharp from 'sharp';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ApiError } from '../../common/api-error';
+import { noisy } from '../../../test/reliability/images';
 import { SAMPLES_DIR } from '../../../test/support/env';
 import {
   type NormalisedImage,
@@ -68,20 +69,6 @@ function countingSharp(): { createSharp: SharpFactory; pipelines: Pipeline[] } {
 /** Pipelines that read pixels out of the upload's encoded bytes: its decodes. */
 const decodes = (pipelines: Pipeline[]): Pipeline[] =>
   pipelines.filter((p) => p.input === 'upload' && p.calls.some((call) => call !== 'metadata'));
-
-/** A picture with content (noise), so only the check under test can refuse it. */
-function noisy(width: number, height: number, alpha = false) {
-  const image = sharp({
-    create: {
-      width,
-      height,
-      channels: 3,
-      background: { r: 0, g: 0, b: 0 },
-      noise: { type: 'gaussian', mean: 128, sigma: 40 },
-    },
-  });
-  return alpha ? image.ensureAlpha(0.5) : image;
-}
 
 /** One flat colour: nothing to model. */
 function solid(width: number, height: number, alpha = 1) {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import sharp from 'sharp';
+import { noisy } from '../../../test/reliability/images';
 import { ApiError, ErrorMessage } from '../../common/api-error';
 import type { TaskLifecycle } from '../lifecycle/task-lifecycle.service';
 import { loadConfig } from '../../config/app-config';
@@ -92,16 +93,7 @@ void describe('TaskIntakeService.submit while the queue is full (issues 11 and 1
   }
 
   void it('a picture too small (the header) or whose pixels do not decode gets its own answer, not 503, and takes no slot', async () => {
-    const noise = (width: number, height: number) =>
-      sharp({
-        create: {
-          width,
-          height,
-          channels: 3,
-          background: { r: 0, g: 0, b: 0 },
-          noise: { type: 'gaussian', mean: 128, sigma: 40 },
-        },
-      }).png();
+    const noise = (width: number, height: number) => noisy(width, height).png();
     const cases: [Buffer, number, string][] = [
       [await noise(63, 200).toBuffer(), 422, ErrorMessage.imageTooSmall],
       // A whole header, the pixels cut short: the one decode refuses it.
