@@ -121,14 +121,34 @@ export class TaskIntakeService {
     // A repeat needs neither the GPU nor a slot: a preset no longer offered, a full queue or a
     // used-up share refuses a job, not a repeat.
     if (unavailable)
-      return this.answerRepeatOrThrow(unavailable, file, image, client, engine, options, wait, baseUrl);
+      return this.answerRepeatOrThrow(
+        unavailable,
+        file,
+        image,
+        client,
+        engine,
+        uploadKey,
+        options,
+        wait,
+        baseUrl,
+      );
     let made: NewTask;
     let admitted: string;
     try {
       admitted = await this.lifecycle.admit(limitKey(client));
     } catch (refusal) {
       if (!isSlotRefusal(refusal)) throw refusal;
-      return this.answerRepeatOrThrow(refusal, file, image, client, engine, options, wait, baseUrl);
+      return this.answerRepeatOrThrow(
+        refusal,
+        file,
+        image,
+        client,
+        engine,
+        uploadKey,
+        options,
+        wait,
+        baseUrl,
+      );
     }
     try {
       const png = await this.normalise(admitted, file, image, client);
@@ -188,14 +208,25 @@ export class TaskIntakeService {
   ): Promise<NewTask> {
     if (!this.config.instantRepeats) return this.lifecycle.create(taskId, png, options);
     const key = RepeatRegistry.keyOf(png, engine, options);
+    // Its keys name its job while it is unfinished and its task once it completes (RepeatRegistry).
+    return (
+      (await this.repeatOf(taskId, key, uploadKey)) ??
+      this.lifecycle.create(taskId, png, options, [key, uploadKey])
+    );
+  }
+
+  /**
+   * Task `taskId` as a repeat, when one of the request's keys (its picture key `key`, its upload
+   * key) names a model still kept (answerFromHolder: completed at once) or an unfinished job
+   * (followLive: following it); undefined when neither does.
+   */
+  private async repeatOf(taskId: string, key: string, uploadKey: string): Promise<NewTask | undefined> {
     const holderId = await this.repeats.holderOf(key);
     const holder = holderId === null ? undefined : await this.tasks.get(holderId);
-    const repeat = holder ? await this.answerFromHolder(taskId, key, holder) : undefined;
-    if (repeat) return repeat;
-    const followed = await this.followLive(taskId, [key, uploadKey]);
-    if (followed) return followed;
-    // Its keys name its job while it is unfinished and its task once it completes (RepeatRegistry).
-    return this.lifecycle.create(taskId, png, options, [key, uploadKey]);
+    return (
+      (holder ? await this.answerFromHolder(taskId, key, holder) : undefined) ??
+      (await this.followLive(taskId, [key, uploadKey]))
+    );
   }
 
   /**
@@ -228,6 +259,7 @@ export class TaskIntakeService {
     image: DecodedImage,
     client: string,
     engine: string,
+    uploadKey: string,
     options: GenerationOptions,
     wait: boolean,
     baseUrl: string,
@@ -240,12 +272,7 @@ export class TaskIntakeService {
     } catch {
       throw refusal;
     }
-    const key = RepeatRegistry.keyOf(png, engine, options);
-    const holderId = await this.repeats.holderOf(key);
-    const holder = holderId === null ? undefined : await this.tasks.get(holderId);
-    const repeat =
-      (holder ? await this.answerFromHolder(taskId, key, holder) : undefined) ??
-      (await this.followLive(taskId, [key, RepeatRegistry.uploadKeyOf(file.buffer, engine, options)]));
+    const repeat = await this.repeatOf(taskId, RepeatRegistry.keyOf(png, engine, options), uploadKey);
     if (!repeat) throw refusal;
     return this.answer(repeat, wait, baseUrl);
   }
