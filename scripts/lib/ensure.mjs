@@ -76,7 +76,7 @@ export async function ensurePython() {
       '--disable-pip-version-check',
       '-q',
       '-e',
-      `${join(ROOT, 'inference')}[dev,bench]`,
+      `${join(ROOT, 'inference')}[dev,bench,formats]`,
     ],
     { cwd: ROOT },
   );
