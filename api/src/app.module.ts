@@ -4,6 +4,7 @@ import { CleanupModule } from './cleanup/cleanup.module';
 import { AllExceptionsFilter } from './common/filters/all-exceptions.filter';
 import { type AppConfig, runsJobs } from './config/app-config';
 import { ConfigModule } from './config/config.module';
+import { FormatsModule } from './formats/formats.module';
 import { GenerateModule } from './generate/generate.module';
 import { HealthModule } from './health/health.module';
 import { InferenceModule } from './inference/inference.module';
@@ -27,6 +28,7 @@ export class AppModule {
         StorageModule,
         GenerateModule,
         TasksModule,
+        FormatsModule,
         HealthModule,
         CleanupModule,
         MetricsModule,

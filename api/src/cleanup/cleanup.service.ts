@@ -10,7 +10,8 @@ const JOB_NAME = 'model-cleanup';
 
 /**
  * Deletes the store's *.glb models older than RETENTION_HOURS (a file's modification time, an
- * object's LastModified) on CLEANUP_CRON, nothing else: not other files, not folders
+ * object's LastModified) on CLEANUP_CRON, and with them their files in other formats
+ * (model-files.ts selectExpired), nothing else: not other files, not folders
  * (STATIC_DIR/.work and the like). With a bucket, a lifecycle rule can do the same on the
  * store's side (docs/scale-out.md); both may run.
  */

@@ -1,14 +1,30 @@
+import { modelIdOfFile } from '../storage/model-formats';
 import type { ModelInfo } from '../storage/model-store';
 
 /**
- * Models the cleanup deletes: *.glb entries of the store (models, never a folder's other files
- * or a ".partial") last modified before the cutoff (ms since the epoch).
+ * Files the cleanup deletes (names, from one listing of the store), nothing that is not a model's:
+ * - a model's GLBs ("{id}.glb", "{id}.source.glb", any other *.glb) last modified before the cutoff;
+ * - its files in other formats ("{id}.100mm.stl", "{id}.usdz", ...: storage/model-formats.ts)
+ *   when they are that old themselves, or when their model has no GLB left that is younger: a
+ *   format made late in a model's life goes with the model, never outlives it.
+ * A ".partial" or a folder's marker is never touched. cutoffMs: ms since the epoch.
  */
 export function selectExpired(
   entries: readonly Pick<ModelInfo, 'name' | 'lastModified'>[],
   cutoffMs: number,
 ): string[] {
+  const expired = (e: Pick<ModelInfo, 'lastModified'>): boolean => e.lastModified.getTime() < cutoffMs;
+  const liveModels = new Set(
+    entries
+      .filter((e) => e.name.endsWith('.glb') && !expired(e))
+      .map((e) => modelIdOfFile(e.name))
+      .filter((id) => id !== undefined),
+  );
   return entries
-    .filter((e) => e.name.endsWith('.glb') && e.lastModified.getTime() < cutoffMs)
+    .filter((e) => {
+      if (e.name.endsWith('.glb')) return expired(e);
+      const modelId = modelIdOfFile(e.name);
+      return modelId !== undefined && (expired(e) || !liveModels.has(modelId));
+    })
     .map((e) => e.name);
 }

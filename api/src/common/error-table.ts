@@ -51,7 +51,8 @@ export const ERROR_TABLE = {
     message: 'Invalid <field>: <rule>',
     when:
       'a bad generation option (quality, seed, texture_size, faces), e.g. ' +
-      '`Invalid quality: one of fast, balanced, high`; before any queue slot is taken',
+      '`Invalid quality: one of fast, balanced, high`; before any queue slot is taken. Also a bad `format` or ' +
+      '`size_mm` of a download, e.g. `Invalid format: one of glb, obj, stl, 3mf, ply, usdz`',
   },
   invalid_parameter: {
     status: 400,
@@ -119,6 +120,11 @@ export const ERROR_TABLE = {
     when:
       'the task was cancelled (DELETE /api/tasks/{id}): its failed snapshot (`cancelled: true`), and a ' +
       '`?wait=true` request for it',
+  },
+  task_not_completed: {
+    status: 409,
+    message: 'Task not completed: <status>',
+    when: 'a download of a task that has no model (yet): `Task not completed: queued`, `processing` or `failed`',
   },
   task_already_finished: {
     status: 409,
@@ -192,6 +198,13 @@ export const ERROR_TABLE = {
     message: 'Internal error',
     when: 'anything else (logged with its stack)',
   },
+  format_failed: {
+    status: 500,
+    message: 'The <format> file could not be made',
+    when:
+      'the formats tool failed on this model (logged with its reason); the task and its other formats are ' +
+      'unharmed, and the format is tried again 10 minutes later',
+  },
   gpu_out_of_memory: {
     status: 500,
     message: 'GPU out of memory',
@@ -202,6 +215,14 @@ export const ERROR_TABLE = {
     message: 'Server busy, retry later',
     when: 'the queue is full (`MAX_QUEUE` waiting besides one running per worker)',
     headers: { 'Retry-After': { type: 'integer', description: 'seconds: the mean job duration' } },
+  },
+  formats_busy: {
+    status: 503,
+    message: 'Busy making other files, retry later',
+    when:
+      'a download whose format is not made yet while this process already makes `FORMAT_BUILDS` files and ' +
+      'holds `FORMAT_QUEUE` more waiting',
+    headers: { 'Retry-After': { type: 'integer', description: 'seconds' } },
   },
   streams_full: {
     status: 503,

@@ -104,6 +104,20 @@ export interface AppConfig {
   decodeBudgetMp: number;
   /** DECODE_WAIT_S in ms: the most an upload waits for the decode budget before 503 decode_busy. */
   decodeWaitMs: number;
+  /**
+   * FORMAT_TIMEOUT_S in ms: the most the formats tool may take for one file (obj, stl, 3mf, ply,
+   * usdz) before it is killed and the format marked failed (formats/format-converter.ts).
+   */
+  formatTimeoutMs: number;
+  /**
+   * FORMAT_WAIT_S in ms: how long a download waits for its file to be made before it answers 202
+   * with Retry-After (at most 90 s: Cloudflare answers 524 to a request with no answer for 100 s).
+   */
+  formatWaitMs: number;
+  /** FORMAT_BUILDS: files this process makes at once (each one formats tool process, one CPU core). */
+  formatBuilds: number;
+  /** FORMAT_QUEUE: files this process holds waiting for a build slot; beyond it 503 formats_busy. */
+  formatQueue: number;
   /** Access control of POST /api/generate and the task routes; undefined = off (public). */
   access: AccessConfig | undefined;
   /**
@@ -523,6 +537,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, root = process.
     maxConnectionsPerClient: intVar(env, 'MAX_CONNECTIONS_PER_CLIENT', 64, 0, 1_000_000),
     decodeBudgetMp: numberVar(env, 'DECODE_BUDGET_MP', 100, 1, 100_000),
     decodeWaitMs: Math.round(numberVar(env, 'DECODE_WAIT_S', 10, 0, 600) * 1000),
+    formatTimeoutMs: Math.round(numberVar(env, 'FORMAT_TIMEOUT_S', 300, 1, 86400) * 1000),
+    formatWaitMs: Math.round(numberVar(env, 'FORMAT_WAIT_S', 20, 0, 90) * 1000),
+    formatBuilds: intVar(env, 'FORMAT_BUILDS', 1, 1, 64),
+    formatQueue: intVar(env, 'FORMAT_QUEUE', 8, 0, 1000),
     access: accessVar(env),
     webModelOverlap: boolVar(env, 'WEB_MODEL_OVERLAP', true),
     role,

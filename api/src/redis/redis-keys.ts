@@ -40,6 +40,14 @@ export const RedisKeys = {
   durationProfile: `${PREFIX}durations-profile`,
   /** Set by the one api process that counts a finished task in its metrics (SET NX, 1 h). */
   metricsClaim: (taskId: string) => `${PREFIX}metrics-counted:${taskId}`,
+  /**
+   * Hash of a model's files in other formats (formats/format-builds.service.ts): variant key
+   * ("obj", "stl@100") -> JSON of its state (building, ready with bytes and watertight, failed);
+   * RETENTION_HOURS from its last change, like the files.
+   */
+  modelFormats: (modelId: string) => `${PREFIX}model-formats:${modelId}`,
+  /** Held (SET NX PX) by the one process making a model's file in one format and size. */
+  formatBuild: (modelId: string, variant: string) => `${PREFIX}format-build:${modelId}:${variant}`,
   /** Bull's own keys live under this prefix. */
   bullPrefix: `${PREFIX}bull`,
   /** Pub/sub (RedisService.channel() adds the database): "<seq>\n<taskId>\n<snapshot JSON>" for every task change. */

@@ -18,6 +18,16 @@ function ifRangeHolds(header: string | undefined, info: ModelInfo): boolean {
   return Number.isFinite(date) && Math.floor(info.lastModified.getTime() / 1000) === Math.floor(date / 1000);
 }
 
+/** How ModelDeliveryService.send labels a file. */
+export interface DeliveryHeaders {
+  /** Content-Type of the 200/206. */
+  contentType: string;
+  /** The download's file name (Content-Disposition: attachment); none for a model the viewer loads. */
+  fileName?: string;
+  /** More headers of the 200/206/304 (e.g. X-Mesh-Watertight). */
+  headers?: Readonly<Record<string, string>>;
+}
+
 /**
  * Answers GET/HEAD /static/{name} from the ModelStore, the same way whichever store holds the
  * model: Content-Type model/gltf-binary, the immutable Cache-Control, ETag and Last-Modified with
@@ -31,11 +41,20 @@ export class ModelDeliveryService {
 
   constructor(private readonly store: ModelStore) {}
 
-  /** Throws ApiError 404 for a name that is not a model's, or a model the store does not hold. */
+  /** GET /static/{name}: throws ApiError 404 for a name that is not a model's, or a model the store does not hold. */
   async serve(name: string, req: Request, res: Response): Promise<void> {
     // Matched whole against a strict pattern before the store is touched: no listing, no traversal;
     // the path must end with the name (Express also routes `{name}/` here).
     if (!isServableModelName(name) || req.path.endsWith('/')) throw new ApiError('not_found');
+    await this.send(name, req, res, { contentType: MODEL_CONTENT_TYPE });
+  }
+
+  /**
+   * Answers one file of the store (a name the caller made, never a client's) the way /static/
+   * does, with its own Content-Type and, for a download, `Content-Disposition: attachment` naming
+   * `fileName`. Throws ApiError 404 when the store does not hold it.
+   */
+  async send(name: string, req: Request, res: Response, as: DeliveryHeaders): Promise<void> {
     const info = await this.store.stat(name);
     if (!info) throw new ApiError('not_found');
 
@@ -48,7 +67,10 @@ export class ModelDeliveryService {
       if (Array.isArray(parsed) && parsed.length === 1 && parsed.type === 'bytes') range = parsed[0];
     }
 
-    res.setHeader('Content-Type', MODEL_CONTENT_TYPE);
+    res.setHeader('Content-Type', as.contentType);
+    // Express's attachment(): the RFC 6266 header, with a filename* for names beyond ASCII.
+    if (as.fileName !== undefined) res.attachment(as.fileName).setHeader('Content-Type', as.contentType);
+    for (const [header, value] of Object.entries(as.headers ?? {})) res.setHeader(header, value);
     res.setHeader('Cache-Control', MODEL_CACHE_CONTROL);
     // Other sites may show a model (model_url is public): helmet's same-origin would refuse them.
     res.setHeader('Cross-Origin-Resource-Policy', 'cross-origin');
@@ -75,6 +97,8 @@ export class ModelDeliveryService {
       // Deleted between stat and read (the cleanup): nothing was sent yet.
       for (const header of [
         'Content-Type',
+        'Content-Disposition',
+        ...Object.keys(as.headers ?? {}),
         'Cache-Control',
         'Content-Range',
         'Content-Length',

@@ -28,6 +28,6 @@ export async function createModelStore(config: AppConfig): Promise<ModelStore> {
     { provide: ModelStore, inject: [APP_CONFIG], useFactory: createModelStore },
     { provide: GlbOptimizer, useFactory: () => new WorkerGlbOptimizer() },
   ],
-  exports: [StorageService, ModelStore],
+  exports: [StorageService, ModelStore, ModelDeliveryService],
 })
 export class StorageModule {}

@@ -44,7 +44,11 @@ export class StorageService implements OnModuleInit {
     return this.store.publicUrl(name) ?? `/static/${name}`;
   }
 
-  private temporaryPath(modelId: string): string {
+  /**
+   * A new local path in the work folder for a file of this model being made: neither servable nor
+   * a model's name, and removed with the model's other leftovers (removeModels).
+   */
+  temporaryPath(modelId: string): string {
     return join(this.store.workDir, `.${modelId}.${randomBytes(4).toString('hex')}.partial`);
   }
 
@@ -102,6 +106,23 @@ export class StorageService implements OnModuleInit {
    */
   async publishSource(modelId: string): Promise<void> {
     await this.store.publish(this.sourcePath(modelId), sourceModelName(modelId), { keepLocal: true });
+  }
+
+  /**
+   * Runs `use` with a local path of the model's source GLB: the work folder's own file when this
+   * process has it (a folder store, or a bucket's process that just made it), else a temporary
+   * copy fetched from the store and removed afterwards. Rejects when the store no longer has it.
+   */
+  async withLocalSource<T>(modelId: string, use: (path: string) => Promise<T>): Promise<T> {
+    const local = this.sourcePath(modelId);
+    if (existsSync(local)) return use(local);
+    const copy = this.temporaryPath(modelId);
+    try {
+      await this.fetchModel(sourceModelName(modelId), copy);
+      return await use(copy);
+    } finally {
+      await rm(copy, { force: true });
+    }
   }
 
   /** Copies a model from the store to a local file (written whole, then renamed into place). */

@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ERROR_CODES } from '../common/api-error';
+import { MODEL_FORMATS } from '../storage/model-formats';
 
 /** The latest voxel preview a processing task has (the voxels are at `url`). */
 export class TaskPreviewDto {
@@ -34,6 +35,14 @@ export class TaskOptionsDto {
   faces!: number;
 }
 
+/** A format a completed task's model is offered in. */
+export class TaskFormatOfferDto {
+  @ApiProperty({ enum: MODEL_FORMATS })
+  format!: string;
+  @ApiProperty({ description: 'GET /api/tasks/{id}/download?format=…, absolute' })
+  url!: string;
+}
+
 /** The task snapshot clients see (JSON of GET /api/tasks/{id} and of every SSE event). */
 export class TaskViewDto {
   @ApiProperty({ format: 'uuid' })
@@ -62,6 +71,16 @@ export class TaskViewDto {
   model_url?: string;
   @ApiPropertyOptional({ description: "completed: the engine's original GLB, absolute" })
   download_url?: string;
+  @ApiPropertyOptional({
+    type: [TaskFormatOfferDto],
+    description: 'completed: every format of the model (glb, obj, stl, 3mf, ply, usdz) and its download',
+  })
+  formats?: TaskFormatOfferDto[];
+  @ApiPropertyOptional({
+    description:
+      'completed: whether the surface is closed (what a slicer needs), once a download of stl, 3mf, obj, ply or usdz measured it',
+  })
+  watertight?: boolean;
   @ApiPropertyOptional({ description: 'completed: seconds' })
   generation_time?: number;
   @ApiPropertyOptional({ description: 'completed: trellis2, inflate or simulate' })

@@ -1,5 +1,6 @@
 import type { ErrorCode } from '../../common/api-error';
 import { absoluteUrl } from '../../common/public-url';
+import { MODEL_FORMATS, type ModelFormat, taskDownloadPath } from '../../storage/model-formats';
 
 export type TaskStatus = 'queued' | 'processing' | 'completed' | 'failed';
 
@@ -68,6 +69,11 @@ export interface TaskRecord {
   generation_time?: number;
   engine?: string;
   triangles?: number;
+  /**
+   * completed: whether the model's surface is closed (what a slicer needs), noted once a download
+   * of another format than glb measured it (formats/model-downloads.service.ts).
+   */
+  watertight?: boolean;
   /** failed: the error message of the HTTP contract. */
   error?: string;
   /** failed: that message's stable code (common/error-table.ts), what clients decide by. */
@@ -106,13 +112,21 @@ export type TaskPatch = { [K in keyof TaskRecord]?: TaskRecord[K] | null };
 /** A patch of a task's figures that leaves its status alone (progress, stage, preview). */
 export type TaskFiguresPatch = Omit<TaskPatch, 'status'>;
 
-/** What clients get: the record with model_url/download_url absolute. */
+/** One format a completed task's model is offered in, and where to download it. */
+export interface TaskFormatOffer {
+  format: ModelFormat;
+  /** GET /api/tasks/{id}/download?format=…, absolute. */
+  url: string;
+}
+
+/** What clients get: the record with model_url/download_url absolute, and a completed task's formats. */
 export type TaskView = Omit<
   TaskRecord,
   'model_id' | 'model_path' | 'download_path' | 'preview' | 'reused' | 'reused_from'
 > & {
   model_url?: string;
   download_url?: string;
+  formats?: TaskFormatOffer[];
   preview?: TaskPreviewView;
 };
 
@@ -135,6 +149,8 @@ const VIEW_ORDER: readonly (keyof TaskView)[] = [
   'stage',
   'model_url',
   'download_url',
+  'formats',
+  'watertight',
   'generation_time',
   'error',
   'error_code',
@@ -157,6 +173,12 @@ export function toTaskView(record: TaskRecord, baseUrl: string): TaskView {
   if (preview !== undefined) unordered.preview = toPreviewView(record.task_id, preview, baseUrl);
   if (model_path !== undefined) unordered.model_url = absoluteUrl(baseUrl, model_path);
   if (download_path !== undefined) unordered.download_url = absoluteUrl(baseUrl, download_path);
+  if (record.status === 'completed') {
+    unordered.formats = MODEL_FORMATS.map((format) => ({
+      format,
+      url: absoluteUrl(baseUrl, taskDownloadPath(record.task_id, format)),
+    }));
+  }
   const view: Record<string, unknown> = {};
   for (const key of VIEW_ORDER) {
     if (unordered[key] !== undefined) view[key] = unordered[key];

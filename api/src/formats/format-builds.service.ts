@@ -1,0 +1,176 @@
+import { rm } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import pLimit from 'p-limit';
+import { ApiError } from '../common/api-error';
+import { Clock } from '../common/clock';
+import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { RedisKeys } from '../redis/redis-keys';
+import { RedisService } from '../redis/redis.service';
+import { type FormatVariant, formatFileName, variantKey } from '../storage/model-formats';
+import { ModelStore } from '../storage/model-store';
+import { StorageService } from '../storage/storage.service';
+import { type ConvertedFile, FormatConverter } from './format-converter';
+
+/** What a model's record of formats says of one variant (JSON in RedisKeys.modelFormats). */
+export type FormatRecord =
+  { state: 'ready'; at: number; file: ConvertedFile } | { state: 'failed'; at: number; error: string };
+
+/** The outcome of asking for a variant: its file is in the store, or still being made. */
+export type FormatOutcome =
+  { kind: 'ready'; name: string; file: ConvertedFile } | { kind: 'building'; retryAfterS: number };
+
+/** A failed format is tried again after this long (the tool or the machine may have been at fault). */
+export const FAILED_FORMAT_RETRY_MS = 10 * 60 * 1000;
+/** Sizes of one printing format kept per model; making another removes the one made longest ago. */
+export const SIZES_KEPT_PER_FORMAT = 4;
+/** How often a download waiting on another process's build looks at the record. */
+const POLL_MS = 250;
+/** Retry-After of a download answered 202 (the file is still being made). */
+const BUILDING_RETRY_AFTER_S = 5;
+/** Retry-After of 503 formats_busy. */
+const BUSY_RETRY_AFTER_S = 10;
+
+/**
+ * Makes each model's files in other formats once, on first request (docs/design.md, Formats), and
+ * keeps them in the ModelStore beside the model. One owner per variant across every api process:
+ * the process that takes RedisKeys.formatBuild (SET NX) makes it; every other request for it, on
+ * any process, waits on the model's record of formats (RedisKeys.modelFormats) up to FORMAT_WAIT_S,
+ * then answers 202. Each process runs at most FORMAT_BUILDS conversions at once (p-limit), each a
+ * process of its own (FormatConverter), and holds at most FORMAT_QUEUE more: beyond them 503.
+ */
+@Injectable()
+export class FormatBuildsService {
+  private readonly logger = new Logger(FormatBuildsService.name);
+  private readonly limit: ReturnType<typeof pLimit>;
+  /** Builds this process runs, by "{modelId}:{variant}", so its own waiters need not poll. */
+  private readonly local = new Map<string, Promise<void>>();
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly redis: RedisService,
+    private readonly store: ModelStore,
+    private readonly storage: StorageService,
+    private readonly converter: FormatConverter,
+    private readonly clock: Clock,
+  ) {
+    this.limit = pLimit(config.formatBuilds);
+  }
+
+  /** Every variant's record of a model (for GET /api/models/{id}/formats), by variant key. */
+  async records(modelId: string): Promise<Map<string, FormatRecord>> {
+    const raw = await this.redis.client.hgetall(RedisKeys.modelFormats(modelId));
+    return new Map(Object.entries(raw).map(([key, json]) => [key, JSON.parse(json) as FormatRecord]));
+  }
+
+  /** Whether a process is making this variant now. */
+  async isBuilding(modelId: string, variant: FormatVariant): Promise<boolean> {
+    return (await this.redis.client.exists(RedisKeys.formatBuild(modelId, variantKey(variant)))) === 1;
+  }
+
+  /**
+   * The variant's file, made now if it is not in the store: waits up to FORMAT_WAIT_S for it.
+   * Throws ApiError format_failed (a build failed within FAILED_FORMAT_RETRY_MS) or formats_busy
+   * (this process holds FORMAT_QUEUE waiting builds). The caller has checked the source exists.
+   */
+  async obtain(modelId: string, variant: FormatVariant): Promise<FormatOutcome> {
+    const key = variantKey(variant);
+    const name = formatFileName(modelId, variant);
+    const deadline = this.clock.now() + this.config.formatWaitMs;
+    for (;;) {
+      const record = await this.record(modelId, key);
+      if (record?.state === 'ready') {
+        if (await this.store.stat(name)) return { kind: 'ready', name, file: record.file };
+        // Swept by the cleanup while its record lived on: made again below.
+        await this.redis.client.hdel(RedisKeys.modelFormats(modelId), key);
+      } else if (record?.state === 'failed' && this.clock.now() - record.at < FAILED_FORMAT_RETRY_MS) {
+        throw new ApiError('format_failed', { params: { format: variant.format } });
+      }
+      if (record?.state !== 'ready') await this.claim(modelId, variant);
+      const remaining = deadline - this.clock.now();
+      if (remaining <= 0) return { kind: 'building', retryAfterS: BUILDING_RETRY_AFTER_S };
+      const own = this.local.get(`${modelId}:${key}`);
+      await (own ? Promise.race([own, sleep(remaining)]) : sleep(Math.min(POLL_MS, remaining)));
+    }
+  }
+
+  private async record(modelId: string, key: string): Promise<FormatRecord | undefined> {
+    const json = await this.redis.client.hget(RedisKeys.modelFormats(modelId), key);
+    return json === null ? undefined : (JSON.parse(json) as FormatRecord);
+  }
+
+  /** Starts the build here when no process holds it; refuses (formats_busy) when this process is full. */
+  private async claim(modelId: string, variant: FormatVariant): Promise<void> {
+    const key = variantKey(variant);
+    const lockKey = RedisKeys.formatBuild(modelId, key);
+    if (this.local.has(`${modelId}:${key}`)) return;
+    if (
+      this.limit.activeCount + this.limit.pendingCount >=
+      this.config.formatBuilds + this.config.formatQueue
+    ) {
+      // Full here; another process may be making it already, which is as good.
+      if ((await this.redis.client.exists(lockKey)) === 1) return;
+      throw new ApiError('formats_busy', { headers: { 'Retry-After': String(BUSY_RETRY_AFTER_S) } });
+    }
+    // Held for as long as the build may take, waiting for a slot included; released when it ends.
+    const holdMs = this.config.formatTimeoutMs * (2 + this.config.formatQueue) + 60_000;
+    const token = `${process.pid}:${this.clock.now()}:${Math.random()}`;
+    if ((await this.redis.client.set(lockKey, token, 'PX', holdMs, 'NX')) !== 'OK') return;
+    const build = this.limit(() => this.build(modelId, variant))
+      .catch((error: unknown) => {
+        this.logger.error(`format ${key} of model ${modelId}: ${(error as Error).stack ?? String(error)}`);
+      })
+      .finally(() => {
+        this.local.delete(`${modelId}:${key}`);
+        // Only our own hold: one that lapsed and was taken by another process stays its own.
+        void this.redis.client.eval(RELEASE_LUA, 1, lockKey, token).catch(() => undefined);
+      });
+    this.local.set(`${modelId}:${key}`, build);
+  }
+
+  /** Makes the file, publishes it and records the outcome (ready or failed) for every waiter. */
+  private async build(modelId: string, variant: FormatVariant): Promise<void> {
+    const key = variantKey(variant);
+    const target = this.storage.temporaryPath(modelId);
+    let record: FormatRecord;
+    try {
+      const file = await this.storage.withLocalSource(modelId, (source) =>
+        this.converter.convert(source, target, variant),
+      );
+      await this.store.publish(target, formatFileName(modelId, variant));
+      record = { state: 'ready', at: this.clock.now(), file };
+      this.logger.log(
+        `made ${key} of model ${modelId}: ${file.bytes} bytes, ${file.triangles} triangles, ` +
+          `${file.watertight ? '' : 'not '}watertight, ${file.seconds.toFixed(2)} s`,
+      );
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      this.logger.warn(`could not make ${key} of model ${modelId}: ${message}`);
+      record = { state: 'failed', at: this.clock.now(), error: message };
+    } finally {
+      await rm(target, { force: true });
+    }
+    const recordKey = RedisKeys.modelFormats(modelId);
+    await this.redis.client
+      .multi()
+      .hset(recordKey, key, JSON.stringify(record))
+      .pexpire(recordKey, Math.round(this.config.retentionHours * 3600 * 1000))
+      .exec();
+    if (record.state === 'ready' && variant.sizeMm !== undefined) await this.keepFewSizes(modelId, variant);
+  }
+
+  /** Removes the oldest sizes of a printing format beyond SIZES_KEPT_PER_FORMAT (bounded by what a stranger asks). */
+  private async keepFewSizes(modelId: string, variant: FormatVariant): Promise<void> {
+    const sizes = [...(await this.records(modelId)).entries()]
+      .filter(([key, record]) => key.startsWith(`${variant.format}@`) && record.state === 'ready')
+      .sort(([, a], [, b]) => b.at - a.at);
+    for (const [key] of sizes.slice(SIZES_KEPT_PER_FORMAT)) {
+      const sizeMm = Number(key.slice(key.indexOf('@') + 1));
+      await this.redis.client.hdel(RedisKeys.modelFormats(modelId), key);
+      await this.store.remove([formatFileName(modelId, { format: variant.format, sizeMm })]);
+    }
+  }
+}
+
+/** Deletes the build hold only when it is still the caller's (compare-and-delete). */
+const RELEASE_LUA = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;

@@ -1,0 +1,120 @@
+import { join } from 'node:path';
+import type { FormatVariant } from '../storage/model-formats';
+
+/** What the formats tool reports of a file it made (its one JSON line on stdout). */
+export interface ConvertedFile {
+  /** Bytes of the file written. */
+  bytes: number;
+  /** Triangles of the model (equal to the GLB's). */
+  triangles: number;
+  /** Whether the model's surface is closed (vertices merged by position): what a slicer needs. */
+  watertight: boolean;
+  /** Wall time of the tool, reading and writing included. */
+  seconds: number;
+}
+
+/** The tool could not make the file (a crash, the time limit, a source it cannot read). */
+export class FormatConversionError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'FormatConversionError';
+  }
+}
+
+/**
+ * A model's source GLB -> one file of another format. Abstract so tests can swap it (Nest
+ * injects the class as the token); the real one is PythonFormatConverter.
+ */
+export abstract class FormatConverter {
+  /**
+   * Writes `targetPath` (the caller publishes it afterwards) from the GLB at `sourcePath`.
+   * Rejects with FormatConversionError; `targetPath` is then absent or to be removed by the caller.
+   */
+  abstract convert(sourcePath: string, targetPath: string, variant: FormatVariant): Promise<ConvertedFile>;
+}
+
+/** Exit status of the formats tool for a source it cannot read as a triangle mesh. */
+const UNREADABLE_SOURCE = 3;
+
+/** The last line of a process's output that parses as a JSON object, or undefined. */
+function lastJsonLine(text: string): Record<string, unknown> | undefined {
+  for (const line of text.trim().split('\n').reverse()) {
+    try {
+      const value: unknown = JSON.parse(line);
+      if (value !== null && typeof value === 'object' && !Array.isArray(value))
+        return value as Record<string, unknown>;
+    } catch {
+      // not JSON: a warning of a library
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Runs the formats tool of the sidecar's virtual environment (`python -m kiln3d_inference.formats`,
+ * inference/README.md: Formats) once per file, as a process of its own: a crash, a runaway model or
+ * the time limit never touches the api, and it holds one CPU core, never the GPU slot.
+ * Contract: exit 0 and one JSON line {format, bytes, triangles, watertight, size_mm, seconds} on
+ * stdout; exit 3 and {"error"} on stderr for a source that is no triangle mesh; anything else a failure.
+ */
+export class PythonFormatConverter extends FormatConverter {
+  constructor(
+    private readonly inferenceDir: string,
+    private readonly timeoutMs: number,
+  ) {
+    super();
+  }
+
+  async convert(sourcePath: string, targetPath: string, variant: FormatVariant): Promise<ConvertedFile> {
+    // execa 9 is ESM-only; a dynamic import keeps this CommonJS build working.
+    const { execa } = await import('execa');
+    const args = ['-m', 'kiln3d_inference.formats', '--format', variant.format];
+    if (variant.sizeMm !== undefined) args.push('--size-mm', String(variant.sizeMm));
+    args.push(sourcePath, targetPath);
+    const result = await execa(join(this.inferenceDir, '.venv', 'bin', 'python'), args, {
+      cwd: this.inferenceDir,
+      reject: false,
+      timeout: this.timeoutMs,
+      killSignal: 'SIGKILL',
+      // Only what Python needs: the api's secrets (ADMIN_TOKEN, keys, INFERENCE_TOKEN) stay out.
+      extendEnv: false,
+      env: {
+        PATH: process.env.PATH ?? '/usr/bin:/bin',
+        PYTHONUNBUFFERED: '1',
+        HOME: process.env.HOME ?? '/',
+      },
+      maxBuffer: 1024 * 1024,
+      stdin: 'ignore',
+    });
+    if (result.timedOut) {
+      throw new FormatConversionError(
+        `the formats tool passed ${Math.round(this.timeoutMs / 1000)} s (FORMAT_TIMEOUT_S)`,
+      );
+    }
+    if (result.exitCode === UNREADABLE_SOURCE) {
+      const reason = lastJsonLine(result.stderr)?.error;
+      throw new FormatConversionError(
+        `the source GLB is no triangle mesh: ${String(reason ?? result.stderr.slice(-300))}`,
+      );
+    }
+    const report = result.exitCode === 0 ? lastJsonLine(result.stdout) : undefined;
+    if (
+      report === undefined ||
+      typeof report.bytes !== 'number' ||
+      typeof report.triangles !== 'number' ||
+      typeof report.watertight !== 'boolean' ||
+      typeof report.seconds !== 'number'
+    ) {
+      const how = result.signal ? `signal ${result.signal}` : `exit ${String(result.exitCode)}`;
+      throw new FormatConversionError(
+        `the formats tool failed (${how}): ${result.stderr.trim().slice(-500)}`,
+      );
+    }
+    return {
+      bytes: report.bytes,
+      triangles: report.triangles,
+      watertight: report.watertight,
+      seconds: report.seconds,
+    };
+  }
+}

@@ -1,0 +1,51 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { MODEL_FORMATS } from '../storage/model-formats';
+
+/** One format of a model, as GET /api/models/{modelId}/formats lists it. */
+export class FormatStateDto {
+  @ApiProperty({ enum: MODEL_FORMATS })
+  format!: string;
+  @ApiProperty({ example: 'model/stl', description: 'Content-Type of the download' })
+  media_type!: string;
+  @ApiProperty({ example: 'binary STL in millimetres, Z up, resting on z = 0 (geometry only)' })
+  description!: string;
+  @ApiProperty({ description: 'The download, absolute (at the default size for stl and 3mf)' })
+  url!: string;
+  @ApiProperty({
+    enum: ['ready', 'building', 'not_made', 'failed'],
+    description:
+      'ready: in the store (bytes known); building: being made; not_made: made on first download; ' +
+      'failed: its last build failed (tried again 10 minutes later)',
+  })
+  state!: 'ready' | 'building' | 'not_made' | 'failed';
+  @ApiPropertyOptional({ description: 'ready: bytes of the file' })
+  bytes?: number;
+  @ApiPropertyOptional({ description: 'stl and 3mf: the longest side in millimetres this entry names (100)' })
+  size_mm?: number;
+}
+
+/** GET /api/models/{modelId}/formats. */
+export class FormatListDto {
+  @ApiProperty({ type: [FormatStateDto] })
+  formats!: FormatStateDto[];
+  @ApiPropertyOptional({
+    description:
+      'Whether the surface is closed (what a slicer needs), once any format other than glb was made',
+  })
+  watertight?: boolean;
+}
+
+/** 202 of a download whose file is still being made. */
+export class FormatPendingDto {
+  @ApiProperty({ enum: ['building'] })
+  status!: 'building';
+  @ApiProperty({ enum: MODEL_FORMATS })
+  format!: string;
+  @ApiPropertyOptional({ description: 'stl and 3mf: millimetres' })
+  size_mm?: number;
+  @ApiProperty({
+    example: 5,
+    description: 'Seconds to wait before asking again (also the Retry-After header)',
+  })
+  retry_after_s!: number;
+}

@@ -1,0 +1,127 @@
+import { UUID_V4 } from './model-names';
+
+/**
+ * The file formats every completed model is offered in (issue 23, docs/design.md: Formats). The
+ * GLB is the engine's own model ({modelId}.source.glb); the others are made from it, on first
+ * request, by the formats tool (inference/kiln3d_inference/formats: trimesh, lib3mf, usd-core) and
+ * kept beside the model in the store, with the model's retention.
+ */
+export const MODEL_FORMATS = ['glb', 'obj', 'stl', '3mf', 'ply', 'usdz'] as const;
+export type ModelFormat = (typeof MODEL_FORMATS)[number];
+
+/** The formats made by the formats tool (all but the engine's own GLB). */
+export type BuiltFormat = Exclude<ModelFormat, 'glb'>;
+
+/** What each format is: its media type, the extension of its download and of its stored file. */
+export interface ModelFormatInfo {
+  /** The Content-Type it is served with (IANA where registered). */
+  readonly mediaType: string;
+  /** The download's file extension, without the dot. */
+  readonly extension: string;
+  /** True for the formats a printer takes: made at `size_mm` millimetres, Z up, on the build plate. */
+  readonly printing: boolean;
+  /** For people and the OpenAPI document. */
+  readonly description: string;
+}
+
+export const MODEL_FORMAT_INFO: Readonly<Record<ModelFormat, ModelFormatInfo>> = {
+  glb: {
+    mediaType: 'model/gltf-binary',
+    extension: 'glb',
+    printing: false,
+    description: "the engine's original glTF binary (metres, Y up), for editing tools",
+  },
+  obj: {
+    mediaType: 'application/zip',
+    extension: 'zip',
+    printing: false,
+    description: 'a zip of the Wavefront OBJ, its MTL and its texture images (metres, Y up)',
+  },
+  stl: {
+    mediaType: 'model/stl',
+    extension: 'stl',
+    printing: true,
+    description: 'binary STL in millimetres, Z up, resting on z = 0 (geometry only)',
+  },
+  '3mf': {
+    mediaType: 'model/3mf',
+    extension: '3mf',
+    printing: true,
+    description: '3MF in millimetres, Z up, resting on z = 0, with vertex colours',
+  },
+  ply: {
+    mediaType: 'application/vnd.ply',
+    extension: 'ply',
+    printing: false,
+    description: 'binary PLY with vertex colours sampled from the texture (metres, Y up)',
+  },
+  usdz: {
+    mediaType: 'model/vnd.usdz+zip',
+    extension: 'usdz',
+    printing: false,
+    description: 'a textured USDZ for AR Quick Look on iPhone and iPad (metres, Y up)',
+  },
+};
+
+/** size_mm: the longest side of a printing format, in whole millimetres, within these bounds. */
+export const SIZE_MM_MIN = 10;
+export const SIZE_MM_MAX = 1000;
+/** The size a printing format is made at when the request names none: a figurine on any printer's bed. */
+export const DEFAULT_SIZE_MM = 100;
+
+/** One file of a model to make or serve: a format and, for printing formats, its size. */
+export interface FormatVariant {
+  format: BuiltFormat;
+  /** Millimetres (whole) for stl and 3mf; undefined for the others. */
+  sizeMm: number | undefined;
+}
+
+export function isModelFormat(value: string): value is ModelFormat {
+  return (MODEL_FORMATS as readonly string[]).includes(value);
+}
+
+/** The key a variant is known by in its model's record of formats (Redis): "obj", "stl@100". */
+export function variantKey(variant: FormatVariant): string {
+  return variant.sizeMm === undefined ? variant.format : `${variant.format}@${variant.sizeMm}`;
+}
+
+/**
+ * The stored file of a variant: "{modelId}.obj.zip", "{modelId}.100mm.stl", "{modelId}.ply", ...
+ * Never servable at /static/ (storage/model-names.ts isServableModelName): only the download route
+ * hands them out, with their own Content-Type and Content-Disposition.
+ */
+export function formatFileName(modelId: string, variant: FormatVariant): string {
+  const { extension } = MODEL_FORMAT_INFO[variant.format];
+  if (variant.format === 'obj') return `${modelId}.obj.zip`;
+  return variant.sizeMm === undefined
+    ? `${modelId}.${extension}`
+    : `${modelId}.${variant.sizeMm}mm.${extension}`;
+}
+
+const MODEL_FILE =
+  /^([0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12})\.(glb|source\.glb|obj\.zip|\d{2,4}mm\.stl|\d{2,4}mm\.3mf|ply|usdz)$/;
+
+/**
+ * The model id a stored file belongs to, when the name is one of a model's files (its two GLBs or
+ * a format made from them); undefined for anything else in the store (markers, partial files).
+ */
+export function modelIdOfFile(name: string): string | undefined {
+  const match = MODEL_FILE.exec(name);
+  return match !== null && UUID_V4.test(match[1]) ? match[1] : undefined;
+}
+
+/**
+ * The download's file name: "kiln3d-{first 8 hex of the model id}[-{size}mm].{ext}". It names the
+ * model the person asked for and nothing else (no task id, no upload name).
+ */
+export function downloadFileName(modelId: string, format: ModelFormat, sizeMm: number | undefined): string {
+  const base = `kiln3d-${modelId.slice(0, 8)}`;
+  const ext = MODEL_FORMAT_INFO[format].extension;
+  if (format === 'obj') return `${base}-obj.zip`;
+  return sizeMm === undefined ? `${base}.${ext}` : `${base}-${sizeMm}mm.${ext}`;
+}
+
+/** Where a task's model is downloaded in a format (GET /api/tasks/{id}/download). */
+export function taskDownloadPath(taskId: string, format: ModelFormat): string {
+  return `/api/tasks/${taskId}/download?format=${format}`;
+}
