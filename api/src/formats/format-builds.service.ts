@@ -1,5 +1,4 @@
 import { rm } from 'node:fs/promises';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import pLimit from 'p-limit';
 import { ApiError } from '../common/api-error';
@@ -90,7 +89,10 @@ export class FormatBuildsService {
       const remaining = deadline - this.clock.now();
       if (remaining <= 0) return { kind: 'building', retryAfterS: BUILDING_RETRY_AFTER_S };
       const own = this.local.get(`${modelId}:${key}`);
-      await (own ? Promise.race([own, sleep(remaining)]) : sleep(Math.min(POLL_MS, remaining)));
+      // Our own build: wake when it ends (the timer is cancelled then, not left to hold the loop).
+      const woken = new AbortController();
+      void own?.finally(() => woken.abort());
+      await this.clock.sleep(own ? remaining : Math.min(POLL_MS, remaining), woken.signal);
     }
   }
 

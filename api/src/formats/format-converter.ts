@@ -92,10 +92,9 @@ export class PythonFormatConverter extends FormatConverter {
       );
     }
     if (result.exitCode === UNREADABLE_SOURCE) {
-      const reason = lastJsonLine(result.stderr)?.error;
-      throw new FormatConversionError(
-        `the source GLB is no triangle mesh: ${String(reason ?? result.stderr.slice(-300))}`,
-      );
+      const error = lastJsonLine(result.stderr)?.error;
+      const reason = typeof error === 'string' ? error : result.stderr.slice(-300);
+      throw new FormatConversionError(`the source GLB is no triangle mesh: ${reason}`);
     }
     const report = result.exitCode === 0 ? lastJsonLine(result.stdout) : undefined;
     if (

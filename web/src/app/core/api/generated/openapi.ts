@@ -138,6 +138,63 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/tasks/{taskId}/download': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * A completed task's model in one format
+     * @description The model as a file to take home (docs/design.md, Formats): `glb` the engine's original glTF binary (metres, Y up), for editing tools; `obj` a zip of the Wavefront OBJ, its MTL and its texture images (metres, Y up); `stl` binary STL in millimetres, Z up, resting on z = 0 (geometry only); `3mf` 3MF in millimetres, Z up, resting on z = 0, with vertex colours; `ply` binary PLY with vertex colours sampled from the texture (metres, Y up); `usdz` a textured USDZ for AR Quick Look on iPhone and iPad (metres, Y up). Every format but glb is made from the GLB on first request, once (concurrent requests wait on the same build), then kept beside the model for as long as the model. While it is made the answer waits up to FORMAT_WAIT_S (20 s), then is 202 with Retry-After. `Content-Disposition: attachment` names the file; stl and 3mf say in `X-Mesh-Watertight` whether the surface is closed. Ranges, ETag and Last-Modified as for /static/.
+     */
+    get: operations['FormatsController_downloadForTask'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/models/{modelId}/download': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * A model in one format, by the id its share link and model URLs carry
+     * @description The model as a file to take home (docs/design.md, Formats): `glb` the engine's original glTF binary (metres, Y up), for editing tools; `obj` a zip of the Wavefront OBJ, its MTL and its texture images (metres, Y up); `stl` binary STL in millimetres, Z up, resting on z = 0 (geometry only); `3mf` 3MF in millimetres, Z up, resting on z = 0, with vertex colours; `ply` binary PLY with vertex colours sampled from the texture (metres, Y up); `usdz` a textured USDZ for AR Quick Look on iPhone and iPad (metres, Y up). Every format but glb is made from the GLB on first request, once (concurrent requests wait on the same build), then kept beside the model for as long as the model. While it is made the answer waits up to FORMAT_WAIT_S (20 s), then is 202 with Retry-After. `Content-Disposition: attachment` names the file; stl and 3mf say in `X-Mesh-Watertight` whether the surface is closed. Ranges, ETag and Last-Modified as for /static/.
+     */
+    get: operations['FormatsController_downloadForModel'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/models/{modelId}/formats': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** A model's formats and what is known of each (made, being made, its bytes, watertight) */
+    get: operations['FormatsController_list'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/health': {
     parameters: {
       query?: never;
@@ -233,6 +290,7 @@ export interface components {
       | 'task_not_found'
       | 'preview_not_found'
       | 'task_cancelled'
+      | 'task_not_completed'
       | 'task_already_finished'
       | 'sidecar_not_managed'
       | 'file_too_large'
@@ -244,8 +302,10 @@ export interface components {
       | 'too_many_requests'
       | 'too_many_streams'
       | 'internal_error'
+      | 'format_failed'
       | 'gpu_out_of_memory'
       | 'server_busy'
+      | 'formats_busy'
       | 'streams_full'
       | 'decode_busy'
       | 'sidecar_stopped'
@@ -378,6 +438,12 @@ export interface components {
       measured_on: string | null;
       presets: components['schemas']['QualityPresetDto'][];
     };
+    TaskFormatOfferDto: {
+      /** @enum {string} */
+      format: 'glb' | 'obj' | 'stl' | '3mf' | 'ply' | 'usdz';
+      /** @description GET /api/tasks/{id}/download?format=…, absolute */
+      url: string;
+    };
     TaskPreviewDto: {
       /** @description 1, 2, ...: which preview of the task */
       rev: number;
@@ -435,6 +501,10 @@ export interface components {
       model_url?: string;
       /** @description completed: the engine's original GLB, absolute */
       download_url?: string;
+      /** @description completed: every format of the model (glb, obj, stl, 3mf, ply, usdz) and its download */
+      formats?: components['schemas']['TaskFormatOfferDto'][];
+      /** @description completed: whether the surface is closed (what a slicer needs), once a download of stl, 3mf, obj, ply or usdz measured it */
+      watertight?: boolean;
       /** @description completed: seconds */
       generation_time?: number;
       /** @description completed: trellis2, inflate or simulate */
@@ -454,6 +524,46 @@ export interface components {
       options?: components['schemas']['TaskOptionsDto'];
       /** @description completed: options the engine has no setting for (inflate and simulate: all of them) */
       ignored_options?: string[];
+    };
+    FormatPendingDto: {
+      /** @enum {string} */
+      status: 'building';
+      /** @enum {string} */
+      format: 'glb' | 'obj' | 'stl' | '3mf' | 'ply' | 'usdz';
+      /** @description stl and 3mf: millimetres */
+      size_mm?: number;
+      /**
+       * @description Seconds to wait before asking again (also the Retry-After header)
+       * @example 5
+       */
+      retry_after_s: number;
+    };
+    FormatStateDto: {
+      /** @enum {string} */
+      format: 'glb' | 'obj' | 'stl' | '3mf' | 'ply' | 'usdz';
+      /**
+       * @description Content-Type of the download
+       * @example model/stl
+       */
+      media_type: string;
+      /** @example binary STL in millimetres, Z up, resting on z = 0 (geometry only) */
+      description: string;
+      /** @description The download, absolute (at the default size for stl and 3mf) */
+      url: string;
+      /**
+       * @description ready: in the store (bytes known); building: being made; not_made: made on first download; failed: its last build failed (tried again 10 minutes later)
+       * @enum {string}
+       */
+      state: 'ready' | 'building' | 'not_made' | 'failed';
+      /** @description ready: bytes of the file */
+      bytes?: number;
+      /** @description stl and 3mf: the longest side in millimetres this entry names (100) */
+      size_mm?: number;
+    };
+    FormatListDto: {
+      formats: components['schemas']['FormatStateDto'][];
+      /** @description Whether the surface is closed (what a slicer needs), once any format other than glb was made */
+      watertight?: boolean;
     };
     HealthRedisDto: {
       up: boolean;
@@ -821,7 +931,7 @@ export interface operations {
           'application/json': components['schemas']['GenerateAcceptedDto'];
         };
       };
-      /** @description `unsupported_image` (`Unsupported image format`): not JPG/PNG/WebP (judged by content, not name or Content-Type), or over 8192 x 8192 px; `missing_image` (`Missing file field "image"`): POST /api/generate without a file; `unexpected_file` (`Send exactly one file, in the field "image"`): a file in another field, or a second file; `invalid_option` (`Invalid <field>: <rule>`): a bad generation option (quality, seed, texture_size, faces), e.g. `Invalid quality: one of fast, balanced, high`; before any queue slot is taken; `invalid_parameter` (`<name> must be true or false`): a query flag (`wait` of POST /api/generate, `force` of the admin restart) that is neither; `bad_request` (`Bad request`): a malformed request: a body that does not parse, a bad percent-encoding in a path (never the parser's own words; a 4xx the parser raised keeps its status, e.g. 415 for an unknown charset) */
+      /** @description `unsupported_image` (`Unsupported image format`): not JPG/PNG/WebP (judged by content, not name or Content-Type), or over 8192 x 8192 px; `missing_image` (`Missing file field "image"`): POST /api/generate without a file; `unexpected_file` (`Send exactly one file, in the field "image"`): a file in another field, or a second file; `invalid_option` (`Invalid <field>: <rule>`): a bad generation option (quality, seed, texture_size, faces), e.g. `Invalid quality: one of fast, balanced, high`; before any queue slot is taken. Also a bad `format` or `size_mm` of a download, e.g. `Invalid format: one of glb, obj, stl, 3mf, ply, usdz`; `invalid_parameter` (`<name> must be true or false`): a query flag (`wait` of POST /api/generate, `force` of the admin restart) that is neither; `bad_request` (`Bad request`): a malformed request: a body that does not parse, a bad percent-encoding in a path (never the parser's own words; a 4xx the parser raised keeps its status, e.g. 415 for an unknown charset) */
       400: {
         headers: {
           [name: string]: unknown;
@@ -1286,6 +1396,339 @@ export interface operations {
       };
     };
   };
+  FormatsController_downloadForTask: {
+    parameters: {
+      query?: {
+        /** @description Default glb */
+        format?: 'glb' | 'obj' | 'stl' | '3mf' | 'ply' | 'usdz';
+        /** @description stl and 3mf only: the longest side in millimetres */
+        size_mm?: number;
+      };
+      header?: never;
+      path: {
+        taskId: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The file */
+      200: {
+        headers: {
+          /** @description attachment; filename="kiln3d-….stl" */
+          'Content-Disposition'?: string;
+          /** @description stl and 3mf: true when the surface is closed */
+          'X-Mesh-Watertight'?: 'true' | 'false';
+          [name: string]: unknown;
+        };
+        content: {
+          'model/gltf-binary': string;
+          'application/zip': string;
+          'model/stl': string;
+          'model/3mf': string;
+          'application/vnd.ply': string;
+          'model/vnd.usdz+zip': string;
+        };
+      };
+      /** @description Still being made: ask again after Retry-After seconds */
+      202: {
+        headers: {
+          /** @description seconds */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['FormatPendingDto'];
+        };
+      };
+      /** @description `invalid_option` (`Invalid <field>: <rule>`): a bad generation option (quality, seed, texture_size, faces), e.g. `Invalid quality: one of fast, balanced, high`; before any queue slot is taken. Also a bad `format` or `size_mm` of a download, e.g. `Invalid format: one of glb, obj, stl, 3mf, ply, usdz` */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBodyDto'];
+        };
+      };
+      /** @description `unauthorized` (`Unauthorized`): access control on (`API_KEYS`, `CF_ACCESS_*`) and no valid API key or Access token; an admin route without the right `ADMIN_TOKEN`; `/metrics` without `METRICS_TOKEN` when it is set */
+      401: {
+        headers: {
+          /** @description a Bearer challenge: realm="kiln3d" while API keys are on, "kiln3d-admin" on the admin route, "kiln3d-metrics" on /metrics */
+          'WWW-Authenticate'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBodyDto'];
+        };
+      };
+      /** @description `cross_site_request` (`Cross-site request refused`): a POST or DELETE carrying a Cloudflare Access credential (the cookie, or the header Access derives from it) that another site sent (`Sec-Fetch-Site: cross-site`, or a foreign `Origin`) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBodyDto'];
+        };
+      };
+      /** @description `task_not_found` (`Task not found`): an unknown or expired task id; `not_found` (`Not found`): no such route or model file (`/static/` serves two names per task); the admin routes while `ADMIN_TOKEN` is unset */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBodyDto'];
+        };
+      };
+      /** @description `task_not_completed` (`Task not completed: <status>`): a download of a task that has no model (yet): `Task not completed: queued`, `processing` or `failed` */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBodyDto'];
+        };
+      };
+      /** @description `range_not_satisfiable` (`Range not satisfiable`): a model requested with a Range that starts past its end */
+      416: {
+        headers: {
+          /** @description bytes *\/<size> */
+          'Content-Range'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBodyDto'];
+        };
+      };
+      /** @description `too_many_requests` (`Too many requests, retry later`): over the per-client upload rate (`UPLOADS_PER_MINUTE`), active-task share (`ACTIVE_TASKS_PER_CLIENT`, half the capacity by default) or read rate (`READS_PER_MINUTE`: task, preview, stream and cancel requests) */
+      429: {
+        headers: {
+          /** @description seconds until the client may try again */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBodyDto'];
+        };
+      };
+      /** @description `format_failed` (`The <format> file could not be made`): the formats tool failed on this model (logged with its reason); the task and its other formats are unharmed, and the format is tried again 10 minutes later */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBodyDto'];
+        };
+      };
+      /** @description `formats_busy` (`Busy making other files, retry later`): a download whose format is not made yet while this process already makes `FORMAT_BUILDS` files and holds `FORMAT_QUEUE` more waiting */
+      503: {
+        headers: {
+          /** @description seconds */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBodyDto'];
+        };
+      };
+    };
+  };
+  FormatsController_downloadForModel: {
+    parameters: {
+      query?: {
+        /** @description Default glb */
+        format?: 'glb' | 'obj' | 'stl' | '3mf' | 'ply' | 'usdz';
+        /** @description stl and 3mf only: the longest side in millimetres */
+        size_mm?: number;
+      };
+      header?: never;
+      path: {
+        modelId: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The file */
+      200: {
+        headers: {
+          /** @description attachment; filename="kiln3d-….stl" */
+          'Content-Disposition'?: string;
+          /** @description stl and 3mf: true when the surface is closed */
+          'X-Mesh-Watertight'?: 'true' | 'false';
+          [name: string]: unknown;
+        };
+        content: {
+          'model/gltf-binary': string;
+          'application/zip': string;
+          'model/stl': string;
+          'model/3mf': string;
+          'application/vnd.ply': string;
+          'model/vnd.usdz+zip': string;
+        };
+      };
+      /** @description Still being made: ask again after Retry-After seconds */
+      202: {
+        headers: {
+          /** @description seconds */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['FormatPendingDto'];
+        };
+      };
+      /** @description `invalid_option` (`Invalid <field>: <rule>`): a bad generation option (quality, seed, texture_size, faces), e.g. `Invalid quality: one of fast, balanced, high`; before any queue slot is taken. Also a bad `format` or `size_mm` of a download, e.g. `Invalid format: one of glb, obj, stl, 3mf, ply, usdz` */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBodyDto'];
+        };
+      };
+      /** @description `unauthorized` (`Unauthorized`): access control on (`API_KEYS`, `CF_ACCESS_*`) and no valid API key or Access token; an admin route without the right `ADMIN_TOKEN`; `/metrics` without `METRICS_TOKEN` when it is set */
+      401: {
+        headers: {
+          /** @description a Bearer challenge: realm="kiln3d" while API keys are on, "kiln3d-admin" on the admin route, "kiln3d-metrics" on /metrics */
+          'WWW-Authenticate'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBodyDto'];
+        };
+      };
+      /** @description `cross_site_request` (`Cross-site request refused`): a POST or DELETE carrying a Cloudflare Access credential (the cookie, or the header Access derives from it) that another site sent (`Sec-Fetch-Site: cross-site`, or a foreign `Origin`) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBodyDto'];
+        };
+      };
+      /** @description `not_found` (`Not found`): no such route or model file (`/static/` serves two names per task); the admin routes while `ADMIN_TOKEN` is unset */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBodyDto'];
+        };
+      };
+      /** @description `range_not_satisfiable` (`Range not satisfiable`): a model requested with a Range that starts past its end */
+      416: {
+        headers: {
+          /** @description bytes *\/<size> */
+          'Content-Range'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBodyDto'];
+        };
+      };
+      /** @description `too_many_requests` (`Too many requests, retry later`): over the per-client upload rate (`UPLOADS_PER_MINUTE`), active-task share (`ACTIVE_TASKS_PER_CLIENT`, half the capacity by default) or read rate (`READS_PER_MINUTE`: task, preview, stream and cancel requests) */
+      429: {
+        headers: {
+          /** @description seconds until the client may try again */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBodyDto'];
+        };
+      };
+      /** @description `format_failed` (`The <format> file could not be made`): the formats tool failed on this model (logged with its reason); the task and its other formats are unharmed, and the format is tried again 10 minutes later */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBodyDto'];
+        };
+      };
+      /** @description `formats_busy` (`Busy making other files, retry later`): a download whose format is not made yet while this process already makes `FORMAT_BUILDS` files and holds `FORMAT_QUEUE` more waiting */
+      503: {
+        headers: {
+          /** @description seconds */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBodyDto'];
+        };
+      };
+    };
+  };
+  FormatsController_list: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        modelId: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['FormatListDto'];
+        };
+      };
+      /** @description `unauthorized` (`Unauthorized`): access control on (`API_KEYS`, `CF_ACCESS_*`) and no valid API key or Access token; an admin route without the right `ADMIN_TOKEN`; `/metrics` without `METRICS_TOKEN` when it is set */
+      401: {
+        headers: {
+          /** @description a Bearer challenge: realm="kiln3d" while API keys are on, "kiln3d-admin" on the admin route, "kiln3d-metrics" on /metrics */
+          'WWW-Authenticate'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBodyDto'];
+        };
+      };
+      /** @description `cross_site_request` (`Cross-site request refused`): a POST or DELETE carrying a Cloudflare Access credential (the cookie, or the header Access derives from it) that another site sent (`Sec-Fetch-Site: cross-site`, or a foreign `Origin`) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBodyDto'];
+        };
+      };
+      /** @description `not_found` (`Not found`): no such route or model file (`/static/` serves two names per task); the admin routes while `ADMIN_TOKEN` is unset */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBodyDto'];
+        };
+      };
+      /** @description `too_many_requests` (`Too many requests, retry later`): over the per-client upload rate (`UPLOADS_PER_MINUTE`), active-task share (`ACTIVE_TASKS_PER_CLIENT`, half the capacity by default) or read rate (`READS_PER_MINUTE`: task, preview, stream and cancel requests) */
+      429: {
+        headers: {
+          /** @description seconds until the client may try again */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBodyDto'];
+        };
+      };
+      /** @description `internal_error` (`Internal error`): anything else (logged with its stack) */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBodyDto'];
+        };
+      };
+    };
+  };
   HealthController_health: {
     parameters: {
       query?: never;
@@ -1420,6 +1863,18 @@ type FlattenedDeepRequired<T> = {
 type ReadonlyArray<T> = [Exclude<T, undefined>] extends [unknown[]]
   ? Readonly<Exclude<T, undefined>>
   : Readonly<Exclude<T, undefined>[]>;
+export const pathsApiTasksTaskIdDownloadGetParametersQueryFormatValues: ReadonlyArray<
+  FlattenedDeepRequired<paths>['/api/tasks/{taskId}/download']['get']['parameters']['query']['format']
+> = ['glb', 'obj', 'stl', '3mf', 'ply', 'usdz'];
+export const pathsApiTasksTaskIdDownloadGetResponses200HeadersXMeshWatertightValues: ReadonlyArray<
+  FlattenedDeepRequired<paths>['/api/tasks/{taskId}/download']['get']['responses']['200']['headers']['X-Mesh-Watertight']
+> = ['true', 'false'];
+export const pathsApiModelsModelIdDownloadGetParametersQueryFormatValues: ReadonlyArray<
+  FlattenedDeepRequired<paths>['/api/models/{modelId}/download']['get']['parameters']['query']['format']
+> = ['glb', 'obj', 'stl', '3mf', 'ply', 'usdz'];
+export const pathsApiModelsModelIdDownloadGetResponses200HeadersXMeshWatertightValues: ReadonlyArray<
+  FlattenedDeepRequired<paths>['/api/models/{modelId}/download']['get']['responses']['200']['headers']['X-Mesh-Watertight']
+> = ['true', 'false'];
 export const errorCodeValues: ReadonlyArray<FlattenedDeepRequired<components>['schemas']['ErrorCode']> = [
   'unsupported_image',
   'missing_image',
@@ -1435,6 +1890,7 @@ export const errorCodeValues: ReadonlyArray<FlattenedDeepRequired<components>['s
   'task_not_found',
   'preview_not_found',
   'task_cancelled',
+  'task_not_completed',
   'task_already_finished',
   'sidecar_not_managed',
   'file_too_large',
@@ -1446,8 +1902,10 @@ export const errorCodeValues: ReadonlyArray<FlattenedDeepRequired<components>['s
   'too_many_requests',
   'too_many_streams',
   'internal_error',
+  'format_failed',
   'gpu_out_of_memory',
   'server_busy',
+  'formats_busy',
   'streams_full',
   'decode_busy',
   'sidecar_stopped',
@@ -1463,6 +1921,9 @@ export const generateUploadDtoTexture_sizeValues: ReadonlyArray<
 export const qualityPresetDtoQualityValues: ReadonlyArray<
   FlattenedDeepRequired<components>['schemas']['QualityPresetDto']['quality']
 > = ['fast', 'balanced', 'high'];
+export const taskFormatOfferDtoFormatValues: ReadonlyArray<
+  FlattenedDeepRequired<components>['schemas']['TaskFormatOfferDto']['format']
+> = ['glb', 'obj', 'stl', '3mf', 'ply', 'usdz'];
 export const taskPreviewDtoStageValues: ReadonlyArray<
   FlattenedDeepRequired<components>['schemas']['TaskPreviewDto']['stage']
 > = ['structure', 'geometry'];
@@ -1481,6 +1942,18 @@ export const taskViewDtoStatusValues: ReadonlyArray<
 export const taskViewDtoStageValues: ReadonlyArray<
   FlattenedDeepRequired<components>['schemas']['TaskViewDto']['stage']
 > = ['preprocess', 'structure', 'geometry', 'texture', 'export'];
+export const formatPendingDtoStatusValues: ReadonlyArray<
+  FlattenedDeepRequired<components>['schemas']['FormatPendingDto']['status']
+> = ['building'];
+export const formatPendingDtoFormatValues: ReadonlyArray<
+  FlattenedDeepRequired<components>['schemas']['FormatPendingDto']['format']
+> = ['glb', 'obj', 'stl', '3mf', 'ply', 'usdz'];
+export const formatStateDtoFormatValues: ReadonlyArray<
+  FlattenedDeepRequired<components>['schemas']['FormatStateDto']['format']
+> = ['glb', 'obj', 'stl', '3mf', 'ply', 'usdz'];
+export const formatStateDtoStateValues: ReadonlyArray<
+  FlattenedDeepRequired<components>['schemas']['FormatStateDto']['state']
+> = ['ready', 'building', 'not_made', 'failed'];
 export const healthInferenceDtoStateValues: ReadonlyArray<
   FlattenedDeepRequired<components>['schemas']['HealthInferenceDto']['state']
 > = ['starting', 'loading', 'ready', 'busy', 'failed', 'down', 'restarting', 'none'];

@@ -1,0 +1,198 @@
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, afterEach, before, describe, it } from 'node:test';
+import { ApiError } from '../../src/common/api-error';
+import { Clock } from '../../src/common/clock';
+import { type AppConfig, loadConfig } from '../../src/config/app-config';
+import { FormatBuildsService, SIZES_KEPT_PER_FORMAT } from '../../src/formats/format-builds.service';
+import {
+  type ConvertedFile,
+  FormatConversionError,
+  FormatConverter,
+} from '../../src/formats/format-converter';
+import { GlbOptimizer } from '../../src/glb/glb-optimizer';
+import { RedisService } from '../../src/redis/redis.service';
+import { LocalModelStore } from '../../src/storage/local-model-store';
+import { type FormatVariant, formatFileName } from '../../src/storage/model-formats';
+import { sourceModelName } from '../../src/storage/model-names';
+import { StorageService } from '../../src/storage/storage.service';
+import { TEST_REDIS_URL, clearKilnKeys, sleep, tempDir } from '../support/env';
+
+/**
+ * A converter of the FormatConverter seam that writes a small file after `delayMs`, counting its
+ * calls (all processes of a test share one count), or fails when told to.
+ */
+class CountingConverter extends FormatConverter {
+  readonly calls: string[] = [];
+  constructor(
+    private readonly delayMs: number,
+    private readonly fail = false,
+  ) {
+    super();
+  }
+
+  async convert(sourcePath: string, targetPath: string, variant: FormatVariant): Promise<ConvertedFile> {
+    this.calls.push(`${variant.format}@${variant.sizeMm ?? ''}`);
+    assert.ok(existsSync(sourcePath), 'the source is handed over as a local file');
+    await sleep(this.delayMs);
+    if (this.fail) throw new FormatConversionError('the formats tool failed (exit 1): boom');
+    await writeFile(targetPath, `${variant.format} of ${readFileSync(sourcePath, 'utf8')}`);
+    return { bytes: 10, triangles: 12, watertight: true, seconds: this.delayMs / 1000 };
+  }
+}
+
+/** Never called: the api processes of these tests make no web model. */
+class NoOptimizer extends GlbOptimizer {
+  optimise(): never {
+    throw new Error('not used');
+  }
+}
+
+/**
+ * FormatBuildsService on the test Redis and a real model folder: several "processes" (one service,
+ * Redis connection and store each, over one folder, as api processes on one machine share
+ * STATIC_DIR) asked for the same files at once.
+ */
+void describe('format builds (real Redis, a shared model folder)', () => {
+  const dir = tempDir('format-builds');
+  const staticDir = join(dir.path, 'static');
+  const modelId = '3f0c2a4e-8d1b-4c6e-9a7f-2b5d8e1c4a90';
+  const redisServices: RedisService[] = [];
+
+  function process(converter: FormatConverter, env: Record<string, string> = {}): FormatBuildsService {
+    const config: AppConfig = loadConfig(
+      { REDIS_URL: TEST_REDIS_URL, STATIC_DIR: staticDir, ...env },
+      dir.path,
+    );
+    const redis = new RedisService(config);
+    redisServices.push(redis);
+    const store = new LocalModelStore(staticDir);
+    return new FormatBuildsService(
+      config,
+      redis,
+      store,
+      new StorageService(store, new NoOptimizer()),
+      converter,
+      new Clock(),
+    );
+  }
+
+  before(async () => {
+    mkdirSync(staticDir, { recursive: true });
+    writeFileSync(join(staticDir, sourceModelName(modelId)), 'glb bytes');
+    await clearKilnKeys();
+  });
+  afterEach(() => clearKilnKeys());
+  after(async () => {
+    for (const redis of redisServices) await redis.onApplicationShutdown();
+    await clearKilnKeys();
+    dir.remove();
+  });
+
+  void it('makes a file once for any number of concurrent requests on several processes', async () => {
+    const converter = new CountingConverter(400);
+    const [a, b, c] = [process(converter), process(converter), process(converter)];
+    const variant: FormatVariant = { format: 'stl', sizeMm: 100 };
+    const outcomes = await Promise.all(
+      [a, b, c, a, b, c, a].map((service) => service.obtain(modelId, variant)),
+    );
+    assert.deepEqual(converter.calls, ['stl@100']);
+    for (const outcome of outcomes) {
+      assert.equal(outcome.kind, 'ready');
+      assert.equal(outcome.kind === 'ready' && outcome.name, formatFileName(modelId, variant));
+    }
+    assert.equal(readFileSync(join(staticDir, `${modelId}.100mm.stl`), 'utf8'), 'stl of glb bytes');
+    // Asked again later: served from the store, not made again.
+    assert.equal((await b.obtain(modelId, variant)).kind, 'ready');
+    assert.deepEqual(converter.calls, ['stl@100']);
+    // Nothing left in the work folder but the model's files.
+    assert.deepEqual(
+      readdirSync(staticDir).filter((name) => name.includes('.partial')),
+      [],
+    );
+  });
+
+  void it('answers "building" after FORMAT_WAIT_S, and the build goes on to the end', async () => {
+    const converter = new CountingConverter(1500);
+    const service = process(converter, { FORMAT_WAIT_S: '0.2' });
+    const variant: FormatVariant = { format: 'usdz', sizeMm: undefined };
+    const first = await service.obtain(modelId, variant);
+    assert.equal(first.kind, 'building');
+    assert.equal(first.kind === 'building' && first.retryAfterS, 5);
+    assert.equal(await service.isBuilding(modelId, variant), true);
+    await sleep(1700);
+    assert.equal((await service.obtain(modelId, variant)).kind, 'ready');
+    assert.deepEqual(converter.calls, ['usdz@']);
+    assert.equal(await service.isBuilding(modelId, variant), false);
+  });
+
+  void it('records a failure for every waiter (format_failed), leaving nothing behind', async () => {
+    const converter = new CountingConverter(100, true);
+    const [a, b] = [process(converter), process(converter)];
+    const variant: FormatVariant = { format: 'ply', sizeMm: undefined };
+    const results = await Promise.allSettled([a.obtain(modelId, variant), b.obtain(modelId, variant)]);
+    for (const result of results) {
+      assert.equal(result.status, 'rejected');
+      const error = (result).reason as ApiError;
+      assert.equal(error.code, 'format_failed');
+      assert.equal(error.status, 500);
+      assert.equal(error.message, 'The ply file could not be made');
+    }
+    // Not tried again at once (FAILED_FORMAT_RETRY_MS).
+    await assert.rejects(a.obtain(modelId, variant), { code: 'format_failed' });
+    assert.deepEqual(converter.calls, ['ply@']);
+    assert.equal(existsSync(join(staticDir, `${modelId}.ply`)), false);
+    assert.deepEqual(
+      readdirSync(staticDir).filter((name) => name.includes('.partial')),
+      [],
+    );
+  });
+
+  void it('refuses (formats_busy, Retry-After) beyond FORMAT_BUILDS + FORMAT_QUEUE on one process', async () => {
+    const converter = new CountingConverter(600);
+    const service = process(converter, { FORMAT_BUILDS: '1', FORMAT_QUEUE: '1', FORMAT_WAIT_S: '0' });
+    assert.equal((await service.obtain(modelId, { format: 'stl', sizeMm: 11 })).kind, 'building');
+    assert.equal((await service.obtain(modelId, { format: 'stl', sizeMm: 12 })).kind, 'building');
+    await assert.rejects(service.obtain(modelId, { format: 'stl', sizeMm: 13 }), (error: ApiError) => {
+      assert.equal(error.code, 'formats_busy');
+      assert.equal(error.status, 503);
+      assert.equal(error.headers['Retry-After'], '10');
+      return true;
+    });
+    await sleep(1400);
+    assert.deepEqual(converter.calls, ['stl@11', 'stl@12']);
+  });
+
+  void it(`keeps at most ${SIZES_KEPT_PER_FORMAT} sizes of a printing format per model`, async () => {
+    const converter = new CountingConverter(10);
+    const service = process(converter);
+    const sizes = [20, 30, 40, 50, 60, 70];
+    for (const sizeMm of sizes) {
+      assert.equal((await service.obtain(modelId, { format: '3mf', sizeMm })).kind, 'ready');
+    }
+    const kept = readdirSync(staticDir)
+      .filter((name) => name.endsWith('.3mf'))
+      .sort();
+    assert.deepEqual(
+      kept,
+      sizes.slice(-SIZES_KEPT_PER_FORMAT).map((size) => `${modelId}.${size}mm.3mf`),
+    );
+    assert.deepEqual(
+      [...(await service.records(modelId)).keys()].filter((key) => key.startsWith('3mf@')).sort(),
+      sizes.slice(-SIZES_KEPT_PER_FORMAT).map((size) => `3mf@${size}`),
+    );
+  });
+
+  void it('makes a file again when the cleanup swept it but its record lived on', async () => {
+    const converter = new CountingConverter(10);
+    const service = process(converter);
+    const variant: FormatVariant = { format: 'obj', sizeMm: undefined };
+    assert.equal((await service.obtain(modelId, variant)).kind, 'ready');
+    rmSync(join(staticDir, `${modelId}.obj.zip`));
+    assert.equal((await service.obtain(modelId, variant)).kind, 'ready');
+    assert.deepEqual(converter.calls, ['obj@', 'obj@']);
+    assert.ok(existsSync(join(staticDir, `${modelId}.obj.zip`)));
+  });
+});
