@@ -210,6 +210,13 @@ function steps(times) {
       args: [bin('eslint', 'bin/eslint.js'), '.', '--max-warnings', '0'],
     },
     {
+      id: 'cli-types',
+      group: ['lint'],
+      name: 'tsc: the command-line client against the API types (cli/, JSDoc)',
+      cmd: node,
+      args: [tscBin(), '-p', 'cli'],
+    },
+    {
       id: 'prettier',
       group: ['lint'],
       name: 'prettier --check',
