@@ -1,7 +1,8 @@
 """The inflate GLB as trimesh's exporter writes it (kiln3d_inference/textured_glb.py), read back two
 ways: as raw glTF (tests/helpers.parse_mesh, glTF's UV convention) and with trimesh.load (its own
 convention, V flipped on reading). Until issue 23 the file came from a hand-written encoder (glb.py);
-the comparison with it ran once, then became the stored expectations below."""
+the comparison with its output for the same relief passed (commit 725cc1b), then became the stored
+expectations below."""
 
 from __future__ import annotations
 
@@ -14,12 +15,11 @@ import numpy.typing as npt
 import pytest
 import trimesh
 from PIL import Image
+from trimesh.visual.color import uv_to_color
 from trimesh.visual.material import PBRMaterial
 from trimesh.visual.texture import TextureVisuals
 
 from kiln3d_inference.engines import relief
-from kiln3d_inference.glb import TexturedMesh, encode_glb
-from kiln3d_inference.textured_glb import textured_glb
 from tests.helpers import parse_mesh
 
 # Quadrant colours of the test picture (top-left, top-right, bottom-left, bottom-right).
@@ -35,19 +35,6 @@ def quadrant_picture() -> Image.Image:
     rgb[:120, :160], rgb[:120, 160:], rgb[120:, :160], rgb[120:, 160:] = RED, GREEN, BLUE, YELLOW
     alpha = np.where(inside, 255, 0).astype(np.uint8)
     return Image.fromarray(np.dstack([rgb, alpha]), mode="RGBA")
-
-
-def _inflate_with_inputs(monkeypatch: pytest.MonkeyPatch) -> tuple[bytes, tuple[Any, ...]]:
-    """The inflate GLB of quadrant_picture() and the arrays relief.py handed to textured_glb."""
-    seen: list[tuple[Any, ...]] = []
-
-    def spy(*args: Any, **kwargs: Any) -> bytes:
-        seen.append(args)
-        return textured_glb(*args, **kwargs)
-
-    monkeypatch.setattr(relief, "textured_glb", spy)
-    glb = relief.inflate_image(quadrant_picture()).glb
-    return glb, seen[0]
 
 
 @dataclass(frozen=True)
@@ -81,23 +68,82 @@ def _pixels(texture: bytes) -> npt.NDArray[np.uint8]:
     return np.asarray(Image.open(io.BytesIO(texture)).convert("RGB"))
 
 
-def test_trimesh_writes_what_the_old_encoder_wrote(monkeypatch: pytest.MonkeyPatch) -> None:
-    new, (positions, normals, uvs, triangles, texture) = _inflate_with_inputs(monkeypatch)
-    old = encode_glb(TexturedMesh(positions, normals, uvs, triangles, texture, "image/jpeg"), "Kiln3D test")
-    # As raw glTF: the same arrays, in the same order, and the JPEG byte for byte.
-    raw_old, raw_new = parse_mesh(old), parse_mesh(new)
-    assert np.array_equal(raw_new.positions, raw_old.positions)
-    assert np.array_equal(raw_new.triangles, raw_old.triangles)
-    assert np.array_equal(raw_new.normals, raw_old.normals)
-    assert np.allclose(raw_new.uvs, raw_old.uvs, atol=1e-7, rtol=0)
-    assert raw_new.texture == raw_old.texture == texture
-    assert np.array_equal(_pixels(raw_new.texture), _pixels(raw_old.texture))
-    # As another glTF reader sees them.
-    mesh_old, mesh_new = _loaded(old), _loaded(new)
-    assert np.array_equal(mesh_new.vertices, mesh_old.vertices)
-    assert np.array_equal(mesh_new.faces, mesh_old.faces)
-    assert len(mesh_new.faces) == len(triangles)
-    assert np.allclose(mesh_new.uv, mesh_old.uv, atol=1e-7, rtol=0)
-    assert np.array_equal(
-        np.asarray(mesh_new.texture.convert("RGB")), np.asarray(mesh_old.texture.convert("RGB"))
-    )
+# What the old encoder wrote for quadrant_picture() (the comparison with trimesh's export found the
+# same arrays, the same JPEG, UVs within 1e-7): stored since glb.py is gone.
+EXPECTED_TRIANGLES, EXPECTED_VERTICES = 99_936, 49_970
+EXPECTED_BOX = ((-0.5, -1 / 3, -0.20908), (0.5, 1 / 3, 0.20908))
+EXPECTED_TEXTURE_SIZE = (240, 160)  # the picture cropped to the ellipse
+# glTF UVs (origin top left) at the quadrants' centres and the colour seen there.
+KNOWN_UVS = {(0.25, 0.25): RED, (0.75, 0.25): GREEN, (0.25, 0.75): BLUE, (0.75, 0.75): YELLOW}
+JPEG_TOLERANCE = 12  # per channel, flat areas of a quality-90 JPEG
+
+
+@pytest.fixture(scope="module")
+def glb() -> bytes:
+    return relief.inflate_image(quadrant_picture()).glb
+
+
+def _colour_at(texture: npt.NDArray[np.uint8], u: float, v: float) -> npt.NDArray[np.int64]:
+    """The texel at glTF UV (u, v): origin at the image's top left."""
+    height, width = texture.shape[:2]
+    return np.asarray(texture[min(int(v * height), height - 1), min(int(u * width), width - 1)], np.int64)
+
+
+def test_inflate_glb_keeps_the_stored_shape_and_texture(glb: bytes) -> None:
+    raw = parse_mesh(glb)
+    assert raw.triangle_count == EXPECTED_TRIANGLES
+    assert raw.positions.shape == (EXPECTED_VERTICES, 3)
+    assert np.allclose(raw.positions.min(axis=0), EXPECTED_BOX[0], atol=1e-4)
+    assert np.allclose(raw.positions.max(axis=0), EXPECTED_BOX[1], atol=1e-4)
+    assert np.allclose(raw.uvs.min(axis=0), (0.0, 0.0), atol=1e-6)
+    assert np.allclose(raw.uvs.max(axis=0), (1.0, 1.0), atol=1e-6)
+    assert np.allclose(np.linalg.norm(raw.normals, axis=1), 1.0, atol=1e-3)
+    picture = Image.open(io.BytesIO(raw.texture))
+    assert picture.format == "JPEG"
+    assert picture.size == EXPECTED_TEXTURE_SIZE
+    texture = _pixels(raw.texture)
+    for (u, v), colour in KNOWN_UVS.items():
+        assert np.abs(_colour_at(texture, u, v) - colour).max() <= JPEG_TOLERANCE, (u, v)
+
+
+def test_inflate_glb_document(glb: bytes) -> None:
+    raw = parse_mesh(glb)
+    document: dict[str, Any] = raw.document
+    assert document["asset"] == {"version": "2.0", "generator": "Kiln3D inflate"}
+    (material,) = document["materials"]
+    assert material["name"] == "surface"
+    assert material["pbrMetallicRoughness"]["metallicFactor"] == 0.0
+    assert material["pbrMetallicRoughness"]["roughnessFactor"] == 0.9
+    (image,) = document["images"]
+    assert image["mimeType"] == "image/jpeg"
+    (texture,) = document["textures"]
+    assert document["samplers"][texture["sampler"]] == {
+        "magFilter": 9729,
+        "minFilter": 9987,
+        "wrapS": 33071,
+        "wrapT": 33071,
+    }
+    # The picture's view holds the JPEG exactly (from SOI to EOI, none of trimesh's padding).
+    assert raw.texture[:2] == b"\xff\xd8"
+    assert raw.texture[-2:] == b"\xff\xd9"
+
+
+def test_each_vertex_shows_its_part_of_the_picture(glb: bytes) -> None:
+    """Front vertices in each quarter of the model sample that quarter's colour, read as raw glTF
+    and through trimesh.load (its V flipped back): positions, UVs and texture agree."""
+    raw = parse_mesh(glb)
+    loaded = _loaded(glb)
+    assert np.array_equal(loaded.vertices, raw.positions)
+    assert np.array_equal(loaded.faces, raw.triangles)
+    assert np.allclose(loaded.uv[:, 0], raw.uvs[:, 0], atol=1e-6)
+    assert np.allclose(loaded.uv[:, 1], 1.0 - raw.uvs[:, 1], atol=1e-6)
+    x, y, z = raw.positions.T
+    texture = _pixels(raw.texture)
+    quarters = {(-1, 1): RED, (1, 1): GREEN, (-1, -1): BLUE, (1, -1): YELLOW}
+    for (sx, sy), colour in quarters.items():
+        chosen = (sx * x > 0.15) & (sx * x < 0.35) & (sy * y > 0.08) & (sy * y < 0.25) & (z > 0)
+        assert chosen.sum() > 50
+        seen = np.array([_colour_at(texture, u, v) for u, v in raw.uvs[chosen]])
+        assert np.abs(np.median(seen, axis=0) - colour).max() <= JPEG_TOLERANCE, (sx, sy)
+        through_trimesh = uv_to_color(loaded.uv[chosen], loaded.texture)[:, :3].astype(np.int64)
+        assert np.abs(np.median(through_trimesh, axis=0) - colour).max() <= JPEG_TOLERANCE, (sx, sy)
