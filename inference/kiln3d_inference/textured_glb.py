@@ -3,7 +3,8 @@
 Only the assembly lives here: the arrays and the encoded texture become a `trimesh.Trimesh` with a
 `PBRMaterial`, and trimesh writes the file. Two hooks of trimesh's `export_glb` keep what its defaults
 would change: the texture's own bytes are embedded (trimesh would decode a JPEG and encode it again at
-Pillow's default quality 75), and `asset.generator` and a clamping sampler are set in the JSON.
+Pillow's default quality 75), and the JSON gets `asset.generator`, a clamping sampler and the buffer
+views' targets.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from trimesh.visual.texture import TextureVisuals
 LINEAR = 9729
 LINEAR_MIPMAP_LINEAR = 9987
 CLAMP_TO_EDGE = 33071
+ARRAY_BUFFER = 34962
+ELEMENT_ARRAY_BUFFER = 34963
 TEXTURE_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png"}
 
 
@@ -83,6 +86,12 @@ def textured_glb(
         ]
         for entry in tree["textures"]:
             entry["sampler"] = 0
+        # Each view's use, which trimesh leaves out (glTF-Validator's BUFFER_VIEW_TARGET_MISSING hint).
+        views, accessors = tree["bufferViews"], tree["accessors"]
+        for primitive in tree["meshes"][0]["primitives"]:
+            views[accessors[primitive["indices"]]["bufferView"]]["target"] = ELEMENT_ARRAY_BUFFER
+            for accessor in primitive["attributes"].values():
+                views[accessors[accessor]["bufferView"]]["target"] = ARRAY_BUFFER
 
     glb = scene.export(  # type: ignore[no-untyped-call]
         file_type="glb",

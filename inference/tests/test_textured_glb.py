@@ -123,6 +123,14 @@ def test_inflate_glb_document(glb: bytes) -> None:
         "wrapS": 33071,
         "wrapT": 33071,
     }
+    (mesh,) = document["meshes"]
+    (primitive,) = mesh["primitives"]
+    views, accessors = document["bufferViews"], document["accessors"]
+    assert views[accessors[primitive["indices"]]["bufferView"]]["target"] == 34963
+    assert {views[accessors[a]["bufferView"]].get("target") for a in primitive["attributes"].values()} == {
+        34962
+    }
+    assert set(primitive["attributes"]) == {"POSITION", "NORMAL", "TEXCOORD_0"}
     # The picture's view holds the JPEG exactly (from SOI to EOI, none of trimesh's padding).
     assert raw.texture[:2] == b"\xff\xd8"
     assert raw.texture[-2:] == b"\xff\xd9"
