@@ -71,38 +71,63 @@ def _texture_bytes(material: Material, texture: Texture) -> tuple[bytes, Any]:
     return out.getvalue(), lib3mf.TextureType.PNG
 
 
-def _part_properties(model: Any, part: Part, index: int, workdir: Path) -> npt.NDArray[np.void]:
-    """Adds the colour resources of one part to `model`; returns its triangles' properties."""
-    material = part.material
-    texture = material.base_color_texture
-    properties = np.zeros(part.faces.shape[0], _TRIANGLE_PROPERTIES)
-    if texture is not None and part.uvs is not None:
+class _Colours:
+    """The colour resources of one 3MF: a Texture2D and its group per textured material (one
+    attachment per distinct image), a colour group per untextured material."""
+
+    def __init__(self, document: Any, workdir: Path) -> None:
+        self.document = document
+        self.workdir = workdir
+        self.textures: dict[tuple[bytes, int, int], Any] = {}
+        self.groups: dict[int, Any] = {}
+
+    def _texture2d(self, material: Material, texture: Texture) -> Any:
         data, kind = _texture_bytes(material, texture)
-        file = workdir / f"texture{index}.{'jpg' if kind == lib3mf.TextureType.JPEG else 'png'}"
-        file.write_bytes(data)
-        attachment = model.AddAttachment(f"/3D/Textures/{file.name}", TEXTURE_RELATIONSHIP)
-        attachment.ReadFromFile(str(file))
-        texture2d = model.AddTexture2DFromAttachment(attachment)
-        texture2d.SetContentType(kind)
-        texture2d.SetTileStyleUV(_tile_style(texture.wrap_s), _tile_style(texture.wrap_t))
-        group = model.AddTexture2DGroup(texture2d)
-        # 3MF's texture origin is bottom-left, glTF's top-left.
-        coords = np.column_stack([part.uvs[:, 0], 1.0 - part.uvs[:, 1]]).astype(np.float64)
-        unique, inverse = np.unique(coords, axis=0, return_inverse=True)
-        ids = np.array(
-            [group.AddTex2Coord(lib3mf.Tex2Coord(float(u), float(v))) for u, v in unique], dtype=np.uint32
-        )
-        properties["resource"] = group.GetUniqueResourceID()
-        properties["properties"] = ids[inverse.reshape(-1)][part.faces]
+        key = (data, texture.wrap_s, texture.wrap_t)
+        if key not in self.textures:
+            file = (
+                self.workdir
+                / f"texture{len(self.textures)}.{'jpg' if kind == lib3mf.TextureType.JPEG else 'png'}"
+            )
+            file.write_bytes(data)
+            attachment = self.document.AddAttachment(f"/3D/Textures/{file.name}", TEXTURE_RELATIONSHIP)
+            attachment.ReadFromFile(str(file))  # read when the 3MF is written: the folder lives until then
+            texture2d = self.document.AddTexture2DFromAttachment(attachment)
+            texture2d.SetContentType(kind)
+            texture2d.SetTileStyleUV(_tile_style(texture.wrap_s), _tile_style(texture.wrap_t))
+            self.textures[key] = texture2d
+        return self.textures[key]
+
+    def properties(self, part: Part) -> npt.NDArray[np.void]:
+        """Adds what one part's colour needs; returns its triangles' properties."""
+        material = part.material
+        texture = material.base_color_texture
+        properties = np.zeros(part.faces.shape[0], _TRIANGLE_PROPERTIES)
+        if texture is not None and part.uvs is not None:
+            if id(material) not in self.groups:
+                self.groups[id(material)] = self.document.AddTexture2DGroup(
+                    self._texture2d(material, texture)
+                )
+            group = self.groups[id(material)]
+            # 3MF's texture origin is bottom-left, glTF's top-left.
+            coords = np.column_stack([part.uvs[:, 0], 1.0 - part.uvs[:, 1]]).astype(np.float64)
+            unique, inverse = np.unique(coords, axis=0, return_inverse=True)
+            ids = np.array(
+                [group.AddTex2Coord(lib3mf.Tex2Coord(float(u), float(v))) for u, v in unique], dtype=np.uint32
+            )
+            properties["resource"] = group.GetUniqueResourceID()
+            properties["properties"] = ids[inverse.reshape(-1)][part.faces]
+            return properties
+        if id(material) not in self.groups:
+            factor = np.array(material.base_color_factor, np.float32)
+            red, green, blue = (float(c) for c in linear_to_srgb(factor[:3]))
+            colours = self.document.AddColorGroup()
+            colour = self.document._wrapper.FloatRGBAToColor(red, green, blue, float(factor[3]))
+            self.groups[id(material)] = (colours, colours.AddColor(colour))
+        colours, colour_id = self.groups[id(material)]
+        properties["resource"] = colours.GetUniqueResourceID()
+        properties["properties"] = colour_id
         return properties
-    wrapper = model._wrapper
-    factor = np.array(material.base_color_factor, np.float32)
-    red, green, blue = (float(c) for c in linear_to_srgb(factor[:3]))
-    colors = model.AddColorGroup()
-    color_id = colors.AddColor(wrapper.FloatRGBAToColor(red, green, blue, float(factor[3])))
-    properties["resource"] = colors.GetUniqueResourceID()
-    properties["properties"] = color_id
-    return properties
 
 
 def write_3mf(model: Model, target: Path, size_mm: float) -> None:
@@ -119,9 +144,8 @@ def write_3mf(model: Model, target: Path, size_mm: float) -> None:
     mesh.SetName("model")
     _set_geometry(mesh, vertices, np.ascontiguousarray(faces, dtype=np.uint32))
     with tempfile.TemporaryDirectory(prefix="kiln3d-3mf-") as workdir:
-        properties = np.concatenate(
-            [_part_properties(document, part, i, Path(workdir)) for i, part in enumerate(model.parts)]
-        )
+        colours = _Colours(document, Path(workdir))
+        properties = np.concatenate([colours.properties(part) for part in model.parts])
         _set_triangle_properties(mesh, np.ascontiguousarray(properties))
         first = properties[0]
         mesh.SetObjectLevelProperty(int(first["resource"]), int(first["properties"][0]))
