@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import trimesh
+from PIL import Image
 from trimesh.visual.material import SimpleMaterial
 from trimesh.visual.texture import TextureVisuals
 
@@ -22,8 +23,14 @@ def _simple_material(material: Material, name: str) -> SimpleMaterial:
     factor = np.array(material.base_color_factor[:3], np.float32)
     diffuse = np.round(linear_to_srgb(factor) * 255).astype(np.uint8)
     texture = material.base_color_texture
+    # trimesh would encode the decoded image again (seconds for 4096 px) only for write_obj to put
+    # the GLB's own bytes in its place: a 1-pixel stand-in of the same format names the file alike.
+    image = None
+    if texture is not None:
+        image = Image.new("RGB", (1, 1))
+        image.format = "JPEG" if texture.mime == "image/jpeg" else "PNG"
     return SimpleMaterial(  # type: ignore[no-untyped-call]
-        image=texture.decode() if texture is not None else None,
+        image=image,
         diffuse=[int(diffuse[0]), int(diffuse[1]), int(diffuse[2]), 255],
         name=name,
     )
@@ -33,7 +40,7 @@ def write_obj(model: Model, target: Path) -> None:
     """Writes `model` to `target` as a zip holding model.obj (one object per part, vertex normals
     when the GLB has them, UVs with OBJ's origin bottom-left), model.mtl (Kd = baseColorFactor,
     map_Kd = the base colour texture) and each base colour texture byte for byte as in the GLB
-    (trimesh's own re-encoding of the image is replaced by the original bytes)."""
+    (under the name trimesh's MTL gives it)."""
     scene = trimesh.Scene()
     names: dict[int, tuple[str, Texture | None]] = {}
     for index, part in enumerate(model.parts):
@@ -65,7 +72,7 @@ def write_obj(model: Model, target: Path) -> None:
             raise RuntimeError(f"trimesh did not export the texture of {name}: {sorted(files)}")
         files[matches[0]] = texture.data
     with zipfile.ZipFile(target, "w") as archive:
-        archive.writestr(OBJ_NAME, text, compress_type=zipfile.ZIP_DEFLATED, compresslevel=6)
+        archive.writestr(OBJ_NAME, text, compress_type=zipfile.ZIP_DEFLATED, compresslevel=1)
         for file_name, data in files.items():
             compression = zipfile.ZIP_DEFLATED if file_name.endswith(".mtl") else zipfile.ZIP_STORED
             archive.writestr(file_name, data, compress_type=compression)

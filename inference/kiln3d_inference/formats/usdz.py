@@ -36,8 +36,7 @@ class _MaterialWriter:
     def _file(self, texture: Texture) -> str:
         key = texture.data
         if key not in self.files:
-            name = f"textures/texture{len(self.files)}.{texture.extension}"
-            (self.folder / name).parent.mkdir(exist_ok=True)
+            name = f"texture{len(self.files)}.{texture.extension}"
             (self.folder / name).write_bytes(texture.data)
             self.files[key] = name
         return self.files[key]
@@ -45,7 +44,7 @@ class _MaterialWriter:
     def _reader(self, path: str, texture: Texture, color_space: str, scale: tuple[float, ...]) -> Any:
         shader = UsdShade.Shader.Define(self.stage, path)
         shader.CreateIdAttr("UsdUVTexture")
-        shader.CreateInput("file", Sdf.ValueTypeNames.Asset).Set(self._file(texture))
+        shader.CreateInput("file", Sdf.ValueTypeNames.Asset).Set(f"./{self._file(texture)}")
         shader.CreateInput("sourceColorSpace", Sdf.ValueTypeNames.Token).Set(color_space)
         shader.CreateInput("wrapS", Sdf.ValueTypeNames.Token).Set(_wrap(texture.wrap_s))
         shader.CreateInput("wrapT", Sdf.ValueTypeNames.Token).Set(_wrap(texture.wrap_t))
