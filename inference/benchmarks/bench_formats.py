@@ -72,7 +72,7 @@ def synthetic_glb(rings: int, texture_px: int) -> bytes:
         visual=TextureVisuals(uv=uv, material=material),  # type: ignore[no-untyped-call]
         process=False,
     )
-    data: bytes = trimesh.Scene(mesh).export(file_type="glb")
+    data: bytes = trimesh.Scene(mesh).export(file_type="glb")  # type: ignore[no-untyped-call]
     return data
 
 

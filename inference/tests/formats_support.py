@@ -34,7 +34,7 @@ class Reference:
 
 def reference(path: Path) -> Reference:
     """trimesh's reading of the GLB at `path` (its own glTF loader and Scene.dump)."""
-    scene = trimesh.load(str(path), file_type="glb", force="scene", process=False)
+    scene = trimesh.load_scene(str(path), file_type="glb", process=False)
     meshes = [m for m in scene.dump() if isinstance(m, trimesh.Trimesh)]
     vertices = np.concatenate([m.vertices for m in meshes])
     base_color = None
@@ -49,6 +49,12 @@ def reference(path: Path) -> Reference:
         bounds=np.stack([vertices.min(axis=0), vertices.max(axis=0)]),
         base_color=base_color,
     )
+
+
+def export_glb(scene: trimesh.Scene) -> bytes:
+    """trimesh's GLB of a scene."""
+    data: bytes = scene.export(file_type="glb")  # type: ignore[no-untyped-call]
+    return data
 
 
 def pack_glb(document: dict[str, object], binary: bytes) -> bytes:
@@ -81,7 +87,9 @@ def _noise(side: int, seed: int) -> Image.Image:
 
 
 def _rotation(angle_deg: float, axis: tuple[float, float, float]) -> F64:
-    matrix: F64 = trimesh.transformations.rotation_matrix(np.radians(angle_deg), axis)
+    matrix: F64 = trimesh.transformations.rotation_matrix(  # type: ignore[no-untyped-call]
+        np.radians(angle_deg), axis
+    )
     return matrix
 
 
@@ -120,7 +128,7 @@ def multi_part_glb() -> bytes:
     second[:3, 3] = [0.0, -0.5, 0.5]
     scene.add_geometry(sphere, geom_name="sphere", node_name="sphere_a", transform=first)
     scene.add_geometry(sphere, geom_name="sphere", node_name="sphere_b", transform=second)
-    exported = scene.export(file_type="glb")
+    exported = export_glb(scene)
     document, binary = read_glb(exported)
     meshes = document["meshes"]
     nodes = document["nodes"]
@@ -157,8 +165,7 @@ def nan_glb() -> bytes:
 def point_cloud_glb() -> bytes:
     """A GLB holding only a point cloud (trimesh writes it as a mode-0 primitive): no triangles."""
     points = np.random.default_rng(3).random((50, 3))
-    data: bytes = trimesh.Scene(trimesh.PointCloud(points)).export(file_type="glb")
-    return data
+    return export_glb(trimesh.Scene(trimesh.PointCloud(points)))  # type: ignore[no-untyped-call]
 
 
 def to_print_bounds(bounds: F64, size_mm: float) -> F64:

@@ -58,7 +58,7 @@ def converted(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Converted]:
 
 def _trimesh_facts(path: Path, file_type: str) -> tuple[int, F64]:
     """Triangle count and bounds of a file as trimesh's loader reads it (scene flattened)."""
-    loaded = trimesh.load(str(path), file_type=file_type, force="scene", process=False)
+    loaded = trimesh.load_scene(str(path), file_type=file_type, process=False)
     meshes = [m for m in loaded.dump() if isinstance(m, trimesh.Trimesh)]
     vertices = np.concatenate([m.vertices for m in meshes])
     return sum(len(m.faces) for m in meshes), np.stack([vertices.min(axis=0), vertices.max(axis=0)])
@@ -194,7 +194,8 @@ def test_obj_texture_has_the_glb_base_colour_pixels(
 def test_ply_is_binary_with_varied_vertex_colours(converted: dict[str, Converted], source: str) -> None:
     path = converted[source].files["ply"]
     assert b"format binary_little_endian 1.0" in path.read_bytes()[:200]
-    mesh = trimesh.load(str(path), file_type="ply", process=False)
+    mesh = trimesh.load_mesh(str(path), file_type="ply", process=False)
+    assert isinstance(mesh.visual, trimesh.visual.ColorVisuals)
     colors = np.asarray(mesh.visual.vertex_colors)
     assert colors.shape == (len(mesh.vertices), 4)
     assert len(np.unique(colors[:, :3], axis=0)) > 10

@@ -13,7 +13,7 @@ import trimesh
 from kiln3d_inference.formats.geometry import is_watertight, print_frame
 from kiln3d_inference.formats.source import SourceError, read_model
 from kiln3d_inference.glb import read_glb
-from tests.formats_support import assert_bounds_close, multi_part_glb, reference
+from tests.formats_support import assert_bounds_close, export_glb, multi_part_glb, reference
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +58,7 @@ def test_a_mirroring_node_keeps_the_triangles_facing_out(tmp_path: Path) -> None
     scene = trimesh.Scene()
     scene.add_geometry(trimesh.creation.box(), transform=np.diag([-1.0, 2.0, 1.0, 1.0]))
     path = tmp_path / "mirrored.glb"
-    path.write_bytes(scene.export(file_type="glb"))
+    path.write_bytes(export_glb(scene))
     model = read_model(path)
     positions, faces = model.merged()
     mesh = trimesh.Trimesh(positions, faces, process=False)
@@ -83,6 +83,6 @@ def test_the_printing_frame_turns_y_up_into_z_up_keeping_handedness() -> None:
 def test_a_glb_of_lines_only_has_no_triangles(tmp_path: Path) -> None:
     path_3d = trimesh.load_path(np.array([[[0.0, 0, 0], [1, 1, 1]], [[1, 0, 0], [0, 1, 0]]]))
     path = tmp_path / "lines.glb"
-    path.write_bytes(trimesh.Scene(path_3d).export(file_type="glb"))
+    path.write_bytes(export_glb(trimesh.Scene(path_3d)))
     with pytest.raises(SourceError, match="no triangles"):
         read_model(path)
