@@ -83,22 +83,36 @@ def inflate_glb() -> bytes:
     return inflate_image(Image.open(io.BytesIO(picture.read_bytes()))).glb
 
 
+# The CLI as `python -m` runs it, then the process's peak resident memory (VmHWM, kB) on stderr. Not
+# the rusage of the child: a forked child inherits its parent's high-water mark (this process holds
+# the synthetic GLB), exec or not.
+_LAUNCH = (
+    "import atexit, runpy, sys\n"
+    "def peak():\n"
+    "    for line in open('/proc/self/status'):\n"
+    "        if line.startswith('VmHWM:'):\n"
+    "            sys.stderr.write('VmHWM ' + line.split()[1] + '\\n')\n"
+    "atexit.register(peak)\n"
+    "sys.argv[0] = 'kiln3d_inference.formats'\n"
+    "runpy.run_module('kiln3d_inference.formats', run_name='__main__', alter_sys=True)\n"
+)
+
+
 def run_format(fmt: str, source: Path, workdir: Path) -> dict[str, object]:
     """One CLI run: its JSON line, wall seconds and peak resident memory (MiB)."""
     target = workdir / f"out.{fmt}"
     started = time.monotonic()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "kiln3d_inference.formats", "--format", fmt, str(source), str(target)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+    done = subprocess.run(
+        [sys.executable, "-c", _LAUNCH, "--format", fmt, str(source), str(target)],
+        capture_output=True,
+        text=True,
+        check=False,
     )
-    _, status, usage = os.wait4(process.pid, 0)
     wall = time.monotonic() - started
-    stdout = process.stdout.read() if process.stdout else b""
-    stderr = process.stderr.read() if process.stderr else b""
-    if os.waitstatus_to_exitcode(status) != 0:
-        return {"error": stderr.decode("utf-8", "replace")[-2000:]}
-    line = json.loads(stdout)
+    if done.returncode != 0:
+        return {"error": done.stderr[-2000:]}
+    peaks = [int(line.split()[1]) for line in done.stderr.splitlines() if line.startswith("VmHWM ")]
+    line = json.loads(done.stdout)
     size = int(line["bytes"])
     target.unlink()
     return {
@@ -106,7 +120,7 @@ def run_format(fmt: str, source: Path, workdir: Path) -> dict[str, object]:
         "convert_seconds": line["seconds"],
         "bytes": size,
         "bytes_vs_glb": round(size / source.stat().st_size, 3),
-        "peak_rss_mib": round(usage.ru_maxrss / 1024),
+        "peak_rss_mib": round(peaks[-1] / 1024) if peaks else None,
         "triangles": line["triangles"],
         "watertight": line["watertight"],
     }

@@ -146,9 +146,11 @@ def multi_part_glb() -> bytes:
     return pack_glb(document, binary)
 
 
-def nan_glb() -> bytes:
-    """A one-triangle-pair GLB whose positions include NaN."""
+def nan_glb(collapsed: bool = False) -> bytes:
+    """A one-triangle-pair GLB whose positions include NaN (collapsed: all at the origin instead)."""
     positions = np.array([[0, 0, 0], [1, 0, 0], [0, 1, 0], [np.nan, 1, 0]], np.float32)
+    if collapsed:
+        positions[:] = 0.0
     buffer = io.BytesIO()
     Image.new("RGB", (4, 4), (120, 30, 200)).save(buffer, format="PNG")
     mesh = TexturedMesh(

@@ -34,6 +34,7 @@ def sources(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         "not_glb": b"\x89PNG\r\n\x1a\n this is a picture, not a model",
         "points": point_cloud_glb(),
         "nan": nan_glb(),
+        "collapsed": nan_glb(collapsed=True),
         "truncated": multi_part_glb()[:200],
     }
     paths = {}
@@ -82,6 +83,7 @@ def test_every_format_answers_the_contract_line(
         ("truncated", "truncated"),
         ("points", "no triangles"),
         ("nan", "not finite"),
+        ("collapsed", "no size"),
     ],
 )
 def test_an_unreadable_source_is_exit_3_with_one_json_error_line(

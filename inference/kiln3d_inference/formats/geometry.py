@@ -16,6 +16,7 @@ from kiln3d_inference.formats.source import (
     MIRRORED_REPEAT,
     Model,
     Part,
+    SourceError,
     Texture,
 )
 
@@ -30,12 +31,12 @@ Y_UP_TO_Z_UP: F64 = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, -1.0], [0.0, 1.0, 0.0]
 def print_frame(positions: F64, size_mm: float) -> F64:
     """Positions (N, 3) in glTF's frame (metres, Y up) -> the printing frame: Z up, the longest side
     of the bounding box `size_mm` millimetres, centred on x = y = 0, resting on z = 0. Raises
-    ValueError for a model with no extent (every vertex in one point)."""
+    SourceError for a model with no extent (every vertex at one point; read_model refuses those)."""
     turned = positions @ Y_UP_TO_Z_UP.T
     lo, hi = turned.min(axis=0), turned.max(axis=0)
     longest = float((hi - lo).max())
     if not longest > 0:
-        raise ValueError("the model has no extent: every vertex is at one point")
+        raise SourceError("The model has no size: every vertex is at one point.")
     scaled: F64 = (turned - np.array([(lo[0] + hi[0]) / 2, (lo[1] + hi[1]) / 2, lo[2]])) * (size_mm / longest)
     return scaled
 

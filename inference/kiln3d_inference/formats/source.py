@@ -345,7 +345,8 @@ def _triangles(mode: int, indices: I64) -> I64:
 def read_model(path: Path) -> Model:
     """Reads the GLB at `path` into a Model: every triangle primitive of its default scene (or of
     every root node when it names no scene) in world space. Raises SourceError when the file is not
-    a readable GLB, has no triangles, or has non-finite positions; OSError when it cannot be read."""
+    a readable GLB, has no triangles, has non-finite positions or all its vertices at one point;
+    OSError when it cannot be read."""
     data = path.read_bytes()
     reader = _Reader(data)
     doc = reader.doc
@@ -443,4 +444,8 @@ def read_model(path: Path) -> Model:
     for part in parts:
         if not np.isfinite(part.positions).all():
             raise SourceError("The GLB has vertex positions that are not finite numbers (NaN or infinity).")
-    return Model(parts=tuple(parts), source_bytes=len(data))
+    model = Model(parts=tuple(parts), source_bytes=len(data))
+    low, high = model.bounds()
+    if not float((high - low).max()) > 0:
+        raise SourceError("The GLB's triangles have no size: every vertex is at one point.")
+    return model
