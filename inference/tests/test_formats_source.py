@@ -9,6 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 import trimesh
+from PIL import Image
+from trimesh.visual.material import PBRMaterial
+from trimesh.visual.texture import TextureVisuals
 
 from kiln3d_inference.formats.geometry import is_watertight, print_frame
 from kiln3d_inference.formats.source import SourceError, read_model
@@ -86,3 +89,22 @@ def test_a_glb_of_lines_only_has_no_triangles(tmp_path: Path) -> None:
     path.write_bytes(export_glb(trimesh.Scene(path_3d)))
     with pytest.raises(SourceError, match="no triangles"):
         read_model(path)
+
+
+def test_webp_textures_are_read_as_png_of_the_same_pixels(tmp_path: Path) -> None:
+    # The trellis2 engine may write EXT_texture_webp (settings.webp_textures): USDZ and MTL want PNG.
+    box = trimesh.creation.box()
+    picture = Image.fromarray(np.random.default_rng(5).integers(0, 256, (16, 16, 3), dtype=np.uint8))
+    box.visual = TextureVisuals(  # type: ignore[no-untyped-call]
+        uv=box.vertices[:, :2] + 0.5,
+        material=PBRMaterial(baseColorTexture=picture),  # type: ignore[no-untyped-call]
+    )
+    path = tmp_path / "webp.glb"
+    path.write_bytes(trimesh.Scene(box).export(file_type="glb", extension_webp=True))  # type: ignore[no-untyped-call]
+    document, _ = read_glb(path.read_bytes())
+    assert "EXT_texture_webp" in str(document.get("extensionsUsed"))
+    texture = read_model(path).parts[0].material.base_color_texture
+    assert texture is not None
+    assert texture.mime == "image/png"
+    expected = np.asarray(reference(path).base_color.convert("RGB"))  # type: ignore[union-attr]
+    np.testing.assert_array_equal(np.asarray(texture.decode().convert("RGB")), expected)
