@@ -31,6 +31,7 @@ import {
   ROOT,
   VENV_PYTHON,
   checkNode,
+  ensureBlender,
   ensureChromium,
   ensureDockerCompose,
   ensureMoto,
@@ -244,6 +245,8 @@ function steps(times) {
       group: ['python'],
       name: 'pytest (sidecar)',
       counts: true,
+      // tests/test_formats_blender.py fails instead of skipping without Blender (installed above).
+      env: { KILN_REQUIRE_BLENDER: '1' },
       // Chunks of files, each one pytest process: a module's fixtures stay in one process.
       jobs: () =>
         chunks(pytestFiles, pytestEstimate, Number(process.env.KILN_PYTEST_CHUNKS ?? 3) || 3).map(
@@ -400,6 +403,7 @@ async function installAll(has) {
     if (has('e2e', 'bench', 'security', 'security-full')) await ensureChromium();
     if (has('api-tests')) await ensureNginx();
     if (has('api-tests')) await ensureDockerCompose();
+    if (has('pytest')) await ensureBlender();
   };
   const results = await Promise.allSettled([
     ensureNodeModules(),
