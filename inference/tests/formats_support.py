@@ -17,8 +17,8 @@ from trimesh.visual.material import PBRMaterial
 from trimesh.visual.texture import TextureVisuals
 
 from kiln3d_inference.engines.relief import inflate_image
-from kiln3d_inference.glb import CHUNK_BIN, CHUNK_JSON, GLB_MAGIC, TexturedMesh, encode_glb, read_glb
-from tests.helpers import sample_images
+from kiln3d_inference.textured_glb import textured_glb
+from tests.helpers import CHUNK_BIN, CHUNK_JSON, GLB_MAGIC, read_glb, sample_images
 
 F64 = npt.NDArray[np.float64]
 
@@ -153,15 +153,14 @@ def nan_glb(collapsed: bool = False) -> bytes:
         positions[:] = 0.0
     buffer = io.BytesIO()
     Image.new("RGB", (4, 4), (120, 30, 200)).save(buffer, format="PNG")
-    mesh = TexturedMesh(
-        positions=positions,
-        normals=np.tile(np.array([[0, 0, 1]], np.float32), (4, 1)),
-        uvs=np.zeros((4, 2), np.float32),
-        indices=np.array([[0, 1, 2], [1, 3, 2]], np.uint32),
-        texture=buffer.getvalue(),
-        texture_mime="image/png",
+    return textured_glb(
+        positions,
+        np.tile(np.array([[0, 0, 1]], np.float32), (4, 1)),
+        np.zeros((4, 2), np.float32),
+        np.array([[0, 1, 2], [1, 3, 2]], np.uint32),
+        buffer.getvalue(),
+        generator="kiln3d tests",
     )
-    return encode_glb(mesh, generator="kiln3d tests")
 
 
 def point_cloud_glb() -> bytes:

@@ -15,8 +15,8 @@ from trimesh.visual.texture import TextureVisuals
 
 from kiln3d_inference.formats.geometry import is_watertight, print_frame
 from kiln3d_inference.formats.source import SourceError, read_model
-from kiln3d_inference.glb import read_glb
 from tests.formats_support import assert_bounds_close, export_glb, multi_part_glb, reference
+from tests.helpers import read_glb
 
 
 @pytest.fixture(scope="module")
