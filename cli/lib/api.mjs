@@ -243,7 +243,8 @@ export class ApiClient {
     return {
       bytes: Buffer.from(await response.arrayBuffer()),
       watertight: response.headers.get('x-mesh-watertight'),
-      fileName: /filename="([^"]+)"/.exec(disposition)?.[1],
+      // RFC 6266: a token (Express's choice for these names) or a quoted string.
+      fileName: /filename="?([^";]+)"?/.exec(disposition)?.[1],
     };
   }
 }
