@@ -240,6 +240,8 @@ export function startDownload(href: string, fileName = ''): void {
   anchor.download = fileName;
   anchor.rel = 'noopener';
   anchor.style.display = 'none';
+  // Not a click anywhere on the page: a menu that closes on outside clicks stays open.
+  anchor.addEventListener('click', (event) => event.stopPropagation());
   document.body.appendChild(anchor);
   anchor.click();
   anchor.remove();

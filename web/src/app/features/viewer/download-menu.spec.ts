@@ -44,20 +44,19 @@ const building = (format: string): Response =>
   json({ status: 'building', format, retry_after_s: 3 }, 202, { 'Retry-After': '3' });
 
 /** fetch answered per path+query, in order for repeated asks; records what was asked. */
-function serve(answers: Record<string, (() => Response)[]>): { asked: string[]; signals: AbortSignal[] } {
+function serve(answers: Record<string, (() => Response)[]>): { asked: string[] } {
   const asked: string[] = [];
-  const signals: AbortSignal[] = [];
-  vi.spyOn(globalThis, 'fetch').mockImplementation((input, init) => {
-    const url = new URL(String(input), 'http://localhost');
+  vi.spyOn(globalThis, 'fetch').mockImplementation((input) => {
+    const href = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+    const url = new URL(href, 'http://localhost');
     const key = url.pathname.replace(`/api/models/${MODEL_ID}`, '') + url.search;
     asked.push(key);
-    if (init?.signal) signals.push(init.signal);
     const queue = answers[key];
     const next = queue && queue.length > 1 ? queue.shift() : queue?.[0];
     if (!next) return Promise.reject(new TypeError(`unexpected fetch ${key}`));
     return Promise.resolve(next());
   });
-  return { asked, signals };
+  return { asked };
 }
 
 describe('DownloadMenu', () => {
@@ -118,7 +117,7 @@ describe('DownloadMenu', () => {
     expect(item(element, 'glb').textContent).toContain('2.3 MB');
     expect(item(element, 'glb').textContent).toContain('editing tools');
     expect(item(element, 'stl').textContent).toContain('50.1 KB');
-    expect(item(element, 'stl').textContent).toContain('3D printing, shape only, 100 mm');
+    expect(item(element, 'stl').textContent).toContain('3D printing, shape only, 100\u00a0mm');
     expect(item(element, 'obj').textContent).toContain('being made');
     expect(item(element, '3mf').textContent).toContain('made on first download');
     expect(item(element, 'ply').textContent).toContain('failed last time');
@@ -131,6 +130,20 @@ describe('DownloadMenu', () => {
     expect(toggle.getAttribute('aria-expanded')).toBe('false');
     expect(element.querySelector('[data-testid=download-menu]')).toBeNull();
     expect(document.activeElement).toBe(toggle);
+  });
+
+  it('closes on a click elsewhere on the page, not on one inside it', async () => {
+    serve({ '/formats': [() => json(LIST)] });
+    const { fixture, element } = await render();
+    document.body.appendChild(element);
+    await openMenu(fixture, element);
+    (element.querySelector('[data-testid=print-size]') as HTMLElement).click();
+    await settle(fixture);
+    expect(element.querySelector('[data-testid=download-menu]')).not.toBeNull();
+    document.body.click();
+    await settle(fixture);
+    expect(element.querySelector('[data-testid=download-menu]')).toBeNull();
+    element.remove();
   });
 
   it('lists the formats without sizes when the list cannot be read, and asks again on the next opening', async () => {
@@ -191,7 +204,7 @@ describe('DownloadMenu', () => {
     size.value = '250';
     size.dispatchEvent(new Event('input'));
     await settle(fixture);
-    expect(item(element, 'stl').textContent).toContain('250 mm');
+    expect(item(element, 'stl').textContent).toContain('250\u00a0mm');
     // The list's bytes are those of the 100 mm file: not shown for another size.
     expect(item(element, 'stl').querySelector('[data-testid=format-bytes]')).toBeNull();
 

@@ -120,12 +120,18 @@ export class DownloadMenu {
 
   constructor() {
     // Another model: nothing of the last one's list, notes or links applies.
+    let shown: string | undefined;
     effect(() => {
-      this.modelId();
-      untracked(() => this.close());
-      this.list.set(undefined);
-      this.knownBytes.set(new Map());
-      this.watertightSeen.set(undefined);
+      const modelId = this.modelId();
+      if (shown !== undefined && shown !== modelId) {
+        untracked(() => this.close());
+        this.list.set(undefined);
+        this.knownBytes.set(new Map());
+        this.watertightSeen.set(undefined);
+        this.note.set(undefined);
+        this.chosen.set(undefined);
+      }
+      shown = modelId;
     });
     inject(DestroyRef).onDestroy(() => this.close());
   }
