@@ -31,6 +31,7 @@ import {
   ROOT,
   VENV_PYTHON,
   checkNode,
+  ensureBlender,
   ensureChromium,
   ensureDockerCompose,
   ensureMoto,
@@ -210,6 +211,13 @@ function steps(times) {
       args: [bin('eslint', 'bin/eslint.js'), '.', '--max-warnings', '0'],
     },
     {
+      id: 'cli-types',
+      group: ['lint'],
+      name: 'tsc: the command-line client against the API types (cli/, JSDoc)',
+      cmd: node,
+      args: [tscBin(), '-p', 'cli'],
+    },
+    {
       id: 'prettier',
       group: ['lint'],
       name: 'prettier --check',
@@ -237,6 +245,8 @@ function steps(times) {
       group: ['python'],
       name: 'pytest (sidecar)',
       counts: true,
+      // tests/test_formats_blender.py fails instead of skipping without Blender (installed above).
+      env: { KILN_REQUIRE_BLENDER: '1' },
       // Chunks of files, each one pytest process: a module's fixtures stay in one process.
       jobs: () =>
         chunks(pytestFiles, pytestEstimate, Number(process.env.KILN_PYTEST_CHUNKS ?? 3) || 3).map(
@@ -393,6 +403,7 @@ async function installAll(has) {
     if (has('e2e', 'bench', 'security', 'security-full')) await ensureChromium();
     if (has('api-tests')) await ensureNginx();
     if (has('api-tests')) await ensureDockerCompose();
+    if (has('pytest')) await ensureBlender();
   };
   const results = await Promise.allSettled([
     ensureNodeModules(),

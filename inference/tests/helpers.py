@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+import struct
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,7 +13,6 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from kiln3d_inference.glb import read_glb
 from kiln3d_inference.proto import inference_pb2 as pb
 from kiln3d_inference.server import MODEL_CHUNK_BYTES
 
@@ -20,6 +20,9 @@ INFERENCE_DIR = Path(__file__).resolve().parent.parent
 REPO_ROOT = INFERENCE_DIR.parent
 VALIDATOR_SCRIPT = Path(__file__).resolve().parent / "validate_glb.mjs"
 SAMPLE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp"}
+GLB_MAGIC = 0x46546C67  # "glTF"
+CHUNK_JSON = 0x4E4F534A  # "JSON"
+CHUNK_BIN = 0x004E4942  # "BIN\0"
 
 
 def samples_dir() -> Path:
@@ -48,6 +51,28 @@ class MeshFacts:
         return int(self.triangles.shape[0])
 
 
+def read_glb(data: bytes) -> tuple[dict[str, object], bytes]:
+    """Split a GLB into its JSON document and BIN chunk: the raw glTF, read without trimesh, so the
+    tests see what any glTF reader sees (UV origin at the image's top left)."""
+    magic, version, total = struct.unpack_from("<III", data, 0)
+    if magic != GLB_MAGIC or version != 2 or total != len(data):
+        raise ValueError("not a glTF 2.0 binary")
+    json_len, json_type = struct.unpack_from("<II", data, 12)
+    if json_type != CHUNK_JSON:
+        raise ValueError("first chunk is not JSON")
+    document = json.loads(data[20 : 20 + json_len])
+    if not isinstance(document, dict):
+        raise ValueError("glTF JSON is not an object")
+    rest = 20 + json_len
+    binary = b""
+    if rest < len(data):
+        bin_len, bin_type = struct.unpack_from("<II", data, rest)
+        if bin_type != CHUNK_BIN:
+            raise ValueError("second chunk is not BIN")
+        binary = data[rest + 8 : rest + 8 + bin_len]
+    return document, binary
+
+
 def _accessor(
     document: dict[str, object], binary: bytes, index: int, dtype: str, width: int
 ) -> npt.NDArray[np.generic]:
@@ -57,8 +82,10 @@ def _accessor(
     assert isinstance(views, list)
     accessor = accessors[index]
     view = views[accessor["bufferView"]]
+    assert "byteStride" not in view, "interleaved views are not read here"
     count = int(accessor["count"]) * width
-    return np.frombuffer(binary, dtype=dtype, count=count, offset=int(view["byteOffset"])).reshape(-1, width)
+    offset = int(view.get("byteOffset", 0)) + int(accessor.get("byteOffset", 0))
+    return np.frombuffer(binary, dtype=dtype, count=count, offset=offset).reshape(-1, width)
 
 
 def parse_mesh(glb: bytes) -> MeshFacts:
@@ -73,7 +100,8 @@ def parse_mesh(glb: bytes) -> MeshFacts:
     assert isinstance(images, list)
     assert isinstance(views, list)
     image_view = views[images[0]["bufferView"]]
-    texture = binary[image_view["byteOffset"] : image_view["byteOffset"] + image_view["byteLength"]]
+    image_start = int(image_view.get("byteOffset", 0))
+    texture = binary[image_start : image_start + int(image_view["byteLength"])]
     return MeshFacts(
         positions=_accessor(document, binary, attributes["POSITION"], "<f4", 3).astype(np.float32),
         normals=_accessor(document, binary, attributes["NORMAL"], "<f4", 3).astype(np.float32),

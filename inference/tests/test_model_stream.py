@@ -13,11 +13,11 @@ from PIL import Image
 
 from kiln3d_inference.engines.base import Engine, GenerateResult, JobContext, Stage
 from kiln3d_inference.engines.output import atomic_write_bytes
-from kiln3d_inference.glb import TexturedMesh, encode_glb
 from kiln3d_inference.proto import inference_pb2 as pb
 from kiln3d_inference.proto import inference_pb2_grpc as pb_grpc
 from kiln3d_inference.server import MODEL_CHUNK_BYTES, ExitRequest, Sidecar, start_server
 from kiln3d_inference.settings import Settings
+from kiln3d_inference.textured_glb import textured_glb
 from tests.helpers import sample_images, streamed_model, validate_glbs
 
 TOKEN = "model-stream-test-secret-0123456789"
@@ -32,8 +32,7 @@ def _large_glb(side: int) -> bytes:
     normals = np.tile(np.array([0, 0, 1], dtype=np.float32), (4, 1))
     uvs = np.array([[0, 1], [1, 1], [1, 0], [0, 0]], dtype=np.float32)
     indices = np.array([[0, 1, 2], [0, 2, 3]], dtype=np.uint32)
-    mesh = TexturedMesh(positions, normals, uvs, indices, texture.getvalue(), "image/png")
-    return encode_glb(mesh, generator="Kiln3D test")
+    return textured_glb(positions, normals, uvs, indices, texture.getvalue(), generator="Kiln3D test")
 
 
 class LargeModelEngine(Engine):

@@ -278,14 +278,30 @@ export async function ensureDockerCompose() {
   return path;
 }
 
-/** apt-get install of one Debian package when running as root with apt-get; else a clear error. */
+/**
+ * Debian's Blender for the formats tests (inference/tests/test_formats_blender.py imports the OBJ,
+ * STL and PLY the formats tool writes, headless); python3-numpy beside it for its glTF add-on.
+ * Installed with apt-get when we may; the pytest step sets KILN_REQUIRE_BLENDER so that test
+ * cannot skip.
+ */
+export async function ensureBlender() {
+  const path = which('blender');
+  if (path) return path;
+  await aptInstall('Blender', ['blender', 'python3-numpy'], 'blender not found on PATH', '');
+  return which('blender');
+}
+
+/** apt-get install of Debian packages (one name or a list) when running as root with apt-get; else a clear error. */
 async function aptInstall(label, pkg, missing, alternative) {
+  const pkgs = [pkg].flat();
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
   if (!isRoot || !which('apt-get')) {
-    throw new Error(`${missing}: install it with \`sudo apt-get install ${pkg}\` ${alternative}`);
+    throw new Error(
+      `${missing}: install it with \`sudo apt-get install ${pkgs.join(' ')}\`${alternative ? ` ${alternative}` : ''}`,
+    );
   }
   await mustRun('apt-get update', 'apt-get', ['update', '-q']);
-  await mustRun(`installing ${label} (Debian package)`, 'apt-get', ['install', '-y', '-q', pkg], {
+  await mustRun(`installing ${label} (Debian package)`, 'apt-get', ['install', '-y', '-q', ...pkgs], {
     env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
   });
 }

@@ -84,7 +84,7 @@ export class ModelDownloadsService {
     const watertight = await this.download(modelIdOf(record), request, req, res);
     // The task's snapshot says it once known (issue 23: "the X- header and the task snapshot").
     if (watertight !== undefined && record.watertight === undefined) {
-      await this.tasks.update(taskId, { watertight }, ['completed']).catch((error: unknown) => {
+      await this.tasks.noteWatertight(taskId, watertight).catch((error: unknown) => {
         this.logger.warn(`could not note watertight on task ${taskId}: ${(error as Error).message}`);
       });
     }

@@ -14,7 +14,7 @@ void describe('model cleanup on a real folder', () => {
   const dir = tempDir('cleanup');
   after(() => dir.remove());
 
-  void it('deletes only *.glb files older than RETENTION_HOURS, nothing else', async () => {
+  void it('deletes only models older than RETENTION_HOURS, their other formats with them, nothing else', async () => {
     const hoursAgo = (h: number): Date => new Date(Date.now() - h * 3600 * 1000);
     const forge = (name: string, ageH: number, content = 'x'): void => {
       writeFileSync(join(dir.path, name), content);
@@ -23,7 +23,10 @@ void describe('model cleanup on a real folder', () => {
     const id = '3f0c2a4e-8d1b-4c6e-9a7f-2b5d8e1c4a90';
     forge(`${id}.glb`, 49);
     forge(`${id}.source.glb`, 72);
+    forge(`${id}.150mm.3mf`, 3); // made late in its model's life: goes with it
+    forge(`${id}.ply`, 1);
     forge('7a0c2a4e-8d1b-4c6e-9a7f-2b5d8e1c4a91.glb', 47);
+    forge('7a0c2a4e-8d1b-4c6e-9a7f-2b5d8e1c4a91.usdz', 2); // its model lives: kept
     forge('notes.txt', 500);
     forge('.abc.partial', 500);
     mkdirSync(join(dir.path, '.work'));
@@ -37,11 +40,17 @@ void describe('model cleanup on a real folder', () => {
       new Clock(),
       {} as SchedulerRegistry,
     );
-    assert.deepEqual((await service.runOnce()).sort(), [`${id}.glb`, `${id}.source.glb`]);
+    assert.deepEqual((await service.runOnce()).sort(), [
+      `${id}.150mm.3mf`,
+      `${id}.glb`,
+      `${id}.ply`,
+      `${id}.source.glb`,
+    ]);
     assert.deepEqual(readdirSync(dir.path).sort(), [
       '.abc.partial',
       '.work',
       '7a0c2a4e-8d1b-4c6e-9a7f-2b5d8e1c4a91.glb',
+      '7a0c2a4e-8d1b-4c6e-9a7f-2b5d8e1c4a91.usdz',
       'notes.txt',
       'old.glb',
     ]);

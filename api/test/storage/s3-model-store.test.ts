@@ -134,9 +134,11 @@ void describe('models in an S3-compatible bucket (moto_server)', () => {
     assert.equal(await store.stat(`${id}.source.glb`), undefined);
   });
 
-  void it('cleanup deletes objects past RETENTION_HOURS and keeps younger ones', async () => {
+  void it('cleanup deletes objects past RETENTION_HOURS and keeps younger ones, formats with their model', async () => {
     const id = randomUUID();
-    for (const name of [`${id}.glb`, `${id}.source.glb`]) {
+    // A model's files in other formats (formats/format-builds.service.ts publishes them like the GLBs).
+    const formats = [`${id}.100mm.stl`, `${id}.obj.zip`, `${id}.usdz`];
+    for (const name of [`${id}.glb`, `${id}.source.glb`, ...formats]) {
       const local = join(store.workDir, name);
       await writeFile(local, 'glTF');
       await store.publish(local, name);
@@ -149,8 +151,11 @@ void describe('models in an S3-compatible bucket (moto_server)', () => {
         {} as SchedulerRegistry,
       );
     assert.deepEqual(await cleanup(47).runOnce(), []);
-    assert.deepEqual((await cleanup(49).runOnce()).sort(), [`${id}.glb`, `${id}.source.glb`].sort());
-    assert.equal(await store.stat(`${id}.glb`), undefined);
+    assert.deepEqual(
+      (await cleanup(49).runOnce()).sort(),
+      [`${id}.glb`, `${id}.source.glb`, ...formats].sort(),
+    );
+    for (const name of [`${id}.glb`, ...formats]) assert.equal(await store.stat(name), undefined, name);
   });
 
   void it('names the public bucket URL when STORAGE_PUBLIC_URL is set', () => {

@@ -30,7 +30,7 @@ from scipy.sparse import linalg as sparse_linalg
 
 from kiln3d_inference.engines.base import MAX_IMAGE_SIDE, InvalidInput, Stage
 from kiln3d_inference.engines.preview import PreviewCallback, VoxelPreview, pack, shell
-from kiln3d_inference.glb import TexturedMesh, encode_glb
+from kiln3d_inference.textured_glb import textured_glb
 
 BoolArray = npt.NDArray[np.bool_]
 FloatArray = npt.NDArray[np.float32]
@@ -600,8 +600,7 @@ def inflate_image(
     texture = _texture(rgba, box, mask_crop, bleed=not fallback)
 
     step(Stage.EXPORT, 85.0, "writing the GLB")
-    mesh = TexturedMesh(world.astype(np.float32), normals, uvs, triangles, texture, "image/jpeg")
-    glb = encode_glb(mesh, generator="Kiln3D inflate")
+    glb = textured_glb(world.astype(np.float32), normals, uvs, triangles, texture, generator="Kiln3D inflate")
     return InflateResult(glb=glb, triangles=int(triangles.shape[0]), kind=silhouette.kind)
 
 

@@ -70,8 +70,9 @@ export interface TaskRecord {
   engine?: string;
   triangles?: number;
   /**
-   * completed: whether the model's surface is closed (what a slicer needs), noted once a download
-   * of another format than glb measured it (formats/model-downloads.service.ts).
+   * completed: whether the model's surface is closed (what a slicer needs), once a download of
+   * another format than glb measured it. Kept beside the snapshot in the task's hash, never in
+   * it (TaskStore.noteWatertight), and added by TaskStore.get.
    */
   watertight?: boolean;
   /** failed: the error message of the HTTP contract. */

@@ -102,9 +102,32 @@ export class TaskStore {
   }
 
   async get(taskId: string): Promise<TaskState | undefined> {
-    const [snapshot, seq] = await this.redis.client.hmget(RedisKeys.task(taskId), 'snapshot', 'seq');
+    const [snapshot, seq, watertight] = await this.redis.client.hmget(
+      RedisKeys.task(taskId),
+      'snapshot',
+      'seq',
+      'watertight',
+    );
     if (snapshot === null || seq === null) return undefined;
-    return { seq: Number(seq), record: JSON.parse(snapshot) as TaskRecord };
+    const record = JSON.parse(snapshot) as TaskRecord;
+    if (watertight !== null) record.watertight = watertight === 'true';
+    return { seq: Number(seq), record };
+  }
+
+  /**
+   * Notes what a download measured of a completed task's model (formats/model-downloads.service.ts):
+   * a field of the task's hash beside its snapshot, which get() adds to the record. The snapshot
+   * itself stays as the task ended (a finished task's record never changes: task-store.lua.ts
+   * MERGE), and no event is sent: nothing is waiting on a finished task's stream. A task gone
+   * meanwhile is left alone.
+   */
+  async noteWatertight(taskId: string, watertight: boolean): Promise<void> {
+    await this.redis.client.eval(
+      "if redis.call('HGET', KEYS[1], 'status') == 'completed' then redis.call('HSET', KEYS[1], 'watertight', ARGV[1]) end",
+      1,
+      RedisKeys.task(taskId),
+      String(watertight),
+    );
   }
 
   /** The task, or ApiError 404 "Task not found" (an id that is no UUID v4 is never looked up). */

@@ -2,8 +2,8 @@
 
 Takes CUDA tensors (CuMesh and nvdiffrast refuse others) and returns a mesh object shaped like the
 trimesh.Trimesh upstream returns: `.faces` and `.export(file_obj, file_type=None, **kwargs)`, which
-writes a small valid GLB (with the sidecar's own GLB writer) and, like trimesh, cannot guess the
-format of a name without a known extension. STALL_EXPORT_ENV (fake_control.py) makes it hang.
+writes a small valid GLB (trimesh's exporter, through the sidecar's textured_glb) and, like trimesh,
+cannot guess the format of a name without a known extension. STALL_EXPORT_ENV (fake_control.py) makes it hang.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import numpy as np
 from PIL import Image
 from trellis2.fake_control import CONTROL
 
-from kiln3d_inference.glb import TexturedMesh, encode_glb
+from kiln3d_inference.textured_glb import textured_glb
 
 STAGES = (
     "Building BVH",
@@ -85,15 +85,12 @@ class FakeTrimesh:
         Image.new("RGB", (4, 4), (128, 128, 128)).save(texture, format="PNG")
         positions = self.vertices[self.faces.reshape(-1)].astype(np.float32)
         normals = np.tile(np.array([[0.0, 0.0, 1.0]], dtype=np.float32), (len(positions), 1))
-        data = encode_glb(
-            TexturedMesh(
-                positions=positions,
-                normals=normals,
-                uvs=np.zeros((len(positions), 2), dtype=np.float32),
-                indices=np.arange(len(positions), dtype=np.uint32).reshape(-1, 3),
-                texture=texture.getvalue(),
-                texture_mime="image/png",
-            ),
+        data = textured_glb(
+            positions,
+            normals,
+            np.zeros((len(positions), 2), dtype=np.float32),
+            np.arange(len(positions), dtype=np.uint32).reshape(-1, 3),
+            texture.getvalue(),
             generator="fake o_voxel",
         )
         if file_obj is not None:

@@ -1,0 +1,104 @@
+/**
+ * End to end: the command-line client (cli/kiln3d.mjs, `npx kiln3d`) as a person runs it, against
+ * the built api with a real simulate sidecar: a folder of pictures becomes a folder of models,
+ * a refused picture gives its exit status and the server's message, and status and cancel work
+ * from a later run with the token it kept.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { useApi } from '../support/api-process';
+import { REPO_ROOT, SAMPLES_DIR, tempDir } from '../support/env';
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+void describe('kiln3d command-line client end to end (simulate engine)', () => {
+  const api = useApi('e2e-cli', { env: { SIMULATE_SECONDS: '1', MAX_QUEUE: '1' } });
+  const dir = tempDir('cli');
+  after(() => dir.remove());
+
+  /** `npx kiln3d …` from the checkout, as the README says, with its own state folder. */
+  const kiln3d = (...args: string[]): Promise<Run> =>
+    new Promise((resolve, reject) => {
+      const child = spawn('npx', ['--no-install', 'kiln3d', ...args], {
+        cwd: REPO_ROOT,
+        env: {
+          PATH: process.env.PATH,
+          HOME: dir.path,
+          XDG_STATE_HOME: join(dir.path, 'state'),
+          KILN3D_SERVER: api.url,
+        },
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      child.on('error', reject);
+      child.on('close', (code) => resolve({ code, stdout, stderr }));
+    });
+
+  void it('three pictures make three models, in parallel beyond the queue (503s waited out)', async () => {
+    const out = join(dir.path, 'models');
+    const pictures = ['typical_misc_lantern.png', 'castle.webp', 'typical_misc_lantern.png'].map(
+      (name, i) => {
+        // Three distinct files (the api runs each as a job: INSTANT_REPEATS is off in tests).
+        const path = join(dir.path, `picture-${i}${name.slice(name.lastIndexOf('.'))}`);
+        writeFileSync(path, readFileSync(join(SAMPLES_DIR, name)));
+        return path;
+      },
+    );
+    // MAX_QUEUE=1: the third upload at once finds the queue full (503) and waits as Retry-After says.
+    const run = await kiln3d('generate', ...pictures, '--out', out, '--parallel', '3', '--max-wait', '120');
+    assert.equal(run.code, 0, run.stderr);
+    const made = run.stdout.trim().split('\n').sort();
+    assert.deepEqual(
+      made,
+      [0, 1, 2].map((i) => join(out, `picture-${i}.glb`)),
+    );
+    for (const path of made) assert.equal(readFileSync(path).subarray(0, 4).toString(), 'glTF', path);
+    assert.deepEqual(readdirSync(out).sort(), ['picture-0.glb', 'picture-1.glb', 'picture-2.glb']);
+    assert.match(run.stderr, /picture-0\.png: completed/);
+    assert.match(run.stderr, /\(Server busy, retry later: waiting \d+ s\)/, 'the full queue was waited out');
+    assert.match(run.stderr, /processing|preprocess|structure|geometry|texture|export/);
+  });
+
+  void it('a refused picture gives exit status 3 and the server message; the others are still made', async () => {
+    const bad = join(dir.path, 'notes.png');
+    writeFileSync(bad, 'this is not a picture');
+    const good = join(dir.path, 'good.png');
+    writeFileSync(good, readFileSync(join(SAMPLES_DIR, 'typical_misc_lantern.png')));
+    const out = join(dir.path, 'mixed');
+    const run = await kiln3d('generate', bad, good, '--out', out);
+    assert.equal(run.code, 3, run.stderr);
+    assert.match(run.stderr, /notes\.png: refused \(400 unsupported_image\): Unsupported image format/);
+    assert.deepEqual(run.stdout.trim().split('\n'), [join(out, 'good.glb')]);
+  });
+
+  void it('bad usage gives exit status 2; status and cancel work from a later run', async () => {
+    const usage = await kiln3d('generate', 'x.png', '--format', 'fbx');
+    assert.equal(usage.code, 2);
+    assert.match(usage.stderr, /--format must be one of glb, obj, stl, 3mf, ply, usdz/);
+
+    // A task made by an earlier run: its id is in the run's state file with its token.
+    const state = JSON.parse(readFileSync(join(dir.path, 'state', 'kiln3d', 'tasks.json'), 'utf8')) as Record<
+      string,
+      string
+    >;
+    const taskId = Object.keys(state)[0];
+    const status = await kiln3d('status', taskId);
+    assert.equal(status.code, 0, status.stderr);
+    assert.equal(status.stdout.trim(), 'completed');
+    const cancel = await kiln3d('cancel', taskId);
+    assert.equal(cancel.code, 3, 'a finished task cannot be cancelled: refused');
+    assert.match(cancel.stderr, /refused \(409 task_already_finished\): Task already finished/);
+    const unknown = await kiln3d('status', '1b4e28ba-2fa1-41d2-883f-0016d3cca427');
+    assert.equal(unknown.code, 3);
+    assert.match(unknown.stderr, /Task not found/);
+  });
+});

@@ -1,0 +1,218 @@
+#!/usr/bin/env node
+// kiln3d: the command-line client of a Kiln3D server (README.md, Command line). A folder of
+// pictures becomes a folder of models: `npx kiln3d generate *.png --format stl --out models/`.
+import { mkdir, writeFile } from 'node:fs/promises';
+import { basename, extname, join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { ApiClient, ApiFailure, ApiRefusal } from './lib/api.mjs';
+import { ProgressBoard, describeSnapshot } from './lib/progress.mjs';
+import { rememberToken, tokenOf } from './lib/task-tokens.mjs';
+
+/** Exit statuses: what a script decides by. */
+const EXIT = { ok: 0, error: 1, usage: 2, refused: 3, failed: 4 };
+
+const FORMATS = ['glb', 'obj', 'stl', '3mf', 'ply', 'usdz'];
+
+const USAGE = `Usage:
+  kiln3d generate PICTURE... [--server URL] [--out DIR] [--format glb|obj|stl|3mf|ply|usdz]
+                             [--size-mm N] [--quality fast|balanced|high] [--seed N]
+                             [--parallel N] [--max-wait SECONDS]
+  kiln3d status TASK_ID [--server URL] [--json]
+  kiln3d cancel TASK_ID [--server URL] [--token TOKEN]
+
+  --server    the Kiln3D server (default $KILN3D_SERVER, else http://127.0.0.1:8000)
+  --out       folder for the models (default: the current folder); each file is named after its picture
+  --format    the file to fetch (default glb); --size-mm: stl and 3mf longest side in mm (default 100)
+  --parallel  pictures sent at once (default 1: in turn); the server's 503 and 429 are waited out
+  --max-wait  the longest one request waits on "busy" answers, in seconds (default 1800)
+  The API key, when the server requires one, is read from $KILN3D_API_KEY.
+
+Exit status: 0 every model made; 3 a picture or request refused (e.g. not a picture);
+4 a model failed (or the server failed); 2 bad usage; 1 anything else (server unreachable).`;
+
+/**
+ * One picture: upload, follow, download; prints the file's path on stdout.
+ * @param {ApiClient} api
+ * @param {string} picture
+ * @param {{ out: string, format: string, sizeMm?: number, quality?: string, seed?: number }} options
+ * @param {ProgressBoard} board
+ */
+async function generateOne(api, picture, options, board) {
+  const name = basename(picture);
+  board.update(name, 'uploading', 0);
+  const accepted = await api.submit(picture, { quality: options.quality, seed: options.seed });
+  await rememberToken(accepted.task_id, accepted.task_token);
+  const final = await api.follow(accepted.task_id, (snapshot) => {
+    const percent =
+      snapshot.status === 'completed' ? 100 : snapshot.status === 'processing' ? (snapshot.progress ?? 0) : 0;
+    board.update(name, describeSnapshot(snapshot), percent);
+  });
+  if (final.status !== 'completed')
+    throw new ApiFailure(`${name}: ${final.error ?? 'failed'}`, final.error_code);
+  const offer = final.formats?.find((/** @type {{ format: string }} */ f) => f.format === options.format);
+  if (offer === undefined) throw new ApiFailure(`${name}: the server offers no ${options.format} file`);
+  const url = new URL(offer.url);
+  if (options.sizeMm !== undefined) url.searchParams.set('size_mm', String(options.sizeMm));
+  board.update(name, `fetching ${options.format}`, 100);
+  const file = await api.download(url.toString(), name);
+  // "kiln3d-3f0c2a4e-100mm.stl" -> "<picture>-100mm.stl"; "kiln3d-3f0c2a4e.glb" -> "<picture>.glb".
+  const suffix = file.fileName?.replace(/^kiln3d-[0-9a-f]{8}/, '') ?? `.${options.format}`;
+  const target = join(options.out, `${basename(picture, extname(picture))}${suffix}`);
+  await writeFile(target, file.bytes);
+  board.update(name, `saved ${basename(target)}`, 100);
+  if (file.watertight === 'false') {
+    process.stderr.write(`${name}: the mesh is not watertight; a slicer may need to repair it\n`);
+  }
+  process.stdout.write(`${target}\n`);
+}
+
+/**
+ * @param {string[]} pictures
+ * @param {Record<string, string | boolean | undefined>} values
+ * @returns {Promise<number>} the exit status
+ */
+async function generate(pictures, values) {
+  if (pictures.length === 0) return usage('name at least one picture');
+  const format = String(values.format ?? 'glb');
+  if (!FORMATS.includes(format)) return usage(`--format must be one of ${FORMATS.join(', ')}`);
+  const sizeMm = values['size-mm'] === undefined ? undefined : Number(values['size-mm']);
+  if (sizeMm !== undefined && (!Number.isInteger(sizeMm) || (format !== 'stl' && format !== '3mf'))) {
+    return usage('--size-mm is a whole number of millimetres, for --format stl or 3mf');
+  }
+  const seed = values.seed === undefined ? undefined : Number(values.seed);
+  if (seed !== undefined && !Number.isInteger(seed)) return usage('--seed must be a whole number');
+  const parallel = Number(values.parallel ?? 1);
+  if (!Number.isInteger(parallel) || parallel < 1) return usage('--parallel must be 1 or more');
+  const out = String(values.out ?? '.');
+  await mkdir(out, { recursive: true });
+
+  const board = new ProgressBoard(process.stderr);
+  const api = client(values, (seconds, why) =>
+    process.stderr.write(`(${why}: waiting ${Math.round(seconds)} s)\n`),
+  );
+  const quality = values.quality === undefined ? undefined : String(values.quality);
+  let status = EXIT.ok;
+  const queue = [...pictures];
+  const worker = async () => {
+    for (let picture = queue.shift(); picture !== undefined; picture = queue.shift()) {
+      try {
+        await generateOne(api, picture, { out, format, sizeMm, quality, seed }, board);
+      } catch (error) {
+        board.update(basename(picture), error instanceof ApiRefusal ? 'refused' : 'failed', 0);
+        status = Math.max(status, exitOf(error));
+        process.stderr.write(`${basename(picture)}: ${messageOf(error)}\n`);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(parallel, pictures.length) }, worker));
+  board.stop();
+  return status;
+}
+
+/**
+ * @param {unknown} error
+ * @returns {number}
+ */
+function exitOf(error) {
+  if (error instanceof ApiRefusal) return EXIT.refused;
+  if (error instanceof ApiFailure) return EXIT.failed;
+  return EXIT.error;
+}
+
+/**
+ * @param {unknown} error
+ * @returns {string}
+ */
+function messageOf(error) {
+  if (error instanceof ApiRefusal) return `refused (${error.status} ${error.code}): ${error.message}`;
+  if (error instanceof ApiFailure) return `failed${error.code ? ` (${error.code})` : ''}: ${error.message}`;
+  if (error instanceof Error && error.name === 'TypeError' && /fetch failed/.test(error.message)) {
+    const cause = /** @type {{ cause?: { code?: string } }} */ (error).cause;
+    return `cannot reach the server (${cause?.code ?? 'network error'})`;
+  }
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * @param {Record<string, string | boolean | undefined>} values
+ * @param {(seconds: number, why: string) => void} [onWait]
+ */
+function client(values, onWait) {
+  const server = String(values.server ?? process.env.KILN3D_SERVER ?? 'http://127.0.0.1:8000');
+  const maxWaitS = Number(values['max-wait'] ?? 1800);
+  return new ApiClient(server, process.env.KILN3D_API_KEY || undefined, { maxWaitS, onWait });
+}
+
+/**
+ * @param {string} message
+ * @returns {number}
+ */
+function usage(message) {
+  process.stderr.write(`kiln3d: ${message}\n\n${USAGE}\n`);
+  return EXIT.usage;
+}
+
+/**
+ * @param {string[]} argv the arguments after the command name
+ * @returns {Promise<number>} the exit status
+ */
+async function main(argv) {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        server: { type: 'string' },
+        out: { type: 'string' },
+        format: { type: 'string' },
+        'size-mm': { type: 'string' },
+        quality: { type: 'string' },
+        seed: { type: 'string' },
+        parallel: { type: 'string' },
+        'max-wait': { type: 'string' },
+        token: { type: 'string' },
+        json: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (error) {
+    return usage(error instanceof Error ? error.message : String(error));
+  }
+  const [command, ...rest] = parsed.positionals;
+  const values = parsed.values;
+  if (values.help || command === 'help') {
+    process.stdout.write(`${USAGE}\n`);
+    return EXIT.ok;
+  }
+  try {
+    switch (command) {
+      case 'generate':
+        return await generate(rest, values);
+      case 'status': {
+        if (rest.length !== 1) return usage('status takes one task id');
+        const snapshot = await client(values).task(rest[0]);
+        process.stdout.write(
+          values.json ? `${JSON.stringify(snapshot, null, 2)}\n` : `${describeSnapshot(snapshot)}\n`,
+        );
+        return snapshot.status === 'failed' ? EXIT.failed : EXIT.ok;
+      }
+      case 'cancel': {
+        if (rest.length !== 1) return usage('cancel takes one task id');
+        const token = values.token ?? (await tokenOf(rest[0]));
+        if (token === undefined)
+          return usage(`no task token known for ${rest[0]}: pass --token (the task_token of its 202)`);
+        const snapshot = await client(values).cancel(rest[0], String(token));
+        process.stdout.write(`${describeSnapshot(snapshot)}\n`);
+        return EXIT.ok;
+      }
+      default:
+        return usage(command === undefined ? 'name a command' : `unknown command "${command}"`);
+    }
+  } catch (error) {
+    process.stderr.write(`kiln3d: ${messageOf(error)}\n`);
+    return exitOf(error);
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));

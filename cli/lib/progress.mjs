@@ -1,0 +1,71 @@
+// One progress line per picture on stderr: a bar (cli-progress) on a terminal, plain lines when
+// stderr is a file or a pipe (CI logs), so stdout stays the list of files made.
+import cliProgress from 'cli-progress';
+
+/** @typedef {import('./api.mjs').TaskView} TaskView */
+
+/**
+ * What a snapshot says, in a few words: "queued #2 (~40 s)", "geometry 55%", "completed".
+ * @param {TaskView} snapshot
+ * @returns {string}
+ */
+export function describeSnapshot(snapshot) {
+  switch (snapshot.status) {
+    case 'queued':
+      return `queued #${snapshot.position ?? '?'}${snapshot.eta_s !== undefined ? ` (~${Math.round(snapshot.eta_s)} s)` : ''}`;
+    case 'processing':
+      return `${snapshot.stage ?? 'processing'} ${Math.round(snapshot.progress ?? 0)}%`;
+    case 'completed':
+      return 'completed';
+    default:
+      return `failed: ${snapshot.error ?? 'unknown error'}`;
+  }
+}
+
+/** The progress of every picture of one run. */
+export class ProgressBoard {
+  /** @param {NodeJS.WriteStream} stream stderr */
+  constructor(stream) {
+    this.stream = stream;
+    this.multibar = stream.isTTY
+      ? new cliProgress.MultiBar(
+          {
+            stream,
+            format: '{name} |{bar}| {percentage}% {state}',
+            hideCursor: true,
+            clearOnComplete: false,
+            barsize: 24,
+          },
+          cliProgress.Presets.shades_classic,
+        )
+      : undefined;
+    /** @type {Map<string, { bar?: cliProgress.SingleBar, last: string }>} */
+    this.lines = new Map();
+  }
+
+  /**
+   * A picture's line, made on first use.
+   * @param {string} name the picture's file name
+   * @param {string} state e.g. "uploading", a snapshot's description
+   * @param {number} percent 0-100
+   */
+  update(name, state, percent) {
+    let line = this.lines.get(name);
+    if (line === undefined) {
+      line = { bar: this.multibar?.create(100, 0, { name: name.padEnd(24).slice(0, 24), state }), last: '' };
+      this.lines.set(name, line);
+    }
+    if (line.bar !== undefined) {
+      line.bar.update(Math.round(percent), { state });
+    } else if (state.replace(/\d+%$/, '') !== line.last.replace(/\d+%$/, '')) {
+      // Without a terminal: one line per change of state or stage, not per percent.
+      this.stream.write(`${name}: ${state}\n`);
+    }
+    line.last = state;
+  }
+
+  /** Ends the bars (the terminal gets its cursor back). */
+  stop() {
+    this.multibar?.stop();
+  }
+}
