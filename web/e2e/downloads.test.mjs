@@ -4,6 +4,7 @@
 // at once while a file is made, so the menu's "Preparing …" and its retries run for real.
 // Until the formats tool (inference/kiln3d_inference/formats) is in the tree, only the GLB is
 // downloaded and the other formats must show the server's format_failed message instead.
+/* global DOMTokenList, HTMLAnchorElement -- used inside the page */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { copyFileSync, existsSync, readFileSync } from 'node:fs';
@@ -222,6 +223,55 @@ describe('downloads in every format through the viewer menu', () => {
       } else {
         assert.equal(await warning.count(), 0);
       }
+      assert.deepEqual(errors, []);
+    } finally {
+      await context.close();
+    }
+  });
+
+  test("iPhone: View in AR hands the server's USDZ to Quick Look, after 'Preparing AR…'", async (t) => {
+    if (!FORMATS_TOOL) return t.skip('no formats tool in this tree');
+    // A model whose USDZ is not made yet (FORMAT_WAIT_S=0: the first answer is a 202).
+    const id = randomUUID();
+    copyFileSync(join(GLB_DIR, 'valve-index-left-jpeg.glb'), join(app.api.staticDir, `${id}.glb`));
+    copyFileSync(join(GLB_DIR, 'valve-index-left-jpeg.glb'), join(app.api.staticDir, `${id}.source.glb`));
+    const { context, page, errors } = await newPage(app.browser, {
+      viewport: { width: 390, height: 844 },
+      isMobile: true,
+      hasTouch: true,
+      userAgent:
+        'Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1',
+    });
+    try {
+      // Chromium as iOS Safari: <a rel="ar"> understood, and the click that would open Quick Look recorded.
+      await page.addInitScript(() => {
+        const supports = DOMTokenList.prototype.supports;
+        DOMTokenList.prototype.supports = function (token) {
+          return token === 'ar' || supports.call(this, token);
+        };
+        window.arClicks = [];
+        const click = HTMLAnchorElement.prototype.click;
+        HTMLAnchorElement.prototype.click = function () {
+          if (this.rel !== 'ar') return click.call(this);
+          window.arClicks.push({ href: this.href, child: this.firstElementChild?.tagName });
+        };
+      });
+      await page.goto(`${app.api.baseUrl}/m/${id}`);
+      await page.locator('kiln-model-viewer[data-state=ready]').waitFor({ timeout: 60_000 });
+      await page.getByRole('button', { name: 'View in AR' }).click();
+      await page.getByRole('button', { name: 'Preparing AR…' }).waitFor();
+      await page.waitForFunction(() => window.arClicks.length > 0, undefined, { timeout: 180_000 });
+      const url = `${app.api.baseUrl}/api/models/${id}/download?format=usdz`;
+      assert.deepEqual(await page.evaluate(() => window.arClicks), [
+        { href: `${url}#allowsContentScaling=1`, child: 'IMG' },
+      ]);
+      // It waited for the file, so a link to tap stays too; the file is the server's USDZ.
+      const link = page.getByRole('link', { name: 'AR is ready: open it' });
+      assert.equal(await link.getAttribute('rel'), 'ar');
+      assert.equal(await link.getAttribute('href'), `${url}#allowsContentScaling=1`);
+      const usdz = await fetch(url);
+      assert.equal(usdz.headers.get('content-type'), 'model/vnd.usdz+zip');
+      assertFile('usdz', Buffer.from(await usdz.arrayBuffer()));
       assert.deepEqual(errors, []);
     } finally {
       await context.close();
