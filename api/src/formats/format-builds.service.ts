@@ -42,6 +42,8 @@ const BUSY_RETRY_AFTER_S = 10;
 export class FormatBuildsService {
   private readonly logger = new Logger(FormatBuildsService.name);
   private readonly limit: ReturnType<typeof pLimit>;
+  /** Builds this process holds (running or waiting for a slot), counted as they are claimed. */
+  private claimed = 0;
   /** Builds this process runs, by "{modelId}:{variant}", so its own waiters need not poll. */
   private readonly local = new Map<string, Promise<void>>();
 
@@ -106,23 +108,31 @@ export class FormatBuildsService {
     const key = variantKey(variant);
     const lockKey = RedisKeys.formatBuild(modelId, key);
     if (this.local.has(`${modelId}:${key}`)) return;
-    if (
-      this.limit.activeCount + this.limit.pendingCount >=
-      this.config.formatBuilds + this.config.formatQueue
-    ) {
+    if (this.claimed >= this.config.formatBuilds + this.config.formatQueue) {
       // Full here; another process may be making it already, which is as good.
       if ((await this.redis.client.exists(lockKey)) === 1) return;
       throw new ApiError('formats_busy', { headers: { 'Retry-After': String(BUSY_RETRY_AFTER_S) } });
     }
+    // Counted before the first await: concurrent requests must not all pass the check above
+    // (a burst of sizes in the security suite did, while the count was p-limit's, made after it).
+    this.claimed += 1;
     // Held for as long as the build may take, waiting for a slot included; released when it ends.
     const holdMs = this.config.formatTimeoutMs * (2 + this.config.formatQueue) + 60_000;
     const token = `${process.pid}:${this.clock.now()}:${Math.random()}`;
-    if ((await this.redis.client.set(lockKey, token, 'PX', holdMs, 'NX')) !== 'OK') return;
+    const held = await this.redis.client.set(lockKey, token, 'PX', holdMs, 'NX').catch((error: unknown) => {
+      this.claimed -= 1;
+      throw error;
+    });
+    if (held !== 'OK') {
+      this.claimed -= 1;
+      return;
+    }
     const build = this.limit(() => this.build(modelId, variant))
       .catch((error: unknown) => {
         this.logger.error(`format ${key} of model ${modelId}: ${(error as Error).stack ?? String(error)}`);
       })
       .finally(() => {
+        this.claimed -= 1;
         this.local.delete(`${modelId}:${key}`);
         // Only our own hold: one that lapsed and was taken by another process stays its own.
         void this.redis.client.eval(RELEASE_LUA, 1, lockKey, token).catch(() => undefined);

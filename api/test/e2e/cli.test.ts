@@ -74,10 +74,13 @@ void describe('kiln3d command-line client end to end (simulate engine)', () => {
     const good = join(dir.path, 'good.png');
     writeFileSync(good, readFileSync(join(SAMPLES_DIR, 'typical_misc_lantern.png')));
     const out = join(dir.path, 'mixed');
-    const run = await kiln3d('generate', bad, good, '--out', out);
+    // The good one as a print: the formats tool makes the STL at 50 mm on first request.
+    const run = await kiln3d('generate', bad, good, '--out', out, '--format', 'stl', '--size-mm', '50');
     assert.equal(run.code, 3, run.stderr);
     assert.match(run.stderr, /notes\.png: refused \(400 unsupported_image\): Unsupported image format/);
-    assert.deepEqual(run.stdout.trim().split('\n'), [join(out, 'good.glb')]);
+    assert.deepEqual(run.stdout.trim().split('\n'), [join(out, 'good-50mm.stl')]);
+    const stl = readFileSync(join(out, 'good-50mm.stl'));
+    assert.equal(stl.length, 84 + 50 * stl.readUInt32LE(80), 'a binary STL');
   });
 
   void it('bad usage gives exit status 2; status and cancel work from a later run', async () => {

@@ -21,6 +21,7 @@ void describe('toTaskView', () => {
       'status',
       'model_url',
       'download_url',
+      'formats',
       'generation_time',
       'created_at',
       'updated_at',
@@ -28,5 +29,22 @@ void describe('toTaskView', () => {
     assert.equal(view.model_url, 'https://api.example.com/static/x.glb');
     assert.equal(view.download_url, 'https://api.example.com/static/x.source.glb');
     assert.equal('model_path' in view, false);
+    // A completed task offers every format of its model, by the task's own download route.
+    assert.deepEqual(
+      view.formats?.map((offer) => offer.url),
+      ['glb', 'obj', 'stl', '3mf', 'ply', 'usdz'].map(
+        (format) => `https://api.example.com/api/tasks/x/download?format=${format}`,
+      ),
+    );
+  });
+
+  void it('offers no formats before a task is completed', () => {
+    for (const status of ['queued', 'processing', 'failed'] as const) {
+      const view = toTaskView(
+        { task_id: 'x', status, created_at: 'c', updated_at: 'u' },
+        'https://a.example',
+      );
+      assert.equal(view.formats, undefined, status);
+    }
   });
 });
