@@ -1,7 +1,7 @@
 import { ComponentFixture, TestBed } from '@angular/core/testing';
 
 import { I18n } from '../../core/i18n/i18n';
-import { DownloadMenu } from './download-menu';
+import { DOWNLOAD_WAIT, DownloadMenu } from './download-menu';
 
 const MODEL_ID = '0b6f3c2e-1d1a-4c1e-9a51-2f8d1b7e4c3a';
 const BASE = `http://localhost/api/models/${MODEL_ID}`;
@@ -63,7 +63,6 @@ describe('DownloadMenu', () => {
   let clicked: HTMLAnchorElement[];
 
   beforeEach(() => {
-    TestBed.inject(I18n).setLang('en');
     clicked = [];
     vi.spyOn(HTMLAnchorElement.prototype, 'click').mockImplementation(function (this: HTMLAnchorElement) {
       clicked.push(this);
@@ -72,11 +71,17 @@ describe('DownloadMenu', () => {
 
   afterEach(() => vi.restoreAllMocks());
 
-  async function render(): Promise<{ fixture: ComponentFixture<DownloadMenu>; element: HTMLElement }> {
+  /** The menu; by default no real waiting between probes, and at most 4 of them. */
+  async function render(
+    wait: { maxTries?: number; sleep?: (ms: number, signal: AbortSignal) => Promise<void> } = {
+      sleep: () => Promise.resolve(),
+      maxTries: 4,
+    },
+  ): Promise<{ fixture: ComponentFixture<DownloadMenu>; element: HTMLElement }> {
+    TestBed.configureTestingModule({ providers: [{ provide: DOWNLOAD_WAIT, useValue: wait }] });
+    TestBed.inject(I18n).setLang('en');
     const fixture = TestBed.createComponent(DownloadMenu);
     fixture.componentRef.setInput('modelId', MODEL_ID);
-    // No real waiting between probes in a spec.
-    fixture.componentRef.setInput('waitOptions', { sleep: () => Promise.resolve(), maxTries: 4 });
     await fixture.whenStable();
     return { fixture, element: fixture.nativeElement as HTMLElement };
   }
@@ -190,9 +195,8 @@ describe('DownloadMenu', () => {
         () => partial(3_000_084, { 'X-Mesh-Watertight': 'false' }),
       ],
     });
-    const { fixture, element } = await render();
     let release: () => void = () => undefined;
-    fixture.componentRef.setInput('waitOptions', {
+    const { fixture, element } = await render({
       maxTries: 5,
       sleep: (ms: number) => {
         sleeps.push(ms);
@@ -249,9 +253,8 @@ describe('DownloadMenu', () => {
       '/formats': [() => json(LIST)],
       '/download?format=usdz': [() => building('usdz'), () => partial(10)],
     });
-    const { fixture, element } = await render();
     const waits: AbortSignal[] = [];
-    fixture.componentRef.setInput('waitOptions', {
+    const { fixture, element } = await render({
       maxTries: 5,
       sleep: (_ms: number, signal: AbortSignal) => {
         waits.push(signal);

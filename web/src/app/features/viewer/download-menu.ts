@@ -3,6 +3,7 @@ import {
   Component,
   DestroyRef,
   ElementRef,
+  InjectionToken,
   computed,
   effect,
   inject,
@@ -54,6 +55,11 @@ const PURPOSE: Record<ModelFormat, MessageKey> = {
   usdz: 'download.purpose.usdz',
 };
 
+/** How the menu waits between probes and how many it makes (waitForDownload's defaults unless provided: a spec's seam). */
+export const DOWNLOAD_WAIT = new InjectionToken<Pick<WaitOptions, 'maxTries' | 'sleep'>>('DOWNLOAD_WAIT', {
+  factory: () => ({}),
+});
+
 let nextMenuId = 0;
 
 /** A file's key: the format, and for a printing format its size ("stl@250"). */
@@ -84,10 +90,9 @@ function variantKey(format: ModelFormat, sizeMm: number | undefined): string {
 export class DownloadMenu {
   /** The model's id (the UUID of /static/{id}.glb and /m/{id}). */
   readonly modelId = input.required<string>();
-  /** Test seam: the wait between probes and how many (the defaults of waitForDownload otherwise). */
-  readonly waitOptions = input<Pick<WaitOptions, 'maxTries' | 'sleep'>>({});
 
   protected readonly i18n = inject(I18n);
+  private readonly waitOptions = inject(DOWNLOAD_WAIT);
   private readonly config = inject(ServerConfigStore, { optional: true });
   private readonly host = inject<ElementRef<HTMLElement>>(ElementRef);
   protected readonly formats = MODEL_FORMATS;
@@ -210,7 +215,7 @@ export class DownloadMenu {
     this.chosen.set(undefined);
     this.note.set(undefined);
     const outcome = await waitForDownload(href, {
-      ...this.waitOptions(),
+      ...this.waitOptions,
       signal: download.signal,
       onBuilding: () =>
         this.note.set({ kind: 'progress', text: this.i18n.t('download.preparing', { format: name }) }),
