@@ -47,10 +47,13 @@ describe('generate from the home page', () => {
           `model clipped on all sides: ${JSON.stringify(view)}`,
         );
 
-        // Download offers the source GLB; the model lands in this browser's history.
-        const download = await page.locator('kiln-model-viewer a[download]').getAttribute('href');
-        assert.match(download ?? '', /^\/static\/[0-9a-f-]{36}\.source\.glb$/);
-        const glb = await fetch(new URL(download, app.api.baseUrl));
+        // The download menu offers the model by its id (its GLB is the engine's source file);
+        // the model lands in this browser's history.
+        const menu = page.locator('kiln-download-menu');
+        await menu.waitFor({ state: 'attached' });
+        const modelId = await menu.getAttribute('data-model-id');
+        assert.match(modelId ?? '', /^[0-9a-f-]{36}$/);
+        const glb = await fetch(`${app.api.baseUrl}/api/models/${modelId}/download?format=glb`);
         assert.equal(glb.status, 200);
         await page.locator('[data-testid=history-entry]').first().waitFor();
         await saveArtifact(`generate-${sample.file}-page.png`, await page.screenshot({ fullPage: true }));

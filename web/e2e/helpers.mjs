@@ -1,7 +1,8 @@
 // Shared parts of the browser end-to-end tests: the real api as a child process (real Redis,
 // real sidecar with INFERENCE_ENGINE=simulate), started by the api suites' own harness, headless
 // Chromium, and pixel checks on the canvas.
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -274,4 +275,19 @@ export async function visibleInViewport(locator) {
       rect.bottom <= window.innerHeight
     );
   });
+}
+
+/**
+ * The paths docs/gpu-host.md tells an owner to bypass Cloudflare Access for (the list under "add
+ * **Bypass** policies"), as regular expressions: `*` is any run of characters, as in Access paths.
+ */
+export function accessBypassPaths() {
+  const guide = readFileSync(join(ROOT, 'docs', 'gpu-host.md'), 'utf8');
+  const start = guide.indexOf('add **Bypass** policies');
+  const end = guide.indexOf('Everything else', start);
+  assert.ok(start >= 0 && end > start, 'docs/gpu-host.md: no Bypass list');
+  const listed = [...guide.slice(start, end).matchAll(/`(\/[^`\s]*)`/g)].map((match) => match[1]);
+  return listed.map(
+    (path) => new RegExp(`^${path.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`),
+  );
 }

@@ -55,7 +55,7 @@ describe('phone layout, language and keyboard', () => {
       for (const name of ['Reset view', 'Auto-rotate', 'Wireframe', 'Copy share link', 'View in AR']) {
         assert.ok(await visibleInViewport(page.getByRole('button', { name })), `${name} not on screen`);
       }
-      assert.ok(await visibleInViewport(page.getByRole('link', { name: 'Download GLB' })));
+      assert.ok(await visibleInViewport(page.getByRole('button', { name: 'Download', exact: true })));
       await saveArtifact('phone-model-page.png', await page.screenshot({ fullPage: true }));
 
       // Toggles report their state to assistive technology and redraw the model.

@@ -60,8 +60,8 @@ describe('live voxel preview', () => {
       const voxels = await analyseViewer(page, 'preview-voxels.png');
       // The viewer still showed the preview after the screenshot, so the picture is of the voxels.
       assert.equal(await page.locator('kiln-model-viewer').getAttribute('data-state'), 'preview');
-      // Nothing to download yet: no link (an empty href would save this page under a .glb name).
-      assert.equal(await page.getByRole('link', { name: 'Download GLB' }).count(), 0);
+      // Nothing to download yet: no download menu.
+      assert.equal(await page.locator('kiln-download-menu').count(), 0);
       assert.ok(voxels.fraction > 0.02, `voxels cover ${(voxels.fraction * 100).toFixed(1)}% of the canvas`);
       assert.ok(!Object.values(voxels.touches).every(Boolean), `voxels clipped: ${JSON.stringify(voxels)}`);
       assert.ok(previewFetches.length >= 1);
@@ -69,9 +69,9 @@ describe('live voxel preview', () => {
       assert.equal(await previewFetches[0].headerValue('x-preview-encoding'), 'xyz8');
 
       await page.locator('[data-testid=status-completed]').waitFor({ timeout: 60_000 });
-      const download = page.getByRole('link', { name: 'Download GLB' });
-      await download.waitFor();
-      assert.match(String(await download.getAttribute('href')), /\/static\/[0-9a-f-]{36}\.source\.glb$/);
+      const download = page.locator('kiln-download-menu');
+      await download.waitFor({ state: 'attached' });
+      assert.match(String(await download.getAttribute('data-model-id')), /^[0-9a-f-]{36}$/);
       await page.locator('kiln-model-viewer[data-state=ready]').waitFor({ timeout: 60_000 });
       const model = await analyseViewer(page, 'preview-model.png');
       assert.ok(model.fraction > 0.02);

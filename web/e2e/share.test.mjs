@@ -13,7 +13,14 @@ import { meshopt, textureCompress } from '@gltf-transform/functions';
 import { MeshoptDecoder, MeshoptEncoder } from 'meshoptimizer';
 import sharp from 'sharp';
 
-import { GLB_DIR, PHONE_VIEWPORT, ROOT, analyseViewer, newPage, useApiAndBrowser } from './helpers.mjs';
+import {
+  GLB_DIR,
+  PHONE_VIEWPORT,
+  accessBypassPaths,
+  analyseViewer,
+  newPage,
+  useApiAndBrowser,
+} from './helpers.mjs';
 
 const MODELS = ['valve-index-left-jpeg.glb', 'generic-trigger-left.glb'];
 /** The shape the api serves at model_url: meshopt geometry, quantised, WebP textures. */
@@ -31,21 +38,6 @@ async function webOptimised(path) {
     meshopt({ encoder: MeshoptEncoder, level: 'medium' }),
   );
   return io.writeBinary(document);
-}
-
-/**
- * The paths docs/gpu-host.md tells an owner to bypass Cloudflare Access for (the list under "add
- * **Bypass** policies"), as regular expressions: `*` is any run of characters, as in Access paths.
- */
-function accessBypassPaths() {
-  const guide = readFileSync(join(ROOT, 'docs', 'gpu-host.md'), 'utf8');
-  const start = guide.indexOf('add **Bypass** policies');
-  const end = guide.indexOf('Everything else', start);
-  assert.ok(start >= 0 && end > start, 'docs/gpu-host.md: no Bypass list');
-  const listed = [...guide.slice(start, end).matchAll(/`(\/[^`\s]*)`/g)].map((match) => match[1]);
-  return listed.map(
-    (path) => new RegExp(`^${path.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`),
-  );
 }
 
 function assertFramed(view, label) {
@@ -100,10 +92,10 @@ describe('share page', () => {
           await expiry.waitFor();
           // Just copied, so about 47 hours are left.
           assert.match((await expiry.textContent()) ?? '', /about 4[78] h/);
-          assert.equal(
-            await page.locator('kiln-model-viewer a[download]').getAttribute('href'),
-            `/static/${ids[name]}.source.glb`,
-          );
+          // The download menu asks for the model by its id (GET /api/models/{id}/download).
+          const menu = page.locator('kiln-download-menu');
+          await menu.waitFor({ state: 'attached' });
+          assert.equal(await menu.getAttribute('data-model-id'), ids[name]);
           assert.deepEqual(errors, []);
         } finally {
           await context.close();

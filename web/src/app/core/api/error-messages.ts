@@ -68,12 +68,18 @@ function describeCode(code: ErrorCode, error: ApiError, maxUploadMb: number): Er
     case 'unexpected_file':
     case 'bad_request':
     case 'task_already_finished':
+    case 'task_not_completed':
     case 'forbidden':
     case 'cross_site_request':
     case 'task_token_required':
     case 'range_not_satisfiable':
     case 'sidecar_not_managed':
       return serverWords(error, false);
+    // A download's file that could not be made (tried again later), or too many being made at once:
+    // the server names which.
+    case 'format_failed':
+    case 'formats_busy':
+      return serverWords(error, true);
     // An event stream refused (the page's EventSource retries on its own; shown if ever read).
     case 'too_many_streams':
     case 'streams_full':

@@ -1,6 +1,4 @@
-import { BoxGeometry, Group, Mesh, MeshStandardMaterial } from 'three';
-
-import { PlatformHints, detectArMode, exportUsdz, sceneViewerIntent } from './ar';
+import { PlatformHints, detectArMode, openQuickLook, sceneViewerIntent } from './ar';
 
 const base: PlatformHints = {
   userAgent: '',
@@ -43,11 +41,19 @@ describe('AR', () => {
     expect(intent.endsWith(';end;')).toBe(true);
   });
 
-  it('exports a USDZ (a zip holding the USD scene) from a model', async () => {
-    const model = new Group();
-    model.add(new Mesh(new BoxGeometry(1, 1, 1), new MeshStandardMaterial({ color: 0xd9731f })));
-    const usdz = await exportUsdz(model);
-    expect(String.fromCharCode(usdz[0] ?? 0, usdz[1] ?? 0)).toBe('PK');
-    expect(new TextDecoder().decode(usdz)).toContain('model.usda');
+  it("hands the server's USDZ to Quick Look through an <a rel=ar> holding an image", () => {
+    const clicked: HTMLAnchorElement[] = [];
+    vi.spyOn(HTMLAnchorElement.prototype, 'click').mockImplementation(function (this: HTMLAnchorElement) {
+      clicked.push(this);
+    });
+    const url =
+      'https://kiln.example.com/api/models/0b6f3c2e-1d1a-4c1e-9a51-2f8d1b7e4c3a/download?format=usdz';
+    openQuickLook(url);
+    expect(clicked).toHaveLength(1);
+    const anchor = clicked[0] as HTMLAnchorElement;
+    expect(anchor.rel).toBe('ar');
+    expect(anchor.href).toBe(`${url}#allowsContentScaling=1`);
+    expect(anchor.firstElementChild?.tagName).toBe('IMG');
+    vi.restoreAllMocks();
   });
 });

@@ -1,5 +1,3 @@
-import { Object3D } from 'three';
-
 /** The AR viewer to hand the model to, if any. */
 export type ArMode = 'scene-viewer' | 'quick-look' | 'none';
 
@@ -45,22 +43,15 @@ export function sceneViewerIntent(absoluteGlbUrl: string, title: string, fallbac
   );
 }
 
-/** A USDZ of the model, made in the browser by three's USDZExporter (loaded only when asked for). */
-export async function exportUsdz(model: Object3D): Promise<Uint8Array<ArrayBuffer>> {
-  const { USDZExporter } = await import('three/examples/jsm/exporters/USDZExporter.js');
-  return new USDZExporter().parseAsync(model, { quickLookCompatible: true });
-}
-
-/** Opens the model in iOS Quick Look from a USDZ made on the spot. */
-export async function openQuickLook(model: Object3D): Promise<void> {
-  const usdz = await exportUsdz(model);
-  const url = URL.createObjectURL(new Blob([usdz], { type: 'model/vnd.usdz+zip' }));
+/**
+ * Opens a USDZ in iOS AR Quick Look: Safari hands an <a rel="ar"> whose first child is an image
+ * to Quick Look, which downloads the file itself (so `usdzUrl` is absolute and served as
+ * model/vnd.usdz+zip: the server's GET /api/models/{id}/download?format=usdz).
+ */
+export function openQuickLook(usdzUrl: string): void {
   const anchor = document.createElement('a');
   anchor.rel = 'ar';
-  anchor.href = `${url}#allowsContentScaling=1`;
-  // Quick Look only opens from an <a rel="ar"> whose first child is an image.
+  anchor.href = `${usdzUrl}#allowsContentScaling=1`;
   anchor.appendChild(document.createElement('img'));
   anchor.click();
-  // The viewer has read the blob by the time it shows; keep it a while for a slow start.
-  setTimeout(() => URL.revokeObjectURL(url), 60_000);
 }

@@ -4,6 +4,7 @@ import {
   DestroyRef,
   ElementRef,
   afterNextRender,
+  computed,
   effect,
   inject,
   input,
@@ -15,11 +16,15 @@ import {
 import { Group, InstancedMesh, Object3D } from 'three';
 import { OrbitControls } from 'three/examples/jsm/controls/OrbitControls.js';
 
+import { describeError } from '../../core/api/error-messages';
+import { modelDownloadPath, waitForDownload } from '../../core/api/model-formats';
+import { modelIdFromUrl } from '../../core/api/model-url';
 import type { TaskPreview } from '../../core/events/task-state';
 import { I18n } from '../../core/i18n/i18n';
 import { ArMode, detectArMode, openQuickLook, readPlatformHints, sceneViewerIntent } from './ar';
 import { createOrbitControls, fitControls } from './controls';
 import { disposeObject, setWireframe } from './disposal';
+import { DownloadMenu } from './download-menu';
 import { applyRoomEnvironment } from './environment';
 import { Framing, computeFraming, fitDistance, placeCamera } from './framing';
 import { ModelLoadError, loadModel } from './model-loader';
@@ -45,6 +50,7 @@ export interface ModelLoadedInfo {
   templateUrl: './model-viewer.html',
   styleUrl: './model-viewer.css',
   changeDetection: ChangeDetectionStrategy.OnPush,
+  imports: [DownloadMenu],
   host: { '[attr.data-state]': 'state()' },
 })
 export class ModelViewer {
@@ -54,7 +60,7 @@ export class ModelViewer {
   readonly preview = input<TaskPreview | undefined>(undefined);
   /** The uploaded picture, which colours the preview's voxels (clay without it). */
   readonly picture = input<Blob | undefined>(undefined);
-  /** The original GLB for editing tools; the viewed one when absent. */
+  /** The original GLB, for Scene Viewer on Android; the viewed one when absent. */
   readonly downloadUrl = input<string | undefined>(undefined);
   /** Path of the share page (/m/{uuid}); no share button when absent. */
   readonly sharePath = input<string | undefined>(undefined);
@@ -69,6 +75,10 @@ export class ModelViewer {
   protected readonly shareNote = signal<string | undefined>(undefined);
   protected readonly arBusy = signal(false);
   protected readonly arMode = signal<ArMode>('none');
+  /** The model's id, from `src` (/static/{id}.glb): what the downloads and Quick Look ask for. */
+  protected readonly modelId = computed(() => modelIdFromUrl(this.src() ?? ''));
+  /** The server's USDZ once ready after a wait: a link to tap, should Safari not open it by itself. */
+  protected readonly arLink = signal<string | undefined>(undefined);
   protected readonly background = VIEWER_BACKGROUND;
 
   private readonly canvas = viewChild.required<ElementRef<HTMLCanvasElement>>('canvas');
@@ -86,6 +96,7 @@ export class ModelViewer {
   private userMoved = false;
   private loadAbort: AbortController | undefined;
   private shareNoteTimer: ReturnType<typeof setTimeout> | undefined;
+  private arWait: AbortController | undefined;
 
   constructor() {
     afterNextRender(() => this.startRenderer());
@@ -121,11 +132,6 @@ export class ModelViewer {
     this.host?.requestRender();
   }
 
-  protected downloadName(): string {
-    const match = /([0-9a-f-]{36})/i.exec(this.src() ?? '');
-    return `kiln3d-${match?.[1] ?? 'model'}.glb`;
-  }
-
   protected async copyShareLink(): Promise<void> {
     const path = this.sharePath();
     if (!path) return;
@@ -146,11 +152,41 @@ export class ModelViewer {
       // give it the engine's plain original rather than the web-optimised copy.
       const glb = new URL(this.downloadUrl() ?? this.src() ?? '/', location.origin).toString();
       location.href = sceneViewerIntent(glb, this.modelTitle(), location.href);
-    } else if (mode === 'quick-look' && this.model) {
-      this.arBusy.set(true);
-      try {
-        await openQuickLook(this.model);
-      } finally {
+    } else if (mode === 'quick-look') {
+      await this.openServerUsdz();
+    }
+  }
+
+  /**
+   * Quick Look with the server's USDZ (made on first request): asked for until it is there (202 →
+   * "Preparing AR…" → Retry-After), then opened. After a wait, a link to tap stays too, in case
+   * Safari no longer counts the tap that started it.
+   */
+  private async openServerUsdz(): Promise<void> {
+    const modelId = this.modelId();
+    if (modelId === undefined) return;
+    this.arWait?.abort();
+    const wait = new AbortController();
+    this.arWait = wait;
+    this.arBusy.set(true);
+    this.arLink.set(undefined);
+    let waited = false;
+    const path = modelDownloadPath(modelId, 'usdz');
+    try {
+      const outcome = await waitForDownload(path, { signal: wait.signal, onBuilding: () => (waited = true) });
+      if (outcome.kind === 'ready') {
+        const url = new URL(path, location.origin).toString();
+        if (waited) this.arLink.set(url);
+        openQuickLook(url);
+      } else if (outcome.kind === 'error') {
+        const described = describeError(outcome.error, 10);
+        this.showShareNote(this.i18n.t(described.key, described.params), 10_000);
+      } else if (outcome.kind === 'gave-up') {
+        this.showShareNote(this.i18n.t('download.gaveUp', { format: 'USDZ' }), 10_000);
+      }
+    } finally {
+      if (this.arWait === wait) {
+        this.arWait = undefined;
         this.arBusy.set(false);
       }
     }
@@ -308,6 +344,7 @@ export class ModelViewer {
   private teardown(): void {
     this.loadAbort?.abort();
     this.previewAbort?.abort();
+    this.arWait?.abort();
     if (this.voxels) disposeObject(this.voxels);
     clearTimeout(this.shareNoteTimer);
     if (this.model) disposeObject(this.model);
