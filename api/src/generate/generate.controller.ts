@@ -31,6 +31,8 @@ import { UploadRateLimited } from '../limits/upload-rate-limited.decorator';
 import { GenerateAcceptedDto, GenerateDoneDto, GenerateUploadDto } from './generate.dto';
 import { TaskIntakeService } from '../tasks/intake/task-intake.service';
 import { ImageUploadInterceptor } from './image-upload.interceptor';
+import { parseCallbackUrl } from '../webhooks/callback-url';
+import { WebhooksService } from '../webhooks/webhooks.service';
 
 /** ?wait= that is neither true nor false: 400 invalid_parameter, not the pipe's own words. */
 const waitIsNotAFlag = (): ApiError => new ApiError('invalid_parameter', { params: { name: 'wait' } });
@@ -46,6 +48,7 @@ export class GenerateController {
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly generation: TaskIntakeService,
+    private readonly webhooks: WebhooksService,
   ) {}
 
   @Post()
@@ -96,12 +99,16 @@ export class GenerateController {
     @Req() req: Request,
     @Res({ passthrough: true }) res: Response,
   ): Promise<GenerateAcceptedDto | GenerateDoneDto> {
+    // Judged before the picture (a bad callback_url costs no decoding and no queue slot).
+    const callbackUrl = parseCallbackUrl(fields, this.config.webhooks);
+    const baseUrl = requestBaseUrl(this.config.publicBaseUrl, req);
     const outcome = await this.generation.submit(
       file,
       fields,
       wait === true,
-      requestBaseUrl(this.config.publicBaseUrl, req),
+      baseUrl,
       clientAddress(req),
+      (taskId) => this.webhooks.register(taskId, baseUrl, callbackUrl),
     );
     res.status(outcome.httpStatus);
     return outcome.body;

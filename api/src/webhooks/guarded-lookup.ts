@@ -1,0 +1,63 @@
+import { type LookupAddress, type LookupAllOptions, lookup as dnsLookup } from 'node:dns';
+import type { LookupFunction } from 'node:net';
+import { forbiddenAddressReason } from '../common/outbound-url-policy';
+
+/** The resolver a guarded lookup asks: dns.lookup with `all: true` (tests inject their own). */
+export type Resolver = (
+  hostname: string,
+  options: LookupAllOptions,
+  callback: (error: NodeJS.ErrnoException | null, addresses: LookupAddress[]) => void,
+) => void;
+
+/** A connection refused because the name resolved to an address the policy forbids. */
+export class ForbiddenAddressError extends Error {
+  readonly code = 'EWEBHOOKADDRESS';
+  constructor(hostname: string, reason: string) {
+    super(`refused: ${hostname} resolves to a ${reason}`);
+    this.name = 'ForbiddenAddressError';
+  }
+}
+
+const systemResolver: Resolver = (hostname, options, callback) => dnsLookup(hostname, options, callback);
+
+/**
+ * A `lookup` for net.connect / tls.connect (undici's `connect.lookup`) that resolves the name,
+ * judges every address it resolves to (common/outbound-url-policy.ts forbiddenAddressReason) and
+ * hands the socket exactly those addresses: the connection goes to the address checked, so no DNS
+ * answer changed between check and connect (rebinding) can send it elsewhere. A name with any
+ * forbidden address is refused whole (ForbiddenAddressError, code EWEBHOOKADDRESS): a receiver
+ * has no reason to publish a private address beside its public one. Node skips `lookup` for a
+ * literal IP host, which checkOutboundUrl judges before each request instead.
+ */
+export function guardedLookup(resolve: Resolver = systemResolver): LookupFunction {
+  return (hostname, options, callback) => {
+    resolve(
+      hostname,
+      { family: options.family ?? 0, hints: options.hints, all: true },
+      (error, addresses) => {
+        if (error) {
+          callback(error, '', 0);
+          return;
+        }
+        for (const { address } of addresses) {
+          const reason = forbiddenAddressReason(address);
+          if (reason !== undefined) {
+            callback(new ForbiddenAddressError(hostname, reason), '', 0);
+            return;
+          }
+        }
+        if (addresses.length === 0) {
+          callback(Object.assign(new Error(`no address for ${hostname}`), { code: 'ENOTFOUND' }), '', 0);
+          return;
+        }
+        if (options.all === true) {
+          // net's own lookup contract: with `all`, the callback takes the list (LookupFunction's
+          // type only names the single-address form).
+          (callback as unknown as (error: null, addresses: LookupAddress[]) => void)(null, addresses);
+          return;
+        }
+        callback(null, addresses[0].address, addresses[0].family);
+      },
+    );
+  };
+}
