@@ -18,6 +18,9 @@ export class ForbiddenAddressError extends Error {
   }
 }
 
+/** Why an address must not be connected to, or undefined when it may (forbiddenAddressReason). */
+export type AddressPolicy = (address: string) => string | undefined;
+
 const systemResolver: Resolver = (hostname, options, callback) => dnsLookup(hostname, options, callback);
 
 /**
@@ -27,9 +30,14 @@ const systemResolver: Resolver = (hostname, options, callback) => dnsLookup(host
  * answer changed between check and connect (rebinding) can send it elsewhere. A name with any
  * forbidden address is refused whole (ForbiddenAddressError, code EWEBHOOKADDRESS): a receiver
  * has no reason to publish a private address beside its public one. Node skips `lookup` for a
- * literal IP host, which checkOutboundUrl judges before each request instead.
+ * literal IP host, which checkOutboundUrl judges before each request instead. `resolve` and
+ * `policy` are seams for tests (a name for a test receiver; a loopback address standing in for a
+ * public one).
  */
-export function guardedLookup(resolve: Resolver = systemResolver): LookupFunction {
+export function guardedLookup(
+  resolve: Resolver = systemResolver,
+  policy: AddressPolicy = forbiddenAddressReason,
+): LookupFunction {
   return (hostname, options, callback) => {
     resolve(
       hostname,
@@ -40,7 +48,7 @@ export function guardedLookup(resolve: Resolver = systemResolver): LookupFunctio
           return;
         }
         for (const { address } of addresses) {
-          const reason = forbiddenAddressReason(address);
+          const reason = policy(address);
           if (reason !== undefined) {
             callback(new ForbiddenAddressError(hostname, reason), '', 0);
             return;

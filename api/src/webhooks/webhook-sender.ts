@@ -1,7 +1,7 @@
 import { Agent, type Dispatcher, request } from 'undici';
 import { Webhook } from 'standardwebhooks';
 import { OutboundUrlRefusal, checkOutboundUrl } from '../common/outbound-url-policy';
-import { ForbiddenAddressError, type Resolver, guardedLookup } from './guarded-lookup';
+import { type AddressPolicy, ForbiddenAddressError, type Resolver, guardedLookup } from './guarded-lookup';
 
 /** Redirects followed per attempt, each judged like the first URL. */
 export const MAX_REDIRECTS = 3;
@@ -40,6 +40,10 @@ export interface WebhookSenderOptions {
   timeoutMs: number;
   /** The resolver behind the guarded lookup (tests inject one); dns.lookup by default. */
   resolver?: Resolver;
+  /** The policy the guarded lookup applies to resolved addresses (tests only); forbiddenAddressReason by default. */
+  addressPolicy?: AddressPolicy;
+  /** Extra certificate authorities trusted for https (tests only; the api process uses NODE_EXTRA_CA_CERTS). */
+  ca?: string;
   /** The clock that stamps `webhook-timestamp` (ms since the epoch). */
   now?: () => number;
 }
@@ -65,7 +69,8 @@ export class WebhookSender {
     this.dispatcher = new Agent({
       connect: {
         timeout: options.timeoutMs,
-        ...(options.allowPrivate ? {} : { lookup: guardedLookup(options.resolver) }),
+        ...(options.allowPrivate ? {} : { lookup: guardedLookup(options.resolver, options.addressPolicy) }),
+        ...(options.ca !== undefined ? { ca: options.ca } : {}),
       },
       headersTimeout: options.timeoutMs,
       bodyTimeout: options.timeoutMs,
