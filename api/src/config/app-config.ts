@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
 import { validateCronExpression } from 'cron';
 import { Webhook } from 'standardwebhooks';
-import { OutboundUrlRefusal, checkOutboundUrl } from '../common/outbound-url-policy';
+import { OutboundUrlRefusal, checkOutboundUrl } from '../outbound/outbound-url-policy';
 import { isLoopbackAddress } from './loopback';
 
 /**
@@ -167,7 +167,7 @@ export interface WebhookConfig {
   /**
    * WEBHOOK_ALLOW_PRIVATE: true lets deliveries reach loopback, private, link-local and other
    * non-public addresses and use plain http (a LAN receiver); false (default): https to public
-   * addresses only, checked on every connection (common/outbound-url-policy.ts).
+   * addresses only, checked on every connection (outbound/outbound-url-policy.ts).
    */
   allowPrivate: boolean;
   /** WEBHOOK_RETRY_FOR_S: no attempt of a delivery starts later than this after its first (s). */

@@ -1,5 +1,5 @@
 import { ApiError } from '../common/api-error';
-import { OutboundUrlRefusal, checkOutboundUrl } from '../common/outbound-url-policy';
+import { OutboundUrlRefusal, checkOutboundUrl } from '../outbound/outbound-url-policy';
 import type { WebhookConfig } from '../config/app-config';
 
 /** The multipart text field of POST /api/generate that names the maker's webhook receiver. */
@@ -12,7 +12,7 @@ function invalid(rule: string): ApiError {
 /**
  * The `callback_url` of a POST /api/generate body (multer's text fields), judged before anything
  * else of the request costs a queue slot: undefined when absent or empty; else the URL as sent,
- * when it passes the outbound URL policy (common/outbound-url-policy.ts). Throws ApiError 400
+ * when it passes the outbound URL policy (outbound/outbound-url-policy.ts). Throws ApiError 400
  * `invalid_option` naming the field: `Invalid callback_url: <rule>` (not a URL, not https, a
  * literal non-public address, over 2048 characters, credentials in it, sent twice), and
  * `Invalid callback_url: webhooks are off on this server (no WEBHOOK_SECRET)` while `webhooks` is

@@ -1,6 +1,6 @@
 import { type LookupAddress, type LookupAllOptions, lookup as dnsLookup } from 'node:dns';
 import type { LookupFunction } from 'node:net';
-import { forbiddenAddressReason } from '../common/outbound-url-policy';
+import { forbiddenAddressReason } from '../outbound/outbound-url-policy';
 
 /** The resolver a guarded lookup asks: dns.lookup with `all: true` (tests inject their own). */
 export type Resolver = (
@@ -25,7 +25,7 @@ const systemResolver: Resolver = (hostname, options, callback) => dnsLookup(host
 
 /**
  * A `lookup` for net.connect / tls.connect (undici's `connect.lookup`) that resolves the name,
- * judges every address it resolves to (common/outbound-url-policy.ts forbiddenAddressReason) and
+ * judges every address it resolves to (outbound/outbound-url-policy.ts forbiddenAddressReason) and
  * hands the socket exactly those addresses: the connection goes to the address checked, so no DNS
  * answer changed between check and connect (rebinding) can send it elsewhere. A name with any
  * forbidden address is refused whole (ForbiddenAddressError, code EWEBHOOKADDRESS): a receiver

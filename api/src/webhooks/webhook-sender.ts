@@ -1,6 +1,6 @@
 import { Agent, type Dispatcher, request } from 'undici';
 import { Webhook } from 'standardwebhooks';
-import { OutboundUrlRefusal, checkOutboundUrl } from '../common/outbound-url-policy';
+import { OutboundUrlRefusal, checkOutboundUrl } from '../outbound/outbound-url-policy';
 import { type AddressPolicy, ForbiddenAddressError, type Resolver, guardedLookup } from './guarded-lookup';
 
 /** Redirects followed per attempt, each judged like the first URL. */

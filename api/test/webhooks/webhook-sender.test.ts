@@ -15,7 +15,7 @@ import { type Server, createServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { Webhook } from 'standardwebhooks';
-import { forbiddenAddressReason } from '../../src/common/outbound-url-policy';
+import { forbiddenAddressReason } from '../../src/outbound/outbound-url-policy';
 import type { Resolver } from '../../src/webhooks/guarded-lookup';
 import { WebhookSender } from '../../src/webhooks/webhook-sender';
 import { type TestCertificate, selfSignedCertificate } from '../support/tls';

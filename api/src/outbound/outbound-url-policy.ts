@@ -3,9 +3,9 @@ import ipaddr from 'ipaddr.js';
 
 /**
  * Where the api may send a request a stranger chose (a webhook's `callback_url`) or the owner
- * chose (WEBHOOK_URL): the SSRF policy of docs/security.md ("Outbound requests"). Here, in
- * common/, because config/ checks WEBHOOK_URL at start with the same rules the intake applies
- * to a `callback_url` (config imports nothing above common/).
+ * chose (WEBHOOK_URL): the SSRF policy (docs/security.md, `webhook-ssrf`). A folder of its own
+ * that imports nothing of the api: config/ checks WEBHOOK_URL at start with the same rules the
+ * intake applies to a `callback_url` (webhooks/ imports config/, so the rules cannot live there).
  *
  * Two halves: the URL's form (checkOutboundUrl: scheme, length, credentials, a literal address),
  * judged before anything is queued, and the address a name resolves to (forbiddenAddressReason),
