@@ -146,14 +146,16 @@ void describe('webhooks end to end, private receivers allowed (simulate engine)'
     assert.equal(events[events.length - 1].event, 'completed');
     const snapshot = (await getJson(`${api.url}/api/tasks/${taskId}`)).body;
 
-    await waitFor('the completed delivery to both receivers', async () =>
-      ['/ok/1', '/owner'].every((path) =>
-        receiver
-          .at(path)
-          .some((d) => verified(d).type === 'task.completed' && verified(d).data['task_id'] === taskId),
-      )
-        ? true
-        : undefined,
+    await waitFor('the completed delivery to both receivers', () =>
+      Promise.resolve(
+        ['/ok/1', '/owner'].every((path) =>
+          receiver
+            .at(path)
+            .some((d) => verified(d).type === 'task.completed' && verified(d).data['task_id'] === taskId),
+        )
+          ? true
+          : undefined,
+      ),
     );
     await sleep(500);
     for (const path of ['/ok/1', '/owner']) {
@@ -201,7 +203,7 @@ void describe('webhooks end to end, private receivers allowed (simulate engine)'
       receiver.at(path).filter((d) => verified(d).type === 'task.completed');
     await waitFor(
       'three attempts of the completed event',
-      async () => (completedAt().length >= 3 ? true : undefined),
+      () => Promise.resolve(completedAt().length >= 3 ? true : undefined),
       30_000,
     );
     await sleep(3000);
