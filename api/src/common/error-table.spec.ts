@@ -38,8 +38,10 @@ void describe('the error table', () => {
     assert.equal(errorMessage('invalid_parameter', { name: 'force' }), 'force must be true or false');
     assert.deepEqual(ERROR_CODES.filter((code) => !isFixedErrorCode(code)).sort(), [
       'file_too_large',
+      'format_failed',
       'invalid_option',
       'invalid_parameter',
+      'task_not_completed',
       'unavailable_quality',
     ]);
   });

@@ -21,6 +21,7 @@ void describe('toTaskView', () => {
       'status',
       'model_url',
       'download_url',
+      'formats',
       'generation_time',
       'created_at',
       'updated_at',
