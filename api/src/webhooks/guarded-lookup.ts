@@ -9,11 +9,19 @@ export type Resolver = (
   callback: (error: NodeJS.ErrnoException | null, addresses: LookupAddress[]) => void,
 ) => void;
 
-/** A connection refused because the name resolved to an address the policy forbids. */
+/**
+ * A connection refused because the name resolved to an address the policy forbids. The message
+ * names neither the address nor its range: it is shown to the task's maker, and the api's DNS
+ * answers for internal names are none of a stranger's business; `reason` (e.g. "private address
+ * 10.0.0.7") is for the server's log.
+ */
 export class ForbiddenAddressError extends Error {
   readonly code = 'EWEBHOOKADDRESS';
-  constructor(hostname: string, reason: string) {
-    super(`refused: ${hostname} resolves to a ${reason}`);
+  constructor(
+    hostname: string,
+    readonly reason: string,
+  ) {
+    super(`refused: ${hostname} resolves to a non-public address`);
     this.name = 'ForbiddenAddressError';
   }
 }

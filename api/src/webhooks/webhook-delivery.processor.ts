@@ -62,7 +62,7 @@ export class WebhookDeliveryProcessor implements OnModuleDestroy {
     await this.store.record(taskId, record).catch((error: unknown) => {
       this.logger.warn(`task=${taskId} webhook attempt not recorded: ${String(error)}`);
     });
-    const line = `task=${taskId} webhook ${type} to ${target} attempt ${attempt}: ${outcome}${result.status !== undefined ? ` ${result.status}` : ''}${result.error !== undefined ? ` (${result.error})` : ''}`;
+    const line = `task=${taskId} webhook ${type} to ${target} attempt ${attempt}: ${outcome}${result.status !== undefined ? ` ${result.status}` : ''}${result.error !== undefined ? ` (${result.error}${result.detail !== undefined ? `: ${result.detail}` : ''})` : ''}`;
     if (outcome === 'delivered') this.logger.log(line);
     else this.logger.warn(line);
     if (outcome === 'retrying') throw new RetryLater(result.error ?? 'failed');

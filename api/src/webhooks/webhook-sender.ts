@@ -19,8 +19,10 @@ export interface AttemptResult {
   outcome: 'delivered' | 'failed' | 'refused';
   /** The final answer's HTTP status, when one came. */
   status?: number;
-  /** What went wrong, in a few words (no body of the receiver's is ever quoted). */
+  /** What went wrong, in a few words (no body of the receiver's is ever quoted): shown to the task's maker. */
   error?: string;
+  /** More for the server's log only: the range and address a name resolved to when refused. */
+  detail?: string;
   /** Milliseconds the attempt took, redirects included. */
   durationMs: number;
 }
@@ -132,7 +134,7 @@ export class WebhookSender {
       }
     } catch (error) {
       const refusal = refusalOf(error, url);
-      if (refusal !== undefined) return { outcome: 'refused', error: refusal, durationMs: elapsed() };
+      if (refusal !== undefined) return { outcome: 'refused', ...refusal, durationMs: elapsed() };
       const timedOut = signal.aborted || isTimeout(error);
       return {
         outcome: 'failed',
@@ -148,12 +150,15 @@ export class WebhookSender {
   }
 }
 
-/** The policy's refusal in `error` (a URL rule, or a forbidden address from the lookup), as words. */
-function refusalOf(error: unknown, url: string): string | undefined {
-  if (error instanceof OutboundUrlRefusal) return `refused ${shortUrl(url)}: must be ${error.rule}`;
+/**
+ * The policy's refusal in `error` (a URL rule, or a forbidden address from the lookup) as the
+ * words shown and, for a resolved name, the detail logged; undefined for any other error.
+ */
+function refusalOf(error: unknown, url: string): { error: string; detail?: string } | undefined {
+  if (error instanceof OutboundUrlRefusal)
+    return { error: `refused ${shortUrl(url)}: must be ${error.rule}` };
   for (let cause: unknown = error, depth = 0; cause instanceof Error && depth < 5; depth++) {
-    if (cause instanceof ForbiddenAddressError || (cause as { code?: unknown }).code === 'EWEBHOOKADDRESS')
-      return cause.message;
+    if (cause instanceof ForbiddenAddressError) return { error: cause.message, detail: cause.reason };
     cause = cause.cause;
   }
   return undefined;

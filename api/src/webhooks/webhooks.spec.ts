@@ -130,7 +130,11 @@ void describe('webhooks: payload, callback_url, lookup, retry bound', () => {
         true,
       );
       assert.ok(refused.error instanceof ForbiddenAddressError, bad);
-      assert.match(refused.error.message, /hooks\.example\.com resolves to a /);
+      assert.equal(refused.error.message, 'refused: hooks.example.com resolves to a non-public address');
+      assert.ok(
+        refused.error.reason.endsWith(` address ${bad.replace('::ffff:', '')}`),
+        refused.error.reason,
+      );
     }
   });
 
