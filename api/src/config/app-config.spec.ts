@@ -349,6 +349,7 @@ void describe('loadConfig', () => {
       allowPrivate: false,
       retryForS: 86_400,
       timeoutMs: 10_000,
+      pendingPerClient: 20,
     });
     const on = loadConfig({
       WEBHOOK_SECRET: secret,

@@ -174,6 +174,12 @@ export interface WebhookConfig {
   retryForS: number;
   /** WEBHOOK_TIMEOUT_S in ms: one attempt, redirects included, from connect to the answer's headers. */
   timeoutMs: number;
+  /**
+   * WEBHOOK_PENDING_PER_CLIENT: unfinished deliveries to callback_urls one client (common/
+   * client-address limitKey) may have at once, across processes; beyond it a delivery is dropped
+   * and recorded so (webhooks/webhook-store.ts). 0 = no limit. The owner's WEBHOOK_URL is not counted.
+   */
+  pendingPerClient: number;
 }
 
 /** Who may generate and follow tasks (docs/design.md, Operations). At least one mode is set. */
@@ -648,7 +654,16 @@ function webhooksVar(env: NodeJS.ProcessEnv): WebhookConfig | undefined {
     }
     return undefined;
   }
-  return { secret, ownerUrl: rawUrl, events: rawEvents, allowPrivate, retryForS, timeoutMs };
+  const pendingPerClient = intVar(env, 'WEBHOOK_PENDING_PER_CLIENT', 20, 0, 100_000);
+  return {
+    secret,
+    ownerUrl: rawUrl,
+    events: rawEvents,
+    allowPrivate,
+    retryForS,
+    timeoutMs,
+    pendingPerClient,
+  };
 }
 
 /** Node refuses a headers timeout longer than the whole request's: said here, naming both. */

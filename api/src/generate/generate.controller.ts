@@ -24,7 +24,7 @@ import type { Request, Response } from 'express';
 import { AccessControlled } from '../access/access-controlled.decorator';
 import { ApiError } from '../common/api-error';
 import { ApiErrorResponses } from '../common/error-body.dto';
-import { clientAddress } from '../common/client-address';
+import { clientAddress, limitKey } from '../common/client-address';
 import { requestBaseUrl } from '../common/public-url';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { UploadRateLimited } from '../limits/upload-rate-limited.decorator';
@@ -102,13 +102,9 @@ export class GenerateController {
     // Judged before the picture (a bad callback_url costs no decoding and no queue slot).
     const callbackUrl = parseCallbackUrl(fields, this.config.webhooks);
     const baseUrl = requestBaseUrl(this.config.publicBaseUrl, req);
-    const outcome = await this.generation.submit(
-      file,
-      fields,
-      wait === true,
-      baseUrl,
-      clientAddress(req),
-      (taskId) => this.webhooks.register(taskId, baseUrl, callbackUrl),
+    const client = clientAddress(req);
+    const outcome = await this.generation.submit(file, fields, wait === true, baseUrl, client, (taskId) =>
+      this.webhooks.register(taskId, baseUrl, callbackUrl, limitKey(client)),
     );
     res.status(outcome.httpStatus);
     return outcome.body;

@@ -66,6 +66,10 @@ export class WebhookDeliveryProcessor implements OnModuleDestroy {
     if (outcome === 'delivered') this.logger.log(line);
     else this.logger.warn(line);
     if (outcome === 'retrying') throw new RetryLater(result.error ?? 'failed');
+    // The delivery ended: its place among the maker's unfinished deliveries goes back.
+    if (job.data.client !== undefined) {
+      await this.store.releasePending(job.data.client, String(job.id)).catch(() => undefined);
+    }
     return outcome;
   }
 }

@@ -16,6 +16,8 @@ export interface DeliveryJob {
   type: WebhookEventType;
   /** The serialised payload (webhook-payload.ts webhookBody): the signed bytes. */
   body: string;
+  /** callback target only: the maker's client key, whose pending place the delivery holds until it ends. */
+  client?: string;
 }
 
 /** The first retry waits this long; each next one about twice as long (Bull's exponential backoff). */

@@ -14,6 +14,8 @@ export interface WebhookTargets {
   baseUrl: string;
   /** Its maker's callback_url; undefined when none was sent. */
   callbackUrl: string | undefined;
+  /** Its maker's client key (common/client-address limitKey): whose pending deliveries it counts in. */
+  client: string;
 }
 
 /** Who a delivery is for: the owner's WEBHOOK_URL, or the task maker's callback_url. */
@@ -31,9 +33,10 @@ export interface DeliveryAttemptRecord {
   at: string;
   /**
    * delivered (2xx), retrying (failed; another attempt is scheduled), failed (failed; the last
-   * attempt within WEBHOOK_RETRY_FOR_S), refused (the address policy forbade it; never retried).
+   * attempt within WEBHOOK_RETRY_FOR_S), refused (the address policy forbade it; never retried),
+   * dropped (never sent: the maker's client had WEBHOOK_PENDING_PER_CLIENT deliveries unfinished).
    */
-  outcome: 'delivered' | 'retrying' | 'failed' | 'refused';
+  outcome: 'delivered' | 'retrying' | 'failed' | 'refused' | 'dropped';
   /** The receiver's HTTP status, when it answered. */
   status?: number;
   error?: string;
@@ -55,7 +58,23 @@ if seq <= last then return false end
 redis.call('HSET', KEYS[1], 'seq', seq)
 if redis.call('HGET', KEYS[1], 'status') == ARGV[2] then return false end
 redis.call('HSET', KEYS[1], 'status', ARGV[2])
-return {redis.call('HGET', KEYS[1], 'base_url') or '', redis.call('HGET', KEYS[1], 'callback_url') or ''}
+return {redis.call('HGET', KEYS[1], 'base_url') or '', redis.call('HGET', KEYS[1], 'callback_url') or '',
+  redis.call('HGET', KEYS[1], 'client') or ''}
+`;
+
+/**
+ * Takes a place among a client's unfinished deliveries: KEYS[1] its sorted set; ARGV job id, now
+ * (ms), the time by which this delivery has surely ended (ms), the limit, the set's TTL (s).
+ * Places whose end time passed are dropped first (a process that died mid-delivery leaks none).
+ * Returns 1 when taken (or already held), 0 when the client holds `limit` places.
+ */
+const RESERVE_PENDING_LUA = `
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[2])
+if redis.call('ZSCORE', KEYS[1], ARGV[1]) then return 1 end
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[4]) then return 0 end
+redis.call('ZADD', KEYS[1], ARGV[3], ARGV[1])
+redis.call('EXPIRE', KEYS[1], ARGV[5])
+return 1
 `;
 
 /**
@@ -76,6 +95,8 @@ export class WebhookStore {
         key,
         'base_url',
         targets.baseUrl,
+        'client',
+        targets.client,
         ...(targets.callbackUrl ? ['callback_url', targets.callbackUrl] : []),
       )
       .expire(key, TASK_TTL_S)
@@ -94,9 +115,45 @@ export class WebhookStore {
       RedisKeys.webhook(taskId),
       seq,
       status,
-    )) as [string, string] | null;
+    )) as [string, string, string] | null;
     if (!claimed) return undefined;
-    return { baseUrl: claimed[0], callbackUrl: claimed[1] === '' ? undefined : claimed[1] };
+    return {
+      baseUrl: claimed[0],
+      callbackUrl: claimed[1] === '' ? undefined : claimed[1],
+      client: claimed[2],
+    };
+  }
+
+  /**
+   * Takes one of `client`'s `limit` places for unfinished deliveries (RESERVE_PENDING_LUA) for
+   * delivery `jobId`, held until `release` or `endsBy` (ms since the epoch, when it has surely
+   * ended); false when the client holds them all. `limit` 0 = no limit (nothing is counted).
+   */
+  async reservePending(
+    client: string,
+    jobId: string,
+    now: number,
+    endsBy: number,
+    limit: number,
+  ): Promise<boolean> {
+    if (limit === 0) return true;
+    const ttlS = Math.max(1, Math.ceil((endsBy - now) / 1000));
+    const taken = await this.redis.client.eval(
+      RESERVE_PENDING_LUA,
+      1,
+      RedisKeys.webhookPending(client),
+      jobId,
+      now,
+      endsBy,
+      limit,
+      ttlS,
+    );
+    return Number(taken) === 1;
+  }
+
+  /** Gives back delivery `jobId`'s place among `client`'s unfinished deliveries (it ended). */
+  async releasePending(client: string, jobId: string): Promise<void> {
+    await this.redis.client.zrem(RedisKeys.webhookPending(client), jobId);
   }
 
   /** Appends one attempt to the task's delivery log (the oldest go past MAX_LOGGED_ATTEMPTS). */

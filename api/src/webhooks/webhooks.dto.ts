@@ -10,15 +10,19 @@ export class WebhookAttemptDto implements Omit<DeliveryAttemptRecord, 'target'> 
   id!: string;
   @ApiProperty({ enum: ['task.queued', 'task.processing', 'task.completed', 'task.failed'] })
   type!: DeliveryAttemptRecord['type'];
-  @ApiProperty({ example: 1, description: 'Which attempt of the delivery (1, 2, ...)' })
+  @ApiProperty({
+    example: 1,
+    description: 'Which attempt of the delivery (1, 2, ...; 0 for one dropped unsent)',
+  })
   attempt!: number;
   @ApiProperty({ example: '2026-12-05T20:14:03.120Z', description: 'When the attempt ended' })
   at!: string;
   @ApiProperty({
-    enum: ['delivered', 'retrying', 'failed', 'refused'],
+    enum: ['delivered', 'retrying', 'failed', 'refused', 'dropped'],
     description:
       'delivered: a 2xx answer; retrying: failed, another attempt is scheduled; failed: failed, no attempt is left ' +
-      'within WEBHOOK_RETRY_FOR_S; refused: the address is not public (loopback, private, link-local, ...), never retried',
+      'within WEBHOOK_RETRY_FOR_S; refused: the address is not public (loopback, private, link-local, ...), never retried; ' +
+      "dropped: never sent (attempt 0), as the maker's client already had WEBHOOK_PENDING_PER_CLIENT deliveries unfinished",
   })
   outcome!: DeliveryAttemptRecord['outcome'];
   @ApiPropertyOptional({ example: 200, description: "The receiver's HTTP status, when it answered" })

@@ -19,6 +19,7 @@ const CONFIG: WebhookConfig = {
   allowPrivate: false,
   retryForS: 60,
   timeoutMs: 1000,
+  pendingPerClient: 20,
 };
 
 /** The lookup's answer for `hostname` when the resolver answers `addresses`. */

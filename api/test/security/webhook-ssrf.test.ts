@@ -8,6 +8,7 @@ import { startWith, useSecurityApi } from './support';
 
 const SECRET = `whsec_${Buffer.alloc(32, 5).toString('base64')}`;
 const PNG = sample('typical_misc_lantern.png');
+const PENDING_PER_CLIENT = 4;
 
 async function generate(
   baseUrl: string,
@@ -43,7 +44,11 @@ void describe('security: webhook SSRF (WEBHOOK_ALLOW_PRIVATE unset, no sidecar)'
   });
   const port = (): number => (trap.address() as AddressInfo).port;
   // `all`: the queued state is delivered at once (no sidecar here: tasks wait).
-  const api = useSecurityApi('webhook-ssrf', { WEBHOOK_SECRET: SECRET, WEBHOOK_EVENTS: 'all' });
+  const api = useSecurityApi('webhook-ssrf', {
+    WEBHOOK_SECRET: SECRET,
+    WEBHOOK_EVENTS: 'all',
+    WEBHOOK_PENDING_PER_CLIENT: String(PENDING_PER_CLIENT),
+  });
 
   void it('attack: callback_url at loopback, private, link-local (cloud metadata), CGNAT, ULA, unspecified and IPv4-mapped addresses, in any spelling -> 400 invalid_option, no slot', async () => {
     const targets = [
@@ -130,6 +135,42 @@ void describe('security: webhook SSRF (WEBHOOK_ALLOW_PRIVATE unset, no sidecar)'
       const answer = await getJson(`${api().url}/api/tasks/${taskId}/webhooks`, { headers });
       assert.deepEqual([answer.status, answer.body['code']], [403, 'task_token_required']);
     }
+  });
+
+  void it(`attack: many tasks whose callback never answers (a name that does not resolve: every attempt fails, retries pile up) -> at most WEBHOOK_PENDING_PER_CLIENT (${PENDING_PER_CLIENT}) unfinished deliveries for the client, the rest dropped and recorded`, async () => {
+    const made: string[] = [];
+    for (let seed = 1; seed <= 6; seed++) {
+      const response = await postPicture(api().url, PNG, {
+        callback_url: 'https://hooks.invalid/kiln',
+        seed: String(seed),
+      });
+      assert.equal(response.status, 202);
+      made.push(String(rememberTask((await response.json()) as Record<string, unknown>)['task_id']));
+    }
+    const logs = await waitFor(
+      'every task delivered or dropped',
+      async () => {
+        const all = await Promise.all(
+          made.map(async (taskId) => {
+            const { body } = await getJson<{ attempts: Record<string, unknown>[] }>(
+              `${api().url}/api/tasks/${taskId}/webhooks`,
+              { headers: makerHeaders(taskId) },
+            );
+            return body.attempts;
+          }),
+        );
+        return all.every((attempts) => attempts.length > 0) ? all : undefined;
+      },
+      20_000,
+      250,
+    );
+    const attempts = logs.flat();
+    const dropped = attempts.filter((a) => a['outcome'] === 'dropped');
+    const sent = new Set(attempts.filter((a) => a['outcome'] !== 'dropped').map((a) => a['id']));
+    assert.ok(dropped.length > 0, 'some deliveries were dropped');
+    assert.ok(sent.size <= PENDING_PER_CLIENT, `${sent.size} deliveries were sent`);
+    assert.match(String(dropped[0]['error']), /WEBHOOK_PENDING_PER_CLIENT/);
+    assert.ok(attempts.filter((a) => a['outcome'] !== 'dropped').every((a) => a['outcome'] === 'retrying'));
   });
 
   void it('attack: an owner WEBHOOK_URL at the metadata address, over http, or without a secret -> the start refuses, naming it; a bad secret is never printed', () => {

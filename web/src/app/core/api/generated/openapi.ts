@@ -559,7 +559,7 @@ export interface components {
       /** @enum {string} */
       type: 'task.queued' | 'task.processing' | 'task.completed' | 'task.failed';
       /**
-       * @description Which attempt of the delivery (1, 2, ...)
+       * @description Which attempt of the delivery (1, 2, ...; 0 for one dropped unsent)
        * @example 1
        */
       attempt: number;
@@ -569,10 +569,10 @@ export interface components {
        */
       at: string;
       /**
-       * @description delivered: a 2xx answer; retrying: failed, another attempt is scheduled; failed: failed, no attempt is left within WEBHOOK_RETRY_FOR_S; refused: the address is not public (loopback, private, link-local, ...), never retried
+       * @description delivered: a 2xx answer; retrying: failed, another attempt is scheduled; failed: failed, no attempt is left within WEBHOOK_RETRY_FOR_S; refused: the address is not public (loopback, private, link-local, ...), never retried; dropped: never sent (attempt 0), as the maker's client already had WEBHOOK_PENDING_PER_CLIENT deliveries unfinished
        * @enum {string}
        */
-      outcome: 'delivered' | 'retrying' | 'failed' | 'refused';
+      outcome: 'delivered' | 'retrying' | 'failed' | 'refused' | 'dropped';
       /**
        * @description The receiver's HTTP status, when it answered
        * @example 200
@@ -2090,7 +2090,7 @@ export const webhookAttemptDtoTypeValues: ReadonlyArray<
 > = ['task.queued', 'task.processing', 'task.completed', 'task.failed'];
 export const webhookAttemptDtoOutcomeValues: ReadonlyArray<
   FlattenedDeepRequired<components>['schemas']['WebhookAttemptDto']['outcome']
-> = ['delivered', 'retrying', 'failed', 'refused'];
+> = ['delivered', 'retrying', 'failed', 'refused', 'dropped'];
 export const formatPendingDtoStatusValues: ReadonlyArray<
   FlattenedDeepRequired<components>['schemas']['FormatPendingDto']['status']
 > = ['building'];
