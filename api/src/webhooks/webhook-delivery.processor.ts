@@ -35,6 +35,10 @@ export class WebhookDeliveryProcessor implements OnModuleDestroy {
     await this.sender?.close();
   }
 
+  /**
+   * One attempt of `job`'s delivery: sends, records, and throws (RetryLater) only when Bull is to
+   * try again; returns the final outcome otherwise ('off' when webhooks were turned off since).
+   */
   @Process({ name: DELIVER_JOB, concurrency: CONCURRENCY })
   async deliver(job: Job<DeliveryJob>): Promise<string> {
     const { taskId, target, url, id, type, body } = job.data;
