@@ -13,6 +13,7 @@ import { RedisModule } from './redis/redis.module';
 import { StorageModule } from './storage/storage.module';
 import { GenerationWorkerModule } from './tasks/run/generation-worker.module';
 import { TasksModule } from './tasks/tasks.module';
+import { WebhooksModule } from './webhooks/webhooks.module';
 
 @Module({})
 export class AppModule {
@@ -28,6 +29,7 @@ export class AppModule {
         StorageModule,
         GenerateModule,
         TasksModule,
+        WebhooksModule,
         FormatsModule,
         HealthModule,
         CleanupModule,

@@ -52,7 +52,10 @@ export const ERROR_TABLE = {
     when:
       'a bad generation option (quality, seed, texture_size, faces), e.g. ' +
       '`Invalid quality: one of fast, balanced, high`; before any queue slot is taken. Also a bad `format` or ' +
-      '`size_mm` of a download, e.g. `Invalid format: one of glb, obj, stl, 3mf, ply, usdz`',
+      '`size_mm` of a download, e.g. `Invalid format: one of glb, obj, stl, 3mf, ply, usdz`. Also a bad ' +
+      '`callback_url` (not an absolute URL, not https, credentials in it, over 2048 characters, a literal ' +
+      'loopback, private, link-local or other non-public address; or any while `WEBHOOK_SECRET` is unset), e.g. ' +
+      '`Invalid callback_url: an https URL`, before any queue slot',
   },
   invalid_parameter: {
     status: 400,
@@ -96,8 +99,9 @@ export const ERROR_TABLE = {
     status: 403,
     message: 'Task token required',
     when:
-      "a request that changes a task (DELETE /api/tasks/{id}) without its maker's `X-Task-Token` (the " +
-      '`task_token` of the 202 that made it), or with another one',
+      'a request that changes a task (DELETE /api/tasks/{id}) or reads its webhook deliveries (GET ' +
+      "/api/tasks/{id}/webhooks) without its maker's `X-Task-Token` (the `task_token` of the 202 that made it), " +
+      'or with another one',
   },
   not_found: {
     status: 404,

@@ -339,4 +339,59 @@ void describe('loadConfig', () => {
     ]);
     assert.throws(() => loadConfig({ KILN_GPUS: '0,1', KILN_ROLE: 'api' }), /KILN_GPUS needs KILN_ROLE/);
   });
+  void it('reads WEBHOOK_*: off without a secret, WEBHOOK_URL refused without one, the secret never quoted', () => {
+    const secret = `whsec_${Buffer.alloc(32, 9).toString('base64')}`;
+    assert.equal(loadConfig({}).webhooks, undefined);
+    assert.deepEqual(loadConfig({ WEBHOOK_SECRET: secret }).webhooks, {
+      secret,
+      ownerUrl: undefined,
+      events: 'final',
+      allowPrivate: false,
+      retryForS: 86_400,
+      timeoutMs: 10_000,
+      pendingPerClient: 20,
+    });
+    const on = loadConfig({
+      WEBHOOK_SECRET: secret,
+      WEBHOOK_URL: 'http://192.168.1.5:9000/hook',
+      WEBHOOK_ALLOW_PRIVATE: 'true',
+      WEBHOOK_EVENTS: 'all',
+      WEBHOOK_RETRY_FOR_S: '30',
+      WEBHOOK_TIMEOUT_S: '2.5',
+    }).webhooks;
+    assert.deepEqual(
+      [on?.ownerUrl, on?.events, on?.allowPrivate, on?.retryForS, on?.timeoutMs],
+      ['http://192.168.1.5:9000/hook', 'all', true, 30, 2500],
+    );
+    assert.throws(
+      () => loadConfig({ WEBHOOK_URL: 'https://hooks.example.com/' }),
+      /WEBHOOK_URL needs WEBHOOK_SECRET/,
+    );
+    for (const bad of [
+      'whsec_short',
+      'not-prefixed',
+      `whsec_${Buffer.alloc(16).toString('base64')}`,
+      'whsec_!!!!',
+    ]) {
+      assert.throws(
+        () => loadConfig({ WEBHOOK_SECRET: bad }),
+        (error: unknown) =>
+          error instanceof ConfigError &&
+          /^WEBHOOK_SECRET must be whsec_/.test(error.message) &&
+          !error.message.includes(bad),
+      );
+    }
+    assert.throws(
+      () => loadConfig({ WEBHOOK_SECRET: secret, WEBHOOK_URL: 'http://hooks.example.com/' }),
+      /WEBHOOK_URL must be an https URL \(WEBHOOK_ALLOW_PRIVATE=true allows/,
+    );
+    assert.throws(
+      () => loadConfig({ WEBHOOK_SECRET: secret, WEBHOOK_URL: 'https://169.254.169.254/' }),
+      /WEBHOOK_URL must be a public address, not a linkLocal address/,
+    );
+    assert.throws(
+      () => loadConfig({ WEBHOOK_SECRET: secret, WEBHOOK_EVENTS: 'some' }),
+      /WEBHOOK_EVENTS must be final or all/,
+    );
+  });
 });

@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
 import { validateCronExpression } from 'cron';
+import { Webhook } from 'standardwebhooks';
+import { OutboundUrlRefusal, checkOutboundUrl } from '../outbound/outbound-url-policy';
 import { isLoopbackAddress } from './loopback';
 
 /**
@@ -141,6 +143,43 @@ export interface AppConfig {
    * each file rotates at a tenth of it, and the oldest go past it (besides the 7 days' age limit).
    */
   logMaxBytes: number;
+  /**
+   * Signed webhooks (docs/design.md, Operations: webhooks); undefined = off (no WEBHOOK_SECRET):
+   * no owner-wide deliveries, and a `callback_url` on POST /api/generate answers 400.
+   */
+  webhooks: WebhookConfig | undefined;
+}
+
+/** Which task changes are delivered: `final` (completed, failed) or `all` (each status change too). */
+export type WebhookEvents = 'final' | 'all';
+
+/** The webhooks' settings (WEBHOOK_*), present only when WEBHOOK_SECRET is set. */
+export interface WebhookConfig {
+  /**
+   * WEBHOOK_SECRET: the Standard Webhooks signing key, `whsec_` + base64 of 24 to 64 random bytes
+   * (the spec's sizes); standardwebhooks signs with it (webhooks/webhook-sender.ts). Never logged.
+   */
+  secret: string;
+  /** WEBHOOK_URL: the owner's receiver of every task's events; undefined = callback_url only. */
+  ownerUrl: string | undefined;
+  /** WEBHOOK_EVENTS: `final` (default) or `all`. */
+  events: WebhookEvents;
+  /**
+   * WEBHOOK_ALLOW_PRIVATE: true lets deliveries reach loopback, private, link-local and other
+   * non-public addresses and use plain http (a LAN receiver); false (default): https to public
+   * addresses only, checked on every connection (outbound/outbound-url-policy.ts).
+   */
+  allowPrivate: boolean;
+  /** WEBHOOK_RETRY_FOR_S: no attempt of a delivery starts later than this after its first (s). */
+  retryForS: number;
+  /** WEBHOOK_TIMEOUT_S in ms: one attempt, redirects included, from connect to the answer's headers. */
+  timeoutMs: number;
+  /**
+   * WEBHOOK_PENDING_PER_CLIENT: unfinished deliveries to callback_urls one client (common/
+   * client-address limitKey) may have at once, across processes; beyond it a delivery is dropped
+   * and recorded so (webhooks/webhook-store.ts). 0 = no limit. The owner's WEBHOOK_URL is not counted.
+   */
+  pendingPerClient: number;
 }
 
 /** Who may generate and follow tasks (docs/design.md, Operations). At least one mode is set. */
@@ -548,6 +587,82 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, root = process.
     storage: storageVar(env),
     instantRepeats: boolVar(env, 'INSTANT_REPEATS', true),
     logMaxBytes: Math.round(numberVar(env, 'LOG_MAX_MB', 200, 0.01, 1_000_000) * 1024 * 1024),
+    webhooks: webhooksVar(env),
+  };
+}
+
+/** Standard Webhooks' key sizes: at least 24 bytes (192 bits), at most 64. */
+const WEBHOOK_KEY_BYTES = { min: 24, max: 64 } as const;
+
+/**
+ * WEBHOOK_SECRET: `whsec_` + standard base64 of 24 to 64 bytes (e.g.
+ * `echo "whsec_$(openssl rand -base64 32)"`); the value never goes into a message. standardwebhooks
+ * itself must accept it (it decodes the same base64).
+ */
+function webhookSecretVar(env: NodeJS.ProcessEnv): string | undefined {
+  const secret = optional(env, 'WEBHOOK_SECRET');
+  if (secret === undefined) return undefined;
+  const body = /^whsec_([A-Za-z0-9+/]+={0,2})$/.exec(secret)?.[1];
+  const bytes = body !== undefined && body.length % 4 === 0 ? Buffer.from(body, 'base64').length : 0;
+  let usable = bytes >= WEBHOOK_KEY_BYTES.min && bytes <= WEBHOOK_KEY_BYTES.max;
+  if (usable) {
+    try {
+      new Webhook(secret);
+    } catch {
+      usable = false;
+    }
+  }
+  if (!usable) {
+    throw new ConfigError(
+      `WEBHOOK_SECRET must be whsec_ followed by the base64 of ${WEBHOOK_KEY_BYTES.min} to ${WEBHOOK_KEY_BYTES.max} random bytes ` +
+        '(e.g. echo "whsec_$(openssl rand -base64 32)")',
+    );
+  }
+  return secret;
+}
+
+/**
+ * The WEBHOOK_* settings. Without WEBHOOK_SECRET webhooks are off, and WEBHOOK_URL is refused (an
+ * owner who set a receiver expects signed deliveries; unsigned ones would let anyone who learns
+ * the URL forge task events). WEBHOOK_URL follows the callback_url rules (outbound-url-policy.ts).
+ */
+function webhooksVar(env: NodeJS.ProcessEnv): WebhookConfig | undefined {
+  const secret = webhookSecretVar(env);
+  const rawUrl = optional(env, 'WEBHOOK_URL');
+  const allowPrivate = boolVar(env, 'WEBHOOK_ALLOW_PRIVATE', false);
+  const rawEvents = optional(env, 'WEBHOOK_EVENTS') ?? 'final';
+  if (rawEvents !== 'final' && rawEvents !== 'all') {
+    throw new ConfigError(`WEBHOOK_EVENTS must be final or all, got "${shown(rawEvents)}"`);
+  }
+  const retryForS = numberVar(env, 'WEBHOOK_RETRY_FOR_S', 86_400, 0, 172_800);
+  const timeoutMs = Math.round(numberVar(env, 'WEBHOOK_TIMEOUT_S', 10, 0.1, 60) * 1000);
+  if (rawUrl !== undefined) {
+    try {
+      checkOutboundUrl(rawUrl, allowPrivate);
+    } catch (error) {
+      if (!(error instanceof OutboundUrlRefusal)) throw error;
+      throw new ConfigError(
+        `WEBHOOK_URL must be ${error.rule}${allowPrivate ? '' : ' (WEBHOOK_ALLOW_PRIVATE=true allows http and private addresses)'}, got "${shown(rawUrl)}"`,
+      );
+    }
+  }
+  if (secret === undefined) {
+    if (rawUrl !== undefined) {
+      throw new ConfigError(
+        'WEBHOOK_URL needs WEBHOOK_SECRET (whsec_ + base64 of 24 to 64 random bytes): deliveries are always signed',
+      );
+    }
+    return undefined;
+  }
+  const pendingPerClient = intVar(env, 'WEBHOOK_PENDING_PER_CLIENT', 20, 0, 100_000);
+  return {
+    secret,
+    ownerUrl: rawUrl,
+    events: rawEvents,
+    allowPrivate,
+    retryForS,
+    timeoutMs,
+    pendingPerClient,
   };
 }
 

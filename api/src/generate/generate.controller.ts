@@ -24,13 +24,15 @@ import type { Request, Response } from 'express';
 import { AccessControlled } from '../access/access-controlled.decorator';
 import { ApiError } from '../common/api-error';
 import { ApiErrorResponses } from '../common/error-body.dto';
-import { clientAddress } from '../common/client-address';
+import { clientAddress, limitKey } from '../common/client-address';
 import { requestBaseUrl } from '../common/public-url';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { UploadRateLimited } from '../limits/upload-rate-limited.decorator';
 import { GenerateAcceptedDto, GenerateDoneDto, GenerateUploadDto } from './generate.dto';
 import { TaskIntakeService } from '../tasks/intake/task-intake.service';
 import { ImageUploadInterceptor } from './image-upload.interceptor';
+import { parseCallbackUrl } from '../webhooks/callback-url';
+import { WebhooksService } from '../webhooks/webhooks.service';
 
 /** ?wait= that is neither true nor false: 400 invalid_parameter, not the pipe's own words. */
 const waitIsNotAFlag = (): ApiError => new ApiError('invalid_parameter', { params: { name: 'wait' } });
@@ -46,6 +48,7 @@ export class GenerateController {
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly generation: TaskIntakeService,
+    private readonly webhooks: WebhooksService,
   ) {}
 
   @Post()
@@ -96,12 +99,12 @@ export class GenerateController {
     @Req() req: Request,
     @Res({ passthrough: true }) res: Response,
   ): Promise<GenerateAcceptedDto | GenerateDoneDto> {
-    const outcome = await this.generation.submit(
-      file,
-      fields,
-      wait === true,
-      requestBaseUrl(this.config.publicBaseUrl, req),
-      clientAddress(req),
+    // Judged before the picture (a bad callback_url costs no decoding and no queue slot).
+    const callbackUrl = parseCallbackUrl(fields, this.config.webhooks);
+    const baseUrl = requestBaseUrl(this.config.publicBaseUrl, req);
+    const client = clientAddress(req);
+    const outcome = await this.generation.submit(file, fields, wait === true, baseUrl, client, (taskId) =>
+      this.webhooks.register(taskId, baseUrl, callbackUrl, limitKey(client)),
     );
     res.status(outcome.httpStatus);
     return outcome.body;

@@ -45,6 +45,18 @@ export class GenerateUploadDto {
       "Decimation target (faces). The trellis2 engine uses at least 100000 (lower targets break its export); the finished task's triangles count what the model holds.",
   })
   faces?: number;
+  @ApiPropertyOptional({
+    format: 'uri',
+    maxLength: 2048,
+    description:
+      "A receiver of this task's webhooks (completed and failed; every status when the owner set WEBHOOK_EVENTS=all): " +
+      'a signed POST per the Standard Webhooks specification (webhook-id, webhook-timestamp, webhook-signature) of ' +
+      '{type, timestamp, data: the task snapshot}, retried with exponential backoff for WEBHOOK_RETRY_FOR_S. https ' +
+      'only, no credentials in it, never to a loopback, private, link-local or other non-public address (judged again ' +
+      'after DNS on every attempt and redirect), unless the owner set WEBHOOK_ALLOW_PRIVATE. 400 invalid_option while ' +
+      'the server has no WEBHOOK_SECRET. The maker follows the deliveries at GET /api/tasks/{id}/webhooks.',
+  })
+  callback_url?: string;
 }
 
 export class GenerateAcceptedDto implements TaskAccepted {

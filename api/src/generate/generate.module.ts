@@ -7,10 +7,11 @@ import { GenerateController } from './generate.controller';
 import { ImageUploadInterceptor } from './image-upload.interceptor';
 import { QualitiesController } from './qualities.controller';
 import { UploadGuardMiddleware } from './upload-guard.middleware';
+import { WebhooksModule } from '../webhooks/webhooks.module';
 
 /** HTTP intake: POST /api/generate (its upload guard and interceptor) and GET /api/qualities; the work is the task domain's. */
 @Module({
-  imports: [TasksModule, AccessModule, LimitsModule, StorageModule],
+  imports: [TasksModule, AccessModule, LimitsModule, StorageModule, WebhooksModule],
   controllers: [GenerateController, QualitiesController],
   providers: [ImageUploadInterceptor],
 })

@@ -48,6 +48,20 @@ export const RedisKeys = {
   modelFormats: (modelId: string) => `${PREFIX}model-formats:${modelId}`,
   /** Held (SET NX PX) by the one process making a model's file in one format and size. */
   formatBuild: (modelId: string, variant: string) => `${PREFIX}format-build:${modelId}:${variant}`,
+  /**
+   * Hash of a task's webhook targets and progress (webhooks/webhook-store.ts): `base_url` (the
+   * origin its snapshot's URLs are made absolute against), `callback_url` (its maker's, if any),
+   * `client` (its maker's limit key, for WEBHOOK_PENDING_PER_CLIENT),
+   * `status` and `seq` (the last status change turned into deliveries); the task's TTL.
+   */
+  webhook: (taskId: string) => `${PREFIX}webhook:${taskId}`,
+  /**
+   * Sorted set of one client's unfinished callback deliveries (job id -> the time, ms, by which it
+   * has surely ended): WEBHOOK_PENDING_PER_CLIENT counts them (webhooks/webhook-store.ts).
+   */
+  webhookPending: (client: string) => `${PREFIX}webhook-pending:${client}`,
+  /** List of a task's webhook delivery attempts, newest last, JSON each (at most 100); the task's TTL. */
+  webhookLog: (taskId: string) => `${PREFIX}webhook-log:${taskId}`,
   /** Bull's own keys live under this prefix. */
   bullPrefix: `${PREFIX}bull`,
   /** Pub/sub (RedisService.channel() adds the database): "<seq>\n<taskId>\n<snapshot JSON>" for every task change. */

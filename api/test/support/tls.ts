@@ -14,10 +14,10 @@ export interface TestCertificate {
 
 /**
  * Makes a throwaway key and self-signed certificate (RSA 2048, one day, SAN IP:127.0.0.1 and
- * DNS:localhost) with the openssl command line, so a test can serve real https that one process
+ * DNS:localhost, and any `extraDnsNames`) with the openssl command line, so a test can serve real https that one process
  * (NODE_EXTRA_CA_CERTS) or one client (`ca`) trusts and nothing else does.
  */
-export function selfSignedCertificate(): TestCertificate {
+export function selfSignedCertificate(extraDnsNames: readonly string[] = []): TestCertificate {
   const dir = tempDir('tls');
   const keyPath = join(dir.path, 'key.pem');
   const certPath = join(dir.path, 'cert.pem');
@@ -38,7 +38,7 @@ export function selfSignedCertificate(): TestCertificate {
       '-subj',
       '/CN=127.0.0.1',
       '-addext',
-      'subjectAltName=IP:127.0.0.1,DNS:localhost',
+      `subjectAltName=IP:127.0.0.1,DNS:localhost${extraDnsNames.map((name) => `,DNS:${name}`).join('')}`,
     ],
     { encoding: 'utf8', timeout: 30_000 },
   );

@@ -47,6 +47,13 @@ export interface TaskDone {
   task_id: string;
 }
 
+/**
+ * Called with a new task's id as soon as it exists (before a 202 or a ?wait=true wait): how the
+ * intake's caller attaches what the task domain does not know (webhooks: generate/ registers
+ * the task's targets). A throw is the request's error.
+ */
+export type OnTaskMade = (taskId: string) => Promise<void>;
+
 /** What POST /api/generate answers: 202 with the task at once, or 200 with the model (?wait=true). */
 export type GenerateOutcome = { httpStatus: 202; body: TaskAccepted } | { httpStatus: 200; body: TaskDone };
 
@@ -84,6 +91,7 @@ export class TaskIntakeService {
    * baseUrl: the origin the client's URLs are made absolute against; client: the client's
    * address (common/client-address), for the request log line.
    * fields: the multipart text fields (the generation options, generation-options.ts).
+   * onTask: called with the task's id once it exists, whichever way it was made (OnTaskMade).
    * Throws ApiError: 400 (no file, unsupported image, a bad option naming its field), 422 (too
    * small, nothing to model, a quality preset that does not fit the job limit here unless the
    * request repeats a kept model), 503 (queue full, or decode_busy: the decode budget did not free
@@ -97,6 +105,7 @@ export class TaskIntakeService {
     wait: boolean,
     baseUrl: string,
     client: string,
+    onTask?: OnTaskMade,
   ): Promise<GenerateOutcome> {
     if (!file) throw new ApiError('missing_image');
     // Options first: a bad field costs no decoding and no queue slot.
@@ -131,6 +140,7 @@ export class TaskIntakeService {
         options,
         wait,
         baseUrl,
+        onTask,
       );
     let made: NewTask;
     let admitted: string;
@@ -148,6 +158,7 @@ export class TaskIntakeService {
         options,
         wait,
         baseUrl,
+        onTask,
       );
     }
     try {
@@ -158,7 +169,7 @@ export class TaskIntakeService {
       await this.lifecycle.release(admitted).catch(() => undefined);
       throw error;
     }
-    return this.answer(made, wait, baseUrl);
+    return this.answer(made, wait, baseUrl, onTask);
   }
 
   /**
@@ -172,9 +183,18 @@ export class TaskIntakeService {
     );
   }
 
-  /** 202 with the task's URLs and token, or with wait the finished model (waitForModel). */
-  private async answer({ state, token }: NewTask, wait: boolean, baseUrl: string): Promise<GenerateOutcome> {
+  /**
+   * 202 with the task's URLs and token, or with wait the finished model (waitForModel); onTask is
+   * called first.
+   */
+  private async answer(
+    { state, token }: NewTask,
+    wait: boolean,
+    baseUrl: string,
+    onTask: OnTaskMade | undefined,
+  ): Promise<GenerateOutcome> {
     const taskId = state.record.task_id;
+    await onTask?.(taskId);
     if (!wait) {
       return {
         httpStatus: 202,
@@ -263,6 +283,7 @@ export class TaskIntakeService {
     options: GenerationOptions,
     wait: boolean,
     baseUrl: string,
+    onTask: OnTaskMade | undefined,
   ): Promise<GenerateOutcome> {
     if (!this.config.instantRepeats) throw refusal;
     const taskId = randomUUID();
@@ -274,7 +295,7 @@ export class TaskIntakeService {
     }
     const repeat = await this.repeatOf(taskId, RepeatRegistry.keyOf(png, engine, options), uploadKey);
     if (!repeat) throw refusal;
-    return this.answer(repeat, wait, baseUrl);
+    return this.answer(repeat, wait, baseUrl, onTask);
   }
 
   /** The engine the sidecar runs (else the configured one): part of a request's repeat keys. */

@@ -74,6 +74,7 @@ function describeCode(code: ErrorCode, error: ApiError, maxUploadMb: number): Er
     case 'task_token_required':
     case 'range_not_satisfiable':
     case 'sidecar_not_managed':
+    case 'task_not_completed':
       return serverWords(error, false);
     // A download's file that could not be made (tried again later), or too many being made at once:
     // the server names which.
@@ -85,6 +86,8 @@ function describeCode(code: ErrorCode, error: ApiError, maxUploadMb: number): Er
     case 'streams_full':
     case 'sidecar_stopped':
     case 'web_app_not_built':
+    case 'formats_busy':
+    case 'format_failed':
       return serverWords(error, true);
   }
 }

@@ -138,6 +138,26 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/tasks/{taskId}/webhooks': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * The deliveries to the task's callback_url
+     * @description Each attempt of each delivery (completed and failed; every status with WEBHOOK_EVENTS=all) to the callback_url sent with POST /api/generate: when, which attempt, the outcome and the HTTP status or error. Empty without a callback_url. Deliveries to the owner's WEBHOOK_URL are not shown.
+     */
+    get: operations['WebhooksController_deliveries'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/tasks/{taskId}/download': {
     parameters: {
       query?: never;
@@ -356,6 +376,11 @@ export interface components {
        * @default 500000
        */
       faces: number;
+      /**
+       * Format: uri
+       * @description A receiver of this task's webhooks (completed and failed; every status when the owner set WEBHOOK_EVENTS=all): a signed POST per the Standard Webhooks specification (webhook-id, webhook-timestamp, webhook-signature) of {type, timestamp, data: the task snapshot}, retried with exponential backoff for WEBHOOK_RETRY_FOR_S. https only, no credentials in it, never to a loopback, private, link-local or other non-public address (judged again after DNS on every attempt and redirect), unless the owner set WEBHOOK_ALLOW_PRIVATE. 400 invalid_option while the server has no WEBHOOK_SECRET. The maker follows the deliveries at GET /api/tasks/{id}/webhooks.
+       */
+      callback_url?: string;
     };
     GenerateDoneDto: {
       /** @example true */
@@ -524,6 +549,51 @@ export interface components {
       options?: components['schemas']['TaskOptionsDto'];
       /** @description completed: options the engine has no setting for (inflate and simulate: all of them) */
       ignored_options?: string[];
+    };
+    WebhookAttemptDto: {
+      /**
+       * @description The message id (webhook-id header): the same on every attempt of one delivery
+       * @example msg_5f1c0c7e-2b8a-4d55-9d0e-1c4a1e8f2b33
+       */
+      id: string;
+      /** @enum {string} */
+      type: 'task.queued' | 'task.processing' | 'task.completed' | 'task.failed';
+      /**
+       * @description Which attempt of the delivery (1, 2, ...; 0 for one dropped unsent)
+       * @example 1
+       */
+      attempt: number;
+      /**
+       * @description When the attempt ended
+       * @example 2026-12-05T20:14:03.120Z
+       */
+      at: string;
+      /**
+       * @description delivered: a 2xx answer; retrying: failed, another attempt is scheduled; failed: failed, no attempt is left within WEBHOOK_RETRY_FOR_S; refused: the address is not public (loopback, private, link-local, ...), never retried; dropped: never sent (attempt 0), as the maker's client already had WEBHOOK_PENDING_PER_CLIENT deliveries unfinished
+       * @enum {string}
+       */
+      outcome: 'delivered' | 'retrying' | 'failed' | 'refused' | 'dropped';
+      /**
+       * @description The receiver's HTTP status, when it answered
+       * @example 200
+       */
+      status?: number;
+      /**
+       * @description What went wrong
+       * @example HTTP 500
+       */
+      error?: string;
+      /**
+       * @description Milliseconds the attempt took
+       * @example 84
+       */
+      duration_ms: number;
+    };
+    WebhookDeliveriesDto: {
+      /** Format: uuid */
+      task_id: string;
+      /** @description Oldest first; at most 100 attempts are kept */
+      attempts: components['schemas']['WebhookAttemptDto'][];
     };
     FormatPendingDto: {
       /** @enum {string} */
@@ -931,7 +1001,7 @@ export interface operations {
           'application/json': components['schemas']['GenerateAcceptedDto'];
         };
       };
-      /** @description `unsupported_image` (`Unsupported image format`): not JPG/PNG/WebP (judged by content, not name or Content-Type), or over 8192 x 8192 px; `missing_image` (`Missing file field "image"`): POST /api/generate without a file; `unexpected_file` (`Send exactly one file, in the field "image"`): a file in another field, or a second file; `invalid_option` (`Invalid <field>: <rule>`): a bad generation option (quality, seed, texture_size, faces), e.g. `Invalid quality: one of fast, balanced, high`; before any queue slot is taken. Also a bad `format` or `size_mm` of a download, e.g. `Invalid format: one of glb, obj, stl, 3mf, ply, usdz`; `invalid_parameter` (`<name> must be true or false`): a query flag (`wait` of POST /api/generate, `force` of the admin restart) that is neither; `bad_request` (`Bad request`): a malformed request: a body that does not parse, a bad percent-encoding in a path (never the parser's own words; a 4xx the parser raised keeps its status, e.g. 415 for an unknown charset) */
+      /** @description `unsupported_image` (`Unsupported image format`): not JPG/PNG/WebP (judged by content, not name or Content-Type), or over 8192 x 8192 px; `missing_image` (`Missing file field "image"`): POST /api/generate without a file; `unexpected_file` (`Send exactly one file, in the field "image"`): a file in another field, or a second file; `invalid_option` (`Invalid <field>: <rule>`): a bad generation option (quality, seed, texture_size, faces), e.g. `Invalid quality: one of fast, balanced, high`; before any queue slot is taken. Also a bad `format` or `size_mm` of a download, e.g. `Invalid format: one of glb, obj, stl, 3mf, ply, usdz`. Also a bad `callback_url` (not an absolute URL, not https, credentials in it, over 2048 characters, a literal loopback, private, link-local or other non-public address; or any while `WEBHOOK_SECRET` is unset), e.g. `Invalid callback_url: an https URL`, before any queue slot; `invalid_parameter` (`<name> must be true or false`): a query flag (`wait` of POST /api/generate, `force` of the admin restart) that is neither; `bad_request` (`Bad request`): a malformed request: a body that does not parse, a bad percent-encoding in a path (never the parser's own words; a 4xx the parser raised keeps its status, e.g. 415 for an unknown charset) */
       400: {
         headers: {
           [name: string]: unknown;
@@ -1266,7 +1336,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorBodyDto'];
         };
       };
-      /** @description `task_token_required` (`Task token required`): a request that changes a task (DELETE /api/tasks/{id}) without its maker's `X-Task-Token` (the `task_token` of the 202 that made it), or with another one */
+      /** @description `task_token_required` (`Task token required`): a request that changes a task (DELETE /api/tasks/{id}) or reads its webhook deliveries (GET /api/tasks/{id}/webhooks) without its maker's `X-Task-Token` (the `task_token` of the 202 that made it), or with another one */
       403: {
         headers: {
           [name: string]: unknown;
@@ -1396,6 +1466,79 @@ export interface operations {
       };
     };
   };
+  WebhooksController_deliveries: {
+    parameters: {
+      query?: never;
+      header: {
+        /** @description The task_token of the 202 that made the task: only its maker sees its deliveries. */
+        'X-Task-Token': string;
+      };
+      path: {
+        taskId: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['WebhookDeliveriesDto'];
+        };
+      };
+      /** @description `unauthorized` (`Unauthorized`): access control on (`API_KEYS`, `CF_ACCESS_*`) and no valid API key or Access token; an admin route without the right `ADMIN_TOKEN`; `/metrics` without `METRICS_TOKEN` when it is set */
+      401: {
+        headers: {
+          /** @description a Bearer challenge: realm="kiln3d" while API keys are on, "kiln3d-admin" on the admin route, "kiln3d-metrics" on /metrics */
+          'WWW-Authenticate'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBodyDto'];
+        };
+      };
+      /** @description `task_token_required` (`Task token required`): a request that changes a task (DELETE /api/tasks/{id}) or reads its webhook deliveries (GET /api/tasks/{id}/webhooks) without its maker's `X-Task-Token` (the `task_token` of the 202 that made it), or with another one */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBodyDto'];
+        };
+      };
+      /** @description `task_not_found` (`Task not found`): an unknown or expired task id */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBodyDto'];
+        };
+      };
+      /** @description `too_many_requests` (`Too many requests, retry later`): over the per-client upload rate (`UPLOADS_PER_MINUTE`), active-task share (`ACTIVE_TASKS_PER_CLIENT`, half the capacity by default) or read rate (`READS_PER_MINUTE`: task, preview, stream and cancel requests) */
+      429: {
+        headers: {
+          /** @description seconds until the client may try again */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBodyDto'];
+        };
+      };
+      /** @description `internal_error` (`Internal error`): anything else (logged with its stack) */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBodyDto'];
+        };
+      };
+    };
+  };
   FormatsController_downloadForTask: {
     parameters: {
       query?: {
@@ -1441,7 +1584,7 @@ export interface operations {
           'application/json': components['schemas']['FormatPendingDto'];
         };
       };
-      /** @description `invalid_option` (`Invalid <field>: <rule>`): a bad generation option (quality, seed, texture_size, faces), e.g. `Invalid quality: one of fast, balanced, high`; before any queue slot is taken. Also a bad `format` or `size_mm` of a download, e.g. `Invalid format: one of glb, obj, stl, 3mf, ply, usdz` */
+      /** @description `invalid_option` (`Invalid <field>: <rule>`): a bad generation option (quality, seed, texture_size, faces), e.g. `Invalid quality: one of fast, balanced, high`; before any queue slot is taken. Also a bad `format` or `size_mm` of a download, e.g. `Invalid format: one of glb, obj, stl, 3mf, ply, usdz`. Also a bad `callback_url` (not an absolute URL, not https, credentials in it, over 2048 characters, a literal loopback, private, link-local or other non-public address; or any while `WEBHOOK_SECRET` is unset), e.g. `Invalid callback_url: an https URL`, before any queue slot */
       400: {
         headers: {
           [name: string]: unknown;
@@ -1577,7 +1720,7 @@ export interface operations {
           'application/json': components['schemas']['FormatPendingDto'];
         };
       };
-      /** @description `invalid_option` (`Invalid <field>: <rule>`): a bad generation option (quality, seed, texture_size, faces), e.g. `Invalid quality: one of fast, balanced, high`; before any queue slot is taken. Also a bad `format` or `size_mm` of a download, e.g. `Invalid format: one of glb, obj, stl, 3mf, ply, usdz` */
+      /** @description `invalid_option` (`Invalid <field>: <rule>`): a bad generation option (quality, seed, texture_size, faces), e.g. `Invalid quality: one of fast, balanced, high`; before any queue slot is taken. Also a bad `format` or `size_mm` of a download, e.g. `Invalid format: one of glb, obj, stl, 3mf, ply, usdz`. Also a bad `callback_url` (not an absolute URL, not https, credentials in it, over 2048 characters, a literal loopback, private, link-local or other non-public address; or any while `WEBHOOK_SECRET` is unset), e.g. `Invalid callback_url: an https URL`, before any queue slot */
       400: {
         headers: {
           [name: string]: unknown;
@@ -1942,6 +2085,12 @@ export const taskViewDtoStatusValues: ReadonlyArray<
 export const taskViewDtoStageValues: ReadonlyArray<
   FlattenedDeepRequired<components>['schemas']['TaskViewDto']['stage']
 > = ['preprocess', 'structure', 'geometry', 'texture', 'export'];
+export const webhookAttemptDtoTypeValues: ReadonlyArray<
+  FlattenedDeepRequired<components>['schemas']['WebhookAttemptDto']['type']
+> = ['task.queued', 'task.processing', 'task.completed', 'task.failed'];
+export const webhookAttemptDtoOutcomeValues: ReadonlyArray<
+  FlattenedDeepRequired<components>['schemas']['WebhookAttemptDto']['outcome']
+> = ['delivered', 'retrying', 'failed', 'refused', 'dropped'];
 export const formatPendingDtoStatusValues: ReadonlyArray<
   FlattenedDeepRequired<components>['schemas']['FormatPendingDto']['status']
 > = ['building'];

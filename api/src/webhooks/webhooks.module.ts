@@ -1,0 +1,32 @@
+import { Module } from '@nestjs/common';
+import { BullModule } from '@nestjs/bull';
+import { AccessModule } from '../access/access.module';
+import { LimitsModule } from '../limits/limits.module';
+import { TasksModule } from '../tasks/tasks.module';
+import { WebhookDeliveryProcessor } from './webhook-delivery.processor';
+import { WebhookEventsListener } from './webhook-events.listener';
+import { WEBHOOK_QUEUE } from './webhook-queue';
+import { webhookSenderProvider } from './webhook-sender.provider';
+import { WebhookStore } from './webhook-store';
+import { WebhooksController } from './webhooks.controller';
+import { WebhooksService } from './webhooks.service';
+
+/**
+ * Signed webhooks (docs/design.md, Operations: webhooks): the Bull queue `webhooks` and its
+ * processor (every process delivers), the task-event listener, the records in Redis and
+ * GET /api/tasks/{id}/webhooks. The intake (generate/) registers each new task's targets through
+ * WebhooksService; the task domain itself knows nothing of webhooks.
+ */
+@Module({
+  imports: [BullModule.registerQueue({ name: WEBHOOK_QUEUE }), TasksModule, AccessModule, LimitsModule],
+  controllers: [WebhooksController],
+  providers: [
+    WebhookStore,
+    WebhooksService,
+    WebhookEventsListener,
+    WebhookDeliveryProcessor,
+    webhookSenderProvider,
+  ],
+  exports: [WebhooksService],
+})
+export class WebhooksModule {}

@@ -1,0 +1,93 @@
+/**
+ * Medium (real Redis): the webhook records (webhooks/webhook-store.ts). Every api process hears
+ * every task event, so each status change must become one delivery whichever process sees it
+ * first, a late event must not send an old status again, and a progress event is no change; a
+ * client's unfinished callback deliveries are capped, and a place whose delivery surely ended
+ * (a process died mid-delivery) comes back by itself.
+ */
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { loadConfig } from '../../src/config/app-config';
+import { RedisService } from '../../src/redis/redis.service';
+import { WebhookStore } from '../../src/webhooks/webhook-store';
+import { TEST_REDIS_URL, clearKilnKeys } from '../support/env';
+
+void describe('webhook store (real Redis)', () => {
+  const config = loadConfig({ REDIS_URL: TEST_REDIS_URL }, '/tmp');
+  // Two "processes": two connections, two stores.
+  let redisA: RedisService;
+  let redisB: RedisService;
+  let a: WebhookStore;
+  let b: WebhookStore;
+
+  before(async () => {
+    await clearKilnKeys();
+    redisA = new RedisService(config);
+    redisB = new RedisService(config);
+    a = new WebhookStore(redisA);
+    b = new WebhookStore(redisB);
+  });
+  after(async () => {
+    await Promise.all([redisA, redisB].map((r) => r.onApplicationShutdown()));
+    await clearKilnKeys();
+  });
+
+  void it('claims each status change once across processes; late and progress events claim nothing', async () => {
+    const task = randomUUID();
+    assert.equal(await a.claimChange(task, 1, 'queued'), undefined, 'no webhook registered: nothing');
+    await a.register(task, {
+      baseUrl: 'https://api.example.com',
+      callbackUrl: 'https://hooks.example.com/k',
+      client: 'c1',
+    });
+    // Both processes hear event 1 (queued): one wins.
+    const first = await Promise.all([a.claimChange(task, 1, 'queued'), b.claimChange(task, 1, 'queued')]);
+    assert.equal(first.filter((claim) => claim !== undefined).length, 1);
+    assert.deepEqual(
+      first.find((claim) => claim !== undefined),
+      { baseUrl: 'https://api.example.com', callbackUrl: 'https://hooks.example.com/k', client: 'c1' },
+    );
+    assert.ok(await b.claimChange(task, 3, 'processing'), 'a new status');
+    assert.equal(await a.claimChange(task, 4, 'processing'), undefined, 'progress: the same status');
+    assert.equal(await a.claimChange(task, 2, 'queued'), undefined, 'a late event of an older status');
+    assert.ok(await a.claimChange(task, 5, 'queued'), 'back in the queue (a restart): a change again');
+    assert.ok(await b.claimChange(task, 7, 'completed'));
+    assert.equal(await a.claimChange(task, 7, 'completed'), undefined);
+  });
+
+  void it("caps a client's unfinished deliveries; a released or expired place comes back", async () => {
+    const now = Date.now();
+    const later = now + 60_000;
+    assert.ok(await a.reservePending('c2', 'j1', now, later, 2));
+    assert.ok(await b.reservePending('c2', 'j2', now, later, 2));
+    assert.ok(await a.reservePending('c2', 'j1', now, later, 2), 'held already: still its own');
+    assert.equal(await a.reservePending('c2', 'j3', now, later, 2), false, 'full');
+    assert.ok(await a.reservePending('c3', 'j3', now, later, 2), 'another client is not counted');
+    await b.releasePending('c2', 'j1');
+    assert.ok(await a.reservePending('c2', 'j3', now, later, 2), 'a released place');
+    assert.equal(await a.reservePending('c2', 'j4', now, later, 2), false);
+    // A place whose delivery surely ended (its process died) is dropped when the next one asks.
+    assert.ok(await a.reservePending('c4', 'old', now - 120_000, now - 1, 1));
+    assert.ok(await a.reservePending('c4', 'new', now, later, 1));
+    assert.ok(await a.reservePending('c5', 'any', now, later, 0), '0: no limit');
+  });
+
+  void it('keeps at most 100 attempts per task, oldest first', async () => {
+    const task = randomUUID();
+    for (let attempt = 1; attempt <= 105; attempt++) {
+      await a.record(task, {
+        id: 'msg_x',
+        type: 'task.completed',
+        target: 'callback',
+        attempt,
+        at: new Date().toISOString(),
+        outcome: 'retrying',
+        duration_ms: 1,
+      });
+    }
+    const kept = await b.attempts(task);
+    assert.equal(kept.length, 100);
+    assert.deepEqual([kept[0].attempt, kept[99].attempt], [6, 105]);
+  });
+});
