@@ -47,7 +47,10 @@ export interface WorkerSidecarReport {
   restarts: number;
   /** Whether this worker spawned the sidecar (false: INFERENCE_URL). */
   managed: boolean;
-  /** The latest fault seen (the sidecar failed, down or restarting, with its message); null when none since start. */
+  /**
+   * The latest fault seen by this worker's heartbeats (isSidecarFault: failed, a crash, a hung
+   * sidecar killed), with its message; null when none since the worker started.
+   */
   last_error: { message: string; at: string } | null;
 }
 
@@ -76,8 +79,18 @@ export interface NodeReport {
   sidecar?: WorkerSidecarReport | null;
 }
 
-/** Sidecar states that are a fault worth showing as the worker's last error. */
+/** Sidecar states that may be a fault worth showing as the worker's last error. */
 const FAULT_STATES = new Set(['failed', 'down', 'restarting']);
+/** ManagedSidecar's words for routine stops and starts (not faults): before the first start, an admin restart, a recycle, a stop. */
+const ROUTINE_MESSAGES = new Set(['not started', 'restart requested', 'planned recycle', 'stopped']);
+
+/**
+ * A sidecar health that is a fault (failed, or down or restarting for another reason than a
+ * routine one: a crash, a hung sidecar killed); the heartbeat samples it every HEARTBEAT_MS.
+ */
+export function isSidecarFault(state: string, message: string): boolean {
+  return FAULT_STATES.has(state) && message !== '' && !ROUTINE_MESSAGES.has(message);
+}
 
 const message = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
@@ -186,7 +199,7 @@ export class WorkerRegistry implements OnModuleInit, BeforeApplicationShutdown, 
         gpu: process.env.CUDA_VISIBLE_DEVICES ?? null,
         sidecar_pid: health?.pid ?? null,
       };
-      if (health && FAULT_STATES.has(health.state) && health.message !== '') {
+      if (health && isSidecarFault(health.state, health.message)) {
         if (this.lastError?.message !== health.message) this.lastError = { message: health.message, at: now };
       }
       sidecar = {
