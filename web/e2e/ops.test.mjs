@@ -27,7 +27,11 @@ async function upload(baseUrl) {
   const form = new FormData();
   form.append('image', new Blob([LANTERN], { type: 'image/png' }), 'lantern.png');
   const response = await fetch(`${baseUrl}/api/generate`, { method: 'POST', body: form });
-  return { status: response.status, retryAfter: response.headers.get('retry-after'), body: await response.json() };
+  return {
+    status: response.status,
+    retryAfter: response.headers.get('retry-after'),
+    body: await response.json(),
+  };
 }
 
 async function waitFor(what, check, timeoutMs = 60_000) {
@@ -103,8 +107,12 @@ describe('the ops console', () => {
       assert.match((await worker.textContent()) ?? '', /simulate/);
       const runningRow = page.locator(`[data-testid=ops-task][data-task-id="${running.body.task_id}"]`);
       const waitingRow = page.locator(`[data-testid=ops-task][data-task-id="${waiting.body.task_id}"]`);
-      await page.locator(`[data-testid=ops-task][data-task-id="${running.body.task_id}"][data-status=processing]`).waitFor();
-      await page.locator(`[data-testid=ops-task][data-task-id="${waiting.body.task_id}"][data-status=queued]`).waitFor();
+      await page
+        .locator(`[data-testid=ops-task][data-task-id="${running.body.task_id}"][data-status=processing]`)
+        .waitFor();
+      await page
+        .locator(`[data-testid=ops-task][data-task-id="${waiting.body.task_id}"][data-status=queued]`)
+        .waitFor();
       await page.locator('[data-testid=ops-sidecar-state]', { hasText: 'busy' }).waitFor();
       assert.match((await runningRow.textContent()) ?? '', /balanced/);
       await saveArtifact('ops-queue.png', await page.screenshot({ fullPage: true }));

@@ -34,7 +34,6 @@ export function describeOperator(operator: AdminOperator): string {
 }
 
 /** Route parameter: who made this admin request, described (describeOperator). Use behind AdminTokenGuard. */
-export const AdminOperatorName = createParamDecorator(
-  (_data: unknown, context: ExecutionContext): string =>
-    describeOperator(adminOperatorOf(context.switchToHttp().getRequest<Request>())),
+export const AdminOperatorName = createParamDecorator((_data: unknown, context: ExecutionContext): string =>
+  describeOperator(adminOperatorOf(context.switchToHttp().getRequest<Request>())),
 );

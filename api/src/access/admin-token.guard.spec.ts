@@ -21,7 +21,11 @@ function requestWith(authorization: string | undefined): Request {
 }
 
 /** Runs the guard on a request with this Authorization header; returns its verdict and the error's headers. */
-async function check(adminToken: string | undefined, authorization: string | undefined, access?: AccessService) {
+async function check(
+  adminToken: string | undefined,
+  authorization: string | undefined,
+  access?: AccessService,
+) {
   const guard = new AdminTokenGuard(
     loadConfig(adminToken === undefined ? {} : { ADMIN_TOKEN: adminToken }, '/srv'),
     access,
@@ -46,7 +50,10 @@ void describe('admin route guard', () => {
     assert.equal(describeOperator(adminOperatorOf(plain.request)), '203.0.113.9');
     const access = { verifiedEmail: () => Promise.resolve('ana@example.com') } as unknown as AccessService;
     const viaAccess = await check(TOKEN, `Bearer ${TOKEN}`, access);
-    assert.deepEqual(adminOperatorOf(viaAccess.request), { address: '203.0.113.9', email: 'ana@example.com' });
+    assert.deepEqual(adminOperatorOf(viaAccess.request), {
+      address: '203.0.113.9',
+      email: 'ana@example.com',
+    });
     assert.equal(describeOperator(adminOperatorOf(viaAccess.request)), '203.0.113.9 (ana@example.com)');
   });
 

@@ -65,7 +65,8 @@ export class OpsController {
   @HttpCode(200)
   @ApiOperation({
     summary: 'Run the model cleanup now (operators)',
-    description: 'Deletes what the CLEANUP_CRON run would (models older than RETENTION_HOURS); answers what it deleted.',
+    description:
+      'Deletes what the CLEANUP_CRON run would (models older than RETENTION_HOURS); answers what it deleted.',
   })
   @ApiOkResponse({ type: OpsCleanupDto })
   @ApiErrorResponses('unauthorized', 'not_found', 'internal_error')

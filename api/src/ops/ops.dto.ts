@@ -24,11 +24,18 @@ export class OpsSidecarDto {
   jobs_done!: number;
   @ApiProperty({ example: 12, description: 'jobs this worker started since it started' })
   jobs_started!: number;
-  @ApiProperty({ example: 0, description: 'sidecar restarts by this worker (crashes, recycles, admin restarts)' })
+  @ApiProperty({
+    example: 0,
+    description: 'sidecar restarts by this worker (crashes, recycles, admin restarts)',
+  })
   restarts!: number;
   @ApiProperty({ description: 'true when the worker spawned it; false with INFERENCE_URL' })
   managed!: boolean;
-  @ApiProperty({ type: OpsSidecarErrorDto, nullable: true, description: 'the latest fault; null when none since start' })
+  @ApiProperty({
+    type: OpsSidecarErrorDto,
+    nullable: true,
+    description: 'the latest fault; null when none since start',
+  })
   last_error!: OpsSidecarErrorDto | null;
 }
 
@@ -57,7 +64,11 @@ export class OpsWorkerDto {
   gpu!: string | null;
   @ApiProperty({ type: Number, nullable: true, description: 'pid of its sidecar' })
   sidecar_pid!: number | null;
-  @ApiProperty({ type: OpsSidecarDto, nullable: true, description: 'null from a worker that reports none (older api)' })
+  @ApiProperty({
+    type: OpsSidecarDto,
+    nullable: true,
+    description: 'null from a worker that reports none (older api)',
+  })
   sidecar!: OpsSidecarDto | null;
 }
 
@@ -82,7 +93,10 @@ export class OpsQueueTaskDto {
 }
 
 export class OpsQueueDto {
-  @ApiProperty({ example: 6, description: 'slots in all: one running per live worker (at least 1) + MAX_QUEUE' })
+  @ApiProperty({
+    example: 6,
+    description: 'slots in all: one running per live worker (at least 1) + MAX_QUEUE',
+  })
   capacity!: number;
   @ApiProperty({ example: 1 })
   running!: number;
@@ -106,7 +120,11 @@ export class OpsDurationDto {
   quality!: string;
   @ApiProperty({ description: 'seconds a job is expected to hold the GPU' })
   expected_s!: number;
-  @ApiProperty({ type: Number, nullable: true, description: 'mean of the measured jobs (s); null before one ran' })
+  @ApiProperty({
+    type: Number,
+    nullable: true,
+    description: 'mean of the measured jobs (s); null before one ran',
+  })
   measured_s!: number | null;
   @ApiProperty({ description: 'recent jobs measured' })
   measured_jobs!: number;
@@ -117,7 +135,11 @@ export class OpsDurationDto {
 export class OpsDurationsDto {
   @ApiProperty({ example: 180 })
   job_timeout_s!: number;
-  @ApiProperty({ type: String, nullable: true, description: '"<engine> on <device>, limit <n> s"; null before any job' })
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: '"<engine> on <device>, limit <n> s"; null before any job',
+  })
   measured_on!: string | null;
   @ApiProperty({ type: [OpsDurationDto] })
   presets!: OpsDurationDto[];
@@ -130,15 +152,28 @@ export class OpsStorageDto {
   files!: number;
   @ApiProperty({ description: 'their bytes' })
   bytes!: number;
-  @ApiProperty({ type: Number, nullable: true, description: "free bytes of the folder's filesystem; null for a bucket" })
+  @ApiProperty({
+    type: Number,
+    nullable: true,
+    description: "free bytes of the folder's filesystem; null for a bucket",
+  })
   disk_free_bytes!: number | null;
-  @ApiProperty({ type: Number, nullable: true, description: "size of the folder's filesystem, bytes; null for a bucket" })
+  @ApiProperty({
+    type: Number,
+    nullable: true,
+    description: "size of the folder's filesystem, bytes; null for a bucket",
+  })
   disk_total_bytes!: number | null;
   @ApiProperty({ format: 'date-time', description: 'when these figures were measured (at most every 30 s)' })
   measured_at!: string;
   @ApiProperty({ example: 48, description: 'RETENTION_HOURS' })
   retention_hours!: number;
-  @ApiProperty({ type: String, nullable: true, format: 'date-time', description: 'the next cleanup run (CLEANUP_CRON)' })
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    format: 'date-time',
+    description: 'the next cleanup run (CLEANUP_CRON)',
+  })
   next_cleanup_at!: string | null;
 }
 
@@ -161,9 +196,15 @@ export class OpsOverviewDto {
   workers!: OpsWorkerDto[];
   @ApiProperty({ type: OpsQueueDto })
   queue!: OpsQueueDto;
-  @ApiProperty({ type: [OpsFailureCountDto], description: 'task failures by error_code, most frequent first' })
+  @ApiProperty({
+    type: [OpsFailureCountDto],
+    description: 'task failures by error_code, most frequent first',
+  })
   failures!: OpsFailureCountDto[];
-  @ApiProperty({ type: OpsDurationsDto, description: 'job durations per quality on this GPU (GET /api/qualities)' })
+  @ApiProperty({
+    type: OpsDurationsDto,
+    description: 'job durations per quality on this GPU (GET /api/qualities)',
+  })
   durations!: OpsDurationsDto;
   @ApiProperty({ type: OpsStorageDto, nullable: true, description: 'null while the store cannot be listed' })
   storage!: OpsStorageDto | null;

@@ -26,7 +26,13 @@ interface Overview {
   };
   failures: { code: string; last_hour: number; last_day: number }[];
   durations: { job_timeout_s: number; presets: { quality: string; expected_s: number }[] };
-  storage: { kind: string; files: number; bytes: number; disk_free_bytes: number | null; next_cleanup_at: string | null };
+  storage: {
+    kind: string;
+    files: number;
+    bytes: number;
+    disk_free_bytes: number | null;
+    next_cleanup_at: string | null;
+  };
 }
 
 /**
@@ -41,8 +47,7 @@ void describe('ops console routes (admin)', () => {
   let a: ApiProcess;
   let b: ApiProcess;
 
-  const admin = (path: string, method = 'GET') =>
-    getJson(`${a.url}${path}`, { method, headers: ADMIN });
+  const admin = (path: string, method = 'GET') => getJson(`${a.url}${path}`, { method, headers: ADMIN });
   const overview = async (): Promise<Overview> => {
     const response = await getJson<Overview>(`${a.url}/api/admin/overview`, { headers: ADMIN });
     assert.equal(response.status, 200, JSON.stringify(response.body));
@@ -88,7 +93,9 @@ void describe('ops console routes (admin)', () => {
     // The worker's figures come with its heartbeat (every 2 s), the queue's at once.
     const seen = await waitFor('one running and one waiting', async () => {
       const body = await overview();
-      return body.queue.running === 1 && body.queue.waiting === 1 && body.workers[0]?.task_id === first.body.task_id
+      return body.queue.running === 1 &&
+        body.queue.waiting === 1 &&
+        body.workers[0]?.task_id === first.body.task_id
         ? body
         : undefined;
     });
@@ -109,7 +116,10 @@ void describe('ops console routes (admin)', () => {
     assert.equal(seen.queue.tasks[1]['position'], 1);
     assert.ok(typeof seen.queue.tasks[1]['eta_s'] === 'number');
     const text = JSON.stringify(seen);
-    assert.ok(!text.includes(first.body.task_token) && !text.includes(second.body.task_token), 'no task token');
+    assert.ok(
+      !text.includes(first.body.task_token) && !text.includes(second.body.task_token),
+      'no task token',
+    );
     for (const task of seen.queue.tasks)
       assert.deepEqual(Object.keys(task).sort(), [
         'age_s',
@@ -151,7 +161,10 @@ void describe('ops console routes (admin)', () => {
   void it('a pause on one api process refuses uploads on another (503 + Retry-After), before decoding; resume ends it', async () => {
     const paused = await admin('/api/admin/admissions/pause', 'POST');
     assert.equal(paused.status, 200);
-    assert.deepEqual([paused.body['paused'], paused.body['changed'], paused.body['by']], [true, true, '127.0.0.1']);
+    assert.deepEqual(
+      [paused.body['paused'], paused.body['changed'], paused.body['by']],
+      [true, true, '127.0.0.1'],
+    );
     const again = await admin('/api/admin/admissions/pause', 'POST');
     assert.deepEqual([again.body['changed'], again.body['since']], [false, paused.body['since']]);
     for (const on of [a, b]) {

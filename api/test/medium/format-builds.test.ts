@@ -135,7 +135,7 @@ void describe('format builds (real Redis, a shared model folder)', () => {
     const results = await Promise.allSettled([a.obtain(modelId, variant), b.obtain(modelId, variant)]);
     for (const result of results) {
       assert.equal(result.status, 'rejected');
-      const error = (result).reason as ApiError;
+      const error = result.reason as ApiError;
       assert.equal(error.code, 'format_failed');
       assert.equal(error.status, 500);
       assert.equal(error.message, 'The ply file could not be made');

@@ -45,7 +45,12 @@ void describe('security: format builds (FORMAT_BUILDS=1, FORMAT_QUEUE=2, FORMAT_
       assert.equal(reply.headers['retry-after'], '10');
     }
     // The three admitted are made, one after another; the store holds them and nothing else.
-    await waitFor('three STLs', async () => (stlFiles().length === 3 ? true : undefined), 120_000, 250);
+    await waitFor(
+      'three STLs',
+      () => Promise.resolve(stlFiles().length === 3 ? true : undefined),
+      120_000,
+      250,
+    );
   });
 
   void it('attack: keep asking for new sizes, one after another -> the store keeps 4 sizes of a format per model', async () => {

@@ -75,12 +75,12 @@ function describeCode(code: ErrorCode, error: ApiError, maxUploadMb: number): Er
     case 'sidecar_not_managed':
     case 'task_not_completed':
       return serverWords(error, false);
-    // An event stream refused (the page's EventSource retries on its own; shown if ever read).
+    // An event stream refused (the page's EventSource retries on its own; shown if ever read);
+    // downloads in another format, and an operator's pause of new tasks: the server's words say when.
     case 'too_many_streams':
     case 'streams_full':
     case 'sidecar_stopped':
     case 'web_app_not_built':
-    // Downloads in another format, and an operator's pause of new tasks: the server's words say when.
     case 'format_failed':
     case 'formats_busy':
     case 'admissions_paused':

@@ -10,6 +10,7 @@ import {
   viewChild,
 } from '@angular/core';
 
+import type { Outcome } from '../../core/api/api-client';
 import type { ApiError } from '../../core/api/api-types';
 import { I18n } from '../../core/i18n/i18n';
 import { MessageKey } from '../../core/i18n/messages';
@@ -29,8 +30,8 @@ interface PendingAction {
   question: string;
   /** The confirm button's words. */
   confirm: string;
-  /** Runs the action; resolves with the outcome line to show. */
-  run: () => Promise<string>;
+  /** Runs the action; resolves with the outcome line to show (never rejects). */
+  run: () => Promise<ActionOutcome>;
 }
 
 /** The outcome of the last action, shown in a live region. */
@@ -148,58 +149,57 @@ export class OpsPage {
     this.ask(
       this.i18n.t(force ? 'ops.restart.forceQuestion' : 'ops.restart.question'),
       this.i18n.t(force ? 'ops.restart.force' : 'ops.restart'),
-      async () => {
-        const answer = await this.api.restart(force);
-        return answer.ok
-          ? this.i18n.t('ops.restart.done', { pid: answer.value.previous_pid ?? '-', message: answer.value.message })
-          : Promise.reject(answer.error);
-      },
+      async () =>
+        this.outcomeOf(await this.api.restart(force), (value) =>
+          this.i18n.t('ops.restart.done', { pid: value.previous_pid ?? '-', message: value.message }),
+        ),
     );
   }
 
   protected pause(): void {
-    this.ask(this.i18n.t('ops.pause.question'), this.i18n.t('ops.pause'), async () => {
-      const answer = await this.api.pause();
-      if (!answer.ok) return Promise.reject(answer.error);
-      return this.i18n.t(answer.value.changed ? 'ops.pause.done' : 'ops.pause.already');
-    });
+    this.ask(this.i18n.t('ops.pause.question'), this.i18n.t('ops.pause'), async () =>
+      this.outcomeOf(await this.api.pause(), (value) =>
+        this.i18n.t(value.changed ? 'ops.pause.done' : 'ops.pause.already'),
+      ),
+    );
   }
 
   protected resume(): void {
-    this.ask(this.i18n.t('ops.resume.question'), this.i18n.t('ops.resume'), async () => {
-      const answer = await this.api.resume();
-      if (!answer.ok) return Promise.reject(answer.error);
-      return this.i18n.t(answer.value.changed ? 'ops.resume.done' : 'ops.resume.already');
-    });
+    this.ask(this.i18n.t('ops.resume.question'), this.i18n.t('ops.resume'), async () =>
+      this.outcomeOf(await this.api.resume(), (value) =>
+        this.i18n.t(value.changed ? 'ops.resume.done' : 'ops.resume.already'),
+      ),
+    );
   }
 
   protected cleanup(): void {
-    this.ask(this.i18n.t('ops.cleanup.question'), this.i18n.t('ops.cleanup'), async () => {
-      const answer = await this.api.cleanup();
-      if (!answer.ok) return Promise.reject(answer.error);
-      return this.i18n.t('ops.cleanup.done', {
-        count: answer.value.deleted,
-        bytes: formatBytes(answer.value.bytes),
-      });
-    });
+    this.ask(this.i18n.t('ops.cleanup.question'), this.i18n.t('ops.cleanup'), async () =>
+      this.outcomeOf(await this.api.cleanup(), (value) =>
+        this.i18n.t('ops.cleanup.done', { count: value.deleted, bytes: formatBytes(value.bytes) }),
+      ),
+    );
   }
 
   protected cancel(task: OpsQueueTask): void {
-    this.ask(
-      this.i18n.t('ops.cancel.question', { id: shortId(task.task_id) }),
-      this.i18n.t('ops.cancel'),
-      async () => {
-        const answer = await this.api.cancel(task.task_id);
-        if (!answer.ok) return Promise.reject(answer.error);
-        return this.i18n.t('ops.cancel.done', { id: shortId(task.task_id), status: answer.value.status });
-      },
+    const id = shortId(task.task_id);
+    this.ask(this.i18n.t('ops.cancel.question', { id }), this.i18n.t('ops.cancel'), async () =>
+      this.outcomeOf(await this.api.cancel(task.task_id), (value) =>
+        this.i18n.t('ops.cancel.done', { id, status: value.status }),
+      ),
     );
   }
 
   /** Opens the confirmation dialog for an action. */
-  private ask(question: string, confirm: string, run: () => Promise<string>): void {
+  private ask(question: string, confirm: string, run: () => Promise<ActionOutcome>): void {
     this.pending.set({ question, confirm, run });
     this.dialog()?.nativeElement.showModal();
+  }
+
+  /** An action's answer as the outcome line: `said` of its value, or what refused it. */
+  private outcomeOf<T>(answer: Outcome<T>, said: (value: T) => string): ActionOutcome {
+    return answer.ok
+      ? { ok: true, text: said(answer.value) }
+      : { ok: false, text: this.describeFailure(answer.error) };
   }
 
   /** The dialog's confirm: runs the action, closes the dialog, shows the outcome, polls again. */
@@ -208,9 +208,7 @@ export class OpsPage {
     if (action === undefined || this.busy()) return;
     this.busy.set(true);
     try {
-      this.outcome.set({ ok: true, text: await action.run() });
-    } catch (error) {
-      this.outcome.set({ ok: false, text: this.describeFailure(error as ApiError) });
+      this.outcome.set(await action.run());
     } finally {
       this.busy.set(false);
       this.closeDialog();
@@ -230,10 +228,11 @@ export class OpsPage {
 
   private describeFailure(error: ApiError): string {
     if (error.status === 0) return this.i18n.t('ops.failed.network');
-    if (error.status === 401 || error.status === 404) {
-      this.poller.now();
-    }
-    return this.i18n.t('ops.failed', { status: error.status, message: error.error || String(error.code ?? '') });
+    // A 401 or 404 here also closes the console at the poll that follows every action.
+    return this.i18n.t('ops.failed', {
+      status: error.status,
+      message: error.error || String(error.code ?? ''),
+    });
   }
 
   protected stateLabel(state: string): string {
