@@ -137,6 +137,8 @@ export class OpsPage {
       return;
     }
     if (answer.error.status === 401 || answer.error.status === 404) {
+      // A token the api refuses is of no further use: forgotten, so a reload asks again.
+      this.api.setToken('');
       this.poller.stop();
       this.overview.set(undefined);
       this.access.set(answer.error.status === 401 ? 'refused' : 'off');
