@@ -9,6 +9,7 @@ import { GenerateModule } from './generate/generate.module';
 import { HealthModule } from './health/health.module';
 import { InferenceModule } from './inference/inference.module';
 import { MetricsModule } from './metrics/metrics.module';
+import { OpsModule } from './ops/ops.module';
 import { RedisModule } from './redis/redis.module';
 import { StorageModule } from './storage/storage.module';
 import { GenerationWorkerModule } from './tasks/run/generation-worker.module';
@@ -33,6 +34,7 @@ export class AppModule {
         FormatsModule,
         HealthModule,
         CleanupModule,
+        OpsModule,
         MetricsModule,
         ...(runsJobs(config) ? [GenerationWorkerModule] : []),
       ],

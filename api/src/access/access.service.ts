@@ -95,6 +95,24 @@ export class AccessService {
     });
   }
 
+  /**
+   * The email of a valid Cloudflare Access token on the request (the header Access adds, else its
+   * cookie), for the log of who did an admin action; undefined when Access is not configured
+   * here (CF_ACCESS_*), the request carries no token, the token does not verify, or it names no
+   * email (a service token). Never throws.
+   */
+  async verifiedEmail(headers: IncomingHttpHeaders): Promise<string | undefined> {
+    const token = accessToken(headers);
+    if (this.cloudflare === undefined || token === undefined) return undefined;
+    try {
+      const { email } = await this.cloudflare.verify(token);
+      return typeof email === 'string' && email !== '' ? email : undefined;
+    } catch (error) {
+      this.reportRefusal(error);
+      return undefined;
+    }
+  }
+
   /** Throws 403 `Cross-site request refused` for an unsafe request another site made (sameSite). */
   private refuseCrossSite(req: AccessRequest): void {
     if (SAFE_METHODS.has(req.method.toUpperCase()) || sameSite(req.headers, this.publicOrigin)) return;

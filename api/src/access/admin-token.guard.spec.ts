@@ -3,30 +3,61 @@ import { describe, test } from 'node:test';
 import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host';
 import { ApiError, ErrorMessage } from '../common/api-error';
 import { loadConfig } from '../config/app-config';
+import type { Request } from 'express';
+import type { AccessService } from './access.service';
+import { adminOperatorOf, describeOperator } from './admin-operator';
 import { AdminTokenGuard } from './admin-token.guard';
 
 const TOKEN = 'admin-token-0123456789';
 
+/** A request from 203.0.113.9 (no trusted proxy) with this Authorization header. */
+function requestWith(authorization: string | undefined): Request {
+  return {
+    headers: authorization === undefined ? {} : { authorization },
+    ip: '203.0.113.9',
+    socket: { remoteAddress: '203.0.113.9' },
+    app: { get: () => () => false },
+  } as unknown as Request;
+}
+
 /** Runs the guard on a request with this Authorization header; returns its verdict and the error's headers. */
-function check(adminToken: string | undefined, authorization: string | undefined) {
+async function check(
+  adminToken: string | undefined,
+  authorization: string | undefined,
+  access?: AccessService,
+) {
   const guard = new AdminTokenGuard(
     loadConfig(adminToken === undefined ? {} : { ADMIN_TOKEN: adminToken }, '/srv'),
+    access,
   );
-  const request = { headers: authorization === undefined ? {} : { authorization } };
+  const request = requestWith(authorization);
   try {
-    return { allowed: guard.canActivate(new ExecutionContextHost([request, {}])), error: null, headers: {} };
+    const allowed = await guard.canActivate(new ExecutionContextHost([request, {}]));
+    return { allowed, error: null, headers: {}, request };
   } catch (error) {
-    return { allowed: false, error, headers: error instanceof ApiError ? error.headers : {} };
+    return { allowed: false, error, headers: error instanceof ApiError ? error.headers : {}, request };
   }
 }
 
 void describe('admin route guard', () => {
-  void test('the right bearer token passes, whatever the scheme case and surrounding spaces', () => {
-    assert.equal(check(TOKEN, `Bearer ${TOKEN}`).allowed, true);
-    assert.equal(check(TOKEN, `  bearer ${TOKEN} `).allowed, true);
+  void test('the right bearer token passes, whatever the scheme case and surrounding spaces', async () => {
+    assert.equal((await check(TOKEN, `Bearer ${TOKEN}`)).allowed, true);
+    assert.equal((await check(TOKEN, `  bearer ${TOKEN} `)).allowed, true);
   });
 
-  void test('a missing or wrong token is 401 with a Bearer challenge', () => {
+  void test('a request let through names its operator: the address, and the verified Access email', async () => {
+    const plain = await check(TOKEN, `Bearer ${TOKEN}`);
+    assert.equal(describeOperator(adminOperatorOf(plain.request)), '203.0.113.9');
+    const access = { verifiedEmail: () => Promise.resolve('ana@example.com') } as unknown as AccessService;
+    const viaAccess = await check(TOKEN, `Bearer ${TOKEN}`, access);
+    assert.deepEqual(adminOperatorOf(viaAccess.request), {
+      address: '203.0.113.9',
+      email: 'ana@example.com',
+    });
+    assert.equal(describeOperator(adminOperatorOf(viaAccess.request)), '203.0.113.9 (ana@example.com)');
+  });
+
+  void test('a missing or wrong token is 401 with a Bearer challenge', async () => {
     for (const authorization of [
       undefined,
       'Bearer wrong',
@@ -34,7 +65,7 @@ void describe('admin route guard', () => {
       `Bearer ${TOKEN}x`,
       'Bearer ',
     ]) {
-      const { allowed, error, headers } = check(TOKEN, authorization);
+      const { allowed, error, headers } = await check(TOKEN, authorization);
       assert.equal(allowed, false);
       assert.ok(error instanceof ApiError, String(authorization));
       assert.deepEqual(
@@ -45,8 +76,8 @@ void describe('admin route guard', () => {
     }
   });
 
-  void test('without ADMIN_TOKEN the admin routes are off: 404, even with a token', () => {
-    const { error } = check(undefined, `Bearer ${TOKEN}`);
+  void test('without ADMIN_TOKEN the admin routes are off: 404, even with a token', async () => {
+    const { error } = await check(undefined, `Bearer ${TOKEN}`);
     assert.ok(error instanceof ApiError);
     assert.deepEqual([error.status, error.code, error.message], [404, 'not_found', ErrorMessage.notFound]);
   });

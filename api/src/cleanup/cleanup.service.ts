@@ -8,6 +8,15 @@ import { selectExpired } from './model-files';
 
 const JOB_NAME = 'model-cleanup';
 
+/** What one cleanup pass deleted. */
+export interface CleanupOutcome {
+  /** Files deleted (models and their other formats). */
+  deleted: number;
+  /** Their bytes, as the store's listing gave them. */
+  bytes: number;
+  names: string[];
+}
+
 /**
  * Deletes the store's *.glb models older than RETENTION_HOURS (a file's modification time, an
  * object's LastModified) on CLEANUP_CRON, and with them their files in other formats
@@ -44,15 +53,26 @@ export class CleanupService implements OnModuleInit, OnModuleDestroy {
 
   /** Returns the names it deleted. */
   async runOnce(): Promise<string[]> {
+    return (await this.sweep()).names;
+  }
+
+  /**
+   * One cleanup pass (runOnce), answering what it deleted: files and bytes (POST
+   * /api/admin/cleanup). A failed listing is logged and deletes nothing; never throws.
+   */
+  async sweep(): Promise<CleanupOutcome> {
     const cutoff = this.clock.now() - this.config.retentionHours * 3600 * 1000;
     const deleted: string[] = [];
+    let bytes = 0;
     try {
       const entries = [];
       for await (const entry of this.store.list()) entries.push(entry);
+      const sizes = new Map(entries.map((entry) => [entry.name, entry.size]));
       for (const name of selectExpired(entries, cutoff)) {
         try {
           await this.store.remove([name]);
           deleted.push(name);
+          bytes += sizes.get(name) ?? 0;
         } catch (error) {
           this.logger.warn(
             `could not delete ${name}: ${error instanceof Error ? error.message : String(error)}`,
@@ -65,6 +85,17 @@ export class CleanupService implements OnModuleInit, OnModuleDestroy {
     } catch (error) {
       this.logger.error('model cleanup failed', error instanceof Error ? error.stack : String(error));
     }
-    return deleted;
+    return { deleted: deleted.length, bytes, names: deleted };
+  }
+
+  /** RETENTION_HOURS: how old a model gets before the cleanup deletes it. */
+  get retentionHours(): number {
+    return this.config.retentionHours;
+  }
+
+  /** When the cron runs the cleanup next (CLEANUP_CRON, local time), or null when it is not scheduled. */
+  nextRunAt(): Date | null {
+    if (!this.scheduler.doesExist('cron', JOB_NAME)) return null;
+    return this.scheduler.getCronJob(JOB_NAME).nextDate().toJSDate();
   }
 }

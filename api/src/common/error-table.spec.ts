@@ -36,6 +36,8 @@ void describe('the error table', () => {
       'Invalid quality: one of fast, balanced, high',
     );
     assert.equal(errorMessage('invalid_parameter', { name: 'force' }), 'force must be true or false');
+    assert.equal(ERROR_TABLE.admissions_paused.message, 'Not taking new tasks right now, retry later');
+    assert.equal(ERROR_TABLE.admissions_paused.status, 503);
     assert.deepEqual(ERROR_CODES.filter((code) => !isFixedErrorCode(code)).sort(), [
       'file_too_large',
       'format_failed',

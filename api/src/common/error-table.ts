@@ -242,6 +242,14 @@ export const ERROR_TABLE = {
       'megapixels decoded at once per process) without getting it',
     headers: { 'Retry-After': { type: 'integer', description: 'seconds: the decode wait' } },
   },
+  admissions_paused: {
+    status: 503,
+    message: 'Not taking new tasks right now, retry later',
+    when:
+      'POST /api/generate while an operator paused admissions (POST /api/admin/admissions/pause, every api process ' +
+      'on one Redis): checked before the picture is decoded; running and queued tasks go on',
+    headers: { 'Retry-After': { type: 'integer', description: 'seconds: 60' } },
+  },
   sidecar_stopped: {
     status: 503,
     message: 'The inference sidecar is stopped',

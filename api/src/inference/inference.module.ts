@@ -1,6 +1,7 @@
 import { Global, Logger, Module } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { Clock } from '../common/clock';
+import { AccessModule } from '../access/access.module';
 import { AdminTokenGuard } from '../access/admin-token.guard';
 import { InferenceAdminController } from './admin/inference-admin.controller';
 import { InferenceAdminService } from './admin/inference-admin.service';
@@ -48,6 +49,8 @@ function createSidecar(
  */
 @Global()
 @Module({
+  // AccessService: the Access email of who asked for a restart (AdminTokenGuard).
+  imports: [AccessModule],
   controllers: [InferenceAdminController],
   providers: [
     Clock,

@@ -30,6 +30,16 @@ export const RedisKeys = {
   admission: `${PREFIX}admission`,
   /** Hash: admitted task id -> the client key (common/client-address limitKey) that holds its slot. */
   admissionClients: `${PREFIX}admission-clients`,
+  /**
+   * Set while an operator paused admissions (POST /api/admin/admissions/pause): JSON
+   * {"since": ISO time, "by": who}. Every api process reads it before decoding an upload; no TTL.
+   */
+  admissionsPaused: `${PREFIX}admissions-paused`,
+  /**
+   * Sorted set of recent task failures (tasks/lifecycle/recent-failures.ts): member
+   * "<ms>:<error_code>:<task id>", score the time (ms); trimmed to a day and to FAILURES_KEPT members.
+   */
+  recentFailures: `${PREFIX}recent-failures`,
   /** rate-limiter-flexible's key prefix for uploads per client per minute (it appends ":<client key>"). */
   uploadRatePrefix: `${PREFIX}upload-rate`,
   /** rate-limiter-flexible's key prefix for reads and cancels per client per minute (limits/read-rate.service.ts). */

@@ -17,6 +17,7 @@ import { JobDurationsService } from './options/job-durations.service';
 import { GENERATION_QUEUE, QUEUE_SETTINGS, WEB_MODEL_QUEUE } from './queue/job-names';
 import { TaskEventsService } from './events/task-events.service';
 import { QueuePositionsService } from './lifecycle/queue-positions.service';
+import { RecentFailures } from './lifecycle/recent-failures';
 import { TaskQueueService } from './queue/task-queue.service';
 import { RunningJobsService } from './jobs/running-jobs.service';
 import { PreviewStore } from './state/preview-store.service';
@@ -71,6 +72,7 @@ import { WorkerRegistry } from './workers/worker-registry.service';
     RunningJobsService,
     TaskQueueService,
     TaskLifecycle,
+    RecentFailures,
     WorkerRegistry,
     TaskIntakeService,
     DecodeGate,
@@ -93,6 +95,7 @@ import { WorkerRegistry } from './workers/worker-registry.service';
     WorkerRegistry,
     TaskIntakeService,
     QualityPresetsService,
+    RecentFailures,
   ],
 })
 export class TasksModule {}

@@ -10,6 +10,7 @@ import { sample } from '../support/http-client';
 import { type RawReply, imageForm, sendRaw } from '../support/raw-http';
 
 const KEY = 'family-key-e2e-0123456789';
+const ADMIN_TOKEN = 'access-e2e-admin-token-0123456789';
 const UNAUTHORIZED = { success: false, error: 'Unauthorized', code: 'unauthorized' };
 /** No sidecar: access control is judged before any engine is needed; tasks just wait. */
 const NO_SIDECAR = { INFERENCE_URL: 'unix:///nonexistent/kiln3d-access.sock' };
@@ -85,7 +86,7 @@ void describe('optional access control, end to end', () => {
       });
     };
     [guarded, open] = await Promise.all([
-      start('guarded', { ...issuer.env(), API_KEYS: KEY }),
+      start('guarded', { ...issuer.env(), API_KEYS: KEY, ADMIN_TOKEN }),
       start('open', {}),
     ]);
   });
@@ -197,5 +198,35 @@ void describe('optional access control, end to end', () => {
     const { task_id: id } = JSON.parse(reply.body) as { task_id: string };
     assert.equal((await sendRaw(`${open.url}/api/tasks/${id}`)).status, 200);
     assert.equal((await openStream(`${open.url}/api/status/${id}`, {})).status, 200);
+  });
+
+  void it('admin routes: an Access token alone opens none (401); with the bearer, the log names the Access email', async () => {
+    const token = await issuer.token();
+    const pause = (headers: Record<string, string>) =>
+      fetch(`${guarded.url}/api/admin/admissions/pause`, { method: 'POST', headers });
+    for (const headers of [
+      { 'Cf-Access-Jwt-Assertion': token },
+      { Cookie: `CF_Authorization=${token}` },
+    ] as Record<string, string>[]) {
+      const refused = await pause(headers);
+      assert.equal(refused.status, 401);
+      assert.deepEqual(await refused.json(), UNAUTHORIZED);
+    }
+    const paused = await pause({ Authorization: `Bearer ${ADMIN_TOKEN}`, 'Cf-Access-Jwt-Assertion': token });
+    assert.equal(paused.status, 200);
+    assert.equal(((await paused.json()) as { by: string }).by, '127.0.0.1 (family@example.org)');
+    const resumed = await fetch(`${guarded.url}/api/admin/admissions/resume`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, 'Cf-Access-Jwt-Assertion': 'not-a-jwt' },
+    });
+    assert.equal(resumed.status, 200);
+    assert.match(guarded.output(), /admissions paused by 127\.0\.0\.1 \(family@example\.org\)/);
+    // A token that does not verify names no one: the address alone.
+    const resumedLine = guarded
+      .output()
+      .split('\n')
+      .find((line) => line.includes('admissions resumed by'));
+    assert.ok(resumedLine?.includes('admissions resumed by 127.0.0.1'), resumedLine);
+    assert.ok(resumedLine !== undefined && !resumedLine.includes('@'), resumedLine);
   });
 });

@@ -7,6 +7,7 @@ import { RedisKeys } from '../../src/redis/redis-keys';
 import { GENERATION_QUEUE } from '../../src/tasks/queue/job-names';
 import { QueuePositionsService } from '../../src/tasks/lifecycle/queue-positions.service';
 import { TaskQueueService } from '../../src/tasks/queue/task-queue.service';
+import { RecentFailures } from '../../src/tasks/lifecycle/recent-failures';
 import { TaskLifecycle } from '../../src/tasks/lifecycle/task-lifecycle.service';
 import { RepeatRegistry } from '../../src/tasks/repeats/repeat-registry';
 import { StorageService } from '../../src/storage/storage.service';
@@ -107,6 +108,7 @@ void describe('orphaned queued tasks (real Redis + Bull, fake inference)', () =>
       h.moduleRef.get(StorageService),
       h.moduleRef.get(Clock),
       h.moduleRef.get(RepeatRegistry),
+      h.moduleRef.get(RecentFailures),
     );
     const id = await h.admission.admit();
     await assert.rejects(broken.create(id, Buffer.from('png bytes')));

@@ -63,6 +63,32 @@ void describe('security: task ids in the health and the metrics', () => {
       assert.equal(refused.headers.get('www-authenticate'), 'Bearer realm="kiln3d-admin"');
     }
   });
+
+  void it("attack: a stranger uses the ops console's routes (overview, pause, cleanup, cancel a running task) without or with a wrong token -> 401, nothing changes, no task named", async () => {
+    const made = await upload<{ task_id: string }>(api.url, PNG);
+    assert.equal(made.status, 202);
+    const id = made.body.task_id;
+    for (const headers of [{}, { Authorization: 'Bearer wrong-token-0123456789' }] as Record<
+      string,
+      string
+    >[]) {
+      for (const [method, path] of [
+        ['GET', '/api/admin/overview'],
+        ['POST', '/api/admin/admissions/pause'],
+        ['POST', '/api/admin/cleanup'],
+        ['DELETE', `/api/admin/tasks/${id}`],
+      ]) {
+        const refused = await getJson(`${api.url}${path}`, { method, headers });
+        assert.deepEqual([refused.status, refused.body], [401, UNAUTHORIZED], `${method} ${path}`);
+      }
+    }
+    const overview = await getJson<{ admissions: { paused: boolean } }>(`${api.url}/api/admin/overview`, {
+      headers: { Authorization: `Bearer ${ADMIN_TOKEN}` },
+    });
+    assert.equal(overview.body.admissions.paused, false);
+    const task = await getJson(`${api.url}/api/tasks/${id}`);
+    assert.notEqual(task.body['cancelled'], true);
+  });
 });
 
 /**

@@ -2,7 +2,10 @@ import { Routes } from '@angular/router';
 
 import { HomePage } from './features/home/home-page';
 
-/** `/` the home page, `/m/{uuid}` a model's share page (lazy), anything else back home. */
+/**
+ * `/` the home page, `/m/{uuid}` a model's share page (lazy), `/ops` the operators' console (lazy,
+ * linked from nowhere: it asks for the admin token), anything else back home.
+ */
 export const routes: Routes = [
   { path: '', component: HomePage, title: 'title.home' },
   // Lazy: the share page pulls in three.js, which the first paint of / does not need.
@@ -10,6 +13,11 @@ export const routes: Routes = [
     path: 'm/:id',
     loadComponent: () => import('./features/share/share-page').then((m) => m.SharePage),
     title: 'title.share',
+  },
+  {
+    path: 'ops',
+    loadComponent: () => import('./features/ops/ops-page').then((m) => m.OpsPage),
+    title: 'title.ops',
   },
   { path: '**', redirectTo: '' },
 ];

@@ -2,6 +2,7 @@ import { Controller, HttpCode, PipeTransform, Post, Query, UseGuards } from '@ne
 import { ApiAcceptedResponse, ApiBearerAuth, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { ApiError } from '../../common/api-error';
 import { ApiErrorResponses } from '../../common/error-body.dto';
+import { AdminOperatorName } from '../../access/admin-operator';
 import { AdminTokenGuard } from '../../access/admin-token.guard';
 import { InferenceRestartAcceptedDto } from './inference-admin.dto';
 import { InferenceAdminService } from './inference-admin.service';
@@ -41,7 +42,10 @@ export class InferenceAdminController {
     'internal_error',
     'sidecar_stopped',
   )
-  restart(@Query('force', ParseForcePipe) force: boolean): Promise<InferenceRestartAcceptedDto> {
-    return this.admin.restart(force);
+  restart(
+    @Query('force', ParseForcePipe) force: boolean,
+    @AdminOperatorName() operator: string,
+  ): Promise<InferenceRestartAcceptedDto> {
+    return this.admin.restart(force, operator);
   }
 }

@@ -13,15 +13,17 @@ export class InferenceAdminService {
   /**
    * Starts a restart and answers at once: a graceful one may wait minutes for the running job.
    * Throws ApiError 409 sidecar_not_managed when the sidecar runs elsewhere (INFERENCE_URL),
-   * 503 sidecar_stopped when it is stopped.
+   * 503 sidecar_stopped when it is stopped. `by`: who asked (admin-operator.ts), for the log.
    */
-  async restart(force: boolean): Promise<InferenceRestartAcceptedDto> {
+  async restart(force: boolean, by = 'an operator'): Promise<InferenceRestartAcceptedDto> {
     const before = await this.inference.health();
     if (!before.managed) {
       throw new ApiError('sidecar_not_managed');
     }
     if (before.state === 'down') throw new ApiError('sidecar_stopped');
-    this.logger.warn(`inference sidecar restart requested (force=${force}, pid ${before.pid ?? 'none'})`);
+    this.logger.warn(
+      `inference sidecar restart requested by ${by} (force=${force}, pid ${before.pid ?? 'none'})`,
+    );
     this.inference.restart({ force }).catch((error: unknown) => {
       this.logger.error(`inference sidecar restart failed: ${String(error)}`);
     });

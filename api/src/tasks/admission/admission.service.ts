@@ -18,6 +18,17 @@ export const RESERVATION_GRACE_MS = 60_000;
 /** Injection token of the grace in ms (TasksModule provides RESERVATION_GRACE_MS). */
 export const RESERVATION_GRACE = 'RESERVATION_GRACE_MS';
 
+/** Seconds a 503 admissions_paused tells the client to wait (the pause has no planned end). */
+export const ADMISSIONS_PAUSED_RETRY_AFTER_S = 60;
+
+/** An operator's pause of admissions, as kept in Redis (RedisKeys.admissionsPaused). */
+export interface AdmissionsPause {
+  /** ISO time the pause began (a repeated pause keeps the first time). */
+  since: string;
+  /** Who paused: the client address, and the Cloudflare Access email when there is one. */
+  by: string;
+}
+
 /** What one reconcile pass found: slots dropped, and tasks left `queued` with no Bull job. */
 export interface ReconcileResult {
   dropped: number;
@@ -59,6 +70,8 @@ export class AdmissionService {
    * the soonest a slot (the queue's, or one of the client's) is likely to free.
    */
   async admit(client = ''): Promise<string> {
+    // Judged again here: a pause may have begun while the picture decoded.
+    await this.refuseIfPaused();
     const taskId = randomUUID();
     await this.throwIfRefused(await this.reserve(taskId, client));
     return taskId;
@@ -71,6 +84,45 @@ export class AdmissionService {
    */
   async precheck(client = ''): Promise<void> {
     await this.throwIfRefused(await this.reserve(randomUUID(), client, true));
+  }
+
+  /**
+   * Throws ApiError 503 `admissions_paused` (Retry-After ADMISSIONS_PAUSED_RETRY_AFTER_S) while an
+   * operator paused admissions; one GET, so an upload is refused before its picture is decoded.
+   */
+  async refuseIfPaused(): Promise<void> {
+    if ((await this.redis.client.exists(RedisKeys.admissionsPaused)) === 0) return;
+    throw new ApiError('admissions_paused', {
+      headers: { 'Retry-After': String(ADMISSIONS_PAUSED_RETRY_AFTER_S) },
+    });
+  }
+
+  /** The pause in force (every api process on this Redis obeys it), or null while admissions are open. */
+  async pauseState(): Promise<AdmissionsPause | null> {
+    const raw = await this.redis.client.get(RedisKeys.admissionsPaused);
+    if (raw === null) return null;
+    try {
+      const parsed = JSON.parse(raw) as Partial<AdmissionsPause>;
+      return { since: String(parsed.since ?? ''), by: String(parsed.by ?? '') };
+    } catch {
+      return { since: '', by: '' };
+    }
+  }
+
+  /**
+   * Pauses admissions (idempotent: SET NX, so a repeat keeps the first pause's time and author).
+   * Running and queued tasks go on. Returns the pause in force and whether this call began it.
+   */
+  async pause(by: string): Promise<{ pause: AdmissionsPause; changed: boolean }> {
+    const pause: AdmissionsPause = { since: new Date(this.clock.now()).toISOString(), by };
+    const set = await this.redis.client.set(RedisKeys.admissionsPaused, JSON.stringify(pause), 'NX');
+    if (set === 'OK') return { pause, changed: true };
+    return { pause: (await this.pauseState()) ?? pause, changed: false };
+  }
+
+  /** Ends a pause (idempotent); true when admissions were paused until now. */
+  async resume(): Promise<boolean> {
+    return (await this.redis.client.del(RedisKeys.admissionsPaused)) > 0;
   }
 
   private async throwIfRefused(verdict: 'admitted' | 'full' | 'client-limit'): Promise<void> {
@@ -121,6 +173,11 @@ export class AdmissionService {
       this.redis.client.hgetall(RedisKeys.admissionClients),
     ]);
     return ids.filter((id) => owners[id] === client).length;
+  }
+
+  /** The ids of the tasks holding a slot now (admitted and unfinished), oldest admission first. */
+  async heldIds(): Promise<string[]> {
+    return this.redis.client.zrange(RedisKeys.admission, 0, -1);
   }
 
   /** Slots held now, across every api process. */

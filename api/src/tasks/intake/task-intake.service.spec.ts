@@ -16,7 +16,15 @@ import type { QualityPresetsService } from '../options/quality-presets.service';
  */
 class FullAdmission {
   admits = 0;
-  constructor(private readonly fullAtPrecheck = false) {}
+  constructor(
+    private readonly fullAtPrecheck = false,
+    private readonly paused = false,
+  ) {}
+  refuseIfPaused(): Promise<void> {
+    return this.paused
+      ? Promise.reject(new ApiError('admissions_paused', { headers: { 'Retry-After': '60' } }))
+      : Promise.resolve();
+  }
   precheck(_client = ''): Promise<void> {
     return this.fullAtPrecheck
       ? Promise.reject(new ApiError(503, ErrorMessage.busy, { 'Retry-After': '30' }))
@@ -157,6 +165,27 @@ void describe('TaskIntakeService.submit while the queue is full (issues 11 and 1
     await assert.rejects(
       service(admission, gate).submit(file(png), {}, false, 'http://x', '127.0.0.1'),
       (e: unknown) => e instanceof ApiError && e.status === 503 && e.headers['Retry-After'] === '30',
+    );
+    assert.deepEqual([gate.decodes, admission.admits], [0, 0]);
+  });
+
+  void it('while admissions are paused an upload answers 503 admissions_paused before its picture is decoded', async () => {
+    const gate = new CountingGate(CONFIG);
+    const admission = new FullAdmission(false, true);
+    const png = await sharp({ create: { width: 256, height: 256, channels: 3, background: 'white' } })
+      .composite([
+        { input: { create: { width: 64, height: 64, channels: 3, background: 'red' } }, top: 9, left: 9 },
+      ])
+      .png()
+      .toBuffer();
+    await assert.rejects(
+      service(admission, gate).submit(file(png), {}, false, 'http://x', '127.0.0.1'),
+      (e: unknown) =>
+        e instanceof ApiError &&
+        e.status === 503 &&
+        e.code === 'admissions_paused' &&
+        e.message === 'Not taking new tasks right now, retry later' &&
+        e.headers['Retry-After'] === '60',
     );
     assert.deepEqual([gate.decodes, admission.admits], [0, 0]);
   });

@@ -95,7 +95,7 @@ export class TaskIntakeService {
    * Throws ApiError: 400 (no file, unsupported image, a bad option naming its field), 422 (too
    * small, nothing to model, a quality preset that does not fit the job limit here unless the
    * request repeats a kept model), 503 (queue full, or decode_busy: the decode budget did not free
-   * within DECODE_WAIT_S), 429 (the client holds its share of unfinished tasks:
+   * within DECODE_WAIT_S; admissions_paused: an operator paused admissions, before any decoding), 429 (the client holds its share of unfinished tasks:
    * ACTIVE_TASKS_PER_CLIENT, half the capacity when unset); with wait also 409, 422, 500, 504 as
    * the task ended.
    */
@@ -117,6 +117,9 @@ export class TaskIntakeService {
     const uploadKey = this.config.instantRepeats
       ? RepeatRegistry.uploadKeyOf(file.buffer, engine, options)
       : '';
+    // An operator's pause refuses every upload before its pixels are decoded, instant repeats too
+    // (docs/design.md: a paused service takes no new task of any kind).
+    await this.lifecycle.refuseIfPaused();
     // A full queue or a used-up share is known before the pixels are decoded: refused then at no
     // decode cost (issue 19), unless the very same upload repeats a model still kept.
     if (!unavailable) {
@@ -435,7 +438,9 @@ export class TaskIntakeService {
 
 /** 503 (queue full) or 429 (the client's share): refusals of a job, which a repeat may still answer. */
 function isSlotRefusal(refusal: unknown): boolean {
-  return refusal instanceof ApiError && (refusal.status === 503 || refusal.status === 429);
+  return (
+    refusal instanceof ApiError && (refusal.code === 'server_busy' || refusal.code === 'too_many_requests')
+  );
 }
 
 function describe(error: unknown): string {

@@ -13,6 +13,7 @@ export class RunningJobsService implements OnModuleInit, OnModuleDestroy {
   private readonly running = new Map<string, AbortController>();
   private readonly inFlight = new Set<Promise<unknown>>();
   private stopping = false;
+  private started = 0;
   private unlisten: (() => void) | undefined;
 
   constructor(private readonly redis: RedisService) {}
@@ -62,7 +63,13 @@ export class RunningJobsService implements OnModuleInit, OnModuleDestroy {
     const controller = new AbortController();
     if (this.stopping) controller.abort();
     this.running.set(taskId, controller);
+    this.started += 1;
     return controller.signal;
+  }
+
+  /** Jobs this process started since it started (the ops console's "jobs since start"). */
+  get jobsStarted(): number {
+    return this.started;
   }
 
   /** Tasks whose job runs in this process now (the worker heartbeat reports them). */

@@ -15,6 +15,7 @@ import {
 import { TaskStore } from '../state/task-store.service';
 import { RepeatRegistry } from '../repeats/repeat-registry';
 import { QueuePositionsService } from './queue-positions.service';
+import { RecentFailures } from './recent-failures';
 import { newTaskToken, tokenMatches } from './task-token';
 import { FOLLOW, type TaskEvent, transitionOf } from './task-transitions';
 
@@ -65,6 +66,7 @@ export class TaskLifecycle implements OnModuleInit, OnModuleDestroy {
     private readonly storage: StorageService,
     private readonly clock: Clock,
     private readonly repeats: RepeatRegistry,
+    private readonly failures: RecentFailures,
   ) {}
 
   onModuleInit(): void {
@@ -84,6 +86,14 @@ export class TaskLifecycle implements OnModuleInit, OnModuleDestroy {
    */
   async precheck(client: string): Promise<void> {
     await this.admission.precheck(client);
+  }
+
+  /**
+   * ApiError 503 `admissions_paused` (+ Retry-After) while an operator paused admissions
+   * (AdmissionService.refuseIfPaused); admit() judges it again.
+   */
+  async refuseIfPaused(): Promise<void> {
+    await this.admission.refuseIfPaused();
   }
 
   /**
@@ -182,6 +192,9 @@ export class TaskLifecycle implements OnModuleInit, OnModuleDestroy {
       const record = (await this.tasks.get(taskId))?.record;
       await this.storage.removeModels(modelIdOf(record ?? { task_id: taskId }));
     }
+    // The ops console's failures by kind: one per job's failure, one per cancelled task.
+    if (applied && row.to === 'failed' && row.patch.error_code)
+      await this.failures.record(row.patch.error_code, taskId);
     // Instant-repeat keys exist for completed jobs only (RepeatRegistry): written now, not at upload.
     if (applied && event.type === 'complete')
       await this.repeats.remember(taskId, await this.completedMember(taskId));
@@ -217,6 +230,21 @@ export class TaskLifecycle implements OnModuleInit, OnModuleDestroy {
     if (!tokenMatches(await this.tasks.tokenHashOf(taskId), token)) {
       throw new ApiError('task_token_required');
     }
+    return this.cancelTask(state, 'its maker');
+  }
+
+  /**
+   * The operator's cancel (DELETE /api/admin/tasks/{id}): cancel() without the task's token, the
+   * same transition and effects. `by` names the operator in the log line. ApiError 404 for an
+   * unknown task, 409 for a finished one.
+   */
+  async cancelByOperator(taskId: string, by: string): Promise<TaskState> {
+    return this.cancelTask(await this.tasks.require(taskId), `operator ${by}`);
+  }
+
+  /** cancel()'s work once the right to cancel is settled; `by` is for the log line. */
+  private async cancelTask(state: TaskState, by: string): Promise<TaskState> {
+    const taskId = state.record.task_id;
     if (state.record.status === 'completed' || state.record.status === 'failed') {
       throw new ApiError(409, ErrorMessage.alreadyFinished);
     }
@@ -226,13 +254,13 @@ export class TaskLifecycle implements OnModuleInit, OnModuleDestroy {
     if (!outcome.applied && after.record.cancelled !== true)
       throw new ApiError(409, ErrorMessage.alreadyFinished);
     if (outcome.endedJob === undefined) {
-      this.logger.log(`task ${taskId} cancelled (its job runs on for the tasks following it)`);
+      this.logger.log(`task ${taskId} cancelled by ${by} (its job runs on for the tasks following it)`);
       return after;
     }
     // The job's end: after its slot went, so a worker that takes it now finds no task to start.
     const removed = await this.queue.removeWaitingJob(outcome.endedJob);
     if (!removed) await this.jobs.requestAbort(outcome.endedJob);
-    this.logger.log(`task ${taskId} cancelled (${removed ? 'was waiting' : 'was running'})`);
+    this.logger.log(`task ${taskId} cancelled by ${by} (${removed ? 'was waiting' : 'was running'})`);
     return after;
   }
 

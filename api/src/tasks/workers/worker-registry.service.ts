@@ -27,6 +27,33 @@ const START_CHECK_TIMEOUT_MS = 5_000;
 /** A worker's state as /api/health lists it. */
 export type WorkerState = 'idle' | 'busy' | 'starting' | 'down';
 
+/**
+ * What an operator sees of a worker's sidecar (GET /api/admin/overview), carried in the heartbeat
+ * so every api process can show every worker. Never on the public GET /api/health.
+ */
+export interface WorkerSidecarReport {
+  /** The sidecar's state as this worker knows it (InferenceHealth.state). */
+  state: string;
+  /** The sidecar's own words (what it loads, why it failed). */
+  message: string;
+  /** GPU memory in bytes (0 on a CPU engine). */
+  vram_used_bytes: number;
+  vram_total_bytes: number;
+  /** Jobs the current sidecar process ran (it counts from its own start). */
+  jobs_done: number;
+  /** Jobs this worker process started since it started (RunningJobsService.jobsStarted). */
+  jobs_started: number;
+  /** Restarts of the sidecar by this worker (crashes, recycles, the admin restart). */
+  restarts: number;
+  /** Whether this worker spawned the sidecar (false: INFERENCE_URL). */
+  managed: boolean;
+  /**
+   * The latest fault seen by this worker's heartbeats (isSidecarFault: failed, a crash, a hung
+   * sidecar killed), with its message; null when none since the worker started.
+   */
+  last_error: { message: string; at: string } | null;
+}
+
 /** One process's heartbeat, as kept in Redis (RedisKeys.nodes) and listed by /api/health. */
 export interface NodeReport {
   id: string;
@@ -48,6 +75,21 @@ export interface NodeReport {
     /** The pid of its sidecar (on its host), null when it runs none (INFERENCE_URL) or none is up. */
     sidecar_pid: number | null;
   } | null;
+  /** A worker's sidecar for the ops console (absent in an api-only process and in older heartbeats). */
+  sidecar?: WorkerSidecarReport | null;
+}
+
+/** Sidecar states that may be a fault worth showing as the worker's last error. */
+const FAULT_STATES = new Set(['failed', 'down', 'restarting']);
+/** ManagedSidecar's words for routine stops and starts (not faults): before the first start, an admin restart, a recycle, a stop. */
+const ROUTINE_MESSAGES = new Set(['not started', 'restart requested', 'planned recycle', 'stopped']);
+
+/**
+ * A sidecar health that is a fault (failed, or down or restarting for another reason than a
+ * routine one: a crash, a hung sidecar killed); the heartbeat samples it every HEARTBEAT_MS.
+ */
+export function isSidecarFault(state: string, message: string): boolean {
+  return FAULT_STATES.has(state) && message !== '' && !ROUTINE_MESSAGES.has(message);
 }
 
 const message = (error: unknown): string => (error instanceof Error ? error.message : String(error));
@@ -82,6 +124,7 @@ export class WorkerRegistry implements OnModuleInit, BeforeApplicationShutdown, 
   private store = '';
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
+  private lastError: WorkerSidecarReport['last_error'] = null;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -136,6 +179,7 @@ export class WorkerRegistry implements OnModuleInit, BeforeApplicationShutdown, 
   async report(): Promise<NodeReport> {
     const now = new Date(this.clock.now()).toISOString();
     let worker: NodeReport['worker'] = null;
+    let sidecar: WorkerSidecarReport | null = null;
     if (runsJobs(this.config)) {
       const running = this.jobs.runningTaskIds;
       const health = await this.inference?.health().catch(() => undefined);
@@ -155,6 +199,20 @@ export class WorkerRegistry implements OnModuleInit, BeforeApplicationShutdown, 
         gpu: process.env.CUDA_VISIBLE_DEVICES ?? null,
         sidecar_pid: health?.pid ?? null,
       };
+      if (health && isSidecarFault(health.state, health.message)) {
+        if (this.lastError?.message !== health.message) this.lastError = { message: health.message, at: now };
+      }
+      sidecar = {
+        state: health?.state ?? 'down',
+        message: health?.message ?? 'no health report',
+        vram_used_bytes: health?.vramUsedBytes ?? 0,
+        vram_total_bytes: health?.vramTotalBytes ?? 0,
+        jobs_done: health?.jobsDone ?? 0,
+        jobs_started: this.jobs.jobsStarted,
+        restarts: health?.restarts ?? 0,
+        managed: health?.managed ?? false,
+        last_error: this.lastError,
+      };
     }
     return {
       id: this.id,
@@ -165,6 +223,7 @@ export class WorkerRegistry implements OnModuleInit, BeforeApplicationShutdown, 
       started_at: this.startedAt,
       seen_at: now,
       worker,
+      sidecar,
     };
   }
 

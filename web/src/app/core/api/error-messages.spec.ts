@@ -103,4 +103,13 @@ describe('describeError', () => {
       message: 'Invalid seed: an integer',
     });
   });
+
+  it("an operator's pause of new tasks shows the server's words, and may be tried again", () => {
+    const paused = 'Not taking new tasks right now, retry later';
+    expect(describe10(coded(503, 'admissions_paused', paused, 60))).toEqual({
+      key: 'error.other',
+      params: { message: paused },
+      retryable: true,
+    });
+  });
 });

@@ -74,20 +74,18 @@ function describeCode(code: ErrorCode, error: ApiError, maxUploadMb: number): Er
     case 'task_token_required':
     case 'range_not_satisfiable':
     case 'sidecar_not_managed':
-    case 'task_not_completed':
       return serverWords(error, false);
-    // A download's file that could not be made (tried again later), or too many being made at once:
-    // the server names which.
+    // A download's file that could not be made (tried again later), too many being made at once,
+    // or an operator's pause of new tasks: the server's words say which, and when to try again.
     case 'format_failed':
     case 'formats_busy':
+    case 'admissions_paused':
       return serverWords(error, true);
     // An event stream refused (the page's EventSource retries on its own; shown if ever read).
     case 'too_many_streams':
     case 'streams_full':
     case 'sidecar_stopped':
     case 'web_app_not_built':
-    case 'formats_busy':
-    case 'format_failed':
       return serverWords(error, true);
   }
 }

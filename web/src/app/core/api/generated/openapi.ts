@@ -268,6 +268,106 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/admin/overview': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Everything the ops console shows (operators)
+     * @description Workers and their sidecars, the queue (no tokens, no pictures), failures by error_code over the last hour and day, job durations per quality, store usage with the next cleanup, and whether admissions are paused.
+     */
+    get: operations['OpsController_overview'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/admin/admissions/pause': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Pause admissions (operators)
+     * @description Every api process on this Redis answers new uploads 503 admissions_paused with Retry-After, before decoding them; running and queued tasks go on. Idempotent (a repeat keeps the first pause).
+     */
+    post: operations['OpsController_pause'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/admin/admissions/resume': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Resume admissions (operators)
+     * @description Ends a pause. Idempotent.
+     */
+    post: operations['OpsController_resume'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/admin/cleanup': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Run the model cleanup now (operators)
+     * @description Deletes what the CLEANUP_CRON run would (models older than RETENTION_HOURS); answers what it deleted.
+     */
+    post: operations['OpsController_cleanup'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/admin/tasks/{taskId}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    post?: never;
+    /**
+     * Cancel any task without its token (the operator's cancel)
+     * @description As DELETE /api/tasks/{id} (the same transition: failed 409 task_cancelled, cancelled true) without X-Task-Token. Answers the final snapshot.
+     */
+    delete: operations['OpsController_cancel'];
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -328,6 +428,7 @@ export interface components {
       | 'formats_busy'
       | 'streams_full'
       | 'decode_busy'
+      | 'admissions_paused'
       | 'sidecar_stopped'
       | 'web_app_not_built'
       | 'generation_timeout';
@@ -818,6 +919,237 @@ export interface components {
        * @example 5
        */
       max_queue: number;
+    };
+    OpsAdmissionsDto: {
+      /** @description true: new uploads answer 503 admissions_paused */
+      paused: boolean;
+      /**
+       * Format: date-time
+       * @description paused: since when
+       */
+      since: string | null;
+      /** @description paused: who (client address, Access email) */
+      by: string | null;
+    };
+    OpsSidecarErrorDto: {
+      /** @example sidecar exited with code 1 */
+      message: string;
+      /**
+       * Format: date-time
+       * @description when the worker first saw it
+       */
+      at: string;
+    };
+    OpsSidecarDto: {
+      /**
+       * @description the sidecar state this worker knows
+       * @enum {string}
+       */
+      state: 'starting' | 'loading' | 'ready' | 'busy' | 'failed' | 'down' | 'restarting';
+      /** @description the sidecar's own words (what it loads, why it failed) */
+      message: string;
+      /**
+       * @description GPU memory in use, bytes (0 on a CPU engine)
+       * @example 0
+       */
+      vram_used_bytes: number;
+      /**
+       * @description GPU memory in all, bytes (0 on a CPU engine)
+       * @example 0
+       */
+      vram_total_bytes: number;
+      /**
+       * @description jobs the current sidecar process ran
+       * @example 3
+       */
+      jobs_done: number;
+      /**
+       * @description jobs this worker started since it started
+       * @example 12
+       */
+      jobs_started: number;
+      /**
+       * @description sidecar restarts by this worker (crashes, recycles, admin restarts)
+       * @example 0
+       */
+      restarts: number;
+      /** @description true when the worker spawned it; false with INFERENCE_URL */
+      managed: boolean;
+      /** @description the latest fault; null when none since start */
+      last_error: components['schemas']['OpsSidecarErrorDto'] | null;
+    };
+    OpsWorkerDto: {
+      /**
+       * Format: uuid
+       * @description the process id on this Redis
+       */
+      id: string;
+      /** @example gpu-box-1 */
+      host: string;
+      /** @example 4242 */
+      pid: number;
+      /** @enum {string} */
+      role: 'all' | 'api' | 'worker';
+      /**
+       * Format: date-time
+       * @description its latest heartbeat
+       */
+      seen_at: string;
+      /** Format: date-time */
+      started_at: string;
+      /** @enum {string} */
+      state: 'idle' | 'busy' | 'starting' | 'down';
+      /**
+       * Format: uuid
+       * @description busy: the task it runs
+       */
+      task_id: string | null;
+      /** @example simulate */
+      engine: string;
+      /** @example cpu */
+      device: string;
+      /** @description CUDA_VISIBLE_DEVICES of its sidecar */
+      gpu: string | null;
+      /** @description pid of its sidecar */
+      sidecar_pid: number | null;
+      /** @description null from a worker that reports none (older api) */
+      sidecar: components['schemas']['OpsSidecarDto'] | null;
+    };
+    OpsQueueTaskDto: {
+      /** Format: uuid */
+      task_id: string;
+      /** @enum {string} */
+      status: 'queued' | 'processing';
+      /**
+       * @description seconds since it was made
+       * @example 12.5
+       */
+      age_s: number;
+      /** @description queued: 1 = runs next */
+      position: number | null;
+      /** @description queued: seconds until it should start */
+      eta_s: number | null;
+      /**
+       * @description its quality preset
+       * @example balanced
+       */
+      quality: string | null;
+      /** @description processing: 0-100 */
+      progress: number | null;
+      /** @description processing: the stage */
+      stage: string | null;
+    };
+    OpsQueueDto: {
+      /**
+       * @description slots in all: one running per live worker (at least 1) + MAX_QUEUE
+       * @example 6
+       */
+      capacity: number;
+      /** @example 1 */
+      running: number;
+      /** @example 2 */
+      waiting: number;
+      /** @description running first, then the waiting ones by position */
+      tasks: components['schemas']['OpsQueueTaskDto'][];
+    };
+    OpsFailureCountDto: {
+      /**
+       * @description the error_code (error table)
+       * @example generation_timeout
+       */
+      code: string;
+      /** @example 1 */
+      last_hour: number;
+      /** @example 4 */
+      last_day: number;
+    };
+    OpsDurationDto: {
+      /** @enum {string} */
+      quality: 'fast' | 'balanced' | 'high';
+      /** @description seconds a job is expected to hold the GPU */
+      expected_s: number;
+      /** @description mean of the measured jobs (s); null before one ran */
+      measured_s: number | null;
+      /** @description recent jobs measured */
+      measured_jobs: number;
+      /** @description false: its jobs do not fit JOB_TIMEOUT_S (422 unavailable_quality) */
+      offered: boolean;
+    };
+    OpsDurationsDto: {
+      /** @example 180 */
+      job_timeout_s: number;
+      /** @description "<engine> on <device>, limit <n> s"; null before any job */
+      measured_on: string | null;
+      presets: components['schemas']['OpsDurationDto'][];
+    };
+    OpsStorageDto: {
+      /**
+       * @description a folder (STATIC_DIR) or a bucket (STORAGE_URL)
+       * @enum {string}
+       */
+      kind: 'local' | 's3';
+      /** @description files in the store (models and their other formats) */
+      files: number;
+      /** @description their bytes */
+      bytes: number;
+      /** @description free bytes of the folder's filesystem; null for a bucket */
+      disk_free_bytes: number | null;
+      /** @description size of the folder's filesystem, bytes; null for a bucket */
+      disk_total_bytes: number | null;
+      /**
+       * Format: date-time
+       * @description when these figures were measured (at most every 30 s)
+       */
+      measured_at: string;
+      /**
+       * @description RETENTION_HOURS
+       * @example 48
+       */
+      retention_hours: number;
+      /**
+       * Format: date-time
+       * @description the next cleanup run (CLEANUP_CRON)
+       */
+      next_cleanup_at: string | null;
+    };
+    OpsOverviewDto: {
+      /** Format: date-time */
+      generated_at: string;
+      admissions: components['schemas']['OpsAdmissionsDto'];
+      /** @description every live worker on this Redis, oldest start first */
+      workers: components['schemas']['OpsWorkerDto'][];
+      queue: components['schemas']['OpsQueueDto'];
+      /** @description task failures by error_code, most frequent first */
+      failures: components['schemas']['OpsFailureCountDto'][];
+      /** @description job durations per quality on this GPU (GET /api/qualities) */
+      durations: components['schemas']['OpsDurationsDto'];
+      /** @description null while the store cannot be listed */
+      storage: components['schemas']['OpsStorageDto'] | null;
+    };
+    OpsAdmissionsChangeDto: {
+      /** @description true: new uploads answer 503 admissions_paused */
+      paused: boolean;
+      /**
+       * Format: date-time
+       * @description paused: since when
+       */
+      since: string | null;
+      /** @description paused: who (client address, Access email) */
+      by: string | null;
+      /** @description false: it already was so (the call is idempotent) */
+      changed: boolean;
+    };
+    OpsCleanupDto: {
+      /**
+       * @description files deleted
+       * @example 4
+       */
+      deleted: number;
+      /**
+       * @description their bytes
+       * @example 1048576
+       */
+      bytes: number;
     };
   };
   responses: never;
@@ -1997,6 +2329,258 @@ export interface operations {
       };
     };
   };
+  OpsController_overview: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['OpsOverviewDto'];
+        };
+      };
+      /** @description `unauthorized` (`Unauthorized`): access control on (`API_KEYS`, `CF_ACCESS_*`) and no valid API key or Access token; an admin route without the right `ADMIN_TOKEN`; `/metrics` without `METRICS_TOKEN` when it is set */
+      401: {
+        headers: {
+          /** @description a Bearer challenge: realm="kiln3d" while API keys are on, "kiln3d-admin" on the admin route, "kiln3d-metrics" on /metrics */
+          'WWW-Authenticate'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBodyDto'];
+        };
+      };
+      /** @description `not_found` (`Not found`): no such route or model file (`/static/` serves two names per task); the admin routes while `ADMIN_TOKEN` is unset */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBodyDto'];
+        };
+      };
+      /** @description `internal_error` (`Internal error`): anything else (logged with its stack) */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBodyDto'];
+        };
+      };
+    };
+  };
+  OpsController_pause: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['OpsAdmissionsChangeDto'];
+        };
+      };
+      /** @description `unauthorized` (`Unauthorized`): access control on (`API_KEYS`, `CF_ACCESS_*`) and no valid API key or Access token; an admin route without the right `ADMIN_TOKEN`; `/metrics` without `METRICS_TOKEN` when it is set */
+      401: {
+        headers: {
+          /** @description a Bearer challenge: realm="kiln3d" while API keys are on, "kiln3d-admin" on the admin route, "kiln3d-metrics" on /metrics */
+          'WWW-Authenticate'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBodyDto'];
+        };
+      };
+      /** @description `not_found` (`Not found`): no such route or model file (`/static/` serves two names per task); the admin routes while `ADMIN_TOKEN` is unset */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBodyDto'];
+        };
+      };
+      /** @description `internal_error` (`Internal error`): anything else (logged with its stack) */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBodyDto'];
+        };
+      };
+    };
+  };
+  OpsController_resume: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['OpsAdmissionsChangeDto'];
+        };
+      };
+      /** @description `unauthorized` (`Unauthorized`): access control on (`API_KEYS`, `CF_ACCESS_*`) and no valid API key or Access token; an admin route without the right `ADMIN_TOKEN`; `/metrics` without `METRICS_TOKEN` when it is set */
+      401: {
+        headers: {
+          /** @description a Bearer challenge: realm="kiln3d" while API keys are on, "kiln3d-admin" on the admin route, "kiln3d-metrics" on /metrics */
+          'WWW-Authenticate'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBodyDto'];
+        };
+      };
+      /** @description `not_found` (`Not found`): no such route or model file (`/static/` serves two names per task); the admin routes while `ADMIN_TOKEN` is unset */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBodyDto'];
+        };
+      };
+      /** @description `internal_error` (`Internal error`): anything else (logged with its stack) */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBodyDto'];
+        };
+      };
+    };
+  };
+  OpsController_cleanup: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['OpsCleanupDto'];
+        };
+      };
+      /** @description `unauthorized` (`Unauthorized`): access control on (`API_KEYS`, `CF_ACCESS_*`) and no valid API key or Access token; an admin route without the right `ADMIN_TOKEN`; `/metrics` without `METRICS_TOKEN` when it is set */
+      401: {
+        headers: {
+          /** @description a Bearer challenge: realm="kiln3d" while API keys are on, "kiln3d-admin" on the admin route, "kiln3d-metrics" on /metrics */
+          'WWW-Authenticate'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBodyDto'];
+        };
+      };
+      /** @description `not_found` (`Not found`): no such route or model file (`/static/` serves two names per task); the admin routes while `ADMIN_TOKEN` is unset */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBodyDto'];
+        };
+      };
+      /** @description `internal_error` (`Internal error`): anything else (logged with its stack) */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBodyDto'];
+        };
+      };
+    };
+  };
+  OpsController_cancel: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        taskId: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Cancelled: the failed snapshot */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['TaskViewDto'];
+        };
+      };
+      /** @description `unauthorized` (`Unauthorized`): access control on (`API_KEYS`, `CF_ACCESS_*`) and no valid API key or Access token; an admin route without the right `ADMIN_TOKEN`; `/metrics` without `METRICS_TOKEN` when it is set */
+      401: {
+        headers: {
+          /** @description a Bearer challenge: realm="kiln3d" while API keys are on, "kiln3d-admin" on the admin route, "kiln3d-metrics" on /metrics */
+          'WWW-Authenticate'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBodyDto'];
+        };
+      };
+      /** @description `not_found` (`Not found`): no such route or model file (`/static/` serves two names per task); the admin routes while `ADMIN_TOKEN` is unset; `task_not_found` (`Task not found`): an unknown or expired task id */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBodyDto'];
+        };
+      };
+      /** @description `task_already_finished` (`Task already finished`): DELETE /api/tasks/{id} of a completed or failed task */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBodyDto'];
+        };
+      };
+      /** @description `internal_error` (`Internal error`): anything else (logged with its stack) */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBodyDto'];
+        };
+      };
+    };
+  };
 }
 type FlattenedDeepRequired<T> = {
   [K in keyof T]-?: FlattenedDeepRequired<
@@ -2051,6 +2635,7 @@ export const errorCodeValues: ReadonlyArray<FlattenedDeepRequired<components>['s
   'formats_busy',
   'streams_full',
   'decode_busy',
+  'admissions_paused',
   'sidecar_stopped',
   'web_app_not_built',
   'generation_timeout',
@@ -2130,3 +2715,21 @@ export const adminHealthDtoStatusValues: ReadonlyArray<
 export const adminHealthDtoRoleValues: ReadonlyArray<
   FlattenedDeepRequired<components>['schemas']['AdminHealthDto']['role']
 > = ['all', 'api', 'worker'];
+export const opsSidecarDtoStateValues: ReadonlyArray<
+  FlattenedDeepRequired<components>['schemas']['OpsSidecarDto']['state']
+> = ['starting', 'loading', 'ready', 'busy', 'failed', 'down', 'restarting'];
+export const opsWorkerDtoRoleValues: ReadonlyArray<
+  FlattenedDeepRequired<components>['schemas']['OpsWorkerDto']['role']
+> = ['all', 'api', 'worker'];
+export const opsWorkerDtoStateValues: ReadonlyArray<
+  FlattenedDeepRequired<components>['schemas']['OpsWorkerDto']['state']
+> = ['idle', 'busy', 'starting', 'down'];
+export const opsQueueTaskDtoStatusValues: ReadonlyArray<
+  FlattenedDeepRequired<components>['schemas']['OpsQueueTaskDto']['status']
+> = ['queued', 'processing'];
+export const opsDurationDtoQualityValues: ReadonlyArray<
+  FlattenedDeepRequired<components>['schemas']['OpsDurationDto']['quality']
+> = ['fast', 'balanced', 'high'];
+export const opsStorageDtoKindValues: ReadonlyArray<
+  FlattenedDeepRequired<components>['schemas']['OpsStorageDto']['kind']
+> = ['local', 's3'];

@@ -1,0 +1,121 @@
+import { TestBed } from '@angular/core/testing';
+
+import { I18n } from '../../core/i18n/i18n';
+import { ADMIN_TOKEN_KEY, OpsApi, OpsOverview } from './ops-api';
+import { OpsPage } from './ops-page';
+
+const OVERVIEW: OpsOverview = {
+  generated_at: '2026-01-01T00:00:00.000Z',
+  admissions: { paused: false, since: null, by: null },
+  workers: [
+    {
+      id: 'w',
+      host: 'gpu-box',
+      pid: 42,
+      role: 'all',
+      seen_at: '2026-01-01T00:00:00.000Z',
+      started_at: '2026-01-01T00:00:00.000Z',
+      state: 'busy',
+      task_id: '11111111-1111-4111-8111-111111111111',
+      engine: 'trellis2',
+      device: 'cuda:0',
+      gpu: '0',
+      sidecar_pid: 7,
+      sidecar: {
+        state: 'busy',
+        message: 'running a job',
+        vram_used_bytes: 8 * 1024 ** 3,
+        vram_total_bytes: 24 * 1024 ** 3,
+        jobs_done: 3,
+        jobs_started: 5,
+        restarts: 1,
+        managed: true,
+        last_error: null,
+      },
+    },
+  ],
+  queue: {
+    capacity: 6,
+    running: 1,
+    waiting: 1,
+    tasks: [
+      {
+        task_id: '22222222-2222-4222-8222-222222222222',
+        status: 'queued',
+        age_s: 12,
+        position: 1,
+        eta_s: 40,
+        quality: 'high',
+        progress: null,
+        stage: null,
+      },
+    ],
+  },
+  failures: [{ code: 'generation_timeout', last_hour: 1, last_day: 2 }],
+  durations: { job_timeout_s: 180, measured_on: null, presets: [] },
+  storage: null,
+};
+
+describe('OpsPage', () => {
+  beforeEach(() => {
+    sessionStorage.clear();
+    TestBed.inject(I18n).setLang('en');
+  });
+
+  afterEach(() => {
+    vi.restoreAllMocks();
+    sessionStorage.clear();
+  });
+
+  it('without a token asks for one and reads nothing', async () => {
+    const fetch = vi.spyOn(globalThis, 'fetch');
+    const fixture = TestBed.createComponent(OpsPage);
+    await fixture.whenStable();
+    const element = fixture.nativeElement as HTMLElement;
+    expect(element.querySelector('[data-testid=ops-need-token]')).not.toBeNull();
+    expect(element.querySelector('[data-testid=ops-admissions]')).toBeNull();
+    expect(fetch).not.toHaveBeenCalled();
+    fixture.destroy();
+  });
+
+  it('with the token shows the overview, read with the bearer', async () => {
+    sessionStorage.setItem(ADMIN_TOKEN_KEY, 'admin-token');
+    TestBed.inject(OpsApi).token.set('admin-token');
+    const fetch = vi
+      .spyOn(globalThis, 'fetch')
+      .mockImplementation(() => Promise.resolve(new Response(JSON.stringify(OVERVIEW), { status: 200 })));
+    const fixture = TestBed.createComponent(OpsPage);
+    await vi.waitFor(() => {
+      fixture.detectChanges();
+      expect((fixture.nativeElement as HTMLElement).querySelector('[data-testid=ops-worker]')).not.toBeNull();
+    });
+    const element = fixture.nativeElement as HTMLElement;
+    const [url, init] = fetch.mock.calls[0] ?? [];
+    expect(url).toBe('/api/admin/overview');
+    expect((init?.headers as Record<string, string>)['Authorization']).toBe('Bearer admin-token');
+    expect(element.querySelector('[data-testid=ops-worker]')?.textContent).toContain('8.0 GB / 24 GB');
+    expect(element.querySelector('[data-testid=ops-task]')?.getAttribute('data-status')).toBe('queued');
+    expect(element.querySelector('[data-testid=ops-failures]')?.textContent).toContain('generation_timeout');
+    fixture.destroy();
+  });
+
+  it('a refused token (401) closes the console and is forgotten', async () => {
+    sessionStorage.setItem(ADMIN_TOKEN_KEY, 'wrong');
+    TestBed.inject(OpsApi).token.set('wrong');
+    vi.spyOn(globalThis, 'fetch').mockImplementation(() =>
+      Promise.resolve(
+        new Response('{"success":false,"error":"Unauthorized","code":"unauthorized"}', { status: 401 }),
+      ),
+    );
+    const fixture = TestBed.createComponent(OpsPage);
+    await vi.waitFor(() => {
+      fixture.detectChanges();
+      expect(
+        (fixture.nativeElement as HTMLElement).querySelector('[data-testid=ops-refused]'),
+      ).not.toBeNull();
+    });
+    expect((fixture.nativeElement as HTMLElement).querySelector('[data-testid=ops-worker]')).toBeNull();
+    expect(sessionStorage.getItem(ADMIN_TOKEN_KEY)).toBeNull();
+    fixture.destroy();
+  });
+});
