@@ -1,3 +1,4 @@
+import { AdminWorkerDto } from '../health/health.dto';
 import { ApiProperty } from '@nestjs/swagger';
 
 /** A worker's sidecar as the ops console shows it (WorkerRegistry's WorkerSidecarReport). */
@@ -39,31 +40,10 @@ export class OpsSidecarDto {
   last_error!: OpsSidecarErrorDto | null;
 }
 
-export class OpsWorkerDto {
-  @ApiProperty({ format: 'uuid', description: 'the process id on this Redis' })
-  id!: string;
-  @ApiProperty({ example: 'gpu-box-1' })
-  host!: string;
-  @ApiProperty({ example: 4242 })
-  pid!: number;
-  @ApiProperty({ enum: ['all', 'api', 'worker'] })
-  role!: string;
-  @ApiProperty({ format: 'date-time', description: 'its latest heartbeat' })
-  seen_at!: string;
+/** One live worker as the console shows it: GET /api/admin/health's, with its start and its sidecar. */
+export class OpsWorkerDto extends AdminWorkerDto {
   @ApiProperty({ format: 'date-time' })
   started_at!: string;
-  @ApiProperty({ enum: ['idle', 'busy', 'starting', 'down'] })
-  state!: string;
-  @ApiProperty({ type: String, nullable: true, format: 'uuid', description: 'busy: the task it runs' })
-  task_id!: string | null;
-  @ApiProperty({ example: 'simulate' })
-  engine!: string;
-  @ApiProperty({ example: 'cpu' })
-  device!: string;
-  @ApiProperty({ type: String, nullable: true, description: 'CUDA_VISIBLE_DEVICES of its sidecar' })
-  gpu!: string | null;
-  @ApiProperty({ type: Number, nullable: true, description: 'pid of its sidecar' })
-  sidecar_pid!: number | null;
   @ApiProperty({
     type: OpsSidecarDto,
     nullable: true,

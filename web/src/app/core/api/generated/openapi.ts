@@ -995,23 +995,26 @@ export interface components {
        * @description its latest heartbeat
        */
       seen_at: string;
-      /** Format: date-time */
-      started_at: string;
       /** @enum {string} */
       state: 'idle' | 'busy' | 'starting' | 'down';
+      /** @example trellis2 */
+      engine: string;
+      /** @example cuda */
+      device: string;
+      /**
+       * @description its CUDA_VISIBLE_DEVICES (one GPU per worker); null when not pinned
+       * @example 1
+       */
+      gpu: string | null;
+      /** @description the pid of its sidecar (on its host); null when it runs none (INFERENCE_URL) or none is up */
+      sidecar_pid: number | null;
       /**
        * Format: uuid
        * @description busy: the task it runs
        */
       task_id: string | null;
-      /** @example simulate */
-      engine: string;
-      /** @example cpu */
-      device: string;
-      /** @description CUDA_VISIBLE_DEVICES of its sidecar */
-      gpu: string | null;
-      /** @description pid of its sidecar */
-      sidecar_pid: number | null;
+      /** Format: date-time */
+      started_at: string;
       /** @description null from a worker that reports none (older api) */
       sidecar: components['schemas']['OpsSidecarDto'] | null;
     };
