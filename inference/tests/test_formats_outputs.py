@@ -186,8 +186,13 @@ def test_obj_texture_has_the_glb_base_colour_pixels(
     assert obj.read_text().startswith("# Kiln3D") or "mtllib model.mtl" in obj.read_text()
     assert case.reference.base_color is not None
     expected = np.asarray(case.reference.base_color.convert("RGBA"))
-    actual = np.asarray(Image.open(io.BytesIO((tmp_path / maps[0]).read_bytes())).convert("RGBA"))
+    texture = (tmp_path / maps[0]).read_bytes()
+    actual = np.asarray(Image.open(io.BytesIO(texture)).convert("RGBA"))
     np.testing.assert_array_equal(actual, expected)
+    # The name says what the bytes are: viewers choose a decoder by the extension (a new user's
+    # trial found the inflate model's JPEG named .png).
+    magic = {".jpg": b"\xff\xd8\xff", ".png": b"\x89PNG"}
+    assert texture.startswith(magic[Path(maps[0]).suffix]), (maps[0], texture[:4])
 
 
 @pytest.mark.parametrize("source", SOURCES)

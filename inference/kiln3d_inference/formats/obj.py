@@ -70,7 +70,14 @@ def write_obj(model: Model, target: Path) -> None:
         matches = [f for f in files if f.rsplit(".", 1)[0] == name and not f.endswith(".mtl")]
         if len(matches) != 1:
             raise RuntimeError(f"trimesh did not export the texture of {name}: {sorted(files)}")
-        files[matches[0]] = texture.data
+        # The name must say what the bytes are (viewers pick a decoder by extension), whatever
+        # extension trimesh chose for the stand-in; the MTL's map_Kd follows the rename.
+        proper = f"{name}.{'jpg' if texture.mime == 'image/jpeg' else 'png'}"
+        del files[matches[0]]
+        files[proper] = texture.data
+        if proper != matches[0]:
+            mtl = files[MTL_NAME].decode("utf-8").replace(f" {matches[0]}", f" {proper}")
+            files[MTL_NAME] = mtl.encode("utf-8")
     with zipfile.ZipFile(target, "w") as archive:
         archive.writestr(OBJ_NAME, text, compress_type=zipfile.ZIP_DEFLATED, compresslevel=1)
         for file_name, data in files.items():
