@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // kiln3d: the command-line client of a Kiln3D server (README.md, Command line). A folder of
 // pictures becomes a folder of models: `npx kiln3d generate *.png --format stl --out models/`.
-import { mkdir, writeFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, mkdir, writeFile } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ApiClient, ApiFailure, ApiRefusal } from './lib/api.mjs';
@@ -28,7 +29,8 @@ const USAGE = `Usage:
   The API key, when the server requires one, is read from $KILN3D_API_KEY.
 
 Exit status: 0 every model made; 3 a picture or request refused (e.g. not a picture);
-4 a model failed (or the server failed); 2 bad usage; 1 anything else (server unreachable).`;
+4 a model failed or was cancelled, or the server failed (status: the task failed);
+2 bad usage, or a picture that cannot be read; 1 anything else (server unreachable).`;
 
 /**
  * One picture: upload, follow, download; prints the file's path on stdout.
@@ -47,10 +49,9 @@ async function generateOne(api, picture, options, board) {
       snapshot.status === 'completed' ? 100 : snapshot.status === 'processing' ? (snapshot.progress ?? 0) : 0;
     board.update(name, describeSnapshot(snapshot), percent);
   });
-  if (final.status !== 'completed')
-    throw new ApiFailure(`${name}: ${final.error ?? 'failed'}`, final.error_code);
+  if (final.status !== 'completed') throw new ApiFailure(final.error ?? 'failed', final.error_code);
   const offer = final.formats?.find((/** @type {{ format: string }} */ f) => f.format === options.format);
-  if (offer === undefined) throw new ApiFailure(`${name}: the server offers no ${options.format} file`);
+  if (offer === undefined) throw new ApiFailure(`the server offers no ${options.format} file`);
   const url = new URL(offer.url);
   if (options.sizeMm !== undefined) url.searchParams.set('size_mm', String(options.sizeMm));
   board.update(name, `fetching ${options.format}`, 100);
@@ -76,8 +77,19 @@ async function generate(pictures, values) {
   const format = String(values.format ?? 'glb');
   if (!FORMATS.includes(format)) return usage(`--format must be one of ${FORMATS.join(', ')}`);
   const sizeMm = values['size-mm'] === undefined ? undefined : Number(values['size-mm']);
-  if (sizeMm !== undefined && (!Number.isInteger(sizeMm) || (format !== 'stl' && format !== '3mf'))) {
-    return usage('--size-mm is a whole number of millimetres, for --format stl or 3mf');
+  // The server's rule (GET /api/tasks/{id}/download), checked before any picture is sent.
+  if (
+    sizeMm !== undefined &&
+    (!Number.isInteger(sizeMm) || sizeMm < 10 || sizeMm > 1000 || (format !== 'stl' && format !== '3mf'))
+  ) {
+    return usage('--size-mm is a whole number of millimetres from 10 to 1000, for --format stl or 3mf');
+  }
+  for (const picture of pictures) {
+    try {
+      await access(picture, constants.R_OK);
+    } catch {
+      return usage(`cannot read ${picture}`);
+    }
   }
   const seed = values.seed === undefined ? undefined : Number(values.seed);
   if (seed !== undefined && !Number.isInteger(seed)) return usage('--seed must be a whole number');
@@ -98,9 +110,8 @@ async function generate(pictures, values) {
       try {
         await generateOne(api, picture, { out, format, sizeMm, quality, seed }, board);
       } catch (error) {
-        board.update(basename(picture), error instanceof ApiRefusal ? 'refused' : 'failed', 0);
         status = Math.max(status, exitOf(error));
-        process.stderr.write(`${basename(picture)}: ${messageOf(error)}\n`);
+        board.fail(basename(picture), error instanceof ApiRefusal ? 'refused' : 'failed', messageOf(error));
       }
     }
   };
@@ -203,7 +214,7 @@ async function main(argv) {
         if (token === undefined)
           return usage(`no task token known for ${rest[0]}: pass --token (the task_token of its 202)`);
         const snapshot = await client(values).cancel(rest[0], String(token));
-        process.stdout.write(`${describeSnapshot(snapshot)}\n`);
+        process.stdout.write(snapshot.cancelled ? 'cancelled\n' : `${describeSnapshot(snapshot)}\n`);
         return EXIT.ok;
       }
       default:

@@ -41,6 +41,8 @@ export class ProgressBoard {
       : undefined;
     /** @type {Map<string, { bar?: cliProgress.SingleBar, last: string }>} */
     this.lines = new Map();
+    /** @type {string[]} */
+    this.failures = [];
   }
 
   /**
@@ -64,8 +66,25 @@ export class ProgressBoard {
     line.last = state;
   }
 
-  /** Ends the bars (the terminal gets its cursor back). */
+  /**
+   * A picture that was refused or failed: its bar says `short`; `message` (the server's words)
+   * goes on a line of its own, at once without a terminal, after the bars with one.
+   * @param {string} name the picture's file name
+   * @param {string} short "refused" or "failed"
+   * @param {string} message
+   */
+  fail(name, short, message) {
+    if (this.multibar === undefined) {
+      this.stream.write(`${name}: ${message}\n`);
+      return;
+    }
+    this.update(name, short, 0);
+    this.failures.push(`${name}: ${message}`);
+  }
+
+  /** Ends the bars (the terminal gets its cursor back), then says what failed. */
   stop() {
     this.multibar?.stop();
+    for (const line of this.failures) this.stream.write(`${line}\n`);
   }
 }

@@ -87,6 +87,15 @@ void describe('kiln3d command-line client end to end (simulate engine)', () => {
     const usage = await kiln3d('generate', 'x.png', '--format', 'fbx');
     assert.equal(usage.code, 2);
     assert.match(usage.stderr, /--format must be one of glb, obj, stl, 3mf, ply, usdz/);
+    // Checked before any picture is sent: nothing is made for a request bound to fail.
+    const picture = join(SAMPLES_DIR, 'typical_misc_lantern.png');
+    const tooSmall = await kiln3d('generate', picture, '--format', 'stl', '--size-mm', '5');
+    assert.equal(tooSmall.code, 2);
+    assert.match(tooSmall.stderr, /--size-mm is a whole number of millimetres from 10 to 1000/);
+    const missing = await kiln3d('generate', picture, join(dir.path, 'absent.png'));
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /cannot read .*absent\.png/);
+    assert.equal(missing.stdout, '', 'not even the readable picture was sent');
 
     // A task made by an earlier run: its id is in the run's state file with its token.
     const state = JSON.parse(readFileSync(join(dir.path, 'state', 'kiln3d', 'tasks.json'), 'utf8')) as Record<
