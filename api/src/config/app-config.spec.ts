@@ -387,7 +387,7 @@ void describe('loadConfig', () => {
     );
     assert.throws(
       () => loadConfig({ WEBHOOK_SECRET: secret, WEBHOOK_URL: 'https://169.254.169.254/' }),
-      /WEBHOOK_URL must be a public address, not a linkLocal address/,
+      /WEBHOOK_URL must be a public address, not a link-local address/,
     );
     assert.throws(
       () => loadConfig({ WEBHOOK_SECRET: secret, WEBHOOK_EVENTS: 'some' }),

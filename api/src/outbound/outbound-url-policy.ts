@@ -47,8 +47,16 @@ export function forbiddenAddressReason(address: string): string | undefined {
     parsed = (parsed as ipaddr.IPv6).toIPv4Address();
   }
   const range = parsed.range();
-  return range === ALLOWED_RANGE ? undefined : `${range} address ${parsed.toString()}`;
+  return range === ALLOWED_RANGE ? undefined : `${RANGE_WORDS[range] ?? range} address ${parsed.toString()}`;
 }
+
+/** ipaddr.js's range names as people write them (the rest are shown as the library names them). */
+const RANGE_WORDS: Readonly<Record<string, string>> = {
+  linkLocal: 'link-local',
+  uniqueLocal: 'unique local (fc00::/7)',
+  carrierGradeNat: 'carrier-grade NAT (100.64.0.0/10)',
+  unspecified: 'unspecified',
+};
 
 /**
  * The URL a webhook may be sent to, parsed, or OutboundUrlRefusal naming the rule it breaks: a

@@ -95,7 +95,7 @@ void describe('webhooks: payload, callback_url, lookup, retry bound', () => {
       [
         { callback_url: 'https://169.254.169.254/' },
         CONFIG,
-        'Invalid callback_url: a public address, not a linkLocal address 169.254.169.254',
+        'Invalid callback_url: a public address, not a link-local address 169.254.169.254',
       ],
       [
         { callback_url: ['https://a.example/', 'https://b.example/'] },

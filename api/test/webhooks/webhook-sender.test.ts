@@ -143,7 +143,7 @@ void describe('webhook sender (real https receivers)', () => {
       [at('127.0.0.1', '/ok'), /must be a public address, not a loopback address 127\.0\.0\.1/],
       [at(PUBLIC_STAND_IN, '/ok'), /must be a public address, not a loopback address/],
       [at('[::ffff:127.0.0.9]', '/ok'), /not a loopback address/],
-      ['https://169.254.169.254/latest/meta-data/', /not a linkLocal address 169\.254\.169\.254/],
+      ['https://169.254.169.254/latest/meta-data/', /not a link-local address 169\.254\.169\.254/],
       ['https://10.0.0.1/hook', /not a private address 10\.0\.0\.1/],
       [at('localhost', '/ok'), /^refused: localhost resolves to a non-public address \(loopback address/],
       [
@@ -152,7 +152,7 @@ void describe('webhook sender (real https receivers)', () => {
       ],
       [
         at('metadata.test', '/ok'),
-        /resolves to a non-public address \(linkLocal address 169\.254\.169\.254\)$/,
+        /resolves to a non-public address \(link-local address 169\.254\.169\.254\)$/,
       ],
       [`http://receiver.test:${port}/ok`, /must be an https URL/],
     ];
@@ -169,7 +169,7 @@ void describe('webhook sender (real https receivers)', () => {
   void it('refuses each forbidden target reached through a redirect from an allowed receiver', async () => {
     const targets: [string, RegExp][] = [
       [at('127.0.0.1', '/ok'), /not a loopback address/],
-      ['https://169.254.169.254/latest/meta-data/', /not a linkLocal address/],
+      ['https://169.254.169.254/latest/meta-data/', /not a link-local address/],
       ['https://192.168.1.1/', /not a private address/],
       [at('localhost', '/ok'), /^refused: localhost resolves to a non-public address$/],
       [at('metadata.test', '/ok'), /^refused: metadata\.test resolves to a non-public address$/],
