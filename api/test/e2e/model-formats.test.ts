@@ -158,11 +158,12 @@ void describe('model formats end to end (inflate engine, the real formats tool)'
     const made = await upload<{ task_id: string }>(api.url, sample(PNG));
     assert.equal(made.status, 202);
     assert.equal((await cancelTask(api.url, made.body.task_id)).status, 200);
-    await expect(
-      `/api/tasks/${made.body.task_id}/download?format=stl`,
-      409,
-      'task_not_completed',
-      'Task not completed: failed',
-    );
+    const unfinished = await getJson(`${api.url}/api/tasks/${made.body.task_id}/download?format=stl`);
+    assert.equal(unfinished.status, 409);
+    assert.deepEqual(unfinished.body, {
+      success: false,
+      error: 'Task not completed: failed',
+      code: 'task_not_completed',
+    });
   });
 });
