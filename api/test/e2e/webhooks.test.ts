@@ -297,9 +297,9 @@ void describe('webhooks end to end, private receivers not allowed', () => {
         `https://127.0.0.1:${receiver.port}/x`,
         /^Invalid callback_url: a public address, not a loopback address 127\.0\.0\.1$/,
       ],
-      ['https://169.254.169.254/latest/meta-data/', /not a linkLocal address 169\.254\.169\.254$/],
+      ['https://169.254.169.254/latest/meta-data/', /not a link-local address 169\.254\.169\.254$/],
       ['https://[::ffff:10.0.0.1]/', /not a private address 10\.0\.0\.1$/],
-      ['https://100.64.0.1/', /not a carrierGradeNat address/],
+      ['https://100.64.0.1/', /not a carrier-grade NAT \(100\.64\.0\.0\/10\) address/],
       [receiver.url('/x'), /^Invalid callback_url: an https URL$/],
     ];
     for (const [callback, error] of cases) {
