@@ -132,26 +132,8 @@ export class TaskIntakeService {
     const image = await this.decode(file, header, client);
     // A repeat needs neither the GPU nor a slot: a preset no longer offered, a full queue or a
     // used-up share refuses a job, not a repeat.
-    if (unavailable)
-      return this.answerRepeatOrThrow(
-        unavailable,
-        file,
-        image,
-        client,
-        engine,
-        uploadKey,
-        options,
-        wait,
-        baseUrl,
-        onTask,
-      );
-    let made: NewTask;
-    let admitted: string;
-    try {
-      admitted = await this.lifecycle.admit(limitKey(client));
-    } catch (refusal) {
-      if (!isSlotRefusal(refusal)) throw refusal;
-      return this.answerRepeatOrThrow(
+    const repeatOrThrow = (refusal: unknown): Promise<GenerateOutcome> =>
+      this.answerRepeatOrThrow(
         refusal,
         file,
         image,
@@ -163,6 +145,14 @@ export class TaskIntakeService {
         baseUrl,
         onTask,
       );
+    if (unavailable) return repeatOrThrow(unavailable);
+    let made: NewTask;
+    let admitted: string;
+    try {
+      admitted = await this.lifecycle.admit(limitKey(client));
+    } catch (refusal) {
+      if (!isSlotRefusal(refusal)) throw refusal;
+      return repeatOrThrow(refusal);
     }
     try {
       const png = await this.normalise(admitted, file, image, client);
