@@ -73,6 +73,19 @@ function service(admission: FullAdmission, gate = new CountingGate(CONFIG)): Tas
 const file = (buffer: Buffer): Express.Multer.File =>
   ({ buffer, size: buffer.length }) as Express.Multer.File;
 
+/** A PNG of a white `canvas`² picture with one `square`² of `colour` at (at, at): an object, not blank. */
+const squareOnWhite = (canvas: number, square: number, colour: sharp.Color, at: number): Promise<Buffer> =>
+  sharp({ create: { width: canvas, height: canvas, channels: 3, background: 'white' } })
+    .composite([
+      {
+        input: { create: { width: square, height: square, channels: 3, background: colour } },
+        top: at,
+        left: at,
+      },
+    ])
+    .png()
+    .toBuffer();
+
 const solid = (alpha: number) =>
   sharp({ create: { width: 256, height: 256, channels: 4, background: { r: 200, g: 30, b: 30, alpha } } })
     .png()
@@ -137,16 +150,7 @@ void describe('TaskIntakeService.submit while the queue is full (issues 11 and 1
   void it('a small object on a large canvas is not taken for blank', async () => {
     const admission = new FullAdmission();
     // 2048 px canvas, a 24 px square: the engine's least object (16 px) and a bit more.
-    const png = await sharp({ create: { width: 2048, height: 2048, channels: 3, background: 'white' } })
-      .composite([
-        {
-          input: { create: { width: 24, height: 24, channels: 3, background: { r: 120, g: 120, b: 120 } } },
-          top: 1000,
-          left: 1000,
-        },
-      ])
-      .png()
-      .toBuffer();
+    const png = await squareOnWhite(2048, 24, { r: 120, g: 120, b: 120 }, 1000);
     await assert.rejects(
       service(admission).submit(file(png), {}, false, 'http://x', '127.0.0.1'),
       (e: unknown) => e instanceof ApiError && e.status === 503,
@@ -156,12 +160,7 @@ void describe('TaskIntakeService.submit while the queue is full (issues 11 and 1
   void it('a queue already full before the decode answers 503 without decoding the picture (issue 19)', async () => {
     const gate = new CountingGate(CONFIG);
     const admission = new FullAdmission(true);
-    const png = await sharp({ create: { width: 512, height: 512, channels: 3, background: 'white' } })
-      .composite([
-        { input: { create: { width: 64, height: 64, channels: 3, background: 'red' } }, top: 9, left: 9 },
-      ])
-      .png()
-      .toBuffer();
+    const png = await squareOnWhite(512, 64, 'red', 9);
     await assert.rejects(
       service(admission, gate).submit(file(png), {}, false, 'http://x', '127.0.0.1'),
       (e: unknown) => e instanceof ApiError && e.status === 503 && e.headers['Retry-After'] === '30',
@@ -172,12 +171,7 @@ void describe('TaskIntakeService.submit while the queue is full (issues 11 and 1
   void it('while admissions are paused an upload answers 503 admissions_paused before its picture is decoded', async () => {
     const gate = new CountingGate(CONFIG);
     const admission = new FullAdmission(false, true);
-    const png = await sharp({ create: { width: 256, height: 256, channels: 3, background: 'white' } })
-      .composite([
-        { input: { create: { width: 64, height: 64, channels: 3, background: 'red' } }, top: 9, left: 9 },
-      ])
-      .png()
-      .toBuffer();
+    const png = await squareOnWhite(256, 64, 'red', 9);
     await assert.rejects(
       service(admission, gate).submit(file(png), {}, false, 'http://x', '127.0.0.1'),
       (e: unknown) =>
