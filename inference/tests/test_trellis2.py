@@ -67,6 +67,16 @@ class Fake:
     postprocess_module: ModuleType
 
 
+# What the engine sets in os.environ before its imports (engines/trellis2/environment.py).
+ENGINE_ENVIRONMENT = (
+    "HF_HUB_OFFLINE",
+    "FLEX_GEMM_AUTOTUNE_CACHE_PATH",
+    "HF_MODULES_CACHE",
+    "PYTORCH_CUDA_ALLOC_CONF",
+    "TRITON_CACHE_DIR",
+)
+
+
 @pytest.fixture
 def fake(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fake]:
     for name in list(sys.modules):
@@ -88,13 +98,7 @@ def fake(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFacto
     # The gated parts, where models/README.md downloads them.
     control.write_aux_folder(models_dir / "dinov3-vitl16-pretrain-lvd1689m")
     control.write_aux_folder(models_dir / "RMBG_2_0")
-    for name in (
-        "HF_HUB_OFFLINE",
-        "FLEX_GEMM_AUTOTUNE_CACHE_PATH",
-        "HF_MODULES_CACHE",
-        "PYTORCH_CUDA_ALLOC_CONF",
-        "TRITON_CACHE_DIR",
-    ):
+    for name in ENGINE_ENVIRONMENT:
         monkeypatch.delenv(name, raising=False)  # the engine sets them in os.environ: undone after the test
     yield Fake(
         control=control,
@@ -312,13 +316,7 @@ def test_models_readme_names_every_variable_the_engine_sets(fake: Fake) -> None:
     # An owner moving a cache (or wondering where Triton's kernels went) reads models/README.md.
     loaded_engine(fake)
     readme = (REPO_ROOT / "models" / "README.md").read_text()
-    for name in (
-        "HF_HUB_OFFLINE",
-        "FLEX_GEMM_AUTOTUNE_CACHE_PATH",
-        "HF_MODULES_CACHE",
-        "PYTORCH_CUDA_ALLOC_CONF",
-        "TRITON_CACHE_DIR",
-    ):
+    for name in ENGINE_ENVIRONMENT:
         assert name in os.environ, name
         assert f"`{name}=" in readme, f"models/README.md does not name {name}"
 
