@@ -7,7 +7,7 @@ import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { RedisKeys } from '../redis/redis-keys';
 import { RedisService } from '../redis/redis.service';
 import { type FormatVariant, formatFileName, variantKey } from '../storage/model-formats';
-import { ModelStore } from '../storage/model-store';
+import { type ModelInfo, ModelStore } from '../storage/model-store';
 import { StorageService } from '../storage/storage.service';
 import { type ConvertedFile, FormatConverter } from './format-converter';
 
@@ -17,7 +17,8 @@ export type FormatRecord =
 
 /** The outcome of asking for a variant: its file is in the store, or still being made. */
 export type FormatOutcome =
-  { kind: 'ready'; name: string; file: ConvertedFile } | { kind: 'building'; retryAfterS: number };
+  | { kind: 'ready'; name: string; file: ConvertedFile; info: ModelInfo }
+  | { kind: 'building'; retryAfterS: number };
 
 /** A failed format is tried again after this long (the tool or the machine may have been at fault). */
 export const FAILED_FORMAT_RETRY_MS = 10 * 60 * 1000;
@@ -81,13 +82,14 @@ export class FormatBuildsService {
     for (;;) {
       const record = await this.record(modelId, key);
       if (record?.state === 'ready') {
-        if (await this.store.stat(name)) return { kind: 'ready', name, file: record.file };
+        const info = await this.store.stat(name);
+        if (info) return { kind: 'ready', name, file: record.file, info };
         // Swept by the cleanup while its record lived on: made again below.
         await this.redis.client.hdel(RedisKeys.modelFormats(modelId), key);
       } else if (record?.state === 'failed' && this.clock.now() - record.at < FAILED_FORMAT_RETRY_MS) {
         throw new ApiError('format_failed', { params: { format: variant.format } });
       }
-      if (record?.state !== 'ready') await this.claim(modelId, variant);
+      await this.claim(modelId, variant);
       const remaining = deadline - this.clock.now();
       if (remaining <= 0) return { kind: 'building', retryAfterS: BUILDING_RETRY_AFTER_S };
       const own = this.local.get(`${modelId}:${key}`);

@@ -11,6 +11,7 @@ import {
   SIZE_MM_MIN,
   downloadFileName,
   isModelFormat,
+  modelDownloadPath,
   variantKey,
 } from '../storage/model-formats';
 import { ModelDeliveryService } from '../storage/model-delivery.service';
@@ -115,7 +116,7 @@ export class ModelDownloadsService {
         format,
         media_type: info.mediaType,
         description: info.description,
-        url: absoluteUrl(baseUrl, `/api/models/${modelId}/download?format=${format}`),
+        url: absoluteUrl(baseUrl, modelDownloadPath(modelId, format)),
         state: 'not_made',
       };
       if (sizeMm !== undefined) entry.size_mm = sizeMm;
@@ -165,7 +166,13 @@ export class ModelDownloadsService {
     }
     const headers: Record<string, string> = {};
     if (info.printing) headers['X-Mesh-Watertight'] = String(outcome.file.watertight);
-    await this.delivery.send(outcome.name, req, res, { contentType: info.mediaType, fileName, headers });
+    await this.delivery.send(
+      outcome.name,
+      req,
+      res,
+      { contentType: info.mediaType, fileName, headers },
+      outcome.info,
+    );
     return outcome.file.watertight;
   }
 }

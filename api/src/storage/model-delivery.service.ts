@@ -52,10 +52,17 @@ export class ModelDeliveryService {
   /**
    * Answers one file of the store (a name the caller made, never a client's) the way /static/
    * does, with its own Content-Type and, for a download, `Content-Disposition: attachment` naming
-   * `fileName`. Throws ApiError 404 when the store does not hold it.
+   * `fileName`. Throws ApiError 404 when the store does not hold it. `known`: the file's stat()
+   * when the caller has just made it (one stat per answer, not two).
    */
-  async send(name: string, req: Request, res: Response, as: DeliveryHeaders): Promise<void> {
-    const info = await this.store.stat(name);
+  async send(
+    name: string,
+    req: Request,
+    res: Response,
+    as: DeliveryHeaders,
+    known?: ModelInfo,
+  ): Promise<void> {
+    const info = known ?? (await this.store.stat(name));
     if (!info) throw new ApiError('not_found');
 
     let range: ByteRange | undefined;

@@ -125,3 +125,8 @@ export function downloadFileName(modelId: string, format: ModelFormat, sizeMm: n
 export function taskDownloadPath(taskId: string, format: ModelFormat): string {
   return `/api/tasks/${taskId}/download?format=${format}`;
 }
+
+/** Where a model is downloaded in a format by its id (GET /api/models/{id}/download: share pages). */
+export function modelDownloadPath(modelId: string, format: ModelFormat): string {
+  return `/api/models/${modelId}/download?format=${format}`;
+}
