@@ -5,10 +5,9 @@
 // which must be https) with a self-signed certificate the api trusts through NODE_EXTRA_CA_CERTS,
 // tokens minted with jose the way Access mints them.
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
-import { SAMPLES_DIR, apiSupport, launchBrowser, newPage, saveArtifact, startApi } from './helpers.mjs';
+import { apiSupport, launchBrowser, newPage, pickAndGenerate, saveArtifact, startApi } from './helpers.mjs';
 
 describe('the web app under Cloudflare Access', () => {
   let team;
@@ -29,16 +28,10 @@ describe('the web app under Cloudflare Access', () => {
     await team?.stop();
   });
 
-  /** Picks the lantern on the home page and presses Generate; resolves the upload's response. */
+  /** Opens the home page, picks the lantern and presses Generate; resolves the upload's response. */
   async function generate(page) {
     await page.goto(api.baseUrl);
-    await page
-      .locator('[data-testid=file-input]')
-      .setInputFiles(join(SAMPLES_DIR, 'typical_misc_lantern.png'));
-    await page.locator('[data-testid=thumbnail]').waitFor();
-    const accepted = page.waitForResponse((r) => r.url().endsWith('/api/generate'));
-    await page.locator('[data-testid=generate]').click();
-    return accepted;
+    return pickAndGenerate(page);
   }
 
   test('without the Access cookie the upload is refused (401), and the page says to sign in', async () => {

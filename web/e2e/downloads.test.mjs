@@ -7,22 +7,20 @@
 /* global DOMTokenList, HTMLAnchorElement -- used inside the page */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { copyFileSync, existsSync, readFileSync } from 'node:fs';
+import { copyFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 
 import {
   GLB_DIR,
-  ROOT,
-  SAMPLES_DIR,
   accessBypassPaths,
   horizontalOverflow,
   newPage,
+  pickAndGenerate,
   saveArtifact,
   useApiAndBrowser,
 } from './helpers.mjs';
 
-const FORMATS_TOOL = existsSync(join(ROOT, 'inference', 'kiln3d_inference', 'formats'));
 const FORMATS = ['glb', 'obj', 'stl', '3mf', 'ply', 'usdz'];
 const ZIP = 'PK\u0003\u0004';
 const MAGIC = { glb: 'glTF', obj: ZIP, '3mf': ZIP, usdz: ZIP, ply: 'ply\n' };
@@ -85,13 +83,7 @@ describe('downloads in every format through the viewer menu', () => {
     const { context, page, errors } = await newPage(app.browser);
     try {
       await page.goto(app.api.baseUrl);
-      await page
-        .locator('[data-testid=file-input]')
-        .setInputFiles(join(SAMPLES_DIR, 'typical_misc_lantern.png'));
-      await page.locator('[data-testid=thumbnail]').waitFor();
-      const accepted = page.waitForResponse((r) => r.url().endsWith('/api/generate'));
-      await page.locator('[data-testid=generate]').click();
-      const { task_id: taskId } = await (await accepted).json();
+      const { task_id: taskId } = await (await pickAndGenerate(page)).json();
       await page.locator('kiln-model-viewer[data-state=ready]').waitFor({ timeout: 180_000 });
       const snapshot = await (await fetch(`${app.api.baseUrl}/api/tasks/${taskId}`)).json();
       made.modelId = /\/static\/([0-9a-f-]{36})\.glb$/.exec(snapshot.model_url)[1];
@@ -108,33 +100,21 @@ describe('downloads in every format through the viewer menu', () => {
       assertFile('glb', glb.bytes);
       assert.deepEqual(glb.bytes, readFileSync(join(app.api.staticDir, `${made.modelId}.source.glb`)));
 
-      if (FORMATS_TOOL) {
-        for (const format of FORMATS.slice(1)) {
-          const file = await downloadThroughMenu(page, menu, format, { preparing: true });
-          assert.equal(file.name, fileName(made.modelId, format), format);
-          assertFile(format, file.bytes, made.triangles);
-        }
-        // The menu knows every size now (from the downloads, and on the next opening from the list).
-        await page.getByRole('button', { name: 'Download', exact: true }).click();
-        const reopened = await openMenu(page);
-        for (const format of FORMATS) {
-          await reopened.locator(`button[data-format="${format}"] [data-testid=format-bytes]`).waitFor();
-        }
-        // An inflate relief is closed: no slicer warning.
-        assert.equal(await reopened.locator('[data-testid=not-watertight]').count(), 0);
-      } else {
-        console.log('downloads: no formats tool in this tree: GLB only, obj must fail in the server’s words');
-        await menu.locator('button[data-format=obj]').click();
-        await menu
-          .locator('[data-testid=download-error]', { hasText: 'The obj file could not be made' })
-          .waitFor({ timeout: 60_000 });
+      for (const format of FORMATS.slice(1)) {
+        const file = await downloadThroughMenu(page, menu, format, { preparing: true });
+        assert.equal(file.name, fileName(made.modelId, format), format);
+        assertFile(format, file.bytes, made.triangles);
       }
+      // The menu knows every size now (from the downloads, and on the next opening from the list).
+      await page.getByRole('button', { name: 'Download', exact: true }).click();
+      const reopened = await openMenu(page);
+      for (const format of FORMATS) {
+        await reopened.locator(`button[data-format="${format}"] [data-testid=format-bytes]`).waitFor();
+      }
+      // An inflate relief is closed: no slicer warning.
+      assert.equal(await reopened.locator('[data-testid=not-watertight]').count(), 0);
       await saveArtifact('downloads-home-menu.png', await page.screenshot({ fullPage: true }));
-      // Chromium logs the 500 format_failed answer itself; nothing else may go wrong.
-      assert.deepEqual(
-        errors.filter((error) => FORMATS_TOOL || !/status of 500/.test(error)),
-        [],
-      );
+      assert.deepEqual(errors, []);
     } finally {
       await context.close();
     }
@@ -154,8 +134,7 @@ describe('downloads in every format through the viewer menu', () => {
       await page.goto(`${app.api.baseUrl}/m/${made.modelId}`);
       await page.locator('kiln-model-viewer[data-state=ready]').waitFor({ timeout: 60_000 });
       const menu = await openMenu(page);
-      const formats = FORMATS_TOOL ? FORMATS : ['glb'];
-      for (const format of formats) {
+      for (const format of FORMATS) {
         // Made by the home page test: listed with their sizes, downloaded at once.
         await menu.locator(`button[data-format="${format}"] [data-testid=format-bytes]`).waitFor();
         const file = await downloadThroughMenu(page, menu, format);
@@ -171,12 +150,10 @@ describe('downloads in every format through the viewer menu', () => {
       await menu.locator('[data-testid=size-error]').waitFor();
       assert.equal(await size.getAttribute('aria-invalid'), 'true');
       assert.deepEqual(asked, []);
-      if (FORMATS_TOOL) {
-        await size.fill('250');
-        const file = await downloadThroughMenu(page, menu, 'stl', { preparing: true });
-        assert.equal(file.name, fileName(made.modelId, 'stl', 250));
-        assertFile('stl', file.bytes, made.triangles);
-      }
+      await size.fill('250');
+      const file = await downloadThroughMenu(page, menu, 'stl', { preparing: true });
+      assert.equal(file.name, fileName(made.modelId, 'stl', 250));
+      assertFile('stl', file.bytes, made.triangles);
       // Escape closes the menu and gives the focus back to its button.
       await menu.locator('button[data-format=glb]').focus();
       await page.keyboard.press('Escape');
@@ -198,8 +175,7 @@ describe('downloads in every format through the viewer menu', () => {
     }
   });
 
-  test('a mesh that is not watertight: the menu warns before printing', async (t) => {
-    if (!FORMATS_TOOL) return t.skip('no formats tool in this tree');
+  test('a mesh that is not watertight: the menu warns before printing', async () => {
     // A VR controller's model: several open parts, not a closed surface.
     const id = randomUUID();
     copyFileSync(join(GLB_DIR, 'generic-trigger-left.glb'), join(app.api.staticDir, `${id}.glb`));
@@ -229,8 +205,7 @@ describe('downloads in every format through the viewer menu', () => {
     }
   });
 
-  test("iPhone: View in AR hands the server's USDZ to Quick Look, after 'Preparing AR…'", async (t) => {
-    if (!FORMATS_TOOL) return t.skip('no formats tool in this tree');
+  test("iPhone: View in AR hands the server's USDZ to Quick Look, after 'Preparing AR…'", async () => {
     // A model whose USDZ is not made yet (FORMAT_WAIT_S=0: the first answer is a 202).
     const id = randomUUID();
     copyFileSync(join(GLB_DIR, 'valve-index-left-jpeg.glb'), join(app.api.staticDir, `${id}.glb`));

@@ -186,6 +186,18 @@ export function useApiAndBrowser(env = {}) {
   return session;
 }
 
+/**
+ * On the home page already open: picks `picture` (a sample), waits for its thumbnail and presses
+ * Make the 3D model; resolves the upload's response (POST /api/generate).
+ */
+export async function pickAndGenerate(page, picture = 'typical_misc_lantern.png') {
+  await page.locator('[data-testid=file-input]').setInputFiles(join(SAMPLES_DIR, picture));
+  await page.locator('[data-testid=thumbnail]').waitFor();
+  const accepted = page.waitForResponse((r) => r.url().endsWith('/api/generate'));
+  await page.locator('[data-testid=generate]').click();
+  return accepted;
+}
+
 /** A page that fails the test on uncaught page errors (collected, checked by the caller). */
 export async function newPage(browser, options = {}) {
   const context = await browser.newContext({ viewport: { width: 1280, height: 860 }, ...options });

@@ -2,10 +2,9 @@
 // model (three.js, its meshopt WebAssembly decoder, the GLB's textures), the share page of that
 // model, and Swagger UI at /api/docs, each working, with zero violations reported by Chromium.
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { describe, test } from 'node:test';
 
-import { SAMPLES_DIR, analyseViewer, newPage, useApiAndBrowser } from './helpers.mjs';
+import { analyseViewer, newPage, pickAndGenerate, useApiAndBrowser } from './helpers.mjs';
 
 /**
  * A page whose CSP violations are collected twice over: the `securitypolicyviolation` events of
@@ -45,13 +44,7 @@ describe('Content-Security-Policy in Chromium', () => {
     try {
       const home = await page.goto(app.api.baseUrl);
       assert.match(cspOf(home), /script-src 'self' 'wasm-unsafe-eval'/);
-      await page
-        .locator('[data-testid=file-input]')
-        .setInputFiles(join(SAMPLES_DIR, 'typical_misc_lantern.png'));
-      await page.locator('[data-testid=thumbnail]').waitFor();
-      const accepted = page.waitForResponse((r) => r.url().endsWith('/api/generate'));
-      await page.locator('[data-testid=generate]').click();
-      assert.equal((await accepted).status(), 202);
+      assert.equal((await pickAndGenerate(page)).status(), 202);
       await page.locator('[data-testid=status-completed]').waitFor({ timeout: 60_000 });
       await page.locator('kiln-model-viewer[data-state=ready]').waitFor({ timeout: 60_000 });
       const view = await analyseViewer(page, 'csp-generate-model.png');
