@@ -8,11 +8,14 @@ import type { SchedulerRegistry } from '@nestjs/schedule';
 import { CleanupService } from '../../src/cleanup/cleanup.service';
 import { Clock } from '../../src/common/clock';
 import { loadConfig } from '../../src/config/app-config';
+import { FormatBuildsService } from '../../src/formats/format-builds.service';
+import { PythonFormatConverter } from '../../src/formats/format-converter';
 import { WorkerGlbOptimizer } from '../../src/glb/glb-optimizer';
+import { RedisService } from '../../src/redis/redis.service';
 import { ModelStoreUnavailableError } from '../../src/storage/model-store';
 import { S3ModelStore, createS3Client } from '../../src/storage/s3-model-store';
 import { StorageService } from '../../src/storage/storage.service';
-import { GLB_DIR, tempDir } from '../support/env';
+import { GLB_DIR, REPO_ROOT, TEST_REDIS_URL, clearKilnKeys, tempDir } from '../support/env';
 import { type MotoServer, startMoto } from '../support/moto';
 
 async function bytesOf(stream: Readable): Promise<Buffer> {
@@ -156,6 +159,40 @@ void describe('models in an S3-compatible bucket (moto_server)', () => {
       [`${id}.glb`, `${id}.source.glb`, ...formats].sort(),
     );
     for (const name of [`${id}.glb`, ...formats]) assert.equal(await store.stat(name), undefined, name);
+  });
+
+  void it('makes a format from a source only the bucket holds (another machine made the model), into the bucket', async () => {
+    // The model was made and published by another worker: this process has no local copy.
+    const id = randomUUID();
+    const source = join(store.workDir, `${id}.source.glb`);
+    await writeFile(source, await readFile(join(GLB_DIR, 'valve-index-left-jpeg.glb')));
+    await store.publish(source, `${id}.source.glb`);
+    assert.deepEqual(await readdir(store.workDir), []);
+
+    const config = loadConfig({ REDIS_URL: TEST_REDIS_URL, FORMAT_WAIT_S: '90' });
+    const redis = new RedisService(config);
+    try {
+      await clearKilnKeys();
+      const builds = new FormatBuildsService(
+        config,
+        redis,
+        store,
+        new StorageService(store, new WorkerGlbOptimizer()),
+        new PythonFormatConverter(join(REPO_ROOT, 'inference'), 120_000),
+        new Clock(),
+      );
+      const outcome = await builds.obtain(id, { format: 'stl', sizeMm: 100 });
+      assert.equal(outcome.kind, 'ready');
+      // In the bucket, whole: a binary STL of the model's triangles.
+      const stl = await bytesOf(await store.read(`${id}.100mm.stl`));
+      assert.equal(outcome.kind === 'ready' && outcome.file.triangles, stl.readUInt32LE(80));
+      assert.equal(stl.length, 84 + 50 * stl.readUInt32LE(80));
+      // The fetched source and the file being made were scratch: nothing stays in the work folder.
+      assert.deepEqual(await readdir(store.workDir), []);
+    } finally {
+      await clearKilnKeys();
+      await redis.onApplicationShutdown();
+    }
   });
 
   void it('names the public bucket URL when STORAGE_PUBLIC_URL is set', () => {
