@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING
 from PIL import Image
 
 if TYPE_CHECKING:
+    import trimesh
+
     from kiln3d_inference.engines.preview import VoxelPreview
 
 # Pictures larger than this on either side are INVALID_INPUT (proto GenerateRequest.image).
@@ -86,17 +88,19 @@ class JobCancelled(EngineError):
 ProgressCallback = Callable[[Stage, float, str], None]
 
 # Names of the GenerateRequest fields an engine may ignore (proto Done.ignored).
-OPTION_NAMES = ("seed", "pipeline_type", "texture_size", "faces")
+OPTION_NAMES = ("seed", "pipeline_type", "texture_size", "faces", "texture_resolution")
 
 
 @dataclass(frozen=True)
 class JobOptions:
     """The request's generation options (proto GenerateRequest); the zero value means the engine's
-    own setting. pipeline_type: TRELLIS.2's; texture_size: pixels a side; faces: decimation target."""
+    own setting. pipeline_type: TRELLIS.2's; texture_size: pixels a side; faces: decimation target;
+    texture_resolution: the voxel grid a texturing job samples its texture on (trellis2: 512, 1024)."""
 
     pipeline_type: str = ""
     texture_size: int = 0
     faces: int = 0
+    texture_resolution: int = 0
 
 
 def _no_preview(preview: VoxelPreview) -> None:
@@ -183,6 +187,20 @@ class Engine(abc.ABC):
     @abc.abstractmethod
     def generate(self, image: Image.Image, output_path: Path, seed: int, ctx: JobContext) -> GenerateResult:
         """Make a GLB at output_path (write a temporary name, then rename)."""
+
+    # How this engine paints an uploaded mesh, in words (proto HealthResponse.texturing); empty
+    # when it cannot (texture() then refuses every job).
+    texturing: str = ""
+
+    def texture(
+        self, image: Image.Image, mesh: trimesh.Trimesh, output_path: Path, seed: int, ctx: JobContext
+    ) -> GenerateResult:
+        """Paint `mesh` from `image` (proto GenerateRequest.mesh): write a GLB at output_path (a
+        temporary name, then rename) holding the same triangles at the same positions, in the
+        mesh's own units and place, with UVs and a base-colour texture. `mesh` comes from the
+        api's intake (kiln3d_inference.meshes): one triangle mesh, finite, at least one face.
+        Raises EngineError (INTERNAL) unless the engine overrides it."""
+        raise EngineError(f"internal error: the {self.name} engine cannot texture a mesh")
 
     def device(self) -> str:
         """Where the engine runs, for Health (e.g. "cpu", "cuda:0 (NVIDIA H200)")."""

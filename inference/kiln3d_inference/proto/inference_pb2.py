@@ -24,39 +24,39 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n&kiln3d_inference/proto/inference.proto\x12\x13kiln3d.inference.v1\"\xa1\x01\n\x0fGenerateRequest\x12\x0f\n\x07task_id\x18\x01 \x01(\t\x12\r\n\x05image\x18\x02 \x01(\x0c\x12\x0c\n\x04seed\x18\x04 \x01(\x03\x12\x11\n\ttimeout_s\x18\x05 \x01(\x05\x12\x15\n\rpipeline_type\x18\x06 \x01(\t\x12\x14\n\x0ctexture_size\x18\x07 \x01(\x05\x12\r\n\x05\x66\x61\x63\x65s\x18\x08 \x01(\x05J\x04\x08\x03\x10\x04R\x0boutput_path\"W\n\x08Progress\x12)\n\x05stage\x18\x01 \x01(\x0e\x32\x1a.kiln3d.inference.v1.Stage\x12\x0f\n\x07percent\x18\x02 \x01(\x02\x12\x0f\n\x07message\x18\x03 \x01(\t\"g\n\x07Preview\x12)\n\x05stage\x18\x01 \x01(\x0e\x32\x1a.kiln3d.inference.v1.Stage\x12\x12\n\nresolution\x18\x02 \x01(\r\x12\r\n\x05\x63ount\x18\x03 \x01(\r\x12\x0e\n\x06\x63oords\x18\x04 \x01(\x0c\"*\n\nModelChunk\x12\x0e\n\x06offset\x18\x01 \x01(\x03\x12\x0c\n\x04\x64\x61ta\x18\x02 \x01(\x0c\"\x8b\x01\n\x04\x44one\x12\x11\n\ttriangles\x18\x02 \x01(\x03\x12\r\n\x05\x62ytes\x18\x03 \x01(\x03\x12\x0f\n\x07seconds\x18\x04 \x01(\x01\x12\x0e\n\x06\x65ngine\x18\x05 \x01(\t\x12\x0c\n\x04seed\x18\x06 \x01(\x03\x12\x0f\n\x07ignored\x18\x07 \x03(\t\x12\x0e\n\x06sha256\x18\x08 \x01(\x0cJ\x04\x08\x01\x10\x02R\x0boutput_path\"F\n\x05\x45rror\x12,\n\x04\x63ode\x18\x01 \x01(\x0e\x32\x1e.kiln3d.inference.v1.ErrorCode\x12\x0f\n\x07message\x18\x02 \x01(\t\"\x8c\x02\n\rGenerateEvent\x12\x31\n\x08progress\x18\x01 \x01(\x0b\x32\x1d.kiln3d.inference.v1.ProgressH\x00\x12)\n\x04\x64one\x18\x02 \x01(\x0b\x32\x19.kiln3d.inference.v1.DoneH\x00\x12+\n\x05\x65rror\x18\x03 \x01(\x0b\x32\x1a.kiln3d.inference.v1.ErrorH\x00\x12/\n\x07preview\x18\x04 \x01(\x0b\x32\x1c.kiln3d.inference.v1.PreviewH\x00\x12\x36\n\x0bmodel_chunk\x18\x05 \x01(\x0b\x32\x1f.kiln3d.inference.v1.ModelChunkH\x00\x42\x07\n\x05\x65vent\"\x0f\n\rHealthRequest\"\x85\x02\n\x0eHealthResponse\x12\x30\n\x05state\x18\x01 \x01(\x0e\x32!.kiln3d.inference.v1.ServingState\x12\x0e\n\x06\x65ngine\x18\x02 \x01(\t\x12\x0e\n\x06\x64\x65vice\x18\x03 \x01(\t\x12\x17\n\x0fvram_used_bytes\x18\x04 \x01(\x03\x12\x18\n\x10vram_total_bytes\x18\x05 \x01(\x03\x12\x11\n\tjobs_done\x18\x06 \x01(\x03\x12\x0f\n\x07message\x18\x07 \x01(\t\x12\x0b\n\x03pid\x18\x08 \x01(\x05\x12\x0f\n\x07version\x18\t \x01(\t\x12,\n\x04\x61uth\x18\n \x01(\x0e\x32\x1e.kiln3d.inference.v1.AuthState*\x82\x01\n\x05Stage\x12\x15\n\x11STAGE_UNSPECIFIED\x10\x00\x12\x14\n\x10STAGE_PREPROCESS\x10\x01\x12\x13\n\x0fSTAGE_STRUCTURE\x10\x02\x12\x12\n\x0eSTAGE_GEOMETRY\x10\x03\x12\x11\n\rSTAGE_TEXTURE\x10\x04\x12\x10\n\x0cSTAGE_EXPORT\x10\x05*m\n\tErrorCode\x12\x1a\n\x16\x45RROR_CODE_UNSPECIFIED\x10\x00\x12\x07\n\x03OOM\x10\x01\x12\x11\n\rINVALID_INPUT\x10\x02\x12\x0b\n\x07TIMEOUT\x10\x03\x12\r\n\tCANCELLED\x10\x04\x12\x0c\n\x08INTERNAL\x10\x05*[\n\x0cServingState\x12\x1d\n\x19SERVING_STATE_UNSPECIFIED\x10\x00\x12\x0b\n\x07LOADING\x10\x01\x12\t\n\x05READY\x10\x02\x12\x08\n\x04\x42USY\x10\x03\x12\n\n\x06\x46\x41ILED\x10\x04*V\n\tAuthState\x12\x1a\n\x16\x41UTH_STATE_UNSPECIFIED\x10\x00\x12\x0b\n\x07\x41UTH_OK\x10\x01\x12\x10\n\x0c\x41UTH_MISSING\x10\x02\x12\x0e\n\nAUTH_WRONG\x10\x03\x32\xb6\x01\n\tInference\x12V\n\x08Generate\x12$.kiln3d.inference.v1.GenerateRequest\x1a\".kiln3d.inference.v1.GenerateEvent0\x01\x12Q\n\x06Health\x12\".kiln3d.inference.v1.HealthRequest\x1a#.kiln3d.inference.v1.HealthResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n&kiln3d_inference/proto/inference.proto\x12\x13kiln3d.inference.v1\"\xcb\x01\n\x0fGenerateRequest\x12\x0f\n\x07task_id\x18\x01 \x01(\t\x12\r\n\x05image\x18\x02 \x01(\x0c\x12\x0c\n\x04seed\x18\x04 \x01(\x03\x12\x11\n\ttimeout_s\x18\x05 \x01(\x05\x12\x15\n\rpipeline_type\x18\x06 \x01(\t\x12\x14\n\x0ctexture_size\x18\x07 \x01(\x05\x12\r\n\x05\x66\x61\x63\x65s\x18\x08 \x01(\x05\x12\x0c\n\x04mesh\x18\t \x01(\x0c\x12\x1a\n\x12texture_resolution\x18\n \x01(\x05J\x04\x08\x03\x10\x04R\x0boutput_path\"W\n\x08Progress\x12)\n\x05stage\x18\x01 \x01(\x0e\x32\x1a.kiln3d.inference.v1.Stage\x12\x0f\n\x07percent\x18\x02 \x01(\x02\x12\x0f\n\x07message\x18\x03 \x01(\t\"g\n\x07Preview\x12)\n\x05stage\x18\x01 \x01(\x0e\x32\x1a.kiln3d.inference.v1.Stage\x12\x12\n\nresolution\x18\x02 \x01(\r\x12\r\n\x05\x63ount\x18\x03 \x01(\r\x12\x0e\n\x06\x63oords\x18\x04 \x01(\x0c\"*\n\nModelChunk\x12\x0e\n\x06offset\x18\x01 \x01(\x03\x12\x0c\n\x04\x64\x61ta\x18\x02 \x01(\x0c\"\x8b\x01\n\x04\x44one\x12\x11\n\ttriangles\x18\x02 \x01(\x03\x12\r\n\x05\x62ytes\x18\x03 \x01(\x03\x12\x0f\n\x07seconds\x18\x04 \x01(\x01\x12\x0e\n\x06\x65ngine\x18\x05 \x01(\t\x12\x0c\n\x04seed\x18\x06 \x01(\x03\x12\x0f\n\x07ignored\x18\x07 \x03(\t\x12\x0e\n\x06sha256\x18\x08 \x01(\x0cJ\x04\x08\x01\x10\x02R\x0boutput_path\"F\n\x05\x45rror\x12,\n\x04\x63ode\x18\x01 \x01(\x0e\x32\x1e.kiln3d.inference.v1.ErrorCode\x12\x0f\n\x07message\x18\x02 \x01(\t\"\x8c\x02\n\rGenerateEvent\x12\x31\n\x08progress\x18\x01 \x01(\x0b\x32\x1d.kiln3d.inference.v1.ProgressH\x00\x12)\n\x04\x64one\x18\x02 \x01(\x0b\x32\x19.kiln3d.inference.v1.DoneH\x00\x12+\n\x05\x65rror\x18\x03 \x01(\x0b\x32\x1a.kiln3d.inference.v1.ErrorH\x00\x12/\n\x07preview\x18\x04 \x01(\x0b\x32\x1c.kiln3d.inference.v1.PreviewH\x00\x12\x36\n\x0bmodel_chunk\x18\x05 \x01(\x0b\x32\x1f.kiln3d.inference.v1.ModelChunkH\x00\x42\x07\n\x05\x65vent\"\x0f\n\rHealthRequest\"\x98\x02\n\x0eHealthResponse\x12\x30\n\x05state\x18\x01 \x01(\x0e\x32!.kiln3d.inference.v1.ServingState\x12\x0e\n\x06\x65ngine\x18\x02 \x01(\t\x12\x0e\n\x06\x64\x65vice\x18\x03 \x01(\t\x12\x17\n\x0fvram_used_bytes\x18\x04 \x01(\x03\x12\x18\n\x10vram_total_bytes\x18\x05 \x01(\x03\x12\x11\n\tjobs_done\x18\x06 \x01(\x03\x12\x0f\n\x07message\x18\x07 \x01(\t\x12\x0b\n\x03pid\x18\x08 \x01(\x05\x12\x0f\n\x07version\x18\t \x01(\t\x12,\n\x04\x61uth\x18\n \x01(\x0e\x32\x1e.kiln3d.inference.v1.AuthState\x12\x11\n\ttexturing\x18\x0b \x01(\t*\x82\x01\n\x05Stage\x12\x15\n\x11STAGE_UNSPECIFIED\x10\x00\x12\x14\n\x10STAGE_PREPROCESS\x10\x01\x12\x13\n\x0fSTAGE_STRUCTURE\x10\x02\x12\x12\n\x0eSTAGE_GEOMETRY\x10\x03\x12\x11\n\rSTAGE_TEXTURE\x10\x04\x12\x10\n\x0cSTAGE_EXPORT\x10\x05*m\n\tErrorCode\x12\x1a\n\x16\x45RROR_CODE_UNSPECIFIED\x10\x00\x12\x07\n\x03OOM\x10\x01\x12\x11\n\rINVALID_INPUT\x10\x02\x12\x0b\n\x07TIMEOUT\x10\x03\x12\r\n\tCANCELLED\x10\x04\x12\x0c\n\x08INTERNAL\x10\x05*[\n\x0cServingState\x12\x1d\n\x19SERVING_STATE_UNSPECIFIED\x10\x00\x12\x0b\n\x07LOADING\x10\x01\x12\t\n\x05READY\x10\x02\x12\x08\n\x04\x42USY\x10\x03\x12\n\n\x06\x46\x41ILED\x10\x04*V\n\tAuthState\x12\x1a\n\x16\x41UTH_STATE_UNSPECIFIED\x10\x00\x12\x0b\n\x07\x41UTH_OK\x10\x01\x12\x10\n\x0c\x41UTH_MISSING\x10\x02\x12\x0e\n\nAUTH_WRONG\x10\x03\x32\xb6\x01\n\tInference\x12V\n\x08Generate\x12$.kiln3d.inference.v1.GenerateRequest\x1a\".kiln3d.inference.v1.GenerateEvent0\x01\x12Q\n\x06Health\x12\".kiln3d.inference.v1.HealthRequest\x1a#.kiln3d.inference.v1.HealthResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'kiln3d_inference.proto.inference_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_STAGE']._serialized_start=1232
-  _globals['_STAGE']._serialized_end=1362
-  _globals['_ERRORCODE']._serialized_start=1364
-  _globals['_ERRORCODE']._serialized_end=1473
-  _globals['_SERVINGSTATE']._serialized_start=1475
-  _globals['_SERVINGSTATE']._serialized_end=1566
-  _globals['_AUTHSTATE']._serialized_start=1568
-  _globals['_AUTHSTATE']._serialized_end=1654
+  _globals['_STAGE']._serialized_start=1293
+  _globals['_STAGE']._serialized_end=1423
+  _globals['_ERRORCODE']._serialized_start=1425
+  _globals['_ERRORCODE']._serialized_end=1534
+  _globals['_SERVINGSTATE']._serialized_start=1536
+  _globals['_SERVINGSTATE']._serialized_end=1627
+  _globals['_AUTHSTATE']._serialized_start=1629
+  _globals['_AUTHSTATE']._serialized_end=1715
   _globals['_GENERATEREQUEST']._serialized_start=64
-  _globals['_GENERATEREQUEST']._serialized_end=225
-  _globals['_PROGRESS']._serialized_start=227
-  _globals['_PROGRESS']._serialized_end=314
-  _globals['_PREVIEW']._serialized_start=316
-  _globals['_PREVIEW']._serialized_end=419
-  _globals['_MODELCHUNK']._serialized_start=421
-  _globals['_MODELCHUNK']._serialized_end=463
-  _globals['_DONE']._serialized_start=466
-  _globals['_DONE']._serialized_end=605
-  _globals['_ERROR']._serialized_start=607
-  _globals['_ERROR']._serialized_end=677
-  _globals['_GENERATEEVENT']._serialized_start=680
-  _globals['_GENERATEEVENT']._serialized_end=948
-  _globals['_HEALTHREQUEST']._serialized_start=950
-  _globals['_HEALTHREQUEST']._serialized_end=965
-  _globals['_HEALTHRESPONSE']._serialized_start=968
-  _globals['_HEALTHRESPONSE']._serialized_end=1229
-  _globals['_INFERENCE']._serialized_start=1657
-  _globals['_INFERENCE']._serialized_end=1839
+  _globals['_GENERATEREQUEST']._serialized_end=267
+  _globals['_PROGRESS']._serialized_start=269
+  _globals['_PROGRESS']._serialized_end=356
+  _globals['_PREVIEW']._serialized_start=358
+  _globals['_PREVIEW']._serialized_end=461
+  _globals['_MODELCHUNK']._serialized_start=463
+  _globals['_MODELCHUNK']._serialized_end=505
+  _globals['_DONE']._serialized_start=508
+  _globals['_DONE']._serialized_end=647
+  _globals['_ERROR']._serialized_start=649
+  _globals['_ERROR']._serialized_end=719
+  _globals['_GENERATEEVENT']._serialized_start=722
+  _globals['_GENERATEEVENT']._serialized_end=990
+  _globals['_HEALTHREQUEST']._serialized_start=992
+  _globals['_HEALTHREQUEST']._serialized_end=1007
+  _globals['_HEALTHRESPONSE']._serialized_start=1010
+  _globals['_HEALTHRESPONSE']._serialized_end=1290
+  _globals['_INFERENCE']._serialized_start=1718
+  _globals['_INFERENCE']._serialized_end=1900
 # @@protoc_insertion_point(module_scope)

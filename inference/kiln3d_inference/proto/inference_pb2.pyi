@@ -137,6 +137,8 @@ class GenerateRequest(_message.Message):
     PIPELINE_TYPE_FIELD_NUMBER: _builtins.int
     TEXTURE_SIZE_FIELD_NUMBER: _builtins.int
     FACES_FIELD_NUMBER: _builtins.int
+    MESH_FIELD_NUMBER: _builtins.int
+    TEXTURE_RESOLUTION_FIELD_NUMBER: _builtins.int
     task_id: _builtins.str
     """Opaque id used in logs on both sides."""
     image: _builtins.bytes
@@ -156,6 +158,18 @@ class GenerateRequest(_message.Message):
     """Texture side in pixels (1024, 2048, 4096)."""
     faces: _builtins.int
     """Decimation target: the model's face count at most."""
+    mesh: _builtins.bytes
+    """Set for a texturing job (POST /api/texture): the mesh to paint from the picture, which the
+    model keeps (the same triangles at the same positions, in the mesh's own units and place)
+    while it gains UVs and a base-colour texture. The api's mesh intake wrote it
+    (kiln3d_inference.meshes): a GLB of one triangle mesh, POSITION and indices only, no
+    compression, finite, at least one face and at most the intake's limit. Empty: a generation.
+    `faces` does not apply to texturing (the geometry is the mesh's own) and is ignored.
+    """
+    texture_resolution: _builtins.int
+    """Texturing on trellis2: Trellis2TexturingPipeline.run's `resolution` (512 or 1024: the voxel
+    grid the texture latent is sampled on); 0 lets the engine choose. Others ignore it.
+    """
     def __init__(
         self,
         *,
@@ -166,10 +180,12 @@ class GenerateRequest(_message.Message):
         pipeline_type: _builtins.str = ...,
         texture_size: _builtins.int = ...,
         faces: _builtins.int = ...,
+        mesh: _builtins.bytes = ...,
+        texture_resolution: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["faces", b"faces", "image", b"image", "pipeline_type", b"pipeline_type", "seed", b"seed", "task_id", b"task_id", "texture_size", b"texture_size", "timeout_s", b"timeout_s"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["faces", b"faces", "image", b"image", "mesh", b"mesh", "pipeline_type", b"pipeline_type", "seed", b"seed", "task_id", b"task_id", "texture_resolution", b"texture_resolution", "texture_size", b"texture_size", "timeout_s", b"timeout_s"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -298,7 +314,7 @@ class Done(_message.Message):
     @_builtins.property
     def ignored(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
         """Request fields the engine ignored (it has no such setting): names of GenerateRequest's
-        fields among seed, pipeline_type, texture_size, faces.
+        fields among seed, pipeline_type, texture_size, faces, texture_resolution.
         """
 
     def __init__(
@@ -413,6 +429,7 @@ class HealthResponse(_message.Message):
     PID_FIELD_NUMBER: _builtins.int
     VERSION_FIELD_NUMBER: _builtins.int
     AUTH_FIELD_NUMBER: _builtins.int
+    TEXTURING_FIELD_NUMBER: _builtins.int
     state: Global___ServingState.ValueType
     engine: _builtins.str
     """Engine actually loaded: "trellis2", "inflate" or "simulate"."""
@@ -428,6 +445,10 @@ class HealthResponse(_message.Message):
     """Whether Generate would accept this call's secret: AUTH_OK (it matches, or the sidecar has
     none), AUTH_MISSING (the sidecar requires one and the call sent none) or AUTH_WRONG.
     """
+    texturing: _builtins.str
+    """How this engine paints an uploaded mesh (GenerateRequest.mesh), in words for /api/health:
+    e.g. TRELLIS.2's texturing pipeline, or the CPU engine's projection of the picture.
+    """
     def __init__(
         self,
         *,
@@ -441,10 +462,11 @@ class HealthResponse(_message.Message):
         pid: _builtins.int = ...,
         version: _builtins.str = ...,
         auth: Global___AuthState.ValueType = ...,
+        texturing: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["auth", b"auth", "device", b"device", "engine", b"engine", "jobs_done", b"jobs_done", "message", b"message", "pid", b"pid", "state", b"state", "version", b"version", "vram_total_bytes", b"vram_total_bytes", "vram_used_bytes", b"vram_used_bytes"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["auth", b"auth", "device", b"device", "engine", b"engine", "jobs_done", b"jobs_done", "message", b"message", "pid", b"pid", "state", b"state", "texturing", b"texturing", "version", b"version", "vram_total_bytes", b"vram_total_bytes", "vram_used_bytes", b"vram_used_bytes"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

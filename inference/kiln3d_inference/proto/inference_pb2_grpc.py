@@ -50,7 +50,8 @@ class InferenceServicer:
     """Missing associated documentation comment in .proto file."""
 
     def Generate(self, request, context):
-        """Runs one image-to-3D job. The stream carries progress and previews, then either the model
+        """Runs one job: a model made from the picture, or with GenerateRequest.mesh that mesh painted
+        from the picture (texturing). The stream carries progress and previews, then either the model
         (ModelChunk events in order, then Done) or one Error. Cancelling the call cancels the job.
         Requires the shared secret when the sidecar has one: metadata "authorization: Bearer
         <KILN_INFERENCE_TOKEN>"; a missing or wrong one ends the call with UNAUTHENTICATED.

@@ -35,7 +35,8 @@ class InferenceStub:
     @_typing.overload
     def __new__(cls, channel: _aio.Channel) -> InferenceAsyncStub: ...
     Generate: _grpc.UnaryStreamMultiCallable[_inference_pb2.GenerateRequest, _inference_pb2.GenerateEvent]
-    """Runs one image-to-3D job. The stream carries progress and previews, then either the model
+    """Runs one job: a model made from the picture, or with GenerateRequest.mesh that mesh painted
+    from the picture (texturing). The stream carries progress and previews, then either the model
     (ModelChunk events in order, then Done) or one Error. Cancelling the call cancels the job.
     Requires the shared secret when the sidecar has one: metadata "authorization: Bearer
     <KILN_INFERENCE_TOKEN>"; a missing or wrong one ends the call with UNAUTHENTICATED.
@@ -49,7 +50,8 @@ class InferenceStub:
 class InferenceAsyncStub(InferenceStub):
     def __init__(self, channel: _aio.Channel) -> None: ...
     Generate: _aio.UnaryStreamMultiCallable[_inference_pb2.GenerateRequest, _inference_pb2.GenerateEvent]  # type: ignore[assignment]
-    """Runs one image-to-3D job. The stream carries progress and previews, then either the model
+    """Runs one job: a model made from the picture, or with GenerateRequest.mesh that mesh painted
+    from the picture (texturing). The stream carries progress and previews, then either the model
     (ModelChunk events in order, then Done) or one Error. Cancelling the call cancels the job.
     Requires the shared secret when the sidecar has one: metadata "authorization: Bearer
     <KILN_INFERENCE_TOKEN>"; a missing or wrong one ends the call with UNAUTHENTICATED.
@@ -66,7 +68,8 @@ class InferenceServicer(metaclass=_abc_1.ABCMeta):
         request: _inference_pb2.GenerateRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_abc.Iterator[_inference_pb2.GenerateEvent], _abc.AsyncIterator[_inference_pb2.GenerateEvent]]:
-        """Runs one image-to-3D job. The stream carries progress and previews, then either the model
+        """Runs one job: a model made from the picture, or with GenerateRequest.mesh that mesh painted
+        from the picture (texturing). The stream carries progress and previews, then either the model
         (ModelChunk events in order, then Done) or one Error. Cancelling the call cancels the job.
         Requires the shared secret when the sidecar has one: metadata "authorization: Bearer
         <KILN_INFERENCE_TOKEN>"; a missing or wrong one ends the call with UNAUTHENTICATED.

@@ -19,7 +19,7 @@ export interface Done {
   seed?: number | string | Long;
   /**
    * Request fields the engine ignored (it has no such setting): names of GenerateRequest's
-   * fields among seed, pipeline_type, texture_size, faces.
+   * fields among seed, pipeline_type, texture_size, faces, texture_resolution.
    */
   ignored?: string[];
   /**
@@ -46,7 +46,7 @@ export interface Done__Output {
   seed: number;
   /**
    * Request fields the engine ignored (it has no such setting): names of GenerateRequest's
-   * fields among seed, pipeline_type, texture_size, faces.
+   * fields among seed, pipeline_type, texture_size, faces, texture_resolution.
    */
   ignored: string[];
   /**

@@ -34,6 +34,20 @@ export interface GenerateRequest {
    * Decimation target: the model's face count at most.
    */
   faces?: number;
+  /**
+   * Set for a texturing job (POST /api/texture): the mesh to paint from the picture, which the
+   * model keeps (the same triangles at the same positions, in the mesh's own units and place)
+   * while it gains UVs and a base-colour texture. The api's mesh intake wrote it
+   * (kiln3d_inference.meshes): a GLB of one triangle mesh, POSITION and indices only, no
+   * compression, finite, at least one face and at most the intake's limit. Empty: a generation.
+   * `faces` does not apply to texturing (the geometry is the mesh's own) and is ignored.
+   */
+  mesh?: Buffer | Uint8Array | string;
+  /**
+   * Texturing on trellis2: Trellis2TexturingPipeline.run's `resolution` (512 or 1024: the voxel
+   * grid the texture latent is sampled on); 0 lets the engine choose. Others ignore it.
+   */
+  textureResolution?: number;
 }
 
 export interface GenerateRequest__Output {
@@ -68,4 +82,18 @@ export interface GenerateRequest__Output {
    * Decimation target: the model's face count at most.
    */
   faces: number;
+  /**
+   * Set for a texturing job (POST /api/texture): the mesh to paint from the picture, which the
+   * model keeps (the same triangles at the same positions, in the mesh's own units and place)
+   * while it gains UVs and a base-colour texture. The api's mesh intake wrote it
+   * (kiln3d_inference.meshes): a GLB of one triangle mesh, POSITION and indices only, no
+   * compression, finite, at least one face and at most the intake's limit. Empty: a generation.
+   * `faces` does not apply to texturing (the geometry is the mesh's own) and is ignored.
+   */
+  mesh: Buffer;
+  /**
+   * Texturing on trellis2: Trellis2TexturingPipeline.run's `resolution` (512 or 1024: the voxel
+   * grid the texture latent is sampled on); 0 lets the engine choose. Others ignore it.
+   */
+  textureResolution: number;
 }

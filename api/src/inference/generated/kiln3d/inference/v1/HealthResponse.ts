@@ -31,6 +31,11 @@ export interface HealthResponse {
    * none), AUTH_MISSING (the sidecar requires one and the call sent none) or AUTH_WRONG.
    */
   auth?: _kiln3d_inference_v1_AuthState;
+  /**
+   * How this engine paints an uploaded mesh (GenerateRequest.mesh), in words for /api/health:
+   * e.g. TRELLIS.2's texturing pipeline, or the CPU engine's projection of the picture.
+   */
+  texturing?: string;
 }
 
 export interface HealthResponse__Output {
@@ -54,4 +59,9 @@ export interface HealthResponse__Output {
    * none), AUTH_MISSING (the sidecar requires one and the call sent none) or AUTH_WRONG.
    */
   auth: _kiln3d_inference_v1_AuthState__Output;
+  /**
+   * How this engine paints an uploaded mesh (GenerateRequest.mesh), in words for /api/health:
+   * e.g. TRELLIS.2's texturing pipeline, or the CPU engine's projection of the picture.
+   */
+  texturing: string;
 }

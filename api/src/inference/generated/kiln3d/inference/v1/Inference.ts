@@ -21,7 +21,8 @@ import type {
 
 export interface InferenceClient extends grpc.Client {
   /**
-   * Runs one image-to-3D job. The stream carries progress and previews, then either the model
+   * Runs one job: a model made from the picture, or with GenerateRequest.mesh that mesh painted
+   * from the picture (texturing). The stream carries progress and previews, then either the model
    * (ModelChunk events in order, then Done) or one Error. Cancelling the call cancels the job.
    * Requires the shared secret when the sidecar has one: metadata "authorization: Bearer
    * <KILN_INFERENCE_TOKEN>"; a missing or wrong one ends the call with UNAUTHENTICATED.
@@ -36,7 +37,8 @@ export interface InferenceClient extends grpc.Client {
     options?: grpc.CallOptions,
   ): grpc.ClientReadableStream<_kiln3d_inference_v1_GenerateEvent__Output>;
   /**
-   * Runs one image-to-3D job. The stream carries progress and previews, then either the model
+   * Runs one job: a model made from the picture, or with GenerateRequest.mesh that mesh painted
+   * from the picture (texturing). The stream carries progress and previews, then either the model
    * (ModelChunk events in order, then Done) or one Error. Cancelling the call cancels the job.
    * Requires the shared secret when the sidecar has one: metadata "authorization: Bearer
    * <KILN_INFERENCE_TOKEN>"; a missing or wrong one ends the call with UNAUTHENTICATED.
@@ -103,7 +105,8 @@ export interface InferenceClient extends grpc.Client {
 
 export interface InferenceHandlers extends grpc.UntypedServiceImplementation {
   /**
-   * Runs one image-to-3D job. The stream carries progress and previews, then either the model
+   * Runs one job: a model made from the picture, or with GenerateRequest.mesh that mesh painted
+   * from the picture (texturing). The stream carries progress and previews, then either the model
    * (ModelChunk events in order, then Done) or one Error. Cancelling the call cancels the job.
    * Requires the shared secret when the sidecar has one: metadata "authorization: Bearer
    * <KILN_INFERENCE_TOKEN>"; a missing or wrong one ends the call with UNAUTHENTICATED.
