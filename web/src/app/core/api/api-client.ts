@@ -9,6 +9,7 @@ import {
   QualityPreset,
   ServerConfig,
   TaskSnapshot,
+  TextureChoice,
 } from './api-types';
 
 /** What a request ended with: the value, or the error as the server (or the network) named it. */
@@ -52,7 +53,7 @@ export function parseQualityPresets(body: unknown): QualityPreset[] {
   });
 }
 
-/** The answer to POST /api/generate: 202 with the task, or the documented error. */
+/** The answer to POST /api/generate (and POST /api/texture): 202 with the task, or the documented error. */
 export function parseGenerateAnswer(
   status: number,
   text: string,
@@ -79,6 +80,47 @@ export function parseGenerateAnswer(
   }
 }
 
+/** The files of POST /api/texture: the mesh to paint and the picture to paint it from, with their names. */
+export interface TextureUpload {
+  mesh: Blob;
+  meshName: string;
+  image: Blob;
+  imageName: string;
+}
+
+/** The options as multipart text fields; an absent one is left out (the server's default). */
+function appendOptions(form: FormData, options: GenerationChoice | TextureChoice): void {
+  for (const [name, value] of Object.entries(options)) {
+    if (value !== undefined) form.append(name, String(value));
+  }
+}
+
+/**
+ * Sends an upload form with XMLHttpRequest (fetch reports no upload progress) and reads the 202
+ * or the documented error.
+ */
+function postUpload(
+  url: string,
+  form: FormData,
+  onUploadProgress?: (fraction: number) => void,
+): Promise<Outcome<GenerateAccepted>> {
+  return new Promise((resolve) => {
+    const request = new XMLHttpRequest();
+    request.open('POST', url);
+    request.upload.onprogress = (event) => {
+      if (event.lengthComputable && event.total > 0)
+        onUploadProgress?.(Math.min(1, event.loaded / event.total));
+    };
+    request.onload = () =>
+      resolve(
+        parseGenerateAnswer(request.status, request.responseText, request.getResponseHeader('Retry-After')),
+      );
+    request.onerror = () => resolve({ ok: false, error: NETWORK_ERROR });
+    request.onabort = () => resolve({ ok: false, error: NETWORK_ERROR });
+    request.send(form);
+  });
+}
+
 /** The HTTP contract of docs/design.md. Relative URLs only: page, api and models share one origin. */
 @Injectable({ providedIn: 'root' })
 export class ApiClient {
@@ -94,24 +136,24 @@ export class ApiClient {
   ): Promise<Outcome<GenerateAccepted>> {
     const form = new FormData();
     form.append('image', image, fileName);
-    for (const [name, value] of Object.entries(options)) {
-      if (value !== undefined) form.append(name, String(value));
-    }
-    return new Promise((resolve) => {
-      const request = new XMLHttpRequest();
-      request.open('POST', '/api/generate');
-      request.upload.onprogress = (event) => {
-        if (event.lengthComputable && event.total > 0)
-          onUploadProgress?.(Math.min(1, event.loaded / event.total));
-      };
-      request.onload = () =>
-        resolve(
-          parseGenerateAnswer(request.status, request.responseText, request.getResponseHeader('Retry-After')),
-        );
-      request.onerror = () => resolve({ ok: false, error: NETWORK_ERROR });
-      request.onabort = () => resolve({ ok: false, error: NETWORK_ERROR });
-      request.send(form);
-    });
+    appendOptions(form, options);
+    return postUpload('/api/generate', form, onUploadProgress);
+  }
+
+  /**
+   * POST /api/texture: the mesh (field `mesh`) painted from the picture (field `image`). Answered
+   * exactly as POST /api/generate, and the task is followed the same way.
+   */
+  texture(
+    upload: TextureUpload,
+    onUploadProgress?: (fraction: number) => void,
+    options: TextureChoice = {},
+  ): Promise<Outcome<GenerateAccepted>> {
+    const form = new FormData();
+    form.append('mesh', upload.mesh, upload.meshName);
+    form.append('image', upload.image, upload.imageName);
+    appendOptions(form, options);
+    return postUpload('/api/texture', form, onUploadProgress);
   }
 
   /** GET /api/tasks/{id}: the task's snapshot, for polling and after the stream gave up. */

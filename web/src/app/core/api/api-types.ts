@@ -4,11 +4,19 @@
  * hand): nothing here restates a field of the server's answers.
  */
 import type { components } from './generated/openapi';
+// stop-gap: POST /api/texture's part of the contract, hand-written until api/openapi.json has it.
+import {
+  DEFAULT_MAX_MESH_MB,
+  type TaskKind as StopGapTaskKind,
+  type TextureChoice as StopGapTextureChoice,
+  type TextureErrorCode,
+  type TexturingConfig,
+} from './texture-contract';
 
 type Schemas = components['schemas'];
 
 /** The stable machine code of an error (the api's error table): what the page decides by. */
-export type ErrorCode = Schemas['ErrorCode'];
+export type ErrorCode = Schemas['ErrorCode'] | TextureErrorCode;
 
 /** Every error answer of the api: {success: false, error, code}. */
 export type ErrorBody = Schemas['ErrorBodyDto'];
@@ -33,6 +41,12 @@ export type GenerationChoice = Partial<
   Pick<Schemas['GenerateUploadDto'], 'quality' | 'seed' | 'texture_size' | 'faces'>
 >;
 
+/** The options of POST /api/texture (seed, texture_size, texture_resolution); an absent one takes the server's default. */
+export type TextureChoice = StopGapTextureChoice;
+
+/** What a task makes (the snapshot's `kind`): a model from a picture, or an uploaded mesh painted from one. */
+export type TaskKind = StopGapTaskKind;
+
 /** A quality preset as GET /api/qualities lists it: whether this GPU offers it, and how long it takes. */
 export type QualityPreset = Schemas['QualityPresetDto'];
 
@@ -40,7 +54,7 @@ export type QualityPreset = Schemas['QualityPresetDto'];
 export type GenerateAccepted = Schemas['GenerateAcceptedDto'];
 
 /** Limits the server publishes at GET /api/config. */
-export type ServerConfig = Schemas['PublicConfigDto'];
+export type ServerConfig = Schemas['PublicConfigDto'] & TexturingConfig;
 
 /** The documented fallback when /api/config cannot be read. */
 export const DEFAULT_SERVER_CONFIG: ServerConfig = {
@@ -48,6 +62,7 @@ export const DEFAULT_SERVER_CONFIG: ServerConfig = {
   retention_hours: 48,
   job_timeout_s: 180,
   max_queue: 5,
+  max_mesh_mb: DEFAULT_MAX_MESH_MB,
 };
 
 /** A failure of a request or a task, as the server (or the browser's own checks) named it. */

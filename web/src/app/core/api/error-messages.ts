@@ -1,6 +1,6 @@
 import { MessageParams } from '../i18n/i18n';
 import { MessageKey } from '../i18n/messages';
-import { ApiError, ErrorCode } from './api-types';
+import { ApiError, DEFAULT_SERVER_CONFIG, ErrorCode } from './api-types';
 
 /** An error as the page explains it: a dictionary key, its parameters, whether to offer a retry. */
 export interface ErrorDescription {
@@ -8,6 +8,12 @@ export interface ErrorDescription {
   params: MessageParams;
   /** Whether sending the same picture again may succeed. */
   retryable: boolean;
+}
+
+/** The server's upload limits (GET /api/config), named in the too-large sentences. */
+interface Limits {
+  maxUploadMb: number;
+  maxMeshMb: number;
 }
 
 const plain = (key: MessageKey, retryable: boolean): ErrorDescription => ({ key, params: {}, retryable });
@@ -27,7 +33,7 @@ function serverWords(error: ApiError, retryable: boolean): ErrorDescription {
 }
 
 /** Explains a code of the contract's error table; every code is decided here (exhaustive). */
-function describeCode(code: ErrorCode, error: ApiError, maxUploadMb: number): ErrorDescription {
+function describeCode(code: ErrorCode, error: ApiError, limits: Limits): ErrorDescription {
   switch (code) {
     case 'unsupported_image':
       return plain('error.unsupported', false);
@@ -36,7 +42,20 @@ function describeCode(code: ErrorCode, error: ApiError, maxUploadMb: number): Er
     case 'no_object':
       return plain('error.noObject', false);
     case 'file_too_large':
-      return { key: 'error.tooLarge', params: { max: maxUploadMb }, retryable: false };
+      return { key: 'error.tooLarge', params: { max: limits.maxUploadMb }, retryable: false };
+    // POST /api/texture's refusals of the mesh: another mesh is needed, not another try.
+    case 'unsupported_mesh':
+      return plain('error.meshUnsupported', false);
+    case 'mesh_too_large':
+      return { key: 'error.meshTooLarge', params: { max: limits.maxMeshMb }, retryable: false };
+    case 'mesh_no_faces':
+      return plain('error.meshNoFaces', false);
+    case 'mesh_not_finite':
+      return plain('error.meshNotFinite', false);
+    case 'mesh_too_many_faces':
+      return plain('error.meshTooManyFaces', false);
+    case 'mesh_compressed':
+      return plain('error.meshCompressed', false);
     case 'server_busy':
       return waitAndRetry(error, 'error.busy', 'error.busyNoDelay');
     case 'too_many_requests':
@@ -65,6 +84,7 @@ function describeCode(code: ErrorCode, error: ApiError, maxUploadMb: number): Er
     case 'invalid_option':
     case 'invalid_parameter':
     case 'missing_image':
+    case 'missing_mesh':
     case 'unexpected_file':
     case 'bad_request':
     case 'task_already_finished':
@@ -91,7 +111,7 @@ function describeCode(code: ErrorCode, error: ApiError, maxUploadMb: number): Er
 }
 
 /** Without a code (the network, a proxy's page): the status alone says what it can. */
-function describeStatus(error: ApiError, maxUploadMb: number): ErrorDescription {
+function describeStatus(error: ApiError, limits: Limits): ErrorDescription {
   switch (error.status) {
     case 0:
       return plain('error.network', true);
@@ -100,7 +120,7 @@ function describeStatus(error: ApiError, maxUploadMb: number): ErrorDescription 
     case 404:
       return plain('error.notFound', false);
     case 413:
-      return { key: 'error.tooLarge', params: { max: maxUploadMb }, retryable: false };
+      return { key: 'error.tooLarge', params: { max: limits.maxUploadMb }, retryable: false };
     case 429:
       return waitAndRetry(error, 'error.tooMany', 'error.tooManyNoDelay');
     case 503:
@@ -115,10 +135,14 @@ function describeStatus(error: ApiError, maxUploadMb: number): ErrorDescription 
 /**
  * Turns an error into a plain explanation, decided by its code (the contract's error table);
  * an answer without one (the network, a proxy in front) by its status. Never by the message's
- * words: those are only shown, for a code the page has no sentence for.
+ * words: those are only shown, for a code the page has no sentence for. The limits fill the
+ * too-large sentences: the picture's (MAX_UPLOAD_MB) and the mesh's (MAX_MESH_MB).
  */
-export function describeError(error: ApiError, maxUploadMb: number): ErrorDescription {
-  return error.code !== undefined
-    ? describeCode(error.code, error, maxUploadMb)
-    : describeStatus(error, maxUploadMb);
+export function describeError(
+  error: ApiError,
+  maxUploadMb: number,
+  maxMeshMb: number = DEFAULT_SERVER_CONFIG.max_mesh_mb,
+): ErrorDescription {
+  const limits: Limits = { maxUploadMb, maxMeshMb };
+  return error.code !== undefined ? describeCode(error.code, error, limits) : describeStatus(error, limits);
 }

@@ -2,7 +2,7 @@ import { DestroyRef, Injectable, computed, inject, signal } from '@angular/core'
 import { Observable, Subject } from 'rxjs';
 
 import { ApiClient } from '../api/api-client';
-import type { ApiError, GenerationChoice } from '../api/api-types';
+import type { ApiError, GenerationChoice, TaskKind, TextureChoice } from '../api/api-types';
 import { ServerConfigStore } from '../api/server-config-store';
 import { EVENT_SOURCE_FACTORY } from '../events/event-source-factory';
 import { TaskEventStream } from '../events/task-event-stream';
@@ -27,11 +27,20 @@ const WATCHDOG_GRACE_S = 5;
  */
 const POLL_AFTER_SILENCE_MS = 10_000;
 
-/** The picture sent for the current task, kept so that "try again" can send it once more. */
-interface SentPicture {
-  blob: Blob;
-  name: string;
-  options: GenerationChoice;
+/**
+ * What was sent for the current task, kept so that "try again" can send it once more: the
+ * picture (POST /api/generate), or the mesh with the picture that paints it (POST /api/texture).
+ */
+type SentJob =
+  | { kind: 'generate'; blob: Blob; name: string; options: GenerationChoice }
+  | { kind: 'texture'; blob: Blob; name: string; mesh: Blob; meshName: string; options: TextureChoice };
+
+/** A checked mesh and picture for POST /api/texture, with the names they are sent under. */
+export interface TextureJob {
+  mesh: Blob;
+  meshName: string;
+  picture: Blob;
+  pictureName: string;
 }
 
 /** A seed for "new variation": 1 to 2147483647, from the browser's random source. */
@@ -49,7 +58,7 @@ export interface CompletedTask {
 }
 
 /**
- * Follows one generation: sends the picture, listens to its events (GET /api/status/{id}), asks
+ * Follows one task (a generation, or a mesh being painted): sends the picture (and mesh), listens to its events (GET /api/status/{id}), asks
  * GET /api/tasks/{id} when the stream is silent or gave up, runs the page's own timeout watchdog,
  * cancels on request and resumes after a reload. Its state is one signal, changed only through
  * reduceTask, which alone merges the two sources (stream and polling) and keeps progress monotonic.
@@ -71,8 +80,8 @@ export class TaskTracker {
   private reconnectAttempt = 0;
   private lastHeardAt = 0;
   private polling = false;
-  /** The one owner of the picture being generated; the completion event hands it on. */
-  private readonly picture = signal<SentPicture | undefined>(undefined);
+  /** The one owner of what was sent for the task; the completion event hands its picture on. */
+  private readonly job = signal<SentJob | undefined>(undefined);
   private readonly completions = new Subject<CompletedTask>();
 
   /** The followed task as the page sees it. */
@@ -85,7 +94,9 @@ export class TaskTracker {
     return since === undefined ? 0 : Math.max(0, Math.floor((this.clock() - since) / 1000));
   });
   /** Whether "try again" can send the same picture: the task ended and this page sent it. */
-  readonly canRetry = computed(() => this.picture() !== undefined && isTerminal(this.stateSignal().phase));
+  readonly canRetry = computed(() => this.job() !== undefined && isTerminal(this.stateSignal().phase));
+  /** What the task this page sent makes ('generate' for a task resumed after a reload). */
+  readonly kind = computed<TaskKind>(() => this.job()?.kind ?? 'generate');
   /** Emits once per task, on its transition to `completed` (from an event, a poll or a refresh). */
   readonly completed: Observable<CompletedTask> = this.completions.asObservable();
 
@@ -97,17 +108,36 @@ export class TaskTracker {
   }
 
   /** Sends a checked picture and follows the task it becomes. */
-  async start(picture: Blob, name: string, options: GenerationChoice = {}): Promise<void> {
+  start(picture: Blob, name: string, options: GenerationChoice = {}): Promise<void> {
+    return this.send({ kind: 'generate', blob: picture, name, options });
+  }
+
+  /** Sends a checked mesh and picture (POST /api/texture) and follows the task they become. */
+  startTexture(job: TextureJob, options: TextureChoice = {}): Promise<void> {
+    return this.send({
+      kind: 'texture',
+      blob: job.picture,
+      name: job.pictureName,
+      mesh: job.mesh,
+      meshName: job.meshName,
+      options,
+    });
+  }
+
+  private async send(job: SentJob): Promise<void> {
     this.stop();
     this.token = undefined;
-    this.picture.set({ blob: picture, name, options });
+    this.job.set(job);
     this.dispatch({ type: 'upload-started' });
-    const outcome = await this.api.generate(
-      picture,
-      name,
-      (fraction) => this.dispatch({ type: 'upload-progress', fraction }),
-      options,
-    );
+    const onProgress = (fraction: number): void => this.dispatch({ type: 'upload-progress', fraction });
+    const outcome =
+      job.kind === 'texture'
+        ? await this.api.texture(
+            { mesh: job.mesh, meshName: job.meshName, image: job.blob, imageName: job.name },
+            onProgress,
+            job.options,
+          )
+        : await this.api.generate(job.blob, job.name, onProgress, job.options);
     if (this.stateSignal().phase !== 'uploading') return; // Reset while sending.
     if (!outcome.ok) {
       this.dispatch({ type: 'rejected', error: outcome.error });
@@ -132,16 +162,16 @@ export class TaskTracker {
     return true;
   }
 
-  /** Sends the same picture again (after busy, timeout, or a failure worth retrying). */
+  /** Sends the same picture (and mesh) again (after busy, timeout, or a failure worth retrying). */
   async retry(): Promise<void> {
-    const picture = this.picture();
-    if (picture) await this.start(picture.blob, picture.name, picture.options);
+    const job = this.job();
+    if (job) await this.send(job);
   }
 
-  /** Sends the same picture with the same options and a new seed: another take on the model. */
+  /** Sends the same files with the same options and a new seed: another take on the model. */
   async variation(): Promise<void> {
-    const picture = this.picture();
-    if (picture) await this.start(picture.blob, picture.name, { ...picture.options, seed: randomSeed() });
+    const job = this.job();
+    if (job) await this.send({ ...job, options: { ...job.options, seed: randomSeed() } });
   }
 
   /** After the page's own timeout: asks the server where the task really stands. */
@@ -162,10 +192,10 @@ export class TaskTracker {
     }
   }
 
-  /** Stops following and forgets the picture: back to idle. */
+  /** Stops following and forgets what was sent: back to idle. */
   reset(): void {
     this.stop();
-    this.picture.set(undefined);
+    this.job.set(undefined);
     this.dispatch({ type: 'reset' });
   }
 
@@ -254,7 +284,7 @@ export class TaskTracker {
     this.stateSignal.set(after);
     if (isTerminal(after.phase)) this.afterTerminal();
     if (after.phase === 'completed' && before.phase !== 'completed' && after.taskId && after.result) {
-      this.completions.next({ taskId: after.taskId, result: after.result, picture: this.picture()?.blob });
+      this.completions.next({ taskId: after.taskId, result: after.result, picture: this.job()?.blob });
     }
   }
 

@@ -1,18 +1,33 @@
-import { ChangeDetectionStrategy, Component, computed, inject, signal } from '@angular/core';
+import { ChangeDetectionStrategy, Component, DestroyRef, computed, inject, signal } from '@angular/core';
 
+import type { GenerationChoice, TaskKind, TextureChoice } from '../../core/api/api-types';
 import { modelIdFromUrl } from '../../core/api/model-url';
 import { isTerminal } from '../../core/events/task-state';
 import { I18n } from '../../core/i18n/i18n';
 import { TaskTracker } from '../../core/tasks/task-tracker';
 import { HistoryList } from '../history/history-list';
 import { ProgressPanel } from '../progress/progress-panel';
+import { MeshPicker } from '../texture/mesh-picker';
+import type { PickedMesh } from '../texture/picked-mesh';
 import { PickedPicture, UploadPanel } from '../upload/upload-panel';
 import { ModelViewer } from '../viewer/model-viewer';
+import { ModeSwitch } from './mode-switch';
 
-/** The main page: picture in, progress, the model, and this browser's recent models. */
+/** The options panel's choices that POST /api/texture takes: the seed and the texture size. */
+export function textureChoice(options: GenerationChoice): TextureChoice {
+  const choice: TextureChoice = {};
+  if (options.seed !== undefined) choice.seed = options.seed;
+  if (options.texture_size !== undefined) choice.texture_size = options.texture_size;
+  return choice;
+}
+
+/**
+ * The main page: picture in (or a mesh and the picture that paints it), progress, the model, and
+ * this browser's recent models.
+ */
 @Component({
   selector: 'kiln-home-page',
-  imports: [UploadPanel, ProgressPanel, HistoryList, ModelViewer],
+  imports: [UploadPanel, ProgressPanel, HistoryList, ModelViewer, ModeSwitch, MeshPicker],
   templateUrl: './home-page.html',
   styleUrl: './home-page.css',
   changeDetection: ChangeDetectionStrategy.OnPush,
@@ -25,17 +40,30 @@ export class HomePage {
     const phase = this.state().phase;
     return phase !== 'idle' && !isTerminal(phase);
   });
+  /** The page's job: make a model of a picture, or paint the person's own mesh. */
+  protected readonly mode = signal<TaskKind>('generate');
+  /** The mesh chosen to paint (texture mode); this page owns it and disposes it when replaced. */
+  protected readonly mesh = signal<PickedMesh | undefined>(undefined);
+  /** The mesh the latest texturing task was sent with: its result is that mesh, painted. */
+  private readonly texturedMesh = signal<PickedMesh | undefined>(undefined);
   protected readonly result = computed(() => {
     const state = this.state();
     if (state.phase !== 'completed' || !state.result) return undefined;
+    // A painted mesh is shown while its mesh is the one chosen; another mesh is shown grey instead.
+    if (this.mode() === 'texture' && (!this.mesh() || this.texturedMesh() !== this.mesh())) return undefined;
     const modelId = modelIdFromUrl(state.result.modelUrl);
     return { ...state.result, sharePath: modelId ? `/m/${modelId}` : undefined };
   });
   /** The voxel preview while the model is made (the viewer keeps drawing it until the model is in). */
   protected readonly preview = computed(() => {
     const state = this.state();
+    if (this.mode() === 'texture') return undefined; // the grey mesh is the shape already
     return state.phase === 'processing' || state.phase === 'completed' ? state.preview : undefined;
   });
+  /** The grey mesh the viewer draws until its painted copy arrives (texture mode). */
+  protected readonly localModel = computed(() =>
+    this.mode() === 'texture' ? this.mesh()?.parsed.object : undefined,
+  );
   /** The picture sent, which colours the preview; none after a reload. */
   protected readonly picture = signal<Blob | undefined>(undefined);
   /** A new variation needs the picture this page sent (not after a reload). */
@@ -43,6 +71,16 @@ export class HomePage {
 
   constructor() {
     this.tracker.resume();
+    inject(DestroyRef).onDestroy(() => this.mesh()?.parsed.dispose());
+  }
+
+  /** A mesh passed the checks (or the file chosen instead was refused: undefined). */
+  protected onMeshChanged(mesh: PickedMesh | undefined): void {
+    const previous = this.mesh();
+    if (previous === mesh) return;
+    this.mesh.set(mesh);
+    // The viewer borrows it: dispose only once the viewer has let go of it (its next render).
+    if (previous) queueMicrotask(() => previous.parsed.dispose());
   }
 
   protected onSubmitted(picked: PickedPicture): void {
@@ -50,7 +88,18 @@ export class HomePage {
     // The viewer's chunk (three.js) is fetched and parsed while the task waits and runs, so the
     // first voxel preview is drawn as it arrives; the @defer block below then finds it loaded.
     void import('../viewer/model-viewer').catch(() => undefined);
-    void this.tracker.start(picked.blob, picked.name, picked.options);
+    const mesh = this.mesh();
+    if (this.mode() === 'texture') {
+      if (!mesh) return;
+      this.texturedMesh.set(mesh);
+      void this.tracker.startTexture(
+        { mesh: mesh.file, meshName: mesh.name, picture: picked.blob, pictureName: picked.name },
+        textureChoice(picked.options),
+      );
+    } else {
+      this.texturedMesh.set(undefined);
+      void this.tracker.start(picked.blob, picked.name, picked.options);
+    }
   }
 
   /** The same picture and options again, with a new seed. */

@@ -44,8 +44,17 @@ export class ProgressPanel {
 
   protected readonly error = computed(() => {
     const error = this.state().error;
-    return error ? describeError(error, this.config.value().max_upload_mb) : undefined;
+    const config = this.config.value();
+    return error ? describeError(error, config.max_upload_mb, config.max_mesh_mb) : undefined;
   });
+  /** "Sending the picture…", or the mesh and the picture for a texturing task. */
+  protected readonly uploadingText = computed(() =>
+    this.i18n.t(this.tracker.kind() === 'texture' ? 'progress.uploadingMesh' : 'progress.uploading'),
+  );
+  /** "Making the model", or "Painting the mesh" for a texturing task. */
+  protected readonly processingText = computed(() =>
+    this.i18n.t(this.tracker.kind() === 'texture' ? 'progress.texturing' : 'progress.processing'),
+  );
   protected readonly stageLabel = computed(() => {
     const stage = this.state().stage;
     const key = stage ? STAGE_KEYS[stage] : undefined;
@@ -63,7 +72,7 @@ export class ProgressPanel {
   protected readonly announcement = computed(() => {
     switch (this.state().phase) {
       case 'uploading':
-        return this.i18n.t('progress.uploading');
+        return this.uploadingText();
       case 'queued': {
         const position = this.state().position ?? 0;
         return position > 1
@@ -71,7 +80,7 @@ export class ProgressPanel {
           : this.i18n.t('progress.queuedNext');
       }
       case 'processing':
-        return this.i18n.t('progress.processing');
+        return this.processingText();
       case 'completed':
         return this.i18n.t('progress.completed', {
           seconds: (this.state().result?.generationTime ?? 0).toFixed(1),

@@ -12,7 +12,7 @@ import {
 } from '@angular/core';
 
 import { ApiClient } from '../../core/api/api-client';
-import type { ApiError, GenerationChoice, QualityPreset } from '../../core/api/api-types';
+import type { ApiError, GenerationChoice, QualityPreset, TaskKind } from '../../core/api/api-types';
 import { describeError } from '../../core/api/error-messages';
 import { ServerConfigStore } from '../../core/api/server-config-store';
 import { I18n, type Lang, type MessageParams } from '../../core/i18n/i18n';
@@ -101,6 +101,13 @@ export function qualityChoices(
 export class UploadPanel {
   /** True while a task is being sent or followed: no second submission meanwhile. */
   readonly busy = input(false);
+  /**
+   * The page's job: `generate` makes a model of the picture; `texture` paints the person's mesh
+   * from it (its own button, and only the options that apply: seed and texture size).
+   */
+  readonly mode = input<TaskKind>('generate');
+  /** False while the job lacks its other half (texture: no mesh chosen yet): nothing to send. */
+  readonly ready = input(true);
   readonly submitted = output<PickedPicture>();
 
   protected readonly i18n = inject(I18n);
@@ -217,7 +224,7 @@ export class UploadPanel {
       textureSize: this.textureSize(),
       faces: this.faces(),
     });
-    if (picked && !this.busy()) this.submitted.emit({ ...picked, options });
+    if (picked && this.ready() && !this.busy()) this.submitted.emit({ ...picked, options });
   }
 
   protected clear(): void {

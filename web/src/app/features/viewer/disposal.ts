@@ -1,6 +1,7 @@
 import { Material, Mesh, Object3D, Texture } from 'three';
 
-function disposeMaterial(material: Material): void {
+/** Frees a material and the textures it holds. */
+export function disposeMaterial(material: Material): void {
   for (const value of Object.values(material)) {
     if (value instanceof Texture) {
       value.dispose();

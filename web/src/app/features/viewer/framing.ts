@@ -89,3 +89,22 @@ export function placeCamera(
   camera.lookAt(0, 0, 0);
   camera.updateProjectionMatrix();
 }
+
+/** The object's axis-aligned bounds in world space, vertex-exact (not the geometries' own boxes). */
+export function modelBounds(object: Object3D): Box3 {
+  object.updateWorldMatrix(true, true);
+  return new Box3().setFromObject(object, true);
+}
+
+/**
+ * Whether two models occupy the same box: each corner within `tolerance` of the larger box's
+ * diagonal. A painted copy of a mesh (same triangles, quantised for the web) matches its mesh; a
+ * different model does not, and is framed afresh.
+ */
+export function boundsMatch(a: Box3, b: Box3, tolerance = 0.02): boolean {
+  if (a.isEmpty() || b.isEmpty()) return false;
+  const diagonal = Math.max(a.min.distanceTo(a.max), b.min.distanceTo(b.max));
+  if (!(diagonal > 0) || !Number.isFinite(diagonal)) return false;
+  const limit = diagonal * tolerance;
+  return a.min.distanceTo(b.min) <= limit && a.max.distanceTo(b.max) <= limit;
+}

@@ -13,7 +13,7 @@ import {
   untracked,
   viewChild,
 } from '@angular/core';
-import { Group, InstancedMesh, Object3D } from 'three';
+import { Box3, Group, InstancedMesh, Object3D } from 'three';
 import { OrbitControls } from 'three/examples/jsm/controls/OrbitControls.js';
 
 import { describeError } from '../../core/api/error-messages';
@@ -26,17 +26,40 @@ import { createOrbitControls, fitControls } from './controls';
 import { disposeObject, setWireframe } from './disposal';
 import { DownloadMenu } from './download-menu';
 import { applyRoomEnvironment } from './environment';
-import { Framing, computeFraming, fitDistance, placeCamera } from './framing';
+import {
+  Framing,
+  boundsMatch,
+  computeFraming,
+  fitDistance,
+  modelBounds,
+  placeCamera,
+} from './framing';
 import { ModelLoadError, loadModel } from './model-loader';
 import { RendererHost, VIEWER_BACKGROUND } from './renderer-host';
 import { buildVoxelMesh, readPicture, voxelFraming } from './voxel-mesh';
 import { PictureData, decodeVoxels } from './voxel-preview';
 
 /**
- * What the viewer shows: the voxel preview while the model is made, loading, the model, an
- * error, or that WebGL is missing.
+ * What the viewer shows: the voxel preview while the model is made, the person's own mesh
+ * (grey, before it is painted), loading, the model, an error, or that WebGL is missing.
  */
-export type ViewerState = 'preview' | 'loading' | 'ready' | 'error' | 'no-webgl';
+export type ViewerState = 'preview' | 'mesh' | 'loading' | 'ready' | 'error' | 'no-webgl';
+
+/** The camera as the data-camera attribute states it: position and orbit target, 4 decimals. */
+export function describeCamera(position: Vector3Like, target: Vector3Like): string {
+  const triple = (v: Vector3Like): string => [v.x, v.y, v.z].map((n) => n.toFixed(4)).join(',');
+  return `${triple(position)} ${triple(target)}`;
+}
+
+/** A point as three.js and plain objects both give it. */
+interface Vector3Like {
+  x: number;
+  y: number;
+  z: number;
+}
+
+/** After the camera moves, how long before data-camera states where it is now. */
+const CAMERA_PUBLISH_MS = 200;
 
 /** Emitted once a model is shown: its file's Last-Modified and size in bytes. */
 export interface ModelLoadedInfo {
@@ -51,11 +74,17 @@ export interface ModelLoadedInfo {
   styleUrl: './model-viewer.css',
   changeDetection: ChangeDetectionStrategy.OnPush,
   imports: [DownloadMenu],
-  host: { '[attr.data-state]': 'state()' },
+  host: { '[attr.data-state]': 'state()', '[attr.data-camera]': 'cameraPose()' },
 })
 export class ModelViewer {
   /** The GLB to show (same-origin path, /static/{uuid}.glb); none yet while previewing. */
   readonly src = input<string | undefined>(undefined);
+  /**
+   * A mesh of the person's own (parsed in the browser, grey), drawn at once while there is no
+   * `src`; `src`'s model then takes its place without moving the camera when it has the same
+   * bounds (the painted copy of this mesh). Borrowed: its owner disposes it, never the viewer.
+   */
+  readonly localModel = input<Object3D | undefined>(undefined);
   /** The latest voxel preview of the task being made: drawn until `src` arrives. */
   readonly preview = input<TaskPreview | undefined>(undefined);
   /** The uploaded picture, which colours the preview's voxels (clay without it). */
@@ -70,6 +99,10 @@ export class ModelViewer {
 
   protected readonly i18n = inject(I18n);
   protected readonly state = signal<ViewerState>('loading');
+  /** Whether there is something to turn and zoom: a model, or the person's own mesh. */
+  protected readonly canOrbit = computed(() => this.state() === 'ready' || this.state() === 'mesh');
+  /** Where the camera is and looks (describeCamera), for the page's tests; '' before any model. */
+  protected readonly cameraPose = signal('');
   protected readonly autoRotate = signal(false);
   protected readonly wireframe = signal(false);
   protected readonly shareNote = signal<string | undefined>(undefined);
@@ -87,7 +120,14 @@ export class ModelViewer {
   private host: RendererHost | undefined;
   private controls: OrbitControls | undefined;
   private disposeEnvironment: (() => void) | undefined;
+  /** What is shown: the loaded model (the viewer's own) or `localModel` (borrowed). */
   private model: Object3D | undefined;
+  private modelOwned = false;
+  /** The viewer's group around `model`, offset so that the model's framing centre is the origin. */
+  private holder: Group | undefined;
+  /** `model`'s bounds in its own coordinates, to tell whether the next one has the same shape. */
+  private modelBox: Box3 | undefined;
+  private cameraTimer: ReturnType<typeof setTimeout> | undefined;
   private voxels: InstancedMesh | undefined;
   private shownPreviewRev = 0;
   private previewAbort: AbortController | undefined;
@@ -102,7 +142,16 @@ export class ModelViewer {
     afterNextRender(() => this.startRenderer());
     effect(() => {
       const src = this.src();
-      if (src !== undefined && this.hostReady()) untracked(() => void this.load(src));
+      if (!this.hostReady()) return;
+      if (src !== undefined) untracked(() => void this.load(src));
+      else untracked(() => this.loadAbort?.abort());
+    });
+    effect(() => {
+      // Without a model to show, the person's own mesh is shown (again).
+      const local = this.localModel();
+      if (local !== undefined && this.src() === undefined && this.hostReady()) {
+        untracked(() => this.showLocal(local));
+      }
     });
     effect(() => {
       const preview = this.preview();
@@ -212,6 +261,7 @@ export class ModelViewer {
     this.disposeEnvironment = applyRoomEnvironment(host.renderer, host.scene);
     const controls = createOrbitControls(host.camera, host.renderer.domElement, host.requestRender);
     controls.addEventListener('start', () => (this.userMoved = true));
+    controls.addEventListener('change', () => this.scheduleCameraPublish());
     this.controls = controls;
     host.onFrame((delta) => controls.update(delta) || controls.autoRotate);
     host.onResize(() => {
@@ -234,7 +284,7 @@ export class ModelViewer {
         disposeObject(loaded.scene);
         return;
       }
-      this.replaceModel(loaded.scene);
+      this.replaceModel(loaded.scene, true);
       this.state.set('ready');
       this.loaded.emit({ lastModified: loaded.lastModified, bytes: loaded.bytes });
     } catch (error) {
@@ -244,13 +294,22 @@ export class ModelViewer {
     }
   }
 
+  /** Shows the person's own mesh in place of whatever is shown (a load under way is dropped). */
+  private showLocal(object: Object3D): void {
+    if (!this.host) return;
+    this.loadAbort?.abort();
+    if (this.model !== object) this.replaceModel(object, false);
+    this.state.set('mesh');
+  }
+
   /**
    * Fetches and draws a voxel preview, replacing an older one (disposed), unless the model is
    * already in (or on its way). The first one is framed like a model; later ones keep the camera.
    */
   private async showPreview(preview: TaskPreview): Promise<void> {
     const host = this.host;
-    if (!host || this.src() !== undefined || preview.rev <= this.shownPreviewRev) return;
+    if (!host || this.src() !== undefined || this.localModel() !== undefined) return;
+    if (preview.rev <= this.shownPreviewRev) return;
     this.previewAbort?.abort();
     const abort = new AbortController();
     this.previewAbort = abort;
@@ -297,29 +356,44 @@ export class ModelViewer {
   }
 
   /**
-   * Shows the loaded model. After a preview it takes the voxels' place (they are disposed) in the
-   * same spot, and the camera stays where it is: the voxels were framed like the model, whose
-   * vertices lie within them, so the model appears where the shape was, with no jump.
+   * Shows a model (`owned`: the viewer's own, disposed when replaced; else borrowed, only taken
+   * out of the scene). The camera stays where it is, and the model takes the place of what was
+   * shown, when the old and new models have the same bounds (the painted copy of a mesh: same
+   * triangles, so no jump), or after a voxel preview (framed like the model, whose vertices lie
+   * within it). Anything else is framed afresh.
    */
-  private replaceModel(scene: Group): void {
+  private replaceModel(object: Object3D, owned: boolean): void {
     const host = this.host;
     const controls = this.controls;
-    if (!host || !controls) return;
-    if (this.model) disposeObject(this.model);
+    if (!host || !controls) {
+      if (owned) disposeObject(object);
+      return;
+    }
+    const previous = this.model && this.modelBox ? { box: this.modelBox, framing: this.framing } : undefined;
+    this.removeModel();
     this.previewAbort?.abort();
     const previewFraming = this.voxels ? this.framing : undefined;
     if (this.voxels) {
       disposeObject(this.voxels);
       this.voxels = undefined;
     }
-    const framing = computeFraming(scene, host.camera.fov, host.aspect);
-    scene.position.sub(previewFraming?.center ?? framing.center);
-    host.scene.add(scene);
-    this.model = scene;
-    setWireframe(scene, this.wireframe());
-    if (previewFraming) {
+    object.removeFromParent();
+    const box = modelBounds(object);
+    const framing = computeFraming(object, host.camera.fov, host.aspect);
+    const kept =
+      previous?.framing && boundsMatch(previous.box, box) ? previous.framing : (previewFraming ?? undefined);
+    const holder = new Group();
+    holder.add(object);
+    holder.position.copy(kept?.center ?? framing.center).negate();
+    host.scene.add(holder);
+    this.holder = holder;
+    this.model = object;
+    this.modelOwned = owned;
+    this.modelBox = box;
+    setWireframe(object, this.wireframe());
+    if (kept) {
       // Zoom limits for the model; the target and the camera stay as the user left them.
-      this.framing = { ...framing, center: previewFraming.center };
+      this.framing = { ...framing, center: kept.center };
       controls.minDistance = framing.radius * 0.2;
       controls.maxDistance = framing.distance * 5;
     } else {
@@ -328,7 +402,36 @@ export class ModelViewer {
       this.frame(framing);
       fitControls(controls, framing);
     }
+    this.publishCamera();
     host.requestRender();
+  }
+
+  /** Takes the shown model out of the scene: disposed when it is the viewer's own. */
+  private removeModel(): void {
+    const model = this.model;
+    if (model) {
+      if (this.modelOwned) disposeObject(model);
+      else model.removeFromParent();
+    }
+    this.holder?.removeFromParent();
+    this.holder = undefined;
+    this.model = undefined;
+    this.modelBox = undefined;
+  }
+
+  /** data-camera, a moment after the camera last moved (not on every damping frame). */
+  private scheduleCameraPublish(): void {
+    if (this.cameraTimer !== undefined) return;
+    this.cameraTimer = setTimeout(() => {
+      this.cameraTimer = undefined;
+      this.publishCamera();
+    }, CAMERA_PUBLISH_MS);
+  }
+
+  private publishCamera(): void {
+    const host = this.host;
+    if (!host || !this.controls) return;
+    this.cameraPose.set(describeCamera(host.camera.position, this.controls.target));
   }
 
   private frame(framing: Framing): void {
@@ -339,6 +442,7 @@ export class ModelViewer {
       distance: fitDistance(framing.radius, host.camera.fov, host.aspect),
     });
     this.controls?.target.set(0, 0, 0);
+    this.publishCamera();
   }
 
   private teardown(): void {
@@ -347,7 +451,8 @@ export class ModelViewer {
     this.arWait?.abort();
     if (this.voxels) disposeObject(this.voxels);
     clearTimeout(this.shareNoteTimer);
-    if (this.model) disposeObject(this.model);
+    clearTimeout(this.cameraTimer);
+    this.removeModel();
     this.controls?.dispose();
     this.disposeEnvironment?.();
     this.host?.dispose();

@@ -1,0 +1,106 @@
+import { BufferGeometry, Material, Mesh, MeshStandardMaterial, Object3D } from 'three';
+import { GLTFLoader } from 'three/examples/jsm/loaders/GLTFLoader.js';
+import { OBJLoader } from 'three/examples/jsm/loaders/OBJLoader.js';
+import { PLYLoader } from 'three/examples/jsm/loaders/PLYLoader.js';
+
+import type { ApiError } from '../../core/api/api-types';
+import { disposeMaterial, disposeObject } from '../viewer/disposal';
+import { type MeshKind, readBlob } from './mesh-validation';
+
+/** The plain grey a mesh is drawn in until its painted model replaces it. */
+export const UNPAINTED_GREY = 0xa7adb6;
+
+/** A mesh parsed in the browser: grey, ready for the viewer, with what the checks counted. */
+export interface ParsedMesh {
+  object: Object3D;
+  triangles: number;
+  /** Frees its geometry and material (the viewer only borrows the object). */
+  dispose: () => void;
+}
+
+/**
+ * The loader's verdict: the mesh, the server's refusal of what parsing reveals (422 mesh_no_faces,
+ * mesh_not_finite), or `unreadable` when the browser's loader could not parse the file at all.
+ */
+export type MeshParse =
+  | { ok: true; mesh: ParsedMesh }
+  | { ok: false; error: ApiError }
+  | { ok: false; unreadable: string };
+
+async function parseObject(buffer: ArrayBuffer, kind: MeshKind): Promise<Object3D> {
+  switch (kind) {
+    case 'glb':
+      return (await new GLTFLoader().parseAsync(buffer, '')).scene;
+    case 'obj':
+      return new OBJLoader().parse(new TextDecoder().decode(buffer));
+    case 'ply': {
+      const geometry = new PLYLoader().parse(buffer);
+      // A PLY without a face element is a point cloud: no index, nothing to paint.
+      return new Mesh(geometry.index ? geometry : (geometry.dispose(), new BufferGeometry()));
+    }
+  }
+}
+
+/** Triangles of the object's meshes (points and lines count none), and whether every vertex is finite. */
+export function measureMesh(root: Object3D): { triangles: number; finite: boolean } {
+  let triangles = 0;
+  let finite = true;
+  root.traverse((node) => {
+    const mesh = node as Partial<Mesh>;
+    if (!(node instanceof Mesh) || !mesh.geometry) return;
+    const position = mesh.geometry.getAttribute('position');
+    if (!position) return;
+    const index = mesh.geometry.getIndex();
+    triangles += Math.floor((index ? index.count : position.count) / 3);
+    const values = position.array;
+    for (let i = 0; finite && i < values.length; i++) finite = Number.isFinite(values[i]);
+  });
+  return { triangles, finite };
+}
+
+/** Every mesh in one shared matte grey, with normals where the file had none; its own materials freed. */
+export function paintGrey(root: Object3D): Material {
+  const grey = new MeshStandardMaterial({ color: UNPAINTED_GREY, roughness: 0.85, metalness: 0 });
+  root.traverse((node) => {
+    if (!(node instanceof Mesh)) return;
+    for (const own of Array.isArray(node.material) ? node.material : [node.material]) {
+      if (own instanceof Material) disposeMaterial(own);
+    }
+    node.material = grey;
+    const geometry = node.geometry as BufferGeometry;
+    if (!geometry.getAttribute('normal') && geometry.getAttribute('position')) geometry.computeVertexNormals();
+  });
+  return grey;
+}
+
+/**
+ * Parses a checked mesh file with three's own loader for its kind and makes it the grey preview;
+ * refuses, as the server would, a mesh with no triangles or a non-finite vertex.
+ */
+export async function parseMeshFile(file: Blob, kind: MeshKind): Promise<MeshParse> {
+  let object: Object3D;
+  try {
+    object = await parseObject((await readBlob(file)).buffer as ArrayBuffer, kind);
+  } catch (error) {
+    return { ok: false, unreadable: error instanceof Error ? error.message : String(error) };
+  }
+  const { triangles, finite } = measureMesh(object);
+  if (triangles === 0 || !finite) {
+    disposeObject(object);
+    const code = triangles === 0 ? 'mesh_no_faces' : 'mesh_not_finite';
+    return { ok: false, error: { status: 422, code, error: '' } };
+  }
+  const grey = paintGrey(object);
+  object.name = object.name || 'kiln-unpainted-mesh';
+  return {
+    ok: true,
+    mesh: {
+      object,
+      triangles,
+      dispose: () => {
+        disposeObject(object);
+        grey.dispose();
+      },
+    },
+  };
+}

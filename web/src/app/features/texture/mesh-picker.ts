@@ -1,0 +1,147 @@
+import {
+  ChangeDetectionStrategy,
+  Component,
+  ElementRef,
+  computed,
+  inject,
+  input,
+  output,
+  signal,
+  viewChild,
+} from '@angular/core';
+
+import type { ApiError } from '../../core/api/api-types';
+import { describeError } from '../../core/api/error-messages';
+import { ServerConfigStore } from '../../core/api/server-config-store';
+import { I18n } from '../../core/i18n/i18n';
+import { MESH_ACCEPT, checkMeshFile } from './mesh-validation';
+import type { PickedMesh } from './picked-mesh';
+
+/** Why a file was not taken: the server's refusal (by its code), or the loader could not read it. */
+export type MeshRejection = { error: ApiError } | { unreadable: string };
+
+/**
+ * Chooses the mesh to paint: picked, or dropped anywhere on the page (a drop the picture's own
+ * box took is left to it). Runs the server's checks first (extension, size, content), then
+ * parses it with three's loader, so a wrong or unreadable file is answered before any upload,
+ * and an accepted one is drawn grey at once (the page hands `changed`'s mesh to the viewer).
+ */
+@Component({
+  selector: 'kiln-mesh-picker',
+  templateUrl: './mesh-picker.html',
+  styleUrl: './mesh-picker.css',
+  changeDetection: ChangeDetectionStrategy.OnPush,
+  host: {
+    '(document:dragover)': 'onDocumentDragOver($event)',
+    '(document:dragleave)': 'onDocumentDragLeave($event)',
+    '(document:drop)': 'onDocumentDrop($event)',
+  },
+})
+export class MeshPicker {
+  /** The mesh chosen now (the page owns it), shown by name and triangle count. */
+  readonly mesh = input<PickedMesh | undefined>(undefined);
+  /** True while a task is being sent or followed: the mesh cannot change under it. */
+  readonly busy = input(false);
+  /** A new mesh passed every check; undefined when the file chosen instead was refused. */
+  readonly changed = output<PickedMesh | undefined>();
+
+  protected readonly i18n = inject(I18n);
+  protected readonly config = inject(ServerConfigStore).value;
+  protected readonly accept = MESH_ACCEPT;
+  protected readonly reading = signal(false);
+  protected readonly dragging = signal(false);
+  protected readonly rejection = signal<MeshRejection | undefined>(undefined);
+  protected readonly rejectionCode = computed(() => {
+    const rejection = this.rejection();
+    if (!rejection) return undefined;
+    return 'error' in rejection ? rejection.error.code : 'unreadable';
+  });
+  protected readonly rejectionText = computed(() => {
+    const rejection = this.rejection();
+    if (!rejection) return undefined;
+    if (!('error' in rejection)) return this.i18n.t('mesh.unreadable');
+    const config = this.config();
+    const description = describeError(rejection.error, config.max_upload_mb, config.max_mesh_mb);
+    return this.i18n.t(description.key, description.params);
+  });
+  protected readonly summary = computed(() => {
+    const mesh = this.mesh();
+    if (!mesh) return undefined;
+    const triangles = mesh.parsed.triangles.toLocaleString(this.i18n.lang() === 'zh' ? 'zh-CN' : 'en');
+    return this.i18n.t('mesh.summary', { name: mesh.name, triangles });
+  });
+  private readonly fileInput = viewChild.required<ElementRef<HTMLInputElement>>('meshInput');
+  /** Counts files taken, so a slower earlier one never lands after a later one. */
+  private attempt = 0;
+
+  protected choose(): void {
+    this.fileInput().nativeElement.click();
+  }
+
+  protected onFileInput(event: Event): void {
+    const element = event.target as HTMLInputElement;
+    const file = element.files?.[0];
+    // Clearing lets the same file be chosen again.
+    element.value = '';
+    if (file) void this.take(file);
+  }
+
+  /** Files dragged over the page may be dropped anywhere (the browser would otherwise open them). */
+  protected onDocumentDragOver(event: DragEvent): void {
+    if (this.busy() || !this.hasFiles(event)) return;
+    event.preventDefault();
+    if (event.dataTransfer) event.dataTransfer.dropEffect = 'copy';
+    this.dragging.set(true);
+  }
+
+  protected onDocumentDragLeave(event: DragEvent): void {
+    // relatedTarget is null only when the drag leaves the window.
+    if (event.relatedTarget === null) this.dragging.set(false);
+  }
+
+  protected onDocumentDrop(event: DragEvent): void {
+    this.dragging.set(false);
+    // The picture's drop box took it (it prevents the default): not a mesh.
+    if (this.busy() || event.defaultPrevented) return;
+    const file = event.dataTransfer?.files?.[0];
+    if (!file) return;
+    event.preventDefault();
+    void this.take(file);
+  }
+
+  /**
+   * Checks the file as the server would, then parses it (three's loader, fetched on first use);
+   * emits the grey mesh, or shows why it was refused (and emits undefined).
+   */
+  async take(file: Blob & { name?: string }): Promise<void> {
+    const attempt = ++this.attempt;
+    this.reading.set(true);
+    this.rejection.set(undefined);
+    try {
+      const config = this.config();
+      const check = await checkMeshFile(file, config.max_mesh_mb);
+      if (attempt !== this.attempt) return;
+      if (!check.ok) return this.refuse({ error: check.error });
+      const { parseMeshFile } = await import('./mesh-file-loader');
+      const parsed = await parseMeshFile(file, check.kind);
+      if (attempt !== this.attempt) {
+        if (parsed.ok) parsed.mesh.dispose();
+        return;
+      }
+      if (!parsed.ok) return this.refuse('error' in parsed ? { error: parsed.error } : parsed);
+      const name = file.name?.trim() || `mesh.${check.kind}`;
+      this.changed.emit({ file, name, kind: check.kind, bytes: file.size, parsed: parsed.mesh });
+    } finally {
+      if (attempt === this.attempt) this.reading.set(false);
+    }
+  }
+
+  private refuse(rejection: MeshRejection): void {
+    this.rejection.set(rejection);
+    this.changed.emit(undefined);
+  }
+
+  private hasFiles(event: DragEvent): boolean {
+    return Array.from(event.dataTransfer?.types ?? []).includes('Files');
+  }
+}
