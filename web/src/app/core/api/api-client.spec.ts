@@ -110,6 +110,47 @@ describe('ApiClient', () => {
     expect((init?.body as FormData).get('image')).toBeInstanceOf(Blob);
   });
 
+  it('sends POST /api/texture with the mesh, the picture and the options, and reads it as a generation', async () => {
+    const fetchMock = vi
+      .spyOn(globalThis, 'fetch')
+      .mockResolvedValue(
+        new Response(
+          JSON.stringify({ success: true, task_id: 't2', task_token: 'k2', status_url: '/api/status/t2', queue_position: 1 }),
+          { status: 202 },
+        ),
+      );
+    const mesh = new Blob(['glTF']);
+    const outcome = await client().texture(
+      { mesh, meshName: 'chair.glb', image: new Blob(['png']), imageName: 'chair.png' },
+      undefined,
+      { seed: 7, texture_size: 1024 },
+    );
+    expect(outcome).toMatchObject({ ok: true, value: { task_id: 't2', task_token: 'k2' } });
+    const [url, init] = fetchMock.mock.calls[0] ?? [];
+    expect(url).toBe('/api/texture');
+    const form = init?.body as FormData;
+    expect((form.get('mesh') as File).name).toBe('chair.glb');
+    expect((form.get('image') as File).name).toBe('chair.png');
+    expect([form.get('seed'), form.get('texture_size'), form.has('texture_resolution')]).toEqual([
+      '7',
+      '1024',
+      false,
+    ]);
+  });
+
+  it("reads a refusal of the mesh by its code", async () => {
+    vi.spyOn(globalThis, 'fetch').mockResolvedValue(
+      new Response('{"success":false,"error":"Compressed","code":"mesh_compressed"}', { status: 422 }),
+    );
+    const outcome = await client().texture({
+      mesh: new Blob(['glTF']),
+      meshName: 'a.glb',
+      image: new Blob(['x']),
+      imageName: 'a.png',
+    });
+    expect(outcome).toEqual({ ok: false, error: { status: 422, code: 'mesh_compressed', error: 'Compressed' } });
+  });
+
   it('reads busy with its Retry-After', async () => {
     vi.spyOn(globalThis, 'fetch').mockResolvedValue(
       new Response('{"success":false,"error":"Server busy, retry later","code":"server_busy"}', {

@@ -38,9 +38,20 @@ describe('toApiError', () => {
   });
 });
 
+describe('toApiError on POST /api/texture', () => {
+  it("keeps a mesh refusal's code, so the page explains it by the code", () => {
+    expect(
+      toApiError(422, '{"success":false,"error":"whatever words","code":"mesh_no_faces"}', null),
+    ).toEqual({ status: 422, code: 'mesh_no_faces', error: 'whatever words' });
+  });
+});
+
 describe('asErrorCode', () => {
   it('accepts the codes of the generated contract only', () => {
     expect(asErrorCode('task_cancelled')).toBe('task_cancelled');
+    // POST /api/texture's codes (hand-written until the contract is regenerated: texture-contract.ts).
+    expect(asErrorCode('mesh_too_large')).toBe('mesh_too_large');
+    expect(asErrorCode('mesh_compressed')).toBe('mesh_compressed');
     expect(asErrorCode('Task cancelled')).toBeUndefined();
     expect(asErrorCode(409)).toBeUndefined();
     expect(asErrorCode(undefined)).toBeUndefined();

@@ -1,6 +1,7 @@
 import { ApiError, ErrorCode } from './api-types';
 import { describeError } from './error-messages';
 import { errorCodeValues } from './generated/openapi';
+import { TEXTURE_ERROR_CODES } from './texture-contract';
 
 function describe10(error: ApiError): ReturnType<typeof describeError> {
   return describeError(error, 10);
@@ -46,8 +47,31 @@ describe('describeError', () => {
     });
   });
 
+  it("explains POST /api/texture's refusals of the mesh by their codes", () => {
+    expect(describeError(coded(413, 'mesh_too_large', 'any words'), 10, 50)).toEqual({
+      key: 'error.meshTooLarge',
+      params: { max: 50 },
+      retryable: false,
+    });
+    // The picture's limit stays the picture's.
+    expect(describeError(coded(413, 'file_too_large'), 10, 50).params).toEqual({ max: 10 });
+    expect(describe10(coded(400, 'unsupported_mesh')).key).toBe('error.meshUnsupported');
+    expect(describe10(coded(422, 'mesh_no_faces')).key).toBe('error.meshNoFaces');
+    expect(describe10(coded(422, 'mesh_not_finite')).key).toBe('error.meshNotFinite');
+    expect(describe10(coded(422, 'mesh_too_many_faces')).key).toBe('error.meshTooManyFaces');
+    expect(describe10(coded(422, 'mesh_compressed')).key).toBe('error.meshCompressed');
+    // A request the page built wrong: the server's words.
+    expect(describe10(coded(400, 'missing_mesh', 'Missing file field "mesh"'))).toEqual({
+      key: 'error.other',
+      params: { message: 'Missing file field "mesh"' },
+      retryable: false,
+    });
+    // Without a second limit, MAX_MESH_MB's documented default.
+    expect(describe10(coded(413, 'mesh_too_large')).params).toEqual({ max: 50 });
+  });
+
   it('explains every code the contract has', () => {
-    for (const code of errorCodeValues) {
+    for (const code of [...errorCodeValues, ...TEXTURE_ERROR_CODES]) {
       const description = describe10(coded(400, code, 'words'));
       expect(description.key, code).toBeTruthy();
     }

@@ -96,6 +96,42 @@ describe('TaskTracker', () => {
     expect(fetchMock).toHaveBeenCalledTimes(2);
   });
 
+  it('sends a mesh and its picture to POST /api/texture and follows the task the same way', async () => {
+    const fetchMock = serve({ 'POST /api/texture': accepted });
+    const completions: CompletedTask[] = [];
+    tracker.completed.subscribe((task) => completions.push(task));
+    const picture = new Blob(['png']);
+    await tracker.startTexture(
+      { mesh: new Blob(['glTF']), meshName: 'chair.glb', picture, pictureName: 'chair.png' },
+      { seed: 3 },
+    );
+    expect(tracker.kind()).toBe('texture');
+    expect(tracker.state()).toMatchObject({ phase: 'queued', taskId: TASK });
+    expect(source().url).toBe(`/api/status/${TASK}`);
+    source().emit('completed', JSON.stringify({ status: 'completed', kind: 'texture', model_url: '/static/p.glb' }));
+    expect(tracker.state()).toMatchObject({ phase: 'completed', result: { modelUrl: '/static/p.glb' } });
+    expect(completions).toEqual([
+      { taskId: TASK, result: expect.objectContaining({ modelUrl: '/static/p.glb' }), picture },
+    ]);
+    // A new variation paints the same mesh with another seed.
+    await tracker.variation();
+    expect(fetchMock).toHaveBeenCalledTimes(2);
+    const form = fetchMock.mock.calls[1]?.[1]?.body as FormData;
+    expect((form.get('mesh') as File).name).toBe('chair.glb');
+    expect(form.get('seed')).not.toBe('3');
+  });
+
+  it('shows a refusal of the mesh by its code, and tries the same mesh and picture again', async () => {
+    const fetchMock = serve({
+      'POST /api/texture': () =>
+        json({ success: false, error: 'Mesh too large', code: 'mesh_too_large' }, 413),
+    });
+    await tracker.startTexture({ mesh: new Blob(['m']), meshName: 'm.ply', picture: new Blob(['p']), pictureName: 'p.png' });
+    expect(tracker.state()).toMatchObject({ phase: 'failed', error: { status: 413, code: 'mesh_too_large' } });
+    await tracker.retry();
+    expect(fetchMock.mock.calls.map(([url]) => url)).toEqual(['/api/texture', '/api/texture']);
+  });
+
   it('says timed out when processing outlasts the job limit plus a grace, and refresh asks the server', async () => {
     vi.useFakeTimers();
     // The silent-stream poll sees a job still running (as if the server missed its own limit).

@@ -41,21 +41,26 @@ async function parseObject(buffer: ArrayBuffer, kind: MeshKind): Promise<Object3
   }
 }
 
-/** Triangles of the object's meshes (points and lines count none), and whether every vertex is finite. */
-export function measureMesh(root: Object3D): { triangles: number; finite: boolean } {
+/**
+ * Triangles of the object's meshes (points and lines count none), its vertices (of any kind),
+ * and whether every vertex is finite.
+ */
+export function measureMesh(root: Object3D): { triangles: number; vertices: number; finite: boolean } {
   let triangles = 0;
+  let vertices = 0;
   let finite = true;
   root.traverse((node) => {
-    const mesh = node as Partial<Mesh>;
-    if (!(node instanceof Mesh) || !mesh.geometry) return;
-    const position = mesh.geometry.getAttribute('position');
-    if (!position) return;
-    const index = mesh.geometry.getIndex();
-    triangles += Math.floor((index ? index.count : position.count) / 3);
+    const geometry = (node as { geometry?: BufferGeometry }).geometry;
+    const position = geometry?.getAttribute('position');
+    if (!geometry || !position) return;
+    vertices += position.count;
     const values = position.array;
     for (let i = 0; finite && i < values.length; i++) finite = Number.isFinite(values[i]);
+    if (!(node instanceof Mesh)) return;
+    const index = geometry.getIndex();
+    triangles += Math.floor((index ? index.count : position.count) / 3);
   });
-  return { triangles, finite };
+  return { triangles, vertices, finite };
 }
 
 /** Every mesh in one shared matte grey, with normals where the file had none; its own materials freed. */
@@ -84,7 +89,13 @@ export async function parseMeshFile(file: Blob, kind: MeshKind): Promise<MeshPar
   } catch (error) {
     return { ok: false, unreadable: error instanceof Error ? error.message : String(error) };
   }
-  const { triangles, finite } = measureMesh(object);
+  const { triangles, vertices, finite } = measureMesh(object);
+  // OBJLoader skips the lines it does not know (a warning, no error): text without a single
+  // vertex was no OBJ at all.
+  if (kind === 'obj' && vertices === 0) {
+    disposeObject(object);
+    return { ok: false, unreadable: 'no OBJ vertex' };
+  }
   if (triangles === 0 || !finite) {
     disposeObject(object);
     const code = triangles === 0 ? 'mesh_no_faces' : 'mesh_not_finite';

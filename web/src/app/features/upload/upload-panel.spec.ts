@@ -51,4 +51,35 @@ describe('UploadPanel', () => {
     button?.click();
     expect(sent).toEqual([]);
   });
+
+  it('in texture mode offers "Texture my mesh" once a mesh is chosen, with only the options that apply', async () => {
+    const fixture = TestBed.createComponent(UploadPanel);
+    fixture.componentRef.setInput('mode', 'texture');
+    fixture.componentRef.setInput('ready', false);
+    const sent: PickedPicture[] = [];
+    fixture.componentInstance.submitted.subscribe((picked) => sent.push(picked));
+    await fixture.componentInstance.accept(new File([new Uint8Array(PNG_HEAD)], 'look.png'));
+    await fixture.whenStable();
+    const element = fixture.nativeElement as HTMLElement;
+    expect(element.querySelector('[data-testid=generate]')).toBeNull();
+    const button = element.querySelector<HTMLButtonElement>('[data-testid=texture]');
+    expect(button?.textContent?.trim()).toBe('Texture my mesh');
+    expect(button?.disabled).toBe(true);
+    expect(element.querySelector('[data-testid=need-mesh]')).not.toBeNull();
+    button?.click();
+    expect(sent).toEqual([]);
+    // Quality and faces make a model, not a texture: not offered.
+    expect(element.querySelector('[data-testid=option-quality]')).toBeNull();
+    expect(element.querySelector('[data-testid=option-faces]')).toBeNull();
+    expect(element.querySelector('[data-testid=option-seed]')).not.toBeNull();
+    expect(element.querySelector('[data-testid=option-texture-size]')).not.toBeNull();
+
+    fixture.componentRef.setInput('ready', true);
+    await fixture.whenStable();
+    expect(button?.disabled).toBe(false);
+    expect(element.querySelector('[data-testid=need-mesh]')).toBeNull();
+    button?.click();
+    expect(sent).toHaveLength(1);
+    expect(sent[0]).toMatchObject({ name: 'look.png', kind: 'png' });
+  });
 });

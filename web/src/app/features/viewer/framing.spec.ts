@@ -9,7 +9,9 @@ import {
   Vector3,
 } from 'three';
 
-import { computeFraming, fitDistance, placeCamera } from './framing';
+import { Box3 } from 'three';
+
+import { boundsMatch, computeFraming, fitDistance, modelBounds, placeCamera } from './framing';
 
 function box(size: [number, number, number], position: [number, number, number]): Group {
   const group = new Group();
@@ -86,5 +88,25 @@ describe('computeFraming', () => {
         }
       }
     }
+  });
+});
+
+describe('boundsMatch', () => {
+  const boxOf = (min: [number, number, number], max: [number, number, number]): Box3 =>
+    new Box3(new Vector3(...min), new Vector3(...max));
+
+  it('matches a painted copy of a mesh (same place, quantised), not another model', () => {
+    const mesh = modelBounds(box([2, 1, 1], [5, 0, 0]));
+    // The web GLB quantises positions: a few ten-thousandths of the size off.
+    const painted = modelBounds(box([2.0004, 1, 0.9998], [5.0001, 0, 0]));
+    expect(boundsMatch(mesh, painted)).toBe(true);
+    // The same shape elsewhere, or larger, is another model: framed afresh.
+    expect(boundsMatch(mesh, modelBounds(box([2, 1, 1], [6, 0, 0])))).toBe(false);
+    expect(boundsMatch(mesh, modelBounds(box([2.4, 1, 1], [5, 0, 0])))).toBe(false);
+  });
+
+  it('never matches an empty or degenerate box', () => {
+    expect(boundsMatch(new Box3(), new Box3())).toBe(false);
+    expect(boundsMatch(boxOf([1, 1, 1], [1, 1, 1]), boxOf([1, 1, 1], [1, 1, 1]))).toBe(false);
   });
 });

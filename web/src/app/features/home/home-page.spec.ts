@@ -1,0 +1,11 @@
+import { textureChoice } from './home-page';
+
+describe('textureChoice', () => {
+  it('keeps what POST /api/texture takes (seed, texture size) and drops what makes a model', () => {
+    expect(textureChoice({ quality: 'high', seed: 9, texture_size: 4096, faces: 20000 })).toEqual({
+      seed: 9,
+      texture_size: 4096,
+    });
+    expect(textureChoice({ quality: 'balanced' })).toEqual({});
+  });
+});
