@@ -8,7 +8,7 @@ import { disposeMaterial, disposeObject } from '../viewer/disposal';
 import { type MeshKind, readBlob } from './mesh-validation';
 
 /** The plain grey a mesh is drawn in until its painted model replaces it. */
-export const UNPAINTED_GREY = 0xa7adb6;
+export const UNPAINTED_GREY = 0x80868f;
 
 /** A mesh parsed in the browser: grey, ready for the viewer, with what the checks counted. */
 export interface ParsedMesh {
@@ -65,7 +65,7 @@ export function measureMesh(root: Object3D): { triangles: number; vertices: numb
 
 /** Every mesh in one shared matte grey, with normals where the file had none; its own materials freed. */
 export function paintGrey(root: Object3D): Material {
-  const grey = new MeshStandardMaterial({ color: UNPAINTED_GREY, roughness: 0.85, metalness: 0 });
+  const grey = new MeshStandardMaterial({ color: UNPAINTED_GREY, roughness: 0.6, metalness: 0 });
   root.traverse((node) => {
     if (!(node instanceof Mesh)) return;
     for (const own of Array.isArray(node.material) ? node.material : [node.material]) {
