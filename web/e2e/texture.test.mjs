@@ -2,7 +2,7 @@
 // upload, and refused here as the server would refuse it; with a picture it goes to POST
 // /api/texture, is followed like a generation, and its painted copy takes the grey mesh's place
 // with the camera where it was (same geometry, so no reframing).
-/* global atob, DataTransfer, DragEvent, File, MutationObserver -- used inside page.evaluate */
+/* global DataTransfer, DragEvent, File, MutationObserver -- used inside page.evaluate */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -115,7 +115,13 @@ describe('ApiClient', () => {
       .spyOn(globalThis, 'fetch')
       .mockResolvedValue(
         new Response(
-          JSON.stringify({ success: true, task_id: 't2', task_token: 'k2', status_url: '/api/status/t2', queue_position: 1 }),
+          JSON.stringify({
+            success: true,
+            task_id: 't2',
+            task_token: 'k2',
+            status_url: '/api/status/t2',
+            queue_position: 1,
+          }),
           { status: 202 },
         ),
       );
@@ -138,7 +144,7 @@ describe('ApiClient', () => {
     ]);
   });
 
-  it("reads a refusal of the mesh by its code", async () => {
+  it('reads a refusal of the mesh by its code', async () => {
     vi.spyOn(globalThis, 'fetch').mockResolvedValue(
       new Response('{"success":false,"error":"Compressed","code":"mesh_compressed"}', { status: 422 }),
     );
@@ -148,7 +154,10 @@ describe('ApiClient', () => {
       image: new Blob(['x']),
       imageName: 'a.png',
     });
-    expect(outcome).toEqual({ ok: false, error: { status: 422, code: 'mesh_compressed', error: 'Compressed' } });
+    expect(outcome).toEqual({
+      ok: false,
+      error: { status: 422, code: 'mesh_compressed', error: 'Compressed' },
+    });
   });
 
   it('reads busy with its Retry-After', async () => {

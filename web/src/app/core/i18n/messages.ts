@@ -304,7 +304,8 @@ export const ZH: Dictionary = {
   'mesh.limits': 'GLB、OBJ 或 PLY，最大 {max} MB。形状保持不变，由图片为它上色。',
   'mesh.reading': '正在读取网格…',
   'mesh.summary': '{name}：{triangles} 个三角面',
-  'mesh.unreadable': '浏览器无法读取这个网格：文件可能已损坏，或并不是真正的 GLB、OBJ 或 PLY。请重新导出后再试。',
+  'mesh.unreadable':
+    '浏览器无法读取这个网格：文件可能已损坏，或并不是真正的 GLB、OBJ 或 PLY。请重新导出后再试。',
   'home.variation': '新的变体',
 
   'progress.heading': '进度',

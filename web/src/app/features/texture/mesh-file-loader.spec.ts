@@ -3,9 +3,16 @@ import { Mesh, MeshStandardMaterial, Object3D } from 'three';
 import { TETRA_INDICES, TETRA_POSITIONS, tinyGlb } from '../../../testing/tiny-glb';
 import { UNPAINTED_GREY, type MeshParse, parseMeshFile } from './mesh-file-loader';
 
-const TETRA_OBJ = ['v 0 0 0', 'v 1 0 0', 'v 0 1 0', 'v 0 0 1', 'f 1 3 2', 'f 1 2 4', 'f 1 4 3', 'f 2 3 4'].join(
-  '\n',
-);
+const TETRA_OBJ = [
+  'v 0 0 0',
+  'v 1 0 0',
+  'v 0 1 0',
+  'v 0 0 1',
+  'f 1 3 2',
+  'f 1 2 4',
+  'f 1 4 3',
+  'f 2 3 4',
+].join('\n');
 
 function ply(faces: boolean): string {
   return [
@@ -28,7 +35,7 @@ function ply(faces: boolean): string {
 function meshes(root: Object3D): Mesh[] {
   const found: Mesh[] = [];
   root.traverse((node) => {
-    if (node instanceof Mesh) found.push(node);
+    if (node instanceof Mesh) found.push(node as Mesh);
   });
   return found;
 }

@@ -23,9 +23,7 @@ export interface ParsedMesh {
  * mesh_not_finite), or `unreadable` when the browser's loader could not parse the file at all.
  */
 export type MeshParse =
-  | { ok: true; mesh: ParsedMesh }
-  | { ok: false; error: ApiError }
-  | { ok: false; unreadable: string };
+  { ok: true; mesh: ParsedMesh } | { ok: false; error: ApiError } | { ok: false; unreadable: string };
 
 async function parseObject(buffer: ArrayBuffer, kind: MeshKind): Promise<Object3D> {
   switch (kind) {
@@ -68,12 +66,12 @@ export function paintGrey(root: Object3D): Material {
   const grey = new MeshStandardMaterial({ color: UNPAINTED_GREY, roughness: 0.6, metalness: 0 });
   root.traverse((node) => {
     if (!(node instanceof Mesh)) return;
-    for (const own of Array.isArray(node.material) ? node.material : [node.material]) {
-      if (own instanceof Material) disposeMaterial(own);
-    }
-    node.material = grey;
-    const geometry = node.geometry as BufferGeometry;
-    if (!geometry.getAttribute('normal') && geometry.getAttribute('position')) geometry.computeVertexNormals();
+    const mesh = node as Mesh;
+    for (const own of Array.isArray(mesh.material) ? mesh.material : [mesh.material]) disposeMaterial(own);
+    mesh.material = grey;
+    const geometry = mesh.geometry;
+    if (!geometry.getAttribute('normal') && geometry.getAttribute('position'))
+      geometry.computeVertexNormals();
   });
   return grey;
 }

@@ -19,7 +19,12 @@ function setup(): Setup {
   const emitted: (PickedMesh | undefined)[] = [];
   fixture.componentInstance.changed.subscribe((mesh) => emitted.push(mesh));
   fixture.detectChanges();
-  return { fixture, element: fixture.nativeElement as HTMLElement, picker: fixture.componentInstance, emitted };
+  return {
+    fixture,
+    element: fixture.nativeElement as HTMLElement,
+    picker: fixture.componentInstance,
+    emitted,
+  };
 }
 
 describe('MeshPicker', () => {

@@ -49,9 +49,12 @@ describe('checkMeshFile', () => {
       ok: false,
       error: { status: 413, code: 'mesh_too_large', error: '' },
     });
-    const atLimit = new File([new Uint8Array(MB)], 'edge.obj');
-    expect((await checkMeshFile(atLimit, 1)).ok).toBe(false); // NUL bytes: no OBJ, but not too large
-    expect(await checkMeshFile(atLimit, 1)).toMatchObject({ error: { code: 'unsupported_mesh' } });
+    // Exactly at the limit is within it.
+    const atLimit = 'v 0 0 0\n'.repeat(MB / 8);
+    expect(await checkMeshFile(file(atLimit, 'edge.obj'), 1)).toEqual({ ok: true, kind: 'obj' });
+    expect(await checkMeshFile(file(`${atLimit}#`, 'edge.obj'), 1)).toMatchObject({
+      error: { status: 413, code: 'mesh_too_large' },
+    });
   });
 
   it('takes a GLB, OBJ or PLY by its content, whatever its extension among the three', async () => {

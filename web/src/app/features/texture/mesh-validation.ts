@@ -10,7 +10,11 @@ export const MESH_EXTENSIONS: readonly MeshKind[] = ['glb', 'obj', 'ply'];
 export const MESH_ACCEPT = '.glb,.obj,.ply,model/gltf-binary,model/obj,application/vnd.ply';
 
 /** GLB extensions whose geometry the server does not decode (it answers 422 mesh_compressed). */
-const COMPRESSION_EXTENSIONS = ['KHR_draco_mesh_compression', 'EXT_meshopt_compression', 'KHR_meshopt_compression'];
+const COMPRESSION_EXTENSIONS = [
+  'KHR_draco_mesh_compression',
+  'EXT_meshopt_compression',
+  'KHR_meshopt_compression',
+];
 
 const GLB_MAGIC = 0x46546c67; // 'glTF' little-endian
 const GLB_JSON_CHUNK = 0x4e4f534a; // 'JSON' little-endian
@@ -76,7 +80,8 @@ async function readGlbJson(file: Blob, head: Uint8Array): Promise<unknown> {
   if (head.length < 20) return undefined;
   const view = new DataView(head.buffer, head.byteOffset, head.byteLength);
   const length = view.getUint32(12, true);
-  if (view.getUint32(16, true) !== GLB_JSON_CHUNK || length === 0 || 20 + length > file.size) return undefined;
+  if (view.getUint32(16, true) !== GLB_JSON_CHUNK || length === 0 || 20 + length > file.size)
+    return undefined;
   try {
     return JSON.parse(new TextDecoder().decode(await readBlob(file, 20, 20 + length)));
   } catch {
@@ -97,6 +102,7 @@ export async function checkMeshFile(file: Blob & { name?: string }, maxMeshMb: n
   const head = await readBlob(file, 0, HEAD_BYTES);
   const kind = sniffMeshKind(head, extension);
   if (kind === undefined) return refuse(400, 'unsupported_mesh');
-  if (kind === 'glb' && declaresCompression(await readGlbJson(file, head))) return refuse(422, 'mesh_compressed');
+  if (kind === 'glb' && declaresCompression(await readGlbJson(file, head)))
+    return refuse(422, 'mesh_compressed');
   return { ok: true, kind };
 }

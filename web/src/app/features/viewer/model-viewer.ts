@@ -26,14 +26,7 @@ import { createOrbitControls, fitControls } from './controls';
 import { disposeObject, setWireframe } from './disposal';
 import { DownloadMenu } from './download-menu';
 import { applyRoomEnvironment } from './environment';
-import {
-  Framing,
-  boundsMatch,
-  computeFraming,
-  fitDistance,
-  modelBounds,
-  placeCamera,
-} from './framing';
+import { Framing, boundsMatch, computeFraming, fitDistance, modelBounds, placeCamera } from './framing';
 import { ModelLoadError, loadModel } from './model-loader';
 import { RendererHost, VIEWER_BACKGROUND } from './renderer-host';
 import { buildVoxelMesh, readPicture, voxelFraming } from './voxel-mesh';
