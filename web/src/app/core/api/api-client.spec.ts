@@ -111,20 +111,18 @@ describe('ApiClient', () => {
   });
 
   it('sends POST /api/texture with the mesh, the picture and the options, and reads it as a generation', async () => {
-    const fetchMock = vi
-      .spyOn(globalThis, 'fetch')
-      .mockResolvedValue(
-        new Response(
-          JSON.stringify({
-            success: true,
-            task_id: 't2',
-            task_token: 'k2',
-            status_url: '/api/status/t2',
-            queue_position: 1,
-          }),
-          { status: 202 },
-        ),
-      );
+    const fetchMock = vi.spyOn(globalThis, 'fetch').mockResolvedValue(
+      new Response(
+        JSON.stringify({
+          success: true,
+          task_id: 't2',
+          task_token: 'k2',
+          status_url: '/api/status/t2',
+          queue_position: 1,
+        }),
+        { status: 202 },
+      ),
+    );
     const mesh = new Blob(['glTF']);
     const outcome = await client().texture(
       { mesh, meshName: 'chair.glb', image: new Blob(['png']), imageName: 'chair.png' },

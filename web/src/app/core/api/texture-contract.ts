@@ -1,11 +1,11 @@
 /**
  * STOP-GAP, hand-written until the api's POST /api/texture (issue 20) lands in api/openapi.json:
  * the only part of the texturing contract not yet generated into generated/openapi.ts. Once
- * `node dist/api/openapi.js` has regenerated that file with it, delete this file: api-types.ts
- * and api-error.ts are its only importers (each import is marked "stop-gap"), and there each name
- * becomes the generated one (ErrorCode and errorCodeValues gain the codes, TextureChoice is
- * picked from the texture upload's DTO, TaskKind is TaskViewDto's `kind`, max_mesh_mb is
- * PublicConfigDto's if the api publishes it).
+ * `node dist/api/openapi.js` has regenerated that file with it, delete this file. In the app only
+ * api-types.ts and api-error.ts import it (each import marked "stop-gap"; error-messages.spec.ts
+ * imports TEXTURE_ERROR_CODES), and there each name becomes the generated one: ErrorCode and
+ * errorCodeValues gain the codes, TextureChoice is picked from the texture upload's DTO, TaskKind
+ * is TaskViewDto's `kind`, max_mesh_mb is PublicConfigDto's if the api publishes it.
  */
 import type { components } from './generated/openapi';
 
