@@ -11,7 +11,7 @@ import {
 
 import { Box3 } from 'three';
 
-import { boundsMatch, computeFraming, fitDistance, modelBounds, placeCamera } from './framing';
+import { boundsMatch, computeFraming, fitDistance, keptFraming, modelBounds, placeCamera } from './framing';
 
 function box(size: [number, number, number], position: [number, number, number]): Group {
   const group = new Group();
@@ -108,5 +108,26 @@ describe('boundsMatch', () => {
   it('never matches an empty or degenerate box', () => {
     expect(boundsMatch(new Box3(), new Box3())).toBe(false);
     expect(boundsMatch(boxOf([1, 1, 1], [1, 1, 1]), boxOf([1, 1, 1], [1, 1, 1]))).toBe(false);
+  });
+});
+
+describe('keptFraming', () => {
+  const mesh = box([2, 1, 1], [5, 0, 0]);
+  const meshFraming = computeFraming(mesh, 45, 4 / 3);
+  const shownMesh = { box: modelBounds(mesh), framing: meshFraming };
+
+  it("keeps the grey mesh's camera for its painted copy, and frames another model afresh", () => {
+    const painted = modelBounds(box([2.001, 1, 1], [5, 0, 0]));
+    expect(keptFraming({ model: shownMesh, preview: undefined }, painted)).toBe(meshFraming);
+    const other = modelBounds(box([1, 1, 1], [0, 0, 0]));
+    expect(keptFraming({ model: shownMesh, preview: undefined }, other)).toBeUndefined();
+    expect(keptFraming({ model: undefined, preview: undefined }, painted)).toBeUndefined();
+  });
+
+  it("keeps the voxel preview's camera, on which the view was framed last", () => {
+    const voxels = computeFraming(box([1, 1, 1], [0, 0, 0]), 45, 4 / 3);
+    const painted = modelBounds(box([2, 1, 1], [5, 0, 0]));
+    expect(keptFraming({ model: shownMesh, preview: voxels }, painted)).toBe(voxels);
+    expect(keptFraming({ model: undefined, preview: voxels }, painted)).toBe(voxels);
   });
 });

@@ -108,3 +108,22 @@ export function boundsMatch(a: Box3, b: Box3, tolerance = 0.02): boolean {
   const limit = diagonal * tolerance;
   return a.min.distanceTo(b.min) <= limit && a.max.distanceTo(b.max) <= limit;
 }
+
+/** What was on screen before a model replaces it: the shown model (its bounds and framing), voxels. */
+export interface ShownBefore {
+  model: { box: Box3; framing: Framing } | undefined;
+  /** The voxel preview's framing, while one is drawn (the camera was framed on it). */
+  preview: Framing | undefined;
+}
+
+/**
+ * The framing whose camera a new model keeps, or undefined when it is framed afresh: the voxel
+ * preview's (the model lies within its voxels), else the shown model's when the new one has the
+ * same bounds (the painted copy of a mesh: same triangles, so it must not reframe). A different
+ * model is framed afresh.
+ */
+export function keptFraming(before: ShownBefore, box: Box3): Framing | undefined {
+  if (before.preview) return before.preview;
+  if (before.model && boundsMatch(before.model.box, box)) return before.model.framing;
+  return undefined;
+}

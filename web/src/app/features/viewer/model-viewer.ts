@@ -26,7 +26,15 @@ import { createOrbitControls, fitControls } from './controls';
 import { disposeObject, setWireframe } from './disposal';
 import { DownloadMenu } from './download-menu';
 import { applyRoomEnvironment } from './environment';
-import { Framing, boundsMatch, computeFraming, fitDistance, modelBounds, placeCamera } from './framing';
+import {
+  Framing,
+  ShownBefore,
+  computeFraming,
+  fitDistance,
+  keptFraming,
+  modelBounds,
+  placeCamera,
+} from './framing';
 import { ModelLoadError, loadModel } from './model-loader';
 import { RendererHost, VIEWER_BACKGROUND } from './renderer-host';
 import { buildVoxelMesh, readPicture, voxelFraming } from './voxel-mesh';
@@ -362,19 +370,23 @@ export class ModelViewer {
       if (owned) disposeObject(object);
       return;
     }
-    const previous = this.model && this.modelBox ? { box: this.modelBox, framing: this.framing } : undefined;
+    const before: ShownBefore = {
+      model:
+        this.model && this.modelBox && this.framing
+          ? { box: this.modelBox, framing: this.framing }
+          : undefined,
+      preview: this.voxels ? this.framing : undefined,
+    };
     this.removeModel();
     this.previewAbort?.abort();
-    const previewFraming = this.voxels ? this.framing : undefined;
     if (this.voxels) {
       disposeObject(this.voxels);
       this.voxels = undefined;
     }
     object.removeFromParent();
-    const box = modelBounds(object);
     const framing = computeFraming(object, host.camera.fov, host.aspect);
-    const kept =
-      previous?.framing && boundsMatch(previous.box, box) ? previous.framing : (previewFraming ?? undefined);
+    const box = modelBounds(object);
+    const kept = keptFraming(before, box);
     const holder = new Group();
     holder.add(object);
     holder.position.copy(kept?.center ?? framing.center).negate();
