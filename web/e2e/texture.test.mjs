@@ -12,7 +12,16 @@ import { after, describe, test } from 'node:test';
 import { Document, NodeIO } from '@gltf-transform/core';
 import sharp from 'sharp';
 
-import { SAMPLES_DIR, analyseViewer, newPage, saveArtifact, useApiAndBrowser } from './helpers.mjs';
+import {
+  PHONE_VIEWPORT,
+  SAMPLES_DIR,
+  analyseViewer,
+  horizontalOverflow,
+  newPage,
+  saveArtifact,
+  useApiAndBrowser,
+  visibleInViewport,
+} from './helpers.mjs';
 
 const MB = 1024 * 1024;
 const workDir = mkdtempSync(join(tmpdir(), 'kiln3d-texture-e2e-'));
@@ -193,6 +202,44 @@ describe('texture my mesh', () => {
       // Without a picture there is nothing to start; the mode's button waits for it.
       assert.equal(await page.locator('[data-testid=texture]').count(), 0);
       assert.deepEqual(posts, [], 'nothing was uploaded');
+      assert.deepEqual(errors, []);
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('on a phone, in Chinese: the switch, the mesh and its grey preview fit the screen', async () => {
+    const { context, page, errors } = await newPage(app.browser, {
+      viewport: PHONE_VIEWPORT,
+      locale: 'zh-CN',
+    });
+    try {
+      await page.goto(app.api.baseUrl);
+      await page.locator('[data-testid=mode-texture]').click();
+      assert.equal((await page.locator('[data-testid=mode-texture]').textContent()).trim(), '为我的网格贴图');
+      await page
+        .locator('[data-testid=mesh-input]')
+        .setInputFiles(meshFile('ellipsoid.glb', await ellipsoidGlb()));
+      await page.locator('kiln-model-viewer[data-state=mesh]').waitFor();
+      assert.match(
+        await page.locator('[data-testid=mesh-summary]').textContent(),
+        /ellipsoid\.glb：1,216 个三角面/,
+      );
+      await page
+        .locator('[data-testid=file-input]')
+        .setInputFiles(join(SAMPLES_DIR, 'typical_misc_lantern.png'));
+      await page.locator('[data-testid=thumbnail]').waitFor();
+      assert.equal(await horizontalOverflow(page), 0);
+      for (const testid of ['mode-generate', 'mode-texture', 'mesh-choose', 'texture']) {
+        assert.ok(await visibleInViewport(page.locator(`[data-testid=${testid}]`)), `${testid} off screen`);
+      }
+      // The viewer sits below the inputs on a phone: it fits the screen's width and height.
+      const canvas = await page.locator('kiln-model-viewer canvas').boundingBox();
+      assert.ok(
+        canvas && canvas.x >= 0 && canvas.x + canvas.width <= PHONE_VIEWPORT.width,
+        JSON.stringify(canvas),
+      );
+      assert.ok(canvas.height > 100 && canvas.height <= PHONE_VIEWPORT.height, JSON.stringify(canvas));
       assert.deepEqual(errors, []);
     } finally {
       await context.close();
