@@ -282,7 +282,10 @@ void describe('texturing end to end (inflate engine, the real mesh intake tool)'
 });
 
 void describe('texture jobs share the one queue with generations (simulate engine)', () => {
-  const api = useApi('e2e-texture-queue', { env: { SIMULATE_SECONDS: '2', MAX_QUEUE: '3' } });
+  const api = useApi('e2e-texture-queue', {
+    // No wait for a mesh intake slot: the second of two meshes sent at once is refused.
+    env: { SIMULATE_SECONDS: '2', MAX_QUEUE: '3', MESH_INTAKE_WAIT_S: '0' },
+  });
 
   void it('one FIFO order and one capacity for both kinds; a queued texturing task is cancelled by its maker only', async () => {
     const glb = await meshGlb(SPHERE);
@@ -332,5 +335,19 @@ void describe('texture jobs share the one queue with generations (simulate engin
     const started = finals.map((record) => Date.parse(String(record['started_at'])));
     assert.ok(started[0] < started[1] && started[1] < started[2], `FIFO: ${started.join(', ')}`);
     assert.equal(finals[1]['triangles'], triangleCount(SPHERE));
+  });
+
+  void it('reads one mesh at a time per process: a second sent meanwhile gets 503 meshes_busy with Retry-After', async () => {
+    const glb = await meshGlb(SPHERE);
+    const answers = await Promise.all([0, 1].map(() => postTexture(api.url, { mesh: glb, image: PNG })));
+    const statuses = answers.map((answer) => answer.status).sort();
+    assert.deepEqual(statuses, [202, 503], JSON.stringify(answers.map((answer) => answer.body)));
+    const busy = answers.find((answer) => answer.status === 503)!;
+    assert.deepEqual(busy.body, {
+      success: false,
+      error: 'Busy reading other meshes, retry later',
+      code: 'meshes_busy',
+    });
+    assert.equal(busy.headers.get('retry-after'), '1');
   });
 });
