@@ -107,6 +107,10 @@ void describe('texturing end to end (inflate engine, the real mesh intake tool)'
       assert.ok(summary.textures.length >= 1, `${url} has no texture`);
       if (url === done['download_url']) assert.equal(summary.triangles, triangleCount(SPHERE));
     }
+    // Every format of a generation's model is a texturing's too (the formats tool reads its GLB).
+    const stl = await fetch(`${api.url}/api/tasks/${made.body.task_id}/download?format=stl`);
+    assert.equal(stl.status, 200, await stl.clone().text());
+    assert.equal(Buffer.from(await stl.arrayBuffer()).readUInt32LE(80), triangleCount(SPHERE));
   });
 
   void it('paints an OBJ and a PLY (judged by content, whatever their names)', async () => {
