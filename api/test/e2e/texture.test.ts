@@ -95,8 +95,8 @@ void describe('texturing end to end (inflate engine, the real mesh intake tool)'
     assert.equal(done['triangles'], triangleCount(SPHERE));
     assert.deepEqual(done['options'], { seed: 42, texture_size: 1024, texture_resolution: 1024 });
     assert.ok((done['ignored_options'] as string[]).includes('texture_resolution'), JSON.stringify(done));
-    const stages = new Set(events.map((event) => event.data['stage']).filter((s) => s !== undefined));
-    assert.ok(stages.has('texture'), `stages ${[...stages].join(', ')}`);
+    const stages = new Set(events.map((event) => event.data['stage'] as string | undefined));
+    assert.ok(stages.has('texture'), `stages ${JSON.stringify([...stages])}`);
 
     for (const url of [String(done['download_url']), String(done['model_url'])]) {
       const bytes = new Uint8Array(await (await fetch(url)).arrayBuffer());
