@@ -49,10 +49,9 @@ TEXTURE_DESC = "Sampling texture SLat"  # the texture sampler's tqdm_desc (trell
 def subject_mesh() -> trimesh.Trimesh:
     """A mesh far from the origin, in units where it is hundreds across, with three different
     extents (so a swapped or flipped axis shows): an icosphere stretched and moved."""
-    mesh: trimesh.Trimesh = trimesh.creation.icosphere(subdivisions=2)
-    mesh.apply_scale([300.0, 80.0, 150.0])
-    mesh.apply_translation([1200.0, -40.0, 75.5])
-    return mesh
+    sphere: Any = trimesh.creation.icosphere(subdivisions=2)
+    vertices = np.asarray(sphere.vertices) * [300.0, 80.0, 150.0] + [1200.0, -40.0, 75.5]
+    return trimesh.Trimesh(vertices=vertices, faces=np.asarray(sphere.faces), process=False)
 
 
 def texture_context(**options: Any) -> RecordingContext:
