@@ -26,8 +26,10 @@ from kiln3d_inference.engines.base import (
     Stage,
 )
 from kiln3d_inference.engines.trellis2 import Trellis2Engine
+from kiln3d_inference.engines.trellis2 import engine as engine_module
+from kiln3d_inference.engines.trellis2.memory import GIB, host_available_bytes, host_memory_shortfall
 from kiln3d_inference.engines.trellis2.texturing import MeshPlacement, texture_resolution
-from kiln3d_inference.engines.trellis2.weights import check_texturing_weights
+from kiln3d_inference.engines.trellis2.weights import check_texturing_weights, texturing_weight_bytes
 from tests import test_trellis2
 from tests.helpers import validate_glbs
 from tests.test_trellis2 import (  # the helpers of the generation tests
@@ -310,6 +312,57 @@ def test_a_missing_shape_encoder_turns_texturing_off_naming_it(fake: Fake, tmp_p
     engine = loaded_engine(fake)
     assert engine.texturing == ""  # generation is unaffected
     assert engine.generate(transparent_subject(), tmp_path / "g.glb", 1, new_context()).triangles > 0
+
+
+def test_host_memory_is_read_from_meminfo(tmp_path: Path) -> None:
+    meminfo = tmp_path / "meminfo"
+    meminfo.write_text("MemTotal:       131072000 kB\nMemAvailable:    8388608 kB\n", encoding="ascii")
+    assert host_available_bytes(meminfo) == 8 * GIB
+    meminfo.write_text("MemTotal:       131072000 kB\n", encoding="ascii")
+    assert host_available_bytes(meminfo) is None
+    assert host_available_bytes(tmp_path / "absent") is None
+
+
+def test_a_load_needs_its_weights_and_a_quarter_more_available() -> None:
+    assert host_memory_shortfall(8 * GIB, 10 * GIB) is None
+    assert host_memory_shortfall(8 * GIB, None) is None  # unknown: go ahead
+    assert host_memory_shortfall(0, 1) is None  # nothing local to weigh
+    why = host_memory_shortfall(8 * GIB, 9 * GIB)
+    assert why == "its weights take about 8.0 GiB of host memory and 9.0 GiB is available"
+
+
+def test_the_texturing_weights_are_weighed_on_disk(fake: Fake) -> None:
+    folder = fake.models_dir / "TRELLIS.2-4B"
+    (folder / "ckpts" / "shape_enc_next_dc_f16c32_fp16.safetensors").write_bytes(b"x" * 1000)
+    (folder / "ckpts" / "tex_dec_next_dc_f16c32_fp16.safetensors").write_bytes(b"x" * 200)
+    (folder / "ckpts" / "ss_flow_img_dit_1_3B_64_bf16.safetensors").write_bytes(
+        b"x" * 5000
+    )  # generation only
+    (fake.models_dir / "dinov3-vitl16-pretrain-lvd1689m" / "model.safetensors").write_bytes(b"x" * 30)
+    (fake.models_dir / "RMBG_2_0" / "model.safetensors").write_bytes(b"x" * 4)
+    (fake.models_dir / "RMBG_2_0" / "README.md").write_bytes(b"x" * 999)  # not a weight
+    two_empty_flows = 2 * len("{}")
+    assert texturing_weight_bytes(make_settings(fake)) == 1000 + 200 + two_empty_flows + 30 + 4
+    (folder / "texturing_pipeline.json").unlink()
+    assert texturing_weight_bytes(make_settings(fake)) == 0
+
+
+def test_too_little_host_memory_refuses_the_load_and_keeps_generating(
+    fake: Fake, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine = loaded_engine(fake)
+    (fake.models_dir / "TRELLIS.2-4B" / "ckpts" / "shape_enc_next_dc_f16c32_fp16.safetensors").write_bytes(
+        b"x" * 1000
+    )
+    monkeypatch.setattr(engine_module, "host_available_bytes", lambda: 1000)
+    with pytest.raises(OutOfMemory, match=r"not enough host memory to load TRELLIS\.2's texturing pipeline"):
+        texture(engine, tmp_path)
+    assert texturing_loads(fake) == []
+    assert list(tmp_path.iterdir()) == []
+    assert engine.generate(transparent_subject(), tmp_path / "g.glb", 1, new_context()).triangles > 0
+    monkeypatch.setattr(engine_module, "host_available_bytes", lambda: 64 * GIB)
+    texture(engine, tmp_path)
+    assert len(texturing_loads(fake)) == 1
 
 
 # -- progress, out of memory, cancellation, CUDA errors -------------------------------------------

@@ -83,6 +83,8 @@ from kiln3d_inference.engines.trellis2.faces import decimation_target, glb_trian
 from kiln3d_inference.engines.trellis2.inputs import choose_seed, prepare_input, warm_up_image
 from kiln3d_inference.engines.trellis2.memory import (
     GIB,
+    host_available_bytes,
+    host_memory_shortfall,
     is_cuda_error,
     is_out_of_memory,
     offload_models,
@@ -106,6 +108,7 @@ from kiln3d_inference.engines.trellis2.weights import (
     ModelReference,
     check_texturing_weights,
     model_reference,
+    texturing_weight_bytes,
 )
 from kiln3d_inference.settings import NVDIFFRAST_FACE_LIMIT, Settings, same_or
 
@@ -632,13 +635,22 @@ class Trellis2Engine(Engine):
         models join the generation's on the GPU: the VRAM the load added (memory.vram_usage before
         and after) is added to the warm-up level the recycle threshold is measured from, so the
         pipeline's own weights are not taken for upstream's growth and do not recycle the sidecar
-        after every texturing job. An OOM while loading leaves it unloaded (the next job tries
-        again). Other failures are EngineError naming the folder."""
+        after every texturing job. Host RAM is checked first (memory.host_memory_shortfall: the
+        weights' size on disk, weights.texturing_weight_bytes, against MemAvailable): short of
+        it, the job fails OutOfMemory without loading, and the generation pipeline is untouched.
+        An OOM while loading leaves it unloaded (the next job tries again). Other failures are
+        EngineError naming the folder."""
         if self._texturing_pipeline is not None:
             return self._texturing_pipeline
         reference = self._reference
         assert reference is not None
         assert reference.texturing_config is not None
+        shortfall = host_memory_shortfall(
+            texturing_weight_bytes(self._sidecar_settings), host_available_bytes()
+        )
+        if shortfall is not None:
+            log.warning("task %s: not loading the texturing pipeline: %s", ctx.task_id, shortfall)
+            raise OutOfMemory(f"not enough host memory to load TRELLIS.2's texturing pipeline: {shortfall}")
         ctx.progress(Stage.PREPROCESS, 0.0, "loading TRELLIS.2's texturing pipeline (first texturing job)")
         before = self.vram().used_bytes
         started = time.monotonic()

@@ -188,6 +188,40 @@ def _check_config(settings: Settings, config_file: str, model_keys: tuple[str, .
     return None
 
 
+# Weight files of the encoder's and the remover's folders (safetensors, or PyTorch's older formats).
+WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pth", ".pt")
+
+
+def texturing_weight_bytes(settings: Settings) -> int:
+    """Bytes on disk of what the texturing pipeline loads into memory: the .safetensors of the
+    checkpoints of TEXTURING_MODEL_KEYS in the local model folder, and the weight files of the
+    encoder's and the remover's local folders. Parts that are not local (hub ids) count 0, so
+    this is a lower bound; 0 when the folder or its texturing_pipeline.json cannot be read."""
+    path = model_path(settings)
+    try:
+        args = json.loads((path / TEXTURING_CONFIG).read_text(encoding="utf-8"))["args"]
+        total = sum(
+            (path / f"{reference}.safetensors").stat().st_size
+            for key, reference in args["models"].items()
+            if key in TEXTURING_MODEL_KEYS and (path / f"{reference}.safetensors").is_file()
+        )
+    except (OSError, ValueError, KeyError, TypeError):
+        return 0
+    options = settings.trellis2
+    for value, folders in (
+        (options.image_cond_model, IMAGE_COND_FOLDERS),
+        (options.rembg_model, REMBG_FOLDERS),
+    ):
+        resolved = _resolve_aux(value, settings.models_dir, folders)
+        if resolved is not None and Path(resolved).is_dir():
+            total += sum(
+                f.stat().st_size
+                for f in Path(resolved).rglob("*")
+                if f.is_file() and f.suffix in WEIGHT_SUFFIXES
+            )
+    return total
+
+
 @dataclass(frozen=True)
 class ModelReference:
     """What from_pretrained is given: `path` (a folder or a hub id) and `config_file`; `local` is
