@@ -8,7 +8,9 @@ trellis2/pipelines/trellis2_texturing.py):
   (x, y, z) -> (x, -z, y); `postprocess_mesh` (lines 287-371) turns them back ((x, y, z) ->
   (x, z, -y), line 359) but never undoes the move or the scale: the textured mesh comes back
   centred, its largest side just under 1. `MeshPlacement` records the move and the scale from the
-  mesh we hand in and puts the result back where the mesh was, in its own units.
+  mesh we hand in and puts the result back where the mesh was, in its own units. The turn takes
+  +Y as up, glTF's convention, which the api's intake keeps (its canonical GLB), so the mesh's
+  up should be the picture's up.
 - `resolution` picks the texture flow model and the grid the shape is encoded on: 512 uses
   tex_slat_flow_model_512 and the 512 conditioning, anything else the 1024 ones (lines 399-401).
   The proto allows 512 and 1024 (GenerateRequest.texture_resolution); upstream's app also offers
