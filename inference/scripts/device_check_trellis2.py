@@ -429,7 +429,10 @@ def run_checks() -> int:
         require(
             engine.texturing != "", "texturing is off: the fake models folder has texturing_pipeline.json"
         )
-        require(not texturing_loads(), "the texturing pipeline was loaded before any texturing job")
+        require(
+            CONTROL.texturing_pipeline is None, "the texturing pipeline was loaded before any texturing job"
+        )
+        CONTROL.calls.clear()
         plan["seen"].clear()
         torch.cuda.reset_peak_memory_stats()
         mesh = subject_mesh()
