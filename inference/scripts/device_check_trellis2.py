@@ -5,7 +5,7 @@
     python3 inference/scripts/device_check_trellis2.py --upstream (a machine with TRELLIS.2 installed:
                                                                    compare its signatures only)
 
-Needs torch (CUDA), numpy, pillow and pydantic-settings; TRELLIS.2 itself is replaced by the fake
+Needs torch (CUDA), numpy, pillow, pydantic-settings and trimesh; TRELLIS.2 itself is replaced by the fake
 in inference/tests/fake_trellis2, steered to hold REAL CUDA memory: each model's weights are real
 tensors that low_vram mode moves to the GPU for its step and back, every sampler step allocates a
 real activation tensor held until its pass ends, and what run() returns is real CUDA tensors.
@@ -26,6 +26,12 @@ Then it checks, on the real card:
               sampled mesh kept (one run), memory back at the baseline
   cascade     1536_cascade with more tokens than max_num_tokens: falls back by 128 to the size that
               fits, the shape decoder's low_vram flag set around upsample and decode, real memory
+  texture     a texturing job (TRELLIS.2's texturing pipeline, the fake's, real CUDA memory): loaded
+              on the first texturing job only, once, beside the generation pipeline (low_vram: its
+              models on the CPU at rest); the mesh comes back at its own scale and place (bounding
+              box within 0.5 %) with its triangles; progress monotonic to 100; memory at the baseline
+  texture-oom a REAL OOM in the texture sampler: cleaned up, retried once at 512 with a 1024 px
+              texture, memory back at the baseline, every model of both pipelines on the CPU
   cancel      a cancel between steps stops the job and frees its memory
   recycle     should_recycle() follows a VRAM threshold around the real usage (+2 GiB held)
   cuda-error  LAST (it breaks the CUDA context for good): a REAL device-side assert inside a job
@@ -71,13 +77,23 @@ def run_checks() -> int:
         import PIL  # noqa: F401
         import pydantic_settings  # noqa: F401
         import torch
+        import trimesh
     except ImportError as missing:
-        print(f"DEVICE CHECK: cannot start: {missing} (needs torch, numpy, pillow, pydantic-settings)")
+        print(
+            f"DEVICE CHECK: cannot start: {missing} (needs torch, numpy, pillow, pydantic-settings, trimesh)"
+        )
         return 2
 
     from PIL import Image
 
-    from kiln3d_inference.engines.base import EngineError, JobCancelled, JobContext, OutOfMemory, Stage
+    from kiln3d_inference.engines.base import (
+        EngineError,
+        JobCancelled,
+        JobContext,
+        JobOptions,
+        OutOfMemory,
+        Stage,
+    )
     from kiln3d_inference.engines.trellis2 import Trellis2Engine, trellis2_available
     from kiln3d_inference.settings import Settings, Trellis2Settings
 
@@ -156,7 +172,7 @@ def run_checks() -> int:
     from trellis2.fake_control import CONTROL
 
     CONTROL.make_weight = lambda name: torch.empty(WEIGHT_BYTES, dtype=torch.uint8)
-    plan: dict[str, Any] = {"oom_runs": set(), "cancel": None, "seen": {}}
+    plan: dict[str, Any] = {"oom_runs": set(), "cancel": None, "seen": {}, "texture_oom": False}
 
     def step_hook(tqdm_desc: str, index: int, steps: int) -> object:
         run = len(CONTROL.calls_named("run"))
@@ -169,6 +185,19 @@ def run_checks() -> int:
                 torch.empty(2 * torch.cuda.mem_get_info()[1], dtype=torch.uint8, device="cuda")
             except torch.cuda.OutOfMemoryError:
                 seen[f"oom-{run}"] = True
+                raise
+        texturing_runs = len(CONTROL.calls_named("texturing_run"))
+        if (
+            plan["texture_oom"]
+            and tqdm_desc == "Sampling texture SLat"
+            and index == 3
+            and texturing_runs == 1
+        ):
+            seen["before-texture-oom"] = (allocated(), reserved())
+            try:
+                torch.empty(2 * torch.cuda.mem_get_info()[1], dtype=torch.uint8, device="cuda")
+            except torch.cuda.OutOfMemoryError:
+                seen["texture-oom"] = True
                 raise
         if plan["cancel"] is not None and tqdm_desc == "Sampling shape SLat" and index == 2:
             plan["cancel"].cancelled.set()
@@ -386,6 +415,69 @@ def run_checks() -> int:
             "cascade"
         )
 
+    def subject_mesh() -> Any:
+        """An icosphere 300 x 80 x 150 units across, centred far from the origin."""
+        sphere = trimesh.creation.icosphere(subdivisions=3)
+        vertices = sphere.vertices * [300.0, 80.0, 150.0] + [1200.0, -40.0, 75.5]
+        return trimesh.Trimesh(vertices=vertices, faces=sphere.faces, process=False)
+
+    def texturing_loads() -> list[dict[str, Any]]:
+        return [c for c in CONTROL.calls_named("from_pretrained") if c["config_file"] != "pipeline.json"]
+
+    @check("texture")
+    def texture() -> str:
+        require(
+            engine.texturing != "", "texturing is off: the fake models folder has texturing_pipeline.json"
+        )
+        require(
+            CONTROL.texturing_pipeline is None, "the texturing pipeline was loaded before any texturing job"
+        )
+        CONTROL.calls.clear()
+        plan["seen"].clear()
+        torch.cuda.reset_peak_memory_stats()
+        mesh = subject_mesh()
+        ctx = Recorder()
+        ctx.options = JobOptions(texture_resolution=1024, texture_size=1024)
+        result = engine.texture(subject(), mesh, output_dir / "texture.glb", 7, ctx)
+        second = engine.texture(subject(), mesh, output_dir / "texture-2.glb", 8, Recorder())
+        peak = torch.cuda.max_memory_allocated()
+        require(len(texturing_loads()) == 1, texturing_loads())
+        require(result.triangles == second.triangles == len(mesh.faces), (result, len(mesh.faces)))
+        loaded = trimesh.load(result.output_path, force="mesh", process=False)
+        error = float(abs(loaded.bounds - mesh.bounds).max())
+        require(error <= 0.005 * float(mesh.extents.max()), f"bounds {loaded.bounds} vs {mesh.bounds}")
+        require(len(loaded.faces) == len(mesh.faces), len(loaded.faces))
+        require(ctx.raw == sorted(ctx.raw), ctx.raw)
+        require(ctx.raw[-1] == 100, ctx.raw)
+        require(peak >= WEIGHT_BYTES + STEPS * ACTIVATION_BYTES, f"peak {mib(peak)}: the GPU was not used")
+        return (
+            f"{result.seconds:.2f} s, {result.triangles} triangles, bounds off by {error:.2e} units, "
+            f"peak allocated {mib(peak)}; " + assert_back_to_baseline("texture")
+        )
+
+    @check("texture-oom")
+    def texture_oom() -> str:
+        plan["seen"].clear()
+        plan["texture_oom"] = True
+        CONTROL.calls.clear()
+        ctx = Recorder()
+        ctx.options = JobOptions(texture_resolution=1024, texture_size=2048)
+        try:
+            result = engine.texture(subject(), subject_mesh(), output_dir / "texture-oom.glb", 7, ctx)
+        finally:
+            plan["texture_oom"] = False
+        seen = plan["seen"]
+        require(seen.get("texture-oom") is True, "no real torch.cuda.OutOfMemoryError was raised")
+        runs = [(r["resolution"], r["texture_size"]) for r in CONTROL.calls_named("texturing_run")]
+        require(runs == [(1024, 2048), (512, 1024)], runs)
+        require(result.output_path.is_file(), result)
+        require(ctx.raw == sorted(ctx.raw), ctx.raw)
+        before_allocated, before_reserved = seen["before-texture-oom"]
+        return (
+            f"retried {runs}; at the OOM allocated {mib(before_allocated)} / "
+            f"reserved {mib(before_reserved)}; " + assert_back_to_baseline("texture-oom")
+        )
+
     @check("cuda-error")
     def cuda_error() -> str:
         # Last: a device-side assert leaves this process's CUDA context unusable.
@@ -480,9 +572,9 @@ def compare_upstream() -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description="Device check of the trellis2 engine on a real CUDA GPU (fake TRELLIS.2, real memory).",
-        epilog="Checks: probe, load, job, oom-retry, oom-twice, export-oom, cascade, cancel, recycle, "
-        "cuda-error (last: it breaks the CUDA context). Exit 0 when all pass, 1 when one fails, "
-        "2 when torch or the sidecar's dependencies are missing.",
+        epilog="Checks: probe, load, job, oom-retry, oom-twice, export-oom, cascade, texture, texture-oom, "
+        "cancel, recycle, cuda-error (last: it breaks the CUDA context). Exit 0 when all pass, 1 when one "
+        "fails, 2 when torch or the sidecar's dependencies are missing.",
     )
     parser.add_argument(
         "--upstream",

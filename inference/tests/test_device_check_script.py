@@ -22,6 +22,8 @@ CHECKS = (
     "oom-twice",
     "export-oom",
     "cascade",
+    "texture",
+    "texture-oom",
     "cancel",
     "recycle",
     "cuda-error",

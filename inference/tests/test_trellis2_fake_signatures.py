@@ -44,6 +44,12 @@ def test_the_record_names_its_upstream_commit_and_covers_what_the_engine_calls()
         "trellis2.pipelines.trellis2_image_to_3d:Trellis2ImageTo3DPipeline.preprocess_image",
         "trellis2.pipelines.trellis2_image_to_3d:Trellis2ImageTo3DPipeline.get_cond",
         "trellis2.pipelines.base:Pipeline.cuda",
+        "trellis2.pipelines.trellis2_texturing:Trellis2TexturingPipeline.from_pretrained",
+        "trellis2.pipelines.trellis2_texturing:Trellis2TexturingPipeline.to",
+        "trellis2.pipelines.trellis2_texturing:Trellis2TexturingPipeline.preprocess_mesh",
+        "trellis2.pipelines.trellis2_texturing:Trellis2TexturingPipeline.preprocess_image",
+        "trellis2.pipelines.trellis2_texturing:Trellis2TexturingPipeline.postprocess_mesh",
+        "trellis2.pipelines.trellis2_texturing:Trellis2TexturingPipeline.run",
         "trellis2.representations:MeshWithVoxel.simplify",
         "o_voxel.postprocess:to_glb",
     ):

@@ -39,18 +39,36 @@ export const ERROR_TABLE = {
   missing_image: {
     status: 400,
     message: 'Missing file field "image"',
-    when: 'POST /api/generate without a file',
+    when: 'POST /api/generate or POST /api/texture without a file in the field "image"',
   },
   unexpected_file: {
     status: 400,
     message: 'Send exactly one file, in the field "image"',
     when: 'a file in another field, or a second file',
   },
+  missing_mesh: {
+    status: 400,
+    message: 'Missing file field "mesh"',
+    when: 'POST /api/texture without a file in the field "mesh" (or without one in "image": `missing_image`)',
+  },
+  unexpected_mesh_file: {
+    status: 400,
+    message: 'Send one file in "mesh" and one in "image"',
+    when: 'POST /api/texture with a file in another field, or a second file in one of them',
+  },
+  unsupported_mesh: {
+    status: 400,
+    message: 'Unsupported mesh format, send GLB, OBJ or PLY',
+    when:
+      'POST /api/texture whose `mesh` is no readable GLB (glTF 2.0 binary), OBJ or PLY, judged by content, not ' +
+      'name: e.g. a picture or text named .obj, a truncated GLB, a .gltf with outside files',
+  },
   invalid_option: {
     status: 400,
     message: 'Invalid <field>: <rule>',
     when:
-      'a bad generation option (quality, seed, texture_size, faces), e.g. ' +
+      'a bad generation option (quality, seed, texture_size, faces; texturing: seed, texture_size, ' +
+      'texture_resolution), e.g. ' +
       '`Invalid quality: one of fast, balanced, high`; before any queue slot is taken. Also a bad `format` or ' +
       '`size_mm` of a download, e.g. `Invalid format: one of glb, obj, stl, 3mf, ply, usdz`. Also a bad ' +
       '`callback_url` (not an absolute URL, not https, credentials in it, over 2048 characters, a literal ' +
@@ -147,6 +165,13 @@ export const ERROR_TABLE = {
       'a body over `MAX_UPLOAD_MB` (10 by default: `File too large, max 10MB`); reading stops at the limit and ' +
       'the connection closes after the answer',
   },
+  mesh_too_large: {
+    status: 413,
+    message: 'Mesh too large, max <max_mesh_mb>MB',
+    when:
+      'POST /api/texture whose `mesh` is over `MAX_MESH_MB` (50 by default: `Mesh too large, max 50MB`); reading ' +
+      'stops at the limit and the connection closes after the answer',
+  },
   request_timeout: {
     status: 408,
     message: 'Request timeout',
@@ -171,6 +196,30 @@ export const ERROR_TABLE = {
     when:
       'a valid picture with nothing to model (blank, one colour, fully transparent: before the task is ' +
       "queued), or the engine's own verdict (the task ends failed)",
+  },
+  mesh_no_faces: {
+    status: 422,
+    message: 'The mesh has no faces',
+    when: 'POST /api/texture whose `mesh` holds no triangle: a point cloud, lines only, vertices only',
+  },
+  mesh_not_finite: {
+    status: 422,
+    message: 'The mesh has NaN or infinite vertex positions',
+    when: 'POST /api/texture whose `mesh` has a vertex position that is not a finite number',
+  },
+  mesh_too_many_faces: {
+    status: 422,
+    message: 'The mesh has <faces> faces, max <max_faces>',
+    when:
+      "POST /api/texture whose `mesh` has more triangles than the engine's limit (`TEXTURE_MAX_FACES`, 200000 by " +
+      'default; a quad counts as two), e.g. `The mesh has 250000 faces, max 200000`',
+  },
+  mesh_compressed: {
+    status: 422,
+    message: 'Compressed GLB (<extension>) not supported, export it without compression',
+    when:
+      'POST /api/texture whose GLB requires `KHR_draco_mesh_compression` or `EXT_meshopt_compression` (refused ' +
+      'before anything is decoded)',
   },
   unavailable_quality: {
     status: 422,
@@ -241,6 +290,14 @@ export const ERROR_TABLE = {
       'POST /api/generate whose picture waited `DECODE_WAIT_S` (10 s) for the decode budget (`DECODE_BUDGET_MP` ' +
       'megapixels decoded at once per process) without getting it',
     headers: { 'Retry-After': { type: 'integer', description: 'seconds: the decode wait' } },
+  },
+  meshes_busy: {
+    status: 503,
+    message: 'Busy reading other meshes, retry later',
+    when:
+      'POST /api/texture whose mesh waited `MESH_INTAKE_WAIT_S` (20 s) while this process read `MESH_INTAKES` ' +
+      'other meshes',
+    headers: { 'Retry-After': { type: 'integer', description: 'seconds: the mesh intake wait' } },
   },
   admissions_paused: {
     status: 503,

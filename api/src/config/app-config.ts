@@ -36,6 +36,16 @@ export interface AppConfig {
   /** How long a (re)started sidecar may take to load its engine and warm up before it is replaced. */
   inferenceReadyTimeoutS: number;
   maxUploadMb: number;
+  /** MAX_MESH_MB: the most a mesh sent to POST /api/texture may weigh (the picture beside it: MAX_UPLOAD_MB). */
+  maxMeshMb: number;
+  /** TEXTURE_MAX_FACES: the most triangles a mesh to texture may have (a quad counts as two). */
+  textureMaxFaces: number;
+  /** MESH_INTAKE_TIMEOUT_S in ms: the most the mesh intake tool may take for one mesh before it is killed. */
+  meshIntakeTimeoutMs: number;
+  /** MESH_INTAKES: meshes this process reads at once (each one intake tool process, one CPU core). */
+  meshIntakes: number;
+  /** MESH_INTAKE_WAIT_S in ms: the most a mesh waits for an intake slot before 503 meshes_busy. */
+  meshIntakeWaitMs: number;
   retentionHours: number;
   cleanupCron: string;
   staticDir: string;
@@ -553,6 +563,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, root = process.
     jobTimeoutS: numberVar(env, 'JOB_TIMEOUT_S', 180, 1, 86400),
     inferenceReadyTimeoutS: numberVar(env, 'INFERENCE_READY_TIMEOUT_S', 1200, 10, 86400),
     maxUploadMb: numberVar(env, 'MAX_UPLOAD_MB', 10, 0.001, 1024),
+    maxMeshMb: numberVar(env, 'MAX_MESH_MB', 50, 0.001, 1024),
+    textureMaxFaces: intVar(env, 'TEXTURE_MAX_FACES', 200_000, 1, 10_000_000),
+    meshIntakeTimeoutMs: Math.round(numberVar(env, 'MESH_INTAKE_TIMEOUT_S', 60, 1, 3600) * 1000),
+    meshIntakes: intVar(env, 'MESH_INTAKES', 1, 1, 64),
+    meshIntakeWaitMs: Math.round(numberVar(env, 'MESH_INTAKE_WAIT_S', 20, 0, 90) * 1000),
     retentionHours: numberVar(env, 'RETENTION_HOURS', 48, 0.001, 24 * 365),
     cleanupCron,
     staticDir: resolve(optional(env, 'STATIC_DIR') ?? 'static'),

@@ -1,8 +1,8 @@
 import { Inject, Injectable, NestMiddleware } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
-import { fileTooLargeError } from '../common/api-error';
+import { type ApiError, fileTooLargeError } from '../common/api-error';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
-import { contentLengthTooLarge } from './upload-limits';
+import { contentLengthTooLarge, meshTooLargeError, textureBodyLimit } from './upload-limits';
 
 /**
  * Refuses an upload whose Content-Length is over the limit before reading its body, and
@@ -18,13 +18,35 @@ export class UploadGuardMiddleware implements NestMiddleware {
       next();
       return;
     }
-    refuseTooLarge(req, res, this.config.maxUploadMb);
+    refuseTooLarge(req, res, fileTooLargeError(this.config.maxUploadMb));
   }
 }
 
-/** Answers 413 and closes the socket once the answer is out, without reading the body. */
-export function refuseTooLarge(req: Request, res: Response, maxUploadMb: number): void {
-  const error = fileTooLargeError(maxUploadMb);
+/**
+ * POST /api/texture's guard: a declared Content-Length over both files' limits and the framing
+ * (textureBodyLimit) is refused 413 mesh_too_large before a byte of the body is read (the mesh is
+ * the large part; a body that only streams past the limit is cut by MeshUploadInterceptor).
+ */
+@Injectable()
+export class TextureUploadGuardMiddleware implements NestMiddleware {
+  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
+
+  use(req: Request, res: Response, next: NextFunction): void {
+    const declared = req.headers['content-length'];
+    if (
+      declared === undefined ||
+      !/^\d+$/.test(declared.trim()) ||
+      Number(declared) <= textureBodyLimit(this.config)
+    ) {
+      next();
+      return;
+    }
+    refuseTooLarge(req, res, meshTooLargeError(this.config.maxMeshMb));
+  }
+}
+
+/** Answers `error` (a 413) and closes the socket once the answer is out, without reading the body. */
+export function refuseTooLarge(req: Request, res: Response, error: ApiError): void {
   for (const [name, value] of Object.entries(error.headers)) res.setHeader(name, value);
   res.status(error.status).json(error.body());
   closeAfterResponse(req, res);

@@ -35,6 +35,11 @@ export class HealthInferenceDto {
   vram_total_bytes?: number;
   @ApiPropertyOptional({ description: 'jobs this sidecar ran' })
   jobs_done?: number;
+  @ApiPropertyOptional({
+    example: 'CPU projection of the picture from the view that best matches its silhouette',
+    description: "how POST /api/texture's meshes are painted here, in the engine's own words",
+  })
+  texturing?: string;
   @ApiPropertyOptional({ description: "the sidecar's own words (why it failed, what it loads)" })
   message?: string;
   @ApiPropertyOptional({ description: 'true when this api spawned it; false with INFERENCE_URL' })

@@ -99,6 +99,7 @@ export class HealthService {
               vram_used_bytes: inference.vramUsedBytes,
               vram_total_bytes: inference.vramTotalBytes,
               jobs_done: inference.jobsDone,
+              texturing: inference.texturing,
               message: inference.message,
               managed: inference.managed,
               pid: inference.pid,

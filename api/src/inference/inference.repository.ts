@@ -40,7 +40,7 @@ export interface InferenceResult {
   engine: string;
   /** The seed the engine used (0: it uses none). */
   seed?: number;
-  /** Job options the engine has no setting for (proto Done.ignored: seed, pipeline_type, texture_size, faces). */
+  /** Job options the engine has no setting for (proto Done.ignored: seed, pipeline_type, texture_size, faces, texture_resolution). */
   ignored?: string[];
 }
 
@@ -77,6 +77,13 @@ export interface InferenceJob {
   textureSize?: number;
   /** Decimation target (faces at most); absent: the engine's setting. */
   faces?: number;
+  /**
+   * A texturing job's mesh (proto GenerateRequest.mesh: the intake's canonical GLB); absent: a
+   * generation.
+   */
+  mesh?: Buffer;
+  /** Texturing: the voxel grid the texture is sampled on (trellis2: 512 or 1024); absent: the engine's. */
+  textureResolution?: number;
   /** The job's limit; past it generate() rejects with TIMEOUT, killing the sidecar if needed. */
   timeoutS: number;
 }
@@ -91,6 +98,8 @@ export interface InferenceHealth {
   vramTotalBytes: number;
   jobsDone: number;
   message: string;
+  /** How the engine paints an uploaded mesh, in words (proto HealthResponse.texturing); '' when unknown. */
+  texturing: string;
   /** True when this api spawned the sidecar; false with INFERENCE_URL. */
   managed: boolean;
   pid: number | null;

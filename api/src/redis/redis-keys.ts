@@ -2,6 +2,8 @@
 const PREFIX = 'kiln:';
 /** A task's hash is this prefix + its id (the Lua scripts get the prefix to build keys). */
 const TASK_PREFIX = `${PREFIX}task:`;
+/** A texturing task's mesh key is its picture key + this (task-store.lua.ts deletes both together). */
+export const MESH_SUFFIX = ':mesh';
 
 /** Every Redis key and channel the api uses, in one place: no other module spells a key. */
 export const RedisKeys = {
@@ -10,6 +12,11 @@ export const RedisKeys = {
   task: (taskId: string) => `${TASK_PREFIX}${taskId}`,
   /** The normalised PNG of a task that has not run yet (survives an api restart). */
   image: (taskId: string) => `${PREFIX}image:${taskId}`,
+  /**
+   * The canonical GLB of a texturing task that has not run yet (tasks/intake/mesh-intake.ts), beside
+   * its picture: the image key + MESH_SUFFIX, so the job scripts that drop the picture drop it too.
+   */
+  mesh: (taskId: string) => `${PREFIX}image:${taskId}${MESH_SUFFIX}`,
   /** Hash of a task's latest voxel preview (coords, stage, resolution, count, rev); the task's TTL. */
   preview: (taskId: string) => `${PREFIX}preview:${taskId}`,
   /** Instant repeats: the task holding a request key (tasks/repeats/repeat-registry.ts); RETENTION_HOURS. */

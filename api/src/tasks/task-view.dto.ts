@@ -23,16 +23,21 @@ export class TaskPreviewDto {
   url!: string;
 }
 
-/** The generation options a task runs with (defaults filled in). */
+/** The options a task runs with (defaults filled in): a generation's or a texturing's. */
 export class TaskOptionsDto {
-  @ApiProperty({ enum: ['fast', 'balanced', 'high'] })
-  quality!: string;
+  @ApiPropertyOptional({ enum: ['fast', 'balanced', 'high'], description: 'generation only' })
+  quality?: string;
   @ApiProperty({ description: 'the seed the job uses' })
   seed!: number;
   @ApiProperty({ enum: [1024, 2048, 4096] })
   texture_size!: number;
-  @ApiProperty({ description: 'decimation target' })
-  faces!: number;
+  @ApiPropertyOptional({ description: 'generation only: decimation target' })
+  faces?: number;
+  @ApiPropertyOptional({
+    enum: [512, 1024],
+    description: 'texturing only: the voxel grid the texture is sampled on (trellis2)',
+  })
+  texture_resolution?: number;
 }
 
 /** A format a completed task's model is offered in. */
@@ -47,6 +52,11 @@ export class TaskFormatOfferDto {
 export class TaskViewDto {
   @ApiProperty({ format: 'uuid' })
   task_id!: string;
+  @ApiProperty({
+    enum: ['generate', 'texture'],
+    description: 'generate: a model made from the picture; texture: the uploaded mesh painted from it',
+  })
+  kind!: string;
   @ApiProperty({ enum: ['queued', 'processing', 'completed', 'failed'] })
   status!: string;
   @ApiProperty({ format: 'date-time' })
@@ -109,7 +119,7 @@ export class TaskViewDto {
   preview?: TaskPreviewDto;
   @ApiPropertyOptional({
     type: TaskOptionsDto,
-    description: 'The options of POST /api/generate, defaults filled in',
+    description: 'The options of POST /api/generate or POST /api/texture, defaults filled in',
   })
   options?: TaskOptionsDto;
   @ApiPropertyOptional({

@@ -11,6 +11,7 @@ import { QualityPresetsService } from './options/quality-presets.service';
 import { LimitsModule } from '../limits/limits.module';
 import { StreamSlots } from './stream/stream-slots';
 import { DecodeGate } from './intake/decode-gate';
+import { MeshIntake, MeshReader, PythonMeshReader } from './intake/mesh-intake';
 import { RepeatRegistry } from './repeats/repeat-registry';
 import { AdmissionService, RESERVATION_GRACE, RESERVATION_GRACE_MS } from './admission/admission.service';
 import { JobDurationsService } from './options/job-durations.service';
@@ -76,6 +77,13 @@ import { WorkerRegistry } from './workers/worker-registry.service';
     WorkerRegistry,
     TaskIntakeService,
     DecodeGate,
+    MeshIntake,
+    {
+      provide: MeshReader,
+      inject: [APP_CONFIG],
+      useFactory: (config: AppConfig) =>
+        new PythonMeshReader(config.inferenceDir, config.meshIntakeTimeoutMs),
+    },
     QualityPresetsService,
     RepeatRegistry,
   ],

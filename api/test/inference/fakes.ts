@@ -110,6 +110,7 @@ export class FakeSidecar implements SidecarProcess {
       vramUsedBytes: 0,
       vramTotalBytes: 0,
       jobsDone: 0,
+      texturing: '',
       message: this.message,
       pid: this.pid,
       version: 'test',

@@ -39,6 +39,7 @@ export class FakeInference extends InferenceRepository {
       vramUsedBytes: 0,
       vramTotalBytes: 0,
       jobsDone: this.calls.length,
+      texturing: '',
       message: 'fake',
       managed: false,
       pid: null,

@@ -54,6 +54,29 @@ export async function upload<T = Record<string, unknown>>(
 }
 
 /**
+ * POST /api/texture with `mesh` (named `meshName`, default mesh.glb) and `image` (a PNG named
+ * lantern.png) and the given text fields; either file left out when undefined. The body parsed
+ * (and a made task remembered: rememberTask).
+ */
+export async function postTexture<T = Record<string, unknown>>(
+  baseUrl: string,
+  files: { mesh?: Buffer; image?: Buffer; meshName?: string },
+  fields: Record<string, string> = {},
+  query = '',
+): Promise<JsonResponse<T>> {
+  const form = new FormData();
+  if (files.mesh) form.append('mesh', new Blob([files.mesh]), files.meshName ?? 'mesh.glb');
+  if (files.image) form.append('image', new Blob([files.image], { type: 'image/png' }), 'lantern.png');
+  for (const [name, value] of Object.entries(fields)) form.append(name, value);
+  const response = await fetch(`${baseUrl}/api/texture${query}`, { method: 'POST', body: form });
+  return {
+    status: response.status,
+    headers: response.headers,
+    body: rememberTask((await response.json()) as T),
+  };
+}
+
+/**
  * POST /api/generate with a PNG picture as `image` (named lantern.png) and the given text fields
  * (the generation options); query e.g. `?wait=true`. Resolves with fetch's Response, unread.
  */

@@ -114,6 +114,8 @@ export class GenerateCall {
           pipelineType: job.pipelineType ?? '',
           textureSize: job.textureSize ?? 0,
           faces: job.faces ?? 0,
+          mesh: job.mesh ?? Buffer.alloc(0),
+          textureResolution: job.textureResolution ?? 0,
         },
         {
           onEvent: (event) => this.onEvent(event, receiver, onProgress, onPreview),

@@ -132,6 +132,7 @@ export class SidecarStatus {
       vramUsedBytes: health?.vramUsedBytes ?? 0,
       vramTotalBytes: health?.vramTotalBytes ?? 0,
       jobsDone: health?.jobsDone ?? 0,
+      texturing: health?.texturing ?? '',
       message: this.currentMessage,
       ...own,
     };

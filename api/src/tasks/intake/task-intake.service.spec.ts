@@ -67,6 +67,7 @@ function service(admission: FullAdmission, gate = new CountingGate(CONFIG)): Tas
     unused,
     CONFIG,
     gate,
+    unused,
   );
 }
 

@@ -15,6 +15,8 @@ import { type GenerationOptions, parseGenerationOptions } from '../options/gener
 import { QualityPresetsService } from '../options/quality-presets.service';
 import { RepeatRegistry } from '../repeats/repeat-registry';
 import { DecodeGate } from './decode-gate';
+import { type IntakeMesh, MeshIntake } from './mesh-intake';
+import { parseTextureOptions } from '../options/texture-options';
 import {
   type DecodedImage,
   type ImageHeader,
@@ -81,6 +83,7 @@ export class TaskIntakeService {
     private readonly clock: Clock,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly gate: DecodeGate,
+    private readonly meshes: MeshIntake,
     // Absent in an api-only process (KILN_ROLE=api): a repeat's key then names the configured engine.
     @Optional() private readonly inference?: InferenceRepository,
   ) {}
@@ -163,6 +166,62 @@ export class TaskIntakeService {
       throw error;
     }
     return this.answer(made, wait, baseUrl, onTask);
+  }
+
+  /**
+   * POST /api/texture: admits the mesh and the picture, and enqueues a texturing task (kind
+   * `texture`) in the one queue, with the same order, capacity, shares and task flow as a
+   * generation (docs/design.md, Texturing). Order of the checks: the files' presence (400
+   * missing_mesh, missing_image), the options (400), the picture's header (400, 422), the operator's
+   * pause and the queue's verdict without a slot (503, 429), the picture's pixels (503
+   * decode_busy, 400, 422 no_object), the mesh (MeshIntake: 503 meshes_busy; 400 unsupported_mesh;
+   * 422 mesh_no_faces, mesh_not_finite, mesh_too_many_faces, mesh_compressed), then a slot (503,
+   * 429) before the picture's PNG is encoded; a failure after that gives the slot back. Nothing is
+   * kept of a refused upload. Texturing has no instant repeats (each job is its own). With wait,
+   * as submit().
+   */
+  async submitTexture(
+    files: { mesh: Express.Multer.File | undefined; image: Express.Multer.File | undefined },
+    fields: unknown,
+    wait: boolean,
+    baseUrl: string,
+    client: string,
+    onTask?: OnTaskMade,
+  ): Promise<GenerateOutcome> {
+    const { mesh: meshFile, image: imageFile } = files;
+    if (!meshFile) throw new ApiError('missing_mesh');
+    if (!imageFile) throw new ApiError('missing_image');
+    const options = parseTextureOptions(fields);
+    const header = await this.inspectHeader(imageFile, client);
+    await this.lifecycle.refuseIfPaused();
+    await this.lifecycle.precheck(limitKey(client));
+    // The picture first: its decode is cheaper than a mesh intake process.
+    const image = await this.decode(imageFile, header, client);
+    const mesh = await this.readMesh(meshFile, client);
+    const admitted = await this.lifecycle.admit(limitKey(client));
+    let made: NewTask;
+    try {
+      const png = await this.normalise(admitted, imageFile, image, client);
+      made = await this.lifecycle.create(admitted, png, { ...options }, [], mesh.glb);
+    } catch (error) {
+      await this.lifecycle.release(admitted).catch(() => undefined);
+      throw error;
+    }
+    this.logger.log(
+      `task=${made.state.record.task_id} mesh format=${mesh.format} bytes=${meshFile.size} ` +
+        `triangles=${mesh.triangles} vertices=${mesh.vertices}`,
+    );
+    return this.answer(made, wait, baseUrl, onTask);
+  }
+
+  /** The uploaded mesh through the intake (MeshIntake); a refusal is logged with the client. */
+  private async readMesh(file: Express.Multer.File, client: string): Promise<IntakeMesh> {
+    try {
+      return await this.meshes.read(file.buffer);
+    } catch (error) {
+      this.logger.log(`mesh received bytes=${file.size} client=${client}: refused (${describe(error)})`);
+      throw error;
+    }
   }
 
   /**

@@ -111,8 +111,8 @@ export class TaskLifecycle implements OnModuleInit, OnModuleDestroy {
   }
 
   /**
-   * (admitted) -> queued: stores the task (with its new token's hash) and its picture, adds its
-   * job; returns the state to answer with and the token. Stored before its job is added (a job
+   * (admitted) -> queued: stores the task (with its new token's hash) and its picture (and for a
+   * texturing task its mesh: TaskStore.create), adds its job; returns the state to answer with and the token. Stored before its job is added (a job
    * found before its task would be skipped, and Bull's add is its own script, so no MULTI holds
    * both): a crash between the two leaves an orphan that reconcile() enqueues. If storing or adding fails, a stored task is abandoned (failed 500,
    * slot and picture gone), a task never stored gives its slot back, and the error is thrown.
@@ -122,11 +122,12 @@ export class TaskLifecycle implements OnModuleInit, OnModuleDestroy {
     image: Buffer,
     options?: TaskOptionsRecord,
     repeatKeys: readonly string[] = [],
+    mesh?: Buffer,
   ): Promise<NewTask> {
     const { token, hash } = newTaskToken();
     let created: TaskState;
     try {
-      created = await this.tasks.create(taskId, image, hash, options, repeatKeys);
+      created = await this.tasks.create(taskId, image, hash, options, repeatKeys, mesh);
       await this.queue.addJob(taskId);
     } catch (error) {
       // The client gets the error and never the id: no task is left `queued` for no one.

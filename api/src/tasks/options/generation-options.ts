@@ -47,13 +47,44 @@ export const DEFAULT_OPTIONS: Readonly<GenerationOptions> = {
 /** The multipart field names, in the order they are checked. */
 export const OPTION_FIELDS = ['quality', 'seed', 'texture_size', 'faces'] as const;
 
-function invalid(field: string, rule: string): ApiError {
+/** 400 invalid_option naming the field and its rule. */
+export function invalid(field: string, rule: string): ApiError {
   return new ApiError('invalid_option', { params: { field, rule } });
 }
 
 /** A decimal integer as sent in a form field (no sign, no exponent, no spaces); undefined otherwise. */
-function integerField(raw: string): number | undefined {
+export function integerField(raw: string): number | undefined {
   return /^\d{1,10}$/.test(raw) ? Number(raw) : undefined;
+}
+
+/**
+ * The trimmed text of a multipart body's field `name` (multer's req.body), undefined when absent or
+ * empty. Throws ApiError 400 invalid_option when the field was sent twice.
+ */
+export function optionField(body: unknown, name: string): string | undefined {
+  const fields = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
+  const value = fields[name];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string') throw invalid(name, 'send it once');
+  const trimmed = value.trim();
+  return trimmed === '' ? undefined : trimmed;
+}
+
+/** `seed` (1 to MAX_SEED) from a form field's text; throws ApiError 400 invalid_option. */
+export function parseSeed(raw: string): number {
+  const value = integerField(raw);
+  if (value === undefined || value < 1 || value > MAX_SEED)
+    throw invalid('seed', `an integer from 1 to ${MAX_SEED}`);
+  return value;
+}
+
+/** `texture_size` (TEXTURE_SIZES) from a form field's text; throws ApiError 400 invalid_option. */
+export function parseTextureSize(raw: string): TextureSize {
+  const value = integerField(raw);
+  if (value === undefined || !(TEXTURE_SIZES as number[]).includes(value)) {
+    throw invalid('texture_size', `one of ${TEXTURE_SIZES.join(', ')}`);
+  }
+  return value as TextureSize;
 }
 
 /**
@@ -62,37 +93,18 @@ function integerField(raw: string): number | undefined {
  * balanced, high`, for a bad value or a field sent twice.
  */
 export function parseGenerationOptions(body: unknown): GenerationOptions {
-  const fields = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
-  const text = (name: (typeof OPTION_FIELDS)[number]): string | undefined => {
-    const value = fields[name];
-    if (value === undefined) return undefined;
-    if (typeof value !== 'string') throw invalid(name, 'send it once');
-    const trimmed = value.trim();
-    return trimmed === '' ? undefined : trimmed;
-  };
   const options: GenerationOptions = { ...DEFAULT_OPTIONS };
-  const quality = text('quality');
+  const quality = optionField(body, 'quality');
   if (quality !== undefined) {
     if (!(QUALITIES as string[]).includes(quality))
       throw invalid('quality', `one of ${QUALITIES.join(', ')}`);
     options.quality = quality as Quality;
   }
-  const seed = text('seed');
-  if (seed !== undefined) {
-    const value = integerField(seed);
-    if (value === undefined || value < 1 || value > MAX_SEED)
-      throw invalid('seed', `an integer from 1 to ${MAX_SEED}`);
-    options.seed = value;
-  }
-  const textureSize = text('texture_size');
-  if (textureSize !== undefined) {
-    const value = integerField(textureSize);
-    if (value === undefined || !(TEXTURE_SIZES as number[]).includes(value)) {
-      throw invalid('texture_size', `one of ${TEXTURE_SIZES.join(', ')}`);
-    }
-    options.texture_size = value as TextureSize;
-  }
-  const faces = text('faces');
+  const seed = optionField(body, 'seed');
+  if (seed !== undefined) options.seed = parseSeed(seed);
+  const textureSize = optionField(body, 'texture_size');
+  if (textureSize !== undefined) options.texture_size = parseTextureSize(textureSize);
+  const faces = optionField(body, 'faces');
   if (faces !== undefined) {
     const value = integerField(faces);
     if (value === undefined || value < MIN_FACES || value > MAX_FACES) {

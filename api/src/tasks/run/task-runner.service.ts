@@ -27,23 +27,30 @@ import {
 } from '../queue/job-names';
 import { TaskLifecycle } from '../lifecycle/task-lifecycle.service';
 import { PreviewStore } from '../state/preview-store.service';
-import { modelIdOf, type TaskOptionsRecord } from '../state/task-snapshot';
+import { modelIdOf, type TaskOptionsRecord, type TaskRecord } from '../state/task-snapshot';
 import { TaskStore } from '../state/task-store.service';
 import { mapInferenceError } from './inference-error-mapping';
 import { PreviewPublisher } from './preview-publisher';
 import { ProgressPublisher } from './progress-publisher';
 import { RunningJobsService } from '../jobs/running-jobs.service';
 
-/** A task's options as the job's (a task stored before options existed runs with the engine's settings, seed 0). */
+/**
+ * A task's options as the job's: a generation's (quality as its pipeline type, faces) or a
+ * texturing's (texture_resolution); a task stored before options existed runs with the engine's
+ * settings, seed 0.
+ */
 function jobOptions(
   options: TaskOptionsRecord | undefined,
-): Pick<InferenceJob, 'seed' | 'pipelineType' | 'textureSize' | 'faces'> {
+): Pick<InferenceJob, 'seed' | 'pipelineType' | 'textureSize' | 'faces' | 'textureResolution'> {
   if (!options) return { seed: 0 };
   return {
     seed: options.seed,
-    pipelineType: QUALITY_PIPELINE_TYPES[options.quality as Quality],
     textureSize: options.texture_size,
-    faces: options.faces,
+    ...(options.quality !== undefined
+      ? { pipelineType: QUALITY_PIPELINE_TYPES[options.quality as Quality] }
+      : {}),
+    ...(options.faces !== undefined ? { faces: options.faces } : {}),
+    ...(options.texture_resolution !== undefined ? { textureResolution: options.texture_resolution } : {}),
   };
 }
 
@@ -111,7 +118,7 @@ export class TaskRunner {
       const current = await this.tasks.jobState(taskId);
       if (!current || current.record.status !== 'processing') return 'skipped';
       const modelId = modelIdOf(current.record);
-      const result = await this.generate(taskId, modelId, current.record.options, progress, preview, signal);
+      const result = await this.generate(taskId, modelId, current.record, progress, preview, signal);
       await Promise.all([progress.flushed(), preview.flushed()]);
       // In the store before the hand-off: another worker may make the web model (publishWebModel).
       await this.storage.publishSource(modelId);
@@ -135,40 +142,51 @@ export class TaskRunner {
     }
   }
 
-  /** The sidecar's part: the task's stored image in, the source GLB received at its model's storage path. */
+  /**
+   * The sidecar's part: the task's stored image (and a texturing task's mesh) in, the source GLB
+   * received at its model's storage path. Only generations' durations are recorded: they are
+   * what the quality presets and the ETA are measured by.
+   */
   private async generate(
     taskId: string,
     modelId: string,
-    options: TaskOptionsRecord | undefined,
+    record: TaskRecord,
     progress: ProgressPublisher,
     preview: PreviewPublisher,
     signal: AbortSignal,
   ): Promise<InferenceResult> {
     const image = await this.tasks.getImage(taskId);
     if (!image) throw new Error(`image of task ${taskId} is missing from Redis`);
+    const texturing = record.kind === 'texture';
+    const mesh = texturing ? await this.tasks.getMesh(taskId) : null;
+    if (texturing && !mesh) throw new Error(`mesh of task ${taskId} is missing from Redis`);
     // Abortable: a cancel or a graceful stop must not wait on an unreachable sidecar.
     await this.inference.waitUntilReady(READY_WAIT_MS, signal);
-    this.logger.log(`inference start task=${taskId} input=${image.length} bytes`);
-    const quality = qualityOf(options);
+    this.logger.log(
+      `inference start task=${taskId} input=${image.length} bytes` +
+        (mesh ? ` mesh=${mesh.length} bytes` : ''),
+    );
+    const quality = qualityOf(record.options);
     const callStartedAt = this.clock.now();
     try {
       const result = await this.inference.generate(
         {
           taskId,
           image,
+          ...(mesh ? { mesh } : {}),
           modelPath: this.storage.sourcePath(modelId),
-          ...jobOptions(options),
+          ...jobOptions(record.options),
           timeoutS: this.config.jobTimeoutS,
         },
         progress.report,
         signal,
         preview.report,
       );
-      await this.recordDuration(quality, (this.clock.now() - callStartedAt) / 1000);
+      if (!texturing) await this.recordDuration(quality, (this.clock.now() - callStartedAt) / 1000);
       return result;
     } catch (error) {
       // It ran at least the limit: the preset may not fit this GPU (QualityPresetsService).
-      if (error instanceof InferenceError && error.code === 'TIMEOUT' && !signal.aborted) {
+      if (!texturing && error instanceof InferenceError && error.code === 'TIMEOUT' && !signal.aborted) {
         await this.recordDuration(quality, this.config.jobTimeoutS);
       }
       throw error;

@@ -27,13 +27,27 @@ export interface TaskPreviewRecord {
   bytes: number;
 }
 
-/** The generation options a task runs with (tasks/options/generation-options.ts), as stored and shown. */
+/**
+ * The options a task runs with, as stored and shown: a generation's (tasks/options/
+ * generation-options.ts: quality, seed, texture_size, faces) or a texturing's
+ * (texture-options.ts: seed, texture_size, texture_resolution).
+ */
 export interface TaskOptionsRecord {
-  quality: string;
+  /** generation only */
+  quality?: string;
   seed: number;
   texture_size: number;
-  faces: number;
+  /** generation only */
+  faces?: number;
+  /** texturing only */
+  texture_resolution?: number;
 }
+
+/**
+ * What a task's job does: `generate` makes a model from the picture (POST /api/generate),
+ * `texture` paints the uploaded mesh from the picture (POST /api/texture).
+ */
+export type TaskKind = 'generate' | 'texture';
 
 /** The preview as clients see it: the record plus its absolute URL. */
 export type TaskPreviewView = TaskPreviewRecord & { url: string };
@@ -45,6 +59,8 @@ export type TaskPreviewView = TaskPreviewRecord & { url: string };
  */
 export interface TaskRecord {
   task_id: string;
+  /** Stored for texturing tasks only; absent means `generate` (every task stored before texturing). */
+  kind?: TaskKind;
   status: TaskStatus;
   created_at: string;
   updated_at: string;
@@ -123,8 +139,9 @@ export interface TaskFormatOffer {
 /** What clients get: the record with model_url/download_url absolute, and a completed task's formats. */
 export type TaskView = Omit<
   TaskRecord,
-  'model_id' | 'model_path' | 'download_path' | 'preview' | 'reused' | 'reused_from'
+  'model_id' | 'model_path' | 'download_path' | 'preview' | 'reused' | 'reused_from' | 'kind'
 > & {
+  kind: TaskKind;
   model_url?: string;
   download_url?: string;
   formats?: TaskFormatOffer[];
@@ -143,6 +160,7 @@ export function toPreviewView(taskId: string, preview: TaskPreviewRecord, baseUr
 /** Field order of the JSON clients get (Redis hands fields back in any order). */
 const VIEW_ORDER: readonly (keyof TaskView)[] = [
   'task_id',
+  'kind',
   'status',
   'position',
   'eta_s',
@@ -169,8 +187,8 @@ const VIEW_ORDER: readonly (keyof TaskView)[] = [
 ];
 
 export function toTaskView(record: TaskRecord, baseUrl: string): TaskView {
-  const { model_path, download_path, preview, ...rest } = record;
-  const unordered: TaskView = { ...rest };
+  const { model_path, download_path, preview, kind, ...rest } = record;
+  const unordered: TaskView = { ...rest, kind: kind ?? 'generate' };
   if (preview !== undefined) unordered.preview = toPreviewView(record.task_id, preview, baseUrl);
   if (model_path !== undefined) unordered.model_url = absoluteUrl(baseUrl, model_path);
   if (download_path !== undefined) unordered.download_url = absoluteUrl(baseUrl, download_path);

@@ -3,6 +3,7 @@
  * slot and its pub/sub message happen as one step, whichever api process makes it. The ETA
  * (the expected durations of the jobs ahead, per quality) is computed here and nowhere else.
  */
+import { MESH_SUFFIX } from '../../redis/redis-keys';
 
 /**
  * merge(taskKey, taskId, patch, ttl, channel, allowed, release, dropImage) -> { seq, status }
@@ -48,7 +49,7 @@ local function merge(taskKey, taskId, patch, ttl, channel, allowed, release, dro
     redis.call('ZREM', ADMISSION_KEY, taskId)
     redis.call('HDEL', ADMISSION_CLIENTS_KEY, taskId)
   end
-  if dropImage == '1' then redis.call('DEL', IMAGE_PREFIX .. taskId) end
+  if dropImage == '1' then redis.call('DEL', IMAGE_PREFIX .. taskId, IMAGE_PREFIX .. taskId .. MESH_SUFFIX) end
   redis.call('PUBLISH', channel, seq .. '\\n' .. taskId .. '\\n' .. out)
   return { seq, snap['status'] }
 end
@@ -101,7 +102,7 @@ local function mergeJob(jobId, patch, ttl, channel, allowed, release, dropImage)
   end
   if changedTo then
     if release == '1' then endJob(jobId) end
-    if dropImage == '1' then redis.call('DEL', IMAGE_PREFIX .. jobId) end
+    if dropImage == '1' then redis.call('DEL', IMAGE_PREFIX .. jobId, IMAGE_PREFIX .. jobId .. MESH_SUFFIX) end
     return { first, changedTo }
   end
   if completed then return { first, 'completed' } end
@@ -120,6 +121,7 @@ const JOB_SCRIPT = `
 local ADMISSION_KEY = KEYS[2]
 local ADMISSION_CLIENTS_KEY = KEYS[3]
 local IMAGE_PREFIX = ARGV[8]
+local MESH_SUFFIX = '${MESH_SUFFIX}'
 local TASK_PREFIX = ARGV[9]
 local JOB_PREFIX = ARGV[10]
 local LIVE_PREFIX = ARGV[11]
@@ -153,7 +155,7 @@ if redis.call('EXISTS', jobKey) == 1 then
   if redis.call('SCARD', jobKey) > 0 then return { r[1], r[2], '' } end
 end
 endJob(jobId)
-redis.call('DEL', IMAGE_PREFIX .. jobId)
+redis.call('DEL', IMAGE_PREFIX .. jobId, IMAGE_PREFIX .. jobId .. MESH_SUFFIX)
 return { r[1], r[2], jobId }
 `;
 
@@ -221,6 +223,7 @@ export const REFRESH_POSITIONS_LUA = `
 local ADMISSION_KEY = KEYS[2]
 local ADMISSION_CLIENTS_KEY = ''
 local IMAGE_PREFIX = ''
+local MESH_SUFFIX = ''
 local TASK_PREFIX = ARGV[1]
 local JOB_PREFIX = ARGV[10]
 local LIVE_PREFIX = ''

@@ -53,7 +53,8 @@ export class TaskStore {
    * the snapshot, never in it), and keeps its normalised image beside it. repeatKeys: the
    * request's instant-repeat keys (RepeatRegistry), kept in the task's hash (never in its
    * snapshot) until it completes, and naming its job (`kiln:repeat-live:{key}`) until it ends;
-   * none when repeats are off.
+   * none when repeats are off. mesh: a texturing task's canonical GLB (kind `texture`), kept beside
+   * its picture and dropped with it.
    */
   async create(
     taskId: string,
@@ -61,17 +62,19 @@ export class TaskStore {
     tokenHash: string,
     options?: TaskOptionsRecord,
     repeatKeys: readonly string[] = [],
+    mesh?: Buffer,
   ): Promise<TaskState> {
     const now = this.nowIso();
     const record: TaskRecord = {
       task_id: taskId,
+      ...(mesh ? { kind: 'texture' as const } : {}),
       status: 'queued',
       created_at: now,
       updated_at: now,
       model_id: newModelId(),
       ...(options ? { options } : {}),
     };
-    return this.store(record, tokenHash, image, repeatKeys);
+    return this.store(record, tokenHash, image, repeatKeys, mesh);
   }
 
   /** Stores a task that is finished from the start (an instant repeat: TaskLifecycle.reuse), event id 1. */
@@ -85,6 +88,7 @@ export class TaskStore {
     tokenHash: string,
     image?: Buffer,
     repeatKeys: readonly string[] = [],
+    mesh?: Buffer,
   ): Promise<TaskState> {
     const key = RedisKeys.task(record.task_id);
     const write = this.redis.client
@@ -97,6 +101,8 @@ export class TaskStore {
     }
     write.expire(key, TASK_TTL_S);
     if (image) write.set(RedisKeys.image(record.task_id), image, 'EX', TASK_TTL_S);
+    // Dropped with the picture by the job scripts (RedisKeys.mesh: the picture's key + a suffix).
+    if (mesh) write.set(RedisKeys.mesh(record.task_id), mesh, 'EX', TASK_TTL_S);
     await write.exec();
     return { seq: 1, record };
   }
@@ -318,5 +324,10 @@ export class TaskStore {
 
   async getImage(taskId: string): Promise<Buffer | null> {
     return this.redis.client.getBuffer(RedisKeys.image(taskId));
+  }
+
+  /** A queued texturing task's canonical mesh (GLB), until its job ends; null otherwise. */
+  async getMesh(taskId: string): Promise<Buffer | null> {
+    return this.redis.client.getBuffer(RedisKeys.mesh(taskId));
   }
 }

@@ -41,6 +41,15 @@ file:line references below are to that commit.
   environment.py sets HF_HUB_OFFLINE, the FlexGEMM autotune cache path and the CUDA allocator
   options before the imports that read them.
 
+- Texturing an uploaded mesh (proto GenerateRequest.mesh): `texture()` drives TRELLIS.2's own
+  `Trellis2TexturingPipeline` (trellis2_texturing.py), loaded on the first texturing job beside the
+  generation pipeline with `from_pretrained(path, config_file="texturing_pipeline.json")` and
+  `.cuda()` (example_texturing.py:8-9), then `run(mesh, image, seed, tex_slat_sampler_params,
+  preprocess_image, resolution, texture_size)` (lines 375-408) as app_texturing.py:66-79 calls it;
+  upstream hands back its mesh centred and scaled to just under 1 (preprocess_mesh, lines
+  106-120), which texturing.py undoes. `texturing` (Health) says so, or is empty when the
+  texturing weights are missing (weights.check_texturing_weights).
+
 torch, trellis2 and o_voxel are imported inside load() only: this module imports on any machine.
 """
 
@@ -54,7 +63,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from PIL import Image
 
@@ -65,6 +74,7 @@ from kiln3d_inference.engines.base import (
     InvalidInput,
     JobContext,
     OutOfMemory,
+    Stage,
     VramUsage,
 )
 from kiln3d_inference.engines.output import atomic_output
@@ -73,8 +83,11 @@ from kiln3d_inference.engines.trellis2.faces import decimation_target, glb_trian
 from kiln3d_inference.engines.trellis2.inputs import choose_seed, prepare_input, warm_up_image
 from kiln3d_inference.engines.trellis2.memory import (
     GIB,
+    host_available_bytes,
+    host_memory_shortfall,
     is_cuda_error,
     is_out_of_memory,
+    offload_models,
     recycle_vram_limit,
     release_memory,
     vram_usage,
@@ -84,11 +97,23 @@ from kiln3d_inference.engines.trellis2.progress import (
     PIPELINE_TYPES,
     JobProgress,
     SamplingPass,
+    TextureProgress,
     patched_attribute,
     sampling_passes,
 )
-from kiln3d_inference.engines.trellis2.weights import UPSTREAM_CONFIG, model_reference
+from kiln3d_inference.engines.trellis2.texturing import MeshPlacement, texture_resolution
+from kiln3d_inference.engines.trellis2.weights import (
+    TEXTURING_CONFIG,
+    UPSTREAM_CONFIG,
+    ModelReference,
+    check_texturing_weights,
+    model_reference,
+    texturing_weight_bytes,
+)
 from kiln3d_inference.settings import NVDIFFRAST_FACE_LIMIT, Settings, same_or
+
+if TYPE_CHECKING:
+    import trimesh
 
 log = logging.getLogger(__name__)
 
@@ -128,6 +153,9 @@ class Trellis2Engine(Engine):
         self._device_name = ""
         self._vram_after_warm_up: int | None = None
         self._cuda_broken: str | None = None  # the CUDA error that broke the context
+        self._reference: ModelReference | None = None
+        self._texturing_pipeline: Any = None  # loaded by the first texturing job
+        self.texturing = ""  # set by load() when the texturing weights are there
 
     # -- lifecycle --------------------------------------------------------------------------------
 
@@ -171,6 +199,8 @@ class Trellis2Engine(Engine):
             ) from exc
         self._torch = torch
         self._pipeline = pipeline
+        self._reference = reference
+        self.texturing = self._texturing_state(reference)
         self._sampler_module = sampler_module
         self._postprocess = postprocess
         self._device_index = int(torch.cuda.current_device())
@@ -207,7 +237,7 @@ class Trellis2Engine(Engine):
         except Exception:
             log.warning("background remover warm-up failed", exc_info=True)
         finally:
-            release_memory(self._torch, self._pipeline)
+            self._release()
 
     # -- jobs -------------------------------------------------------------------------------------
 
@@ -284,7 +314,7 @@ class Trellis2Engine(Engine):
             if mesh is not None:
                 # Sampling's leftovers (activations, decoder caches, the simplify's buffers) go
                 # back to the driver before the export's own peak (remesh, texture bake).
-                release_memory(self._torch, self._pipeline)
+                self._release()
                 for number, options in enumerate(exports, start=1):
                     if number > 1:
                         log.info("task %s: retrying the export alone with %s", ctx.task_id, options)
@@ -303,7 +333,7 @@ class Trellis2Engine(Engine):
                 raise OutOfMemory("GPU out of memory") from None
             start_percent = ctx.last_percent
             log.info("task %s: retrying once at %s", ctx.task_id, plan[attempt][0])
-        release_memory(self._torch, self._pipeline)
+        self._release()
         progress.done()
         assert triangles is not None
         return GenerateResult(
@@ -341,12 +371,12 @@ class Trellis2Engine(Engine):
                 )
                 failure = EngineError(f"Internal error: CUDA error during {what}; the sidecar restarts")
             else:
-                release_memory(self._torch, self._pipeline)
+                self._release()
                 raise
         # Outside the except clause: the exception and its traceback are gone, so the tensors its
         # frames referenced can really be freed now. A broken context is left alone.
         if self._cuda_broken is None:
-            release_memory(self._torch, self._pipeline)
+            self._release()
         if failure is not None:
             raise failure
         assert out_of_memory
@@ -376,10 +406,14 @@ class Trellis2Engine(Engine):
             params["guidance_strength"] = guidance
         return params
 
-    def _preprocess(self, prepared: Image.Image, transparent: bool, progress: JobProgress) -> Image.Image:
+    def _preprocess(
+        self, prepared: Image.Image, transparent: bool, progress: JobProgress, pipeline: Any = None
+    ) -> Image.Image:
+        """`pipeline.preprocess_image` (the generation pipeline's unless another is given):
+        upstream's crop, after its background remover for an RGB picture (inputs.py)."""
         progress.preprocess(0.1, "cropping to the alpha mask" if transparent else "removing the background")
         try:
-            processed: Image.Image = self._pipeline.preprocess_image(prepared)
+            processed: Image.Image = (pipeline or self._pipeline).preprocess_image(prepared)
         except ValueError as exc:
             # Upstream takes min/max of an empty mask when it finds no subject.
             raise InvalidInput("no foreground object found in the image") from exc
@@ -458,14 +492,257 @@ class Trellis2Engine(Engine):
         log.info("GLB written: %d triangles (asked: %s)", triangles, options)
         return triangles
 
+    # -- texturing --------------------------------------------------------------------------------
+
+    def _texturing_state(self, reference: ModelReference) -> str:
+        """The sentence for Health (proto HealthResponse.texturing): what texture() runs, or "" when
+        the texturing weights are not all there (texture() then refuses; the log says why)."""
+        why: str | None
+        if reference.texturing_config is None:
+            why = f"no {TEXTURING_CONFIG} in the model folder"
+        else:
+            try:
+                why = check_texturing_weights(self._sidecar_settings)
+            except Exception as exc:
+                why = f"cannot read {TEXTURING_CONFIG}: {type(exc).__name__}: {exc}"
+        if why is not None:
+            log.warning("texturing an uploaded mesh is off: %s (see models/README.md)", why)
+            return ""
+        return (
+            "TRELLIS.2's own texturing pipeline (Trellis2TexturingPipeline, texturing_pipeline.json): "
+            "the mesh's shape is encoded, a texture latent is sampled from the picture at 512 or 1024 "
+            "and baked onto UVs it unwraps; the triangles stay, in the mesh's own units and place"
+        )
+
+    def texture(
+        self, image: Image.Image, mesh: trimesh.Trimesh, output_path: Path, seed: int, ctx: JobContext
+    ) -> GenerateResult:
+        """Paint `mesh` from `image` with TRELLIS.2's texturing pipeline; a GLB at output_path.
+
+        `mesh`: one triangle mesh (V, 3) / (F, 3), finite (the api's intake), in its own units.
+        The result holds its F triangles at the same positions (within float32 rounding), with
+        UVs (the vertex count grows where CuMesh's unwrap splits seams), vertex normals, a
+        base-colour and a metallic-roughness texture. ctx.options: texture_resolution (512 or
+        1024; 0: 1024, upstream's default; others InvalidInput), texture_size (0: the setting);
+        faces and pipeline_type do not apply (Done.ignored). The pipeline is loaded on the first
+        texturing job (`_load_texturing`). An out-of-memory error is cleaned up and the job
+        retried once at 512 with the export-retry texture size (KILN_TRELLIS2_EXPORT_RETRY_
+        TEXTURE_SIZE), then OutOfMemory; a CUDA error fails it INTERNAL and should_recycle() says
+        yes. Raises InvalidInput (the option, the picture, a mesh with no extent), JobCancelled,
+        JobTimeout, OutOfMemory, EngineError (not loaded, no texturing weights, CUDA error).
+        """
+        if self._pipeline is None:
+            raise EngineError("the trellis2 engine is not loaded")
+        if not self.texturing:
+            raise EngineError(
+                "internal error: the trellis2 engine cannot texture a mesh here: TRELLIS.2's "
+                "texturing weights are missing (see models/README.md)"
+            )
+        if self._cuda_broken is not None:
+            raise EngineError(f"the CUDA context is broken ({self._cuda_broken}); the sidecar restarts")
+        started = time.monotonic()
+        resolution = texture_resolution(ctx.options.texture_resolution)
+        if not output_path.parent.is_dir():
+            raise EngineError(f"output folder does not exist: {output_path.parent}")
+        ctx.check()
+        placement = MeshPlacement.of(mesh)
+        prepared, transparent = prepare_input(image)
+        seed = choose_seed(seed)
+        s = self.settings
+        texture_size = ctx.options.texture_size or s.texture_size
+        plan = [(resolution, texture_size)]
+        lighter = (min(resolution, 512), min(texture_size, s.export_retry_texture_size))
+        if lighter != plan[0]:
+            plan.append(lighter)
+        log.info(
+            "task %s: texturing %d triangles, seed %d, resolution %d, %d px texture, transparent input %s",
+            ctx.task_id,
+            len(mesh.faces),
+            seed,
+            resolution,
+            texture_size,
+            transparent,
+        )
+        pipeline = self._guarded(partial(self._load_texturing, ctx), ctx, "loading the texturing pipeline")
+        if pipeline is None:
+            raise OutOfMemory("GPU out of memory while loading TRELLIS.2's texturing pipeline") from None
+        steps = int(
+            (getattr(pipeline, "tex_slat_sampler_params", None) or {}).get("steps", SAMPLER_DEFAULT_STEPS)
+        )
+        processed: Image.Image | None = None
+        start_percent = 0.0
+        triangles: int | None = None
+        for attempt, (attempt_resolution, attempt_size) in enumerate(plan, start=1):
+            progress = TextureProgress(ctx, attempt_resolution, steps, start_percent)
+            if processed is None:
+                processed = self._guarded(
+                    partial(self._preprocess, prepared, transparent, progress, pipeline), ctx, "preprocess"
+                )
+            else:
+                progress.preprocess(
+                    1.0,
+                    f"retrying at {attempt_resolution}, {attempt_size} px, after running out of GPU memory",
+                )
+            painted: list[Any] | None = None
+            if processed is not None:
+                painted = self._guarded(
+                    partial(
+                        self._paint,
+                        pipeline,
+                        mesh,
+                        processed,
+                        seed,
+                        attempt_resolution,
+                        attempt_size,
+                        progress,
+                    ),
+                    ctx,
+                    f"texturing at {attempt_resolution}",
+                )
+            if painted is not None:
+                triangles = self._write_textured(painted.pop(), placement, output_path, progress)
+                break
+            if attempt == len(plan):
+                raise OutOfMemory("GPU out of memory") from None
+            start_percent = ctx.last_percent
+            log.info("task %s: retrying the texturing once at %s", ctx.task_id, plan[attempt])
+        self._release()
+        progress.done()
+        assert triangles is not None
+        if triangles != len(mesh.faces):
+            log.warning("task %s: %d triangles in, %d written", ctx.task_id, len(mesh.faces), triangles)
+        return GenerateResult(
+            output_path=output_path,
+            triangles=triangles,
+            bytes=output_path.stat().st_size,
+            seconds=time.monotonic() - started,
+            engine=self.name,
+            seed=seed,
+            ignored=("faces", "pipeline_type"),
+        )
+
+    def _load_texturing(self, ctx: JobContext) -> Any:
+        """The texturing pipeline, built on the first call:
+        `Trellis2TexturingPipeline.from_pretrained(path, config_file="texturing_pipeline.json")`
+        (trellis2_texturing.py:69-96, as example_texturing.py:8 calls it) from the same derived
+        folder as the generation pipeline (weights.py), then `.cuda()` (example_texturing.py:9).
+
+        Memory: it is loaded BESIDE the generation pipeline, never in its place, with the same
+        KILN_TRELLIS2_LOW_VRAM: in low_vram mode (the default) `to()` only records the device
+        (trellis2_texturing.py:98-104) and every model waits on the CPU between its steps, so it
+        holds no VRAM at rest and costs host RAM only (its own copies of the texture flow models,
+        the texture decoder, the shape encoder, the encoder and the remover). With low_vram off its
+        models join the generation's on the GPU: the VRAM the load added (memory.vram_usage before
+        and after) is added to the warm-up level the recycle threshold is measured from, so the
+        pipeline's own weights are not taken for upstream's growth and do not recycle the sidecar
+        after every texturing job. Host RAM is checked first (memory.host_memory_shortfall: the
+        weights' size on disk, weights.texturing_weight_bytes, against MemAvailable): short of
+        it, the job fails OutOfMemory without loading, and the generation pipeline is untouched.
+        An OOM while loading leaves it unloaded (the next job tries again). Other failures are
+        EngineError naming the folder."""
+        if self._texturing_pipeline is not None:
+            return self._texturing_pipeline
+        reference = self._reference
+        assert reference is not None
+        assert reference.texturing_config is not None
+        shortfall = host_memory_shortfall(
+            texturing_weight_bytes(self._sidecar_settings), host_available_bytes()
+        )
+        if shortfall is not None:
+            log.warning("task %s: not loading the texturing pipeline: %s", ctx.task_id, shortfall)
+            raise OutOfMemory(f"not enough host memory to load TRELLIS.2's texturing pipeline: {shortfall}")
+        ctx.progress(Stage.PREPROCESS, 0.0, "loading TRELLIS.2's texturing pipeline (first texturing job)")
+        before = self.vram().used_bytes
+        started = time.monotonic()
+        try:
+            pipelines: Any = importlib.import_module("trellis2.pipelines")
+            pipeline = pipelines.Trellis2TexturingPipeline.from_pretrained(
+                reference.path, config_file=reference.texturing_config
+            )
+            pipeline.low_vram = self.settings.low_vram
+            pipeline.cuda()
+        except Exception as exc:
+            if is_out_of_memory(self._torch, exc) or is_cuda_error(self._torch, exc):
+                raise
+            why = f"{type(exc).__name__}: {exc}"
+            raise EngineError(
+                f"could not load TRELLIS.2's texturing pipeline from {reference.path}: {why}"
+            ) from exc
+        self._texturing_pipeline = pipeline
+        added = max(0, self.vram().used_bytes - before)
+        if self._vram_after_warm_up is not None:
+            self._vram_after_warm_up += added
+        log.info(
+            "TRELLIS.2 texturing pipeline loaded in %.1f s (low_vram=%s, %.2f GiB of VRAM added)",
+            time.monotonic() - started,
+            self.settings.low_vram,
+            added / GIB,
+        )
+        ctx.check()
+        return pipeline
+
+    def _paint(  # noqa: PLR0917 (one job's values)
+        self,
+        pipeline: Any,
+        mesh: trimesh.Trimesh,
+        image: Image.Image,
+        seed: int,
+        resolution: int,
+        texture_size: int,
+        progress: TextureProgress,
+    ) -> list[Any]:
+        """`run(mesh, image, seed, tex_slat_sampler_params, preprocess_image, resolution,
+        texture_size)` (trellis2_texturing.py:375-408) as app_texturing.py:66-79 calls it: the
+        picture already preprocessed, sampler params {} (texturing_pipeline.json's own; the
+        KILN_TRELLIS2_TEXTURE_* settings are the generation's). The sampler's tqdm is borrowed for
+        the bar (progress.py). A one-item list holding the normalised textured trimesh.Trimesh, so
+        the caller can drop its only reference."""
+        progress.encoding()
+        with patched_attribute(self._sampler_module, "tqdm", progress.sampler_tqdm):
+            textured = pipeline.run(
+                mesh,
+                image,
+                seed=seed,
+                tex_slat_sampler_params={},
+                preprocess_image=False,
+                resolution=resolution,
+                texture_size=texture_size,
+            )
+        return [textured]
+
+    def _write_textured(
+        self, textured: Any, placement: MeshPlacement, output_path: Path, progress: JobProgress
+    ) -> int:
+        """The textured mesh put back at the mesh's own scale and position (texturing.py), written
+        as GLB atomically (upstream's example writes `.export(path, extension_webp=True)`,
+        example_texturing.py:17; here PNG unless KILN_TRELLIS2_WEBP_TEXTURES, as for generation).
+        Returns the triangles the written file holds."""
+        restored = placement.restore(textured)
+        progress.writing()
+        with atomic_output(output_path) as temporary:
+            # The temporary name ends in .tmp, so the format is named, not inferred.
+            restored.export(str(temporary), file_type="glb", extension_webp=self.settings.webp_textures)
+            triangles = glb_triangles(temporary)
+            progress.check()  # a cancel now still leaves no file under the final name
+        log.info("textured GLB written: %d triangles", triangles)
+        return triangles
+
     # -- memory -----------------------------------------------------------------------------------
 
+    def _release(self) -> None:
+        """memory.release_memory for the generation pipeline, the texturing pipeline's models
+        first put back on the CPU too (low_vram) when it is loaded."""
+        texturing = self._texturing_pipeline
+        if texturing is not None and getattr(texturing, "low_vram", False):
+            offload_models(texturing)
+        release_memory(self._torch, self._pipeline)
+
     def clear_cache(self) -> None:
-        """Models back to the CPU (low_vram), garbage collected, CUDA cache emptied (not after a
-        CUDA error: the context is broken and the sidecar restarts)."""
+        """Models of both pipelines back to the CPU (low_vram), garbage collected, CUDA cache
+        emptied (not after a CUDA error: the context is broken and the sidecar restarts)."""
         if self._cuda_broken is not None:
             return
-        release_memory(self._torch, self._pipeline)
+        self._release()
 
     # -- health -----------------------------------------------------------------------------------
 

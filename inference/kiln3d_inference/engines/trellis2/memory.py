@@ -7,6 +7,11 @@ cleaned up once the exception and its traceback are gone: models back to the CPU
 microsoft/TRELLIS.2 @ 5565d24 move each model up for its own step only), gc.collect(),
 torch.cuda.empty_cache(). Measured on a real card (docs: TOOLCHAIN), that returns every reserved byte.
 
+Host memory: low_vram mode keeps every model in host RAM, so loading a second pipeline (the
+texturing one, on the first texturing job) is checked against /proc/meminfo's MemAvailable first
+(host_memory_shortfall): a job refused with OOM beats the kernel's OOM killer taking the sidecar
+down halfway through a load.
+
 `torch` and `pipeline` are passed in as loaded by the engine (typed Any: imported lazily).
 """
 
@@ -14,6 +19,7 @@ from __future__ import annotations
 
 import gc
 import logging
+from pathlib import Path
 from typing import Any
 
 from kiln3d_inference.engines.base import VramUsage
@@ -98,6 +104,36 @@ def vram_usage(torch: Any, device_index: int) -> VramUsage:
     except Exception:
         total = torch.cuda.get_device_properties(device_index).total_memory
         return VramUsage(used_bytes=int(torch.cuda.memory_reserved(device_index)), total_bytes=int(total))
+
+
+# /proc/meminfo's estimate of the memory new allocations can take without swapping (Linux 3.14+).
+MEMINFO = Path("/proc/meminfo")
+# A pipeline is loaded only when the host has its weights' size times this available (the models
+# are built first, then the weights read into them, and Python's own objects come on top).
+HOST_HEADROOM = 1.25
+
+
+def host_available_bytes(meminfo: Path = MEMINFO) -> int | None:
+    """MemAvailable of /proc/meminfo in bytes; None where there is no such file or line."""
+    try:
+        for line in meminfo.read_text(encoding="ascii").splitlines():
+            name, _, value = line.partition(":")
+            if name == "MemAvailable":
+                return int(value.split()[0]) * 1024  # kB
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
+def host_memory_shortfall(weight_bytes: int, available: int | None) -> str | None:
+    """Why `weight_bytes` of weights should not be loaded into host RAM now (None: go ahead, also
+    when either figure is unknown): less than HOST_HEADROOM times their size is available."""
+    if available is None or weight_bytes <= 0 or available >= weight_bytes * HOST_HEADROOM:
+        return None
+    return (
+        f"its weights take about {weight_bytes / GIB:.1f} GiB of host memory and "
+        f"{available / GIB:.1f} GiB is available"
+    )
 
 
 def recycle_vram_limit(configured_gib: float | None, used_after_warm_up: int | None) -> int | None:

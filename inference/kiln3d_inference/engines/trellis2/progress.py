@@ -308,3 +308,22 @@ def patched_attribute(module: ModuleType | None, name: str, replacement: Any) ->
         yield True
     finally:
         setattr(module, name, original)
+
+
+class TextureProgress(JobProgress):
+    """One texturing job's bar (`Trellis2TexturingPipeline.run`, trellis2_texturing.py:375-408):
+    the picture and the mesh prepared (PREPROCESS), the one texture sampler loop ("Sampling texture
+    SLat", line 256, through `sampler_tqdm`: TEXTURE), then run()'s decode and bake and our GLB
+    write (EXPORT). A retry after an out-of-memory error starts at the point the bar reached."""
+
+    def __init__(self, ctx: JobContext, resolution: int, steps: int, start: float = 0.0) -> None:
+        super().__init__(ctx, [SamplingPass("texture", resolution, steps)], start)
+
+    def encoding(self) -> None:
+        """run() is about to condition on the picture and encode the mesh's shape (lines 395-400)."""
+        self.report(Stage.TEXTURE, PREPROCESS_END, "encoding the mesh's shape")
+
+    def sampling_done(self) -> None:
+        """The sampler loop ended: run() decodes the texture voxels and bakes them onto the mesh's
+        UVs (lines 406-407: CuMesh's UV unwrap, nvdiffrast, inpainting)."""
+        self.report(Stage.EXPORT, SAMPLING_END, "decoding the texture and baking it onto the mesh")

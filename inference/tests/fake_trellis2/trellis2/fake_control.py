@@ -54,6 +54,29 @@ PIPELINE_JSON: dict[str, Any] = {
 }
 
 
+# The shape of TRELLIS.2-4B's texturing_pipeline.json, which Trellis2TexturingPipeline.from_pretrained
+# reads (trellis2_texturing.py:69-96): the four models of its model_names_to_load (lines 32-37), the
+# texture sampler, both normalisations, the image encoder and the background remover. The shape
+# encoder's checkpoint name is the fake's own (the real one is whatever the hub's file names).
+TEXTURING_PIPELINE_JSON: dict[str, Any] = {
+    "name": "Trellis2TexturingPipeline",
+    "args": {
+        "models": {
+            "shape_slat_encoder": "ckpts/shape_enc_next_dc_f16c32_fp16",
+            "tex_slat_flow_model_512": "ckpts/slat_flow_imgshape2tex_dit_1_3B_512_bf16",
+            "tex_slat_flow_model_1024": "ckpts/slat_flow_imgshape2tex_dit_1_3B_1024_bf16",
+            "tex_slat_decoder": "ckpts/tex_dec_next_dc_f16c32_fp16",
+        },
+        "tex_slat_sampler": PIPELINE_JSON["args"]["tex_slat_sampler"],
+        "shape_slat_normalization": {"mean": [0.0], "std": [1.0]},
+        "tex_slat_normalization": {"mean": [0.0], "std": [1.0]},
+        "image_cond_model": PIPELINE_JSON["args"]["image_cond_model"],
+        "rembg_model": PIPELINE_JSON["args"]["rembg_model"],
+        "low_vram": True,
+    },
+}
+
+
 # The api's medium test runs a real sidecar on this fake: from the Nth to_glb call of the process
 # on (the warm-up makes the first), to_glb stalls like a native call that never returns, deaf to
 # cancellation, until the process is killed.
@@ -109,7 +132,11 @@ class FakeControl:
     # Called when a cascade pass has chosen its resolution: (asked, used).
     cascade_resolutions: list[tuple[int, int]] = field(default_factory=list)
     rembg_calls: int = 0
-    pipeline: Any = None  # the last pipeline from_pretrained built
+    pipeline: Any = None  # the last image-to-3D pipeline from_pretrained built
+    texturing_pipeline: Any = None  # the last texturing pipeline from_pretrained built
+    # Called by the texturing pipeline's postprocess_mesh (inside run(), after sampling) with the
+    # texture size: raise an out-of-memory error, cancel, allocate real CUDA memory.
+    texture_hook: Callable[[int], None] | None = None
     to_glb_calls: int = 0
     # Every model built by from_pretrained, by name, to check where each one lives.
     models: dict[str, Any] = field(default_factory=dict)
@@ -147,12 +174,19 @@ class FakeControl:
         (folder / "config.json").write_text("{}", encoding="utf-8")
         return folder
 
-    def write_model_folder(self, folder: Path, checkpoints: bool = True) -> None:
-        """A model folder laid out like models/TRELLIS.2-4B, with empty checkpoint files."""
+    def write_model_folder(self, folder: Path, checkpoints: bool = True, texturing: bool = True) -> None:
+        """A model folder laid out like models/TRELLIS.2-4B, with empty checkpoint files; with
+        `texturing`, also texturing_pipeline.json and the shape encoder it adds."""
         folder.mkdir(parents=True, exist_ok=True)
         (folder / "pipeline.json").write_text(json.dumps(PIPELINE_JSON), encoding="utf-8")
+        references = set(PIPELINE_JSON["args"]["models"].values())
+        if texturing:
+            (folder / "texturing_pipeline.json").write_text(
+                json.dumps(TEXTURING_PIPELINE_JSON), encoding="utf-8"
+            )
+            references |= set(TEXTURING_PIPELINE_JSON["args"]["models"].values())
         if checkpoints:
-            for reference in PIPELINE_JSON["args"]["models"].values():
+            for reference in sorted(references):
                 for suffix in (".json", ".safetensors"):
                     path = folder / f"{reference}{suffix}"
                     path.parent.mkdir(parents=True, exist_ok=True)

@@ -12,6 +12,7 @@ from trellis2.models.fake_networks import (
     FakeDecoder,
     FakeModel,
     FakeShapeDecoder,
+    FakeShapeEncoder,
     FakeSLatFlow,
     FakeStructureFlow,
 )
@@ -28,6 +29,8 @@ def from_pretrained(path: str, **kwargs: Any) -> FakeModel:  # upstream's **kwar
         return FakeStructureFlow(name)
     if name.startswith("ss_dec"):
         return FakeDecoder(name)
+    if name.startswith("shape_enc"):
+        return FakeShapeEncoder(name)
     if name.startswith("shape_dec"):
         return FakeShapeDecoder(name)
     if name.startswith("tex_dec"):

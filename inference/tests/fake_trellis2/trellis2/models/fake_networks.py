@@ -102,6 +102,16 @@ class FakeShapeDecoder(FakeModel):
         return x
 
 
+class FakeShapeEncoder(FakeModel):
+    """The texturing pipeline's shape encoder: forward(vertices, intersected), two sparse tensors
+    on its device (trellis2_texturing.py:219 @ 5565d24); returns the shape latent's features."""
+
+    def __call__(self, x: Any, intersected: Any) -> Any:
+        self._check_input(x.feats)
+        self._check_input(intersected.feats)
+        return x
+
+
 def tensor_on(device: Any, array: np.ndarray[Any, Any]) -> Any:
     """A tensor of `array` on `device` (the stub's or PyTorch's)."""
     return torch.from_numpy(array).to(device)

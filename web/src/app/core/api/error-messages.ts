@@ -95,6 +95,19 @@ function describeCode(code: ErrorCode, error: ApiError, limits: Limits): ErrorDe
     case 'range_not_satisfiable':
     case 'sidecar_not_managed':
       return serverWords(error, false);
+    // A mesh to texture that cannot be used (POST /api/texture): the server's words name what is
+    // wrong with it (its format, its faces, the limit).
+    case 'missing_mesh':
+    case 'unexpected_mesh_file':
+    case 'unsupported_mesh':
+    case 'mesh_too_large':
+    case 'mesh_no_faces':
+    case 'mesh_not_finite':
+    case 'mesh_too_many_faces':
+    case 'mesh_compressed':
+      return serverWords(error, false);
+    case 'meshes_busy':
+      return serverWords(error, true);
     // A download's file that could not be made (tried again later), too many being made at once,
     // or an operator's pause of new tasks: the server's words say which, and when to try again.
     case 'format_failed':

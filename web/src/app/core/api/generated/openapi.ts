@@ -57,6 +57,26 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/texture': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Upload a mesh and a picture; the mesh comes back painted from the picture
+     * @description Answers 202 at once with the task id, as POST /api/generate does; the task (kind texture) shares the one queue, its order and its capacity with generations. The model keeps the mesh's triangles at their positions, in its own units and place, and gains UVs and a base-colour texture. With ?wait=true the request is held until the model is done.
+     */
+    post: operations['TextureController_texture'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/qualities': {
     parameters: {
       query?: never;
@@ -399,6 +419,9 @@ export interface components {
       | 'unsupported_image'
       | 'missing_image'
       | 'unexpected_file'
+      | 'missing_mesh'
+      | 'unexpected_mesh_file'
+      | 'unsupported_mesh'
       | 'invalid_option'
       | 'invalid_parameter'
       | 'bad_request'
@@ -414,10 +437,15 @@ export interface components {
       | 'task_already_finished'
       | 'sidecar_not_managed'
       | 'file_too_large'
+      | 'mesh_too_large'
       | 'request_timeout'
       | 'range_not_satisfiable'
       | 'image_too_small'
       | 'no_object'
+      | 'mesh_no_faces'
+      | 'mesh_not_finite'
+      | 'mesh_too_many_faces'
+      | 'mesh_compressed'
       | 'unavailable_quality'
       | 'too_many_requests'
       | 'too_many_streams'
@@ -428,6 +456,7 @@ export interface components {
       | 'formats_busy'
       | 'streams_full'
       | 'decode_busy'
+      | 'meshes_busy'
       | 'admissions_paused'
       | 'sidecar_stopped'
       | 'web_app_not_built'
@@ -523,6 +552,40 @@ export interface components {
        */
       queue_position: number;
     };
+    TextureUploadDto: {
+      /**
+       * Format: binary
+       * @description The mesh to paint: one GLB (glTF 2.0 binary), OBJ or PLY, judged by content, at most MAX_MESH_MB (50) and TEXTURE_MAX_FACES triangles (200000; a quad counts as two). The model keeps its triangles, positions, units and place; its node transforms are applied. Draco- or meshopt-compressed GLBs are refused (422).
+       */
+      mesh: string;
+      /**
+       * Format: binary
+       * @description The picture to paint it from: one JPEG, PNG or WebP (judged by content), at most MAX_UPLOAD_MB.
+       */
+      image: string;
+      /**
+       * @description Random seed (trellis2). The task records it.
+       * @default 42
+       */
+      seed: number;
+      /**
+       * @description Texture side (px)
+       * @default 2048
+       * @enum {number}
+       */
+      texture_size: 1024 | 2048 | 4096;
+      /**
+       * @description trellis2: the voxel grid the texture is sampled on (Trellis2TexturingPipeline's resolution). Engines without one (inflate, simulate) ignore it and say so (ignored_options).
+       * @default 1024
+       * @enum {number}
+       */
+      texture_resolution: 512 | 1024;
+      /**
+       * Format: uri
+       * @description A receiver of this task's webhooks, as for POST /api/generate.
+       */
+      callback_url?: string;
+    };
     QualityPresetDto: {
       /** @enum {string} */
       quality: 'fast' | 'balanced' | 'high';
@@ -593,18 +656,31 @@ export interface components {
       url: string;
     };
     TaskOptionsDto: {
-      /** @enum {string} */
-      quality: 'fast' | 'balanced' | 'high';
+      /**
+       * @description generation only
+       * @enum {string}
+       */
+      quality?: 'fast' | 'balanced' | 'high';
       /** @description the seed the job uses */
       seed: number;
       /** @enum {number} */
       texture_size: 1024 | 2048 | 4096;
-      /** @description decimation target */
-      faces: number;
+      /** @description generation only: decimation target */
+      faces?: number;
+      /**
+       * @description texturing only: the voxel grid the texture is sampled on (trellis2)
+       * @enum {number}
+       */
+      texture_resolution?: 512 | 1024;
     };
     TaskViewDto: {
       /** Format: uuid */
       task_id: string;
+      /**
+       * @description generate: a model made from the picture; texture: the uploaded mesh painted from it
+       * @enum {string}
+       */
+      kind: 'generate' | 'texture';
       /** @enum {string} */
       status: 'queued' | 'processing' | 'completed' | 'failed';
       /** Format: date-time */
@@ -646,7 +722,7 @@ export interface components {
       cancelled?: boolean;
       /** @description processing: the latest voxel preview, once the engine sent one (a new `rev`: new voxels at `url`) */
       preview?: components['schemas']['TaskPreviewDto'];
-      /** @description The options of POST /api/generate, defaults filled in */
+      /** @description The options of POST /api/generate or POST /api/texture, defaults filled in */
       options?: components['schemas']['TaskOptionsDto'];
       /** @description completed: options the engine has no setting for (inflate and simulate: all of them) */
       ignored_options?: string[];
@@ -768,6 +844,11 @@ export interface components {
       vram_total_bytes?: number;
       /** @description jobs this sidecar ran */
       jobs_done?: number;
+      /**
+       * @description how POST /api/texture's meshes are painted here, in the engine's own words
+       * @example CPU projection of the picture from the view that best matches its silhouette
+       */
+      texturing?: string;
       /** @description the sidecar's own words (why it failed, what it loads) */
       message?: string;
       /** @description true when this api spawned it; false with INFERENCE_URL */
@@ -1336,7 +1417,7 @@ export interface operations {
           'application/json': components['schemas']['GenerateAcceptedDto'];
         };
       };
-      /** @description `unsupported_image` (`Unsupported image format`): not JPG/PNG/WebP (judged by content, not name or Content-Type), or over 8192 x 8192 px; `missing_image` (`Missing file field "image"`): POST /api/generate without a file; `unexpected_file` (`Send exactly one file, in the field "image"`): a file in another field, or a second file; `invalid_option` (`Invalid <field>: <rule>`): a bad generation option (quality, seed, texture_size, faces), e.g. `Invalid quality: one of fast, balanced, high`; before any queue slot is taken. Also a bad `format` or `size_mm` of a download, e.g. `Invalid format: one of glb, obj, stl, 3mf, ply, usdz`. Also a bad `callback_url` (not an absolute URL, not https, credentials in it, over 2048 characters, a literal loopback, private, link-local or other non-public address; or any while `WEBHOOK_SECRET` is unset), e.g. `Invalid callback_url: an https URL`, before any queue slot; `invalid_parameter` (`<name> must be true or false`): a query flag (`wait` of POST /api/generate, `force` of the admin restart) that is neither; `bad_request` (`Bad request`): a malformed request: a body that does not parse, a bad percent-encoding in a path (never the parser's own words; a 4xx the parser raised keeps its status, e.g. 415 for an unknown charset) */
+      /** @description `unsupported_image` (`Unsupported image format`): not JPG/PNG/WebP (judged by content, not name or Content-Type), or over 8192 x 8192 px; `missing_image` (`Missing file field "image"`): POST /api/generate or POST /api/texture without a file in the field "image"; `unexpected_file` (`Send exactly one file, in the field "image"`): a file in another field, or a second file; `invalid_option` (`Invalid <field>: <rule>`): a bad generation option (quality, seed, texture_size, faces; texturing: seed, texture_size, texture_resolution), e.g. `Invalid quality: one of fast, balanced, high`; before any queue slot is taken. Also a bad `format` or `size_mm` of a download, e.g. `Invalid format: one of glb, obj, stl, 3mf, ply, usdz`. Also a bad `callback_url` (not an absolute URL, not https, credentials in it, over 2048 characters, a literal loopback, private, link-local or other non-public address; or any while `WEBHOOK_SECRET` is unset), e.g. `Invalid callback_url: an https URL`, before any queue slot; `invalid_parameter` (`<name> must be true or false`): a query flag (`wait` of POST /api/generate, `force` of the admin restart) that is neither; `bad_request` (`Bad request`): a malformed request: a body that does not parse, a bad percent-encoding in a path (never the parser's own words; a 4xx the parser raised keeps its status, e.g. 415 for an unknown charset) */
       400: {
         headers: {
           [name: string]: unknown;
@@ -1425,6 +1506,147 @@ export interface operations {
       503: {
         headers: {
           /** @description seconds: the decode wait */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBodyDto'];
+        };
+      };
+      /** @description `generation_timeout` (`Generation timeout`): the task's job ran over `JOB_TIMEOUT_S` (180 s by default) */
+      504: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBodyDto'];
+        };
+      };
+    };
+  };
+  TextureController_texture: {
+    parameters: {
+      query?: {
+        /** @description Hold the request until the task ends */
+        wait?: boolean;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'multipart/form-data': components['schemas']['TextureUploadDto'];
+      };
+    };
+    responses: {
+      /** @description With wait=true: the model is ready. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['GenerateDoneDto'];
+        };
+      };
+      /** @description Queued (without wait). */
+      202: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['GenerateAcceptedDto'];
+        };
+      };
+      /** @description `missing_mesh` (`Missing file field "mesh"`): POST /api/texture without a file in the field "mesh" (or without one in "image": `missing_image`); `missing_image` (`Missing file field "image"`): POST /api/generate or POST /api/texture without a file in the field "image"; `unexpected_mesh_file` (`Send one file in "mesh" and one in "image"`): POST /api/texture with a file in another field, or a second file in one of them; `unsupported_mesh` (`Unsupported mesh format, send GLB, OBJ or PLY`): POST /api/texture whose `mesh` is no readable GLB (glTF 2.0 binary), OBJ or PLY, judged by content, not name: e.g. a picture or text named .obj, a truncated GLB, a .gltf with outside files; `unsupported_image` (`Unsupported image format`): not JPG/PNG/WebP (judged by content, not name or Content-Type), or over 8192 x 8192 px; `invalid_option` (`Invalid <field>: <rule>`): a bad generation option (quality, seed, texture_size, faces; texturing: seed, texture_size, texture_resolution), e.g. `Invalid quality: one of fast, balanced, high`; before any queue slot is taken. Also a bad `format` or `size_mm` of a download, e.g. `Invalid format: one of glb, obj, stl, 3mf, ply, usdz`. Also a bad `callback_url` (not an absolute URL, not https, credentials in it, over 2048 characters, a literal loopback, private, link-local or other non-public address; or any while `WEBHOOK_SECRET` is unset), e.g. `Invalid callback_url: an https URL`, before any queue slot; `invalid_parameter` (`<name> must be true or false`): a query flag (`wait` of POST /api/generate, `force` of the admin restart) that is neither; `bad_request` (`Bad request`): a malformed request: a body that does not parse, a bad percent-encoding in a path (never the parser's own words; a 4xx the parser raised keeps its status, e.g. 415 for an unknown charset) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBodyDto'];
+        };
+      };
+      /** @description `unauthorized` (`Unauthorized`): access control on (`API_KEYS`, `CF_ACCESS_*`) and no valid API key or Access token; an admin route without the right `ADMIN_TOKEN`; `/metrics` without `METRICS_TOKEN` when it is set */
+      401: {
+        headers: {
+          /** @description a Bearer challenge: realm="kiln3d" while API keys are on, "kiln3d-admin" on the admin route, "kiln3d-metrics" on /metrics */
+          'WWW-Authenticate'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBodyDto'];
+        };
+      };
+      /** @description `cross_site_request` (`Cross-site request refused`): a POST or DELETE carrying a Cloudflare Access credential (the cookie, or the header Access derives from it) that another site sent (`Sec-Fetch-Site: cross-site`, or a foreign `Origin`) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBodyDto'];
+        };
+      };
+      /** @description `request_timeout` (`Request timeout`): the request's headers took over `HEADERS_TIMEOUT_S` (20 s by default), or the whole request, body included, over `REQUEST_TIMEOUT_S` (120 s: a 10 MB picture at 0.7 Mbit/s); the connection closes after the answer */
+      408: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBodyDto'];
+        };
+      };
+      /** @description `task_cancelled` (`Task cancelled`): the task was cancelled (DELETE /api/tasks/{id}): its failed snapshot (`cancelled: true`), and a `?wait=true` request for it */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBodyDto'];
+        };
+      };
+      /** @description `mesh_too_large` (`Mesh too large, max <max_mesh_mb>MB`): POST /api/texture whose `mesh` is over `MAX_MESH_MB` (50 by default: `Mesh too large, max 50MB`); reading stops at the limit and the connection closes after the answer; `file_too_large` (`File too large, max <max_upload_mb>MB`): a body over `MAX_UPLOAD_MB` (10 by default: `File too large, max 10MB`); reading stops at the limit and the connection closes after the answer */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBodyDto'];
+        };
+      };
+      /** @description `image_too_small` (`Image too small, min 64x64`): a valid picture under 64 px on a side (judged from its header, before a queue slot is taken); `no_object` (`No object found in the image`): a valid picture with nothing to model (blank, one colour, fully transparent: before the task is queued), or the engine's own verdict (the task ends failed); `mesh_no_faces` (`The mesh has no faces`): POST /api/texture whose `mesh` holds no triangle: a point cloud, lines only, vertices only; `mesh_not_finite` (`The mesh has NaN or infinite vertex positions`): POST /api/texture whose `mesh` has a vertex position that is not a finite number; `mesh_too_many_faces` (`The mesh has <faces> faces, max <max_faces>`): POST /api/texture whose `mesh` has more triangles than the engine's limit (`TEXTURE_MAX_FACES`, 200000 by default; a quad counts as two), e.g. `The mesh has 250000 faces, max 200000`; `mesh_compressed` (`Compressed GLB (<extension>) not supported, export it without compression`): POST /api/texture whose GLB requires `KHR_draco_mesh_compression` or `EXT_meshopt_compression` (refused before anything is decoded) */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBodyDto'];
+        };
+      };
+      /** @description `too_many_requests` (`Too many requests, retry later`): over the per-client upload rate (`UPLOADS_PER_MINUTE`), active-task share (`ACTIVE_TASKS_PER_CLIENT`, half the capacity by default) or read rate (`READS_PER_MINUTE`: task, preview, stream and cancel requests) */
+      429: {
+        headers: {
+          /** @description seconds until the client may try again */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBodyDto'];
+        };
+      };
+      /** @description `internal_error` (`Internal error`): anything else (logged with its stack); `gpu_out_of_memory` (`GPU out of memory`): the task's job ran out of GPU memory after one clean-up-and-retry */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBodyDto'];
+        };
+      };
+      /** @description `server_busy` (`Server busy, retry later`): the queue is full (`MAX_QUEUE` waiting besides one running per worker); `decode_busy` (`Busy decoding other pictures, retry later`): POST /api/generate whose picture waited `DECODE_WAIT_S` (10 s) for the decode budget (`DECODE_BUDGET_MP` megapixels decoded at once per process) without getting it; `meshes_busy` (`Busy reading other meshes, retry later`): POST /api/texture whose mesh waited `MESH_INTAKE_WAIT_S` (20 s) while this process read `MESH_INTAKES` other meshes; `admissions_paused` (`Not taking new tasks right now, retry later`): POST /api/generate while an operator paused admissions (POST /api/admin/admissions/pause, every api process on one Redis): checked before the picture is decoded; running and queued tasks go on */
+      503: {
+        headers: {
+          /** @description seconds: 60 */
           'Retry-After'?: number;
           [name: string]: unknown;
         };
@@ -1919,7 +2141,7 @@ export interface operations {
           'application/json': components['schemas']['FormatPendingDto'];
         };
       };
-      /** @description `invalid_option` (`Invalid <field>: <rule>`): a bad generation option (quality, seed, texture_size, faces), e.g. `Invalid quality: one of fast, balanced, high`; before any queue slot is taken. Also a bad `format` or `size_mm` of a download, e.g. `Invalid format: one of glb, obj, stl, 3mf, ply, usdz`. Also a bad `callback_url` (not an absolute URL, not https, credentials in it, over 2048 characters, a literal loopback, private, link-local or other non-public address; or any while `WEBHOOK_SECRET` is unset), e.g. `Invalid callback_url: an https URL`, before any queue slot */
+      /** @description `invalid_option` (`Invalid <field>: <rule>`): a bad generation option (quality, seed, texture_size, faces; texturing: seed, texture_size, texture_resolution), e.g. `Invalid quality: one of fast, balanced, high`; before any queue slot is taken. Also a bad `format` or `size_mm` of a download, e.g. `Invalid format: one of glb, obj, stl, 3mf, ply, usdz`. Also a bad `callback_url` (not an absolute URL, not https, credentials in it, over 2048 characters, a literal loopback, private, link-local or other non-public address; or any while `WEBHOOK_SECRET` is unset), e.g. `Invalid callback_url: an https URL`, before any queue slot */
       400: {
         headers: {
           [name: string]: unknown;
@@ -2055,7 +2277,7 @@ export interface operations {
           'application/json': components['schemas']['FormatPendingDto'];
         };
       };
-      /** @description `invalid_option` (`Invalid <field>: <rule>`): a bad generation option (quality, seed, texture_size, faces), e.g. `Invalid quality: one of fast, balanced, high`; before any queue slot is taken. Also a bad `format` or `size_mm` of a download, e.g. `Invalid format: one of glb, obj, stl, 3mf, ply, usdz`. Also a bad `callback_url` (not an absolute URL, not https, credentials in it, over 2048 characters, a literal loopback, private, link-local or other non-public address; or any while `WEBHOOK_SECRET` is unset), e.g. `Invalid callback_url: an https URL`, before any queue slot */
+      /** @description `invalid_option` (`Invalid <field>: <rule>`): a bad generation option (quality, seed, texture_size, faces; texturing: seed, texture_size, texture_resolution), e.g. `Invalid quality: one of fast, balanced, high`; before any queue slot is taken. Also a bad `format` or `size_mm` of a download, e.g. `Invalid format: one of glb, obj, stl, 3mf, ply, usdz`. Also a bad `callback_url` (not an absolute URL, not https, credentials in it, over 2048 characters, a literal loopback, private, link-local or other non-public address; or any while `WEBHOOK_SECRET` is unset), e.g. `Invalid callback_url: an https URL`, before any queue slot */
       400: {
         headers: {
           [name: string]: unknown;
@@ -2609,6 +2831,9 @@ export const errorCodeValues: ReadonlyArray<FlattenedDeepRequired<components>['s
   'unsupported_image',
   'missing_image',
   'unexpected_file',
+  'missing_mesh',
+  'unexpected_mesh_file',
+  'unsupported_mesh',
   'invalid_option',
   'invalid_parameter',
   'bad_request',
@@ -2624,10 +2849,15 @@ export const errorCodeValues: ReadonlyArray<FlattenedDeepRequired<components>['s
   'task_already_finished',
   'sidecar_not_managed',
   'file_too_large',
+  'mesh_too_large',
   'request_timeout',
   'range_not_satisfiable',
   'image_too_small',
   'no_object',
+  'mesh_no_faces',
+  'mesh_not_finite',
+  'mesh_too_many_faces',
+  'mesh_compressed',
   'unavailable_quality',
   'too_many_requests',
   'too_many_streams',
@@ -2638,6 +2868,7 @@ export const errorCodeValues: ReadonlyArray<FlattenedDeepRequired<components>['s
   'formats_busy',
   'streams_full',
   'decode_busy',
+  'meshes_busy',
   'admissions_paused',
   'sidecar_stopped',
   'web_app_not_built',
@@ -2649,6 +2880,12 @@ export const generateUploadDtoQualityValues: ReadonlyArray<
 export const generateUploadDtoTexture_sizeValues: ReadonlyArray<
   FlattenedDeepRequired<components>['schemas']['GenerateUploadDto']['texture_size']
 > = [1024, 2048, 4096];
+export const textureUploadDtoTexture_sizeValues: ReadonlyArray<
+  FlattenedDeepRequired<components>['schemas']['TextureUploadDto']['texture_size']
+> = [1024, 2048, 4096];
+export const textureUploadDtoTexture_resolutionValues: ReadonlyArray<
+  FlattenedDeepRequired<components>['schemas']['TextureUploadDto']['texture_resolution']
+> = [512, 1024];
 export const qualityPresetDtoQualityValues: ReadonlyArray<
   FlattenedDeepRequired<components>['schemas']['QualityPresetDto']['quality']
 > = ['fast', 'balanced', 'high'];
@@ -2667,6 +2904,12 @@ export const taskOptionsDtoQualityValues: ReadonlyArray<
 export const taskOptionsDtoTexture_sizeValues: ReadonlyArray<
   FlattenedDeepRequired<components>['schemas']['TaskOptionsDto']['texture_size']
 > = [1024, 2048, 4096];
+export const taskOptionsDtoTexture_resolutionValues: ReadonlyArray<
+  FlattenedDeepRequired<components>['schemas']['TaskOptionsDto']['texture_resolution']
+> = [512, 1024];
+export const taskViewDtoKindValues: ReadonlyArray<
+  FlattenedDeepRequired<components>['schemas']['TaskViewDto']['kind']
+> = ['generate', 'texture'];
 export const taskViewDtoStatusValues: ReadonlyArray<
   FlattenedDeepRequired<components>['schemas']['TaskViewDto']['status']
 > = ['queued', 'processing', 'completed', 'failed'];

@@ -1,0 +1,42 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ApiError } from '../../common/api-error';
+import { DEFAULT_TEXTURE_OPTIONS, parseTextureOptions } from './texture-options';
+
+void describe('parseTextureOptions', () => {
+  void it("fills upstream's defaults for no fields, and ignores fields of a generation", () => {
+    assert.deepEqual(DEFAULT_TEXTURE_OPTIONS, { seed: 42, texture_size: 2048, texture_resolution: 1024 });
+    assert.deepEqual(parseTextureOptions(undefined), DEFAULT_TEXTURE_OPTIONS);
+    assert.deepEqual(
+      parseTextureOptions({ quality: 'ultra', faces: '1', seed: '' }),
+      DEFAULT_TEXTURE_OPTIONS,
+    );
+  });
+
+  void it('takes each valid value', () => {
+    assert.deepEqual(parseTextureOptions({ seed: '9', texture_size: '4096', texture_resolution: '512' }), {
+      seed: 9,
+      texture_size: 4096,
+      texture_resolution: 512,
+    });
+  });
+
+  const bad: [Record<string, unknown>, string][] = [
+    [{ texture_resolution: '768' }, 'Invalid texture_resolution: one of 512, 1024'],
+    [{ texture_resolution: ['512', '1024'] }, 'Invalid texture_resolution: send it once'],
+    [{ seed: '0' }, 'Invalid seed: an integer from 1 to 2147483647'],
+    [{ texture_size: '512' }, 'Invalid texture_size: one of 1024, 2048, 4096'],
+  ];
+  for (const [fields, message] of bad) {
+    void it(`refuses ${JSON.stringify(fields)} with 400 "${message}"`, () => {
+      assert.throws(
+        () => parseTextureOptions(fields),
+        (error: unknown) =>
+          error instanceof ApiError &&
+          error.status === 400 &&
+          error.code === 'invalid_option' &&
+          error.message === message,
+      );
+    });
+  }
+});
