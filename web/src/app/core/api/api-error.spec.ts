@@ -49,7 +49,7 @@ describe('toApiError on POST /api/texture', () => {
 describe('asErrorCode', () => {
   it('accepts the codes of the generated contract only', () => {
     expect(asErrorCode('task_cancelled')).toBe('task_cancelled');
-    // POST /api/texture's codes (hand-written until the contract is regenerated: texture-contract.ts).
+    // POST /api/texture's codes are the contract's too.
     expect(asErrorCode('mesh_too_large')).toBe('mesh_too_large');
     expect(asErrorCode('mesh_compressed')).toBe('mesh_compressed');
     expect(asErrorCode('Task cancelled')).toBeUndefined();

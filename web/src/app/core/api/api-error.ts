@@ -1,7 +1,5 @@
 import { ApiError, ErrorCode } from './api-types';
 import { errorCodeValues } from './generated/openapi';
-// stop-gap: POST /api/texture's codes, until errorCodeValues is generated with them.
-import { TEXTURE_ERROR_CODES } from './texture-contract';
 
 /** Retry-After is either delta-seconds or an HTTP date (RFC 9110 10.2.3). */
 export function parseRetryAfter(value: string | null, now = Date.now()): number | undefined {
@@ -13,7 +11,7 @@ export function parseRetryAfter(value: string | null, now = Date.now()): number 
   return Math.max(0, Math.ceil((date - now) / 1000));
 }
 
-const KNOWN_CODES: ReadonlySet<string> = new Set([...errorCodeValues, ...TEXTURE_ERROR_CODES]);
+const KNOWN_CODES: ReadonlySet<string> = new Set(errorCodeValues);
 
 /** The value as an error code of the contract, or undefined (absent, or a code this page does not know). */
 export function asErrorCode(value: unknown): ErrorCode | undefined {

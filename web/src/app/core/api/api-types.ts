@@ -4,19 +4,11 @@
  * hand): nothing here restates a field of the server's answers.
  */
 import type { components } from './generated/openapi';
-// stop-gap: POST /api/texture's part of the contract, hand-written until api/openapi.json has it.
-import {
-  DEFAULT_MAX_MESH_MB,
-  type TaskKind as StopGapTaskKind,
-  type TextureChoice as StopGapTextureChoice,
-  type TextureErrorCode,
-  type TexturingConfig,
-} from './texture-contract';
 
 type Schemas = components['schemas'];
 
 /** The stable machine code of an error (the api's error table): what the page decides by. */
-export type ErrorCode = Schemas['ErrorCode'] | TextureErrorCode;
+export type ErrorCode = Schemas['ErrorCode'];
 
 /** Every error answer of the api: {success: false, error, code}. */
 export type ErrorBody = Schemas['ErrorBodyDto'];
@@ -42,10 +34,12 @@ export type GenerationChoice = Partial<
 >;
 
 /** The options of POST /api/texture (seed, texture_size, texture_resolution); an absent one takes the server's default. */
-export type TextureChoice = StopGapTextureChoice;
+export type TextureChoice = Partial<
+  Pick<Schemas['TextureUploadDto'], 'seed' | 'texture_size' | 'texture_resolution'>
+>;
 
 /** What a task makes (the snapshot's `kind`): a model from a picture, or an uploaded mesh painted from one. */
-export type TaskKind = StopGapTaskKind;
+export type TaskKind = TaskView['kind'];
 
 /** A quality preset as GET /api/qualities lists it: whether this GPU offers it, and how long it takes. */
 export type QualityPreset = Schemas['QualityPresetDto'];
@@ -53,8 +47,15 @@ export type QualityPreset = Schemas['QualityPresetDto'];
 /** The 202 answer of POST /api/generate. */
 export type GenerateAccepted = Schemas['GenerateAcceptedDto'];
 
-/** Limits the server publishes at GET /api/config. */
-export type ServerConfig = Schemas['PublicConfigDto'] & TexturingConfig;
+/**
+ * Limits the server publishes at GET /api/config. The one hand-written field: `max_mesh_mb`
+ * (MAX_MESH_MB), read when /api/config publishes it, which it does not yet; until then its
+ * documented default holds.
+ */
+export type ServerConfig = Schemas['PublicConfigDto'] & { max_mesh_mb: number };
+
+/** MAX_MESH_MB's documented default (POST /api/texture's mesh limit). */
+export const DEFAULT_MAX_MESH_MB = 50;
 
 /** The documented fallback when /api/config cannot be read. */
 export const DEFAULT_SERVER_CONFIG: ServerConfig = {

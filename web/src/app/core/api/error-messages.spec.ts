@@ -1,7 +1,6 @@
 import { ApiError, ErrorCode } from './api-types';
 import { describeError } from './error-messages';
 import { errorCodeValues } from './generated/openapi';
-import { TEXTURE_ERROR_CODES } from './texture-contract';
 
 function describe10(error: ApiError): ReturnType<typeof describeError> {
   return describeError(error, 10);
@@ -59,6 +58,20 @@ describe('describeError', () => {
     expect(describe10(coded(422, 'mesh_no_faces')).key).toBe('error.meshNoFaces');
     expect(describe10(coded(422, 'mesh_not_finite')).key).toBe('error.meshNotFinite');
     expect(describe10(coded(422, 'mesh_too_many_faces')).key).toBe('error.meshTooManyFaces');
+    // The server's words name the faces and the limit: shown inside the page's sentence.
+    expect(describe10(coded(422, 'mesh_too_many_faces', 'The mesh has 250000 faces, max 200000'))).toEqual({
+      key: 'error.meshTooManyFacesSaid',
+      params: { message: 'The mesh has 250000 faces, max 200000' },
+      retryable: false,
+    });
+    expect(describe10(coded(503, 'meshes_busy', '', 20))).toEqual({
+      key: 'error.meshesBusy',
+      params: { seconds: 20 },
+      retryable: true,
+    });
+    expect(
+      describe10(coded(400, 'unexpected_mesh_file', 'Send one file in "mesh" and one in "image"')).key,
+    ).toBe('error.other');
     expect(describe10(coded(422, 'mesh_compressed')).key).toBe('error.meshCompressed');
     // A request the page built wrong: the server's words.
     expect(describe10(coded(400, 'missing_mesh', 'Missing file field "mesh"'))).toEqual({
@@ -71,7 +84,7 @@ describe('describeError', () => {
   });
 
   it('explains every code the contract has', () => {
-    for (const code of [...errorCodeValues, ...TEXTURE_ERROR_CODES]) {
+    for (const code of errorCodeValues) {
       const description = describe10(coded(400, code, 'words'));
       expect(description.key, code).toBeTruthy();
     }

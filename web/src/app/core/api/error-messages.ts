@@ -53,7 +53,10 @@ function describeCode(code: ErrorCode, error: ApiError, limits: Limits): ErrorDe
     case 'mesh_not_finite':
       return plain('error.meshNotFinite', false);
     case 'mesh_too_many_faces':
-      return plain('error.meshTooManyFaces', false);
+      // The server's words name the mesh's faces and the limit (TEXTURE_MAX_FACES).
+      return error.error === ''
+        ? plain('error.meshTooManyFaces', false)
+        : { key: 'error.meshTooManyFacesSaid', params: { message: error.error }, retryable: false };
     case 'mesh_compressed':
       return plain('error.meshCompressed', false);
     case 'server_busy':
@@ -86,6 +89,7 @@ function describeCode(code: ErrorCode, error: ApiError, limits: Limits): ErrorDe
     case 'missing_image':
     case 'missing_mesh':
     case 'unexpected_file':
+    case 'unexpected_mesh_file':
     case 'bad_request':
     case 'task_already_finished':
     case 'task_not_completed':
@@ -95,19 +99,8 @@ function describeCode(code: ErrorCode, error: ApiError, limits: Limits): ErrorDe
     case 'range_not_satisfiable':
     case 'sidecar_not_managed':
       return serverWords(error, false);
-    // A mesh to texture that cannot be used (POST /api/texture): the server's words name what is
-    // wrong with it (its format, its faces, the limit).
-    case 'missing_mesh':
-    case 'unexpected_mesh_file':
-    case 'unsupported_mesh':
-    case 'mesh_too_large':
-    case 'mesh_no_faces':
-    case 'mesh_not_finite':
-    case 'mesh_too_many_faces':
-    case 'mesh_compressed':
-      return serverWords(error, false);
     case 'meshes_busy':
-      return serverWords(error, true);
+      return waitAndRetry(error, 'error.meshesBusy', 'error.meshesBusyNoDelay');
     // A download's file that could not be made (tried again later), too many being made at once,
     // or an operator's pause of new tasks: the server's words say which, and when to try again.
     case 'format_failed':

@@ -105,12 +105,20 @@ export const EN = {
   'error.network': 'The server could not be reached. Check the connection and try again.',
   'error.notFound': 'This task is unknown or has expired.',
   'error.other': 'The server said: {message}',
-  'error.meshUnsupported': 'This file is not a GLB, OBJ or PLY mesh.',
-  'error.meshTooLarge': 'The mesh is too large: the limit is {max} MB.',
-  'error.meshNoFaces': 'This mesh has no triangles to paint (only points or lines).',
-  'error.meshNotFinite': 'This mesh has broken coordinates (NaN or infinite values). Export it again.',
+  'error.meshUnsupported':
+    'This file is not a GLB, OBJ or PLY mesh (Unsupported mesh format, send GLB, OBJ or PLY).',
+  'error.meshTooLarge': 'The mesh is too large: the limit is {max} MB (Mesh too large, max {max}MB).',
+  'error.meshNoFaces': 'This mesh has no triangles to paint, only points or lines (The mesh has no faces).',
+  'error.meshNotFinite':
+    'This mesh has broken coordinates (The mesh has NaN or infinite vertex positions). Export it again.',
   'error.meshTooManyFaces':
     'This mesh has more triangles than this server paints. Simplify it (decimate) and try again.',
+  'error.meshTooManyFacesSaid':
+    'This mesh has more triangles than this server paints ({message}). Simplify it (decimate) and try again.',
+  'error.meshesBusy':
+    'The server is busy reading other meshes (Busy reading other meshes, retry later). Try again in {seconds} s.',
+  'error.meshesBusyNoDelay':
+    'The server is busy reading other meshes (Busy reading other meshes, retry later). Try again in a moment.',
   'error.meshCompressed':
     'This GLB is compressed (Draco or meshopt), which the server does not read. Export it without mesh compression.',
 
@@ -357,11 +365,18 @@ export const ZH: Dictionary = {
   'error.network': '无法连接服务器。请检查网络后重试。',
   'error.notFound': '这个任务不存在或已过期。',
   'error.other': '服务器返回：{message}',
-  'error.meshUnsupported': '这个文件不是 GLB、OBJ 或 PLY 网格。',
-  'error.meshTooLarge': '网格太大：上限是 {max} MB。',
-  'error.meshNoFaces': '这个网格没有可上色的三角面（只有点或线）。',
-  'error.meshNotFinite': '这个网格的坐标有误（NaN 或无穷大）。请重新导出。',
+  'error.meshUnsupported':
+    '这个文件不是 GLB、OBJ 或 PLY 网格（Unsupported mesh format, send GLB, OBJ or PLY）。',
+  'error.meshTooLarge': '网格太大：上限是 {max} MB（Mesh too large, max {max}MB）。',
+  'error.meshNoFaces': '这个网格没有可上色的三角面，只有点或线（The mesh has no faces）。',
+  'error.meshNotFinite': '这个网格的坐标有误（The mesh has NaN or infinite vertex positions）。请重新导出。',
   'error.meshTooManyFaces': '这个网格的三角面超过了这台服务器能上色的数量。请简化（减面）后重试。',
+  'error.meshTooManyFacesSaid':
+    '这个网格的三角面超过了这台服务器能上色的数量（{message}）。请简化（减面）后重试。',
+  'error.meshesBusy':
+    '服务器正忙于读取其他网格（Busy reading other meshes, retry later）。请在 {seconds} 秒后重试。',
+  'error.meshesBusyNoDelay':
+    '服务器正忙于读取其他网格（Busy reading other meshes, retry later）。请稍后重试。',
   'error.meshCompressed': '这个 GLB 经过压缩（Draco 或 meshopt），服务器无法读取。请在导出时关闭网格压缩。',
 
   'viewer.canvas': '3D 模型查看器：拖动旋转，双指或滚轮缩放',
