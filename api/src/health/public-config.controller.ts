@@ -6,6 +6,10 @@ import { ApiInternalErrorResponse } from '../common/error-body.dto';
 export class PublicConfigDto {
   @ApiProperty({ example: 10, description: 'Upload limit in MB (MAX_UPLOAD_MB)' })
   max_upload_mb!: number;
+  @ApiProperty({ example: 50, description: 'Limit of a mesh sent to POST /api/texture in MB (MAX_MESH_MB)' })
+  max_mesh_mb!: number;
+  @ApiProperty({ example: 200000, description: 'Most triangles of a mesh to texture (TEXTURE_MAX_FACES)' })
+  texture_max_faces!: number;
   @ApiProperty({ example: 48, description: 'Hours a model is kept (RETENTION_HOURS)' })
   retention_hours!: number;
   @ApiProperty({ example: 180, description: 'Per-job limit in seconds (JOB_TIMEOUT_S)' })
@@ -25,6 +29,8 @@ export class ConfigController {
   get(): PublicConfigDto {
     return {
       max_upload_mb: this.config.maxUploadMb,
+      max_mesh_mb: this.config.maxMeshMb,
+      texture_max_faces: this.config.textureMaxFaces,
       retention_hours: this.config.retentionHours,
       job_timeout_s: this.config.jobTimeoutS,
       max_queue: this.config.maxQueue,

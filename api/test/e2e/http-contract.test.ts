@@ -166,6 +166,8 @@ void describe('HTTP contract end to end (inflate engine)', () => {
     const config = await getJson(`${api.url}/api/config`);
     assert.deepEqual(config.body, {
       max_upload_mb: 10,
+      max_mesh_mb: 50,
+      texture_max_faces: 200_000,
       retention_hours: 48,
       job_timeout_s: 180,
       max_queue: 5,

@@ -34,7 +34,7 @@ describe('parseServerConfig', () => {
     expect(parseServerConfig(null)).toEqual(DEFAULT_SERVER_CONFIG);
   });
 
-  it("reads the mesh limit when the server publishes it, else MAX_MESH_MB's default of 50", () => {
+  it("reads the mesh limit the server publishes, else MAX_MESH_MB's default of 50", () => {
     expect(parseServerConfig({ max_mesh_mb: 20 }).max_mesh_mb).toBe(20);
     expect(parseServerConfig({ max_upload_mb: 10 }).max_mesh_mb).toBe(50);
   });

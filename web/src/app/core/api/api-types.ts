@@ -47,12 +47,8 @@ export type QualityPreset = Schemas['QualityPresetDto'];
 /** The 202 answer of POST /api/generate. */
 export type GenerateAccepted = Schemas['GenerateAcceptedDto'];
 
-/**
- * Limits the server publishes at GET /api/config. The one hand-written field: `max_mesh_mb`
- * (MAX_MESH_MB), read when /api/config publishes it, which it does not yet; until then its
- * documented default holds.
- */
-export type ServerConfig = Schemas['PublicConfigDto'] & { max_mesh_mb: number };
+/** Limits the server publishes at GET /api/config. */
+export type ServerConfig = Schemas['PublicConfigDto'];
 
 /** MAX_MESH_MB's documented default (POST /api/texture's mesh limit). */
 export const DEFAULT_MAX_MESH_MB = 50;
@@ -64,6 +60,7 @@ export const DEFAULT_SERVER_CONFIG: ServerConfig = {
   job_timeout_s: 180,
   max_queue: 5,
   max_mesh_mb: DEFAULT_MAX_MESH_MB,
+  texture_max_faces: 200_000,
 };
 
 /** A failure of a request or a task, as the server (or the browser's own checks) named it. */

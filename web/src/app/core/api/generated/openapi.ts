@@ -986,6 +986,16 @@ export interface components {
        */
       max_upload_mb: number;
       /**
+       * @description Limit of a mesh sent to POST /api/texture in MB (MAX_MESH_MB)
+       * @example 50
+       */
+      max_mesh_mb: number;
+      /**
+       * @description Most triangles of a mesh to texture (TEXTURE_MAX_FACES)
+       * @example 200000
+       */
+      texture_max_faces: number;
+      /**
        * @description Hours a model is kept (RETENTION_HOURS)
        * @example 48
        */
