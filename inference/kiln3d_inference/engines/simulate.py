@@ -77,6 +77,7 @@ class SimulateEngine(Engine):
     """The relief, delivered over `seconds` in TRELLIS.2-like stages, with an optional fault."""
 
     name = "simulate"
+    texturing = "simulated for tests: the uploaded mesh with one flat colour, the picture's object's mean"
 
     def __init__(
         self, seconds: float, fault: SimulateFault = SimulateFault.NONE, warm_up_seconds: float = 0.0

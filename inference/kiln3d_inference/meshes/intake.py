@@ -221,9 +221,10 @@ class _GlbReader:
         item: dict[str, Any] = items[index]
         return item
 
-    def count(self, index: Any) -> int:
-        """The declared element count of accessor `index` (no data touched)."""
-        return _int(self._get(self.accessors, index, "accessor").get("count"), "accessor count")
+    def count(self, index: Any, allowed_types: tuple[str, ...]) -> int:
+        """The element count of accessor `index`, after the checks of read() (a view is made, no
+        data is copied)."""
+        return int(self.read(index, allowed_types).shape[0])
 
     def read(self, index: Any, allowed_types: tuple[str, ...]) -> npt.NDArray[Any]:
         """Accessor `index` as an array (count, width) of its own component type (a view of the BIN
@@ -396,9 +397,8 @@ def read_glb(data: bytes, max_faces: int) -> tuple[F64, I64]:
             if mode < TRIANGLES:
                 kinds.add("points" if mode == POINTS else "lines")
                 continue
-            n = reader.count(
-                primitive["indices"] if "indices" in primitive else primitive["attributes"]["POSITION"]
-            )
+            vertices = reader.count(primitive["attributes"]["POSITION"], ("VEC3",))
+            n = reader.count(primitive["indices"], ("SCALAR",)) if "indices" in primitive else vertices
             total += n // 3 if mode == TRIANGLES else max(n - 2, 0)
             primitives.append((primitive, world))
     if total > max_faces:
