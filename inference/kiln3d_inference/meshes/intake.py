@@ -420,7 +420,7 @@ def read_glb(data: bytes, max_faces: int) -> tuple[F64, I64]:
             indices = np.arange(positions.shape[0], dtype=np.int64)
         tris = _triangle_indices(mode, indices)
         # Only the vertices the triangles use are copied and transformed.
-        used, local = np.unique(tris, return_inverse=True)
+        used, local = _compact(tris, positions.shape[0])
         points = positions[used]
         if not np.isfinite(points).all():
             raise MeshRefused("mesh_not_finite", "the GLB has vertex positions that are NaN or infinite")
@@ -519,13 +519,33 @@ def _trimesh_load(data: bytes, kind: str) -> tuple[F64, I64]:
 # ---- the intake ---------------------------------------------------------------------------------
 
 
+def _compact(faces: I64, vertex_count: int) -> tuple[I64, I64]:
+    """The vertices `faces` use, in order (U,), and faces renumbered onto them (same shape): a
+    linear pass (np.unique would sort every corner)."""
+    used = np.zeros(vertex_count, bool)
+    used[faces.reshape(-1)] = True
+    ids = np.flatnonzero(used)
+    remap = np.cumsum(used, dtype=np.int64) - 1
+    return ids, remap[faces]
+
+
+def _has_area(vertices: F32, faces: I64, chunk: int = 1 << 16) -> bool:
+    """Whether some triangle has a nonzero area (checked a chunk at a time: usually the first)."""
+    for start in range(0, faces.shape[0], chunk):
+        corners = vertices[faces[start : start + chunk]].astype(np.float64)
+        cross = np.cross(corners[:, 1] - corners[:, 0], corners[:, 2] - corners[:, 0])
+        if np.any(cross != 0):
+            return True
+    return False
+
+
 def _canonical(kind: str, positions: F64, faces: I64, max_faces: int) -> IntakeMesh:
     """Unused vertices dropped, equal ones merged (every face kept), checked and cast to float32."""
     if faces.shape[0] > max_faces:
         raise _too_many(int(faces.shape[0]), max_faces)
     if faces.size and (int(faces.min()) < 0 or int(faces.max()) >= positions.shape[0]):
         raise _unsupported("faces refer to vertices the file does not have")
-    used, inverse = np.unique(faces, return_inverse=True)
+    used, inverse = _compact(faces, positions.shape[0])
     points = positions[used]
     if not np.isfinite(points).all():
         raise MeshRefused("mesh_not_finite", "the mesh has vertex positions that are NaN or infinite")
@@ -535,9 +555,7 @@ def _canonical(kind: str, positions: F64, faces: I64, max_faces: int) -> IntakeM
         raise MeshRefused("mesh_not_finite", "the mesh has vertex positions too large for 32-bit floats")
     merged, remap = np.unique(points32, axis=0, return_inverse=True)
     triangles = remap.reshape(-1)[inverse.reshape(-1)].reshape(-1, 3).astype(np.int64)
-    corners = merged[triangles].astype(np.float64)
-    area = np.linalg.norm(np.cross(corners[:, 1] - corners[:, 0], corners[:, 2] - corners[:, 0]), axis=1)
-    if not float(area.max(initial=0.0)) > 0:
+    if not _has_area(merged, triangles):
         raise _no_faces("degenerate triangles", "every triangle of the mesh has zero area")
     return IntakeMesh(kind, np.ascontiguousarray(merged, np.float32), triangles)
 
