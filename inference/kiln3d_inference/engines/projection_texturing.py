@@ -46,10 +46,14 @@ DEPTH_SIDE = 768  # the chosen view's depth buffer, pixels on its longest side
 PICTURE_MAX_SIDE = 2048  # the picture is sampled at most this large
 MIN_FACING = 0.1  # cosine between a surface's normal and the view: below it, too grazing to paint
 # Unseen texels within this share of the mesh's diagonal of a seen one take the nearest seen texel's
-# colour; farther ones the nearest of FAR_SAMPLES seen texels (a nearest-neighbour query far from
-# every point of a big tree is slow: 40 s for 400k texels against 200k).
+# colour; farther ones the mean colour of the nearest cell (the diagonal / FILL_CELLS a side) of seen
+# texels (a nearest-neighbour query far from every point of a big tree is slow: 40 s for 400k
+# texels against 200k).
 NEAR_FILL = 0.03
-FAR_SAMPLES = 8000
+FILL_CELLS = 128
+# Seen texels facing the view at least this squarely colour the unseen ones: the grazing ones near
+# the outline carry the picture's edge, mixed with its background.
+FILL_SOURCE_FACING = 0.35
 GENERATOR = "Kiln3D inflate (projection texturing)"
 TIE_TOLERANCE = 0.01  # IoU differences smaller than this are ties, broken towards the front view
 
@@ -215,26 +219,33 @@ class TexturedMesh:
     seen_fraction: float
 
 
-def _fill_unseen(points: F64, colours: F64, seen: BoolArray) -> None:
+def _fill_unseen(points: F64, colours: F64, seen: BoolArray, source: BoolArray) -> None:
     """Gives each unseen texel (points (K, 3), colours (K, 3), seen (K,)) the colour of the nearest
-    seen one in 3D: exactly within NEAR_FILL of the diagonal, else the nearest of FAR_SAMPLES seen
-    texels drawn with a fixed seed (the result is deterministic)."""
+    `source` texel (the seen ones facing the view squarely) in 3D: exactly within NEAR_FILL of the
+    diagonal; farther, the mean colour of the nearest FILL_CELLS-grid cell of source texels (a
+    nearest-neighbour query far from every point of a big tree is slow, and a far colour is a
+    smear anyway)."""
     unseen = np.flatnonzero(~seen)
     if unseen.size == 0:
         return
-    seen_ids = np.flatnonzero(seen)
-    diagonal = float(np.linalg.norm(points.max(axis=0) - points.min(axis=0)))
-    distance, nearest = cKDTree(points[seen_ids]).query(
+    ids = np.flatnonzero(source)
+    low = points.min(axis=0)
+    diagonal = max(float(np.linalg.norm(points.max(axis=0) - low)), 1e-12)
+    distance, nearest = cKDTree(points[ids]).query(
         points[unseen], k=1, distance_upper_bound=NEAR_FILL * diagonal, workers=-1
     )
     near = np.isfinite(distance)
-    colours[unseen[near]] = colours[seen_ids[np.asarray(nearest, np.int64)[near]]]
+    colours[unseen[near]] = colours[ids[np.asarray(nearest, np.int64)[near]]]
     far = unseen[~near]
-    if far.size:
-        rng = np.random.default_rng(0)
-        sample = seen_ids[rng.permutation(seen_ids.size)[:FAR_SAMPLES]]
-        _, far_nearest = cKDTree(points[sample]).query(points[far], k=1, workers=-1)
-        colours[far] = colours[sample[np.asarray(far_nearest, np.int64)]]
+    if far.size == 0:
+        return
+    cells = np.floor((points[ids] - low) / (diagonal / FILL_CELLS)).astype(np.int64)
+    _, cell_of, counts = np.unique(cells, axis=0, return_inverse=True, return_counts=True)
+    cell_of = cell_of.reshape(-1)
+    centres = np.stack([np.bincount(cell_of, points[ids, axis]) / counts for axis in range(3)], axis=1)
+    means = np.stack([np.bincount(cell_of, colours[ids, axis]) / counts for axis in range(3)], axis=1)
+    _, far_nearest = cKDTree(centres).query(points[far], k=1, workers=-1)
+    colours[far] = means[np.asarray(far_nearest, np.int64)]
 
 
 def _sample(rgb: npt.NDArray[np.uint8], x: F64, y: F64) -> F64:
@@ -337,7 +348,8 @@ def texture_mesh(
 
     step(Stage.TEXTURE, 75.0, "filling what the picture cannot see")
     if seen.any():
-        _fill_unseen(points, colours, seen)
+        source = seen & (cosine >= FILL_SOURCE_FACING)
+        _fill_unseen(points, colours, seen, source if source.any() else seen)
     else:
         # No covered texel is visible in the picture (a mismatched view): the object's mean colour.
         colours[:] = picture.rgb[picture.mask].mean(axis=0) if picture.mask.any() else 128.0
