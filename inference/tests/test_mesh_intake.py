@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+import random
 import struct
 import subprocess
 import sys
@@ -370,3 +371,46 @@ def test_a_ply_header_claiming_more_than_the_file_holds_is_unsupported() -> None
 def test_usage_errors_exit_2(tmp_path: Path) -> None:
     assert _run_cli(tmp_path, b"v 0 0 0\n")[0] == 2  # no --max-faces
     assert _run_cli(tmp_path, b"v 0 0 0\n", "--max-faces", "0")[0] == 2
+
+
+def _mutate(node: Any, rng: random.Random, depth: int = 0) -> None:
+    """Replaces or deletes one value somewhere in a JSON document, in place."""
+    odd: list[Any] = [None, -1, 0, 1, 3, 2**31, 2**64, 1.5, "x", [], {}, [1, 2], True, 1e308]
+    if isinstance(node, dict) and node:
+        key = rng.choice(list(node))
+        if rng.random() < 0.5 or depth > 4:
+            if rng.random() < 0.2:
+                del node[key]
+            else:
+                node[key] = rng.choice(odd)
+        else:
+            _mutate(node[key], rng, depth + 1)
+    elif isinstance(node, list) and node:
+        index = rng.randrange(len(node))
+        if rng.random() < 0.5 or depth > 4:
+            node[index] = rng.choice(odd)
+        else:
+            _mutate(node[index], rng, depth + 1)
+
+
+def test_a_damaged_glb_is_read_or_refused_never_a_crash() -> None:
+    scene = trimesh.Scene()
+    scene.add_geometry(trimesh.creation.box(), node_name="a", geom_name="g")
+    scene.add_geometry(trimesh.creation.icosphere(subdivisions=1), node_name="b", geom_name="h")
+    document, binary = read_glb(_glb(scene))
+    rng = random.Random(5)
+    outcomes: set[str] = set()
+    for _ in range(400):
+        damaged = json.loads(json.dumps(document))
+        for _ in range(rng.randint(1, 3)):
+            _mutate(damaged, rng)
+        data = bytearray(_assemble(damaged, binary))
+        if rng.random() < 0.2:
+            for _ in range(5):
+                data[rng.randrange(len(data))] = rng.randrange(256)
+        try:
+            intake(bytes(data), MAX_FACES)
+            outcomes.add("read")
+        except MeshRefused as refused:
+            outcomes.add(refused.code)
+    assert {"read", "unsupported_mesh"} <= outcomes

@@ -433,6 +433,17 @@ def read_glb(data: bytes, max_faces: int) -> tuple[F64, I64]:
     return np.concatenate(all_positions), np.concatenate(all_faces)
 
 
+def _read_glb_or_refuse(data: bytes, max_faces: int) -> tuple[F64, I64]:
+    """read_glb, with a document whose structure is not glTF's (a string where a list belongs, a
+    missing key) refused as unsupported_mesh rather than failing the tool."""
+    try:
+        return read_glb(data, max_faces)
+    except MeshRefused:
+        raise
+    except (KeyError, IndexError, TypeError, ValueError, AttributeError, OverflowError) as error:
+        raise _unsupported(f"the GLB is not valid glTF 2.0 ({type(error).__name__}: {error})") from None
+
+
 # ---- PLY and OBJ --------------------------------------------------------------------------------
 
 _PLY_SIZES = {
@@ -566,7 +577,7 @@ def intake(data: bytes, max_faces: int) -> IntakeMesh:
     `max_faces` triangles. Raises MeshRefused with the refusal's code."""
     kind = sniff(data)
     if kind == "glb":
-        positions, faces = read_glb(data, max_faces)
+        positions, faces = _read_glb_or_refuse(data, max_faces)
     elif kind == "ply":
         _check_ply_header(data, max_faces)
         positions, faces = _trimesh_load(data, "ply")
@@ -637,7 +648,7 @@ def load_intake_glb(data: bytes, max_faces: int = SIDECAR_MAX_FACES) -> trimesh.
     INVALID_INPUT)."""
     if data[:4] != GLB_MAGIC:
         raise _unsupported("the mesh is not a GLB")
-    positions, faces = read_glb(data, max_faces)
+    positions, faces = _read_glb_or_refuse(data, max_faces)
     mesh = _canonical("glb", positions, faces, max_faces)
     return trimesh.Trimesh(vertices=mesh.vertices, faces=mesh.faces, process=False, validate=False)
 
