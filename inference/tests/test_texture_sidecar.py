@@ -5,6 +5,7 @@ the mesh with a flat colour, and a mesh that is not the intake's GLB is INVALID_
 from __future__ import annotations
 
 import io
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -186,3 +187,41 @@ def test_simulate_returns_the_mesh_with_a_flat_colour_after_its_time(tmp_path: P
     colour = np.asarray(Image.open(io.BytesIO(facts.texture)).convert("RGB"))[0, 0]
     # The object's mean: half red, half blue.
     assert np.allclose(colour, (np.array(RED) + np.array(BLUE)) / 2, atol=12), colour
+
+
+def _unwrap_children(parent: int) -> list[int]:
+    """The sidecar's unwrapping children now running (engines/unwrap.py), by /proc."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            status = (entry / "status").read_text()
+            command = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        ppid = next((line.split()[1] for line in status.splitlines() if line.startswith("PPid:")), "")
+        if ppid == str(parent) and b"kiln3d_inference.engines.unwrap" in command:
+            found.append(int(entry.name))
+    return found
+
+
+def test_cancelling_a_texturing_job_stops_its_unwrapping_child(inflate: SidecarProcess) -> None:
+    sphere = trimesh.creation.icosphere(subdivisions=6)  # 82k triangles: seconds of unwrapping
+    exported = sphere.export(file_type="glb")
+    assert isinstance(exported, bytes)
+    call = inflate.stub.Generate(_request(intake(exported, 200_000).glb(), "cancel-me"), timeout=60)
+    for event in call:
+        if "unwrapping" in event.progress.message:
+            break
+    assert inflate.proc is not None
+    deadline = time.monotonic() + 5
+    while not _unwrap_children(inflate.proc.pid) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert _unwrap_children(inflate.proc.pid), "the unwrapping child was never seen"
+    call.cancel()
+    inflate.wait_for_state(pb.READY, timeout=5)
+    deadline = time.monotonic() + 5
+    while _unwrap_children(inflate.proc.pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _unwrap_children(inflate.proc.pid) == []
