@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import grpc
+import trimesh
 from PIL import Image
 
 from kiln3d_inference import __version__
@@ -54,6 +55,7 @@ from kiln3d_inference.engines.base import (
 )
 from kiln3d_inference.engines.factory import build_engine, select_engine
 from kiln3d_inference.engines.preview import VoxelPreview
+from kiln3d_inference.meshes.intake import MeshRefused, load_intake_glb
 from kiln3d_inference.proto import inference_pb2 as pb
 from kiln3d_inference.proto import inference_pb2_grpc as pb_grpc
 from kiln3d_inference.settings import Settings
@@ -97,6 +99,15 @@ def decode_image(data: bytes) -> Image.Image:
     except Exception as exc:  # Pillow raises many types for corrupt data
         raise InvalidInput("image could not be decoded") from exc
     return image
+
+
+def decode_mesh(data: bytes) -> trimesh.Trimesh:
+    """The mesh of a texturing job (GenerateRequest.mesh: the intake's canonical GLB); bytes that
+    are not a readable GLB of finite triangles are INVALID_INPUT."""
+    try:
+        return load_intake_glb(data)
+    except MeshRefused as refused:
+        raise InvalidInput(f"mesh could not be read: {refused.message}") from refused
 
 
 def _pid_alive(pid: int) -> bool:
@@ -247,6 +258,7 @@ class Sidecar(pb_grpc.InferenceServicer):
             pid=os.getpid(),
             version=__version__,
             auth=self.auth.state(context.invocation_metadata()),
+            texturing=engine.texturing if engine is not None else "",
         )
 
     def Generate(
@@ -273,6 +285,8 @@ class Sidecar(pb_grpc.InferenceServicer):
         try:
             try:
                 image = decode_image(request.image)
+                # A texturing job (POST /api/texture) carries the mesh to paint.
+                mesh = decode_mesh(request.mesh) if request.mesh else None
             except EngineError as exc:
                 log.warning("task %s: refused: %s", task_id, exc.message)
                 yield _error_event(exc.code, exc.message)
@@ -309,6 +323,7 @@ class Sidecar(pb_grpc.InferenceServicer):
                     pipeline_type=request.pipeline_type,
                     texture_size=request.texture_size,
                     faces=request.faces,
+                    texture_resolution=request.texture_resolution,
                 ),
             )
             work_dir = Path(tempfile.mkdtemp(prefix=f"{WORK_DIR_PREFIX}{os.getpid()}-"))
@@ -321,7 +336,7 @@ class Sidecar(pb_grpc.InferenceServicer):
                 self.state = pb.BUSY
             thread = threading.Thread(
                 target=self._run_job,
-                args=(job, image, request.seed, events),
+                args=(job, image, mesh, request.seed, events),
                 name=f"job-{task_id}",
                 daemon=True,
             )
@@ -398,18 +413,29 @@ class Sidecar(pb_grpc.InferenceServicer):
         self,
         job: RunningJob,
         image: Image.Image,
+        mesh: trimesh.Trimesh | None,
         seed: int,
         events: queue.Queue[pb.GenerateEvent | GenerateResult],
     ) -> None:
         engine = self.engine
         assert engine is not None
         ctx = job.ctx
+        what = "" if mesh is None else f", texturing {len(mesh.faces)} triangles"
         log.info(
-            "task %s: start (engine %s, %dx%d)", job.task_id, self.engine_name, image.width, image.height
+            "task %s: start (engine %s, %dx%d%s)",
+            job.task_id,
+            self.engine_name,
+            image.width,
+            image.height,
+            what,
         )
         outcome = "failed"
         try:
-            result = engine.generate(image, job.work_dir / MODEL_FILE_NAME, seed, ctx)
+            output_path = job.work_dir / MODEL_FILE_NAME
+            if mesh is None:
+                result = engine.generate(image, output_path, seed, ctx)
+            else:
+                result = engine.texture(image, mesh, output_path, seed, ctx)
             job.outcome_ready = True
             # The stream reads the file back and sends it (model_events); the folder goes with the call.
             events.put(result)

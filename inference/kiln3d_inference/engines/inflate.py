@@ -1,7 +1,8 @@
-"""The `inflate` engine: the silhouette relief (engines/relief.py) behind the Engine seam.
+"""The `inflate` engine: the silhouette relief (engines/relief.py) behind the Engine seam, and the
+projection texturing of an uploaded mesh (engines/projection_texturing.py).
 
-CPU only, no weights: each job inflates the picture's silhouette into a closed, textured relief and
-writes it atomically.
+CPU only, no weights: each job inflates the picture's silhouette into a closed, textured relief, or
+paints the uploaded mesh from the picture, and writes it atomically.
 """
 
 from __future__ import annotations
@@ -9,12 +10,17 @@ from __future__ import annotations
 import logging
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PIL import Image
 
 from kiln3d_inference.engines.base import OPTION_NAMES, Engine, GenerateResult, JobContext, Stage
 from kiln3d_inference.engines.output import atomic_write_bytes
+from kiln3d_inference.engines.projection_texturing import texture_mesh
 from kiln3d_inference.engines.relief import inflate_image, procedural_test_image
+
+if TYPE_CHECKING:
+    import trimesh
 
 log = logging.getLogger(__name__)
 
@@ -23,6 +29,10 @@ class InflateEngine(Engine):
     """Inflates each picture on the CPU; progress at the relief's phase boundaries."""
 
     name = "inflate"
+    texturing = (
+        "CPU projection of the picture from the view that best matches its silhouette; unseen "
+        "surfaces filled from the nearest seen colour (no generative texturing)"
+    )
 
     def load(self) -> None:
         """Nothing to load: no weights."""
@@ -49,4 +59,36 @@ class InflateEngine(Engine):
             engine=self.name,
             # The relief is deterministic and has no such settings (proto Done.ignored).
             ignored=OPTION_NAMES,
+        )
+
+    def texture(
+        self, image: Image.Image, mesh: trimesh.Trimesh, output_path: Path, seed: int, ctx: JobContext
+    ) -> GenerateResult:
+        """`mesh` painted from `image` by projection (projection_texturing.texture_mesh), written to
+        output_path: the same triangles at the same positions, UVs and a JPEG base colour of
+        ctx.options.texture_size pixels a side (0: 1024; clamped to 256-2048). The seed is unused
+        (deterministic), as are pipeline_type, faces and texture_resolution. Raises InvalidInput (no
+        object in the picture), JobCancelled, JobTimeout, EngineError (the unwrapping failed)."""
+        started = time.monotonic()
+        result = texture_mesh(image, mesh, ctx.options.texture_size, ctx.progress, ctx.check)
+        ctx.check()
+        atomic_write_bytes(output_path, result.glb)
+        ctx.progress(Stage.EXPORT, 100.0, "done")
+        choice = result.choice
+        log.info(
+            "inflate: task %s textured %d triangles, view %s (IoU %.3f, next %.3f), %.0f%% of texels seen",
+            ctx.task_id,
+            result.triangles,
+            choice.view.name,
+            choice.iou,
+            choice.runner_up,
+            100.0 * result.seen_fraction,
+        )
+        return GenerateResult(
+            output_path=output_path,
+            triangles=result.triangles,
+            bytes=len(result.glb),
+            seconds=time.monotonic() - started,
+            engine=self.name,
+            ignored=tuple(name for name in OPTION_NAMES if name != "texture_size"),
         )

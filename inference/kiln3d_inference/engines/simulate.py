@@ -6,11 +6,15 @@ preview when its structure stage ends and a finer one when its geometry stage en
 
 from __future__ import annotations
 
+import io
 import logging
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+import numpy as np
 from PIL import Image
 
 from kiln3d_inference.engines.base import (
@@ -23,8 +27,18 @@ from kiln3d_inference.engines.base import (
 )
 from kiln3d_inference.engines.output import atomic_write_bytes
 from kiln3d_inference.engines.preview import VoxelPreview
-from kiln3d_inference.engines.relief import PREVIEW_RESOLUTION, inflate_image, procedural_test_image
+from kiln3d_inference.engines.projection_texturing import picture_object
+from kiln3d_inference.engines.relief import (
+    PREVIEW_RESOLUTION,
+    inflate_image,
+    procedural_test_image,
+    vertex_normals,
+)
 from kiln3d_inference.settings import SimulateFault
+from kiln3d_inference.textured_glb import textured_glb
+
+if TYPE_CHECKING:
+    import trimesh
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +52,12 @@ PLAN: tuple[tuple[Stage, float, float], ...] = (
     (Stage.STRUCTURE, 0.25, 30.0),
     (Stage.GEOMETRY, 0.30, 60.0),
     (Stage.TEXTURE, 0.30, 90.0),
+    (Stage.EXPORT, 0.10, 99.0),
+)
+# A texturing job's stages (Engine.texture): no structure or geometry of its own.
+TEXTURE_PLAN: tuple[tuple[Stage, float, float], ...] = (
+    (Stage.PREPROCESS, 0.10, 10.0),
+    (Stage.TEXTURE, 0.80, 90.0),
     (Stage.EXPORT, 0.10, 99.0),
 )
 STAGE_LABEL = {
@@ -57,6 +77,7 @@ class SimulateEngine(Engine):
     """The relief, delivered over `seconds` in TRELLIS.2-like stages, with an optional fault."""
 
     name = "simulate"
+    texturing = "simulated for tests: the uploaded mesh with one flat colour, the picture's object's mean"
 
     def __init__(
         self, seconds: float, fault: SimulateFault = SimulateFault.NONE, warm_up_seconds: float = 0.0
@@ -90,8 +111,8 @@ class SimulateEngine(Engine):
         while True:  # ignores ctx on purpose: only killing the process ends it
             time.sleep(1.0)
 
-    def _inject(self, stage: Stage, ctx: JobContext) -> None:
-        if stage is not Stage.GEOMETRY:
+    def _inject(self, stage: Stage, ctx: JobContext, at: Stage = Stage.GEOMETRY) -> None:
+        if stage is not at:
             return
         if self.fault is SimulateFault.OOM:
             raise OutOfMemory("CUDA out of memory (simulated)")
@@ -108,16 +129,35 @@ class SimulateEngine(Engine):
 
     def generate(self, image: Image.Image, output_path: Path, seed: int, ctx: JobContext) -> GenerateResult:
         """One attempt, and like a CUDA engine one more after out-of-memory and a cache clear."""
+        return self._deliver(lambda: self._attempt(image, ctx), output_path, ctx, OPTION_NAMES)
+
+    def texture(
+        self, image: Image.Image, mesh: trimesh.Trimesh, output_path: Path, seed: int, ctx: JobContext
+    ) -> GenerateResult:
+        """`mesh` as it came (same vertices and triangles) with UVs all at the texture's centre and
+        a flat 8x8 PNG of the picture's mean object colour, after KILN_SIMULATE_SECONDS in
+        TEXTURE_PLAN's stages; faults and the OOM retry as in generate(). Raises InvalidInput for a
+        picture with no object (in the preprocess stage)."""
+        ignored = tuple(name for name in OPTION_NAMES if name != "texture_size")
+        return self._deliver(lambda: self._attempt_texture(image, mesh, ctx), output_path, ctx, ignored)
+
+    def _deliver(
+        self,
+        attempt: Callable[[], tuple[bytes, int]],
+        output_path: Path,
+        ctx: JobContext,
+        ignored: tuple[str, ...],
+    ) -> GenerateResult:
         started = time.monotonic()
         try:
-            glb, triangles = self._attempt(image, ctx)
+            glb, triangles = attempt()
         except OutOfMemory as exc:
             log.warning("simulate: task %s: %s; clearing the cache and retrying once", ctx.task_id, exc)
             self.clear_cache()
             # The retry's lower percentages are held at the bar's level by the JobContext.
             ctx.progress(Stage.PREPROCESS, 0.0, "out of memory: cache cleared, retrying")
             try:
-                glb, triangles = self._attempt(image, ctx)
+                glb, triangles = attempt()
             except OutOfMemory as again:
                 raise OutOfMemory(
                     f"{again.message}; the retry after clearing the cache failed too"
@@ -131,9 +171,28 @@ class SimulateEngine(Engine):
             bytes=len(glb),
             seconds=time.monotonic() - started,
             engine=self.name,
-            # The relief is deterministic and has no such settings (proto Done.ignored).
-            ignored=OPTION_NAMES,
+            # Deterministic, and without such settings (proto Done.ignored).
+            ignored=ignored,
         )
+
+    def _attempt_texture(
+        self, image: Image.Image, mesh: trimesh.Trimesh, ctx: JobContext
+    ) -> tuple[bytes, int]:
+        glb = b""
+        previous = 0.0
+        for stage, share, end_percent in TEXTURE_PLAN:
+            label = STAGE_LABEL[stage]
+            self._inject(stage, ctx, at=Stage.TEXTURE)
+            ctx.progress(stage, previous, label)
+            if stage is Stage.PREPROCESS:
+                # Bad input fails here, early, like the real engine.
+                picture = picture_object(image)
+                colour = picture.rgb[picture.mask].mean(axis=0) if picture.mask.any() else np.full(3, 128.0)
+                glb = _flat_glb(mesh, tuple(round(float(c)) for c in colour))
+            self._wait(self.seconds * share, ctx)
+            ctx.progress(stage, end_percent, label)
+            previous = end_percent
+        return glb, len(mesh.faces)
 
     def _attempt(self, image: Image.Image, ctx: JobContext) -> tuple[bytes, int]:
         result = None
@@ -166,3 +225,21 @@ class SimulateEngine(Engine):
             previous = end_percent
         assert result is not None
         return result.glb, result.triangles
+
+
+def _flat_glb(mesh: trimesh.Trimesh, colour: tuple[int, ...]) -> bytes:
+    """`mesh` as a GLB (vertices and triangles as given) with every UV at (0.5, 0.5) of a flat 8x8
+    PNG texture of `colour` (RGB 0-255)."""
+    positions = np.asarray(mesh.vertices, np.float32)
+    triangles = np.asarray(mesh.faces, np.uint32)
+    uvs = np.full((positions.shape[0], 2), 0.5, np.float32)
+    picture = io.BytesIO()
+    Image.new("RGB", (8, 8), colour[:3]).save(picture, format="PNG")
+    return textured_glb(
+        positions,
+        vertex_normals(positions, triangles),
+        uvs,
+        triangles,
+        picture.getvalue(),
+        generator="Kiln3D simulate (flat texture)",
+    )

@@ -1,0 +1,143 @@
+"""The pieces of inflate's projection texturing: the numpy rasteriser, the candidate views and their
+turns, the view choice, and the unwrapping child."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import trimesh
+from PIL import Image
+
+from kiln3d_inference.engines.base import EngineError
+from kiln3d_inference.engines.projection_texturing import (
+    MATCH_SIDE,
+    _fit,
+    candidate_directions,
+    choose_view,
+    picture_object,
+    turned_views,
+)
+from kiln3d_inference.engines.raster import coverage, depth_buffer, fragments
+from kiln3d_inference.engines.unwrap import pieces, unwrap
+
+
+def test_two_triangles_of_a_square_cover_it_without_gaps_or_spill() -> None:
+    square = np.array([[[2.0, 2.0], [12.0, 2.0], [12.0, 9.0]], [[2.0, 2.0], [12.0, 9.0], [2.0, 9.0]]])
+    covered = coverage(square, 16, 12)
+    expected = np.zeros((12, 16), bool)
+    expected[2:9, 2:12] = True  # pixel centres 2.5 .. 8.5 and 2.5 .. 11.5
+    assert np.array_equal(covered, expected)
+    # Either winding; small budgets give the same pixels in more chunks.
+    flipped = square[:, ::-1]
+    assert np.array_equal(coverage(flipped, 16, 12), expected)
+    parts = list(fragments(square, 16, 12, budget=8))
+    assert len(parts) == 2  # one triangle a chunk
+    assert np.unique(np.concatenate([p.pixel for p in parts])).size == 70
+
+
+def test_barycentric_weights_reproduce_the_pixel_centre() -> None:
+    triangle = np.array([[[1.0, 1.0], [30.0, 4.0], [9.0, 25.0]]])
+    (part,) = fragments(triangle, 32, 32)
+    centres = np.stack([part.pixel % 32 + 0.5, part.pixel // 32 + 0.5], axis=1)
+    assert np.allclose(part.weights @ triangle[0], centres)
+    assert (part.weights >= 0).all()
+
+
+def test_the_depth_buffer_keeps_the_nearest_surface() -> None:
+    big = [[0.0, 0.0], [20.0, 0.0], [0.0, 20.0]]
+    corners = np.array([big, big])
+    depths = np.array([[5.0, 5.0, 5.0], [1.0, 1.0, 9.0]])
+    buffer = depth_buffer(corners, depths, 20, 20)
+    assert buffer[0, 0] == pytest.approx(1.0 + 8.0 * 0.5 / 20)  # the second, nearer there
+    assert buffer[17, 1] == pytest.approx(5.0)  # the first, nearer near the far corner
+    assert np.isinf(buffer[19, 19])
+
+
+def test_the_26_directions_front_first() -> None:
+    directions = candidate_directions()
+    assert len(directions) == 26
+    assert directions[0][1] == "+Z"
+    vectors = np.array([d for d, _ in directions])
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0)
+    assert len({tuple(np.round(v, 6)) for v in vectors}) == 26
+
+
+def _l_shape() -> trimesh.Trimesh:
+    """An L (a bar 3 tall and a foot 1 long to its right), extruded along Z: its front silhouette's
+    mirror image is none of its turns."""
+    tall = trimesh.creation.box(extents=(1.0, 3.0, 0.6))
+    foot = trimesh.creation.box(extents=(1.0, 1.0, 0.6))
+    foot.apply_translation([1.0, -1.0, 0.0])
+    joined = trimesh.util.concatenate([tall, foot])
+    assert isinstance(joined, trimesh.Trimesh)
+    return joined
+
+
+@pytest.mark.parametrize("name", ["+Z", "+X+Y", "-Y", "+X-Y-Z"])
+def test_a_turned_view_sees_the_silhouette_turned(name: str) -> None:
+    # choose_view renders each direction once and turns the picture (np.rot90) for the other three.
+    mesh = _l_shape()
+    direction = next(d for d, n in candidate_directions() if n == name)
+    views = turned_views(direction, name)
+    faces = np.asarray(mesh.faces)
+    vertices = np.asarray(mesh.vertices, np.float64)
+    base = coverage(_fit(views[0].plane(vertices), MATCH_SIDE)[0][faces], MATCH_SIDE, MATCH_SIDE)
+    for turn, view in enumerate(views):
+        assert np.allclose(np.cross(view.up, view.direction), view.right)
+        direct = coverage(_fit(view.plane(vertices), MATCH_SIDE)[0][faces], MATCH_SIDE, MATCH_SIDE)
+        assert np.mean(direct != np.rot90(base, turn)) < 0.01, turn
+
+
+def _silhouette_picture(mask: np.ndarray) -> Image.Image:
+    rgb = np.where(mask[..., None], np.array([40, 120, 200], np.uint8), np.uint8(255))
+    return Image.fromarray(np.ascontiguousarray(rgb.astype(np.uint8)))
+
+
+def test_the_view_matching_the_picture_is_chosen() -> None:
+    mesh = _l_shape()
+    vertices, faces = np.asarray(mesh.vertices, np.float64), np.asarray(mesh.faces)
+    # The L as seen from the front: a bar 1 x 3 with a foot 1 x 1 to its right (100 px a unit).
+    mask = np.zeros((400, 400), bool)
+    mask[50:350, 50:150] = True
+    mask[250:350, 150:250] = True
+    choice = choose_view(vertices, faces, picture_object(_silhouette_picture(mask)).match)
+    assert choice.view.name == "+Z turned 0", choice
+    assert choice.iou > 0.9
+    # Mirrored (the foot to the left): the L seen from behind.
+    choice = choose_view(vertices, faces, picture_object(_silhouette_picture(mask[:, ::-1])).match)
+    assert choice.view.name == "-Z turned 0", choice
+    # Lying on its back, the foot up: the front view turned.
+    choice = choose_view(vertices, faces, picture_object(_silhouette_picture(np.rot90(mask))).match)
+    assert choice.view.name.startswith("+Z turned") or choice.view.name.startswith("-Z turned")
+    assert not choice.view.name.endswith("turned 0")
+
+
+def test_pieces_cover_every_triangle_once() -> None:
+    centroids = np.random.default_rng(3).normal(size=(12_345, 3))
+    groups = pieces(centroids, limit=1000)
+    assert all(g.size <= 1000 for g in groups)
+    assert np.array_equal(np.sort(np.concatenate(groups)), np.arange(12_345))
+
+
+def test_unwrapping_keeps_every_triangle_in_order_and_every_position() -> None:
+    mesh = trimesh.creation.icosphere(subdivisions=4)  # 5120 triangles: more than one piece
+    vertices, faces = np.asarray(mesh.vertices, np.float64), np.asarray(mesh.faces, np.int64)
+    layout = unwrap(vertices, faces, 512)
+    assert layout.triangles.shape == faces.shape
+    # The same corners, in the same order, only the vertices split at seams.
+    assert np.array_equal(layout.vmapping[layout.triangles], faces)
+    assert layout.uvs.min() >= 0.0
+    assert layout.uvs.max() <= 1.0
+
+
+def test_a_cancelled_unwrap_stops_the_child() -> None:
+    mesh = trimesh.creation.icosphere(subdivisions=5)
+    calls = []
+
+    def cancel() -> None:
+        calls.append(1)
+        if len(calls) > 1:
+            raise EngineError("cancelled")
+
+    with pytest.raises(EngineError, match="cancelled"):
+        unwrap(np.asarray(mesh.vertices), np.asarray(mesh.faces), 1024, cancel)
