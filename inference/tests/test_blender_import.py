@@ -106,7 +106,7 @@ def test_inflate_glb_imports_into_blender(tmp_path: Path) -> None:
         check=False,
     )
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
-    facts = json.loads(report.read_text())
+    facts = json.loads(report.read_text(encoding="utf-8"))
     print("blender import:", facts)
     assert facts["objects"] == 1, facts
     (mesh,) = facts["meshes"]

@@ -62,7 +62,7 @@ def test_a_textured_upload_imports_into_blender(tmp_path: Path) -> None:
         [*command, "--", str(model), str(report)], capture_output=True, text=True, timeout=300, check=False
     )
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
-    facts = json.loads(report.read_text())
+    facts = json.loads(report.read_text(encoding="utf-8"))
     assert facts["objects"] == 1, facts
     (imported,) = facts["meshes"]
     assert imported["polygons"] == imported["triangles"] == triangles == 192, imported

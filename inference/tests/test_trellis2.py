@@ -315,7 +315,7 @@ def test_a_read_only_models_folder_loads_and_runs_unchanged(fake: Fake, tmp_path
 def test_models_readme_names_every_variable_the_engine_sets(fake: Fake) -> None:
     # An owner moving a cache (or wondering where Triton's kernels went) reads models/README.md.
     loaded_engine(fake)
-    readme = (REPO_ROOT / "models" / "README.md").read_text()
+    readme = (REPO_ROOT / "models" / "README.md").read_text(encoding="utf-8")
     for name in ENGINE_ENVIRONMENT:
         assert name in os.environ, name
         assert f"`{name}=" in readme, f"models/README.md does not name {name}"
@@ -912,12 +912,12 @@ def test_the_floor_is_above_the_failing_target_upstream_reported() -> None:
 def test_the_api_contract_names_the_floor_its_faces_option_meets() -> None:
     # POST /api/generate accepts faces from 10,000: a client must read there that trellis2 uses at
     # least MIN_DECIMATION_TARGET, and that the task's triangles say what the model holds.
-    openapi = json.loads((REPO_ROOT / "api" / "openapi.json").read_text())
+    openapi = json.loads((REPO_ROOT / "api" / "openapi.json").read_text(encoding="utf-8"))
     upload = openapi["components"]["schemas"]["GenerateUploadDto"]["properties"]["faces"]
     assert upload["minimum"] < MIN_DECIMATION_TARGET
     assert f"at least {MIN_DECIMATION_TARGET}" in upload["description"]
     assert "triangles" in upload["description"]
-    design = (REPO_ROOT / "docs" / "design.md").read_text()
+    design = (REPO_ROOT / "docs" / "design.md").read_text(encoding="utf-8")
     assert f"engine uses at least {MIN_DECIMATION_TARGET}" in design.replace("\n  ", " ")
 
 
