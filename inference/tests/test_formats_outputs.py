@@ -183,7 +183,8 @@ def test_obj_texture_has_the_glb_base_colour_pixels(
     mtl = (tmp_path / "model.mtl").read_text(encoding="utf-8")
     maps = [line.split(maxsplit=1)[1].strip() for line in mtl.splitlines() if line.startswith("map_Kd")]
     assert len(maps) == 1, mtl
-    assert obj.read_text(encoding="utf-8").startswith("# Kiln3D") or "mtllib model.mtl" in obj.read_text(encoding="utf-8")
+    obj_text = obj.read_text(encoding="utf-8")
+    assert obj_text.startswith("# Kiln3D") or "mtllib model.mtl" in obj_text
     assert case.reference.base_color is not None
     expected = np.asarray(case.reference.base_color.convert("RGBA"))
     texture = (tmp_path / maps[0]).read_bytes()
