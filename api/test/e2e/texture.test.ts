@@ -113,19 +113,26 @@ void describe('texturing end to end (inflate engine, the real mesh intake tool)'
     assert.equal(Buffer.from(await stl.arrayBuffer()).readUInt32LE(80), triangleCount(SPHERE));
   });
 
-  void it('paints an OBJ and a PLY (judged by content, whatever their names)', async () => {
-    for (const [mesh, name] of [
-      [meshObj(SPHERE), 'sphere.obj'],
-      [meshPly(SPHERE), 'sphere.bin'],
-    ] as const) {
-      const made = await postTexture<Accepted>(api.url, { mesh, image: PNG, meshName: name });
-      assert.equal(made.status, 202, `${name}: ${JSON.stringify(made.body)}`);
-      const done = (await followToEnd(api.url, made.body.task_id, 180_000)).at(-1)!.data;
-      assert.equal(done['status'], 'completed', `${name}: ${JSON.stringify(done)}`);
-      assert.equal(done['triangles'], triangleCount(SPHERE), name);
-      const bytes = new Uint8Array(await (await fetch(String(done['download_url']))).arrayBuffer());
-      assertBoundsMatch(await summariseGlb(bytes), meshBounds(SPHERE));
-    }
+  void it('paints an OBJ, and takes a PLY (judged by content, whatever their names)', async () => {
+    const obj = await postTexture<Accepted>(api.url, {
+      mesh: meshObj(SPHERE),
+      image: PNG,
+      meshName: 'sphere.obj',
+    });
+    assert.equal(obj.status, 202, JSON.stringify(obj.body));
+    // The PLY's job would be the same canonical mesh's: accepted, then cancelled by its maker.
+    const ply = await postTexture<Accepted>(api.url, {
+      mesh: meshPly(SPHERE),
+      image: PNG,
+      meshName: 'sphere.bin',
+    });
+    assert.equal(ply.status, 202, JSON.stringify(ply.body));
+    assert.equal((await cancelTask(api.url, ply.body)).status, 200);
+    const done = (await followToEnd(api.url, obj.body.task_id, 180_000)).at(-1)!.data;
+    assert.equal(done['status'], 'completed', JSON.stringify(done));
+    assert.equal(done['triangles'], triangleCount(SPHERE));
+    const bytes = new Uint8Array(await (await fetch(String(done['download_url']))).arrayBuffer());
+    assertBoundsMatch(await summariseGlb(bytes), meshBounds(SPHERE));
   });
 
   void it('refuses every bad input with its documented status and code, and keeps nothing of it', async () => {
@@ -270,7 +277,7 @@ void describe('texturing end to end (inflate engine, the real mesh intake tool)'
       error: 'Send one file in "mesh" and one in "image"',
       code: 'unexpected_mesh_file',
     });
-    // Nothing kept: the two earlier tests' tasks only, no picture or mesh waiting, no temporary file.
+    // Nothing kept: the earlier tests' three tasks only, no picture or mesh waiting, no temporary file.
     assert.equal((await kilnKeys('task:*')).length, 3);
     assert.deepEqual(await kilnKeys('image:*'), []);
     assert.deepEqual(
@@ -288,7 +295,7 @@ void describe('texturing end to end (inflate engine, the real mesh intake tool)'
 void describe('texture jobs share the one queue with generations (simulate engine)', () => {
   const api = useApi('e2e-texture-queue', {
     // No wait for a mesh intake slot: the second of two meshes sent at once is refused.
-    env: { SIMULATE_SECONDS: '2', MAX_QUEUE: '3', MESH_INTAKE_WAIT_S: '0' },
+    env: { SIMULATE_SECONDS: '8', MAX_QUEUE: '3', MESH_INTAKE_WAIT_S: '0' },
   });
 
   void it('one FIFO order and one capacity for both kinds; a queued texturing task is cancelled by its maker only', async () => {
