@@ -10,6 +10,7 @@ import {
   ServerConfig,
   TaskSnapshot,
 } from './api-types';
+import { JSON_REQUEST_TIMEOUT_MS, timeoutSignal, uploadTimeoutMs } from './request-timeouts';
 
 /** What a request ended with: the value, or the error as the server (or the network) named it. */
 export type Outcome<T> = { ok: true; value: T } | { ok: false; error: ApiError };
@@ -79,7 +80,10 @@ export function parseGenerateAnswer(
   }
 }
 
-/** The HTTP contract of docs/design.md. Relative URLs only: page, api and models share one origin. */
+/**
+ * The HTTP contract of docs/design.md. Relative URLs only: page, api and models share one origin.
+ * Every request has a time limit (request-timeouts.ts); one that runs out ends as a network error.
+ */
 @Injectable({ providedIn: 'root' })
 export class ApiClient {
   /**
@@ -100,6 +104,7 @@ export class ApiClient {
     return new Promise((resolve) => {
       const request = new XMLHttpRequest();
       request.open('POST', '/api/generate');
+      request.timeout = uploadTimeoutMs(image.size);
       request.upload.onprogress = (event) => {
         if (event.lengthComputable && event.total > 0)
           onUploadProgress?.(Math.min(1, event.loaded / event.total));
@@ -110,6 +115,7 @@ export class ApiClient {
         );
       request.onerror = () => resolve({ ok: false, error: NETWORK_ERROR });
       request.onabort = () => resolve({ ok: false, error: NETWORK_ERROR });
+      request.ontimeout = () => resolve({ ok: false, error: NETWORK_ERROR });
       request.send(form);
     });
   }
@@ -117,12 +123,17 @@ export class ApiClient {
   /** GET /api/tasks/{id}: the task's snapshot, for polling and after the stream gave up. */
   async getTask(taskId: string): Promise<Outcome<TaskSnapshot>> {
     let response: Response;
+    let text: string;
     try {
-      response = await fetch(`/api/tasks/${encodeURIComponent(taskId)}`, { cache: 'no-store' });
+      // One limit for the answer and its body: a body that stalls is as bad as no answer.
+      response = await fetch(`/api/tasks/${encodeURIComponent(taskId)}`, {
+        cache: 'no-store',
+        signal: timeoutSignal(JSON_REQUEST_TIMEOUT_MS),
+      });
+      text = await response.text();
     } catch {
       return { ok: false, error: NETWORK_ERROR };
     }
-    const text = await response.text().catch(() => '');
     if (!response.ok) {
       return { ok: false, error: toApiError(response.status, text, response.headers.get('Retry-After')) };
     }
@@ -143,6 +154,7 @@ export class ApiClient {
       const response = await fetch(`/api/tasks/${encodeURIComponent(taskId)}`, {
         method: 'DELETE',
         headers: token === undefined ? {} : { 'X-Task-Token': token },
+        signal: timeoutSignal(JSON_REQUEST_TIMEOUT_MS),
       });
       if (response.ok) return { ok: true, value: null };
       const text = await response.text().catch(() => '');
@@ -155,7 +167,10 @@ export class ApiClient {
   /** GET /api/qualities: the presets and which this GPU offers; [] when it cannot be read. Never fails. */
   async getQualities(): Promise<QualityPreset[]> {
     try {
-      const response = await fetch('/api/qualities', { cache: 'no-store' });
+      const response = await fetch('/api/qualities', {
+        cache: 'no-store',
+        signal: timeoutSignal(JSON_REQUEST_TIMEOUT_MS),
+      });
       if (!response.ok) return [];
       return parseQualityPresets(await response.json());
     } catch {
@@ -166,7 +181,10 @@ export class ApiClient {
   /** GET /api/config, or the documented defaults when it cannot be read. Never fails. */
   async getConfig(): Promise<ServerConfig> {
     try {
-      const response = await fetch('/api/config', { cache: 'no-store' });
+      const response = await fetch('/api/config', {
+        cache: 'no-store',
+        signal: timeoutSignal(JSON_REQUEST_TIMEOUT_MS),
+      });
       if (!response.ok) return { ...DEFAULT_SERVER_CONFIG };
       return parseServerConfig(await response.json());
     } catch {

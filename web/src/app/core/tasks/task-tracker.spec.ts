@@ -4,6 +4,7 @@ import type { MockInstance } from 'vitest';
 import { FakeEventSource } from '../../../testing/fake-event-source';
 import { useFetchBackedXhr } from '../../../testing/fetch-backed-xhr';
 import { EVENT_SOURCE_FACTORY } from '../events/event-source-factory';
+import { TASK_CHANNEL_FACTORY } from './task-channel';
 import { CompletedTask, TaskTracker } from './task-tracker';
 
 const TASK = 't-1';
@@ -40,7 +41,11 @@ describe('TaskTracker', () => {
     FakeEventSource.instances = [];
     sessionStorage.clear();
     TestBed.configureTestingModule({
-      providers: [{ provide: EVENT_SOURCE_FACTORY, useValue: (url: string) => new FakeEventSource(url) }],
+      providers: [
+        { provide: EVENT_SOURCE_FACTORY, useValue: (url: string) => new FakeEventSource(url) },
+        // One tab: no other tab to share the stream with (shared-task-feed.spec.ts covers sharing).
+        { provide: TASK_CHANNEL_FACTORY, useValue: () => undefined },
+      ],
     });
     tracker = TestBed.inject(TaskTracker);
   });
@@ -222,6 +227,7 @@ describe('TaskTracker', () => {
     expect(fetchMock).toHaveBeenLastCalledWith(`/api/tasks/${TASK}`, {
       method: 'DELETE',
       headers: { 'X-Task-Token': TOKEN },
+      signal: expect.any(AbortSignal),
     });
     expect(source().closed).toBe(true);
     expect(sessionStorage.getItem('kiln3d.currentTaskToken')).toBeNull();
@@ -236,6 +242,7 @@ describe('TaskTracker', () => {
     expect(fetchMock).toHaveBeenLastCalledWith(`/api/tasks/${TASK}`, {
       method: 'DELETE',
       headers: { 'X-Task-Token': TOKEN },
+      signal: expect.any(AbortSignal),
     });
     expect(tracker.state().phase).toBe('cancelled');
   });
