@@ -53,7 +53,7 @@ function newTabId(now: number): string {
 export class SharedTaskFeed {
   private readonly tabId: string;
   private channel: TaskChannelLike | undefined;
-  private role: 'candidate' | 'leader' | 'follower' = 'candidate';
+  private role: 'candidate' | 'leader' | 'follower' | 'stopped' = 'candidate';
   private connection: FeedConnection | undefined;
   private leaderId: string | undefined;
   private leaderHeardAt = 0;
@@ -112,6 +112,7 @@ export class SharedTaskFeed {
       this.connection = undefined;
       this.post({ kind: 'bye', from: this.tabId });
     }
+    this.role = 'stopped';
     this.channel?.close();
     this.channel = undefined;
   }
@@ -147,6 +148,9 @@ export class SharedTaskFeed {
       this.connection?.stop();
       this.connection = undefined;
     }
+    // A follower keeps its leader unless an older one speaks (a late word from a tab that has
+    // just stepped down must not replace it).
+    if (this.role === 'follower' && this.leaderId !== undefined && message.from > this.leaderId) return;
     clearTimeout(this.claimTimer);
     this.claimTimer = undefined;
     this.role = 'follower';

@@ -92,12 +92,13 @@ export class TaskConnection {
     this.failures = 0;
     this.reopenAttempt = 0;
     this.poller.stop(); // The stream works again.
-    this.deliver(snapshot);
     this.handlers.reconnecting(false);
+    this.deliver(snapshot);
   }
 
   private deliver(snapshot: TaskSnapshot): void {
     this.lastSnapshotAt = Date.now();
+    if (TERMINAL.has(snapshot.status)) this.stop(); // Nothing more to hear about.
     this.handlers.snapshot(snapshot);
   }
 
@@ -126,6 +127,7 @@ export class TaskConnection {
     if (this.stopped) return 'done';
     if (outcome.ok) {
       this.deliver(outcome.value);
+      if (this.stopped) return 'done';
       return TERMINAL.has(outcome.value.status) ? 'done' : 'answered';
     }
     if (outcome.error.code === 'task_not_found') {
