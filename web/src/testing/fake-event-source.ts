@@ -7,7 +7,7 @@ export class FakeEventSource implements EventSourceLike {
   closed = false;
   onerror: EventSourceLike['onerror'] = null;
   onopen: EventSourceLike['onopen'] = null;
-  onheartbeat: (() => void) | null = null;
+  onheartbeat: ((comment: string) => void) | null = null;
   private readonly listeners = new Map<string, ((event: MessageEvent<string>) => void)[]>();
 
   constructor(
@@ -40,8 +40,8 @@ export class FakeEventSource implements EventSourceLike {
   }
 
   /** A comment heartbeat from the server. */
-  heartbeat(): void {
-    this.onheartbeat?.();
+  heartbeat(comment = 'heartbeat'): void {
+    this.onheartbeat?.(comment);
   }
 
   fail(readyState: 0 | 2): void {

@@ -8,10 +8,10 @@ export interface EventSourceLike {
   onerror: ((this: EventSource, event: Event) => unknown) | null;
   onopen: ((this: EventSource, event: Event) => unknown) | null;
   /**
-   * Called for each comment the server sends (its heartbeats), where the source can see them
+   * Called with each comment the server sends (its heartbeats), where the source can see them
    * (FetchEventSource); a browser EventSource hides them and never calls it.
    */
-  onheartbeat?: (() => void) | null;
+  onheartbeat?: ((comment: string) => void) | null;
   addEventListener(type: string, listener: (event: MessageEvent<string>) => void): void;
   close(): void;
 }

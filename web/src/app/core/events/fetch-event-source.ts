@@ -20,7 +20,7 @@ export class FetchEventSource implements EventSourceLike {
   readyState = CONNECTING;
   onerror: EventSourceLike['onerror'] = null;
   onopen: EventSourceLike['onopen'] = null;
-  onheartbeat: (() => void) | null = null;
+  onheartbeat: ((comment: string) => void) | null = null;
   private readonly listeners = new Map<string, ((event: MessageEvent<string>) => void)[]>();
   private abort: AbortController | undefined;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
@@ -73,7 +73,7 @@ export class FetchEventSource implements EventSourceLike {
         if (done || abort.signal.aborted) break;
         for (const item of parser.feed(value)) {
           if (abort.signal.aborted) break;
-          if (item.kind === 'comment') this.onheartbeat?.();
+          if (item.kind === 'comment') this.onheartbeat?.(item.text);
           else if (item.kind === 'retry') this.retryMs = item.ms;
           else this.emit(item.type, item.data, item.id);
         }

@@ -33,6 +33,19 @@ describe('StreamWatchdog', () => {
     expect(silent).toHaveBeenCalledTimes(1);
   });
 
+  it("prefers the server's time stamps: a page that read two heartbeats late and together still learns 1 s", () => {
+    const silent = vi.fn();
+    const watchdog = new StreamWatchdog(silent);
+    watchdog.arm();
+    watchdog.heard(true, 'heartbeat 2026-01-01T00:00:00.000Z');
+    vi.advanceTimersByTime(4000); // busy drawing: the next two arrive late, together
+    watchdog.heard(true, 'heartbeat 2026-01-01T00:00:01.000Z');
+    watchdog.heard(true, 'heartbeat 2026-01-01T00:00:02.000Z');
+    expect(watchdog.limitMs).toBe(3000);
+    vi.advanceTimersByTime(3000);
+    expect(silent).toHaveBeenCalledTimes(1);
+  });
+
   it('never learns more than the documented 15 s, and a stopped watchdog stays quiet', () => {
     const silent = vi.fn();
     const watchdog = new StreamWatchdog(silent);

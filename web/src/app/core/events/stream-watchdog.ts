@@ -15,14 +15,18 @@ const SLACK_MS = 1000;
  * fail. The stream reports every event and heartbeat (heard); with nothing for two heartbeat
  * intervals, silent() is called once, and the owner reconnects (then arms it again).
  *
- * The interval is learned: the longest gap seen between two heartbeats of one connection (the
- * server's heartbeat timer is steady), never above MAX_HEARTBEAT_MS; until two heartbeats were
- * seen, MAX_HEARTBEAT_MS.
+ * The interval is learned from two heartbeats in a row on one connection, never above
+ * MAX_HEARTBEAT_MS (until then, MAX_HEARTBEAT_MS): by the server's own time stamps when the
+ * heartbeats carry them (`heartbeat <ISO time>`; the shortest gap seen, since a page busy drawing
+ * reads them late and in bunches, and a stream that skipped a beat shows a double gap), else by
+ * their arrival here (the longest gap seen, which a late read can only lengthen).
  */
 export class StreamWatchdog {
   private timer: ReturnType<typeof setTimeout> | undefined;
   private intervalMs: number | undefined;
+  private stampedIntervalMs: number | undefined;
   private lastHeartbeatAt: number | undefined;
+  private lastStamp: number | undefined;
 
   constructor(
     private readonly silent: () => void,
@@ -31,17 +35,22 @@ export class StreamWatchdog {
 
   /** The silence, in ms, after which the stream counts as frozen now. */
   get limitMs(): number {
-    return (this.intervalMs ?? MAX_HEARTBEAT_MS) * INTERVALS_OF_SILENCE + SLACK_MS;
+    const interval = this.stampedIntervalMs ?? this.intervalMs ?? MAX_HEARTBEAT_MS;
+    return interval * INTERVALS_OF_SILENCE + SLACK_MS;
   }
 
   /** Starts (or restarts) watching a new connection. */
   arm(): void {
     this.lastHeartbeatAt = undefined;
+    this.lastStamp = undefined;
     this.restart();
   }
 
-  /** The stream said something: an event (heartbeat false) or a comment heartbeat (true). */
-  heard(heartbeat: boolean): void {
+  /**
+   * The stream said something: an event (heartbeat false), or a comment heartbeat (true) with its
+   * text (`heartbeat 2026-01-01T00:00:00.000Z` from this server).
+   */
+  heard(heartbeat: boolean, comment = ''): void {
     if (this.timer === undefined) return;
     if (heartbeat) {
       const at = this.now();
@@ -50,6 +59,14 @@ export class StreamWatchdog {
         this.intervalMs = Math.max(this.intervalMs ?? 0, gap);
       }
       this.lastHeartbeatAt = at;
+      const stamp = Date.parse(/^heartbeat (\S+)/.exec(comment)?.[1] ?? '');
+      if (!Number.isNaN(stamp)) {
+        if (this.lastStamp !== undefined && stamp > this.lastStamp) {
+          const gap = Math.min(MAX_HEARTBEAT_MS, stamp - this.lastStamp);
+          this.stampedIntervalMs = Math.min(this.stampedIntervalMs ?? MAX_HEARTBEAT_MS, gap);
+        }
+        this.lastStamp = stamp;
+      }
     }
     this.restart();
   }

@@ -73,8 +73,8 @@ export class TaskEventStream {
     };
     // Only a source that shows heartbeats can be watched: a quiet task sends no events for long.
     if ('onheartbeat' in source) {
-      source.onheartbeat = () => {
-        if (this.source === source) this.watchdog.heard(true);
+      source.onheartbeat = (comment) => {
+        if (this.source === source) this.watchdog.heard(true, comment);
       };
       this.watchdog.arm();
     } else {

@@ -1,6 +1,6 @@
 import type { TaskSnapshot } from '../api/api-types';
 import { ALIVE_INTERVAL_MS, FeedConnection, LEADER_TIMEOUT_MS, SharedTaskFeed } from './shared-task-feed';
-import type { TaskChannelFactory, TaskChannelLike } from './task-channel';
+import type { TaskChannelFactory, TaskChannelLike, TaskLocksLike } from './task-channel';
 import type { TaskConnectionHandlers } from './task-connection';
 
 /** BroadcastChannel's semantics in memory: every other open channel of the name, a task later, a copy. */
@@ -39,6 +39,38 @@ interface Tab {
   connection: { handlers: TaskConnectionHandlers; running: boolean } | undefined;
 }
 
+/** Web Locks' exclusive mode in memory: one holder per name, the waiters in order, abortable. */
+class FakeLocks implements TaskLocksLike {
+  private readonly queues = new Map<string, (() => void)[]>();
+  private readonly held = new Set<string>();
+
+  request(name: string, options: { signal?: AbortSignal }, callback: () => Promise<void>): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      const grant = (): void => {
+        this.held.add(name);
+        void callback().then(() => {
+          this.held.delete(name);
+          resolve(undefined);
+          this.queues.get(name)?.shift()?.();
+        });
+      };
+      if (!this.held.has(name)) {
+        setTimeout(grant, 0);
+        this.held.add(name);
+        return;
+      }
+      const queue = this.queues.get(name) ?? [];
+      this.queues.set(name, queue);
+      queue.push(grant);
+      options.signal?.addEventListener('abort', () => {
+        const at = queue.indexOf(grant);
+        if (at >= 0) queue.splice(at, 1);
+        reject(new DOMException('aborted', 'AbortError'));
+      });
+    });
+  }
+}
+
 const snapshot = (progress: number): TaskSnapshot =>
   ({ task_id: 't1', status: 'processing', progress }) as TaskSnapshot;
 
@@ -53,7 +85,7 @@ describe('SharedTaskFeed', () => {
   });
   afterEach(() => vi.useRealTimers());
 
-  function openTab(): Tab {
+  function openTab(locks?: TaskLocksLike): Tab {
     const tab: Tab = { feed: undefined as unknown as SharedTaskFeed, seen: [], connection: undefined };
     tab.feed = new SharedTaskFeed(
       't1',
@@ -73,6 +105,7 @@ describe('SharedTaskFeed', () => {
         };
       },
       hub.factory,
+      locks,
     );
     tab.feed.start();
     return tab;
@@ -150,6 +183,33 @@ describe('SharedTaskFeed', () => {
     expect(running.size).toBe(1);
     older.feed.stop();
     younger.feed.stop();
+  });
+
+  it('with Web Locks: the lock holder leads however long the others wait, and hands on when it stops', async () => {
+    const locks = new FakeLocks();
+    const tabs = [openTab(locks), openTab(locks), openTab(locks)];
+    await vi.advanceTimersByTimeAsync(10);
+    expect(running.size).toBe(1);
+    const [first, second, third] = tabs as [Tab, Tab, Tab];
+    expect(first.feed.leading).toBe(true);
+    first.connection?.handlers.snapshot(snapshot(30));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(third.seen.at(-1)?.progress).toBe(30);
+    // A leader too busy to say anything for a minute keeps the lead: no timeout in this mode.
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(running.size).toBe(1);
+    expect(first.feed.leading).toBe(true);
+    first.feed.stop();
+    await vi.advanceTimersByTimeAsync(10);
+    expect(second.feed.leading).toBe(true);
+    expect(running.size).toBe(1);
+    second.connection?.handlers.snapshot(snapshot(50));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(third.seen.at(-1)?.progress).toBe(50); // the younger leader is heard
+    third.feed.stop(); // a waiting tab that leaves never leads
+    second.feed.stop();
+    await vi.advanceTimersByTimeAsync(10);
+    expect(running.size).toBe(0);
   });
 
   it('without a channel the tab leads alone, at once', () => {

@@ -1,5 +1,5 @@
 import type { TaskSnapshot } from '../api/api-types';
-import type { TaskChannelFactory, TaskChannelLike } from './task-channel';
+import type { TaskChannelFactory, TaskChannelLike, TaskLocksLike } from './task-channel';
 import type { TaskConnectionHandlers } from './task-connection';
 
 /** What the tabs following one task say to each other on its channel. */
@@ -42,13 +42,18 @@ function newTabId(now: number): string {
 
 /**
  * One event stream per task across all the tabs of a browser (six connections per host on
- * HTTP/1.1 would otherwise cap the tabs at six, uploads included). The tabs following a task
- * elect a leader on the task's BroadcastChannel: only it runs a TaskConnection (stream, watchdog,
- * polling fallback) and relays what it hears ('state': the latest snapshot and link health) to the
- * others, again to each newcomer ('hello'). It says 'alive' every second and 'bye' when it stops
- * or its tab goes away (pagehide); then, or after LEADER_TIMEOUT_MS without a word (a crashed
- * tab), a follower steps up. Two tabs that lead at once settle it by rank: the older keeps the
- * lead, the younger closes its connection and follows. Without a channel the tab leads alone.
+ * HTTP/1.1 would otherwise cap the tabs at six, uploads included). One tab following a task
+ * leads: only it runs a TaskConnection (stream, watchdog, polling fallback) and relays what it
+ * hears ('state': the latest snapshot and link health) on the task's BroadcastChannel to the
+ * others, again to each newcomer ('hello').
+ *
+ * Who leads: with Web Locks (TASK_LOCKS), the tab that holds the task's lock; the others wait in
+ * the lock's queue, and the browser hands it on when the leader stops or its tab closes or
+ * crashes, however busy the tabs are. Without them, by messages: a newcomer leads when no leader
+ * answers within CLAIM_WAIT_MS; the leader says 'alive' every second and 'bye' when it stops or
+ * its tab goes away (pagehide); then, or after LEADER_TIMEOUT_MS without a word, a follower steps
+ * up; two tabs that lead at once settle it by rank (the older keeps the lead, the younger closes
+ * its connection and follows). Without a channel the tab leads alone.
  */
 export class SharedTaskFeed {
   private readonly tabId: string;
@@ -64,12 +69,15 @@ export class SharedTaskFeed {
   private gone = false;
   private stopped = false;
   private readonly onPageHide = (): void => this.stop();
+  /** Web Locks mode: ends the wait for the lock, or gives it back (stop()). */
+  private lockRelease: (() => void) | undefined;
 
   constructor(
     private readonly taskId: string,
     private readonly handlers: TaskConnectionHandlers,
     private readonly connect: (handlers: TaskConnectionHandlers) => FeedConnection,
     private readonly openChannel: TaskChannelFactory,
+    private readonly locks: TaskLocksLike | undefined = undefined,
     private readonly now: () => number = Date.now,
   ) {
     this.tabId = newTabId(now());
@@ -96,8 +104,29 @@ export class SharedTaskFeed {
     channel.onmessage = (event: MessageEvent) => this.onMessage(event.data as RelayMessage);
     globalThis.addEventListener?.('pagehide', this.onPageHide);
     this.post({ kind: 'hello', from: this.tabId });
+    if (this.locks) {
+      this.waitForLock(this.locks);
+      return;
+    }
     this.claimAfter(CLAIM_WAIT_MS);
     this.beatTimer = setInterval(() => this.beat(), ALIVE_INTERVAL_MS);
+  }
+
+  /** Web Locks mode: leads once the browser grants the task's lock, and holds it until stop(). */
+  private waitForLock(locks: TaskLocksLike): void {
+    const abort = new AbortController();
+    let held: (() => void) | undefined;
+    this.lockRelease = () => {
+      abort.abort();
+      held?.();
+    };
+    locks
+      .request(`${taskChannelName(this.taskId)}.leader`, { signal: abort.signal }, () => {
+        if (this.stopped) return Promise.resolve();
+        this.lead();
+        return new Promise<void>((resolve) => (held = resolve));
+      })
+      .catch(() => undefined); // Aborted while waiting: this tab stopped following.
   }
 
   /** Leaves: a leader closes its connection and says goodbye, so a follower takes over at once. */
@@ -112,6 +141,7 @@ export class SharedTaskFeed {
       this.connection = undefined;
       this.post({ kind: 'bye', from: this.tabId });
     }
+    this.lockRelease?.();
     this.role = 'stopped';
     this.channel?.close();
     this.channel = undefined;
@@ -125,6 +155,7 @@ export class SharedTaskFeed {
         if (this.role === 'leader') this.postState();
         return;
       case 'bye':
+        if (this.locks) return; // The lock passes to the next tab in its queue.
         if (message.from === this.leaderId) {
           this.leaderId = undefined;
           this.role = 'candidate';
@@ -140,7 +171,11 @@ export class SharedTaskFeed {
 
   /** Another tab leads. The older of two leaders keeps the lead. */
   private fromLeader(message: Extract<RelayMessage, { kind: 'alive' | 'state' }>): void {
-    if (this.role === 'leader') {
+    if (this.locks) {
+      // One lock, one leader: a word from another tab while this one leads is a late one from
+      // the tab it took over from.
+      if (this.role === 'leader') return;
+    } else if (this.role === 'leader') {
       if (message.from > this.tabId) {
         this.postState(); // The younger one steps down when it hears this.
         return;
@@ -150,7 +185,9 @@ export class SharedTaskFeed {
     }
     // A follower keeps its leader unless an older one speaks (a late word from a tab that has
     // just stepped down must not replace it).
-    if (this.role === 'follower' && this.leaderId !== undefined && message.from > this.leaderId) return;
+    if (!this.locks && this.role === 'follower' && this.leaderId !== undefined && message.from > this.leaderId) {
+      return;
+    }
     clearTimeout(this.claimTimer);
     this.claimTimer = undefined;
     this.role = 'follower';

@@ -19,3 +19,20 @@ export const TASK_CHANNEL_FACTORY = new InjectionToken<TaskChannelFactory>('TASK
   factory: () => (name) =>
     typeof BroadcastChannel === 'function' ? new BroadcastChannel(name) : undefined,
 });
+
+/** The part of the Web Locks API (navigator.locks) the task relay uses. */
+export interface TaskLocksLike {
+  request(name: string, options: { signal?: AbortSignal }, callback: () => Promise<void>): Promise<unknown>;
+}
+
+/**
+ * The browser's Web Locks where it has them (secure contexts: HTTPS and localhost), which name
+ * exactly one leader per task however busy or throttled its tab is, and free the lock when the
+ * tab closes or crashes. Undefined elsewhere (plain-HTTP LAN addresses): the tabs then elect a
+ * leader by messages alone (SharedTaskFeed).
+ */
+export const TASK_LOCKS = new InjectionToken<TaskLocksLike | undefined>('TASK_LOCKS', {
+  providedIn: 'root',
+  factory: () =>
+    typeof navigator !== 'undefined' && navigator.locks ? (navigator.locks as TaskLocksLike) : undefined,
+});

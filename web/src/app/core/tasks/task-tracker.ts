@@ -8,7 +8,7 @@ import { EVENT_SOURCE_FACTORY } from '../events/event-source-factory';
 import { IDLE_TASK, TaskAction, TaskResult, TaskState, isTerminal, reduceTask } from '../events/task-state';
 import { CurrentTaskMemory } from './current-task-memory';
 import { SharedTaskFeed } from './shared-task-feed';
-import { TASK_CHANNEL_FACTORY } from './task-channel';
+import { TASK_CHANNEL_FACTORY, TASK_LOCKS } from './task-channel';
 import { TaskConnection } from './task-connection';
 
 /** The server no longer knows the task (unknown or expired id): decided by its code. */
@@ -56,6 +56,7 @@ export class TaskTracker {
   private readonly config = inject(ServerConfigStore);
   private readonly createEventSource = inject(EVENT_SOURCE_FACTORY);
   private readonly openChannel = inject(TASK_CHANNEL_FACTORY);
+  private readonly locks = inject(TASK_LOCKS);
   private readonly memory = inject(CurrentTaskMemory);
   /** The followed task's token when this page made it (also kept by CurrentTaskMemory for a reload). */
   private token: string | undefined;
@@ -179,6 +180,7 @@ export class TaskTracker {
       },
       (handlers) => new TaskConnection(taskId, this.api, this.createEventSource, handlers),
       this.openChannel,
+      this.locks,
     );
     this.feed = feed;
     feed.start();
