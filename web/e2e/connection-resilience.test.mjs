@@ -3,6 +3,7 @@
 // tabs on one task over one event stream, and a tab left open across an update whose lazy
 // chunks are gone. A relay between the browser and the api, which the test controls, freezes
 // and drops the streams and counts them.
+/* global sessionStorage -- used inside addInitScript */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { request as httpRequest, createServer } from 'node:http';
@@ -233,11 +234,17 @@ describe('connection resilience', () => {
       assert.match((await notice.textContent()) ?? '', /updated while this page was open/);
       await page.locator('[data-testid=lang]').selectOption('zh');
       assert.match((await notice.textContent()) ?? '', /已更新/);
-      assert.equal((await page.locator('[data-testid=stale-build-reload]').textContent())?.trim(), '重新加载');
+      assert.equal(
+        (await page.locator('[data-testid=stale-build-reload]').textContent())?.trim(),
+        '重新加载',
+      );
       await saveArtifact('resilience-stale-build.png', await page.screenshot());
 
       await page.unroute('**/chunk-*.js');
-      await Promise.all([page.waitForEvent('load'), page.locator('[data-testid=stale-build-reload]').click()]);
+      await Promise.all([
+        page.waitForEvent('load'),
+        page.locator('[data-testid=stale-build-reload]').click(),
+      ]);
       // The new page loads its chunks, picks the task up again and shows the model.
       await page.locator('kiln-model-viewer[data-state=ready]').waitFor({ timeout: 60_000 });
       assert.equal(await notice.count(), 0);

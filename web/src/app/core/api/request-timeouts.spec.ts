@@ -24,7 +24,7 @@ describe('request time limits', () => {
     vi.spyOn(globalThis, 'fetch').mockImplementation(
       (_input, init) =>
         new Promise<Response>((_resolve, reject) => {
-          init?.signal?.addEventListener('abort', () => reject(init.signal?.reason));
+          init?.signal?.addEventListener('abort', () => reject(new DOMException('aborted', 'AbortError')));
         }),
     );
     let settled: unknown;

@@ -71,8 +71,7 @@ class FakeLocks implements TaskLocksLike {
   }
 }
 
-const snapshot = (progress: number): TaskSnapshot =>
-  ({ task_id: 't1', status: 'processing', progress }) as TaskSnapshot;
+const snapshot = (progress: number): TaskSnapshot => ({ task_id: 't1', status: 'processing', progress });
 
 describe('SharedTaskFeed', () => {
   let hub: ChannelHub;

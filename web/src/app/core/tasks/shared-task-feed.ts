@@ -185,7 +185,12 @@ export class SharedTaskFeed {
     }
     // A follower keeps its leader unless an older one speaks (a late word from a tab that has
     // just stepped down must not replace it).
-    if (!this.locks && this.role === 'follower' && this.leaderId !== undefined && message.from > this.leaderId) {
+    if (
+      !this.locks &&
+      this.role === 'follower' &&
+      this.leaderId !== undefined &&
+      message.from > this.leaderId
+    ) {
       return;
     }
     clearTimeout(this.claimTimer);

@@ -16,8 +16,7 @@ export type TaskChannelFactory = (name: string) => TaskChannelLike | undefined;
  */
 export const TASK_CHANNEL_FACTORY = new InjectionToken<TaskChannelFactory>('TASK_CHANNEL_FACTORY', {
   providedIn: 'root',
-  factory: () => (name) =>
-    typeof BroadcastChannel === 'function' ? new BroadcastChannel(name) : undefined,
+  factory: () => (name) => (typeof BroadcastChannel === 'function' ? new BroadcastChannel(name) : undefined),
 });
 
 /** The part of the Web Locks API (navigator.locks) the task relay uses. */
@@ -33,6 +32,5 @@ export interface TaskLocksLike {
  */
 export const TASK_LOCKS = new InjectionToken<TaskLocksLike | undefined>('TASK_LOCKS', {
   providedIn: 'root',
-  factory: () =>
-    typeof navigator !== 'undefined' && navigator.locks ? (navigator.locks as TaskLocksLike) : undefined,
+  factory: () => (typeof navigator !== 'undefined' && navigator.locks ? navigator.locks : undefined),
 });

@@ -23,11 +23,11 @@ function fakeApi(first: Reply): { api: ApiClient; reads: () => number; reply: Re
 
 const processing = (progress: number): Reply => ({
   ok: true,
-  value: { task_id: 't1', status: 'processing', progress } as TaskSnapshot,
+  value: { task_id: 't1', status: 'processing', progress },
 });
 const completed: Reply = {
   ok: true,
-  value: { task_id: 't1', status: 'completed', model_url: '/static/m.glb' } as TaskSnapshot,
+  value: { task_id: 't1', status: 'completed', model_url: '/static/m.glb' },
 };
 
 describe('TaskConnection', () => {
@@ -48,7 +48,13 @@ describe('TaskConnection', () => {
       { snapshot: (s) => seen.push(s), reconnecting: (r) => reconnecting.push(r), gone },
     );
     connection.start();
-    return { connection, seen, reconnecting, gone, source: () => FakeEventSource.instances.at(-1) as FakeEventSource };
+    return {
+      connection,
+      seen,
+      reconnecting,
+      gone,
+      source: () => FakeEventSource.instances.at(-1) as FakeEventSource,
+    };
   }
 
   it('after repeated freezes polls (one read at a time) and shows the finished model from a poll', async () => {

@@ -227,7 +227,7 @@ describe('TaskTracker', () => {
     expect(fetchMock).toHaveBeenLastCalledWith(`/api/tasks/${TASK}`, {
       method: 'DELETE',
       headers: { 'X-Task-Token': TOKEN },
-      signal: expect.any(AbortSignal),
+      signal: expect.any(AbortSignal) as AbortSignal,
     });
     expect(source().closed).toBe(true);
     expect(sessionStorage.getItem('kiln3d.currentTaskToken')).toBeNull();
@@ -242,7 +242,7 @@ describe('TaskTracker', () => {
     expect(fetchMock).toHaveBeenLastCalledWith(`/api/tasks/${TASK}`, {
       method: 'DELETE',
       headers: { 'X-Task-Token': TOKEN },
-      signal: expect.any(AbortSignal),
+      signal: expect.any(AbortSignal) as AbortSignal,
     });
     expect(tracker.state().phase).toBe('cancelled');
   });
