@@ -184,7 +184,8 @@ describe('connection resilience', () => {
     // One task ahead in the one queue: the followed task waits while the eight tabs open.
     await submitTask(app.api.baseUrl);
     const taskId = await submitTask(relay.url);
-    const { context, page: first } = await newPage(app.browser);
+    // Small windows: eight viewers drawn by SwiftShader on the CPU.
+    const { context, page: first } = await newPage(app.browser, { viewport: { width: 480, height: 640 } });
     // Each tab follows the task as one that was duplicated from its maker would (sessionStorage).
     await context.addInitScript((id) => sessionStorage.setItem('kiln3d.currentTask', id), taskId);
     const pages = [first];
@@ -248,6 +249,12 @@ describe('connection resilience', () => {
       // The new page loads its chunks, picks the task up again and shows the model.
       await page.locator('kiln-model-viewer[data-state=ready]').waitFor({ timeout: 60_000 });
       assert.equal(await notice.count(), 0);
+
+      // A lazy route (the share page) whose chunk is gone: the router's failed navigation says so too.
+      await page.route('**/chunk-*.js', (route) => route.fulfill({ status: 404, body: 'Not Found' }));
+      await page.locator('[data-testid=history-entry] a').first().click();
+      await notice.waitFor({ timeout: 30_000 });
+      await page.unroute('**/chunk-*.js');
     } finally {
       await context.close();
     }
