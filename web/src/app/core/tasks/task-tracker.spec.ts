@@ -269,4 +269,16 @@ describe('TaskTracker', () => {
     source().emit('completed', JSON.stringify({ status: 'completed', model_url: '/static/m.glb' }));
     expect(completions).toEqual([{ taskId: TASK, result: tracker.state().result, picture: undefined }]);
   });
+  it('follows its task again when the page comes back from the back-forward cache', () => {
+    sessionStorage.setItem('kiln3d.currentTask', TASK);
+    expect(tracker.resume()).toBe(true);
+    const first = source();
+    globalThis.dispatchEvent(new PageTransitionEvent('pagehide', { persisted: true }));
+    globalThis.dispatchEvent(new PageTransitionEvent('pageshow', { persisted: true }));
+    expect(first.closed).toBe(true);
+    expect(source()).not.toBe(first);
+    expect(source().closed).toBe(false);
+    source().emit('completed', JSON.stringify({ status: 'completed', model_url: '/static/m.glb' }));
+    expect(tracker.state().phase).toBe('completed');
+  });
 });

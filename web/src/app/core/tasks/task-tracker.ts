@@ -84,7 +84,17 @@ export class TaskTracker {
   readonly completed: Observable<CompletedTask> = this.completions.asObservable();
 
   constructor() {
+    // A page put in the back-forward cache gave up its stream (SharedTaskFeed stops on pagehide);
+    // restored, it follows its task again.
+    const onPageShow = (event: Event): void => {
+      const { taskId, phase } = this.stateSignal();
+      if ((event as PageTransitionEvent).persisted && taskId && phase !== 'uploading' && !isTerminal(phase)) {
+        this.follow(taskId);
+      }
+    };
+    globalThis.addEventListener?.('pageshow', onPageShow);
     inject(DestroyRef).onDestroy(() => {
+      globalThis.removeEventListener?.('pageshow', onPageShow);
       this.stop();
       this.completions.complete();
     });
