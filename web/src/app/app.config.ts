@@ -1,24 +1,40 @@
 import {
   ApplicationConfig,
+  ErrorHandler,
   provideAppInitializer,
   provideBrowserGlobalErrorListeners,
   provideZonelessChangeDetection,
   inject,
 } from '@angular/core';
-import { TitleStrategy, provideRouter, withComponentInputBinding } from '@angular/router';
+import {
+  TitleStrategy,
+  provideRouter,
+  withComponentInputBinding,
+  withNavigationErrorHandler,
+} from '@angular/router';
 
 import { routes } from './app.routes';
 import { ServerConfigStore } from './core/api/server-config-store';
+import { StaleBuild, StaleBuildErrorHandler } from './core/app-update/stale-build';
 import { I18nTitleStrategy } from './core/i18n/i18n-title-strategy';
 import { provideHistoryRecording } from './features/history/history-recorder';
 import { HistoryStore } from './features/history/history-store';
 
-/** Zoneless change detection, the routes, translated titles, history recording, /api/config at start. */
+/**
+ * Zoneless change detection, the routes, translated titles, history recording, /api/config at
+ * start, and the stale-build notice for a lazy chunk that failed to load (a route's, through the
+ * router's navigation errors; a `@defer` block's or a stray import()'s, through the ErrorHandler).
+ */
 export const appConfig: ApplicationConfig = {
   providers: [
     provideBrowserGlobalErrorListeners(),
     provideZonelessChangeDetection(),
-    provideRouter(routes, withComponentInputBinding()),
+    provideRouter(
+      routes,
+      withComponentInputBinding(),
+      withNavigationErrorHandler((error) => void inject(StaleBuild).notice(error.error)),
+    ),
+    { provide: ErrorHandler, useClass: StaleBuildErrorHandler },
     { provide: TitleStrategy, useClass: I18nTitleStrategy },
     provideHistoryRecording(),
     provideAppInitializer(() => {

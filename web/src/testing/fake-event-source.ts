@@ -7,9 +7,14 @@ export class FakeEventSource implements EventSourceLike {
   closed = false;
   onerror: EventSourceLike['onerror'] = null;
   onopen: EventSourceLike['onopen'] = null;
+  onheartbeat: ((comment: string) => void) | null = null;
   private readonly listeners = new Map<string, ((event: MessageEvent<string>) => void)[]>();
 
-  constructor(readonly url: string) {
+  constructor(
+    readonly url: string,
+    /** The Last-Event-ID it was opened with (a resume after a frozen or dropped stream). */
+    readonly lastEventId?: string,
+  ) {
     FakeEventSource.instances.push(this);
   }
 
@@ -27,9 +32,16 @@ export class FakeEventSource implements EventSourceLike {
     this.readyState = 2;
   }
 
-  emit(type: string, data: string): void {
+  emit(type: string, data: string, lastEventId = ''): void {
     this.readyState = 1;
-    for (const listener of this.listeners.get(type) ?? []) listener(new MessageEvent(type, { data }));
+    for (const listener of this.listeners.get(type) ?? []) {
+      listener(new MessageEvent(type, { data, lastEventId }));
+    }
+  }
+
+  /** A comment heartbeat from the server. */
+  heartbeat(comment = 'heartbeat'): void {
+    this.onheartbeat?.(comment);
   }
 
   fail(readyState: 0 | 2): void {

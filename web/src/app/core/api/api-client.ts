@@ -11,6 +11,7 @@ import {
   TaskSnapshot,
   TextureChoice,
 } from './api-types';
+import { JSON_REQUEST_TIMEOUT_MS, timeoutSignal, uploadTimeoutMs } from './request-timeouts';
 
 /** What a request ended with: the value, or the error as the server (or the network) named it. */
 export type Outcome<T> = { ok: true; value: T } | { ok: false; error: ApiError };
@@ -96,17 +97,20 @@ function appendOptions(form: FormData, options: GenerationChoice | TextureChoice
 }
 
 /**
- * Sends an upload form with XMLHttpRequest (fetch reports no upload progress) and reads the 202
- * or the documented error.
+ * Sends an upload form of `bytes` bytes with XMLHttpRequest (fetch reports no upload progress) and
+ * reads the 202 or the documented error.
  */
 function postUpload(
   url: string,
   form: FormData,
+  bytes: number,
   onUploadProgress?: (fraction: number) => void,
 ): Promise<Outcome<GenerateAccepted>> {
   return new Promise((resolve) => {
     const request = new XMLHttpRequest();
     request.open('POST', url);
+    // Scaled to what is sent (request-timeouts.ts): a stalled upload ends as a network error.
+    request.timeout = uploadTimeoutMs(bytes);
     request.upload.onprogress = (event) => {
       if (event.lengthComputable && event.total > 0)
         onUploadProgress?.(Math.min(1, event.loaded / event.total));
@@ -117,11 +121,15 @@ function postUpload(
       );
     request.onerror = () => resolve({ ok: false, error: NETWORK_ERROR });
     request.onabort = () => resolve({ ok: false, error: NETWORK_ERROR });
+    request.ontimeout = () => resolve({ ok: false, error: NETWORK_ERROR });
     request.send(form);
   });
 }
 
-/** The HTTP contract of docs/design.md. Relative URLs only: page, api and models share one origin. */
+/**
+ * The HTTP contract of docs/design.md. Relative URLs only: page, api and models share one origin.
+ * Every request has a time limit (request-timeouts.ts); one that runs out ends as a network error.
+ */
 @Injectable({ providedIn: 'root' })
 export class ApiClient {
   /**
@@ -137,7 +145,7 @@ export class ApiClient {
     const form = new FormData();
     form.append('image', image, fileName);
     appendOptions(form, options);
-    return postUpload('/api/generate', form, onUploadProgress);
+    return postUpload('/api/generate', form, image.size, onUploadProgress);
   }
 
   /**
@@ -153,18 +161,23 @@ export class ApiClient {
     form.append('mesh', upload.mesh, upload.meshName);
     form.append('image', upload.image, upload.imageName);
     appendOptions(form, options);
-    return postUpload('/api/texture', form, onUploadProgress);
+    return postUpload('/api/texture', form, upload.mesh.size + upload.image.size, onUploadProgress);
   }
 
   /** GET /api/tasks/{id}: the task's snapshot, for polling and after the stream gave up. */
   async getTask(taskId: string): Promise<Outcome<TaskSnapshot>> {
     let response: Response;
+    let text: string;
     try {
-      response = await fetch(`/api/tasks/${encodeURIComponent(taskId)}`, { cache: 'no-store' });
+      // One limit for the answer and its body: a body that stalls is as bad as no answer.
+      response = await fetch(`/api/tasks/${encodeURIComponent(taskId)}`, {
+        cache: 'no-store',
+        signal: timeoutSignal(JSON_REQUEST_TIMEOUT_MS),
+      });
+      text = await response.text();
     } catch {
       return { ok: false, error: NETWORK_ERROR };
     }
-    const text = await response.text().catch(() => '');
     if (!response.ok) {
       return { ok: false, error: toApiError(response.status, text, response.headers.get('Retry-After')) };
     }
@@ -185,6 +198,7 @@ export class ApiClient {
       const response = await fetch(`/api/tasks/${encodeURIComponent(taskId)}`, {
         method: 'DELETE',
         headers: token === undefined ? {} : { 'X-Task-Token': token },
+        signal: timeoutSignal(JSON_REQUEST_TIMEOUT_MS),
       });
       if (response.ok) return { ok: true, value: null };
       const text = await response.text().catch(() => '');
@@ -197,7 +211,10 @@ export class ApiClient {
   /** GET /api/qualities: the presets and which this GPU offers; [] when it cannot be read. Never fails. */
   async getQualities(): Promise<QualityPreset[]> {
     try {
-      const response = await fetch('/api/qualities', { cache: 'no-store' });
+      const response = await fetch('/api/qualities', {
+        cache: 'no-store',
+        signal: timeoutSignal(JSON_REQUEST_TIMEOUT_MS),
+      });
       if (!response.ok) return [];
       return parseQualityPresets(await response.json());
     } catch {
@@ -208,7 +225,10 @@ export class ApiClient {
   /** GET /api/config, or the documented defaults when it cannot be read. Never fails. */
   async getConfig(): Promise<ServerConfig> {
     try {
-      const response = await fetch('/api/config', { cache: 'no-store' });
+      const response = await fetch('/api/config', {
+        cache: 'no-store',
+        signal: timeoutSignal(JSON_REQUEST_TIMEOUT_MS),
+      });
       if (!response.ok) return { ...DEFAULT_SERVER_CONFIG };
       return parseServerConfig(await response.json());
     } catch {

@@ -86,3 +86,58 @@ describe('TaskEventStream', () => {
     expect(h.snapshots).toEqual([]);
   });
 });
+
+describe('TaskEventStream watchdog', () => {
+  beforeEach(() => {
+    FakeEventSource.instances = [];
+    vi.useFakeTimers();
+  });
+  afterEach(() => vi.useRealTimers());
+
+  it('reconnects a frozen stream (no event, no heartbeat for two intervals) from the last event id', () => {
+    const lost = vi.fn();
+    const snapshots: unknown[] = [];
+    const stream = new TaskEventStream(
+      '/api/status/t1',
+      { snapshot: (s) => snapshots.push(s), lost, closed: vi.fn() },
+      (url, lastEventId) => new FakeEventSource(url, lastEventId),
+    );
+    stream.open();
+    const first = FakeEventSource.instances[0] as FakeEventSource;
+    expect(first.lastEventId).toBeUndefined();
+    first.heartbeat();
+    vi.advanceTimersByTime(1000);
+    first.heartbeat(); // the server's interval: 1 s, so 3 s of silence is a freeze
+    vi.advanceTimersByTime(1500);
+    first.emit('processing', '{"progress":20}', '41'); // an event restarts the count
+    vi.advanceTimersByTime(2900);
+    expect(FakeEventSource.instances).toHaveLength(1);
+    expect(lost).not.toHaveBeenCalled();
+
+    vi.advanceTimersByTime(100); // frozen: nothing for 3 s
+    expect(first.closed).toBe(true);
+    expect(lost).toHaveBeenCalledTimes(1);
+    const second = FakeEventSource.instances[1] as FakeEventSource;
+    expect(second.lastEventId).toBe('41');
+    second.emit('completed', '{"model_url":"/static/a.glb"}', '42');
+    expect(snapshots).toHaveLength(2);
+    // A finished stream is not watched any more.
+    vi.advanceTimersByTime(60_000);
+    expect(FakeEventSource.instances).toHaveLength(2);
+  });
+
+  it('ignores what a replaced connection still delivers', () => {
+    const snapshots: unknown[] = [];
+    const stream = new TaskEventStream(
+      '/api/status/t1',
+      { snapshot: (s) => snapshots.push(s), lost: vi.fn(), closed: vi.fn() },
+      (url, lastEventId) => new FakeEventSource(url, lastEventId),
+    );
+    stream.open();
+    const first = FakeEventSource.instances[0] as FakeEventSource;
+    vi.advanceTimersByTime(31_000);
+    first.emit('processing', '{"progress":20}', '5');
+    expect(snapshots).toEqual([]);
+    stream.close();
+  });
+});

@@ -1,6 +1,7 @@
 import { TaskSnapshot, TaskStatus } from '../api/api-types';
 import { taskViewDtoStatusValues } from '../api/generated/openapi';
 import { EventSourceFactory, EventSourceLike } from './event-source-factory';
+import { StreamWatchdog } from './stream-watchdog';
 
 /** The `event:` names of GET /api/status/{id}: one per task status, as the contract lists them. */
 const TASK_EVENT_NAMES: readonly TaskStatus[] = taskViewDtoStatusValues;
@@ -14,7 +15,10 @@ const TERMINAL: ReadonlySet<TaskStatus> = new Set<TaskStatus>(['completed', 'fai
 export interface TaskStreamHandlers {
   /** One event's task snapshot, its `status` filled from the event name when the data lacks it. */
   snapshot(snapshot: TaskSnapshot): void;
-  /** The connection dropped; reconnection is under way. */
+  /**
+   * The connection dropped, or froze (nothing, not even a heartbeat, for two heartbeat
+   * intervals: the watchdog closed it); reconnection is under way.
+   */
   lost(): void;
   /**
    * The browser gave up reconnecting (an HTTP error such as 404 closes an EventSource for good).
@@ -30,10 +34,14 @@ const CLOSED = 2;
  * One task's Server-Sent Events. EventSource reconnects by itself (sending Last-Event-ID) after a
  * dropped connection; this wrapper closes the stream after a terminal event, so the browser does
  * not reconnect to a stream the server has finished, and reports a permanent close to its owner.
+ * A frozen connection never errors: where the source shows heartbeats (FetchEventSource), a
+ * StreamWatchdog notices the silence, and the stream reconnects from the last event id it saw.
  */
 export class TaskEventStream {
   private source: EventSourceLike | undefined;
   private finished = false;
+  private lastEventId: string | undefined;
+  private readonly watchdog = new StreamWatchdog(() => this.onSilence());
 
   constructor(
     private readonly url: string,
@@ -45,14 +53,17 @@ export class TaskEventStream {
   open(): void {
     if (this.finished) return;
     this.source?.close();
-    const source = this.createSource(this.url);
+    const source = this.createSource(this.url, this.lastEventId);
     this.source = source;
     for (const name of TASK_EVENT_NAMES) {
-      source.addEventListener(name, (event) => this.onEvent(name, event));
+      source.addEventListener(name, (event) => {
+        if (this.source === source) this.onEvent(name, event);
+      });
     }
     source.onerror = () => {
       if (this.finished || this.source !== source) return;
       if (source.readyState === CLOSED) {
+        this.watchdog.stop();
         source.close();
         this.source = undefined;
         this.handlers.closed();
@@ -60,6 +71,15 @@ export class TaskEventStream {
         this.handlers.lost();
       }
     };
+    // Only a source that shows heartbeats can be watched: a quiet task sends no events for long.
+    if ('onheartbeat' in source) {
+      source.onheartbeat = (comment) => {
+        if (this.source === source) this.watchdog.heard(true, comment);
+      };
+      this.watchdog.arm();
+    } else {
+      this.watchdog.stop();
+    }
   }
 
   /** Starts a fresh connection after closed(); the server sends the current state first. */
@@ -70,12 +90,24 @@ export class TaskEventStream {
   /** Closes for good: no reconnect, no more snapshots. */
   close(): void {
     this.finished = true;
+    this.watchdog.stop();
     this.source?.close();
     this.source = undefined;
   }
 
+  /** Nothing for two heartbeat intervals: the connection is frozen. Drop it and resume. */
+  private onSilence(): void {
+    if (this.finished || !this.source) return;
+    this.source.close();
+    this.source = undefined;
+    this.handlers.lost();
+    this.open();
+  }
+
   private onEvent(name: TaskStatus, event: MessageEvent<string>): void {
     if (this.finished) return;
+    if (event.lastEventId) this.lastEventId = event.lastEventId;
+    this.watchdog.heard(false);
     let snapshot: TaskSnapshot;
     try {
       const parsed = JSON.parse(event.data) as Partial<TaskSnapshot>;

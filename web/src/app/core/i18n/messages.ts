@@ -5,6 +5,9 @@ export const EN = {
   'app.language': 'Language',
   'app.home': 'New model',
   'app.skip': 'Skip to content',
+  'app.staleBuild':
+    'Kiln3D was updated while this page was open, and part of the page can no longer be loaded. Reload to use the new version.',
+  'app.reload': 'Reload',
   'title.home': 'Kiln3D: one picture to a 3D model',
   'title.share': 'Kiln3D: shared 3D model',
 
@@ -274,6 +277,8 @@ export const ZH: Dictionary = {
   'app.language': '语言',
   'app.home': '新建模型',
   'app.skip': '跳到内容',
+  'app.staleBuild': 'Kiln3D 在此页面打开期间已更新，页面的部分内容已无法加载。请重新加载以使用新版本。',
+  'app.reload': '重新加载',
   'title.home': 'Kiln3D：一张图片生成 3D 模型',
   'title.share': 'Kiln3D：分享的 3D 模型',
 

@@ -4,6 +4,7 @@ import type { MockInstance } from 'vitest';
 import { FakeEventSource } from '../../../testing/fake-event-source';
 import { useFetchBackedXhr } from '../../../testing/fetch-backed-xhr';
 import { EVENT_SOURCE_FACTORY } from '../events/event-source-factory';
+import { TASK_CHANNEL_FACTORY } from './task-channel';
 import { CompletedTask, TaskTracker } from './task-tracker';
 
 const TASK = 't-1';
@@ -40,7 +41,11 @@ describe('TaskTracker', () => {
     FakeEventSource.instances = [];
     sessionStorage.clear();
     TestBed.configureTestingModule({
-      providers: [{ provide: EVENT_SOURCE_FACTORY, useValue: (url: string) => new FakeEventSource(url) }],
+      providers: [
+        { provide: EVENT_SOURCE_FACTORY, useValue: (url: string) => new FakeEventSource(url) },
+        // One tab: no other tab to share the stream with (shared-task-feed.spec.ts covers sharing).
+        { provide: TASK_CHANNEL_FACTORY, useValue: () => undefined },
+      ],
     });
     tracker = TestBed.inject(TaskTracker);
   });
@@ -269,6 +274,7 @@ describe('TaskTracker', () => {
     expect(fetchMock).toHaveBeenLastCalledWith(`/api/tasks/${TASK}`, {
       method: 'DELETE',
       headers: { 'X-Task-Token': TOKEN },
+      signal: expect.any(AbortSignal) as AbortSignal,
     });
     expect(source().closed).toBe(true);
     expect(sessionStorage.getItem('kiln3d.currentTaskToken')).toBeNull();
@@ -283,6 +289,7 @@ describe('TaskTracker', () => {
     expect(fetchMock).toHaveBeenLastCalledWith(`/api/tasks/${TASK}`, {
       method: 'DELETE',
       headers: { 'X-Task-Token': TOKEN },
+      signal: expect.any(AbortSignal) as AbortSignal,
     });
     expect(tracker.state().phase).toBe('cancelled');
   });
@@ -308,5 +315,17 @@ describe('TaskTracker', () => {
     // The page never had this task's picture: the completion says so.
     source().emit('completed', JSON.stringify({ status: 'completed', model_url: '/static/m.glb' }));
     expect(completions).toEqual([{ taskId: TASK, result: tracker.state().result, picture: undefined }]);
+  });
+  it('follows its task again when the page comes back from the back-forward cache', () => {
+    sessionStorage.setItem('kiln3d.currentTask', TASK);
+    expect(tracker.resume()).toBe(true);
+    const first = source();
+    globalThis.dispatchEvent(new PageTransitionEvent('pagehide', { persisted: true }));
+    globalThis.dispatchEvent(new PageTransitionEvent('pageshow', { persisted: true }));
+    expect(first.closed).toBe(true);
+    expect(source()).not.toBe(first);
+    expect(source().closed).toBe(false);
+    source().emit('completed', JSON.stringify({ status: 'completed', model_url: '/static/m.glb' }));
+    expect(tracker.state().phase).toBe('completed');
   });
 });

@@ -5,27 +5,22 @@ import { ApiClient } from '../api/api-client';
 import type { ApiError, GenerationChoice, TaskKind, TextureChoice } from '../api/api-types';
 import { ServerConfigStore } from '../api/server-config-store';
 import { EVENT_SOURCE_FACTORY } from '../events/event-source-factory';
-import { TaskEventStream } from '../events/task-event-stream';
 import { IDLE_TASK, TaskAction, TaskResult, TaskState, isTerminal, reduceTask } from '../events/task-state';
 import { CurrentTaskMemory } from './current-task-memory';
+import { SharedTaskFeed } from './shared-task-feed';
+import { TASK_CHANNEL_FACTORY, TASK_LOCKS } from './task-channel';
+import { TaskConnection } from './task-connection';
 
 /** The server no longer knows the task (unknown or expired id): decided by its code. */
 function taskGone(error: ApiError): boolean {
   return error.code === 'task_not_found';
 }
 
-/** Waits between manual reconnects after the browser gave up on the stream. */
-const RECONNECT_DELAYS_MS = [1000, 2000, 5000, 10000];
 /**
  * The page's own timeout fires this long after the server's job limit, so that the server's
  * 504 (the real verdict, sent as a failed event) normally arrives first.
  */
 const WATCHDOG_GRACE_S = 5;
-/**
- * With no event for this long, ask GET /api/tasks/{id} as well. Some proxies buffer event
- * streams (Cloudflare quick tunnels deliver nothing), and heartbeats are invisible to scripts.
- */
-const POLL_AFTER_SILENCE_MS = 10_000;
 
 /**
  * What was sent for the current task, kept so that "try again" can send it once more: the
@@ -58,28 +53,28 @@ export interface CompletedTask {
 }
 
 /**
- * Follows one task (a generation, or a mesh being painted): sends the picture (and mesh), listens to its events (GET /api/status/{id}), asks
- * GET /api/tasks/{id} when the stream is silent or gave up, runs the page's own timeout watchdog,
- * cancels on request and resumes after a reload. Its state is one signal, changed only through
- * reduceTask, which alone merges the two sources (stream and polling) and keeps progress monotonic.
+ * Follows one task (a generation, or a mesh being painted): sends the picture (and mesh), hears
+ * about its task through a SharedTaskFeed (one event stream per task across this browser's tabs;
+ * the leading tab's TaskConnection falls back to polling GET /api/tasks/{id}), runs the page's
+ * own timeout watchdog, cancels on request and resumes after a reload. Its state is one signal,
+ * changed only through reduceTask, which alone merges the two sources (stream and polling) and
+ * keeps progress monotonic.
  */
 @Injectable({ providedIn: 'root' })
 export class TaskTracker {
   private readonly api = inject(ApiClient);
   private readonly config = inject(ServerConfigStore);
   private readonly createEventSource = inject(EVENT_SOURCE_FACTORY);
+  private readonly openChannel = inject(TASK_CHANNEL_FACTORY);
+  private readonly locks = inject(TASK_LOCKS);
   private readonly memory = inject(CurrentTaskMemory);
   /** The followed task's token when this page made it (also kept by CurrentTaskMemory for a reload). */
   private token: string | undefined;
   private readonly stateSignal = signal<TaskState>(IDLE_TASK);
   /** Page clock, ticking once a second while a task is live (elapsed time, watchdog). */
   private readonly clock = signal(Date.now());
-  private stream: TaskEventStream | undefined;
+  private feed: SharedTaskFeed | undefined;
   private ticker: ReturnType<typeof setInterval> | undefined;
-  private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
-  private reconnectAttempt = 0;
-  private lastHeardAt = 0;
-  private polling = false;
   /** The one owner of what was sent for the task; the completion event hands its picture on. */
   private readonly job = signal<SentJob | undefined>(undefined);
   private readonly completions = new Subject<CompletedTask>();
@@ -101,7 +96,17 @@ export class TaskTracker {
   readonly completed: Observable<CompletedTask> = this.completions.asObservable();
 
   constructor() {
+    // A page put in the back-forward cache gave up its stream (SharedTaskFeed stops on pagehide);
+    // restored, it follows its task again.
+    const onPageShow = (event: Event): void => {
+      const { taskId, phase } = this.stateSignal();
+      if ((event as PageTransitionEvent).persisted && taskId && phase !== 'uploading' && !isTerminal(phase)) {
+        this.follow(taskId);
+      }
+    };
+    globalThis.addEventListener?.('pageshow', onPageShow);
     inject(DestroyRef).onDestroy(() => {
+      globalThis.removeEventListener?.('pageshow', onPageShow);
       this.stop();
       this.completions.complete();
     });
@@ -201,44 +206,31 @@ export class TaskTracker {
 
   private follow(taskId: string): void {
     this.closeStream();
-    this.reconnectAttempt = 0;
-    const stream = new TaskEventStream(
-      `/api/status/${encodeURIComponent(taskId)}`,
+    const feed = new SharedTaskFeed(
+      taskId,
       {
         snapshot: (snapshot) => {
-          this.reconnectAttempt = 0;
-          this.lastHeardAt = Date.now();
-          this.dispatch({ type: 'snapshot', snapshot, now: Date.now() });
+          if (this.feed === feed) this.dispatch({ type: 'snapshot', snapshot, now: Date.now() });
         },
-        lost: () => this.dispatch({ type: 'stream-lost' }),
-        closed: () => void this.onStreamClosed(taskId),
+        reconnecting: (reconnecting) => {
+          if (this.feed === feed && reconnecting) this.dispatch({ type: 'stream-lost' });
+        },
+        gone: () => {
+          if (this.feed === feed) this.dispatch({ type: 'not-found' });
+        },
       },
-      this.createEventSource,
+      (handlers) => new TaskConnection(taskId, this.api, this.createEventSource, handlers),
+      this.openChannel,
+      this.locks,
     );
-    this.stream = stream;
-    this.lastHeardAt = Date.now();
-    stream.open();
+    this.feed = feed;
+    feed.start();
     this.startTicker();
   }
 
-  /** The browser stopped reconnecting: ask the server directly, then reconnect with a back-off. */
-  private async onStreamClosed(taskId: string): Promise<void> {
-    this.dispatch({ type: 'stream-lost' });
-    if ((await this.askServer(taskId)) !== 'live') return;
-    const delay =
-      RECONNECT_DELAYS_MS[Math.min(this.reconnectAttempt, RECONNECT_DELAYS_MS.length - 1)] ?? 10000;
-    this.reconnectAttempt += 1;
-    clearTimeout(this.reconnectTimer);
-    this.reconnectTimer = setTimeout(() => {
-      if (this.stream && this.stateSignal().taskId === taskId && !isTerminal(this.stateSignal().phase)) {
-        this.stream.reopen();
-      }
-    }, delay);
-  }
-
   /**
-   * The one place the page asks GET /api/tasks/{id} (after a silence, a stream that gave up, the
-   * page's own timeout) and folds the answer in through reduceTask. `replaceGuess`: reduce from a
+   * Asks GET /api/tasks/{id} after the page's own timeout (the feed's TaskConnection does its
+   * own polling) and folds the answer in through reduceTask. `replaceGuess`: reduce from a
    * fresh state, since the watchdog's timed-out state is terminal and the reducer would keep it.
    * Resolves `live` while the task goes on (or the server did not answer), `ended` when it is
    * terminal or unknown to the server, `other` when the page follows another task by now.
@@ -247,7 +239,6 @@ export class TaskTracker {
     taskId: string,
     { replaceGuess = false } = {},
   ): Promise<'live' | 'ended' | 'other'> {
-    this.lastHeardAt = Date.now();
     const outcome = await this.api.getTask(taskId);
     if (this.stateSignal().taskId !== taskId) return 'other';
     const base = replaceGuess ? reduceTask(IDLE_TASK, { type: 'resume', taskId }) : this.stateSignal();
@@ -259,18 +250,6 @@ export class TaskTracker {
       return 'ended'; // No answer: the page's own verdict stands.
     }
     return isTerminal(this.stateSignal().phase) ? 'ended' : 'live';
-  }
-
-  /** After a silence: one question at a time, whatever the stream does meanwhile. */
-  private async poll(): Promise<void> {
-    const taskId = this.stateSignal().taskId;
-    if (this.polling || !taskId || isTerminal(this.stateSignal().phase)) return;
-    this.polling = true;
-    try {
-      await this.askServer(taskId);
-    } finally {
-      this.polling = false;
-    }
   }
 
   private dispatch(action: TaskAction): void {
@@ -302,7 +281,6 @@ export class TaskTracker {
       const now = Date.now();
       this.clock.set(now);
       this.dispatch({ type: 'tick', now, timeoutS: this.config.value().job_timeout_s + WATCHDOG_GRACE_S });
-      if (now - this.lastHeardAt >= POLL_AFTER_SILENCE_MS) void this.poll();
     }, 1000);
   }
 
@@ -312,9 +290,8 @@ export class TaskTracker {
   }
 
   private closeStream(): void {
-    clearTimeout(this.reconnectTimer);
-    this.stream?.close();
-    this.stream = undefined;
+    this.feed?.stop();
+    this.feed = undefined;
   }
 
   private stop(): void {

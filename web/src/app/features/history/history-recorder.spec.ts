@@ -3,6 +3,7 @@ import { TestBed } from '@angular/core/testing';
 import { FakeEventSource } from '../../../testing/fake-event-source';
 import { useFetchBackedXhr } from '../../../testing/fetch-backed-xhr';
 import { EVENT_SOURCE_FACTORY } from '../../core/events/event-source-factory';
+import { TASK_CHANNEL_FACTORY } from '../../core/tasks/task-channel';
 import { TaskTracker } from '../../core/tasks/task-tracker';
 import { HistoryRecorder, provideHistoryRecording } from './history-recorder';
 import { HistoryStore } from './history-store';
@@ -72,6 +73,7 @@ describe('provideHistoryRecording', () => {
       providers: [
         provideHistoryRecording(),
         { provide: EVENT_SOURCE_FACTORY, useValue: (url: string) => new FakeEventSource(url) },
+        { provide: TASK_CHANNEL_FACTORY, useValue: () => undefined },
       ],
     });
   });

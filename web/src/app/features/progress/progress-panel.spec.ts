@@ -4,6 +4,7 @@ import { FakeEventSource } from '../../../testing/fake-event-source';
 import { useFetchBackedXhr } from '../../../testing/fetch-backed-xhr';
 import { EVENT_SOURCE_FACTORY } from '../../core/events/event-source-factory';
 import { I18n } from '../../core/i18n/i18n';
+import { TASK_CHANNEL_FACTORY } from '../../core/tasks/task-channel';
 import { TaskTracker } from '../../core/tasks/task-tracker';
 import { ProgressPanel } from './progress-panel';
 
@@ -12,7 +13,10 @@ describe('ProgressPanel', () => {
     useFetchBackedXhr();
     FakeEventSource.instances = [];
     TestBed.configureTestingModule({
-      providers: [{ provide: EVENT_SOURCE_FACTORY, useValue: (url: string) => new FakeEventSource(url) }],
+      providers: [
+        { provide: EVENT_SOURCE_FACTORY, useValue: (url: string) => new FakeEventSource(url) },
+        { provide: TASK_CHANNEL_FACTORY, useValue: () => undefined },
+      ],
     });
   });
 
