@@ -23,16 +23,18 @@ function fakeTools(
   const log: string[] = [];
   let closed = 0;
   const tools: PictureTools = {
-    decode: vi.fn(async () =>
-      size ? ({ ...size, close: () => (closed += 1) } satisfies DecodedPicture) : undefined,
+    decode: vi.fn(() =>
+      Promise.resolve(size ? ({ ...size, close: () => (closed += 1) } satisfies DecodedPicture) : undefined),
     ),
     draw: vi.fn((_picture: DecodedPicture, width: number, height: number): DrawnPicture => {
       log.push(`draw ${width}x${height}`);
       return {
         hasTransparency: () => transparent,
-        encode: async (type, quality) => {
+        encode: (type, quality) => {
           log.push(`encode ${type} ${quality}`);
-          return new Blob([bytes(HEADS[type], encodedBytes(width, height, type, quality))], { type });
+          return Promise.resolve(
+            new Blob([bytes(HEADS[type], encodedBytes(width, height, type, quality))], { type }),
+          );
         },
       };
     }),

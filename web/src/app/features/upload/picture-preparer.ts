@@ -19,9 +19,7 @@ export function renamed(file: Blob & { name?: string }, kind: ImageKind): string
 }
 
 function refusal(code: 'unsupported_image' | 'file_too_large'): ApiError {
-  return code === 'file_too_large'
-    ? { status: 413, code, error: '' }
-    : { status: 400, code, error: '' };
+  return code === 'file_too_large' ? { status: 413, code, error: '' } : { status: 400, code, error: '' };
 }
 
 /**

@@ -70,7 +70,8 @@ export const BROWSER_PICTURE_TOOLS: PictureTools = {
     const { context, encode } = makeCanvas(width, height);
     context.imageSmoothingEnabled = true;
     context.imageSmoothingQuality = 'high';
-    context.drawImage(picture as ImageBitmap, 0, 0, width, height);
+    // A DecodedPicture is structurally an ImageBitmap (what decode made).
+    context.drawImage(picture, 0, 0, width, height);
     return {
       hasTransparency() {
         const pixels = context.getImageData(0, 0, width, height).data;

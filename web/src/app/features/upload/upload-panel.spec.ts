@@ -98,8 +98,8 @@ describe('UploadPanel', () => {
 describe('UploadPanel with a picture to scale', () => {
   const encoded = new Blob([new Uint8Array([0xff, 0xd8, 0xff, 0xe0, 0, 0])], { type: 'image/jpeg' });
   const tools: PictureTools = {
-    decode: async () => ({ width: 6000, height: 4000, close: () => undefined }),
-    draw: () => ({ hasTransparency: () => false, encode: async () => encoded }),
+    decode: () => Promise.resolve({ width: 6000, height: 4000, close: () => undefined }),
+    draw: () => ({ hasTransparency: () => false, encode: () => Promise.resolve(encoded) }),
   };
 
   beforeEach(() => {

@@ -135,6 +135,8 @@ export class UploadPanel {
   protected readonly dragging = signal(false);
   /** What scaling (or converting) did to the picture, shown under it; undefined: sent as it is. */
   protected readonly change = signal<PictureChange | undefined>(undefined);
+  /** How long the last picture took to prepare (decode, scale, encode), in seconds, for the page's data attribute. */
+  protected readonly preparedIn = signal<number | undefined>(undefined);
   protected readonly changeText = computed(() => {
     const change = this.change();
     if (!change) return undefined;
@@ -259,8 +261,10 @@ export class UploadPanel {
     this.checking.set(true);
     this.rejection.set(undefined);
     try {
+      const started = performance.now();
       const prepared = await preparePicture(file, this.config().max_upload_mb * 1024 * 1024, this.tools);
       if (turn !== this.offered) return;
+      this.preparedIn.set(Math.round(performance.now() - started) / 1000);
       if (!prepared.ok) {
         this.clear();
         this.rejection.set(prepared.error);

@@ -1,0 +1,193 @@
+// Photos from a phone: a picture over the upload limit (or far larger than the engine uses) is
+// scaled in the browser, upright, under the limit, and what was done is shown; a picture the
+// browser cannot decode is refused before any request; phones get a camera picker.
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
+import { before, describe, test } from 'node:test';
+
+import sharp from 'sharp';
+
+import { PHONE_VIEWPORT, SAMPLES_DIR, newPage, saveArtifact, useApiAndBrowser } from './helpers.mjs';
+
+const LIMIT = 10 * 1024 * 1024;
+
+/**
+ * A 6000x4000 photo of about 14 MB stored sideways with EXIF orientation 6 (upright it is
+ * 4000x6000, as a phone held upright writes it): smooth noise, so JPEG cannot shrink it much.
+ */
+async function sidewaysPhoto() {
+  const noise = randomBytes(750 * 500 * 3);
+  return sharp(noise, { raw: { width: 750, height: 500, channels: 3 } })
+    .resize(6000, 4000, { kernel: 'cubic' })
+    .jpeg({ quality: 95, chromaSubsampling: '4:4:4' })
+    .withMetadata({ orientation: 6 })
+    .toBuffer();
+}
+
+/** About 12 MB of opaque noise as a PNG (2000x2000): over the limit though its size is modest. */
+async function noisePng() {
+  const noise = randomBytes(2000 * 2000 * 3);
+  return sharp(noise, { raw: { width: 2000, height: 2000, channels: 3 } })
+    .png({ compressionLevel: 1 })
+    .toBuffer();
+}
+
+/** The api's log line for the upload of task `taskId`: bytes received and the decoded size. */
+async function receivedLine(api, taskId) {
+  const pattern = new RegExp(`request received task=${taskId} bytes=(\\d+) format=(\\w+) (\\d+)x(\\d+) ->`);
+  for (let i = 0; i < 50; i++) {
+    const match = pattern.exec(api.output());
+    if (match)
+      return { bytes: Number(match[1]), format: match[2], width: Number(match[3]), height: Number(match[4]) };
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`no "request received task=${taskId}" line in the api's log`);
+}
+
+/** Picks `file` on the page, waits for what scaling says; resolves its text and the seconds it took. */
+async function pickAndScale(page, file, input = '[data-testid=file-input]') {
+  const started = Date.now();
+  await page.locator(input).setInputFiles(file);
+  const change = page.locator('[data-testid=picture-change]');
+  await change.waitFor();
+  await page.locator('[data-testid=thumbnail]').waitFor();
+  return {
+    text: ((await change.textContent()) ?? '').trim(),
+    seconds: (Date.now() - started) / 1000,
+    // In the page: decoding, drawing and encoding only (not Playwright's transfer of the file).
+    inPage: Number(await change.getAttribute('data-seconds')),
+  };
+}
+
+describe('photos from a phone', () => {
+  const app = useApiAndBrowser({ SIMULATE_SECONDS: '2' });
+  let photo;
+  let png;
+  before(async () => {
+    [photo, png] = await Promise.all([sidewaysPhoto(), noisePng()]);
+    console.log(
+      `made: JPEG ${(photo.length / 1048576).toFixed(1)} MB 6000x4000 (orientation 6), ` +
+        `PNG ${(png.length / 1048576).toFixed(1)} MB 2000x2000`,
+    );
+  });
+
+  test('a 14 MB, 6000 px sideways photo is scaled upright under the limit, shown, accepted and made', async () => {
+    assert.ok(photo.length > 13 * 1024 * 1024, `the photo is ${photo.length} bytes`);
+    const { context, page, errors } = await newPage(app.browser);
+    try {
+      await page.goto(app.api.baseUrl);
+      const scaled = await pickAndScale(page, {
+        name: 'IMG_0001.JPG',
+        mimeType: 'image/jpeg',
+        buffer: photo,
+      });
+      console.log(
+        `JPEG: "${scaled.text}" in ${scaled.inPage.toFixed(2)} s in the page (${scaled.seconds.toFixed(1)} s with the file's transfer)`,
+      );
+      // Upright: 4000 wide, 6000 high; then 3072 px on the longer side.
+      assert.match(scaled.text, /^Scaled 4000×6000, 1[34]\.\d MB → 2048×3072, \d+\.\d MB \(JPEG\)\.$/);
+      const accepted = page.waitForResponse((r) => r.url().endsWith('/api/generate'));
+      await page.locator('[data-testid=generate]').click();
+      const answer = await accepted;
+      assert.equal(answer.status(), 202);
+      const { task_id: taskId } = await answer.json();
+      const received = await receivedLine(app.api, taskId);
+      console.log(
+        `the api received ${received.bytes} bytes, ${received.format} ${received.width}x${received.height}`,
+      );
+      assert.ok(received.bytes <= LIMIT, `${received.bytes} bytes sent`);
+      assert.deepEqual([received.format, received.width, received.height], ['jpeg', 2048, 3072]);
+      await page.locator('[data-testid=status-completed]').waitFor({ timeout: 60_000 });
+      await saveArtifact('phone-photo-scaled.png', await page.screenshot());
+      assert.deepEqual(errors, []);
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('a 12 MB noise PNG is scaled under the limit and accepted', async () => {
+    assert.ok(png.length > LIMIT, `the PNG is ${png.length} bytes`);
+    const { context, page, errors } = await newPage(app.browser);
+    try {
+      await page.goto(app.api.baseUrl);
+      const scaled = await pickAndScale(page, { name: 'noise.png', mimeType: 'image/png', buffer: png });
+      console.log(
+        `PNG: "${scaled.text}" in ${scaled.inPage.toFixed(2)} s in the page (${scaled.seconds.toFixed(1)} s with the file's transfer)`,
+      );
+      // Opaque: sent as JPEG at its own size (2000 px is under the 3072 px it would be scaled to).
+      assert.match(scaled.text, /^Scaled 2000×2000, 1[12]\.\d MB → 2000×2000, \d+\.\d MB \(JPEG\)\.$/);
+      const accepted = page.waitForResponse((r) => r.url().endsWith('/api/generate'));
+      await page.locator('[data-testid=generate]').click();
+      const answer = await accepted;
+      assert.equal(answer.status(), 202);
+      const received = await receivedLine(app.api, (await answer.json()).task_id);
+      assert.ok(received.bytes <= LIMIT, `${received.bytes} bytes sent`);
+      assert.equal(received.format, 'jpeg');
+      assert.deepEqual(errors, []);
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('on a phone: a labelled camera picker; a photo the browser cannot decode is refused unsent', async () => {
+    const { context, page } = await newPage(app.browser, {
+      viewport: PHONE_VIEWPORT,
+      hasTouch: true,
+      isMobile: true,
+    });
+    try {
+      const posts = [];
+      page.on('request', (r) => r.method() === 'POST' && posts.push(r.url()));
+      await page.goto(app.api.baseUrl);
+      const camera = page.locator('[data-testid=camera]');
+      assert.ok(await camera.isVisible(), 'the "Take a photo" button is shown on a touch phone');
+      assert.equal((await camera.textContent())?.trim(), 'Take a photo');
+      const input = page.locator('[data-testid=camera-input]');
+      assert.equal(await input.getAttribute('capture'), 'environment');
+      assert.equal(await input.getAttribute('accept'), 'image/*');
+      // The button opens the camera picker (a file chooser here).
+      const chooser = page.waitForEvent('filechooser');
+      await camera.click();
+      const fileChooser = await chooser;
+      assert.equal(fileChooser.isMultiple(), false);
+      // HEIC that this Chromium cannot decode (random bytes): refused, nothing sent.
+      await fileChooser.setFiles({
+        name: 'IMG_0002.HEIC',
+        mimeType: 'image/heic',
+        buffer: randomBytes(300_000),
+      });
+      const error = page.locator('[data-testid=upload-error]');
+      await error.waitFor();
+      assert.equal(await error.getAttribute('data-error-code'), 'unsupported_image');
+      assert.equal(await page.locator('[data-testid=generate]').count(), 0);
+      assert.deepEqual(posts, []);
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('on a desktop: no camera button; a picture that fits is sent byte for byte, unscaled', async () => {
+    const { context, page } = await newPage(app.browser);
+    try {
+      await page.goto(app.api.baseUrl);
+      await page.locator('[data-testid=dropzone]').waitFor();
+      assert.equal(await page.locator('[data-testid=camera]').isVisible(), false);
+      assert.equal(await page.locator('[data-testid=camera-input]').count(), 1);
+      const sample = join(SAMPLES_DIR, 'lantern_on_white.jpg');
+      await page.locator('[data-testid=file-input]').setInputFiles(sample);
+      await page.locator('[data-testid=thumbnail]').waitFor();
+      assert.equal(await page.locator('[data-testid=picture-change]').count(), 0);
+      const accepted = page.waitForResponse((r) => r.url().endsWith('/api/generate'));
+      await page.locator('[data-testid=generate]').click();
+      const answer = await accepted;
+      assert.equal(answer.status(), 202);
+      const received = await receivedLine(app.api, (await answer.json()).task_id);
+      assert.equal(received.bytes, statSync(sample).size);
+      await page.locator('[data-testid=status-completed]').waitFor({ timeout: 60_000 });
+    } finally {
+      await context.close();
+    }
+  });
+});
