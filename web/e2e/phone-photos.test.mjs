@@ -131,7 +131,7 @@ describe('photos from a phone', () => {
     }
   });
 
-  test('on a phone: a labelled camera picker; a photo the browser cannot decode is refused unsent', async () => {
+  test('on a phone: a labelled camera picker in both modes; an undecodable photo is refused unsent', async () => {
     const { context, page } = await newPage(app.browser, {
       viewport: PHONE_VIEWPORT,
       hasTouch: true,
@@ -162,6 +162,17 @@ describe('photos from a phone', () => {
       await error.waitFor();
       assert.equal(await error.getAttribute('data-error-code'), 'unsupported_image');
       assert.equal(await page.locator('[data-testid=generate]').count(), 0);
+
+      // Texture my mesh: its picture comes from the camera too, and is scaled the same way.
+      await page.locator('[data-testid=mode-texture]').click();
+      const again = page.waitForEvent('filechooser');
+      await camera.click();
+      await (await again).setFiles({ name: 'IMG_0003.JPG', mimeType: 'image/jpeg', buffer: photo });
+      const change = page.locator('[data-testid=picture-change]');
+      await change.waitFor();
+      assert.match((await change.textContent()) ?? '', /→ 2048×3072, \d+\.\d MB \(JPEG\)/);
+      assert.equal(await page.locator('[data-testid=upload-error]').count(), 0);
+      await page.locator('[data-testid=texture]').waitFor();
       assert.deepEqual(posts, []);
     } finally {
       await context.close();
