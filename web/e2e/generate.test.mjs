@@ -176,14 +176,16 @@ describe('generate from the home page', () => {
     }
   });
 
-  test('refuses a picture over 10 MB with the server message, without sending it', async () => {
+  test('refuses a file over 10 MB that only starts like a JPEG with the server message, without sending it', async () => {
     const { context, page } = await newPage(app.browser);
     try {
       const posts = [];
       page.on('request', (r) => r.method() === 'POST' && posts.push(r.url()));
       await page.goto(app.api.baseUrl);
+      // A real picture over the limit is scaled in the browser (phone-photos.test.mjs); one the
+      // browser cannot decode cannot be, and is refused as the server would.
       const big = Buffer.alloc(10 * 1024 * 1024 + 1);
-      readFileSync(join(SAMPLES_DIR, 'lantern_on_white.jpg')).copy(big);
+      Buffer.from([0xff, 0xd8, 0xff, 0xe0]).copy(big);
       await page.locator('[data-testid=file-input]').setInputFiles({
         name: 'huge.jpg',
         mimeType: 'image/jpeg',

@@ -1,6 +1,7 @@
 import { TestBed } from '@angular/core/testing';
 
 import { I18n } from '../../core/i18n/i18n';
+import { PICTURE_TOOLS, type PictureTools } from './picture-tools';
 import { PickedPicture, UploadPanel } from './upload-panel';
 
 const PNG_HEAD = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13];
@@ -81,5 +82,50 @@ describe('UploadPanel', () => {
     button?.click();
     expect(sent).toHaveLength(1);
     expect(sent[0]).toMatchObject({ name: 'look.png', kind: 'png' });
+  });
+
+  it('offers a labelled camera picker (capture="environment") beside the file picker', () => {
+    const fixture = TestBed.createComponent(UploadPanel);
+    fixture.detectChanges();
+    const element = fixture.nativeElement as HTMLElement;
+    const camera = element.querySelector<HTMLInputElement>('[data-testid=camera-input]');
+    expect(camera?.getAttribute('capture')).toBe('environment');
+    expect(camera?.getAttribute('accept')).toBe('image/*');
+    expect(element.querySelector('[data-testid=camera]')?.textContent?.trim()).toBe('Take a photo');
+  });
+});
+
+describe('UploadPanel with a picture to scale', () => {
+  const encoded = new Blob([new Uint8Array([0xff, 0xd8, 0xff, 0xe0, 0, 0])], { type: 'image/jpeg' });
+  const tools: PictureTools = {
+    decode: () => Promise.resolve({ width: 6000, height: 4000, close: () => undefined }),
+    draw: () => ({ hasTransparency: () => false, encode: () => Promise.resolve(encoded) }),
+  };
+
+  beforeEach(() => {
+    TestBed.configureTestingModule({ providers: [{ provide: PICTURE_TOOLS, useValue: tools }] });
+    TestBed.inject(I18n).setLang('en');
+    URL.createObjectURL = vi.fn(() => 'blob:thumbnail');
+    URL.revokeObjectURL = vi.fn();
+  });
+
+  it('scales a phone photo over the limit, shows what was done, and sends the scaled picture', async () => {
+    const fixture = TestBed.createComponent(UploadPanel);
+    fixture.componentRef.setInput('mode', 'texture');
+    const sent: PickedPicture[] = [];
+    fixture.componentInstance.submitted.subscribe((picked) => sent.push(picked));
+    const photo = new Uint8Array(11 * 1024 * 1024);
+    photo.set([0xff, 0xd8, 0xff, 0xe1]);
+    await fixture.componentInstance.accept(new File([photo], 'IMG_0001.JPG'));
+    await fixture.whenStable();
+    const element = fixture.nativeElement as HTMLElement;
+    const change = element.querySelector('[data-testid=picture-change]');
+    expect(change?.getAttribute('data-reason')).toBe('bytes');
+    expect(change?.textContent?.trim()).toBe('Scaled 6000×4000, 11.0 MB → 3072×2048, 0.0 MB (JPEG).');
+    expect(element.querySelector('[data-testid=upload-error]')).toBeNull();
+    element.querySelector<HTMLButtonElement>('[data-testid=texture]')?.click();
+    expect(sent).toHaveLength(1);
+    expect(sent[0]?.blob).toBe(encoded);
+    expect(sent[0]).toMatchObject({ name: 'IMG_0001.jpg', kind: 'jpeg' });
   });
 });

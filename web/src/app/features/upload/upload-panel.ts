@@ -18,7 +18,10 @@ import { ServerConfigStore } from '../../core/api/server-config-store';
 import { I18n, type Lang, type MessageParams } from '../../core/i18n/i18n';
 import type { MessageKey } from '../../core/i18n/messages';
 import { formatEta } from '../progress/time-format';
-import { ImageKind, checkUpload, uploadFileName } from './upload-validation';
+import { preparePicture } from './picture-preparer';
+import { PictureChange, describeChange } from './picture-summary';
+import { PICTURE_TOOLS } from './picture-tools';
+import { ImageKind } from './upload-validation';
 
 /** A picture that passed the browser-side checks, with the name it is sent under. */
 export interface PickedPicture {
@@ -113,6 +116,9 @@ export class UploadPanel {
   protected readonly i18n = inject(I18n);
   protected readonly config = inject(ServerConfigStore).value;
   private readonly api = inject(ApiClient);
+  private readonly tools = inject(PICTURE_TOOLS);
+  /** Counts pictures offered: a slow scaling that a newer picture overtook is dropped. */
+  private offered = 0;
   /** What GET /api/qualities said when the options panel was last opened. */
   private readonly presets = signal<QualityPreset[]>([]);
   protected readonly qualityList = computed(() =>
@@ -127,6 +133,16 @@ export class UploadPanel {
   protected readonly textureSize = signal('2048');
   protected readonly faces = signal('');
   protected readonly dragging = signal(false);
+  /** What scaling (or converting) did to the picture, shown under it; undefined: sent as it is. */
+  protected readonly change = signal<PictureChange | undefined>(undefined);
+  /** How long the last picture took to prepare (decode, scale, encode), in seconds, for the page's data attribute. */
+  protected readonly preparedIn = signal<number | undefined>(undefined);
+  protected readonly changeText = computed(() => {
+    const change = this.change();
+    if (!change) return undefined;
+    const { key, params } = describeChange(change);
+    return this.i18n.t(key, params);
+  });
   protected readonly rejection = signal<ApiError | undefined>(undefined);
   protected readonly rejectionText = computed(() => {
     const rejection = this.rejection();
@@ -230,25 +246,36 @@ export class UploadPanel {
   protected clear(): void {
     this.revokePreview();
     this.picked.set(undefined);
+    this.change.set(undefined);
     this.rejection.set(undefined);
   }
 
-  /** Runs the server's checks here first, so a wrong file gets its answer without an upload. */
+  /**
+   * Runs the server's checks here first, so a wrong file gets its answer without an upload; a
+   * picture too heavy or too large for the upload (a phone's photo) or in a format the server
+   * does not take but this browser reads (HEIC, AVIF) is scaled or converted first
+   * (preparePicture), and what was done is shown. A picture that fits is kept byte for byte.
+   */
   async accept(file: Blob & { name?: string }): Promise<void> {
+    const turn = ++this.offered;
     this.checking.set(true);
     this.rejection.set(undefined);
     try {
-      const check = await checkUpload(file, this.config().max_upload_mb);
-      if (!check.ok) {
+      const started = performance.now();
+      const prepared = await preparePicture(file, this.config().max_upload_mb * 1024 * 1024, this.tools);
+      if (turn !== this.offered) return;
+      this.preparedIn.set(Math.round(performance.now() - started) / 1000);
+      if (!prepared.ok) {
         this.clear();
-        this.rejection.set(check.error);
+        this.rejection.set(prepared.error);
         return;
       }
       this.revokePreview();
-      this.picked.set({ blob: file, name: uploadFileName(file, check.kind), kind: check.kind, options: {} });
-      this.previewUrl.set(URL.createObjectURL(file));
+      this.picked.set({ blob: prepared.blob, name: prepared.name, kind: prepared.kind, options: {} });
+      this.change.set(prepared.change);
+      this.previewUrl.set(URL.createObjectURL(prepared.blob));
     } finally {
-      this.checking.set(false);
+      if (turn === this.offered) this.checking.set(false);
     }
   }
 

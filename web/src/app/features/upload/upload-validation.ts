@@ -36,6 +36,11 @@ async function readHead(file: Blob, length: number): Promise<Uint8Array> {
   });
 }
 
+/** The kind of a whole file (or blob) from its first bytes, as the server judges it. */
+export async function sniffFile(file: Blob): Promise<ImageKind | undefined> {
+  return sniffImageKind(await readHead(file, 12));
+}
+
 /** The server's own checks, run before sending: size first (it stops reading there), then the bytes. */
 export async function checkUpload(file: Blob, maxUploadMb: number): Promise<UploadCheck> {
   if (file.size > maxUploadMb * 1024 * 1024) {

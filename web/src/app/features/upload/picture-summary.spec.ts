@@ -1,0 +1,31 @@
+import { translate } from '../../core/i18n/i18n';
+import { describeChange, formatMegabytes } from './picture-summary';
+
+const MB = 1024 * 1024;
+
+describe('describeChange', () => {
+  it('says what was scaled: size and bytes before and after, and the format sent', () => {
+    const { key, params } = describeChange({
+      reason: 'bytes',
+      from: { width: 6000, height: 4000, bytes: 14.2 * MB },
+      to: { width: 3072, height: 2048, bytes: 1.9 * MB, kind: 'jpeg' },
+    });
+    expect(translate('en', key, params)).toBe('Scaled 6000×4000, 14.2 MB → 3072×2048, 1.9 MB (JPEG).');
+    expect(translate('zh', key, params)).toBe('已缩小：6000×4000, 14.2 MB → 3072×2048, 1.9 MB（JPEG）。');
+  });
+
+  it('says a HEIC or AVIF photo was converted', () => {
+    const { key, params } = describeChange({
+      reason: 'format',
+      from: { width: 4032, height: 3024, bytes: 2.04 * MB },
+      to: { width: 3072, height: 2304, bytes: 1.5 * MB, kind: 'png' },
+    });
+    expect(key).toBe('upload.converted');
+    expect(translate('en', key, params)).toBe('Converted 4032×3024, 2.0 MB → 3072×2304, 1.5 MB (PNG).');
+  });
+
+  it('writes bytes as MB with one decimal', () => {
+    expect(formatMegabytes(10 * MB)).toBe('10.0 MB');
+    expect(formatMegabytes(300 * 1024)).toBe('0.3 MB');
+  });
+});

@@ -1,0 +1,31 @@
+import type { MessageParams } from '../../core/i18n/i18n';
+import type { MessageKey } from '../../core/i18n/messages';
+import type { ImageKind } from './upload-validation';
+
+/** What scaling did to a picture: its size before and after, and the format sent. */
+export interface PictureChange {
+  /** `format`: the original is not a format the server takes (HEIC, AVIF...) and was converted. */
+  reason: 'bytes' | 'pixels' | 'format';
+  from: { width: number; height: number; bytes: number };
+  to: { width: number; height: number; bytes: number; kind: ImageKind };
+}
+
+/** Bytes in MB (MiB, as MAX_UPLOAD_MB counts them) with one decimal: "14.2 MB". */
+export function formatMegabytes(bytes: number): string {
+  return `${(bytes / (1024 * 1024)).toFixed(1)} MB`;
+}
+
+const FORMAT_NAMES: Record<ImageKind, string> = { jpeg: 'JPEG', png: 'PNG', webp: 'WebP' };
+
+/**
+ * The line shown under the picture once it was scaled or converted, as a message and its
+ * parameters: "Scaled 6000×4000, 14.2 MB → 3072×2048, 1.9 MB (JPEG)".
+ */
+export function describeChange(change: PictureChange): { key: MessageKey; params: MessageParams } {
+  const side = (size: { width: number; height: number; bytes: number }) =>
+    `${size.width}×${size.height}, ${formatMegabytes(size.bytes)}`;
+  return {
+    key: change.reason === 'format' ? 'upload.converted' : 'upload.scaled',
+    params: { from: side(change.from), to: side(change.to), format: FORMAT_NAMES[change.to.kind] },
+  };
+}
