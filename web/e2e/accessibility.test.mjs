@@ -122,6 +122,74 @@ describe('accessibility (Lighthouse)', () => {
     await page.click('[data-testid=generate]');
   }
 
+  /**
+   * Tab from the top of the page (the finished task, download menu open) to its end: every stop
+   * shows a focus ring and has a name, the order follows the page (skip link, header, inputs,
+   * viewer, toolbar, menu, history), and Tab leaves the page at the end: no trap.
+   */
+  async function keyboardWalk() {
+    // Tab starts after the focused element: a point of no stop of its own at the top of the body.
+    await page.evaluate(() => {
+      const start = document.createElement('span');
+      start.tabIndex = -1;
+      document.body.prepend(start);
+      start.focus();
+    });
+    const stops = [];
+    for (let i = 0; i < 80; i++) {
+      await page.keyboard.press('Tab');
+      const stop = await page.evaluate(() => {
+        const el = document.activeElement;
+        if (!el || el === document.body) return undefined;
+        const style = getComputedStyle(el);
+        const name =
+          el.getAttribute('aria-label') ||
+          el.closest('label')?.textContent?.trim() ||
+          (el.id && document.querySelector(`label[for="${el.id}"]`)?.textContent?.trim()) ||
+          el.textContent?.trim() ||
+          '';
+        return {
+          what: `${el.tagName.toLowerCase()}${el.getAttribute('data-testid') ? `[${el.getAttribute('data-testid')}]` : ''}`,
+          name: name.replace(/\s+/g, ' ').slice(0, 60),
+          ring: style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) >= 2,
+        };
+      });
+      if (!stop) break; // left the page: the browser's own controls come next
+      stops.push(stop);
+    }
+    const walk = stops.map((s) => `${s.what} "${s.name}"`).join(' → ');
+    await saveArtifact('keyboard-walk.txt', `${walk.replaceAll(' → ', '\n')}\n`);
+    assert.ok(stops.length > 10 && stops.length < 80, `no end to the tab order: ${walk}`);
+    assert.deepEqual(
+      stops.filter((s) => !s.ring),
+      [],
+      `stops without a visible focus ring: ${walk}`,
+    );
+    assert.deepEqual(
+      stops.filter((s) => !s.name),
+      [],
+      `stops without a name: ${walk}`,
+    );
+    const order = (pattern) => stops.findIndex((s) => pattern.test(`${s.what} ${s.name}`));
+    const expected = [
+      /Skip to content/,
+      /select\[lang\]/,
+      /mode-generate/,
+      /Use another picture/,
+      /button\[generate\]/,
+      /canvas/,
+      /Reset view/,
+      /download-toggle/,
+      /^button GLB/,
+      /print-size/,
+      /Open model from/,
+    ].map(order);
+    assert.ok(
+      expected.every((index, i) => index >= 0 && (i === 0 || index > expected[i - 1])),
+      `tab order ${JSON.stringify(expected)}: ${walk}`,
+    );
+  }
+
   for (const lang of LANGS) {
     test(`home page, ${lang}`, async () => {
       const lhr = await audit('home', lang, `${api.baseUrl}/?lang=${lang}`);
@@ -154,6 +222,7 @@ describe('accessibility (Lighthouse)', () => {
       const describedBy = await page.$eval('kiln-model-viewer canvas', (c) => c.getAttribute('aria-describedby'));
       assert.ok(describedBy, 'the canvas has no aria-describedby');
       await audit('task-finished', lang);
+      if (lang === 'en') await keyboardWalk();
       const href = await page.$eval('kiln-history-list a[href^="/m/"]', (a) => a.getAttribute('href'));
       models[lang] = href;
     });
