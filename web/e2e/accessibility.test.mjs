@@ -1,3 +1,4 @@
+/* global getComputedStyle -- used inside the page */
 // Lighthouse's accessibility category (axe-core inside) on the pages people use, in both
 // languages: the home page, a task page (the home page following a task: running, then finished
 // with the download menu open) and a share page, each scored ≥ 0.95, the failing audits listed
@@ -7,6 +8,7 @@
 // snapshot mode for a state reached by clicking). The language comes from the link's ?lang=.
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
@@ -100,7 +102,9 @@ describe('accessibility (Lighthouse)', () => {
     scores.push({ page: name, lang, score, seconds });
     const failing = failingAudits(lhr);
     if (process.env.KILN_A11Y_DEBUG) {
-      const slow = lhr.timing.entries.filter((e) => e.duration > 500).map((e) => `${e.name} ${Math.round(e.duration)}`);
+      const slow = lhr.timing.entries
+        .filter((e) => e.duration > 500)
+        .map((e) => `${e.name} ${Math.round(e.duration)}`);
       console.log(`[accessibility] ${name} ${lang}: ${slow.join(', ')}`);
     }
     if (failing.length > 0) {
@@ -218,8 +222,13 @@ describe('accessibility (Lighthouse)', () => {
       await page.waitForSelector('[data-testid=download-menu]');
       // The canvas is described in words: the picture, the triangles and the file size.
       const description = await page.$eval('[data-testid=viewer-description]', (p) => p.textContent ?? '');
-      assert.match(description, lang === 'zh' ? /typical_misc_lantern\.png.*三角形/s : /lantern\.png.*triangles/s);
-      const describedBy = await page.$eval('kiln-model-viewer canvas', (c) => c.getAttribute('aria-describedby'));
+      assert.match(
+        description,
+        lang === 'zh' ? /typical_misc_lantern\.png.*三角形/s : /lantern\.png.*triangles/s,
+      );
+      const describedBy = await page.$eval('kiln-model-viewer canvas', (c) =>
+        c.getAttribute('aria-describedby'),
+      );
       assert.ok(describedBy, 'the canvas has no aria-describedby');
       await audit('task-finished', lang);
       if (lang === 'en') await keyboardWalk();

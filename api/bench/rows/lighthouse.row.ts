@@ -42,7 +42,12 @@ export const row: BenchRow = {
     const browser = await puppeteer.launch({
       executablePath: CHROMIUM,
       headless: true,
-      args: ['--use-angle=swiftshader', '--enable-unsafe-swiftshader', '--disable-background-networking', '--no-sandbox'],
+      args: [
+        '--use-angle=swiftshader',
+        '--enable-unsafe-swiftshader',
+        '--disable-background-networking',
+        '--no-sandbox',
+      ],
     });
     const settings: Flags = { onlyCategories: ['accessibility', 'performance'] };
     const config = { ...desktopConfig, settings: { ...desktopConfig.settings, ...settings } };
@@ -57,7 +62,8 @@ export const row: BenchRow = {
           const t0 = performance.now();
           const result = await navigation(page, `${api.url}${path}?lang=${lang}`, { config });
           const lhr: Result | undefined = result?.lhr;
-          if (!lhr || lhr.runtimeError) throw new Error(`${name} ${lang}: ${JSON.stringify(lhr?.runtimeError)}`);
+          if (!lhr || lhr.runtimeError)
+            throw new Error(`${name} ${lang}: ${JSON.stringify(lhr?.runtimeError)}`);
           const seconds = (performance.now() - t0) / 1000;
           const score = (category: string): number => (lhr.categories[category]?.score ?? Number.NaN) * 100;
           context.log(

@@ -1,11 +1,21 @@
-import { BoxGeometry, BufferAttribute, BufferGeometry, Group, InstancedMesh, Mesh, MeshBasicMaterial } from 'three';
+import {
+  BoxGeometry,
+  BufferAttribute,
+  BufferGeometry,
+  Group,
+  InstancedMesh,
+  Mesh,
+  MeshBasicMaterial,
+} from 'three';
 
 import { translate } from '../../core/i18n/i18n';
 import type { MessageKey } from '../../core/i18n/messages';
 import { ModelFacts, countTriangles, describeModel } from './model-summary';
 
-const en = (key: MessageKey, params?: Record<string, string | number>): string => translate('en', key, params);
-const zh = (key: MessageKey, params?: Record<string, string | number>): string => translate('zh', key, params);
+const en = (key: MessageKey, params?: Record<string, string | number>): string =>
+  translate('en', key, params);
+const zh = (key: MessageKey, params?: Record<string, string | number>): string =>
+  translate('zh', key, params);
 
 const READY: ModelFacts = {
   state: 'ready',
@@ -35,7 +45,9 @@ describe('model summary', () => {
     expect(describeModel({ ...READY, pictureName: undefined, downloadable: false }, en, 'en')).toBe(
       'A 3D model made from one picture. 123,456 triangles, a 2.4 MB file.',
     );
-    expect(describeModel({ ...READY, ownMesh: true }, zh, 'zh-CN')).toContain('你的网格，按图片 lantern.png 上色');
+    expect(describeModel({ ...READY, ownMesh: true }, zh, 'zh-CN')).toContain(
+      '你的网格，按图片 lantern.png 上色',
+    );
   });
 
   it('describes the preview and the grey mesh, and nothing while loading', () => {

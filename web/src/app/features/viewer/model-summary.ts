@@ -60,8 +60,10 @@ export function describeModel(facts: ModelFacts, t: Translate, locale: string): 
         parts.push(picture ? t('viewer.about.model', { picture }) : t('viewer.about.modelNoPicture'));
       }
       break;
-    default:
-      return '';
+    case 'loading':
+    case 'error':
+    case 'no-webgl':
+      return ''; // the overlay says it
   }
   const triangles =
     facts.triangles === undefined ? undefined : new Intl.NumberFormat(locale).format(facts.triangles);

@@ -124,7 +124,7 @@ export class ModelViewer {
   private readonly shownBytes = signal<number | undefined>(undefined);
   /** The viewer in words (describeModel): what the model is, its size, how to download it. */
   protected readonly description = computed(() => {
-    const picture = this.picture() as (Blob & { name?: string }) | undefined;
+    const picture: (Blob & { name?: string }) | undefined = this.picture();
     return describeModel(
       {
         state: this.state(),
