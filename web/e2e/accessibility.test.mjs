@@ -211,7 +211,8 @@ describe('accessibility (Lighthouse)', () => {
       }
       try {
         await page.waitForSelector('kiln-model-viewer[data-state=ready]', { timeout: 90_000 });
-        await page.waitForSelector('[data-testid=download-toggle]');
+        // The menu is deferred until the browser is idle: slow while SwiftShader draws on a busy CPU.
+        await page.waitForSelector('[data-testid=download-toggle]', { timeout: 90_000 });
       } catch (error) {
         await saveArtifact(`a11y-task-${lang}.png`, await page.screenshot());
         const viewer = await page.$eval('kiln-home-page', (e) => e.outerHTML).catch(() => '');

@@ -183,6 +183,7 @@ export const EN = {
   'history.empty': 'Models you make in this browser appear here for {hours} hours.',
   'history.open': 'Open model from {date}',
   'history.remove': 'Remove from list',
+  'history.removeOne': 'Remove the model from {date} from the list',
   'history.clear': 'Clear list',
 
   'title.ops': 'Kiln3D: operations',
@@ -451,6 +452,7 @@ export const ZH: Dictionary = {
   'history.empty': '在这个浏览器中生成的模型会在这里保留 {hours} 小时。',
   'history.open': '打开 {date} 的模型',
   'history.remove': '从列表中移除',
+  'history.removeOne': '从列表中移除 {date} 的模型',
   'history.clear': '清空列表',
 
   'title.ops': 'Kiln3D：运维',
