@@ -1,6 +1,6 @@
 import { TestBed } from '@angular/core/testing';
 
-import { I18n, format, pickLang, translate } from './i18n';
+import { I18n, format, langFromUrl, pickLang, translate } from './i18n';
 import { EN, MessageKey, ZH } from './messages';
 
 describe('i18n', () => {
@@ -10,6 +10,15 @@ describe('i18n', () => {
     expect(pickLang(['fr-FR', 'en-GB', 'zh'])).toBe('en');
     expect(pickLang(['de'])).toBe('en');
     expect(pickLang([])).toBe('en');
+  });
+
+  it('reads ?lang= from a link, and ignores languages it does not have', () => {
+    expect(langFromUrl('https://k.example/m/1?lang=zh')).toBe('zh');
+    expect(langFromUrl('https://k.example/?lang=EN')).toBe('en');
+    expect(langFromUrl('https://k.example/?lang=zh-CN')).toBe('zh');
+    expect(langFromUrl('https://k.example/?lang=fr')).toBeUndefined();
+    expect(langFromUrl('https://k.example/')).toBeUndefined();
+    expect(langFromUrl(undefined)).toBeUndefined();
   });
 
   it('fills placeholders and leaves unknown ones visible', () => {

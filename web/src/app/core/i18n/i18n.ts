@@ -34,6 +34,17 @@ export function translate(lang: Lang, key: MessageKey, params?: MessageParams): 
   return format(DICTIONARIES[lang][key], params);
 }
 
+/** `?lang=zh` or `?lang=en` in a link: the language for this page, over a stored choice. */
+export function langFromUrl(href: string | undefined): Lang | undefined {
+  if (!href) return undefined;
+  try {
+    const value = new URL(href).searchParams.get('lang')?.toLowerCase().split('-')[0];
+    return value === 'en' || value === 'zh' ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 function readStoredLang(): Lang | undefined {
   try {
     const stored = globalThis.localStorage?.getItem(STORAGE_KEY);
@@ -43,12 +54,18 @@ function readStoredLang(): Lang | undefined {
   }
 }
 
-/** A signal-based dictionary: templates that call t() re-render when the language changes. */
+/**
+ * A signal-based dictionary: templates that call t() re-render when the language changes. The
+ * language: a link's `?lang=` (not stored: opening a link does not change a person's choice),
+ * else the choice stored by the switcher, else the browser's preferred languages.
+ */
 @Injectable({ providedIn: 'root' })
 export class I18n {
   private readonly document = inject(DOCUMENT);
   readonly lang = signal<Lang>(
-    readStoredLang() ?? pickLang(globalThis.navigator?.languages ?? [globalThis.navigator?.language ?? 'en']),
+    langFromUrl(globalThis.location?.href) ??
+      readStoredLang() ??
+      pickLang(globalThis.navigator?.languages ?? [globalThis.navigator?.language ?? 'en']),
   );
 
   constructor() {

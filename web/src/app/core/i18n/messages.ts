@@ -64,6 +64,7 @@ export const EN = {
   'progress.processing': 'Making the model',
   'progress.elapsed': 'Elapsed: {elapsed}',
   'progress.percent': '{percent}%',
+  'progress.announce': '{what}: {stage}, {percent}%',
   'progress.completed': 'Done in {seconds} s.',
   'progress.cancel': 'Cancel',
   'progress.cancelling': 'Cancelling…',
@@ -129,7 +130,8 @@ export const EN = {
   'error.meshCompressed':
     'This GLB is compressed (Draco or meshopt), which the server does not read. Export it without mesh compression.',
 
-  'viewer.canvas': '3D model viewer: drag to turn, pinch or scroll to zoom',
+  'viewer.canvas':
+    '3D model viewer: drag to turn, pinch or scroll to zoom; arrow keys move the view, Shift + arrow keys turn it',
   'viewer.loading': 'Loading the model…',
   'viewer.previewing': 'The shape so far; the finished model follows',
   'viewer.unpainted': 'Your mesh, not painted yet',
@@ -145,6 +147,17 @@ export const EN = {
   'viewer.arOpen': 'AR is ready: open it',
   'viewer.loadFailed': 'The model could not be loaded.',
   'viewer.webglMissing': 'This browser cannot show 3D (WebGL is off or missing).',
+  'viewer.about.model': 'A 3D model made from the picture {picture}.',
+  'viewer.about.modelNoPicture': 'A 3D model made from one picture.',
+  'viewer.about.painted': 'Your mesh, painted from the picture {picture}.',
+  'viewer.about.paintedNoPicture': 'Your mesh, painted from a picture.',
+  'viewer.about.preview': 'The shape made so far from the picture {picture}; the finished model follows.',
+  'viewer.about.previewNoPicture': 'The shape made so far; the finished model follows.',
+  'viewer.about.mesh': 'Your mesh, not painted yet.',
+  'viewer.about.size': '{triangles} triangles.',
+  'viewer.about.sizeAndFile': '{triangles} triangles, a {size} file.',
+  'viewer.about.download':
+    'To download it, use the Download button under the viewer (GLB, OBJ, STL, 3MF, PLY or USDZ).',
 
   'download.toggle': 'Download',
   'download.menu': 'Download formats',
@@ -177,6 +190,7 @@ export const EN = {
   'history.empty': 'Models you make in this browser appear here for {hours} hours.',
   'history.open': 'Open model from {date}',
   'history.remove': 'Remove from list',
+  'history.removeOne': 'Remove the model from {date} from the list',
   'history.clear': 'Clear list',
 
   'title.ops': 'Kiln3D: operations',
@@ -337,6 +351,7 @@ export const ZH: Dictionary = {
   'progress.processing': '正在生成模型',
   'progress.elapsed': '已用时间：{elapsed}',
   'progress.percent': '{percent}%',
+  'progress.announce': '{what}：{stage}，{percent}%',
   'progress.completed': '完成，用时 {seconds} 秒。',
   'progress.cancel': '取消',
   'progress.cancelling': '正在取消…',
@@ -392,7 +407,7 @@ export const ZH: Dictionary = {
     '服务器正忙于读取其他网格（Busy reading other meshes, retry later）。请稍后重试。',
   'error.meshCompressed': '这个 GLB 经过压缩（Draco 或 meshopt），服务器无法读取。请在导出时关闭网格压缩。',
 
-  'viewer.canvas': '3D 模型查看器：拖动旋转，双指或滚轮缩放',
+  'viewer.canvas': '3D 模型查看器：拖动旋转，双指或滚轮缩放；方向键移动视角，Shift + 方向键旋转',
   'viewer.loading': '正在加载模型…',
   'viewer.previewing': '目前的形状，完成的模型随后显示',
   'viewer.unpainted': '你的网格，尚未上色',
@@ -408,6 +423,16 @@ export const ZH: Dictionary = {
   'viewer.arOpen': 'AR 已准备好：点此打开',
   'viewer.loadFailed': '模型无法加载。',
   'viewer.webglMissing': '这个浏览器无法显示 3D（WebGL 已关闭或不可用）。',
+  'viewer.about.model': '由图片 {picture} 生成的 3D 模型。',
+  'viewer.about.modelNoPicture': '由一张图片生成的 3D 模型。',
+  'viewer.about.painted': '你的网格，按图片 {picture} 上色。',
+  'viewer.about.paintedNoPicture': '你的网格，按一张图片上色。',
+  'viewer.about.preview': '由图片 {picture} 目前生成的形状，完成的模型随后显示。',
+  'viewer.about.previewNoPicture': '目前生成的形状，完成的模型随后显示。',
+  'viewer.about.mesh': '你的网格，尚未上色。',
+  'viewer.about.size': '{triangles} 个三角形。',
+  'viewer.about.sizeAndFile': '{triangles} 个三角形，文件大小 {size}。',
+  'viewer.about.download': '下载：使用查看器下方的“下载”按钮（GLB、OBJ、STL、3MF、PLY 或 USDZ）。',
 
   'download.toggle': '下载',
   'download.menu': '下载格式',
@@ -440,6 +465,7 @@ export const ZH: Dictionary = {
   'history.empty': '在这个浏览器中生成的模型会在这里保留 {hours} 小时。',
   'history.open': '打开 {date} 的模型',
   'history.remove': '从列表中移除',
+  'history.removeOne': '从列表中移除 {date} 的模型',
   'history.clear': '清空列表',
 
   'title.ops': 'Kiln3D：运维',

@@ -72,4 +72,45 @@ describe('ProgressPanel', () => {
     expect(element.querySelector('progress')?.value).toBe(42);
     TestBed.inject(I18n).setLang('en');
   });
+
+  it('announces politely: each stage and every 25 %, not every tick', async () => {
+    TestBed.inject(I18n).setLang('en');
+    vi.spyOn(globalThis, 'fetch').mockResolvedValue(
+      new Response('{"success":true,"task_id":"t","task_token":"k","status_url":"/api/status/t"}', {
+        status: 202,
+      }),
+    );
+    await TestBed.inject(TaskTracker).start(new Blob(['x']), 'a.png');
+    const fixture = TestBed.createComponent(ProgressPanel);
+    await fixture.whenStable();
+    const element = fixture.nativeElement as HTMLElement;
+    const live = element.querySelector('[aria-live=polite]') as HTMLElement;
+    const source = FakeEventSource.instances.at(-1) as FakeEventSource;
+    const heard: string[] = [];
+    const observer = new MutationObserver(() => heard.push(live.textContent?.trim() ?? ''));
+    observer.observe(live, { childList: true, characterData: true, subtree: true });
+    for (const [progress, stage] of [
+      [3, 'structure'],
+      [9, 'structure'],
+      [14, 'structure'],
+      [20, 'geometry'],
+      [24, 'geometry'],
+      [26, 'geometry'],
+      [31, 'geometry'],
+      [49, 'geometry'],
+      [51, 'geometry'],
+    ] as const) {
+      source.emit('processing', JSON.stringify({ status: 'processing', progress, stage }));
+      await fixture.whenStable();
+    }
+    observer.disconnect();
+    expect(element.querySelector('[data-testid=percent]')?.textContent?.trim()).toBe('51%');
+    // One change per stage or step: nine events, four announcements.
+    expect(heard).toEqual([
+      'Making the model: Shaping the structure, 0%',
+      'Making the model: Building the surface, 0%',
+      'Making the model: Building the surface, 25%',
+      'Making the model: Building the surface, 50%',
+    ]);
+  });
 });

@@ -15,6 +15,9 @@ import { MessageKey } from '../../core/i18n/messages';
 import { TaskTracker } from '../../core/tasks/task-tracker';
 import { formatElapsed, formatEta } from './time-format';
 
+/** The live region speaks the percent in steps of this many points (and on every change of stage). */
+export const ANNOUNCE_STEP_PERCENT = 25;
+
 const STAGE_KEYS: Record<string, MessageKey> = {
   preprocess: 'stage.preprocess',
   structure: 'stage.structure',
@@ -69,6 +72,11 @@ export class ProgressPanel {
     const passedS = etaAt === undefined ? 0 : (this.tracker.now() - etaAt) / 1000;
     return formatEta(Math.max(1, etaS - passedS), this.i18n.lang());
   });
+  /**
+   * What the polite live region says: the phase, the place in line, and while processing the
+   * stage and the percent rounded down to ANNOUNCE_STEP_PERCENT, so that a screen reader hears
+   * each stage and a few steps, never every tick (the visible percent and bar follow every event).
+   */
   protected readonly announcement = computed(() => {
     switch (this.state().phase) {
       case 'uploading':
@@ -79,8 +87,15 @@ export class ProgressPanel {
           ? this.i18n.t('progress.queued', { position })
           : this.i18n.t('progress.queuedNext');
       }
-      case 'processing':
-        return this.processingText();
+      case 'processing': {
+        // Changes (and is spoken) only when the stage changes or the percent passes a step.
+        const step = Math.floor(this.state().progress / ANNOUNCE_STEP_PERCENT) * ANNOUNCE_STEP_PERCENT;
+        return this.i18n.t('progress.announce', {
+          what: this.processingText(),
+          stage: this.stageLabel(),
+          percent: Math.min(100, Math.max(0, step)),
+        });
+      }
       case 'completed':
         return this.i18n.t('progress.completed', {
           seconds: (this.state().result?.generationTime ?? 0).toFixed(1),

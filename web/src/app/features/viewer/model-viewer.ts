@@ -36,6 +36,7 @@ import {
   placeCamera,
 } from './framing';
 import { ModelLoadError, loadModel } from './model-loader';
+import { countTriangles, describeModel } from './model-summary';
 import { RendererHost, VIEWER_BACKGROUND } from './renderer-host';
 import { buildVoxelMesh, readPicture, voxelFraming } from './voxel-mesh';
 import { PictureData, decodeVoxels } from './voxel-preview';
@@ -67,6 +68,8 @@ export interface ModelLoadedInfo {
   lastModified: Date | undefined;
   bytes: number;
 }
+
+let nextViewerId = 0;
 
 /** The three.js viewer: load, frame, orbit, and the toolbar (reset, rotate, wireframe, download, share, AR). */
 @Component({
@@ -114,6 +117,27 @@ export class ModelViewer {
   /** The server's USDZ once ready after a wait: a link to tap, should Safari not open it by itself. */
   protected readonly arLink = signal<string | undefined>(undefined);
   protected readonly background = VIEWER_BACKGROUND;
+  /** The id of the viewer's text description (the canvas's aria-describedby). */
+  protected readonly descriptionId = `kiln-viewer-about-${nextViewerId++}`;
+  /** Triangles and file bytes of what is shown, for the description. */
+  private readonly shownTriangles = signal<number | undefined>(undefined);
+  private readonly shownBytes = signal<number | undefined>(undefined);
+  /** The viewer in words (describeModel): what the model is, its size, how to download it. */
+  protected readonly description = computed(() => {
+    const picture: (Blob & { name?: string }) | undefined = this.picture();
+    return describeModel(
+      {
+        state: this.state(),
+        ownMesh: this.localModel() !== undefined,
+        pictureName: picture?.name || undefined,
+        triangles: this.shownTriangles(),
+        bytes: this.shownBytes(),
+        downloadable: this.modelId() !== undefined,
+      },
+      (key, params) => this.i18n.t(key, params),
+      this.i18n.locale(),
+    );
+  });
 
   private readonly canvas = viewChild.required<ElementRef<HTMLCanvasElement>>('canvas');
   private readonly stage = viewChild.required<ElementRef<HTMLElement>>('stage');
@@ -286,6 +310,7 @@ export class ModelViewer {
         return;
       }
       this.replaceModel(loaded.scene, true);
+      this.shownBytes.set(loaded.bytes);
       this.state.set('ready');
       this.loaded.emit({ lastModified: loaded.lastModified, bytes: loaded.bytes });
     } catch (error) {
@@ -300,6 +325,7 @@ export class ModelViewer {
     if (!this.host) return;
     this.loadAbort?.abort();
     if (this.model !== object) this.replaceModel(object, false);
+    this.shownBytes.set(undefined);
     this.state.set('mesh');
   }
 
@@ -395,6 +421,7 @@ export class ModelViewer {
     this.model = object;
     this.modelOwned = owned;
     this.modelBox = box;
+    this.shownTriangles.set(countTriangles(object));
     setWireframe(object, this.wireframe());
     if (kept) {
       // Zoom limits for the model; the target and the camera stay as the user left them.

@@ -1,0 +1,62 @@
+import {
+  BoxGeometry,
+  BufferAttribute,
+  BufferGeometry,
+  Group,
+  InstancedMesh,
+  Mesh,
+  MeshBasicMaterial,
+} from 'three';
+
+import { translate } from '../../core/i18n/i18n';
+import type { MessageKey } from '../../core/i18n/messages';
+import { ModelFacts, countTriangles, describeModel } from './model-summary';
+
+const en = (key: MessageKey, params?: Record<string, string | number>): string =>
+  translate('en', key, params);
+const zh = (key: MessageKey, params?: Record<string, string | number>): string =>
+  translate('zh', key, params);
+
+const READY: ModelFacts = {
+  state: 'ready',
+  ownMesh: false,
+  pictureName: 'lantern.png',
+  triangles: 123456,
+  bytes: 2_400_000,
+  downloadable: true,
+};
+
+describe('model summary', () => {
+  it('counts indexed, plain and instanced triangles', () => {
+    const root = new Group();
+    root.add(new Mesh(new BoxGeometry(), new MeshBasicMaterial())); // 12 triangles, indexed
+    const plain = new BufferGeometry();
+    plain.setAttribute('position', new BufferAttribute(new Float32Array(9 * 3), 3));
+    root.add(new Mesh(plain, new MeshBasicMaterial())); // 3 triangles
+    root.add(new InstancedMesh(new BoxGeometry(), new MeshBasicMaterial(), 5)); // 60
+    expect(countTriangles(root)).toBe(75);
+  });
+
+  it('says what the model is, its triangles and file size, and how to download it', () => {
+    expect(describeModel(READY, en, 'en')).toBe(
+      'A 3D model made from the picture lantern.png. 123,456 triangles, a 2.4 MB file. ' +
+        'To download it, use the Download button under the viewer (GLB, OBJ, STL, 3MF, PLY or USDZ).',
+    );
+    expect(describeModel({ ...READY, pictureName: undefined, downloadable: false }, en, 'en')).toBe(
+      'A 3D model made from one picture. 123,456 triangles, a 2.4 MB file.',
+    );
+    expect(describeModel({ ...READY, ownMesh: true }, zh, 'zh-CN')).toContain(
+      '你的网格，按图片 lantern.png 上色',
+    );
+  });
+
+  it('describes the preview and the grey mesh, and nothing while loading', () => {
+    expect(describeModel({ ...READY, state: 'preview', bytes: undefined }, en, 'en')).toBe(
+      'The shape made so far from the picture lantern.png; the finished model follows.',
+    );
+    expect(describeModel({ ...READY, state: 'mesh', ownMesh: true, bytes: undefined }, en, 'en')).toBe(
+      'Your mesh, not painted yet. 123,456 triangles.',
+    );
+    expect(describeModel({ ...READY, state: 'loading' }, en, 'en')).toBe('');
+  });
+});
