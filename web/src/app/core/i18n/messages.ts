@@ -124,6 +124,7 @@ export const EN = {
 
   'viewer.canvas': '3D model viewer: drag to turn, pinch or scroll to zoom',
   'viewer.loading': 'Loading the model…',
+  'viewer.restoring': 'Restoring the view…',
   'viewer.previewing': 'The shape so far; the finished model follows',
   'viewer.unpainted': 'Your mesh, not painted yet',
   'viewer.toolbar': 'Viewer controls',
@@ -381,6 +382,7 @@ export const ZH: Dictionary = {
 
   'viewer.canvas': '3D 模型查看器：拖动旋转，双指或滚轮缩放',
   'viewer.loading': '正在加载模型…',
+  'viewer.restoring': '正在恢复视图…',
   'viewer.previewing': '目前的形状，完成的模型随后显示',
   'viewer.unpainted': '你的网格，尚未上色',
   'viewer.toolbar': '查看器控制',

@@ -25,7 +25,7 @@ import { ArMode, detectArMode, openQuickLook, readPlatformHints, sceneViewerInte
 import { createOrbitControls, fitControls } from './controls';
 import { disposeObject, setWireframe } from './disposal';
 import { DownloadMenu } from './download-menu';
-import { applyRoomEnvironment } from './environment';
+import { SceneEnvironment, roomEnvironmentBake } from './environment';
 import {
   Framing,
   ShownBefore,
@@ -37,6 +37,7 @@ import {
 } from './framing';
 import { ModelLoadError, loadModel } from './model-loader';
 import { RendererHost, VIEWER_BACKGROUND } from './renderer-host';
+import { BalancedRows, RovingFocus } from './toolbar';
 import { buildVoxelMesh, readPicture, voxelFraming } from './voxel-mesh';
 import { PictureData, decodeVoxels } from './voxel-preview';
 
@@ -75,7 +76,12 @@ export interface ModelLoadedInfo {
   styleUrl: './model-viewer.css',
   changeDetection: ChangeDetectionStrategy.OnPush,
   imports: [DownloadMenu],
-  host: { '[attr.data-state]': 'state()', '[attr.data-camera]': 'cameraPose()' },
+  host: {
+    '[attr.data-state]': 'state()',
+    '[attr.data-camera]': 'cameraPose()',
+    '[attr.data-context]': "contextLost() ? 'lost' : 'live'",
+    '[attr.data-restores]': 'restores()',
+  },
 })
 export class ModelViewer {
   /** The GLB to show (same-origin path, /static/{uuid}.glb); none yet while previewing. */
@@ -114,13 +120,20 @@ export class ModelViewer {
   /** The server's USDZ once ready after a wait: a link to tap, should Safari not open it by itself. */
   protected readonly arLink = signal<string | undefined>(undefined);
   protected readonly background = VIEWER_BACKGROUND;
+  /** Whether the browser has taken the WebGL context away (the view comes back by itself). */
+  protected readonly contextLost = signal(false);
+  /** How many times the view was restored and drawn again after a lost context (for tests). */
+  protected readonly restores = signal(0);
 
   private readonly canvas = viewChild.required<ElementRef<HTMLCanvasElement>>('canvas');
   private readonly stage = viewChild.required<ElementRef<HTMLElement>>('stage');
+  private readonly toolbar = viewChild.required<ElementRef<HTMLElement>>('toolbar');
+  private toolbarFocus: RovingFocus | undefined;
+  private toolbarRows: BalancedRows | undefined;
   private readonly hostReady = signal(false);
   private host: RendererHost | undefined;
   private controls: OrbitControls | undefined;
-  private disposeEnvironment: (() => void) | undefined;
+  private environment: SceneEnvironment | undefined;
   /** What is shown: the loaded model (the viewer's own) or `localModel` (borrowed). */
   private model: Object3D | undefined;
   private modelOwned = false;
@@ -140,7 +153,10 @@ export class ModelViewer {
   private arWait: AbortController | undefined;
 
   constructor() {
-    afterNextRender(() => this.startRenderer());
+    afterNextRender(() => {
+      this.startToolbar();
+      this.startRenderer();
+    });
     effect(() => {
       const src = this.src();
       if (!this.hostReady()) return;
@@ -248,6 +264,13 @@ export class ModelViewer {
     this.shareNoteTimer = setTimeout(() => this.shareNote.set(undefined), ms);
   }
 
+  /** Arrow keys between the buttons, and rows that never leave one button alone. */
+  private startToolbar(): void {
+    const toolbar = this.toolbar().nativeElement;
+    this.toolbarFocus = new RovingFocus(toolbar);
+    this.toolbarRows = new BalancedRows(toolbar);
+  }
+
   private startRenderer(): void {
     let host: RendererHost;
     try {
@@ -259,7 +282,13 @@ export class ModelViewer {
     }
     this.host = host;
     this.arMode.set(detectArMode(readPlatformHints()));
-    this.disposeEnvironment = applyRoomEnvironment(host.renderer, host.scene);
+    const environment = new SceneEnvironment(host.scene, roomEnvironmentBake(host.renderer));
+    this.environment = environment;
+    host.onContextRestore(() => environment.rebuild());
+    host.onContextChange((lost, restores) => {
+      this.contextLost.set(lost);
+      this.restores.set(restores);
+    });
     const controls = createOrbitControls(host.camera, host.renderer.domElement, host.requestRender);
     controls.addEventListener('start', () => (this.userMoved = true));
     controls.addEventListener('change', () => this.scheduleCameraPublish());
@@ -459,7 +488,9 @@ export class ModelViewer {
     clearTimeout(this.cameraTimer);
     this.removeModel();
     this.controls?.dispose();
-    this.disposeEnvironment?.();
+    this.environment?.dispose();
+    this.toolbarFocus?.dispose();
+    this.toolbarRows?.dispose();
     this.host?.dispose();
   }
 }
