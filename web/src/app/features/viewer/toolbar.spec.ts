@@ -130,6 +130,25 @@ describe('RovingFocus', () => {
     focus.dispose();
   });
 
+  it('gives the Tab stop back to the first button once it is enabled, unless another was used', async () => {
+    const { buttons, focus } = toolbar();
+    const [reset, rotate, share] = buttons;
+    reset.disabled = true;
+    await Promise.resolve();
+    expect(share.tabIndex).toBe(0);
+    // A model came in: Reset is enabled again and, nothing having been used, the first stop.
+    reset.disabled = false;
+    await Promise.resolve();
+    expect(reset.tabIndex).toBe(0);
+    expect(share.tabIndex).toBe(-1);
+    share.focus();
+    rotate.disabled = false;
+    await Promise.resolve();
+    expect(share.tabIndex).toBe(0);
+    expect(reset.tabIndex).toBe(-1);
+    focus.dispose();
+  });
+
   it('moves the Tab stop off a button that is disabled or removed, and onto one clicked', async () => {
     const { buttons, focus } = toolbar();
     const [reset, rotate, share] = buttons;

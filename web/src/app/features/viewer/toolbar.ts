@@ -69,6 +69,8 @@ function isEnabled(item: HTMLElement): boolean {
  */
 export class RovingFocus {
   private current: HTMLElement | undefined;
+  /** Whether `current` is the person's (focused last), or only the first enabled button so far. */
+  private chosen = false;
   private readonly mutations: MutationObserver;
 
   constructor(
@@ -82,11 +84,15 @@ export class RovingFocus {
     this.refresh();
   }
 
-  /** Gives the one Tab stop to the current button, or to the first enabled one when it is gone. */
+  /**
+   * Gives the one Tab stop to the button last used, or to the first enabled one when none was
+   * used yet (buttons enabled later, once a model is in, take it back) or the one used is gone.
+   */
   refresh(): void {
     const items = this.itemsOf(this.toolbar);
-    if (!this.current || !items.includes(this.current) || !isEnabled(this.current)) {
+    if (!this.chosen || !this.current || !items.includes(this.current) || !isEnabled(this.current)) {
       this.current = items.find(isEnabled);
+      this.chosen = false;
     }
     for (const item of items) item.tabIndex = item === this.current ? 0 : -1;
   }
@@ -100,8 +106,9 @@ export class RovingFocus {
   private readonly onFocusIn = (event: FocusEvent): void => {
     const items = this.itemsOf(this.toolbar);
     const target = event.target as HTMLElement;
-    if (items.includes(target) && target !== this.current) {
+    if (items.includes(target)) {
       this.current = target;
+      this.chosen = true;
       this.refresh();
     }
   };
@@ -117,6 +124,7 @@ export class RovingFocus {
     if (!target) return;
     event.preventDefault();
     this.current = target;
+    this.chosen = true;
     this.refresh();
     target.focus();
   };
