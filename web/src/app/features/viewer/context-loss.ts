@@ -1,4 +1,4 @@
-import { Material, Mesh, Object3D, Scene, Texture } from 'three';
+import { Color, Material, Mesh, Object3D, Scene, Texture } from 'three';
 
 /** What a viewer does when the browser takes its WebGL context away and when it gives it back. */
 export interface ContextLossSteps {
@@ -78,7 +78,7 @@ function texturesOf(material: Material): Texture[] {
  */
 export function markTexturesForUpload(root: Object3D): number {
   const textures = new Set<Texture>();
-  const add = (texture: unknown): void => {
+  const add = (texture: Texture | Color | null): void => {
     if (!(texture instanceof Texture) || texture.isRenderTargetTexture) return;
     const image: unknown = texture.image;
     if (image === null || image === undefined) return;
