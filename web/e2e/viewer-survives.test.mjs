@@ -184,6 +184,17 @@ describe('viewer on the phone it is used on', () => {
       assert.equal(await page.evaluate(() => window.kilnNoReload), true, 'the page was reloaded');
       assert.equal(modelRequests.length, 1, `model requests: ${modelRequests.join(' ')}`);
 
+      // A context that stays away: after a while a reload is offered; should it come back
+      // after all, the view does too.
+      await page.evaluate(() => window.kilnLoseContext.loseContext());
+      await page.locator('kiln-model-viewer[data-context=stalled]').waitFor({ timeout: 20_000 });
+      await page.getByRole('button', { name: 'Reload the page' }).waitFor();
+      await page.evaluate(() => window.kilnLoseContext.restoreContext());
+      await page.locator('kiln-model-viewer[data-context=live][data-restores="2"]').waitFor();
+      const late = sameModel(drawn, await canvasPixels(page, 'context-restored-late.png'), background);
+      assert.ok(late.same > 0.95, `not drawn the same after a late restore: ${JSON.stringify(late)}`);
+      assert.equal(modelRequests.length, 1, `model requests: ${modelRequests.join(' ')}`);
+
       // The view still answers: turning it (auto-rotate) draws new frames after the restore.
       await page.getByRole('button', { name: 'Auto-rotate' }).click();
       await page.waitForTimeout(800);

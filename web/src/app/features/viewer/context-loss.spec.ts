@@ -18,7 +18,7 @@ function recordingSteps(log: string[]): ContextLossSteps {
     stop: () => log.push('stop'),
     rebuild: () => log.push('rebuild'),
     redraw: () => log.push('redraw'),
-    changed: (lost, restores) => log.push(`changed ${lost ? 'lost' : 'live'} ${restores}`),
+    changed: (state, restores) => log.push(`changed ${state} ${restores}`),
   };
 }
 
@@ -59,6 +59,29 @@ describe('ContextLossWatch', () => {
     expect(watch.restores).toBe(2);
     expect(log.filter((step) => step === 'stop')).toHaveLength(2);
     expect(log.at(-1)).toBe('changed live 2');
+  });
+
+  it('reports a context that stays away as stalled, and live again should it come back', () => {
+    vi.useFakeTimers();
+    try {
+      const canvas = document.createElement('canvas');
+      const log: string[] = [];
+      new ContextLossWatch(canvas, recordingSteps(log), 5000);
+      lose(canvas);
+      vi.advanceTimersByTime(4999);
+      expect(log).toEqual(['stop', 'changed lost 0']);
+      vi.advanceTimersByTime(1);
+      expect(log.at(-1)).toBe('changed stalled 0');
+      canvas.dispatchEvent(new Event('webglcontextrestored'));
+      expect(log.at(-1)).toBe('changed live 1');
+      // A quick restore leaves no stall behind.
+      lose(canvas);
+      canvas.dispatchEvent(new Event('webglcontextrestored'));
+      vi.advanceTimersByTime(10_000);
+      expect(log.at(-1)).toBe('changed live 2');
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('stops listening once disposed', () => {

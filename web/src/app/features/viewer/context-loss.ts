@@ -1,5 +1,11 @@
 import { Color, Material, Mesh, Object3D, Scene, Texture } from 'three';
 
+/** The WebGL context: there, gone for now, or gone for longer than a restore takes (stalled). */
+export type ContextState = 'live' | 'lost' | 'stalled';
+
+/** How long a lost context may take to come back before the page offers a reload. */
+export const CONTEXT_STALL_MS = 10_000;
+
 /** What a viewer does when the browser takes its WebGL context away and when it gives it back. */
 export interface ContextLossSteps {
   /** The context is gone: stop asking for frames (each would draw nothing). */
@@ -8,23 +14,27 @@ export interface ContextLossSteps {
   rebuild(): void;
   /** Draw the scene again, as it was. */
   redraw(): void;
-  /** Tell the page: lost or live, and how many times the view has come back. */
-  changed(lost: boolean, restores: number): void;
+  /** Tell the page: live, lost or stalled, and how many times the view has come back. */
+  changed(state: ContextState, restores: number): void;
 }
 
 /**
  * Watches a canvas for `webglcontextlost` / `webglcontextrestored` (iOS switching tabs, memory
  * pressure, a GPU reset). The loss is `preventDefault`ed, without which the browser never gives
  * the context back; the restore rebuilds and redraws in that order, so the page is told it is
- * back only once the model is on the canvas again.
+ * back only once the model is on the canvas again. A context not back after `stallMs` is
+ * reported as stalled (a browser may refuse to restore one, after too many losses): only then
+ * is a reload worth offering.
  */
 export class ContextLossWatch {
   private lostNow = false;
   private restoreCount = 0;
+  private stallTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
     private readonly canvas: HTMLCanvasElement,
     private readonly steps: ContextLossSteps,
+    private readonly stallMs = CONTEXT_STALL_MS,
   ) {
     canvas.addEventListener('webglcontextlost', this.onLost);
     canvas.addEventListener('webglcontextrestored', this.onRestored);
@@ -41,6 +51,7 @@ export class ContextLossWatch {
   }
 
   dispose(): void {
+    clearTimeout(this.stallTimer);
     this.canvas.removeEventListener('webglcontextlost', this.onLost);
     this.canvas.removeEventListener('webglcontextrestored', this.onRestored);
   }
@@ -51,16 +62,20 @@ export class ContextLossWatch {
     if (this.lostNow) return;
     this.lostNow = true;
     this.steps.stop();
-    this.steps.changed(true, this.restoreCount);
+    this.steps.changed('lost', this.restoreCount);
+    this.stallTimer = setTimeout(() => {
+      if (this.lostNow) this.steps.changed('stalled', this.restoreCount);
+    }, this.stallMs);
   };
 
   private readonly onRestored = (): void => {
     if (!this.lostNow) return;
+    clearTimeout(this.stallTimer);
     this.lostNow = false;
     this.steps.rebuild();
     this.steps.redraw();
     this.restoreCount++;
-    this.steps.changed(false, this.restoreCount);
+    this.steps.changed('live', this.restoreCount);
   };
 }
 

@@ -24,6 +24,7 @@ import { I18n } from '../../core/i18n/i18n';
 import { ArMode, detectArMode, openQuickLook, readPlatformHints, sceneViewerIntent } from './ar';
 import { createOrbitControls, fitControls } from './controls';
 import { disposeObject, setWireframe } from './disposal';
+import { ContextState } from './context-loss';
 import { DownloadMenu } from './download-menu';
 import { SceneEnvironment, roomEnvironmentBake } from './environment';
 import {
@@ -79,7 +80,7 @@ export interface ModelLoadedInfo {
   host: {
     '[attr.data-state]': 'state()',
     '[attr.data-camera]': 'cameraPose()',
-    '[attr.data-context]': "contextLost() ? 'lost' : 'live'",
+    '[attr.data-context]': 'contextState()',
     '[attr.data-restores]': 'restores()',
   },
 })
@@ -120,8 +121,11 @@ export class ModelViewer {
   /** The server's USDZ once ready after a wait: a link to tap, should Safari not open it by itself. */
   protected readonly arLink = signal<string | undefined>(undefined);
   protected readonly background = VIEWER_BACKGROUND;
-  /** Whether the browser has taken the WebGL context away (the view comes back by itself). */
-  protected readonly contextLost = signal(false);
+  /**
+   * The WebGL context: live, taken away by the browser (the view comes back by itself), or away
+   * so long that a reload is offered.
+   */
+  protected readonly contextState = signal<ContextState>('live');
   /** How many times the view was restored and drawn again after a lost context (for tests). */
   protected readonly restores = signal(0);
 
@@ -196,6 +200,11 @@ export class ModelViewer {
     this.wireframe.update((on) => !on);
     if (this.model) setWireframe(this.model, this.wireframe());
     this.host?.requestRender();
+  }
+
+  /** The last resort when the browser does not give the WebGL context back. */
+  protected reloadPage(): void {
+    location.reload();
   }
 
   protected async copyShareLink(): Promise<void> {
@@ -285,8 +294,8 @@ export class ModelViewer {
     const environment = new SceneEnvironment(host.scene, roomEnvironmentBake(host.renderer));
     this.environment = environment;
     host.onContextRestore(() => environment.rebuild());
-    host.onContextChange((lost, restores) => {
-      this.contextLost.set(lost);
+    host.onContextChange((state, restores) => {
+      this.contextState.set(state);
       this.restores.set(restores);
     });
     const controls = createOrbitControls(host.camera, host.renderer.domElement, host.requestRender);

@@ -8,7 +8,7 @@ import {
   WebGLRenderer,
 } from 'three';
 
-import { ContextLossWatch, markTexturesForUpload } from './context-loss';
+import { ContextLossWatch, ContextState, markTexturesForUpload } from './context-loss';
 
 /** The viewer's backdrop colour. */
 export const VIEWER_BACKGROUND = '#e8ebf0';
@@ -16,8 +16,8 @@ export const VIEWER_BACKGROUND = '#e8ebf0';
 /** A frame callback; returns true while it needs more frames (damping, auto-rotation). */
 export type FrameCallback = (deltaSeconds: number) => boolean;
 
-/** Told when the WebGL context goes (lost) or comes back (restores: how many times so far). */
-export type ContextCallback = (lost: boolean, restores: number) => void;
+/** Told when the WebGL context goes, stays away, or comes back (restores: how many times so far). */
+export type ContextCallback = (state: ContextState, restores: number) => void;
 
 /**
  * Owns the WebGL renderer, scene and camera for one canvas. Renders on demand: a frame is drawn
@@ -61,8 +61,8 @@ export class RendererHost {
         this.renderNow();
         this.requestRender();
       },
-      changed: (lost, restores) => {
-        for (const callback of this.contextCallbacks) callback(lost, restores);
+      changed: (state, restores) => {
+        for (const callback of this.contextCallbacks) callback(state, restores);
       },
     });
     this.resizeObserver = new ResizeObserver(() => this.resize());
@@ -89,7 +89,7 @@ export class RendererHost {
     this.rebuildCallbacks.push(callback);
   }
 
-  /** Called when the context is lost and once it is back and drawn again. */
+  /** Called when the context is lost, when it stays away long, and once it is back and drawn again. */
   onContextChange(callback: ContextCallback): void {
     this.contextCallbacks.push(callback);
   }
