@@ -133,6 +133,9 @@ export const EN = {
   'viewer.canvas':
     '3D model viewer: drag to turn, pinch or scroll to zoom; arrow keys move the view, Shift + arrow keys turn it',
   'viewer.loading': 'Loading the model…',
+  'viewer.restoring': 'Restoring the view…',
+  'viewer.restoreFailed': 'The browser did not give the 3D view back.',
+  'viewer.reload': 'Reload the page',
   'viewer.previewing': 'The shape so far; the finished model follows',
   'viewer.unpainted': 'Your mesh, not painted yet',
   'viewer.toolbar': 'Viewer controls',
@@ -409,6 +412,9 @@ export const ZH: Dictionary = {
 
   'viewer.canvas': '3D 模型查看器：拖动旋转，双指或滚轮缩放；方向键移动视角，Shift + 方向键旋转',
   'viewer.loading': '正在加载模型…',
+  'viewer.restoring': '正在恢复视图…',
+  'viewer.restoreFailed': '浏览器没有恢复 3D 视图。',
+  'viewer.reload': '重新加载页面',
   'viewer.previewing': '目前的形状，完成的模型随后显示',
   'viewer.unpainted': '你的网格，尚未上色',
   'viewer.toolbar': '查看器控制',

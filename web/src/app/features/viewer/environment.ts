@@ -1,17 +1,57 @@
-import { PMREMGenerator, Scene, Texture, WebGLRenderer } from 'three';
+import { PMREMGenerator, Scene, WebGLRenderTarget, WebGLRenderer } from 'three';
 import { RoomEnvironment } from 'three/examples/jsm/environments/RoomEnvironment.js';
 
-/** Studio-like image-based light made on the GPU from three's RoomEnvironment: nothing to download. */
-export function applyRoomEnvironment(renderer: WebGLRenderer, scene: Scene): () => void {
-  const pmrem = new PMREMGenerator(renderer);
-  const room = new RoomEnvironment();
-  const target = pmrem.fromScene(room, 0.04);
-  const texture: Texture = target.texture;
-  scene.environment = texture;
-  room.dispose();
-  pmrem.dispose();
-  return () => {
-    if (scene.environment === texture) scene.environment = null;
+/** Bakes an environment map on the GPU; returns the render target that holds it. */
+export type EnvironmentBake = () => WebGLRenderTarget;
+
+/**
+ * The scene's image-based light. It lives only on the GPU (a PMREM render target, never in
+ * memory), so a lost WebGL context takes it away for good: after `webglcontextrestored` three
+ * gives the target a fresh, empty texture and the model turns black unless it is baked again
+ * (three.js #26829, google/model-viewer #1447). `rebuild()` does that.
+ */
+export class SceneEnvironment {
+  private target: WebGLRenderTarget | undefined;
+
+  constructor(
+    private readonly scene: Scene,
+    private readonly bake: EnvironmentBake,
+  ) {
+    this.rebuild();
+  }
+
+  /** Bakes the map again and lights the scene with it; the old target is freed first. */
+  rebuild(): void {
+    this.release();
+    const target = this.bake();
+    this.target = target;
+    this.scene.environment = target.texture;
+  }
+
+  /** Takes the light out of the scene and frees it. */
+  dispose(): void {
+    this.release();
+  }
+
+  private release(): void {
+    const target = this.target;
+    if (!target) return;
+    if (this.scene.environment === target.texture) this.scene.environment = null;
     target.dispose();
+    this.target = undefined;
+  }
+}
+
+/** Studio-like light made on the GPU from three's RoomEnvironment: nothing to download. */
+export function roomEnvironmentBake(renderer: WebGLRenderer): EnvironmentBake {
+  return () => {
+    const pmrem = new PMREMGenerator(renderer);
+    const room = new RoomEnvironment();
+    try {
+      return pmrem.fromScene(room, 0.04);
+    } finally {
+      room.dispose();
+      pmrem.dispose();
+    }
   };
 }

@@ -24,8 +24,9 @@ import { I18n } from '../../core/i18n/i18n';
 import { ArMode, detectArMode, openQuickLook, readPlatformHints, sceneViewerIntent } from './ar';
 import { createOrbitControls, fitControls } from './controls';
 import { disposeObject, setWireframe } from './disposal';
+import { ContextState } from './context-loss';
 import { DownloadMenu } from './download-menu';
-import { applyRoomEnvironment } from './environment';
+import { SceneEnvironment, roomEnvironmentBake } from './environment';
 import {
   Framing,
   ShownBefore,
@@ -38,6 +39,7 @@ import {
 import { ModelLoadError, loadModel } from './model-loader';
 import { countTriangles, describeModel } from './model-summary';
 import { RendererHost, VIEWER_BACKGROUND } from './renderer-host';
+import { BalancedRows, RovingFocus } from './toolbar';
 import { buildVoxelMesh, readPicture, voxelFraming } from './voxel-mesh';
 import { PictureData, decodeVoxels } from './voxel-preview';
 
@@ -78,7 +80,12 @@ let nextViewerId = 0;
   styleUrl: './model-viewer.css',
   changeDetection: ChangeDetectionStrategy.OnPush,
   imports: [DownloadMenu],
-  host: { '[attr.data-state]': 'state()', '[attr.data-camera]': 'cameraPose()' },
+  host: {
+    '[attr.data-state]': 'state()',
+    '[attr.data-camera]': 'cameraPose()',
+    '[attr.data-context]': 'contextState()',
+    '[attr.data-restores]': 'restores()',
+  },
 })
 export class ModelViewer {
   /** The GLB to show (same-origin path, /static/{uuid}.glb); none yet while previewing. */
@@ -138,13 +145,23 @@ export class ModelViewer {
       this.i18n.locale(),
     );
   });
+  /**
+   * The WebGL context: live, taken away by the browser (the view comes back by itself), or away
+   * so long that a reload is offered.
+   */
+  protected readonly contextState = signal<ContextState>('live');
+  /** How many times the view was restored and drawn again after a lost context (for tests). */
+  protected readonly restores = signal(0);
 
   private readonly canvas = viewChild.required<ElementRef<HTMLCanvasElement>>('canvas');
   private readonly stage = viewChild.required<ElementRef<HTMLElement>>('stage');
+  private readonly toolbar = viewChild.required<ElementRef<HTMLElement>>('toolbar');
+  private toolbarFocus: RovingFocus | undefined;
+  private toolbarRows: BalancedRows | undefined;
   private readonly hostReady = signal(false);
   private host: RendererHost | undefined;
   private controls: OrbitControls | undefined;
-  private disposeEnvironment: (() => void) | undefined;
+  private environment: SceneEnvironment | undefined;
   /** What is shown: the loaded model (the viewer's own) or `localModel` (borrowed). */
   private model: Object3D | undefined;
   private modelOwned = false;
@@ -164,7 +181,10 @@ export class ModelViewer {
   private arWait: AbortController | undefined;
 
   constructor() {
-    afterNextRender(() => this.startRenderer());
+    afterNextRender(() => {
+      this.startToolbar();
+      this.startRenderer();
+    });
     effect(() => {
       const src = this.src();
       if (!this.hostReady()) return;
@@ -204,6 +224,11 @@ export class ModelViewer {
     this.wireframe.update((on) => !on);
     if (this.model) setWireframe(this.model, this.wireframe());
     this.host?.requestRender();
+  }
+
+  /** The last resort when the browser does not give the WebGL context back. */
+  protected reloadPage(): void {
+    location.reload();
   }
 
   protected async copyShareLink(): Promise<void> {
@@ -272,6 +297,13 @@ export class ModelViewer {
     this.shareNoteTimer = setTimeout(() => this.shareNote.set(undefined), ms);
   }
 
+  /** Arrow keys between the buttons, and rows that never leave one button alone. */
+  private startToolbar(): void {
+    const toolbar = this.toolbar().nativeElement;
+    this.toolbarFocus = new RovingFocus(toolbar);
+    this.toolbarRows = new BalancedRows(toolbar);
+  }
+
   private startRenderer(): void {
     let host: RendererHost;
     try {
@@ -283,7 +315,13 @@ export class ModelViewer {
     }
     this.host = host;
     this.arMode.set(detectArMode(readPlatformHints()));
-    this.disposeEnvironment = applyRoomEnvironment(host.renderer, host.scene);
+    const environment = new SceneEnvironment(host.scene, roomEnvironmentBake(host.renderer));
+    this.environment = environment;
+    host.onContextRestore(() => environment.rebuild());
+    host.onContextChange((state, restores) => {
+      this.contextState.set(state);
+      this.restores.set(restores);
+    });
     const controls = createOrbitControls(host.camera, host.renderer.domElement, host.requestRender);
     controls.addEventListener('start', () => (this.userMoved = true));
     controls.addEventListener('change', () => this.scheduleCameraPublish());
@@ -486,7 +524,9 @@ export class ModelViewer {
     clearTimeout(this.cameraTimer);
     this.removeModel();
     this.controls?.dispose();
-    this.disposeEnvironment?.();
+    this.environment?.dispose();
+    this.toolbarFocus?.dispose();
+    this.toolbarRows?.dispose();
     this.host?.dispose();
   }
 }

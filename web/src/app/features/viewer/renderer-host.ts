@@ -8,15 +8,23 @@ import {
   WebGLRenderer,
 } from 'three';
 
+import { ContextLossWatch, ContextState, markTexturesForUpload } from './context-loss';
+
 /** The viewer's backdrop colour. */
 export const VIEWER_BACKGROUND = '#e8ebf0';
 
 /** A frame callback; returns true while it needs more frames (damping, auto-rotation). */
 export type FrameCallback = (deltaSeconds: number) => boolean;
 
+/** Told when the WebGL context goes, stays away, or comes back (restores: how many times so far). */
+export type ContextCallback = (state: ContextState, restores: number) => void;
+
 /**
  * Owns the WebGL renderer, scene and camera for one canvas. Renders on demand: a frame is drawn
  * only when something asked for it, and more follow only while a callback says it is moving.
+ * Survives a lost WebGL context: no frames while it is gone; when it is back, what lived only on
+ * the GPU is rebuilt (onContextRestore), textures are marked for upload, and the scene is drawn
+ * again with the camera where it was, without fetching anything.
  */
 export class RendererHost {
   readonly renderer: WebGLRenderer;
@@ -24,6 +32,9 @@ export class RendererHost {
   readonly camera = new PerspectiveCamera(45, 1, 0.01, 1000);
   private readonly frameCallbacks: FrameCallback[] = [];
   private readonly resizeCallbacks: (() => void)[] = [];
+  private readonly rebuildCallbacks: (() => void)[] = [];
+  private readonly contextCallbacks: ContextCallback[] = [];
+  private readonly contextWatch: ContextLossWatch;
   private readonly resizeObserver: ResizeObserver;
   private readonly timer = new Timer();
   private frameId = 0;
@@ -38,6 +49,22 @@ export class RendererHost {
     this.renderer.outputColorSpace = SRGBColorSpace;
     this.renderer.toneMapping = NeutralToneMapping;
     this.scene.background = new Color(VIEWER_BACKGROUND);
+    this.contextWatch = new ContextLossWatch(canvas, {
+      stop: () => this.cancelFrame(),
+      rebuild: () => {
+        for (const callback of this.rebuildCallbacks) callback();
+        markTexturesForUpload(this.scene);
+      },
+      redraw: () => {
+        // At once, so the canvas holds the model again when the page is told; then the loop
+        // picks up whatever was moving (damping, auto-rotation).
+        this.renderNow();
+        this.requestRender();
+      },
+      changed: (state, restores) => {
+        for (const callback of this.contextCallbacks) callback(state, restores);
+      },
+    });
     this.resizeObserver = new ResizeObserver(() => this.resize());
     this.resizeObserver.observe(container);
     this.resize();
@@ -47,29 +74,53 @@ export class RendererHost {
     return this.camera.aspect;
   }
 
+  /** Called before each frame is drawn; returning true asks for the next frame too. */
   onFrame(callback: FrameCallback): void {
     this.frameCallbacks.push(callback);
   }
 
+  /** Called after the canvas took its container's new size. */
   onResize(callback: () => void): void {
     this.resizeCallbacks.push(callback);
   }
 
+  /** Called after a lost context came back, before the redraw: rebuild what lived only on the GPU. */
+  onContextRestore(callback: () => void): void {
+    this.rebuildCallbacks.push(callback);
+  }
+
+  /** Called when the context is lost, when it stays away long, and once it is back and drawn again. */
+  onContextChange(callback: ContextCallback): void {
+    this.contextCallbacks.push(callback);
+  }
+
+  /** Whether the WebGL context is gone now (nothing can be drawn until it is restored). */
+  get contextLost(): boolean {
+    return this.contextWatch.lost;
+  }
+
   requestRender = (): void => {
-    if (this.disposed || this.frameId !== 0) return;
+    // While the context is lost a frame draws nothing; the restore redraws.
+    if (this.disposed || this.frameId !== 0 || this.contextWatch.lost) return;
     this.frameId = requestAnimationFrame(this.frame);
   };
 
   /** Draws now, for callers that need the pixels this task (tests, exports). */
   renderNow(): void {
-    if (!this.disposed) this.renderer.render(this.scene, this.camera);
+    if (!this.disposed && !this.contextWatch.lost) this.renderer.render(this.scene, this.camera);
   }
 
   dispose(): void {
     this.disposed = true;
-    if (this.frameId !== 0) cancelAnimationFrame(this.frameId);
+    this.cancelFrame();
+    this.contextWatch.dispose();
     this.resizeObserver.disconnect();
     this.renderer.dispose();
+  }
+
+  private cancelFrame(): void {
+    if (this.frameId !== 0) cancelAnimationFrame(this.frameId);
+    this.frameId = 0;
   }
 
   private readonly frame = (time: number): void => {
