@@ -46,6 +46,12 @@ import { PictureData, decodeVoxels } from './voxel-preview';
  */
 export type ViewerState = 'preview' | 'mesh' | 'loading' | 'ready' | 'error' | 'no-webgl';
 
+/**
+ * Which level of detail of `src` is drawn (data-level): its small LOD (`lodSrc`, issue 21: a few
+ * percent of the bytes, shown first) or the full web model.
+ */
+export type ViewerLevel = 'lod' | 'full';
+
 /** The camera as the data-camera attribute states it: position and orbit target, 4 decimals. */
 export function describeCamera(position: Vector3Like, target: Vector3Like): string {
   const triple = (v: Vector3Like): string => [v.x, v.y, v.z].map((n) => n.toFixed(4)).join(',');
@@ -75,11 +81,21 @@ export interface ModelLoadedInfo {
   styleUrl: './model-viewer.css',
   changeDetection: ChangeDetectionStrategy.OnPush,
   imports: [DownloadMenu],
-  host: { '[attr.data-state]': 'state()', '[attr.data-camera]': 'cameraPose()' },
+  host: {
+    '[attr.data-state]': 'state()',
+    '[attr.data-camera]': 'cameraPose()',
+    '[attr.data-level]': 'level() ?? null',
+  },
 })
 export class ModelViewer {
   /** The GLB to show (same-origin path, /static/{uuid}.glb); none yet while previewing. */
   readonly src = input<string | undefined>(undefined);
+  /**
+   * The small level of detail of `src` ({uuid}.lod.glb, same bounds): fetched beside it and drawn
+   * first, then replaced by `src`'s model without moving the camera. Missing (404, an older
+   * model) or late: only `src` is shown.
+   */
+  readonly lodSrc = input<string | undefined>(undefined);
   /**
    * A mesh of the person's own (parsed in the browser, grey), drawn at once while there is no
    * `src`; `src`'s model then takes its place without moving the camera when it has the same
@@ -100,6 +116,8 @@ export class ModelViewer {
 
   protected readonly i18n = inject(I18n);
   protected readonly state = signal<ViewerState>('loading');
+  /** The level of detail drawn (data-level), undefined before any model of `src`. */
+  protected readonly level = signal<ViewerLevel | undefined>(undefined);
   /** Whether there is something to turn and zoom: a model, or the person's own mesh. */
   protected readonly canOrbit = computed(() => this.state() === 'ready' || this.state() === 'mesh');
   /** Where the camera is and looks (describeCamera), for the page's tests; '' before any model. */
@@ -279,13 +297,35 @@ export class ModelViewer {
     const abort = new AbortController();
     this.loadAbort = abort;
     this.state.set('loading');
+    // Beside the person's own mesh (texturing) the shape is already drawn: no LOD then.
+    const lodSrc = this.model !== undefined && !this.modelOwned ? undefined : this.lodSrc();
+    let fullShown = false;
+    let lodShown = false;
+    if (lodSrc !== undefined) {
+      // In parallel: the LOD's few kilobytes barely slow the full model's transfer.
+      void loadModel(lodSrc, abort.signal)
+        .then((lod) => {
+          if (abort.signal.aborted || fullShown || this.loadAbort !== abort) {
+            disposeObject(lod.scene);
+            return;
+          }
+          this.replaceModel(lod.scene, true);
+          lodShown = true;
+          this.level.set('lod');
+          this.state.set('ready');
+        })
+        .catch(() => undefined); // a courtesy: the full model follows anyway
+    }
     try {
       const loaded = await loadModel(src, abort.signal);
       if (abort.signal.aborted) {
         disposeObject(loaded.scene);
         return;
       }
-      this.replaceModel(loaded.scene, true);
+      fullShown = true;
+      // The LOD is this model, simplified within its bounds: the camera stays exactly where it is.
+      this.replaceModel(loaded.scene, true, lodShown);
+      this.level.set('full');
       this.state.set('ready');
       this.loaded.emit({ lastModified: loaded.lastModified, bytes: loaded.bytes });
     } catch (error) {
@@ -300,6 +340,7 @@ export class ModelViewer {
     if (!this.host) return;
     this.loadAbort?.abort();
     if (this.model !== object) this.replaceModel(object, false);
+    this.level.set(undefined);
     this.state.set('mesh');
   }
 
@@ -361,9 +402,10 @@ export class ModelViewer {
    * out of the scene). The camera stays where it is, and the model takes the place of what was
    * shown, when the old and new models have the same bounds (the painted copy of a mesh: same
    * triangles, so no jump), or after a voxel preview (framed like the model, whose vertices lie
-   * within it). Anything else is framed afresh.
+   * within it), or when `sameModel` says the shown one is its LOD (issue 21). Anything else is
+   * framed afresh.
    */
-  private replaceModel(object: Object3D, owned: boolean): void {
+  private replaceModel(object: Object3D, owned: boolean, sameModel = false): void {
     const host = this.host;
     const controls = this.controls;
     if (!host || !controls) {
@@ -386,7 +428,7 @@ export class ModelViewer {
     object.removeFromParent();
     const framing = computeFraming(object, host.camera.fov, host.aspect);
     const box = modelBounds(object);
-    const kept = keptFraming(before, box);
+    const kept = sameModel && before.model ? before.model.framing : keptFraming(before, box);
     const holder = new Group();
     holder.add(object);
     holder.position.copy(kept?.center ?? framing.center).negate();
