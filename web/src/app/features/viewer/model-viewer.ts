@@ -25,7 +25,7 @@ import { ArMode, detectArMode, openQuickLook, readPlatformHints, sceneViewerInte
 import { createOrbitControls, fitControls } from './controls';
 import { disposeObject, setWireframe } from './disposal';
 import { DownloadMenu } from './download-menu';
-import { applyRoomEnvironment } from './environment';
+import { addStandInLights, applyRoomEnvironment } from './environment';
 import {
   Framing,
   ShownBefore,
@@ -64,6 +64,18 @@ interface Vector3Like {
   y: number;
   z: number;
 }
+
+/**
+ * Marks on the page's performance timeline (User Timing, `kiln-viewer:{what}`) once the frame
+ * that shows `what` was drawn: the delivery benchmark reads them (api/bench/rows/delivery.row.ts).
+ * The renderer's frame was asked for first, so this callback runs right after it in that frame.
+ */
+function markFrame(what: string): void {
+  requestAnimationFrame(() => performance.mark(`kiln-viewer:${what}`));
+}
+
+/** The environment map is made by then (ms after the renderer) even when no model was drawn. */
+const ENVIRONMENT_LATEST_MS = 4000;
 
 /** After the camera moves, how long before data-camera states where it is now. */
 const CAMERA_PUBLISH_MS = 200;
@@ -139,6 +151,9 @@ export class ModelViewer {
   private host: RendererHost | undefined;
   private controls: OrbitControls | undefined;
   private disposeEnvironment: (() => void) | undefined;
+  /** The stand-in lights' removal, until the environment map replaces them. */
+  private removeStandInLights: (() => void) | undefined;
+  private environmentTimer: ReturnType<typeof setTimeout> | undefined;
   /** What is shown: the loaded model (the viewer's own) or `localModel` (borrowed). */
   private model: Object3D | undefined;
   private modelOwned = false;
@@ -276,8 +291,13 @@ export class ModelViewer {
       return;
     }
     this.host = host;
+    performance.mark('kiln-viewer:renderer');
     this.arMode.set(detectArMode(readPlatformHints()));
-    this.disposeEnvironment = applyRoomEnvironment(host.renderer, host.scene);
+    // Issue 21: the model's first frame does not wait for the environment map (PMREM: about a
+    // second on a CPU renderer), nor does its download: lit plainly until the map is made, after
+    // that first frame, or after ENVIRONMENT_LATEST_MS when nothing was shown by then.
+    this.removeStandInLights = addStandInLights(host.scene);
+    this.environmentTimer = setTimeout(() => this.makeEnvironment(), ENVIRONMENT_LATEST_MS);
     const controls = createOrbitControls(host.camera, host.renderer.domElement, host.requestRender);
     controls.addEventListener('start', () => (this.userMoved = true));
     controls.addEventListener('change', () => this.scheduleCameraPublish());
@@ -311,6 +331,7 @@ export class ModelViewer {
           }
           this.replaceModel(lod.scene, true);
           lodShown = true;
+          markFrame('lod');
           this.level.set('lod');
           this.state.set('ready');
         })
@@ -325,6 +346,7 @@ export class ModelViewer {
       fullShown = true;
       // The LOD is this model, simplified within its bounds: the camera stays exactly where it is.
       this.replaceModel(loaded.scene, true, lodShown);
+      markFrame('full');
       this.level.set('full');
       this.state.set('ready');
       this.loaded.emit({ lastModified: loaded.lastModified, bytes: loaded.bytes });
@@ -333,6 +355,31 @@ export class ModelViewer {
       this.state.set('error');
       this.loadFailed.emit(error instanceof ModelLoadError ? error.status : 0);
     }
+  }
+
+  /**
+   * The environment map (PMREM of three's RoomEnvironment) in place of the stand-in lights, once;
+   * the shown materials are recompiled for it on the next frame.
+   */
+  private makeEnvironment(): void {
+    clearTimeout(this.environmentTimer);
+    const host = this.host;
+    if (!host || this.disposeEnvironment) return;
+    this.disposeEnvironment = applyRoomEnvironment(host.renderer, host.scene);
+    this.removeStandInLights?.();
+    this.removeStandInLights = undefined;
+    performance.mark('kiln-viewer:environment');
+    host.requestRender();
+  }
+
+  /** After the frame now asked for is drawn (a first look, lit plainly): the environment map. */
+  private environmentAfterFrame(): void {
+    if (this.disposeEnvironment) return;
+    requestAnimationFrame(() => {
+      clearTimeout(this.environmentTimer);
+      // A task of its own, after the browser showed the frame.
+      this.environmentTimer = setTimeout(() => this.makeEnvironment(), 0);
+    });
   }
 
   /** Shows the person's own mesh in place of whatever is shown (a load under way is dropped). */
@@ -385,6 +432,7 @@ export class ModelViewer {
       }
       this.state.set('preview');
       host.requestRender();
+      this.environmentAfterFrame();
     } catch {
       // A preview is a courtesy: a bad or interrupted one leaves the view as it was.
     }
@@ -451,6 +499,7 @@ export class ModelViewer {
     }
     this.publishCamera();
     host.requestRender();
+    this.environmentAfterFrame();
   }
 
   /** Takes the shown model out of the scene: disposed when it is the viewer's own. */
@@ -499,6 +548,8 @@ export class ModelViewer {
     if (this.voxels) disposeObject(this.voxels);
     clearTimeout(this.shareNoteTimer);
     clearTimeout(this.cameraTimer);
+    clearTimeout(this.environmentTimer);
+    this.removeStandInLights?.();
     this.removeModel();
     this.controls?.dispose();
     this.disposeEnvironment?.();
