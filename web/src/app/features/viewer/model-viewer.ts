@@ -74,6 +74,12 @@ function markFrame(what: string): void {
   requestAnimationFrame(() => performance.mark(`kiln-viewer:${what}`));
 }
 
+/**
+ * After the LOD's frame, how long the environment map waits for the full model (ms): a model that
+ * arrives by then is drawn before the map is made; a longer download overlaps the map's making.
+ */
+const ENVIRONMENT_AFTER_LOD_MS = 1500;
+
 /** The environment map is made by then (ms after the renderer) even when no model was drawn. */
 const ENVIRONMENT_LATEST_MS = 4000;
 
@@ -329,7 +335,7 @@ export class ModelViewer {
             disposeObject(lod.scene);
             return;
           }
-          this.replaceModel(lod.scene, true);
+          this.replaceModel(lod.scene, true, false, ENVIRONMENT_AFTER_LOD_MS);
           lodShown = true;
           markFrame('lod');
           this.level.set('lod');
@@ -372,13 +378,17 @@ export class ModelViewer {
     host.requestRender();
   }
 
-  /** After the frame now asked for is drawn (a first look, lit plainly): the environment map. */
-  private environmentAfterFrame(): void {
+  /**
+   * After the frame now asked for is drawn (a first look, lit plainly): the environment map, in a
+   * task of its own `delayMs` later. The map and the shader variant that samples it cost seconds
+   * on a CPU renderer, so after a LOD they wait a little for the full model, which is then drawn
+   * first (a later call with no delay replaces a pending one).
+   */
+  private environmentAfterFrame(delayMs = 0): void {
     if (this.disposeEnvironment) return;
     requestAnimationFrame(() => {
       clearTimeout(this.environmentTimer);
-      // A task of its own, after the browser showed the frame.
-      this.environmentTimer = setTimeout(() => this.makeEnvironment(), 0);
+      this.environmentTimer = setTimeout(() => this.makeEnvironment(), delayMs);
     });
   }
 
@@ -453,7 +463,7 @@ export class ModelViewer {
    * within it), or when `sameModel` says the shown one is its LOD (issue 21). Anything else is
    * framed afresh.
    */
-  private replaceModel(object: Object3D, owned: boolean, sameModel = false): void {
+  private replaceModel(object: Object3D, owned: boolean, sameModel = false, environmentDelayMs = 0): void {
     const host = this.host;
     const controls = this.controls;
     if (!host || !controls) {
@@ -499,7 +509,7 @@ export class ModelViewer {
     }
     this.publishCamera();
     host.requestRender();
-    this.environmentAfterFrame();
+    this.environmentAfterFrame(environmentDelayMs);
   }
 
   /** Takes the shown model out of the scene: disposed when it is the viewer's own. */
