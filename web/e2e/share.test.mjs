@@ -65,6 +65,8 @@ describe('share page', () => {
       ids[name] = id;
       copyFileSync(join(GLB_DIR, name), join(app.api.staticDir, `${id}.glb`));
       copyFileSync(join(GLB_DIR, name), join(app.api.staticDir, `${id}.source.glb`));
+      // Every model the api makes has a LOD beside it (issue 21; web/e2e/lod.test.mjs): the same file here.
+      copyFileSync(join(GLB_DIR, name), join(app.api.staticDir, `${id}.lod.glb`));
     }
     ids[WEB_MODEL] = randomUUID();
     writeFileSync(
@@ -72,6 +74,10 @@ describe('share page', () => {
       await webOptimised(join(GLB_DIR, MODELS[0])),
     );
     copyFileSync(join(GLB_DIR, MODELS[0]), join(app.api.staticDir, `${ids[WEB_MODEL]}.source.glb`));
+    copyFileSync(
+      join(app.api.staticDir, `${ids[WEB_MODEL]}.glb`),
+      join(app.api.staticDir, `${ids[WEB_MODEL]}.lod.glb`),
+    );
   });
 
   for (const name of [...MODELS, WEB_MODEL]) {

@@ -1,9 +1,17 @@
 import { createRequire } from 'node:module';
 import { type Document, type ILogger, NodeIO } from '@gltf-transform/core';
 import { ALL_EXTENSIONS } from '@gltf-transform/extensions';
-import { dedup, meshopt, prune, textureCompress, weld } from '@gltf-transform/functions';
+import {
+  cloneDocument,
+  dedup,
+  meshopt,
+  prune,
+  simplify,
+  textureCompress,
+  weld,
+} from '@gltf-transform/functions';
 import sharp from 'sharp';
-import { DEFAULT_OPTIMISE_OPTIONS, type GlbOptimiseOptions } from './glb-optimise-options';
+import { DEFAULT_OPTIMISE_OPTIONS, type GlbOptimiseOptions, type LodOptions } from './glb-optimise-options';
 
 /**
  * The web model's recipe (docs/design.md: "meshopt geometry, WebP textures"), as plain functions so the
@@ -12,7 +20,12 @@ import { DEFAULT_OPTIMISE_OPTIONS, type GlbOptimiseOptions } from './glb-optimis
  * WebP only, no PNG/JPEG fallback: every browser the web app supports (three.js r187 needs
  * WebGL 2) decodes WebP, and a fallback image would cost the bytes this stage exists to save.
  */
-export { DEFAULT_OPTIMISE_OPTIONS, type GlbOptimiseOptions } from './glb-optimise-options';
+export {
+  DEFAULT_LOD_OPTIONS,
+  DEFAULT_OPTIMISE_OPTIONS,
+  type GlbOptimiseOptions,
+  type LodOptions,
+} from './glb-optimise-options';
 
 export interface GlbValidation {
   errors: number;
@@ -60,15 +73,18 @@ export async function validateGlb(bytes: Uint8Array): Promise<GlbValidation> {
 
 // meshoptimizer is ESM-only: a dynamic import keeps this CommonJS build working.
 const importMeshopt = () => import('meshoptimizer');
-type MeshoptCodecs = Pick<Awaited<ReturnType<typeof importMeshopt>>, 'MeshoptEncoder' | 'MeshoptDecoder'>;
+type MeshoptCodecs = Pick<
+  Awaited<ReturnType<typeof importMeshopt>>,
+  'MeshoptEncoder' | 'MeshoptDecoder' | 'MeshoptSimplifier'
+>;
 
 let meshoptLoaded: Promise<MeshoptCodecs> | undefined;
 
-/** The meshopt encoder and decoder (WebAssembly), loaded and ready once per thread. */
+/** The meshopt encoder, decoder and simplifier (WebAssembly), loaded and ready once per thread. */
 export function loadMeshopt(): Promise<MeshoptCodecs> {
-  meshoptLoaded ??= importMeshopt().then(async ({ MeshoptEncoder, MeshoptDecoder }) => {
-    await Promise.all([MeshoptEncoder.ready, MeshoptDecoder.ready]);
-    return { MeshoptEncoder, MeshoptDecoder };
+  meshoptLoaded ??= importMeshopt().then(async ({ MeshoptEncoder, MeshoptDecoder, MeshoptSimplifier }) => {
+    await Promise.all([MeshoptEncoder.ready, MeshoptDecoder.ready, MeshoptSimplifier.ready]);
+    return { MeshoptEncoder, MeshoptDecoder, MeshoptSimplifier };
   });
   return meshoptLoaded;
 }
@@ -96,6 +112,8 @@ class CollectingLogger implements ILogger {
 
 export interface GlbOptimised {
   bytes: Uint8Array;
+  /** The small level of detail (options.lod), when asked for. */
+  lodBytes?: Uint8Array;
   textures: number;
   /** gltf-transform's warnings (e.g. attributes it left unquantised). */
   notes: string[];
@@ -104,6 +122,7 @@ export interface GlbOptimised {
 /**
  * Source GLB bytes -> web GLB bytes: dedup, prune, weld, textures to WebP (resized to fit
  * maxTextureSize), then meshopt: reorder + quantise (KHR_mesh_quantization) + EXT_meshopt_compression.
+ * With options.lod, also the LOD (makeLod) from the same welded document, read once.
  * Synchronous work of seconds on a large model: call it off the main thread (WorkerGlbOptimizer).
  */
 export async function optimiseGlb(
@@ -115,10 +134,10 @@ export async function optimiseGlb(
   const document: Document = await io.readBinary(source);
   const logger = new CollectingLogger();
   document.setLogger(logger);
+  await document.transform(dedup(), prune(), weld());
+  // Cloned before the web model's lossy steps: the LOD is simplified from full-precision data.
+  const lodSource = options.lod ? cloneDocument(document) : undefined;
   await document.transform(
-    dedup(),
-    prune(),
-    weld(),
     textureCompress({
       encoder: sharp,
       targetFormat: 'webp',
@@ -128,11 +147,42 @@ export async function optimiseGlb(
     // 'medium': quantisation without meshopt's lossy filters (octahedral normals etc.).
     meshopt({ encoder: MeshoptEncoder, level: 'medium' }),
   );
+  const bytes = await io.writeBinary(document);
+  let lodBytes: Uint8Array | undefined;
+  if (lodSource && options.lod) {
+    lodSource.setLogger(logger);
+    lodBytes = await io.writeBinary(await makeLod(lodSource, options.lod));
+  }
   return {
-    bytes: await io.writeBinary(document),
+    bytes,
+    lodBytes,
     textures: document.getRoot().listTextures().length,
     notes: logger.lines,
   };
+}
+
+/**
+ * A document (welded, deduplicated) -> its small level of detail, in place: meshoptimizer's
+ * simplifier aiming for `ratio` of the vertices within `error` of the radius (gltf-transform
+ * `simplify`, which welds first), textures resized to `maxTextureSize` WebP, then the web
+ * model's meshopt compression. The simplifier only collapses edges onto existing vertices, so
+ * the LOD lies within the model's bounds (the viewer swaps them without moving the camera).
+ */
+export async function makeLod(document: Document, options: LodOptions): Promise<Document> {
+  const { MeshoptEncoder, MeshoptSimplifier } = await loadMeshopt();
+  await document.transform(
+    weld(),
+    simplify({ simplifier: MeshoptSimplifier, ratio: options.ratio, error: options.error }),
+    prune(),
+    textureCompress({
+      encoder: sharp,
+      targetFormat: 'webp',
+      resize: [options.maxTextureSize, options.maxTextureSize],
+      quality: options.webpQuality,
+    }),
+    meshopt({ encoder: MeshoptEncoder, level: 'medium' }),
+  );
+  return document;
 }
 
 export function describeThrown(error: unknown): string {

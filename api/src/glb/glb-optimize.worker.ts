@@ -6,6 +6,8 @@ import { type GlbOptimiseOptions, describeThrown, optimiseGlb, validateGlb } fro
 export interface OptimiseJob {
   sourcePath: string;
   targetPath: string;
+  /** Where the LOD goes (options.lod); none is made without it. */
+  lodPath?: string;
   options: GlbOptimiseOptions;
 }
 
@@ -13,10 +15,18 @@ export interface OptimiseJob {
 export type OptimiseMessage =
   | { type: 'invalid'; errors: number; firstErrors: string[] }
   | { type: 'validated'; warnings: number }
-  | { type: 'done'; sourceBytes: number; webBytes: number; textures: number; notes: string[] }
+  | {
+      type: 'done';
+      sourceBytes: number;
+      webBytes: number;
+      /** The LOD's bytes; 0 when none was made. */
+      lodBytes: number;
+      textures: number;
+      notes: string[];
+    }
   | { type: 'failed'; message: string; stack?: string };
 
-/** One job per thread: validate the source, optimise it, write the result to targetPath. */
+/** One job per thread: validate the source, optimise it, write the result to targetPath (and the LOD to lodPath). */
 async function run(job: OptimiseJob, post: (message: OptimiseMessage) => void): Promise<void> {
   const source = new Uint8Array(await readFile(job.sourcePath));
   const validation = await validateGlb(source);
@@ -26,12 +36,15 @@ async function run(job: OptimiseJob, post: (message: OptimiseMessage) => void): 
   }
   post({ type: 'validated', warnings: validation.warnings });
   try {
-    const optimised = await optimiseGlb(source, job.options);
+    const lod = job.lodPath !== undefined ? job.options.lod : undefined;
+    const optimised = await optimiseGlb(source, { ...job.options, lod });
     await writeFile(job.targetPath, optimised.bytes);
+    if (job.lodPath !== undefined && optimised.lodBytes) await writeFile(job.lodPath, optimised.lodBytes);
     post({
       type: 'done',
       sourceBytes: source.byteLength,
       webBytes: optimised.bytes.byteLength,
+      lodBytes: optimised.lodBytes?.byteLength ?? 0,
       textures: optimised.textures,
       notes: optimised.notes,
     });

@@ -10,6 +10,8 @@ import type { OptimiseJob, OptimiseMessage } from './glb-optimize.worker';
 export interface GlbOptimisationStats {
   sourceBytes: number;
   webBytes: number;
+  /** The LOD's bytes (issue 21); 0 when none was asked for. */
+  lodBytes: number;
   textures: number;
   /** Wall time, reading and writing included. */
   seconds: number;
@@ -38,12 +40,13 @@ export class GlbOptimisationError extends Error {
 }
 
 /**
- * Source GLB file -> web GLB file (meshopt geometry, WebP textures). Rejects with
+ * Source GLB file -> web GLB file (meshopt geometry, WebP textures), and with `lodPath` its small
+ * level of detail there too (issue 21: drawn first). Rejects with
  * InvalidSourceModelError or GlbOptimisationError; anything else means the source's validity is
  * unknown. Abstract so tests can swap it (Nest injects the class as the token).
  */
 export abstract class GlbOptimizer {
-  abstract optimise(sourcePath: string, targetPath: string): Promise<GlbOptimisationStats>;
+  abstract optimise(sourcePath: string, targetPath: string, lodPath?: string): Promise<GlbOptimisationStats>;
 }
 
 /** Compiled beside this file in every build (dist/api, dist/api-test/src). */
@@ -74,12 +77,17 @@ export class WorkerGlbOptimizer extends GlbOptimizer {
     super();
   }
 
-  optimise(sourcePath: string, targetPath: string): Promise<GlbOptimisationStats> {
+  optimise(sourcePath: string, targetPath: string, lodPath?: string): Promise<GlbOptimisationStats> {
     const startedAt = performance.now();
     const job: OptimiseJob = {
       sourcePath,
       targetPath,
-      options: { maxTextureSize: this.settings.maxTextureSize, webpQuality: this.settings.webpQuality },
+      lodPath,
+      options: {
+        maxTextureSize: this.settings.maxTextureSize,
+        webpQuality: this.settings.webpQuality,
+        lod: this.settings.lod,
+      },
     };
     return new Promise<GlbOptimisationStats>((resolve, reject) => {
       const worker = new Worker(WORKER_SCRIPT, {
@@ -118,6 +126,7 @@ export class WorkerGlbOptimizer extends GlbOptimizer {
               resolve({
                 sourceBytes: message.sourceBytes,
                 webBytes: message.webBytes,
+                lodBytes: message.lodBytes,
                 textures: message.textures,
                 notes: message.notes,
                 seconds: (performance.now() - startedAt) / 1000,

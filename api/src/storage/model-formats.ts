@@ -99,10 +99,10 @@ export function formatFileName(modelId: string, variant: FormatVariant): string 
 }
 
 const MODEL_FILE =
-  /^([0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12})\.(glb|source\.glb|obj\.zip|\d{2,4}mm\.stl|\d{2,4}mm\.3mf|ply|usdz)$/;
+  /^([0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12})\.(glb|source\.glb|lod\.glb|obj\.zip|\d{2,4}mm\.stl|\d{2,4}mm\.3mf|ply|usdz)$/;
 
 /**
- * The model id a stored file belongs to, when the name is one of a model's files (its two GLBs or
+ * The model id a stored file belongs to, when the name is one of a model's files (its GLBs: web, LOD, source; or
  * a format made from them); undefined for anything else in the store (markers, partial files).
  */
 export function modelIdOfFile(name: string): string | undefined {

@@ -4,9 +4,10 @@ import { isServableModelName, isTaskId } from './model-names';
 
 void describe('servable model names', () => {
   const id = '3f0c2a4e-8d1b-4c6e-9a7f-2b5d8e1c4a90';
-  void it('accepts {uuid v4}.glb and {uuid v4}.source.glb only', () => {
+  void it('accepts {uuid v4}.glb, .lod.glb and .source.glb only', () => {
     assert.equal(isServableModelName(`${id}.glb`), true);
     assert.equal(isServableModelName(`${id}.source.glb`), true);
+    assert.equal(isServableModelName(`${id}.lod.glb`), true);
   });
   for (const name of [
     `${id}.gltf`,
@@ -17,6 +18,7 @@ void describe('servable model names', () => {
     `${id}.glb/`,
     `x${id}.glb`,
     `${id}.other.glb`,
+    `${id}.lod.source.glb`,
     '.work',
     '',
     '..',

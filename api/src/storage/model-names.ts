@@ -7,7 +7,8 @@ import { randomUUID } from 'node:crypto';
  */
 export const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
-const SERVABLE = /^([0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12})(\.source)?\.glb$/;
+const SERVABLE =
+  /^([0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12})(\.source|\.lod)?\.glb$/;
 
 export function isTaskId(value: string): boolean {
   return UUID_V4.test(value);
@@ -18,7 +19,7 @@ export function newModelId(): string {
   return randomUUID();
 }
 
-/** True for "{uuid}.glb" and "{uuid}.source.glb" only (lower-case, no path parts). */
+/** True for "{uuid}.glb", "{uuid}.lod.glb" and "{uuid}.source.glb" only (lower-case, no path parts). */
 export function isServableModelName(name: string): boolean {
   return SERVABLE.test(name);
 }
@@ -28,12 +29,23 @@ export function webModelName(modelId: string): string {
   return `${modelId}.glb`;
 }
 
+/**
+ * The small level of detail's file name: "{modelId}.lod.glb" (issue 21: the viewer draws it
+ * first, then the web model). Made, published, kept and removed with the web model.
+ */
+export function lodModelName(modelId: string): string {
+  return `${modelId}.lod.glb`;
+}
+
 /** The engine's original model's file name: "{modelId}.source.glb". */
 export function sourceModelName(modelId: string): string {
   return `${modelId}.source.glb`;
 }
 
-/** Names are UUID v4, so a CDN may keep a model for its whole life (48 h). */
+/**
+ * Names are UUID v4 (the LOD's too: "{uuid}.lod.glb"), so a browser or CDN may keep a model for its
+ * whole life (48 h) and never revalidate it.
+ */
 export const MODEL_CACHE_CONTROL = 'public, max-age=172800, immutable';
 
 /** The media type of every model (glTF binary, RFC: IANA model/gltf-binary). */

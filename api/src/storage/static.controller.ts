@@ -7,7 +7,7 @@ import { ModelDeliveryService } from './model-delivery.service';
 export { MODEL_CACHE_CONTROL } from './model-names';
 
 /**
- * GET /static/{uuid}.glb and /static/{uuid}.source.glb, nothing else, from whichever ModelStore
+ * GET /static/{uuid}.glb, /static/{uuid}.lod.glb and /static/{uuid}.source.glb, nothing else, from whichever ModelStore
  * holds the models (ModelDeliveryService: the name matched whole, the path ending with it, a
  * regular file only: never a symlink placed in the folder).
  */
@@ -25,7 +25,8 @@ export class StaticController {
     content: { 'model/gltf-binary': { schema: { type: 'string', format: 'binary' } } },
     description:
       'The GLB: {uuid}.glb optimised for the web (EXT_meshopt_compression + KHR_mesh_quantization geometry, ' +
-      'EXT_texture_webp textures; a glTF loader needs a meshopt decoder), {uuid}.source.glb the engine original ' +
+      'EXT_texture_webp textures; a glTF loader needs a meshopt decoder), {uuid}.lod.glb its small level of detail ' +
+      '(the same encoding, a few percent of its bytes: drawn first), {uuid}.source.glb the engine original ' +
       'for editing tools. Ranges, ETag and Last-Modified supported.',
   })
   // not_found: not a model name, or no such model (deleted after RETENTION_HOURS).

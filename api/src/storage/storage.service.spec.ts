@@ -13,19 +13,28 @@ import {
 import { LocalModelStore } from './local-model-store';
 import { StorageService } from './storage.service';
 
-/** Test double: writes "web:" + the source, or fails the way it is told to; records its calls. */
+/** Test double: writes "web:" + the source and "lod", or fails the way it is told to; records its calls. */
 class FakeOptimizer extends GlbOptimizer {
   failure: Error | undefined;
-  readonly calls: { sourcePath: string; targetPath: string }[] = [];
+  readonly calls: { sourcePath: string; targetPath: string; lodPath?: string }[] = [];
 
-  async optimise(sourcePath: string, targetPath: string): Promise<GlbOptimisationStats> {
-    this.calls.push({ sourcePath, targetPath });
+  async optimise(sourcePath: string, targetPath: string, lodPath?: string): Promise<GlbOptimisationStats> {
+    this.calls.push({ sourcePath, targetPath, lodPath });
     const source = await readFile(sourcePath);
     // Half-written output first, as a real failure may leave it.
     await writeFile(targetPath, 'partial');
+    if (lodPath !== undefined) await writeFile(lodPath, 'partial');
     if (this.failure) throw this.failure;
     await writeFile(targetPath, Buffer.concat([Buffer.from('web:'), source]));
-    return { sourceBytes: source.length, webBytes: source.length + 4, textures: 0, seconds: 0.01, notes: [] };
+    if (lodPath !== undefined) await writeFile(lodPath, 'lod');
+    return {
+      sourceBytes: source.length,
+      webBytes: source.length + 4,
+      lodBytes: lodPath !== undefined ? 3 : 0,
+      textures: 0,
+      seconds: 0.01,
+      notes: [],
+    };
   }
 }
 
@@ -46,12 +55,14 @@ void describe('StorageService (real folder, fake optimiser)', () => {
   });
   after(() => rm(dir, { recursive: true, force: true }));
 
-  void it("publishes {uuid}.glb from the optimiser's output via a hidden temporary name", async () => {
+  void it("publishes {uuid}.glb and {uuid}.lod.glb from the optimiser's output via hidden temporary names", async () => {
     const id = randomUUID();
     await writeFile(storage.sourcePath(id), 'glTF-bytes');
-    await storage.publishWebModel(id);
-    assert.deepEqual((await readdir(dir)).sort(), [`${id}.glb`, `${id}.source.glb`]);
+    assert.deepEqual(await storage.publishWebModel(id), { lod: true });
+    assert.deepEqual((await readdir(dir)).sort(), [`${id}.glb`, `${id}.lod.glb`, `${id}.source.glb`]);
     assert.equal((await readFile(storage.webPath(id))).toString(), 'web:glTF-bytes');
+    assert.equal((await readFile(storage.lodPath(id))).toString(), 'lod');
+    assert.match(optimizer.calls[0].lodPath ?? '', /\/\.[0-9a-f-]{36}\.[0-9a-f]{8}\.partial$/);
     assert.equal((await readFile(storage.sourcePath(id))).toString(), 'glTF-bytes', 'source untouched');
     assert.equal(optimizer.calls[0].sourcePath, storage.sourcePath(id));
     const temporary = optimizer.calls[0].targetPath;
@@ -63,7 +74,7 @@ void describe('StorageService (real folder, fake optimiser)', () => {
     const id = randomUUID();
     await writeFile(storage.sourcePath(id), 'glTF-bytes');
     optimizer.failure = new GlbOptimisationError('Input image exceeds pixel limit');
-    await storage.publishWebModel(id);
+    assert.deepEqual(await storage.publishWebModel(id), { lod: false }, 'no LOD then');
     assert.deepEqual((await readdir(dir)).sort(), [`${id}.glb`, `${id}.source.glb`]);
     assert.equal((await readFile(storage.webPath(id))).toString(), 'glTF-bytes');
   });
@@ -86,17 +97,19 @@ void describe('StorageService (real folder, fake optimiser)', () => {
     const other = randomUUID();
     const names = [
       `${id}.glb`,
+      `${id}.lod.glb`,
       `${id}.source.glb`,
       `.${id}.0badc0de.partial`,
       `.${id}.5eed5eed.partial`,
       `${other}.glb`,
+      `${other}.lod.glb`,
       `.${other}.0badc0de.partial`,
       `${other}.source.glb`,
     ];
     await Promise.all(names.map((name) => writeFile(join(dir, name), 'x')));
     await storage.removeModels(id);
     const left = await readdir(dir);
-    for (const name of names.slice(0, 4)) assert.equal(left.includes(name), false, name);
-    for (const name of names.slice(4)) assert.equal(left.includes(name), true, name);
+    for (const name of names.slice(0, 5)) assert.equal(left.includes(name), false, name);
+    for (const name of names.slice(5)) assert.equal(left.includes(name), true, name);
   });
 });

@@ -6,7 +6,7 @@ import { pipeline } from 'node:stream/promises';
 import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { GlbOptimisationError, GlbOptimizer } from '../glb/glb-optimizer';
 import { ModelStore } from './model-store';
-import { sourceModelName, webModelName } from './model-names';
+import { lodModelName, sourceModelName, webModelName } from './model-names';
 
 /**
  * The steps that put a model into the ModelStore whole (each model named by its model id, a UUID v4
@@ -39,6 +39,11 @@ export class StorageService implements OnModuleInit {
     return join(this.store.workDir, webModelName(modelId));
   }
 
+  /** Local path of the LOD before it is published (the folder store: its final place). */
+  lodPath(modelId: string): string {
+    return join(this.store.workDir, lodModelName(modelId));
+  }
+
   /** The path or URL a finished task hands out for a model: /static/{name}, or the bucket's public URL. */
   modelPath(name: string): string {
     return this.store.publicUrl(name) ?? `/static/${name}`;
@@ -53,19 +58,23 @@ export class StorageService implements OnModuleInit {
   }
 
   /**
-   * Makes {modelId}.glb, the model for the web (meshopt geometry, WebP textures), from the engine's
-   * {modelId}.source.glb, written under a temporary name that is neither servable nor *.glb, then
-   * publishes both (the source first: a task is completed only once both are in the store), so a
-   * partial file is never served or swept.
+   * Makes {modelId}.glb, the model for the web (meshopt geometry, WebP textures), and
+   * {modelId}.lod.glb, its small level of detail (issue 21: drawn first), from the engine's
+   * {modelId}.source.glb, written under temporary names that are neither servable nor *.glb, then
+   * publishes them (the source first, the LOD before the web model: a task is completed only once
+   * all are in the store), so a partial file is never served or swept. Resolves whether a LOD was
+   * published (none when the optimisation failed and the source is published unchanged).
    *
    * A source that fails glTF-Validator rejects (the task fails: 500 Internal error, logged with
    * the validator's errors). A valid source that cannot be optimised is published unchanged,
    * with a warning: the user still gets a correct model, only a larger one, instead of a failed
    * job for a problem in an optional step.
    */
-  async publishWebModel(modelId: string): Promise<void> {
+  async publishWebModel(modelId: string): Promise<{ lod: boolean }> {
     const source = this.sourcePath(modelId);
     const temporary = this.temporaryPath(modelId);
+    const lodTemporary = this.temporaryPath(modelId);
+    let lod = false;
     // The source was published by the GPU job (publishSource). The process that ran it kept its
     // local copy (a bucket's too: no download of what it just uploaded); another process, maybe on
     // another machine, fetches it from the store into its own work folder first.
@@ -75,10 +84,11 @@ export class StorageService implements OnModuleInit {
     try {
       if (fetched) await this.fetchModel(sourceModelName(modelId), source);
       try {
-        const stats = await this.optimizer.optimise(source, temporary);
+        const stats = await this.optimizer.optimise(source, temporary, lodTemporary);
+        lod = stats.lodBytes > 0 && existsSync(lodTemporary);
         this.logger.log(
-          `optimised model=${modelId} ${stats.sourceBytes} -> ${stats.webBytes} bytes in ` +
-            `${stats.seconds.toFixed(2)} s (${stats.textures} WebP texture(s))`,
+          `optimised model=${modelId} ${stats.sourceBytes} -> ${stats.webBytes} bytes ` +
+            `(LOD ${stats.lodBytes} bytes) in ${stats.seconds.toFixed(2)} s (${stats.textures} WebP texture(s))`,
         );
         for (const note of stats.notes) this.logger.debug(`optimise model=${modelId}: ${note}`);
       } catch (error) {
@@ -87,11 +97,15 @@ export class StorageService implements OnModuleInit {
           `optimisation failed model=${modelId}: ${error.message}; publishing the source unchanged`,
         );
         await rm(temporary, { force: true });
+        await rm(lodTemporary, { force: true });
         await copyFile(source, temporary);
       }
+      if (lod) await this.store.publish(lodTemporary, lodModelName(modelId));
       await this.store.publish(temporary, webModelName(modelId));
+      return { lod };
     } catch (error) {
       await rm(temporary, { force: true });
+      await rm(lodTemporary, { force: true });
       throw error;
     } finally {
       if (fetched || scratch) await rm(source, { force: true });
@@ -160,8 +174,9 @@ export class StorageService implements OnModuleInit {
       (name) => name.startsWith(`.${modelId}.`) && name.endsWith('.partial'),
     );
     await Promise.all([
-      this.store.remove([sourceModelName(modelId), webModelName(modelId)]),
+      this.store.remove([sourceModelName(modelId), webModelName(modelId), lodModelName(modelId)]),
       rm(this.sourcePath(modelId), { force: true }),
+      rm(this.lodPath(modelId), { force: true }),
       rm(this.webPath(modelId), { force: true }),
       ...leftovers.map((name) => rm(join(workDir, name), { force: true })),
     ]);

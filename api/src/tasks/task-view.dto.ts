@@ -82,6 +82,12 @@ export class TaskViewDto {
   @ApiPropertyOptional({ description: "completed: the engine's original GLB, absolute" })
   download_url?: string;
   @ApiPropertyOptional({
+    description:
+      "completed: the web GLB's small level of detail (the same encoding, a few percent of its bytes, the same bounds), " +
+      'absolute: a viewer may draw it first, then the model. Absent for models made without one',
+  })
+  lod_url?: string;
+  @ApiPropertyOptional({
     type: [TaskFormatOfferDto],
     description: 'completed: every format of the model (glb, obj, stl, 3mf, ply, usdz) and its download',
   })

@@ -14,7 +14,13 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{1
 void describe('HTTP contract end to end (inflate engine)', () => {
   const api = useApi('e2e-contract', { env: { INFERENCE_ENGINE: 'inflate' } });
   const { logDir } = api;
-  const completed: { taskId: string; modelId: string; modelUrl: string; downloadUrl: string }[] = [];
+  const completed: {
+    taskId: string;
+    modelId: string;
+    modelUrl: string;
+    downloadUrl: string;
+    lodUrl: string;
+  }[] = [];
 
   const samples = readdirSync(SAMPLES_DIR).filter((n) => /\.(png|jpe?g|webp)$/i.test(n));
   void it('has real samples to run', () => assert.ok(samples.length >= 3, SAMPLES_DIR));
@@ -40,6 +46,9 @@ void describe('HTTP contract end to end (inflate engine)', () => {
       const downloadUrl = String(last.data['download_url']);
       const modelId = modelIdIn(modelUrl, downloadUrl, accepted.body.task_id);
       assert.equal(modelUrl, `${api.url}/static/${modelId}.glb`);
+      // Issue 21: the small level of detail, named in the snapshot, beside the web model.
+      const lodUrl = String(last.data['lod_url']);
+      assert.equal(lodUrl, `${api.url}/static/${modelId}.lod.glb`);
       assert.ok(Number(last.data['generation_time']) > 0);
       const ids = events.map((e) => e.id);
       assert.deepEqual(
@@ -48,7 +57,7 @@ void describe('HTTP contract end to end (inflate engine)', () => {
         'event ids increase',
       );
       const files: Uint8Array[] = [];
-      for (const url of [modelUrl, downloadUrl]) {
+      for (const url of [modelUrl, downloadUrl, lodUrl]) {
         const response = await fetch(url);
         assert.equal(response.status, 200);
         const bytes = new Uint8Array(await response.arrayBuffer());
@@ -58,8 +67,14 @@ void describe('HTTP contract end to end (inflate engine)', () => {
       }
       // The web model is the optimised one; the validator cannot decode meshopt data, so its one
       // remark beyond the source's must be exactly that (an info, not an error or a warning).
-      const [web, source] = files;
+      const [web, source, lod] = files;
       assert.ok(web.byteLength < source.byteLength, `web ${web.byteLength} < source ${source.byteLength}`);
+      assert.ok(lod.byteLength < web.byteLength * 0.3, `LOD ${lod.byteLength} vs web ${web.byteLength}`);
+      assert.deepEqual(
+        issuesAddedByOptimisation((await gltfIssues(source)).issues, (await gltfIssues(lod)).issues),
+        [['UNSUPPORTED_EXTENSION', 2, true]],
+        'the LOD: meshopt data, nothing else the validator remarks on',
+      );
       const declared = glbJson(web)['extensionsUsed'] as string[];
       for (const extension of ['EXT_meshopt_compression', 'KHR_mesh_quantization', 'EXT_texture_webp']) {
         assert.ok(declared.includes(extension), `${extension} in ${declared.join()}`);
@@ -69,7 +84,7 @@ void describe('HTTP contract end to end (inflate engine)', () => {
         issuesAddedByOptimisation((await gltfIssues(source)).issues, (await gltfIssues(web)).issues),
         [['UNSUPPORTED_EXTENSION', 2, true]],
       );
-      completed.push({ taskId: accepted.body.task_id, modelId, modelUrl, downloadUrl });
+      completed.push({ taskId: accepted.body.task_id, modelId, modelUrl, downloadUrl, lodUrl });
     });
   }
 
@@ -87,8 +102,8 @@ void describe('HTTP contract end to end (inflate engine)', () => {
   });
 
   void it('serves models with the documented headers, ranges and revalidation', async () => {
-    const { modelUrl, downloadUrl } = completed[0];
-    for (const url of [modelUrl, downloadUrl]) {
+    const { modelUrl, downloadUrl, lodUrl } = completed[0];
+    for (const url of [modelUrl, downloadUrl, lodUrl]) {
       const response = await fetch(url);
       assert.equal(response.headers.get('content-type'), 'model/gltf-binary');
       assert.equal(response.headers.get('cache-control'), 'public, max-age=172800, immutable');

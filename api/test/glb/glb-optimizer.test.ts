@@ -97,5 +97,59 @@ void describe('web models from real GLBs (StorageService + WorkerGlbOptimizer)',
         [],
       );
     });
+
+    void it(`${name}: a LOD beside it, a few percent of its bytes, same bounds, small WebP, valid`, async () => {
+      const id = randomUUID();
+      await copyFile(input, storage.sourcePath(id));
+      assert.deepEqual(await storage.publishWebModel(id), { lod: true });
+      const web = new Uint8Array(await readFile(storage.webPath(id)));
+      const lod = new Uint8Array(await readFile(storage.lodPath(id)));
+      const full: GlbSummary = await summariseGlb(web);
+      const small: GlbSummary = await summariseGlb(lod);
+      const share = lod.byteLength / web.byteLength;
+      // Small models (the fixtures) have little to simplify: their LOD is mostly its 256 px texture.
+      const limit = web.byteLength > 1e6 ? 0.05 : 0.3;
+      assert.ok(
+        share <= limit,
+        `LOD ${lod.byteLength} B = ${(share * 100).toFixed(1)} % of ${web.byteLength} B`,
+      );
+      assert.ok(
+        small.triangles > 0 && small.triangles <= full.triangles,
+        `${small.triangles} ≤ ${full.triangles}`,
+      );
+      if (full.triangles > 10_000)
+        assert.ok(small.triangles <= full.triangles * 0.2, `${small.triangles} triangles`);
+      for (const extension of ['EXT_meshopt_compression', 'KHR_mesh_quantization', 'EXT_texture_webp']) {
+        assert.ok(small.extensionsUsed.includes(extension), `${extension} in ${small.extensionsUsed.join()}`);
+      }
+      small.textures.forEach((texture) => {
+        assert.equal(texture.mimeType, 'image/webp');
+        assert.ok(Math.max(texture.width, texture.height) <= 256, `${texture.width}×${texture.height}`);
+      });
+      // The viewer swaps the LOD for the model without moving the camera: the same box, within 2 %.
+      const diagonal = Math.hypot(...full.max.map((max, axis) => max - full.min[axis]));
+      for (let axis = 0; axis < 3; axis++) {
+        assert.ok(
+          Math.abs(small.min[axis] - full.min[axis]) <= diagonal * 0.02,
+          `min ${small.min.join()} vs ${full.min.join()}`,
+        );
+        assert.ok(
+          Math.abs(small.max[axis] - full.max[axis]) <= diagonal * 0.02,
+          `max ${small.max.join()} vs ${full.max.join()}`,
+        );
+      }
+      const report = await gltfIssues(lod);
+      assert.equal(report.errors, 0, JSON.stringify(report.issues.slice(0, 5)));
+      console.log(
+        `# ${name}: web ${web.byteLength} B, LOD ${lod.byteLength} B (${(share * 100).toFixed(1)} %), ` +
+          `triangles ${full.triangles} -> ${small.triangles}`,
+      );
+      await storage.removeModels(id);
+      assert.deepEqual(
+        (await readdir(dir.path)).filter((n) => n.startsWith(id)),
+        [],
+        'the LOD goes with its model',
+      );
+    });
   }
 });

@@ -52,6 +52,10 @@ void describe('generation queue (real Redis + Bull, fake inference)', () => {
     const web = await readFile(join(dir.path, `${modelId}.glb`));
     const source = await readFile(join(dir.path, `${modelId}.source.glb`));
     assert.deepEqual(web, Buffer.concat([Buffer.from('web:'), source]), 'the optimiser made {uuid}.glb');
+    // Issue 21: its LOD, published beside it and named in the record (lod_url in the snapshot).
+    assert.equal(record.lod_path, `/static/${modelId}.lod.glb`);
+    const lod = await readFile(join(dir.path, `${modelId}.lod.glb`));
+    assert.deepEqual(lod, Buffer.concat([Buffer.from('lod:'), source]), 'the optimiser made {uuid}.lod.glb');
     assert.ok(!(await readdir(dir.path)).some((n) => n.endsWith('.partial')), 'no temporary file left');
     assert.ok(seen.includes('completed:100'));
     assert.equal(await h.moduleRef.get(TaskStore).getImage(id), null, 'the image is dropped once done');

@@ -42,7 +42,14 @@ class GateOptimizer extends GlbOptimizer {
     if (this.failWith) throw this.failWith;
     const source = await readFile(sourcePath);
     await writeFile(targetPath, Buffer.concat([Buffer.from('web:'), source]));
-    return { sourceBytes: source.length, webBytes: source.length + 4, textures: 0, seconds: 0, notes: [] };
+    return {
+      sourceBytes: source.length,
+      webBytes: source.length + 4,
+      lodBytes: 0,
+      textures: 0,
+      seconds: 0,
+      notes: [],
+    };
   }
 }
 

@@ -93,7 +93,7 @@ void describe('models in an S3-compatible bucket (moto_server)', () => {
     }
   });
 
-  void it('publishes a real model (source + web) whole, then serves ranges, lists and removes it', async () => {
+  void it('publishes a real model (source + web + LOD) whole, then serves ranges, lists and removes it', async () => {
     const storage = new StorageService(store, new WorkerGlbOptimizer());
     await storage.onModuleInit();
     const id = randomUUID();
@@ -113,8 +113,8 @@ void describe('models in an S3-compatible bucket (moto_server)', () => {
     assert.deepEqual(reads, [], 'the web model was made from the local copy');
     assert.deepEqual(await readdir(store.workDir), [], 'local copies removed once uploaded');
     // Another worker (no local copy) fetches the source from the bucket.
-    await store.remove([`${id}.glb`]);
-    await storage.publishWebModel(id);
+    await store.remove([`${id}.glb`, `${id}.lod.glb`]);
+    assert.deepEqual(await storage.publishWebModel(id), { lod: true });
     assert.deepEqual(reads, [`${id}.source.glb`]);
     assert.deepEqual(await readdir(store.workDir), []);
 
@@ -122,6 +122,11 @@ void describe('models in an S3-compatible bucket (moto_server)', () => {
     const webInfo = await store.stat(`${id}.glb`);
     assert.equal(sourceInfo?.size, source.length);
     assert.ok(webInfo && webInfo.size > 0 && webInfo.size < source.length, 'web model is the optimised one');
+    const lodInfo = await store.stat(`${id}.lod.glb`);
+    assert.ok(
+      lodInfo && lodInfo.size > 0 && lodInfo.size < webInfo.size,
+      'the LOD is in the bucket, smaller',
+    );
     assert.match(sourceInfo?.etag ?? '', /^"[0-9a-f]{32}"$/);
     assert.deepEqual(await bytesOf(await store.read(`${id}.source.glb`)), source);
     const slice = await bytesOf(await store.read(`${id}.source.glb`, { start: 4, end: 11 }));
@@ -130,10 +135,11 @@ void describe('models in an S3-compatible bucket (moto_server)', () => {
 
     const listed: string[] = [];
     for await (const entry of store.list()) listed.push(entry.name);
-    assert.deepEqual(listed.sort(), [`${id}.glb`, `${id}.source.glb`].sort());
+    assert.deepEqual(listed.sort(), [`${id}.glb`, `${id}.lod.glb`, `${id}.source.glb`].sort());
 
     await storage.removeModels(id);
     assert.equal(await store.stat(`${id}.glb`), undefined);
+    assert.equal(await store.stat(`${id}.lod.glb`), undefined, 'the LOD goes with its model');
     assert.equal(await store.stat(`${id}.source.glb`), undefined);
   });
 
@@ -141,7 +147,7 @@ void describe('models in an S3-compatible bucket (moto_server)', () => {
     const id = randomUUID();
     // A model's files in other formats (formats/format-builds.service.ts publishes them like the GLBs).
     const formats = [`${id}.100mm.stl`, `${id}.obj.zip`, `${id}.usdz`];
-    for (const name of [`${id}.glb`, `${id}.source.glb`, ...formats]) {
+    for (const name of [`${id}.glb`, `${id}.lod.glb`, `${id}.source.glb`, ...formats]) {
       const local = join(store.workDir, name);
       await writeFile(local, 'glTF');
       await store.publish(local, name);
@@ -156,9 +162,10 @@ void describe('models in an S3-compatible bucket (moto_server)', () => {
     assert.deepEqual(await cleanup(47).runOnce(), []);
     assert.deepEqual(
       (await cleanup(49).runOnce()).sort(),
-      [`${id}.glb`, `${id}.source.glb`, ...formats].sort(),
+      [`${id}.glb`, `${id}.lod.glb`, `${id}.source.glb`, ...formats].sort(),
     );
-    for (const name of [`${id}.glb`, ...formats]) assert.equal(await store.stat(name), undefined, name);
+    for (const name of [`${id}.glb`, `${id}.lod.glb`, ...formats])
+      assert.equal(await store.stat(name), undefined, name);
   });
 
   void it('makes a format from a source only the bucket holds (another machine made the model), into the bucket', async () => {

@@ -22,13 +22,23 @@ import { type FakeInference, fakeInferenceModule, succeed } from './fake-inferen
 
 /**
  * Stands in for the real optimiser (its own tests: glb-optimizer.spec, test/glb): the fake
- * sidecar's bytes are no GLB, and the suites using it are about the queue. Writes "web:" + the source.
+ * sidecar's bytes are no GLB, and the suites using it are about the queue. Writes "web:" + the source,
+ * and "lod:" + the source as the LOD.
  */
 export class MarkingOptimizer extends GlbOptimizer {
-  async optimise(sourcePath: string, targetPath: string): Promise<GlbOptimisationStats> {
+  async optimise(sourcePath: string, targetPath: string, lodPath?: string): Promise<GlbOptimisationStats> {
     const source = await readFile(sourcePath);
     await writeFile(targetPath, Buffer.concat([Buffer.from('web:'), source]));
-    return { sourceBytes: source.length, webBytes: source.length + 4, textures: 0, seconds: 0, notes: [] };
+    if (lodPath !== undefined) await writeFile(lodPath, Buffer.concat([Buffer.from('lod:'), source]));
+    const lodBytes = lodPath !== undefined ? source.length + 4 : 0;
+    return {
+      sourceBytes: source.length,
+      webBytes: source.length + 4,
+      lodBytes,
+      textures: 0,
+      seconds: 0,
+      notes: [],
+    };
   }
 }
 

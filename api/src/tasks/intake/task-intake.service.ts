@@ -386,7 +386,12 @@ export class TaskIntakeService {
     ) {
       return undefined;
     }
-    if (!(await this.storage.keepModels([from.model_path, from.download_path]))) return undefined;
+    const kept = [
+      from.model_path,
+      from.download_path,
+      ...(from.lod_path !== undefined ? [from.lod_path] : []),
+    ];
+    if (!(await this.storage.keepModels(kept))) return undefined;
     const now = new Date(this.clock.now()).toISOString();
     const made = await this.lifecycle.reuse({
       task_id: taskId,
@@ -401,6 +406,7 @@ export class TaskIntakeService {
       model_id: from.model_id,
       model_path: from.model_path,
       download_path: from.download_path,
+      ...(from.lod_path !== undefined ? { lod_path: from.lod_path } : {}),
       generation_time: 0,
       ...(from.engine !== undefined ? { engine: from.engine } : {}),
       ...(from.triangles !== undefined ? { triangles: from.triangles } : {}),

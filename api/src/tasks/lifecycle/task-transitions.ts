@@ -27,6 +27,8 @@ export type TaskEvent =
       /** Server paths of the web GLB and the source GLB (StorageService.modelPath). */
       modelPath: string;
       downloadPath: string;
+      /** The LOD's server path; absent when none was made (the web model is the source unchanged). */
+      lodPath?: string;
       /** Seconds from the start of processing to the model being served. */
       generationTime: number;
       engine: string;
@@ -150,6 +152,7 @@ export function transitionOf(event: TaskEvent, nowMs: number): Transition {
           stage: 'export',
           model_path: event.modelPath,
           download_path: event.downloadPath,
+          ...(event.lodPath !== undefined ? { lod_path: event.lodPath } : {}),
           generation_time: Math.round(event.generationTime * 100) / 100,
           engine: event.engine,
           triangles: event.triangles,

@@ -16,7 +16,7 @@ import {
   type InferenceResult,
 } from '../../inference/inference.repository';
 import { StorageService } from '../../storage/storage.service';
-import { sourceModelName, webModelName } from '../../storage/model-names';
+import { lodModelName, sourceModelName, webModelName } from '../../storage/model-names';
 import { JobDurationsService } from '../options/job-durations.service';
 import {
   type JobStatus,
@@ -223,8 +223,8 @@ export class TaskRunner {
       const current = await this.tasks.jobState(taskId);
       if (current?.record.status !== 'processing') return 'skipped';
       const modelId = modelIdOf(current.record);
-      await this.storage.publishWebModel(modelId);
-      return await this.complete(taskId, modelId, startedAt, payload);
+      const { lod } = await this.storage.publishWebModel(modelId);
+      return await this.complete(taskId, modelId, startedAt, payload, lod);
     } catch (error) {
       try {
         return await this.fail(taskId, startedAt, error);
@@ -241,12 +241,14 @@ export class TaskRunner {
     modelId: string,
     startedAt: number,
     result: Pick<InferenceResult, 'engine' | 'triangles' | 'bytes' | 'ignored'>,
+    lod = false,
   ): Promise<JobStatus> {
     const seconds = (this.clock.now() - startedAt) / 1000;
     const done = await this.lifecycle.apply(taskId, {
       type: 'complete',
       modelPath: this.storage.modelPath(webModelName(modelId)),
       downloadPath: this.storage.modelPath(sourceModelName(modelId)),
+      ...(lod ? { lodPath: this.storage.modelPath(lodModelName(modelId)) } : {}),
       generationTime: seconds,
       engine: result.engine,
       triangles: result.triangles,

@@ -81,6 +81,8 @@ export interface TaskRecord {
   model_id?: string;
   model_path?: string;
   download_path?: string;
+  /** completed: the LOD's path (StorageService.modelPath of "{model_id}.lod.glb"); absent without one. */
+  lod_path?: string;
   /** completed: seconds from start of processing to the model being served. */
   generation_time?: number;
   engine?: string;
@@ -139,11 +141,13 @@ export interface TaskFormatOffer {
 /** What clients get: the record with model_url/download_url absolute, and a completed task's formats. */
 export type TaskView = Omit<
   TaskRecord,
-  'model_id' | 'model_path' | 'download_path' | 'preview' | 'reused' | 'reused_from' | 'kind'
+  'model_id' | 'model_path' | 'download_path' | 'lod_path' | 'preview' | 'reused' | 'reused_from' | 'kind'
 > & {
   kind: TaskKind;
   model_url?: string;
   download_url?: string;
+  /** The LOD, absolute: drawn first (issue 21). */
+  lod_url?: string;
   formats?: TaskFormatOffer[];
   preview?: TaskPreviewView;
 };
@@ -168,6 +172,7 @@ const VIEW_ORDER: readonly (keyof TaskView)[] = [
   'stage',
   'model_url',
   'download_url',
+  'lod_url',
   'formats',
   'watertight',
   'generation_time',
@@ -187,11 +192,12 @@ const VIEW_ORDER: readonly (keyof TaskView)[] = [
 ];
 
 export function toTaskView(record: TaskRecord, baseUrl: string): TaskView {
-  const { model_path, download_path, preview, kind, ...rest } = record;
+  const { model_path, download_path, lod_path, preview, kind, ...rest } = record;
   const unordered: TaskView = { ...rest, kind: kind ?? 'generate' };
   if (preview !== undefined) unordered.preview = toPreviewView(record.task_id, preview, baseUrl);
   if (model_path !== undefined) unordered.model_url = absoluteUrl(baseUrl, model_path);
   if (download_path !== undefined) unordered.download_url = absoluteUrl(baseUrl, download_path);
+  if (lod_path !== undefined) unordered.lod_url = absoluteUrl(baseUrl, lod_path);
   if (record.status === 'completed') {
     unordered.formats = MODEL_FORMATS.map((format) => ({
       format,

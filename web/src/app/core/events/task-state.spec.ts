@@ -32,6 +32,7 @@ describe('reduceTask', () => {
           status: 'completed',
           model_url: 'https://kiln.example.com/static/0b6f3c2e-1d1a-4c1e-9a51-2f8d1b7e4c3a.glb',
           download_url: 'https://kiln.example.com/static/0b6f3c2e-1d1a-4c1e-9a51-2f8d1b7e4c3a.source.glb',
+          lod_url: 'https://kiln.example.com/static/0b6f3c2e-1d1a-4c1e-9a51-2f8d1b7e4c3a.lod.glb',
           generation_time: 12.5,
         }),
       ],
@@ -42,6 +43,7 @@ describe('reduceTask', () => {
     expect(state.result).toEqual({
       modelUrl: '/static/0b6f3c2e-1d1a-4c1e-9a51-2f8d1b7e4c3a.glb',
       downloadUrl: '/static/0b6f3c2e-1d1a-4c1e-9a51-2f8d1b7e4c3a.source.glb',
+      lodUrl: '/static/0b6f3c2e-1d1a-4c1e-9a51-2f8d1b7e4c3a.lod.glb',
       generationTime: 12.5,
     });
   });

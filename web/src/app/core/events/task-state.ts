@@ -15,6 +15,8 @@ export type TaskPhase =
 export interface TaskResult {
   modelUrl: string;
   downloadUrl: string;
+  /** The web GLB's small level of detail, drawn first (issue 21); absent for models made without one. */
+  lodUrl?: string;
   generationTime: number | undefined;
 }
 
@@ -152,6 +154,7 @@ function applySnapshot(state: TaskState, snapshot: TaskSnapshot, now: number): T
         result: {
           modelUrl,
           downloadUrl: snapshot.download_url ? toSameOriginPath(snapshot.download_url) : modelUrl,
+          ...(snapshot.lod_url ? { lodUrl: toSameOriginPath(snapshot.lod_url) } : {}),
           generationTime: finiteOrUndefined(snapshot.generation_time),
         },
       };

@@ -1,4 +1,11 @@
-import { PMREMGenerator, Scene, WebGLRenderTarget, WebGLRenderer } from 'three';
+import {
+  DirectionalLight,
+  HemisphereLight,
+  PMREMGenerator,
+  Scene,
+  WebGLRenderTarget,
+  WebGLRenderer,
+} from 'three';
 import { RoomEnvironment } from 'three/examples/jsm/environments/RoomEnvironment.js';
 
 /** Bakes an environment map on the GPU; returns the render target that holds it. */
@@ -53,5 +60,22 @@ export function roomEnvironmentBake(renderer: WebGLRenderer): EnvironmentBake {
       room.dispose();
       pmrem.dispose();
     }
+  };
+}
+
+/**
+ * Plain lights for the frames drawn before the environment map is made (issue 21: the first
+ * frame does not wait for PMREMGenerator, about a second of shader work on a CPU renderer): a
+ * sky/ground hemisphere and a key light from the default view's side. Returns their removal.
+ */
+export function addStandInLights(scene: Scene): () => void {
+  const sky = new HemisphereLight(0xffffff, 0x8d8d8d, 2.5);
+  const key = new DirectionalLight(0xffffff, 1.5);
+  key.position.set(1, 2, 3);
+  scene.add(sky, key);
+  return () => {
+    scene.remove(sky, key);
+    sky.dispose();
+    key.dispose();
   };
 }

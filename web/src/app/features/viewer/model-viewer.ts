@@ -26,7 +26,7 @@ import { createOrbitControls, fitControls } from './controls';
 import { disposeObject, setWireframe } from './disposal';
 import { ContextState } from './context-loss';
 import { DownloadMenu } from './download-menu';
-import { SceneEnvironment, roomEnvironmentBake } from './environment';
+import { SceneEnvironment, addStandInLights, roomEnvironmentBake } from './environment';
 import {
   Framing,
   ShownBefore,
@@ -49,6 +49,12 @@ import { PictureData, decodeVoxels } from './voxel-preview';
  */
 export type ViewerState = 'preview' | 'mesh' | 'loading' | 'ready' | 'error' | 'no-webgl';
 
+/**
+ * Which level of detail of `src` is drawn (data-level): its small LOD (`lodSrc`, issue 21: a few
+ * percent of the bytes, shown first) or the full web model.
+ */
+export type ViewerLevel = 'lod' | 'full';
+
 /** The camera as the data-camera attribute states it: position and orbit target, 4 decimals. */
 export function describeCamera(position: Vector3Like, target: Vector3Like): string {
   const triple = (v: Vector3Like): string => [v.x, v.y, v.z].map((n) => n.toFixed(4)).join(',');
@@ -61,6 +67,24 @@ interface Vector3Like {
   y: number;
   z: number;
 }
+
+/**
+ * Marks on the page's performance timeline (User Timing, `kiln-viewer:{what}`) once the frame
+ * that shows `what` was drawn: the delivery benchmark reads them (api/bench/rows/delivery.row.ts).
+ * The renderer's frame was asked for first, so this callback runs right after it in that frame.
+ */
+function markFrame(what: string): void {
+  requestAnimationFrame(() => performance.mark(`kiln-viewer:${what}`));
+}
+
+/**
+ * After the LOD's frame, how long the environment map waits for the full model (ms): a model that
+ * arrives by then is drawn before the map is made; a longer download overlaps the map's making.
+ */
+const ENVIRONMENT_AFTER_LOD_MS = 1500;
+
+/** The environment map is made by then (ms after the renderer) even when no model was drawn. */
+const ENVIRONMENT_LATEST_MS = 4000;
 
 /** After the camera moves, how long before data-camera states where it is now. */
 const CAMERA_PUBLISH_MS = 200;
@@ -85,11 +109,18 @@ let nextViewerId = 0;
     '[attr.data-camera]': 'cameraPose()',
     '[attr.data-context]': 'contextState()',
     '[attr.data-restores]': 'restores()',
+    '[attr.data-level]': 'level() ?? null',
   },
 })
 export class ModelViewer {
   /** The GLB to show (same-origin path, /static/{uuid}.glb); none yet while previewing. */
   readonly src = input<string | undefined>(undefined);
+  /**
+   * The small level of detail of `src` ({uuid}.lod.glb, same bounds): fetched beside it and drawn
+   * first, then replaced by `src`'s model without moving the camera. Missing (404, an older
+   * model) or late: only `src` is shown.
+   */
+  readonly lodSrc = input<string | undefined>(undefined);
   /**
    * A mesh of the person's own (parsed in the browser, grey), drawn at once while there is no
    * `src`; `src`'s model then takes its place without moving the camera when it has the same
@@ -110,6 +141,8 @@ export class ModelViewer {
 
   protected readonly i18n = inject(I18n);
   protected readonly state = signal<ViewerState>('loading');
+  /** The level of detail drawn (data-level), undefined before any model of `src`. */
+  protected readonly level = signal<ViewerLevel | undefined>(undefined);
   /** Whether there is something to turn and zoom: a model, or the person's own mesh. */
   protected readonly canOrbit = computed(() => this.state() === 'ready' || this.state() === 'mesh');
   /** Where the camera is and looks (describeCamera), for the page's tests; '' before any model. */
@@ -161,7 +194,11 @@ export class ModelViewer {
   private readonly hostReady = signal(false);
   private host: RendererHost | undefined;
   private controls: OrbitControls | undefined;
+  /** The image-based light, made after the first frame (makeEnvironment); rebuilt after a lost context. */
   private environment: SceneEnvironment | undefined;
+  /** The stand-in lights' removal, until the environment map replaces them. */
+  private removeStandInLights: (() => void) | undefined;
+  private environmentTimer: ReturnType<typeof setTimeout> | undefined;
   /** What is shown: the loaded model (the viewer's own) or `localModel` (borrowed). */
   private model: Object3D | undefined;
   private modelOwned = false;
@@ -314,14 +351,20 @@ export class ModelViewer {
       return;
     }
     this.host = host;
+    performance.mark('kiln-viewer:renderer');
     this.arMode.set(detectArMode(readPlatformHints()));
-    const environment = new SceneEnvironment(host.scene, roomEnvironmentBake(host.renderer));
-    this.environment = environment;
-    host.onContextRestore(() => environment.rebuild());
+    // A lost context takes the environment map with it (it lives only on the GPU): baked again
+    // once the context is back, if it was made by then (the stand-in lights need nothing).
+    host.onContextRestore(() => this.environment?.rebuild());
     host.onContextChange((state, restores) => {
       this.contextState.set(state);
       this.restores.set(restores);
     });
+    // Issue 21: the model's first frame does not wait for the environment map (PMREM: about a
+    // second on a CPU renderer), nor does its download: lit plainly until the map is made, after
+    // that first frame, or after ENVIRONMENT_LATEST_MS when nothing was shown by then.
+    this.removeStandInLights = addStandInLights(host.scene);
+    this.environmentTimer = setTimeout(() => this.makeEnvironment(), ENVIRONMENT_LATEST_MS);
     const controls = createOrbitControls(host.camera, host.renderer.domElement, host.requestRender);
     controls.addEventListener('start', () => (this.userMoved = true));
     controls.addEventListener('change', () => this.scheduleCameraPublish());
@@ -341,13 +384,37 @@ export class ModelViewer {
     const abort = new AbortController();
     this.loadAbort = abort;
     this.state.set('loading');
+    // Beside the person's own mesh (texturing) the shape is already drawn: no LOD then.
+    const lodSrc = this.model !== undefined && !this.modelOwned ? undefined : this.lodSrc();
+    let fullShown = false;
+    let lodShown = false;
+    if (lodSrc !== undefined) {
+      // In parallel: the LOD's few kilobytes barely slow the full model's transfer.
+      void loadModel(lodSrc, abort.signal)
+        .then((lod) => {
+          if (abort.signal.aborted || fullShown || this.loadAbort !== abort) {
+            disposeObject(lod.scene);
+            return;
+          }
+          this.replaceModel(lod.scene, true, false, ENVIRONMENT_AFTER_LOD_MS);
+          lodShown = true;
+          markFrame('lod');
+          this.level.set('lod');
+          this.state.set('ready');
+        })
+        .catch(() => undefined); // a courtesy: the full model follows anyway
+    }
     try {
       const loaded = await loadModel(src, abort.signal);
       if (abort.signal.aborted) {
         disposeObject(loaded.scene);
         return;
       }
-      this.replaceModel(loaded.scene, true);
+      fullShown = true;
+      // The LOD is this model, simplified within its bounds: the camera stays exactly where it is.
+      this.replaceModel(loaded.scene, true, lodShown);
+      markFrame('full');
+      this.level.set('full');
       this.shownBytes.set(loaded.bytes);
       this.state.set('ready');
       this.loaded.emit({ lastModified: loaded.lastModified, bytes: loaded.bytes });
@@ -358,12 +425,42 @@ export class ModelViewer {
     }
   }
 
+  /**
+   * The environment map (PMREM of three's RoomEnvironment) in place of the stand-in lights, once;
+   * the shown materials are recompiled for it on the next frame.
+   */
+  private makeEnvironment(): void {
+    clearTimeout(this.environmentTimer);
+    const host = this.host;
+    if (!host || this.environment) return;
+    this.environment = new SceneEnvironment(host.scene, roomEnvironmentBake(host.renderer));
+    this.removeStandInLights?.();
+    this.removeStandInLights = undefined;
+    performance.mark('kiln-viewer:environment');
+    host.requestRender();
+  }
+
+  /**
+   * After the frame now asked for is drawn (a first look, lit plainly): the environment map, in a
+   * task of its own `delayMs` later. The map and the shader variant that samples it cost seconds
+   * on a CPU renderer, so after a LOD they wait a little for the full model, which is then drawn
+   * first (a later call with no delay replaces a pending one).
+   */
+  private environmentAfterFrame(delayMs = 0): void {
+    if (this.environment) return;
+    requestAnimationFrame(() => {
+      clearTimeout(this.environmentTimer);
+      this.environmentTimer = setTimeout(() => this.makeEnvironment(), delayMs);
+    });
+  }
+
   /** Shows the person's own mesh in place of whatever is shown (a load under way is dropped). */
   private showLocal(object: Object3D): void {
     if (!this.host) return;
     this.loadAbort?.abort();
     if (this.model !== object) this.replaceModel(object, false);
     this.shownBytes.set(undefined);
+    this.level.set(undefined);
     this.state.set('mesh');
   }
 
@@ -408,6 +505,7 @@ export class ModelViewer {
       }
       this.state.set('preview');
       host.requestRender();
+      this.environmentAfterFrame();
     } catch {
       // A preview is a courtesy: a bad or interrupted one leaves the view as it was.
     }
@@ -425,9 +523,10 @@ export class ModelViewer {
    * out of the scene). The camera stays where it is, and the model takes the place of what was
    * shown, when the old and new models have the same bounds (the painted copy of a mesh: same
    * triangles, so no jump), or after a voxel preview (framed like the model, whose vertices lie
-   * within it). Anything else is framed afresh.
+   * within it), or when `sameModel` says the shown one is its LOD (issue 21). Anything else is
+   * framed afresh.
    */
-  private replaceModel(object: Object3D, owned: boolean): void {
+  private replaceModel(object: Object3D, owned: boolean, sameModel = false, environmentDelayMs = 0): void {
     const host = this.host;
     const controls = this.controls;
     if (!host || !controls) {
@@ -450,7 +549,7 @@ export class ModelViewer {
     object.removeFromParent();
     const framing = computeFraming(object, host.camera.fov, host.aspect);
     const box = modelBounds(object);
-    const kept = keptFraming(before, box);
+    const kept = sameModel && before.model ? before.model.framing : keptFraming(before, box);
     const holder = new Group();
     holder.add(object);
     holder.position.copy(kept?.center ?? framing.center).negate();
@@ -474,6 +573,7 @@ export class ModelViewer {
     }
     this.publishCamera();
     host.requestRender();
+    this.environmentAfterFrame(environmentDelayMs);
   }
 
   /** Takes the shown model out of the scene: disposed when it is the viewer's own. */
@@ -522,6 +622,8 @@ export class ModelViewer {
     if (this.voxels) disposeObject(this.voxels);
     clearTimeout(this.shareNoteTimer);
     clearTimeout(this.cameraTimer);
+    clearTimeout(this.environmentTimer);
+    this.removeStandInLights?.();
     this.removeModel();
     this.controls?.dispose();
     this.environment?.dispose();

@@ -703,6 +703,8 @@ export interface components {
       model_url?: string;
       /** @description completed: the engine's original GLB, absolute */
       download_url?: string;
+      /** @description completed: the web GLB's small level of detail (the same encoding, a few percent of its bytes, the same bounds), absolute: a viewer may draw it first, then the model. Absent for models made without one */
+      lod_url?: string;
       /** @description completed: every format of the model (glb, obj, stl, 3mf, ply, usdz) and its download */
       formats?: components['schemas']['TaskFormatOfferDto'][];
       /** @description completed: whether the surface is closed (what a slicer needs), once a download of stl, 3mf, obj, ply or usdz measured it */
@@ -1344,7 +1346,7 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
-      /** @description The GLB: {uuid}.glb optimised for the web (EXT_meshopt_compression + KHR_mesh_quantization geometry, EXT_texture_webp textures; a glTF loader needs a meshopt decoder), {uuid}.source.glb the engine original for editing tools. Ranges, ETag and Last-Modified supported. */
+      /** @description The GLB: {uuid}.glb optimised for the web (EXT_meshopt_compression + KHR_mesh_quantization geometry, EXT_texture_webp textures; a glTF loader needs a meshopt decoder), {uuid}.lod.glb its small level of detail (the same encoding, a few percent of its bytes: drawn first), {uuid}.source.glb the engine original for editing tools. Ranges, ETag and Last-Modified supported. */
       200: {
         headers: {
           [name: string]: unknown;

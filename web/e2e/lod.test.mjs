@@ -1,0 +1,104 @@
+// Issue 21, "first frame fast": the share page draws the model's small level of detail
+// ({uuid}.lod.glb) first, then the full web model in its place without moving the camera. The
+// files are made by the api's own optimiser (the web-model job's worker), served by the real api.
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { copyFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { before, describe, test } from 'node:test';
+
+import { GLB_DIR, ROOT, analyseViewer, newPage, useApiAndBrowser } from './helpers.mjs';
+
+const OPTIMIZER = join(ROOT, 'dist', 'api-test', 'src', 'glb', 'glb-optimizer.js');
+
+describe('share page: the LOD first, then the full model', () => {
+  const app = useApiAndBrowser({ RETENTION_HOURS: '48' });
+  const id = randomUUID();
+
+  before(async () => {
+    if (!existsSync(OPTIMIZER)) throw new Error(`${OPTIMIZER} is missing: run \`npx tsc -p api\` first`);
+    const { WorkerGlbOptimizer } = (await import(pathToFileURL(OPTIMIZER).href)).default;
+    const dir = app.api.staticDir;
+    const source = join(dir, `${id}.source.glb`);
+    copyFileSync(join(GLB_DIR, 'valve-index-left-jpeg.glb'), source);
+    const stats = await new WorkerGlbOptimizer().optimise(
+      source,
+      join(dir, `${id}.glb`),
+      join(dir, `${id}.lod.glb`),
+    );
+    assert.ok(stats.lodBytes > 0 && stats.lodBytes < stats.webBytes, JSON.stringify(stats));
+  });
+
+  test('the LOD is drawn while the full model is held back, then replaced with no camera jump', async () => {
+    const { context, page, errors } = await newPage(app.browser);
+    try {
+      let release;
+      const held = new Promise((resolve) => (release = resolve));
+      const requested = [];
+      await page.route(`**/static/${id}.glb`, async (route) => {
+        requested.push('full');
+        await held;
+        await route.continue();
+      });
+      page.on('request', (request) => {
+        if (request.url().endsWith(`/static/${id}.lod.glb`)) requested.push('lod');
+      });
+      await page.goto(`${app.api.baseUrl}/m/${id}`);
+      const viewer = page.locator('kiln-model-viewer');
+      await page.locator('kiln-model-viewer[data-level=lod]').waitFor({ timeout: 60_000 });
+      assert.equal(await viewer.getAttribute('data-state'), 'ready', 'the LOD can be turned and zoomed');
+      assert.ok(requested.includes('full'), 'the full model was asked for beside the LOD');
+      const lodView = await analyseViewer(page, 'lod-first.png');
+      assert.ok(
+        lodView.fraction > 0.05,
+        `the LOD is drawn: ${(lodView.fraction * 100).toFixed(1)} % of the canvas`,
+      );
+      assert.equal(
+        await viewer.getAttribute('data-level'),
+        'lod',
+        'still the LOD: the full model is held back',
+      );
+      const lodCamera = await viewer.getAttribute('data-camera');
+      assert.ok(lodCamera);
+
+      release();
+      await page.locator('kiln-model-viewer[data-level=full]').waitFor({ timeout: 60_000 });
+      const fullView = await analyseViewer(page, 'lod-then-full.png');
+      assert.equal(await viewer.getAttribute('data-camera'), lodCamera, 'the camera did not move');
+      // Same framing: the drawn model keeps its place and size on the canvas (a few pixels of detail aside).
+      for (const edge of ['minX', 'minY', 'maxX', 'maxY']) {
+        assert.ok(
+          Math.abs(fullView.box[edge] - lodView.box[edge]) <= 0.03 * lodView.width,
+          `${edge}: LOD ${lodView.box[edge]} vs full ${fullView.box[edge]}`,
+        );
+      }
+      await page.locator('[data-testid=share-expiry]').waitFor();
+      assert.deepEqual(errors, []);
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('a model without a LOD (made before them) still shows, straight as the full model', async () => {
+    const old = randomUUID();
+    copyFileSync(join(app.api.staticDir, `${id}.glb`), join(app.api.staticDir, `${old}.glb`));
+    const { context, page } = await newPage(app.browser);
+    try {
+      await page.goto(`${app.api.baseUrl}/m/${old}`);
+      await page.locator('kiln-model-viewer[data-level=full][data-state=ready]').waitFor({ timeout: 60_000 });
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('both levels are served immutable for their whole life, as model/gltf-binary', async () => {
+    for (const name of [`${id}.glb`, `${id}.lod.glb`]) {
+      const response = await fetch(`${app.api.baseUrl}/static/${name}`);
+      assert.equal(response.status, 200, name);
+      assert.equal(response.headers.get('cache-control'), 'public, max-age=172800, immutable', name);
+      assert.equal(response.headers.get('content-type'), 'model/gltf-binary', name);
+      await response.arrayBuffer();
+    }
+  });
+});
