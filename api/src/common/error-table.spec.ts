@@ -43,6 +43,9 @@ void describe('the error table', () => {
       'format_failed',
       'invalid_option',
       'invalid_parameter',
+      'mesh_compressed',
+      'mesh_too_large',
+      'mesh_too_many_faces',
       'task_not_completed',
       'unavailable_quality',
     ]);

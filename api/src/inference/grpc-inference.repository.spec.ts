@@ -71,6 +71,8 @@ void describe('GrpcInferenceRepository (fake sidecar, transport and clock)', { t
         pipelineType: '',
         textureSize: 0,
         faces: 0,
+        mesh: Buffer.alloc(0),
+        textureResolution: 0,
       },
     );
     call.emit(progress('STAGE_PREPROCESS', 2, 'preprocessing'));

@@ -79,6 +79,8 @@ void describe('GenerateCall (fake transport and clock)', { timeout: 30_000 }, ()
       pipelineType: '512',
       textureSize: 4096,
       faces: 200_000,
+      mesh: Buffer.alloc(0),
+      textureResolution: 0,
     });
     rpc.emit(progress('STAGE_GEOMETRY', 41.5, 'sampling 3/12'));
     rpc.emit(progress('STAGE_UNSPECIFIED', 40, 'no stage'));

@@ -18,6 +18,7 @@ void describe('toTaskView', () => {
     );
     assert.deepEqual(Object.keys(view), [
       'task_id',
+      'kind',
       'status',
       'model_url',
       'download_url',
@@ -29,6 +30,15 @@ void describe('toTaskView', () => {
     assert.equal(view.model_url, 'https://api.example.com/static/x.glb');
     assert.equal(view.download_url, 'https://api.example.com/static/x.source.glb');
     assert.equal('model_path' in view, false);
+    // A task stored without a kind (every generation, and any task from before texturing) is one.
+    assert.equal(view.kind, 'generate');
+    assert.equal(
+      toTaskView(
+        { task_id: 'y', kind: 'texture', status: 'queued', created_at: 'c', updated_at: 'u' },
+        'https://a.example',
+      ).kind,
+      'texture',
+    );
     // A completed task offers every format of its model, by the task's own download route.
     assert.deepEqual(
       view.formats?.map((offer) => offer.url),

@@ -181,6 +181,7 @@ void describe('TaskStreamService', () => {
         retry: SSE_RETRY_MS,
         data: JSON.stringify({
           task_id: ID,
+          kind: 'generate',
           status: 'queued',
           position: 1,
           created_at: 'c',
