@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import type { FormatVariant } from '../storage/model-formats';
+import { lastJsonLine } from '../common/tool-output';
 
 /** What the formats tool reports of a file it made (its one JSON line on stdout). */
 export interface ConvertedFile {
@@ -35,20 +36,6 @@ export abstract class FormatConverter {
 
 /** Exit status of the formats tool for a source it cannot read as a triangle mesh. */
 const UNREADABLE_SOURCE = 3;
-
-/** The last line of a process's output that parses as a JSON object, or undefined. */
-function lastJsonLine(text: string): Record<string, unknown> | undefined {
-  for (const line of text.trim().split('\n').reverse()) {
-    try {
-      const value: unknown = JSON.parse(line);
-      if (value !== null && typeof value === 'object' && !Array.isArray(value))
-        return value as Record<string, unknown>;
-    } catch {
-      // not JSON: a warning of a library
-    }
-  }
-  return undefined;
-}
 
 /**
  * Runs the formats tool of the sidecar's virtual environment (`python -m kiln3d_inference.formats`,

@@ -5,6 +5,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { ApiError } from '../../common/api-error';
 import { WaitingBudget, retryAfterWait } from '../../common/waiting-budget';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config';
+import { lastJsonLine } from '../../common/tool-output';
 
 /** A mesh the intake accepted: its canonical GLB (what the engine gets) and what was measured of it. */
 export interface IntakeMesh {
@@ -38,20 +39,6 @@ export abstract class MeshReader {
 
 /** Exit status of the intake tool for a refused upload (one JSON line {code, message, ...}). */
 const REFUSED = 3;
-
-/** The last line of a process's output that parses as a JSON object, or undefined. */
-function lastJsonLine(text: string): Record<string, unknown> | undefined {
-  for (const line of text.trim().split('\n').reverse()) {
-    try {
-      const value: unknown = JSON.parse(line);
-      if (value !== null && typeof value === 'object' && !Array.isArray(value))
-        return value as Record<string, unknown>;
-    } catch {
-      // not JSON: a warning of a library
-    }
-  }
-  return undefined;
-}
 
 const isTriple = (value: unknown): value is [number, number, number] =>
   Array.isArray(value) &&
