@@ -31,6 +31,53 @@ export function mapMulterError(error: unknown, maxUploadMb: number): ApiError {
   return new ApiError('bad_request');
 }
 
+/** How runMultipart bounds and judges one route's body. */
+export interface MultipartRules {
+  /** Bytes of body (files and framing) past which reading stops with tooLarge(). */
+  bodyLimit: number;
+  /** The 413 answered when the body passes bodyLimit while it streams. */
+  tooLarge: () => ApiError;
+  /** Multer's error as the contract's. */
+  mapError: (error: unknown) => ApiError;
+  /** A last judgement of what multer read (e.g. each file against its own limit); undefined passes. */
+  check?: () => ApiError | undefined;
+}
+
+/**
+ * Runs multer's `upload` on the request and settles once: with the body read (and `check` passed)
+ * or with the contract's error. A 413 closes the connection after its answer
+ * (closeAfterResponse). Multer drains the whole body before it reports its own size error; the
+ * bytes are counted here as they arrive so the 413 goes out as soon as the body passes the limit.
+ */
+export function runMultipart(
+  req: Request,
+  res: Response,
+  upload: RequestHandler,
+  rules: MultipartRules,
+): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    let settled = false;
+    let received = 0;
+    const settle = (error?: ApiError): void => {
+      if (settled) return;
+      settled = true;
+      req.off('data', count);
+      if (error?.status === 413) closeAfterResponse(req, res);
+      if (error) reject(error);
+      else resolve();
+    };
+    const count = (chunk: Buffer): void => {
+      received += chunk.length;
+      if (received > rules.bodyLimit) settle(rules.tooLarge());
+    };
+    upload(req, res, (error?: unknown) => {
+      if (error === undefined || error === null) settle(rules.check?.());
+      else settle(rules.mapError(error));
+    });
+    req.on('data', count);
+  });
+}
+
 /**
  * Reads the multipart body into memory (at most MAX_UPLOAD_MB, enforced while it streams),
  * one file in the field "image". Small text fields are allowed and ignored.
@@ -56,32 +103,10 @@ export class ImageUploadInterceptor implements NestInterceptor {
     const http = context.switchToHttp();
     const req = http.getRequest<Request>();
     const res = http.getResponse<Response>();
-    const bodyLimit = maxUploadBytes(this.config.maxUploadMb) + MULTIPART_OVERHEAD_BYTES;
-    await new Promise<void>((resolve, reject) => {
-      let settled = false;
-      let received = 0;
-      const settle = (error?: ApiError): void => {
-        if (settled) return;
-        settled = true;
-        req.off('data', count);
-        if (error) reject(error);
-        else resolve();
-      };
-      // Multer drains the whole body before it reports its own size error; counting here lets
-      // the 413 go out as soon as the body passes the limit.
-      const count = (chunk: Buffer): void => {
-        received += chunk.length;
-        if (received <= bodyLimit) return;
-        closeAfterResponse(req, res);
-        settle(fileTooLargeError(this.config.maxUploadMb));
-      };
-      this.upload(req, res, (error?: unknown) => {
-        if (error === undefined || error === null) return settle();
-        const mapped = mapMulterError(error, this.config.maxUploadMb);
-        if (mapped.status === 413) closeAfterResponse(req, res);
-        settle(mapped);
-      });
-      req.on('data', count);
+    await runMultipart(req, res, this.upload, {
+      bodyLimit: maxUploadBytes(this.config.maxUploadMb) + MULTIPART_OVERHEAD_BYTES,
+      tooLarge: () => fileTooLargeError(this.config.maxUploadMb),
+      mapError: (error) => mapMulterError(error, this.config.maxUploadMb),
     });
     return next.handle();
   }

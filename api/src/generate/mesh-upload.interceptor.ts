@@ -4,8 +4,7 @@ import multer from 'multer';
 import type { Observable } from 'rxjs';
 import { ApiError, fileTooLargeError } from '../common/api-error';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
-import { mapMulterError } from './image-upload.interceptor';
-import { closeAfterResponse } from './upload-guard.middleware';
+import { mapMulterError, runMultipart } from './image-upload.interceptor';
 import { maxUploadBytes, meshTooLargeError, textureBodyLimit } from './upload-limits';
 
 /** The files of a POST /api/texture body as multer leaves them (at most one per field). */
@@ -46,48 +45,25 @@ export class MeshUploadInterceptor implements NestInterceptor {
     const http = context.switchToHttp();
     const req = http.getRequest<Request>();
     const res = http.getResponse<Response>();
-    const bodyLimit = textureBodyLimit(this.config);
-    await new Promise<void>((resolve, reject) => {
-      let settled = false;
-      let received = 0;
-      const settle = (error?: ApiError): void => {
-        if (settled) return;
-        settled = true;
-        req.off('data', count);
-        if (error) reject(error);
-        else resolve();
-      };
-      // Multer drains the whole body before it reports its own size error; counting here lets
-      // the 413 go out as soon as the body passes the limit.
-      const count = (chunk: Buffer): void => {
-        received += chunk.length;
-        if (received <= bodyLimit) return;
-        closeAfterResponse(req, res);
-        settle(meshTooLargeError(this.config.maxMeshMb));
-      };
-      this.upload(req, res, (error?: unknown) => {
-        if (error === undefined || error === null) return settle(this.checkSizes(req, res));
-        const mapped = this.mapError(error);
-        if (mapped.status === 413) closeAfterResponse(req, res);
-        settle(mapped);
-      });
-      req.on('data', count);
+    await runMultipart(req, res, this.upload, {
+      bodyLimit: textureBodyLimit(this.config),
+      tooLarge: () => meshTooLargeError(this.config.maxMeshMb),
+      mapError: (error) => this.mapError(error),
+      check: () => this.checkSizes(req),
     });
     return next.handle();
   }
 
   /** Each file against its own limit (multer checked the larger one for both). */
-  private checkSizes(req: Request, res: Response): ApiError | undefined {
+  private checkSizes(req: Request): ApiError | undefined {
     const files = req.files as TextureFiles | undefined;
     const mesh = files?.mesh?.[0];
     const image = files?.image?.[0];
-    let refusal: ApiError | undefined;
     if (mesh && mesh.size > maxUploadBytes(this.config.maxMeshMb))
-      refusal = meshTooLargeError(this.config.maxMeshMb);
-    else if (image && image.size > maxUploadBytes(this.config.maxUploadMb))
-      refusal = fileTooLargeError(this.config.maxUploadMb);
-    if (refusal) closeAfterResponse(req, res);
-    return refusal;
+      return meshTooLargeError(this.config.maxMeshMb);
+    if (image && image.size > maxUploadBytes(this.config.maxUploadMb))
+      return fileTooLargeError(this.config.maxUploadMb);
+    return undefined;
   }
 
   private mapError(error: unknown): ApiError {
