@@ -180,6 +180,8 @@ describe('downloads in every format through the viewer menu', () => {
     const id = randomUUID();
     copyFileSync(join(GLB_DIR, 'generic-trigger-left.glb'), join(app.api.staticDir, `${id}.glb`));
     copyFileSync(join(GLB_DIR, 'generic-trigger-left.glb'), join(app.api.staticDir, `${id}.source.glb`));
+    // Every model the api makes has a LOD beside it (issue 21): the share page asks for it first.
+    copyFileSync(join(GLB_DIR, 'generic-trigger-left.glb'), join(app.api.staticDir, `${id}.lod.glb`));
     const { context, page, errors } = await newPage(app.browser);
     try {
       await page.goto(`${app.api.baseUrl}/m/${id}`);
@@ -210,6 +212,8 @@ describe('downloads in every format through the viewer menu', () => {
     const id = randomUUID();
     copyFileSync(join(GLB_DIR, 'valve-index-left-jpeg.glb'), join(app.api.staticDir, `${id}.glb`));
     copyFileSync(join(GLB_DIR, 'valve-index-left-jpeg.glb'), join(app.api.staticDir, `${id}.source.glb`));
+    // Every model the api makes has a LOD beside it (issue 21): the share page asks for it first.
+    copyFileSync(join(GLB_DIR, 'valve-index-left-jpeg.glb'), join(app.api.staticDir, `${id}.lod.glb`));
     const { context, page, errors } = await newPage(app.browser, {
       viewport: { width: 390, height: 844 },
       isMobile: true,

@@ -8,6 +8,7 @@ import { type ApiProcess, type StartOptions, startApi } from '../support/api-pro
 import { TEST_REDIS_URL, type TempDir, clearKilnKeys, sleep, tempDir } from '../support/env';
 import { type CategoryReport, emptyReport } from './report';
 import { FOLDER_MARKER } from '../../src/storage/local-model-store';
+import { modelIdOfFile } from '../../src/storage/model-formats';
 
 /** quick: inside `npm test` (a minute or two on 2 cores); full: `npm run test:reliability`. */
 export type Profile = 'quick' | 'full';
@@ -24,9 +25,6 @@ export type CategoryRun = (ctx: SuiteContext) => Promise<CategoryReport>;
 
 /** A 5xx (or a dead api) where the contract lists none: counted as a crash, not just a wrong answer. */
 export class CrashError extends Error {}
-
-/** Model names the store may hold: the two names of a task (storage/model-names.ts). */
-const MODEL_NAME = /^([0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12})(\.source)?\.glb$/;
 
 /**
  * A real api process (api/test/support/api-process.ts) for one category, with folders of its own:
@@ -127,17 +125,18 @@ function filesUnder(root: string): string[] {
 }
 
 /**
- * Files left behind: in TMPDIR anything; in the model store anything that is not one of the two
- * names of a model in `completedModels` (the model ids of the completed tasks: other tasks must
- * leave nothing there) or the folder's marker.
+ * Files left behind: in TMPDIR anything; in the model store anything that is not a file of a model
+ * in `completedModels` (the model ids of the completed tasks: other tasks must leave nothing
+ * there; storage/model-formats.ts modelIdOfFile: its web model, LOD, source and formats) or the
+ * folder's marker.
  */
 export function strayFiles(suite: SuiteApi, completedModels: ReadonlySet<string>): string[] {
   const stray = filesUnder(suite.tmpDir).map((f) => `tmp/${f}`);
   for (const file of filesUnder(suite.staticDir)) {
     // The folder's identity marker (LocalModelStore): written once at start, meant to stay.
     if (file === FOLDER_MARKER) continue;
-    const match = MODEL_NAME.exec(file);
-    if (!match || !completedModels.has(match[1])) stray.push(`static/${file}`);
+    const modelId = modelIdOfFile(file);
+    if (modelId === undefined || !completedModels.has(modelId)) stray.push(`static/${file}`);
   }
   return stray;
 }
@@ -227,7 +226,7 @@ export class Recorder {
             this.completed.add(id);
             // Files are named by the model's id (the model URL's), not the task's.
             const file = end.model_url === undefined ? undefined : basename(new URL(end.model_url).pathname);
-            const modelId = file === undefined ? undefined : MODEL_NAME.exec(file)?.[1];
+            const modelId = file === undefined ? undefined : modelIdOfFile(file);
             if (modelId !== undefined) this.completedModels.add(modelId);
             if (suite && (file === undefined || !existsSync(join(suite.staticDir, file)))) {
               this.report.lostTasks.push(`${id} (completed, no model file)`);
