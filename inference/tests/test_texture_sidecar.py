@@ -98,7 +98,7 @@ def test_inflate_paints_the_box_from_the_picture(inflate: SidecarProcess, tmp_pa
     assert set(stages) == {pb.STAGE_PREPROCESS, pb.STAGE_TEXTURE, pb.STAGE_EXPORT}
     assert progress[-1].percent == 100.0
     assert done.engine == "inflate"
-    assert set(done.ignored) == {"seed", "pipeline_type", "faces", "texture_resolution"}
+    assert set(done.ignored) == {"seed", "texture_resolution"}
 
     facts = parse_mesh(model)
     source = parse_mesh_positions(upload)

@@ -146,7 +146,7 @@ def test_the_textured_model_keeps_the_meshs_triangles_scale_and_place(fake: Fake
     material = loaded.visual.material
     assert material.baseColorTexture is not None
     assert material.baseColorTexture.size == (512, 512)
-    assert result.ignored == ("faces", "pipeline_type")
+    assert result.ignored == ()
     assert result.engine == "trellis2"
     assert result.seed == 7
     assert result.bytes == path.stat().st_size

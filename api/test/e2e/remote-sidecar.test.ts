@@ -145,7 +145,7 @@ void describe(
       const modelId = /\/static\/([0-9a-f-]{36})\.glb$/.exec(data.model_url)?.[1];
       assert.ok(modelId, data.model_url);
       const here = readdirSync(staticDir.path).filter((name) => name.endsWith('.glb'));
-      assert.deepEqual(here.sort(), [`${modelId}.glb`, `${modelId}.source.glb`]);
+      assert.deepEqual(here.sort(), [`${modelId}.glb`, `${modelId}.lod.glb`, `${modelId}.source.glb`]);
       // The sidecar's view of the same path: still its own empty tmpfs; its job folder is gone.
       assert.deepEqual(readdirSync(`/proc/${sidecar!.child.pid!}/root${staticDir.path}`), []);
       assert.deepEqual(readdirSync(sidecarTmp.path), []);

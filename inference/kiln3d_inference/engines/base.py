@@ -89,6 +89,10 @@ ProgressCallback = Callable[[Stage, float, str], None]
 
 # Names of the GenerateRequest fields an engine may ignore (proto Done.ignored).
 OPTION_NAMES = ("seed", "pipeline_type", "texture_size", "faces", "texture_resolution")
+# The options of each kind of job (the api's POST /api/generate and POST /api/texture): an engine
+# names as ignored only options of the job it ran, never the other kind's.
+GENERATION_OPTIONS = ("seed", "pipeline_type", "texture_size", "faces")
+TEXTURE_OPTIONS = ("seed", "texture_size", "texture_resolution")
 
 
 @dataclass(frozen=True)
@@ -152,7 +156,8 @@ class JobContext:
 @dataclass(frozen=True)
 class GenerateResult:
     """A finished job: the GLB's path and size in bytes, its triangles, seconds taken, engine name,
-    the seed used (0: none) and the request options it ignored (OPTION_NAMES)."""
+    the seed used (0: none) and the request options it ignored (GENERATION_OPTIONS or
+    TEXTURE_OPTIONS, of the job it ran)."""
 
     output_path: Path
     triangles: int

@@ -14,7 +14,14 @@ from typing import TYPE_CHECKING
 
 from PIL import Image
 
-from kiln3d_inference.engines.base import OPTION_NAMES, Engine, GenerateResult, JobContext, Stage
+from kiln3d_inference.engines.base import (
+    GENERATION_OPTIONS,
+    TEXTURE_OPTIONS,
+    Engine,
+    GenerateResult,
+    JobContext,
+    Stage,
+)
 from kiln3d_inference.engines.output import atomic_write_bytes
 from kiln3d_inference.engines.projection_texturing import texture_mesh
 from kiln3d_inference.engines.relief import inflate_image, procedural_test_image
@@ -58,7 +65,7 @@ class InflateEngine(Engine):
             seconds=time.monotonic() - started,
             engine=self.name,
             # The relief is deterministic and has no such settings (proto Done.ignored).
-            ignored=OPTION_NAMES,
+            ignored=GENERATION_OPTIONS,
         )
 
     def texture(
@@ -90,5 +97,5 @@ class InflateEngine(Engine):
             bytes=len(result.glb),
             seconds=time.monotonic() - started,
             engine=self.name,
-            ignored=tuple(name for name in OPTION_NAMES if name != "texture_size"),
+            ignored=tuple(name for name in TEXTURE_OPTIONS if name != "texture_size"),
         )

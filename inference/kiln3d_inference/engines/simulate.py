@@ -18,7 +18,8 @@ import numpy as np
 from PIL import Image
 
 from kiln3d_inference.engines.base import (
-    OPTION_NAMES,
+    GENERATION_OPTIONS,
+    TEXTURE_OPTIONS,
     Engine,
     GenerateResult,
     JobContext,
@@ -129,7 +130,7 @@ class SimulateEngine(Engine):
 
     def generate(self, image: Image.Image, output_path: Path, seed: int, ctx: JobContext) -> GenerateResult:
         """One attempt, and like a CUDA engine one more after out-of-memory and a cache clear."""
-        return self._deliver(lambda: self._attempt(image, ctx), output_path, ctx, OPTION_NAMES)
+        return self._deliver(lambda: self._attempt(image, ctx), output_path, ctx, GENERATION_OPTIONS)
 
     def texture(
         self, image: Image.Image, mesh: trimesh.Trimesh, output_path: Path, seed: int, ctx: JobContext
@@ -138,7 +139,7 @@ class SimulateEngine(Engine):
         a flat 8x8 PNG of the picture's mean object colour, after KILN_SIMULATE_SECONDS in
         TEXTURE_PLAN's stages; faults and the OOM retry as in generate(). Raises InvalidInput for a
         picture with no object (in the preprocess stage)."""
-        ignored = tuple(name for name in OPTION_NAMES if name != "texture_size")
+        ignored = tuple(name for name in TEXTURE_OPTIONS if name != "texture_size")
         return self._deliver(lambda: self._attempt_texture(image, mesh, ctx), output_path, ctx, ignored)
 
     def _deliver(

@@ -618,7 +618,8 @@ class Trellis2Engine(Engine):
             seconds=time.monotonic() - started,
             engine=self.name,
             seed=seed,
-            ignored=("faces", "pipeline_type"),
+            # Every texturing option (seed, texture_size, texture_resolution) is the pipeline's own.
+            ignored=(),
         )
 
     def _load_texturing(self, ctx: JobContext) -> Any:
