@@ -358,6 +358,19 @@ def test_more_triangles_than_allowed_are_refused_with_both_counts(tmp_path: Path
         assert not target.exists()
 
 
+def test_an_obj_of_quads_over_the_limit_is_refused_with_its_true_triangle_count(tmp_path: Path) -> None:
+    # A cube of six quads is twelve triangles: refused at 5 with 12, not with its six `f` lines
+    # (counted before parsing, the refusal names the triangles).
+    corners = [(x, y, z) for x in (0, 1) for y in (0, 1) for z in (0, 1)]
+    quads = [(1, 2, 4, 3), (5, 7, 8, 6), (1, 5, 6, 2), (3, 4, 8, 7), (1, 3, 7, 5), (2, 6, 8, 4)]
+    text = "".join(f"v {x} {y} {z}\n" for x, y, z in corners) + "".join(
+        "f " + " ".join(map(str, quad)) + "\n" for quad in quads
+    )
+    code, line, _target = _run_cli(tmp_path, text.encode(), "--max-faces", "5")
+    assert code == 3
+    assert (line["code"], line["faces"], line["max_faces"]) == ("mesh_too_many_faces", 12, 5)
+
+
 def test_a_ply_header_claiming_more_than_the_file_holds_is_unsupported() -> None:
     header = (
         b"ply\nformat binary_little_endian 1.0\nelement vertex 2000000000\nproperty float x\n"

@@ -78,7 +78,9 @@ export const ERROR_TABLE = {
   invalid_parameter: {
     status: 400,
     message: '<name> must be true or false',
-    when: 'a query flag (`wait` of POST /api/generate, `force` of the admin restart) that is neither',
+    when:
+      'a query flag (`wait` of POST /api/generate and POST /api/texture, `force` of the admin restart) that is ' +
+      'neither',
   },
   bad_request: {
     status: 400,
@@ -287,7 +289,7 @@ export const ERROR_TABLE = {
     status: 503,
     message: 'Busy decoding other pictures, retry later',
     when:
-      'POST /api/generate whose picture waited `DECODE_WAIT_S` (10 s) for the decode budget (`DECODE_BUDGET_MP` ' +
+      'POST /api/generate or /api/texture whose picture waited `DECODE_WAIT_S` (10 s) for the decode budget (`DECODE_BUDGET_MP` ' +
       'megapixels decoded at once per process) without getting it',
     headers: { 'Retry-After': { type: 'integer', description: 'seconds: the decode wait' } },
   },
@@ -303,7 +305,7 @@ export const ERROR_TABLE = {
     status: 503,
     message: 'Not taking new tasks right now, retry later',
     when:
-      'POST /api/generate while an operator paused admissions (POST /api/admin/admissions/pause, every api process ' +
+      'POST /api/generate or /api/texture while an operator paused admissions (POST /api/admin/admissions/pause, every api process ' +
       'on one Redis): checked before the picture is decoded; running and queued tasks go on',
     headers: { 'Retry-After': { type: 'integer', description: 'seconds: 60' } },
   },

@@ -23,7 +23,7 @@ from kiln3d_inference.engines.base import (
     Stage,
 )
 from kiln3d_inference.engines.output import atomic_write_bytes
-from kiln3d_inference.engines.projection_texturing import texture_mesh
+from kiln3d_inference.engines.projection_texturing import MAX_TEXTURE_SIZE, texture_mesh
 from kiln3d_inference.engines.relief import inflate_image, procedural_test_image
 
 if TYPE_CHECKING:
@@ -38,7 +38,8 @@ class InflateEngine(Engine):
     name = "inflate"
     texturing = (
         "CPU projection of the picture from the view that best matches its silhouette; unseen "
-        "surfaces filled from the nearest seen colour (no generative texturing)"
+        "surfaces filled from the nearest seen colour (no generative texturing); textures at most "
+        "2048 px"
     )
 
     def load(self) -> None:
@@ -97,5 +98,10 @@ class InflateEngine(Engine):
             bytes=len(result.glb),
             seconds=time.monotonic() - started,
             engine=self.name,
-            ignored=tuple(name for name in TEXTURE_OPTIONS if name != "texture_size"),
+            # A texture_size over the CPU engine's largest (MAX_TEXTURE_SIZE) is not honoured: said so.
+            ignored=tuple(
+                name
+                for name in TEXTURE_OPTIONS
+                if name != "texture_size" or ctx.options.texture_size > MAX_TEXTURE_SIZE
+            ),
         )

@@ -495,7 +495,14 @@ def _check_ply_header(data: bytes, max_faces: int) -> None:
         raise _no_faces("point cloud", "the PLY has vertices but no faces (a point cloud)")
 
 
-_OBJ_FACE = re.compile(rb"(?m)^[ \t]*f[ \t]")
+# A whole face record: its corners follow the `f` (a polygon of n corners is n - 2 triangles).
+_OBJ_FACE_LINE = re.compile(rb"(?m)^[ \t]*f[ \t]+([^\r\n#]*)")
+
+
+def _obj_triangles(data: bytes) -> int:
+    """Triangles an OBJ's face records make once triangulated (a polygon of n corners: n - 2, at
+    least 1), counted from the text before any parsing: the refusal names the true count."""
+    return sum(max(1, len(corners.split()) - 2) for corners in _OBJ_FACE_LINE.findall(data))
 
 
 def _trimesh_load(data: bytes, kind: str) -> tuple[F64, I64]:
@@ -582,10 +589,10 @@ def intake(data: bytes, max_faces: int) -> IntakeMesh:
         _check_ply_header(data, max_faces)
         positions, faces = _trimesh_load(data, "ply")
     else:
-        faces_at_least = len(_OBJ_FACE.findall(data))
-        if faces_at_least > max_faces:
-            raise _too_many(faces_at_least, max_faces)
-        if faces_at_least == 0:
+        triangles = _obj_triangles(data)
+        if triangles > max_faces:
+            raise _too_many(triangles, max_faces)
+        if triangles == 0:
             lines = re.search(rb"(?m)^[ \t]*l[ \t]", data) is not None
             what = "lines" if lines else "point cloud"
             raise _no_faces(what, f"the OBJ has vertices but no faces ({what})")
