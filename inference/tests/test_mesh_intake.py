@@ -368,6 +368,7 @@ def test_an_obj_of_quads_over_the_limit_is_refused_with_its_true_triangle_count(
     )
     code, line, _target = _run_cli(tmp_path, text.encode(), "--max-faces", "5")
     assert code == 3
+    assert line is not None
     assert (line["code"], line["faces"], line["max_faces"]) == ("mesh_too_many_faces", 12, 5)
 
 
