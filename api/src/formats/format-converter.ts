@@ -1,6 +1,5 @@
-import { join } from 'node:path';
 import type { FormatVariant } from '../storage/model-formats';
-import { lastJsonLine } from '../common/tool-output';
+import { lastJsonLine, runPythonTool } from '../common/tool-output';
 
 /** What the formats tool reports of a file it made (its one JSON line on stdout). */
 export interface ConvertedFile {
@@ -53,26 +52,10 @@ export class PythonFormatConverter extends FormatConverter {
   }
 
   async convert(sourcePath: string, targetPath: string, variant: FormatVariant): Promise<ConvertedFile> {
-    // execa 9 is ESM-only; a dynamic import keeps this CommonJS build working.
-    const { execa } = await import('execa');
-    const args = ['-m', 'kiln3d_inference.formats', '--format', variant.format];
+    const args: string[] = ['--format', variant.format];
     if (variant.sizeMm !== undefined) args.push('--size-mm', String(variant.sizeMm));
     args.push(sourcePath, targetPath);
-    const result = await execa(join(this.inferenceDir, '.venv', 'bin', 'python'), args, {
-      cwd: this.inferenceDir,
-      reject: false,
-      timeout: this.timeoutMs,
-      killSignal: 'SIGKILL',
-      // Only what Python needs: the api's secrets (ADMIN_TOKEN, keys, INFERENCE_TOKEN) stay out.
-      extendEnv: false,
-      env: {
-        PATH: process.env.PATH ?? '/usr/bin:/bin',
-        PYTHONUNBUFFERED: '1',
-        HOME: process.env.HOME ?? '/',
-      },
-      maxBuffer: 1024 * 1024,
-      stdin: 'ignore',
-    });
+    const result = await runPythonTool(this.inferenceDir, 'kiln3d_inference.formats', args, this.timeoutMs);
     if (result.timedOut) {
       throw new FormatConversionError(
         `the formats tool passed ${Math.round(this.timeoutMs / 1000)} s (FORMAT_TIMEOUT_S)`,

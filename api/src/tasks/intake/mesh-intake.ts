@@ -5,7 +5,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { ApiError } from '../../common/api-error';
 import { WaitingBudget, retryAfterWait } from '../../common/waiting-budget';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config';
-import { lastJsonLine } from '../../common/tool-output';
+import { lastJsonLine, runPythonTool } from '../../common/tool-output';
 
 /** A mesh the intake accepted: its canonical GLB (what the engine gets) and what was measured of it. */
 export interface IntakeMesh {
@@ -103,29 +103,11 @@ export class PythonMeshReader extends MeshReader {
   }
 
   private async run(args: string[], maxFaces: number): Promise<Omit<IntakeMesh, 'glb'>> {
-    // execa 9 is ESM-only; a dynamic import keeps this CommonJS build working.
-    const { execa } = await import('execa');
-    const result = await execa(
-      join(this.inferenceDir, '.venv', 'bin', 'python'),
-      ['-m', 'kiln3d_inference.meshes', ...args],
-      {
-        cwd: this.inferenceDir,
-        reject: false,
-        timeout: this.timeoutMs,
-        killSignal: 'SIGKILL',
-        // Only what Python needs: the api's secrets stay out. One BLAS thread: one core per intake.
-        extendEnv: false,
-        env: {
-          PATH: process.env.PATH ?? '/usr/bin:/bin',
-          PYTHONUNBUFFERED: '1',
-          HOME: process.env.HOME ?? '/',
-          OMP_NUM_THREADS: '1',
-          OPENBLAS_NUM_THREADS: '1',
-        },
-        maxBuffer: 1024 * 1024,
-        stdin: 'ignore',
-      },
-    );
+    // One BLAS thread: one core per intake.
+    const result = await runPythonTool(this.inferenceDir, 'kiln3d_inference.meshes', args, this.timeoutMs, {
+      OMP_NUM_THREADS: '1',
+      OPENBLAS_NUM_THREADS: '1',
+    });
     if (result.timedOut) {
       throw new Error(
         `the mesh intake tool passed ${Math.round(this.timeoutMs / 1000)} s (MESH_INTAKE_TIMEOUT_S)`,
