@@ -1,11 +1,33 @@
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import type { Server } from 'node:http';
+import { request, type Server } from 'node:http';
 import { join } from 'node:path';
+import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
 import express from 'express';
 import { webAppMiddleware } from '../../src/storage/web-app.middleware';
 import { tempDir } from '../support/env';
+
+/** A build output large enough to be worth compressing (the middleware's threshold is 1 kB). */
+const BIG_CHUNK = Array.from({ length: 400 }, (_, i) => `export const part${i} = ${i * 7};`).join('\n');
+
+/** One raw GET (node:http decodes nothing), with the headers given: status, headers, body bytes. */
+function rawGet(url: string, headers: Record<string, string>) {
+  return new Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }>(
+    (resolve, reject) => {
+      request(url, { headers }, (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', () =>
+          resolve({ status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks) }),
+        );
+        response.on('error', reject);
+      })
+        .on('error', reject)
+        .end();
+    },
+  );
+}
 
 /** The built web app at /, index.html for client routes, never /api or /static. */
 void describe('web app serving', () => {
@@ -18,6 +40,7 @@ void describe('web app serving', () => {
     mkdirSync(built);
     writeFileSync(join(built, 'index.html'), '<!doctype html><title>Kiln3D</title>');
     writeFileSync(join(built, 'main-abc.js'), 'console.log(1)');
+    writeFileSync(join(built, 'chunk-ABCDEFGH.js'), BIG_CHUNK);
     const app = express();
     app.use('/missing-build', webAppMiddleware(join(dir.path, 'absent')));
     app.use(webAppMiddleware(built));
@@ -46,6 +69,35 @@ void describe('web app serving', () => {
     assert.equal(asset.status, 200);
     assert.equal(await asset.text(), 'console.log(1)');
     assert.equal((await fetch(`${base}/main-missing.js`)).status, 404);
+  });
+
+  void it('compresses its files with brotli or gzip as the browser allows, and never what it leaves to other routes', async () => {
+    const brotli = await rawGet(`${base}/chunk-ABCDEFGH.js`, { 'accept-encoding': 'gzip, deflate, br' });
+    assert.equal(brotli.status, 200);
+    assert.equal(brotli.headers['content-encoding'], 'br');
+    assert.match(String(brotli.headers.vary), /Accept-Encoding/i);
+    assert.equal(brotli.headers['cache-control'], 'public, max-age=31536000, immutable');
+    assert.equal(brotliDecompressSync(brotli.body).toString(), BIG_CHUNK);
+    assert.ok(brotli.body.length < BIG_CHUNK.length / 3, `${brotli.body.length} of ${BIG_CHUNK.length} bytes`);
+
+    const gzip = await rawGet(`${base}/chunk-ABCDEFGH.js`, { 'accept-encoding': 'gzip' });
+    assert.equal(gzip.headers['content-encoding'], 'gzip');
+    assert.equal(gunzipSync(gzip.body).toString(), BIG_CHUNK);
+
+    const plain = await rawGet(`${base}/chunk-ABCDEFGH.js`, { 'accept-encoding': 'identity' });
+    assert.equal(plain.headers['content-encoding'], undefined);
+    assert.equal(plain.body.toString(), BIG_CHUNK);
+
+    // Too small to be worth it (index.html here is 37 bytes): sent as it is.
+    const index = await rawGet(`${base}/m/3f0c2a4e-8d1b-4c6e-9a7f-2b5d8e1c4a90`, { 'accept-encoding': 'br' });
+    assert.equal(index.headers['content-encoding'], undefined);
+    assert.match(index.body.toString(), /<title>Kiln3D<\/title>/);
+
+    for (const path of ['/api/nope', '/static/x.glb']) {
+      const other = await rawGet(`${base}${path}`, { 'accept-encoding': 'br, gzip' });
+      assert.equal(other.status, 404, path);
+      assert.equal(other.headers['content-encoding'], undefined, path);
+    }
   });
 
   void it('leaves /api and /static to their own routes', async () => {
