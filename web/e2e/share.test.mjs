@@ -213,6 +213,32 @@ describe('share page', () => {
     }
   });
 
+  test('a model download the network dropped says so, and "Try again" brings the model', async () => {
+    const { context, page } = await newPage(app.browser);
+    try {
+      const id = ids[MODELS[1]];
+      // The first request for each level dies as on a phone between cells; later ones pass.
+      const dropped = new Set();
+      await page.route(`**/static/${id}.*glb`, async (route) => {
+        const path = new URL(route.request().url()).pathname;
+        if (dropped.has(path)) return route.continue();
+        dropped.add(path);
+        return route.abort('internetdisconnected');
+      });
+      await page.goto(`${app.api.baseUrl}/m/${id}`);
+      const failed = page.locator('kiln-model-viewer [data-testid=load-failed]');
+      await failed.waitFor();
+      assert.match((await failed.textContent()) ?? '', /could not be loaded/);
+      assert.deepEqual([...dropped].sort(), [`/static/${id}.glb`, `/static/${id}.lod.glb`]);
+      await failed.getByRole('button', { name: 'Try again' }).click();
+      await page.locator('kiln-model-viewer[data-state=ready][data-level=full]').waitFor();
+      assert.equal(await failed.count(), 0);
+      await page.locator('[data-testid=share-expiry]').waitFor();
+    } finally {
+      await context.close();
+    }
+  });
+
   test('an unknown or expired model gets a clear message, a malformed link another', async () => {
     const { context, page } = await newPage(app.browser);
     try {

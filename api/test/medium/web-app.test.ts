@@ -13,20 +13,22 @@ const BIG_CHUNK = Array.from({ length: 400 }, (_, i) => `export const part${i} =
 
 /** One raw GET (node:http decodes nothing), with the headers given: status, headers, body bytes. */
 function rawGet(url: string, headers: Record<string, string>) {
-  return new Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }>(
-    (resolve, reject) => {
-      request(url, { headers }, (response) => {
-        const chunks: Buffer[] = [];
-        response.on('data', (chunk: Buffer) => chunks.push(chunk));
-        response.on('end', () =>
-          resolve({ status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks) }),
-        );
-        response.on('error', reject);
-      })
-        .on('error', reject)
-        .end();
-    },
-  );
+  return new Promise<{
+    status: number;
+    headers: Record<string, string | string[] | undefined>;
+    body: Buffer;
+  }>((resolve, reject) => {
+    request(url, { headers }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('end', () =>
+        resolve({ status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks) }),
+      );
+      response.on('error', reject);
+    })
+      .on('error', reject)
+      .end();
+  });
 }
 
 /** The built web app at /, index.html for client routes, never /api or /static. */
@@ -78,7 +80,10 @@ void describe('web app serving', () => {
     assert.match(String(brotli.headers.vary), /Accept-Encoding/i);
     assert.equal(brotli.headers['cache-control'], 'public, max-age=31536000, immutable');
     assert.equal(brotliDecompressSync(brotli.body).toString(), BIG_CHUNK);
-    assert.ok(brotli.body.length < BIG_CHUNK.length / 3, `${brotli.body.length} of ${BIG_CHUNK.length} bytes`);
+    assert.ok(
+      brotli.body.length < BIG_CHUNK.length / 3,
+      `${brotli.body.length} of ${BIG_CHUNK.length} bytes`,
+    );
 
     const gzip = await rawGet(`${base}/chunk-ABCDEFGH.js`, { 'accept-encoding': 'gzip' });
     assert.equal(gzip.headers['content-encoding'], 'gzip');

@@ -8,6 +8,12 @@
 /** GET of a small JSON answer (a task's snapshot, /api/config, /api/qualities) and DELETE. */
 export const JSON_REQUEST_TIMEOUT_MS = 15_000;
 
+/**
+ * A download's longest silence (a model, its LOD, a voxel preview): no answer, or no byte of its
+ * body, for this long ends it (stall-bounded-fetch.ts). Bytes still flowing never time out.
+ */
+export const DOWNLOAD_STALL_TIMEOUT_MS = 20_000;
+
 /** An upload's fixed share: the server still checks the picture and queues it after the last byte. */
 const UPLOAD_BASE_TIMEOUT_MS = 30_000;
 

@@ -2,6 +2,9 @@ import { Group } from 'three';
 import { GLTFLoader } from 'three/examples/jsm/loaders/GLTFLoader.js';
 import { MeshoptDecoder } from 'three/examples/jsm/libs/meshopt_decoder.module.js';
 
+import { DOWNLOAD_STALL_TIMEOUT_MS } from '../../core/api/request-timeouts';
+import { DownloadStalledError, WholeResponse, fetchWhole } from '../../core/api/stall-bounded-fetch';
+
 /** A parsed GLB with what its response said about the file. */
 export interface LoadedModel {
   scene: Group;
@@ -28,17 +31,21 @@ function gltfLoader(): GLTFLoader {
   return loader;
 }
 
-/** Fetches the GLB itself (for its status and Last-Modified), then parses it. */
+/**
+ * Fetches the GLB itself (for its status and Last-Modified), then parses it. The download ends
+ * as a network error (status 0) after DOWNLOAD_STALL_TIMEOUT_MS without a byte; `signal`
+ * aborts it (rejecting with the signal's reason).
+ */
 export async function loadModel(url: string, signal?: AbortSignal): Promise<LoadedModel> {
-  let response: Response;
+  let response: WholeResponse;
   try {
-    response = await fetch(url, { signal });
+    response = await fetchWhole(url, { signal }, DOWNLOAD_STALL_TIMEOUT_MS);
   } catch (error) {
     if (signal?.aborted) throw error;
-    throw new ModelLoadError(0, 'network error');
+    throw new ModelLoadError(0, error instanceof DownloadStalledError ? error.message : 'network error');
   }
   if (!response.ok) throw new ModelLoadError(response.status, `HTTP ${response.status}`);
-  const buffer = await response.arrayBuffer();
+  const buffer = response.body;
   const header = response.headers.get('Last-Modified');
   const parsedDate = header ? Date.parse(header) : Number.NaN;
   let gltf;

@@ -19,6 +19,8 @@ import { OrbitControls } from 'three/examples/jsm/controls/OrbitControls.js';
 import { describeError } from '../../core/api/error-messages';
 import { modelDownloadPath, waitForDownload } from '../../core/api/model-formats';
 import { modelIdFromUrl } from '../../core/api/model-url';
+import { DOWNLOAD_STALL_TIMEOUT_MS } from '../../core/api/request-timeouts';
+import { fetchWhole } from '../../core/api/stall-bounded-fetch';
 import type { TaskPreview } from '../../core/events/task-state';
 import { I18n } from '../../core/i18n/i18n';
 import { ArMode, detectArMode, openQuickLook, readPlatformHints, sceneViewerIntent } from './ar';
@@ -263,6 +265,12 @@ export class ModelViewer {
     this.host?.requestRender();
   }
 
+  /** Loads the model again after a failed download (the error overlay's button). */
+  protected retryLoad(): void {
+    const src = this.src();
+    if (src !== undefined && this.host) void this.load(src);
+  }
+
   /** The last resort when the browser does not give the WebGL context back. */
   protected reloadPage(): void {
     location.reload();
@@ -476,11 +484,15 @@ export class ModelViewer {
     const abort = new AbortController();
     this.previewAbort = abort;
     try {
-      const response = await fetch(preview.url, { signal: abort.signal, cache: 'no-store' });
+      const response = await fetchWhole(
+        preview.url,
+        { signal: abort.signal, cache: 'no-store' },
+        DOWNLOAD_STALL_TIMEOUT_MS,
+      );
       if (!response.ok) return; // expired or not there yet: the next preview or the model follows
       const rev = Number(response.headers.get('X-Preview-Rev'));
       const grid = decodeVoxels(
-        await response.arrayBuffer(),
+        response.body,
         Number(response.headers.get('X-Preview-Resolution')),
         response.headers.get('X-Preview-Encoding') ?? '',
       );
