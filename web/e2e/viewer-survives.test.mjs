@@ -282,7 +282,7 @@ describe('viewer on the phone it is used on', () => {
     }
   });
 
-  test('the toolbar on a 1280 px desktop: one row; one Tab stop, arrow keys, Home and End', async () => {
+  test('the toolbar on a 1280 px desktop: one row; one Tab stop, arrow keys, Home and End; + and - zoom the canvas', async () => {
     const { context, page, errors } = await newPage(app.browser, DESKTOP);
     try {
       await openModel(page, app.api.baseUrl, modelId);
@@ -291,6 +291,31 @@ describe('viewer on the phone it is used on', () => {
       assert.deepEqual(
         stops.map((b) => b.label),
         ['Reset view'],
+      );
+      // The focused canvas zooms with + and - (the camera's distance to its target, data-camera).
+      const viewer = page.locator('kiln-model-viewer');
+      const distance = async () => {
+        const [position, target] = ((await viewer.getAttribute('data-camera')) ?? '')
+          .split(' ')
+          .map((triple) => triple.split(',').map(Number));
+        return Math.hypot(...position.map((p, i) => p - target[i]));
+      };
+      await page.locator('kiln-model-viewer canvas').focus();
+      const before = await distance();
+      await page.keyboard.press('+');
+      await page.keyboard.press('+');
+      for (let waited = 0; (await distance()) > before * 0.7 && waited < 5000; waited += 100) {
+        await page.waitForTimeout(100);
+      }
+      const closer = await distance();
+      assert.ok(closer < before * 0.7, `+ + on the canvas: distance ${before} -> ${closer}`);
+      await page.keyboard.press('-');
+      for (let waited = 0; (await distance()) <= closer * 1.1 && waited < 5000; waited += 100) {
+        await page.waitForTimeout(100);
+      }
+      assert.ok(
+        (await distance()) > closer * 1.1,
+        `- on the canvas: distance ${closer} -> ${await distance()}`,
       );
       // Tab from the canvas lands on the toolbar once.
       await page.locator('kiln-model-viewer canvas').focus();

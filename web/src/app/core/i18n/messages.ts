@@ -131,7 +131,7 @@ export const EN = {
     'This GLB is compressed (Draco or meshopt), which the server does not read. Export it without mesh compression.',
 
   'viewer.canvas':
-    '3D model viewer: drag to turn, pinch or scroll to zoom; arrow keys move the view, Shift + arrow keys turn it',
+    '3D model viewer: drag to turn, pinch or scroll to zoom; arrow keys move the view, Shift + arrow keys turn it, + and - zoom',
   'viewer.loading': 'Loading the model…',
   'viewer.restoring': 'Restoring the view…',
   'viewer.restoreFailed': 'The browser did not give the 3D view back.',
@@ -411,7 +411,7 @@ export const ZH: Dictionary = {
     '服务器正忙于读取其他网格（Busy reading other meshes, retry later）。请稍后重试。',
   'error.meshCompressed': '这个 GLB 经过压缩（Draco 或 meshopt），服务器无法读取。请在导出时关闭网格压缩。',
 
-  'viewer.canvas': '3D 模型查看器：拖动旋转，双指或滚轮缩放；方向键移动视角，Shift + 方向键旋转',
+  'viewer.canvas': '3D 模型查看器：拖动旋转，双指或滚轮缩放；方向键移动视角，Shift + 方向键旋转，+ 和 - 缩放',
   'viewer.loading': '正在加载模型…',
   'viewer.restoring': '正在恢复视图…',
   'viewer.restoreFailed': '浏览器没有恢复 3D 视图。',

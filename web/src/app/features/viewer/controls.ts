@@ -1,4 +1,4 @@
-import { PerspectiveCamera } from 'three';
+import { MathUtils, PerspectiveCamera, Vector3 } from 'three';
 import { OrbitControls } from 'three/examples/jsm/controls/OrbitControls.js';
 
 import { Framing } from './framing';
@@ -15,9 +15,43 @@ export function createOrbitControls(
   controls.autoRotateSpeed = 1.5;
   controls.screenSpacePanning = true;
   controls.addEventListener('change', requestRender);
-  // Arrow keys pan when the canvas has focus (it is tabbable), for people without a pointer.
+  // Arrow keys pan when the canvas has focus (it is tabbable), for people without a pointer;
+  // Shift (or Ctrl, Meta) + arrows turn (OrbitControls' own keys). Zoom is ours: it has none.
   controls.listenToKeyEvents(element);
+  element.addEventListener('keydown', (event) => {
+    const factor = keyboardZoomFactor(event);
+    if (factor === undefined) return;
+    event.preventDefault();
+    zoomBy(controls, camera, factor);
+  });
   return controls;
+}
+
+/** One key press of zoom: the camera this much closer ('+') or farther ('-'). */
+const KEY_ZOOM_STEP = 0.8;
+
+/**
+ * The distance factor a key asks for: '+' (or '=', its unshifted key) zooms in, '-' (or '_')
+ * out; undefined for any other key, and with Ctrl, Meta or Alt (the browser's own page zoom).
+ */
+export function keyboardZoomFactor(
+  event: Pick<KeyboardEvent, 'key' | 'ctrlKey' | 'metaKey' | 'altKey'>,
+): number | undefined {
+  if (event.ctrlKey || event.metaKey || event.altKey) return undefined;
+  if (event.key === '+' || event.key === '=') return KEY_ZOOM_STEP;
+  if (event.key === '-' || event.key === '_') return 1 / KEY_ZOOM_STEP;
+  return undefined;
+}
+
+/**
+ * Moves the camera along its line to the orbit target to `factor` × its distance, within the
+ * controls' minDistance and maxDistance (what the wheel does, one step at a time).
+ */
+export function zoomBy(controls: OrbitControls, camera: PerspectiveCamera, factor: number): void {
+  const offset = new Vector3().subVectors(camera.position, controls.target);
+  const distance = MathUtils.clamp(offset.length() * factor, controls.minDistance, controls.maxDistance);
+  camera.position.copy(controls.target).add(offset.setLength(distance));
+  controls.update();
 }
 
 /** Zoom limits scale with the model so small and huge models feel the same. */
