@@ -3,7 +3,8 @@
  * in two containers. The REAL sidecar (inflate engine) is a separate process on TCP, listening on
  * 0.0.0.0 and so required to have a secret, in its own mount namespace where the api's STATIC_DIR
  * is covered by an empty tmpfs (`unshare -m`, as root); the api reaches it
- * by INFERENCE_URL and INFERENCE_TOKEN. The model can only reach the api over the gRPC stream.
+ * by INFERENCE_URL and INFERENCE_TOKEN. The model can only reach the api over the gRPC stream, and
+ * a mesh to paint (POST /api/texture) only the sidecar inside the gRPC request.
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -13,7 +14,8 @@ import { after, before, describe, test } from 'node:test';
 import { type ApiProcess, freePort, startApi } from '../support/api-process';
 import { REPO_ROOT, clearKilnKeys, sleep, tempDir } from '../support/env';
 import { gltfErrors } from '../support/gltf';
-import { followToEnd, getJson, postPicture, sample } from '../support/http-client';
+import { followToEnd, getJson, postPicture, postTexture, sample } from '../support/http-client';
+import { meshGlb, triangleCount, uvSphere } from '../support/meshes';
 
 const TOKEN = 'e2e-remote-sidecar-secret-0123456789';
 const PYTHON = join(REPO_ROOT, 'inference', '.venv', 'bin', 'python');
@@ -150,6 +152,35 @@ void describe(
       assert.deepEqual(readdirSync(`/proc/${sidecar!.child.pid!}/root${staticDir.path}`), []);
       assert.deepEqual(readdirSync(sidecarTmp.path), []);
       assert.match(sidecar!.output(), /task \S+: end after .* done: \d+ triangles/);
+    });
+
+    void test('a mesh and a picture become a painted model: the mesh goes in the gRPC request, the model comes back on the stream', async () => {
+      assert.ok(api);
+      const sphere = uvSphere(1, 24, 12);
+      const made = await postTexture<{ task_id: string }>(
+        api.url,
+        { mesh: await meshGlb(sphere), image: sample('typical_misc_lantern.png') },
+        { texture_size: '1024' },
+      );
+      assert.equal(made.status, 202, JSON.stringify(made.body));
+      const last = (await followToEnd(api.url, made.body.task_id, 180_000)).at(-1)!;
+      assert.equal(last.event, 'completed', JSON.stringify(last.data));
+      const data = last.data as { kind: string; triangles: number; model_url: string; download_url: string };
+      assert.equal(data.kind, 'texture');
+      assert.equal(data.triangles, triangleCount(sphere));
+      for (const url of [data.model_url, data.download_url]) {
+        const response = await fetch(new URL(url, api.url));
+        assert.equal(response.status, 200, url);
+        const report = await gltfErrors(new Uint8Array(await response.arrayBuffer()));
+        assert.equal(report.count, 0, report.first.join('\n'));
+      }
+      const modelId = /\/static\/([0-9a-f-]{36})\.glb$/.exec(data.model_url)?.[1];
+      assert.ok(modelId, data.model_url);
+      assert.ok(readdirSync(staticDir.path).includes(`${modelId}.source.glb`));
+      // Nothing of the mesh or the model stayed on the sidecar's side.
+      assert.deepEqual(readdirSync(`/proc/${sidecar!.child.pid!}/root${staticDir.path}`), []);
+      assert.deepEqual(readdirSync(sidecarTmp.path), []);
+      assert.match(sidecar!.output(), /textured \d+ triangles/);
     });
 
     void test('the admin restart answers 409 sidecar_not_managed: this api does not own a remote sidecar', async () => {
