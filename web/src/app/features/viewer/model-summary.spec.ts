@@ -43,7 +43,7 @@ describe('model summary', () => {
         'To download it, use the Download button under the viewer (GLB, OBJ, STL, 3MF, PLY or USDZ).',
     );
     expect(describeModel({ ...READY, pictureName: undefined, downloadable: false }, en, 'en')).toBe(
-      'A 3D model made from one picture. 123,456 triangles, a 2.4 MB file.',
+      'A 3D model. 123,456 triangles, a 2.4 MB file.',
     );
     expect(describeModel({ ...READY, ownMesh: true }, zh, 'zh-CN')).toContain(
       '你的网格，按图片 lantern.png 上色',

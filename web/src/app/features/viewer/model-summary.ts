@@ -57,6 +57,7 @@ export function describeModel(facts: ModelFacts, t: Translate, locale: string): 
       if (facts.ownMesh) {
         parts.push(picture ? t('viewer.about.painted', { picture }) : t('viewer.about.paintedNoPicture'));
       } else {
+        // Without the picture (a share page) it may be a painted mesh as well as a generation.
         parts.push(picture ? t('viewer.about.model', { picture }) : t('viewer.about.modelNoPicture'));
       }
       break;
