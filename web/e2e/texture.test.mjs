@@ -67,7 +67,8 @@ async function ellipsoidGlb({
     .setType('VEC3')
     .setArray(new Float32Array(positions))
     .setBuffer(buffer);
-  const index = doc.createAccessor().setType('SCALAR').setArray(new Uint16Array(indices)).setBuffer(buffer);
+  const IndexArray = positions.length / 3 > 65535 ? Uint32Array : Uint16Array;
+  const index = doc.createAccessor().setType('SCALAR').setArray(new IndexArray(indices)).setBuffer(buffer);
   const primitive = doc.createPrimitive().setAttribute('POSITION', position).setIndices(index);
   const mesh = doc.createMesh('ellipsoid').addPrimitive(primitive);
   doc.createScene().addChild(doc.createNode('ellipsoid').setMesh(mesh));
@@ -115,7 +116,7 @@ function recordPosts(page) {
 describe('texture my mesh', () => {
   const app = useApiAndBrowser();
 
-  test('a chosen mesh is drawn grey at once, and a wrong one is refused before any upload', async () => {
+  test('a chosen mesh is drawn grey at once, and a wrong one (a wrong type, too large, unreadable, too many triangles) is refused before any upload', async () => {
     const { context, page, errors } = await newPage(app.browser);
     try {
       const posts = recordPosts(page);
@@ -145,6 +146,13 @@ describe('texture my mesh', () => {
         .setInputFiles(meshFile('letter.obj', 'Dear Sir,\nno mesh here.\n'));
       await page.locator('[data-testid=mesh-error][data-error-code=unreadable]').waitFor();
       assert.match(await error.textContent(), /could not read this mesh/);
+      // More triangles than the server paints (TEXTURE_MAX_FACES in /api/config, 200,000 by
+      // default): refused in the server's own words once the browser has counted them.
+      await page
+        .locator('[data-testid=mesh-input]')
+        .setInputFiles(meshFile('dense.glb', await ellipsoidGlb({ segments: 400, rings: 252 })));
+      await page.locator('[data-testid=mesh-error][data-error-code=mesh_too_many_faces]').waitFor();
+      assert.match(await error.textContent(), /\(The mesh has 200800 faces, max 200000\)/);
       // Nothing to draw after a refusal.
       assert.equal(await page.locator('kiln-model-viewer').count(), 0);
 

@@ -78,9 +78,15 @@ export function paintGrey(root: Object3D): Material {
 
 /**
  * Parses a checked mesh file with three's own loader for its kind and makes it the grey preview;
- * refuses, as the server would, a mesh with no triangles or a non-finite vertex.
+ * refuses, as the server would, a mesh with no triangles, a non-finite vertex, or more triangles
+ * than `maxFaces` (the server's TEXTURE_MAX_FACES, from /api/config; the refusal carries the
+ * server's own words, `The mesh has <faces> faces, max <max_faces>`, docs/design.md).
  */
-export async function parseMeshFile(file: Blob, kind: MeshKind): Promise<MeshParse> {
+export async function parseMeshFile(
+  file: Blob,
+  kind: MeshKind,
+  maxFaces = Number.POSITIVE_INFINITY,
+): Promise<MeshParse> {
   let object: Object3D;
   try {
     object = await parseObject((await readBlob(file)).buffer as ArrayBuffer, kind);
@@ -98,6 +104,11 @@ export async function parseMeshFile(file: Blob, kind: MeshKind): Promise<MeshPar
     disposeObject(object);
     const code = triangles === 0 ? 'mesh_no_faces' : 'mesh_not_finite';
     return { ok: false, error: { status: 422, code, error: '' } };
+  }
+  if (triangles > maxFaces) {
+    disposeObject(object);
+    const error = `The mesh has ${triangles} faces, max ${maxFaces}`;
+    return { ok: false, error: { status: 422, code: 'mesh_too_many_faces', error } };
   }
   const grey = paintGrey(object);
   object.name = object.name || 'kiln-unpainted-mesh';

@@ -123,7 +123,7 @@ export class MeshPicker {
       if (attempt !== this.attempt) return;
       if (!check.ok) return this.refuse({ error: check.error });
       const { parseMeshFile } = await import('./mesh-file-loader');
-      const parsed = await parseMeshFile(file, check.kind);
+      const parsed = await parseMeshFile(file, check.kind, config.texture_max_faces);
       if (attempt !== this.attempt) {
         if (parsed.ok) parsed.mesh.dispose();
         return;
