@@ -234,6 +234,31 @@ describe('share page', () => {
       await page.locator('kiln-model-viewer[data-state=ready][data-level=full]').waitFor();
       assert.equal(await failed.count(), 0);
       await page.locator('[data-testid=share-expiry]').waitFor();
+
+      // Only the full model dropped, its LOD arriving after that: the LOD must not hide the failure
+      // (a model that looks finished, never gets its detail, and offers nothing to do about it).
+      await page.unrouteAll();
+      let fullDropped = false;
+      await page.route(`**/static/${id}.glb`, async (route) => {
+        if (fullDropped) return route.continue();
+        fullDropped = true;
+        return route.abort('internetdisconnected');
+      });
+      let lodServed = false;
+      await page.route(`**/static/${id}.lod.glb`, async (route) => {
+        await new Promise((resolve) => setTimeout(resolve, 1500));
+        await route.continue();
+        lodServed = true;
+      });
+      await page.reload();
+      await failed.waitFor();
+      for (let waited = 0; !lodServed && waited < 30_000; waited += 100) await page.waitForTimeout(100);
+      assert.ok(lodServed, 'the LOD was served');
+      await page.waitForTimeout(1000); // time to parse and draw it, if it were to be drawn
+      assert.equal(await failed.count(), 1, 'the failure and its "Try again" are still shown');
+      assert.equal(await page.locator('kiln-model-viewer').getAttribute('data-state'), 'error');
+      await failed.getByRole('button', { name: 'Try again' }).click();
+      await page.locator('kiln-model-viewer[data-state=ready][data-level=full]').waitFor();
     } finally {
       await context.close();
     }

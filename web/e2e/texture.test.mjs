@@ -147,12 +147,16 @@ describe('texture my mesh', () => {
       await page.locator('[data-testid=mesh-error][data-error-code=unreadable]').waitFor();
       assert.match(await error.textContent(), /could not read this mesh/);
       // More triangles than the server paints (TEXTURE_MAX_FACES in /api/config, 200,000 by
-      // default): refused in the server's own words once the browser has counted them.
+      // default, said beforehand): refused with both counts once the browser has counted them.
+      assert.match(
+        await page.locator('kiln-mesh-picker .hint').first().textContent(),
+        /up to 50 MB and 200,000 triangles/,
+      );
       await page
         .locator('[data-testid=mesh-input]')
         .setInputFiles(meshFile('dense.glb', await ellipsoidGlb({ segments: 400, rings: 252 })));
       await page.locator('[data-testid=mesh-error][data-error-code=mesh_too_many_faces]').waitFor();
-      assert.match(await error.textContent(), /\(The mesh has 200800 faces, max 200000\)/);
+      assert.match(await error.textContent(), /has 200,800 triangles; this server paints at most 200,000/);
       // Nothing to draw after a refusal.
       assert.equal(await page.locator('kiln-model-viewer').count(), 0);
 

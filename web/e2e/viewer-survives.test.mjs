@@ -282,7 +282,7 @@ describe('viewer on the phone it is used on', () => {
     }
   });
 
-  test('the toolbar on a 1280 px desktop: one row; one Tab stop, arrow keys, Home and End; + and - zoom the canvas', async () => {
+  test('the toolbar on a 1280 px desktop: one row; one Tab stop, arrow keys, Home and End; + and - zoom the canvas, Shift + arrows turn it', async () => {
     const { context, page, errors } = await newPage(app.browser, DESKTOP);
     try {
       await openModel(page, app.api.baseUrl, modelId);
@@ -317,6 +317,20 @@ describe('viewer on the phone it is used on', () => {
         (await distance()) > closer * 1.1,
         `- on the canvas: distance ${closer} -> ${await distance()}`,
       );
+      // Shift + an arrow turns the view by a visible step (three's default is 0.3° a press).
+      const azimuth = async () => {
+        const [position, target] = ((await viewer.getAttribute('data-camera')) ?? '')
+          .split(' ')
+          .map((triple) => triple.split(',').map(Number));
+        return (Math.atan2(position[0] - target[0], position[2] - target[2]) * 180) / Math.PI;
+      };
+      const facing = await azimuth();
+      await page.keyboard.press('Shift+ArrowLeft');
+      for (let waited = 0; Math.abs((await azimuth()) - facing) < 3 && waited < 5000; waited += 100) {
+        await page.waitForTimeout(100);
+      }
+      const turned = Math.abs((await azimuth()) - facing);
+      assert.ok(turned >= 3 && turned < 30, `Shift+ArrowLeft turned the view ${turned}°`);
       // Tab from the canvas lands on the toolbar once.
       await page.locator('kiln-model-viewer canvas').focus();
       await page.keyboard.press('Tab');

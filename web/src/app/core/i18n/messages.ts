@@ -49,7 +49,8 @@ export const EN = {
   'mesh.dropActive': 'Release to use this mesh',
   'mesh.choose': 'Choose a mesh',
   'mesh.change': 'Use another mesh',
-  'mesh.limits': 'GLB, OBJ or PLY, up to {max} MB. Its shape is kept; the picture paints it.',
+  'mesh.limits':
+    'GLB, OBJ or PLY, up to {max} MB and {faces} triangles. Its shape is kept; the picture paints it.',
   'mesh.reading': 'Reading the mesh…',
   'mesh.summary': '{name}: {triangles} triangles',
   'mesh.unreadable':
@@ -121,6 +122,8 @@ export const EN = {
     'This mesh has broken coordinates (The mesh has NaN or infinite vertex positions). Export it again.',
   'error.meshTooManyFaces':
     'This mesh has more triangles than this server paints. Simplify it (decimate) and try again.',
+  'error.meshTooManyFacesCount':
+    'This mesh has {faces} triangles; this server paints at most {max}. Simplify it (decimate) and try again.',
   'error.meshTooManyFacesSaid':
     'This mesh has more triangles than this server paints ({message}). Simplify it (decimate) and try again.',
   'error.meshesBusy':
@@ -340,7 +343,7 @@ export const ZH: Dictionary = {
   'mesh.dropActive': '松开即可使用这个网格',
   'mesh.choose': '选择网格',
   'mesh.change': '换一个网格',
-  'mesh.limits': 'GLB、OBJ 或 PLY，最大 {max} MB。形状保持不变，由图片为它上色。',
+  'mesh.limits': 'GLB、OBJ 或 PLY，最大 {max} MB、{faces} 个三角面。形状保持不变，由图片为它上色。',
   'mesh.reading': '正在读取网格…',
   'mesh.summary': '{name}：{triangles} 个三角面',
   'mesh.unreadable':
@@ -403,6 +406,8 @@ export const ZH: Dictionary = {
   'error.meshNoFaces': '这个网格没有可上色的三角面，只有点或线（The mesh has no faces）。',
   'error.meshNotFinite': '这个网格的坐标有误（The mesh has NaN or infinite vertex positions）。请重新导出。',
   'error.meshTooManyFaces': '这个网格的三角面超过了这台服务器能上色的数量。请简化（减面）后重试。',
+  'error.meshTooManyFacesCount':
+    '这个网格有 {faces} 个三角面，这台服务器最多为 {max} 个上色。请简化（减面）后重试。',
   'error.meshTooManyFacesSaid':
     '这个网格的三角面超过了这台服务器能上色的数量（{message}）。请简化（减面）后重试。',
   'error.meshesBusy':

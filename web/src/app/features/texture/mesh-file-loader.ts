@@ -22,8 +22,17 @@ export interface ParsedMesh {
  * The loader's verdict: the mesh, the server's refusal of what parsing reveals (422 mesh_no_faces,
  * mesh_not_finite), or `unreadable` when the browser's loader could not parse the file at all.
  */
+/** A mesh with more triangles than the server paints (TEXTURE_MAX_FACES): both counts. */
+export interface TooManyFaces {
+  faces: number;
+  max: number;
+}
+
 export type MeshParse =
-  { ok: true; mesh: ParsedMesh } | { ok: false; error: ApiError } | { ok: false; unreadable: string };
+  | { ok: true; mesh: ParsedMesh }
+  | { ok: false; error: ApiError }
+  | { ok: false; unreadable: string }
+  | { ok: false; tooManyFaces: TooManyFaces };
 
 async function parseObject(buffer: ArrayBuffer, kind: MeshKind): Promise<Object3D> {
   switch (kind) {
@@ -79,8 +88,8 @@ export function paintGrey(root: Object3D): Material {
 /**
  * Parses a checked mesh file with three's own loader for its kind and makes it the grey preview;
  * refuses, as the server would, a mesh with no triangles, a non-finite vertex, or more triangles
- * than `maxFaces` (the server's TEXTURE_MAX_FACES, from /api/config; the refusal carries the
- * server's own words, `The mesh has <faces> faces, max <max_faces>`, docs/design.md).
+ * than `maxFaces` (the server's TEXTURE_MAX_FACES, from /api/config: its code is
+ * mesh_too_many_faces, and both counts come back so the page can say them in its own language).
  */
 export async function parseMeshFile(
   file: Blob,
@@ -107,8 +116,7 @@ export async function parseMeshFile(
   }
   if (triangles > maxFaces) {
     disposeObject(object);
-    const error = `The mesh has ${triangles} faces, max ${maxFaces}`;
-    return { ok: false, error: { status: 422, code: 'mesh_too_many_faces', error } };
+    return { ok: false, tooManyFaces: { faces: triangles, max: maxFaces } };
   }
   const grey = paintGrey(object);
   object.name = object.name || 'kiln-unpainted-mesh';

@@ -15,10 +15,11 @@ import { describeError } from '../../core/api/error-messages';
 import { ServerConfigStore } from '../../core/api/server-config-store';
 import { I18n } from '../../core/i18n/i18n';
 import { MESH_ACCEPT, checkMeshFile } from './mesh-validation';
+import type { TooManyFaces } from './mesh-file-loader';
 import type { PickedMesh } from './picked-mesh';
 
 /** Why a file was not taken: the server's refusal (by its code), or the loader could not read it. */
-export type MeshRejection = { error: ApiError } | { unreadable: string };
+export type MeshRejection = { error: ApiError } | { unreadable: string } | { tooManyFaces: TooManyFaces };
 
 /**
  * Chooses the mesh to paint: picked, or dropped anywhere on the page (a drop the picture's own
@@ -54,11 +55,16 @@ export class MeshPicker {
   protected readonly rejectionCode = computed(() => {
     const rejection = this.rejection();
     if (!rejection) return undefined;
+    if ('tooManyFaces' in rejection) return 'mesh_too_many_faces';
     return 'error' in rejection ? rejection.error.code : 'unreadable';
   });
   protected readonly rejectionText = computed(() => {
     const rejection = this.rejection();
     if (!rejection) return undefined;
+    if ('tooManyFaces' in rejection) {
+      const { faces, max } = rejection.tooManyFaces;
+      return this.i18n.t('error.meshTooManyFacesCount', { faces: this.count(faces), max: this.count(max) });
+    }
     if (!('error' in rejection)) return this.i18n.t('mesh.unreadable');
     const config = this.config();
     const description = describeError(rejection.error, config.max_upload_mb, config.max_mesh_mb);
@@ -67,8 +73,15 @@ export class MeshPicker {
   protected readonly summary = computed(() => {
     const mesh = this.mesh();
     if (!mesh) return undefined;
-    const triangles = mesh.parsed.triangles.toLocaleString(this.i18n.lang() === 'zh' ? 'zh-CN' : 'en');
-    return this.i18n.t('mesh.summary', { name: mesh.name, triangles });
+    return this.i18n.t('mesh.summary', { name: mesh.name, triangles: this.count(mesh.parsed.triangles) });
+  });
+  /** The limits said before a mesh is chosen: its size and its triangles (/api/config). */
+  protected readonly limits = computed(() => {
+    const config = this.config();
+    return this.i18n.t('mesh.limits', {
+      max: config.max_mesh_mb,
+      faces: this.count(config.texture_max_faces),
+    });
   });
   private readonly fileInput = viewChild.required<ElementRef<HTMLInputElement>>('meshInput');
   /** Counts files taken, so a slower earlier one never lands after a later one. */
@@ -134,6 +147,11 @@ export class MeshPicker {
     } finally {
       if (attempt === this.attempt) this.reading.set(false);
     }
+  }
+
+  /** A count in the page's language (1,216 / 1,216). */
+  private count(value: number): string {
+    return value.toLocaleString(this.i18n.lang() === 'zh' ? 'zh-CN' : 'en');
   }
 
   private refuse(rejection: MeshRejection): void {

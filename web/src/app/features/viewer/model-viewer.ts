@@ -395,12 +395,15 @@ export class ModelViewer {
     // Beside the person's own mesh (texturing) the shape is already drawn: no LOD then.
     const lodSrc = this.model !== undefined && !this.modelOwned ? undefined : this.lodSrc();
     let fullShown = false;
+    // Once the full model failed, a LOD arriving later must not hide the failure and its "Try
+    // again" behind a model that looks finished but never gets its detail.
+    let fullFailed = false;
     let lodShown = false;
     if (lodSrc !== undefined) {
       // In parallel: the LOD's few kilobytes barely slow the full model's transfer.
       void loadModel(lodSrc, abort.signal)
         .then((lod) => {
-          if (abort.signal.aborted || fullShown || this.loadAbort !== abort) {
+          if (abort.signal.aborted || fullShown || fullFailed || this.loadAbort !== abort) {
             disposeObject(lod.scene);
             return;
           }
@@ -428,6 +431,7 @@ export class ModelViewer {
       this.loaded.emit({ lastModified: loaded.lastModified, bytes: loaded.bytes });
     } catch (error) {
       if (abort.signal.aborted) return;
+      fullFailed = true;
       this.state.set('error');
       this.loadFailed.emit(error instanceof ModelLoadError ? error.status : 0);
     }
