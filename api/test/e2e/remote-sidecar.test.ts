@@ -73,6 +73,25 @@ function stopProcess(child: ChildProcess | undefined): Promise<void> {
   return exited.finally(() => clearTimeout(timer));
 }
 
+/**
+ * Both files of a finished task (the web model and the download) fetched from the api, each a
+ * GLB with no glTF-Validator error; the model's id, as its URL names it.
+ */
+async function validModelId(
+  baseUrl: string,
+  done: { model_url: string; download_url: string },
+): Promise<string> {
+  for (const url of [done.model_url, done.download_url]) {
+    const response = await fetch(new URL(url, baseUrl));
+    assert.equal(response.status, 200, url);
+    const report = await gltfErrors(new Uint8Array(await response.arrayBuffer()));
+    assert.equal(report.count, 0, report.first.join('\n'));
+  }
+  const modelId = /\/static\/([0-9a-f-]{36})\.glb$/.exec(done.model_url)?.[1];
+  assert.ok(modelId, done.model_url);
+  return modelId;
+}
+
 /** The health body's inference part. */
 async function inferenceHealth(
   api: ApiProcess,
@@ -137,15 +156,8 @@ void describe(
       const last = events.at(-1)!;
       assert.equal(last.event, 'completed', JSON.stringify(last.data));
       const data = last.data as { model_url: string; download_url: string };
-      for (const url of [data.model_url, data.download_url]) {
-        const response = await fetch(new URL(url, live.url));
-        assert.equal(response.status, 200, url);
-        const report = await gltfErrors(new Uint8Array(await response.arrayBuffer()));
-        assert.equal(report.count, 0, report.first.join('\n'));
-      }
       // Files are named by the model's own id (issue 19), the one its URL names.
-      const modelId = /\/static\/([0-9a-f-]{36})\.glb$/.exec(data.model_url)?.[1];
-      assert.ok(modelId, data.model_url);
+      const modelId = await validModelId(live.url, data);
       const here = readdirSync(staticDir.path).filter((name) => name.endsWith('.glb'));
       assert.deepEqual(here.sort(), [`${modelId}.glb`, `${modelId}.lod.glb`, `${modelId}.source.glb`]);
       // The sidecar's view of the same path: still its own empty tmpfs; its job folder is gone.
@@ -168,14 +180,7 @@ void describe(
       const data = last.data as { kind: string; triangles: number; model_url: string; download_url: string };
       assert.equal(data.kind, 'texture');
       assert.equal(data.triangles, triangleCount(sphere));
-      for (const url of [data.model_url, data.download_url]) {
-        const response = await fetch(new URL(url, api.url));
-        assert.equal(response.status, 200, url);
-        const report = await gltfErrors(new Uint8Array(await response.arrayBuffer()));
-        assert.equal(report.count, 0, report.first.join('\n'));
-      }
-      const modelId = /\/static\/([0-9a-f-]{36})\.glb$/.exec(data.model_url)?.[1];
-      assert.ok(modelId, data.model_url);
+      const modelId = await validModelId(api.url, data);
       assert.ok(readdirSync(staticDir.path).includes(`${modelId}.source.glb`));
       // Nothing of the mesh or the model stayed on the sidecar's side.
       assert.deepEqual(readdirSync(`/proc/${sidecar!.child.pid!}/root${staticDir.path}`), []);
