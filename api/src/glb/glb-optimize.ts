@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import { type Document, type ILogger, NodeIO } from '@gltf-transform/core';
+import { type Document, type ILogger, NodeIO, type Transform } from '@gltf-transform/core';
 import { ALL_EXTENSIONS } from '@gltf-transform/extensions';
 import {
   cloneDocument,
@@ -137,16 +137,7 @@ export async function optimiseGlb(
   await document.transform(dedup(), prune(), weld());
   // Cloned before the web model's lossy steps: the LOD is simplified from full-precision data.
   const lodSource = options.lod ? cloneDocument(document) : undefined;
-  await document.transform(
-    textureCompress({
-      encoder: sharp,
-      targetFormat: 'webp',
-      resize: [options.maxTextureSize, options.maxTextureSize],
-      quality: options.webpQuality,
-    }),
-    // 'medium': quantisation without meshopt's lossy filters (octahedral normals etc.).
-    meshopt({ encoder: MeshoptEncoder, level: 'medium' }),
-  );
+  await document.transform(...webEncoding(MeshoptEncoder, options));
   const bytes = await io.writeBinary(document);
   let lodBytes: Uint8Array | undefined;
   if (lodSource && options.lod) {
@@ -174,15 +165,29 @@ export async function makeLod(document: Document, options: LodOptions): Promise<
     weld(),
     simplify({ simplifier: MeshoptSimplifier, ratio: options.ratio, error: options.error }),
     prune(),
+    ...webEncoding(MeshoptEncoder, options),
+  );
+  return document;
+}
+
+/**
+ * The encoding the web model and its LOD share: textures as WebP, resized to fit
+ * `maxTextureSize` (never enlarged), then meshopt compression at 'medium' (quantisation without
+ * meshopt's lossy filters: octahedral normals etc.).
+ */
+function webEncoding(
+  encoder: MeshoptCodecs['MeshoptEncoder'],
+  textures: { maxTextureSize: number; webpQuality: number },
+): Transform[] {
+  return [
     textureCompress({
       encoder: sharp,
       targetFormat: 'webp',
-      resize: [options.maxTextureSize, options.maxTextureSize],
-      quality: options.webpQuality,
+      resize: [textures.maxTextureSize, textures.maxTextureSize],
+      quality: textures.webpQuality,
     }),
-    meshopt({ encoder: MeshoptEncoder, level: 'medium' }),
-  );
-  return document;
+    meshopt({ encoder, level: 'medium' }),
+  ];
 }
 
 export function describeThrown(error: unknown): string {
