@@ -55,19 +55,12 @@ class InflateEngine(Engine):
         started = time.monotonic()
         # The coarse voxels go out before the mesh is built (proto Preview).
         result = inflate_image(image, ctx.progress, on_preview=ctx.preview)
-        ctx.check()
-        atomic_write_bytes(output_path, result.glb)
-        ctx.progress(Stage.EXPORT, 100.0, "done")
-        log.info("inflate: task %s silhouette from %s", ctx.task_id, result.kind)
-        return GenerateResult(
-            output_path=output_path,
-            triangles=result.triangles,
-            bytes=len(result.glb),
-            seconds=time.monotonic() - started,
-            engine=self.name,
-            # The relief is deterministic and has no such settings (proto Done.ignored).
-            ignored=GENERATION_OPTIONS,
+        # The relief is deterministic and has no such settings (proto Done.ignored).
+        done = self._written(
+            result.glb, result.triangles, output_path, started=started, ctx=ctx, ignored=GENERATION_OPTIONS
         )
+        log.info("inflate: task %s silhouette from %s", ctx.task_id, result.kind)
+        return done
 
     def texture(
         self, image: Image.Image, mesh: trimesh.Trimesh, output_path: Path, seed: int, ctx: JobContext
@@ -79,9 +72,15 @@ class InflateEngine(Engine):
         object in the picture), JobCancelled, JobTimeout, EngineError (the unwrapping failed)."""
         started = time.monotonic()
         result = texture_mesh(image, mesh, ctx.options.texture_size, ctx.progress, ctx.check)
-        ctx.check()
-        atomic_write_bytes(output_path, result.glb)
-        ctx.progress(Stage.EXPORT, 100.0, "done")
+        # A texture_size over the CPU engine's largest (MAX_TEXTURE_SIZE) is not honoured: said so.
+        ignored = tuple(
+            name
+            for name in TEXTURE_OPTIONS
+            if name != "texture_size" or ctx.options.texture_size > MAX_TEXTURE_SIZE
+        )
+        done = self._written(
+            result.glb, result.triangles, output_path, started=started, ctx=ctx, ignored=ignored
+        )
         choice = result.choice
         log.info(
             "inflate: task %s textured %d triangles, view %s (IoU %.3f, next %.3f), %.0f%% of texels seen",
@@ -92,16 +91,29 @@ class InflateEngine(Engine):
             choice.runner_up,
             100.0 * result.seen_fraction,
         )
+        return done
+
+    def _written(
+        self,
+        glb: bytes,
+        triangles: int,
+        output_path: Path,
+        *,
+        started: float,
+        ctx: JobContext,
+        ignored: tuple[str, ...],
+    ) -> GenerateResult:
+        """A finished job's GLB written atomically to output_path (unless the job was cancelled or
+        ran out of time meanwhile: JobCancelled, JobTimeout), its 100 % reported, and its result;
+        `started` is the job's time.monotonic() start."""
+        ctx.check()
+        atomic_write_bytes(output_path, glb)
+        ctx.progress(Stage.EXPORT, 100.0, "done")
         return GenerateResult(
             output_path=output_path,
-            triangles=result.triangles,
-            bytes=len(result.glb),
+            triangles=triangles,
+            bytes=len(glb),
             seconds=time.monotonic() - started,
             engine=self.name,
-            # A texture_size over the CPU engine's largest (MAX_TEXTURE_SIZE) is not honoured: said so.
-            ignored=tuple(
-                name
-                for name in TEXTURE_OPTIONS
-                if name != "texture_size" or ctx.options.texture_size > MAX_TEXTURE_SIZE
-            ),
+            ignored=ignored,
         )
