@@ -7,18 +7,15 @@ from __future__ import annotations
 
 import io
 import json
-import os
-import shutil
 import subprocess
 from pathlib import Path
 
-import pytest
 from PIL import Image
 
 from kiln3d_inference.engines.projection_texturing import texture_mesh
 from kiln3d_inference.meshes.intake import load_intake_glb
 from tests.helpers import parse_mesh
-from tests.test_blender_import import IMPORT_SCRIPT, REQUIRE_ENV
+from tests.test_blender_import import IMPORT_SCRIPT, blender_or_skip
 from tests.test_texture_sidecar import BLUE, RED, box_upload, red_blue_picture
 
 # Run by Blender's own Python after IMPORT_SCRIPT's import: the colour the texture shows on the
@@ -46,11 +43,7 @@ with open(report, "w") as out:
 
 
 def test_a_textured_upload_imports_into_blender(tmp_path: Path) -> None:
-    blender = shutil.which("blender")
-    if blender is None:
-        if os.environ.get(REQUIRE_ENV):
-            pytest.fail(f"blender is not on PATH and {REQUIRE_ENV} is set")
-        pytest.skip(f"blender is not on PATH (set {REQUIRE_ENV}=1 to fail instead of skipping)")
+    blender = blender_or_skip()
     glb = texture_mesh(Image.open(io.BytesIO(red_blue_picture())), load_intake_glb(box_upload()), 512).glb
     triangles = parse_mesh(glb).triangle_count
     model, script, report = tmp_path / "textured.glb", tmp_path / "check.py", tmp_path / "report.json"
