@@ -151,7 +151,7 @@ export class MeshPicker {
 
   /** A count in the page's language (1,216 / 1,216). */
   private count(value: number): string {
-    return value.toLocaleString(this.i18n.lang() === 'zh' ? 'zh-CN' : 'en');
+    return value.toLocaleString(this.i18n.locale());
   }
 
   private refuse(rejection: MeshRejection): void {
