@@ -394,16 +394,15 @@ export class ModelViewer {
     this.state.set('loading');
     // Beside the person's own mesh (texturing) the shape is already drawn: no LOD then.
     const lodSrc = this.model !== undefined && !this.modelOwned ? undefined : this.lodSrc();
-    let fullShown = false;
-    // Once the full model failed, a LOD arriving later must not hide the failure and its "Try
-    // again" behind a model that looks finished but never gets its detail.
-    let fullFailed = false;
+    // Once the full model is shown or has failed, a LOD arriving later is dropped: it must not
+    // replace the detail, nor hide a failure and its "Try again" behind a model that looks finished.
+    let fullSettled = false;
     let lodShown = false;
     if (lodSrc !== undefined) {
       // In parallel: the LOD's few kilobytes barely slow the full model's transfer.
       void loadModel(lodSrc, abort.signal)
         .then((lod) => {
-          if (abort.signal.aborted || fullShown || fullFailed || this.loadAbort !== abort) {
+          if (abort.signal.aborted || fullSettled || this.loadAbort !== abort) {
             disposeObject(lod.scene);
             return;
           }
@@ -421,7 +420,7 @@ export class ModelViewer {
         disposeObject(loaded.scene);
         return;
       }
-      fullShown = true;
+      fullSettled = true;
       // The LOD is this model, simplified within its bounds: the camera stays exactly where it is.
       this.replaceModel(loaded.scene, true, lodShown);
       markFrame('full');
@@ -431,7 +430,7 @@ export class ModelViewer {
       this.loaded.emit({ lastModified: loaded.lastModified, bytes: loaded.bytes });
     } catch (error) {
       if (abort.signal.aborted) return;
-      fullFailed = true;
+      fullSettled = true;
       this.state.set('error');
       this.loadFailed.emit(error instanceof ModelLoadError ? error.status : 0);
     }
