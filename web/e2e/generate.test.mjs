@@ -1,6 +1,6 @@
 // Upload each kind of sample through the real page, follow the real queue and progress, and see
 // the model drawn on the canvas. Client-side checks refuse bad files without a request.
-/* global atob, DataTransfer, File, DragEvent, ClipboardEvent -- used inside page.evaluate */
+/* global atob, DataTransfer, File, DragEvent, ClipboardEvent, MutationObserver -- used inside page.evaluate */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -63,6 +63,57 @@ describe('generate from the home page', () => {
       }
     });
   }
+
+  test('a reload mid-task picks the task up without a false place in line and still names the picture; another tab lists the model', async () => {
+    const { context, page, errors } = await newPage(app.browser);
+    try {
+      await page.goto(app.api.baseUrl);
+      // A second tab of the same browser, open on the home page before the model exists.
+      const other = await context.newPage();
+      await other.goto(app.api.baseUrl);
+      await other.locator('[data-testid=dropzone]').waitFor();
+      const listedBefore = await other.locator('[data-testid=history-entry]').count();
+
+      await page.locator('[data-testid=file-input]').setInputFiles(join(SAMPLES_DIR, 'castle.webp'));
+      await page.locator('[data-testid=thumbnail]').waitFor();
+      await page.locator('[data-testid=generate]').click();
+      await page.locator('[data-testid=status-processing]').waitFor({ timeout: 30_000 });
+      // Every status text the reloaded page shows, however briefly.
+      await page.addInitScript(() => {
+        const seen = [];
+        Object.defineProperty(window, 'kilnStatuses', { value: seen });
+        new MutationObserver(() => {
+          for (const element of document.querySelectorAll('[data-testid^=status-]')) {
+            const text = element.textContent?.trim() ?? '';
+            if (text && seen.at(-1) !== text) seen.push(text);
+          }
+        }).observe(document, { subtree: true, childList: true, characterData: true });
+      });
+      await page.reload();
+      await page.locator('[data-testid=status-completed]').waitFor({ timeout: 60_000 });
+      const statuses = await page.evaluate(() => window.kilnStatuses);
+      // The task was being made when the page reloaded: it never waited in line again.
+      assert.ok(
+        statuses.every((text) => !/Next in line|Waiting in line/.test(text)),
+        `statuses after the reload: ${JSON.stringify(statuses)}`,
+      );
+      await page.locator('kiln-model-viewer[data-state=ready]').waitFor({ timeout: 60_000 });
+      // The picture is gone with the reload; its name is not.
+      assert.match(
+        (await page.locator('[data-testid=viewer-description]').textContent()) ?? '',
+        /made from the picture castle\.webp/,
+      );
+      // The other tab hears of the new model through localStorage, without a reload.
+      await other.waitForFunction(
+        (before) => document.querySelectorAll('[data-testid=history-entry]').length > before,
+        listedBefore,
+        { timeout: 20_000 },
+      );
+      assert.deepEqual(errors, []);
+    } finally {
+      await context.close();
+    }
+  });
 
   test('the first paint of the home page does not load three.js (the viewer chunk is lazy)', async () => {
     const { context, page } = await newPage(app.browser);

@@ -233,7 +233,8 @@ export async function analyseViewer(page, artifactName, viewer = page.locator('k
   const background = hexToRgb(await canvas.getAttribute('data-background'));
   // Damping settles and the last frame lands before the picture is taken.
   await page.waitForTimeout(600);
-  const png = await canvas.screenshot();
+  // Only the model's pixels: captions laid over the canvas (the preview's, the LOD's) are hidden.
+  const png = await canvas.screenshot({ style: '.overlay.caption { visibility: hidden !important; }' });
   await saveArtifact(artifactName, png);
   const { data, info } = await sharp(png).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
   const { width, height, channels } = info;

@@ -61,10 +61,25 @@ describe('share page: the LOD first, then the full model', () => {
       );
       const lodCamera = await viewer.getAttribute('data-camera');
       assert.ok(lodCamera);
+      // The page says the detail is still coming, on the canvas and in the description.
+      await page.locator('[data-testid=lod-caption]').waitFor();
+      assert.match(
+        (await page.locator('[data-testid=viewer-description]').textContent()) ?? '',
+        /lower detail while the full model loads/,
+      );
 
       release();
       await page.locator('kiln-model-viewer[data-level=full]').waitFor({ timeout: 60_000 });
       const fullView = await analyseViewer(page, 'lod-then-full.png');
+      assert.equal(
+        await page.locator('[data-testid=lod-caption]').count(),
+        0,
+        'no caption on the full model',
+      );
+      assert.doesNotMatch(
+        (await page.locator('[data-testid=viewer-description]').textContent()) ?? '',
+        /lower detail/,
+      );
       assert.equal(await viewer.getAttribute('data-camera'), lodCamera, 'the camera did not move');
       // Same framing: the drawn model keeps its place and size on the canvas (a few pixels of detail aside).
       for (const edge of ['minX', 'minY', 'maxX', 'maxY']) {

@@ -16,6 +16,21 @@ describe('CurrentTaskMemory', () => {
     expect(memory.recall()).toBeUndefined();
   });
 
+  it('keeps what the task makes and its picture name with it, and forgets them with it', () => {
+    const memory = TestBed.inject(CurrentTaskMemory);
+    expect(memory.recallDetails()).toEqual({ kind: 'generate' });
+    memory.remember('t-1', 'token', { kind: 'texture', pictureName: 'chair.png' });
+    expect(memory.recallDetails()).toEqual({ kind: 'texture', pictureName: 'chair.png' });
+    expect(memory.recallToken()).toBe('token');
+    memory.remember('t-2');
+    expect(memory.recallDetails()).toEqual({ kind: 'generate' });
+    expect(memory.recallToken()).toBeUndefined();
+    memory.remember('t-3', undefined, { kind: 'texture', pictureName: 'a.png' });
+    memory.forget();
+    expect(sessionStorage.length).toBe(0);
+    expect(memory.recallDetails()).toEqual({ kind: 'generate' });
+  });
+
   it('works without storage (privacy modes block it): nothing is kept, nothing throws', () => {
     vi.stubGlobal('sessionStorage', {
       getItem: () => {
@@ -31,6 +46,7 @@ describe('CurrentTaskMemory', () => {
     const memory = TestBed.inject(CurrentTaskMemory);
     expect(() => memory.remember('t-1')).not.toThrow();
     expect(memory.recall()).toBeUndefined();
+    expect(memory.recallDetails()).toEqual({ kind: 'generate' });
     expect(() => memory.forget()).not.toThrow();
   });
 });

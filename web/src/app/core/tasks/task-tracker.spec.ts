@@ -316,6 +316,38 @@ describe('TaskTracker', () => {
     source().emit('completed', JSON.stringify({ status: 'completed', model_url: '/static/m.glb' }));
     expect(completions).toEqual([{ taskId: TASK, result: tracker.state().result, picture: undefined }]);
   });
+  it('after a reload, still says what the task makes and names its picture (a texturing task)', async () => {
+    serve({ 'POST /api/texture': accepted });
+    await tracker.startTexture({
+      mesh: new Blob(['m']),
+      meshName: 'm.glb',
+      picture: new Blob(['x']),
+      pictureName: 'chair.png',
+    });
+    expect(tracker.kind()).toBe('texture');
+    expect(tracker.pictureName()).toBe('chair.png');
+    // A reload: a new tracker in the same tab, with what this tab kept.
+    TestBed.resetTestingModule();
+    TestBed.configureTestingModule({
+      providers: [
+        { provide: EVENT_SOURCE_FACTORY, useValue: (url: string) => new FakeEventSource(url) },
+        { provide: TASK_CHANNEL_FACTORY, useValue: () => undefined },
+      ],
+    });
+    tracker = TestBed.inject(TaskTracker);
+    expect(tracker.pictureName()).toBeUndefined();
+    expect(tracker.resume()).toBe(true);
+    expect(tracker.state()).toMatchObject({ phase: 'queued', taskId: TASK, position: undefined });
+    expect(tracker.kind()).toBe('texture');
+    expect(tracker.pictureName()).toBe('chair.png');
+    // Once the task ends, nothing is kept for the next reload.
+    source().emit('completed', JSON.stringify({ status: 'completed', model_url: '/static/m.glb' }));
+    expect(sessionStorage.length).toBe(0);
+    tracker.reset();
+    expect(tracker.kind()).toBe('generate');
+    expect(tracker.pictureName()).toBeUndefined();
+  });
+
   it('follows its task again when the page comes back from the back-forward cache', () => {
     sessionStorage.setItem('kiln3d.currentTask', TASK);
     expect(tracker.resume()).toBe(true);

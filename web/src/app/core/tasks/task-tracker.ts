@@ -6,7 +6,7 @@ import type { ApiError, GenerationChoice, TaskKind, TextureChoice } from '../api
 import { ServerConfigStore } from '../api/server-config-store';
 import { EVENT_SOURCE_FACTORY } from '../events/event-source-factory';
 import { IDLE_TASK, TaskAction, TaskResult, TaskState, isTerminal, reduceTask } from '../events/task-state';
-import { CurrentTaskMemory } from './current-task-memory';
+import { CurrentTaskMemory, FollowedTaskDetails } from './current-task-memory';
 import { SharedTaskFeed } from './shared-task-feed';
 import { TASK_CHANNEL_FACTORY, TASK_LOCKS } from './task-channel';
 import { TaskConnection } from './task-connection';
@@ -77,6 +77,8 @@ export class TaskTracker {
   private ticker: ReturnType<typeof setInterval> | undefined;
   /** The one owner of what was sent for the task; the completion event hands its picture on. */
   private readonly job = signal<SentJob | undefined>(undefined);
+  /** What was kept about a task picked up after a reload (this page sent nothing for it). */
+  private readonly resumed = signal<FollowedTaskDetails | undefined>(undefined);
   private readonly completions = new Subject<CompletedTask>();
 
   /** The followed task as the page sees it. */
@@ -90,8 +92,10 @@ export class TaskTracker {
   });
   /** Whether "try again" can send the same picture: the task ended and this page sent it. */
   readonly canRetry = computed(() => this.job() !== undefined && isTerminal(this.stateSignal().phase));
-  /** What the task this page sent makes ('generate' for a task resumed after a reload). */
-  readonly kind = computed<TaskKind>(() => this.job()?.kind ?? 'generate');
+  /** What the followed task makes (kept across a reload by CurrentTaskMemory). */
+  readonly kind = computed<TaskKind>(() => this.job()?.kind ?? this.resumed()?.kind ?? 'generate');
+  /** The file name of the followed task's picture, also after a reload; undefined when unknown. */
+  readonly pictureName = computed(() => this.job()?.name ?? this.resumed()?.pictureName);
   /** Emits once per task, on its transition to `completed` (from an event, a poll or a refresh). */
   readonly completed: Observable<CompletedTask> = this.completions.asObservable();
 
@@ -133,6 +137,7 @@ export class TaskTracker {
     this.stop();
     this.token = undefined;
     this.job.set(job);
+    this.resumed.set(undefined);
     this.dispatch({ type: 'upload-started' });
     const onProgress = (fraction: number): void => this.dispatch({ type: 'upload-progress', fraction });
     const outcome =
@@ -154,7 +159,10 @@ export class TaskTracker {
       position: outcome.value.queue_position,
     });
     this.token = outcome.value.task_token;
-    this.memory.remember(outcome.value.task_id, outcome.value.task_token);
+    this.memory.remember(outcome.value.task_id, outcome.value.task_token, {
+      kind: job.kind,
+      pictureName: job.name,
+    });
     this.follow(outcome.value.task_id);
   }
 
@@ -162,6 +170,7 @@ export class TaskTracker {
   resume(): boolean {
     const taskId = this.memory.recall();
     if (!taskId || this.stateSignal().phase !== 'idle') return false;
+    this.resumed.set(this.memory.recallDetails());
     this.dispatch({ type: 'resume', taskId });
     this.follow(taskId);
     return true;
@@ -201,6 +210,7 @@ export class TaskTracker {
   reset(): void {
     this.stop();
     this.job.set(undefined);
+    this.resumed.set(undefined);
     this.dispatch({ type: 'reset' });
   }
 

@@ -63,6 +63,23 @@ describe('HistoryStore', () => {
     expect(store.entries()).toEqual([]);
   });
 
+  it('shows what another tab saved (the storage event) and ignores other keys', () => {
+    const now = Date.now();
+    const store = TestBed.inject(HistoryStore);
+    expect(store.entries()).toEqual([]);
+    // Another tab writes; the browser then fires `storage` here (never in the writing tab).
+    const written = JSON.stringify([entry(ID_A, now)]);
+    localStorage.setItem(HISTORY_KEY, written);
+    window.dispatchEvent(new StorageEvent('storage', { key: 'kiln3d.other', newValue: 'x' }));
+    expect(store.entries()).toEqual([]);
+    window.dispatchEvent(new StorageEvent('storage', { key: HISTORY_KEY, newValue: written }));
+    expect(store.entries().map((e) => e.modelId)).toEqual([ID_A]);
+    // Another tab cleared the whole storage (key null).
+    localStorage.clear();
+    window.dispatchEvent(new StorageEvent('storage', { key: null }));
+    expect(store.entries()).toEqual([]);
+  });
+
   it('survives corrupt storage', () => {
     localStorage.setItem(HISTORY_KEY, '{not json');
     expect(TestBed.inject(HistoryStore).entries()).toEqual([]);

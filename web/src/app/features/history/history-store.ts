@@ -1,4 +1,4 @@
-import { Injectable, signal } from '@angular/core';
+import { DestroyRef, Injectable, inject, signal } from '@angular/core';
 
 import { isModelId } from '../../core/api/model-url';
 
@@ -62,7 +62,11 @@ export function parseStoredHistory(raw: string | null): unknown[] {
   }
 }
 
-/** This browser's generations, kept in localStorage and dropped once the server has deleted them. */
+/**
+ * This browser's generations, kept in localStorage and dropped once the server has deleted them.
+ * Every open tab shows the same list: a change saved by one tab reaches the others through the
+ * `storage` event (fired in every other same-origin document, never in the one that wrote).
+ */
 @Injectable({ providedIn: 'root' })
 export class HistoryStore {
   private readonly entriesSignal = signal<HistoryEntry[]>([]);
@@ -71,6 +75,12 @@ export class HistoryStore {
 
   constructor() {
     this.reload(Date.now());
+    // key null: another tab cleared the whole storage.
+    const onStorage = (event: StorageEvent): void => {
+      if (event.key === HISTORY_KEY || event.key === null) this.reload(Date.now());
+    };
+    globalThis.addEventListener?.('storage', onStorage);
+    inject(DestroyRef).onDestroy(() => globalThis.removeEventListener?.('storage', onStorage));
   }
 
   /** Applies the server's retention (GET /api/config) and drops what it has deleted. */

@@ -64,6 +64,8 @@ export class HomePage {
   protected readonly localModel = computed(() =>
     this.mode() === 'texture' ? this.mesh()?.parsed.object : undefined,
   );
+  /** The picture's file name, also after a reload (the description names it). */
+  protected readonly pictureName = this.tracker.pictureName;
   /** The picture sent, which colours the preview; none after a reload. */
   protected readonly picture = signal<Blob | undefined>(undefined);
   /** A new variation needs the picture this page sent (not after a reload). */

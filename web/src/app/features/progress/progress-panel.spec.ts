@@ -46,6 +46,23 @@ describe('ProgressPanel', () => {
     expect(element.querySelector<HTMLButtonElement>('[data-testid=retry]')?.disabled).toBe(true);
   });
 
+  it('after a reload, says it is finding the task (not "next in line") until the server answers', async () => {
+    TestBed.inject(I18n).setLang('en');
+    sessionStorage.setItem('kiln3d.currentTask', 't');
+    const tracker = TestBed.inject(TaskTracker);
+    expect(tracker.resume()).toBe(true);
+    const fixture = TestBed.createComponent(ProgressPanel);
+    await fixture.whenStable();
+    const element = fixture.nativeElement as HTMLElement;
+    const status = (): string => element.querySelector('[data-testid=status-queued]')?.textContent ?? '';
+    expect(status()).toContain('Finding your task');
+    expect(status()).not.toContain('Next in line');
+    (FakeEventSource.instances.at(-1) as FakeEventSource).emit('queued', '{"status":"queued","position":1}');
+    await fixture.whenStable();
+    expect(status()).toContain('Next in line');
+    sessionStorage.clear();
+  });
+
   it('shows place in line, then a progress bar with percent and stage, in Chinese too', async () => {
     TestBed.inject(I18n).setLang('zh');
     vi.spyOn(globalThis, 'fetch').mockResolvedValue(

@@ -63,6 +63,15 @@ export class ProgressPanel {
     const key = stage ? STAGE_KEYS[stage] : undefined;
     return key ? this.i18n.t(key) : stage ? stage : this.i18n.t('stage.unknown');
   });
+  /**
+   * The place in line; before the first answer about a task picked up after a reload (the one
+   * queued state without a position) the page does not know it yet, and says it is looking.
+   */
+  protected readonly queuedText = computed(() => {
+    const position = this.state().position;
+    if (position === undefined) return this.i18n.t('progress.resuming');
+    return position > 1 ? this.i18n.t('progress.queued', { position }) : this.i18n.t('progress.queuedNext');
+  });
   protected readonly uploadPercent = computed(() => Math.round((this.state().uploadFraction ?? 0) * 100));
   protected readonly elapsed = computed(() => formatElapsed(this.tracker.elapsedS()));
   protected readonly eta = computed(() => {
@@ -81,12 +90,8 @@ export class ProgressPanel {
     switch (this.state().phase) {
       case 'uploading':
         return this.uploadingText();
-      case 'queued': {
-        const position = this.state().position ?? 0;
-        return position > 1
-          ? this.i18n.t('progress.queued', { position })
-          : this.i18n.t('progress.queuedNext');
-      }
+      case 'queued':
+        return this.queuedText();
       case 'processing': {
         // Changes (and is spoken) only when the stage changes or the percent passes a step.
         const step = Math.floor(this.state().progress / ANNOUNCE_STEP_PERCENT) * ANNOUNCE_STEP_PERCENT;

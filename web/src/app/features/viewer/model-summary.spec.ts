@@ -24,6 +24,7 @@ const READY: ModelFacts = {
   triangles: 123456,
   bytes: 2_400_000,
   downloadable: true,
+  lod: false,
 };
 
 describe('model summary', () => {
@@ -47,6 +48,17 @@ describe('model summary', () => {
     );
     expect(describeModel({ ...READY, ownMesh: true }, zh, 'zh-CN')).toContain(
       '你的网格，按图片 lantern.png 上色',
+    );
+  });
+
+  it('says when the small level of detail stands in for the full model', () => {
+    expect(describeModel({ ...READY, lod: true, bytes: undefined, triangles: 2400 }, en, 'en')).toBe(
+      'A 3D model made from the picture lantern.png. 2,400 triangles. ' +
+        'Shown in lower detail while the full model loads. ' +
+        'To download it, use the Download button under the viewer (GLB, OBJ, STL, 3MF, PLY or USDZ).',
+    );
+    expect(describeModel({ ...READY, lod: true }, zh, 'zh-CN')).toContain(
+      '完整模型加载前，先以较低细节显示。',
     );
   });
 

@@ -34,13 +34,16 @@ export interface ModelFacts {
   bytes: number | undefined;
   /** Whether the toolbar offers the Download menu (a model stored on the server). */
   downloadable: boolean;
+  /** The small level of detail is drawn while the full model still loads. */
+  lod: boolean;
 }
 
 type Translate = (key: MessageKey, params?: Record<string, string | number>) => string;
 
 /**
  * The viewer in words, for people who cannot see the canvas (aria-describedby): what the model
- * is, made from which picture, its triangles and file size, and how to download it. '' while
+ * is, made from which picture, its triangles and file size, whether the full detail is still
+ * loading, and how to download it. '' while
  * nothing is shown (the overlay says loading, or what went wrong).
  */
 export function describeModel(facts: ModelFacts, t: Translate, locale: string): string {
@@ -73,6 +76,7 @@ export function describeModel(facts: ModelFacts, t: Translate, locale: string): 
   } else if (triangles !== undefined && facts.state !== 'preview') {
     parts.push(t('viewer.about.size', { triangles }));
   }
+  if (facts.state === 'ready' && facts.lod) parts.push(t('viewer.about.lod'));
   if (facts.state === 'ready' && facts.downloadable) parts.push(t('viewer.about.download'));
   return parts.join(' ');
 }

@@ -133,6 +133,8 @@ export class ModelViewer {
   readonly preview = input<TaskPreview | undefined>(undefined);
   /** The uploaded picture, which colours the preview's voxels (clay without it). */
   readonly picture = input<Blob | undefined>(undefined);
+  /** The picture's file name for the description, when the page knows it but not the picture (a reload). */
+  readonly pictureName = input<string | undefined>(undefined);
   /** The original GLB, for Scene Viewer on Android; the viewed one when absent. */
   readonly downloadUrl = input<string | undefined>(undefined);
   /** Path of the share page (/m/{uuid}); no share button when absent. */
@@ -171,10 +173,11 @@ export class ModelViewer {
       {
         state: this.state(),
         ownMesh: this.localModel() !== undefined,
-        pictureName: picture?.name || undefined,
+        pictureName: picture?.name || this.pictureName() || undefined,
         triangles: this.shownTriangles(),
         bytes: this.shownBytes(),
         downloadable: this.modelId() !== undefined,
+        lod: this.level() === 'lod',
       },
       (key, params) => this.i18n.t(key, params),
       this.i18n.locale(),
