@@ -109,6 +109,7 @@ void describe('api restarts with a task in flight', () => {
       const current = await start(LONG_JOB);
       if (round === 1) id = await submit(current);
       await runningSince(current, id);
+      const running = await stored(id);
       const stopAt = Date.now();
       await current.stop(25_000);
       const stopS = (Date.now() - stopAt) / 1000;
@@ -117,6 +118,12 @@ void describe('api restarts with a task in flight', () => {
       process.stdout.write(`# round ${round}: SIGTERM to exit ${stopS.toFixed(1)} s\n`);
       const after = await stored(id);
       assert.equal(after['status'], 'queued', `round ${round}: ${JSON.stringify(after)}`);
+      // The page believes a step back (processing -> queued) only from a later write (the web's
+      // task-state.ts): the return to the queue must carry a later updated_at than the run's.
+      assert.ok(
+        Date.parse(String(after['updated_at'])) > Date.parse(String(running['updated_at'])),
+        `round ${round}: updated_at ${String(running['updated_at'])} -> ${String(after['updated_at'])}`,
+      );
     }
     const last = await start(SHORT_JOB);
     const events = await followToEnd(last.url, id, 60_000);

@@ -77,6 +77,78 @@ describe('reduceTask', () => {
     expect(state).toMatchObject({ phase: 'processing', progress: 60 });
   });
 
+  it('believes a step back only from a later write: a job put back in the queue, or started over', () => {
+    const at = (s: number): string => new Date(Date.UTC(2026, 0, 1, 0, 0, s)).toISOString();
+    const running = run([
+      ...accepted,
+      snap(
+        { status: 'processing', progress: 60, stage: 'texture', started_at: at(1), updated_at: at(20) },
+        20_000,
+      ),
+    ]);
+    expect(running).toMatchObject({ phase: 'processing', progress: 60, restarted: false });
+    // A stale answer (polling racing the stream) changes nothing.
+    const stale = run(
+      [
+        snap({ status: 'queued', position: 1, updated_at: at(5) }),
+        snap({ status: 'processing', progress: 30, started_at: at(0), updated_at: at(10) }),
+      ],
+      running,
+    );
+    expect(stale).toMatchObject({ phase: 'processing', progress: 60, stage: 'texture', restarted: false });
+
+    // The server stopped mid-job: the task is back in line, then its job starts over.
+    const requeued = run(
+      [snap({ status: 'queued', position: 1, eta_s: 30, updated_at: at(25) }, 25_000)],
+      running,
+    );
+    expect(requeued).toMatchObject({
+      phase: 'queued',
+      position: 1,
+      progress: 0,
+      stage: undefined,
+      processingSince: undefined,
+      restarted: true,
+    });
+    const again = run(
+      [
+        snap(
+          { status: 'processing', progress: 5, stage: 'preprocess', started_at: at(30), updated_at: at(31) },
+          31_000,
+        ),
+      ],
+      requeued,
+    );
+    expect(again).toMatchObject({
+      phase: 'processing',
+      progress: 5,
+      processingSince: 30_000,
+      restarted: true,
+    });
+
+    // A crashed server's job taken up again without a queued event in between: a new start time.
+    const rerun = run(
+      [
+        snap(
+          { status: 'processing', progress: 2, stage: 'preprocess', started_at: at(40), updated_at: at(41) },
+          41_000,
+        ),
+      ],
+      running,
+    );
+    expect(rerun).toMatchObject({
+      progress: 2,
+      stage: 'preprocess',
+      processingSince: 40_000,
+      restarted: true,
+    });
+    // Within the new run progress is monotonic again.
+    expect(
+      run([snap({ status: 'processing', progress: 1, started_at: at(40), updated_at: at(42) })], rerun)
+        .progress,
+    ).toBe(2);
+  });
+
   it('keeps a terminal state against late events', () => {
     const failed = run([
       ...accepted,

@@ -49,6 +49,15 @@ export interface TaskState {
   error: ApiError | undefined;
   /** The event stream dropped and the browser is reconnecting. */
   reconnecting: boolean;
+  /**
+   * The newest `updated_at` the server gave (its clock, ms): only a snapshot newer than this may
+   * move the task backwards (back to the queue, a lower percent of a new run).
+   */
+  updatedAt: number | undefined;
+  /** The server's `started_at` of the run being shown: another one means the job started over. */
+  runStartedAt: string | undefined;
+  /** The job started over (the server was restarted or stopped mid-job): the page says so. */
+  restarted: boolean;
 }
 
 /** No task: before the first picture and after "start over". */
@@ -66,6 +75,9 @@ export const IDLE_TASK: TaskState = {
   preview: undefined,
   error: undefined,
   reconnecting: false,
+  updatedAt: undefined,
+  runStartedAt: undefined,
+  restarted: false,
 };
 
 /** What can happen to the task: the user's actions, the server's snapshots, the page clock. */
@@ -112,12 +124,44 @@ function newerPreview(current: TaskPreview | undefined, snapshot: TaskSnapshot):
   return current !== undefined && current.rev >= rev ? current : { url, rev };
 }
 
+/** The snapshot's `updated_at` in ms, when it has a valid one. */
+function updatedAtOf(snapshot: TaskSnapshot): number | undefined {
+  const updated = Date.parse(snapshot.updated_at ?? '');
+  return Number.isNaN(updated) ? undefined : updated;
+}
+
 function applySnapshot(state: TaskState, snapshot: TaskSnapshot, now: number): TaskState {
-  const base: TaskState = { ...state, reconnecting: false, taskId: snapshot.task_id ?? state.taskId };
+  const updated = updatedAtOf(snapshot);
+  // Polling and the stream can deliver out of order: a step back is believed only from a
+  // snapshot the server wrote later than everything seen so far (forward steps always apply).
+  const newer = updated !== undefined && state.updatedAt !== undefined && updated > state.updatedAt;
+  const seen = state.updatedAt;
+  const base: TaskState = {
+    ...state,
+    reconnecting: false,
+    taskId: snapshot.task_id ?? state.taskId,
+    updatedAt: updated === undefined ? seen : seen === undefined ? updated : Math.max(seen, updated),
+  };
   switch (snapshot.status) {
     case 'queued':
-      // An older event can't move a running task back into the queue.
-      if (state.phase === 'processing') return base;
+      if (state.phase === 'processing') {
+        // An older event can't move a running task back into the queue; a newer one did: the job
+        // was put back (the server stopped mid-job) and starts over when its turn comes.
+        if (!newer) return base;
+        return {
+          ...base,
+          phase: 'queued',
+          position: finiteOrUndefined(snapshot.position),
+          etaS: finiteOrUndefined(snapshot.eta_s),
+          etaAt: now,
+          progress: 0,
+          stage: undefined,
+          preview: undefined,
+          processingSince: undefined,
+          runStartedAt: undefined,
+          restarted: true,
+        };
+      }
       return {
         ...base,
         phase: 'queued',
@@ -126,18 +170,30 @@ function applySnapshot(state: TaskState, snapshot: TaskSnapshot, now: number): T
         etaAt: now,
       };
     case 'processing': {
-      // The client's one monotonic-progress guard: the event stream and the polling fallback both
-      // arrive here, in whatever order, and nothing after this re-checks it.
-      const progress = Math.min(100, Math.max(state.progress, finiteOrUndefined(snapshot.progress) ?? 0));
+      const startedAt = snapshot.started_at ?? undefined;
+      // Another run of the job (a crashed server's job taken up again), told by a later write.
+      const newRun =
+        newer &&
+        startedAt !== undefined &&
+        state.runStartedAt !== undefined &&
+        startedAt !== state.runStartedAt;
+      const runState = newRun
+        ? { ...state, progress: 0, preview: undefined, processingSince: undefined }
+        : state;
+      // The client's one monotonic-progress guard within a run: the event stream and the polling
+      // fallback both arrive here, in whatever order, and nothing after this re-checks it.
+      const progress = Math.min(100, Math.max(runState.progress, finiteOrUndefined(snapshot.progress) ?? 0));
       return {
         ...base,
         phase: 'processing',
         position: undefined,
         etaS: undefined,
         progress,
-        stage: snapshot.stage ?? state.stage,
-        preview: newerPreview(state.preview, snapshot),
-        processingSince: state.processingSince ?? processingStart(snapshot, now),
+        stage: snapshot.stage ?? (newRun ? undefined : state.stage),
+        preview: newerPreview(runState.preview, snapshot),
+        processingSince: runState.processingSince ?? processingStart(snapshot, now),
+        runStartedAt: newRun || state.runStartedAt === undefined ? startedAt : state.runStartedAt,
+        restarted: state.restarted || newRun,
       };
     }
     case 'completed': {

@@ -62,6 +62,8 @@ export const EN = {
   'progress.queued': 'Waiting in line: number {position}.',
   'progress.queuedNext': 'Next in line.',
   'progress.resuming': 'Finding your task…',
+  'progress.restarted':
+    'The server was restarted while your model was being made: it is being made again from the start.',
   'progress.eta': 'Estimated wait: {eta}.',
   'progress.processing': 'Making the model',
   'progress.elapsed': 'Elapsed: {elapsed}',
@@ -358,6 +360,7 @@ export const ZH: Dictionary = {
   'progress.queued': '排队中：第 {position} 位。',
   'progress.queuedNext': '下一个就是你。',
   'progress.resuming': '正在查找你的任务…',
+  'progress.restarted': '生成期间服务器重启了：正在从头重新生成你的模型。',
   'progress.eta': '预计等待：{eta}。',
   'progress.processing': '正在生成模型',
   'progress.elapsed': '已用时间：{elapsed}',

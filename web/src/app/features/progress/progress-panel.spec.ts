@@ -63,6 +63,28 @@ describe('ProgressPanel', () => {
     sessionStorage.clear();
   });
 
+  it('says so when the job went back to the queue because the server stopped mid-job', async () => {
+    TestBed.inject(I18n).setLang('en');
+    sessionStorage.setItem('kiln3d.currentTask', 't');
+    expect(TestBed.inject(TaskTracker).resume()).toBe(true);
+    const fixture = TestBed.createComponent(ProgressPanel);
+    const element = fixture.nativeElement as HTMLElement;
+    const source = FakeEventSource.instances.at(-1) as FakeEventSource;
+    source.emit(
+      'processing',
+      '{"status":"processing","progress":70,"started_at":"2026-01-01T00:00:00Z","updated_at":"2026-01-01T00:00:30Z"}',
+    );
+    await fixture.whenStable();
+    expect(element.querySelector('[data-testid=restarted]')).toBeNull();
+    source.emit('queued', '{"status":"queued","position":1,"updated_at":"2026-01-01T00:00:40Z"}');
+    await fixture.whenStable();
+    expect(element.querySelector('[data-testid=status-queued]')?.textContent).toContain('Next in line');
+    expect(element.querySelector('[data-testid=restarted]')?.textContent).toContain(
+      'made again from the start',
+    );
+    sessionStorage.clear();
+  });
+
   it('shows place in line, then a progress bar with percent and stage, in Chinese too', async () => {
     TestBed.inject(I18n).setLang('zh');
     vi.spyOn(globalThis, 'fetch').mockResolvedValue(
