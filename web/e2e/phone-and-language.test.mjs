@@ -70,6 +70,48 @@ describe('phone layout, language and keyboard', () => {
     }
   });
 
+  test('a phone held sideways: the progress and then the model are on screen together, without scrolling by hand', async () => {
+    const { context, page, errors } = await newPage(app.browser, {
+      ...PHONE,
+      viewport: { width: PHONE_VIEWPORT.height, height: PHONE_VIEWPORT.width },
+    });
+    /** How much of the element is inside the window now (0-1), without scrolling to it. */
+    const shownFraction = (locator) =>
+      locator.evaluate((element) => {
+        const rect = element.getBoundingClientRect();
+        const width = Math.max(0, Math.min(rect.right, window.innerWidth) - Math.max(rect.left, 0));
+        const height = Math.max(0, Math.min(rect.bottom, window.innerHeight) - Math.max(rect.top, 0));
+        return rect.width * rect.height > 0 ? (width * height) / (rect.width * rect.height) : 0;
+      });
+    try {
+      await page.goto(app.api.baseUrl);
+      await page
+        .locator('[data-testid=file-input]')
+        .setInputFiles(join(SAMPLES_DIR, 'typical_misc_lantern.png'));
+      await page.locator('[data-testid=generate]').tap();
+      // The progress scrolls itself into view as it appears (nothing here scrolls).
+      await page.waitForFunction(
+        () => {
+          const rect = document.querySelector('kiln-progress-panel .status')?.getBoundingClientRect();
+          return rect !== undefined && rect.height > 0 && rect.top >= 0 && rect.bottom <= window.innerHeight;
+        },
+        null,
+        { timeout: 10_000 },
+      );
+      await page.locator('kiln-model-viewer[data-state=ready]').waitFor();
+      // Both at once: the model beside its "Done" line. The viewer's toolbar (three rows of touch
+      // targets) makes its column taller than the screen, so the canvas's top may be cut.
+      assert.equal(await shownFraction(page.locator('[data-testid=status-completed]')), 1);
+      const canvas = await shownFraction(page.locator('kiln-model-viewer canvas'));
+      assert.ok(canvas >= 0.5, `${(canvas * 100).toFixed(0)} % of the canvas is on screen`);
+      assert.ok((await horizontalOverflow(page)) <= 0, 'the page scrolls sideways');
+      await saveArtifact('phone-landscape-model.png', await page.screenshot());
+      assert.deepEqual(errors, []);
+    } finally {
+      await context.close();
+    }
+  });
+
   test('Chinese from the browser language, switchable to English and back, on a phone', async () => {
     const { context, page } = await newPage(app.browser, { ...PHONE, locale: 'zh-CN' });
     try {
