@@ -8,7 +8,8 @@
 //
 // The steps run side by side (scripts/lib/scheduler.mjs): each test file of the api's medium and
 // end-to-end suites and of the browser suite is a job of its own, pytest runs in a few chunks of
-// files, and at most KILN_TEST_LANES jobs (default 3) run at once, the longest expected first.
+// files, and at most KILN_TEST_LANES jobs (default 4; KILN_TEST_BROWSERS of them, default 2, with
+// Chromium) run at once, the longest expected first.
 // Every job that touches Redis gets a database of its own (scripts/lib/test-redis.mjs: a private
 // redis-server by default, or KILN_TEST_REDIS_DBS of KILN_TEST_REDIS_SERVER). The api and the web
 // app are each compiled once: `tsc -p api` (dist/api-test: the api, its tests and benchmarks) and
@@ -53,13 +54,19 @@ const bin = (pkg, file) => join(ROOT, 'node_modules', pkg, file);
 const venvBin = (name) => join(ROOT, 'inference', '.venv', 'bin', name);
 const log = (msg) => console.log(`[kiln3d] ${msg}`);
 
-/** How many jobs run at once (2 cores: three keep both busy while one job waits on a process). */
-const LANES = Math.max(1, Number(process.env.KILN_TEST_LANES ?? 3) || 3);
 /**
- * How many jobs that drive headless Chromium run at once: SwiftShader draws on the CPU, and two
- * of them beside the other suites starve the pages' own timeouts on 2 cores.
+ * How many jobs run at once. Most jobs spend most of their time waiting (on simulated jobs, on
+ * started processes, on timers): four keep 2 cores busy (the whole suite used about 1,100 CPU-s
+ * in 950 s of wall time with four, in about 1,450-1,800 s with three).
  */
-const BROWSERS = Math.max(1, Number(process.env.KILN_TEST_BROWSERS ?? 1) || 1);
+const LANES = Math.max(1, Number(process.env.KILN_TEST_LANES ?? 4) || 4);
+/**
+ * How many jobs that drive headless Chromium run at once. The browser files are the longest
+ * queue (about 700 s one after another on an idle machine, each busy about a quarter of its
+ * time: SwiftShader draws on the CPU while the pages wait on simulated jobs); two at a time
+ * halve it. More than two starve the pages' own timeouts on 2 cores.
+ */
+const BROWSERS = Math.max(1, Number(process.env.KILN_TEST_BROWSERS ?? 2) || 2);
 /** A job still running after this long is ended with everything it started, and fails. */
 const JOB_TIMEOUT_MS = Number(process.env.KILN_TEST_JOB_TIMEOUT_S ?? 1200) * 1000;
 /** Seconds each job took in the last runs here (the order of the next run), and the seed for a clone. */

@@ -70,7 +70,10 @@ describe('live voxel preview', () => {
 
       await page.locator('[data-testid=status-completed]').waitFor({ timeout: 60_000 });
       const download = page.locator('kiln-download-menu');
-      await download.waitFor({ state: 'attached' });
+      // Once seen to time out under load (npm test, two browsers): the page's errors say why.
+      await download.waitFor({ state: 'attached' }).catch((error) => {
+        throw new Error(`${String(error)}\npage errors: ${JSON.stringify(errors)}`);
+      });
       assert.match(String(await download.getAttribute('data-model-id')), /^[0-9a-f-]{36}$/);
       await page.locator('kiln-model-viewer[data-state=ready]').waitFor({ timeout: 60_000 });
       const model = await analyseViewer(page, 'preview-model.png');
