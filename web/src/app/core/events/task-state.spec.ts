@@ -79,23 +79,26 @@ describe('reduceTask', () => {
 
   it('believes a step back only from a later write: a job put back in the queue, or started over', () => {
     const at = (s: number): string => new Date(Date.UTC(2026, 0, 1, 0, 0, s)).toISOString();
-    const running = run([
-      ...accepted,
+    /** A processing snapshot of the run started at `startS`, written at `updatedS` (seconds), seen then. */
+    const processing = (progress: number, startS: number, updatedS: number): TaskAction =>
       snap(
-        { status: 'processing', progress: 60, stage: 'texture', started_at: at(1), updated_at: at(20) },
-        20_000,
-      ),
-    ]);
+        {
+          status: 'processing',
+          progress,
+          stage: 'preprocess',
+          started_at: at(startS),
+          updated_at: at(updatedS),
+        },
+        updatedS * 1000,
+      );
+    const running = run([...accepted, processing(60, 1, 20)]);
     expect(running).toMatchObject({ phase: 'processing', progress: 60, restarted: false });
     // A stale answer (polling racing the stream) changes nothing.
     const stale = run(
-      [
-        snap({ status: 'queued', position: 1, updated_at: at(5) }),
-        snap({ status: 'processing', progress: 30, started_at: at(0), updated_at: at(10) }),
-      ],
+      [snap({ status: 'queued', position: 1, updated_at: at(5) }), processing(30, 0, 10)],
       running,
     );
-    expect(stale).toMatchObject({ phase: 'processing', progress: 60, stage: 'texture', restarted: false });
+    expect(stale).toMatchObject({ phase: 'processing', progress: 60, restarted: false });
 
     // The server stopped mid-job: the task is back in line, then its job starts over.
     const requeued = run(
@@ -110,16 +113,7 @@ describe('reduceTask', () => {
       processingSince: undefined,
       restarted: true,
     });
-    const again = run(
-      [
-        snap(
-          { status: 'processing', progress: 5, stage: 'preprocess', started_at: at(30), updated_at: at(31) },
-          31_000,
-        ),
-      ],
-      requeued,
-    );
-    expect(again).toMatchObject({
+    expect(run([processing(5, 30, 31)], requeued)).toMatchObject({
       phase: 'processing',
       progress: 5,
       processingSince: 30_000,
@@ -127,26 +121,10 @@ describe('reduceTask', () => {
     });
 
     // A crashed server's job taken up again without a queued event in between: a new start time.
-    const rerun = run(
-      [
-        snap(
-          { status: 'processing', progress: 2, stage: 'preprocess', started_at: at(40), updated_at: at(41) },
-          41_000,
-        ),
-      ],
-      running,
-    );
-    expect(rerun).toMatchObject({
-      progress: 2,
-      stage: 'preprocess',
-      processingSince: 40_000,
-      restarted: true,
-    });
+    const rerun = run([processing(2, 40, 41)], running);
+    expect(rerun).toMatchObject({ progress: 2, processingSince: 40_000, restarted: true });
     // Within the new run progress is monotonic again.
-    expect(
-      run([snap({ status: 'processing', progress: 1, started_at: at(40), updated_at: at(42) })], rerun)
-        .progress,
-    ).toBe(2);
+    expect(run([processing(1, 40, 42)], rerun).progress).toBe(2);
   });
 
   it('keeps a terminal state against late events', () => {
