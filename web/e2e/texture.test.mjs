@@ -228,7 +228,10 @@ describe('texture my mesh', () => {
     try {
       await page.goto(app.api.baseUrl);
       await page.locator('[data-testid=mode-texture]').click();
-      assert.equal((await page.locator('[data-testid=mode-texture]').textContent()).trim(), '为我的网格贴图');
+      assert.equal(
+        (await page.locator('[data-testid=mode-texture]').textContent()).trim(),
+        '为我自己的网格上色',
+      );
       await page
         .locator('[data-testid=mesh-input]')
         .setInputFiles(meshFile('ellipsoid.glb', await ellipsoidGlb()));

@@ -13,8 +13,8 @@ describe('ModeSwitch', () => {
     const generate = element.querySelector<HTMLButtonElement>('[data-testid=mode-generate]');
     const texture = element.querySelector<HTMLButtonElement>('[data-testid=mode-texture]');
     expect([generate?.textContent?.trim(), texture?.textContent?.trim()]).toEqual([
-      'Make the 3D model',
-      'Texture my mesh',
+      'From a picture',
+      'Paint my own mesh',
     ]);
     expect(generate?.getAttribute('aria-checked')).toBe('true');
     texture?.click();

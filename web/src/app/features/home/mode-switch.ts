@@ -10,7 +10,10 @@ const MODES: readonly { value: TaskKind; label: MessageKey }[] = [
   { value: 'texture', label: 'mode.texture' },
 ];
 
-/** Chooses the job: "Make the 3D model" or "Texture my mesh" (a radio group of two buttons). */
+/**
+ * Chooses the job: a model "From a picture" or "Paint my own mesh" (a radio group of two buttons),
+ * in other words than the submit button's ("Make the 3D model", "Texture my mesh").
+ */
 @Component({
   selector: 'kiln-mode-switch',
   templateUrl: './mode-switch.html',
