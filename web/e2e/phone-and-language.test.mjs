@@ -26,6 +26,15 @@ const PHONE = {
   locale: 'en-US',
 };
 
+/** How much of the element is inside the window now (0-1), without scrolling to it. */
+const shownFraction = (locator) =>
+  locator.evaluate((element) => {
+    const rect = element.getBoundingClientRect();
+    const width = Math.max(0, Math.min(rect.right, window.innerWidth) - Math.max(rect.left, 0));
+    const height = Math.max(0, Math.min(rect.bottom, window.innerHeight) - Math.max(rect.top, 0));
+    return rect.width * rect.height > 0 ? (width * height) / (rect.width * rect.height) : 0;
+  });
+
 describe('phone layout, language and keyboard', () => {
   const app = useApiAndBrowser({ SIMULATE_SECONDS: '3' });
 
@@ -49,6 +58,15 @@ describe('phone layout, language and keyboard', () => {
       assert.ok((await horizontalOverflow(page)) <= 0, 'progress scrolls sideways');
       await page.locator('kiln-model-viewer[data-state=ready]').waitFor();
       assert.ok((await horizontalOverflow(page)) <= 0, 'viewer scrolls sideways');
+      // Nothing here scrolled since the tap: the page brought the progress to the top, with the
+      // model under it, both in view.
+      assert.equal(
+        await shownFraction(page.locator('[data-testid=status-completed]')),
+        1,
+        'Done is off screen',
+      );
+      const canvas = await shownFraction(page.locator('kiln-model-viewer canvas'));
+      assert.equal(canvas, 1, `${(canvas * 100).toFixed(0)} % of the canvas is on screen`);
 
       const view = await analyseViewer(page, 'phone-model.png');
       assert.ok(view.fraction > 0.03 && view.fraction < 0.95, `model covers ${view.fraction}`);
@@ -75,14 +93,6 @@ describe('phone layout, language and keyboard', () => {
       ...PHONE,
       viewport: { width: PHONE_VIEWPORT.height, height: PHONE_VIEWPORT.width },
     });
-    /** How much of the element is inside the window now (0-1), without scrolling to it. */
-    const shownFraction = (locator) =>
-      locator.evaluate((element) => {
-        const rect = element.getBoundingClientRect();
-        const width = Math.max(0, Math.min(rect.right, window.innerWidth) - Math.max(rect.left, 0));
-        const height = Math.max(0, Math.min(rect.bottom, window.innerHeight) - Math.max(rect.top, 0));
-        return rect.width * rect.height > 0 ? (width * height) / (rect.width * rect.height) : 0;
-      });
     try {
       await page.goto(app.api.baseUrl);
       await page
@@ -99,13 +109,13 @@ describe('phone layout, language and keyboard', () => {
         { timeout: 10_000 },
       );
       await page.locator('kiln-model-viewer[data-state=ready]').waitFor();
+      // Narrower buttons on a short screen: the six tools take two rows, not three.
+      await page.locator('kiln-model-viewer .toolbar[data-rows="2"]').waitFor();
       // Both at once: the model beside its "Done" line. The viewer's column (canvas, two rows of
       // touch targets, "New variation") is about as tall as the screen: the canvas's top may be cut.
       assert.equal(await shownFraction(page.locator('[data-testid=status-completed]')), 1);
       const canvas = await shownFraction(page.locator('kiln-model-viewer canvas'));
       assert.ok(canvas >= 0.75, `${(canvas * 100).toFixed(0)} % of the canvas is on screen`);
-      // Narrower buttons on a short screen: the six tools take two rows, not three.
-      assert.equal(await page.locator('kiln-model-viewer .toolbar').getAttribute('data-rows'), '2');
       assert.ok((await horizontalOverflow(page)) <= 0, 'the page scrolls sideways');
       await saveArtifact('phone-landscape-model.png', await page.screenshot());
       assert.deepEqual(errors, []);

@@ -183,7 +183,7 @@ describe('photos from a phone', () => {
       assert.equal(await error.getAttribute('data-error-code'), 'unsupported_image');
       assert.equal(await page.locator('[data-testid=generate]').count(), 0);
 
-      // Texture my mesh: its picture comes from the camera too, and is scaled the same way.
+      // Paint my own mesh: its picture comes from the camera too, and is scaled the same way.
       await page.locator('[data-testid=mode-texture]').click();
       const again = page.waitForEvent('filechooser');
       await camera.click();

@@ -1,4 +1,4 @@
-// "Texture my mesh" (issue 20): a mesh chosen in the browser is drawn grey at once, before any
+// "Paint my own mesh" (issue 20): a mesh chosen in the browser is drawn grey at once, before any
 // upload, and refused here as the server would refuse it; with a picture it goes to POST
 // /api/texture, is followed like a generation, and its painted copy takes the grey mesh's place
 // with the camera where it was (same geometry, so no reframing).
@@ -238,7 +238,7 @@ describe('texture my mesh', () => {
       await page.locator('kiln-model-viewer[data-state=mesh]').waitFor();
       assert.match(
         await page.locator('[data-testid=mesh-summary]').textContent(),
-        /ellipsoid\.glb：1,216 个三角面/,
+        /ellipsoid\.glb：1,216 个三角形/,
       );
       await page
         .locator('[data-testid=file-input]')

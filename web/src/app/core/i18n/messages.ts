@@ -33,7 +33,7 @@ export const EN = {
   'upload.seed': 'Seed (blank: 42)',
   'upload.textureSize': 'Texture size',
   'upload.faces': 'Faces at most (10000 to 1000000)',
-  'upload.texture': 'Texture my mesh',
+  'upload.texture': 'Paint the mesh',
   'upload.textureHint':
     'The picture shows how the mesh should look: the object from the front, fully in frame, on a plain background.',
   'upload.needMesh': 'Choose a mesh to paint first.',
@@ -333,7 +333,7 @@ export const ZH: Dictionary = {
   'upload.seed': '随机种子（留空：42）',
   'upload.textureSize': '贴图尺寸',
   'upload.faces': '最多面数（10000 到 1000000）',
-  'upload.texture': '为我的网格贴图',
+  'upload.texture': '为网格上色',
   'upload.textureHint': '图片说明网格应有的样子：物体正面、完整入镜、纯色背景。',
   'upload.needMesh': '请先选择要上色的网格。',
   'upload.scaled': '已缩小：{from} → {to}（{format}）。',
@@ -348,9 +348,9 @@ export const ZH: Dictionary = {
   'mesh.dropActive': '松开即可使用这个网格',
   'mesh.choose': '选择网格',
   'mesh.change': '换一个网格',
-  'mesh.limits': 'GLB、OBJ 或 PLY，最大 {max} MB、{faces} 个三角面。形状保持不变，由图片为它上色。',
+  'mesh.limits': 'GLB、OBJ 或 PLY，最大 {max} MB、{faces} 个三角形。形状保持不变，由图片为它上色。',
   'mesh.reading': '正在读取网格…',
-  'mesh.summary': '{name}：{triangles} 个三角面',
+  'mesh.summary': '{name}：{triangles} 个三角形',
   'mesh.unreadable':
     '浏览器无法读取这个网格：文件可能已损坏，或并不是真正的 GLB、OBJ 或 PLY。请重新导出后再试。',
   'home.variation': '新的变体',
@@ -410,13 +410,13 @@ export const ZH: Dictionary = {
   'error.meshUnsupported':
     '这个文件不是 GLB、OBJ 或 PLY 网格（Unsupported mesh format, send GLB, OBJ or PLY）。',
   'error.meshTooLarge': '网格太大：上限是 {max} MB（Mesh too large, max {max}MB）。',
-  'error.meshNoFaces': '这个网格没有可上色的三角面，只有点或线（The mesh has no faces）。',
+  'error.meshNoFaces': '这个网格没有可上色的三角形，只有点或线（The mesh has no faces）。',
   'error.meshNotFinite': '这个网格的坐标有误（The mesh has NaN or infinite vertex positions）。请重新导出。',
-  'error.meshTooManyFaces': '这个网格的三角面超过了这台服务器能上色的数量。请简化（减面）后重试。',
+  'error.meshTooManyFaces': '这个网格的三角形超过了这台服务器能上色的数量。请简化（减面）后重试。',
   'error.meshTooManyFacesCount':
-    '这个网格有 {faces} 个三角面，这台服务器最多为 {max} 个上色。请简化（减面）后重试。',
+    '这个网格有 {faces} 个三角形，这台服务器最多为 {max} 个上色。请简化（减面）后重试。',
   'error.meshTooManyFacesSaid':
-    '这个网格的三角面超过了这台服务器能上色的数量（{message}）。请简化（减面）后重试。',
+    '这个网格的三角形超过了这台服务器能上色的数量（{message}）。请简化（减面）后重试。',
   'error.meshesBusy':
     '服务器正忙于读取其他网格（Busy reading other meshes, retry later）。请在 {seconds} 秒后重试。',
   'error.meshesBusyNoDelay':

@@ -1,4 +1,16 @@
-import { ChangeDetectionStrategy, Component, DestroyRef, computed, inject, signal } from '@angular/core';
+import {
+  ChangeDetectionStrategy,
+  Component,
+  DestroyRef,
+  ElementRef,
+  Injector,
+  afterNextRender,
+  computed,
+  effect,
+  inject,
+  signal,
+  viewChild,
+} from '@angular/core';
 
 import type { GenerationChoice, TaskKind, TextureChoice } from '../../core/api/api-types';
 import { modelIdFromUrl } from '../../core/api/model-url';
@@ -71,9 +83,42 @@ export class HomePage {
   /** A new variation needs the picture this page sent (not after a reload). */
   protected readonly canVary = computed(() => this.result() !== undefined && this.picture() !== undefined);
 
+  private readonly layout = viewChild.required<ElementRef<HTMLElement>>('layout');
+  private readonly progressPanel = viewChild(ProgressPanel, { read: ElementRef });
+
   constructor() {
     this.tracker.resume();
     inject(DestroyRef).onDestroy(() => this.mesh()?.parsed.dispose());
+    // A task starts (or is picked up after a reload): its progress appears under the picture,
+    // often below the fold of a phone. Bring it into view once it is drawn, and again when the
+    // viewer first appears (the page was too short until then to bring the panel to the top).
+    const injector = inject(Injector);
+    let shown = { task: false, viewer: false };
+    effect(() => {
+      const task = this.state().phase !== 'idle';
+      const viewer = task && Boolean(this.result() ?? this.preview() ?? this.localModel());
+      if (task && !shown.task) afterNextRender(() => this.revealProgress('task'), { injector });
+      else if (viewer && !shown.viewer) afterNextRender(() => this.revealProgress('viewer'), { injector });
+      shown = { task, viewer };
+    });
+  }
+
+  /**
+   * Scrolls the progress panel into view when the task starts and when its viewer first appears.
+   * In one column (a phone upright) the model comes under the progress: the panel goes to the
+   * top of the screen, so the preview and model are in view below it. Side by side the model is
+   * beside it: only when the task starts, only as far as needed ('nearest', nothing on a desktop
+   * where it is already visible; later, a taller panel would scroll the sticky model away).
+   */
+  private revealProgress(moment: 'task' | 'viewer'): void {
+    const panel = this.progressPanel()?.nativeElement as HTMLElement | undefined;
+    if (!panel?.scrollIntoView) return;
+    const columns = getComputedStyle(this.layout().nativeElement).gridTemplateColumns.trim().split(/\s+/);
+    if (columns.length > 1) {
+      if (moment === 'task') panel.scrollIntoView({ block: 'nearest' });
+    } else {
+      panel.scrollIntoView({ block: 'start' });
+    }
   }
 
   /** A mesh passed the checks (or the file chosen instead was refused: undefined). */

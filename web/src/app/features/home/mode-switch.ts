@@ -12,7 +12,7 @@ const MODES: readonly { value: TaskKind; label: MessageKey }[] = [
 
 /**
  * Chooses the job: a model "From a picture" or "Paint my own mesh" (a radio group of two buttons),
- * in other words than the submit button's ("Make the 3D model", "Texture my mesh").
+ * in other words than the submit button's ("Make the 3D model", "Paint the mesh").
  */
 @Component({
   selector: 'kiln-mode-switch',

@@ -2,8 +2,6 @@ import {
   ChangeDetectionStrategy,
   Component,
   DestroyRef,
-  ElementRef,
-  afterNextRender,
   computed,
   effect,
   inject,
@@ -121,11 +119,6 @@ export class ProgressPanel {
   );
 
   constructor() {
-    // The panel appears when a task starts (or is picked up after a reload). On a phone held
-    // sideways the picture and its options fill the screen: bring the progress into view
-    // ('nearest' does nothing where it is already visible, as on a desktop).
-    const host = inject<ElementRef<HTMLElement>>(ElementRef).nativeElement;
-    afterNextRender(() => host.scrollIntoView?.({ block: 'nearest' }));
     effect(() => {
       const error = this.state().error;
       const waitS = error?.status === 503 ? (error.retryAfterS ?? 0) : 0;

@@ -53,7 +53,7 @@ describe('UploadPanel', () => {
     expect(sent).toEqual([]);
   });
 
-  it('in texture mode offers "Texture my mesh" once a mesh is chosen, with only the options that apply', async () => {
+  it('in texture mode offers "Paint the mesh" once a mesh is chosen, with only the options that apply', async () => {
     const fixture = TestBed.createComponent(UploadPanel);
     fixture.componentRef.setInput('mode', 'texture');
     fixture.componentRef.setInput('ready', false);
@@ -64,7 +64,7 @@ describe('UploadPanel', () => {
     const element = fixture.nativeElement as HTMLElement;
     expect(element.querySelector('[data-testid=generate]')).toBeNull();
     const button = element.querySelector<HTMLButtonElement>('[data-testid=texture]');
-    expect(button?.textContent?.trim()).toBe('Texture my mesh');
+    expect(button?.textContent?.trim()).toBe('Paint the mesh');
     expect(button?.disabled).toBe(true);
     expect(element.querySelector('[data-testid=need-mesh]')).not.toBeNull();
     button?.click();
