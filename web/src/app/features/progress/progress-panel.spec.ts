@@ -63,6 +63,21 @@ describe('ProgressPanel', () => {
     sessionStorage.clear();
   });
 
+  it('says "Done." without a time when no job ran (a repeat answered with a kept model)', async () => {
+    TestBed.inject(I18n).setLang('en');
+    sessionStorage.setItem('kiln3d.currentTask', 't');
+    expect(TestBed.inject(TaskTracker).resume()).toBe(true);
+    const fixture = TestBed.createComponent(ProgressPanel);
+    const element = fixture.nativeElement as HTMLElement;
+    (FakeEventSource.instances.at(-1) as FakeEventSource).emit(
+      'completed',
+      '{"status":"completed","model_url":"/static/m.glb","generation_time":0}',
+    );
+    await fixture.whenStable();
+    expect(element.querySelector('[data-testid=status-completed]')?.textContent?.trim()).toBe('Done.');
+    sessionStorage.clear();
+  });
+
   it('says so when the job went back to the queue because the server stopped mid-job', async () => {
     TestBed.inject(I18n).setLang('en');
     sessionStorage.setItem('kiln3d.currentTask', 't');
@@ -107,8 +122,19 @@ describe('ProgressPanel', () => {
     );
     await fixture.whenStable();
     expect(element.querySelector('[data-testid=percent]')?.textContent?.trim()).toBe('42%');
-    expect(element.querySelector('[data-testid=status-processing]')?.textContent).toContain('正在绘制纹理');
+    // The line's punctuation is the language's own (a full-width colon in Chinese).
+    expect(element.querySelector('[data-testid=status-processing] .stage')?.textContent?.trim()).toBe(
+      '正在生成模型：正在绘制纹理',
+    );
     expect(element.querySelector('progress')?.value).toBe(42);
+    (FakeEventSource.instances.at(-1) as FakeEventSource).emit(
+      'completed',
+      '{"status":"completed","model_url":"/static/m.glb","generation_time":12.34}',
+    );
+    await fixture.whenStable();
+    expect(element.querySelector('[data-testid=status-completed]')?.textContent?.trim()).toBe(
+      '完成，用时 12.3 秒。',
+    );
     TestBed.inject(I18n).setLang('en');
   });
 

@@ -72,6 +72,16 @@ export class ProgressPanel {
     if (position === undefined) return this.i18n.t('progress.resuming');
     return position > 1 ? this.i18n.t('progress.queued', { position }) : this.i18n.t('progress.queuedNext');
   });
+  /**
+   * "Done in 12.3 s." (the server's generation time), or "Done." when no job ran for it (a
+   * repeat answered with a kept model: "in 0.0 s" reads like a fault).
+   */
+  protected readonly completedText = computed(() => {
+    const seconds = this.state().result?.generationTime;
+    return seconds === undefined || seconds < 0.05
+      ? this.i18n.t('progress.completedNow')
+      : this.i18n.t('progress.completed', { seconds: seconds.toFixed(1) });
+  });
   protected readonly uploadPercent = computed(() => Math.round((this.state().uploadFraction ?? 0) * 100));
   protected readonly elapsed = computed(() => formatElapsed(this.tracker.elapsedS()));
   protected readonly eta = computed(() => {
@@ -102,9 +112,7 @@ export class ProgressPanel {
         });
       }
       case 'completed':
-        return this.i18n.t('progress.completed', {
-          seconds: (this.state().result?.generationTime ?? 0).toFixed(1),
-        });
+        return this.completedText();
       case 'cancelled':
         return this.i18n.t('progress.cancelled');
       case 'idle':
