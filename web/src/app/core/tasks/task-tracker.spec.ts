@@ -37,17 +37,21 @@ describe('TaskTracker', () => {
   let tracker: TaskTracker;
   const source = (): FakeEventSource => FakeEventSource.instances.at(-1) as FakeEventSource;
 
-  beforeEach(() => {
-    FakeEventSource.instances = [];
-    sessionStorage.clear();
+  /** A tracker of one tab: no other tab to share the stream with (shared-task-feed.spec.ts covers sharing). */
+  const newTracker = (): TaskTracker => {
     TestBed.configureTestingModule({
       providers: [
         { provide: EVENT_SOURCE_FACTORY, useValue: (url: string) => new FakeEventSource(url) },
-        // One tab: no other tab to share the stream with (shared-task-feed.spec.ts covers sharing).
         { provide: TASK_CHANNEL_FACTORY, useValue: () => undefined },
       ],
     });
-    tracker = TestBed.inject(TaskTracker);
+    return TestBed.inject(TaskTracker);
+  };
+
+  beforeEach(() => {
+    FakeEventSource.instances = [];
+    sessionStorage.clear();
+    tracker = newTracker();
   });
 
   afterEach(() => {
@@ -328,13 +332,7 @@ describe('TaskTracker', () => {
     expect(tracker.pictureName()).toBe('chair.png');
     // A reload: a new tracker in the same tab, with what this tab kept.
     TestBed.resetTestingModule();
-    TestBed.configureTestingModule({
-      providers: [
-        { provide: EVENT_SOURCE_FACTORY, useValue: (url: string) => new FakeEventSource(url) },
-        { provide: TASK_CHANNEL_FACTORY, useValue: () => undefined },
-      ],
-    });
-    tracker = TestBed.inject(TaskTracker);
+    tracker = newTracker();
     expect(tracker.pictureName()).toBeUndefined();
     expect(tracker.resume()).toBe(true);
     expect(tracker.state()).toMatchObject({ phase: 'queued', taskId: TASK, position: undefined });

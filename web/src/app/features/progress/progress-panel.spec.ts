@@ -1,4 +1,4 @@
-import { TestBed } from '@angular/core/testing';
+import { ComponentFixture, TestBed } from '@angular/core/testing';
 
 import { FakeEventSource } from '../../../testing/fake-event-source';
 import { useFetchBackedXhr } from '../../../testing/fetch-backed-xhr';
@@ -25,6 +25,20 @@ describe('ProgressPanel', () => {
     vi.restoreAllMocks();
   });
 
+  /** The panel of a task picked up after a reload (in English), and the stream it listens to. */
+  function renderResumed(): {
+    fixture: ComponentFixture<ProgressPanel>;
+    element: HTMLElement;
+    source: FakeEventSource;
+  } {
+    TestBed.inject(I18n).setLang('en');
+    sessionStorage.setItem('kiln3d.currentTask', 't');
+    expect(TestBed.inject(TaskTracker).resume()).toBe(true);
+    const fixture = TestBed.createComponent(ProgressPanel);
+    const source = FakeEventSource.instances.at(-1) as FakeEventSource;
+    return { fixture, element: fixture.nativeElement as HTMLElement, source };
+  }
+
   async function render(): Promise<HTMLElement> {
     const fixture = TestBed.createComponent(ProgressPanel);
     await fixture.whenStable();
@@ -47,44 +61,27 @@ describe('ProgressPanel', () => {
   });
 
   it('after a reload, says it is finding the task (not "next in line") until the server answers', async () => {
-    TestBed.inject(I18n).setLang('en');
-    sessionStorage.setItem('kiln3d.currentTask', 't');
-    const tracker = TestBed.inject(TaskTracker);
-    expect(tracker.resume()).toBe(true);
-    const fixture = TestBed.createComponent(ProgressPanel);
+    const { fixture, element, source } = renderResumed();
     await fixture.whenStable();
-    const element = fixture.nativeElement as HTMLElement;
     const status = (): string => element.querySelector('[data-testid=status-queued]')?.textContent ?? '';
     expect(status()).toContain('Finding your task');
     expect(status()).not.toContain('Next in line');
-    (FakeEventSource.instances.at(-1) as FakeEventSource).emit('queued', '{"status":"queued","position":1}');
+    source.emit('queued', '{"status":"queued","position":1}');
     await fixture.whenStable();
     expect(status()).toContain('Next in line');
     sessionStorage.clear();
   });
 
   it('says "Done." without a time when no job ran (a repeat answered with a kept model)', async () => {
-    TestBed.inject(I18n).setLang('en');
-    sessionStorage.setItem('kiln3d.currentTask', 't');
-    expect(TestBed.inject(TaskTracker).resume()).toBe(true);
-    const fixture = TestBed.createComponent(ProgressPanel);
-    const element = fixture.nativeElement as HTMLElement;
-    (FakeEventSource.instances.at(-1) as FakeEventSource).emit(
-      'completed',
-      '{"status":"completed","model_url":"/static/m.glb","generation_time":0}',
-    );
+    const { fixture, element, source } = renderResumed();
+    source.emit('completed', '{"status":"completed","model_url":"/static/m.glb","generation_time":0}');
     await fixture.whenStable();
     expect(element.querySelector('[data-testid=status-completed]')?.textContent?.trim()).toBe('Done.');
     sessionStorage.clear();
   });
 
   it('says so when the job went back to the queue because the server stopped mid-job', async () => {
-    TestBed.inject(I18n).setLang('en');
-    sessionStorage.setItem('kiln3d.currentTask', 't');
-    expect(TestBed.inject(TaskTracker).resume()).toBe(true);
-    const fixture = TestBed.createComponent(ProgressPanel);
-    const element = fixture.nativeElement as HTMLElement;
-    const source = FakeEventSource.instances.at(-1) as FakeEventSource;
+    const { fixture, element, source } = renderResumed();
     source.emit(
       'processing',
       '{"status":"processing","progress":70,"started_at":"2026-01-01T00:00:00Z","updated_at":"2026-01-01T00:00:30Z"}',
