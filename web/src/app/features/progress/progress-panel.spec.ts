@@ -94,6 +94,15 @@ describe('ProgressPanel', () => {
     expect(element.querySelector('[data-testid=restarted]')?.textContent).toContain(
       'made again from the start',
     );
+    source.emit(
+      'completed',
+      '{"status":"completed","model_url":"/static/m.glb","generation_time":27.14,"updated_at":"2026-01-01T00:01:20Z"}',
+    );
+    await fixture.whenStable();
+    // The time is the last run's: the page says the job started over.
+    expect(element.querySelector('[data-testid=status-completed]')?.textContent?.trim()).toBe(
+      'Done in 27.1 s, after starting over.',
+    );
     sessionStorage.clear();
   });
 

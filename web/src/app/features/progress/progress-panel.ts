@@ -73,14 +73,17 @@ export class ProgressPanel {
     return position > 1 ? this.i18n.t('progress.queued', { position }) : this.i18n.t('progress.queuedNext');
   });
   /**
-   * "Done in 12.3 s." (the server's generation time), or "Done." when no job ran for it (a
-   * repeat answered with a kept model: "in 0.0 s" reads like a fault).
+   * "Done in 12.3 s." (the server's generation time, of the last run), "…after starting over"
+   * when the job started over (the wait was longer than that), or "Done." when no job ran for it
+   * (a repeat answered with a kept model: "in 0.0 s" reads like a fault).
    */
   protected readonly completedText = computed(() => {
-    const seconds = this.state().result?.generationTime;
-    return seconds === undefined || seconds < 0.05
-      ? this.i18n.t('progress.completedNow')
-      : this.i18n.t('progress.completed', { seconds: seconds.toFixed(1) });
+    const { result, restarted } = this.state();
+    const seconds = result?.generationTime;
+    if (seconds === undefined || seconds < 0.05) return this.i18n.t('progress.completedNow');
+    return this.i18n.t(restarted ? 'progress.completedAfterRestart' : 'progress.completed', {
+      seconds: seconds.toFixed(1),
+    });
   });
   protected readonly uploadPercent = computed(() => Math.round((this.state().uploadFraction ?? 0) * 100));
   protected readonly elapsed = computed(() => formatElapsed(this.tracker.elapsedS()));
