@@ -133,7 +133,7 @@ export class ModelViewer {
   readonly preview = input<TaskPreview | undefined>(undefined);
   /** The uploaded picture, which colours the preview's voxels (clay without it). */
   readonly picture = input<Blob | undefined>(undefined);
-  /** The picture's file name for the description, when the page knows it but not the picture (a reload). */
+  /** The picture's file name, for the description (the name it was sent under; kept across a reload). */
   readonly pictureName = input<string | undefined>(undefined);
   /** The original GLB, for Scene Viewer on Android; the viewed one when absent. */
   readonly downloadUrl = input<string | undefined>(undefined);
@@ -167,13 +167,12 @@ export class ModelViewer {
   private readonly shownTriangles = signal<number | undefined>(undefined);
   private readonly shownBytes = signal<number | undefined>(undefined);
   /** The viewer in words (describeModel): what the model is, its size, how to download it. */
-  protected readonly description = computed(() => {
-    const picture: (Blob & { name?: string }) | undefined = this.picture();
-    return describeModel(
+  protected readonly description = computed(() =>
+    describeModel(
       {
         state: this.state(),
         ownMesh: this.localModel() !== undefined,
-        pictureName: picture?.name || this.pictureName() || undefined,
+        pictureName: this.pictureName() || undefined,
         triangles: this.shownTriangles(),
         bytes: this.shownBytes(),
         downloadable: this.modelId() !== undefined,
@@ -181,8 +180,8 @@ export class ModelViewer {
       },
       (key, params) => this.i18n.t(key, params),
       this.i18n.locale(),
-    );
-  });
+    ),
+  );
   /**
    * The WebGL context: live, taken away by the browser (the view comes back by itself), or away
    * so long that a reload is offered.
