@@ -124,6 +124,19 @@ function newerPreview(current: TaskPreview | undefined, snapshot: TaskSnapshot):
   return current !== undefined && current.rev >= rev ? current : { url, rev };
 }
 
+/**
+ * What a job that starts over (put back in the queue, or run again) keeps of its last run:
+ * nothing; and the page says it started over.
+ */
+const FRESH_RUN = {
+  progress: 0,
+  stage: undefined,
+  preview: undefined,
+  processingSince: undefined,
+  runStartedAt: undefined,
+  restarted: true,
+} as const satisfies Partial<TaskState>;
+
 /** The snapshot's `updated_at` in ms, when it has a valid one. */
 function updatedAtOf(snapshot: TaskSnapshot): number | undefined {
   const updated = Date.parse(snapshot.updated_at ?? '');
@@ -143,32 +156,19 @@ function applySnapshot(state: TaskState, snapshot: TaskSnapshot, now: number): T
     updatedAt: updated === undefined ? seen : seen === undefined ? updated : Math.max(seen, updated),
   };
   switch (snapshot.status) {
-    case 'queued':
-      if (state.phase === 'processing') {
-        // An older event can't move a running task back into the queue; a newer one did: the job
-        // was put back (the server stopped mid-job) and starts over when its turn comes.
-        if (!newer) return base;
-        return {
-          ...base,
-          phase: 'queued',
-          position: finiteOrUndefined(snapshot.position),
-          etaS: finiteOrUndefined(snapshot.eta_s),
-          etaAt: now,
-          progress: 0,
-          stage: undefined,
-          preview: undefined,
-          processingSince: undefined,
-          runStartedAt: undefined,
-          restarted: true,
-        };
-      }
+    case 'queued': {
+      // An older event can't move a running task back into the queue; a newer one did: the job
+      // was put back (the server stopped mid-job) and starts over when its turn comes.
+      if (state.phase === 'processing' && !newer) return base;
+      const from = state.phase === 'processing' ? { ...base, ...FRESH_RUN } : base;
       return {
-        ...base,
+        ...from,
         phase: 'queued',
-        position: finiteOrUndefined(snapshot.position) ?? state.position,
+        position: finiteOrUndefined(snapshot.position) ?? from.position,
         etaS: finiteOrUndefined(snapshot.eta_s),
         etaAt: now,
       };
+    }
     case 'processing': {
       const startedAt = snapshot.started_at ?? undefined;
       // Another run of the job (a crashed server's job taken up again), told by a later write.
@@ -177,23 +177,21 @@ function applySnapshot(state: TaskState, snapshot: TaskSnapshot, now: number): T
         startedAt !== undefined &&
         state.runStartedAt !== undefined &&
         startedAt !== state.runStartedAt;
-      const runState = newRun
-        ? { ...state, progress: 0, preview: undefined, processingSince: undefined }
-        : state;
+      const run = newRun ? { ...state, ...FRESH_RUN } : state;
       // The client's one monotonic-progress guard within a run: the event stream and the polling
       // fallback both arrive here, in whatever order, and nothing after this re-checks it.
-      const progress = Math.min(100, Math.max(runState.progress, finiteOrUndefined(snapshot.progress) ?? 0));
+      const progress = Math.min(100, Math.max(run.progress, finiteOrUndefined(snapshot.progress) ?? 0));
       return {
         ...base,
         phase: 'processing',
         position: undefined,
         etaS: undefined,
         progress,
-        stage: snapshot.stage ?? (newRun ? undefined : state.stage),
-        preview: newerPreview(runState.preview, snapshot),
-        processingSince: runState.processingSince ?? processingStart(snapshot, now),
-        runStartedAt: newRun || state.runStartedAt === undefined ? startedAt : state.runStartedAt,
-        restarted: state.restarted || newRun,
+        stage: snapshot.stage ?? run.stage,
+        preview: newerPreview(run.preview, snapshot),
+        processingSince: run.processingSince ?? processingStart(snapshot, now),
+        runStartedAt: run.runStartedAt ?? startedAt,
+        restarted: run.restarted,
       };
     }
     case 'completed': {
