@@ -45,6 +45,7 @@ import {
   tscBin,
   webBuildIsCurrent,
 } from './lib/ensure.mjs';
+import { failureDigest } from './lib/failure-digest.mjs';
 import { killRunningJobs, runJobProcess, runJobs } from './lib/scheduler.mjs';
 import { securityTable } from './lib/security-report.mjs';
 import { testRedis } from './lib/test-redis.mjs';
@@ -614,6 +615,19 @@ async function main() {
     .sort((a, b) => b.seconds - a.seconds)
     .slice(0, 8);
   console.log(`  slowest jobs: ${slowest.map((j) => `${j.label} ${j.seconds.toFixed(0)} s`).join(', ')}`);
+  // Repeated here, next to the last line: CI keeps only a run's tail.
+  const failedJobs = jobs.filter((j) => {
+    const r = results.get(j.id);
+    return r && !r.ok && !r.skipped;
+  });
+  if (failedJobs.length > 0) {
+    console.log("\n[kiln3d] what failed (each job's whole output is above, under its ━━ line)");
+    for (const job of failedJobs) {
+      const result = results.get(job.id);
+      console.log(`  ${job.label}${result.note ? ` (${result.note})` : ''}:`);
+      for (const line of failureDigest(result.output ?? '')) console.log(`    ${line}`);
+    }
+  }
   console.log(
     `  total ${((Date.now() - started) / 1000).toFixed(0)} s, ${LANES} lanes, load ${loadavg()[0].toFixed(2)} at the end; ` +
       `${badSteps} of ${selected.length} steps failed`,
