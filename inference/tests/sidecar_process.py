@@ -57,14 +57,22 @@ class SidecarProcess:
             stderr=subprocess.STDOUT,
         )
         log.close()
-        self.channel = grpc.insecure_channel(self.address)
+        # Reconnect quickly while the sidecar starts (gRPC's default backoff grows 1 s, 1.6 s, 2.6 s…,
+        # long enough on a busy machine to miss a short LOADING state), as the api's client does
+        # (api/src/inference/client/inference-proto.ts).
+        self.channel = grpc.insecure_channel(
+            self.address,
+            options=[("grpc.initial_reconnect_backoff_ms", 100), ("grpc.max_reconnect_backoff_ms", 1000)],
+        )
 
     @property
     def stub(self) -> pb_grpc.InferenceStub:
         assert self.channel is not None
         return pb_grpc.InferenceStub(self.channel)
 
-    def health(self, timeout: float = 2.0) -> pb.HealthResponse:
+    def health(self, timeout: float = 10.0) -> pb.HealthResponse:
+        # Generous: npm test runs suites side by side on two cores, and an answer's speed is not what
+        # these tests check (a job's own thread holds the GIL for long stretches).
         response: pb.HealthResponse = self.stub.Health(pb.HealthRequest(), timeout=timeout)
         return response
 
