@@ -1,6 +1,7 @@
-import { Inject, Logger, OnModuleDestroy } from '@nestjs/common';
-import { Process, Processor } from '@nestjs/bull';
-import type { Job } from 'bull';
+import { BeforeApplicationShutdown, Inject, Logger, OnModuleDestroy } from '@nestjs/common';
+import { InjectQueue, Process, Processor } from '@nestjs/bull';
+import type { Job, Queue } from 'bull';
+import { closeQueueIfRedisAway } from '../redis/bull-shutdown';
 import { Clock } from '../common/clock';
 import { DELIVER_JOB, type DeliveryJob, WEBHOOK_QUEUE, backoffMs } from './webhook-queue';
 import { WEBHOOK_SENDER, type WebhookSender } from './webhook-sender.provider';
@@ -21,7 +22,7 @@ class RetryLater extends Error {}
  * (the address policy) never is. Nothing is kept in Bull once a delivery ends.
  */
 @Processor(WEBHOOK_QUEUE)
-export class WebhookDeliveryProcessor implements OnModuleDestroy {
+export class WebhookDeliveryProcessor implements BeforeApplicationShutdown, OnModuleDestroy {
   private readonly logger = new Logger('Webhooks');
 
   constructor(
@@ -29,7 +30,13 @@ export class WebhookDeliveryProcessor implements OnModuleDestroy {
     @Inject(WEBHOOK_SENDER) private readonly sender: WebhookSender | null,
     private readonly store: WebhookStore,
     private readonly clock: Clock,
+    @InjectQueue(WEBHOOK_QUEUE) private readonly queue: Queue,
   ) {}
+
+  /** With Redis away, the queue is closed without waiting for deliveries in flight (closeQueueIfRedisAway). */
+  async beforeApplicationShutdown(): Promise<void> {
+    await closeQueueIfRedisAway(this.queue);
+  }
 
   async onModuleDestroy(): Promise<void> {
     await this.sender?.close();

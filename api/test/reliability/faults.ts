@@ -36,7 +36,8 @@ const statusOf = async (url: string, id: string): Promise<Record<string, unknown
  * an engine that stalls past JOB_TIMEOUT_S (504, a fresh sidecar); the api SIGKILLed with tasks
  * waiting, then started (each completes once; SSE clients reconnect with Last-Event-ID and get the
  * final state); Redis restarted with work in flight (a private redis-server on a free port, never
- * the shared one). Every admitted task must end; nothing may be left behind.
+ * the shared one); the api stopped while that Redis is down and a job runs. Every admitted task
+ * must end; nothing may be left behind.
  */
 export const runFaults: CategoryRun = async (ctx) => {
   const recorder = new Recorder('faults', ctx);
@@ -48,6 +49,7 @@ export const runFaults: CategoryRun = async (ctx) => {
     ['stall', engineStalls, true],
     ['api', apiKilledWithWaiting, false],
     ['redis', redisRestarted, false],
+    ['redis-stop', stoppedWhileRedisDown, true],
     ['disk', diskFills, true],
     ['slot', crashBetweenSlotAndEnqueue, true],
   ];
@@ -265,6 +267,66 @@ async function redisRestarted(recorder: Recorder): Promise<void> {
         // A task whose job was interrupted may end failed 500 (the contract's restart rules); none is lost.
         for (const [, e] of notDone) assert.equal(e.http_status, 500, JSON.stringify(e));
         return `reported down: ${reported}; ${ends.size - notDone.length} of ${ends.size} completed`;
+      },
+    );
+    await suite.api.stop();
+    recorder.checkFiles(suite);
+  } finally {
+    await suite.stop();
+    server.kill('SIGTERM');
+    dir.remove();
+  }
+}
+
+/**
+ * The api is stopped (SIGTERM) while Redis is down and a job runs: it stops cleanly within its
+ * grace (Bull's own shutdown path used to end it with code 1, an unhandled "Connection is
+ * closed."); once Redis and the api are back, the interrupted task completes (Bull's stalled check).
+ */
+async function stoppedWhileRedisDown(recorder: Recorder): Promise<void> {
+  const dir = tempDir('rel-redis-stop');
+  const port = await freePort();
+  let server = await privateRedis(dir.path, port);
+  const env = {
+    INFERENCE_ENGINE: 'simulate',
+    SIMULATE_SECONDS: '4',
+    REDIS_URL: `redis://127.0.0.1:${port}/0`,
+  };
+  const suite = await startSuiteApi('fault-redis-stop', env);
+  try {
+    await recorder.check(
+      'the api stopped while Redis is down, a job running: a clean stop, the task completes later',
+      () => suite.api,
+      async () => {
+        const id = await submit(suite, recorder, await discPng());
+        await waitFor(
+          'the job to start',
+          async () => ((await statusOf(suite.api.url, id)).status === 'processing' ? true : undefined),
+          30_000,
+        );
+        const redisStopped = new Promise((r) => server.once('exit', r));
+        server.kill('SIGTERM');
+        await redisStopped;
+        await waitFor(
+          'health to report Redis down',
+          async () => ((await fetch(`${suite.api.url}/api/health`)).status === 503 ? true : undefined),
+          20_000,
+        );
+        const api = suite.api;
+        await api.stop(30_000);
+        // Nest re-raises the signal once its shutdown hooks are done: SIGTERM is the clean end.
+        assert.equal(
+          api.child.exitCode,
+          null,
+          `exit code ${api.child.exitCode}:\n${api.output().slice(-2000)}`,
+        );
+        assert.equal(api.child.signalCode, 'SIGTERM', 'ended by its own shutdown, not SIGKILLed after 30 s');
+        assert.doesNotMatch(api.output(), /Connection is closed\.\n\s+at /, 'no unhandled rejection');
+        server = await privateRedis(dir.path, port);
+        await suite.restart(env);
+        const end = (await recorder.settle(suite.api, suite, 90_000)).get(id);
+        assert.equal(end?.status, 'completed', JSON.stringify(end));
+        return 'stopped by its SIGTERM; the task completed after the restart';
       },
     );
     await suite.api.stop();

@@ -19,6 +19,7 @@ import {
   type JobStatus,
 } from '../queue/job-names';
 import { TaskLifecycle } from '../lifecycle/task-lifecycle.service';
+import { closeQueueIfRedisAway } from '../../redis/bull-shutdown';
 
 /**
  * How often the positions are refreshed for stalled jobs: a task whose job's lock lapsed reads
@@ -125,8 +126,9 @@ export class GenerationProcessor
   /**
    * Graceful stop, before Redis, Bull and the sidecar close: the worker stops taking jobs (a local
    * pause: other api processes go on), the running job is aborted and awaited (SHUTDOWN_WAIT_MS),
-   * then its job is added again at the head of the queue. A job that did not wind down in time
-   * keeps its Bull job and lock, and comes back through Bull's stalled check.
+   * then its job is added again at the head of the queue. A job that did not wind down in time, or
+   * one interrupted while Redis is unreachable, keeps its Bull job and lock, and comes back through
+   * Bull's stalled check.
    */
   async beforeApplicationShutdown(): Promise<void> {
     clearInterval(this.stalledTimer);
@@ -137,6 +139,12 @@ export class GenerationProcessor
     }
     if (!(await this.jobs.abortAll(SHUTDOWN_WAIT_MS))) {
       this.logger.warn(`a job did not wind down within ${SHUTDOWN_WAIT_MS} ms`);
+      return;
+    }
+    if (await closeQueueIfRedisAway(this.queue)) {
+      this.logger.warn(
+        "Redis unreachable at shutdown: an interrupted job comes back through Bull's stalled check",
+      );
       return;
     }
     try {

@@ -4,6 +4,7 @@ import type { Job, Queue } from 'bull';
 import { TaskRunner } from './task-runner.service';
 import { assertOneHandlerPerJob } from './job-handlers';
 import { type JobStatus, WEB_MODEL_QUEUE, WebModelJobName, type WebModelPayload } from '../queue/job-names';
+import { closeQueueIfRedisAway } from '../../redis/bull-shutdown';
 
 type WebModelJob = Job<WebModelPayload>;
 
@@ -61,6 +62,7 @@ export class WebModelProcessor implements OnModuleInit, OnApplicationBootstrap, 
 
   /** Graceful stop: take no new job here, let the running optimisation end (the pause waits for it). */
   async beforeApplicationShutdown(): Promise<void> {
+    if (await closeQueueIfRedisAway(this.queue)) return;
     try {
       await this.queue.pause(true);
     } catch (error) {
