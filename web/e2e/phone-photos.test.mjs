@@ -1,6 +1,7 @@
 // Photos from a phone: a picture over the upload limit (or far larger than the engine uses) is
 // scaled in the browser, upright, under the limit, and what was done is shown; a picture the
-// browser cannot decode is refused before any request; phones get a camera picker.
+// browser cannot decode is refused before any request, one it can (AVIF) is converted; phones get
+// a camera picker.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -143,7 +144,8 @@ describe('photos from a phone', () => {
         .png()
         .toBuffer();
       const cutout = await pickAndScale(page, { name: 'cutout.png', mimeType: 'image/png', buffer: wide });
-      assert.match(cutout.text, /^Scaled 5000×1000, \d+\.\d MB → 3072×614, \d+\.\d MB \(PNG\)\.$/);
+      // A flat colour: a few kB before and after (sizes under 1 MB are written in kB).
+      assert.match(cutout.text, /^Scaled 5000×1000, \d+ kB → 3072×614, \d+ kB \(PNG\)\.$/);
       assert.equal(await page.locator('[data-testid=picture-change]').getAttribute('data-reason'), 'pixels');
       assert.deepEqual(errors, []);
     } finally {
@@ -194,6 +196,38 @@ describe('photos from a phone', () => {
       assert.equal(await page.locator('[data-testid=upload-error]').count(), 0);
       await page.locator('[data-testid=texture]').waitFor();
       assert.deepEqual(posts, []);
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('an AVIF photo (which the server does not take, and Chromium decodes) is converted and accepted', async () => {
+    const avif = await sharp(join(SAMPLES_DIR, 'lantern_on_white.jpg')).avif({ quality: 60 }).toBuffer();
+    assert.equal(avif.subarray(4, 12).toString('latin1'), 'ftypavif');
+    const { context, page, errors } = await newPage(app.browser);
+    try {
+      await page.goto(app.api.baseUrl);
+      const converted = await pickAndScale(page, {
+        name: 'IMG_0003.avif',
+        mimeType: 'image/avif',
+        buffer: avif,
+      });
+      assert.equal(await page.locator('[data-testid=picture-change]').getAttribute('data-reason'), 'format');
+      assert.match(converted.text, /^Converted 719×719, \d+ kB → 719×719, \d+ kB \((JPEG|PNG)\)\.$/);
+      const accepted = page.waitForResponse((r) => r.url().endsWith('/api/generate'));
+      await page.locator('[data-testid=generate]').click();
+      const answer = await accepted;
+      assert.equal(answer.status(), 202);
+      const task = await answer.json();
+      const received = await receivedLine(app.api, task.task_id);
+      assert.ok(['jpeg', 'png'].includes(received.format), received.format);
+      assert.deepEqual([received.width, received.height], [719, 719]);
+      const cancelled = await fetch(`${app.api.baseUrl}/api/tasks/${task.task_id}`, {
+        method: 'DELETE',
+        headers: { 'X-Task-Token': task.task_token },
+      });
+      assert.ok(cancelled.ok, `DELETE answered ${cancelled.status}`);
+      assert.deepEqual(errors, []);
     } finally {
       await context.close();
     }

@@ -1,5 +1,5 @@
 import { translate } from '../../core/i18n/i18n';
-import { describeChange, formatMegabytes } from './picture-summary';
+import { describeChange, formatSize } from './picture-summary';
 
 const MB = 1024 * 1024;
 
@@ -24,8 +24,12 @@ describe('describeChange', () => {
     expect(translate('en', key, params)).toBe('Converted 4032×3024, 2.0 MB → 3072×2304, 1.5 MB (PNG).');
   });
 
-  it('writes bytes as MB with one decimal', () => {
-    expect(formatMegabytes(10 * MB)).toBe('10.0 MB');
-    expect(formatMegabytes(300 * 1024)).toBe('0.3 MB');
+  it('writes bytes as MB with one decimal from 1 MB, as whole kB below', () => {
+    expect(formatSize(10 * MB)).toBe('10.0 MB');
+    expect(formatSize(MB)).toBe('1.0 MB');
+    expect(formatSize(MB - 1)).toBe('1024 kB');
+    expect(formatSize(300 * 1024)).toBe('300 kB');
+    expect(formatSize(11_988)).toBe('12 kB');
+    expect(formatSize(100)).toBe('1 kB');
   });
 });

@@ -10,9 +10,13 @@ export interface PictureChange {
   to: { width: number; height: number; bytes: number; kind: ImageKind };
 }
 
-/** Bytes in MB (MiB, as MAX_UPLOAD_MB counts them) with one decimal: "14.2 MB". */
-export function formatMegabytes(bytes: number): string {
-  return `${(bytes / (1024 * 1024)).toFixed(1)} MB`;
+/**
+ * Bytes as a person reads them: MB (MiB, as MAX_UPLOAD_MB counts them) with one decimal from
+ * 1 MB ("14.2 MB"), whole kB (KiB) below it ("12 kB"; never "0.0 MB" for a small converted photo).
+ */
+export function formatSize(bytes: number): string {
+  const MB = 1024 * 1024;
+  return bytes >= MB ? `${(bytes / MB).toFixed(1)} MB` : `${Math.max(1, Math.round(bytes / 1024))} kB`;
 }
 
 const FORMAT_NAMES: Record<ImageKind, string> = { jpeg: 'JPEG', png: 'PNG', webp: 'WebP' };
@@ -23,7 +27,7 @@ const FORMAT_NAMES: Record<ImageKind, string> = { jpeg: 'JPEG', png: 'PNG', webp
  */
 export function describeChange(change: PictureChange): { key: MessageKey; params: MessageParams } {
   const side = (size: { width: number; height: number; bytes: number }) =>
-    `${size.width}×${size.height}, ${formatMegabytes(size.bytes)}`;
+    `${size.width}×${size.height}, ${formatSize(size.bytes)}`;
   return {
     key: change.reason === 'format' ? 'upload.converted' : 'upload.scaled',
     params: { from: side(change.from), to: side(change.to), format: FORMAT_NAMES[change.to.kind] },
