@@ -48,6 +48,28 @@ async function receivedLine(api, taskId) {
   throw new Error(`no "request received task=${taskId}" line in the api's log`);
 }
 
+/**
+ * Clicks "Make the 3D model" and waits for the server's answer (202): the task ({ task_id,
+ * task_token }) and what the api received, from its log.
+ */
+async function sendPicture(page, api) {
+  const accepted = page.waitForResponse((r) => r.url().endsWith('/api/generate'));
+  await page.locator('[data-testid=generate]').click();
+  const answer = await accepted;
+  assert.equal(answer.status(), 202);
+  const task = await answer.json();
+  return { task, received: await receivedLine(api, task.task_id) };
+}
+
+/** Cancels `task` with its token: the bytes the api received were all the test needed. */
+async function cancel(api, task) {
+  const cancelled = await fetch(`${api.baseUrl}/api/tasks/${task.task_id}`, {
+    method: 'DELETE',
+    headers: { 'X-Task-Token': task.task_token },
+  });
+  assert.ok(cancelled.ok, `DELETE answered ${cancelled.status}`);
+}
+
 /** Picks `file` on the page, waits for what scaling says; resolves its text and the seconds it took. */
 async function pickAndScale(page, file, input = '[data-testid=file-input]') {
   const change = page.locator('[data-testid=picture-change]');
@@ -99,12 +121,7 @@ describe('photos from a phone', () => {
       );
       // Upright: 4000 wide, 6000 high; then 3072 px on the longer side.
       assert.match(scaled.text, /^Scaled 4000×6000, 1[34]\.\d MB → 2048×3072, \d+\.\d MB \(JPEG\)\.$/);
-      const accepted = page.waitForResponse((r) => r.url().endsWith('/api/generate'));
-      await page.locator('[data-testid=generate]').click();
-      const answer = await accepted;
-      assert.equal(answer.status(), 202);
-      const { task_id: taskId } = await answer.json();
-      const received = await receivedLine(app.api, taskId);
+      const { received } = await sendPicture(page, app.api);
       console.log(
         `the api received ${received.bytes} bytes, ${received.format} ${received.width}x${received.height}`,
       );
@@ -129,11 +146,7 @@ describe('photos from a phone', () => {
       );
       // Opaque: sent as JPEG at its own size (2000 px is under the 3072 px it would be scaled to).
       assert.match(scaled.text, /^Scaled 2000×2000, 1[12]\.\d MB → 2000×2000, \d+\.\d MB \(JPEG\)\.$/);
-      const accepted = page.waitForResponse((r) => r.url().endsWith('/api/generate'));
-      await page.locator('[data-testid=generate]').click();
-      const answer = await accepted;
-      assert.equal(answer.status(), 202);
-      const received = await receivedLine(app.api, (await answer.json()).task_id);
+      const { received } = await sendPicture(page, app.api);
       assert.ok(received.bytes <= LIMIT, `${received.bytes} bytes sent`);
       assert.equal(received.format, 'jpeg');
 
@@ -214,19 +227,10 @@ describe('photos from a phone', () => {
       });
       assert.equal(await page.locator('[data-testid=picture-change]').getAttribute('data-reason'), 'format');
       assert.match(converted.text, /^Converted 719×719, \d+ kB → 719×719, \d+ kB \((JPEG|PNG)\)\.$/);
-      const accepted = page.waitForResponse((r) => r.url().endsWith('/api/generate'));
-      await page.locator('[data-testid=generate]').click();
-      const answer = await accepted;
-      assert.equal(answer.status(), 202);
-      const task = await answer.json();
-      const received = await receivedLine(app.api, task.task_id);
+      const { task, received } = await sendPicture(page, app.api);
       assert.ok(['jpeg', 'png'].includes(received.format), received.format);
       assert.deepEqual([received.width, received.height], [719, 719]);
-      const cancelled = await fetch(`${app.api.baseUrl}/api/tasks/${task.task_id}`, {
-        method: 'DELETE',
-        headers: { 'X-Task-Token': task.task_token },
-      });
-      assert.ok(cancelled.ok, `DELETE answered ${cancelled.status}`);
+      await cancel(app.api, task);
       assert.deepEqual(errors, []);
     } finally {
       await context.close();
@@ -244,19 +248,9 @@ describe('photos from a phone', () => {
       await page.locator('[data-testid=file-input]').setInputFiles(sample);
       await page.locator('[data-testid=thumbnail]').waitFor();
       assert.equal(await page.locator('[data-testid=picture-change]').count(), 0);
-      const accepted = page.waitForResponse((r) => r.url().endsWith('/api/generate'));
-      await page.locator('[data-testid=generate]').click();
-      const answer = await accepted;
-      assert.equal(answer.status(), 202);
-      const task = await answer.json();
-      const received = await receivedLine(app.api, task.task_id);
+      const { task, received } = await sendPicture(page, app.api);
       assert.equal(received.bytes, statSync(sample).size);
-      // The bytes were all this test needed: the task is cancelled rather than waited for.
-      const cancelled = await fetch(`${app.api.baseUrl}/api/tasks/${task.task_id}`, {
-        method: 'DELETE',
-        headers: { 'X-Task-Token': task.task_token },
-      });
-      assert.ok(cancelled.ok, `DELETE answered ${cancelled.status}`);
+      await cancel(app.api, task);
     } finally {
       await context.close();
     }

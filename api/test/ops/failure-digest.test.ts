@@ -26,16 +26,25 @@ function run(cmd: string, args: string[], cwd: string): string {
   return `${result.stdout}${result.stderr}`;
 }
 
+/** Runs `body` in a fresh temporary folder, removed afterwards. */
+async function inTempDir(name: string, body: (dir: string) => Promise<void>): Promise<void> {
+  const dir = tempDir(name);
+  try {
+    await body(dir.path);
+  } finally {
+    dir.remove();
+  }
+}
+
 /**
  * `npm test` repeats, next to its last line, which tests of a failed job failed and why: CI keeps
  * only a run's tail. Each case runs the real runner on a fixture with one passing and one failing test.
  */
 void describe('npm test: what failed, at the end of the output', () => {
   void it('node:test: each failing test named with its file position and message, not its stack', async () => {
-    const dir = tempDir('failure-digest-node');
-    try {
+    await inTempDir('failure-digest-node', async (dir) => {
       writeFileSync(
-        join(dir.path, 'fixture.test.mjs'),
+        join(dir, 'fixture.test.mjs'),
         [
           "import assert from 'node:assert/strict';",
           "import { describe, it } from 'node:test';",
@@ -46,7 +55,7 @@ void describe('npm test: what failed, at the end of the output', () => {
         ].join('\n'),
       );
       const digest = await digestOf(
-        run(process.execPath, ['--test', '--test-reporter=spec', 'fixture.test.mjs'], dir.path),
+        run(process.execPath, ['--test', '--test-reporter=spec', 'fixture.test.mjs'], dir),
       );
       assert.equal(digest[0], 'test at fixture.test.mjs:5:3');
       assert.match(digest[1], /^✖ compares \(/);
@@ -55,37 +64,27 @@ void describe('npm test: what failed, at the end of the output', () => {
         !digest.some((line) => /passes|\bat TestContext/.test(line) || line.includes('\u001b')),
         digest.join('\n'),
       );
-    } finally {
-      dir.remove();
-    }
+    });
   });
 
   void it("pytest: the short test summary's FAILED line", async () => {
-    const dir = tempDir('failure-digest-pytest');
-    try {
+    await inTempDir('failure-digest-pytest', async (dir) => {
       writeFileSync(
-        join(dir.path, 'test_fixture.py'),
+        join(dir, 'test_fixture.py'),
         'def test_passes() -> None:\n    pass\n\n\ndef test_adds() -> None:\n    assert 1 + 1 == 3, "arithmetic"\n',
       );
       const python = join(REPO_ROOT, 'inference', '.venv', 'bin', 'python');
-      const output = run(
-        python,
-        ['-m', 'pytest', '-q', '-p', 'no:cacheprovider', 'test_fixture.py'],
-        dir.path,
-      );
+      const output = run(python, ['-m', 'pytest', '-q', '-p', 'no:cacheprovider', 'test_fixture.py'], dir);
       assert.deepEqual(await digestOf(output), [
         'FAILED test_fixture.py::test_adds - AssertionError: arithmetic',
       ]);
-    } finally {
-      dir.remove();
-    }
+    });
   });
 
   void it("vitest: the FAIL line and its message's first line", async () => {
-    const dir = tempDir('failure-digest-vitest');
-    try {
+    await inTempDir('failure-digest-vitest', async (dir) => {
       writeFileSync(
-        join(dir.path, 'fixture.spec.ts'),
+        join(dir, 'fixture.spec.ts'),
         [
           "import { describe, expect, it } from 'vitest';",
           "describe('a suite', () => {",
@@ -95,32 +94,27 @@ void describe('npm test: what failed, at the end of the output', () => {
         ].join('\n'),
       );
       const vitest = join(REPO_ROOT, 'node_modules', '.bin', 'vitest');
-      const output = run(vitest, ['run', '--root', dir.path, 'fixture.spec.ts'], dir.path);
+      const output = run(vitest, ['run', '--root', dir, 'fixture.spec.ts'], dir);
       assert.deepEqual(await digestOf(output), [
         'FAIL  fixture.spec.ts > a suite > compares',
         '  AssertionError: expected 1 to be 2 // Object.is equality',
       ]);
-    } finally {
-      dir.remove();
-    }
+    });
   });
 
   void it('a crash before any report: its last lines', async () => {
-    const dir = tempDir('failure-digest-crash');
-    try {
+    await inTempDir('failure-digest-crash', async (dir) => {
       writeFileSync(
-        join(dir.path, 'crash.mjs'),
+        join(dir, 'crash.mjs'),
         "console.log('starting');\nthrow new Error('no such file: dist/web');\n",
       );
-      const digest = await digestOf(run(process.execPath, ['crash.mjs'], dir.path));
+      const digest = await digestOf(run(process.execPath, ['crash.mjs'], dir));
       assert.ok(digest.length <= 6, digest.join('\n'));
       assert.ok(
         digest.some((line) => line.includes('Error: no such file: dist/web')),
         digest.join('\n'),
       );
-    } finally {
-      dir.remove();
-    }
+    });
   });
 
   void it('a long digest is cut to 24 lines, the last saying how many more', async () => {

@@ -228,47 +228,42 @@ async function privateRedis(dir: string, port: number): Promise<ChildProcess> {
   return child;
 }
 
-async function redisRestarted(recorder: Recorder): Promise<void> {
-  const dir = tempDir('rel-redis');
+/** The private redis-server of a case: stopped and started again by the case, on the same folder. */
+interface PrivateRedis {
+  url: string;
+  /** SIGTERM (its append-only file is written), resolves once it exited. */
+  stop(): Promise<void>;
+  start(): Promise<void>;
+}
+
+/**
+ * Runs `body` with a private redis-server (own port, own folder) and a suite api on it (`env` on
+ * top of the redis URL); afterwards the api is stopped, its folders checked for stray files, and
+ * the server and folders removed, whatever `body` did.
+ */
+async function onPrivateRedis(
+  recorder: Recorder,
+  name: string,
+  env: Record<string, string>,
+  body: (suite: SuiteApi, redis: PrivateRedis) => Promise<void>,
+): Promise<void> {
+  const dir = tempDir(`rel-${name}`);
   const port = await freePort();
   let server = await privateRedis(dir.path, port);
-  const suite = await startSuiteApi('fault-redis', {
-    INFERENCE_ENGINE: 'simulate',
-    SIMULATE_SECONDS: '3',
-    REDIS_URL: `redis://127.0.0.1:${port}/0`,
-  });
+  const redis: PrivateRedis = {
+    url: `redis://127.0.0.1:${port}/0`,
+    async stop() {
+      const stopped = new Promise((r) => server.once('exit', r));
+      server.kill('SIGTERM');
+      await stopped;
+    },
+    async start() {
+      server = await privateRedis(dir.path, port);
+    },
+  };
+  const suite = await startSuiteApi(`fault-${name}`, { ...env, REDIS_URL: redis.url });
   try {
-    await recorder.check(
-      'Redis restarted with work in flight: reported, recovered, no admitted task lost',
-      suite.api,
-      async () => {
-        const png = await discPng();
-        for (let i = 0; i < 3; i++) await submit(suite, recorder, png);
-        await sleep(1000);
-        const stopped = new Promise((r) => server.once('exit', r));
-        server.kill('SIGTERM');
-        await stopped;
-        const reported = await waitFor(
-          'health to report Redis down',
-          async () => {
-            const response = await fetch(`${suite.api.url}/api/health`);
-            return response.status === 503 ? true : undefined;
-          },
-          20_000,
-        );
-        server = await privateRedis(dir.path, port);
-        await waitFor(
-          'health ok again',
-          async () => ((await fetch(`${suite.api.url}/api/health`)).status === 200 ? true : undefined),
-          60_000,
-        );
-        const ends = await recorder.settle(suite.api, suite, 120_000);
-        const notDone = [...ends].filter(([, e]) => e.status !== 'completed');
-        // A task whose job was interrupted may end failed 500 (the contract's restart rules); none is lost.
-        for (const [, e] of notDone) assert.equal(e.http_status, 500, JSON.stringify(e));
-        return `reported down: ${reported}; ${ends.size - notDone.length} of ${ends.size} completed`;
-      },
-    );
+    await body(suite, redis);
     await suite.api.stop();
     recorder.checkFiles(suite);
   } finally {
@@ -278,22 +273,46 @@ async function redisRestarted(recorder: Recorder): Promise<void> {
   }
 }
 
+/** Until the api's /api/health answers `status`; resolves true. */
+const healthAnswers = (suite: SuiteApi, status: number, timeoutMs: number): Promise<boolean> =>
+  waitFor(
+    `health to answer ${status}`,
+    async () => ((await fetch(`${suite.api.url}/api/health`)).status === status ? true : undefined),
+    timeoutMs,
+  );
+
+async function redisRestarted(recorder: Recorder): Promise<void> {
+  const env = { INFERENCE_ENGINE: 'simulate', SIMULATE_SECONDS: '3' };
+  await onPrivateRedis(recorder, 'redis', env, async (suite, redis) => {
+    await recorder.check(
+      'Redis restarted with work in flight: reported, recovered, no admitted task lost',
+      suite.api,
+      async () => {
+        const png = await discPng();
+        for (let i = 0; i < 3; i++) await submit(suite, recorder, png);
+        await sleep(1000);
+        await redis.stop();
+        const reported = await healthAnswers(suite, 503, 20_000);
+        await redis.start();
+        await healthAnswers(suite, 200, 60_000);
+        const ends = await recorder.settle(suite.api, suite, 120_000);
+        const notDone = [...ends].filter(([, e]) => e.status !== 'completed');
+        // A task whose job was interrupted may end failed 500 (the contract's restart rules); none is lost.
+        for (const [, e] of notDone) assert.equal(e.http_status, 500, JSON.stringify(e));
+        return `reported down: ${reported}; ${ends.size - notDone.length} of ${ends.size} completed`;
+      },
+    );
+  });
+}
+
 /**
  * The api is stopped (SIGTERM) while Redis is down and a job runs: it stops cleanly within its
  * grace (Bull's own shutdown path used to end it with code 1, an unhandled "Connection is
  * closed."); once Redis and the api are back, the interrupted task completes (Bull's stalled check).
  */
 async function stoppedWhileRedisDown(recorder: Recorder): Promise<void> {
-  const dir = tempDir('rel-redis-stop');
-  const port = await freePort();
-  let server = await privateRedis(dir.path, port);
-  const env = {
-    INFERENCE_ENGINE: 'simulate',
-    SIMULATE_SECONDS: '4',
-    REDIS_URL: `redis://127.0.0.1:${port}/0`,
-  };
-  const suite = await startSuiteApi('fault-redis-stop', env);
-  try {
+  const env = { INFERENCE_ENGINE: 'simulate', SIMULATE_SECONDS: '4' };
+  await onPrivateRedis(recorder, 'redis-stop', env, async (suite, redis) => {
     await recorder.check(
       'the api stopped while Redis is down, a job running: a clean stop, the task completes later',
       () => suite.api,
@@ -304,14 +323,8 @@ async function stoppedWhileRedisDown(recorder: Recorder): Promise<void> {
           async () => ((await statusOf(suite.api.url, id)).status === 'processing' ? true : undefined),
           30_000,
         );
-        const redisStopped = new Promise((r) => server.once('exit', r));
-        server.kill('SIGTERM');
-        await redisStopped;
-        await waitFor(
-          'health to report Redis down',
-          async () => ((await fetch(`${suite.api.url}/api/health`)).status === 503 ? true : undefined),
-          20_000,
-        );
+        await redis.stop();
+        await healthAnswers(suite, 503, 20_000);
         const api = suite.api;
         await api.stop(30_000);
         // Nest re-raises the signal once its shutdown hooks are done: SIGTERM is the clean end.
@@ -322,20 +335,14 @@ async function stoppedWhileRedisDown(recorder: Recorder): Promise<void> {
         );
         assert.equal(api.child.signalCode, 'SIGTERM', 'ended by its own shutdown, not SIGKILLed after 30 s');
         assert.doesNotMatch(api.output(), /Connection is closed\.\n\s+at /, 'no unhandled rejection');
-        server = await privateRedis(dir.path, port);
-        await suite.restart(env);
+        await redis.start();
+        await suite.restart();
         const end = (await recorder.settle(suite.api, suite, 90_000)).get(id);
         assert.equal(end?.status, 'completed', JSON.stringify(end));
         return 'stopped by its SIGTERM; the task completed after the restart';
       },
     );
-    await suite.api.stop();
-    recorder.checkFiles(suite);
-  } finally {
-    await suite.stop();
-    server.kill('SIGTERM');
-    dir.remove();
-  }
+  });
 }
 
 /** Free bytes left on the small model store while the GLB is written: less than any model. */
