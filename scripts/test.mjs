@@ -46,6 +46,7 @@ import {
   webBuildIsCurrent,
 } from './lib/ensure.mjs';
 import { failureDigest } from './lib/failure-digest.mjs';
+import { cpuMeter, measuredCommand } from './lib/job-cpu.mjs';
 import { killRunningJobs, runJobProcess, runJobs } from './lib/scheduler.mjs';
 import { securityTable } from './lib/security-report.mjs';
 import { testRedis } from './lib/test-redis.mjs';
@@ -73,8 +74,11 @@ const JOB_TIMEOUT_MS = Number(process.env.KILN_TEST_JOB_TIMEOUT_S ?? 1200) * 100
 /** Seconds each job took in the last runs here (the order of the next run), and the seed for a clone. */
 const TIMES_FILE = join(ROOT, '.run', 'test-times.json');
 const SEED_TIMES_FILE = join(ROOT, 'scripts', 'lib', 'test-times.json');
-/** KILN_TEST_CPU=1: also measure each job's CPU seconds (user + system, with /usr/bin/time). */
-const MEASURE_CPU = Boolean(process.env.KILN_TEST_CPU) && existsSync('/usr/bin/time');
+/**
+ * KILN_TEST_CPU=1: also measure each job's CPU seconds (user + system), its browsers and servers
+ * included where a cgroup can be made (scripts/lib/job-cpu.mjs), else with /usr/bin/time.
+ */
+const CPU_METER = process.env.KILN_TEST_CPU ? cpuMeter() : null;
 
 function findFiles(dir, suffix) {
   if (!existsSync(dir)) return [];
@@ -454,7 +458,8 @@ async function main() {
   if (redis) log(`Redis for the suites: ${redis.description}`);
   log(
     `${LANES} jobs at a time (KILN_TEST_LANES), ${BROWSERS} of them with Chromium (KILN_TEST_BROWSERS), ` +
-      `on ${cpus().length} cores; load ${loadavg()[0].toFixed(2)} at start`,
+      `on ${cpus().length} cores; load ${loadavg()[0].toFixed(2)} at start` +
+      (CPU_METER ? `; CPU per job by ${CPU_METER === 'cgroup' ? 'a cgroup each' : '/usr/bin/time'}` : ''),
   );
 
   const junitDir = mkdtempSync(join(tmpdir(), 'kiln3d-test-junit-'));
@@ -499,19 +504,15 @@ async function main() {
           let args = typeof spec.args === 'function' ? spec.args() : spec.args;
           const junit = spec.junit ? join(junitDir, `${id.replace(/\W+/g, '_')}.xml`) : null;
           if (junit) args = [...args, `--junitxml=${junit}`];
-          const cpuFile = MEASURE_CPU ? join(junitDir, `${id.replace(/\W+/g, '_')}.cpu`) : null;
-          const [cmd, cmdArgs] = cpuFile
-            ? ['/usr/bin/time', ['-f', '%U %S', '-o', cpuFile, spec.cmd, ...args]]
-            : [spec.cmd, args];
-          const result = await runJobProcess(cmd, cmdArgs, {
+          const measured = CPU_METER
+            ? measuredCommand(CPU_METER, id.replace(/\W+/g, '_'), junitDir, spec.cmd, args)
+            : null;
+          const result = await runJobProcess(measured?.cmd ?? spec.cmd, measured?.args ?? args, {
             cwd: step.cwd ?? ROOT,
             env,
             timeoutMs: JOB_TIMEOUT_MS,
           });
-          if (cpuFile && existsSync(cpuFile)) {
-            const [user, system] = readFileSync(cpuFile, 'utf8').trim().split(/\s+/).slice(-2).map(Number);
-            result.cpu = user + system;
-          }
+          if (measured) result.cpu = measured.read();
           const counts = step.counts ? countTests(result.output) : null;
           // A test job must end with its runner's closing counts (a crash before them fails it).
           let ok = result.code === 0 && !result.timedOut && (!step.counts || (counts && counts.failed === 0));
@@ -586,7 +587,7 @@ async function main() {
     if (step.counts)
       notes.push(ranNoTest ? 'ran no test' : `${counts.passed} passed, ${counts.failed} failed`);
     if (stepResults.length > 1) notes.push(`${stepResults.length} jobs`);
-    if (MEASURE_CPU) notes.push(`${stepResults.reduce((sum, r) => sum + (r.cpu ?? 0), 0).toFixed(0)} s CPU`);
+    if (CPU_METER) notes.push(`${stepResults.reduce((sum, r) => sum + (r.cpu ?? 0), 0).toFixed(0)} s CPU`);
     if (stepResults.length === 1 && stepResults[0].note && !step.counts) notes.push(stepResults[0].note);
     for (const r of bad) {
       const job = jobs.find((j) => j.id === r.id);
