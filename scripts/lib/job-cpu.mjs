@@ -12,6 +12,22 @@ import { join } from 'node:path';
 
 const CPUACCT = '/sys/fs/cgroup/cpuacct';
 
+/**
+ * Removes a job's cgroup once its last process has gone: a process that outlived the job may take
+ * a moment to exit. After 2 s the group is left; its name says which run left it.
+ */
+function removeGroup(group) {
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (let tries = 0; tries < 40; tries++) {
+    try {
+      rmdirSync(group);
+      return;
+    } catch {
+      Atomics.wait(pause, 0, 0, 50);
+    }
+  }
+}
+
 /** How jobs are measured here: 'cgroup', 'time' (/usr/bin/time) or null (neither works). */
 export function cpuMeter() {
   try {
@@ -34,7 +50,7 @@ export function cpuMeter() {
  * @param {string[]} args its arguments
  * @returns {{ cmd: string, args: string[], read: () => number | undefined }} the command to run
  *   instead, and read(): the CPU seconds (user + system) once it ended; undefined if unknown.
- *   read() also removes the job's cgroup (left in place while a process of the job still lives).
+ *   read() also removes the job's cgroup (waiting up to 2 s for a process that outlived the job).
  */
 export function measuredCommand(meter, name, scratch, cmd, args) {
   if (meter === 'cgroup') {
@@ -51,12 +67,7 @@ export function measuredCommand(meter, name, scratch, cmd, args) {
         } catch {
           return undefined;
         } finally {
-          try {
-            rmdirSync(group);
-          } catch {
-            // A process of the job is still alive: the empty group is removed with it by nobody;
-            // its name says which run left it.
-          }
+          removeGroup(group);
         }
       },
     };

@@ -121,7 +121,7 @@ describe('UploadPanel with a picture to scale', () => {
     const element = fixture.nativeElement as HTMLElement;
     const change = element.querySelector('[data-testid=picture-change]');
     expect(change?.getAttribute('data-reason')).toBe('bytes');
-    expect(change?.textContent?.trim()).toBe('Scaled 6000×4000, 11.0 MB → 3072×2048, 0.0 MB (JPEG).');
+    expect(change?.textContent?.trim()).toBe('Scaled 6000×4000, 11.0 MB → 3072×2048, 1 kB (JPEG).');
     expect(element.querySelector('[data-testid=upload-error]')).toBeNull();
     element.querySelector<HTMLButtonElement>('[data-testid=texture]')?.click();
     expect(sent).toHaveLength(1);
