@@ -85,6 +85,7 @@ export class HomePage {
 
   private readonly layout = viewChild.required<ElementRef<HTMLElement>>('layout');
   private readonly progressPanel = viewChild(ProgressPanel, { read: ElementRef });
+  private readonly modelColumn = viewChild.required<ElementRef<HTMLElement>>('modelColumn');
 
   constructor() {
     this.tracker.resume();
@@ -107,18 +108,27 @@ export class HomePage {
    * Scrolls the progress panel into view when the task starts and when its viewer first appears.
    * In one column (a phone upright) the model comes under the progress: the panel goes to the
    * top of the screen, so the preview and model are in view below it. Side by side the model is
-   * beside it: only when the task starts, only as far as needed ('nearest', nothing on a desktop
-   * where it is already visible; later, a taller panel would scroll the sticky model away).
+   * beside it: when the task starts the panel comes into view only as far as needed ('nearest',
+   * nothing on a desktop where it is already visible); when the viewer appears, the page scrolls
+   * back up to the model's top as far as the status line stays on screen (how far the first
+   * scroll went depends on what was drawn by then: a phone held sideways saw 59-82 % of the model).
    */
   private revealProgress(moment: 'task' | 'viewer'): void {
     const panel = this.progressPanel()?.nativeElement as HTMLElement | undefined;
     if (!panel?.scrollIntoView) return;
     const columns = getComputedStyle(this.layout().nativeElement).gridTemplateColumns.trim().split(/\s+/);
-    if (columns.length > 1) {
-      if (moment === 'task') panel.scrollIntoView({ block: 'nearest' });
-    } else {
-      panel.scrollIntoView({ block: 'start' });
-    }
+    if (columns.length === 1) panel.scrollIntoView({ block: 'start' });
+    else if (moment === 'task') panel.scrollIntoView({ block: 'nearest' });
+    else this.revealModelBeside(panel);
+  }
+
+  /** Scrolls up (px) until the model column's top is on screen, keeping `panel`'s status line on it. */
+  private revealModelBeside(panel: HTMLElement): void {
+    const margin = 8;
+    const model = this.modelColumn().nativeElement.getBoundingClientRect();
+    const status = (panel.querySelector('.status') ?? panel).getBoundingClientRect();
+    const up = Math.min(margin - model.top, window.innerHeight - status.bottom);
+    if (up > 0) window.scrollBy({ top: -up });
   }
 
   /** A mesh passed the checks (or the file chosen instead was refused: undefined). */
