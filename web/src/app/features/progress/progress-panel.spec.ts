@@ -122,6 +122,12 @@ describe('ProgressPanel', () => {
     await fixture.whenStable();
     const element = fixture.nativeElement as HTMLElement;
     expect(element.querySelector('[data-testid=status-queued]')?.textContent).toContain('排队中：第 3 位');
+    // Waiting has no value: a bar that says so to assistive technology (no aria-valuenow), and not
+    // an indeterminate <progress>, which Blink repaints on a timer.
+    const waiting = element.querySelector('.bar.waiting');
+    expect(waiting?.getAttribute('role')).toBe('progressbar');
+    expect(waiting?.hasAttribute('aria-valuenow')).toBe(false);
+    expect(element.querySelector('progress')).toBeNull();
     (FakeEventSource.instances.at(-1) as FakeEventSource).emit(
       'processing',
       '{"status":"processing","progress":42,"stage":"texture"}',
