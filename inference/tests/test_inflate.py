@@ -14,7 +14,7 @@ from scipy import ndimage
 
 from kiln3d_inference.engines.base import InvalidInput, JobCancelled, JobContext, Stage
 from kiln3d_inference.engines.inflate import InflateEngine
-from kiln3d_inference.engines.relief import InflateResult, inflate_image
+from kiln3d_inference.engines.relief import InflateResult, inflate_image, procedural_test_image
 from tests.helpers import (
     MeshFacts,
     edge_problems,
@@ -319,6 +319,26 @@ def test_background_colour_matches_alpha(results: dict[str, InflateResult]) -> N
     from_alpha = np.ptp(parse_mesh(results["typical_misc_lantern"].glb).positions, axis=0)
     from_white = np.ptp(parse_mesh(results["lantern_on_white"].glb).positions, axis=0)
     assert np.allclose(from_alpha[:2], from_white[:2], atol=0.05)
+
+
+def test_a_turn_rotates_the_relief_about_y_and_keeps_it_centred(tmp_path: Path) -> None:
+    image = procedural_test_image()
+    plain = parse_mesh(inflate_image(image).glb)
+    glb = inflate_image(image, turn_degrees=-20.0).glb
+    turned = parse_mesh(glb)
+    assert turned.triangles.shape == plain.triangles.shape
+    angle = np.radians(-20.0)
+    turn = np.array(
+        [[np.cos(angle), 0.0, np.sin(angle)], [0.0, 1.0, 0.0], [-np.sin(angle), 0.0, np.cos(angle)]]
+    )
+    # The rescale to a longest side of 1.0 is uniform: the normals turn exactly with the model.
+    np.testing.assert_allclose(turned.normals, plain.normals @ turn.T, atol=2e-3)
+    low, high = turned.positions.min(axis=0), turned.positions.max(axis=0)
+    np.testing.assert_allclose((low + high) / 2.0, 0.0, atol=1e-5)
+    assert float((high - low).max()) == pytest.approx(1.0, abs=1e-5)
+    path = tmp_path / "turned.glb"
+    path.write_bytes(glb)
+    assert validate_glbs([path])[str(path)]["errors"] == 0
 
 
 def test_engine_reports_progress_and_writes_atomically(tmp_path: Path) -> None:

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import grpc
+import numpy as np
 import pytest
 from PIL import Image
 
@@ -119,6 +120,28 @@ def test_generate_streams_progress_then_done(simulate: SidecarProcess, sidecar_t
     assert health.jobs_done == 1
     time.sleep(0.3)  # the call-end callback runs after the client has the last event
     assert "cancelling the job" not in simulate.log()
+
+
+def test_simulate_honours_the_seed_like_trellis2(tmp_path: Path) -> None:
+    """So that "New variation" can be tested (the web offers it only where the seed counts): the
+    default seed 42 leaves the relief as inflate makes it, seed 3 turns it 30 degrees about Y."""
+    with SidecarProcess(tmp_path, KILN_SIMULATE_SECONDS="0.2") as sidecar:
+        sidecar.wait_for_state(pb.READY)
+        runs = {}
+        for seed in (42, 3):
+            request = _request(f"seed{seed}")
+            request.seed = seed
+            events = list(sidecar.stub.Generate(request, timeout=30))
+            runs[seed] = (_terminal(events).done, parse_mesh(streamed_model(events)))
+    for seed, (done, _mesh) in runs.items():
+        assert (done.seed, list(done.ignored)) == (seed, ["pipeline_type", "texture_size", "faces"])
+    plain, turned = runs[42][1], runs[3][1]
+    angle = np.radians(30.0)
+    turn = np.array(
+        [[np.cos(angle), 0.0, np.sin(angle)], [0.0, 1.0, 0.0], [-np.sin(angle), 0.0, np.cos(angle)]]
+    )
+    np.testing.assert_allclose(turned.normals, plain.normals @ turn.T, atol=2e-3)
+    assert not np.allclose(turned.positions, plain.positions, atol=1e-2)
 
 
 def test_health_says_busy_during_a_job_and_a_second_job_is_refused(tmp_path: Path, sidecar_tmp: Path) -> None:

@@ -130,7 +130,8 @@ export class TaskViewDto {
   options?: TaskOptionsDto;
   @ApiPropertyOptional({
     type: [String],
-    description: 'completed: options the engine has no setting for (inflate and simulate: all of them)',
+    description:
+      'completed: options the engine has no setting for (inflate: all of them; simulate: all but the seed; trellis2: none)',
   })
   ignored_options?: string[];
 }

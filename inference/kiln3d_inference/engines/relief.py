@@ -541,10 +541,12 @@ def inflate_image(
     on_step: StepCallback | None = None,
     on_preview: PreviewCallback | None = None,
     preview_resolutions: tuple[int, ...] = (PREVIEW_RESOLUTION,),
+    turn_degrees: float = 0.0,
 ) -> InflateResult:
     """The relief of `image` (any Pillow mode, at most MAX_IMAGE_SIDE px a side) as a GLB: ~100k
-    triangles, longest side 1.0, centred, Y-up, front facing +Z, textured with the picture cropped to
-    the object (JPEG, at most 1024 px). on_step(stage, percent 0-100, message) is called between
+    triangles, longest side 1.0, centred, Y-up, front facing +Z turned by turn_degrees about Y
+    (counter-clockwise seen from above), textured with the picture cropped to the object (JPEG, at
+    most 1024 px). on_step(stage, percent 0-100, message) is called between
     phases (an engine passes JobContext.progress, which also raises on cancel). Raises InvalidInput
     for an image too large or of an unsupported mode, and InvalidInput("No object found in the
     image") for one with nothing to model (see find_silhouette). on_preview gets a voxel preview
@@ -592,6 +594,12 @@ def inflate_image(
     world[:, 0] = positions[:, 0] * cell_x
     world[:, 1] = -positions[:, 1] * cell_y
     world[:, 2] = positions[:, 2] * (cell_x + cell_y) / 2.0
+    if turn_degrees != 0.0:
+        angle = np.radians(turn_degrees)
+        cos, sin = np.cos(angle), np.sin(angle)
+        x, z = world[:, 0].copy(), world[:, 2].copy()
+        world[:, 0] = x * cos + z * sin
+        world[:, 2] = -x * sin + z * cos
     lo, hi = world.min(axis=0), world.max(axis=0)
     world = (world - (lo + hi) / 2.0) / float((hi - lo).max())
     normals = vertex_normals(world, triangles)

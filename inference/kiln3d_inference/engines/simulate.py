@@ -46,6 +46,9 @@ log = logging.getLogger(__name__)
 SAMPLER_STEPS = 12
 # TRELLIS.2's grids: the sparse structure at 32^3, the 1024 cascade's shape latent at 64^3.
 PREVIEW_RESOLUTIONS = (PREVIEW_RESOLUTION, 2 * PREVIEW_RESOLUTION)
+# How far a seed turns the relief (degrees about Y, by seed % 7): 0 for the default seed 42, so
+# every test that does not ask for a seed sees the model as inflate makes it.
+SEED_TURNS_DEGREES = (0.0, 10.0, 20.0, 30.0, -30.0, -20.0, -10.0)
 TICK_S = 0.05  # cancellation and deadline are polled at least this often
 # (stage, share of the job's time, percent at the end of the stage)
 PLAN: tuple[tuple[Stage, float, float], ...] = (
@@ -129,8 +132,13 @@ class SimulateEngine(Engine):
             self._hang(ctx)
 
     def generate(self, image: Image.Image, output_path: Path, seed: int, ctx: JobContext) -> GenerateResult:
-        """One attempt, and like a CUDA engine one more after out-of-memory and a cache clear."""
-        return self._deliver(lambda: self._attempt(image, ctx), output_path, ctx, GENERATION_OPTIONS)
+        """One attempt, and like a CUDA engine one more after out-of-memory and a cache clear. The
+        seed counts, as it does for TRELLIS.2 (so "New variation" can be tested): the relief is
+        turned by SEED_TURNS_DEGREES[seed % 7] about its vertical axis (the default seed, 42: not
+        turned)."""
+        turn = SEED_TURNS_DEGREES[seed % len(SEED_TURNS_DEGREES)]
+        ignored = tuple(name for name in GENERATION_OPTIONS if name != "seed")
+        return self._deliver(lambda: self._attempt(image, ctx, turn), output_path, ctx, ignored, seed)
 
     def texture(
         self, image: Image.Image, mesh: trimesh.Trimesh, output_path: Path, seed: int, ctx: JobContext
@@ -148,6 +156,7 @@ class SimulateEngine(Engine):
         output_path: Path,
         ctx: JobContext,
         ignored: tuple[str, ...],
+        seed: int = 0,
     ) -> GenerateResult:
         started = time.monotonic()
         try:
@@ -172,7 +181,8 @@ class SimulateEngine(Engine):
             bytes=len(glb),
             seconds=time.monotonic() - started,
             engine=self.name,
-            # Deterministic, and without such settings (proto Done.ignored).
+            seed=seed,
+            # Without such settings (proto Done.ignored).
             ignored=ignored,
         )
 
@@ -195,7 +205,7 @@ class SimulateEngine(Engine):
             previous = end_percent
         return glb, len(mesh.faces)
 
-    def _attempt(self, image: Image.Image, ctx: JobContext) -> tuple[bytes, int]:
+    def _attempt(self, image: Image.Image, ctx: JobContext, turn_degrees: float) -> tuple[bytes, int]:
         result = None
         previews: list[VoxelPreview] = []
         previous = 0.0
@@ -220,6 +230,7 @@ class SimulateEngine(Engine):
                         lambda _stage, _percent, _message: ctx.check(),
                         on_preview=previews.append,
                         preview_resolutions=PREVIEW_RESOLUTIONS,
+                        turn_degrees=turn_degrees,
                     )
                 self._wait(stage_seconds, ctx)
                 ctx.progress(stage, end_percent, label)

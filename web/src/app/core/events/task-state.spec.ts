@@ -45,7 +45,18 @@ describe('reduceTask', () => {
       downloadUrl: '/static/0b6f3c2e-1d1a-4c1e-9a51-2f8d1b7e4c3a.source.glb',
       lodUrl: '/static/0b6f3c2e-1d1a-4c1e-9a51-2f8d1b7e4c3a.lod.glb',
       generationTime: 12.5,
+      seedCounts: true,
     });
+  });
+
+  it('says whether the seed counted: not where the engine named it among the options it ignored', () => {
+    const done = (ignored: string[] | undefined) =>
+      run([...accepted, snap({ status: 'completed', model_url: '/static/m.glb', ignored_options: ignored })])
+        .result?.seedCounts;
+    expect(done(['seed', 'quality', 'texture_size', 'faces'])).toBe(false);
+    expect(done(['quality', 'texture_size', 'faces'])).toBe(true);
+    // trellis2 ignores nothing, and the snapshot then has no ignored_options.
+    expect(done(undefined)).toBe(true);
   });
 
   it("counts processing time from the server's own start, whatever the clock skew", () => {

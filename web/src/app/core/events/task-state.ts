@@ -18,6 +18,11 @@ export interface TaskResult {
   /** The web GLB's small level of detail, drawn first (issue 21); absent for models made without one. */
   lodUrl?: string;
   generationTime: number | undefined;
+  /**
+   * Whether the engine used the seed: false when the snapshot's `ignored_options` names it (the
+   * inflate engine), so a new variation would come back identical.
+   */
+  seedCounts: boolean;
 }
 
 /** The latest voxel preview of a processing task: where to fetch it, and which one it is. */
@@ -210,6 +215,7 @@ function applySnapshot(state: TaskState, snapshot: TaskSnapshot, now: number): T
           downloadUrl: snapshot.download_url ? toSameOriginPath(snapshot.download_url) : modelUrl,
           ...(snapshot.lod_url ? { lodUrl: toSameOriginPath(snapshot.lod_url) } : {}),
           generationTime: finiteOrUndefined(snapshot.generation_time),
+          seedCounts: !(snapshot.ignored_options ?? []).includes('seed'),
         },
       };
     }

@@ -38,6 +38,7 @@ describe('HistoryRecorder', () => {
         modelUrl: `/static/${MODEL_ID}.glb`,
         downloadUrl: `/static/${MODEL_ID}.source.glb`,
         generationTime: 7,
+        seedCounts: true,
       },
       picture,
     });
@@ -56,7 +57,12 @@ describe('HistoryRecorder', () => {
   it('skips a result that has no share page', async () => {
     await TestBed.inject(HistoryRecorder).record({
       taskId: TASK,
-      result: { modelUrl: '/elsewhere/model.glb', downloadUrl: '/elsewhere/model.glb', generationTime: 1 },
+      result: {
+        modelUrl: '/elsewhere/model.glb',
+        downloadUrl: '/elsewhere/model.glb',
+        generationTime: 1,
+        seedCounts: true,
+      },
       picture: undefined,
     });
     expect(TestBed.inject(HistoryStore).entries()).toEqual([]);

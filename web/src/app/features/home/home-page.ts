@@ -80,8 +80,13 @@ export class HomePage {
   protected readonly pictureName = this.tracker.pictureName;
   /** The picture sent, which colours the preview; none after a reload. */
   protected readonly picture = signal<Blob | undefined>(undefined);
-  /** A new variation needs the picture this page sent (not after a reload). */
-  protected readonly canVary = computed(() => this.result() !== undefined && this.picture() !== undefined);
+  /**
+   * A new variation needs the picture this page sent (not after a reload), and an engine that uses
+   * the seed (inflate ignores it: the same model would come back).
+   */
+  protected readonly canVary = computed(
+    () => this.result()?.seedCounts === true && this.picture() !== undefined,
+  );
 
   private readonly layout = viewChild.required<ElementRef<HTMLElement>>('layout');
   private readonly progressPanel = viewChild(ProgressPanel, { read: ElementRef });

@@ -726,7 +726,7 @@ export interface components {
       preview?: components['schemas']['TaskPreviewDto'];
       /** @description The options of POST /api/generate or POST /api/texture, defaults filled in */
       options?: components['schemas']['TaskOptionsDto'];
-      /** @description completed: options the engine has no setting for (inflate and simulate: all of them) */
+      /** @description completed: options the engine has no setting for (inflate: all of them; simulate: all but the seed; trellis2: none) */
       ignored_options?: string[];
     };
     WebhookAttemptDto: {
