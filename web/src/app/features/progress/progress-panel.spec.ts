@@ -123,7 +123,7 @@ describe('ProgressPanel', () => {
     const element = fixture.nativeElement as HTMLElement;
     expect(element.querySelector('[data-testid=status-queued]')?.textContent).toContain('排队中：第 3 位');
     // Waiting has no value: a bar that says so to assistive technology (no aria-valuenow), and not
-    // an indeterminate <progress>, which Blink repaints on a timer.
+    // an indeterminate <progress>, which Chromium keeps drawing even when nothing is animated.
     const waiting = element.querySelector('.bar.waiting');
     expect(waiting?.getAttribute('role')).toBe('progressbar');
     expect(waiting?.hasAttribute('aria-valuenow')).toBe(false);
