@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { copyFile, readFile, stat, writeFile } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Browser, chromium } from 'playwright-core';
 import { WorkerGlbOptimizer } from '../../src/glb/glb-optimizer';
 import { startApi } from '../../test/support/api-process';
-import { GLB_DIR, REPO_ROOT, SAMPLES_DIR, clearKilnKeys } from '../../test/support/env';
+import { GLB_DIR, SAMPLES_DIR, clearKilnKeys } from '../../test/support/env';
 import { inflateGlb, texturedGridGlb } from '../../test/support/glb-models';
 import type { BenchLine, BenchRow } from '../support/bench-row';
+import { WEB_DIR as BUILT_WEB_DIR, CHROMIUM, CHROMIUM_ARGS, requireWebBuild } from '../support/web-app';
 
 const LINK_BITS_PER_S = 10e6;
 const LINK_BYTES_PER_S = LINK_BITS_PER_S / 8;
@@ -18,9 +18,8 @@ const FRAME_GOAL_SLACK_S = 0.5;
 const LOD_FRAME_SLACK_S = 0.5;
 /** CDP Emulation.setCPUThrottlingRate: a phone-class CPU. */
 const CPU_SLOWDOWN = 4;
-const CHROMIUM = process.env.KILN_CHROMIUM ?? '/usr/bin/chromium';
 /** KILN_BENCH_WEB_DIR: another build of the web app (e.g. the commit before, for a before/after). */
-const WEB_DIR = process.env.KILN_BENCH_WEB_DIR ?? join(REPO_ROOT, 'dist', 'web', 'browser');
+const WEB_DIR = process.env.KILN_BENCH_WEB_DIR ?? BUILT_WEB_DIR;
 
 interface Model {
   name: string;
@@ -157,7 +156,7 @@ export const row: BenchRow = {
   name: 'delivery',
   order: 40,
   async run(context) {
-    if (!existsSync(join(WEB_DIR, 'index.html'))) throw new Error(`${WEB_DIR} is missing: build the web app`);
+    requireWebBuild(WEB_DIR);
     const models: Model[] = context.quick
       ? [dense(150, 1024)]
       : [
@@ -200,12 +199,7 @@ export const row: BenchRow = {
       }
       browser = await chromium.launch({
         executablePath: CHROMIUM,
-        args: [
-          '--use-angle=swiftshader',
-          '--enable-unsafe-swiftshader',
-          '--disable-background-networking',
-          '--no-sandbox',
-        ],
+        args: [...CHROMIUM_ARGS, '--disable-background-networking'],
       });
       const lines: BenchLine[] = [];
       for (const { model, id, sourceBytes, webBytes, lodBytes } of prepared) {

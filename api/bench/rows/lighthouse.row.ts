@@ -1,13 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
+import { copyFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Flags, Result } from 'lighthouse';
 import { startApi } from '../../test/support/api-process';
-import { GLB_DIR, REPO_ROOT, clearKilnKeys } from '../../test/support/env';
+import { GLB_DIR, clearKilnKeys } from '../../test/support/env';
 import type { BenchContext, BenchLine, BenchRow } from '../support/bench-row';
+import { CHROMIUM, CHROMIUM_ARGS, WEB_DIR, requireWebBuild } from '../support/web-app';
 
-const WEB_DIR = join(REPO_ROOT, 'dist', 'web', 'browser');
-const CHROMIUM = process.env.KILN_CHROMIUM ?? '/usr/bin/chromium';
 /** The share page's model: a real textured GLB of the fixtures (fixtures/README.md). */
 const SHARE_MODEL = 'generic-trigger-left.glb';
 
@@ -23,7 +22,7 @@ export const row: BenchRow = {
   name: 'lighthouse',
   order: 80,
   async run(context: BenchContext): Promise<BenchLine[]> {
-    if (!existsSync(join(WEB_DIR, 'index.html'))) throw new Error(`${WEB_DIR} is missing: build the web app`);
+    requireWebBuild();
     const langs = context.quick ? ['en'] : ['en', 'zh'];
     await clearKilnKeys(context.redisUrl);
     const staticDir = join(context.workDir, 'static');
@@ -42,12 +41,7 @@ export const row: BenchRow = {
     const browser = await puppeteer.launch({
       executablePath: CHROMIUM,
       headless: true,
-      args: [
-        '--use-angle=swiftshader',
-        '--enable-unsafe-swiftshader',
-        '--disable-background-networking',
-        '--no-sandbox',
-      ],
+      args: [...CHROMIUM_ARGS, '--disable-background-networking'],
     });
     const settings: Flags = { onlyCategories: ['accessibility', 'performance'] };
     const config = { ...desktopConfig, settings: { ...desktopConfig.settings, ...settings } };

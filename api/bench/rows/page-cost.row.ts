@@ -1,23 +1,11 @@
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Browser, type Page, chromium } from 'playwright-core';
 import { startApi } from '../../test/support/api-process';
-import { REPO_ROOT, SAMPLES_DIR, clearKilnKeys } from '../../test/support/env';
+import { SAMPLES_DIR, clearKilnKeys } from '../../test/support/env';
 import { type BenchContext, type BenchLine, type BenchRow, ratioLine } from '../support/bench-row';
-import { cpuMs } from '../support/proc';
-
-const WEB_DIR = join(REPO_ROOT, 'dist', 'web', 'browser');
-const CHROMIUM = process.env.KILN_CHROMIUM ?? '/usr/bin/chromium';
-
-/** The parent pid of a process (field 4 of /proc/{pid}/stat); undefined once it is gone. */
-function parentPid(pid: number): number | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-  } catch {
-    return undefined;
-  }
-}
+import { cpuMs, parentPid } from '../support/proc';
+import { CHROMIUM, CHROMIUM_ARGS, WEB_DIR, requireWebBuild } from '../support/web-app';
 
 /**
  * CPU time (ms) used so far by the Chromium processes this process started (browser, GPU,
@@ -32,8 +20,7 @@ function chromiumCpuMs(): number {
     try {
       if (!readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('chrom')) continue;
       let ancestor = parentPid(pid);
-      while (ancestor !== undefined && ancestor > 1 && ancestor !== process.pid)
-        ancestor = parentPid(ancestor);
+      while (ancestor > 1 && ancestor !== process.pid) ancestor = parentPid(ancestor);
       if (ancestor === process.pid) total += cpuMs(pid);
     } catch {
       // A process that ended while being read: its time is no longer anyone's.
@@ -89,7 +76,7 @@ export const row: BenchRow = {
     // 25 % of it), about as often as the api lets them through (four a second), before its voxel
     // preview brings the viewer. The same in both forms: the stage is that short.
     const windowS = 1.5;
-    if (!existsSync(join(WEB_DIR, 'index.html'))) throw new Error(`${WEB_DIR} is missing: build the web app`);
+    requireWebBuild();
     await clearKilnKeys(context.redisUrl);
     const api = await startApi({
       staticDir: join(context.workDir, 'static'),
@@ -100,7 +87,7 @@ export const row: BenchRow = {
     try {
       browser = await chromium.launch({
         executablePath: CHROMIUM,
-        args: ['--use-angle=swiftshader', '--enable-unsafe-swiftshader', '--no-sandbox'],
+        args: [...CHROMIUM_ARGS],
       });
       context.log('page-cost: a page following a job');
       const following = await pageShowing(browser, api.url, 'status-processing');

@@ -1,15 +1,13 @@
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Browser, chromium } from 'playwright-core';
 import { type ApiProcess, startApi } from '../../test/support/api-process';
-import { REPO_ROOT, SAMPLES_DIR, clearKilnKeys } from '../../test/support/env';
+import { SAMPLES_DIR, clearKilnKeys } from '../../test/support/env';
 import { sample } from '../../test/support/http-client';
 import { readTimedSse, timedEvents } from '../../test/support/raw-http';
 import { type BenchContext, type BenchLine, type BenchRow, median, ratioLine } from '../support/bench-row';
+import { CHROMIUM, CHROMIUM_ARGS, WEB_DIR, requireWebBuild } from '../support/web-app';
 
 const PICTURE = sample('typical_misc_lantern.png');
-const WEB_DIR = join(REPO_ROOT, 'dist', 'web', 'browser');
-const CHROMIUM = process.env.KILN_CHROMIUM ?? '/usr/bin/chromium';
 
 /**
  * One upload from the web app in headless Chromium: seconds from the page showing `processing`
@@ -123,11 +121,10 @@ export const row: BenchRow = {
         context.log(`preview: job ${i + 1} of ${jobs} (simulate ${seconds} s)`);
         runs.push(await previewRun(api, 1000 + i, seconds * 1000 * 6 + 30_000));
       }
-      if (!existsSync(join(WEB_DIR, 'index.html')))
-        throw new Error(`${WEB_DIR} is missing: build the web app`);
+      requireWebBuild();
       browser = await chromium.launch({
         executablePath: CHROMIUM,
-        args: ['--use-angle=swiftshader', '--enable-unsafe-swiftshader', '--no-sandbox'],
+        args: [...CHROMIUM_ARGS],
       });
       context.log('preview: one upload from the web app in Chromium');
       const onScreenS = await previewOnScreenS(browser, api.url, seconds * 1000 * 6 + 30_000);

@@ -8,13 +8,25 @@ import { readFileSync } from 'node:fs';
 /** Clock ticks per second of /proc/{pid}/stat's CPU times (USER_HZ: 100 on Linux). */
 const USER_HZ = 100;
 
+/**
+ * The fields of /proc/{pid}/stat after the command name (which may hold spaces and parentheses):
+ * [0] is field 3 (the state), [1] field 4 (the parent pid), [11] and [12] fields 14 and 15
+ * (utime, stime). Throws once the process is gone.
+ */
+function statFields(pid: number): string[] {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
+
 /** CPU time (user + system) the process has used so far, in ms (10 ms steps). */
 export function cpuMs(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  // The fields after the command name (which may hold spaces and parentheses): the state is
-  // field 3, utime 14 and stime 15.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const fields = statFields(pid);
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / USER_HZ;
+}
+
+/** The parent pid of a process; throws once it is gone. */
+export function parentPid(pid: number): number {
+  return Number(statFields(pid)[1]);
 }
 
 /** Resident memory of the process in MB (VmRSS). */
