@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image
 from scipy import ndimage
+from scipy.spatial.transform import Rotation
 
 from kiln3d_inference.engines.base import InvalidInput, JobCancelled, JobContext, Stage
 from kiln3d_inference.engines.inflate import InflateEngine
@@ -327,12 +328,9 @@ def test_a_turn_rotates_the_relief_about_y_and_keeps_it_centred(tmp_path: Path) 
     glb = inflate_image(image, turn_degrees=-20.0).glb
     turned = parse_mesh(glb)
     assert turned.triangles.shape == plain.triangles.shape
-    angle = np.radians(-20.0)
-    turn = np.array(
-        [[np.cos(angle), 0.0, np.sin(angle)], [0.0, 1.0, 0.0], [-np.sin(angle), 0.0, np.cos(angle)]]
-    )
     # The rescale to a longest side of 1.0 is uniform: the normals turn exactly with the model.
-    np.testing.assert_allclose(turned.normals, plain.normals @ turn.T, atol=2e-3)
+    turn = Rotation.from_euler("y", -20.0, degrees=True)
+    np.testing.assert_allclose(turned.normals, turn.apply(plain.normals), atol=2e-3)
     low, high = turned.positions.min(axis=0), turned.positions.max(axis=0)
     np.testing.assert_allclose((low + high) / 2.0, 0.0, atol=1e-5)
     assert float((high - low).max()) == pytest.approx(1.0, abs=1e-5)

@@ -16,6 +16,7 @@ import grpc
 import numpy as np
 import pytest
 from PIL import Image
+from scipy.spatial.transform import Rotation
 
 from kiln3d_inference.engines.base import RECYCLE_EXIT_CODE
 from kiln3d_inference.engines.relief import procedural_test_image
@@ -136,11 +137,8 @@ def test_simulate_honours_the_seed_like_trellis2(tmp_path: Path) -> None:
     for seed, (done, _mesh) in runs.items():
         assert (done.seed, list(done.ignored)) == (seed, ["pipeline_type", "texture_size", "faces"])
     plain, turned = runs[42][1], runs[3][1]
-    angle = np.radians(30.0)
-    turn = np.array(
-        [[np.cos(angle), 0.0, np.sin(angle)], [0.0, 1.0, 0.0], [-np.sin(angle), 0.0, np.cos(angle)]]
-    )
-    np.testing.assert_allclose(turned.normals, plain.normals @ turn.T, atol=2e-3)
+    turn = Rotation.from_euler("y", 30.0, degrees=True)
+    np.testing.assert_allclose(turned.normals, turn.apply(plain.normals), atol=2e-3)
     assert not np.allclose(turned.positions, plain.positions, atol=1e-2)
 
 
