@@ -8,6 +8,14 @@ export const MAX_REDIRECTS = 3;
 /** Bytes of a receiver's answer read (then the connection is dropped): the answer is never used. */
 const MAX_ANSWER_BYTES = 64 * 1024;
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+/**
+ * How far past the attempt's limit undici's own connect, headers and body timeouts are set. They
+ * run on undici's "fast timers" (lib/util/timers.js: a shared 499 ms tick, TIMEOUT_HEADERS =
+ * 2 | USE_FAST_TIMER in lib/dispatcher/client-h1.js), which fire anywhere from about 499 ms early
+ * to a tick late: an 800 ms headers timeout on a reused keep-alive socket cut attempts at 635-695
+ * ms. The per-attempt AbortSignal (a native timer) is the exact bound; undici's are a backstop.
+ */
+const UNDICI_TIMER_SLACK_MS = 1000;
 
 /** One attempt's outcome, as recorded (webhook-store.ts) and shown to the task's maker. */
 export interface AttemptResult {
@@ -58,7 +66,8 @@ export interface WebhookSenderOptions {
  * undici Agent whose lookup resolves, checks and pins the address (guarded-lookup.ts) unless
  * private addresses are allowed; redirects are not followed by undici but here, at most
  * MAX_REDIRECTS, each URL judged again (checkOutboundUrl) and each connection looked up again, with
- * the same POST, body and signature. One attempt is bounded by `timeoutMs` in all.
+ * the same POST, body and signature. One attempt is bounded by `timeoutMs` in all, by one
+ * AbortSignal (see UNDICI_TIMER_SLACK_MS for why not by undici's timeouts).
  */
 export class WebhookSender {
   private readonly signer: Webhook;
@@ -70,12 +79,12 @@ export class WebhookSender {
     this.now = options.now ?? Date.now;
     this.dispatcher = new Agent({
       connect: {
-        timeout: options.timeoutMs,
+        timeout: options.timeoutMs + UNDICI_TIMER_SLACK_MS,
         ...(options.allowPrivate ? {} : { lookup: guardedLookup(options.resolver, options.addressPolicy) }),
         ...(options.ca !== undefined ? { ca: options.ca } : {}),
       },
-      headersTimeout: options.timeoutMs,
-      bodyTimeout: options.timeoutMs,
+      headersTimeout: options.timeoutMs + UNDICI_TIMER_SLACK_MS,
+      bodyTimeout: options.timeoutMs + UNDICI_TIMER_SLACK_MS,
     });
   }
 

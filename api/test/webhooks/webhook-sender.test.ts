@@ -137,6 +137,22 @@ void describe('webhook sender (real https receivers)', () => {
     assert.ok(took >= 700 && took < 5000, `cut after ${took} ms`);
   });
 
+  void it('every attempt gets its whole timeout, also on a connection an earlier attempt left open', async () => {
+    // undici's own headers timeout runs on a coarse shared tick and cut reused connections ~150 ms early.
+    const cuts: number[] = [];
+    for (let round = 0; round < 4; round++) {
+      assert.equal((await send(at('receiver.test', '/ok'))).outcome, 'delivered');
+      const started = Date.now();
+      const silent = await send(at('receiver.test', '/slow'));
+      cuts.push(Date.now() - started);
+      assert.equal(silent.error, 'no answer within 800 ms');
+    }
+    assert.ok(
+      cuts.every((took) => took >= 780 && took < 2000),
+      `cut after ${cuts.join(', ')} ms`,
+    );
+  });
+
   void it('refuses loopback, private and metadata addresses, literal or behind a name, before connecting', async () => {
     received.length = 0;
     const refused: [string, RegExp][] = [
