@@ -1,3 +1,4 @@
+/* global WebGLRenderingContext, WebGL2RenderingContext -- used inside the page (reportGpuRenderer) */
 // Shared parts of the browser end-to-end tests: the real api as a child process (real Redis,
 // real sidecar with INFERENCE_ENGINE=simulate), started by the api suites' own harness, headless
 // Chromium, and pixel checks on the canvas.
@@ -210,6 +211,27 @@ export async function newPage(browser, options = {}) {
     if (message.type() === 'error') errors.push(`console: ${message.text()}`);
   });
   return { context, page, errors };
+}
+
+/** A GPU's renderer name, as Chromium on Windows reports an RTX 4090 (WEBGL_debug_renderer_info). */
+export const GPU_RENDERER_NAME = 'ANGLE (NVIDIA, NVIDIA GeForce RTX 4090 Direct3D11 vs_5_0 ps_5_0, D3D11)';
+
+/**
+ * Makes the pages of `context` report GPU_RENDERER_NAME as WebGL's unmasked renderer, so the
+ * viewer takes the path it takes on a GPU (the environment map). A test fake of the name only:
+ * getParameter keeps its signature and answers every other parameter itself, and the drawing is
+ * still SwiftShader's.
+ */
+export async function reportGpuRenderer(context) {
+  await context.addInitScript((name) => {
+    const UNMASKED_RENDERER_WEBGL = 0x9246; // WEBGL_debug_renderer_info
+    for (const proto of [WebGLRenderingContext.prototype, WebGL2RenderingContext.prototype]) {
+      const getParameter = proto.getParameter;
+      proto.getParameter = function (pname) {
+        return pname === UNMASKED_RENDERER_WEBGL ? name : getParameter.call(this, pname);
+      };
+    }
+  }, GPU_RENDERER_NAME);
 }
 
 export async function saveArtifact(name, bytes) {

@@ -1,3 +1,4 @@
+/* global performance -- used inside the page */
 // Issue 21, "first frame fast": the share page draws the model's small level of detail
 // ({uuid}.lod.glb) first, then the full web model in its place without moving the camera. The
 // files are made by the api's own optimiser (the web-model job's worker), served by the real api.
@@ -81,6 +82,12 @@ describe('share page: the LOD first, then the full model', () => {
         /lower detail/,
       );
       assert.equal(await viewer.getAttribute('data-camera'), lodCamera, 'the camera did not move');
+      // SwiftShader draws on the CPU: the plain lights stay, no environment map is baked.
+      assert.equal(await viewer.getAttribute('data-lighting'), 'plain');
+      assert.equal(
+        await page.evaluate(() => performance.getEntriesByName('kiln-viewer:environment').length),
+        0,
+      );
       // Same framing: the drawn model keeps its place and size on the canvas (a few pixels of detail aside).
       for (const edge of ['minX', 'minY', 'maxX', 'maxY']) {
         assert.ok(

@@ -15,6 +15,7 @@ import {
   apiSupport,
   horizontalOverflow,
   newPage,
+  reportGpuRenderer,
   saveArtifact,
   useApiAndBrowser,
   visibleInViewport,
@@ -144,12 +145,18 @@ describe('viewer on the phone it is used on', () => {
   test('a lost WebGL context comes back drawing the same model, camera unchanged, nothing refetched', async () => {
     const { context, page, errors } = await newPage(app.browser);
     try {
+      // The environment map a GPU gets must come back too (a software renderer has none).
+      await reportGpuRenderer(context);
       const modelRequests = [];
       page.on('request', (request) => {
         if (new URL(request.url()).pathname.endsWith('.glb')) modelRequests.push(request.url());
       });
       await openModel(page, app.api.baseUrl, gridId);
       const viewer = page.locator('kiln-model-viewer');
+      await page.locator('kiln-model-viewer[data-level=full][data-lighting=environment]').waitFor();
+      await page.evaluate(
+        () => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))),
+      );
       assert.equal(await viewer.getAttribute('data-context'), 'live');
       assert.equal(await viewer.getAttribute('data-restores'), '0');
       const background = hexToRgb(await viewer.locator('canvas').getAttribute('data-background'));

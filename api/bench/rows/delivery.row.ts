@@ -211,7 +211,7 @@ export const row: BenchRow = {
         const lodAllowedS = lodLimitS + LOD_FRAME_SLACK_S;
         const split = (l: PageLoad): string =>
           `renderer ${l.rendererS?.toFixed(2) ?? '?'} s, LOD frame ${l.lodFrameS?.toFixed(2) ?? '-'} s, ` +
-          `environment map ${l.environmentS?.toFixed(2) ?? '?'} s, full frame ${l.fullFrameS?.toFixed(2) ?? '-'} s`;
+          `environment map ${l.environmentS === undefined ? 'none (software renderer)' : `${l.environmentS.toFixed(2)} s`}, full frame ${l.fullFrameS?.toFixed(2) ?? '-'} s`;
         const limitS = load.pageBytes / LINK_BYTES_PER_S;
         const allowedS = FRAME_GOAL_FACTOR * limitS + FRAME_GOAL_SLACK_S;
         const source = await readFile(join(staticDir, `${id}.source.glb`));

@@ -65,8 +65,9 @@ export function roomEnvironmentBake(renderer: WebGLRenderer): EnvironmentBake {
 
 /**
  * Plain lights for the frames drawn before the environment map is made (issue 21: the first
- * frame does not wait for PMREMGenerator, about a second of shader work on a CPU renderer): a
- * sky/ground hemisphere and a key light from the default view's side. Returns their removal.
+ * frame does not wait for PMREMGenerator, seconds of work on a CPU renderer), and for good on a
+ * software renderer (model-viewer.ts): a sky/ground hemisphere and a key light from the default
+ * view's side. Returns their removal.
  */
 export function addStandInLights(scene: Scene): () => void {
   const sky = new HemisphereLight(0xffffff, 0x8d8d8d, 2.5);

@@ -29,6 +29,7 @@ import { disposeObject, setWireframe } from './disposal';
 import { ContextState } from './context-loss';
 import { DownloadMenu } from './download-menu';
 import { SceneEnvironment, addStandInLights, roomEnvironmentBake } from './environment';
+import { isSoftwareRenderer, rendererName } from './software-renderer';
 import {
   Framing,
   ShownBefore,
@@ -112,6 +113,7 @@ let nextViewerId = 0;
     '[attr.data-context]': 'contextState()',
     '[attr.data-restores]': 'restores()',
     '[attr.data-level]': 'level() ?? null',
+    '[attr.data-lighting]': 'lighting()',
   },
 })
 export class ModelViewer {
@@ -189,6 +191,14 @@ export class ModelViewer {
   protected readonly contextState = signal<ContextState>('live');
   /** How many times the view was restored and drawn again after a lost context (for tests). */
   protected readonly restores = signal(0);
+  /**
+   * What lights the model (data-lighting): the stand-in lights until the environment map is made,
+   * the map, or 'plain', the stand-in lights for good on a software renderer. There one bake of
+   * the map (three's PMREMGenerator, GGX-filtered with 256 samples a texel, at least 256 px a face)
+   * took 5-6 CPU-s whatever the scene or size asked for (SwiftShader, measured), and the frames
+   * after it wait for it; a GPU does it in milliseconds.
+   */
+  protected readonly lighting = signal<'stand-in' | 'environment' | 'plain'>('stand-in');
 
   private readonly canvas = viewChild.required<ElementRef<HTMLCanvasElement>>('canvas');
   private readonly stage = viewChild.required<ElementRef<HTMLElement>>('stage');
@@ -203,6 +213,8 @@ export class ModelViewer {
   /** The stand-in lights' removal, until the environment map replaces them. */
   private removeStandInLights: (() => void) | undefined;
   private environmentTimer: ReturnType<typeof setTimeout> | undefined;
+  /** The context draws on the CPU (isSoftwareRenderer): no environment map then. */
+  private softwareRenderer = false;
   /** What is shown: the loaded model (the viewer's own) or `localModel` (borrowed). */
   private model: Object3D | undefined;
   private modelOwned = false;
@@ -370,11 +382,15 @@ export class ModelViewer {
       this.contextState.set(state);
       this.restores.set(restores);
     });
-    // Issue 21: the model's first frame does not wait for the environment map (PMREM: about a
-    // second on a CPU renderer), nor does its download: lit plainly until the map is made, after
+    // Issue 21: the model's first frame does not wait for the environment map (PMREM: seconds
+    // on a CPU renderer), nor does its download: lit plainly until the map is made, after
     // that first frame, or after ENVIRONMENT_LATEST_MS when nothing was shown by then.
     this.removeStandInLights = addStandInLights(host.scene);
-    this.environmentTimer = setTimeout(() => this.makeEnvironment(), ENVIRONMENT_LATEST_MS);
+    this.softwareRenderer = isSoftwareRenderer(rendererName(host.renderer.getContext()));
+    if (this.softwareRenderer) this.lighting.set('plain');
+    else {
+      this.environmentTimer = setTimeout(() => this.makeEnvironment(), ENVIRONMENT_LATEST_MS);
+    }
     const controls = createOrbitControls(host.camera, host.renderer.domElement, host.requestRender);
     controls.addEventListener('start', () => (this.userMoved = true));
     controls.addEventListener('change', () => this.scheduleCameraPublish());
@@ -439,17 +455,18 @@ export class ModelViewer {
   }
 
   /**
-   * The environment map (PMREM of three's RoomEnvironment) in place of the stand-in lights, once;
-   * the shown materials are recompiled for it on the next frame.
+   * The environment map (PMREM of three's RoomEnvironment) in place of the stand-in lights, once,
+   * never on a software renderer; the shown materials are recompiled for it on the next frame.
    */
   private makeEnvironment(): void {
     clearTimeout(this.environmentTimer);
     const host = this.host;
-    if (!host || this.environment) return;
+    if (!host || this.environment || this.softwareRenderer) return;
     this.environment = new SceneEnvironment(host.scene, roomEnvironmentBake(host.renderer));
     this.removeStandInLights?.();
     this.removeStandInLights = undefined;
     performance.mark('kiln-viewer:environment');
+    this.lighting.set('environment');
     host.requestRender();
   }
 
@@ -460,7 +477,7 @@ export class ModelViewer {
    * first (a later call with no delay replaces a pending one).
    */
   private environmentAfterFrame(delayMs = 0): void {
-    if (this.environment) return;
+    if (this.environment || this.softwareRenderer) return;
     requestAnimationFrame(() => {
       clearTimeout(this.environmentTimer);
       this.environmentTimer = setTimeout(() => this.makeEnvironment(), delayMs);
