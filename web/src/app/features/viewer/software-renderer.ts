@@ -9,15 +9,19 @@
 const SOFTWARE_RENDERER =
   /swiftshader|llvmpipe|softpipe|software (?:rasterizer|renderer)|basic render driver/i;
 
+/** What Chromium and Safari answer for RENDERER: the real name is behind WEBGL_debug_renderer_info. */
+const MASKED_RENDERER = 'WebKit WebGL';
+
 /**
- * The renderer the context reports: the unmasked name (WEBGL_debug_renderer_info) where the
- * browser gives it, else the plain RENDERER string (Firefox puts its sanitised name there).
+ * The renderer the context reports. Firefox (92+) gives its sanitised name as RENDERER and warns
+ * in the console that WEBGL_debug_renderer_info is deprecated ("Please use RENDERER", Mozilla bug
+ * 1722782), so the extension is asked only where RENDERER is masked.
  */
 export function rendererName(gl: WebGLRenderingContext | WebGL2RenderingContext): string {
   const plain = String(gl.getParameter(gl.RENDERER) ?? '');
+  if (plain !== MASKED_RENDERER) return plain;
   const info = gl.getExtension('WEBGL_debug_renderer_info');
-  const unmasked = info ? String(gl.getParameter(info.UNMASKED_RENDERER_WEBGL) ?? '') : '';
-  return unmasked || plain;
+  return (info ? String(gl.getParameter(info.UNMASKED_RENDERER_WEBGL) ?? '') : '') || plain;
 }
 
 /**
