@@ -213,8 +213,6 @@ export class ModelViewer {
   /** The stand-in lights' removal, until the environment map replaces them. */
   private removeStandInLights: (() => void) | undefined;
   private environmentTimer: ReturnType<typeof setTimeout> | undefined;
-  /** The context draws on the CPU (isSoftwareRenderer): no environment map then. */
-  private softwareRenderer = false;
   /** What is shown: the loaded model (the viewer's own) or `localModel` (borrowed). */
   private model: Object3D | undefined;
   private modelOwned = false;
@@ -386,8 +384,7 @@ export class ModelViewer {
     // on a CPU renderer), nor does its download: lit plainly until the map is made, after
     // that first frame, or after ENVIRONMENT_LATEST_MS when nothing was shown by then.
     this.removeStandInLights = addStandInLights(host.scene);
-    this.softwareRenderer = isSoftwareRenderer(rendererName(host.renderer.getContext()));
-    if (this.softwareRenderer) this.lighting.set('plain');
+    if (isSoftwareRenderer(rendererName(host.renderer.getContext()))) this.lighting.set('plain');
     else {
       this.environmentTimer = setTimeout(() => this.makeEnvironment(), ENVIRONMENT_LATEST_MS);
     }
@@ -461,7 +458,8 @@ export class ModelViewer {
   private makeEnvironment(): void {
     clearTimeout(this.environmentTimer);
     const host = this.host;
-    if (!host || this.environment || this.softwareRenderer) return;
+    // Only while the stand-in lights wait for it: not once it is made, never for good ('plain').
+    if (!host || this.lighting() !== 'stand-in') return;
     this.environment = new SceneEnvironment(host.scene, roomEnvironmentBake(host.renderer));
     this.removeStandInLights?.();
     this.removeStandInLights = undefined;
@@ -477,7 +475,7 @@ export class ModelViewer {
    * first (a later call with no delay replaces a pending one).
    */
   private environmentAfterFrame(delayMs = 0): void {
-    if (this.environment || this.softwareRenderer) return;
+    if (this.lighting() !== 'stand-in') return;
     requestAnimationFrame(() => {
       clearTimeout(this.environmentTimer);
       this.environmentTimer = setTimeout(() => this.makeEnvironment(), delayMs);
