@@ -117,6 +117,11 @@ async function openModel(page, baseUrl, id) {
   await page.locator('kiln-model-viewer[data-state=ready]').waitFor({ timeout: 60_000 });
   await page.locator('[data-testid=download-toggle]').waitFor();
   // BalancedRows lays out in the frame after a change: two frames and it has.
+  await twoFrames(page);
+}
+
+/** Resolves once the page has drawn two more frames. */
+async function twoFrames(page) {
   await page.evaluate(
     () => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))),
   );
@@ -154,9 +159,7 @@ describe('viewer on the phone it is used on', () => {
       await openModel(page, app.api.baseUrl, gridId);
       const viewer = page.locator('kiln-model-viewer');
       await page.locator('kiln-model-viewer[data-level=full][data-lighting=environment]').waitFor();
-      await page.evaluate(
-        () => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))),
-      );
+      await twoFrames(page);
       assert.equal(await viewer.getAttribute('data-context'), 'live');
       assert.equal(await viewer.getAttribute('data-restores'), '0');
       const background = hexToRgb(await viewer.locator('canvas').getAttribute('data-background'));
@@ -278,9 +281,7 @@ describe('viewer on the phone it is used on', () => {
       // Other labels, other widths: the rows are laid out again.
       await page.locator('[data-testid=lang]').selectOption('zh');
       await page.getByRole('button', { name: '重置视角' }).waitFor();
-      await page.evaluate(
-        () => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))),
-      );
+      await twoFrames(page);
       await assertToolbarFits(page, '360 px phone in Chinese', true);
       await assertPanelFits(page, '360 px phone in Chinese');
       assert.deepEqual(errors, []);
