@@ -151,6 +151,8 @@ export class FormatBuildsService {
       const file = await this.storage.withLocalSource(modelId, (source) =>
         this.converter.convert(source, target, variant),
       );
+      // Room first: a download answered from the record below must never find more sizes kept.
+      if (variant.sizeMm !== undefined) await this.keepFewSizes(modelId, variant);
       await this.store.publish(target, formatFileName(modelId, variant));
       record = { state: 'ready', at: this.clock.now(), file };
       this.logger.log(
@@ -170,15 +172,21 @@ export class FormatBuildsService {
       .hset(recordKey, key, JSON.stringify(record))
       .pexpire(recordKey, Math.round(this.config.retentionHours * 3600 * 1000))
       .exec();
-    if (record.state === 'ready' && variant.sizeMm !== undefined) await this.keepFewSizes(modelId, variant);
   }
 
-  /** Removes the oldest sizes of a printing format beyond SIZES_KEPT_PER_FORMAT (bounded by what a stranger asks). */
+  /**
+   * Makes room for `variant`, about to be published: removes the sizes of its printing format
+   * made longest ago, files and records, beyond SIZES_KEPT_PER_FORMAT - 1 others (what a stranger
+   * asking for size after size can grow stays bounded).
+   */
   private async keepFewSizes(modelId: string, variant: FormatVariant): Promise<void> {
+    const own = variantKey(variant);
     const sizes = [...(await this.records(modelId)).entries()]
-      .filter(([key, record]) => key.startsWith(`${variant.format}@`) && record.state === 'ready')
+      .filter(
+        ([key, record]) => key.startsWith(`${variant.format}@`) && key !== own && record.state === 'ready',
+      )
       .sort(([, a], [, b]) => b.at - a.at);
-    for (const [key] of sizes.slice(SIZES_KEPT_PER_FORMAT)) {
+    for (const [key] of sizes.slice(SIZES_KEPT_PER_FORMAT - 1)) {
       const sizeMm = Number(key.slice(key.indexOf('@') + 1));
       await this.redis.client.hdel(RedisKeys.modelFormats(modelId), key);
       await this.store.remove([formatFileName(modelId, { format: variant.format, sizeMm })]);

@@ -43,6 +43,21 @@ class CountingConverter extends FormatConverter {
   }
 }
 
+/** The real local store, whose removals take `delayMs` longer (a slow disk or object store). */
+class SlowRemoveStore extends LocalModelStore {
+  constructor(
+    dir: string,
+    private readonly delayMs: number,
+  ) {
+    super(dir);
+  }
+
+  override async remove(names: readonly string[]): Promise<void> {
+    await sleep(this.delayMs);
+    await super.remove(names);
+  }
+}
+
 /** Never called: the api processes of these tests make no web model. */
 class NoOptimizer extends GlbOptimizer {
   optimise(): never {
@@ -61,14 +76,17 @@ void describe('format builds (real Redis, a shared model folder)', () => {
   const modelId = '3f0c2a4e-8d1b-4c6e-9a7f-2b5d8e1c4a90';
   const redisServices: RedisService[] = [];
 
-  function process(converter: FormatConverter, env: Record<string, string> = {}): FormatBuildsService {
+  function process(
+    converter: FormatConverter,
+    env: Record<string, string> = {},
+    store = new LocalModelStore(staticDir),
+  ): FormatBuildsService {
     const config: AppConfig = loadConfig(
       { REDIS_URL: TEST_REDIS_URL, STATIC_DIR: staticDir, ...env },
       dir.path,
     );
     const redis = new RedisService(config);
     redisServices.push(redis);
-    const store = new LocalModelStore(staticDir);
     return new FormatBuildsService(
       config,
       redis,
@@ -183,6 +201,29 @@ void describe('format builds (real Redis, a shared model folder)', () => {
       [...(await service.records(modelId)).keys()].filter((key) => key.startsWith('3mf@')).sort(),
       sizes.slice(-SIZES_KEPT_PER_FORMAT).map((size) => `3mf@${size}`),
     );
+  });
+
+  void it(`a download answered from another process never finds more than ${SIZES_KEPT_PER_FORMAT} sizes kept`, async () => {
+    // Removing takes 600 ms here, longer than a waiter's 250 ms poll: a record published before
+    // the room was made (the order the security suite once caught) is seen with a size too many.
+    const converter = new CountingConverter(10);
+    const maker = process(converter, {}, new SlowRemoveStore(staticDir, 600));
+    const asker = process(converter);
+    const ownModelId = '9c1d7b2e-5a3f-4e8d-b6c0-1f2a3b4c5d6e';
+    writeFileSync(join(staticDir, sourceModelName(ownModelId)), 'glb bytes');
+    for (const sizeMm of [21, 31, 41, 51, 61, 71]) {
+      const variant: FormatVariant = { format: 'stl', sizeMm };
+      const made = maker.obtain(ownModelId, variant);
+      await sleep(5);
+      assert.equal(await maker.isBuilding(ownModelId, variant), true);
+      assert.equal((await asker.obtain(ownModelId, variant)).kind, 'ready');
+      const kept = readdirSync(staticDir).filter(
+        (name) => name.startsWith(`${ownModelId}.`) && name.endsWith('.stl'),
+      );
+      assert.ok(kept.length <= SIZES_KEPT_PER_FORMAT, `after ${sizeMm} mm: ${kept.join(' ')}`);
+      await made;
+    }
+    assert.deepEqual(converter.calls, ['stl@21', 'stl@31', 'stl@41', 'stl@51', 'stl@61', 'stl@71']);
   });
 
   void it('makes a file again when the cleanup swept it but its record lived on', async () => {
