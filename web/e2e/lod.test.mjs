@@ -102,6 +102,41 @@ describe('share page: the LOD first, then the full model', () => {
     }
   });
 
+  test("the page's HTML names what the first frame needs: the route's chunks and the LOD, fetched before the app boots", async () => {
+    const html = await (await fetch(`${app.api.baseUrl}/m/${id}`)).text();
+    const named = new Set(
+      [...html.matchAll(/<(?:link rel="modulepreload" href|script src)="([^"]+\.js)"/g)].map((m) => m[1]),
+    );
+    const { context, page, errors } = await newPage(app.browser);
+    try {
+      await page.goto(`${app.api.baseUrl}/m/${id}`);
+      await page.locator('kiln-model-viewer[data-state=ready]').waitFor({ timeout: 60_000 });
+      const { resources, rendererAt } = await page.evaluate(() => ({
+        resources: performance
+          .getEntriesByType('resource')
+          .map((e) => ({ path: new URL(e.name).pathname, initiator: e.initiatorType, start: e.startTime })),
+        rendererAt: performance.getEntriesByName('kiln-viewer:renderer')[0]?.startTime,
+      }));
+      assert.ok(rendererAt !== undefined, 'the viewer made its renderer');
+      // Every script fetched before the viewer could draw was in the HTML: none waited for the app
+      // to boot and its router to ask (three.js among them).
+      const scripts = resources.filter((r) => r.path.endsWith('.js') && r.start < rendererAt);
+      assert.ok(scripts.length > named.size / 2, JSON.stringify(scripts));
+      for (const script of scripts)
+        assert.ok(named.has(script.path.slice(1)), `${script.path} was not preloaded`);
+      // The LOD: asked for once, by the HTML's preload, and that response served the viewer.
+      const lod = resources.filter((r) => r.path === `/static/${id}.lod.glb`);
+      assert.deepEqual(
+        lod.map((r) => r.initiator),
+        ['link'],
+        JSON.stringify(resources),
+      );
+      assert.deepEqual(errors, []);
+    } finally {
+      await context.close();
+    }
+  });
+
   test('a model without a LOD (made before them) still shows, straight as the full model', async () => {
     const old = randomUUID();
     copyFileSync(join(app.api.staticDir, `${id}.glb`), join(app.api.staticDir, `${old}.glb`));

@@ -6,6 +6,7 @@ import express from 'express';
 import compression from 'compression';
 import { Logger } from '@nestjs/common';
 import { errorBody } from '../common/api-error';
+import { SharePageHtml } from './route-preloads';
 
 const logger = new Logger('WebApp');
 
@@ -15,6 +16,9 @@ export const HASHED_ASSET_CACHE_CONTROL = 'public, max-age=31536000, immutable';
 /** index.html and any file without a hash in its name: kept, but revalidated before each use. */
 export const REVALIDATE_CACHE_CONTROL = 'no-cache';
 
+/** The share page's client route (web/src/app/app.routes.ts, `m/:id`). */
+const SHARE_PAGE_PATH = /^\/m\/([^/]+)\/?$/;
+
 /** Paths the web app never answers: the API, the models and /metrics have their own routes (and 404s). */
 export function isWebAppPath(path: string): boolean {
   if (path === '/metrics') return false;
@@ -23,7 +27,7 @@ export function isWebAppPath(path: string): boolean {
 
 /**
  * Serves the built Angular app from webDir at /: its files, and index.html for client routes
- * (/m/{uuid} and the like). Hashed build outputs are cached for a year as immutable, everything
+ * (/m/{uuid} and the like; the share page with its lazy chunks preloaded, SharePageHtml). Hashed build outputs are cached for a year as immutable, everything
  * else (index.html first) is revalidated, so a deployment shows at once. Answers are compressed
  * (brotli, else gzip, as Accept-Encoding allows; the `compression` middleware, brotli quality 5):
  * the app's JavaScript is about 1.07 MB raw and 0.25 MB compressed, which on a phone's 10 Mbps is
@@ -53,6 +57,7 @@ export function webAppMiddleware(webDir: string): RequestHandler {
   // Quality 11 would save another 11 % but takes seconds a file: that needs precompression.
   const compress = compression({ brotli: { params: { [zlibConstants.BROTLI_PARAM_QUALITY]: 5 } } });
   const indexPath = join(webDir, 'index.html');
+  const sharePage = new SharePageHtml(webDir);
   return (req: Request, res: Response, next: NextFunction) => {
     if ((req.method !== 'GET' && req.method !== 'HEAD') || !isWebAppPath(req.path)) return next();
     compress(req, res, (error?: unknown) => {
@@ -77,6 +82,18 @@ export function webAppMiddleware(webDir: string): RequestHandler {
       if (/\.[A-Za-z0-9]+$/.test(req.path)) return next();
       // Client route (no such file): the app's index.html.
       res.setHeader('Cache-Control', REVALIDATE_CACHE_CONTROL);
+      const share = SHARE_PAGE_PATH.exec(req.path);
+      if (share) {
+        // With its chunks and LOD preloaded; express's ETag keeps a revalidation a 304.
+        let html: string;
+        try {
+          html = sharePage.html(share[1]);
+        } catch (error) {
+          return next(error);
+        }
+        res.type('html').send(html);
+        return;
+      }
       res.sendFile(indexPath, (error?: Error) => {
         if (error) next(error);
       });

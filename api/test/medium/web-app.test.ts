@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { request, type Server } from 'node:http';
 import { join } from 'node:path';
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
@@ -124,5 +124,114 @@ void describe('web app serving', () => {
         code: 'web_app_not_built',
       });
     }
+  });
+});
+
+/**
+ * The share page /m/{uuid} as Angular's build leaves it (index.html, stats.json beside the browser
+ * folder): its lazily loaded chunks and its model's LOD are preloaded from the HTML (issue 21).
+ */
+void describe('the share page: its chunks and LOD preloaded', () => {
+  const dir = tempDir('web-preloads');
+  const built = join(dir.path, 'browser');
+  const statsPath = join(dir.path, 'stats.json');
+  const id = '3f0c2a4e-8d1b-4c6e-9a7f-2b5d8e1c4a90';
+  let server: Server;
+  let base = '';
+  const metafile = (viewerChunk: string): string =>
+    JSON.stringify({
+      inputs: {},
+      outputs: {
+        'main-AAAAAAAA.js': {
+          entryPoint: 'web/src/main.ts',
+          imports: [
+            { path: 'chunk-ANGULAR1.js', kind: 'import-statement' },
+            { path: 'chunk-SHAREPG1.js', kind: 'dynamic-import' },
+          ],
+        },
+        'chunk-ANGULAR1.js': { imports: [] },
+        'chunk-SHAREPG1.js': {
+          entryPoint: 'web/src/app/features/share/share-page.ts',
+          imports: [
+            { path: 'chunk-ANGULAR1.js', kind: 'import-statement' },
+            { path: viewerChunk, kind: 'import-statement' },
+          ],
+        },
+        [viewerChunk]: { imports: [] },
+      },
+    });
+
+  before(async () => {
+    mkdirSync(built);
+    writeFileSync(
+      join(built, 'index.html'),
+      '<!doctype html><html><head><title>Kiln3D</title></head><body><kiln-root></kiln-root>' +
+        '<link rel="modulepreload" href="chunk-ANGULAR1.js"><script src="main-AAAAAAAA.js" type="module"></script></body></html>',
+    );
+    writeFileSync(statsPath, metafile('chunk-VIEWER01.js'));
+    const app = express();
+    app.use(webAppMiddleware(built));
+    await new Promise<void>((resolve) => {
+      server = app.listen(0, '127.0.0.1', () => resolve());
+    });
+    const address = server.address();
+    base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  });
+  after(async () => {
+    await new Promise((resolve) => server.close(resolve));
+    dir.remove();
+  });
+
+  const links = (html: string): string[] => [...html.matchAll(/<link [^>]*>/g)].map((m) => m[0]);
+
+  void it("names the route's own chunks once and the model's LOD, in the lower case the page asks for", async () => {
+    const response = await fetch(`${base}/m/${id.toUpperCase()}`);
+    assert.equal(response.status, 200);
+    assert.match(response.headers.get('content-type') ?? '', /^text\/html/);
+    assert.equal(response.headers.get('cache-control'), 'no-cache');
+    assert.deepEqual(links(await response.text()), [
+      `<link rel="preload" href="/static/${id}.lod.glb" as="fetch" crossorigin>`,
+      '<link rel="modulepreload" href="chunk-ANGULAR1.js">',
+      '<link rel="modulepreload" href="chunk-SHAREPG1.js">',
+      '<link rel="modulepreload" href="chunk-VIEWER01.js">',
+    ]);
+  });
+
+  void it('preloads no LOD for an id that is not a model id, and nothing extra on other pages', async () => {
+    assert.deepEqual(links(await (await fetch(`${base}/m/not-a-model`)).text()), [
+      '<link rel="modulepreload" href="chunk-ANGULAR1.js">',
+      '<link rel="modulepreload" href="chunk-SHAREPG1.js">',
+      '<link rel="modulepreload" href="chunk-VIEWER01.js">',
+    ]);
+    for (const path of ['/', '/ops', `/m/${id}/extra`]) {
+      assert.deepEqual(
+        links(await (await fetch(`${base}${path}`)).text()),
+        ['<link rel="modulepreload" href="chunk-ANGULAR1.js">'],
+        path,
+      );
+    }
+  });
+
+  void it('answers a revalidation with 304, and follows a rebuild under the running server', async () => {
+    const first = await fetch(`${base}/m/${id}`);
+    const etag = first.headers.get('etag');
+    assert.ok(etag);
+    // node:http, not fetch: fetch adds Cache-Control: no-cache to a conditional request (Fetch spec).
+    assert.equal((await rawGet(`${base}/m/${id}`, { 'if-none-match': etag })).status, 304);
+
+    writeFileSync(statsPath, metafile('chunk-VIEWER02.js'));
+    // A later mtime, whatever the file system's clock granularity.
+    const later = new Date(Date.now() + 5000);
+    utimesSync(statsPath, later, later);
+    const rebuilt = await rawGet(`${base}/m/${id}`, { 'if-none-match': etag });
+    assert.equal(rebuilt.status, 200);
+    assert.ok(links(rebuilt.body.toString()).includes('<link rel="modulepreload" href="chunk-VIEWER02.js">'));
+
+    // A build without a metafile: the page as Angular wrote it, plus the LOD.
+    rmSync(statsPath);
+    assert.deepEqual(links(await (await fetch(`${base}/m/${id}`)).text()), [
+      `<link rel="preload" href="/static/${id}.lod.glb" as="fetch" crossorigin>`,
+      '<link rel="modulepreload" href="chunk-ANGULAR1.js">',
+    ]);
   });
 });
