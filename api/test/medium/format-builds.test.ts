@@ -18,7 +18,7 @@ import { LocalModelStore } from '../../src/storage/local-model-store';
 import { type FormatVariant, formatFileName } from '../../src/storage/model-formats';
 import { sourceModelName } from '../../src/storage/model-names';
 import { StorageService } from '../../src/storage/storage.service';
-import { TEST_REDIS_URL, clearKilnKeys, sleep, tempDir } from '../support/env';
+import { TEST_REDIS_URL, clearKilnKeys, sleep, tempDir, waitFor } from '../support/env';
 
 /**
  * A converter of the FormatConverter seam that writes a small file after `delayMs`, counting its
@@ -206,7 +206,8 @@ void describe('format builds (real Redis, a shared model folder)', () => {
   void it(`a download answered from another process never finds more than ${SIZES_KEPT_PER_FORMAT} sizes kept`, async () => {
     // Removing takes 600 ms here, longer than a waiter's 250 ms poll: a record published before
     // the room was made (the order the security suite once caught) is seen with a size too many.
-    const converter = new CountingConverter(10);
+    // Each build takes 200 ms: long enough to see the maker hold it however busy the machine.
+    const converter = new CountingConverter(200);
     const maker = process(converter, {}, new SlowRemoveStore(staticDir, 600));
     const asker = process(converter);
     const ownModelId = '9c1d7b2e-5a3f-4e8d-b6c0-1f2a3b4c5d6e';
@@ -214,8 +215,13 @@ void describe('format builds (real Redis, a shared model folder)', () => {
     for (const sizeMm of [21, 31, 41, 51, 61, 71]) {
       const variant: FormatVariant = { format: 'stl', sizeMm };
       const made = maker.obtain(ownModelId, variant);
-      await sleep(5);
-      assert.equal(await maker.isBuilding(ownModelId, variant), true);
+      // The maker, not the asker, must make it (the asker's store removes at once).
+      await waitFor(
+        'the maker holding the build',
+        async () => (await maker.isBuilding(ownModelId, variant)) || undefined,
+        5000,
+        5,
+      );
       assert.equal((await asker.obtain(ownModelId, variant)).kind, 'ready');
       const kept = readdirSync(staticDir).filter(
         (name) => name.startsWith(`${ownModelId}.`) && name.endsWith('.stl'),
