@@ -61,9 +61,9 @@ async function generateOne(api, picture, options, board) {
   const target = join(options.out, `${basename(picture, extname(picture))}${suffix}`);
   await writeFile(target, file.bytes);
   board.update(name, `saved ${basename(target)}`, 100);
-  if (file.watertight === 'false') {
-    process.stderr.write(`${name}: the mesh is not watertight; a slicer may need to repair it\n`);
-  }
+  if (file.watertight === 'false')
+    board.note(name, 'the mesh is not watertight; a slicer may need to repair it');
+  if (final.share_url) board.note(name, `share ${final.share_url}`);
   process.stdout.write(`${target}\n`);
 }
 

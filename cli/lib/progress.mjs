@@ -43,6 +43,8 @@ export class ProgressBoard {
     this.lines = new Map();
     /** @type {string[]} */
     this.failures = [];
+    /** @type {string[]} */
+    this.notes = [];
   }
 
   /**
@@ -82,9 +84,20 @@ export class ProgressBoard {
     this.failures.push(`${name}: ${message}`);
   }
 
-  /** Ends the bars (the terminal gets its cursor back), then says what failed. */
+  /**
+   * Something worth keeping about a picture (its share link, a warning): on a line of its own, at
+   * once without a terminal, after the bars with one.
+   * @param {string} name the picture's file name
+   * @param {string} message
+   */
+  note(name, message) {
+    if (this.multibar === undefined) this.stream.write(`${name}: ${message}\n`);
+    else this.notes.push(`${name}: ${message}`);
+  }
+
+  /** Ends the bars (the terminal gets its cursor back), then gives the notes and says what failed. */
   stop() {
     this.multibar?.stop();
-    for (const line of this.failures) this.stream.write(`${line}\n`);
+    for (const line of [...this.notes, ...this.failures]) this.stream.write(`${line}\n`);
   }
 }

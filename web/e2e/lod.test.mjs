@@ -4,12 +4,12 @@
 // files are made by the api's own optimiser (the web-model job's worker), served by the real api.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { copyFileSync, existsSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { before, describe, test } from 'node:test';
 
-import { GLB_DIR, ROOT, analyseViewer, newPage, useApiAndBrowser } from './helpers.mjs';
+import { GLB_DIR, ROOT, SAMPLES_DIR, analyseViewer, newPage, useApiAndBrowser } from './helpers.mjs';
 
 const OPTIMIZER = join(ROOT, 'dist', 'api-test', 'src', 'glb', 'glb-optimizer.js');
 
@@ -131,6 +131,35 @@ describe('share page: the LOD first, then the full model', () => {
         ['link'],
         JSON.stringify(resources),
       );
+      assert.deepEqual(errors, []);
+    } finally {
+      await context.close();
+    }
+  });
+
+  test("a finished task's share_url is its model's share page: the model drawn, its LOD preloaded", async () => {
+    const form = new FormData();
+    const picture = readFileSync(join(SAMPLES_DIR, 'typical_misc_lantern.png'));
+    form.append('image', new Blob([picture], { type: 'image/png' }), 'lantern.png');
+    const answer = await fetch(`${app.api.baseUrl}/api/generate?wait=true`, { method: 'POST', body: form });
+    assert.equal(answer.status, 200, await answer.clone().text());
+    const done = await answer.json();
+    const modelId = /\/static\/([0-9a-f-]{36})\.glb$/.exec(done.model_url)?.[1];
+    assert.ok(modelId, done.model_url);
+    assert.equal(done.share_url, `${app.api.baseUrl}/m/${modelId}`);
+    const { context, page, errors } = await newPage(app.browser);
+    try {
+      await page.goto(done.share_url);
+      await page.locator('kiln-model-viewer[data-state=ready]').waitFor({ timeout: 60_000 });
+      const lod = await page.evaluate(
+        (path) =>
+          performance
+            .getEntriesByType('resource')
+            .filter((e) => new URL(e.name).pathname === path)
+            .map((e) => e.initiatorType),
+        `/static/${modelId}.lod.glb`,
+      );
+      assert.deepEqual(lod, ['link']);
       assert.deepEqual(errors, []);
     } finally {
       await context.close();

@@ -89,6 +89,11 @@ export class GenerateDoneDto implements TaskDone {
   @ApiProperty({ example: 'https://api.example.com/static/3f0c2a4e-8d1b-4c6e-9a7f-2b5d8e1c4a90.glb' })
   model_url!: string;
   @ApiProperty({
+    example: 'https://api.example.com/m/3f0c2a4e-8d1b-4c6e-9a7f-2b5d8e1c4a90',
+    description: "The model's share page (the web app's viewer), absolute",
+  })
+  share_url!: string;
+  @ApiProperty({
     example: 41.7,
     description: 'Seconds from the start of processing to the model being served',
   })

@@ -43,6 +43,14 @@ export function sourceModelName(modelId: string): string {
 }
 
 /**
+ * The web app's share page of a model (web/src/app/app.routes.ts, `m/:id`; the api serves it with
+ * its chunks and LOD preloaded, web-app.middleware.ts), which a completed task's `share_url` names.
+ */
+export function sharePagePath(modelId: string): string {
+  return `/m/${modelId}`;
+}
+
+/**
  * Names are UUID v4 (the LOD's too: "{uuid}.lod.glb"), so a browser or CDN may keep a model for its
  * whole life (48 h) and never revalidate it.
  */

@@ -88,6 +88,12 @@ export class TaskViewDto {
   })
   lod_url?: string;
   @ApiPropertyOptional({
+    example: 'https://api.example.com/m/3f0c2a4e-8d1b-4c6e-9a7f-2b5d8e1c4a90',
+    description:
+      "completed: the model's share page (the web app's viewer, public like model_url), absolute on the api's origin",
+  })
+  share_url?: string;
+  @ApiPropertyOptional({
     type: [TaskFormatOfferDto],
     description: 'completed: every format of the model (glb, obj, stl, 3mf, ply, usdz) and its download',
   })

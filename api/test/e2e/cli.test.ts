@@ -64,6 +64,12 @@ void describe('kiln3d command-line client end to end (simulate engine)', () => {
     for (const path of made) assert.equal(readFileSync(path).subarray(0, 4).toString(), 'glTF', path);
     assert.deepEqual(readdirSync(out).sort(), ['picture-0.glb', 'picture-1.glb', 'picture-2.glb']);
     assert.match(run.stderr, /picture-0\.png: completed/);
+    // Each model's share page, named by its model, on the server the CLI talks to.
+    const shared = [...run.stderr.matchAll(/^picture-\d\.\w+: share (\S+)$/gm)].map((m) => m[1]);
+    assert.equal(shared.length, 3, run.stderr);
+    for (const url of shared) assert.match(url.slice(api.url.length), /^\/m\/[0-9a-f-]{36}$/, url);
+    for (const url of shared) assert.ok(url.startsWith(`${api.url}/m/`), url);
+    assert.equal(new Set(shared).size, 3);
     assert.match(run.stderr, /\(Server busy, retry later: waiting \d+ s\)/, 'the full queue was waited out');
     assert.match(run.stderr, /processing|preprocess|structure|geometry|texture|export/);
   });

@@ -49,6 +49,8 @@ void describe('HTTP contract end to end (inflate engine)', () => {
       // Issue 21: the small level of detail, named in the snapshot, beside the web model.
       const lodUrl = String(last.data['lod_url']);
       assert.equal(lodUrl, `${api.url}/static/${modelId}.lod.glb`);
+      // The model's share page, on the api's origin, named by the model (not the task).
+      assert.equal(last.data['share_url'], `${api.url}/m/${modelId}`);
       assert.ok(Number(last.data['generation_time']) > 0);
       const ids = events.map((e) => e.id);
       assert.deepEqual(

@@ -18,11 +18,12 @@ interface HandedOut {
   sseCompleted: Record<string, unknown>;
   task: Record<string, unknown>;
   waitModelUrl: string;
+  waitShareUrl: string;
 }
 
 /**
  * Every URL the api hands out for one upload, each request sent with `headers`: status_url of
- * the 202, the SSE completed data, GET /api/tasks/{id}, and ?wait=true's model_url.
+ * the 202, the SSE completed data, GET /api/tasks/{id}, and ?wait=true's model_url and share_url.
  */
 async function handedOut(api: ApiProcess, headers: Record<string, string>): Promise<HandedOut> {
   const form = await imageForm(sample('typical_misc_lantern.png'), 'lantern.png');
@@ -51,6 +52,7 @@ async function handedOut(api: ApiProcess, headers: Record<string, string>): Prom
     sseCompleted: last.data,
     task: JSON.parse(task.body) as Record<string, unknown>,
     waitModelUrl: (JSON.parse(waited.body) as { model_url: string }).model_url,
+    waitShareUrl: (JSON.parse(waited.body) as { share_url: string }).share_url,
   };
 }
 
@@ -60,11 +62,14 @@ function assertBase(out: HandedOut, base: string): void {
   for (const data of [out.sseCompleted, out.task]) {
     const modelId = modelIdIn(String(data['model_url']), String(data['download_url']), out.taskId);
     assert.equal(data['model_url'], `${base}/static/${modelId}.glb`);
+    assert.equal(data['share_url'], `${base}/m/${modelId}`);
   }
   assert.match(
     out.waitModelUrl,
     new RegExp(`^${base.replace(/[.:/]/g, '\\$&')}/static/[0-9a-f-]{36}\\.glb$`),
   );
+  // ?wait=true's share page is its own model's.
+  assert.equal(out.waitShareUrl, out.waitModelUrl.replace(/\/static\/([0-9a-f-]{36})\.glb$/, '/m/$1'));
 }
 
 /** One api process per proxy setting, on the simulate engine; each case is one describe. */

@@ -6,10 +6,11 @@ import { Clock } from '../../common/clock';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config';
 import { InferenceRepository } from '../../inference/inference.repository';
 import { StorageService } from '../../storage/storage.service';
+import { sharePagePath } from '../../storage/model-names';
 import { absoluteUrl } from '../../common/public-url';
 import { type NewTask, TaskLifecycle } from '../lifecycle/task-lifecycle.service';
 import { TaskEventsService } from '../events/task-events.service';
-import type { TaskState } from '../state/task-snapshot';
+import { type TaskState, modelIdOf } from '../state/task-snapshot';
 import { TaskStore } from '../state/task-store.service';
 import { type GenerationOptions, parseGenerationOptions } from '../options/generation-options';
 import { QualityPresetsService } from '../options/quality-presets.service';
@@ -44,6 +45,8 @@ export interface TaskAccepted {
 export interface TaskDone {
   success: true;
   model_url: string;
+  /** The model's share page, absolute (as a completed snapshot's share_url). */
+  share_url: string;
   /** Seconds from the start of processing to the model being served. */
   generation_time: number;
   task_id: string;
@@ -482,6 +485,7 @@ export class TaskIntakeService {
       return {
         success: true,
         model_url: absoluteUrl(baseUrl, record.model_path),
+        share_url: absoluteUrl(baseUrl, sharePagePath(modelIdOf(record))),
         generation_time: record.generation_time ?? 0,
         task_id: taskId,
       };

@@ -10,6 +10,7 @@ void describe('toTaskView', () => {
         generation_time: 3.5,
         download_path: '/static/x.source.glb',
         model_path: '/static/x.glb',
+        model_id: '3f0c2a4e-8d1b-4c6e-9a7f-2b5d8e1c4a90',
         status: 'completed',
         created_at: 'c',
         task_id: 'x',
@@ -22,6 +23,7 @@ void describe('toTaskView', () => {
       'status',
       'model_url',
       'download_url',
+      'share_url',
       'formats',
       'generation_time',
       'created_at',
@@ -30,6 +32,9 @@ void describe('toTaskView', () => {
     assert.equal(view.model_url, 'https://api.example.com/static/x.glb');
     assert.equal(view.download_url, 'https://api.example.com/static/x.source.glb');
     assert.equal('model_path' in view, false);
+    // The share page names the model, never the task (a share link tells nothing of who made it).
+    assert.equal(view.share_url, 'https://api.example.com/m/3f0c2a4e-8d1b-4c6e-9a7f-2b5d8e1c4a90');
+    assert.equal('model_id' in view, false);
     // A task stored without a kind (every generation, and any task from before texturing) is one.
     assert.equal(view.kind, 'generate');
     assert.equal(
@@ -48,13 +53,14 @@ void describe('toTaskView', () => {
     );
   });
 
-  void it('offers no formats before a task is completed', () => {
+  void it('offers no formats and no share page before a task is completed', () => {
     for (const status of ['queued', 'processing', 'failed'] as const) {
       const view = toTaskView(
         { task_id: 'x', status, created_at: 'c', updated_at: 'u' },
         'https://a.example',
       );
       assert.equal(view.formats, undefined, status);
+      assert.equal(view.share_url, undefined, status);
     }
   });
 });

@@ -1,6 +1,7 @@
 import type { ErrorCode } from '../../common/api-error';
 import { absoluteUrl } from '../../common/public-url';
 import { MODEL_FORMATS, type ModelFormat, taskDownloadPath } from '../../storage/model-formats';
+import { sharePagePath } from '../../storage/model-names';
 
 export type TaskStatus = 'queued' | 'processing' | 'completed' | 'failed';
 
@@ -148,6 +149,8 @@ export type TaskView = Omit<
   download_url?: string;
   /** The LOD, absolute: drawn first (issue 21). */
   lod_url?: string;
+  /** completed: the model's share page /m/{model_id} on the api's public origin. */
+  share_url?: string;
   formats?: TaskFormatOffer[];
   preview?: TaskPreviewView;
 };
@@ -173,6 +176,7 @@ const VIEW_ORDER: readonly (keyof TaskView)[] = [
   'model_url',
   'download_url',
   'lod_url',
+  'share_url',
   'formats',
   'watertight',
   'generation_time',
@@ -199,6 +203,8 @@ export function toTaskView(record: TaskRecord, baseUrl: string): TaskView {
   if (download_path !== undefined) unordered.download_url = absoluteUrl(baseUrl, download_path);
   if (lod_path !== undefined) unordered.lod_url = absoluteUrl(baseUrl, lod_path);
   if (record.status === 'completed') {
+    if (model_path !== undefined)
+      unordered.share_url = absoluteUrl(baseUrl, sharePagePath(modelIdOf(record)));
     unordered.formats = MODEL_FORMATS.map((format) => ({
       format,
       url: absoluteUrl(baseUrl, taskDownloadPath(record.task_id, format)),

@@ -518,6 +518,11 @@ export interface components {
       /** @example https://api.example.com/static/3f0c2a4e-8d1b-4c6e-9a7f-2b5d8e1c4a90.glb */
       model_url: string;
       /**
+       * @description The model's share page (the web app's viewer), absolute
+       * @example https://api.example.com/m/3f0c2a4e-8d1b-4c6e-9a7f-2b5d8e1c4a90
+       */
+      share_url: string;
+      /**
        * @description Seconds from the start of processing to the model being served
        * @example 41.7
        */
@@ -705,6 +710,11 @@ export interface components {
       download_url?: string;
       /** @description completed: the web GLB's small level of detail (the same encoding, a few percent of its bytes, the same bounds), absolute: a viewer may draw it first, then the model. Absent for models made without one */
       lod_url?: string;
+      /**
+       * @description completed: the model's share page (the web app's viewer, public like model_url), absolute on the api's origin
+       * @example https://api.example.com/m/3f0c2a4e-8d1b-4c6e-9a7f-2b5d8e1c4a90
+       */
+      share_url?: string;
       /** @description completed: every format of the model (glb, obj, stl, 3mf, ply, usdz) and its download */
       formats?: components['schemas']['TaskFormatOfferDto'][];
       /** @description completed: whether the surface is closed (what a slicer needs), once a download of stl, 3mf, obj, ply or usdz measured it */
