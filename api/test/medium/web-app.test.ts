@@ -31,6 +31,15 @@ function rawGet(url: string, headers: Record<string, string>) {
   });
 }
 
+/** Serves `app` on a free loopback port. */
+async function listen(app: express.Express): Promise<{ server: Server; base: string }> {
+  const server = await new Promise<Server>((resolve) => {
+    const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
+  });
+  const address = server.address();
+  return { server, base: `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}` };
+}
+
 /** The built web app at /, index.html for client routes, never /api or /static. */
 void describe('web app serving', () => {
   const dir = tempDir('web');
@@ -47,11 +56,7 @@ void describe('web app serving', () => {
     app.use('/missing-build', webAppMiddleware(join(dir.path, 'absent')));
     app.use(webAppMiddleware(built));
     app.use((_req, res) => res.status(404).json({ success: false, error: 'Not found', code: 'not_found' }));
-    await new Promise<void>((resolve) => {
-      server = app.listen(0, '127.0.0.1', () => resolve());
-    });
-    const address = server.address();
-    base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+    ({ server, base } = await listen(app));
   });
   after(async () => {
     await new Promise((resolve) => server.close(resolve));
@@ -171,11 +176,7 @@ void describe('the share page: its chunks and LOD preloaded', () => {
     writeFileSync(statsPath, metafile('chunk-VIEWER01.js'));
     const app = express();
     app.use(webAppMiddleware(built));
-    await new Promise<void>((resolve) => {
-      server = app.listen(0, '127.0.0.1', () => resolve());
-    });
-    const address = server.address();
-    base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+    ({ server, base } = await listen(app));
   });
   after(async () => {
     await new Promise((resolve) => server.close(resolve));
