@@ -115,6 +115,7 @@ void describe('queue, SSE and task lifecycle end to end (simulate engine)', () =
     const response = await upload<{
       success: boolean;
       model_url: string;
+      share_url: string;
       generation_time: number;
       task_id: string;
     }>(api.url, sample(PNG), { query: '?wait=true' });
@@ -123,10 +124,16 @@ void describe('queue, SSE and task lifecycle end to end (simulate engine)', () =
     // Named by the model's own id, never by the task's (issue 19).
     assert.match(response.body.model_url, new RegExp(`^${api.url}/static/[0-9a-f-]{36}\\.glb$`));
     assert.ok(!response.body.model_url.includes(response.body.task_id));
+    // Its share page, by the same model id.
+    assert.equal(
+      response.body.share_url,
+      response.body.model_url.replace(/\/static\/([0-9a-f-]{36})\.glb$/, '/m/$1'),
+    );
     assert.ok(response.body.generation_time > 0);
     assert.deepEqual(Object.keys(response.body).sort(), [
       'generation_time',
       'model_url',
+      'share_url',
       'success',
       'task_id',
     ]);
