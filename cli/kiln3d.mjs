@@ -27,6 +27,7 @@ const USAGE = `Usage:
   --parallel  pictures sent at once (default 1: in turn); the server's 503 and 429 are waited out
   --max-wait  the longest one request waits on "busy" answers, in seconds (default 1800)
   The API key, when the server requires one, is read from $KILN3D_API_KEY.
+  stdout lists the files made; stderr the progress, each picture's task id and share link.
 
 Exit status: 0 every model made; 3 a picture or request refused (e.g. not a picture);
 4 a model failed or was cancelled, or the server failed (status: the task failed);
@@ -44,6 +45,8 @@ async function generateOne(api, picture, options, board) {
   board.update(name, 'uploading', 0);
   const accepted = await api.submit(picture, { quality: options.quality, seed: options.seed });
   await rememberToken(accepted.task_id, accepted.task_token);
+  // The id `status` and `cancel` take (its token is kept, so a later run may cancel it).
+  board.note(name, `task ${accepted.task_id}`);
   const final = await api.follow(accepted.task_id, (snapshot) => {
     const percent =
       snapshot.status === 'completed' ? 100 : snapshot.status === 'processing' ? (snapshot.progress ?? 0) : 0;
