@@ -1,5 +1,6 @@
 import { readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { isServableModelName, lodModelName } from './model-names';
 
 /** The part of an esbuild metafile read here (https://esbuild.github.io/api/#metafile). */
 export interface EsbuildMetafile {
@@ -58,16 +59,18 @@ export class SharePageHtml {
   constructor(private readonly webDir: string) {}
 
   /**
-   * The page's HTML for `/m/{id}`: `id` a model id (a UUID, either case) or anything else, which
-   * the page itself refuses (no LOD preloaded then). Throws as readFileSync does when index.html
+   * The page's HTML for `/m/{id}`: `id` a model id (a UUID v4, either case) or anything else,
+   * which the page itself refuses or finds no model for (no LOD preloaded then). Throws as readFileSync does when index.html
    * is missing.
    */
   html(id: string): string {
     const page = this.withChunks();
-    if (!MODEL_ID.test(id)) return page;
-    // The page asks for the lower-case name (share-page.ts); a preload only serves the same URL.
-    const lod = `<link rel="preload" href="/static/${id.toLowerCase()}.lod.glb" as="fetch" crossorigin>`;
-    return page.includes('</head>') ? page.replace('</head>', `${lod}</head>`) : page;
+    // The page asks for the lower-case name (share-page.ts); a preload only serves the same URL,
+    // and only a servable model name (a UUID v4) can be there at all.
+    const lod = lodModelName(id.toLowerCase());
+    if (!isServableModelName(lod)) return page;
+    const link = `<link rel="preload" href="/static/${lod}" as="fetch" crossorigin>`;
+    return page.includes('</head>') ? page.replace('</head>', `${link}</head>`) : page;
   }
 
   private withChunks(): string {
@@ -94,9 +97,6 @@ export class SharePageHtml {
     return html;
   }
 }
-
-/** A model id as the share route takes it (web/src/app/core/api/model-url.ts, isModelId). */
-const MODEL_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** A build output beside index.html (chunk-ARGHFW5S.js): nothing else is written into the page. */
 const BUILD_SCRIPT_NAME = /^[\w-]+\.m?js$/;

@@ -6,11 +6,10 @@ import { Clock } from '../../common/clock';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config';
 import { InferenceRepository } from '../../inference/inference.repository';
 import { StorageService } from '../../storage/storage.service';
-import { sharePagePath } from '../../storage/model-names';
 import { absoluteUrl } from '../../common/public-url';
 import { type NewTask, TaskLifecycle } from '../lifecycle/task-lifecycle.service';
 import { TaskEventsService } from '../events/task-events.service';
-import { type TaskState, modelIdOf } from '../state/task-snapshot';
+import { type TaskState, toTaskView } from '../state/task-snapshot';
 import { TaskStore } from '../state/task-store.service';
 import { type GenerationOptions, parseGenerationOptions } from '../options/generation-options';
 import { QualityPresetsService } from '../options/quality-presets.service';
@@ -481,11 +480,13 @@ export class TaskIntakeService {
     const final = await this.events.waitForTerminal(taskId);
     if (!final) throw new ApiError('internal_error');
     const record = final.record;
-    if (record.status === 'completed' && record.model_path !== undefined) {
+    // The snapshot's own URLs: a share_url is there only for a completed task with its model.
+    const view = toTaskView(record, baseUrl);
+    if (view.model_url !== undefined && view.share_url !== undefined) {
       return {
         success: true,
-        model_url: absoluteUrl(baseUrl, record.model_path),
-        share_url: absoluteUrl(baseUrl, sharePagePath(modelIdOf(record))),
+        model_url: view.model_url,
+        share_url: view.share_url,
         generation_time: record.generation_time ?? 0,
         task_id: taskId,
       };
