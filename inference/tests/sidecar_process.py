@@ -76,6 +76,23 @@ class SidecarProcess:
         response: pb.HealthResponse = self.stub.Health(pb.HealthRequest(), timeout=timeout)
         return response
 
+    def generate(self, request: pb.GenerateRequest, timeout: float) -> list[pb.GenerateEvent]:
+        """Every event of one Generate call. A call that ends in a gRPC status instead of its last
+        event fails the test with the status, the events that came and the sidecar's log (what a
+        one-off failure under load needs to be understood)."""
+        events: list[pb.GenerateEvent] = []
+        try:
+            for event in self.stub.Generate(request, timeout=timeout):
+                events.append(event)
+        except grpc.RpcError as exc:
+            kinds = [event.WhichOneof("event") for event in events]
+            raise AssertionError(
+                f"Generate ended with {exc.code()} ({exc.details()}) after {len(events)} events "
+                f"{kinds[-5:]}; sidecar exit code {self.proc.poll() if self.proc else None}; "
+                f"log:\n{self.log()}"
+            ) from exc
+        return events
+
     def wait_for_state(self, state: pb.ServingState.ValueType, timeout: float = 20.0) -> pb.HealthResponse:
         end = time.monotonic() + timeout
         last: pb.HealthResponse | str = "no answer"

@@ -107,7 +107,7 @@ def test_simulate_sends_a_coarse_then_a_finer_preview_at_its_stage_ends(tmp_path
     with SidecarProcess(tmp_path, KILN_SIMULATE_SECONDS="1.0") as sidecar:
         sidecar.wait_for_state(pb.READY)
         image = sample_images()[0].read_bytes()
-        events = list(sidecar.stub.Generate(_request(image, "sim"), timeout=30))
+        events = sidecar.generate(_request(image, "sim"), timeout=30)
     kinds = _kinds(events)
     assert kinds[-1] == "done"
     previews = [(i, e.preview) for i, e in enumerate(events) if e.WhichOneof("event") == "preview"]
@@ -134,7 +134,7 @@ def test_inflate_sends_its_preview_before_it_builds_the_mesh_and_names_what_it_i
         image = sample_images()[1].read_bytes()
         request = _request(image, "inf")
         request.pipeline_type, request.texture_size, request.faces = "512", 4096, 100_000
-        events = list(sidecar.stub.Generate(request, timeout=30))
+        events = sidecar.generate(request, timeout=30)
     done = events[-1].done
     # texture_resolution too: it belongs to texturing jobs, and the relief has no such setting.
     assert list(done.ignored) == ["seed", "pipeline_type", "texture_size", "faces"]

@@ -132,7 +132,7 @@ def test_simulate_honours_the_seed_like_trellis2(tmp_path: Path) -> None:
         for seed in (42, 3):
             request = _request(f"seed{seed}")
             request.seed = seed
-            events = list(sidecar.stub.Generate(request, timeout=30))
+            events = sidecar.generate(request, timeout=30)
             runs[seed] = (_terminal(events).done, parse_mesh(streamed_model(events)))
     for seed, (done, _mesh) in runs.items():
         assert (done.seed, list(done.ignored)) == (seed, ["pipeline_type", "texture_size", "faces"])
@@ -229,7 +229,7 @@ def test_faults_map_to_error_codes(
 ) -> None:
     with SidecarProcess(tmp_path, KILN_SIMULATE_SECONDS="0.3", KILN_SIMULATE_FAULT=fault) as sidecar:
         sidecar.wait_for_state(pb.READY)
-        events = list(sidecar.stub.Generate(_request(), timeout=30))
+        events = sidecar.generate(_request(), timeout=30)
         error = _terminal(events).error
         assert error.code == code
         assert any("retrying" in e.progress.message for e in events) == retried
@@ -242,7 +242,7 @@ def test_faults_map_to_error_codes(
 def test_oom_once_succeeds_on_the_retry(tmp_path: Path, sidecar_tmp: Path) -> None:
     with SidecarProcess(tmp_path, KILN_SIMULATE_SECONDS="0.3", KILN_SIMULATE_FAULT="oom_once") as sidecar:
         sidecar.wait_for_state(pb.READY)
-        events = list(sidecar.stub.Generate(_request(), timeout=30))
+        events = sidecar.generate(_request(), timeout=30)
         assert _terminal(events).WhichOneof("event") == "done"
         assert any("retrying" in e.progress.message for e in events)
         percents = [e.progress.percent for e in events if e.WhichOneof("event") == "progress"]
@@ -252,7 +252,7 @@ def test_oom_once_succeeds_on_the_retry(tmp_path: Path, sidecar_tmp: Path) -> No
 def test_recycle_exits_75_after_the_response(tmp_path: Path, sidecar_tmp: Path) -> None:
     with SidecarProcess(tmp_path, KILN_SIMULATE_SECONDS="0.3", KILN_RECYCLE_AFTER_JOBS="1") as sidecar:
         sidecar.wait_for_state(pb.READY)
-        events = list(sidecar.stub.Generate(_request(), timeout=30))
+        events = sidecar.generate(_request(), timeout=30)
         assert _terminal(events).WhichOneof("event") == "done"
         assert sidecar.wait_for_exit(timeout=15) == RECYCLE_EXIT_CODE
     assert "recycling" in sidecar.log()
@@ -265,7 +265,7 @@ def test_failed_jobs_count_towards_the_recycle(tmp_path: Path, sidecar_tmp: Path
     ) as sidecar:
         sidecar.wait_for_state(pb.READY)
         for task_id in ("t1", "t2"):
-            events = list(sidecar.stub.Generate(_request(task_id=task_id), timeout=30))
+            events = sidecar.generate(_request(task_id=task_id), timeout=30)
             assert _terminal(events).error.code == pb.INTERNAL
         assert sidecar.wait_for_exit(timeout=15) == RECYCLE_EXIT_CODE
 
@@ -314,7 +314,7 @@ def test_hang_fault_stays_busy_until_killed_and_sigterm_still_exits(
         assert health.state == pb.BUSY
         assert "asked to stop" in health.message
         assert "t1" not in health.message  # Health is open: it names no task
-        refused = list(sidecar.stub.Generate(_request("next"), timeout=30))
+        refused = sidecar.generate(_request("next"), timeout=30)
         assert refused[0].error.code == pb.INTERNAL
         assert "busy" in refused[0].error.message
         sidecar.signal(signal.SIGTERM)
@@ -332,7 +332,7 @@ def test_inflate_engine_over_grpc(tmp_path: Path, sidecar_tmp: Path) -> None:
         received: list[Path] = []
         for index, image in enumerate(images[:3]):
             request = _request(f"job{index}", timeout_s=30, image=image.read_bytes())
-            events = list(sidecar.stub.Generate(request, timeout=30))
+            events = sidecar.generate(request, timeout=30)
             results.append(_terminal(events).done)
             received.append(tmp_path / f"job{index}.glb")
             received[-1].write_bytes(streamed_model(events))
@@ -358,7 +358,7 @@ def test_large_message_is_accepted(tmp_path: Path, sidecar_tmp: Path) -> None:
     assert buffer.tell() > 8 * 1024 * 1024
     with SidecarProcess(tmp_path, KILN_ENGINE="inflate") as sidecar:
         sidecar.wait_for_state(pb.READY)
-        events = list(sidecar.stub.Generate(_request(image=buffer.getvalue()), timeout=60))
+        events = sidecar.generate(_request(image=buffer.getvalue()), timeout=60)
         assert _terminal(events).WhichOneof("event") == "done"
 
 
@@ -373,7 +373,7 @@ def test_auto_picks_inflate_here_and_says_why(tmp_path: Path) -> None:
 def test_generate_before_ready_is_refused(tmp_path: Path, sidecar_tmp: Path) -> None:
     with SidecarProcess(tmp_path, KILN_SIMULATE_WARMUP_SECONDS="30") as sidecar:
         sidecar.wait_for_state(pb.LOADING, timeout=15)
-        events = list(sidecar.stub.Generate(_request(), timeout=30))
+        events = sidecar.generate(_request(), timeout=30)
         assert events[0].error.code == pb.INTERNAL
         assert "loading" in events[0].error.message
 
@@ -444,7 +444,7 @@ def test_hang_past_the_deadline_ends_the_stream_with_timeout_but_stays_busy(
     with SidecarProcess(tmp_path, KILN_SIMULATE_SECONDS="0.5", KILN_SIMULATE_FAULT="hang") as sidecar:
         sidecar.wait_for_state(pb.READY)
         started = time.monotonic()
-        events = list(sidecar.stub.Generate(_request(timeout_s=1, image=small), timeout=30))
+        events = sidecar.generate(_request(timeout_s=1, image=small), timeout=30)
         elapsed = time.monotonic() - started
         error = _terminal(events).error
         assert error.code == pb.TIMEOUT
@@ -494,7 +494,7 @@ def test_engine_that_cannot_load_reports_failed_and_refuses_jobs(tmp_path: Path,
         failed = sidecar.wait_for_state(pb.FAILED, timeout=30)
         assert failed.engine == "trellis2"
         assert "failed to load" in failed.message
-        events = list(sidecar.stub.Generate(_request(), timeout=30))
+        events = sidecar.generate(_request(), timeout=30)
         assert events[0].error.code == pb.INTERNAL
         assert "not ready" in events[0].error.message
     assert "engine failed to load" in sidecar.log()

@@ -57,7 +57,7 @@ def test_a_cuda_error_fails_internal_and_the_sidecar_exits_75_before_the_next_jo
     ) as sidecar:
         sidecar.wait_for_state(pb.READY, timeout=60)
         request = pb.GenerateRequest(task_id="t1", image=_subject_png(), seed=1, timeout_s=0)
-        events = list(sidecar.stub.Generate(request, timeout=30))
+        events = sidecar.generate(request, timeout=30)
         error = events[-1].error
         assert error.code == pb.INTERNAL
         assert error.message.startswith("Internal error: CUDA error during 1024_cascade")
@@ -104,7 +104,7 @@ def test_a_texturing_request_paints_the_mesh_at_its_own_scale_and_place(tmp_path
             texture_resolution=512,
             timeout_s=0,
         )
-        events = list(sidecar.stub.Generate(request, timeout=60))
+        events = sidecar.generate(request, timeout=60)
         model = streamed_model(events)
         done = events[-1].done
         assert done.triangles == len(mesh.faces)
