@@ -208,12 +208,12 @@ function steps(times) {
     {
       id: 'web-build',
       group: ['e2e', 'bench'],
-      name: 'web: build (ng build, dist/web)',
+      name: 'web: build (ng build, dist/web, precompressed)',
       skipIf: webBuildIsCurrent,
       priority: true,
       after: markWebBuilt,
       cmd: node,
-      args: [ngBin(), 'build'],
+      args: [join(ROOT, 'scripts', 'lib', 'web-build.mjs')],
     },
     {
       id: 'eslint',

@@ -147,7 +147,8 @@ export function markWebBuilt() {
 
 export async function ensureWebBuild() {
   if (webBuildIsCurrent()) return;
-  await mustRun('building the web app', process.execPath, [ngBin(), 'build'], {
+  // ng build, then the brotli and gzip copies the api serves (scripts/lib/web-build.mjs).
+  await mustRun('building the web app', process.execPath, [join(ROOT, 'scripts', 'lib', 'web-build.mjs')], {
     cwd: ROOT,
     env: { ...process.env, NG_CLI_ANALYTICS: 'false' },
   });

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { request, type Server } from 'node:http';
 import { join } from 'node:path';
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
 import express from 'express';
 import { webAppMiddleware } from '../../src/storage/web-app.middleware';
-import { tempDir } from '../support/env';
+import { REPO_ROOT, tempDir } from '../support/env';
 
 /** A build output large enough to be worth compressing (the middleware's threshold is 1 kB). */
 const BIG_CHUNK = Array.from({ length: 400 }, (_, i) => `export const part${i} = ${i * 7};`).join('\n');
@@ -129,6 +129,110 @@ void describe('web app serving', () => {
         code: 'web_app_not_built',
       });
     }
+  });
+});
+
+interface WebBuildScript {
+  precompress(dir: string): Promise<{ files: number; bytes: number; brotliBytes: number }>;
+}
+
+/** scripts/lib/web-build.mjs, the build's own step (an ES module: imported at run time). */
+async function precompress(dir: string): Promise<{ files: number; bytes: number; brotliBytes: number }> {
+  const path = join(REPO_ROOT, 'scripts', 'lib', 'web-build.mjs');
+  return ((await import(path)) as WebBuildScript).precompress(dir);
+}
+
+/**
+ * A build as scripts/lib/web-build.mjs leaves it: brotli and gzip copies beside the files, sent as
+ * they are (the bytes on disk, not a compression per request); what has none still compressed.
+ */
+void describe("the build's precompressed copies", () => {
+  const dir = tempDir('web-precompressed');
+  const built = join(dir.path, 'browser');
+  const chunk = join(built, 'chunk-PRECOMP1.js');
+  let server: Server;
+  let base = '';
+
+  before(async () => {
+    mkdirSync(join(built, 'media'), { recursive: true });
+    writeFileSync(join(built, 'index.html'), '<!doctype html><title>Kiln3D</title>');
+    writeFileSync(chunk, BIG_CHUNK);
+    writeFileSync(
+      join(built, 'media', 'logo.svg'),
+      `<svg xmlns="http://www.w3.org/2000/svg">${'<g/>'.repeat(400)}</svg>`,
+    );
+    writeFileSync(join(built, 'tiny-ABCDEFGH.js'), 'console.log(1)');
+    writeFileSync(join(built, 'photo.png'), Buffer.alloc(4096, 7));
+    const made = await precompress(built);
+    assert.equal(
+      made.files,
+      2,
+      'the chunk and the SVG: not index.html (37 bytes), the 15-byte chunk or the PNG',
+    );
+    assert.equal(made.bytes, BIG_CHUNK.length + readFileSync(join(built, 'media', 'logo.svg')).length);
+    assert.ok(made.brotliBytes < made.bytes / 3, `${made.brotliBytes} of ${made.bytes} bytes`);
+    // A second build step over the same folder compresses the sources again, never a copy.
+    assert.equal((await precompress(built)).files, 2);
+    assert.equal(existsSync(`${chunk}.br.br`), false);
+    assert.equal(existsSync(join(built, 'photo.png.br')), false);
+    const app = express();
+    app.use(webAppMiddleware(built));
+    app.use((_req, res) => res.status(404).json({ success: false, error: 'Not found', code: 'not_found' }));
+    ({ server, base } = await listen(app));
+  });
+  after(async () => {
+    await new Promise((resolve) => server.close(resolve));
+    dir.remove();
+  });
+
+  void it('sends the brotli copy to a browser that takes brotli, else the gzip copy, else the file', async () => {
+    const brotli = await rawGet(`${base}/chunk-PRECOMP1.js`, {
+      'accept-encoding': 'gzip;q=1.0, deflate, br;q=0.5',
+    });
+    assert.equal(brotli.status, 200);
+    assert.equal(brotli.headers['content-encoding'], 'br');
+    assert.deepEqual(brotli.body, readFileSync(`${chunk}.br`));
+    assert.equal(brotliDecompressSync(brotli.body).toString(), BIG_CHUNK);
+    assert.match(String(brotli.headers['content-type']), /^text\/javascript; charset=utf-8$/i); // RFC 9239
+    assert.match(String(brotli.headers.vary), /Accept-Encoding/i);
+    assert.equal(brotli.headers['cache-control'], 'public, max-age=31536000, immutable');
+
+    const gzip = await rawGet(`${base}/chunk-PRECOMP1.js`, { 'accept-encoding': 'gzip' });
+    assert.equal(gzip.headers['content-encoding'], 'gzip');
+    assert.deepEqual(gzip.body, readFileSync(`${chunk}.gz`));
+    assert.equal(gunzipSync(gzip.body).toString(), BIG_CHUNK);
+
+    const plain = await rawGet(`${base}/chunk-PRECOMP1.js`, { 'accept-encoding': 'identity' });
+    assert.equal(plain.headers['content-encoding'], undefined);
+    assert.equal(plain.body.toString(), BIG_CHUNK);
+
+    const svg = await rawGet(`${base}/media/logo.svg`, { 'accept-encoding': 'br' });
+    assert.equal(svg.headers['content-encoding'], 'br');
+    assert.match(String(svg.headers['content-type']), /^image\/svg\+xml/);
+    assert.equal(svg.headers['cache-control'], 'no-cache');
+  });
+
+  void it('compresses per request what has no copy: a file built after the start', async () => {
+    writeFileSync(join(built, 'chunk-LATER001.js'), BIG_CHUNK);
+    const later = await rawGet(`${base}/chunk-LATER001.js`, { 'accept-encoding': 'br' });
+    assert.equal(later.headers['content-encoding'], 'br');
+    assert.equal(brotliDecompressSync(later.body).toString(), BIG_CHUNK);
+    assert.equal(later.headers['cache-control'], 'public, max-age=31536000, immutable');
+  });
+
+  void it('answers 404 without a Content-Encoding for a file whose copy went with a rebuild', async () => {
+    rmSync(chunk);
+    rmSync(`${chunk}.br`);
+    rmSync(`${chunk}.gz`);
+    const gone = await rawGet(`${base}/chunk-PRECOMP1.js`, { 'accept-encoding': 'br, gzip' });
+    assert.equal(gone.status, 404);
+    assert.equal(gone.headers['content-encoding'], undefined);
+    assert.match(String(gone.headers['content-type']), /^application\/json/);
+    assert.deepEqual(JSON.parse(gone.body.toString()), {
+      success: false,
+      error: 'Not found',
+      code: 'not_found',
+    });
   });
 });
 
