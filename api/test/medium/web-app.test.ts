@@ -40,6 +40,27 @@ async function listen(app: express.Express): Promise<{ server: Server; base: str
   return { server, base: `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}` };
 }
 
+/**
+ * The web app of `webDir` as the api mounts it, after whatever `before` mounts, then the api's
+ * JSON 404 for what nothing answered; on a free loopback port.
+ */
+function serveWebApp(
+  webDir: string,
+  before?: (app: express.Express) => void,
+): Promise<{ server: Server; base: string }> {
+  const app = express();
+  before?.(app);
+  app.use(webAppMiddleware(webDir));
+  app.use((_req, res) => res.status(404).json({ success: false, error: 'Not found', code: 'not_found' }));
+  return listen(app);
+}
+
+/** Closes the server, then removes the folder its web app was served from. */
+async function stopServing(server: Server, dir: { remove(): void }): Promise<void> {
+  await new Promise((resolve) => server.close(resolve));
+  dir.remove();
+}
+
 /** The built web app at /, index.html for client routes, never /api or /static. */
 void describe('web app serving', () => {
   const dir = tempDir('web');
@@ -52,16 +73,11 @@ void describe('web app serving', () => {
     writeFileSync(join(built, 'index.html'), '<!doctype html><title>Kiln3D</title>');
     writeFileSync(join(built, 'main-abc.js'), 'console.log(1)');
     writeFileSync(join(built, 'chunk-ABCDEFGH.js'), BIG_CHUNK);
-    const app = express();
-    app.use('/missing-build', webAppMiddleware(join(dir.path, 'absent')));
-    app.use(webAppMiddleware(built));
-    app.use((_req, res) => res.status(404).json({ success: false, error: 'Not found', code: 'not_found' }));
-    ({ server, base } = await listen(app));
+    ({ server, base } = await serveWebApp(built, (app) =>
+      app.use('/missing-build', webAppMiddleware(join(dir.path, 'absent'))),
+    ));
   });
-  after(async () => {
-    await new Promise((resolve) => server.close(resolve));
-    dir.remove();
-  });
+  after(() => stopServing(server, dir));
 
   void it('serves index.html at / and for client routes like /m/{uuid}', async () => {
     for (const path of ['/', '/m/3f0c2a4e-8d1b-4c6e-9a7f-2b5d8e1c4a90', '/history']) {
@@ -175,15 +191,9 @@ void describe("the build's precompressed copies", () => {
     assert.equal((await precompress(built)).files, 2);
     assert.equal(existsSync(`${chunk}.br.br`), false);
     assert.equal(existsSync(join(built, 'photo.png.br')), false);
-    const app = express();
-    app.use(webAppMiddleware(built));
-    app.use((_req, res) => res.status(404).json({ success: false, error: 'Not found', code: 'not_found' }));
-    ({ server, base } = await listen(app));
+    ({ server, base } = await serveWebApp(built));
   });
-  after(async () => {
-    await new Promise((resolve) => server.close(resolve));
-    dir.remove();
-  });
+  after(() => stopServing(server, dir));
 
   void it('sends the brotli copy to a browser that takes brotli, else the gzip copy, else the file', async () => {
     const brotli = await rawGet(`${base}/chunk-PRECOMP1.js`, {
@@ -278,14 +288,9 @@ void describe('the share page: its chunks and LOD preloaded', () => {
         '<link rel="modulepreload" href="chunk-ANGULAR1.js"><script src="main-AAAAAAAA.js" type="module"></script></body></html>',
     );
     writeFileSync(statsPath, metafile('chunk-VIEWER01.js'));
-    const app = express();
-    app.use(webAppMiddleware(built));
-    ({ server, base } = await listen(app));
+    ({ server, base } = await serveWebApp(built));
   });
-  after(async () => {
-    await new Promise((resolve) => server.close(resolve));
-    dir.remove();
-  });
+  after(() => stopServing(server, dir));
 
   const links = (html: string): string[] => [...html.matchAll(/<link [^>]*>/g)].map((m) => m[0]);
 
