@@ -244,9 +244,10 @@ export async function ensureSchemathesis() {
 
 /** Debian's Chromium for the browser tests; installed with apt-get when we may. */
 export async function ensureChromium() {
-  const path = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+  // The variable the suites read (api/test/support/chromium.ts).
+  const path = process.env.KILN_CHROMIUM || '/usr/bin/chromium';
   if (existsSync(path)) return path;
-  await aptInstall('Chromium', 'chromium', `Chromium not found at ${path}`, 'or set CHROMIUM_PATH');
+  await aptInstall('Chromium', 'chromium', `Chromium not found at ${path}`, 'or set KILN_CHROMIUM');
   return path;
 }
 

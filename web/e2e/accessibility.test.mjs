@@ -7,7 +7,6 @@
 // Debian's Chromium, and Lighthouse runs on its page (navigation mode for a page as it loads,
 // snapshot mode for a state reached by clicking). The language comes from the link's ?lang=.
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -15,9 +14,8 @@ import { after, before, describe, test } from 'node:test';
 import { desktopConfig, navigation, snapshot } from 'lighthouse';
 import puppeteer from 'puppeteer-core';
 
-import { SAMPLES_DIR, saveArtifact, startApi } from './helpers.mjs';
+import { SAMPLES_DIR, chromiumLaunchOptions, saveArtifact, startApi } from './helpers.mjs';
 
-const CHROMIUM = process.env.KILN_CHROMIUM ?? '/usr/bin/chromium';
 const MIN_SCORE = 0.95;
 const LANGS = (process.env.KILN_A11Y_LANGS ?? 'en,zh').split(',');
 
@@ -68,18 +66,9 @@ describe('accessibility (Lighthouse)', () => {
   const scores = [];
 
   before(async () => {
-    assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install -y chromium`);
+    const launch = await chromiumLaunchOptions();
     api = await startApi({ SIMULATE_SECONDS: '12' });
-    browser = await puppeteer.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--use-angle=swiftshader',
-        '--enable-unsafe-swiftshader',
-        '--disable-background-networking',
-        '--no-sandbox',
-      ],
-    });
+    browser = await puppeteer.launch({ ...launch, headless: true });
     page = await browser.newPage();
     page.setDefaultTimeout(60_000);
   });

@@ -23,7 +23,6 @@ export const ARTIFACTS_DIR = join(ROOT, 'test-artifacts', 'web');
 export const REDIS_URL = process.env.KILN_E2E_REDIS_URL ?? 'redis://127.0.0.1:6379/14';
 const API_SUPPORT = join(ROOT, 'dist', 'api-test', 'test', 'support');
 const WEB_DIR = join(ROOT, 'dist', 'web', 'browser');
-const CHROMIUM = process.env.KILN_CHROMIUM ?? '/usr/bin/chromium';
 
 export const PHONE_VIEWPORT = { width: 390, height: 844 };
 
@@ -136,19 +135,21 @@ export async function startDropProxy(targetUrl) {
   };
 }
 
-export async function launchBrowser() {
+/**
+ * Where Chromium is and the flags every browser suite and benchmark gives it (the api suites'
+ * api/test/support/chromium.ts): `{ executablePath, args }`, for playwright's or puppeteer's launch.
+ * Throws when the binary is missing, saying what to install.
+ */
+export async function chromiumLaunchOptions() {
+  const { CHROMIUM, CHROMIUM_ARGS } = await apiSupport('chromium');
   if (!existsSync(CHROMIUM)) {
-    throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium`);
+    throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (or set KILN_CHROMIUM)`);
   }
-  return chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--use-angle=swiftshader',
-      '--enable-unsafe-swiftshader',
-      '--disable-background-networking',
-      '--no-sandbox',
-    ],
-  });
+  return { executablePath: CHROMIUM, args: [...CHROMIUM_ARGS] };
+}
+
+export async function launchBrowser() {
+  return chromium.launch(await chromiumLaunchOptions());
 }
 
 /** This test file's Chromium (sharedBrowser), launched at its first use. */

@@ -199,7 +199,7 @@ export const row: BenchRow = {
       }
       browser = await chromium.launch({
         executablePath: CHROMIUM,
-        args: [...CHROMIUM_ARGS, '--disable-background-networking'],
+        args: [...CHROMIUM_ARGS],
       });
       const lines: BenchLine[] = [];
       for (const { model, id, sourceBytes, webBytes, lodBytes } of prepared) {

@@ -41,7 +41,7 @@ export const row: BenchRow = {
     const browser = await puppeteer.launch({
       executablePath: CHROMIUM,
       headless: true,
-      args: [...CHROMIUM_ARGS, '--disable-background-networking'],
+      args: [...CHROMIUM_ARGS],
     });
     const settings: Flags = { onlyCategories: ['accessibility', 'performance'] };
     const config = { ...desktopConfig, settings: { ...desktopConfig.settings, ...settings } };

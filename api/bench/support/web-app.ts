@@ -2,15 +2,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../../test/support/env';
 
-/** The Chromium the rows drive: Debian's (`apt-get install chromium`), or KILN_CHROMIUM. */
-export const CHROMIUM = process.env.KILN_CHROMIUM ?? '/usr/bin/chromium';
-
-/** Chromium's flags in every row: WebGL on SwiftShader (these machines have no GPU). */
-export const CHROMIUM_ARGS: readonly string[] = [
-  '--use-angle=swiftshader',
-  '--enable-unsafe-swiftshader',
-  '--no-sandbox',
-];
+/** The Chromium the rows drive and its flags: the browser suites' own (test/support/chromium.ts). */
+export { CHROMIUM, CHROMIUM_ARGS } from '../../test/support/chromium';
 
 /** The web build (`ng build`) the rows' api serves. */
 export const WEB_DIR = join(REPO_ROOT, 'dist', 'web', 'browser');

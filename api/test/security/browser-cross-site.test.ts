@@ -7,11 +7,10 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type Browser, chromium } from 'playwright-core';
 import { AccessIssuer } from '../support/access-issuer';
+import { CHROMIUM, CHROMIUM_ARGS } from '../support/chromium';
 import { type ApiProcess, startApi } from '../support/api-process';
 import { GLB_DIR, clearKilnKeys, tempDir } from '../support/env';
 import { NO_SIDECAR } from './support';
-
-const CHROMIUM = process.env.KILN_CHROMIUM ?? '/usr/bin/chromium';
 
 /**
  * A real Chromium (Debian's, through playwright-core) on a page of another site: the api is
@@ -54,7 +53,7 @@ void describe(
       apiUrl = `http://localhost:${api.port}`;
       browser = await chromium.launch({
         executablePath: CHROMIUM,
-        args: ['--disable-background-networking', '--no-sandbox'],
+        args: [...CHROMIUM_ARGS],
       });
     });
     after(async () => {
