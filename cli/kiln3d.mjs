@@ -7,18 +7,21 @@ import { basename, extname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ApiClient, ApiFailure, ApiRefusal } from './lib/api.mjs';
 import { ProgressBoard, describeSnapshot } from './lib/progress.mjs';
-import { rememberToken, tokenOf } from './lib/task-tokens.mjs';
+import { rememberTask, tasksOn, tokenOf } from './lib/task-tokens.mjs';
 
 /** Exit statuses: what a script decides by. */
 const EXIT = { ok: 0, error: 1, usage: 2, refused: 3, failed: 4 };
 
 const FORMATS = ['glb', 'obj', 'stl', '3mf', 'ply', 'usdz'];
 
+/** How many tasks `status` without an id lists. */
+const LISTED = 20;
+
 const USAGE = `Usage:
   kiln3d generate PICTURE... [--server URL] [--out DIR] [--format glb|obj|stl|3mf|ply|usdz]
                              [--size-mm N] [--quality fast|balanced|high] [--seed N]
                              [--parallel N] [--max-wait SECONDS]
-  kiln3d status TASK_ID [--server URL] [--json]
+  kiln3d status [TASK_ID] [--server URL] [--json]
   kiln3d cancel TASK_ID [--server URL] [--token TOKEN]
 
   --server    the Kiln3D server (default $KILN3D_SERVER, else http://127.0.0.1:8000)
@@ -28,6 +31,7 @@ const USAGE = `Usage:
   --max-wait  the longest one request waits on "busy" answers, in seconds (default 1800)
   The API key, when the server requires one, is read from $KILN3D_API_KEY.
   stdout lists the files made; stderr the progress, each picture's task id and share link.
+  status without an id lists the last ${LISTED} tasks this client sent to the server, newest first.
 
 Exit status: 0 every model made; 3 a picture or request refused (e.g. not a picture);
 4 a model failed or was cancelled, or the server failed (status: the task failed);
@@ -44,7 +48,12 @@ async function generateOne(api, picture, options, board) {
   const name = basename(picture);
   board.update(name, 'uploading', 0);
   const accepted = await api.submit(picture, { quality: options.quality, seed: options.seed });
-  await rememberToken(accepted.task_id, accepted.task_token);
+  await rememberTask(accepted.task_id, {
+    token: accepted.task_token,
+    server: api.server,
+    picture: name,
+    sentAt: new Date().toISOString(),
+  });
   // The id `status` and `cancel` take (its token is kept, so a later run may cancel it).
   board.note(name, `task ${accepted.task_id}`);
   const final = await api.follow(accepted.task_id, (snapshot) => {
@@ -158,6 +167,45 @@ function client(values, onWait) {
 }
 
 /**
+ * `status` without an id: one line per task this client sent to the server (newest first), its
+ * id, picture and state now; a task the server no longer has (deleted after its retention) says so.
+ * @param {Record<string, string | boolean | undefined>} values the parsed options
+ * @returns {Promise<number>} the exit status: ok, or failed when any listed task failed
+ */
+async function listTasks(values) {
+  const api = client(values);
+  const known = await tasksOn(api.server, LISTED);
+  if (known.length === 0) {
+    process.stderr.write(`kiln3d: no task sent to ${api.server} from here yet\n`);
+    return EXIT.ok;
+  }
+  const rows = [];
+  let anyFailed = false;
+  for (const task of known) {
+    try {
+      const snapshot = await api.task(task.id);
+      anyFailed ||= snapshot.status === 'failed';
+      rows.push({ ...task, snapshot, state: describeSnapshot(snapshot) });
+    } catch (error) {
+      if (!(error instanceof ApiRefusal) || (error.status !== 404 && error.status !== 410)) throw error;
+      rows.push({ ...task, snapshot: undefined, state: 'gone (deleted from the server)' });
+    }
+  }
+  if (values.json) {
+    const listed = rows.map((row) => ({
+      task_id: row.id,
+      picture: row.picture,
+      sent_at: row.sentAt,
+      task: row.snapshot ?? null,
+    }));
+    process.stdout.write(`${JSON.stringify(listed, null, 2)}\n`);
+  } else {
+    for (const row of rows) process.stdout.write(`${row.id}  ${row.picture ?? '-'}  ${row.state}\n`);
+  }
+  return anyFailed ? EXIT.failed : EXIT.ok;
+}
+
+/**
  * @param {string} message
  * @returns {number}
  */
@@ -204,7 +252,8 @@ async function main(argv) {
       case 'generate':
         return await generate(rest, values);
       case 'status': {
-        if (rest.length !== 1) return usage('status takes one task id');
+        if (rest.length === 0) return await listTasks(values);
+        if (rest.length !== 1) return usage('status takes one task id, or none to list them');
         const snapshot = await client(values).task(rest[0]);
         process.stdout.write(
           values.json ? `${JSON.stringify(snapshot, null, 2)}\n` : `${describeSnapshot(snapshot)}\n`,

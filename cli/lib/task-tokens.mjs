@@ -1,11 +1,15 @@
-// The task tokens of the tasks this client made, so that `kiln3d cancel ID` works from a later
-// run: a JSON file only its owner may read ($XDG_STATE_HOME/kiln3d/tasks.json, or
-// ~/.local/state/kiln3d/tasks.json), at most MAX_KEPT tokens, the oldest dropped first.
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+// The tasks this client made, so that `kiln3d cancel ID` works from a later run and `kiln3d status`
+// can list them: a JSON file only its owner may read ($XDG_STATE_HOME/kiln3d/tasks.json, or
+// ~/.local/state/kiln3d/tasks.json), at most MAX_KEPT tasks, the oldest dropped first. Each task
+// id maps to its token, the server that took it, the picture's file name and when it was sent; a
+// file of an older client maps ids to bare tokens, which are still read.
+import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 
 const MAX_KEPT = 200;
+
+/** @typedef {{ token: string, server?: string, picture?: string, sentAt?: string }} KnownTask */
 
 /** @returns {string} the file's path */
 export function tokensPath() {
@@ -13,33 +17,75 @@ export function tokensPath() {
   return join(state, 'kiln3d', 'tasks.json');
 }
 
-/** @returns {Promise<Record<string, string>>} task id -> token */
+/** @returns {Promise<Record<string, KnownTask>>} task id -> what is known of it, oldest first */
 async function readAll() {
+  /** @type {Record<string, unknown>} */
+  let raw;
   try {
-    return /** @type {Record<string, string>} */ (JSON.parse(await readFile(tokensPath(), 'utf8')));
+    raw = JSON.parse(await readFile(tokensPath(), 'utf8'));
   } catch {
     return {};
   }
+  /** @type {Record<string, KnownTask>} */
+  const tasks = {};
+  for (const [id, value] of Object.entries(raw ?? {})) {
+    if (typeof value === 'string') tasks[id] = { token: value };
+    else if (
+      value &&
+      typeof value === 'object' &&
+      typeof (/** @type {KnownTask} */ (value).token) === 'string'
+    )
+      tasks[id] = /** @type {KnownTask} */ (value);
+  }
+  return tasks;
 }
 
+/** The writes of this process, one after another: `--parallel` pictures are accepted at once. */
+let writes = Promise.resolve();
+
 /**
+ * Keeps a task this client made (its token, for a later cancel). Writes of one run are queued
+ * (each reads what the previous wrote, so none is lost) and each replaces the file at once (a new
+ * file renamed over it), so a run that stops midway leaves the previous file whole.
  * @param {string} taskId
- * @param {string} token
+ * @param {KnownTask} task
+ * @returns {Promise<void>} once the file holds the task
  */
-export async function rememberToken(taskId, token) {
-  const all = await readAll();
-  all[taskId] = token;
-  const kept = Object.fromEntries(Object.entries(all).slice(-MAX_KEPT));
-  const path = tokensPath();
-  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
-  await writeFile(path, `${JSON.stringify(kept, null, 1)}\n`, { mode: 0o600 });
-  await chmod(path, 0o600);
+export function rememberTask(taskId, task) {
+  const write = writes.then(async () => {
+    const all = await readAll();
+    delete all[taskId];
+    all[taskId] = task;
+    const kept = Object.fromEntries(Object.entries(all).slice(-MAX_KEPT));
+    const path = tokensPath();
+    await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+    const next = `${path}.${process.pid}.tmp`;
+    await writeFile(next, `${JSON.stringify(kept, null, 1)}\n`, { mode: 0o600 });
+    await chmod(next, 0o600);
+    await rename(next, path);
+  });
+  writes = write.catch(() => undefined);
+  return write;
 }
 
 /**
  * @param {string} taskId
- * @returns {Promise<string | undefined>}
+ * @returns {Promise<string | undefined>} its token, when this client made it
  */
 export async function tokenOf(taskId) {
-  return (await readAll())[taskId];
+  return (await readAll())[taskId]?.token;
+}
+
+/**
+ * The tasks this client sent to `server`, newest first.
+ * @param {string} server the server's base URL, as ApiClient holds it (no trailing slash)
+ * @param {number} limit how many at most
+ * @returns {Promise<Array<KnownTask & { id: string }>>}
+ */
+export async function tasksOn(server, limit) {
+  return Object.entries(await readAll())
+    .filter(([, task]) => task.server === server)
+    .reverse()
+    .slice(0, limit)
+    .map(([id, task]) => ({ id, ...task }));
 }

@@ -107,9 +107,10 @@ void describe('kiln3d command-line client end to end (simulate engine)', () => {
     assert.equal(missing.stdout, '', 'not even the readable picture was sent');
 
     // A task made by an earlier run: its id is in the run's state file with its token.
-    const state = JSON.parse(readFileSync(join(dir.path, 'state', 'kiln3d', 'tasks.json'), 'utf8')) as Record<
+    const statePath = join(dir.path, 'state', 'kiln3d', 'tasks.json');
+    const state = JSON.parse(readFileSync(statePath, 'utf8')) as Record<
       string,
-      string
+      { token: string; server: string; picture: string; sentAt: string }
     >;
     const taskId = Object.keys(state)[0];
     const status = await kiln3d('status', taskId);
@@ -121,5 +122,56 @@ void describe('kiln3d command-line client end to end (simulate engine)', () => {
     const unknown = await kiln3d('status', '1b4e28ba-2fa1-41d2-883f-0016d3cca427');
     assert.equal(unknown.code, 3);
     assert.match(unknown.stderr, /Task not found/);
+
+    // Without an id: every task this client sent to this server, newest first, with its picture.
+    // An older client's entry (a bare token) and another server's task are not listed; a task
+    // the server no longer has says so instead of failing the listing.
+    const gone = '2c5f39cb-3ab2-42e3-994a-1127e4ddb538';
+    writeFileSync(
+      statePath,
+      JSON.stringify({
+        '0f1e2d3c-4b5a-4978-8a6b-5c4d3e2f1a00': 'an-old-bare-token',
+        '3d6a4adc-4bc3-43f4-8a5a-2238f5eec649': {
+          token: 't',
+          server: 'http://elsewhere:8000',
+          picture: 'x.png',
+        },
+        [gone]: { token: 't', server: api.url, picture: 'old.png', sentAt: '2026-01-01T00:00:00Z' },
+        ...state,
+      }),
+    );
+    const listed = await kiln3d('status');
+    assert.equal(listed.code, 0, listed.stderr);
+    const expected = Object.entries(state)
+      .reverse()
+      .map(([id, task]) => `${id}  ${task.picture}  completed`);
+    assert.deepEqual(listed.stdout.trim().split('\n'), [
+      ...expected,
+      `${gone}  old.png  gone (deleted from the server)`,
+    ]);
+    assert.deepEqual(
+      Object.values(state)
+        .map((task) => [task.server, task.picture])
+        .sort(),
+      ['good.png', 'picture-0.png', 'picture-1.webp', 'picture-2.png'].map((picture) => [api.url, picture]),
+    );
+    const json = await kiln3d('status', '--json');
+    const rows = JSON.parse(json.stdout) as {
+      task_id: string;
+      picture: string;
+      task: { status: string } | null;
+    }[];
+    assert.deepEqual(
+      rows.map((row) => [row.task_id, row.task?.status ?? null]),
+      [
+        ...Object.keys(state)
+          .reverse()
+          .map((id) => [id, 'completed']),
+        [gone, null],
+      ],
+    );
+    // cancel still finds an older client's bare token.
+    const oldCancel = await kiln3d('cancel', '0f1e2d3c-4b5a-4978-8a6b-5c4d3e2f1a00');
+    assert.match(oldCancel.stderr, /Task not found/, 'the token was found and sent: the server answered');
   });
 });
