@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type ApiProcess, startApi } from '../support/api-process';
-import { clearKilnKeys, tempDir } from '../support/env';
+import { REPO_ROOT, clearKilnKeys, tempDir } from '../support/env';
 import { modelIdIn, sample, upload } from '../support/http-client';
 import { type NginxProcess, startNginx } from '../support/nginx';
 import {
@@ -102,8 +103,49 @@ function startStack(
   return { api: () => api, nginx: () => nginx };
 }
 
+/** A share page's lazily loaded chunk, large enough to compress (its build outputs one too). */
+const SHARE_CHUNK = 'chunk-SHARE001.js';
+const SHARE_CHUNK_TEXT = Array.from({ length: 600 }, (_, i) => `export const viewer${i} = ${i * 3};`).join(
+  '\n',
+);
+
+/**
+ * A web build as scripts/lib/web-build.mjs leaves it, in `dir`: index.html, the esbuild metafile
+ * naming the share page's chunk, that chunk, and the brotli and gzip copies the build step writes.
+ */
+async function writeWebBuild(dir: string): Promise<void> {
+  writeFileSync(
+    join(dir, 'index.html'),
+    '<!doctype html><html><head><title>Kiln3D</title></head><body><kiln-root></kiln-root></body></html>',
+  );
+  writeFileSync(
+    join(dir, '..', 'stats.json'),
+    JSON.stringify({
+      inputs: {},
+      outputs: {
+        'main-MAINMAIN.js': {
+          entryPoint: 'web/src/main.ts',
+          imports: [{ path: SHARE_CHUNK, kind: 'dynamic-import' }],
+        },
+        [SHARE_CHUNK]: { entryPoint: 'web/src/app/features/share/share-page.ts', imports: [] },
+      },
+    }),
+  );
+  writeFileSync(join(dir, SHARE_CHUNK), SHARE_CHUNK_TEXT);
+  const script = join(REPO_ROOT, 'scripts', 'lib', 'web-build.mjs');
+  const { precompress } = (await import(script)) as { precompress(dir: string): Promise<unknown> };
+  await precompress(dir);
+}
+
 void describe('SSE through nginx (default buffering, gzip on)', () => {
-  const stack = startStack('short', { SIMULATE_SECONDS: '6', SSE_HEARTBEAT_S: '1' });
+  const web = tempDir('e2e-nginx-web');
+  const built = join(web.path, 'browser');
+  before(async () => {
+    mkdirSync(built);
+    await writeWebBuild(built);
+  });
+  after(() => web.remove());
+  const stack = startStack('short', { SIMULATE_SECONDS: '6', SSE_HEARTBEAT_S: '1', WEB_DIR: built });
   let finishedTask = '';
   let lastId = 0;
 
@@ -203,6 +245,40 @@ void describe('SSE through nginx (default buffering, gzip on)', () => {
     assert.match(head10, /^HTTP\/1\.1 200 /);
     assert.doesNotMatch(head10, /transfer-encoding/i);
     assert.equal(body10, event(body10), 'the event as it is, ended by the close');
+  });
+
+  void it("serves the share page's HTML through nginx with its chunk and LOD named for preloading", async () => {
+    const id = '3f0c2a4e-8d1b-4c6e-9a7f-2b5d8e1c4a90';
+    // Read as it is: nginx gzips HTML itself for a client that takes it (text/html always is).
+    const page = await sendRaw(`${stack.nginx().url}/m/${id}`, {
+      headers: { 'Accept-Encoding': 'identity' },
+    });
+    assert.equal(page.status, 200);
+    assert.match(String(page.headers['content-type']), /^text\/html/);
+    assert.ok(page.body.includes(`<link rel="modulepreload" href="${SHARE_CHUNK}">`), page.body);
+    assert.ok(
+      page.body.includes(`<link rel="preload" href="/static/${id}.lod.glb" as="fetch" crossorigin>`),
+      page.body,
+    );
+  });
+
+  void it("passes the build's precompressed copies through nginx untouched, gzip armed for JavaScript", async () => {
+    const url = `${stack.nginx().url}/${SHARE_CHUNK}`;
+    const brotli = await sendRaw(url, { headers: GZIP_CLIENT });
+    assert.equal(brotli.status, 200);
+    assert.equal(brotli.headers['content-encoding'], 'br');
+    assert.deepEqual(brotli.bytes, readFileSync(join(built, `${SHARE_CHUNK}.br`)));
+    const gzip = await sendRaw(url, { headers: { 'Accept-Encoding': 'gzip' } });
+    assert.equal(gzip.headers['content-encoding'], 'gzip');
+    assert.deepEqual(
+      gzip.bytes,
+      readFileSync(join(built, `${SHARE_CHUNK}.gz`)),
+      "the build's copy, not nginx's",
+    );
+    const plain = await sendRaw(url, { headers: { 'Accept-Encoding': 'identity' } });
+    assert.equal(plain.headers['content-encoding'], undefined);
+    assert.equal(plain.body, SHARE_CHUNK_TEXT);
+    assert.equal(brotli.headers['cache-control'], 'public, max-age=31536000, immutable');
   });
 });
 

@@ -6,6 +6,8 @@ export interface RawReply {
   status: number;
   headers: Record<string, string | string[] | undefined>;
   body: string;
+  /** The body's bytes as they came (a compressed answer is not decoded). */
+  bytes: Buffer;
 }
 
 /**
@@ -30,6 +32,7 @@ export function sendRaw(
           status: res.statusCode ?? 0,
           headers: res.headers,
           body: Buffer.concat(chunks).toString(),
+          bytes: Buffer.concat(chunks),
         }),
       );
       res.on('error', reject);
