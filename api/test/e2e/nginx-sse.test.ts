@@ -5,9 +5,10 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type ApiProcess, startApi } from '../support/api-process';
-import { REPO_ROOT, clearKilnKeys, tempDir } from '../support/env';
+import { clearKilnKeys, tempDir } from '../support/env';
 import { modelIdIn, sample, upload } from '../support/http-client';
 import { type NginxProcess, startNginx } from '../support/nginx';
+import { precompress } from '../support/web-build';
 import {
   type TimedSseRead,
   type TimedSseRecord,
@@ -132,8 +133,6 @@ async function writeWebBuild(dir: string): Promise<void> {
     }),
   );
   writeFileSync(join(dir, SHARE_CHUNK), SHARE_CHUNK_TEXT);
-  const script = join(REPO_ROOT, 'scripts', 'lib', 'web-build.mjs');
-  const { precompress } = (await import(script)) as { precompress(dir: string): Promise<unknown> };
   await precompress(dir);
 }
 

@@ -1,35 +1,17 @@
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
-import { request, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
 import express from 'express';
 import { webAppMiddleware } from '../../src/storage/web-app.middleware';
-import { REPO_ROOT, tempDir } from '../support/env';
+import { tempDir } from '../support/env';
+import { sendRaw } from '../support/raw-http';
+import { precompress } from '../support/web-build';
 
 /** A build output large enough to be worth compressing (the middleware's threshold is 1 kB). */
 const BIG_CHUNK = Array.from({ length: 400 }, (_, i) => `export const part${i} = ${i * 7};`).join('\n');
-
-/** One raw GET (node:http decodes nothing), with the headers given: status, headers, body bytes. */
-function rawGet(url: string, headers: Record<string, string>) {
-  return new Promise<{
-    status: number;
-    headers: Record<string, string | string[] | undefined>;
-    body: Buffer;
-  }>((resolve, reject) => {
-    request(url, { headers }, (response) => {
-      const chunks: Buffer[] = [];
-      response.on('data', (chunk: Buffer) => chunks.push(chunk));
-      response.on('end', () =>
-        resolve({ status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks) }),
-      );
-      response.on('error', reject);
-    })
-      .on('error', reject)
-      .end();
-  });
-}
 
 /** Serves `app` on a free loopback port. */
 async function listen(app: express.Express): Promise<{ server: Server; base: string }> {
@@ -95,32 +77,36 @@ void describe('web app serving', () => {
   });
 
   void it('compresses its files with brotli or gzip as the browser allows, and never what it leaves to other routes', async () => {
-    const brotli = await rawGet(`${base}/chunk-ABCDEFGH.js`, { 'accept-encoding': 'gzip, deflate, br' });
+    const brotli = await sendRaw(`${base}/chunk-ABCDEFGH.js`, {
+      headers: { 'accept-encoding': 'gzip, deflate, br' },
+    });
     assert.equal(brotli.status, 200);
     assert.equal(brotli.headers['content-encoding'], 'br');
     assert.match(String(brotli.headers.vary), /Accept-Encoding/i);
     assert.equal(brotli.headers['cache-control'], 'public, max-age=31536000, immutable');
-    assert.equal(brotliDecompressSync(brotli.body).toString(), BIG_CHUNK);
+    assert.equal(brotliDecompressSync(brotli.bytes).toString(), BIG_CHUNK);
     assert.ok(
-      brotli.body.length < BIG_CHUNK.length / 3,
-      `${brotli.body.length} of ${BIG_CHUNK.length} bytes`,
+      brotli.bytes.length < BIG_CHUNK.length / 3,
+      `${brotli.bytes.length} of ${BIG_CHUNK.length} bytes`,
     );
 
-    const gzip = await rawGet(`${base}/chunk-ABCDEFGH.js`, { 'accept-encoding': 'gzip' });
+    const gzip = await sendRaw(`${base}/chunk-ABCDEFGH.js`, { headers: { 'accept-encoding': 'gzip' } });
     assert.equal(gzip.headers['content-encoding'], 'gzip');
-    assert.equal(gunzipSync(gzip.body).toString(), BIG_CHUNK);
+    assert.equal(gunzipSync(gzip.bytes).toString(), BIG_CHUNK);
 
-    const plain = await rawGet(`${base}/chunk-ABCDEFGH.js`, { 'accept-encoding': 'identity' });
+    const plain = await sendRaw(`${base}/chunk-ABCDEFGH.js`, { headers: { 'accept-encoding': 'identity' } });
     assert.equal(plain.headers['content-encoding'], undefined);
-    assert.equal(plain.body.toString(), BIG_CHUNK);
+    assert.equal(plain.body, BIG_CHUNK);
 
     // Too small to be worth it (index.html here is 37 bytes): sent as it is.
-    const index = await rawGet(`${base}/m/3f0c2a4e-8d1b-4c6e-9a7f-2b5d8e1c4a90`, { 'accept-encoding': 'br' });
+    const index = await sendRaw(`${base}/m/3f0c2a4e-8d1b-4c6e-9a7f-2b5d8e1c4a90`, {
+      headers: { 'accept-encoding': 'br' },
+    });
     assert.equal(index.headers['content-encoding'], undefined);
-    assert.match(index.body.toString(), /<title>Kiln3D<\/title>/);
+    assert.match(index.body, /<title>Kiln3D<\/title>/);
 
     for (const path of ['/api/nope', '/static/x.glb']) {
-      const other = await rawGet(`${base}${path}`, { 'accept-encoding': 'br, gzip' });
+      const other = await sendRaw(`${base}${path}`, { headers: { 'accept-encoding': 'br, gzip' } });
       assert.equal(other.status, 404, path);
       assert.equal(other.headers['content-encoding'], undefined, path);
     }
@@ -147,16 +133,6 @@ void describe('web app serving', () => {
     }
   });
 });
-
-interface WebBuildScript {
-  precompress(dir: string): Promise<{ files: number; bytes: number; brotliBytes: number }>;
-}
-
-/** scripts/lib/web-build.mjs, the build's own step (an ES module: imported at run time). */
-async function precompress(dir: string): Promise<{ files: number; bytes: number; brotliBytes: number }> {
-  const path = join(REPO_ROOT, 'scripts', 'lib', 'web-build.mjs');
-  return ((await import(path)) as WebBuildScript).precompress(dir);
-}
 
 /**
  * A build as scripts/lib/web-build.mjs leaves it: brotli and gzip copies beside the files, sent as
@@ -196,27 +172,29 @@ void describe("the build's precompressed copies", () => {
   after(() => stopServing(server, dir));
 
   void it('sends the brotli copy to a browser that takes brotli, else the gzip copy, else the file', async () => {
-    const brotli = await rawGet(`${base}/chunk-PRECOMP1.js`, {
-      'accept-encoding': 'gzip;q=1.0, deflate, br;q=0.5',
+    const brotli = await sendRaw(`${base}/chunk-PRECOMP1.js`, {
+      headers: {
+        'accept-encoding': 'gzip;q=1.0, deflate, br;q=0.5',
+      },
     });
     assert.equal(brotli.status, 200);
     assert.equal(brotli.headers['content-encoding'], 'br');
-    assert.deepEqual(brotli.body, readFileSync(`${chunk}.br`));
-    assert.equal(brotliDecompressSync(brotli.body).toString(), BIG_CHUNK);
+    assert.deepEqual(brotli.bytes, readFileSync(`${chunk}.br`));
+    assert.equal(brotliDecompressSync(brotli.bytes).toString(), BIG_CHUNK);
     assert.match(String(brotli.headers['content-type']), /^text\/javascript; charset=utf-8$/i); // RFC 9239
     assert.match(String(brotli.headers.vary), /Accept-Encoding/i);
     assert.equal(brotli.headers['cache-control'], 'public, max-age=31536000, immutable');
 
-    const gzip = await rawGet(`${base}/chunk-PRECOMP1.js`, { 'accept-encoding': 'gzip' });
+    const gzip = await sendRaw(`${base}/chunk-PRECOMP1.js`, { headers: { 'accept-encoding': 'gzip' } });
     assert.equal(gzip.headers['content-encoding'], 'gzip');
-    assert.deepEqual(gzip.body, readFileSync(`${chunk}.gz`));
-    assert.equal(gunzipSync(gzip.body).toString(), BIG_CHUNK);
+    assert.deepEqual(gzip.bytes, readFileSync(`${chunk}.gz`));
+    assert.equal(gunzipSync(gzip.bytes).toString(), BIG_CHUNK);
 
-    const plain = await rawGet(`${base}/chunk-PRECOMP1.js`, { 'accept-encoding': 'identity' });
+    const plain = await sendRaw(`${base}/chunk-PRECOMP1.js`, { headers: { 'accept-encoding': 'identity' } });
     assert.equal(plain.headers['content-encoding'], undefined);
-    assert.equal(plain.body.toString(), BIG_CHUNK);
+    assert.equal(plain.body, BIG_CHUNK);
 
-    const svg = await rawGet(`${base}/media/logo.svg`, { 'accept-encoding': 'br' });
+    const svg = await sendRaw(`${base}/media/logo.svg`, { headers: { 'accept-encoding': 'br' } });
     assert.equal(svg.headers['content-encoding'], 'br');
     assert.match(String(svg.headers['content-type']), /^image\/svg\+xml/);
     assert.equal(svg.headers['cache-control'], 'no-cache');
@@ -224,9 +202,9 @@ void describe("the build's precompressed copies", () => {
 
   void it('compresses per request what has no copy: a file built after the start', async () => {
     writeFileSync(join(built, 'chunk-LATER001.js'), BIG_CHUNK);
-    const later = await rawGet(`${base}/chunk-LATER001.js`, { 'accept-encoding': 'br' });
+    const later = await sendRaw(`${base}/chunk-LATER001.js`, { headers: { 'accept-encoding': 'br' } });
     assert.equal(later.headers['content-encoding'], 'br');
-    assert.equal(brotliDecompressSync(later.body).toString(), BIG_CHUNK);
+    assert.equal(brotliDecompressSync(later.bytes).toString(), BIG_CHUNK);
     assert.equal(later.headers['cache-control'], 'public, max-age=31536000, immutable');
   });
 
@@ -234,11 +212,11 @@ void describe("the build's precompressed copies", () => {
     rmSync(chunk);
     rmSync(`${chunk}.br`);
     rmSync(`${chunk}.gz`);
-    const gone = await rawGet(`${base}/chunk-PRECOMP1.js`, { 'accept-encoding': 'br, gzip' });
+    const gone = await sendRaw(`${base}/chunk-PRECOMP1.js`, { headers: { 'accept-encoding': 'br, gzip' } });
     assert.equal(gone.status, 404);
     assert.equal(gone.headers['content-encoding'], undefined);
     assert.match(String(gone.headers['content-type']), /^application\/json/);
-    assert.deepEqual(JSON.parse(gone.body.toString()), {
+    assert.deepEqual(JSON.parse(gone.body), {
       success: false,
       error: 'Not found',
       code: 'not_found',
@@ -327,15 +305,15 @@ void describe('the share page: its chunks and LOD preloaded', () => {
     const etag = first.headers.get('etag');
     assert.ok(etag);
     // node:http, not fetch: fetch adds Cache-Control: no-cache to a conditional request (Fetch spec).
-    assert.equal((await rawGet(`${base}/m/${id}`, { 'if-none-match': etag })).status, 304);
+    assert.equal((await sendRaw(`${base}/m/${id}`, { headers: { 'if-none-match': etag } })).status, 304);
 
     writeFileSync(statsPath, metafile('chunk-VIEWER02.js'));
     // A later mtime, whatever the file system's clock granularity.
     const later = new Date(Date.now() + 5000);
     utimesSync(statsPath, later, later);
-    const rebuilt = await rawGet(`${base}/m/${id}`, { 'if-none-match': etag });
+    const rebuilt = await sendRaw(`${base}/m/${id}`, { headers: { 'if-none-match': etag } });
     assert.equal(rebuilt.status, 200);
-    assert.ok(links(rebuilt.body.toString()).includes('<link rel="modulepreload" href="chunk-VIEWER02.js">'));
+    assert.ok(links(rebuilt.body).includes('<link rel="modulepreload" href="chunk-VIEWER02.js">'));
 
     // A build without a metafile: the page as Angular wrote it, plus the LOD.
     rmSync(statsPath);
