@@ -20,7 +20,7 @@ async function main() {
   await ensureWebBuild();
   const redis = await ensureRedis(process.env.REDIS_URL || 'redis://127.0.0.1:6379', { persist: true });
 
-  const api = spawn(process.execPath, [join(ROOT, 'dist', 'api', 'main.js')], {
+  const api = spawn(process.execPath, [join(ROOT, 'dist', 'api', 'main.bundle.js')], {
     cwd: ROOT,
     stdio: 'inherit',
   });

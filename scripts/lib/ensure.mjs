@@ -119,11 +119,13 @@ export async function ensureApiBuild() {
     'api/src',
     'api/tsconfig.json',
     'api/tsconfig.build.json',
+    'scripts/lib/api-build.mjs',
     'tsconfig.base.json',
     'proto',
   ].map((p) => join(ROOT, p));
-  if (existsSync(join(ROOT, 'dist', 'api', 'main.js')) && !isStale(stamp, inputs)) return;
-  await mustRun('building the api', process.execPath, [tscBin(), '-p', 'api/tsconfig.build.json'], {
+  if (existsSync(join(ROOT, 'dist', 'api', 'main.bundle.js')) && !isStale(stamp, inputs)) return;
+  // tsc, then the bundle that npm start runs (scripts/lib/api-build.mjs).
+  await mustRun('building the api', process.execPath, [join(ROOT, 'scripts', 'lib', 'api-build.mjs')], {
     cwd: ROOT,
   });
   touchStamp(stamp);

@@ -39,7 +39,7 @@ async function flushRedis() {
 /**
  * A module of the api suites' test support (api/test/support/<name>.ts, compiled by
  * `npx tsc -p api` into dist/api-test): one harness for every suite. api-process starts the api
- * (dist/api-test/src/main.js, the api compiled with its tests); access-issuer is the Cloudflare
+ * (dist/api-test/src/main.bundle.js, the api compiled with its tests, bundled); access-issuer is the Cloudflare
  * Access stand-in.
  */
 export async function apiSupport(name) {

@@ -95,6 +95,7 @@ void describe('.dockerignore (the api image build context)', () => {
       'tools/.venv/bin/python',
       '.run/moto-venv/bin/python',
       'dist/api/main.js',
+      'dist/api/main.bundle.js',
       'dist/.stamps/api',
       'dist/web/browser/index.html',
       '.angular/cache/21.0.0/x',

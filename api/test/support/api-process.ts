@@ -3,16 +3,37 @@ import { mkdirSync } from 'node:fs';
 import { createServer, isIP } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { after, before } from 'node:test';
 import { REPO_ROOT, TEST_REDIS_URL, clearKilnKeys, sleep, tempDir } from './env';
 
 /**
- * The api under test: the compiled main.js as a child process, with its own port, STATIC_DIR
- * and LOG_DIR, on the test Redis database, spawning the real Python sidecar.
- * dist/api-test/src/main.js is the same source compiled with the tests, so it is never stale;
- * KILN_API_MAIN=dist/api/main.js runs the production build instead.
+ * The api under test: the bundled server as a child process, with its own port, STATIC_DIR and
+ * LOG_DIR, on the test Redis database, spawning the real Python sidecar. The bundle is the one
+ * npm start runs (scripts/lib/api-build.mjs), made from dist/api-test/src: the same source
+ * compiled with the tests, so it is never stale (startApi bundles it again when tsc has written
+ * a newer main.js). KILN_API_MAIN=dist/api/main.bundle.js runs the production build instead.
  */
-export const API_MAIN = process.env.KILN_API_MAIN ?? join(REPO_ROOT, 'dist', 'api-test', 'src', 'main.js');
+export const API_MAIN =
+  process.env.KILN_API_MAIN ?? join(REPO_ROOT, 'dist', 'api-test', 'src', 'main.bundle.js');
+
+interface ApiBuildScript {
+  API_TEST_SRC_DIST: string;
+  bundleApi(dir: string): Promise<{ bytes: number }>;
+  bundleIsCurrent(dir: string): boolean;
+}
+let bundled: Promise<void> | undefined;
+
+/** Bundles dist/api-test/src again when tsc compiled it after the last bundle (once per test process). */
+function ensureTestBundle(): Promise<void> {
+  if (process.env.KILN_API_MAIN !== undefined) return Promise.resolve();
+  bundled ??= (async () => {
+    const script = pathToFileURL(join(REPO_ROOT, 'scripts', 'lib', 'api-build.mjs')).href;
+    const build = (await import(script)) as ApiBuildScript;
+    if (!build.bundleIsCurrent(build.API_TEST_SRC_DIST)) await build.bundleApi(build.API_TEST_SRC_DIST);
+  })();
+  return bundled;
+}
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -76,6 +97,7 @@ export interface StartOptions {
 
 export async function startApi(options: StartOptions): Promise<ApiProcess> {
   mkdirSync(options.staticDir, { recursive: true });
+  await ensureTestBundle();
   const port = options.port ?? (await freePort());
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? '/usr/bin:/bin',
