@@ -6,8 +6,19 @@
 import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
+import lockfile from 'proper-lockfile';
 
 const MAX_KEPT = 200;
+/**
+ * How another kiln3d process's write is waited out (proper-lockfile's lock, a `tasks.json.lock`
+ * folder): up to about 5 s; a lock older than 10 s whose holder stopped refreshing it is stale
+ * (a process killed midway).
+ */
+const LOCK_OPTIONS = {
+  realpath: false,
+  stale: 10_000,
+  retries: { retries: 60, minTimeout: 10, maxTimeout: 100, randomize: true },
+};
 
 /** @typedef {{ token: string, server?: string, picture?: string, sentAt?: string }} KnownTask */
 
@@ -44,25 +55,32 @@ async function readAll() {
 let writes = Promise.resolve();
 
 /**
- * Keeps a task this client made (its token, for a later cancel). Writes of one run are queued
- * (each reads what the previous wrote, so none is lost) and each replaces the file at once (a new
- * file renamed over it), so a run that stops midway leaves the previous file whole.
+ * Keeps a task this client made (its token, for a later cancel). Each write reads the file, adds
+ * the task and replaces the file at once (a new file renamed over it, so a run that stops midway
+ * leaves the previous file whole), holding the file's lock: writes of this run are queued, and
+ * another kiln3d process writing at the same time waits its turn, so no task is lost.
  * @param {string} taskId
  * @param {KnownTask} task
  * @returns {Promise<void>} once the file holds the task
+ * @throws proper-lockfile's ELOCKED when another process held the lock through every retry
  */
 export function rememberTask(taskId, task) {
   const write = writes.then(async () => {
-    const all = await readAll();
-    delete all[taskId];
-    all[taskId] = task;
-    const kept = Object.fromEntries(Object.entries(all).slice(-MAX_KEPT));
     const path = tokensPath();
     await mkdir(dirname(path), { recursive: true, mode: 0o700 });
-    const next = `${path}.${process.pid}.tmp`;
-    await writeFile(next, `${JSON.stringify(kept, null, 1)}\n`, { mode: 0o600 });
-    await chmod(next, 0o600);
-    await rename(next, path);
+    const release = await lockfile.lock(path, LOCK_OPTIONS);
+    try {
+      const all = await readAll();
+      delete all[taskId];
+      all[taskId] = task;
+      const kept = Object.fromEntries(Object.entries(all).slice(-MAX_KEPT));
+      const next = `${path}.${process.pid}.tmp`;
+      await writeFile(next, `${JSON.stringify(kept, null, 1)}\n`, { mode: 0o600 });
+      await chmod(next, 0o600);
+      await rename(next, path);
+    } finally {
+      await release();
+    }
   });
   writes = write.catch(() => undefined);
   return write;
