@@ -1,5 +1,5 @@
 /**
- * `node scripts/lib/api-build.mjs [--test]`: the api's build. `tsc` compiles api/ to CommonJS
+ * `node scripts/lib/api-build.mjs [--test] [--bundle-only]`: the api's build. `tsc` compiles api/ to CommonJS
  * (dist/api, or with --test dist/api-test: the api with its tests and benchmarks), then esbuild
  * bundles the compiled server, `main.js` and everything it loads at start, into one file beside
  * it, `main.bundle.js`, which is what runs (npm start, the Dockerfile, every test that starts the
@@ -16,7 +16,7 @@
  * that finds a file beside itself still finds it).
  */
 import { spawnSync } from 'node:child_process';
-import { renameSync, statSync } from 'node:fs';
+import { renameSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -122,25 +122,15 @@ export async function bundleApi(dir) {
   return { bytes: bundle.contents.length };
 }
 
-/**
- * Whether `<dir>/main.bundle.js` is at least as new as `<dir>/main.js` (tsc rewrites every output,
- * main.js included, on each compile).
- * @param {string} dir a compiled api's src folder
- */
-export function bundleIsCurrent(dir) {
-  try {
-    return statSync(join(dir, API_BUNDLE)).mtimeMs >= statSync(join(dir, 'main.js')).mtimeMs;
-  } catch {
-    return false;
-  }
-}
-
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const test = process.argv.includes('--test');
-  const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
-  const project = test ? 'api' : join('api', 'tsconfig.build.json');
-  const compiled = spawnSync(process.execPath, [tsc, '-p', project], { cwd: ROOT, stdio: 'inherit' });
-  if (compiled.status !== 0) process.exit(compiled.status ?? 1);
+  // --bundle-only: tsc has compiled already (api/test/support/api-process.ts after `npx tsc -p api`).
+  if (!process.argv.includes('--bundle-only')) {
+    const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
+    const project = test ? 'api' : join('api', 'tsconfig.build.json');
+    const compiled = spawnSync(process.execPath, [tsc, '-p', project], { cwd: ROOT, stdio: 'inherit' });
+    if (compiled.status !== 0) process.exit(compiled.status ?? 1);
+  }
   const dir = test ? API_TEST_SRC_DIST : API_DIST;
   const { bytes } = await bundleApi(dir);
   console.log(`bundled ${relative(ROOT, join(dir, API_BUNDLE))}: ${(bytes / 1024 / 1024).toFixed(1)} MB`);

@@ -1,39 +1,49 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, statSync } from 'node:fs';
 import { createServer, isIP } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { after, before } from 'node:test';
 import { REPO_ROOT, TEST_REDIS_URL, clearKilnKeys, sleep, tempDir } from './env';
+
+/** The bundle npm test makes from dist/api-test/src (scripts/lib/api-build.mjs --test). */
+const TEST_SRC_DIST = join(REPO_ROOT, 'dist', 'api-test', 'src');
+
+/**
+ * Whether `<dir>/main.bundle.js` is missing or older than the `<dir>/main.js` tsc wrote (tsc
+ * rewrites every output, main.js included, on each compile).
+ * @param dir a compiled api's src folder
+ */
+export function bundleIsStale(dir: string): boolean {
+  try {
+    return statSync(join(dir, 'main.bundle.js')).mtimeMs < statSync(join(dir, 'main.js')).mtimeMs;
+  } catch {
+    return true;
+  }
+}
+
+/**
+ * Bundles dist/api-test/src again when tsc compiled it after the last bundle (a developer's
+ * `npx tsc -p api`, then one test file; npm test and the bench bundle right after compiling).
+ * @throws when the bundle cannot be made (esbuild's message, e.g. no dist/api-test/src/main.js)
+ */
+function bundleWhenStale(): void {
+  if (process.env.KILN_API_MAIN !== undefined || !bundleIsStale(TEST_SRC_DIST)) return;
+  const script = join(REPO_ROOT, 'scripts', 'lib', 'api-build.mjs');
+  const built = spawnSync(process.execPath, [script, '--test', '--bundle-only'], { encoding: 'utf8' });
+  if (built.status !== 0)
+    throw new Error(`bundling dist/api-test/src failed:\n${built.stdout}${built.stderr}`);
+}
 
 /**
  * The api under test: the bundled server as a child process, with its own port, STATIC_DIR and
  * LOG_DIR, on the test Redis database, spawning the real Python sidecar. The bundle is the one
  * npm start runs (scripts/lib/api-build.mjs), made from dist/api-test/src: the same source
- * compiled with the tests, so it is never stale (startApi bundles it again when tsc has written
- * a newer main.js). KILN_API_MAIN=dist/api/main.bundle.js runs the production build instead.
+ * compiled with the tests, bundled again here, when this module loads, if tsc wrote a newer
+ * main.js. KILN_API_MAIN=dist/api/main.bundle.js runs the production build instead.
  */
-export const API_MAIN =
-  process.env.KILN_API_MAIN ?? join(REPO_ROOT, 'dist', 'api-test', 'src', 'main.bundle.js');
-
-interface ApiBuildScript {
-  API_TEST_SRC_DIST: string;
-  bundleApi(dir: string): Promise<{ bytes: number }>;
-  bundleIsCurrent(dir: string): boolean;
-}
-let bundled: Promise<void> | undefined;
-
-/** Bundles dist/api-test/src again when tsc compiled it after the last bundle (once per test process). */
-function ensureTestBundle(): Promise<void> {
-  if (process.env.KILN_API_MAIN !== undefined) return Promise.resolve();
-  bundled ??= (async () => {
-    const script = pathToFileURL(join(REPO_ROOT, 'scripts', 'lib', 'api-build.mjs')).href;
-    const build = (await import(script)) as ApiBuildScript;
-    if (!build.bundleIsCurrent(build.API_TEST_SRC_DIST)) await build.bundleApi(build.API_TEST_SRC_DIST);
-  })();
-  return bundled;
-}
+export const API_MAIN = process.env.KILN_API_MAIN ?? join(TEST_SRC_DIST, 'main.bundle.js');
+bundleWhenStale();
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -97,7 +107,6 @@ export interface StartOptions {
 
 export async function startApi(options: StartOptions): Promise<ApiProcess> {
   mkdirSync(options.staticDir, { recursive: true });
-  await ensureTestBundle();
   const port = options.port ?? (await freePort());
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? '/usr/bin:/bin',
