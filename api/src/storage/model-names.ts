@@ -47,7 +47,21 @@ export function sourceModelName(modelId: string): string {
  * its chunks and LOD preloaded, web-app.middleware.ts), which a completed task's `share_url` names.
  */
 export function sharePagePath(modelId: string): string {
-  return `/m/${modelId}`;
+  return `${SHARE_PAGE_PREFIX}${modelId}`;
+}
+
+const SHARE_PAGE_PREFIX = '/m/';
+
+/**
+ * The model id a request path asks the share page for (sharePagePath's inverse; one trailing
+ * slash allowed, as the client route matches it), or undefined for any other path. The id is
+ * as the path spells it, not checked: the share page names only what it may (share-page.ts).
+ * @param path a request's path, e.g. "/m/3f0c2a4e-…" → "3f0c2a4e-…"
+ */
+export function sharePageModelId(path: string): string | undefined {
+  if (!path.startsWith(SHARE_PAGE_PREFIX)) return undefined;
+  const id = path.slice(SHARE_PAGE_PREFIX.length).replace(/\/$/, '');
+  return id === '' || id.includes('/') ? undefined : id;
 }
 
 /**

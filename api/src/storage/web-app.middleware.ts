@@ -7,6 +7,7 @@ import expressStaticGzip from 'express-static-gzip';
 import { Logger } from '@nestjs/common';
 import { errorBody } from '../common/api-error';
 import { SharePageHtml } from './route-preloads';
+import { sharePageModelId } from './model-names';
 
 const logger = new Logger('WebApp');
 
@@ -18,9 +19,6 @@ const HASHED_ASSET = /-[A-Z0-9]{8}\.(?:js|mjs|css)(?:\.br|\.gz)?$/;
 export const HASHED_ASSET_CACHE_CONTROL = 'public, max-age=31536000, immutable';
 /** index.html and any file without a hash in its name: kept, but revalidated before each use. */
 export const REVALIDATE_CACHE_CONTROL = 'no-cache';
-
-/** The share page's client route (web/src/app/app.routes.ts, `m/:id`). */
-const SHARE_PAGE_PATH = /^\/m\/([^/]+)\/?$/;
 
 /** Paths the web app never answers: the API, the models and /metrics have their own routes (and 404s). */
 export function isWebAppPath(path: string): boolean {
@@ -98,12 +96,12 @@ export function webAppMiddleware(webDir: string): RequestHandler {
       if (/\.[A-Za-z0-9]+$/.test(req.path)) return next();
       // Client route (no such file): the app's index.html.
       res.setHeader('Cache-Control', REVALIDATE_CACHE_CONTROL);
-      const share = SHARE_PAGE_PATH.exec(req.path);
-      if (share) {
+      const shared = sharePageModelId(req.path);
+      if (shared !== undefined) {
         // With its chunks and LOD preloaded; express's ETag keeps a revalidation a 304.
         let html: string;
         try {
-          html = sharePage.html(share[1]);
+          html = sharePage.html(shared);
         } catch (error) {
           return next(error);
         }
