@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { Flags, Result } from 'lighthouse';
 import { startApi } from '../../test/support/api-process';
 import { GLB_DIR, clearKilnKeys } from '../../test/support/env';
+import { isTraceFault } from '../../test/support/lighthouse';
 import type { BenchContext, BenchLine, BenchRow } from '../support/bench-row';
 import { CHROMIUM, CHROMIUM_ARGS, WEB_DIR, requireWebBuild } from '../support/web-app';
 
@@ -18,13 +19,6 @@ const SHARE_MODEL = 'generic-trigger-left.glb';
  * Informative: the accessibility score is asserted (≥ 95) by web/e2e/accessibility.test.mjs; the
  * performance score depends on this machine's CPU (SwiftShader draws the model on it).
  */
-/**
- * Lighthouse's errors for a trace it failed to record (lighthouse/core/lib/lh-error.js: "Something
- * went wrong with recording the trace over your page load. Please run Lighthouse again."), not a
- * fault of the page: seen once in a loaded `npm test` (NO_NAVSTART on the home page).
- */
-const TRACE_FAULTS: readonly string[] = ['NO_NAVSTART', 'NO_TRACING_STARTED'];
-
 export const row: BenchRow = {
   name: 'lighthouse',
   order: 80,
@@ -63,7 +57,7 @@ export const row: BenchRow = {
           const t0 = performance.now();
           const url = `${api.url}${path}?lang=${lang}`;
           let lhr: Result | undefined = (await navigation(page, url, { config }))?.lhr;
-          if (lhr?.runtimeError && TRACE_FAULTS.includes(lhr.runtimeError.code)) {
+          if (lhr && isTraceFault(lhr.runtimeError)) {
             // Lighthouse's own advice for these ("Please run Lighthouse again"): once more.
             context.log(`${name} (${lang}): ${lhr.runtimeError.code}, run again`);
             lhr = (await navigation(page, url, { config }))?.lhr;
