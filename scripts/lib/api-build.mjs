@@ -18,15 +18,15 @@
 import { spawnSync } from 'node:child_process';
 import { renameSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
-import { dirname, join, relative, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { dirname, join, relative } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { ROOT, tscBin } from './ensure.mjs';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 /** The bundle's name, beside the compiled main.js of a build. */
 export const API_BUNDLE = 'main.bundle.js';
 /** The compiled server of the production build (api/tsconfig.build.json) and of the test build (api/tsconfig.json). */
-export const API_DIST = join(ROOT, 'dist', 'api');
-export const API_TEST_SRC_DIST = join(ROOT, 'dist', 'api-test', 'src');
+const API_DIST = join(ROOT, 'dist', 'api');
+const API_TEST_SRC_DIST = join(ROOT, 'dist', 'api-test', 'src');
 
 /**
  * Left out of the bundle, loaded from node_modules at run time as before:
@@ -126,9 +126,8 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
   const test = process.argv.includes('--test');
   // --bundle-only: tsc has compiled already (api/test/support/api-process.ts after `npx tsc -p api`).
   if (!process.argv.includes('--bundle-only')) {
-    const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
     const project = test ? 'api' : join('api', 'tsconfig.build.json');
-    const compiled = spawnSync(process.execPath, [tsc, '-p', project], { cwd: ROOT, stdio: 'inherit' });
+    const compiled = spawnSync(process.execPath, [tscBin(), '-p', project], { cwd: ROOT, stdio: 'inherit' });
     if (compiled.status !== 0) process.exit(compiled.status ?? 1);
   }
   const dir = test ? API_TEST_SRC_DIST : API_DIST;

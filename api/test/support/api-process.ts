@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, before } from 'node:test';
 import { REPO_ROOT, TEST_REDIS_URL, clearKilnKeys, sleep, tempDir } from './env';
 
-/** The bundle npm test makes from dist/api-test/src (scripts/lib/api-build.mjs --test). */
+/** The test build's compiled server, which npm test bundles (scripts/lib/api-build.mjs --test). */
 const TEST_SRC_DIST = join(REPO_ROOT, 'dist', 'api-test', 'src');
 
 /**

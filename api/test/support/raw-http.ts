@@ -27,14 +27,10 @@ export function sendRaw(
     const req = request(url, { method: options.method ?? 'GET', headers, ...agentOptions }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () =>
-        resolve({
-          status: res.statusCode ?? 0,
-          headers: res.headers,
-          body: Buffer.concat(chunks).toString(),
-          bytes: Buffer.concat(chunks),
-        }),
-      );
+      res.on('end', () => {
+        const bytes = Buffer.concat(chunks);
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: bytes.toString(), bytes });
+      });
       res.on('error', reject);
     });
     req.on('error', reject);
