@@ -217,6 +217,35 @@ def test_the_canonical_glb_is_position_and_indices_only_and_valid(tmp_path: Path
     assert np.allclose(loaded.bounds, mesh.bounds, atol=1e-6)
 
 
+def _modules_imported(tmp_path: Path, data: bytes) -> set[str]:
+    """The modules the tool's process imported (`python -X importtime`) while it took `data`."""
+    source, target = tmp_path / "upload.bin", tmp_path / "canonical.glb"
+    source.write_bytes(data)
+    tool_args = ["--max-faces", str(MAX_FACES), str(source), str(target)]
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "kiln3d_inference.meshes", *tool_args],
+        cwd=INFERENCE_DIR,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr[-2000:]
+    prefix = "import time:"
+    return {line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines() if line.startswith(prefix)}
+
+
+def test_a_glb_upload_never_imports_trimesh(tmp_path: Path) -> None:
+    """The tool runs as a process per upload: a GLB is read by our own reader, and trimesh's import
+    (scipy, networkx: about 1 CPU-s of each process) is left to the OBJ and PLY it parses."""
+    box = trimesh.creation.box()
+    from_glb = _modules_imported(tmp_path, _glb(box))
+    assert "numpy" in from_glb
+    assert not {"trimesh", "scipy", "networkx"} & from_glb, sorted(from_glb)
+    from_obj = _modules_imported(tmp_path, _export(box, "obj", include_normals=False, include_texture=False))
+    assert "trimesh" in from_obj
+
+
 # ---- refusals ----------------------------------------------------------------------------------
 
 

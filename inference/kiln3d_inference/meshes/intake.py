@@ -21,11 +21,13 @@ import json
 import re
 import struct
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
-import trimesh
+
+if TYPE_CHECKING:
+    import trimesh
 
 F64 = npt.NDArray[np.float64]
 F32 = npt.NDArray[np.float32]
@@ -508,6 +510,10 @@ def _obj_triangles(data: bytes) -> int:
 def _trimesh_load(data: bytes, kind: str) -> tuple[F64, I64]:
     """trimesh's reader of `kind` with nothing processed (no face dropped or merged), materials
     and textures not loaded (no resolver: an OBJ's mtllib names no file here)."""
+    # Imported here, not at the top: the tool is a process per upload, and trimesh's import
+    # (scipy, networkx) is about 1 CPU-s that a GLB, read by our own reader, never needs.
+    import trimesh
+
     try:
         loaded = trimesh.load(
             io.BytesIO(data),
@@ -653,6 +659,8 @@ def load_intake_glb(data: bytes, max_faces: int = SIDECAR_MAX_FACES) -> trimesh.
     trimesh.Trimesh (process=False: vertices and faces exactly as stored). Raises MeshRefused when
     the bytes are not a readable GLB of at least one finite triangle (the sidecar answers
     INVALID_INPUT)."""
+    import trimesh  # the sidecar has it loaded already (its engines); the intake tool never calls this
+
     if data[:4] != GLB_MAGIC:
         raise _unsupported("the mesh is not a GLB")
     positions, faces = _read_glb_or_refuse(data, max_faces)
