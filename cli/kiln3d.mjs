@@ -6,6 +6,7 @@ import { access, mkdir, writeFile } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ApiClient, ApiFailure, ApiRefusal } from './lib/api.mjs';
+import { forEachAtMost } from './lib/pool.mjs';
 import { ProgressBoard, describeSnapshot } from './lib/progress.mjs';
 import { rememberTask, tasksOn, tokenOf } from './lib/task-tokens.mjs';
 
@@ -16,6 +17,8 @@ const FORMATS = ['glb', 'obj', 'stl', '3mf', 'ply', 'usdz'];
 
 /** How many tasks `status` without an id lists. */
 const LISTED = 20;
+/** How many of them it asks the server about at once (well inside its per-client limits). */
+const LISTING_REQUESTS = 4;
 
 const USAGE = `Usage:
   kiln3d generate PICTURE... [--server URL] [--out DIR] [--format glb|obj|stl|3mf|ply|usdz]
@@ -116,18 +119,14 @@ async function generate(pictures, values) {
   );
   const quality = values.quality === undefined ? undefined : String(values.quality);
   let status = EXIT.ok;
-  const queue = [...pictures];
-  const worker = async () => {
-    for (let picture = queue.shift(); picture !== undefined; picture = queue.shift()) {
-      try {
-        await generateOne(api, picture, { out, format, sizeMm, quality, seed }, board);
-      } catch (error) {
-        status = Math.max(status, exitOf(error));
-        board.fail(basename(picture), error instanceof ApiRefusal ? 'refused' : 'failed', messageOf(error));
-      }
+  await forEachAtMost(pictures, parallel, async (picture) => {
+    try {
+      await generateOne(api, picture, { out, format, sizeMm, quality, seed }, board);
+    } catch (error) {
+      status = Math.max(status, exitOf(error));
+      board.fail(basename(picture), error instanceof ApiRefusal ? 'refused' : 'failed', messageOf(error));
     }
-  };
-  await Promise.all(Array.from({ length: Math.min(parallel, pictures.length) }, worker));
+  });
   board.stop();
   return status;
 }
@@ -179,18 +178,19 @@ async function listTasks(values) {
     process.stderr.write(`kiln3d: no task sent to ${api.server} from here yet\n`);
     return EXIT.ok;
   }
-  const rows = [];
+  /** @type {Array<(typeof known)[number] & { snapshot: import('./lib/api.mjs').TaskView | undefined, state: string }>} */
+  const rows = new Array(known.length);
   let anyFailed = false;
-  for (const task of known) {
+  await forEachAtMost(known, LISTING_REQUESTS, async (task, index) => {
     try {
       const snapshot = await api.task(task.id);
       anyFailed ||= snapshot.status === 'failed';
-      rows.push({ ...task, snapshot, state: describeSnapshot(snapshot) });
+      rows[index] = { ...task, snapshot, state: describeSnapshot(snapshot) };
     } catch (error) {
       if (!(error instanceof ApiRefusal) || (error.status !== 404 && error.status !== 410)) throw error;
-      rows.push({ ...task, snapshot: undefined, state: 'gone (deleted from the server)' });
+      rows[index] = { ...task, snapshot: undefined, state: 'gone (deleted from the server)' };
     }
-  }
+  });
   if (values.json) {
     const listed = rows.map((row) => ({
       task_id: row.id,
