@@ -31,7 +31,8 @@ const API_TEST_SRC_DIST = join(ROOT, 'dist', 'api-test', 'src');
 /**
  * Left out of the bundle, loaded from node_modules at run time as before:
  * - read files of their own package folder at run time: bull (its Lua scripts), swagger-ui-dist
- *   (Swagger UI's assets), sharp and @img/* (a native addon chosen by platform);
+ *   (Swagger UI's assets), sharp and @img/* (a native addon chosen by platform), piscina (the
+ *   script of its worker threads);
  * - imported lazily, on the first use of a feature (execa: the sidecar and tools; jose: Cloudflare
  *   Access; meshoptimizer; the S3 client; prettier and openapi-typescript: the openapi script only),
  *   so a start does not parse them;
@@ -42,6 +43,7 @@ const EXTERNAL = [
   'swagger-ui-dist',
   'sharp',
   '@img/*',
+  'piscina',
   'execa',
   'jose',
   'meshoptimizer',

@@ -1,8 +1,8 @@
 import { readFile, writeFile } from 'node:fs/promises';
-import { parentPort, workerData } from 'node:worker_threads';
+import { type MessagePort, threadId } from 'node:worker_threads';
 import { type GlbOptimiseOptions, describeThrown, optimiseGlb, validateGlb } from './glb-optimize';
 
-/** What WorkerGlbOptimizer hands this thread. */
+/** What WorkerGlbOptimizer hands the thread for one model. */
 export interface OptimiseJob {
   sourcePath: string;
   targetPath: string;
@@ -11,10 +11,21 @@ export interface OptimiseJob {
   options: GlbOptimiseOptions;
 }
 
-/** Messages back, in order: `invalid`, or `validated` then `done` or `failed`. */
-export type OptimiseMessage =
+/** One task of the pool (piscina): the job, and a port that hears `validated` as soon as it is so. */
+export interface OptimiseTask {
+  job: OptimiseJob;
+  progress: MessagePort;
+}
+
+/** Posted on the task's port once the source passed glTF-Validator, before the optimisation. */
+export interface ValidatedNotice {
+  type: 'validated';
+  warnings: number;
+}
+
+/** How a task ends, unless the thread itself dies (a heap limit, a terminate on time-out). */
+export type OptimiseOutcome =
   | { type: 'invalid'; errors: number; firstErrors: string[] }
-  | { type: 'validated'; warnings: number }
   | {
       type: 'done';
       sourceBytes: number;
@@ -23,42 +34,46 @@ export type OptimiseMessage =
       lodBytes: number;
       textures: number;
       notes: string[];
+      /** The worker thread that made it (node:worker_threads threadId). */
+      thread: number;
     }
   | { type: 'failed'; message: string; stack?: string };
 
-/** One job per thread: validate the source, optimise it, write the result to targetPath (and the LOD to lodPath). */
-async function run(job: OptimiseJob, post: (message: OptimiseMessage) => void): Promise<void> {
-  const source = new Uint8Array(await readFile(job.sourcePath));
-  const validation = await validateGlb(source);
-  if (validation.errors > 0) {
-    post({ type: 'invalid', errors: validation.errors, firstErrors: validation.firstErrors });
-    return;
-  }
-  post({ type: 'validated', warnings: validation.warnings });
+/**
+ * The pool's task (piscina calls it by name in a worker thread that stays for the next model):
+ * validate the source, optimise it, write the result to targetPath (and the LOD to lodPath).
+ * Rejects only before validation ends (e.g. the source unreadable); a failure of the
+ * optimisation itself is the `failed` outcome.
+ */
+export async function optimise({ job, progress }: OptimiseTask): Promise<OptimiseOutcome> {
   try {
-    const lod = job.lodPath !== undefined ? job.options.lod : undefined;
-    const optimised = await optimiseGlb(source, { ...job.options, lod });
-    await writeFile(job.targetPath, optimised.bytes);
-    if (job.lodPath !== undefined && optimised.lodBytes) await writeFile(job.lodPath, optimised.lodBytes);
-    post({
-      type: 'done',
-      sourceBytes: source.byteLength,
-      webBytes: optimised.bytes.byteLength,
-      lodBytes: optimised.lodBytes?.byteLength ?? 0,
-      textures: optimised.textures,
-      notes: optimised.notes,
-    });
-  } catch (error) {
-    post({
-      type: 'failed',
-      message: describeThrown(error),
-      stack: error instanceof Error ? error.stack : undefined,
-    });
+    const source = new Uint8Array(await readFile(job.sourcePath));
+    const validation = await validateGlb(source);
+    if (validation.errors > 0)
+      return { type: 'invalid', errors: validation.errors, firstErrors: validation.firstErrors };
+    progress.postMessage({ type: 'validated', warnings: validation.warnings } satisfies ValidatedNotice);
+    try {
+      const lod = job.lodPath !== undefined ? job.options.lod : undefined;
+      const optimised = await optimiseGlb(source, { ...job.options, lod });
+      await writeFile(job.targetPath, optimised.bytes);
+      if (job.lodPath !== undefined && optimised.lodBytes) await writeFile(job.lodPath, optimised.lodBytes);
+      return {
+        type: 'done',
+        sourceBytes: source.byteLength,
+        webBytes: optimised.bytes.byteLength,
+        lodBytes: optimised.lodBytes?.byteLength ?? 0,
+        textures: optimised.textures,
+        notes: optimised.notes,
+        thread: threadId,
+      };
+    } catch (error) {
+      return {
+        type: 'failed',
+        message: describeThrown(error),
+        stack: error instanceof Error ? error.stack : undefined,
+      };
+    }
+  } finally {
+    progress.close();
   }
-}
-
-if (parentPort) {
-  const port = parentPort;
-  // A rejection here (e.g. the source unreadable) surfaces as the worker's 'error' event.
-  void run(workerData as OptimiseJob, (message) => port.postMessage(message));
 }

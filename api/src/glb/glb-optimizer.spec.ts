@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { closeSync, constants as fsConstants, openSync } from 'node:fs';
 import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,7 +22,10 @@ void describe('WorkerGlbOptimizer', () => {
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'kiln3d-optimizer-'));
   });
-  after(() => rm(dir, { recursive: true, force: true }));
+  after(async () => {
+    await optimizer.onApplicationShutdown();
+    await rm(dir, { recursive: true, force: true });
+  });
 
   void it('writes a smaller GLB with meshopt geometry and WebP textures, same drawing', async () => {
     const source = await texturedGridGlb({ cells: 120, textureSize: 512 });
@@ -110,5 +115,42 @@ void describe('WorkerGlbOptimizer', () => {
     await writeFile(path('slow.source.glb'), await texturedGridGlb({ cells: 8, textureSize: 64 }));
     const hurried = new WorkerGlbOptimizer({ ...DEFAULT_WORKER_SETTINGS, timeoutMs: 1 });
     await assert.rejects(hurried.optimise(path('slow.source.glb'), path('slow.out')), isPlainError);
+    await hurried.onApplicationShutdown();
+  });
+
+  void it('keeps its thread for the next model', async () => {
+    await writeFile(path('a.source.glb'), await texturedGridGlb({ cells: 8, textureSize: 64 }));
+    const first = await optimizer.optimise(path('a.source.glb'), path('a1.out'));
+    const second = await optimizer.optimise(path('a.source.glb'), path('a2.out'));
+    assert.equal(typeof first.thread, 'number');
+    assert.equal(second.thread, first.thread, "the second model ran in the first one's thread");
+  });
+
+  void it('ends a thread that outlives the time limit; the next model gets a new one', async () => {
+    // A source that never arrives: a FIFO nobody writes, so the thread's read waits for ever.
+    const fifo = path('never.source.glb');
+    execFileSync('mkfifo', [fifo]);
+    const limited = new WorkerGlbOptimizer({ ...DEFAULT_WORKER_SETTINGS, timeoutMs: 10_000 });
+    try {
+      await assert.rejects(
+        limited.optimise(fifo, path('never.out')),
+        (error) =>
+          error instanceof Error &&
+          !(error instanceof GlbOptimisationError) &&
+          /validation did not finish: timed out after 10000 ms/.test(error.message),
+      );
+      // One thread at most: had the stuck one lived on, this model would wait behind it.
+      await writeFile(path('b.source.glb'), await texturedGridGlb({ cells: 8, textureSize: 64 }));
+      const next = await limited.optimise(path('b.source.glb'), path('b.out'));
+      assert.ok(next.webBytes > 0);
+    } finally {
+      await limited.onApplicationShutdown();
+      // Ends the read still blocked in libuv's pool (the thread is gone, its request is not).
+      try {
+        closeSync(openSync(fifo, fsConstants.O_WRONLY | fsConstants.O_NONBLOCK));
+      } catch {
+        // No reader left: nothing is blocked.
+      }
+    }
   });
 });

@@ -2,10 +2,12 @@
 // loaded until every thread that used them has ended (sharp's documentation on worker threads).
 import 'sharp';
 import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
+import { MessageChannel } from 'node:worker_threads';
+import type { OnApplicationShutdown } from '@nestjs/common';
+import { Piscina } from 'piscina';
 // Not './glb-optimize': that loads gltf-transform, which only the worker thread needs.
 import { DEFAULT_OPTIMISE_OPTIONS, type GlbOptimiseOptions } from './glb-optimise-options';
-import type { OptimiseJob, OptimiseMessage } from './glb-optimize.worker';
+import type { OptimiseJob, OptimiseOutcome, OptimiseTask, ValidatedNotice } from './glb-optimize.worker';
 
 export interface GlbOptimisationStats {
   sourceBytes: number;
@@ -17,6 +19,8 @@ export interface GlbOptimisationStats {
   seconds: number;
   /** gltf-transform's warnings, for the debug log. */
   notes: string[];
+  /** The worker thread that made it (WorkerGlbOptimizer: the same while models keep coming). */
+  thread?: number;
 }
 
 /** The engine's GLB fails glTF-Validator: a bug upstream, so the task fails (500 Internal error). */
@@ -53,31 +57,51 @@ export abstract class GlbOptimizer {
 const WORKER_SCRIPT = join(__dirname, 'glb-optimize.worker.js');
 
 export interface WorkerOptimizerSettings extends GlbOptimiseOptions {
-  /** A worker still busy after this long is terminated (then: the fallback). */
+  /** A model still being optimised after this long has its thread terminated (then: the fallback). */
   timeoutMs: number;
-  /** Heap cap of the worker, so a huge model kills the worker, never the api. */
+  /** Heap cap of the thread, so a huge model kills the thread, never the api. */
   maxHeapMb: number;
+  /** The thread ends after this long without a model (its modules and heap given back). */
+  idleMs: number;
 }
 
 export const DEFAULT_WORKER_SETTINGS: WorkerOptimizerSettings = {
   ...DEFAULT_OPTIMISE_OPTIONS,
   timeoutMs: 120_000,
   maxHeapMb: 3072,
+  // Longer than a TRELLIS.2 job (about a minute on an RTX 4090), so a queue of tasks keeps one thread.
+  idleMs: 300_000,
 };
 
 /**
- * Runs each optimisation in its own worker thread: on a TRELLIS-sized model (about a million
+ * Runs each optimisation off the main thread: on a TRELLIS-sized model (about a million
  * triangles) weld, quantisation and meshopt run in synchronous stretches of a quarter second and
  * more, stalling every request and SSE stream of this api process (measured by
- * api/bench/rows/web-optimise.row.ts; 10-75 ms in the worker). A fresh worker per job (0.2-0.7 s
- * more than inline, validation included) means a crash or the time limit leaves nothing behind.
+ * api/bench/rows/web-optimise.row.ts; 10-75 ms in the worker). One thread at a time (the
+ * web-model queue runs one job per process), kept for the next model while they keep coming
+ * (piscina's pool, `idleMs`): loading gltf-transform, glTF-Validator and meshopt's WebAssembly
+ * costs a fresh thread about 0.85 CPU-s a model (docs/performance.md). A crash, the heap cap or
+ * the time limit ends that thread, and the next model gets a new one: nothing of a failed model
+ * is left behind.
  */
-export class WorkerGlbOptimizer extends GlbOptimizer {
+export class WorkerGlbOptimizer extends GlbOptimizer implements OnApplicationShutdown {
+  private readonly pool: Piscina<OptimiseTask, OptimiseOutcome>;
+
   constructor(private readonly settings: WorkerOptimizerSettings = DEFAULT_WORKER_SETTINGS) {
     super();
+    this.pool = new Piscina<OptimiseTask, OptimiseOutcome>({
+      filename: WORKER_SCRIPT,
+      name: 'optimise',
+      minThreads: 0,
+      maxThreads: 1,
+      idleTimeout: settings.idleMs,
+      // The task awaits all of its work; no thread blocks in Atomics.wait between tasks.
+      atomics: 'disabled',
+      resourceLimits: { maxOldGenerationSizeMb: settings.maxHeapMb },
+    });
   }
 
-  optimise(sourcePath: string, targetPath: string, lodPath?: string): Promise<GlbOptimisationStats> {
+  async optimise(sourcePath: string, targetPath: string, lodPath?: string): Promise<GlbOptimisationStats> {
     const startedAt = performance.now();
     const job: OptimiseJob = {
       sourcePath,
@@ -89,53 +113,53 @@ export class WorkerGlbOptimizer extends GlbOptimizer {
         lod: this.settings.lod,
       },
     };
-    return new Promise<GlbOptimisationStats>((resolve, reject) => {
-      const worker = new Worker(WORKER_SCRIPT, {
-        workerData: job,
-        resourceLimits: { maxOldGenerationSizeMb: this.settings.maxHeapMb },
-      });
-      let validated = false;
-      let settled = false;
-      const settle = (outcome: () => void): void => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        outcome();
-        void worker.terminate();
-      };
-      // Before validation ends nothing is known about the source, so a failure then is not "optimisation".
-      const failure = (message: string, stack?: string): Error =>
-        validated
-          ? new GlbOptimisationError(message, stack)
-          : new Error(`GLB validation did not finish: ${message}`);
-      const timer = setTimeout(
-        () => settle(() => reject(failure(`timed out after ${this.settings.timeoutMs} ms`))),
-        this.settings.timeoutMs,
+    const { port1: notices, port2: progress } = new MessageChannel();
+    // Before validation ends nothing is known about the source, so a failure then is not "optimisation".
+    let validated = false;
+    notices.on('message', (notice: ValidatedNotice) => (validated ||= notice.type === 'validated'));
+    const timeout = new AbortController();
+    const timer = setTimeout(() => timeout.abort(), this.settings.timeoutMs);
+    try {
+      const outcome = await this.pool.run(
+        { job, progress },
+        { transferList: [progress], signal: timeout.signal },
       );
-      worker.on('message', (message: OptimiseMessage) => {
-        switch (message.type) {
-          case 'validated':
-            validated = true;
-            return;
-          case 'invalid':
-            return settle(() => reject(new InvalidSourceModelError(message.errors, message.firstErrors)));
-          case 'failed':
-            return settle(() => reject(new GlbOptimisationError(message.message, message.stack)));
-          case 'done':
-            return settle(() =>
-              resolve({
-                sourceBytes: message.sourceBytes,
-                webBytes: message.webBytes,
-                lodBytes: message.lodBytes,
-                textures: message.textures,
-                notes: message.notes,
-                seconds: (performance.now() - startedAt) / 1000,
-              }),
-            );
-        }
-      });
-      worker.on('error', (error) => settle(() => reject(failure(error.message, error.stack))));
-      worker.on('exit', (code) => settle(() => reject(failure(`worker exited with code ${code}`))));
-    });
+      switch (outcome.type) {
+        case 'invalid':
+          throw new InvalidSourceModelError(outcome.errors, outcome.firstErrors);
+        case 'failed':
+          throw new GlbOptimisationError(outcome.message, outcome.stack);
+        case 'done':
+          return {
+            sourceBytes: outcome.sourceBytes,
+            webBytes: outcome.webBytes,
+            lodBytes: outcome.lodBytes,
+            textures: outcome.textures,
+            notes: outcome.notes,
+            thread: outcome.thread,
+            seconds: (performance.now() - startedAt) / 1000,
+          };
+      }
+    } catch (error) {
+      if (error instanceof InvalidSourceModelError || error instanceof GlbOptimisationError) throw error;
+      // piscina terminated the thread (aborted), or it died (the heap cap), or the task rejected.
+      const message = timeout.signal.aborted
+        ? `timed out after ${this.settings.timeoutMs} ms`
+        : error instanceof Error
+          ? error.message
+          : String(error);
+      const stack = error instanceof Error ? error.stack : undefined;
+      throw validated
+        ? new GlbOptimisationError(message, stack)
+        : new Error(`GLB validation did not finish: ${message}`);
+    } finally {
+      clearTimeout(timer);
+      notices.close();
+    }
+  }
+
+  /** Ends the thread with the api (Nest's shutdown hooks), or a test's own optimiser. */
+  onApplicationShutdown(): Promise<void> {
+    return this.pool.destroy();
   }
 }
