@@ -437,21 +437,22 @@ def test_grpc_error_free_when_client_disconnects_abruptly(
 def test_hang_past_the_deadline_ends_the_stream_with_timeout_but_stays_busy(
     tmp_path: Path, sidecar_tmp: Path
 ) -> None:
-    # A small picture: its relief (made before the geometry stage, where the hang starts) takes far
-    # less than the 1 s deadline, also on a busy machine (npm test runs suites side by side); a
-    # sample photo's could pass the deadline first, and the job then stops as an ordinary timeout.
+    # The hang starts at the geometry stage, after a small picture's relief and 0.15 s of simulated
+    # stages; the deadline must come after that, also on a busy machine (npm test runs suites side
+    # by side: at 1 s a lone clone once timed out before the hang, an ordinary timeout instead).
+    deadline_s = 3
     small = _png(procedural_test_image(128))
     with SidecarProcess(tmp_path, KILN_SIMULATE_SECONDS="0.5", KILN_SIMULATE_FAULT="hang") as sidecar:
         sidecar.wait_for_state(pb.READY)
         started = time.monotonic()
-        events = sidecar.generate(_request(timeout_s=1, image=small), timeout=30)
+        events = sidecar.generate(_request(timeout_s=deadline_s, image=small), timeout=30)
         elapsed = time.monotonic() - started
         error = _terminal(events).error
         assert error.code == pb.TIMEOUT
         assert "did not stop" in error.message
         # Not before the deadline and its grace (the lower bound is the point; the upper one only
         # says the stream did not wait for the hung engine, and is wide for a busy machine).
-        assert 1.0 + STOP_GRACE_S - 0.5 < elapsed < 1.0 + STOP_GRACE_S + 15.0
+        assert deadline_s + STOP_GRACE_S - 0.5 < elapsed < deadline_s + STOP_GRACE_S + 15.0
         assert sidecar.health().state == pb.BUSY  # the supervisor must kill and restart it
 
 
