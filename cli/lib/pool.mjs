@@ -1,7 +1,8 @@
 /**
  * Runs `work` on every item with at most `limit` calls in flight at once, in the items' order of
  * start; resolves when all have ended. `work` must catch what it wants to survive: the first
- * rejection rejects the whole (the calls already in flight go on, unawaited).
+ * rejection rejects the whole, and no item is started after it (the calls already in flight
+ * end unawaited).
  * @template T
  * @param {readonly T[]} items
  * @param {number} limit how many at once (1 or more)
@@ -10,10 +11,16 @@
  */
 export async function forEachAtMost(items, limit, work) {
   let next = 0;
+  let failed = false;
   const worker = async () => {
-    while (next < items.length) {
+    while (!failed && next < items.length) {
       const index = next++;
-      await work(items[index], index);
+      try {
+        await work(items[index], index);
+      } catch (error) {
+        failed = true;
+        throw error;
+      }
     }
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
