@@ -5,6 +5,7 @@ import { Clock } from '../common/clock';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { ModelStore } from '../storage/model-store';
 import { selectExpired } from './model-files';
+import { errorMessage } from '../common/error-message';
 
 const JOB_NAME = 'model-cleanup';
 
@@ -74,9 +75,7 @@ export class CleanupService implements OnModuleInit, OnModuleDestroy {
           deleted.push(name);
           bytes += sizes.get(name) ?? 0;
         } catch (error) {
-          this.logger.warn(
-            `could not delete ${name}: ${error instanceof Error ? error.message : String(error)}`,
-          );
+          this.logger.warn(`could not delete ${name}: ${errorMessage(error)}`);
         }
       }
       this.logger.log(

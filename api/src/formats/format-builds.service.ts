@@ -10,6 +10,7 @@ import { type FormatVariant, formatFileName, variantKey } from '../storage/model
 import { type ModelInfo, ModelStore } from '../storage/model-store';
 import { StorageService } from '../storage/storage.service';
 import { type ConvertedFile, FormatConverter } from './format-converter';
+import { errorMessage } from '../common/error-message';
 
 /** What a model's record of formats says of one variant (JSON in RedisKeys.modelFormats). */
 export type FormatRecord =
@@ -160,7 +161,7 @@ export class FormatBuildsService {
           `${file.watertight ? '' : 'not '}watertight, ${file.seconds.toFixed(2)} s`,
       );
     } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
+      const message = errorMessage(error);
       this.logger.warn(`could not make ${key} of model ${modelId}: ${message}`);
       record = { state: 'failed', at: this.clock.now(), error: message };
     } finally {

@@ -26,6 +26,7 @@ export {
   type GlbOptimiseOptions,
   type LodOptions,
 } from './glb-optimise-options';
+import { errorMessage } from '../common/error-message';
 
 export interface GlbValidation {
   errors: number;
@@ -67,7 +68,7 @@ export async function validateGlb(bytes: Uint8Array): Promise<GlbValidation> {
         .map((m) => `${m.code}: ${m.message}${m.pointer ? ` (${m.pointer})` : ''}`),
     };
   } catch (error) {
-    return { errors: 1, warnings: 0, firstErrors: [`not a glTF binary: ${describeThrown(error)}`] };
+    return { errors: 1, warnings: 0, firstErrors: [`not a glTF binary: ${errorMessage(error)}`] };
   }
 }
 
@@ -188,8 +189,4 @@ function webEncoding(
     }),
     meshopt({ encoder, level: 'medium' }),
   ];
-}
-
-export function describeThrown(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -1,6 +1,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { type MessagePort, threadId } from 'node:worker_threads';
-import { type GlbOptimiseOptions, describeThrown, optimiseGlb, validateGlb } from './glb-optimize';
+import { type GlbOptimiseOptions, optimiseGlb, validateGlb } from './glb-optimize';
+import { errorMessage } from '../common/error-message';
 
 /** What WorkerGlbOptimizer hands the thread for one model. */
 export interface OptimiseJob {
@@ -69,7 +70,7 @@ export async function optimise({ job, progress }: OptimiseTask): Promise<Optimis
     } catch (error) {
       return {
         type: 'failed',
-        message: describeThrown(error),
+        message: errorMessage(error),
         stack: error instanceof Error ? error.stack : undefined,
       };
     }

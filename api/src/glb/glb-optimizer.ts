@@ -8,6 +8,7 @@ import { Piscina } from 'piscina';
 // Not './glb-optimize': that loads gltf-transform, which only the worker thread needs.
 import { DEFAULT_OPTIMISE_OPTIONS, type GlbOptimiseOptions } from './glb-optimise-options';
 import type { OptimiseJob, OptimiseOutcome, OptimiseTask, ValidatedNotice } from './glb-optimize.worker';
+import { errorMessage } from '../common/error-message';
 
 export interface GlbOptimisationStats {
   sourceBytes: number;
@@ -145,9 +146,7 @@ export class WorkerGlbOptimizer extends GlbOptimizer implements OnApplicationShu
       // piscina terminated the thread (aborted), or it died (the heap cap), or the task rejected.
       const message = timeout.signal.aborted
         ? `timed out after ${this.settings.timeoutMs} ms`
-        : error instanceof Error
-          ? error.message
-          : String(error);
+        : errorMessage(error);
       const stack = error instanceof Error ? error.stack : undefined;
       throw validated
         ? new GlbOptimisationError(message, stack)

@@ -5,6 +5,7 @@ import { RedisService } from '../redis/redis.service';
 import { TaskQueueService } from '../tasks/queue/task-queue.service';
 import { type NodeReport, WorkerRegistry } from '../tasks/workers/worker-registry.service';
 import type { AdminHealthDto, HealthDto } from './health.dto';
+import { errorMessage } from '../common/error-message';
 
 /** Inference states that make the service unable to work (503). */
 const INFERENCE_DOWN: readonly InferenceHealth['state'][] = ['down', 'failed'];
@@ -63,14 +64,14 @@ export class HealthService {
     try {
       redis = { up: true, latency_ms: Math.round((await this.redis.ping()) * 100) / 100 };
     } catch (error) {
-      redis = { up: false, latency_ms: null, error: error instanceof Error ? error.message : String(error) };
+      redis = { up: false, latency_ms: null, error: errorMessage(error) };
     }
     let inference: InferenceHealth | undefined;
     let inferenceError: string | undefined;
     try {
       if (this.inference) inference = await this.inference.health();
     } catch (error) {
-      inferenceError = error instanceof Error ? error.message : String(error);
+      inferenceError = errorMessage(error);
     }
     let workers: NodeReport[] = [];
     if (redis.up)

@@ -19,8 +19,7 @@ import type {
 } from './ops.dto';
 import { queueTaskOf, sortQueue, workerOf } from './ops-overview';
 import { StoreUsage } from './store-usage';
-
-const message = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+import { errorMessage } from '../common/error-message';
 
 /**
  * The ops console's api (docs/design.md, Operations: the console), behind ADMIN_TOKEN: one
@@ -157,7 +156,7 @@ export class OpsService {
         next_cleanup_at: next === null ? null : next.toISOString(),
       };
     } catch (error) {
-      this.logger.warn(`store usage not measured: ${message(error)}`);
+      this.logger.warn(`store usage not measured: ${errorMessage(error)}`);
       return null;
     }
   }

@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/commo
 import { Redis } from 'ioredis';
 import { ListenerRegistry } from '../common/listener-registry';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { errorMessage } from '../common/error-message';
 
 export type ChannelListener = (message: string) => void;
 
@@ -74,9 +75,7 @@ export class RedisService implements OnApplicationShutdown {
     const channel = this.channel(name);
     const remove = this.listeners.add(channel, listener);
     this.subscriber.subscribe(channel).catch((error: unknown) => {
-      this.logger.error(
-        `subscribe ${channel} failed: ${error instanceof Error ? error.message : String(error)}`,
-      );
+      this.logger.error(`subscribe ${channel} failed: ${errorMessage(error)}`);
     });
     return remove;
   }

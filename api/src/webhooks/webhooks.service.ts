@@ -15,6 +15,7 @@ import {
   deliveryJobOptions,
 } from './webhook-queue';
 import { type DeliveryAttemptRecord, WebhookStore, type WebhookTarget } from './webhook-store';
+import { errorMessage } from '../common/error-message';
 
 /**
  * Turns task status changes into webhook deliveries (docs/design.md, Operations: webhooks): a
@@ -96,9 +97,7 @@ export class WebhooksService {
         await this.queue.add(DELIVER_JOB, job, deliveryJobOptions(jobId, attempts));
       }
     } catch (error) {
-      this.logger.warn(
-        `task=${taskId} webhook of ${record.status} not queued: ${error instanceof Error ? error.message : String(error)}`,
-      );
+      this.logger.warn(`task=${taskId} webhook of ${record.status} not queued: ${errorMessage(error)}`);
     }
   }
 

@@ -3,6 +3,7 @@ import type { Request, Response } from 'express';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config';
 import { ApiError, type ErrorBody, fileTooLargeError } from '../api-error';
 import { forLog } from '../logging/log-text';
+import { errorMessage } from '../error-message';
 
 export type { ErrorBody } from '../api-error';
 
@@ -74,7 +75,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
       );
     } else {
       // The client gets the contract's words; the log keeps the original ones.
-      const original = exception instanceof Error ? exception.message : String(exception);
+      const original = errorMessage(exception);
       // Cut like the URL: a parser's message may quote the whole request line ("Cannot GET /...").
       const detail = original === mapped.body.error ? '' : ` (${forLog(original)})`;
       this.logger.log(

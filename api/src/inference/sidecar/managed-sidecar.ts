@@ -16,6 +16,7 @@ import {
   terminate,
 } from './sidecar-process';
 import { SidecarStatus } from './sidecar-status';
+import { errorMessage } from '../../common/error-message';
 
 /** What the managed sidecar runs and where it listens. */
 export interface ManagedSidecarSpec {
@@ -200,7 +201,7 @@ export class ManagedSidecar extends Sidecar {
         onLine: output.onLine,
       });
     } catch (error) {
-      const spawnError = error instanceof Error ? error.message : String(error);
+      const spawnError = errorMessage(error);
       this.onExit(null, { code: null, signal: null, spawnError }, output);
       return;
     }

@@ -24,6 +24,7 @@ import {
   encodePng,
   inspectImage,
 } from './image-normaliser';
+import { errorMessage } from '../../common/error-message';
 
 /** 202's body: the task is queued (or shares an unfinished task's job). */
 export interface TaskAccepted {
@@ -221,7 +222,7 @@ export class TaskIntakeService {
     try {
       return await this.meshes.read(file.buffer);
     } catch (error) {
-      this.logger.log(`mesh received bytes=${file.size} client=${client}: refused (${describe(error)})`);
+      this.logger.log(`mesh received bytes=${file.size} client=${client}: refused (${errorMessage(error)})`);
       throw error;
     }
   }
@@ -428,7 +429,9 @@ export class TaskIntakeService {
     try {
       return await inspectImage(file.buffer);
     } catch (error) {
-      this.logger.log(`request received bytes=${file.size} client=${client}: refused (${describe(error)})`);
+      this.logger.log(
+        `request received bytes=${file.size} client=${client}: refused (${errorMessage(error)})`,
+      );
       throw error;
     }
   }
@@ -448,7 +451,9 @@ export class TaskIntakeService {
         decodeImage(file.buffer, header),
       );
     } catch (error) {
-      this.logger.log(`request received bytes=${file.size} client=${client}: refused (${describe(error)})`);
+      this.logger.log(
+        `request received bytes=${file.size} client=${client}: refused (${errorMessage(error)})`,
+      );
       throw error;
     }
   }
@@ -470,7 +475,7 @@ export class TaskIntakeService {
     } catch (error) {
       this.logger.log(
         `request received task=${taskId} bytes=${file.size} format=${decoded.header.format} client=${client}: ` +
-          `refused (${describe(error)})`,
+          `refused (${errorMessage(error)})`,
       );
       throw error;
     }
@@ -501,8 +506,4 @@ function isSlotRefusal(refusal: unknown): boolean {
   return (
     refusal instanceof ApiError && (refusal.code === 'server_busy' || refusal.code === 'too_many_requests')
   );
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -5,6 +5,7 @@ import { TaskStore } from '../state/task-store.service';
 import { JobDurationsService } from '../options/job-durations.service';
 import { GENERATION_QUEUE } from '../queue/job-names';
 import { BACK_IN_QUEUE } from './task-transitions';
+import { errorMessage } from '../../common/error-message';
 
 /**
  * Queue position and ETA of the waiting tasks (docs/design.md, Queue), from Bull's wait list and
@@ -42,9 +43,7 @@ export class QueuePositionsService {
     } catch (error) {
       if (this.failing) return;
       this.failing = true;
-      this.logger.warn(
-        `queue positions not refreshed: ${error instanceof Error ? error.message : String(error)}`,
-      );
+      this.logger.warn(`queue positions not refreshed: ${errorMessage(error)}`);
     }
   }
 }

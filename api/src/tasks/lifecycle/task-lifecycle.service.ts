@@ -18,11 +18,10 @@ import { QueuePositionsService } from './queue-positions.service';
 import { RecentFailures } from './recent-failures';
 import { newTaskToken, tokenMatches } from './task-token';
 import { FOLLOW, type TaskEvent, transitionOf } from './task-transitions';
+import { errorMessage } from '../../common/error-message';
 
 /** How often leaked queue slots and orphaned tasks are looked for (reconcile). */
 const RECONCILE_EVERY_MS = 60_000;
-
-const message = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
 /** A task just made: its state and its token (handed to its maker once, never stored). */
 export interface NewTask {
@@ -293,7 +292,7 @@ export class TaskLifecycle implements OnModuleInit, OnModuleDestroy {
     try {
       await this.reconcile();
     } catch (error) {
-      this.logger.warn(`queue reconcile failed: ${message(error)}`);
+      this.logger.warn(`queue reconcile failed: ${errorMessage(error)}`);
     }
   }
 }

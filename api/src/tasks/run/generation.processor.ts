@@ -20,6 +20,7 @@ import {
 } from '../queue/job-names';
 import { TaskLifecycle } from '../lifecycle/task-lifecycle.service';
 import { closeQueueIfRedisAway } from '../../redis/bull-shutdown';
+import { errorMessage } from '../../common/error-message';
 
 /**
  * How often the positions are refreshed for stalled jobs: a task whose job's lock lapsed reads
@@ -31,8 +32,6 @@ const STALLED_TASKS_REFRESH_MS = 1_000;
 export const SHUTDOWN_WAIT_MS = 15_000;
 
 type GenerateJob = Job<JobPayloads[JobName.Generate]>;
-
-const message = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
 /**
  * This process's Bull worker: one job at a time (concurrency 1, one sidecar per process),
@@ -103,7 +102,7 @@ export class GenerationProcessor
       await this.runner.failUnexpectedly(job.data.taskId, error.message);
       await job.remove();
     } catch (failure) {
-      this.logger.error(`failed job ${String(job?.id)} not handled: ${message(failure)}`);
+      this.logger.error(`failed job ${String(job?.id)} not handled: ${errorMessage(failure)}`);
     }
   }
 
@@ -113,7 +112,7 @@ export class GenerationProcessor
       const failed = (await this.queue.getFailed()) as GenerateJob[];
       for (const job of failed) await this.onFailed(job, new Error(job.failedReason ?? 'job failed'));
     } catch (error) {
-      this.logger.warn(`failed jobs not swept: ${message(error)}`);
+      this.logger.warn(`failed jobs not swept: ${errorMessage(error)}`);
     }
   }
 
@@ -135,7 +134,7 @@ export class GenerationProcessor
     try {
       await this.queue.pause(true, true);
     } catch (error) {
-      this.logger.warn(`worker not paused: ${message(error)}`);
+      this.logger.warn(`worker not paused: ${errorMessage(error)}`);
     }
     if (!(await this.jobs.abortAll(SHUTDOWN_WAIT_MS))) {
       this.logger.warn(`a job did not wind down within ${SHUTDOWN_WAIT_MS} ms`);
@@ -154,7 +153,7 @@ export class GenerationProcessor
       await this.lifecycle.refreshPositions();
     } catch (error) {
       this.logger.error(
-        `interrupted jobs not put back (${[...this.requeued].join(', ')}): ${message(error)}`,
+        `interrupted jobs not put back (${[...this.requeued].join(', ')}): ${errorMessage(error)}`,
       );
     }
   }

@@ -33,6 +33,7 @@ import { mapInferenceError } from './inference-error-mapping';
 import { PreviewPublisher } from './preview-publisher';
 import { ProgressPublisher } from './progress-publisher';
 import { RunningJobsService } from '../jobs/running-jobs.service';
+import { errorMessage } from '../../common/error-message';
 
 /**
  * A task's options as the job's: a generation's (quality as its pipeline type, faces) or a
@@ -205,9 +206,7 @@ export class TaskRunner {
         this.logger.log(`job durations now measured on ${profile} (earlier samples dropped)`);
       }
     } catch (error) {
-      this.logger.warn(
-        `job duration not recorded: ${error instanceof Error ? error.message : String(error)}`,
-      );
+      this.logger.warn(`job duration not recorded: ${errorMessage(error)}`);
     }
   }
 

@@ -5,10 +5,9 @@ import { TaskRunner } from './task-runner.service';
 import { assertOneHandlerPerJob } from './job-handlers';
 import { type JobStatus, WEB_MODEL_QUEUE, WebModelJobName, type WebModelPayload } from '../queue/job-names';
 import { closeQueueIfRedisAway } from '../../redis/bull-shutdown';
+import { errorMessage } from '../../common/error-message';
 
 type WebModelJob = Job<WebModelPayload>;
-
-const message = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
 /**
  * This process's worker of the web-model queue (WEB_MODEL_QUEUE): one optimisation at a time
@@ -40,7 +39,7 @@ export class WebModelProcessor implements OnModuleInit, OnApplicationBootstrap, 
           await this.onFailed(job, new Error(job.failedReason ?? 'job failed'));
         }
       })
-      .catch((error: unknown) => this.logger.warn(`failed web-model jobs not swept: ${message(error)}`));
+      .catch((error: unknown) => this.logger.warn(`failed web-model jobs not swept: ${errorMessage(error)}`));
   }
 
   @Process({ name: WebModelJobName.Publish, concurrency: 1 })
@@ -56,7 +55,7 @@ export class WebModelProcessor implements OnModuleInit, OnApplicationBootstrap, 
       await this.runner.failUnexpectedly(job.data.taskId, error.message);
       await job.remove();
     } catch (failure) {
-      this.logger.error(`failed web-model job ${String(job?.id)} not handled: ${message(failure)}`);
+      this.logger.error(`failed web-model job ${String(job?.id)} not handled: ${errorMessage(failure)}`);
     }
   }
 
@@ -66,7 +65,7 @@ export class WebModelProcessor implements OnModuleInit, OnApplicationBootstrap, 
     try {
       await this.queue.pause(true);
     } catch (error) {
-      this.logger.warn(`web-model worker not paused: ${message(error)}`);
+      this.logger.warn(`web-model worker not paused: ${errorMessage(error)}`);
     }
   }
 }

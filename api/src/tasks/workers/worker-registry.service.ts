@@ -16,6 +16,7 @@ import { RedisKeys } from '../../redis/redis-keys';
 import { RedisService } from '../../redis/redis.service';
 import { ModelStore, ModelStoreUnavailableError } from '../../storage/model-store';
 import { RunningJobsService } from '../jobs/running-jobs.service';
+import { errorMessage } from '../../common/error-message';
 
 /** How often a process renews its heartbeat. */
 export const HEARTBEAT_MS = 2_000;
@@ -92,8 +93,6 @@ export function isSidecarFault(state: string, message: string): boolean {
   return FAULT_STATES.has(state) && message !== '' && !ROUTINE_MESSAGES.has(message);
 }
 
-const message = (error: unknown): string => (error instanceof Error ? error.message : String(error));
-
 /** Resolves true once the client is connected, false if it is not within timeoutMs (Redis down at start). */
 async function connected(redis: RedisService, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
@@ -149,7 +148,7 @@ export class WorkerRegistry implements OnModuleInit, BeforeApplicationShutdown, 
         await this.leave().catch(() => undefined);
         throw error;
       }
-      this.logger.warn(`model stores of other processes not checked: ${message(error)}`);
+      this.logger.warn(`model stores of other processes not checked: ${errorMessage(error)}`);
     }
     this.timer = setInterval(() => void this.beat().catch(() => undefined), HEARTBEAT_MS);
     this.timer.unref();
@@ -157,7 +156,9 @@ export class WorkerRegistry implements OnModuleInit, BeforeApplicationShutdown, 
 
   /** Stops announcing and leaves at once: admission stops counting this worker before its job winds down. */
   async beforeApplicationShutdown(): Promise<void> {
-    await this.leave().catch((error: unknown) => this.logger.warn(`registry not left: ${message(error)}`));
+    await this.leave().catch((error: unknown) =>
+      this.logger.warn(`registry not left: ${errorMessage(error)}`),
+    );
   }
 
   onModuleDestroy(): void {
