@@ -28,9 +28,9 @@ async function timed(work: () => Promise<unknown>): Promise<Timed> {
  * Web optimisation (the api's glb/ stage; it no longer holds the GPU, see the GPU idle gap row):
  * per input, the time through WorkerGlbOptimizer as the api runs it (validation, file I/O; its
  * thread kept between models, as in the api: started by the warm-up) and the longest main-thread
- * event-loop stall meanwhile, each beside optimiseGlb()
- * inline on the main thread in the same run (why it runs in a worker: every request and SSE
- * stream of the api waits out a stall). Bytes before and after are the delivery row's.
+ * event-loop stall meanwhile, each beside optimiseGlb() inline on the main thread in the same run
+ * (why it runs in a worker: every request and SSE stream of the api waits out a stall). Bytes
+ * before and after are the delivery row's.
  */
 export const row: BenchRow = {
   name: 'web-optimise',

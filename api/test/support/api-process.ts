@@ -8,6 +8,8 @@ import { REPO_ROOT, TEST_REDIS_URL, clearKilnKeys, sleep, tempDir } from './env'
 
 /** The test build's compiled server, which npm test bundles (scripts/lib/api-build.mjs --test). */
 const TEST_SRC_DIST = join(REPO_ROOT, 'dist', 'api-test', 'src');
+/** scripts/lib/api-build.mjs's API_BUNDLE (an ES module: this CommonJS module cannot load it at start). */
+const BUNDLE = 'main.bundle.js';
 
 /**
  * Whether `<dir>/main.bundle.js` is missing or older than the `<dir>/main.js` tsc wrote (tsc
@@ -16,7 +18,7 @@ const TEST_SRC_DIST = join(REPO_ROOT, 'dist', 'api-test', 'src');
  */
 export function bundleIsStale(dir: string): boolean {
   try {
-    return statSync(join(dir, 'main.bundle.js')).mtimeMs < statSync(join(dir, 'main.js')).mtimeMs;
+    return statSync(join(dir, BUNDLE)).mtimeMs < statSync(join(dir, 'main.js')).mtimeMs;
   } catch {
     return true;
   }
@@ -42,7 +44,7 @@ function bundleWhenStale(): void {
  * compiled with the tests, bundled again here, when this module loads, if tsc wrote a newer
  * main.js. KILN_API_MAIN=dist/api/main.bundle.js runs the production build instead.
  */
-export const API_MAIN = process.env.KILN_API_MAIN ?? join(TEST_SRC_DIST, 'main.bundle.js');
+export const API_MAIN = process.env.KILN_API_MAIN ?? join(TEST_SRC_DIST, BUNDLE);
 bundleWhenStale();
 
 export async function freePort(): Promise<number> {
