@@ -1,9 +1,9 @@
-# The app image: Node 20 for the api and web build, Python 3.11 for the sidecar.
+# The app image: Node 24 LTS for the api and web build, Python 3.11 for the sidecar (bookworm's).
 # In docker-compose.yml it is the `api` service (api + web app) and talks to the GPU sidecar of
 # inference/Dockerfile (INFERENCE_URL=inference:50051); run alone, it spawns the inflate sidecar.
 # .dockerignore keeps .env, static/, logs/, models/, node_modules/, venvs and builds of this
 # checkout out of the image: everything below is installed and built here.
-FROM node:20-bookworm
+FROM node:24-bookworm
 RUN apt-get update \
  && apt-get install -y --no-install-recommends python3 python3-venv python3-dev build-essential \
  && rm -rf /var/lib/apt/lists/*
