@@ -26,17 +26,25 @@ export interface LodOptions {
   maxTextureSize: number;
   /** WebP quality, 1-100. */
   webpQuality: number;
+  /**
+   * gltf-transform `meshopt` level: 'medium' quantises every attribute; 'high' also applies
+   * meshopt's lossy filters (normals octahedral, 8 bits). Positions are quantised alike in both,
+   * so the bounds, and the camera framed on them, do not move.
+   */
+  meshoptLevel: 'medium' | 'high';
 }
 
 /**
- * The LOD's settings: 2 % of the vertices within 1 % of the radius, 256 px WebP at quality 70:
- * a few percent of the web model's bytes (measured in api/bench/rows/delivery.row.ts).
+ * The LOD's settings: 2 % of the vertices within 1 % of the radius, 256 px WebP at quality 70,
+ * meshopt's filters on (a stand-in drawn for a moment): a few percent of the web model's bytes
+ * (measured in api/bench/rows/delivery.row.ts; docs/performance.md).
  */
 export const DEFAULT_LOD_OPTIONS: LodOptions = {
   ratio: 0.02,
   error: 0.01,
   maxTextureSize: 256,
   webpQuality: 70,
+  meshoptLevel: 'high',
 };
 
 /** The product's settings: 2048 px textures at most, WebP quality 80, and the LOD. */

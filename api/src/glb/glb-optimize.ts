@@ -138,7 +138,7 @@ export async function optimiseGlb(
   await document.transform(dedup(), prune(), weld());
   // Cloned before the web model's lossy steps: the LOD is simplified from full-precision data.
   const lodSource = options.lod ? cloneDocument(document) : undefined;
-  await document.transform(...webEncoding(MeshoptEncoder, options));
+  await document.transform(...webEncoding(MeshoptEncoder, { ...options, meshoptLevel: 'medium' }));
   const bytes = await io.writeBinary(document);
   let lodBytes: Uint8Array | undefined;
   if (lodSource && options.lod) {
@@ -173,20 +173,20 @@ export async function makeLod(document: Document, options: LodOptions): Promise<
 
 /**
  * The encoding the web model and its LOD share: textures as WebP, resized to fit
- * `maxTextureSize` (never enlarged), then meshopt compression at 'medium' (quantisation without
- * meshopt's lossy filters: octahedral normals etc.).
+ * `maxTextureSize` (never enlarged), then meshopt compression at `meshoptLevel` (the web model:
+ * 'medium', quantisation without meshopt's lossy filters; the LOD: LodOptions.meshoptLevel).
  */
 function webEncoding(
   encoder: MeshoptCodecs['MeshoptEncoder'],
-  textures: { maxTextureSize: number; webpQuality: number },
+  options: { maxTextureSize: number; webpQuality: number; meshoptLevel: LodOptions['meshoptLevel'] },
 ): Transform[] {
   return [
     textureCompress({
       encoder: sharp,
       targetFormat: 'webp',
-      resize: [textures.maxTextureSize, textures.maxTextureSize],
-      quality: textures.webpQuality,
+      resize: [options.maxTextureSize, options.maxTextureSize],
+      quality: options.webpQuality,
     }),
-    meshopt({ encoder, level: 'medium' }),
+    meshopt({ encoder, level: options.meshoptLevel }),
   ];
 }

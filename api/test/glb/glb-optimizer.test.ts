@@ -122,6 +122,10 @@ void describe('web models from real GLBs (StorageService + WorkerGlbOptimizer)',
       for (const extension of ['EXT_meshopt_compression', 'KHR_mesh_quantization', 'EXT_texture_webp']) {
         assert.ok(small.extensionsUsed.includes(extension), `${extension} in ${small.extensionsUsed.join()}`);
       }
+      // The LOD's normals through meshopt's octahedral filter (a stand-in drawn for a moment); the
+      // web model's quantised only.
+      assert.deepEqual(small.meshoptFilters, ['OCTAHEDRAL']);
+      assert.deepEqual(full.meshoptFilters, []);
       small.textures.forEach((texture) => {
         assert.equal(texture.mimeType, 'image/webp');
         assert.ok(Math.max(texture.width, texture.height) <= 256, `${texture.width}×${texture.height}`);

@@ -114,6 +114,8 @@ export interface GlbSummary {
   min: number[];
   max: number[];
   textures: { mimeType: string; width: number; height: number; decodedFormat: string }[];
+  /** The meshopt filters its buffer views name (EXT_meshopt_compression `filter`: OCTAHEDRAL…), each once. */
+  meshoptFilters: string[];
 }
 
 /** The JSON chunk of a GLB, as written (what a browser's loader sees first). */
@@ -163,7 +165,16 @@ export async function summariseGlb(bytes: Uint8Array): Promise<GlbSummary> {
     min: [...min],
     max: [...max],
     textures,
+    meshoptFilters: meshoptFilters(json),
   };
+}
+
+/** The distinct EXT_meshopt_compression `filter` values of a GLB's buffer views ('NONE' left out). */
+function meshoptFilters(json: Record<string, unknown>): string[] {
+  const views =
+    (json['bufferViews'] as { extensions?: Record<string, { filter?: string }> }[] | undefined) ?? [];
+  const filters = views.map((view) => view.extensions?.['EXT_meshopt_compression']?.filter ?? 'NONE');
+  return [...new Set(filters)].filter((filter) => filter !== 'NONE').sort();
 }
 
 /** A valid PNG of 20000² px in 48 KB: glTF-Validator accepts it, sharp refuses it (over its pixel limit). */
