@@ -44,10 +44,21 @@ function assertFile(format, bytes, triangles) {
   }
 }
 
+/** The toggle's arrow as drawn: whether it is turned (a transform that applies to its box). */
+function chevronTurned(toggle) {
+  return toggle.locator('.chevron').evaluate((el) => {
+    const style = el.ownerDocument.defaultView.getComputedStyle(el);
+    return style.display !== 'inline' && style.transform !== 'none';
+  });
+}
+
 async function openMenu(page) {
   const toggle = page.getByRole('button', { name: 'Download', exact: true });
+  await page.locator('[data-testid=download-toggle][aria-expanded=false]').waitFor();
+  assert.equal(await chevronTurned(toggle), false, 'closed: the arrow points down');
   await toggle.click();
   await page.locator('[data-testid=download-toggle][aria-expanded=true]').waitFor();
+  assert.equal(await chevronTurned(toggle), true, 'open: the arrow points up');
   const menu = page.getByRole('group', { name: 'Download formats' });
   await menu.waitFor();
   // The list's answer: the GLB's size is always known.
