@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { ConfigError, loadConfig, servesHttp, type AppConfig } from './config/app-config';
+import { describeListenFailure } from './config/listen-failure';
 import { ModelStoreUnavailableError } from './storage/model-store';
 
 /** Longest a graceful stop may take: the running job's wind-down (15 s) plus the sidecar's stop. */
@@ -11,6 +12,9 @@ function modelsLocation(config: AppConfig): string {
     ? `s3://${config.storage.bucket}/${config.storage.prefix}`
     : config.staticDir;
 }
+
+/** The api could not listen (describeListenFailure says why); everything it started is closed. */
+class ListenFailure extends Error {}
 
 /** Where the server listens, as a URL to quote: every interface reads "every interface". */
 function listenUrl(host: string, port: number): string {
@@ -84,8 +88,16 @@ async function bootstrap(): Promise<void> {
   ) => boolean;
   applyServerLimits(app.getHttpServer(), config, (address) => trustProxy(address, 0));
   // HOST unset: every interface (Node's default), as `npm start` on a LAN has always served.
-  const server =
-    config.host === undefined ? await app.listen(config.port) : await app.listen(config.port, config.host);
+  let server: Awaited<ReturnType<typeof app.listen>>;
+  try {
+    server =
+      config.host === undefined ? await app.listen(config.port) : await app.listen(config.port, config.host);
+  } catch (error) {
+    // Nothing may outlive a failed listen: the sidecar and its folder, this process's entry in
+    // the worker registry (which a running api would count for its lease), the queue's clients.
+    await app.close().catch(() => undefined);
+    throw new ListenFailure(describeListenFailure(error, config.port, config.host));
+  }
   gpuWorkers.start();
   // The limits never cut a long ?wait=true answer or an event stream (server.timeout is 0); they
   // only bound how long a client may take to send its request (REQUEST_TIMEOUT_S, HEADERS_TIMEOUT_S).
@@ -99,6 +111,10 @@ async function bootstrap(): Promise<void> {
 }
 
 bootstrap().catch((error: unknown) => {
+  if (error instanceof ListenFailure) {
+    process.stderr.write(`Kiln3D api: ${error.message}\n`);
+    process.exit(1);
+  }
   if (error instanceof ModelStoreUnavailableError) {
     process.stderr.write(`Kiln3D api: model storage unavailable: ${error.message}\n`);
     process.exit(1);

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { API_MAIN, freePort, startApi } from '../support/api-process';
 import { REPO_ROOT, TEST_REDIS_URL, tempDir } from '../support/env';
@@ -44,6 +46,45 @@ void describe('bootstrap configuration check', () => {
     } finally {
       // Bull cannot close cleanly without Redis; main.ts's watchdog ends such a stop after 30 s.
       await api.kill();
+      dir.remove();
+    }
+  });
+
+  void it('a port already in use: exit 1, one line saying what to do, and nothing left behind', async () => {
+    const dir = tempDir('port-in-use');
+    const first = await startApi({ staticDir: join(dir.path, 'static'), logDir: join(dir.path, 'logs') });
+    // The second process's own temporary folder: its sidecar's socket folder is made there.
+    const secondTmp = join(dir.path, 'tmp');
+    mkdirSync(secondTmp);
+    try {
+      const second = spawn(process.execPath, [API_MAIN], {
+        cwd: REPO_ROOT,
+        env: { ...first.env, TMPDIR: secondTmp, LOG_DIR: join(dir.path, 'logs-second') },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stderr = '';
+      second.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      second.stdout.resume();
+      const code = await new Promise<number | null>((resolve) => second.once('exit', resolve));
+      assert.equal(code, 1, stderr);
+      assert.match(
+        stderr,
+        new RegExp(
+          `^Kiln3D api: cannot listen on port ${first.port}: it is already in use \\(another Kiln3D, or ` +
+            `another program\\)\\. Stop that one, or choose another port: PORT=${first.port + 1} npm start$`,
+          'm',
+        ),
+      );
+      assert.doesNotMatch(stderr, /^\s+at /m, 'no stack trace');
+      assert.deepEqual(readdirSync(secondTmp), [], 'the sidecar folder it made is gone');
+      // The running api never counts the process that failed among its workers.
+      const health = await getJson<{ workers: { pid: number }[] }>(`${first.url}/api/health`);
+      assert.deepEqual(
+        health.body.workers.map((w) => w.pid),
+        [first.child.pid],
+      );
+    } finally {
+      await first.stop();
       dir.remove();
     }
   });

@@ -1,0 +1,26 @@
+/**
+ * Why the api could not listen, said so an owner knows what to do (a second `npm start` on a port
+ * already taken is the usual case), instead of the socket error's stack.
+ * @param error what `app.listen` rejected with (a Node system error: `code` EADDRINUSE, EACCES,
+ *   EADDRNOTAVAIL; anything else is quoted as it is)
+ * @param port the configured PORT
+ * @param host the configured HOST, undefined for every interface
+ * @returns one line, without a trailing newline
+ */
+export function describeListenFailure(error: unknown, port: number, host: string | undefined): string {
+  const where = host === undefined ? `port ${port}` : `${host} port ${port}`;
+  const code = (error as { code?: unknown } | null)?.code;
+  switch (code) {
+    case 'EADDRINUSE':
+      return (
+        `cannot listen on ${where}: it is already in use (another Kiln3D, or another program). ` +
+        `Stop that one, or choose another port: PORT=${port === 65535 ? 8123 : port + 1} npm start`
+      );
+    case 'EACCES':
+      return `cannot listen on ${where}: permission denied (ports below 1024 need privileges). Choose PORT=1024 or above`;
+    case 'EADDRNOTAVAIL':
+      return `cannot listen on ${where}: HOST=${host ?? ''} is not an address of this machine`;
+    default:
+      return `cannot listen on ${where}: ${error instanceof Error ? error.message : String(error)}`;
+  }
+}
