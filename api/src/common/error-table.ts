@@ -126,7 +126,7 @@ export const ERROR_TABLE = {
   not_found: {
     status: 404,
     message: 'Not found',
-    when: 'no such route or model file (`/static/` serves two names per task); the admin routes while `ADMIN_TOKEN` is unset',
+    when: 'no such route or model file (`/static/` serves three names per model: `{uuid}.glb`, `.source.glb`, `.lod.glb`); the admin routes while `ADMIN_TOKEN` is unset',
   },
   task_not_found: {
     status: 404,

@@ -1307,7 +1307,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorBodyDto'];
         };
       };
-      /** @description `not_found` (`Not found`): no such route or model file (`/static/` serves two names per task); the admin routes while `ADMIN_TOKEN` is unset */
+      /** @description `not_found` (`Not found`): no such route or model file (`/static/` serves three names per model: `{uuid}.glb`, `.source.glb`, `.lod.glb`); the admin routes while `ADMIN_TOKEN` is unset */
       404: {
         headers: {
           [name: string]: unknown;
@@ -1374,7 +1374,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorBodyDto'];
         };
       };
-      /** @description `not_found` (`Not found`): no such route or model file (`/static/` serves two names per task); the admin routes while `ADMIN_TOKEN` is unset */
+      /** @description `not_found` (`Not found`): no such route or model file (`/static/` serves three names per model: `{uuid}.glb`, `.source.glb`, `.lod.glb`); the admin routes while `ADMIN_TOKEN` is unset */
       404: {
         headers: {
           [name: string]: unknown;
@@ -2192,7 +2192,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorBodyDto'];
         };
       };
-      /** @description `task_not_found` (`Task not found`): an unknown or expired task id; `not_found` (`Not found`): no such route or model file (`/static/` serves two names per task); the admin routes while `ADMIN_TOKEN` is unset */
+      /** @description `task_not_found` (`Task not found`): an unknown or expired task id; `not_found` (`Not found`): no such route or model file (`/static/` serves three names per model: `{uuid}.glb`, `.source.glb`, `.lod.glb`); the admin routes while `ADMIN_TOKEN` is unset */
       404: {
         headers: {
           [name: string]: unknown;
@@ -2328,7 +2328,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorBodyDto'];
         };
       };
-      /** @description `not_found` (`Not found`): no such route or model file (`/static/` serves two names per task); the admin routes while `ADMIN_TOKEN` is unset */
+      /** @description `not_found` (`Not found`): no such route or model file (`/static/` serves three names per model: `{uuid}.glb`, `.source.glb`, `.lod.glb`); the admin routes while `ADMIN_TOKEN` is unset */
       404: {
         headers: {
           [name: string]: unknown;
@@ -2420,7 +2420,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorBodyDto'];
         };
       };
-      /** @description `not_found` (`Not found`): no such route or model file (`/static/` serves two names per task); the admin routes while `ADMIN_TOKEN` is unset */
+      /** @description `not_found` (`Not found`): no such route or model file (`/static/` serves three names per model: `{uuid}.glb`, `.source.glb`, `.lod.glb`); the admin routes while `ADMIN_TOKEN` is unset */
       404: {
         headers: {
           [name: string]: unknown;
@@ -2518,7 +2518,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorBodyDto'];
         };
       };
-      /** @description `not_found` (`Not found`): no such route or model file (`/static/` serves two names per task); the admin routes while `ADMIN_TOKEN` is unset */
+      /** @description `not_found` (`Not found`): no such route or model file (`/static/` serves three names per model: `{uuid}.glb`, `.source.glb`, `.lod.glb`); the admin routes while `ADMIN_TOKEN` is unset */
       404: {
         headers: {
           [name: string]: unknown;
@@ -2604,7 +2604,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorBodyDto'];
         };
       };
-      /** @description `not_found` (`Not found`): no such route or model file (`/static/` serves two names per task); the admin routes while `ADMIN_TOKEN` is unset */
+      /** @description `not_found` (`Not found`): no such route or model file (`/static/` serves three names per model: `{uuid}.glb`, `.source.glb`, `.lod.glb`); the admin routes while `ADMIN_TOKEN` is unset */
       404: {
         headers: {
           [name: string]: unknown;
@@ -2652,7 +2652,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorBodyDto'];
         };
       };
-      /** @description `not_found` (`Not found`): no such route or model file (`/static/` serves two names per task); the admin routes while `ADMIN_TOKEN` is unset */
+      /** @description `not_found` (`Not found`): no such route or model file (`/static/` serves three names per model: `{uuid}.glb`, `.source.glb`, `.lod.glb`); the admin routes while `ADMIN_TOKEN` is unset */
       404: {
         headers: {
           [name: string]: unknown;
@@ -2700,7 +2700,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorBodyDto'];
         };
       };
-      /** @description `not_found` (`Not found`): no such route or model file (`/static/` serves two names per task); the admin routes while `ADMIN_TOKEN` is unset */
+      /** @description `not_found` (`Not found`): no such route or model file (`/static/` serves three names per model: `{uuid}.glb`, `.source.glb`, `.lod.glb`); the admin routes while `ADMIN_TOKEN` is unset */
       404: {
         headers: {
           [name: string]: unknown;
@@ -2748,7 +2748,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorBodyDto'];
         };
       };
-      /** @description `not_found` (`Not found`): no such route or model file (`/static/` serves two names per task); the admin routes while `ADMIN_TOKEN` is unset */
+      /** @description `not_found` (`Not found`): no such route or model file (`/static/` serves three names per model: `{uuid}.glb`, `.source.glb`, `.lod.glb`); the admin routes while `ADMIN_TOKEN` is unset */
       404: {
         headers: {
           [name: string]: unknown;
@@ -2799,7 +2799,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorBodyDto'];
         };
       };
-      /** @description `not_found` (`Not found`): no such route or model file (`/static/` serves two names per task); the admin routes while `ADMIN_TOKEN` is unset; `task_not_found` (`Task not found`): an unknown or expired task id */
+      /** @description `not_found` (`Not found`): no such route or model file (`/static/` serves three names per model: `{uuid}.glb`, `.source.glb`, `.lod.glb`); the admin routes while `ADMIN_TOKEN` is unset; `task_not_found` (`Task not found`): an unknown or expired task id */
       404: {
         headers: {
           [name: string]: unknown;
