@@ -160,7 +160,7 @@ function messageOf(error) {
  * @param {(seconds: number, why: string) => void} [onWait]
  */
 function client(values, onWait) {
-  const server = String(values.server ?? process.env.KILN3D_SERVER ?? 'http://127.0.0.1:8000');
+  const server = serverOf(values);
   const maxWaitS = Number(values['max-wait'] ?? 1800);
   return new ApiClient(server, process.env.KILN3D_API_KEY || undefined, { maxWaitS, onWait });
 }
@@ -206,6 +206,35 @@ async function listTasks(values) {
 }
 
 /**
+ * The server to talk to: --server, else $KILN3D_SERVER, else this machine's default.
+ * @param {Record<string, string | boolean | undefined>} values
+ * @returns {string}
+ */
+function serverOf(values) {
+  return String(values.server ?? process.env.KILN3D_SERVER ?? 'http://127.0.0.1:8000');
+}
+
+/**
+ * Why the server's address cannot be used, or undefined when it is an http(s) URL. Without a
+ * scheme ("localhost:8000") the URL parser reads the host as a scheme, and every request would
+ * fail as if the server were down.
+ * @param {Record<string, string | boolean | undefined>} values
+ * @returns {string | undefined}
+ */
+function badServer(values) {
+  const server = serverOf(values);
+  const source = values.server !== undefined ? '--server' : '$KILN3D_SERVER';
+  let protocol;
+  try {
+    protocol = new URL(server).protocol;
+  } catch {
+    protocol = undefined;
+  }
+  if (protocol === 'http:' || protocol === 'https:') return undefined;
+  return `${source} must be an http:// or https:// URL, e.g. http://${server.replace(/^[a-z]+:\/\//i, '')} (got "${server}")`;
+}
+
+/**
  * @param {string} message
  * @returns {number}
  */
@@ -247,6 +276,10 @@ async function main(argv) {
     process.stdout.write(`${USAGE}\n`);
     return EXIT.ok;
   }
+  const serverProblem = ['generate', 'status', 'cancel'].includes(command ?? '')
+    ? badServer(values)
+    : undefined;
+  if (serverProblem !== undefined) return usage(serverProblem);
   try {
     switch (command) {
       case 'generate':

@@ -5,14 +5,15 @@ import cliProgress from 'cli-progress';
 /** @typedef {import('./api.mjs').TaskView} TaskView */
 
 /**
- * What a snapshot says, in a few words: "queued #2 (~40 s)", "geometry 55%", "completed".
+ * What a snapshot says, in a few words: "queued #2 (~40 s)", "queued #1 (< 1 s)", "geometry 55%",
+ * "completed".
  * @param {TaskView} snapshot
  * @returns {string}
  */
 export function describeSnapshot(snapshot) {
   switch (snapshot.status) {
     case 'queued':
-      return `queued #${snapshot.position ?? '?'}${snapshot.eta_s !== undefined ? ` (~${Math.round(snapshot.eta_s)} s)` : ''}`;
+      return `queued #${snapshot.position ?? '?'}${snapshot.eta_s !== undefined ? ` (${waitOf(snapshot.eta_s)})` : ''}`;
     case 'processing':
       return `${snapshot.stage ?? 'processing'} ${Math.round(snapshot.progress ?? 0)}%`;
     case 'completed':
@@ -20,6 +21,15 @@ export function describeSnapshot(snapshot) {
     default:
       return `failed: ${snapshot.error ?? 'unknown error'}`;
   }
+}
+
+/**
+ * An expected wait, rounded to the second: "~40 s"; under half a second "< 1 s", never "~0 s".
+ * @param {number} seconds
+ * @returns {string}
+ */
+function waitOf(seconds) {
+  return seconds < 0.5 ? '< 1 s' : `~${Math.round(seconds)} s`;
 }
 
 /** The progress of every picture of one run. */

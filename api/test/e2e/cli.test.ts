@@ -119,6 +119,15 @@ void describe('kiln3d command-line client end to end (simulate engine)', () => {
     const cancel = await kiln3d('cancel', taskId);
     assert.equal(cancel.code, 3, 'a finished task cannot be cancelled: refused');
     assert.match(cancel.stderr, /refused \(409 task_already_finished\): Task already finished/);
+    // A server named without its scheme is bad usage, not "cannot reach the server".
+    const schemeless = await kiln3d('status', taskId, '--server', `localhost:${api.port}`);
+    assert.equal(schemeless.code, 2, schemeless.stderr);
+    assert.match(
+      schemeless.stderr,
+      new RegExp(
+        `--server must be an http:// or https:// URL, e.g. http://localhost:${api.port} \\(got "localhost:${api.port}"\\)`,
+      ),
+    );
     const unknown = await kiln3d('status', '1b4e28ba-2fa1-41d2-883f-0016d3cca427');
     assert.equal(unknown.code, 3);
     assert.match(unknown.stderr, /Task not found/);
