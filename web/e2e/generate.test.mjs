@@ -56,6 +56,12 @@ describe('generate from the home page', () => {
         const glb = await fetch(`${app.api.baseUrl}/api/models/${modelId}/download?format=glb`);
         assert.equal(glb.status, 200);
         await page.locator('[data-testid=history-entry]').first().waitFor();
+        // The entry's date is shown whole, not cut off (1280 px: two cards fitted in the column before).
+        const date = page.locator('[data-testid=history-entry] .date').first();
+        const cut = await date.evaluate(
+          (el) => el.scrollWidth > el.clientWidth || el.scrollHeight > el.clientHeight,
+        );
+        assert.equal(cut, false, `the date "${await date.textContent()}" is cut off`);
         await saveArtifact(`generate-${sample.file}-page.png`, await page.screenshot({ fullPage: true }));
         assert.deepEqual(errors, []);
       } finally {
