@@ -145,7 +145,7 @@ describe('photos from a phone', () => {
         `PNG: "${scaled.text}" in ${scaled.inPage.toFixed(2)} s in the page (${scaled.seconds.toFixed(1)} s from picking the file)`,
       );
       // Opaque: sent as JPEG at its own size (2000 px is under the 3072 px it would be scaled to).
-      assert.match(scaled.text, /^Scaled 2000×2000, 1[12]\.\d MB → 2000×2000, \d+\.\d MB \(JPEG\)\.$/);
+      assert.match(scaled.text, /^Compressed 2000×2000, 1[12]\.\d MB → 2000×2000, \d+\.\d MB \(JPEG\)\.$/);
       const { received } = await sendPicture(page, app.api);
       assert.ok(received.bytes <= LIMIT, `${received.bytes} bytes sent`);
       assert.equal(received.format, 'jpeg');

@@ -14,6 +14,17 @@ describe('describeChange', () => {
     expect(translate('zh', key, params)).toBe('已缩小：6000×4000, 14.2 MB → 3072×2048, 1.9 MB（JPEG）。');
   });
 
+  it('says "compressed" when only the bytes changed, not the size', () => {
+    const { key, params } = describeChange({
+      reason: 'bytes',
+      from: { width: 2400, height: 2400, bytes: 13.5 * MB },
+      to: { width: 2400, height: 2400, bytes: 3.8 * MB, kind: 'png' },
+    });
+    expect(key).toBe('upload.compressed');
+    expect(translate('en', key, params)).toBe('Compressed 2400×2400, 13.5 MB → 2400×2400, 3.8 MB (PNG).');
+    expect(translate('zh', key, params)).toBe('已压缩：2400×2400, 13.5 MB → 2400×2400, 3.8 MB（PNG）。');
+  });
+
   it('says a HEIC or AVIF photo was converted', () => {
     const { key, params } = describeChange({
       reason: 'format',

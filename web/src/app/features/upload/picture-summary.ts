@@ -22,14 +22,16 @@ export function formatSize(bytes: number): string {
 const FORMAT_NAMES: Record<ImageKind, string> = { jpeg: 'JPEG', png: 'PNG', webp: 'WebP' };
 
 /**
- * The line shown under the picture once it was scaled or converted, as a message and its
- * parameters: "Scaled 6000×4000, 14.2 MB → 3072×2048, 1.9 MB (JPEG)".
+ * The line shown under the picture once it was scaled, compressed or converted, as a message and
+ * its parameters: "Scaled 6000×4000, 14.2 MB → 3072×2048, 1.9 MB (JPEG)"; "Compressed" when only
+ * the bytes changed (a picture over the size limit but not over the working size).
  */
 export function describeChange(change: PictureChange): { key: MessageKey; params: MessageParams } {
   const side = (size: { width: number; height: number; bytes: number }) =>
     `${size.width}×${size.height}, ${formatSize(size.bytes)}`;
+  const sameSize = change.from.width === change.to.width && change.from.height === change.to.height;
   return {
-    key: change.reason === 'format' ? 'upload.converted' : 'upload.scaled',
+    key: change.reason === 'format' ? 'upload.converted' : sameSize ? 'upload.compressed' : 'upload.scaled',
     params: { from: side(change.from), to: side(change.to), format: FORMAT_NAMES[change.to.kind] },
   };
 }
