@@ -79,6 +79,9 @@ async function generateOne(api, picture, options, board) {
   if (file.watertight === 'false')
     board.note(name, 'the mesh is not watertight; a slicer may need to repair it');
   if (final.share_url) board.note(name, `share ${final.share_url}`);
+  // The options this server's engine does not use (the CPU engine: all), so none is relied on.
+  if (final.ignored_options?.length)
+    board.note(name, `the server's engine ignored: ${final.ignored_options.join(', ')}`);
   process.stdout.write(`${target}\n`);
 }
 

@@ -70,6 +70,13 @@ void describe('kiln3d command-line client end to end (simulate engine)', () => {
     for (const url of shared) assert.match(url.slice(api.url.length), /^\/m\/[0-9a-f-]{36}$/, url);
     for (const url of shared) assert.ok(url.startsWith(`${api.url}/m/`), url);
     assert.equal(new Set(shared).size, 3);
+    // What the engine did not use (simulate: all but the seed), once per picture.
+    const ignored = [...run.stderr.matchAll(/^picture-\d\.\w+: the server's engine ignored: (.+)$/gm)];
+    assert.deepEqual(
+      ignored.map((m) => m[1]),
+      ['quality, texture_size, faces', 'quality, texture_size, faces', 'quality, texture_size, faces'],
+      run.stderr,
+    );
     // Each picture's task id, for `status` and `cancel`.
     const tasks = [...run.stderr.matchAll(/^picture-\d\.\w+: task ([0-9a-f-]{36})$/gm)].map((m) => m[1]);
     assert.equal(new Set(tasks).size, 3, run.stderr);

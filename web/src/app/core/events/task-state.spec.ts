@@ -46,6 +46,7 @@ describe('reduceTask', () => {
       lodUrl: '/static/0b6f3c2e-1d1a-4c1e-9a51-2f8d1b7e4c3a.lod.glb',
       generationTime: 12.5,
       seedCounts: true,
+      ignoredOptions: [],
     });
   });
 
@@ -57,6 +58,14 @@ describe('reduceTask', () => {
     expect(done(['quality', 'texture_size', 'faces'])).toBe(true);
     // trellis2 ignores nothing, and the snapshot then has no ignored_options.
     expect(done(undefined)).toBe(true);
+  });
+
+  it('keeps the ignored options for the page to name, none when the snapshot lists none', () => {
+    const ignoredOf = (ignored: string[] | undefined) =>
+      run([...accepted, snap({ status: 'completed', model_url: '/static/m.glb', ignored_options: ignored })])
+        .result?.ignoredOptions;
+    expect(ignoredOf(['quality', 'seed'])).toEqual(['quality', 'seed']);
+    expect(ignoredOf(undefined)).toEqual([]);
   });
 
   it("counts processing time from the server's own start, whatever the clock skew", () => {

@@ -23,6 +23,8 @@ export interface TaskResult {
    * inflate engine), so a new variation would come back identical.
    */
   seedCounts: boolean;
+  /** The request options the engine ignored (`ignored_options`: quality, seed, texture_size…), said on the page. */
+  ignoredOptions: readonly string[];
 }
 
 /** The latest voxel preview of a processing task: where to fetch it, and which one it is. */
@@ -216,6 +218,7 @@ function applySnapshot(state: TaskState, snapshot: TaskSnapshot, now: number): T
           ...(snapshot.lod_url ? { lodUrl: toSameOriginPath(snapshot.lod_url) } : {}),
           generationTime: finiteOrUndefined(snapshot.generation_time),
           seedCounts: !(snapshot.ignored_options ?? []).includes('seed'),
+          ignoredOptions: snapshot.ignored_options ?? [],
         },
       };
     }

@@ -39,6 +39,7 @@ describe('HistoryRecorder', () => {
         downloadUrl: `/static/${MODEL_ID}.source.glb`,
         generationTime: 7,
         seedCounts: true,
+        ignoredOptions: [],
       },
       picture,
     });
@@ -62,6 +63,7 @@ describe('HistoryRecorder', () => {
         downloadUrl: '/elsewhere/model.glb',
         generationTime: 1,
         seedCounts: true,
+        ignoredOptions: [],
       },
       picture: undefined,
     });

@@ -80,6 +80,28 @@ describe('ProgressPanel', () => {
     sessionStorage.clear();
   });
 
+  it('names the options the engine ignored (the CPU engine: all of them)', async () => {
+    const { fixture, element, source } = renderResumed();
+    source.emit(
+      'completed',
+      '{"status":"completed","model_url":"/static/m.glb","generation_time":1.2,"ignored_options":["quality","seed","texture_size","faces"]}',
+    );
+    await fixture.whenStable();
+    expect(element.querySelector('[data-testid=ignored-options]')?.textContent?.trim()).toBe(
+      "This server's engine does not use: quality, seed, texture size, faces.",
+    );
+    sessionStorage.clear();
+  });
+
+  it('says nothing of options when the engine used them all', async () => {
+    const { fixture, element, source } = renderResumed();
+    source.emit('completed', '{"status":"completed","model_url":"/static/m.glb","generation_time":1.2}');
+    await fixture.whenStable();
+    expect(element.querySelector('[data-testid=status-completed]')).not.toBeNull();
+    expect(element.querySelector('[data-testid=ignored-options]')).toBeNull();
+    sessionStorage.clear();
+  });
+
   it('says so when the job went back to the queue because the server stopped mid-job', async () => {
     const { fixture, element, source } = renderResumed();
     source.emit(

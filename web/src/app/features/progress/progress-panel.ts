@@ -26,6 +26,12 @@ const STAGE_KEYS: Record<string, MessageKey> = {
   export: 'stage.export',
 };
 
+/** The request options the server reports as ignored, each with its own message. */
+const OPTION_NAMES = ['quality', 'seed', 'texture_size', 'faces', 'texture_resolution'] as const;
+function isOptionName(name: string): name is (typeof OPTION_NAMES)[number] {
+  return (OPTION_NAMES as readonly string[]).includes(name);
+}
+
 /** What the task is doing now: place in line, progress, the result, or what went wrong and what to do. */
 @Component({
   selector: 'kiln-progress-panel',
@@ -83,6 +89,18 @@ export class ProgressPanel {
     if (seconds === undefined || seconds < 0.05) return this.i18n.t('progress.completedNow');
     return this.i18n.t(restarted ? 'progress.completedAfterRestart' : 'progress.completed', {
       seconds: seconds.toFixed(1),
+    });
+  });
+  /**
+   * "This server's engine does not use: quality, seed." when the engine ignored options of the
+   * request (the CPU engine ignores them all), so the Options panel does not promise what it is not.
+   */
+  protected readonly ignoredText = computed(() => {
+    const ignored = this.state().result?.ignoredOptions ?? [];
+    if (ignored.length === 0) return undefined;
+    const names = ignored.map((name) => (isOptionName(name) ? this.i18n.t(`option.${name}`) : name));
+    return this.i18n.t('progress.ignoredOptions', {
+      options: names.join(this.i18n.lang() === 'zh' ? '、' : ', '),
     });
   });
   protected readonly uploadPercent = computed(() => Math.round((this.state().uploadFraction ?? 0) * 100));
