@@ -87,6 +87,8 @@ async function bootstrap(): Promise<void> {
     hop: number,
   ) => boolean;
   applyServerLimits(app.getHttpServer(), config, (address) => trustProxy(address, 0));
+  // The modules' start (the store check, the sidecar) on its own: its errors are not the socket's.
+  await app.init();
   // HOST unset: every interface (Node's default), as `npm start` on a LAN has always served.
   let server: Awaited<ReturnType<typeof app.listen>>;
   try {
