@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { describe, it } from 'node:test';
-import { describeListenFailure } from './listen-failure';
+import { checkPortFree, describeListenFailure } from './listen-failure';
 
 /** The error a real listen on a taken port rejects with (not a hand-made object). */
 async function addressInUse(): Promise<Error> {
@@ -57,5 +57,25 @@ void describe('describeListenFailure', () => {
       'cannot listen on port 8000: boom',
     );
     assert.equal(describeListenFailure('odd', 8000, undefined), 'cannot listen on port 8000: odd');
+  });
+
+  void it('checkPortFree: a free port is let go at once; a taken one rejects with EADDRINUSE', async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const address = taken.address();
+    const port = typeof address === 'object' && address !== null ? address.port : 0;
+    try {
+      await assert.rejects(checkPortFree(port, '127.0.0.1'), { code: 'EADDRINUSE' });
+    } finally {
+      await new Promise<void>((resolve) => taken.close(() => resolve()));
+    }
+    await checkPortFree(port, '127.0.0.1');
+    // Let go: the api can listen on it right after.
+    const next = createServer();
+    await new Promise<void>((resolve, reject) => {
+      next.once('error', reject);
+      next.listen(port, '127.0.0.1', resolve);
+    });
+    await new Promise<void>((resolve) => next.close(() => resolve()));
   });
 });

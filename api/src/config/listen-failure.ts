@@ -1,3 +1,5 @@
+import { createServer } from 'node:net';
+
 /**
  * Why the api could not listen, said so an owner knows what to do (a second `npm start` on a port
  * already taken is the usual case), instead of the socket error's stack.
@@ -23,4 +25,23 @@ export function describeListenFailure(error: unknown, port: number, host: string
     default:
       return `cannot listen on ${where}: ${error instanceof Error ? error.message : String(error)}`;
   }
+}
+
+/**
+ * Binds `port` (on `host`, or every interface) for a moment and lets it go, so that a port already
+ * taken stops the start before the modules and the sidecar are started. A race with another
+ * process after this check still ends in the listen failure main.ts reports the same way.
+ * @param port the configured PORT (0: nothing to check)
+ * @param host the configured HOST, undefined for every interface
+ * @throws the socket's error (EADDRINUSE, EACCES, EADDRNOTAVAIL…), for describeListenFailure
+ */
+export async function checkPortFree(port: number, host: string | undefined): Promise<void> {
+  if (port === 0) return;
+  const probe = createServer();
+  await new Promise<void>((resolve, reject) => {
+    probe.once('error', reject);
+    if (host === undefined) probe.listen(port, resolve);
+    else probe.listen(port, host, resolve);
+  });
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
 }

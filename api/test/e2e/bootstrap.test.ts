@@ -63,8 +63,9 @@ void describe('bootstrap configuration check', () => {
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       let stderr = '';
+      let stdout = '';
       second.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-      second.stdout.resume();
+      second.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
       const code = await new Promise<number | null>((resolve) => second.once('exit', resolve));
       assert.equal(code, 1, stderr);
       assert.match(
@@ -76,6 +77,9 @@ void describe('bootstrap configuration check', () => {
         ),
       );
       assert.doesNotMatch(stderr, /^\s+at /m, 'no stack trace');
+      // Said before anything started: the one line is all it wrote.
+      assert.equal(stderr.trim().split('\n').length, 1, stderr);
+      assert.equal(stdout, '');
       assert.deepEqual(readdirSync(secondTmp), [], 'the sidecar folder it made is gone');
       // The running api never counts the process that failed among its workers.
       const health = await getJson<{ workers: { pid: number }[] }>(`${first.url}/api/health`);

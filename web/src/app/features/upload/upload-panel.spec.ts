@@ -14,6 +14,18 @@ describe('UploadPanel', () => {
     URL.revokeObjectURL = vi.fn();
   });
 
+  it('writes its hint as each language does: a space between English sentences, none in Chinese', async () => {
+    const fixture = TestBed.createComponent(UploadPanel);
+    await fixture.whenStable();
+    const hint = (): string =>
+      (fixture.nativeElement as HTMLElement).querySelector('[data-testid=upload-hint]')?.textContent ?? '';
+    expect(hint()).toContain('is ideal. JPG, PNG or WebP, up to 10 MB. Larger photos');
+    TestBed.inject(I18n).setLang('zh');
+    await fixture.whenStable();
+    expect(hint()).toContain('最理想。JPG、PNG 或 WebP，最大 10 MB。更大的照片');
+    expect(hint()).not.toMatch(/。 /);
+  });
+
   it("refuses a non-picture with the server's code, and offers nothing to send", async () => {
     const fixture = TestBed.createComponent(UploadPanel);
     await fixture.componentInstance.accept(new File(['just text'], 'cat.png', { type: 'image/png' }));

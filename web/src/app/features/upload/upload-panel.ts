@@ -121,6 +121,14 @@ export class UploadPanel {
   private offered = 0;
   /** What GET /api/qualities said when the options panel was last opened. */
   private readonly presets = signal<QualityPreset[]>([]);
+  /** The hint under the picture: its sentences joined as each language writes them (zh: no space). */
+  protected readonly hintText = computed(() =>
+    [
+      this.i18n.t(this.mode() === 'texture' ? 'upload.textureHint' : 'upload.hint'),
+      this.i18n.t('upload.limits', { max: this.config().max_upload_mb }),
+      this.i18n.t('upload.scaleNote'),
+    ].join(this.i18n.lang() === 'zh' ? '' : ' '),
+  );
   protected readonly qualityList = computed(() =>
     qualityChoices(this.presets(), this.i18n.lang(), (key, params) => this.i18n.t(key, params)),
   );
