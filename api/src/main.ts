@@ -33,10 +33,12 @@ async function bootstrap(): Promise<void> {
     }
     throw error;
   }
+  const listenFailure = (error: unknown): ListenFailure =>
+    new ListenFailure(describeListenFailure(error, config.port, config.host));
   if (servesHttp(config)) {
     // A taken port (a second `npm start`) is said before anything starts: no sidecar, no log.
     await checkPortFree(config.port, config.host).catch((error: unknown) => {
-      throw new ListenFailure(describeListenFailure(error, config.port, config.host));
+      throw listenFailure(error);
     });
   }
   // The framework and the app's modules load only now, once the configuration is valid: a bad
@@ -104,7 +106,7 @@ async function bootstrap(): Promise<void> {
     // Nothing may outlive a failed listen: the sidecar and its folder, this process's entry in
     // the worker registry (which a running api would count for its lease), the queue's clients.
     await app.close().catch(() => undefined);
-    throw new ListenFailure(describeListenFailure(error, config.port, config.host));
+    throw listenFailure(error);
   }
   gpuWorkers.start();
   // The limits never cut a long ?wait=true answer or an event stream (server.timeout is 0); they

@@ -53,7 +53,7 @@ void describe('bootstrap configuration check', () => {
   void it('a port already in use: exit 1, one line saying what to do, and nothing left behind', async () => {
     const dir = tempDir('port-in-use');
     const first = await startApi({ staticDir: join(dir.path, 'static'), logDir: join(dir.path, 'logs') });
-    // The second process's own temporary folder: its sidecar's socket folder is made there.
+    // The second process's own temporary folder: a sidecar it started would make its socket folder there.
     const secondTmp = join(dir.path, 'tmp');
     mkdirSync(secondTmp);
     try {
@@ -80,7 +80,7 @@ void describe('bootstrap configuration check', () => {
       // Said before anything started: the one line is all it wrote.
       assert.equal(stderr.trim().split('\n').length, 1, stderr);
       assert.equal(stdout, '');
-      assert.deepEqual(readdirSync(secondTmp), [], 'the sidecar folder it made is gone');
+      assert.deepEqual(readdirSync(secondTmp), [], 'no sidecar folder left');
       // The running api never counts the process that failed among its workers.
       const health = await getJson<{ workers: { pid: number }[] }>(`${first.url}/api/health`);
       assert.deepEqual(

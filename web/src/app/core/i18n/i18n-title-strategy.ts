@@ -3,11 +3,7 @@ import { Title } from '@angular/platform-browser';
 import { RouterStateSnapshot, TitleStrategy } from '@angular/router';
 
 import { I18n } from './i18n';
-import { EN, MessageKey } from './messages';
-
-function isMessageKey(value: string): value is MessageKey {
-  return Object.prototype.hasOwnProperty.call(EN, value);
-}
+import { isMessageKey } from './messages';
 
 /** Route titles are dictionary keys; the document title follows the language, even when it changes. */
 @Injectable({ providedIn: 'root' })

@@ -307,6 +307,11 @@ export const EN = {
 
 /** A message's key, e.g. `progress.queued`. */
 export type MessageKey = keyof typeof EN;
+
+/** Whether `value` names a message (e.g. a route title's key, `option.${name}` from the server). */
+export function isMessageKey(value: string): value is MessageKey {
+  return Object.prototype.hasOwnProperty.call(EN, value);
+}
 /** One language's messages: every key, by type. */
 export type Dictionary = Record<MessageKey, string>;
 

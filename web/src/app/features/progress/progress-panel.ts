@@ -11,7 +11,7 @@ import {
 import { describeError } from '../../core/api/error-messages';
 import { ServerConfigStore } from '../../core/api/server-config-store';
 import { I18n } from '../../core/i18n/i18n';
-import { MessageKey } from '../../core/i18n/messages';
+import { MessageKey, isMessageKey } from '../../core/i18n/messages';
 import { TaskTracker } from '../../core/tasks/task-tracker';
 import { formatElapsed, formatEta } from './time-format';
 
@@ -25,12 +25,6 @@ const STAGE_KEYS: Record<string, MessageKey> = {
   texture: 'stage.texture',
   export: 'stage.export',
 };
-
-/** The request options the server reports as ignored, each with its own message. */
-const OPTION_NAMES = ['quality', 'seed', 'texture_size', 'faces', 'texture_resolution'] as const;
-function isOptionName(name: string): name is (typeof OPTION_NAMES)[number] {
-  return (OPTION_NAMES as readonly string[]).includes(name);
-}
 
 /** What the task is doing now: place in line, progress, the result, or what went wrong and what to do. */
 @Component({
@@ -98,7 +92,11 @@ export class ProgressPanel {
   protected readonly ignoredText = computed(() => {
     const ignored = this.state().result?.ignoredOptions ?? [];
     if (ignored.length === 0) return undefined;
-    const names = ignored.map((name) => (isOptionName(name) ? this.i18n.t(`option.${name}`) : name));
+    // Each option the server names has its message `option.<name>`; an unknown one shows as sent.
+    const names = ignored.map((name) => {
+      const key = `option.${name}`;
+      return isMessageKey(key) ? this.i18n.t(key) : name;
+    });
     return this.i18n.t('progress.ignoredOptions', {
       options: names.join(this.i18n.lang() === 'zh' ? '、' : ', '),
     });
