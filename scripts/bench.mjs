@@ -50,6 +50,16 @@ const fmt = (value, unit) => {
   return `${value.toFixed(digits)} ${unit}`.trim();
 };
 
+/**
+ * Why a row's process failed, in one line: the first line of the error run-row.ts printed
+ * (its stack's head, `Error: …`), else the output's last non-empty line, cut to 400 characters.
+ */
+export function whyFailed(output) {
+  const lines = output.split('\n').map((l) => l.trim()).filter(Boolean);
+  const error = lines.findLast((l) => /^[A-Za-z]*Error\b/.test(l)) ?? lines.at(-1) ?? 'no output';
+  return error.length > 400 ? `${error.slice(0, 400)}…` : error;
+}
+
 /** The table as text: one line per figure, grouped by row. */
 export function formatTable(rows) {
   const header = ['row', 'figure', 'value', 'baseline', 'ratio', 'goal', 'verdict'];
@@ -129,10 +139,10 @@ async function main() {
     const t0 = Date.now();
     console.log(`[bench] ▶ ${file}${options.quick ? ' (quick)' : ''}`);
     const args = [RUN_ROW, join(ROWS_DIR, file), out, ...(options.quick ? ['--quick'] : [])];
-    const { code } = await runCapture(process.execPath, args, { cwd: ROOT, env: process.env });
+    const { code, output } = await runCapture(process.execPath, args, { cwd: ROOT, env: process.env });
     const seconds = (Date.now() - t0) / 1000;
     if (code === 0 && existsSync(out)) rows.push({ ...JSON.parse(readFileSync(out, 'utf8')), seconds });
-    else rows.push({ name: file.replace(/\.row\.js$/, ''), order: 999, error: `exit ${code}`, seconds });
+    else rows.push({ name: file.replace(/\.row\.js$/, ''), order: 999, error: `exit ${code}`, why: whyFailed(output), seconds });
     console.log(`[bench] ${file}: ${seconds.toFixed(1)} s${code === 0 ? '' : ` (FAILED, exit ${code})`}`);
   }
   rmSync(scratch, { recursive: true, force: true });
@@ -165,6 +175,8 @@ async function main() {
     for (const l of row.lines ?? []) if (l.note) console.log(`  ${l.row} / ${l.figure}: ${l.note}`);
   }
   const failed = rows.filter((r) => r.error);
+  // The reason again after the table: a CI summary keeps only a job's last lines.
+  for (const row of failed) console.log(`[bench] ${row.name} failed (${row.error}): ${row.why}`);
   console.log(
     `[bench] ${rows.length} row(s) in ${report.seconds} s (rows: ${rows.reduce((s, r) => s + r.seconds, 0).toFixed(1)} s); ` +
       `${failed.length} failed to run; written to ${outFile}`,

@@ -82,10 +82,18 @@ export const row: BenchRow = {
     const recycles: number[] = [];
     let spawnS: number;
     try {
-      const changes = stateChanges(logDir);
-      const start = changes.find((c) => c[2] === 'starting');
-      const ready = changes.find((c) => c[2] === 'ready');
-      if (!start || !ready) throw new Error(`no starting/ready in the api log: ${JSON.stringify(changes)}`);
+      // The health answer can come before the log file's write lands (winston writes through the
+      // libuv pool, slow on a loaded machine): wait for the lines rather than read once.
+      let start: [number, string, string] | undefined;
+      let ready: [number, string, string] | undefined;
+      for (const t0 = Date.now(); ; await sleep(50)) {
+        const changes = stateChanges(logDir);
+        start = changes.find((c) => c[2] === 'starting');
+        ready = changes.find((c) => c[2] === 'ready');
+        if (start && ready) break;
+        if (Date.now() - t0 > 15_000)
+          throw new Error(`no starting/ready in the api log within 15 s: ${JSON.stringify(changes)}`);
+      }
       spawnS = (ready[0] - start[0]) / 1000;
       for (let i = 0; i < (context.quick ? 1 : 3); i++) {
         const before =
