@@ -55,7 +55,10 @@ const fmt = (value, unit) => {
  * (its stack's head, `Error: …`), else the output's last non-empty line, cut to 400 characters.
  */
 export function whyFailed(output) {
-  const lines = output.split('\n').map((l) => l.trim()).filter(Boolean);
+  const lines = output
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
   const error = lines.findLast((l) => /^[A-Za-z]*Error\b/.test(l)) ?? lines.at(-1) ?? 'no output';
   return error.length > 400 ? `${error.slice(0, 400)}…` : error;
 }
@@ -142,7 +145,14 @@ async function main() {
     const { code, output } = await runCapture(process.execPath, args, { cwd: ROOT, env: process.env });
     const seconds = (Date.now() - t0) / 1000;
     if (code === 0 && existsSync(out)) rows.push({ ...JSON.parse(readFileSync(out, 'utf8')), seconds });
-    else rows.push({ name: file.replace(/\.row\.js$/, ''), order: 999, error: `exit ${code}`, why: whyFailed(output), seconds });
+    else
+      rows.push({
+        name: file.replace(/\.row\.js$/, ''),
+        order: 999,
+        error: `exit ${code}`,
+        why: whyFailed(output),
+        seconds,
+      });
     console.log(`[bench] ${file}: ${seconds.toFixed(1)} s${code === 0 ? '' : ` (FAILED, exit ${code})`}`);
   }
   rmSync(scratch, { recursive: true, force: true });
