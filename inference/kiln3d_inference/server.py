@@ -259,6 +259,8 @@ class Sidecar(pb_grpc.InferenceServicer):
             version=__version__,
             auth=self.auth.state(context.invocation_metadata()),
             texturing=engine.texturing if engine is not None else "",
+            unused_generation_options=engine.unused_generation_options if engine is not None else (),
+            unused_texture_options=engine.unused_texture_options if engine is not None else (),
         )
 
     def Generate(

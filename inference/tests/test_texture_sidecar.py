@@ -137,10 +137,19 @@ def parse_mesh_positions(glb: bytes) -> tuple[npt.NDArray[np.float32], int]:
     return np.asarray(mesh.vertices, np.float32), len(mesh.faces)
 
 
-def test_health_says_how_each_engine_textures(inflate: SidecarProcess, tmp_path: Path) -> None:
-    assert "projection" in inflate.health().texturing
+def test_health_says_how_each_engine_textures_and_which_options_it_never_uses(
+    inflate: SidecarProcess, tmp_path: Path
+) -> None:
+    health = inflate.health()
+    assert "projection" in health.texturing
+    # Known before any job, so a page can say so up front (the api's GET /api/qualities).
+    assert list(health.unused_generation_options) == ["seed", "pipeline_type", "texture_size", "faces"]
+    assert list(health.unused_texture_options) == ["seed", "texture_resolution"]
     with SidecarProcess(tmp_path) as simulate:
-        assert "flat colour" in simulate.wait_for_state(pb.READY).texturing
+        health = simulate.wait_for_state(pb.READY)
+        assert "flat colour" in health.texturing
+        assert list(health.unused_generation_options) == ["pipeline_type", "texture_size", "faces"]
+        assert list(health.unused_texture_options) == ["seed", "texture_resolution"]
 
 
 @pytest.mark.parametrize(

@@ -94,6 +94,17 @@ describe('downloads in every format through the viewer menu', () => {
     const { context, page, errors } = await newPage(app.browser);
     try {
       await page.goto(app.api.baseUrl);
+      // Before any task, the Options panel says what this engine never uses and greys it out
+      // (GET /api/qualities from the sidecar's Health).
+      await page.locator('[data-testid=options] summary').click();
+      await page
+        .locator('[data-testid=unused-options]', {
+          hasText: "This server's engine does not use: quality, seed, texture size, faces.",
+        })
+        .waitFor();
+      for (const option of ['quality', 'seed', 'texture-size', 'faces']) {
+        assert.ok(await page.locator(`[data-testid=option-${option}]`).isDisabled(), option);
+      }
       const { task_id: taskId } = await (await pickAndGenerate(page)).json();
       await page.locator('kiln-model-viewer[data-state=ready]').waitFor({ timeout: 180_000 });
       const snapshot = await (await fetch(`${app.api.baseUrl}/api/tasks/${taskId}`)).json();

@@ -1,6 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { QUALITIES, type Quality } from '../tasks/options/generation-options';
 import type { QualityPreset, QualityPresets } from '../tasks/options/quality-presets.service';
+import type { UnusedOptions } from '../tasks/options/unused-options';
 
 export class QualityPresetDto implements QualityPreset {
   @ApiProperty({ enum: QUALITIES })
@@ -27,6 +28,21 @@ export class QualityPresetDto implements QualityPreset {
   measured_jobs!: number;
 }
 
+export class UnusedOptionsDto implements UnusedOptions {
+  @ApiProperty({
+    type: [String],
+    example: ['quality', 'seed', 'texture_size', 'faces'],
+    description: 'POST /api/generate fields',
+  })
+  generate!: string[];
+  @ApiProperty({
+    type: [String],
+    example: ['seed', 'texture_resolution'],
+    description: 'POST /api/texture fields',
+  })
+  texture!: string[];
+}
+
 export class QualityPresetsDto implements QualityPresets {
   @ApiProperty({ example: 180, description: 'JOB_TIMEOUT_S' })
   job_timeout_s!: number;
@@ -39,4 +55,11 @@ export class QualityPresetsDto implements QualityPresets {
   measured_on!: string | null;
   @ApiProperty({ type: [QualityPresetDto] })
   presets!: QualityPresetDto[];
+  @ApiProperty({
+    type: UnusedOptionsDto,
+    description:
+      "The request options no live worker's engine uses (it would ignore them and say so in the task's " +
+      'ignored_options), by kind of task; both empty before a worker reported its engine',
+  })
+  unused_options!: UnusedOptionsDto;
 }

@@ -100,6 +100,13 @@ export interface InferenceHealth {
   message: string;
   /** How the engine paints an uploaded mesh, in words (proto HealthResponse.texturing); '' when unknown. */
   texturing: string;
+  /**
+   * The request options the engine never uses, by kind of job, in proto names (proto
+   * HealthResponse.unused_generation_options, unused_texture_options; as Done.ignored names them);
+   * empty before the sidecar's first health report.
+   */
+  unusedGenerationOptions: string[];
+  unusedTextureOptions: string[];
   /** True when this api spawned the sidecar; false with INFERENCE_URL. */
   managed: boolean;
   pid: number | null;

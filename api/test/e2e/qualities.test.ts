@@ -32,10 +32,15 @@ void describe('quality presets that fit the job limit (simulate engine, JOB_TIME
     return { body, list: body['presets'] as Preset[] };
   };
 
-  void it('offers every preset before any job ran', async () => {
+  void it('offers every preset before any job ran, and says which options the engine never uses', async () => {
     const { body, list } = await presets();
     assert.equal(body['job_timeout_s'], 2);
     assert.equal(body['measured_on'], null);
+    // The sidecar's own Health (the simulate engine's seed turns its model; its texturing honours texture_size).
+    assert.deepEqual(body['unused_options'], {
+      generate: ['quality', 'texture_size', 'faces'],
+      texture: ['seed', 'texture_resolution'],
+    });
     assert.deepEqual(
       list.map((p) => [p.quality, p.offered, p.measured_jobs]),
       [

@@ -111,6 +111,8 @@ export class FakeSidecar implements SidecarProcess {
       vramTotalBytes: 0,
       jobsDone: 0,
       texturing: '',
+      unusedGenerationOptions: [],
+      unusedTextureOptions: [],
       message: this.message,
       pid: this.pid,
       version: 'test',

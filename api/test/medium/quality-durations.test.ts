@@ -82,7 +82,7 @@ void describe('job durations per quality (real Redis + Bull, fake inference)', (
     const samples = await durations().samples();
     assert.deepEqual(samples, { profile: null, byQuality: { fast: [], balanced: [], high: [] } });
     assert.equal(await durations().mean(), durations().fallbackS, 'the ETA falls back as before any job');
-    const presets = new QualityPresetsService(durations(), config);
+    const presets = harness.moduleRef.get(QualityPresetsService);
     assert.equal(await presets.refusal('fast'), undefined);
   });
 
@@ -154,7 +154,7 @@ void describe('job durations per quality (real Redis + Bull, fake inference)', (
   });
 
   void it('a preset whose measured jobs do not fit JOB_TIMEOUT_S is refused with 422 naming it; a faster one is still offered', async () => {
-    const presets = new QualityPresetsService(durations(), config);
+    const presets = harness.moduleRef.get(QualityPresetsService);
     fake.behaviour = () => Promise.reject(new InferenceError('TIMEOUT', 'over the limit'));
     assert.equal((await harness.finalOf(await submit('high'))).http_status, 504);
     assert.equal(await presets.refusal('high'), undefined, 'one timed-out job refuses nothing');

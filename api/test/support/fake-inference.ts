@@ -40,6 +40,8 @@ export class FakeInference extends InferenceRepository {
       vramTotalBytes: 0,
       jobsDone: this.calls.length,
       texturing: '',
+      unusedGenerationOptions: [],
+      unusedTextureOptions: [],
       message: 'fake',
       managed: false,
       pid: null,

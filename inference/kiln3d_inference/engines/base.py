@@ -197,6 +197,12 @@ class Engine(abc.ABC):
     # when it cannot (texture() then refuses every job).
     texturing: str = ""
 
+    # The options of each kind of job this engine never uses, whatever their values (proto
+    # HealthResponse.unused_generation_options, unused_texture_options; a subset of
+    # GENERATION_OPTIONS, TEXTURE_OPTIONS). Its jobs name them in Done.ignored.
+    unused_generation_options: tuple[str, ...] = ()
+    unused_texture_options: tuple[str, ...] = ()
+
     def texture(
         self, image: Image.Image, mesh: trimesh.Trimesh, output_path: Path, seed: int, ctx: JobContext
     ) -> GenerateResult:

@@ -41,6 +41,9 @@ class InflateEngine(Engine):
         "surfaces filled from the nearest seen colour (no generative texturing); textures at most "
         "2048 px"
     )
+    # The relief is deterministic and has no such settings; texturing uses texture_size alone.
+    unused_generation_options = GENERATION_OPTIONS
+    unused_texture_options = tuple(name for name in TEXTURE_OPTIONS if name != "texture_size")
 
     def load(self) -> None:
         """Nothing to load: no weights."""
@@ -55,9 +58,13 @@ class InflateEngine(Engine):
         started = time.monotonic()
         # The coarse voxels go out before the mesh is built (proto Preview).
         result = inflate_image(image, ctx.progress, on_preview=ctx.preview)
-        # The relief is deterministic and has no such settings (proto Done.ignored).
         done = self._written(
-            result.glb, result.triangles, output_path, started=started, ctx=ctx, ignored=GENERATION_OPTIONS
+            result.glb,
+            result.triangles,
+            output_path,
+            started=started,
+            ctx=ctx,
+            ignored=self.unused_generation_options,
         )
         log.info("inflate: task %s silhouette from %s", ctx.task_id, result.kind)
         return done
@@ -76,7 +83,8 @@ class InflateEngine(Engine):
         ignored = tuple(
             name
             for name in TEXTURE_OPTIONS
-            if name != "texture_size" or ctx.options.texture_size > MAX_TEXTURE_SIZE
+            if name in self.unused_texture_options
+            or (name == "texture_size" and ctx.options.texture_size > MAX_TEXTURE_SIZE)
         )
         done = self._written(
             result.glb, result.triangles, output_path, started=started, ctx=ctx, ignored=ignored

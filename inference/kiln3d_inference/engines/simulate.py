@@ -82,6 +82,9 @@ class SimulateEngine(Engine):
 
     name = "simulate"
     texturing = "simulated for tests: the uploaded mesh with one flat colour, the picture's object's mean"
+    # The seed turns the relief (as TRELLIS.2's changes its model); texturing honours texture_size.
+    unused_generation_options = tuple(name for name in GENERATION_OPTIONS if name != "seed")
+    unused_texture_options = tuple(name for name in TEXTURE_OPTIONS if name != "texture_size")
 
     def __init__(
         self, seconds: float, fault: SimulateFault = SimulateFault.NONE, warm_up_seconds: float = 0.0
@@ -137,8 +140,9 @@ class SimulateEngine(Engine):
         turned by SEED_TURNS_DEGREES[seed % 7] about its vertical axis (the default seed, 42: not
         turned)."""
         turn = SEED_TURNS_DEGREES[seed % len(SEED_TURNS_DEGREES)]
-        ignored = tuple(name for name in GENERATION_OPTIONS if name != "seed")
-        return self._deliver(lambda: self._attempt(image, ctx, turn), output_path, ctx, ignored, seed)
+        return self._deliver(
+            lambda: self._attempt(image, ctx, turn), output_path, ctx, self.unused_generation_options, seed
+        )
 
     def texture(
         self, image: Image.Image, mesh: trimesh.Trimesh, output_path: Path, seed: int, ctx: JobContext
@@ -147,8 +151,9 @@ class SimulateEngine(Engine):
         a flat 8x8 PNG of the picture's mean object colour, after KILN_SIMULATE_SECONDS in
         TEXTURE_PLAN's stages; faults and the OOM retry as in generate(). Raises InvalidInput for a
         picture with no object (in the preprocess stage)."""
-        ignored = tuple(name for name in TEXTURE_OPTIONS if name != "texture_size")
-        return self._deliver(lambda: self._attempt_texture(image, mesh, ctx), output_path, ctx, ignored)
+        return self._deliver(
+            lambda: self._attempt_texture(image, mesh, ctx), output_path, ctx, self.unused_texture_options
+        )
 
     def _deliver(
         self,

@@ -430,6 +430,8 @@ class HealthResponse(_message.Message):
     VERSION_FIELD_NUMBER: _builtins.int
     AUTH_FIELD_NUMBER: _builtins.int
     TEXTURING_FIELD_NUMBER: _builtins.int
+    UNUSED_GENERATION_OPTIONS_FIELD_NUMBER: _builtins.int
+    UNUSED_TEXTURE_OPTIONS_FIELD_NUMBER: _builtins.int
     state: Global___ServingState.ValueType
     engine: _builtins.str
     """Engine actually loaded: "trellis2", "inflate" or "simulate"."""
@@ -449,6 +451,15 @@ class HealthResponse(_message.Message):
     """How this engine paints an uploaded mesh (GenerateRequest.mesh), in words for /api/health:
     e.g. TRELLIS.2's texturing pipeline, or the CPU engine's projection of the picture.
     """
+    @_builtins.property
+    def unused_generation_options(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """The request options this engine never uses, whatever their values, by kind of job (names of
+        GenerateRequest's fields, as in Done.ignored), known before any job so a page can say so up
+        front. A job's Done.ignored may name more (e.g. a texture_size over the engine's largest).
+        """
+
+    @_builtins.property
+    def unused_texture_options(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
     def __init__(
         self,
         *,
@@ -463,10 +474,12 @@ class HealthResponse(_message.Message):
         version: _builtins.str = ...,
         auth: Global___AuthState.ValueType = ...,
         texturing: _builtins.str = ...,
+        unused_generation_options: _abc.Iterable[_builtins.str] | None = ...,
+        unused_texture_options: _abc.Iterable[_builtins.str] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["auth", b"auth", "device", b"device", "engine", b"engine", "jobs_done", b"jobs_done", "message", b"message", "pid", b"pid", "state", b"state", "texturing", b"texturing", "version", b"version", "vram_total_bytes", b"vram_total_bytes", "vram_used_bytes", b"vram_used_bytes"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["auth", b"auth", "device", b"device", "engine", b"engine", "jobs_done", b"jobs_done", "message", b"message", "pid", b"pid", "state", b"state", "texturing", b"texturing", "unused_generation_options", b"unused_generation_options", "unused_texture_options", b"unused_texture_options", "version", b"version", "vram_total_bytes", b"vram_total_bytes", "vram_used_bytes", b"vram_used_bytes"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

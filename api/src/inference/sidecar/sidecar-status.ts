@@ -133,6 +133,8 @@ export class SidecarStatus {
       vramTotalBytes: health?.vramTotalBytes ?? 0,
       jobsDone: health?.jobsDone ?? 0,
       texturing: health?.texturing ?? '',
+      unusedGenerationOptions: health?.unusedGenerationOptions ?? [],
+      unusedTextureOptions: health?.unusedTextureOptions ?? [],
       message: this.currentMessage,
       ...own,
     };

@@ -44,6 +44,15 @@ export const DEFAULT_OPTIONS: Readonly<GenerationOptions> = {
   faces: 500_000,
 };
 
+/**
+ * The sidecar's names of request options (proto Done.ignored, HealthResponse.unused_*_options)
+ * in the api's: pipeline_type is `quality`; seed, texture_size, faces and texture_resolution keep
+ * theirs.
+ */
+export function apiOptionNames(protoNames: readonly string[] | undefined): string[] {
+  return (protoNames ?? []).map((name) => (name === 'pipeline_type' ? 'quality' : name));
+}
+
 /** The multipart field names, in the order they are checked. */
 export const OPTION_FIELDS = ['quality', 'seed', 'texture_size', 'faces'] as const;
 

@@ -4,6 +4,8 @@ import { APP_CONFIG, type AppConfig } from '../../config/app-config';
 import { JobDurationsService } from './job-durations.service';
 import { estimateDurations, meanDuration, presetFits } from './job-durations';
 import { DEFAULT_OPTIONS, QUALITIES, QUALITY_PIPELINE_TYPES, type Quality } from './generation-options';
+import { type UnusedOptions, unusedByEveryWorker } from './unused-options';
+import { WorkerRegistry } from '../workers/worker-registry.service';
 
 /** One quality preset as GET /api/qualities lists it. */
 export interface QualityPreset {
@@ -28,6 +30,8 @@ export interface QualityPresets {
   /** "<engine> on <device>, limit <n> s" under which the jobs were measured; null before any job. */
   measured_on: string | null;
   presets: QualityPreset[];
+  /** The options no live worker's engine uses, by kind of task (unusedByEveryWorker). */
+  unused_options: UnusedOptions;
 }
 
 /** Seconds as the 422 message says them: one decimal under 10 s (a rounded "1 s over a 1 s limit" reads wrong). */
@@ -73,12 +77,19 @@ export function unavailableQualityMessage(
 export class QualityPresetsService {
   constructor(
     private readonly durations: JobDurationsService,
+    private readonly registry: WorkerRegistry,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   /** Every preset, offered or not, with its expected and measured seconds. */
   async list(): Promise<QualityPresets> {
-    const samples = await this.durations.samples();
+    const [samples, nodes, own] = await Promise.all([
+      this.durations.samples(),
+      // Redis unreadable: the presets answer as before, from this process's own sidecar alone.
+      this.registry.nodes().catch(() => []),
+      // This process's own report, fresh: its heartbeat may predate its sidecar's first health.
+      this.registry.report(),
+    ]);
     const estimates = estimateDurations(samples, this.durations.fallbackS);
     const fits = presetFits(samples.byQuality, this.config.jobTimeoutS);
     return {
@@ -94,6 +105,7 @@ export class QualityPresetsService {
           samples.byQuality[quality].length > 0 ? tenths(meanDuration(samples.byQuality[quality], 0)) : null,
         measured_jobs: fits[quality].jobs,
       })),
+      unused_options: unusedByEveryWorker([own, ...nodes.filter((node) => node.id !== own.id)]),
     };
   }
 

@@ -6,6 +6,7 @@ import { APP_CONFIG, type AppConfig } from '../../config/app-config';
 import {
   DEFAULT_OPTIONS,
   QUALITIES,
+  apiOptionNames,
   QUALITY_PIPELINE_TYPES,
   type Quality,
 } from '../options/generation-options';
@@ -59,11 +60,6 @@ function jobOptions(
 function qualityOf(options: TaskOptionsRecord | undefined): Quality {
   const quality = options?.quality as Quality | undefined;
   return quality !== undefined && QUALITIES.includes(quality) ? quality : DEFAULT_OPTIONS.quality;
-}
-
-/** The engine's ignored request fields in the api's option names (pipeline_type is `quality`). */
-function ignoredOptions(ignored: string[] | undefined): string[] {
-  return (ignored ?? []).map((name) => (name === 'pipeline_type' ? 'quality' : name));
 }
 
 /** At most this often a `processing` event per task (stage changes always pass). */
@@ -251,7 +247,7 @@ export class TaskRunner {
       generationTime: seconds,
       engine: result.engine,
       triangles: result.triangles,
-      ignoredOptions: ignoredOptions(result.ignored),
+      ignoredOptions: apiOptionNames(result.ignored),
     });
     if (!done.applied) {
       // Cancelled at the last moment: the lifecycle removed its files.

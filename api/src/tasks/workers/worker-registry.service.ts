@@ -78,6 +78,13 @@ export interface NodeReport {
   } | null;
   /** A worker's sidecar for the ops console (absent in an api-only process and in older heartbeats). */
   sidecar?: WorkerSidecarReport | null;
+  /**
+   * The options a worker's engine never uses, by kind of job, in proto names (InferenceHealth
+   * unusedGenerationOptions, unusedTextureOptions): what GET /api/qualities says before a task.
+   * null before its sidecar's first health report and in an api-only process; absent in older
+   * heartbeats. Never on GET /api/health (it lists the worker fields alone).
+   */
+  unused_options?: { generation: string[]; texture: string[] } | null;
 }
 
 /** Sidecar states that may be a fault worth showing as the worker's last error. */
@@ -181,6 +188,7 @@ export class WorkerRegistry implements OnModuleInit, BeforeApplicationShutdown, 
     const now = new Date(this.clock.now()).toISOString();
     let worker: NodeReport['worker'] = null;
     let sidecar: WorkerSidecarReport | null = null;
+    let unusedOptions: NodeReport['unused_options'] = null;
     if (runsJobs(this.config)) {
       const running = this.jobs.runningTaskIds;
       const health = await this.inference?.health().catch(() => undefined);
@@ -200,6 +208,9 @@ export class WorkerRegistry implements OnModuleInit, BeforeApplicationShutdown, 
         gpu: process.env.CUDA_VISIBLE_DEVICES ?? null,
         sidecar_pid: health?.pid ?? null,
       };
+      if (health && health.engine !== '') {
+        unusedOptions = { generation: health.unusedGenerationOptions, texture: health.unusedTextureOptions };
+      }
       if (health && isSidecarFault(health.state, health.message)) {
         if (this.lastError?.message !== health.message) this.lastError = { message: health.message, at: now };
       }
@@ -225,6 +236,7 @@ export class WorkerRegistry implements OnModuleInit, BeforeApplicationShutdown, 
       seen_at: now,
       worker,
       sidecar,
+      unused_options: unusedOptions,
     };
   }
 

@@ -1,10 +1,12 @@
 import { TestBed } from '@angular/core/testing';
 
-import { ApiClient, parseGenerateAnswer, parseQualityPresets, parseServerConfig } from './api-client';
+import { ApiClient, parseGenerateAnswer, parseQualityOffer, parseServerConfig } from './api-client';
 import { DEFAULT_SERVER_CONFIG } from './api-types';
 import { useFetchBackedXhr } from '../../../testing/fetch-backed-xhr';
 
-describe('parseQualityPresets', () => {
+describe('parseQualityOffer', () => {
+  const none = { generate: [], texture: [] };
+
   it('keeps the well-formed presets of GET /api/qualities and drops the rest', () => {
     const fast = {
       quality: 'fast',
@@ -16,12 +18,23 @@ describe('parseQualityPresets', () => {
       measured_jobs: 2,
     };
     expect(
-      parseQualityPresets({
+      parseQualityOffer({
         presets: [fast, { quality: 'ultra', offered: true, expected_s: 1 }, { quality: 'high' }],
       }),
-    ).toEqual([fast]);
-    expect(parseQualityPresets({ presets: 'none' })).toEqual([]);
-    expect(parseQualityPresets(null)).toEqual([]);
+    ).toEqual({ presets: [fast], unused: none });
+    expect(parseQualityOffer({ presets: 'none' })).toEqual({ presets: [], unused: none });
+    expect(parseQualityOffer(null)).toEqual({ presets: [], unused: none });
+  });
+
+  it('reads the options the engine never uses, by kind of task; none when they are absent or malformed', () => {
+    expect(
+      parseQualityOffer({
+        presets: [],
+        unused_options: { generate: ['quality', 'seed', 7], texture: ['seed'] },
+      }),
+    ).toEqual({ presets: [], unused: { generate: ['quality', 'seed'], texture: ['seed'] } });
+    expect(parseQualityOffer({ presets: [], unused_options: { generate: 'seed' } }).unused).toEqual(none);
+    expect(parseQualityOffer({ presets: [], unused_options: null }).unused).toEqual(none);
   });
 });
 

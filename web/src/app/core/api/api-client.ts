@@ -6,10 +6,12 @@ import {
   DEFAULT_SERVER_CONFIG,
   GenerateAccepted,
   GenerationChoice,
+  QualityOffer,
   QualityPreset,
   ServerConfig,
   TaskSnapshot,
   TextureChoice,
+  UnusedOptions,
 } from './api-types';
 import { JSON_REQUEST_TIMEOUT_MS, timeoutSignal, uploadTimeoutMs } from './request-timeouts';
 
@@ -37,10 +39,35 @@ export function parseServerConfig(body: unknown): ServerConfig {
   return config;
 }
 
-/** The presets GET /api/qualities listed, keeping only well-formed entries; [] for anything else. */
-export function parseQualityPresets(body: unknown): QualityPreset[] {
-  if (body === null || typeof body !== 'object') return [];
-  const presets = (body as Record<string, unknown>)['presets'];
+/** Nothing said unused: what the panel assumes when GET /api/qualities cannot be read. */
+const NONE_UNUSED: UnusedOptions = { generate: [], texture: [] };
+
+/** A list of option names, or [] for anything else. */
+function optionNames(value: unknown): string[] {
+  return Array.isArray(value) ? value.filter((name): name is string => typeof name === 'string') : [];
+}
+
+/**
+ * What GET /api/qualities said: the well-formed presets ([] for anything else) and the options
+ * the engine never uses (none when absent or malformed).
+ */
+export function parseQualityOffer(body: unknown): QualityOffer {
+  if (body === null || typeof body !== 'object') return { presets: [], unused: NONE_UNUSED };
+  const record = body as Record<string, unknown>;
+  const unused = record['unused_options'];
+  return {
+    presets: parsePresets(record['presets']),
+    unused:
+      unused !== null && typeof unused === 'object'
+        ? {
+            generate: optionNames((unused as Record<string, unknown>)['generate']),
+            texture: optionNames((unused as Record<string, unknown>)['texture']),
+          }
+        : NONE_UNUSED,
+  };
+}
+
+function parsePresets(presets: unknown): QualityPreset[] {
   if (!Array.isArray(presets)) return [];
   return presets.filter((entry): entry is QualityPreset => {
     if (entry === null || typeof entry !== 'object') return false;
@@ -208,17 +235,20 @@ export class ApiClient {
     }
   }
 
-  /** GET /api/qualities: the presets and which this GPU offers; [] when it cannot be read. Never fails. */
-  async getQualities(): Promise<QualityPreset[]> {
+  /**
+   * GET /api/qualities: the presets and which this GPU offers, and the options its engine never
+   * uses; no presets and nothing unused when it cannot be read. Never fails.
+   */
+  async getQualities(): Promise<QualityOffer> {
     try {
       const response = await fetch('/api/qualities', {
         cache: 'no-store',
         signal: timeoutSignal(JSON_REQUEST_TIMEOUT_MS),
       });
-      if (!response.ok) return [];
-      return parseQualityPresets(await response.json());
+      if (!response.ok) return parseQualityOffer(null);
+      return parseQualityOffer(await response.json());
     } catch {
-      return [];
+      return parseQualityOffer(null);
     }
   }
 

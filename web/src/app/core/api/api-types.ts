@@ -44,6 +44,15 @@ export type TaskKind = TaskView['kind'];
 /** A quality preset as GET /api/qualities lists it: whether this GPU offers it, and how long it takes. */
 export type QualityPreset = Schemas['QualityPresetDto'];
 
+/** The request options no worker's engine uses, by kind of task (GET /api/qualities `unused_options`). */
+export type UnusedOptions = Schemas['UnusedOptionsDto'];
+
+/** GET /api/qualities as the options panel uses it: the presets and the options the engine never uses. */
+export interface QualityOffer {
+  presets: QualityPreset[];
+  unused: UnusedOptions;
+}
+
 /** The 202 answer of POST /api/generate. */
 export type GenerateAccepted = Schemas['GenerateAcceptedDto'];
 

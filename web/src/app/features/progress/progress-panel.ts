@@ -11,7 +11,8 @@ import {
 import { describeError } from '../../core/api/error-messages';
 import { ServerConfigStore } from '../../core/api/server-config-store';
 import { I18n } from '../../core/i18n/i18n';
-import { MessageKey, isMessageKey } from '../../core/i18n/messages';
+import { unusedOptionsText } from '../../core/i18n/option-names';
+import { MessageKey } from '../../core/i18n/messages';
 import { TaskTracker } from '../../core/tasks/task-tracker';
 import { formatElapsed, formatEta } from './time-format';
 
@@ -89,18 +90,9 @@ export class ProgressPanel {
    * "This server's engine does not use: quality, seed." when the engine ignored options of the
    * request (the CPU engine ignores them all), so the Options panel does not promise what it is not.
    */
-  protected readonly ignoredText = computed(() => {
-    const ignored = this.state().result?.ignoredOptions ?? [];
-    if (ignored.length === 0) return undefined;
-    // Each option the server names has its message `option.<name>`; an unknown one shows as sent.
-    const names = ignored.map((name) => {
-      const key = `option.${name}`;
-      return isMessageKey(key) ? this.i18n.t(key) : name;
-    });
-    return this.i18n.t('progress.ignoredOptions', {
-      options: names.join(this.i18n.lang() === 'zh' ? '、' : ', '),
-    });
-  });
+  protected readonly ignoredText = computed(() =>
+    unusedOptionsText(this.i18n, this.state().result?.ignoredOptions ?? []),
+  );
   protected readonly uploadPercent = computed(() => Math.round((this.state().uploadFraction ?? 0) * 100));
   protected readonly elapsed = computed(() => formatElapsed(this.tracker.elapsedS()));
   protected readonly eta = computed(() => {

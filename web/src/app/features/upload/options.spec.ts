@@ -63,7 +63,10 @@ describe('the quality list (GET /api/qualities)', () => {
 
   it('the panel disables a refused preset and moves a refused choice to the default', async () => {
     const list = [preset('fast', true, 20), preset('balanced', true, 48), preset('high', false, 181)];
-    const getQualities = vi.spyOn(TestBed.inject(ApiClient), 'getQualities').mockResolvedValue(list);
+    const getQualities = vi.spyOn(TestBed.inject(ApiClient), 'getQualities').mockResolvedValue({
+      presets: list,
+      unused: { generate: [], texture: [] },
+    });
     TestBed.inject(I18n).setLang('en');
     const fixture = TestBed.createComponent(UploadPanel);
     await fixture.whenStable();
@@ -84,5 +87,56 @@ describe('the quality list (GET /api/qualities)', () => {
       ['high', true, 'High (1536): too slow for this GPU'],
     ]);
     expect(select.value).toBe('balanced');
+  });
+});
+
+describe('options the engine never uses (GET /api/qualities unused_options)', () => {
+  const disabled = (element: HTMLElement): Record<string, boolean> =>
+    Object.fromEntries(
+      Array.from(
+        element.querySelectorAll<HTMLInputElement | HTMLSelectElement>('[data-testid^=option-]'),
+      ).map((control) => [control.dataset['testid'] ?? '', control.disabled]),
+    );
+
+  async function panel(mode: 'generate' | 'texture', lang: 'en' | 'zh') {
+    vi.spyOn(TestBed.inject(ApiClient), 'getQualities').mockResolvedValue({
+      presets: [],
+      // The CPU engine's (inflate's Health).
+      unused: {
+        generate: ['quality', 'seed', 'texture_size', 'faces'],
+        texture: ['seed', 'texture_resolution'],
+      },
+    });
+    TestBed.inject(I18n).setLang(lang);
+    const fixture = TestBed.createComponent(UploadPanel);
+    fixture.componentRef.setInput('mode', mode);
+    await fixture.whenStable();
+    const element = fixture.nativeElement as HTMLElement;
+    expect(element.querySelector('[data-testid=unused-options]')).toBeNull();
+    expect(Object.values(disabled(element)).some(Boolean)).toBe(false);
+    await fixture.componentInstance.loadPresets();
+    await fixture.whenStable();
+    return element;
+  }
+
+  it('are greyed out and named for a generation, once the server said so', async () => {
+    const element = await panel('generate', 'en');
+    expect(element.querySelector('[data-testid=unused-options]')?.textContent?.trim()).toBe(
+      "This server's engine does not use: quality, seed, texture size, faces.",
+    );
+    expect(disabled(element)).toEqual({
+      'option-quality': true,
+      'option-seed': true,
+      'option-texture-size': true,
+      'option-faces': true,
+    });
+  });
+
+  it("only the texturing's own for a texturing: its texture size stays, in zh too", async () => {
+    const element = await panel('texture', 'zh');
+    expect(element.querySelector('[data-testid=unused-options]')?.textContent?.trim()).toBe(
+      '这台服务器的引擎不使用：随机种子、贴图分辨率。',
+    );
+    expect(disabled(element)).toEqual({ 'option-seed': true, 'option-texture-size': false });
   });
 });

@@ -12,11 +12,18 @@ import {
 } from '@angular/core';
 
 import { ApiClient } from '../../core/api/api-client';
-import type { ApiError, GenerationChoice, QualityPreset, TaskKind } from '../../core/api/api-types';
+import type {
+  ApiError,
+  GenerationChoice,
+  QualityPreset,
+  TaskKind,
+  UnusedOptions,
+} from '../../core/api/api-types';
 import { describeError } from '../../core/api/error-messages';
 import { ServerConfigStore } from '../../core/api/server-config-store';
 import { I18n, type Lang, type MessageParams } from '../../core/i18n/i18n';
 import type { MessageKey } from '../../core/i18n/messages';
+import { unusedOptionsText } from '../../core/i18n/option-names';
 import { formatEta } from '../progress/time-format';
 import { preparePicture } from './picture-preparer';
 import { PictureChange, describeChange } from './picture-summary';
@@ -121,6 +128,11 @@ export class UploadPanel {
   private offered = 0;
   /** What GET /api/qualities said when the options panel was last opened. */
   private readonly presets = signal<QualityPreset[]>([]);
+  /** The options the server's engine never uses (GET /api/qualities), for this panel's job. */
+  private readonly unusedOptions = signal<UnusedOptions>({ generate: [], texture: [] });
+  protected readonly unused = computed(() => new Set(this.unusedOptions()[this.mode()]));
+  /** Said above the options, which are then greyed out: the engine would ignore them. */
+  protected readonly unusedText = computed(() => unusedOptionsText(this.i18n, [...this.unused()]));
   /** The hint under the picture: its sentences joined as each language writes them (zh: no space). */
   protected readonly hintText = computed(() =>
     [
@@ -166,18 +178,20 @@ export class UploadPanel {
     inject(DestroyRef).onDestroy(() => this.revokePreview());
   }
 
-  /** Opening the options panel asks which presets this GPU offers now. */
+  /** Opening the options panel asks which presets this GPU offers now, and what its engine uses. */
   protected onOptionsToggle(event: Event): void {
     if ((event.target as HTMLDetailsElement).open) void this.loadPresets();
   }
 
   /**
    * Reads GET /api/qualities; a chosen preset the server no longer offers gives way to its
-   * default (or the first offered), since sending it would only be refused.
+   * default (or the first offered), since sending it would only be refused; the options its
+   * engine never uses are greyed out and named.
    */
   async loadPresets(): Promise<void> {
-    const presets = await this.api.getQualities();
+    const { presets, unused } = await this.api.getQualities();
     this.presets.set(presets);
+    this.unusedOptions.set(unused);
     const chosen = presets.find((p) => p.quality === this.quality());
     if (chosen && !chosen.offered) {
       const fallback = presets.find((p) => p.default && p.offered) ?? presets.find((p) => p.offered);

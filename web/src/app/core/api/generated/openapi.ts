@@ -619,6 +619,26 @@ export interface components {
        */
       measured_jobs: number;
     };
+    UnusedOptionsDto: {
+      /**
+       * @description POST /api/generate fields
+       * @example [
+       *       "quality",
+       *       "seed",
+       *       "texture_size",
+       *       "faces"
+       *     ]
+       */
+      generate: string[];
+      /**
+       * @description POST /api/texture fields
+       * @example [
+       *       "seed",
+       *       "texture_resolution"
+       *     ]
+       */
+      texture: string[];
+    };
     QualityPresetsDto: {
       /**
        * @description JOB_TIMEOUT_S
@@ -631,6 +651,8 @@ export interface components {
        */
       measured_on: string | null;
       presets: components['schemas']['QualityPresetDto'][];
+      /** @description The request options no live worker's engine uses (it would ignore them and say so in the task's ignored_options), by kind of task; both empty before a worker reported its engine */
+      unused_options: components['schemas']['UnusedOptionsDto'];
     };
     TaskFormatOfferDto: {
       /** @enum {string} */

@@ -36,6 +36,13 @@ export interface HealthResponse {
    * e.g. TRELLIS.2's texturing pipeline, or the CPU engine's projection of the picture.
    */
   texturing?: string;
+  /**
+   * The request options this engine never uses, whatever their values, by kind of job (names of
+   * GenerateRequest's fields, as in Done.ignored), known before any job so a page can say so up
+   * front. A job's Done.ignored may name more (e.g. a texture_size over the engine's largest).
+   */
+  unusedGenerationOptions?: string[];
+  unusedTextureOptions?: string[];
 }
 
 export interface HealthResponse__Output {
@@ -64,4 +71,11 @@ export interface HealthResponse__Output {
    * e.g. TRELLIS.2's texturing pipeline, or the CPU engine's projection of the picture.
    */
   texturing: string;
+  /**
+   * The request options this engine never uses, whatever their values, by kind of job (names of
+   * GenerateRequest's fields, as in Done.ignored), known before any job so a page can say so up
+   * front. A job's Done.ignored may name more (e.g. a texture_size over the engine's largest).
+   */
+  unusedGenerationOptions: string[];
+  unusedTextureOptions: string[];
 }
