@@ -238,9 +238,17 @@ export const ERROR_TABLE = {
     status: 429,
     message: 'Too many requests, retry later',
     when:
-      'over the per-client upload rate (`UPLOADS_PER_MINUTE`), active-task share (`ACTIVE_TASKS_PER_CLIENT`, half ' +
-      'the capacity by default) or read rate (`READS_PER_MINUTE`: task, preview, stream and cancel requests)',
+      'over the per-client upload rate (`UPLOADS_PER_MINUTE`) or read rate (`READS_PER_MINUTE`: task, preview, ' +
+      'stream and cancel requests)',
     headers: { 'Retry-After': { type: 'integer', description: 'seconds until the client may try again' } },
+  },
+  too_many_active_tasks: {
+    status: 429,
+    message: 'Too many unfinished tasks from this client, retry when one ends',
+    when:
+      'POST /api/generate or /api/texture while this client already holds its share of the queue ' +
+      '(`ACTIVE_TASKS_PER_CLIENT` unfinished tasks, half the capacity by default), unless the request repeats a kept model',
+    headers: { 'Retry-After': { type: 'integer', description: 'seconds: one mean job duration' } },
   },
   too_many_streams: {
     status: 429,

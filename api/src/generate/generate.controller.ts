@@ -71,8 +71,9 @@ export class GenerateController {
   })
   @ApiAcceptedResponse({ type: GenerateAcceptedDto, description: 'Queued (without wait).' })
   @ApiOkResponse({ type: GenerateDoneDto, description: 'With wait=true: the model is ready.' })
-  // 429 too_many_requests: UploadRateLimited documents it (the per-client share of the queue is the same row).
+  // 429 too_many_requests: UploadRateLimited documents it.
   @ApiErrorResponses(
+    'too_many_active_tasks',
     'unsupported_image',
     'missing_image',
     'unexpected_file',

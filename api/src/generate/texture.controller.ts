@@ -75,6 +75,7 @@ export class TextureController {
   @ApiAcceptedResponse({ type: GenerateAcceptedDto, description: 'Queued (without wait).' })
   @ApiOkResponse({ type: GenerateDoneDto, description: 'With wait=true: the model is ready.' })
   @ApiErrorResponses(
+    'too_many_active_tasks',
     'missing_mesh',
     'missing_image',
     'unexpected_mesh_file',

@@ -8,6 +8,11 @@ import { type RawReply, imageForm, sendRaw } from '../support/raw-http';
 
 const PNG = 'typical_misc_lantern.png';
 const TOO_MANY = { success: false, error: 'Too many requests, retry later', code: 'too_many_requests' };
+const TOO_MANY_ACTIVE = {
+  success: false,
+  error: 'Too many unfinished tasks from this client, retry when one ends',
+  code: 'too_many_active_tasks',
+};
 /**
  * No sidecar: uploads are admitted and wait; the limits need no engine. Such an api is ended
  * with kill(): a graceful stop waits for the job it holds until SIGKILL (20 s) for nothing here.
@@ -24,10 +29,13 @@ async function post(api: ApiProcess, headers: Record<string, string> = {}, junk 
   });
 }
 
-/** Asserts a 429 with the contract's body and a Retry-After of 1..maxS whole seconds; returns it. */
-function assertTooMany(reply: RawReply, maxS: number): number {
+/**
+ * Asserts a 429 with the contract's body (the rate's, or with `body` the share's) and a
+ * Retry-After of 1..maxS whole seconds; returns it.
+ */
+function assertTooMany(reply: RawReply, maxS: number, body: object = TOO_MANY): number {
   assert.equal(reply.status, 429, reply.body);
-  assert.deepEqual(JSON.parse(reply.body), TOO_MANY);
+  assert.deepEqual(JSON.parse(reply.body), body);
   const retryAfter = Number(reply.headers['retry-after']);
   assert.ok(
     Number.isInteger(retryAfter) && retryAfter >= 1 && retryAfter <= maxS,
@@ -110,11 +118,11 @@ void describe('abuse limits, end to end', () => {
     void it('a second unfinished task is 429; the place frees when the task completes, and when one is cancelled', async () => {
       const first = taskId(await post(api));
       // Retry-After = one mean job duration: 3 s for this simulate engine before any job ran.
-      assert.equal(assertTooMany(await post(api), 600), 3);
+      assert.equal(assertTooMany(await post(api), 600, TOO_MANY_ACTIVE), 3);
       const events = await followToEnd(api.url, first, 60_000);
       assert.equal(events.at(-1)?.event, 'completed');
       const second = made(await post(api));
-      assertTooMany(await post(api), 600);
+      assertTooMany(await post(api), 600, TOO_MANY_ACTIVE);
       const cancelled = await cancelTask(api.url, second);
       assert.equal(cancelled.status, 200);
       const third = made(await post(api));

@@ -43,7 +43,7 @@ void describe('security: fair shares at the defaults (MAX_QUEUE=9, ACTIVE_TASKS_
     }
     const refused = await postPicture(api().url, {}, '127.0.0.2');
     assert.equal(refused.status, 429, refused.body);
-    assert.equal((JSON.parse(refused.body) as { code: string }).code, 'too_many_requests');
+    assert.equal((JSON.parse(refused.body) as { code: string }).code, 'too_many_active_tasks');
     assert.ok(Number(refused.headers['retry-after']) >= 1, String(refused.headers['retry-after']));
     const other = await postPicture(api().url, {}, '127.0.0.3');
     assert.equal(other.status, 202, other.body);

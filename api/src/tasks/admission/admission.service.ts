@@ -129,7 +129,7 @@ export class AdmissionService {
     if (verdict === 'admitted') return;
     const headers = { 'Retry-After': String(retryAfterSeconds(await this.durations.mean())) };
     if (verdict === 'full') throw new ApiError('server_busy', { headers });
-    throw new ApiError('too_many_requests', { headers });
+    throw new ApiError('too_many_active_tasks', { headers });
   }
 
   /**

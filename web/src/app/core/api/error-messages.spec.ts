@@ -1,6 +1,7 @@
 import { ApiError, ErrorCode } from './api-types';
 import { describeError } from './error-messages';
 import { errorCodeValues } from './generated/openapi';
+import { type MessageKey, ZH } from '../i18n/messages';
 
 function describe10(error: ApiError): ReturnType<typeof describeError> {
   return describeError(error, 10);
@@ -141,12 +142,31 @@ describe('describeError', () => {
     });
   });
 
-  it("an operator's pause of new tasks shows the server's words, and may be tried again", () => {
+  it("an operator's pause of new tasks, and a download's files all being made, say when to try again", () => {
     const paused = 'Not taking new tasks right now, retry later';
     expect(describe10(coded(503, 'admissions_paused', paused, 60))).toEqual({
-      key: 'error.other',
-      params: { message: paused },
+      key: 'error.paused',
+      params: { seconds: 60 },
       retryable: true,
     });
+    expect(describe10(coded(503, 'admissions_paused', paused)).key).toBe('error.pausedNoDelay');
+    expect(describe10(coded(503, 'formats_busy', '', 5)).key).toBe('error.formatsBusy');
+    expect(describe10(coded(503, 'formats_busy')).key).toBe('error.formatsBusyNoDelay');
+  });
+
+  it("this network's share of unfinished tasks is not mistaken for a flood of uploads", () => {
+    expect(describe10(coded(429, 'too_many_active_tasks', '', 61))).toEqual({
+      key: 'error.activeTasks',
+      params: { seconds: 61 },
+      retryable: true,
+    });
+    expect(describe10(coded(429, 'too_many_active_tasks')).key).toBe('error.activeTasksNoDelay');
+  });
+
+  it('zh says every error in Chinese alone: no English server text inside a fixed sentence', () => {
+    for (const key of Object.keys(ZH) as MessageKey[]) {
+      if (!key.startsWith('error.')) continue;
+      expect(ZH[key], key).not.toMatch(/[A-Za-z]{3,} [A-Za-z]{2,}/);
+    }
   });
 });

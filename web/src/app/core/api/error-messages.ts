@@ -63,6 +63,12 @@ function describeCode(code: ErrorCode, error: ApiError, limits: Limits): ErrorDe
       return waitAndRetry(error, 'error.busy', 'error.busyNoDelay');
     case 'too_many_requests':
       return waitAndRetry(error, 'error.tooMany', 'error.tooManyNoDelay');
+    case 'too_many_active_tasks':
+      return waitAndRetry(error, 'error.activeTasks', 'error.activeTasksNoDelay');
+    case 'admissions_paused':
+      return waitAndRetry(error, 'error.paused', 'error.pausedNoDelay');
+    case 'formats_busy':
+      return waitAndRetry(error, 'error.formatsBusy', 'error.formatsBusyNoDelay');
     case 'decode_busy':
       return waitAndRetry(error, 'error.decodeBusy', 'error.decodeBusyNoDelay');
     case 'request_timeout':
@@ -101,11 +107,8 @@ function describeCode(code: ErrorCode, error: ApiError, limits: Limits): ErrorDe
       return serverWords(error, false);
     case 'meshes_busy':
       return waitAndRetry(error, 'error.meshesBusy', 'error.meshesBusyNoDelay');
-    // A download's file that could not be made (tried again later), too many being made at once,
-    // or an operator's pause of new tasks: the server's words say which, and when to try again.
+    // A download's file that could not be made (tried again later): the server's words name it.
     case 'format_failed':
-    case 'formats_busy':
-    case 'admissions_paused':
       return serverWords(error, true);
     // An event stream refused (the page's EventSource retries on its own; shown if ever read).
     case 'too_many_streams':

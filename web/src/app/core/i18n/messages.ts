@@ -106,6 +106,18 @@ export const EN = {
   'error.tooLarge': 'The picture is too large: the limit is {max} MB (File too large, max {max}MB).',
   'error.busy': 'The server is busy right now (Server busy, retry later). Try again in {seconds} s.',
   'error.busyNoDelay': 'The server is busy right now (Server busy, retry later). Try again in a moment.',
+  'error.activeTasks':
+    'This network already has as many unfinished models as it may have at once (Too many unfinished tasks from this client, retry when one ends). Try again in {seconds} s.',
+  'error.activeTasksNoDelay':
+    'This network already has as many unfinished models as it may have at once (Too many unfinished tasks from this client, retry when one ends). Try again when one ends.',
+  'error.paused':
+    'This server is not taking new pictures right now (Not taking new tasks right now, retry later). Try again in {seconds} s.',
+  'error.pausedNoDelay':
+    'This server is not taking new pictures right now (Not taking new tasks right now, retry later). Try again later.',
+  'error.formatsBusy':
+    'The server is busy making other files (Busy making other files, retry later). Try again in {seconds} s.',
+  'error.formatsBusyNoDelay':
+    'The server is busy making other files (Busy making other files, retry later). Try again in a moment.',
   'error.tooMany':
     'Many pictures were sent from this network in a short time (Too many requests, retry later). Try again in {seconds} s.',
   'error.tooManyNoDelay':
@@ -410,42 +422,42 @@ export const ZH: Dictionary = {
   'stage.export': '正在保存模型',
   'stage.unknown': '处理中',
 
-  'error.unsupported': '这个文件不是 JPG、PNG 或 WebP 图片（Unsupported image format）。',
-  'error.tooSmall': '图片太小：每边至少需要 64 像素（Image too small, min 64x64）。',
-  'error.noObject': '在这张图片里找不到物体（No object found in the image）。请换一张物体清晰可见的照片。',
-  'error.tooLarge': '图片太大：上限是 {max} MB（File too large, max {max}MB）。',
-  'error.busy': '服务器正忙（Server busy, retry later）。请在 {seconds} 秒后重试。',
-  'error.busyNoDelay': '服务器正忙（Server busy, retry later）。请稍后重试。',
-  'error.tooMany':
-    '这个网络短时间内发送了太多图片（Too many requests, retry later）。请在 {seconds} 秒后重试。',
-  'error.tooManyNoDelay': '这个网络短时间内发送了太多图片（Too many requests, retry later）。请稍后重试。',
-  'error.decodeBusy':
-    '服务器正在读取其他大图片（Busy decoding other pictures, retry later）。请在 {seconds} 秒后重试。',
-  'error.decodeBusyNoDelay':
-    '服务器正在读取其他大图片（Busy decoding other pictures, retry later）。请稍后重试。',
-  'error.requestTimeout': '图片上传时间过长（Request timeout）。请检查网络，或换一张较小的图片。',
-  'error.unauthorized': '这台服务器只为已授权的用户生成模型（Unauthorized）。请重新登录后刷新页面。',
-  'error.timeout': '生成时间过长，已被停止（Generation timeout）。请刷新后重试。',
+  'error.unsupported': '这个文件不是 JPG、PNG 或 WebP 图片。',
+  'error.tooSmall': '图片太小：每边至少需要 64 像素。',
+  'error.noObject': '在这张图片里找不到物体。请换一张物体清晰可见的照片。',
+  'error.tooLarge': '图片太大：上限是 {max} MB。',
+  'error.busy': '服务器正忙。请在 {seconds} 秒后重试。',
+  'error.busyNoDelay': '服务器正忙。请稍后重试。',
+  'error.activeTasks': '这个网络同时进行的模型已达上限。请在 {seconds} 秒后重试。',
+  'error.activeTasksNoDelay': '这个网络同时进行的模型已达上限。请在有模型完成后重试。',
+  'error.paused': '这台服务器暂时不接受新图片。请在 {seconds} 秒后重试。',
+  'error.pausedNoDelay': '这台服务器暂时不接受新图片。请稍后重试。',
+  'error.formatsBusy': '服务器正忙于生成其他文件。请在 {seconds} 秒后重试。',
+  'error.formatsBusyNoDelay': '服务器正忙于生成其他文件。请稍后重试。',
+  'error.tooMany': '这个网络短时间内发送了太多图片。请在 {seconds} 秒后重试。',
+  'error.tooManyNoDelay': '这个网络短时间内发送了太多图片。请稍后重试。',
+  'error.decodeBusy': '服务器正在读取其他大图片。请在 {seconds} 秒后重试。',
+  'error.decodeBusyNoDelay': '服务器正在读取其他大图片。请稍后重试。',
+  'error.requestTimeout': '图片上传时间过长。请检查网络，或换一张较小的图片。',
+  'error.unauthorized': '这台服务器只为已授权的用户生成模型。请重新登录后刷新页面。',
+  'error.timeout': '生成时间过长，已被停止。请刷新后重试。',
   'error.clientTimeout': '{seconds} 秒后仍没有结果：生成已超时。请刷新状态，或用同一张图片重试。',
-  'error.oom': '处理这张图片时 GPU 显存不足（GPU out of memory）。请换一张更简单的图片。',
-  'error.internal': '服务器出错了（Internal error）。请重试。',
+  'error.oom': '处理这张图片时 GPU 显存不足。请换一张更简单的图片。',
+  'error.internal': '服务器出错了。请重试。',
   'error.network': '无法连接服务器。请检查网络后重试。',
   'error.notFound': '这个任务不存在或已过期。',
   'error.other': '服务器返回：{message}',
-  'error.meshUnsupported':
-    '这个文件不是 GLB、OBJ 或 PLY 网格（Unsupported mesh format, send GLB, OBJ or PLY）。',
-  'error.meshTooLarge': '网格太大：上限是 {max} MB（Mesh too large, max {max}MB）。',
-  'error.meshNoFaces': '这个网格没有可上色的三角形，只有点或线（The mesh has no faces）。',
-  'error.meshNotFinite': '这个网格的坐标有误（The mesh has NaN or infinite vertex positions）。请重新导出。',
+  'error.meshUnsupported': '这个文件不是 GLB、OBJ 或 PLY 网格。',
+  'error.meshTooLarge': '网格太大：上限是 {max} MB。',
+  'error.meshNoFaces': '这个网格没有可上色的三角形，只有点或线。',
+  'error.meshNotFinite': '这个网格的坐标有误。请重新导出。',
   'error.meshTooManyFaces': '这个网格的三角形超过了这台服务器能上色的数量。请简化（减面）后重试。',
   'error.meshTooManyFacesCount':
     '这个网格有 {faces} 个三角形，这台服务器最多为 {max} 个上色。请简化（减面）后重试。',
   'error.meshTooManyFacesSaid':
     '这个网格的三角形超过了这台服务器能上色的数量（{message}）。请简化（减面）后重试。',
-  'error.meshesBusy':
-    '服务器正忙于读取其他网格（Busy reading other meshes, retry later）。请在 {seconds} 秒后重试。',
-  'error.meshesBusyNoDelay':
-    '服务器正忙于读取其他网格（Busy reading other meshes, retry later）。请稍后重试。',
+  'error.meshesBusy': '服务器正忙于读取其他网格。请在 {seconds} 秒后重试。',
+  'error.meshesBusyNoDelay': '服务器正忙于读取其他网格。请稍后重试。',
   'error.meshCompressed': '这个 GLB 经过压缩（Draco 或 meshopt），服务器无法读取。请在导出时关闭网格压缩。',
 
   'viewer.canvas': '3D 模型查看器：拖动旋转，双指或滚轮缩放；方向键移动视角，Shift + 方向键旋转，+ 和 - 缩放',

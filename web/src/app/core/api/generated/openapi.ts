@@ -448,6 +448,7 @@ export interface components {
       | 'mesh_compressed'
       | 'unavailable_quality'
       | 'too_many_requests'
+      | 'too_many_active_tasks'
       | 'too_many_streams'
       | 'internal_error'
       | 'format_failed'
@@ -1526,7 +1527,11 @@ export interface operations {
           'application/json': components['schemas']['ErrorBodyDto'];
         };
       };
-      /** @description `too_many_requests` (`Too many requests, retry later`): over the per-client upload rate (`UPLOADS_PER_MINUTE`), active-task share (`ACTIVE_TASKS_PER_CLIENT`, half the capacity by default) or read rate (`READS_PER_MINUTE`: task, preview, stream and cancel requests) */
+      /**
+       * @description `too_many_active_tasks` (`Too many unfinished tasks from this client, retry when one ends`): POST /api/generate or /api/texture while this client already holds its share of the queue (`ACTIVE_TASKS_PER_CLIENT` unfinished tasks, half the capacity by default), unless the request repeats a kept model
+       *
+       *     `too_many_requests` (`Too many requests, retry later`): over the per-client upload rate (`UPLOADS_PER_MINUTE`) or read rate (`READS_PER_MINUTE`: task, preview, stream and cancel requests)
+       */
       429: {
         headers: {
           /** @description seconds until the client may try again */
@@ -1667,7 +1672,11 @@ export interface operations {
           'application/json': components['schemas']['ErrorBodyDto'];
         };
       };
-      /** @description `too_many_requests` (`Too many requests, retry later`): over the per-client upload rate (`UPLOADS_PER_MINUTE`), active-task share (`ACTIVE_TASKS_PER_CLIENT`, half the capacity by default) or read rate (`READS_PER_MINUTE`: task, preview, stream and cancel requests) */
+      /**
+       * @description `too_many_active_tasks` (`Too many unfinished tasks from this client, retry when one ends`): POST /api/generate or /api/texture while this client already holds its share of the queue (`ACTIVE_TASKS_PER_CLIENT` unfinished tasks, half the capacity by default), unless the request repeats a kept model
+       *
+       *     `too_many_requests` (`Too many requests, retry later`): over the per-client upload rate (`UPLOADS_PER_MINUTE`) or read rate (`READS_PER_MINUTE`: task, preview, stream and cancel requests)
+       */
       429: {
         headers: {
           /** @description seconds until the client may try again */
@@ -1799,7 +1808,7 @@ export interface operations {
       /**
        * @description `too_many_streams` (`Too many open event streams, close one first`): GET /api/status/{id} while this client holds `SSE_STREAMS_PER_CLIENT` streams open (before the stream opens)
        *
-       *     `too_many_requests` (`Too many requests, retry later`): over the per-client upload rate (`UPLOADS_PER_MINUTE`), active-task share (`ACTIVE_TASKS_PER_CLIENT`, half the capacity by default) or read rate (`READS_PER_MINUTE`: task, preview, stream and cancel requests)
+       *     `too_many_requests` (`Too many requests, retry later`): over the per-client upload rate (`UPLOADS_PER_MINUTE`) or read rate (`READS_PER_MINUTE`: task, preview, stream and cancel requests)
        */
       429: {
         headers: {
@@ -1881,7 +1890,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorBodyDto'];
         };
       };
-      /** @description `too_many_requests` (`Too many requests, retry later`): over the per-client upload rate (`UPLOADS_PER_MINUTE`), active-task share (`ACTIVE_TASKS_PER_CLIENT`, half the capacity by default) or read rate (`READS_PER_MINUTE`: task, preview, stream and cancel requests) */
+      /** @description `too_many_requests` (`Too many requests, retry later`): over the per-client upload rate (`UPLOADS_PER_MINUTE`) or read rate (`READS_PER_MINUTE`: task, preview, stream and cancel requests) */
       429: {
         headers: {
           /** @description seconds until the client may try again */
@@ -1964,7 +1973,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorBodyDto'];
         };
       };
-      /** @description `too_many_requests` (`Too many requests, retry later`): over the per-client upload rate (`UPLOADS_PER_MINUTE`), active-task share (`ACTIVE_TASKS_PER_CLIENT`, half the capacity by default) or read rate (`READS_PER_MINUTE`: task, preview, stream and cancel requests) */
+      /** @description `too_many_requests` (`Too many requests, retry later`): over the per-client upload rate (`UPLOADS_PER_MINUTE`) or read rate (`READS_PER_MINUTE`: task, preview, stream and cancel requests) */
       429: {
         headers: {
           /** @description seconds until the client may try again */
@@ -2045,7 +2054,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorBodyDto'];
         };
       };
-      /** @description `too_many_requests` (`Too many requests, retry later`): over the per-client upload rate (`UPLOADS_PER_MINUTE`), active-task share (`ACTIVE_TASKS_PER_CLIENT`, half the capacity by default) or read rate (`READS_PER_MINUTE`: task, preview, stream and cancel requests) */
+      /** @description `too_many_requests` (`Too many requests, retry later`): over the per-client upload rate (`UPLOADS_PER_MINUTE`) or read rate (`READS_PER_MINUTE`: task, preview, stream and cancel requests) */
       429: {
         headers: {
           /** @description seconds until the client may try again */
@@ -2118,7 +2127,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorBodyDto'];
         };
       };
-      /** @description `too_many_requests` (`Too many requests, retry later`): over the per-client upload rate (`UPLOADS_PER_MINUTE`), active-task share (`ACTIVE_TASKS_PER_CLIENT`, half the capacity by default) or read rate (`READS_PER_MINUTE`: task, preview, stream and cancel requests) */
+      /** @description `too_many_requests` (`Too many requests, retry later`): over the per-client upload rate (`UPLOADS_PER_MINUTE`) or read rate (`READS_PER_MINUTE`: task, preview, stream and cancel requests) */
       429: {
         headers: {
           /** @description seconds until the client may try again */
@@ -2243,7 +2252,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorBodyDto'];
         };
       };
-      /** @description `too_many_requests` (`Too many requests, retry later`): over the per-client upload rate (`UPLOADS_PER_MINUTE`), active-task share (`ACTIVE_TASKS_PER_CLIENT`, half the capacity by default) or read rate (`READS_PER_MINUTE`: task, preview, stream and cancel requests) */
+      /** @description `too_many_requests` (`Too many requests, retry later`): over the per-client upload rate (`UPLOADS_PER_MINUTE`) or read rate (`READS_PER_MINUTE`: task, preview, stream and cancel requests) */
       429: {
         headers: {
           /** @description seconds until the client may try again */
@@ -2370,7 +2379,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorBodyDto'];
         };
       };
-      /** @description `too_many_requests` (`Too many requests, retry later`): over the per-client upload rate (`UPLOADS_PER_MINUTE`), active-task share (`ACTIVE_TASKS_PER_CLIENT`, half the capacity by default) or read rate (`READS_PER_MINUTE`: task, preview, stream and cancel requests) */
+      /** @description `too_many_requests` (`Too many requests, retry later`): over the per-client upload rate (`UPLOADS_PER_MINUTE`) or read rate (`READS_PER_MINUTE`: task, preview, stream and cancel requests) */
       429: {
         headers: {
           /** @description seconds until the client may try again */
@@ -2451,7 +2460,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorBodyDto'];
         };
       };
-      /** @description `too_many_requests` (`Too many requests, retry later`): over the per-client upload rate (`UPLOADS_PER_MINUTE`), active-task share (`ACTIVE_TASKS_PER_CLIENT`, half the capacity by default) or read rate (`READS_PER_MINUTE`: task, preview, stream and cancel requests) */
+      /** @description `too_many_requests` (`Too many requests, retry later`): over the per-client upload rate (`UPLOADS_PER_MINUTE`) or read rate (`READS_PER_MINUTE`: task, preview, stream and cancel requests) */
       429: {
         headers: {
           /** @description seconds until the client may try again */
@@ -2904,6 +2913,7 @@ export const errorCodeValues: ReadonlyArray<FlattenedDeepRequired<components>['s
   'mesh_compressed',
   'unavailable_quality',
   'too_many_requests',
+  'too_many_active_tasks',
   'too_many_streams',
   'internal_error',
   'format_failed',
