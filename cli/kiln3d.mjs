@@ -5,7 +5,7 @@ import { constants } from 'node:fs';
 import { access, mkdir, writeFile } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ApiClient, ApiFailure, ApiRefusal } from './lib/api.mjs';
+import { ApiBusy, ApiClient, ApiFailure, ApiRefusal } from './lib/api.mjs';
 import { forEachAtMost } from './lib/pool.mjs';
 import { ProgressBoard, describeSnapshot } from './lib/progress.mjs';
 import { rememberTask, tasksOn, tokenOf } from './lib/task-tokens.mjs';
@@ -29,15 +29,16 @@ const USAGE = `Usage:
 
   --server    the Kiln3D server (default $KILN3D_SERVER, else http://127.0.0.1:8000)
   --out       folder for the models (default: the current folder); each file is named after its picture
-  --format    the file to fetch (default glb); --size-mm: stl and 3mf longest side in mm (default 100)
+  --format    the file to fetch (default glb); --size-mm: stl and 3mf only, longest side in mm (default 100)
   --parallel  pictures sent at once (default 1: in turn); the server's 503 and 429 are waited out
   --max-wait  the longest one request waits on "busy" answers, in seconds (default 1800)
   The API key, when the server requires one, is read from $KILN3D_API_KEY.
   stdout lists the files made; stderr the progress, each picture's task id and share link.
   status without an id lists the last ${LISTED} tasks this client sent to the server, newest first.
 
-Exit status: 0 every model made; 3 a picture or request refused (e.g. not a picture);
-4 a model failed or was cancelled, or the server failed (status: the task failed);
+Exit status: 0 every model made; 3 a picture or request refused (e.g. not a picture, or the
+server still busy or paused past --max-wait); 4 a model failed or was cancelled, or the server
+failed (status TASK_ID: that task failed; status without an id: 0 unless the listing failed);
 2 bad usage, or a picture that cannot be read; 1 anything else (server unreachable).`;
 
 /**
@@ -70,7 +71,8 @@ async function generateOne(api, picture, options, board) {
   const url = new URL(offer.url);
   if (options.sizeMm !== undefined) url.searchParams.set('size_mm', String(options.sizeMm));
   board.update(name, `fetching ${options.format}`, 100);
-  const file = await api.download(url.toString(), name);
+  // On --server, whatever host the URL names (the server's public one): api.download.
+  const file = await api.download(url.toString());
   // "kiln3d-3f0c2a4e-100mm.stl" -> "<picture>-100mm.stl"; "kiln3d-3f0c2a4e.glb" -> "<picture>.glb".
   const suffix = file.fileName?.replace(/^kiln3d-[0-9a-f]{8}/, '') ?? `.${options.format}`;
   const target = join(options.out, `${basename(picture, extname(picture))}${suffix}`);
@@ -96,10 +98,10 @@ async function generate(pictures, values) {
   if (!FORMATS.includes(format)) return usage(`--format must be one of ${FORMATS.join(', ')}`);
   const sizeMm = values['size-mm'] === undefined ? undefined : Number(values['size-mm']);
   // The server's rule (GET /api/tasks/{id}/download), checked before any picture is sent.
-  if (
-    sizeMm !== undefined &&
-    (!Number.isInteger(sizeMm) || sizeMm < 10 || sizeMm > 1000 || (format !== 'stl' && format !== '3mf'))
-  ) {
+  if (sizeMm !== undefined && format !== 'stl' && format !== '3mf') {
+    return usage(`--size-mm is for --format stl or 3mf only (a print's size), not ${format}`);
+  }
+  if (sizeMm !== undefined && (!Number.isInteger(sizeMm) || sizeMm < 10 || sizeMm > 1000)) {
     return usage('--size-mm is a whole number of millimetres from 10 to 1000, for --format stl or 3mf');
   }
   for (const picture of pictures) {
@@ -149,12 +151,11 @@ function exitOf(error) {
  * @returns {string}
  */
 function messageOf(error) {
+  // "the server is not taking new tasks (it asks to retry in 60 s, over --max-wait 5 s)"
+  if (error instanceof ApiBusy) return error.message;
   if (error instanceof ApiRefusal) return `refused (${error.status} ${error.code}): ${error.message}`;
   if (error instanceof ApiFailure) return `failed${error.code ? ` (${error.code})` : ''}: ${error.message}`;
-  if (error instanceof Error && error.name === 'TypeError' && /fetch failed/.test(error.message)) {
-    const cause = /** @type {{ cause?: { code?: string } }} */ (error).cause;
-    return `cannot reach the server (${cause?.code ?? 'network error'})`;
-  }
+  // ApiUnreachable: "cannot reach the server at https://3d.example.com (ENOTFOUND)"
   return error instanceof Error ? error.message : String(error);
 }
 
@@ -171,8 +172,11 @@ function client(values, onWait) {
 /**
  * `status` without an id: one line per task this client sent to the server (newest first), its
  * id, picture and state now; a task the server no longer has (deleted after its retention) says so.
+ * A listed task that failed is a line of the listing, not a failure of the command: a script
+ * that lists tasks reads their states, and tells a failed listing (exit 1, 3, 4 as anywhere) by
+ * the status. `status TASK_ID` is the question "did this task succeed?" and exits 4 when it failed.
  * @param {Record<string, string | boolean | undefined>} values the parsed options
- * @returns {Promise<number>} the exit status: ok, or failed when any listed task failed
+ * @returns {Promise<number>} the exit status: ok once every task is listed
  */
 async function listTasks(values) {
   const api = client(values);
@@ -183,11 +187,9 @@ async function listTasks(values) {
   }
   /** @type {Array<(typeof known)[number] & { snapshot: import('./lib/api.mjs').TaskView | undefined, state: string }>} */
   const rows = new Array(known.length);
-  let anyFailed = false;
   await forEachAtMost(known, LISTING_REQUESTS, async (task, index) => {
     try {
       const snapshot = await api.task(task.id);
-      anyFailed ||= snapshot.status === 'failed';
       rows[index] = { ...task, snapshot, state: describeSnapshot(snapshot) };
     } catch (error) {
       if (!(error instanceof ApiRefusal) || (error.status !== 404 && error.status !== 410)) throw error;
@@ -205,7 +207,7 @@ async function listTasks(values) {
   } else {
     for (const row of rows) process.stdout.write(`${row.id}  ${row.picture ?? '-'}  ${row.state}\n`);
   }
-  return anyFailed ? EXIT.failed : EXIT.ok;
+  return EXIT.ok;
 }
 
 /**

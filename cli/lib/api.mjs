@@ -39,6 +39,95 @@ export class ApiFailure extends Error {
   }
 }
 
+/**
+ * The server kept answering "not now" (429, 503) and the wait it asks for runs past --max-wait:
+ * a request refused for now (exit status 3 like any refusal), with a message that says what the
+ * server is doing and how long it asked to wait.
+ */
+export class ApiBusy extends ApiRefusal {}
+
+/** No answer at all: the connection failed (DNS, refused, reset, TLS) before any HTTP status. */
+export class ApiUnreachable extends Error {
+  /**
+   * @param {string} origin the scheme, host and port tried, e.g. https://3d.example.com
+   * @param {string} code the system's error code (ENOTFOUND, ECONNREFUSED, …)
+   */
+  constructor(origin, code) {
+    super(`cannot reach the server at ${origin} (${code})`);
+    this.name = 'ApiUnreachable';
+    this.origin = origin;
+    this.code = code;
+  }
+}
+
+/**
+ * Where to fetch a URL the server handed out (a task's `formats[].url`): its path and query on the
+ * server this client talks to (--server), never the host the URL names. Why: the server writes
+ * every URL it hands out on its public origin (PUBLIC_BASE_URL, e.g. https://3d.example.com behind
+ * a tunnel), which this machine may not reach or even resolve (the CLI may be told a LAN or
+ * loopback address), and which may be another party's host: the API key (and any task token) goes
+ * to --server's origin only. The same server made the URL, so it serves the same path. When
+ * --server has a path of its own (a proxy serving Kiln3D under /kiln), it is put before the URL's
+ * path, unless that path already starts with it.
+ * @param {string} server --server, e.g. http://127.0.0.1:8000 or https://proxy.lan/kiln
+ * @param {string} url absolute (any origin) or a path
+ * @returns {string} an absolute URL on --server's origin
+ */
+export function onServer(server, url) {
+  const base = new URL(server);
+  const given = new URL(url, base);
+  const prefix = base.pathname.replace(/\/+$/, '');
+  const path =
+    prefix === '' || given.pathname === prefix || given.pathname.startsWith(`${prefix}/`)
+      ? given.pathname
+      : `${prefix}${given.pathname}`;
+  return new URL(`${path}${given.search}`, base.origin).toString();
+}
+
+/**
+ * The error to throw for a fetch that got no answer: ApiUnreachable naming the origin tried, for
+ * fetch's own TypeError("fetch failed") (its cause holds the system's code); anything else as it is.
+ * @param {string} url
+ * @param {unknown} error
+ * @returns {unknown}
+ */
+function unreachableOr(url, error) {
+  if (!(error instanceof TypeError) || !/fetch failed/.test(error.message)) return error;
+  const cause =
+    /** @type {{ cause?: { code?: unknown, message?: unknown, errors?: Array<{ code?: unknown }> } }} */ (
+      error
+    ).cause;
+  // The system's code (ENOTFOUND, ECONNREFUSED; an AggregateError of each address tried carries
+  // its first), else fetch's own reason ("bad port").
+  const code = [cause?.code, cause?.errors?.[0]?.code, cause?.message].find((c) => typeof c === 'string');
+  return new ApiUnreachable(new URL(url).origin, /** @type {string | undefined} */ (code) ?? 'network error');
+}
+
+/**
+ * What a "not now" answer says, in words that stand alone in a sentence (the server's own message
+ * is a sentence of its own, "Not taking new tasks right now, retry later").
+ * @param {number} status
+ * @param {string | undefined} code the error table's code
+ * @param {string | undefined} message the server's message
+ * @returns {string}
+ */
+function busyState(status, code, message) {
+  switch (code) {
+    case 'admissions_paused':
+      return 'the server is not taking new tasks';
+    case 'server_busy':
+      return "the server's queue is full";
+    case 'too_many_requests':
+      return "this client is over the server's request rate";
+    case 'too_many_active_tasks':
+      return 'this client already has as many unfinished tasks as the server allows';
+    case 'formats_busy':
+      return 'the server is busy making other files';
+    default:
+      return `the server is busy: "${message ?? `HTTP ${status}`}"`;
+  }
+}
+
 /** Statuses that mean "not now": wait as Retry-After says, then ask again. */
 const RETRY_LATER = new Set([429, 503]);
 /** Media types of the pictures the server takes (judged by content there; named here for the upload). */
@@ -97,15 +186,32 @@ export class ApiClient {
   }
 
   /**
+   * fetch() on --server with the API key; a request that got no answer throws ApiUnreachable,
+   * which names the origin tried.
+   * @param {string} url absolute, on --server
+   * @param {RequestInit & { headers?: Record<string, string> }} [init]
+   * @returns {Promise<Response>}
+   */
+  async send(url, init = {}) {
+    try {
+      return await fetch(url, { ...init, headers: this.headers(init.headers) });
+    } catch (error) {
+      throw unreachableOr(url, error);
+    }
+  }
+
+  /**
    * Sends `request()` again while the answer is 429 or 503 (and, with `pending`, 202), waiting as
-   * its Retry-After says, up to maxWaitS in all. Throws ApiFailure when the waits run out.
+   * its Retry-After says, up to maxWaitS in all. A wait that would end past maxWaitS is not begun:
+   * it throws ApiBusy (429/503: refused for now) or ApiFailure (202: the file still not made).
    * @param {() => Promise<Response>} request
-   * @param {string} what for the wait messages
    * @param {boolean} [pending] also wait on 202 (a download being made)
    * @returns {Promise<Response>}
    */
-  async patiently(request, what, pending = false) {
-    const deadline = Date.now() + this.waits.maxWaitS * 1000;
+  async patiently(request, pending = false) {
+    const maxWaitS = this.waits.maxWaitS;
+    const deadline = Date.now() + maxWaitS * 1000;
+    let waitedS = 0;
     for (;;) {
       const response = await request();
       const again = RETRY_LATER.has(response.status) || (pending && response.status === 202);
@@ -113,16 +219,24 @@ export class ApiClient {
       const body = /** @type {Partial<ErrorBody>} */ (await response.json().catch(() => ({})));
       const seconds = retryAfterSeconds(response, 5);
       if (Date.now() + seconds * 1000 > deadline) {
-        throw new ApiFailure(
-          `${what}: still ${body.error ?? `HTTP ${response.status}`} after ${this.waits.maxWaitS} s`,
-          body.code,
-        );
+        const state =
+          response.status === 202
+            ? 'the file is still being made'
+            : busyState(response.status, body.code, body.error);
+        const asks = `it asks to retry in ${Math.round(seconds)} s`;
+        const message =
+          waitedS > 0
+            ? `${state} after waiting ${Math.round(waitedS)} s (${asks} more, past --max-wait ${maxWaitS} s)`
+            : `${state} (${asks}, over --max-wait ${maxWaitS} s)`;
+        if (response.status === 202) throw new ApiFailure(message);
+        throw new ApiBusy(response.status, body.code ?? 'unknown', message);
       }
       this.waits.onWait?.(
         seconds,
         body.error ?? (response.status === 202 ? 'being made' : `HTTP ${response.status}`),
       );
       await sleep(seconds * 1000);
+      waitedS += seconds;
     }
   }
 
@@ -143,8 +257,8 @@ export class ApiClient {
       form.append('image', new Blob([bytes], { type }), basename(picturePath));
       if (options.quality !== undefined) form.append('quality', options.quality);
       if (options.seed !== undefined) form.append('seed', String(options.seed));
-      return fetch(`${this.server}/api/generate`, { method: 'POST', body: form, headers: this.headers() });
-    }, basename(picturePath));
+      return this.send(`${this.server}/api/generate`, { method: 'POST', body: form });
+    });
     if (response.status !== 202 && response.status !== 200) throw await errorOf(response);
     return /** @type {Accepted} */ (await response.json());
   }
@@ -155,9 +269,8 @@ export class ApiClient {
    * @returns {Promise<TaskView>}
    */
   async task(taskId) {
-    const response = await this.patiently(
-      () => fetch(`${this.server}/api/tasks/${encodeURIComponent(taskId)}`, { headers: this.headers() }),
-      taskId,
+    const response = await this.patiently(() =>
+      this.send(`${this.server}/api/tasks/${encodeURIComponent(taskId)}`),
     );
     if (!response.ok) throw await errorOf(response);
     return /** @type {TaskView} */ (await response.json());
@@ -170,9 +283,9 @@ export class ApiClient {
    * @returns {Promise<TaskView>} the failed (cancelled) snapshot
    */
   async cancel(taskId, token) {
-    const response = await fetch(`${this.server}/api/tasks/${encodeURIComponent(taskId)}`, {
+    const response = await this.send(`${this.server}/api/tasks/${encodeURIComponent(taskId)}`, {
       method: 'DELETE',
-      headers: this.headers({ 'X-Task-Token': token }),
+      headers: { 'X-Task-Token': token },
     });
     if (!response.ok) throw await errorOf(response);
     return /** @type {TaskView} */ (await response.json());
@@ -230,14 +343,15 @@ export class ApiClient {
   }
 
   /**
-   * GET a download URL (a task's `formats[].url`, with size_mm added for stl and 3mf), waiting
-   * while the file is being made (202). Throws ApiRefusal / ApiFailure.
-   * @param {string} url absolute
-   * @param {string} what for the messages
+   * GET a download URL (a task's `formats[].url`, with size_mm added for stl and 3mf) on --server
+   * (onServer: the URL's own host is the server's public one), waiting while the file is being
+   * made (202). Throws ApiRefusal / ApiFailure / ApiUnreachable.
+   * @param {string} url as the server handed it out
    * @returns {Promise<{ bytes: Buffer, watertight: string | null, fileName: string | undefined }>}
    */
-  async download(url, what) {
-    const response = await this.patiently(() => fetch(url, { headers: this.headers() }), what, true);
+  async download(url) {
+    const target = onServer(this.server, url);
+    const response = await this.patiently(() => this.send(target), true);
     if (!response.ok) throw await errorOf(response);
     const disposition = response.headers.get('content-disposition') ?? '';
     return {

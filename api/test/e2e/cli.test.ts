@@ -108,6 +108,11 @@ void describe('kiln3d command-line client end to end (simulate engine)', () => {
     const tooSmall = await kiln3d('generate', picture, '--format', 'stl', '--size-mm', '5');
     assert.equal(tooSmall.code, 2);
     assert.match(tooSmall.stderr, /--size-mm is a whole number of millimetres from 10 to 1000/);
+    // A print's size for a file that is no print (README: bad usage).
+    const sizedGlb = await kiln3d('generate', picture, '--size-mm', '120');
+    assert.equal(sizedGlb.code, 2, sizedGlb.stderr);
+    assert.match(sizedGlb.stderr, /--size-mm is for --format stl or 3mf only \(a print's size\), not glb/);
+    assert.equal(sizedGlb.stdout, '');
     const missing = await kiln3d('generate', picture, join(dir.path, 'absent.png'));
     assert.equal(missing.code, 2);
     assert.match(missing.stderr, /cannot read .*absent\.png/);

@@ -1,0 +1,161 @@
+/**
+ * End to end: the command-line client (cli/kiln3d.mjs, `npx kiln3d`) against a server set up as
+ * README recommends behind a tunnel (PUBLIC_BASE_URL on a public host this machine cannot
+ * reach), with an owner who pauses new tasks: the models are still fetched through --server, a
+ * server that cannot be reached is named, a pause longer than --max-wait is a refusal said
+ * plainly (exit 3), and listing tasks of which one failed is no failure of `status`.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { freePort, useApi } from '../support/api-process';
+import { REPO_ROOT, SAMPLES_DIR, tempDir } from '../support/env';
+import { type MadeTask, cancelTask, getJson, sample, upload } from '../support/http-client';
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** A public host of the reserved `.invalid` name: no resolver answers for it (RFC 6761). */
+const PUBLIC_BASE_URL = 'https://kiln3d-public.invalid';
+const ADMIN_TOKEN = 'cli-server-admin-token-0123456789';
+
+void describe('kiln3d against a server behind a public URL (PUBLIC_BASE_URL), paused, with failed tasks', () => {
+  const api = useApi('e2e-cli-server', {
+    env: { SIMULATE_SECONDS: '2', PUBLIC_BASE_URL, ADMIN_TOKEN },
+  });
+  const dir = tempDir('cli-server');
+  after(() => dir.remove());
+  const statePath = join(dir.path, 'state', 'kiln3d', 'tasks.json');
+
+  /** `npx kiln3d …` from the checkout, with its own state folder; the server only as --server says. */
+  const kiln3d = (...args: string[]): Promise<Run> =>
+    new Promise((resolve, reject) => {
+      const child = spawn('npx', ['--no-install', 'kiln3d', ...args], {
+        cwd: REPO_ROOT,
+        env: { PATH: process.env.PATH, HOME: dir.path, XDG_STATE_HOME: join(dir.path, 'state') },
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      child.on('error', reject);
+      child.on('close', (code) => resolve({ code, stdout, stderr }));
+    });
+
+  const admin = (action: 'pause' | 'resume') =>
+    getJson(`${api.url}/api/admin/admissions/${action}`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${ADMIN_TOKEN}` },
+    });
+
+  void it('downloads the model through --server, though every URL the server hands out names its public host', async () => {
+    const picture = join(dir.path, 'pic.png');
+    writeFileSync(picture, readFileSync(join(SAMPLES_DIR, 'typical_misc_lantern.png')));
+    const out = join(dir.path, 'models');
+    const run = await kiln3d(
+      'generate',
+      picture,
+      '--server',
+      api.url,
+      '--format',
+      'stl',
+      '--size-mm',
+      '40',
+      '--out',
+      out,
+    );
+    assert.equal(run.code, 0, run.stderr);
+    assert.doesNotMatch(run.stderr, /cannot reach/);
+    assert.deepEqual(run.stdout.trim().split('\n'), [join(out, 'pic-40mm.stl')]);
+    const stl = readFileSync(join(out, 'pic-40mm.stl'));
+    assert.equal(stl.length, 84 + 50 * stl.readUInt32LE(80), 'a binary STL');
+    // The server did hand out its public host: the share link, for people, keeps it.
+    assert.match(run.stderr, new RegExp(`^pic\\.png: share ${PUBLIC_BASE_URL}/m/[0-9a-f-]{36}$`, 'm'));
+  });
+
+  void it('a server that cannot be reached is named in the message (exit 1)', async () => {
+    const closed = `http://127.0.0.1:${await freePort()}`;
+    const run = await kiln3d('status', '1b4e28ba-2fa1-41d2-883f-0016d3cca427', '--server', closed);
+    assert.equal(run.code, 1, run.stderr);
+    assert.equal(run.stderr.trim(), `kiln3d: cannot reach the server at ${closed} (ECONNREFUSED)`);
+  });
+
+  void it('new tasks paused for longer than --max-wait: the picture is refused at once, said plainly (exit 3)', async () => {
+    assert.equal((await admin('pause')).status, 200);
+    try {
+      const picture = join(dir.path, 'paused.png');
+      writeFileSync(picture, readFileSync(join(SAMPLES_DIR, 'typical_misc_lantern.png')));
+      const run = await kiln3d(
+        'generate',
+        picture,
+        '--server',
+        api.url,
+        '--max-wait',
+        '5',
+        '--out',
+        dir.path,
+      );
+      assert.equal(run.code, 3, run.stderr);
+      assert.equal(run.stdout, '');
+      // The server's Retry-After (60 s) is over --max-wait: not waited at all, and said so.
+      assert.doesNotMatch(run.stderr, /waiting/);
+      assert.deepEqual(
+        run.stderr.trim().split('\n').slice(-1),
+        ['paused.png: the server is not taking new tasks (it asks to retry in 60 s, over --max-wait 5 s)'],
+        run.stderr,
+      );
+    } finally {
+      assert.equal((await admin('resume')).status, 200);
+    }
+  });
+
+  void it('status lists a failed task among the others with exit 0; status of that task exits 4', async () => {
+    const made = await upload<MadeTask>(api.url, sample('typical_misc_lantern.png'), {
+      filename: 'cancelled.png',
+      contentType: 'image/png',
+    });
+    assert.equal(made.status, 202, JSON.stringify(made.body));
+    const cancelled = await cancelTask(api.url, made.body);
+    assert.equal(cancelled.status, 200);
+    assert.equal(((await cancelled.json()) as { status: string }).status, 'failed');
+    // The earlier run's task, and this one as a run of the CLI would have kept it.
+    const state = JSON.parse(readFileSync(statePath, 'utf8')) as Record<string, { picture: string }>;
+    const [completedId] = Object.keys(state);
+    writeFileSync(
+      statePath,
+      JSON.stringify({
+        ...state,
+        [made.body.task_id]: {
+          token: made.body.task_token,
+          server: api.url,
+          picture: 'cancelled.png',
+          sentAt: new Date().toISOString(),
+        },
+      }),
+    );
+    const listed = await kiln3d('status', '--server', api.url);
+    assert.equal(listed.code, 0, listed.stderr);
+    assert.deepEqual(listed.stdout.trim().split('\n'), [
+      `${made.body.task_id}  cancelled.png  failed: Task cancelled`,
+      `${completedId}  pic.png  completed`,
+    ]);
+    const json = await kiln3d('status', '--server', api.url, '--json');
+    assert.equal(json.code, 0, json.stderr);
+    const rows = JSON.parse(json.stdout) as { task_id: string; task: { status: string } | null }[];
+    assert.deepEqual(
+      rows.map((row) => [row.task_id, row.task?.status]),
+      [
+        [made.body.task_id, 'failed'],
+        [completedId, 'completed'],
+      ],
+    );
+    const one = await kiln3d('status', made.body.task_id, '--server', api.url);
+    assert.equal(one.code, 4, 'asked about one task that failed: exit 4');
+    assert.equal(one.stdout.trim(), 'failed: Task cancelled');
+  });
+});
