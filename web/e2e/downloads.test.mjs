@@ -303,6 +303,16 @@ describe('downloads in every format through the viewer menu', () => {
       assert.equal(await horizontalOverflow(page), 0);
       const box = await menu.boundingBox();
       assert.ok(box && box.x >= 0 && box.x + box.width <= 360, JSON.stringify(box));
+      // The print size's unit stays beside its number (it once wrapped alone to the panel's edge).
+      const input = await page.getByTestId('print-size').boundingBox();
+      const unit = await page.locator('kiln-download-menu .unit').boundingBox();
+      assert.ok(
+        input &&
+          unit &&
+          unit.x > input.x + input.width &&
+          Math.abs(unit.y + unit.height / 2 - (input.y + input.height / 2)) < 4,
+        JSON.stringify({ input, unit }),
+      );
       await saveArtifact('downloads-phone-menu.png', await page.screenshot({ fullPage: true }));
       assert.deepEqual(errors, []);
     } finally {

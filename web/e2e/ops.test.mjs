@@ -17,6 +17,7 @@ import {
   newPage,
   saveArtifact,
   useApiAndBrowser,
+  visibleInViewport,
 } from './helpers.mjs';
 
 const ADMIN_TOKEN = 'ops-e2e-token-0123456789abcdef';
@@ -114,9 +115,15 @@ describe('the ops console', () => {
         .locator(`[data-testid=ops-task][data-task-id="${waiting.body.task_id}"][data-status=queued]`)
         .waitFor();
       await page.locator('[data-testid=ops-sidecar-state]', { hasText: 'busy' }).waitFor();
-      assert.match((await runningRow.textContent()) ?? '', /balanced/);
+      assert.match((await runningRow.textContent()) ?? '', /Balanced \(1024\)/);
       await saveArtifact('ops-queue.png', await page.screenshot({ fullPage: true }));
 
+      // On a phone the queue's rows fit, their Cancel included, and the page does not scroll
+      // sideways (the header's visually hidden text once widened it to 529 px).
+      await page.setViewportSize(PHONE_VIEWPORT);
+      assert.ok((await horizontalOverflow(page)) <= 0, 'no sideways scroll on a phone');
+      assert.ok(await visibleInViewport(waitingRow.getByTestId('ops-cancel')), 'Cancel on screen');
+      await saveArtifact('ops-queue-phone.png', await page.screenshot({ fullPage: true }));
       const outcome = await confirmAction(page, waitingRow.getByTestId('ops-cancel'));
       await outcome.filter({ hasText: 'cancelled' }).waitFor();
       const final = await (await fetch(`${api.baseUrl}/api/tasks/${waiting.body.task_id}`)).json();
@@ -165,7 +172,13 @@ describe('the ops console', () => {
       assert.ok((await horizontalOverflow(page)) <= 0, 'no sideways scroll on a phone');
       const before = (await (await fetch(`${api.baseUrl}/api/health`)).json()).inference;
       const outcome = await confirmAction(page, page.getByTestId('ops-restart'));
-      await outcome.filter({ hasText: 'Restart' }).waitFor();
+      // Now, or once the job still running from the test before ends (then the console says so).
+      await outcome
+        .filter({
+          hasText:
+            /^The sidecar \(pid \d+\) restarts once its running job ends\.$|^Restarting: the sidecar with pid \d+ is stopped and a new one starts\.$/,
+        })
+        .waitFor();
       const after = await waitFor(
         'the sidecar to be ready after its restart',
         async () => {

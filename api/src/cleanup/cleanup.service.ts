@@ -78,8 +78,11 @@ export class CleanupService implements OnModuleInit, OnModuleDestroy {
           this.logger.warn(`could not delete ${name}: ${errorMessage(error)}`);
         }
       }
+      // Files, not models: a model's other formats go with it, however new they are.
+      const models = new Set(deleted.map((name) => name.split('.')[0])).size;
       this.logger.log(
-        `model cleanup: ${deleted.length} file(s) older than ${this.config.retentionHours} h deleted`,
+        `model cleanup: ${models} model(s) older than ${this.config.retentionHours} h deleted, ` +
+          `${deleted.length} file(s) with their other formats`,
       );
     } catch (error) {
       this.logger.error('model cleanup failed', error instanceof Error ? error.stack : String(error));

@@ -34,7 +34,7 @@ export const ERROR_TABLE = {
   unsupported_image: {
     status: 400,
     message: 'Unsupported image format',
-    when: 'not JPG/PNG/WebP (judged by content, not name or Content-Type), or over 8192 x 8192 px',
+    when: 'not JPG/PNG/WebP (judged by content, not name or Content-Type), or over 67.1 megapixels (8192 x 8192; any shape: 9000 x 600 is taken)',
   },
   missing_image: {
     status: 400,

@@ -47,7 +47,8 @@ export const MODEL_FORMAT_INFO: Readonly<Record<ModelFormat, ModelFormatInfo>> =
     mediaType: 'model/3mf',
     extension: '3mf',
     printing: true,
-    description: '3MF in millimetres, Z up, resting on z = 0, with vertex colours',
+    description:
+      '3MF in millimetres, Z up, resting on z = 0, coloured by its base colour (a texture, or a colour group where a part has none; 3MF Materials and Properties)',
   },
   ply: {
     mediaType: 'application/vnd.ply',

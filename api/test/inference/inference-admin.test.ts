@@ -86,6 +86,7 @@ void describe('admin restart route (managed sidecar)', { timeout: 120_000 }, () 
       success: true,
       force: false,
       previous_pid: oldPid,
+      waits_for_job: true,
       message: 'Restart will start when the running job ends',
     });
     await job;

@@ -65,9 +65,9 @@ export const runWiring: CategoryRun = async (ctx) => {
         );
         assert.ok(existsSync(join(suite.staticDir, fresh)), 'a model younger than RETENTION_HOURS stays');
         assert.ok(existsSync(join(suite.staticDir, other)), 'a file that is not a model stays');
-        const runs = suite.api.output().match(/model cleanup: \d+ file\(s\)/g)?.length ?? 0;
+        const runs = suite.api.output().match(/model cleanup: \d+ model\(s\)/g)?.length ?? 0;
         await sleep(4500);
-        const later = suite.api.output().match(/model cleanup: \d+ file\(s\)/g)?.length ?? 0;
+        const later = suite.api.output().match(/model cleanup: \d+ model\(s\)/g)?.length ?? 0;
         assert.ok(later >= runs + 1, `the cron fires again on its schedule (${runs} -> ${later})`);
       },
     );

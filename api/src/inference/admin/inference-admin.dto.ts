@@ -8,6 +8,11 @@ export class InferenceRestartAcceptedDto {
   force!: boolean;
   @ApiProperty({ example: 4242, nullable: true, type: Number, description: 'pid of the sidecar being replaced' })
   previous_pid!: number | null;
+  @ApiProperty({
+    example: false,
+    description: 'true: the sidecar is running a job and restarts once it ends (without force); false: now',
+  })
+  waits_for_job!: boolean;
   @ApiProperty({ example: 'Restart started' })
   message!: string;
 }

@@ -27,11 +27,13 @@ export class InferenceAdminService {
     this.inference.restart({ force }).catch((error: unknown) => {
       this.logger.error(`inference sidecar restart failed: ${String(error)}`);
     });
+    const waitsForJob = !force && before.state === 'busy';
     return {
       success: true,
       force,
       previous_pid: before.pid,
-      message: force || before.state !== 'busy' ? 'Restart started' : 'Restart will start when the running job ends',
+      waits_for_job: waitsForJob,
+      message: waitsForJob ? 'Restart will start when the running job ends' : 'Restart started',
     };
   }
 }

@@ -13,7 +13,7 @@ import {
 import type { Outcome } from '../../core/api/api-client';
 import type { ApiError } from '../../core/api/api-types';
 import { I18n } from '../../core/i18n/i18n';
-import { MessageKey } from '../../core/i18n/messages';
+import { MessageKey, isMessageKey } from '../../core/i18n/messages';
 import { OpsApi, OpsOverview, OpsQueueTask, OpsWorker } from './ops-api';
 import { formatBytes, formatSeconds } from './ops-format';
 import { Poller } from './ops-poller';
@@ -153,7 +153,9 @@ export class OpsPage {
       this.i18n.t(force ? 'ops.restart.force' : 'ops.restart'),
       async () =>
         this.outcomeOf(await this.api.restart(force), (value) =>
-          this.i18n.t('ops.restart.done', { pid: value.previous_pid ?? '-', message: value.message }),
+          this.i18n.t(value.waits_for_job ? 'ops.restart.pending' : 'ops.restart.done', {
+            pid: value.previous_pid ?? '-',
+          }),
         ),
     );
   }
@@ -184,7 +186,7 @@ export class OpsPage {
 
   protected cancel(task: OpsQueueTask): void {
     const id = shortId(task.task_id);
-    this.ask(this.i18n.t('ops.cancel.question', { id }), this.i18n.t('ops.cancel'), async () =>
+    this.ask(this.i18n.t('ops.cancel.question', { id }), this.i18n.t('ops.cancel.confirm'), async () =>
       this.outcomeOf(await this.api.cancel(task.task_id), (value) =>
         this.i18n.t('ops.cancel.done', { id, status: value.status }),
       ),
@@ -264,6 +266,12 @@ export class OpsPage {
 
   protected shortId(id: string): string {
     return shortId(id);
+  }
+
+  /** A quality preset as the upload page names it (its pipeline's resolution too); '-' for none. */
+  protected qualityLabel(quality: string | null | undefined): string {
+    const key = `upload.quality.${quality ?? ''}`;
+    return isMessageKey(key) ? this.i18n.t(key) : (quality ?? '-');
   }
 
   protected statusLabel(status: string): string {
