@@ -25,7 +25,8 @@ describe('live voxel preview', () => {
         .locator('[data-testid=file-input]')
         .setInputFiles(join(SAMPLES_DIR, 'typical_misc_lantern.png'));
       await page.locator('[data-testid=thumbnail]').waitFor();
-      // The options panel starts closed; a quality and a seed chosen there go with the picture.
+      // The options panel starts closed; a seed chosen there goes with the picture. The simulate
+      // engine uses the seed alone: the rest is greyed out and named (GET /api/qualities).
       const options = page.locator('[data-testid=options]');
       assert.equal(await options.evaluate((details) => details.open), false);
       await options.locator('summary').click();
@@ -38,7 +39,19 @@ describe('live voxel preview', () => {
         null,
         { polling: 100, timeout: 10_000 },
       );
-      await page.locator('[data-testid=option-quality]').selectOption('fast');
+      await page
+        .locator('[data-testid=unused-options]', {
+          hasText: "This server's engine does not use: quality, texture size, faces.",
+        })
+        .waitFor();
+      assert.deepEqual(
+        await Promise.all(
+          ['quality', 'seed', 'texture-size', 'faces'].map((name) =>
+            page.locator(`[data-testid=option-${name}]`).isDisabled(),
+          ),
+        ),
+        [true, false, true, true],
+      );
       await page.locator('[data-testid=option-seed]').fill('7');
       const accepted = page.waitForResponse((r) => r.url().endsWith('/api/generate'));
       await page.locator('[data-testid=generate]').click();
@@ -89,12 +102,12 @@ describe('live voxel preview', () => {
 
       // "New variation": the same picture and options, another seed.
       const first = await (await fetch(`${app.api.baseUrl}/api/tasks/${taskId}`)).json();
-      assert.deepEqual(first.options, { quality: 'fast', seed: 7, texture_size: 2048, faces: 500000 });
+      assert.deepEqual(first.options, { quality: 'balanced', seed: 7, texture_size: 2048, faces: 500000 });
       const again = page.waitForResponse((r) => r.url().endsWith('/api/generate'));
       await page.locator('[data-testid=variation]').click();
       const variationId = (await (await again).json()).task_id;
       const variation = await (await fetch(`${app.api.baseUrl}/api/tasks/${variationId}`)).json();
-      assert.equal(variation.options.quality, 'fast');
+      assert.equal(variation.options.quality, 'balanced');
       assert.notEqual(variation.options.seed, 7, 'a new seed');
       assert.deepEqual(errors, []);
     } finally {
