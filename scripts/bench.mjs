@@ -51,15 +51,16 @@ const fmt = (value, unit) => {
 };
 
 /**
- * Why a row's process failed, in one line: the first line of the error run-row.ts printed
- * (its stack's head, `Error: …`), else the output's last non-empty line, cut to 400 characters.
+ * Why a row's process failed, in one line: the error's first line as run-row.ts marks it
+ * (`[bench] row failed: …`), else the output's last non-empty line, cut to 400 characters.
  */
 export function whyFailed(output) {
   const lines = output
     .split('\n')
     .map((l) => l.trim())
     .filter(Boolean);
-  const error = lines.findLast((l) => /^[A-Za-z]*Error\b/.test(l)) ?? lines.at(-1) ?? 'no output';
+  const marked = lines.findLast((l) => l.startsWith('[bench] row failed: '));
+  const error = marked?.slice('[bench] row failed: '.length) ?? lines.at(-1) ?? 'no output';
   return error.length > 400 ? `${error.slice(0, 400)}…` : error;
 }
 

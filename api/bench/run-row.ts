@@ -10,6 +10,9 @@ import { writeFileSync } from 'node:fs';
 import { tempDir } from '../test/support/env';
 import type { BenchContext, BenchRow } from './support/bench-row';
 
+/** Marks the line that says why a row failed (scripts/bench.mjs whyFailed reads it). */
+const ROW_FAILED = '[bench] row failed:';
+
 /** The benchmark's own Redis database (cleared of kiln keys by the rows that use it). */
 export const BENCH_REDIS_URL = process.env.KILN_BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/13';
 
@@ -37,6 +40,9 @@ main().then(
   () => process.exit(0),
   (error: unknown) => {
     console.error(error instanceof Error ? error.stack : String(error));
+    // One line scripts/bench.mjs finds again (its whyFailed): the error's message, its first line.
+    const message = error instanceof Error ? error.message : String(error);
+    console.error(`${ROW_FAILED} ${message.split('\n')[0]}`);
     process.exit(1);
   },
 );

@@ -99,7 +99,9 @@ async function loadSharePage(
       if (urls.get(e.requestId)?.endsWith(`/static/${id}.glb`)) modelWireBytes += e.encodedDataLength;
       if (urls.get(e.requestId)?.endsWith(`/static/${id}.lod.glb`)) lodWireBytes += e.encodedDataLength;
     });
-    await page.goto(`${baseUrl}/m/${id}`);
+    // Only the navigation's answer here: the frame's own wait follows, and beside other jobs the
+    // load event once took over goto's 30 s (the quick row in a lone clone's npm test).
+    await page.goto(`${baseUrl}/m/${id}`, { waitUntil: 'commit', timeout: 120_000 });
     await page.locator('kiln-model-viewer[data-state=ready]').waitFor({ timeout: 300_000 });
     // In the page (a string: this file is compiled without the DOM's types).
     const frameMs = Number(

@@ -396,7 +396,10 @@ void describe('per-client active-task limit on real Redis (two processes)', () =
     await admissionA.reserve(id(2), 'c');
     await assert.rejects(admissionB.admit('c'), (error: unknown) => {
       assert.ok(error instanceof ApiError);
-      assert.deepEqual([error.status, error.message], [429, 'Too many requests, retry later']);
+      assert.deepEqual(
+        [error.status, error.message],
+        [429, 'Too many unfinished tasks from this client, retry when one ends'],
+      );
       assert.match(error.headers['Retry-After'] ?? '', /^[1-9]\d*$/);
       return true;
     });
@@ -410,7 +413,7 @@ void describe('per-client active-task limit on real Redis (two processes)', () =
     );
     assert.equal(await admissionB.heldBy('c'), 1);
     const third = await admissionB.admit('c');
-    await assert.rejects(admissionA.admit('c'), /Too many requests/);
+    await assert.rejects(admissionA.admit('c'), /Too many unfinished tasks/);
     // A refused upload gives its slot back.
     await admissionA.release(third);
     assert.equal(await admissionA.reserve(id(4), 'c'), 'admitted');

@@ -65,7 +65,7 @@ export class AdmissionService {
   /**
    * Takes a queue slot for a new task id (UUID v4) on behalf of a client (its limit key,
    * common/client-address limitKey; '' = not counted per client). Throws 503 `Server busy, retry later` when the queue is full,
-   * else 429 `Too many requests, retry later` when the client already holds
+   * else 429 too_many_active_tasks (`Too many unfinished tasks from this client, retry when one ends`) when it holds
    * ACTIVE_TASKS_PER_CLIENT unfinished tasks; both with Retry-After = one mean job duration (s),
    * the soonest a slot (the queue's, or one of the client's) is likely to free.
    */

@@ -504,6 +504,7 @@ export class TaskIntakeService {
 /** 503 (queue full) or 429 (the client's share): refusals of a job, which a repeat may still answer. */
 function isSlotRefusal(refusal: unknown): boolean {
   return (
-    refusal instanceof ApiError && (refusal.code === 'server_busy' || refusal.code === 'too_many_active_tasks')
+    refusal instanceof ApiError &&
+    (refusal.code === 'server_busy' || refusal.code === 'too_many_active_tasks')
   );
 }
