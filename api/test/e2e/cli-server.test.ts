@@ -6,19 +6,15 @@
  * plainly (exit 3), and listing tasks of which one failed is no failure of `status`.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { freePort, useApi } from '../support/api-process';
-import { REPO_ROOT, SAMPLES_DIR, tempDir } from '../support/env';
+import { type CliRun, runKiln3d } from '../support/cli-process';
+import { SAMPLES_DIR, tempDir } from '../support/env';
 import { type MadeTask, cancelTask, getJson, sample, upload } from '../support/http-client';
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+type Run = CliRun;
 
 /** A public host of the reserved `.invalid` name: no resolver answers for it (RFC 6761). */
 const PUBLIC_BASE_URL = 'https://kiln3d-public.invalid';
@@ -33,19 +29,7 @@ void describe('kiln3d against a server behind a public URL (PUBLIC_BASE_URL), pa
   const statePath = join(dir.path, 'state', 'kiln3d', 'tasks.json');
 
   /** `npx kiln3d …` from the checkout, with its own state folder; the server only as --server says. */
-  const kiln3d = (...args: string[]): Promise<Run> =>
-    new Promise((resolve, reject) => {
-      const child = spawn('npx', ['--no-install', 'kiln3d', ...args], {
-        cwd: REPO_ROOT,
-        env: { PATH: process.env.PATH, HOME: dir.path, XDG_STATE_HOME: join(dir.path, 'state') },
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-      child.on('error', reject);
-      child.on('close', (code) => resolve({ code, stdout, stderr }));
-    });
+  const kiln3d = (...args: string[]): Promise<Run> => runKiln3d(dir.path, args);
 
   const admin = (action: 'pause' | 'resume') =>
     getJson(`${api.url}/api/admin/admissions/${action}`, {

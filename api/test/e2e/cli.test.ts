@@ -5,18 +5,14 @@
  * from a later run with the token it kept.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { useApi } from '../support/api-process';
-import { REPO_ROOT, SAMPLES_DIR, tempDir } from '../support/env';
+import { type CliRun, runKiln3d } from '../support/cli-process';
+import { SAMPLES_DIR, tempDir } from '../support/env';
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+type Run = CliRun;
 
 void describe('kiln3d command-line client end to end (simulate engine)', () => {
   const api = useApi('e2e-cli', { env: { SIMULATE_SECONDS: '1', MAX_QUEUE: '1' } });
@@ -24,24 +20,7 @@ void describe('kiln3d command-line client end to end (simulate engine)', () => {
   after(() => dir.remove());
 
   /** `npx kiln3d …` from the checkout, as the README says, with its own state folder. */
-  const kiln3d = (...args: string[]): Promise<Run> =>
-    new Promise((resolve, reject) => {
-      const child = spawn('npx', ['--no-install', 'kiln3d', ...args], {
-        cwd: REPO_ROOT,
-        env: {
-          PATH: process.env.PATH,
-          HOME: dir.path,
-          XDG_STATE_HOME: join(dir.path, 'state'),
-          KILN3D_SERVER: api.url,
-        },
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-      child.on('error', reject);
-      child.on('close', (code) => resolve({ code, stdout, stderr }));
-    });
+  const kiln3d = (...args: string[]): Promise<Run> => runKiln3d(dir.path, args, { KILN3D_SERVER: api.url });
 
   void it('three pictures make three models, in parallel beyond the queue (503s waited out)', async () => {
     const out = join(dir.path, 'models');
