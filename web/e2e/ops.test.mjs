@@ -123,6 +123,14 @@ describe('the ops console', () => {
       await page.setViewportSize(PHONE_VIEWPORT);
       assert.ok((await horizontalOverflow(page)) <= 0, 'no sideways scroll on a phone');
       assert.ok(await visibleInViewport(waitingRow.getByTestId('ops-cancel')), 'Cancel on screen');
+      // ... and whole: not cut by the table's own sideways scroll box (it once read "Cance").
+      const [scrollWidth, clientWidth] = await waitingRow
+        .locator('xpath=ancestor::div[contains(@class, "table-wrap")]')
+        .evaluate((box) => [box.scrollWidth, box.clientWidth]);
+      assert.ok(
+        scrollWidth <= clientWidth,
+        `the queue table scrolls sideways: ${scrollWidth} > ${clientWidth}`,
+      );
       await saveArtifact('ops-queue-phone.png', await page.screenshot({ fullPage: true }));
       const outcome = await confirmAction(page, waitingRow.getByTestId('ops-cancel'));
       await outcome.filter({ hasText: 'cancelled' }).waitFor();

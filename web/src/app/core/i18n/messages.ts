@@ -302,7 +302,7 @@ export const EN = {
   'ops.durations.unmeasured': 'No job measured yet: expected times are the defaults.',
   'ops.durations.expected': 'Expected',
   'ops.durations.measured': 'Measured',
-  'ops.durations.jobs': '{count} jobs',
+  'ops.durations.jobs': '{count} measured',
   'ops.durations.offered': 'Offered',
   'ops.yes': 'yes',
   'ops.no': 'no',
