@@ -32,9 +32,9 @@ const SIMULATE = {
 const TRELLIS2 = { generation: [], texture: [] };
 
 void describe('the options no live worker uses (GET /api/qualities unused_options)', () => {
-  void it("one worker: its engine's, pipeline_type named quality", () => {
+  void it("one worker: its engine's, pipeline_type named quality, in the requests' order", () => {
     assert.deepEqual(unusedByEveryWorker([node('a', INFLATE)]), {
-      generate: ['seed', 'quality', 'texture_size', 'faces'],
+      generate: ['quality', 'seed', 'texture_size', 'faces'],
       texture: ['seed', 'texture_resolution'],
     });
   });

@@ -101,7 +101,7 @@ describe('options the engine never uses (GET /api/qualities unused_options)', ()
   async function panel(mode: 'generate' | 'texture', lang: 'en' | 'zh') {
     vi.spyOn(TestBed.inject(ApiClient), 'getQualities').mockResolvedValue({
       presets: [],
-      // The CPU engine's (inflate's Health).
+      // The CPU engine's, as GET /api/qualities answers them (in the requests' order).
       unused: {
         generate: ['quality', 'seed', 'texture_size', 'faces'],
         texture: ['seed', 'texture_resolution'],
