@@ -5,6 +5,7 @@ import { Clock } from '../common/clock';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { ModelStore } from '../storage/model-store';
 import { selectExpired } from './model-files';
+import { modelIdOfFile } from '../storage/model-formats';
 import { errorMessage } from '../common/error-message';
 
 const JOB_NAME = 'model-cleanup';
@@ -79,7 +80,7 @@ export class CleanupService implements OnModuleInit, OnModuleDestroy {
         }
       }
       // Files, not models: a model's other formats go with it, however new they are.
-      const models = new Set(deleted.map((name) => name.split('.')[0])).size;
+      const models = new Set(deleted.map(modelIdOfFile)).size;
       this.logger.log(
         `model cleanup: ${models} model(s) older than ${this.config.retentionHours} h deleted, ` +
           `${deleted.length} file(s) with their other formats`,

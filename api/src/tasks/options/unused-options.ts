@@ -1,5 +1,5 @@
 import type { NodeReport } from '../workers/worker-registry.service';
-import { apiOptionNames } from './generation-options';
+import { apiOptionNames } from './option-names';
 
 /** GET /api/qualities' `unused_options`: request options no live worker's engine uses, by kind of task. */
 export interface UnusedOptions {

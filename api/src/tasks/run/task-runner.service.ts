@@ -6,7 +6,6 @@ import { APP_CONFIG, type AppConfig } from '../../config/app-config';
 import {
   DEFAULT_OPTIONS,
   QUALITIES,
-  apiOptionNames,
   QUALITY_PIPELINE_TYPES,
   type Quality,
 } from '../options/generation-options';
@@ -19,6 +18,7 @@ import {
 import { StorageService } from '../../storage/storage.service';
 import { lodModelName, sourceModelName, webModelName } from '../../storage/model-names';
 import { JobDurationsService } from '../options/job-durations.service';
+import { apiOptionNames } from '../options/option-names';
 import {
   type JobStatus,
   WEB_MODEL_QUEUE,
