@@ -130,9 +130,9 @@ export class UploadPanel {
   private readonly presets = signal<QualityPreset[]>([]);
   /** The options the server's engine never uses (GET /api/qualities), for this panel's job. */
   private readonly unusedOptions = signal<UnusedOptions>({ generate: [], texture: [] });
-  protected readonly unused = computed(() => new Set(this.unusedOptions()[this.mode()]));
+  protected readonly unused = computed(() => this.unusedOptions()[this.mode()]);
   /** Said above the options, which are then greyed out: the engine would ignore them. */
-  protected readonly unusedText = computed(() => unusedOptionsText(this.i18n, [...this.unused()]));
+  protected readonly unusedText = computed(() => unusedOptionsText(this.i18n, this.unused()));
   /** The hint under the picture: its sentences joined as each language writes them (zh: no space). */
   protected readonly hintText = computed(() =>
     [
