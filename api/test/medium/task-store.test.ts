@@ -47,10 +47,10 @@ void describe('task state and admission on real Redis', () => {
     await clearKilnKeys();
     redisA = new RedisService(config);
     redisB = new RedisService(config);
-    storeA = new TaskStore(redisA, clock);
+    storeA = new TaskStore(redisA, clock, config);
     admissionA = new AdmissionService(redisA, clock, config, new JobDurationsService(redisA, config));
     admissionB = new AdmissionService(redisB, clock, config, new JobDurationsService(redisB, config));
-    events = new TaskEventsService(redisB, new TaskStore(redisB, clock));
+    events = new TaskEventsService(redisB, new TaskStore(redisB, clock, config));
     events.onModuleInit();
   });
   beforeEach(() => clearKilnKeys());
@@ -159,6 +159,40 @@ void describe('task state and admission on real Redis', () => {
       seq: -1,
       status: undefined,
     });
+  });
+
+  void it('a completed task lives as long as its model (RETENTION_HOURS under 48 h); an unfinished or failed one 48 h', async () => {
+    const store = new TaskStore(redisA, clock, { retentionHours: 2 });
+    const keep = { releaseSlot: false, dropImage: false };
+    const ttl = (taskId: string): Promise<number> => redisA.client.ttl(RedisKeys.task(taskId));
+    const [done, failed] = ['44444444-4444-4444-8444-000000000001', '44444444-4444-4444-8444-000000000002'];
+    for (const id of [done, failed]) {
+      await store.create(id, Buffer.from('x'), HASH);
+      assert.ok((await ttl(id)) > 47 * 3600, 'a queued task: 48 h');
+      await store.transition(id, ['queued'], { status: 'processing' }, keep);
+      assert.ok((await ttl(id)) > 47 * 3600, 'a running task: 48 h');
+    }
+    await store.transition(done, ['processing'], { status: 'completed', progress: 100 }, keep);
+    const left = await ttl(done);
+    assert.ok(left > 0 && left <= 2 * 3600, `a completed task: its model's 2 h (${left} s)`);
+    await store.transition(failed, ['processing'], { status: 'failed', error: 'Internal error' }, keep);
+    assert.ok((await ttl(failed)) > 47 * 3600, 'a failed task has no model: 48 h');
+    const repeat = '44444444-4444-4444-8444-000000000003';
+    const now = new Date(clock.now()).toISOString();
+    await store.createFinished(
+      { task_id: repeat, status: 'completed', created_at: now, updated_at: now, model_id: 'm' },
+      HASH,
+    );
+    const repeatLeft = await ttl(repeat);
+    assert.ok(
+      repeatLeft > 0 && repeatLeft <= 2 * 3600,
+      `an instant repeat, completed from the start: 2 h (${repeatLeft} s)`,
+    );
+    // The default retention (48 h) keeps the 48 h of every task.
+    const four = '44444444-4444-4444-8444-000000000004';
+    await storeA.create(four, Buffer.from('x'), HASH);
+    await storeA.transition(four, ['queued'], { status: 'completed', progress: 100 }, keep);
+    assert.ok((await ttl(four)) > 47 * 3600);
   });
 
   void it('honours the allowed-status guard', async () => {
@@ -353,7 +387,7 @@ void describe('per-client active-task limit on real Redis (two processes)', () =
     await clearKilnKeys();
     redisA = new RedisService(config);
     redisB = new RedisService(config);
-    storeA = new TaskStore(redisA, clock);
+    storeA = new TaskStore(redisA, clock, config);
     admissionA = new AdmissionService(redisA, clock, config, new JobDurationsService(redisA, config));
     admissionB = new AdmissionService(redisB, clock, config, new JobDurationsService(redisB, config));
   });

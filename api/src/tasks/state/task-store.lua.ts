@@ -44,6 +44,9 @@ local function merge(taskKey, taskId, patch, ttl, channel, allowed, release, dro
   local seq = redis.call('HINCRBY', taskKey, 'seq', 1)
   local out = cjson.encode(snap)
   redis.call('HSET', taskKey, 'snapshot', out, 'status', snap['status'])
+  -- A completed task lives no longer than its model files (RETENTION_HOURS): never a
+  -- \`completed\` record naming files the cleanup deleted.
+  if snap['status'] == 'completed' and COMPLETED_TTL and COMPLETED_TTL < ttl then ttl = COMPLETED_TTL end
   redis.call('EXPIRE', taskKey, ttl)
   if release == '1' then
     redis.call('ZREM', ADMISSION_KEY, taskId)
@@ -115,7 +118,8 @@ end
  * and the helpers they share. KEYS: the task (the job's first task for an update), admission,
  * admission clients. ARGV: task or job id, patch JSON, ttl s, channel, allowed statuses (comma
  * list), release ('1' or '0'), drop image ('1' or '0'), image key prefix, task key prefix, job key
- * prefix, live repeat key prefix.
+ * prefix, live repeat key prefix, ttl s of a task the change completes (RETENTION_HOURS, when
+ * shorter than the ttl).
  */
 const JOB_SCRIPT = `
 local ADMISSION_KEY = KEYS[2]
@@ -125,6 +129,7 @@ local MESH_SUFFIX = '${MESH_SUFFIX}'
 local TASK_PREFIX = ARGV[9]
 local JOB_PREFIX = ARGV[10]
 local LIVE_PREFIX = ARGV[11]
+local COMPLETED_TTL = tonumber(ARGV[12])
 ${MERGE}
 ${JOB}
 `;
@@ -227,6 +232,7 @@ local MESH_SUFFIX = ''
 local TASK_PREFIX = ARGV[1]
 local JOB_PREFIX = ARGV[10]
 local LIVE_PREFIX = ''
+local COMPLETED_TTL = nil
 ${MERGE}
 ${JOB}
 local expected = cjson.decode(ARGV[4])

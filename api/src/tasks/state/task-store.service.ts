@@ -1,6 +1,7 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { ApiError } from '../../common/api-error';
 import { Clock } from '../../common/clock';
+import { APP_CONFIG, type AppConfig } from '../../config/app-config';
 import { RedisKeys } from '../../redis/redis-keys';
 import { RedisService } from '../../redis/redis.service';
 import type { DurationEstimates } from '../options/job-durations';
@@ -38,10 +39,16 @@ export interface BullQueueKeys {
  */
 @Injectable()
 export class TaskStore {
+  /** A completed task's TTL: its model's retention (RETENTION_HOURS) when under TASK_TTL_S. */
+  private readonly completedTtlS: number;
+
   constructor(
     private readonly redis: RedisService,
     private readonly clock: Clock,
-  ) {}
+    @Inject(APP_CONFIG) config: Pick<AppConfig, 'retentionHours'>,
+  ) {
+    this.completedTtlS = Math.min(TASK_TTL_S, Math.max(1, Math.round(config.retentionHours * 3600)));
+  }
 
   private nowIso(): string {
     return new Date(this.clock.now()).toISOString();
@@ -99,7 +106,7 @@ export class TaskStore {
     for (const repeatKey of repeatKeys) {
       write.set(RedisKeys.repeatLive(repeatKey), record.task_id, 'EX', TASK_TTL_S);
     }
-    write.expire(key, TASK_TTL_S);
+    write.expire(key, record.status === 'completed' ? this.completedTtlS : TASK_TTL_S);
     if (image) write.set(RedisKeys.image(record.task_id), image, 'EX', TASK_TTL_S);
     // Dropped with the picture by the job scripts (RedisKeys.mesh: the picture's key + a suffix).
     if (mesh) write.set(RedisKeys.mesh(record.task_id), mesh, 'EX', TASK_TTL_S);
@@ -271,6 +278,7 @@ export class TaskStore {
       RedisKeys.taskPrefix,
       RedisKeys.jobPrefix,
       RedisKeys.repeatLivePrefix,
+      this.completedTtlS,
     );
   }
 
