@@ -47,9 +47,17 @@ export interface InferenceResult {
 /**
  * OOM, INVALID_INPUT, TIMEOUT, CANCELLED, INTERNAL come from the sidecar (proto ErrorCode);
  * TIMEOUT is also raised by the api's own limit; UNAVAILABLE means the sidecar died or could
- * not be reached during the job.
+ * not be reached during the job; RESTARTED that an operator's forced restart killed the sidecar
+ * during the job (POST /api/admin/inference/restart?force=true).
  */
-export type InferenceErrorCode = 'OOM' | 'INVALID_INPUT' | 'TIMEOUT' | 'CANCELLED' | 'INTERNAL' | 'UNAVAILABLE';
+export type InferenceErrorCode =
+  | 'OOM'
+  | 'INVALID_INPUT'
+  | 'TIMEOUT'
+  | 'CANCELLED'
+  | 'INTERNAL'
+  | 'UNAVAILABLE'
+  | 'RESTARTED';
 
 export class InferenceError extends Error {
   constructor(

@@ -130,6 +130,42 @@ void describe('api restarts with a task in flight', () => {
     assert.equal(events[events.length - 1].event, 'completed', JSON.stringify(events[events.length - 1]));
   });
 
+  void it("an operator's forced restart of the sidecar runs the running task again at once, before the waiting one", async () => {
+    const admin = 'admin-token-for-restarts-0123456789';
+    // Long enough that the job still runs when the restart comes on a loaded machine.
+    const current = await start({ SIMULATE_SECONDS: '12', ADMIN_TOKEN: admin });
+    const first = await submit(current);
+    const firstRun = await runningSince(current, first);
+    const second = await upload<{ task_id: string }>(current.url, sample('typical_creature_elephant.png'));
+    assert.equal(second.status, 202, JSON.stringify(second.body));
+    // The sidecar itself runs the job (processing alone may still wait for its first start).
+    await waitFor(
+      'the sidecar to report progress',
+      async () =>
+        Number((await getJson(`${current.url}/api/tasks/${first}`)).body['progress'] ?? 0) >= 10
+          ? true
+          : undefined,
+      30_000,
+      50,
+    );
+    const restart = await fetch(`${current.url}/api/admin/inference/restart?force=true`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${admin}` },
+    });
+    assert.equal(restart.status, 202);
+    // It starts over on the fresh sidecar (a new started_at, progress from 0), never failed.
+    await runningSince(current, first, firstRun);
+    const again = (await getJson(`${current.url}/api/tasks/${first}`)).body;
+    assert.equal(again['error'], undefined, JSON.stringify(again));
+    assert.ok(Number(again['progress']) < 50, JSON.stringify(again));
+    const waiting = (await getJson(`${current.url}/api/tasks/${second.body.task_id}`)).body;
+    assert.equal(waiting['status'], 'queued', JSON.stringify(waiting));
+    assert.equal(waiting['position'], 1, JSON.stringify(waiting));
+    const events = await followToEnd(current.url, first, 60_000);
+    assert.equal(events[events.length - 1].event, 'completed', JSON.stringify(events[events.length - 1]));
+    assert.match(current.output(), /interrupted by a forced restart of the sidecar: it starts over/);
+  });
+
   void it("one SIGTERM while someone watches the running task's event stream: the stream is ended, the stop is graceful", async () => {
     const current = await start(LONG_JOB);
     const id = await submit(current);

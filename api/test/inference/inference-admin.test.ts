@@ -97,7 +97,7 @@ void describe('admin restart route (managed sidecar)', { timeout: 120_000 }, () 
     assert.ok(isAlive(newPid));
   });
 
-  void test('202 with force=true: the sidecar is killed at once, its job fails UNAVAILABLE', async () => {
+  void test('202 with force=true: the sidecar is killed at once, its job fails RESTARTED', async () => {
     const oldPid = (await harness.repository.health()).pid;
     let running!: () => void;
     const jobRunning = new Promise<void>((resolve) => (running = resolve));
@@ -109,8 +109,8 @@ void describe('admin restart route (managed sidecar)', { timeout: 120_000 }, () 
     assert.equal(((await response.json()) as { force: boolean }).force, true);
     await assert.rejects(job, (error: unknown) => {
       assert.ok(error instanceof InferenceError);
-      assert.equal(error.code, 'UNAVAILABLE');
-      assert.equal(error.message, 'Inference sidecar killed by SIGKILL during the job');
+      assert.equal(error.code, 'RESTARTED');
+      assert.equal(error.message, 'Inference sidecar restarted by an operator during the job (killed by SIGKILL)');
       return true;
     });
     await freshSidecar(oldPid);

@@ -29,7 +29,7 @@ export class InferenceAdminController {
     summary: 'Restart the inference sidecar',
     description:
       'Graceful by default: waits for the running job to finish, then stops the sidecar (SIGTERM) and ' +
-      'starts a fresh one. With force=true the sidecar is killed at once and the running job fails.',
+      'starts a fresh one. With force=true the sidecar is killed at once and the running task starts over on the fresh sidecar.',
   })
   @ApiBearerAuth()
   @ApiQuery({ name: 'force', required: false, type: Boolean, description: 'Kill at once (default false)' })

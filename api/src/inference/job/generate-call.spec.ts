@@ -46,7 +46,7 @@ async function setup(managed = true) {
   const launcher = new FakeLauncher();
   const sidecar = (await launcher.launch({ command: 'x', args: [], cwd: '/', env: {}, onLine: () => undefined })) as FakeSidecar;
   const transport = new FakeTransportFactory(() => sidecar).connect('unix:///x.sock');
-  const exitListeners = new Set<(description: string) => void>();
+  const exitListeners = new Set<(description: string, byOperator: boolean) => void>();
   const watchExit: ExitWatch = (listener) => {
     exitListeners.add(listener);
     return () => exitListeners.delete(listener);
@@ -60,8 +60,8 @@ async function setup(managed = true) {
     result.catch(() => undefined);
     return result;
   };
-  const exit = (description: string) => {
-    for (const listener of [...exitListeners]) listener(description);
+  const exit = (description: string, byOperator = false) => {
+    for (const listener of [...exitListeners]) listener(description, byOperator);
   };
   return { clock, sidecar, call, seen, run, exit, exitListeners, logger };
 }
@@ -147,6 +147,23 @@ void describe('GenerateCall (fake transport and clock)', { timeout: 30_000 }, ()
     exit('killed by SIGKILL');
     await assert.rejects(result, isError('UNAVAILABLE', /^Inference sidecar killed by SIGKILL during the job$/));
     assert.equal(call.interruption, null);
+  });
+
+  void test("the process killed by an operator's forced restart: RESTARTED (the task runs again), also after a dropped stream", async () => {
+    const { run, exit, call } = await setup();
+    const result = run();
+    exit('killed by SIGKILL', true);
+    await assert.rejects(
+      result,
+      isError('RESTARTED', /^Inference sidecar restarted by an operator during the job \(killed by SIGKILL\)$/),
+    );
+    assert.equal(call.interruption, null);
+    const dropped = await setup();
+    const second = dropped.run();
+    dropped.sidecar.calls[0].drop();
+    await dropped.clock.advance(200);
+    dropped.exit('killed by SIGKILL', true);
+    await assert.rejects(second, isError('RESTARTED'));
   });
 
   void test('a dropped stream waits 1 s for the exit to explain it, then fails with the stream status', async () => {

@@ -139,8 +139,12 @@ export class GenerateCall {
     );
     this.cleanups.push(() => deadline.cancel());
     if (this.lease.watchExit !== null) {
-      const unwatch = this.lease.watchExit((description) =>
-        this.settle(new InferenceError('UNAVAILABLE', `Inference sidecar ${description} during the job`)),
+      const unwatch = this.lease.watchExit((description, byOperator) =>
+        this.settle(
+          byOperator
+            ? new InferenceError('RESTARTED', `Inference sidecar restarted by an operator during the job (${description})`)
+            : new InferenceError('UNAVAILABLE', `Inference sidecar ${description} during the job`),
+        ),
       );
       this.cleanups.push(unwatch);
     }

@@ -190,11 +190,24 @@ void describe('ManagedSidecar (fake process, transport and clock)', { timeout: 3
     assert.deepEqual(first.signals, ['SIGTERM']);
     assert.equal(launcher.sidecars.length, 2);
     await clock.advance(250);
+    // The job on the second process hears that an operator's restart ended it; a job on the third,
+    // whose process dies of itself, does not.
+    const heard: [string, boolean][] = [];
+    const running = await sidecar.acquire(clock.now() + 60_000);
+    running.watchExit?.((description, byOperator) => heard.push([description, byOperator]));
     await sidecar.restart({ force: true });
     await clock.advance(0);
     assert.deepEqual(launcher.sidecars[1].signals, ['SIGKILL']);
     assert.equal(launcher.sidecars.length, 3);
     assert.equal(sidecar.health().restarts, 2);
+    assert.deepEqual(heard, [['killed by SIGKILL', true]]);
+    sidecar.release(running, null);
+    await clock.advance(250);
+    const next = await sidecar.acquire(clock.now() + 60_000);
+    next.watchExit?.((description, byOperator) => heard.push([description, byOperator]));
+    launcher.current.exit({ code: 1, signal: null });
+    await clock.advance(0);
+    assert.deepEqual(heard[1], ['exit code 1', false]);
   });
 
   void test("the sidecar's lines go to the sidecar logger at a level read from the line", async () => {

@@ -48,7 +48,9 @@ export interface ManagedSidecarDeps {
 class SpawnedSidecar implements SidecarLease {
   /** Being stopped on purpose: its health no longer counts and its exit respawns at once. */
   retiring = false;
-  private readonly exitListeners = new Set<(description: string) => void>();
+  /** Killed by an operator's forced restart: its job is told so (GenerateCall: RESTARTED). */
+  killedByOperator = false;
+  private readonly exitListeners = new Set<(description: string, byOperator: boolean) => void>();
 
   constructor(
     readonly process: SidecarProcess,
@@ -73,7 +75,7 @@ class SpawnedSidecar implements SidecarLease {
   ended(description: string): void {
     this.monitor.stop();
     this.transport.close();
-    for (const listener of [...this.exitListeners]) listener(description);
+    for (const listener of [...this.exitListeners]) listener(description, this.killedByOperator);
   }
 }
 
@@ -125,7 +127,7 @@ export class ManagedSidecar extends Sidecar {
   async restart(options: { force: boolean }): Promise<void> {
     if (this.status.isStopping) throw new InferenceError('UNAVAILABLE', 'The api is stopping');
     if (options.force) {
-      this.killAndRestart('forced restart requested', 'log');
+      this.killAndRestart('forced restart requested', 'log', true);
       return;
     }
     this.status.pauseAdmission(true);
@@ -295,13 +297,14 @@ export class ManagedSidecar extends Sidecar {
   }
 
   /** Kills the process (SIGKILL); its exit starts a fresh one at once. */
-  private killAndRestart(reason: string, level: 'log' | 'warn' = 'warn'): void {
+  private killAndRestart(reason: string, level: 'log' | 'warn' = 'warn', byOperator = false): void {
     if (this.status.isStopping) return;
     const spawned = this.current;
     if (spawned === null) {
       if (this.respawnTimer !== null) void this.spawnNow();
       return;
     }
+    if (byOperator) spawned.killedByOperator = true;
     if (spawned.retiring) {
       spawned.process.kill('SIGKILL');
       return;

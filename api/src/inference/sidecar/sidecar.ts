@@ -40,8 +40,11 @@ export abstract class Sidecar {
   abstract restart(options: { force: boolean }): Promise<void>;
 }
 
-/** Says that the process behind a lease exited, with how (e.g. "killed by SIGKILL"); returns an unsubscribe. */
-export type ExitWatch = (listener: (description: string) => void) => () => void;
+/**
+ * Says that the process behind a lease exited, with how (e.g. "killed by SIGKILL") and whether an
+ * operator's forced restart killed it; returns an unsubscribe.
+ */
+export type ExitWatch = (listener: (description: string, byOperator: boolean) => void) => () => void;
 
 /** A job's hold on the sidecar, from acquire() to release(). */
 export interface SidecarLease {

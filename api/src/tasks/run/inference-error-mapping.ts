@@ -41,8 +41,10 @@ export function mapInferenceError(error: unknown): TaskFailure {
       // content: no object, too small or fully transparent once the background is removed.
       case 'INVALID_INPUT':
         return failure('no_object');
+      // RESTARTED: TaskRunner runs a job an operator's restart killed again; never expected here.
       case 'INTERNAL':
       case 'UNAVAILABLE':
+      case 'RESTARTED':
         return failure('internal_error', true);
     }
   }

@@ -101,7 +101,22 @@ export class TaskRunner {
     return this.jobs.track(this.runJob(taskId));
   }
 
+  /**
+   * The job, run again from the start (a new `started_at`, progress 0: the page says it starts
+   * over) as often as an operator's forced restart kills the sidecar under it. It keeps its Bull
+   * job meanwhile, so no other task takes the GPU first.
+   */
   private async runJob(taskId: string): Promise<JobStatus> {
+    for (;;) {
+      const status = await this.runOnce(taskId);
+      if (status !== 'restarted') return status;
+      // Its record reads `processing`: a stop that began meanwhile must put it back itself.
+      if (this.jobs.shuttingDown) return await this.requeueForShutdown(taskId);
+      this.logger.warn(`task ${taskId} interrupted by a forced restart of the sidecar: it starts over`);
+    }
+  }
+
+  private async runOnce(taskId: string): Promise<JobStatus | 'restarted'> {
     // Taken just as the shutdown began: the task is still queued, its job goes back as it is.
     if (this.jobs.shuttingDown) return 'requeued';
     const startedAt = this.clock.now();
@@ -133,6 +148,7 @@ export class TaskRunner {
     } catch (error) {
       await Promise.all([progress.flushed(), preview.flushed()]);
       if (this.jobs.shuttingDown) return await this.requeueForShutdown(taskId);
+      if (error instanceof InferenceError && error.code === 'RESTARTED') return 'restarted';
       return await this.fail(taskId, startedAt, error);
     } finally {
       this.jobs.end(taskId);

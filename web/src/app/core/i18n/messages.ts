@@ -275,7 +275,8 @@ export const EN = {
   'ops.restart': 'Restart the sidecar',
   'ops.restart.force': 'Restart now (kill)',
   'ops.restart.question': 'Restart the inference sidecar once the running job ends?',
-  'ops.restart.forceQuestion': 'Kill the inference sidecar now and start a fresh one? The running job fails.',
+  'ops.restart.forceQuestion':
+    'Kill the inference sidecar now and start a fresh one? The running task starts over.',
   'ops.restart.done': 'Restarting: the sidecar with pid {pid} is stopped and a new one starts.',
   'ops.restart.pending': 'The sidecar (pid {pid}) restarts once its running job ends.',
   'ops.queue': 'Queue',
@@ -576,7 +577,7 @@ export const ZH: Dictionary = {
   'ops.restart': '重启推理进程',
   'ops.restart.force': '立即重启（强制结束）',
   'ops.restart.question': '在当前任务结束后重启推理进程？',
-  'ops.restart.forceQuestion': '立即结束推理进程并启动新的？运行中的任务会失败。',
+  'ops.restart.forceQuestion': '立即结束推理进程并启动新的？运行中的任务会重新开始。',
   'ops.restart.done': '正在重启：pid 为 {pid} 的推理进程已停止，新的进程正在启动。',
   'ops.restart.pending': '推理进程（pid {pid}）将在当前任务结束后重启。',
   'ops.queue': '队列',

@@ -12,7 +12,7 @@ export interface paths {
     put?: never;
     /**
      * Restart the inference sidecar
-     * @description Graceful by default: waits for the running job to finish, then stops the sidecar (SIGTERM) and starts a fresh one. With force=true the sidecar is killed at once and the running job fails.
+     * @description Graceful by default: waits for the running job to finish, then stops the sidecar (SIGTERM) and starts a fresh one. With force=true the sidecar is killed at once and the running task starts over on the fresh sidecar.
      */
     post: operations['InferenceAdminController_restart'];
     delete?: never;
