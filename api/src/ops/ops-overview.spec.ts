@@ -30,6 +30,7 @@ void describe('ops overview: the queue as the console lists it', () => {
     );
     assert.deepEqual(view, {
       task_id: 'a',
+      job_id: 'a',
       status: 'queued',
       age_s: 60,
       position: 2,
@@ -38,6 +39,10 @@ void describe('ops overview: the queue as the console lists it', () => {
       progress: null,
       stage: null,
     });
+  });
+
+  void it("a repeat following another task's job names that job", () => {
+    assert.equal(queueTaskOf(record({ task_id: 'r' }), NOW, 'first').job_id, 'first');
   });
 
   void it('a running task shows its progress and stage; an unknown quality or time reads null or 0', () => {

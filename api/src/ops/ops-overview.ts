@@ -3,13 +3,15 @@ import type { NodeReport } from '../tasks/workers/worker-registry.service';
 import type { OpsQueueTaskDto, OpsWorkerDto } from './ops.dto';
 
 /**
- * One unfinished task as the console lists it: its id, status, age (s, one decimal, from
+ * One unfinished task as the console lists it: its id, the job it follows (`jobId`: its own id
+ * unless it is an instant repeat riding on another task's job), status, age (s, one decimal, from
  * created_at to `nowMs`), queue figures and quality; never its token, picture or files. Pure.
  */
-export function queueTaskOf(record: TaskRecord, nowMs: number): OpsQueueTaskDto {
+export function queueTaskOf(record: TaskRecord, nowMs: number, jobId = record.task_id): OpsQueueTaskDto {
   const created = Date.parse(record.created_at);
   return {
     task_id: record.task_id,
+    job_id: jobId,
     status: record.status,
     age_s: Number.isFinite(created) ? Math.max(0, Math.round((nowMs - created) / 100) / 10) : 0,
     position: record.position ?? null,

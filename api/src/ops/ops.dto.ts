@@ -56,6 +56,12 @@ export class OpsWorkerDto extends AdminWorkerDto {
 export class OpsQueueTaskDto {
   @ApiProperty({ format: 'uuid' })
   task_id!: string;
+  @ApiProperty({
+    format: 'uuid',
+    description:
+      "the job it is part of: its own task_id, or, for an instant repeat following an unfinished job, that job's first task (one queue place and one GPU run for all of them)",
+  })
+  job_id!: string;
   @ApiProperty({ enum: ['queued', 'processing'] })
   status!: string;
   @ApiProperty({ example: 12.5, description: 'seconds since it was made' })
@@ -78,11 +84,15 @@ export class OpsQueueDto {
     description: 'slots in all: one running per live worker (at least 1) + MAX_QUEUE',
   })
   capacity!: number;
-  @ApiProperty({ example: 1 })
+  @ApiProperty({ example: 1, description: 'jobs running (a job and the repeats following it count once)' })
   running!: number;
-  @ApiProperty({ example: 2 })
+  @ApiProperty({ example: 2, description: 'jobs waiting' })
   waiting!: number;
-  @ApiProperty({ type: [OpsQueueTaskDto], description: 'running first, then the waiting ones by position' })
+  @ApiProperty({
+    type: [OpsQueueTaskDto],
+    description:
+      "every unfinished task of the held places, a job's repeats included: running first, then the waiting ones by position",
+  })
   tasks!: OpsQueueTaskDto[];
 }
 

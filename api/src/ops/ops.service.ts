@@ -129,20 +129,23 @@ export class OpsService {
   private async queue(): Promise<OpsQueueDto> {
     const [ids, capacity] = await Promise.all([this.admission.heldIds(), this.admission.capacity()]);
     const now = this.clock.now();
-    const states = await Promise.all(ids.map((id) => this.tasks.get(id)));
-    const tasks = sortQueue(
-      states.flatMap((state) =>
-        state && (state.record.status === 'queued' || state.record.status === 'processing')
-          ? [queueTaskOf(state.record, now)]
-          : [],
-      ),
+    // A place is held by a job (its first task's id); the repeats following it are tasks of
+    // their own, and the job goes on for them when its first task was cancelled.
+    const jobs = await Promise.all(
+      ids.map(async (jobId) => {
+        const members = await this.tasks.membersOf(jobId);
+        const states = await Promise.all(members.map((id) => this.tasks.get(id)));
+        return states.flatMap((state) =>
+          state && (state.record.status === 'queued' || state.record.status === 'processing')
+            ? [queueTaskOf(state.record, now, jobId)]
+            : [],
+        );
+      }),
     );
-    return {
-      capacity,
-      running: tasks.filter((t) => t.status === 'processing').length,
-      waiting: tasks.filter((t) => t.status === 'queued').length,
-      tasks,
-    };
+    const tasks = sortQueue(jobs.flat());
+    const jobsIn = (status: string): number =>
+      new Set(tasks.filter((t) => t.status === status).map((t) => t.job_id)).size;
+    return { capacity, running: jobsIn('processing'), waiting: jobsIn('queued'), tasks };
   }
 
   /** The store's usage and the cleanup's schedule; null (logged) when the store cannot be listed. */

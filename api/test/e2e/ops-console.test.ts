@@ -56,7 +56,12 @@ void describe('ops console routes (admin)', () => {
 
   before(async () => {
     await clearKilnKeys();
-    a = await startApi({ staticDir, logDir, env: { ADMIN_TOKEN, SIMULATE_SECONDS: '4' } });
+    // Instant repeats on A only (the harness turns them off): a repeat follows a job there.
+    a = await startApi({
+      staticDir,
+      logDir,
+      env: { ADMIN_TOKEN, SIMULATE_SECONDS: '4', INSTANT_REPEATS: 'on' },
+    });
     b = await startApi({ staticDir, logDir, env: { KILN_ROLE: 'api' }, waitReady: false });
   });
   after(async () => {
@@ -89,12 +94,15 @@ void describe('ops console routes (admin)', () => {
   void it('shows the worker with its sidecar and the queue (running, waiting; no tokens), and cancels a waiting task', async () => {
     const first = await upload<{ task_id: string; task_token: string }>(a.url, sample(PNG));
     const second = await upload<{ task_id: string; task_token: string }>(b.url, sample(PNG));
-    assert.deepEqual([first.status, second.status], [202, 202]);
+    // The same picture again on the worker's process: an instant repeat following the first job.
+    const repeat = await upload<{ task_id: string; task_token: string }>(a.url, sample(PNG));
+    assert.deepEqual([first.status, second.status, repeat.status], [202, 202, 202]);
     // The worker's figures come with its heartbeat (every 2 s), the queue's at once.
-    const seen = await waitFor('one running and one waiting', async () => {
+    const seen = await waitFor('one job running (two tasks) and one waiting', async () => {
       const body = await overview();
       return body.queue.running === 1 &&
         body.queue.waiting === 1 &&
+        body.queue.tasks.length === 3 &&
         body.workers[0]?.task_id === first.body.task_id
         ? body
         : undefined;
@@ -106,24 +114,39 @@ void describe('ops console routes (admin)', () => {
     assert.ok(worker.sidecar, 'the worker reports its sidecar');
     assert.equal(worker.sidecar.state, 'busy');
     assert.ok(worker.sidecar.jobs_started >= 1);
+    const row = (t: Record<string, unknown>): unknown[] => [
+      t['task_id'],
+      t['job_id'],
+      t['status'],
+      t['quality'],
+    ];
+    const byId = (a: unknown[], b: unknown[]): number => String(a[0]).localeCompare(String(b[0]));
     assert.deepEqual(
-      seen.queue.tasks.map((t) => [t['task_id'], t['status'], t['quality']]),
+      seen.queue.tasks.slice(0, 2).map(row).sort(byId),
       [
-        [first.body.task_id, 'processing', 'balanced'],
-        [second.body.task_id, 'queued', 'balanced'],
-      ],
+        [first.body.task_id, first.body.task_id, 'processing', 'balanced'],
+        [repeat.body.task_id, first.body.task_id, 'processing', 'balanced'],
+      ].sort(byId),
+      'the job running, and the repeat following it',
     );
-    assert.equal(seen.queue.tasks[1]['position'], 1);
-    assert.ok(typeof seen.queue.tasks[1]['eta_s'] === 'number');
+    assert.deepEqual(row(seen.queue.tasks[2]), [
+      second.body.task_id,
+      second.body.task_id,
+      'queued',
+      'balanced',
+    ]);
+    assert.equal(seen.queue.tasks[2]['position'], 1);
+    assert.ok(typeof seen.queue.tasks[2]['eta_s'] === 'number');
     const text = JSON.stringify(seen);
     assert.ok(
-      !text.includes(first.body.task_token) && !text.includes(second.body.task_token),
+      [first, second, repeat].every((made) => !text.includes(made.body.task_token)),
       'no task token',
     );
     for (const task of seen.queue.tasks)
       assert.deepEqual(Object.keys(task).sort(), [
         'age_s',
         'eta_s',
+        'job_id',
         'position',
         'progress',
         'quality',
@@ -139,6 +162,15 @@ void describe('ops console routes (admin)', () => {
     assert.ok((seen.storage.disk_free_bytes ?? 0) > 0);
     assert.ok(seen.storage.next_cleanup_at !== null);
 
+    // The job's first task cancelled: the job runs on for its repeat, and the console still shows it.
+    assert.equal((await admin(`/api/admin/tasks/${first.body.task_id}`, 'DELETE')).status, 200);
+    const followed = await overview();
+    assert.equal(followed.queue.running, 1, JSON.stringify(followed.queue));
+    assert.deepEqual(followed.queue.tasks.map(row), [
+      [repeat.body.task_id, first.body.task_id, 'processing', 'balanced'],
+      [second.body.task_id, second.body.task_id, 'queued', 'balanced'],
+    ]);
+
     // The operator's cancel: no X-Task-Token, the same end as the maker's.
     const cancelled = await admin(`/api/admin/tasks/${second.body.task_id}`, 'DELETE');
     assert.equal(cancelled.status, 200, JSON.stringify(cancelled.body));
@@ -153,7 +185,7 @@ void describe('ops console routes (admin)', () => {
     assert.equal(after.queue.waiting, 0);
     assert.deepEqual(
       after.failures.find((f) => f.code === 'task_cancelled'),
-      { code: 'task_cancelled', last_hour: 1, last_day: 1 },
+      { code: 'task_cancelled', last_hour: 2, last_day: 2 },
     );
     assert.match(a.output(), new RegExp(`task ${second.body.task_id} cancelled by operator 127\\.0\\.0\\.1`));
   });

@@ -41,8 +41,20 @@ const OVERVIEW: OpsOverview = {
     tasks: [
       {
         task_id: '22222222-2222-4222-8222-222222222222',
+        job_id: '22222222-2222-4222-8222-222222222222',
         status: 'queued',
         age_s: 12,
+        position: 1,
+        eta_s: 40,
+        quality: 'high',
+        progress: null,
+        stage: null,
+      },
+      {
+        task_id: '33333333-3333-4333-8333-333333333333',
+        job_id: '22222222-2222-4222-8222-222222222222',
+        status: 'queued',
+        age_s: 3,
         position: 1,
         eta_s: 40,
         quality: 'high',
@@ -94,7 +106,13 @@ describe('OpsPage', () => {
     expect(url).toBe('/api/admin/overview');
     expect((init?.headers as Record<string, string>)['Authorization']).toBe('Bearer admin-token');
     expect(element.querySelector('[data-testid=ops-worker]')?.textContent).toContain('8.0 GB / 24 GB');
-    expect(element.querySelector('[data-testid=ops-task]')?.getAttribute('data-status')).toBe('queued');
+    const rows = [...element.querySelectorAll('[data-testid=ops-task]')];
+    expect(rows.map((row) => row.getAttribute('data-status'))).toEqual(['queued', 'queued']);
+    // An instant repeat names the job it follows; the job's own task does not.
+    expect(rows[0]?.querySelector('[data-testid=ops-follows]')).toBeNull();
+    expect(rows[1]?.querySelector('[data-testid=ops-follows]')?.textContent?.trim()).toBe(
+      'repeat of 22222222',
+    );
     expect(element.querySelector('[data-testid=ops-failures]')?.textContent).toContain('generation_timeout');
     fixture.destroy();
   });

@@ -1152,6 +1152,11 @@ export interface components {
     OpsQueueTaskDto: {
       /** Format: uuid */
       task_id: string;
+      /**
+       * Format: uuid
+       * @description the job it is part of: its own task_id, or, for an instant repeat following an unfinished job, that job's first task (one queue place and one GPU run for all of them)
+       */
+      job_id: string;
       /** @enum {string} */
       status: 'queued' | 'processing';
       /**
@@ -1179,11 +1184,17 @@ export interface components {
        * @example 6
        */
       capacity: number;
-      /** @example 1 */
+      /**
+       * @description jobs running (a job and the repeats following it count once)
+       * @example 1
+       */
       running: number;
-      /** @example 2 */
+      /**
+       * @description jobs waiting
+       * @example 2
+       */
       waiting: number;
-      /** @description running first, then the waiting ones by position */
+      /** @description every unfinished task of the held places, a job's repeats included: running first, then the waiting ones by position */
       tasks: components['schemas']['OpsQueueTaskDto'][];
     };
     OpsFailureCountDto: {
