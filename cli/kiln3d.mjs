@@ -119,8 +119,11 @@ async function generate(pictures, values) {
   await mkdir(out, { recursive: true });
 
   const board = new ProgressBoard(process.stderr);
-  const api = client(values, (seconds, why) =>
-    process.stderr.write(`(${why}: waiting ${Math.round(seconds)} s)\n`),
+  // Named by picture: with --parallel several may wait at once.
+  const api = client(values, (seconds, why, subject) =>
+    process.stderr.write(
+      `${subject === undefined ? '' : `${subject}: `}(${why}: waiting ${Math.round(seconds)} s)\n`,
+    ),
   );
   const quality = values.quality === undefined ? undefined : String(values.quality);
   let status = EXIT.ok;
@@ -161,7 +164,7 @@ function messageOf(error) {
 
 /**
  * @param {Record<string, string | boolean | undefined>} values
- * @param {(seconds: number, why: string) => void} [onWait]
+ * @param {(seconds: number, why: string, subject: string | undefined) => void} [onWait]
  */
 function client(values, onWait) {
   const server = serverOf(values);

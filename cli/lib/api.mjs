@@ -168,8 +168,9 @@ export class ApiClient {
   /**
    * @param {string} server base URL, e.g. http://127.0.0.1:8000
    * @param {string | undefined} apiKey sent as `Authorization: Bearer <key>`
-   * @param {{ maxWaitS: number, onWait?: (seconds: number, why: string) => void }} waits the longest a
-   *   request waits in all on 429/503/202 answers, and who hears of each wait
+   * @param {{ maxWaitS: number, onWait?: (seconds: number, why: string, subject: string | undefined) => void }} waits
+   *   the longest a request waits in all on 429/503/202 answers, and who hears of each wait (with
+   *   what is waited for: a picture's or a file's name, when the request is for one)
    */
   constructor(server, apiKey, waits) {
     this.server = server.replace(/\/+$/, '');
@@ -206,9 +207,10 @@ export class ApiClient {
    * it throws ApiBusy (429/503: refused for now) or ApiFailure (202: the file still not made).
    * @param {() => Promise<Response>} request
    * @param {boolean} [pending] also wait on 202 (a download being made)
+   * @param {string} [subject] what the request is for (a picture's name), told to onWait
    * @returns {Promise<Response>}
    */
-  async patiently(request, pending = false) {
+  async patiently(request, pending = false, subject = undefined) {
     const maxWaitS = this.waits.maxWaitS;
     const deadline = Date.now() + maxWaitS * 1000;
     let waitedS = 0;
@@ -234,6 +236,7 @@ export class ApiClient {
       this.waits.onWait?.(
         seconds,
         body.error ?? (response.status === 202 ? 'being made' : `HTTP ${response.status}`),
+        subject,
       );
       await sleep(seconds * 1000);
       waitedS += seconds;
@@ -252,13 +255,17 @@ export class ApiClient {
     const type =
       PICTURE_TYPES[picturePath.slice(picturePath.lastIndexOf('.')).toLowerCase()] ??
       'application/octet-stream';
-    const response = await this.patiently(() => {
-      const form = new FormData();
-      form.append('image', new Blob([bytes], { type }), basename(picturePath));
-      if (options.quality !== undefined) form.append('quality', options.quality);
-      if (options.seed !== undefined) form.append('seed', String(options.seed));
-      return this.send(`${this.server}/api/generate`, { method: 'POST', body: form });
-    });
+    const response = await this.patiently(
+      () => {
+        const form = new FormData();
+        form.append('image', new Blob([bytes], { type }), basename(picturePath));
+        if (options.quality !== undefined) form.append('quality', options.quality);
+        if (options.seed !== undefined) form.append('seed', String(options.seed));
+        return this.send(`${this.server}/api/generate`, { method: 'POST', body: form });
+      },
+      false,
+      basename(picturePath),
+    );
     if (response.status !== 202 && response.status !== 200) throw await errorOf(response);
     return /** @type {Accepted} */ (await response.json());
   }

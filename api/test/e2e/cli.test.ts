@@ -59,7 +59,11 @@ void describe('kiln3d command-line client end to end (simulate engine)', () => {
     // Each picture's task id, for `status` and `cancel`.
     const tasks = [...run.stderr.matchAll(/^picture-\d\.\w+: task ([0-9a-f-]{36})$/gm)].map((m) => m[1]);
     assert.equal(new Set(tasks).size, 3, run.stderr);
-    assert.match(run.stderr, /\(Server busy, retry later: waiting \d+ s\)/, 'the full queue was waited out');
+    assert.match(
+      run.stderr,
+      /^picture-\d\.\w+: \(Server busy, retry later: waiting \d+ s\)$/m,
+      'the full queue was waited out, the picture named',
+    );
     assert.match(run.stderr, /processing|preprocess|structure|geometry|texture|export/);
   });
 

@@ -16,7 +16,7 @@ interface ApiError extends Error {
 }
 
 interface Client {
-  patiently(request: () => Promise<Response>, pending?: boolean): Promise<Response>;
+  patiently(request: () => Promise<Response>, pending?: boolean, subject?: string): Promise<Response>;
   task(taskId: string): Promise<unknown>;
 }
 
@@ -25,7 +25,7 @@ interface Api {
   ApiClient: new (
     server: string,
     apiKey: string | undefined,
-    waits: { maxWaitS: number; onWait?: (seconds: number, why: string) => void },
+    waits: { maxWaitS: number; onWait?: (seconds: number, why: string, subject: string | undefined) => void },
   ) => Client;
   ApiBusy: new (...args: never[]) => ApiError;
   ApiRefusal: new (...args: never[]) => ApiError;
@@ -112,6 +112,14 @@ void describe("the CLI's HTTP client (cli/lib/api.mjs)", () => {
       error.message,
       "the server's queue is full after waiting 1 s (it asks to retry in 1 s more, past --max-wait 1.5 s)",
     );
+    // Each wait is told with what it is for (with --parallel several pictures may wait at once).
+    const heard: unknown[][] = [];
+    const told = new ApiClient('http://127.0.0.1:8124', undefined, {
+      maxWaitS: 1.5,
+      onWait: (...args: unknown[]) => heard.push(args),
+    });
+    await told.patiently(full, false, 'photo.jpg').catch(() => undefined);
+    assert.deepEqual(heard, [[1, 'Server busy, retry later', 'photo.jpg']]);
     const other = () => Promise.resolve(busy(503, 'formats_busy', 'Busy making other files, retry later', 9));
     const formats = (await client.patiently(other).catch((e: unknown) => e)) as ApiError;
     assert.equal(
