@@ -33,6 +33,7 @@ describe('reduceTask', () => {
           model_url: 'https://kiln.example.com/static/0b6f3c2e-1d1a-4c1e-9a51-2f8d1b7e4c3a.glb',
           download_url: 'https://kiln.example.com/static/0b6f3c2e-1d1a-4c1e-9a51-2f8d1b7e4c3a.source.glb',
           lod_url: 'https://kiln.example.com/static/0b6f3c2e-1d1a-4c1e-9a51-2f8d1b7e4c3a.lod.glb',
+          share_url: 'https://kiln.example.com/m/0b6f3c2e-1d1a-4c1e-9a51-2f8d1b7e4c3a',
           generation_time: 12.5,
         }),
       ],
@@ -47,6 +48,8 @@ describe('reduceTask', () => {
       generationTime: 12.5,
       seedCounts: true,
       ignoredOptions: [],
+      // The share link stays the server's public address (PUBLIC_BASE_URL), not this page's origin.
+      shareUrl: 'https://kiln.example.com/m/0b6f3c2e-1d1a-4c1e-9a51-2f8d1b7e4c3a',
     });
   });
 

@@ -25,6 +25,8 @@ export interface TaskResult {
   seedCounts: boolean;
   /** The request options the engine ignored (`ignored_options`: quality, seed, texture_size…), said on the page. */
   ignoredOptions: readonly string[];
+  /** The share page as the server hands it out (`share_url`: absolute, on PUBLIC_BASE_URL when set). */
+  shareUrl?: string;
 }
 
 /** The latest voxel preview of a processing task: where to fetch it, and which one it is. */
@@ -219,6 +221,7 @@ function applySnapshot(state: TaskState, snapshot: TaskSnapshot, now: number): T
           generationTime: finiteOrUndefined(snapshot.generation_time),
           seedCounts: !(snapshot.ignored_options ?? []).includes('seed'),
           ignoredOptions: snapshot.ignored_options ?? [],
+          ...(snapshot.share_url ? { shareUrl: snapshot.share_url } : {}),
         },
       };
     }

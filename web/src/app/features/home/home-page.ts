@@ -64,7 +64,10 @@ export class HomePage {
     // A painted mesh is shown while its mesh is the one chosen; another mesh is shown grey instead.
     if (this.mode() === 'texture' && (!this.mesh() || this.texturedMesh() !== this.mesh())) return undefined;
     const modelId = modelIdFromUrl(state.result.modelUrl);
-    return { ...state.result, sharePath: modelId ? `/m/${modelId}` : undefined };
+    // The server's share_url (PUBLIC_BASE_URL): the owner may be on localhost or a LAN address.
+    const shareUrl =
+      state.result.shareUrl ?? (modelId ? new URL(`/m/${modelId}`, location.origin).href : undefined);
+    return { ...state.result, shareUrl };
   });
   /** The voxel preview while the model is made (the viewer keeps drawing it until the model is in). */
   protected readonly preview = computed(() => {

@@ -22,6 +22,11 @@ export class SharePage {
   protected readonly i18n = inject(I18n);
   protected readonly config = inject(ServerConfigStore).value;
   protected readonly modelId = computed(() => (isModelId(this.id()) ? this.id().toLowerCase() : undefined));
+  /** This page's own address: a visitor reached it by the address they would pass on. */
+  protected readonly shareUrl = computed(() => {
+    const id = this.modelId();
+    return id === undefined ? undefined : new URL(`/m/${id}`, location.origin).href;
+  });
   protected readonly lastModified = signal<Date | undefined>(undefined);
   protected readonly loadStatus = signal<number | undefined>(undefined);
   protected readonly status = computed(() => {

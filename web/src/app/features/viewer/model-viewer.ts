@@ -139,8 +139,11 @@ export class ModelViewer {
   readonly pictureName = input<string | undefined>(undefined);
   /** The original GLB, for Scene Viewer on Android; the viewed one when absent. */
   readonly downloadUrl = input<string | undefined>(undefined);
-  /** Path of the share page (/m/{uuid}); no share button when absent. */
-  readonly sharePath = input<string | undefined>(undefined);
+  /**
+   * The share page's address as it is handed out (absolute: a task's `share_url`, which names
+   * PUBLIC_BASE_URL, not the address this page happens to be opened at); no share button when absent.
+   */
+  readonly shareUrl = input<string | undefined>(undefined);
   readonly modelTitle = input('Kiln3D model');
   readonly loaded = output<ModelLoadedInfo>();
   readonly loadFailed = output<number>();
@@ -289,9 +292,8 @@ export class ModelViewer {
   }
 
   protected async copyShareLink(): Promise<void> {
-    const path = this.sharePath();
-    if (!path) return;
-    const url = new URL(path, location.origin).toString();
+    const url = this.shareUrl();
+    if (!url) return;
     try {
       await navigator.clipboard.writeText(url);
       this.showShareNote(this.i18n.t('viewer.copied'));
