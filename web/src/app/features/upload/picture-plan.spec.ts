@@ -56,6 +56,14 @@ describe('targetSize', () => {
     expect(targetSize(2000, 1500, 3072)).toEqual({ width: 2000, height: 1500 });
     expect(targetSize(100_000, 10, 2048)).toEqual({ width: 2048, height: 1 });
   });
+
+  it("never takes the shorter side under the server's 64 px: a panorama keeps 64 px and a longer side", () => {
+    expect(targetSize(20_000, 300, 3072)).toEqual({ width: 4267, height: 64 });
+    expect(targetSize(120, 9000, 3072)).toEqual({ width: 64, height: 4800 });
+    expect(targetSize(9000, 64, 3072)).toEqual({ width: 9000, height: 64 });
+    // Well within: the longer side decides as before.
+    expect(targetSize(6000, 500, 3072)).toEqual({ width: 3072, height: 256 });
+  });
 });
 
 describe('encodeAttempts', () => {

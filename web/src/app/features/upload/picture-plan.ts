@@ -14,6 +14,12 @@ export const SCALE_ABOVE_PX = 4096;
  */
 export const TARGET_LONG_SIDE_PX = 3072;
 
+/**
+ * The shortest side the server takes (the api's MIN_SIDE_PX, tasks/intake/image-normaliser.ts:
+ * 400 image_too_small below it): scaling never takes a picture that has it below it.
+ */
+export const MIN_SIDE_PX = 64;
+
 /** The encodings a scaled picture is made in: the formats the server accepts. */
 export type PictureType = 'image/jpeg' | 'image/png' | 'image/webp';
 
@@ -64,13 +70,20 @@ export function decidePicture(facts: PictureFacts): PictureDecision {
   return { action: 'keep' };
 }
 
-/** The size of a width x height picture with its longer side at most `longSide` (never enlarged). */
+/**
+ * The size of a width x height picture with its longer side at most `longSide` (never enlarged),
+ * unless that would take its shorter side under MIN_SIDE_PX: a very wide or tall picture keeps
+ * MIN_SIDE_PX on its shorter side (and a longer long side) rather than becoming one the server
+ * refuses.
+ */
 export function targetSize(
   width: number,
   height: number,
   longSide: number,
 ): { width: number; height: number } {
-  const scale = Math.min(1, longSide / Math.max(width, height));
+  const shorter = Math.min(width, height);
+  const floor = shorter >= MIN_SIDE_PX ? MIN_SIDE_PX / shorter : 0;
+  const scale = Math.min(1, Math.max(longSide / Math.max(width, height), floor));
   return {
     width: Math.max(1, Math.round(width * scale)),
     height: Math.max(1, Math.round(height * scale)),
