@@ -53,6 +53,20 @@ describe('reduceTask', () => {
     });
   });
 
+  it('the same estimate delivered again (a poll of an unchanged task) keeps counting down; a new one restarts it', () => {
+    const at = (s: number): string => new Date(Date.UTC(2026, 0, 1, 0, 0, s)).toISOString();
+    const queued = (eta: number, updatedS: number, now: number): TaskAction =>
+      snap({ status: 'queued', position: 2, eta_s: eta, updated_at: at(updatedS) }, now);
+    let state = run([...accepted, queued(51, 10, 10_000)]);
+    expect(state).toMatchObject({ etaS: 51, etaAt: 10_000 });
+    // Polled 12 s later: the server has not written the task since, so it is the same estimate.
+    state = run([queued(51, 10, 22_000)], state);
+    expect(state).toMatchObject({ etaS: 51, etaAt: 10_000 });
+    // The queue moved: a new estimate, written later, counts from when it came.
+    state = run([queued(25, 30, 30_000)], state);
+    expect(state).toMatchObject({ etaS: 25, etaAt: 30_000 });
+  });
+
   it('says whether the seed counted: not where the engine named it among the options it ignored', () => {
     const done = (ignored: string[] | undefined) =>
       run([...accepted, snap({ status: 'completed', model_url: '/static/m.glb', ignored_options: ignored })])

@@ -45,6 +45,11 @@ export interface TaskState {
   etaS: number | undefined;
   /** Page clock (ms) when etaS was given, so the estimate can count down between events. */
   etaAt: number | undefined;
+  /**
+   * The `updated_at` (ms) of the snapshot that gave etaS: the same estimate delivered again (a poll
+   * of an unchanged task) keeps counting down from etaAt instead of starting over.
+   */
+  etaUpdatedAt?: number;
   /** 0-100, never decreasing within one task. */
   progress: number;
   /** 0-1 while the picture is being sent, when the browser can tell. */
@@ -170,12 +175,22 @@ function applySnapshot(state: TaskState, snapshot: TaskSnapshot, now: number): T
       // was put back (the server stopped mid-job) and starts over when its turn comes.
       if (state.phase === 'processing' && !newer) return base;
       const from = state.phase === 'processing' ? { ...base, ...FRESH_RUN } : base;
+      // The server recomputes the ETA only when the queue moves: an unchanged snapshot (the same
+      // updated_at) is the same estimate, given when it was first received.
+      const etaS = finiteOrUndefined(snapshot.eta_s);
+      const sameEstimate =
+        state.phase === 'queued' &&
+        etaS === state.etaS &&
+        updated !== undefined &&
+        updated === state.etaUpdatedAt &&
+        state.etaAt !== undefined;
       return {
         ...from,
         phase: 'queued',
         position: finiteOrUndefined(snapshot.position) ?? from.position,
-        etaS: finiteOrUndefined(snapshot.eta_s),
-        etaAt: now,
+        etaS,
+        etaAt: sameEstimate ? state.etaAt : now,
+        ...(updated === undefined ? {} : { etaUpdatedAt: updated }),
       };
     }
     case 'processing': {
