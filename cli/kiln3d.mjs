@@ -81,9 +81,11 @@ async function generateOne(api, picture, options, board) {
   if (file.watertight === 'false')
     board.note(name, 'the mesh is not watertight; a slicer may need to repair it');
   if (final.share_url) board.note(name, `share ${final.share_url}`);
-  // The options this server's engine does not use (the CPU engine: all), so none is relied on.
-  if (final.ignored_options?.length)
-    board.note(name, `the server's engine ignored: ${final.ignored_options.join(', ')}`);
+  // Of the options given here, those this server's engine does not use (the CPU engine: all), so
+  // none is relied on; the server's defaults for options not given are no news.
+  const given = [options.quality === undefined ? '' : 'quality', options.seed === undefined ? '' : 'seed'];
+  const ignored = (final.ignored_options ?? []).filter((option) => given.includes(option));
+  if (ignored.length > 0) board.note(name, `the server's engine ignored: ${ignored.join(', ')}`);
   process.stdout.write(`${target}\n`);
 }
 
