@@ -69,6 +69,7 @@ describe('describeError', () => {
       key: 'error.meshesBusy',
       params: { seconds: 20 },
       retryable: true,
+      afterWait: 'error.meshesBusyNoDelay',
     });
     expect(
       describe10(coded(400, 'unexpected_mesh_file', 'Send one file in "mesh" and one in "image"')).key,
@@ -96,12 +97,14 @@ describe('describeError', () => {
       key: 'error.busy',
       params: { seconds: 20 },
       retryable: true,
+      afterWait: 'error.busyNoDelay',
     });
     expect(describe10(coded(503, 'server_busy')).key).toBe('error.busyNoDelay');
     expect(describe10(coded(503, 'decode_busy', '', 10))).toEqual({
       key: 'error.decodeBusy',
       params: { seconds: 10 },
       retryable: true,
+      afterWait: 'error.decodeBusyNoDelay',
     });
     expect(describe10(coded(408, 'request_timeout')).key).toBe('error.requestTimeout');
   });
@@ -111,6 +114,7 @@ describe('describeError', () => {
       key: 'error.tooMany',
       params: { seconds: 42 },
       retryable: true,
+      afterWait: 'error.tooManyNoDelay',
     });
     expect(describe10(coded(429, 'too_many_requests')).key).toBe('error.tooManyNoDelay');
     expect(describe10(coded(401, 'unauthorized'))).toEqual({
@@ -148,6 +152,7 @@ describe('describeError', () => {
       key: 'error.paused',
       params: { seconds: 60 },
       retryable: true,
+      afterWait: 'error.pausedNoDelay',
     });
     expect(describe10(coded(503, 'admissions_paused', paused)).key).toBe('error.pausedNoDelay');
     expect(describe10(coded(503, 'formats_busy', '', 5)).key).toBe('error.formatsBusy');
@@ -159,6 +164,7 @@ describe('describeError', () => {
       key: 'error.activeTasks',
       params: { seconds: 61 },
       retryable: true,
+      afterWait: 'error.activeTasksNoDelay',
     });
     expect(describe10(coded(429, 'too_many_active_tasks')).key).toBe('error.activeTasksNoDelay');
   });

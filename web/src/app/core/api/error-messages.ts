@@ -8,6 +8,11 @@ export interface ErrorDescription {
   params: MessageParams;
   /** Whether sending the same picture again may succeed. */
   retryable: boolean;
+  /**
+   * With `seconds` (Retry-After) in params: the sentence once that wait is over. The page counts
+   * `seconds` down in the sentence itself, then shows this one.
+   */
+  afterWait?: MessageKey;
 }
 
 /** The server's upload limits (GET /api/config), named in the too-large sentences. */
@@ -21,7 +26,7 @@ const plain = (key: MessageKey, retryable: boolean): ErrorDescription => ({ key,
 /** A 503 or 429: with Retry-After, how long to wait. */
 function waitAndRetry(error: ApiError, withDelay: MessageKey, withoutDelay: MessageKey): ErrorDescription {
   return error.retryAfterS !== undefined
-    ? { key: withDelay, params: { seconds: error.retryAfterS }, retryable: true }
+    ? { key: withDelay, params: { seconds: error.retryAfterS }, retryable: true, afterWait: withoutDelay }
     : plain(withoutDelay, true);
 }
 

@@ -56,7 +56,30 @@ describe('ProgressPanel', () => {
     await TestBed.inject(TaskTracker).start(new Blob(['x']), 'a.png');
     const element = await render();
     expect(element.getAttribute('data-phase')).toBe('failed');
-    expect(element.querySelector('[data-testid=status-failed]')?.textContent).toContain('Try again in 25 s');
+    // One number on the page: the alert says "in a moment", the hint counts Retry-After down.
+    expect(element.querySelector('[data-testid=status-failed]')?.textContent).toContain(
+      'Try again in a moment',
+    );
+    expect(element.querySelector('[data-testid=status-failed]')?.textContent).not.toContain('25');
+    expect(element.querySelector('[data-testid=retry-countdown]')?.textContent).toContain(
+      'try again in 25 s',
+    );
+    expect(element.querySelector<HTMLButtonElement>('[data-testid=retry]')?.disabled).toBe(true);
+  });
+
+  it("a 429 with Retry-After (this network's share of unfinished tasks) holds the retry button too", async () => {
+    TestBed.inject(I18n).setLang('en');
+    vi.spyOn(globalThis, 'fetch').mockResolvedValue(
+      new Response(
+        '{"success":false,"error":"Too many unfinished tasks from this client, retry when one ends","code":"too_many_active_tasks"}',
+        { status: 429, headers: { 'Retry-After': '30' } },
+      ),
+    );
+    await TestBed.inject(TaskTracker).start(new Blob(['x']), 'a.png');
+    const element = await render();
+    expect(element.querySelector('[data-testid=retry-countdown]')?.textContent).toContain(
+      'try again in 30 s',
+    );
     expect(element.querySelector<HTMLButtonElement>('[data-testid=retry]')?.disabled).toBe(true);
   });
 

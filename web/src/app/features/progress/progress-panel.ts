@@ -51,6 +51,16 @@ export class ProgressPanel {
     const config = this.config.value();
     return error ? describeError(error, config.max_upload_mb, config.max_mesh_mb) : undefined;
   });
+  /**
+   * The failure's sentence. One about the server's Retry-After leaves the number out ("try again
+   * in a moment"): the wait is counted down once, in the hint below it (retryWaitS), and an alert
+   * that changed every second would be read out every second.
+   */
+  protected readonly errorText = computed(() => {
+    const error = this.error();
+    if (!error) return '';
+    return this.i18n.t(error.afterWait ?? error.key, error.params);
+  });
   /** "Sending the picture…", or the mesh and the picture for a texturing task. */
   protected readonly uploadingText = computed(() =>
     this.i18n.t(this.tracker.kind() === 'texture' ? 'progress.uploadingMesh' : 'progress.uploading'),
@@ -140,7 +150,8 @@ export class ProgressPanel {
   constructor() {
     effect(() => {
       const error = this.state().error;
-      const waitS = error?.status === 503 ? (error.retryAfterS ?? 0) : 0;
+      // A 503 or 429 with Retry-After: the retry waits it out.
+      const waitS = error?.status === 503 || error?.status === 429 ? (error.retryAfterS ?? 0) : 0;
       this.startCountdown(waitS);
     });
     inject(DestroyRef).onDestroy(() => clearInterval(this.countdown));
