@@ -1,6 +1,6 @@
 // Upload each kind of sample through the real page, follow the real queue and progress, and see
 // the model drawn on the canvas. Client-side checks refuse bad files without a request.
-/* global atob, DataTransfer, File, DragEvent, ClipboardEvent, MutationObserver -- used inside page.evaluate */
+/* global navigator, atob, DataTransfer, File, DragEvent, ClipboardEvent, MutationObserver -- used inside page.evaluate */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -118,6 +118,47 @@ describe('generate from the home page', () => {
       assert.deepEqual(errors, []);
     } finally {
       await context.close();
+    }
+  });
+
+  test('the maker copies a link to watch; a stranger who opens it sees the model being made, then the model, and cannot cancel it', async () => {
+    const { context, page, errors } = await newPage(app.browser);
+    const stranger = await newPage(app.browser);
+    try {
+      await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: app.api.baseUrl });
+      await page.goto(app.api.baseUrl);
+      await page
+        .locator('[data-testid=file-input]')
+        .setInputFiles(join(SAMPLES_DIR, 'typical_vehicle_helicopter.png'));
+      await page.locator('[data-testid=thumbnail]').waitFor();
+      const accepted = page.waitForResponse((r) => r.url().endsWith('/api/generate'));
+      await page.locator('[data-testid=generate]').click();
+      const answer = await (await accepted).json();
+      assert.equal(answer.watch_url, `${app.api.baseUrl}/t/${answer.task_id}`);
+      await page.locator('[data-testid=copy-watch-link]').click();
+      await page.locator('[data-testid=watch-note]').waitFor();
+      const link = await page.evaluate(() => navigator.clipboard.readText());
+      assert.equal(link, answer.watch_url, "the server's watch_url is what is copied");
+
+      await stranger.page.goto(link);
+      const status = stranger.page.locator(
+        '[data-testid=status-queued], [data-testid=status-processing], [data-testid=status-completed]',
+      );
+      await status.first().waitFor({ timeout: 30_000 });
+      await stranger.page.locator('[data-testid=status-completed]').waitFor({ timeout: 60_000 });
+      await stranger.page.locator('kiln-model-viewer[data-state=ready]').waitFor({ timeout: 60_000 });
+      // Read only: nothing on the page changes the task, and the maker's page finishes as ever.
+      assert.equal(await stranger.page.getByRole('button', { name: 'Cancel' }).count(), 0);
+      assert.equal(await stranger.page.locator('[data-testid=copy-watch-link]').count(), 0);
+      await page.locator('[data-testid=status-completed]').waitFor({ timeout: 60_000 });
+      // Not a task id: said so, nothing followed.
+      await stranger.page.goto(`${app.api.baseUrl}/t/not-a-task`);
+      await stranger.page.locator('[data-testid=watch-bad-id]').waitFor();
+      assert.deepEqual(errors, []);
+      assert.deepEqual(stranger.errors, []);
+    } finally {
+      await context.close();
+      await stranger.context.close();
     }
   });
 

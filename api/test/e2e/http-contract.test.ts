@@ -31,12 +31,14 @@ void describe('HTTP contract end to end (inflate engine)', () => {
         success: boolean;
         task_id: string;
         status_url: string;
+        watch_url: string;
         queue_position: number;
       }>(api.url, sample(name), { filename: name });
       assert.equal(accepted.status, 202, JSON.stringify(accepted.body));
       assert.equal(accepted.body.success, true);
       assert.match(accepted.body.task_id, UUID);
       assert.equal(accepted.body.status_url, `${api.url}/api/status/${accepted.body.task_id}`);
+      assert.equal(accepted.body.watch_url, `${api.url}/t/${accepted.body.task_id}`);
       assert.equal(typeof accepted.body.queue_position, 'number');
       const events = await followToEnd(api.url, accepted.body.task_id);
       const last = events[events.length - 1];

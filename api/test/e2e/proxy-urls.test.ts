@@ -15,6 +15,7 @@ const FORWARDED = {
 interface HandedOut {
   taskId: string;
   statusUrl: string;
+  watchUrl: string;
   sseCompleted: Record<string, unknown>;
   task: Record<string, unknown>;
   waitModelUrl: string;
@@ -35,9 +36,14 @@ async function handedOut(api: ApiProcess, headers: Record<string, string>): Prom
     });
   const accepted = await post('');
   assert.equal(accepted.status, 202, accepted.body);
-  const { task_id: taskId, status_url: statusUrl } = JSON.parse(accepted.body) as {
+  const {
+    task_id: taskId,
+    status_url: statusUrl,
+    watch_url: watchUrl,
+  } = JSON.parse(accepted.body) as {
     task_id: string;
     status_url: string;
+    watch_url: string;
   };
   const stream = await readTimedSse(`${api.url}/api/status/${taskId}`, { headers, timeoutMs: 60_000 });
   const last = timedEvents(stream).at(-1);
@@ -49,6 +55,7 @@ async function handedOut(api: ApiProcess, headers: Record<string, string>): Prom
   return {
     taskId,
     statusUrl,
+    watchUrl,
     sseCompleted: last.data,
     task: JSON.parse(task.body) as Record<string, unknown>,
     waitModelUrl: (JSON.parse(waited.body) as { model_url: string }).model_url,
@@ -59,6 +66,7 @@ async function handedOut(api: ApiProcess, headers: Record<string, string>): Prom
 /** Asserts that every URL of `out` starts with `base` (and the right path). */
 function assertBase(out: HandedOut, base: string): void {
   assert.equal(out.statusUrl, `${base}/api/status/${out.taskId}`);
+  assert.equal(out.watchUrl, `${base}/t/${out.taskId}`);
   for (const data of [out.sseCompleted, out.task]) {
     const modelId = modelIdIn(String(data['model_url']), String(data['download_url']), out.taskId);
     assert.equal(data['model_url'], `${base}/static/${modelId}.glb`);

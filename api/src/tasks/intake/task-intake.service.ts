@@ -37,6 +37,11 @@ export interface TaskAccepted {
   task_token: string;
   /** The task's SSE stream, absolute against the request's origin. */
   status_url: string;
+  /**
+   * The web app's page that shows the task being made, then its model, to whoever opens it (read
+   * only: the token stays with its maker); absolute like status_url (PUBLIC_BASE_URL when set).
+   */
+  watch_url: string;
   /** Place among waiting tasks (1 = runs next); 0 when it is already running. */
   queue_position: number;
 }
@@ -258,6 +263,7 @@ export class TaskIntakeService {
           task_id: taskId,
           task_token: token,
           status_url: absoluteUrl(baseUrl, `/api/status/${taskId}`),
+          watch_url: absoluteUrl(baseUrl, `/t/${taskId}`),
           queue_position: state.record.position ?? 0,
         },
       };

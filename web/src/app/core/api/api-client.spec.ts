@@ -59,8 +59,23 @@ describe('parseGenerateAnswer', () => {
       parseGenerateAnswer(202, '{"success":true,"task_id":"t","task_token":"k","queue_position":2}', null),
     ).toEqual({
       ok: true,
-      value: { success: true, task_id: 't', task_token: 'k', status_url: '/api/status/t', queue_position: 2 },
+      value: {
+        success: true,
+        task_id: 't',
+        task_token: 'k',
+        status_url: '/api/status/t',
+        // None named: this page's own address.
+        watch_url: `${location.origin}/t/t`,
+        queue_position: 2,
+      },
     });
+    // The server's watch_url (PUBLIC_BASE_URL) is kept as it is.
+    const named = parseGenerateAnswer(
+      202,
+      '{"success":true,"task_id":"t","task_token":"k","watch_url":"https://3d.example.com/t/t"}',
+      null,
+    );
+    expect(named.ok && named.value.watch_url).toBe('https://3d.example.com/t/t');
     // A 202 without the task's token is no answer of this contract: nobody could cancel the task.
     expect(parseGenerateAnswer(202, '{"success":true,"task_id":"t","queue_position":2}', null).ok).toBe(
       false,
@@ -103,6 +118,7 @@ describe('ApiClient', () => {
           task_id: 't1',
           task_token: 'k1',
           status_url: '/api/status/t1',
+          watch_url: 'https://3d.example.com/t/t1',
           queue_position: 2,
         }),
         { status: 202 },
@@ -118,6 +134,7 @@ describe('ApiClient', () => {
         success: true,
         task_id: 't1',
         task_token: 'k1',
+        watch_url: 'https://3d.example.com/t/t1',
         status_url: '/api/status/t1',
         queue_position: 2,
       },

@@ -81,6 +81,11 @@ function parsePresets(presets: unknown): QualityPreset[] {
   });
 }
 
+/** The watch page of a task (/t/{id}) on this page's own address: when the server named none. */
+export function watchUrlOf(taskId: string): string {
+  return new URL(`/t/${taskId}`, location.origin).href;
+}
+
 /** The answer to POST /api/generate (and POST /api/texture): 202 with the task, or the documented error. */
 export function parseGenerateAnswer(
   status: number,
@@ -100,6 +105,7 @@ export function parseGenerateAnswer(
         task_id: body.task_id,
         task_token: body.task_token,
         status_url: body.status_url ?? `/api/status/${body.task_id}`,
+        watch_url: body.watch_url ?? watchUrlOf(body.task_id),
         queue_position: typeof body.queue_position === 'number' ? body.queue_position : 0,
       },
     };

@@ -10,6 +10,7 @@ export const EN = {
   'app.reload': 'Reload',
   'title.home': 'Kiln3D: one picture to a 3D model',
   'title.share': 'Kiln3D: shared 3D model',
+  'title.watch': 'Kiln3D: a 3D model being made',
 
   'upload.heading': 'Picture',
   'upload.drop': 'Drop a picture here, paste one, or choose a file',
@@ -88,6 +89,10 @@ export const EN = {
   'progress.refresh': 'Check again',
   'progress.startOver': 'Start over',
   'progress.retryIn': 'You can try again in {seconds} s.',
+  'progress.copyWatchLink': 'Copy link to watch',
+  'progress.watchLinkCopied': 'Link copied: whoever opens it sees the model being made, then the model.',
+  'progress.watchLinkShown': 'Link to watch the model being made: {url}',
+  'watch.heading': 'A 3D model being made',
   'progress.uploadingMesh': 'Sending the mesh and the picture…',
   'progress.texturing': 'Painting the mesh',
 
@@ -343,6 +348,7 @@ export const ZH: Dictionary = {
   'app.reload': '重新加载',
   'title.home': 'Kiln3D：一张图片生成 3D 模型',
   'title.share': 'Kiln3D：分享的 3D 模型',
+  'title.watch': 'Kiln3D：正在生成的 3D 模型',
 
   'upload.heading': '图片',
   'upload.drop': '把图片拖到这里、粘贴，或选择一个文件',
@@ -417,6 +423,10 @@ export const ZH: Dictionary = {
   'progress.refresh': '刷新状态',
   'progress.startOver': '重新开始',
   'progress.retryIn': '{seconds} 秒后可以重试。',
+  'progress.copyWatchLink': '复制观看链接',
+  'progress.watchLinkCopied': '链接已复制：打开它的人可以看到模型的生成过程，然后看到模型。',
+  'progress.watchLinkShown': '观看模型生成过程的链接：{url}',
+  'watch.heading': '正在生成的 3D 模型',
   'progress.uploadingMesh': '正在发送网格和图片…',
   'progress.texturing': '正在为网格上色',
 

@@ -1,7 +1,7 @@
 import { DestroyRef, Injectable, computed, inject, signal } from '@angular/core';
 import { Observable, Subject } from 'rxjs';
 
-import { ApiClient } from '../api/api-client';
+import { ApiClient, watchUrlOf } from '../api/api-client';
 import type { ApiError, GenerationChoice, TaskKind, TextureChoice } from '../api/api-types';
 import { ServerConfigStore } from '../api/server-config-store';
 import { EVENT_SOURCE_FACTORY } from '../events/event-source-factory';
@@ -80,9 +80,24 @@ export class TaskTracker {
   /** What was kept about a task picked up after a reload (this page sent nothing for it). */
   private readonly resumed = signal<FollowedTaskDetails | undefined>(undefined);
   private readonly completions = new Subject<CompletedTask>();
+  /** The server's watch page of the task this page sent (its 202's watch_url). */
+  private readonly sentWatchUrl = signal<string | undefined>(undefined);
+  /** Following someone's task by its id alone (the watch page): no token, nothing to change. */
+  private readonly watching = signal(false);
 
   /** The followed task as the page sees it. */
   readonly state = this.stateSignal.asReadonly();
+  /** Whether this page may change the task (cancel it): not on a watch page, which has no token. */
+  readonly canChange = computed(() => !this.watching());
+  /**
+   * The address to pass on so others watch the task being made (/t/{id}): the server's
+   * watch_url (PUBLIC_BASE_URL) for a task this page sent, else this page's own address.
+   */
+  readonly watchUrl = computed(() => {
+    const taskId = this.stateSignal().taskId;
+    if (taskId === undefined) return undefined;
+    return this.sentWatchUrl() ?? watchUrlOf(taskId);
+  });
   /** Page clock (ms), ticking once a second while a task is live. */
   readonly now = this.clock.asReadonly();
   /** Whole seconds since processing began (0 before), counted from the server's start time. */
@@ -136,6 +151,7 @@ export class TaskTracker {
   private async send(job: SentJob): Promise<void> {
     this.stop();
     this.token = undefined;
+    this.sentWatchUrl.set(undefined);
     this.job.set(job);
     this.resumed.set(undefined);
     this.dispatch({ type: 'upload-started' });
@@ -153,6 +169,7 @@ export class TaskTracker {
       this.dispatch({ type: 'rejected', error: outcome.error });
       return;
     }
+    this.sentWatchUrl.set(outcome.value.watch_url);
     this.dispatch({
       type: 'accepted',
       taskId: outcome.value.task_id,
@@ -174,6 +191,17 @@ export class TaskTracker {
     this.dispatch({ type: 'resume', taskId });
     this.follow(taskId);
     return true;
+  }
+
+  /**
+   * Follows someone's task by its id (the watch page, /t/{id}): its queue place, progress and
+   * preview, then its model. Read only: no token, and nothing of this tab's own task is touched.
+   * Call it on a tracker of the page's own (providers), not the app's.
+   */
+  watch(taskId: string): void {
+    this.watching.set(true);
+    this.dispatch({ type: 'resume', taskId });
+    this.follow(taskId);
   }
 
   /** Sends the same picture (and mesh) again (after busy, timeout, or a failure worth retrying). */
@@ -199,7 +227,7 @@ export class TaskTracker {
   /** DELETE /api/tasks/{id}; a task the server no longer knows counts as cancelled too. */
   async cancel(): Promise<void> {
     const { taskId, phase } = this.stateSignal();
-    if (!taskId || isTerminal(phase)) return;
+    if (!taskId || isTerminal(phase) || this.watching()) return;
     const outcome = await this.api.cancelTask(taskId, this.token ?? this.memory.recallToken());
     if (outcome.ok || taskGone(outcome.error)) {
       this.dispatch({ type: 'cancelled' });
@@ -281,7 +309,8 @@ export class TaskTracker {
     this.closeStream();
     this.stopTicker();
     this.token = undefined;
-    this.memory.forget();
+    // A watched task is someone else's: this tab's own remembered task stays.
+    if (!this.watching()) this.memory.forget();
   }
 
   private startTicker(): void {

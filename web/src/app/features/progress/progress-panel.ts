@@ -41,6 +41,8 @@ export class ProgressPanel {
   private readonly config = inject(ServerConfigStore);
   protected readonly state = this.tracker.state;
   protected readonly cancelling = signal(false);
+  /** Said after the watch link was copied (or, without a clipboard, the link itself). */
+  protected readonly watchNote = signal<string | undefined>(undefined);
   /** Local clock for the Retry-After countdown (the tracker's stops with the task). */
   private readonly now = signal(Date.now());
   private readonly retryAllowedAt = signal(0);
@@ -176,6 +178,19 @@ export class ProgressPanel {
 
   protected startOver(): void {
     this.tracker.reset();
+  }
+
+  /** Copies the watch page's address (/t/{id}): whoever opens it sees the model being made. */
+  protected async copyWatchLink(): Promise<void> {
+    const url = this.tracker.watchUrl();
+    if (url === undefined) return;
+    try {
+      await navigator.clipboard.writeText(url);
+      this.watchNote.set(this.i18n.t('progress.watchLinkCopied'));
+    } catch {
+      // No clipboard permission (or plain http): the link to copy by hand.
+      this.watchNote.set(this.i18n.t('progress.watchLinkShown', { url }));
+    }
   }
 
   private startCountdown(waitS: number): void {

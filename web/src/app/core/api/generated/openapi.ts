@@ -558,6 +558,11 @@ export interface components {
        */
       status_url: string;
       /**
+       * @description The web app's page that shows the task being made, then its model, to anyone it is passed to (read only)
+       * @example https://api.example.com/t/3f0c2a4e-8d1b-4c6e-9a7f-2b5d8e1c4a90
+       */
+      watch_url: string;
+      /**
        * @description Place among waiting tasks (1 = runs next); 0 when it is already running.
        * @example 1
        */

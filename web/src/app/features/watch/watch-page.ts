@@ -1,0 +1,51 @@
+import { ChangeDetectionStrategy, Component, computed, effect, inject, input } from '@angular/core';
+
+import { I18n } from '../../core/i18n/i18n';
+import { TaskTracker } from '../../core/tasks/task-tracker';
+import { ProgressPanel } from '../progress/progress-panel';
+import { ModelViewer } from '../viewer/model-viewer';
+
+/** A task id as the api makes them (a UUID); anything else is no task to follow. */
+const TASK_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * /t/{task_id}: someone's task watched by whoever has its link (the 202's watch_url): its place
+ * in line, progress and voxel preview, then its model. Read only: it has a TaskTracker of its own
+ * (not the app's, so the visitor's own task in this tab is untouched) that follows the task by id,
+ * with no token and no control that changes it.
+ */
+@Component({
+  selector: 'kiln-watch-page',
+  imports: [ProgressPanel, ModelViewer],
+  providers: [TaskTracker],
+  templateUrl: './watch-page.html',
+  styleUrl: './watch-page.css',
+  changeDetection: ChangeDetectionStrategy.OnPush,
+})
+export class WatchPage {
+  /** The route's :id, bound by the router. */
+  readonly id = input.required<string>();
+  protected readonly i18n = inject(I18n);
+  protected readonly tracker = inject(TaskTracker);
+  protected readonly taskId = computed(() => (TASK_ID.test(this.id()) ? this.id().toLowerCase() : undefined));
+  protected readonly state = this.tracker.state;
+  protected readonly result = computed(() => {
+    const state = this.state();
+    return state.phase === 'completed' ? state.result : undefined;
+  });
+  protected readonly preview = computed(() => {
+    const state = this.state();
+    return state.phase === 'processing' || state.phase === 'completed' ? state.preview : undefined;
+  });
+
+  constructor() {
+    let followed: string | undefined;
+    effect(() => {
+      const taskId = this.taskId();
+      if (taskId !== undefined && taskId !== followed) {
+        followed = taskId;
+        this.tracker.watch(taskId);
+      }
+    });
+  }
+}
