@@ -64,8 +64,8 @@ describe('busy and cancel (MAX_QUEUE=1, slow simulate)', () => {
       const failed = page.locator('[data-testid=status-failed]');
       await failed.waitFor();
       assert.equal(await failed.getAttribute('data-error-code'), 'server_busy');
-      // One number on the page: the alert says "in a moment", the hint below counts Retry-After down.
-      assert.match((await failed.textContent()) ?? '', /Try again in a moment\./);
+      // One number on the page: the alert says "try again later", the hint below counts Retry-After down.
+      assert.match((await failed.textContent()) ?? '', /Try again later\./);
       assert.doesNotMatch((await failed.textContent()) ?? '', /\d+ s/);
       // The retry button waits out Retry-After.
       assert.equal(await page.locator('[data-testid=retry]').isDisabled(), true);

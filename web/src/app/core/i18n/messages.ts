@@ -110,7 +110,7 @@ export const EN = {
     'No object could be found in this picture (No object found in the image). Try a photo of one object, clearly visible.',
   'error.tooLarge': 'The picture is too large: the limit is {max} MB (File too large, max {max}MB).',
   'error.busy': 'The server is busy right now (Server busy, retry later). Try again in {seconds} s.',
-  'error.busyNoDelay': 'The server is busy right now (Server busy, retry later). Try again in a moment.',
+  'error.busyNoDelay': 'The server is busy right now (Server busy, retry later). Try again later.',
   'error.activeTasks':
     'This network already has as many unfinished models as it may have at once (Too many unfinished tasks from this client, retry when one ends). Try again in {seconds} s.',
   'error.activeTasksNoDelay':
@@ -122,15 +122,15 @@ export const EN = {
   'error.formatsBusy':
     'The server is busy making other files (Busy making other files, retry later). Try again in {seconds} s.',
   'error.formatsBusyNoDelay':
-    'The server is busy making other files (Busy making other files, retry later). Try again in a moment.',
+    'The server is busy making other files (Busy making other files, retry later). Try again later.',
   'error.tooMany':
     'Many pictures were sent from this network in a short time (Too many requests, retry later). Try again in {seconds} s.',
   'error.tooManyNoDelay':
-    'Many pictures were sent from this network in a short time (Too many requests, retry later). Try again in a moment.',
+    'Many pictures were sent from this network in a short time (Too many requests, retry later). Try again later.',
   'error.decodeBusy':
     'The server is busy reading other large pictures (Busy decoding other pictures, retry later). Try again in {seconds} s.',
   'error.decodeBusyNoDelay':
-    'The server is busy reading other large pictures (Busy decoding other pictures, retry later). Try again in a moment.',
+    'The server is busy reading other large pictures (Busy decoding other pictures, retry later). Try again later.',
   'error.requestTimeout':
     'The picture took too long to arrive (Request timeout). Check the connection, or send a smaller picture.',
   'error.unauthorized':
@@ -159,7 +159,7 @@ export const EN = {
   'error.meshesBusy':
     'The server is busy reading other meshes (Busy reading other meshes, retry later). Try again in {seconds} s.',
   'error.meshesBusyNoDelay':
-    'The server is busy reading other meshes (Busy reading other meshes, retry later). Try again in a moment.',
+    'The server is busy reading other meshes (Busy reading other meshes, retry later). Try again later.',
   'error.meshCompressed':
     'This GLB is compressed (Draco or meshopt), which the server does not read. Export it without mesh compression.',
 

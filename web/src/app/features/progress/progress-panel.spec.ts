@@ -56,10 +56,8 @@ describe('ProgressPanel', () => {
     await TestBed.inject(TaskTracker).start(new Blob(['x']), 'a.png');
     const element = await render();
     expect(element.getAttribute('data-phase')).toBe('failed');
-    // One number on the page: the alert says "in a moment", the hint counts Retry-After down.
-    expect(element.querySelector('[data-testid=status-failed]')?.textContent).toContain(
-      'Try again in a moment',
-    );
+    // One number on the page: the alert says "try again later", the hint counts Retry-After down.
+    expect(element.querySelector('[data-testid=status-failed]')?.textContent).toContain('Try again later');
     expect(element.querySelector('[data-testid=status-failed]')?.textContent).not.toContain('25');
     expect(element.querySelector('[data-testid=retry-countdown]')?.textContent).toContain(
       'try again in 25 s',

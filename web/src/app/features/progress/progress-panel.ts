@@ -55,7 +55,7 @@ export class ProgressPanel {
   });
   /**
    * The failure's sentence. One about the server's Retry-After leaves the number out ("try again
-   * in a moment"): the wait is counted down once, in the hint below it (retryWaitS), and an alert
+   * later"): the wait is counted down once, in the hint below it (retryWaitS), and an alert
    * that changed every second would be read out every second.
    */
   protected readonly errorText = computed(() => {
