@@ -13,6 +13,7 @@ void describe("a worker's last error (the ops console)", () => {
     for (const [state, message] of [
       ['down', 'not started'],
       ['restarting', 'restart requested'],
+      ['restarting', 'forced restart requested'],
       ['restarting', 'planned recycle'],
       ['down', 'stopped'],
       ['ready', 'ready'],

@@ -89,8 +89,17 @@ export interface NodeReport {
 
 /** Sidecar states that may be a fault worth showing as the worker's last error. */
 const FAULT_STATES = new Set(['failed', 'down', 'restarting']);
-/** ManagedSidecar's words for routine stops and starts (not faults): before the first start, an admin restart, a recycle, a stop. */
-const ROUTINE_MESSAGES = new Set(['not started', 'restart requested', 'planned recycle', 'stopped']);
+/**
+ * ManagedSidecar's words for routine stops and starts (not faults): before the first start, an
+ * admin restart (graceful or forced), a recycle, a stop.
+ */
+const ROUTINE_MESSAGES = new Set([
+  'not started',
+  'restart requested',
+  'forced restart requested',
+  'planned recycle',
+  'stopped',
+]);
 
 /**
  * A sidecar health that is a fault (failed, or down or restarting for another reason than a
