@@ -16,6 +16,14 @@ export class PublicConfigDto {
   job_timeout_s!: number;
   @ApiProperty({ example: 5, description: 'Tasks allowed to wait besides the running one (MAX_QUEUE)' })
   max_queue!: number;
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    example: 'https://3d.example.com',
+    description:
+      'PUBLIC_BASE_URL: the address links handed out name (a share page copied from any address the page is opened at); null: the address of each request',
+  })
+  public_base_url!: string | null;
 }
 
 @ApiTags('config')
@@ -34,6 +42,7 @@ export class ConfigController {
       retention_hours: this.config.retentionHours,
       job_timeout_s: this.config.jobTimeoutS,
       max_queue: this.config.maxQueue,
+      public_base_url: this.config.publicBaseUrl ?? null,
     };
   }
 }

@@ -190,6 +190,7 @@ void describe('HTTP contract end to end (inflate engine)', () => {
       retention_hours: 48,
       job_timeout_s: 180,
       max_queue: 5,
+      public_base_url: null,
     });
     const docs = await fetch(`${api.url}/api/docs`);
     assert.equal(docs.status, 200);

@@ -47,6 +47,14 @@ describe('parseServerConfig', () => {
     expect(parseServerConfig(null)).toEqual(DEFAULT_SERVER_CONFIG);
   });
 
+  it('reads PUBLIC_BASE_URL (the address share links name) when it is an http(s) URL, else null', () => {
+    expect(parseServerConfig({ public_base_url: 'https://3d.example.com' }).public_base_url).toBe(
+      'https://3d.example.com',
+    );
+    expect(parseServerConfig({ public_base_url: null }).public_base_url).toBeNull();
+    expect(parseServerConfig({ public_base_url: 'javascript:alert(1)' }).public_base_url).toBeNull();
+  });
+
   it("reads the mesh limit the server publishes, else MAX_MESH_MB's default of 50", () => {
     expect(parseServerConfig({ max_mesh_mb: 20 }).max_mesh_mb).toBe(20);
     expect(parseServerConfig({ max_upload_mb: 10 }).max_mesh_mb).toBe(50);

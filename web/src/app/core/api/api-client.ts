@@ -27,15 +27,27 @@ function isPositiveNumber(value: unknown): value is number {
   return typeof value === 'number' && Number.isFinite(value) && value > 0;
 }
 
+/** The server's numeric limits in GET /api/config. */
+const LIMIT_KEYS = [
+  'max_upload_mb',
+  'max_mesh_mb',
+  'texture_max_faces',
+  'retention_hours',
+  'job_timeout_s',
+  'max_queue',
+] as const satisfies readonly (keyof ServerConfig)[];
+
 /** Merges what /api/config said over the documented defaults, field by field. */
 export function parseServerConfig(body: unknown): ServerConfig {
   const config: ServerConfig = { ...DEFAULT_SERVER_CONFIG };
   if (body === null || typeof body !== 'object') return config;
   const record = body as Record<string, unknown>;
-  for (const key of Object.keys(DEFAULT_SERVER_CONFIG) as (keyof ServerConfig)[]) {
+  for (const key of LIMIT_KEYS) {
     const value = record[key];
     if (isPositiveNumber(value)) config[key] = value;
   }
+  const base = record['public_base_url'];
+  if (typeof base === 'string' && /^https?:\/\//.test(base)) config.public_base_url = base;
   return config;
 }
 

@@ -70,6 +70,7 @@ export const DEFAULT_SERVER_CONFIG: ServerConfig = {
   max_queue: 5,
   max_mesh_mb: DEFAULT_MAX_MESH_MB,
   texture_max_faces: 200_000,
+  public_base_url: null,
 };
 
 /** A failure of a request or a task, as the server (or the browser's own checks) named it. */

@@ -22,10 +22,15 @@ export class SharePage {
   protected readonly i18n = inject(I18n);
   protected readonly config = inject(ServerConfigStore).value;
   protected readonly modelId = computed(() => (isModelId(this.id()) ? this.id().toLowerCase() : undefined));
-  /** This page's own address: a visitor reached it by the address they would pass on. */
+  /**
+   * The address to pass on: on PUBLIC_BASE_URL when the server has one (the owner may have opened
+   * this page at localhost or a LAN address), else this page's own.
+   */
   protected readonly shareUrl = computed(() => {
     const id = this.modelId();
-    return id === undefined ? undefined : new URL(`/m/${id}`, location.origin).href;
+    if (id === undefined) return undefined;
+    const base = this.config().public_base_url;
+    return base ? `${base.replace(/\/+$/, '')}/m/${id}` : new URL(`/m/${id}`, location.origin).href;
   });
   protected readonly lastModified = signal<Date | undefined>(undefined);
   protected readonly loadStatus = signal<number | undefined>(undefined);

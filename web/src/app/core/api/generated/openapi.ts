@@ -1055,6 +1055,11 @@ export interface components {
        * @example 5
        */
       max_queue: number;
+      /**
+       * @description PUBLIC_BASE_URL: the address links handed out name (a share page copied from any address the page is opened at); null: the address of each request
+       * @example https://3d.example.com
+       */
+      public_base_url: string | null;
     };
     OpsAdmissionsDto: {
       /** @description true: new uploads answer 503 admissions_paused */
