@@ -91,12 +91,14 @@ export class TaskTracker {
   readonly canChange = computed(() => !this.watching());
   /**
    * The address to pass on so others watch the task being made (/t/{id}): the server's
-   * watch_url (PUBLIC_BASE_URL) for a task this page sent, else this page's own address.
+   * watch_url for a task this page sent, else on PUBLIC_BASE_URL (GET /api/config) after a
+   * reload, else this page's own address.
    */
   readonly watchUrl = computed(() => {
     const taskId = this.stateSignal().taskId;
     if (taskId === undefined) return undefined;
-    return this.sentWatchUrl() ?? watchUrlOf(taskId);
+    const base = this.config.value().public_base_url;
+    return this.sentWatchUrl() ?? (base ? `${base.replace(/\/+$/, '')}/t/${taskId}` : watchUrlOf(taskId));
   });
   /** Page clock (ms), ticking once a second while a task is live. */
   readonly now = this.clock.asReadonly();
