@@ -14,6 +14,7 @@ import {
   UnusedOptions,
 } from './api-types';
 import { JSON_REQUEST_TIMEOUT_MS, timeoutSignal, uploadTimeoutMs } from './request-timeouts';
+import { pageLink } from './model-url';
 
 /** What a request ended with: the value, or the error as the server (or the network) named it. */
 export type Outcome<T> = { ok: true; value: T } | { ok: false; error: ApiError };
@@ -93,11 +94,6 @@ function parsePresets(presets: unknown): QualityPreset[] {
   });
 }
 
-/** The watch page of a task (/t/{id}) on this page's own address: when the server named none. */
-export function watchUrlOf(taskId: string): string {
-  return new URL(`/t/${taskId}`, location.origin).href;
-}
-
 /** The answer to POST /api/generate (and POST /api/texture): 202 with the task, or the documented error. */
 export function parseGenerateAnswer(
   status: number,
@@ -117,7 +113,8 @@ export function parseGenerateAnswer(
         task_id: body.task_id,
         task_token: body.task_token,
         status_url: body.status_url ?? `/api/status/${body.task_id}`,
-        watch_url: body.watch_url ?? watchUrlOf(body.task_id),
+        // None named: the watch page on this page's own address.
+        watch_url: body.watch_url ?? pageLink(`/t/${body.task_id}`),
         queue_position: typeof body.queue_position === 'number' ? body.queue_position : 0,
       },
     };

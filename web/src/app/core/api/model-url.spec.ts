@@ -1,4 +1,4 @@
-import { isModelId, modelIdFromUrl, toSameOriginPath } from './model-url';
+import { isModelId, isTaskId, modelIdFromUrl, pageLink, toSameOriginPath } from './model-url';
 
 const ID_A = '0b6f3c2e-1d1a-4c1e-9a51-2f8d1b7e4c3a';
 
@@ -25,5 +25,21 @@ describe('toSameOriginPath', () => {
     expect(toSameOriginPath('https://a.example/static/x.glb')).toBe('/static/x.glb');
     expect(toSameOriginPath('/static/x.glb')).toBe('/static/x.glb');
     expect(toSameOriginPath('https://a.example/other/x.glb')).toBe('https://a.example/other/x.glb');
+  });
+});
+
+describe('pageLink', () => {
+  it('names PUBLIC_BASE_URL when the server has one (with or without a trailing slash), else this origin', () => {
+    expect(pageLink(`/m/${ID_A}`, 'https://3d.example.com/')).toBe(`https://3d.example.com/m/${ID_A}`);
+    expect(pageLink(`/t/${ID_A}`, 'https://3d.example.com')).toBe(`https://3d.example.com/t/${ID_A}`);
+    expect(pageLink(`/m/${ID_A}`)).toBe(`${location.origin}/m/${ID_A}`);
+    expect(pageLink(`/m/${ID_A}`, null)).toBe(`${location.origin}/m/${ID_A}`);
+  });
+});
+
+describe('isTaskId', () => {
+  it('a UUID in either case, nothing else', () => {
+    expect(isTaskId(ID_A.toUpperCase())).toBe(true);
+    expect(isTaskId('not-a-task')).toBe(false);
   });
 });

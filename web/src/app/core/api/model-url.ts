@@ -10,6 +10,19 @@ export function isModelId(value: string): boolean {
   return UUID_PATTERN.test(value);
 }
 
+/** Whether a string is a task id: a UUID, in either case, like a model id. */
+export function isTaskId(value: string): boolean {
+  return UUID_PATTERN.test(value);
+}
+
+/**
+ * A page of the web app (`/m/{uuid}`, `/t/{uuid}`) as a link to pass on: on PUBLIC_BASE_URL when
+ * the server names one (GET /api/config's public_base_url), else on this page's own origin.
+ */
+export function pageLink(path: string, publicBaseUrl: string | null = null): string {
+  return publicBaseUrl ? `${publicBaseUrl.replace(/\/+$/, '')}${path}` : new URL(path, location.origin).href;
+}
+
 /** /static/{uuid}.glb (absolute or not) -> the lower-case uuid; undefined for anything else. */
 export function modelIdFromUrl(url: string): string | undefined {
   const match = /\/static\/([0-9a-f-]{36})\.glb(?:[?#].*)?$/i.exec(url);

@@ -1,7 +1,8 @@
 import { DestroyRef, Injectable, computed, inject, signal } from '@angular/core';
 import { Observable, Subject } from 'rxjs';
 
-import { ApiClient, watchUrlOf } from '../api/api-client';
+import { ApiClient } from '../api/api-client';
+import { pageLink } from '../api/model-url';
 import type { ApiError, GenerationChoice, TaskKind, TextureChoice } from '../api/api-types';
 import { ServerConfigStore } from '../api/server-config-store';
 import { EVENT_SOURCE_FACTORY } from '../events/event-source-factory';
@@ -97,8 +98,7 @@ export class TaskTracker {
   readonly watchUrl = computed(() => {
     const taskId = this.stateSignal().taskId;
     if (taskId === undefined) return undefined;
-    const base = this.config.value().public_base_url;
-    return this.sentWatchUrl() ?? (base ? `${base.replace(/\/+$/, '')}/t/${taskId}` : watchUrlOf(taskId));
+    return this.sentWatchUrl() ?? pageLink(`/t/${taskId}`, this.config.value().public_base_url);
   });
   /** Page clock (ms), ticking once a second while a task is live. */
   readonly now = this.clock.asReadonly();

@@ -13,7 +13,7 @@ import {
 } from '@angular/core';
 
 import type { GenerationChoice, TaskKind, TextureChoice } from '../../core/api/api-types';
-import { modelIdFromUrl } from '../../core/api/model-url';
+import { modelIdFromUrl, pageLink } from '../../core/api/model-url';
 import { isTerminal } from '../../core/events/task-state';
 import { I18n } from '../../core/i18n/i18n';
 import { TaskTracker } from '../../core/tasks/task-tracker';
@@ -65,8 +65,7 @@ export class HomePage {
     if (this.mode() === 'texture' && (!this.mesh() || this.texturedMesh() !== this.mesh())) return undefined;
     const modelId = modelIdFromUrl(state.result.modelUrl);
     // The server's share_url (PUBLIC_BASE_URL): the owner may be on localhost or a LAN address.
-    const shareUrl =
-      state.result.shareUrl ?? (modelId ? new URL(`/m/${modelId}`, location.origin).href : undefined);
+    const shareUrl = state.result.shareUrl ?? (modelId ? pageLink(`/m/${modelId}`) : undefined);
     return { ...state.result, shareUrl };
   });
   /** The voxel preview while the model is made (the viewer keeps drawing it until the model is in). */

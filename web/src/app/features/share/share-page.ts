@@ -3,7 +3,7 @@ import { RouterLink } from '@angular/router';
 
 import { ServerConfigStore } from '../../core/api/server-config-store';
 import { I18n } from '../../core/i18n/i18n';
-import { isModelId } from '../../core/api/model-url';
+import { isModelId, pageLink } from '../../core/api/model-url';
 import { ModelLoadedInfo, ModelViewer } from '../viewer/model-viewer';
 import { expiryOf, hoursLeft } from './expiry';
 
@@ -28,9 +28,7 @@ export class SharePage {
    */
   protected readonly shareUrl = computed(() => {
     const id = this.modelId();
-    if (id === undefined) return undefined;
-    const base = this.config().public_base_url;
-    return base ? `${base.replace(/\/+$/, '')}/m/${id}` : new URL(`/m/${id}`, location.origin).href;
+    return id === undefined ? undefined : pageLink(`/m/${id}`, this.config().public_base_url);
   });
   protected readonly lastModified = signal<Date | undefined>(undefined);
   protected readonly loadStatus = signal<number | undefined>(undefined);

@@ -1,12 +1,10 @@
 import { ChangeDetectionStrategy, Component, computed, effect, inject, input } from '@angular/core';
 
+import { isTaskId } from '../../core/api/model-url';
 import { I18n } from '../../core/i18n/i18n';
 import { TaskTracker } from '../../core/tasks/task-tracker';
 import { ProgressPanel } from '../progress/progress-panel';
 import { ModelViewer } from '../viewer/model-viewer';
-
-/** A task id as the api makes them (a UUID); anything else is no task to follow. */
-const TASK_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * /t/{task_id}: someone's task watched by whoever has its link (the 202's watch_url): its place
@@ -27,7 +25,8 @@ export class WatchPage {
   readonly id = input.required<string>();
   protected readonly i18n = inject(I18n);
   protected readonly tracker = inject(TaskTracker);
-  protected readonly taskId = computed(() => (TASK_ID.test(this.id()) ? this.id().toLowerCase() : undefined));
+  /** Anything but a task id (a UUID) is no task to follow. */
+  protected readonly taskId = computed(() => (isTaskId(this.id()) ? this.id().toLowerCase() : undefined));
   protected readonly state = this.tracker.state;
   protected readonly result = computed(() => {
     const state = this.state();
