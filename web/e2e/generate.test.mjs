@@ -56,6 +56,13 @@ describe('generate from the home page', () => {
         const glb = await fetch(`${app.api.baseUrl}/api/models/${modelId}/download?format=glb`);
         assert.equal(glb.status, 200);
         await page.locator('[data-testid=history-entry]').first().waitFor();
+        // The entry names the picture it was made from.
+        assert.equal(
+          (
+            await page.locator('[data-testid=history-entry] [data-testid=history-name]').first().textContent()
+          )?.trim(),
+          sample.file,
+        );
         // The entry's date is shown whole, not cut off (1280 px: two cards fitted in the column before).
         const date = page.locator('[data-testid=history-entry] .date').first();
         const cut = await date.evaluate(

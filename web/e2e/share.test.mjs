@@ -188,7 +188,12 @@ describe('share page', () => {
     const { context, page } = await newPage(app.browser);
     try {
       const now = Date.now();
-      const fresh = { modelId: ids['valve-index-left-jpeg.glb'], taskId: 'a', createdAt: now - 3600_000 };
+      const fresh = {
+        modelId: ids['valve-index-left-jpeg.glb'],
+        taskId: 'a',
+        createdAt: now - 3600_000,
+        pictureName: 'headset.jpg',
+      };
       const expired = { modelId: randomUUID(), taskId: 'b', createdAt: now - 49 * 3600_000 };
       await context.addInitScript(
         (entries) => {
@@ -205,9 +210,36 @@ describe('share page', () => {
         stored.map((e) => e.modelId),
         [fresh.modelId],
       );
+      // The entry names its picture, on screen and to a screen reader.
+      assert.equal(
+        (await entries.first().locator('[data-testid=history-name]').textContent())?.trim(),
+        'headset.jpg',
+      );
+      assert.match(
+        (await entries.first().locator('a').getAttribute('aria-label')) ?? '',
+        /^Open the model of headset\.jpg, made /,
+      );
       await entries.first().locator('a').click();
       await page.waitForURL(`**/m/${fresh.modelId}`);
       await page.locator('kiln-model-viewer[data-state=ready]').waitFor();
+      // Made in this browser: "Your model", from which picture; a stranger's page says "Shared model".
+      assert.equal((await page.locator('[data-testid=share-heading]').textContent())?.trim(), 'Your model');
+      assert.equal(
+        (await page.locator('[data-testid=share-made-from]').textContent())?.trim(),
+        'Made from headset.jpg in this browser.',
+      );
+      const stranger = await newPage(app.browser);
+      try {
+        await stranger.page.goto(`${app.api.baseUrl}/m/${fresh.modelId}`);
+        await stranger.page.locator('kiln-model-viewer[data-state=ready]').waitFor();
+        assert.equal(
+          (await stranger.page.locator('[data-testid=share-heading]').textContent())?.trim(),
+          'Shared model',
+        );
+        assert.equal(await stranger.page.locator('[data-testid=share-made-from]').count(), 0);
+      } finally {
+        await stranger.context.close();
+      }
     } finally {
       await context.close();
     }

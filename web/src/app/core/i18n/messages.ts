@@ -220,6 +220,8 @@ export const EN = {
   'download.notWatertight': 'The mesh is not watertight: a slicer may need to repair it before printing.',
 
   'share.heading': 'Shared model',
+  'share.ownHeading': 'Your model',
+  'share.madeFrom': 'Made from {name} in this browser.',
   'share.expires': 'This model is kept until {date} (about {hours} h from now).',
   'share.expiresSoon': 'This model will be deleted soon.',
   'share.notFound': 'This model does not exist or has expired: models are kept for {hours} hours.',
@@ -231,6 +233,8 @@ export const EN = {
   'history.open': 'Open model from {date}',
   'history.remove': 'Remove from list',
   'history.removeOne': 'Remove the model from {date} from the list',
+  'history.openNamed': 'Open the model of {name}, made {date}',
+  'history.removeNamed': 'Remove the model of {name} ({date}) from the list',
   'history.clear': 'Clear list',
 
   'title.ops': 'Kiln3D: operations',
@@ -530,6 +534,8 @@ export const ZH: Dictionary = {
   'download.notWatertight': '网格不是封闭的（非水密）：切片软件可能需要先修复它再打印。',
 
   'share.heading': '分享的模型',
+  'share.ownHeading': '你的模型',
+  'share.madeFrom': '在这个浏览器中由 {name} 生成。',
   'share.expires': '此模型保留到 {date}（约 {hours} 小时后）。',
   'share.expiresSoon': '此模型即将被删除。',
   'share.notFound': '此模型不存在或已过期：模型只保留 {hours} 小时。',
@@ -541,6 +547,8 @@ export const ZH: Dictionary = {
   'history.open': '打开 {date} 的模型',
   'history.remove': '从列表中移除',
   'history.removeOne': '从列表中移除 {date} 的模型',
+  'history.openNamed': '打开 {name} 的模型（{date} 生成）',
+  'history.removeNamed': '从列表中移除 {name} 的模型（{date}）',
   'history.clear': '清空列表',
 
   'title.ops': 'Kiln3D：运维',

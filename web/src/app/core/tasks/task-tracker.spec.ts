@@ -82,8 +82,10 @@ describe('TaskTracker', () => {
     expect(tracker.state().result?.modelUrl).toBe('/static/m.glb');
     expect(source().closed).toBe(true);
     expect(sessionStorage.getItem('kiln3d.currentTask')).toBeNull();
-    // Announced once, with the picture that was sent; a replayed event announces nothing more.
-    expect(completions).toEqual([{ taskId: TASK, result: tracker.state().result, picture }]);
+    // Announced once, with the picture that was sent and its name; a replayed event announces nothing more.
+    expect(completions).toEqual([
+      { taskId: TASK, result: tracker.state().result, picture, pictureName: 'a.png' },
+    ]);
     source().emit('completed', JSON.stringify({ status: 'completed', model_url: '/static/m.glb' }));
     expect(completions).toHaveLength(1);
   });

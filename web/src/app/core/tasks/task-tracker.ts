@@ -51,6 +51,8 @@ export interface CompletedTask {
   result: TaskResult;
   /** The picture this page sent; undefined for a task resumed after a reload. */
   picture: Blob | undefined;
+  /** The picture's file name, also after a reload (CurrentTaskMemory); undefined when unknown. */
+  pictureName: string | undefined;
 }
 
 /**
@@ -303,7 +305,12 @@ export class TaskTracker {
     this.stateSignal.set(after);
     if (isTerminal(after.phase)) this.afterTerminal();
     if (after.phase === 'completed' && before.phase !== 'completed' && after.taskId && after.result) {
-      this.completions.next({ taskId: after.taskId, result: after.result, picture: this.job()?.blob });
+      this.completions.next({
+        taskId: after.taskId,
+        result: after.result,
+        picture: this.job()?.blob,
+        pictureName: this.pictureName(),
+      });
     }
   }
 

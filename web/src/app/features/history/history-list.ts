@@ -26,4 +26,20 @@ export class HistoryList {
       minute: '2-digit',
     }).format(entry.createdAt);
   }
+
+  /** "Open lantern.png, made 7 Dec, 12:30" (or by its date alone when the name is unknown). */
+  protected openLabel(entry: HistoryEntry): string {
+    const date = this.dateLabel(entry);
+    return entry.pictureName
+      ? this.i18n.t('history.openNamed', { name: entry.pictureName, date })
+      : this.i18n.t('history.open', { date });
+  }
+
+  /** The remove button's label, naming the entry as its link does. */
+  protected removeLabel(entry: HistoryEntry): string {
+    const date = this.dateLabel(entry);
+    return entry.pictureName
+      ? this.i18n.t('history.removeNamed', { name: entry.pictureName, date })
+      : this.i18n.t('history.removeOne', { date });
+  }
 }

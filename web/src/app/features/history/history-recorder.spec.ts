@@ -25,7 +25,7 @@ describe('HistoryRecorder', () => {
     vi.unstubAllGlobals();
   });
 
-  it('records the model with its task, generation time and a thumbnail made from the picture', async () => {
+  it('records the model with its task, picture name, generation time and a thumbnail made from the picture', async () => {
     // jsdom cannot decode pictures: the stub shows the picture reached the thumbnail maker.
     const decode = vi.fn<(picture: Blob) => Promise<ImageBitmap>>(() =>
       Promise.reject(new Error('no decoder')),
@@ -42,6 +42,7 @@ describe('HistoryRecorder', () => {
         ignoredOptions: [],
       },
       picture,
+      pictureName: 'lantern.png',
     });
     expect(decode).toHaveBeenCalledWith(picture);
     expect(TestBed.inject(HistoryStore).entries()).toEqual([
@@ -50,6 +51,7 @@ describe('HistoryRecorder', () => {
         taskId: TASK,
         createdAt: NOW,
         thumbnail: undefined,
+        pictureName: 'lantern.png',
         generationTime: 7,
       },
     ]);
@@ -66,6 +68,7 @@ describe('HistoryRecorder', () => {
         ignoredOptions: [],
       },
       picture: undefined,
+      pictureName: undefined,
     });
     expect(TestBed.inject(HistoryStore).entries()).toEqual([]);
   });
@@ -116,6 +119,6 @@ describe('provideHistoryRecording', () => {
       JSON.stringify({ status: 'completed', model_url: `/static/${MODEL_ID}.glb`, generation_time: 3 }),
     );
     await vi.waitFor(() => expect(store.entries().map((entry) => entry.modelId)).toEqual([MODEL_ID]));
-    expect(store.entries()[0]).toMatchObject({ taskId: TASK, generationTime: 3 });
+    expect(store.entries()[0]).toMatchObject({ taskId: TASK, generationTime: 3, pictureName: 'a.png' });
   });
 });

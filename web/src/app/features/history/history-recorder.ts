@@ -24,6 +24,7 @@ export class HistoryRecorder {
       taskId: task.taskId,
       createdAt: Date.now(),
       thumbnail,
+      ...(task.pictureName !== undefined ? { pictureName: task.pictureName } : {}),
       generationTime: task.result.generationTime,
     });
   }

@@ -33,7 +33,13 @@ describe('history expiry', () => {
       entry(`00000000-0000-4000-8000-${String(i).padStart(12, '0')}`, now - i * 1000),
     );
     const pruned = pruneHistory(
-      [{ nonsense: true }, entry(ID_A, now - 10), entry(ID_A, now - 5), ...many],
+      [
+        { nonsense: true },
+        { ...entry(ID_A, now - 1), pictureName: 42 },
+        entry(ID_A, now - 10),
+        entry(ID_A, now - 5),
+        ...many,
+      ],
       now,
       48,
     );

@@ -11,6 +11,8 @@ export interface HistoryEntry {
   createdAt: number;
   /** A small JPEG data URL of the source picture, if one could be made. */
   thumbnail?: string;
+  /** The picture's file name as it was sent (`lantern.png`), when the page knew it. */
+  pictureName?: string;
   generationTime?: number;
 }
 
@@ -32,7 +34,8 @@ function isEntry(value: unknown): value is HistoryEntry {
     typeof entry['taskId'] === 'string' &&
     typeof entry['createdAt'] === 'number' &&
     Number.isFinite(entry['createdAt']) &&
-    (entry['thumbnail'] === undefined || typeof entry['thumbnail'] === 'string')
+    (entry['thumbnail'] === undefined || typeof entry['thumbnail'] === 'string') &&
+    (entry['pictureName'] === undefined || typeof entry['pictureName'] === 'string')
   );
 }
 

@@ -4,6 +4,7 @@ import { RouterLink } from '@angular/router';
 import { ServerConfigStore } from '../../core/api/server-config-store';
 import { I18n } from '../../core/i18n/i18n';
 import { isModelId, pageLink } from '../../core/api/model-url';
+import { HistoryStore } from '../history/history-store';
 import { ModelLoadedInfo, ModelViewer } from '../viewer/model-viewer';
 import { expiryOf, hoursLeft } from './expiry';
 
@@ -22,6 +23,12 @@ export class SharePage {
   protected readonly i18n = inject(I18n);
   protected readonly config = inject(ServerConfigStore).value;
   protected readonly modelId = computed(() => (isModelId(this.id()) ? this.id().toLowerCase() : undefined));
+  private readonly history = inject(HistoryStore);
+  /** This browser's history entry of the model, when it was made here: the page says "Your model". */
+  protected readonly ownEntry = computed(() => {
+    const id = this.modelId();
+    return id === undefined ? undefined : this.history.entries().find((entry) => entry.modelId === id);
+  });
   /**
    * The address to pass on: on PUBLIC_BASE_URL when the server has one (the owner may have opened
    * this page at localhost or a LAN address), else this page's own.
