@@ -51,8 +51,8 @@ export const RedisKeys = {
   uploadRatePrefix: `${PREFIX}upload-rate`,
   /** rate-limiter-flexible's key prefix for reads and cancels per client per minute (limits/read-rate.service.ts). */
   readRatePrefix: `${PREFIX}read-rate`,
-  /** Recent GPU-part durations (s) of one quality preset, newest first (tasks/options/job-durations.ts). */
-  durations: (quality: string) => `${PREFIX}durations:${quality}`,
+  /** Recent GPU-part durations (s) of one series (a quality preset, or `texture`), newest first (tasks/options/job-durations.ts). */
+  durations: (series: string) => `${PREFIX}durations:${series}`,
   /** "<engine> on <device>" that measured the durations; another one drops them (RECORD_DURATION_LUA). */
   durationProfile: `${PREFIX}durations-profile`,
   /** Set by the one api process that counts a finished task in its metrics (SET NX, 1 h). */

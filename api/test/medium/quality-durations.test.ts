@@ -54,7 +54,7 @@ void describe('job durations per quality (real Redis + Bull, fake inference)', (
   beforeEach(async () => {
     await redis().client.del(
       RedisKeys.durationProfile,
-      ...['fast', 'balanced', 'high'].map(RedisKeys.durations),
+      ...['fast', 'balanced', 'high', 'texture'].map(RedisKeys.durations),
     );
   });
   after(() => dir.remove());
@@ -70,17 +70,26 @@ void describe('job durations per quality (real Redis + Bull, fake inference)', (
     assert.ok(ttl > DURATION_TTL_S - 10 && ttl <= DURATION_TTL_S, `ttl ${ttl}`);
     const other = 'trellis2 on cuda:0 (NVIDIA GeForce RTX 4090), limit 180 s';
     assert.equal(await durations().record('balanced', 40, other), true, 'another GPU, engine or limit');
+    await durations().record('texture', 30, other);
+    assert.deepEqual(await redis().client.lrange(RedisKeys.durations('texture'), 0, -1), ['30.000']);
+    assert.equal(await durations().record('fast', 1, PROFILE), true);
     const lists = await Promise.all(
-      ['fast', 'balanced', 'high'].map((q) => redis().client.lrange(RedisKeys.durations(q), 0, -1)),
+      ['fast', 'balanced', 'high', 'texture'].map((q) =>
+        redis().client.lrange(RedisKeys.durations(q), 0, -1),
+      ),
     );
-    assert.deepEqual(lists, [[], ['40.000'], []]);
+    assert.deepEqual(lists, [['1.000'], [], [], []], 'texturing samples go with the profile too');
   });
 
   void it('a process whose ready sidecar runs under another profile reads none of the stored samples (an engine switched between starts)', async () => {
     await durations().record('fast', 10.3, 'simulate on cpu, limit 20 s');
     await durations().record('fast', 10.4, 'simulate on cpu, limit 20 s');
     const samples = await durations().samples();
-    assert.deepEqual(samples, { profile: null, byQuality: { fast: [], balanced: [], high: [] } });
+    assert.deepEqual(samples, {
+      profile: null,
+      byQuality: { fast: [], balanced: [], high: [] },
+      texture: [],
+    });
     assert.equal(await durations().mean(), durations().fallbackS, 'the ETA falls back as before any job');
     const presets = harness.moduleRef.get(QualityPresetsService);
     assert.equal(await presets.refusal('fast'), undefined);
@@ -115,6 +124,29 @@ void describe('job durations per quality (real Redis + Bull, fake inference)', (
       `${samples.byQuality.fast[0]} s`,
     );
     assert.deepEqual([samples.byQuality.balanced, samples.byQuality.high], [[], []]);
+  });
+
+  void it("a texturing job's seconds are kept as texturing's, not under a quality; they count in a refusal's Retry-After", async () => {
+    fake.behaviour = async (job: InferenceJob, onProgress) => {
+      await new Promise((r) => setTimeout(r, 300));
+      return succeed(job, onProgress);
+    };
+    const id = await harness.admission.admit();
+    await harness.create(
+      id,
+      Buffer.from('png bytes'),
+      { seed: 42, texture_size: 2048, texture_resolution: 1024 },
+      Buffer.from('glb bytes'),
+    );
+    assert.equal((await harness.finalOf(id)).status, 'completed');
+    const samples = await durations().samples();
+    assert.equal(samples.texture.length, 1);
+    assert.ok(samples.texture[0] >= 0.3 && samples.texture[0] < 5, `${samples.texture[0]} s`);
+    assert.deepEqual(
+      [samples.byQuality.fast, samples.byQuality.balanced, samples.byQuality.high],
+      [[], [], []],
+    );
+    assert.equal(await durations().mean(), samples.texture[0]);
   });
 
   void it('a timed-out job counts as the limit; a failed or cancelled one counts nothing', async () => {

@@ -202,10 +202,11 @@ void describe('task state and admission on real Redis', () => {
     assert.ok((await change(id, { status: 'processing' }, ['queued'])) > 0);
   });
 
-  /** The same expected seconds for every quality and for any job. */
+  /** The same expected seconds for every quality, for any job and for texturing. */
   const flat = (seconds: number): DurationEstimates => ({
     byQuality: { fast: seconds, balanced: seconds, high: seconds },
     any: seconds,
+    texture: seconds,
   });
 
   void it('publishes FIFO positions and ETAs from the wait list (rightmost runs next)', async () => {
@@ -259,7 +260,11 @@ void describe('task state and admission on real Redis', () => {
     await storeA.create(old, Buffer.from('x'), HASH);
     await storeA.create(balanced, Buffer.from('x'), HASH, options('balanced'));
     await redisA.client.lpush(WAIT_LIST, fast, high, old, balanced);
-    const estimates: DurationEstimates = { byQuality: { fast: 20, balanced: 50, high: 150 }, any: 60 };
+    const estimates: DurationEstimates = {
+      byQuality: { fast: 20, balanced: 50, high: 150 },
+      any: 60,
+      texture: 400,
+    };
     assert.equal(await storeA.refreshPositions(BULL, estimates, BACK_IN_QUEUE), 4);
     const records = await Promise.all([fast, high, old, balanced].map((id) => storeA.get(id)));
     assert.deepEqual(
@@ -279,6 +284,40 @@ void describe('task state and admission on real Redis', () => {
     );
     const moved = await Promise.all([fast, high].map(async (id) => (await storeA.get(id))?.record.eta_s));
     assert.deepEqual(moved, [60, 80]);
+  });
+
+  void it('counts a texturing task ahead (running or waiting) as a texturing job, whatever its options', async () => {
+    const [painting, waitingPaint, after] = ['9', 'a1', 'b2'].map(
+      (c) => `${c.padEnd(8, c[0])}-0000-4000-8000-000000000000`,
+    );
+    const textureOptions = { seed: 42, texture_size: 2048, texture_resolution: 1024 };
+    await storeA.create(painting, Buffer.from('x'), HASH, textureOptions, [], Buffer.from('mesh'));
+    await change(painting, { status: 'processing', progress: 10, stage: 'texture' });
+    await redisA.client.lpush(BULL.active, painting);
+    await redisA.client.set(`${BULL.jobPrefix}${painting}:lock`, 'token-of-a-live-worker');
+    await storeA.create(waitingPaint, Buffer.from('x'), HASH, textureOptions, [], Buffer.from('mesh'));
+    await storeA.create(after, Buffer.from('x'), HASH, {
+      quality: 'fast',
+      seed: 1,
+      texture_size: 2048,
+      faces: 500_000,
+    });
+    await redisA.client.lpush(WAIT_LIST, waitingPaint, after);
+    const estimates: DurationEstimates = {
+      byQuality: { fast: 1, balanced: 1, high: 1 },
+      any: 1,
+      texture: 30,
+    };
+    assert.equal(await storeA.refreshPositions(BULL, estimates, BACK_IN_QUEUE), 2);
+    const records = await Promise.all([waitingPaint, after].map((id) => storeA.get(id)));
+    assert.deepEqual(
+      records.map((s) => [s?.record.position, s?.record.eta_s]),
+      [
+        [1, 30],
+        [2, 60],
+      ],
+    );
+    await redisA.client.del(`${BULL.jobPrefix}${painting}:lock`, BULL.active, WAIT_LIST);
   });
 
   void it('shares the work ahead among the live workers', async () => {

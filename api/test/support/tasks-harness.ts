@@ -52,8 +52,8 @@ export interface TasksHarness {
   bull: Queue;
   /** The task's terminal record, once it has one. */
   finalOf(id: string): Promise<TaskRecord>;
-  /** TaskLifecycle.create, keeping the task's token for cancel(). */
-  create(id: string, image: Buffer, options?: TaskOptionsRecord): Promise<TaskState>;
+  /** TaskLifecycle.create, keeping the task's token for cancel(); with a mesh, a texturing task. */
+  create(id: string, image: Buffer, options?: TaskOptionsRecord, mesh?: Buffer): Promise<TaskState>;
   /** TaskLifecycle.cancel with the token create() kept (as the task's maker would). */
   cancel(id: string): Promise<TaskState>;
 }
@@ -103,8 +103,8 @@ export async function startTasksHarness(
       assert.ok(state);
       return state.record;
     },
-    create: async (id, image, options) => {
-      const { state, token } = await lifecycle.create(id, image, options);
+    create: async (id, image, options, mesh) => {
+      const { state, token } = await lifecycle.create(id, image, options, [], mesh);
       tokens.set(id, token);
       return state;
     },
@@ -162,7 +162,7 @@ export function useTasksHarness(
       return running().bull;
     },
     finalOf: (id) => running().finalOf(id),
-    create: (id, image, options) => running().create(id, image, options),
+    create: (id, image, options, mesh) => running().create(id, image, options, mesh),
     cancel: (id) => running().cancel(id),
   };
 }

@@ -1,9 +1,9 @@
 /**
  * Records one job duration (tasks/options/job-durations.ts) in one step across api processes: the
  * samples belong to the engine and device that measured them, so a sample from another profile
- * (a new GPU, another engine) first drops every quality's samples; each list keeps the newest
- * DURATION_SAMPLES and expires DURATION_TTL_S after its last sample.
- * KEYS: profile, the quality's list, then every quality's list. ARGV: profile, seconds, samples
+ * (a new GPU, another engine) first drops every series' samples (each quality's, texturing's);
+ * each list keeps the newest DURATION_SAMPLES and expires DURATION_TTL_S after its last sample.
+ * KEYS: profile, the series' list, then every series' list. ARGV: profile, seconds, samples
  * kept, ttl s. Returns 1 when the profile changed (samples dropped), else 0.
  */
 export const RECORD_DURATION_LUA = `

@@ -6,12 +6,14 @@ import { RedisKeys } from '../../redis/redis-keys';
 import { RedisService } from '../../redis/redis.service';
 import {
   DURATION_SAMPLES,
+  DURATION_SERIES,
   DURATION_TTL_S,
   type DurationEstimates,
   type DurationSamples,
+  type DurationSeries,
   defaultDurationS,
   estimateDurations,
-  meanDuration,
+  meanOfAllJobs,
 } from './job-durations';
 import { RECORD_DURATION_LUA } from './job-durations.lua';
 
@@ -79,17 +81,17 @@ export class JobDurationsService {
   }
 
   /**
-   * Keeps one job's duration (s) under its quality, measured on `profile` (profile()); a
-   * timed-out job is recorded as the limit. Resolves true when the profile changed and the older
-   * samples were dropped.
+   * Keeps one job's duration (s) under its series (a generation's quality, or `texture`),
+   * measured on `profile` (profile()); a timed-out job is recorded as the limit. Resolves true
+   * when the profile changed and the older samples were dropped.
    */
-  async record(quality: Quality, seconds: number, profile: string): Promise<boolean> {
+  async record(series: DurationSeries, seconds: number, profile: string): Promise<boolean> {
     const changed = await this.redis.client.eval(
       RECORD_DURATION_LUA,
-      2 + QUALITIES.length,
+      2 + DURATION_SERIES.length,
       RedisKeys.durationProfile,
-      RedisKeys.durations(quality),
-      ...QUALITIES.map((q) => RedisKeys.durations(q)),
+      RedisKeys.durations(series),
+      ...DURATION_SERIES.map((q) => RedisKeys.durations(q)),
       profile,
       seconds.toFixed(3),
       DURATION_SAMPLES,
@@ -99,36 +101,35 @@ export class JobDurationsService {
   }
 
   /**
-   * The kept samples, per quality, and their profile; none (and a null profile) when they do not
-   * hold for this process (holdsHere).
+   * The kept samples, per quality and of texturing, and their profile; none (and a null profile)
+   * when they do not hold for this process (holdsHere).
    */
   async samples(): Promise<DurationSamples> {
     const pipeline = this.redis.client.pipeline().get(RedisKeys.durationProfile);
-    for (const quality of QUALITIES) pipeline.lrange(RedisKeys.durations(quality), 0, -1);
+    for (const series of DURATION_SERIES) pipeline.lrange(RedisKeys.durations(series), 0, -1);
     const replies = await pipeline.exec();
     const failed = (replies ?? []).find(([error]) => error !== null);
     if (failed?.[0]) throw failed[0];
     const stored = replies?.[0]?.[1];
     const profile = typeof stored === 'string' ? stored : null;
-    const byQuality = {} as Record<Quality, number[]>;
     const stale = profile !== null && !(await this.holdsHere(profile));
-    QUALITIES.forEach((quality, i) => {
-      byQuality[quality] = stale ? [] : ((replies?.[i + 1]?.[1] as string[] | undefined) ?? []).map(Number);
-    });
-    return { profile: stale ? null : profile, byQuality };
+    const listOf = (series: DurationSeries): number[] => {
+      if (stale) return [];
+      const list = replies?.[DURATION_SERIES.indexOf(series) + 1]?.[1] as string[] | undefined;
+      return (list ?? []).map(Number);
+    };
+    const byQuality = {} as Record<Quality, number[]>;
+    for (const quality of QUALITIES) byQuality[quality] = listOf(quality);
+    return { profile: stale ? null : profile, byQuality, texture: listOf('texture') };
   }
 
-  /** Expected seconds per quality (estimateDurations), for the ETA. */
+  /** Expected seconds per quality and of a texturing job (estimateDurations), for the ETA. */
   async estimates(): Promise<DurationEstimates> {
     return estimateDurations(await this.samples(), this.fallbackS);
   }
 
-  /** Mean of every kept duration (s), or fallbackS before any job ran: one slot's expected wait. */
+  /** Mean of every kept duration of either kind (s), or fallbackS before any job ran: one slot's expected wait. */
   async mean(): Promise<number> {
-    const { byQuality } = await this.samples();
-    return meanDuration(
-      QUALITIES.flatMap((q) => byQuality[q]),
-      this.fallbackS,
-    );
+    return meanOfAllJobs(await this.samples(), this.fallbackS);
   }
 }

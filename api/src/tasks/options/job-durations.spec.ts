@@ -7,13 +7,18 @@ import {
   defaultDurationS,
   estimateDurations,
   meanDuration,
+  meanOfAllJobs,
   presetFits,
   retryAfterSeconds,
 } from './job-durations';
 
-const samples = (byQuality: Partial<DurationSamples['byQuality']>): DurationSamples => ({
+const samples = (
+  byQuality: Partial<DurationSamples['byQuality']>,
+  texture: number[] = [],
+): DurationSamples => ({
   profile: 'trellis2 on cuda:0 (NVIDIA GeForce RTX 4090)',
   byQuality: { fast: [], balanced: [], high: [], ...byQuality },
+  texture,
 });
 
 void describe('job durations', () => {
@@ -25,6 +30,20 @@ void describe('job durations', () => {
   void it('is the mean of recent durations', () => {
     assert.equal(meanDuration([10, 20, 30], 60), 20);
     assert.equal(meanDuration([12.4, Number.NaN, -1], 60), 12.4);
+  });
+
+  void it('expects a texturing job from its own samples, else from any generation', () => {
+    assert.equal(estimateDurations(samples({ fast: [1, 1] }, [20, 40]), 60).texture, 30);
+    assert.equal(estimateDurations(samples({ fast: [1, 3] }), 60).texture, 2);
+    assert.equal(estimateDurations(samples({}), 60).texture, 60);
+    // A texturing job is no generation: the presets' figures stay their own.
+    assert.equal(estimateDurations(samples({ fast: [1, 1] }, [40]), 60).any, 1);
+  });
+
+  void it("one slot is the mean of every kept job of either kind (a refusal's Retry-After)", () => {
+    assert.equal(meanOfAllJobs(samples({ fast: [1, 1], high: [4] }, [34]), 60), 10);
+    assert.equal(meanOfAllJobs(samples({}, [12]), 60), 12);
+    assert.equal(meanOfAllJobs(samples({}), 60), 60);
   });
 
   void it('bounds Retry-After to 1..600 s', () => {
@@ -42,13 +61,18 @@ void describe('job durations', () => {
 void describe('ETA per quality (estimateDurations)', () => {
   void it('each measured quality by its own mean; an unmeasured one by the mean of every job', () => {
     const estimates = estimateDurations(samples({ fast: [20, 30], balanced: [60] }), 99);
-    assert.deepEqual(estimates, { byQuality: { fast: 25, balanced: 60, high: 110 / 3 }, any: 110 / 3 });
+    assert.deepEqual(estimates, {
+      byQuality: { fast: 25, balanced: 60, high: 110 / 3 },
+      any: 110 / 3,
+      texture: 110 / 3,
+    });
   });
 
   void it('before any job: the fallback for every quality', () => {
     assert.deepEqual(estimateDurations(samples({}), 42), {
       byQuality: { fast: 42, balanced: 42, high: 42 },
       any: 42,
+      texture: 42,
     });
   });
 });

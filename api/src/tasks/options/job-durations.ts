@@ -17,17 +17,31 @@ export const DURATION_TTL_S = 24 * 3600;
  */
 export const FIT_SHARE = 0.9;
 
-/** Recent GPU-part durations (s) of one engine and device, per quality, newest first. */
+/**
+ * The series of kept durations: one per quality preset of a generation, and one for texturing
+ * jobs (POST /api/texture), whose length has nothing to do with a preset's (a mesh painted by
+ * the inflate engine takes seconds where its generation takes a fraction of one).
+ */
+export const DURATION_SERIES = [...QUALITIES, 'texture'] as const;
+export type DurationSeries = (typeof DURATION_SERIES)[number];
+
+/** Recent GPU-part durations (s) of one engine and device, per quality and of texturing, newest first. */
 export interface DurationSamples {
   /** "<engine> on <device>" of the sidecar that ran them (e.g. "trellis2 on cuda:0 (NVIDIA GeForce RTX 4090)"); null before any job. */
   profile: string | null;
   byQuality: Record<Quality, number[]>;
+  /** Texturing jobs' durations. */
+  texture: number[];
 }
 
-/** Expected seconds of one job, per quality, and of a job whose quality is not known (`any`). */
+/**
+ * Expected seconds of one job: a generation per quality, a generation whose quality is not known
+ * (`any`), and a texturing job.
+ */
 export interface DurationEstimates {
   byQuality: Record<Quality, number>;
   any: number;
+  texture: number;
 }
 
 /** Mean of recent durations (seconds), or the fallback before any job has run. */
@@ -43,8 +57,8 @@ function validSamples(samples: readonly number[]): number[] {
 
 /**
  * Expected seconds per quality: its own samples' mean; a quality not measured yet takes the mean
- * of every sample (an engine that ignores quality runs all presets alike), and before any job
- * ran, fallbackS.
+ * of every generation's sample (an engine that ignores quality runs all presets alike), and before
+ * any job ran, fallbackS. A texturing job: the mean of texturing samples, else that of any generation.
  */
 export function estimateDurations(samples: DurationSamples, fallbackS: number): DurationEstimates {
   const any = meanDuration(
@@ -53,7 +67,15 @@ export function estimateDurations(samples: DurationSamples, fallbackS: number): 
   );
   const byQuality = {} as Record<Quality, number>;
   for (const quality of QUALITIES) byQuality[quality] = meanDuration(samples.byQuality[quality], any);
-  return { byQuality, any };
+  return { byQuality, any, texture: meanDuration(samples.texture, any) };
+}
+
+/**
+ * The mean of every kept job of either kind (s), or fallbackS before any job ran: what one slot
+ * is expected to take, whatever the next job is (the Retry-After of a refusal).
+ */
+export function meanOfAllJobs(samples: DurationSamples, fallbackS: number): number {
+  return meanDuration([...QUALITIES.flatMap((q) => samples.byQuality[q]), ...samples.texture], fallbackS);
 }
 
 /** Whether a preset is offered, and why not. */
@@ -110,7 +132,7 @@ export function presetFits(
   return fits;
 }
 
-/** Retry-After for a 503: one mean job duration, whole seconds, 1 to 600. */
+/** Retry-After for a 503 or 429: one mean job duration (meanOfAllJobs), whole seconds, 1 to 600. */
 export function retryAfterSeconds(meanS: number): number {
   return Math.min(600, Math.max(1, Math.ceil(meanS)));
 }

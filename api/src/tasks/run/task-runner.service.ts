@@ -17,6 +17,7 @@ import {
 } from '../../inference/inference.repository';
 import { StorageService } from '../../storage/storage.service';
 import { lodModelName, sourceModelName, webModelName } from '../../storage/model-names';
+import type { DurationSeries } from '../options/job-durations';
 import { JobDurationsService } from '../options/job-durations.service';
 import { apiOptionNames } from '../options/option-names';
 import {
@@ -157,8 +158,8 @@ export class TaskRunner {
 
   /**
    * The sidecar's part: the task's stored image (and a texturing task's mesh) in, the source GLB
-   * received at its model's storage path. Only generations' durations are recorded: they are
-   * what the quality presets and the ETA are measured by.
+   * received at its model's storage path. Its duration is recorded under its quality (a
+   * generation: what the quality presets and their ETA are measured by) or as a texturing job's.
    */
   private async generate(
     taskId: string,
@@ -179,7 +180,7 @@ export class TaskRunner {
       `inference start task=${taskId} input=${image.length} bytes` +
         (mesh ? ` mesh=${mesh.length} bytes` : ''),
     );
-    const quality = qualityOf(record.options);
+    const series: DurationSeries = texturing ? 'texture' : qualityOf(record.options);
     const callStartedAt = this.clock.now();
     try {
       const result = await this.inference.generate(
@@ -195,26 +196,27 @@ export class TaskRunner {
         signal,
         preview.report,
       );
-      if (!texturing) await this.recordDuration(quality, (this.clock.now() - callStartedAt) / 1000);
+      await this.recordDuration(series, (this.clock.now() - callStartedAt) / 1000);
       return result;
     } catch (error) {
       // It ran at least the limit: the preset may not fit this GPU (QualityPresetsService).
-      if (!texturing && error instanceof InferenceError && error.code === 'TIMEOUT' && !signal.aborted) {
-        await this.recordDuration(quality, this.config.jobTimeoutS);
+      if (error instanceof InferenceError && error.code === 'TIMEOUT' && !signal.aborted) {
+        await this.recordDuration(series, this.config.jobTimeoutS);
       }
       throw error;
     }
   }
 
   /**
-   * Keeps the sidecar call's duration under its quality and this process's profile (engine,
-   * device, limit: JobDurationsService); a failure to record is logged, never the job's failure.
+   * Keeps the sidecar call's duration under its series (quality, or texturing) and this process's
+   * profile (engine, device, limit: JobDurationsService); a failure to record is logged, never
+   * the job's failure.
    */
-  private async recordDuration(quality: Quality, seconds: number): Promise<void> {
+  private async recordDuration(series: DurationSeries, seconds: number): Promise<void> {
     try {
       const profile =
         (await this.durations.profile()) ?? `${this.config.inferenceEngine} (no sidecar health)`;
-      if (await this.durations.record(quality, seconds, profile)) {
+      if (await this.durations.record(series, seconds, profile)) {
         this.logger.log(`job durations now measured on ${profile} (earlier samples dropped)`);
       }
     } catch (error) {

@@ -217,10 +217,10 @@ return 1
  * A task's ETA (seconds until it is expected to start) is the expected duration of the jobs
  * running now (active jobs whose lock is held; one job of any kind when none) plus those of the
  * tasks ahead of it, each by its own quality preset (task options; the mean of any job for a task
- * without options), shared among the live workers. With one worker and one preset throughout this
- * is position x its mean.
+ * without options) or, for a texturing task (snapshot `kind`), a texturing job's, shared among the
+ * live workers. With one worker and one preset throughout this is position x its mean.
  * KEYS: Bull wait list, admission, Bull active list, live workers (sorted set, lapse time ms).
- * ARGV: task key prefix, ttl s, channel, expected seconds per quality (JSON object), expected
+ * ARGV: task key prefix, ttl s, channel, expected seconds per quality and of `texture` (JSON object), expected
  * seconds of any job, updated_at ISO string, Bull job key prefix, now (ms), the return-to-queue
  * patch (JSON object), job key prefix. Each job's figures go to every task following it (mergeJob).
  */
@@ -240,7 +240,9 @@ local anyS = tonumber(ARGV[5])
 local function expectedOf(id)
   local raw = redis.call('HGET', ARGV[1] .. id, 'snapshot')
   if not raw then return anyS end
-  local options = cjson.decode(raw)['options']
+  local snapshot = cjson.decode(raw)
+  if snapshot['kind'] == 'texture' then return tonumber(expected['texture']) or anyS end
+  local options = snapshot['options']
   if type(options) ~= 'table' or type(options['quality']) ~= 'string' then return anyS end
   return tonumber(expected[options['quality']]) or anyS
 end

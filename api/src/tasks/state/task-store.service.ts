@@ -296,7 +296,8 @@ export class TaskStore {
    * Recomputes position and ETA of every waiting task (REFRESH_POSITIONS_LUA): the stalled jobs
    * of Bull's active list (lock lapsed) first, then its wait list; each of them reads `queued`,
    * with `backInQueue` (TaskLifecycle's return-to-queue fields) applied to one that still read
-   * `processing`. estimates: the expected seconds of a job per quality (JobDurationsService.estimates()).
+   * `processing`. estimates: the expected seconds of a job per quality and of a texturing job
+   * (JobDurationsService.estimates()).
    * Returns how many tasks changed.
    */
   async refreshPositions(
@@ -314,7 +315,7 @@ export class TaskStore {
       RedisKeys.taskPrefix,
       TASK_TTL_S,
       this.redis.channel(RedisKeys.taskEventsChannel),
-      JSON.stringify(estimates.byQuality),
+      JSON.stringify({ ...estimates.byQuality, texture: estimates.texture }),
       estimates.any,
       this.nowIso(),
       bull.jobPrefix,
