@@ -2,10 +2,11 @@
 // kiln3d: the command-line client of a Kiln3D server (README.md, Command line). A folder of
 // pictures becomes a folder of models: `npx kiln3d generate *.png --format stl --out models/`.
 import { constants } from 'node:fs';
-import { access, mkdir, writeFile } from 'node:fs/promises';
-import { basename, extname, join } from 'node:path';
+import { access, mkdir, stat, writeFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ApiBusy, ApiClient, ApiFailure, ApiRefusal } from './lib/api.mjs';
+import { namePictures } from './lib/picture-names.mjs';
 import { forEachAtMost } from './lib/pool.mjs';
 import { ProgressBoard, describeSnapshot } from './lib/progress.mjs';
 import { rememberTask, tasksOn, tokenOf } from './lib/task-tokens.mjs';
@@ -28,10 +29,12 @@ const USAGE = `Usage:
   kiln3d cancel TASK_ID [--server URL] [--token TOKEN]
 
   --server    the Kiln3D server (default $KILN3D_SERVER, else http://127.0.0.1:8000)
-  --out       folder for the models (default: the current folder); each file is named after its picture
+  --out       folder for the models (default: the current folder); each file is named after its
+              picture (two pictures of one name: the later one's gets -2)
   --format    the file to fetch (default glb); --size-mm: stl and 3mf only, longest side in mm (default 100)
   --parallel  pictures sent at once (default 1: in turn); the server's 503 and 429 are waited out
-  --max-wait  the longest one request waits on "busy" answers, in seconds (default 1800)
+  --max-wait  the longest one request waits on "busy" answers, or a followed task on a server
+              that stopped answering (a restart), in seconds (default 1800)
   The API key, when the server requires one, is read from $KILN3D_API_KEY.
   stdout lists the files made; stderr the progress, each picture's task id and share link.
   status without an id lists the last ${LISTED} tasks this client sent to the server, newest first.
@@ -39,19 +42,20 @@ const USAGE = `Usage:
 Exit status: 0 every model made; 3 a picture or request refused (e.g. not a picture, or the
 server still busy or paused past --max-wait); 4 a model failed or was cancelled, or the server
 failed (status TASK_ID: that task failed; status without an id: 0 unless the listing failed);
-2 bad usage, or a picture that cannot be read; 1 anything else (server unreachable).`;
+2 bad usage, or a picture that cannot be read (or is a folder); 1 anything else (server unreachable).`;
 
 /**
  * One picture: upload, follow, download; prints the file's path on stdout.
  * @param {ApiClient} api
  * @param {string} picture
+ * @param {{ label: string, stem: string }} naming namePictures' for this picture
  * @param {{ out: string, format: string, sizeMm?: number, quality?: string, seed?: number }} options
  * @param {ProgressBoard} board
  */
-async function generateOne(api, picture, options, board) {
-  const name = basename(picture);
+async function generateOne(api, picture, naming, options, board) {
+  const name = naming.label;
   board.update(name, 'uploading', 0);
-  const accepted = await api.submit(picture, { quality: options.quality, seed: options.seed });
+  const accepted = await api.submit(picture, { quality: options.quality, seed: options.seed }, name);
   await rememberTask(accepted.task_id, {
     token: accepted.task_token,
     server: api.server,
@@ -60,7 +64,9 @@ async function generateOne(api, picture, options, board) {
   });
   // The id `status` and `cancel` take (its token is kept, so a later run may cancel it).
   board.note(name, `task ${accepted.task_id}`);
-  const final = await api.follow(accepted.task_id, (snapshot) => {
+  const final = await api.follow(accepted.task_id, name, (snapshot) => {
+    // A failure is said once, with its code, by the caller (board.fail).
+    if (snapshot.status === 'failed') return;
     const percent =
       snapshot.status === 'completed' ? 100 : snapshot.status === 'processing' ? (snapshot.progress ?? 0) : 0;
     board.update(name, describeSnapshot(snapshot), percent);
@@ -72,10 +78,12 @@ async function generateOne(api, picture, options, board) {
   if (options.sizeMm !== undefined) url.searchParams.set('size_mm', String(options.sizeMm));
   board.update(name, `fetching ${options.format}`, 100);
   // On --server, whatever host the URL names (the server's public one): api.download.
-  const file = await api.download(url.toString());
+  const file = await api.download(url.toString(), name);
   // "kiln3d-3f0c2a4e-100mm.stl" -> "<picture>-100mm.stl"; "kiln3d-3f0c2a4e.glb" -> "<picture>.glb".
   const suffix = file.fileName?.replace(/^kiln3d-[0-9a-f]{8}/, '') ?? `.${options.format}`;
-  const target = join(options.out, `${basename(picture, extname(picture))}${suffix}`);
+  const target = join(options.out, `${naming.stem}${suffix}`);
+  // Made with the first model, so a run that makes none leaves no empty folder behind.
+  await mkdir(options.out, { recursive: true });
   await writeFile(target, file.bytes);
   board.update(name, `saved ${basename(target)}`, 100);
   if (file.watertight === 'false')
@@ -112,13 +120,17 @@ async function generate(pictures, values) {
     } catch {
       return usage(`cannot read ${picture}`);
     }
+    if ((await stat(picture)).isDirectory()) {
+      return usage(`${picture} is a folder: name the pictures in it (e.g. ${join(picture, '*.jpg')})`);
+    }
   }
   const seed = values.seed === undefined ? undefined : Number(values.seed);
   if (seed !== undefined && !Number.isInteger(seed)) return usage('--seed must be a whole number');
   const parallel = Number(values.parallel ?? 1);
   if (!Number.isInteger(parallel) || parallel < 1) return usage('--parallel must be 1 or more');
   const out = String(values.out ?? '.');
-  await mkdir(out, { recursive: true });
+  const outStat = await stat(out).catch(() => undefined);
+  if (outStat !== undefined && !outStat.isDirectory()) return usage(`--out ${out} is a file, not a folder`);
 
   const board = new ProgressBoard(process.stderr);
   // Named by picture: with --parallel several may wait at once.
@@ -129,12 +141,14 @@ async function generate(pictures, values) {
   );
   const quality = values.quality === undefined ? undefined : String(values.quality);
   let status = EXIT.ok;
-  await forEachAtMost(pictures, parallel, async (picture) => {
+  const names = namePictures(pictures);
+  await forEachAtMost(pictures, parallel, async (picture, index) => {
+    const naming = names[index];
     try {
-      await generateOne(api, picture, { out, format, sizeMm, quality, seed }, board);
+      await generateOne(api, picture, naming, { out, format, sizeMm, quality, seed }, board);
     } catch (error) {
       status = Math.max(status, exitOf(error));
-      board.fail(basename(picture), error instanceof ApiRefusal ? 'refused' : 'failed', messageOf(error));
+      board.fail(naming.label, error instanceof ApiRefusal ? 'refused' : 'failed', messageOf(error));
     }
   });
   board.stop();
@@ -158,6 +172,12 @@ function exitOf(error) {
 function messageOf(error) {
   // "the server is not taking new tasks (it asks to retry in 60 s, over --max-wait 5 s)"
   if (error instanceof ApiBusy) return error.message;
+  if (error instanceof ApiRefusal && error.status === 401) {
+    const hint = process.env.KILN3D_API_KEY
+      ? "the key in $KILN3D_API_KEY is not one of this server's API keys"
+      : 'this server needs an API key: set $KILN3D_API_KEY to one of its API_KEYS';
+    return `refused (${error.status} ${error.code}): ${error.message} (${hint})`;
+  }
   if (error instanceof ApiRefusal) return `refused (${error.status} ${error.code}): ${error.message}`;
   if (error instanceof ApiFailure) return `failed${error.code ? ` (${error.code})` : ''}: ${error.message}`;
   // ApiUnreachable: "cannot reach the server at https://3d.example.com (ENOTFOUND)"
@@ -320,5 +340,11 @@ async function main(argv) {
     return exitOf(error);
   }
 }
+
+// A reader that stops early (`kiln3d status | head -1`) closes the pipe: not an error of ours.
+process.stdout.on('error', (error) => {
+  if (/** @type {NodeJS.ErrnoException} */ (error).code !== 'EPIPE') throw error;
+  process.exit(process.exitCode ?? EXIT.ok);
+});
 
 process.exitCode = await main(process.argv.slice(2));

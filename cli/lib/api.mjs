@@ -163,6 +163,9 @@ async function errorOf(response) {
     : new ApiFailure(message, body.code);
 }
 
+/** Seconds between tries while a followed task's server gives no answer (restarting). */
+const UNREACHABLE_RETRY_S = 5;
+
 /** One server: its URL and, when access control is on, the API key (KILN3D_API_KEY). */
 export class ApiClient {
   /**
@@ -248,9 +251,10 @@ export class ApiClient {
    * its rate. Throws ApiRefusal (the picture or an option refused) or ApiFailure.
    * @param {string} picturePath
    * @param {GenerateOptions} options
+   * @param {string} [subject] what the waits are told the request is for (default: the file name)
    * @returns {Promise<Accepted>}
    */
-  async submit(picturePath, options) {
+  async submit(picturePath, options, subject = basename(picturePath)) {
     const bytes = await readFile(picturePath);
     const type =
       PICTURE_TYPES[picturePath.slice(picturePath.lastIndexOf('.')).toLowerCase()] ??
@@ -264,7 +268,7 @@ export class ApiClient {
         return this.send(`${this.server}/api/generate`, { method: 'POST', body: form });
       },
       false,
-      basename(picturePath),
+      subject,
     );
     if (response.status !== 202 && response.status !== 200) throw await errorOf(response);
     return /** @type {Accepted} */ (await response.json());
@@ -301,12 +305,15 @@ export class ApiClient {
   /**
    * Follows the task's event stream (GET /api/status/{id}: EventSource, which reconnects with
    * Last-Event-ID) until it is completed or failed; falls back to polling GET /api/tasks/{id}
-   * every 2 s when the stream cannot be held (a proxy that buffers it).
+   * every 2 s when the stream cannot be held (a proxy that buffers it, or a server restarting).
+   * The task lives in the server's Redis, so a server that stops answering for a while (a
+   * restart, an update) is waited for, as a busy one is, up to maxWaitS; then ApiUnreachable.
    * @param {string} taskId
+   * @param {string | undefined} subject what the waits are told the task is for (a picture's name)
    * @param {(snapshot: TaskView) => void} onSnapshot every state seen
    * @returns {Promise<TaskView>} the final snapshot
    */
-  follow(taskId, onSnapshot) {
+  follow(taskId, subject, onSnapshot) {
     return new Promise((resolve, reject) => {
       let failures = 0;
       let done = false;
@@ -331,18 +338,34 @@ export class ApiClient {
       source.addEventListener('error', () => {
         if (done || ++failures < 3) return;
         source.close();
-        this.poll(taskId, seen).catch(reject);
+        this.poll(taskId, subject, seen).catch(reject);
       });
     });
   }
 
   /**
+   * GET /api/tasks/{id} every 2 s until the task ends; while no answer comes at all, every
+   * UNREACHABLE_RETRY_S, told to onWait, for up to maxWaitS in a row.
    * @param {string} taskId
+   * @param {string | undefined} subject
    * @param {(snapshot: TaskView) => void} seen
    */
-  async poll(taskId, seen) {
+  async poll(taskId, subject, seen) {
+    let unreachableSince;
     for (;;) {
-      const snapshot = await this.task(taskId);
+      let snapshot;
+      try {
+        snapshot = await this.task(taskId);
+      } catch (error) {
+        if (!(error instanceof ApiUnreachable)) throw error;
+        unreachableSince ??= Date.now();
+        if (Date.now() + UNREACHABLE_RETRY_S * 1000 > unreachableSince + this.waits.maxWaitS * 1000)
+          throw error;
+        this.waits.onWait?.(UNREACHABLE_RETRY_S, `${error.message}, the task is kept there`, subject);
+        await sleep(UNREACHABLE_RETRY_S * 1000);
+        continue;
+      }
+      unreachableSince = undefined;
       seen(snapshot);
       if (snapshot.status === 'completed' || snapshot.status === 'failed') return;
       await sleep(2000);
@@ -354,11 +377,12 @@ export class ApiClient {
    * (onServer: the URL's own host is the server's public one), waiting while the file is being
    * made (202). Throws ApiRefusal / ApiFailure / ApiUnreachable.
    * @param {string} url as the server handed it out
+   * @param {string} [subject] what the waits are told the file is for (a picture's name)
    * @returns {Promise<{ bytes: Buffer, watertight: string | null, fileName: string | undefined }>}
    */
-  async download(url) {
+  async download(url, subject) {
     const target = onServer(this.server, url);
-    const response = await this.patiently(() => this.send(target), true);
+    const response = await this.patiently(() => this.send(target), true, subject);
     if (!response.ok) throw await errorOf(response);
     const disposition = response.headers.get('content-disposition') ?? '';
     return {

@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { AccessIssuer } from '../support/access-issuer';
 import { type ApiProcess, startApi } from '../support/api-process';
 import { GLB_DIR, clearKilnKeys, tempDir } from '../support/env';
+import { runKiln3d } from '../support/cli-process';
 import { sample } from '../support/http-client';
 import { type RawReply, imageForm, sendRaw } from '../support/raw-http';
 
@@ -116,6 +117,28 @@ void describe('optional access control, end to end', () => {
       assertUnauthorized(await post(guarded, { 'Cf-Access-Jwt-Assertion': token }), `${what} (header)`);
       assertUnauthorized(await post(guarded, { Cookie: `CF_Authorization=${token}` }), `${what} (cookie)`);
     }
+  });
+
+  void it('the CLI without the key, or with a wrong one, is refused with a line that says to set $KILN3D_API_KEY', async () => {
+    const picture = join(dir.path, 'cli.png');
+    writeFileSync(picture, sample('typical_misc_lantern.png'));
+    const none = await runKiln3d(dir.path, ['generate', picture, '--out', join(dir.path, 'cli-out')], {
+      KILN3D_SERVER: guarded.url,
+    });
+    assert.equal(none.code, 3, none.stderr);
+    assert.match(
+      none.stderr,
+      /^cli\.png: refused \(401 unauthorized\): Unauthorized \(this server needs an API key: set \$KILN3D_API_KEY to one of its API_KEYS\)$/m,
+    );
+    const wrong = await runKiln3d(dir.path, ['status', randomUUID()], {
+      KILN3D_SERVER: guarded.url,
+      KILN3D_API_KEY: 'wrong-key-0123456789',
+    });
+    assert.equal(wrong.code, 3, wrong.stderr);
+    assert.match(
+      wrong.stderr,
+      /Unauthorized \(the key in \$KILN3D_API_KEY is not one of this server's API keys\)$/m,
+    );
   });
 
   void it('a good API key, or a good Access token in the header or the cookie, is 202', async () => {

@@ -10,8 +10,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { freePort, useApi } from '../support/api-process';
-import { type CliRun, runKiln3d } from '../support/cli-process';
-import { SAMPLES_DIR, tempDir } from '../support/env';
+import { type CliRun, runKiln3d, startKiln3d } from '../support/cli-process';
+import { SAMPLES_DIR, tempDir, waitFor } from '../support/env';
 import { type MadeTask, cancelTask, getJson, sample, upload } from '../support/http-client';
 
 type Run = CliRun;
@@ -141,5 +141,71 @@ void describe('kiln3d against a server behind a public URL (PUBLIC_BASE_URL), pa
     const one = await kiln3d('status', made.body.task_id, '--server', api.url);
     assert.equal(one.code, 4, 'asked about one task that failed: exit 4');
     assert.equal(one.stdout.trim(), 'failed: Task cancelled');
+  });
+
+  void it('a followed task cancelled from another terminal: one line says it failed and why, exit 4', async () => {
+    const picture = join(dir.path, 'to-cancel.png');
+    writeFileSync(picture, readFileSync(join(SAMPLES_DIR, 'typical_building_castle.png')));
+    const run = startKiln3d(dir.path, [
+      'generate',
+      picture,
+      '--server',
+      api.url,
+      '--out',
+      join(dir.path, 'none'),
+    ]);
+    const taskId = await waitFor('the task followed', () =>
+      Promise.resolve(/^to-cancel\.png: task ([0-9a-f-]{36})$/m.exec(run.output().stderr)?.[1]),
+    );
+    const cancel = await kiln3d('cancel', taskId, '--server', api.url);
+    assert.equal(cancel.code, 0, cancel.stderr);
+    const ended = await run.done;
+    assert.equal(ended.code, 4, ended.stderr);
+    const failures = ended.stderr.split('\n').filter((line) => /failed/.test(line));
+    assert.deepEqual(failures, ['to-cancel.png: failed (task_cancelled): Task cancelled'], ended.stderr);
+  });
+
+  void it('a reader that stops early (`kiln3d status | head -1`) ends the listing quietly, exit 0', async () => {
+    for (let i = 0; i < 3; i += 1) {
+      const run = startKiln3d(dir.path, ['status', '--server', api.url]);
+      // The read end closed before the listing is written: its writes meet EPIPE.
+      run.child.stdout?.destroy();
+      const ended = await run.done;
+      assert.equal(ended.code, 0, ended.stderr);
+      assert.doesNotMatch(ended.stderr, /EPIPE|Error/);
+    }
+  });
+
+  void it('the server restarted while a task is followed: the CLI waits for it and fetches the model (the task is kept in Redis)', async () => {
+    const picture = join(dir.path, 'restart.png');
+    writeFileSync(picture, readFileSync(join(SAMPLES_DIR, 'castle.webp')));
+    const out = join(dir.path, 'restart-models');
+    const run = startKiln3d(dir.path, ['generate', picture, '--server', api.url, '--out', out]);
+    try {
+      await waitFor('the task followed', () =>
+        Promise.resolve(/^restart\.png: task [0-9a-f-]{36}$/m.test(run.output().stderr) ? true : undefined),
+      );
+      await api.stop();
+      // Down long enough for the CLI to say so (an update, say), then back on the same address.
+      await waitFor(
+        'the CLI waiting for the server',
+        () => Promise.resolve(/cannot reach the server/.test(run.output().stderr) ? true : undefined),
+        60_000,
+      );
+      await api.restart({ samePort: true });
+      const ended = await run.done;
+      assert.equal(ended.code, 0, ended.stderr);
+      assert.deepEqual(ended.stdout.trim().split('\n'), [join(out, 'restart.glb')]);
+      assert.equal(readFileSync(join(out, 'restart.glb')).subarray(0, 4).toString(), 'glTF');
+      assert.match(
+        ended.stderr,
+        new RegExp(
+          `^restart\\.png: \\(cannot reach the server at ${api.url.replace(/[.]/g, '\\.')} \\(ECONNREFUSED\\), the task is kept there: waiting 5 s\\)$`,
+          'm',
+        ),
+      );
+    } finally {
+      run.child.kill();
+    }
   });
 });

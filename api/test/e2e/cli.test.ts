@@ -5,7 +5,7 @@
  * from a later run with the token it kept.
  */
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { useApi } from '../support/api-process';
@@ -189,5 +189,47 @@ void describe('kiln3d command-line client end to end (simulate engine)', () => {
     // cancel still finds an older client's bare token.
     const oldCancel = await kiln3d('cancel', '0f1e2d3c-4b5a-4978-8a6b-5c4d3e2f1a00');
     assert.match(oldCancel.stderr, /Task not found/, 'the token was found and sent: the server answered');
+  });
+
+  void it('pictures of one name make files of their own; a folder among the pictures is bad usage; a run that makes nothing leaves no folder', async () => {
+    const [a, b] = [join(dir.path, 'a'), join(dir.path, 'b')];
+    for (const folder of [a, b]) mkdirSync(folder, { recursive: true });
+    const pictures = [join(a, 'item.png'), join(a, 'item.webp'), join(b, 'item.png')];
+    writeFileSync(pictures[0], readFileSync(join(SAMPLES_DIR, 'typical_misc_lantern.png')));
+    writeFileSync(pictures[1], readFileSync(join(SAMPLES_DIR, 'castle.webp')));
+    writeFileSync(pictures[2], readFileSync(join(SAMPLES_DIR, 'typical_creature_elephant.png')));
+    const out = join(dir.path, 'same-names');
+    const run = await kiln3d('generate', ...pictures, '--out', out, '--max-wait', '120');
+    assert.equal(run.code, 0, run.stderr);
+    assert.deepEqual(run.stdout.trim().split('\n'), [
+      join(out, 'item.glb'),
+      join(out, 'item-2.glb'),
+      join(out, 'item-3.glb'),
+    ]);
+    assert.deepEqual(readdirSync(out).sort(), ['item-2.glb', 'item-3.glb', 'item.glb']);
+    // On stderr, the two item.png by their paths; item.webp by its name.
+    const lines = run.stderr.split('\n');
+    for (const label of [pictures[0], 'item.webp', pictures[2]]) {
+      assert.ok(
+        lines.some((line) => line.startsWith(`${label}: task `)),
+        `${label} named:\n${run.stderr}`,
+      );
+    }
+
+    const folder = await kiln3d('generate', pictures[0], a, '--out', join(dir.path, 'never'));
+    assert.equal(folder.code, 2, folder.stderr);
+    assert.ok(
+      folder.stderr.includes(`kiln3d: ${a} is a folder: name the pictures in it (e.g. ${join(a, '*.jpg')})`),
+    );
+    assert.equal(folder.stdout, '');
+
+    const notPicture = join(dir.path, 'notes.txt.png');
+    writeFileSync(notPicture, 'not a picture');
+    const refused = await kiln3d('generate', notPicture, '--out', join(dir.path, 'never'));
+    assert.equal(refused.code, 3, refused.stderr);
+    assert.equal(existsSync(join(dir.path, 'never')), false, 'no empty --out folder');
+    const aFile = await kiln3d('generate', pictures[0], '--out', notPicture);
+    assert.equal(aFile.code, 2, aFile.stderr);
+    assert.ok(aFile.stderr.includes(`--out ${notPicture} is a file, not a folder`), aFile.stderr);
   });
 });

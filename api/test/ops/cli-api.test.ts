@@ -4,6 +4,8 @@
  * (ApiClient.patiently), and which host it names when no answer came (ApiUnreachable).
  */
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, it } from 'node:test';
@@ -18,6 +20,7 @@ interface ApiError extends Error {
 interface Client {
   patiently(request: () => Promise<Response>, pending?: boolean, subject?: string): Promise<Response>;
   task(taskId: string): Promise<unknown>;
+  download(url: string, subject?: string): Promise<{ bytes: Buffer; fileName: string | undefined }>;
 }
 
 interface Api {
@@ -144,6 +147,39 @@ void describe("the CLI's HTTP client (cli/lib/api.mjs)", () => {
       slow.message,
       'the file is still being made (it asks to retry in 5 s, over --max-wait 1.5 s)',
     );
+  });
+
+  void it('a file still being made is waited for, the wait named by the picture it is for', async () => {
+    const { ApiClient } = await cliApi();
+    let asked = 0;
+    const server = createServer((_request, response) => {
+      asked++;
+      if (asked === 1) {
+        response.writeHead(202, { 'Content-Type': 'application/json', 'Retry-After': '1' });
+        response.end('{"status":"building","format":"usdz","retry_after_s":1}');
+        return;
+      }
+      response.writeHead(200, { 'Content-Disposition': 'attachment; filename="kiln3d-3f0c2a4e.usdz"' });
+      response.end('model');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const heard: unknown[][] = [];
+      const client = new ApiClient(`http://127.0.0.1:${port}`, undefined, {
+        maxWaitS: 30,
+        onWait: (...args: unknown[]) => heard.push(args),
+      });
+      const file = await client.download(
+        'https://3d.example.com/api/models/m/download?format=usdz',
+        'photo.jpg',
+      );
+      assert.equal(file.bytes.toString(), 'model');
+      assert.equal(file.fileName, 'kiln3d-3f0c2a4e.usdz');
+      assert.deepEqual(heard, [[1, 'being made', 'photo.jpg']]);
+    } finally {
+      server.close();
+    }
   });
 
   void it('no answer at all: the error names the server it tried and the reason', async () => {

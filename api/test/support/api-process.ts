@@ -194,10 +194,11 @@ export interface ApiFixture extends ApiProcess {
   readonly logDir: string;
   /**
    * Starts a new process on the same folders and options (after a test stopped or killed the
-   * last one), resolves once it is ready; the fixture then reads through to it. Rejects as
-   * startApi does (the process exited, or was not ready within 60 s).
+   * last one), resolves once it is ready; the fixture then reads through to it. samePort: on the
+   * last process's port, as an owner's restart is (clients that held its URL reach the new one);
+   * else on a free one. Rejects as startApi does (the process exited, or was not ready within 60 s).
    */
-  restart(): Promise<ApiProcess>;
+  restart(options?: { samePort?: boolean }): Promise<ApiProcess>;
 }
 
 /**
@@ -234,8 +235,9 @@ export function useApi(prefix: string, options: Omit<StartOptions, 'staticDir' |
     output: () => running().output(),
     stop: (graceMs) => running().stop(graceMs),
     kill: () => running().kill(),
-    async restart() {
-      current = await startApi({ ...options, staticDir, logDir });
+    async restart(how = {}) {
+      const port = how.samePort === true && current !== undefined ? current.port : options.port;
+      current = await startApi({ ...options, ...(port !== undefined ? { port } : {}), staticDir, logDir });
       return current;
     },
   };
