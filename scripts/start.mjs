@@ -29,6 +29,10 @@ async function main() {
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+  // The terminal closed: a graceful stop too, not an orphaned api.
+  process.on('SIGHUP', () => stop('SIGTERM'));
+  // Redis, when started here, stops only after the api (ensureRedis: a group of its own), so the
+  // api's shutdown can still put its running job back in the queue.
   api.on('exit', (code, signal) => {
     redis?.kill('SIGTERM');
     process.exitCode = code ?? (signal === 'SIGINT' || signal === 'SIGTERM' ? 0 : 1);

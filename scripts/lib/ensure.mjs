@@ -185,7 +185,8 @@ function which(cmd) {
 
 /**
  * Finds the Redis named by REDIS_URL, or starts a local redis-server for it when the URL
- * points at this machine. Returns the child process it started (or null).
+ * points at this machine. Returns the child process it started (or null), in a process group of
+ * its own: the caller stops it (SIGTERM) when it is done with it.
  */
 export async function ensureRedis(redisUrl, { persist }) {
   const url = new URL(redisUrl);
@@ -208,7 +209,10 @@ export async function ensureRedis(redisUrl, { persist }) {
   const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', ''];
   args.push('--appendonly', persist ? 'yes' : 'no');
   log(`Redis is not running at ${host}:${port}: starting ${server} (data in ${dir})`);
-  const child = spawn(server, args, { stdio: ['ignore', 'ignore', 'inherit'] });
+  // A process group of its own: Ctrl-C in the terminal (SIGINT to the whole foreground group) or
+  // `timeout`/a service manager signalling the group must not stop Redis under the api's graceful
+  // shutdown, which puts the running job back in it. The caller stops it once the api has exited.
+  const child = spawn(server, args, { stdio: ['ignore', 'ignore', 'inherit'], detached: true });
   for (let i = 0; i < 50; i++) {
     if (await redisAnswers('127.0.0.1', port)) return child;
     if (child.exitCode !== null) break;
