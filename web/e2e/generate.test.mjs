@@ -77,6 +77,38 @@ describe('generate from the home page', () => {
     });
   }
 
+  test('a tab closed while its model is being made: another tab of the browser shows it being made, then lists the model', async () => {
+    const { context, page, errors } = await newPage(app.browser);
+    try {
+      // Someone else's job ahead, so this one is still being made when the next tab opens.
+      const ahead = new FormData();
+      ahead.append('image', new Blob([readFileSync(join(SAMPLES_DIR, 'castle.webp'))]), 'ahead.webp');
+      const aheadAnswer = await fetch(`${app.api.baseUrl}/api/generate`, { method: 'POST', body: ahead });
+      assert.equal(aheadAnswer.status, 202);
+      await page.goto(app.api.baseUrl);
+      await page.locator('[data-testid=file-input]').setInputFiles(join(SAMPLES_DIR, 'lantern_on_white.jpg'));
+      await page.locator('[data-testid=thumbnail]').waitFor();
+      await page.locator('[data-testid=generate]').click();
+      await page.locator('[data-testid=status-queued]').waitFor({ timeout: 30_000 });
+      // The phone's tab swiped away: its sessionStorage (the task and its token) goes with it.
+      await page.close();
+      const later = await context.newPage();
+      await later.goto(app.api.baseUrl);
+      // Still being made: a link to watch it, named by its picture.
+      const pending = later.locator('[data-testid=history-pending]');
+      await pending.waitFor({ timeout: 20_000 });
+      assert.match((await pending.textContent()) ?? '', /lantern_on_white\.jpg/);
+      assert.match((await pending.locator('a').getAttribute('href')) ?? '', /^\/t\/[0-9a-f-]{36}$/);
+      // Then its model, once the server says it is done (the page asks every 20 s while visible).
+      const entry = later.locator('[data-testid=history-entry]', { hasText: 'lantern_on_white.jpg' });
+      await entry.waitFor({ timeout: 60_000 });
+      assert.equal(await later.locator('[data-testid=history-pending]').count(), 0);
+      assert.deepEqual(errors, []);
+    } finally {
+      await context.close();
+    }
+  });
+
   test('a reload mid-task picks the task up without a false place in line and still names the picture; another tab lists the model', async () => {
     const { context, page, errors } = await newPage(app.browser);
     try {

@@ -234,6 +234,9 @@ export const EN = {
   'history.remove': 'Remove from list',
   'history.removeOne': 'Remove the model from {date} from the list',
   'history.openNamed': 'Open the model of {name}, made {date}',
+  'history.beingMade': 'Being made…',
+  'history.watchNamed': 'Watch the model of {name} being made',
+  'history.watch': 'Watch the model sent {date} being made',
   'history.removeNamed': 'Remove the model of {name} ({date}) from the list',
   'history.clear': 'Clear list',
 
@@ -548,6 +551,9 @@ export const ZH: Dictionary = {
   'history.remove': '从列表中移除',
   'history.removeOne': '从列表中移除 {date} 的模型',
   'history.openNamed': '打开 {name} 的模型（{date} 生成）',
+  'history.beingMade': '正在生成…',
+  'history.watchNamed': '观看 {name} 的模型生成过程',
+  'history.watch': '观看 {date} 发送的模型生成过程',
   'history.removeNamed': '从列表中移除 {name} 的模型（{date}）',
   'history.clear': '清空列表',
 

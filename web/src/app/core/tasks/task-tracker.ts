@@ -55,6 +55,12 @@ export interface CompletedTask {
   pictureName: string | undefined;
 }
 
+/** A task this page sent that the server accepted: its id and the picture's file name. */
+export interface SentTask {
+  taskId: string;
+  pictureName: string;
+}
+
 /**
  * Follows one task (a generation, or a mesh being painted): sends the picture (and mesh), hears
  * about its task through a SharedTaskFeed (one event stream per task across this browser's tabs;
@@ -83,6 +89,7 @@ export class TaskTracker {
   /** What was kept about a task picked up after a reload (this page sent nothing for it). */
   private readonly resumed = signal<FollowedTaskDetails | undefined>(undefined);
   private readonly completions = new Subject<CompletedTask>();
+  private readonly sends = new Subject<SentTask>();
   /** The server's watch page of the task this page sent (its 202's watch_url). */
   private readonly sentWatchUrl = signal<string | undefined>(undefined);
   /** Following someone's task by its id alone (the watch page): no token, nothing to change. */
@@ -113,10 +120,21 @@ export class TaskTracker {
   readonly canRetry = computed(() => this.job() !== undefined && isTerminal(this.stateSignal().phase));
   /** What the followed task makes (kept across a reload by CurrentTaskMemory). */
   readonly kind = computed<TaskKind>(() => this.job()?.kind ?? this.resumed()?.kind ?? 'generate');
+  /**
+   * The request options this page set for the followed task (names as the API has them:
+   * quality, seed…); none after a reload or on a watch page, where nothing was chosen here.
+   */
+  readonly chosenOptions = computed<readonly string[]>(() =>
+    Object.entries(this.job()?.options ?? {})
+      .filter(([, value]) => value !== undefined)
+      .map(([name]) => name),
+  );
   /** The file name of the followed task's picture, also after a reload; undefined when unknown. */
   readonly pictureName = computed(() => this.job()?.name ?? this.resumed()?.pictureName);
   /** Emits once per task, on its transition to `completed` (from an event, a poll or a refresh). */
   readonly completed: Observable<CompletedTask> = this.completions.asObservable();
+  /** Emits once per task this page sent, when the server accepted it (its 202). */
+  readonly sent: Observable<SentTask> = this.sends.asObservable();
 
   constructor() {
     // A page put in the back-forward cache gave up its stream (SharedTaskFeed stops on pagehide);
@@ -132,6 +150,7 @@ export class TaskTracker {
       globalThis.removeEventListener?.('pageshow', onPageShow);
       this.stop();
       this.completions.complete();
+      this.sends.complete();
     });
   }
 
@@ -184,6 +203,7 @@ export class TaskTracker {
       kind: job.kind,
       pictureName: job.name,
     });
+    this.sends.next({ taskId: outcome.value.task_id, pictureName: job.name });
     this.follow(outcome.value.task_id);
   }
 

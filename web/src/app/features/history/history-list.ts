@@ -1,9 +1,11 @@
-import { ChangeDetectionStrategy, Component, inject } from '@angular/core';
+import { ChangeDetectionStrategy, Component, computed, inject } from '@angular/core';
 import { RouterLink } from '@angular/router';
 
 import { ServerConfigStore } from '../../core/api/server-config-store';
 import { I18n } from '../../core/i18n/i18n';
+import { TaskTracker } from '../../core/tasks/task-tracker';
 import { HistoryEntry, HistoryStore } from './history-store';
+import { PendingTask, PendingTasks } from './pending-tasks';
 
 /** This browser's recent models, each a link to its share page. */
 @Component({
@@ -17,14 +19,32 @@ export class HistoryList {
   protected readonly i18n = inject(I18n);
   protected readonly store = inject(HistoryStore);
   protected readonly config = inject(ServerConfigStore).value;
+  private readonly tracker = inject(TaskTracker);
+  private readonly pendingTasks = inject(PendingTasks);
+  /** Tasks of this browser still being made, less the one this page shows in its progress panel. */
+  protected readonly pending = computed(() => {
+    const followed = this.tracker.state().taskId;
+    return this.pendingTasks.tasks().filter((task) => task.taskId !== followed);
+  });
 
   protected dateLabel(entry: HistoryEntry): string {
+    return this.timeLabel(entry.createdAt);
+  }
+
+  /** "Watch lantern.png being made" (or "Watch the model sent at 12:30 being made"). */
+  protected pendingLabel(task: PendingTask): string {
+    return task.pictureName
+      ? this.i18n.t('history.watchNamed', { name: task.pictureName })
+      : this.i18n.t('history.watch', { date: this.timeLabel(task.sentAt) });
+  }
+
+  protected timeLabel(at: number): string {
     return new Intl.DateTimeFormat(this.i18n.locale(), {
       month: 'short',
       day: 'numeric',
       hour: '2-digit',
       minute: '2-digit',
-    }).format(entry.createdAt);
+    }).format(at);
   }
 
   /** "Open lantern.png, made 7 Dec, 12:30" (or by its date alone when the name is unknown). */

@@ -7,9 +7,11 @@ import { TASK_CHANNEL_FACTORY } from '../../core/tasks/task-channel';
 import { TaskTracker } from '../../core/tasks/task-tracker';
 import { HistoryRecorder, provideHistoryRecording } from './history-recorder';
 import { HistoryStore } from './history-store';
+import { PENDING_KEY, PendingTasks } from './pending-tasks';
 
 const MODEL_ID = '0b6f3c2e-1d1a-4c1e-9a51-2f8d1b7e4c3a';
 const TASK = 't-1';
+const TASK_ID = '0c1d2e3f-4a5b-4c6d-8e7f-8091a2b3c4d5';
 
 describe('HistoryRecorder', () => {
   const NOW = Date.parse('2026-01-01T00:00:00Z');
@@ -120,5 +122,90 @@ describe('provideHistoryRecording', () => {
     );
     await vi.waitFor(() => expect(store.entries().map((entry) => entry.modelId)).toEqual([MODEL_ID]));
     expect(store.entries()[0]).toMatchObject({ taskId: TASK, generationTime: 3, pictureName: 'a.png' });
+  });
+
+  it('keeps a sent task as pending until its model is recorded', async () => {
+    vi.spyOn(globalThis, 'fetch').mockResolvedValue(
+      new Response(
+        JSON.stringify({
+          success: true,
+          task_id: TASK_ID,
+          task_token: 'token',
+          status_url: `/api/status/${TASK_ID}`,
+          queue_position: 1,
+        }),
+        { status: 202 },
+      ),
+    );
+    const pending = TestBed.inject(PendingTasks);
+    await TestBed.inject(TaskTracker).start(new Blob(['x']), 'lantern.png');
+    expect(pending.tasks()).toMatchObject([{ taskId: TASK_ID, pictureName: 'lantern.png' }]);
+    expect(JSON.parse(localStorage.getItem(PENDING_KEY) ?? '[]')).toHaveLength(1);
+    const source = FakeEventSource.instances.at(-1) as FakeEventSource;
+    source.emit('completed', JSON.stringify({ status: 'completed', model_url: `/static/${MODEL_ID}.glb` }));
+    await vi.waitFor(() => expect(pending.tasks()).toEqual([]));
+  });
+});
+
+describe('HistoryRecorder.settlePending (a tab closed while its model was being made)', () => {
+  const ids = {
+    completed: '11111111-1111-4111-8111-111111111111',
+    failed: '22222222-2222-4222-8222-222222222222',
+    gone: '33333333-3333-4333-8333-333333333333',
+    live: '44444444-4444-4444-8444-444444444444',
+    offline: '55555555-5555-4555-8555-555555555555',
+  };
+
+  beforeEach(() => {
+    localStorage.clear();
+    sessionStorage.clear();
+    TestBed.configureTestingModule({
+      providers: [{ provide: EVENT_SOURCE_FACTORY, useValue: (url: string) => new FakeEventSource(url) }],
+    });
+  });
+
+  afterEach(() => vi.restoreAllMocks());
+
+  it('a completed task becomes an entry, a failed or unknown one is dropped, a live or unanswered one stays', async () => {
+    const pending = TestBed.inject(PendingTasks);
+    const now = Date.now();
+    const finishedAt = new Date(now - 60_000).toISOString();
+    for (const [what, taskId] of Object.entries(ids))
+      pending.add({ taskId, pictureName: `${what}.png`, sentAt: now });
+    const answers: Record<string, () => Response> = {
+      [ids.completed]: () =>
+        Response.json({
+          status: 'completed',
+          model_url: `http://h/static/${MODEL_ID}.glb`,
+          updated_at: finishedAt,
+          generation_time: 4,
+        }),
+      [ids.failed]: () => Response.json({ status: 'failed', error: 'Task cancelled' }),
+      [ids.gone]: () =>
+        Response.json({ success: false, error: 'Task not found', code: 'task_not_found' }, { status: 404 }),
+      [ids.live]: () => Response.json({ status: 'processing', progress: 40 }),
+    };
+    vi.spyOn(globalThis, 'fetch').mockImplementation((input) => {
+      const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+      const id = url.split('/').at(-1) ?? '';
+      const answer = answers[id];
+      return answer ? Promise.resolve(answer()) : Promise.reject(new TypeError('Failed to fetch'));
+    });
+    await TestBed.inject(HistoryRecorder).settlePending();
+    expect(
+      pending
+        .tasks()
+        .map((task) => task.taskId)
+        .sort(),
+    ).toEqual([ids.live, ids.offline]);
+    expect(TestBed.inject(HistoryStore).entries()).toEqual([
+      {
+        modelId: MODEL_ID,
+        taskId: ids.completed,
+        createdAt: Date.parse(finishedAt),
+        pictureName: 'completed.png',
+        generationTime: 4,
+      },
+    ]);
   });
 });

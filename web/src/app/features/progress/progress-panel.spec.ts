@@ -101,16 +101,44 @@ describe('ProgressPanel', () => {
     sessionStorage.clear();
   });
 
-  it('names the options the engine ignored (the CPU engine: all of them)', async () => {
-    const { fixture, element, source } = renderResumed();
+  it('names the options the maker chose that the engine ignored, not the defaults nobody picked', async () => {
+    TestBed.inject(I18n).setLang('en');
+    vi.spyOn(globalThis, 'fetch').mockResolvedValue(
+      new Response(
+        JSON.stringify({
+          success: true,
+          task_id: 't',
+          task_token: 'k',
+          status_url: '/api/status/t',
+          queue_position: 1,
+        }),
+        { status: 202 },
+      ),
+    );
+    await TestBed.inject(TaskTracker).start(new Blob(['x']), 'a.png', { quality: 'high', seed: 7 });
+    const fixture = TestBed.createComponent(ProgressPanel);
+    const element = fixture.nativeElement as HTMLElement;
+    const source = FakeEventSource.instances.at(-1) as FakeEventSource;
     source.emit(
       'completed',
       '{"status":"completed","model_url":"/static/m.glb","generation_time":1.2,"ignored_options":["quality","seed","texture_size","faces"]}',
     );
     await fixture.whenStable();
     expect(element.querySelector('[data-testid=ignored-options]')?.textContent?.trim()).toBe(
-      "This server's engine does not use: quality, seed, texture size, faces.",
+      "This server's engine does not use: quality, seed.",
     );
+    sessionStorage.clear();
+  });
+
+  it('says nothing of ignored options after a reload (or on a watch page): nothing was chosen there', async () => {
+    const { fixture, element, source } = renderResumed();
+    source.emit(
+      'completed',
+      '{"status":"completed","model_url":"/static/m.glb","generation_time":1.2,"ignored_options":["quality","seed","texture_size","faces"]}',
+    );
+    await fixture.whenStable();
+    expect(element.querySelector('[data-testid=status-completed]')).not.toBeNull();
+    expect(element.querySelector('[data-testid=ignored-options]')).toBeNull();
     sessionStorage.clear();
   });
 

@@ -103,7 +103,14 @@ export class ProgressPanel {
    * request (the CPU engine ignores them all), so the Options panel does not promise what it is not.
    */
   protected readonly ignoredText = computed(() =>
-    unusedOptionsText(this.i18n, this.state().result?.ignoredOptions ?? []),
+    unusedOptionsText(
+      this.i18n,
+      // Only what the maker chose: a default nobody picked is no news (the Options panel greys
+      // out what this server's engines never use before the picture is sent).
+      (this.state().result?.ignoredOptions ?? []).filter((name) =>
+        this.tracker.chosenOptions().includes(name),
+      ),
+    ),
   );
   protected readonly uploadPercent = computed(() => Math.round((this.state().uploadFraction ?? 0) * 100));
   protected readonly elapsed = computed(() => formatElapsed(this.tracker.elapsedS()));
