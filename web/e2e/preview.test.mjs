@@ -1,3 +1,4 @@
+/* global XMLHttpRequest -- used inside page.evaluate */
 // The live preview: while the simulate engine runs, the viewer draws the task's voxels (coloured
 // from the picture) before `completed`, then the finished model takes their place without the
 // camera moving: the model lands where the voxels were.
@@ -53,9 +54,19 @@ describe('live voxel preview', () => {
         [true, false, true, true],
       );
       await page.locator('[data-testid=option-seed]').fill('7');
+      // The form's field names, as the upload sends them.
+      await page.evaluate(() => {
+        const send = XMLHttpRequest.prototype.send;
+        XMLHttpRequest.prototype.send = function (body) {
+          if (body instanceof FormData) window.kilnSentFields = [...body.keys()];
+          return send.call(this, body);
+        };
+      });
       const accepted = page.waitForResponse((r) => r.url().endsWith('/api/generate'));
       await page.locator('[data-testid=generate]').click();
       const taskId = (await (await accepted).json()).task_id;
+      // Only the seed goes with the picture: a greyed-out field is not sent, though it holds a value.
+      assert.deepEqual((await page.evaluate(() => window.kilnSentFields)).sort(), ['image', 'seed']);
 
       // Polled on a timer: rAF-paced polling lags behind while software GL draws the frames.
       await page.waitForFunction(

@@ -13,6 +13,7 @@ export class FetchBackedXhr {
   private method = 'GET';
   private url = '';
   private headers: Headers | undefined;
+  private aborted = false;
 
   open(method: string, url: string): void {
     this.method = method;
@@ -23,9 +24,16 @@ export class FetchBackedXhr {
     return this.headers?.get(name) ?? null;
   }
 
+  /** As the browser's: onabort now, and whatever answer comes later is not reported. */
+  abort(): void {
+    this.aborted = true;
+    this.onabort?.();
+  }
+
   send(body?: XMLHttpRequestBodyInit | null): void {
     fetch(this.url, { method: this.method, body: body ?? null }).then(
       async (response) => {
+        if (this.aborted) return;
         this.upload.onprogress?.(
           new ProgressEvent('progress', { lengthComputable: true, loaded: 100, total: 100 }),
         );
@@ -34,7 +42,9 @@ export class FetchBackedXhr {
         this.responseText = await response.text();
         this.onload?.();
       },
-      () => this.onerror?.(),
+      () => {
+        if (!this.aborted) this.onerror?.();
+      },
     );
   }
 }

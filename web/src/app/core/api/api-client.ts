@@ -140,16 +140,18 @@ function appendOptions(form: FormData, options: GenerationChoice | TextureChoice
 
 /**
  * Sends an upload form of `bytes` bytes with XMLHttpRequest (fetch reports no upload progress) and
- * reads the 202 or the documented error.
+ * reads the 202 or the documented error; `signal` aborts it (then a network error).
  */
 function postUpload(
   url: string,
   form: FormData,
   bytes: number,
   onUploadProgress?: (fraction: number) => void,
+  signal?: AbortSignal,
 ): Promise<Outcome<GenerateAccepted>> {
   return new Promise((resolve) => {
     const request = new XMLHttpRequest();
+    signal?.addEventListener('abort', () => request.abort(), { once: true });
     request.open('POST', url);
     // Scaled to what is sent (request-timeouts.ts): a stalled upload ends as a network error.
     request.timeout = uploadTimeoutMs(bytes);
@@ -183,11 +185,12 @@ export class ApiClient {
     fileName: string,
     onUploadProgress?: (fraction: number) => void,
     options: GenerationChoice = {},
+    signal?: AbortSignal,
   ): Promise<Outcome<GenerateAccepted>> {
     const form = new FormData();
     form.append('image', image, fileName);
     appendOptions(form, options);
-    return postUpload('/api/generate', form, image.size, onUploadProgress);
+    return postUpload('/api/generate', form, image.size, onUploadProgress, signal);
   }
 
   /**
@@ -198,12 +201,13 @@ export class ApiClient {
     upload: TextureUpload,
     onUploadProgress?: (fraction: number) => void,
     options: TextureChoice = {},
+    signal?: AbortSignal,
   ): Promise<Outcome<GenerateAccepted>> {
     const form = new FormData();
     form.append('mesh', upload.mesh, upload.meshName);
     form.append('image', upload.image, upload.imageName);
     appendOptions(form, options);
-    return postUpload('/api/texture', form, upload.mesh.size + upload.image.size, onUploadProgress);
+    return postUpload('/api/texture', form, upload.mesh.size + upload.image.size, onUploadProgress, signal);
   }
 
   /** GET /api/tasks/{id}: the task's snapshot, for polling and after the stream gave up. */

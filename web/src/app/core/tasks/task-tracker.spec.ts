@@ -60,6 +60,23 @@ describe('TaskTracker', () => {
     vi.restoreAllMocks();
   });
 
+  it('cancel while the picture is being sent stops sending it; its late answer makes no task here', async () => {
+    let answer: (response: Response) => void = () => undefined;
+    vi.spyOn(globalThis, 'fetch').mockReturnValue(new Promise<Response>((resolve) => (answer = resolve)));
+    const sending = tracker.start(new Blob(['x']), 'a.png');
+    expect(tracker.state().phase).toBe('uploading');
+    await tracker.cancel();
+    expect(tracker.state().phase).toBe('idle');
+    answer(
+      new Response(JSON.stringify({ success: true, task_id: TASK, task_token: 't', queue_position: 1 }), {
+        status: 202,
+      }),
+    );
+    await sending;
+    expect(tracker.state()).toMatchObject({ phase: 'idle', taskId: undefined });
+    expect(sessionStorage.getItem('kiln3d.currentTask')).toBeNull();
+  });
+
   it('sends the picture, follows the events and closes the stream at the end', async () => {
     serve({ 'POST /api/generate': accepted });
     const completions: CompletedTask[] = [];

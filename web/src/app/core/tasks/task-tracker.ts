@@ -77,6 +77,8 @@ export class TaskTracker {
   private readonly openChannel = inject(TASK_CHANNEL_FACTORY);
   private readonly locks = inject(TASK_LOCKS);
   private readonly memory = inject(CurrentTaskMemory);
+  /** Aborts the upload in flight (cancel() while uploading). */
+  private upload: AbortController | undefined;
   /** The followed task's token when this page made it (also kept by CurrentTaskMemory for a reload). */
   private token: string | undefined;
   private readonly stateSignal = signal<TaskState>(IDLE_TASK);
@@ -173,6 +175,8 @@ export class TaskTracker {
 
   private async send(job: SentJob): Promise<void> {
     this.stop();
+    const upload = new AbortController();
+    this.upload = upload;
     this.token = undefined;
     this.sentWatchUrl.set(undefined);
     this.job.set(job);
@@ -185,9 +189,13 @@ export class TaskTracker {
             { mesh: job.mesh, meshName: job.meshName, image: job.blob, imageName: job.name },
             onProgress,
             job.options,
+            upload.signal,
           )
-        : await this.api.generate(job.blob, job.name, onProgress, job.options);
-    if (this.stateSignal().phase !== 'uploading') return; // Reset while sending.
+        : await this.api.generate(job.blob, job.name, onProgress, job.options, upload.signal);
+    // Cancelled, reset or replaced by another upload while sending: this answer is no one's.
+    const current = this.upload === upload;
+    if (current) this.upload = undefined;
+    if (!current || this.stateSignal().phase !== 'uploading') return;
     if (!outcome.ok) {
       this.dispatch({ type: 'rejected', error: outcome.error });
       return;
@@ -248,9 +256,18 @@ export class TaskTracker {
     if ((await this.askServer(taskId, { replaceGuess: true })) === 'live') this.follow(taskId);
   }
 
-  /** DELETE /api/tasks/{id}; a task the server no longer knows counts as cancelled too. */
+  /**
+   * While the picture is being sent: stops sending it, and the page is back where it was before
+   * (no task exists yet). Else DELETE /api/tasks/{id}; a task the server no longer knows counts
+   * as cancelled too.
+   */
   async cancel(): Promise<void> {
     const { taskId, phase } = this.stateSignal();
+    if (phase === 'uploading') {
+      this.upload?.abort();
+      this.reset();
+      return;
+    }
     if (!taskId || isTerminal(phase) || this.watching()) return;
     const outcome = await this.api.cancelTask(taskId, this.token ?? this.memory.recallToken());
     if (outcome.ok || taskGone(outcome.error)) {

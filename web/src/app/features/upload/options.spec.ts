@@ -132,10 +132,10 @@ describe('options the engine never uses (GET /api/qualities unused_options)', ()
     });
   });
 
-  it("only the texturing's own for a texturing: its texture size stays, in zh too", async () => {
+  it("only the texturing's own fields for a texturing: its texture size stays, and texture resolution (no field here) is not named, in zh too", async () => {
     const element = await panel('texture', 'zh');
     expect(element.querySelector('[data-testid=unused-options]')?.textContent?.trim()).toBe(
-      '这台服务器的引擎不使用：随机种子、贴图分辨率。',
+      '这台服务器的引擎不使用：随机种子。',
     );
     expect(disabled(element)).toEqual({ 'option-seed': true, 'option-texture-size': false });
   });

@@ -62,6 +62,12 @@ export function toChoice(fields: {
   return choice;
 }
 
+/** The request options each mode's form has a field for (the texture form: seed and texture size). */
+const FORM_OPTIONS: Record<'generate' | 'texture', readonly string[]> = {
+  generate: ['quality', 'seed', 'texture_size', 'faces'],
+  texture: ['seed', 'texture_size'],
+};
+
 /** The quality presets, fastest first, and their names. */
 const QUALITY_CHOICES: readonly { value: QualityPreset['quality']; label: MessageKey }[] = [
   { value: 'fast', label: 'upload.quality.fast' },
@@ -130,7 +136,10 @@ export class UploadPanel {
   private readonly presets = signal<QualityPreset[]>([]);
   /** The options the server's engine never uses (GET /api/qualities), for this panel's job. */
   private readonly unusedOptions = signal<UnusedOptions>({ generate: [], texture: [] });
-  protected readonly unused = computed(() => this.unusedOptions()[this.mode()]);
+  /** Of those, the ones this form has a field for (texture_resolution has none: the server's default). */
+  protected readonly unused = computed(() =>
+    this.unusedOptions()[this.mode()].filter((name) => FORM_OPTIONS[this.mode()].includes(name)),
+  );
   /** Said above the options, which are then greyed out: the engine would ignore them. */
   protected readonly unusedText = computed(() => unusedOptionsText(this.i18n, this.unused()));
   /** The hint under the picture: its sentences joined as each language writes them (zh: no space). */
@@ -256,12 +265,17 @@ export class UploadPanel {
 
   protected submit(): void {
     const picked = this.picked();
-    const options = toChoice({
+    const chosen = toChoice({
       quality: this.quality(),
       seed: this.seed(),
       textureSize: this.textureSize(),
       faces: this.faces(),
     });
+    // A greyed-out field is not sent: the engine would ignore it, and the result would say so.
+    const unused = this.unused();
+    const options = Object.fromEntries(
+      Object.entries(chosen).filter(([name]) => !unused.includes(name)),
+    ) as GenerationChoice;
     if (picked && this.ready() && !this.busy()) this.submitted.emit({ ...picked, options });
   }
 
