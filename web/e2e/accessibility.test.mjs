@@ -185,7 +185,7 @@ describe('accessibility (Lighthouse)', () => {
       /download-toggle/,
       /^button GLB/,
       /print-size/,
-      /Open model from/,
+      /Open (the )?model (from|of)/,
     ].map(order);
     assert.ok(
       expected.every((index, i) => index >= 0 && (i === 0 || index > expected[i - 1])),

@@ -186,6 +186,11 @@ describe('generate from the home page', () => {
       await status.first().waitFor({ timeout: 30_000 });
       await stranger.page.locator('[data-testid=status-completed]').waitFor({ timeout: 60_000 });
       await stranger.page.locator('kiln-model-viewer[data-state=ready]').waitFor({ timeout: 60_000 });
+      assert.equal(
+        (await stranger.page.locator('[data-testid=watch-heading]').textContent())?.trim(),
+        'Shared model',
+      );
+      await stranger.page.locator('[data-testid=make-your-own]').waitFor();
       // Read only: nothing on the page changes the task, and the maker's page finishes as ever.
       assert.equal(await stranger.page.getByRole('button', { name: 'Cancel' }).count(), 0);
       assert.equal(await stranger.page.locator('[data-testid=copy-watch-link]').count(), 0);
@@ -193,6 +198,13 @@ describe('generate from the home page', () => {
       // Not a task id: said so, nothing followed.
       await stranger.page.goto(`${app.api.baseUrl}/t/not-a-task`);
       await stranger.page.locator('[data-testid=watch-bad-id]').waitFor();
+      // A well-formed id the server does not know: no "being made" heading, a way on.
+      await stranger.page.goto(`${app.api.baseUrl}/t/00000000-0000-4000-8000-000000000000`);
+      await stranger.page
+        .locator('[data-testid=watch-heading]', { hasText: 'Nothing to watch here' })
+        .waitFor({ timeout: 20_000 });
+      await stranger.page.locator('[data-testid=make-your-own]').click();
+      await stranger.page.locator('[data-testid=dropzone]').waitFor();
       assert.deepEqual(errors, []);
       assert.deepEqual(stranger.errors, []);
     } finally {

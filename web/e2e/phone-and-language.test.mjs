@@ -187,7 +187,21 @@ describe('phone layout, language and keyboard', () => {
         'generate',
       );
       await page.keyboard.press('Enter');
+      // Generate gave way to the progress: focus goes to what the page says now, not to the page's start.
+      const focused = () => page.evaluate(() => document.activeElement?.getAttribute('data-testid') ?? '');
+      await page.waitForFunction(
+        () => /^status-/.test(document.activeElement?.getAttribute('data-testid') ?? ''),
+        null,
+        { timeout: 10_000 },
+      );
       await page.locator('kiln-model-viewer[data-state=ready]').waitFor();
+      await page.locator('[data-testid=status-completed]').waitFor();
+      await page.waitForFunction(
+        () => document.activeElement?.getAttribute('data-testid') === 'status-completed',
+        null,
+        { timeout: 10_000 },
+      );
+      assert.equal(await focused(), 'status-completed');
       const unlabelled = await page.evaluate(() =>
         [...document.querySelectorAll('button, a[href], select, canvas[tabindex]')]
           .filter((el) => !(el.getAttribute('aria-label') || el.textContent?.trim() || el.closest('label')))

@@ -93,6 +93,8 @@ export const EN = {
   'progress.watchLinkCopied': 'Link copied: whoever opens it sees the model being made, then the model.',
   'progress.watchLinkShown': 'Link to watch the model being made: {url}',
   'watch.heading': 'A 3D model being made',
+  'watch.headingEnded': 'This model was not made',
+  'watch.headingUnknown': 'Nothing to watch here',
   'progress.uploadingMesh': 'Sending the mesh and the picture…',
   'progress.texturing': 'Painting the mesh',
 
@@ -434,6 +436,8 @@ export const ZH: Dictionary = {
   'progress.watchLinkCopied': '链接已复制：打开它的人可以看到模型的生成过程，然后看到模型。',
   'progress.watchLinkShown': '观看模型生成过程的链接：{url}',
   'watch.heading': '正在生成的 3D 模型',
+  'watch.headingEnded': '这个模型没有生成',
+  'watch.headingUnknown': '这里没有可观看的任务',
   'progress.uploadingMesh': '正在发送网格和图片…',
   'progress.texturing': '正在为网格上色',
 

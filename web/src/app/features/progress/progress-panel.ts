@@ -2,6 +2,7 @@ import {
   ChangeDetectionStrategy,
   Component,
   DestroyRef,
+  ElementRef,
   computed,
   effect,
   inject,
@@ -157,6 +158,19 @@ export class ProgressPanel {
   );
 
   constructor() {
+    // A change of phase replaces the button that had focus (Generate, Cancel, Try again): focus
+    // would fall to the page's start, and a keyboard or screen reader user loses their place.
+    // The new state's sentence takes it instead, only when nothing else holds focus.
+    const host = inject<ElementRef<HTMLElement>>(ElementRef).nativeElement;
+    effect(() => {
+      const phase = this.state().phase;
+      setTimeout(() => {
+        if (this.state().phase !== phase) return;
+        const active = host.ownerDocument.activeElement;
+        if (active !== null && active !== host.ownerDocument.body) return;
+        host.querySelector<HTMLElement>('.status')?.focus();
+      });
+    });
     effect(() => {
       const error = this.state().error;
       // A 503 or 429 with Retry-After: the retry waits it out.

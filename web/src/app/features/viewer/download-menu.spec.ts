@@ -109,6 +109,8 @@ describe('DownloadMenu', () => {
     ) as HTMLButtonElement;
     expect(toggle.getAttribute('aria-expanded')).toBe('false');
     expect(element.querySelector('[data-testid=download-menu]')).toBeNull();
+    // Names no element that is not there (the menu is made when it opens).
+    expect(toggle.hasAttribute('aria-controls')).toBe(false);
     expect(asked).toEqual([]); // nothing asked before the menu opens
 
     await openMenu(fixture, element);
@@ -134,6 +136,8 @@ describe('DownloadMenu', () => {
     await settle(fixture);
     expect(toggle.getAttribute('aria-expanded')).toBe('false');
     expect(element.querySelector('[data-testid=download-menu]')).toBeNull();
+    // Names no element that is not there (the menu is made when it opens).
+    expect(toggle.hasAttribute('aria-controls')).toBe(false);
     expect(document.activeElement).toBe(toggle);
   });
 

@@ -1,7 +1,9 @@
 import { ChangeDetectionStrategy, Component, computed, effect, inject, input } from '@angular/core';
+import { RouterLink } from '@angular/router';
 
 import { isTaskId } from '../../core/api/model-url';
 import { I18n } from '../../core/i18n/i18n';
+import type { MessageKey } from '../../core/i18n/messages';
 import { TaskTracker } from '../../core/tasks/task-tracker';
 import { ProgressPanel } from '../progress/progress-panel';
 import { ModelViewer } from '../viewer/model-viewer';
@@ -14,7 +16,7 @@ import { ModelViewer } from '../viewer/model-viewer';
  */
 @Component({
   selector: 'kiln-watch-page',
-  imports: [ProgressPanel, ModelViewer],
+  imports: [ProgressPanel, ModelViewer, RouterLink],
   providers: [TaskTracker],
   templateUrl: './watch-page.html',
   styleUrl: './watch-page.css',
@@ -28,6 +30,14 @@ export class WatchPage {
   /** Anything but a task id (a UUID) is no task to follow. */
   protected readonly taskId = computed(() => (isTaskId(this.id()) ? this.id().toLowerCase() : undefined));
   protected readonly state = this.tracker.state;
+  /** What the page is about now: a model being made, made, not made, or nothing to watch. */
+  protected readonly heading = computed<MessageKey>(() => {
+    const { phase, error } = this.state();
+    if (!this.taskId() || error?.code === 'task_not_found') return 'watch.headingUnknown';
+    if (phase === 'completed') return 'share.heading';
+    if (phase === 'failed' || phase === 'cancelled' || phase === 'timed-out') return 'watch.headingEnded';
+    return 'watch.heading';
+  });
   protected readonly result = computed(() => {
     const state = this.state();
     return state.phase === 'completed' ? state.result : undefined;
