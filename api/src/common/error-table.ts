@@ -34,7 +34,7 @@ export const ERROR_TABLE = {
   unsupported_image: {
     status: 400,
     message: 'Unsupported image format',
-    when: 'not JPG/PNG/WebP (judged by content, not name or Content-Type), or over 67.1 megapixels (8192 x 8192; any shape: 9000 x 600 is taken)',
+    when: 'not JPG/PNG/WebP (judged by content, not name or Content-Type)',
   },
   missing_image: {
     status: 400,
@@ -191,6 +191,14 @@ export const ERROR_TABLE = {
     status: 422,
     message: 'Image too small, min 64x64',
     when: 'a valid picture under 64 px on a side (judged from its header, before a queue slot is taken)',
+  },
+  image_too_large: {
+    status: 422,
+    message: 'Image too large, max 67.1 megapixels',
+    when:
+      'a JPG/PNG/WebP whose header claims more than 67.1 megapixels (8192 x 8192; any shape: 9000 x 600 is ' +
+      'taken): refused from its header, never decoded (a decompression bomb guard); the web app scales such ' +
+      'a photo down before sending it',
   },
   no_object: {
     status: 422,

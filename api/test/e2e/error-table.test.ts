@@ -162,8 +162,12 @@ void describe('error table, end to end (simulate engine)', () => {
       await cancelAll(api, ids);
     });
 
-    void it('422 before a queue slot is taken: a picture under 64 px, even with the queue full; a blank one', async () => {
+    void it('422 before a queue slot is taken: a picture under 64 px or over 67.1 megapixels, even with the queue full; a blank one', async () => {
       const tiny = await noisy(63, 300).png().toBuffer();
+      // A real photo's size, not a lying header: 8200 x 8200 is just over 8192 x 8192.
+      const huge = await sharp({ create: { width: 8200, height: 8200, channels: 3, background: '#c87828' } })
+        .jpeg({ quality: 40 })
+        .toBuffer();
       const blank = await sharp({
         create: { width: 256, height: 256, channels: 4, background: { r: 0, g: 0, b: 0, alpha: 0 } },
       })
@@ -173,6 +177,7 @@ void describe('error table, end to end (simulate engine)', () => {
         (await getJson<{ queue: { slots_held: number } }>(`${api.url}/api/health`)).body.queue.slots_held;
       for (const { bytes, error, code } of [
         { bytes: tiny, error: 'Image too small, min 64x64', code: 'image_too_small' },
+        { bytes: huge, error: 'Image too large, max 67.1 megapixels', code: 'image_too_large' },
         { bytes: blank, error: 'No object found in the image', code: 'no_object' },
       ]) {
         const refused = await upload(api.url, bytes);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import sharp from 'sharp';
-import { ErrorMessage } from '../../src/common/api-error';
+import { ERROR_TABLE, ErrorMessage } from '../../src/common/api-error';
 import { RedisKeys } from '../../src/redis/redis-keys';
 import type { ApiProcess } from '../support/api-process';
 import { cancelTask } from '../support/http-client';
@@ -103,6 +103,7 @@ function bmp(width: number, height: number): Buffer {
 function catalogue(): UploadCase[] {
   const unsupported = { status: 400, error: ErrorMessage.unsupportedImage, code: 'unsupported_image' };
   const noObject = { status: 422, error: ErrorMessage.noObject, code: 'no_object' };
+  const tooManyPixels = { status: 422, error: ERROR_TABLE.image_too_large.message, code: 'image_too_large' };
   const cases: UploadCase[] = [
     { name: 'a plain PNG (baseline)', parts: one(() => discPng()), status: 202, pixels: centreIs(RED) },
     {
@@ -184,12 +185,12 @@ function catalogue(): UploadCase[] {
     {
       name: 'PNG header claiming 100000x100000 px',
       parts: one(() => lyingPngHeader(100_000, 100_000)),
-      ...unsupported,
+      ...tooManyPixels,
     },
     {
       name: '1-bit PNG bomb, 20000x20000 px',
       parts: one(() => oneBitBomb(20_000, 20_000, true)),
-      ...unsupported,
+      ...tooManyPixels,
     },
     {
       name: '1-bit PNG bomb, 8192x8192 px, blank',

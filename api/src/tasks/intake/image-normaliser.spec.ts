@@ -19,6 +19,9 @@ import {
 const unsupported = (error: unknown): boolean =>
   error instanceof ApiError && error.status === 400 && error.message === 'Unsupported image format';
 
+const tooManyPixels = (error: unknown): boolean =>
+  error instanceof ApiError && error.status === 422 && error.code === 'image_too_large';
+
 const refused422 =
   (message: string) =>
   (error: unknown): boolean =>
@@ -133,7 +136,21 @@ void describe('normaliseImage', () => {
     // Valid IHDR checksum, so only the pixel limit can refuse it.
     bomb.writeUInt32BE(crc32(bomb.subarray(12, 29)), 29);
     await assert.rejects(sharp(bomb).metadata(), /pixel limit/);
-    await assert.rejects(normalise(bomb), unsupported);
+    await assert.rejects(normalise(bomb), tooManyPixels);
+  });
+
+  void it('a real photo just over 67.1 megapixels is 422 image_too_large, not "Unsupported image format"; 8192 x 8192 passes the header check', async () => {
+    const photo = async (width: number, height: number): Promise<Buffer> =>
+      sharp({ create: { width, height, channels: 3, background: { r: 200, g: 120, b: 40 } } })
+        .jpeg({ quality: 50 })
+        .toBuffer();
+    await assert.rejects(inspectImage(await photo(8200, 8200)), tooManyPixels);
+    await assert.rejects(inspectImage(await photo(9000, 7500)), tooManyPixels);
+    assert.deepEqual(await inspectImage(await photo(8192, 8192)), {
+      format: 'jpeg',
+      width: 8192,
+      height: 8192,
+    });
   });
 
   void it('refuses a picture under 64 px on a side from its header: 422 Image too small', async () => {

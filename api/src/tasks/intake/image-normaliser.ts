@@ -65,12 +65,14 @@ const productSharp: SharpFactory = (input, options) => sharp(input, options);
 const DECODE_OPTIONS: sharp.SharpOptions = { limitInputPixels: MAX_INPUT_PIXELS, failOn: 'error', pages: 1 };
 
 const unsupported = (): ApiError => new ApiError(400, ErrorMessage.unsupportedImage);
+const tooManyPixels = (): ApiError => new ApiError('image_too_large');
 
 /**
  * Reads the upload's header only (sharp's metadata: no pixel decoding). Throws ApiError 400
- * "Unsupported image format" for anything that is not a JPEG, PNG or WebP header, or claims more
- * than MAX_INPUT_PIXELS (a decompression bomb); 422 "Image too small, min 64x64" for a picture
- * under MIN_SIDE_PX on a side.
+ * "Unsupported image format" for anything that is not a JPEG, PNG or WebP header; 422
+ * `image_too_large` for one that claims more than MAX_INPUT_PIXELS (a photo too large, or a
+ * decompression bomb: sharp's own "pixel limit" refusal, or the header's size); 422 "Image too
+ * small, min 64x64" for a picture under MIN_SIDE_PX on a side.
  */
 export async function inspectImage(
   bytes: Buffer,
@@ -79,12 +81,14 @@ export async function inspectImage(
   let metadata: sharp.Metadata;
   try {
     metadata = await createSharp(bytes, DECODE_OPTIONS).metadata();
-  } catch {
+  } catch (error) {
+    // sharp refuses a header over limitInputPixels with "Input image exceeds pixel limit".
+    if (error instanceof Error && /pixel limit/i.test(error.message)) throw tooManyPixels();
     throw unsupported();
   }
   const format = ACCEPTED_FORMATS.find((f) => f === metadata.format);
   if (format === undefined || !metadata.width || !metadata.height) throw unsupported();
-  if (metadata.width * metadata.height > MAX_INPUT_PIXELS) throw unsupported();
+  if (metadata.width * metadata.height > MAX_INPUT_PIXELS) throw tooManyPixels();
   if (metadata.width < MIN_SIDE_PX || metadata.height < MIN_SIDE_PX) {
     throw new ApiError(422, ErrorMessage.imageTooSmall);
   }

@@ -18,6 +18,11 @@ describe('describeError', () => {
       params: {},
       retryable: false,
     });
+    expect(describe10(coded(422, 'image_too_large'))).toEqual({
+      key: 'error.tooManyPixels',
+      params: {},
+      retryable: false,
+    });
     expect(describe10(coded(422, 'no_object'))).toEqual({
       key: 'error.noObject',
       params: {},

@@ -44,6 +44,8 @@ function describeCode(code: ErrorCode, error: ApiError, limits: Limits): ErrorDe
       return plain('error.unsupported', false);
     case 'image_too_small':
       return plain('error.tooSmall', false);
+    case 'image_too_large':
+      return plain('error.tooManyPixels', false);
     case 'no_object':
       return plain('error.noObject', false);
     case 'file_too_large':

@@ -111,6 +111,8 @@ export const EN = {
   'error.noObject':
     'No object could be found in this picture (No object found in the image). Try a photo of one object, clearly visible.',
   'error.tooLarge': 'The picture is too large: the limit is {max} MB (File too large, max {max}MB).',
+  'error.tooManyPixels':
+    'The picture has too many pixels: at most 67 megapixels, e.g. 8192 × 8192 (Image too large, max 67.1 megapixels). Send a smaller picture.',
   'error.busy': 'The server is busy right now (Server busy, retry later). Try again in {seconds} s.',
   'error.busyNoDelay': 'The server is busy right now (Server busy, retry later). Try again later.',
   'error.activeTasks':
@@ -449,6 +451,7 @@ export const ZH: Dictionary = {
   'stage.unknown': '处理中',
 
   'error.unsupported': '这个文件不是 JPG、PNG 或 WebP 图片。',
+  'error.tooManyPixels': '这张图片的像素太多：最多 6700 万像素（例如 8192 × 8192）。请发送一张较小的图片。',
   'error.tooSmall': '图片太小：每边至少需要 64 像素。',
   'error.noObject': '在这张图片里找不到物体。请换一张物体清晰可见的照片。',
   'error.tooLarge': '图片太大：上限是 {max} MB。',
