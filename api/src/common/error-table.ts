@@ -117,7 +117,7 @@ export const ERROR_TABLE = {
   },
   task_token_required: {
     status: 403,
-    message: 'Task token required',
+    message: 'Task token missing or wrong',
     when:
       'a request that changes a task (DELETE /api/tasks/{id}) or reads its webhook deliveries (GET ' +
       "/api/tasks/{id}/webhooks) without its maker's `X-Task-Token` (the `task_token` of the 202 that made it), " +

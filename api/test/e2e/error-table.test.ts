@@ -290,7 +290,7 @@ void describe('error table, end to end (simulate engine)', () => {
         assert.equal(refused.status, 403);
         assert.deepEqual(refused.body, {
           success: false,
-          error: 'Task token required',
+          error: 'Task token missing or wrong',
           code: 'task_token_required',
         });
       }

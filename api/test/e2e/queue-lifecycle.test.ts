@@ -151,7 +151,7 @@ void describe('queue, SSE and task lifecycle end to end (simulate engine)', () =
       const refused = await getJson(`${api.url}/api/tasks/${waiting}`, { method: 'DELETE', headers });
       assert.deepEqual(
         [refused.status, refused.body],
-        [403, { success: false, error: 'Task token required', code: 'task_token_required' }],
+        [403, { success: false, error: 'Task token missing or wrong', code: 'task_token_required' }],
       );
     }
     assert.equal((await statusOf(api, waiting))['status'], 'queued');

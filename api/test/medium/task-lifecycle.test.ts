@@ -182,7 +182,7 @@ void describe('task lifecycle: every event from every status (real Redis, real B
     assert.notEqual(token, otherToken);
     for (const wrong of [undefined, '', otherToken, token.slice(0, -1), `${token}x`]) {
       await assert.rejects(lifecycle.cancel(mine, wrong), (error: Error & { status?: number }) => {
-        assert.deepEqual([error.status, error.message], [403, 'Task token required']);
+        assert.deepEqual([error.status, error.message], [403, 'Task token missing or wrong']);
         return true;
       });
     }
@@ -197,7 +197,7 @@ void describe('task lifecycle: every event from every status (real Redis, real B
     await assert.rejects(lifecycle.cancel(mine, token), /Task already finished/);
     await assert.rejects(
       lifecycle.cancel(mine, undefined),
-      /Task token required/,
+      /Task token missing or wrong/,
       'the token before the state',
     );
     await assert.rejects(lifecycle.cancel('00000000-0000-4000-8000-000000000000', token), /Task not found/);

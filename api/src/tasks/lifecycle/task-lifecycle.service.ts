@@ -222,7 +222,7 @@ export class TaskLifecycle implements OnModuleInit, OnModuleDestroy {
    * step, then a waiting job is removed from Bull, a running one is aborted on whichever process
    * runs it (its runner then finds no task to finish), and its files are removed. While others
    * follow it the job runs on for them. Returns the state to answer with. ApiError 404 for an
-   * unknown task, 403 "Task token required" without the task's token (checked before anything
+   * unknown task, 403 "Task token missing or wrong" without the task's token (checked before anything
    * about the task is told), 409 for a finished one.
    */
   async cancel(taskId: string, token: string | undefined): Promise<TaskState> {

@@ -321,7 +321,7 @@ describe('TaskTracker', () => {
     sessionStorage.setItem('kiln3d.currentTask', TASK);
     serve({
       [`DELETE /api/tasks/${TASK}`]: () =>
-        json({ success: false, error: 'Task token required', code: 'task_token_required' }, 403),
+        json({ success: false, error: 'Task token missing or wrong', code: 'task_token_required' }, 403),
     });
     expect(tracker.resume()).toBe(true);
     await tracker.cancel();

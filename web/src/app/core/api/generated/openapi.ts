@@ -1973,7 +1973,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorBodyDto'];
         };
       };
-      /** @description `task_token_required` (`Task token required`): a request that changes a task (DELETE /api/tasks/{id}) or reads its webhook deliveries (GET /api/tasks/{id}/webhooks) without its maker's `X-Task-Token` (the `task_token` of the 202 that made it), or with another one */
+      /** @description `task_token_required` (`Task token missing or wrong`): a request that changes a task (DELETE /api/tasks/{id}) or reads its webhook deliveries (GET /api/tasks/{id}/webhooks) without its maker's `X-Task-Token` (the `task_token` of the 202 that made it), or with another one */
       403: {
         headers: {
           [name: string]: unknown;
@@ -2136,7 +2136,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorBodyDto'];
         };
       };
-      /** @description `task_token_required` (`Task token required`): a request that changes a task (DELETE /api/tasks/{id}) or reads its webhook deliveries (GET /api/tasks/{id}/webhooks) without its maker's `X-Task-Token` (the `task_token` of the 202 that made it), or with another one */
+      /** @description `task_token_required` (`Task token missing or wrong`): a request that changes a task (DELETE /api/tasks/{id}) or reads its webhook deliveries (GET /api/tasks/{id}/webhooks) without its maker's `X-Task-Token` (the `task_token` of the 202 that made it), or with another one */
       403: {
         headers: {
           [name: string]: unknown;
