@@ -133,6 +133,22 @@ describe('preparePicture', () => {
     expect(log).toEqual([]);
   });
 
+  it('a HEIC or AVIF photo this browser cannot read is refused as such (by its container, whatever its name)', async () => {
+    const { tools } = fakeTools(undefined, () => MB);
+    for (const [brand, format] of [
+      ['heic', 'HEIC'],
+      ['mif1', 'HEIC'],
+      ['avif', 'AVIF'],
+    ]) {
+      const photo = bytes([0, 0, 0, 0x18, ...[...`ftyp${brand}`].map((c) => c.charCodeAt(0))], 2 * MB);
+      expect(await preparePicture(new File([photo], 'photo.jpg'), LIMIT, tools)).toEqual({
+        ok: false,
+        error: { status: 400, code: 'unsupported_image', error: '' },
+        unreadablePhoto: format,
+      });
+    }
+  });
+
   it('refuses with file_too_large when no encoding fits, and frees the decoded picture', async () => {
     const file = new File([bytes(JPEG_HEAD, 30 * MB)], 'x.jpg');
     const { tools, closed } = fakeTools({ width: 8000, height: 8000 }, () => 11 * MB);

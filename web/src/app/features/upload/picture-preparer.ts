@@ -2,12 +2,17 @@ import type { ApiError } from '../../core/api/api-types';
 import { TARGET_LONG_SIDE_PX, decidePicture, encodeAttempts, targetSize } from './picture-plan';
 import type { PictureChange } from './picture-summary';
 import type { DrawnPicture, PictureTools } from './picture-tools';
-import { ImageKind, sniffFile, uploadFileName } from './upload-validation';
+import { ImageKind, photoContainer, sniffFile, uploadFileName } from './upload-validation';
 
 /** A picture ready to send (kept, or scaled and what was done), or the error the server would answer. */
 export type PreparedPicture =
   | { ok: true; blob: Blob; name: string; kind: ImageKind; change?: PictureChange }
-  | { ok: false; error: ApiError };
+  | {
+      ok: false;
+      error: ApiError;
+      /** A HEIC or AVIF photo this browser could not read (so could not convert). */
+      unreadablePhoto?: 'HEIC' | 'AVIF';
+    };
 
 const EXTENSIONS: Record<ImageKind, string> = { jpeg: 'jpg', png: 'png', webp: 'webp' };
 
@@ -41,7 +46,11 @@ export async function preparePicture(
   try {
     const size = picture ? { width: picture.width, height: picture.height } : undefined;
     const decision = decidePicture({ bytes: file.size, maxBytes, kind, size });
-    if (decision.action === 'refuse') return { ok: false, error: refusal(decision.code) };
+    if (decision.action === 'refuse') {
+      const unreadablePhoto =
+        !picture && decision.code === 'unsupported_image' ? await photoContainer(file) : undefined;
+      return { ok: false, error: refusal(decision.code), ...(unreadablePhoto ? { unreadablePhoto } : {}) };
+    }
     if (decision.action === 'keep' || !picture) {
       return { ok: true, blob: file, name: uploadFileName(file, kind ?? 'jpeg'), kind: kind ?? 'jpeg' };
     }

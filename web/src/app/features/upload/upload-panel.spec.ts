@@ -37,6 +37,17 @@ describe('UploadPanel', () => {
     expect(element.querySelector('[data-testid=generate]')).toBeNull();
   });
 
+  it('a HEIC photo this browser cannot read says so, with a way forward (not "not a JPG")', async () => {
+    TestBed.inject(I18n).setLang('en');
+    const fixture = TestBed.createComponent(UploadPanel);
+    const heic = new Uint8Array([0, 0, 0, 0x18, ...[...'ftypheic'].map((c) => c.charCodeAt(0)), 1, 2, 3]);
+    await fixture.componentInstance.accept(new File([heic], 'IMG_0002.HEIC'));
+    await fixture.whenStable();
+    const error = (fixture.nativeElement as HTMLElement).querySelector('[data-testid=upload-error]');
+    expect(error?.textContent).toContain('This browser cannot read HEIC photos');
+    expect(error?.textContent).toContain('Most Compatible');
+  });
+
   it('shows a thumbnail of an accepted picture and sends it on Generate', async () => {
     const fixture = TestBed.createComponent(UploadPanel);
     const sent: PickedPicture[] = [];

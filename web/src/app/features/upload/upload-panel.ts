@@ -173,9 +173,13 @@ export class UploadPanel {
     return this.i18n.t(key, params);
   });
   protected readonly rejection = signal<ApiError | undefined>(undefined);
+  /** A HEIC or AVIF photo this browser could not read: said as such, with a way forward. */
+  private readonly unreadablePhoto = signal<'HEIC' | 'AVIF' | undefined>(undefined);
   protected readonly rejectionText = computed(() => {
     const rejection = this.rejection();
     if (!rejection) return undefined;
+    const photo = this.unreadablePhoto();
+    if (photo) return this.i18n.t('upload.unreadablePhoto', { format: photo });
     const description = describeError(rejection, this.config().max_upload_mb);
     return this.i18n.t(description.key, description.params);
   });
@@ -304,6 +308,7 @@ export class UploadPanel {
       if (!prepared.ok) {
         this.clear();
         this.rejection.set(prepared.error);
+        this.unreadablePhoto.set(prepared.unreadablePhoto);
         return;
       }
       this.revokePreview();

@@ -36,6 +36,32 @@ async function readHead(file: Blob, length: number): Promise<Uint8Array> {
   });
 }
 
+/** The ISO base media file brands (bytes 8-11 after `ftyp`) of HEIF/HEIC and AVIF photos. */
+const PHOTO_BRANDS: Record<string, 'HEIC' | 'AVIF'> = {
+  heic: 'HEIC',
+  heix: 'HEIC',
+  hevc: 'HEIC',
+  hevx: 'HEIC',
+  heim: 'HEIC',
+  heis: 'HEIC',
+  mif1: 'HEIC',
+  msf1: 'HEIC',
+  avif: 'AVIF',
+  avis: 'AVIF',
+};
+
+/**
+ * Whether the file is a HEIC (HEIF) or AVIF photo by its container's `ftyp` box (ISO/IEC 14496-12:
+ * bytes 4-7 `ftyp`, 8-11 the major brand), whatever its name: what phones save that the server
+ * does not take, and that some browsers cannot read to convert.
+ */
+export async function photoContainer(file: Blob): Promise<'HEIC' | 'AVIF' | undefined> {
+  const head = await readHead(file, 12);
+  if (head.length < 12) return undefined;
+  const text = String.fromCharCode(...head.subarray(4, 12));
+  return text.startsWith('ftyp') ? PHOTO_BRANDS[text.slice(4)] : undefined;
+}
+
 /** The kind of a whole file (or blob) from its first bytes, as the server judges it. */
 export async function sniffFile(file: Blob): Promise<ImageKind | undefined> {
   return sniffImageKind(await readHead(file, 12));
