@@ -145,6 +145,28 @@ describe('provideHistoryRecording', () => {
     source.emit('completed', JSON.stringify({ status: 'completed', model_url: `/static/${MODEL_ID}.glb` }));
     await vi.waitFor(() => expect(pending.tasks()).toEqual([]));
   });
+
+  it('drops a pending task that failed or was cancelled here', async () => {
+    vi.spyOn(globalThis, 'fetch').mockResolvedValue(
+      new Response(
+        JSON.stringify({
+          success: true,
+          task_id: TASK_ID,
+          task_token: 'token',
+          status_url: `/api/status/${TASK_ID}`,
+          queue_position: 1,
+        }),
+        { status: 202 },
+      ),
+    );
+    const pending = TestBed.inject(PendingTasks);
+    await TestBed.inject(TaskTracker).start(new Blob(['x']), 'lantern.png');
+    expect(pending.tasks()).toHaveLength(1);
+    const source = FakeEventSource.instances.at(-1) as FakeEventSource;
+    source.emit('failed', JSON.stringify({ status: 'failed', error: 'Task cancelled', cancelled: true }));
+    TestBed.tick();
+    await vi.waitFor(() => expect(pending.tasks()).toEqual([]));
+  });
 });
 
 describe('HistoryRecorder.settlePending (a tab closed while its model was being made)', () => {

@@ -2,6 +2,7 @@ import {
   DestroyRef,
   EnvironmentProviders,
   Injectable,
+  effect,
   inject,
   provideEnvironmentInitializer,
 } from '@angular/core';
@@ -102,6 +103,12 @@ export function provideHistoryRecording(): EnvironmentProviders {
     const pending = inject(PendingTasks);
     const tracker = inject(TaskTracker);
     tracker.completed.pipe(takeUntilDestroyed()).subscribe((task) => void recorder.record(task));
+    // A task that failed or was cancelled here has no model to wait for (a timeout is only the
+    // page's guess: the server may still finish it).
+    effect(() => {
+      const { phase, taskId } = tracker.state();
+      if (taskId !== undefined && (phase === 'failed' || phase === 'cancelled')) pending.remove(taskId);
+    });
     tracker.sent
       .pipe(takeUntilDestroyed())
       .subscribe((task) =>
