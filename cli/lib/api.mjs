@@ -31,11 +31,13 @@ export class ApiFailure extends Error {
   /**
    * @param {string} message for people
    * @param {string} [code] the error table's code, when the server gave one
+   * @param {number} [status] the HTTP status, when an answer said so
    */
-  constructor(message, code) {
+  constructor(message, code, status) {
     super(message);
     this.name = 'ApiFailure';
     this.code = code;
+    this.status = status;
   }
 }
 
@@ -160,7 +162,26 @@ async function errorOf(response) {
   const message = body.error ?? `HTTP ${response.status}`;
   return response.status < 500
     ? new ApiRefusal(response.status, body.code ?? 'unknown', message)
-    : new ApiFailure(message, body.code);
+    : new ApiFailure(message, body.code, response.status);
+}
+
+/**
+ * What a proxy in front of the server answers while the server itself is down (a restart behind
+ * a Cloudflare Tunnel or nginx): 502, 504, and Cloudflare's 520-524 and 530. The task is kept in
+ * the server's Redis meanwhile. (503 is waited out by patiently as it is.)
+ */
+const GATEWAY_DOWN = new Set([502, 504, 520, 521, 522, 523, 524, 530]);
+
+/**
+ * Whether an error means no answer from the server itself: no connection, or a proxy's gateway error.
+ * @param {unknown} error
+ * @returns {error is ApiUnreachable | ApiFailure}
+ */
+function serverAway(error) {
+  return (
+    error instanceof ApiUnreachable ||
+    (error instanceof ApiFailure && error.code === undefined && GATEWAY_DOWN.has(error.status ?? 0))
+  );
 }
 
 /** Seconds between tries while a followed task's server gives no answer (restarting). */
@@ -336,7 +357,9 @@ export class ApiClient {
         });
       }
       source.addEventListener('error', () => {
-        if (done || ++failures < 3) return;
+        // A non-200 answer (a proxy's 502, the api's 429 too_many_streams) closes the stream for
+        // good with this one error: poll at once. Else EventSource reconnects; poll after 3 tries.
+        if (done || (source.readyState !== source.CLOSED && ++failures < 3)) return;
         source.close();
         this.poll(taskId, subject, seen).catch(reject);
       });
@@ -344,8 +367,9 @@ export class ApiClient {
   }
 
   /**
-   * GET /api/tasks/{id} every 2 s until the task ends; while no answer comes at all, every
-   * UNREACHABLE_RETRY_S, told to onWait, for up to maxWaitS in a row.
+   * GET /api/tasks/{id} every 2 s until the task ends; while no answer comes from the server
+   * itself (no connection, or a proxy's gateway error: serverAway), every UNREACHABLE_RETRY_S,
+   * told to onWait, for up to maxWaitS in a row.
    * @param {string} taskId
    * @param {string | undefined} subject
    * @param {(snapshot: TaskView) => void} seen
@@ -357,11 +381,12 @@ export class ApiClient {
       try {
         snapshot = await this.task(taskId);
       } catch (error) {
-        if (!(error instanceof ApiUnreachable)) throw error;
+        if (!serverAway(error)) throw error;
         unreachableSince ??= Date.now();
         if (Date.now() + UNREACHABLE_RETRY_S * 1000 > unreachableSince + this.waits.maxWaitS * 1000)
           throw error;
-        this.waits.onWait?.(UNREACHABLE_RETRY_S, `${error.message}, the task is kept there`, subject);
+        const why = error instanceof ApiUnreachable ? error.message : `the server is away (${error.message})`;
+        this.waits.onWait?.(UNREACHABLE_RETRY_S, `${why}, the task is kept there`, subject);
         await sleep(UNREACHABLE_RETRY_S * 1000);
         continue;
       }

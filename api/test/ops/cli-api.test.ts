@@ -21,6 +21,11 @@ interface Client {
   patiently(request: () => Promise<Response>, pending?: boolean, subject?: string): Promise<Response>;
   task(taskId: string): Promise<unknown>;
   download(url: string, subject?: string): Promise<{ bytes: Buffer; fileName: string | undefined }>;
+  follow(
+    taskId: string,
+    subject: string | undefined,
+    onSnapshot: (s: { status: string }) => void,
+  ): Promise<{ status: string }>;
 }
 
 interface Api {
@@ -181,6 +186,44 @@ void describe("the CLI's HTTP client (cli/lib/api.mjs)", () => {
       server.close();
     }
   });
+
+  void it(
+    "a proxy's 502 in front of a restarting server: the stream gives way to polling at once, and the 502s are waited out",
+    { timeout: 60_000 },
+    async () => {
+      const { ApiClient } = await cliApi();
+      let polls = 0;
+      const server = createServer((request, response) => {
+        const gatewayDown = (): void => {
+          response.writeHead(502, { 'Content-Type': 'text/html' });
+          response.end('<html><body>502 Bad Gateway</body></html>');
+        };
+        if (request.url?.startsWith('/api/status/')) return gatewayDown();
+        polls++;
+        if (polls === 1) return gatewayDown();
+        response.writeHead(200, { 'Content-Type': 'application/json' });
+        response.end(
+          JSON.stringify(polls === 2 ? { status: 'processing', progress: 50 } : { status: 'completed' }),
+        );
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      try {
+        const { port } = server.address() as AddressInfo;
+        const heard: unknown[][] = [];
+        const client = new ApiClient(`http://127.0.0.1:${port}`, undefined, {
+          maxWaitS: 30,
+          onWait: (...args: unknown[]) => heard.push(args),
+        });
+        const seen: string[] = [];
+        const final = await client.follow('t', 'photo.jpg', (snapshot) => seen.push(snapshot.status));
+        assert.equal(final.status, 'completed');
+        assert.deepEqual(seen, ['processing', 'completed']);
+        assert.deepEqual(heard, [[5, 'the server is away (HTTP 502), the task is kept there', 'photo.jpg']]);
+      } finally {
+        server.close();
+      }
+    },
+  );
 
   void it('no answer at all: the error names the server it tried and the reason', async () => {
     const { ApiClient, ApiUnreachable } = await cliApi();
