@@ -19,12 +19,28 @@ describe('disposal', () => {
     expect(parent.children).toEqual([]);
   });
 
-  it('switches wireframe on every material', () => {
-    const material = new MeshStandardMaterial();
+  it('switches wireframe on every material, in one grey without the texture, and puts both back', () => {
+    const texture = new Texture();
+    const material = new MeshStandardMaterial({ map: texture, color: 0xff8800 });
     const root = new Group().add(new Mesh(new BoxGeometry(), [material, new MeshStandardMaterial()]));
     setWireframe(root, true);
     expect(material.wireframe).toBe(true);
+    expect(material.map).toBeNull();
+    expect(material.color.getHex()).toBe(0x8894a8);
+    setWireframe(root, true); // twice: what was set aside stays the solid look
     setWireframe(root, false);
     expect(material.wireframe).toBe(false);
+    expect(material.map).toBe(texture);
+    expect(material.color.getHex()).toBe(0xff8800);
+  });
+
+  it('a model disposed while in wireframe still frees the texture set aside', () => {
+    const texture = new Texture();
+    const root = new Group().add(new Mesh(new BoxGeometry(), new MeshStandardMaterial({ map: texture })));
+    setWireframe(root, true);
+    let freed = false;
+    texture.addEventListener('dispose', () => (freed = true));
+    disposeObject(root);
+    expect(freed).toBe(true);
   });
 });
