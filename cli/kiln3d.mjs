@@ -25,6 +25,7 @@ const USAGE = `Usage:
   kiln3d generate PICTURE... [--server URL] [--out DIR] [--format glb|obj|stl|3mf|ply|usdz]
                              [--size-mm N] [--quality fast|balanced|high] [--seed N]
                              [--parallel N] [--max-wait SECONDS]
+  kiln3d download TASK_ID... [--server URL] [--out DIR] [--format ...] [--size-mm N]
   kiln3d status [TASK_ID] [--server URL] [--json]
   kiln3d cancel TASK_ID [--server URL] [--token TOKEN]
 
@@ -38,6 +39,8 @@ const USAGE = `Usage:
   The API key, when the server requires one, is read from $KILN3D_API_KEY.
   stdout lists the files made; stderr the progress, each picture's task id and share link.
   status without an id lists the last ${LISTED} tasks this client sent to the server, newest first.
+  download fetches the model of tasks already sent (a run that was stopped, a task made on the web
+  page), waiting while one is still being made.
 
 Exit status: 0 every model made; 3 a picture or request refused (e.g. not a picture, or the
 server still busy or paused past --max-wait); 4 a model failed or was cancelled, or the server
@@ -64,7 +67,28 @@ async function generateOne(api, picture, naming, options, board) {
   });
   // The id `status` and `cancel` take (its token is kept, so a later run may cancel it).
   board.note(name, `task ${accepted.task_id}`);
-  const final = await api.follow(accepted.task_id, name, (snapshot) => {
+  const final = await saveModel(api, accepted.task_id, naming, options, board);
+  // Of the options given here, those this server's engine does not use (the CPU engine: all), so
+  // none is relied on; the server's defaults for options not given are no news.
+  const given = [options.quality === undefined ? '' : 'quality', options.seed === undefined ? '' : 'seed'];
+  const ignored = (final.ignored_options ?? []).filter((option) => given.includes(option));
+  if (ignored.length > 0) board.note(name, `the server's engine ignored: ${ignored.join(', ')}`);
+}
+
+/**
+ * Follows a task to its end (at once when it has ended), then fetches its model in the format
+ * asked and saves it as `<stem><suffix>` in the --out folder; prints the file's path on stdout.
+ * Throws ApiFailure for a failed task or a format the server does not offer.
+ * @param {ApiClient} api
+ * @param {string} taskId
+ * @param {{ label: string, stem: string }} naming
+ * @param {{ out: string, format: string, sizeMm?: number }} options
+ * @param {ProgressBoard} board
+ * @returns {Promise<import('./lib/api.mjs').TaskView>} the completed task
+ */
+async function saveModel(api, taskId, naming, options, board) {
+  const name = naming.label;
+  const final = await api.follow(taskId, name, (snapshot) => {
     // A failure is said once, with its code, by the caller (board.fail).
     if (snapshot.status === 'failed') return;
     const percent =
@@ -89,12 +113,73 @@ async function generateOne(api, picture, naming, options, board) {
   if (file.watertight === 'false')
     board.note(name, 'the mesh is not watertight; a slicer may need to repair it');
   if (final.share_url) board.note(name, `share ${final.share_url}`);
-  // Of the options given here, those this server's engine does not use (the CPU engine: all), so
-  // none is relied on; the server's defaults for options not given are no news.
-  const given = [options.quality === undefined ? '' : 'quality', options.seed === undefined ? '' : 'seed'];
-  const ignored = (final.ignored_options ?? []).filter((option) => given.includes(option));
-  if (ignored.length > 0) board.note(name, `the server's engine ignored: ${ignored.join(', ')}`);
   process.stdout.write(`${target}\n`);
+  return final;
+}
+
+/**
+ * The file options of generate and download (--format, --size-mm, --out), checked before anything
+ * is sent: the server's rules of GET /api/tasks/{id}/download, and an --out that can be a folder.
+ * @param {Record<string, string | boolean | undefined>} values
+ * @returns {Promise<{ format: string, sizeMm: number | undefined, out: string } | string>} the options, or what is wrong
+ */
+async function fileOptions(values) {
+  const format = String(values.format ?? 'glb');
+  if (!FORMATS.includes(format)) return `--format must be one of ${FORMATS.join(', ')}`;
+  const sizeMm = values['size-mm'] === undefined ? undefined : Number(values['size-mm']);
+  if (sizeMm !== undefined && format !== 'stl' && format !== '3mf') {
+    return `--size-mm is for --format stl or 3mf only (a print's size), not ${format}`;
+  }
+  if (sizeMm !== undefined && (!Number.isInteger(sizeMm) || sizeMm < 10 || sizeMm > 1000)) {
+    return '--size-mm is a whole number of millimetres from 10 to 1000, for --format stl or 3mf';
+  }
+  const out = String(values.out ?? '.');
+  const outStat = await stat(out).catch(() => undefined);
+  if (outStat !== undefined && !outStat.isDirectory()) return `--out ${out} is a file, not a folder`;
+  return { format, sizeMm, out };
+}
+
+/**
+ * A wait the server asked for, on stderr, named by what it is for: with --parallel several may
+ * wait at once.
+ * @param {number} seconds
+ * @param {string} why
+ * @param {string | undefined} subject
+ */
+function sayWait(seconds, why, subject) {
+  process.stderr.write(
+    `${subject === undefined ? '' : `${subject}: `}(${why}: waiting ${Math.round(seconds)} s)\n`,
+  );
+}
+
+/**
+ * `download TASK_ID...`: the model of each task, sent from here or elsewhere (a run that was
+ * stopped, a task made on the web page), waited for while it is still being made, saved as
+ * generate would save it: named after its picture when this client sent it, else `kiln3d-<id>`.
+ * @param {string[]} taskIds
+ * @param {Record<string, string | boolean | undefined>} values
+ * @returns {Promise<number>} the exit status
+ */
+async function download(taskIds, values) {
+  if (taskIds.length === 0) return usage('name at least one task id');
+  const file = await fileOptions(values);
+  if (typeof file === 'string') return usage(file);
+  const api = client(values, sayWait);
+  const known = new Map((await tasksOn(api.server, Number.MAX_SAFE_INTEGER)).map((task) => [task.id, task]));
+  // namePictures gives each a stem of its own, as for pictures sent in one run.
+  const names = namePictures(taskIds.map((id) => known.get(id)?.picture ?? `kiln3d-${id.slice(0, 8)}`));
+  const board = new ProgressBoard(process.stderr);
+  let status = EXIT.ok;
+  for (const [index, taskId] of taskIds.entries()) {
+    try {
+      await saveModel(api, taskId, names[index], file, board);
+    } catch (error) {
+      status = Math.max(status, exitOf(error));
+      board.fail(names[index].label, error instanceof ApiRefusal ? 'refused' : 'failed', messageOf(error));
+    }
+  }
+  board.stop();
+  return status;
 }
 
 /**
@@ -104,16 +189,9 @@ async function generateOne(api, picture, naming, options, board) {
  */
 async function generate(pictures, values) {
   if (pictures.length === 0) return usage('name at least one picture');
-  const format = String(values.format ?? 'glb');
-  if (!FORMATS.includes(format)) return usage(`--format must be one of ${FORMATS.join(', ')}`);
-  const sizeMm = values['size-mm'] === undefined ? undefined : Number(values['size-mm']);
-  // The server's rule (GET /api/tasks/{id}/download), checked before any picture is sent.
-  if (sizeMm !== undefined && format !== 'stl' && format !== '3mf') {
-    return usage(`--size-mm is for --format stl or 3mf only (a print's size), not ${format}`);
-  }
-  if (sizeMm !== undefined && (!Number.isInteger(sizeMm) || sizeMm < 10 || sizeMm > 1000)) {
-    return usage('--size-mm is a whole number of millimetres from 10 to 1000, for --format stl or 3mf');
-  }
+  const file = await fileOptions(values);
+  if (typeof file === 'string') return usage(file);
+  const { format, sizeMm, out } = file;
   for (const picture of pictures) {
     try {
       await access(picture, constants.R_OK);
@@ -128,17 +206,9 @@ async function generate(pictures, values) {
   if (seed !== undefined && !Number.isInteger(seed)) return usage('--seed must be a whole number');
   const parallel = Number(values.parallel ?? 1);
   if (!Number.isInteger(parallel) || parallel < 1) return usage('--parallel must be 1 or more');
-  const out = String(values.out ?? '.');
-  const outStat = await stat(out).catch(() => undefined);
-  if (outStat !== undefined && !outStat.isDirectory()) return usage(`--out ${out} is a file, not a folder`);
 
   const board = new ProgressBoard(process.stderr);
-  // Named by picture: with --parallel several may wait at once.
-  const api = client(values, (seconds, why, subject) =>
-    process.stderr.write(
-      `${subject === undefined ? '' : `${subject}: `}(${why}: waiting ${Math.round(seconds)} s)\n`,
-    ),
-  );
+  const api = client(values, sayWait);
   const quality = values.quality === undefined ? undefined : String(values.quality);
   let status = EXIT.ok;
   const names = namePictures(pictures);
@@ -306,7 +376,7 @@ async function main(argv) {
     process.stdout.write(`${USAGE}\n`);
     return EXIT.ok;
   }
-  const serverProblem = ['generate', 'status', 'cancel'].includes(command ?? '')
+  const serverProblem = ['generate', 'download', 'status', 'cancel'].includes(command ?? '')
     ? badServer(values)
     : undefined;
   if (serverProblem !== undefined) return usage(serverProblem);
@@ -314,6 +384,8 @@ async function main(argv) {
     switch (command) {
       case 'generate':
         return await generate(rest, values);
+      case 'download':
+        return await download(rest, values);
       case 'status': {
         if (rest.length === 0) return await listTasks(values);
         if (rest.length !== 1) return usage('status takes one task id, or none to list them');

@@ -11,6 +11,7 @@ import { after, describe, it } from 'node:test';
 import { useApi } from '../support/api-process';
 import { type CliRun, runKiln3d } from '../support/cli-process';
 import { SAMPLES_DIR, tempDir } from '../support/env';
+import { sample, upload } from '../support/http-client';
 
 type Run = CliRun;
 
@@ -231,5 +232,26 @@ void describe('kiln3d command-line client end to end (simulate engine)', () => {
     const aFile = await kiln3d('generate', pictures[0], '--out', notPicture);
     assert.equal(aFile.code, 2, aFile.stderr);
     assert.ok(aFile.stderr.includes(`--out ${notPicture} is a file, not a folder`), aFile.stderr);
+  });
+
+  void it('download fetches the model of tasks already sent: named by picture when sent from here, else by id; waits for one still being made', async () => {
+    const statePath = join(dir.path, 'state', 'kiln3d', 'tasks.json');
+    const state = JSON.parse(readFileSync(statePath, 'utf8')) as Record<string, { picture: string }>;
+    const [fromHere, picture] = Object.entries(state).find(([, task]) => task.picture === 'good.png') ?? [];
+    assert.ok(fromHere && picture, JSON.stringify(state));
+    // A task sent by someone else (curl, the web page): not in this client's state file.
+    const sent = await upload<{ task_id: string }>(api.url, sample('typical_vehicle_helicopter.png'));
+    assert.equal(sent.status, 202);
+    const elsewhere = sent.body.task_id;
+    const out = join(dir.path, 'downloads');
+    const run = await kiln3d('download', fromHere, elsewhere, '--out', out, '--format', 'stl');
+    assert.equal(run.code, 0, run.stderr);
+    assert.deepEqual(run.stdout.trim().split('\n'), [
+      join(out, 'good-100mm.stl'),
+      join(out, `kiln3d-${elsewhere.slice(0, 8)}-100mm.stl`),
+    ]);
+    const unknown = await kiln3d('download', '1b4e28ba-2fa1-41d2-883f-0016d3cca427', '--out', out);
+    assert.equal(unknown.code, 3, unknown.stderr);
+    assert.match(unknown.stderr, /refused \(404 task_not_found\): Task not found/);
   });
 });
