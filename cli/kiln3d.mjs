@@ -3,7 +3,7 @@
 // pictures becomes a folder of models: `npx kiln3d generate *.png --format stl --out models/`.
 import { constants } from 'node:fs';
 import { access, mkdir, stat, writeFile } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ApiBusy, ApiClient, ApiFailure, ApiRefusal } from './lib/api.mjs';
 import { namePictures } from './lib/picture-names.mjs';
@@ -134,8 +134,15 @@ async function fileOptions(values) {
     return '--size-mm is a whole number of millimetres from 10 to 1000, for --format stl or 3mf';
   }
   const out = String(values.out ?? '.');
-  const outStat = await stat(out).catch(() => undefined);
-  if (outStat !== undefined && !outStat.isDirectory()) return `--out ${out} is a file, not a folder`;
+  // The folder, or the nearest one above it that exists (made later, with the first model).
+  for (let path = resolve(out); ; path = dirname(path)) {
+    const found = await stat(path).catch(() => undefined);
+    if (found !== undefined) {
+      if (!found.isDirectory()) return `--out ${out}: ${path} is a file, not a folder`;
+      break;
+    }
+    if (dirname(path) === path) break;
+  }
   return { format, sizeMm, out };
 }
 

@@ -56,6 +56,9 @@ describe('generate from the home page', () => {
         const glb = await fetch(`${app.api.baseUrl}/api/models/${modelId}/download?format=glb`);
         assert.equal(glb.status, 200);
         await page.locator('[data-testid=history-entry]').first().waitFor();
+        // No option was chosen (Options never opened): nothing is said of options the engine ignores.
+        await page.locator('[data-testid=status-completed]').waitFor();
+        assert.equal(await page.locator('[data-testid=ignored-options]').count(), 0);
         // The entry names the picture it was made from.
         assert.equal(
           (

@@ -231,7 +231,15 @@ void describe('kiln3d command-line client end to end (simulate engine)', () => {
     assert.equal(existsSync(join(dir.path, 'never')), false, 'no empty --out folder');
     const aFile = await kiln3d('generate', pictures[0], '--out', notPicture);
     assert.equal(aFile.code, 2, aFile.stderr);
-    assert.ok(aFile.stderr.includes(`--out ${notPicture} is a file, not a folder`), aFile.stderr);
+    assert.ok(
+      aFile.stderr.includes(`--out ${notPicture}: ${notPicture} is a file, not a folder`),
+      aFile.stderr,
+    );
+    // A folder under a file cannot be made either: said before anything is sent.
+    const under = await kiln3d('generate', pictures[0], '--out', join(notPicture, 'sub'));
+    assert.equal(under.code, 2, under.stderr);
+    assert.ok(under.stderr.includes(`${notPicture} is a file, not a folder`), under.stderr);
+    assert.doesNotMatch(under.stderr, /: task /);
   });
 
   void it('download fetches the model of tasks already sent: named by picture when sent from here, else by id; waits for one still being made', async () => {

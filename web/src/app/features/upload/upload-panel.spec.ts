@@ -59,6 +59,15 @@ describe('UploadPanel', () => {
     element.querySelector<HTMLButtonElement>('[data-testid=generate]')?.click();
     expect(sent).toHaveLength(1);
     expect(sent[0]).toMatchObject({ name: 'shot.jpg', kind: 'png' });
+    // Nothing chosen, nothing sent: the fields' starting values are the server's defaults.
+    expect(sent[0]?.options).toEqual({});
+    const quality = element.querySelector<HTMLSelectElement>(
+      '[data-testid=option-quality]',
+    ) as HTMLSelectElement;
+    quality.value = 'high';
+    quality.dispatchEvent(new Event('change'));
+    element.querySelector<HTMLButtonElement>('[data-testid=generate]')?.click();
+    expect(sent[1]?.options).toEqual({ quality: 'high' });
   });
 
   it('does not send while a task is running', async () => {

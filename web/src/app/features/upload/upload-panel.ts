@@ -161,6 +161,24 @@ export class UploadPanel {
   protected readonly seed = signal('');
   protected readonly textureSize = signal('2048');
   protected readonly faces = signal('');
+  /**
+   * The options the person set (or the page had to set: a preset no longer offered). Only these
+   * are sent: the fields' starting values are the server's defaults, and a default sent would be
+   * reported back as an option the engine ignored, though nobody chose it.
+   */
+  private readonly touched = signal<ReadonlySet<string>>(new Set());
+
+  /** A field changed by the person. */
+  protected choose(option: 'quality' | 'seed' | 'texture_size' | 'faces', value: string): void {
+    const field = {
+      quality: this.quality,
+      seed: this.seed,
+      texture_size: this.textureSize,
+      faces: this.faces,
+    }[option];
+    field.set(value);
+    this.touched.update((set) => new Set(set).add(option));
+  }
   protected readonly dragging = signal(false);
   /** What scaling (or converting) did to the picture, shown under it; undefined: sent as it is. */
   protected readonly change = signal<PictureChange | undefined>(undefined);
@@ -208,7 +226,7 @@ export class UploadPanel {
     const chosen = presets.find((p) => p.quality === this.quality());
     if (chosen && !chosen.offered) {
       const fallback = presets.find((p) => p.default && p.offered) ?? presets.find((p) => p.offered);
-      if (fallback) this.quality.set(fallback.quality);
+      if (fallback) this.choose('quality', fallback.quality);
     }
   }
 
@@ -275,10 +293,12 @@ export class UploadPanel {
       textureSize: this.textureSize(),
       faces: this.faces(),
     });
-    // A greyed-out field is not sent: the engine would ignore it, and the result would say so.
+    // Only what was set, and never a greyed-out field: the engine would ignore it, and the result
+    // would say so.
     const unused = this.unused();
+    const touched = this.touched();
     const options = Object.fromEntries(
-      Object.entries(chosen).filter(([name]) => !unused.includes(name)),
+      Object.entries(chosen).filter(([name]) => touched.has(name) && !unused.includes(name)),
     ) as GenerationChoice;
     if (picked && this.ready() && !this.busy()) this.submitted.emit({ ...picked, options });
   }
