@@ -146,6 +146,21 @@ def test_quads_and_polygons_count_as_their_triangles() -> None:
     assert intake(ply, 100).triangles == 2
 
 
+def test_an_obj_with_relative_indices_in_any_slot_is_read_as_its_absolute_twin() -> None:
+    # -1 is the latest v/vt/vn defined so far; in `v/vt/vn` and `v//vn` corners too.
+    head = b"v 0 0 0\nv 1 0 0\nv 0 1 0\nvt 0 0\nvt 1 0\nvt 0 1\nvn 0 0 1\n"
+    absolute = intake(head + b"f 1/1/1 2/2/1 3/3/1\nv 0 0 1\nf 1 2 4\n", 100)
+    for faces in (
+        b"f -3/-3/-1 -2/-2/-1 -1/-1/-1\nv 0 0 1\nf -4 -3 -1  # a comment\n",
+        b"f -3//-1 -2//-1 -1//-1\nv 0 0 1\nf 1 2 -1\n",
+        b"f -3/-3 -2/-2 -1/-1\nv 0 0 1\nf -4/1 -3/2 -1/3\n",
+    ):
+        relative = intake(head + faces, 100)
+        assert relative.triangles == absolute.triangles == 2
+        assert np.allclose(relative.vertices, absolute.vertices)
+        assert np.array_equal(relative.faces, absolute.faces)
+
+
 def test_a_glb_scene_is_flattened_with_its_node_transforms() -> None:
     box = trimesh.creation.box(extents=(1.0, 1.0, 1.0))
     scene = trimesh.Scene()

@@ -50,7 +50,10 @@ function findPython() {
     if (v && v.major === 3 && v.minor >= 11) return cmd;
   }
   throw new Error(
-    'Python 3.11 or newer is required for the inference sidecar (with venv: on Debian/Ubuntu `apt-get install python3 python3-venv`)',
+    'Python 3.11 or newer is required for the inference sidecar, with venv. Debian 12 / Ubuntu 24.04: ' +
+      '`sudo apt-get install python3 python3-venv`. Ubuntu 22.04 ships 3.10: `sudo add-apt-repository -y ' +
+      'ppa:deadsnakes/ppa && sudo apt-get install python3.11 python3.11-venv python3.11-dev` (docs/gpu-host.md). ' +
+      'macOS: `brew install python@3.12`.',
   );
 }
 

@@ -507,6 +507,38 @@ def _obj_triangles(data: bytes) -> int:
     return sum(max(1, len(corners.split()) - 2) for corners in _OBJ_FACE_LINE.findall(data))
 
 
+# A face record with a relative (negative) index in any of its slots: `f -3 -2 -1`, `f -3/-3/-1 ...`.
+_OBJ_RELATIVE_FACE = re.compile(rb"(?m)^[ \t]*f[ \t][^\r\n#]*(?:^|[ \t/])-\d")
+_OBJ_SLOTS = (b"v", b"vt", b"vn")
+
+
+def _absolute_obj_indices(data: bytes) -> bytes:
+    """The OBJ with each face's relative indices made absolute. A negative index counts back from
+    the last `v`, `vt` or `vn` defined so far (-1: the latest; the OBJ specification, "Referencing
+    vertex data"): valid, and written by some exporters, but trimesh 5.2 (maintain_order=True)
+    reads `v/vt/vn` corners with them as out of bounds. Unchanged when no face has one."""
+    if _OBJ_RELATIVE_FACE.search(data) is None:
+        return data
+    defined = dict.fromkeys(_OBJ_SLOTS, 0)
+    out: list[bytes] = []
+    for line in data.splitlines(keepends=True):
+        words = line.split(b"#", 1)[0].split()
+        if words and words[0] in defined:
+            defined[words[0]] += 1
+        elif words and words[0] == b"f":
+            corners = []
+            for corner in words[1:]:
+                slots = corner.split(b"/")
+                for i, slot in enumerate(slots[: len(_OBJ_SLOTS)]):
+                    if slot.startswith(b"-") and slot[1:].isdigit():
+                        slots[i] = str(defined[_OBJ_SLOTS[i]] + 1 + int(slot)).encode()
+                corners.append(b"/".join(slots))
+            out.append(b"f " + b" ".join(corners) + b"\n")
+            continue
+        out.append(line)
+    return b"".join(out)
+
+
 def _trimesh_load(data: bytes, kind: str) -> tuple[F64, I64]:
     """trimesh's reader of `kind` with nothing processed (no face dropped or merged), materials
     and textures not loaded (no resolver: an OBJ's mtllib names no file here)."""
@@ -602,7 +634,7 @@ def intake(data: bytes, max_faces: int) -> IntakeMesh:
             lines = re.search(rb"(?m)^[ \t]*l[ \t]", data) is not None
             what = "lines" if lines else "point cloud"
             raise _no_faces(what, f"the OBJ has vertices but no faces ({what})")
-        positions, faces = _trimesh_load(data, "obj")
+        positions, faces = _trimesh_load(_absolute_obj_indices(data), "obj")
     return _canonical(kind, positions, faces, max_faces)
 
 
