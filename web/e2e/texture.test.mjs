@@ -333,6 +333,28 @@ describe('texture my mesh', () => {
       );
       // A finished model like any: downloadable.
       await page.locator('kiln-download-menu').waitFor({ state: 'attached' });
+      // In this browser's history as the mesh it is, painted from the picture.
+      const entry = page.locator('[data-testid=history-entry]').first();
+      await entry.waitFor();
+      assert.equal(
+        (await entry.locator('[data-testid=history-name]').textContent())?.trim(),
+        'ellipsoid.glb',
+      );
+      assert.match(
+        (await entry.locator('a').getAttribute('aria-label')) ?? '',
+        /^Open ellipsoid\.glb, painted from typical_misc_lantern\.png, made /,
+      );
+      await entry.locator('a').click();
+      await page.locator('kiln-model-viewer[data-state=ready]').waitFor({ timeout: 60_000 });
+      assert.equal(
+        (await page.locator('[data-testid=share-made-from]').textContent())?.trim(),
+        'Your mesh ellipsoid.glb, painted from typical_misc_lantern.png in this browser.',
+      );
+      await page
+        .locator('[data-testid=viewer-description]', {
+          hasText: 'Your mesh, painted from the picture typical_misc_lantern.png',
+        })
+        .waitFor({ state: 'attached' });
       assert.deepEqual(errors, []);
     } finally {
       await context.close();

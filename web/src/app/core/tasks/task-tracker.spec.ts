@@ -101,7 +101,14 @@ describe('TaskTracker', () => {
     expect(sessionStorage.getItem('kiln3d.currentTask')).toBeNull();
     // Announced once, with the picture that was sent and its name; a replayed event announces nothing more.
     expect(completions).toEqual([
-      { taskId: TASK, result: tracker.state().result, picture, pictureName: 'a.png' },
+      {
+        taskId: TASK,
+        result: tracker.state().result,
+        picture,
+        pictureName: 'a.png',
+        kind: 'generate',
+        meshName: undefined,
+      },
     ]);
     source().emit('completed', JSON.stringify({ status: 'completed', model_url: '/static/m.glb' }));
     expect(completions).toHaveLength(1);
@@ -337,7 +344,9 @@ describe('TaskTracker', () => {
     expect(source().url).toBe(`/api/status/${TASK}`);
     // The page never had this task's picture: the completion says so.
     source().emit('completed', JSON.stringify({ status: 'completed', model_url: '/static/m.glb' }));
-    expect(completions).toEqual([{ taskId: TASK, result: tracker.state().result, picture: undefined }]);
+    expect(completions).toEqual([
+      { taskId: TASK, result: tracker.state().result, picture: undefined, kind: 'generate' },
+    ]);
   });
   it('after a reload, still says what the task makes and names its picture (a texturing task)', async () => {
     serve({ 'POST /api/texture': accepted });

@@ -53,12 +53,19 @@ export interface CompletedTask {
   picture: Blob | undefined;
   /** The picture's file name, also after a reload (CurrentTaskMemory); undefined when unknown. */
   pictureName: string | undefined;
+  /** What the task made: a model from the picture, or the person's mesh painted from it. */
+  kind: TaskKind;
+  /** A painted mesh's file name, when this page sent it. */
+  meshName: string | undefined;
 }
 
-/** A task this page sent that the server accepted: its id and the picture's file name. */
+/** A task this page sent that the server accepted: its id, kind, and the files' names. */
 export interface SentTask {
   taskId: string;
   pictureName: string;
+  kind: TaskKind;
+  /** The mesh's file name of a texturing task. */
+  meshName?: string;
 }
 
 /**
@@ -133,6 +140,11 @@ export class TaskTracker {
   );
   /** The file name of the followed task's picture, also after a reload; undefined when unknown. */
   readonly pictureName = computed(() => this.job()?.name ?? this.resumed()?.pictureName);
+  /** The mesh's file name of a texturing task this page sent; undefined otherwise. */
+  readonly meshName = computed(() => {
+    const job = this.job();
+    return job?.kind === 'texture' ? job.meshName : undefined;
+  });
   /** Emits once per task, on its transition to `completed` (from an event, a poll or a refresh). */
   readonly completed: Observable<CompletedTask> = this.completions.asObservable();
   /** Emits once per task this page sent, when the server accepted it (its 202). */
@@ -211,7 +223,12 @@ export class TaskTracker {
       kind: job.kind,
       pictureName: job.name,
     });
-    this.sends.next({ taskId: outcome.value.task_id, pictureName: job.name });
+    this.sends.next({
+      taskId: outcome.value.task_id,
+      pictureName: job.name,
+      kind: job.kind,
+      ...(job.kind === 'texture' ? { meshName: job.meshName } : {}),
+    });
     this.follow(outcome.value.task_id);
   }
 
@@ -347,6 +364,8 @@ export class TaskTracker {
         result: after.result,
         picture: this.job()?.blob,
         pictureName: this.pictureName(),
+        kind: this.kind(),
+        meshName: this.meshName(),
       });
     }
   }

@@ -33,8 +33,9 @@ export class HistoryList {
 
   /** "Watch lantern.png being made" (or "Watch the model sent at 12:30 being made"). */
   protected pendingLabel(task: PendingTask): string {
-    return task.pictureName
-      ? this.i18n.t('history.watchNamed', { name: task.pictureName })
+    const name = this.nameOf(task);
+    return name
+      ? this.i18n.t('history.watchNamed', { name })
       : this.i18n.t('history.watch', { date: this.timeLabel(task.sentAt) });
   }
 
@@ -47,19 +48,27 @@ export class HistoryList {
     }).format(at);
   }
 
-  /** "Open lantern.png, made 7 Dec, 12:30" (or by its date alone when the name is unknown). */
+  /** What an entry is called on screen: a painted mesh by its mesh's name, a model by its picture's. */
+  protected nameOf(entry: { kind?: 'texture'; meshName?: string; pictureName?: string }): string | undefined {
+    return entry.kind === 'texture' ? (entry.meshName ?? entry.pictureName) : entry.pictureName;
+  }
+
+  /** "Open the model of lantern.png, made 7 Dec, 12:30" ("Open box.obj, painted from lantern.png, …"). */
   protected openLabel(entry: HistoryEntry): string {
     const date = this.dateLabel(entry);
-    return entry.pictureName
-      ? this.i18n.t('history.openNamed', { name: entry.pictureName, date })
-      : this.i18n.t('history.open', { date });
+    if (entry.kind === 'texture' && entry.meshName && entry.pictureName) {
+      return this.i18n.t('history.openPainted', { mesh: entry.meshName, name: entry.pictureName, date });
+    }
+    const name = this.nameOf(entry);
+    return name ? this.i18n.t('history.openNamed', { name, date }) : this.i18n.t('history.open', { date });
   }
 
   /** The remove button's label, naming the entry as its link does. */
   protected removeLabel(entry: HistoryEntry): string {
     const date = this.dateLabel(entry);
-    return entry.pictureName
-      ? this.i18n.t('history.removeNamed', { name: entry.pictureName, date })
+    const name = this.nameOf(entry);
+    return name
+      ? this.i18n.t('history.removeNamed', { name, date })
       : this.i18n.t('history.removeOne', { date });
   }
 }

@@ -45,6 +45,8 @@ describe('HistoryRecorder', () => {
       },
       picture,
       pictureName: 'lantern.png',
+      kind: 'generate',
+      meshName: undefined,
     });
     expect(decode).toHaveBeenCalledWith(picture);
     expect(TestBed.inject(HistoryStore).entries()).toEqual([
@@ -59,6 +61,28 @@ describe('HistoryRecorder', () => {
     ]);
   });
 
+  it('records a painted mesh as such, with its mesh name', async () => {
+    await TestBed.inject(HistoryRecorder).record({
+      taskId: TASK,
+      result: {
+        modelUrl: `/static/${MODEL_ID}.glb`,
+        downloadUrl: `/static/${MODEL_ID}.source.glb`,
+        generationTime: 3,
+        seedCounts: true,
+        ignoredOptions: [],
+      },
+      picture: undefined,
+      pictureName: 'lantern.png',
+      kind: 'texture',
+      meshName: 'box.obj',
+    });
+    expect(TestBed.inject(HistoryStore).entries()[0]).toMatchObject({
+      kind: 'texture',
+      meshName: 'box.obj',
+      pictureName: 'lantern.png',
+    });
+  });
+
   it('skips a result that has no share page', async () => {
     await TestBed.inject(HistoryRecorder).record({
       taskId: TASK,
@@ -71,6 +95,8 @@ describe('HistoryRecorder', () => {
       },
       picture: undefined,
       pictureName: undefined,
+      kind: 'generate',
+      meshName: undefined,
     });
     expect(TestBed.inject(HistoryStore).entries()).toEqual([]);
   });

@@ -46,6 +46,8 @@ export class HistoryRecorder {
       createdAt: Date.now(),
       thumbnail,
       ...(task.pictureName !== undefined ? { pictureName: task.pictureName } : {}),
+      ...(task.kind === 'texture' ? { kind: 'texture' as const } : {}),
+      ...(task.meshName !== undefined ? { meshName: task.meshName } : {}),
       generationTime: task.result.generationTime,
     });
   }
@@ -80,6 +82,8 @@ export class HistoryRecorder {
           taskId: task.taskId,
           createdAt: Number.isFinite(finished) ? finished : Date.now(),
           ...(task.pictureName !== undefined ? { pictureName: task.pictureName } : {}),
+          ...(task.kind === 'texture' ? { kind: 'texture' as const } : {}),
+          ...(task.meshName !== undefined ? { meshName: task.meshName } : {}),
           ...(typeof snapshot.generation_time === 'number'
             ? { generationTime: snapshot.generation_time }
             : {}),
@@ -109,11 +113,15 @@ export function provideHistoryRecording(): EnvironmentProviders {
       const { phase, taskId } = tracker.state();
       if (taskId !== undefined && (phase === 'failed' || phase === 'cancelled')) pending.remove(taskId);
     });
-    tracker.sent
-      .pipe(takeUntilDestroyed())
-      .subscribe((task) =>
-        pending.add({ taskId: task.taskId, pictureName: task.pictureName, sentAt: Date.now() }),
-      );
+    tracker.sent.pipe(takeUntilDestroyed()).subscribe((task) =>
+      pending.add({
+        taskId: task.taskId,
+        pictureName: task.pictureName,
+        sentAt: Date.now(),
+        ...(task.kind === 'texture' ? { kind: 'texture' as const } : {}),
+        ...(task.meshName !== undefined ? { meshName: task.meshName } : {}),
+      }),
+    );
     const settle = (): void => {
       if (pending.tasks().length > 0 && globalThis.document?.visibilityState !== 'hidden') {
         void recorder.settlePending();

@@ -13,6 +13,10 @@ export interface HistoryEntry {
   thumbnail?: string;
   /** The picture's file name as it was sent (`lantern.png`), when the page knew it. */
   pictureName?: string;
+  /** `texture`: the person's mesh painted from the picture (absent: a model made from it). */
+  kind?: 'texture';
+  /** The painted mesh's file name, when the page knew it. */
+  meshName?: string;
   generationTime?: number;
 }
 
@@ -35,7 +39,9 @@ function isEntry(value: unknown): value is HistoryEntry {
     typeof entry['createdAt'] === 'number' &&
     Number.isFinite(entry['createdAt']) &&
     (entry['thumbnail'] === undefined || typeof entry['thumbnail'] === 'string') &&
-    (entry['pictureName'] === undefined || typeof entry['pictureName'] === 'string')
+    (entry['pictureName'] === undefined || typeof entry['pictureName'] === 'string') &&
+    (entry['kind'] === undefined || entry['kind'] === 'texture') &&
+    (entry['meshName'] === undefined || typeof entry['meshName'] === 'string')
   );
 }
 

@@ -9,6 +9,10 @@ export interface PendingTask {
   pictureName?: string;
   /** Page clock (ms) when it was sent. */
   sentAt: number;
+  /** `texture` for a mesh to paint (absent: a model from the picture). */
+  kind?: 'texture';
+  /** The mesh's file name of a texturing task. */
+  meshName?: string;
 }
 
 /** localStorage key; the version changes when the entry shape does. */
@@ -26,7 +30,9 @@ function isPending(value: unknown): value is PendingTask {
     isTaskId(task['taskId']) &&
     typeof task['sentAt'] === 'number' &&
     Number.isFinite(task['sentAt']) &&
-    (task['pictureName'] === undefined || typeof task['pictureName'] === 'string')
+    (task['pictureName'] === undefined || typeof task['pictureName'] === 'string') &&
+    (task['kind'] === undefined || task['kind'] === 'texture') &&
+    (task['meshName'] === undefined || typeof task['meshName'] === 'string')
   );
 }
 

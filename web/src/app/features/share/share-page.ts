@@ -29,6 +29,14 @@ export class SharePage {
     const id = this.modelId();
     return id === undefined ? undefined : this.history.entries().find((entry) => entry.modelId === id);
   });
+  /** "Made from lantern.png in this browser." ("Your mesh box.obj, painted from lantern.png …"). */
+  protected readonly madeFrom = computed(() => {
+    const own = this.ownEntry();
+    if (!own?.pictureName) return undefined;
+    return own.kind === 'texture' && own.meshName
+      ? this.i18n.t('share.paintedFrom', { mesh: own.meshName, name: own.pictureName })
+      : this.i18n.t('share.madeFrom', { name: own.pictureName });
+  });
   /**
    * The address to pass on: on PUBLIC_BASE_URL when the server has one (the owner may have opened
    * this page at localhost or a LAN address), else this page's own.

@@ -137,6 +137,8 @@ export class ModelViewer {
   readonly picture = input<Blob | undefined>(undefined);
   /** The picture's file name, for the description (the name it was sent under; kept across a reload). */
   readonly pictureName = input<string | undefined>(undefined);
+  /** The model is the person's own mesh painted from the picture (a texturing task's result). */
+  readonly painted = input(false);
   /** The original GLB, for Scene Viewer on Android; the viewed one when absent. */
   readonly downloadUrl = input<string | undefined>(undefined);
   /**
@@ -176,7 +178,7 @@ export class ModelViewer {
     describeModel(
       {
         state: this.state(),
-        ownMesh: this.localModel() !== undefined,
+        ownMesh: this.localModel() !== undefined || this.painted(),
         pictureName: this.pictureName() || undefined,
         triangles: this.shownTriangles(),
         bytes: this.shownBytes(),
