@@ -43,7 +43,7 @@ export class HistoryList {
     return new Intl.DateTimeFormat(this.i18n.locale(), {
       month: 'short',
       day: 'numeric',
-      hour: '2-digit',
+      hour: 'numeric',
       minute: '2-digit',
     }).format(at);
   }
