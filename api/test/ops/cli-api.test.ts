@@ -4,7 +4,7 @@
  * (ApiClient.patiently), and which host it names when no answer came (ApiUnreachable).
  */
 import assert from 'node:assert/strict';
-import { createServer } from 'node:http';
+import { type RequestListener, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -44,6 +44,17 @@ interface Api {
 /** cli/lib/api.mjs, the CLI's own module (an ES module: imported at run time). */
 async function cliApi(): Promise<Api> {
   return (await import(pathToFileURL(join(REPO_ROOT, 'cli', 'lib', 'api.mjs')).href)) as Api;
+}
+
+/** Runs `use` against a local HTTP server answering with `handler`, closed afterwards. */
+async function withServer(handler: RequestListener, use: (port: number) => Promise<void>): Promise<void> {
+  const server = createServer(handler);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    await use((server.address() as AddressInfo).port);
+  } finally {
+    server.close();
+  }
 }
 
 /** A "not now" answer as the api gives it: the error body and Retry-After. */
@@ -157,34 +168,32 @@ void describe("the CLI's HTTP client (cli/lib/api.mjs)", () => {
   void it('a file still being made is waited for, the wait named by the picture it is for', async () => {
     const { ApiClient } = await cliApi();
     let asked = 0;
-    const server = createServer((_request, response) => {
-      asked++;
-      if (asked === 1) {
-        response.writeHead(202, { 'Content-Type': 'application/json', 'Retry-After': '1' });
-        response.end('{"status":"building","format":"usdz","retry_after_s":1}');
-        return;
-      }
-      response.writeHead(200, { 'Content-Disposition': 'attachment; filename="kiln3d-3f0c2a4e.usdz"' });
-      response.end('model');
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    try {
-      const { port } = server.address() as AddressInfo;
-      const heard: unknown[][] = [];
-      const client = new ApiClient(`http://127.0.0.1:${port}`, undefined, {
-        maxWaitS: 30,
-        onWait: (...args: unknown[]) => heard.push(args),
-      });
-      const file = await client.download(
-        'https://3d.example.com/api/models/m/download?format=usdz',
-        'photo.jpg',
-      );
-      assert.equal(file.bytes.toString(), 'model');
-      assert.equal(file.fileName, 'kiln3d-3f0c2a4e.usdz');
-      assert.deepEqual(heard, [[1, 'being made', 'photo.jpg']]);
-    } finally {
-      server.close();
-    }
+    await withServer(
+      (_request, response) => {
+        asked++;
+        if (asked === 1) {
+          response.writeHead(202, { 'Content-Type': 'application/json', 'Retry-After': '1' });
+          response.end('{"status":"building","format":"usdz","retry_after_s":1}');
+          return;
+        }
+        response.writeHead(200, { 'Content-Disposition': 'attachment; filename="kiln3d-3f0c2a4e.usdz"' });
+        response.end('model');
+      },
+      async (port) => {
+        const heard: unknown[][] = [];
+        const client = new ApiClient(`http://127.0.0.1:${port}`, undefined, {
+          maxWaitS: 30,
+          onWait: (...args: unknown[]) => heard.push(args),
+        });
+        const file = await client.download(
+          'https://3d.example.com/api/models/m/download?format=usdz',
+          'photo.jpg',
+        );
+        assert.equal(file.bytes.toString(), 'model');
+        assert.equal(file.fileName, 'kiln3d-3f0c2a4e.usdz');
+        assert.deepEqual(heard, [[1, 'being made', 'photo.jpg']]);
+      },
+    );
   });
 
   void it(
@@ -193,35 +202,35 @@ void describe("the CLI's HTTP client (cli/lib/api.mjs)", () => {
     async () => {
       const { ApiClient } = await cliApi();
       let polls = 0;
-      const server = createServer((request, response) => {
-        const gatewayDown = (): void => {
-          response.writeHead(502, { 'Content-Type': 'text/html' });
-          response.end('<html><body>502 Bad Gateway</body></html>');
-        };
-        if (request.url?.startsWith('/api/status/')) return gatewayDown();
-        polls++;
-        if (polls === 1) return gatewayDown();
-        response.writeHead(200, { 'Content-Type': 'application/json' });
-        response.end(
-          JSON.stringify(polls === 2 ? { status: 'processing', progress: 50 } : { status: 'completed' }),
-        );
-      });
-      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-      try {
-        const { port } = server.address() as AddressInfo;
-        const heard: unknown[][] = [];
-        const client = new ApiClient(`http://127.0.0.1:${port}`, undefined, {
-          maxWaitS: 30,
-          onWait: (...args: unknown[]) => heard.push(args),
-        });
-        const seen: string[] = [];
-        const final = await client.follow('t', 'photo.jpg', (snapshot) => seen.push(snapshot.status));
-        assert.equal(final.status, 'completed');
-        assert.deepEqual(seen, ['processing', 'completed']);
-        assert.deepEqual(heard, [[5, 'the server is away (HTTP 502), the task is kept there', 'photo.jpg']]);
-      } finally {
-        server.close();
-      }
+      await withServer(
+        (request, response) => {
+          const gatewayDown = (): void => {
+            response.writeHead(502, { 'Content-Type': 'text/html' });
+            response.end('<html><body>502 Bad Gateway</body></html>');
+          };
+          if (request.url?.startsWith('/api/status/')) return gatewayDown();
+          polls++;
+          if (polls === 1) return gatewayDown();
+          response.writeHead(200, { 'Content-Type': 'application/json' });
+          response.end(
+            JSON.stringify(polls === 2 ? { status: 'processing', progress: 50 } : { status: 'completed' }),
+          );
+        },
+        async (port) => {
+          const heard: unknown[][] = [];
+          const client = new ApiClient(`http://127.0.0.1:${port}`, undefined, {
+            maxWaitS: 30,
+            onWait: (...args: unknown[]) => heard.push(args),
+          });
+          const seen: string[] = [];
+          const final = await client.follow('t', 'photo.jpg', (snapshot) => seen.push(snapshot.status));
+          assert.equal(final.status, 'completed');
+          assert.deepEqual(seen, ['processing', 'completed']);
+          assert.deepEqual(heard, [
+            [5, 'the server is away (HTTP 502), the task is kept there', 'photo.jpg'],
+          ]);
+        },
+      );
     },
   );
 

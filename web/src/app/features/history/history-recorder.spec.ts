@@ -150,21 +150,26 @@ describe('provideHistoryRecording', () => {
     expect(store.entries()[0]).toMatchObject({ taskId: TASK, generationTime: 3, pictureName: 'a.png' });
   });
 
-  it('keeps a sent task as pending until its model is recorded', async () => {
+  /** Sends lantern.png through the tracker, the server answering 202 for TASK_ID; the pending list. */
+  async function sendLantern(): Promise<PendingTasks> {
     vi.spyOn(globalThis, 'fetch').mockResolvedValue(
-      new Response(
-        JSON.stringify({
+      Response.json(
+        {
           success: true,
           task_id: TASK_ID,
           task_token: 'token',
           status_url: `/api/status/${TASK_ID}`,
           queue_position: 1,
-        }),
+        },
         { status: 202 },
       ),
     );
-    const pending = TestBed.inject(PendingTasks);
     await TestBed.inject(TaskTracker).start(new Blob(['x']), 'lantern.png');
+    return TestBed.inject(PendingTasks);
+  }
+
+  it('keeps a sent task as pending until its model is recorded', async () => {
+    const pending = await sendLantern();
     expect(pending.tasks()).toMatchObject([{ taskId: TASK_ID, pictureName: 'lantern.png' }]);
     expect(JSON.parse(localStorage.getItem(PENDING_KEY) ?? '[]')).toHaveLength(1);
     const source = FakeEventSource.instances.at(-1) as FakeEventSource;
@@ -173,20 +178,7 @@ describe('provideHistoryRecording', () => {
   });
 
   it('drops a pending task that failed or was cancelled here', async () => {
-    vi.spyOn(globalThis, 'fetch').mockResolvedValue(
-      new Response(
-        JSON.stringify({
-          success: true,
-          task_id: TASK_ID,
-          task_token: 'token',
-          status_url: `/api/status/${TASK_ID}`,
-          queue_position: 1,
-        }),
-        { status: 202 },
-      ),
-    );
-    const pending = TestBed.inject(PendingTasks);
-    await TestBed.inject(TaskTracker).start(new Blob(['x']), 'lantern.png');
+    const pending = await sendLantern();
     expect(pending.tasks()).toHaveLength(1);
     const source = FakeEventSource.instances.at(-1) as FakeEventSource;
     source.emit('failed', JSON.stringify({ status: 'failed', error: 'Task cancelled', cancelled: true }));
