@@ -39,9 +39,19 @@ function isEntry(value: unknown): value is HistoryEntry {
     typeof entry['createdAt'] === 'number' &&
     Number.isFinite(entry['createdAt']) &&
     (entry['thumbnail'] === undefined || typeof entry['thumbnail'] === 'string') &&
-    (entry['pictureName'] === undefined || typeof entry['pictureName'] === 'string') &&
-    (entry['kind'] === undefined || entry['kind'] === 'texture') &&
-    (entry['meshName'] === undefined || typeof entry['meshName'] === 'string')
+    hasValidFileNames(entry)
+  );
+}
+
+/**
+ * Whether a stored record's optional `pictureName`, `kind` ('texture') and `meshName` are absent
+ * or of their type (a history entry's and a PendingTask's alike).
+ */
+export function hasValidFileNames(record: Record<string, unknown>): boolean {
+  return (
+    (record['pictureName'] === undefined || typeof record['pictureName'] === 'string') &&
+    (record['kind'] === undefined || record['kind'] === 'texture') &&
+    (record['meshName'] === undefined || typeof record['meshName'] === 'string')
   );
 }
 
@@ -60,8 +70,11 @@ export function pruneHistory(
     .slice(0, HISTORY_LIMIT);
 }
 
-/** The stored list, or an empty one when it is absent or not JSON; entries are checked later. */
-export function parseStoredHistory(raw: string | null): unknown[] {
+/**
+ * A list kept in localStorage (the history, PendingTasks), or an empty one when it is absent or
+ * not JSON; its entries are checked later.
+ */
+export function parseStoredList(raw: string | null): unknown[] {
   if (raw === null) return [];
   try {
     const parsed: unknown = JSON.parse(raw);
@@ -115,7 +128,7 @@ export class HistoryStore {
 
   /** Reads the stored list again, dropping expired and malformed entries (and saving that). */
   reload(now: number): void {
-    const stored = parseStoredHistory(this.storage()?.getItem(HISTORY_KEY) ?? null);
+    const stored = parseStoredList(this.storage()?.getItem(HISTORY_KEY) ?? null);
     const pruned = pruneHistory(stored, now, this.retentionHours);
     this.entriesSignal.set(pruned);
     if (pruned.length !== stored.length) this.write(pruned);

@@ -1,6 +1,7 @@
 import { DestroyRef, Injectable, inject, signal } from '@angular/core';
 
 import { isTaskId } from '../../core/api/model-url';
+import { hasValidFileNames, parseStoredList } from './history-store';
 
 /** A task sent from this browser whose model is not in the history yet. */
 export interface PendingTask {
@@ -30,9 +31,7 @@ function isPending(value: unknown): value is PendingTask {
     isTaskId(task['taskId']) &&
     typeof task['sentAt'] === 'number' &&
     Number.isFinite(task['sentAt']) &&
-    (task['pictureName'] === undefined || typeof task['pictureName'] === 'string') &&
-    (task['kind'] === undefined || task['kind'] === 'texture') &&
-    (task['meshName'] === undefined || typeof task['meshName'] === 'string')
+    hasValidFileNames(task)
   );
 }
 
@@ -93,10 +92,9 @@ export class PendingTasks {
 
   private read(): unknown[] {
     try {
-      const parsed: unknown = JSON.parse(globalThis.localStorage?.getItem(PENDING_KEY) ?? '[]');
-      return Array.isArray(parsed) ? parsed : [];
+      return parseStoredList(globalThis.localStorage?.getItem(PENDING_KEY) ?? null);
     } catch {
-      return [];
+      return []; // storage blocked
     }
   }
 
