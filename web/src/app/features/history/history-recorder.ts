@@ -11,9 +11,25 @@ import { takeUntilDestroyed } from '@angular/core/rxjs-interop';
 import { ApiClient } from '../../core/api/api-client';
 import { modelIdFromUrl } from '../../core/api/model-url';
 import { CompletedTask, TaskTracker } from '../../core/tasks/task-tracker';
-import { HistoryStore } from './history-store';
+import { type HistoryEntry, HistoryStore } from './history-store';
 import { PendingTasks } from './pending-tasks';
 import { makeThumbnail } from './thumbnail';
+
+/**
+ * The optional fields that name what a task was made from (its picture, and a painted mesh's
+ * kind and mesh), as a history entry and a pending task keep them; absent ones left out.
+ */
+function fileNamesOf(task: {
+  pictureName?: string | undefined;
+  kind?: string | undefined;
+  meshName?: string | undefined;
+}): Pick<HistoryEntry, 'pictureName' | 'kind' | 'meshName'> {
+  return {
+    ...(task.pictureName !== undefined ? { pictureName: task.pictureName } : {}),
+    ...(task.kind === 'texture' ? { kind: 'texture' as const } : {}),
+    ...(task.meshName !== undefined ? { meshName: task.meshName } : {}),
+  };
+}
 
 /** How often the tasks still being made are asked about while this page is visible (ms). */
 export const PENDING_CHECK_MS = 20_000;
@@ -45,9 +61,7 @@ export class HistoryRecorder {
       taskId: task.taskId,
       createdAt: Date.now(),
       thumbnail,
-      ...(task.pictureName !== undefined ? { pictureName: task.pictureName } : {}),
-      ...(task.kind === 'texture' ? { kind: 'texture' as const } : {}),
-      ...(task.meshName !== undefined ? { meshName: task.meshName } : {}),
+      ...fileNamesOf(task),
       generationTime: task.result.generationTime,
     });
   }
@@ -81,9 +95,7 @@ export class HistoryRecorder {
           modelId,
           taskId: task.taskId,
           createdAt: Number.isFinite(finished) ? finished : Date.now(),
-          ...(task.pictureName !== undefined ? { pictureName: task.pictureName } : {}),
-          ...(task.kind === 'texture' ? { kind: 'texture' as const } : {}),
-          ...(task.meshName !== undefined ? { meshName: task.meshName } : {}),
+          ...fileNamesOf(task),
           ...(typeof snapshot.generation_time === 'number'
             ? { generationTime: snapshot.generation_time }
             : {}),
@@ -116,10 +128,8 @@ export function provideHistoryRecording(): EnvironmentProviders {
     tracker.sent.pipe(takeUntilDestroyed()).subscribe((task) =>
       pending.add({
         taskId: task.taskId,
-        pictureName: task.pictureName,
         sentAt: Date.now(),
-        ...(task.kind === 'texture' ? { kind: 'texture' as const } : {}),
-        ...(task.meshName !== undefined ? { meshName: task.meshName } : {}),
+        ...fileNamesOf(task),
       }),
     );
     const settle = (): void => {
