@@ -11,6 +11,8 @@ from PIL import Image
 from kiln3d_inference.engines.base import EngineError
 from kiln3d_inference.engines.projection_texturing import (
     MATCH_SIDE,
+    NEAR_FILL,
+    _fill_unseen,
     _fit,
     candidate_directions,
     choose_view,
@@ -141,3 +143,33 @@ def test_a_cancelled_unwrap_stops_the_child() -> None:
 
     with pytest.raises(EngineError, match="cancelled"):
         unwrap(np.asarray(mesh.vertices), np.asarray(mesh.faces), 1024, cancel)
+
+
+def test_unseen_texels_take_the_nearest_seen_colour_near_and_their_regions_far() -> None:
+    # Seen texels on the plane z = 0: red where x < 0.5, blue from 0.5. Unseen: a row just beside
+    # the plane (within NEAR_FILL of the diagonal: the exact nearest) and a plane far behind it
+    # (z = -1: the nearest region's colour, red behind red and blue behind blue).
+    grid = np.stack(np.meshgrid(np.linspace(0, 1, 201), np.linspace(0, 1, 201)), axis=-1).reshape(-1, 2)
+    seen_points = np.column_stack([grid, np.zeros(len(grid))])
+    near_points = np.array([[0.2, 1.005, 0.0], [0.8, 1.005, 0.0], [0.497, -0.004, 0.0]])
+    far_points = np.column_stack([grid[::7], np.full(len(grid[::7]), -1.0)])
+    points = np.concatenate([seen_points, near_points, far_points])
+    colours = np.zeros((len(points), 3))
+    red = seen_points[:, 0] < 0.5
+    colours[: len(grid)][red] = (255, 0, 0)
+    colours[: len(grid)][~red] = (0, 0, 255)
+    seen = np.zeros(len(points), bool)
+    seen[: len(grid)] = True
+    diagonal = float(np.linalg.norm(points.max(axis=0) - points.min(axis=0)))
+    assert NEAR_FILL * diagonal > 0.005  # the near row is within reach, the far plane is not
+
+    _fill_unseen(points, colours, seen, seen)
+
+    near = colours[len(grid) : len(grid) + 3]
+    assert near.tolist() == [[255, 0, 0], [0, 0, 255], [255, 0, 0]]
+    far = colours[len(grid) + 3 :]
+    far_x = far_points[:, 0]
+    # A far texel takes a region's mean: away from the split (one fill cell each side) it is pure.
+    clear = np.abs(far_x - 0.5) > 0.02
+    assert np.all(far[clear & (far_x < 0.5)] == (255, 0, 0))
+    assert np.all(far[clear & (far_x > 0.5)] == (0, 0, 255))

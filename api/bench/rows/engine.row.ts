@@ -14,6 +14,10 @@ interface InflateReport {
   pictures: { image: string; inflate_s: number; yardstick_s: number; triangles: number }[];
 }
 
+interface TexturingReport {
+  cases: { mesh: string; size: number; seconds: number; base_size: number; base_seconds: number }[];
+}
+
 interface Health {
   inference?: { state?: string; restarts?: number };
 }
@@ -44,7 +48,8 @@ async function importFloorS(): Promise<number> {
  * (Pillow decoding, resizing to 1024 px and PNG-encoding the same picture;
  * inference/benchmarks/bench_inflate.py); the sidecar's spawn-to-ready (inflate engine, with
  * its warm-up) beside a fresh interpreter importing its dependencies; and a recycle (the admin
- * restart: stop, spawn, warm-up) beside the spawn.
+ * restart: stop, spawn, warm-up) beside the spawn; and the texturing of an uploaded mesh at two
+ * texture sizes beside the smaller (inference/benchmarks/bench_texturing.py).
  */
 export const row: BenchRow = {
   name: 'engine',
@@ -70,6 +75,29 @@ export const row: BenchRow = {
       ratio: p.inflate_s / p.yardstick_s,
       note: p === report.pictures[0] ? `median of ${context.quick ? 1 : 3} runs each` : undefined,
     }));
+
+    const texturing = JSON.parse(
+      (
+        await run(
+          PYTHON,
+          ['benchmarks/bench_texturing.py', '--json', ...(context.quick ? ['--quick'] : [])],
+          { cwd: join(REPO_ROOT, 'inference'), maxBuffer: 1 << 20 },
+        )
+      ).stdout,
+    ) as TexturingReport;
+    for (const c of texturing.cases)
+      lines.push({
+        row: 'engine: inflate texturing',
+        figure: `${c.mesh}, ${c.size} px texture`,
+        value: c.seconds,
+        unit: 's',
+        baseline: { label: `the same mesh, ${c.base_size} px texture`, value: c.base_seconds },
+        ratio: c.seconds / c.base_seconds,
+        note:
+          c === texturing.cases[0]
+            ? 'inference/benchmarks/bench_texturing.py; 4× the texels: a ratio near 4 or under is linear'
+            : undefined,
+      });
 
     const floor = await importFloorS();
     const logDir = join(context.workDir, 'logs');
