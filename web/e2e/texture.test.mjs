@@ -211,6 +211,25 @@ describe('texture my mesh', () => {
         before,
       );
 
+      // A mesh dropped on the picture's box is the mesh too (the box takes only pictures there).
+      await page.evaluate((text) => {
+        const transfer = new DataTransfer();
+        transfer.items.add(new File([text], 'on-the-box.obj'));
+        const target = document.querySelector('[data-testid=dropzone]');
+        target.dispatchEvent(
+          new DragEvent('dragover', { dataTransfer: transfer, bubbles: true, cancelable: true }),
+        );
+        target.dispatchEvent(
+          new DragEvent('drop', { dataTransfer: transfer, bubbles: true, cancelable: true }),
+        );
+      }, obj);
+      await page.waitForFunction(() =>
+        /on-the-box\.obj: 4 triangles/.test(
+          document.querySelector('[data-testid=mesh-summary]')?.textContent ?? '',
+        ),
+      );
+      assert.equal(await page.locator('[data-testid=upload-error]').count(), 0, 'not taken as a picture');
+
       // Without a picture there is nothing to start; the mode's button waits for it.
       assert.equal(await page.locator('[data-testid=texture]').count(), 0);
       assert.deepEqual(posts, [], 'nothing was uploaded');

@@ -34,6 +34,14 @@ export function translate(lang: Lang, key: MessageKey, params?: MessageParams): 
   return format(DICTIONARIES[lang][key], params);
 }
 
+/**
+ * `one` where the locale's plural rules (Intl.PluralRules: CLDR's) call `count` singular (English:
+ * 1), else `other`. Chinese has no singular form, so its two messages may read alike.
+ */
+export function pluralKey(locale: string, count: number, one: MessageKey, other: MessageKey): MessageKey {
+  return new Intl.PluralRules(locale).select(count) === 'one' ? one : other;
+}
+
 /** `?lang=zh` or `?lang=en` in a link: the language for this page, over a stored choice. */
 export function langFromUrl(href: string | undefined): Lang | undefined {
   if (!href) return undefined;

@@ -57,6 +57,7 @@ export const EN = {
     'GLB, OBJ or PLY, up to {max} MB and {faces} triangles. Its shape is kept; the picture paints it.',
   'mesh.reading': 'Reading the mesh…',
   'mesh.summary': '{name}: {triangles} triangles',
+  'mesh.summaryOne': '{name}: {triangles} triangle',
   'mesh.unreadable':
     'The browser could not read this mesh: the file may be damaged, or not really GLB, OBJ or PLY. Export it again and retry.',
   'home.variation': 'New variation',
@@ -199,8 +200,10 @@ export const EN = {
   'viewer.about.previewNoPicture': 'The shape made so far; the finished model follows.',
   'viewer.about.mesh': 'Your mesh, not painted yet.',
   'viewer.about.size': '{triangles} triangles.',
+  'viewer.about.sizeOne': '{triangles} triangle.',
   'viewer.about.lod': 'Shown in lower detail while the full model loads.',
   'viewer.about.sizeAndFile': '{triangles} triangles, a {size} file.',
+  'viewer.about.sizeAndFileOne': '{triangles} triangle, a {size} file.',
   'viewer.about.download':
     'To download it, use the Download button under the viewer (GLB, OBJ, STL, 3MF, PLY or USDZ).',
 
@@ -337,6 +340,7 @@ export const EN = {
   'ops.cleanup': 'Run the cleanup now',
   'ops.cleanup.question': 'Delete every model older than the retention time now?',
   'ops.cleanup.done': 'Cleanup done: {count} files deleted ({bytes}).',
+  'ops.cleanup.doneOne': 'Cleanup done: {count} file deleted ({bytes}).',
   'ops.dialog.back': 'Go back',
   'ops.failed': 'Refused ({status}): {message}',
   'ops.failed.network': 'The server did not answer; nothing is known to have changed.',
@@ -407,6 +411,7 @@ export const ZH: Dictionary = {
   'mesh.limits': 'GLB、OBJ 或 PLY，最大 {max} MB、{faces} 个三角形。形状保持不变，由图片为它上色。',
   'mesh.reading': '正在读取网格…',
   'mesh.summary': '{name}：{triangles} 个三角形',
+  'mesh.summaryOne': '{name}：{triangles} 个三角形',
   'mesh.unreadable':
     '浏览器无法读取这个网格：文件可能已损坏，或并不是真正的 GLB、OBJ 或 PLY。请重新导出后再试。',
   'home.variation': '新的变体',
@@ -524,8 +529,10 @@ export const ZH: Dictionary = {
   'viewer.about.previewNoPicture': '目前生成的形状，完成的模型随后显示。',
   'viewer.about.mesh': '你的网格，尚未上色。',
   'viewer.about.size': '{triangles} 个三角形。',
+  'viewer.about.sizeOne': '{triangles} 个三角形。',
   'viewer.about.lod': '完整模型加载前，先以较低细节显示。',
   'viewer.about.sizeAndFile': '{triangles} 个三角形，文件大小 {size}。',
+  'viewer.about.sizeAndFileOne': '{triangles} 个三角形，文件大小 {size}。',
   'viewer.about.download': '下载：使用查看器下方的“下载”按钮（GLB、OBJ、STL、3MF、PLY 或 USDZ）。',
 
   'download.toggle': '下载',
@@ -658,6 +665,7 @@ export const ZH: Dictionary = {
   'ops.cleanup': '立即清理',
   'ops.cleanup.question': '立即删除所有超过保留时长的模型？',
   'ops.cleanup.done': '清理完成：删除了 {count} 个文件（{bytes}）。',
+  'ops.cleanup.doneOne': '清理完成：删除了 {count} 个文件（{bytes}）。',
   'ops.dialog.back': '返回',
   'ops.failed': '被拒绝（{status}）：{message}',
   'ops.failed.network': '服务器没有回应；目前不知道有任何改变。',

@@ -12,7 +12,7 @@ import {
 
 import type { Outcome } from '../../core/api/api-client';
 import type { ApiError } from '../../core/api/api-types';
-import { I18n } from '../../core/i18n/i18n';
+import { I18n, pluralKey } from '../../core/i18n/i18n';
 import { MessageKey, isMessageKey } from '../../core/i18n/messages';
 import { OpsApi, OpsOverview, OpsQueueTask, OpsWorker } from './ops-api';
 import { formatBytes, formatSeconds } from './ops-format';
@@ -179,7 +179,10 @@ export class OpsPage {
   protected cleanup(): void {
     this.ask(this.i18n.t('ops.cleanup.question'), this.i18n.t('ops.cleanup'), async () =>
       this.outcomeOf(await this.api.cleanup(), (value) =>
-        this.i18n.t('ops.cleanup.done', { count: value.deleted, bytes: formatBytes(value.bytes) }),
+        this.i18n.t(pluralKey(this.i18n.locale(), value.deleted, 'ops.cleanup.doneOne', 'ops.cleanup.done'), {
+          count: value.deleted,
+          bytes: formatBytes(value.bytes),
+        }),
       ),
     );
   }

@@ -13,7 +13,7 @@ import {
 import type { ApiError } from '../../core/api/api-types';
 import { describeError } from '../../core/api/error-messages';
 import { ServerConfigStore } from '../../core/api/server-config-store';
-import { I18n } from '../../core/i18n/i18n';
+import { I18n, pluralKey } from '../../core/i18n/i18n';
 import { MESH_ACCEPT, checkMeshFile } from './mesh-validation';
 import type { TooManyFaces } from './mesh-file-loader';
 import type { PickedMesh } from './picked-mesh';
@@ -73,7 +73,8 @@ export class MeshPicker {
   protected readonly summary = computed(() => {
     const mesh = this.mesh();
     if (!mesh) return undefined;
-    return this.i18n.t('mesh.summary', { name: mesh.name, triangles: this.count(mesh.parsed.triangles) });
+    const key = pluralKey(this.i18n.locale(), mesh.parsed.triangles, 'mesh.summaryOne', 'mesh.summary');
+    return this.i18n.t(key, { name: mesh.name, triangles: this.count(mesh.parsed.triangles) });
   });
   /** The limits said before a mesh is chosen: its size and its triangles (/api/config). */
   protected readonly limits = computed(() => {

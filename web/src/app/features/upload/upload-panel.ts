@@ -26,6 +26,7 @@ import type { MessageKey } from '../../core/i18n/messages';
 import { unusedOptionsText } from '../../core/i18n/option-names';
 import { formatEta } from '../progress/time-format';
 import { preparePicture } from './picture-preparer';
+import { meshExtension } from '../texture/mesh-validation';
 import { PictureChange, describeChange } from './picture-summary';
 import { PICTURE_TOOLS } from './picture-tools';
 import { ImageKind } from './upload-validation';
@@ -265,10 +266,13 @@ export class UploadPanel {
   }
 
   protected onDrop(event: DragEvent): void {
-    event.preventDefault();
     this.dragDepth = 0;
     this.dragging.set(false);
     const file = event.dataTransfer?.files?.[0];
+    // On the texturing page a mesh dropped here is the mesh: left to the page's mesh drop
+    // (MeshPicker, on the document), which takes any drop this box did not prevent.
+    if (this.mode() === 'texture' && meshExtension(file?.name) !== undefined) return;
+    event.preventDefault();
     if (file) void this.accept(file);
   }
 

@@ -51,6 +51,18 @@ describe('model summary', () => {
     );
   });
 
+  it("says one triangle in the singular, by the language's plural rules", () => {
+    expect(describeModel({ ...READY, triangles: 1, downloadable: false }, en, 'en')).toBe(
+      'A 3D model made from the picture lantern.png. 1 triangle, a 2.4 MB file.',
+    );
+    expect(describeModel({ ...READY, state: 'mesh', triangles: 1, bytes: undefined }, en, 'en')).toBe(
+      'Your mesh, not painted yet. 1 triangle.',
+    );
+    expect(describeModel({ ...READY, triangles: 1, downloadable: false }, zh, 'zh-CN')).toContain(
+      '1 个三角形，',
+    );
+  });
+
   it('says when the small level of detail stands in for the full model', () => {
     expect(describeModel({ ...READY, lod: true, bytes: undefined, triangles: 2400 }, en, 'en')).toBe(
       'A 3D model made from the picture lantern.png. 2,400 triangles. ' +

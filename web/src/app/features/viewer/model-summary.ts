@@ -1,6 +1,7 @@
 import { Mesh, Object3D } from 'three';
 
 import { formatBytes } from '../../core/api/model-formats';
+import { pluralKey } from '../../core/i18n/i18n';
 import { MessageKey } from '../../core/i18n/messages';
 import type { ViewerState } from './model-viewer';
 
@@ -72,9 +73,16 @@ export function describeModel(facts: ModelFacts, t: Translate, locale: string): 
   const triangles =
     facts.triangles === undefined ? undefined : new Intl.NumberFormat(locale).format(facts.triangles);
   if (triangles !== undefined && facts.bytes !== undefined && facts.state === 'ready') {
-    parts.push(t('viewer.about.sizeAndFile', { triangles, size: formatBytes(facts.bytes, locale) }));
+    parts.push(
+      t(pluralKey(locale, facts.triangles ?? 0, 'viewer.about.sizeAndFileOne', 'viewer.about.sizeAndFile'), {
+        triangles,
+        size: formatBytes(facts.bytes, locale),
+      }),
+    );
   } else if (triangles !== undefined && facts.state !== 'preview') {
-    parts.push(t('viewer.about.size', { triangles }));
+    parts.push(
+      t(pluralKey(locale, facts.triangles ?? 0, 'viewer.about.sizeOne', 'viewer.about.size'), { triangles }),
+    );
   }
   if (facts.state === 'ready' && facts.lod) parts.push(t('viewer.about.lod'));
   if (facts.state === 'ready' && facts.downloadable) parts.push(t('viewer.about.download'));
