@@ -58,6 +58,8 @@ interface ApiErrorExtras {
   headers?: Readonly<Record<string, string>>;
   /** Only for bad_request: the 4xx a parser raised (e.g. 415), kept as it was. */
   status?: number;
+  /** What was thrown below (a parser's error): its words go to the log, never to the client. */
+  cause?: unknown;
 }
 
 /** A templated code's words: its placeholders filled in (params), or its own builder's text (message). */
@@ -106,7 +108,7 @@ export class ApiError<C extends ErrorCode = ErrorCode> extends Error {
         (init.params !== undefined
           ? errorMessage(codeOrStatus as TemplatedErrorCode, init.params as ErrorParams<TemplatedErrorCode>)
           : row.message);
-      super(message);
+      super(message, init.cause === undefined ? undefined : { cause: init.cause });
       this.code = codeOrStatus;
       this.status = codeOrStatus === 'bad_request' && init.status !== undefined ? init.status : row.status;
       this.headers = init.headers ?? {};

@@ -25,10 +25,10 @@ export function mapMulterError(error: unknown, maxUploadMb: number): ApiError {
       case 'LIMIT_FIELD_VALUE':
       case 'LIMIT_PART_COUNT':
       case 'MISSING_FIELD_NAME':
-        return new ApiError('bad_request');
+        return new ApiError('bad_request', { cause: error });
     }
   }
-  return new ApiError('bad_request');
+  return new ApiError('bad_request', { cause: error });
 }
 
 /** How runMultipart bounds and judges one route's body. */

@@ -92,6 +92,26 @@ void describe('security: slow requests (HEADERS_TIMEOUT_S=1, REQUEST_TIMEOUT_S=3
     assert.deepEqual(bodyOf(result.received), TIMEOUT_BODY);
   });
 
+  void it('an upload the client abandons midway is logged as the client leaving, not as its bad request', async () => {
+    const boundary = 'kiln3dabandoned';
+    const socket = connect({ port: api().port, host: '127.0.0.1' });
+    await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+    socket.write(
+      'POST /api/generate HTTP/1.1\r\nHost: 127.0.0.1\r\n' +
+        `Content-Type: multipart/form-data; boundary=${boundary}\r\nContent-Length: 2000000\r\n\r\n` +
+        `--${boundary}\r\nContent-Disposition: form-data; name="image"; filename="a.png"\r\n` +
+        'Content-Type: image/png\r\n\r\n' +
+        'x'.repeat(50_000),
+    );
+    await sleep(300);
+    socket.destroy();
+    const logged =
+      /POST \/api\/generate: the client closed the connection before the answer \(Request aborted\)/;
+    for (const started = Date.now(); !logged.test(api().output()); await sleep(100))
+      assert.ok(Date.now() - started < 10_000, `not logged: ${api().output().slice(-2000)}`);
+    assert.doesNotMatch(api().output(), /POST \/api\/generate -> 400/);
+  });
+
   void it('an event stream outlives both timeouts: heartbeats keep coming after REQUEST_TIMEOUT_S', async () => {
     const made = await postPicture(api().url);
     assert.equal(made.status, 202, made.body);

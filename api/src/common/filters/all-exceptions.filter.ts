@@ -56,6 +56,13 @@ function statusOf(exception: unknown): number | undefined {
   return typeof candidate === 'number' ? candidate : undefined;
 }
 
+/** The words of what was thrown below the contract's error (its cause), else its own. */
+function originalMessage(exception: unknown): string {
+  return errorMessage(
+    exception instanceof Error && exception.cause !== undefined ? exception.cause : exception,
+  );
+}
+
 @Catch()
 export class AllExceptionsFilter implements ExceptionFilter {
   private readonly logger = new Logger('HttpError');
@@ -66,6 +73,14 @@ export class AllExceptionsFilter implements ExceptionFilter {
     const http = host.switchToHttp();
     const res = http.getResponse<Response>();
     const req = http.getRequest<Request>();
+    if (req.destroyed && !res.headersSent) {
+      // The client went away mid-request (an upload cancelled, a phone off the network): no one
+      // is left to answer, and it was no bad request of theirs.
+      this.logger.log(
+        `${req.method} ${forLog(req.originalUrl)}: the client closed the connection before the answer (${forLog(originalMessage(exception))})`,
+      );
+      return;
+    }
     const mapped = mapException(exception, this.config.maxUploadMb);
     if (mapped.unexpected) {
       const stack = exception instanceof Error ? exception.stack : String(exception);
@@ -75,7 +90,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
       );
     } else {
       // The client gets the contract's words; the log keeps the original ones.
-      const original = errorMessage(exception);
+      const original = originalMessage(exception);
       // Cut like the URL: a parser's message may quote the whole request line ("Cannot GET /...").
       const detail = original === mapped.body.error ? '' : ` (${forLog(original)})`;
       this.logger.log(
