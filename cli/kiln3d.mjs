@@ -22,16 +22,17 @@ const LISTED = 20;
 const LISTING_REQUESTS = 4;
 
 const USAGE = `Usage:
-  kiln3d generate PICTURE... [--server URL] [--out DIR] [--format glb|obj|stl|3mf|ply|usdz]
+  kiln3d generate PICTURE... [--server URL] [--out DIR] [--overwrite] [--format glb|obj|stl|3mf|ply|usdz]
                              [--size-mm N] [--quality fast|balanced|high] [--seed N]
                              [--parallel N] [--max-wait SECONDS]
-  kiln3d download TASK_ID... [--server URL] [--out DIR] [--format ...] [--size-mm N]
+  kiln3d download TASK_ID... [--server URL] [--out DIR] [--overwrite] [--format ...] [--size-mm N]
   kiln3d status [TASK_ID] [--server URL] [--json]
   kiln3d cancel TASK_ID [--server URL] [--token TOKEN]
 
   --server    the Kiln3D server (default $KILN3D_SERVER, else http://127.0.0.1:8000)
   --out       folder for the models (default: the current folder); each file is named after its
-              picture (two pictures of one name: the later one's gets -2)
+              picture (two pictures of one name, or a file of that name already there: -2, -3...)
+  --overwrite replace a file of the same name in --out instead
   --format    the file to fetch (default glb); --size-mm: stl and 3mf only, longest side in mm (default 100)
   --parallel  pictures sent at once (default 1: in turn); the server's 503 and 429 are waited out
   --max-wait  the longest one request waits on "busy" answers, or a followed task on a server
@@ -52,7 +53,7 @@ failed (status TASK_ID: that task failed; status without an id: 0 unless the lis
  * @param {ApiClient} api
  * @param {string} picture
  * @param {{ label: string, stem: string }} naming namePictures' for this picture
- * @param {{ out: string, format: string, sizeMm?: number, quality?: string, seed?: number }} options
+ * @param {{ out: string, format: string, sizeMm?: number, overwrite: boolean, quality?: string, seed?: number }} options
  * @param {ProgressBoard} board
  */
 async function generateOne(api, picture, naming, options, board) {
@@ -76,13 +77,36 @@ async function generateOne(api, picture, naming, options, board) {
 }
 
 /**
+ * Writes a model as `<stem><suffix>` in `folder`; a file of that name already there (a model of an
+ * earlier run) is kept and this one gets `<stem>-2<suffix>`, `-3`…, unless `overwrite`. The name is
+ * claimed by an exclusive create, so two runs into one folder never write one file.
+ * @param {string} folder
+ * @param {string} stem
+ * @param {string} suffix e.g. ".glb", "-100mm.stl"
+ * @param {Uint8Array} bytes
+ * @param {boolean} overwrite
+ * @returns {Promise<string>} the path written
+ */
+async function saveFile(folder, stem, suffix, bytes, overwrite) {
+  for (let n = 1; ; n += 1) {
+    const target = join(folder, `${n === 1 ? stem : `${stem}-${n}`}${suffix}`);
+    try {
+      await writeFile(target, bytes, { flag: overwrite ? 'w' : 'wx' });
+      return target;
+    } catch (error) {
+      if (/** @type {NodeJS.ErrnoException} */ (error).code !== 'EEXIST') throw error;
+    }
+  }
+}
+
+/**
  * Follows a task to its end (at once when it has ended), then fetches its model in the format
  * asked and saves it as `<stem><suffix>` in the --out folder; prints the file's path on stdout.
  * Throws ApiFailure for a failed task or a format the server does not offer.
  * @param {ApiClient} api
  * @param {string} taskId
  * @param {{ label: string, stem: string }} naming
- * @param {{ out: string, format: string, sizeMm?: number }} options
+ * @param {{ out: string, format: string, sizeMm?: number, overwrite: boolean }} options
  * @param {ProgressBoard} board
  * @returns {Promise<import('./lib/api.mjs').TaskView>} the completed task
  */
@@ -105,11 +129,13 @@ async function saveModel(api, taskId, naming, options, board) {
   const file = await api.download(url.toString(), name);
   // "kiln3d-3f0c2a4e-100mm.stl" -> "<picture>-100mm.stl"; "kiln3d-3f0c2a4e.glb" -> "<picture>.glb".
   const suffix = file.fileName?.replace(/^kiln3d-[0-9a-f]{8}/, '') ?? `.${options.format}`;
-  const target = join(options.out, `${naming.stem}${suffix}`);
   // Made with the first model, so a run that makes none leaves no empty folder behind.
   await mkdir(options.out, { recursive: true });
-  await writeFile(target, file.bytes);
+  const target = await saveFile(options.out, naming.stem, suffix, file.bytes, options.overwrite);
+  const wanted = `${naming.stem}${suffix}`;
   board.update(name, `saved ${basename(target)}`, 100);
+  if (basename(target) !== wanted)
+    board.note(name, `${wanted} was there already: saved as ${basename(target)} (--overwrite replaces it)`);
   if (file.watertight === 'false')
     board.note(name, 'the mesh is not watertight; a slicer may need to repair it');
   if (final.share_url) board.note(name, `share ${final.share_url}`);
@@ -118,10 +144,10 @@ async function saveModel(api, taskId, naming, options, board) {
 }
 
 /**
- * The file options of generate and download (--format, --size-mm, --out), checked before anything
+ * The file options of generate and download (--format, --size-mm, --out, --overwrite), checked before anything
  * is sent: the server's rules of GET /api/tasks/{id}/download, and an --out that can be a folder.
  * @param {Record<string, string | boolean | undefined>} values
- * @returns {Promise<{ format: string, sizeMm: number | undefined, out: string } | string>} the options, or what is wrong
+ * @returns {Promise<{ format: string, sizeMm: number | undefined, out: string, overwrite: boolean } | string>} the options, or what is wrong
  */
 async function fileOptions(values) {
   const format = String(values.format ?? 'glb');
@@ -143,7 +169,7 @@ async function fileOptions(values) {
     }
     if (dirname(path) === path) break;
   }
-  return { format, sizeMm, out };
+  return { format, sizeMm, out, overwrite: values.overwrite === true };
 }
 
 /**
@@ -198,7 +224,7 @@ async function generate(pictures, values) {
   if (pictures.length === 0) return usage('name at least one picture');
   const file = await fileOptions(values);
   if (typeof file === 'string') return usage(file);
-  const { format, sizeMm, out } = file;
+  const { format, sizeMm, out, overwrite } = file;
   for (const picture of pictures) {
     try {
       await access(picture, constants.R_OK);
@@ -222,7 +248,7 @@ async function generate(pictures, values) {
   await forEachAtMost(pictures, parallel, async (picture, index) => {
     const naming = names[index];
     try {
-      await generateOne(api, picture, naming, { out, format, sizeMm, quality, seed }, board);
+      await generateOne(api, picture, naming, { out, format, sizeMm, overwrite, quality, seed }, board);
     } catch (error) {
       status = Math.max(status, exitOf(error));
       board.fail(naming.label, error instanceof ApiRefusal ? 'refused' : 'failed', messageOf(error));
@@ -371,6 +397,7 @@ async function main(argv) {
         'max-wait': { type: 'string' },
         token: { type: 'string' },
         json: { type: 'boolean' },
+        overwrite: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     });

@@ -242,7 +242,7 @@ void describe('kiln3d command-line client end to end (simulate engine)', () => {
     assert.doesNotMatch(under.stderr, /: task /);
   });
 
-  void it('download fetches the model of tasks already sent: named by picture when sent from here, else by id; waits for one still being made', async () => {
+  void it('download fetches the model of tasks already sent: named by picture when sent from here, else by id; waits for one still being made; a rerun keeps the earlier file unless --overwrite', async () => {
     const statePath = join(dir.path, 'state', 'kiln3d', 'tasks.json');
     const state = JSON.parse(readFileSync(statePath, 'utf8')) as Record<string, { picture: string }>;
     const [fromHere, picture] = Object.entries(state).find(([, task]) => task.picture === 'good.png') ?? [];
@@ -258,6 +258,18 @@ void describe('kiln3d command-line client end to end (simulate engine)', () => {
       join(out, 'good-100mm.stl'),
       join(out, `kiln3d-${elsewhere.slice(0, 8)}-100mm.stl`),
     ]);
+    // A rerun keeps the earlier file: the new one gets -2, and stderr says why; --overwrite replaces.
+    const again = await kiln3d('download', fromHere, '--out', out, '--format', 'stl');
+    assert.equal(again.code, 0, again.stderr);
+    assert.equal(again.stdout.trim(), join(out, 'good-2-100mm.stl'));
+    assert.match(again.stderr, /good-100mm\.stl was there already: saved as good-2-100mm\.stl/);
+    const replaced = await kiln3d('download', fromHere, '--out', out, '--format', 'stl', '--overwrite');
+    assert.equal(replaced.code, 0, replaced.stderr);
+    assert.equal(replaced.stdout.trim(), join(out, 'good-100mm.stl'));
+    assert.deepEqual(
+      readdirSync(out).sort(),
+      [`kiln3d-${elsewhere.slice(0, 8)}-100mm.stl`, 'good-100mm.stl', 'good-2-100mm.stl'].sort(),
+    );
     const unknown = await kiln3d('download', '1b4e28ba-2fa1-41d2-883f-0016d3cca427', '--out', out);
     assert.equal(unknown.code, 3, unknown.stderr);
     assert.match(unknown.stderr, /refused \(404 task_not_found\): Task not found/);

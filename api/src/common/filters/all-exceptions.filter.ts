@@ -73,7 +73,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
     const http = host.switchToHttp();
     const res = http.getResponse<Response>();
     const req = http.getRequest<Request>();
-    if (req.destroyed && !res.headersSent) {
+    if (req.socket?.destroyed === true && !res.headersSent) {
       // The client went away mid-request (an upload cancelled, a phone off the network): no one
       // is left to answer, and it was no bad request of theirs.
       this.logger.log(
