@@ -71,11 +71,12 @@ const ApiDownload = (): MethodDecorator =>
 
 /**
  * The model downloads in every format and the list of formats: decorators and one service call
- * each (ModelDownloadsService). Under the optional access control and the per-client read rate,
- * like the task routes: a download may start a build, whose cost FormatBuildsService bounds.
+ * each (ModelDownloadsService). Under the per-client read rate: a download may start a build,
+ * whose cost FormatBuildsService bounds. By task id under the optional access control, like the
+ * task routes; by model id public, like the model files under /static/: the share page, opened by
+ * anyone with the link, knows only the model id (docs/design.md, Access control).
  */
 @ApiTags('models')
-@AccessControlled()
 @ApiInternalErrorResponse()
 @Controller('api')
 export class FormatsController {
@@ -85,6 +86,7 @@ export class FormatsController {
   ) {}
 
   @Get('tasks/:taskId/download')
+  @AccessControlled()
   @ApiOperation({ summary: "A completed task's model in one format", description: DOWNLOAD_DESCRIPTION })
   @ApiParam({ name: 'taskId', format: 'uuid' })
   @ApiDownload()

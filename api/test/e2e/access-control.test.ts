@@ -12,6 +12,7 @@ import { type RawReply, imageForm, sendRaw } from '../support/raw-http';
 
 const KEY = 'family-key-e2e-0123456789';
 const ADMIN_TOKEN = 'access-e2e-admin-token-0123456789';
+const NOT_FOUND = { success: false, error: 'Not found', code: 'not_found' };
 const UNAUTHORIZED = { success: false, error: 'Unauthorized', code: 'unauthorized' };
 /** No sidecar: access control is judged before any engine is needed; tasks just wait. */
 const NO_SIDECAR = { INFERENCE_URL: 'unix:///nonexistent/kiln3d-access.sock' };
@@ -166,6 +167,7 @@ void describe('optional access control, end to end', () => {
       await sendRaw(`${guarded.url}/api/tasks/${randomUUID()}`),
       'an unknown task says nothing either',
     );
+    assertUnauthorized(await sendRaw(`${guarded.url}/api/tasks/${id}/download`), "a task's download");
     const refused = await openStream(`${guarded.url}/api/status/${id}`, {});
     assert.deepEqual([refused.status, JSON.parse(refused.body)], [401, UNAUTHORIZED]);
     const stream = await openStream(`${guarded.url}/api/status/${id}`, {
@@ -196,6 +198,12 @@ void describe('optional access control, end to end', () => {
     for (const path of ['/api/config', `/static/${modelId}.glb`, '/', `/m/${modelId}`]) {
       const reply = await sendRaw(`${guarded.url}${path}`);
       assert.equal(reply.status, 200, `${path}: ${reply.body.slice(0, 200)}`);
+    }
+    // The share page's Download menu, by model id: past the guard (this copied file has no model
+    // record, so the routes say 404 not_found, as to anyone for an unknown model; never 401).
+    for (const path of [`/api/models/${modelId}/formats`, `/api/models/${modelId}/download?format=stl`]) {
+      const reply = await sendRaw(`${guarded.url}${path}`);
+      assert.deepEqual([reply.status, JSON.parse(reply.body)], [404, NOT_FOUND], path);
     }
     // Without a sidecar the health is "degraded" (503), which it says to anyone.
     const health = await sendRaw(`${guarded.url}/api/health`);

@@ -2366,26 +2366,6 @@ export interface operations {
           'application/json': components['schemas']['ErrorBodyDto'];
         };
       };
-      /** @description `unauthorized` (`Unauthorized`): access control on (`API_KEYS`, `CF_ACCESS_*`) and no valid API key or Access token; an admin route without the right `ADMIN_TOKEN`; `/metrics` without `METRICS_TOKEN` when it is set */
-      401: {
-        headers: {
-          /** @description a Bearer challenge: realm="kiln3d" while API keys are on, "kiln3d-admin" on the admin route, "kiln3d-metrics" on /metrics */
-          'WWW-Authenticate'?: string;
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['ErrorBodyDto'];
-        };
-      };
-      /** @description `cross_site_request` (`Cross-site request refused`): a POST or DELETE carrying a Cloudflare Access credential (the cookie, or the header Access derives from it) that another site sent (`Sec-Fetch-Site: cross-site`, or a foreign `Origin`) */
-      403: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['ErrorBodyDto'];
-        };
-      };
       /** @description `not_found` (`Not found`): no such route or model file (`/static/` serves three names per model: `{uuid}.glb`, `.source.glb`, `.lod.glb`); the admin routes while `ADMIN_TOKEN` is unset */
       404: {
         headers: {
@@ -2456,26 +2436,6 @@ export interface operations {
         };
         content: {
           'application/json': components['schemas']['FormatListDto'];
-        };
-      };
-      /** @description `unauthorized` (`Unauthorized`): access control on (`API_KEYS`, `CF_ACCESS_*`) and no valid API key or Access token; an admin route without the right `ADMIN_TOKEN`; `/metrics` without `METRICS_TOKEN` when it is set */
-      401: {
-        headers: {
-          /** @description a Bearer challenge: realm="kiln3d" while API keys are on, "kiln3d-admin" on the admin route, "kiln3d-metrics" on /metrics */
-          'WWW-Authenticate'?: string;
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['ErrorBodyDto'];
-        };
-      };
-      /** @description `cross_site_request` (`Cross-site request refused`): a POST or DELETE carrying a Cloudflare Access credential (the cookie, or the header Access derives from it) that another site sent (`Sec-Fetch-Site: cross-site`, or a foreign `Origin`) */
-      403: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['ErrorBodyDto'];
         };
       };
       /** @description `not_found` (`Not found`): no such route or model file (`/static/` serves three names per model: `{uuid}.glb`, `.source.glb`, `.lod.glb`); the admin routes while `ADMIN_TOKEN` is unset */
