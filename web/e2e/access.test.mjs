@@ -5,6 +5,7 @@
 // which must be https) with a self-signed certificate the api trusts through NODE_EXTRA_CA_CERTS,
 // tokens minted with jose the way Access mints them.
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 
 import { apiSupport, launchBrowser, newPage, pickAndGenerate, saveArtifact, startApi } from './helpers.mjs';
@@ -42,6 +43,40 @@ describe('the web app under Cloudflare Access', () => {
       await failed.waitFor();
       assert.equal(await failed.getAttribute('data-error-code'), 'unauthorized');
       assert.match((await failed.textContent()) ?? '', /Sign in again/);
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('a watch link opened without the cookie says the model is not shown to visitors, and stops asking', async () => {
+    const { context, page, errors } = await newPage(browser);
+    const asked = [];
+    page.on('request', (request) => {
+      const path = new URL(request.url()).pathname;
+      if (/^\/api\/(tasks|status)\//.test(path)) asked.push(path);
+    });
+    try {
+      await page.goto(`${api.baseUrl}/t/${randomUUID()}`);
+      await page
+        .getByRole('heading', { name: 'This model is not shown to visitors' })
+        .waitFor({ timeout: 15_000 })
+        .catch(async (error) => {
+          await saveArtifact('access-watch-link.png', await page.screenshot());
+          throw new Error(
+            `${error.message}\n${await page.locator('main').textContent()}\nasked: ${asked.join(', ')}`,
+          );
+        });
+      const failed = page.locator('[data-testid=status-failed]');
+      assert.equal(await failed.getAttribute('data-error-code'), 'unauthorized');
+      assert.doesNotMatch((await page.locator('main').textContent()) ?? '', /reconnecting/i);
+      const settled = asked.length;
+      await new Promise((resolve) => setTimeout(resolve, 6000));
+      assert.equal(asked.length, settled, `asked again: ${asked.join(', ')}`);
+      assert.ok(settled <= 4, `asked ${settled} times: ${asked.join(', ')}`);
+      assert.deepEqual(
+        errors.filter((e) => !/401/.test(e)),
+        [],
+      );
     } finally {
       await context.close();
     }

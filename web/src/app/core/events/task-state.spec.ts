@@ -260,7 +260,12 @@ describe('reduceTask', () => {
   it('cancels and resumes', () => {
     expect(run([...accepted, { type: 'cancelled' }]).phase).toBe('cancelled');
     expect(run([{ type: 'resume', taskId: 'x' }])).toMatchObject({ phase: 'queued', taskId: 'x' });
-    expect(run([{ type: 'resume', taskId: 'x' }, { type: 'not-found' }]).error?.status).toBe(404);
+    expect(
+      run([
+        { type: 'resume', taskId: 'x' },
+        { type: 'refused', error: { status: 404, code: 'task_not_found', error: 'Task not found' } },
+      ]).error?.status,
+    ).toBe(404);
   });
 
   it('keeps the newest voxel preview of a processing task, as a same-origin path, through completion', () => {

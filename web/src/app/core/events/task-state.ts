@@ -103,7 +103,7 @@ export type TaskAction =
   | { type: 'rejected'; error: ApiError }
   | { type: 'snapshot'; snapshot: TaskSnapshot; now: number }
   | { type: 'stream-lost' }
-  | { type: 'not-found' }
+  | { type: 'refused'; error: ApiError }
   | { type: 'cancelled' }
   | { type: 'tick'; now: number; timeoutS: number }
   | { type: 'reset' };
@@ -278,13 +278,9 @@ export function reduceTask(state: TaskState, action: TaskAction): TaskState {
       return state.phase === 'queued' || state.phase === 'processing'
         ? { ...state, reconnecting: true }
         : state;
-    case 'not-found':
-      return {
-        ...state,
-        phase: 'failed',
-        reconnecting: false,
-        error: { status: 404, code: 'task_not_found', error: '' },
-      };
+    case 'refused':
+      // The server will not tell about the task any more (unknown to it, or not this browser's to follow).
+      return { ...state, phase: 'failed', reconnecting: false, error: action.error };
     case 'cancelled':
       return state.phase === 'idle' ? state : { ...state, phase: 'cancelled', reconnecting: false };
     case 'tick':

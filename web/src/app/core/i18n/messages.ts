@@ -98,6 +98,7 @@ export const EN = {
   'watch.heading': 'A 3D model being made',
   'watch.headingEnded': 'This model was not made',
   'watch.headingUnknown': 'Nothing to watch here',
+  'watch.headingPrivate': 'This model is not shown to visitors',
   'progress.uploadingMesh': 'Sending the mesh and the picture…',
   'progress.texturing': 'Painting the mesh',
 
@@ -451,6 +452,7 @@ export const ZH: Dictionary = {
   'watch.heading': '正在生成的 3D 模型',
   'watch.headingEnded': '这个模型没有生成',
   'watch.headingUnknown': '这里没有可观看的任务',
+  'watch.headingPrivate': '这个模型不对访客显示',
   'progress.uploadingMesh': '正在发送网格和图片…',
   'progress.texturing': '正在为网格上色',
 

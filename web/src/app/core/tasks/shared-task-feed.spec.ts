@@ -88,7 +88,7 @@ describe('SharedTaskFeed', () => {
     const tab: Tab = { feed: undefined as unknown as SharedTaskFeed, seen: [], connection: undefined };
     tab.feed = new SharedTaskFeed(
       't1',
-      { snapshot: (s) => tab.seen.push(s), reconnecting: () => undefined, gone: () => undefined },
+      { snapshot: (s) => tab.seen.push(s), reconnecting: () => undefined, refused: () => undefined },
       (handlers): FeedConnection => {
         const connection = { handlers, running: false };
         tab.connection = connection;
@@ -216,7 +216,7 @@ describe('SharedTaskFeed', () => {
     const start = vi.fn();
     const feed = new SharedTaskFeed(
       't1',
-      { snapshot: (s) => seen.push(s), reconnecting: () => undefined, gone: () => undefined },
+      { snapshot: (s) => seen.push(s), reconnecting: () => undefined, refused: () => undefined },
       () => ({ start, stop: () => undefined }),
       () => undefined,
     );

@@ -1,4 +1,4 @@
-import type { TaskSnapshot } from '../api/api-types';
+import type { ApiError, TaskSnapshot } from '../api/api-types';
 import type { TaskChannelFactory, TaskChannelLike, TaskLocksLike } from './task-channel';
 import type { TaskConnectionHandlers } from './task-connection';
 
@@ -11,7 +11,8 @@ export type RelayMessage =
       from: string;
       snapshot: TaskSnapshot | undefined;
       reconnecting: boolean;
-      gone: boolean;
+      /** The server's final refusal to tell about the task (TaskConnectionHandlers.refused), if any. */
+      refused: ApiError | undefined;
     }
   | { kind: 'bye'; from: string };
 
@@ -66,7 +67,7 @@ export class SharedTaskFeed {
   private beatTimer: ReturnType<typeof setInterval> | undefined;
   private latest: TaskSnapshot | undefined;
   private reconnecting = false;
-  private gone = false;
+  private refused: ApiError | undefined;
   private stopped = false;
   private readonly onPageHide = (): void => this.stop();
   /** Web Locks mode: ends the wait for the lock, or gives it back (stop()). */
@@ -201,9 +202,9 @@ export class SharedTaskFeed {
     if (message.kind !== 'state') return;
     this.latest = message.snapshot ?? this.latest;
     this.reconnecting = message.reconnecting;
-    this.gone = message.gone;
+    this.refused = message.refused;
     if (message.snapshot) this.handlers.snapshot(message.snapshot);
-    if (message.gone) this.handlers.gone();
+    if (message.refused) this.handlers.refused(message.refused);
     else this.handlers.reconnecting(message.reconnecting);
   }
 
@@ -245,11 +246,11 @@ export class SharedTaskFeed {
         this.postState();
         this.handlers.reconnecting(reconnecting);
       },
-      gone: () => {
+      refused: (error) => {
         if (this.connection !== connection) return;
-        this.gone = true;
+        this.refused = error;
         this.postState();
-        this.handlers.gone();
+        this.handlers.refused(error);
       },
     });
     this.connection = connection;
@@ -262,7 +263,7 @@ export class SharedTaskFeed {
       from: this.tabId,
       snapshot: this.latest,
       reconnecting: this.reconnecting,
-      gone: this.gone,
+      refused: this.refused,
     });
   }
 

@@ -40,19 +40,19 @@ describe('TaskConnection', () => {
   function connect(api: ApiClient) {
     const seen: TaskSnapshot[] = [];
     const reconnecting: boolean[] = [];
-    const gone = vi.fn();
+    const refused = vi.fn();
     const connection = new TaskConnection(
       't1',
       api,
       (url, lastEventId) => new FakeEventSource(url, lastEventId),
-      { snapshot: (s) => seen.push(s), reconnecting: (r) => reconnecting.push(r), gone },
+      { snapshot: (s) => seen.push(s), reconnecting: (r) => reconnecting.push(r), refused },
     );
     connection.start();
     return {
       connection,
       seen,
       reconnecting,
-      gone,
+      refused,
       source: () => FakeEventSource.instances.at(-1) as FakeEventSource,
     };
   }
@@ -97,11 +97,21 @@ describe('TaskConnection', () => {
     connection.stop();
   });
 
-  it('a task the server no longer knows is gone', async () => {
-    const server = fakeApi({ ok: false, error: { status: 404, code: 'task_not_found', error: '' } });
-    const { gone, source } = connect(server.api);
+  it.each([
+    { status: 404, code: 'task_not_found', error: 'Task not found' },
+    // API keys only: a browser holds no key, so a watch link can never be followed from it.
+    { status: 401, code: 'unauthorized', error: 'Unauthorized' },
+  ] as const)('a refusal asking again cannot change ($code) ends the following, once', async (error) => {
+    const server = fakeApi({ ok: false, error });
+    const { refused, source, connection } = connect(server.api);
     source().fail(2);
     await vi.advanceTimersByTimeAsync(0);
-    expect(gone).toHaveBeenCalledTimes(1);
+    expect(refused).toHaveBeenCalledTimes(1);
+    expect(refused).toHaveBeenCalledWith(error);
+    const reads = server.reads();
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(server.reads()).toBe(reads); // nothing asked again
+    expect(FakeEventSource.instances).toHaveLength(1);
+    connection.stop();
   });
 });

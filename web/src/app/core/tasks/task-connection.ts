@@ -1,5 +1,5 @@
 import { ApiClient } from '../api/api-client';
-import type { TaskSnapshot } from '../api/api-types';
+import type { ApiError, TaskSnapshot } from '../api/api-types';
 import type { EventSourceFactory } from '../events/event-source-factory';
 import { TaskEventStream } from '../events/task-event-stream';
 import { PollVerdict, TaskPoller } from './task-poller';
@@ -10,8 +10,16 @@ export interface TaskConnectionHandlers {
   snapshot(snapshot: TaskSnapshot): void;
   /** The stream dropped or froze (true) or delivers again (false). */
   reconnecting(reconnecting: boolean): void;
-  /** The server no longer knows the task (404 task_not_found). */
-  gone(): void;
+  /**
+   * The server will not tell about the task, however often it is asked: it no longer knows it
+   * (404 task_not_found), or this browser may not follow it (401 unauthorized: API keys only).
+   */
+  refused(error: ApiError): void;
+}
+
+/** The answers to GET /api/tasks/{id} that asking again cannot change. */
+export function finalRefusal(error: ApiError): boolean {
+  return error.code === 'task_not_found' || error.code === 'unauthorized';
 }
 
 /** Consecutive stream failures (drops, freezes, refusals) before polling takes over. */
@@ -130,8 +138,9 @@ export class TaskConnection {
       if (this.stopped) return 'done';
       return TERMINAL.has(outcome.value.status) ? 'done' : 'answered';
     }
-    if (outcome.error.code === 'task_not_found') {
-      this.handlers.gone();
+    if (finalRefusal(outcome.error)) {
+      this.stop(); // Nothing more to hear about, as after a terminal snapshot.
+      this.handlers.refused(outcome.error);
       return 'done';
     }
     return 'unanswered';

@@ -3,19 +3,14 @@ import { Observable, Subject } from 'rxjs';
 
 import { ApiClient } from '../api/api-client';
 import { pageLink } from '../api/model-url';
-import type { ApiError, GenerationChoice, TaskKind, TextureChoice } from '../api/api-types';
+import type { GenerationChoice, TaskKind, TextureChoice } from '../api/api-types';
 import { ServerConfigStore } from '../api/server-config-store';
 import { EVENT_SOURCE_FACTORY } from '../events/event-source-factory';
 import { IDLE_TASK, TaskAction, TaskResult, TaskState, isTerminal, reduceTask } from '../events/task-state';
 import { CurrentTaskMemory, FollowedTaskDetails } from './current-task-memory';
 import { SharedTaskFeed } from './shared-task-feed';
 import { TASK_CHANNEL_FACTORY, TASK_LOCKS } from './task-channel';
-import { TaskConnection } from './task-connection';
-
-/** The server no longer knows the task (unknown or expired id): decided by its code. */
-function taskGone(error: ApiError): boolean {
-  return error.code === 'task_not_found';
-}
+import { TaskConnection, finalRefusal } from './task-connection';
 
 /**
  * The page's own timeout fires this long after the server's job limit, so that the server's
@@ -287,7 +282,7 @@ export class TaskTracker {
     }
     if (!taskId || isTerminal(phase) || this.watching()) return;
     const outcome = await this.api.cancelTask(taskId, this.token ?? this.memory.recallToken());
-    if (outcome.ok || taskGone(outcome.error)) {
+    if (outcome.ok || outcome.error.code === 'task_not_found') {
       this.dispatch({ type: 'cancelled' });
     }
   }
@@ -311,8 +306,8 @@ export class TaskTracker {
         reconnecting: (reconnecting) => {
           if (this.feed === feed && reconnecting) this.dispatch({ type: 'stream-lost' });
         },
-        gone: () => {
-          if (this.feed === feed) this.dispatch({ type: 'not-found' });
+        refused: (error) => {
+          if (this.feed === feed) this.dispatch({ type: 'refused', error });
         },
       },
       (handlers) => new TaskConnection(taskId, this.api, this.createEventSource, handlers),
@@ -340,8 +335,8 @@ export class TaskTracker {
     const base = replaceGuess ? reduceTask(IDLE_TASK, { type: 'resume', taskId }) : this.stateSignal();
     if (outcome.ok) {
       this.transition(reduceTask(base, { type: 'snapshot', snapshot: outcome.value, now: Date.now() }));
-    } else if (taskGone(outcome.error)) {
-      this.transition(reduceTask(base, { type: 'not-found' }));
+    } else if (finalRefusal(outcome.error)) {
+      this.transition(reduceTask(base, { type: 'refused', error: outcome.error }));
     } else if (replaceGuess) {
       return 'ended'; // No answer: the page's own verdict stands.
     }

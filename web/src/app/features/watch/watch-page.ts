@@ -34,6 +34,8 @@ export class WatchPage {
   protected readonly heading = computed<MessageKey>(() => {
     const { phase, error } = this.state();
     if (!this.taskId() || error?.code === 'task_not_found') return 'watch.headingUnknown';
+    // API keys only: the task routes need a key, which a browser does not hold.
+    if (error?.code === 'unauthorized') return 'watch.headingPrivate';
     if (phase === 'completed') return 'share.heading';
     if (phase === 'failed' || phase === 'cancelled' || phase === 'timed-out') return 'watch.headingEnded';
     return 'watch.heading';
