@@ -325,6 +325,14 @@ export const ERROR_TABLE = {
       'on one Redis): checked before the picture is decoded; running and queued tasks go on',
     headers: { 'Retry-After': { type: 'integer', description: 'seconds: 60' } },
   },
+  engine_unavailable: {
+    status: 503,
+    message: 'The model engine is not available, retry later',
+    when:
+      "the task's job found no inference sidecar to run it: its engine failed to load, or it was unreachable or " +
+      'not ready for `INFERENCE_READY_TIMEOUT_S` (1200 s by default: a first load with its warm-up), or it ' +
+      'became unreachable while it ran the job (a remote sidecar stopped)',
+  },
   sidecar_stopped: {
     status: 503,
     message: 'The inference sidecar is stopped',

@@ -202,6 +202,21 @@ void describe(
       });
     });
 
+    void test('the sidecar stopped while idle and started again: a task sent meanwhile waits for it and is made', async () => {
+      assert.ok(api);
+      const live = api;
+      await stopProcess(sidecar?.child);
+      // At once, before the api's health checks notice: its last word on the sidecar is "ready".
+      const accepted = await postPicture(live.url, sample('typical_vehicle_helicopter.png'));
+      assert.equal(accepted.status, 202);
+      const { task_id: taskId } = (await accepted.json()) as { task_id: string };
+      await sleep(3000);
+      sidecar = await startHiddenSidecar(port, staticDir.path, sidecarTmp.path);
+      const last = (await followToEnd(live.url, taskId, 120_000)).at(-1)!;
+      assert.equal(last.event, 'completed', JSON.stringify(last.data));
+      assert.match(live.output(), /the sidecar could not be reached before the job began/);
+    });
+
     for (const [name, env, message] of [
       [
         'a wrong secret',
@@ -227,10 +242,14 @@ void describe(
         const { task_id: taskId } = (await accepted.json()) as { task_id: string };
         const last = (await followToEnd(refused.url, taskId)).at(-1)!;
         assert.equal(last.event, 'failed');
-        assert.deepEqual((({ error, http_status }) => ({ error, http_status }))(last.data), {
-          error: 'Internal error',
-          http_status: 500,
-        });
+        assert.deepEqual(
+          (({ error, http_status, error_code }) => ({ error, http_status, error_code }))(last.data),
+          {
+            error: 'The model engine is not available, retry later',
+            http_status: 503,
+            error_code: 'engine_unavailable',
+          },
+        );
       });
     }
   },

@@ -115,18 +115,39 @@ void describe('generation queue (real Redis + Bull, fake inference)', () => {
       422,
       'No object found in the image',
     ],
-    ['UNAVAILABLE', () => new InferenceError('UNAVAILABLE', 'sidecar died'), 500, 'Internal error'],
+    [
+      'UNAVAILABLE',
+      () => new InferenceError('UNAVAILABLE', 'a remote sidecar went away mid-job'),
+      503,
+      'The model engine is not available, retry later',
+    ],
     ['a plain Error', () => new Error('boom'), 500, 'Internal error'],
   ];
   for (const [name, error, status, message] of failures) {
     void it(`maps ${name} to failed ${status} "${message}"`, async () => {
-      fake.behaviour = () => Promise.reject(error());
+      // After the sidecar began the job (its first progress): nothing is sent again.
+      fake.behaviour = (_job, onProgress) => {
+        onProgress({ stage: 'preprocess', percent: 0, message: '' });
+        return Promise.reject(error());
+      };
       const record = await h.finalOf(await submit());
       assert.equal(record.status, 'failed');
       assert.equal(record.http_status, status);
       assert.equal(record.error, message);
     });
   }
+
+  void it('a sidecar unreachable before the job began (no progress yet): the job is sent again once, and made', async () => {
+    let calls = 0;
+    fake.behaviour = (job, onProgress) => {
+      calls += 1;
+      if (calls === 1) return Promise.reject(new InferenceError('UNAVAILABLE', 'connect ECONNREFUSED'));
+      return succeed(job, onProgress);
+    };
+    const record = await h.finalOf(await submit());
+    assert.equal(record.status, 'completed');
+    assert.equal(calls, 2);
+  });
 
   void it('cancels a waiting task: its job leaves Bull and never runs', async () => {
     const hold = heldJob();

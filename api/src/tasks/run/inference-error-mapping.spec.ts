@@ -10,7 +10,7 @@ void describe('mapInferenceError', () => {
     ['INVALID_INPUT', 'no_object', 422, 'No object found in the image', false],
     ['CANCELLED', 'task_cancelled', 409, 'Task cancelled', false],
     ['INTERNAL', 'internal_error', 500, 'Internal error', true],
-    ['UNAVAILABLE', 'internal_error', 500, 'Internal error', true],
+    ['UNAVAILABLE', 'engine_unavailable', 503, 'The model engine is not available, retry later', false],
   ];
   for (const [code, errorCode, status, message, unexpected] of table) {
     void it(`${code} -> ${status} ${errorCode} "${message}"`, () => {

@@ -14,7 +14,13 @@ export interface TaskFailure {
 
 /** A failure by its row of the error table (a job's failures are never templated). */
 function failure(
-  code: 'generation_timeout' | 'gpu_out_of_memory' | 'task_cancelled' | 'no_object' | 'internal_error',
+  code:
+    | 'generation_timeout'
+    | 'gpu_out_of_memory'
+    | 'task_cancelled'
+    | 'no_object'
+    | 'engine_unavailable'
+    | 'internal_error',
   unexpected = false,
 ): TaskFailure {
   const row = ERROR_TABLE[code];
@@ -41,9 +47,12 @@ export function mapInferenceError(error: unknown): TaskFailure {
       // content: no object, too small or fully transparent once the background is removed.
       case 'INVALID_INPUT':
         return failure('no_object');
+      // No sidecar to run it (failed to load, unreachable or not ready in time): the owner's
+      // machine, not the job, and the log already says why.
+      case 'UNAVAILABLE':
+        return failure('engine_unavailable');
       // RESTARTED: TaskRunner runs a job an operator's restart killed again; never expected here.
       case 'INTERNAL':
-      case 'UNAVAILABLE':
       case 'RESTARTED':
         return failure('internal_error', true);
     }

@@ -65,8 +65,12 @@ function qualityOf(options: TaskOptionsRecord | undefined): Quality {
 
 /** At most this often a `processing` event per task (stage changes always pass). */
 export const PROGRESS_INTERVAL_MS = 250;
-/** A job waits this long for the sidecar to be ready (e.g. right after an api restart). */
-export const READY_WAIT_MS = 300_000;
+/**
+ * A job the sidecar could not be reached for before it began is sent again after these waits
+ * (ms; the last repeats) while INFERENCE_READY_TIMEOUT_S lasts: a remote sidecar that stopped
+ * while idle still reads `ready` until its health checks miss (about 12 s).
+ */
+export const UNREACHABLE_RETRY_MS = [2_000, 4_000, 8_000];
 
 /**
  * Runs one job (docs/design.md, Queue; its id is its first task's, and every event goes to each
@@ -174,36 +178,55 @@ export class TaskRunner {
     const texturing = record.kind === 'texture';
     const mesh = texturing ? await this.tasks.getMesh(taskId) : null;
     if (texturing && !mesh) throw new Error(`mesh of task ${taskId} is missing from Redis`);
-    // Abortable: a cancel or a graceful stop must not wait on an unreachable sidecar.
-    await this.inference.waitUntilReady(READY_WAIT_MS, signal);
-    this.logger.log(
-      `inference start task=${taskId} input=${image.length} bytes` +
-        (mesh ? ` mesh=${mesh.length} bytes` : ''),
-    );
     const series: DurationSeries = texturing ? 'texture' : qualityOf(record.options);
-    const callStartedAt = this.clock.now();
-    try {
-      const result = await this.inference.generate(
-        {
-          taskId,
-          image,
-          ...(mesh ? { mesh } : {}),
-          modelPath: this.storage.sourcePath(modelId),
-          ...jobOptions(record.options),
-          timeoutS: this.config.jobTimeoutS,
-        },
-        progress.report,
-        signal,
-        preview.report,
+    // A job waits for the sidecar as long as a load may take (INFERENCE_READY_TIMEOUT_S: weights
+    // and warm-up on a first start or after a recycle), then fails engine_unavailable.
+    const readyBy = this.clock.now() + this.config.inferenceReadyTimeoutS * 1000;
+    for (let attempt = 0; ; attempt++) {
+      // Abortable: a cancel or a graceful stop must not wait on an unreachable sidecar.
+      await this.inference.waitUntilReady(Math.max(0, readyBy - this.clock.now()), signal);
+      this.logger.log(
+        `inference start task=${taskId} input=${image.length} bytes` +
+          (mesh ? ` mesh=${mesh.length} bytes` : '') +
+          (attempt > 0 ? ` (attempt ${attempt + 1})` : ''),
       );
-      await this.recordDuration(series, (this.clock.now() - callStartedAt) / 1000);
-      return result;
-    } catch (error) {
-      // It ran at least the limit: the preset may not fit this GPU (QualityPresetsService).
-      if (error instanceof InferenceError && error.code === 'TIMEOUT' && !signal.aborted) {
-        await this.recordDuration(series, this.config.jobTimeoutS);
+      const callStartedAt = this.clock.now();
+      let began = false;
+      try {
+        const result = await this.inference.generate(
+          {
+            taskId,
+            image,
+            ...(mesh ? { mesh } : {}),
+            modelPath: this.storage.sourcePath(modelId),
+            ...jobOptions(record.options),
+            timeoutS: this.config.jobTimeoutS,
+          },
+          (update) => {
+            began = true;
+            progress.report(update);
+          },
+          signal,
+          preview.report,
+        );
+        await this.recordDuration(series, (this.clock.now() - callStartedAt) / 1000);
+        return result;
+      } catch (error) {
+        // It ran at least the limit: the preset may not fit this GPU (QualityPresetsService).
+        if (error instanceof InferenceError && error.code === 'TIMEOUT' && !signal.aborted) {
+          await this.recordDuration(series, this.config.jobTimeoutS);
+        }
+        // Unreachable before the sidecar said anything of the job (a remote sidecar stopped while
+        // idle, whose health still read ready): nothing ran, so it is sent again once it is back.
+        const wait = UNREACHABLE_RETRY_MS[Math.min(attempt, UNREACHABLE_RETRY_MS.length - 1)] ?? 0;
+        const unreachable = error instanceof InferenceError && error.code === 'UNAVAILABLE' && !began;
+        if (!unreachable || signal.aborted || this.clock.now() + wait >= readyBy) throw error;
+        this.logger.warn(
+          `task ${taskId}: the sidecar could not be reached before the job began (${error.message}); ` +
+            `sending it again once the sidecar is ready (in ${wait / 1000} s at the earliest)`,
+        );
+        await this.clock.sleep(wait, signal);
       }
-      throw error;
     }
   }
 

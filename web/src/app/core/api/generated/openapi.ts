@@ -465,6 +465,7 @@ export interface components {
       | 'decode_busy'
       | 'meshes_busy'
       | 'admissions_paused'
+      | 'engine_unavailable'
       | 'sidecar_stopped'
       | 'web_app_not_built'
       | 'generation_timeout';
@@ -2912,6 +2913,7 @@ export const errorCodeValues: ReadonlyArray<FlattenedDeepRequired<components>['s
   'decode_busy',
   'meshes_busy',
   'admissions_paused',
+  'engine_unavailable',
   'sidecar_stopped',
   'web_app_not_built',
   'generation_timeout',
