@@ -81,6 +81,34 @@ void describe('ManagedSidecar (fake process, transport and clock)', { timeout: 3
     );
   });
 
+  void test('exits before ready three times in a row: failed (jobs refused at once, health 503), still tried again; ready clears it', async () => {
+    const { clock, launcher, sidecar } = setup();
+    launcher.initialState = 'LOADING';
+    sidecar.start();
+    await clock.advance(0);
+    for (const [index, delay] of [1_000, 2_000, 4_000].entries()) {
+      launcher.current.spec.onLine('stderr', 'ERROR invalid configuration: KILN_TRELLIS2_TEXTURE_SIZE: bad');
+      launcher.current.exit({ code: 2, signal: null });
+      await clock.advance(0);
+      assert.equal(sidecar.health().state, index < 2 ? 'restarting' : 'failed');
+      await clock.advance(delay);
+    }
+    assert.equal(launcher.sidecars.length, 4, 'still tried again');
+    assert.equal(sidecar.health().state, 'failed');
+    assert.match(
+      sidecar.health().message,
+      /^the sidecar exited before it was ready 3 times in a row: exit code 2 \(last error: .*KILN_TRELLIS2_TEXTURE_SIZE: bad\); starting it again$/,
+    );
+    await assert.rejects(sidecar.acquire(clock.now() + 60_000), isInferenceError('UNAVAILABLE'));
+    launcher.current.state = 'READY';
+    await clock.advance(DEFAULT_SIDECAR_OPTIONS.startupPollMs);
+    assert.equal(sidecar.health().state, 'ready');
+    // Counted afresh: one crash after a ready process is a restart again.
+    launcher.current.exit({ code: 1, signal: null });
+    await clock.advance(0);
+    assert.equal(sidecar.health().state, 'restarting');
+  });
+
   void test('exit 75 (planned recycle) respawns at once', async () => {
     const { clock, launcher, logger, sidecar } = await startReady();
     launcher.current.exit({ code: 75, signal: null });

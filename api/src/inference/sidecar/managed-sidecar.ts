@@ -85,6 +85,13 @@ class SpawnedSidecar implements SidecarLease {
  * stops answering health checks, or cannot stop an interrupted job; graceful or forced restart;
  * SIGTERM then SIGKILL on stop. Its health verdicts come from a HealthMonitor per process.
  */
+/**
+ * Exits in a row of processes that never reached ready (a bad KILN_* setting, a broken venv)
+ * after which the sidecar is `failed`, not `restarting`: jobs fail at once (503
+ * engine_unavailable) and /api/health answers 503, while it is still tried again with backoff.
+ */
+export const CRASH_LOOP_STARTS = 3;
+
 export class ManagedSidecar extends Sidecar {
   private readonly status: SidecarStatus;
   private readonly backoff: RestartBackoff;
@@ -93,6 +100,11 @@ export class ManagedSidecar extends Sidecar {
   private spawning: Promise<void> | null = null;
   private respawnTimer: TimerHandle | null = null;
   private restarts = 0;
+  /** Exits in a row of processes that never reported ready (CRASH_LOOP_STARTS). */
+  private failedStarts = 0;
+  private readySinceSpawn = false;
+  /** Why the sidecar is failed while it crash-loops; null otherwise. */
+  private crashLoop: string | null = null;
   private stopped: Promise<void> | null = null;
 
   constructor(private readonly deps: ManagedSidecarDeps) {
@@ -190,7 +202,9 @@ export class ManagedSidecar extends Sidecar {
     if (this.status.isStopping) return;
     const { spec, clock, options } = this.deps;
     this.backoff.spawned();
-    this.status.set('starting', 'starting the sidecar process');
+    this.readySinceSpawn = false;
+    if (this.crashLoop !== null) this.status.set('failed', `${this.crashLoop}; starting it again`);
+    else this.status.set('starting', 'starting the sidecar process');
     const output = new SidecarOutput(this.deps.sidecarLogger);
     let process: SidecarProcess;
     try {
@@ -254,7 +268,14 @@ export class ManagedSidecar extends Sidecar {
     this.deps.logger.error(
       `sidecar ${pid === undefined ? '' : `pid ${pid} `}${description}; restarting in ${delay} ms${why}`,
     );
-    this.status.set('restarting', `sidecar ${description}${why}; restarting in ${Math.ceil(delay / 1000)} s`);
+    this.failedStarts = this.readySinceSpawn ? 0 : this.failedStarts + 1;
+    const again = `restarting in ${Math.ceil(delay / 1000)} s`;
+    if (this.failedStarts >= CRASH_LOOP_STARTS) {
+      this.crashLoop = `the sidecar exited before it was ready ${this.failedStarts} times in a row: ${description}${why}`;
+      this.status.set('failed', `${this.crashLoop}; ${again}`);
+    } else {
+      this.status.set('restarting', `sidecar ${description}${why}; ${again}`);
+    }
     this.respawnTimer = this.deps.clock.setTimer(() => void this.spawnNow(), delay);
   }
 
@@ -264,7 +285,12 @@ export class ManagedSidecar extends Sidecar {
     switch (verdict.kind) {
       case 'answered': {
         const serving = this.status.recordHealth(verdict.health);
-        if (serving === 'ready') this.backoff.healthy(this.deps.clock.now());
+        if (serving === 'ready') {
+          this.backoff.healthy(this.deps.clock.now());
+          this.readySinceSpawn = true;
+          this.failedStarts = 0;
+          this.crashLoop = null;
+        }
         if (serving === 'loading') this.checkReadyTimeout(spawned);
         return;
       }
