@@ -1,7 +1,10 @@
 import 'reflect-metadata';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { ConfigError, loadConfig, servesHttp, type AppConfig } from './config/app-config';
-import { checkPortFree, describeListenFailure } from './config/listen-failure';
+import { checkPortFree, describeListenFailure, findFreePortAfter } from './config/listen-failure';
+import { errorMessage } from './common/error-message';
+import { makeFolder } from './common/make-folder';
+import { missingRedisDatabase } from './redis/redis-database-check';
 import { ModelStoreUnavailableError } from './storage/model-store';
 
 /** Longest a graceful stop may take: the running job's wind-down (15 s) plus the sidecar's stop. */
@@ -15,6 +18,9 @@ function modelsLocation(config: AppConfig): string {
 
 /** The api could not listen (describeListenFailure says why); everything it started is closed. */
 class ListenFailure extends Error {}
+
+/** A setting that passed its own check but cannot work on this machine: one line, no stack. */
+class StartRefusal extends Error {}
 
 /** Where the server listens, as a URL to quote: every interface reads "every interface". */
 function listenUrl(host: string, port: number): string {
@@ -33,14 +39,32 @@ async function bootstrap(): Promise<void> {
     }
     throw error;
   }
-  const listenFailure = (error: unknown): ListenFailure =>
-    new ListenFailure(describeListenFailure(error, config.port, config.host));
+  const listenFailure = async (error: unknown): Promise<ListenFailure> =>
+    new ListenFailure(
+      describeListenFailure(
+        error,
+        config.port,
+        config.host,
+        await findFreePortAfter(config.port, config.host),
+      ),
+    );
   if (servesHttp(config)) {
     // A taken port (a second `npm start`) is said before anything starts: no sidecar, no log.
-    await checkPortFree(config.port, config.host).catch((error: unknown) => {
-      throw listenFailure(error);
+    await checkPortFree(config.port, config.host).catch(async (error: unknown) => {
+      throw await listenFailure(error);
     });
   }
+  // The log folder and a database the Redis server lacks are said in one line, before anything
+  // starts (a stack trace, or ioredis silently using database 0, otherwise).
+  try {
+    makeFolder(config.logDir);
+  } catch (error) {
+    throw new StartRefusal(
+      `the log folder ${config.logDir} (LOG_DIR) cannot be used: ${errorMessage(error)}`,
+    );
+  }
+  const missingDatabase = await missingRedisDatabase(config.redisUrl);
+  if (missingDatabase !== undefined) throw new StartRefusal(missingDatabase);
   // The framework and the app's modules load only now, once the configuration is valid: a bad
   // variable is reported in a tenth of the CPU time (0.07 instead of 0.9 s here), and every test
   // that provokes one skips parsing them. One after another: Node 20 cannot require() an ES
@@ -106,7 +130,7 @@ async function bootstrap(): Promise<void> {
     // Nothing may outlive a failed listen: the sidecar and its folder, this process's entry in
     // the worker registry (which a running api would count for its lease), the queue's clients.
     await app.close().catch(() => undefined);
-    throw listenFailure(error);
+    throw await listenFailure(error);
   }
   gpuWorkers.start();
   // The limits never cut a long ?wait=true answer or an event stream (server.timeout is 0); they
@@ -121,7 +145,7 @@ async function bootstrap(): Promise<void> {
 }
 
 bootstrap().catch((error: unknown) => {
-  if (error instanceof ListenFailure) {
+  if (error instanceof ListenFailure || error instanceof StartRefusal) {
     process.stderr.write(`Kiln3D api: ${error.message}\n`);
     process.exit(1);
   }

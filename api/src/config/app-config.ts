@@ -538,6 +538,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, root = process.
     throw new ConfigError(`KILN_ROLE must be one of ${ROLES.join(', ')}, got "${shown(role)}"`);
   }
   const redisUrl = urlVar(env, 'REDIS_URL', ['redis:', 'rediss:']) ?? 'redis://127.0.0.1:6379';
+  // ioredis reads the path as the database and takes anything else as 0.
+  if (!/^\/?(\d{1,5})?$/.test(new URL(redisUrl).pathname)) {
+    throw new ConfigError(
+      `REDIS_URL's path must be a database number (redis://127.0.0.1:6379/2), got "${shown(redisUrl)}"`,
+    );
+  }
   const cleanupCron = optional(env, 'CLEANUP_CRON') ?? '0 3 * * *';
   const fields = cleanupCron.split(/\s+/).length;
   if (fields < 5 || fields > 6 || !validateCronExpression(cleanupCron).valid) {

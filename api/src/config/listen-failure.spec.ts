@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { describe, it } from 'node:test';
-import { checkPortFree, describeListenFailure } from './listen-failure';
+import { checkPortFree, describeListenFailure, findFreePortAfter } from './listen-failure';
 
 /** The error a real listen on a taken port rejects with (not a hand-made object). */
 async function addressInUse(): Promise<Error> {
@@ -77,5 +77,33 @@ void describe('describeListenFailure', () => {
       next.listen(port, '127.0.0.1', resolve);
     });
     await new Promise<void>((resolve) => next.close(() => resolve()));
+  });
+
+  void it('findFreePortAfter: the suggestion skips ports that are taken too', async () => {
+    // Two taken ports in a row, found by holding a free one and the one after it.
+    const held: ReturnType<typeof createServer>[] = [];
+    let first = 0;
+    for (let attempt = 0; attempt < 20 && held.length < 2; attempt++) {
+      for (const server of held.splice(0)) server.close();
+      const a = createServer();
+      await new Promise<void>((resolve) => a.listen(0, '127.0.0.1', resolve));
+      const address = a.address();
+      first = typeof address === 'object' && address !== null ? address.port : 0;
+      held.push(a);
+      const b = createServer();
+      const bound = await new Promise<boolean>((resolve) => {
+        b.once('error', () => resolve(false));
+        b.listen(first + 1, '127.0.0.1', () => resolve(true));
+      });
+      if (bound) held.push(b);
+    }
+    try {
+      assert.equal(held.length, 2, 'two ports in a row held');
+      const suggested = await findFreePortAfter(first, '127.0.0.1');
+      assert.ok(suggested > first + 1, `suggested ${suggested}, taken ${first} and ${first + 1}`);
+      await checkPortFree(suggested, '127.0.0.1');
+    } finally {
+      for (const server of held) server.close();
+    }
   });
 });

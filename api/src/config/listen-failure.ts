@@ -7,16 +7,22 @@ import { createServer } from 'node:net';
  *   EADDRNOTAVAIL; anything else is quoted as it is)
  * @param port the configured PORT
  * @param host the configured HOST, undefined for every interface
+ * @param nextFree the port to suggest instead (findFreePortAfter; default the next one)
  * @returns one line, without a trailing newline
  */
-export function describeListenFailure(error: unknown, port: number, host: string | undefined): string {
+export function describeListenFailure(
+  error: unknown,
+  port: number,
+  host: string | undefined,
+  nextFree: number = port === 65535 ? 8123 : port + 1,
+): string {
   const where = host === undefined ? `port ${port}` : `${host} port ${port}`;
   const code = (error as { code?: unknown } | null)?.code;
   switch (code) {
     case 'EADDRINUSE':
       return (
         `cannot listen on ${where}: it is already in use (another Kiln3D, or another program). ` +
-        `Stop that one, or choose another port: PORT=${port === 65535 ? 8123 : port + 1} npm start`
+        `Stop that one, or choose another port: PORT=${nextFree} npm start`
       );
     case 'EACCES':
       return `cannot listen on ${where}: permission denied (ports below 1024 need privileges). Choose PORT=1024 or above`;
@@ -25,6 +31,24 @@ export function describeListenFailure(error: unknown, port: number, host: string
     default:
       return `cannot listen on ${where}: ${error instanceof Error ? error.message : String(error)}`;
   }
+}
+
+/**
+ * The first port after `port` (up to 20 on, wrapping below 1024 to 8123) that binds on `host`: the
+ * one a "port in use" message suggests, so the suggestion is not taken as well.
+ * @returns that port, or port + 1 when none of them binds (the message then says the next anyway)
+ */
+export async function findFreePortAfter(port: number, host: string | undefined): Promise<number> {
+  for (let step = 1; step <= 20; step++) {
+    const candidate = port + step > 65535 ? 8123 + step : port + step;
+    try {
+      await checkPortFree(candidate, host);
+      return candidate;
+    } catch {
+      // Taken (or refused): try the next.
+    }
+  }
+  return port === 65535 ? 8123 : port + 1;
 }
 
 /**

@@ -3,7 +3,6 @@ import {
   access,
   constants,
   lstat,
-  mkdir,
   open,
   readFile,
   readdir,
@@ -14,6 +13,7 @@ import {
 } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
+import { makeFolder } from '../common/make-folder';
 import { type ByteRange, type ModelInfo, ModelStore, ModelStoreUnavailableError } from './model-store';
 
 /** Express's weak ETag for a file (the `etag` package's stat form): size and mtime in hex. */
@@ -41,7 +41,7 @@ export class LocalModelStore extends ModelStore {
 
   async check(): Promise<void> {
     try {
-      await mkdir(this.dir, { recursive: true });
+      makeFolder(this.dir);
       await access(this.dir, constants.W_OK | constants.R_OK);
     } catch (error) {
       throw new ModelStoreUnavailableError(

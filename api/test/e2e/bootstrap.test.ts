@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync } from 'node:fs';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { API_MAIN, freePort, startApi } from '../support/api-process';
@@ -27,6 +27,56 @@ void describe('bootstrap configuration check', () => {
       assert.match(result.stderr, new RegExp(`^Invalid configuration: ${name} `, 'm'));
     });
   }
+
+  /** The api's start with this environment (and the test Redis unless given): its exit status and stderr. */
+  const startWith = (env: Record<string, string>): { status: number | null; stderr: string } => {
+    const result = spawnSync(process.execPath, [API_MAIN], {
+      cwd: REPO_ROOT,
+      env: { PATH: process.env.PATH, REDIS_URL: TEST_REDIS_URL, ...env },
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    return { status: result.status, stderr: result.stderr };
+  };
+
+  void it('a Redis database the server lacks, or a path that is none: exit 1 and one line (never database 0)', () => {
+    const missing = new URL(TEST_REDIS_URL);
+    missing.pathname = '/99';
+    const lacking = startWith({ REDIS_URL: missing.toString() });
+    assert.equal(lacking.status, 1, lacking.stderr);
+    assert.match(
+      lacking.stderr,
+      /^Kiln3D api: REDIS_URL=\S+\/99 names database 99, which this Redis server does not have/m,
+    );
+    assert.doesNotMatch(lacking.stderr, /^\s+at /m, 'no stack trace');
+    missing.pathname = '/abc';
+    const notNumber = startWith({ REDIS_URL: missing.toString() });
+    assert.equal(notNumber.status, 1, notNumber.stderr);
+    assert.match(notNumber.stderr, /^Invalid configuration: REDIS_URL's path must be a database number/m);
+  });
+
+  void it('a LOG_DIR that cannot be made (under a file, under /proc): exit 1 and one line naming LOG_DIR', () => {
+    const dir = tempDir('bad-log-dir');
+    try {
+      const file = join(dir.path, 'a-file');
+      writeFileSync(file, '');
+      for (const [logDir, why] of [
+        [join(file, 'logs'), 'ENOTDIR'],
+        // Node's recursive mkdir loops for ever there; the start must not.
+        ['/proc/kiln3d-nonexistent/logs', 'ENOENT'],
+      ]) {
+        const started = startWith({ LOG_DIR: logDir, STATIC_DIR: join(dir.path, 'static') });
+        assert.equal(started.status, 1, started.stderr);
+        assert.match(
+          started.stderr,
+          new RegExp(`^Kiln3D api: the log folder ${logDir} \\(LOG_DIR\\) cannot be used: ${why}`, 'm'),
+        );
+        assert.doesNotMatch(started.stderr, /^\s+at /m, 'no stack trace');
+      }
+    } finally {
+      dir.remove();
+    }
+  });
 
   void it('starts without Redis and says so: /api/health 503 with redis down', async () => {
     const dir = tempDir('no-redis');
