@@ -40,6 +40,8 @@ void describe('loadConfig', () => {
     ['INFERENCE_ENGINE', 'cuda'],
     ['REDIS_URL', 'http://localhost:6379'],
     ['PUBLIC_BASE_URL', 'not a url'],
+    ['PUBLIC_BASE_URL', 'https://3d.example.com/sub/'],
+    ['REDIS_URL', 'redis://127.0.0.1:6379/abc'],
     ['CLEANUP_CRON', 'daily'],
     ['CLEANUP_CRON', '0 25 * * *'],
     ['SSE_HEARTBEAT_S', '60'],

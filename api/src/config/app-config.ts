@@ -553,6 +553,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, root = process.
   }
   const resolve = (p: string): string => (p.startsWith('/') ? p : `${root}/${p}`);
   const publicBaseUrl = urlVar(env, 'PUBLIC_BASE_URL', ['http:', 'https:']);
+  // The web app and the api live at the host's root (`<base href="/">`, /api/…): no sub-path.
+  if (publicBaseUrl !== undefined && !['', '/'].includes(new URL(publicBaseUrl).pathname)) {
+    throw new ConfigError(
+      `PUBLIC_BASE_URL must be an origin without a path (Kiln3D is served at the host's root), got "${shown(publicBaseUrl)}"`,
+    );
+  }
   const trustProxy = trustProxyVar(env);
   checkProxyBaseUrl(trustProxy, publicBaseUrl);
   checkTimeouts(env);
