@@ -59,6 +59,9 @@ export const ApiErrorResponses = (...codes: ErrorCode[]): ClassDecorator & Metho
   );
 };
 
-/** Any route can answer 500 internal_error "Internal error" (logged with its stack). */
+/**
+ * Any route can answer 500 internal_error "Internal error" (logged with its stack), and, since
+ * those that carry it read or write Redis, 503 store_unavailable while Redis does not answer.
+ */
 export const ApiInternalErrorResponse = (): ClassDecorator & MethodDecorator =>
-  ApiErrorResponses('internal_error');
+  ApiErrorResponses('internal_error', 'store_unavailable');

@@ -333,6 +333,12 @@ export const ERROR_TABLE = {
       'not ready for `INFERENCE_READY_TIMEOUT_S` (1200 s by default: a first load with its warm-up), or it ' +
       'became unreachable while it ran the job (a remote sidecar stopped)',
   },
+  store_unavailable: {
+    status: 503,
+    message: 'The task store is not reachable, retry later',
+    when: 'a request that needs Redis (an upload, a task) while Redis does not answer (`/api/health` says so too)',
+    headers: { 'Retry-After': { type: 'integer', description: 'seconds: 10' } },
+  },
   sidecar_stopped: {
     status: 503,
     message: 'The inference sidecar is stopped',

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { API_MAIN, freePort, startApi } from '../support/api-process';
 import { REPO_ROOT, TEST_REDIS_URL, tempDir } from '../support/env';
-import { getJson } from '../support/http-client';
+import { getJson, sample, upload } from '../support/http-client';
 
 /** main.ts validates the environment before anything starts. */
 void describe('bootstrap configuration check', () => {
@@ -93,6 +93,10 @@ void describe('bootstrap configuration check', () => {
       assert.equal(health.status, 503);
       assert.equal(health.body.status, 'degraded');
       assert.equal(health.body.redis.up, false);
+      // An upload needs Redis: said as such, with when to come back (not a 500).
+      const refused = await upload<{ code: string }>(api.url, sample('typical_misc_lantern.png'));
+      assert.deepEqual([refused.status, refused.body.code], [503, 'store_unavailable']);
+      assert.equal(refused.headers.get('retry-after'), '10');
     } finally {
       // Bull cannot close cleanly without Redis; main.ts's watchdog ends such a stop after 30 s.
       await api.kill();

@@ -6,6 +6,7 @@ import {
   NotFoundException,
   PayloadTooLargeException,
 } from '@nestjs/common';
+import { Redis } from 'ioredis';
 import { ApiError } from '../api-error';
 import { mapException } from './all-exceptions.filter';
 
@@ -16,6 +17,29 @@ void describe('mapException', () => {
     assert.equal(mapped.status, 503);
     assert.equal(mapped.headers['Retry-After'], '30');
     assert.equal(mapped.unexpected, false);
+  });
+
+  void it("ioredis's own error for a Redis that does not answer -> 503 store_unavailable with Retry-After, no stack", async () => {
+    // A real client on a port where nothing listens: its command fails as the api's would.
+    const client = new Redis('redis://127.0.0.1:1', { maxRetriesPerRequest: 1, retryStrategy: () => 20 });
+    client.on('error', () => undefined);
+    try {
+      const error: unknown = await client.get('kiln:anything').then(
+        () => assert.fail('answered'),
+        (rejected: unknown) => rejected,
+      );
+      const mapped = mapException(error, 10);
+      assert.deepEqual(mapped.body, {
+        success: false,
+        error: 'The task store is not reachable, retry later',
+        code: 'store_unavailable',
+      });
+      assert.equal(mapped.status, 503);
+      assert.equal(mapped.headers['Retry-After'], '10');
+      assert.equal(mapped.unexpected, false);
+    } finally {
+      client.disconnect();
+    }
   });
 
   void it('gives the older (status, fixed message) form the code of its row', () => {

@@ -20,7 +20,8 @@ export interface MappedError {
  * An ApiError is its row; a 4xx from Nest or from below it (express, body-parser: malformed
  * JSON, a bad percent-encoding in a path; Nest's own 404 for an unknown route) gets its row by
  * status: 413 file_too_large, 404 not_found, 401 unauthorized, any other 4xx bad_request "Bad
- * request" (its status kept), never the raw message; everything else is a 500 internal_error
+ * request" (its status kept), never the raw message; Redis not answering (ioredis's errors) 503
+ * store_unavailable; everything else is a 500 internal_error
  * whose stack goes to the log, never to the client.
  */
 export function mapException(exception: unknown, maxUploadMb: number): MappedError {
@@ -31,6 +32,11 @@ export function mapException(exception: unknown, maxUploadMb: number): MappedErr
     unexpected,
   });
   if (exception instanceof ApiError) return known(exception as ApiError);
+  if (redisUnreachable(exception)) {
+    return known(
+      new ApiError('store_unavailable', { headers: { 'Retry-After': String(STORE_RETRY_AFTER_S) } }),
+    );
+  }
   // Nest's express adapter wraps express and body-parser errors (bad JSON, a bad percent-encoding
   // in a path) into an HttpException that keeps their raw message, with the original as cause.
   if (
@@ -46,6 +52,24 @@ export function mapException(exception: unknown, maxUploadMb: number): MappedErr
   if (status === 404) return known(new ApiError('not_found'));
   if (status === 401) return known(new ApiError('unauthorized'));
   return known(new ApiError('bad_request', { status }));
+}
+
+/** Seconds a 503 store_unavailable asks the client to wait (ioredis reconnects by itself meanwhile). */
+const STORE_RETRY_AFTER_S = 10;
+
+/**
+ * ioredis's words for a command that Redis never answered: its retries per request ran out
+ * (MaxRetriesPerRequestError), the connection closed under it (redis-errors' AbortError,
+ * "Connection is closed."), or the offline queue is off.
+ */
+function redisUnreachable(exception: unknown): boolean {
+  if (!(exception instanceof Error)) return false;
+  return (
+    exception.name === 'MaxRetriesPerRequestError' ||
+    exception.name === 'AbortError' ||
+    exception.message === 'Connection is closed.' ||
+    exception.message.startsWith("Stream isn't writeable")
+  );
 }
 
 function statusOf(exception: unknown): number | undefined {

@@ -90,6 +90,8 @@ function describeCode(code: ErrorCode, error: ApiError, limits: Limits): ErrorDe
       return plain('error.internal', true);
     case 'engine_unavailable':
       return plain('error.engineUnavailable', true);
+    case 'store_unavailable':
+      return plain('error.storeUnavailable', true);
     case 'task_not_found':
     case 'not_found':
     case 'preview_not_found':

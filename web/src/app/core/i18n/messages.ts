@@ -143,6 +143,8 @@ export const EN = {
     'The picture took too long to arrive (Request timeout). Check the connection, or send a smaller picture.',
   'error.engineUnavailable':
     "The server's model engine is not running right now (it may be starting, or its owner is fixing it). Try again in a few minutes.",
+  'error.storeUnavailable':
+    'The server cannot keep track of models right now (its task store is not answering). Try again in a minute.',
   'error.unauthorized':
     'This server only makes models for people it knows (Unauthorized). Sign in again, then reload the page.',
   'error.timeout':
@@ -484,6 +486,7 @@ export const ZH: Dictionary = {
   'error.decodeBusyNoDelay': '服务器正在读取其他大图片。请稍后重试。',
   'error.requestTimeout': '图片上传时间过长。请检查网络，或换一张较小的图片。',
   'error.engineUnavailable': '服务器的模型引擎暂时没有运行（可能正在启动，或主人正在修复）。请过几分钟再试。',
+  'error.storeUnavailable': '服务器暂时无法记录模型任务（任务存储没有响应）。请过一分钟再试。',
   'error.unauthorized': '这台服务器只为已授权的用户生成模型。请重新登录后刷新页面。',
   'error.timeout': '生成时间过长，已被停止。请刷新后重试。',
   'error.clientTimeout': '{seconds} 秒后仍没有结果：生成已超时。请刷新状态，或用同一张图片重试。',

@@ -466,6 +466,7 @@ export interface components {
       | 'meshes_busy'
       | 'admissions_paused'
       | 'engine_unavailable'
+      | 'store_unavailable'
       | 'sidecar_stopped'
       | 'web_app_not_built'
       | 'generation_timeout';
@@ -1454,6 +1455,17 @@ export interface operations {
           'application/json': components['schemas']['ErrorBodyDto'];
         };
       };
+      /** @description `store_unavailable` (`The task store is not reachable, retry later`): a request that needs Redis (an upload, a task) while Redis does not answer (`/api/health` says so too) */
+      503: {
+        headers: {
+          /** @description seconds: 10 */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBodyDto'];
+        };
+      };
     };
   };
   GenerateController_generate: {
@@ -1772,6 +1784,17 @@ export interface operations {
           'application/json': components['schemas']['ErrorBodyDto'];
         };
       };
+      /** @description `store_unavailable` (`The task store is not reachable, retry later`): a request that needs Redis (an upload, a task) while Redis does not answer (`/api/health` says so too) */
+      503: {
+        headers: {
+          /** @description seconds: 10 */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBodyDto'];
+        };
+      };
     };
   };
   StatusController_stream: {
@@ -1938,6 +1961,17 @@ export interface operations {
           'application/json': components['schemas']['ErrorBodyDto'];
         };
       };
+      /** @description `store_unavailable` (`The task store is not reachable, retry later`): a request that needs Redis (an upload, a task) while Redis does not answer (`/api/health` says so too) */
+      503: {
+        headers: {
+          /** @description seconds: 10 */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBodyDto'];
+        };
+      };
     };
   };
   StatusController_cancel: {
@@ -2015,6 +2049,17 @@ export interface operations {
       /** @description `internal_error` (`Internal error`): anything else (logged with its stack) */
       500: {
         headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBodyDto'];
+        };
+      };
+      /** @description `store_unavailable` (`The task store is not reachable, retry later`): a request that needs Redis (an upload, a task) while Redis does not answer (`/api/health` says so too) */
+      503: {
+        headers: {
+          /** @description seconds: 10 */
+          'Retry-After'?: number;
           [name: string]: unknown;
         };
         content: {
@@ -2102,6 +2147,17 @@ export interface operations {
           'application/json': components['schemas']['ErrorBodyDto'];
         };
       };
+      /** @description `store_unavailable` (`The task store is not reachable, retry later`): a request that needs Redis (an upload, a task) while Redis does not answer (`/api/health` says so too) */
+      503: {
+        headers: {
+          /** @description seconds: 10 */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBodyDto'];
+        };
+      };
     };
   };
   WebhooksController_deliveries: {
@@ -2169,6 +2225,17 @@ export interface operations {
       /** @description `internal_error` (`Internal error`): anything else (logged with its stack) */
       500: {
         headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBodyDto'];
+        };
+      };
+      /** @description `store_unavailable` (`The task store is not reachable, retry later`): a request that needs Redis (an upload, a task) while Redis does not answer (`/api/health` says so too) */
+      503: {
+        headers: {
+          /** @description seconds: 10 */
+          'Retry-After'?: number;
           [name: string]: unknown;
         };
         content: {
@@ -2468,6 +2535,17 @@ export interface operations {
           'application/json': components['schemas']['ErrorBodyDto'];
         };
       };
+      /** @description `store_unavailable` (`The task store is not reachable, retry later`): a request that needs Redis (an upload, a task) while Redis does not answer (`/api/health` says so too) */
+      503: {
+        headers: {
+          /** @description seconds: 10 */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBodyDto'];
+        };
+      };
     };
   };
   HealthController_health: {
@@ -2587,6 +2665,17 @@ export interface operations {
       /** @description `internal_error` (`Internal error`): anything else (logged with its stack) */
       500: {
         headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBodyDto'];
+        };
+      };
+      /** @description `store_unavailable` (`The task store is not reachable, retry later`): a request that needs Redis (an upload, a task) while Redis does not answer (`/api/health` says so too) */
+      503: {
+        headers: {
+          /** @description seconds: 10 */
+          'Retry-After'?: number;
           [name: string]: unknown;
         };
         content: {
@@ -2914,6 +3003,7 @@ export const errorCodeValues: ReadonlyArray<FlattenedDeepRequired<components>['s
   'meshes_busy',
   'admissions_paused',
   'engine_unavailable',
+  'store_unavailable',
   'sidecar_stopped',
   'web_app_not_built',
   'generation_timeout',
