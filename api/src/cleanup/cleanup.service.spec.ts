@@ -30,7 +30,7 @@ void describe('model cleanup: which models expire', () => {
     ]);
   });
 
-  void it("deletes a model's other formats with the model, and never lets them outlive it", () => {
+  void it("deletes a model's other formats with the model, never before it, never after", () => {
     const id = '3f0c2a4e-8d1b-4c6e-9a7f-2b5d8e1c4a90';
     const other = '9b2d6c1e-5a4f-4e3b-8c7d-1a2b3c4d5e6f';
     const orphan = '0d1e2f3a-4b5c-4d6e-8f7a-8b9c0d1e2f3a';
@@ -44,6 +44,7 @@ void describe('model cleanup: which models expire', () => {
         [`${other}.source.glb`, 10],
         [`${other}.obj.zip`, 3], // its model lives: kept
         [`${other}.150mm.3mf`, 3],
+        [`${other}.ply`, 60], // older than the cutoff, but its model lives (a repeat): kept with it
         [`${orphan}.ply`, 1], // no model left (removed by a cancel, a bucket rule): deleted
         [`.${orphan}.ab12cd34.partial`, 100], // being made, or a crash's leftover: never the cleanup's
         ['.kiln3d-folder-id', 500],
