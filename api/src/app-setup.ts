@@ -10,14 +10,18 @@ export function buildOpenApiDocument(app: NestExpressApplication): OpenAPIObject
   const config = new DocumentBuilder()
     .setTitle('Kiln3D API')
     .setDescription(
-      'One picture in, a GLB model out. Every error body is {"success": false, "error": "<message>"}; ' +
+      'One picture in, a GLB model out. Every error body is {"success": false, "error": "<message>", ' +
+        '"code": "<code>"} (decide by `code`: the ErrorCode enum); ' +
         'unknown routes answer 404 "Not found".',
     )
     .setVersion('1.0')
     // The ops routes (/api/admin/...) take ADMIN_TOKEN as a bearer token.
-    .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'ADMIN_TOKEN' })
+    .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'opaque', description: 'ADMIN_TOKEN' })
     // Optional access control of generate and the task routes (off unless API_KEYS or CF_ACCESS_* are set).
-    .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'One of API_KEYS' }, 'api-key')
+    .addBearerAuth(
+      { type: 'http', scheme: 'bearer', bearerFormat: 'opaque', description: 'One of API_KEYS' },
+      'api-key',
+    )
     .addApiKey(
       {
         type: 'apiKey',
