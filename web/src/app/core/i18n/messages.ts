@@ -207,8 +207,8 @@ export const EN = {
   'viewer.about.size': '{triangles} triangles.',
   'viewer.about.sizeOne': '{triangles} triangle.',
   'viewer.about.lod': 'Shown in lower detail while the full model loads.',
-  'viewer.about.sizeAndFile': '{triangles} triangles, a {size} file.',
-  'viewer.about.sizeAndFileOne': '{triangles} triangle, a {size} file.',
+  'viewer.about.sizeAndFile': '{triangles} triangles; {size} loaded for this view.',
+  'viewer.about.sizeAndFileOne': '{triangles} triangle; {size} loaded for this view.',
   'viewer.about.download':
     'To download it, use the Download button under the viewer (GLB, OBJ, STL, 3MF, PLY or USDZ).',
 
@@ -539,8 +539,8 @@ export const ZH: Dictionary = {
   'viewer.about.size': '{triangles} 个三角形。',
   'viewer.about.sizeOne': '{triangles} 个三角形。',
   'viewer.about.lod': '完整模型加载前，先以较低细节显示。',
-  'viewer.about.sizeAndFile': '{triangles} 个三角形，文件大小 {size}。',
-  'viewer.about.sizeAndFileOne': '{triangles} 个三角形，文件大小 {size}。',
+  'viewer.about.sizeAndFile': '{triangles} 个三角形；此视图加载了 {size}。',
+  'viewer.about.sizeAndFileOne': '{triangles} 个三角形；此视图加载了 {size}。',
   'viewer.about.download': '下载：使用查看器下方的“下载”按钮（GLB、OBJ、STL、3MF、PLY 或 USDZ）。',
 
   'download.toggle': '下载',

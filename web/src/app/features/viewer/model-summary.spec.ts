@@ -40,11 +40,11 @@ describe('model summary', () => {
 
   it('says what the model is, its triangles and file size, and how to download it', () => {
     expect(describeModel(READY, en, 'en')).toBe(
-      'A 3D model made from the picture lantern.png. 123,456 triangles, a 2.4 MB file. ' +
+      'A 3D model made from the picture lantern.png. 123,456 triangles; 2.4 MB loaded for this view. ' +
         'To download it, use the Download button under the viewer (GLB, OBJ, STL, 3MF, PLY or USDZ).',
     );
     expect(describeModel({ ...READY, pictureName: undefined, downloadable: false }, en, 'en')).toBe(
-      'A 3D model. 123,456 triangles, a 2.4 MB file.',
+      'A 3D model. 123,456 triangles; 2.4 MB loaded for this view.',
     );
     expect(describeModel({ ...READY, ownMesh: true }, zh, 'zh-CN')).toContain(
       '你的网格，按图片 lantern.png 上色',
@@ -53,13 +53,13 @@ describe('model summary', () => {
 
   it("says one triangle in the singular, by the language's plural rules", () => {
     expect(describeModel({ ...READY, triangles: 1, downloadable: false }, en, 'en')).toBe(
-      'A 3D model made from the picture lantern.png. 1 triangle, a 2.4 MB file.',
+      'A 3D model made from the picture lantern.png. 1 triangle; 2.4 MB loaded for this view.',
     );
     expect(describeModel({ ...READY, state: 'mesh', triangles: 1, bytes: undefined }, en, 'en')).toBe(
       'Your mesh, not painted yet. 1 triangle.',
     );
     expect(describeModel({ ...READY, triangles: 1, downloadable: false }, zh, 'zh-CN')).toContain(
-      '1 个三角形，',
+      '模型。1 个三角形；',
     );
   });
 

@@ -86,5 +86,6 @@ export function describeModel(facts: ModelFacts, t: Translate, locale: string): 
   }
   if (facts.state === 'ready' && facts.lod) parts.push(t('viewer.about.lod'));
   if (facts.state === 'ready' && facts.downloadable) parts.push(t('viewer.about.download'));
-  return parts.join(' ');
+  // Chinese sentences end in a full-width stop and need no space between them.
+  return parts.join(locale.startsWith('zh') ? '' : ' ');
 }
