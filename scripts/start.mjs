@@ -18,7 +18,10 @@ async function main() {
   await ensurePython();
   await ensureApiBuild();
   await ensureWebBuild();
-  const redis = await ensureRedis(process.env.REDIS_URL || 'redis://127.0.0.1:6379', { persist: true });
+  const redis = await ensureRedis(process.env.REDIS_URL || 'redis://127.0.0.1:6379', {
+    persist: true,
+    defaultPortOnly: true,
+  });
 
   const api = spawn(process.execPath, [join(ROOT, 'dist', 'api', 'main.bundle.js')], {
     cwd: ROOT,

@@ -45,7 +45,9 @@ function pythonVersion(cmd) {
 }
 
 function findPython() {
-  for (const cmd of ['python3.13', 'python3.12', 'python3.11', 'python3']) {
+  // 3.11 first: the version the GPU host guide installs (with its headers, which TRELLIS.2's CUDA
+  // extensions compile against) and the sidecar image uses; a newer one beside it is not taken.
+  for (const cmd of ['python3.11', 'python3.12', 'python3.13', 'python3']) {
     const v = pythonVersion(cmd);
     if (v && v.major === 3 && v.minor >= 11) return cmd;
   }
@@ -188,14 +190,23 @@ function which(cmd) {
 
 /**
  * Finds the Redis named by REDIS_URL, or starts a local redis-server for it when the URL
- * points at this machine. Returns the child process it started (or null), in a process group of
- * its own: the caller stops it (SIGTERM) when it is done with it.
+ * points at this machine (and, with `defaultPortOnly`, at Redis's own port 6379: a REDIS_URL on
+ * another local port names a Redis someone runs there, e.g. compose's on 6380, and one that does
+ * not answer is a mistake to report, not a port to take). Returns the child process it started
+ * (or null), in a process group of its own: the caller stops it (SIGTERM) when it is done with it.
  */
-export async function ensureRedis(redisUrl, { persist }) {
+export async function ensureRedis(redisUrl, { persist, defaultPortOnly = false }) {
   const url = new URL(redisUrl);
   const host = url.hostname.replace(/^\[|\]$/g, '') || '127.0.0.1';
   const port = Number(url.port || 6379);
   if (await redisAnswers(host, port)) return null;
+  if (defaultPortOnly && port !== 6379) {
+    throw new Error(
+      `Redis is not reachable at ${host}:${port} (REDIS_URL). Start the Redis it names (compose's: ` +
+        '`docker compose up -d redis`), or leave REDIS_URL on port 6379 (or unset) and `npm start` ' +
+        'runs its own there.',
+    );
+  }
   const local = ['127.0.0.1', 'localhost', '::1'].includes(host);
   const server = which('redis-server');
   if (!local || !server) {

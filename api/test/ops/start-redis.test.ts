@@ -14,6 +14,7 @@ import { REPO_ROOT, waitFor } from '../support/env';
 
 interface Ensure {
   redisAnswers(host: string, port: number, timeoutMs?: number): Promise<boolean>;
+  ensureRedis(url: string, options: { persist: boolean; defaultPortOnly?: boolean }): Promise<unknown>;
 }
 
 void describe("npm start's own Redis (ensureRedis)", () => {
@@ -61,5 +62,19 @@ void describe("npm start's own Redis (ensureRedis)", () => {
     } finally {
       if (child.exitCode === null) process.kill(-(child.pid as number), 'SIGKILL');
     }
+  });
+
+  void it("npm start's way (defaultPortOnly): a REDIS_URL on another local port that does not answer is said, no Redis started there", async () => {
+    const ensure = (await import(
+      pathToFileURL(join(REPO_ROOT, 'scripts', 'lib', 'ensure.mjs')).href
+    )) as Ensure;
+    const port = await freePort();
+    await assert.rejects(
+      ensure.ensureRedis(`redis://127.0.0.1:${port}/9`, { persist: false, defaultPortOnly: true }),
+      new RegExp(
+        `^Error: Redis is not reachable at 127\\.0\\.0\\.1:${port} \\(REDIS_URL\\)\\. Start the Redis it names`,
+      ),
+    );
+    assert.equal(await ensure.redisAnswers('127.0.0.1', port), false, 'nothing listens there');
   });
 });
