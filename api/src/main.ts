@@ -16,6 +16,13 @@ function modelsLocation(config: AppConfig): string {
     : config.staticDir;
 }
 
+/** The engine as the start line names it: a remote sidecar's own KILN_ENGINE decides, not this api. */
+function engineLabel(config: AppConfig): string {
+  return config.inferenceUrl === undefined
+    ? config.inferenceEngine
+    : `the remote sidecar's at ${config.inferenceUrl}`;
+}
+
 /** The api could not listen (describeListenFailure says why); everything it started is closed. */
 class ListenFailure extends Error {}
 
@@ -108,7 +115,7 @@ async function bootstrap(): Promise<void> {
     await app.init();
     gpuWorkers.start();
     new Logger('Bootstrap').log(
-      `Kiln3D worker started (no HTTP; engine ${config.inferenceEngine}, ` +
+      `Kiln3D worker started (no HTTP; engine ${engineLabel(config)}, ` +
         `redis ${config.redisUrl.replace(/\/\/[^@]*@/, '//***@')}, models ${modelsLocation(config)})`,
     );
     return;
@@ -139,7 +146,7 @@ async function bootstrap(): Promise<void> {
   const port = typeof address === 'object' && address !== null ? address.port : config.port;
   const host = typeof address === 'object' && address !== null ? address.address : (config.host ?? '::');
   new Logger('Bootstrap').log(
-    `Kiln3D api listening on ${listenUrl(host, port)} (engine ${config.inferenceEngine}, ` +
+    `Kiln3D api listening on ${listenUrl(host, port)} (engine ${engineLabel(config)}, ` +
       `redis ${config.redisUrl.replace(/\/\/[^@]*@/, '//***@')}, models ${modelsLocation(config)})`,
   );
 }
