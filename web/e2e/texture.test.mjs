@@ -104,6 +104,23 @@ async function drawnColours(page, artifactName) {
   return { drawn, colouredShare: drawn === 0 ? 0 : coloured / drawn, png };
 }
 
+/** Drags a file of `text` named `name` over the element `selector` finds and drops it there. */
+function dropFile(page, selector, name, text) {
+  return page.evaluate(
+    ({ selector, name, text }) => {
+      const transfer = new DataTransfer();
+      transfer.items.add(new File([text], name));
+      const target = document.querySelector(selector);
+      for (const type of ['dragover', 'drop']) {
+        target.dispatchEvent(
+          new DragEvent(type, { dataTransfer: transfer, bubbles: true, cancelable: true }),
+        );
+      }
+    },
+    { selector, name, text },
+  );
+}
+
 /** The POSTs the page sends (an upload would be one). */
 function recordPosts(page) {
   const posts = [];
@@ -188,17 +205,7 @@ describe('texture my mesh', () => {
       // Dropped anywhere on the page (not on the picture's box), a mesh replaces the chosen one.
       const obj = 'v 0 0 0\nv 2 0 0\nv 0 2 0\nv 0 0 2\nf 1 3 2\nf 1 2 4\nf 1 4 3\nf 2 3 4\n';
       const before = await page.locator('kiln-model-viewer').getAttribute('data-camera');
-      await page.evaluate((text) => {
-        const transfer = new DataTransfer();
-        transfer.items.add(new File([text], 'tetra.obj'));
-        const target = document.querySelector('.tagline');
-        target.dispatchEvent(
-          new DragEvent('dragover', { dataTransfer: transfer, bubbles: true, cancelable: true }),
-        );
-        target.dispatchEvent(
-          new DragEvent('drop', { dataTransfer: transfer, bubbles: true, cancelable: true }),
-        );
-      }, obj);
+      await dropFile(page, '.tagline', 'tetra.obj', obj);
       await page.waitForFunction(() =>
         /tetra\.obj: 4 triangles/.test(
           document.querySelector('[data-testid=mesh-summary]')?.textContent ?? '',
@@ -212,17 +219,7 @@ describe('texture my mesh', () => {
       );
 
       // A mesh dropped on the picture's box is the mesh too (the box takes only pictures there).
-      await page.evaluate((text) => {
-        const transfer = new DataTransfer();
-        transfer.items.add(new File([text], 'on-the-box.obj'));
-        const target = document.querySelector('[data-testid=dropzone]');
-        target.dispatchEvent(
-          new DragEvent('dragover', { dataTransfer: transfer, bubbles: true, cancelable: true }),
-        );
-        target.dispatchEvent(
-          new DragEvent('drop', { dataTransfer: transfer, bubbles: true, cancelable: true }),
-        );
-      }, obj);
+      await dropFile(page, '[data-testid=dropzone]', 'on-the-box.obj', obj);
       await page.waitForFunction(() =>
         /on-the-box\.obj: 4 triangles/.test(
           document.querySelector('[data-testid=mesh-summary]')?.textContent ?? '',
