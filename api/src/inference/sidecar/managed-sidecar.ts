@@ -80,18 +80,18 @@ class SpawnedSidecar implements SidecarLease {
 }
 
 /**
- * A sidecar this api spawns and supervises: spawn, restarts with backoff after a crash, at once
- * after a planned recycle (exit 75) or a kill; killed when it is not READY within readyTimeoutMs,
- * stops answering health checks, or cannot stop an interrupted job; graceful or forced restart;
- * SIGTERM then SIGKILL on stop. Its health verdicts come from a HealthMonitor per process.
- */
-/**
  * Exits in a row of processes that never reached ready (a bad KILN_* setting, a broken venv)
  * after which the sidecar is `failed`, not `restarting`: jobs fail at once (503
  * engine_unavailable) and /api/health answers 503, while it is still tried again with backoff.
  */
 export const CRASH_LOOP_STARTS = 3;
 
+/**
+ * A sidecar this api spawns and supervises: spawn, restarts with backoff after a crash, at once
+ * after a planned recycle (exit 75) or a kill; killed when it is not READY within readyTimeoutMs,
+ * stops answering health checks, or cannot stop an interrupted job; graceful or forced restart;
+ * SIGTERM then SIGKILL on stop. Its health verdicts come from a HealthMonitor per process.
+ */
 export class ManagedSidecar extends Sidecar {
   private readonly status: SidecarStatus;
   private readonly backoff: RestartBackoff;
