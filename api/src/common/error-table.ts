@@ -330,8 +330,8 @@ export const ERROR_TABLE = {
     message: 'The model engine is not available, retry later',
     when:
       "the task's job found no inference sidecar to run it: its engine failed to load, or it was unreachable or " +
-      'not ready for `INFERENCE_READY_TIMEOUT_S` (1200 s by default: a first load with its warm-up), or it ' +
-      'became unreachable while it ran the job (a remote sidecar stopped)',
+      'not ready for `INFERENCE_READY_TIMEOUT_S` (1200 s by default: a first load with its warm-up); a sidecar ' +
+      'that goes away during a job it began fails that job 500 internal_error',
   },
   store_unavailable: {
     status: 503,

@@ -115,11 +115,12 @@ void describe('generation queue (real Redis + Bull, fake inference)', () => {
       422,
       'No object found in the image',
     ],
+    // The sidecar went away during a job it had begun: that job's failure, not "no engine".
     [
       'UNAVAILABLE',
-      () => new InferenceError('UNAVAILABLE', 'a remote sidecar went away mid-job'),
-      503,
-      'The model engine is not available, retry later',
+      () => new InferenceError('UNAVAILABLE', 'sidecar died during the job'),
+      500,
+      'Internal error',
     ],
     ['a plain Error', () => new Error('boom'), 500, 'Internal error'],
   ];

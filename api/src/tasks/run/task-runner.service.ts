@@ -66,9 +66,10 @@ function qualityOf(options: TaskOptionsRecord | undefined): Quality {
 /** At most this often a `processing` event per task (stage changes always pass). */
 export const PROGRESS_INTERVAL_MS = 250;
 /**
- * A job the sidecar could not be reached for before it began is sent again after these waits
- * (ms; the last repeats) while INFERENCE_READY_TIMEOUT_S lasts: a remote sidecar that stopped
- * while idle still reads `ready` until its health checks miss (about 12 s).
+ * A job the sidecar could not be reached for before it began is sent again after each of these
+ * waits (ms), while INFERENCE_READY_TIMEOUT_S lasts: a remote sidecar that stopped while idle still
+ * reads `ready` until its health checks miss (about 12 s). At most this many times: a job that
+ * itself kills the sidecar before its first progress must not restart it for ever.
  */
 export const UNREACHABLE_RETRY_MS = [2_000, 4_000, 8_000];
 
@@ -216,11 +217,17 @@ export class TaskRunner {
         if (error instanceof InferenceError && error.code === 'TIMEOUT' && !signal.aborted) {
           await this.recordDuration(series, this.config.jobTimeoutS);
         }
+        // The sidecar went away during the job it had begun: the job's failure (500), as a crash.
+        if (error instanceof InferenceError && error.code === 'UNAVAILABLE' && began) {
+          throw new InferenceError('INTERNAL', error.message);
+        }
         // Unreachable before the sidecar said anything of the job (a remote sidecar stopped while
         // idle, whose health still read ready): nothing ran, so it is sent again once it is back.
-        const wait = UNREACHABLE_RETRY_MS[Math.min(attempt, UNREACHABLE_RETRY_MS.length - 1)] ?? 0;
-        const unreachable = error instanceof InferenceError && error.code === 'UNAVAILABLE' && !began;
-        if (!unreachable || signal.aborted || this.clock.now() + wait >= readyBy) throw error;
+        const wait = UNREACHABLE_RETRY_MS[attempt];
+        const unreachable = error instanceof InferenceError && error.code === 'UNAVAILABLE';
+        if (!unreachable || wait === undefined || signal.aborted || this.clock.now() + wait >= readyBy) {
+          throw error;
+        }
         this.logger.warn(
           `task ${taskId}: the sidecar could not be reached before the job began (${error.message}); ` +
             `sending it again once the sidecar is ready (in ${wait / 1000} s at the earliest)`,
