@@ -69,7 +69,9 @@ export const ERROR_TABLE = {
     when:
       'a bad generation option (quality, seed, texture_size, faces; texturing: seed, texture_size, ' +
       'texture_resolution), e.g. ' +
-      '`Invalid quality: one of fast, balanced, high`; before any queue slot is taken. Also a bad `format` or ' +
+      '`Invalid quality: one of fast, balanced, high`; before any queue slot is taken. Also a text field the ' +
+      'upload does not take (a typo, or a generation option sent to texturing), e.g. `Invalid texure_size: not ' +
+      'a field of this request; its fields are …`. Also a bad `format` or ' +
       '`size_mm` of a download, e.g. `Invalid format: one of glb, obj, stl, 3mf, ply, usdz`. Also a bad ' +
       '`callback_url` (not an absolute URL, not https, credentials in it, over 2048 characters, a literal ' +
       'loopback, private, link-local or other non-public address; or any while `WEBHOOK_SECRET` is unset), e.g. ' +

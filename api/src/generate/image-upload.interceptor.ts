@@ -80,7 +80,8 @@ export function runMultipart(
 
 /**
  * Reads the multipart body into memory (at most MAX_UPLOAD_MB, enforced while it streams),
- * one file in the field "image". Small text fields are allowed and ignored.
+ * one file in the field "image", and small text fields (the options: a field the route does not
+ * take is refused by the options' parser).
  */
 @Injectable()
 export class ImageUploadInterceptor implements NestInterceptor {

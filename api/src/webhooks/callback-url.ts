@@ -1,9 +1,10 @@
 import { ApiError } from '../common/api-error';
 import { OutboundUrlRefusal, checkOutboundUrl } from '../outbound/outbound-url-policy';
 import type { WebhookConfig } from '../config/app-config';
+import { CALLBACK_FIELD } from '../tasks/options/generation-options';
 
-/** The multipart text field of POST /api/generate that names the maker's webhook receiver. */
-export const CALLBACK_URL_FIELD = 'callback_url';
+/** The multipart text field of an upload that names the maker's webhook receiver (its one owner: the upload's fields). */
+export const CALLBACK_URL_FIELD = CALLBACK_FIELD;
 
 function invalid(rule: string): ApiError {
   return new ApiError('invalid_option', { params: { field: CALLBACK_URL_FIELD, rule } });

@@ -4,9 +4,10 @@ import { ApiError } from '../../common/api-error';
 import { DEFAULT_OPTIONS, parseGenerationOptions } from './generation-options';
 
 void describe('parseGenerationOptions', () => {
-  void it('fills every default for no fields, empty fields and unknown fields', () => {
+  void it('fills every default for no fields and empty fields; takes the webhook field as no option', () => {
     assert.deepEqual(parseGenerationOptions(undefined), DEFAULT_OPTIONS);
-    assert.deepEqual(parseGenerationOptions({ quality: '', seed: ' ', other: 'x' }), DEFAULT_OPTIONS);
+    assert.deepEqual(parseGenerationOptions({ quality: '', seed: ' ' }), DEFAULT_OPTIONS);
+    assert.deepEqual(parseGenerationOptions({ callback_url: 'https://example.com/hook' }), DEFAULT_OPTIONS);
     assert.deepEqual(DEFAULT_OPTIONS, { quality: 'balanced', seed: 42, texture_size: 2048, faces: 500_000 });
   });
 
@@ -36,6 +37,15 @@ void describe('parseGenerationOptions', () => {
     [{ texture_size: 'big' }, 'Invalid texture_size: one of 1024, 2048, 4096'],
     [{ faces: '9999' }, 'Invalid faces: an integer from 10000 to 1000000'],
     [{ faces: '1000001' }, 'Invalid faces: an integer from 10000 to 1000000'],
+    // A typo is said, not dropped for the default (a studio's script sent texure_size for weeks).
+    [
+      { texure_size: '1024' },
+      'Invalid texure_size: not a field of this request; its fields are quality, seed, texture_size, faces, callback_url',
+    ],
+    [
+      { ['x'.repeat(60)]: '1' },
+      `Invalid ${'x'.repeat(40)}…: not a field of this request; its fields are quality, seed, texture_size, faces, callback_url`,
+    ],
   ];
   for (const [fields, message] of bad) {
     void it(`refuses ${JSON.stringify(fields)} with 400 "${message}"`, () => {

@@ -70,6 +70,27 @@ export function optionField(body: unknown, name: string): string | undefined {
   return trimmed === '' ? undefined : trimmed;
 }
 
+/** The text field an upload may carry besides its options: the webhook's URL (webhooks/callback-url). */
+export const CALLBACK_FIELD = 'callback_url';
+
+/**
+ * Refuses a text field the request does not take (a typo such as `texure_size` would otherwise
+ * be dropped and the default used without a word): ApiError 400 invalid_option naming it and
+ * the fields there are. The name is cut to 40 characters (it is the client's text).
+ * @param body multer's req.body (its text fields)
+ * @param known the fields the route takes (its options and CALLBACK_FIELD)
+ */
+export function refuseUnknownFields(body: unknown, known: readonly string[]): void {
+  const names = typeof body === 'object' && body !== null ? Object.keys(body) : [];
+  const unknown = names.find((name) => !known.includes(name));
+  if (unknown === undefined) return;
+  const shown = unknown.length > 40 ? `${unknown.slice(0, 40)}…` : unknown;
+  throw invalid(shown, `not a field of this request; its fields are ${known.join(', ')}`);
+}
+
+/** The multipart text fields of POST /api/generate, in the order they are checked. */
+export const GENERATION_FIELDS = ['quality', 'seed', 'texture_size', 'faces', CALLBACK_FIELD] as const;
+
 /** `seed` (1 to MAX_SEED) from a form field's text; throws ApiError 400 invalid_option. */
 export function parseSeed(raw: string): number {
   const value = integerField(raw);
@@ -90,9 +111,10 @@ export function parseTextureSize(raw: string): TextureSize {
 /**
  * The options from a multipart body's text fields (multer's req.body): an absent or empty field
  * takes its default. Throws ApiError 400 naming the field, e.g. `Invalid quality: one of fast,
- * balanced, high`, for a bad value or a field sent twice.
+ * balanced, high`, for a bad value, a field sent twice, or a field the route does not take.
  */
 export function parseGenerationOptions(body: unknown): GenerationOptions {
+  refuseUnknownFields(body, GENERATION_FIELDS);
   const options: GenerationOptions = { ...DEFAULT_OPTIONS };
   const quality = optionField(body, 'quality');
   if (quality !== undefined) {

@@ -4,11 +4,11 @@ import { ApiError } from '../../common/api-error';
 import { DEFAULT_TEXTURE_OPTIONS, parseTextureOptions } from './texture-options';
 
 void describe('parseTextureOptions', () => {
-  void it("fills upstream's defaults for no fields, and ignores fields of a generation", () => {
+  void it("fills upstream's defaults for no fields and empty ones", () => {
     assert.deepEqual(DEFAULT_TEXTURE_OPTIONS, { seed: 42, texture_size: 2048, texture_resolution: 1024 });
     assert.deepEqual(parseTextureOptions(undefined), DEFAULT_TEXTURE_OPTIONS);
     assert.deepEqual(
-      parseTextureOptions({ quality: 'ultra', faces: '1', seed: '' }),
+      parseTextureOptions({ seed: '', callback_url: 'https://example.com/hook' }),
       DEFAULT_TEXTURE_OPTIONS,
     );
   });
@@ -26,6 +26,11 @@ void describe('parseTextureOptions', () => {
     [{ texture_resolution: ['512', '1024'] }, 'Invalid texture_resolution: send it once'],
     [{ seed: '0' }, 'Invalid seed: an integer from 1 to 2147483647'],
     [{ texture_size: '512' }, 'Invalid texture_size: one of 1024, 2048, 4096'],
+    // A generation's option is no texturing option: said, not silently dropped.
+    [
+      { quality: 'fast' },
+      'Invalid quality: not a field of this request; its fields are seed, texture_size, texture_resolution, callback_url',
+    ],
   ];
   for (const [fields, message] of bad) {
     void it(`refuses ${JSON.stringify(fields)} with 400 "${message}"`, () => {

@@ -1,4 +1,5 @@
 import {
+  CALLBACK_FIELD,
   DEFAULT_OPTIONS,
   type TextureSize,
   invalid,
@@ -6,6 +7,7 @@ import {
   optionField,
   parseSeed,
   parseTextureSize,
+  refuseUnknownFields,
 } from './generation-options';
 
 /**
@@ -40,9 +42,10 @@ export const TEXTURE_OPTION_FIELDS = ['seed', 'texture_size', 'texture_resolutio
 /**
  * The texturing options from a multipart body's text fields: an absent or empty field takes its
  * default. Throws ApiError 400 invalid_option naming the field, e.g. `Invalid texture_resolution:
- * one of 512, 1024`, for a bad value or a field sent twice.
+ * one of 512, 1024`, for a bad value, a field sent twice, or a field the route does not take.
  */
 export function parseTextureOptions(body: unknown): TextureOptions {
+  refuseUnknownFields(body, [...TEXTURE_OPTION_FIELDS, CALLBACK_FIELD]);
   const options: TextureOptions = { ...DEFAULT_TEXTURE_OPTIONS };
   const seed = optionField(body, 'seed');
   if (seed !== undefined) options.seed = parseSeed(seed);
