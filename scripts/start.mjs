@@ -34,6 +34,12 @@ async function main() {
   process.on('SIGTERM', () => stop('SIGTERM'));
   // The terminal closed: a graceful stop too, not an orphaned api.
   process.on('SIGHUP', () => stop('SIGTERM'));
+  // Whatever started this (npm, when `npm start` is signalled: npm does not pass SIGTERM on to
+  // its script and exits) went away: a graceful stop too, so no api is left holding the port.
+  const parent = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== parent) stop('SIGTERM');
+  }, 1000).unref();
   // Redis, when started here, stops only after the api (ensureRedis: a group of its own), so the
   // api's shutdown can still put its running job back in the queue.
   api.on('exit', (code, signal) => {

@@ -556,7 +556,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, root = process.
   // The web app and the api live at the host's root (`<base href="/">`, /api/…): no sub-path.
   if (publicBaseUrl !== undefined && !['', '/'].includes(new URL(publicBaseUrl).pathname)) {
     throw new ConfigError(
-      `PUBLIC_BASE_URL must be an origin without a path (Kiln3D is served at the host's root), got "${shown(publicBaseUrl)}"`,
+      `PUBLIC_BASE_URL must be an origin without a path (Kiln3D is served at the host's root), got "${shown(env.PUBLIC_BASE_URL ?? publicBaseUrl)}"`,
     );
   }
   const trustProxy = trustProxyVar(env);

@@ -16,6 +16,8 @@ export const EN = {
   'upload.drop': 'Drop a picture here, paste one, or choose a file',
   'upload.choose': 'Choose a picture',
   'upload.camera': 'Take a photo',
+  'upload.meshNotPicture':
+    'This is a 3D mesh, not a picture. To paint a mesh from a picture, choose "{mode}" above.',
   'upload.unreadablePhoto':
     'This browser cannot read {format} photos, so it cannot send this one. Send it as a JPG (on an iPhone: Settings › Camera › Formats › Most Compatible), or open this page in a browser that reads {format}.',
   'upload.hint':
@@ -378,6 +380,7 @@ export const ZH: Dictionary = {
   'upload.drop': '把图片拖到这里、粘贴，或选择一个文件',
   'upload.choose': '选择图片',
   'upload.camera': '拍照',
+  'upload.meshNotPicture': '这是一个 3D 网格，不是图片。要按图片给网格上色，请在上方选择“{mode}”。',
   'upload.unreadablePhoto':
     '这个浏览器无法读取 {format} 照片，所以不能发送它。请改用 JPG（iPhone：设置 › 相机 › 格式 › 兼容性最佳），或换一个能读取 {format} 的浏览器打开本页。',
   'upload.hint': '最佳效果：单个物体、完整入镜、纯色背景。透明背景的 PNG 最理想。',

@@ -48,6 +48,15 @@ describe('UploadPanel', () => {
     expect(error?.textContent).toContain('Most Compatible');
   });
 
+  it('a mesh offered as the picture says so and names the mode that paints meshes', async () => {
+    const fixture = TestBed.createComponent(UploadPanel);
+    await fixture.componentInstance.accept(new File(['v 0 0 0\nv 1 0 0\nv 0 1 0\nf 1 2 3\n'], 'cube.obj'));
+    await fixture.whenStable();
+    const error = (fixture.nativeElement as HTMLElement).querySelector('[data-testid=upload-error]');
+    expect(error?.textContent).toContain('This is a 3D mesh, not a picture.');
+    expect(error?.textContent).toContain('choose "Paint my own mesh" above');
+  });
+
   it('shows a thumbnail of an accepted picture and sends it on Generate', async () => {
     const fixture = TestBed.createComponent(UploadPanel);
     const sent: PickedPicture[] = [];

@@ -194,11 +194,15 @@ export class UploadPanel {
   protected readonly rejection = signal<ApiError | undefined>(undefined);
   /** A HEIC or AVIF photo this browser could not read: said as such, with a way forward. */
   private readonly unreadablePhoto = signal<'HEIC' | 'AVIF' | undefined>(undefined);
+  /** A mesh file offered as the picture to make a model from: the other mode paints meshes. */
+  private readonly meshOffered = signal(false);
   protected readonly rejectionText = computed(() => {
     const rejection = this.rejection();
     if (!rejection) return undefined;
     const photo = this.unreadablePhoto();
     if (photo) return this.i18n.t('upload.unreadablePhoto', { format: photo });
+    if (this.meshOffered())
+      return this.i18n.t('upload.meshNotPicture', { mode: this.i18n.t('mode.texture') });
     const description = describeError(rejection, this.config().max_upload_mb);
     return this.i18n.t(description.key, description.params);
   });
@@ -333,6 +337,7 @@ export class UploadPanel {
         this.clear();
         this.rejection.set(prepared.error);
         this.unreadablePhoto.set(prepared.unreadablePhoto);
+        this.meshOffered.set(meshExtension(file.name) !== undefined);
         return;
       }
       this.revokePreview();
