@@ -177,6 +177,20 @@ describe('provideHistoryRecording', () => {
     await vi.waitFor(() => expect(pending.tasks()).toEqual([]));
   });
 
+  it('keeps a pending task this browser may no longer follow (401: a lapsed sign-in), which may still finish', async () => {
+    const pending = await sendLantern();
+    vi.spyOn(globalThis, 'fetch').mockResolvedValue(
+      new Response(JSON.stringify({ success: false, error: 'Unauthorized', code: 'unauthorized' }), {
+        status: 401,
+      }),
+    );
+    (FakeEventSource.instances.at(-1) as FakeEventSource).fail(2);
+    const tracker = TestBed.inject(TaskTracker);
+    await vi.waitFor(() => expect(tracker.state().error?.code).toBe('unauthorized'));
+    TestBed.tick();
+    expect(pending.tasks()).toMatchObject([{ taskId: TASK_ID }]);
+  });
+
   it('drops a pending task that failed or was cancelled here', async () => {
     const pending = await sendLantern();
     expect(pending.tasks()).toHaveLength(1);

@@ -120,10 +120,11 @@ export function provideHistoryRecording(): EnvironmentProviders {
     const tracker = inject(TaskTracker);
     tracker.completed.pipe(takeUntilDestroyed()).subscribe((task) => void recorder.record(task));
     // A task that failed or was cancelled here has no model to wait for (a timeout is only the
-    // page's guess: the server may still finish it).
+    // page's guess, and a 401 only this browser's sign-in lapsing: the server may still finish it).
     effect(() => {
-      const { phase, taskId } = tracker.state();
-      if (taskId !== undefined && (phase === 'failed' || phase === 'cancelled')) pending.remove(taskId);
+      const { phase, taskId, error } = tracker.state();
+      const ended = phase === 'cancelled' || (phase === 'failed' && error?.code !== 'unauthorized');
+      if (taskId !== undefined && ended) pending.remove(taskId);
     });
     tracker.sent.pipe(takeUntilDestroyed()).subscribe((task) =>
       pending.add({
