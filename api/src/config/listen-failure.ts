@@ -1,5 +1,10 @@
 import { createServer } from 'node:net';
 
+/** The port `step` after `port`, going on from 8123 past 65535 (the last port there is). */
+function portAfter(port: number, step = 1): number {
+  return port + step <= 65535 ? port + step : 8122 + step;
+}
+
 /**
  * Why the api could not listen, said so an owner knows what to do (a second `npm start` on a port
  * already taken is the usual case), instead of the socket error's stack.
@@ -14,7 +19,7 @@ export function describeListenFailure(
   error: unknown,
   port: number,
   host: string | undefined,
-  nextFree: number = port === 65535 ? 8123 : port + 1,
+  nextFree: number = portAfter(port),
 ): string {
   const where = host === undefined ? `port ${port}` : `${host} port ${port}`;
   const code = (error as { code?: unknown } | null)?.code;
@@ -34,13 +39,13 @@ export function describeListenFailure(
 }
 
 /**
- * The first port after `port` (up to 20 on, wrapping below 1024 to 8123) that binds on `host`: the
- * one a "port in use" message suggests, so the suggestion is not taken as well.
- * @returns that port, or port + 1 when none of them binds (the message then says the next anyway)
+ * The first of the 20 ports after `port` (portAfter) that binds on `host`: the one a "port in
+ * use" message suggests, so the suggestion is not taken as well.
+ * @returns that port, or the next one when none of them binds (the message then says it anyway)
  */
 export async function findFreePortAfter(port: number, host: string | undefined): Promise<number> {
   for (let step = 1; step <= 20; step++) {
-    const candidate = port + step > 65535 ? 8123 + step : port + step;
+    const candidate = portAfter(port, step);
     try {
       await checkPortFree(candidate, host);
       return candidate;
@@ -48,7 +53,7 @@ export async function findFreePortAfter(port: number, host: string | undefined):
       // Taken (or refused): try the next.
     }
   }
-  return port === 65535 ? 8123 : port + 1;
+  return portAfter(port);
 }
 
 /**
