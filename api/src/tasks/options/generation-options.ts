@@ -78,18 +78,17 @@ export const CALLBACK_FIELD = 'callback_url';
  * be dropped and the default used without a word): ApiError 400 invalid_option naming it and
  * the fields there are. The name is cut to 40 characters (it is the client's text).
  * @param body multer's req.body (its text fields)
- * @param known the fields the route takes (its options and CALLBACK_FIELD)
+ * @param options the route's option fields (OPTION_FIELDS, TEXTURE_OPTION_FIELDS); CALLBACK_FIELD
+ *   is taken by every upload
  */
-export function refuseUnknownFields(body: unknown, known: readonly string[]): void {
+export function refuseUnknownFields(body: unknown, options: readonly string[]): void {
+  const known = [...options, CALLBACK_FIELD];
   const names = typeof body === 'object' && body !== null ? Object.keys(body) : [];
   const unknown = names.find((name) => !known.includes(name));
   if (unknown === undefined) return;
   const shown = unknown.length > 40 ? `${unknown.slice(0, 40)}…` : unknown;
   throw invalid(shown, `not a field of this request; its fields are ${known.join(', ')}`);
 }
-
-/** The multipart text fields of POST /api/generate, in the order they are checked. */
-export const GENERATION_FIELDS = ['quality', 'seed', 'texture_size', 'faces', CALLBACK_FIELD] as const;
 
 /** `seed` (1 to MAX_SEED) from a form field's text; throws ApiError 400 invalid_option. */
 export function parseSeed(raw: string): number {
@@ -114,7 +113,7 @@ export function parseTextureSize(raw: string): TextureSize {
  * balanced, high`, for a bad value, a field sent twice, or a field the route does not take.
  */
 export function parseGenerationOptions(body: unknown): GenerationOptions {
-  refuseUnknownFields(body, GENERATION_FIELDS);
+  refuseUnknownFields(body, OPTION_FIELDS);
   const options: GenerationOptions = { ...DEFAULT_OPTIONS };
   const quality = optionField(body, 'quality');
   if (quality !== undefined) {

@@ -1,5 +1,4 @@
 import {
-  CALLBACK_FIELD,
   DEFAULT_OPTIONS,
   type TextureSize,
   invalid,
@@ -45,7 +44,7 @@ export const TEXTURE_OPTION_FIELDS = ['seed', 'texture_size', 'texture_resolutio
  * one of 512, 1024`, for a bad value, a field sent twice, or a field the route does not take.
  */
 export function parseTextureOptions(body: unknown): TextureOptions {
-  refuseUnknownFields(body, [...TEXTURE_OPTION_FIELDS, CALLBACK_FIELD]);
+  refuseUnknownFields(body, TEXTURE_OPTION_FIELDS);
   const options: TextureOptions = { ...DEFAULT_TEXTURE_OPTIONS };
   const seed = optionField(body, 'seed');
   if (seed !== undefined) options.seed = parseSeed(seed);
