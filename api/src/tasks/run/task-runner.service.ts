@@ -217,17 +217,13 @@ export class TaskRunner {
         if (error instanceof InferenceError && error.code === 'TIMEOUT' && !signal.aborted) {
           await this.recordDuration(series, this.config.jobTimeoutS);
         }
+        if (!(error instanceof InferenceError && error.code === 'UNAVAILABLE')) throw error;
         // The sidecar went away during the job it had begun: the job's failure (500), as a crash.
-        if (error instanceof InferenceError && error.code === 'UNAVAILABLE' && began) {
-          throw new InferenceError('INTERNAL', error.message);
-        }
+        if (began) throw new InferenceError('INTERNAL', error.message);
         // Unreachable before the sidecar said anything of the job (a remote sidecar stopped while
         // idle, whose health still read ready): nothing ran, so it is sent again once it is back.
         const wait = UNREACHABLE_RETRY_MS[attempt];
-        const unreachable = error instanceof InferenceError && error.code === 'UNAVAILABLE';
-        if (!unreachable || wait === undefined || signal.aborted || this.clock.now() + wait >= readyBy) {
-          throw error;
-        }
+        if (wait === undefined || signal.aborted || this.clock.now() + wait >= readyBy) throw error;
         this.logger.warn(
           `task ${taskId}: the sidecar could not be reached before the job began (${error.message}); ` +
             `sending it again once the sidecar is ready (in ${wait / 1000} s at the earliest)`,
