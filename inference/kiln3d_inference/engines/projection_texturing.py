@@ -230,6 +230,18 @@ def _cell_keys(cells: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
     return np.asarray((cells[:, 0] * side + cells[:, 1]) * side + cells[:, 2])
 
 
+def _cell_means(
+    points: F64, low: F64, cell: float, values: list[F64]
+) -> tuple[npt.NDArray[np.int64], list[F64]]:
+    """Groups points (K, 3) by their grid cell (`cell` a side from `low`): each point's group
+    (K,) and, for each of `values` (each (K, 3)), its mean per group (G, 3)."""
+    _, group, counts = np.unique(
+        _cell_keys(_cells(points, low, cell)), return_inverse=True, return_counts=True
+    )
+    means = [np.stack([np.bincount(group, v[:, axis]) / counts for axis in range(3)], axis=1) for v in values]
+    return group, means
+
+
 def _fill_unseen(points: F64, colours: F64, seen: BoolArray, source: BoolArray) -> None:
     """Gives each unseen texel (points (K, 3), colours (K, 3), seen (K,)) the colour of the nearest
     `source` texel (the seen ones facing the view squarely) in 3D: exactly within NEAR_FILL of the
@@ -265,15 +277,8 @@ def _fill_unseen(points: F64, colours: F64, seen: BoolArray, source: BoolArray) 
     if far.size == 0:
         return
     fill_cell = diagonal / FILL_CELLS
-    _, cell_of, counts = np.unique(
-        _cell_keys(_cells(points[ids], low, fill_cell)), return_inverse=True, return_counts=True
-    )
-    centres = np.stack([np.bincount(cell_of, points[ids, axis]) / counts for axis in range(3)], axis=1)
-    means = np.stack([np.bincount(cell_of, colours[ids, axis]) / counts for axis in range(3)], axis=1)
-    _, far_of, far_counts = np.unique(
-        _cell_keys(_cells(points[far], low, fill_cell)), return_inverse=True, return_counts=True
-    )
-    far_centres = np.stack([np.bincount(far_of, points[far, axis]) / far_counts for axis in range(3)], axis=1)
+    _, (centres, means) = _cell_means(points[ids], low, fill_cell, [points[ids], colours[ids]])
+    far_of, (far_centres,) = _cell_means(points[far], low, fill_cell, [points[far]])
     _, far_nearest = cKDTree(centres).query(far_centres, k=1, workers=-1)
     colours[far] = means[np.asarray(far_nearest, np.int64)][far_of]
 
