@@ -192,17 +192,18 @@ export class UploadPanel {
     return this.i18n.t(key, params);
   });
   protected readonly rejection = signal<ApiError | undefined>(undefined);
-  /** A HEIC or AVIF photo this browser could not read: said as such, with a way forward. */
-  private readonly unreadablePhoto = signal<'HEIC' | 'AVIF' | undefined>(undefined);
-  /** A mesh file offered as the picture to make a model from: the other mode paints meshes. */
-  private readonly meshOffered = signal(false);
+  /**
+   * What the refused file was, where that says more than the server's code: a HEIC or AVIF photo
+   * this browser could not read, or a mesh offered as the picture (the other mode paints meshes).
+   */
+  private readonly refusedAs = signal<'HEIC' | 'AVIF' | 'mesh' | undefined>(undefined);
   protected readonly rejectionText = computed(() => {
     const rejection = this.rejection();
     if (!rejection) return undefined;
-    const photo = this.unreadablePhoto();
-    if (photo) return this.i18n.t('upload.unreadablePhoto', { format: photo });
-    if (this.meshOffered())
+    const refusedAs = this.refusedAs();
+    if (refusedAs === 'mesh')
       return this.i18n.t('upload.meshNotPicture', { mode: this.i18n.t('mode.texture') });
+    if (refusedAs) return this.i18n.t('upload.unreadablePhoto', { format: refusedAs });
     const description = describeError(rejection, this.config().max_upload_mb);
     return this.i18n.t(description.key, description.params);
   });
@@ -336,8 +337,7 @@ export class UploadPanel {
       if (!prepared.ok) {
         this.clear();
         this.rejection.set(prepared.error);
-        this.unreadablePhoto.set(prepared.unreadablePhoto);
-        this.meshOffered.set(meshExtension(file.name) !== undefined);
+        this.refusedAs.set(meshExtension(file.name) !== undefined ? 'mesh' : prepared.unreadablePhoto);
         return;
       }
       this.revokePreview();
