@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { API_MAIN, freePort, startApi } from '../support/api-process';
+import { API_MAIN, freePort, startApi, startWith } from '../support/api-process';
 import { REPO_ROOT, TEST_REDIS_URL, tempDir } from '../support/env';
 import { getJson, sample, upload } from '../support/http-client';
 
@@ -17,27 +17,11 @@ void describe('bootstrap configuration check', () => {
   ];
   for (const [name, value] of cases) {
     void it(`${name}=${value}: exit code 1 and a message naming ${name}`, () => {
-      const result = spawnSync(process.execPath, [API_MAIN], {
-        cwd: REPO_ROOT,
-        env: { PATH: process.env.PATH, [name]: value, REDIS_URL: TEST_REDIS_URL },
-        encoding: 'utf8',
-        timeout: 20_000,
-      });
+      const result = startWith({ [name]: value });
       assert.equal(result.status, 1, result.stderr);
       assert.match(result.stderr, new RegExp(`^Invalid configuration: ${name} `, 'm'));
     });
   }
-
-  /** The api's start with this environment (and the test Redis unless given): its exit status and stderr. */
-  const startWith = (env: Record<string, string>): { status: number | null; stderr: string } => {
-    const result = spawnSync(process.execPath, [API_MAIN], {
-      cwd: REPO_ROOT,
-      env: { PATH: process.env.PATH, REDIS_URL: TEST_REDIS_URL, ...env },
-      encoding: 'utf8',
-      timeout: 20_000,
-    });
-    return { status: result.status, stderr: result.stderr };
-  };
 
   void it('a Redis database the server lacks, or a path that is none: exit 1 and one line (never database 0)', () => {
     const missing = new URL(TEST_REDIS_URL);

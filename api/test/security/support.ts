@@ -1,7 +1,6 @@
-import { spawnSync } from 'node:child_process';
 import { after, before } from 'node:test';
-import { API_MAIN, type ApiProcess, startApi } from '../support/api-process';
-import { REPO_ROOT, TEST_REDIS_URL, clearKilnKeys, tempDir } from '../support/env';
+import { type ApiProcess, startApi } from '../support/api-process';
+import { clearKilnKeys, tempDir } from '../support/env';
 import { sample } from '../support/http-client';
 import { type RawReply, sendPicture } from '../support/raw-http';
 
@@ -43,20 +42,7 @@ export function useSecurityApi(prefix: string, env: Record<string, string>): () 
   };
 }
 
-/** The api's start with this environment (nothing else but PATH, HOME and the test Redis): exit status and stderr. */
-export function startWith(env: Record<string, string>): {
-  status: number | null;
-  stderr: string;
-  stdout: string;
-} {
-  const result = spawnSync(process.execPath, [API_MAIN], {
-    cwd: REPO_ROOT,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, REDIS_URL: TEST_REDIS_URL, ...env },
-    encoding: 'utf8',
-    timeout: 30_000,
-  });
-  return { status: result.status, stderr: result.stderr, stdout: result.stdout };
-}
+export { startWith } from '../support/api-process';
 
 /** POST /api/generate with the lantern picture from `localAddress` (default the kernel's choice), these headers exactly. */
 export function postPicture(

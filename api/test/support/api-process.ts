@@ -45,6 +45,21 @@ function bundleWhenStale(): void {
  * main.js. KILN_API_MAIN=dist/api/main.bundle.js runs the production build instead.
  */
 export const API_MAIN = process.env.KILN_API_MAIN ?? join(TEST_SRC_DIST, BUNDLE);
+
+/** The api's start with this environment (nothing else but PATH, HOME and the test Redis): exit status and stderr. */
+export function startWith(env: Record<string, string>): {
+  status: number | null;
+  stderr: string;
+  stdout: string;
+} {
+  const result = spawnSync(process.execPath, [API_MAIN], {
+    cwd: REPO_ROOT,
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, REDIS_URL: TEST_REDIS_URL, ...env },
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
+  return { status: result.status, stderr: result.stderr, stdout: result.stdout };
+}
 bundleWhenStale();
 
 export async function freePort(): Promise<number> {
