@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from kiln3d_inference import __version__
 from kiln3d_inference.auth import listen_needs_token
 from kiln3d_inference.server import ExitRequest, Sidecar, start_server
-from kiln3d_inference.settings import Settings, describe_invalid
+from kiln3d_inference.settings import Settings, describe_invalid, misspelt_settings
 
 log = logging.getLogger("kiln3d_inference")
 
@@ -59,6 +59,8 @@ def main() -> None:
         log.error("invalid configuration: %s", describe_invalid(exc))
         _exit(EXIT_CONFIG)
         return
+    for sentence in misspelt_settings(os.environ):
+        log.warning("configuration: %s", sentence)
     if listen_needs_token(settings.listen) and not settings.inference_token:
         # Anyone who reaches the port could run jobs, and the link carries users' photos.
         log.error(

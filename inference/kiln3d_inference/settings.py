@@ -8,7 +8,9 @@ each variable, and exits 2.
 
 from __future__ import annotations
 
+import difflib
 import enum
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
 
@@ -178,3 +180,35 @@ def describe_invalid(error: ValidationError) -> str:
         # pydantic prefixes a validator's own message with "Value error, ": not the user's concern.
         problems.append(f"{variable}: {problem['msg'].removeprefix('Value error, ')}")
     return "; ".join(problems)
+
+
+# KILN_TRELLIS2_* names that are read by the installer, not by the sidecar (scripts/install-trellis2.sh).
+_INSTALLER_VARIABLES = frozenset({"KILN_TRELLIS2_SRC"})
+_SETTINGS_TABLES = "inference/README.md and models/README.md"
+
+
+def setting_names() -> frozenset[str]:
+    """Every environment variable the sidecar reads as an option, e.g. "KILN_BUSY_WAIT_S",
+    "KILN_TRELLIS2_TEXTURE_SIZE" (Settings' and Trellis2Settings' fields, upper-cased)."""
+    own = {ENV_PREFIX + name.upper() for name in Settings.model_fields if name != "trellis2"}
+    engine = {f"{ENV_PREFIX}TRELLIS2_{name.upper()}" for name in Trellis2Settings.model_fields}
+    return frozenset(own | engine)
+
+
+def misspelt_settings(environ: Mapping[str, str]) -> list[str]:
+    """One sentence for each KILN_* variable in `environ` that is not an option but looks like
+    one: every unknown KILN_TRELLIS2_* name (the engine's own namespace), and any other unknown
+    KILN_* name close to an option (difflib ratio >= 0.8). Other KILN_* names belong to the
+    project's scripts and tests and are left alone. Settings ignores unknown names
+    (extra="ignore"), so without this a typo silently keeps the default."""
+    known = setting_names()
+    sentences = []
+    for name in sorted(environ):
+        if not name.startswith(ENV_PREFIX) or name in known or name in _INSTALLER_VARIABLES:
+            continue
+        close = difflib.get_close_matches(name, known, n=1, cutoff=0.8)
+        if not close and not name.startswith(f"{ENV_PREFIX}TRELLIS2_"):
+            continue
+        hint = f"; did you mean {close[0]}?" if close else f" ({_SETTINGS_TABLES} list them)"
+        sentences.append(f"{name} is not a setting of the sidecar and is ignored{hint}")
+    return sentences

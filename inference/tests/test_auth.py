@@ -71,7 +71,13 @@ def _request() -> pb.GenerateRequest:
 
 
 def test_a_sidecar_beyond_loopback_refuses_to_start_without_a_token(tmp_path: Path) -> None:
-    env = {**os.environ, "KILN_LISTEN": "0.0.0.0:0", "KILN_ENGINE": "simulate"}
+    # A misspelt setting is warned about before the refusal (settings.misspelt_settings).
+    env = {
+        **os.environ,
+        "KILN_LISTEN": "0.0.0.0:0",
+        "KILN_ENGINE": "simulate",
+        "KILN_TRELLIS2_TEXTUR_SIZE": "1024",
+    }
     env.pop("KILN_INFERENCE_TOKEN", None)
     result = subprocess.run(
         [sys.executable, "-m", "kiln3d_inference"],
@@ -84,6 +90,10 @@ def test_a_sidecar_beyond_loopback_refuses_to_start_without_a_token(tmp_path: Pa
     )
     assert result.returncode == 2
     assert "KILN_INFERENCE_TOKEN: required when KILN_LISTEN=0.0.0.0:0" in result.stderr
+    assert (
+        "WARNING configuration: KILN_TRELLIS2_TEXTUR_SIZE is not a setting of the sidecar and is ignored; "
+        "did you mean KILN_TRELLIS2_TEXTURE_SIZE?"
+    ) in result.stderr
     short = subprocess.run(
         [sys.executable, "-m", "kiln3d_inference"],
         check=False,

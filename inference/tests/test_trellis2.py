@@ -46,7 +46,14 @@ from kiln3d_inference.engines.trellis2.faces import MIN_DECIMATION_TARGET, decim
 from kiln3d_inference.engines.trellis2.inputs import choose_seed, prepare_input
 from kiln3d_inference.engines.trellis2.probe import missing_modules, required_modules
 from kiln3d_inference.engines.trellis2.weights import model_path
-from kiln3d_inference.settings import NVDIFFRAST_FACE_LIMIT, Settings, Trellis2Settings, describe_invalid
+from kiln3d_inference.settings import (
+    NVDIFFRAST_FACE_LIMIT,
+    Settings,
+    Trellis2Settings,
+    describe_invalid,
+    misspelt_settings,
+    setting_names,
+)
 from tests.helpers import REPO_ROOT
 
 FAKE_ROOT = Path(__file__).resolve().parent / "fake_trellis2"
@@ -386,6 +393,41 @@ def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch, tmp
     with pytest.raises(ValidationError, match="pipeline_type") as bad_type:
         Settings()
     assert describe_invalid(bad_type.value).startswith("KILN_TRELLIS2_PIPELINE_TYPE: ")
+
+
+def test_every_setting_is_in_a_settings_table() -> None:
+    # The owner's only list of them: inference/README.md (the sidecar's), models/README.md (trellis2's),
+    # where "`KILN_TRELLIS2_STRUCTURE_STEPS` / `_SHAPE_STEPS`" names KILN_TRELLIS2_SHAPE_STEPS too.
+    tables = (REPO_ROOT / "inference" / "README.md").read_text() + (
+        REPO_ROOT / "models" / "README.md"
+    ).read_text()
+    missing = [
+        name
+        for name in sorted(setting_names())
+        if f"`{name}`" not in tables and f"`_{name.removeprefix('KILN_TRELLIS2_')}`" not in tables
+    ]
+    assert len(setting_names()) > 30
+    assert missing == []
+
+
+def test_misspelt_settings_are_named_and_the_project_s_other_variables_are_not() -> None:
+    environ = {
+        "KILN_TRELLIS2_TEXTUR_SIZE": "1024",  # a typo of an engine option
+        "KILN_TRELLIS2_GPU": "1",  # unknown in the engine's namespace, close to nothing
+        "KILN_BUSY_WAIT": "3",  # a typo of KILN_BUSY_WAIT_S
+        "KILN_TRELLIS2_SRC": "/opt/TRELLIS.2",  # the installer's
+        "KILN_TEST_REDIS_URL": "redis://127.0.0.1:6379/12",  # the test suites'
+        "KILN_TRELLIS2_WARM_UP_PIPELINE_TYPE": "512",
+        "KILN_BUSY_WAIT_S": "3",
+        "PATH": "/usr/bin",
+    }
+    assert misspelt_settings(environ) == [
+        "KILN_BUSY_WAIT is not a setting of the sidecar and is ignored; did you mean KILN_BUSY_WAIT_S?",
+        "KILN_TRELLIS2_GPU is not a setting of the sidecar and is ignored "
+        "(inference/README.md and models/README.md list them)",
+        "KILN_TRELLIS2_TEXTUR_SIZE is not a setting of the sidecar and is ignored; "
+        "did you mean KILN_TRELLIS2_TEXTURE_SIZE?",
+    ]
 
 
 # -- generate: arguments ---------------------------------------------------------------------------

@@ -162,6 +162,27 @@ void describe('docker-compose.yml (docker-compose config, no daemon)', { skip: m
     assert.ok(sidecarVariables.length >= 20, String(sidecarVariables.length));
   });
 
+  void it("names every variable the api reads (loadConfig's defaults path) in README.md's table", () => {
+    const read = new Set<string>();
+    // Records each name loadConfig asks for; every one is unset, so each default is taken.
+    const recording: NodeJS.ProcessEnv = new Proxy(
+      {},
+      {
+        get: (target, name) => {
+          if (typeof name === 'string') read.add(name);
+          return undefined;
+        },
+      },
+    );
+    loadConfig(recording);
+    assert.ok(read.has('MAX_QUEUE') && read.size >= 40, [...read].join(', '));
+    assert.deepEqual(
+      [...read].filter((name) => !apiVariables.includes(name)),
+      [],
+      'read by the api but not in README.md',
+    );
+  });
+
   void it('is valid, also with the tunnel profile, and has exactly the four services', () => {
     writeFileSync(envPath, fullEnv);
     for (const args of [
