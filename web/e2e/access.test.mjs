@@ -35,14 +35,14 @@ describe('the web app under Cloudflare Access', () => {
     return pickAndGenerate(page);
   }
 
-  test('without the Access cookie the upload is refused (401), and the page says to sign in', async () => {
+  test('without the Access cookie the upload is refused (401), and the page says to sign in where asked', async () => {
     const { context, page } = await newPage(browser);
     try {
       assert.equal((await generate(page)).status(), 401);
       const failed = page.locator('[data-testid=status-failed]');
       await failed.waitFor();
       assert.equal(await failed.getAttribute('data-error-code'), 'unauthorized');
-      assert.match((await failed.textContent()) ?? '', /Sign in again/);
+      assert.match((await failed.textContent()) ?? '', /If it asks you to sign in, sign in/);
     } finally {
       await context.close();
     }

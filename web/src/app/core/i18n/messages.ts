@@ -148,7 +148,7 @@ export const EN = {
   'error.storeUnavailable':
     'The server cannot keep track of models right now (its task store is not answering). Try again in a minute.',
   'error.unauthorized':
-    'This server only makes models for people it knows (Unauthorized). Sign in again, then reload the page.',
+    'This server only makes models for people it lets in (Unauthorized). If it asks you to sign in, sign in, then reload the page; if not, ask its owner for access.',
   'error.timeout':
     'The generation took too long and was stopped (Generation timeout). Refresh and try again.',
   'error.clientTimeout':
@@ -490,7 +490,8 @@ export const ZH: Dictionary = {
   'error.requestTimeout': '图片上传时间过长。请检查网络，或换一张较小的图片。',
   'error.engineUnavailable': '服务器的模型引擎暂时没有运行（可能正在启动，或主人正在修复）。请过几分钟再试。',
   'error.storeUnavailable': '服务器暂时无法记录模型任务（任务存储没有响应）。请过一分钟再试。',
-  'error.unauthorized': '这台服务器只为已授权的用户生成模型。请重新登录后刷新页面。',
+  'error.unauthorized':
+    '这台服务器只为已授权的用户生成模型。如果它要求登录，请登录后刷新页面；否则请向它的所有者申请访问权限。',
   'error.timeout': '生成时间过长，已被停止。请刷新后重试。',
   'error.clientTimeout': '{seconds} 秒后仍没有结果：生成已超时。请刷新状态，或用同一张图片重试。',
   'error.oom': '处理这张图片时 GPU 显存不足。请换一张更简单的图片。',
