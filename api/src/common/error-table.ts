@@ -333,7 +333,14 @@ export const ERROR_TABLE = {
     when:
       "the task's job found no inference sidecar to run it: its engine failed to load, or it was unreachable or " +
       'not ready for `INFERENCE_READY_TIMEOUT_S` (1200 s by default: a first load with its warm-up); a sidecar ' +
-      'that goes away during a job it began fails that job 500 internal_error',
+      'that goes away during a job it began fails that job 500 internal_error; also POST /api/generate or /api/texture, before ' +
+      "the picture is decoded, while every live worker's sidecar has failed (`/api/health` 503), with `Retry-After: 60`",
+    headers: {
+      'Retry-After': {
+        type: 'integer',
+        description: 'seconds: 60 (an upload refused; a failed task has none)',
+      },
+    },
   },
   store_unavailable: {
     status: 503,

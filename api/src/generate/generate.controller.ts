@@ -89,6 +89,8 @@ export class GenerateController {
     'gpu_out_of_memory',
     'server_busy',
     'decode_busy',
+    'admissions_paused',
+    'engine_unavailable',
     'request_timeout',
     'generation_timeout',
   )

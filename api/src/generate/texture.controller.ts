@@ -99,6 +99,7 @@ export class TextureController {
     'decode_busy',
     'meshes_busy',
     'admissions_paused',
+    'engine_unavailable',
     'request_timeout',
     'generation_timeout',
   )

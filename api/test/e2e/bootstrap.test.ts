@@ -4,7 +4,7 @@ import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { API_MAIN, freePort, startApi, startWith } from '../support/api-process';
-import { REPO_ROOT, TEST_REDIS_URL, tempDir } from '../support/env';
+import { REPO_ROOT, TEST_REDIS_URL, tempDir, waitFor } from '../support/env';
 import { getJson, sample, upload } from '../support/http-client';
 
 /** main.ts validates the environment before anything starts. */
@@ -89,6 +89,43 @@ void describe('bootstrap configuration check', () => {
     } finally {
       // Bull cannot close cleanly without Redis; main.ts's watchdog ends such a stop after 30 s.
       await api.kill();
+      dir.remove();
+    }
+  });
+
+  void it("a sidecar that can never start: health 503 'failed', and an upload refused 503 engine_unavailable before it is decoded", async () => {
+    const dir = tempDir('sidecar-failed');
+    // A value the sidecar refuses (exit 2) at every start: its crash loop makes it 'failed'.
+    const api = await startApi({
+      staticDir: join(dir.path, 'static'),
+      logDir: join(dir.path, 'logs'),
+      env: { KILN_TRELLIS2_TEXTURE_SIZE: '3000' },
+      waitReady: false,
+    });
+    try {
+      type Health = { inference: { state: string; message: string }; workers: { state: string }[] };
+      const failed = await waitFor(
+        "the sidecar 'failed' in /api/health and in its worker's heartbeat",
+        async () => {
+          const health = await getJson<Health>(`${api.url}/api/health`);
+          return health.body.inference.state === 'failed' && health.body.workers[0]?.state === 'down'
+            ? health
+            : undefined;
+        },
+        45_000,
+        250,
+      );
+      assert.equal(failed.status, 503);
+      const refused = await upload(api.url, sample('typical_misc_lantern.png'));
+      assert.equal(refused.status, 503);
+      assert.deepEqual(refused.body, {
+        success: false,
+        error: 'The model engine is not available, retry later',
+        code: 'engine_unavailable',
+      });
+      assert.equal(refused.headers.get('retry-after'), '60');
+    } finally {
+      await api.stop();
       dir.remove();
     }
   });

@@ -20,7 +20,7 @@ class FullAdmission {
     private readonly fullAtPrecheck = false,
     private readonly paused = false,
   ) {}
-  refuseIfPaused(): Promise<void> {
+  refuseIfClosed(): Promise<void> {
     return this.paused
       ? Promise.reject(new ApiError('admissions_paused', { headers: { 'Retry-After': '60' } }))
       : Promise.resolve();

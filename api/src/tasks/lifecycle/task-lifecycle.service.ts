@@ -14,6 +14,7 @@ import {
 } from '../state/task-snapshot';
 import { TaskStore } from '../state/task-store.service';
 import { RepeatRegistry } from '../repeats/repeat-registry';
+import { WorkerRegistry, everyEngineFailed } from '../workers/worker-registry.service';
 import { QueuePositionsService } from './queue-positions.service';
 import { RecentFailures } from './recent-failures';
 import { newTaskToken, tokenMatches } from './task-token';
@@ -22,6 +23,8 @@ import { errorMessage } from '../../common/error-message';
 
 /** How often leaked queue slots and orphaned tasks are looked for (reconcile). */
 const RECONCILE_EVERY_MS = 60_000;
+/** Seconds a 503 engine_unavailable at upload asks to wait (a failed sidecar is retried with backoff). */
+export const ENGINE_FAILED_RETRY_AFTER_S = 60;
 
 /** A task just made: its state and its token (handed to its maker once, never stored). */
 export interface NewTask {
@@ -66,6 +69,7 @@ export class TaskLifecycle implements OnModuleInit, OnModuleDestroy {
     private readonly clock: Clock,
     private readonly repeats: RepeatRegistry,
     private readonly failures: RecentFailures,
+    private readonly workers: WorkerRegistry,
   ) {}
 
   onModuleInit(): void {
@@ -88,11 +92,19 @@ export class TaskLifecycle implements OnModuleInit, OnModuleDestroy {
   }
 
   /**
-   * ApiError 503 `admissions_paused` (+ Retry-After) while an operator paused admissions
-   * (AdmissionService.refuseIfPaused); admit() judges it again.
+   * Refuses a new task before its picture is decoded while none could be taken: ApiError 503
+   * `admissions_paused` (+ Retry-After) while an operator paused admissions
+   * (AdmissionService.refuseIfPaused; admit() judges it again), 503 `engine_unavailable` (+
+   * Retry-After ENGINE_FAILED_RETRY_AFTER_S) while every live worker's sidecar has failed
+   * (everyEngineFailed): such a task would only fail a moment later.
    */
-  async refuseIfPaused(): Promise<void> {
+  async refuseIfClosed(): Promise<void> {
     await this.admission.refuseIfPaused();
+    if (everyEngineFailed(await this.workers.nodes())) {
+      throw new ApiError('engine_unavailable', {
+        headers: { 'Retry-After': String(ENGINE_FAILED_RETRY_AFTER_S) },
+      });
+    }
   }
 
   /**

@@ -109,6 +109,17 @@ export function isSidecarFault(state: string, message: string): boolean {
   return FAULT_STATES.has(state) && message !== '' && !ROUTINE_MESSAGES.has(message);
 }
 
+/**
+ * Whether no live worker can run a job for now: at least one worker is live and every one reports
+ * its sidecar `failed` (ManagedSidecar's crash loop, or an engine that could not load; it is still
+ * retried). A worker loading, restarting or unreachable for a while is not failed: its jobs wait
+ * for it (TaskRunner). Pure; `nodes` as WorkerRegistry.nodes().
+ */
+export function everyEngineFailed(nodes: readonly NodeReport[]): boolean {
+  const workers = nodes.filter((node) => node.worker !== null);
+  return workers.length > 0 && workers.every((node) => node.sidecar?.state === 'failed');
+}
+
 /** Resolves true once the client is connected, false if it is not within timeoutMs (Redis down at start). */
 async function connected(redis: RedisService, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;

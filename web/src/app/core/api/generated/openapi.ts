@@ -1591,10 +1591,10 @@ export interface operations {
           'application/json': components['schemas']['ErrorBodyDto'];
         };
       };
-      /** @description `server_busy` (`Server busy, retry later`): the queue is full (`MAX_QUEUE` waiting besides one running per worker); `decode_busy` (`Busy decoding other pictures, retry later`): POST /api/generate or /api/texture whose picture waited `DECODE_WAIT_S` (10 s) for the decode budget (`DECODE_BUDGET_MP` megapixels decoded at once per process) without getting it */
+      /** @description `server_busy` (`Server busy, retry later`): the queue is full (`MAX_QUEUE` waiting besides one running per worker); `decode_busy` (`Busy decoding other pictures, retry later`): POST /api/generate or /api/texture whose picture waited `DECODE_WAIT_S` (10 s) for the decode budget (`DECODE_BUDGET_MP` megapixels decoded at once per process) without getting it; `admissions_paused` (`Not taking new tasks right now, retry later`): POST /api/generate or /api/texture while an operator paused admissions (POST /api/admin/admissions/pause, every api process on one Redis): checked before the picture is decoded; running and queued tasks go on; `engine_unavailable` (`The model engine is not available, retry later`): the task's job found no inference sidecar to run it: its engine failed to load, or it was unreachable or not ready for `INFERENCE_READY_TIMEOUT_S` (1200 s by default: a first load with its warm-up); a sidecar that goes away during a job it began fails that job 500 internal_error; also POST /api/generate or /api/texture, before the picture is decoded, while every live worker's sidecar has failed (`/api/health` 503), with `Retry-After: 60` */
       503: {
         headers: {
-          /** @description seconds: the decode wait */
+          /** @description seconds: 60 (an upload refused; a failed task has none) */
           'Retry-After'?: number;
           [name: string]: unknown;
         };
@@ -1736,10 +1736,10 @@ export interface operations {
           'application/json': components['schemas']['ErrorBodyDto'];
         };
       };
-      /** @description `server_busy` (`Server busy, retry later`): the queue is full (`MAX_QUEUE` waiting besides one running per worker); `decode_busy` (`Busy decoding other pictures, retry later`): POST /api/generate or /api/texture whose picture waited `DECODE_WAIT_S` (10 s) for the decode budget (`DECODE_BUDGET_MP` megapixels decoded at once per process) without getting it; `meshes_busy` (`Busy reading other meshes, retry later`): POST /api/texture whose mesh waited `MESH_INTAKE_WAIT_S` (20 s) while this process read `MESH_INTAKES` other meshes; `admissions_paused` (`Not taking new tasks right now, retry later`): POST /api/generate or /api/texture while an operator paused admissions (POST /api/admin/admissions/pause, every api process on one Redis): checked before the picture is decoded; running and queued tasks go on */
+      /** @description `server_busy` (`Server busy, retry later`): the queue is full (`MAX_QUEUE` waiting besides one running per worker); `decode_busy` (`Busy decoding other pictures, retry later`): POST /api/generate or /api/texture whose picture waited `DECODE_WAIT_S` (10 s) for the decode budget (`DECODE_BUDGET_MP` megapixels decoded at once per process) without getting it; `meshes_busy` (`Busy reading other meshes, retry later`): POST /api/texture whose mesh waited `MESH_INTAKE_WAIT_S` (20 s) while this process read `MESH_INTAKES` other meshes; `admissions_paused` (`Not taking new tasks right now, retry later`): POST /api/generate or /api/texture while an operator paused admissions (POST /api/admin/admissions/pause, every api process on one Redis): checked before the picture is decoded; running and queued tasks go on; `engine_unavailable` (`The model engine is not available, retry later`): the task's job found no inference sidecar to run it: its engine failed to load, or it was unreachable or not ready for `INFERENCE_READY_TIMEOUT_S` (1200 s by default: a first load with its warm-up); a sidecar that goes away during a job it began fails that job 500 internal_error; also POST /api/generate or /api/texture, before the picture is decoded, while every live worker's sidecar has failed (`/api/health` 503), with `Retry-After: 60` */
       503: {
         headers: {
-          /** @description seconds: 60 */
+          /** @description seconds: 60 (an upload refused; a failed task has none) */
           'Retry-After'?: number;
           [name: string]: unknown;
         };
