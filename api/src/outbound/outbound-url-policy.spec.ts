@@ -56,12 +56,20 @@ void describe('outbound URL policy (webhooks SSRF)', () => {
       ['::ffff:a9fe:a9fe', 'link-local'],
       ['64:ff9b::a9fe:a9fe', 'rfc6052'],
       ['2002:7f00:1::', '6to4'],
+      // Written with its IPv4 part, ipaddr.js reads ::/96 as the IPv4 address it carries.
+      ['::127.0.0.1', 'loopback'],
     ];
     for (const [address, range] of forbidden) {
       const reason = forbiddenAddressReason(address);
       assert.ok(reason?.startsWith(`${range} address`), `${address}: ${reason}`);
     }
     assert.equal(forbiddenAddressReason('example.com'), 'not an IP address');
+    // IPv6 that ipaddr.js calls unicast but is no global unicast (2000::/3): the IPv4-compatible
+    // ::/96 (loopback and the metadata address written so), and the rest of the unassigned space.
+    for (const address of ['::a9fe:a9fe', '::7f00:1', '::a00:1', '4000::1', 'e000::1']) {
+      const reason = forbiddenAddressReason(address);
+      assert.ok(reason?.startsWith('non-global IPv6 address'), `${address}: ${reason}`);
+    }
   });
 
   void it('accepts an https URL with a host name or a public address', () => {
@@ -90,6 +98,7 @@ void describe('outbound URL policy (webhooks SSRF)', () => {
       'https://0x7f.0.0.1/',
       'https://[::1]/',
       'https://[::ffff:127.0.0.1]/',
+      'https://[::127.0.0.1]/',
       'https://169.254.169.254/latest/meta-data/',
       'https://10.0.0.5:8443/',
       'https://[fd00::5]/',

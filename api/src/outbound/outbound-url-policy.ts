@@ -47,8 +47,18 @@ export function forbiddenAddressReason(address: string): string | undefined {
     parsed = (parsed as ipaddr.IPv6).toIPv4Address();
   }
   const range = parsed.range();
-  return range === ALLOWED_RANGE ? undefined : `${RANGE_WORDS[range] ?? range} address ${parsed.toString()}`;
+  if (range !== ALLOWED_RANGE) return `${RANGE_WORDS[range] ?? range} address ${parsed.toString()}`;
+  // ipaddr.js calls every IPv6 address outside its special ranges unicast, the deprecated
+  // IPv4-compatible ::/96 (::127.0.0.1, which some stacks route to the IPv4 address) included;
+  // only 2000::/3 is global unicast (RFC 4291 2.4, IANA's IPv6 address space registry).
+  if (parsed.kind() === 'ipv6' && !parsed.match(GLOBAL_UNICAST_IPV6)) {
+    return `non-global IPv6 address ${parsed.toString()} (only 2000::/3 is public)`;
+  }
+  return undefined;
 }
+
+/** IPv6 global unicast, the only IPv6 space a public receiver can have. */
+const GLOBAL_UNICAST_IPV6 = ipaddr.parseCIDR('2000::/3');
 
 /** ipaddr.js's range names as people write them (the rest are shown as the library names them). */
 const RANGE_WORDS: Readonly<Record<string, string>> = {

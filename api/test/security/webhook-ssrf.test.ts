@@ -50,7 +50,7 @@ void describe('security: webhook SSRF (WEBHOOK_ALLOW_PRIVATE unset, no sidecar)'
     WEBHOOK_PENDING_PER_CLIENT: String(PENDING_PER_CLIENT),
   });
 
-  void it('attack: callback_url at loopback, private, link-local (cloud metadata), CGNAT, ULA, unspecified and IPv4-mapped addresses, in any spelling -> 400 invalid_option, no slot', async () => {
+  void it('attack: callback_url at loopback, private, link-local (cloud metadata), CGNAT, ULA, unspecified, IPv4-mapped and IPv4-compatible addresses, in any spelling -> 400 invalid_option, no slot', async () => {
     const targets = [
       `https://127.0.0.1:${port()}/`,
       'https://2130706433/',
@@ -59,6 +59,9 @@ void describe('security: webhook SSRF (WEBHOOK_ALLOW_PRIVATE unset, no sidecar)'
       'https://[::1]/',
       'https://[::ffff:127.0.0.1]/',
       'https://[::ffff:a9fe:a9fe]/latest/meta-data/',
+      // IPv4-compatible IPv6 (::/96), which ipaddr.js alone calls unicast.
+      `https://[::7f00:1]:${port()}/`,
+      'https://[::a9fe:a9fe]/latest/meta-data/',
       'https://169.254.169.254/latest/meta-data/iam/security-credentials/',
       'https://10.0.0.1/',
       'https://192.168.1.1/',
