@@ -1,5 +1,6 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
+import { BODY_LIMIT_KB } from './common/error-table';
 import { docsContentSecurityPolicy, securityHeaders } from './common/security-headers';
 import type { AppConfig } from './config/app-config';
 import { modelCors } from './storage/model-cors.middleware';
@@ -52,8 +53,9 @@ export function configureApp(app: NestExpressApplication, config: AppConfig): vo
       : [];
   app.use(securityHeaders(modelOrigins));
   app.use('/api/docs', docsContentSecurityPolicy());
-  app.useBodyParser('json', { limit: '100kb' });
-  app.useBodyParser('urlencoded', { limit: '100kb', extended: false });
+  // No route takes such a body; a larger one is 413 body_too_large (error table).
+  app.useBodyParser('json', { limit: `${BODY_LIMIT_KB}kb` });
+  app.useBodyParser('urlencoded', { limit: `${BODY_LIMIT_KB}kb`, extended: false });
   // Models load from any site; the API only from the origins CORS_ORIGINS lists (none: same-origin).
   app.use('/static', modelCors());
   if (config.corsOrigins.length > 0) {

@@ -30,6 +30,9 @@ export interface ErrorRow {
 }
 
 /** Every error the api answers, by code; ordered by status, as the docs list them. */
+/** body-parser's limit on a JSON or URL-encoded body (app-setup.ts), in kB: above it, body_too_large. */
+export const BODY_LIMIT_KB = 100;
+
 export const ERROR_TABLE = {
   unsupported_image: {
     status: 400,
@@ -168,6 +171,14 @@ export const ERROR_TABLE = {
     when:
       'a body over `MAX_UPLOAD_MB` (10 by default: `File too large, max 10MB`); reading stops at the limit and ' +
       'the connection closes after the answer',
+  },
+  body_too_large: {
+    status: 413,
+    message: `Request body too large, max ${BODY_LIMIT_KB}kB`,
+    when:
+      `a JSON or URL-encoded body over ${BODY_LIMIT_KB} kB, on any route (none takes one: uploads are multipart, ` +
+      '`MAX_UPLOAD_MB`); the body is parsed before routing, so an unknown route gets it too; the connection ' +
+      'closes after the answer',
   },
   mesh_too_large: {
     status: 413,

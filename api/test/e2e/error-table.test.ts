@@ -92,7 +92,7 @@ void describe('error table, end to end (simulate engine)', () => {
       });
     });
 
-    void it("a malformed request below Nest (bad JSON, a bad percent-encoding) gets the contract's body, not its raw message", async () => {
+    void it("a malformed request below Nest (bad JSON, a JSON body over its limit, a bad percent-encoding) gets the contract's body, not its raw message", async () => {
       const badJson = await fetch(`${api.url}/api/generate`, {
         method: 'POST',
         headers: { 'Content-Type': 'application/json' },
@@ -100,6 +100,20 @@ void describe('error table, end to end (simulate engine)', () => {
       });
       assert.equal(badJson.status, 400);
       assert.deepEqual(await badJson.json(), { success: false, error: 'Bad request', code: 'bad_request' });
+      // JSON is parsed before routing, to 100 kB: above it the answer names that limit, not the upload's.
+      for (const path of ['/api/generate', '/api/nonexistent']) {
+        const tooLarge = await fetch(`${api.url}${path}`, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json' },
+          body: JSON.stringify({ a: 'a'.repeat(200_000) }),
+        });
+        assert.equal(tooLarge.status, 413, path);
+        assert.deepEqual(await tooLarge.json(), {
+          success: false,
+          error: 'Request body too large, max 100kB',
+          code: 'body_too_large',
+        });
+      }
       const badPath = await getJson(`${api.url}/api/tasks/%E0%A4%A`);
       assert.equal(badPath.status, 400);
       assert.deepEqual(badPath.body, { success: false, error: 'Bad request', code: 'bad_request' });

@@ -83,9 +83,25 @@ void describe('mapException', () => {
       error: 'File too large, max 7MB',
       code: 'file_too_large',
     });
-    const bodyParser = Object.assign(new Error('request entity too large'), { status: 413 });
-    assert.equal(mapException(bodyParser, 10).body.error, 'File too large, max 10MB');
-    assert.equal(mapException(bodyParser, 10).headers['Connection'], 'close');
+    const otherLimit = Object.assign(new Error('request entity too large'), { status: 413 });
+    assert.equal(mapException(otherLimit, 10).body.error, 'File too large, max 10MB');
+    assert.equal(mapException(otherLimit, 10).headers['Connection'], 'close');
+  });
+
+  void it("body-parser's own limit (a JSON body over 100 kB) is body_too_large, not the upload's", () => {
+    // body-parser's error for it (its `type`), as Nest's adapter passes it on.
+    const bodyParser = Object.assign(new Error('request entity too large'), {
+      status: 413,
+      type: 'entity.too.large',
+    });
+    const mapped = mapException(bodyParser, 10);
+    assert.deepEqual(mapped.body, {
+      success: false,
+      error: 'Request body too large, max 100kB',
+      code: 'body_too_large',
+    });
+    assert.equal(mapped.status, 413);
+    assert.equal(mapped.headers['Connection'], 'close');
   });
 
   void it("answers a 4xx HttpException by its status's row, never its own words", () => {

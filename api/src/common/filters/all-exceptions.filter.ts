@@ -48,6 +48,9 @@ export function mapException(exception: unknown, maxUploadMb: number): MappedErr
   const status = exception instanceof HttpException ? exception.getStatus() : statusOf(exception);
   if (status === undefined || status < 400 || status >= 500)
     return known(new ApiError('internal_error'), true);
+  // body-parser's own limit (JSON and URL-encoded bodies, BODY_LIMIT_KB), not the upload's.
+  if (status === 413 && (exception as { type?: unknown }).type === 'entity.too.large')
+    return known(new ApiError('body_too_large', { headers: { Connection: 'close' } }));
   if (status === 413) return known(fileTooLargeError(maxUploadMb));
   if (status === 404) return known(new ApiError('not_found'));
   if (status === 401) return known(new ApiError('unauthorized'));

@@ -108,6 +108,7 @@ function describeCode(code: ErrorCode, error: ApiError, limits: Limits): ErrorDe
     case 'unexpected_file':
     case 'unexpected_mesh_file':
     case 'bad_request':
+    case 'body_too_large':
     case 'task_already_finished':
     case 'task_not_completed':
     case 'forbidden':

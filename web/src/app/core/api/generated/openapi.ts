@@ -442,6 +442,7 @@ export interface components {
       | 'task_already_finished'
       | 'sidecar_not_managed'
       | 'file_too_large'
+      | 'body_too_large'
       | 'mesh_too_large'
       | 'request_timeout'
       | 'range_not_satisfiable'
@@ -2979,6 +2980,7 @@ export const errorCodeValues: ReadonlyArray<FlattenedDeepRequired<components>['s
   'task_already_finished',
   'sidecar_not_managed',
   'file_too_large',
+  'body_too_large',
   'mesh_too_large',
   'request_timeout',
   'range_not_satisfiable',
