@@ -260,7 +260,8 @@ export const ERROR_TABLE = {
     message: 'Too many requests, retry later',
     when:
       'over the per-client upload rate (`UPLOADS_PER_MINUTE`) or read rate (`READS_PER_MINUTE`: task, preview, ' +
-      'stream and cancel requests)',
+      'stream and cancel requests); a download of a file not made yet while the same client already has half of ' +
+      '`FORMAT_BUILDS` + `FORMAT_QUEUE` (4 by default) being made by this process',
     headers: { 'Retry-After': { type: 'integer', description: 'seconds until the client may try again' } },
   },
   too_many_active_tasks: {

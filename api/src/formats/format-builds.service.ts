@@ -46,6 +46,8 @@ export class FormatBuildsService {
   private readonly limit: ReturnType<typeof pLimit>;
   /** Builds this process holds (running or waiting for a slot), counted as they are claimed. */
   private claimed = 0;
+  /** Builds this process holds by the client (limit key) whose request claimed them. */
+  private readonly claimedBy = new Map<string, number>();
   /** Builds this process runs, by "{modelId}:{variant}", so its own waiters need not poll. */
   private readonly local = new Map<string, Promise<void>>();
 
@@ -74,9 +76,10 @@ export class FormatBuildsService {
   /**
    * The variant's file, made now if it is not in the store: waits up to FORMAT_WAIT_S for it.
    * Throws ApiError format_failed (a build failed within FAILED_FORMAT_RETRY_MS) or formats_busy
-   * (this process holds FORMAT_QUEUE waiting builds). The caller has checked the source exists.
+   * (this process holds FORMAT_QUEUE waiting builds) or too_many_requests (`client`, a limit key,
+   * holds its share: clientShare()). The caller has checked the source exists.
    */
-  async obtain(modelId: string, variant: FormatVariant): Promise<FormatOutcome> {
+  async obtain(modelId: string, variant: FormatVariant, client: string): Promise<FormatOutcome> {
     const key = variantKey(variant);
     const name = formatFileName(modelId, variant);
     const deadline = this.clock.now() + this.config.formatWaitMs;
@@ -90,7 +93,7 @@ export class FormatBuildsService {
       } else if (record?.state === 'failed' && this.clock.now() - record.at < FAILED_FORMAT_RETRY_MS) {
         throw new ApiError('format_failed', { params: { format: variant.format } });
       }
-      await this.claim(modelId, variant);
+      await this.claim(modelId, variant, client);
       const remaining = deadline - this.clock.now();
       if (remaining <= 0) return { kind: 'building', retryAfterS: BUILDING_RETRY_AFTER_S };
       const own = this.local.get(`${modelId}:${key}`);
@@ -106,28 +109,50 @@ export class FormatBuildsService {
     return json === null ? undefined : (JSON.parse(json) as FormatRecord);
   }
 
-  /** Starts the build here when no process holds it; refuses (formats_busy) when this process is full. */
-  private async claim(modelId: string, variant: FormatVariant): Promise<void> {
+  /**
+   * Builds one client may hold in this process at once: half of FORMAT_BUILDS + FORMAT_QUEUE (at
+   * least one), so one address asking for size after size can never take every place (as the
+   * GPU queue's ACTIVE_TASKS_PER_CLIENT).
+   */
+  clientShare(): number {
+    return Math.max(1, Math.floor((this.config.formatBuilds + this.config.formatQueue) / 2));
+  }
+
+  /**
+   * Starts the build here when no process holds it; refuses when this process is full
+   * (formats_busy) or the client holds its share (too_many_requests).
+   */
+  private async claim(modelId: string, variant: FormatVariant, client: string): Promise<void> {
     const key = variantKey(variant);
     const lockKey = RedisKeys.formatBuild(modelId, key);
     if (this.local.has(`${modelId}:${key}`)) return;
-    if (this.claimed >= this.config.formatBuilds + this.config.formatQueue) {
-      // Full here; another process may be making it already, which is as good.
+    const full = this.claimed >= this.config.formatBuilds + this.config.formatQueue;
+    const overShare = (this.claimedBy.get(client) ?? 0) >= this.clientShare();
+    if (full || overShare) {
+      // Another process may be making it already, which is as good.
       if ((await this.redis.client.exists(lockKey)) === 1) return;
-      throw new ApiError('formats_busy', { headers: { 'Retry-After': String(BUSY_RETRY_AFTER_S) } });
+      const headers = { 'Retry-After': String(BUSY_RETRY_AFTER_S) };
+      throw new ApiError(full ? 'formats_busy' : 'too_many_requests', { headers });
     }
-    // Counted before the first await: concurrent requests must not all pass the check above
+    // Counted before the first await: concurrent requests must not all pass the checks above
     // (a burst of sizes in the security suite did, while the count was p-limit's, made after it).
     this.claimed += 1;
+    this.claimedBy.set(client, (this.claimedBy.get(client) ?? 0) + 1);
+    const unclaim = () => {
+      this.claimed -= 1;
+      const left = (this.claimedBy.get(client) ?? 1) - 1;
+      if (left > 0) this.claimedBy.set(client, left);
+      else this.claimedBy.delete(client);
+    };
     // Held for as long as the build may take, waiting for a slot included; released when it ends.
     const holdMs = this.config.formatTimeoutMs * (2 + this.config.formatQueue) + 60_000;
     const token = `${process.pid}:${this.clock.now()}:${Math.random()}`;
     const held = await this.redis.client.set(lockKey, token, 'PX', holdMs, 'NX').catch((error: unknown) => {
-      this.claimed -= 1;
+      unclaim();
       throw error;
     });
     if (held !== 'OK') {
-      this.claimed -= 1;
+      unclaim();
       return;
     }
     const build = this.limit(() => this.build(modelId, variant))
@@ -135,7 +160,7 @@ export class FormatBuildsService {
         this.logger.error(`format ${key} of model ${modelId}: ${(error as Error).stack ?? String(error)}`);
       })
       .finally(() => {
-        this.claimed -= 1;
+        unclaim();
         this.local.delete(`${modelId}:${key}`);
         // Only our own hold: one that lapsed and was taken by another process stays its own.
         void this.redis.client.eval(RELEASE_LUA, 1, lockKey, token).catch(() => undefined);

@@ -99,6 +99,7 @@ export class FormatsController {
     'range_not_satisfiable',
     'format_failed',
     'formats_busy',
+    'too_many_requests',
   )
   downloadForTask(
     @Param('taskId') taskId: string,
@@ -118,7 +119,14 @@ export class FormatsController {
   @ApiParam({ name: 'modelId', format: 'uuid' })
   @ApiDownload()
   @ReadRateLimited()
-  @ApiErrorResponses('invalid_option', 'not_found', 'range_not_satisfiable', 'format_failed', 'formats_busy')
+  @ApiErrorResponses(
+    'invalid_option',
+    'not_found',
+    'range_not_satisfiable',
+    'format_failed',
+    'formats_busy',
+    'too_many_requests',
+  )
   downloadForModel(
     @Param('modelId') modelId: string,
     @Query('format') format: unknown,

@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { ApiError } from '../common/api-error';
+import { clientAddress, limitKey } from '../common/client-address';
 import { absoluteUrl } from '../common/public-url';
 import {
   DEFAULT_SIZE_MM,
@@ -70,7 +71,8 @@ export class ModelDownloadsService {
 
   /**
    * A task's model in one format. Throws task_not_found, task_not_completed (409 naming its
-   * status), not_found (its model expired), invalid_option, format_failed, formats_busy.
+   * status), not_found (its model expired), invalid_option, format_failed, formats_busy,
+   * too_many_requests (the client's share of builds: FormatBuildsService.clientShare).
    */
   async downloadForTask(
     taskId: string,
@@ -155,7 +157,7 @@ export class ModelDownloadsService {
       return undefined;
     }
     if (!(await this.store.stat(sourceModelName(modelId)))) throw new ApiError('not_found');
-    const outcome = await this.builds.obtain(modelId, { format, sizeMm });
+    const outcome = await this.builds.obtain(modelId, { format, sizeMm }, limitKey(clientAddress(req)));
     if (outcome.kind === 'building') {
       const body: FormatPendingDto = { status: 'building', format, retry_after_s: outcome.retryAfterS };
       if (sizeMm !== undefined) body.size_mm = sizeMm;

@@ -114,7 +114,7 @@ void describe('format builds (real Redis, a shared model folder)', () => {
     const [a, b, c] = [process(converter), process(converter), process(converter)];
     const variant: FormatVariant = { format: 'stl', sizeMm: 100 };
     const outcomes = await Promise.all(
-      [a, b, c, a, b, c, a].map((service) => service.obtain(modelId, variant)),
+      [a, b, c, a, b, c, a].map((service) => service.obtain(modelId, variant, 'test-client')),
     );
     assert.deepEqual(converter.calls, ['stl@100']);
     for (const outcome of outcomes) {
@@ -123,7 +123,7 @@ void describe('format builds (real Redis, a shared model folder)', () => {
     }
     assert.equal(readFileSync(join(staticDir, `${modelId}.100mm.stl`), 'utf8'), 'stl of glb bytes');
     // Asked again later: served from the store, not made again.
-    assert.equal((await b.obtain(modelId, variant)).kind, 'ready');
+    assert.equal((await b.obtain(modelId, variant, 'test-client')).kind, 'ready');
     assert.deepEqual(converter.calls, ['stl@100']);
     // Nothing left in the work folder but the model's files.
     assert.deepEqual(
@@ -136,12 +136,12 @@ void describe('format builds (real Redis, a shared model folder)', () => {
     const converter = new CountingConverter(1500);
     const service = process(converter, { FORMAT_WAIT_S: '0.2' });
     const variant: FormatVariant = { format: 'usdz', sizeMm: undefined };
-    const first = await service.obtain(modelId, variant);
+    const first = await service.obtain(modelId, variant, 'test-client');
     assert.equal(first.kind, 'building');
     assert.equal(first.kind === 'building' && first.retryAfterS, 5);
     assert.equal(await service.isBuilding(modelId, variant), true);
     await sleep(1700);
-    assert.equal((await service.obtain(modelId, variant)).kind, 'ready');
+    assert.equal((await service.obtain(modelId, variant, 'test-client')).kind, 'ready');
     assert.deepEqual(converter.calls, ['usdz@']);
     assert.equal(await service.isBuilding(modelId, variant), false);
   });
@@ -150,7 +150,10 @@ void describe('format builds (real Redis, a shared model folder)', () => {
     const converter = new CountingConverter(100, true);
     const [a, b] = [process(converter), process(converter)];
     const variant: FormatVariant = { format: 'ply', sizeMm: undefined };
-    const results = await Promise.allSettled([a.obtain(modelId, variant), b.obtain(modelId, variant)]);
+    const results = await Promise.allSettled([
+      a.obtain(modelId, variant, 'test-client'),
+      b.obtain(modelId, variant, 'test-client'),
+    ]);
     for (const result of results) {
       assert.equal(result.status, 'rejected');
       const error = result.reason as ApiError;
@@ -159,7 +162,7 @@ void describe('format builds (real Redis, a shared model folder)', () => {
       assert.equal(error.message, 'The ply file could not be made');
     }
     // Not tried again at once (FAILED_FORMAT_RETRY_MS).
-    await assert.rejects(a.obtain(modelId, variant), { code: 'format_failed' });
+    await assert.rejects(a.obtain(modelId, variant, 'test-client'), { code: 'format_failed' });
     assert.deepEqual(converter.calls, ['ply@']);
     assert.equal(existsSync(join(staticDir, `${modelId}.ply`)), false);
     assert.deepEqual(
@@ -171,16 +174,46 @@ void describe('format builds (real Redis, a shared model folder)', () => {
   void it('refuses (formats_busy, Retry-After) beyond FORMAT_BUILDS + FORMAT_QUEUE on one process', async () => {
     const converter = new CountingConverter(600);
     const service = process(converter, { FORMAT_BUILDS: '1', FORMAT_QUEUE: '1', FORMAT_WAIT_S: '0' });
-    assert.equal((await service.obtain(modelId, { format: 'stl', sizeMm: 11 })).kind, 'building');
-    assert.equal((await service.obtain(modelId, { format: 'stl', sizeMm: 12 })).kind, 'building');
-    await assert.rejects(service.obtain(modelId, { format: 'stl', sizeMm: 13 }), (error: ApiError) => {
-      assert.equal(error.code, 'formats_busy');
-      assert.equal(error.status, 503);
-      assert.equal(error.headers['Retry-After'], '10');
-      return true;
-    });
+    // Three clients, each within its share (one of the two places): the process is what is full.
+    assert.equal((await service.obtain(modelId, { format: 'stl', sizeMm: 11 }, 'client-a')).kind, 'building');
+    assert.equal((await service.obtain(modelId, { format: 'stl', sizeMm: 12 }, 'client-b')).kind, 'building');
+    await assert.rejects(
+      service.obtain(modelId, { format: 'stl', sizeMm: 13 }, 'client-c'),
+      (error: ApiError) => {
+        assert.equal(error.code, 'formats_busy');
+        assert.equal(error.status, 503);
+        assert.equal(error.headers['Retry-After'], '10');
+        return true;
+      },
+    );
     await sleep(1400);
     assert.deepEqual(converter.calls, ['stl@11', 'stl@12']);
+  });
+
+  void it("one client holds at most half the places (429 too_many_requests beyond), and never blocks another's", async () => {
+    const converter = new CountingConverter(400);
+    const service = process(converter, { FORMAT_BUILDS: '1', FORMAT_QUEUE: '3', FORMAT_WAIT_S: '0' });
+    assert.equal(service.clientShare(), 2);
+    for (const sizeMm of [21, 22]) {
+      assert.equal((await service.obtain(modelId, { format: 'stl', sizeMm }, 'stranger')).kind, 'building');
+    }
+    await assert.rejects(
+      service.obtain(modelId, { format: 'stl', sizeMm: 23 }, 'stranger'),
+      (error: ApiError) => {
+        assert.equal(error.code, 'too_many_requests');
+        assert.equal(error.status, 429);
+        assert.equal(error.headers['Retry-After'], '10');
+        return true;
+      },
+    );
+    // Over its share, the stranger may still wait for a file another request is having made.
+    assert.equal((await service.obtain(modelId, { format: 'stl', sizeMm: 24 }, 'visitor')).kind, 'building');
+    assert.equal((await service.obtain(modelId, { format: 'stl', sizeMm: 24 }, 'stranger')).kind, 'building');
+    await sleep(1600);
+    assert.deepEqual(converter.calls, ['stl@21', 'stl@22', 'stl@24']);
+    // Its builds done, its share is back.
+    assert.equal((await service.obtain(modelId, { format: 'stl', sizeMm: 25 }, 'stranger')).kind, 'building');
+    await sleep(600);
   });
 
   void it(`keeps at most ${SIZES_KEPT_PER_FORMAT} sizes of a printing format per model`, async () => {
@@ -188,7 +221,7 @@ void describe('format builds (real Redis, a shared model folder)', () => {
     const service = process(converter);
     const sizes = [20, 30, 40, 50, 60, 70];
     for (const sizeMm of sizes) {
-      assert.equal((await service.obtain(modelId, { format: '3mf', sizeMm })).kind, 'ready');
+      assert.equal((await service.obtain(modelId, { format: '3mf', sizeMm }, 'test-client')).kind, 'ready');
     }
     const kept = readdirSync(staticDir)
       .filter((name) => name.endsWith('.3mf'))
@@ -214,7 +247,7 @@ void describe('format builds (real Redis, a shared model folder)', () => {
     writeFileSync(join(staticDir, sourceModelName(ownModelId)), 'glb bytes');
     for (const sizeMm of [21, 31, 41, 51, 61, 71]) {
       const variant: FormatVariant = { format: 'stl', sizeMm };
-      const made = maker.obtain(ownModelId, variant);
+      const made = maker.obtain(ownModelId, variant, 'test-client');
       // The maker, not the asker, must make it (the asker's store removes at once).
       await waitFor(
         'the maker holding the build',
@@ -222,7 +255,7 @@ void describe('format builds (real Redis, a shared model folder)', () => {
         5000,
         5,
       );
-      assert.equal((await asker.obtain(ownModelId, variant)).kind, 'ready');
+      assert.equal((await asker.obtain(ownModelId, variant, 'test-client')).kind, 'ready');
       const kept = readdirSync(staticDir).filter(
         (name) => name.startsWith(`${ownModelId}.`) && name.endsWith('.stl'),
       );
@@ -236,9 +269,9 @@ void describe('format builds (real Redis, a shared model folder)', () => {
     const converter = new CountingConverter(10);
     const service = process(converter);
     const variant: FormatVariant = { format: 'obj', sizeMm: undefined };
-    assert.equal((await service.obtain(modelId, variant)).kind, 'ready');
+    assert.equal((await service.obtain(modelId, variant, 'test-client')).kind, 'ready');
     rmSync(join(staticDir, `${modelId}.obj.zip`));
-    assert.equal((await service.obtain(modelId, variant)).kind, 'ready');
+    assert.equal((await service.obtain(modelId, variant, 'test-client')).kind, 'ready');
     assert.deepEqual(converter.calls, ['obj@', 'obj@']);
     assert.ok(existsSync(join(staticDir, `${modelId}.obj.zip`)));
   });

@@ -188,7 +188,7 @@ void describe('models in an S3-compatible bucket (moto_server)', () => {
         new PythonFormatConverter(join(REPO_ROOT, 'inference'), 120_000),
         new Clock(),
       );
-      const outcome = await builds.obtain(id, { format: 'stl', sizeMm: 100 });
+      const outcome = await builds.obtain(id, { format: 'stl', sizeMm: 100 }, 'test-client');
       assert.equal(outcome.kind, 'ready');
       // In the bucket, whole: a binary STL of the model's triangles.
       const stl = await bytesOf(await store.read(`${id}.100mm.stl`));

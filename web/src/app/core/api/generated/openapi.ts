@@ -1571,7 +1571,7 @@ export interface operations {
       /**
        * @description `too_many_active_tasks` (`Too many unfinished tasks from this client, retry when one ends`): POST /api/generate or /api/texture while this client already holds its share of the queue (`ACTIVE_TASKS_PER_CLIENT` unfinished tasks, half the capacity by default), unless the request repeats a kept model
        *
-       *     `too_many_requests` (`Too many requests, retry later`): over the per-client upload rate (`UPLOADS_PER_MINUTE`) or read rate (`READS_PER_MINUTE`: task, preview, stream and cancel requests)
+       *     `too_many_requests` (`Too many requests, retry later`): over the per-client upload rate (`UPLOADS_PER_MINUTE`) or read rate (`READS_PER_MINUTE`: task, preview, stream and cancel requests); a download of a file not made yet while the same client already has half of `FORMAT_BUILDS` + `FORMAT_QUEUE` (4 by default) being made by this process
        */
       429: {
         headers: {
@@ -1716,7 +1716,7 @@ export interface operations {
       /**
        * @description `too_many_active_tasks` (`Too many unfinished tasks from this client, retry when one ends`): POST /api/generate or /api/texture while this client already holds its share of the queue (`ACTIVE_TASKS_PER_CLIENT` unfinished tasks, half the capacity by default), unless the request repeats a kept model
        *
-       *     `too_many_requests` (`Too many requests, retry later`): over the per-client upload rate (`UPLOADS_PER_MINUTE`) or read rate (`READS_PER_MINUTE`: task, preview, stream and cancel requests)
+       *     `too_many_requests` (`Too many requests, retry later`): over the per-client upload rate (`UPLOADS_PER_MINUTE`) or read rate (`READS_PER_MINUTE`: task, preview, stream and cancel requests); a download of a file not made yet while the same client already has half of `FORMAT_BUILDS` + `FORMAT_QUEUE` (4 by default) being made by this process
        */
       429: {
         headers: {
@@ -1860,7 +1860,7 @@ export interface operations {
       /**
        * @description `too_many_streams` (`Too many open event streams, close one first`): GET /api/status/{id} while this client holds `SSE_STREAMS_PER_CLIENT` streams open (before the stream opens)
        *
-       *     `too_many_requests` (`Too many requests, retry later`): over the per-client upload rate (`UPLOADS_PER_MINUTE`) or read rate (`READS_PER_MINUTE`: task, preview, stream and cancel requests)
+       *     `too_many_requests` (`Too many requests, retry later`): over the per-client upload rate (`UPLOADS_PER_MINUTE`) or read rate (`READS_PER_MINUTE`: task, preview, stream and cancel requests); a download of a file not made yet while the same client already has half of `FORMAT_BUILDS` + `FORMAT_QUEUE` (4 by default) being made by this process
        */
       429: {
         headers: {
@@ -1942,7 +1942,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorBodyDto'];
         };
       };
-      /** @description `too_many_requests` (`Too many requests, retry later`): over the per-client upload rate (`UPLOADS_PER_MINUTE`) or read rate (`READS_PER_MINUTE`: task, preview, stream and cancel requests) */
+      /** @description `too_many_requests` (`Too many requests, retry later`): over the per-client upload rate (`UPLOADS_PER_MINUTE`) or read rate (`READS_PER_MINUTE`: task, preview, stream and cancel requests); a download of a file not made yet while the same client already has half of `FORMAT_BUILDS` + `FORMAT_QUEUE` (4 by default) being made by this process */
       429: {
         headers: {
           /** @description seconds until the client may try again */
@@ -2036,7 +2036,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorBodyDto'];
         };
       };
-      /** @description `too_many_requests` (`Too many requests, retry later`): over the per-client upload rate (`UPLOADS_PER_MINUTE`) or read rate (`READS_PER_MINUTE`: task, preview, stream and cancel requests) */
+      /** @description `too_many_requests` (`Too many requests, retry later`): over the per-client upload rate (`UPLOADS_PER_MINUTE`) or read rate (`READS_PER_MINUTE`: task, preview, stream and cancel requests); a download of a file not made yet while the same client already has half of `FORMAT_BUILDS` + `FORMAT_QUEUE` (4 by default) being made by this process */
       429: {
         headers: {
           /** @description seconds until the client may try again */
@@ -2128,7 +2128,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorBodyDto'];
         };
       };
-      /** @description `too_many_requests` (`Too many requests, retry later`): over the per-client upload rate (`UPLOADS_PER_MINUTE`) or read rate (`READS_PER_MINUTE`: task, preview, stream and cancel requests) */
+      /** @description `too_many_requests` (`Too many requests, retry later`): over the per-client upload rate (`UPLOADS_PER_MINUTE`) or read rate (`READS_PER_MINUTE`: task, preview, stream and cancel requests); a download of a file not made yet while the same client already has half of `FORMAT_BUILDS` + `FORMAT_QUEUE` (4 by default) being made by this process */
       429: {
         headers: {
           /** @description seconds until the client may try again */
@@ -2212,7 +2212,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorBodyDto'];
         };
       };
-      /** @description `too_many_requests` (`Too many requests, retry later`): over the per-client upload rate (`UPLOADS_PER_MINUTE`) or read rate (`READS_PER_MINUTE`: task, preview, stream and cancel requests) */
+      /** @description `too_many_requests` (`Too many requests, retry later`): over the per-client upload rate (`UPLOADS_PER_MINUTE`) or read rate (`READS_PER_MINUTE`: task, preview, stream and cancel requests); a download of a file not made yet while the same client already has half of `FORMAT_BUILDS` + `FORMAT_QUEUE` (4 by default) being made by this process */
       429: {
         headers: {
           /** @description seconds until the client may try again */
@@ -2348,7 +2348,11 @@ export interface operations {
           'application/json': components['schemas']['ErrorBodyDto'];
         };
       };
-      /** @description `too_many_requests` (`Too many requests, retry later`): over the per-client upload rate (`UPLOADS_PER_MINUTE`) or read rate (`READS_PER_MINUTE`: task, preview, stream and cancel requests) */
+      /**
+       * @description `too_many_requests` (`Too many requests, retry later`): over the per-client upload rate (`UPLOADS_PER_MINUTE`) or read rate (`READS_PER_MINUTE`: task, preview, stream and cancel requests); a download of a file not made yet while the same client already has half of `FORMAT_BUILDS` + `FORMAT_QUEUE` (4 by default) being made by this process
+       *
+       *     `too_many_requests` (`Too many requests, retry later`): over the per-client upload rate (`UPLOADS_PER_MINUTE`) or read rate (`READS_PER_MINUTE`: task, preview, stream and cancel requests); a download of a file not made yet while the same client already has half of `FORMAT_BUILDS` + `FORMAT_QUEUE` (4 by default) being made by this process
+       */
       429: {
         headers: {
           /** @description seconds until the client may try again */
@@ -2455,7 +2459,11 @@ export interface operations {
           'application/json': components['schemas']['ErrorBodyDto'];
         };
       };
-      /** @description `too_many_requests` (`Too many requests, retry later`): over the per-client upload rate (`UPLOADS_PER_MINUTE`) or read rate (`READS_PER_MINUTE`: task, preview, stream and cancel requests) */
+      /**
+       * @description `too_many_requests` (`Too many requests, retry later`): over the per-client upload rate (`UPLOADS_PER_MINUTE`) or read rate (`READS_PER_MINUTE`: task, preview, stream and cancel requests); a download of a file not made yet while the same client already has half of `FORMAT_BUILDS` + `FORMAT_QUEUE` (4 by default) being made by this process
+       *
+       *     `too_many_requests` (`Too many requests, retry later`): over the per-client upload rate (`UPLOADS_PER_MINUTE`) or read rate (`READS_PER_MINUTE`: task, preview, stream and cancel requests); a download of a file not made yet while the same client already has half of `FORMAT_BUILDS` + `FORMAT_QUEUE` (4 by default) being made by this process
+       */
       429: {
         headers: {
           /** @description seconds until the client may try again */
@@ -2516,7 +2524,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorBodyDto'];
         };
       };
-      /** @description `too_many_requests` (`Too many requests, retry later`): over the per-client upload rate (`UPLOADS_PER_MINUTE`) or read rate (`READS_PER_MINUTE`: task, preview, stream and cancel requests) */
+      /** @description `too_many_requests` (`Too many requests, retry later`): over the per-client upload rate (`UPLOADS_PER_MINUTE`) or read rate (`READS_PER_MINUTE`: task, preview, stream and cancel requests); a download of a file not made yet while the same client already has half of `FORMAT_BUILDS` + `FORMAT_QUEUE` (4 by default) being made by this process */
       429: {
         headers: {
           /** @description seconds until the client may try again */
