@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type ApiProcess, startApi } from '../support/api-process';
@@ -87,8 +88,15 @@ void describe('scale-out: processes on one Redis', () => {
     // Same folder, another process (one machine, several GPUs): fine.
     const sibling = await start({ ...dirs('sibling', 'one'), env: { SIMULATE_SECONDS: '1' } });
     // Another folder (another machine) and no object store: models would be lost, so no start.
-    const elsewhere = await refused({ ...dirs('elsewhere'), env: { SIMULATE_SECONDS: '1' } });
+    // Its own temporary folder: the sidecar's socket folder, made before the refusal, must go with it.
+    const elsewhereTmp = join(dir.path, 'elsewhere-tmp');
+    mkdirSync(elsewhereTmp);
+    const elsewhere = await refused({
+      ...dirs('elsewhere'),
+      env: { SIMULATE_SECONDS: '1', TMPDIR: elsewhereTmp },
+    });
     assert.match(elsewhere, /api exited with 1/);
+    assert.deepEqual(readdirSync(elsewhereTmp), [], 'no sidecar folder left');
     assert.match(elsewhere, /keeps its models in its own STATIC_DIR folder, this one in the folder \//);
     assert.match(elsewhere, /STORAGE_URL=s3:\/\/bucket\/prefix/);
     // A bucket beside processes on a folder is refused too.

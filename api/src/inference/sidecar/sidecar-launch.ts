@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AppConfig } from '../../config/app-config';
@@ -85,6 +85,7 @@ export function sidecarEnvironment(
  */
 export function managedSidecarSpec(config: AppConfig, launcher: SidecarLauncher): ManagedSidecarSpec {
   const ownedDir = mkdtempSync(join(tmpdir(), 'kiln3d-'));
+  removedAtExit(ownedDir);
   const socketPath = join(ownedDir, 'inference.sock');
   const address = `unix://${socketPath}`;
   return {
@@ -97,4 +98,21 @@ export function managedSidecarSpec(config: AppConfig, launcher: SidecarLauncher)
     socketPath,
     ownedDir,
   };
+}
+
+/** Folders this process made for its sidecars, removed when it exits however it exits (short of SIGKILL). */
+const OWNED_DIRS = new Set<string>();
+
+/**
+ * Removes `dir` when the process exits: a start refused after the folder was made (another
+ * process's model store, a port in use) exits without ManagedSidecar.stop(), which removes it
+ * otherwise. One 'exit' listener for every folder.
+ */
+function removedAtExit(dir: string): void {
+  if (OWNED_DIRS.size === 0) {
+    process.once('exit', () => {
+      for (const owned of OWNED_DIRS) rmSync(owned, { recursive: true, force: true });
+    });
+  }
+  OWNED_DIRS.add(dir);
 }
