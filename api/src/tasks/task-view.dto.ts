@@ -137,7 +137,8 @@ export class TaskViewDto {
   @ApiPropertyOptional({
     type: [String],
     description:
-      'completed: options the engine has no setting for (inflate: all of them; simulate: all but the seed; trellis2: none)',
+      'completed: options the engine has no setting for (inflate: all of them; simulate: all but the seed; trellis2: none), ' +
+      'or whose value it could not honour as asked (inflate texturing: a texture_size over 2048, painted at 2048)',
   })
   ignored_options?: string[];
 }

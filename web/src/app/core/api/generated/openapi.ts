@@ -773,7 +773,7 @@ export interface components {
       preview?: components['schemas']['TaskPreviewDto'];
       /** @description The options of POST /api/generate or POST /api/texture, defaults filled in */
       options?: components['schemas']['TaskOptionsDto'];
-      /** @description completed: options the engine has no setting for (inflate: all of them; simulate: all but the seed; trellis2: none) */
+      /** @description completed: options the engine has no setting for (inflate: all of them; simulate: all but the seed; trellis2: none), or whose value it could not honour as asked (inflate texturing: a texture_size over 2048, painted at 2048) */
       ignored_options?: string[];
     };
     WebhookAttemptDto: {
