@@ -14,7 +14,7 @@ import type { ProtoGrpcType } from '../generated/inference';
 import type { GenerateEvent__Output } from '../generated/kiln3d/inference/v1/GenerateEvent';
 import type { InferenceHandlers } from '../generated/kiln3d/inference/v1/Inference';
 import { MAX_MESSAGE_BYTES, PROTO_LOADER_OPTIONS, findProtoFile } from './inference-proto';
-import { GrpcSidecarTransportFactory, SidecarTransport, StreamFailure } from './sidecar-transport';
+import { GrpcSidecarTransportFactory, SidecarTransport, StreamFailure, grpcDetails } from './sidecar-transport';
 
 const protoPath = findProtoFile(join(process.cwd(), 'inference'));
 
@@ -183,7 +183,15 @@ void describe('GrpcSidecarTransport (in-process grpc-js server)', { timeout: 30_
   void test('an unreachable address fails fast with UNAVAILABLE', async () => {
     const nowhere = new GrpcSidecarTransportFactory(protoPath).connect(`unix://${join(dir, 'nobody.sock')}`);
     try {
-      await assert.rejects(nowhere.health(2_000), (e: unknown) => (e as grpc.ServiceError).code === grpc.status.UNAVAILABLE);
+      await assert.rejects(nowhere.health(2_000), (e: unknown) => {
+        const error = e as grpc.ServiceError;
+        assert.equal(error.code, grpc.status.UNAVAILABLE);
+        // What a log line and a task's error show of it: grpc-js's words, less an empty resolution note.
+        const words = grpcDetails(error);
+        assert.match(words, /No connection established|connect|ENOENT/);
+        assert.doesNotMatch(words, /Resolution note:\s*$/);
+        return true;
+      });
     } finally {
       nowhere.close();
     }

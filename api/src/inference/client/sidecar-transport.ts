@@ -78,7 +78,7 @@ export class GrpcSidecarTransport extends SidecarTransport {
     call.on('error', (error: grpc.ServiceError) => {
       if (finished) return;
       finished = true;
-      handlers.onFailure({ code: error.code, details: error.details || error.message });
+      handlers.onFailure({ code: error.code, details: grpcDetails(error) });
     });
     call.on('end', () => {
       if (finished) return;
@@ -108,4 +108,13 @@ export class GrpcSidecarTransportFactory extends SidecarTransportFactory {
   connect(address: string): SidecarTransport {
     return new GrpcSidecarTransport(this.clientConstructor, address, this.token);
   }
+}
+
+/**
+ * A gRPC error's words for a log line or a task's error: its details (else its message), without
+ * the empty "Resolution note:" grpc-js appends to a connection failure when the resolver had
+ * nothing to add ("No connection established. Last error: … Resolution note: ").
+ */
+export function grpcDetails(error: Error & { details?: string }): string {
+  return (error.details || error.message).replace(/\s*Resolution note:\s*$/, '');
 }

@@ -1,5 +1,5 @@
 import { Clock, TimerHandle } from '../../common/clock';
-import type { SidecarTransport } from '../client/sidecar-transport';
+import { type SidecarTransport, grpcDetails } from '../client/sidecar-transport';
 import type { HealthResponse__Output } from '../generated/kiln3d/inference/v1/HealthResponse';
 import type { SidecarState } from '../inference.repository';
 import type { SidecarOptions } from './sidecar';
@@ -28,7 +28,7 @@ export function healthCheckDelay(state: SidecarState, hasJob: boolean, options: 
 }
 
 function errorText(error: unknown): string {
-  if (error instanceof Error) return (error as Error & { details?: string }).details || error.message;
+  if (error instanceof Error) return grpcDetails(error);
   return String(error);
 }
 
