@@ -360,6 +360,16 @@ def test_missing_weights_fail_the_load_with_a_pointer_to_the_readme(fake: Fake, 
         engine.load()
 
 
+def test_a_machine_never_set_up_is_told_the_packages_before_the_weights(tmp_path: Path) -> None:
+    # No fake on the path: this venv has none of TRELLIS.2's packages, and no weights either.
+    assert "trellis2" in " ".join(missing_modules())
+    engine = Trellis2Engine(Settings(models_dir=tmp_path / "empty"))
+    with pytest.raises(
+        EngineError, match=r"^TRELLIS\.2 is not installed: missing .*trellis2.*install_trellis2\.sh"
+    ):
+        engine.load()
+
+
 def test_a_hub_id_is_passed_through_to_from_pretrained(fake: Fake) -> None:
     engine = Trellis2Engine(make_settings(fake, model="microsoft/TRELLIS.2-4B"))
     with pytest.raises(EngineError, match=r"could not load TRELLIS\.2 from microsoft/TRELLIS\.2-4B"):

@@ -93,6 +93,7 @@ from kiln3d_inference.engines.trellis2.memory import (
     vram_usage,
 )
 from kiln3d_inference.engines.trellis2.previews import stage_previews
+from kiln3d_inference.engines.trellis2.probe import INSTALL_HINT, missing_modules
 from kiln3d_inference.engines.trellis2.progress import (
     PIPELINE_TYPES,
     JobProgress,
@@ -135,6 +136,10 @@ class ExportOptions:
         return f"{self.decimation_target} faces, {self.texture_size} px texture"
 
 
+# What load() imports itself: without one of them nothing of TRELLIS.2 is installed here.
+CORE_MODULES = ("torch", "trellis2", "o_voxel")
+
+
 class Trellis2Engine(Engine):
     """TRELLIS.2's image-to-3D pipeline, loaded once; one generation per job, retried after a CUDA
     out-of-memory error (the export alone first, then sampling once); asks for a restart past its
@@ -160,10 +165,16 @@ class Trellis2Engine(Engine):
     # -- lifecycle --------------------------------------------------------------------------------
 
     def load(self) -> None:
-        """Link the weights into the cache folder, set the process environment (environment.py),
-        import torch and TRELLIS.2, build the pipeline, move it to CUDA. Raises EngineError saying
-        what is missing."""
+        """Check the packages (probe.missing_modules), link the weights into the cache folder, set
+        the process environment (environment.py), import torch and TRELLIS.2, build the pipeline,
+        move it to CUDA. Raises EngineError saying what is missing."""
         s = self.settings
+        # The packages first: on a machine never set up (KILN_ENGINE=trellis2 before the install
+        # script) the weights are beside the point, yet they were all it was told about. Only the
+        # core decides here; a missing extension is named by its own import below.
+        missing = missing_modules()
+        if any(name.split(" ")[0] in CORE_MODULES for name in missing):
+            raise EngineError(f"TRELLIS.2 is not installed: missing {', '.join(missing)} ({INSTALL_HINT})")
         reference = model_reference(self._sidecar_settings)
         try:
             applied = prepare_environment(self._sidecar_settings, reference.local)
