@@ -258,6 +258,51 @@ describe('connection resilience', () => {
     }
   });
 
+  test('a network drop as the model arrives: no stale-build notice, and the download menu loads once back online', async () => {
+    const { context, page } = await newPage(app.browser, { viewport: { width: 390, height: 844 } });
+    const cdp = await context.newCDPSession(page);
+    await cdp.send('Network.enable');
+    const network = (offline) =>
+      cdp.send('Network.emulateNetworkConditions', {
+        offline,
+        latency: 0,
+        downloadThroughput: -1,
+        uploadThroughput: -1,
+      });
+    const chunkTries = [];
+    try {
+      await page.goto(app.api.baseUrl, { waitUntil: 'networkidle' });
+      await pickAndGenerate(page);
+      // The viewer is up (the preview): from now on the phone's network fails every chunk, as
+      // net::ERR_INTERNET_DISCONNECTED, while the task's own stream and model still arrive.
+      await page.locator('kiln-model-viewer').waitFor({ state: 'attached', timeout: 60_000 });
+      await page.route('**/chunk-*.js', (route) => {
+        chunkTries.push(route.request().method());
+        return route.abort('internetdisconnected');
+      });
+      await page.locator('kiln-model-viewer[data-state=ready]').waitFor({ timeout: 60_000 });
+      await network(true);
+      // The menu's chunk was asked for (on idle or after 2 s) and failed; the page has had time to decide.
+      await until(() => chunkTries.includes('GET'), 'a failed menu chunk', 20_000);
+      await page.waitForTimeout(2000);
+      assert.equal(
+        await page.locator('[data-testid=stale-build]').count(),
+        0,
+        'no stale-build notice offline',
+      );
+      assert.equal(await page.locator('kiln-download-menu').count(), 0);
+
+      // Back online: the menu loads without a reload.
+      await page.unroute('**/chunk-*.js');
+      await network(false);
+      await page.locator('[data-testid=download-toggle]').waitFor({ timeout: 15_000 });
+      assert.equal(await page.locator('[data-testid=stale-build]').count(), 0);
+      await saveArtifact('resilience-offline-menu.png', await page.screenshot());
+    } finally {
+      await context.close();
+    }
+  });
+
   test('a stale build: a lazy chunk that is gone shows a message and a reload, and the reload works', async () => {
     const { context, page } = await newPage(app.browser);
     try {

@@ -26,15 +26,59 @@ describe('isChunkLoadError', () => {
     expect(isChunkLoadError(null)).toBe(false);
   });
 
-  it('the ErrorHandler marks the page stale on a failed chunk only', () => {
+  it('the ErrorHandler marks the page stale on a failed chunk the server no longer has only', async () => {
     TestBed.configureTestingModule({ providers: [StaleBuildErrorHandler] });
     const handler = TestBed.inject(StaleBuildErrorHandler);
     const stale = TestBed.inject(StaleBuild);
+    const fetchFn = vi.fn(() => Promise.resolve(new Response(null, { status: 404 })));
+    stale.fetchFn = fetchFn;
     vi.spyOn(console, 'error').mockImplementation(() => undefined);
     handler.handleError(new Error('something else'));
+    await Promise.resolve();
+    expect(fetchFn).not.toHaveBeenCalled();
+    const failed = new TypeError(
+      `Failed to fetch dynamically imported module: ${location.origin}/chunk-GONE.js`,
+    );
+    handler.handleError(failed);
+    await vi.waitFor(() => expect(stale.stale()).toBe(true));
+    expect(fetchFn).toHaveBeenCalledWith(
+      `${location.origin}/chunk-GONE.js`,
+      expect.objectContaining({ method: 'HEAD' }),
+    );
+    vi.restoreAllMocks();
+  });
+
+  it('a failed chunk while offline is not a stale build; asked again once back online', async () => {
+    TestBed.configureTestingModule({ providers: [StaleBuildErrorHandler] });
+    const handler = TestBed.inject(StaleBuildErrorHandler);
+    const stale = TestBed.inject(StaleBuild);
+    let online = false;
+    const listeners = new Set<() => void>();
+    stale.connectivity = {
+      online: () => online,
+      onOnline: (listener) => (listeners.add(listener), () => listeners.delete(listener)),
+    };
+    let answer: 'offline' | 404 = 'offline';
+    const fetchFn = vi.fn(() =>
+      answer === 'offline'
+        ? Promise.reject(new TypeError('Failed to fetch'))
+        : Promise.resolve(new Response(null, { status: answer })),
+    );
+    stale.fetchFn = fetchFn;
+    stale.build = 'main-OLD.js';
+    vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    handler.handleError({ code: -750, message: 'NG0750' }); // a @defer block, no file named
+    await vi.waitFor(() => expect(listeners.size).toBe(1));
     expect(stale.stale()).toBe(false);
-    handler.handleError({ code: -750, message: 'NG0750' });
-    expect(stale.stale()).toBe(true);
+    // Back online, and meanwhile the app was updated: index.html names another build.
+    online = true;
+    answer = 404;
+    fetchFn.mockImplementation(() =>
+      Promise.resolve(new Response('<script src="main-NEW.js" type="module"></script>')),
+    );
+    for (const listener of [...listeners]) listener();
+    await vi.waitFor(() => expect(stale.stale()).toBe(true));
+    expect(listeners.size).toBe(0);
     vi.restoreAllMocks();
   });
 });

@@ -2,6 +2,7 @@ import {
   ChangeDetectionStrategy,
   Component,
   DestroyRef,
+  Type,
   ElementRef,
   afterNextRender,
   computed,
@@ -15,8 +16,11 @@ import {
 } from '@angular/core';
 import { Box3, Group, InstancedMesh, Object3D } from 'three';
 import { OrbitControls } from 'three/examples/jsm/controls/OrbitControls.js';
+import { NgComponentOutlet } from '@angular/common';
 
 import { describeError } from '../../core/api/error-messages';
+import { loadChunk } from '../../core/app-update/lazy-chunk';
+import { StaleBuild } from '../../core/app-update/stale-build';
 import { modelDownloadPath, waitForDownload } from '../../core/api/model-formats';
 import { modelIdFromUrl } from '../../core/api/model-url';
 import { DOWNLOAD_STALL_TIMEOUT_MS } from '../../core/api/request-timeouts';
@@ -27,7 +31,6 @@ import { ArMode, detectArMode, openQuickLook, readPlatformHints, sceneViewerInte
 import { createOrbitControls, fitControls } from './controls';
 import { disposeObject, setWireframe } from './disposal';
 import { ContextState } from './context-loss';
-import { DownloadMenu } from './download-menu';
 import { SceneEnvironment, addStandInLights, roomEnvironmentBake } from './environment';
 import { isSoftwareRenderer, rendererName } from './software-renderer';
 import {
@@ -106,7 +109,7 @@ let nextViewerId = 0;
   templateUrl: './model-viewer.html',
   styleUrl: './model-viewer.css',
   changeDetection: ChangeDetectionStrategy.OnPush,
-  imports: [DownloadMenu],
+  imports: [NgComponentOutlet],
   host: {
     '[attr.data-state]': 'state()',
     '[attr.data-camera]': 'cameraPose()',
@@ -167,6 +170,8 @@ export class ModelViewer {
   protected readonly modelId = computed(() => modelIdFromUrl(this.src() ?? ''));
   /** The server's USDZ once ready after a wait: a link to tap, should Safari not open it by itself. */
   protected readonly arLink = signal<string | undefined>(undefined);
+  /** The download menu's component once its chunk has loaded (loadDownloadMenu). */
+  protected readonly downloadMenu = signal<Type<unknown> | undefined>(undefined);
   protected readonly background = VIEWER_BACKGROUND;
   /** The id of the viewer's text description (the canvas's aria-describedby). */
   protected readonly descriptionId = `kiln-viewer-about-${nextViewerId++}`;
@@ -235,6 +240,10 @@ export class ModelViewer {
   private loadAbort: AbortController | undefined;
   private shareNoteTimer: ReturnType<typeof setTimeout> | undefined;
   private arWait: AbortController | undefined;
+  private readonly staleBuild = inject(StaleBuild);
+  /** Stops the download menu's loading when the viewer goes away. */
+  private readonly menuAbort = new AbortController();
+  private menuRequested = false;
 
   constructor() {
     afterNextRender(() => {
@@ -258,7 +267,34 @@ export class ModelViewer {
       const preview = this.preview();
       if (preview !== undefined && this.hostReady()) untracked(() => void this.showPreview(preview));
     });
-    inject(DestroyRef).onDestroy(() => this.teardown());
+    effect(() => {
+      if (this.modelId() !== undefined) untracked(() => this.loadDownloadMenu());
+    });
+    inject(DestroyRef).onDestroy(() => {
+      this.menuAbort.abort();
+      this.teardown();
+    });
+  }
+
+  /**
+   * Loads the download menu, its own chunk so the viewer's (three.js) stays within its budget: on
+   * idle, or after 2 s at the latest (a page drawing every frame on a software renderer may never
+   * be idle). Not a `@defer` block: Angular keeps a failed one failed, and a phone that lost its
+   * network for a moment must still get its menu (loadChunk tries again once back online).
+   */
+  private loadDownloadMenu(): void {
+    if (this.menuRequested) return;
+    this.menuRequested = true;
+    const abort = this.menuAbort.signal;
+    const start = (): void => {
+      if (abort.aborted) return;
+      const load = (): Promise<Type<unknown>> => import('./download-menu').then((m) => m.DownloadMenu);
+      void loadChunk(load, this.staleBuild, { signal: abort }).then((menu) => {
+        if (menu !== undefined && !abort.aborted) this.downloadMenu.set(menu);
+      });
+    };
+    if (typeof requestIdleCallback === 'function') requestIdleCallback(start, { timeout: 2000 });
+    else setTimeout(start, 2000);
   }
 
   protected resetView(): void {
