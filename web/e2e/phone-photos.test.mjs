@@ -220,6 +220,12 @@ describe('photos from a phone', () => {
     const { context, page, errors } = await newPage(app.browser);
     try {
       await page.goto(app.api.baseUrl);
+      // "Choose a picture" offers AVIF (Chromium decodes it), so a phone's picker shows AVIF photos.
+      const input = page.locator('[data-testid=file-input]');
+      await page.waitForFunction(() =>
+        document.querySelector('[data-testid=file-input]')?.getAttribute('accept')?.includes('image/avif'),
+      );
+      assert.equal(await input.getAttribute('accept'), 'image/jpeg,image/png,image/webp,image/avif,.avif');
       const converted = await pickAndScale(page, {
         name: 'IMG_0003.avif',
         mimeType: 'image/avif',

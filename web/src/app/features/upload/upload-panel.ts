@@ -25,6 +25,7 @@ import { I18n, type Lang, type MessageParams } from '../../core/i18n/i18n';
 import type { MessageKey } from '../../core/i18n/messages';
 import { unusedOptionsText } from '../../core/i18n/option-names';
 import { formatEta } from '../progress/time-format';
+import { decodesAvif, pictureAccept } from './picture-accept';
 import { preparePicture } from './picture-preparer';
 import { meshExtension } from '../texture/mesh-validation';
 import { PictureChange, describeChange } from './picture-summary';
@@ -154,6 +155,8 @@ export class UploadPanel {
   protected readonly qualityList = computed(() =>
     qualityChoices(this.presets(), this.i18n.lang(), (key, params) => this.i18n.t(key, params)),
   );
+  /** What "Choose a picture" offers (pictureAccept): AVIF too once this browser is known to decode it. */
+  protected readonly fileTypes = signal(pictureAccept(false));
   protected readonly picked = signal<PickedPicture | undefined>(undefined);
   protected readonly previewUrl = signal<string | undefined>(undefined);
   protected readonly checking = signal(false);
@@ -213,6 +216,7 @@ export class UploadPanel {
 
   constructor() {
     inject(DestroyRef).onDestroy(() => this.revokePreview());
+    void decodesAvif(this.tools).then((avif) => this.fileTypes.set(pictureAccept(avif)));
   }
 
   /** Opening the options panel asks which presets this GPU offers now, and what its engine uses. */
