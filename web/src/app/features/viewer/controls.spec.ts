@@ -1,6 +1,7 @@
-import { PerspectiveCamera } from 'three';
+import { Box3, BoxGeometry, Mesh, PerspectiveCamera, Vector3 } from 'three';
 
-import { createOrbitControls, keyboardZoomFactor } from './controls';
+import { createOrbitControls, fitControls, keyboardZoomFactor, zoomBy, zoomLimits } from './controls';
+import { computeFraming, framingFor, placeCamera } from './framing';
 
 describe('viewer controls: keyboard zoom', () => {
   function setUp() {
@@ -52,5 +53,41 @@ describe('viewer controls: keyboard zoom', () => {
     expect(camera.position.z).toBeCloseTo(10);
     expect(keyboardZoomFactor({ key: '_', ctrlKey: false, metaKey: false, altKey: false })).toBeCloseTo(1.25);
     expect(keyboardZoomFactor({ key: '+', ctrlKey: false, metaKey: false, altKey: true })).toBeUndefined();
+  });
+});
+
+describe('viewer controls: zoom limits', () => {
+  afterEach(() => document.body.replaceChildren());
+
+  it('the closest zoom keeps the near plane outside the bounding sphere, for any model size', () => {
+    for (const radius of [0.001, 1, 250]) {
+      const framing = framingFor(new Vector3(), radius, 45, 390 / 520);
+      const { minDistance, maxDistance } = zoomLimits(framing);
+      // The near plane's nearest point to the centre is minDistance - near away: outside the sphere.
+      expect(minDistance - framing.near).toBeGreaterThan(radius);
+      expect(minDistance).toBeLessThan(framing.distance); // there is still room to zoom in
+      expect(maxDistance).toBeCloseTo(framing.distance * 5);
+    }
+  });
+
+  it('zooming in as far as it goes leaves every corner of a box model beyond the near plane', () => {
+    const element = document.createElement('canvas');
+    document.body.append(element);
+    const model = new Mesh(new BoxGeometry(2, 1, 0.5));
+    const camera = new PerspectiveCamera(45, 390 / 520, 0.01, 1000);
+    const framing = computeFraming(model, camera.fov, camera.aspect);
+    placeCamera(camera, framing);
+    const controls = createOrbitControls(camera, element, () => undefined);
+    controls.enableDamping = false;
+    fitControls(controls, framing);
+    for (let i = 0; i < 40; i++) zoomBy(controls, camera, 0.8);
+    const distance = camera.position.length();
+    expect(distance).toBeCloseTo(controls.minDistance);
+    // Neither the camera nor the middle of its near plane is inside the model (old limit: 0.2 × radius was).
+    const box = new Box3().setFromObject(model);
+    const ahead = camera.getWorldDirection(new Vector3()).multiplyScalar(camera.near);
+    expect(box.containsPoint(camera.position)).toBe(false);
+    expect(box.containsPoint(camera.position.clone().add(ahead))).toBe(false);
+    expect(distance).toBeGreaterThan(framing.radius + camera.near);
   });
 });

@@ -58,11 +58,27 @@ export function zoomBy(controls: OrbitControls, camera: PerspectiveCamera, facto
   controls.update();
 }
 
-/** Zoom limits scale with the model so small and huge models feel the same. */
+/** Room kept between the near plane and the model's bounding sphere at the closest zoom. */
+const NEAR_MARGIN = 0.02;
+
+/**
+ * How close and how far the camera may be from the orbit target (the model's centre), scaled
+ * with the model so small and huge models feel the same. Closest: the near plane (at
+ * `framing.near` in front of the camera; its nearest point to the centre is straight ahead) stays
+ * outside the bounding sphere (`framing.radius`, the farthest vertex), so a pinch never puts the
+ * camera, or what it clips away, inside the model. Farthest: five times the fitted distance.
+ */
+export function zoomLimits(framing: Framing): { minDistance: number; maxDistance: number } {
+  return {
+    minDistance: framing.radius * (1 + NEAR_MARGIN) + framing.near,
+    maxDistance: framing.distance * 5,
+  };
+}
+
+/** Aims the controls at the model's centre with zoomLimits, and keeps that as their reset state. */
 export function fitControls(controls: OrbitControls, framing: Framing): void {
   controls.target.set(0, 0, 0);
-  controls.minDistance = framing.radius * 0.2;
-  controls.maxDistance = framing.distance * 5;
+  Object.assign(controls, zoomLimits(framing));
   controls.update();
   controls.saveState();
 }

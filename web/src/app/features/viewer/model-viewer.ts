@@ -28,7 +28,7 @@ import { fetchWhole } from '../../core/api/stall-bounded-fetch';
 import type { TaskPreview } from '../../core/events/task-state';
 import { I18n } from '../../core/i18n/i18n';
 import { ArMode, detectArMode, openQuickLook, readPlatformHints, sceneViewerIntent } from './ar';
-import { createOrbitControls, fitControls } from './controls';
+import { createOrbitControls, fitControls, zoomLimits } from './controls';
 import { disposeObject, setWireframe } from './disposal';
 import { ContextState } from './context-loss';
 import { SceneEnvironment, addStandInLights, roomEnvironmentBake } from './environment';
@@ -635,8 +635,7 @@ export class ModelViewer {
     if (kept) {
       // Zoom limits for the model; the target and the camera stay as the user left them.
       this.framing = { ...framing, center: kept.center };
-      controls.minDistance = framing.radius * 0.2;
-      controls.maxDistance = framing.distance * 5;
+      Object.assign(controls, zoomLimits(framing));
     } else {
       this.framing = framing;
       this.userMoved = false;
