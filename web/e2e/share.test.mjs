@@ -19,6 +19,7 @@ import {
   accessBypassPaths,
   analyseViewer,
   newPage,
+  saveArtifact,
   useApiAndBrowser,
 } from './helpers.mjs';
 
@@ -132,6 +133,35 @@ describe('share page', () => {
       assert.deepEqual(refused, [], `not on the bypass list (${bypass.join(' ')})`);
     } finally {
       await context.close();
+    }
+  });
+
+  test("the viewer's toolbar is on screen without scrolling: a phone held sideways (740 x 360), upright, a desktop", async () => {
+    for (const viewport of [
+      { width: 740, height: 360 },
+      { width: 360, height: 740 },
+      { width: 1280, height: 860 },
+    ]) {
+      const phone = viewport.width < 800 ? { isMobile: true, hasTouch: true, deviceScaleFactor: 2 } : {};
+      const { context, page } = await newPage(app.browser, { viewport, ...phone });
+      try {
+        await page.goto(`${app.api.baseUrl}/m/${ids[MODELS[0]]}`);
+        await page.locator('kiln-model-viewer[data-state=ready]').waitFor({ timeout: 60_000 });
+        await page.locator('[data-testid=download-toggle]').waitFor();
+        const seen = await page.locator('kiln-model-viewer .toolbar').evaluate((toolbar) => {
+          const box = toolbar.getBoundingClientRect();
+          const view = toolbar.ownerDocument.defaultView;
+          return { top: box.top, bottom: box.bottom, height: view.innerHeight, scrollY: view.scrollY };
+        });
+        const size = `${viewport.width}x${viewport.height}`;
+        assert.equal(seen.scrollY, 0, size);
+        assert.ok(seen.top >= 0 && seen.bottom <= seen.height, `${size}: toolbar ${JSON.stringify(seen)}`);
+        const canvas = await page.locator('kiln-model-viewer canvas').boundingBox();
+        assert.ok(canvas.height >= 100, `${size}: a canvas to turn (${canvas.height} px)`);
+        await saveArtifact(`share-toolbar-${size}.png`, await page.screenshot());
+      } finally {
+        await context.close();
+      }
     }
   });
 
