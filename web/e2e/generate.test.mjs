@@ -188,6 +188,18 @@ describe('generate from the home page', () => {
       );
       await status.first().waitFor({ timeout: 30_000 });
       await stranger.page.locator('[data-testid=status-completed]').waitFor({ timeout: 60_000 });
+      // The status takes the focus (for a screen reader), but a visitor who never touched the
+      // page sees no focus ring on it.
+      await stranger.page.waitForFunction(() =>
+        document.activeElement?.matches('[data-testid=status-completed]'),
+      );
+      assert.equal(
+        await stranger.page.evaluate(
+          () => document.defaultView.getComputedStyle(document.activeElement).outlineStyle,
+        ),
+        'none',
+        'no focus ring on the status of an untouched watch page',
+      );
       await stranger.page.locator('kiln-model-viewer[data-state=ready]').waitFor({ timeout: 60_000 });
       assert.equal(
         (await stranger.page.locator('[data-testid=watch-heading]').textContent())?.trim(),

@@ -16,6 +16,7 @@ import { unusedOptionsText } from '../../core/i18n/option-names';
 import { MessageKey } from '../../core/i18n/messages';
 import { TaskTracker } from '../../core/tasks/task-tracker';
 import { formatElapsed, formatEta } from './time-format';
+import { FocusModality, focusFromCode } from './quiet-focus';
 
 /** The live region speaks the percent in steps of this many points (and on every change of stage). */
 export const ANNOUNCE_STEP_PERCENT = 25;
@@ -162,13 +163,16 @@ export class ProgressPanel {
     // would fall to the page's start, and a keyboard or screen reader user loses their place.
     // The new state's sentence takes it instead, only when nothing else holds focus.
     const host = inject<ElementRef<HTMLElement>>(ElementRef).nativeElement;
+    const modality = inject(FocusModality);
     effect(() => {
       const phase = this.state().phase;
       setTimeout(() => {
         if (this.state().phase !== phase) return;
         const active = host.ownerDocument.activeElement;
         if (active !== null && active !== host.ownerDocument.body) return;
-        host.querySelector<HTMLElement>('.status')?.focus();
+        const status = host.querySelector<HTMLElement>('.status');
+        // A ring only for a keyboard user: a watch page's visitor never touched the page.
+        if (status) focusFromCode(status, modality.keyboard);
       });
     });
     effect(() => {
