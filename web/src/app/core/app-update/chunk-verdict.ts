@@ -76,9 +76,7 @@ export function buildIdOf(html: string): string {
   return sources.sort().join(' ');
 }
 
-type Answer = 'gone' | 'unreachable' | 'present';
-
-function answerOf(status: number): Answer {
+function answerOf(status: number): ChunkVerdict {
   if (status === 404 || status === 410) return 'gone';
   return status >= 500 ? 'unreachable' : 'present';
 }
@@ -95,7 +93,10 @@ export async function judgeChunkFailure(
   indexUrl: string,
   fetchFn: typeof fetch = fetch,
 ): Promise<ChunkVerdict> {
-  const ask = async (url: string, method: 'HEAD' | 'GET'): Promise<{ answer: Answer; body?: string }> => {
+  const ask = async (
+    url: string,
+    method: 'HEAD' | 'GET',
+  ): Promise<{ answer: ChunkVerdict; body?: string }> => {
     try {
       const response = await fetchFn(url, { method, cache: 'no-store', credentials: 'same-origin' });
       const answer = answerOf(response.status);
