@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { lstatSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { createAppLogger, pruneLogs } from './winston-logger';
+import { AUDIT_FILE, createAppLogger, pruneLogs } from './winston-logger';
 
 const folders: string[] = [];
 function folder(): string {
@@ -61,5 +61,18 @@ void describe('log files capped by size', () => {
     for (const name of files) assert.ok(lstatSync(join(dir, name)).size <= budget / 10 + 2048, name);
     // 1.5 MB written; what stays is the budget (the current file included).
     assert.ok(logBytes(dir) <= budget * 1.05, `${logBytes(dir)} bytes kept`);
+  });
+
+  void it('keeps one audit file whatever LOG_MAX_MB, so a changed budget still ages out the files of earlier runs', async () => {
+    const dir = folder();
+    for (const budget of [1024 * 1024, 2 * 1024 * 1024]) {
+      createAppLogger(dir, budget).log(`a run with a budget of ${budget} bytes`, 'Audit');
+      await new Promise((resolve) => setTimeout(resolve, 300));
+    }
+    const audits = readdirSync(dir).filter((name) => name.endsWith('.json'));
+    // The library's default is "." + a hash of its options + "-audit.json": one per budget.
+    assert.deepEqual(audits, [AUDIT_FILE]);
+    const audit = JSON.parse(readFileSync(join(dir, AUDIT_FILE), 'utf8')) as { files: { name: string }[] };
+    assert.ok(audit.files.length >= 1, JSON.stringify(audit));
   });
 });

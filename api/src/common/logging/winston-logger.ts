@@ -10,6 +10,32 @@ function stackText(stack: unknown): string {
   return parts.length > 0 ? `\n${parts.join('\n')}` : '';
 }
 
+/** The rotation's record of its files (their days, for the 7-day limit), kept in LOG_DIR. */
+export const AUDIT_FILE = '.app-log-audit.json';
+/** At most one "cannot write the log file" line per this many ms on stderr. */
+const WRITE_ERROR_REPORT_MS = 60_000;
+
+/**
+ * A log file that cannot be written (a full disk: ENOSPC, a folder made read-only) must not stop
+ * the service: file-stream-rotator re-emits its write stream's 'error' on its own stream, and
+ * winston-daily-rotate-file its own errors on the transport, neither with a listener, so
+ * Node ended the process at the next log line (and at every start while the disk stayed full).
+ * The console transport goes on; the failure is said on stderr at most once a minute.
+ */
+function keepRunningOnWriteErrors(file: DailyRotateFile): void {
+  let reportedAt = -Infinity;
+  const report = (error: unknown): void => {
+    const now = Date.now();
+    if (now - reportedAt < WRITE_ERROR_REPORT_MS) return;
+    reportedAt = now;
+    const words = error instanceof Error ? error.message : String(error);
+    process.stderr.write(`Kiln3D api: cannot write the log file (${words}); logging to the console only\n`);
+  };
+  file.on('error', report);
+  // The rotator's stream (not in the library's types): the one whose 'error' ended the process.
+  (file as unknown as { logStream?: NodeJS.EventEmitter }).logStream?.on('error', report);
+}
+
 /** LOG_MAX_MB's default, in bytes: what the log files may hold together. */
 export const DEFAULT_LOG_MAX_BYTES = 200 * 1024 * 1024;
 /** Files of the log budget: each rotates at this share of it (so about this many files are kept). */
@@ -74,6 +100,9 @@ export function createAppLogger(logDir: string, maxBytes = DEFAULT_LOG_MAX_BYTES
     filename: 'app-%DATE%.log',
     datePattern: 'YYYY-MM-DD',
     maxFiles: '7d',
+    // One audit file whatever the options: the library names it by a hash of them, so a changed
+    // LOG_MAX_MB started a new audit and the old one's files were never aged out.
+    auditFile: join(logDir, AUDIT_FILE),
     // A number of bytes (the library rounds it to KiB).
     maxSize: fileBytes,
     createSymlink: true,
@@ -89,6 +118,7 @@ export function createAppLogger(logDir: string, maxBytes = DEFAULT_LOG_MAX_BYTES
     settle = setTimeout(() => pruneLogs(logDir, maxBytes - fileBytes, newFile), 1000).unref();
   });
   pruneLogs(logDir, maxBytes - fileBytes);
+  keepRunningOnWriteErrors(file);
   return WinstonModule.createLogger({
     level: 'info',
     transports: [
