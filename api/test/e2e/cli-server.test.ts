@@ -146,6 +146,12 @@ void describe('kiln3d against a server behind a public URL (PUBLIC_BASE_URL), pa
   void it('a followed task cancelled from another terminal: one line says it failed and why, exit 4', async () => {
     const picture = join(dir.path, 'to-cancel.png');
     writeFileSync(picture, readFileSync(join(SAMPLES_DIR, 'typical_building_castle.png')));
+    // Two jobs ahead of it (2 s each): the cancel, a process of its own, must reach it unfinished
+    // on a loaded machine too (alone, its 2 s job once finished first: 409 task_already_finished).
+    for (const name of ['typical_misc_lantern.png', 'castle.webp']) {
+      const ahead = await upload<MadeTask>(api.url, sample(name));
+      assert.equal(ahead.status, 202, JSON.stringify(ahead.body));
+    }
     const run = startKiln3d(dir.path, [
       'generate',
       picture,
