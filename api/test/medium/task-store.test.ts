@@ -171,12 +171,21 @@ void describe('task state and admission on real Redis', () => {
       assert.ok((await ttl(id)) > 47 * 3600, 'a queued task: 48 h');
       await store.transition(id, ['queued'], { status: 'processing' }, keep);
       assert.ok((await ttl(id)) > 47 * 3600, 'a running task: 48 h');
+      // Its voxel preview, saved while it runs, with the unfinished task's 48 h (PreviewStore).
+      await redisA.client.hset(RedisKeys.preview(id), 'rev', 1);
+      await redisA.client.expire(RedisKeys.preview(id), TASK_TTL_S);
     }
     await store.transition(done, ['processing'], { status: 'completed', progress: 100 }, keep);
     const left = await ttl(done);
     assert.ok(left > 0 && left <= 2 * 3600, `a completed task: its model's 2 h (${left} s)`);
+    const previewLeft = await redisA.client.ttl(RedisKeys.preview(done));
+    assert.ok(previewLeft > 0 && previewLeft <= 2 * 3600, `its preview goes with it (${previewLeft} s)`);
     await store.transition(failed, ['processing'], { status: 'failed', error: 'Internal error' }, keep);
     assert.ok((await ttl(failed)) > 47 * 3600, 'a failed task has no model: 48 h');
+    assert.ok(
+      (await redisA.client.ttl(RedisKeys.preview(failed))) > 47 * 3600,
+      "a failed task's preview: 48 h",
+    );
     const repeat = '44444444-4444-4444-8444-000000000003';
     const now = new Date(clock.now()).toISOString();
     await store.createFinished(

@@ -14,7 +14,8 @@ export interface StoredPreview {
 
 /**
  * A job's latest voxel preview in Redis (`kiln:preview:{id}`, id: the job's, its first task's id; a hash: coords, stage,
- * resolution, count, rev), kept as long as a task (TASK_TTL_S). Each save replaces the voxels and
+ * resolution, count, rev), kept as long as an unfinished task (TASK_TTL_S); the transition that
+ * completes the task gives it the task's own, shorter with RETENTION_HOURS (task-store.lua.ts). Each save replaces the voxels and
  * bumps `rev` in one MULTI, so a reader always gets coordinates and figures of the same preview.
  */
 @Injectable()

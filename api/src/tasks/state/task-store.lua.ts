@@ -48,6 +48,8 @@ local function merge(taskKey, taskId, patch, ttl, channel, allowed, release, dro
   -- \`completed\` record naming files the cleanup deleted.
   if snap['status'] == 'completed' and COMPLETED_TTL and COMPLETED_TTL < ttl then ttl = COMPLETED_TTL end
   redis.call('EXPIRE', taskKey, ttl)
+  -- Its voxel preview goes with it (saved with the unfinished task's TTL).
+  if snap['status'] == 'completed' and PREVIEW_PREFIX then redis.call('EXPIRE', PREVIEW_PREFIX .. taskId, ttl) end
   if release == '1' then
     redis.call('ZREM', ADMISSION_KEY, taskId)
     redis.call('HDEL', ADMISSION_CLIENTS_KEY, taskId)
@@ -119,7 +121,7 @@ end
  * admission clients. ARGV: task or job id, patch JSON, ttl s, channel, allowed statuses (comma
  * list), release ('1' or '0'), drop image ('1' or '0'), image key prefix, task key prefix, job key
  * prefix, live repeat key prefix, ttl s of a task the change completes (RETENTION_HOURS, when
- * shorter than the ttl).
+ * shorter than the ttl), preview key prefix (a completed task's preview takes its ttl).
  */
 const JOB_SCRIPT = `
 local ADMISSION_KEY = KEYS[2]
@@ -130,6 +132,7 @@ local TASK_PREFIX = ARGV[9]
 local JOB_PREFIX = ARGV[10]
 local LIVE_PREFIX = ARGV[11]
 local COMPLETED_TTL = tonumber(ARGV[12])
+local PREVIEW_PREFIX = ARGV[13]
 ${MERGE}
 ${JOB}
 `;
@@ -233,6 +236,7 @@ local TASK_PREFIX = ARGV[1]
 local JOB_PREFIX = ARGV[10]
 local LIVE_PREFIX = ''
 local COMPLETED_TTL = nil
+local PREVIEW_PREFIX = nil
 ${MERGE}
 ${JOB}
 local expected = cjson.decode(ARGV[4])

@@ -279,6 +279,7 @@ export class TaskStore {
       RedisKeys.jobPrefix,
       RedisKeys.repeatLivePrefix,
       this.completedTtlS,
+      RedisKeys.preview(''),
     );
   }
 
