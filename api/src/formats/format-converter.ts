@@ -75,9 +75,7 @@ export class PythonFormatConverter extends FormatConverter {
       typeof report.seconds !== 'number'
     ) {
       const how = result.signal ? `signal ${result.signal}` : `exit ${String(result.exitCode)}`;
-      throw new FormatConversionError(
-        `the formats tool failed (${how}): ${result.stderr.trim().slice(-500)}`,
-      );
+      throw new FormatConversionError(`the formats tool failed (${how}): ${lastWords(result.stderr)}`);
     }
     return {
       bytes: report.bytes,
@@ -86,4 +84,26 @@ export class PythonFormatConverter extends FormatConverter {
       seconds: report.seconds,
     };
   }
+}
+
+/**
+ * What a failed tool's stderr ends with, for one log line: its last non-empty line first (a
+ * Python traceback's, the exception: "OSError: [Errno 28] No space left on device"), then up to
+ * 500 characters of the lines before it, whole lines only (a cut line hid the reason).
+ */
+export function lastWords(stderr: string): string {
+  const lines = stderr
+    .split('\n')
+    .map((line) => line.trimEnd())
+    .filter((line) => line.trim() !== '');
+  const last = lines.pop();
+  if (last === undefined) return '(no output)';
+  const before: string[] = [];
+  let length = 0;
+  for (const line of lines.reverse()) {
+    if (length + line.length > 500) break;
+    before.unshift(line.trim());
+    length += line.length;
+  }
+  return before.length === 0 ? last.trim() : `${last.trim()} (after: ${before.join(' | ')})`;
 }
