@@ -108,6 +108,11 @@ void describe('error table, end to end (simulate engine)', () => {
           body: JSON.stringify({ a: 'a'.repeat(200_000) }),
         });
         assert.equal(tooLarge.status, 413, path);
+        // The refusal's log line names who was refused.
+        const logged = new RegExp(`POST ${path} -> 413 body_too_large .* client=127\\.0\\.0\\.1$`, 'm');
+        await waitFor('the refusal logged', () =>
+          Promise.resolve(logged.test(api.output()) ? true : undefined),
+        );
         assert.deepEqual(await tooLarge.json(), {
           success: false,
           error: 'Request body too large, max 100kB',

@@ -2,6 +2,7 @@ import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Inject, Logger } 
 import type { Request, Response } from 'express';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config';
 import { ApiError, type ErrorBody, fileTooLargeError } from '../api-error';
+import { clientAddress } from '../client-address';
 import { forLog } from '../logging/log-text';
 import { errorMessage } from '../error-message';
 
@@ -112,7 +113,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
     if (mapped.unexpected) {
       const stack = exception instanceof Error ? exception.stack : String(exception);
       this.logger.error(
-        `${req.method} ${forLog(req.originalUrl)} failed: ${forLog(String(exception))}`,
+        `${req.method} ${forLog(req.originalUrl)} failed: ${forLog(String(exception))} client=${clientAddress(req)}`,
         stack,
       );
     } else {
@@ -120,8 +121,9 @@ export class AllExceptionsFilter implements ExceptionFilter {
       const original = originalMessage(exception);
       // Cut like the URL: a parser's message may quote the whole request line ("Cannot GET /...").
       const detail = original === mapped.body.error ? '' : ` (${forLog(original)})`;
+      // Who was refused (a token guessed, a limit met), as accepted uploads and admin actions say.
       this.logger.log(
-        `${req.method} ${forLog(req.originalUrl)} -> ${mapped.status} ${mapped.body.code} ${mapped.body.error}${detail}`,
+        `${req.method} ${forLog(req.originalUrl)} -> ${mapped.status} ${mapped.body.code} ${mapped.body.error}${detail} client=${clientAddress(req)}`,
       );
     }
     if (res.headersSent) {
