@@ -7,6 +7,7 @@ import { ConfigModule } from './config/config.module';
 import { FormatsModule } from './formats/formats.module';
 import { GenerateModule } from './generate/generate.module';
 import { HealthModule } from './health/health.module';
+import { NoSidecarAdminModule } from './inference/admin/no-sidecar-admin.module';
 import { InferenceModule } from './inference/inference.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { OpsModule } from './ops/ops.module';
@@ -24,8 +25,9 @@ export class AppModule {
       imports: [
         ConfigModule.forRoot(config),
         RedisModule,
-        // Only a process that runs jobs has a sidecar (KILN_ROLE all or worker).
-        ...(runsJobs(config) ? [InferenceModule] : []),
+        // Only a process that runs jobs has a sidecar (KILN_ROLE all or worker); an api-only one
+        // refuses the sidecar's admin route in words.
+        ...(runsJobs(config) ? [InferenceModule] : [NoSidecarAdminModule]),
         // Modules register their routes in this order, which is the order of api/openapi.json's paths.
         StorageModule,
         GenerateModule,

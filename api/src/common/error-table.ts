@@ -162,8 +162,10 @@ export const ERROR_TABLE = {
   },
   sidecar_not_managed: {
     status: 409,
-    message: 'The inference sidecar is not managed by this api (INFERENCE_URL is set)',
-    when: 'POST /api/admin/inference/restart while the sidecar runs elsewhere',
+    message: 'The inference sidecar is not managed by this process',
+    when:
+      'POST /api/admin/inference/restart on a process that runs no sidecar of its own: it reaches one elsewhere ' +
+      "(`INFERENCE_URL`), or it is api-only (`KILN_ROLE=api`: a worker's sidecar restarts with that worker)",
   },
   file_too_large: {
     status: 413,

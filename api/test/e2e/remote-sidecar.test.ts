@@ -197,7 +197,7 @@ void describe(
       assert.equal(response.status, 409);
       assert.deepEqual(await response.json(), {
         success: false,
-        error: 'The inference sidecar is not managed by this api (INFERENCE_URL is set)',
+        error: 'The inference sidecar is not managed by this process',
         code: 'sidecar_not_managed',
       });
     });

@@ -108,6 +108,17 @@ void describe('workers on one Redis', () => {
     }
     const before = await health(api);
     assert.equal(before.role, 'api');
+    // It runs no sidecar: the console's restart is refused in words, not a bare 404.
+    const restart = await getJson(`${api.url}/api/admin/inference/restart`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${ADMIN_TOKEN}` },
+    });
+    assert.equal(restart.status, 409);
+    assert.deepEqual(restart.body, {
+      success: false,
+      error: 'The inference sidecar is not managed by this process',
+      code: 'sidecar_not_managed',
+    });
     assert.equal(before.workers.length, 3);
     assert.equal(before.queue.capacity, 3 + 2, 'one running slot per live worker + MAX_QUEUE');
     assert.equal((await getJson(`${api.url}/api/health`)).status, 200);

@@ -1369,7 +1369,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorBodyDto'];
         };
       };
-      /** @description `sidecar_not_managed` (`The inference sidecar is not managed by this api (INFERENCE_URL is set)`): POST /api/admin/inference/restart while the sidecar runs elsewhere */
+      /** @description `sidecar_not_managed` (`The inference sidecar is not managed by this process`): POST /api/admin/inference/restart on a process that runs no sidecar of its own: it reaches one elsewhere (`INFERENCE_URL`), or it is api-only (`KILN_ROLE=api`: a worker's sidecar restarts with that worker) */
       409: {
         headers: {
           [name: string]: unknown;
