@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { type ApiProcess, type StartOptions, startApi } from '../support/api-process';
-import { clearKilnKeys, tempDir, waitFor } from '../support/env';
+import { clearKilnKeys, isAlive, tempDir, waitFor } from '../support/env';
 import { followToEnd, getJson, sample, upload } from '../support/http-client';
 import { type MotoServer, startMoto } from '../support/moto';
 
@@ -47,15 +47,6 @@ const listedIdleBy =
   (api: ApiProcess) =>
   async (child: ChildProcess): Promise<boolean> =>
     (await health(api)).workers.some((w) => w.pid === child.pid && w.state === 'idle');
-
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 void describe('workers on one Redis', () => {
   const dir = tempDir('e2e-workers');
@@ -231,7 +222,7 @@ void describe('workers on one Redis', () => {
     const pids = listed.flatMap((w) => [w.pid, w.sidecar_pid ?? 0]);
     await waitFor(
       'every worker and sidecar gone',
-      () => Promise.resolve(pids.every((pid) => !alive(pid)) ? true : undefined),
+      () => Promise.resolve(pids.every((pid) => !isAlive(pid)) ? true : undefined),
       30_000,
     );
   });

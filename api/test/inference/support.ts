@@ -1,6 +1,6 @@
 /** Shared set-up of the inference medium tests: a Nest app around the real sidecar, inputs, checks. */
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -165,21 +165,6 @@ export async function gltfErrors(path: string): Promise<number> {
   return report.issues.numErrors;
 }
 
-export function isAlive(pid: number | null | undefined): boolean {
-  if (pid === null || pid === undefined) return false;
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  // A zombie still answers signal 0; it is dead for our purposes.
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return !/^\d+ \(.*\) Z /.test(stat);
-  } catch {
-    return existsSync(`/proc/${pid}`);
-  }
-}
 
 export async function until<T>(
   what: string,
@@ -199,3 +184,6 @@ export async function until<T>(
 export function removeDir(dir: string): void {
   rmSync(dir, { recursive: true, force: true });
 }
+
+// Kept here for this folder's tests; it lives with the other process helpers.
+export { isAlive } from '../support/env';

@@ -11,17 +11,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
-import { REPO_ROOT, tempDir, waitFor } from '../support/env';
-
-/** True while a process with this pid exists. */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
+import { REPO_ROOT, isAlive, tempDir, waitFor } from '../support/env';
 
 void describe("npm start's supervision of its api (supervise.mjs)", () => {
   void it('stops the api gracefully (SIGTERM) when its own parent is killed, and then exits', async () => {
@@ -59,16 +49,16 @@ void describe("npm start's supervision of its api (supervise.mjs)", () => {
     );
     try {
       parent.kill('SIGKILL');
-      await waitFor('the api stopped', () => Promise.resolve(alive(pids.api) ? undefined : true), 15_000);
+      await waitFor('the api stopped', () => Promise.resolve(isAlive(pids.api) ? undefined : true), 15_000);
       assert.ok(existsSync(marker), `the api was not stopped gracefully:\n${output}`);
       assert.equal(readFileSync(marker, 'utf8'), 'SIGTERM');
       await waitFor(
         'the starter exited',
-        () => Promise.resolve(alive(pids.starter) ? undefined : true),
+        () => Promise.resolve(isAlive(pids.starter) ? undefined : true),
         10_000,
       );
     } finally {
-      for (const pid of [pids.api, pids.starter]) if (alive(pid)) process.kill(pid, 'SIGKILL');
+      for (const pid of [pids.api, pids.starter]) if (isAlive(pid)) process.kill(pid, 'SIGKILL');
       dir.remove();
     }
   });
