@@ -4,6 +4,7 @@ import { AccessModule } from '../access/access.module';
 import { Clock } from '../common/clock';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { RedisKeys } from '../redis/redis-keys';
+import { reconnectDelayMs } from '../redis/redis.service';
 import { StorageModule } from '../storage/storage.module';
 import { TaskIntakeService } from './intake/task-intake.service';
 import { TaskLifecycle } from './lifecycle/task-lifecycle.service';
@@ -46,7 +47,12 @@ import { WorkerRegistry } from './workers/worker-registry.service';
   imports: [
     BullModule.forRootAsync({
       inject: [APP_CONFIG],
-      useFactory: (config: AppConfig) => ({ url: config.redisUrl, prefix: RedisKeys.bullPrefix }),
+      useFactory: (config: AppConfig) => ({
+        url: config.redisUrl,
+        prefix: RedisKeys.bullPrefix,
+        // Back within 2 s of Redis, as the api's own connections (RedisService).
+        redis: { retryStrategy: reconnectDelayMs },
+      }),
     }),
     BullModule.registerQueue(
       { name: GENERATION_QUEUE, settings: QUEUE_SETTINGS },
