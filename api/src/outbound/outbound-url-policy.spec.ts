@@ -54,7 +54,7 @@ void describe('outbound URL policy (webhooks SSRF)', () => {
       ['::ffff:169.254.169.254', 'link-local'],
       ['::ffff:10.0.0.1', 'private'],
       ['::ffff:a9fe:a9fe', 'link-local'],
-      ['64:ff9b::a9fe:a9fe', 'rfc6052'],
+      ['64:ff9b::a9fe:a9fe', 'NAT64 (64:ff9b::/96)'],
       ['2002:7f00:1::', '6to4'],
       // Written with its IPv4 part, ipaddr.js reads ::/96 as the IPv4 address it carries.
       ['::127.0.0.1', 'loopback'],

@@ -66,6 +66,8 @@ const RANGE_WORDS: Readonly<Record<string, string>> = {
   uniqueLocal: 'unique local (fc00::/7)',
   carrierGradeNat: 'carrier-grade NAT (100.64.0.0/10)',
   unspecified: 'unspecified',
+  rfc6052: 'NAT64 (64:ff9b::/96)',
+  teredo: 'Teredo (2001::/32)',
 };
 
 /**
