@@ -93,7 +93,8 @@ export class FormatBuildsService {
       } else if (record?.state === 'failed' && this.clock.now() - record.at < FAILED_FORMAT_RETRY_MS) {
         throw new ApiError('format_failed', { params: { format: variant.format } });
       }
-      await this.claim(modelId, variant, client);
+      // A build that ended since the record was read leaves it written: look again at once.
+      if (await this.claim(modelId, variant, client)) continue;
       const remaining = deadline - this.clock.now();
       if (remaining <= 0) return { kind: 'building', retryAfterS: BUILDING_RETRY_AFTER_S };
       const own = this.local.get(`${modelId}:${key}`);
@@ -120,17 +121,19 @@ export class FormatBuildsService {
 
   /**
    * Starts the build here when no process holds it; refuses when this process is full
-   * (formats_busy) or the client holds its share (too_many_requests).
+   * (formats_busy) or the client holds its share (too_many_requests). Answers true when the
+   * hold was free but the variant's record is there now (a build ended between the caller's
+   * read of the record and this claim), so the caller reads it again instead of waiting.
    */
-  private async claim(modelId: string, variant: FormatVariant, client: string): Promise<void> {
+  private async claim(modelId: string, variant: FormatVariant, client: string): Promise<boolean> {
     const key = variantKey(variant);
     const lockKey = RedisKeys.formatBuild(modelId, key);
-    if (this.local.has(`${modelId}:${key}`)) return;
+    if (this.local.has(`${modelId}:${key}`)) return false;
     const full = this.claimed >= this.config.formatBuilds + this.config.formatQueue;
     const overShare = (this.claimedBy.get(client) ?? 0) >= this.clientShare();
     if (full || overShare) {
       // Another process may be making it already, which is as good.
-      if ((await this.redis.client.exists(lockKey)) === 1) return;
+      if ((await this.redis.client.exists(lockKey)) === 1) return false;
       const headers = { 'Retry-After': String(BUSY_RETRY_AFTER_S) };
       throw new ApiError(full ? 'formats_busy' : 'too_many_requests', { headers });
     }
@@ -153,7 +156,15 @@ export class FormatBuildsService {
     });
     if (held !== 'OK') {
       unclaim();
-      return;
+      return false;
+    }
+    // Checked again under the hold: the build that wrote the record may have released the hold
+    // between the caller's read and the SET NX (a waiter then made the same file twice, seen in
+    // format-builds.test at load 10).
+    if (await this.recordSettled(modelId, variant).catch(() => false)) {
+      unclaim();
+      await this.redis.client.eval(RELEASE_LUA, 1, lockKey, token).catch(() => undefined);
+      return true;
     }
     const build = this.limit(() => this.build(modelId, variant))
       .catch((error: unknown) => {
@@ -166,6 +177,16 @@ export class FormatBuildsService {
         void this.redis.client.eval(RELEASE_LUA, 1, lockKey, token).catch(() => undefined);
       });
     this.local.set(`${modelId}:${key}`, build);
+    return false;
+  }
+
+  /** Whether the variant's record answers a download now: ready with its file kept, or failed lately. */
+  private async recordSettled(modelId: string, variant: FormatVariant): Promise<boolean> {
+    const record = await this.record(modelId, variantKey(variant));
+    if (record?.state === 'failed') return this.clock.now() - record.at < FAILED_FORMAT_RETRY_MS;
+    return (
+      record?.state === 'ready' && (await this.store.stat(formatFileName(modelId, variant))) !== undefined
+    );
   }
 
   /** Makes the file, publishes it and records the outcome (ready or failed) for every waiter. */

@@ -13,6 +13,7 @@ import {
   FormatConverter,
 } from '../../src/formats/format-converter';
 import { GlbOptimizer } from '../../src/glb/glb-optimizer';
+import { RedisKeys } from '../../src/redis/redis-keys';
 import { RedisService } from '../../src/redis/redis.service';
 import { LocalModelStore } from '../../src/storage/local-model-store';
 import { type FormatVariant, formatFileName } from '../../src/storage/model-formats';
@@ -263,6 +264,39 @@ void describe('format builds (real Redis, a shared model folder)', () => {
       await made;
     }
     assert.deepEqual(converter.calls, ['stl@21', 'stl@31', 'stl@41', 'stl@51', 'stl@61', 'stl@71']);
+  });
+
+  void it('a build that ends between a waiter reading the record and claiming it is not made again', async () => {
+    // The interleaving of a loaded machine, forced: the waiter's first read of the record finds
+    // nothing, then the maker's whole build (record written, hold released) runs before the
+    // waiter claims the hold. Before the fix the waiter took the free hold and made it twice.
+    const converter = new CountingConverter(50);
+    const maker = process(converter);
+    const waiter = process(converter);
+    const client = redisServices.at(-1)!.client;
+    const variant: FormatVariant = { format: 'stl', sizeMm: 88 };
+    const realHget = client.hget.bind(client);
+    let firstRead = true;
+    client.hget = async (key: string, field: string) => {
+      const answer = await realHget(key, field);
+      if (firstRead && key === RedisKeys.modelFormats(modelId)) {
+        firstRead = false;
+        assert.equal(answer, null, 'nothing made yet at the first read');
+        assert.equal((await maker.obtain(modelId, variant, 'maker-client')).kind, 'ready');
+        await waitFor(
+          'the hold released',
+          async () => !(await maker.isBuilding(modelId, variant)) || undefined,
+          5000,
+          5,
+        );
+      }
+      return answer;
+    };
+    const outcome = await waiter.obtain(modelId, variant, 'waiter-client');
+    assert.equal(outcome.kind, 'ready');
+    assert.equal(firstRead, false, 'the interleaving was forced');
+    assert.deepEqual(converter.calls, ['stl@88']);
+    assert.equal(await waiter.isBuilding(modelId, variant), false, 'no hold left behind');
   });
 
   void it('makes a file again when the cleanup swept it but its record lived on', async () => {

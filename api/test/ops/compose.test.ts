@@ -307,11 +307,22 @@ void describe('docker-compose.yml (docker-compose config, no daemon)', { skip: m
     ]);
   });
 
-  void it('every service restarts unless stopped; all but cloudflared have a health check', () => {
+  void it('every service restarts unless stopped and has a health check', () => {
     for (const [name, service] of Object.entries(config.services)) {
       assert.equal(service.restart, 'unless-stopped', name);
+      assert.equal(service.healthcheck?.test[0], 'CMD', name);
     }
-    for (const service of [redis, inference, api]) assert.equal(service.healthcheck?.test[0], 'CMD');
+    // cloudflared's asks its own metrics server, which must listen where the check looks.
+    const metrics = cloudflared.environment?.TUNNEL_METRICS;
+    assert.equal(metrics, '127.0.0.1:60123');
+    assert.deepEqual(cloudflared.healthcheck?.test, [
+      'CMD',
+      'cloudflared',
+      'tunnel',
+      '--metrics',
+      metrics,
+      'ready',
+    ]);
   });
 
   void it('redis persists to an append-only file in a named volume, and leaves port 6379 of the host to a host Redis', () => {
