@@ -51,7 +51,7 @@ const REACH: Record<TaskStatus, TaskEvent[]> = {
  */
 const EXPECTED: Record<TaskEvent['type'], Partial<Record<TaskStatus, TaskStatus>>> = {
   start: { queued: 'processing', processing: 'processing' },
-  complete: { processing: 'completed' },
+  complete: { processing: 'completed', queued: 'completed' },
   fail: { processing: 'failed' },
   cancel: { queued: 'failed', processing: 'failed' },
   requeue: { processing: 'queued' },

@@ -1,13 +1,12 @@
 import assert from 'node:assert/strict';
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
 import { ErrorMessage } from '../../src/common/api-error';
 import { RedisKeys } from '../../src/redis/redis-keys';
-import { freePort } from '../support/api-process';
 import { sleep, tempDir, waitFor } from '../support/env';
 import { getJson, readSse } from '../support/http-client';
+import { type PrivateRedis, startPrivateRedis } from '../support/private-redis';
 import { type CategoryRun, Recorder, type SuiteApi, freshRedis, startSuiteApi } from './harness';
 import { discPng } from './images';
 import { imagePart, postMultipart } from './multipart';
@@ -196,46 +195,6 @@ async function apiKilledWithWaiting(recorder: Recorder): Promise<void> {
   }
 }
 
-/** A private redis-server (own port, own folder, append-only file) that the test may restart. */
-async function privateRedis(dir: string, port: number): Promise<ChildProcess> {
-  mkdirSync(dir, { recursive: true });
-  const child = spawn(
-    'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--save', ''],
-    { stdio: 'ignore' },
-  );
-  await waitFor(
-    'the private redis-server',
-    async () => {
-      const probe = new Redis({
-        port,
-        lazyConnect: true,
-        maxRetriesPerRequest: 0,
-        retryStrategy: () => null,
-      });
-      probe.on('error', () => undefined);
-      try {
-        await probe.connect();
-        return (await probe.ping()) === 'PONG' ? true : undefined;
-      } catch {
-        return undefined;
-      } finally {
-        probe.disconnect();
-      }
-    },
-    10_000,
-  );
-  return child;
-}
-
-/** The private redis-server of a case: stopped and started again by the case, on the same folder. */
-interface PrivateRedis {
-  url: string;
-  /** SIGTERM (its append-only file is written), resolves once it exited. */
-  stop(): Promise<void>;
-  start(): Promise<void>;
-}
-
 /**
  * Runs `body` with a private redis-server (own port, own folder) and a suite api on it (`env` on
  * top of the redis URL); afterwards the api is stopped, its folders checked for stray files, and
@@ -248,19 +207,7 @@ async function onPrivateRedis(
   body: (suite: SuiteApi, redis: PrivateRedis) => Promise<void>,
 ): Promise<void> {
   const dir = tempDir(`rel-${name}`);
-  const port = await freePort();
-  let server = await privateRedis(dir.path, port);
-  const redis: PrivateRedis = {
-    url: `redis://127.0.0.1:${port}/0`,
-    async stop() {
-      const stopped = new Promise((r) => server.once('exit', r));
-      server.kill('SIGTERM');
-      await stopped;
-    },
-    async start() {
-      server = await privateRedis(dir.path, port);
-    },
-  };
+  const redis = await startPrivateRedis(dir.path);
   const suite = await startSuiteApi(`fault-${name}`, { ...env, REDIS_URL: redis.url });
   try {
     await body(suite, redis);
@@ -268,7 +215,7 @@ async function onPrivateRedis(
     recorder.checkFiles(suite);
   } finally {
     await suite.stop();
-    server.kill('SIGTERM');
+    await redis.stop();
     dir.remove();
   }
 }

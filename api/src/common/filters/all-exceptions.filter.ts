@@ -5,6 +5,7 @@ import { ApiError, type ErrorBody, fileTooLargeError } from '../api-error';
 import { clientAddress } from '../client-address';
 import { forLog } from '../logging/log-text';
 import { errorMessage } from '../error-message';
+import { isRedisUnreachable } from '../redis-unreachable';
 
 export type { ErrorBody } from '../api-error';
 
@@ -33,7 +34,7 @@ export function mapException(exception: unknown, maxUploadMb: number): MappedErr
     unexpected,
   });
   if (exception instanceof ApiError) return known(exception as ApiError);
-  if (redisUnreachable(exception)) {
+  if (isRedisUnreachable(exception)) {
     return known(
       new ApiError('store_unavailable', { headers: { 'Retry-After': String(STORE_RETRY_AFTER_S) } }),
     );
@@ -60,21 +61,6 @@ export function mapException(exception: unknown, maxUploadMb: number): MappedErr
 
 /** Seconds a 503 store_unavailable asks the client to wait (ioredis reconnects by itself meanwhile). */
 const STORE_RETRY_AFTER_S = 10;
-
-/**
- * ioredis's words for a command that Redis never answered: its retries per request ran out
- * (MaxRetriesPerRequestError), the connection closed under it (redis-errors' AbortError,
- * "Connection is closed."), or the offline queue is off.
- */
-function redisUnreachable(exception: unknown): boolean {
-  if (!(exception instanceof Error)) return false;
-  return (
-    exception.name === 'MaxRetriesPerRequestError' ||
-    exception.name === 'AbortError' ||
-    exception.message === 'Connection is closed.' ||
-    exception.message.startsWith("Stream isn't writeable")
-  );
-}
 
 function statusOf(exception: unknown): number | undefined {
   if (typeof exception !== 'object' || exception === null) return undefined;

@@ -6,6 +6,7 @@ import type { TaskPatch, TaskRecord, TaskStatus } from '../state/task-snapshot';
  * statuses it may start from, the fields it writes and what must happen with it.
  *
  *   (admitted) --create--> queued --start--> processing --complete--> completed
+ *                          queued --complete--> completed (its model made before a lock lapse reset it)
  *   (admitted) --reuse---> completed              |  \--fail------------> failed
  *   (admitted) --follow--> the job's queued | processing (FOLLOW: a repeat joins an unfinished job)
  *   queued | processing --cancel--> failed (409)  |  \--requeue--> queued (a graceful stop)
@@ -144,7 +145,10 @@ export function transitionOf(event: TaskEvent, nowMs: number): Transition {
       };
     case 'complete':
       return {
-        from: ['processing'],
+        // From `queued` too: the model is made, but its GPU job's lock lapsed (Redis away as the
+        // job ended, or the api killed after its hand-off) and the position refresh reset the
+        // task; completing it keeps Bull's rerun of that job from making the model again.
+        from: ['processing', 'queued'],
         to: 'completed',
         patch: {
           status: 'completed',

@@ -36,6 +36,7 @@ import { PreviewPublisher } from './preview-publisher';
 import { ProgressPublisher } from './progress-publisher';
 import { RunningJobsService } from '../jobs/running-jobs.service';
 import { errorMessage } from '../../common/error-message';
+import { isRedisUnreachable } from '../../common/redis-unreachable';
 
 /**
  * A task's options as the job's: a generation's (quality as its pipeline type, faces) or a
@@ -72,6 +73,10 @@ export const PROGRESS_INTERVAL_MS = 250;
  * itself kills the sidecar before its first progress must not restart it for ever.
  */
 export const UNREACHABLE_RETRY_MS = [2_000, 4_000, 8_000];
+
+/** How long a made model's Redis steps wait for an unreachable Redis, and how often they try. */
+export const HAND_OFF_WAIT_MS = 10 * 60_000;
+export const HAND_OFF_RETRY_MS = 1_000;
 
 /**
  * Runs one job (docs/design.md, Queue; its id is its first task's, and every event goes to each
@@ -149,7 +154,7 @@ export class TaskRunner {
         ignored: result.ignored,
       };
       if (!this.config.webModelOverlap) return await this.finish(payload);
-      await this.webModels.add(WebModelJobName.Publish, payload, webModelJobOptions(taskId));
+      await this.handOff(payload);
       return 'handed-off';
     } catch (error) {
       await Promise.all([progress.flushed(), preview.flushed()]);
@@ -158,6 +163,47 @@ export class TaskRunner {
       return await this.fail(taskId, startedAt, error);
     } finally {
       this.jobs.end(taskId);
+    }
+  }
+
+  /**
+   * Queues the task's web-model job (WEB_MODEL_QUEUE), waiting out a Redis outage
+   * (whileRedisAway): a failed hand-off left the task `processing` with no web-model job, and
+   * Bull's stalled check ran the whole sidecar job again once Redis was back (seen with a 22 s
+   * outage). A job Bull gives back meanwhile finds this web-model job and is not run again
+   * (GenerationProcessor.generate).
+   */
+  private async handOff(payload: WebModelPayload): Promise<void> {
+    await this.whileRedisAway(payload.taskId, () =>
+      this.webModels.add(WebModelJobName.Publish, payload, webModelJobOptions(payload.taskId)),
+    );
+  }
+
+  /**
+   * Runs `step`, a Redis step of a task whose model is made, again every HAND_OFF_RETRY_MS while
+   * Redis does not answer (each of the process's connections comes back on its own schedule), up
+   * to HAND_OFF_WAIT_MS: the GPU's work is not thrown away for an outage. Throws the step's error
+   * past the wait, at a shutdown, or at once for anything but an unreachable Redis.
+   */
+  private async whileRedisAway<T>(taskId: string, step: () => Promise<T>): Promise<T> {
+    const waitUntil = this.clock.now() + HAND_OFF_WAIT_MS;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const result = await step();
+        if (attempt > 0) this.logger.log(`task ${taskId}: carried on once Redis was back`);
+        return result;
+      } catch (error) {
+        if (!isRedisUnreachable(error) || this.jobs.shuttingDown || this.clock.now() >= waitUntil) {
+          throw error;
+        }
+        if (attempt === 0) {
+          this.logger.warn(
+            `task ${taskId}: its model is made, but Redis does not answer (${errorMessage(error)}); ` +
+              'it carries on once Redis is back',
+          );
+        }
+        await this.clock.sleep(HAND_OFF_RETRY_MS);
+      }
     }
   }
 
@@ -252,18 +298,21 @@ export class TaskRunner {
 
   /**
    * After the sidecar's part: makes the web model from the source GLB and marks the task
-   * completed; a failure ends it failed (mapped as any job error). A task that is no longer
-   * `processing` (cancelled meanwhile, its files gone with it; or completed, when a crash made
-   * Bull run this again) is left as it is. Never throws.
+   * completed; a failure ends it failed (mapped as any job error). A task that has ended
+   * (cancelled meanwhile, its files gone with it; or completed, when a crash made Bull run this
+   * again) is left as it is; one reset to `queued` by a lapsed lock is completed. Its Redis steps wait out an outage (whileRedisAway).
+   * Never throws.
    */
   async finish(payload: WebModelPayload): Promise<JobStatus> {
     const { taskId, startedAt } = payload;
     try {
-      const current = await this.tasks.jobState(taskId);
-      if (current?.record.status !== 'processing') return 'skipped';
+      const current = await this.whileRedisAway(taskId, () => this.tasks.jobState(taskId));
+      // `queued`: reset by the position refresh once the GPU job's lock lapsed; its model is made.
+      const status = current?.record.status;
+      if (!current || (status !== 'processing' && status !== 'queued')) return 'skipped';
       const modelId = modelIdOf(current.record);
       const { lod } = await this.storage.publishWebModel(modelId);
-      return await this.complete(taskId, modelId, startedAt, payload, lod);
+      return await this.whileRedisAway(taskId, () => this.complete(taskId, modelId, startedAt, payload, lod));
     } catch (error) {
       try {
         return await this.fail(taskId, startedAt, error);
