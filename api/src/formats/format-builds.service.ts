@@ -25,6 +25,8 @@ export type FormatOutcome =
 export const FAILED_FORMAT_RETRY_MS = 10 * 60 * 1000;
 /** Sizes of one printing format kept per model; making another removes the one made longest ago. */
 export const SIZES_KEPT_PER_FORMAT = 4;
+/** Records of formats deleted per DEL (forget). */
+const FORGET_BATCH = 500;
 /** How often a download waiting on another process's build looks at the record. */
 const POLL_MS = 250;
 /** Retry-After of a download answered 202 (the file is still being made). */
@@ -66,6 +68,21 @@ export class FormatBuildsService {
   async records(modelId: string): Promise<Map<string, FormatRecord>> {
     const raw = await this.redis.client.hgetall(RedisKeys.modelFormats(modelId));
     return new Map(Object.entries(raw).map(([key, json]) => [key, JSON.parse(json) as FormatRecord]));
+  }
+
+  /**
+   * The cleanup deleted the files of models `modelIds` (model ids, UUID v4): their records of
+   * formats go, so none says `ready` of a file no longer in the store (obtain() would find it
+   * missing and make it again; the list route answers 404 for a model without its source anyway).
+   * A build running meanwhile may write its record after this; it lapses with RETENTION_HOURS.
+   * Throws on a Redis error.
+   */
+  async forget(modelIds: readonly string[]): Promise<void> {
+    // DEL takes any number of keys; a bounded batch keeps each command short.
+    for (let i = 0; i < modelIds.length; i += FORGET_BATCH) {
+      const keys = modelIds.slice(i, i + FORGET_BATCH).map((id) => RedisKeys.modelFormats(id));
+      await this.redis.client.del(...keys);
+    }
   }
 
   /** Whether a process is making this variant now. */

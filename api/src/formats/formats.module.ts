@@ -22,5 +22,7 @@ import { ModelDownloadsService } from './model-downloads.service';
         new PythonFormatConverter(config.inferenceDir, config.formatTimeoutMs),
     },
   ],
+  // The cleanup forgets the records of formats of the models it deleted (CleanupService).
+  exports: [FormatBuildsService],
 })
 export class FormatsModule {}

@@ -99,9 +99,11 @@ export class OpsService {
   /** Runs the model cleanup now (CleanupService.sweep); answers what it deleted; logs who. */
   async cleanupNow(by: string): Promise<OpsCleanupDto> {
     this.logger.warn(`model cleanup requested by ${by}`);
-    const { deleted, bytes } = await this.cleanup.sweep();
+    const { deleted, bytes, tasks } = await this.cleanup.sweep();
     this.usage.invalidate();
-    this.logger.warn(`model cleanup requested by ${by}: ${deleted} file(s), ${bytes} bytes deleted`);
+    this.logger.warn(
+      `model cleanup requested by ${by}: ${deleted} file(s), ${bytes} bytes deleted, ${tasks} task(s) forgotten`,
+    );
     return { deleted, bytes };
   }
 

@@ -6,8 +6,27 @@ import type { SchedulerRegistry } from '@nestjs/schedule';
 import { CleanupService } from '../../src/cleanup/cleanup.service';
 import { Clock } from '../../src/common/clock';
 import { loadConfig } from '../../src/config/app-config';
+import type { FormatBuildsService } from '../../src/formats/format-builds.service';
 import { LocalModelStore } from '../../src/storage/local-model-store';
+import type { TaskLifecycle } from '../../src/tasks/lifecycle/task-lifecycle.service';
 import { tempDir } from '../support/env';
+
+/**
+ * The owners the cleanup asks to forget a deleted model's tasks and records of formats, noting
+ * which models they were asked about (their Redis side: cleanup-tasks.test.ts).
+ */
+function forgetting(): { asked: string[][]; lifecycle: TaskLifecycle; formats: FormatBuildsService } {
+  const asked: string[][] = [];
+  const forgetModels = (ids: readonly string[]): Promise<string[]> => {
+    asked.push([...ids].sort());
+    return Promise.resolve([]);
+  };
+  return {
+    asked,
+    lifecycle: { forgetModels } as unknown as TaskLifecycle,
+    formats: { forget: () => Promise.resolve() } as unknown as FormatBuildsService,
+  };
+}
 
 /** The real filesystem with forged modification times. */
 void describe('model cleanup on a real folder', () => {
@@ -34,11 +53,14 @@ void describe('model cleanup on a real folder', () => {
     mkdirSync(join(dir.path, 'old.glb'));
     utimesSync(join(dir.path, 'old.glb'), hoursAgo(500), hoursAgo(500));
 
+    const owners = forgetting();
     const service = new CleanupService(
       loadConfig({ RETENTION_HOURS: '48' }),
       new LocalModelStore(dir.path),
       new Clock(),
       {} as SchedulerRegistry,
+      owners.lifecycle,
+      owners.formats,
     );
     assert.deepEqual((await service.runOnce()).sort(), [
       `${id}.150mm.3mf`,
@@ -55,15 +77,21 @@ void describe('model cleanup on a real folder', () => {
       'old.glb',
     ]);
     assert.deepEqual(readdirSync(join(dir.path, '.work')), ['queued.glb']);
+    // Its tasks are forgotten by their owner: the one model deleted, once.
+    assert.deepEqual(owners.asked, [[id]]);
   });
 
   void it('copes with a missing folder', async () => {
+    const owners = forgetting();
     const service = new CleanupService(
       loadConfig({}),
       new LocalModelStore(join(dir.path, 'absent')),
       new Clock(),
       {} as SchedulerRegistry,
+      owners.lifecycle,
+      owners.formats,
     );
     assert.deepEqual(await service.runOnce(), []);
+    assert.deepEqual(owners.asked, [], 'nothing deleted, no task forgotten');
   });
 });

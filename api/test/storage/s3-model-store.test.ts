@@ -1,20 +1,27 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { readFile, readdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import type { SchedulerRegistry } from '@nestjs/schedule';
+import { Test } from '@nestjs/testing';
 import { CleanupService } from '../../src/cleanup/cleanup.service';
 import { Clock } from '../../src/common/clock';
 import { loadConfig } from '../../src/config/app-config';
+import { ConfigModule } from '../../src/config/config.module';
+import { FormatsModule } from '../../src/formats/formats.module';
 import { FormatBuildsService } from '../../src/formats/format-builds.service';
 import { PythonFormatConverter } from '../../src/formats/format-converter';
 import { WorkerGlbOptimizer } from '../../src/glb/glb-optimizer';
+import { RedisModule } from '../../src/redis/redis.module';
 import { RedisService } from '../../src/redis/redis.service';
 import { ModelStoreUnavailableError } from '../../src/storage/model-store';
 import { S3ModelStore, createS3Client } from '../../src/storage/s3-model-store';
 import { StorageService } from '../../src/storage/storage.service';
+import { TaskLifecycle } from '../../src/tasks/lifecycle/task-lifecycle.service';
+import { TaskStore } from '../../src/tasks/state/task-store.service';
+import { TasksModule } from '../../src/tasks/tasks.module';
 import { GLB_DIR, REPO_ROOT, TEST_REDIS_URL, clearKilnKeys, tempDir } from '../support/env';
 import { type MotoServer, startMoto } from '../support/moto';
 
@@ -143,29 +150,68 @@ void describe('models in an S3-compatible bucket (moto_server)', () => {
     assert.equal(await store.stat(`${id}.source.glb`), undefined);
   });
 
-  void it('cleanup deletes objects past RETENTION_HOURS and keeps younger ones, formats with their model', async () => {
-    const id = randomUUID();
-    // A model's files in other formats (formats/format-builds.service.ts publishes them like the GLBs).
-    const formats = [`${id}.100mm.stl`, `${id}.obj.zip`, `${id}.usdz`];
-    for (const name of [`${id}.glb`, `${id}.lod.glb`, `${id}.source.glb`, ...formats]) {
-      const local = join(store.workDir, name);
-      await writeFile(local, 'glTF');
-      await store.publish(local, name);
-    }
-    const cleanup = (offsetH: number): CleanupService =>
-      new CleanupService(
-        loadConfig({ RETENTION_HOURS: '48' }),
-        store,
-        new ShiftedClock(offsetH * 3600 * 1000),
-        {} as SchedulerRegistry,
-      );
-    assert.deepEqual(await cleanup(47).runOnce(), []);
-    assert.deepEqual(
-      (await cleanup(49).runOnce()).sort(),
-      [`${id}.glb`, `${id}.lod.glb`, `${id}.source.glb`, ...formats].sort(),
+  void it('cleanup deletes objects past RETENTION_HOURS and keeps younger ones, formats and tasks with their model', async () => {
+    // The task domain on the test Redis (no worker runs): the owner the cleanup asks to forget
+    // the tasks of the models it deleted (TaskLifecycle.forgetModels).
+    const config = loadConfig(
+      { REDIS_URL: TEST_REDIS_URL, STATIC_DIR: join(scratch.path, 'static'), RETENTION_HOURS: '48' },
+      scratch.path,
     );
-    for (const name of [`${id}.glb`, `${id}.lod.glb`, ...formats])
-      assert.equal(await store.stat(name), undefined, name);
+    await mkdir(config.staticDir, { recursive: true });
+    await clearKilnKeys();
+    const moduleRef = await Test.createTestingModule({
+      imports: [ConfigModule.forRoot(config), RedisModule, TasksModule, FormatsModule],
+    }).compile();
+    await moduleRef.init();
+    try {
+      const tasks = moduleRef.get(TaskStore);
+      const id = randomUUID();
+      const taskId = randomUUID();
+      const now = new Date().toISOString();
+      await tasks.createFinished(
+        {
+          task_id: taskId,
+          status: 'completed',
+          created_at: now,
+          updated_at: now,
+          model_id: id,
+          model_path: `/static/${id}.glb`,
+          download_path: `/static/${id}.source.glb`,
+        },
+        'c'.repeat(64),
+      );
+      // A model's files in other formats (formats/format-builds.service.ts publishes them like the GLBs).
+      const formats = [`${id}.100mm.stl`, `${id}.obj.zip`, `${id}.usdz`];
+      for (const name of [`${id}.glb`, `${id}.lod.glb`, `${id}.source.glb`, ...formats]) {
+        const local = join(store.workDir, name);
+        await writeFile(local, 'glTF');
+        await store.publish(local, name);
+      }
+      const cleanup = (offsetH: number): CleanupService =>
+        new CleanupService(
+          config,
+          store,
+          new ShiftedClock(offsetH * 3600 * 1000),
+          {} as SchedulerRegistry,
+          moduleRef.get(TaskLifecycle),
+          moduleRef.get(FormatBuildsService),
+        );
+      assert.deepEqual(await cleanup(47).runOnce(), []);
+      assert.equal((await tasks.get(taskId))?.record.status, 'completed');
+      const swept = await cleanup(49).sweep();
+      assert.deepEqual(
+        swept.names.sort(),
+        [`${id}.glb`, `${id}.lod.glb`, `${id}.source.glb`, ...formats].sort(),
+      );
+      for (const name of [`${id}.glb`, `${id}.lod.glb`, ...formats])
+        assert.equal(await store.stat(name), undefined, name);
+      // Its task went with it, as one whose TTL ran out (404 task_not_found).
+      assert.equal(swept.tasks, 1);
+      assert.equal(await tasks.get(taskId), undefined);
+    } finally {
+      await moduleRef.close();
+      await clearKilnKeys();
+    }
   });
 
   void it('makes a format from a source only the bucket holds (another machine made the model), into the bucket', async () => {

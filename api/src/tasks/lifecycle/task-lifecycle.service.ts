@@ -276,6 +276,24 @@ export class TaskLifecycle implements OnModuleInit, OnModuleDestroy {
     return after;
   }
 
+  /**
+   * The cleanup deleted the files of models `modelIds` (CleanupService.sweep): every completed task
+   * naming one of them goes, as if its TTL had run out (404 task_not_found; its voxel preview
+   * with it: TaskStore.forgetCompleted), then the instant-repeat keys that named those tasks
+   * (RepeatRegistry.forgetHolders). Why: a completed task's TTL is set when it completes, from the
+   * RETENTION_HOURS of that time; lowered since, the record would outlive its files, reading
+   * `completed` with model URLs that answer 404. Safe on several api processes at once. Returns
+   * the ids of the tasks forgotten. Throws on a Redis error.
+   */
+  async forgetModels(modelIds: readonly string[]): Promise<string[]> {
+    const forgotten = await this.tasks.forgetCompleted(modelIds);
+    await this.repeats.forgetHolders(forgotten);
+    if (forgotten.length > 0) {
+      this.logger.log(`${forgotten.length} completed task(s) forgotten: their models were deleted`);
+    }
+    return forgotten;
+  }
+
   /** Positions and ETAs of the waiting tasks, again (a job started or stalled elsewhere). Never throws. */
   async refreshPositions(): Promise<void> {
     await this.positions.refresh();

@@ -6,6 +6,27 @@ import { RedisService } from '../../redis/redis.service';
 import { REPEAT_KEYS_FIELD } from '../state/task-store.service';
 import { OPTION_FIELDS, type GenerationOptions } from '../options/generation-options';
 
+/** Repeat keys read per SCAN step and per FORGET_HOLDERS_LUA call (forgetHolders). */
+const REPEAT_SCAN = 500;
+
+/**
+ * KEYS: repeat keys; ARGV: task ids. Deletes each key whose value is one of the ids; returns how
+ * many went.
+ */
+const FORGET_HOLDERS_LUA = `
+local gone = {}
+for i = 1, #ARGV do gone[ARGV[i]] = true end
+local deleted = 0
+for _, key in ipairs(KEYS) do
+  local holder = redis.call('GET', key)
+  if holder and gone[holder] then
+    redis.call('DEL', key)
+    deleted = deleted + 1
+  end
+end
+return deleted
+`;
+
 /**
  * Instant repeats (docs/design.md, HTTP contract): a request's key is the hash of its normalised
  * picture, the engine and the options (keyOf); its upload key the hash of the uploaded bytes, the
@@ -68,6 +89,34 @@ export class RepeatRegistry {
     const write = this.redis.client.multi();
     for (const key of keys.split(',')) write.set(RedisKeys.repeat(key), holderId, 'EX', this.ttlS);
     await write.hdel(taskKey, REPEAT_KEYS_FIELD).exec();
+  }
+
+  /**
+   * The tasks `taskIds` are gone (TaskLifecycle.forgetModels: the cleanup deleted their model):
+   * every key naming one of them goes (FORGET_HOLDERS_LUA: compare and delete, so a key that a
+   * repeat has meanwhile made name another task stays), found by scanning `kiln:repeat:*`
+   * (REPEAT_SCAN keys a step; the keys of unfinished jobs, `kiln:repeat-live:*`, are not among
+   * them). Without this such a key would name no task until its TTL: harmless for a repeat (it
+   * finds no holder and runs a job), but a full queue would decode its upload first (mayRepeat).
+   * Returns how many keys were deleted. Throws on a Redis error.
+   */
+  async forgetHolders(taskIds: readonly string[]): Promise<number> {
+    if (taskIds.length === 0) return 0;
+    let deleted = 0;
+    let cursor = '0';
+    do {
+      const [next, keys] = await this.redis.client.scan(
+        cursor,
+        'MATCH',
+        RedisKeys.repeat('*'),
+        'COUNT',
+        REPEAT_SCAN,
+      );
+      cursor = next;
+      if (keys.length === 0) continue;
+      deleted += Number(await this.redis.client.eval(FORGET_HOLDERS_LUA, keys.length, ...keys, ...taskIds));
+    } while (cursor !== '0');
+    return deleted;
   }
 
   /**

@@ -279,3 +279,33 @@ for position, id in ipairs(ids) do
 end
 return changed
 `;
+
+/**
+ * The cleanup deleted some models' files (TaskStore.forgetCompleted): each task among KEYS that is
+ * `completed` and names one of those models (its snapshot's `model_id`, else its task id: a task
+ * stored before model ids) is deleted with its voxel preview and its job's (the preview route of a
+ * task following a job reads the job's), in one step per task, so no `completed` record is left
+ * naming deleted files: the same end state as a record whose TTL ran out (404 task_not_found).
+ * Unfinished and failed tasks are left alone (an unfinished one names files not made yet). No
+ * event is published, as none is when a TTL runs out: a finished task's streams have ended.
+ * KEYS: task hashes. ARGV: preview key prefix, then the model ids. Returns the ids deleted.
+ */
+export const FORGET_COMPLETED_LUA = `
+local models = {}
+for i = 2, #ARGV do models[ARGV[i]] = true end
+local forgotten = {}
+for _, key in ipairs(KEYS) do
+  local raw = redis.call('HGET', key, 'snapshot')
+  if raw then
+    local snap = cjson.decode(raw)
+    local model = snap['model_id']
+    if type(model) ~= 'string' then model = snap['task_id'] end
+    if snap['status'] == 'completed' and models[model] then
+      local job = redis.call('HGET', key, 'job') or snap['task_id']
+      redis.call('DEL', key, ARGV[1] .. snap['task_id'], ARGV[1] .. job)
+      table.insert(forgotten, snap['task_id'])
+    end
+  end
+end
+return forgotten
+`;

@@ -5,7 +5,13 @@ import { APP_CONFIG, type AppConfig } from '../../config/app-config';
 import { RedisKeys } from '../../redis/redis-keys';
 import { RedisService } from '../../redis/redis.service';
 import type { DurationEstimates } from '../options/job-durations';
-import { CANCEL_TASK_LUA, FOLLOW_JOB_LUA, REFRESH_POSITIONS_LUA, UPDATE_TASK_LUA } from './task-store.lua';
+import {
+  CANCEL_TASK_LUA,
+  FOLLOW_JOB_LUA,
+  FORGET_COMPLETED_LUA,
+  REFRESH_POSITIONS_LUA,
+  UPDATE_TASK_LUA,
+} from './task-store.lua';
 import { isTaskId, newModelId } from '../../storage/model-names';
 import type {
   TaskFiguresPatch,
@@ -25,6 +31,9 @@ export const REPEAT_KEYS_FIELD = 'repeat_keys';
 /** Task state and the queued image live 48 h in Redis (docs/design.md, Queue). */
 export const TASK_TTL_S = 48 * 3600;
 
+/** Task keys read per SCAN step and per FORGET_COMPLETED_LUA call (one short script each). */
+const FORGET_BATCH = 500;
+
 /** Where Bull keeps the generation queue's lists and jobs (a job's lock is `<jobPrefix><id>:lock`). */
 export interface BullQueueKeys {
   wait: string;
@@ -35,7 +44,8 @@ export interface BullQueueKeys {
 /**
  * A task's records in Redis: its snapshot hash (`kiln:task:{id}`: snapshot JSON, status, seq)
  * and, until it finishes, its normalised image. Every change goes through UPDATE_TASK_LUA; a status
- * change only through transition(), which only TaskLifecycle calls.
+ * change only through transition(), which only TaskLifecycle calls. A task leaves Redis by its TTL,
+ * or, completed, when the cleanup has deleted its model (forgetCompleted, through TaskLifecycle).
  */
 @Injectable()
 export class TaskStore {
@@ -325,6 +335,45 @@ export class TaskStore {
       RedisKeys.jobPrefix,
     );
     return Number(result);
+  }
+
+  /**
+   * Deletes every `completed` task that names one of `modelIds` (its model files were deleted by
+   * the cleanup), with its voxel preview: FORGET_COMPLETED_LUA, one step per task, so it then reads
+   * as a task whose TTL ran out (404 task_not_found). Finds them by scanning the task hashes
+   * (SCAN, FORGET_BATCH keys a step): no index maps a model to its tasks (the maker, the tasks
+   * following its job and the instant repeats that reused it all name it), and a scan also finds
+   * tasks stored before model ids. Safe on several api processes at once (a task goes once).
+   * modelIds: model ids (UUID v4; a task stored before model ids is named by its task id).
+   * Returns the ids of the tasks deleted; none when `modelIds` is empty. Throws on a Redis error
+   * (those deleted before it stay deleted).
+   */
+  async forgetCompleted(modelIds: readonly string[]): Promise<string[]> {
+    if (modelIds.length === 0) return [];
+    const forgotten: string[] = [];
+    let cursor = '0';
+    do {
+      const [next, keys] = await this.redis.client.scan(
+        cursor,
+        'MATCH',
+        `${RedisKeys.taskPrefix}*`,
+        'COUNT',
+        FORGET_BATCH,
+      );
+      cursor = next;
+      // Only task hashes: the script reads each as one (another key type would fail the step).
+      const taskKeys = keys.filter((key) => isTaskId(key.slice(RedisKeys.taskPrefix.length)));
+      if (taskKeys.length === 0) continue;
+      const ids = (await this.redis.client.eval(
+        FORGET_COMPLETED_LUA,
+        taskKeys.length,
+        ...taskKeys,
+        RedisKeys.preview(''),
+        ...modelIds,
+      )) as string[];
+      forgotten.push(...ids);
+    } while (cursor !== '0');
+    return forgotten;
   }
 
   /** The SHA-256 (hex) of the task's token; undefined for an unknown task or one made before tokens. */
