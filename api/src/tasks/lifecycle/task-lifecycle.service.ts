@@ -99,8 +99,9 @@ export class TaskLifecycle implements OnModuleInit, OnModuleDestroy {
    * (everyEngineFailed): such a task would only fail a moment later.
    */
   async refuseIfClosed(): Promise<void> {
-    await this.admission.refuseIfPaused();
-    if (everyEngineFailed(await this.workers.nodes())) {
+    // Side by side: one round trip to Redis per upload, not two; a pause is said first.
+    const [, nodes] = await Promise.all([this.admission.refuseIfPaused(), this.workers.nodes()]);
+    if (everyEngineFailed(nodes)) {
       throw new ApiError('engine_unavailable', {
         headers: { 'Retry-After': String(ENGINE_FAILED_RETRY_AFTER_S) },
       });
