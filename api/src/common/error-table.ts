@@ -84,7 +84,7 @@ export const ERROR_TABLE = {
     status: 400,
     message: '<name> must be true or false',
     when:
-      'a query flag (`wait` of POST /api/generate and POST /api/texture, `force` of the admin restart) that is ' +
+      'a query flag (`wait` of POST /api/generate and POST /api/texture, `force` of the admin restarts) that is ' +
       'neither',
   },
   bad_request: {
@@ -143,6 +143,13 @@ export const ERROR_TABLE = {
     message: 'No preview yet',
     when: 'GET /api/tasks/{id}/preview before the engine sent one',
   },
+  worker_not_found: {
+    status: 404,
+    message: 'No live worker has this id',
+    when:
+      'POST /api/admin/workers/{worker_id}/inference/restart naming no live worker on this Redis (ids: GET /api/health ' +
+      '`workers[].id`, the ops overview; a worker whose heartbeat lapsed, 10 s, is gone; an api-only process is no worker)',
+  },
   task_cancelled: {
     status: 409,
     message: 'Task cancelled',
@@ -165,7 +172,9 @@ export const ERROR_TABLE = {
     message: 'The inference sidecar is not managed by this process',
     when:
       'POST /api/admin/inference/restart on a process that runs no sidecar of its own: it reaches one elsewhere ' +
-      "(`INFERENCE_URL`), or it is api-only (`KILN_ROLE=api`: a worker's sidecar restarts with that worker)",
+      "(`INFERENCE_URL`), or it is api-only (`KILN_ROLE=api`: restart a worker's sidecar with POST " +
+      '/api/admin/workers/{worker_id}/inference/restart); the same from that route for a worker whose sidecar is ' +
+      "`INFERENCE_URL`'s",
   },
   file_too_large: {
     status: 413,
@@ -365,7 +374,9 @@ export const ERROR_TABLE = {
   sidecar_stopped: {
     status: 503,
     message: 'The inference sidecar is stopped',
-    when: 'POST /api/admin/inference/restart while the api is shutting its sidecar down',
+    when:
+      'POST /api/admin/inference/restart while the api is shutting its sidecar down (and the worker route for a ' +
+      'worker that is)',
   },
   web_app_not_built: {
     status: 503,
@@ -376,6 +387,15 @@ export const ERROR_TABLE = {
     status: 504,
     message: 'Generation timeout',
     when: "the task's job ran over `JOB_TIMEOUT_S` (180 s by default)",
+  },
+  worker_no_answer: {
+    status: 504,
+    message: 'The worker did not answer in time',
+    when:
+      'POST /api/admin/workers/{worker_id}/inference/restart: the worker does not listen (it is stopping, or cut off ' +
+      'from Redis), or did not take the request within 5 s (its event loop stuck, a lost connection); the request is ' +
+      'then withdrawn, so nothing restarts later. Only a worker that took it at the last moment and whose answer ' +
+      'then went missing may still restart (its log says so)',
   },
 } as const satisfies Record<string, ErrorRow>;
 

@@ -70,6 +70,7 @@ function createSidecar(
     InferenceAdminService,
     AdminTokenGuard,
   ],
-  exports: [InferenceRepository],
+  // InferenceAdminService: a worker's restart asked through Redis goes through it too (ops/worker-restart).
+  exports: [InferenceRepository, InferenceAdminService],
 })
 export class InferenceModule {}

@@ -91,4 +91,16 @@ export const RedisKeys = {
   workersAlive: `${PREFIX}workers:alive`,
   /** Pub/sub: a task id whose running job must be aborted, on whichever process runs it. */
   cancelChannel: `${PREFIX}cancel`,
+  /**
+   * Pub/sub: restart requests for one worker's sidecar (ops/worker-restart), heard by that worker
+   * alone; PUBLISH's receiver count says whether it listens at all.
+   */
+  workerRestartChannel: (workerId: string) => `${PREFIX}worker-restart:${workerId}`,
+  /** Pub/sub: the workers' answers to restart requests, heard by every api process (by request id). */
+  workerRestartRepliesChannel: `${PREFIX}worker-restart-replies`,
+  /**
+   * A restart request's claim (SET PX, its TTL a little past the asker's wait): the worker acts only
+   * if its DEL removes it, the asker deletes it when it stops waiting, so a late worker restarts nothing.
+   */
+  workerRestartClaim: (requestId: string) => `${PREFIX}worker-restart-claim:${requestId}`,
 } as const;

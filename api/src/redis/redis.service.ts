@@ -106,9 +106,12 @@ export class RedisService implements OnApplicationShutdown {
     return `${name}@${this.db}`;
   }
 
-  /** Publishes on a channel (its name for this database, channel()). */
-  async publish(name: string, message: string): Promise<void> {
-    await this.client.publish(this.channel(name), message);
+  /**
+   * Publishes on a channel (its name for this database, channel()); resolves with how many
+   * subscribers (connections, on this one server) received it.
+   */
+  async publish(name: string, message: string): Promise<number> {
+    return await this.client.publish(this.channel(name), message);
   }
 
   /**
@@ -122,6 +125,15 @@ export class RedisService implements OnApplicationShutdown {
       this.logger.error(`subscribe ${channel} failed: ${errorMessage(error)}`);
     });
     return remove;
+  }
+
+  /**
+   * Resolves once the server has confirmed this process's subscription to a channel (a message
+   * published after it is heard); rejects when Redis refuses or cannot be reached. For a caller
+   * that publishes a request and must not miss its answer; SUBSCRIBE again is harmless.
+   */
+  async subscribed(name: string): Promise<void> {
+    await this.subscriber.subscribe(this.channel(name));
   }
 
   /** Round trip time of a PING in ms; throws when Redis is unreachable. */

@@ -7,8 +7,9 @@ import { AdminTokenGuard } from '../../access/admin-token.guard';
 /**
  * POST /api/admin/inference/restart on an api-only process (KILN_ROLE=api), which runs no
  * sidecar: 409 sidecar_not_managed after the admin token, as for a remote sidecar, instead of
- * the bare 404 of a route that is not there (the ops console offers the restart on every
- * process). Left out of the OpenAPI document: InferenceAdminController documents the route.
+ * the bare 404 of a route that is not there. A worker's sidecar is restarted from here with POST
+ * /api/admin/workers/{worker_id}/inference/restart (ops/worker-restart). Left out of the OpenAPI
+ * document: InferenceAdminController documents the route.
  */
 @ApiExcludeController()
 @Controller('api/admin/inference')
