@@ -85,6 +85,8 @@ describe('the ops console', () => {
         ['POST', '/api/admin/admissions/pause'],
         ['POST', '/api/admin/cleanup'],
         ['POST', '/api/admin/inference/restart'],
+        ['POST', '/api/admin/workers/inference/restart'],
+        ['POST', '/api/admin/workers/00000000-0000-4000-8000-000000000000/inference/restart'],
         ['DELETE', '/api/admin/tasks/00000000-0000-4000-8000-000000000000'],
       ]) {
         const response = await fetch(`${api.baseUrl}${path}`, { method });
@@ -184,7 +186,7 @@ describe('the ops console', () => {
       await outcome
         .filter({
           hasText:
-            /^The sidecar \(pid \d+\) restarts once its running job ends\.$|^Restarting: the sidecar with pid \d+ is stopped and a new one starts\.$/,
+            /^The sidecar of \S+ · pid \d+ \(pid \d+\) restarts once its running job ends\.$|^Restarting on \S+ · pid \d+: the sidecar with pid \d+ is stopped and a new one starts\.$/,
         })
         .waitFor();
       const after = await waitFor(

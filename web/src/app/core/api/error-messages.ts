@@ -116,6 +116,7 @@ function describeCode(code: ErrorCode, error: ApiError, limits: Limits): ErrorDe
     case 'task_token_required':
     case 'range_not_satisfiable':
     case 'sidecar_not_managed':
+    case 'worker_not_found':
       return serverWords(error, false);
     case 'meshes_busy':
       return waitAndRetry(error, 'error.meshesBusy', 'error.meshesBusyNoDelay');
@@ -127,6 +128,7 @@ function describeCode(code: ErrorCode, error: ApiError, limits: Limits): ErrorDe
     case 'streams_full':
     case 'sidecar_stopped':
     case 'web_app_not_built':
+    case 'worker_no_answer':
       return serverWords(error, true);
   }
 }

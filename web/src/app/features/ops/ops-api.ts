@@ -17,8 +17,10 @@ export type OpsQueueTask = Schemas['OpsQueueTaskDto'];
 export type OpsAdmissionsChange = Schemas['OpsAdmissionsChangeDto'];
 /** The answer of a cleanup run. */
 export type OpsCleanup = Schemas['OpsCleanupDto'];
-/** The 202 of POST /api/admin/inference/restart. */
-export type OpsRestart = Schemas['InferenceRestartAcceptedDto'];
+/** The 202 of POST /api/admin/workers/{worker_id}/inference/restart: the worker's own answer. */
+export type OpsWorkerRestart = Schemas['WorkerRestartAcceptedDto'];
+/** The 200 of POST /api/admin/workers/inference/restart: each live worker's outcome. */
+export type OpsWorkerRestartAll = Schemas['WorkerRestartAllDto'];
 /** The final snapshot of a cancelled task. */
 export type OpsCancelled = Schemas['TaskViewDto'];
 
@@ -26,6 +28,11 @@ export type OpsCancelled = Schemas['TaskViewDto'];
 export const ADMIN_TOKEN_KEY = 'kiln3d.adminToken';
 /** The longest an admin request may take before it counts as failed (ms). */
 export const OPS_REQUEST_TIMEOUT_MS = 4_000;
+/**
+ * A worker's restart waits for the worker's answer through Redis (5 s at most, 2 s more when it
+ * took the request at the last moment) before the api says 504 worker_no_answer: a longer limit.
+ */
+export const OPS_RESTART_TIMEOUT_MS = 10_000;
 
 const NETWORK_ERROR: ApiError = { status: 0, code: undefined, error: '' };
 
@@ -79,16 +86,38 @@ export class OpsApi {
     return this.request<OpsCancelled>('DELETE', `/api/admin/tasks/${encodeURIComponent(taskId)}`);
   }
 
-  restart(force: boolean): Promise<Outcome<OpsRestart>> {
-    return this.request<OpsRestart>('POST', `/api/admin/inference/restart${force ? '?force=true' : ''}`);
+  /** One worker's sidecar, by its id (the overview's `workers[].id`), from whichever api process serves this page. */
+  restartWorker(workerId: string, force: boolean): Promise<Outcome<OpsWorkerRestart>> {
+    return this.request<OpsWorkerRestart>(
+      'POST',
+      `/api/admin/workers/${encodeURIComponent(workerId)}/inference/restart${force ? '?force=true' : ''}`,
+      undefined,
+      OPS_RESTART_TIMEOUT_MS,
+    );
+  }
+
+  /** Every live worker's sidecar at once; each worker's outcome comes back. */
+  restartAll(force: boolean): Promise<Outcome<OpsWorkerRestartAll>> {
+    return this.request<OpsWorkerRestartAll>(
+      'POST',
+      `/api/admin/workers/inference/restart${force ? '?force=true' : ''}`,
+      undefined,
+      OPS_RESTART_TIMEOUT_MS,
+    );
   }
 
   /**
    * One admin request: its JSON body on 2xx, else the error as the api (or the network: status 0,
-   * a timeout included) named it. `signal` aborts it earlier (the page leaving).
+   * a timeout included) named it. `signal` aborts it earlier (the page leaving); `timeoutMs` is
+   * its limit (OPS_REQUEST_TIMEOUT_MS unless the route waits on something slower).
    */
-  private async request<T>(method: string, path: string, signal?: AbortSignal): Promise<Outcome<T>> {
-    const timeout = AbortSignal.timeout(OPS_REQUEST_TIMEOUT_MS);
+  private async request<T>(
+    method: string,
+    path: string,
+    signal?: AbortSignal,
+    timeoutMs = OPS_REQUEST_TIMEOUT_MS,
+  ): Promise<Outcome<T>> {
+    const timeout = AbortSignal.timeout(timeoutMs);
     try {
       const response = await fetch(path, {
         method,

@@ -117,6 +117,65 @@ describe('OpsPage', () => {
     fixture.destroy();
   });
 
+  it("a worker's restart button asks, then posts to that worker's route and says what the worker answered", async () => {
+    sessionStorage.setItem(ADMIN_TOKEN_KEY, 'admin-token');
+    TestBed.inject(OpsApi).token.set('admin-token');
+    // jsdom has no modal dialogs: the page only needs showModal and close to exist.
+    const dialog = HTMLDialogElement.prototype as { showModal?: () => void; close?: () => void };
+    dialog.showModal ??= function (this: HTMLDialogElement) {
+      this.setAttribute('open', '');
+    };
+    dialog.close ??= function (this: HTMLDialogElement) {
+      this.removeAttribute('open');
+    };
+    const fetch = vi.spyOn(globalThis, 'fetch').mockImplementation((url) =>
+      Promise.resolve(
+        (url as string).includes('/inference/restart')
+          ? new Response(
+              JSON.stringify({
+                success: true,
+                force: true,
+                previous_pid: 7,
+                waits_for_job: false,
+                message: 'Restart started',
+                worker_id: 'w',
+                host: 'gpu-box',
+                pid: 42,
+              }),
+              { status: 202 },
+            )
+          : new Response(JSON.stringify(OVERVIEW), { status: 200 }),
+      ),
+    );
+    const fixture = TestBed.createComponent(OpsPage);
+    const element = fixture.nativeElement as HTMLElement;
+    await vi.waitFor(() => {
+      fixture.detectChanges();
+      expect(element.querySelector('[data-testid=ops-restart-force]')).not.toBeNull();
+    });
+    const force = element.querySelector<HTMLButtonElement>('[data-testid=ops-restart-force]');
+    expect(force?.getAttribute('aria-label')).toBe('Restart the sidecar of gpu-box · pid 42 now (kill)');
+    // One worker: no every-worker buttons.
+    expect(element.querySelector('[data-testid=ops-restart-all]')).toBeNull();
+    force?.click();
+    fixture.detectChanges();
+    expect(element.querySelector('#ops-dialog-question')?.textContent).toContain(
+      'Kill the inference sidecar of gpu-box · pid 42 now',
+    );
+    element.querySelector<HTMLButtonElement>('[data-testid=ops-dialog-confirm]')?.click();
+    await vi.waitFor(() => {
+      fixture.detectChanges();
+      expect(element.querySelector('[data-testid=ops-outcome]')?.textContent?.trim()).toBe(
+        'Restarting on gpu-box · pid 42: the sidecar with pid 7 is stopped and a new one starts.',
+      );
+    });
+    const restart = fetch.mock.calls.find(([url]) => (url as string).includes('/inference/restart'));
+    expect(restart?.[0]).toBe('/api/admin/workers/w/inference/restart?force=true');
+    expect(restart?.[1]?.method).toBe('POST');
+    expect((restart?.[1]?.headers as Record<string, string>)['Authorization']).toBe('Bearer admin-token');
+    fixture.destroy();
+  });
+
   it('a refused token (401) closes the console and is forgotten', async () => {
     sessionStorage.setItem(ADMIN_TOKEN_KEY, 'wrong');
     TestBed.inject(OpsApi).token.set('wrong');

@@ -55,7 +55,8 @@ const SIDECAR_STATE_KEYS: Record<string, MessageKey> = {
  * The ops console (/ops, lazily loaded, linked from nowhere): asks for the admin token (kept in
  * sessionStorage, sent as a bearer), then shows GET /api/admin/overview live (every OPS_POLL_MS
  * after the last answer, none while the tab is hidden) with the operator's actions, each behind a
- * confirmation dialog: restart the sidecar (graceful or forced), pause or resume admissions, run
+ * confirmation dialog: restart a worker's sidecar or every worker's (graceful or forced, relayed
+ * through Redis by whichever api process serves the page), pause or resume admissions, run
  * the cleanup, cancel a task. Without a token, or with one the api refuses, it shows nothing else.
  */
 @Component({
@@ -147,16 +148,48 @@ export class OpsPage {
     this.stale.set(true);
   }
 
-  protected restart(force: boolean): void {
+  /** A worker as the console names it in questions and outcomes: its host and process id. */
+  protected workerName(worker: { host: string; pid: number }): string {
+    return `${worker.host} · pid ${worker.pid}`;
+  }
+
+  /** Restarts one worker's sidecar (graceful, or forced), through the worker route: any api process relays it. */
+  protected restartWorker(worker: OpsWorker, force: boolean): void {
+    const name = this.workerName(worker);
     this.ask(
-      this.i18n.t(force ? 'ops.restart.forceQuestion' : 'ops.restart.question'),
+      this.i18n.t(force ? 'ops.restart.forceQuestion' : 'ops.restart.question', { worker: name }),
       this.i18n.t(force ? 'ops.restart.force' : 'ops.restart'),
       async () =>
-        this.outcomeOf(await this.api.restart(force), (value) =>
+        this.outcomeOf(await this.api.restartWorker(worker.id, force), (value) =>
           this.i18n.t(value.waits_for_job ? 'ops.restart.pending' : 'ops.restart.done', {
+            worker: name,
             pid: value.previous_pid ?? '-',
           }),
         ),
+    );
+  }
+
+  /** Restarts every live worker's sidecar; the outcome names each worker that did not accept. */
+  protected restartAll(force: boolean): void {
+    this.ask(
+      this.i18n.t(force ? 'ops.restart.allForceQuestion' : 'ops.restart.allQuestion'),
+      this.i18n.t(force ? 'ops.restart.allForce' : 'ops.restart.all'),
+      async () => {
+        const answer = await this.api.restartAll(force);
+        if (!answer.ok) return { ok: false, text: this.describeFailure(answer.error) };
+        const { accepted, workers } = answer.value;
+        const refused = workers
+          .filter((worker) => worker.status !== 202)
+          .map((worker) =>
+            this.i18n.t('ops.restart.allFailed', {
+              worker: this.workerName(worker),
+              status: worker.status,
+              message: worker.message,
+            }),
+          );
+        const done = this.i18n.t('ops.restart.allDone', { accepted, count: workers.length });
+        return { ok: refused.length === 0, text: [done, ...refused].join(' ') };
+      },
     );
   }
 

@@ -388,6 +388,46 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/admin/workers/inference/restart': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Restart every live worker's inference sidecar (operators)
+     * @description Asks every worker on this Redis at once, as POST /api/admin/workers/{worker_id}/inference/restart does one, and answers each one's outcome (status 202, or its error: sidecar_not_managed, sidecar_stopped, worker_no_answer) within about 5 s.
+     */
+    post: operations['WorkerRestartController_restartAll'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/admin/workers/{workerId}/inference/restart': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Restart one worker's inference sidecar (operators)
+     * @description From any api process: the worker (GET /api/health `workers[].id`) restarts its own sidecar as POST /api/admin/inference/restart would there (graceful by default: after the running job; force=true kills at once and the running task starts over) and its answer is relayed through Redis. A worker that does not take the request within 5 s gets it withdrawn (504 worker_no_answer): nothing restarts later.
+     */
+    post: operations['WorkerRestartController_restartOne'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -437,6 +477,7 @@ export interface components {
       | 'not_found'
       | 'task_not_found'
       | 'preview_not_found'
+      | 'worker_not_found'
       | 'task_cancelled'
       | 'task_not_completed'
       | 'task_already_finished'
@@ -470,7 +511,8 @@ export interface components {
       | 'store_unavailable'
       | 'sidecar_stopped'
       | 'web_app_not_built'
-      | 'generation_timeout';
+      | 'generation_timeout'
+      | 'worker_no_answer';
     ErrorBodyDto: {
       /**
        * @example false
@@ -1310,6 +1352,89 @@ export interface components {
        */
       bytes: number;
     };
+    WorkerRestartOutcomeDto: {
+      /**
+       * Format: uuid
+       * @description the worker's id, as GET /api/health and the overview list it
+       */
+      worker_id: string;
+      /** @example gpu-box-2 */
+      host: string;
+      /**
+       * @description the worker process's pid on its host (not its sidecar's)
+       * @example 4100
+       */
+      pid: number;
+      /**
+       * @description the status POST /api/admin/workers/{worker_id}/inference/restart answers for it: 202, or its error
+       * @example 202
+       */
+      status: number;
+      /** @description null when accepted; else the error code (sidecar_not_managed, sidecar_stopped, worker_no_answer, ...) */
+      code: components['schemas']['ErrorCode'] | null;
+      /**
+       * @description the worker's message, or the error's words
+       * @example Restart started
+       */
+      message: string;
+      /**
+       * @description pid of the sidecar being replaced
+       * @example 4242
+       */
+      previous_pid: number | null;
+      /**
+       * @description true: it restarts once its running job ends
+       * @example false
+       */
+      waits_for_job: boolean;
+    };
+    WorkerRestartAllDto: {
+      /**
+       * @description true: killed at once; false: after the running job
+       * @example false
+       */
+      force: boolean;
+      /**
+       * @description workers that accepted (status 202)
+       * @example 2
+       */
+      accepted: number;
+      /** @description every live worker, oldest start first */
+      workers: components['schemas']['WorkerRestartOutcomeDto'][];
+    };
+    WorkerRestartAcceptedDto: {
+      /**
+       * @example true
+       * @enum {boolean}
+       */
+      success: true;
+      /**
+       * @description true: killed at once; false: after the running job
+       * @example false
+       */
+      force: boolean;
+      /**
+       * @description pid of the sidecar being replaced
+       * @example 4242
+       */
+      previous_pid: number | null;
+      /**
+       * @description true: the sidecar is running a job and restarts once it ends (without force); false: now
+       * @example false
+       */
+      waits_for_job: boolean;
+      /** @example Restart started */
+      message: string;
+      /** Format: uuid */
+      worker_id: string;
+      /** @example gpu-box-2 */
+      host: string;
+      /**
+       * @description the worker process's pid on its host (not its sidecar's)
+       * @example 4100
+       */
+      pid: number;
+    };
   };
   responses: never;
   parameters: never;
@@ -1340,7 +1465,7 @@ export interface operations {
           'application/json': components['schemas']['InferenceRestartAcceptedDto'];
         };
       };
-      /** @description `invalid_parameter` (`<name> must be true or false`): a query flag (`wait` of POST /api/generate and POST /api/texture, `force` of the admin restart) that is neither */
+      /** @description `invalid_parameter` (`<name> must be true or false`): a query flag (`wait` of POST /api/generate and POST /api/texture, `force` of the admin restarts) that is neither */
       400: {
         headers: {
           [name: string]: unknown;
@@ -1369,7 +1494,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorBodyDto'];
         };
       };
-      /** @description `sidecar_not_managed` (`The inference sidecar is not managed by this process`): POST /api/admin/inference/restart on a process that runs no sidecar of its own: it reaches one elsewhere (`INFERENCE_URL`), or it is api-only (`KILN_ROLE=api`: a worker's sidecar restarts with that worker) */
+      /** @description `sidecar_not_managed` (`The inference sidecar is not managed by this process`): POST /api/admin/inference/restart on a process that runs no sidecar of its own: it reaches one elsewhere (`INFERENCE_URL`), or it is api-only (`KILN_ROLE=api`: restart a worker's sidecar with POST /api/admin/workers/{worker_id}/inference/restart); the same from that route for a worker whose sidecar is `INFERENCE_URL`'s */
       409: {
         headers: {
           [name: string]: unknown;
@@ -1387,7 +1512,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorBodyDto'];
         };
       };
-      /** @description `sidecar_stopped` (`The inference sidecar is stopped`): POST /api/admin/inference/restart while the api is shutting its sidecar down */
+      /** @description `sidecar_stopped` (`The inference sidecar is stopped`): POST /api/admin/inference/restart while the api is shutting its sidecar down (and the worker route for a worker that is) */
       503: {
         headers: {
           [name: string]: unknown;
@@ -1503,7 +1628,7 @@ export interface operations {
           'application/json': components['schemas']['GenerateAcceptedDto'];
         };
       };
-      /** @description `unsupported_image` (`Unsupported image format`): not JPG/PNG/WebP (judged by content, not name or Content-Type); `missing_image` (`Missing file field "image"`): POST /api/generate or POST /api/texture without a file in the field "image"; `unexpected_file` (`Send exactly one file, in the field "image"`): a file in another field, or a second file; `invalid_option` (`Invalid <field>: <rule>`): a bad generation option (quality, seed, texture_size, faces; texturing: seed, texture_size, texture_resolution), e.g. `Invalid quality: one of fast, balanced, high`; before any queue slot is taken. Also a text field the upload does not take (a typo, or a generation option sent to texturing), e.g. `Invalid texure_size: not a field of this request; its fields are …`. Also a bad `format` or `size_mm` of a download, e.g. `Invalid format: one of glb, obj, stl, 3mf, ply, usdz`. Also a bad `callback_url` (not an absolute URL, not https, credentials in it, over 2048 characters, a literal loopback, private, link-local or other non-public address; or any while `WEBHOOK_SECRET` is unset), e.g. `Invalid callback_url: an https URL`, before any queue slot; `invalid_parameter` (`<name> must be true or false`): a query flag (`wait` of POST /api/generate and POST /api/texture, `force` of the admin restart) that is neither; `bad_request` (`Bad request`): a malformed request: a body that does not parse, a bad percent-encoding in a path (never the parser's own words; a 4xx the parser raised keeps its status, e.g. 415 for an unknown charset) */
+      /** @description `unsupported_image` (`Unsupported image format`): not JPG/PNG/WebP (judged by content, not name or Content-Type); `missing_image` (`Missing file field "image"`): POST /api/generate or POST /api/texture without a file in the field "image"; `unexpected_file` (`Send exactly one file, in the field "image"`): a file in another field, or a second file; `invalid_option` (`Invalid <field>: <rule>`): a bad generation option (quality, seed, texture_size, faces; texturing: seed, texture_size, texture_resolution), e.g. `Invalid quality: one of fast, balanced, high`; before any queue slot is taken. Also a text field the upload does not take (a typo, or a generation option sent to texturing), e.g. `Invalid texure_size: not a field of this request; its fields are …`. Also a bad `format` or `size_mm` of a download, e.g. `Invalid format: one of glb, obj, stl, 3mf, ply, usdz`. Also a bad `callback_url` (not an absolute URL, not https, credentials in it, over 2048 characters, a literal loopback, private, link-local or other non-public address; or any while `WEBHOOK_SECRET` is unset), e.g. `Invalid callback_url: an https URL`, before any queue slot; `invalid_parameter` (`<name> must be true or false`): a query flag (`wait` of POST /api/generate and POST /api/texture, `force` of the admin restarts) that is neither; `bad_request` (`Bad request`): a malformed request: a body that does not parse, a bad percent-encoding in a path (never the parser's own words; a 4xx the parser raised keeps its status, e.g. 415 for an unknown charset) */
       400: {
         headers: {
           [name: string]: unknown;
@@ -1648,7 +1773,7 @@ export interface operations {
           'application/json': components['schemas']['GenerateAcceptedDto'];
         };
       };
-      /** @description `missing_mesh` (`Missing file field "mesh"`): POST /api/texture without a file in the field "mesh" (or without one in "image": `missing_image`); `missing_image` (`Missing file field "image"`): POST /api/generate or POST /api/texture without a file in the field "image"; `unexpected_mesh_file` (`Send one file in "mesh" and one in "image"`): POST /api/texture with a file in another field, or a second file in one of them; `unsupported_mesh` (`Unsupported mesh format, send GLB, OBJ or PLY`): POST /api/texture whose `mesh` is no readable GLB (glTF 2.0 binary), OBJ or PLY, judged by content, not name: e.g. a picture or text named .obj, a truncated GLB, a .gltf with outside files; `unsupported_image` (`Unsupported image format`): not JPG/PNG/WebP (judged by content, not name or Content-Type); `invalid_option` (`Invalid <field>: <rule>`): a bad generation option (quality, seed, texture_size, faces; texturing: seed, texture_size, texture_resolution), e.g. `Invalid quality: one of fast, balanced, high`; before any queue slot is taken. Also a text field the upload does not take (a typo, or a generation option sent to texturing), e.g. `Invalid texure_size: not a field of this request; its fields are …`. Also a bad `format` or `size_mm` of a download, e.g. `Invalid format: one of glb, obj, stl, 3mf, ply, usdz`. Also a bad `callback_url` (not an absolute URL, not https, credentials in it, over 2048 characters, a literal loopback, private, link-local or other non-public address; or any while `WEBHOOK_SECRET` is unset), e.g. `Invalid callback_url: an https URL`, before any queue slot; `invalid_parameter` (`<name> must be true or false`): a query flag (`wait` of POST /api/generate and POST /api/texture, `force` of the admin restart) that is neither; `bad_request` (`Bad request`): a malformed request: a body that does not parse, a bad percent-encoding in a path (never the parser's own words; a 4xx the parser raised keeps its status, e.g. 415 for an unknown charset) */
+      /** @description `missing_mesh` (`Missing file field "mesh"`): POST /api/texture without a file in the field "mesh" (or without one in "image": `missing_image`); `missing_image` (`Missing file field "image"`): POST /api/generate or POST /api/texture without a file in the field "image"; `unexpected_mesh_file` (`Send one file in "mesh" and one in "image"`): POST /api/texture with a file in another field, or a second file in one of them; `unsupported_mesh` (`Unsupported mesh format, send GLB, OBJ or PLY`): POST /api/texture whose `mesh` is no readable GLB (glTF 2.0 binary), OBJ or PLY, judged by content, not name: e.g. a picture or text named .obj, a truncated GLB, a .gltf with outside files; `unsupported_image` (`Unsupported image format`): not JPG/PNG/WebP (judged by content, not name or Content-Type); `invalid_option` (`Invalid <field>: <rule>`): a bad generation option (quality, seed, texture_size, faces; texturing: seed, texture_size, texture_resolution), e.g. `Invalid quality: one of fast, balanced, high`; before any queue slot is taken. Also a text field the upload does not take (a typo, or a generation option sent to texturing), e.g. `Invalid texure_size: not a field of this request; its fields are …`. Also a bad `format` or `size_mm` of a download, e.g. `Invalid format: one of glb, obj, stl, 3mf, ply, usdz`. Also a bad `callback_url` (not an absolute URL, not https, credentials in it, over 2048 characters, a literal loopback, private, link-local or other non-public address; or any while `WEBHOOK_SECRET` is unset), e.g. `Invalid callback_url: an https URL`, before any queue slot; `invalid_parameter` (`<name> must be true or false`): a query flag (`wait` of POST /api/generate and POST /api/texture, `force` of the admin restarts) that is neither; `bad_request` (`Bad request`): a malformed request: a body that does not parse, a bad percent-encoding in a path (never the parser's own words; a 4xx the parser raised keeps its status, e.g. 415 for an unknown charset) */
       400: {
         headers: {
           [name: string]: unknown;
@@ -2945,6 +3070,171 @@ export interface operations {
       };
     };
   };
+  WorkerRestartController_restartAll: {
+    parameters: {
+      query?: {
+        /** @description Kill at once (default false: after the running job) */
+        force?: boolean;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Every live worker's outcome */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['WorkerRestartAllDto'];
+        };
+      };
+      /** @description `invalid_parameter` (`<name> must be true or false`): a query flag (`wait` of POST /api/generate and POST /api/texture, `force` of the admin restarts) that is neither */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBodyDto'];
+        };
+      };
+      /** @description `unauthorized` (`Unauthorized`): access control on (`API_KEYS`, `CF_ACCESS_*`) and no valid API key or Access token; an admin route without the right `ADMIN_TOKEN`; `/metrics` without `METRICS_TOKEN` when it is set */
+      401: {
+        headers: {
+          /** @description a Bearer challenge: realm="kiln3d" while API keys are on, "kiln3d-admin" on the admin route, "kiln3d-metrics" on /metrics */
+          'WWW-Authenticate'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBodyDto'];
+        };
+      };
+      /** @description `not_found` (`Not found`): no such route or model file (`/static/` serves three names per model: `{uuid}.glb`, `.source.glb`, `.lod.glb`); the admin routes while `ADMIN_TOKEN` is unset */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBodyDto'];
+        };
+      };
+      /** @description `internal_error` (`Internal error`): anything else (logged with its stack) */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBodyDto'];
+        };
+      };
+      /** @description `store_unavailable` (`The task store is not reachable, retry later`): a request that needs Redis (an upload, a task) while Redis does not answer (`/api/health` says so too) */
+      503: {
+        headers: {
+          /** @description seconds: 10 */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBodyDto'];
+        };
+      };
+    };
+  };
+  WorkerRestartController_restartOne: {
+    parameters: {
+      query?: {
+        /** @description Kill at once (default false: after the running job) */
+        force?: boolean;
+      };
+      header?: never;
+      path: {
+        /** @description the worker's id (GET /api/health workers[].id) */
+        workerId: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The worker began the restart */
+      202: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['WorkerRestartAcceptedDto'];
+        };
+      };
+      /** @description `invalid_parameter` (`<name> must be true or false`): a query flag (`wait` of POST /api/generate and POST /api/texture, `force` of the admin restarts) that is neither */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBodyDto'];
+        };
+      };
+      /** @description `unauthorized` (`Unauthorized`): access control on (`API_KEYS`, `CF_ACCESS_*`) and no valid API key or Access token; an admin route without the right `ADMIN_TOKEN`; `/metrics` without `METRICS_TOKEN` when it is set */
+      401: {
+        headers: {
+          /** @description a Bearer challenge: realm="kiln3d" while API keys are on, "kiln3d-admin" on the admin route, "kiln3d-metrics" on /metrics */
+          'WWW-Authenticate'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBodyDto'];
+        };
+      };
+      /** @description `not_found` (`Not found`): no such route or model file (`/static/` serves three names per model: `{uuid}.glb`, `.source.glb`, `.lod.glb`); the admin routes while `ADMIN_TOKEN` is unset; `worker_not_found` (`No live worker has this id`): POST /api/admin/workers/{worker_id}/inference/restart naming no live worker on this Redis (ids: GET /api/health `workers[].id`, the ops overview; a worker whose heartbeat lapsed, 10 s, is gone; an api-only process is no worker) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBodyDto'];
+        };
+      };
+      /** @description `sidecar_not_managed` (`The inference sidecar is not managed by this process`): POST /api/admin/inference/restart on a process that runs no sidecar of its own: it reaches one elsewhere (`INFERENCE_URL`), or it is api-only (`KILN_ROLE=api`: restart a worker's sidecar with POST /api/admin/workers/{worker_id}/inference/restart); the same from that route for a worker whose sidecar is `INFERENCE_URL`'s */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBodyDto'];
+        };
+      };
+      /** @description `internal_error` (`Internal error`): anything else (logged with its stack) */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBodyDto'];
+        };
+      };
+      /** @description `sidecar_stopped` (`The inference sidecar is stopped`): POST /api/admin/inference/restart while the api is shutting its sidecar down (and the worker route for a worker that is); `store_unavailable` (`The task store is not reachable, retry later`): a request that needs Redis (an upload, a task) while Redis does not answer (`/api/health` says so too) */
+      503: {
+        headers: {
+          /** @description seconds: 10 */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBodyDto'];
+        };
+      };
+      /** @description `worker_no_answer` (`The worker did not answer in time`): POST /api/admin/workers/{worker_id}/inference/restart: the worker does not listen (it is stopping, or cut off from Redis), or did not take the request within 5 s (its event loop stuck, a lost connection); the request is then withdrawn, so nothing restarts later. Only a worker that took it at the last moment and whose answer then went missing may still restart (its log says so) */
+      504: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBodyDto'];
+        };
+      };
+    };
+  };
 }
 type FlattenedDeepRequired<T> = {
   [K in keyof T]-?: FlattenedDeepRequired<
@@ -2983,6 +3273,7 @@ export const errorCodeValues: ReadonlyArray<FlattenedDeepRequired<components>['s
   'not_found',
   'task_not_found',
   'preview_not_found',
+  'worker_not_found',
   'task_cancelled',
   'task_not_completed',
   'task_already_finished',
@@ -3017,6 +3308,7 @@ export const errorCodeValues: ReadonlyArray<FlattenedDeepRequired<components>['s
   'sidecar_stopped',
   'web_app_not_built',
   'generation_timeout',
+  'worker_no_answer',
 ];
 export const generateUploadDtoQualityValues: ReadonlyArray<
   FlattenedDeepRequired<components>['schemas']['GenerateUploadDto']['quality']
