@@ -132,6 +132,12 @@ void describe('restart a worker’s sidecar from an api-only process', () => {
       worker.output(),
       /inference sidecar restart requested by 127\.0\.0\.1 through the api on \S+ \(pid \d+\) \(force=false/,
     );
+    // And the asking process names the worker and what it answered.
+    assert.ok(
+      api.output().includes(`sidecar restart of worker ${before.id}`) &&
+        /asked by 127\.0\.0\.1 \(force=false\): Restart started/.test(api.output()),
+      api.output().slice(-2000),
+    );
   });
 
   void it('every worker at once, forced: 200 with each outcome, and a new sidecar again', async () => {

@@ -141,7 +141,13 @@ export class WorkerRestarts implements OnModuleDestroy {
         JSON.stringify(request),
       );
       const answered = listeners === 0 ? undefined : await within(reply, this.timings.answerTimeoutMs);
-      if (answered !== undefined) return answered;
+      if (answered !== undefined) {
+        this.logger.log(
+          `sidecar restart of worker ${worker.id} (${worker.host}, pid ${worker.pid}) asked by ${by} ` +
+            `(force=${force}): ${answered.ok ? answered.accepted.message : `refused, ${answered.code}`}`,
+        );
+        return answered;
+      }
       // Whoever deletes the claim first decides: the worker (it acts) or this process (withdrawn).
       const withdrawn = (await this.redis.client.del(claim)) === 1;
       if (withdrawn) {
