@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { Agent, get as httpGet } from 'node:http';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
@@ -185,6 +188,31 @@ void describe('api restarts with a task in flight', () => {
       read.endedByServer,
       'the server ended the stream (its EventSource reconnects with Last-Event-ID)',
     );
+  });
+
+  void it('one SIGTERM stops an idle api at once while a browser holds sockets: one never used, one kept alive', async () => {
+    const current = await start(SHORT_JOB);
+    // What a browser tab leaves open (an upgrade trial's Chromium): a spare socket opened ahead of
+    // need that never sends a request, and a keep-alive one whose request is done.
+    const spare = connect(current.port, '127.0.0.1');
+    spare.on('error', () => undefined);
+    await once(spare, 'connect');
+    const agent = new Agent({ keepAlive: true });
+    await new Promise<void>((resolve, reject) => {
+      httpGet(`${current.url}/api/health`, { agent }, (response) => {
+        response.resume();
+        response.on('end', resolve);
+      }).on('error', reject);
+    });
+    await sleep(300);
+    const stopAt = Date.now();
+    await current.stop(40_000);
+    const stopS = (Date.now() - stopAt) / 1000;
+    agent.destroy();
+    spare.destroy();
+    assert.doesNotMatch(current.output(), /shutdown took over/, 'not the forced exit (code 1 after 30 s)');
+    assert.equal(current.child.signalCode, 'SIGTERM', current.output().slice(-3000));
+    assert.ok(stopS < 10, `stopped in ${stopS} s`);
   });
 
   void it('one SIGTERM stops an api whose remote sidecar (INFERENCE_URL) is unreachable while a job waits for it', async () => {
