@@ -3,7 +3,7 @@ import { lstatSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { AUDIT_FILE, createAppLogger, pruneLogs } from './winston-logger';
+import { AUDIT_FILE, createAppLogger, pruneLogs, pruneOldLogs } from './winston-logger';
 
 const folders: string[] = [];
 function folder(): string {
@@ -22,6 +22,33 @@ function logBytes(dir: string): number {
 void describe('log files capped by size', () => {
   after(() => {
     for (const dir of folders) rmSync(dir, { recursive: true, force: true });
+  });
+
+  void it("pruneOldLogs deletes the files of days over 7 days old by their names, and earlier versions' audit files", () => {
+    const dir = folder();
+    const names = [
+      'app-2026-11-29.log',
+      'app-2026-11-29.log.1',
+      'app-2026-11-30.log',
+      'app-2026-12-07.log',
+      '.08869c87cc4033812b3d8c8a734a143c128c01ad-audit.json',
+      AUDIT_FILE,
+      'notes-2026-01-01.log',
+    ];
+    for (const name of names) writeFileSync(join(dir, name), 'x');
+    // 2026-12-07 local: the files of 2026-11-30 (7 days before) stay, those of 11-29 go.
+    const deleted = pruneOldLogs(dir, new Date(2026, 11, 7, 12, 0));
+    assert.deepEqual(deleted.sort(), [
+      '.08869c87cc4033812b3d8c8a734a143c128c01ad-audit.json',
+      'app-2026-11-29.log',
+      'app-2026-11-29.log.1',
+    ]);
+    assert.deepEqual(readdirSync(dir).sort(), [
+      AUDIT_FILE,
+      'app-2026-11-30.log',
+      'app-2026-12-07.log',
+      'notes-2026-01-01.log',
+    ]);
   });
 
   void it('pruneLogs deletes the oldest files (day, then number) until the rest fit; the current file stays', () => {

@@ -76,10 +76,44 @@ export function pruneLogs(logDir: string, budget: number, current?: string): str
   return deleted;
 }
 
+/** Days a log file is kept (winston-daily-rotate-file's maxFiles, and pruneOldLogs's). */
+export const LOG_DAYS = 7;
+/** The audit files winston-daily-rotate-file named by a hash of its options before AUDIT_FILE. */
+const LEGACY_AUDIT = /^\.[0-9a-f]{40}-audit\.json$/;
+
+/**
+ * Deletes the log files (LOG_FILE) whose day, in their name, is more than LOG_DAYS before `now`'s
+ * (local days, as the rotation names them), and the audit files of earlier versions (LEGACY_AUDIT).
+ * Why: the rotation ages out only the files its audit file lists, and an earlier version (or an
+ * earlier LOG_MAX_MB) kept another audit file, so after an upgrade the days before it were never
+ * deleted (an upgrade trial). Returns the names deleted; a file gone meanwhile is skipped.
+ */
+export function pruneOldLogs(logDir: string, now = new Date()): string[] {
+  const oldest = new Date(now.getFullYear(), now.getMonth(), now.getDate() - LOG_DAYS);
+  const cutoff = [
+    oldest.getFullYear(),
+    String(oldest.getMonth() + 1).padStart(2, '0'),
+    String(oldest.getDate()).padStart(2, '0'),
+  ].join('-');
+  const deleted: string[] = [];
+  for (const name of readdirSync(logDir)) {
+    const day = /^app-(\d{4}-\d{2}-\d{2})\.log/.exec(name)?.[1];
+    const old = (day !== undefined && LOG_FILE.test(name) && day < cutoff) || LEGACY_AUDIT.test(name);
+    if (!old) continue;
+    try {
+      unlinkSync(join(logDir, name));
+      deleted.push(name);
+    } catch {
+      // Gone already.
+    }
+  }
+  return deleted;
+}
+
 /**
  * The one logger of the process (docs/design.md, Operations): console plus LOG_DIR/app-YYYY-MM-DD.log,
  * one file a day (and another, `.1`, `.2`, ..., whenever one reaches a tenth of maxBytes), kept 7
- * days and at most maxBytes together (LOG_MAX_MB: the oldest files go first, pruneLogs), with
+ * days (also by their names' days: pruneOldLogs) and at most maxBytes together (LOG_MAX_MB: the oldest files go first, pruneLogs), with
  * LOG_DIR/app.log a symlink to the current file. Nest's Logger forwards to it once main.ts calls
  * app.useLogger(). Lines quoting a request's URL cut it to 512 characters (log-text.ts).
  */
@@ -99,7 +133,7 @@ export function createAppLogger(logDir: string, maxBytes = DEFAULT_LOG_MAX_BYTES
     dirname: logDir,
     filename: 'app-%DATE%.log',
     datePattern: 'YYYY-MM-DD',
-    maxFiles: '7d',
+    maxFiles: `${LOG_DAYS}d`,
     // One audit file whatever the options: the library names it by a hash of them, so a changed
     // LOG_MAX_MB started a new audit and the old one's files were never aged out.
     auditFile: join(logDir, AUDIT_FILE),
@@ -113,10 +147,12 @@ export function createAppLogger(logDir: string, maxBytes = DEFAULT_LOG_MAX_BYTES
   // again a second later, once the lines still on their way to the last file have landed.
   let settle: NodeJS.Timeout | undefined;
   file.on('new', (newFile: string) => {
+    pruneOldLogs(logDir);
     pruneLogs(logDir, maxBytes - fileBytes, newFile);
     clearTimeout(settle);
     settle = setTimeout(() => pruneLogs(logDir, maxBytes - fileBytes, newFile), 1000).unref();
   });
+  pruneOldLogs(logDir);
   pruneLogs(logDir, maxBytes - fileBytes);
   keepRunningOnWriteErrors(file);
   return WinstonModule.createLogger({
