@@ -30,6 +30,23 @@ void describe('model cleanup: which models expire', () => {
     ]);
   });
 
+  void it('keeps a model whole while any of its GLBs is young: its source written a moment before its web GLB', () => {
+    const id = '3f0c2a4e-8d1b-4c6e-9a7f-2b5d8e1c4a90';
+    const files = (
+      [
+        [`${id}.source.glb`, 48.001], // written first, just past the cutoff
+        [`${id}.glb`, 47.999],
+        [`${id}.lod.glb`, 47.999],
+      ] as const
+    ).map(([name, hours]) => ({ name, lastModified: new Date(NOW - hours * HOUR) }));
+    assert.deepEqual(selectExpired(files, NOW - 48 * HOUR), []);
+    assert.deepEqual(selectExpired(files, NOW - 47 * HOUR).sort(), [
+      `${id}.glb`,
+      `${id}.lod.glb`,
+      `${id}.source.glb`,
+    ]);
+  });
+
   void it("deletes a model's other formats with the model, never before it, never after", () => {
     const id = '3f0c2a4e-8d1b-4c6e-9a7f-2b5d8e1c4a90';
     const other = '9b2d6c1e-5a4f-4e3b-8c7d-1a2b3c4d5e6f';

@@ -3,11 +3,13 @@ import type { ModelInfo } from '../storage/model-store';
 
 /**
  * Files the cleanup deletes (names, from one listing of the store), nothing that is not a model's:
- * - a model's GLBs ("{id}.glb", "{id}.source.glb", any other *.glb) last modified before the cutoff;
- * - its files in other formats ("{id}.100mm.stl", "{id}.usdz", ...: storage/model-formats.ts)
- *   when their model has no GLB left that is younger, however new they are themselves: a format
- *   goes with its model, never outlives it, and lives as long as it does (a model kept alive by
- *   instant repeats keeps the files its formats list says are made).
+ * - every file of a model ("{id}.glb", "{id}.source.glb", "{id}.lod.glb", its files in other
+ *   formats: "{id}.100mm.stl", "{id}.usdz", ...: storage/model-formats.ts) once none of its GLBs
+ *   was last modified after the cutoff, however new the others are: a model goes whole. Its GLBs
+ *   are written a second or two apart (the source first), so a cutoff between them used to delete
+ *   the source alone, and the task was forgotten while its web GLB was still served (a
+ *   verification trial); a model kept alive by instant repeats keeps every file;
+ * - any other *.glb last modified before the cutoff.
  * A ".partial" or a folder's marker is never touched. cutoffMs: ms since the epoch.
  */
 export function selectExpired(
@@ -23,9 +25,9 @@ export function selectExpired(
   );
   return entries
     .filter((e) => {
-      if (e.name.endsWith('.glb')) return expired(e);
       const modelId = modelIdOfFile(e.name);
-      return modelId !== undefined && !liveModels.has(modelId);
+      if (modelId === undefined) return e.name.endsWith('.glb') && expired(e);
+      return !liveModels.has(modelId);
     })
     .map((e) => e.name);
 }
