@@ -147,6 +147,11 @@ void describe('task lifecycle: every event from every status (real Redis, real B
           const { updated_at: _a, started_at: _b, finished_at: _c, ...got } = after.record;
           const { updated_at: _d, started_at: _e, finished_at: _f, ...want } = predicted;
           assert.deepEqual(got, want);
+          if (expected === 'completed' || expected === 'failed') {
+            // A finished task names no place in line (a completed snapshot once kept "position 1").
+            assert.equal(after.record.position ?? null, null, 'position');
+            assert.equal(after.record.eta_s ?? null, null, 'eta_s');
+          }
           await waitFor('its event', () => Promise.resolve(seen.includes(outcome.seq) ? true : undefined));
         }
         unsubscribe();

@@ -162,6 +162,9 @@ export function transitionOf(event: TaskEvent, nowMs: number): Transition {
           triangles: event.triangles,
           ignored_options: event.ignoredOptions.length > 0 ? [...event.ignoredOptions] : null,
           finished_at: now,
+          // From `queued` (a lapsed lock's reset) it carries queue figures: they end with it.
+          position: null,
+          eta_s: null,
         },
         effects: { ...FINISHED, removeModels: false, removeModelsIfRefused: true },
       };
