@@ -143,7 +143,11 @@ export class ManagedSidecar extends Sidecar {
       return;
     }
     this.status.pauseAdmission(true);
-    this.deps.logger.log('graceful restart requested: waiting for the running job to finish');
+    this.deps.logger.log(
+      this.status.hasJob
+        ? 'graceful restart requested: waiting for the running job to finish'
+        : 'graceful restart requested: no job running, restarting now',
+    );
     while (this.status.hasJob && !this.status.isStopping) await this.status.nextChange(1_000);
     const spawned = this.current;
     if (this.status.isStopping || spawned === null || spawned.retiring) {
