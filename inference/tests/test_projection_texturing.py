@@ -16,11 +16,13 @@ from kiln3d_inference.engines.projection_texturing import (
     _fit,
     candidate_directions,
     choose_view,
+    flat_axis,
     picture_object,
     turned_views,
 )
 from kiln3d_inference.engines.raster import coverage, depth_buffer, fragments
 from kiln3d_inference.engines.unwrap import pieces, unwrap
+from tests.helpers import samples_dir
 
 
 def test_two_triangles_of_a_square_cover_it_without_gaps_or_spill() -> None:
@@ -112,6 +114,47 @@ def test_the_view_matching_the_picture_is_chosen() -> None:
     choice = choose_view(vertices, faces, picture_object(_silhouette_picture(np.rot90(mask))).match)
     assert choice.view.name.startswith("+Z turned") or choice.view.name.startswith("-Z turned")
     assert not choice.view.name.endswith("turned 0")
+
+
+def test_a_flat_card_is_seen_from_its_face_unturned() -> None:
+    # A trial's sign, 0.3 x 0.2 x 0.01 facing +Z, with a castle picture: it was painted from a
+    # corner or turned 90 degrees, because a card's outline (a rectangle) fits a turned picture best.
+    castle = Image.open(samples_dir() / "typical_building_castle.png")
+    match = picture_object(castle).match
+    sign = trimesh.creation.box(extents=(0.3, 0.2, 0.01))
+    vertices, faces = np.asarray(sign.vertices, np.float64), np.asarray(sign.faces)
+    assert flat_axis(vertices) == 2
+    assert choose_view(vertices, faces, match).view.name == "+Z turned 0"
+    # A portrait card (the picture's aspect turned) stays unturned too.
+    portrait = trimesh.creation.box(extents=(0.2, 0.3, 0.01))
+    assert choose_view(
+        np.asarray(portrait.vertices, np.float64), np.asarray(portrait.faces), match
+    ).view.name == ("+Z turned 0")
+    # A floor tile is seen from above (its turn 0 has -Z up).
+    tile = trimesh.creation.box(extents=(0.3, 0.01, 0.2))
+    tile_vertices = np.asarray(tile.vertices, np.float64)
+    assert flat_axis(tile_vertices) == 1
+    assert choose_view(tile_vertices, np.asarray(tile.faces), match).view.name == "+Y turned 0"
+
+
+def test_a_flat_cut_out_seen_mirrored_is_painted_from_its_back() -> None:
+    # The L as a thin cut-out (0.05 deep): its face still decides between front and back.
+    tall = trimesh.creation.box(extents=(1.0, 3.0, 0.05))
+    foot = trimesh.creation.box(extents=(1.0, 1.0, 0.05))
+    foot.apply_translation([1.0, -1.0, 0.0])
+    cut_out = trimesh.util.concatenate([tall, foot])
+    assert isinstance(cut_out, trimesh.Trimesh)
+    vertices, faces = np.asarray(cut_out.vertices, np.float64), np.asarray(cut_out.faces)
+    mask = np.zeros((400, 400), bool)
+    mask[50:350, 50:150] = True
+    mask[250:350, 150:250] = True
+    assert (
+        choose_view(vertices, faces, picture_object(_silhouette_picture(mask)).match).view.name
+        == "+Z turned 0"
+    )
+    mirrored = picture_object(_silhouette_picture(mask[:, ::-1])).match
+    assert choose_view(vertices, faces, mirrored).view.name == "-Z turned 0"
+    assert flat_axis(np.asarray(_l_shape().vertices, np.float64)) is None
 
 
 def test_pieces_cover_every_triangle_once() -> None:

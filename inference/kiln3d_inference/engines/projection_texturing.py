@@ -6,6 +6,9 @@ view that best matches its silhouette, on the CPU, with no generative model.
    0/90/180/270 degrees about its axis. Each direction's mesh silhouette is rasterised once (the
    turns are the same picture turned); the view whose silhouette best overlaps the picture's (IoU,
    both fitted by their bounding boxes, aspect kept) wins; near-ties go to the front (+Z, Y up).
+   A flat mesh (a card, a sign, a tile: its bounding box's thinnest side under FLAT_RATIO of its
+   longest) has no silhouette worth matching, so it is seen from its face, unturned: the front or
+   the back along its thin axis, whichever matches better (a tie: the front).
 3. The mesh is unwrapped with xatlas and its UV layout rasterised into the texture: each texel's 3D
    point is projected into the chosen view and coloured from the picture (its bounding box fitted to
    the silhouette's) when it faces the camera, is the nearest surface there (a depth buffer of the
@@ -55,6 +58,10 @@ FILL_CELLS = 128
 FILL_SOURCE_FACING = 0.35
 GENERATOR = "Kiln3D inflate (projection texturing)"
 TIE_TOLERANCE = 0.01  # IoU differences smaller than this are ties, broken towards the front view
+# A mesh whose bounding box's thinnest side is under this share of its longest is flat: its outline
+# (a rectangle, for a sign) says nothing of the picture, and an artist paints a card on its face
+# (a trial's 0.3 x 0.2 x 0.01 sign got the picture from a corner, or turned 90 degrees).
+FLAT_RATIO = 0.1
 
 
 @dataclass(frozen=True)
@@ -185,12 +192,21 @@ class ViewChoice:
     runner_up: float
 
 
+def flat_axis(vertices: F64) -> int | None:
+    """The axis (0: x, 1: y, 2: z) along which the bounding box of `vertices` (N, 3) is thinner than
+    FLAT_RATIO of its longest side, or None when the mesh is not flat."""
+    extent = vertices.max(axis=0) - vertices.min(axis=0)
+    thin = int(np.argmin(extent))
+    return thin if float(extent[thin]) < FLAT_RATIO * float(extent.max()) else None
+
+
 def choose_view(
     vertices: F64, faces: npt.NDArray[np.int64], match: BoolArray, check: Callable[[], None] = lambda: None
 ) -> ViewChoice:
     """The candidate view whose silhouette of the mesh (vertices (N, 3), faces (M, 3)) best overlaps
     `match` (a MATCH_SIDE grid, PictureObject.match); IoUs within TIE_TOLERANCE of the best are ties,
-    won by the earliest candidate (front first, then turn 0)."""
+    won by the earliest candidate (front first, then turn 0). A flat mesh (flat_axis) is seen along
+    its thin axis, turn 0, from the front or the back."""
     scored: list[tuple[float, int, View]] = []
     order = 0
     for direction, name in candidate_directions():
@@ -201,8 +217,13 @@ def choose_view(
             scored.append((_iou(np.rot90(silhouette, turn), match), order, view))
             order += 1
         check()
-    best = max(score for score, _, _ in scored)
-    winner = min((item for item in scored if item[0] >= best - TIE_TOLERANCE), key=lambda item: item[1])
+    thin = flat_axis(vertices)
+    eligible = scored
+    if thin is not None:
+        faces_of = {f"{sign}{'XYZ'[thin]} turned 0" for sign in "+-"}
+        eligible = [item for item in scored if item[2].name in faces_of]
+    best = max(score for score, _, _ in eligible)
+    winner = min((item for item in eligible if item[0] >= best - TIE_TOLERANCE), key=lambda item: item[1])
     others = [score for score, _, view in scored if view.direction is not winner[2].direction]
     return ViewChoice(winner[2], winner[0], max(others, default=0.0))
 
