@@ -146,6 +146,23 @@ def test_quads_and_polygons_count_as_their_triangles() -> None:
     assert intake(ply, 100).triangles == 2
 
 
+def test_windows_text_files_are_read_as_their_utf8_twins() -> None:
+    # A trial's exports: an object named in cp1252 (Windows exporters) was refused as "not a mesh"
+    # (trimesh needs charset_normalizer to decode it), and a byte-order mark before the first
+    # vertex hid that vertex (the faces then named one the file did not have).
+    body = "v 0 0 0\nv 1 0 0\nv 1 1 0\nv 0 1 0\nf 1 2 3 4\n"
+    plain = intake(("o Chateau\n" + body).encode(), 100)
+    for variant in (
+        ("o Château\n" + body).encode("cp1252"),
+        b"\xef\xbb\xbf" + body.encode(),
+        b"\xef\xbb\xbf" + ("o Château\n" + body).encode(),
+    ):
+        mesh = intake(variant, 100)
+        assert mesh.triangles == plain.triangles == 2
+        assert np.allclose(mesh.vertices, plain.vertices)
+        assert np.array_equal(mesh.faces, plain.faces)
+
+
 def test_an_obj_with_relative_indices_in_any_slot_is_read_as_its_absolute_twin() -> None:
     # -1 is the latest v/vt/vn defined so far; in `v/vt/vn` and `v//vn` corners too.
     head = b"v 0 0 0\nv 1 0 0\nv 0 1 0\nvt 0 0\nvt 1 0\nvt 0 1\nvn 0 0 1\n"

@@ -32,6 +32,14 @@ void describe('refusalError: the intake tool refusal codes as the contract error
     });
   }
 
+  void it("keeps the tool's words as the cause, for the log, never in the answer", () => {
+    const words = 'the OBJ cannot be read (IndexError: index 247 is out of bounds)';
+    const error = refusalError({ code: 'unsupported_mesh', message: words }, 10);
+    assert.ok(error instanceof ApiError);
+    assert.equal((error.cause as Error).message, words);
+    assert.doesNotMatch(JSON.stringify(error.body()), /IndexError/);
+  });
+
   void it('an unknown code is the tool failing, never blamed on the upload', () => {
     const error = refusalError({ code: 'surprise' }, 10);
     assert.ok(!(error instanceof ApiError));

@@ -50,20 +50,23 @@ const isTriple = (value: unknown): value is [number, number, number] =>
  * failure (Error), never a guess at the user's fault.
  */
 export function refusalError(report: Record<string, unknown>, maxFaces: number): ApiError | Error {
+  // The tool's own words (which reader failed, and how) go to the log as the error's cause, never
+  // into the answer.
+  const cause = typeof report.message === 'string' ? new Error(report.message.slice(0, 500)) : undefined;
   switch (report.code) {
     case 'unsupported_mesh':
-      return new ApiError('unsupported_mesh');
+      return new ApiError('unsupported_mesh', { cause });
     case 'mesh_no_faces':
-      return new ApiError('mesh_no_faces');
+      return new ApiError('mesh_no_faces', { cause });
     case 'mesh_not_finite':
-      return new ApiError('mesh_not_finite');
+      return new ApiError('mesh_not_finite', { cause });
     case 'mesh_too_many_faces': {
       const faces = typeof report.faces === 'number' ? report.faces : maxFaces + 1;
-      return new ApiError('mesh_too_many_faces', { params: { faces, max_faces: maxFaces } });
+      return new ApiError('mesh_too_many_faces', { params: { faces, max_faces: maxFaces }, cause });
     }
     case 'mesh_compressed': {
       const extension = typeof report.extension === 'string' ? report.extension : 'unknown extension';
-      return new ApiError('mesh_compressed', { params: { extension } });
+      return new ApiError('mesh_compressed', { params: { extension }, cause });
     }
     default:
       return new Error(

@@ -24,6 +24,7 @@ import {
   encodePng,
   inspectImage,
 } from './image-normaliser';
+import { forLog } from '../../common/logging/log-text';
 import { errorMessage } from '../../common/error-message';
 
 /** 202's body: the task is queued (or shares an unfinished task's job). */
@@ -227,7 +228,11 @@ export class TaskIntakeService {
     try {
       return await this.meshes.read(file.buffer);
     } catch (error) {
-      this.logger.log(`mesh received bytes=${file.size} client=${client}: refused (${errorMessage(error)})`);
+      const detail =
+        error instanceof Error && error.cause !== undefined ? `: ${forLog(errorMessage(error.cause))}` : '';
+      this.logger.log(
+        `mesh received bytes=${file.size} client=${client}: refused (${errorMessage(error)}${detail})`,
+      );
       throw error;
     }
   }
