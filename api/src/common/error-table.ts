@@ -234,7 +234,9 @@ export const ERROR_TABLE = {
   mesh_no_faces: {
     status: 422,
     message: 'The mesh has no faces',
-    when: 'POST /api/texture whose `mesh` holds no triangle: a point cloud, lines only, vertices only',
+    when:
+      'POST /api/texture whose `mesh` holds no triangle: a point cloud, lines only, vertices only, ' +
+      'or triangles that all have zero area',
   },
   mesh_not_finite: {
     status: 422,

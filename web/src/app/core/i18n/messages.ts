@@ -161,7 +161,8 @@ export const EN = {
   'error.meshUnsupported':
     'This file is not a GLB, OBJ or PLY mesh (Unsupported mesh format, send GLB, OBJ or PLY).',
   'error.meshTooLarge': 'The mesh is too large: the limit is {max} MB (Mesh too large, max {max}MB).',
-  'error.meshNoFaces': 'This mesh has no triangles to paint, only points or lines (The mesh has no faces).',
+  'error.meshNoFaces':
+    'This mesh has no triangles to paint: only points, lines or triangles of no area (The mesh has no faces).',
   'error.meshNotFinite':
     'This mesh has broken coordinates (The mesh has NaN or infinite vertex positions). Export it again.',
   'error.meshTooManyFaces':
@@ -510,7 +511,7 @@ export const ZH: Dictionary = {
   'error.other': '服务器返回：{message}',
   'error.meshUnsupported': '这个文件不是 GLB、OBJ 或 PLY 网格。',
   'error.meshTooLarge': '网格太大：上限是 {max} MB。',
-  'error.meshNoFaces': '这个网格没有可上色的三角形，只有点或线。',
+  'error.meshNoFaces': '这个网格没有可上色的三角形：只有点、线或面积为零的三角形。',
   'error.meshNotFinite': '这个网格的坐标有误。请重新导出。',
   'error.meshTooManyFaces': '这个网格的三角形超过了这台服务器能上色的数量。请简化（减面）后重试。',
   'error.meshTooManyFacesCount':
