@@ -3,6 +3,7 @@ in the GLB's own frame (metres, Y up)."""
 
 from __future__ import annotations
 
+import time
 import zipfile
 from pathlib import Path
 
@@ -79,7 +80,15 @@ def write_obj(model: Model, target: Path) -> None:
             mtl = files[MTL_NAME].decode("utf-8").replace(f" {matches[0]}", f" {proper}")
             files[MTL_NAME] = mtl.encode("utf-8")
     with zipfile.ZipFile(target, "w") as archive:
-        archive.writestr(OBJ_NAME, text, compress_type=zipfile.ZIP_DEFLATED, compresslevel=1)
+        archive.writestr(_entry(OBJ_NAME), text, compress_type=zipfile.ZIP_DEFLATED, compresslevel=1)
         for file_name, data in files.items():
             compression = zipfile.ZIP_DEFLATED if file_name.endswith(".mtl") else zipfile.ZIP_STORED
-            archive.writestr(file_name, data, compress_type=compression)
+            archive.writestr(_entry(file_name), data, compress_type=compression)
+
+
+def _entry(name: str) -> zipfile.ZipInfo:
+    """A zip entry named `name`, dated now, that unzips readable by everyone (rw-r--r--): writestr
+    given a bare name makes it 0600, so a studio's unzipped files were its unzipper's alone."""
+    info = zipfile.ZipInfo(name, date_time=time.localtime()[:6])
+    info.external_attr = 0o644 << 16
+    return info
