@@ -2,12 +2,14 @@ import { randomUUID } from 'node:crypto';
 import {
   access,
   constants,
+  link,
   lstat,
   open,
   readFile,
   readdir,
   rename,
   rm,
+  unlink,
   utimes,
   writeFile,
 } from 'node:fs/promises';
@@ -50,13 +52,22 @@ export class LocalModelStore extends ModelStore {
     }
   }
 
-  /** The folder's marker: created once with a random id (exclusively, so two processes agree), then read. */
+  /**
+   * The folder's marker: created once with a random id, then read. Written whole to a file of its
+   * own and hard-linked into place (link fails if the marker exists), so two processes starting
+   * at once agree: with an exclusive create and a write after it, the second one could read the
+   * marker still empty and refuse to start (a security suite's two apis on one folder did).
+   */
   async identity(): Promise<string> {
     const marker = join(this.dir, FOLDER_MARKER);
+    const draft = join(this.dir, `.${FOLDER_MARKER.slice(1)}.${randomUUID()}.partial`);
+    await writeFile(draft, `${randomUUID()}\n`, { flag: 'wx' });
     try {
-      await writeFile(marker, `${randomUUID()}\n`, { flag: 'wx' });
+      await link(draft, marker);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    } finally {
+      await unlink(draft).catch(() => undefined);
     }
     return `folder:${(await readFile(marker, 'utf8')).trim()}`;
   }
