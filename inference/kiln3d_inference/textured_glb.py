@@ -36,13 +36,14 @@ def textured_glb(
     *,
     generator: str,
     name: str = "model",
+    double_sided: bool = False,
 ) -> bytes:
     """A GLB of one mesh: one node and one primitive named `name`, vertices and triangles in the
     order given (nothing merged), `normals` (N, 3) exported, `uvs` (N, 2) in glTF's convention
     (origin at the image's top left, as a glTF reader sees them), the encoded `texture` (JPEG or
     PNG) embedded byte for byte as the base colour of one PBR material (non-metallic, roughness
-    0.9, clamped at the edges), and `generator` as asset.generator. Y up, metres, triangles
-    counter-clockwise seen from outside."""
+    0.9, clamped at the edges; `double_sided`: glTF's doubleSided, drawn from behind too), and
+    `generator` as asset.generator. Y up, metres, triangles counter-clockwise seen from outside."""
     picture = Image.open(io.BytesIO(texture))
     if picture.format not in TEXTURE_FORMATS:
         raise ValueError(f"texture must be JPEG or PNG, not {picture.format}")
@@ -51,7 +52,11 @@ def textured_glb(
     trimesh_uvs[:, 1] = 1.0 - trimesh_uvs[:, 1]
     # trimesh's visual classes and export are untyped.
     material = PBRMaterial(  # type: ignore[no-untyped-call]
-        name="surface", baseColorTexture=picture, metallicFactor=0.0, roughnessFactor=0.9
+        name="surface",
+        baseColorTexture=picture,
+        metallicFactor=0.0,
+        roughnessFactor=0.9,
+        doubleSided=double_sided,
     )
     mesh = trimesh.Trimesh(
         vertices=np.asarray(positions, dtype=np.float32),

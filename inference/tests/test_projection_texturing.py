@@ -18,11 +18,12 @@ from kiln3d_inference.engines.projection_texturing import (
     choose_view,
     flat_axis,
     picture_object,
+    texture_mesh,
     turned_views,
 )
 from kiln3d_inference.engines.raster import coverage, depth_buffer, fragments
 from kiln3d_inference.engines.unwrap import pieces, unwrap
-from tests.helpers import samples_dir
+from tests.helpers import read_glb, samples_dir
 
 
 def test_two_triangles_of_a_square_cover_it_without_gaps_or_spill() -> None:
@@ -155,6 +156,23 @@ def test_a_flat_cut_out_seen_mirrored_is_painted_from_its_back() -> None:
     mirrored = picture_object(_silhouette_picture(mask[:, ::-1])).match
     assert choose_view(vertices, faces, mirrored).view.name == "-Z turned 0"
     assert flat_axis(np.asarray(_l_shape().vertices, np.float64)) is None
+
+
+def test_an_open_mesh_is_painted_double_sided_a_closed_one_not() -> None:
+    # A single-sheet card vanished seen from behind in every glTF viewer (back faces culled).
+    lantern = Image.open(samples_dir() / "typical_misc_lantern.png")
+    sheet = trimesh.Trimesh(
+        vertices=[[-0.1, -0.15, 0.0], [0.1, -0.15, 0.0], [0.1, 0.15, 0.0], [-0.1, 0.15, 0.0]],
+        faces=[[0, 1, 2], [0, 2, 3]],
+        process=False,
+    )
+    box = trimesh.creation.box(extents=(0.2, 0.3, 0.05))
+    for mesh, expected in ((sheet, True), (box, False)):
+        document, _ = read_glb(texture_mesh(lantern, mesh, 256).glb)
+        materials = document["materials"]
+        assert isinstance(materials, list)
+        (material,) = materials
+        assert material.get("doubleSided", False) is expected, material
 
 
 def test_pieces_cover_every_triangle_once() -> None:

@@ -328,8 +328,8 @@ def texture_mesh(
     mode) by projection (see the module docstring); texture_size: pixels a side (0: 1024; clamped to
     256-2048). on_step(stage, percent, message) between phases; check() often (cancellation).
     Returns the GLB: the mesh's own positions (split at UV seams), every triangle in order, with
-    NORMAL, TEXCOORD_0 and a JPEG base-colour texture. Raises InvalidInput when the picture has no
-    object (relief.find_silhouette)."""
+    NORMAL, TEXCOORD_0 and a JPEG base-colour texture, double-sided when the mesh is not closed.
+    Raises InvalidInput when the picture has no object (relief.find_silhouette)."""
 
     def step(stage: Stage, percent: float, message: str) -> None:
         if on_step is not None:
@@ -433,6 +433,9 @@ def texture_mesh(
         triangles.astype(np.uint32),
         encoded.getvalue(),
         generator=GENERATOR,
+        # An open mesh (a card, a single sheet) would vanish seen from behind: glTF viewers cull
+        # back faces unless the material says otherwise (a trial's plane card).
+        double_sided=not bool(mesh.is_watertight),
     )
     seen_fraction = float(np.count_nonzero(seen)) / max(1, pix.size)
     return TexturedMesh(
