@@ -303,6 +303,29 @@ describe('connection resilience', () => {
     }
   });
 
+  test("a network drop as the task starts: the viewer's chunk is tried again and the model shows, no reload", async () => {
+    // Before, the viewer was a @defer block: Angular keeps a failed one failed, so the page showed
+    // no preview and no model until a reload.
+    const { context, page } = await newPage(app.browser, { viewport: { width: 390, height: 844 } });
+    const chunkTries = [];
+    try {
+      await page.goto(app.api.baseUrl, { waitUntil: 'networkidle' });
+      await page.route('**/chunk-*.js', (route) => {
+        chunkTries.push(route.request().url());
+        return route.abort('internetdisconnected');
+      });
+      await pickAndGenerate(page);
+      await until(() => chunkTries.length >= 2, "the viewer's chunk tried twice", 20_000);
+      assert.equal(await page.locator('kiln-model-viewer').count(), 0);
+      assert.equal(await page.locator('[data-testid=stale-build]').count(), 0, 'no stale-build notice');
+      await page.unroute('**/chunk-*.js');
+      await page.locator('kiln-model-viewer[data-state=ready]').waitFor({ timeout: 60_000 });
+      assert.equal(await page.locator('[data-testid=stale-build]').count(), 0);
+    } finally {
+      await context.close();
+    }
+  });
+
   test('a stale build: a lazy chunk that is gone shows a message and a reload, and the reload works', async () => {
     const { context, page } = await newPage(app.browser);
     try {

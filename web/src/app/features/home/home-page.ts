@@ -4,16 +4,21 @@ import {
   DestroyRef,
   ElementRef,
   Injector,
+  type Type,
   afterNextRender,
   computed,
   effect,
   inject,
   signal,
+  untracked,
   viewChild,
 } from '@angular/core';
+import { NgComponentOutlet } from '@angular/common';
 
 import type { GenerationChoice, TaskKind, TextureChoice } from '../../core/api/api-types';
 import { modelIdFromUrl, pageLink } from '../../core/api/model-url';
+import { loadChunk } from '../../core/app-update/lazy-chunk';
+import { StaleBuild } from '../../core/app-update/stale-build';
 import { isTerminal } from '../../core/events/task-state';
 import { I18n } from '../../core/i18n/i18n';
 import { TaskTracker } from '../../core/tasks/task-tracker';
@@ -22,7 +27,6 @@ import { ProgressPanel } from '../progress/progress-panel';
 import { MeshPicker } from '../texture/mesh-picker';
 import type { PickedMesh } from '../texture/picked-mesh';
 import { PickedPicture, UploadPanel } from '../upload/upload-panel';
-import { ModelViewer } from '../viewer/model-viewer';
 import { ModeSwitch } from './mode-switch';
 
 /** The options panel's choices that POST /api/texture takes: the seed and the texture size. */
@@ -39,7 +43,7 @@ export function textureChoice(options: GenerationChoice): TextureChoice {
  */
 @Component({
   selector: 'kiln-home-page',
-  imports: [UploadPanel, ProgressPanel, HistoryList, ModelViewer, ModeSwitch, MeshPicker],
+  imports: [UploadPanel, ProgressPanel, HistoryList, ModeSwitch, MeshPicker, NgComponentOutlet],
   templateUrl: './home-page.html',
   styleUrl: './home-page.css',
   changeDetection: ChangeDetectionStrategy.OnPush,
@@ -90,13 +94,44 @@ export class HomePage {
     () => this.result()?.seedCounts === true && this.picture() !== undefined,
   );
 
+  /**
+   * The viewer (its own chunk, with three.js), loaded once there is something to show. Not a
+   * `@defer` block: Angular keeps a failed one failed, so a phone whose network dropped as its
+   * first preview arrived showed no model at all until a reload; loadChunk tries again once it is
+   * back (a chunk the server no longer has is StaleBuild's notice instead).
+   */
+  protected readonly viewer = signal<Type<unknown> | undefined>(undefined);
+  /** The viewer's inputs: one viewer from the first preview (or grey mesh) to the model, so the camera carries over. */
+  protected readonly viewerInputs = computed(() => {
+    const result = this.result();
+    return {
+      src: result?.modelUrl ?? undefined,
+      lodSrc: result?.lodUrl,
+      downloadUrl: result?.downloadUrl ?? undefined,
+      shareUrl: result?.shareUrl ?? undefined,
+      preview: this.preview(),
+      localModel: this.localModel(),
+      picture: this.picture(),
+      pictureName: this.pictureName(),
+    };
+  });
+  private readonly staleBuild = inject(StaleBuild);
+  private readonly viewerAbort = new AbortController();
+  private viewerRequested = false;
+
   private readonly layout = viewChild.required<ElementRef<HTMLElement>>('layout');
   private readonly progressPanel = viewChild(ProgressPanel, { read: ElementRef });
   private readonly modelColumn = viewChild.required<ElementRef<HTMLElement>>('modelColumn');
 
   constructor() {
     this.tracker.resume();
-    inject(DestroyRef).onDestroy(() => this.mesh()?.parsed.dispose());
+    inject(DestroyRef).onDestroy(() => {
+      this.viewerAbort.abort();
+      this.mesh()?.parsed.dispose();
+    });
+    effect(() => {
+      if (this.result() ?? this.preview() ?? this.localModel()) untracked(() => this.loadViewer());
+    });
     // A task starts (or is picked up after a reload): its progress appears under the picture,
     // often below the fold of a phone. Bring it into view once it is drawn, and again when the
     // viewer first appears (the page was too short until then to bring the panel to the top).
@@ -108,6 +143,17 @@ export class HomePage {
       if (task && !shown.task) afterNextRender(() => this.revealProgress('task'), { injector });
       else if (viewer && !shown.viewer) afterNextRender(() => this.revealProgress('viewer'), { injector });
       shown = { task, viewer };
+    });
+  }
+
+  /** Loads the viewer's chunk once (loadChunk: tried again after a network drop). */
+  private loadViewer(): void {
+    if (this.viewerRequested) return;
+    this.viewerRequested = true;
+    const signal = this.viewerAbort.signal;
+    const load = (): Promise<Type<unknown>> => import('../viewer/model-viewer').then((m) => m.ModelViewer);
+    void loadChunk(load, this.staleBuild, { signal }).then((viewer) => {
+      if (viewer !== undefined && !signal.aborted) this.viewer.set(viewer);
     });
   }
 
@@ -150,8 +196,8 @@ export class HomePage {
   protected onSubmitted(picked: PickedPicture): void {
     this.picture.set(picked.blob);
     // The viewer's chunk (three.js) is fetched and parsed while the task waits and runs, so the
-    // first voxel preview is drawn as it arrives; the @defer block below then finds it loaded.
-    void import('../viewer/model-viewer').catch(() => undefined);
+    // first voxel preview is drawn as it arrives.
+    this.loadViewer();
     const mesh = this.mesh();
     if (this.mode() === 'texture') {
       if (!mesh) return;
