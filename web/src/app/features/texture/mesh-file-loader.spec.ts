@@ -68,6 +68,9 @@ describe('parseMeshFile', () => {
     expect(lines).toEqual({ ok: false, error: { status: 422, code: 'mesh_no_faces', error: '' } });
     const cloud = await parseMeshFile(new Blob([ply(false)]), 'ply');
     expect(cloud).toEqual({ ok: false, error: { status: 422, code: 'mesh_no_faces', error: '' } });
+    // Triangles that all have zero area (a trial's file: the page said "1 triangle", the server refused it).
+    const flat = await parseMeshFile(new Blob(['v 0 0 0\nv 1 0 0\nv 2 0 0\nf 1 2 3\nf 1 1 2\n']), 'obj');
+    expect(flat).toEqual({ ok: false, error: { status: 422, code: 'mesh_no_faces', error: '' } });
     const broken = await parseMeshFile(new Blob(['v 0 0 0\nv 1 0 0\nv 0 nan 0\nf 1 2 3\n']), 'obj');
     expect(broken).toEqual({ ok: false, error: { status: 422, code: 'mesh_not_finite', error: '' } });
   });

@@ -1,4 +1,4 @@
-import { BufferGeometry, Material, Mesh, MeshStandardMaterial, Object3D } from 'three';
+import { BufferGeometry, Material, Mesh, MeshStandardMaterial, Object3D, Vector3 } from 'three';
 import { GLTFLoader } from 'three/examples/jsm/loaders/GLTFLoader.js';
 import { OBJLoader } from 'three/examples/jsm/loaders/OBJLoader.js';
 import { PLYLoader } from 'three/examples/jsm/loaders/PLYLoader.js';
@@ -48,14 +48,37 @@ async function parseObject(buffer: ArrayBuffer, kind: MeshKind): Promise<Object3
   }
 }
 
+/** Whether some triangle of `geometry` (indexed or not) has a nonzero area; stops at the first. */
+function someTriangleHasArea(geometry: BufferGeometry): boolean {
+  const position = geometry.getAttribute('position');
+  const index = geometry.getIndex();
+  const count = index ? index.count : position.count;
+  const corner = (i: number): Vector3 =>
+    new Vector3().fromBufferAttribute(position, index ? index.getX(i) : i);
+  for (let i = 0; i + 2 < count; i += 3) {
+    const a = corner(i);
+    const ab = corner(i + 1).sub(a);
+    const ac = corner(i + 2).sub(a);
+    if (ab.cross(ac).lengthSq() > 0) return true;
+  }
+  return false;
+}
+
 /**
  * Triangles of the object's meshes (points and lines count none), its vertices (of any kind),
- * and whether every vertex is finite.
+ * whether every vertex is finite, and whether some triangle has an area (the server refuses a mesh
+ * whose triangles all have none: mesh_no_faces).
  */
-export function measureMesh(root: Object3D): { triangles: number; vertices: number; finite: boolean } {
+export function measureMesh(root: Object3D): {
+  triangles: number;
+  vertices: number;
+  finite: boolean;
+  hasArea: boolean;
+} {
   let triangles = 0;
   let vertices = 0;
   let finite = true;
+  let hasArea = false;
   root.traverse((node) => {
     const geometry = (node as { geometry?: BufferGeometry }).geometry;
     const position = geometry?.getAttribute('position');
@@ -66,8 +89,9 @@ export function measureMesh(root: Object3D): { triangles: number; vertices: numb
     if (!(node instanceof Mesh)) return;
     const index = geometry.getIndex();
     triangles += Math.floor((index ? index.count : position.count) / 3);
+    hasArea ||= someTriangleHasArea(geometry);
   });
-  return { triangles, vertices, finite };
+  return { triangles, vertices, finite, hasArea };
 }
 
 /** Every mesh in one shared matte grey, with normals where the file had none; its own materials freed. */
@@ -102,16 +126,17 @@ export async function parseMeshFile(
   } catch (error) {
     return { ok: false, unreadable: error instanceof Error ? error.message : String(error) };
   }
-  const { triangles, vertices, finite } = measureMesh(object);
+  const { triangles, vertices, finite, hasArea } = measureMesh(object);
   // OBJLoader skips the lines it does not know (a warning, no error): text without a single
   // vertex was no OBJ at all.
   if (kind === 'obj' && vertices === 0) {
     disposeObject(object);
     return { ok: false, unreadable: 'no OBJ vertex' };
   }
-  if (triangles === 0 || !finite) {
+  if (triangles === 0 || !hasArea || !finite) {
     disposeObject(object);
-    const code = triangles === 0 ? 'mesh_no_faces' : 'mesh_not_finite';
+    // The server's order: no triangles, then a vertex that isn't finite, then no area.
+    const code = triangles > 0 && !finite ? 'mesh_not_finite' : 'mesh_no_faces';
     return { ok: false, error: { status: 422, code, error: '' } };
   }
   if (triangles > maxFaces) {
