@@ -17,6 +17,7 @@ from kiln3d_inference.engines.projection_texturing import (
     candidate_directions,
     choose_view,
     flat_axis,
+    picture_coordinates,
     picture_object,
     texture_mesh,
     turned_views,
@@ -136,6 +137,21 @@ def test_a_flat_card_is_seen_from_its_face_unturned() -> None:
     tile_vertices = np.asarray(tile.vertices, np.float64)
     assert flat_axis(tile_vertices) == 1
     assert choose_view(tile_vertices, np.asarray(tile.faces), match).view.name == "+Y turned 0"
+
+
+def test_a_flat_face_keeps_the_pictures_proportions() -> None:
+    # A 3:2 sign and a square picture object (100 px a side at 50..150): the square stays square,
+    # centred, the sign's sides beyond it map outside the picture's box.
+    corners = np.array([[-1.5, -1.0], [1.5, -1.0], [1.5, 1.0], [-1.5, 1.0]])
+    low, high = corners.min(axis=0), corners.max(axis=0)
+    box = (50.0, 50.0, 150.0, 150.0)
+    px, py = picture_coordinates(corners, low, high, box, keep_aspect=True)
+    assert np.allclose(py, [150.0, 150.0, 50.0, 50.0])
+    assert np.allclose(px, [25.0, 175.0, 175.0, 25.0])
+    # A mesh of another shape: box onto box, each axis on its own (its silhouette was matched).
+    px, py = picture_coordinates(corners, low, high, box, keep_aspect=False)
+    assert np.allclose(px, [50.0, 150.0, 150.0, 50.0])
+    assert np.allclose(py, [150.0, 150.0, 50.0, 50.0])
 
 
 def test_a_flat_cut_out_seen_mirrored_is_painted_from_its_back() -> None:

@@ -8,7 +8,8 @@ view that best matches its silhouette, on the CPU, with no generative model.
    both fitted by their bounding boxes, aspect kept) wins; near-ties go to the front (+Z, Y up).
    A flat mesh (a card, a sign, a tile: its bounding box's thinnest side under FLAT_RATIO of its
    longest) has no silhouette worth matching, so it is seen from its face, unturned: the front or
-   the back along its thin axis, whichever matches better (a tie: the front).
+   the back along its thin axis, whichever matches better (a tie: the front); the picture's object
+   is fitted inside that face with its proportions kept.
 3. The mesh is unwrapped with xatlas and its UV layout rasterised into the texture: each texel's 3D
    point is projected into the chosen view and coloured from the picture (its bounding box fitted to
    the silhouette's) when it faces the camera, is the nearest surface there (a depth buffer of the
@@ -228,6 +229,25 @@ def choose_view(
     return ViewChoice(winner[2], winner[0], max(others, default=0.0))
 
 
+def picture_coordinates(
+    flat: F64, low: F64, high: F64, box: tuple[float, float, float, float], keep_aspect: bool
+) -> tuple[F64, F64]:
+    """Picture pixel coordinates (x, y down) of view-plane points `flat` (N, 2), the plane's
+    bounding box (`low`, `high`) mapped onto the picture object's `box` (x0, y0, x1, y1): corner
+    onto corner, each axis scaled on its own; with `keep_aspect` (a flat mesh's face) the box is
+    fitted inside the plane's, centred and unstretched, so a square picture on a 3:2 sign stays
+    square (a trial's castle was squashed 1.7 times) and the rest of the face maps outside it."""
+    extent = np.maximum(high - low, 1e-12)
+    x0, y0, x1, y1 = box
+    scale = np.array([(x1 - x0) / extent[0], (y1 - y0) / extent[1]])
+    if keep_aspect:
+        scale[:] = scale.max()
+    centre = (low + high) / 2.0
+    px = (x0 + x1) / 2.0 + (flat[:, 0] - centre[0]) * scale[0]
+    py = (y0 + y1) / 2.0 + (centre[1] - flat[:, 1]) * scale[1]
+    return px, py
+
+
 @dataclass(frozen=True)
 class TexturedMesh:
     """The painted mesh as a GLB (`glb`), its triangle count, the view used, and the share of the
@@ -388,17 +408,16 @@ def texture_mesh(
     visible = (cosine > MIN_FACING) & (view.depth(points) <= zbuffer[row, col] + tolerance)
     check()
 
-    # The view's plane mapped onto the picture: bounding box onto bounding box.
-    low, high = plane.min(axis=0), plane.max(axis=0)
-    extent = np.maximum(high - low, 1e-12)
-    x0, y0, x1, y1 = picture.box
-    flat = view.plane(points)
-    px = x0 + (flat[:, 0] - low[0]) / extent[0] * (x1 - x0)
-    py = y0 + (high[1] - flat[:, 1]) / extent[1] * (y1 - y0)
+    # The view's plane mapped onto the picture: bounding box onto bounding box (a flat mesh's face:
+    # the picture's box inside it, its proportions kept).
+    px, py = picture_coordinates(
+        view.plane(points), plane.min(axis=0), plane.max(axis=0), picture.box, flat_axis(vertices) is not None
+    )
     height, width = picture.mask.shape
+    inside = (px >= 0) & (px < width) & (py >= 0) & (py < height)
     pcol = np.clip(np.floor(px).astype(np.int64), 0, width - 1)
     prow = np.clip(np.floor(py).astype(np.int64), 0, height - 1)
-    seen = visible & picture.mask[prow, pcol]
+    seen = visible & inside & picture.mask[prow, pcol]
     colours = np.zeros((pix.size, 3))
     colours[seen] = _sample(picture.rgb, px[seen], py[seen])
 

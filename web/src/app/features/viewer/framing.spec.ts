@@ -11,7 +11,15 @@ import {
 
 import { Box3 } from 'three';
 
-import { boundsMatch, computeFraming, fitDistance, keptFraming, modelBounds, placeCamera } from './framing';
+import {
+  FRAME_MARGIN,
+  boundsMatch,
+  computeFraming,
+  fitDistance,
+  keptFraming,
+  modelBounds,
+  placeCamera,
+} from './framing';
 
 function box(size: [number, number, number], position: [number, number, number]): Group {
   const group = new Group();
@@ -22,14 +30,23 @@ function box(size: [number, number, number], position: [number, number, number])
 }
 
 describe('fitDistance', () => {
-  it('is radius / sin(fov / 2) for a landscape view', () => {
-    expect(fitDistance(2, 45, 16 / 9)).toBeCloseTo(2 / Math.sin(MathUtils.degToRad(22.5)), 10);
+  it('is radius x FRAME_MARGIN / sin(fov / 2) for a landscape view', () => {
+    expect(fitDistance(2, 45, 16 / 9)).toBeCloseTo(
+      (2 * FRAME_MARGIN) / Math.sin(MathUtils.degToRad(22.5)),
+      10,
+    );
+  });
+
+  it("leaves a margin: the sphere's projection stays inside the view, never touching its edge", () => {
+    // The sphere seen from its distance fills an angle asin(r / d) on each side of the centre.
+    const distance = fitDistance(1, 45, 4 / 3);
+    expect(Math.asin(1 / distance)).toBeLessThan(MathUtils.degToRad(22.5) * 0.97);
   });
 
   it('uses the narrower horizontal field of view in portrait', () => {
     const aspect = 390 / 844;
     const halfHorizontal = Math.atan(Math.tan(MathUtils.degToRad(22.5)) * aspect);
-    expect(fitDistance(1, 45, aspect)).toBeCloseTo(1 / Math.sin(halfHorizontal), 10);
+    expect(fitDistance(1, 45, aspect)).toBeCloseTo(FRAME_MARGIN / Math.sin(halfHorizontal), 10);
     expect(fitDistance(1, 45, aspect)).toBeGreaterThan(fitDistance(1, 45, 1));
   });
 });
@@ -39,7 +56,10 @@ describe('computeFraming', () => {
     const framing = computeFraming(box([2, 4, 6], [100, -50, 7]), 45, 1);
     expect(framing.center.toArray()).toEqual([100, -50, 7]);
     expect(framing.radius).toBeCloseTo(Math.sqrt(1 + 4 + 9), 10);
-    expect(framing.distance).toBeCloseTo(framing.radius / Math.sin(MathUtils.degToRad(22.5)), 10);
+    expect(framing.distance).toBeCloseTo(
+      (framing.radius * FRAME_MARGIN) / Math.sin(MathUtils.degToRad(22.5)),
+      10,
+    );
     expect(framing.near).toBeGreaterThan(0);
     expect(framing.near).toBeLessThan(framing.distance - framing.radius);
     expect(framing.far).toBeGreaterThan(framing.distance + framing.radius);

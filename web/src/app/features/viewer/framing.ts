@@ -20,13 +20,21 @@ export const DEFAULT_VIEW_DIRECTION = new Vector3(
 );
 
 /**
- * Distance at which a sphere of `radius` fits the view: radius / sin(fov / 2), using the narrower of
- * the vertical and horizontal fields of view so a portrait phone does not clip the sides.
+ * The bounding sphere is fitted this much larger than it is: a model's farthest vertex lies on the
+ * sphere, and where it meets the view's edge (a tall lantern's base, seen from above) it was drawn
+ * touching the canvas's border, as if cut (a trial's phone screenshots).
+ */
+export const FRAME_MARGIN = 1.05;
+
+/**
+ * Distance at which a sphere of `radius` fits the view with FRAME_MARGIN: radius × FRAME_MARGIN /
+ * sin(fov / 2), using the narrower of the vertical and horizontal fields of view so a portrait
+ * phone does not clip the sides.
  */
 export function fitDistance(radius: number, verticalFovDeg: number, aspect: number): number {
   const halfVertical = MathUtils.degToRad(verticalFovDeg) / 2;
   const halfHorizontal = Math.atan(Math.tan(halfVertical) * aspect);
-  return radius / Math.sin(Math.min(halfVertical, halfHorizontal));
+  return (radius * FRAME_MARGIN) / Math.sin(Math.min(halfVertical, halfHorizontal));
 }
 
 /**
