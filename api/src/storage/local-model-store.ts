@@ -25,6 +25,8 @@ function weakEtag(size: number, mtimeMs: number): string {
 
 /** The file in STATIC_DIR that names the folder (never a model name, so never served or swept). */
 export const FOLDER_MARKER = '.kiln3d-folder-id';
+/** How long identity() waits for a marker another process created but has not written yet. */
+export const MARKER_WAIT_MS = 2000;
 
 /**
  * Models as files in one folder (STATIC_DIR): the default, for one machine (any number of api
@@ -56,20 +58,32 @@ export class LocalModelStore extends ModelStore {
    * The folder's marker: created once with a random id, then read. Written whole to a file of its
    * own and hard-linked into place (link fails if the marker exists), so two processes starting
    * at once agree: with an exclusive create and a write after it, the second one could read the
-   * marker still empty and refuse to start (a security suite's two apis on one folder did).
+   * marker still empty and refuse to start (a security suite's two apis on one folder did). On a
+   * filesystem without hard links (FAT, exFAT, some network mounts) the marker is created
+   * exclusively instead, and a reader that finds it still empty waits for its id (MARKER_WAIT_MS).
    */
   async identity(): Promise<string> {
     const marker = join(this.dir, FOLDER_MARKER);
     const draft = join(this.dir, `.${FOLDER_MARKER.slice(1)}.${randomUUID()}.partial`);
-    await writeFile(draft, `${randomUUID()}\n`, { flag: 'wx' });
+    const id = `${randomUUID()}\n`;
+    await writeFile(draft, id, { flag: 'wx' });
     try {
       await link(draft, marker);
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
+        await writeFile(marker, id, { flag: 'wx' }).catch((failure: NodeJS.ErrnoException) => {
+          if (failure.code !== 'EEXIST') throw failure;
+        });
+      }
     } finally {
       await unlink(draft).catch(() => undefined);
     }
-    return `folder:${(await readFile(marker, 'utf8')).trim()}`;
+    const waitUntil = Date.now() + MARKER_WAIT_MS;
+    for (;;) {
+      const text = (await readFile(marker, 'utf8')).trim();
+      if (text !== '' || Date.now() >= waitUntil) return `folder:${text}`;
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
   }
 
   async publish(localPath: string, name: string): Promise<void> {

@@ -8,11 +8,11 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdirSync, readdirSync } from 'node:fs';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { FOLDER_MARKER } from '../../src/storage/local-model-store';
+import { FOLDER_MARKER, LocalModelStore } from '../../src/storage/local-model-store';
 import { tempDir } from '../support/env';
 
 const run = promisify(execFile);
@@ -31,6 +31,17 @@ async function identityIn(folder: string): Promise<string> {
 void describe('the model folder identity of processes starting at once', () => {
   const dir = tempDir('folder-identity');
   after(() => dir.remove());
+
+  void it('waits for the id of a marker another process created but has not written yet', async () => {
+    // What a filesystem without hard links leaves (the exclusive create, then the write).
+    const folder = join(dir.path, 'being-written');
+    mkdirSync(folder);
+    writeFileSync(join(folder, FOLDER_MARKER), '');
+    const read = new LocalModelStore(folder).identity();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    writeFileSync(join(folder, FOLDER_MARKER), '0b5c3a1e-2d4f-4a6b-8c9d-1e2f3a4b5c6d\n');
+    assert.equal(await read, 'folder:0b5c3a1e-2d4f-4a6b-8c9d-1e2f3a4b5c6d');
+  });
 
   void it(`${PROCESSES} processes on a fresh folder read one id, ${ROUNDS} rounds`, async () => {
     for (let round = 0; round < ROUNDS; round++) {
