@@ -91,10 +91,11 @@ class InflateEngine(Engine):
         )
         choice = result.choice
         log.info(
-            "inflate: task %s textured %d triangles, view %s (IoU %.3f, next %.3f), %.0f%% of texels seen",
+            "inflate: task %s textured %d triangles, view %s (%sIoU %.3f, next %.3f), %.0f%% of texels seen",
             ctx.task_id,
             result.triangles,
             choice.view.name,
+            "a flat mesh, seen from its face; " if choice.flat else "",
             choice.iou,
             choice.runner_up,
             100.0 * result.seen_fraction,

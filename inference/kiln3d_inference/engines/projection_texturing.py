@@ -186,11 +186,13 @@ def _iou(a: BoolArray, b: BoolArray) -> float:
 
 @dataclass(frozen=True)
 class ViewChoice:
-    """The chosen view and its silhouette IoU with the picture's (0-1), and the runner-up's IoU."""
+    """The chosen view and its silhouette IoU with the picture's (0-1), the runner-up's IoU, and
+    whether the mesh was flat (seen from its face whatever the IoUs: flat_axis)."""
 
     view: View
     iou: float
     runner_up: float
+    flat: bool = False
 
 
 def flat_axis(vertices: F64) -> int | None:
@@ -226,7 +228,7 @@ def choose_view(
     best = max(score for score, _, _ in eligible)
     winner = min((item for item in eligible if item[0] >= best - TIE_TOLERANCE), key=lambda item: item[1])
     others = [score for score, _, view in scored if view.direction is not winner[2].direction]
-    return ViewChoice(winner[2], winner[0], max(others, default=0.0))
+    return ViewChoice(winner[2], winner[0], max(others, default=0.0), flat=thin is not None)
 
 
 def picture_coordinates(
