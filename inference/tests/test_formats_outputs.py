@@ -182,7 +182,7 @@ def test_obj_texture_has_the_glb_base_colour_pixels(
     obj = _obj_folder(case.files["obj"], tmp_path)
     # Every entry unzips readable by everyone (rw-r--r--), not its unzipper's alone (0600).
     with zipfile.ZipFile(case.files["obj"]) as archive:
-        assert {info.external_attr >> 16 for info in archive.infolist()} == {0o644}
+        assert {info.external_attr >> 16 for info in archive.infolist()} == {0o100644}
     mtl = (tmp_path / "model.mtl").read_text(encoding="utf-8")
     maps = [line.split(maxsplit=1)[1].strip() for line in mtl.splitlines() if line.startswith("map_Kd")]
     assert len(maps) == 1, mtl

@@ -90,5 +90,5 @@ def _entry(name: str) -> zipfile.ZipInfo:
     """A zip entry named `name`, dated now, that unzips readable by everyone (rw-r--r--): writestr
     given a bare name makes it 0600, so a studio's unzipped files were its unzipper's alone."""
     info = zipfile.ZipInfo(name, date_time=time.localtime()[:6])
-    info.external_attr = 0o644 << 16
+    info.external_attr = 0o100644 << 16  # a regular file (S_IFREG), rw-r--r--
     return info
