@@ -413,7 +413,7 @@ def texture_mesh(
     # The view's plane mapped onto the picture: bounding box onto bounding box (a flat mesh's face:
     # the picture's box inside it, its proportions kept).
     px, py = picture_coordinates(
-        view.plane(points), plane.min(axis=0), plane.max(axis=0), picture.box, flat_axis(vertices) is not None
+        view.plane(points), plane.min(axis=0), plane.max(axis=0), picture.box, choice.flat
     )
     height, width = picture.mask.shape
     inside = (px >= 0) & (px < width) & (py >= 0) & (py < height)

@@ -16,6 +16,7 @@ Vertices at exactly equal positions are merged and unused ones dropped; every tr
 
 from __future__ import annotations
 
+import codecs
 import io
 import json
 import re
@@ -574,8 +575,6 @@ def _trimesh_load(data: bytes, kind: str) -> tuple[F64, I64]:
 
 # ---- the intake ---------------------------------------------------------------------------------
 
-UTF8_BOM = b"\xef\xbb\xbf"
-
 
 def _compact(faces: I64, vertex_count: int) -> tuple[I64, I64]:
     """The vertices `faces` use, in order (U,), and faces renumbered onto them (same shape): a
@@ -624,7 +623,7 @@ def intake(data: bytes, max_faces: int) -> IntakeMesh:
     `max_faces` triangles. Raises MeshRefused with the refusal's code."""
     # A text file saved with a UTF-8 byte-order mark (Windows editors) hides its first line from
     # the OBJ and PLY readers: a first vertex lost, the faces then named one it did not have.
-    data = data.removeprefix(UTF8_BOM)
+    data = data.removeprefix(codecs.BOM_UTF8)
     kind = sniff(data)
     if kind == "glb":
         positions, faces = _read_glb_or_refuse(data, max_faces)
