@@ -103,19 +103,11 @@ export class RepeatRegistry {
   async forgetHolders(taskIds: readonly string[]): Promise<number> {
     if (taskIds.length === 0) return 0;
     let deleted = 0;
-    let cursor = '0';
-    do {
-      const [next, keys] = await this.redis.client.scan(
-        cursor,
-        'MATCH',
-        RedisKeys.repeat('*'),
-        'COUNT',
-        REPEAT_SCAN,
-      );
-      cursor = next;
+    const batches = this.redis.client.scanStream({ match: RedisKeys.repeat('*'), count: REPEAT_SCAN });
+    for await (const keys of batches as AsyncIterable<string[]>) {
       if (keys.length === 0) continue;
       deleted += Number(await this.redis.client.eval(FORGET_HOLDERS_LUA, keys.length, ...keys, ...taskIds));
-    } while (cursor !== '0');
+    }
     return deleted;
   }
 

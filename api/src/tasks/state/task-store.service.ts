@@ -351,16 +351,8 @@ export class TaskStore {
   async forgetCompleted(modelIds: readonly string[]): Promise<string[]> {
     if (modelIds.length === 0) return [];
     const forgotten: string[] = [];
-    let cursor = '0';
-    do {
-      const [next, keys] = await this.redis.client.scan(
-        cursor,
-        'MATCH',
-        `${RedisKeys.taskPrefix}*`,
-        'COUNT',
-        FORGET_BATCH,
-      );
-      cursor = next;
+    const batches = this.redis.client.scanStream({ match: `${RedisKeys.taskPrefix}*`, count: FORGET_BATCH });
+    for await (const keys of batches as AsyncIterable<string[]>) {
       // Only task hashes: the script reads each as one (another key type would fail the step).
       const taskKeys = keys.filter((key) => isTaskId(key.slice(RedisKeys.taskPrefix.length)));
       if (taskKeys.length === 0) continue;
@@ -372,7 +364,7 @@ export class TaskStore {
         ...modelIds,
       )) as string[];
       forgotten.push(...ids);
-    } while (cursor !== '0');
+    }
     return forgotten;
   }
 
