@@ -64,7 +64,7 @@ export class LocalModelStore extends ModelStore {
    */
   async identity(): Promise<string> {
     const marker = join(this.dir, FOLDER_MARKER);
-    const draft = join(this.dir, `.${FOLDER_MARKER.slice(1)}.${randomUUID()}.partial`);
+    const draft = join(this.dir, `${FOLDER_MARKER}.${randomUUID()}.partial`);
     const id = `${randomUUID()}\n`;
     await writeFile(draft, id, { flag: 'wx' });
     try {

@@ -40,12 +40,12 @@ function keepRunningOnWriteErrors(file: DailyRotateFile): void {
 export const DEFAULT_LOG_MAX_BYTES = 200 * 1024 * 1024;
 /** Files of the log budget: each rotates at this share of it (so about this many files are kept). */
 const FILES_PER_BUDGET = 10;
-/** The log files the app writes (app-YYYY-MM-DD.log, and .1, .2, ... once one day passes the size). */
-const LOG_FILE = /^app-\d{4}-\d{2}-\d{2}\.log(?:\.\d+)?$/;
+/** The log files the app writes (app-YYYY-MM-DD.log, and .1, .2, ... once one day passes the size): day, number. */
+const LOG_FILE = /^app-(\d{4}-\d{2}-\d{2})\.log(?:\.(\d+))?$/;
 
 /** A log file's place in time: its day, then its number within the day (none = the day's first). */
 function logOrder(name: string): string {
-  const match = /^app-(\d{4}-\d{2}-\d{2})\.log(?:\.(\d+))?$/.exec(name);
+  const match = LOG_FILE.exec(name);
   return match === null ? name : `${match[1]}.${(match[2] ?? '0').padStart(9, '0')}`;
 }
 
@@ -97,8 +97,8 @@ export function pruneOldLogs(logDir: string, now = new Date()): string[] {
   ].join('-');
   const deleted: string[] = [];
   for (const name of readdirSync(logDir)) {
-    const day = /^app-(\d{4}-\d{2}-\d{2})\.log/.exec(name)?.[1];
-    const old = (day !== undefined && LOG_FILE.test(name) && day < cutoff) || LEGACY_AUDIT.test(name);
+    const day = LOG_FILE.exec(name)?.[1];
+    const old = (day !== undefined && day < cutoff) || LEGACY_AUDIT.test(name);
     if (!old) continue;
     try {
       unlinkSync(join(logDir, name));

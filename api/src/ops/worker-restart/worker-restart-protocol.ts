@@ -83,9 +83,7 @@ export function parseRestartReply(text: string): WorkerRestartReply | undefined 
   const requestId = value['request_id'];
   if (value['ok'] === false) {
     const code = value['code'];
-    return REFUSALS.includes(code as WorkerRefusalCode)
-      ? { request_id: requestId, ok: false, code: code as WorkerRefusalCode }
-      : undefined;
+    return isWorkerRefusalCode(code) ? { request_id: requestId, ok: false, code } : undefined;
   }
   const accepted = value['accepted'];
   if (value['ok'] !== true || !isObject(accepted)) return undefined;
