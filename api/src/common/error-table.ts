@@ -394,8 +394,8 @@ export const ERROR_TABLE = {
     status: 504,
     message: 'The worker did not answer in time',
     when:
-      'POST /api/admin/workers/{worker_id}/inference/restart: the worker does not listen (it is stopping, or cut off ' +
-      'from Redis), or did not take the request within 5 s (its event loop stuck, a lost connection); the request is ' +
+      'POST /api/admin/workers/{worker_id}/inference/restart: the worker did not listen (it is stopping, or cut off ' +
+      'from Redis; one that is starting is asked again until it listens) or did not take the request within 5 s (its event loop stuck, a lost connection); the request is ' +
       'then withdrawn, so nothing restarts later. Only a worker that took it at the last moment and whose answer ' +
       'then went missing may still restart (its log says so)',
   },

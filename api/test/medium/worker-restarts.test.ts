@@ -3,8 +3,9 @@
  * restart asked through Redis (ops/worker-restart). The asker (WorkerRestarts) relays to the
  * worker's listener (WorkerRestartListener), which restarts through the real InferenceAdminService
  * over a counted repository: accepted and refused answers are relayed, an unknown id is 404, a
- * worker that does not listen or does not take the request in time is 504 and restarts nothing,
- * even when the request reaches it later.
+ * worker that starts listening during the wait is asked again and answers, one that never listens
+ * or does not take the request in time is 504 and restarts nothing, even when the request reaches
+ * it later.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -70,6 +71,7 @@ void describe('a worker sidecar restart through Redis', () => {
     node('w-silent'),
     node('w-stuck'),
     node('api', false),
+    node('w-starting'),
   ];
   const registry = { nodes: () => Promise.resolve(nodes) } as unknown as WorkerRegistry;
   let asker: WorkerRestarts;
@@ -133,11 +135,27 @@ void describe('a worker sidecar restart through Redis', () => {
     }
   });
 
-  void it('a listed worker that does not listen: 504 worker_no_answer at once, and the claim withdrawn', async () => {
+  void it('a listed worker that never listens: 504 worker_no_answer after the wait, and the claim withdrawn', async () => {
     const started = Date.now();
     await assert.rejects(asker.restartOne('w-silent', true, 'op'), rejectsWith(504, 'worker_no_answer'));
-    assert.ok(Date.now() - started < TIMINGS.answerTimeoutMs, 'no wait for a worker nobody hears');
+    const waited = Date.now() - started;
+    assert.ok(waited >= TIMINGS.answerTimeoutMs - 150, `asked again through the wait (${waited} ms)`);
+    assert.ok(
+      waited < TIMINGS.answerTimeoutMs + TIMINGS.answerGraceMs,
+      `no longer than the wait (${waited} ms)`,
+    );
     assert.deepEqual(await raw.keys(`${RedisKeys.prefix}worker-restart-claim:*`), []);
+  });
+
+  void it('a worker listed before its subscription is confirmed (it is starting) is asked again, and answers', async () => {
+    // WorkerRegistry lists a process from its first heartbeat (onModuleInit); its listener
+    // subscribes later (onApplicationBootstrap): a request in between once found nobody, 504.
+    const asked = asker.restartOne('w-starting', false, 'op');
+    await sleep(TIMINGS.answerTimeoutMs / 2);
+    await startWorker('w-starting', {});
+    const answer = await asked;
+    assert.equal(answer.message, 'Restart started');
+    assert.deepEqual(workers['w-starting'].restarts, [false], 'restarted once');
   });
 
   void it('a worker that hears but does not take it in time: 504 after the wait, and when it gets to it, nothing restarts', async () => {
@@ -173,8 +191,9 @@ void describe('a worker sidecar restart through Redis', () => {
       'w-remote': [409, 'sidecar_not_managed', false],
       'w-silent': [504, 'worker_no_answer', false],
       'w-stuck': [504, 'worker_no_answer', false],
+      'w-starting': [202, null, false],
     });
-    assert.equal(all.accepted, 2);
+    assert.equal(all.accepted, 3);
     assert.equal(
       all.workers.find((w) => w.worker_id === 'w-silent')?.message,
       'The worker did not answer in time',

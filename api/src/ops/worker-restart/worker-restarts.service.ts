@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Inject, Injectable, Logger, OnModuleDestroy, Optional } from '@nestjs/common';
 import { ApiError, ERROR_TABLE } from '../../common/api-error';
 import { RedisKeys } from '../../redis/redis-keys';
@@ -29,6 +30,9 @@ export interface WorkerRestartTimings {
 
 /** Optional provider: WorkerRestartTimings instead of WORKER_ANSWER_TIMEOUT_MS and WORKER_ANSWER_GRACE_MS. */
 export const WORKER_RESTART_TIMINGS = Symbol('WORKER_RESTART_TIMINGS');
+
+/** How often a request is published again while its worker does not listen yet (ms). */
+const REPUBLISH_MS = 100;
 
 /** A request waiting for its worker's reply. */
 interface Pending {
@@ -71,8 +75,8 @@ export class WorkerRestarts implements OnModuleDestroy {
    * Asks one live worker to restart its sidecar, as POST /api/admin/inference/restart would there
    * (`force`: kill at once; `by`: the operator, for both logs). Resolves with the worker's answer
    * within answerTimeoutMs (+ answerGraceMs at worst). Throws ApiError 404 worker_not_found (no live
-   * worker has this id), 504 worker_no_answer (it does not listen, or did not take the request in
-   * time: withdrawn, nothing restarts), or the worker's own refusal: 409 sidecar_not_managed (its
+   * worker has this id), 504 worker_no_answer (it did not listen, or did not take the request,
+   * within answerTimeoutMs: withdrawn, nothing restarts), or the worker's own refusal: 409 sidecar_not_managed (its
    * sidecar is INFERENCE_URL's), 503 sidecar_stopped (it is shutting down).
    */
   async restartOne(workerId: string, force: boolean, by: string): Promise<WorkerRestartAcceptedDto> {
@@ -135,12 +139,19 @@ export class WorkerRestarts implements OnModuleDestroy {
       this.pending.set(request.request_id, { resolve }),
     );
     try {
+      const deadline = Date.now() + this.timings.answerTimeoutMs;
       await this.redis.client.set(claim, worker.id, 'PX', this.timings.answerTimeoutMs + CLAIM_MARGIN_MS);
-      const listeners = await this.redis.publish(
-        RedisKeys.workerRestartChannel(worker.id),
-        JSON.stringify(request),
-      );
-      const answered = listeners === 0 ? undefined : await within(reply, this.timings.answerTimeoutMs);
+      const publish = (): Promise<number> =>
+        this.redis.publish(RedisKeys.workerRestartChannel(worker.id), JSON.stringify(request));
+      let listeners = await publish();
+      // A worker is listed from its first heartbeat, a moment before its subscription is confirmed
+      // (and again while ioredis renews it after a reconnect): asked again until it hears, within
+      // the same wait. Nobody heard the earlier copies, so none is acted on twice.
+      while (listeners === 0 && Date.now() + REPUBLISH_MS < deadline) {
+        await sleep(REPUBLISH_MS);
+        listeners = await publish();
+      }
+      const answered = listeners === 0 ? undefined : await within(reply, Math.max(0, deadline - Date.now()));
       if (answered !== undefined) {
         this.logger.log(
           `sidecar restart of worker ${worker.id} (${worker.host}, pid ${worker.pid}) asked by ${by} ` +
@@ -152,8 +163,8 @@ export class WorkerRestarts implements OnModuleDestroy {
       const withdrawn = (await this.redis.client.del(claim)) === 1;
       if (withdrawn) {
         this.logger.warn(
-          `sidecar restart of worker ${worker.id} (${worker.host}, pid ${worker.pid}) not taken ` +
-            `${listeners === 0 ? '(it does not listen)' : `within ${this.timings.answerTimeoutMs} ms`}; withdrawn`,
+          `sidecar restart of worker ${worker.id} (${worker.host}, pid ${worker.pid}) not taken within ` +
+            `${this.timings.answerTimeoutMs} ms${listeners === 0 ? ' (it never listened)' : ''}; withdrawn`,
         );
         return undefined;
       }
