@@ -90,11 +90,6 @@ async function bootstrap(): Promise<void> {
   }
   followSupervisor();
   const logger = createAppLogger(config.logDir, config.logMaxBytes);
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), {
-    logger,
-    bodyParser: false,
-  });
-  configureApp(app, config);
   const gpuWorkers = new GpuWorkerSupervisor(
     gpuWorkerPlans(config, process.env, process.pid),
     process.argv[1],
@@ -112,7 +107,10 @@ async function bootstrap(): Promise<void> {
   }
   if (!servesHttp(config)) {
     // KILN_ROLE=worker: a GPU box that serves no HTTP; it takes jobs and announces itself in Redis.
-    await app.init();
+    // An application context, not an HTTP app: no express, no routes mapped (a worker's log once
+    // listed every route it never served). Nest's create initialises it.
+    const context = await NestFactory.createApplicationContext(AppModule.forRoot(config), { logger });
+    context.enableShutdownHooks();
     gpuWorkers.start();
     new Logger('Bootstrap').log(
       `Kiln3D worker started (no HTTP; engine ${engineLabel(config)}, ` +
@@ -120,6 +118,11 @@ async function bootstrap(): Promise<void> {
     );
     return;
   }
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), {
+    logger,
+    bodyParser: false,
+  });
+  configureApp(app, config);
   // Before listening: the timeouts' check starts with the server (common/http-server-limits.ts).
   const trustProxy = app.getHttpAdapter().getInstance().get('trust proxy fn') as (
     address: string,

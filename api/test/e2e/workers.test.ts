@@ -169,6 +169,9 @@ void describe('workers on one Redis', () => {
       'started twice: killed, then again',
     );
     assert.equal(logs.split(`inference end task=${killedTask}`).length - 1, 1, 'completed once');
+    // A worker serves no HTTP: its log names no route (Nest's RoutesResolver once mapped them all).
+    assert.doesNotMatch(logs, /Mapped \{|RoutesResolver/, 'no route table in a worker log');
+    assert.match(logs, /Kiln3D worker started \(no HTTP/);
     // The follower sees that it started over: it reads queued again once the dead worker's lock
     // lapsed, unless another worker took the job up before a position refresh ran (the refresh and
     // Bull's stalled check are timers of each process): then its next run carries a new started_at.
