@@ -16,11 +16,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pytest
 import trimesh
 from PIL import Image
 
-from kiln3d_inference.meshes.intake import MeshRefused, intake, load_intake_glb
+from kiln3d_inference.meshes.intake import CORNER_NORMALS, MeshRefused, intake, load_intake_glb
 from tests.helpers import INFERENCE_DIR, read_glb, validate_glbs
 
 MAX_FACES = 100_000
@@ -223,7 +224,7 @@ def test_a_glb_with_a_huge_embedded_image_is_read_without_decoding_it() -> None:
     assert "materials" not in canonical
 
 
-def test_the_canonical_glb_is_position_and_indices_only_and_valid(tmp_path: Path) -> None:
+def test_the_canonical_glb_is_position_normal_and_indices_only_and_valid(tmp_path: Path) -> None:
     mesh = trimesh.creation.annulus(r_min=0.5, r_max=1.0, height=0.3, sections=48)
     mesh.apply_translation([1.0, 2.0, 3.0])
     code, line, target = _run_cli(tmp_path, _glb(mesh), "--max-faces", "10000")
@@ -232,9 +233,10 @@ def test_the_canonical_glb_is_position_and_indices_only_and_valid(tmp_path: Path
     assert set(line) == {"format", "triangles", "vertices", "bbox_min", "bbox_max"}
     data = target.read_bytes()
     document, binary = read_glb(data)
-    assert len(binary) == 12 * line["triangles"] + 12 * line["vertices"]  # uint32 x 3, float32 x 3
+    # uint32 x 3 a triangle; float32 x 3 twice (POSITION, NORMAL) a vertex
+    assert len(binary) == 12 * line["triangles"] + 24 * line["vertices"]
     (primitive,) = document["meshes"][0]["primitives"]  # type: ignore[index]
-    assert set(primitive["attributes"]) == {"POSITION"}
+    assert set(primitive["attributes"]) == {"POSITION", "NORMAL"}
     accessors = document["accessors"]
     assert isinstance(accessors, list)
     assert accessors[primitive["attributes"]["POSITION"]]["componentType"] == 5126
@@ -245,8 +247,113 @@ def test_the_canonical_glb_is_position_and_indices_only_and_valid(tmp_path: Path
     assert report["errors"] == 0, report
     loaded = load_intake_glb(data)
     assert len(loaded.faces) == line["triangles"] == len(mesh.faces)
-    assert len(loaded.vertices) == line["vertices"]
+    # The sidecar joins the positions a hard edge split.
+    assert len(loaded.vertices) == len(np.unique(loaded.vertices, axis=0)) <= line["vertices"]
     assert np.allclose(loaded.bounds, mesh.bounds, atol=1e-6)
+
+
+def _flat_icosahedron() -> trimesh.Trimesh:
+    """An icosahedron shaded flat, as a modeller exports one: three vertices a face, each with the
+    face's normal (adjacent faces meet at 41.8 degrees)."""
+    smooth = trimesh.creation.icosphere(subdivisions=0, radius=0.02)
+    corners = np.asarray(smooth.triangles, np.float64).reshape(-1, 3)
+    normals = np.repeat(np.asarray(smooth.face_normals), 3, axis=0)
+    faces = np.arange(corners.shape[0]).reshape(-1, 3)
+    return trimesh.Trimesh(corners, faces, vertex_normals=normals, process=False)
+
+
+def _corner_normals(data: bytes) -> tuple[trimesh.Trimesh, npt.NDArray[np.float32]]:
+    """The sidecar's mesh of a canonical GLB and its corner normals (M, 3, 3)."""
+    loaded = load_intake_glb(data)
+    corner = np.asarray(loaded.face_attributes[CORNER_NORMALS], np.float32)
+    assert corner.shape == (len(loaded.faces), 3, 3)
+    assert np.allclose(np.linalg.norm(corner, axis=2), 1.0, atol=1e-5)
+    return loaded, corner
+
+
+def _face_normals(mesh: trimesh.Trimesh) -> npt.NDArray[np.float64]:
+    return np.asarray(mesh.face_normals, np.float64)
+
+
+@pytest.mark.parametrize("kind", ["glb", "obj", "ply"])
+def test_a_flat_shaded_mesh_keeps_its_hard_edges(kind: str) -> None:
+    # A trial: a faceted icosahedron came back painted as a smooth blob (equal positions were
+    # merged and smooth normals made over them). Each corner now keeps its file's normal.
+    flat = _flat_icosahedron()
+    normals_option = {"obj": {"include_normals": True}, "ply": {"vertex_normal": True}}
+    data = _glb(flat) if kind == "glb" else _export(flat, kind, **normals_option[kind])
+    canonical = intake(data, MAX_FACES)
+    assert canonical.vertices.shape[0] == 60, "a vertex per face corner: every edge is hard"
+    loaded, corner = _corner_normals(canonical.glb())
+    assert len(loaded.vertices) == 12, "the sidecar's surface is connected again"
+    expected = np.repeat(_face_normals(loaded)[:, None, :], 3, axis=1)
+    assert np.allclose(corner, expected, atol=1e-5)
+
+
+def test_a_smooth_mesh_stays_one_vertex_a_position() -> None:
+    sphere = trimesh.creation.icosphere(subdivisions=2, radius=0.5)
+    canonical = intake(_glb(sphere), MAX_FACES)
+    assert canonical.vertices.shape[0] == len(sphere.vertices)
+    loaded, corner = _corner_normals(canonical.glb())
+    # Each position's corners agree and point outward (the file's smooth normals).
+    radial = loaded.vertices[loaded.faces] / np.linalg.norm(loaded.vertices[loaded.faces], axis=2)[..., None]
+    assert np.allclose(corner, radial, atol=0.05)
+
+
+def test_an_obj_vertex_with_two_vn_is_two_vertices_and_without_vn_is_smooth() -> None:
+    # Two triangles folded 90 degrees along the edge v2-v3, first with a normal per side (a hard
+    # edge), then with no `vn` at all: smooth over the shared `v`.
+    positions = "v 0 0 0\nv 1 0 0\nv 0 1 0\nv 0 0 1\n"
+    hard = positions + "vn 0 0 -1\nvn -1 0 0\nf 1//1 3//1 2//1\nf 1//2 4//2 3//2\n"
+    canonical = intake(hard.encode(), MAX_FACES)
+    assert canonical.vertices.shape[0] == 6
+    _, corner = _corner_normals(canonical.glb())
+    assert np.allclose(corner[0], [[0, 0, -1]] * 3)
+    assert np.allclose(corner[1], [[-1, 0, 0]] * 3)
+    smooth = positions + "f 1 3 2\nf 1 4 3\n"
+    canonical = intake(smooth.encode(), MAX_FACES)
+    assert canonical.vertices.shape[0] == 4
+    _, corner = _corner_normals(canonical.glb())
+    shared = np.array([-1.0, 0.0, -1.0]) / np.sqrt(2.0)  # v1 and v3, on the fold: the mean
+    assert np.allclose(corner[0][0], shared, atol=1e-5)
+    assert np.allclose(corner[1][0], shared, atol=1e-5)
+
+
+def test_a_glb_without_normals_is_smooth_where_its_triangles_share_vertices() -> None:
+    # No NORMAL: smooth over the file's own shared vertices (as three.js shows it), so a file that
+    # splits its vertices at an edge keeps that edge hard, and an older api's canonical GLB
+    # (POSITION and indices only) loads as it was painted before.
+    document, binary = _triangle_document()
+    indices = np.array([0, 1, 2, 0, 2, 3, 4, 5, 6], "<u4").tobytes()
+    points = [[0, 0, 0], [1, 0, 0], [1, 1, 0], [0, 1, 0], [0, 0, 0], [0, 1, 0], [0, 0, -1]]
+    positions = np.array(points, "<f4").tobytes()
+    document["accessors"][0]["count"] = 9
+    document["accessors"][1]["count"] = 7
+    document["bufferViews"] = [
+        {"buffer": 0, "byteOffset": 0, "byteLength": len(indices)},
+        {"buffer": 0, "byteOffset": len(indices), "byteLength": len(positions)},
+    ]
+    document["buffers"] = [{"byteLength": len(indices) + len(positions)}]
+    del binary
+    loaded, corner = _corner_normals(_assemble(document, indices + positions))
+    assert len(loaded.vertices) == 5
+    assert np.allclose(corner[:2], [0, 0, 1], atol=1e-6), "the square's shared vertices: its own normal"
+    assert np.allclose(corner[2], [-1, 0, 0], atol=1e-6), (
+        "the folded triangle: its own vertices, its own normal"
+    )
+
+
+def test_normals_turn_with_their_node_and_a_mirror_keeps_them_outward() -> None:
+    flat = _flat_icosahedron()
+    scene = trimesh.Scene()
+    scene.add_geometry(flat, transform=np.diag([-3.0, 1.0, 1.0, 1.0]))  # mirrored and stretched
+    canonical = intake(_glb(scene), MAX_FACES)
+    loaded, corner = _corner_normals(canonical.glb())
+    expected = np.repeat(_face_normals(loaded)[:, None, :], 3, axis=1)
+    assert np.allclose(corner, expected, atol=1e-5)
+    centre = loaded.vertices.mean(axis=0)
+    outward = (loaded.vertices[loaded.faces].mean(axis=1) - centre) * _face_normals(loaded)
+    assert (outward.sum(axis=1) > 0).all(), "the faces and their normals point out"
 
 
 def _modules_imported(tmp_path: Path, data: bytes) -> set[str]:

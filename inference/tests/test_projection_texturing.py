@@ -3,7 +3,10 @@ turns, the view choice, and the unwrapping child."""
 
 from __future__ import annotations
 
+import io
+
 import numpy as np
+import numpy.typing as npt
 import pytest
 import trimesh
 from PIL import Image
@@ -24,6 +27,7 @@ from kiln3d_inference.engines.projection_texturing import (
 )
 from kiln3d_inference.engines.raster import coverage, depth_buffer, fragments
 from kiln3d_inference.engines.unwrap import pieces, unwrap
+from kiln3d_inference.meshes.intake import intake, load_intake_glb
 from tests.helpers import read_glb, samples_dir
 
 
@@ -190,6 +194,38 @@ def test_an_open_mesh_is_painted_double_sided_a_closed_one_not() -> None:
         assert isinstance(materials, list)
         (material,) = materials
         assert material.get("doubleSided", False) is expected, material
+
+
+def _painted_corner_normals(mesh: trimesh.Trimesh) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """Paints the intake's canonical mesh of `mesh` (a GLB of it, through the sidecar's loader);
+    the painted GLB's normals at each corner (M, 3, 3) and its face normals (M, 3)."""
+    lantern = Image.open(samples_dir() / "typical_misc_lantern.png")
+    exported = mesh.export(file_type="glb")
+    assert isinstance(exported, bytes)
+    loaded = load_intake_glb(intake(exported, 100_000).glb())
+    painted = trimesh.load_scene(
+        io.BytesIO(texture_mesh(lantern, loaded, 256).glb), file_type="glb", process=False
+    )
+    (geometry,) = painted.geometry.values()
+    assert isinstance(geometry, trimesh.Trimesh)
+    assert len(geometry.faces) == len(mesh.faces)
+    normals = np.asarray(geometry.vertex_normals, np.float64)[geometry.faces]
+    return normals, np.asarray(geometry.face_normals, np.float64)
+
+
+def test_a_faceted_mesh_is_painted_faceted_and_a_smooth_one_smooth() -> None:
+    # A trial: a flat-shaded icosahedron came back painted as a smooth blob, every corner's normal
+    # up to 41.8 degrees off its face's.
+    sphere = trimesh.creation.icosphere(subdivisions=0, radius=0.02)
+    corners = np.asarray(sphere.triangles).reshape(-1, 3)
+    flat = np.repeat(np.asarray(sphere.face_normals), 3, axis=0)
+    triangles = np.arange(corners.shape[0]).reshape(-1, 3)
+    faceted = trimesh.Trimesh(corners, triangles, vertex_normals=flat, process=False)
+    normals, faces = _painted_corner_normals(faceted)
+    assert np.allclose(normals, faces[:, None, :], atol=1e-4), "each corner its face's normal"
+    normals, faces = _painted_corner_normals(sphere)
+    off = np.degrees(np.arccos(np.clip((normals * faces[:, None, :]).sum(axis=2), -1.0, 1.0)))
+    assert off.max() > 20.0, "a smooth sphere stays smooth: corners follow the surface, not the face"
 
 
 def test_pieces_cover_every_triangle_once() -> None:

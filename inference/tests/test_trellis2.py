@@ -408,9 +408,9 @@ def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch, tmp
 def test_every_setting_is_in_a_settings_table() -> None:
     # The owner's only list of them: inference/README.md (the sidecar's), models/README.md (trellis2's),
     # where "`KILN_TRELLIS2_STRUCTURE_STEPS` / `_SHAPE_STEPS`" names KILN_TRELLIS2_SHAPE_STEPS too.
-    tables = (REPO_ROOT / "inference" / "README.md").read_text() + (
+    tables = (REPO_ROOT / "inference" / "README.md").read_text(encoding="utf-8") + (
         REPO_ROOT / "models" / "README.md"
-    ).read_text()
+    ).read_text(encoding="utf-8")
     missing = [
         name
         for name in sorted(setting_names())

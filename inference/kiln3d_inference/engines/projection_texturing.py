@@ -35,8 +35,10 @@ from scipy.spatial import cKDTree
 
 from kiln3d_inference.engines.base import Stage
 from kiln3d_inference.engines.raster import coverage, depth_buffer, fragments
-from kiln3d_inference.engines.relief import Silhouette, _to_rgba, find_silhouette, vertex_normals
+from kiln3d_inference.engines.relief import Silhouette, _to_rgba, find_silhouette
 from kiln3d_inference.engines.unwrap import unwrap
+from kiln3d_inference.mesh_normals import split_by_corner_normals, vertex_normals
+from kiln3d_inference.meshes.intake import CORNER_NORMALS
 from kiln3d_inference.textured_glb import textured_glb
 
 F64 = npt.NDArray[np.float64]
@@ -349,8 +351,10 @@ def texture_mesh(
     """Paints `mesh` (a triangle mesh, finite, >= 1 face of nonzero area) from `image` (any Pillow
     mode) by projection (see the module docstring); texture_size: pixels a side (0: 1024; clamped to
     256-2048). on_step(stage, percent, message) between phases; check() often (cancellation).
-    Returns the GLB: the mesh's own positions (split at UV seams), every triangle in order, with
-    NORMAL, TEXCOORD_0 and a JPEG base-colour texture, double-sided when the mesh is not closed.
+    Returns the GLB: the mesh's own positions (split at UV seams and at its hard edges), every
+    triangle in order, with NORMAL (its face attribute CORNER_NORMALS where load_intake_glb gave
+    one, else smooth), TEXCOORD_0 and a JPEG base-colour texture, double-sided when the mesh is not
+    closed.
     Raises InvalidInput when the picture has no object (relief.find_silhouette)."""
 
     def step(stage: Stage, percent: float, message: str) -> None:
@@ -445,10 +449,17 @@ def texture_mesh(
     step(Stage.EXPORT, 90.0, "writing the GLB")
     encoded = io.BytesIO()
     Image.fromarray(np.ascontiguousarray(texture), mode="RGB").save(encoded, format="JPEG", quality=90)
-    positions32 = positions.astype(np.float32)
-    normals = vertex_normals(positions32, triangles.astype(np.uint32))
+    corner_normals = mesh.face_attributes.get(CORNER_NORMALS)
+    if corner_normals is not None:
+        # Shaded as its file shades it: a vertex on a hard edge split once more, per normal.
+        source, triangles, normals = split_by_corner_normals(
+            triangles, np.asarray(corner_normals, np.float32)
+        )
+        positions, uvs = positions[source], uvs[source]
+    else:
+        normals = vertex_normals(positions, triangles)
     glb = textured_glb(
-        positions32,
+        positions.astype(np.float32),
         normals,
         uvs.astype(np.float32),
         triangles.astype(np.uint32),

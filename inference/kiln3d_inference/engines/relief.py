@@ -30,6 +30,7 @@ from scipy.sparse import linalg as sparse_linalg
 
 from kiln3d_inference.engines.base import MAX_IMAGE_SIDE, InvalidInput, Stage
 from kiln3d_inference.engines.preview import PreviewCallback, VoxelPreview, pack, shell
+from kiln3d_inference.mesh_normals import vertex_normals
 from kiln3d_inference.textured_glb import textured_glb
 
 BoolArray = npt.NDArray[np.bool_]
@@ -461,21 +462,6 @@ def build_relief(mask: BoolArray) -> tuple[FloatArray, FloatArray, npt.NDArray[n
     back = side_triangles(corner_back, ids_eb, ids_hb, ids_vb)[:, ::-1]
     triangles = np.concatenate([front, back]).astype(np.uint32)
     return positions, uvs, triangles
-
-
-def vertex_normals(positions: FloatArray, triangles: npt.NDArray[np.uint32]) -> FloatArray:
-    """Unit area-weighted vertex normals, (N, 3) float32; +Z for a vertex with no area around it."""
-    v0, v1, v2 = (positions[triangles[:, i]] for i in range(3))
-    face = np.cross(v1 - v0, v2 - v0)  # area-weighted
-    normals = np.zeros_like(positions)
-    for axis in range(3):
-        for corner in range(3):
-            normals[:, axis] += np.bincount(
-                triangles[:, corner], weights=face[:, axis], minlength=positions.shape[0]
-            ).astype(np.float32)
-    length = np.linalg.norm(normals, axis=1, keepdims=True)
-    fallback = np.array([0.0, 0.0, 1.0], np.float32)
-    return np.where(length > 1e-12, normals / np.maximum(length, 1e-12), fallback).astype(np.float32)
 
 
 def _texture(rgba: Image.Image, box: tuple[int, int, int, int], mask_crop: BoolArray, bleed: bool) -> bytes:

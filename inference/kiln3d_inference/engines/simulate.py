@@ -33,8 +33,8 @@ from kiln3d_inference.engines.relief import (
     PREVIEW_RESOLUTION,
     inflate_image,
     procedural_test_image,
-    vertex_normals,
 )
+from kiln3d_inference.mesh_normals import vertex_normals
 from kiln3d_inference.settings import SimulateFault
 from kiln3d_inference.textured_glb import textured_glb
 

@@ -12,6 +12,10 @@ Hostile uploads are the design case, so work stays bounded by the file:
   their own: a PLY header's element counts against the bytes that follow, and a lower bound of an
   OBJ's faces against --max-faces.
 Vertices at exactly equal positions are merged and unused ones dropped; every triangle is kept.
+Each corner keeps the normal its file gave it (a GLB's NORMAL, an OBJ's `vn`, a PLY's nx ny nz), or
+where the file has none, the smooth normal over the vertices the file's own triangles share
+(mesh_normals): the canonical mesh splits a position where its corners' normals differ, so a
+painted mesh keeps its hard edges.
 """
 
 from __future__ import annotations
@@ -26,6 +30,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
+
+from kiln3d_inference.mesh_normals import split_by_corner_normals, unit, vertex_normals
 
 if TYPE_CHECKING:
     import trimesh
@@ -89,13 +95,15 @@ def _too_many(faces: int, max_faces: int) -> MeshRefused:
 
 @dataclass(frozen=True)
 class IntakeMesh:
-    """One triangle mesh: vertices (N, 3) float32, every one used, no two equal; faces (M, 3) int64
-    indices into vertices (triangles as uploaded, degenerate ones included); `format` the upload's
-    kind ("glb", "obj" or "ply")."""
+    """One triangle mesh: vertices (N, 3) float32 and their unit normals (N, 3) float32, every
+    vertex used, no two with both position and normal equal (a position is split only where its
+    corners' normals differ: a hard edge); faces (M, 3) int64 indices into vertices (triangles as
+    uploaded, degenerate ones included); `format` the upload's kind ("glb", "obj" or "ply")."""
 
     format: str
     vertices: F32
     faces: I64
+    normals: F32
     _glb: dict[str, bytes] = field(default_factory=dict, compare=False, repr=False)
 
     @property
@@ -117,7 +125,7 @@ class IntakeMesh:
     def glb(self) -> bytes:
         """The canonical GLB of this mesh (canonical_glb)."""
         if "glb" not in self._glb:
-            self._glb["glb"] = canonical_glb(self.vertices, self.faces)
+            self._glb["glb"] = canonical_glb(self.vertices, self.faces, self.normals)
         return self._glb["glb"]
 
 
@@ -291,6 +299,13 @@ class _GlbReader:
             values = np.maximum(values / info.max, -1.0)
         return values
 
+    def normals(self, index: Any, count: int) -> F64 | None:
+        """A NORMAL accessor as float64 (count, 3), read as positions() reads (normalised integers
+        included), or None when it does not hold one normal per vertex (`count`): the normals are
+        then made from the geometry, as for a primitive without any."""
+        values = self.positions(index)
+        return values if values.shape[0] == count else None
+
     def indices(self, index: Any) -> I64:
         """An index accessor (unsigned byte, short or int SCALAR) as int64 (count,)."""
         accessor = self._get(self.accessors, index, "accessor")
@@ -374,9 +389,11 @@ def _triangle_indices(mode: int, indices: I64) -> I64:
     return np.stack([np.full(count, indices[0] if count else 0), indices[1 : count + 1], indices[2:]], axis=1)
 
 
-def read_glb(data: bytes, max_faces: int) -> tuple[F64, I64]:
+def read_glb(data: bytes, max_faces: int) -> tuple[F64, I64, F32]:
     """The GLB's default scene as one triangle mesh in world space (node transforms applied):
-    positions (N, 3) float64 and triangles (M, 3) int64. Raises MeshRefused."""
+    positions (N, 3) float64, triangles (M, 3) int64 and unit normals (N, 3) float32 (a
+    primitive's NORMAL turned by its node's normal matrix, else smooth over the vertices its own
+    triangles share). Raises MeshRefused."""
     document, binary = _glb_chunks(data)
     _refuse_compression(document)
     reader = _GlbReader(document, binary)
@@ -411,6 +428,7 @@ def read_glb(data: bytes, max_faces: int) -> tuple[F64, I64]:
         raise _no_faces(what, f"the GLB has no triangles ({what})")
     all_positions: list[F64] = []
     all_faces: list[I64] = []
+    all_normals: list[F32] = []
     offset = 0
     for primitive, world in primitives:
         positions = reader.positions(primitive["attributes"]["POSITION"])
@@ -428,15 +446,26 @@ def read_glb(data: bytes, max_faces: int) -> tuple[F64, I64]:
         if not np.isfinite(points).all():
             raise MeshRefused("mesh_not_finite", "the GLB has vertex positions that are NaN or infinite")
         points = points @ world[:3, :3].T + world[:3, 3]
-        if np.linalg.det(world[:3, :3]) < 0:
-            local = local.reshape(-1, 3)[:, [0, 2, 1]]  # a mirroring node: keep the winding outward
+        determinant = np.linalg.det(world[:3, :3])
+        triangles = local.reshape(-1, 3)
+        if determinant < 0:
+            triangles = triangles[:, [0, 2, 1]]  # a mirroring node: keep the winding outward
+        given = None
+        if "NORMAL" in primitive["attributes"] and determinant != 0:
+            given = reader.normals(primitive["attributes"]["NORMAL"], positions.shape[0])
+        if given is not None:
+            # Normals turn by the inverse transpose (a non-uniform scale would tilt them otherwise).
+            normals = unit(given[used] @ np.linalg.inv(world[:3, :3]))
+        else:
+            normals = vertex_normals(points, triangles)
         all_positions.append(points)
-        all_faces.append(local.reshape(-1, 3) + offset)
+        all_faces.append(triangles + offset)
+        all_normals.append(normals)
         offset += points.shape[0]
-    return np.concatenate(all_positions), np.concatenate(all_faces)
+    return np.concatenate(all_positions), np.concatenate(all_faces), np.concatenate(all_normals)
 
 
-def _read_glb_or_refuse(data: bytes, max_faces: int) -> tuple[F64, I64]:
+def _read_glb_or_refuse(data: bytes, max_faces: int) -> tuple[F64, I64, F32]:
     """read_glb, with a document whose structure is not glTF's (a string where a list belongs, a
     missing key) refused as unsupported_mesh rather than failing the tool."""
     try:
@@ -540,9 +569,11 @@ def _absolute_obj_indices(data: bytes) -> bytes:
     return b"".join(out)
 
 
-def _trimesh_load(data: bytes, kind: str) -> tuple[F64, I64]:
+def _trimesh_load(data: bytes, kind: str) -> tuple[F64, I64, F32]:
     """trimesh's reader of `kind` with nothing processed (no face dropped or merged), materials
-    and textures not loaded (no resolver: an OBJ's mtllib names no file here)."""
+    and textures not loaded (no resolver: an OBJ's mtllib names no file here): positions (N, 3),
+    triangles (M, 3) and unit vertex normals (N, 3): the file's, else trimesh's smooth ones over
+    the vertices the file's faces share."""
     # Imported here, not at the top: the tool is a process per upload, and trimesh's import
     # (scipy, networkx) is about 1 CPU-s that a GLB, read by our own reader, never needs.
     import trimesh
@@ -554,7 +585,9 @@ def _trimesh_load(data: bytes, kind: str) -> tuple[F64, I64]:
             process=False,
             skip_materials=True,
             group_material=False,
-            maintain_order=True,
+            # An OBJ vertex used with two `vn` (a hard edge) becomes two vertices only this way;
+            # maintain_order=True gives each `v` one normal. Triangles keep their order either way.
+            maintain_order=False,
         )
     except MeshRefused:
         raise
@@ -570,7 +603,8 @@ def _trimesh_load(data: bytes, kind: str) -> tuple[F64, I64]:
     positions = [np.asarray(m.vertices, np.float64) for m in meshes]
     offsets = np.cumsum([0] + [p.shape[0] for p in positions])
     faces = [np.asarray(m.faces, np.int64) + offsets[i] for i, m in enumerate(meshes)]
-    return np.concatenate(positions), np.concatenate(faces)
+    normals = [unit(np.asarray(m.vertex_normals, np.float64)) for m in meshes]
+    return np.concatenate(positions), np.concatenate(faces), np.concatenate(normals)
 
 
 # ---- the intake ---------------------------------------------------------------------------------
@@ -596,8 +630,15 @@ def _has_area(vertices: F32, faces: I64, chunk: int = 1 << 16) -> bool:
     return False
 
 
-def _canonical(kind: str, positions: F64, faces: I64, max_faces: int) -> IntakeMesh:
-    """Unused vertices dropped, equal ones merged (every face kept), checked and cast to float32."""
+def _merge_positions(points: F32, faces: I64) -> tuple[F32, I64]:
+    """Vertices at equal positions made one: (unique points (U, 3), faces (M, 3) onto them)."""
+    merged, remap = np.unique(points, axis=0, return_inverse=True)
+    return np.ascontiguousarray(merged, np.float32), remap.reshape(-1)[faces.reshape(-1)].reshape(-1, 3)
+
+
+def _canonical(kind: str, positions: F64, faces: I64, normals: F32, max_faces: int) -> IntakeMesh:
+    """Unused vertices dropped, equal positions merged but where their corners' `normals` (one per
+    position) differ (every face kept), checked and cast to float32."""
     if faces.shape[0] > max_faces:
         raise _too_many(int(faces.shape[0]), max_faces)
     if faces.size and (int(faces.min()) < 0 or int(faces.max()) >= positions.shape[0]):
@@ -610,11 +651,12 @@ def _canonical(kind: str, positions: F64, faces: I64, max_faces: int) -> IntakeM
         points32 = points.astype(np.float32)
     if not np.isfinite(points32).all():
         raise MeshRefused("mesh_not_finite", "the mesh has vertex positions too large for 32-bit floats")
-    merged, remap = np.unique(points32, axis=0, return_inverse=True)
-    triangles = remap.reshape(-1)[inverse.reshape(-1)].reshape(-1, 3).astype(np.int64)
+    merged, triangles = _merge_positions(points32, inverse.reshape(-1, 3))
     if not _has_area(merged, triangles):
         raise _no_faces("degenerate triangles", "every triangle of the mesh has zero area")
-    return IntakeMesh(kind, np.ascontiguousarray(merged, np.float32), triangles)
+    corner_normals = unit(normals[used])[inverse.reshape(-1, 3)]
+    source, split, vertex_normal = split_by_corner_normals(triangles, corner_normals)
+    return IntakeMesh(kind, np.ascontiguousarray(merged[source]), split, vertex_normal)
 
 
 def intake(data: bytes, max_faces: int) -> IntakeMesh:
@@ -626,10 +668,10 @@ def intake(data: bytes, max_faces: int) -> IntakeMesh:
     data = data.removeprefix(codecs.BOM_UTF8)
     kind = sniff(data)
     if kind == "glb":
-        positions, faces = _read_glb_or_refuse(data, max_faces)
+        positions, faces, normals = _read_glb_or_refuse(data, max_faces)
     elif kind == "ply":
         _check_ply_header(data, max_faces)
-        positions, faces = _trimesh_load(data, "ply")
+        positions, faces, normals = _trimesh_load(data, "ply")
     else:
         triangles = _obj_triangles(data)
         if triangles > max_faces:
@@ -638,22 +680,26 @@ def intake(data: bytes, max_faces: int) -> IntakeMesh:
             lines = re.search(rb"(?m)^[ \t]*l[ \t]", data) is not None
             what = "lines" if lines else "point cloud"
             raise _no_faces(what, f"the OBJ has vertices but no faces ({what})")
-        positions, faces = _trimesh_load(_absolute_obj_indices(data), "obj")
-    return _canonical(kind, positions, faces, max_faces)
+        positions, faces, normals = _trimesh_load(_absolute_obj_indices(data), "obj")
+    return _canonical(kind, positions, faces, normals, max_faces)
 
 
-def canonical_glb(vertices: F32, faces: I64) -> bytes:
+def canonical_glb(vertices: F32, faces: I64, normals: F32) -> bytes:
     """The canonical GLB the engines read: one node, one mesh, one primitive of TRIANGLES with
-    POSITION (float32 VEC3, with its min and max) and indices (uint32), one buffer; no normals, UVs,
-    materials or images. vertices (N, 3) float32, faces (M, 3) indices."""
+    POSITION (float32 VEC3, with its min and max), NORMAL (float32 VEC3, unit) and indices
+    (uint32), one buffer; no UVs, materials or images. vertices and normals (N, 3) float32, faces
+    (M, 3) indices."""
     positions = np.ascontiguousarray(vertices, "<f4").tobytes()
+    normal_bytes = np.ascontiguousarray(normals, "<f4").tobytes()
     indices = np.ascontiguousarray(faces, "<u4").tobytes()
     document = {
         "asset": {"version": "2.0", "generator": "Kiln3D mesh intake"},
         "scene": 0,
         "scenes": [{"nodes": [0]}],
         "nodes": [{"mesh": 0}],
-        "meshes": [{"primitives": [{"attributes": {"POSITION": 1}, "indices": 0, "mode": TRIANGLES}]}],
+        "meshes": [
+            {"primitives": [{"attributes": {"POSITION": 1, "NORMAL": 2}, "indices": 0, "mode": TRIANGLES}]}
+        ],
         "accessors": [
             {"bufferView": 0, "componentType": 5125, "count": int(faces.size), "type": "SCALAR"},
             {
@@ -664,16 +710,23 @@ def canonical_glb(vertices: F32, faces: I64) -> bytes:
                 "min": [float(v) for v in vertices.min(axis=0)],
                 "max": [float(v) for v in vertices.max(axis=0)],
             },
+            {"bufferView": 2, "componentType": 5126, "count": int(normals.shape[0]), "type": "VEC3"},
         ],
         "bufferViews": [
             {"buffer": 0, "byteOffset": 0, "byteLength": len(indices), "target": ELEMENT_ARRAY_BUFFER},
             {"buffer": 0, "byteOffset": len(indices), "byteLength": len(positions), "target": ARRAY_BUFFER},
+            {
+                "buffer": 0,
+                "byteOffset": len(indices) + len(positions),
+                "byteLength": len(normal_bytes),
+                "target": ARRAY_BUFFER,
+            },
         ],
-        "buffers": [{"byteLength": len(indices) + len(positions)}],
+        "buffers": [{"byteLength": len(indices) + len(positions) + len(normal_bytes)}],
     }
     text = json.dumps(document, separators=(",", ":")).encode()
     text += b" " * (-len(text) % 4)
-    binary = indices + positions  # both 4-byte multiples
+    binary = indices + positions + normal_bytes  # each a 4-byte multiple
     total = 12 + 8 + len(text) + 8 + len(binary)
     return b"".join(
         [
@@ -690,18 +743,28 @@ def canonical_glb(vertices: F32, faces: I64) -> bytes:
 SIDECAR_MAX_FACES = 10_000_000
 
 
+CORNER_NORMALS = "corner_normals"
+"""The key of load_intake_glb's face attribute: (M, 3, 3) float32, each triangle's corners' normals."""
+
+
 def load_intake_glb(data: bytes, max_faces: int = SIDECAR_MAX_FACES) -> trimesh.Trimesh:
     """The mesh of a canonical GLB (GenerateRequest.mesh, written by the intake) as a
-    trimesh.Trimesh (process=False: vertices and faces exactly as stored). Raises MeshRefused when
+    trimesh.Trimesh (process=False) of its triangles in order over its positions, each position
+    once (the hard edges' split vertices joined again: unwrapping and the watertight check need
+    the surface connected), with `face_attributes[CORNER_NORMALS]` keeping how the file shades it.
+    A canonical GLB without NORMAL (an older api's) gets smooth normals. Raises MeshRefused when
     the bytes are not a readable GLB of at least one finite triangle (the sidecar answers
     INVALID_INPUT)."""
     import trimesh  # the sidecar has it loaded already (its engines); the intake tool never calls this
 
     if data[:4] != GLB_MAGIC:
         raise _unsupported("the mesh is not a GLB")
-    positions, faces = _read_glb_or_refuse(data, max_faces)
-    mesh = _canonical("glb", positions, faces, max_faces)
-    return trimesh.Trimesh(vertices=mesh.vertices, faces=mesh.faces, process=False, validate=False)
+    positions, faces, normals = _read_glb_or_refuse(data, max_faces)
+    mesh = _canonical("glb", positions, faces, normals, max_faces)
+    merged, triangles = _merge_positions(mesh.vertices, mesh.faces)
+    result = trimesh.Trimesh(vertices=merged, faces=triangles, process=False, validate=False)
+    result.face_attributes[CORNER_NORMALS] = mesh.normals[mesh.faces]
+    return result
 
 
 def bounded_faces(value: str) -> int:

@@ -162,8 +162,8 @@ class GenerateRequest(_message.Message):
     """Set for a texturing job (POST /api/texture): the mesh to paint from the picture, which the
     model keeps (the same triangles at the same positions, in the mesh's own units and place)
     while it gains UVs and a base-colour texture. The api's mesh intake wrote it
-    (kiln3d_inference.meshes): a GLB of one triangle mesh, POSITION and indices only, no
-    compression, finite, at least one face and at most the intake's limit. Empty: a generation.
+    (kiln3d_inference.meshes): a GLB of one triangle mesh, POSITION, NORMAL (how the file shades
+    each corner; an older api's has none) and indices only, no compression, finite, at least one face and at most the intake's limit. Empty: a generation.
     `faces` does not apply to texturing (the geometry is the mesh's own) and is ignored.
     """
     texture_resolution: _builtins.int
