@@ -1,28 +1,36 @@
-import { BeforeApplicationShutdown, Inject, Logger, OnModuleDestroy } from '@nestjs/common';
+import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import { InjectQueue, Process, Processor } from '@nestjs/bull';
 import type { Job, Queue } from 'bull';
 import { closeQueueIfRedisAway } from '../redis/bull-shutdown';
 import { Clock } from '../common/clock';
-import { DELIVER_JOB, type DeliveryJob, WEBHOOK_QUEUE, backoffMs } from './webhook-queue';
+import {
+  DELIVER_JOB,
+  type DeliveryJob,
+  WEBHOOK_OWNER_QUEUE,
+  WEBHOOK_QUEUE,
+  backoffMs,
+} from './webhook-queue';
 import { WEBHOOK_SENDER, type WebhookSender } from './webhook-sender.provider';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { type DeliveryAttemptRecord, WebhookStore } from './webhook-store';
 
-/** Deliveries one process sends at once (each mostly waits on a receiver). */
-const CONCURRENCY = 8;
+/** Callback deliveries one process sends at once (each mostly waits on a receiver). */
+const CALLBACK_CONCURRENCY = 8;
+/** Deliveries to the owner's WEBHOOK_URL one process sends at once, beside the callbacks'. */
+const OWNER_CONCURRENCY = 2;
 
 /** A failed attempt Bull is to retry (after its backoff). */
 class RetryLater extends Error {}
 
 /**
- * The webhooks queue's worker: one attempt per run (WebhookSender), recorded in the task's
- * delivery log (WebhookStore) whatever its outcome. A failed attempt is retried by Bull with
- * exponential backoff while another attempt is left (deliveryJobOptions) and would start within
- * WEBHOOK_RETRY_FOR_S of the delivery's first (checked here against the clock too); a refused one
- * (the address policy) never is. Nothing is kept in Bull once a delivery ends.
+ * One delivery attempt per run (WebhookSender), recorded in the task's delivery log
+ * (WebhookStore) whatever its outcome, for both queues' workers below. A failed attempt is retried
+ * by Bull with exponential backoff while another attempt is left (deliveryJobOptions) and would
+ * start within WEBHOOK_RETRY_FOR_S of the delivery's first (checked here against the clock too); a
+ * refused one (the address policy) never is. Nothing is kept in Bull once a delivery ends.
  */
-@Processor(WEBHOOK_QUEUE)
-export class WebhookDeliveryProcessor implements BeforeApplicationShutdown, OnModuleDestroy {
+@Injectable()
+export class WebhookAttempts implements OnModuleDestroy {
   private readonly logger = new Logger('Webhooks');
 
   constructor(
@@ -30,13 +38,7 @@ export class WebhookDeliveryProcessor implements BeforeApplicationShutdown, OnMo
     @Inject(WEBHOOK_SENDER) private readonly sender: WebhookSender | null,
     private readonly store: WebhookStore,
     private readonly clock: Clock,
-    @InjectQueue(WEBHOOK_QUEUE) private readonly queue: Queue,
   ) {}
-
-  /** With Redis away, the queue is closed without waiting for deliveries in flight (closeQueueIfRedisAway). */
-  async beforeApplicationShutdown(): Promise<void> {
-    await closeQueueIfRedisAway(this.queue);
-  }
 
   async onModuleDestroy(): Promise<void> {
     await this.sender?.close();
@@ -46,7 +48,6 @@ export class WebhookDeliveryProcessor implements BeforeApplicationShutdown, OnMo
    * One attempt of `job`'s delivery: sends, records, and throws (RetryLater) only when Bull is to
    * try again; returns the final outcome otherwise ('off' when webhooks were turned off since).
    */
-  @Process({ name: DELIVER_JOB, concurrency: CONCURRENCY })
   async deliver(job: Job<DeliveryJob>): Promise<string> {
     const { taskId, target, url, id, type, body } = job.data;
     const webhooks = this.config.webhooks;
@@ -82,5 +83,45 @@ export class WebhookDeliveryProcessor implements BeforeApplicationShutdown, OnMo
       await this.store.releasePending(job.data.client, String(job.id)).catch(() => undefined);
     }
     return outcome;
+  }
+}
+
+/** The workers of the callback_url deliveries (WEBHOOK_QUEUE). */
+@Processor(WEBHOOK_QUEUE)
+export class CallbackDeliveryProcessor implements BeforeApplicationShutdown {
+  constructor(
+    private readonly attempts: WebhookAttempts,
+    @InjectQueue(WEBHOOK_QUEUE) private readonly queue: Queue,
+  ) {}
+
+  /** With Redis away, the queue is closed without waiting for deliveries in flight (closeQueueIfRedisAway). */
+  async beforeApplicationShutdown(): Promise<void> {
+    await closeQueueIfRedisAway(this.queue);
+  }
+
+  /** One attempt (WebhookAttempts.deliver). */
+  @Process({ name: DELIVER_JOB, concurrency: CALLBACK_CONCURRENCY })
+  async deliver(job: Job<DeliveryJob>): Promise<string> {
+    return await this.attempts.deliver(job);
+  }
+}
+
+/** The workers of the owner's WEBHOOK_URL deliveries (WEBHOOK_OWNER_QUEUE), never behind a callback's. */
+@Processor(WEBHOOK_OWNER_QUEUE)
+export class OwnerDeliveryProcessor implements BeforeApplicationShutdown {
+  constructor(
+    private readonly attempts: WebhookAttempts,
+    @InjectQueue(WEBHOOK_OWNER_QUEUE) private readonly queue: Queue,
+  ) {}
+
+  /** With Redis away, the queue is closed without waiting for deliveries in flight (closeQueueIfRedisAway). */
+  async beforeApplicationShutdown(): Promise<void> {
+    await closeQueueIfRedisAway(this.queue);
+  }
+
+  /** One attempt (WebhookAttempts.deliver). */
+  @Process({ name: DELIVER_JOB, concurrency: OWNER_CONCURRENCY })
+  async deliver(job: Job<DeliveryJob>): Promise<string> {
+    return await this.attempts.deliver(job);
   }
 }

@@ -2,8 +2,15 @@ import type { JobOptions } from 'bull';
 import type { WebhookEventType } from './webhook-payload';
 import type { WebhookTarget } from './webhook-store';
 
-/** The Bull queue of webhook deliveries: one job per (task, status change, target). */
+/** The Bull queue of deliveries to requests' callback_urls: one job per (task, status change). */
 export const WEBHOOK_QUEUE = 'webhooks';
+/**
+ * The Bull queue of deliveries to the owner's WEBHOOK_URL, with workers of its own: strangers'
+ * slow or failing callback receivers (each attempt may hold a worker WEBHOOK_TIMEOUT_S) once held
+ * every worker of one shared queue, and the owner's deliveries waited behind their retries (a
+ * trial: 200 s late, then none for minutes).
+ */
+export const WEBHOOK_OWNER_QUEUE = 'webhooks-owner';
 export const DELIVER_JOB = 'deliver';
 
 /** What a delivery job carries: everything an attempt sends, fixed when the change happened. */

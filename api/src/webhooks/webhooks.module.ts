@@ -3,28 +3,39 @@ import { BullModule } from '@nestjs/bull';
 import { AccessModule } from '../access/access.module';
 import { LimitsModule } from '../limits/limits.module';
 import { TasksModule } from '../tasks/tasks.module';
-import { WebhookDeliveryProcessor } from './webhook-delivery.processor';
+import {
+  CallbackDeliveryProcessor,
+  OwnerDeliveryProcessor,
+  WebhookAttempts,
+} from './webhook-delivery.processor';
 import { WebhookEventsListener } from './webhook-events.listener';
-import { WEBHOOK_QUEUE } from './webhook-queue';
+import { WEBHOOK_OWNER_QUEUE, WEBHOOK_QUEUE } from './webhook-queue';
 import { webhookSenderProvider } from './webhook-sender.provider';
 import { WebhookStore } from './webhook-store';
 import { WebhooksController } from './webhooks.controller';
 import { WebhooksService } from './webhooks.service';
 
 /**
- * Signed webhooks (docs/design.md, Operations: webhooks): the Bull queue `webhooks` and its
- * processor (every process delivers), the task-event listener, the records in Redis and
+ * Signed webhooks (docs/design.md, Operations: webhooks): the Bull queues `webhooks` (callback_urls)
+ * and `webhooks-owner` (WEBHOOK_URL), each with workers of its own (every process delivers), the task-event listener, the records in Redis and
  * GET /api/tasks/{id}/webhooks. The intake (generate/) registers each new task's targets through
  * WebhooksService; the task domain itself knows nothing of webhooks.
  */
 @Module({
-  imports: [BullModule.registerQueue({ name: WEBHOOK_QUEUE }), TasksModule, AccessModule, LimitsModule],
+  imports: [
+    BullModule.registerQueue({ name: WEBHOOK_QUEUE }, { name: WEBHOOK_OWNER_QUEUE }),
+    TasksModule,
+    AccessModule,
+    LimitsModule,
+  ],
   controllers: [WebhooksController],
   providers: [
     WebhookStore,
     WebhooksService,
     WebhookEventsListener,
-    WebhookDeliveryProcessor,
+    WebhookAttempts,
+    CallbackDeliveryProcessor,
+    OwnerDeliveryProcessor,
     webhookSenderProvider,
   ],
   exports: [WebhooksService],

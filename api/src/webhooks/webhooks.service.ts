@@ -10,6 +10,7 @@ import { isDelivered, webhookBody, webhookEventType } from './webhook-payload';
 import {
   DELIVER_JOB,
   type DeliveryJob,
+  WEBHOOK_OWNER_QUEUE,
   WEBHOOK_QUEUE,
   attemptsWithin,
   deliveryJobOptions,
@@ -40,7 +41,8 @@ export class WebhooksService {
     private readonly store: WebhookStore,
     private readonly tasks: TaskStore,
     private readonly clock: Clock,
-    @InjectQueue(WEBHOOK_QUEUE) private readonly queue: Queue<DeliveryJob>,
+    @InjectQueue(WEBHOOK_QUEUE) private readonly callbackQueue: Queue<DeliveryJob>,
+    @InjectQueue(WEBHOOK_OWNER_QUEUE) private readonly ownerQueue: Queue<DeliveryJob>,
   ) {}
 
   /**
@@ -94,7 +96,8 @@ export class WebhooksService {
           ...(target === 'callback' ? { client: targets.client } : {}),
         };
         if (target === 'callback' && !(await this.reservePlace(job, jobId))) continue;
-        await this.queue.add(DELIVER_JOB, job, deliveryJobOptions(jobId, attempts));
+        const queue = target === 'owner' ? this.ownerQueue : this.callbackQueue;
+        await queue.add(DELIVER_JOB, job, deliveryJobOptions(jobId, attempts));
       }
     } catch (error) {
       this.logger.warn(`task=${taskId} webhook of ${record.status} not queued: ${errorMessage(error)}`);

@@ -338,3 +338,51 @@ void describe('webhooks end to end, private receivers not allowed', () => {
     assert.equal(receiver.deliveries.length, 0);
   });
 });
+
+void describe("webhooks end to end: strangers' slow receivers and the owner's", () => {
+  const receiver = new Receiver();
+  before(() => receiver.start());
+  after(() => receiver.stop());
+  const api = useApi('e2e-webhooks-owner', {
+    env: {
+      SIMULATE_SECONDS: '0.2',
+      MAX_QUEUE: '20',
+      WEBHOOK_SECRET: SECRET,
+      WEBHOOK_ALLOW_PRIVATE: 'true',
+      // Each held attempt keeps its worker as long as a slow receiver may (the default is 10 s).
+      WEBHOOK_TIMEOUT_S: '60',
+      WEBHOOK_PENDING_PER_CLIENT: '0',
+      get WEBHOOK_URL() {
+        return receiver.url('/owner');
+      },
+    },
+  });
+
+  void it("callback receivers that hold every callback worker do not delay the owner's deliveries", async () => {
+    // A trial: a stranger's callbacks to a receiver that answers after 9.5 s held the one shared
+    // queue's 8 workers, and the owner's WEBHOOK_URL got its delivery 200 s late.
+    // Ten tasks, each delivering its completion to a receiver that never answers.
+    for (let i = 0; i < 10; i++) {
+      const repeat = await generate(api.url, { callback_url: receiver.url(`/silent/${i}`) });
+      assert.equal(repeat.status, 202, JSON.stringify(repeat.body));
+    }
+    await waitFor('every callback worker held by a silent receiver', () =>
+      Promise.resolve(
+        receiver.deliveries.filter((d) => d.path.startsWith('/silent/')).length >= 8 ? true : undefined,
+      ),
+    );
+    const later = await generate(api.url, {});
+    assert.equal(later.status, 202);
+    const laterId = String(later.body['task_id']);
+    await waitFor(
+      "the owner's delivery of the task made after them",
+      () =>
+        Promise.resolve(
+          receiver.at('/owner').some((d) => verified(d).data['task_id'] === laterId) ? true : undefined,
+        ),
+      20_000,
+    );
+    const silent = receiver.deliveries.filter((d) => d.path.startsWith('/silent/'));
+    assert.equal(silent.length, 8, 'the callbacks still hold their workers: none answered, none more began');
+  });
+});
