@@ -22,6 +22,9 @@ from kiln3d_inference.formats.source import (
 
 U8 = npt.NDArray[np.uint8]
 DEFAULT_SIZE_MM = 100.0
+# Millimetres in one unit of a mesh's coordinates, by the unit POST /api/texture's `units` names:
+# a painted mesh keeps its own coordinates, so its own size is its coordinates x this.
+MILLIMETRES_PER_UNIT: dict[str, float] = {"m": 1000.0, "cm": 10.0, "mm": 1.0, "in": 25.4}
 
 # glTF's +Y (up) becomes +Z, +Z (front) becomes -Y: a rotation of +90 degrees about X, so
 # handedness (and the triangles' winding) is kept.
@@ -39,6 +42,15 @@ def print_frame(positions: F64, size_mm: float) -> F64:
         raise SourceError("The model has no size: every vertex is at one point.")
     scaled: F64 = (turned - np.array([(lo[0] + hi[0]) / 2, (lo[1] + hi[1]) / 2, lo[2]])) * (size_mm / longest)
     return scaled
+
+
+def own_size_mm(positions: F64, units: str) -> float:
+    """The longest side of the bounding box of `positions` (N, 3) in millimetres, one coordinate
+    being one `units` (a key of MILLIMETRES_PER_UNIT): the size a painted mesh is printed at when no
+    size is asked for. The box's sides are the same in glTF's frame and the printing frame (a
+    quarter turn). Raises KeyError for an unknown unit."""
+    longest = float((positions.max(axis=0) - positions.min(axis=0)).max())
+    return longest * MILLIMETRES_PER_UNIT[units]
 
 
 def is_watertight(positions: F64, faces: I64) -> bool:

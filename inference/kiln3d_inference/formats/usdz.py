@@ -1,5 +1,6 @@
-"""USDZ for AR Quick Look, written by Pixar's usd-core: the GLB's own frame (upAxis Y, metersPerUnit
-1), one UsdGeom.Mesh per part, a UsdPreviewSurface per material reading the GLB's textures."""
+"""USDZ for AR Quick Look, written by Pixar's usd-core: the GLB's own frame (upAxis Y, its coordinates
+as they are, metersPerUnit 1 or a painted mesh's own unit), one UsdGeom.Mesh per part, a
+UsdPreviewSurface per material reading the GLB's textures."""
 
 from __future__ import annotations
 
@@ -99,20 +100,22 @@ class _MaterialWriter:
         return usd_material
 
 
-def write_usdz(model: Model, target: Path) -> None:
+def write_usdz(model: Model, target: Path, meters_per_unit: float = 1.0) -> None:
     """Writes `model` to `target` as a USDZ package made by UsdUtils.CreateNewARKitUsdzPackage:
-    upAxis Y, metersPerUnit 1 (the GLB's frame), default prim /Model (kind component), one
-    UsdGeom.Mesh per part (triangles, subdivisionScheme none, vertex normals and `st` texture
-    coordinates with USD's origin bottom-left) bound to a UsdPreviewSurface: diffuseColor from the
-    base colour texture scaled by baseColorFactor, roughness and metallic from the G and B channels
-    of the metallic-roughness texture, opacity from the base colour's alpha for MASK and BLEND.
-    The GLB's texture files are packed byte for byte."""
+    upAxis Y, the GLB's coordinates as they are with `meters_per_unit` (1: glTF's metres; a painted
+    mesh authored in millimetres says 0.001, so AR Quick Look shows it at its real size), default
+    prim /Model (kind component), one UsdGeom.Mesh per part (triangles, subdivisionScheme none,
+    vertex normals and `st` texture coordinates with USD's origin bottom-left) bound to a
+    UsdPreviewSurface: diffuseColor from the base colour texture scaled by baseColorFactor,
+    roughness and metallic from the G and B channels of the metallic-roughness texture, opacity
+    from the base colour's alpha for MASK and BLEND. The GLB's texture files are packed byte for
+    byte."""
     with tempfile.TemporaryDirectory(prefix="kiln3d-usdz-") as work:
         folder = Path(work)
         layer = folder / "model.usdc"
         stage = Usd.Stage.CreateNew(str(layer))
         UsdGeom.SetStageUpAxis(stage, UsdGeom.Tokens.y)
-        UsdGeom.SetStageMetersPerUnit(stage, 1.0)
+        UsdGeom.SetStageMetersPerUnit(stage, meters_per_unit)
         root = UsdGeom.Xform.Define(stage, ROOT)
         stage.SetDefaultPrim(root.GetPrim())
         Usd.ModelAPI(root.GetPrim()).SetKind(Kind.Tokens.component)
