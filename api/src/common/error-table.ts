@@ -71,7 +71,7 @@ export const ERROR_TABLE = {
     message: 'Invalid <field>: <rule>',
     when:
       'a bad generation option (quality, seed, texture_size, faces; texturing: seed, texture_size, ' +
-      'texture_resolution), e.g. ' +
+      'texture_resolution, units), e.g. ' +
       '`Invalid quality: one of fast, balanced, high`; before any queue slot is taken. Also a text field the ' +
       'upload does not take (a typo, or a generation option sent to texturing), e.g. `Invalid texure_size: not ' +
       'a field of this request; its fields are …`. Also a bad `format` or ' +

@@ -23,7 +23,11 @@ export type FormatOutcome =
 
 /** A failed format is tried again after this long (the tool or the machine may have been at fault). */
 export const FAILED_FORMAT_RETRY_MS = 10 * 60 * 1000;
-/** Sizes of one printing format kept per model; making another removes the one made longest ago. */
+/**
+ * Sizes in millimetres of one printing format kept per model; making another removes the one made
+ * longest ago. A painted model's own size (OWN_SIZE) is not one of them: one file per format and
+ * model, which no request can multiply.
+ */
 export const SIZES_KEPT_PER_FORMAT = 4;
 /** Records of formats deleted per DEL (forget). */
 const FORGET_BATCH = 500;
@@ -216,7 +220,7 @@ export class FormatBuildsService {
         this.converter.convert(source, target, variant),
       );
       // Room first: a download answered from the record below must never find more sizes kept.
-      if (variant.sizeMm !== undefined) await this.keepFewSizes(modelId, variant);
+      if (typeof variant.sizeMm === 'number') await this.keepFewSizes(modelId, variant);
       await this.store.publish(target, formatFileName(modelId, variant));
       record = { state: 'ready', at: this.clock.now(), file };
       this.logger.log(
@@ -239,16 +243,16 @@ export class FormatBuildsService {
   }
 
   /**
-   * Makes room for `variant`, about to be published: removes the sizes of its printing format
-   * made longest ago, files and records, beyond SIZES_KEPT_PER_FORMAT - 1 others (what a stranger
-   * asking for size after size can grow stays bounded).
+   * Makes room for `variant` (a size in millimetres), about to be published: removes the sizes in
+   * millimetres of its printing format made longest ago, files and records, beyond
+   * SIZES_KEPT_PER_FORMAT - 1 others (what a stranger asking for size after size can grow stays
+   * bounded). A painted model's own size is kept.
    */
   private async keepFewSizes(modelId: string, variant: FormatVariant): Promise<void> {
     const own = variantKey(variant);
+    const sized = new RegExp(`^${variant.format}@\\d+$`);
     const sizes = [...(await this.records(modelId)).entries()]
-      .filter(
-        ([key, record]) => key.startsWith(`${variant.format}@`) && key !== own && record.state === 'ready',
-      )
+      .filter(([key, record]) => sized.test(key) && key !== own && record.state === 'ready')
       .sort(([, a], [, b]) => b.at - a.at);
     for (const [key] of sizes.slice(SIZES_KEPT_PER_FORMAT - 1)) {
       const sizeMm = Number(key.slice(key.indexOf('@') + 1));

@@ -1,4 +1,4 @@
-import type { FormatVariant } from '../storage/model-formats';
+import { type FormatVariant, OWN_SIZE } from '../storage/model-formats';
 import { lastJsonLine, runPythonTool } from '../common/tool-output';
 
 /** What the formats tool reports of a file it made (its one JSON line on stdout). */
@@ -40,8 +40,9 @@ const UNREADABLE_SOURCE = 3;
  * Runs the formats tool of the sidecar's virtual environment (`python -m kiln3d_inference.formats`,
  * inference/README.md: Formats) once per file, as a process of its own: a crash, a runaway model or
  * the time limit never touches the api, and it holds one CPU core, never the GPU slot.
- * Contract: exit 0 and one JSON line {format, bytes, triangles, watertight, size_mm, seconds} on
- * stdout; exit 3 and {"error"} on stderr for a source that is no triangle mesh; anything else a failure.
+ * Arguments: `--format`, `--size-mm N` for a size in millimetres, `--units U` for a painted model's
+ * own size and its usdz (inference/README.md). Contract: exit 0 and one JSON line {format, bytes,
+ * triangles, watertight, size_mm, seconds} on stdout; exit 3 and {"error"} on stderr for a source that is no triangle mesh; anything else a failure.
  */
 export class PythonFormatConverter extends FormatConverter {
   constructor(
@@ -53,7 +54,11 @@ export class PythonFormatConverter extends FormatConverter {
 
   async convert(sourcePath: string, targetPath: string, variant: FormatVariant): Promise<ConvertedFile> {
     const args: string[] = ['--format', variant.format];
-    if (variant.sizeMm !== undefined) args.push('--size-mm', String(variant.sizeMm));
+    if (typeof variant.sizeMm === 'number') args.push('--size-mm', String(variant.sizeMm));
+    // The tool takes a unit where it changes the file: an own size, and usdz's metersPerUnit.
+    if (variant.units !== undefined && (variant.sizeMm === OWN_SIZE || variant.format === 'usdz')) {
+      args.push('--units', variant.units);
+    }
     args.push(sourcePath, targetPath);
     const result = await runPythonTool(this.inferenceDir, 'kiln3d_inference.formats', args, this.timeoutMs);
     if (result.timedOut) {

@@ -27,7 +27,9 @@ const DOWNLOAD_DESCRIPTION =
   'The model as a file to take home (docs/design.md, Formats): ' +
   MODEL_FORMATS.map((f) => `\`${f}\` ${MODEL_FORMAT_INFO[f].description}`).join('; ') +
   '. Every format but glb is made from the GLB on first request, once (concurrent requests wait on the ' +
-  'same build), then kept beside the model for as long as the model. While it is made the answer waits up ' +
+  'same build), then kept beside the model for as long as the model. A painted model (POST /api/texture) keeps ' +
+  'its own size: stl and 3mf without size_mm are made at it (file name without a size), usdz declares its units. ' +
+  'While it is made the answer waits up ' +
   'to FORMAT_WAIT_S (20 s), then is 202 with Retry-After. `Content-Disposition: attachment` names the file; ' +
   'stl and 3mf say in `X-Mesh-Watertight` whether the surface is closed. Ranges, ETag and Last-Modified as ' +
   'for /static/.';
@@ -45,8 +47,10 @@ const ApiDownload = (): MethodDecorator =>
     ApiQuery({
       name: 'size_mm',
       required: false,
-      schema: { type: 'integer', minimum: SIZE_MM_MIN, maximum: SIZE_MM_MAX, default: DEFAULT_SIZE_MM },
-      description: 'stl and 3mf only: the longest side in millimetres',
+      schema: { type: 'integer', minimum: SIZE_MM_MIN, maximum: SIZE_MM_MAX },
+      description:
+        `stl and 3mf only: the longest side in millimetres. Without it a painted model (POST /api/texture) ` +
+        `is made at its own size (its coordinates x its units, no rescale), any other at ${DEFAULT_SIZE_MM}`,
     }),
     ApiOkResponse({
       content: FILE_CONTENT,

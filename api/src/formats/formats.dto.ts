@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { MODEL_FORMATS } from '../storage/model-formats';
+import { MESH_UNITS } from '../storage/model-units';
 
 /** One format of a model, as GET /api/models/{modelId}/formats lists it. */
 export class FormatStateDto {
@@ -9,7 +10,11 @@ export class FormatStateDto {
   media_type!: string;
   @ApiProperty({ example: 'binary STL in millimetres, Z up, resting on z = 0 (geometry only)' })
   description!: string;
-  @ApiProperty({ description: 'The download, absolute (at the default size for stl and 3mf)' })
+  @ApiProperty({
+    description:
+      "The download, absolute (stl and 3mf: a painted model's own size, any other model's 100 mm; " +
+      'add size_mm for another)',
+  })
   url!: string;
   @ApiProperty({
     enum: ['ready', 'building', 'not_made', 'failed'],
@@ -20,8 +25,18 @@ export class FormatStateDto {
   state!: 'ready' | 'building' | 'not_made' | 'failed';
   @ApiPropertyOptional({ description: 'ready: bytes of the file' })
   bytes?: number;
-  @ApiPropertyOptional({ description: 'stl and 3mf: the longest side in millimetres this entry names (100)' })
+  @ApiPropertyOptional({
+    description:
+      "stl and 3mf: the longest side in millimetres this entry names: 100, or a painted model's own " +
+      '(own_size; to 0.1 mm)',
+  })
   size_mm?: number;
+  @ApiPropertyOptional({
+    description:
+      "stl and 3mf of a painted model (POST /api/texture): true, the entry is the mesh's own size, its " +
+      'coordinates x its units, not rescaled',
+  })
+  own_size?: boolean;
 }
 
 /** GET /api/models/{modelId}/formats. */
@@ -33,6 +48,13 @@ export class FormatListDto {
       'Whether the surface is closed (what a slicer needs), once any format other than glb was made',
   })
   watertight?: boolean;
+  @ApiPropertyOptional({
+    enum: MESH_UNITS,
+    description:
+      "A painted model's units (POST /api/texture's `units`): its stl and 3mf are made at its own size " +
+      'when no size_mm is asked, its usdz declares them. Absent for a generated model',
+  })
+  units?: string;
 }
 
 /** 202 of a download whose file is still being made. */
@@ -41,7 +63,7 @@ export class FormatPendingDto {
   status!: 'building';
   @ApiProperty({ enum: MODEL_FORMATS })
   format!: string;
-  @ApiPropertyOptional({ description: 'stl and 3mf: millimetres' })
+  @ApiPropertyOptional({ description: "stl and 3mf: millimetres (a painted model's own size: to 0.1 mm)" })
   size_mm?: number;
   @ApiProperty({
     example: 5,

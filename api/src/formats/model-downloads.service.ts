@@ -5,9 +5,11 @@ import { clientAddress, limitKey } from '../common/client-address';
 import { absoluteUrl } from '../common/public-url';
 import {
   DEFAULT_SIZE_MM,
+  type FormatVariant,
   MODEL_FORMAT_INFO,
   MODEL_FORMATS,
   type ModelFormat,
+  OWN_SIZE,
   SIZE_MM_MAX,
   SIZE_MM_MIN,
   downloadFileName,
@@ -15,6 +17,7 @@ import {
   modelDownloadPath,
   variantKey,
 } from '../storage/model-formats';
+import { type ModelOwnSize, ownSizeMm } from '../storage/model-units';
 import { ModelDeliveryService } from '../storage/model-delivery.service';
 import { UUID_V4, sourceModelName } from '../storage/model-names';
 import { ModelStore } from '../storage/model-store';
@@ -26,7 +29,10 @@ import type { FormatListDto, FormatPendingDto, FormatStateDto } from './formats.
 /** A download request's format and, for a printing format, its size (parseDownloadQuery). */
 export interface DownloadRequest {
   format: ModelFormat;
-  /** Millimetres: set for stl and 3mf (DEFAULT_SIZE_MM when not asked), undefined for the others. */
+  /**
+   * stl and 3mf: the millimetres asked for; undefined when none was asked (the model's own size for
+   * a painted model, else DEFAULT_SIZE_MM: ModelDownloadsService) and for the other formats.
+   */
   sizeMm: number | undefined;
 }
 
@@ -34,8 +40,8 @@ const FORMAT_RULE = `one of ${MODEL_FORMATS.join(', ')}`;
 const SIZE_RULE = `a whole number of millimetres from ${SIZE_MM_MIN} to ${SIZE_MM_MAX}, for stl and 3mf only`;
 
 /**
- * The query of a download (`format`, default glb; `size_mm`, stl and 3mf only, default
- * DEFAULT_SIZE_MM). Throws ApiError invalid_option naming the field, e.g. "Invalid format: one of
+ * The query of a download (`format`, default glb; `size_mm`, stl and 3mf only; without it a painted
+ * model's own size, any other model's DEFAULT_SIZE_MM). Throws ApiError invalid_option naming the field, e.g. "Invalid format: one of
  * glb, obj, stl, 3mf, ply, usdz" (a repeated parameter is invalid too).
  */
 export function parseDownloadQuery(format: unknown, sizeMm: unknown): DownloadRequest {
@@ -44,7 +50,7 @@ export function parseDownloadQuery(format: unknown, sizeMm: unknown): DownloadRe
     throw new ApiError('invalid_option', { params: { field: 'format', rule: FORMAT_RULE } });
   }
   const printing = MODEL_FORMAT_INFO[name].printing;
-  if (sizeMm === undefined) return { format: name, sizeMm: printing ? DEFAULT_SIZE_MM : undefined };
+  if (sizeMm === undefined) return { format: name, sizeMm: undefined };
   const size = typeof sizeMm === 'string' && /^\d{1,4}$/.test(sizeMm) ? Number(sizeMm) : Number.NaN;
   if (!printing || !(size >= SIZE_MM_MIN && size <= SIZE_MM_MAX)) {
     throw new ApiError('invalid_option', { params: { field: 'size_mm', rule: SIZE_RULE } });
@@ -104,16 +110,21 @@ export class ModelDownloadsService {
     await this.download(modelId, request, req, res);
   }
 
-  /** What is known of each format of a model (GET /api/models/{modelId}/formats). */
+  /**
+   * What is known of each format of a model (GET /api/models/{modelId}/formats), each at the size
+   * its download has without size_mm: a painted model's own size (`own_size`), else DEFAULT_SIZE_MM.
+   */
   async list(modelId: string, baseUrl: string): Promise<FormatListDto> {
     const source = UUID_V4.test(modelId) ? await this.store.stat(sourceModelName(modelId)) : undefined;
     if (!source) throw new ApiError('not_found');
-    const records = await this.builds.records(modelId);
+    const [records, ownSize] = await Promise.all([
+      this.builds.records(modelId),
+      this.tasks.ownSizeOf(modelId),
+    ]);
     let watertight: boolean | undefined;
     const formats: FormatStateDto[] = [];
     for (const format of MODEL_FORMATS) {
       const info = MODEL_FORMAT_INFO[format];
-      const sizeMm = info.printing ? DEFAULT_SIZE_MM : undefined;
       const entry: FormatStateDto = {
         format,
         media_type: info.mediaType,
@@ -121,16 +132,22 @@ export class ModelDownloadsService {
         url: absoluteUrl(baseUrl, modelDownloadPath(modelId, format)),
         state: 'not_made',
       };
-      if (sizeMm !== undefined) entry.size_mm = sizeMm;
       if (format === 'glb') {
         entry.state = 'ready';
         entry.bytes = source.size;
       } else {
-        const record = records.get(variantKey({ format, sizeMm }));
+        const variant = defaultVariant(format, ownSize);
+        if (variant.sizeMm === OWN_SIZE) {
+          if (ownSize) entry.size_mm = ownSizeMm(ownSize);
+          entry.own_size = true;
+        } else if (variant.sizeMm !== undefined) {
+          entry.size_mm = variant.sizeMm;
+        }
+        const record = records.get(variantKey(variant));
         if (record?.state === 'ready') {
           entry.state = 'ready';
           entry.bytes = record.file.bytes;
-        } else if (await this.builds.isBuilding(modelId, { format, sizeMm })) {
+        } else if (await this.builds.isBuilding(modelId, variant)) {
           entry.state = 'building';
         } else if (record?.state === 'failed') {
           entry.state = 'failed';
@@ -139,7 +156,10 @@ export class ModelDownloadsService {
       formats.push(entry);
     }
     for (const record of records.values()) if (record.state === 'ready') watertight = record.file.watertight;
-    return watertight === undefined ? { formats } : { formats, watertight };
+    const list: FormatListDto = { formats };
+    if (ownSize) list.units = ownSize.units;
+    if (watertight !== undefined) list.watertight = watertight;
+    return list;
   }
 
   /** Answers the file (200/206/304), or 202 while it is made; resolves the model's watertightness when known. */
@@ -149,18 +169,28 @@ export class ModelDownloadsService {
     req: Request,
     res: Response,
   ): Promise<boolean | undefined> {
-    const { format, sizeMm } = request;
+    const { format } = request;
     const info = MODEL_FORMAT_INFO[format];
-    const fileName = downloadFileName(modelId, format, sizeMm);
     if (format === 'glb') {
+      const fileName = downloadFileName(modelId, format, undefined);
       await this.delivery.send(sourceModelName(modelId), req, res, { contentType: info.mediaType, fileName });
       return undefined;
     }
     if (!(await this.store.stat(sourceModelName(modelId)))) throw new ApiError('not_found');
-    const outcome = await this.builds.obtain(modelId, { format, sizeMm }, limitKey(clientAddress(req)));
+    // Only where the file depends on it: a printing format at no size asked, and usdz.
+    const needsOwnSize = format === 'usdz' || (info.printing && request.sizeMm === undefined);
+    const ownSize = needsOwnSize ? await this.tasks.ownSizeOf(modelId) : undefined;
+    const variant: FormatVariant =
+      request.sizeMm !== undefined ? { format, sizeMm: request.sizeMm } : defaultVariant(format, ownSize);
+    const fileName = downloadFileName(modelId, format, variant.sizeMm);
+    const outcome = await this.builds.obtain(modelId, variant, limitKey(clientAddress(req)));
     if (outcome.kind === 'building') {
       const body: FormatPendingDto = { status: 'building', format, retry_after_s: outcome.retryAfterS };
-      if (sizeMm !== undefined) body.size_mm = sizeMm;
+      if (variant.sizeMm === OWN_SIZE) {
+        if (ownSize) body.size_mm = ownSizeMm(ownSize);
+      } else if (variant.sizeMm !== undefined) {
+        body.size_mm = variant.sizeMm;
+      }
       res.status(202).setHeader('Retry-After', String(outcome.retryAfterS));
       res.setHeader('Cache-Control', 'no-store');
       res.json(body);
@@ -177,4 +207,20 @@ export class ModelDownloadsService {
     );
     return outcome.file.watertight;
   }
+}
+
+/**
+ * The variant a download of `format` with no size_mm gets: for a painted model (`ownSize` known),
+ * stl and 3mf at its own size (OWN_SIZE) and usdz in its units; for any other, stl and 3mf at
+ * DEFAULT_SIZE_MM. obj and ply are the GLB's coordinates as they are, either way.
+ */
+export function defaultVariant(
+  format: Exclude<ModelFormat, 'glb'>,
+  ownSize: ModelOwnSize | undefined,
+): FormatVariant {
+  if (MODEL_FORMAT_INFO[format].printing) {
+    return ownSize ? { format, sizeMm: OWN_SIZE, units: ownSize.units } : { format, sizeMm: DEFAULT_SIZE_MM };
+  }
+  if (format === 'usdz' && ownSize) return { format, sizeMm: undefined, units: ownSize.units };
+  return { format, sizeMm: undefined };
 }

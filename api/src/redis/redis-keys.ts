@@ -63,6 +63,13 @@ export const RedisKeys = {
    * RETENTION_HOURS from its last change, like the files.
    */
   modelFormats: (modelId: string) => `${PREFIX}model-formats:${modelId}`,
+  /**
+   * A painted model's own size (storage/model-units.ts ModelOwnSize: JSON {units, extent}), written
+   * with its texturing task (tasks/state/task-store.service.ts) for its formats (its STL and 3MF at
+   * that size, its USDZ's unit); TASK_TTL_S + RETENTION_HOURS, the longest its files can live, and
+   * deleted with them. None for a generated model.
+   */
+  modelOwnSize: (modelId: string) => `${PREFIX}model-own-size:${modelId}`,
   /** Held (SET NX PX) by the one process making a model's file in one format and size. */
   formatBuild: (modelId: string, variant: string) => `${PREFIX}format-build:${modelId}:${variant}`,
   /**

@@ -14,6 +14,9 @@ void describe('model format files', () => {
       formatFileName(id, { format: '3mf', sizeMm: 100 }),
       formatFileName(id, { format: 'ply', sizeMm: undefined }),
       formatFileName(id, { format: 'usdz', sizeMm: undefined }),
+      formatFileName(id, { format: 'stl', sizeMm: 'own', units: 'mm' }),
+      formatFileName(id, { format: '3mf', sizeMm: 'own', units: 'in' }),
+      formatFileName(id, { format: 'usdz', sizeMm: undefined, units: 'mm' }),
     ];
     assert.deepEqual(names, [
       `${id}.obj.zip`,
@@ -21,6 +24,10 @@ void describe('model format files', () => {
       `${id}.250mm.stl`,
       `${id}.100mm.3mf`,
       `${id}.ply`,
+      `${id}.usdz`,
+      // A painted model's own size: one file per format (its units are the model's, fixed).
+      `${id}.own.stl`,
+      `${id}.own.3mf`,
       `${id}.usdz`,
     ]);
     for (const name of names) {
@@ -30,6 +37,7 @@ void describe('model format files', () => {
     }
     assert.equal(variantKey({ format: 'stl', sizeMm: 100 }), 'stl@100');
     assert.equal(variantKey({ format: 'usdz', sizeMm: undefined }), 'usdz');
+    assert.equal(variantKey({ format: 'stl', sizeMm: 'own', units: 'cm' }), 'stl@own');
   });
 
   void it("knows a model's GLBs, and nothing else in the store, as a model's", () => {
@@ -49,6 +57,8 @@ void describe('model format files', () => {
 
   void it('gives downloads a file name that names the model only', () => {
     assert.equal(downloadFileName(id, 'stl', 120), 'kiln3d-3f0c2a4e-120mm.stl');
+    // At the size the mesh was drawn: no size in the name.
+    assert.equal(downloadFileName(id, '3mf', 'own'), 'kiln3d-3f0c2a4e.3mf');
     assert.equal(downloadFileName(id, 'obj', undefined), 'kiln3d-3f0c2a4e-obj.zip');
     assert.equal(downloadFileName(id, 'glb', undefined), 'kiln3d-3f0c2a4e.glb');
     assert.deepEqual([...MODEL_FORMATS], ['glb', 'obj', 'stl', '3mf', 'ply', 'usdz']);

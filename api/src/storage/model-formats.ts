@@ -1,4 +1,5 @@
 import { UUID_V4 } from './model-names';
+import type { MeshUnits } from './model-units';
 
 /**
  * The file formats every completed model is offered in (issue 23, docs/design.md: Formats). The
@@ -18,7 +19,10 @@ export interface ModelFormatInfo {
   readonly mediaType: string;
   /** The download's file extension, without the dot. */
   readonly extension: string;
-  /** True for the formats a printer takes: made at `size_mm` millimetres, Z up, on the build plate. */
+  /**
+   * True for the formats a printer takes: made at `size_mm` millimetres (a painted model without
+   * one: at its own size), Z up, on the build plate.
+   */
   readonly printing: boolean;
   /** For people and the OpenAPI document. */
   readonly description: string;
@@ -60,47 +64,64 @@ export const MODEL_FORMAT_INFO: Readonly<Record<ModelFormat, ModelFormatInfo>> =
     mediaType: 'model/vnd.usdz+zip',
     extension: 'usdz',
     printing: false,
-    description: 'a textured USDZ for AR Quick Look on iPhone and iPad (metres, Y up)',
+    description:
+      "a textured USDZ for AR Quick Look on iPhone and iPad (metres, Y up; a painted mesh's own units)",
   },
 };
 
 /** size_mm: the longest side of a printing format, in whole millimetres, within these bounds. */
 export const SIZE_MM_MIN = 10;
 export const SIZE_MM_MAX = 1000;
-/** The size a printing format is made at when the request names none: a figurine on any printer's bed. */
+/**
+ * The size a generated model's printing format is made at when the request names none: a figurine
+ * on any printer's bed. A painted model has a size of its own (OWN_SIZE).
+ */
 export const DEFAULT_SIZE_MM = 100;
+/** sizeMm of a painted model's stl or 3mf made at its own size (its coordinates x its units, no rescale). */
+export const OWN_SIZE = 'own';
 
 /** One file of a model to make or serve: a format and, for printing formats, its size. */
 export interface FormatVariant {
   format: BuiltFormat;
-  /** Millimetres (whole) for stl and 3mf; undefined for the others. */
-  sizeMm: number | undefined;
+  /**
+   * stl and 3mf: the longest side in millimetres (whole), or OWN_SIZE for a painted model's own
+   * size (`units` then set); undefined for the others.
+   */
+  sizeMm: number | typeof OWN_SIZE | undefined;
+  /**
+   * A painted model's units (storage/model-units.ts): what its OWN_SIZE is in and what its usdz
+   * declares (metersPerUnit). Undefined for a generated model, and where the file does not depend
+   * on it (a size in millimetres, obj, ply). Fixed per model, so no part of the variant's key.
+   */
+  units?: MeshUnits;
 }
 
 export function isModelFormat(value: string): value is ModelFormat {
   return (MODEL_FORMATS as readonly string[]).includes(value);
 }
 
-/** The key a variant is known by in its model's record of formats (Redis): "obj", "stl@100". */
+/** The key a variant is known by in its model's record of formats (Redis): "obj", "stl@100", "stl@own". */
 export function variantKey(variant: FormatVariant): string {
   return variant.sizeMm === undefined ? variant.format : `${variant.format}@${variant.sizeMm}`;
 }
 
 /**
- * The stored file of a variant: "{modelId}.obj.zip", "{modelId}.100mm.stl", "{modelId}.ply", ...
+ * The stored file of a variant: "{modelId}.obj.zip", "{modelId}.100mm.stl", "{modelId}.own.stl",
+ * "{modelId}.ply", ...
  * Never servable at /static/ (storage/model-names.ts isServableModelName): only the download route
  * hands them out, with their own Content-Type and Content-Disposition.
  */
 export function formatFileName(modelId: string, variant: FormatVariant): string {
   const { extension } = MODEL_FORMAT_INFO[variant.format];
   if (variant.format === 'obj') return `${modelId}.obj.zip`;
+  if (variant.sizeMm === OWN_SIZE) return `${modelId}.own.${extension}`;
   return variant.sizeMm === undefined
     ? `${modelId}.${extension}`
     : `${modelId}.${variant.sizeMm}mm.${extension}`;
 }
 
 const MODEL_FILE =
-  /^([0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12})\.(glb|source\.glb|lod\.glb|obj\.zip|\d{2,4}mm\.stl|\d{2,4}mm\.3mf|ply|usdz)$/;
+  /^([0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12})\.(glb|source\.glb|lod\.glb|obj\.zip|\d{2,4}mm\.stl|\d{2,4}mm\.3mf|own\.stl|own\.3mf|ply|usdz)$/;
 
 /**
  * The model id a stored file belongs to, when the name is one of a model's files (its GLBs: web, LOD, source; or
@@ -112,14 +133,19 @@ export function modelIdOfFile(name: string): string | undefined {
 }
 
 /**
- * The download's file name: "kiln3d-{first 8 hex of the model id}[-{size}mm].{ext}". It names the
+ * The download's file name: "kiln3d-{first 8 hex of the model id}[-{size}mm].{ext}", no size for a
+ * painted model's own size (OWN_SIZE: the file is at the size the mesh was drawn). It names the
  * model the person asked for and nothing else (no task id, no upload name).
  */
-export function downloadFileName(modelId: string, format: ModelFormat, sizeMm: number | undefined): string {
+export function downloadFileName(
+  modelId: string,
+  format: ModelFormat,
+  sizeMm: number | typeof OWN_SIZE | undefined,
+): string {
   const base = `kiln3d-${modelId.slice(0, 8)}`;
   const ext = MODEL_FORMAT_INFO[format].extension;
   if (format === 'obj') return `${base}-obj.zip`;
-  return sizeMm === undefined ? `${base}.${ext}` : `${base}-${sizeMm}mm.${ext}`;
+  return typeof sizeMm === 'number' ? `${base}-${sizeMm}mm.${ext}` : `${base}.${ext}`;
 }
 
 /** Where a task's model is downloaded in a format (GET /api/tasks/{id}/download). */

@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ERROR_CODES } from '../common/api-error';
 import { MODEL_FORMATS } from '../storage/model-formats';
+import { MESH_UNITS } from '../storage/model-units';
 
 /** The latest voxel preview a processing task has (the voxels are at `url`). */
 export class TaskPreviewDto {
@@ -38,6 +39,13 @@ export class TaskOptionsDto {
     description: 'texturing only: the voxel grid the texture is sampled on (trellis2)',
   })
   texture_resolution?: number;
+  @ApiPropertyOptional({
+    enum: MESH_UNITS,
+    description:
+      "texturing only: the length of one unit of the mesh's coordinates; the painted model's STL and 3MF " +
+      'are made at its own size in these units unless size_mm is asked, its USDZ declares them',
+  })
+  units?: string;
 }
 
 /** A format a completed task's model is offered in. */

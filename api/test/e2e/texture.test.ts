@@ -93,7 +93,7 @@ void describe('texturing end to end (inflate engine, the real mesh intake tool)'
     assert.equal(done['kind'], 'texture');
     assert.equal(done['engine'], 'inflate');
     assert.equal(done['triangles'], triangleCount(SPHERE));
-    assert.deepEqual(done['options'], { seed: 42, texture_size: 1024, texture_resolution: 1024 });
+    assert.deepEqual(done['options'], { seed: 42, texture_size: 1024, texture_resolution: 1024, units: 'm' });
     assert.ok((done['ignored_options'] as string[]).includes('texture_resolution'), JSON.stringify(done));
     const stages = new Set(events.map((event) => event.data['stage'] as string | undefined));
     assert.ok(stages.has('texture'), `stages ${JSON.stringify([...stages])}`);

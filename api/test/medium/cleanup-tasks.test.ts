@@ -158,6 +158,9 @@ void describe('the cleanup forgets the tasks of the models it deletes (real Redi
     const redis = a.get(RedisService).client;
     await redis.hset(formats, 'stl@100', JSON.stringify({ state: 'ready', at: Date.now(), file: {} }));
     await redis.pexpire(formats, 48 * HOUR_MS);
+    // As if it were a painted model: its own size, kept by its model id (TaskStore.create).
+    const ownSize = RedisKeys.modelOwnSize(oldModel);
+    await redis.set(ownSize, JSON.stringify({ units: 'mm', extent: [20, 40, 15] }), 'EX', 96 * 3600);
     // A model made a quarter of an hour ago, and a task still waiting.
     const young = await completedTask(a, ['young-key'], 0.25);
     const waitingId = await lifecycleA.admit('client-c');
@@ -199,6 +202,7 @@ void describe('the cleanup forgets the tasks of the models it deletes (real Redi
     assert.equal(await repeats.holderOf('old-key'), null, 'a repeat key naming the repeat');
     assert.equal(await repeats.holderOf('old-upload-key'), null, 'a repeat key naming the maker');
     assert.equal(await redisB.exists(formats), 0, 'the record of formats of the deleted model');
+    assert.equal(await redisB.exists(ownSize), 0, 'its own size');
 
     // The young model's task, its preview and key, and the waiting task are untouched.
     assert.equal((await tasks.get(young.task_id))?.record.status, 'completed');

@@ -204,6 +204,41 @@ void describe('task state and admission on real Redis', () => {
     assert.ok((await ttl(four)) > 47 * 3600);
   });
 
+  void it("keeps a painted model's own size by its model id, as long as its files can live, until forgotten", async () => {
+    const store = new TaskStore(redisA, clock, { retentionHours: 2 });
+    const painting = '55555555-5555-4555-8555-000000000001';
+    const ownSize = { units: 'mm' as const, extent: [20, 40, 15] as [number, number, number] };
+    const options = { seed: 42, texture_size: 2048, texture_resolution: 1024, units: 'mm' as const };
+    const { record } = await store.create(
+      painting,
+      Buffer.from('x'),
+      HASH,
+      options,
+      [],
+      Buffer.from('glb'),
+      ownSize,
+    );
+    const modelId = record.model_id!;
+    assert.deepEqual(await store.ownSizeOf(modelId), ownSize);
+    // Its job within the task's 48 h, then its files' RETENTION_HOURS: never before them.
+    const ttl = await redisA.client.ttl(RedisKeys.modelOwnSize(modelId));
+    assert.ok(ttl > TASK_TTL_S + 3600 && ttl <= TASK_TTL_S + 2 * 3600, `${ttl} s`);
+    // A generation's model has none; nor has a record that is not one (a generated model's formats then).
+    const generated = (await store.create('55555555-5555-4555-8555-000000000002', Buffer.from('x'), HASH))
+      .record;
+    assert.equal(await store.ownSizeOf(generated.model_id!), undefined);
+    for (const garbage of [
+      'not json',
+      '{"units":"ft","extent":[1,2,3]}',
+      '{"units":"mm","extent":[1,"2",3]}',
+    ]) {
+      await redisA.client.set(RedisKeys.modelOwnSize('garbage'), garbage);
+      assert.equal(await store.ownSizeOf('garbage'), undefined, garbage);
+    }
+    await store.forgetOwnSizes([modelId]);
+    assert.equal(await store.ownSizeOf(modelId), undefined);
+  });
+
   void it('honours the allowed-status guard', async () => {
     const id = '33333333-3333-4333-8333-333333333333';
     await storeA.create(id, Buffer.from('x'), HASH);

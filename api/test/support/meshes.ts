@@ -43,6 +43,34 @@ export function uvSphere(radius = 1, segments = 32, rings = 16): TriangleMesh {
   return { positions: new Float32Array(positions), indices: new Uint32Array(indices) };
 }
 
+/**
+ * A closed box of `extents` (x, y, z) centred on `centre`: 8 corners, 12 triangles wound
+ * counter-clockwise seen from outside. A part of known size, for the printing formats' own size.
+ */
+export function box(
+  extents: [number, number, number],
+  centre: [number, number, number] = [0, 0, 0],
+): TriangleMesh {
+  const positions: number[] = [];
+  for (let corner = 0; corner < 8; corner++) {
+    for (let axis = 0; axis < 3; axis++) {
+      const high = (corner >> axis) & 1;
+      positions.push(centre[axis] + (high ? 0.5 : -0.5) * extents[axis]);
+    }
+  }
+  // Corner index bits: x = 1, y = 2, z = 4. Two triangles per face, outward.
+  const faces = [
+    [0, 2, 3, 1], // z-
+    [4, 5, 7, 6], // z+
+    [0, 1, 5, 4], // y-
+    [2, 6, 7, 3], // y+
+    [0, 4, 6, 2], // x-
+    [1, 3, 7, 5], // x+
+  ];
+  const indices = faces.flatMap(([a, b, c, d]) => [a, b, c, a, c, d]);
+  return { positions: new Float32Array(positions), indices: new Uint32Array(indices) };
+}
+
 /** Triangles of a mesh. */
 export const triangleCount = (mesh: TriangleMesh): number => mesh.indices.length / 3;
 

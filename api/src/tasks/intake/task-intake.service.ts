@@ -211,7 +211,11 @@ export class TaskIntakeService {
     let made: NewTask;
     try {
       const png = await this.normalise(admitted, imageFile, image, client);
-      made = await this.lifecycle.create(admitted, png, { ...options }, [], mesh.glb);
+      const extent = mesh.bboxMax.map((max, axis) => max - mesh.bboxMin[axis]) as [number, number, number];
+      made = await this.lifecycle.create(admitted, png, { ...options }, [], mesh.glb, {
+        units: options.units,
+        extent,
+      });
     } catch (error) {
       await this.lifecycle.release(admitted).catch(() => undefined);
       throw error;

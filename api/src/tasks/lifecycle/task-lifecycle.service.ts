@@ -1,6 +1,7 @@
 import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { ApiError, ErrorMessage } from '../../common/api-error';
 import { Clock } from '../../common/clock';
+import type { ModelOwnSize } from '../../storage/model-units';
 import { StorageService } from '../../storage/storage.service';
 import { AdmissionService } from '../admission/admission.service';
 import { RunningJobsService } from '../jobs/running-jobs.service';
@@ -124,7 +125,7 @@ export class TaskLifecycle implements OnModuleInit, OnModuleDestroy {
 
   /**
    * (admitted) -> queued: stores the task (with its new token's hash) and its picture (and for a
-   * texturing task its mesh: TaskStore.create), adds its job; returns the state to answer with and the token. Stored before its job is added (a job
+   * texturing task its mesh and its model's own size: TaskStore.create), adds its job; returns the state to answer with and the token. Stored before its job is added (a job
    * found before its task would be skipped, and Bull's add is its own script, so no MULTI holds
    * both): a crash between the two leaves an orphan that reconcile() enqueues. If storing or adding fails, a stored task is abandoned (failed 500,
    * slot and picture gone), a task never stored gives its slot back, and the error is thrown.
@@ -135,11 +136,12 @@ export class TaskLifecycle implements OnModuleInit, OnModuleDestroy {
     options?: TaskOptionsRecord,
     repeatKeys: readonly string[] = [],
     mesh?: Buffer,
+    ownSize?: ModelOwnSize,
   ): Promise<NewTask> {
     const { token, hash } = newTaskToken();
     let created: TaskState;
     try {
-      created = await this.tasks.create(taskId, image, hash, options, repeatKeys, mesh);
+      created = await this.tasks.create(taskId, image, hash, options, repeatKeys, mesh, ownSize);
       await this.queue.addJob(taskId);
     } catch (error) {
       // The client gets the error and never the id: no task is left `queued` for no one.
@@ -203,7 +205,9 @@ export class TaskLifecycle implements OnModuleInit, OnModuleDestroy {
     if (removeModels) {
       // Files are named by the task's model id (an expired task's, unknown: the old name, its id).
       const record = (await this.tasks.get(taskId))?.record;
-      await this.storage.removeModels(modelIdOf(record ?? { task_id: taskId }));
+      const modelId = modelIdOf(record ?? { task_id: taskId });
+      await this.storage.removeModels(modelId);
+      if (record?.kind === 'texture') await this.tasks.forgetOwnSizes([modelId]);
     }
     // The ops console's failures by kind: one per job's failure, one per cancelled task.
     if (applied && row.to === 'failed' && row.patch.error_code)
@@ -281,7 +285,8 @@ export class TaskLifecycle implements OnModuleInit, OnModuleDestroy {
    * The cleanup deleted the files of models `modelIds` (CleanupService.sweep): every completed task
    * naming one of them goes, as if its TTL had run out (404 task_not_found; its voxel preview
    * with it: TaskStore.forgetCompleted), then the instant-repeat keys that named those tasks
-   * (RepeatRegistry.forgetHolders). Why: a completed task's TTL is set when it completes, from the
+   * (RepeatRegistry.forgetHolders), and the own sizes of painted models among them
+   * (TaskStore.forgetOwnSizes). Why: a completed task's TTL is set when it completes, from the
    * RETENTION_HOURS of that time; lowered since, the record would outlive its files, reading
    * `completed` with model URLs that answer 404. Safe on several api processes at once. Returns
    * the ids of the tasks forgotten. Throws on a Redis error.
@@ -289,6 +294,7 @@ export class TaskLifecycle implements OnModuleInit, OnModuleDestroy {
   async forgetModels(modelIds: readonly string[]): Promise<string[]> {
     const forgotten = await this.tasks.forgetCompleted(modelIds);
     await this.repeats.forgetHolders(forgotten);
+    await this.tasks.forgetOwnSizes(modelIds);
     if (forgotten.length > 0) {
       this.logger.log(`${forgotten.length} completed task(s) forgotten: their models were deleted`);
     }

@@ -1,3 +1,4 @@
+import { DEFAULT_MESH_UNITS, MESH_UNITS, type MeshUnits, isMeshUnits } from '../../storage/model-units';
 import {
   DEFAULT_OPTIONS,
   type TextureSize,
@@ -24,6 +25,12 @@ export interface TextureOptions {
    * trellis2_texturing.py: 512 or 1024, upstream's default 1024); engines without one ignore it.
    */
   texture_resolution: TextureResolution;
+  /**
+   * The length of one unit of the mesh's coordinates (storage/model-units.ts), whatever its
+   * format, GLB included: the painted model's own size is its coordinates x this (its STL and 3MF
+   * without size_mm, its USDZ's metersPerUnit). No engine reads it.
+   */
+  units: MeshUnits;
 }
 
 export type TextureResolution = 512 | 1024;
@@ -33,15 +40,16 @@ export const DEFAULT_TEXTURE_OPTIONS: Readonly<TextureOptions> = {
   seed: DEFAULT_OPTIONS.seed,
   texture_size: DEFAULT_OPTIONS.texture_size,
   texture_resolution: 1024,
+  units: DEFAULT_MESH_UNITS,
 };
 
 /** The multipart field names, in the order they are checked. */
-export const TEXTURE_OPTION_FIELDS = ['seed', 'texture_size', 'texture_resolution'] as const;
+export const TEXTURE_OPTION_FIELDS = ['seed', 'texture_size', 'texture_resolution', 'units'] as const;
 
 /**
  * The texturing options from a multipart body's text fields: an absent or empty field takes its
  * default. Throws ApiError 400 invalid_option naming the field, e.g. `Invalid texture_resolution:
- * one of 512, 1024`, for a bad value, a field sent twice, or a field the route does not take.
+ * one of 512, 1024` or `Invalid units: one of m, cm, mm, in`, for a bad value, a field sent twice, or a field the route does not take.
  */
 export function parseTextureOptions(body: unknown): TextureOptions {
   refuseUnknownFields(body, TEXTURE_OPTION_FIELDS);
@@ -57,6 +65,11 @@ export function parseTextureOptions(body: unknown): TextureOptions {
       throw invalid('texture_resolution', `one of ${TEXTURE_RESOLUTIONS.join(', ')}`);
     }
     options.texture_resolution = value as TextureResolution;
+  }
+  const units = optionField(body, 'units');
+  if (units !== undefined) {
+    if (!isMeshUnits(units)) throw invalid('units', `one of ${MESH_UNITS.join(', ')}`);
+    options.units = units;
   }
   return options;
 }

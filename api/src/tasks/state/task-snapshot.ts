@@ -2,6 +2,7 @@ import type { ErrorCode } from '../../common/api-error';
 import { absoluteUrl } from '../../common/public-url';
 import { MODEL_FORMATS, type ModelFormat, taskDownloadPath } from '../../storage/model-formats';
 import { sharePagePath } from '../../storage/model-names';
+import type { MeshUnits } from '../../storage/model-units';
 
 export type TaskStatus = 'queued' | 'processing' | 'completed' | 'failed';
 
@@ -31,7 +32,7 @@ export interface TaskPreviewRecord {
 /**
  * The options a task runs with, as stored and shown: a generation's (tasks/options/
  * generation-options.ts: quality, seed, texture_size, faces) or a texturing's
- * (texture-options.ts: seed, texture_size, texture_resolution).
+ * (texture-options.ts: seed, texture_size, texture_resolution, units).
  */
 export interface TaskOptionsRecord {
   /** generation only */
@@ -42,6 +43,11 @@ export interface TaskOptionsRecord {
   faces?: number;
   /** texturing only */
   texture_resolution?: number;
+  /**
+   * texturing only: the length of one unit of the mesh's coordinates (m, cm, mm, in), what its
+   * painted model's own size is in; absent in a texturing task stored before units existed.
+   */
+  units?: MeshUnits;
 }
 
 /**

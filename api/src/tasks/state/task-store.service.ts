@@ -13,6 +13,7 @@ import {
   UPDATE_TASK_LUA,
 } from './task-store.lua';
 import { isTaskId, newModelId } from '../../storage/model-names';
+import { type ModelOwnSize, isMeshUnits } from '../../storage/model-units';
 import type {
   TaskFiguresPatch,
   TaskOptionsRecord,
@@ -51,6 +52,8 @@ export interface BullQueueKeys {
 export class TaskStore {
   /** A completed task's TTL: its model's retention (RETENTION_HOURS) when under TASK_TTL_S. */
   private readonly completedTtlS: number;
+  /** A painted model's own size's TTL: the longest its files can live (its job within TASK_TTL_S, then RETENTION_HOURS). */
+  private readonly ownSizeTtlS: number;
 
   constructor(
     private readonly redis: RedisService,
@@ -58,6 +61,7 @@ export class TaskStore {
     @Inject(APP_CONFIG) config: Pick<AppConfig, 'retentionHours'>,
   ) {
     this.completedTtlS = Math.min(TASK_TTL_S, Math.max(1, Math.round(config.retentionHours * 3600)));
+    this.ownSizeTtlS = TASK_TTL_S + Math.max(1, Math.round(config.retentionHours * 3600));
   }
 
   private nowIso(): string {
@@ -71,7 +75,8 @@ export class TaskStore {
    * request's instant-repeat keys (RepeatRegistry), kept in the task's hash (never in its
    * snapshot) until it completes, and naming its job (`kiln:repeat-live:{key}`) until it ends;
    * none when repeats are off. mesh: a texturing task's canonical GLB (kind `texture`), kept beside
-   * its picture and dropped with it.
+   * its picture and dropped with it; ownSize: its model's own size (the mesh's units and extent),
+   * kept by the model's id for its formats (RedisKeys.modelOwnSize, ownSizeOf) in the same step.
    */
   async create(
     taskId: string,
@@ -80,6 +85,7 @@ export class TaskStore {
     options?: TaskOptionsRecord,
     repeatKeys: readonly string[] = [],
     mesh?: Buffer,
+    ownSize?: ModelOwnSize,
   ): Promise<TaskState> {
     const now = this.nowIso();
     const record: TaskRecord = {
@@ -91,7 +97,7 @@ export class TaskStore {
       model_id: newModelId(),
       ...(options ? { options } : {}),
     };
-    return this.store(record, tokenHash, image, repeatKeys, mesh);
+    return this.store(record, tokenHash, image, repeatKeys, mesh, ownSize);
   }
 
   /** Stores a task that is finished from the start (an instant repeat: TaskLifecycle.reuse), event id 1. */
@@ -106,6 +112,7 @@ export class TaskStore {
     image?: Buffer,
     repeatKeys: readonly string[] = [],
     mesh?: Buffer,
+    ownSize?: ModelOwnSize,
   ): Promise<TaskState> {
     const key = RedisKeys.task(record.task_id);
     const write = this.redis.client
@@ -120,6 +127,9 @@ export class TaskStore {
     if (image) write.set(RedisKeys.image(record.task_id), image, 'EX', TASK_TTL_S);
     // Dropped with the picture by the job scripts (RedisKeys.mesh: the picture's key + a suffix).
     if (mesh) write.set(RedisKeys.mesh(record.task_id), mesh, 'EX', TASK_TTL_S);
+    if (ownSize && record.model_id !== undefined) {
+      write.set(RedisKeys.modelOwnSize(record.model_id), JSON.stringify(ownSize), 'EX', this.ownSizeTtlS);
+    }
     await write.exec();
     return { seq: 1, record };
   }
@@ -366,6 +376,40 @@ export class TaskStore {
       forgotten.push(...ids);
     }
     return forgotten;
+  }
+
+  /**
+   * A painted model's own size (its mesh's units and extent: create's ownSize), by the model's id,
+   * which downloads by model id know alone; undefined for a generated model, a model painted before
+   * units existed, or one whose record is gone or unreadable (its formats are then made as a
+   * generated model's). Throws on a Redis error.
+   */
+  async ownSizeOf(modelId: string): Promise<ModelOwnSize | undefined> {
+    const json = await this.redis.client.get(RedisKeys.modelOwnSize(modelId));
+    if (json === null) return undefined;
+    let size: { units?: unknown; extent?: unknown };
+    try {
+      size = JSON.parse(json) as { units?: unknown; extent?: unknown };
+    } catch {
+      return undefined;
+    }
+    const { units, extent } = size;
+    if (typeof units !== 'string' || !isMeshUnits(units) || !Array.isArray(extent) || extent.length !== 3) {
+      return undefined;
+    }
+    const sides = extent.filter(
+      (side): side is number => typeof side === 'number' && Number.isFinite(side) && side >= 0,
+    );
+    return sides.length === 3 ? { units, extent: [sides[0], sides[1], sides[2]] } : undefined;
+  }
+
+  /** Forgets the own sizes of models `modelIds` (their files were deleted: TaskLifecycle). Throws on a Redis error. */
+  async forgetOwnSizes(modelIds: readonly string[]): Promise<void> {
+    for (let i = 0; i < modelIds.length; i += FORGET_BATCH) {
+      await this.redis.client.del(
+        ...modelIds.slice(i, i + FORGET_BATCH).map((id) => RedisKeys.modelOwnSize(id)),
+      );
+    }
   }
 
   /** The SHA-256 (hex) of the task's token; undefined for an unknown task or one made before tokens. */

@@ -187,7 +187,7 @@ export interface paths {
     };
     /**
      * A completed task's model in one format
-     * @description The model as a file to take home (docs/design.md, Formats): `glb` the engine's original glTF binary (metres, Y up), for editing tools; `obj` a zip of the Wavefront OBJ, its MTL and its texture images (metres, Y up); `stl` binary STL in millimetres, Z up, resting on z = 0 (geometry only); `3mf` 3MF in millimetres, Z up, resting on z = 0, coloured by its base colour (a texture, or a colour group where a part has none; 3MF Materials and Properties); `ply` binary PLY with vertex colours sampled from the texture (metres, Y up); `usdz` a textured USDZ for AR Quick Look on iPhone and iPad (metres, Y up). Every format but glb is made from the GLB on first request, once (concurrent requests wait on the same build), then kept beside the model for as long as the model. While it is made the answer waits up to FORMAT_WAIT_S (20 s), then is 202 with Retry-After. `Content-Disposition: attachment` names the file; stl and 3mf say in `X-Mesh-Watertight` whether the surface is closed. Ranges, ETag and Last-Modified as for /static/.
+     * @description The model as a file to take home (docs/design.md, Formats): `glb` the engine's original glTF binary (metres, Y up), for editing tools; `obj` a zip of the Wavefront OBJ, its MTL and its texture images (metres, Y up); `stl` binary STL in millimetres, Z up, resting on z = 0 (geometry only); `3mf` 3MF in millimetres, Z up, resting on z = 0, coloured by its base colour (a texture, or a colour group where a part has none; 3MF Materials and Properties); `ply` binary PLY with vertex colours sampled from the texture (metres, Y up); `usdz` a textured USDZ for AR Quick Look on iPhone and iPad (metres, Y up; a painted mesh's own units). Every format but glb is made from the GLB on first request, once (concurrent requests wait on the same build), then kept beside the model for as long as the model. A painted model (POST /api/texture) keeps its own size: stl and 3mf without size_mm are made at it (file name without a size), usdz declares its units. While it is made the answer waits up to FORMAT_WAIT_S (20 s), then is 202 with Retry-After. `Content-Disposition: attachment` names the file; stl and 3mf say in `X-Mesh-Watertight` whether the surface is closed. Ranges, ETag and Last-Modified as for /static/.
      */
     get: operations['FormatsController_downloadForTask'];
     put?: never;
@@ -207,7 +207,7 @@ export interface paths {
     };
     /**
      * A model in one format, by the id its share link and model URLs carry
-     * @description The model as a file to take home (docs/design.md, Formats): `glb` the engine's original glTF binary (metres, Y up), for editing tools; `obj` a zip of the Wavefront OBJ, its MTL and its texture images (metres, Y up); `stl` binary STL in millimetres, Z up, resting on z = 0 (geometry only); `3mf` 3MF in millimetres, Z up, resting on z = 0, coloured by its base colour (a texture, or a colour group where a part has none; 3MF Materials and Properties); `ply` binary PLY with vertex colours sampled from the texture (metres, Y up); `usdz` a textured USDZ for AR Quick Look on iPhone and iPad (metres, Y up). Every format but glb is made from the GLB on first request, once (concurrent requests wait on the same build), then kept beside the model for as long as the model. While it is made the answer waits up to FORMAT_WAIT_S (20 s), then is 202 with Retry-After. `Content-Disposition: attachment` names the file; stl and 3mf say in `X-Mesh-Watertight` whether the surface is closed. Ranges, ETag and Last-Modified as for /static/.
+     * @description The model as a file to take home (docs/design.md, Formats): `glb` the engine's original glTF binary (metres, Y up), for editing tools; `obj` a zip of the Wavefront OBJ, its MTL and its texture images (metres, Y up); `stl` binary STL in millimetres, Z up, resting on z = 0 (geometry only); `3mf` 3MF in millimetres, Z up, resting on z = 0, coloured by its base colour (a texture, or a colour group where a part has none; 3MF Materials and Properties); `ply` binary PLY with vertex colours sampled from the texture (metres, Y up); `usdz` a textured USDZ for AR Quick Look on iPhone and iPad (metres, Y up; a painted mesh's own units). Every format but glb is made from the GLB on first request, once (concurrent requests wait on the same build), then kept beside the model for as long as the model. A painted model (POST /api/texture) keeps its own size: stl and 3mf without size_mm are made at it (file name without a size), usdz declares its units. While it is made the answer waits up to FORMAT_WAIT_S (20 s), then is 202 with Retry-After. `Content-Disposition: attachment` names the file; stl and 3mf say in `X-Mesh-Watertight` whether the surface is closed. Ranges, ETag and Last-Modified as for /static/.
      */
     get: operations['FormatsController_downloadForModel'];
     put?: never;
@@ -756,6 +756,11 @@ export interface components {
        * @enum {number}
        */
       texture_resolution?: 512 | 1024;
+      /**
+       * @description texturing only: the length of one unit of the mesh's coordinates; the painted model's STL and 3MF are made at its own size in these units unless size_mm is asked, its USDZ declares them
+       * @enum {string}
+       */
+      units?: 'm' | 'cm' | 'mm' | 'in';
     };
     TaskViewDto: {
       /** Format: uuid */
@@ -868,7 +873,7 @@ export interface components {
       status: 'building';
       /** @enum {string} */
       format: 'glb' | 'obj' | 'stl' | '3mf' | 'ply' | 'usdz';
-      /** @description stl and 3mf: millimetres */
+      /** @description stl and 3mf: millimetres (a painted model's own size: to 0.1 mm) */
       size_mm?: number;
       /**
        * @description Seconds to wait before asking again (also the Retry-After header)
@@ -886,7 +891,7 @@ export interface components {
       media_type: string;
       /** @example binary STL in millimetres, Z up, resting on z = 0 (geometry only) */
       description: string;
-      /** @description The download, absolute (at the default size for stl and 3mf) */
+      /** @description The download, absolute (stl and 3mf: a painted model's own size, any other model's 100 mm; add size_mm for another) */
       url: string;
       /**
        * @description ready: in the store (bytes known); building: being made; not_made: made on first download; failed: its last build failed (tried again 10 minutes later)
@@ -895,13 +900,20 @@ export interface components {
       state: 'ready' | 'building' | 'not_made' | 'failed';
       /** @description ready: bytes of the file */
       bytes?: number;
-      /** @description stl and 3mf: the longest side in millimetres this entry names (100) */
+      /** @description stl and 3mf: the longest side in millimetres this entry names: 100, or a painted model's own (own_size; to 0.1 mm) */
       size_mm?: number;
+      /** @description stl and 3mf of a painted model (POST /api/texture): true, the entry is the mesh's own size, its coordinates x its units, not rescaled */
+      own_size?: boolean;
     };
     FormatListDto: {
       formats: components['schemas']['FormatStateDto'][];
       /** @description Whether the surface is closed (what a slicer needs), once any format other than glb was made */
       watertight?: boolean;
+      /**
+       * @description A painted model's units (POST /api/texture's `units`): its stl and 3mf are made at its own size when no size_mm is asked, its usdz declares them. Absent for a generated model
+       * @enum {string}
+       */
+      units?: 'm' | 'cm' | 'mm' | 'in';
     };
     HealthRedisDto: {
       up: boolean;
@@ -1628,7 +1640,7 @@ export interface operations {
           'application/json': components['schemas']['GenerateAcceptedDto'];
         };
       };
-      /** @description `unsupported_image` (`Unsupported image format`): not JPG/PNG/WebP (judged by content, not name or Content-Type); `missing_image` (`Missing file field "image"`): POST /api/generate or POST /api/texture without a file in the field "image"; `unexpected_file` (`Send exactly one file, in the field "image"`): a file in another field, or a second file; `invalid_option` (`Invalid <field>: <rule>`): a bad generation option (quality, seed, texture_size, faces; texturing: seed, texture_size, texture_resolution), e.g. `Invalid quality: one of fast, balanced, high`; before any queue slot is taken. Also a text field the upload does not take (a typo, or a generation option sent to texturing), e.g. `Invalid texure_size: not a field of this request; its fields are …`. Also a bad `format` or `size_mm` of a download, e.g. `Invalid format: one of glb, obj, stl, 3mf, ply, usdz`. Also a bad `callback_url` (not an absolute URL, not https, credentials in it, over 2048 characters, a literal loopback, private, link-local or other non-public address; or any while `WEBHOOK_SECRET` is unset), e.g. `Invalid callback_url: an https URL`, before any queue slot; `invalid_parameter` (`<name> must be true or false`): a query flag (`wait` of POST /api/generate and POST /api/texture, `force` of the admin restarts) that is neither; `bad_request` (`Bad request`): a malformed request: a body that does not parse, a bad percent-encoding in a path (never the parser's own words; a 4xx the parser raised keeps its status, e.g. 415 for an unknown charset) */
+      /** @description `unsupported_image` (`Unsupported image format`): not JPG/PNG/WebP (judged by content, not name or Content-Type); `missing_image` (`Missing file field "image"`): POST /api/generate or POST /api/texture without a file in the field "image"; `unexpected_file` (`Send exactly one file, in the field "image"`): a file in another field, or a second file; `invalid_option` (`Invalid <field>: <rule>`): a bad generation option (quality, seed, texture_size, faces; texturing: seed, texture_size, texture_resolution, units), e.g. `Invalid quality: one of fast, balanced, high`; before any queue slot is taken. Also a text field the upload does not take (a typo, or a generation option sent to texturing), e.g. `Invalid texure_size: not a field of this request; its fields are …`. Also a bad `format` or `size_mm` of a download, e.g. `Invalid format: one of glb, obj, stl, 3mf, ply, usdz`. Also a bad `callback_url` (not an absolute URL, not https, credentials in it, over 2048 characters, a literal loopback, private, link-local or other non-public address; or any while `WEBHOOK_SECRET` is unset), e.g. `Invalid callback_url: an https URL`, before any queue slot; `invalid_parameter` (`<name> must be true or false`): a query flag (`wait` of POST /api/generate and POST /api/texture, `force` of the admin restarts) that is neither; `bad_request` (`Bad request`): a malformed request: a body that does not parse, a bad percent-encoding in a path (never the parser's own words; a 4xx the parser raised keeps its status, e.g. 415 for an unknown charset) */
       400: {
         headers: {
           [name: string]: unknown;
@@ -1773,7 +1785,7 @@ export interface operations {
           'application/json': components['schemas']['GenerateAcceptedDto'];
         };
       };
-      /** @description `missing_mesh` (`Missing file field "mesh"`): POST /api/texture without a file in the field "mesh" (or without one in "image": `missing_image`); `missing_image` (`Missing file field "image"`): POST /api/generate or POST /api/texture without a file in the field "image"; `unexpected_mesh_file` (`Send one file in "mesh" and one in "image"`): POST /api/texture with a file in another field, or a second file in one of them; `unsupported_mesh` (`Unsupported mesh format, send GLB, OBJ or PLY`): POST /api/texture whose `mesh` is no readable GLB (glTF 2.0 binary), OBJ or PLY, judged by content, not name: e.g. a picture or text named .obj, a truncated GLB, a .gltf with outside files; `unsupported_image` (`Unsupported image format`): not JPG/PNG/WebP (judged by content, not name or Content-Type); `invalid_option` (`Invalid <field>: <rule>`): a bad generation option (quality, seed, texture_size, faces; texturing: seed, texture_size, texture_resolution), e.g. `Invalid quality: one of fast, balanced, high`; before any queue slot is taken. Also a text field the upload does not take (a typo, or a generation option sent to texturing), e.g. `Invalid texure_size: not a field of this request; its fields are …`. Also a bad `format` or `size_mm` of a download, e.g. `Invalid format: one of glb, obj, stl, 3mf, ply, usdz`. Also a bad `callback_url` (not an absolute URL, not https, credentials in it, over 2048 characters, a literal loopback, private, link-local or other non-public address; or any while `WEBHOOK_SECRET` is unset), e.g. `Invalid callback_url: an https URL`, before any queue slot; `invalid_parameter` (`<name> must be true or false`): a query flag (`wait` of POST /api/generate and POST /api/texture, `force` of the admin restarts) that is neither; `bad_request` (`Bad request`): a malformed request: a body that does not parse, a bad percent-encoding in a path (never the parser's own words; a 4xx the parser raised keeps its status, e.g. 415 for an unknown charset) */
+      /** @description `missing_mesh` (`Missing file field "mesh"`): POST /api/texture without a file in the field "mesh" (or without one in "image": `missing_image`); `missing_image` (`Missing file field "image"`): POST /api/generate or POST /api/texture without a file in the field "image"; `unexpected_mesh_file` (`Send one file in "mesh" and one in "image"`): POST /api/texture with a file in another field, or a second file in one of them; `unsupported_mesh` (`Unsupported mesh format, send GLB, OBJ or PLY`): POST /api/texture whose `mesh` is no readable GLB (glTF 2.0 binary), OBJ or PLY, judged by content, not name: e.g. a picture or text named .obj, a truncated GLB, a .gltf with outside files; `unsupported_image` (`Unsupported image format`): not JPG/PNG/WebP (judged by content, not name or Content-Type); `invalid_option` (`Invalid <field>: <rule>`): a bad generation option (quality, seed, texture_size, faces; texturing: seed, texture_size, texture_resolution, units), e.g. `Invalid quality: one of fast, balanced, high`; before any queue slot is taken. Also a text field the upload does not take (a typo, or a generation option sent to texturing), e.g. `Invalid texure_size: not a field of this request; its fields are …`. Also a bad `format` or `size_mm` of a download, e.g. `Invalid format: one of glb, obj, stl, 3mf, ply, usdz`. Also a bad `callback_url` (not an absolute URL, not https, credentials in it, over 2048 characters, a literal loopback, private, link-local or other non-public address; or any while `WEBHOOK_SECRET` is unset), e.g. `Invalid callback_url: an https URL`, before any queue slot; `invalid_parameter` (`<name> must be true or false`): a query flag (`wait` of POST /api/generate and POST /api/texture, `force` of the admin restarts) that is neither; `bad_request` (`Bad request`): a malformed request: a body that does not parse, a bad percent-encoding in a path (never the parser's own words; a 4xx the parser raised keeps its status, e.g. 415 for an unknown charset) */
       400: {
         headers: {
           [name: string]: unknown;
@@ -2375,7 +2387,7 @@ export interface operations {
       query?: {
         /** @description Default glb */
         format?: 'glb' | 'obj' | 'stl' | '3mf' | 'ply' | 'usdz';
-        /** @description stl and 3mf only: the longest side in millimetres */
+        /** @description stl and 3mf only: the longest side in millimetres. Without it a painted model (POST /api/texture) is made at its own size (its coordinates x its units, no rescale), any other at 100 */
         size_mm?: number;
       };
       header?: never;
@@ -2415,7 +2427,7 @@ export interface operations {
           'application/json': components['schemas']['FormatPendingDto'];
         };
       };
-      /** @description `invalid_option` (`Invalid <field>: <rule>`): a bad generation option (quality, seed, texture_size, faces; texturing: seed, texture_size, texture_resolution), e.g. `Invalid quality: one of fast, balanced, high`; before any queue slot is taken. Also a text field the upload does not take (a typo, or a generation option sent to texturing), e.g. `Invalid texure_size: not a field of this request; its fields are …`. Also a bad `format` or `size_mm` of a download, e.g. `Invalid format: one of glb, obj, stl, 3mf, ply, usdz`. Also a bad `callback_url` (not an absolute URL, not https, credentials in it, over 2048 characters, a literal loopback, private, link-local or other non-public address; or any while `WEBHOOK_SECRET` is unset), e.g. `Invalid callback_url: an https URL`, before any queue slot */
+      /** @description `invalid_option` (`Invalid <field>: <rule>`): a bad generation option (quality, seed, texture_size, faces; texturing: seed, texture_size, texture_resolution, units), e.g. `Invalid quality: one of fast, balanced, high`; before any queue slot is taken. Also a text field the upload does not take (a typo, or a generation option sent to texturing), e.g. `Invalid texure_size: not a field of this request; its fields are …`. Also a bad `format` or `size_mm` of a download, e.g. `Invalid format: one of glb, obj, stl, 3mf, ply, usdz`. Also a bad `callback_url` (not an absolute URL, not https, credentials in it, over 2048 characters, a literal loopback, private, link-local or other non-public address; or any while `WEBHOOK_SECRET` is unset), e.g. `Invalid callback_url: an https URL`, before any queue slot */
       400: {
         headers: {
           [name: string]: unknown;
@@ -2515,7 +2527,7 @@ export interface operations {
       query?: {
         /** @description Default glb */
         format?: 'glb' | 'obj' | 'stl' | '3mf' | 'ply' | 'usdz';
-        /** @description stl and 3mf only: the longest side in millimetres */
+        /** @description stl and 3mf only: the longest side in millimetres. Without it a painted model (POST /api/texture) is made at its own size (its coordinates x its units, no rescale), any other at 100 */
         size_mm?: number;
       };
       header?: never;
@@ -2555,7 +2567,7 @@ export interface operations {
           'application/json': components['schemas']['FormatPendingDto'];
         };
       };
-      /** @description `invalid_option` (`Invalid <field>: <rule>`): a bad generation option (quality, seed, texture_size, faces; texturing: seed, texture_size, texture_resolution), e.g. `Invalid quality: one of fast, balanced, high`; before any queue slot is taken. Also a text field the upload does not take (a typo, or a generation option sent to texturing), e.g. `Invalid texure_size: not a field of this request; its fields are …`. Also a bad `format` or `size_mm` of a download, e.g. `Invalid format: one of glb, obj, stl, 3mf, ply, usdz`. Also a bad `callback_url` (not an absolute URL, not https, credentials in it, over 2048 characters, a literal loopback, private, link-local or other non-public address; or any while `WEBHOOK_SECRET` is unset), e.g. `Invalid callback_url: an https URL`, before any queue slot */
+      /** @description `invalid_option` (`Invalid <field>: <rule>`): a bad generation option (quality, seed, texture_size, faces; texturing: seed, texture_size, texture_resolution, units), e.g. `Invalid quality: one of fast, balanced, high`; before any queue slot is taken. Also a text field the upload does not take (a typo, or a generation option sent to texturing), e.g. `Invalid texure_size: not a field of this request; its fields are …`. Also a bad `format` or `size_mm` of a download, e.g. `Invalid format: one of glb, obj, stl, 3mf, ply, usdz`. Also a bad `callback_url` (not an absolute URL, not https, credentials in it, over 2048 characters, a literal loopback, private, link-local or other non-public address; or any while `WEBHOOK_SECRET` is unset), e.g. `Invalid callback_url: an https URL`, before any queue slot */
       400: {
         headers: {
           [name: string]: unknown;
@@ -3343,6 +3355,9 @@ export const taskOptionsDtoTexture_sizeValues: ReadonlyArray<
 export const taskOptionsDtoTexture_resolutionValues: ReadonlyArray<
   FlattenedDeepRequired<components>['schemas']['TaskOptionsDto']['texture_resolution']
 > = [512, 1024];
+export const taskOptionsDtoUnitsValues: ReadonlyArray<
+  FlattenedDeepRequired<components>['schemas']['TaskOptionsDto']['units']
+> = ['m', 'cm', 'mm', 'in'];
 export const taskViewDtoKindValues: ReadonlyArray<
   FlattenedDeepRequired<components>['schemas']['TaskViewDto']['kind']
 > = ['generate', 'texture'];
@@ -3370,6 +3385,9 @@ export const formatStateDtoFormatValues: ReadonlyArray<
 export const formatStateDtoStateValues: ReadonlyArray<
   FlattenedDeepRequired<components>['schemas']['FormatStateDto']['state']
 > = ['ready', 'building', 'not_made', 'failed'];
+export const formatListDtoUnitsValues: ReadonlyArray<
+  FlattenedDeepRequired<components>['schemas']['FormatListDto']['units']
+> = ['m', 'cm', 'mm', 'in'];
 export const healthInferenceDtoStateValues: ReadonlyArray<
   FlattenedDeepRequired<components>['schemas']['HealthInferenceDto']['state']
 > = ['starting', 'loading', 'ready', 'busy', 'failed', 'down', 'restarting', 'none'];
