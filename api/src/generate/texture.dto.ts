@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { MAX_SEED, TEXTURE_SIZES } from '../tasks/options/generation-options';
+import { MESH_UNITS } from '../storage/model-units';
 import { DEFAULT_TEXTURE_OPTIONS, TEXTURE_RESOLUTIONS } from '../tasks/options/texture-options';
 
 /** POST /api/texture's multipart body: a mesh, a picture and the texturing options. */
@@ -41,6 +42,16 @@ export class TextureUploadDto {
       'without one (inflate, simulate) ignore it and say so (ignored_options).',
   })
   texture_resolution?: number;
+  @ApiPropertyOptional({
+    enum: MESH_UNITS,
+    default: DEFAULT_TEXTURE_OPTIONS.units,
+    description:
+      "The length of one unit of the mesh's coordinates, whatever its format (a GLB's too: glTF says metres, " +
+      'but a part drawn in millimetres is often saved as is). The model keeps its coordinates; this says its own ' +
+      'size: its STL and 3MF are made at it when no size_mm is asked (no rescale), its USDZ declares it ' +
+      '(metersPerUnit). No engine reads it.',
+  })
+  units?: string;
   @ApiPropertyOptional({
     format: 'uri',
     maxLength: 2048,

@@ -643,6 +643,12 @@ export interface components {
        */
       texture_resolution: 512 | 1024;
       /**
+       * @description The length of one unit of the mesh's coordinates, whatever its format (a GLB's too: glTF says metres, but a part drawn in millimetres is often saved as is). The model keeps its coordinates; this says its own size: its STL and 3MF are made at it when no size_mm is asked (no rescale), its USDZ declares it (metersPerUnit). No engine reads it.
+       * @default m
+       * @enum {string}
+       */
+      units: 'm' | 'cm' | 'mm' | 'in';
+      /**
        * Format: uri
        * @description A receiver of this task's webhooks, as for POST /api/generate.
        */
@@ -3334,6 +3340,9 @@ export const textureUploadDtoTexture_sizeValues: ReadonlyArray<
 export const textureUploadDtoTexture_resolutionValues: ReadonlyArray<
   FlattenedDeepRequired<components>['schemas']['TextureUploadDto']['texture_resolution']
 > = [512, 1024];
+export const textureUploadDtoUnitsValues: ReadonlyArray<
+  FlattenedDeepRequired<components>['schemas']['TextureUploadDto']['units']
+> = ['m', 'cm', 'mm', 'in'];
 export const qualityPresetDtoQualityValues: ReadonlyArray<
   FlattenedDeepRequired<components>['schemas']['QualityPresetDto']['quality']
 > = ['fast', 'balanced', 'high'];
