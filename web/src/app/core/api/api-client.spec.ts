@@ -170,7 +170,7 @@ describe('ApiClient', () => {
     const outcome = await client().texture(
       { mesh, meshName: 'chair.glb', image: new Blob(['png']), imageName: 'chair.png' },
       undefined,
-      { seed: 7, texture_size: 1024 },
+      { seed: 7, texture_size: 1024, units: 'mm' },
     );
     expect(outcome).toMatchObject({ ok: true, value: { task_id: 't2', task_token: 'k2' } });
     const [url, init] = fetchMock.mock.calls[0] ?? [];
@@ -178,11 +178,12 @@ describe('ApiClient', () => {
     const form = init?.body as FormData;
     expect((form.get('mesh') as File).name).toBe('chair.glb');
     expect((form.get('image') as File).name).toBe('chair.png');
-    expect([form.get('seed'), form.get('texture_size'), form.has('texture_resolution')]).toEqual([
-      '7',
-      '1024',
-      false,
-    ]);
+    expect([
+      form.get('seed'),
+      form.get('texture_size'),
+      form.has('texture_resolution'),
+      form.get('units'),
+    ]).toEqual(['7', '1024', false, 'mm']);
   });
 
   it('reads a refusal of the mesh by its code', async () => {

@@ -33,9 +33,12 @@ export type GenerationChoice = Partial<
   Pick<Schemas['GenerateUploadDto'], 'quality' | 'seed' | 'texture_size' | 'faces'>
 >;
 
-/** The options of POST /api/texture (seed, texture_size, texture_resolution); an absent one takes the server's default. */
+/**
+ * The options of POST /api/texture (seed, texture_size, texture_resolution, units); an absent one
+ * takes the server's default.
+ */
 export type TextureChoice = Partial<
-  Pick<Schemas['TextureUploadDto'], 'seed' | 'texture_size' | 'texture_resolution'>
+  Pick<Schemas['TextureUploadDto'], 'seed' | 'texture_size' | 'texture_resolution' | 'units'>
 >;
 
 /** What a task makes (the snapshot's `kind`): a model from a picture, or an uploaded mesh painted from one. */

@@ -25,13 +25,17 @@ import { TaskTracker } from '../../core/tasks/task-tracker';
 import { HistoryList } from '../history/history-list';
 import { ProgressPanel } from '../progress/progress-panel';
 import { MeshPicker } from '../texture/mesh-picker';
+import { DEFAULT_MESH_UNITS, type MeshUnits } from '../texture/mesh-units';
 import type { PickedMesh } from '../texture/picked-mesh';
 import { PickedPicture, UploadPanel } from '../upload/upload-panel';
 import { ModeSwitch } from './mode-switch';
 
-/** The options panel's choices that POST /api/texture takes: the seed and the texture size. */
-export function textureChoice(options: GenerationChoice): TextureChoice {
-  const choice: TextureChoice = {};
+/**
+ * What POST /api/texture takes: the options panel's seed and texture size, and the units of the
+ * mesh's coordinates chosen beside the mesh.
+ */
+export function textureChoice(options: GenerationChoice, units: MeshUnits): TextureChoice {
+  const choice: TextureChoice = { units };
   if (options.seed !== undefined) choice.seed = options.seed;
   if (options.texture_size !== undefined) choice.texture_size = options.texture_size;
   return choice;
@@ -60,6 +64,8 @@ export class HomePage {
   protected readonly mode = signal<TaskKind>('generate');
   /** The mesh chosen to paint (texture mode); this page owns it and disposes it when replaced. */
   protected readonly mesh = signal<PickedMesh | undefined>(undefined);
+  /** The units of the mesh's coordinates (the mesh picker's select), sent with it. */
+  protected readonly units = signal<MeshUnits>(DEFAULT_MESH_UNITS);
   /** The mesh the latest texturing task was sent with: its result is that mesh, painted. */
   private readonly texturedMesh = signal<PickedMesh | undefined>(undefined);
   protected readonly result = computed(() => {
@@ -204,7 +210,7 @@ export class HomePage {
       this.texturedMesh.set(mesh);
       void this.tracker.startTexture(
         { mesh: mesh.file, meshName: mesh.name, picture: picked.blob, pictureName: picked.name },
-        textureChoice(picked.options),
+        textureChoice(picked.options, this.units()),
       );
     } else {
       this.texturedMesh.set(undefined);

@@ -1,4 +1,4 @@
-import { BufferGeometry, Material, Mesh, MeshStandardMaterial, Object3D, Vector3 } from 'three';
+import { Box3, BufferGeometry, Material, Mesh, MeshStandardMaterial, Object3D, Vector3 } from 'three';
 import { GLTFLoader } from 'three/examples/jsm/loaders/GLTFLoader.js';
 import { OBJLoader } from 'three/examples/jsm/loaders/OBJLoader.js';
 import { PLYLoader } from 'three/examples/jsm/loaders/PLYLoader.js';
@@ -14,6 +14,11 @@ export const UNPAINTED_GREY = 0x80868f;
 export interface ParsedMesh {
   object: Object3D;
   triangles: number;
+  /**
+   * The sides (x, y, z) of its bounding box in the file's own coordinates, node transforms
+   * applied: what the server measures too (its own size is this x the units chosen).
+   */
+  extent: [number, number, number];
   /** Frees its geometry and material (the viewer only borrows the object). */
   dispose: () => void;
 }
@@ -145,11 +150,13 @@ export async function parseMeshFile(
   }
   const grey = paintGrey(object);
   object.name = object.name || 'kiln-unpainted-mesh';
+  const size = new Box3().setFromObject(object).getSize(new Vector3());
   return {
     ok: true,
     mesh: {
       object,
       triangles,
+      extent: [size.x, size.y, size.z],
       dispose: () => {
         disposeObject(object);
         grey.dispose();

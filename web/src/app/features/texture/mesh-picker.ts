@@ -5,6 +5,7 @@ import {
   computed,
   inject,
   input,
+  model,
   output,
   signal,
   viewChild,
@@ -16,6 +17,7 @@ import { ServerConfigStore } from '../../core/api/server-config-store';
 import { I18n, pluralKey } from '../../core/i18n/i18n';
 import { MESH_ACCEPT, checkMeshFile } from './mesh-validation';
 import type { TooManyFaces } from './mesh-file-loader';
+import { DEFAULT_MESH_UNITS, MESH_UNITS, type MeshUnits, UNIT_NAME, UNIT_SYMBOL } from './mesh-units';
 import type { PickedMesh } from './picked-mesh';
 
 /** Why a file was not taken: the server's refusal (by its code), or the loader could not read it. */
@@ -26,6 +28,9 @@ export type MeshRejection = { error: ApiError } | { unreadable: string } | { too
  * box took is left to it). Runs the server's checks first (extension, size, content), then
  * parses it with three's loader, so a wrong or unreadable file is answered before any upload,
  * and an accepted one is drawn grey at once (the page hands `changed`'s mesh to the viewer).
+ * Once a mesh is chosen, asks for the units of its coordinates (`units`, sent as POST
+ * /api/texture's `units`) and shows its measured size in them, so a part drawn in millimetres is
+ * seen to be 40 mm, not 40 m.
  */
 @Component({
   selector: 'kiln-mesh-picker',
@@ -45,6 +50,8 @@ export class MeshPicker {
   readonly busy = input(false);
   /** A new mesh passed every check; undefined when the file chosen instead was refused. */
   readonly changed = output<PickedMesh | undefined>();
+  /** The length of one unit of the mesh's coordinates (the page sends it with the mesh). */
+  readonly units = model<MeshUnits>(DEFAULT_MESH_UNITS);
 
   protected readonly i18n = inject(I18n);
   protected readonly config = inject(ServerConfigStore).value;
@@ -75,6 +82,22 @@ export class MeshPicker {
     if (!mesh) return undefined;
     const key = pluralKey(this.i18n.locale(), mesh.parsed.triangles, 'mesh.summaryOne', 'mesh.summary');
     return this.i18n.t(key, { name: mesh.name, triangles: this.count(mesh.parsed.triangles) });
+  });
+  /** Each unit the select offers, named in the page's language. */
+  protected readonly unitChoices = computed(() =>
+    MESH_UNITS.map((value) => ({ value, text: this.i18n.t(UNIT_NAME[value]) })),
+  );
+  /** The mesh's bounding box in the units chosen: "Size: 20 × 40 × 15 mm". */
+  protected readonly measured = computed(() => {
+    const mesh = this.mesh();
+    if (!mesh) return undefined;
+    const [x, y, z] = mesh.parsed.extent;
+    return this.i18n.t('mesh.size', {
+      x: this.length(x),
+      y: this.length(y),
+      z: this.length(z),
+      unit: this.i18n.t(UNIT_SYMBOL[this.units()]),
+    });
   });
   /** The limits said before a mesh is chosen: its size and its triangles (/api/config). */
   protected readonly limits = computed(() => {
@@ -148,6 +171,16 @@ export class MeshPicker {
     } finally {
       if (attempt === this.attempt) this.reading.set(false);
     }
+  }
+
+  protected onUnitsChange(value: string): void {
+    const units = MESH_UNITS.find((unit) => unit === value);
+    if (units) this.units.set(units);
+  }
+
+  /** A measured length in the page's language, to 4 significant digits (0.015, 40, 1,016). */
+  private length(value: number): string {
+    return value.toLocaleString(this.i18n.locale(), { maximumSignificantDigits: 4 });
   }
 
   /** A count in the page's language (1,216 / 1,216). */

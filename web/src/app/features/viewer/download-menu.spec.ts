@@ -129,6 +129,8 @@ describe('DownloadMenu', () => {
     expect(item(element, '3mf').textContent).toContain('made on first download');
     expect(item(element, 'ply').textContent).toContain('failed last time');
     expect(item(element, 'usdz').textContent).toContain('iPhone');
+    // A generated model has no size of its own: the size typed alone, as ever.
+    expect(element.querySelector('[data-testid=print-size-own]')).toBeNull();
     expect(asked).toEqual(['/formats']);
 
     item(element, 'glb').focus();
@@ -345,6 +347,68 @@ describe('DownloadMenu', () => {
     await settle(fixture);
     expect(element.querySelector('[data-testid=not-watertight]')?.textContent).toContain('切片软件');
     expect(item(element, 'stl').textContent).toContain('3D 打印');
+    TestBed.inject(I18n).setLang('en');
+  });
+
+  /** A painted model's list: its STL and 3MF at its own size (40 mm), the STL made already. */
+  const PAINTED = {
+    units: 'mm',
+    formats: LIST.formats.map((e) =>
+      e['format'] === 'stl' || e['format'] === '3mf' ? { ...e, size_mm: 40, own_size: true } : e,
+    ),
+  };
+
+  it("offers a painted model's own size first (no size_mm asked), the size typed beside it", async () => {
+    const { asked } = serve({
+      '/formats': [() => json(PAINTED)],
+      '/download?format=stl': [() => partial(84 + 50 * 1000)],
+      '/download?format=3mf&size_mm=120': [() => partial(7)],
+    });
+    const { fixture, element } = await render();
+    await openMenu(fixture, element);
+    const own = element.querySelector<HTMLInputElement>('[data-testid=print-size-own]') as HTMLInputElement;
+    const typed = element.querySelector<HTMLInputElement>(
+      '[data-testid=print-size-typed]',
+    ) as HTMLInputElement;
+    expect(own.closest('label')?.textContent?.trim()).toBe('Own size (40\u00a0mm)');
+    expect(own.checked).toBe(true);
+    expect(typed.checked).toBe(false);
+    expect(own.closest('[role=radiogroup]')?.getAttribute('aria-label')).toBe('Size of STL and 3MF');
+    expect(item(element, 'stl').textContent).toContain('3D printing, shape only, 40\u00a0mm');
+    expect(item(element, 'stl').textContent).toContain('50.1 KB'); // the own-size file's, from the list
+    expect(item(element, '3mf').textContent).toContain('with colours, 40\u00a0mm');
+
+    // The default: the server makes it at its own size, so no size_mm is sent.
+    item(element, 'stl').click();
+    await settle(fixture);
+    expect(clicked.map((a) => a.getAttribute('href'))).toEqual([
+      `/api/models/${MODEL_ID}/download?format=stl`,
+    ]);
+
+    // Typing a size chooses it instead.
+    const size = element.querySelector<HTMLInputElement>('[data-testid=print-size]') as HTMLInputElement;
+    size.value = '120';
+    size.dispatchEvent(new Event('input'));
+    await settle(fixture);
+    expect(typed.checked).toBe(true);
+    expect(item(element, '3mf').textContent).toContain('with colours, 120\u00a0mm');
+    expect(item(element, 'stl').querySelector('[data-testid=format-bytes]')).toBeNull(); // not that file's
+    item(element, '3mf').click();
+    await settle(fixture);
+    expect(asked).toEqual(['/formats', '/download?format=stl', '/download?format=3mf&size_mm=120']);
+
+    // And back to its own size; a bad size typed meanwhile does not stand in the way.
+    size.value = '5';
+    size.dispatchEvent(new Event('input'));
+    own.click();
+    await settle(fixture);
+    expect(own.checked).toBe(true);
+    expect(element.querySelector('[data-testid=size-error]')).toBeNull();
+    expect(item(element, 'stl').textContent).toContain('40\u00a0mm');
+
+    TestBed.inject(I18n).setLang('zh');
+    await settle(fixture);
+    expect(own.closest('label')?.textContent?.trim()).toBe('原始尺寸（40\u00a0毫米）');
     TestBed.inject(I18n).setLang('en');
   });
 });

@@ -62,9 +62,12 @@ export const DOWNLOAD_WAIT = new InjectionToken<Pick<WaitOptions, 'maxTries' | '
 
 let nextMenuId = 0;
 
-/** A file's key: the format, and for a printing format its size ("stl@250"). */
-function variantKey(format: ModelFormat, sizeMm: number | undefined): string {
-  return PRINTING_FORMATS.has(format) ? `${format}@${sizeMm ?? ''}` : format;
+/** The size a printing format is asked at: millimetres, or a painted model's own size (no size_mm). */
+type PrintSize = number | 'own';
+
+/** A file's key: the format, and for a printing format its size ("stl@250", "stl@own"). */
+function variantKey(format: ModelFormat, size: PrintSize | undefined): string {
+  return PRINTING_FORMATS.has(format) ? `${format}@${size ?? ''}` : format;
 }
 
 /**
@@ -73,8 +76,10 @@ function variantKey(format: ModelFormat, sizeMm: number | undefined): string {
  * at a time, with a timeout). Choosing one asks the server for it (waitForDownload: 202 →
  * "Preparing STL…" → Retry-After → again, a bounded number of times, cancelled by closing the
  * menu), then lets the browser download it from the server's URL (startDownload). STL and 3MF
- * are made at the size typed in millimetres, checked before any request; when the server says
- * the mesh is not watertight, the menu says a slicer may have to repair it.
+ * are made at the size typed in millimetres, checked before any request; a painted model's
+ * (the list says `own_size`) are offered at its own size first, "Own size (40 mm)", the size
+ * typed beside it. When the server says the mesh is not watertight, the menu says a slicer may
+ * have to repair it.
  */
 @Component({
   selector: 'kiln-download-menu',
@@ -104,8 +109,35 @@ export class DownloadMenu {
   protected readonly list = signal<FormatList | undefined>(undefined);
   protected readonly sizeText = signal(String(DEFAULT_SIZE_MM));
   protected readonly sizeMm = computed(() => parseSizeMm(this.sizeText()));
+  /**
+   * A painted model's own size, the longest side in millimetres (the list's stl or 3mf entry with
+   * own_size); undefined for a generated model, which has none, and until the list is read.
+   */
+  protected readonly ownSizeMm = computed(
+    () =>
+      this.list()?.formats.find((item) => PRINTING_FORMATS.has(item.format) && item.own_size === true)
+        ?.size_mm,
+  );
+  /** Which size a painted model's STL and 3MF are asked at: its own (the default) or the one typed. */
+  protected readonly sizeChoice = signal<'own' | 'typed'>('own');
+  protected readonly atOwnSize = computed(
+    () => this.ownSizeMm() !== undefined && this.sizeChoice() === 'own',
+  );
+  /** The size a printing format is asked at now: its own, or the millimetres typed (undefined: not valid). */
+  private readonly printSize = computed<PrintSize | undefined>(() =>
+    this.atOwnSize() ? 'own' : this.sizeMm(),
+  );
+  /** "Own size (40 mm)", in the page's language. */
+  protected readonly ownSizeLabel = computed(() => {
+    const own = this.ownSizeMm();
+    return own === undefined ? undefined : this.i18n.t('download.ownSize', { size: this.millimetres(own) });
+  });
   /** Shown once a printing format was asked for with a bad size, or while one is typed. */
   protected readonly sizeChecked = signal(false);
+  /** The size typed is wrong and is the one a printing format would be made at. */
+  protected readonly sizeInvalid = computed(
+    () => this.sizeChecked() && !this.atOwnSize() && this.sizeMm() === undefined,
+  );
   protected readonly busy = signal<ModelFormat | undefined>(undefined);
   protected readonly note = signal<MenuNote | undefined>(undefined);
   /** The last download's link, for a browser that did not start it (or a tap after a long wait). */
@@ -131,6 +163,7 @@ export class DownloadMenu {
       if (shown !== undefined && shown !== modelId) {
         untracked(() => this.close());
         this.list.set(undefined);
+        this.sizeChoice.set('own');
         this.knownBytes.set(new Map());
         this.watertightSeen.set(undefined);
         this.note.set(undefined);
@@ -152,11 +185,15 @@ export class DownloadMenu {
 
   /** The size of a format's file as the list tells it (for stl/3mf only at the size the list names). */
   protected bytesOf(format: ModelFormat): string | undefined {
-    const known = this.knownBytes().get(variantKey(format, this.sizeMm()));
+    const known = this.knownBytes().get(variantKey(format, this.printSize()));
     if (known !== undefined) return formatBytes(known, this.i18n.locale());
     const entry = this.list()?.formats.find((item) => item.format === format);
     if (entry?.state !== 'ready' || entry.bytes === undefined) return undefined;
-    if (PRINTING_FORMATS.has(format) && entry.size_mm !== this.sizeMm()) return undefined;
+    if (PRINTING_FORMATS.has(format)) {
+      // The list names one file per printing format: the own size's, or 100 mm's.
+      const own = entry.own_size === true;
+      if (own !== this.atOwnSize() || (!own && entry.size_mm !== this.sizeMm())) return undefined;
+    }
     return formatBytes(entry.bytes, this.i18n.locale());
   }
 
@@ -178,7 +215,8 @@ export class DownloadMenu {
 
   protected purposeOf(format: ModelFormat): string {
     const purpose = this.i18n.t(PURPOSE[format]);
-    const size = this.sizeMm();
+    const own = this.atOwnSize() ? this.ownSizeMm() : undefined;
+    const size = own === undefined ? this.sizeMm() : this.millimetres(own);
     return PRINTING_FORMATS.has(format) && size !== undefined
       ? this.i18n.t('download.atSize', { purpose, size })
       : purpose;
@@ -195,12 +233,14 @@ export class DownloadMenu {
   protected onSizeInput(value: string): void {
     this.sizeText.set(value);
     this.sizeChecked.set(true);
+    // Typing a size chooses it over the model's own.
+    this.sizeChoice.set('typed');
   }
 
   /** Downloads a format: checks the size, waits out 202s, then hands the URL to the browser. */
   protected async choose(format: ModelFormat): Promise<void> {
     const printing = PRINTING_FORMATS.has(format);
-    const size = this.sizeMm();
+    const size = this.printSize();
     if (printing && size === undefined) {
       this.sizeChecked.set(true);
       this.sizeInput()?.nativeElement.focus();
@@ -210,7 +250,9 @@ export class DownloadMenu {
     const download = new AbortController();
     this.download = download;
     const name = this.label(format);
-    const href = modelDownloadPath(this.modelId(), format, printing ? size : undefined);
+    // The own size is the server's default for a painted model: no size_mm.
+    const sizeMm = printing && typeof size === 'number' ? size : undefined;
+    const href = modelDownloadPath(this.modelId(), format, sizeMm);
     this.busy.set(format);
     this.chosen.set(undefined);
     this.note.set(undefined);
@@ -256,6 +298,11 @@ export class DownloadMenu {
     event.stopPropagation();
     this.close();
     this.toggle().nativeElement.focus();
+  }
+
+  /** Millimetres in the page's language, to 0.1 mm (a painted model's own size need not be whole). */
+  private millimetres(value: number): string {
+    return value.toLocaleString(this.i18n.locale(), { maximumFractionDigits: 1 });
   }
 
   /** Closes the menu and stops whatever it was waiting for. */
