@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import express from 'express';
-import { clientAddress, limitKey } from './client-address';
+import { clientAddress, limitKey, siteKey } from './client-address';
 
 /** A real Express app per 'trust proxy' value, answering clientAddress(req) for a real socket. */
 async function serve(
@@ -69,6 +69,16 @@ void describe('clientAddress', () => {
   void it('ignores a CF-Connecting-IP that is not one IP address', async () => {
     assert.equal(await addressFor(trusted.url, { 'CF-Connecting-IP': 'evil, 1.2.3.4' }), '127.0.0.1');
     assert.equal(await addressFor(trusted.url, { 'CF-Connecting-IP': 'not-an-ip' }), '127.0.0.1');
+  });
+});
+
+void describe('siteKey', () => {
+  void it("names a /64's /48 site, and nothing for IPv4 or other keys", () => {
+    assert.equal(siteKey(limitKey('2001:db8:1:2:a:b:c:d')), '2001:db8:1::/48');
+    assert.equal(siteKey(limitKey('2001:db8:1:ffff::1')), '2001:db8:1::/48');
+    assert.equal(siteKey(limitKey('::1')), '0:0:0::/48');
+    assert.equal(siteKey('203.0.113.7'), undefined);
+    assert.equal(siteKey('unknown'), undefined);
   });
 });
 

@@ -53,6 +53,18 @@ export function limitKey(address: string): string {
 }
 
 /**
+ * The IPv6 site (/48) a limitKey /64 lies in: "2001:db8:1:2::/64" -> "2001:db8:1::/48"; undefined
+ * for an IPv4 address or anything else. A site's whole allocation is a /48 at most (RFC 6177; a
+ * home's is often a /56 inside it), and a free tunnel broker hands anyone one: 65,536 /64s, each a
+ * client of its own to limits that count per /64 (a trial took 300 repeats and 2,000 event streams
+ * so), so the upload rate counts per site too (UploadRateService).
+ */
+export function siteKey(limitKey: string): string | undefined {
+  const network = /^([0-9a-f]{1,4}):([0-9a-f]{1,4}):([0-9a-f]{1,4}):[0-9a-f]{1,4}::\/64$/.exec(limitKey);
+  return network ? `${network[1]}:${network[2]}:${network[3]}::/48` : undefined;
+}
+
+/**
  * Headers a proxy adds on the way in: a request carrying any of them was relayed (by cloudflared,
  * nginx, ...) for someone else, whatever the socket's address says.
  */

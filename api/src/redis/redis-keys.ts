@@ -49,6 +49,8 @@ export const RedisKeys = {
   recentFailures: `${PREFIX}recent-failures`,
   /** rate-limiter-flexible's key prefix for uploads per client per minute (it appends ":<client key>"). */
   uploadRatePrefix: `${PREFIX}upload-rate`,
+  /** rate-limiter-flexible's key prefix of the upload rate of an IPv6 /48 site (UploadRateService). */
+  uploadSiteRatePrefix: `${PREFIX}upload-site-rate`,
   /** rate-limiter-flexible's key prefix for reads and cancels per client per minute (limits/read-rate.service.ts). */
   readRatePrefix: `${PREFIX}read-rate`,
   /** Recent GPU-part durations (s) of one series (a quality preset, or `texture`), newest first (tasks/options/job-durations.ts). */

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { ApiError } from '../../src/common/api-error';
+import { limitKey } from '../../src/common/client-address';
 import { loadConfig } from '../../src/config/app-config';
 import { UploadRateService } from '../../src/limits/upload-rate.service';
 import { RedisService } from '../../src/redis/redis.service';
@@ -61,12 +62,30 @@ void describe('upload rate on real Redis', () => {
     assert.equal(await outcome(a, 'c'), 'pass');
   });
 
+  void it("counts an IPv6 /48 site's /64s together: four clients' worth, then 429 for every /64 of it", async () => {
+    // A trial: 300 repeats at 12.8 a second from a range of /64s, each a client of its own.
+    const a = new UploadRateService(redisA, config);
+    const client = (n: number): string => limitKey(`2001:db8:77:${n.toString(16)}::1`);
+    for (let n = 0; n < 4; n++) {
+      for (let i = 0; i < 5; i++) assert.equal(await outcome(a, client(n)), 'pass', `/64 ${n}, upload ${i}`);
+    }
+    assert.match(
+      await outcome(a, client(4)),
+      /^(59|60)$/,
+      "a fifth /64's first upload: the site's count is spent",
+    );
+    assert.match(await outcome(a, client(0xffff)), /^(59|60)$/, 'the last /64 of the /48 too');
+    assert.equal(await outcome(a, limitKey('2001:db8:78::1')), 'pass', 'the next /48 has its own count');
+    assert.equal(await outcome(a, '203.0.113.9'), 'pass', 'an IPv4 client counts alone');
+  });
+
   void it('0 turns the limit off', async () => {
     const off = new UploadRateService(
       redisA,
       loadConfig({ REDIS_URL: TEST_REDIS_URL, UPLOADS_PER_MINUTE: '0' }, '/tmp'),
     );
     for (let i = 0; i < 50; i++) assert.equal(await outcome(off, 'c'), 'pass');
-    assert.deepEqual(await redisA.client.keys('kiln:upload-rate:*'), []);
+    for (let i = 0; i < 50; i++) assert.equal(await outcome(off, '2001:db8:1:2::/64'), 'pass');
+    assert.deepEqual(await redisA.client.keys('kiln:upload-*'), []);
   });
 });
