@@ -52,12 +52,15 @@ export function limitKey(address: string): string {
   return `${network.join(':')}::/64`;
 }
 
+/** What an IPv6 /48 site (siteKey), all its /64s together, may hold of a per-client limit: this many clients' worth. */
+export const SITE_SHARE = 4;
+
 /**
  * The IPv6 site (/48) a limitKey /64 lies in: "2001:db8:1:2::/64" -> "2001:db8:1::/48"; undefined
  * for an IPv4 address or anything else. A site's whole allocation is a /48 at most (RFC 6177; a
  * home's is often a /56 inside it), and a free tunnel broker hands anyone one: 65,536 /64s, each a
  * client of its own to limits that count per /64 (a trial took 300 repeats and 2,000 event streams
- * so), so the upload rate counts per site too (UploadRateService).
+ * so), so the upload rate and the event streams count per site too, at SITE_SHARE clients' worth.
  */
 export function siteKey(limitKey: string): string | undefined {
   const network = /^([0-9a-f]{1,4}):([0-9a-f]{1,4}):([0-9a-f]{1,4}):[0-9a-f]{1,4}::\/64$/.exec(limitKey);

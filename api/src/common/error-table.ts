@@ -288,7 +288,9 @@ export const ERROR_TABLE = {
   too_many_streams: {
     status: 429,
     message: 'Too many open event streams, close one first',
-    when: 'GET /api/status/{id} while this client holds `SSE_STREAMS_PER_CLIENT` streams open (before the stream opens)',
+    when:
+      'GET /api/status/{id} while this client holds `SSE_STREAMS_PER_CLIENT` streams open, or its IPv6 /48 site ' +
+      '(all its /64s together) 4 times that (before the stream opens)',
     headers: { 'Retry-After': { type: 'integer', description: 'seconds: one heartbeat interval' } },
   },
   internal_error: {

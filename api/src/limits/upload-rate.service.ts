@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { siteKey } from '../common/client-address';
+import { SITE_SHARE, siteKey } from '../common/client-address';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { RedisKeys } from '../redis/redis-keys';
 import { RedisService } from '../redis/redis.service';
@@ -7,8 +7,6 @@ import { ClientRateLimit } from './client-rate-limit';
 
 /** Length of the upload-rate window (UPLOADS_PER_MINUTE counts per this many seconds). */
 export const UPLOAD_RATE_WINDOW_S = 60;
-/** An IPv6 site's (/48, siteKey) uploads per minute, all its /64s together: this many clients' worth. */
-export const SITE_SHARE = 4;
 
 /**
  * Uploads per client per minute (UPLOADS_PER_MINUTE; docs/design.md, HTTP contract): a

@@ -2001,7 +2001,7 @@ export interface operations {
         };
       };
       /**
-       * @description `too_many_streams` (`Too many open event streams, close one first`): GET /api/status/{id} while this client holds `SSE_STREAMS_PER_CLIENT` streams open (before the stream opens)
+       * @description `too_many_streams` (`Too many open event streams, close one first`): GET /api/status/{id} while this client holds `SSE_STREAMS_PER_CLIENT` streams open, or its IPv6 /48 site (all its /64s together) 4 times that (before the stream opens)
        *
        *     `too_many_requests` (`Too many requests, retry later`): over the per-client upload rate (`UPLOADS_PER_MINUTE`) or read rate (`READS_PER_MINUTE`: task, preview, stream and cancel requests); a download of a file not made yet while the same client already has half of `FORMAT_BUILDS` + `FORMAT_QUEUE` (4 by default) being made by this process
        */
