@@ -271,6 +271,26 @@ describe('texture my mesh', () => {
         JSON.stringify(canvas),
       );
       assert.ok(canvas.height > 100 && canvas.height <= PHONE_VIEWPORT.height, JSON.stringify(canvas));
+
+      // A tall mesh is framed above the caption band, never under it (a trial's phone: the bottom
+      // tenth of a tall box lay under "not painted yet").
+      const corners = [-1, 1].flatMap((x) => [0, 8].flatMap((y) => [-1, 1].map((z) => `v ${x} ${y} ${z}`)));
+      const sides = ['1 2 4 3', '5 7 8 6', '1 5 6 2', '3 4 8 7', '1 3 7 5', '2 6 8 4'];
+      const tallBox = [...corners, ...sides.map((side) => `f ${side}`)].join('\n');
+      await page.locator('[data-testid=mesh-input]').setInputFiles(meshFile('tall.obj', tallBox));
+      await page.waitForFunction(() =>
+        /tall\.obj/.test(document.querySelector('[data-testid=mesh-summary]')?.textContent ?? ''),
+      );
+      await page.locator('kiln-model-viewer[data-state=mesh]').waitFor();
+      const band = await page.locator('[data-testid=mesh-caption]').boundingBox();
+      const stage = await page.locator('kiln-model-viewer canvas').boundingBox();
+      const tall = await analyseViewer(page, 'texture-tall-phone.png');
+      const bandTop = (band.y - stage.y) * (tall.height / stage.height);
+      assert.ok(
+        tall.box.maxY < bandTop,
+        `the mesh reaches row ${tall.box.maxY}, the caption starts at ${bandTop}`,
+      );
+      assert.ok(!Object.values(tall.touches).some(Boolean), `mesh clipped: ${JSON.stringify(tall)}`);
       assert.deepEqual(errors, []);
     } finally {
       await context.close();

@@ -196,7 +196,7 @@ export const EN = {
   'viewer.restoring': 'Restoring the view…',
   'viewer.restoreFailed': 'The browser did not give the 3D view back.',
   'viewer.reload': 'Reload the page',
-  'viewer.previewing': 'The shape so far; the finished model follows',
+  'viewer.previewing': 'The shape so far; the model follows',
   'viewer.unpainted': 'Your mesh, not painted yet',
   'viewer.lodLoading': 'Loading the full detail…',
   'viewer.toolbar': 'Viewer controls',

@@ -89,6 +89,14 @@ function markFrame(what: string): void {
  */
 const ENVIRONMENT_AFTER_LOD_MS = 1500;
 
+/**
+ * Height of the caption band at the stage's bottom (the preview's, the LOD's, the unpainted
+ * mesh's: one line), in rem: the stage's CSS takes it (--caption-band), and a model framed while
+ * one shows is framed above it (RendererHost.setBottomInset), so the caption never covers it (a
+ * trial's phone: the bottom tenth of a tall mesh under it).
+ */
+const CAPTION_BAND_REM = 2.25;
+
 /** The environment map is made by then (ms after the renderer) even when no model was drawn. */
 const ENVIRONMENT_LATEST_MS = 4000;
 
@@ -158,6 +166,15 @@ export class ModelViewer {
   /** The level of detail drawn (data-level), undefined before any model of `src`. */
   protected readonly level = signal<ViewerLevel | undefined>(undefined);
   /** Whether there is something to turn and zoom: a model, or the person's own mesh. */
+  /** Whether a caption band shows over the stage's bottom (the template's captions). */
+  private readonly captioned = computed(
+    () =>
+      this.contextState() === 'live' &&
+      (this.state() === 'preview' ||
+        this.state() === 'mesh' ||
+        (this.state() === 'ready' && this.level() === 'lod')),
+  );
+  protected readonly captionBand = `${CAPTION_BAND_REM}rem`;
   protected readonly canOrbit = computed(() => this.state() === 'ready' || this.state() === 'mesh');
   /** Where the camera is and looks (describeCamera), for the page's tests; '' before any model. */
   protected readonly cameraPose = signal('');
@@ -301,6 +318,7 @@ export class ModelViewer {
     if (!this.host || !this.framing || !this.controls) return;
     this.userMoved = false;
     this.controls.reset();
+    this.insetForCaption(this.captioned());
     this.frame(this.framing);
     this.controls.update();
     this.host.requestRender();
@@ -461,7 +479,7 @@ export class ModelViewer {
             disposeObject(lod.scene);
             return;
           }
-          this.replaceModel(lod.scene, true, false, ENVIRONMENT_AFTER_LOD_MS);
+          this.replaceModel(lod.scene, true, false, ENVIRONMENT_AFTER_LOD_MS, true);
           lodShown = true;
           markFrame('lod');
           this.level.set('lod');
@@ -526,7 +544,7 @@ export class ModelViewer {
   private showLocal(object: Object3D): void {
     if (!this.host) return;
     this.loadAbort?.abort();
-    if (this.model !== object) this.replaceModel(object, false);
+    if (this.model !== object) this.replaceModel(object, false, false, 0, true);
     this.shownBytes.set(undefined);
     this.level.set(undefined);
     this.state.set('mesh');
@@ -561,8 +579,9 @@ export class ModelViewer {
       if (Number.isFinite(rev) && rev <= this.shownPreviewRev) return;
       this.shownPreviewRev = Number.isFinite(rev) && rev > 0 ? rev : preview.rev;
       const mesh = buildVoxelMesh(grid, picture);
-      const framing = voxelFraming(grid, host.camera.fov, host.aspect);
       const first = this.voxels === undefined;
+      if (first) this.insetForCaption(true);
+      const framing = voxelFraming(grid, host.camera.fov, host.aspect);
       if (this.voxels) disposeObject(this.voxels);
       // Centred like a model; a finer preview keeps the first one's centre, so nothing moves.
       const center = first ? framing.center : (this.framing?.center ?? framing.center);
@@ -596,9 +615,15 @@ export class ModelViewer {
    * shown, when the old and new models have the same bounds (the painted copy of a mesh: same
    * triangles, so no jump), or after a voxel preview (framed like the model, whose vertices lie
    * within it), or when `sameModel` says the shown one is its LOD (issue 21). Anything else is
-   * framed afresh.
+   * framed afresh, above the caption band when `captioned` (a caption will show with it).
    */
-  private replaceModel(object: Object3D, owned: boolean, sameModel = false, environmentDelayMs = 0): void {
+  private replaceModel(
+    object: Object3D,
+    owned: boolean,
+    sameModel = false,
+    environmentDelayMs = 0,
+    captioned = false,
+  ): void {
     const host = this.host;
     const controls = this.controls;
     if (!host || !controls) {
@@ -619,9 +644,11 @@ export class ModelViewer {
       this.voxels = undefined;
     }
     object.removeFromParent();
-    const framing = computeFraming(object, host.camera.fov, host.aspect);
     const box = modelBounds(object);
     const kept = sameModel && before.model ? before.model.framing : keptFraming(before, box);
+    // A kept camera keeps its inset too: nothing moves when a caption goes (the LOD's full model).
+    if (!kept) this.insetForCaption(captioned);
+    const framing = computeFraming(object, host.camera.fov, host.aspect);
     const holder = new Group();
     holder.add(object);
     holder.position.copy(kept?.center ?? framing.center).negate();
@@ -673,6 +700,13 @@ export class ModelViewer {
     const host = this.host;
     if (!host || !this.controls) return;
     this.cameraPose.set(describeCamera(host.camera.position, this.controls.target));
+  }
+
+  /** Frames above the caption band (CAPTION_BAND_REM in the root's px) when `captioned`, else the whole stage. */
+  private insetForCaption(captioned: boolean): void {
+    const root = this.stage().nativeElement.ownerDocument.documentElement;
+    const rootPx = Number.parseFloat(getComputedStyle(root).fontSize) || 16;
+    this.host?.setBottomInset(captioned ? CAPTION_BAND_REM * rootPx : 0);
   }
 
   private frame(framing: Framing): void {

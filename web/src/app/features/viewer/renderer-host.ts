@@ -39,6 +39,8 @@ export class RendererHost {
   private readonly timer = new Timer();
   private frameId = 0;
   private disposed = false;
+  /** CSS px at the canvas's bottom that an overlay covers (setBottomInset). */
+  private bottomInset = 0;
 
   constructor(
     private readonly canvas: HTMLCanvasElement,
@@ -70,8 +72,21 @@ export class RendererHost {
     this.resize();
   }
 
+  /** The aspect of the part of the canvas the camera frames: above the bottom inset. */
   get aspect(): number {
     return this.camera.aspect;
+  }
+
+  /**
+   * Frames the camera into the canvas less its bottom `px` CSS pixels (an overlay's band, e.g. the
+   * viewer's caption), drawing the whole canvas still: the camera's aspect is that part's, and a
+   * view offset (PerspectiveCamera.setViewOffset) extends the image down over the band, so what
+   * the camera fits lies above it. 0 frames the whole canvas. The caller places the camera after.
+   */
+  setBottomInset(px: number): void {
+    this.bottomInset = Math.max(0, px);
+    this.applySize();
+    this.requestRender();
   }
 
   /** Called before each frame is drawn; returning true asks for the next frame too. */
@@ -134,12 +149,21 @@ export class RendererHost {
   };
 
   private resize(): void {
+    this.applySize();
+    for (const callback of this.resizeCallbacks) callback();
+    this.requestRender();
+  }
+
+  /** The canvas at its container's size, the camera framing all of it above the bottom inset. */
+  private applySize(): void {
     const width = Math.max(1, this.container.clientWidth);
     const height = Math.max(1, this.container.clientHeight);
     this.renderer.setSize(width, height, false);
-    this.camera.aspect = width / height;
+    // Never less than half the canvas: a short landscape phone still gets a framed model.
+    const framed = Math.max(height / 2, height - this.bottomInset);
+    this.camera.aspect = width / framed;
+    if (framed < height) this.camera.setViewOffset(width, framed, 0, 0, width, height);
+    else this.camera.clearViewOffset();
     this.camera.updateProjectionMatrix();
-    for (const callback of this.resizeCallbacks) callback();
-    this.requestRender();
   }
 }
