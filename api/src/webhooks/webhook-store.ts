@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { SITE_SHARE, siteKey } from '../common/client-address';
 import { RedisKeys } from '../redis/redis-keys';
 import { RedisService } from '../redis/redis.service';
 import { TASK_TTL_S } from '../tasks/state/task-store.service';
@@ -63,19 +64,33 @@ return {redis.call('HGET', KEYS[1], 'base_url') or '', redis.call('HGET', KEYS[1
 `;
 
 /**
- * Takes a place among a client's unfinished deliveries: KEYS[1] its sorted set; ARGV job id, now
- * (ms), the time by which this delivery has surely ended (ms), the limit, the set's TTL (s).
- * Places whose end time passed are dropped first (a process that died mid-delivery leaks none).
- * Returns 1 when taken (or already held), 0 when the client holds `limit` places.
+ * Takes a place among a client's unfinished deliveries: KEYS[1] its sorted set, KEYS[2] (an IPv6
+ * client's) its /48 site's; ARGV job id, now (ms), the time by which this delivery has surely
+ * ended (ms), the limit, the sets' TTL (s), the site's share (SITE_SHARE: its limit is that many
+ * times the client's). Places whose end time passed are dropped first (a process that died
+ * mid-delivery leaks none). Returns 1 when taken (or already held), 0 when the client holds
+ * `limit` places or its site its share.
  */
 const RESERVE_PENDING_LUA = `
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[2])
+for i, key in ipairs(KEYS) do
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', ARGV[2])
+end
 if redis.call('ZSCORE', KEYS[1], ARGV[1]) then return 1 end
-if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[4]) then return 0 end
-redis.call('ZADD', KEYS[1], ARGV[3], ARGV[1])
-redis.call('EXPIRE', KEYS[1], ARGV[5])
+for i, key in ipairs(KEYS) do
+  if redis.call('ZCARD', key) >= tonumber(ARGV[4]) * (i == 1 and 1 or tonumber(ARGV[6])) then return 0 end
+end
+for i, key in ipairs(KEYS) do
+  redis.call('ZADD', key, ARGV[3], ARGV[1])
+  redis.call('EXPIRE', key, ARGV[5])
+end
 return 1
 `;
+
+/** The sorted sets of a client's unfinished deliveries: its own, and its IPv6 /48 site's (siteKey). */
+function pendingKeys(client: string): string[] {
+  const site = siteKey(client);
+  return [RedisKeys.webhookPending(client), ...(site === undefined ? [] : [RedisKeys.webhookPending(site)])];
+}
 
 /**
  * A task's webhook records in Redis (RedisKeys.webhook, RedisKeys.webhookLog), both with the
@@ -127,7 +142,8 @@ export class WebhookStore {
   /**
    * Takes one of `client`'s `limit` places for unfinished deliveries (RESERVE_PENDING_LUA) for
    * delivery `jobId`, held until `release` or `endsBy` (ms since the epoch, when it has surely
-   * ended); false when the client holds them all. `limit` 0 = no limit (nothing is counted).
+   * ended); false when the client holds them all, or its IPv6 /48 site SITE_SHARE times `limit`
+   * (a stranger's /64s cannot each hold `limit`). `limit` 0 = no limit (nothing is counted).
    */
   async reservePending(
     client: string,
@@ -138,22 +154,26 @@ export class WebhookStore {
   ): Promise<boolean> {
     if (limit === 0) return true;
     const ttlS = Math.max(1, Math.ceil((endsBy - now) / 1000));
+    const keys = pendingKeys(client);
     const taken = await this.redis.client.eval(
       RESERVE_PENDING_LUA,
-      1,
-      RedisKeys.webhookPending(client),
+      keys.length,
+      ...keys,
       jobId,
       now,
       endsBy,
       limit,
       ttlS,
+      SITE_SHARE,
     );
     return Number(taken) === 1;
   }
 
-  /** Gives back delivery `jobId`'s place among `client`'s unfinished deliveries (it ended). */
+  /** Gives back delivery `jobId`'s place among `client`'s (and its site's) unfinished deliveries (it ended). */
   async releasePending(client: string, jobId: string): Promise<void> {
-    await this.redis.client.zrem(RedisKeys.webhookPending(client), jobId);
+    const multi = this.redis.client.multi();
+    for (const key of pendingKeys(client)) multi.zrem(key, jobId);
+    await multi.exec();
   }
 
   /** Appends one attempt to the task's delivery log (the oldest go past MAX_LOGGED_ATTEMPTS). */

@@ -10,6 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { loadConfig } from '../../src/config/app-config';
 import { RedisService } from '../../src/redis/redis.service';
+import { SITE_SHARE, limitKey } from '../../src/common/client-address';
 import { WebhookStore } from '../../src/webhooks/webhook-store';
 import { TEST_REDIS_URL, clearKilnKeys } from '../support/env';
 
@@ -71,6 +72,27 @@ void describe('webhook store (real Redis)', () => {
     assert.ok(await a.reservePending('c4', 'old', now - 120_000, now - 1, 1));
     assert.ok(await a.reservePending('c4', 'new', now, later, 1));
     assert.ok(await a.reservePending('c5', 'any', now, later, 0), '0: no limit');
+  });
+
+  void it("caps an IPv6 /48 site's unfinished deliveries at SITE_SHARE clients' worth, all its /64s together", async () => {
+    // A trial: 160 deliveries to a slow receiver from 8 /64s, 20 each.
+    const now = Date.now();
+    const later = now + 60_000;
+    const client = (n: number): string => limitKey(`2001:db8:44:${n.toString(16)}::1`);
+    for (let n = 0; n < SITE_SHARE; n++) {
+      for (let j = 0; j < 2; j++) assert.ok(await a.reservePending(client(n), `s${n}.${j}`, now, later, 2));
+    }
+    assert.equal(
+      await b.reservePending(client(SITE_SHARE), 'fresh', now, later, 2),
+      false,
+      'a fresh /64: the site is full',
+    );
+    assert.ok(await b.reservePending(limitKey('2001:db8:45::1'), 'other', now, later, 2), 'another /48');
+    await b.releasePending(client(0), 's0.0');
+    assert.ok(
+      await a.reservePending(client(SITE_SHARE), 'fresh', now, later, 2),
+      'a place given back to the site',
+    );
   });
 
   void it('keeps at most 100 attempts per task, oldest first', async () => {
