@@ -13,9 +13,11 @@ export const UPLOAD_RATE_WINDOW_S = 60;
  * ClientRateLimit of UPLOAD_RATE_WINDOW_S s per client (an IPv4 address, an IPv6 /64), and for an
  * IPv6 client also one of SITE_SHARE times that per /48 site, so a stranger with a /48's 65,536
  * /64s sends what four clients may, not 65,536 (every upload can leave a task record for 48 h:
- * an instant repeat, a follower, its webhooks). Every attempt that reaches the check counts,
- * refused ones too (a client sending junk is throttled like one sending pictures). count() throws
- * 429 `Too many requests, retry later` with Retry-After over either limit; a no-op when it is 0.
+ * an instant repeat, a follower, its webhooks). Every attempt that reaches the check counts for
+ * its client, refused ones too (a client sending junk is throttled like one sending pictures);
+ * the site counts only what its client's limit let through, so one /64 retrying in a loop spends
+ * its own share of the site, never its neighbours'. count() throws 429 `Too many requests, retry
+ * later` with Retry-After over either limit; a no-op when it is 0.
  */
 @Injectable()
 export class UploadRateService {
@@ -38,12 +40,10 @@ export class UploadRateService {
     );
   }
 
-  /** Counts one upload of `client` (a limit key, common/client-address limitKey) and of its site. */
+  /** Counts one upload of `client` (a limit key, common/client-address limitKey), then of its site. */
   async count(client: string): Promise<void> {
+    await this.perClient.count(client);
     const site = siteKey(client);
-    await Promise.all([
-      this.perClient.count(client),
-      site === undefined ? undefined : this.perSite.count(site),
-    ]);
+    if (site !== undefined) await this.perSite.count(site);
   }
 }

@@ -79,6 +79,17 @@ void describe('upload rate on real Redis', () => {
     assert.equal(await outcome(a, '203.0.113.9'), 'pass', 'an IPv4 client counts alone');
   });
 
+  void it("a /64 retrying past its own limit spends none of its site's share", async () => {
+    // A verification run: one /64 trying 10 times left its whole /48 two uploads, not nine.
+    const a = new UploadRateService(redisA, config);
+    const client = (n: number): string => limitKey(`2001:db8:79:${n.toString(16)}::1`);
+    for (let i = 0; i < 12; i++) await outcome(a, client(0));
+    for (let n = 1; n < 4; n++) {
+      for (let i = 0; i < 5; i++) assert.equal(await outcome(a, client(n)), 'pass', `/64 ${n}, upload ${i}`);
+    }
+    assert.match(await outcome(a, client(4)), /^(59|60)$/, 'the site holds four clients, then none');
+  });
+
   void it('0 turns the limit off', async () => {
     const off = new UploadRateService(
       redisA,
