@@ -300,23 +300,28 @@ def test_a_smooth_mesh_stays_one_vertex_a_position() -> None:
     assert np.allclose(corner, radial, atol=0.05)
 
 
-def test_an_obj_vertex_with_two_vn_is_two_vertices_and_without_vn_is_smooth() -> None:
-    # Two triangles folded 90 degrees along the edge v2-v3, first with a normal per side (a hard
-    # edge), then with no `vn` at all: smooth over the shared `v`.
+def test_an_obj_vertex_with_two_vn_is_two_vertices_and_without_vn_is_flat() -> None:
+    # Two triangles folded 90 degrees along the edge v1-v3, first with a normal per side (a hard
+    # edge), then with no `vn` at all: flat, as the web app's preview (three.js's OBJLoader) and
+    # Blender show it (a verification run: a box without vn previewed flat came back smooth).
     positions = "v 0 0 0\nv 1 0 0\nv 0 1 0\nv 0 0 1\n"
     hard = positions + "vn 0 0 -1\nvn -1 0 0\nf 1//1 3//1 2//1\nf 1//2 4//2 3//2\n"
-    canonical = intake(hard.encode(), MAX_FACES)
-    assert canonical.vertices.shape[0] == 6
-    _, corner = _corner_normals(canonical.glb())
-    assert np.allclose(corner[0], [[0, 0, -1]] * 3)
-    assert np.allclose(corner[1], [[-1, 0, 0]] * 3)
-    smooth = positions + "f 1 3 2\nf 1 4 3\n"
-    canonical = intake(smooth.encode(), MAX_FACES)
-    assert canonical.vertices.shape[0] == 4
-    _, corner = _corner_normals(canonical.glb())
-    shared = np.array([-1.0, 0.0, -1.0]) / np.sqrt(2.0)  # v1 and v3, on the fold: the mean
-    assert np.allclose(corner[0][0], shared, atol=1e-5)
-    assert np.allclose(corner[1][0], shared, atol=1e-5)
+    for text in (hard, positions + "f 1 3 2\nf 1 4 3\n"):
+        canonical = intake(text.encode(), MAX_FACES)
+        assert canonical.vertices.shape[0] == 6, text
+        _, corner = _corner_normals(canonical.glb())
+        assert np.allclose(corner[0], [[0, 0, -1]] * 3), text
+        assert np.allclose(corner[1], [[-1, 0, 0]] * 3), text
+
+
+def test_a_ply_without_normals_is_smooth_over_its_shared_vertices() -> None:
+    # As three.js's PLYLoader and the preview's computeVertexNormals show it.
+    sphere = trimesh.creation.icosphere(subdivisions=1, radius=1.0)
+    canonical = intake(_export(sphere, "ply", vertex_normal=False), MAX_FACES)
+    assert canonical.vertices.shape[0] == len(sphere.vertices)
+    loaded, corner = _corner_normals(canonical.glb())
+    radial = loaded.vertices[loaded.faces] / np.linalg.norm(loaded.vertices[loaded.faces], axis=2)[..., None]
+    assert np.allclose(corner, radial, atol=0.1)
 
 
 def test_a_glb_without_normals_is_smooth_where_its_triangles_share_vertices() -> None:

@@ -13,9 +13,10 @@ Hostile uploads are the design case, so work stays bounded by the file:
   OBJ's faces against --max-faces.
 Vertices at exactly equal positions are merged and unused ones dropped; every triangle is kept.
 Each corner keeps the normal its file gave it (a GLB's NORMAL, an OBJ's `vn`, a PLY's nx ny nz), or
-where the file has none, the smooth normal over the vertices the file's own triangles share
-(mesh_normals): the canonical mesh splits a position where its corners' normals differ, so a
-painted mesh keeps its hard edges.
+where the file has none, the normal the web app's preview shows it with (three.js's loaders): an
+OBJ's faces flat, a GLB's or PLY's triangles smooth over the vertices they share (mesh_normals). The
+canonical mesh splits a position where its corners' normals differ, so a painted mesh keeps its
+hard edges.
 """
 
 from __future__ import annotations
@@ -572,8 +573,9 @@ def _absolute_obj_indices(data: bytes) -> bytes:
 def _trimesh_load(data: bytes, kind: str) -> tuple[F64, I64, F32]:
     """trimesh's reader of `kind` with nothing processed (no face dropped or merged), materials
     and textures not loaded (no resolver: an OBJ's mtllib names no file here): positions (N, 3),
-    triangles (M, 3) and unit vertex normals (N, 3): the file's, else trimesh's smooth ones over
-    the vertices the file's faces share."""
+    triangles (M, 3) and unit vertex normals (N, 3): the file's; else for an OBJ flat (a vertex per
+    corner, its face's normal: three.js's OBJLoader and Blender show an OBJ without `vn` so), for a
+    PLY trimesh's smooth ones over the vertices its faces share."""
     # Imported here, not at the top: the tool is a process per upload, and trimesh's import
     # (scipy, networkx) is about 1 CPU-s that a GLB, read by our own reader, never needs.
     import trimesh
@@ -600,11 +602,24 @@ def _trimesh_load(data: bytes, kind: str) -> tuple[F64, I64, F32]:
         if any(type(g).__name__ in ("Path2D", "Path3D") for g in geometries):
             what = "lines"
         raise _no_faces(what, f"the {kind.upper()} has no triangles ({what})")
+    if kind == "obj" and re.search(rb"(?m)^[ \t]*vn[ \t]", data) is None:
+        meshes = [_faceted(m) for m in meshes]
     positions = [np.asarray(m.vertices, np.float64) for m in meshes]
     offsets = np.cumsum([0] + [p.shape[0] for p in positions])
     faces = [np.asarray(m.faces, np.int64) + offsets[i] for i, m in enumerate(meshes)]
     normals = [unit(np.asarray(m.vertex_normals, np.float64)) for m in meshes]
     return np.concatenate(positions), np.concatenate(faces), np.concatenate(normals)
+
+
+def _faceted(mesh: trimesh.Trimesh) -> trimesh.Trimesh:
+    """`mesh` shaded flat: a vertex per triangle corner, each with its triangle's normal (same
+    triangles, same order)."""
+    import trimesh
+
+    corners = np.asarray(mesh.vertices, np.float64)[np.asarray(mesh.faces, np.int64)].reshape(-1, 3)
+    normals = np.repeat(np.asarray(mesh.face_normals, np.float64), 3, axis=0)
+    faces = np.arange(corners.shape[0], dtype=np.int64).reshape(-1, 3)
+    return trimesh.Trimesh(corners, faces, vertex_normals=normals, process=False, validate=False)
 
 
 # ---- the intake ---------------------------------------------------------------------------------
