@@ -358,6 +358,23 @@ describe('DownloadMenu', () => {
     ),
   };
 
+  it("asks for the server's own default size while the list is not read yet (a painted model: its own, not 100 mm)", async () => {
+    // A verification run: STL clicked before the formats list arrived sent size_mm=100.
+    const asked: string[] = [];
+    vi.spyOn(globalThis, 'fetch').mockImplementation((input) => {
+      const href = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+      const url = new URL(href, 'http://localhost');
+      asked.push(url.pathname.replace(`/api/models/${MODEL_ID}`, '') + url.search);
+      if (url.pathname.endsWith('/formats')) return new Promise<Response>(() => undefined);
+      return Promise.resolve(partial(5));
+    });
+    const { fixture, element } = await render();
+    await openMenu(fixture, element);
+    item(element, 'stl').click();
+    await settle(fixture);
+    expect(asked).toEqual(['/formats', '/download?format=stl']);
+  });
+
   it("offers a painted model's own size first (no size_mm asked), the size typed beside it", async () => {
     const { asked } = serve({
       '/formats': [() => json(PAINTED)],

@@ -250,8 +250,10 @@ export class DownloadMenu {
     const download = new AbortController();
     this.download = download;
     const name = this.label(format);
-    // The own size is the server's default for a painted model: no size_mm.
-    const sizeMm = printing && typeof size === 'number' ? size : undefined;
+    // The own size is the server's default for a painted model: no size_mm. So is a size nobody
+    // chose before the list said what the model is (a slow link): never 100 mm for a painted one.
+    const unchosen = this.list() === undefined && this.sizeChoice() === 'own';
+    const sizeMm = printing && typeof size === 'number' && !unchosen ? size : undefined;
     const href = modelDownloadPath(this.modelId(), format, sizeMm);
     this.busy.set(format);
     this.chosen.set(undefined);
