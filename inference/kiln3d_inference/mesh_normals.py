@@ -57,6 +57,5 @@ def split_by_corner_normals(triangles: I64, corner_normals: F32) -> tuple[I64, I
     # One row of (vertex, normal's three float32 bit patterns) per corner; its unique rows are the
     # output vertices. The bit patterns compare -0.0 and 0.0 apart, which only splits needlessly.
     keys = np.column_stack([vertex, normals.view(np.int32).astype(np.int64)])
-    unique, first, inverse = np.unique(keys, axis=0, return_index=True, return_inverse=True)
-    del unique
+    _, first, inverse = np.unique(keys, axis=0, return_index=True, return_inverse=True)
     return vertex[first], inverse.reshape(-1, 3).astype(np.int64), normals[first]

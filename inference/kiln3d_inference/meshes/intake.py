@@ -645,15 +645,19 @@ def _has_area(vertices: F32, faces: I64, chunk: int = 1 << 16) -> bool:
     return False
 
 
-def _merge_positions(points: F32, faces: I64) -> tuple[F32, I64]:
-    """Vertices at equal positions made one: (unique points (U, 3), faces (M, 3) onto them)."""
-    merged, remap = np.unique(points, axis=0, return_inverse=True)
-    return np.ascontiguousarray(merged, np.float32), remap.reshape(-1)[faces.reshape(-1)].reshape(-1, 3)
+@dataclass(frozen=True)
+class _Surface:
+    """A checked triangle mesh, each position once: points (U, 3) float32, triangles (M, 3) onto
+    them (every one, in order), and each triangle's corners' unit normals (M, 3, 3) float32."""
+
+    points: F32
+    triangles: I64
+    corner_normals: F32
 
 
-def _canonical(kind: str, positions: F64, faces: I64, normals: F32, max_faces: int) -> IntakeMesh:
-    """Unused vertices dropped, equal positions merged but where their corners' `normals` (one per
-    position) differ (every face kept), checked and cast to float32."""
+def _surface(positions: F64, faces: I64, normals: F32, max_faces: int) -> _Surface:
+    """Unused vertices dropped, equal positions merged (every face kept), checked and cast to
+    float32; `normals` (one per position) become the corners' normals."""
     if faces.shape[0] > max_faces:
         raise _too_many(int(faces.shape[0]), max_faces)
     if faces.size and (int(faces.min()) < 0 or int(faces.max()) >= positions.shape[0]):
@@ -666,12 +670,19 @@ def _canonical(kind: str, positions: F64, faces: I64, normals: F32, max_faces: i
         points32 = points.astype(np.float32)
     if not np.isfinite(points32).all():
         raise MeshRefused("mesh_not_finite", "the mesh has vertex positions too large for 32-bit floats")
-    merged, triangles = _merge_positions(points32, inverse.reshape(-1, 3))
+    merged, remap = np.unique(points32, axis=0, return_inverse=True)
+    triangles = remap.reshape(-1)[inverse.reshape(-1)].reshape(-1, 3).astype(np.int64)
     if not _has_area(merged, triangles):
         raise _no_faces("degenerate triangles", "every triangle of the mesh has zero area")
     corner_normals = unit(normals[used])[inverse.reshape(-1, 3)]
-    source, split, vertex_normal = split_by_corner_normals(triangles, corner_normals)
-    return IntakeMesh(kind, np.ascontiguousarray(merged[source]), split, vertex_normal)
+    return _Surface(np.ascontiguousarray(merged, np.float32), triangles, corner_normals)
+
+
+def _canonical(kind: str, positions: F64, faces: I64, normals: F32, max_faces: int) -> IntakeMesh:
+    """The checked surface (_surface) with a position split where its corners' normals differ."""
+    surface = _surface(positions, faces, normals, max_faces)
+    source, split, vertex_normal = split_by_corner_normals(surface.triangles, surface.corner_normals)
+    return IntakeMesh(kind, np.ascontiguousarray(surface.points[source]), split, vertex_normal)
 
 
 def intake(data: bytes, max_faces: int) -> IntakeMesh:
@@ -774,11 +785,9 @@ def load_intake_glb(data: bytes, max_faces: int = SIDECAR_MAX_FACES) -> trimesh.
 
     if data[:4] != GLB_MAGIC:
         raise _unsupported("the mesh is not a GLB")
-    positions, faces, normals = _read_glb_or_refuse(data, max_faces)
-    mesh = _canonical("glb", positions, faces, normals, max_faces)
-    merged, triangles = _merge_positions(mesh.vertices, mesh.faces)
-    result = trimesh.Trimesh(vertices=merged, faces=triangles, process=False, validate=False)
-    result.face_attributes[CORNER_NORMALS] = mesh.normals[mesh.faces]
+    surface = _surface(*_read_glb_or_refuse(data, max_faces), max_faces)
+    result = trimesh.Trimesh(vertices=surface.points, faces=surface.triangles, process=False, validate=False)
+    result.face_attributes[CORNER_NORMALS] = surface.corner_normals
     return result
 
 
