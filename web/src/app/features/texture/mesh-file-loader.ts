@@ -1,10 +1,11 @@
-import { Box3, BufferGeometry, Material, Mesh, MeshStandardMaterial, Object3D, Vector3 } from 'three';
+import { BufferGeometry, Material, Mesh, MeshStandardMaterial, Object3D, Vector3 } from 'three';
 import { GLTFLoader } from 'three/examples/jsm/loaders/GLTFLoader.js';
 import { OBJLoader } from 'three/examples/jsm/loaders/OBJLoader.js';
 import { PLYLoader } from 'three/examples/jsm/loaders/PLYLoader.js';
 
 import type { ApiError } from '../../core/api/api-types';
 import { disposeMaterial, disposeObject } from '../viewer/disposal';
+import { modelBounds } from '../viewer/framing';
 import { type MeshKind, readBlob } from './mesh-validation';
 
 /** The plain grey a mesh is drawn in until its painted model replaces it. */
@@ -150,7 +151,8 @@ export async function parseMeshFile(
   }
   const grey = paintGrey(object);
   object.name = object.name || 'kiln-unpainted-mesh';
-  const size = new Box3().setFromObject(object).getSize(new Vector3());
+  // Vertex-exact, node transforms applied (the viewer's own bounds): as the server measures it.
+  const size = modelBounds(object).getSize(new Vector3());
   return {
     ok: true,
     mesh: {
