@@ -137,12 +137,9 @@ export class ModelDownloadsService {
         entry.bytes = source.size;
       } else {
         const variant = defaultVariant(format, ownSize);
-        if (variant.sizeMm === OWN_SIZE) {
-          if (ownSize) entry.size_mm = ownSizeMm(ownSize);
-          entry.own_size = true;
-        } else if (variant.sizeMm !== undefined) {
-          entry.size_mm = variant.sizeMm;
-        }
+        const sizeMm = variantSizeMm(variant, ownSize);
+        if (sizeMm !== undefined) entry.size_mm = sizeMm;
+        if (variant.sizeMm === OWN_SIZE) entry.own_size = true;
         const record = records.get(variantKey(variant));
         if (record?.state === 'ready') {
           entry.state = 'ready';
@@ -186,11 +183,8 @@ export class ModelDownloadsService {
     const outcome = await this.builds.obtain(modelId, variant, limitKey(clientAddress(req)));
     if (outcome.kind === 'building') {
       const body: FormatPendingDto = { status: 'building', format, retry_after_s: outcome.retryAfterS };
-      if (variant.sizeMm === OWN_SIZE) {
-        if (ownSize) body.size_mm = ownSizeMm(ownSize);
-      } else if (variant.sizeMm !== undefined) {
-        body.size_mm = variant.sizeMm;
-      }
+      const sizeMm = variantSizeMm(variant, ownSize);
+      if (sizeMm !== undefined) body.size_mm = sizeMm;
       res.status(202).setHeader('Retry-After', String(outcome.retryAfterS));
       res.setHeader('Cache-Control', 'no-store');
       res.json(body);
@@ -207,6 +201,15 @@ export class ModelDownloadsService {
     );
     return outcome.file.watertight;
   }
+}
+
+/**
+ * The longest side of a variant's file in millimetres: its size_mm, or a painted model's own size
+ * (ownSizeMm, to 0.1 mm); undefined for a format without a size.
+ */
+function variantSizeMm(variant: FormatVariant, ownSize: ModelOwnSize | undefined): number | undefined {
+  if (variant.sizeMm === OWN_SIZE) return ownSize ? ownSizeMm(ownSize) : undefined;
+  return variant.sizeMm;
 }
 
 /**
