@@ -3,7 +3,8 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { API_MAIN, freePort, startApi, startWith } from '../support/api-process';
+import { API_MAIN, startApi, startWith } from '../support/api-process';
+import { freePort } from '../support/ports';
 import { REPO_ROOT, TEST_REDIS_URL, tempDir, waitFor } from '../support/env';
 import { getJson, sample, upload } from '../support/http-client';
 

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { freePort } from '../support/ports';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { InferenceError } from '../../src/inference/inference.repository';
@@ -22,17 +22,6 @@ import {
 } from './support';
 
 const TOKEN = 'remote-admin-token-0123456789';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
 
 async function startSidecar(port: number): Promise<SidecarProcess> {
   const env: Record<string, string> = {};

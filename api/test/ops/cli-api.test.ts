@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, it } from 'node:test';
-import { freePort } from '../support/api-process';
+import { freePort } from '../support/ports';
 import { REPO_ROOT } from '../support/env';
 
 interface ApiError extends Error {

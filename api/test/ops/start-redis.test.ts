@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
-import { freePort } from '../support/api-process';
+import { freePort } from '../support/ports';
 import { REPO_ROOT, waitFor } from '../support/env';
 
 interface Ensure {

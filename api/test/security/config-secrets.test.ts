@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { freePort, startApi } from '../support/api-process';
+import { startApi } from '../support/api-process';
+import { freePort } from '../support/ports';
 import { TEST_REDIS_URL, sleep, tempDir } from '../support/env';
 import { startWith } from './support';
 

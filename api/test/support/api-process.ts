@@ -1,10 +1,11 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, statSync } from 'node:fs';
-import { createServer, isIP } from 'node:net';
+import { isIP } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { after, before } from 'node:test';
 import { REPO_ROOT, TEST_REDIS_URL, clearKilnKeys, sleep, tempDir } from './env';
+import { freePort } from './ports';
 
 /** The test build's compiled server, which npm test bundles (scripts/lib/api-build.mjs --test). */
 const TEST_SRC_DIST = join(REPO_ROOT, 'dist', 'api-test', 'src');
@@ -62,18 +63,6 @@ export function startWith(env: Record<string, string>): {
 }
 bundleWhenStale();
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-}
-
 /**
  * The first IPv4 address of this machine that is not loopback (its LAN address, e.g. eth0's), or
  * undefined on a machine with none: a connection from it to this machine comes from a
@@ -122,9 +111,28 @@ export interface StartOptions {
   readyTimeoutMs?: number;
 }
 
+/**
+ * Starts the api (the bundle, API_MAIN) and resolves once it is ready (its /api/health says the
+ * sidecar is ready, or `options.ready`). Rejects with its output when it exits or is not ready in
+ * time. A start on a port of its own choosing (freePort) that another process took first is
+ * tried again on another port, twice at most; a port the caller named is never changed.
+ */
 export async function startApi(options: StartOptions): Promise<ApiProcess> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await startApiOn(options.port ?? (await freePort()), options);
+    } catch (error) {
+      const lostPort = error instanceof PortTaken;
+      if (!lostPort || options.port !== undefined || attempt >= 3) throw error;
+    }
+  }
+}
+
+/** A start that failed because its port was taken (the api exited with EADDRINUSE). */
+class PortTaken extends Error {}
+
+async function startApiOn(port: number, options: StartOptions): Promise<ApiProcess> {
   mkdirSync(options.staticDir, { recursive: true });
-  const port = options.port ?? (await freePort());
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? '/usr/bin:/bin',
     HOME: process.env.HOME ?? '/tmp',
@@ -180,8 +188,12 @@ export async function startApi(options: StartOptions): Promise<ApiProcess> {
   const readyTimeoutMs = options.readyTimeoutMs ?? 60_000;
   const deadline = Date.now() + readyTimeoutMs;
   for (;;) {
-    if (child.exitCode !== null)
-      throw new Error(`api exited with ${child.exitCode}:\n${output.slice(-3000)}`);
+    if (child.exitCode !== null) {
+      const message = `api exited with ${child.exitCode}:\n${output.slice(-3000)}`;
+      throw new RegExp(`EADDRINUSE: address already in use \\S*:${port}\\b`).test(output)
+        ? new PortTaken(message)
+        : new Error(message);
+    }
     if (Date.now() > deadline) {
       await api.kill();
       throw new Error(`api did not become ready in ${readyTimeoutMs / 1000} s:\n${output.slice(-3000)}`);

@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { freePort } from './api-process';
+import { freePort } from './ports';
 import { REPO_ROOT, sleep } from './env';
 
 /** moto's standalone server in the venv scripts/lib/ensure.mjs (ensureMoto) makes for `npm test`. */

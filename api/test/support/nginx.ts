@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { freePort } from './api-process';
+import { freePort } from './ports';
 import { sleep } from './env';
 
 /** Debian's nginx binary (scripts/lib/ensure.mjs installs it); KILN_NGINX overrides. */

@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdirSync } from 'node:fs';
 import { Redis } from 'ioredis';
-import { freePort } from './api-process';
+import { freePort } from './ports';
 import { waitFor } from './env';
 
 /**
