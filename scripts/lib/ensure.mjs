@@ -188,6 +188,9 @@ function which(cmd) {
   return out.status === 0 ? out.stdout.trim() : null;
 }
 
+/** The `maxmemory` of the Redis `npm start` runs, as compose's (REDIS_MAXMEMORY overrides both). */
+export const REDIS_MAXMEMORY = '1gb';
+
 /**
  * Finds the Redis named by REDIS_URL, or starts a local redis-server for it when the URL
  * points at this machine (and, with `defaultPortOnly`, at Redis's own port 6379: a REDIS_URL on
@@ -221,6 +224,14 @@ export async function ensureRedis(redisUrl, { persist, defaultPortOnly = false }
   mkdirSync(dir, { recursive: true });
   // Persist with an append-only file so queued tasks survive a restart of `npm start`.
   const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', ''];
+  // A bound on what strangers' tasks can make it hold (the api refuses new ones at 90 % of it,
+  // 507 store_full), as compose's Redis; noeviction, Redis's default, is what Bull needs.
+  args.push(
+    '--maxmemory',
+    process.env.REDIS_MAXMEMORY || REDIS_MAXMEMORY,
+    '--maxmemory-policy',
+    'noeviction',
+  );
   args.push('--appendonly', persist ? 'yes' : 'no');
   log(`Redis is not running at ${host}:${port}: starting ${server} (data in ${dir})`);
   // A process group of its own: Ctrl-C in the terminal (SIGINT to the whole foreground group) or

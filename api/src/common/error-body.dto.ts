@@ -61,7 +61,8 @@ export const ApiErrorResponses = (...codes: ErrorCode[]): ClassDecorator & Metho
 
 /**
  * Any route can answer 500 internal_error "Internal error" (logged with its stack), and, since
- * those that carry it read or write Redis, 503 store_unavailable while Redis does not answer.
+ * those that carry it read or write Redis, 503 store_unavailable while Redis does not answer and
+ * 507 store_full when Redis refuses a write at its maxmemory.
  */
 export const ApiInternalErrorResponse = (): ClassDecorator & MethodDecorator =>
-  ApiErrorResponses('internal_error', 'store_unavailable');
+  ApiErrorResponses('internal_error', 'store_unavailable', 'store_full');

@@ -401,6 +401,15 @@ export const ERROR_TABLE = {
       'then withdrawn, so nothing restarts later. Only a worker that took it at the last moment and whose answer ' +
       'then went missing may still restart (its log says so)',
   },
+  store_full: {
+    status: 507,
+    message: 'The task store is full, retry later',
+    when:
+      "POST /api/generate or /api/texture while Redis holds 90 % or more of its `maxmemory` (docker-compose.yml's and " +
+      "`npm start`'s own Redis: 1 GB; a Redis without `maxmemory` is never full here): refused before the picture is " +
+      'decoded, nothing written; running and queued tasks go on. Also any request whose write Redis refused as over ' +
+      'its `maxmemory` (`OOM command not allowed`). `/api/health` says `redis.full`',
+  },
 } as const satisfies Record<string, ErrorRow>;
 
 /** A stable machine code of the error table, e.g. `server_busy`. */

@@ -13,3 +13,12 @@ export function isRedisUnreachable(error: unknown): boolean {
     error.message.startsWith("Stream isn't writeable")
   );
 }
+
+/**
+ * Whether `error` is Redis refusing a write for want of memory: the `OOM command not allowed when
+ * used memory > 'maxmemory'` reply a server at its `maxmemory` under the `noeviction` policy gives
+ * every write (a Lua script's too, before it runs), as an ioredis ReplyError.
+ */
+export function isRedisOutOfMemory(error: unknown): boolean {
+  return error instanceof Error && /\bOOM command not allowed\b/.test(error.message);
+}

@@ -91,6 +91,7 @@ export class GenerateController {
     'decode_busy',
     'admissions_paused',
     'engine_unavailable',
+    'store_full',
     'request_timeout',
     'generation_timeout',
   )

@@ -100,6 +100,7 @@ export class TextureController {
     'meshes_busy',
     'admissions_paused',
     'engine_unavailable',
+    'store_full',
     'request_timeout',
     'generation_timeout',
   )

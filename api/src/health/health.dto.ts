@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional, OmitType } from '@nestjs/swagger';
 
-/** GET /api/health's `redis`: a timed PING. */
+/** GET /api/health's `redis`: a timed PING, and whether it is full (RedisMemory). */
 export class HealthRedisDto {
   @ApiProperty()
   up!: boolean;
@@ -11,6 +11,11 @@ export class HealthRedisDto {
     description: 'PING round trip (ms); null when down',
   })
   latency_ms!: number | null;
+  @ApiProperty({
+    description:
+      'true: Redis holds 90 % or more of its maxmemory, so new uploads answer 507 store_full (running and queued tasks go on); false when it has room, no maxmemory, or is down',
+  })
+  full!: boolean;
   @ApiPropertyOptional({ description: 'down: why' })
   error?: string;
 }

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { InferenceRepository, type InferenceHealth } from '../inference/inference.repository';
+import { RedisMemory } from '../redis/redis-memory';
 import { RedisService } from '../redis/redis.service';
 import { TaskQueueService } from '../tasks/queue/task-queue.service';
 import { type NodeReport, WorkerRegistry } from '../tasks/workers/worker-registry.service';
@@ -45,6 +46,7 @@ export class HealthService {
     private readonly redis: RedisService,
     private readonly queue: TaskQueueService,
     private readonly registry: WorkerRegistry,
+    private readonly storeMemory: RedisMemory,
     @Optional() private readonly inference?: InferenceRepository,
   ) {}
 
@@ -62,9 +64,10 @@ export class HealthService {
   async checkForAdmin(): Promise<HealthReport<AdminHealthDto>> {
     let redis: HealthDto['redis'];
     try {
-      redis = { up: true, latency_ms: Math.round((await this.redis.ping()) * 100) / 100 };
+      const latencyMs = Math.round((await this.redis.ping()) * 100) / 100;
+      redis = { up: true, latency_ms: latencyMs, full: await this.storeMemory.isFull() };
     } catch (error) {
-      redis = { up: false, latency_ms: null, error: errorMessage(error) };
+      redis = { up: false, latency_ms: null, full: false, error: errorMessage(error) };
     }
     let inference: InferenceHealth | undefined;
     let inferenceError: string | undefined;

@@ -12,6 +12,7 @@ import { TaskLifecycle } from '../../src/tasks/lifecycle/task-lifecycle.service'
 import { RepeatRegistry } from '../../src/tasks/repeats/repeat-registry';
 import { StorageService } from '../../src/storage/storage.service';
 import { RunningJobsService } from '../../src/tasks/jobs/running-jobs.service';
+import { RedisMemory } from '../../src/redis/redis-memory';
 import { WorkerRegistry } from '../../src/tasks/workers/worker-registry.service';
 import { TEST_REDIS_URL, sleep, tempDir, waitFor } from '../support/env';
 import { FakeInference, heldJob, succeed } from '../support/fake-inference';
@@ -111,6 +112,7 @@ void describe('orphaned queued tasks (real Redis + Bull, fake inference)', () =>
       h.moduleRef.get(RepeatRegistry),
       h.moduleRef.get(RecentFailures),
       h.moduleRef.get(WorkerRegistry),
+      h.moduleRef.get(RedisMemory),
     );
     const id = await h.admission.admit();
     await assert.rejects(broken.create(id, Buffer.from('png bytes')));

@@ -328,6 +328,9 @@ void describe('docker-compose.yml (docker-compose config, no daemon)', { skip: m
   void it('redis persists to an append-only file in a named volume, and leaves port 6379 of the host to a host Redis', () => {
     const command = redis.command ?? [];
     assert.equal(command[command.indexOf('--appendonly') + 1], 'yes');
+    // Bounded (the api refuses new tasks at 90 % of it), never evicting Bull's keys.
+    assert.equal(command[command.indexOf('--maxmemory') + 1], '1gb');
+    assert.equal(command[command.indexOf('--maxmemory-policy') + 1], 'noeviction');
     assert.ok(redis.volumes?.includes('redis-data:/data:rw'), String(redis.volumes));
     assert.ok('redis-data' in config.volumes);
     assert.deepEqual(redis.healthcheck?.test, ['CMD', 'redis-cli', 'ping']);

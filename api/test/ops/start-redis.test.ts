@@ -9,6 +9,7 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
+import { Redis } from 'ioredis';
 import { freePort } from '../support/ports';
 import { REPO_ROOT, waitFor } from '../support/env';
 
@@ -52,6 +53,15 @@ void describe("npm start's own Redis (ensureRedis)", () => {
         30_000,
       );
       assert.equal(await ensure.redisAnswers('127.0.0.1', port), true);
+      // Bounded as compose's (the api's store_full guard reads it), never evicting Bull's keys.
+      const probe = new Redis({ port, lazyConnect: true });
+      try {
+        await probe.connect();
+        assert.deepEqual(await probe.config('GET', 'maxmemory'), ['maxmemory', String(1024 ** 3)]);
+        assert.deepEqual(await probe.config('GET', 'maxmemory-policy'), ['maxmemory-policy', 'noeviction']);
+      } finally {
+        probe.disconnect();
+      }
       // Ctrl-C: SIGINT to every process of the foreground group.
       process.kill(-(child.pid as number), 'SIGINT');
       assert.equal(await exited, 0, output);

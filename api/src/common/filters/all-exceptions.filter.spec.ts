@@ -42,6 +42,21 @@ void describe('mapException', () => {
     }
   });
 
+  void it("Redis refusing a write at its maxmemory (ioredis's ReplyError) -> 507 store_full, not a 500", () => {
+    // The reply's words as redis-server 7 sends them (server.c, shared.oomerr), which ioredis
+    // rejects with (a ReplyError); e2e/store-full.test.ts gets them from a real server.
+    const error = new Error("OOM command not allowed when used memory > 'maxmemory'.");
+    const mapped = mapException(error, 10);
+    assert.deepEqual(mapped.body, {
+      success: false,
+      error: 'The task store is full, retry later',
+      code: 'store_full',
+    });
+    assert.equal(mapped.status, 507);
+    assert.equal(mapped.unexpected, false);
+    assert.equal(mapException(new Error('ERR unknown command'), 10).status, 500);
+  });
+
   void it('gives the older (status, fixed message) form the code of its row', () => {
     const mapped = mapException(new ApiError(409, 'Task already finished'), 10);
     assert.deepEqual(mapped.body, {

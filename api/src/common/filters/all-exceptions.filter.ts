@@ -5,7 +5,7 @@ import { ApiError, type ErrorBody, fileTooLargeError } from '../api-error';
 import { clientAddress } from '../client-address';
 import { forLog } from '../logging/log-text';
 import { errorMessage } from '../error-message';
-import { isRedisUnreachable } from '../redis-unreachable';
+import { isRedisOutOfMemory, isRedisUnreachable } from '../redis-unreachable';
 
 export type { ErrorBody } from '../api-error';
 
@@ -23,7 +23,8 @@ export interface MappedError {
  * JSON, a bad percent-encoding in a path; Nest's own 404 for an unknown route) gets its row by
  * status: 413 file_too_large, 404 not_found, 401 unauthorized, any other 4xx bad_request "Bad
  * request" (its status kept), never the raw message; Redis not answering (ioredis's errors) 503
- * store_unavailable; everything else is a 500 internal_error
+ * store_unavailable; Redis refusing a write at its maxmemory ("OOM command not allowed") 507
+ * store_full; everything else is a 500 internal_error
  * whose stack goes to the log, never to the client.
  */
 export function mapException(exception: unknown, maxUploadMb: number): MappedError {
@@ -39,6 +40,7 @@ export function mapException(exception: unknown, maxUploadMb: number): MappedErr
       new ApiError('store_unavailable', { headers: { 'Retry-After': String(STORE_RETRY_AFTER_S) } }),
     );
   }
+  if (isRedisOutOfMemory(exception)) return known(new ApiError('store_full'));
   // Nest's express adapter wraps express and body-parser errors (bad JSON, a bad percent-encoding
   // in a path) into an HttpException that keeps their raw message, with the original as cause.
   if (

@@ -2,6 +2,7 @@ import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/commo
 import { ApiError, ErrorMessage } from '../../common/api-error';
 import { Clock } from '../../common/clock';
 import type { ModelOwnSize } from '../../storage/model-units';
+import { RedisMemory } from '../../redis/redis-memory';
 import { StorageService } from '../../storage/storage.service';
 import { AdmissionService } from '../admission/admission.service';
 import { RunningJobsService } from '../jobs/running-jobs.service';
@@ -71,6 +72,7 @@ export class TaskLifecycle implements OnModuleInit, OnModuleDestroy {
     private readonly repeats: RepeatRegistry,
     private readonly failures: RecentFailures,
     private readonly workers: WorkerRegistry,
+    private readonly storeMemory: RedisMemory,
   ) {}
 
   onModuleInit(): void {
@@ -97,16 +99,23 @@ export class TaskLifecycle implements OnModuleInit, OnModuleDestroy {
    * `admissions_paused` (+ Retry-After) while an operator paused admissions
    * (AdmissionService.refuseIfPaused; admit() judges it again), 503 `engine_unavailable` (+
    * Retry-After ENGINE_FAILED_RETRY_AFTER_S) while every live worker's sidecar has failed
-   * (everyEngineFailed): such a task would only fail a moment later.
+   * (everyEngineFailed): such a task would only fail a moment later; 507 `store_full` while Redis
+   * holds STORE_FULL_SHARE of its maxmemory (RedisMemory): the memory left is for the tasks
+   * already taken.
    */
   async refuseIfClosed(): Promise<void> {
     // Side by side: one round trip to Redis per upload, not two; a pause is said first.
-    const [, nodes] = await Promise.all([this.admission.refuseIfPaused(), this.workers.nodes()]);
+    const [, nodes, storeFull] = await Promise.all([
+      this.admission.refuseIfPaused(),
+      this.workers.nodes(),
+      this.storeMemory.isFull(),
+    ]);
     if (everyEngineFailed(nodes)) {
       throw new ApiError('engine_unavailable', {
         headers: { 'Retry-After': String(ENGINE_FAILED_RETRY_AFTER_S) },
       });
     }
+    if (storeFull) throw new ApiError('store_full');
   }
 
   /**

@@ -92,6 +92,8 @@ function describeCode(code: ErrorCode, error: ApiError, limits: Limits): ErrorDe
       return plain('error.engineUnavailable', true);
     case 'store_unavailable':
       return plain('error.storeUnavailable', true);
+    case 'store_full':
+      return plain('error.storeFull', true);
     case 'task_not_found':
     case 'not_found':
     case 'preview_not_found':

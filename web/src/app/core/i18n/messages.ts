@@ -159,6 +159,8 @@ export const EN = {
     "The server's model engine is not running right now (it may be starting, or its owner is fixing it). Try again in a few minutes.",
   'error.storeUnavailable':
     'The server cannot keep track of models right now (its task store is not answering). Try again in a minute.',
+  'error.storeFull':
+    'The server has no room for new tasks right now (its task store is full). Models already being made go on; try again later.',
   'error.unauthorized':
     'This server only makes models for people it lets in (Unauthorized). If it asks you to sign in, sign in, then reload the page; if not, ask its owner for access.',
   'error.timeout':
@@ -527,6 +529,7 @@ export const ZH: Dictionary = {
   'error.requestTimeout': '图片上传时间过长。请检查网络，或换一张较小的图片。',
   'error.engineUnavailable': '服务器的模型引擎暂时没有运行（可能正在启动，或主人正在修复）。请过几分钟再试。',
   'error.storeUnavailable': '服务器暂时无法记录模型任务（任务存储没有响应）。请过一分钟再试。',
+  'error.storeFull': '服务器暂时没有空间接收新任务（任务存储已满）。正在制作的模型不受影响；请稍后再试。',
   'error.unauthorized':
     '这台服务器只为已授权的用户生成模型。如果它要求登录，请登录后刷新页面；否则请向它的所有者申请访问权限。',
   'error.timeout': '生成时间过长，已被停止。请刷新后重试。',

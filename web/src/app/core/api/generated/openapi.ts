@@ -512,7 +512,8 @@ export interface components {
       | 'sidecar_stopped'
       | 'web_app_not_built'
       | 'generation_timeout'
-      | 'worker_no_answer';
+      | 'worker_no_answer'
+      | 'store_full';
     ErrorBodyDto: {
       /**
        * @example false
@@ -928,6 +929,8 @@ export interface components {
        * @example 0.4
        */
       latency_ms: number | null;
+      /** @description true: Redis holds 90 % or more of its maxmemory, so new uploads answer 507 store_full (running and queued tasks go on); false when it has room, no maxmemory, or is down */
+      full: boolean;
       /** @description down: why */
       error?: string;
     };
@@ -1610,6 +1613,15 @@ export interface operations {
           'application/json': components['schemas']['ErrorBodyDto'];
         };
       };
+      /** @description `store_full` (`The task store is full, retry later`): POST /api/generate or /api/texture while Redis holds 90 % or more of its `maxmemory` (docker-compose.yml's and `npm start`'s own Redis: 1 GB; a Redis without `maxmemory` is never full here): refused before the picture is decoded, nothing written; running and queued tasks go on. Also any request whose write Redis refused as over its `maxmemory` (`OOM command not allowed`). `/api/health` says `redis.full` */
+      507: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBodyDto'];
+        };
+      };
     };
   };
   GenerateController_generate: {
@@ -1748,6 +1760,15 @@ export interface operations {
       };
       /** @description `generation_timeout` (`Generation timeout`): the task's job ran over `JOB_TIMEOUT_S` (180 s by default) */
       504: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBodyDto'];
+        };
+      };
+      /** @description `store_full` (`The task store is full, retry later`): POST /api/generate or /api/texture while Redis holds 90 % or more of its `maxmemory` (docker-compose.yml's and `npm start`'s own Redis: 1 GB; a Redis without `maxmemory` is never full here): refused before the picture is decoded, nothing written; running and queued tasks go on. Also any request whose write Redis refused as over its `maxmemory` (`OOM command not allowed`). `/api/health` says `redis.full` */
+      507: {
         headers: {
           [name: string]: unknown;
         };
@@ -1900,6 +1921,15 @@ export interface operations {
           'application/json': components['schemas']['ErrorBodyDto'];
         };
       };
+      /** @description `store_full` (`The task store is full, retry later`): POST /api/generate or /api/texture while Redis holds 90 % or more of its `maxmemory` (docker-compose.yml's and `npm start`'s own Redis: 1 GB; a Redis without `maxmemory` is never full here): refused before the picture is decoded, nothing written; running and queued tasks go on. Also any request whose write Redis refused as over its `maxmemory` (`OOM command not allowed`). `/api/health` says `redis.full` */
+      507: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBodyDto'];
+        };
+      };
     };
   };
   QualitiesController_list: {
@@ -1933,6 +1963,15 @@ export interface operations {
         headers: {
           /** @description seconds: 10 */
           'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBodyDto'];
+        };
+      };
+      /** @description `store_full` (`The task store is full, retry later`): POST /api/generate or /api/texture while Redis holds 90 % or more of its `maxmemory` (docker-compose.yml's and `npm start`'s own Redis: 1 GB; a Redis without `maxmemory` is never full here): refused before the picture is decoded, nothing written; running and queued tasks go on. Also any request whose write Redis refused as over its `maxmemory` (`OOM command not allowed`). `/api/health` says `redis.full` */
+      507: {
+        headers: {
           [name: string]: unknown;
         };
         content: {
@@ -2035,6 +2074,15 @@ export interface operations {
           'application/json': components['schemas']['ErrorBodyDto'];
         };
       };
+      /** @description `store_full` (`The task store is full, retry later`): POST /api/generate or /api/texture while Redis holds 90 % or more of its `maxmemory` (docker-compose.yml's and `npm start`'s own Redis: 1 GB; a Redis without `maxmemory` is never full here): refused before the picture is decoded, nothing written; running and queued tasks go on. Also any request whose write Redis refused as over its `maxmemory` (`OOM command not allowed`). `/api/health` says `redis.full` */
+      507: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBodyDto'];
+        };
+      };
     };
   };
   StatusController_get: {
@@ -2110,6 +2158,15 @@ export interface operations {
         headers: {
           /** @description seconds: 10 */
           'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBodyDto'];
+        };
+      };
+      /** @description `store_full` (`The task store is full, retry later`): POST /api/generate or /api/texture while Redis holds 90 % or more of its `maxmemory` (docker-compose.yml's and `npm start`'s own Redis: 1 GB; a Redis without `maxmemory` is never full here): refused before the picture is decoded, nothing written; running and queued tasks go on. Also any request whose write Redis refused as over its `maxmemory` (`OOM command not allowed`). `/api/health` says `redis.full` */
+      507: {
+        headers: {
           [name: string]: unknown;
         };
         content: {
@@ -2210,6 +2267,15 @@ export interface operations {
           'application/json': components['schemas']['ErrorBodyDto'];
         };
       };
+      /** @description `store_full` (`The task store is full, retry later`): POST /api/generate or /api/texture while Redis holds 90 % or more of its `maxmemory` (docker-compose.yml's and `npm start`'s own Redis: 1 GB; a Redis without `maxmemory` is never full here): refused before the picture is decoded, nothing written; running and queued tasks go on. Also any request whose write Redis refused as over its `maxmemory` (`OOM command not allowed`). `/api/health` says `redis.full` */
+      507: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBodyDto'];
+        };
+      };
     };
   };
   StatusController_preview: {
@@ -2302,6 +2368,15 @@ export interface operations {
           'application/json': components['schemas']['ErrorBodyDto'];
         };
       };
+      /** @description `store_full` (`The task store is full, retry later`): POST /api/generate or /api/texture while Redis holds 90 % or more of its `maxmemory` (docker-compose.yml's and `npm start`'s own Redis: 1 GB; a Redis without `maxmemory` is never full here): refused before the picture is decoded, nothing written; running and queued tasks go on. Also any request whose write Redis refused as over its `maxmemory` (`OOM command not allowed`). `/api/health` says `redis.full` */
+      507: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBodyDto'];
+        };
+      };
     };
   };
   WebhooksController_deliveries: {
@@ -2380,6 +2455,15 @@ export interface operations {
         headers: {
           /** @description seconds: 10 */
           'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBodyDto'];
+        };
+      };
+      /** @description `store_full` (`The task store is full, retry later`): POST /api/generate or /api/texture while Redis holds 90 % or more of its `maxmemory` (docker-compose.yml's and `npm start`'s own Redis: 1 GB; a Redis without `maxmemory` is never full here): refused before the picture is decoded, nothing written; running and queued tasks go on. Also any request whose write Redis refused as over its `maxmemory` (`OOM command not allowed`). `/api/health` says `redis.full` */
+      507: {
+        headers: {
           [name: string]: unknown;
         };
         content: {
@@ -2526,6 +2610,15 @@ export interface operations {
           'application/json': components['schemas']['ErrorBodyDto'];
         };
       };
+      /** @description `store_full` (`The task store is full, retry later`): POST /api/generate or /api/texture while Redis holds 90 % or more of its `maxmemory` (docker-compose.yml's and `npm start`'s own Redis: 1 GB; a Redis without `maxmemory` is never full here): refused before the picture is decoded, nothing written; running and queued tasks go on. Also any request whose write Redis refused as over its `maxmemory` (`OOM command not allowed`). `/api/health` says `redis.full` */
+      507: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBodyDto'];
+        };
+      };
     };
   };
   FormatsController_downloadForModel: {
@@ -2637,6 +2730,15 @@ export interface operations {
           'application/json': components['schemas']['ErrorBodyDto'];
         };
       };
+      /** @description `store_full` (`The task store is full, retry later`): POST /api/generate or /api/texture while Redis holds 90 % or more of its `maxmemory` (docker-compose.yml's and `npm start`'s own Redis: 1 GB; a Redis without `maxmemory` is never full here): refused before the picture is decoded, nothing written; running and queued tasks go on. Also any request whose write Redis refused as over its `maxmemory` (`OOM command not allowed`). `/api/health` says `redis.full` */
+      507: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBodyDto'];
+        };
+      };
     };
   };
   FormatsController_list: {
@@ -2698,6 +2800,15 @@ export interface operations {
           'application/json': components['schemas']['ErrorBodyDto'];
         };
       };
+      /** @description `store_full` (`The task store is full, retry later`): POST /api/generate or /api/texture while Redis holds 90 % or more of its `maxmemory` (docker-compose.yml's and `npm start`'s own Redis: 1 GB; a Redis without `maxmemory` is never full here): refused before the picture is decoded, nothing written; running and queued tasks go on. Also any request whose write Redis refused as over its `maxmemory` (`OOM command not allowed`). `/api/health` says `redis.full` */
+      507: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBodyDto'];
+        };
+      };
     };
   };
   HealthController_health: {
@@ -2734,6 +2845,15 @@ export interface operations {
         };
         content: {
           'application/json': components['schemas']['HealthDto'];
+        };
+      };
+      /** @description `store_full` (`The task store is full, retry later`): POST /api/generate or /api/texture while Redis holds 90 % or more of its `maxmemory` (docker-compose.yml's and `npm start`'s own Redis: 1 GB; a Redis without `maxmemory` is never full here): refused before the picture is decoded, nothing written; running and queued tasks go on. Also any request whose write Redis refused as over its `maxmemory` (`OOM command not allowed`). `/api/health` says `redis.full` */
+      507: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBodyDto'];
         };
       };
     };
@@ -2828,6 +2948,15 @@ export interface operations {
         headers: {
           /** @description seconds: 10 */
           'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBodyDto'];
+        };
+      };
+      /** @description `store_full` (`The task store is full, retry later`): POST /api/generate or /api/texture while Redis holds 90 % or more of its `maxmemory` (docker-compose.yml's and `npm start`'s own Redis: 1 GB; a Redis without `maxmemory` is never full here): refused before the picture is decoded, nothing written; running and queued tasks go on. Also any request whose write Redis refused as over its `maxmemory` (`OOM command not allowed`). `/api/health` says `redis.full` */
+      507: {
+        headers: {
           [name: string]: unknown;
         };
         content: {
@@ -3327,6 +3456,7 @@ export const errorCodeValues: ReadonlyArray<FlattenedDeepRequired<components>['s
   'web_app_not_built',
   'generation_timeout',
   'worker_no_answer',
+  'store_full',
 ];
 export const generateUploadDtoQualityValues: ReadonlyArray<
   FlattenedDeepRequired<components>['schemas']['GenerateUploadDto']['quality']
