@@ -41,14 +41,19 @@ export const ApiErrorResponses = (...codes: ErrorCode[]): ClassDecorator & Metho
     ...[...byStatus.entries()]
       .sort(([a], [b]) => a - b)
       .map(([status, rows]) => {
-        const headers = Object.fromEntries(
-          rows.flatMap((code) =>
-            Object.entries((ERROR_TABLE[code] as ErrorRow).headers ?? {}).map(([name, header]) => [
-              name,
-              { description: header.description, schema: { type: header.type } },
-            ]),
-          ),
-        );
+        // A header several codes of one status carry says what it is for each (Retry-After: the
+        // mean job duration for server_busy, 60 s for admissions_paused, ...), not the last one's.
+        const headers: Record<string, { description: string; schema: { type: string } }> = {};
+        for (const code of rows) {
+          for (const [name, header] of Object.entries((ERROR_TABLE[code] as ErrorRow).headers ?? {})) {
+            const said = `${code}: ${header.description}`;
+            const before = headers[name];
+            headers[name] = {
+              description: before === undefined ? said : `${before.description}; ${said}`,
+              schema: { type: header.type },
+            };
+          }
+        }
         return ApiResponse({
           status,
           type: ErrorBodyDto,

@@ -25,6 +25,7 @@ export class GenerateUploadDto {
   })
   quality?: string;
   @ApiPropertyOptional({
+    type: 'integer',
     minimum: 1,
     maximum: MAX_SEED,
     default: DEFAULT_OPTIONS.seed,
@@ -32,12 +33,14 @@ export class GenerateUploadDto {
   })
   seed?: number;
   @ApiPropertyOptional({
+    type: 'integer',
     enum: TEXTURE_SIZES,
     default: DEFAULT_OPTIONS.texture_size,
     description: 'Texture side (px)',
   })
   texture_size?: number;
   @ApiPropertyOptional({
+    type: 'integer',
     minimum: MIN_FACES,
     maximum: MAX_FACES,
     default: DEFAULT_OPTIONS.faces,

@@ -22,6 +22,7 @@ export class TextureUploadDto {
   })
   image!: unknown;
   @ApiPropertyOptional({
+    type: 'integer',
     minimum: 1,
     maximum: MAX_SEED,
     default: DEFAULT_TEXTURE_OPTIONS.seed,
@@ -29,12 +30,14 @@ export class TextureUploadDto {
   })
   seed?: number;
   @ApiPropertyOptional({
+    type: 'integer',
     enum: TEXTURE_SIZES,
     default: DEFAULT_TEXTURE_OPTIONS.texture_size,
     description: 'Texture side (px)',
   })
   texture_size?: number;
   @ApiPropertyOptional({
+    type: 'integer',
     enum: TEXTURE_RESOLUTIONS,
     default: DEFAULT_TEXTURE_OPTIONS.texture_resolution,
     description:

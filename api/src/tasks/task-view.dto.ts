@@ -28,13 +28,14 @@ export class TaskPreviewDto {
 export class TaskOptionsDto {
   @ApiPropertyOptional({ enum: ['fast', 'balanced', 'high'], description: 'generation only' })
   quality?: string;
-  @ApiProperty({ description: 'the seed the job uses' })
+  @ApiProperty({ type: 'integer', description: 'the seed the job uses' })
   seed!: number;
-  @ApiProperty({ enum: [1024, 2048, 4096] })
+  @ApiProperty({ type: 'integer', enum: [1024, 2048, 4096] })
   texture_size!: number;
-  @ApiPropertyOptional({ description: 'generation only: decimation target' })
+  @ApiPropertyOptional({ type: 'integer', description: 'generation only: decimation target' })
   faces?: number;
   @ApiPropertyOptional({
+    type: 'integer',
     enum: [512, 1024],
     description: 'texturing only: the voxel grid the texture is sampled on (trellis2)',
   })

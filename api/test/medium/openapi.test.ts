@@ -63,4 +63,45 @@ void describe('api/openapi.json and what is generated from the contract', () => 
       }
     }
   });
+
+  void it('types as integer every numeric field the uploads take only as integers, so generated clients send 42, not 42.0', () => {
+    const doc = JSON.parse(readFileSync(join(REPO_ROOT, 'api', 'openapi.json'), 'utf8')) as {
+      components: { schemas: Record<string, { properties: Record<string, { type?: string }> }> };
+    };
+    const schemas = doc.components.schemas;
+    const numeric = (name: string): string[] =>
+      Object.entries(schemas[name].properties)
+        .filter(([, property]) => property.type === 'number' || property.type === 'integer')
+        .map(([field, property]) => `${field}: ${property.type}`);
+    // parseGenerationOptions and parseTextureOptions refuse 42.5 ("an integer from ...").
+    assert.deepEqual(numeric('GenerateUploadDto'), [
+      'seed: integer',
+      'texture_size: integer',
+      'faces: integer',
+    ]);
+    assert.deepEqual(numeric('TextureUploadDto'), [
+      'seed: integer',
+      'texture_size: integer',
+      'texture_resolution: integer',
+    ]);
+    assert.deepEqual(numeric('TaskOptionsDto'), [
+      'seed: integer',
+      'texture_size: integer',
+      'faces: integer',
+      'texture_resolution: integer',
+    ]);
+  });
+
+  void it("gives a header several codes of one status carry each code's meaning (Retry-After of a 503 upload)", () => {
+    const doc = JSON.parse(readFileSync(join(REPO_ROOT, 'api', 'openapi.json'), 'utf8')) as {
+      paths: Record<
+        string,
+        Record<string, { responses: Record<string, { headers?: Record<string, { description: string }> }> }>
+      >;
+    };
+    const retryAfter =
+      doc.paths['/api/generate']['post'].responses['503'].headers?.['Retry-After'].description;
+    assert.match(String(retryAfter), /server_busy: seconds: the mean job duration/);
+    assert.match(String(retryAfter), /admissions_paused: seconds: 60/);
+  });
 });

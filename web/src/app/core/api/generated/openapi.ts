@@ -551,7 +551,7 @@ export interface components {
       /**
        * @description Texture side (px)
        * @default 2048
-       * @enum {number}
+       * @enum {integer}
        */
       texture_size: 1024 | 2048 | 4096;
       /**
@@ -634,13 +634,13 @@ export interface components {
       /**
        * @description Texture side (px)
        * @default 2048
-       * @enum {number}
+       * @enum {integer}
        */
       texture_size: 1024 | 2048 | 4096;
       /**
        * @description trellis2: the voxel grid the texture is sampled on (Trellis2TexturingPipeline's resolution). Engines without one (inflate, simulate) ignore it and say so (ignored_options).
        * @default 1024
-       * @enum {number}
+       * @enum {integer}
        */
       texture_resolution: 512 | 1024;
       /**
@@ -754,13 +754,13 @@ export interface components {
       quality?: 'fast' | 'balanced' | 'high';
       /** @description the seed the job uses */
       seed: number;
-      /** @enum {number} */
+      /** @enum {integer} */
       texture_size: 1024 | 2048 | 4096;
       /** @description generation only: decimation target */
       faces?: number;
       /**
        * @description texturing only: the voxel grid the texture is sampled on (trellis2)
-       * @enum {number}
+       * @enum {integer}
        */
       texture_resolution?: 512 | 1024;
       /**
@@ -1498,7 +1498,7 @@ export interface operations {
       /** @description `unauthorized` (`Unauthorized`): access control on (`API_KEYS`, `CF_ACCESS_*`) and no valid API key or Access token; an admin route without the right `ADMIN_TOKEN`; `/metrics` without `METRICS_TOKEN` when it is set */
       401: {
         headers: {
-          /** @description a Bearer challenge: realm="kiln3d" while API keys are on, "kiln3d-admin" on the admin route, "kiln3d-metrics" on /metrics */
+          /** @description unauthorized: a Bearer challenge: realm="kiln3d" while API keys are on, "kiln3d-admin" on the admin route, "kiln3d-metrics" on /metrics */
           'WWW-Authenticate'?: string;
           [name: string]: unknown;
         };
@@ -1585,7 +1585,7 @@ export interface operations {
       /** @description `range_not_satisfiable` (`Range not satisfiable`): a model requested with a Range that starts past its end */
       416: {
         headers: {
-          /** @description bytes *\/<size> */
+          /** @description range_not_satisfiable: bytes *\/<size> */
           'Content-Range'?: string;
           [name: string]: unknown;
         };
@@ -1605,7 +1605,7 @@ export interface operations {
       /** @description `store_unavailable` (`The task store is not reachable, retry later`): a request that needs Redis (an upload, a task) while Redis does not answer (`/api/health` says so too) */
       503: {
         headers: {
-          /** @description seconds: 10 */
+          /** @description store_unavailable: seconds: 10 */
           'Retry-After'?: number;
           [name: string]: unknown;
         };
@@ -1670,7 +1670,7 @@ export interface operations {
       /** @description `unauthorized` (`Unauthorized`): access control on (`API_KEYS`, `CF_ACCESS_*`) and no valid API key or Access token; an admin route without the right `ADMIN_TOKEN`; `/metrics` without `METRICS_TOKEN` when it is set */
       401: {
         headers: {
-          /** @description a Bearer challenge: realm="kiln3d" while API keys are on, "kiln3d-admin" on the admin route, "kiln3d-metrics" on /metrics */
+          /** @description unauthorized: a Bearer challenge: realm="kiln3d" while API keys are on, "kiln3d-admin" on the admin route, "kiln3d-metrics" on /metrics */
           'WWW-Authenticate'?: string;
           [name: string]: unknown;
         };
@@ -1730,7 +1730,7 @@ export interface operations {
        */
       429: {
         headers: {
-          /** @description seconds until the client may try again */
+          /** @description too_many_requests: seconds until the client may try again */
           'Retry-After'?: number;
           [name: string]: unknown;
         };
@@ -1750,7 +1750,7 @@ export interface operations {
       /** @description `server_busy` (`Server busy, retry later`): the queue is full (`MAX_QUEUE` waiting besides one running per worker); `decode_busy` (`Busy decoding other pictures, retry later`): POST /api/generate or /api/texture whose picture waited `DECODE_WAIT_S` (10 s) for the decode budget (`DECODE_BUDGET_MP` megapixels decoded at once per process) without getting it; `admissions_paused` (`Not taking new tasks right now, retry later`): POST /api/generate or /api/texture while an operator paused admissions (POST /api/admin/admissions/pause, every api process on one Redis): checked before the picture is decoded; running and queued tasks go on; `engine_unavailable` (`The model engine is not available, retry later`): the task's job found no inference sidecar to run it: its engine failed to load, or it was unreachable or not ready for `INFERENCE_READY_TIMEOUT_S` (1200 s by default: a first load with its warm-up); a sidecar that goes away during a job it began fails that job 500 internal_error; also POST /api/generate or /api/texture, before the picture is decoded, while every live worker's sidecar has failed (`/api/health` 503), with `Retry-After: 60` */
       503: {
         headers: {
-          /** @description seconds: 60 (an upload refused; a failed task has none) */
+          /** @description server_busy: seconds: the mean job duration; decode_busy: seconds: the decode wait; admissions_paused: seconds: 60; engine_unavailable: seconds: 60 (an upload refused; a failed task has none) */
           'Retry-After'?: number;
           [name: string]: unknown;
         };
@@ -1824,7 +1824,7 @@ export interface operations {
       /** @description `unauthorized` (`Unauthorized`): access control on (`API_KEYS`, `CF_ACCESS_*`) and no valid API key or Access token; an admin route without the right `ADMIN_TOKEN`; `/metrics` without `METRICS_TOKEN` when it is set */
       401: {
         headers: {
-          /** @description a Bearer challenge: realm="kiln3d" while API keys are on, "kiln3d-admin" on the admin route, "kiln3d-metrics" on /metrics */
+          /** @description unauthorized: a Bearer challenge: realm="kiln3d" while API keys are on, "kiln3d-admin" on the admin route, "kiln3d-metrics" on /metrics */
           'WWW-Authenticate'?: string;
           [name: string]: unknown;
         };
@@ -1884,7 +1884,7 @@ export interface operations {
        */
       429: {
         headers: {
-          /** @description seconds until the client may try again */
+          /** @description too_many_requests: seconds until the client may try again */
           'Retry-After'?: number;
           [name: string]: unknown;
         };
@@ -1904,7 +1904,7 @@ export interface operations {
       /** @description `server_busy` (`Server busy, retry later`): the queue is full (`MAX_QUEUE` waiting besides one running per worker); `decode_busy` (`Busy decoding other pictures, retry later`): POST /api/generate or /api/texture whose picture waited `DECODE_WAIT_S` (10 s) for the decode budget (`DECODE_BUDGET_MP` megapixels decoded at once per process) without getting it; `meshes_busy` (`Busy reading other meshes, retry later`): POST /api/texture whose mesh waited `MESH_INTAKE_WAIT_S` (20 s) while this process read `MESH_INTAKES` other meshes; `admissions_paused` (`Not taking new tasks right now, retry later`): POST /api/generate or /api/texture while an operator paused admissions (POST /api/admin/admissions/pause, every api process on one Redis): checked before the picture is decoded; running and queued tasks go on; `engine_unavailable` (`The model engine is not available, retry later`): the task's job found no inference sidecar to run it: its engine failed to load, or it was unreachable or not ready for `INFERENCE_READY_TIMEOUT_S` (1200 s by default: a first load with its warm-up); a sidecar that goes away during a job it began fails that job 500 internal_error; also POST /api/generate or /api/texture, before the picture is decoded, while every live worker's sidecar has failed (`/api/health` 503), with `Retry-After: 60` */
       503: {
         headers: {
-          /** @description seconds: 60 (an upload refused; a failed task has none) */
+          /** @description server_busy: seconds: the mean job duration; decode_busy: seconds: the decode wait; meshes_busy: seconds: the mesh intake wait; admissions_paused: seconds: 60; engine_unavailable: seconds: 60 (an upload refused; a failed task has none) */
           'Retry-After'?: number;
           [name: string]: unknown;
         };
@@ -1961,7 +1961,7 @@ export interface operations {
       /** @description `store_unavailable` (`The task store is not reachable, retry later`): a request that needs Redis (an upload, a task) while Redis does not answer (`/api/health` says so too) */
       503: {
         headers: {
-          /** @description seconds: 10 */
+          /** @description store_unavailable: seconds: 10 */
           'Retry-After'?: number;
           [name: string]: unknown;
         };
@@ -2013,7 +2013,7 @@ export interface operations {
       /** @description `unauthorized` (`Unauthorized`): access control on (`API_KEYS`, `CF_ACCESS_*`) and no valid API key or Access token; an admin route without the right `ADMIN_TOKEN`; `/metrics` without `METRICS_TOKEN` when it is set */
       401: {
         headers: {
-          /** @description a Bearer challenge: realm="kiln3d" while API keys are on, "kiln3d-admin" on the admin route, "kiln3d-metrics" on /metrics */
+          /** @description unauthorized: a Bearer challenge: realm="kiln3d" while API keys are on, "kiln3d-admin" on the admin route, "kiln3d-metrics" on /metrics */
           'WWW-Authenticate'?: string;
           [name: string]: unknown;
         };
@@ -2046,7 +2046,7 @@ export interface operations {
        */
       429: {
         headers: {
-          /** @description seconds until the client may try again */
+          /** @description too_many_requests: seconds until the client may try again */
           'Retry-After'?: number;
           [name: string]: unknown;
         };
@@ -2066,7 +2066,7 @@ export interface operations {
       /** @description `streams_full` (`Too many open event streams here, retry later`): GET /api/status/{id} while this process holds `SSE_STREAMS_TOTAL` streams open (before the stream opens) */
       503: {
         headers: {
-          /** @description seconds: one heartbeat interval */
+          /** @description streams_full: seconds: one heartbeat interval */
           'Retry-After'?: number;
           [name: string]: unknown;
         };
@@ -2107,7 +2107,7 @@ export interface operations {
       /** @description `unauthorized` (`Unauthorized`): access control on (`API_KEYS`, `CF_ACCESS_*`) and no valid API key or Access token; an admin route without the right `ADMIN_TOKEN`; `/metrics` without `METRICS_TOKEN` when it is set */
       401: {
         headers: {
-          /** @description a Bearer challenge: realm="kiln3d" while API keys are on, "kiln3d-admin" on the admin route, "kiln3d-metrics" on /metrics */
+          /** @description unauthorized: a Bearer challenge: realm="kiln3d" while API keys are on, "kiln3d-admin" on the admin route, "kiln3d-metrics" on /metrics */
           'WWW-Authenticate'?: string;
           [name: string]: unknown;
         };
@@ -2136,7 +2136,7 @@ export interface operations {
       /** @description `too_many_requests` (`Too many requests, retry later`): over the per-client upload rate (`UPLOADS_PER_MINUTE`) or read rate (`READS_PER_MINUTE`: task, preview, stream and cancel requests); a download of a file not made yet while the same client already has half of `FORMAT_BUILDS` + `FORMAT_QUEUE` (4 by default) being made by this process */
       429: {
         headers: {
-          /** @description seconds until the client may try again */
+          /** @description too_many_requests: seconds until the client may try again */
           'Retry-After'?: number;
           [name: string]: unknown;
         };
@@ -2156,7 +2156,7 @@ export interface operations {
       /** @description `store_unavailable` (`The task store is not reachable, retry later`): a request that needs Redis (an upload, a task) while Redis does not answer (`/api/health` says so too) */
       503: {
         headers: {
-          /** @description seconds: 10 */
+          /** @description store_unavailable: seconds: 10 */
           'Retry-After'?: number;
           [name: string]: unknown;
         };
@@ -2201,7 +2201,7 @@ export interface operations {
       /** @description `unauthorized` (`Unauthorized`): access control on (`API_KEYS`, `CF_ACCESS_*`) and no valid API key or Access token; an admin route without the right `ADMIN_TOKEN`; `/metrics` without `METRICS_TOKEN` when it is set */
       401: {
         headers: {
-          /** @description a Bearer challenge: realm="kiln3d" while API keys are on, "kiln3d-admin" on the admin route, "kiln3d-metrics" on /metrics */
+          /** @description unauthorized: a Bearer challenge: realm="kiln3d" while API keys are on, "kiln3d-admin" on the admin route, "kiln3d-metrics" on /metrics */
           'WWW-Authenticate'?: string;
           [name: string]: unknown;
         };
@@ -2239,7 +2239,7 @@ export interface operations {
       /** @description `too_many_requests` (`Too many requests, retry later`): over the per-client upload rate (`UPLOADS_PER_MINUTE`) or read rate (`READS_PER_MINUTE`: task, preview, stream and cancel requests); a download of a file not made yet while the same client already has half of `FORMAT_BUILDS` + `FORMAT_QUEUE` (4 by default) being made by this process */
       429: {
         headers: {
-          /** @description seconds until the client may try again */
+          /** @description too_many_requests: seconds until the client may try again */
           'Retry-After'?: number;
           [name: string]: unknown;
         };
@@ -2259,7 +2259,7 @@ export interface operations {
       /** @description `store_unavailable` (`The task store is not reachable, retry later`): a request that needs Redis (an upload, a task) while Redis does not answer (`/api/health` says so too) */
       503: {
         headers: {
-          /** @description seconds: 10 */
+          /** @description store_unavailable: seconds: 10 */
           'Retry-After'?: number;
           [name: string]: unknown;
         };
@@ -2311,7 +2311,7 @@ export interface operations {
       /** @description `unauthorized` (`Unauthorized`): access control on (`API_KEYS`, `CF_ACCESS_*`) and no valid API key or Access token; an admin route without the right `ADMIN_TOKEN`; `/metrics` without `METRICS_TOKEN` when it is set */
       401: {
         headers: {
-          /** @description a Bearer challenge: realm="kiln3d" while API keys are on, "kiln3d-admin" on the admin route, "kiln3d-metrics" on /metrics */
+          /** @description unauthorized: a Bearer challenge: realm="kiln3d" while API keys are on, "kiln3d-admin" on the admin route, "kiln3d-metrics" on /metrics */
           'WWW-Authenticate'?: string;
           [name: string]: unknown;
         };
@@ -2340,7 +2340,7 @@ export interface operations {
       /** @description `too_many_requests` (`Too many requests, retry later`): over the per-client upload rate (`UPLOADS_PER_MINUTE`) or read rate (`READS_PER_MINUTE`: task, preview, stream and cancel requests); a download of a file not made yet while the same client already has half of `FORMAT_BUILDS` + `FORMAT_QUEUE` (4 by default) being made by this process */
       429: {
         headers: {
-          /** @description seconds until the client may try again */
+          /** @description too_many_requests: seconds until the client may try again */
           'Retry-After'?: number;
           [name: string]: unknown;
         };
@@ -2360,7 +2360,7 @@ export interface operations {
       /** @description `store_unavailable` (`The task store is not reachable, retry later`): a request that needs Redis (an upload, a task) while Redis does not answer (`/api/health` says so too) */
       503: {
         headers: {
-          /** @description seconds: 10 */
+          /** @description store_unavailable: seconds: 10 */
           'Retry-After'?: number;
           [name: string]: unknown;
         };
@@ -2404,7 +2404,7 @@ export interface operations {
       /** @description `unauthorized` (`Unauthorized`): access control on (`API_KEYS`, `CF_ACCESS_*`) and no valid API key or Access token; an admin route without the right `ADMIN_TOKEN`; `/metrics` without `METRICS_TOKEN` when it is set */
       401: {
         headers: {
-          /** @description a Bearer challenge: realm="kiln3d" while API keys are on, "kiln3d-admin" on the admin route, "kiln3d-metrics" on /metrics */
+          /** @description unauthorized: a Bearer challenge: realm="kiln3d" while API keys are on, "kiln3d-admin" on the admin route, "kiln3d-metrics" on /metrics */
           'WWW-Authenticate'?: string;
           [name: string]: unknown;
         };
@@ -2433,7 +2433,7 @@ export interface operations {
       /** @description `too_many_requests` (`Too many requests, retry later`): over the per-client upload rate (`UPLOADS_PER_MINUTE`) or read rate (`READS_PER_MINUTE`: task, preview, stream and cancel requests); a download of a file not made yet while the same client already has half of `FORMAT_BUILDS` + `FORMAT_QUEUE` (4 by default) being made by this process */
       429: {
         headers: {
-          /** @description seconds until the client may try again */
+          /** @description too_many_requests: seconds until the client may try again */
           'Retry-After'?: number;
           [name: string]: unknown;
         };
@@ -2453,7 +2453,7 @@ export interface operations {
       /** @description `store_unavailable` (`The task store is not reachable, retry later`): a request that needs Redis (an upload, a task) while Redis does not answer (`/api/health` says so too) */
       503: {
         headers: {
-          /** @description seconds: 10 */
+          /** @description store_unavailable: seconds: 10 */
           'Retry-After'?: number;
           [name: string]: unknown;
         };
@@ -2529,7 +2529,7 @@ export interface operations {
       /** @description `unauthorized` (`Unauthorized`): access control on (`API_KEYS`, `CF_ACCESS_*`) and no valid API key or Access token; an admin route without the right `ADMIN_TOKEN`; `/metrics` without `METRICS_TOKEN` when it is set */
       401: {
         headers: {
-          /** @description a Bearer challenge: realm="kiln3d" while API keys are on, "kiln3d-admin" on the admin route, "kiln3d-metrics" on /metrics */
+          /** @description unauthorized: a Bearer challenge: realm="kiln3d" while API keys are on, "kiln3d-admin" on the admin route, "kiln3d-metrics" on /metrics */
           'WWW-Authenticate'?: string;
           [name: string]: unknown;
         };
@@ -2567,7 +2567,7 @@ export interface operations {
       /** @description `range_not_satisfiable` (`Range not satisfiable`): a model requested with a Range that starts past its end */
       416: {
         headers: {
-          /** @description bytes *\/<size> */
+          /** @description range_not_satisfiable: bytes *\/<size> */
           'Content-Range'?: string;
           [name: string]: unknown;
         };
@@ -2582,7 +2582,7 @@ export interface operations {
        */
       429: {
         headers: {
-          /** @description seconds until the client may try again */
+          /** @description too_many_requests: seconds until the client may try again */
           'Retry-After'?: number;
           [name: string]: unknown;
         };
@@ -2602,7 +2602,7 @@ export interface operations {
       /** @description `formats_busy` (`Busy making other files, retry later`): a download whose format is not made yet while this process already makes `FORMAT_BUILDS` files and holds `FORMAT_QUEUE` more waiting */
       503: {
         headers: {
-          /** @description seconds */
+          /** @description formats_busy: seconds */
           'Retry-After'?: number;
           [name: string]: unknown;
         };
@@ -2687,7 +2687,7 @@ export interface operations {
       /** @description `range_not_satisfiable` (`Range not satisfiable`): a model requested with a Range that starts past its end */
       416: {
         headers: {
-          /** @description bytes *\/<size> */
+          /** @description range_not_satisfiable: bytes *\/<size> */
           'Content-Range'?: string;
           [name: string]: unknown;
         };
@@ -2702,7 +2702,7 @@ export interface operations {
        */
       429: {
         headers: {
-          /** @description seconds until the client may try again */
+          /** @description too_many_requests: seconds until the client may try again */
           'Retry-After'?: number;
           [name: string]: unknown;
         };
@@ -2722,7 +2722,7 @@ export interface operations {
       /** @description `formats_busy` (`Busy making other files, retry later`): a download whose format is not made yet while this process already makes `FORMAT_BUILDS` files and holds `FORMAT_QUEUE` more waiting */
       503: {
         headers: {
-          /** @description seconds */
+          /** @description formats_busy: seconds */
           'Retry-After'?: number;
           [name: string]: unknown;
         };
@@ -2772,7 +2772,7 @@ export interface operations {
       /** @description `too_many_requests` (`Too many requests, retry later`): over the per-client upload rate (`UPLOADS_PER_MINUTE`) or read rate (`READS_PER_MINUTE`: task, preview, stream and cancel requests); a download of a file not made yet while the same client already has half of `FORMAT_BUILDS` + `FORMAT_QUEUE` (4 by default) being made by this process */
       429: {
         headers: {
-          /** @description seconds until the client may try again */
+          /** @description too_many_requests: seconds until the client may try again */
           'Retry-After'?: number;
           [name: string]: unknown;
         };
@@ -2792,7 +2792,7 @@ export interface operations {
       /** @description `store_unavailable` (`The task store is not reachable, retry later`): a request that needs Redis (an upload, a task) while Redis does not answer (`/api/health` says so too) */
       503: {
         headers: {
-          /** @description seconds: 10 */
+          /** @description store_unavailable: seconds: 10 */
           'Retry-After'?: number;
           [name: string]: unknown;
         };
@@ -2879,7 +2879,7 @@ export interface operations {
       /** @description `unauthorized` (`Unauthorized`): access control on (`API_KEYS`, `CF_ACCESS_*`) and no valid API key or Access token; an admin route without the right `ADMIN_TOKEN`; `/metrics` without `METRICS_TOKEN` when it is set */
       401: {
         headers: {
-          /** @description a Bearer challenge: realm="kiln3d" while API keys are on, "kiln3d-admin" on the admin route, "kiln3d-metrics" on /metrics */
+          /** @description unauthorized: a Bearer challenge: realm="kiln3d" while API keys are on, "kiln3d-admin" on the admin route, "kiln3d-metrics" on /metrics */
           'WWW-Authenticate'?: string;
           [name: string]: unknown;
         };
@@ -2946,7 +2946,7 @@ export interface operations {
       /** @description `store_unavailable` (`The task store is not reachable, retry later`): a request that needs Redis (an upload, a task) while Redis does not answer (`/api/health` says so too) */
       503: {
         headers: {
-          /** @description seconds: 10 */
+          /** @description store_unavailable: seconds: 10 */
           'Retry-After'?: number;
           [name: string]: unknown;
         };
@@ -2985,7 +2985,7 @@ export interface operations {
       /** @description `unauthorized` (`Unauthorized`): access control on (`API_KEYS`, `CF_ACCESS_*`) and no valid API key or Access token; an admin route without the right `ADMIN_TOKEN`; `/metrics` without `METRICS_TOKEN` when it is set */
       401: {
         headers: {
-          /** @description a Bearer challenge: realm="kiln3d" while API keys are on, "kiln3d-admin" on the admin route, "kiln3d-metrics" on /metrics */
+          /** @description unauthorized: a Bearer challenge: realm="kiln3d" while API keys are on, "kiln3d-admin" on the admin route, "kiln3d-metrics" on /metrics */
           'WWW-Authenticate'?: string;
           [name: string]: unknown;
         };
@@ -3033,7 +3033,7 @@ export interface operations {
       /** @description `unauthorized` (`Unauthorized`): access control on (`API_KEYS`, `CF_ACCESS_*`) and no valid API key or Access token; an admin route without the right `ADMIN_TOKEN`; `/metrics` without `METRICS_TOKEN` when it is set */
       401: {
         headers: {
-          /** @description a Bearer challenge: realm="kiln3d" while API keys are on, "kiln3d-admin" on the admin route, "kiln3d-metrics" on /metrics */
+          /** @description unauthorized: a Bearer challenge: realm="kiln3d" while API keys are on, "kiln3d-admin" on the admin route, "kiln3d-metrics" on /metrics */
           'WWW-Authenticate'?: string;
           [name: string]: unknown;
         };
@@ -3081,7 +3081,7 @@ export interface operations {
       /** @description `unauthorized` (`Unauthorized`): access control on (`API_KEYS`, `CF_ACCESS_*`) and no valid API key or Access token; an admin route without the right `ADMIN_TOKEN`; `/metrics` without `METRICS_TOKEN` when it is set */
       401: {
         headers: {
-          /** @description a Bearer challenge: realm="kiln3d" while API keys are on, "kiln3d-admin" on the admin route, "kiln3d-metrics" on /metrics */
+          /** @description unauthorized: a Bearer challenge: realm="kiln3d" while API keys are on, "kiln3d-admin" on the admin route, "kiln3d-metrics" on /metrics */
           'WWW-Authenticate'?: string;
           [name: string]: unknown;
         };
@@ -3129,7 +3129,7 @@ export interface operations {
       /** @description `unauthorized` (`Unauthorized`): access control on (`API_KEYS`, `CF_ACCESS_*`) and no valid API key or Access token; an admin route without the right `ADMIN_TOKEN`; `/metrics` without `METRICS_TOKEN` when it is set */
       401: {
         headers: {
-          /** @description a Bearer challenge: realm="kiln3d" while API keys are on, "kiln3d-admin" on the admin route, "kiln3d-metrics" on /metrics */
+          /** @description unauthorized: a Bearer challenge: realm="kiln3d" while API keys are on, "kiln3d-admin" on the admin route, "kiln3d-metrics" on /metrics */
           'WWW-Authenticate'?: string;
           [name: string]: unknown;
         };
@@ -3180,7 +3180,7 @@ export interface operations {
       /** @description `unauthorized` (`Unauthorized`): access control on (`API_KEYS`, `CF_ACCESS_*`) and no valid API key or Access token; an admin route without the right `ADMIN_TOKEN`; `/metrics` without `METRICS_TOKEN` when it is set */
       401: {
         headers: {
-          /** @description a Bearer challenge: realm="kiln3d" while API keys are on, "kiln3d-admin" on the admin route, "kiln3d-metrics" on /metrics */
+          /** @description unauthorized: a Bearer challenge: realm="kiln3d" while API keys are on, "kiln3d-admin" on the admin route, "kiln3d-metrics" on /metrics */
           'WWW-Authenticate'?: string;
           [name: string]: unknown;
         };
@@ -3250,7 +3250,7 @@ export interface operations {
       /** @description `unauthorized` (`Unauthorized`): access control on (`API_KEYS`, `CF_ACCESS_*`) and no valid API key or Access token; an admin route without the right `ADMIN_TOKEN`; `/metrics` without `METRICS_TOKEN` when it is set */
       401: {
         headers: {
-          /** @description a Bearer challenge: realm="kiln3d" while API keys are on, "kiln3d-admin" on the admin route, "kiln3d-metrics" on /metrics */
+          /** @description unauthorized: a Bearer challenge: realm="kiln3d" while API keys are on, "kiln3d-admin" on the admin route, "kiln3d-metrics" on /metrics */
           'WWW-Authenticate'?: string;
           [name: string]: unknown;
         };
@@ -3279,7 +3279,7 @@ export interface operations {
       /** @description `store_unavailable` (`The task store is not reachable, retry later`): a request that needs Redis (an upload, a task) while Redis does not answer (`/api/health` says so too) */
       503: {
         headers: {
-          /** @description seconds: 10 */
+          /** @description store_unavailable: seconds: 10 */
           'Retry-After'?: number;
           [name: string]: unknown;
         };
@@ -3325,7 +3325,7 @@ export interface operations {
       /** @description `unauthorized` (`Unauthorized`): access control on (`API_KEYS`, `CF_ACCESS_*`) and no valid API key or Access token; an admin route without the right `ADMIN_TOKEN`; `/metrics` without `METRICS_TOKEN` when it is set */
       401: {
         headers: {
-          /** @description a Bearer challenge: realm="kiln3d" while API keys are on, "kiln3d-admin" on the admin route, "kiln3d-metrics" on /metrics */
+          /** @description unauthorized: a Bearer challenge: realm="kiln3d" while API keys are on, "kiln3d-admin" on the admin route, "kiln3d-metrics" on /metrics */
           'WWW-Authenticate'?: string;
           [name: string]: unknown;
         };
@@ -3363,7 +3363,7 @@ export interface operations {
       /** @description `sidecar_stopped` (`The inference sidecar is stopped`): POST /api/admin/inference/restart while the api is shutting its sidecar down (and the worker route for a worker that is); `store_unavailable` (`The task store is not reachable, retry later`): a request that needs Redis (an upload, a task) while Redis does not answer (`/api/health` says so too) */
       503: {
         headers: {
-          /** @description seconds: 10 */
+          /** @description store_unavailable: seconds: 10 */
           'Retry-After'?: number;
           [name: string]: unknown;
         };
