@@ -410,6 +410,15 @@ export const ERROR_TABLE = {
       'decoded, nothing written; running and queued tasks go on. Also any request whose write Redis refused as over ' +
       'its `maxmemory` (`OOM command not allowed`). `/api/health` says `redis.full`',
   },
+  insufficient_storage: {
+    status: 507,
+    message: 'Not enough disk space on the server, retry later',
+    when:
+      "POST /api/generate or /api/texture while the model folder's filesystem (`STATIC_DIR`; a folder store, not a " +
+      'bucket) has less than `MIN_FREE_DISK_MB` free (1024 by default; 0 = no check): refused before the picture is ' +
+      'decoded and before any slot is taken, nothing written; also a download whose format file is not made yet ' +
+      '(a file already made is served). Running and queued tasks go on; `/api/health` says `disk.state` `low`',
+  },
 } as const satisfies Record<string, ErrorRow>;
 
 /** A stable machine code of the error table, e.g. `server_busy`. */

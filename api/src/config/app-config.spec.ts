@@ -18,6 +18,9 @@ void describe('loadConfig', () => {
     assert.equal(config.host, undefined, 'every interface, as before');
     assert.deepEqual(config.corsOrigins, []);
     assert.equal(config.logMaxBytes, 200 * 1024 * 1024);
+    assert.equal(config.minFreeDiskBytes, 1024 * 1024 * 1024);
+    assert.equal(loadConfig({ MIN_FREE_DISK_MB: '0' }).minFreeDiskBytes, 0, '0 = no check');
+    assert.equal(loadConfig({ MIN_FREE_DISK_MB: '2.5' }).minFreeDiskBytes, 2.5 * 1024 * 1024);
     assert.equal(config.publicBaseUrl, undefined);
     assert.equal(config.sseHeartbeatS, 15);
     assert.equal(config.inferenceReadyTimeoutS, 1200);
@@ -67,6 +70,8 @@ void describe('loadConfig', () => {
     ['ADMIN_TOKEN', 'short'],
     ['METRICS_TOKEN', 'has spaces in the token'],
     ['LOG_MAX_MB', '0'],
+    ['MIN_FREE_DISK_MB', '-1'],
+    ['MIN_FREE_DISK_MB', '1GB'],
     ['KILN_ROLE', 'gpu'],
     ['KILN_GPUS', '0,0'],
     ['KILN_GPUS', '0;1'],

@@ -49,6 +49,12 @@ export interface AppConfig {
   retentionHours: number;
   cleanupCron: string;
   staticDir: string;
+  /**
+   * MIN_FREE_DISK_MB, in bytes: free space the model folder's filesystem (STATIC_DIR; a folder
+   * store only) must keep; below it new uploads and format builds answer 507 insufficient_storage
+   * (storage/store-disk-space.ts). 0 = no check.
+   */
+  minFreeDiskBytes: number;
   logDir: string;
   modelsDir: string;
   adminToken: string | undefined;
@@ -583,6 +589,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, root = process.
     retentionHours: numberVar(env, 'RETENTION_HOURS', 48, 0.001, 24 * 365),
     cleanupCron,
     staticDir: resolve(optional(env, 'STATIC_DIR') ?? 'static'),
+    minFreeDiskBytes: Math.round(numberVar(env, 'MIN_FREE_DISK_MB', 1024, 0, 1_000_000_000) * 1024 * 1024),
     logDir: resolve(optional(env, 'LOG_DIR') ?? 'logs'),
     modelsDir: resolve(optional(env, 'MODELS_DIR') ?? 'models'),
     adminToken: tokenVar(env, 'ADMIN_TOKEN'),

@@ -9,6 +9,7 @@ import { RedisService } from '../redis/redis.service';
 import { type FormatVariant, formatFileName, variantKey } from '../storage/model-formats';
 import { type ModelInfo, ModelStore } from '../storage/model-store';
 import { StorageService } from '../storage/storage.service';
+import { StoreDiskSpace } from '../storage/store-disk-space';
 import { type ConvertedFile, FormatConverter } from './format-converter';
 import { errorMessage } from '../common/error-message';
 
@@ -64,6 +65,7 @@ export class FormatBuildsService {
     private readonly storage: StorageService,
     private readonly converter: FormatConverter,
     private readonly clock: Clock,
+    private readonly disk: StoreDiskSpace,
   ) {
     this.limit = pLimit(config.formatBuilds);
   }
@@ -98,7 +100,8 @@ export class FormatBuildsService {
    * The variant's file, made now if it is not in the store: waits up to FORMAT_WAIT_S for it.
    * Throws ApiError format_failed (a build failed within FAILED_FORMAT_RETRY_MS) or formats_busy
    * (this process holds FORMAT_QUEUE waiting builds) or too_many_requests (`client`, a limit key,
-   * holds its share: clientShare()). The caller has checked the source exists.
+   * holds its share: clientShare()) or insufficient_storage (a build would start while the model
+   * folder's disk is under MIN_FREE_DISK_MB: StoreDiskSpace). The caller has checked the source exists.
    */
   async obtain(modelId: string, variant: FormatVariant, client: string): Promise<FormatOutcome> {
     const key = variantKey(variant);
@@ -141,15 +144,23 @@ export class FormatBuildsService {
   }
 
   /**
-   * Starts the build here when no process holds it; refuses when this process is full
-   * (formats_busy) or the client holds its share (too_many_requests). Answers true when the
-   * hold was free but the variant's record is there now (a build ended between the caller's
-   * read of the record and this claim), so the caller reads it again instead of waiting.
+   * Starts the build here when no process holds it; refuses when the model folder's disk is under
+   * MIN_FREE_DISK_MB (insufficient_storage: the file would not fit, or would take the last room of
+   * the logs and Redis), this process is full (formats_busy) or the client holds its share
+   * (too_many_requests). Answers true when the hold was free but the variant's record is there now
+   * (a build ended between the caller's read of the record and this claim), so the caller reads it
+   * again instead of waiting.
    */
   private async claim(modelId: string, variant: FormatVariant, client: string): Promise<boolean> {
     const key = variantKey(variant);
     const lockKey = RedisKeys.formatBuild(modelId, key);
     if (this.local.has(`${modelId}:${key}`)) return false;
+    // Before the counts below (their check and their increment must not be split by an await).
+    if (await this.disk.isLow()) {
+      // Another process may be making it already: its file is as good, and writes nothing here.
+      if ((await this.redis.client.exists(lockKey)) === 1) return false;
+      throw new ApiError('insufficient_storage');
+    }
     const full = this.claimed >= this.config.formatBuilds + this.config.formatQueue;
     const overShare = (this.claimedBy.get(client) ?? 0) >= this.clientShare();
     if (full || overShare) {

@@ -104,6 +104,7 @@ export class FormatsController {
     'format_failed',
     'formats_busy',
     'too_many_requests',
+    'insufficient_storage',
   )
   downloadForTask(
     @Param('taskId') taskId: string,
@@ -130,6 +131,7 @@ export class FormatsController {
     'format_failed',
     'formats_busy',
     'too_many_requests',
+    'insufficient_storage',
   )
   downloadForModel(
     @Param('modelId') modelId: string,

@@ -92,6 +92,7 @@ export class GenerateController {
     'admissions_paused',
     'engine_unavailable',
     'store_full',
+    'insufficient_storage',
     'request_timeout',
     'generation_timeout',
   )

@@ -101,6 +101,7 @@ export class TextureController {
     'admissions_paused',
     'engine_unavailable',
     'store_full',
+    'insufficient_storage',
     'request_timeout',
     'generation_timeout',
   )

@@ -110,6 +110,22 @@ export class HealthWorkerDto {
   sidecar_pid!: number | null;
 }
 
+/**
+ * GET /api/health's `disk`: the model folder's filesystem (STATIC_DIR) against MIN_FREE_DISK_MB
+ * (storage/store-disk-space.ts). How many bytes are free is the ops console's (behind ADMIN_TOKEN).
+ */
+export class HealthDiskDto {
+  @ApiProperty({
+    enum: ['ok', 'low', 'unknown'],
+    description:
+      'low: under MIN_FREE_DISK_MB free, new uploads and format builds answer 507 insufficient_storage ' +
+      '(running and queued tasks go on); unknown: it could not be measured (the log says why; nothing is refused for it)',
+  })
+  state!: 'ok' | 'low' | 'unknown';
+  @ApiProperty({ example: 1073741824, description: 'MIN_FREE_DISK_MB in bytes; 0 = no check' })
+  min_free_bytes!: number;
+}
+
 /** GET /api/health's body (200 ok or 503 degraded). */
 export class HealthDto {
   @ApiProperty({ enum: ['ok', 'degraded'], description: 'degraded = redis or inference down/failed (503)' })
@@ -122,6 +138,14 @@ export class HealthDto {
   queue!: HealthQueueDto | null;
   @ApiProperty({ enum: ['all', 'api', 'worker'], description: "this process's KILN_ROLE" })
   role!: 'all' | 'api' | 'worker';
+  @ApiProperty({
+    type: HealthDiskDto,
+    nullable: true,
+    description:
+      "the model folder's disk; null for a bucket store (STORAGE_URL s3://). A low disk does not make " +
+      'the health 503: what runs goes on, and a restart would free nothing',
+  })
+  disk!: HealthDiskDto | null;
   @ApiProperty({
     type: [HealthWorkerDto],
     description:

@@ -3,6 +3,7 @@ import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { InferenceRepository, type InferenceHealth } from '../inference/inference.repository';
 import { RedisMemory } from '../redis/redis-memory';
 import { RedisService } from '../redis/redis.service';
+import { StoreDiskSpace } from '../storage/store-disk-space';
 import { TaskQueueService } from '../tasks/queue/task-queue.service';
 import { type NodeReport, WorkerRegistry } from '../tasks/workers/worker-registry.service';
 import type { AdminHealthDto, HealthDto } from './health.dto';
@@ -35,7 +36,8 @@ export function apiOnlyHealthStatusCode(redisUp: boolean, workers: readonly Node
 
 /**
  * Gathers Redis (a timed PING), this process's inference sidecar's last health (none in an
- * api-only process), the queue's counts and every live worker on this Redis (WorkerRegistry).
+ * api-only process), the queue's counts, every live worker on this Redis (WorkerRegistry) and
+ * the model folder's disk against MIN_FREE_DISK_MB (StoreDiskSpace; a low one is said, never a 503).
  * Two readers: the public GET /api/health (check: no task ids, since anyone may poll it) and the
  * operator's GET /api/admin/health (checkForAdmin: each busy worker's task id too).
  */
@@ -47,6 +49,7 @@ export class HealthService {
     private readonly queue: TaskQueueService,
     private readonly registry: WorkerRegistry,
     private readonly storeMemory: RedisMemory,
+    private readonly diskSpace: StoreDiskSpace,
     @Optional() private readonly inference?: InferenceRepository,
   ) {}
 
@@ -87,6 +90,7 @@ export class HealthService {
         queue = null;
       }
     }
+    const disk = await this.disk();
     const httpStatus = this.inference
       ? healthStatusCode(redis.up, inference?.state)
       : apiOnlyHealthStatusCode(redis.up, workers);
@@ -114,6 +118,7 @@ export class HealthService {
             : { state: 'none', message: 'api-only process (KILN_ROLE=api): jobs run on the workers listed' },
         queue,
         role: this.config.role,
+        disk,
         workers: workers.flatMap((node) =>
           node.worker === null
             ? []
@@ -130,5 +135,17 @@ export class HealthService {
         ),
       },
     };
+  }
+
+  /** The model folder's disk against MIN_FREE_DISK_MB; null for a bucket store. Never throws. */
+  private async disk(): Promise<HealthDto['disk']> {
+    const minFree = this.diskSpace.minFreeBytes;
+    try {
+      const figures = await this.diskSpace.figures();
+      if (figures === undefined) return null;
+      return { state: figures.low ? 'low' : 'ok', min_free_bytes: minFree };
+    } catch {
+      return { state: 'unknown', min_free_bytes: minFree };
+    }
   }
 }

@@ -154,7 +154,19 @@ export class OpsStorageDto {
     description: "size of the folder's filesystem, bytes; null for a bucket",
   })
   disk_total_bytes!: number | null;
-  @ApiProperty({ format: 'date-time', description: 'when these figures were measured (at most every 30 s)' })
+  @ApiProperty({
+    type: Number,
+    nullable: true,
+    description: 'MIN_FREE_DISK_MB in bytes (0 = no check); null for a bucket',
+  })
+  disk_min_free_bytes!: number | null;
+  @ApiProperty({
+    description:
+      "true: the folder's free bytes are under MIN_FREE_DISK_MB, so new uploads and format builds answer 507 " +
+      'insufficient_storage (measured at most every 5 s); false for a bucket',
+  })
+  disk_low!: boolean;
+  @ApiProperty({ format: 'date-time', description: 'when the files were counted (at most every 30 s)' })
   measured_at!: string;
   @ApiProperty({ example: 48, description: 'RETENTION_HOURS' })
   retention_hours!: number;

@@ -6,6 +6,7 @@ import { describe, it } from 'node:test';
 import type { Clock } from '../common/clock';
 import { loadConfig } from '../config/app-config';
 import type { ModelInfo, ModelStore } from '../storage/model-store';
+import { StoreDiskSpace } from '../storage/store-disk-space';
 import { STORE_USAGE_TTL_MS, StoreUsage } from './store-usage';
 
 const ID = '6f1c2d3e-4b5a-4c6d-8e7f-0123456789ab';
@@ -36,16 +37,19 @@ void describe('store usage (the ops console)', () => {
       ]);
       let now = 1_000_000;
       const clock = { now: () => now } as Clock;
+      const config = loadConfig({ STATIC_DIR: dir, MIN_FREE_DISK_MB: '0' }, '/');
       const usage = new StoreUsage(
         store as unknown as ModelStore,
-        loadConfig({ STATIC_DIR: dir }, '/'),
+        config,
         clock,
+        new StoreDiskSpace(config, clock),
       );
       const first = await usage.figures();
       assert.deepEqual([first.kind, first.files, first.bytes], ['local', 3, 450]);
       assert.ok(
         (first.disk_free_bytes ?? 0) > 0 && (first.disk_total_bytes ?? 0) >= (first.disk_free_bytes ?? 0),
       );
+      assert.deepEqual([first.disk_min_free_bytes, first.disk_low], [0, false]);
       await usage.figures();
       assert.equal(store.listings, 1, 'reused within the TTL');
       now += STORE_USAGE_TTL_MS;
@@ -68,11 +72,31 @@ void describe('store usage (the ops console)', () => {
         yield* [];
       },
     };
-    const usage = new StoreUsage(store as unknown as ModelStore, loadConfig({ STATIC_DIR: tmpdir() }, '/'), {
-      now: () => 0,
-    } as Clock);
+    const config = loadConfig({ STATIC_DIR: tmpdir() }, '/');
+    const clock = { now: () => 0 } as Clock;
+    const usage = new StoreUsage(
+      store as unknown as ModelStore,
+      config,
+      clock,
+      new StoreDiskSpace(config, clock),
+    );
     await assert.rejects(usage.figures(), /bucket unreachable/);
     fail = false;
     assert.equal((await usage.figures()).files, 0);
+  });
+
+  void it("a folder under MIN_FREE_DISK_MB is said low, with the guard's own figures", async () => {
+    // More than any disk has free: the guard's floor is never met.
+    const config = loadConfig({ STATIC_DIR: tmpdir(), MIN_FREE_DISK_MB: '1000000000' }, '/');
+    const clock = { now: () => 0 } as Clock;
+    const usage = new StoreUsage(
+      storeOf([]) as unknown as ModelStore,
+      config,
+      clock,
+      new StoreDiskSpace(config, clock),
+    );
+    const figures = await usage.figures();
+    assert.equal(figures.disk_low, true);
+    assert.equal(figures.disk_min_free_bytes, 1_000_000_000 * 1024 * 1024);
   });
 });

@@ -1,9 +1,9 @@
-import { statfs } from 'node:fs/promises';
 import { Inject, Injectable } from '@nestjs/common';
 import { Clock } from '../common/clock';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { modelIdOfFile } from '../storage/model-formats';
 import { ModelStore } from '../storage/model-store';
+import { StoreDiskSpace } from '../storage/store-disk-space';
 
 /** How long one measurement of the store is reused (ms): a listing walks every file or object. */
 export const STORE_USAGE_TTL_MS = 30_000;
@@ -16,37 +16,64 @@ export interface StoreUsageFigures {
   /** A folder store (STATIC_DIR): the filesystem's bytes free to this process and in all; null for a bucket. */
   disk_free_bytes: number | null;
   disk_total_bytes: number | null;
+  /** MIN_FREE_DISK_MB in bytes (0 = no check); null for a bucket. */
+  disk_min_free_bytes: number | null;
+  /** Free bytes under MIN_FREE_DISK_MB: new uploads and format builds answer 507 insufficient_storage. */
+  disk_low: boolean;
+  /** When the files were counted (the disk's figures are at most DISK_SPACE_TTL_MS old). */
   measured_at: string;
 }
 
+/** What one listing of the store counted. */
+type Listing = Pick<StoreUsageFigures, 'files' | 'bytes' | 'measured_at'>;
+
 /**
  * The model store's usage for the ops console: files and bytes from one listing
- * (ModelStore.list()), and for a folder its filesystem's free and total bytes (fs.statfs of
- * STATIC_DIR: blocks available to an unprivileged user x block size). Measured at most every
- * STORE_USAGE_TTL_MS however often the console polls; concurrent readers share one measurement.
+ * (ModelStore.list()), measured at most every STORE_USAGE_TTL_MS however often the console polls
+ * (concurrent readers share one listing), and for a folder its filesystem's free and total bytes
+ * against MIN_FREE_DISK_MB, as the upload guard sees them (StoreDiskSpace: its one statfs, at most
+ * DISK_SPACE_TTL_MS old, so a freed disk shows as soon as uploads are taken again).
  */
 @Injectable()
 export class StoreUsage {
-  private cached: { at: number; figures: Promise<StoreUsageFigures> } | undefined;
+  private cached: { at: number; listing: Promise<Listing> } | undefined;
 
   constructor(
     private readonly store: ModelStore,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly clock: Clock,
+    private readonly disk: StoreDiskSpace,
   ) {}
 
-  /** The latest figures (measured now when older than STORE_USAGE_TTL_MS). Rejects when the store cannot be listed. */
+  /**
+   * The latest figures (the files counted again when older than STORE_USAGE_TTL_MS). Rejects when
+   * the store cannot be listed or the folder's filesystem cannot be measured.
+   */
   async figures(): Promise<StoreUsageFigures> {
+    const [listing, disk] = await Promise.all([this.listing(), this.disk.figures()]);
+    return {
+      kind: this.config.storage.kind,
+      files: listing.files,
+      bytes: listing.bytes,
+      disk_free_bytes: disk?.freeBytes ?? null,
+      disk_total_bytes: disk?.totalBytes ?? null,
+      disk_min_free_bytes: disk?.minFreeBytes ?? null,
+      disk_low: disk?.low ?? false,
+      measured_at: listing.measured_at,
+    };
+  }
+
+  private listing(): Promise<Listing> {
     const now = this.clock.now();
     if (this.cached === undefined || now - this.cached.at >= STORE_USAGE_TTL_MS) {
-      const figures = this.measure(now);
-      this.cached = { at: now, figures };
-      // A failed measurement is not kept: the next call tries again.
-      figures.catch(() => {
-        if (this.cached?.figures === figures) this.cached = undefined;
+      const listing = this.count(now);
+      this.cached = { at: now, listing };
+      // A failed listing is not kept: the next call tries again.
+      listing.catch(() => {
+        if (this.cached?.listing === listing) this.cached = undefined;
       });
     }
-    return this.cached.figures;
+    return this.cached.listing;
   }
 
   /** Forgets the cached figures (after a cleanup deleted files). */
@@ -54,7 +81,7 @@ export class StoreUsage {
     this.cached = undefined;
   }
 
-  private async measure(now: number): Promise<StoreUsageFigures> {
+  private async count(now: number): Promise<Listing> {
     let files = 0;
     let bytes = 0;
     for await (const entry of this.store.list()) {
@@ -63,19 +90,6 @@ export class StoreUsage {
       files += 1;
       bytes += entry.size;
     }
-    const kind = this.config.storage.kind;
-    let disk: { free: number; total: number } | null = null;
-    if (kind === 'local') {
-      const stats = await statfs(this.config.staticDir);
-      disk = { free: stats.bavail * stats.bsize, total: stats.blocks * stats.bsize };
-    }
-    return {
-      kind,
-      files,
-      bytes,
-      disk_free_bytes: disk?.free ?? null,
-      disk_total_bytes: disk?.total ?? null,
-      measured_at: new Date(now).toISOString(),
-    };
+    return { files, bytes, measured_at: new Date(now).toISOString() };
   }
 }

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { Clock } from '../common/clock';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { GlbOptimizer, WorkerGlbOptimizer } from '../glb/glb-optimizer';
 import { LocalModelStore } from './local-model-store';
@@ -6,6 +7,7 @@ import { ModelDeliveryService } from './model-delivery.service';
 import { ModelStore } from './model-store';
 import { StaticController } from './static.controller';
 import { StorageService } from './storage.service';
+import { StoreDiskSpace } from './store-disk-space';
 
 /**
  * The one place that chooses the store: STORAGE_URL s3://… is a bucket, anything else the
@@ -27,7 +29,10 @@ export async function createModelStore(config: AppConfig): Promise<ModelStore> {
     ModelDeliveryService,
     { provide: ModelStore, inject: [APP_CONFIG], useFactory: createModelStore },
     { provide: GlbOptimizer, useFactory: () => new WorkerGlbOptimizer() },
+    Clock,
+    // One per process: its statfs is shared by every upload, download and health poll.
+    StoreDiskSpace,
   ],
-  exports: [StorageService, ModelStore, ModelDeliveryService],
+  exports: [StorageService, ModelStore, ModelDeliveryService, StoreDiskSpace],
 })
 export class StorageModule {}

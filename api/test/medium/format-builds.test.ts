@@ -19,6 +19,7 @@ import { LocalModelStore } from '../../src/storage/local-model-store';
 import { type FormatVariant, formatFileName } from '../../src/storage/model-formats';
 import { sourceModelName } from '../../src/storage/model-names';
 import { StorageService } from '../../src/storage/storage.service';
+import { StoreDiskSpace } from '../../src/storage/store-disk-space';
 import { TEST_REDIS_URL, clearKilnKeys, sleep, tempDir, waitFor } from '../support/env';
 
 /**
@@ -95,6 +96,7 @@ void describe('format builds (real Redis, a shared model folder)', () => {
       new StorageService(store, new NoOptimizer()),
       converter,
       new Clock(),
+      new StoreDiskSpace(config, new Clock()),
     );
   }
 

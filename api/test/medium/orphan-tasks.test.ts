@@ -11,6 +11,7 @@ import { RecentFailures } from '../../src/tasks/lifecycle/recent-failures';
 import { TaskLifecycle } from '../../src/tasks/lifecycle/task-lifecycle.service';
 import { RepeatRegistry } from '../../src/tasks/repeats/repeat-registry';
 import { StorageService } from '../../src/storage/storage.service';
+import { StoreDiskSpace } from '../../src/storage/store-disk-space';
 import { RunningJobsService } from '../../src/tasks/jobs/running-jobs.service';
 import { RedisMemory } from '../../src/redis/redis-memory';
 import { WorkerRegistry } from '../../src/tasks/workers/worker-registry.service';
@@ -113,6 +114,7 @@ void describe('orphaned queued tasks (real Redis + Bull, fake inference)', () =>
       h.moduleRef.get(RecentFailures),
       h.moduleRef.get(WorkerRegistry),
       h.moduleRef.get(RedisMemory),
+      h.moduleRef.get(StoreDiskSpace),
     );
     const id = await h.admission.admit();
     await assert.rejects(broken.create(id, Buffer.from('png bytes')));

@@ -19,6 +19,7 @@ import { RedisService } from '../../src/redis/redis.service';
 import { ModelStoreUnavailableError } from '../../src/storage/model-store';
 import { S3ModelStore, createS3Client } from '../../src/storage/s3-model-store';
 import { StorageService } from '../../src/storage/storage.service';
+import { StoreDiskSpace } from '../../src/storage/store-disk-space';
 import { TaskLifecycle } from '../../src/tasks/lifecycle/task-lifecycle.service';
 import { TaskStore } from '../../src/tasks/state/task-store.service';
 import { TasksModule } from '../../src/tasks/tasks.module';
@@ -233,6 +234,7 @@ void describe('models in an S3-compatible bucket (moto_server)', () => {
         new StorageService(store, new WorkerGlbOptimizer()),
         new PythonFormatConverter(join(REPO_ROOT, 'inference'), 120_000),
         new Clock(),
+        new StoreDiskSpace(config, new Clock()),
       );
       const outcome = await builds.obtain(id, { format: 'stl', sizeMm: 100 }, 'test-client');
       assert.equal(outcome.kind, 'ready');

@@ -108,7 +108,8 @@ export class TaskIntakeService {
    * small, nothing to model, a quality preset that does not fit the job limit here unless the
    * request repeats a kept model), 503 (queue full, or decode_busy: the decode budget did not free
    * within DECODE_WAIT_S; admissions_paused: an operator paused admissions, and engine_unavailable: every live worker's sidecar failed, both before any decoding), 429 (the client holds its share of unfinished tasks:
-   * ACTIVE_TASKS_PER_CLIENT, half the capacity when unset); with wait also 409, 422, 500, 504 as
+   * ACTIVE_TASKS_PER_CLIENT, half the capacity when unset), 507 insufficient_storage (the model
+   * folder's disk under MIN_FREE_DISK_MB, before any decoding); with wait also 409, 422, 500, 504 as
    * the task ended.
    */
   async submit(
@@ -129,8 +130,8 @@ export class TaskIntakeService {
     const uploadKey = this.config.instantRepeats
       ? RepeatRegistry.uploadKeyOf(file.buffer, engine, options)
       : '';
-    // An operator's pause refuses every upload before its pixels are decoded, instant repeats too
-    // (docs/design.md: a paused service takes no new task of any kind).
+    // An operator's pause (or a disk under MIN_FREE_DISK_MB) refuses every upload before its pixels
+    // are decoded, instant repeats too (docs/design.md: a paused service takes no new task of any kind).
     await this.lifecycle.refuseIfClosed();
     // A full queue or a used-up share is known before the pixels are decoded: refused then at no
     // decode cost (issue 19), unless the very same upload repeats a model still kept.
@@ -182,7 +183,8 @@ export class TaskIntakeService {
    * `texture`) in the one queue, with the same order, capacity, shares and task flow as a
    * generation (docs/design.md, Texturing). Order of the checks: the files' presence (400
    * missing_mesh, missing_image), the options (400), the picture's header (400, 422), the operator's
-   * pause, every worker's engine failed (503 engine_unavailable) and the queue's verdict without a slot (503, 429), the picture's pixels (503
+   * pause, every worker's engine failed (503 engine_unavailable), the model folder's disk under
+   * MIN_FREE_DISK_MB (507 insufficient_storage) and the queue's verdict without a slot (503, 429), the picture's pixels (503
    * decode_busy, 400, 422 no_object), the mesh (MeshIntake: 503 meshes_busy; 400 unsupported_mesh;
    * 422 mesh_no_faces, mesh_not_finite, mesh_too_many_faces, mesh_compressed), then a slot (503,
    * 429) before the picture's PNG is encoded; a failure after that gives the slot back. Nothing is

@@ -4,6 +4,7 @@ import { Clock } from '../../common/clock';
 import type { ModelOwnSize } from '../../storage/model-units';
 import { RedisMemory } from '../../redis/redis-memory';
 import { StorageService } from '../../storage/storage.service';
+import { StoreDiskSpace } from '../../storage/store-disk-space';
 import { AdmissionService } from '../admission/admission.service';
 import { RunningJobsService } from '../jobs/running-jobs.service';
 import { TaskQueueService } from '../queue/task-queue.service';
@@ -73,6 +74,7 @@ export class TaskLifecycle implements OnModuleInit, OnModuleDestroy {
     private readonly failures: RecentFailures,
     private readonly workers: WorkerRegistry,
     private readonly storeMemory: RedisMemory,
+    private readonly disk: StoreDiskSpace,
   ) {}
 
   onModuleInit(): void {
@@ -101,14 +103,17 @@ export class TaskLifecycle implements OnModuleInit, OnModuleDestroy {
    * Retry-After ENGINE_FAILED_RETRY_AFTER_S) while every live worker's sidecar has failed
    * (everyEngineFailed): such a task would only fail a moment later; 507 `store_full` while Redis
    * holds STORE_FULL_SHARE of its maxmemory (RedisMemory): the memory left is for the tasks
-   * already taken.
+   * already taken; 507 `insufficient_storage` while the model folder's filesystem has less than
+   * MIN_FREE_DISK_MB free (StoreDiskSpace: one statfs per few seconds, no Redis): its files would
+   * not fit, so nothing is written for it.
    */
   async refuseIfClosed(): Promise<void> {
     // Side by side: one round trip to Redis per upload, not two; a pause is said first.
-    const [, nodes, storeFull] = await Promise.all([
+    const [, nodes, storeFull, diskLow] = await Promise.all([
       this.admission.refuseIfPaused(),
       this.workers.nodes(),
       this.storeMemory.isFull(),
+      this.disk.isLow(),
     ]);
     if (everyEngineFailed(nodes)) {
       throw new ApiError('engine_unavailable', {
@@ -116,6 +121,7 @@ export class TaskLifecycle implements OnModuleInit, OnModuleDestroy {
       });
     }
     if (storeFull) throw new ApiError('store_full');
+    if (diskLow) throw new ApiError('insufficient_storage');
   }
 
   /**

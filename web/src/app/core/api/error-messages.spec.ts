@@ -164,6 +164,15 @@ describe('describeError', () => {
     expect(describe10(coded(503, 'formats_busy')).key).toBe('error.formatsBusyNoDelay');
   });
 
+  it("the server's disk under its floor is its own sentence, retryable, with no countdown (no Retry-After)", () => {
+    const full = 'Not enough disk space on the server, retry later';
+    expect(describe10(coded(507, 'insufficient_storage', full))).toEqual({
+      key: 'error.diskFull',
+      params: {},
+      retryable: true,
+    });
+  });
+
   it("this network's share of unfinished tasks is not mistaken for a flood of uploads", () => {
     expect(describe10(coded(429, 'too_many_active_tasks', '', 61))).toEqual({
       key: 'error.activeTasks',

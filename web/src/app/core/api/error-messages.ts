@@ -94,6 +94,10 @@ function describeCode(code: ErrorCode, error: ApiError, limits: Limits): ErrorDe
       return plain('error.storeUnavailable', true);
     case 'store_full':
       return plain('error.storeFull', true);
+    // The server's disk under its floor (MIN_FREE_DISK_MB): uploads and new format files alike;
+    // no Retry-After (the cleanup or the owner frees it), so no countdown.
+    case 'insufficient_storage':
+      return plain('error.diskFull', true);
     case 'task_not_found':
     case 'not_found':
     case 'preview_not_found':

@@ -161,6 +161,8 @@ export const EN = {
     'The server cannot keep track of models right now (its task store is not answering). Try again in a minute.',
   'error.storeFull':
     'The server has no room for new tasks right now (its task store is full). Models already being made go on; try again later.',
+  'error.diskFull':
+    "The server's disk is nearly full, so it is not making new models or files right now (Not enough disk space on the server, retry later). Try again later: old models are cleared out as they expire.",
   'error.unauthorized':
     'This server only makes models for people it lets in (Unauthorized). If it asks you to sign in, sign in, then reload the page; if not, ask its owner for access.',
   'error.timeout':
@@ -371,6 +373,8 @@ export const EN = {
   'ops.storage.retention': 'Kept for',
   'ops.storage.nextCleanup': 'Next cleanup',
   'ops.storage.unknown': 'The model store could not be read.',
+  'ops.storage.low':
+    'Low disk: under {min} free (MIN_FREE_DISK_MB). New uploads and format files answer 507 until space is freed (a cleanup now, or other files on that disk); running and queued tasks go on.',
   'ops.cleanup': 'Run the cleanup now',
   'ops.cleanup.question': 'Delete every model older than the retention time now?',
   'ops.cleanup.done': 'Cleanup done: {count} files deleted ({bytes}).',
@@ -530,6 +534,7 @@ export const ZH: Dictionary = {
   'error.engineUnavailable': '服务器的模型引擎暂时没有运行（可能正在启动，或主人正在修复）。请过几分钟再试。',
   'error.storeUnavailable': '服务器暂时无法记录模型任务（任务存储没有响应）。请过一分钟再试。',
   'error.storeFull': '服务器暂时没有空间接收新任务（任务存储已满）。正在制作的模型不受影响；请稍后再试。',
+  'error.diskFull': '服务器的磁盘快满了，暂时不生成新模型或文件。请稍后重试：过期的旧模型会被清理。',
   'error.unauthorized':
     '这台服务器只为已授权的用户生成模型。如果它要求登录，请登录后刷新页面；否则请向它的所有者申请访问权限。',
   'error.timeout': '生成时间过长，已被停止。请刷新后重试。',
@@ -725,6 +730,8 @@ export const ZH: Dictionary = {
   'ops.storage.retention': '保留时长',
   'ops.storage.nextCleanup': '下次清理',
   'ops.storage.unknown': '无法读取模型存储。',
+  'ops.storage.low':
+    '磁盘空间不足：剩余不到 {min}（MIN_FREE_DISK_MB）。新的上传和格式文件会返回 507，直到腾出空间（立即清理，或删除该磁盘上的其他文件）；运行中和排队中的任务继续。',
   'ops.cleanup': '立即清理',
   'ops.cleanup.question': '立即删除所有超过保留时长的模型？',
   'ops.cleanup.done': '清理完成：删除了 {count} 个文件（{bytes}）。',

@@ -117,6 +117,37 @@ describe('OpsPage', () => {
     fixture.destroy();
   });
 
+  it('says when the model folder is low on disk (uploads answer 507), beside its free space', async () => {
+    sessionStorage.setItem(ADMIN_TOKEN_KEY, 'admin-token');
+    TestBed.inject(OpsApi).token.set('admin-token');
+    const storage = {
+      kind: 'local',
+      files: 12,
+      bytes: 40 * 1024 ** 3,
+      disk_free_bytes: 512 * 1024 ** 2,
+      disk_total_bytes: 50 * 1024 ** 3,
+      disk_min_free_bytes: 1024 ** 3,
+      disk_low: true,
+      measured_at: '2026-01-01T00:00:00.000Z',
+      retention_hours: 48,
+      next_cleanup_at: null,
+    };
+    vi.spyOn(globalThis, 'fetch').mockImplementation(() =>
+      Promise.resolve(new Response(JSON.stringify({ ...OVERVIEW, storage }), { status: 200 })),
+    );
+    const fixture = TestBed.createComponent(OpsPage);
+    await vi.waitFor(() => {
+      fixture.detectChanges();
+      expect(
+        (fixture.nativeElement as HTMLElement).querySelector('[data-testid=ops-disk-low]'),
+      ).not.toBeNull();
+    });
+    const element = fixture.nativeElement as HTMLElement;
+    expect(element.querySelector('[data-testid=ops-disk-low]')?.textContent).toContain('under 1.0 GB free');
+    expect(element.querySelector('[data-testid=ops-storage]')?.textContent).toContain('512 MB / 50 GB');
+    fixture.destroy();
+  });
+
   it("a worker's restart button asks, then posts to that worker's route and says what the worker answered", async () => {
     sessionStorage.setItem(ADMIN_TOKEN_KEY, 'admin-token');
     TestBed.inject(OpsApi).token.set('admin-token');

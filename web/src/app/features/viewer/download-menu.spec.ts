@@ -338,6 +338,31 @@ describe('DownloadMenu', () => {
     expect(clicked).toEqual([]);
   });
 
+  it("says the server's disk is nearly full when a new format file is refused 507 insufficient_storage", async () => {
+    serve({
+      '/formats': [() => json(LIST)],
+      '/download?format=obj': [
+        () =>
+          json(
+            {
+              success: false,
+              error: 'Not enough disk space on the server, retry later',
+              code: 'insufficient_storage',
+            },
+            507,
+          ),
+      ],
+    });
+    const { fixture, element } = await render();
+    await openMenu(fixture, element);
+    item(element, 'obj').click();
+    await settle(fixture);
+    expect(element.querySelector('[data-testid=download-error]')?.textContent).toContain(
+      "The server's disk is nearly full",
+    );
+    expect(clicked).toEqual([]);
+  });
+
   it("warns from the list's watertight before any download, in Chinese too", async () => {
     serve({ '/formats': [() => json({ ...LIST, watertight: false })] });
     const { fixture, element } = await render();

@@ -513,7 +513,8 @@ export interface components {
       | 'web_app_not_built'
       | 'generation_timeout'
       | 'worker_no_answer'
-      | 'store_full';
+      | 'store_full'
+      | 'insufficient_storage';
     ErrorBodyDto: {
       /**
        * @example false
@@ -988,6 +989,18 @@ export interface components {
        */
       capacity: number;
     };
+    HealthDiskDto: {
+      /**
+       * @description low: under MIN_FREE_DISK_MB free, new uploads and format builds answer 507 insufficient_storage (running and queued tasks go on); unknown: it could not be measured (the log says why; nothing is refused for it)
+       * @enum {string}
+       */
+      state: 'ok' | 'low' | 'unknown';
+      /**
+       * @description MIN_FREE_DISK_MB in bytes; 0 = no check
+       * @example 1073741824
+       */
+      min_free_bytes: number;
+    };
     HealthWorkerDto: {
       /**
        * Format: uuid
@@ -1034,6 +1047,8 @@ export interface components {
        * @enum {string}
        */
       role: 'all' | 'api' | 'worker';
+      /** @description the model folder's disk; null for a bucket store (STORAGE_URL s3://). A low disk does not make the health 503: what runs goes on, and a restart would free nothing */
+      disk: components['schemas']['HealthDiskDto'] | null;
       /** @description every live worker on this Redis (heartbeat within 10 s): state idle, busy, starting or down; gpu is its CUDA_VISIBLE_DEVICES. No task ids (GET /api/admin/health names them) */
       workers: components['schemas']['HealthWorkerDto'][];
     };
@@ -1088,6 +1103,8 @@ export interface components {
        * @enum {string}
        */
       role: 'all' | 'api' | 'worker';
+      /** @description the model folder's disk; null for a bucket store (STORAGE_URL s3://). A low disk does not make the health 503: what runs goes on, and a restart would free nothing */
+      disk: components['schemas']['HealthDiskDto'] | null;
       /** @description every live worker on this Redis (heartbeat within 10 s): state idle, busy (task_id), starting or down; gpu is its CUDA_VISIBLE_DEVICES */
       workers: components['schemas']['AdminWorkerDto'][];
     };
@@ -1318,9 +1335,13 @@ export interface components {
       disk_free_bytes: number | null;
       /** @description size of the folder's filesystem, bytes; null for a bucket */
       disk_total_bytes: number | null;
+      /** @description MIN_FREE_DISK_MB in bytes (0 = no check); null for a bucket */
+      disk_min_free_bytes: number | null;
+      /** @description true: the folder's free bytes are under MIN_FREE_DISK_MB, so new uploads and format builds answer 507 insufficient_storage (measured at most every 5 s); false for a bucket */
+      disk_low: boolean;
       /**
        * Format: date-time
-       * @description when these figures were measured (at most every 30 s)
+       * @description when the files were counted (at most every 30 s)
        */
       measured_at: string;
       /**
@@ -1767,7 +1788,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorBodyDto'];
         };
       };
-      /** @description `store_full` (`The task store is full, retry later`): POST /api/generate or /api/texture while Redis holds 90 % or more of its `maxmemory` (docker-compose.yml's and `npm start`'s own Redis: 1 GB; a Redis without `maxmemory` is never full here): refused before the picture is decoded, nothing written; running and queued tasks go on. Also any request whose write Redis refused as over its `maxmemory` (`OOM command not allowed`). `/api/health` says `redis.full` */
+      /** @description `store_full` (`The task store is full, retry later`): POST /api/generate or /api/texture while Redis holds 90 % or more of its `maxmemory` (docker-compose.yml's and `npm start`'s own Redis: 1 GB; a Redis without `maxmemory` is never full here): refused before the picture is decoded, nothing written; running and queued tasks go on. Also any request whose write Redis refused as over its `maxmemory` (`OOM command not allowed`). `/api/health` says `redis.full`; `insufficient_storage` (`Not enough disk space on the server, retry later`): POST /api/generate or /api/texture while the model folder's filesystem (`STATIC_DIR`; a folder store, not a bucket) has less than `MIN_FREE_DISK_MB` free (1024 by default; 0 = no check): refused before the picture is decoded and before any slot is taken, nothing written; also a download whose format file is not made yet (a file already made is served). Running and queued tasks go on; `/api/health` says `disk.state` `low` */
       507: {
         headers: {
           [name: string]: unknown;
@@ -1921,7 +1942,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorBodyDto'];
         };
       };
-      /** @description `store_full` (`The task store is full, retry later`): POST /api/generate or /api/texture while Redis holds 90 % or more of its `maxmemory` (docker-compose.yml's and `npm start`'s own Redis: 1 GB; a Redis without `maxmemory` is never full here): refused before the picture is decoded, nothing written; running and queued tasks go on. Also any request whose write Redis refused as over its `maxmemory` (`OOM command not allowed`). `/api/health` says `redis.full` */
+      /** @description `store_full` (`The task store is full, retry later`): POST /api/generate or /api/texture while Redis holds 90 % or more of its `maxmemory` (docker-compose.yml's and `npm start`'s own Redis: 1 GB; a Redis without `maxmemory` is never full here): refused before the picture is decoded, nothing written; running and queued tasks go on. Also any request whose write Redis refused as over its `maxmemory` (`OOM command not allowed`). `/api/health` says `redis.full`; `insufficient_storage` (`Not enough disk space on the server, retry later`): POST /api/generate or /api/texture while the model folder's filesystem (`STATIC_DIR`; a folder store, not a bucket) has less than `MIN_FREE_DISK_MB` free (1024 by default; 0 = no check): refused before the picture is decoded and before any slot is taken, nothing written; also a download whose format file is not made yet (a file already made is served). Running and queued tasks go on; `/api/health` says `disk.state` `low` */
       507: {
         headers: {
           [name: string]: unknown;
@@ -2610,7 +2631,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorBodyDto'];
         };
       };
-      /** @description `store_full` (`The task store is full, retry later`): POST /api/generate or /api/texture while Redis holds 90 % or more of its `maxmemory` (docker-compose.yml's and `npm start`'s own Redis: 1 GB; a Redis without `maxmemory` is never full here): refused before the picture is decoded, nothing written; running and queued tasks go on. Also any request whose write Redis refused as over its `maxmemory` (`OOM command not allowed`). `/api/health` says `redis.full` */
+      /** @description `insufficient_storage` (`Not enough disk space on the server, retry later`): POST /api/generate or /api/texture while the model folder's filesystem (`STATIC_DIR`; a folder store, not a bucket) has less than `MIN_FREE_DISK_MB` free (1024 by default; 0 = no check): refused before the picture is decoded and before any slot is taken, nothing written; also a download whose format file is not made yet (a file already made is served). Running and queued tasks go on; `/api/health` says `disk.state` `low` */
       507: {
         headers: {
           [name: string]: unknown;
@@ -2730,7 +2751,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorBodyDto'];
         };
       };
-      /** @description `store_full` (`The task store is full, retry later`): POST /api/generate or /api/texture while Redis holds 90 % or more of its `maxmemory` (docker-compose.yml's and `npm start`'s own Redis: 1 GB; a Redis without `maxmemory` is never full here): refused before the picture is decoded, nothing written; running and queued tasks go on. Also any request whose write Redis refused as over its `maxmemory` (`OOM command not allowed`). `/api/health` says `redis.full` */
+      /** @description `insufficient_storage` (`Not enough disk space on the server, retry later`): POST /api/generate or /api/texture while the model folder's filesystem (`STATIC_DIR`; a folder store, not a bucket) has less than `MIN_FREE_DISK_MB` free (1024 by default; 0 = no check): refused before the picture is decoded and before any slot is taken, nothing written; also a download whose format file is not made yet (a file already made is served). Running and queued tasks go on; `/api/health` says `disk.state` `low` */
       507: {
         headers: {
           [name: string]: unknown;
@@ -3457,6 +3478,7 @@ export const errorCodeValues: ReadonlyArray<FlattenedDeepRequired<components>['s
   'generation_timeout',
   'worker_no_answer',
   'store_full',
+  'insufficient_storage',
 ];
 export const generateUploadDtoQualityValues: ReadonlyArray<
   FlattenedDeepRequired<components>['schemas']['GenerateUploadDto']['quality']
@@ -3530,6 +3552,9 @@ export const formatListDtoUnitsValues: ReadonlyArray<
 export const healthInferenceDtoStateValues: ReadonlyArray<
   FlattenedDeepRequired<components>['schemas']['HealthInferenceDto']['state']
 > = ['starting', 'loading', 'ready', 'busy', 'failed', 'down', 'restarting', 'none'];
+export const healthDiskDtoStateValues: ReadonlyArray<
+  FlattenedDeepRequired<components>['schemas']['HealthDiskDto']['state']
+> = ['ok', 'low', 'unknown'];
 export const healthWorkerDtoRoleValues: ReadonlyArray<
   FlattenedDeepRequired<components>['schemas']['HealthWorkerDto']['role']
 > = ['all', 'api', 'worker'];
