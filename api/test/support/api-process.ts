@@ -109,6 +109,12 @@ export interface StartOptions {
   ready?: (child: ChildProcess) => Promise<boolean>;
   /** How long it may take to be ready (default 60 s). */
   readyTimeoutMs?: number;
+  /**
+   * A command the api is started through: its words come before node's, e.g. `unshare -m … sh -c
+   * '… exec "$@"'` for a mount namespace of its own. It must exec node at the end, so that the
+   * child's pid is the api's (its signals, its /proc/<pid>/root). Default: node directly.
+   */
+  launcher?: readonly string[];
 }
 
 /**
@@ -156,7 +162,8 @@ async function startApiOn(port: number, options: StartOptions): Promise<ApiProce
     INSTANT_REPEATS: 'off',
     ...options.env,
   };
-  const child = spawn(process.execPath, [API_MAIN], {
+  const [command, ...args] = [...(options.launcher ?? []), process.execPath, API_MAIN];
+  const child = spawn(command, args, {
     cwd: REPO_ROOT,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
