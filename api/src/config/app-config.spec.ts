@@ -357,6 +357,7 @@ void describe('loadConfig', () => {
       retryForS: 86_400,
       timeoutMs: 10_000,
       pendingPerClient: 20,
+      inFlightPerClient: 4,
     });
     const on = loadConfig({
       WEBHOOK_SECRET: secret,

@@ -196,6 +196,13 @@ export interface WebhookConfig {
    * and recorded so (webhooks/webhook-store.ts). 0 = no limit. The owner's WEBHOOK_URL is not counted.
    */
   pendingPerClient: number;
+  /**
+   * WEBHOOK_IN_FLIGHT_PER_CLIENT: attempts to callback_urls one client (limitKey) may have in flight
+   * at once, across processes, its IPv6 /48 site SITE_SHARE times that; another of its deliveries
+   * waits its turn outside the workers (webhooks/webhook-delivery.processor.ts), so one stranger's
+   * slow receiver cannot hold every callback worker. 0 = no limit.
+   */
+  inFlightPerClient: number;
 }
 
 /** Who may generate and follow tasks (docs/design.md, Operations). At least one mode is set. */
@@ -689,6 +696,7 @@ function webhooksVar(env: NodeJS.ProcessEnv): WebhookConfig | undefined {
     return undefined;
   }
   const pendingPerClient = intVar(env, 'WEBHOOK_PENDING_PER_CLIENT', 20, 0, 100_000);
+  const inFlightPerClient = intVar(env, 'WEBHOOK_IN_FLIGHT_PER_CLIENT', 4, 0, 100_000);
   return {
     secret,
     ownerUrl: rawUrl,
@@ -697,6 +705,7 @@ function webhooksVar(env: NodeJS.ProcessEnv): WebhookConfig | undefined {
     retryForS,
     timeoutMs,
     pendingPerClient,
+    inFlightPerClient,
   };
 }
 

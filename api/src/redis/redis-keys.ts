@@ -86,6 +86,12 @@ export const RedisKeys = {
    * has surely ended): WEBHOOK_PENDING_PER_CLIENT counts them (webhooks/webhook-store.ts).
    */
   webhookPending: (client: string) => `${PREFIX}webhook-pending:${client}`,
+  /**
+   * Sorted set of one client's (or IPv6 /48 site's) callback attempts in flight (job id -> the end
+   * of its lease, ms), with the lease's TTL: WEBHOOK_IN_FLIGHT_PER_CLIENT counts them
+   * (webhooks/webhook-store.ts).
+   */
+  webhookInFlight: (client: string) => `${PREFIX}webhook-in-flight:${client}`,
   /** List of a task's webhook delivery attempts, newest last, JSON each (at most 100); the task's TTL. */
   webhookLog: (taskId: string) => `${PREFIX}webhook-log:${taskId}`,
   /** Bull's own keys live under this prefix. */

@@ -35,7 +35,9 @@ export interface DeliveryAttemptRecord {
   /**
    * delivered (2xx), retrying (failed; another attempt is scheduled), failed (failed; the last
    * attempt within WEBHOOK_RETRY_FOR_S), refused (the address policy forbade it; never retried),
-   * dropped (never sent: the maker's client had WEBHOOK_PENDING_PER_CLIENT deliveries unfinished).
+   * dropped (not sent, attempt 0: the maker's client had WEBHOOK_PENDING_PER_CLIENT deliveries
+   * unfinished, or its attempts in flight, WEBHOOK_IN_FLIGHT_PER_CLIENT, held this one back until
+   * WEBHOOK_RETRY_FOR_S ran out; the delivery ended).
    */
   outcome: 'delivered' | 'retrying' | 'failed' | 'refused' | 'dropped';
   /** The receiver's HTTP status, when it answered. */
@@ -86,16 +88,48 @@ end
 return 1
 `;
 
+/**
+ * Takes a place among a client's callback attempts in flight (a lease): KEYS[1] its sorted set,
+ * KEYS[2] (an IPv6 client's) its /48 site's; ARGV job id, now (ms), the lease's end (ms), the
+ * limit, the lease's length (ms), the site's share (SITE_SHARE). Leases that ended are dropped
+ * first, and each set expires with its newest lease (PEXPIRE, on Redis's own clock), so an attempt
+ * whose process died holds its place until its lease ends, never longer. Returns 1 when taken (or
+ * held already by this job: a stalled job run again; its lease renewed), 0 when the client holds
+ * `limit` places or its site its share.
+ */
+const ACQUIRE_IN_FLIGHT_LUA = `
+for i, key in ipairs(KEYS) do
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', ARGV[2])
+end
+if not redis.call('ZSCORE', KEYS[1], ARGV[1]) then
+  for i, key in ipairs(KEYS) do
+    if redis.call('ZCARD', key) >= tonumber(ARGV[4]) * (i == 1 and 1 or tonumber(ARGV[6])) then return 0 end
+  end
+end
+for i, key in ipairs(KEYS) do
+  redis.call('ZADD', key, ARGV[3], ARGV[1])
+  redis.call('PEXPIRE', key, ARGV[5])
+end
+return 1
+`;
+
+/** A client's sorted sets under `keyOf`: its own, and its IPv6 /48 site's (siteKey). */
+function clientKeys(client: string, keyOf: (client: string) => string): string[] {
+  const site = siteKey(client);
+  return [keyOf(client), ...(site === undefined ? [] : [keyOf(site)])];
+}
+
 /** The sorted sets of a client's unfinished deliveries: its own, and its IPv6 /48 site's (siteKey). */
 function pendingKeys(client: string): string[] {
-  const site = siteKey(client);
-  return [RedisKeys.webhookPending(client), ...(site === undefined ? [] : [RedisKeys.webhookPending(site)])];
+  return clientKeys(client, RedisKeys.webhookPending);
 }
 
 /**
  * A task's webhook records in Redis (RedisKeys.webhook, RedisKeys.webhookLog), both with the
  * task's TTL: its targets and the last status change delivered, and the log of delivery attempts
- * (at most MAX_LOGGED_ATTEMPTS).
+ * (at most MAX_LOGGED_ATTEMPTS); and per client, across processes, its unfinished callback
+ * deliveries (RedisKeys.webhookPending) and its callback attempts in flight
+ * (RedisKeys.webhookInFlight).
  */
 @Injectable()
 export class WebhookStore {
@@ -173,6 +207,43 @@ export class WebhookStore {
   async releasePending(client: string, jobId: string): Promise<void> {
     const multi = this.redis.client.multi();
     for (const key of pendingKeys(client)) multi.zrem(key, jobId);
+    await multi.exec();
+  }
+
+  /**
+   * Takes one of `client`'s `limit` places for callback attempts in flight (ACQUIRE_IN_FLIGHT_LUA)
+   * for delivery `jobId`'s attempt, leased for `leaseMs` from `now` (ms since the epoch) unless
+   * given back first (releaseInFlight); false when the client holds them all, or its IPv6 /48 site
+   * SITE_SHARE times `limit`. `limit` 0 = no limit (nothing is counted).
+   */
+  async acquireInFlight(
+    client: string,
+    jobId: string,
+    now: number,
+    leaseMs: number,
+    limit: number,
+  ): Promise<boolean> {
+    if (limit === 0) return true;
+    const keys = clientKeys(client, RedisKeys.webhookInFlight);
+    const lease = Math.max(1, Math.ceil(leaseMs));
+    const taken = await this.redis.client.eval(
+      ACQUIRE_IN_FLIGHT_LUA,
+      keys.length,
+      ...keys,
+      jobId,
+      now,
+      now + lease,
+      limit,
+      lease,
+      SITE_SHARE,
+    );
+    return Number(taken) === 1;
+  }
+
+  /** Gives back delivery `jobId`'s place among `client`'s (and its site's) attempts in flight (it ended). */
+  async releaseInFlight(client: string, jobId: string): Promise<void> {
+    const multi = this.redis.client.multi();
+    for (const key of clientKeys(client, RedisKeys.webhookInFlight)) multi.zrem(key, jobId);
     await multi.exec();
   }
 

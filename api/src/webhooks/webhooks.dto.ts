@@ -22,7 +22,8 @@ export class WebhookAttemptDto implements Omit<DeliveryAttemptRecord, 'target'> 
     description:
       'delivered: a 2xx answer; retrying: failed, another attempt is scheduled; failed: failed, no attempt is left ' +
       'within WEBHOOK_RETRY_FOR_S; refused: the address is not public (loopback, private, link-local, ...), never retried; ' +
-      "dropped: never sent (attempt 0), as the maker's client already had WEBHOOK_PENDING_PER_CLIENT deliveries unfinished",
+      "dropped: not sent (attempt 0), as the maker's client already had WEBHOOK_PENDING_PER_CLIENT deliveries unfinished, " +
+      'or its other attempts in flight (WEBHOOK_IN_FLIGHT_PER_CLIENT) held this one back until WEBHOOK_RETRY_FOR_S ran out; the delivery ends',
   })
   outcome!: DeliveryAttemptRecord['outcome'];
   @ApiPropertyOptional({ example: 200, description: "The receiver's HTTP status, when it answered" })

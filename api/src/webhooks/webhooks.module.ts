@@ -9,7 +9,7 @@ import {
   WebhookAttempts,
 } from './webhook-delivery.processor';
 import { WebhookEventsListener } from './webhook-events.listener';
-import { WEBHOOK_OWNER_QUEUE, WEBHOOK_QUEUE } from './webhook-queue';
+import { WEBHOOK_OWNER_QUEUE, WEBHOOK_QUEUE, WEBHOOK_QUEUE_SETTINGS } from './webhook-queue';
 import { webhookSenderProvider } from './webhook-sender.provider';
 import { WebhookStore } from './webhook-store';
 import { WebhooksController } from './webhooks.controller';
@@ -23,7 +23,10 @@ import { WebhooksService } from './webhooks.service';
  */
 @Module({
   imports: [
-    BullModule.registerQueue({ name: WEBHOOK_QUEUE }, { name: WEBHOOK_OWNER_QUEUE }),
+    BullModule.registerQueue(
+      { name: WEBHOOK_QUEUE, settings: WEBHOOK_QUEUE_SETTINGS },
+      { name: WEBHOOK_OWNER_QUEUE, settings: WEBHOOK_QUEUE_SETTINGS },
+    ),
     TasksModule,
     AccessModule,
     LimitsModule,

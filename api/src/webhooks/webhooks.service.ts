@@ -30,7 +30,8 @@ import { errorMessage } from '../common/error-message';
  * one delivery per status change and target (two in `final` mode: the terminal one, per target),
  * each of at most attemptsWithin(WEBHOOK_RETRY_FOR_S) attempts; and at most
  * WEBHOOK_PENDING_PER_CLIENT unfinished callback deliveries per client, so instant repeats (a task
- * completed at birth per upload) aimed at a silent receiver cannot pile up a day of retries.
+ * completed at birth per upload) aimed at a silent receiver cannot pile up a day of retries; of
+ * those, at most WEBHOOK_IN_FLIGHT_PER_CLIENT attempts in flight at once (the processor).
  */
 @Injectable()
 export class WebhooksService {
@@ -94,10 +95,11 @@ export class WebhooksService {
           type: webhookEventType(record.status),
           body,
           ...(target === 'callback' ? { client: targets.client } : {}),
+          attempts,
         };
         if (target === 'callback' && !(await this.reservePlace(job, jobId))) continue;
         const queue = target === 'owner' ? this.ownerQueue : this.callbackQueue;
-        await queue.add(DELIVER_JOB, job, deliveryJobOptions(jobId, attempts));
+        await queue.add(DELIVER_JOB, job, deliveryJobOptions(jobId, attempts, webhooks.retryForS * 1000));
       }
     } catch (error) {
       this.logger.warn(`task=${taskId} webhook of ${record.status} not queued: ${errorMessage(error)}`);

@@ -8,8 +8,22 @@ import { type TaskRecord, toTaskView } from '../tasks/state/task-snapshot';
 import { parseCallbackUrl } from './callback-url';
 import { ForbiddenAddressError, type Resolver, guardedLookup } from './guarded-lookup';
 import { isDelivered, webhookBody, webhookEventType } from './webhook-payload';
-import { attemptsWithin, backoffMs } from './webhook-queue';
-import { WebhookSender } from './webhook-sender';
+import type { Job } from 'bull';
+import type { Clock } from '../common/clock';
+import { WebhookAttempts } from './webhook-delivery.processor';
+import {
+  type DeliveryJob,
+  HOLD_BACK_MS,
+  RETRY_BASE_MS,
+  RunAgain,
+  WEBHOOK_BACKOFF,
+  WEBHOOK_QUEUE_SETTINGS,
+  attemptsWithin,
+  backoffMs,
+  deliveryJobOptions,
+} from './webhook-queue';
+import { type AttemptResult, WebhookSender } from './webhook-sender';
+import type { DeliveryAttemptRecord, WebhookStore } from './webhook-store';
 
 const SECRET = `whsec_${Buffer.alloc(32, 7).toString('base64')}`;
 const CONFIG: WebhookConfig = {
@@ -20,6 +34,7 @@ const CONFIG: WebhookConfig = {
   retryForS: 60,
   timeoutMs: 1000,
   pendingPerClient: 20,
+  inFlightPerClient: 4,
 };
 
 /** The lookup's answer for `hostname` when the resolver answers `addresses`. */
@@ -156,5 +171,191 @@ void describe('webhooks: payload, callback_url, lookup, retry bound', () => {
       assert.ok(start <= retryFor, `${n} attempts within ${retryFor} ms`);
       assert.ok(start + timeout + backoffMs(n) > retryFor || n === 30, 'and no more fit');
     }
+  });
+});
+
+/** A stand-in for the WebhookStore the processor uses: places in flight as told, records kept. */
+class FakeStore {
+  readonly records: DeliveryAttemptRecord[] = [];
+  readonly calls: string[] = [];
+  /** The answers of the next acquireInFlight calls (true once they run out). */
+  places: boolean[] = [];
+
+  acquireInFlight(
+    client: string,
+    jobId: string,
+    _now: number,
+    leaseMs: number,
+    limit: number,
+  ): Promise<boolean> {
+    this.calls.push(`acquire ${client} ${jobId} ${leaseMs} ${limit}`);
+    return Promise.resolve(this.places.shift() ?? true);
+  }
+  releaseInFlight(client: string, jobId: string): Promise<void> {
+    this.calls.push(`release ${client} ${jobId}`);
+    return Promise.resolve();
+  }
+  releasePending(client: string, jobId: string): Promise<void> {
+    this.calls.push(`pending ${client} ${jobId}`);
+    return Promise.resolve();
+  }
+  record(_taskId: string, record: DeliveryAttemptRecord): Promise<void> {
+    this.records.push(record);
+    return Promise.resolve();
+  }
+}
+
+/** Runs `job` as Bull would: a RunAgain counts in attemptsMade; its delay is what WEBHOOK_BACKOFF says. */
+async function run(
+  attempts: WebhookAttempts,
+  job: Job<DeliveryJob>,
+): Promise<{ outcome: string } | { againInMs: number }> {
+  try {
+    return { outcome: await attempts.deliver(job) };
+  } catch (error) {
+    job.attemptsMade++;
+    const strategy = WEBHOOK_QUEUE_SETTINGS.backoffStrategies?.[WEBHOOK_BACKOFF];
+    return { againInMs: strategy?.(job.attemptsMade, error as Error) ?? -1 };
+  }
+}
+
+void describe('webhook delivery runs: attempts, places in flight, held-back runs', () => {
+  const now = 1_800_000_000_000;
+  const clock = { now: () => now } as Clock;
+  const setUp = (
+    results: AttemptResult['outcome'][],
+    timestamp = now,
+  ): { store: FakeStore; sent: string[]; attempts: WebhookAttempts; job: Job<DeliveryJob> } => {
+    const store = new FakeStore();
+    const sent: string[] = [];
+    const sender = {
+      send: (url: string): Promise<AttemptResult> => {
+        sent.push(url);
+        const outcome = results.shift() ?? 'delivered';
+        return Promise.resolve(
+          outcome === 'failed'
+            ? { outcome, status: 500, error: 'HTTP 500', durationMs: 3 }
+            : { outcome, status: 200, durationMs: 3 },
+        );
+      },
+      close: () => Promise.resolve(),
+    } as unknown as WebhookSender;
+    const attempts = new WebhookAttempts(
+      { webhooks: CONFIG } as never,
+      sender,
+      store as unknown as WebhookStore,
+      clock,
+    );
+    const data: DeliveryJob = {
+      taskId: 't1',
+      target: 'callback',
+      url: 'https://hooks.example.com/k',
+      id: 'msg_1',
+      type: 'task.completed',
+      body: '{}',
+      client: '203.0.113.7',
+      attempts: 3,
+    };
+    const job = {
+      id: 't1.5.callback',
+      data,
+      attemptsMade: 0,
+      timestamp,
+      opts: deliveryJobOptions('t1.5.callback', 3, CONFIG.retryForS * 1000),
+      update: (next: DeliveryJob): Promise<void> => {
+        job.data = next;
+        return Promise.resolve();
+      },
+    } as unknown as Job<DeliveryJob>;
+    return { store, sent, attempts, job };
+  };
+
+  void it('a run without a place in flight sends and records nothing, and comes back in about HOLD_BACK_MS; the attempts after it count from 1', async () => {
+    const { store, sent, attempts, job } = setUp(['failed', 'delivered']);
+    store.places = [false, false];
+    for (let i = 0; i < 2; i++) {
+      const held = await run(attempts, job);
+      assert.ok('againInMs' in held);
+      assert.ok(
+        held.againInMs >= HOLD_BACK_MS / 2 && held.againInMs <= (HOLD_BACK_MS * 3) / 2,
+        String(held.againInMs),
+      );
+    }
+    assert.deepEqual([sent.length, store.records.length, job.data.heldBack], [0, 0, 2]);
+    // Its place: a failed attempt 1, retried after backoffMs(1) (not after Bull's third run's backoff).
+    assert.deepEqual(await run(attempts, job), { againInMs: backoffMs(1) });
+    assert.deepEqual(await run(attempts, job), { outcome: 'delivered' });
+    assert.deepEqual(
+      store.records.map((r) => [r.attempt, r.outcome]),
+      [
+        [1, 'retrying'],
+        [2, 'delivered'],
+      ],
+    );
+    const lease = CONFIG.timeoutMs + 5000;
+    assert.deepEqual(store.calls, [
+      `acquire 203.0.113.7 t1.5.callback ${lease} 4`,
+      `acquire 203.0.113.7 t1.5.callback ${lease} 4`,
+      `acquire 203.0.113.7 t1.5.callback ${lease} 4`,
+      'release 203.0.113.7 t1.5.callback',
+      `acquire 203.0.113.7 t1.5.callback ${lease} 4`,
+      'release 203.0.113.7 t1.5.callback',
+      'pending 203.0.113.7 t1.5.callback',
+    ]);
+    assert.ok(
+      (job.opts.attempts ?? 0) > 3 + (CONFIG.retryForS * 1000) / HOLD_BACK_MS,
+      "Bull's runs outnumber the attempts",
+    );
+  });
+
+  void it("the last attempt is the data's third, however many runs were held back", async () => {
+    const { store, attempts, job } = setUp(['failed', 'failed', 'failed']);
+    store.places = [false, true, false, false, true, true];
+    const outcomes = [];
+    for (let i = 0; i < 6; i++) outcomes.push(await run(attempts, job));
+    assert.deepEqual(
+      store.records.map((r) => [r.attempt, r.outcome]),
+      [
+        [1, 'retrying'],
+        [2, 'retrying'],
+        [3, 'failed'],
+      ],
+    );
+    assert.deepEqual(outcomes[5], { outcome: 'failed' });
+  });
+
+  void it('held back past WEBHOOK_RETRY_FOR_S: the delivery ends, recorded dropped (attempt 0), its pending place given back', async () => {
+    const { store, sent, attempts, job } = setUp([], now - CONFIG.retryForS * 1000);
+    store.places = [false];
+    assert.deepEqual(await run(attempts, job), { outcome: 'dropped' });
+    assert.equal(sent.length, 0);
+    assert.deepEqual(
+      store.records.map((r) => [r.attempt, r.outcome, r.error]),
+      [
+        [
+          0,
+          'dropped',
+          'not sent: 4 attempts of this client were in flight (WEBHOOK_IN_FLIGHT_PER_CLIENT) until WEBHOOK_RETRY_FOR_S ran out',
+        ],
+      ],
+    );
+    assert.deepEqual(store.calls.slice(1), ['pending 203.0.113.7 t1.5.callback']);
+  });
+
+  void it("the owner's deliveries, and a job queued before attempts were counted in its data, take no place", async () => {
+    const { store, attempts, job } = setUp(['delivered']);
+    job.data = { ...job.data, target: 'owner', client: undefined };
+    assert.deepEqual(await run(attempts, job), { outcome: 'delivered' });
+    const old = setUp(['delivered']);
+    old.job.data = { ...old.job.data, attempts: undefined };
+    assert.deepEqual(await run(old.attempts, old.job), { outcome: 'delivered' });
+    assert.deepEqual([store.calls, old.store.calls], [[], ['pending 203.0.113.7 t1.5.callback']]);
+  });
+
+  void it('WEBHOOK_BACKOFF: the delay a RunAgain names; RETRY_BASE_MS after any other error', () => {
+    const strategy = WEBHOOK_QUEUE_SETTINGS.backoffStrategies?.[WEBHOOK_BACKOFF];
+    assert.equal(strategy?.(7, new RunAgain(1234, 'x')), 1234);
+    assert.equal(strategy?.(7, new Error('redis away')), RETRY_BASE_MS);
+    assert.equal(new RunAgain(1, 'x').stack, undefined, 'no stack kept in the job per held-back run');
   });
 });

@@ -48,12 +48,18 @@ interface Attempt {
   error?: string;
 }
 
-/** A loopback receiver: /fail-twice/* answers 500 to the first two requests of each message id; /silent/* never answers. */
+/**
+ * A loopback receiver: /fail-twice/* answers 500 to the first two requests of each message id;
+ * /silent/* never answers (openAt: how many of a folder's requests are open now, until the sender
+ * gives up and closes them; mostOpenAt: the most ever open at once).
+ */
 class Receiver {
   readonly deliveries: Delivery[] = [];
   private readonly server: Server;
   private readonly hanging: ServerResponse[] = [];
   private readonly seen = new Map<string, number>();
+  private readonly open = new Map<string, number>();
+  private readonly mostOpen = new Map<string, number>();
   port = 0;
 
   constructor() {
@@ -67,8 +73,14 @@ class Receiver {
         const id = headers['webhook-id'] ?? '';
         const count = (this.seen.get(`${path} ${id}`) ?? 0) + 1;
         this.seen.set(`${path} ${id}`, count);
-        if (path.startsWith('/silent/')) this.hanging.push(res);
-        else if (path.startsWith('/fail-twice/') && count <= 2) res.writeHead(500).end();
+        if (path.startsWith('/silent/')) {
+          const folder = path.slice(0, path.lastIndexOf('/'));
+          const open = (this.open.get(folder) ?? 0) + 1;
+          this.open.set(folder, open);
+          this.mostOpen.set(folder, Math.max(open, this.mostOpen.get(folder) ?? 0));
+          res.on('close', () => this.open.set(folder, (this.open.get(folder) ?? 1) - 1));
+          this.hanging.push(res);
+        } else if (path.startsWith('/fail-twice/') && count <= 2) res.writeHead(500).end();
         else res.writeHead(200).end('ok');
       });
     });
@@ -81,6 +93,14 @@ class Receiver {
 
   url(path: string): string {
     return `http://127.0.0.1:${this.port}${path}`;
+  }
+
+  openAt(folder: string): number {
+    return this.open.get(folder) ?? 0;
+  }
+
+  mostOpenAt(folder: string): number {
+    return this.mostOpen.get(folder) ?? 0;
   }
 
   at(path: string): Delivery[] {
@@ -108,6 +128,23 @@ async function generate(
   fields: Record<string, string>,
 ): Promise<{ status: number; body: Record<string, unknown> }> {
   const response = await postPicture(baseUrl, PNG, fields);
+  return { status: response.status, body: rememberTask((await response.json()) as Record<string, unknown>) };
+}
+
+/** POST /api/generate as client `client` (CF-Connecting-IP, which the api trusts from loopback by default). */
+async function generateAs(
+  baseUrl: string,
+  client: string,
+  fields: Record<string, string>,
+): Promise<{ status: number; body: Record<string, unknown> }> {
+  const form = new FormData();
+  form.append('image', new Blob([PNG], { type: 'image/png' }), 'lantern.png');
+  for (const [name, value] of Object.entries(fields)) form.append(name, value);
+  const response = await fetch(`${baseUrl}/api/generate`, {
+    method: 'POST',
+    body: form,
+    headers: { 'CF-Connecting-IP': client },
+  });
   return { status: response.status, body: rememberTask((await response.json()) as Record<string, unknown>) };
 }
 
@@ -347,28 +384,36 @@ void describe("webhooks end to end: strangers' slow receivers and the owner's", 
     env: {
       SIMULATE_SECONDS: '0.2',
       MAX_QUEUE: '20',
+      // Each upload after the first is a repeat, completed at birth.
+      INSTANT_REPEATS: 'on',
       WEBHOOK_SECRET: SECRET,
       WEBHOOK_ALLOW_PRIVATE: 'true',
       // Each held attempt keeps its worker as long as a slow receiver may (the default is 10 s).
       WEBHOOK_TIMEOUT_S: '60',
+      // One client (this test) may hold every callback worker here.
       WEBHOOK_PENDING_PER_CLIENT: '0',
+      WEBHOOK_IN_FLIGHT_PER_CLIENT: '0',
       get WEBHOOK_URL() {
         return receiver.url('/owner');
       },
     },
   });
 
+  /** The callback workers of one process (webhook-delivery.processor.ts CALLBACK_CONCURRENCY). */
+  const WORKERS = 64;
+
   void it("callback receivers that hold every callback worker do not delay the owner's deliveries", async () => {
     // A trial: a stranger's callbacks to a receiver that answers after 9.5 s held the one shared
     // queue's 8 workers, and the owner's WEBHOOK_URL got its delivery 200 s late.
-    // Ten tasks, each delivering its completion to a receiver that never answers.
-    for (let i = 0; i < 10; i++) {
+    // More tasks than callback workers (CALLBACK_CONCURRENCY, 64), each delivering its completion
+    // to a receiver that never answers.
+    for (let i = 0; i < WORKERS + 2; i++) {
       const repeat = await generate(api.url, { callback_url: receiver.url(`/silent/${i}`) });
       assert.equal(repeat.status, 202, JSON.stringify(repeat.body));
     }
     await waitFor('every callback worker held by a silent receiver', () =>
       Promise.resolve(
-        receiver.deliveries.filter((d) => d.path.startsWith('/silent/')).length >= 8 ? true : undefined,
+        receiver.deliveries.filter((d) => d.path.startsWith('/silent/')).length >= WORKERS ? true : undefined,
       ),
     );
     const later = await generate(api.url, {});
@@ -383,6 +428,106 @@ void describe("webhooks end to end: strangers' slow receivers and the owner's", 
       20_000,
     );
     const silent = receiver.deliveries.filter((d) => d.path.startsWith('/silent/'));
-    assert.equal(silent.length, 8, 'the callbacks still hold their workers: none answered, none more began');
+    assert.equal(
+      silent.length,
+      WORKERS,
+      'the callbacks still hold their workers: none answered, none more began',
+    );
+  });
+});
+
+void describe("webhooks end to end: one stranger's silent receiver and another stranger's callback", () => {
+  const receiver = new Receiver();
+  before(() => receiver.start());
+  after(() => receiver.stop());
+  /** Each held attempt ends after this long, then is retried (1 s backoff) within the minute. */
+  const TIMEOUT = 5;
+  const A = '203.0.113.10';
+  const B = '198.51.100.20';
+  /** The api's default WEBHOOK_IN_FLIGHT_PER_CLIENT. */
+  const IN_FLIGHT = 4;
+  const api = useApi('e2e-webhooks-fair', {
+    env: {
+      SIMULATE_SECONDS: '0.2',
+      // Each upload after the first is a repeat, completed at birth: A's twenty at once.
+      INSTANT_REPEATS: 'on',
+      WEBHOOK_SECRET: SECRET,
+      WEBHOOK_ALLOW_PRIVATE: 'true',
+      WEBHOOK_TIMEOUT_S: String(TIMEOUT),
+      WEBHOOK_RETRY_FOR_S: '60',
+    },
+  });
+
+  void it("a stranger whose receiver never answers holds WEBHOOK_IN_FLIGHT_PER_CLIENT attempts at most; another stranger's callback goes at once; the held-back deliveries record nothing until sent", async () => {
+    // A trial: one stranger's 20 pending callbacks to a receiver that answers after 9.5 s held all
+    // 8 callback workers, and another stranger's callback came 200 s late.
+    const mine: string[] = [];
+    for (let i = 0; i < 20; i++) {
+      const made = await generateAs(api.url, A, { callback_url: receiver.url(`/silent/a/${i}`) });
+      assert.equal(made.status, 202, JSON.stringify(made.body));
+      mine.push(String(made.body['task_id']));
+    }
+    await waitFor('A holding attempts', () =>
+      Promise.resolve(receiver.openAt('/silent/a') >= IN_FLIGHT ? true : undefined),
+    );
+    // Long enough for more workers to take A's deliveries, were they free to.
+    await sleep(1500);
+    const made = await generateAs(api.url, B, { callback_url: receiver.url('/ok/b') });
+    assert.equal(made.status, 202);
+    const taskId = String(made.body['task_id']);
+    const delivered = await waitFor(
+      "B's completed delivery",
+      () =>
+        Promise.resolve(
+          receiver
+            .at('/ok/b')
+            .find((d) => verified(d).type === 'task.completed' && verified(d).data['task_id'] === taskId),
+        ),
+      60_000,
+    );
+    // From the task's completion (the payload's timestamp: its updated_at) to the delivery.
+    const lateMs = delivered.at - Date.parse(verified(delivered).timestamp);
+    console.log(
+      `B's callback came ${lateMs} ms after its task completed; A had ${receiver.openAt('/silent/a')} open`,
+    );
+    assert.ok(lateMs < 3000, `B's callback came ${lateMs} ms after its task completed, behind A's`);
+    assert.equal(receiver.mostOpenAt('/silent/a'), IN_FLIGHT, "A's attempts in flight at once");
+    const logsOfA = async (): Promise<Attempt[][]> =>
+      await Promise.all(mine.map((id) => attemptsOf(api.url, id)));
+    assert.deepEqual((await logsOfA()).flat(), [], 'no attempt of A ended yet, and a held-back one is none');
+
+    // A's first attempts time out (each then retried after 1 s); the held-back deliveries are sent
+    // as places come free, each as its attempt 1: waiting its turn counted no attempt.
+    const logs = await waitFor(
+      "two rounds of A's attempts ended",
+      async () => {
+        const now = await logsOfA();
+        return now.flat().length >= 2 * IN_FLIGHT ? now : undefined;
+      },
+      4 * TIMEOUT * 1000,
+      250,
+    );
+    assert.equal(receiver.mostOpenAt('/silent/a'), IN_FLIGHT, 'still at most its share at once');
+    assert.ok(
+      logs.filter((log) => log.length > 0).length > IN_FLIGHT,
+      'deliveries held back at first were sent when places came free',
+    );
+    for (const log of logs) {
+      assert.deepEqual(
+        log.map((a) => [a.attempt, a.outcome, a.error]),
+        log.map((_, i) => [i + 1, 'retrying', `no answer within ${TIMEOUT * 1000} ms`]),
+      );
+    }
+    // One record per attempt that ended (the receiver saw it closed), none for a held-back run.
+    await waitFor(
+      'as many records as ended attempts',
+      async () => {
+        const closed =
+          receiver.deliveries.filter((d) => d.path.startsWith('/silent/a/')).length -
+          receiver.openAt('/silent/a');
+        return (await logsOfA()).flat().length === closed ? true : undefined;
+      },
+      5000,
+    );
   });
 });
