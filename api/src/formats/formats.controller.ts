@@ -19,13 +19,14 @@ import {
   MODEL_FORMATS,
   SIZE_MM_MAX,
   SIZE_MM_MIN,
+  formatDescription,
 } from '../storage/model-formats';
 import { FormatListDto, FormatPendingDto } from './formats.dto';
 import { ModelDownloadsService, parseDownloadQuery } from './model-downloads.service';
 
 const DOWNLOAD_DESCRIPTION =
   'The model as a file to take home (docs/design.md, Formats): ' +
-  MODEL_FORMATS.map((f) => `\`${f}\` ${MODEL_FORMAT_INFO[f].description}`).join('; ') +
+  MODEL_FORMATS.map((f) => `\`${f}\` ${formatDescription(f)}`).join('; ') +
   '. Every format but glb is made from the GLB on first request, once (concurrent requests wait on the ' +
   'same build), then kept beside the model for as long as the model. A painted model (POST /api/texture) keeps ' +
   'its own size: stl and 3mf without size_mm are made at it (file name without a size), usdz declares its units. ' +

@@ -8,7 +8,13 @@ export class FormatStateDto {
   format!: string;
   @ApiProperty({ example: 'model/stl', description: 'Content-Type of the download' })
   media_type!: string;
-  @ApiProperty({ example: 'binary STL in millimetres, Z up, resting on z = 0 (geometry only)' })
+  @ApiProperty({
+    example: "the engine's original glTF binary (millimetres, Y up), for editing tools",
+    description:
+      'What the file is, for people. glb, obj, ply and usdz name the unit of their coordinates: metres ' +
+      "for a generated model, a painted model's own `units` (they keep its mesh's coordinates); stl and " +
+      '3mf are in millimetres',
+  })
   description!: string;
   @ApiProperty({
     description:

@@ -13,6 +13,7 @@ import {
   SIZE_MM_MAX,
   SIZE_MM_MIN,
   downloadFileName,
+  formatDescription,
   isModelFormat,
   modelDownloadPath,
   variantKey,
@@ -128,7 +129,8 @@ export class ModelDownloadsService {
       const entry: FormatStateDto = {
         format,
         media_type: info.mediaType,
-        description: info.description,
+        // A generated model's coordinates are metres; a painted one's its mesh's units.
+        description: formatDescription(format, ownSize?.units ?? 'm'),
         url: absoluteUrl(baseUrl, modelDownloadPath(modelId, format)),
         state: 'not_made',
       };

@@ -1,5 +1,5 @@
 import { UUID_V4 } from './model-names';
-import type { MeshUnits } from './model-units';
+import { type MeshUnits, UNIT_WORDS } from './model-units';
 
 /**
  * The file formats every completed model is offered in (issue 23, docs/design.md: Formats). The
@@ -24,50 +24,71 @@ export interface ModelFormatInfo {
    * one: at its own size), Z up, on the build plate.
    */
   readonly printing: boolean;
-  /** For people and the OpenAPI document. */
-  readonly description: string;
+  /**
+   * For people: what the file is, its coordinates' unit said by `units` (the OpenAPI document's
+   * text for every model, or one model's: formatDescription). A printing format is in
+   * millimetres whatever the model's unit.
+   */
+  readonly describe: (units: string) => string;
 }
+
+/**
+ * The unit the OpenAPI document names for the formats that keep the GLB's coordinates (glb, obj,
+ * ply, usdz): a generated model's metres, or a painted mesh's own units (POST /api/texture's
+ * `units`: an mm mesh's GLB is in millimetres, by contract).
+ */
+const ANY_MODEL_UNITS = "metres, or a painted mesh's own units";
 
 export const MODEL_FORMAT_INFO: Readonly<Record<ModelFormat, ModelFormatInfo>> = {
   glb: {
     mediaType: 'model/gltf-binary',
     extension: 'glb',
     printing: false,
-    description: "the engine's original glTF binary (metres, Y up), for editing tools",
+    describe: (units) => `the engine's original glTF binary (${units}, Y up), for editing tools`,
   },
   obj: {
     mediaType: 'application/zip',
     extension: 'zip',
     printing: false,
-    description: 'a zip of the Wavefront OBJ, its MTL and its texture images (metres, Y up)',
+    describe: (units) => `a zip of the Wavefront OBJ, its MTL and its texture images (${units}, Y up)`,
   },
   stl: {
     mediaType: 'model/stl',
     extension: 'stl',
     printing: true,
-    description: 'binary STL in millimetres, Z up, resting on z = 0 (geometry only)',
+    describe: () => 'binary STL in millimetres, Z up, resting on z = 0 (geometry only)',
   },
   '3mf': {
     mediaType: 'model/3mf',
     extension: '3mf',
     printing: true,
-    description:
+    describe: () =>
       '3MF in millimetres, Z up, resting on z = 0, coloured by its base colour (a texture, or a colour group where a part has none; 3MF Materials and Properties)',
   },
   ply: {
     mediaType: 'application/vnd.ply',
     extension: 'ply',
     printing: false,
-    description: 'binary PLY with vertex colours sampled from the texture (metres, Y up)',
+    describe: (units) => `binary PLY with vertex colours sampled from the texture (${units}, Y up)`,
   },
   usdz: {
     mediaType: 'model/vnd.usdz+zip',
     extension: 'usdz',
     printing: false,
-    description:
-      "a textured USDZ for AR Quick Look on iPhone and iPad (metres, Y up; a painted mesh's own units)",
+    describe: (units) =>
+      `a textured USDZ for AR Quick Look on iPhone and iPad (${units}, Y up, declared as its metersPerUnit)`,
   },
 };
+
+/**
+ * What a format's file is, for the OpenAPI document (`units` undefined: any model) or for one
+ * model (GET /api/models/{id}/formats): a generated model's GLB, OBJ, PLY and USDZ are in metres
+ * (glTF's unit), a painted model's in the units its mesh was sent in (they keep its coordinates),
+ * e.g. "the engine's original glTF binary (millimetres, Y up), for editing tools".
+ */
+export function formatDescription(format: ModelFormat, units?: MeshUnits): string {
+  return MODEL_FORMAT_INFO[format].describe(units === undefined ? ANY_MODEL_UNITS : UNIT_WORDS[units]);
+}
 
 /** size_mm: the longest side of a printing format, in whole millimetres, within these bounds. */
 export const SIZE_MM_MIN = 10;

@@ -13,6 +13,14 @@ export const DEFAULT_MESH_UNITS: MeshUnits = 'm';
 /** Millimetres in one unit (the formats tool's MILLIMETRES_PER_UNIT says the same). */
 export const MILLIMETRES_PER_UNIT: Readonly<Record<MeshUnits, number>> = { m: 1000, cm: 10, mm: 1, in: 25.4 };
 
+/** Each unit in words, as the formats' descriptions say it (formatDescription). */
+export const UNIT_WORDS: Readonly<Record<MeshUnits, string>> = {
+  m: 'metres',
+  cm: 'centimetres',
+  mm: 'millimetres',
+  in: 'inches',
+};
+
 export function isMeshUnits(value: string): value is MeshUnits {
   return (MESH_UNITS as readonly string[]).includes(value);
 }

@@ -5,7 +5,8 @@
  * millimetres declared 1 m per unit in its USDZ. Here: with POST /api/texture's `units` (default m),
  * the STL and 3MF without size_mm are the part's own size in millimetres (40 mm tall, a 20 x 15 mm
  * footprint, Z up, centred, on z = 0), size_mm still rescales, the USDZ declares the unit, the GLB
- * keeps its coordinates (glTF-Validator: zero errors), and a bad unit is 400 before any slot.
+ * keeps its coordinates (glTF-Validator: zero errors) and the formats list says its unit, and a bad
+ * unit is 400 before any slot.
  */
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
@@ -124,6 +125,10 @@ void describe("a painted mesh's own size in its downloads (inflate engine, the r
       )
     ).body;
     assert.equal(list.units, 'm');
+    assert.equal(
+      list.formats.find((entry) => entry['format'] === 'glb')?.['description'],
+      "the engine's original glTF binary (metres, Y up), for editing tools",
+    );
     const printing = list.formats.filter((entry) => entry['format'] === 'stl' || entry['format'] === '3mf');
     assert.deepEqual(
       printing.map((entry) => [entry['format'], entry['size_mm'], entry['own_size'], entry['state']]),
@@ -163,6 +168,17 @@ void describe("a painted mesh's own size in its downloads (inflate engine, the r
     assert.equal(usdz.metersPerUnit, 0.001);
     for (let axis = 0; axis < 3; axis++) {
       assert.ok(Math.abs(usdz.extent[axis] - PART_MM[axis]) < 1e-3, `USDZ extent ${usdz.extent.join(' x ')}`);
+    }
+    // The list says the files that keep the mesh's coordinates are in millimetres, not metres.
+    const list = (
+      await getJson<{ units?: string; formats: { format: string; description: string }[] }>(
+        `${api.url}/api/models/${modelId}/formats`,
+      )
+    ).body;
+    assert.equal(list.units, 'mm');
+    const said = Object.fromEntries(list.formats.map((entry) => [entry.format, entry.description]));
+    for (const format of ['glb', 'obj', 'ply', 'usdz']) {
+      assert.match(said[format], /\(millimetres, Y up/, `${format}: ${said[format]}`);
     }
     // The GLB keeps the coordinates as drawn (glTF-Validator: zero errors).
     const glb = new Uint8Array((await download(String(done['download_url']))).bytes);
