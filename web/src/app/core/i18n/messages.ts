@@ -66,6 +66,11 @@ export const EN = {
   'mesh.unitsHint':
     'What one unit of its coordinates is. GLB is metres by the standard, but parts drawn for printing are often saved in millimetres. The STL and 3MF keep this size.',
   'mesh.size': 'Size: {x} × {y} × {z} {unit}',
+  'mesh.unitsTooLarge':
+    'In these units the mesh is {size} long, over 10 m, and its STL and 3MF would be made that size. Is it in other units?',
+  'mesh.unitsTooSmall':
+    'In these units the mesh is {size} long, under 1 mm, and its STL and 3MF would be made that size. Is it in other units?',
+  'mesh.useUnits': 'Use {unit}',
   'mesh.unitName.m': 'metres (m)',
   'mesh.unitName.cm': 'centimetres (cm)',
   'mesh.unitName.mm': 'millimetres (mm)',
@@ -457,6 +462,11 @@ export const ZH: Dictionary = {
   'mesh.unitsHint':
     '坐标中的一个单位代表多长。按标准 GLB 以米为单位，但为打印绘制的零件常以毫米保存。STL 和 3MF 会保持这个尺寸。',
   'mesh.size': '尺寸：{x} × {y} × {z} {unit}',
+  'mesh.unitsTooLarge':
+    '按这个单位，网格长 {size}，超过 10 米，它的 STL 和 3MF 也会按这个尺寸生成。它是否用了其他单位？',
+  'mesh.unitsTooSmall':
+    '按这个单位，网格长 {size}，不到 1 毫米，它的 STL 和 3MF 也会按这个尺寸生成。它是否用了其他单位？',
+  'mesh.useUnits': '改用{unit}',
   'mesh.unitName.m': '米 (m)',
   'mesh.unitName.cm': '厘米 (cm)',
   'mesh.unitName.mm': '毫米 (mm)',

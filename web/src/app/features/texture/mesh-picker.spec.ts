@@ -130,6 +130,80 @@ describe('MeshPicker', () => {
     mesh?.parsed.dispose();
   });
 
+  it('doubts a part in millimetres sent as metres (40 m long) before any upload, and offers millimetres', async () => {
+    const { picker, emitted } = setup();
+    await picker.take(new File([BOX_OBJ], 'part.obj'));
+    const mesh = emitted[0];
+    const fixture = TestBed.createComponent(MeshPicker);
+    fixture.componentRef.setInput('mesh', mesh);
+    fixture.detectChanges();
+    const host = fixture.nativeElement as HTMLElement;
+    document.body.appendChild(host);
+    const doubt = (): HTMLElement | null => host.querySelector('[data-testid=mesh-units-doubt]');
+    expect(doubt()?.getAttribute('data-kind')).toBe('large');
+    expect(doubt()?.querySelector('[role=alert]')?.textContent?.trim()).toBe(
+      'In these units the mesh is 40 m long, over 10 m, and its STL and 3MF would be made that size. Is it in other units?',
+    );
+    const offer = host.querySelector<HTMLButtonElement>(
+      '[data-testid=mesh-units-likely]',
+    ) as HTMLButtonElement;
+    expect(offer.textContent?.trim()).toBe('Use millimetres (mm)');
+
+    TestBed.inject(I18n).setLang('zh');
+    fixture.detectChanges();
+    expect(doubt()?.textContent).toContain('按这个单位，网格长 40 米，超过 10 米');
+    expect(offer.textContent?.trim()).toBe('改用毫米 (mm)');
+    TestBed.inject(I18n).setLang('en');
+    fixture.detectChanges();
+
+    offer.click();
+    fixture.detectChanges();
+    expect(fixture.componentInstance.units()).toBe('mm');
+    const select = host.querySelector<HTMLSelectElement>('[data-testid=mesh-units]') as HTMLSelectElement;
+    expect(select.value).toBe('mm');
+    expect(document.activeElement).toBe(select);
+    expect(doubt()).toBeNull();
+    expect(host.querySelector('[data-testid=mesh-size]')?.textContent?.trim()).toBe('Size: 20 × 40 × 15 mm');
+
+    // Only a question: metres chosen again, it is asked again, and nothing stops the mesh.
+    select.value = 'm';
+    select.dispatchEvent(new Event('change'));
+    fixture.detectChanges();
+    expect(doubt()).not.toBeNull();
+    host.remove();
+    mesh?.parsed.dispose();
+  });
+
+  it('doubts a model in metres sent as millimetres (under 1 mm), offers metres; a plausible size is not doubted', async () => {
+    const { picker, emitted } = setup();
+    const metres = BOX_OBJ.replace(/^v (\S+) (\S+) (\S+)$/gm, (_, x: string, y: string, z: string) =>
+      ['v', ...[x, y, z].map((value) => Number(value) / 1000)].join(' '),
+    );
+    await picker.take(new File([metres], 'part-in-metres.obj'));
+    const mesh = emitted[0];
+    expect(mesh?.parsed.extent.map((side) => Math.round(side * 1e6) / 1e6)).toEqual([0.02, 0.04, 0.015]);
+    const fixture = TestBed.createComponent(MeshPicker);
+    fixture.componentRef.setInput('mesh', mesh);
+    fixture.detectChanges();
+    const host = fixture.nativeElement as HTMLElement;
+    const doubt = (): HTMLElement | null => host.querySelector('[data-testid=mesh-units-doubt]');
+    expect(doubt()).toBeNull(); // 40 mm in metres: as drawn
+
+    fixture.componentInstance.units.set('mm');
+    fixture.detectChanges();
+    expect(doubt()?.getAttribute('data-kind')).toBe('small');
+    expect(doubt()?.textContent).toContain('the mesh is 0.04 mm long, under 1 mm');
+    const offer = host.querySelector<HTMLButtonElement>('[data-testid=mesh-units-likely]');
+    expect(offer?.textContent?.trim()).toBe('Use metres (m)');
+    expect(offer?.getAttribute('data-units')).toBe('m');
+
+    // While a task is sent, the units cannot change under it.
+    fixture.componentRef.setInput('busy', true);
+    fixture.detectChanges();
+    expect(offer?.disabled).toBe(true);
+    mesh?.parsed.dispose();
+  });
+
   it('keeps only the latest of two files taken in quick succession', async () => {
     const { picker, emitted } = setup();
     const first = picker.take(new File([TETRA_OBJ], 'first.obj'));

@@ -17,7 +17,14 @@ import { ServerConfigStore } from '../../core/api/server-config-store';
 import { I18n, pluralKey } from '../../core/i18n/i18n';
 import { MESH_ACCEPT, checkMeshFile } from './mesh-validation';
 import type { TooManyFaces } from './mesh-file-loader';
-import { DEFAULT_MESH_UNITS, MESH_UNITS, type MeshUnits, UNIT_NAME, UNIT_SYMBOL } from './mesh-units';
+import {
+  DEFAULT_MESH_UNITS,
+  MESH_UNITS,
+  type MeshUnits,
+  UNIT_NAME,
+  UNIT_SYMBOL,
+  doubtUnits,
+} from './mesh-units';
 import type { PickedMesh } from './picked-mesh';
 
 /** Why a file was not taken: the server's refusal (by its code), or the loader could not read it. */
@@ -30,7 +37,9 @@ export type MeshRejection = { error: ApiError } | { unreadable: string } | { too
  * and an accepted one is drawn grey at once (the page hands `changed`'s mesh to the viewer).
  * Once a mesh is chosen, asks for the units of its coordinates (`units`, sent as POST
  * /api/texture's `units`) and shows its measured size in them, so a part drawn in millimetres is
- * seen to be 40 mm, not 40 m.
+ * seen to be 40 mm, not 40 m; when that size is implausible (doubtUnits: over 10 m or under 1 mm),
+ * it says so before anything is sent and offers the units the mesh was likely drawn in. The
+ * server takes any size (a building is legitimate): the question is the browser's.
  */
 @Component({
   selector: 'kiln-mesh-picker',
@@ -99,6 +108,28 @@ export class MeshPicker {
       unit: this.i18n.t(UNIT_SYMBOL[this.units()]),
     });
   });
+  /**
+   * The mesh is implausibly large or small in the units chosen: what to say, and the units to
+   * offer instead ("Use millimetres (mm)"), if any.
+   */
+  protected readonly unitsDoubt = computed(() => {
+    const mesh = this.mesh();
+    if (!mesh) return undefined;
+    const units = this.units();
+    const doubt = doubtUnits(mesh.parsed.extent, units);
+    if (!doubt) return undefined;
+    const size = `${this.length(doubt.longest)} ${this.i18n.t(UNIT_SYMBOL[units])}`;
+    const likely = doubt.likely;
+    return {
+      kind: doubt.kind,
+      text: this.i18n.t(doubt.kind === 'large' ? 'mesh.unitsTooLarge' : 'mesh.unitsTooSmall', { size }),
+      likely,
+      offer:
+        likely === undefined
+          ? undefined
+          : this.i18n.t('mesh.useUnits', { unit: this.i18n.t(UNIT_NAME[likely]) }),
+    };
+  });
   /** The limits said before a mesh is chosen: its size and its triangles (/api/config). */
   protected readonly limits = computed(() => {
     const config = this.config();
@@ -108,6 +139,7 @@ export class MeshPicker {
     });
   });
   private readonly fileInput = viewChild.required<ElementRef<HTMLInputElement>>('meshInput');
+  private readonly unitsSelect = viewChild<ElementRef<HTMLSelectElement>>('unitsSelect');
   /** Counts files taken, so a slower earlier one never lands after a later one. */
   private attempt = 0;
 
@@ -176,6 +208,12 @@ export class MeshPicker {
   protected onUnitsChange(value: string): void {
     const units = MESH_UNITS.find((unit) => unit === value);
     if (units) this.units.set(units);
+  }
+
+  /** Takes the units offered for an implausible size; focus goes to the select, as the offer goes. */
+  protected useUnits(units: MeshUnits): void {
+    this.units.set(units);
+    this.unitsSelect()?.nativeElement.focus();
   }
 
   /** A measured length in the page's language, to 4 significant digits (0.015, 40, 1,016). */
