@@ -1,6 +1,7 @@
 /* global performance -- used inside the page */
 // Issue 21, "first frame fast": the share page draws the model's small level of detail
-// ({uuid}.lod.glb) first, then the full web model in its place without moving the camera. The
+// ({uuid}.lod.glb) first, then the full web model in its place without moving the camera, framed
+// then as on a page that showed no LOD (the LOD caption's band goes with it). The
 // files are made by the api's own optimiser (the web-model job's worker), served by the real api.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
@@ -88,7 +89,8 @@ describe('share page: the LOD first, then the full model', () => {
         await page.evaluate(() => performance.getEntriesByName('kiln-viewer:environment').length),
         0,
       );
-      // Same framing: the drawn model keeps its place and size on the canvas (a few pixels of detail aside).
+      // Nearly the same framing: the model keeps its place and size on the canvas, but for detail
+      // and the LOD caption's band (36 px, framed over again: lower by half of it, a little larger).
       for (const edge of ['minX', 'minY', 'maxX', 'maxY']) {
         assert.ok(
           Math.abs(fullView.box[edge] - lodView.box[edge]) <= 0.03 * lodView.width,
@@ -99,6 +101,56 @@ describe('share page: the LOD first, then the full model', () => {
       assert.deepEqual(errors, []);
     } finally {
       await context.close();
+    }
+  });
+
+  test('after the LOD, the full model is framed as on a page that never showed a caption', async () => {
+    // The same full model with no LOD beside it (a model made before them): framed at once, no caption.
+    const plain = randomUUID();
+    copyFileSync(join(app.api.staticDir, `${id}.glb`), join(app.api.staticDir, `${plain}.glb`));
+    const views = {};
+    for (const [name, modelId] of [
+      ['plain', plain],
+      ['lod', id],
+    ]) {
+      const { context, page, errors } = await newPage(app.browser);
+      try {
+        let release = () => undefined;
+        if (name === 'lod') {
+          // The full model is held back until the LOD and its caption are drawn.
+          const held = new Promise((resolve) => (release = resolve));
+          await page.route(`**/static/${modelId}.glb`, async (route) => {
+            await held;
+            await route.continue();
+          });
+        }
+        await page.goto(`${app.api.baseUrl}/m/${modelId}`);
+        if (name === 'lod') {
+          await page.locator('kiln-model-viewer[data-level=lod]').waitFor({ timeout: 60_000 });
+          await page.locator('[data-testid=lod-caption]').waitFor();
+          release();
+        }
+        await page
+          .locator('kiln-model-viewer[data-level=full][data-state=ready]')
+          .waitFor({ timeout: 60_000 });
+        assert.equal(await page.locator('.overlay.caption').count(), 0, `${name}: no caption`);
+        views[name] = await analyseViewer(page, `lod-framing-${name}.png`);
+        // The plain model's LOD, preloaded by the page's HTML, is not there (404).
+        const expected = name === 'plain' ? [/status of 404/] : [];
+        assert.equal(errors.length, expected.length, JSON.stringify(errors));
+        errors.forEach((error, i) => assert.match(error, expected[i]));
+      } finally {
+        await context.close();
+      }
+    }
+    // Not 18 px higher and smaller above an empty caption band (its 36 px): the same place and
+    // size, to a pixel or two of the LOD's framing (same bounds, its own vertices).
+    const { plain: alone, lod } = views;
+    for (const edge of ['minX', 'minY', 'maxX', 'maxY']) {
+      assert.ok(
+        Math.abs(lod.box[edge] - alone.box[edge]) <= 3,
+        `${edge}: after the LOD ${lod.box[edge]}, without one ${alone.box[edge]} (${JSON.stringify(views)})`,
+      );
     }
   });
 

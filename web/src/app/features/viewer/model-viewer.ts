@@ -615,7 +615,8 @@ export class ModelViewer {
    * shown, when the old and new models have the same bounds (the painted copy of a mesh: same
    * triangles, so no jump), or after a voxel preview (framed like the model, whose vertices lie
    * within it), or when `sameModel` says the shown one is its LOD (issue 21). Anything else is
-   * framed afresh, above the caption band when `captioned` (a caption will show with it).
+   * framed afresh, above the caption band when `captioned` (a caption will show with it). The
+   * full model after its LOD drops the LOD caption's band (insetForCaption), unless moved by hand.
    */
   private replaceModel(
     object: Object3D,
@@ -646,8 +647,14 @@ export class ModelViewer {
     object.removeFromParent();
     const box = modelBounds(object);
     const kept = sameModel && before.model ? before.model.framing : keptFraming(before, box);
-    // A kept camera keeps its inset too: nothing moves when a caption goes (the LOD's full model).
-    if (!kept) this.insetForCaption(captioned);
+    // The full model after its LOD: the LOD caption's band goes with it. The camera, if the person
+    // has not moved it, is framed again on the framing it had, over the whole stage, so the model
+    // ends framed as on a page that never showed the LOD (a fast link) and as Reset view frames
+    // it; before, it kept the empty 36 px band, drawn higher and smaller. On a stage wider than
+    // tall the camera itself stays put. Other kept cameras keep their band (the painted mesh
+    // lands exactly where its grey mesh was), and so does a camera the person moved.
+    const uncaptioned = sameModel && kept !== undefined && !captioned && !this.userMoved;
+    if (!kept || uncaptioned) this.insetForCaption(captioned);
     const framing = computeFraming(object, host.camera.fov, host.aspect);
     const holder = new Group();
     holder.add(object);
@@ -663,6 +670,7 @@ export class ModelViewer {
       // Zoom limits for the model; the target and the camera stay as the user left them.
       this.framing = { ...framing, center: kept.center };
       Object.assign(controls, zoomLimits(framing));
+      if (uncaptioned) this.frame(kept);
     } else {
       this.framing = framing;
       this.userMoved = false;
