@@ -248,6 +248,12 @@ function hexToRgb(hex) {
 }
 
 /**
+ * A screenshot style (Playwright's `style` option) that hides what the viewer lays over its canvas:
+ * the preview's and the LOD's captions, the zoom and turn buttons. What is left is what WebGL drew.
+ */
+export const CANVAS_ONLY = '.overlay.caption, .view-controls { visibility: hidden !important; }';
+
+/**
  * Screenshot of the viewer canvas, and how much of it the model covers: the share of pixels that
  * differ from the viewer's background colour, and the bounding box of those pixels.
  */
@@ -256,8 +262,8 @@ export async function analyseViewer(page, artifactName, viewer = page.locator('k
   const background = hexToRgb(await canvas.getAttribute('data-background'));
   // Damping settles and the last frame lands before the picture is taken.
   await page.waitForTimeout(600);
-  // Only the model's pixels: captions laid over the canvas (the preview's, the LOD's) are hidden.
-  const png = await canvas.screenshot({ style: '.overlay.caption { visibility: hidden !important; }' });
+  // Only the model's pixels: captions and buttons laid over the canvas are hidden (CANVAS_ONLY).
+  const png = await canvas.screenshot({ style: CANVAS_ONLY });
   await saveArtifact(artifactName, png);
   const { data, info } = await sharp(png).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
   const { width, height, channels } = info;

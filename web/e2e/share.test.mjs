@@ -167,6 +167,67 @@ describe('share page', () => {
     }
   });
 
+  test('on a phone, the model zooms and turns by tapping buttons, no pinch or drag (WCAG 2.5.1, 2.5.7); one Tab stop for them', async () => {
+    const { context, page } = await newPage(app.browser, {
+      viewport: { width: 390, height: 844 },
+      isMobile: true,
+      hasTouch: true,
+      deviceScaleFactor: 2,
+    });
+    try {
+      await page.goto(`${app.api.baseUrl}/m/${ids['generic-trigger-left.glb']}`);
+      const viewer = page.locator('kiln-model-viewer[data-state=ready][data-level=full]');
+      await viewer.waitFor({ timeout: 60_000 });
+      /** data-camera as [position, target] (published a moment after the camera moved). */
+      const camera = async () => {
+        const [position, target] = (await viewer.getAttribute('data-camera'))
+          .split(' ')
+          .map((triple) => triple.split(',').map(Number));
+        return { position, target, distance: Math.hypot(...position.map((p, i) => p - target[i])) };
+      };
+      const settled = async (before) => {
+        await page.waitForFunction(
+          (old) => document.querySelector('kiln-model-viewer')?.getAttribute('data-camera') !== old,
+          before,
+        );
+        return camera();
+      };
+      const start = await camera();
+      const raw = () => viewer.getAttribute('data-camera');
+      let said = await raw();
+      await page.getByRole('button', { name: 'Zoom in' }).tap();
+      const closer = await settled(said);
+      assert.ok(closer.distance < start.distance * 0.85, `zoom in: ${start.distance} -> ${closer.distance}`);
+      said = await raw();
+      await page.getByRole('button', { name: 'Zoom out' }).tap();
+      const back = await settled(said);
+      assert.ok(
+        Math.abs(back.distance - start.distance) < start.distance * 0.02,
+        `zoom out: ${back.distance}`,
+      );
+      said = await raw();
+      await page.getByRole('button', { name: 'Turn left' }).tap();
+      const turned = await settled(said);
+      const azimuth = (c) => Math.atan2(c.position[0] - c.target[0], c.position[2] - c.target[2]);
+      const step = azimuth(turned) - azimuth(back);
+      assert.ok(Math.abs(step - Math.PI / 6) < 0.05, `turn left: ${step} rad`);
+      assert.ok(Math.abs(turned.distance - back.distance) < back.distance * 0.01, 'the distance is kept');
+      await saveArtifact('share-phone-view-controls.png', await page.screenshot());
+      // Keyboard: one Tab stop for the four, the arrow keys between them.
+      const zoomIn = page.getByRole('button', { name: 'Zoom in' });
+      await zoomIn.focus();
+      await page.keyboard.press('ArrowRight');
+      assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('aria-label')), 'Zoom out');
+      const stops = await page
+        .getByRole('toolbar', { name: 'Zoom and turn' })
+        .locator('button')
+        .evaluateAll((buttons) => buttons.filter((b) => b.tabIndex === 0).length);
+      assert.equal(stops, 1);
+    } finally {
+      await context.close();
+    }
+  });
+
   test('reset view brings the model back after the user zoomed far away', async () => {
     const { context, page } = await newPage(app.browser);
     try {
@@ -249,7 +310,7 @@ describe('share page', () => {
       );
       assert.match(
         (await entries.first().locator('a').getAttribute('aria-label')) ?? '',
-        /^Open the model of headset\.jpg, made /,
+        /^headset\.jpg .+: open its model$/,
       );
       await entries.first().locator('a').click();
       await page.waitForURL(`**/m/${fresh.modelId}`);
@@ -272,6 +333,48 @@ describe('share page', () => {
       } finally {
         await stranger.context.close();
       }
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('removing history entries by keyboard keeps the focus in the list and says what was removed', async () => {
+    const { context, page } = await newPage(app.browser);
+    try {
+      const now = Date.now();
+      const entry = (name, ago) => ({
+        modelId: randomUUID(),
+        taskId: randomUUID(),
+        createdAt: now - ago,
+        pictureName: name,
+      });
+      const stored = [entry('one.jpg', 1000), entry('two.jpg', 2000), entry('three.jpg', 3000)];
+      await context.addInitScript((value) => {
+        if (!localStorage.getItem('kiln3d.history.v1')) localStorage.setItem('kiln3d.history.v1', value);
+      }, JSON.stringify(stored));
+      await page.goto(app.api.baseUrl);
+      const entries = page.locator('[data-testid=history-entry]');
+      await entries.nth(2).waitFor();
+      const status = page.locator('[data-testid=history-status]');
+      const focused = () =>
+        page.evaluate(() => document.activeElement?.getAttribute('aria-label') ?? document.activeElement?.id);
+      // The middle one: the focus goes to the entry that took its place.
+      await page.getByRole('button', { name: /^Remove the model of two\.jpg/ }).focus();
+      await page.keyboard.press('Enter');
+      await page.waitForFunction(() => document.querySelectorAll('[data-testid=history-entry]').length === 2);
+      assert.match(String(await focused()), /^Remove the model of three\.jpg/);
+      assert.equal((await status.textContent())?.trim(), 'two.jpg removed from the list');
+      // The last one: the focus goes to the one before.
+      await page.keyboard.press('Enter');
+      await page.waitForFunction(() => document.querySelectorAll('[data-testid=history-entry]').length === 1);
+      assert.match(String(await focused()), /^Remove the model of one\.jpg/);
+      assert.equal((await status.textContent())?.trim(), 'three.jpg removed from the list');
+      // Clear list: the heading takes the focus.
+      await page.getByRole('button', { name: 'Clear list' }).focus();
+      await page.keyboard.press('Enter');
+      await page.waitForFunction(() => document.querySelectorAll('[data-testid=history-entry]').length === 0);
+      assert.equal(await focused(), 'history-heading');
+      assert.equal((await status.textContent())?.trim(), 'The list is empty');
     } finally {
       await context.close();
     }

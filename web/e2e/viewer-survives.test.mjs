@@ -12,6 +12,7 @@ import { before, describe, test } from 'node:test';
 import sharp from 'sharp';
 
 import {
+  CANVAS_ONLY,
   apiSupport,
   horizontalOverflow,
   newPage,
@@ -36,7 +37,7 @@ const DESKTOP = { viewport: { width: 1280, height: 800 } };
 /** The canvas as RGB pixels, after damping settled and the last frame landed. */
 async function canvasPixels(page, name) {
   await page.waitForTimeout(600);
-  const png = await page.locator('kiln-model-viewer canvas').screenshot();
+  const png = await page.locator('kiln-model-viewer canvas').screenshot({ style: CANVAS_ONLY });
   await saveArtifact(name, png);
   const { data, info } = await sharp(png).removeAlpha().raw().toBuffer({ resolveWithObject: true });
   return { data, width: info.width, height: info.height };
@@ -81,7 +82,7 @@ function sameModel(before, after, background) {
 
 /** The toolbar's buttons (and links) as laid out: label, box, tabindex; the download panel's are not. */
 function toolbarButtons(page) {
-  return page.locator('kiln-model-viewer [role=toolbar]').evaluate((toolbar) =>
+  return page.locator('kiln-model-viewer .toolbar[role=toolbar]').evaluate((toolbar) =>
     [...toolbar.querySelectorAll('button, a[href]')]
       .filter((element) => !element.closest('[role=group]'))
       .map((element) => {
@@ -227,7 +228,7 @@ describe('viewer on the phone it is used on', () => {
 
   /** Every toolbar button on screen, in rows of two or more, touch-sized on a phone. */
   async function assertToolbarFits(page, label, phone) {
-    const toolbar = page.locator('kiln-model-viewer [role=toolbar]');
+    const toolbar = page.locator('kiln-model-viewer .toolbar[role=toolbar]');
     const buttons = await toolbarButtons(page);
     // Reset, Auto-rotate, Wireframe, Copy share link, (View in AR on Android), Download.
     assert.equal(buttons.length, phone ? 6 : 5, JSON.stringify(buttons.map((b) => b.label)));
@@ -261,7 +262,7 @@ describe('viewer on the phone it is used on', () => {
     const panel = page.locator('[data-testid=download-menu]');
     await panel.waitFor();
     const panelBox = await panel.boundingBox();
-    const toolbarBox = await page.locator('kiln-model-viewer [role=toolbar]').boundingBox();
+    const toolbarBox = await page.locator('kiln-model-viewer .toolbar[role=toolbar]').boundingBox();
     assert.ok(
       Math.abs(panelBox.width - toolbarBox.width) <= 1,
       `${label}: panel ${panelBox.width} of ${toolbarBox.width}`,
@@ -339,10 +340,12 @@ describe('viewer on the phone it is used on', () => {
       }
       const turned = Math.abs((await azimuth()) - facing);
       assert.ok(turned >= 3 && turned < 30, `Shift+ArrowLeft turned the view ${turned}°`);
-      // Tab from the canvas lands on the toolbar once.
+      // Tab from the canvas lands once on the zoom and turn buttons, then once on the toolbar.
       await page.locator('kiln-model-viewer canvas').focus();
       await page.keyboard.press('Tab');
       const focused = () => page.evaluate(() => document.activeElement?.textContent?.trim());
+      assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('aria-label')), 'Zoom in');
+      await page.keyboard.press('Tab');
       assert.equal(await focused(), 'Reset view');
       await page.keyboard.press('ArrowRight');
       assert.equal(await focused(), 'Auto-rotate');

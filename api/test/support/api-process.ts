@@ -160,6 +160,9 @@ async function startApiOn(port: number, options: StartOptions): Promise<ApiProce
     MAX_CONNECTIONS_PER_CLIENT: '0',
     // Suites that fill the queue or count jobs send one sample many times: each must be a job.
     INSTANT_REPEATS: 'off',
+    // A test machine's /tmp may have under the default 1 GB free; the disk guard's own tests
+    // (security/disk-space, a tmpfs) set it, and so would a suite that means to test it.
+    MIN_FREE_DISK_MB: '0',
     ...options.env,
   };
   const [command, ...args] = [...(options.launcher ?? []), process.execPath, API_MAIN];

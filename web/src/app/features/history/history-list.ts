@@ -1,4 +1,13 @@
-import { ChangeDetectionStrategy, Component, computed, inject } from '@angular/core';
+import {
+  ChangeDetectionStrategy,
+  Component,
+  ElementRef,
+  afterNextRender,
+  computed,
+  inject,
+  Injector,
+  signal,
+} from '@angular/core';
 import { RouterLink } from '@angular/router';
 
 import { ServerConfigStore } from '../../core/api/server-config-store';
@@ -27,16 +36,58 @@ export class HistoryList {
     return this.pendingTasks.tasks().filter((task) => task.taskId !== followed);
   });
 
+  private readonly host = inject<ElementRef<HTMLElement>>(ElementRef);
+  private readonly injector = inject(Injector);
+  /** What the last removal did, said politely by the list's status line. */
+  protected readonly announcement = signal('');
+
+  /**
+   * Removes an entry, says so, and gives the focus to the entry that took its place (the next
+   * one, else the one before, else the list's heading): the removed button took it with it, and
+   * a focus dropped to the page's start loses a keyboard or screen-reader user's place (WCAG
+   * 2.4.3).
+   */
+  protected remove(entry: HistoryEntry): void {
+    const entries = this.store.entries();
+    const index = entries.findIndex((e) => e.modelId === entry.modelId);
+    const name = this.nameOf(entry) ?? this.dateLabel(entry);
+    this.store.remove(entry.modelId);
+    this.announcement.set(this.i18n.t('history.removed', { name }));
+    this.focusAfterRender((root) => {
+      const buttons = [...root.querySelectorAll<HTMLElement>('.entries:not(.pending) .remove')];
+      return buttons[Math.min(index, buttons.length - 1)];
+    });
+  }
+
+  /** Empties the list, says so, and gives the focus to the list's heading. */
+  protected clear(): void {
+    this.store.clear();
+    this.announcement.set(this.i18n.t('history.cleared'));
+    this.focusAfterRender(() => undefined);
+  }
+
+  private focusAfterRender(pick: (root: HTMLElement) => HTMLElement | undefined): void {
+    afterNextRender(
+      () => {
+        const root = this.host.nativeElement;
+        (pick(root) ?? root.querySelector<HTMLElement>('#history-heading'))?.focus();
+      },
+      { injector: this.injector },
+    );
+  }
+
   protected dateLabel(entry: HistoryEntry): string {
     return this.timeLabel(entry.createdAt);
   }
 
-  /** "Watch lantern.png being made" (or "Watch the model sent at 12:30 being made"). */
+  /** "lantern.png Being made…: watch its model being made" (or "Being made… (sent 12:30): …"). */
   protected pendingLabel(task: PendingTask): string {
     const name = this.nameOf(task);
+    // Each name begins with what the link shows (WCAG 2.5.3 Label in Name: "click headset.jpg").
+    const state = this.i18n.t('history.beingMade');
     return name
-      ? this.i18n.t('history.watchNamed', { name })
-      : this.i18n.t('history.watch', { date: this.timeLabel(task.sentAt) });
+      ? this.i18n.t('history.watchNamed', { name, state })
+      : this.i18n.t('history.watch', { state, date: this.timeLabel(task.sentAt) });
   }
 
   protected timeLabel(at: number): string {

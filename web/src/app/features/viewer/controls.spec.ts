@@ -1,6 +1,14 @@
 import { Box3, BoxGeometry, Mesh, PerspectiveCamera, Vector3 } from 'three';
 
-import { createOrbitControls, fitControls, keyboardZoomFactor, zoomBy, zoomLimits } from './controls';
+import {
+  TURN_STEP_RAD,
+  createOrbitControls,
+  fitControls,
+  keyboardZoomFactor,
+  turnBy,
+  zoomBy,
+  zoomLimits,
+} from './controls';
 import { computeFraming, framingFor, placeCamera } from './framing';
 
 describe('viewer controls: keyboard zoom', () => {
@@ -89,5 +97,27 @@ describe('viewer controls: zoom limits', () => {
     expect(box.containsPoint(camera.position)).toBe(false);
     expect(box.containsPoint(camera.position.clone().add(ahead))).toBe(false);
     expect(distance).toBeGreaterThan(framing.radius + camera.near);
+  });
+});
+
+describe('viewer controls: turn buttons', () => {
+  it('turn the camera about the target in 30° steps, keeping its distance and height; 12 go once round', () => {
+    const element = document.createElement('canvas');
+    const camera = new PerspectiveCamera(45, 1, 0.01, 100);
+    camera.position.set(0, 2, 10);
+    const controls = createOrbitControls(camera, element, vi.fn());
+    controls.enableDamping = false;
+    const distance = camera.position.length();
+    turnBy(controls, camera, TURN_STEP_RAD);
+    expect(camera.position.y).toBeCloseTo(2);
+    expect(camera.position.length()).toBeCloseTo(distance);
+    // Counter-clockwise seen from above: from +Z towards +X.
+    expect(camera.position.x).toBeCloseTo(10 * Math.sin(Math.PI / 6));
+    expect(camera.position.z).toBeCloseTo(10 * Math.cos(Math.PI / 6));
+    for (let i = 1; i < 12; i++) turnBy(controls, camera, TURN_STEP_RAD);
+    expect(camera.position.x).toBeCloseTo(0);
+    expect(camera.position.z).toBeCloseTo(10);
+    turnBy(controls, camera, -TURN_STEP_RAD);
+    expect(camera.position.x).toBeCloseTo(-5);
   });
 });

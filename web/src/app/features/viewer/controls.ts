@@ -58,6 +58,25 @@ export function zoomBy(controls: OrbitControls, camera: PerspectiveCamera, facto
   controls.update();
 }
 
+/** One press of a Zoom in button (ZOOM_IN_STEP) and of Zoom out (its inverse): as one of '+' and '-'. */
+export const ZOOM_IN_STEP = KEY_ZOOM_STEP;
+
+/** One press of a Turn button: 30° about the vertical axis (12 presses go once round). */
+export const TURN_STEP_RAD = Math.PI / 6;
+
+/**
+ * Turns the camera about the orbit target by `radians` around the world's vertical (Y) axis, its
+ * distance and height kept: positive moves the camera round to its right (from +Z towards +X), so
+ * the model seems to turn to the left. What a one-finger drag does, one step at a time, for
+ * people who cannot drag (WCAG 2.2, 2.5.7 Dragging Movements).
+ */
+export function turnBy(controls: OrbitControls, camera: PerspectiveCamera, radians: number): void {
+  const offset = new Vector3().subVectors(camera.position, controls.target);
+  offset.applyAxisAngle(new Vector3(0, 1, 0), radians);
+  camera.position.copy(controls.target).add(offset);
+  controls.update();
+}
+
 /** Room kept between the near plane and the model's bounding sphere at the closest zoom. */
 const NEAR_MARGIN = 0.02;
 

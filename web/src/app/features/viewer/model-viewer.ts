@@ -28,7 +28,15 @@ import { fetchWhole } from '../../core/api/stall-bounded-fetch';
 import type { TaskPreview } from '../../core/events/task-state';
 import { I18n } from '../../core/i18n/i18n';
 import { ArMode, detectArMode, openQuickLook, readPlatformHints, sceneViewerIntent } from './ar';
-import { createOrbitControls, fitControls, zoomLimits } from './controls';
+import {
+  TURN_STEP_RAD,
+  ZOOM_IN_STEP,
+  createOrbitControls,
+  fitControls,
+  turnBy,
+  zoomBy,
+  zoomLimits,
+} from './controls';
 import { disposeObject, setWireframe } from './disposal';
 import { ContextState } from './context-loss';
 import { SceneEnvironment, addStandInLights, roomEnvironmentBake } from './environment';
@@ -230,7 +238,9 @@ export class ModelViewer {
   private readonly canvas = viewChild.required<ElementRef<HTMLCanvasElement>>('canvas');
   private readonly stage = viewChild.required<ElementRef<HTMLElement>>('stage');
   private readonly toolbar = viewChild.required<ElementRef<HTMLElement>>('toolbar');
+  private readonly viewControls = viewChild.required<ElementRef<HTMLElement>>('viewControls');
   private toolbarFocus: RovingFocus | undefined;
+  private viewControlsFocus: RovingFocus | undefined;
   private toolbarRows: BalancedRows | undefined;
   private readonly hostReady = signal(false);
   private host: RendererHost | undefined;
@@ -321,6 +331,22 @@ export class ModelViewer {
     this.insetForCaption(this.captioned());
     this.frame(this.framing);
     this.controls.update();
+    this.host.requestRender();
+  }
+
+  /** Zoom in (1) or out (-1) one step, as '+' and '-' on the canvas do. */
+  protected zoom(direction: 1 | -1): void {
+    if (!this.host || !this.controls) return;
+    this.userMoved = true;
+    zoomBy(this.controls, this.host.camera, direction === 1 ? ZOOM_IN_STEP : 1 / ZOOM_IN_STEP);
+    this.host.requestRender();
+  }
+
+  /** Turn the model left (1) or right (-1) one step (TURN_STEP_RAD), as a drag does. */
+  protected turn(direction: 1 | -1): void {
+    if (!this.host || !this.controls) return;
+    this.userMoved = true;
+    turnBy(this.controls, this.host.camera, direction * TURN_STEP_RAD);
     this.host.requestRender();
   }
 
@@ -416,6 +442,7 @@ export class ModelViewer {
   private startToolbar(): void {
     const toolbar = this.toolbar().nativeElement;
     this.toolbarFocus = new RovingFocus(toolbar);
+    this.viewControlsFocus = new RovingFocus(this.viewControls().nativeElement);
     this.toolbarRows = new BalancedRows(toolbar);
   }
 
@@ -741,6 +768,7 @@ export class ModelViewer {
     this.controls?.dispose();
     this.environment?.dispose();
     this.toolbarFocus?.dispose();
+    this.viewControlsFocus?.dispose();
     this.toolbarRows?.dispose();
     this.host?.dispose();
   }
