@@ -70,9 +70,25 @@ export class StatusController {
   @ApiHeader({ name: 'Last-Event-ID', required: false, description: 'Resume after this event id' })
   // The content type is the 200's alone: the 404 and 500 answer JSON (an operation-wide
   // @ApiProduces would document them as text/event-stream; schemathesis caught it).
+  // The body is a stream of text events, not one JSON document: a string, so that generated
+  // clients (openapi-fetch, openapi-python-client) hand it over as text to an SSE reader instead
+  // of parsing it as a TaskViewDto (an integrator's trial: every generated client threw).
   @ApiOkResponse({
     description: 'text/event-stream of task snapshots',
-    content: { 'text/event-stream': { schema: { $ref: getSchemaPath(TaskViewDto) } } },
+    content: {
+      'text/event-stream': {
+        schema: {
+          type: 'string',
+          description:
+            'Server-Sent Events (WHATWG HTML, "Server-sent events"): blocks of `event: <name>`, `id: <n>` and ' +
+            '`data: <one line of JSON>`, each ended by a blank line; a status event (queued, processing, completed, ' +
+            `failed)'s data is a TaskViewDto (${getSchemaPath(TaskViewDto)}), a preview event's a TaskPreviewDto; ` +
+            'comment lines (`: heartbeat`) keep the connection open; `retry: 3000` comes first.',
+          example:
+            'retry: 3000\n\nevent: queued\nid: 1\ndata: {"task_id":"7f1c…","status":"queued","position":1,…}\n\n',
+        },
+      },
+    },
   })
   @ApiNoContentResponse({
     description:

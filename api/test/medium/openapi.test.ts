@@ -104,4 +104,25 @@ void describe('api/openapi.json and what is generated from the contract', () => 
     assert.match(String(retryAfter), /server_busy: seconds: the mean job duration/);
     assert.match(String(retryAfter), /admissions_paused: seconds: 60/);
   });
+
+  void it('describes the event stream as text (Server-Sent Events), not as one JSON document', () => {
+    const doc = JSON.parse(readFileSync(join(REPO_ROOT, 'api', 'openapi.json'), 'utf8')) as {
+      paths: Record<
+        string,
+        Record<
+          string,
+          {
+            responses: Record<
+              string,
+              { content?: Record<string, { schema: { type?: string; $ref?: string } }> }
+            >;
+          }
+        >
+      >;
+    };
+    const ok = doc.paths['/api/status/{taskId}']['get'].responses['200'];
+    assert.deepEqual(Object.keys(ok.content ?? {}), ['text/event-stream']);
+    assert.equal(ok.content?.['text/event-stream'].schema.type, 'string');
+    assert.equal(ok.content?.['text/event-stream'].schema.$ref, undefined);
+  });
 });

@@ -2024,7 +2024,7 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'text/event-stream': components['schemas']['TaskViewDto'];
+          'text/event-stream': string;
         };
       };
       /** @description The task is finished and Last-Event-ID is at or past its terminal event: nothing more to send */
