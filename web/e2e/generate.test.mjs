@@ -188,6 +188,8 @@ describe('generate from the home page', () => {
       );
       await status.first().waitFor({ timeout: 30_000 });
       await stranger.page.locator('[data-testid=status-completed]').waitFor({ timeout: 60_000 });
+      // Made: the document's title follows the heading ("Shared model"), not the route (WCAG 2.4.2).
+      await stranger.page.waitForFunction(() => document.title === 'Kiln3D: Shared model');
       // The status takes the focus (for a screen reader), but a visitor who never touched the
       // page sees no focus ring on it.
       await stranger.page.waitForFunction(() =>

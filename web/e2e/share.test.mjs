@@ -438,8 +438,22 @@ describe('share page', () => {
       const notFound = page.locator('[data-testid=share-not-found]');
       await notFound.waitFor({ timeout: 30_000 });
       assert.match((await notFound.textContent()) ?? '', /does not exist or has expired/);
+      // The heading and the document's title say it too (WCAG 2.4.2), in either language.
+      assert.equal(
+        (await page.locator('[data-testid=share-heading]').textContent())?.trim(),
+        'Model not found',
+      );
+      await page.waitForFunction(() => document.title === 'Kiln3D: Model not found');
+      await page.getByTestId('lang').selectOption('zh');
+      await page.waitForFunction(() => document.title === 'Kiln3D：找不到模型');
+      await page.getByTestId('lang').selectOption('en');
       await page.goto(`${app.api.baseUrl}/m/not-a-model`);
       await page.locator('[data-testid=share-bad-id]').waitFor();
+      assert.equal(await page.title(), 'Kiln3D: Model not found');
+      // A model that is there: the route's own title again.
+      await page.goto(`${app.api.baseUrl}/m/${ids[MODELS[0]]}`);
+      await page.locator('kiln-model-viewer[data-state=ready]').waitFor({ timeout: 60_000 });
+      assert.equal(await page.title(), 'Kiln3D: shared 3D model');
     } finally {
       await context.close();
     }

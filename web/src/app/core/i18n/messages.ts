@@ -11,6 +11,7 @@ export const EN = {
   'title.home': 'Kiln3D: one picture to a 3D model',
   'title.share': 'Kiln3D: shared 3D model',
   'title.watch': 'Kiln3D: a 3D model being made',
+  'title.page': 'Kiln3D: {page}',
 
   'upload.heading': 'Picture',
   'upload.drop': 'Drop a picture here, paste one, or choose a file',
@@ -266,6 +267,7 @@ export const EN = {
   'download.notWatertight': 'The mesh is not watertight: a slicer may need to repair it before printing.',
 
   'share.heading': 'Shared model',
+  'share.notFoundHeading': 'Model not found',
   'share.ownHeading': 'Your model',
   'share.madeFrom': 'Made from {name} in this browser.',
   'share.paintedFrom': 'Your mesh {mesh}, painted from {name} in this browser.',
@@ -418,6 +420,7 @@ export const ZH: Dictionary = {
   'title.home': 'Kiln3D：一张图片生成 3D 模型',
   'title.share': 'Kiln3D：分享的 3D 模型',
   'title.watch': 'Kiln3D：正在生成的 3D 模型',
+  'title.page': 'Kiln3D：{page}',
 
   'upload.heading': '图片',
   'upload.drop': '把图片拖到这里、粘贴，或选择一个文件',
@@ -639,6 +642,7 @@ export const ZH: Dictionary = {
   'download.notWatertight': '网格不是封闭的（非水密）：切片软件可能需要先修复它再打印。',
 
   'share.heading': '分享的模型',
+  'share.notFoundHeading': '找不到模型',
   'share.ownHeading': '你的模型',
   'share.madeFrom': '在这个浏览器中由 {name} 生成。',
   'share.paintedFrom': '你的网格 {mesh}，在这个浏览器中由 {name} 上色。',

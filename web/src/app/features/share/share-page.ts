@@ -1,8 +1,9 @@
-import { ChangeDetectionStrategy, Component, computed, inject, input, signal } from '@angular/core';
+import { ChangeDetectionStrategy, Component, computed, effect, inject, input, signal } from '@angular/core';
 import { RouterLink } from '@angular/router';
 
 import { ServerConfigStore } from '../../core/api/server-config-store';
 import { I18n } from '../../core/i18n/i18n';
+import { PageTitle } from '../../core/i18n/page-title';
 import { isModelId, pageLink } from '../../core/api/model-url';
 import { HistoryStore } from '../history/history-store';
 import { ModelLoadedInfo, ModelViewer } from '../viewer/model-viewer';
@@ -54,6 +55,14 @@ export class SharePage {
     if (failed !== undefined) return 'error';
     return this.lastModified() ? 'ready' : 'loading';
   });
+  /** No model here (gone, or no model id at all): the heading and the document's title say so (WCAG 2.4.2). */
+  protected readonly missing = computed(() => this.status() === 'not-found' || this.status() === 'bad-id');
+
+  constructor() {
+    const pageTitle = inject(PageTitle);
+    effect(() => pageTitle.heading.set(this.missing() ? 'share.notFoundHeading' : undefined));
+  }
+
   protected readonly expiry = computed(() => {
     const modified = this.lastModified();
     return modified ? expiryOf(modified, this.config().retention_hours) : undefined;

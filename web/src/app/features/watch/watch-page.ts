@@ -3,6 +3,7 @@ import { RouterLink } from '@angular/router';
 
 import { isTaskId } from '../../core/api/model-url';
 import { I18n } from '../../core/i18n/i18n';
+import { PageTitle } from '../../core/i18n/page-title';
 import type { MessageKey } from '../../core/i18n/messages';
 import { TaskTracker } from '../../core/tasks/task-tracker';
 import { ProgressPanel } from '../progress/progress-panel';
@@ -50,6 +51,12 @@ export class WatchPage {
   });
 
   constructor() {
+    // The document's title says what the heading says (WCAG 2.4.2), once it differs from the route's.
+    const pageTitle = inject(PageTitle);
+    effect(() => {
+      const heading = this.heading();
+      pageTitle.heading.set(heading === 'watch.heading' ? undefined : heading);
+    });
     let followed: string | undefined;
     effect(() => {
       const taskId = this.taskId();
