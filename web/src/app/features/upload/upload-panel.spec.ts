@@ -35,6 +35,11 @@ describe('UploadPanel', () => {
     expect(error?.getAttribute('data-error-code')).toBe('unsupported_image');
     expect(error?.textContent).toContain('not a JPG, PNG or WebP');
     expect(element.querySelector('[data-testid=generate]')).toBeNull();
+    // The buttons that pick again name the refusal, so a screen reader repeats it there.
+    for (const picker of ['[data-testid=choose]', '[data-testid=camera]']) {
+      expect(element.querySelector(picker)?.getAttribute('aria-describedby')).toBe(error?.id);
+    }
+    expect(error?.id).toMatch(/^kiln-upload-error-\d+$/);
   });
 
   it('a HEIC photo this browser cannot read says so, with a way forward (not "not a JPG")', async () => {

@@ -108,6 +108,9 @@ export function qualityChoices(
   });
 }
 
+/** Numbers each panel's element ids (two panels may share a page). */
+let nextPanelId = 0;
+
 /** Choose, drop, paste or photograph a picture; check it as the server would; show it; send it. */
 @Component({
   selector: 'kiln-upload-panel',
@@ -200,6 +203,8 @@ export class UploadPanel {
    * this browser could not read, or a mesh offered as the picture (the other mode paints meshes).
    */
   private readonly refusedAs = signal<'HEIC' | 'AVIF' | 'mesh' | undefined>(undefined);
+  /** The refusal's element id, which the picker buttons name (aria-describedby, WCAG 1.3.1). */
+  protected readonly errorId = `kiln-upload-error-${nextPanelId++}`;
   protected readonly rejectionText = computed(() => {
     const rejection = this.rejection();
     if (!rejection) return undefined;
