@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Clock } from '../common/clock';
+import { ReusedMeasurement } from '../common/reused-measurement';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { modelIdOfFile } from '../storage/model-formats';
 import { ModelStore } from '../storage/model-store';
@@ -36,14 +37,17 @@ type Listing = Pick<StoreUsageFigures, 'files' | 'bytes' | 'measured_at'>;
  */
 @Injectable()
 export class StoreUsage {
-  private cached: { at: number; listing: Promise<Listing> } | undefined;
+  private readonly listed: ReusedMeasurement<Listing>;
 
   constructor(
     private readonly store: ModelStore,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    private readonly clock: Clock,
+    clock: Clock,
     private readonly disk: StoreDiskSpace,
-  ) {}
+  ) {
+    // A failed listing is not kept: the next call tries again.
+    this.listed = new ReusedMeasurement<Listing>(STORE_USAGE_TTL_MS, clock, true);
+  }
 
   /**
    * The latest figures (the files counted again when older than STORE_USAGE_TTL_MS). Rejects when
@@ -64,21 +68,12 @@ export class StoreUsage {
   }
 
   private listing(): Promise<Listing> {
-    const now = this.clock.now();
-    if (this.cached === undefined || now - this.cached.at >= STORE_USAGE_TTL_MS) {
-      const listing = this.count(now);
-      this.cached = { at: now, listing };
-      // A failed listing is not kept: the next call tries again.
-      listing.catch(() => {
-        if (this.cached?.listing === listing) this.cached = undefined;
-      });
-    }
-    return this.cached.listing;
+    return this.listed.get((now) => this.count(now));
   }
 
   /** Forgets the cached figures (after a cleanup deleted files). */
   invalidate(): void {
-    this.cached = undefined;
+    this.listed.forget();
   }
 
   private async count(now: number): Promise<Listing> {

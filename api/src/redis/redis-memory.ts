@@ -1,5 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { Clock } from '../common/clock';
+import { ReusedMeasurement } from '../common/reused-measurement';
 import { errorMessage } from '../common/error-message';
 import { RedisService } from './redis.service';
 
@@ -58,13 +59,16 @@ export function storeIsFull(usedBytes: number, maxBytes: number): boolean {
 @Injectable()
 export class RedisMemory {
   private readonly logger = new Logger('StoreMemory');
-  private cached: { at: number; figures: Promise<StoreMemoryFigures | undefined> } | undefined;
+  private readonly measured: ReusedMeasurement<StoreMemoryFigures | undefined>;
   private full = false;
 
   constructor(
     private readonly redis: RedisService,
-    private readonly clock: Clock,
-  ) {}
+    clock: Clock,
+  ) {
+    // measure() never rejects: an unknown figure is kept for the TTL like a known one.
+    this.measured = new ReusedMeasurement<StoreMemoryFigures | undefined>(STORE_MEMORY_TTL_MS, clock, false);
+  }
 
   /**
    * The latest figures (asked of Redis when older than STORE_MEMORY_TTL_MS); undefined when Redis
@@ -72,11 +76,7 @@ export class RedisMemory {
    * store_unavailable on its own).
    */
   async figures(): Promise<StoreMemoryFigures | undefined> {
-    const now = this.clock.now();
-    if (this.cached === undefined || now - this.cached.at >= STORE_MEMORY_TTL_MS) {
-      this.cached = { at: now, figures: this.measure() };
-    }
-    return this.cached.figures;
+    return this.measured.get(() => this.measure());
   }
 
   /** Whether new tasks are to be refused now (figures().full; false when unknown). */

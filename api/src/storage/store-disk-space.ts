@@ -2,6 +2,7 @@ import { statfs } from 'node:fs/promises';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ApiError } from '../common/api-error';
 import { Clock } from '../common/clock';
+import { ReusedMeasurement } from '../common/reused-measurement';
 import { errorMessage } from '../common/error-message';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 
@@ -63,13 +64,16 @@ type DiskState = 'ok' | 'low' | 'unknown';
 @Injectable()
 export class StoreDiskSpace {
   private readonly logger = new Logger('DiskSpace');
-  private cached: { at: number; figures: Promise<DiskSpaceFigures> } | undefined;
+  // A failed statfs is kept for the TTL too: a broken folder is not asked on every request.
+  private readonly measured: ReusedMeasurement<DiskSpaceFigures>;
   private state: DiskState = 'ok';
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    private readonly clock: Clock,
-  ) {}
+    clock: Clock,
+  ) {
+    this.measured = new ReusedMeasurement<DiskSpaceFigures>(DISK_SPACE_TTL_MS, clock, false);
+  }
 
   /** The folder measured: STATIC_DIR for a folder store; undefined for a bucket. */
   get folder(): string | undefined {
@@ -88,14 +92,7 @@ export class StoreDiskSpace {
   async figures(): Promise<DiskSpaceFigures | undefined> {
     const folder = this.folder;
     if (folder === undefined) return undefined;
-    const now = this.clock.now();
-    if (this.cached === undefined || now - this.cached.at >= DISK_SPACE_TTL_MS) {
-      const figures = this.measure(folder, now);
-      // Observed here so a rejection nobody awaits yet is never unhandled.
-      figures.catch(() => undefined);
-      this.cached = { at: now, figures };
-    }
-    return this.cached.figures;
+    return this.measured.get((now) => this.measure(folder, now));
   }
 
   /**
